@@ -1,0 +1,161 @@
+//! Every tunable in one place: thresholds, quality limits, kiosk behaviour. Stored as TOML
+//! (`settings.toml` in the data folder); `Default` gives the shipped values.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// All of Rollcall's settings.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Settings {
+    pub detector: DetectorSettings,
+    pub quality: QualitySettings,
+    pub recognition: RecognitionSettings,
+}
+
+/// Face detector (MTCNN) settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DetectorSettings {
+    /// Smallest face searched for, in pixels; larger is faster.
+    pub min_face_px: f32,
+    /// Score thresholds of the three stages.
+    pub thresholds: [f32; 3],
+    /// Ratio between pyramid levels.
+    pub scale_factor: f32,
+    /// Photos larger than this (longest side) are detected on a shrunk copy.
+    pub max_side: u32,
+}
+
+impl Default for DetectorSettings {
+    fn default() -> Self {
+        DetectorSettings {
+            min_face_px: 40.0,
+            thresholds: [0.6, 0.7, 0.7],
+            scale_factor: 0.709,
+            max_side: 1280,
+        }
+    }
+}
+
+/// Limits a face must meet to be enrolled (and, at the kiosk, to be recognised).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct QualitySettings {
+    pub min_eye_distance_px: f32,
+    pub min_sharpness: f32,
+    pub min_brightness: f32,
+    pub max_brightness: f32,
+    pub max_yaw: f32,
+    pub min_pitch: f32,
+    pub max_pitch: f32,
+    pub max_roll_deg: f32,
+}
+
+impl Default for QualitySettings {
+    fn default() -> Self {
+        QualitySettings {
+            min_eye_distance_px: 20.0,
+            min_sharpness: 15.0,
+            min_brightness: 40.0,
+            max_brightness: 225.0,
+            max_yaw: 0.45,
+            min_pitch: 0.2,
+            max_pitch: 0.85,
+            max_roll_deg: 30.0,
+        }
+    }
+}
+
+/// How a face score is made comparable across models: subtract the mean similarity of
+/// strangers and divide by its standard deviation.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ScoreNorm {
+    pub model_id: String,
+    pub stranger_mean: f32,
+    pub stranger_std: f32,
+}
+
+/// Recognition decision settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RecognitionSettings {
+    /// Models whose normalised scores are fused; the default uses both.
+    pub models: Vec<ScoreNorm>,
+    /// Minimum fused score (in stranger standard deviations) to accept a match.
+    pub threshold: f32,
+    /// Minimum lead of the best student over the runner-up.
+    pub margin: f32,
+}
+
+impl Default for RecognitionSettings {
+    fn default() -> Self {
+        RecognitionSettings {
+            models: vec![
+                ScoreNorm {
+                    model_id: "dlib-resnet-v1".into(),
+                    stranger_mean: 0.80,
+                    stranger_std: 0.05,
+                },
+                ScoreNorm {
+                    model_id: "facenet-20180408".into(),
+                    stranger_mean: 0.0,
+                    stranger_std: 0.1,
+                },
+            ],
+            threshold: 4.0,
+            margin: 0.5,
+        }
+    }
+}
+
+/// Settings could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("The settings file {path} could not be read: {reason}")]
+pub struct SettingsError {
+    pub path: String,
+    pub reason: String,
+}
+
+impl Settings {
+    /// Reads `path`, or the defaults when it does not exist.
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| SettingsError {
+                path: path.display().to_string(),
+                reason: e.message().to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(e) => Err(SettingsError {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_survive_a_toml_round_trip() {
+        let s = Settings::default();
+        let text = toml::to_string(&s).unwrap();
+        assert_eq!(toml::from_str::<Settings>(&text).unwrap(), s);
+    }
+
+    #[test]
+    fn a_partial_file_keeps_the_other_defaults() {
+        let s: Settings = toml::from_str("[recognition]\nthreshold = 5.5\n").unwrap();
+        assert_eq!(s.recognition.threshold, 5.5);
+        assert_eq!(s.detector, DetectorSettings::default());
+    }
+
+    #[test]
+    fn a_missing_file_gives_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(&dir.path().join("settings.toml")).unwrap();
+        assert_eq!(s, Settings::default());
+    }
+}

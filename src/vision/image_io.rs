@@ -1,0 +1,146 @@
+//! Decoding photos safely: the header is checked before any pixel is decoded, so a huge or
+//! malformed file is refused with a clear message instead of exhausting memory.
+
+use opencv::core::{Mat, Vector};
+use opencv::imgcodecs;
+use opencv::prelude::*;
+use std::path::Path;
+
+/// Largest accepted file, in bytes.
+pub const MAX_FILE_BYTES: usize = 40 * 1024 * 1024;
+/// Largest accepted image, in pixels (width × height).
+pub const MAX_PIXELS: u64 = 50_000_000;
+/// Longest accepted side, in pixels.
+pub const MAX_SIDE: u64 = 16_384;
+
+/// Why a photo could not be used, worded for the person who supplied it.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ImageError {
+    #[error("The file is empty.")]
+    Empty,
+    #[error("The file is too big ({0} MB); use a photo under 40 MB.")]
+    FileTooBig(usize),
+    #[error("The photo is too large ({0} × {1} pixels); use one under 50 megapixels.")]
+    TooManyPixels(u64, u64),
+    #[error("This file is not a photo Rollcall can read; use a JPEG, PNG, BMP or WebP image.")]
+    NotAnImage,
+    #[error("The photo is damaged and could not be read.")]
+    Damaged,
+    #[error("The photo could not be opened: {0}")]
+    Unreadable(String),
+}
+
+/// Decodes image bytes into a BGR `Mat`, honouring EXIF orientation.
+pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
+    if bytes.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(ImageError::FileTooBig(bytes.len() / (1024 * 1024)));
+    }
+    let size = imagesize::blob_size(bytes).map_err(|_| ImageError::NotAnImage)?;
+    let (w, h) = (size.width as u64, size.height as u64);
+    if w == 0 || h == 0 {
+        return Err(ImageError::Damaged);
+    }
+    if w > MAX_SIDE || h > MAX_SIDE || w * h > MAX_PIXELS {
+        return Err(ImageError::TooManyPixels(w, h));
+    }
+    if is_jpeg(bytes) && !jpeg_is_complete(bytes) {
+        return Err(ImageError::Damaged);
+    }
+    let buf = Vector::<u8>::from_slice(bytes);
+    let mat = imgcodecs::imdecode(&buf, imgcodecs::IMREAD_COLOR).map_err(|_| ImageError::Damaged)?;
+    if mat.empty() {
+        return Err(ImageError::Damaged);
+    }
+    Ok(mat)
+}
+
+fn is_jpeg(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xff, 0xd8])
+}
+
+/// A JPEG is complete when an end-of-image marker follows its last start-of-scan marker.
+/// (Inside compressed data every 0xFF byte is escaped, so neither marker appears by chance.)
+/// libjpeg would otherwise decode a cut-off file with its lower part grey.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xff, 0xda]);
+    match last_scan {
+        Some(i) => bytes[i..].windows(2).any(|w| w == [0xff, 0xd9]),
+        None => false,
+    }
+}
+
+/// Reads and decodes a photo file.
+pub fn read_image_file(path: &Path) -> Result<Mat, ImageError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| ImageError::Unreadable(e.kind().to_string()))?
+        .len();
+    if len as usize > MAX_FILE_BYTES {
+        return Err(ImageError::FileTooBig(len as usize / (1024 * 1024)));
+    }
+    let bytes = std::fs::read(path).map_err(|e| ImageError::Unreadable(e.kind().to_string()))?;
+    decode_image(&bytes)
+}
+
+/// Encodes a BGR image as JPEG (quality 95); used for stored photos, which also drops any
+/// metadata (such as GPS position) the original file carried.
+pub fn encode_jpeg(bgr: &Mat) -> Result<Vec<u8>, opencv::Error> {
+    let mut out = Vector::<u8>::new();
+    let params = Vector::<i32>::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, 95]);
+    imgcodecs::imencode(".jpg", bgr, &mut out, &params)?;
+    Ok(out.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_non_image_bytes_are_refused() {
+        assert_eq!(decode_image(b"").unwrap_err(), ImageError::Empty);
+        assert_eq!(
+            decode_image(b"hello, this is text").unwrap_err(),
+            ImageError::NotAnImage
+        );
+    }
+
+    #[test]
+    fn a_cut_off_jpeg_is_damaged() {
+        let mut m = opencv::core::Mat::new_rows_cols_with_default(
+            64,
+            64,
+            opencv::core::CV_8UC3,
+            opencv::core::Scalar::all(90.0),
+        )
+        .unwrap();
+        opencv::imgproc::circle(
+            &mut m,
+            opencv::core::Point::new(32, 32),
+            20,
+            opencv::core::Scalar::all(200.0),
+            -1,
+            opencv::imgproc::LINE_8,
+            0,
+        )
+        .unwrap();
+        let jpeg = encode_jpeg(&m).unwrap();
+        assert!(decode_image(&jpeg).is_ok());
+        assert_eq!(decode_image(&jpeg[..jpeg.len() - 40]).unwrap_err(), ImageError::Damaged);
+    }
+
+    #[test]
+    fn a_huge_declared_size_is_refused_before_decoding() {
+        // A PNG header declaring 100000 × 100000 pixels, with no pixel data.
+        let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
+        png.extend_from_slice(b"IHDR");
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(matches!(
+            decode_image(&png).unwrap_err(),
+            ImageError::TooManyPixels(100_000, 100_000)
+        ));
+    }
+}

