@@ -1,0 +1,386 @@
+//! The SQLite store: students, their photos and face templates, attendance marks and the
+//! audit log. Knows SQL; knows nothing of faces beyond byte vectors.
+
+use chrono::{DateTime, Local, NaiveDate};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use std::path::Path;
+use std::time::Duration;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("../../db/0001_init.sql")];
+
+/// How long a writer waits for another process holding the database.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Store failures, worded for an admin.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("The attendance database is busy (another Rollcall window or program is using it). Try again in a moment.")]
+    Busy,
+    #[error("The attendance database cannot be written (the data folder is read-only).")]
+    ReadOnly,
+    #[error("The attendance database file is damaged. Restore it from a backup.")]
+    Corrupt,
+    #[error("A student with this roll number or email already exists.")]
+    Duplicate,
+    #[error("The attendance database could not be opened at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("database error: {0}")]
+    Sql(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
+            Some(ErrorCode::ReadOnly) => StoreError::ReadOnly,
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreError::Corrupt,
+            Some(ErrorCode::ConstraintViolation) => StoreError::Duplicate,
+            _ => StoreError::Sql(e),
+        }
+    }
+}
+
+/// A student to add.
+#[derive(Clone, Debug)]
+pub struct NewStudent {
+    pub roll_no: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// A stored photo and the templates computed from it.
+#[derive(Clone, Debug)]
+pub struct NewPhoto {
+    /// File name relative to the photos folder.
+    pub file_name: String,
+    pub templates: Vec<(String, Vec<f32>)>,
+}
+
+/// A student as listed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Student {
+    pub id: i64,
+    pub roll_no: String,
+    pub name: String,
+    pub email: String,
+    pub enrolled_at: String,
+    pub photo_count: i64,
+    /// Time of the latest attendance mark.
+    pub last_seen: Option<String>,
+}
+
+/// One stored face template.
+#[derive(Clone, Debug)]
+pub struct TemplateRow {
+    pub student_id: i64,
+    pub model_id: String,
+    pub vector: Vec<f32>,
+}
+
+/// Result of recording a mark.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MarkRecord {
+    /// Newly marked at this time.
+    New(String),
+    /// Already marked earlier that day, at this time.
+    Existing(String),
+}
+
+/// One attendance mark.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttendanceRow {
+    pub student_id: i64,
+    pub day: String,
+    pub marked_at: String,
+    pub score: Option<f64>,
+    pub source: String,
+}
+
+/// The database connection.
+pub struct Store {
+    conn: Connection,
+}
+
+fn vector_to_blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn blob_to_vector(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+/// Now, as stored: RFC 3339 local time with offset, whole seconds.
+pub fn timestamp(t: DateTime<Local>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::configure(conn)
+    }
+
+    fn configure(conn: Connection) -> Result<Store, StoreError> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // WAL lets the kiosk and the HTTP server read while the other writes.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: usize = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Whether a student with this roll number or email (case-insensitive) exists.
+    pub fn student_exists(&self, roll_no: &str, email: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM students WHERE roll_no = ?1 OR email = ?2)",
+            params![roll_no, email],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Adds a student with their photos and templates in one transaction.
+    pub fn insert_student(
+        &mut self,
+        student: &NewStudent,
+        photos: &[NewPhoto],
+        actor: &str,
+    ) -> Result<i64, StoreError> {
+        let now = timestamp(Local::now());
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO students (roll_no, name, email, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
+            params![student.roll_no, student.name, student.email, now],
+        )?;
+        let id = tx.last_insert_rowid();
+        for photo in photos {
+            tx.execute(
+                "INSERT INTO photos (student_id, file_name, added_at) VALUES (?1, ?2, ?3)",
+                params![id, photo.file_name, now],
+            )?;
+            let photo_id = tx.last_insert_rowid();
+            for (model, vector) in &photo.templates {
+                tx.execute(
+                    "INSERT INTO face_templates (student_id, photo_id, model_id, vector) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, photo_id, model, vector_to_blob(vector)],
+                )?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO audit_log (at, actor, action, details) VALUES (?1, ?2, 'enroll', ?3)",
+            params![
+                now,
+                actor,
+                format!("enrolled {} ({}) with {} photo(s)", student.roll_no, student.name, photos.len())
+            ],
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// All students, ordered by roll number.
+    pub fn students(&self) -> Result<Vec<Student>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.id, s.roll_no, s.name, s.email, s.enrolled_at,
+                    (SELECT COUNT(*) FROM photos p WHERE p.student_id = s.id),
+                    (SELECT MAX(marked_at) FROM attendance a WHERE a.student_id = s.id)
+             FROM students s ORDER BY s.roll_no",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Student {
+                id: r.get(0)?,
+                roll_no: r.get(1)?,
+                name: r.get(2)?,
+                email: r.get(3)?,
+                enrolled_at: r.get(4)?,
+                photo_count: r.get(5)?,
+                last_seen: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One student's roll number and name.
+    pub fn student_name(&self, id: i64) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT roll_no, name FROM students WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// Every face template.
+    pub fn templates(&self) -> Result<Vec<TemplateRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT student_id, model_id, vector FROM face_templates ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TemplateRow {
+                student_id: r.get(0)?,
+                model_id: r.get(1)?,
+                vector: blob_to_vector(&r.get::<_, Vec<u8>>(2)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every stored photo file name (relative to the photos folder).
+    pub fn photo_files(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT file_name FROM photos")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records that a student is present on the day of `at`, unless already marked that day.
+    /// Atomic: two concurrent marks of one student produce one row.
+    pub fn mark(
+        &mut self,
+        student_id: i64,
+        at: DateTime<Local>,
+        score: Option<f64>,
+        source: &str,
+    ) -> Result<MarkRecord, StoreError> {
+        let day = at.date_naive().format("%Y-%m-%d").to_string();
+        let when = timestamp(at);
+        let inserted = self.conn.execute(
+            "INSERT INTO attendance (student_id, day, marked_at, score, source)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (student_id, day) DO NOTHING",
+            params![student_id, day, when, score, source],
+        )?;
+        if inserted == 1 {
+            return Ok(MarkRecord::New(when));
+        }
+        let existing: String = self.conn.query_row(
+            "SELECT marked_at FROM attendance WHERE student_id = ?1 AND day = ?2",
+            params![student_id, day],
+            |r| r.get(0),
+        )?;
+        Ok(MarkRecord::Existing(existing))
+    }
+
+    /// Attendance marks between two days, inclusive.
+    pub fn attendance(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<AttendanceRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT student_id, day, marked_at, score, source FROM attendance
+             WHERE day BETWEEN ?1 AND ?2 ORDER BY day, marked_at",
+        )?;
+        let rows = stmt.query_map(
+            params![from.format("%Y-%m-%d").to_string(), to.format("%Y-%m-%d").to_string()],
+            |r| {
+                Ok(AttendanceRow {
+                    student_id: r.get(0)?,
+                    day: r.get(1)?,
+                    marked_at: r.get(2)?,
+                    score: r.get(3)?,
+                    source: r.get(4)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Number of students marked on a day.
+    pub fn marked_count(&self, day: NaiveDate) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM attendance WHERE day = ?1",
+            [day.format("%Y-%m-%d").to_string()],
+            |r| r.get(0),
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        (dir, store)
+    }
+
+    fn alice() -> NewStudent {
+        NewStudent {
+            roll_no: "R1".into(),
+            name: "Alice".into(),
+            email: "alice@example.org".into(),
+        }
+    }
+
+    #[test]
+    fn enrolling_stores_photos_and_templates_together() {
+        let (_d, mut s) = store();
+        let photo = NewPhoto {
+            file_name: "1/a.jpg".into(),
+            templates: vec![("m".into(), vec![0.5, -1.0])],
+        };
+        let id = s.insert_student(&alice(), &[photo], "test").unwrap();
+        let t = s.templates().unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].student_id, id);
+        assert_eq!(t[0].vector, vec![0.5, -1.0]);
+        assert_eq!(s.students().unwrap()[0].photo_count, 1);
+    }
+
+    #[test]
+    fn email_uniqueness_ignores_case() {
+        let (_d, mut s) = store();
+        s.insert_student(&alice(), &[], "test").unwrap();
+        assert!(s.student_exists("other", "ALICE@example.org").unwrap());
+        let mut dup = alice();
+        dup.roll_no = "R2".into();
+        dup.email = "Alice@Example.org".into();
+        assert!(matches!(s.insert_student(&dup, &[], "test"), Err(StoreError::Duplicate)));
+    }
+
+    #[test]
+    fn a_second_mark_on_the_same_day_keeps_the_first() {
+        let (_d, mut s) = store();
+        let id = s.insert_student(&alice(), &[], "test").unwrap();
+        let morning = Local.with_ymd_and_hms(2026, 3, 2, 8, 41, 0).unwrap();
+        let later = Local.with_ymd_and_hms(2026, 3, 2, 8, 52, 0).unwrap();
+        let first = s.mark(id, morning, Some(9.0), "test").unwrap();
+        assert!(matches!(first, MarkRecord::New(_)));
+        match s.mark(id, later, Some(9.0), "test").unwrap() {
+            MarkRecord::Existing(t) => assert!(t.contains("08:41"), "{t}"),
+            other => panic!("expected existing mark, got {other:?}"),
+        }
+        let next_day = Local.with_ymd_and_hms(2026, 3, 3, 8, 0, 0).unwrap();
+        assert!(matches!(s.mark(id, next_day, None, "test").unwrap(), MarkRecord::New(_)));
+        let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        assert_eq!(s.attendance(d, d).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn reopening_does_not_rerun_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollcall.db");
+        Store::open(&path).unwrap().insert_student(&alice(), &[], "t").unwrap();
+        assert_eq!(Store::open(&path).unwrap().students().unwrap().len(), 1);
+    }
+}
