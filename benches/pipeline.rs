@@ -1,0 +1,20 @@
+//! `cargo bench`: detection time per 640×480 frame and embedding time per face, on real
+//! webcam frames from ../shared/datasets/webcam-dev.
+
+use rollcall::bench::{frames_640x480, pipeline, print_steps};
+use rollcall::settings::Settings;
+use std::path::Path;
+
+fn main() {
+    let dir = std::env::var_os("ROLLCALL_DATASETS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"))
+        .join("webcam-dev/0001");
+    if !dir.is_dir() {
+        eprintln!("benchmark skipped: {} is missing", dir.display());
+        return;
+    }
+    let frames = frames_640x480(&dir, 60).expect("read frames");
+    let rows = pipeline(&frames, &Settings::default()).expect("run pipeline");
+    print_steps(&rows);
+}

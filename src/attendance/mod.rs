@@ -1,0 +1,478 @@
+//! The attendance service: what the CLI, the kiosk and the HTTP API call. It wires vision,
+//! recognition and the store together and keeps the old system's contract.
+
+mod outcome;
+
+pub use outcome::Outcome;
+
+use crate::data_dir::DataDir;
+use crate::recognition::{Candidate, Decision, Gallery};
+use crate::settings::Settings;
+use crate::store::{MarkRecord, NewPhoto, NewStudent, Store, StoreError};
+use crate::vision::image_io::encode_jpeg;
+use crate::vision::{decode_image, Embeddings, Face, FaceEngine, ImageError, VisionError};
+use chrono::Local;
+use opencv::core::Mat;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Most photos one student may be enrolled with.
+pub const MAX_PHOTOS: usize = 10;
+/// Longest accepted roll number, name or email, in characters.
+pub const MAX_FIELD_CHARS: usize = 200;
+
+/// A photo handed in by a person, with a label (usually its file name) for messages.
+#[derive(Clone, Debug)]
+pub struct PhotoInput {
+    pub label: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Why one photo was not used.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhotoProblem {
+    pub label: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for PhotoProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.label, self.reason)
+    }
+}
+
+/// A successful enrolment.
+#[derive(Clone, Debug)]
+pub struct Enrolled {
+    pub student_id: i64,
+    pub photos_used: usize,
+    /// Photos that were left out, with the reason.
+    pub refused: Vec<PhotoProblem>,
+}
+
+impl Enrolled {
+    pub fn outcome(&self) -> Outcome {
+        Outcome::UserAdded
+    }
+}
+
+/// Why an enrolment did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrollError {
+    #[error("No images found")]
+    NoImages,
+    #[error("Maximum 10 images are allowed")]
+    TooManyImages,
+    #[error("Invalid data: {0}")]
+    InvalidData(String),
+    #[error("User already exists")]
+    UserExists,
+    #[error("None of the photos can be used. {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(". "))]
+    NoUsablePhoto(Vec<PhotoProblem>),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("The photos could not be saved: {0}")]
+    Io(std::io::Error),
+    #[error(transparent)]
+    Vision(#[from] VisionError),
+}
+
+impl EnrollError {
+    /// The contract message for this error.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            EnrollError::NoImages => Outcome::NoImages,
+            EnrollError::TooManyImages => Outcome::TooManyImages,
+            EnrollError::InvalidData(_) | EnrollError::NoUsablePhoto(_) => Outcome::InvalidData,
+            EnrollError::UserExists | EnrollError::Store(StoreError::Duplicate) => Outcome::UserExists,
+            EnrollError::Store(_) | EnrollError::Io(_) | EnrollError::Vision(_) => Outcome::InternalError,
+        }
+    }
+}
+
+impl From<StoreError> for EnrollError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate => EnrollError::UserExists,
+            other => EnrollError::Store(other),
+        }
+    }
+}
+
+/// A student recognised and marked (or found already marked).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marked {
+    /// `AttendanceMarked` or `AlreadyMarked`.
+    pub outcome: Outcome,
+    pub student_id: i64,
+    pub roll_no: String,
+    pub name: String,
+    /// When the student was marked (RFC 3339); for `AlreadyMarked`, the earlier time.
+    pub at: String,
+    pub score: f32,
+}
+
+/// Why a photo did not mark anyone.
+#[derive(Debug, thiserror::Error)]
+pub enum MarkError {
+    #[error("No face found")]
+    NoFace,
+    #[error("User not found")]
+    UserNotFound,
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vision(#[from] VisionError),
+}
+
+impl MarkError {
+    /// The contract message for this error.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            MarkError::NoFace => Outcome::NoFace,
+            MarkError::UserNotFound => Outcome::UserNotFound,
+            MarkError::Image(_) => Outcome::InvalidData,
+            MarkError::Store(_) | MarkError::Vision(_) => Outcome::InternalError,
+        }
+    }
+}
+
+/// Checks and tidies a roll number, name and email.
+pub fn validate_student(roll_no: &str, name: &str, email: &str) -> Result<NewStudent, String> {
+    let clean = |label: &str, v: &str| -> Result<String, String> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Err(format!("the {label} is missing"));
+        }
+        if v.chars().count() > MAX_FIELD_CHARS {
+            return Err(format!("the {label} is longer than {MAX_FIELD_CHARS} characters"));
+        }
+        if v.chars().any(char::is_control) {
+            return Err(format!("the {label} contains control characters"));
+        }
+        Ok(v.to_string())
+    };
+    let roll_no = clean("roll number", roll_no)?;
+    let name = clean("name", name)?;
+    let email = clean("email", email)?;
+    let valid_email = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    };
+    if !valid_email {
+        return Err("the email address is not valid".into());
+    }
+    Ok(NewStudent {
+        roll_no,
+        name,
+        email,
+    })
+}
+
+/// Picks the face a single-person photo is about: the only one, or one at least twice as
+/// wide as any other. `None` when the photo shows several people of similar size.
+pub fn main_face(faces: &[Face]) -> Option<&Face> {
+    match faces {
+        [] => None,
+        [only] => Some(only),
+        [first, second, ..] => (first.width() >= 2.0 * second.width()).then_some(first),
+    }
+}
+
+/// The service. Owns the database handle, the face models and the gallery.
+pub struct AttendanceService {
+    data: DataDir,
+    settings: Settings,
+    store: Store,
+    engine: FaceEngine,
+    gallery: Gallery,
+}
+
+impl AttendanceService {
+    /// Opens the data folder's database, loads the gallery, and removes photo files left
+    /// behind by an interrupted enrolment.
+    pub fn open(data: DataDir, settings: Settings, engine: FaceEngine) -> Result<Self, StoreError> {
+        let store = Store::open(&data.database())?;
+        let mut gallery = Gallery::default();
+        for t in store.templates()? {
+            gallery.add(t.student_id, &t.model_id, &t.vector);
+        }
+        let service = AttendanceService {
+            data,
+            settings,
+            store,
+            engine,
+            gallery,
+        };
+        service.sweep_orphan_photos();
+        Ok(service)
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn gallery(&self) -> &Gallery {
+        &self.gallery
+    }
+    pub fn engine_mut(&mut self) -> &mut FaceEngine {
+        &mut self.engine
+    }
+
+    fn sweep_orphan_photos(&self) {
+        let Ok(known) = self.store.photo_files() else {
+            return;
+        };
+        let known: std::collections::HashSet<String> = known.into_iter().collect();
+        let Ok(entries) = std::fs::read_dir(self.data.photos()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !known.contains(&name) {
+                tracing::info!(file = %name, "removing a photo no student refers to");
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Checks one enrolment photo: decodes it, finds the face, checks its quality and
+    /// embeds it. Returns the decoded image and embeddings, or the reason it is refused.
+    pub fn prepare_photo(&mut self, photo: &PhotoInput) -> Result<Result<(Mat, Embeddings), String>, VisionError> {
+        let image = match decode_image(&photo.bytes) {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let faces = self.engine.detect(&image)?;
+        let face = match (faces.len(), main_face(&faces)) {
+            (0, _) => return Ok(Err("no face found in this photo".into())),
+            (_, None) => {
+                return Ok(Err(format!(
+                    "{} faces in this photo; use a photo of the student alone",
+                    faces.len()
+                )))
+            }
+            (_, Some(f)) => f.clone(),
+        };
+        let quality = self.engine.assess(&image, &face)?;
+        if !quality.is_good() {
+            return Ok(Err(quality.reasons()));
+        }
+        let embeddings = self.engine.embed(&image, &face)?;
+        Ok(Ok((image, embeddings)))
+    }
+
+    /// Enrols a student: the old `POST /upload`.
+    pub fn enroll(
+        &mut self,
+        roll_no: &str,
+        name: &str,
+        email: &str,
+        photos: &[PhotoInput],
+        actor: &str,
+    ) -> Result<Enrolled, EnrollError> {
+        if photos.is_empty() {
+            return Err(EnrollError::NoImages);
+        }
+        if photos.len() > MAX_PHOTOS {
+            return Err(EnrollError::TooManyImages);
+        }
+        let student = validate_student(roll_no, name, email).map_err(EnrollError::InvalidData)?;
+        if self.store.student_exists(&student.roll_no, &student.email)? {
+            return Err(EnrollError::UserExists);
+        }
+        let mut accepted = Vec::new();
+        let mut refused = Vec::new();
+        for photo in photos {
+            match self.prepare_photo(photo)? {
+                Ok(ok) => accepted.push(ok),
+                Err(reason) => refused.push(PhotoProblem {
+                    label: photo.label.clone(),
+                    reason,
+                }),
+            }
+        }
+        if accepted.is_empty() {
+            return Err(EnrollError::NoUsablePhoto(refused));
+        }
+        // Files first, then one database transaction; if the transaction fails the files
+        // are removed (and any left by a crash are swept at the next start).
+        let mut written: Vec<PathBuf> = Vec::new();
+        let mut new_photos = Vec::new();
+        let result = (|| -> Result<i64, EnrollError> {
+            for (image, embeddings) in &accepted {
+                let jpeg = encode_jpeg(image).map_err(|e| EnrollError::Vision(e.into()))?;
+                let file_name = photo_file_name(&jpeg);
+                let path = self.data.photos().join(&file_name);
+                write_private_file(&path, &jpeg).map_err(EnrollError::Io)?;
+                written.push(path);
+                new_photos.push(NewPhoto {
+                    file_name,
+                    templates: embeddings
+                        .0
+                        .iter()
+                        .map(|(m, v)| (m.to_string(), v.clone()))
+                        .collect(),
+                });
+            }
+            Ok(self.store.insert_student(&student, &new_photos, actor)?)
+        })();
+        let student_id = match result {
+            Ok(id) => id,
+            Err(e) => {
+                for p in &written {
+                    let _ = std::fs::remove_file(p);
+                }
+                return Err(e);
+            }
+        };
+        for (_, embeddings) in &accepted {
+            self.gallery.add_face(student_id, embeddings);
+        }
+        Ok(Enrolled {
+            student_id,
+            photos_used: accepted.len(),
+            refused,
+        })
+    }
+
+    /// Finds and identifies every face in a frame, largest first.
+    pub fn identify_faces(&mut self, image: &Mat) -> Result<Vec<(Face, Decision)>, VisionError> {
+        let faces = self.engine.detect(image)?;
+        let mut out = Vec::with_capacity(faces.len());
+        for face in faces {
+            let embeddings = self.engine.embed(image, &face)?;
+            let decision = self.gallery.identify(&embeddings, &self.settings.recognition);
+            out.push((face, decision));
+        }
+        Ok(out)
+    }
+
+    /// Records a recognised student as present today.
+    pub fn record(&mut self, candidate: &Candidate, source: &str) -> Result<Marked, StoreError> {
+        let record = self.store.mark(
+            candidate.student_id,
+            Local::now(),
+            Some(candidate.score as f64),
+            source,
+        )?;
+        let (roll_no, name) = self
+            .store
+            .student_name(candidate.student_id)?
+            .unwrap_or_default();
+        let (outcome, at) = match record {
+            MarkRecord::New(at) => (Outcome::AttendanceMarked, at),
+            MarkRecord::Existing(at) => (Outcome::AlreadyMarked, at),
+        };
+        Ok(Marked {
+            outcome,
+            student_id: candidate.student_id,
+            roll_no,
+            name,
+            at,
+            score: candidate.score,
+        })
+    }
+
+    /// Marks attendance from one photo: the old `POST /attendance`. The largest face is
+    /// the one that counts.
+    pub fn mark_photo(&mut self, bytes: &[u8], source: &str) -> Result<Marked, MarkError> {
+        let image = decode_image(bytes)?;
+        let faces = self.engine.detect(&image)?;
+        let face = faces.first().ok_or(MarkError::NoFace)?;
+        let embeddings = self.engine.embed(&image, face)?;
+        match self.gallery.identify(&embeddings, &self.settings.recognition) {
+            Decision::Match(c) => Ok(self.record(&c, source)?),
+            Decision::Unknown(_) => Err(MarkError::UserNotFound),
+        }
+    }
+}
+
+/// A file name the program makes: a digest of the content and the time, never user text.
+fn photo_file_name(bytes: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(bytes);
+    h.update(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+            .to_le_bytes(),
+    );
+    let hex: String = h.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}.jpg")
+}
+
+/// Writes a file readable only by this user, flushed to disk before returning.
+fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_or_malformed_fields_are_invalid() {
+        assert!(validate_student(" ", "A", "a@b.org").is_err());
+        assert!(validate_student("R1", "", "a@b.org").is_err());
+        assert!(validate_student("R1", "A", "   ").is_err());
+        assert!(validate_student("R1", "A", "not-an-email").is_err());
+        assert!(validate_student("R1", "A", "a@b").is_err());
+        assert!(validate_student("R1", "A", "a b@c.org").is_err());
+        assert!(validate_student(&"x".repeat(1_000_000), "A", "a@b.org").is_err());
+    }
+
+    #[test]
+    fn fields_are_trimmed_and_unicode_names_are_kept() {
+        let s = validate_student(" R1 ", " 李小龙 ", " li@example.org ").unwrap();
+        assert_eq!((s.roll_no.as_str(), s.name.as_str(), s.email.as_str()), ("R1", "李小龙", "li@example.org"));
+    }
+
+    #[test]
+    fn photo_names_never_contain_user_text() {
+        let n = photo_file_name(b"../../etc/passwd");
+        assert!(n.ends_with(".jpg"));
+        assert!(n.trim_end_matches(".jpg").chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    fn face(width: f32) -> Face {
+        Face {
+            x1: 0.0,
+            y1: 0.0,
+            x2: width,
+            y2: width,
+            score: 1.0,
+            landmarks: [[0.0; 2]; 5],
+        }
+    }
+
+    #[test]
+    fn a_dominant_face_is_chosen_but_two_similar_faces_are_not() {
+        assert!(main_face(&[]).is_none());
+        assert!(main_face(&[face(100.0)]).is_some());
+        assert!(main_face(&[face(100.0), face(30.0)]).is_some());
+        assert!(main_face(&[face(100.0), face(80.0)]).is_none());
+    }
+}

@@ -1,0 +1,270 @@
+//! Command-line front: the same service the kiosk and the HTTP API call.
+
+use crate::attendance::{AttendanceService, EnrollError, MarkError, PhotoInput};
+use crate::data_dir::DataDir;
+use crate::eval::{self, Protocol};
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::vision::FaceEngine;
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// Rollcall: a face-recognition attendance kiosk.
+#[derive(Parser, Debug)]
+#[command(name = "rollcall", version, about)]
+pub struct Cli {
+    /// Data folder (database, photos, settings). Default: $ROLLCALL_DATA_DIR or ./data
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Enrol a student from 1 to 10 photos.
+    Enroll {
+        #[arg(long)]
+        roll_no: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// Photos of the student (JPEG, PNG, BMP or WebP).
+        #[arg(value_name = "PHOTO")]
+        photos: Vec<PathBuf>,
+    },
+    /// Mark attendance from one photo.
+    Mark {
+        #[arg(value_name = "PHOTO")]
+        photo: PathBuf,
+    },
+    /// List enrolled students.
+    Students,
+    /// Measure recognition accuracy on a folder-per-person data set.
+    Eval {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Enrolment photos per person.
+        #[arg(long = "enroll", default_value_t = 5, value_name = "K")]
+        enroll: usize,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Also run the old system's Haar cascade + LBPH recogniser.
+        #[arg(long)]
+        baseline: bool,
+    },
+}
+
+/// How a command ended, for the process exit code.
+pub enum Exit {
+    Ok,
+    /// The request was understood but refused (e.g. "User not found").
+    Refused,
+}
+
+fn settings_for(data: &DataDir) -> anyhow::Result<Settings> {
+    Ok(Settings::load(&data.settings())?)
+}
+
+fn service(data_dir: Option<&Path>) -> anyhow::Result<AttendanceService> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let settings = settings_for(&data)?;
+    let engine = FaceEngine::load(&settings)?;
+    Ok(AttendanceService::open(data, settings, engine)?)
+}
+
+fn read_photo(path: &Path) -> anyhow::Result<PhotoInput> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(PhotoInput {
+        label: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string()),
+        bytes,
+    })
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let data_dir = cli.data_dir.as_deref();
+    match cli.command {
+        None => {
+            bail!("no command given; run `rollcall --help` for the list")
+        }
+        Some(Command::Enroll {
+            roll_no,
+            name,
+            email,
+            photos,
+        }) => {
+            let photos = photos.iter().map(|p| read_photo(p)).collect::<anyhow::Result<Vec<_>>>()?;
+            let mut service = service(data_dir)?;
+            match service.enroll(&roll_no, &name, &email, &photos, "cli") {
+                Ok(done) => {
+                    println!("{}", done.outcome());
+                    for p in &done.refused {
+                        eprintln!("Not used: {p}");
+                    }
+                    Ok(Exit::Ok)
+                }
+                Err(e @ (EnrollError::Store(_) | EnrollError::Io(_) | EnrollError::Vision(_))) => Err(e.into()),
+                Err(e) => {
+                    println!("{}", e.outcome());
+                    match &e {
+                        EnrollError::InvalidData(why) => eprintln!("Because {why}."),
+                        EnrollError::NoUsablePhoto(problems) => {
+                            for p in problems {
+                                eprintln!("Not used: {p}");
+                            }
+                        }
+                        _ => {}
+                    }
+                    Ok(Exit::Refused)
+                }
+            }
+        }
+        Some(Command::Mark { photo }) => {
+            let photo = read_photo(&photo)?;
+            let mut service = service(data_dir)?;
+            match service.mark_photo(&photo.bytes, "cli") {
+                Ok(m) => {
+                    println!("{}", m.outcome);
+                    eprintln!("{} ({}) at {}", m.name, m.roll_no, m.at);
+                    Ok(Exit::Ok)
+                }
+                Err(e @ (MarkError::Store(_) | MarkError::Vision(_))) => Err(e.into()),
+                Err(e) => {
+                    println!("{}", e.outcome());
+                    if let MarkError::Image(why) = &e {
+                        eprintln!("{why}");
+                    }
+                    Ok(Exit::Refused)
+                }
+            }
+        }
+        Some(Command::Students) => {
+            let data = DataDir::resolve(data_dir).create()?;
+            let store = Store::open(&data.database())?;
+            let students = store.students()?;
+            println!("{:<12} {:<28} {:<32} {:>6}  {:<25}  last seen", "roll no", "name", "email", "photos", "enrolled");
+            for s in &students {
+                println!(
+                    "{:<12} {:<28} {:<32} {:>6}  {:<25}  {}",
+                    s.roll_no,
+                    s.name,
+                    s.email,
+                    s.photo_count,
+                    s.enrolled_at,
+                    s.last_seen.as_deref().unwrap_or("never")
+                );
+            }
+            eprintln!("{} student(s)", students.len());
+            Ok(Exit::Ok)
+        }
+        Some(Command::Eval {
+            dir,
+            enroll,
+            json,
+            baseline,
+        }) => {
+            run_eval(&dir, enroll, json, baseline, data_dir)?;
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+fn progress_bar(len: usize, what: &str, hidden: bool) -> indicatif::ProgressBar {
+    let bar = if hidden {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(len as u64)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} photos, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn run_eval(dir: &Path, k: usize, json: bool, with_baseline: bool, data_dir: Option<&Path>) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        bail!("{} is not a folder of people's photos", dir.display());
+    }
+    let settings = settings_for(&DataDir::resolve(data_dir))?;
+    let protocol = Protocol::from_dir(dir, k)?;
+    if protocol.enrolled.is_empty() {
+        bail!("nobody in {} has more than {k} photos, so nobody can be enrolled", dir.display());
+    }
+    let mut engine = FaceEngine::load(&settings)?;
+    // The progress bar goes to stderr and hides itself when stderr is not a terminal.
+    let bar = progress_bar(protocol.photo_count(), "embedding", false);
+    let set = eval::embed_all(&mut engine, &protocol, || bar.inc(1))?;
+    bar.finish_and_clear();
+    let fused = set.evaluate(&settings.recognition);
+    let mut rows = vec![("Rollcall (fused)".to_string(), fused.clone())];
+    for id in engine.model_ids() {
+        rows.push((format!("{id} alone"), set.evaluate(&eval::single_model(&settings, id))));
+    }
+    let baseline = if with_baseline {
+        let bar = progress_bar(protocol.photo_count(), "baseline", false);
+        let m = eval::baseline(&protocol, || bar.inc(1))?;
+        bar.finish_and_clear();
+        rows.push(("Old system (Haar + LBPH)".to_string(), m.clone()));
+        Some(m)
+    } else {
+        None
+    };
+    for id in engine.model_ids() {
+        let s = set.stranger_similarities(id);
+        let mean = s.iter().sum::<f32>() / s.len().max(1) as f32;
+        let std = (s.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / s.len().max(1) as f32).sqrt();
+        tracing::info!(model = id, mean, std, pairs = s.len(), "stranger similarity");
+    }
+    if json {
+        let mut v = serde_json::to_value(&fused)?;
+        if let (Some(obj), Some(b)) = (v.as_object_mut(), baseline) {
+            obj.insert("baseline".into(), serde_json::to_value(b)?);
+        }
+        println!("{v}");
+    } else {
+        println!(
+            "{} enrolled people ({} photos each), {} genuine probes, {} impostor probes",
+            protocol.enrolled.len(),
+            k,
+            protocol.enrolled.iter().map(|(_, _, p)| p.len()).sum::<usize>(),
+            protocol.impostors.iter().map(|(_, p)| p.len()).sum::<usize>()
+        );
+        print_table(&rows);
+    }
+    Ok(())
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1} %", x * 100.0)
+}
+
+fn print_table(rows: &[(String, eval::Metrics)]) {
+    println!(
+        "| method | correct accept | wrong person | false reject | stranger accepted | no face found | rank-1 | correct @1 % strangers | correct @0.1 % strangers | s/photo |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (name, m) in rows {
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} |",
+            pct(m.correct_accept),
+            pct(m.wrong_person),
+            pct(m.false_reject),
+            pct(m.stranger_accept),
+            pct(m.no_face),
+            pct(m.rank1),
+            pct(m.correct_at_1pct),
+            pct(m.correct_at_0_1pct),
+            m.sec_per_photo
+        );
+    }
+}

@@ -1,0 +1,62 @@
+//! The data folder: database, enrolment photos and settings. Private to the user running
+//! Rollcall (mode 0700), because it holds students' faces.
+
+use std::path::{Path, PathBuf};
+
+/// Environment variable that overrides the default data folder.
+pub const DATA_DIR_ENV: &str = "ROLLCALL_DATA_DIR";
+
+/// Locations inside the data folder.
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+/// The data folder could not be prepared.
+#[derive(Debug, thiserror::Error)]
+#[error("The data folder {path} cannot be used: {reason}")]
+pub struct DataDirError {
+    pub path: String,
+    pub reason: String,
+}
+
+impl DataDir {
+    /// `explicit`, else `$ROLLCALL_DATA_DIR`, else `data/` in the current directory.
+    pub fn resolve(explicit: Option<&Path>) -> DataDir {
+        let root = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os(DATA_DIR_ENV).map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("data"));
+        DataDir { root }
+    }
+
+    /// Creates the folder and its photos folder (private to this user) if needed.
+    pub fn create(self) -> Result<DataDir, DataDirError> {
+        let fail = |e: std::io::Error| DataDirError {
+            path: self.root.display().to_string(),
+            reason: e.to_string(),
+        };
+        for dir in [self.root.clone(), self.photos()] {
+            std::fs::create_dir_all(&dir).map_err(fail)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+            }
+        }
+        Ok(self)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    pub fn database(&self) -> PathBuf {
+        self.root.join("rollcall.db")
+    }
+    pub fn photos(&self) -> PathBuf {
+        self.root.join("photos")
+    }
+    pub fn settings(&self) -> PathBuf {
+        self.root.join("settings.toml")
+    }
+}
