@@ -1,0 +1,64 @@
+//! Shared helpers for the integration tests: where the real face data is, and small
+//! generated inputs.
+#![allow(dead_code)]
+
+use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
+use opencv::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// A data set under `../shared/datasets` (or `$ROLLCALL_DATASETS`), e.g. `dataset("lfw-dev")`.
+pub fn dataset(name: &str) -> PathBuf {
+    let root = std::env::var_os("ROLLCALL_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
+    let dir = root.join(name);
+    assert!(
+        dir.is_dir(),
+        "the test data set {} is missing: the tests need ../shared/datasets beside the checkout \
+         (or ROLLCALL_DATASETS pointing at it)",
+        dir.display()
+    );
+    dir
+}
+
+/// The photos of one person in a data set, in file-name order.
+pub fn photos(set: &str, person: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dataset(set).join(person))
+        .unwrap_or_else(|e| panic!("cannot list {set}/{person}: {e}"))
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+/// People in a data set with at least `n` photos, in name order.
+pub fn people_with_at_least(set: &str, n: usize) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dataset(set))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir() && std::fs::read_dir(e.path()).unwrap().count() >= n)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A JPEG of a smooth colour gradient: a photo with no face in it.
+pub fn faceless_jpeg() -> Vec<u8> {
+    let mut m = Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(0.0)).unwrap();
+    for y in 0..480 {
+        for x in 0..640 {
+            *m.at_2d_mut::<opencv::core::Vec3b>(y, x).unwrap() =
+                opencv::core::Vec3b::from([(x / 3) as u8, (y / 2) as u8, 128]);
+        }
+    }
+    let mut out = Vector::<u8>::new();
+    opencv::imgcodecs::imencode(".jpg", &m, &mut out, &Vector::new()).unwrap();
+    out.to_vec()
+}
+
+/// The first half of a real JPEG: a damaged file.
+pub fn truncated_jpeg(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    bytes[..bytes.len() / 3].to_vec()
+}
