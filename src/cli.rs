@@ -1,6 +1,7 @@
 //! Command-line front: the same service the kiosk and the HTTP API call.
 
 use crate::attendance::{AttendanceService, EnrollError, MarkError, PhotoInput};
+use crate::camera::{list_cameras, SourceSpec};
 use crate::data_dir::DataDir;
 use crate::eval::{self, Protocol};
 use crate::settings::Settings;
@@ -17,6 +18,22 @@ pub struct Cli {
     /// Data folder (database, photos, settings). Default: $ROLLCALL_DATA_DIR or ./data
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Kiosk: play this video file or folder of images instead of the camera.
+    #[arg(long, value_name = "PATH")]
+    pub source: Option<PathBuf>,
+    /// Kiosk: frames per second for --source (a folder defaults to 15).
+    #[arg(long, value_name = "N")]
+    pub fps: Option<f64>,
+    /// Kiosk: start the --source again when it ends.
+    #[arg(long = "loop")]
+    pub looping: bool,
+    /// Kiosk: camera index or part of its name (overrides the settings).
+    #[arg(long, value_name = "CAMERA")]
+    pub camera: Option<String>,
+    /// Kiosk: fill the screen (for the door).
+    #[arg(long)]
+    pub fullscreen: bool,
+    /// Without a command, Rollcall opens the kiosk window.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -42,6 +59,8 @@ pub enum Command {
     },
     /// List enrolled students.
     Students,
+    /// List the cameras on this machine.
+    Cameras,
     /// Measure recognition accuracy on a folder-per-person data set.
     Eval {
         #[arg(value_name = "DIR")]
@@ -92,7 +111,39 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let data_dir = cli.data_dir.as_deref();
     match cli.command {
         None => {
-            bail!("no command given; run `rollcall --help` for the list")
+            let data = DataDir::resolve(data_dir).create()?;
+            let mut settings = settings_for(&data)?;
+            if let Some(c) = cli.camera {
+                settings.kiosk.camera = c;
+            }
+            let source = match cli.source {
+                Some(path) => SourceSpec::from_path(path, cli.fps, cli.looping),
+                None => SourceSpec::Webcam {
+                    camera: settings.kiosk.camera.clone(),
+                    width: settings.kiosk.width,
+                    height: settings.kiosk.height,
+                    fps: settings.kiosk.fps,
+                },
+            };
+            crate::ui::run(
+                crate::ui::AppOptions {
+                    data,
+                    settings,
+                    source,
+                },
+                cli.fullscreen,
+            )?;
+            Ok(Exit::Ok)
+        }
+        Some(Command::Cameras) => {
+            let cameras = list_cameras();
+            if cameras.is_empty() {
+                println!("No cameras found.");
+            }
+            for c in cameras {
+                println!("{}\t{}", c.index, c.name);
+            }
+            Ok(Exit::Ok)
         }
         Some(Command::Enroll {
             roll_no,
@@ -100,7 +151,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             email,
             photos,
         }) => {
-            let photos = photos.iter().map(|p| read_photo(p)).collect::<anyhow::Result<Vec<_>>>()?;
+            let photos = photos
+                .iter()
+                .map(|p| read_photo(p))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let mut service = service(data_dir)?;
             match service.enroll(&roll_no, &name, &email, &photos, "cli") {
                 Ok(done) => {
@@ -110,7 +164,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                     }
                     Ok(Exit::Ok)
                 }
-                Err(e @ (EnrollError::Store(_) | EnrollError::Io(_) | EnrollError::Vision(_))) => Err(e.into()),
+                Err(e @ (EnrollError::Store(_) | EnrollError::Io(_) | EnrollError::Vision(_))) => {
+                    Err(e.into())
+                }
                 Err(e) => {
                     println!("{}", e.outcome());
                     match &e {
@@ -149,7 +205,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             let data = DataDir::resolve(data_dir).create()?;
             let store = Store::open(&data.database())?;
             let students = store.students()?;
-            println!("{:<12} {:<28} {:<32} {:>6}  {:<25}  last seen", "roll no", "name", "email", "photos", "enrolled");
+            println!(
+                "{:<12} {:<28} {:<32} {:>6}  {:<25}  last seen",
+                "roll no", "name", "email", "photos", "enrolled"
+            );
             for s in &students {
                 println!(
                     "{:<12} {:<28} {:<32} {:>6}  {:<25}  {}",
@@ -183,22 +242,33 @@ fn progress_bar(len: usize, what: &str, hidden: bool) -> indicatif::ProgressBar 
         indicatif::ProgressBar::new(len as u64)
     };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} photos, {eta} left")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{msg:>10} [{bar:40}] {pos}/{len} photos, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message(what.to_string());
     bar
 }
 
-fn run_eval(dir: &Path, k: usize, json: bool, with_baseline: bool, data_dir: Option<&Path>) -> anyhow::Result<()> {
+fn run_eval(
+    dir: &Path,
+    k: usize,
+    json: bool,
+    with_baseline: bool,
+    data_dir: Option<&Path>,
+) -> anyhow::Result<()> {
     if !dir.is_dir() {
         bail!("{} is not a folder of people's photos", dir.display());
     }
     let settings = settings_for(&DataDir::resolve(data_dir))?;
     let protocol = Protocol::from_dir(dir, k)?;
     if protocol.enrolled.is_empty() {
-        bail!("nobody in {} has more than {k} photos, so nobody can be enrolled", dir.display());
+        bail!(
+            "nobody in {} has more than {k} photos, so nobody can be enrolled",
+            dir.display()
+        );
     }
     let mut engine = FaceEngine::load(&settings)?;
     // The progress bar goes to stderr and hides itself when stderr is not a terminal.
@@ -206,15 +276,25 @@ fn run_eval(dir: &Path, k: usize, json: bool, with_baseline: bool, data_dir: Opt
     let set = eval::embed_all(&mut engine, &protocol, || bar.inc(1))?;
     bar.finish_and_clear();
     let fused = set.evaluate(&settings.recognition);
-    let mut rows = vec![("Rollcall (fused)".to_string(), fused.clone())];
+    // Single models have no calibrated threshold of their own: only their threshold-free
+    // figures (rank-1 and the sweep) are shown.
+    let mut rows = vec![("Rollcall (fused, default)".to_string(), fused.clone(), true)];
     for id in engine.model_ids() {
-        rows.push((format!("{id} alone"), set.evaluate(&eval::single_model(&settings, id))));
+        rows.push((
+            format!("{id} alone"),
+            set.evaluate(&eval::single_model(&settings, id)),
+            false,
+        ));
     }
     let baseline = if with_baseline {
         let bar = progress_bar(protocol.photo_count(), "baseline", false);
         let m = eval::baseline(&protocol, || bar.inc(1))?;
         bar.finish_and_clear();
-        rows.push(("Old system (Haar + LBPH)".to_string(), m.clone()));
+        rows.push((
+            "Old system (Haar + LBPH, distance < 80)".to_string(),
+            m.clone(),
+            true,
+        ));
         Some(m)
     } else {
         None
@@ -222,8 +302,15 @@ fn run_eval(dir: &Path, k: usize, json: bool, with_baseline: bool, data_dir: Opt
     for id in engine.model_ids() {
         let s = set.stranger_similarities(id);
         let mean = s.iter().sum::<f32>() / s.len().max(1) as f32;
-        let std = (s.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / s.len().max(1) as f32).sqrt();
-        tracing::info!(model = id, mean, std, pairs = s.len(), "stranger similarity");
+        let std =
+            (s.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / s.len().max(1) as f32).sqrt();
+        tracing::info!(
+            model = id,
+            mean,
+            std,
+            pairs = s.len(),
+            "stranger similarity"
+        );
     }
     if json {
         let mut v = serde_json::to_value(&fused)?;
@@ -236,8 +323,16 @@ fn run_eval(dir: &Path, k: usize, json: bool, with_baseline: bool, data_dir: Opt
             "{} enrolled people ({} photos each), {} genuine probes, {} impostor probes",
             protocol.enrolled.len(),
             k,
-            protocol.enrolled.iter().map(|(_, _, p)| p.len()).sum::<usize>(),
-            protocol.impostors.iter().map(|(_, p)| p.len()).sum::<usize>()
+            protocol
+                .enrolled
+                .iter()
+                .map(|(_, _, p)| p.len())
+                .sum::<usize>(),
+            protocol
+                .impostors
+                .iter()
+                .map(|(_, p)| p.len())
+                .sum::<usize>()
         );
         print_table(&rows);
     }
@@ -248,18 +343,19 @@ fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
 }
 
-fn print_table(rows: &[(String, eval::Metrics)]) {
+fn print_table(rows: &[(String, eval::Metrics, bool)]) {
     println!(
         "| method | correct accept | wrong person | false reject | stranger accepted | no face found | rank-1 | correct @1 % strangers | correct @0.1 % strangers | s/photo |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    for (name, m) in rows {
+    for (name, m, operating) in rows {
+        let at_threshold = |x: f64| if *operating { pct(x) } else { "—".into() };
         println!(
             "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} |",
-            pct(m.correct_accept),
-            pct(m.wrong_person),
-            pct(m.false_reject),
-            pct(m.stranger_accept),
+            at_threshold(m.correct_accept),
+            at_threshold(m.wrong_person),
+            at_threshold(m.false_reject),
+            at_threshold(m.stranger_accept),
             pct(m.no_face),
             pct(m.rank1),
             pct(m.correct_at_1pct),

@@ -108,10 +108,7 @@ fn values(m: &Mat) -> opencv::Result<&[f32]> {
 
 impl FaceDetector {
     /// Loads the three MTCNN networks.
-    pub fn new(
-        files: &super::ModelFiles,
-        settings: DetectorSettings,
-    ) -> Result<Self, VisionError> {
+    pub fn new(files: &super::ModelFiles, settings: DetectorSettings) -> Result<Self, VisionError> {
         let load = |path: &std::path::Path| {
             let bytes = Vector::<u8>::from_slice(&super::models::read_model(path)?);
             dnn::read_net_from_onnx_buffer(&bytes).map_err(|e| {
@@ -227,7 +224,8 @@ impl FaceDetector {
     /// batch as N×side×side×3 with rows and columns swapped.
     fn batch(rgb: &Mat, boxes: &[Candidate], side: i32) -> Result<Mat, VisionError> {
         let n = boxes.len() as i32;
-        let mut blob = Mat::new_nd_with_default(&[n, side, side, 3], core::CV_32F, Scalar::all(0.0))?;
+        let mut blob =
+            Mat::new_nd_with_default(&[n, side, side, 3], core::CV_32F, Scalar::all(0.0))?;
         let per = (side * side * 3) as usize;
         let image = Rect::new(0, 0, rgb.cols(), rgb.rows());
         let data = blob.data_typed_mut::<f32>()?;
@@ -259,7 +257,14 @@ impl FaceDetector {
                 Scalar::all(0.0),
             )?;
             let mut resized = Mat::default();
-            imgproc::resize(&padded, &mut resized, Size::new(side, side), 0.0, 0.0, imgproc::INTER_AREA)?;
+            imgproc::resize(
+                &padded,
+                &mut resized,
+                Size::new(side, side),
+                0.0,
+                0.0,
+                imgproc::INTER_AREA,
+            )?;
             let t = normalised_transposed(&resized)?;
             let flat = t.reshape(1, 0)?;
             data[k * per..(k + 1) * per].copy_from_slice(flat.data_typed::<f32>()?);
@@ -303,11 +308,7 @@ impl FaceDetector {
         boxes.iter_mut().for_each(truncate);
         let blob = Self::batch(rgb, &boxes, 48)?;
         self.onet.set_input_def(&blob)?;
-        let names = Vector::<String>::from_iter([
-            "dense_5",
-            "dense_6",
-            "softmax_2",
-        ]);
+        let names = Vector::<String>::from_iter(["dense_5", "dense_6", "softmax_2"]);
         let mut outs = Vector::<Mat>::new();
         self.onet.forward(&mut outs, &names)?;
         let (reg_m, pts_m, prob_m) = (outs.get(0)?, outs.get(1)?, outs.get(2)?);

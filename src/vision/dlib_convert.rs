@@ -97,7 +97,11 @@ impl<'a> Reader<'a> {
                 .checked_mul(self.usize()?)
                 .ok_or_else(|| bad("tensor too large"))?;
         }
-        let bytes = self.take(count.checked_mul(4).ok_or_else(|| bad("tensor too large"))?)?;
+        let bytes = self.take(
+            count
+                .checked_mul(4)
+                .ok_or_else(|| bad("tensor too large"))?,
+        )?;
         Ok(bytes
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -163,11 +167,13 @@ struct Parsed {
 fn parse(buf: &[u8]) -> Result<Parsed, ConvertError> {
     let mut r = Reader { buf, pos: 0 };
     if r.int()? != 1 || r.string()? != "loss_metric_2" {
-        return Err(bad("this is not dlib's face recognition model (no metric loss layer)"));
+        return Err(bad(
+            "this is not dlib's face recognition model (no metric loss layer)",
+        ));
     }
     r.real()?; // margin
     r.real()?; // distance threshold
-    // One version number per wrapper layer until the input layer begins.
+               // One version number per wrapper layer until the input layer begins.
     let mut wrappers = 0;
     while !r.at_string("input_rgb_image_sized") {
         r.int()?;
@@ -293,7 +299,12 @@ struct Cursor {
 }
 
 /// Emits a convolution followed by its affine layer, folded into one Conv node.
-fn conv_affine(g: &mut GraphBuilder, x: &Cursor, conv: &Layer, affine: &Layer) -> Result<Cursor, ConvertError> {
+fn conv_affine(
+    g: &mut GraphBuilder,
+    x: &Cursor,
+    conv: &Layer,
+    affine: &Layer,
+) -> Result<Cursor, ConvertError> {
     let (
         Layer::Conv {
             shape,
@@ -316,18 +327,26 @@ fn conv_affine(g: &mut GraphBuilder, x: &Cursor, conv: &Layer, affine: &Layer) -
         .enumerate()
         .map(|(i, v)| v * gamma[i / per_filter])
         .collect();
-    let b: Vec<f32> = (0..shape[0]).map(|o| bias[o] * gamma[o] + beta[o]).collect();
+    let b: Vec<f32> = (0..shape[0])
+        .map(|o| bias[o] * gamma[o] + beta[o])
+        .collect();
     let dims: Vec<i64> = shape.iter().map(|d| *d as i64).collect();
     let wn = g.constant("w", Tensor { dims, data: w });
-    let bn = g.constant("b", Tensor {
-        dims: vec![shape[0] as i64],
-        data: b,
-    });
+    let bn = g.constant(
+        "b",
+        Tensor {
+            dims: vec![shape[0] as i64],
+            data: b,
+        },
+    );
     let value = g.node(
         "Conv",
         &[&x.value, &wn, &bn],
         &[
-            ("kernel_shape", Attr::Ints(vec![shape[2] as i64, shape[3] as i64])),
+            (
+                "kernel_shape",
+                Attr::Ints(vec![shape[2] as i64, shape[3] as i64]),
+            ),
             ("strides", Attr::Ints(vec![*stride as i64; 2])),
             ("pads", Attr::Ints(vec![*pad as i64; 4])),
         ],
@@ -354,14 +373,25 @@ fn pooled_shortcut(
         let base = (c * x.channels + c) * size * size;
         w[base..base + size * size].fill(weight);
     }
-    let wn = g.constant("w", Tensor {
-        dims: vec![out_channels as i64, x.channels as i64, size as i64, size as i64],
-        data: w,
-    });
-    let bn = g.constant("b", Tensor {
-        dims: vec![out_channels as i64],
-        data: vec![0.0; out_channels],
-    });
+    let wn = g.constant(
+        "w",
+        Tensor {
+            dims: vec![
+                out_channels as i64,
+                x.channels as i64,
+                size as i64,
+                size as i64,
+            ],
+            data: w,
+        },
+    );
+    let bn = g.constant(
+        "b",
+        Tensor {
+            dims: vec![out_channels as i64],
+            data: vec![0.0; out_channels],
+        },
+    );
     let value = g.node(
         "Conv",
         &[&x.value, &wn, &bn],
@@ -482,14 +512,20 @@ pub fn convert(dat: &[u8]) -> Result<ConvertedNet, ConvertError> {
             wt[c * inputs + r] = weights[r * outputs + c];
         }
     }
-    let wn = g.constant("fc_w", Tensor {
-        dims: vec![*outputs as i64, *inputs as i64],
-        data: wt,
-    });
-    let bn = g.constant("fc_b", Tensor {
-        dims: vec![*outputs as i64],
-        data: vec![0.0; *outputs],
-    });
+    let wn = g.constant(
+        "fc_w",
+        Tensor {
+            dims: vec![*outputs as i64, *inputs as i64],
+            data: wt,
+        },
+    );
+    let bn = g.constant(
+        "fc_b",
+        Tensor {
+            dims: vec![*outputs as i64],
+            data: vec![0.0; *outputs],
+        },
+    );
     let out = g.node("Gemm", &[&flat, &wn, &bn], &[("transB", Attr::Int(1))]);
     let side = parsed.input_size as i64;
     let onnx = g.finish(

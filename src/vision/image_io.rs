@@ -50,7 +50,8 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
         return Err(ImageError::Damaged);
     }
     let buf = Vector::<u8>::from_slice(bytes);
-    let mat = imgcodecs::imdecode(&buf, imgcodecs::IMREAD_COLOR).map_err(|_| ImageError::Damaged)?;
+    let mat =
+        imgcodecs::imdecode(&buf, imgcodecs::IMREAD_COLOR).map_err(|_| ImageError::Damaged)?;
     if mat.empty() {
         return Err(ImageError::Damaged);
     }
@@ -127,7 +128,10 @@ mod tests {
         .unwrap();
         let jpeg = encode_jpeg(&m).unwrap();
         assert!(decode_image(&jpeg).is_ok());
-        assert_eq!(decode_image(&jpeg[..jpeg.len() - 40]).unwrap_err(), ImageError::Damaged);
+        assert_eq!(
+            decode_image(&jpeg[..jpeg.len() - 40]).unwrap_err(),
+            ImageError::Damaged
+        );
     }
 
     #[test]

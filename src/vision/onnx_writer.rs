@@ -127,12 +127,7 @@ impl GraphBuilder {
     }
 
     /// Serialises the model with one float input and one float output.
-    pub fn finish(
-        self,
-        input: (&str, &[i64]),
-        output: (&str, &[i64]),
-        opset: i64,
-    ) -> Vec<u8> {
+    pub fn finish(self, input: (&str, &[i64]), output: (&str, &[i64]), opset: i64) -> Vec<u8> {
         fn value_info(name: &str, dims: &[i64]) -> Message {
             let mut shape = Message::default();
             for d in dims {

@@ -50,7 +50,7 @@ impl std::fmt::Display for QualityIssue {
 pub struct QualityReport {
     /// Distance between the eyes, in image pixels.
     pub eye_distance_px: f32,
-    /// Variance of the Laplacian on the aligned grey chip (higher is sharper).
+    /// Contrast-normalised detail on the aligned grey chip (higher is sharper).
     pub sharpness: f32,
     /// Mean grey level of the central face region (0–255).
     pub brightness: f32,
@@ -99,6 +99,22 @@ pub fn pose(face: &Face) -> (f32, f32, f32) {
     (yaw, pitch, roll.to_degrees())
 }
 
+fn std_dev(m: &impl core::ToInputArray) -> opencv::Result<f64> {
+    let mut mean = Mat::default();
+    let mut std = Mat::default();
+    core::mean_std_dev(m, &mut mean, &mut std, &core::no_array())?;
+    Ok(*std.at::<f64>(0)?)
+}
+
+/// Detail relative to contrast: the Laplacian's spread over the grey levels' spread (×100),
+/// so a dim or flat webcam picture is not mistaken for a blurred one.
+fn sharpness(grey: &impl core::ToInputArray) -> opencv::Result<f32> {
+    let mut lap = Mat::default();
+    imgproc::laplacian_def(grey, &mut lap, core::CV_32F)?;
+    let contrast = std_dev(grey)?.max(1.0);
+    Ok((100.0 * (std_dev(&lap)? / contrast).powi(2)) as f32)
+}
+
 /// Measures a face and lists what makes it unsuitable.
 pub fn assess(bgr: &Mat, face: &Face, s: &QualitySettings) -> Result<QualityReport, VisionError> {
     let chip = align::chip(bgr, face, &DLIB_CHIP)?;
@@ -107,12 +123,7 @@ pub fn assess(bgr: &Mat, face: &Face, s: &QualitySettings) -> Result<QualityRepo
     // Central region: eyes to mouth, without background.
     let centre = Mat::roi(&grey, Rect::new(40, 35, 70, 80))?;
     let brightness = core::mean_def(&centre)?[0] as f32;
-    let mut lap = Mat::default();
-    imgproc::laplacian_def(&centre, &mut lap, core::CV_32F)?;
-    let mut mean = Mat::default();
-    let mut std = Mat::default();
-    core::mean_std_dev(&lap, &mut mean, &mut std, &core::no_array())?;
-    let sharpness = (*std.at::<f64>(0)? as f32).powi(2);
+    let sharpness = sharpness(&centre)?;
     let (yaw, pitch, roll_deg) = pose(face);
     let eye_distance_px = face.eye_distance();
 
