@@ -21,7 +21,9 @@ pub fn machine() -> String {
                 .map(|(_, v)| v.trim().to_string())
         })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     format!("{cpu}, {cores} cores")
 }
 
@@ -66,7 +68,14 @@ pub fn frames_640x480(dir: &Path, limit: usize) -> Result<Vec<Mat>, VisionError>
     for f in files.iter().take(limit) {
         let m = read_image_file(f)?;
         let mut r = Mat::default();
-        imgproc::resize(&m, &mut r, Size::new(640, 480), 0.0, 0.0, imgproc::INTER_AREA)?;
+        imgproc::resize(
+            &m,
+            &mut r,
+            Size::new(640, 480),
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
         out.push(r);
     }
     Ok(out)
@@ -99,7 +108,10 @@ pub fn pipeline(frames: &[Mat], settings: &Settings) -> Result<Vec<StepTiming>, 
             e.embed(f, face)?;
             samples.push(t.elapsed().as_secs_f64() * 1e3);
         }
-        rows.push(timing(&format!("embed one face: {}", e.model_id()), &samples));
+        rows.push(timing(
+            &format!("embed one face: {}", e.model_id()),
+            &samples,
+        ));
     }
     Ok(rows)
 }
@@ -110,7 +122,10 @@ pub fn print_steps(rows: &[StepTiming]) {
     println!("| step | p50 ms | p95 ms | runs |");
     println!("|---|---|---|---|");
     for r in rows {
-        println!("| {} | {:.1} | {:.1} | {} |", r.step, r.ms_p50, r.ms_p95, r.runs);
+        println!(
+            "| {} | {:.1} | {:.1} | {} |",
+            r.step, r.ms_p50, r.ms_p95, r.runs
+        );
     }
 }
 

@@ -31,7 +31,10 @@ pub struct Protocol {
 
 fn is_image(p: &Path) -> bool {
     matches!(
-        p.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref(),
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref(),
         Some("jpg" | "jpeg" | "png" | "bmp" | "webp")
     )
 }
@@ -46,14 +49,22 @@ impl Protocol {
         people.sort();
         let mut protocol = Protocol::default();
         for person in people {
-            let name = person.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let name = person
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             let mut photos: Vec<PathBuf> = std::fs::read_dir(&person)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| is_image(p))
                 .collect();
             photos.sort();
             if photos.len() > k {
-                let probes = photos[k..].iter().take(MAX_PROBES_PER_PERSON).cloned().collect();
+                let probes = photos[k..]
+                    .iter()
+                    .take(MAX_PROBES_PER_PERSON)
+                    .cloned()
+                    .collect();
                 photos.truncate(k);
                 protocol.enrolled.push((name, photos, probes));
             } else if !photos.is_empty() {
@@ -64,7 +75,10 @@ impl Protocol {
     }
 
     pub fn photo_count(&self) -> usize {
-        self.enrolled.iter().map(|(_, e, p)| e.len() + p.len()).sum::<usize>()
+        self.enrolled
+            .iter()
+            .map(|(_, e, p)| e.len() + p.len())
+            .sum::<usize>()
             + self.impostors.iter().map(|(_, p)| p.len()).sum::<usize>()
     }
 }
@@ -96,7 +110,8 @@ fn metrics(results: &[ProbeResult], threshold: f32, margin: f32, sec_per_photo: 
     let impostor: Vec<&ProbeResult> = results.iter().filter(|r| r.truth.is_none()).collect();
     let g = genuine.len().max(1) as f64;
     let i = impostor.len().max(1) as f64;
-    let accepted = |r: &ProbeResult, t: f32| matches!(r.best, Some((_, s, m)) if s >= t && m >= margin);
+    let accepted =
+        |r: &ProbeResult, t: f32| matches!(r.best, Some((_, s, m)) if s >= t && m >= margin);
     let correct = |r: &ProbeResult, t: f32| accepted(r, t) && r.best.map(|b| b.0) == r.truth;
     let ca = genuine.iter().filter(|r| correct(r, threshold)).count() as f64;
     let wp = genuine
@@ -154,12 +169,19 @@ pub fn embed_all(
 ) -> Result<EmbeddedSet, VisionError> {
     let start = Instant::now();
     let mut count = 0usize;
-    let mut one = |engine: &mut FaceEngine, path: &Path, enrol: bool| -> Result<Option<Embeddings>, VisionError> {
+    let mut one = |engine: &mut FaceEngine,
+                   path: &Path,
+                   enrol: bool|
+     -> Result<Option<Embeddings>, VisionError> {
         count += 1;
         let out = match read_image_file(path) {
             Ok(image) => {
                 let faces = engine.detect(&image)?;
-                let face = if enrol { main_face(&faces) } else { faces.first() };
+                let face = if enrol {
+                    main_face(&faces)
+                } else {
+                    faces.first()
+                };
                 match face {
                     Some(f) if !enrol || engine.assess(&image, f)?.is_good() => {
                         Some(engine.embed(&image, f)?)
@@ -178,12 +200,24 @@ pub fn embed_all(
     let mut enrol = Vec::new();
     let mut genuine = Vec::new();
     for (_, e, p) in &protocol.enrolled {
-        enrol.push(e.iter().map(|x| one(engine, x, true)).collect::<Result<_, _>>()?);
-        genuine.push(p.iter().map(|x| one(engine, x, false)).collect::<Result<_, _>>()?);
+        enrol.push(
+            e.iter()
+                .map(|x| one(engine, x, true))
+                .collect::<Result<_, _>>()?,
+        );
+        genuine.push(
+            p.iter()
+                .map(|x| one(engine, x, false))
+                .collect::<Result<_, _>>()?,
+        );
     }
     let mut impostor = Vec::new();
     for (_, p) in &protocol.impostors {
-        impostor.push(p.iter().map(|x| one(engine, x, false)).collect::<Result<_, _>>()?);
+        impostor.push(
+            p.iter()
+                .map(|x| one(engine, x, false))
+                .collect::<Result<_, _>>()?,
+        );
     }
     let sec_per_photo = start.elapsed().as_secs_f64() / count.max(1) as f64;
     Ok(EmbeddedSet {
@@ -209,7 +243,13 @@ impl EmbeddedSet {
             best: e
                 .as_ref()
                 .and_then(|e| gallery.best(e, &settings.models))
-                .map(|Candidate { student_id, score, margin }| (student_id as usize, score, margin)),
+                .map(
+                    |Candidate {
+                         student_id,
+                         score,
+                         margin,
+                     }| (student_id as usize, score, margin),
+                ),
         };
         let mut out = Vec::new();
         for (person, probes) in self.genuine.iter().enumerate() {
@@ -223,7 +263,12 @@ impl EmbeddedSet {
 
     /// Metrics under the given recognition settings.
     pub fn evaluate(&self, settings: &RecognitionSettings) -> Metrics {
-        metrics(&self.results(settings), settings.threshold, settings.margin, self.sec_per_photo)
+        metrics(
+            &self.results(settings),
+            settings.threshold,
+            settings.margin,
+            self.sec_per_photo,
+        )
     }
 
     /// Similarities between faces of different people, per model (for calibration).
@@ -232,7 +277,13 @@ impl EmbeddedSet {
             .enrol
             .iter()
             .chain(&self.impostor)
-            .map(|faces| faces.iter().flatten().filter_map(|e| e.get(model_id)).collect())
+            .map(|faces| {
+                faces
+                    .iter()
+                    .flatten()
+                    .filter_map(|e| e.get(model_id))
+                    .collect()
+            })
             .collect();
         let mut out = Vec::new();
         for (i, a) in people.iter().enumerate() {
@@ -263,12 +314,27 @@ pub fn baseline(protocol: &Protocol, mut progress: impl FnMut()) -> Result<Metri
         let mut grey = Mat::default();
         imgproc::cvt_color_def(&image, &mut grey, imgproc::COLOR_BGR2GRAY)?;
         let mut faces = Vector::<Rect>::new();
-        cascade.detect_multi_scale(&grey, &mut faces, 1.1, 5, 0, Size::new(30, 30), Size::default())?;
+        cascade.detect_multi_scale(
+            &grey,
+            &mut faces,
+            1.1,
+            5,
+            0,
+            Size::new(30, 30),
+            Size::default(),
+        )?;
         let Some(r) = faces.iter().max_by_key(|r| r.area()) else {
             return Ok(None);
         };
         let mut out = Mat::default();
-        imgproc::resize(&Mat::roi(&grey, r)?, &mut out, Size::new(100, 100), 0.0, 0.0, imgproc::INTER_AREA)?;
+        imgproc::resize(
+            &Mat::roi(&grey, r)?,
+            &mut out,
+            Size::new(100, 100),
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
         Ok(Some(out))
     };
     let mut train = Vector::<Mat>::new();

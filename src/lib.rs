@@ -5,10 +5,13 @@
 
 pub mod attendance;
 pub mod bench;
+pub mod camera;
 pub mod cli;
 pub mod data_dir;
 pub mod eval;
+pub mod kiosk;
 pub mod recognition;
 pub mod settings;
 pub mod store;
+pub mod ui;
 pub mod vision;

@@ -2,6 +2,9 @@
 //! recognition and the store together and keeps the old system's contract.
 
 mod outcome;
+pub mod session;
+pub mod tracking;
+pub mod verdict;
 
 pub use outcome::Outcome;
 
@@ -85,8 +88,12 @@ impl EnrollError {
             EnrollError::NoImages => Outcome::NoImages,
             EnrollError::TooManyImages => Outcome::TooManyImages,
             EnrollError::InvalidData(_) | EnrollError::NoUsablePhoto(_) => Outcome::InvalidData,
-            EnrollError::UserExists | EnrollError::Store(StoreError::Duplicate) => Outcome::UserExists,
-            EnrollError::Store(_) | EnrollError::Io(_) | EnrollError::Vision(_) => Outcome::InternalError,
+            EnrollError::UserExists | EnrollError::Store(StoreError::Duplicate) => {
+                Outcome::UserExists
+            }
+            EnrollError::Store(_) | EnrollError::Io(_) | EnrollError::Vision(_) => {
+                Outcome::InternalError
+            }
         }
     }
 }
@@ -148,7 +155,9 @@ pub fn validate_student(roll_no: &str, name: &str, email: &str) -> Result<NewStu
             return Err(format!("the {label} is missing"));
         }
         if v.chars().count() > MAX_FIELD_CHARS {
-            return Err(format!("the {label} is longer than {MAX_FIELD_CHARS} characters"));
+            return Err(format!(
+                "the {label} is longer than {MAX_FIELD_CHARS} characters"
+            ));
         }
         if v.chars().any(char::is_control) {
             return Err(format!("the {label} contains control characters"));
@@ -250,7 +259,10 @@ impl AttendanceService {
 
     /// Checks one enrolment photo: decodes it, finds the face, checks its quality and
     /// embeds it. Returns the decoded image and embeddings, or the reason it is refused.
-    pub fn prepare_photo(&mut self, photo: &PhotoInput) -> Result<Result<(Mat, Embeddings), String>, VisionError> {
+    pub fn prepare_photo(
+        &mut self,
+        photo: &PhotoInput,
+    ) -> Result<Result<(Mat, Embeddings), String>, VisionError> {
         let image = match decode_image(&photo.bytes) {
             Ok(m) => m,
             Err(e) => return Ok(Err(e.to_string())),
@@ -290,7 +302,10 @@ impl AttendanceService {
             return Err(EnrollError::TooManyImages);
         }
         let student = validate_student(roll_no, name, email).map_err(EnrollError::InvalidData)?;
-        if self.store.student_exists(&student.roll_no, &student.email)? {
+        if self
+            .store
+            .student_exists(&student.roll_no, &student.email)?
+        {
             return Err(EnrollError::UserExists);
         }
         let mut accepted = Vec::new();
@@ -354,7 +369,9 @@ impl AttendanceService {
         let mut out = Vec::with_capacity(faces.len());
         for face in faces {
             let embeddings = self.engine.embed(image, &face)?;
-            let decision = self.gallery.identify(&embeddings, &self.settings.recognition);
+            let decision = self
+                .gallery
+                .identify(&embeddings, &self.settings.recognition);
             out.push((face, decision));
         }
         Ok(out)
@@ -393,7 +410,10 @@ impl AttendanceService {
         let faces = self.engine.detect(&image)?;
         let face = faces.first().ok_or(MarkError::NoFace)?;
         let embeddings = self.engine.embed(&image, face)?;
-        match self.gallery.identify(&embeddings, &self.settings.recognition) {
+        match self
+            .gallery
+            .identify(&embeddings, &self.settings.recognition)
+        {
             Decision::Match(c) => Ok(self.record(&c, source)?),
             Decision::Unknown(_) => Err(MarkError::UserNotFound),
         }
@@ -411,7 +431,10 @@ fn photo_file_name(bytes: &[u8]) -> String {
             .as_nanos()
             .to_le_bytes(),
     );
-    let hex: String = h.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = h.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("{hex}.jpg")
 }
 
@@ -447,14 +470,20 @@ mod tests {
     #[test]
     fn fields_are_trimmed_and_unicode_names_are_kept() {
         let s = validate_student(" R1 ", " 李小龙 ", " li@example.org ").unwrap();
-        assert_eq!((s.roll_no.as_str(), s.name.as_str(), s.email.as_str()), ("R1", "李小龙", "li@example.org"));
+        assert_eq!(
+            (s.roll_no.as_str(), s.name.as_str(), s.email.as_str()),
+            ("R1", "李小龙", "li@example.org")
+        );
     }
 
     #[test]
     fn photo_names_never_contain_user_text() {
         let n = photo_file_name(b"../../etc/passwd");
         assert!(n.ends_with(".jpg"));
-        assert!(n.trim_end_matches(".jpg").chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(n
+            .trim_end_matches(".jpg")
+            .chars()
+            .all(|c| c.is_ascii_hexdigit()));
     }
 
     fn face(width: f32) -> Face {

@@ -218,12 +218,18 @@ mod tests {
         let mut g = Gallery::default();
         g.add_face(1, &face([1.0, 0.0]));
         g.add_face(2, &face([0.9, 0.1]));
-        assert!(matches!(g.identify(&face([0.95, 0.05]), &settings()), Decision::Unknown(Some(_))));
+        assert!(matches!(
+            g.identify(&face([0.95, 0.05]), &settings()),
+            Decision::Unknown(Some(_))
+        ));
     }
 
     #[test]
     fn an_empty_gallery_knows_nobody() {
-        assert_eq!(Gallery::default().identify(&face([1.0, 0.0]), &settings()), Decision::Unknown(None));
+        assert_eq!(
+            Gallery::default().identify(&face([1.0, 0.0]), &settings()),
+            Decision::Unknown(None)
+        );
     }
 
     #[test]

@@ -139,9 +139,9 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: usize = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+        let version: usize =
+            self.conn
+                .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
@@ -192,7 +192,12 @@ impl Store {
             params![
                 now,
                 actor,
-                format!("enrolled {} ({}) with {} photo(s)", student.roll_no, student.name, photos.len())
+                format!(
+                    "enrolled {} ({}) with {} photo(s)",
+                    student.roll_no,
+                    student.name,
+                    photos.len()
+                )
             ],
         )?;
         tx.commit()?;
@@ -283,13 +288,20 @@ impl Store {
     }
 
     /// Attendance marks between two days, inclusive.
-    pub fn attendance(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<AttendanceRow>, StoreError> {
+    pub fn attendance(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<AttendanceRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT student_id, day, marked_at, score, source FROM attendance
              WHERE day BETWEEN ?1 AND ?2 ORDER BY day, marked_at",
         )?;
         let rows = stmt.query_map(
-            params![from.format("%Y-%m-%d").to_string(), to.format("%Y-%m-%d").to_string()],
+            params![
+                from.format("%Y-%m-%d").to_string(),
+                to.format("%Y-%m-%d").to_string()
+            ],
             |r| {
                 Ok(AttendanceRow {
                     student_id: r.get(0)?,
@@ -355,7 +367,10 @@ mod tests {
         let mut dup = alice();
         dup.roll_no = "R2".into();
         dup.email = "Alice@Example.org".into();
-        assert!(matches!(s.insert_student(&dup, &[], "test"), Err(StoreError::Duplicate)));
+        assert!(matches!(
+            s.insert_student(&dup, &[], "test"),
+            Err(StoreError::Duplicate)
+        ));
     }
 
     #[test]
@@ -371,7 +386,10 @@ mod tests {
             other => panic!("expected existing mark, got {other:?}"),
         }
         let next_day = Local.with_ymd_and_hms(2026, 3, 3, 8, 0, 0).unwrap();
-        assert!(matches!(s.mark(id, next_day, None, "test").unwrap(), MarkRecord::New(_)));
+        assert!(matches!(
+            s.mark(id, next_day, None, "test").unwrap(),
+            MarkRecord::New(_)
+        ));
         let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
         assert_eq!(s.attendance(d, d).unwrap().len(), 1);
     }
@@ -380,7 +398,10 @@ mod tests {
     fn reopening_does_not_rerun_migrations() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rollcall.db");
-        Store::open(&path).unwrap().insert_student(&alice(), &[], "t").unwrap();
+        Store::open(&path)
+            .unwrap()
+            .insert_student(&alice(), &[], "t")
+            .unwrap();
         assert_eq!(Store::open(&path).unwrap().students().unwrap().len(), 1);
     }
 }

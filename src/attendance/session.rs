@@ -1,0 +1,211 @@
+//! A kiosk session: frame by frame, find faces, follow them, identify the ones still
+//! undecided and mark students once a track confirms them. Cooldowns keep a student who
+//! lingers from being greeted again and again.
+
+use super::tracking::{FaceTracker, Observation, Progress, TrackerSettings};
+use super::verdict::{clock_time, Verdict, VerdictKind};
+use super::{AttendanceService, Outcome};
+use crate::recognition::{Candidate, Decision};
+use crate::settings::KioskSettings;
+use crate::store::StoreError;
+use crate::vision::quality::QualityIssue;
+use crate::vision::{Face, VisionError};
+use opencv::core::Mat;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// What the kiosk shows next to one face.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaceState {
+    /// The face cannot be judged yet; tell the student what to do.
+    Hint(QualityIssue),
+    /// Being identified.
+    Checking,
+    /// Decided.
+    Decided(Verdict),
+}
+
+/// A verdict issued on this frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewVerdict {
+    pub verdict: Verdict,
+    /// When the face's track began.
+    pub first_seen: Instant,
+    /// A repeat within the cooldown: show it, but no sound and no new card.
+    pub silent: bool,
+}
+
+/// The result of one frame.
+#[derive(Clone, Debug, Default)]
+pub struct FrameResult {
+    pub faces: Vec<(u64, Face, Option<FaceState>)>,
+    pub verdicts: Vec<NewVerdict>,
+    pub detect_ms: f64,
+    /// Set when a new student was marked; the count for today.
+    pub marked_today: Option<i64>,
+    /// A problem to report discreetly (the database was busy, …).
+    pub problem: Option<String>,
+}
+
+/// Frame-by-frame attendance at the door.
+pub struct KioskSession {
+    service: AttendanceService,
+    tracker: FaceTracker,
+    decided: HashMap<u64, Verdict>,
+    greeted: HashMap<i64, (Instant, Verdict)>,
+    cooldown: Duration,
+}
+
+impl KioskSession {
+    pub fn new(service: AttendanceService, settings: &KioskSettings) -> KioskSession {
+        KioskSession {
+            service,
+            tracker: FaceTracker::new(TrackerSettings {
+                confirm_frames: settings.confirm_frames,
+                max_attempts: settings.max_attempts,
+                ..TrackerSettings::default()
+            }),
+            decided: HashMap::new(),
+            greeted: HashMap::new(),
+            cooldown: Duration::from_secs(settings.cooldown_secs),
+        }
+    }
+
+    pub fn service(&self) -> &AttendanceService {
+        &self.service
+    }
+
+    /// Students marked today.
+    pub fn marked_today(&self) -> Result<i64, StoreError> {
+        self.service
+            .store()
+            .marked_count(chrono::Local::now().date_naive())
+    }
+
+    /// Processes one frame captured at `captured`.
+    pub fn process(&mut self, image: &Mat, captured: Instant) -> Result<FrameResult, VisionError> {
+        let t = Instant::now();
+        let faces = self.service.engine_mut().detect(image)?;
+        let mut result = FrameResult {
+            detect_ms: t.elapsed().as_secs_f64() * 1e3,
+            ..FrameResult::default()
+        };
+        let ids = self.tracker.update(&faces, captured);
+        let live: std::collections::HashSet<u64> =
+            self.tracker.tracks().iter().map(|t| t.id).collect();
+        self.decided.retain(|id, _| live.contains(id));
+        for (face, id) in faces.into_iter().zip(ids) {
+            let state = if self.tracker.is_pending(id) {
+                self.identify(image, &face, id, &mut result)?
+            } else {
+                self.decided.get(&id).cloned().map(FaceState::Decided)
+            };
+            result.faces.push((id, face, state));
+        }
+        Ok(result)
+    }
+
+    fn identify(
+        &mut self,
+        image: &Mat,
+        face: &Face,
+        id: u64,
+        result: &mut FrameResult,
+    ) -> Result<Option<FaceState>, VisionError> {
+        let quality = self.service.engine_mut().assess(image, face)?;
+        let observation = match quality.issues.first() {
+            Some(issue) => Observation::Unusable(*issue),
+            None => {
+                let embeddings = self.service.engine_mut().embed(image, face)?;
+                match self
+                    .service
+                    .gallery()
+                    .identify(&embeddings, &self.service.settings().recognition)
+                {
+                    Decision::Match(c) => Observation::Identified(c),
+                    Decision::Unknown(_) => Observation::Unknown,
+                }
+            }
+        };
+        let first_seen = self
+            .tracker
+            .track(id)
+            .map(|t| t.first_seen)
+            .unwrap_or_else(Instant::now);
+        let verdict = match self.tracker.observe(id, observation.clone()) {
+            Progress::Pending => {
+                return Ok(Some(match observation {
+                    Observation::Unusable(issue) => FaceState::Hint(issue),
+                    _ => FaceState::Checking,
+                }))
+            }
+            Progress::NotRecognised => NewVerdict {
+                verdict: Verdict {
+                    kind: VerdictKind::NotRecognised,
+                    track_id: id,
+                    student_id: None,
+                    name: None,
+                    time: None,
+                },
+                first_seen,
+                silent: false,
+            },
+            Progress::Confirmed(c) => match self.confirm(&c, id, first_seen) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!("could not record a mark: {e}");
+                    result.problem = Some(e.to_string());
+                    self.tracker.reopen(id);
+                    return Ok(Some(FaceState::Checking));
+                }
+            },
+        };
+        if !verdict.silent && verdict.verdict.kind == VerdictKind::Welcome {
+            result.marked_today = self.marked_today().ok();
+        }
+        self.decided.insert(id, verdict.verdict.clone());
+        let state = FaceState::Decided(verdict.verdict.clone());
+        result.verdicts.push(verdict);
+        Ok(Some(state))
+    }
+
+    /// Marks a confirmed student, unless greeted within the cooldown.
+    fn confirm(
+        &mut self,
+        c: &Candidate,
+        track_id: u64,
+        first_seen: Instant,
+    ) -> Result<NewVerdict, StoreError> {
+        if let Some((at, previous)) = self.greeted.get(&c.student_id) {
+            if at.elapsed() < self.cooldown {
+                return Ok(NewVerdict {
+                    verdict: Verdict {
+                        track_id,
+                        ..previous.clone()
+                    },
+                    first_seen,
+                    silent: true,
+                });
+            }
+        }
+        let marked = self.service.record(c, "kiosk")?;
+        let verdict = Verdict {
+            kind: if marked.outcome == Outcome::AttendanceMarked {
+                VerdictKind::Welcome
+            } else {
+                VerdictKind::AlreadyMarked
+            },
+            track_id,
+            student_id: Some(c.student_id),
+            name: Some(marked.name),
+            time: Some(clock_time(&marked.at)),
+        };
+        self.greeted
+            .insert(c.student_id, (Instant::now(), verdict.clone()));
+        Ok(NewVerdict {
+            verdict,
+            first_seen,
+            silent: false,
+        })
+    }
+}

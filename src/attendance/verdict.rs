@@ -1,0 +1,78 @@
+//! What the kiosk tells a student, in one place.
+
+/// The kind of verdict, which also picks its colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerdictKind {
+    /// Newly marked present (green).
+    Welcome,
+    /// Already marked earlier today (amber).
+    AlreadyMarked,
+    /// Not recognised (red).
+    NotRecognised,
+}
+
+/// A verdict for one face track.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub kind: VerdictKind,
+    pub track_id: u64,
+    pub student_id: Option<i64>,
+    pub name: Option<String>,
+    /// Local time of the mark, "HH:MM".
+    pub time: Option<String>,
+}
+
+/// "08:52" from a stored RFC 3339 timestamp ("2026-03-02T08:52:10+01:00").
+pub fn clock_time(rfc3339: &str) -> String {
+    rfc3339.get(11..16).unwrap_or(rfc3339).to_string()
+}
+
+impl Verdict {
+    /// The sentence shown in large type.
+    pub fn message(&self) -> String {
+        let name = self.name.as_deref().unwrap_or("Student");
+        let time = self.time.as_deref().unwrap_or("");
+        match self.kind {
+            VerdictKind::Welcome => format!("Welcome, {name} — marked at {time}"),
+            VerdictKind::AlreadyMarked => format!("{name}, you're already marked ({time})"),
+            VerdictKind::NotRecognised => "Not recognised — please see your teacher".into(),
+        }
+    }
+
+    /// The short label drawn next to the face.
+    pub fn face_label(&self) -> String {
+        match self.kind {
+            VerdictKind::NotRecognised => "Not recognised".into(),
+            _ => self.name.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_read_naturally() {
+        let v = Verdict {
+            kind: VerdictKind::Welcome,
+            track_id: 1,
+            student_id: Some(3),
+            name: Some("Ada".into()),
+            time: Some(clock_time("2026-03-02T08:52:10+01:00")),
+        };
+        assert_eq!(v.message(), "Welcome, Ada — marked at 08:52");
+        let amber = Verdict {
+            kind: VerdictKind::AlreadyMarked,
+            time: Some("08:41".into()),
+            ..v.clone()
+        };
+        assert_eq!(amber.message(), "Ada, you're already marked (08:41)");
+        let red = Verdict {
+            kind: VerdictKind::NotRecognised,
+            name: None,
+            ..v
+        };
+        assert_eq!(red.message(), "Not recognised — please see your teacher");
+    }
+}

@@ -1,0 +1,79 @@
+//! A folder of images played in file-name order at a fixed frame rate.
+
+use super::{CameraError, FrameSource, Pacer};
+use crate::vision::image_io::read_image_file;
+use opencv::core::Mat;
+use std::path::{Path, PathBuf};
+
+pub struct FolderSource {
+    dir: PathBuf,
+    files: Vec<PathBuf>,
+    pos: usize,
+    looping: bool,
+    pacer: Pacer,
+}
+
+fn is_image(p: &Path) -> bool {
+    matches!(
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("jpg" | "jpeg" | "png" | "bmp" | "webp")
+    )
+}
+
+impl FolderSource {
+    pub fn open(dir: &Path, fps: f64, looping: bool) -> Result<FolderSource, CameraError> {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            CameraError::Open(format!("cannot read the folder {}: {e}", dir.display()))
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && is_image(p))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(CameraError::Open(format!(
+                "the folder {} has no images",
+                dir.display()
+            )));
+        }
+        Ok(FolderSource {
+            dir: dir.to_path_buf(),
+            files,
+            pos: 0,
+            looping,
+            pacer: Pacer::new(fps),
+        })
+    }
+}
+
+impl FrameSource for FolderSource {
+    fn next_frame(&mut self) -> Result<Mat, CameraError> {
+        loop {
+            if self.pos >= self.files.len() {
+                if !self.looping {
+                    return Err(CameraError::EndOfStream);
+                }
+                self.pos = 0;
+            }
+            let path = &self.files[self.pos];
+            self.pos += 1;
+            self.pacer.wait();
+            match read_image_file(path) {
+                Ok(m) => return Ok(m),
+                // A damaged frame is skipped, as a camera drops one.
+                Err(e) => tracing::warn!(file = %path.display(), "skipping frame: {e}"),
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "Folder {} ({} images)",
+            self.dir.display(),
+            self.files.len()
+        )
+    }
+}

@@ -1,0 +1,150 @@
+//! The capture thread: reads the source, hands the newest frame to the vision thread and
+//! a displayable copy to the UI, and reopens a camera that went away.
+
+use super::latest::LatestSender;
+use super::{CameraStatus, CaptureCommand, Frame, KioskEvent, VideoFrame, Waker};
+use crate::camera::{CameraError, FrameSource, SourceSpec};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use opencv::core::Mat;
+use opencv::imgproc;
+use opencv::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often a lost or missing camera is tried again.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+
+pub(super) struct CaptureLoop {
+    pub spec: SourceSpec,
+    pub commands: Receiver<CaptureCommand>,
+    pub to_vision: LatestSender<Frame>,
+    pub to_ui: LatestSender<VideoFrame>,
+    pub events: Sender<KioskEvent>,
+    pub wake: Waker,
+    pub stop: Arc<AtomicBool>,
+    /// Whether the current source has delivered frames (so a failure is a lost camera).
+    pub was_live: bool,
+}
+
+/// Converts a BGR frame to an egui image.
+fn to_color_image(bgr: &Mat) -> opencv::Result<egui::ColorImage> {
+    let mut rgba = Mat::default();
+    imgproc::cvt_color_def(bgr, &mut rgba, imgproc::COLOR_BGR2RGBA)?;
+    let size = [rgba.cols() as usize, rgba.rows() as usize];
+    let rgba = if rgba.is_continuous() {
+        rgba
+    } else {
+        rgba.try_clone()?
+    };
+    Ok(egui::ColorImage::from_rgba_unmultiplied(
+        size,
+        rgba.data_bytes()?,
+    ))
+}
+
+impl CaptureLoop {
+    fn status(&self, s: CameraStatus) {
+        let _ = self.events.send(KioskEvent::Camera(s));
+        (self.wake)();
+    }
+
+    /// Applies a command; returns true when the source must be reopened.
+    fn apply(&mut self, c: CaptureCommand) -> bool {
+        if let CaptureCommand::Switch(spec) = c {
+            self.spec = spec;
+            self.was_live = false;
+        }
+        true
+    }
+
+    /// Waits for a command (or the retry interval when `auto_retry`); true to reopen.
+    fn wait(&mut self, auto_retry: bool) -> bool {
+        let deadline = Instant::now() + RETRY_EVERY;
+        while !self.stop.load(Ordering::SeqCst) {
+            match self.commands.recv_timeout(Duration::from_millis(100)) {
+                Ok(c) => return self.apply(c),
+                Err(RecvTimeoutError::Disconnected) => return false,
+                Err(RecvTimeoutError::Timeout) if auto_retry && Instant::now() >= deadline => {
+                    return true
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+        false
+    }
+
+    pub fn run(mut self) {
+        self.status(CameraStatus::Starting);
+        let mut source: Option<Box<dyn FrameSource>> = None;
+        let mut seq = 0u64;
+        while !self.stop.load(Ordering::SeqCst) {
+            // Commands first: a switch or retry drops the current source.
+            while let Ok(c) = self.commands.try_recv() {
+                if self.apply(c) {
+                    source = None;
+                }
+            }
+            let Some(src) = source.as_mut() else {
+                match self.spec.open() {
+                    Ok(s) => {
+                        self.status(CameraStatus::Live(s.describe()));
+                        source = Some(s);
+                    }
+                    Err(e) => {
+                        let lost_camera = self.was_live && self.spec.is_live();
+                        self.status(if lost_camera {
+                            CameraStatus::Reconnecting(e.to_string())
+                        } else {
+                            CameraStatus::Unavailable(e.to_string())
+                        });
+                        // A camera is retried by itself; a bad file waits for the admin.
+                        if !self.wait(self.spec.is_live()) {
+                            break;
+                        }
+                    }
+                }
+                continue;
+            };
+            match src.next_frame() {
+                Ok(image) => {
+                    self.was_live = true;
+                    seq += 1;
+                    match to_color_image(&image) {
+                        Ok(c) => self.to_ui.send(VideoFrame {
+                            seq,
+                            image: Arc::new(c),
+                        }),
+                        Err(e) => tracing::warn!("cannot display a frame: {e}"),
+                    }
+                    self.to_vision.send(Frame {
+                        seq,
+                        image,
+                        captured: Instant::now(),
+                    });
+                    (self.wake)();
+                }
+                Err(CameraError::EndOfStream) => {
+                    source = None;
+                    self.status(CameraStatus::Ended);
+                    if !self.wait(false) {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("camera lost: {e}");
+                    source = None;
+                    if self.spec.is_live() {
+                        self.status(CameraStatus::Reconnecting(e.to_string()));
+                        std::thread::sleep(Duration::from_millis(300));
+                    } else {
+                        self.status(CameraStatus::Unavailable(e.to_string()));
+                        if !self.wait(false) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

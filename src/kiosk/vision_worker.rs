@@ -1,0 +1,144 @@
+//! The vision thread: loads the models, then runs the kiosk session on the newest frame.
+
+use super::latest::LatestSender;
+use super::{FaceOverlay, Frame, FrameFaces, KioskEvent, Tone, Waker};
+use crate::attendance::session::{FaceState, FrameResult, KioskSession};
+use crate::attendance::verdict::VerdictKind;
+use crate::attendance::AttendanceService;
+use crate::data_dir::DataDir;
+use crate::settings::Settings;
+use crate::vision::FaceEngine;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use opencv::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(super) struct VisionWorker {
+    data: DataDir,
+    settings: Settings,
+    frames: Receiver<Frame>,
+    faces: LatestSender<FrameFaces>,
+    events: Sender<KioskEvent>,
+    wake: Waker,
+    stop: Arc<AtomicBool>,
+}
+
+/// How a face is labelled and coloured.
+fn overlay(id: u64, rect: [f32; 4], state: &Option<FaceState>) -> FaceOverlay {
+    let (label, tone) = match state {
+        None | Some(FaceState::Checking) => (String::new(), Tone::Neutral),
+        Some(FaceState::Hint(issue)) => (issue.hint().to_string(), Tone::Neutral),
+        Some(FaceState::Decided(v)) => (
+            v.face_label(),
+            match v.kind {
+                VerdictKind::Welcome => Tone::Green,
+                VerdictKind::AlreadyMarked => Tone::Amber,
+                VerdictKind::NotRecognised => Tone::Red,
+            },
+        ),
+    };
+    FaceOverlay {
+        track_id: id,
+        rect,
+        label,
+        tone,
+    }
+}
+
+impl VisionWorker {
+    pub fn new(
+        data: DataDir,
+        settings: Settings,
+        frames: Receiver<Frame>,
+        faces: LatestSender<FrameFaces>,
+        events: Sender<KioskEvent>,
+        wake: Waker,
+        stop: Arc<AtomicBool>,
+    ) -> VisionWorker {
+        VisionWorker {
+            data,
+            settings,
+            frames,
+            faces,
+            events,
+            wake,
+            stop,
+        }
+    }
+
+    fn send(&self, e: KioskEvent) {
+        let _ = self.events.send(e);
+        (self.wake)();
+    }
+
+    fn open_session(&self) -> Result<KioskSession, String> {
+        let mut settings = self.settings.clone();
+        settings.detector.min_face_px = settings.kiosk.min_face_px;
+        let engine = FaceEngine::load(&settings).map_err(|e| e.to_string())?;
+        let data = self.data.clone().create().map_err(|e| e.to_string())?;
+        let service =
+            AttendanceService::open(data, settings.clone(), engine).map_err(|e| e.to_string())?;
+        Ok(KioskSession::new(service, &settings.kiosk))
+    }
+
+    pub fn run(self) {
+        let mut session = match self.open_session() {
+            Ok(s) => s,
+            Err(reason) => {
+                tracing::error!("recognition unavailable: {reason}");
+                self.send(KioskEvent::RecognitionUnavailable(reason));
+                return;
+            }
+        };
+        self.send(KioskEvent::Ready {
+            students: session.service().gallery().len(),
+        });
+        if let Ok(n) = session.marked_today() {
+            self.send(KioskEvent::MarkedToday(n));
+        }
+        while !self.stop.load(Ordering::SeqCst) {
+            let frame = match self.frames.recv_timeout(Duration::from_millis(100)) {
+                Ok(f) => f,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            match session.process(&frame.image, frame.captured) {
+                Ok(result) => self.publish(&frame, result),
+                Err(e) => {
+                    tracing::warn!("frame {} could not be processed: {e}", frame.seq);
+                    self.send(KioskEvent::Problem(e.to_string()));
+                }
+            }
+        }
+    }
+
+    fn publish(&self, frame: &Frame, result: FrameResult) {
+        let faces = result
+            .faces
+            .iter()
+            .map(|(id, f, state)| overlay(*id, [f.x1, f.y1, f.x2, f.y2], state))
+            .collect();
+        self.faces.send(FrameFaces {
+            seq: frame.seq,
+            frame_size: [frame.image.cols() as f32, frame.image.rows() as f32],
+            faces,
+            detect_ms: result.detect_ms,
+            latency_ms: frame.captured.elapsed().as_secs_f64() * 1e3,
+        });
+        for v in result.verdicts {
+            let _ = self.events.send(KioskEvent::Verdict {
+                verdict: v.verdict,
+                first_seen: v.first_seen,
+                silent: v.silent,
+            });
+        }
+        if let Some(n) = result.marked_today {
+            let _ = self.events.send(KioskEvent::MarkedToday(n));
+        }
+        if let Some(p) = result.problem {
+            let _ = self.events.send(KioskEvent::Problem(p));
+        }
+        (self.wake)();
+    }
+}

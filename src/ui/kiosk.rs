@@ -1,0 +1,416 @@
+//! The kiosk screen: video with a box and name over every face, a large verdict for each
+//! student, a header with the clock and today's count, and a discreet status line.
+
+use crate::attendance::verdict::{Verdict, VerdictKind};
+use crate::camera::{list_cameras, CameraDescription, SourceSpec};
+use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
+use crate::settings::KioskSettings;
+use egui::{Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+const GREEN: Color32 = Color32::from_rgb(0x1b, 0x7f, 0x3b);
+const AMBER: Color32 = Color32::from_rgb(0xb4, 0x6a, 0x00);
+const RED: Color32 = Color32::from_rgb(0xb3, 0x26, 0x1e);
+const NEUTRAL: Color32 = Color32::from_rgb(0x3a, 0x6e, 0xa5);
+
+/// Most verdict cards on screen at once.
+const MAX_CARDS: usize = 3;
+
+fn tone_colour(t: Tone) -> Color32 {
+    match t {
+        Tone::Neutral => NEUTRAL,
+        Tone::Green => GREEN,
+        Tone::Amber => AMBER,
+        Tone::Red => RED,
+    }
+}
+
+fn verdict_colour(k: VerdictKind) -> Color32 {
+    match k {
+        VerdictKind::Welcome => GREEN,
+        VerdictKind::AlreadyMarked => AMBER,
+        VerdictKind::NotRecognised => RED,
+    }
+}
+
+/// Whether the models are loaded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Recognition {
+    Loading,
+    Ready { students: usize },
+    Unavailable(String),
+}
+
+/// Everything the kiosk screen draws; updated from the back end's events.
+pub struct KioskView {
+    pub settings: KioskSettings,
+    pub camera: CameraStatus,
+    pub recognition: Recognition,
+    pub faces: Option<FrameFaces>,
+    /// Verdicts on screen, newest first, with when they appeared.
+    pub cards: VecDeque<(Verdict, Instant)>,
+    pub marked_today: i64,
+    pub problem: Option<(String, Instant)>,
+    /// Every verdict so far with the time from the face's first frame (for benchmarks).
+    pub verdict_log: Vec<(Verdict, Duration)>,
+    frame_times: VecDeque<Instant>,
+    texture: Option<egui::TextureHandle>,
+    cameras: Option<Vec<CameraDescription>>,
+    chosen_camera: usize,
+}
+
+impl KioskView {
+    pub fn new(settings: KioskSettings) -> KioskView {
+        KioskView {
+            settings,
+            camera: CameraStatus::Starting,
+            recognition: Recognition::Loading,
+            faces: None,
+            cards: VecDeque::new(),
+            marked_today: 0,
+            problem: None,
+            verdict_log: Vec::new(),
+            frame_times: VecDeque::new(),
+            texture: None,
+            cameras: None,
+            chosen_camera: 0,
+        }
+    }
+
+    /// Camera frames per second over the last two seconds.
+    pub fn fps(&self) -> f64 {
+        match (self.frame_times.front(), self.frame_times.back()) {
+            (Some(a), Some(b)) if self.frame_times.len() > 1 => {
+                (self.frame_times.len() - 1) as f64 / b.duration_since(*a).as_secs_f64().max(1e-6)
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// Takes everything the back end has sent since the last frame.
+    pub fn absorb(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
+        while let Ok(e) = kiosk.events.try_recv() {
+            match e {
+                KioskEvent::Camera(s) => self.camera = s,
+                KioskEvent::Ready { students } => {
+                    self.recognition = Recognition::Ready { students }
+                }
+                KioskEvent::RecognitionUnavailable(r) => {
+                    self.recognition = Recognition::Unavailable(r)
+                }
+                KioskEvent::MarkedToday(n) => self.marked_today = n,
+                KioskEvent::Problem(p) => self.problem = Some((p, Instant::now())),
+                KioskEvent::Verdict {
+                    verdict,
+                    first_seen,
+                    silent,
+                } => {
+                    self.verdict_log
+                        .push((verdict.clone(), first_seen.elapsed()));
+                    if !silent {
+                        self.cards.retain(|(v, _)| v.track_id != verdict.track_id);
+                        self.cards.push_front((verdict, Instant::now()));
+                        self.cards.truncate(MAX_CARDS);
+                    }
+                }
+            }
+        }
+        if let Ok(frame) = kiosk.frames.try_recv() {
+            let now = Instant::now();
+            self.frame_times.push_back(now);
+            while self
+                .frame_times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(2))
+            {
+                self.frame_times.pop_front();
+            }
+            let image = (*frame.image).clone();
+            match &mut self.texture {
+                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+                None => {
+                    self.texture =
+                        Some(ctx.load_texture("camera", image, egui::TextureOptions::LINEAR))
+                }
+            }
+        }
+        if let Ok(f) = kiosk.faces.try_recv() {
+            self.faces = Some(f);
+        }
+        let keep = Duration::from_secs(self.settings.verdict_secs.max(1));
+        self.cards.retain(|(_, at)| at.elapsed() < keep);
+        if self
+            .problem
+            .as_ref()
+            .is_some_and(|(_, at)| at.elapsed() > Duration::from_secs(10))
+        {
+            self.problem = None;
+        }
+    }
+
+    /// Draws the whole kiosk screen.
+    pub fn show(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
+        egui::Panel::top("kiosk-header").show(ui, |ui| self.header(ui));
+        egui::Panel::bottom("kiosk-status").show(ui, |ui| self.status_line(ui));
+        egui::CentralPanel::default_margins().show(ui, |ui| match self.camera.clone() {
+            CameraStatus::Unavailable(reason) => self.no_camera(ui, kiosk, &reason),
+            CameraStatus::Ended => self.ended(ui, kiosk),
+            status => {
+                let cards_height = self.cards.len() as f32 * 84.0;
+                let video_area = {
+                    let mut r = ui.available_rect_before_wrap();
+                    r.max.y -= cards_height;
+                    r
+                };
+                self.video(ui, video_area, &status);
+                ui.scope_builder(
+                    egui::UiBuilder::new().max_rect(Rect::from_min_max(
+                        Pos2::new(video_area.min.x, video_area.max.y),
+                        ui.max_rect().max,
+                    )),
+                    |ui| self.verdict_cards(ui),
+                );
+            }
+        });
+    }
+
+    fn header(&self, ui: &mut egui::Ui) {
+        let now = chrono::Local::now();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(&self.settings.room_name).size(26.0).strong());
+            ui.separator();
+            ui.label(RichText::new(now.format("%A %-d %B %Y").to_string()).size(22.0));
+            ui.label(
+                RichText::new(now.format("%H:%M:%S").to_string())
+                    .size(26.0)
+                    .monospace(),
+            );
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(RichText::new(format!("Marked today: {}", self.marked_today)).size(22.0));
+            });
+        });
+    }
+
+    fn status_line(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let camera = match &self.camera {
+                CameraStatus::Live(d) => d.clone(),
+                CameraStatus::Starting => "Starting the camera…".into(),
+                CameraStatus::Reconnecting(_) => "Camera disconnected".into(),
+                CameraStatus::Unavailable(_) => "No camera".into(),
+                CameraStatus::Ended => "Recording ended".into(),
+            };
+            let mut parts = vec![camera, format!("{:.0} fps", self.fps())];
+            if let Some(f) = &self.faces {
+                parts.push(format!("pipeline {:.0} ms", f.latency_ms));
+            }
+            match &self.recognition {
+                Recognition::Loading => parts.push("loading face models…".into()),
+                Recognition::Ready { students } => {
+                    parts.push(format!("{students} students enrolled"))
+                }
+                Recognition::Unavailable(_) => parts.push("recognition unavailable".into()),
+            }
+            ui.label(RichText::new(parts.join(" · ")).small().weak());
+            if let Some((p, _)) = &self.problem {
+                ui.label(RichText::new(p).small().color(AMBER));
+            }
+        });
+    }
+
+    fn video(&mut self, ui: &mut egui::Ui, area: Rect, status: &CameraStatus) {
+        let Some(texture) = &self.texture else {
+            ui.scope_builder(egui::UiBuilder::new().max_rect(area), |ui| {
+                ui.centered_and_justified(|ui| {
+                    ui.label(RichText::new("Starting the camera…").size(28.0))
+                });
+            });
+            return;
+        };
+        let size = texture.size_vec2();
+        let scale = (area.width() / size.x)
+            .min(area.height() / size.y)
+            .max(0.01);
+        let rect = Rect::from_center_size(area.center(), size * scale);
+        let mirror = self.settings.mirror;
+        let uv = if mirror {
+            Rect::from_min_max(Pos2::new(1.0, 0.0), Pos2::new(0.0, 1.0))
+        } else {
+            Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0))
+        };
+        let response = ui.allocate_rect(rect, Sense::hover());
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Camera view"));
+        let painter = ui.painter_at(area);
+        painter.image(texture.id(), rect, uv, Color32::WHITE);
+
+        if let Some(frame) = &self.faces {
+            let sx = rect.width() / frame.frame_size[0].max(1.0);
+            let sy = rect.height() / frame.frame_size[1].max(1.0);
+            for face in &frame.faces {
+                let [x1, y1, x2, y2] = face.rect;
+                let (x1, x2) = if mirror {
+                    (frame.frame_size[0] - x2, frame.frame_size[0] - x1)
+                } else {
+                    (x1, x2)
+                };
+                let r = Rect::from_min_max(
+                    Pos2::new(rect.min.x + x1 * sx, rect.min.y + y1 * sy),
+                    Pos2::new(rect.min.x + x2 * sx, rect.min.y + y2 * sy),
+                );
+                let colour = tone_colour(face.tone);
+                painter.rect_stroke(r, 6.0, Stroke::new(4.0, colour), egui::StrokeKind::Outside);
+                if !face.label.is_empty() {
+                    let galley = painter.layout_no_wrap(
+                        face.label.clone(),
+                        FontId::proportional(24.0),
+                        Color32::WHITE,
+                    );
+                    let tag = Rect::from_min_size(
+                        Pos2::new(r.min.x - 4.0, r.min.y - galley.size().y - 10.0),
+                        galley.size() + Vec2::new(12.0, 6.0),
+                    );
+                    painter.rect_filled(tag, 4.0, colour);
+                    painter.galley(tag.min + Vec2::new(6.0, 3.0), galley, Color32::WHITE);
+                }
+            }
+        }
+
+        let banner = match (status, &self.recognition) {
+            (CameraStatus::Reconnecting(_), _) => {
+                Some("Camera disconnected — reconnecting…".to_string())
+            }
+            (_, Recognition::Unavailable(reason)) => {
+                Some(format!("Recognition is unavailable: {reason}"))
+            }
+            (_, Recognition::Loading) => Some("Getting ready…".to_string()),
+            _ => None,
+        };
+        if let Some(text) = banner {
+            painter.rect_filled(rect, 0.0, Color32::from_black_alpha(140));
+            ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
+                ui.centered_and_justified(|ui| {
+                    ui.label(RichText::new(text).size(30.0).color(Color32::WHITE));
+                });
+            });
+        }
+    }
+
+    fn verdict_cards(&self, ui: &mut egui::Ui) {
+        for (v, _) in &self.cards {
+            egui::Frame::new()
+                .fill(verdict_colour(v.kind))
+                .corner_radius(10.0)
+                .inner_margin(egui::Margin::symmetric(24, 12))
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.label(
+                        RichText::new(v.message())
+                            .size(40.0)
+                            .color(Color32::WHITE)
+                            .strong(),
+                    );
+                });
+            ui.add_space(6.0);
+        }
+    }
+
+    fn no_camera(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, reason: &str) {
+        ui.vertical_centered(|ui| {
+            ui.add_space(ui.available_height() * 0.2);
+            ui.label(RichText::new("No camera found").size(36.0).strong());
+            ui.label(
+                RichText::new("Check that the camera is plugged in, then press Retry.").size(20.0),
+            );
+            ui.label(RichText::new(reason).small().weak());
+            ui.add_space(20.0);
+            ui.horizontal(|ui| {
+                ui.add_space((ui.available_width() - 520.0).max(0.0) / 2.0);
+                if ui.button(RichText::new("Retry").size(22.0)).clicked() {
+                    kiosk.command(CaptureCommand::Retry);
+                }
+                if ui
+                    .button(RichText::new("Open a video file…").size(22.0))
+                    .clicked()
+                {
+                    if let Some(path) = rfd::FileDialog::new()
+                        .add_filter("Video", &["mp4", "avi", "mkv", "mov", "webm"])
+                        .pick_file()
+                    {
+                        kiosk.command(CaptureCommand::Switch(SourceSpec::from_path(
+                            path, None, true,
+                        )));
+                    }
+                }
+                if ui
+                    .button(RichText::new("Open a folder of images…").size(22.0))
+                    .clicked()
+                {
+                    if let Some(path) = rfd::FileDialog::new().pick_folder() {
+                        kiosk.command(CaptureCommand::Switch(SourceSpec::from_path(
+                            path, None, true,
+                        )));
+                    }
+                }
+            });
+            ui.add_space(20.0);
+            self.camera_chooser(ui, kiosk);
+        });
+    }
+
+    fn camera_chooser(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
+        match &self.cameras {
+            None => {
+                if ui.button("Look for cameras").clicked() {
+                    self.cameras = Some(list_cameras());
+                }
+            }
+            Some(cams) if cams.is_empty() => {
+                ui.label("No cameras are connected.");
+                if ui.button("Look again").clicked() {
+                    self.cameras = Some(list_cameras());
+                }
+            }
+            Some(cams) => {
+                let cams = cams.clone();
+                ui.horizontal(|ui| {
+                    egui::ComboBox::from_label("Camera")
+                        .selected_text(
+                            cams.get(self.chosen_camera)
+                                .map(|c| c.name.clone())
+                                .unwrap_or_default(),
+                        )
+                        .show_ui(ui, |ui| {
+                            for (i, c) in cams.iter().enumerate() {
+                                ui.selectable_value(
+                                    &mut self.chosen_camera,
+                                    i,
+                                    format!("{} ({})", c.name, c.index),
+                                );
+                            }
+                        });
+                    if ui.button("Use this camera").clicked() {
+                        if let Some(c) = cams.get(self.chosen_camera) {
+                            kiosk.command(CaptureCommand::Switch(SourceSpec::Webcam {
+                                camera: c.index.clone(),
+                                width: self.settings.width,
+                                height: self.settings.height,
+                                fps: self.settings.fps,
+                            }));
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    fn ended(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
+        ui.vertical_centered(|ui| {
+            ui.add_space(ui.available_height() * 0.3);
+            ui.label(RichText::new("The recording has ended.").size(30.0));
+            if ui.button(RichText::new("Play again").size(22.0)).clicked() {
+                kiosk.command(CaptureCommand::Retry);
+            }
+        });
+    }
+}

@@ -1,0 +1,73 @@
+//! The desktop app (eframe/egui). Thin: it draws state the back end sends and sends
+//! commands back; no SQL, no OpenCV here.
+
+pub mod kiosk;
+
+use crate::camera::SourceSpec;
+use crate::data_dir::DataDir;
+use crate::kiosk::Kiosk;
+use crate::settings::Settings;
+use kiosk::KioskView;
+use std::sync::Arc;
+
+/// What the app is started with.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    pub data: DataDir,
+    pub settings: Settings,
+    pub source: SourceSpec,
+}
+
+/// The Rollcall window.
+pub struct RollcallApp {
+    pub kiosk: Kiosk,
+    pub view: KioskView,
+}
+
+impl RollcallApp {
+    /// Starts the back end; it wakes this window whenever it has something new.
+    pub fn new(ctx: &egui::Context, options: AppOptions) -> RollcallApp {
+        let repaint = ctx.clone();
+        let wake = Arc::new(move || repaint.request_repaint());
+        let view = KioskView::new(options.settings.kiosk.clone());
+        let kiosk = Kiosk::start(options.source, options.data, options.settings, wake);
+        RollcallApp { kiosk, view }
+    }
+
+    /// One frame of UI.
+    pub fn frame(&mut self, ui: &mut egui::Ui) {
+        self.view.absorb(ui.ctx(), &self.kiosk);
+        self.view.show(ui, &self.kiosk);
+        // The clock ticks even when nothing else happens.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(500));
+    }
+}
+
+impl eframe::App for RollcallApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame(ui);
+    }
+
+    fn on_exit(&mut self) {
+        self.kiosk.shutdown();
+    }
+}
+
+/// Opens the window and runs until it is closed.
+pub fn run(options: AppOptions, fullscreen: bool) -> anyhow::Result<()> {
+    let viewport = egui::ViewportBuilder::default()
+        .with_title("Rollcall")
+        .with_inner_size([1024.0, 768.0])
+        .with_fullscreen(fullscreen);
+    let native = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Rollcall",
+        native,
+        Box::new(move |cc| Ok(Box::new(RollcallApp::new(&cc.egui_ctx, options)))),
+    )
+    .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+}
