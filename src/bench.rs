@@ -113,6 +113,13 @@ pub fn pipeline(frames: &[Mat], settings: &Settings) -> Result<Vec<StepTiming>, 
             &samples,
         ));
     }
+    let mut both = Vec::new();
+    for (f, face) in &faces {
+        let t = Instant::now();
+        engine.embed(f, face)?;
+        both.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    rows.push(timing("embed one face: both models", &both));
     Ok(rows)
 }
 
@@ -141,4 +148,182 @@ mod tests {
         assert_eq!(percentile(&v, 100.0), 100.0);
         assert!(percentile(&[], 50.0).is_nan());
     }
+}
+
+/// Figures from `rollcall bench live`.
+#[derive(Clone, Debug, Serialize)]
+pub struct LiveReport {
+    /// Frames the vision thread processed per second.
+    pub fps: f64,
+    pub detect_ms_p50: f64,
+    pub detect_ms_p95: f64,
+    /// From a face's first processed frame to its verdict on screen.
+    pub verdict_ms_p50: f64,
+    pub verdict_ms_p95: f64,
+    /// Time to build and tessellate one frame of the kiosk UI (CPU side).
+    pub ui_frame_ms_p99: f64,
+    pub frames_played: usize,
+    pub verdicts: usize,
+}
+
+/// A scratch folder removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Runs the real kiosk back end and a headless kiosk UI on recorded frames.
+///
+/// `dataset` is folder-per-person (like `webcam-dev`): each person is enrolled in a scratch
+/// data folder from five of their first ten frames, then their later frames are played at
+/// `fps`, person after person, three times over, with a second of empty frames between.
+pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<LiveReport> {
+    use crate::attendance::{AttendanceService, PhotoInput};
+    use crate::camera::SourceSpec;
+    use crate::data_dir::DataDir;
+    use crate::kiosk::{CameraStatus, Kiosk};
+    use crate::ui::kiosk::KioskView;
+
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let scratch = Scratch(
+        std::env::temp_dir().join(format!("rollcall-bench-{}-{nanos}", std::process::id())),
+    );
+    let data = DataDir::resolve(Some(&scratch.0.join("data"))).create()?;
+    let playlist = scratch.0.join("frames");
+    std::fs::create_dir_all(&playlist)?;
+    let blank = scratch.0.join("blank.jpg");
+    let black = Mat::new_rows_cols_with_default(
+        480,
+        640,
+        opencv::core::CV_8UC3,
+        opencv::core::Scalar::all(0.0),
+    )?;
+    std::fs::write(&blank, crate::vision::image_io::encode_jpeg(&black)?)?;
+
+    let mut service =
+        AttendanceService::open(data.clone(), settings.clone(), FaceEngine::load(settings)?)?;
+    let mut n = 0usize;
+    let mut link = |target: &Path| -> std::io::Result<()> {
+        n += 1;
+        std::os::unix::fs::symlink(target, playlist.join(format!("{n:06}.jpg")))
+    };
+    let mut appearances: Vec<Vec<PathBuf>> = Vec::new();
+    for person in sorted_entries(dataset)?.into_iter().filter(|p| p.is_dir()) {
+        let frames = sorted_entries(&person)?;
+        if frames.len() < 25 {
+            continue;
+        }
+        let photos: Vec<PhotoInput> = frames
+            .iter()
+            .take(10)
+            .step_by(2)
+            .map(|p| {
+                std::fs::read(p).map(|bytes| PhotoInput {
+                    label: p.display().to_string(),
+                    bytes,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let name = person
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if let Err(e) = service.enroll(
+            &name,
+            &name,
+            &format!("{name}@bench.invalid"),
+            &photos,
+            "bench",
+        ) {
+            tracing::warn!("{name} not enrolled: {e}");
+        }
+        appearances.push(frames.into_iter().skip(20).take(40).collect());
+    }
+    // Everyone passes the door three times, with a second of empty frames between people.
+    for _ in 0..3 {
+        for frames in &appearances {
+            for f in frames {
+                link(f)?;
+            }
+            for _ in 0..(fps.ceil() as usize) {
+                link(&blank)?;
+            }
+        }
+    }
+    drop(service);
+    let frames_played = n;
+
+    let source = SourceSpec::Folder {
+        path: playlist,
+        fps,
+        looping: false,
+    };
+    let mut kiosk = Kiosk::start(source, data, settings.clone(), std::sync::Arc::new(|| {}));
+    let ctx = egui::Context::default();
+    let mut view = KioskView::new(settings.kiosk.clone());
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1024.0, 768.0),
+        )),
+        ..Default::default()
+    };
+    let (mut ui_ms, mut detect_ms) = (Vec::new(), Vec::new());
+    let mut last_seq = 0;
+    let mut processed: Vec<(Instant, u64)> = Vec::new();
+    let deadline = Instant::now()
+        + std::time::Duration::from_secs_f64(frames_played as f64 / fps * 3.0 + 60.0);
+    while view.camera != CameraStatus::Ended && Instant::now() < deadline {
+        let t = Instant::now();
+        let out = ctx.run_ui(input(), |ui| {
+            view.absorb(ui.ctx(), &kiosk);
+            view.show(ui, &kiosk);
+        });
+        let _meshes = ctx.tessellate(out.shapes, out.pixels_per_point);
+        ui_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        if let Some(f) = view.faces.as_ref().filter(|f| f.seq != last_seq) {
+            last_seq = f.seq;
+            detect_ms.push(f.detect_ms);
+            processed.push((Instant::now(), f.processed));
+        }
+        // A 60 Hz display.
+        std::thread::sleep(std::time::Duration::from_millis(16).saturating_sub(t.elapsed()));
+    }
+    kiosk.shutdown();
+    let fps_processed = match (processed.first(), processed.last()) {
+        (Some((t0, p0)), Some((t1, p1))) if p1 > p0 => {
+            (p1 - p0) as f64 / t1.duration_since(*t0).as_secs_f64()
+        }
+        _ => 0.0,
+    };
+    let verdict_ms: Vec<f64> = view
+        .verdict_log
+        .iter()
+        .map(|(_, d)| d.as_secs_f64() * 1e3)
+        .collect();
+    Ok(LiveReport {
+        fps: fps_processed,
+        detect_ms_p50: percentile(&detect_ms, 50.0),
+        detect_ms_p95: percentile(&detect_ms, 95.0),
+        verdict_ms_p50: percentile(&verdict_ms, 50.0),
+        verdict_ms_p95: percentile(&verdict_ms, 95.0),
+        ui_frame_ms_p99: percentile(&ui_ms, 99.0),
+        frames_played,
+        verdicts: verdict_ms.len(),
+    })
 }

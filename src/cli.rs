@@ -61,6 +61,9 @@ pub enum Command {
     Students,
     /// List the cameras on this machine.
     Cameras,
+    /// Benchmarks; each prints a table (or JSON) with the machine named.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Measure recognition accuracy on a folder-per-person data set.
     Eval {
         #[arg(value_name = "DIR")]
@@ -74,6 +77,30 @@ pub enum Command {
         /// Also run the old system's Haar cascade + LBPH recogniser.
         #[arg(long)]
         baseline: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Detection time per 640×480 frame and embedding time per face.
+    Pipeline {
+        /// A folder of frames.
+        #[arg(long, value_name = "DIR")]
+        source: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The live kiosk on recorded frames: processing rate, detection time, time to verdict,
+    /// UI frame time.
+    Live {
+        /// A folder-per-person set of frames (like webcam-dev).
+        #[arg(long, value_name = "DIR")]
+        source: PathBuf,
+        /// Frames per second to play.
+        #[arg(long, default_value_t = 30.0)]
+        fps: f64,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -112,7 +139,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         None => {
             let data = DataDir::resolve(data_dir).create()?;
-            let mut settings = settings_for(&data)?;
+            let mut settings = Settings::load_or_create(&data.settings())?;
             if let Some(c) = cli.camera {
                 settings.kiosk.camera = c;
             }
@@ -221,6 +248,42 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 );
             }
             eprintln!("{} student(s)", students.len());
+            Ok(Exit::Ok)
+        }
+        Some(Command::Bench(b)) => {
+            let settings = settings_for(&DataDir::resolve(data_dir))?;
+            match b {
+                BenchCommand::Pipeline { source, json } => {
+                    let frames = crate::bench::frames_640x480(&source, 60)?;
+                    let rows = crate::bench::pipeline(&frames, &settings)?;
+                    if json {
+                        println!("{}", serde_json::to_string(&rows)?);
+                    } else {
+                        crate::bench::print_steps(&rows);
+                    }
+                }
+                BenchCommand::Live { source, fps, json } => {
+                    let r = crate::bench::live(&source, fps, &settings)?;
+                    if json {
+                        println!("{}", serde_json::to_string(&r)?);
+                    } else {
+                        println!("Machine: {}", crate::bench::machine());
+                        println!("| frames processed per second | detection ms p50 / p95 | first frame to verdict ms p50 / p95 | UI frame ms p99 | frames played | verdicts |");
+                        println!("|---|---|---|---|---|---|");
+                        println!(
+                            "| {:.1} | {:.1} / {:.1} | {:.0} / {:.0} | {:.2} | {} | {} |",
+                            r.fps,
+                            r.detect_ms_p50,
+                            r.detect_ms_p95,
+                            r.verdict_ms_p50,
+                            r.verdict_ms_p95,
+                            r.ui_frame_ms_p99,
+                            r.frames_played,
+                            r.verdicts
+                        );
+                    }
+                }
+            }
             Ok(Exit::Ok)
         }
         Some(Command::Eval {

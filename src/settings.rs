@@ -39,6 +39,9 @@ pub struct KioskSettings {
     pub sound: bool,
     /// Smallest face the kiosk looks for, in pixels (larger is faster).
     pub min_face_px: f32,
+    /// Faces with eyes closer than this (pixels) are asked to step closer rather than
+    /// identified: people far behind the one at the kiosk are left alone.
+    pub min_eye_distance_px: f32,
 }
 
 impl Default for KioskSettings {
@@ -56,6 +59,7 @@ impl Default for KioskSettings {
             mirror: true,
             sound: true,
             min_face_px: 60.0,
+            min_eye_distance_px: 30.0,
         }
     }
 }
@@ -142,6 +146,46 @@ pub struct RecognitionSettings {
     pub threshold: f32,
     /// Minimum lead of the best student over the runner-up.
     pub margin: f32,
+    /// At the kiosk, frames after a track's first match are confirmed with one fast model.
+    pub confirm: ConfirmSettings,
+}
+
+/// The fast confirmation the kiosk uses once a track has a candidate: one model, with its
+/// own threshold (in that model's stranger standard deviations) and margin.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ConfirmSettings {
+    pub model_id: String,
+    pub threshold: f32,
+    pub margin: f32,
+}
+
+impl Default for ConfirmSettings {
+    fn default() -> Self {
+        // dlib alone at this threshold let 0.2 % of LFW strangers' photos through.
+        ConfirmSettings {
+            model_id: "dlib-resnet-v1".into(),
+            threshold: 3.1,
+            margin: 0.5,
+        }
+    }
+}
+
+impl RecognitionSettings {
+    /// The settings for confirmation frames: only the confirming model, its threshold.
+    pub fn confirmation(&self) -> RecognitionSettings {
+        RecognitionSettings {
+            models: self
+                .models
+                .iter()
+                .filter(|m| m.model_id == self.confirm.model_id)
+                .cloned()
+                .collect(),
+            threshold: self.confirm.threshold,
+            margin: self.confirm.margin,
+            confirm: self.confirm.clone(),
+        }
+    }
 }
 
 impl Default for RecognitionSettings {
@@ -161,6 +205,7 @@ impl Default for RecognitionSettings {
             ],
             threshold: 4.9,
             margin: 0.5,
+            confirm: ConfirmSettings::default(),
         }
     }
 }
@@ -190,9 +235,41 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Reads `path`; when it does not exist yet, writes the defaults there so an admin can
+    /// find and edit them.
+    pub fn load_or_create(path: &Path) -> Result<Settings, SettingsError> {
+        if !path.exists() {
+            let text = toml::to_string_pretty(&Settings::default()).map_err(|e| SettingsError {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            if let Err(e) = std::fs::write(path, text) {
+                tracing::warn!(
+                    "could not write default settings to {}: {e}",
+                    path.display()
+                );
+            }
+        }
+        Settings::load(path)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_use_writes_the_defaults_for_editing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        assert_eq!(
+            Settings::load_or_create(&path).unwrap(),
+            Settings::default()
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("room_name"), "{text}");
+    }
 
     #[test]
     fn defaults_survive_a_toml_round_trip() {

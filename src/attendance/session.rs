@@ -116,12 +116,16 @@ impl KioskSession {
         let observation = match quality.issues.first() {
             Some(issue) => Observation::Unusable(*issue),
             None => {
-                let embeddings = self.service.engine_mut().embed(image, face)?;
-                match self
-                    .service
-                    .gallery()
-                    .identify(&embeddings, &self.service.settings().recognition)
-                {
+                // The first match needs every model; later frames confirm with the fast one.
+                let settings = if self.tracker.has_candidate(id) {
+                    self.service.settings().recognition.confirmation()
+                } else {
+                    self.service.settings().recognition.clone()
+                };
+                let embeddings = self.service.engine_mut().embed_with(image, face, |m| {
+                    settings.models.iter().any(|n| n.model_id == m)
+                })?;
+                match self.service.gallery().identify(&embeddings, &settings) {
                     Decision::Match(c) => Observation::Identified(c),
                     Decision::Unknown(_) => Observation::Unknown,
                 }

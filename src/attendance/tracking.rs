@@ -165,6 +165,11 @@ impl FaceTracker {
         ids
     }
 
+    /// Whether some frame of the track has already matched a student.
+    pub fn has_candidate(&self, id: u64) -> bool {
+        self.track(id).is_some_and(|t| !t.votes.is_empty())
+    }
+
     /// Whether the track still needs identifying (exists and has no verdict).
     pub fn is_pending(&self, id: u64) -> bool {
         self.track(id).is_some_and(|t| !t.settled)

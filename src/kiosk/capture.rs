@@ -96,7 +96,10 @@ impl CaptureLoop {
                         self.status(if lost_camera {
                             CameraStatus::Reconnecting(e.to_string())
                         } else {
-                            CameraStatus::Unavailable(e.to_string())
+                            CameraStatus::Unavailable {
+                                reason: e.to_string(),
+                                camera: self.spec.is_live(),
+                            }
                         });
                         // A camera is retried by itself; a bad file waits for the admin.
                         if !self.wait(self.spec.is_live()) {
@@ -138,7 +141,10 @@ impl CaptureLoop {
                         self.status(CameraStatus::Reconnecting(e.to_string()));
                         std::thread::sleep(Duration::from_millis(300));
                     } else {
-                        self.status(CameraStatus::Unavailable(e.to_string()));
+                        self.status(CameraStatus::Unavailable {
+                            reason: e.to_string(),
+                            camera: false,
+                        });
                         if !self.wait(false) {
                             break;
                         }

@@ -6,7 +6,10 @@
 
 mod capture;
 pub mod latest;
+mod sound;
 mod vision_worker;
+
+pub use sound::SoundCues;
 
 use crate::attendance::verdict::Verdict;
 use crate::camera::SourceSpec;
@@ -41,8 +44,12 @@ pub enum CameraStatus {
     Starting,
     /// Frames are coming from this source.
     Live(String),
-    /// No camera could be opened; the reason, for the admin.
-    Unavailable(String),
+    /// The source could not be opened (`camera` tells a webcam from a file); the reason,
+    /// for the admin.
+    Unavailable {
+        reason: String,
+        camera: bool,
+    },
     /// A camera that worked stopped; retrying by itself.
     Reconnecting(String),
     /// A recording reached its end.
@@ -76,6 +83,8 @@ pub struct FrameFaces {
     pub detect_ms: f64,
     /// From capture to the end of processing.
     pub latency_ms: f64,
+    /// Frames the vision thread has processed so far.
+    pub processed: u64,
 }
 
 /// Discrete events for the UI.

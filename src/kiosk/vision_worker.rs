@@ -1,7 +1,7 @@
 //! The vision thread: loads the models, then runs the kiosk session on the newest frame.
 
 use super::latest::LatestSender;
-use super::{FaceOverlay, Frame, FrameFaces, KioskEvent, Tone, Waker};
+use super::{FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone, Waker};
 use crate::attendance::session::{FaceState, FrameResult, KioskSession};
 use crate::attendance::verdict::VerdictKind;
 use crate::attendance::AttendanceService;
@@ -22,6 +22,7 @@ pub(super) struct VisionWorker {
     events: Sender<KioskEvent>,
     wake: Waker,
     stop: Arc<AtomicBool>,
+    sound: SoundCues,
 }
 
 /// How a face is labelled and coloured.
@@ -56,6 +57,11 @@ impl VisionWorker {
         wake: Waker,
         stop: Arc<AtomicBool>,
     ) -> VisionWorker {
+        let sound = if settings.kiosk.sound {
+            SoundCues::start()
+        } else {
+            SoundCues::silent()
+        };
         VisionWorker {
             data,
             settings,
@@ -64,6 +70,7 @@ impl VisionWorker {
             events,
             wake,
             stop,
+            sound,
         }
     }
 
@@ -75,6 +82,7 @@ impl VisionWorker {
     fn open_session(&self) -> Result<KioskSession, String> {
         let mut settings = self.settings.clone();
         settings.detector.min_face_px = settings.kiosk.min_face_px;
+        settings.quality.min_eye_distance_px = settings.kiosk.min_eye_distance_px;
         let engine = FaceEngine::load(&settings).map_err(|e| e.to_string())?;
         let data = self.data.clone().create().map_err(|e| e.to_string())?;
         let service =
@@ -97,6 +105,7 @@ impl VisionWorker {
         if let Ok(n) = session.marked_today() {
             self.send(KioskEvent::MarkedToday(n));
         }
+        let mut processed = 0u64;
         while !self.stop.load(Ordering::SeqCst) {
             let frame = match self.frames.recv_timeout(Duration::from_millis(100)) {
                 Ok(f) => f,
@@ -104,7 +113,10 @@ impl VisionWorker {
                 Err(RecvTimeoutError::Disconnected) => break,
             };
             match session.process(&frame.image, frame.captured) {
-                Ok(result) => self.publish(&frame, result),
+                Ok(result) => {
+                    processed += 1;
+                    self.publish(&frame, result, processed)
+                }
                 Err(e) => {
                     tracing::warn!("frame {} could not be processed: {e}", frame.seq);
                     self.send(KioskEvent::Problem(e.to_string()));
@@ -113,7 +125,7 @@ impl VisionWorker {
         }
     }
 
-    fn publish(&self, frame: &Frame, result: FrameResult) {
+    fn publish(&self, frame: &Frame, result: FrameResult, processed: u64) {
         let faces = result
             .faces
             .iter()
@@ -125,8 +137,12 @@ impl VisionWorker {
             faces,
             detect_ms: result.detect_ms,
             latency_ms: frame.captured.elapsed().as_secs_f64() * 1e3,
+            processed,
         });
         for v in result.verdicts {
+            if !v.silent {
+                self.sound.play(v.verdict.kind);
+            }
             let _ = self.events.send(KioskEvent::Verdict {
                 verdict: v.verdict,
                 first_seen: v.first_seen,

@@ -196,6 +196,7 @@ mod tests {
             models: vec![norm("m")],
             threshold: 5.0,
             margin: 1.0,
+            ..RecognitionSettings::default()
         }
     }
 

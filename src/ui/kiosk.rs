@@ -54,7 +54,8 @@ pub struct KioskView {
     pub problem: Option<(String, Instant)>,
     /// Every verdict so far with the time from the face's first frame (for benchmarks).
     pub verdict_log: Vec<(Verdict, Duration)>,
-    frame_times: VecDeque<Instant>,
+    /// (arrival, capture sequence number) of recent frames, for the camera's frame rate.
+    frame_times: VecDeque<(Instant, u64)>,
     texture: Option<egui::TextureHandle>,
     cameras: Option<Vec<CameraDescription>>,
     chosen_camera: usize,
@@ -78,11 +79,12 @@ impl KioskView {
         }
     }
 
-    /// Camera frames per second over the last two seconds.
+    /// Frames per second the camera delivered over the last two seconds (counted by
+    /// sequence number, so frames the screen skipped still count).
     pub fn fps(&self) -> f64 {
         match (self.frame_times.front(), self.frame_times.back()) {
-            (Some(a), Some(b)) if self.frame_times.len() > 1 => {
-                (self.frame_times.len() - 1) as f64 / b.duration_since(*a).as_secs_f64().max(1e-6)
+            (Some((t0, s0)), Some((t1, s1))) if s1 > s0 => {
+                (s1 - s0) as f64 / t1.duration_since(*t0).as_secs_f64().max(1e-6)
             }
             _ => 0.0,
         }
@@ -118,11 +120,11 @@ impl KioskView {
         }
         if let Ok(frame) = kiosk.frames.try_recv() {
             let now = Instant::now();
-            self.frame_times.push_back(now);
+            self.frame_times.push_back((now, frame.seq));
             while self
                 .frame_times
                 .front()
-                .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(2))
+                .is_some_and(|(t, _)| now.duration_since(*t) > Duration::from_secs(2))
             {
                 self.frame_times.pop_front();
             }
@@ -154,7 +156,9 @@ impl KioskView {
         egui::Panel::top("kiosk-header").show(ui, |ui| self.header(ui));
         egui::Panel::bottom("kiosk-status").show(ui, |ui| self.status_line(ui));
         egui::CentralPanel::default_margins().show(ui, |ui| match self.camera.clone() {
-            CameraStatus::Unavailable(reason) => self.no_camera(ui, kiosk, &reason),
+            CameraStatus::Unavailable { reason, camera } => {
+                self.no_source(ui, kiosk, &reason, camera)
+            }
             CameraStatus::Ended => self.ended(ui, kiosk),
             status => {
                 let cards_height = self.cards.len() as f32 * 84.0;
@@ -198,7 +202,7 @@ impl KioskView {
                 CameraStatus::Live(d) => d.clone(),
                 CameraStatus::Starting => "Starting the camera…".into(),
                 CameraStatus::Reconnecting(_) => "Camera disconnected".into(),
-                CameraStatus::Unavailable(_) => "No camera".into(),
+                CameraStatus::Unavailable { .. } => "No picture".into(),
                 CameraStatus::Ended => "Recording ended".into(),
             };
             let mut parts = vec![camera, format!("{:.0} fps", self.fps())];
@@ -315,13 +319,23 @@ impl KioskView {
         }
     }
 
-    fn no_camera(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, reason: &str) {
+    /// The friendly screen shown when there is no picture: retry, pick a camera or a file.
+    fn no_source(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, reason: &str, camera: bool) {
         ui.vertical_centered(|ui| {
             ui.add_space(ui.available_height() * 0.2);
-            ui.label(RichText::new("No camera found").size(36.0).strong());
-            ui.label(
-                RichText::new("Check that the camera is plugged in, then press Retry.").size(20.0),
-            );
+            let (heading, advice) = if camera {
+                (
+                    "No camera found",
+                    "Check that the camera is plugged in, then press Retry.",
+                )
+            } else {
+                (
+                    "The recording could not be played",
+                    "Choose another file or folder, or use a camera.",
+                )
+            };
+            ui.label(RichText::new(heading).size(36.0).strong());
+            ui.label(RichText::new(advice).size(20.0));
             ui.label(RichText::new(reason).small().weak());
             ui.add_space(20.0);
             ui.horizontal(|ui| {

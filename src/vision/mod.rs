@@ -108,8 +108,18 @@ impl FaceEngine {
 
     /// Embeds one face with every model.
     pub fn embed(&mut self, bgr: &Mat, face: &Face) -> Result<Embeddings, VisionError> {
+        self.embed_with(bgr, face, |_| true)
+    }
+
+    /// Embeds one face with the models `wanted` accepts (by model id).
+    pub fn embed_with(
+        &mut self,
+        bgr: &Mat,
+        face: &Face,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Embeddings, VisionError> {
         let mut out = Vec::with_capacity(self.embedders.len());
-        for e in &mut self.embedders {
+        for e in self.embedders.iter_mut().filter(|e| wanted(e.model_id())) {
             out.push((e.model_id(), e.embed(bgr, face)?));
         }
         Ok(Embeddings(out))

@@ -1,0 +1,258 @@
+//! The kiosk window, driven through egui_kittest with recorded webcam frames of real people
+//! (../shared/datasets/webcam-dev) played from a folder, the real models and a real SQLite
+//! file. Widgets are found by their visible text, as a person would find them.
+
+mod common;
+
+use common::photos;
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::Harness;
+use opencv::core::{Mat, Vector};
+use opencv::prelude::*;
+use rollcall::attendance::{AttendanceService, PhotoInput};
+use rollcall::camera::SourceSpec;
+use rollcall::data_dir::DataDir;
+use rollcall::kiosk::CaptureCommand;
+use rollcall::settings::Settings;
+use rollcall::store::Store;
+use rollcall::ui::{AppOptions, RollcallApp};
+use rollcall::vision::FaceEngine;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Names used for the NUAA people in these tests.
+const NAMES: [(&str, &str); 4] = [
+    ("0001", "Student One"),
+    ("0002", "Student Two"),
+    ("0003", "Student Three"),
+    ("0004", "Student Four"),
+];
+
+fn settings() -> Settings {
+    let mut s = Settings::default();
+    s.kiosk.cooldown_secs = 0;
+    s.kiosk.mirror = false;
+    s.kiosk.sound = false;
+    s
+}
+
+/// Enrols people 0001–0004 from five frames each of their first ten.
+fn enrolled_data_dir(dir: &Path) -> DataDir {
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
+    let settings = settings();
+    let mut service = AttendanceService::open(
+        data.clone(),
+        settings.clone(),
+        FaceEngine::load(&settings).unwrap(),
+    )
+    .unwrap();
+    for (id, name) in NAMES {
+        let frames: Vec<PhotoInput> = photos("webcam-dev", id)
+            .iter()
+            .take(10)
+            .step_by(2)
+            .map(|p| PhotoInput {
+                label: p.display().to_string(),
+                bytes: std::fs::read(p).unwrap(),
+            })
+            .collect();
+        service
+            .enroll(
+                &format!("R{id}"),
+                name,
+                &format!("s{id}@example.org"),
+                &frames,
+                "test",
+            )
+            .unwrap();
+    }
+    data
+}
+
+/// A folder of symlinks to later frames (not used for enrolment) of one person.
+fn frames_of(person: &str, dir: &Path) -> PathBuf {
+    let out = dir.join(format!("frames-{person}"));
+    std::fs::create_dir_all(&out).unwrap();
+    for (i, p) in photos("webcam-dev", person)
+        .iter()
+        .skip(20)
+        .take(20)
+        .enumerate()
+    {
+        std::os::unix::fs::symlink(p, out.join(format!("{i:03}.jpg"))).unwrap();
+    }
+    out
+}
+
+fn harness(data: DataDir, source: SourceSpec) -> Harness<'static, RollcallApp> {
+    Harness::builder()
+        .with_size(egui::Vec2::new(1024.0, 768.0))
+        .build_eframe(move |cc| {
+            RollcallApp::new(
+                &cc.egui_ctx,
+                AppOptions {
+                    data,
+                    settings: settings(),
+                    source,
+                },
+            )
+        })
+}
+
+/// Steps the UI until `found` holds or the time runs out.
+fn step_until(
+    h: &mut Harness<'_, RollcallApp>,
+    what: &str,
+    secs: u64,
+    found: impl Fn(&Harness<'_, RollcallApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        h.step();
+        if found(h) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let visible: Vec<String> = h
+        .query_all_by(|_| true)
+        .filter_map(|n| n.accesskit_node().label())
+        .collect();
+    panic!("timed out waiting for {what}; the screen shows {visible:?}");
+}
+
+fn shows(h: &Harness<'_, RollcallApp>, text: &str) -> bool {
+    h.query_by_label_contains(text).is_some()
+}
+
+fn rows_today(dir: &Path) -> usize {
+    let today = chrono::Local::now().date_naive();
+    Store::open(&dir.join("rollcall.db"))
+        .unwrap()
+        .attendance(today, today)
+        .unwrap()
+        .len()
+}
+
+fn folder(path: PathBuf) -> SourceSpec {
+    SourceSpec::Folder {
+        path,
+        fps: 10.0,
+        looping: false,
+    }
+}
+
+/// The same, played over and over (the person stays at the door).
+fn looping(path: PathBuf) -> SourceSpec {
+    SourceSpec::Folder {
+        path,
+        fps: 10.0,
+        looping: true,
+    }
+}
+
+#[test]
+fn an_enrolled_student_is_welcomed_once_then_told_they_are_already_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, folder(frames_of("0002", dir.path())));
+
+    step_until(&mut h, "the green verdict", 120, |h| {
+        shows(h, "Welcome, Student Two — marked at ")
+    });
+    assert!(shows(&h, "Camera view"), "the video is on screen");
+    assert_eq!(rows_today(dir.path()), 1);
+    step_until(&mut h, "today's count", 10, |h| shows(h, "Marked today: 1"));
+
+    // The recording ends; the student passes the door again a little later.
+    step_until(&mut h, "the end of the recording", 60, |h| {
+        shows(h, "The recording has ended.")
+    });
+    std::thread::sleep(Duration::from_millis(1200));
+    h.state().kiosk.command(CaptureCommand::Retry);
+    step_until(&mut h, "the amber verdict", 120, |h| {
+        shows(h, "Student Two, you're already marked (")
+    });
+    assert_eq!(rows_today(dir.path()), 1, "passing again adds no row");
+    assert!(!shows(&h, "Not recognised"));
+}
+
+#[test]
+fn a_stranger_is_not_recognised_and_not_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, looping(frames_of("0007", dir.path())));
+    step_until(&mut h, "the red verdict", 120, |h| {
+        shows(h, "Not recognised — please see your teacher")
+    });
+    assert!(!shows(&h, "Welcome,"));
+    assert_eq!(rows_today(dir.path()), 0);
+}
+
+/// Frames showing two people side by side (two webcam frames joined).
+fn two_people_frames(a: &str, b: &str, dir: &Path) -> PathBuf {
+    let out = dir.join(format!("frames-{a}-{b}"));
+    std::fs::create_dir_all(&out).unwrap();
+    let left = photos("webcam-dev", a);
+    let right = photos("webcam-dev", b);
+    for i in 0..20 {
+        let l = opencv::imgcodecs::imread(
+            left[20 + i].to_str().unwrap(),
+            opencv::imgcodecs::IMREAD_COLOR,
+        )
+        .unwrap();
+        let r = opencv::imgcodecs::imread(
+            right[20 + i].to_str().unwrap(),
+            opencv::imgcodecs::IMREAD_COLOR,
+        )
+        .unwrap();
+        let mut both = Mat::default();
+        opencv::core::hconcat2(&l, &r, &mut both).unwrap();
+        assert_eq!(both.cols(), l.cols() + r.cols());
+        opencv::imgcodecs::imwrite(
+            out.join(format!("{i:03}.jpg")).to_str().unwrap(),
+            &both,
+            &Vector::new(),
+        )
+        .unwrap();
+    }
+    out
+}
+
+#[test]
+fn two_enrolled_students_in_one_frame_are_both_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, looping(two_people_frames("0002", "0004", dir.path())));
+    step_until(&mut h, "both green verdicts", 150, |h| {
+        shows(h, "Welcome, Student Two") && shows(h, "Welcome, Student Four")
+    });
+    assert_eq!(rows_today(dir.path()), 2);
+}
+
+#[test]
+fn a_missing_camera_shows_the_no_camera_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    // No camera exists on a test machine; a name no camera has makes sure of it.
+    let source = SourceSpec::Webcam {
+        camera: "no-such-camera-anywhere".into(),
+        width: 640,
+        height: 480,
+        fps: 30,
+    };
+    let mut h = harness(data, source);
+    step_until(&mut h, "the no-camera screen", 60, |h| {
+        shows(h, "No camera found")
+    });
+    assert!(h.query_by_label("Retry").is_some());
+    assert!(h.query_by_label("Open a video file…").is_some());
+    assert!(h.query_by_label("Look for cameras").is_some());
+
+    // Choosing a recording instead brings the picture back.
+    let frames = frames_of("0003", dir.path());
+    h.state()
+        .kiosk
+        .command(CaptureCommand::Switch(folder(frames)));
+    step_until(&mut h, "the video", 60, |h| shows(h, "Camera view"));
+}
