@@ -192,8 +192,8 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
     use crate::attendance::{AttendanceService, PhotoInput};
     use crate::camera::SourceSpec;
     use crate::data_dir::DataDir;
-    use crate::kiosk::{CameraStatus, Kiosk};
-    use crate::ui::kiosk::KioskView;
+    use crate::kiosk::CameraStatus;
+    use crate::ui::{AppOptions, RollcallApp};
 
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -273,9 +273,15 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
         fps,
         looping: false,
     };
-    let mut kiosk = Kiosk::start(source, data, settings.clone(), std::sync::Arc::new(|| {}));
     let ctx = egui::Context::default();
-    let mut view = KioskView::new(settings.kiosk.clone());
+    let mut app = RollcallApp::new(
+        &ctx,
+        AppOptions {
+            data,
+            settings: settings.clone(),
+            source,
+        },
+    );
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
@@ -288,15 +294,12 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
     let mut processed: Vec<(Instant, u64)> = Vec::new();
     let deadline = Instant::now()
         + std::time::Duration::from_secs_f64(frames_played as f64 / fps * 3.0 + 60.0);
-    while view.camera != CameraStatus::Ended && Instant::now() < deadline {
+    while app.view.camera != CameraStatus::Ended && Instant::now() < deadline {
         let t = Instant::now();
-        let out = ctx.run_ui(input(), |ui| {
-            view.absorb(ui.ctx(), &kiosk);
-            view.show(ui, &kiosk);
-        });
+        let out = ctx.run_ui(input(), |ui| app.frame(ui));
         let _meshes = ctx.tessellate(out.shapes, out.pixels_per_point);
         ui_ms.push(t.elapsed().as_secs_f64() * 1e3);
-        if let Some(f) = view.faces.as_ref().filter(|f| f.seq != last_seq) {
+        if let Some(f) = app.view.faces.as_ref().filter(|f| f.seq != last_seq) {
             last_seq = f.seq;
             detect_ms.push(f.detect_ms);
             processed.push((Instant::now(), f.processed));
@@ -304,14 +307,15 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
         // A 60 Hz display.
         std::thread::sleep(std::time::Duration::from_millis(16).saturating_sub(t.elapsed()));
     }
-    kiosk.shutdown();
+    app.kiosk.shutdown();
     let fps_processed = match (processed.first(), processed.last()) {
         (Some((t0, p0)), Some((t1, p1))) if p1 > p0 => {
             (p1 - p0) as f64 / t1.duration_since(*t0).as_secs_f64()
         }
         _ => 0.0,
     };
-    let verdict_ms: Vec<f64> = view
+    let verdict_ms: Vec<f64> = app
+        .view
         .verdict_log
         .iter()
         .map(|(_, d)| d.as_secs_f64() * 1e3)

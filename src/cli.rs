@@ -59,6 +59,15 @@ pub enum Command {
     },
     /// List enrolled students.
     Students,
+    /// Enrol many students: a folder of `ROLLNO_Name` folders, or a CSV of roll no, name,
+    /// email, photo paths.
+    Import {
+        #[arg(value_name = "DIR_OR_CSV")]
+        path: PathBuf,
+        /// For folders without an email.txt: use ROLLNO@DOMAIN.
+        #[arg(long, value_name = "DOMAIN")]
+        email_domain: Option<String>,
+    },
     /// List the cameras on this machine.
     Cameras,
     /// Benchmarks; each prints a table (or JSON) with the machine named.
@@ -161,6 +170,36 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 cli.fullscreen,
             )?;
             Ok(Exit::Ok)
+        }
+        Some(Command::Import { path, email_domain }) => {
+            let entries = crate::attendance::import::read_entries(&path, email_domain.as_deref())?;
+            let mut service = service(data_dir)?;
+            let bar = progress_bar(entries.len(), "importing", false);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg:>10} [{bar:40}] {pos}/{len} students",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            let summary = service.import(&entries, "cli", |done, _| bar.set_position(done as u64));
+            bar.finish_and_clear();
+            println!(
+                "Enrolled {} of {} student(s).",
+                summary.enrolled.len(),
+                entries.len()
+            );
+            for (who, why) in &summary.refused {
+                println!("Not enrolled: {who}: {why}");
+            }
+            for (who, note) in &summary.photo_notes {
+                println!("Photo not used: {who}: {note}");
+            }
+            Ok(if summary.refused.is_empty() {
+                Exit::Ok
+            } else {
+                Exit::Refused
+            })
         }
         Some(Command::Cameras) => {
             let cameras = list_cameras();

@@ -1,7 +1,10 @@
 //! The attendance service: what the CLI, the kiosk and the HTTP API call. It wires vision,
 //! recognition and the store together and keeps the old system's contract.
 
+pub mod admin;
+pub mod import;
 mod outcome;
+pub mod pin;
 pub mod session;
 pub mod tracking;
 pub mod verdict;
@@ -11,14 +14,12 @@ pub use outcome::Outcome;
 use crate::data_dir::DataDir;
 use crate::recognition::{Candidate, Decision, Gallery};
 use crate::settings::Settings;
-use crate::store::{MarkRecord, NewPhoto, NewStudent, Store, StoreError};
-use crate::vision::image_io::encode_jpeg;
-use crate::vision::{decode_image, Embeddings, Face, FaceEngine, ImageError, VisionError};
+use crate::store::{MarkRecord, NewStudent, Store, StoreError};
+use crate::vision::{decode_image, Face, FaceEngine, ImageError, VisionError};
 use chrono::Local;
-use opencv::core::Mat;
 use sha2::{Digest, Sha256};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Most photos one student may be enrolled with.
 pub const MAX_PHOTOS: usize = 10;
@@ -200,11 +201,11 @@ pub fn main_face(faces: &[Face]) -> Option<&Face> {
 
 /// The service. Owns the database handle, the face models and the gallery.
 pub struct AttendanceService {
-    data: DataDir,
+    pub(crate) data: DataDir,
     settings: Settings,
-    store: Store,
+    pub(crate) store: Store,
     engine: FaceEngine,
-    gallery: Gallery,
+    pub(crate) gallery: Gallery,
 }
 
 impl AttendanceService {
@@ -233,6 +234,9 @@ impl AttendanceService {
     pub fn store(&self) -> &Store {
         &self.store
     }
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
     pub fn gallery(&self) -> &Gallery {
         &self.gallery
     }
@@ -255,35 +259,6 @@ impl AttendanceService {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
-    }
-
-    /// Checks one enrolment photo: decodes it, finds the face, checks its quality and
-    /// embeds it. Returns the decoded image and embeddings, or the reason it is refused.
-    pub fn prepare_photo(
-        &mut self,
-        photo: &PhotoInput,
-    ) -> Result<Result<(Mat, Embeddings), String>, VisionError> {
-        let image = match decode_image(&photo.bytes) {
-            Ok(m) => m,
-            Err(e) => return Ok(Err(e.to_string())),
-        };
-        let faces = self.engine.detect(&image)?;
-        let face = match (faces.len(), main_face(&faces)) {
-            (0, _) => return Ok(Err("no face found in this photo".into())),
-            (_, None) => {
-                return Ok(Err(format!(
-                    "{} faces in this photo; use a photo of the student alone",
-                    faces.len()
-                )))
-            }
-            (_, Some(f)) => f.clone(),
-        };
-        let quality = self.engine.assess(&image, &face)?;
-        if !quality.is_good() {
-            return Ok(Err(quality.reasons()));
-        }
-        let embeddings = self.engine.embed(&image, &face)?;
-        Ok(Ok((image, embeddings)))
     }
 
     /// Enrols a student: the old `POST /upload`.
@@ -311,7 +286,7 @@ impl AttendanceService {
         let mut accepted = Vec::new();
         let mut refused = Vec::new();
         for photo in photos {
-            match self.prepare_photo(photo)? {
+            match self.check_photo(photo)? {
                 Ok(ok) => accepted.push(ok),
                 Err(reason) => refused.push(PhotoProblem {
                     label: photo.label.clone(),
@@ -322,59 +297,12 @@ impl AttendanceService {
         if accepted.is_empty() {
             return Err(EnrollError::NoUsablePhoto(refused));
         }
-        // Files first, then one database transaction; if the transaction fails the files
-        // are removed (and any left by a crash are swept at the next start).
-        let mut written: Vec<PathBuf> = Vec::new();
-        let mut new_photos = Vec::new();
-        let result = (|| -> Result<i64, EnrollError> {
-            for (image, embeddings) in &accepted {
-                let jpeg = encode_jpeg(image).map_err(|e| EnrollError::Vision(e.into()))?;
-                let file_name = photo_file_name(&jpeg);
-                let path = self.data.photos().join(&file_name);
-                write_private_file(&path, &jpeg).map_err(EnrollError::Io)?;
-                written.push(path);
-                new_photos.push(NewPhoto {
-                    file_name,
-                    templates: embeddings
-                        .0
-                        .iter()
-                        .map(|(m, v)| (m.to_string(), v.clone()))
-                        .collect(),
-                });
-            }
-            Ok(self.store.insert_student(&student, &new_photos, actor)?)
-        })();
-        let student_id = match result {
-            Ok(id) => id,
-            Err(e) => {
-                for p in &written {
-                    let _ = std::fs::remove_file(p);
-                }
-                return Err(e);
-            }
-        };
-        for (_, embeddings) in &accepted {
-            self.gallery.add_face(student_id, embeddings);
-        }
+        let student_id = self.enroll_prepared(&student, &accepted, actor)?;
         Ok(Enrolled {
             student_id,
             photos_used: accepted.len(),
             refused,
         })
-    }
-
-    /// Finds and identifies every face in a frame, largest first.
-    pub fn identify_faces(&mut self, image: &Mat) -> Result<Vec<(Face, Decision)>, VisionError> {
-        let faces = self.engine.detect(image)?;
-        let mut out = Vec::with_capacity(faces.len());
-        for face in faces {
-            let embeddings = self.engine.embed(image, &face)?;
-            let decision = self
-                .gallery
-                .identify(&embeddings, &self.settings.recognition);
-            out.push((face, decision));
-        }
-        Ok(out)
     }
 
     /// Records a recognised student as present today.
@@ -421,7 +349,7 @@ impl AttendanceService {
 }
 
 /// A file name the program makes: a digest of the content and the time, never user text.
-fn photo_file_name(bytes: &[u8]) -> String {
+pub(crate) fn photo_file_name(bytes: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(bytes);
     h.update(
@@ -439,7 +367,7 @@ fn photo_file_name(bytes: &[u8]) -> String {
 }
 
 /// Writes a file readable only by this user, flushed to disk before returning.
-fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

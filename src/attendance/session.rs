@@ -54,6 +54,7 @@ pub struct KioskSession {
     decided: HashMap<u64, Verdict>,
     greeted: HashMap<i64, (Instant, Verdict)>,
     cooldown: Duration,
+    min_eye_distance_px: f32,
 }
 
 impl KioskSession {
@@ -68,11 +69,16 @@ impl KioskSession {
             decided: HashMap::new(),
             greeted: HashMap::new(),
             cooldown: Duration::from_secs(settings.cooldown_secs),
+            min_eye_distance_px: settings.min_eye_distance_px,
         }
     }
 
     pub fn service(&self) -> &AttendanceService {
         &self.service
+    }
+
+    pub fn service_mut(&mut self) -> &mut AttendanceService {
+        &mut self.service
     }
 
     /// Students marked today.
@@ -113,8 +119,15 @@ impl KioskSession {
         result: &mut FrameResult,
     ) -> Result<Option<FaceState>, VisionError> {
         let quality = self.service.engine_mut().assess(image, face)?;
-        let observation = match quality.issues.first() {
-            Some(issue) => Observation::Unusable(*issue),
+        // People further back are not identified at the kiosk, only the one at it.
+        let too_far = face.eye_distance() < self.min_eye_distance_px;
+        let observation = match quality
+            .issues
+            .first()
+            .copied()
+            .or(too_far.then_some(QualityIssue::TooSmall))
+        {
+            Some(issue) => Observation::Unusable(issue),
             None => {
                 // The first match needs every model; later frames confirm with the fast one.
                 let settings = if self.tracker.has_candidate(id) {

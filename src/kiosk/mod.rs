@@ -4,6 +4,7 @@
 //! capture ──newest frame──▶ vision ──faces, verdicts──▶ UI
 //!    └──────newest frame (RGBA, for display)──────────▶ UI
 
+pub mod admin;
 mod capture;
 pub mod latest;
 mod sound;
@@ -107,6 +108,8 @@ pub enum KioskEvent {
     RecognitionUnavailable(String),
     /// A transient problem worth a discreet note (e.g. the database was busy).
     Problem(String),
+    /// An answer for the admin screens.
+    Admin(admin::AdminEvent),
 }
 
 /// Commands for the capture thread.
@@ -124,6 +127,7 @@ pub struct Kiosk {
     pub frames: Receiver<VideoFrame>,
     pub faces: Receiver<FrameFaces>,
     commands: Sender<CaptureCommand>,
+    admin: Sender<admin::AdminRequest>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -137,6 +141,7 @@ impl Kiosk {
         let (faces_tx, faces) = latest::latest();
         let (vision_tx, vision_rx) = latest::latest();
         let (commands, command_rx) = unbounded();
+        let (admin, admin_rx) = unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let capture = capture::CaptureLoop {
             spec: source,
@@ -151,7 +156,10 @@ impl Kiosk {
         let vision = vision_worker::VisionWorker::new(
             data,
             settings,
-            vision_rx,
+            vision_worker::Inputs {
+                frames: vision_rx,
+                admin: admin_rx,
+            },
             faces_tx,
             event_tx,
             wake,
@@ -172,9 +180,15 @@ impl Kiosk {
             frames,
             faces,
             commands,
+            admin,
             stop,
             threads,
         }
+    }
+
+    /// Sends a request to the admin desk on the vision thread.
+    pub fn admin(&self, r: admin::AdminRequest) {
+        let _ = self.admin.send(r);
     }
 
     /// Tells the capture thread to do something.

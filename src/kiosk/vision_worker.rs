@@ -1,5 +1,6 @@
 //! The vision thread: loads the models, then runs the kiosk session on the newest frame.
 
+use super::admin::{AdminDesk, AdminEvent, AdminRequest};
 use super::latest::LatestSender;
 use super::{FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone, Waker};
 use crate::attendance::session::{FaceState, FrameResult, KioskSession};
@@ -14,10 +15,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What the vision thread listens to.
+pub(super) struct Inputs {
+    pub frames: Receiver<Frame>,
+    pub admin: Receiver<AdminRequest>,
+}
+
 pub(super) struct VisionWorker {
     data: DataDir,
     settings: Settings,
-    frames: Receiver<Frame>,
+    inputs: Inputs,
     faces: LatestSender<FrameFaces>,
     events: Sender<KioskEvent>,
     wake: Waker,
@@ -51,7 +58,7 @@ impl VisionWorker {
     pub fn new(
         data: DataDir,
         settings: Settings,
-        frames: Receiver<Frame>,
+        inputs: Inputs,
         faces: LatestSender<FrameFaces>,
         events: Sender<KioskEvent>,
         wake: Waker,
@@ -65,7 +72,7 @@ impl VisionWorker {
         VisionWorker {
             data,
             settings,
-            frames,
+            inputs,
             faces,
             events,
             wake,
@@ -82,7 +89,6 @@ impl VisionWorker {
     fn open_session(&self) -> Result<KioskSession, String> {
         let mut settings = self.settings.clone();
         settings.detector.min_face_px = settings.kiosk.min_face_px;
-        settings.quality.min_eye_distance_px = settings.kiosk.min_eye_distance_px;
         let engine = FaceEngine::load(&settings).map_err(|e| e.to_string())?;
         let data = self.data.clone().create().map_err(|e| e.to_string())?;
         let service =
@@ -95,7 +101,8 @@ impl VisionWorker {
             Ok(s) => s,
             Err(reason) => {
                 tracing::error!("recognition unavailable: {reason}");
-                self.send(KioskEvent::RecognitionUnavailable(reason));
+                self.send(KioskEvent::RecognitionUnavailable(reason.clone()));
+                self.refuse_admin(&reason);
                 return;
             }
         };
@@ -105,22 +112,46 @@ impl VisionWorker {
         if let Ok(n) = session.marked_today() {
             self.send(KioskEvent::MarkedToday(n));
         }
+        let mut desk = AdminDesk::default();
+        let mut latest: Option<opencv::core::Mat> = None;
         let mut processed = 0u64;
         while !self.stop.load(Ordering::SeqCst) {
-            let frame = match self.frames.recv_timeout(Duration::from_millis(100)) {
-                Ok(f) => f,
-                Err(RecvTimeoutError::Timeout) => continue,
+            crossbeam_channel::select! {
+                recv(self.inputs.admin) -> req => {
+                    let Ok(req) = req else { break };
+                    let mut emit = |e| self.send(KioskEvent::Admin(e));
+                    desk.handle(req, &mut session, latest.as_ref(), &mut emit);
+                }
+                recv(self.inputs.frames) -> frame => {
+                    let Ok(frame) = frame else { break };
+                    match session.process(&frame.image, frame.captured) {
+                        Ok(result) => {
+                            processed += 1;
+                            self.publish(&frame, result, processed);
+                        }
+                        Err(e) => {
+                            tracing::warn!("frame {} could not be processed: {e}", frame.seq);
+                            self.send(KioskEvent::Problem(e.to_string()));
+                        }
+                    }
+                    let mut emit = |e| self.send(KioskEvent::Admin(e));
+                    desk.after_frame(&mut session, &frame.image, &mut emit);
+                    latest = Some(frame.image);
+                }
+                default(Duration::from_millis(100)) => {}
+            }
+        }
+    }
+
+    /// Without models, admin requests can only be answered with the reason.
+    fn refuse_admin(&self, reason: &str) {
+        while !self.stop.load(Ordering::SeqCst) {
+            match self.inputs.admin.recv_timeout(Duration::from_millis(100)) {
+                Ok(_) => self.send(KioskEvent::Admin(AdminEvent::Failed(format!(
+                    "Admin tasks need the face models: {reason}"
+                )))),
+                Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
-            };
-            match session.process(&frame.image, frame.captured) {
-                Ok(result) => {
-                    processed += 1;
-                    self.publish(&frame, result, processed)
-                }
-                Err(e) => {
-                    tracing::warn!("frame {} could not be processed: {e}", frame.seq);
-                    self.send(KioskEvent::Problem(e.to_string()));
-                }
             }
         }
     }

@@ -7,7 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../../db/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../db/0001_init.sql"),
+    include_str!("../../db/0002_admin.sql"),
+];
 
 /// How long a writer waits for another process holding the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -97,6 +100,24 @@ pub struct AttendanceRow {
     pub source: String,
 }
 
+/// A stored enrolment photo.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhotoRow {
+    pub id: i64,
+    pub student_id: i64,
+    pub file_name: String,
+    pub added_at: String,
+}
+
+/// One audit log entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub details: String,
+}
+
 /// The database connection.
 pub struct Store {
     conn: Connection,
@@ -115,6 +136,50 @@ fn blob_to_vector(b: &[u8]) -> Vec<f32> {
 /// Now, as stored: RFC 3339 local time with offset, whole seconds.
 pub fn timestamp(t: DateTime<Local>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+fn template_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TemplateRow> {
+    Ok(TemplateRow {
+        student_id: r.get(0)?,
+        model_id: r.get(1)?,
+        vector: blob_to_vector(&r.get::<_, Vec<u8>>(2)?),
+    })
+}
+
+fn insert_photos(
+    conn: &Connection,
+    student_id: i64,
+    photos: &[NewPhoto],
+    now: &str,
+) -> Result<(), StoreError> {
+    for photo in photos {
+        conn.execute(
+            "INSERT INTO photos (student_id, file_name, added_at) VALUES (?1, ?2, ?3)",
+            params![student_id, photo.file_name, now],
+        )?;
+        let photo_id = conn.last_insert_rowid();
+        for (model, vector) in &photo.templates {
+            conn.execute(
+                "INSERT INTO face_templates (student_id, photo_id, model_id, vector) VALUES (?1, ?2, ?3, ?4)",
+                params![student_id, photo_id, model, vector_to_blob(vector)],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn photo_names(conn: &Connection, student_id: i64) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare("SELECT file_name FROM photos WHERE student_id = ?1")?;
+    let rows = stmt.query_map([student_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn audit(conn: &Connection, actor: &str, action: &str, details: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO audit_log (at, actor, action, details) VALUES (?1, ?2, ?3, ?4)",
+        params![timestamp(Local::now()), actor, action, details],
+    )?;
+    Ok(())
 }
 
 impl Store {
@@ -204,6 +269,189 @@ impl Store {
         Ok(id)
     }
 
+    /// Adds photos (with their templates) to an existing student, in one transaction.
+    pub fn add_photos(
+        &mut self,
+        student_id: i64,
+        photos: &[NewPhoto],
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let now = timestamp(Local::now());
+        let tx = self.conn.transaction()?;
+        insert_photos(&tx, student_id, photos, &now)?;
+        audit(
+            &tx,
+            actor,
+            "add photos",
+            &format!("student {student_id}: {} photo(s)", photos.len()),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A student's photos, oldest first.
+    pub fn photos_of(&self, student_id: i64) -> Result<Vec<PhotoRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, student_id, file_name, added_at FROM photos WHERE student_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([student_id], |r| {
+            Ok(PhotoRow {
+                id: r.get(0)?,
+                student_id: r.get(1)?,
+                file_name: r.get(2)?,
+                added_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Removes one photo and its templates; returns the photo (for its file), if it existed.
+    pub fn remove_photo(
+        &mut self,
+        photo_id: i64,
+        actor: &str,
+    ) -> Result<Option<PhotoRow>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let photo = tx
+            .query_row(
+                "SELECT id, student_id, file_name, added_at FROM photos WHERE id = ?1",
+                [photo_id],
+                |r| {
+                    Ok(PhotoRow {
+                        id: r.get(0)?,
+                        student_id: r.get(1)?,
+                        file_name: r.get(2)?,
+                        added_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?;
+        if let Some(p) = &photo {
+            tx.execute("DELETE FROM photos WHERE id = ?1", [photo_id])?;
+            audit(
+                &tx,
+                actor,
+                "remove photo",
+                &format!("student {}: photo {}", p.student_id, p.id),
+            )?;
+        }
+        tx.commit()?;
+        Ok(photo)
+    }
+
+    /// Changes a student's name and email.
+    pub fn update_student(
+        &mut self,
+        id: i64,
+        name: &str,
+        email: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE students SET name = ?2, email = ?3 WHERE id = ?1",
+            params![id, name, email],
+        )?;
+        if changed == 1 {
+            audit(
+                &tx,
+                actor,
+                "edit student",
+                &format!("student {id}: name {name:?}, email {email:?}"),
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes a student's photos and templates but keeps the student and their attendance.
+    /// Returns the photo file names to delete.
+    pub fn erase_face_data(&mut self, id: i64, actor: &str) -> Result<Vec<String>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let files = photo_names(&tx, id)?;
+        tx.execute("DELETE FROM face_templates WHERE student_id = ?1", [id])?;
+        tx.execute("DELETE FROM photos WHERE student_id = ?1", [id])?;
+        audit(
+            &tx,
+            actor,
+            "erase face data",
+            &format!("student {id}: {} photo(s)", files.len()),
+        )?;
+        tx.commit()?;
+        Ok(files)
+    }
+
+    /// Deletes a student with everything about them. Returns the photo file names to delete.
+    pub fn delete_student(&mut self, id: i64, actor: &str) -> Result<Vec<String>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let files = photo_names(&tx, id)?;
+        let who: Option<(String, String)> = tx
+            .query_row(
+                "SELECT roll_no, name FROM students WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        tx.execute("DELETE FROM students WHERE id = ?1", [id])?;
+        if let Some((roll, name)) = who {
+            audit(&tx, actor, "delete student", &format!("{roll} ({name})"))?;
+        }
+        tx.commit()?;
+        Ok(files)
+    }
+
+    /// The templates of one student.
+    pub fn templates_of(&self, student_id: i64) -> Result<Vec<TemplateRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT student_id, model_id, vector FROM face_templates WHERE student_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([student_id], template_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A value from the admin settings table.
+    pub fn admin_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM admin_settings WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Stores a value in the admin settings table.
+    pub fn set_admin_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO admin_settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Records an admin action in the audit log.
+    pub fn audit(&mut self, actor: &str, action: &str, details: &str) -> Result<(), StoreError> {
+        audit(&self.conn, actor, action, details)
+    }
+
+    /// The newest audit entries first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, actor, action, details FROM audit_log ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(AuditRow {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                details: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// All students, ordered by roll number.
     pub fn students(&self) -> Result<Vec<Student>, StoreError> {
         let mut stmt = self.conn.prepare(
@@ -243,13 +491,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare("SELECT student_id, model_id, vector FROM face_templates ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(TemplateRow {
-                student_id: r.get(0)?,
-                model_id: r.get(1)?,
-                vector: blob_to_vector(&r.get::<_, Vec<u8>>(2)?),
-            })
-        })?;
+        let rows = stmt.query_map([], template_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

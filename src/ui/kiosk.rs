@@ -3,6 +3,7 @@
 
 use crate::attendance::verdict::{Verdict, VerdictKind};
 use crate::camera::{list_cameras, CameraDescription, SourceSpec};
+use crate::kiosk::admin::AdminEvent;
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
 use egui::{Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
@@ -90,10 +91,13 @@ impl KioskView {
         }
     }
 
-    /// Takes everything the back end has sent since the last frame.
-    pub fn absorb(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
+    /// Takes everything the back end has sent since the last frame; returns the answers
+    /// meant for the admin screens.
+    pub fn absorb(&mut self, ctx: &egui::Context, kiosk: &Kiosk) -> Vec<AdminEvent> {
+        let mut admin = Vec::new();
         while let Ok(e) = kiosk.events.try_recv() {
             match e {
+                KioskEvent::Admin(a) => admin.push(a),
                 KioskEvent::Camera(s) => self.camera = s,
                 KioskEvent::Ready { students } => {
                     self.recognition = Recognition::Ready { students }
@@ -149,13 +153,12 @@ impl KioskView {
         {
             self.problem = None;
         }
+        admin
     }
 
-    /// Draws the whole kiosk screen.
-    pub fn show(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
-        egui::Panel::top("kiosk-header").show(ui, |ui| self.header(ui));
-        egui::Panel::bottom("kiosk-status").show(ui, |ui| self.status_line(ui));
-        egui::CentralPanel::default_margins().show(ui, |ui| match self.camera.clone() {
+    /// Draws the kiosk's central area: the video and verdicts, or the no-picture screens.
+    pub fn central(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
+        match self.camera.clone() {
             CameraStatus::Unavailable { reason, camera } => {
                 self.no_source(ui, kiosk, &reason, camera)
             }
@@ -176,10 +179,19 @@ impl KioskView {
                     |ui| self.verdict_cards(ui),
                 );
             }
-        });
+        }
     }
 
-    fn header(&self, ui: &mut egui::Ui) {
+    /// The live video only, fitted into `size` (for the enrolment screen's camera view).
+    pub fn small_video(&mut self, ui: &mut egui::Ui, size: Vec2) {
+        let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+        let status = self.camera.clone();
+        self.video(ui, rect, &status);
+    }
+
+    /// The header: room, date, clock, today's count, and `extra` (the admin button) at the
+    /// right.
+    pub fn header(&self, ui: &mut egui::Ui, extra: impl FnOnce(&mut egui::Ui)) {
         let now = chrono::Local::now();
         ui.horizontal(|ui| {
             ui.label(RichText::new(&self.settings.room_name).size(26.0).strong());
@@ -191,12 +203,14 @@ impl KioskView {
                     .monospace(),
             );
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                extra(ui);
                 ui.label(RichText::new(format!("Marked today: {}", self.marked_today)).size(22.0));
             });
         });
     }
 
-    fn status_line(&self, ui: &mut egui::Ui) {
+    /// The discreet status line.
+    pub fn status_line(&self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             let camera = match &self.camera {
                 CameraStatus::Live(d) => d.clone(),

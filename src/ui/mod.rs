@@ -1,12 +1,14 @@
 //! The desktop app (eframe/egui). Thin: it draws state the back end sends and sends
 //! commands back; no SQL, no OpenCV here.
 
+pub mod admin;
 pub mod kiosk;
 
 use crate::camera::SourceSpec;
 use crate::data_dir::DataDir;
 use crate::kiosk::Kiosk;
 use crate::settings::Settings;
+use admin::AdminView;
 use kiosk::KioskView;
 use std::sync::Arc;
 
@@ -22,6 +24,9 @@ pub struct AppOptions {
 pub struct RollcallApp {
     pub kiosk: Kiosk,
     pub view: KioskView,
+    pub admin: AdminView,
+    /// In fullscreen the window cannot be closed without the admin PIN.
+    pub fullscreen: bool,
 }
 
 impl RollcallApp {
@@ -31,13 +36,45 @@ impl RollcallApp {
         let wake = Arc::new(move || repaint.request_repaint());
         let view = KioskView::new(options.settings.kiosk.clone());
         let kiosk = Kiosk::start(options.source, options.data, options.settings, wake);
-        RollcallApp { kiosk, view }
+        RollcallApp {
+            kiosk,
+            view,
+            admin: AdminView::default(),
+            fullscreen: false,
+        }
     }
 
     /// One frame of UI.
     pub fn frame(&mut self, ui: &mut egui::Ui) {
-        self.view.absorb(ui.ctx(), &self.kiosk);
-        self.view.show(ui, &self.kiosk);
+        let RollcallApp {
+            kiosk,
+            view,
+            admin,
+            fullscreen,
+        } = self;
+        let ctx = ui.ctx().clone();
+        for e in view.absorb(&ctx, kiosk) {
+            admin.on_event(&ctx, e, kiosk);
+        }
+        admin.tick(&ctx, kiosk);
+        // At the door, closing needs the PIN.
+        if *fullscreen && ctx.input(|i| i.viewport().close_requested()) && !admin.unlocked {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            admin.asking_pin = true;
+            kiosk.admin(crate::kiosk::admin::AdminRequest::PinStatus);
+        }
+        egui::Panel::top("header").show(ui, |ui| {
+            view.header(ui, |ui| admin.header_button(ui, kiosk))
+        });
+        egui::Panel::bottom("status").show(ui, |ui| view.status_line(ui));
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            if admin.unlocked {
+                admin.show(ui, kiosk, view);
+            } else {
+                view.central(ui, kiosk);
+            }
+        });
+        admin.pin_window(&ctx, kiosk);
         // The clock ticks even when nothing else happens.
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(500));
@@ -67,7 +104,11 @@ pub fn run(options: AppOptions, fullscreen: bool) -> anyhow::Result<()> {
     eframe::run_native(
         "Rollcall",
         native,
-        Box::new(move |cc| Ok(Box::new(RollcallApp::new(&cc.egui_ctx, options)))),
+        Box::new(move |cc| {
+            let mut app = RollcallApp::new(&cc.egui_ctx, options);
+            app.fullscreen = fullscreen;
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
 }

@@ -1,0 +1,198 @@
+//! The admin PIN: stored only as an argon2 hash; five wrong tries lock it for a minute.
+
+use crate::store::{Store, StoreError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand_core::OsRng;
+use std::time::{Duration, Instant};
+
+const PIN_KEY: &str = "admin_pin_argon2";
+/// Wrong tries allowed before the lock-out.
+pub const MAX_WRONG_TRIES: u32 = 5;
+/// How long the PIN is refused after too many wrong tries.
+pub const LOCKOUT: Duration = Duration::from_secs(60);
+
+/// The answer to a PIN.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PinCheck {
+    Accepted,
+    Wrong { tries_left: u32 },
+    LockedOut { wait: Duration },
+    NotSet,
+}
+
+impl PinCheck {
+    /// What to tell the admin.
+    pub fn message(&self) -> String {
+        match self {
+            PinCheck::Accepted => "Unlocked.".into(),
+            PinCheck::Wrong { tries_left } => {
+                format!("Wrong PIN. {tries_left} tries left before a one-minute lock.")
+            }
+            PinCheck::LockedOut { wait } => format!(
+                "Too many wrong PINs. Try again in {} seconds.",
+                wait.as_secs().max(1)
+            ),
+            PinCheck::NotSet => "No admin PIN is set yet.".into(),
+        }
+    }
+}
+
+/// Why a PIN could not be set.
+#[derive(Debug, thiserror::Error)]
+pub enum PinError {
+    #[error("The PIN must be 4 to 12 digits.")]
+    Format,
+    #[error("The two PINs are different.")]
+    Mismatch,
+    #[error("An admin PIN is already set.")]
+    AlreadySet,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("The PIN could not be stored safely.")]
+    Hash,
+}
+
+/// The PIN check with its wrong-try counter.
+#[derive(Debug, Default)]
+pub struct AdminPin {
+    wrong: u32,
+    locked_until: Option<Instant>,
+}
+
+impl AdminPin {
+    /// Whether a PIN has been set.
+    pub fn is_set(store: &Store) -> Result<bool, StoreError> {
+        Ok(store.admin_setting(PIN_KEY)?.is_some())
+    }
+
+    /// Sets the PIN the first time (entered twice).
+    pub fn set(store: &mut Store, pin: &str, again: &str) -> Result<(), PinError> {
+        if Self::is_set(store)? {
+            return Err(PinError::AlreadySet);
+        }
+        if pin != again {
+            return Err(PinError::Mismatch);
+        }
+        if !(4..=12).contains(&pin.len()) || !pin.chars().all(|c| c.is_ascii_digit()) {
+            return Err(PinError::Format);
+        }
+        let salt = SaltString::generate(&mut OsRng);
+        let hash = Argon2::default()
+            .hash_password(pin.as_bytes(), &salt)
+            .map_err(|_| PinError::Hash)?
+            .to_string();
+        store.set_admin_setting(PIN_KEY, &hash)?;
+        store.audit("admin", "set PIN", "the admin PIN was set")?;
+        Ok(())
+    }
+
+    /// Checks a PIN, counting wrong tries.
+    pub fn check(
+        &mut self,
+        store: &mut Store,
+        pin: &str,
+        now: Instant,
+    ) -> Result<PinCheck, StoreError> {
+        if let Some(until) = self.locked_until {
+            if now < until {
+                return Ok(PinCheck::LockedOut { wait: until - now });
+            }
+            self.locked_until = None;
+            self.wrong = 0;
+        }
+        let Some(stored) = store.admin_setting(PIN_KEY)? else {
+            return Ok(PinCheck::NotSet);
+        };
+        let ok = PasswordHash::new(&stored)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(pin.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        if ok {
+            self.wrong = 0;
+            return Ok(PinCheck::Accepted);
+        }
+        self.wrong += 1;
+        if self.wrong >= MAX_WRONG_TRIES {
+            self.locked_until = Some(now + LOCKOUT);
+            store.audit("admin", "PIN lock-out", "five wrong PINs in a row")?;
+            return Ok(PinCheck::LockedOut { wait: LOCKOUT });
+        }
+        Ok(PinCheck::Wrong {
+            tries_left: MAX_WRONG_TRIES - self.wrong,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("db")).unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn the_pin_is_stored_as_a_hash_and_checked() {
+        let (_d, mut s) = store();
+        let mut pin = AdminPin::default();
+        assert_eq!(
+            pin.check(&mut s, "1234", Instant::now()).unwrap(),
+            PinCheck::NotSet
+        );
+        assert!(matches!(
+            AdminPin::set(&mut s, "12a4", "12a4"),
+            Err(PinError::Format)
+        ));
+        assert!(matches!(
+            AdminPin::set(&mut s, "1234", "1235"),
+            Err(PinError::Mismatch)
+        ));
+        AdminPin::set(&mut s, "2468", "2468").unwrap();
+        let stored = s.admin_setting(PIN_KEY).unwrap().unwrap();
+        assert!(stored.starts_with("$argon2") && !stored.contains("2468"));
+        assert_eq!(
+            pin.check(&mut s, "2468", Instant::now()).unwrap(),
+            PinCheck::Accepted
+        );
+        assert!(matches!(
+            AdminPin::set(&mut s, "1111", "1111"),
+            Err(PinError::AlreadySet)
+        ));
+    }
+
+    #[test]
+    fn five_wrong_tries_lock_for_a_minute() {
+        let (_d, mut s) = store();
+        AdminPin::set(&mut s, "2468", "2468").unwrap();
+        let mut pin = AdminPin::default();
+        let t0 = Instant::now();
+        for left in (1..MAX_WRONG_TRIES).rev() {
+            assert_eq!(
+                pin.check(&mut s, "0000", t0).unwrap(),
+                PinCheck::Wrong { tries_left: left }
+            );
+        }
+        assert!(matches!(
+            pin.check(&mut s, "0000", t0).unwrap(),
+            PinCheck::LockedOut { .. }
+        ));
+        // Even the right PIN is refused during the lock-out...
+        assert!(matches!(
+            pin.check(&mut s, "2468", t0 + Duration::from_secs(30))
+                .unwrap(),
+            PinCheck::LockedOut { .. }
+        ));
+        // ...and accepted after it.
+        assert_eq!(
+            pin.check(&mut s, "2468", t0 + LOCKOUT + Duration::from_secs(1))
+                .unwrap(),
+            PinCheck::Accepted
+        );
+    }
+}
