@@ -331,3 +331,101 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
         verdicts: verdict_ms.len(),
     })
 }
+
+/// One row of `rollcall bench enroll`.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnrollTiming {
+    pub students_already_enrolled: usize,
+    pub photos: usize,
+    pub seconds_p50: f64,
+    pub seconds_max: f64,
+    pub runs: usize,
+}
+
+/// A small deterministic generator for synthetic templates.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next_f32(&mut self) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    }
+
+    fn unit_vector(&mut self, dim: usize) -> Vec<f32> {
+        let v: Vec<f32> = (0..dim).map(|_| self.next_f32()).collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+        v.into_iter().map(|x| x / n).collect()
+    }
+}
+
+/// Time to enrol one student from real photos as the enrolment dialog does (check every
+/// photo, search the gallery for a look-alike, save, update the gallery) with `sizes`
+/// students already enrolled (synthetic templates, 5 photos each).
+pub fn enroll(photos: &[PathBuf], sizes: &[usize], settings: &Settings) -> anyhow::Result<Vec<EnrollTiming>> {
+    use crate::attendance::{AttendanceService, PhotoInput};
+    use crate::data_dir::DataDir;
+    use crate::store::{NewPhoto, NewStudent, Store};
+
+    let inputs: Vec<PhotoInput> = photos
+        .iter()
+        .map(|p| std::fs::read(p).map(|bytes| PhotoInput { label: p.display().to_string(), bytes }))
+        .collect::<Result<_, _>>()?;
+    let mut rows = Vec::new();
+    for &size in sizes {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let scratch = Scratch(std::env::temp_dir().join(format!("rollcall-bench-enrol-{}-{nanos}", std::process::id())));
+        let data = DataDir::resolve(Some(&scratch.0)).create()?;
+        {
+            let mut store = Store::open(&data.database())?;
+            let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+            for i in 0..size {
+                let student = NewStudent {
+                    roll_no: format!("S{i:05}"),
+                    name: format!("Synthetic {i}"),
+                    email: format!("s{i}@bench.invalid"),
+                };
+                let photos: Vec<NewPhoto> = (0..5)
+                    .map(|k| NewPhoto {
+                        file_name: format!("synthetic-{i}-{k}.jpg"),
+                        templates: vec![
+                            ("dlib-resnet-v1".into(), rng.unit_vector(128)),
+                            ("facenet-20180408".into(), rng.unit_vector(512)),
+                        ],
+                    })
+                    .collect();
+                store.insert_student(&student, &photos, "bench")?;
+            }
+        }
+        let mut service = AttendanceService::open(data, settings.clone(), FaceEngine::load(settings)?)?;
+        let mut secs = Vec::new();
+        for run in 0..3 {
+            // What the enrolment dialog does: check each photo (with the look-alike search
+            // over the whole gallery), then save them all.
+            let t = Instant::now();
+            let mut checked = Vec::new();
+            for p in &inputs {
+                if let Ok(photo) = service.check_photo(p)? {
+                    service.look_alike(&photo, None)?;
+                    checked.push(photo);
+                }
+            }
+            let student = crate::attendance::validate_student(&format!("NEW{run}"), "New Student", &format!("new{run}@bench.invalid"))
+                .map_err(anyhow::Error::msg)?;
+            service.enroll_prepared(&student, &checked, "bench")?;
+            secs.push(t.elapsed().as_secs_f64());
+        }
+        rows.push(EnrollTiming {
+            students_already_enrolled: size,
+            photos: inputs.len(),
+            seconds_p50: percentile(&secs, 50.0),
+            seconds_max: secs.iter().cloned().fold(0.0, f64::max),
+            runs: secs.len(),
+        });
+    }
+    Ok(rows)
+}

@@ -111,6 +111,14 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Time to enrol one student from 10 photos, with 1 and with 5,000 students enrolled.
+    Enroll {
+        /// A folder of photos of one person (the first 10 are used).
+        #[arg(long, value_name = "DIR")]
+        source: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// How a command ended, for the process exit code.
@@ -299,6 +307,28 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                         println!("{}", serde_json::to_string(&rows)?);
                     } else {
                         crate::bench::print_steps(&rows);
+                    }
+                }
+                BenchCommand::Enroll { source, json } => {
+                    let mut photos: Vec<PathBuf> = std::fs::read_dir(&source)?
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.is_file())
+                        .collect();
+                    photos.sort();
+                    photos.truncate(10);
+                    let rows = crate::bench::enroll(&photos, &[1, 5000], &settings)?;
+                    if json {
+                        println!("{}", serde_json::to_string(&rows)?);
+                    } else {
+                        println!("Machine: {}", crate::bench::machine());
+                        println!("| students already enrolled | photos | seconds p50 | seconds max | runs |");
+                        println!("|---|---|---|---|---|");
+                        for r in rows {
+                            println!(
+                                "| {} | {} | {:.2} | {:.2} | {} |",
+                                r.students_already_enrolled, r.photos, r.seconds_p50, r.seconds_max, r.runs
+                            );
+                        }
                     }
                 }
                 BenchCommand::Live { source, fps, json } => {
