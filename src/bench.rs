@@ -363,14 +363,23 @@ impl XorShift {
 /// Time to enrol one student from real photos as the enrolment dialog does (check every
 /// photo, search the gallery for a look-alike, save, update the gallery) with `sizes`
 /// students already enrolled (synthetic templates, 5 photos each).
-pub fn enroll(photos: &[PathBuf], sizes: &[usize], settings: &Settings) -> anyhow::Result<Vec<EnrollTiming>> {
+pub fn enroll(
+    photos: &[PathBuf],
+    sizes: &[usize],
+    settings: &Settings,
+) -> anyhow::Result<Vec<EnrollTiming>> {
     use crate::attendance::{AttendanceService, PhotoInput};
     use crate::data_dir::DataDir;
     use crate::store::{NewPhoto, NewStudent, Store};
 
     let inputs: Vec<PhotoInput> = photos
         .iter()
-        .map(|p| std::fs::read(p).map(|bytes| PhotoInput { label: p.display().to_string(), bytes }))
+        .map(|p| {
+            std::fs::read(p).map(|bytes| PhotoInput {
+                label: p.display().to_string(),
+                bytes,
+            })
+        })
         .collect::<Result<_, _>>()?;
     let mut rows = Vec::new();
     for &size in sizes {
@@ -378,7 +387,10 @@ pub fn enroll(photos: &[PathBuf], sizes: &[usize], settings: &Settings) -> anyho
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        let scratch = Scratch(std::env::temp_dir().join(format!("rollcall-bench-enrol-{}-{nanos}", std::process::id())));
+        let scratch = Scratch(std::env::temp_dir().join(format!(
+            "rollcall-bench-enrol-{}-{nanos}",
+            std::process::id()
+        )));
         let data = DataDir::resolve(Some(&scratch.0)).create()?;
         {
             let mut store = Store::open(&data.database())?;
@@ -401,7 +413,8 @@ pub fn enroll(photos: &[PathBuf], sizes: &[usize], settings: &Settings) -> anyho
                 store.insert_student(&student, &photos, "bench")?;
             }
         }
-        let mut service = AttendanceService::open(data, settings.clone(), FaceEngine::load(settings)?)?;
+        let mut service =
+            AttendanceService::open(data, settings.clone(), FaceEngine::load(settings)?)?;
         let mut secs = Vec::new();
         for run in 0..3 {
             // What the enrolment dialog does: check each photo (with the look-alike search
@@ -414,8 +427,12 @@ pub fn enroll(photos: &[PathBuf], sizes: &[usize], settings: &Settings) -> anyho
                     checked.push(photo);
                 }
             }
-            let student = crate::attendance::validate_student(&format!("NEW{run}"), "New Student", &format!("new{run}@bench.invalid"))
-                .map_err(anyhow::Error::msg)?;
+            let student = crate::attendance::validate_student(
+                &format!("NEW{run}"),
+                "New Student",
+                &format!("new{run}@bench.invalid"),
+            )
+            .map_err(anyhow::Error::msg)?;
             service.enroll_prepared(&student, &checked, "bench")?;
             secs.push(t.elapsed().as_secs_f64());
         }

@@ -326,7 +326,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                         for r in rows {
                             println!(
                                 "| {} | {} | {:.2} | {:.2} | {} |",
-                                r.students_already_enrolled, r.photos, r.seconds_p50, r.seconds_max, r.runs
+                                r.students_already_enrolled,
+                                r.photos,
+                                r.seconds_p50,
+                                r.seconds_max,
+                                r.runs
                             );
                         }
                     }

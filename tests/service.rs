@@ -264,3 +264,39 @@ fn the_gallery_survives_a_restart() {
         .unwrap();
     assert_eq!(marked.roll_no, "R11");
 }
+
+#[test]
+fn a_model_change_re_enrols_from_the_stored_photos() {
+    let dir = tempfile::tempdir().unwrap();
+    let (enrol, probe) = lfw_person(11);
+    let done = service(dir.path())
+        .enroll("R13", "Thirteen", "t@example.org", &inputs(&enrol), "test")
+        .unwrap();
+    // Pretend the FaceNet templates were made by a model that is no longer shipped.
+    let db = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+    db.execute(
+        "UPDATE face_templates SET model_id = 'retired-model' WHERE model_id = 'facenet-20180408'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+
+    let mut reopened = service(dir.path());
+    let templates = reopened.store().templates_of(done.student_id).unwrap();
+    assert!(
+        templates.iter().all(|t| t.model_id != "retired-model"),
+        "old templates are dropped"
+    );
+    let facenet = templates
+        .iter()
+        .filter(|t| t.model_id == "facenet-20180408")
+        .count();
+    assert_eq!(
+        facenet, done.photos_used,
+        "every stored photo is embedded again"
+    );
+    let marked = reopened
+        .mark_photo(&std::fs::read(probe).unwrap(), "test")
+        .unwrap();
+    assert_eq!(marked.roll_no, "R13");
+}

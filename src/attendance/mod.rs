@@ -213,19 +213,52 @@ impl AttendanceService {
     /// behind by an interrupted enrolment.
     pub fn open(data: DataDir, settings: Settings, engine: FaceEngine) -> Result<Self, StoreError> {
         let store = Store::open(&data.database())?;
-        let mut gallery = Gallery::default();
-        for t in store.templates()? {
-            gallery.add(t.student_id, &t.model_id, &t.vector);
-        }
-        let service = AttendanceService {
+        let mut service = AttendanceService {
             data,
             settings,
             store,
             engine,
-            gallery,
+            gallery: Gallery::default(),
         };
         service.sweep_orphan_photos();
+        service.reembed_for_current_models()?;
+        for t in service.store.templates()? {
+            service.gallery.add(t.student_id, &t.model_id, &t.vector);
+        }
         Ok(service)
+    }
+
+    /// After a model change: embeds stored photos with every current model they lack, and
+    /// drops templates of models no longer used. Nothing to do in the usual case.
+    fn reembed_for_current_models(&mut self) -> Result<(), StoreError> {
+        let models = self.engine.model_ids();
+        for model in &models {
+            for photo in self.store.photos_without_model(model)? {
+                let path = self.data.photos().join(&photo.file_name);
+                let vector = crate::vision::image_io::read_image_file(&path)
+                    .map_err(VisionError::from)
+                    .and_then(|image| {
+                        let faces = self.engine.detect(&image)?;
+                        let Some(face) = main_face(&faces).cloned() else {
+                            return Ok(None);
+                        };
+                        let e = self.engine.embed_with(&image, &face, |m| m == *model)?;
+                        Ok(e.get(model).map(<[f32]>::to_vec))
+                    });
+                match vector {
+                    Ok(Some(v)) => self.store.add_template(&photo, model, &v)?,
+                    Ok(None) => {
+                        tracing::warn!(file = %photo.file_name, "no face found when re-embedding")
+                    }
+                    Err(e) => tracing::warn!(file = %photo.file_name, "cannot re-embed: {e}"),
+                }
+            }
+        }
+        let dropped = self.store.drop_templates_except(&models)?;
+        if dropped > 0 {
+            tracing::info!(dropped, "removed templates of models no longer used");
+        }
+        Ok(())
     }
 
     pub fn settings(&self) -> &Settings {

@@ -409,6 +409,47 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Photos that have no template of this model (e.g. after a model change).
+    pub fn photos_without_model(&self, model_id: &str) -> Result<Vec<PhotoRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, student_id, file_name, added_at FROM photos p
+             WHERE NOT EXISTS (SELECT 1 FROM face_templates t WHERE t.photo_id = p.id AND t.model_id = ?1)
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map([model_id], |r| {
+            Ok(PhotoRow {
+                id: r.get(0)?,
+                student_id: r.get(1)?,
+                file_name: r.get(2)?,
+                added_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores one template for an existing photo.
+    pub fn add_template(
+        &mut self,
+        photo: &PhotoRow,
+        model_id: &str,
+        vector: &[f32],
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO face_templates (student_id, photo_id, model_id, vector) VALUES (?1, ?2, ?3, ?4)",
+            params![photo.student_id, photo.id, model_id, vector_to_blob(vector)],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes templates of models no longer in use; returns how many.
+    pub fn drop_templates_except(&mut self, model_ids: &[&str]) -> Result<usize, StoreError> {
+        let placeholders = vec!["?"; model_ids.len()].join(", ");
+        let sql = format!("DELETE FROM face_templates WHERE model_id NOT IN ({placeholders})");
+        Ok(self
+            .conn
+            .execute(&sql, rusqlite::params_from_iter(model_ids.iter()))?)
+    }
+
     /// A value from the admin settings table.
     pub fn admin_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
