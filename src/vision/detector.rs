@@ -12,7 +12,10 @@ use opencv::{dnn, imgproc};
 
 /// Finds faces and their five landmarks (eyes, nose tip, mouth corners).
 pub struct FaceDetector {
-    pnet: dnn::Net,
+    /// The P-Net model, and one loaded copy per pyramid-level size: a net that keeps its
+    /// input shape does not re-allocate its layers on every frame.
+    pnet_model: Vector<u8>,
+    pnets: std::collections::HashMap<(i32, i32), dnn::Net>,
     rnet: dnn::Net,
     onet: dnn::Net,
     settings: DetectorSettings,
@@ -111,19 +114,38 @@ impl FaceDetector {
     pub fn new(files: &super::ModelFiles, settings: DetectorSettings) -> Result<Self, VisionError> {
         let load = |path: &std::path::Path| {
             let bytes = Vector::<u8>::from_slice(&super::models::read_model(path)?);
-            dnn::read_net_from_onnx_buffer(&bytes).map_err(|e| {
+            let net = dnn::read_net_from_onnx_buffer(&bytes).map_err(|e| {
                 VisionError::Model(super::ModelError::Unloadable {
                     path: path.to_path_buf(),
                     reason: e.message,
                 })
-            })
+            })?;
+            Ok::<_, VisionError>((bytes, net))
         };
+        let (pnet_model, pnet) = load(&files.pnet)?;
+        drop(pnet);
+        let pnets = std::collections::HashMap::new();
         Ok(FaceDetector {
-            pnet: load(&files.pnet)?,
-            rnet: load(&files.rnet)?,
-            onet: load(&files.onet)?,
+            pnet_model,
+            pnets,
+            rnet: load(&files.rnet)?.1,
+            onet: load(&files.onet)?.1,
             settings,
         })
+    }
+
+    /// The P-Net copy for one input size (a bounded cache: photos of many sizes reset it).
+    fn pnet_for(&mut self, size: Size) -> Result<&mut dnn::Net, VisionError> {
+        const MAX_CACHED: usize = 64;
+        let key = (size.width, size.height);
+        if !self.pnets.contains_key(&key) {
+            if self.pnets.len() >= MAX_CACHED {
+                self.pnets.clear();
+            }
+            let net = dnn::read_net_from_onnx_buffer(&self.pnet_model)?;
+            self.pnets.insert(key, net);
+        }
+        Ok(self.pnets.get_mut(&key).expect("inserted above"))
     }
 
     /// The settings in use.
@@ -178,9 +200,10 @@ impl FaceDetector {
             imgproc::resize(rgb, &mut resized, size, 0.0, 0.0, imgproc::INTER_AREA)?;
             let t = normalised_transposed(&resized)?;
             let blob = t.reshape_nd(1, &[1, size.width, size.height, 3])?;
-            self.pnet.set_input_def(&blob)?;
+            let pnet = self.pnet_for(size)?;
+            pnet.set_input_def(&blob)?;
             let mut outs = Vector::<Mat>::new();
-            self.pnet.forward(&mut outs, &names)?;
+            pnet.forward(&mut outs, &names)?;
             let (reg_m, prob_m) = (outs.get(0)?, outs.get(1)?);
             let dims = prob_m.mat_size();
             let (ow, oh) = (dims[1] as usize, dims[2] as usize);
