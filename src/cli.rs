@@ -70,6 +70,22 @@ pub enum Command {
     },
     /// List the cameras on this machine.
     Cameras,
+    /// Export the attendance sheet (like the old dashboard) to Excel or CSV.
+    Export {
+        /// First day (YYYY-MM-DD); default: the first of this month.
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        /// Last day (YYYY-MM-DD); default: today.
+        #[arg(long, value_name = "DATE")]
+        to: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Xlsx)]
+        format: ExportFormat,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Reports for students.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Benchmarks; each prints a table (or JSON) with the machine named.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -87,6 +103,39 @@ pub enum Command {
         #[arg(long)]
         baseline: bool,
     },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Email every student their attendance (or only those under a threshold).
+    Email {
+        /// Only students under this attendance, in percent.
+        #[arg(long, value_name = "PERCENT")]
+        under: Option<f64>,
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        #[arg(long, value_name = "DATE")]
+        to: Option<chrono::NaiveDate>,
+        /// Show who would get what, and send nothing.
+        #[arg(long)]
+        preview: bool,
+    },
+}
+
+/// The range a command covers: given days, else this month up to today.
+fn range(
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    let today = chrono::Local::now().date_naive();
+    let (month_start, _) = crate::attendance::report::Range::ThisMonth.bounds(today);
+    (from.unwrap_or(month_start), to.unwrap_or(today))
 }
 
 #[derive(Subcommand, Debug)]
@@ -204,6 +253,76 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 println!("Photo not used: {who}: {note}");
             }
             Ok(if summary.refused.is_empty() {
+                Exit::Ok
+            } else {
+                Exit::Refused
+            })
+        }
+        Some(Command::Export {
+            from,
+            to,
+            format,
+            output,
+        }) => {
+            let data = DataDir::resolve(data_dir).create()?;
+            let store = Store::open(&data.database())?;
+            let (from, to) = range(from, to);
+            let sheet = crate::attendance::report::Sheet::build(&store, from, to)?;
+            match format {
+                ExportFormat::Xlsx => {
+                    crate::attendance::export::write_xlsx(&sheet, &store.marks(from, to)?, &output)?
+                }
+                ExportFormat::Csv => crate::attendance::export::write_csv(&sheet, &output)?,
+            }
+            println!(
+                "Wrote {} student(s) × {} class day(s), {from} to {to}, to {}.",
+                sheet.rows.len(),
+                sheet.days.len(),
+                output.display()
+            );
+            Ok(Exit::Ok)
+        }
+        Some(Command::Report(ReportCommand::Email {
+            under,
+            from,
+            to,
+            preview,
+        })) => {
+            let data = DataDir::resolve(data_dir).create()?;
+            let settings = settings_for(&data)?;
+            let mut store = Store::open(&data.database())?;
+            let (from, to) = range(from, to);
+            let sheet = crate::attendance::report::Sheet::build(&store, from, to)?;
+            let reports = crate::attendance::email::reports(&sheet, under, &settings.email.subject);
+            if preview {
+                for r in &reports {
+                    println!(
+                        "{} <{}>: {}",
+                        r.name,
+                        r.email,
+                        crate::attendance::report::percent_text(r.percent)
+                    );
+                }
+                println!("{} message(s) would be sent.", reports.len());
+                return Ok(Exit::Ok);
+            }
+            let bar = progress_bar(reports.len(), "sending", false);
+            let summary = crate::attendance::email::send(
+                &settings.email,
+                &reports,
+                &mut store,
+                |done, _| bar.set_position(done as u64),
+            )?;
+            bar.finish_and_clear();
+            println!(
+                "Sent {} of {} message(s).",
+                summary.sent.len(),
+                reports.len()
+            );
+            for (to, why) in &summary.failed {
+                println!("Not sent to {to}: {why}");
+            }
+            Ok(if summary.failed.is_empty() {
                 Exit::Ok
             } else {
                 Exit::Refused

@@ -12,6 +12,70 @@ pub struct Settings {
     pub quality: QualitySettings,
     pub recognition: RecognitionSettings,
     pub kiosk: KioskSettings,
+    pub review: ReviewSettings,
+    pub email: EmailSettings,
+}
+
+/// Attendance review.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ReviewSettings {
+    /// Students under this attendance (percent) are highlighted and can be emailed.
+    pub threshold_percent: f64,
+    /// Days a face snapshot is kept with each mark (0: none are kept).
+    pub snapshot_days: u32,
+}
+
+impl Default for ReviewSettings {
+    fn default() -> Self {
+        ReviewSettings {
+            threshold_percent: 85.0,
+            snapshot_days: 30,
+        }
+    }
+}
+
+/// How the mail server is reached.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailSecurity {
+    /// Plain SMTP (a relay on the school's own network).
+    None,
+    /// Plain connection upgraded with STARTTLS (usually port 587).
+    Starttls,
+    /// TLS from the start (usually port 465).
+    Tls,
+}
+
+/// The mail server for attendance reports.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct EmailSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: MailSecurity,
+    pub user: String,
+    pub password: String,
+    /// The sender, e.g. "Attendance <attendance@school.example>".
+    pub from: String,
+    pub subject: String,
+    /// Seconds to wait for the server.
+    pub timeout_secs: u64,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        EmailSettings {
+            host: "localhost".into(),
+            port: 587,
+            security: MailSecurity::Starttls,
+            user: String::new(),
+            password: String::new(),
+            from: "Rollcall <attendance@localhost>".into(),
+            subject: "Your attendance".into(),
+            timeout_secs: 10,
+        }
+    }
 }
 
 /// The kiosk at the door.

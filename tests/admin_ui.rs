@@ -46,7 +46,7 @@ fn with_student_two(dir: &Path) -> DataDir {
         .unwrap();
     service
         .store_mut()
-        .mark(done.student_id, chrono::Local::now(), None, "test")
+        .mark(done.student_id, chrono::Local::now(), None, "test", None)
         .unwrap();
     data
 }

@@ -2,9 +2,12 @@
 //! recognition and the store together and keeps the old system's contract.
 
 pub mod admin;
+pub mod email;
+pub mod export;
 pub mod import;
 mod outcome;
 pub mod pin;
+pub mod report;
 pub mod session;
 pub mod tracking;
 pub mod verdict;
@@ -222,6 +225,10 @@ impl AttendanceService {
         };
         service.sweep_orphan_photos();
         service.reembed_for_current_models()?;
+        let keep = chrono::Days::new(service.settings.review.snapshot_days as u64);
+        if let Some(cutoff) = Local::now().date_naive().checked_sub_days(keep) {
+            service.store.purge_snapshots(cutoff)?;
+        }
         for t in service.store.templates()? {
             service.gallery.add(t.student_id, &t.model_id, &t.vector);
         }
@@ -338,13 +345,27 @@ impl AttendanceService {
         })
     }
 
-    /// Records a recognised student as present today.
-    pub fn record(&mut self, candidate: &Candidate, source: &str) -> Result<Marked, StoreError> {
+    /// A small picture of the face to keep with a mark, when the settings keep them.
+    pub fn snapshot(&self, image: &opencv::core::Mat, face: &Face) -> Option<Vec<u8>> {
+        if self.settings.review.snapshot_days == 0 {
+            return None;
+        }
+        crate::vision::image_io::face_snapshot(image, face).ok()
+    }
+
+    /// Records a recognised student as present today, with a face snapshot if given.
+    pub fn record(
+        &mut self,
+        candidate: &Candidate,
+        source: &str,
+        snapshot: Option<&[u8]>,
+    ) -> Result<Marked, StoreError> {
         let record = self.store.mark(
             candidate.student_id,
             Local::now(),
             Some(candidate.score as f64),
             source,
+            snapshot,
         )?;
         let (roll_no, name) = self
             .store
@@ -375,7 +396,10 @@ impl AttendanceService {
             .gallery
             .identify(&embeddings, &self.settings.recognition)
         {
-            Decision::Match(c) => Ok(self.record(&c, source)?),
+            Decision::Match(c) => {
+                let snapshot = self.snapshot(&image, face);
+                Ok(self.record(&c, source, snapshot.as_deref())?)
+            }
             Decision::Unknown(_) => Err(MarkError::UserNotFound),
         }
     }

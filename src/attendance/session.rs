@@ -167,7 +167,7 @@ impl KioskSession {
                 first_seen,
                 silent: false,
             },
-            Progress::Confirmed(c) => match self.confirm(&c, id, first_seen) {
+            Progress::Confirmed(c) => match self.confirm(&c, id, first_seen, image, face) {
                 Ok(v) => v,
                 Err(e) => {
                     tracing::warn!("could not record a mark: {e}");
@@ -192,6 +192,8 @@ impl KioskSession {
         c: &Candidate,
         track_id: u64,
         first_seen: Instant,
+        image: &Mat,
+        face: &Face,
     ) -> Result<NewVerdict, StoreError> {
         if let Some((at, previous)) = self.greeted.get(&c.student_id) {
             if at.elapsed() < self.cooldown {
@@ -205,7 +207,8 @@ impl KioskSession {
                 });
             }
         }
-        let marked = self.service.record(c, "kiosk")?;
+        let snapshot = self.service.snapshot(image, face);
+        let marked = self.service.record(c, "kiosk", snapshot.as_deref())?;
         let verdict = Verdict {
             kind: if marked.outcome == Outcome::AttendanceMarked {
                 VerdictKind::Welcome

@@ -10,6 +10,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0001_init.sql"),
     include_str!("../../db/0002_admin.sql"),
+    include_str!("../../db/0003_review.sql"),
 ];
 
 /// How long a writer waits for another process holding the database.
@@ -98,6 +99,20 @@ pub struct AttendanceRow {
     pub marked_at: String,
     pub score: Option<f64>,
     pub source: String,
+}
+
+/// A mark with the student's roll number and name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MarkDetail {
+    pub student_id: i64,
+    pub roll_no: String,
+    pub name: String,
+    pub day: String,
+    pub marked_at: String,
+    pub score: Option<f64>,
+    pub source: String,
+    /// A small JPEG of the face at marking time, while kept.
+    pub snapshot: Option<Vec<u8>>,
 }
 
 /// A stored enrolment photo.
@@ -551,13 +566,14 @@ impl Store {
         at: DateTime<Local>,
         score: Option<f64>,
         source: &str,
+        snapshot: Option<&[u8]>,
     ) -> Result<MarkRecord, StoreError> {
         let day = at.date_naive().format("%Y-%m-%d").to_string();
         let when = timestamp(at);
         let inserted = self.conn.execute(
-            "INSERT INTO attendance (student_id, day, marked_at, score, source)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (student_id, day) DO NOTHING",
-            params![student_id, day, when, score, source],
+            "INSERT INTO attendance (student_id, day, marked_at, score, source, snapshot)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (student_id, day) DO NOTHING",
+            params![student_id, day, when, score, source, snapshot],
         )?;
         if inserted == 1 {
             return Ok(MarkRecord::New(when));
@@ -568,6 +584,122 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(MarkRecord::Existing(existing))
+    }
+
+    /// A correction by hand: marks a student present (or absent) on a day, with the reason
+    /// in the audit log. Returns whether anything changed.
+    pub fn correct(
+        &mut self,
+        student_id: i64,
+        day: NaiveDate,
+        present: bool,
+        reason: &str,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        let who: String = tx.query_row(
+            "SELECT roll_no || ' (' || name || ')' FROM students WHERE id = ?1",
+            [student_id],
+            |r| r.get(0),
+        )?;
+        let d = day.format("%Y-%m-%d").to_string();
+        let changed = if present {
+            let at = day
+                .and_hms_opt(12, 0, 0)
+                .and_then(|t| t.and_local_timezone(Local).earliest())
+                .map(timestamp)
+                .unwrap_or_else(|| format!("{d}T12:00:00"));
+            tx.execute(
+                "INSERT INTO attendance (student_id, day, marked_at, score, source)
+                 VALUES (?1, ?2, ?3, NULL, 'admin') ON CONFLICT (student_id, day) DO NOTHING",
+                params![student_id, d, at],
+            )?
+        } else {
+            tx.execute(
+                "DELETE FROM attendance WHERE student_id = ?1 AND day = ?2",
+                params![student_id, d],
+            )?
+        };
+        if changed > 0 {
+            let action = if present {
+                "mark present"
+            } else {
+                "mark absent"
+            };
+            audit(&tx, actor, action, &format!("{who} on {d}: {reason}"))?;
+        }
+        tx.commit()?;
+        Ok(changed > 0)
+    }
+
+    /// Every mark between two days with who it is and the snapshot, oldest first.
+    pub fn marks(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<MarkDetail>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.student_id, s.roll_no, s.name, a.day, a.marked_at, a.score, a.source, a.snapshot
+             FROM attendance a JOIN students s ON s.id = a.student_id
+             WHERE a.day BETWEEN ?1 AND ?2 ORDER BY a.day, a.marked_at",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                from.format("%Y-%m-%d").to_string(),
+                to.format("%Y-%m-%d").to_string()
+            ],
+            |r| {
+                Ok(MarkDetail {
+                    student_id: r.get(0)?,
+                    roll_no: r.get(1)?,
+                    name: r.get(2)?,
+                    day: r.get(3)?,
+                    marked_at: r.get(4)?,
+                    score: r.get(5)?,
+                    source: r.get(6)?,
+                    snapshot: r.get(7)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Forgets face snapshots of marks before `day` (the retention period).
+    pub fn purge_snapshots(&mut self, before: NaiveDate) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE attendance SET snapshot = NULL WHERE day < ?1 AND snapshot IS NOT NULL",
+            [before.format("%Y-%m-%d").to_string()],
+        )?)
+    }
+
+    /// Records one email in the email log.
+    pub fn log_email(
+        &mut self,
+        recipient: &str,
+        subject: &str,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO email_log (at, recipient, subject, status, error) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                timestamp(Local::now()),
+                recipient,
+                subject,
+                if error.is_none() { "sent" } else { "failed" },
+                error
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The email log, newest first: (at, recipient, status, error).
+    pub fn email_log(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(String, String, String, Option<String>)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, recipient, status, error FROM email_log ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Attendance marks between two days, inclusive.
@@ -662,15 +794,15 @@ mod tests {
         let id = s.insert_student(&alice(), &[], "test").unwrap();
         let morning = Local.with_ymd_and_hms(2026, 3, 2, 8, 41, 0).unwrap();
         let later = Local.with_ymd_and_hms(2026, 3, 2, 8, 52, 0).unwrap();
-        let first = s.mark(id, morning, Some(9.0), "test").unwrap();
+        let first = s.mark(id, morning, Some(9.0), "test", None).unwrap();
         assert!(matches!(first, MarkRecord::New(_)));
-        match s.mark(id, later, Some(9.0), "test").unwrap() {
+        match s.mark(id, later, Some(9.0), "test", None).unwrap() {
             MarkRecord::Existing(t) => assert!(t.contains("08:41"), "{t}"),
             other => panic!("expected existing mark, got {other:?}"),
         }
         let next_day = Local.with_ymd_and_hms(2026, 3, 3, 8, 0, 0).unwrap();
         assert!(matches!(
-            s.mark(id, next_day, None, "test").unwrap(),
+            s.mark(id, next_day, None, "test", None).unwrap(),
             MarkRecord::New(_)
         ));
         let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();

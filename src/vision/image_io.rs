@@ -94,6 +94,40 @@ pub fn encode_jpeg(bgr: &Mat) -> Result<Vec<u8>, opencv::Error> {
     Ok(out.to_vec())
 }
 
+/// A small JPEG of a face (its box with a margin, 96 pixels high) to keep with a mark.
+pub fn face_snapshot(bgr: &Mat, face: &super::Face) -> Result<Vec<u8>, opencv::Error> {
+    use opencv::core::{Rect, Size};
+    let margin = 0.25 * face.width().max(face.height());
+    let r = Rect::new(
+        (face.x1 - margin) as i32,
+        (face.y1 - margin) as i32,
+        (face.width() + 2.0 * margin) as i32,
+        (face.height() + 2.0 * margin) as i32,
+    ) & Rect::new(0, 0, bgr.cols(), bgr.rows());
+    if r.width <= 0 || r.height <= 0 {
+        return Err(opencv::Error::new(
+            opencv::core::StsBadArg,
+            "face outside the image",
+        ));
+    }
+    let crop = Mat::roi(bgr, r)?;
+    let h = 96;
+    let w = ((r.width as f64 * h as f64 / r.height as f64).round() as i32).max(1);
+    let mut small = Mat::default();
+    opencv::imgproc::resize(
+        &crop,
+        &mut small,
+        Size::new(w, h),
+        0.0,
+        0.0,
+        opencv::imgproc::INTER_AREA,
+    )?;
+    let mut out = Vector::<u8>::new();
+    let params = Vector::<i32>::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, 80]);
+    imgcodecs::imencode(".jpg", &small, &mut out, &params)?;
+    Ok(out.to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,330 @@
+//! Exports read back and compared with the database; email reports through a real SMTP
+//! server on 127.0.0.1 run by this test.
+
+use chrono::{Local, NaiveDate, TimeZone};
+use rollcall::store::{NewStudent, Store};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+fn rollcall(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run rollcall")
+}
+
+/// Four students over five school days in March 2026:
+/// A present every day, B on 4 days, C on 2, D never (but enrolled).
+fn class(dir: &Path) -> Store {
+    let mut s = Store::open(&dir.join("rollcall.db")).unwrap();
+    let plan = [("A", 5), ("B", 4), ("C", 2), ("D", 0)];
+    for (roll, days) in plan {
+        let id = s
+            .insert_student(
+                &NewStudent {
+                    roll_no: roll.into(),
+                    name: format!("Student {roll}"),
+                    email: format!("{}@example.org", roll.to_lowercase()),
+                },
+                &[],
+                "test",
+            )
+            .unwrap();
+        for d in 0..days {
+            let at = Local
+                .with_ymd_and_hms(2026, 3, 2 + d, 8, 40 + d, 0)
+                .unwrap();
+            s.mark(id, at, Some(7.5), "kiosk", None).unwrap();
+        }
+    }
+    s
+}
+
+const FROM: &str = "2026-03-01";
+const TO: &str = "2026-03-31";
+
+#[test]
+fn the_excel_export_matches_the_database() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let dir = tempfile::tempdir().unwrap();
+    let store = class(dir.path());
+    let file = dir.path().join("attendance.xlsx");
+    let out = rollcall(
+        dir.path(),
+        &[
+            "export",
+            "--from",
+            FROM,
+            "--to",
+            TO,
+            "--format",
+            "xlsx",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut book: Xlsx<_> = open_workbook(&file).unwrap();
+    let sheet = book.worksheet_range("Attendance").unwrap();
+    let cell = |r: usize, c: usize| match sheet.get((r, c)) {
+        Some(Data::String(s)) => s.clone(),
+        Some(Data::Float(f)) => format!("{f}"),
+        Some(Data::Int(i)) => format!("{i}"),
+        _ => String::new(),
+    };
+    assert_eq!(cell(0, 0), "ID\\Date");
+    let days: Vec<String> = (2..7).map(|c| cell(0, c)).collect();
+    assert_eq!(
+        days,
+        [
+            "2026-03-02",
+            "2026-03-03",
+            "2026-03-04",
+            "2026-03-05",
+            "2026-03-06"
+        ]
+    );
+    let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+    let marks = store.attendance(from, to).unwrap();
+    for (r, s) in store.students().unwrap().iter().enumerate() {
+        let r = r + 1;
+        assert_eq!(cell(r, 0), s.roll_no);
+        for (c, day) in days.iter().enumerate() {
+            let present = marks.iter().any(|m| m.student_id == s.id && &m.day == day);
+            assert_eq!(
+                cell(r, 2 + c),
+                if present { "P" } else { "A" },
+                "{} on {day}",
+                s.roll_no
+            );
+        }
+        let n = marks.iter().filter(|m| m.student_id == s.id).count();
+        assert_eq!(cell(r, 7), n.to_string());
+        assert_eq!(cell(r, 8), (5 - n).to_string());
+        assert_eq!(cell(r, 9), format!("{}", 100.0 * n as f64 / 5.0));
+    }
+    // The per-day count line, and one line per mark on the second sheet.
+    assert_eq!(cell(5, 0), "Present");
+    assert_eq!(
+        (2..7).map(|c| cell(5, c)).collect::<Vec<_>>(),
+        ["3", "3", "2", "2", "1"]
+    );
+    let marks_sheet = book.worksheet_range("Marks").unwrap();
+    assert_eq!(marks_sheet.height(), 1 + marks.len());
+}
+
+#[test]
+fn the_csv_export_matches_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = class(dir.path());
+    let file = dir.path().join("attendance.csv");
+    let out = rollcall(
+        dir.path(),
+        &[
+            "export",
+            "--from",
+            FROM,
+            "--to",
+            TO,
+            "--format",
+            "csv",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header.len(), 2 + 5 + 3);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let students = store.students().unwrap();
+    assert_eq!(rows.len(), students.len());
+    let expected = [
+        ("A", "5", "100.0"),
+        ("B", "4", "80.0"),
+        ("C", "2", "40.0"),
+        ("D", "0", "0.0"),
+    ];
+    for (row, (roll, present, pct)) in rows.iter().zip(expected) {
+        assert_eq!(&row[0], roll);
+        assert_eq!(&row[7], present);
+        assert_eq!(&row[9], pct);
+        assert_eq!(
+            row.iter()
+                .skip(2)
+                .take(5)
+                .filter(|c| *c == "P")
+                .count()
+                .to_string(),
+            present
+        );
+    }
+}
+
+/// A message received by the test server: (recipients, text).
+type Received = Arc<Mutex<Vec<(Vec<String>, String)>>>;
+
+/// A minimal SMTP server on 127.0.0.1: accepts every message and keeps it.
+fn smtp_server() -> (u16, Received) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received: Received = Arc::default();
+    let store = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let mut w = stream.try_clone().unwrap();
+                let mut r = BufReader::new(stream);
+                let _ = w.write_all(b"220 test.local ESMTP\r\n");
+                let (mut rcpts, mut line) = (Vec::new(), String::new());
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let cmd = line.trim_end().to_uppercase();
+                    let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                        b"250 test.local\r\n"
+                    } else if cmd.starts_with("RCPT TO:") {
+                        rcpts.push(
+                            line.trim_end()[8..]
+                                .trim_matches(|c| c == '<' || c == '>' || c == ' ')
+                                .to_string(),
+                        );
+                        b"250 OK\r\n"
+                    } else if cmd == "DATA" {
+                        let _ = w.write_all(b"354 go ahead\r\n");
+                        let mut text = String::new();
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
+                                break;
+                            }
+                            text.push_str(&line);
+                        }
+                        store
+                            .lock()
+                            .unwrap()
+                            .push((std::mem::take(&mut rcpts), text.replace("=\r\n", "")));
+                        b"250 queued\r\n"
+                    } else if cmd == "QUIT" {
+                        let _ = w.write_all(b"221 bye\r\n");
+                        return;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    let _ = w.write_all(reply);
+                }
+            });
+        }
+    });
+    (port, received)
+}
+
+fn mail_settings(dir: &Path, port: u16) {
+    std::fs::write(
+        dir.join("settings.toml"),
+        format!("[email]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"Rollcall <attendance@school.example>\"\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn students_under_the_threshold_get_their_own_percentage() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = class(dir.path());
+    let (port, received) = smtp_server();
+    mail_settings(dir.path(), port);
+    let out = rollcall(
+        dir.path(),
+        &[
+            "report", "email", "--under", "85", "--from", FROM, "--to", TO,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = received.lock().unwrap().clone();
+    let mut to: Vec<String> = got.iter().flat_map(|(r, _)| r.clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        ["b@example.org", "c@example.org", "d@example.org"],
+        "A (100 %) gets nothing"
+    );
+    for (rcpt, text) in &got {
+        let expected = match rcpt[0].as_str() {
+            "b@example.org" => "present on 4 of 5 class days: 80 % attendance",
+            "c@example.org" => "present on 2 of 5 class days: 40 % attendance",
+            _ => "present on 0 of 5 class days: 0 % attendance",
+        };
+        assert!(text.contains(expected), "{rcpt:?}: {text}");
+        assert!(text.contains("below the required 85 %"), "{text}");
+    }
+    assert_eq!(
+        store.email_log(10).unwrap().len(),
+        3,
+        "every message is logged"
+    );
+}
+
+#[test]
+fn every_student_can_be_emailed() {
+    let dir = tempfile::tempdir().unwrap();
+    class(dir.path());
+    let (port, received) = smtp_server();
+    mail_settings(dir.path(), port);
+    let out = rollcall(dir.path(), &["report", "email", "--from", FROM, "--to", TO]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 4);
+    let a = got.iter().find(|(r, _)| r[0] == "a@example.org").unwrap();
+    assert!(
+        a.1.contains("Dear Student A")
+            && a.1.contains("100 % attendance")
+            && !a.1.contains("below")
+    );
+}
+
+#[test]
+fn an_unreachable_mail_server_gives_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    class(dir.path());
+    // A port nothing listens on.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    mail_settings(dir.path(), port);
+    let out = rollcall(dir.path(), &["report", "email", "--from", FROM, "--to", TO]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("Cannot reach the mail server 127.0.0.1:{port}")),
+        "{err}"
+    );
+}
