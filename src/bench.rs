@@ -446,3 +446,95 @@ pub fn enroll(
     }
     Ok(rows)
 }
+
+/// Figures from `rollcall bench review`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReviewReport {
+    pub students: usize,
+    pub days: usize,
+    pub frames: usize,
+    pub frame_ms_p50: f64,
+    pub frame_ms_p99: f64,
+}
+
+/// Renders the review screen headless with a synthetic sheet of `students` × `days`,
+/// scrolling down and across, and times each frame (build and tessellate, CPU side).
+pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
+    use crate::attendance::report::{Sheet, SheetRow};
+    use crate::ui::review::ReviewView;
+
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default();
+    let day_list: Vec<chrono::NaiveDate> = (0..days as u64)
+        .filter_map(|d| start.checked_add_days(chrono::Days::new(d)))
+        .collect();
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let rows: Vec<SheetRow> = (0..students)
+        .map(|i| {
+            let present: Vec<bool> = (0..days).map(|_| rng.next_f32() < 0.4).collect();
+            let p = present.iter().filter(|x| **x).count();
+            SheetRow {
+                student_id: i as i64,
+                roll_no: format!("R{i:05}"),
+                name: format!("Student number {i}"),
+                email: format!("s{i}@bench.invalid"),
+                present,
+                present_days: p,
+                absent_days: days - p,
+            }
+        })
+        .collect();
+    let per_day = (0..days)
+        .map(|c| rows.iter().filter(|r| r.present[c]).count())
+        .collect();
+    let sheet = Sheet {
+        from: start,
+        to: day_list.last().copied().unwrap_or(start),
+        days: day_list,
+        rows,
+        per_day,
+    };
+    let mut view = ReviewView::new(85.0);
+    view.sheet = Some(std::sync::Arc::new(sheet));
+    let ctx = egui::Context::default();
+    let mut times = Vec::new();
+    for f in 0..frames {
+        // Scroll down most frames, and across every fifth.
+        let delta = if f % 5 == 0 {
+            egui::vec2(-120.0, 0.0)
+        } else {
+            egui::vec2(0.0, -90.0)
+        };
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(1280.0, 800.0),
+            )),
+            events: vec![
+                egui::Event::PointerMoved(egui::pos2(640.0, 400.0)),
+                egui::Event::MouseWheel {
+                    unit: egui::MouseWheelUnit::Point,
+                    delta,
+                    modifiers: egui::Modifiers::NONE,
+                    phase: egui::TouchPhase::Move,
+                    source: egui::MouseWheelSource::Wheel,
+                },
+            ],
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let out = ctx.run_ui(input, |ui| {
+            egui::CentralPanel::default_margins().show(ui, |ui| view.show(ui, &|_| {}));
+        });
+        let _meshes = ctx.tessellate(out.shapes, out.pixels_per_point);
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    // The first frames lay out fonts; they are not what scrolling feels like.
+    let steady = &times[times.len().min(5)..];
+    ReviewReport {
+        students,
+        days,
+        frames: steady.len(),
+        frame_ms_p50: percentile(steady, 50.0),
+        frame_ms_p99: percentile(steady, 99.0),
+    }
+}

@@ -160,6 +160,15 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Frame time of the review table with 2,000 students × 200 days (synthetic).
+    Review {
+        #[arg(long, default_value_t = 2000)]
+        students: usize,
+        #[arg(long, default_value_t = 200)]
+        days: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Time to enrol one student from 10 photos, with 1 and with 5,000 students enrolled.
     Enroll {
         /// A folder of photos of one person (the first 10 are used).
@@ -426,6 +435,24 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                         println!("{}", serde_json::to_string(&rows)?);
                     } else {
                         crate::bench::print_steps(&rows);
+                    }
+                }
+                BenchCommand::Review {
+                    students,
+                    days,
+                    json,
+                } => {
+                    let r = crate::bench::review(students, days, 300);
+                    if json {
+                        println!("{}", serde_json::to_string(&r)?);
+                    } else {
+                        println!("Machine: {}", crate::bench::machine());
+                        println!("| students × days | frames | frame ms p50 | frame ms p99 |");
+                        println!("|---|---|---|---|");
+                        println!(
+                            "| {} × {} | {} | {:.2} | {:.2} |",
+                            r.students, r.days, r.frames, r.frame_ms_p50, r.frame_ms_p99
+                        );
                     }
                 }
                 BenchCommand::Enroll { source, json } => {

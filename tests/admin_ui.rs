@@ -95,8 +95,10 @@ fn shows(h: &H, text: &str) -> bool {
     h.query_by_label_contains(text).is_some()
 }
 
+/// Clicks through the accessibility tree (as a screen reader would), which does not
+/// depend on where the widget was laid out in the last frame.
 fn click(h: &mut H, role: Role, label: &str) {
-    h.get_by_role_and_label(role, label).click();
+    h.get_by_role_and_label(role, label).click_accesskit();
     h.step();
     h.step();
 }
@@ -336,4 +338,95 @@ fn a_student_is_edited_erased_and_deleted() {
         shows(h, "Deleted the student.")
     });
     assert!(Store::open(&db).unwrap().students().unwrap().is_empty());
+}
+
+fn replace_text(h: &mut H, label: &str, text: &str) {
+    text_field(h, label).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    text_field(h, label).type_text(text);
+    h.step();
+    h.step();
+}
+
+/// Students A–D over five school days in March 2026: A every day, B on 4, C on 2, D never.
+fn class(dir: &Path) -> DataDir {
+    use chrono::TimeZone;
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
+    let mut s = Store::open(&data.database()).unwrap();
+    for (roll, days) in [("A", 5), ("B", 4), ("C", 2), ("D", 0)] {
+        let id = s
+            .insert_student(
+                &rollcall::store::NewStudent {
+                    roll_no: roll.into(),
+                    name: format!("Student {roll}"),
+                    email: format!("{}@example.org", roll.to_lowercase()),
+                },
+                &[],
+                "test",
+            )
+            .unwrap();
+        for d in 0..days {
+            let at = chrono::Local
+                .with_ymd_and_hms(2026, 3, 2 + d, 8, 40, 0)
+                .unwrap();
+            s.mark(id, at, Some(7.5), "kiosk", None).unwrap();
+        }
+    }
+    data
+}
+
+#[test]
+fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Review");
+    click(&mut h, Role::RadioButton, "Custom");
+    replace_text(&mut h, "From", "2026-03-01");
+    replace_text(&mut h, "To", "2026-03-31");
+    click(&mut h, Role::Button, "Show");
+    step_until(&mut h, "the table", 30, |h| {
+        shows(h, "A Student A: 5 present, 0 absent, 100 %") && shows(h, "5 class day(s)")
+    });
+    assert!(shows(
+        &h,
+        "B Student B: 4 present, 1 absent, 80 % (under the threshold)"
+    ));
+    assert!(shows(
+        &h,
+        "D Student D: 0 present, 5 absent, 0 % (under the threshold)"
+    ));
+    assert!(!shows(&h, "A Student A: 5 present, 0 absent, 100 % (under"));
+
+    // B was on a school trip on the 6th: mark them present by hand.
+    h.get_by_label_contains("B Student B:").click_accesskit();
+    step_until(&mut h, "the correction window", 10, |h| {
+        shows(h, "Correct attendance")
+    });
+    replace_text(&mut h, "Date", "2026-03-06");
+    click(&mut h, Role::RadioButton, "Present");
+    type_into(&mut h, "Reason", "On a school trip");
+    click(&mut h, Role::Button, "Save correction");
+    step_until(&mut h, "the corrected row", 30, |h| {
+        shows(h, "B Student B: 5 present, 0 absent, 100 %")
+    });
+
+    click(&mut h, Role::Button, "Audit log");
+    step_until(&mut h, "the audit entry", 30, |h| {
+        shows(h, "B (Student B) on 2026-03-06: On a school trip")
+    });
+
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let log = store.audit_log(10).unwrap();
+    assert!(log.iter().any(|a| a.action == "mark present"
+        && a.actor == "admin"
+        && a.details.contains("On a school trip")));
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 6).unwrap();
+    let marks = store.marks(day, day).unwrap();
+    assert!(marks
+        .iter()
+        .any(|m| m.roll_no == "B" && m.source == "admin"));
 }

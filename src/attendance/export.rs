@@ -3,7 +3,7 @@
 
 use super::report::Sheet;
 use crate::store::MarkDetail;
-use rust_xlsxwriter::{Color, Format, Workbook};
+use rust_xlsxwriter::{Color, Format as CellFormat, Workbook};
 use std::path::Path;
 
 /// An export could not be written.
@@ -21,6 +21,29 @@ fn fail(path: &Path, e: impl ToString) -> ExportError {
     }
 }
 
+/// File formats for exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Csv,
+}
+
+/// Builds the sheet for a range and writes it in `format`. Returns the sheet written.
+pub fn export(
+    store: &crate::store::Store,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    format: Format,
+    path: &Path,
+) -> Result<Sheet, Box<dyn std::error::Error + Send + Sync>> {
+    let sheet = Sheet::build(store, from, to)?;
+    match format {
+        Format::Xlsx => write_xlsx(&sheet, &store.marks(from, to)?, path)?,
+        Format::Csv => write_csv(&sheet, path)?,
+    }
+    Ok(sheet)
+}
+
 /// The summary columns after the days.
 const TOTALS: [&str; 3] = ["Present", "Absent", "%"];
 
@@ -28,8 +51,8 @@ const TOTALS: [&str; 3] = ["Present", "Absent", "%"];
 /// present count per day) and sheet "Marks" (every mark).
 pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<(), ExportError> {
     let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let absent = Format::new().set_font_color(Color::RGB(0xB3261E));
+    let bold = CellFormat::new().set_bold();
+    let absent = CellFormat::new().set_font_color(Color::RGB(0xB3261E));
     let ws = book.add_worksheet();
     ws.set_name("Attendance").map_err(|e| fail(path, e))?;
     let n = sheet.days.len() as u16;

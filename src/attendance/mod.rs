@@ -277,6 +277,10 @@ impl AttendanceService {
     pub fn store_mut(&mut self) -> &mut Store {
         &mut self.store
     }
+    /// The database file (for helper threads that open their own connection).
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self.data.database()
+    }
     pub fn gallery(&self) -> &Gallery {
         &self.gallery
     }

@@ -3,12 +3,16 @@
 //! events back; it never touches the models or the database itself.
 
 use crate::attendance::admin::{LookAlike, PreparedPhoto};
+use crate::attendance::email::{self, Report, SendSummary};
+use crate::attendance::export;
 use crate::attendance::import::{read_entries, ImportSummary};
 use crate::attendance::pin::{AdminPin, PinCheck};
+use crate::attendance::report::Sheet;
 use crate::attendance::session::KioskSession;
 use crate::attendance::{validate_student, EnrollError, PhotoInput, MAX_PHOTOS};
-use crate::store::Student;
+use crate::store::{AuditRow, Store, Student};
 use crate::vision::image_io::{encode_jpeg, read_image_file};
+use chrono::NaiveDate;
 use opencv::core::{Mat, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
@@ -97,6 +101,52 @@ pub enum AdminRequest {
         path: PathBuf,
         email_domain: Option<String>,
     },
+    /// The attendance sheet for a range.
+    Sheet {
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    /// Every mark of one day, with snapshots.
+    DayMarks {
+        day: NaiveDate,
+    },
+    /// Mark present or absent by hand.
+    Correct {
+        student_id: i64,
+        day: NaiveDate,
+        present: bool,
+        reason: String,
+    },
+    AuditLog,
+    Export {
+        path: PathBuf,
+        format: export::Format,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    /// Who would get which report.
+    EmailPreview {
+        from: NaiveDate,
+        to: NaiveDate,
+        under: Option<f64>,
+    },
+    /// Send the reports (on a helper thread; the kiosk keeps running).
+    EmailSend {
+        from: NaiveDate,
+        to: NaiveDate,
+        under: Option<f64>,
+    },
+}
+
+/// One mark in the day view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DayMark {
+    pub roll_no: String,
+    pub name: String,
+    pub time: String,
+    pub score: Option<f64>,
+    pub source: String,
+    pub snapshot: Option<Thumbnail>,
 }
 
 /// Answers for the admin screens.
@@ -126,6 +176,18 @@ pub enum AdminEvent {
         total: usize,
     },
     ImportDone(ImportSummary),
+    Sheet(std::sync::Arc<Sheet>),
+    DayMarks {
+        day: NaiveDate,
+        marks: Vec<DayMark>,
+    },
+    AuditLog(Vec<AuditRow>),
+    EmailPreview(Vec<Report>),
+    EmailProgress {
+        done: usize,
+        total: usize,
+    },
+    EmailDone(SendSummary),
 }
 
 fn thumbnail_of(bgr: &Mat) -> opencv::Result<Thumbnail> {
@@ -148,6 +210,20 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Sends admin events to the UI (and wakes it); can be handed to helper threads.
+#[derive(Clone)]
+pub struct Emitter {
+    pub events: crossbeam_channel::Sender<super::KioskEvent>,
+    pub wake: super::Waker,
+}
+
+impl Emitter {
+    pub fn send(&self, e: AdminEvent) {
+        let _ = self.events.send(super::KioskEvent::Admin(e));
+        (self.wake)();
+    }
+}
+
 /// The admin side of the vision thread.
 #[derive(Default)]
 pub struct AdminDesk {
@@ -166,22 +242,22 @@ impl AdminDesk {
         req: AdminRequest,
         session: &mut KioskSession,
         frame: Option<&Mat>,
-        emit: &mut dyn FnMut(AdminEvent),
+        emit: &Emitter,
     ) {
         let service = session.service_mut();
         match req {
             AdminRequest::PinStatus => match AdminPin::is_set(service.store()) {
-                Ok(set) => emit(AdminEvent::PinStatus { set }),
-                Err(e) => emit(AdminEvent::Failed(e.to_string())),
+                Ok(set) => emit.send(AdminEvent::PinStatus { set }),
+                Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
             },
             AdminRequest::SetPin { pin, again } => {
                 let r = AdminPin::set(service.store_mut(), &pin, &again).map_err(|e| e.to_string());
-                emit(AdminEvent::PinSet(r));
+                emit.send(AdminEvent::PinSet(r));
             }
             AdminRequest::Unlock { pin } => {
                 match self.pin.check(service.store_mut(), &pin, Instant::now()) {
-                    Ok(c) => emit(AdminEvent::Unlock(c)),
-                    Err(e) => emit(AdminEvent::Failed(e.to_string())),
+                    Ok(c) => emit.send(AdminEvent::Unlock(c)),
+                    Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
                 }
             }
             AdminRequest::ListStudents => self.list(session, emit),
@@ -195,7 +271,7 @@ impl AdminDesk {
                     let label = format!("Camera {}", chrono::Local::now().format("%H:%M:%S"));
                     self.check(session, PhotoInput { label, bytes }, student, emit)
                 }
-                _ => emit(AdminEvent::Failed(
+                _ => emit.send(AdminEvent::Failed(
                     "There is no camera picture to capture.".into(),
                 )),
             },
@@ -231,7 +307,7 @@ impl AdminDesk {
                             .map(|_| student)
                     });
                 match result {
-                    Ok(s) => emit(AdminEvent::Done(format!(
+                    Ok(s) => emit.send(AdminEvent::Done(format!(
                         "Enrolled {} ({}) with {} photo(s).",
                         s.name,
                         s.roll_no,
@@ -242,7 +318,7 @@ impl AdminDesk {
                         for (t, p) in tickets.into_iter().zip(photos) {
                             self.checked.insert(t, p);
                         }
-                        emit(AdminEvent::Failed(match e {
+                        emit.send(AdminEvent::Failed(match e {
                             EnrollError::InvalidData(why) => {
                                 format!("Please check the form: {why}.")
                             }
@@ -295,15 +371,125 @@ impl AdminDesk {
                 let r = service.delete_student(id, "admin");
                 self.report(r.map(|_| "Deleted the student.".to_string()), session, emit);
             }
+            AdminRequest::Sheet { from, to } => match Sheet::build(service.store(), from, to) {
+                Ok(sheet) => emit.send(AdminEvent::Sheet(std::sync::Arc::new(sheet))),
+                Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
+            },
+            AdminRequest::DayMarks { day } => match service.store().marks(day, day) {
+                Ok(marks) => emit.send(AdminEvent::DayMarks {
+                    day,
+                    marks: marks
+                        .into_iter()
+                        .map(|m| DayMark {
+                            time: m.marked_at.get(11..16).unwrap_or(&m.marked_at).to_string(),
+                            snapshot: m
+                                .snapshot
+                                .as_deref()
+                                .and_then(|b| crate::vision::decode_image(b).ok())
+                                .and_then(|img| thumbnail_of(&img).ok()),
+                            roll_no: m.roll_no,
+                            name: m.name,
+                            score: m.score,
+                            source: m.source,
+                        })
+                        .collect(),
+                }),
+                Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
+            },
+            AdminRequest::Correct {
+                student_id,
+                day,
+                present,
+                reason,
+            } => {
+                let reason = reason.trim().to_string();
+                if reason.is_empty() {
+                    emit.send(AdminEvent::Failed(
+                        "Please give a reason for the correction.".into(),
+                    ));
+                    return;
+                }
+                match service
+                    .store_mut()
+                    .correct(student_id, day, present, &reason, "admin")
+                {
+                    Ok(true) => emit.send(AdminEvent::Done(format!(
+                        "Marked {} on {day}.",
+                        if present { "present" } else { "absent" }
+                    ))),
+                    Ok(false) => emit.send(AdminEvent::Done(format!(
+                        "Nothing to change: already {} on {day}.",
+                        if present { "present" } else { "absent" }
+                    ))),
+                    Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
+                }
+            }
+            AdminRequest::AuditLog => match service.store().audit_log(500) {
+                Ok(rows) => emit.send(AdminEvent::AuditLog(rows)),
+                Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
+            },
+            AdminRequest::Export {
+                path,
+                format,
+                from,
+                to,
+            } => match export::export(service.store(), from, to, format, &path) {
+                Ok(sheet) => emit.send(AdminEvent::Done(format!(
+                    "Exported {} student(s) × {} class day(s) to {}.",
+                    sheet.rows.len(),
+                    sheet.days.len(),
+                    path.display()
+                ))),
+                Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
+            },
+            AdminRequest::EmailPreview { from, to, under } => {
+                match Sheet::build(service.store(), from, to) {
+                    Ok(sheet) => emit.send(AdminEvent::EmailPreview(email::reports(
+                        &sheet,
+                        under,
+                        &service.settings().email.subject,
+                    ))),
+                    Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
+                }
+            }
+            AdminRequest::EmailSend { from, to, under } => {
+                let settings = service.settings().email.clone();
+                let db = service.database_path();
+                let helper = emit.clone();
+                // The network can be slow: send from a helper thread with its own connection.
+                let spawned = std::thread::Builder::new()
+                    .name("rollcall-email".into())
+                    .spawn(move || {
+                        let result =
+                            Store::open(&db)
+                                .map_err(|e| e.to_string())
+                                .and_then(|mut store| {
+                                    let sheet = Sheet::build(&store, from, to)
+                                        .map_err(|e| e.to_string())?;
+                                    let reports = email::reports(&sheet, under, &settings.subject);
+                                    email::send(&settings, &reports, &mut store, |done, total| {
+                                        helper.send(AdminEvent::EmailProgress { done, total })
+                                    })
+                                    .map_err(|e| e.to_string())
+                                });
+                        match result {
+                            Ok(summary) => helper.send(AdminEvent::EmailDone(summary)),
+                            Err(e) => helper.send(AdminEvent::Failed(e)),
+                        }
+                    });
+                if spawned.is_err() {
+                    emit.send(AdminEvent::Failed("The email could not be started.".into()));
+                }
+            }
             AdminRequest::Import { path, email_domain } => {
                 match read_entries(&path, email_domain.as_deref()) {
                     Ok(entries) => {
                         let summary = service.import(&entries, "admin", |done, total| {
-                            emit(AdminEvent::ImportProgress { done, total })
+                            emit.send(AdminEvent::ImportProgress { done, total })
                         });
-                        emit(AdminEvent::ImportDone(summary));
+                        emit.send(AdminEvent::ImportDone(summary));
                     }
-                    Err(e) => emit(AdminEvent::Failed(e.to_string())),
+                    Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
                 }
                 self.list(session, emit);
             }
@@ -314,27 +500,27 @@ impl AdminDesk {
         &mut self,
         r: Result<String, crate::attendance::admin::AdminError>,
         session: &mut KioskSession,
-        emit: &mut dyn FnMut(AdminEvent),
+        emit: &Emitter,
     ) {
         match r {
-            Ok(m) => emit(AdminEvent::Done(m)),
-            Err(e) => emit(AdminEvent::Failed(e.to_string())),
+            Ok(m) => emit.send(AdminEvent::Done(m)),
+            Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
         }
         self.list(session, emit);
     }
 
-    fn list(&self, session: &KioskSession, emit: &mut dyn FnMut(AdminEvent)) {
+    fn list(&self, session: &KioskSession, emit: &Emitter) {
         match session.service().store().students() {
-            Ok(s) => emit(AdminEvent::Students(s)),
-            Err(e) => emit(AdminEvent::Failed(e.to_string())),
+            Ok(s) => emit.send(AdminEvent::Students(s)),
+            Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
         }
     }
 
-    fn photos(&self, session: &KioskSession, id: i64, emit: &mut dyn FnMut(AdminEvent)) {
+    fn photos(&self, session: &KioskSession, id: i64, emit: &Emitter) {
         let service = session.service();
         let rows = match service.store().photos_of(id) {
             Ok(r) => r,
-            Err(e) => return emit(AdminEvent::Failed(e.to_string())),
+            Err(e) => return emit.send(AdminEvent::Failed(e.to_string())),
         };
         let photos = rows
             .into_iter()
@@ -343,7 +529,7 @@ impl AdminDesk {
                 Some((p.id, thumbnail_of(&image).ok()?))
             })
             .collect();
-        emit(AdminEvent::StudentPhotos { id, photos });
+        emit.send(AdminEvent::StudentPhotos { id, photos });
     }
 
     /// Checks a photo and keeps it under a ticket if it passes.
@@ -352,7 +538,7 @@ impl AdminDesk {
         session: &mut KioskSession,
         photo: PhotoInput,
         student: Option<i64>,
-        emit: &mut dyn FnMut(AdminEvent),
+        emit: &Emitter,
     ) {
         let label = photo.label.clone();
         let service = session.service_mut();
@@ -364,7 +550,7 @@ impl AdminDesk {
                         self.next_ticket += 1;
                         let ticket = self.next_ticket;
                         self.checked.insert(ticket, prepared);
-                        emit(AdminEvent::PhotoChecked {
+                        emit.send(AdminEvent::PhotoChecked {
                             ticket,
                             label,
                             outcome: Ok(CheckedPhoto {
@@ -380,7 +566,7 @@ impl AdminDesk {
             Ok(Err(reason)) => Err(reason),
             Err(e) => Err(e.to_string()),
         };
-        emit(AdminEvent::PhotoChecked {
+        emit.send(AdminEvent::PhotoChecked {
             ticket: 0,
             label,
             outcome,
@@ -389,12 +575,7 @@ impl AdminDesk {
 
     /// Auto-capture: after each frame, take a shot when the face is good and different
     /// enough from the previous shots.
-    pub fn after_frame(
-        &mut self,
-        session: &mut KioskSession,
-        frame: &Mat,
-        emit: &mut dyn FnMut(AdminEvent),
-    ) {
+    pub fn after_frame(&mut self, session: &mut KioskSession, frame: &Mat, emit: &Emitter) {
         if !self.auto_capture
             || self.auto_shots.len() >= MAX_PHOTOS
             || self.last_auto.is_some_and(|t| t.elapsed() < AUTO_INTERVAL)
@@ -434,7 +615,7 @@ impl AdminDesk {
         self.auto_shots.push(v);
         self.next_ticket += 1;
         self.checked.insert(self.next_ticket, prepared);
-        emit(AdminEvent::PhotoChecked {
+        emit.send(AdminEvent::PhotoChecked {
             ticket: self.next_ticket,
             label: photo.label,
             outcome: Ok(CheckedPhoto {

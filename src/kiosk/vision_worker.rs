@@ -1,6 +1,6 @@
 //! The vision thread: loads the models, then runs the kiosk session on the newest frame.
 
-use super::admin::{AdminDesk, AdminEvent, AdminRequest};
+use super::admin::{AdminDesk, AdminEvent, AdminRequest, Emitter};
 use super::latest::LatestSender;
 use super::{FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone, Waker};
 use crate::attendance::session::{FaceState, FrameResult, KioskSession};
@@ -113,14 +113,17 @@ impl VisionWorker {
             self.send(KioskEvent::MarkedToday(n));
         }
         let mut desk = AdminDesk::default();
+        let emit = Emitter {
+            events: self.events.clone(),
+            wake: self.wake.clone(),
+        };
         let mut latest: Option<opencv::core::Mat> = None;
         let mut processed = 0u64;
         while !self.stop.load(Ordering::SeqCst) {
             crossbeam_channel::select! {
                 recv(self.inputs.admin) -> req => {
                     let Ok(req) = req else { break };
-                    let mut emit = |e| self.send(KioskEvent::Admin(e));
-                    desk.handle(req, &mut session, latest.as_ref(), &mut emit);
+                    desk.handle(req, &mut session, latest.as_ref(), &emit);
                 }
                 recv(self.inputs.frames) -> frame => {
                     let Ok(frame) = frame else { break };
@@ -134,8 +137,7 @@ impl VisionWorker {
                             self.send(KioskEvent::Problem(e.to_string()));
                         }
                     }
-                    let mut emit = |e| self.send(KioskEvent::Admin(e));
-                    desk.after_frame(&mut session, &frame.image, &mut emit);
+                    desk.after_frame(&mut session, &frame.image, &emit);
                     latest = Some(frame.image);
                 }
                 default(Duration::from_millis(100)) => {}

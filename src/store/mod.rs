@@ -115,6 +115,16 @@ pub struct MarkDetail {
     pub snapshot: Option<Vec<u8>>,
 }
 
+/// One sent (or failed) email.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailLogRow {
+    pub at: String,
+    pub recipient: String,
+    /// "sent" or "failed".
+    pub status: String,
+    pub error: Option<String>,
+}
+
 /// A stored enrolment photo.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhotoRow {
@@ -688,16 +698,18 @@ impl Store {
         Ok(())
     }
 
-    /// The email log, newest first: (at, recipient, status, error).
-    pub fn email_log(
-        &self,
-        limit: usize,
-    ) -> Result<Vec<(String, String, String, Option<String>)>, StoreError> {
+    /// The email log, newest first.
+    pub fn email_log(&self, limit: usize) -> Result<Vec<EmailLogRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT at, recipient, status, error FROM email_log ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok(EmailLogRow {
+                at: r.get(0)?,
+                recipient: r.get(1)?,
+                status: r.get(2)?,
+                error: r.get(3)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -2,6 +2,7 @@
 //! Every action is a request to the vision thread; this module only draws and asks.
 
 use super::kiosk::KioskView;
+use super::review::ReviewView;
 use crate::attendance::admin::LookAlike;
 use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
@@ -25,6 +26,7 @@ const OK: Color32 = Color32::from_rgb(0x2e, 0x9d, 0x54);
 pub enum Screen {
     Enrol,
     Students,
+    Review,
 }
 
 /// A checked photo waiting in a form.
@@ -81,6 +83,7 @@ pub struct AdminView {
     import_progress: Option<(usize, usize)>,
     import_summary: Option<ImportSummary>,
     import_email_domain: String,
+    pub review: ReviewView,
 }
 
 impl Default for AdminView {
@@ -108,6 +111,7 @@ impl Default for AdminView {
             import_progress: None,
             import_summary: None,
             import_email_domain: String::new(),
+            review: ReviewView::new(85.0),
         }
     }
 }
@@ -118,7 +122,12 @@ fn texture(ctx: &egui::Context, name: &str, t: &Thumbnail) -> TextureHandle {
 }
 
 /// A text field with a visible label that is also its accessible name.
-fn field(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool) -> egui::Response {
+pub(super) fn field(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    password: bool,
+) -> egui::Response {
     ui.horizontal(|ui| {
         let l = ui.add_sized([110.0, 24.0], egui::Label::new(label));
         ui.add(
@@ -164,6 +173,9 @@ impl AdminView {
 
     /// Handles an answer from the vision thread.
     pub fn on_event(&mut self, ctx: &egui::Context, e: AdminEvent, kiosk: &Kiosk) {
+        let Some(e) = self.review.on_event(ctx, e, &|r| kiosk.admin(r)) else {
+            return;
+        };
         match e {
             AdminEvent::PinStatus { set } => self.pin_set = Some(set),
             AdminEvent::PinSet(Ok(())) => {
@@ -207,13 +219,11 @@ impl AdminView {
                 self.form.saving = false;
                 self.message = Some((m, ERROR));
             }
-            AdminEvent::StudentPhotos { id, photos } => {
-                if Some(id) == self.selected {
-                    self.selected_photos = photos
-                        .iter()
-                        .map(|(pid, t)| (*pid, texture(ctx, &format!("photo-{pid}"), t)))
-                        .collect();
-                }
+            AdminEvent::StudentPhotos { id, photos } if Some(id) == self.selected => {
+                self.selected_photos = photos
+                    .iter()
+                    .map(|(pid, t)| (*pid, texture(ctx, &format!("photo-{pid}"), t)))
+                    .collect();
             }
             AdminEvent::ImportProgress { done, total } => {
                 self.import_progress = Some((done, total))
@@ -222,6 +232,8 @@ impl AdminView {
                 self.import_progress = None;
                 self.import_summary = Some(summary);
             }
+            // The review's own answers were taken above.
+            _ => {}
         }
     }
 
@@ -372,15 +384,31 @@ impl AdminView {
             {
                 kiosk.admin(AdminRequest::ListStudents);
             }
+            if ui
+                .selectable_value(
+                    &mut self.screen,
+                    Screen::Review,
+                    RichText::new("Review").size(18.0),
+                )
+                .clicked()
+            {
+                self.review.load(&|r| kiosk.admin(r));
+            }
         });
         ui.separator();
         if let Some((m, colour)) = &self.message {
             ui.label(RichText::new(m).color(*colour).size(16.0));
         }
-        egui::ScrollArea::vertical().show(ui, |ui| match self.screen {
-            Screen::Enrol => self.enrol_screen(ui, kiosk, view),
-            Screen::Students => self.students_screen(ui, kiosk),
-        });
+        match self.screen {
+            Screen::Enrol => {
+                egui::ScrollArea::vertical().show(ui, |ui| self.enrol_screen(ui, kiosk, view));
+            }
+            Screen::Students => {
+                egui::ScrollArea::vertical().show(ui, |ui| self.students_screen(ui, kiosk));
+            }
+            // The review table scrolls by itself.
+            Screen::Review => self.review.show(ui, &|r| kiosk.admin(r)),
+        }
     }
 
     fn taken_by(&self, pick: impl Fn(&Student) -> bool) -> Option<String> {

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod kiosk;
+pub mod review;
 
 use crate::camera::SourceSpec;
 use crate::data_dir::DataDir;

@@ -1,0 +1,787 @@
+//! The review screen: students × class days (P/A), totals, corrections with a reason, the
+//! audit log, the day view with face snapshots, charts, exports and email reports.
+//!
+//! The table paints only the rows and day columns in view, so 2,000 students × 200 days
+//! stay smooth.
+
+use crate::attendance::email::{Report, SendSummary};
+use crate::attendance::export::Format;
+use crate::attendance::report::{percent_text, Range, Sheet, SheetRow};
+use crate::kiosk::admin::{AdminEvent, AdminRequest, DayMark};
+use crate::store::AuditRow;
+use chrono::NaiveDate;
+use egui::{Color32, FontId, Pos2, RichText, Sense, TextureHandle, Vec2};
+use std::sync::Arc;
+
+const ROW_H: f32 = 22.0;
+const ROLL_W: f32 = 90.0;
+const NAME_W: f32 = 170.0;
+const DAY_W: f32 = 30.0;
+const TOTAL_W: f32 = 60.0;
+const ABSENT: Color32 = Color32::from_rgb(0xd0, 0x3a, 0x2f);
+const UNDER_BG: Color32 = Color32::from_rgba_premultiplied(0x60, 0x10, 0x10, 0x60);
+
+/// The range picker's choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangeChoice {
+    Week,
+    Month,
+    Custom,
+}
+
+/// How the table is sorted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortBy {
+    RollNo,
+    Name,
+    Percent,
+}
+
+/// A correction being entered.
+#[derive(Clone, Debug, PartialEq)]
+struct Correction {
+    student_id: i64,
+    who: String,
+    day: String,
+    present: bool,
+    reason: String,
+}
+
+/// The day view's marks, each with its snapshot.
+type DayMarks = (NaiveDate, Vec<(DayMark, Option<TextureHandle>)>);
+
+/// The email dialog.
+#[derive(Default)]
+struct EmailDialog {
+    under: Option<f64>,
+    preview: Option<Vec<Report>>,
+    progress: Option<(usize, usize)>,
+    result: Option<SendSummary>,
+}
+
+/// State of the review screen. Requests go out through `send` (the kiosk's admin desk).
+pub struct ReviewView {
+    pub range: RangeChoice,
+    pub from_text: String,
+    pub to_text: String,
+    pub sheet: Option<Arc<Sheet>>,
+    pub search: String,
+    pub sort: SortBy,
+    pub descending: bool,
+    pub threshold: f64,
+    selected: Option<i64>,
+    correction: Option<Correction>,
+    day_text: String,
+    day_marks: Option<DayMarks>,
+    audit: Option<Vec<AuditRow>>,
+    email: Option<EmailDialog>,
+    loading: bool,
+}
+
+impl ReviewView {
+    pub fn new(threshold: f64) -> ReviewView {
+        let today = chrono::Local::now().date_naive();
+        let (from, to) = Range::ThisMonth.bounds(today);
+        ReviewView {
+            range: RangeChoice::Month,
+            from_text: from.to_string(),
+            to_text: to.to_string(),
+            sheet: None,
+            search: String::new(),
+            sort: SortBy::RollNo,
+            descending: false,
+            threshold,
+            selected: None,
+            correction: None,
+            day_text: today.to_string(),
+            day_marks: None,
+            audit: None,
+            email: None,
+            loading: false,
+        }
+    }
+
+    /// The chosen range, if its dates are valid.
+    fn bounds(&self) -> Option<(NaiveDate, NaiveDate)> {
+        let today = chrono::Local::now().date_naive();
+        match self.range {
+            RangeChoice::Week => Some(Range::ThisWeek.bounds(today)),
+            RangeChoice::Month => Some(Range::ThisMonth.bounds(today)),
+            RangeChoice::Custom => {
+                let from = NaiveDate::parse_from_str(self.from_text.trim(), "%Y-%m-%d").ok()?;
+                let to = NaiveDate::parse_from_str(self.to_text.trim(), "%Y-%m-%d").ok()?;
+                (from <= to).then_some((from, to))
+            }
+        }
+    }
+
+    /// Asks for the sheet of the chosen range.
+    pub fn load(&mut self, send: &dyn Fn(AdminRequest)) {
+        if let Some((from, to)) = self.bounds() {
+            self.loading = true;
+            send(AdminRequest::Sheet { from, to });
+        }
+    }
+
+    /// Takes the review's answers; returns the event back when it is not one of them.
+    pub fn on_event(
+        &mut self,
+        ctx: &egui::Context,
+        e: AdminEvent,
+        send: &dyn Fn(AdminRequest),
+    ) -> Option<AdminEvent> {
+        match e {
+            AdminEvent::Sheet(s) => {
+                self.loading = false;
+                self.sheet = Some(s);
+            }
+            AdminEvent::DayMarks { day, marks } => {
+                let marks = marks
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        let tex = m.snapshot.as_ref().map(|t| {
+                            let img = egui::ColorImage::from_rgba_unmultiplied(t.size, &t.rgba);
+                            ctx.load_texture(
+                                format!("snapshot-{day}-{i}"),
+                                img,
+                                egui::TextureOptions::LINEAR,
+                            )
+                        });
+                        (m, tex)
+                    })
+                    .collect();
+                self.day_marks = Some((day, marks));
+            }
+            AdminEvent::AuditLog(rows) => self.audit = Some(rows),
+            AdminEvent::EmailPreview(p) => {
+                if let Some(d) = &mut self.email {
+                    d.preview = Some(p);
+                }
+            }
+            AdminEvent::EmailProgress { done, total } => {
+                if let Some(d) = &mut self.email {
+                    d.progress = Some((done, total));
+                }
+            }
+            AdminEvent::EmailDone(summary) => {
+                if let Some(d) = &mut self.email {
+                    d.progress = None;
+                    d.result = Some(summary);
+                }
+            }
+            AdminEvent::Done(m)
+                if m.starts_with("Marked ") || m.starts_with("Nothing to change") =>
+            {
+                // A correction went through: refresh the table and the audit log.
+                self.correction = None;
+                self.load(send);
+                if self.audit.is_some() {
+                    send(AdminRequest::AuditLog);
+                }
+                return Some(AdminEvent::Done(m));
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    /// The rows shown: searched and sorted.
+    pub fn visible_rows<'a>(&self, sheet: &'a Sheet) -> Vec<&'a SheetRow> {
+        let q = self.search.trim().to_lowercase();
+        let mut rows: Vec<&SheetRow> = sheet
+            .rows
+            .iter()
+            .filter(|r| {
+                q.is_empty()
+                    || r.roll_no.to_lowercase().contains(&q)
+                    || r.name.to_lowercase().contains(&q)
+            })
+            .collect();
+        match self.sort {
+            SortBy::RollNo => rows.sort_by(|a, b| a.roll_no.cmp(&b.roll_no)),
+            SortBy::Name => rows.sort_by_cached_key(|r| r.name.to_lowercase()),
+            SortBy::Percent => rows.sort_by(|a, b| {
+                a.percent()
+                    .unwrap_or(-1.0)
+                    .total_cmp(&b.percent().unwrap_or(-1.0))
+            }),
+        }
+        if self.descending {
+            rows.reverse();
+        }
+        rows
+    }
+
+    /// Draws the review screen.
+    pub fn show(&mut self, ui: &mut egui::Ui, send: &dyn Fn(AdminRequest)) {
+        if self.sheet.is_none() && !self.loading {
+            self.load(send);
+        }
+        self.controls(ui, send);
+        ui.separator();
+        let Some(sheet) = self.sheet.clone() else {
+            ui.spinner();
+            return;
+        };
+        ui.label(format!(
+            "{} to {}: {} student(s), {} class day(s). Click a row to correct it.",
+            sheet.from,
+            sheet.to,
+            sheet.rows.len(),
+            sheet.days.len()
+        ));
+        self.table(ui, &sheet);
+        ui.separator();
+        ui.collapsing("Charts", |ui| self.charts(ui, &sheet));
+        ui.collapsing("Day view", |ui| self.day_view(ui, send));
+        self.correction_window(ui.ctx(), send);
+        self.audit_window(ui.ctx());
+        self.email_window(ui.ctx(), send);
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui, send: &dyn Fn(AdminRequest)) {
+        ui.horizontal_wrapped(|ui| {
+            let before = self.range;
+            ui.radio_value(&mut self.range, RangeChoice::Week, "This week");
+            ui.radio_value(&mut self.range, RangeChoice::Month, "This month");
+            ui.radio_value(&mut self.range, RangeChoice::Custom, "Custom");
+            if self.range == RangeChoice::Custom {
+                super::admin::field(ui, "From", &mut self.from_text, false);
+                super::admin::field(ui, "To", &mut self.to_text, false);
+            }
+            if self.bounds().is_none() {
+                ui.label(
+                    RichText::new("Dates are YYYY-MM-DD, the first not after the second.")
+                        .color(ABSENT),
+                );
+            }
+            if ui.button("Show").clicked()
+                || (before != self.range && self.range != RangeChoice::Custom)
+            {
+                self.load(send);
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            super::admin::field(ui, "Search", &mut self.search, false);
+            egui::ComboBox::from_label("Sort by")
+                .selected_text(match self.sort {
+                    SortBy::RollNo => "Roll no",
+                    SortBy::Name => "Name",
+                    SortBy::Percent => "Attendance %",
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.sort, SortBy::RollNo, "Roll no");
+                    ui.selectable_value(&mut self.sort, SortBy::Name, "Name");
+                    ui.selectable_value(&mut self.sort, SortBy::Percent, "Attendance %");
+                });
+            ui.checkbox(&mut self.descending, "Descending");
+            ui.add(
+                egui::DragValue::new(&mut self.threshold)
+                    .range(0.0..=100.0)
+                    .suffix(" %")
+                    .prefix("Highlight under "),
+            );
+        });
+        ui.horizontal_wrapped(|ui| {
+            let bounds = self.bounds();
+            if ui.button("Audit log").clicked() {
+                self.audit = Some(Vec::new());
+                send(AdminRequest::AuditLog);
+            }
+            for (label, format, ext) in [
+                ("Export Excel…", Format::Xlsx, "xlsx"),
+                ("Export CSV…", Format::Csv, "csv"),
+            ] {
+                if ui
+                    .add_enabled(bounds.is_some(), egui::Button::new(label))
+                    .clicked()
+                {
+                    if let (Some((from, to)), Some(path)) = (
+                        bounds,
+                        rfd::FileDialog::new()
+                            .set_file_name(format!("attendance.{ext}"))
+                            .add_filter(ext, &[ext])
+                            .save_file(),
+                    ) {
+                        send(AdminRequest::Export {
+                            path,
+                            format,
+                            from,
+                            to,
+                        });
+                    }
+                }
+            }
+            if ui
+                .add_enabled(
+                    bounds.is_some(),
+                    egui::Button::new("Email every student their attendance…"),
+                )
+                .clicked()
+            {
+                self.open_email(send, None);
+            }
+            let under = format!("Email students under {:.0} %…", self.threshold);
+            if ui
+                .add_enabled(bounds.is_some(), egui::Button::new(under))
+                .clicked()
+            {
+                self.open_email(send, Some(self.threshold));
+            }
+        });
+    }
+
+    fn open_email(&mut self, send: &dyn Fn(AdminRequest), under: Option<f64>) {
+        if let Some((from, to)) = self.bounds() {
+            self.email = Some(EmailDialog {
+                under,
+                ..EmailDialog::default()
+            });
+            send(AdminRequest::EmailPreview { from, to, under });
+        }
+    }
+
+    /// The table: a fixed header, then only the rows in view, each painted in one go with
+    /// only the day columns in view.
+    fn table(&mut self, ui: &mut egui::Ui, sheet: &Sheet) {
+        let rows = self.visible_rows(sheet);
+        let days = sheet.days.len();
+        let width = ROLL_W + NAME_W + days as f32 * DAY_W + 3.0 * TOTAL_W;
+        let text = ui.visuals().text_color();
+        let font = FontId::monospace(13.0);
+        let threshold = self.threshold;
+        let mut clicked: Option<(i64, String, Option<usize>)> = None;
+        egui::ScrollArea::horizontal()
+            .id_salt("review-h")
+            .show(ui, |ui| {
+                ui.set_min_width(width);
+                // Header.
+                let (rect, _) =
+                    ui.allocate_exact_size(Vec2::new(width, ROW_H * 1.6), Sense::hover());
+                let painter = ui.painter_at(rect);
+                let clip = ui.clip_rect();
+                painter.text(
+                    rect.left_center(),
+                    egui::Align2::LEFT_CENTER,
+                    "ID\\Date",
+                    font.clone(),
+                    text,
+                );
+                painter.text(
+                    rect.left_center() + Vec2::new(ROLL_W, 0.0),
+                    egui::Align2::LEFT_CENTER,
+                    "Name",
+                    font.clone(),
+                    text,
+                );
+                let x0 = rect.left() + ROLL_W + NAME_W;
+                for (i, d) in sheet.days.iter().enumerate() {
+                    let x = x0 + i as f32 * DAY_W;
+                    if x + DAY_W < clip.left() || x > clip.right() {
+                        continue;
+                    }
+                    painter.text(
+                        Pos2::new(x + 2.0, rect.center().y),
+                        egui::Align2::LEFT_CENTER,
+                        d.format("%d/%m").to_string(),
+                        FontId::monospace(9.0),
+                        text,
+                    );
+                }
+                let tx = x0 + days as f32 * DAY_W;
+                for (k, h) in ["Present", "Absent", "%"].iter().enumerate() {
+                    painter.text(
+                        Pos2::new(tx + k as f32 * TOTAL_W, rect.center().y),
+                        egui::Align2::LEFT_CENTER,
+                        *h,
+                        font.clone(),
+                        text,
+                    );
+                }
+                let height = (ui.available_height() - 40.0).clamp(200.0, 560.0);
+                egui::ScrollArea::vertical()
+                    .id_salt("review-v")
+                    .max_height(height)
+                    .auto_shrink([false, true])
+                    .show_rows(ui, ROW_H, rows.len() + 1, |ui, range| {
+                        for i in range {
+                            let (rect, response) =
+                                ui.allocate_exact_size(Vec2::new(width, ROW_H), Sense::click());
+                            let painter = ui.painter_at(rect);
+                            let clip = ui.clip_rect();
+                            let y = rect.center().y;
+                            let Some(row) = rows.get(i) else {
+                                // The last line: students present per day.
+                                painter.text(
+                                    Pos2::new(rect.left(), y),
+                                    egui::Align2::LEFT_CENTER,
+                                    "Present",
+                                    font.clone(),
+                                    text,
+                                );
+                                for (c, n) in sheet.per_day.iter().enumerate() {
+                                    let x = x0 + c as f32 * DAY_W;
+                                    if x + DAY_W >= clip.left() && x <= clip.right() {
+                                        painter.text(
+                                            Pos2::new(x + 2.0, y),
+                                            egui::Align2::LEFT_CENTER,
+                                            n.to_string(),
+                                            font.clone(),
+                                            text,
+                                        );
+                                    }
+                                }
+                                response.widget_info(|| {
+                                    egui::WidgetInfo::labeled(
+                                        egui::Role::Row,
+                                        true,
+                                        "Present per day",
+                                    )
+                                });
+                                continue;
+                            };
+                            let under = row.is_under(threshold);
+                            if under {
+                                painter.rect_filled(rect, 0.0, UNDER_BG);
+                            }
+                            if Some(row.student_id) == self.selected {
+                                painter.rect_stroke(
+                                    rect,
+                                    0.0,
+                                    (1.0, ui.visuals().selection.bg_fill),
+                                    egui::StrokeKind::Inside,
+                                );
+                            }
+                            painter.text(
+                                Pos2::new(rect.left(), y),
+                                egui::Align2::LEFT_CENTER,
+                                &row.roll_no,
+                                font.clone(),
+                                text,
+                            );
+                            painter.text(
+                                Pos2::new(rect.left() + ROLL_W, y),
+                                egui::Align2::LEFT_CENTER,
+                                &row.name,
+                                font.clone(),
+                                text,
+                            );
+                            let first = ((clip.left() - x0) / DAY_W).floor().max(0.0) as usize;
+                            let last =
+                                (((clip.right() - x0) / DAY_W).ceil().max(0.0) as usize).min(days);
+                            for c in first..last {
+                                let p = row.present[c];
+                                painter.text(
+                                    Pos2::new(x0 + c as f32 * DAY_W + 8.0, y),
+                                    egui::Align2::LEFT_CENTER,
+                                    if p { "P" } else { "A" },
+                                    font.clone(),
+                                    if p { text } else { ABSENT },
+                                );
+                            }
+                            let pct = percent_text(row.percent());
+                            for (k, v) in [
+                                row.present_days.to_string(),
+                                row.absent_days.to_string(),
+                                pct.clone(),
+                            ]
+                            .into_iter()
+                            .enumerate()
+                            {
+                                let colour = if k == 2 && under { ABSENT } else { text };
+                                painter.text(
+                                    Pos2::new(tx + k as f32 * TOTAL_W, y),
+                                    egui::Align2::LEFT_CENTER,
+                                    v,
+                                    font.clone(),
+                                    colour,
+                                );
+                            }
+                            let label = format!(
+                                "{} {}: {} present, {} absent, {}{}",
+                                row.roll_no,
+                                row.name,
+                                row.present_days,
+                                row.absent_days,
+                                pct,
+                                if under { " (under the threshold)" } else { "" }
+                            );
+                            response.widget_info(|| {
+                                egui::WidgetInfo::labeled(egui::Role::Row, true, &label)
+                            });
+                            if response.clicked() {
+                                let day = response
+                                    .interact_pointer_pos()
+                                    .map(|p| ((p.x - x0) / DAY_W).floor())
+                                    .filter(|c| *c >= 0.0 && (*c as usize) < days)
+                                    .map(|c| c as usize);
+                                clicked = Some((
+                                    row.student_id,
+                                    format!("{} ({})", row.name, row.roll_no),
+                                    day,
+                                ));
+                            }
+                        }
+                    });
+            });
+        if let Some((id, who, day)) = clicked {
+            self.selected = Some(id);
+            let day = day
+                .and_then(|c| sheet.days.get(c))
+                .copied()
+                .unwrap_or_else(|| chrono::Local::now().date_naive());
+            let present = sheet
+                .rows
+                .iter()
+                .find(|r| r.student_id == id)
+                .and_then(|r| {
+                    sheet
+                        .days
+                        .iter()
+                        .position(|d| *d == day)
+                        .map(|c| r.present[c])
+                })
+                .unwrap_or(false);
+            self.correction = Some(Correction {
+                student_id: id,
+                who,
+                day: day.to_string(),
+                present: !present,
+                reason: String::new(),
+            });
+        }
+    }
+
+    fn correction_window(&mut self, ctx: &egui::Context, send: &dyn Fn(AdminRequest)) {
+        let Some(c) = &mut self.correction else {
+            return;
+        };
+        let mut open = true;
+        let mut save = false;
+        egui::Window::new("Correct attendance")
+            .collapsible(false)
+            .open(&mut open)
+            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
+            .show(ctx, |ui| {
+                ui.label(RichText::new(&c.who).strong());
+                super::admin::field(ui, "Date", &mut c.day, false);
+                ui.horizontal(|ui| {
+                    ui.radio_value(&mut c.present, true, "Present");
+                    ui.radio_value(&mut c.present, false, "Absent");
+                });
+                super::admin::field(ui, "Reason", &mut c.reason, false);
+                let day_ok = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d").is_ok();
+                let ready = day_ok && !c.reason.trim().is_empty();
+                if !day_ok {
+                    ui.label(RichText::new("The date is YYYY-MM-DD.").color(ABSENT));
+                } else if c.reason.trim().is_empty() {
+                    ui.label(
+                        RichText::new("A reason is required; it goes to the audit log.")
+                            .color(ABSENT),
+                    );
+                }
+                save = ui
+                    .add_enabled(ready, egui::Button::new("Save correction"))
+                    .clicked();
+            });
+        if save {
+            if let Ok(day) = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d") {
+                send(AdminRequest::Correct {
+                    student_id: c.student_id,
+                    day,
+                    present: c.present,
+                    reason: c.reason.clone(),
+                });
+            }
+        }
+        if !open {
+            self.correction = None;
+        }
+    }
+
+    fn audit_window(&mut self, ctx: &egui::Context) {
+        let Some(rows) = &self.audit else { return };
+        let mut open = true;
+        egui::Window::new("Audit log")
+            .open(&mut open)
+            .default_size([720.0, 420.0])
+            .show(ctx, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    egui::Grid::new("audit").striped(true).show(ui, |ui| {
+                        for h in ["When", "Who", "What", "Details"] {
+                            ui.label(RichText::new(h).strong());
+                        }
+                        ui.end_row();
+                        for r in rows {
+                            ui.label(
+                                r.at.replace('T', " ")
+                                    .get(..19)
+                                    .unwrap_or(&r.at)
+                                    .to_string(),
+                            );
+                            ui.label(&r.actor);
+                            ui.label(&r.action);
+                            ui.label(&r.details);
+                            ui.end_row();
+                        }
+                    });
+                });
+            });
+        if !open {
+            self.audit = None;
+        }
+    }
+
+    fn email_window(&mut self, ctx: &egui::Context, send: &dyn Fn(AdminRequest)) {
+        let bounds = self.bounds();
+        let Some(d) = &mut self.email else { return };
+        let mut open = true;
+        egui::Window::new("Email reports")
+            .open(&mut open)
+            .default_size([640.0, 420.0])
+            .show(ctx, |ui| match (&d.preview, &d.progress, &d.result) {
+                (None, _, _) => {
+                    ui.spinner();
+                }
+                (Some(p), None, None) => {
+                    ui.label(format!("{} message(s) will be sent:", p.len()));
+                    egui::ScrollArea::vertical()
+                        .max_height(180.0)
+                        .show(ui, |ui| {
+                            for r in p {
+                                ui.label(format!(
+                                    "{} <{}>: {}",
+                                    r.name,
+                                    r.email,
+                                    percent_text(r.percent)
+                                ));
+                            }
+                        });
+                    if let Some(first) = p.first() {
+                        ui.separator();
+                        ui.label(RichText::new(format!("Subject: {}", first.subject)).strong());
+                        ui.label(&first.body);
+                    }
+                    if ui
+                        .add_enabled(
+                            !p.is_empty(),
+                            egui::Button::new(format!("Send {} message(s)", p.len())),
+                        )
+                        .clicked()
+                    {
+                        if let Some((from, to)) = bounds {
+                            d.progress = Some((0, p.len()));
+                            send(AdminRequest::EmailSend {
+                                from,
+                                to,
+                                under: d.under,
+                            });
+                        }
+                    }
+                }
+                (_, Some((done, total)), _) => {
+                    ui.add(
+                        egui::ProgressBar::new(*done as f32 / (*total).max(1) as f32)
+                            .text(format!("Sent {done} of {total}")),
+                    );
+                }
+                (_, None, Some(r)) => {
+                    ui.label(format!("Sent {} message(s).", r.sent.len()));
+                    for (to, why) in &r.failed {
+                        ui.label(RichText::new(format!("Not sent to {to}: {why}")).color(ABSENT));
+                    }
+                }
+            });
+        if !open {
+            self.email = None;
+        }
+    }
+
+    fn charts(&mut self, ui: &mut egui::Ui, sheet: &Sheet) {
+        use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
+        let bars: Vec<Bar> = sheet
+            .per_day
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Bar::new(i as f64, *n as f64).name(sheet.days[i].to_string()))
+            .collect();
+        let days = sheet.days.clone();
+        ui.label("Students present per class day");
+        Plot::new("per-day")
+            .height(160.0)
+            .x_axis_formatter(move |m, _| {
+                days.get(m.value.round() as usize)
+                    .map(|d| d.format("%d/%m").to_string())
+                    .unwrap_or_default()
+            })
+            .show(ui, |p| p.bar_chart(BarChart::new("present", bars)));
+        let Some(row) = self
+            .selected
+            .and_then(|id| sheet.rows.iter().find(|r| r.student_id == id))
+        else {
+            ui.label("Click a student's row to see their attendance over time.");
+            return;
+        };
+        ui.label(format!(
+            "{} ({}): attendance so far, in percent",
+            row.name, row.roll_no
+        ));
+        let mut present = 0usize;
+        let points: PlotPoints = row
+            .present
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                present += *p as usize;
+                [i as f64, 100.0 * present as f64 / (i + 1) as f64]
+            })
+            .collect();
+        Plot::new("student")
+            .height(160.0)
+            .include_y(0.0)
+            .include_y(100.0)
+            .show(ui, |p| p.line(Line::new(row.name.clone(), points)));
+    }
+
+    fn day_view(&mut self, ui: &mut egui::Ui, send: &dyn Fn(AdminRequest)) {
+        ui.horizontal(|ui| {
+            super::admin::field(ui, "Day", &mut self.day_text, false);
+            if ui.button("Show day").clicked() {
+                if let Ok(day) = NaiveDate::parse_from_str(self.day_text.trim(), "%Y-%m-%d") {
+                    send(AdminRequest::DayMarks { day });
+                }
+            }
+        });
+        let Some((day, marks)) = &self.day_marks else {
+            return;
+        };
+        ui.label(format!("{} mark(s) on {day}", marks.len()));
+        egui::Grid::new("day-marks").striped(true).show(ui, |ui| {
+            for h in ["", "Time", "Roll no", "Name", "Score", "Source"] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for (m, tex) in marks {
+                match tex {
+                    Some(t) => ui.add(
+                        egui::Image::new(t)
+                            .max_size(Vec2::splat(48.0))
+                            .alt_text(format!("Snapshot of {}", m.name)),
+                    ),
+                    None => ui.label("—"),
+                };
+                ui.label(&m.time);
+                ui.label(&m.roll_no);
+                ui.label(&m.name);
+                ui.label(
+                    m.score
+                        .map(|s| format!("{s:.1}"))
+                        .unwrap_or_else(|| "by hand".into()),
+                );
+                ui.label(&m.source);
+                ui.end_row();
+            }
+        });
+    }
+}
