@@ -538,3 +538,150 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
         frame_ms_p99: percentile(steady, 99.0),
     }
 }
+
+/// Figures from `rollcall bench api`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiReport {
+    /// `/attendance` requests answered per second (each a full recognition).
+    pub marks_per_s: f64,
+    pub latency_ms_p50: f64,
+    pub latency_ms_p95: f64,
+    pub requests: usize,
+    pub concurrency: usize,
+}
+
+/// One multipart POST of a photo as the field `file`, over a fresh connection; returns the
+/// status code.
+async fn post_photo(addr: std::net::SocketAddr, photo: &[u8]) -> std::io::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let boundary = "rollcall-bench-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"door.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(photo);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let head = format!(
+        "POST /attendance HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    s.write_all(head.as_bytes()).await?;
+    s.write_all(&body).await?;
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).await?;
+    let text = String::from_utf8_lossy(&reply);
+    Ok(text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Serves the API on loopback with people from a folder-per-person set enrolled (5 photos
+/// each), then sends `/attendance` requests with their other photos, `concurrency` at a time.
+pub fn api(
+    dataset: &Path,
+    people: usize,
+    requests: usize,
+    concurrency: usize,
+    settings: &Settings,
+) -> anyhow::Result<ApiReport> {
+    use crate::attendance::{AttendanceService, PhotoInput};
+    use crate::data_dir::DataDir;
+
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let scratch = Scratch(
+        std::env::temp_dir().join(format!("rollcall-bench-api-{}-{nanos}", std::process::id())),
+    );
+    let data = DataDir::resolve(Some(&scratch.0)).create()?;
+    let mut service = AttendanceService::open(data, settings.clone(), FaceEngine::load(settings)?)?;
+    let mut probes: Vec<Vec<u8>> = Vec::new();
+    for person in sorted_entries(dataset)?.into_iter().filter(|p| p.is_dir()) {
+        if probes.len() >= requests && service.gallery().len() >= people {
+            break;
+        }
+        let photos = sorted_entries(&person)?;
+        if photos.len() < 7 || service.gallery().len() >= people {
+            continue;
+        }
+        let inputs: Vec<PhotoInput> = photos[..5]
+            .iter()
+            .map(|p| {
+                std::fs::read(p).map(|bytes| PhotoInput {
+                    label: p.display().to_string(),
+                    bytes,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let name = person
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if service
+            .enroll(
+                &name,
+                &name,
+                &format!("{}@bench.invalid", probes.len()),
+                &inputs,
+                "bench",
+            )
+            .is_ok()
+        {
+            for p in &photos[5..] {
+                probes.push(std::fs::read(p)?);
+            }
+        }
+    }
+    anyhow::ensure!(
+        !probes.is_empty(),
+        "no one in {} has 7 or more photos",
+        dataset.display()
+    );
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(crate::api::serve(
+            listener,
+            crate::api::ApiState::new(service, None),
+        ));
+        let probes = std::sync::Arc::new(probes);
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let start = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..concurrency.max(1) {
+            let (probes, next) = (probes.clone(), next.clone());
+            workers.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if i >= requests {
+                        break;
+                    }
+                    let t = Instant::now();
+                    let code = post_photo(addr, &probes[i % probes.len()]).await?;
+                    anyhow::ensure!(code != 500 && code != 0, "the server answered {code}");
+                    latencies.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.await??);
+        }
+        let secs = start.elapsed().as_secs_f64();
+        Ok(ApiReport {
+            marks_per_s: all.len() as f64 / secs,
+            latency_ms_p50: percentile(&all, 50.0),
+            latency_ms_p95: percentile(&all, 95.0),
+            requests: all.len(),
+            concurrency,
+        })
+    })
+}

@@ -86,6 +86,15 @@ pub enum Command {
     /// Reports for students.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Serve the old system's HTTP API on the same database.
+    Serve {
+        /// Address to listen on (default from settings: 127.0.0.1:5000).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Require `Authorization: Bearer TOKEN` on /upload, /getdata and the mail endpoints.
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+    },
     /// Benchmarks; each prints a table (or JSON) with the machine named.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -157,6 +166,18 @@ pub enum BenchCommand {
         /// Frames per second to play.
         #[arg(long, default_value_t = 30.0)]
         fps: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// `/attendance` over loopback HTTP: marks per second and latency, on real photos.
+    Api {
+        /// A folder-per-person set (people with 7+ photos are enrolled with 5).
+        #[arg(long, value_name = "DIR", default_value = "../shared/datasets/lfw-dev")]
+        source: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
         #[arg(long)]
         json: bool,
     },
@@ -337,6 +358,25 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 Exit::Refused
             })
         }
+        Some(Command::Serve { listen, token }) => {
+            let service = service(data_dir)?;
+            let settings = service.settings().clone();
+            let listen = listen.unwrap_or_else(|| settings.api.listen.clone());
+            let token = token.or_else(|| Some(settings.api.token.clone()));
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {listen}"))?;
+                eprintln!(
+                    "Rollcall API on http://{} (Ctrl-C to stop)",
+                    listener.local_addr()?
+                );
+                crate::api::serve(listener, crate::api::ApiState::new(service, token)).await?;
+                anyhow::Ok(())
+            })?;
+            Ok(Exit::Ok)
+        }
         Some(Command::Cameras) => {
             let cameras = list_cameras();
             if cameras.is_empty() {
@@ -435,6 +475,29 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                         println!("{}", serde_json::to_string(&rows)?);
                     } else {
                         crate::bench::print_steps(&rows);
+                    }
+                }
+                BenchCommand::Api {
+                    source,
+                    requests,
+                    concurrency,
+                    json,
+                } => {
+                    let r = crate::bench::api(&source, 20, requests, concurrency, &settings)?;
+                    if json {
+                        println!("{}", serde_json::to_string(&r)?);
+                    } else {
+                        println!("Machine: {}", crate::bench::machine());
+                        println!("| requests | concurrency | marks per second | latency ms p50 | latency ms p95 |");
+                        println!("|---|---|---|---|---|");
+                        println!(
+                            "| {} | {} | {:.1} | {:.0} | {:.0} |",
+                            r.requests,
+                            r.concurrency,
+                            r.marks_per_s,
+                            r.latency_ms_p50,
+                            r.latency_ms_p95
+                        );
                     }
                 }
                 BenchCommand::Review {

@@ -3,6 +3,7 @@
 //! Layers, each usable alone: `vision` (faces in images) → `recognition` (who is it) →
 //! `store` (SQLite) → `attendance` (the service every front calls).
 
+pub mod api;
 pub mod attendance;
 pub mod bench;
 pub mod camera;

@@ -14,6 +14,37 @@ pub struct Settings {
     pub kiosk: KioskSettings,
     pub review: ReviewSettings,
     pub email: EmailSettings,
+    pub api: ApiSettings,
+}
+
+/// `rollcall serve`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ApiSettings {
+    /// Address to listen on; loopback unless you mean to expose it.
+    pub listen: String,
+    /// When set, /upload, /getdata and the mail endpoints need `Authorization: Bearer …`.
+    /// The old clients do not send it, so it is off by default.
+    pub token: String,
+    /// Web pages allowed to call the API from a browser (the old React client ran on
+    /// another port).
+    pub cors_origins: Vec<String>,
+    /// Seconds before a request is abandoned.
+    pub timeout_secs: u64,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            listen: "127.0.0.1:5000".into(),
+            token: String::new(),
+            cors_origins: vec![
+                "http://localhost:3000".into(),
+                "http://127.0.0.1:3000".into(),
+            ],
+            timeout_secs: 60,
+        }
+    }
 }
 
 /// Attendance review.

@@ -1,13 +1,14 @@
 //! Exports read back and compared with the database; email reports through a real SMTP
 //! server on 127.0.0.1 run by this test.
 
+mod common;
+
 use chrono::{Local, NaiveDate, TimeZone};
+use common::smtp::{mail_settings, smtp_server};
 use rollcall::store::{NewStudent, Store};
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
 
 fn rollcall(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rollcall"))
@@ -174,75 +175,6 @@ fn the_csv_export_matches_the_database() {
             present
         );
     }
-}
-
-/// A message received by the test server: (recipients, text).
-type Received = Arc<Mutex<Vec<(Vec<String>, String)>>>;
-
-/// A minimal SMTP server on 127.0.0.1: accepts every message and keeps it.
-fn smtp_server() -> (u16, Received) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received: Received = Arc::default();
-    let store = received.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                let mut w = stream.try_clone().unwrap();
-                let mut r = BufReader::new(stream);
-                let _ = w.write_all(b"220 test.local ESMTP\r\n");
-                let (mut rcpts, mut line) = (Vec::new(), String::new());
-                loop {
-                    line.clear();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let cmd = line.trim_end().to_uppercase();
-                    let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
-                        b"250 test.local\r\n"
-                    } else if cmd.starts_with("RCPT TO:") {
-                        rcpts.push(
-                            line.trim_end()[8..]
-                                .trim_matches(|c| c == '<' || c == '>' || c == ' ')
-                                .to_string(),
-                        );
-                        b"250 OK\r\n"
-                    } else if cmd == "DATA" {
-                        let _ = w.write_all(b"354 go ahead\r\n");
-                        let mut text = String::new();
-                        loop {
-                            line.clear();
-                            if r.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
-                                break;
-                            }
-                            text.push_str(&line);
-                        }
-                        store
-                            .lock()
-                            .unwrap()
-                            .push((std::mem::take(&mut rcpts), text.replace("=\r\n", "")));
-                        b"250 queued\r\n"
-                    } else if cmd == "QUIT" {
-                        let _ = w.write_all(b"221 bye\r\n");
-                        return;
-                    } else {
-                        b"250 OK\r\n"
-                    };
-                    let _ = w.write_all(reply);
-                }
-            });
-        }
-    });
-    (port, received)
-}
-
-fn mail_settings(dir: &Path, port: u16) {
-    std::fs::write(
-        dir.join("settings.toml"),
-        format!("[email]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"Rollcall <attendance@school.example>\"\n"),
-    )
-    .unwrap();
 }
 
 #[test]

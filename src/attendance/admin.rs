@@ -201,6 +201,7 @@ impl AttendanceService {
         for p in photos {
             self.gallery.add_face(id, &p.embeddings);
         }
+        self.gallery_follows_store();
         Ok(id)
     }
 
@@ -253,6 +254,7 @@ impl AttendanceService {
         for p in photos {
             self.gallery.add_face(id, &p.embeddings);
         }
+        self.gallery_follows_store();
         Ok(())
     }
 
@@ -264,6 +266,7 @@ impl AttendanceService {
             .ok_or(AdminError::NotFound)?;
         remove_files(&[self.data.photos().join(&photo.file_name)]);
         self.reload_student(photo.student_id)?;
+        self.gallery_follows_store();
         Ok(())
     }
 
@@ -277,6 +280,7 @@ impl AttendanceService {
                 .collect::<Vec<_>>(),
         );
         self.gallery.remove(id);
+        self.gallery_follows_store();
         Ok(())
     }
 
@@ -290,6 +294,7 @@ impl AttendanceService {
                 .collect::<Vec<_>>(),
         );
         self.gallery.remove(id);
+        self.gallery_follows_store();
         Ok(())
     }
 

@@ -209,6 +209,8 @@ pub struct AttendanceService {
     pub(crate) store: Store,
     engine: FaceEngine,
     pub(crate) gallery: Gallery,
+    /// The store's templates version the gallery was loaded at.
+    gallery_version: (i64, i64),
 }
 
 impl AttendanceService {
@@ -222,6 +224,7 @@ impl AttendanceService {
             store,
             engine,
             gallery: Gallery::default(),
+            gallery_version: (-1, -1),
         };
         service.sweep_orphan_photos();
         service.reembed_for_current_models()?;
@@ -229,10 +232,32 @@ impl AttendanceService {
         if let Some(cutoff) = Local::now().date_naive().checked_sub_days(keep) {
             service.store.purge_snapshots(cutoff)?;
         }
-        for t in service.store.templates()? {
-            service.gallery.add(t.student_id, &t.model_id, &t.vector);
-        }
+        service.refresh_gallery()?;
         Ok(service)
+    }
+
+    /// After this service changed the gallery and the store together: remember the store's
+    /// version so the change is not mistaken for another process's.
+    pub(crate) fn gallery_follows_store(&mut self) {
+        if let Ok(v) = self.store.templates_version() {
+            self.gallery_version = v;
+        }
+    }
+
+    /// Reloads the gallery when another process (the kiosk, the HTTP server, the command
+    /// line) has enrolled or removed someone since it was loaded. Cheap when nothing changed.
+    pub fn refresh_gallery(&mut self) -> Result<(), StoreError> {
+        let version = self.store.templates_version()?;
+        if version == self.gallery_version {
+            return Ok(());
+        }
+        let mut gallery = Gallery::default();
+        for t in self.store.templates()? {
+            gallery.add(t.student_id, &t.model_id, &t.vector);
+        }
+        self.gallery = gallery;
+        self.gallery_version = version;
+        Ok(())
     }
 
     /// After a model change: embeds stored photos with every current model they lack, and
@@ -393,6 +418,7 @@ impl AttendanceService {
     /// the one that counts.
     pub fn mark_photo(&mut self, bytes: &[u8], source: &str) -> Result<Marked, MarkError> {
         let image = decode_image(bytes)?;
+        self.refresh_gallery()?;
         let faces = self.engine.detect(&image)?;
         let face = faces.first().ok_or(MarkError::NoFace)?;
         let embeddings = self.engine.embed(&image, face)?;

@@ -561,6 +561,15 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Changes whenever templates are added or removed (by any process): (count, max id).
+    pub fn templates_version(&self) -> Result<(i64, i64), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM face_templates",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     /// Every stored photo file name (relative to the photos folder).
     pub fn photo_files(&self) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare("SELECT file_name FROM photos")?;
@@ -740,6 +749,14 @@ impl Store {
             },
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The first day anyone was marked.
+    pub fn first_mark_day(&self) -> Result<Option<NaiveDate>, StoreError> {
+        let day: Option<String> =
+            self.conn
+                .query_row("SELECT MIN(day) FROM attendance", [], |r| r.get(0))?;
+        Ok(day.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
     }
 
     /// Number of students marked on a day.

@@ -2,6 +2,8 @@
 //! generated inputs.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
 use opencv::prelude::*;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,97 @@
+//! The OpenAPI description served at `/openapi.json`.
+
+use crate::attendance::Outcome;
+use serde_json::{json, Value};
+
+fn message(outcomes: &[Outcome]) -> Value {
+    json!({
+        "description": outcomes.iter().map(|o| o.message()).collect::<Vec<_>>().join(" | "),
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Message" } } }
+    })
+}
+
+/// The document.
+pub fn document() -> Value {
+    use Outcome::*;
+    let internal = message(&[InternalError]);
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Rollcall",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The old attendance system's HTTP API, served by Rollcall. With a token configured, /upload, /getdata and the mail endpoints need `Authorization: Bearer <token>` (the old clients do not send it, so it is off by default)."
+        },
+        "components": {
+            "schemas": {
+                "Message": { "type": "object", "properties": { "message": { "type": "string" } }, "required": ["message"] }
+            },
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } }
+        },
+        "paths": {
+            "/upload": { "post": {
+                "summary": "Enrol a student from 1 to 10 photos",
+                "security": [{}, { "bearer": [] }],
+                "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": {
+                    "type": "object",
+                    "properties": {
+                        "rollno": { "type": "string" },
+                        "name": { "type": "string" },
+                        "email": { "type": "string" },
+                        "images": { "type": "array", "items": { "type": "string", "format": "binary" } }
+                    },
+                    "required": ["rollno", "name", "email", "images"]
+                } } } },
+                "responses": {
+                    "200": message(&[UserAdded]),
+                    "400": message(&[NoImages, TooManyImages, InvalidData, UserExists]),
+                    "401": { "description": "Unauthorized (only with a token configured)" },
+                    "500": internal
+                }
+            } },
+            "/attendance": { "post": {
+                "summary": "Mark attendance from one photo",
+                "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": {
+                    "type": "object",
+                    "properties": { "file": { "type": "string", "format": "binary" } },
+                    "required": ["file"]
+                } } } },
+                "responses": {
+                    "200": message(&[AttendanceMarked]),
+                    "400": message(&[InvalidData]),
+                    "404": message(&[NoFace, UserNotFound, AlreadyMarked]),
+                    "500": internal
+                }
+            } },
+            "/getdata": { "get": {
+                "summary": "Attendance of every student on every class day (1 present, 0 absent)",
+                "security": [{}, { "bearer": [] }],
+                "responses": {
+                    "200": { "description": "The dashboard data", "content": { "application/json": { "schema": {
+                        "type": "object",
+                        "properties": {
+                            "data": { "type": "array", "items": { "type": "object", "properties": {
+                                "id": { "type": "string" },
+                                "dates": { "type": "array", "items": { "type": "integer", "enum": [0, 1] } }
+                            } } },
+                            "ids": { "type": "array", "items": { "type": "string" } },
+                            "unique_dates": { "type": "array", "items": { "type": "string", "format": "date" } }
+                        }
+                    } } } },
+                    "401": { "description": "Unauthorized (only with a token configured)" },
+                    "500": internal
+                }
+            } },
+            "/sendmailall": { "post": {
+                "summary": "Email every student their attendance",
+                "security": [{}, { "bearer": [] }],
+                "responses": { "200": { "description": "Mail sent successfully" }, "500": internal }
+            } },
+            "/sendmaillees": { "post": {
+                "summary": "Email the students under the attendance threshold (85 % by default)",
+                "security": [{}, { "bearer": [] }],
+                "responses": { "200": { "description": "Mail sent successfully" }, "500": internal }
+            } },
+            "/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } }
+        }
+    })
+}
