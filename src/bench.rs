@@ -120,6 +120,15 @@ pub fn pipeline(frames: &[Mat], settings: &Settings) -> Result<Vec<StepTiming>, 
         both.push(t.elapsed().as_secs_f64() * 1e3);
     }
     rows.push(timing("embed one face: both models", &both));
+    if engine.liveness.is_some() {
+        let mut live = Vec::new();
+        for (f, face) in &faces {
+            let t = Instant::now();
+            engine.liveness(f, face)?;
+            live.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        rows.push(timing("photo-attack check, one face", &live));
+    }
     Ok(rows)
 }
 

@@ -11,6 +11,8 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
+mod liveness;
+
 /// Rollcall: a face-recognition attendance kiosk.
 #[derive(Parser, Debug)]
 #[command(name = "rollcall", version, about)]
@@ -98,6 +100,37 @@ pub enum Command {
     /// Benchmarks; each prints a table (or JSON) with the machine named.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Train the photo-attack check on frames of live people and of photos held up to the
+    /// camera (each folder: one folder of frames per person).
+    TrainLiveness {
+        #[arg(value_name = "LIVE_DIR")]
+        live: PathBuf,
+        #[arg(value_name = "SPOOF_DIR")]
+        spoof: PathBuf,
+        /// Only these people (folder names, comma-separated).
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        people: Vec<String>,
+        /// Where to write the model (default: the one Rollcall uses, assets/liveness).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Measure the photo-attack check: attacks accepted (APCER) and live faces refused
+    /// (BPCER), overall and per person.
+    EvalLiveness {
+        #[arg(value_name = "LIVE_DIR")]
+        live: PathBuf,
+        #[arg(value_name = "SPOOF_DIR")]
+        spoof: PathBuf,
+        /// Only these people (folder names, comma-separated).
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        people: Vec<String>,
+        /// The model to measure (default: the one in the settings).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure recognition accuracy on a folder-per-person data set.
     Eval {
         #[arg(value_name = "DIR")]
@@ -566,6 +599,26 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                     }
                 }
             }
+            Ok(Exit::Ok)
+        }
+        Some(Command::TrainLiveness {
+            live,
+            spoof,
+            people,
+            out,
+        }) => {
+            let out = out.unwrap_or_else(crate::vision::liveness::default_liveness_dir);
+            liveness::train(&live, &spoof, &people, &out, data_dir)?;
+            Ok(Exit::Ok)
+        }
+        Some(Command::EvalLiveness {
+            live,
+            spoof,
+            people,
+            model,
+            json,
+        }) => {
+            liveness::eval(&live, &spoof, &people, model, json, data_dir)?;
             Ok(Exit::Ok)
         }
         Some(Command::Eval {

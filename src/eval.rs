@@ -29,7 +29,7 @@ pub struct Protocol {
     pub impostors: Vec<(String, Vec<PathBuf>)>,
 }
 
-fn is_image(p: &Path) -> bool {
+pub(crate) fn is_image(p: &Path) -> bool {
     matches!(
         p.extension()
             .and_then(|e| e.to_str())

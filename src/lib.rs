@@ -11,6 +11,7 @@ pub mod cli;
 pub mod data_dir;
 pub mod eval;
 pub mod kiosk;
+pub mod liveness_eval;
 pub mod recognition;
 pub mod settings;
 pub mod store;

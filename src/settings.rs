@@ -12,6 +12,7 @@ pub struct Settings {
     pub quality: QualitySettings,
     pub recognition: RecognitionSettings,
     pub kiosk: KioskSettings,
+    pub liveness: LivenessSettings,
     pub review: ReviewSettings,
     pub email: EmailSettings,
     pub api: ApiSettings,
@@ -105,6 +106,40 @@ impl Default for EmailSettings {
             from: "Rollcall <attendance@localhost>".into(),
             subject: "Your attendance".into(),
             timeout_secs: 10,
+        }
+    }
+}
+
+/// The photo-attack check at the kiosk.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LivenessSettings {
+    /// Check that a face is a live person, not a photo, before marking.
+    pub enabled: bool,
+    /// A track's mean liveness score must be above this; higher refuses more photos and
+    /// more live students.
+    pub threshold: f32,
+    /// Folder with the trained model (empty: the one shipped in `assets/liveness`).
+    pub model_dir: String,
+}
+
+impl Default for LivenessSettings {
+    fn default() -> Self {
+        LivenessSettings {
+            enabled: true,
+            threshold: 0.0,
+            model_dir: String::new(),
+        }
+    }
+}
+
+impl LivenessSettings {
+    /// The folder the model is read from.
+    pub fn dir(&self) -> std::path::PathBuf {
+        if self.model_dir.trim().is_empty() {
+            crate::vision::liveness::default_liveness_dir()
+        } else {
+            std::path::PathBuf::from(&self.model_dir)
         }
     }
 }

@@ -430,3 +430,29 @@ fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
         .iter()
         .any(|m| m.roll_no == "B" && m.source == "admin"));
 }
+
+#[test]
+fn faces_refused_as_photos_are_listed_for_the_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    {
+        let mut s = Store::open(&data.database()).unwrap();
+        let a = s.students().unwrap()[0].id;
+        s.log_refusal(Some(a), -1.25, Some(&faceless_jpeg()))
+            .unwrap();
+        s.log_refusal(None, -0.5, None).unwrap();
+    }
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Review");
+    click(&mut h, Role::Button, "Refused faces");
+    step_until(&mut h, "the refused faces", 30, |h| {
+        shows(h, "Refused at the kiosk") && shows(h, "-1.25")
+    });
+    assert!(
+        h.query_by_label("Student A").is_some(),
+        "whom the photo resembled"
+    );
+    assert!(shows(&h, "nobody enrolled"));
+    assert!(shows(&h, "Refused face at "), "the snapshot is shown");
+}

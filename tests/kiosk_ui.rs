@@ -71,14 +71,14 @@ fn enrolled_data_dir(dir: &Path) -> DataDir {
 
 /// A folder of symlinks to later frames (not used for enrolment) of one person.
 fn frames_of(person: &str, dir: &Path) -> PathBuf {
-    let out = dir.join(format!("frames-{person}"));
+    frames_from("webcam-dev", person, dir)
+}
+
+/// A folder of symlinks to twenty frames (after the first twenty) of one person in a set.
+fn frames_from(set: &str, person: &str, dir: &Path) -> PathBuf {
+    let out = dir.join(format!("{set}-{person}"));
     std::fs::create_dir_all(&out).unwrap();
-    for (i, p) in photos("webcam-dev", person)
-        .iter()
-        .skip(20)
-        .take(20)
-        .enumerate()
-    {
+    for (i, p) in photos(set, person).iter().skip(20).take(20).enumerate() {
         std::os::unix::fs::symlink(p, out.join(format!("{i:03}.jpg"))).unwrap();
     }
     out
@@ -187,6 +187,37 @@ fn a_stranger_is_not_recognised_and_not_marked() {
     });
     assert!(!shows(&h, "Welcome,"));
     assert_eq!(rows_today(dir.path()), 0);
+}
+
+#[test]
+fn a_photo_of_an_enrolled_student_is_refused_and_the_student_then_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    // A printed photo of Student Two held up to the camera.
+    let mut h = harness(
+        data.clone(),
+        looping(frames_from("spoof-dev", "0002", dir.path())),
+    );
+    step_until(&mut h, "the photo-attack verdict", 120, |h| {
+        shows(h, "We couldn't verify it's you — please see your teacher")
+    });
+    assert!(!shows(&h, "Welcome,"));
+    assert_eq!(rows_today(dir.path()), 0, "a photo marks nobody");
+    let refusals = Store::open(&dir.path().join("rollcall.db"))
+        .unwrap()
+        .refusals(10)
+        .unwrap();
+    assert!(!refusals.is_empty(), "the admin can see the attempt");
+    assert!(refusals[0].snapshot.is_some(), "with the face it showed");
+    assert!(refusals[0].score <= 0.0);
+    drop(h);
+
+    // Student Two in person.
+    let mut h = harness(data, folder(frames_of("0002", dir.path())));
+    step_until(&mut h, "the green verdict", 120, |h| {
+        shows(h, "Welcome, Student Two — marked at ")
+    });
+    assert_eq!(rows_today(dir.path()), 1);
 }
 
 /// Frames showing two people side by side (two webcam frames joined).

@@ -309,6 +309,10 @@ impl AttendanceService {
     pub fn gallery(&self) -> &Gallery {
         &self.gallery
     }
+    pub fn engine(&self) -> &FaceEngine {
+        &self.engine
+    }
+
     pub fn engine_mut(&mut self) -> &mut FaceEngine {
         &mut self.engine
     }

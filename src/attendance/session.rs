@@ -138,6 +138,9 @@ impl KioskSession {
         {
             Some(issue) => Observation::Unusable(issue),
             None => {
+                if let Some(score) = self.service.engine_mut().liveness(image, face)? {
+                    self.tracker.observe_liveness(id, score);
+                }
                 // The first match needs every model; later frames confirm with the fast one.
                 let settings = if self.tracker.has_candidate(id) {
                     self.service.settings().recognition.confirmation()
@@ -158,14 +161,22 @@ impl KioskSession {
             .track(id)
             .map(|t| t.first_seen)
             .unwrap_or_else(Instant::now);
-        let verdict = match self.tracker.observe(id, observation.clone()) {
-            Progress::Pending => {
+        let progress = self.tracker.observe(id, observation.clone());
+        let verdict = match (progress, self.looks_like_a_photo(id)) {
+            (Progress::Pending, _) => {
                 return Ok(Some(match observation {
                     Observation::Unusable(issue) => FaceState::Hint(issue),
                     _ => FaceState::Checking,
                 }))
             }
-            Progress::NotRecognised => NewVerdict {
+            (progress, Some(score)) => {
+                let resembled = match progress {
+                    Progress::Confirmed(c) => Some(c.student_id),
+                    _ => None,
+                };
+                self.refuse(id, resembled, score, first_seen, image, face)
+            }
+            (Progress::NotRecognised, None) => NewVerdict {
                 verdict: Verdict {
                     kind: VerdictKind::NotRecognised,
                     track_id: id,
@@ -176,7 +187,7 @@ impl KioskSession {
                 first_seen,
                 silent: false,
             },
-            Progress::Confirmed(c) => match self.confirm(&c, id, first_seen, image, face) {
+            (Progress::Confirmed(c), None) => match self.confirm(&c, id, first_seen, image, face) {
                 Ok(v) => v,
                 Err(e) => {
                     tracing::warn!("could not record a mark: {e}");
@@ -193,6 +204,47 @@ impl KioskSession {
         let state = FaceState::Decided(verdict.verdict.clone());
         result.verdicts.push(verdict);
         Ok(Some(state))
+    }
+
+    /// The track's mean liveness score when the photo-attack check is on and the face did
+    /// not pass it.
+    fn looks_like_a_photo(&self, id: u64) -> Option<f32> {
+        let threshold = self.service.settings().liveness.threshold;
+        self.service.engine().liveness.as_ref()?;
+        let score = self.tracker.track(id)?.liveness()?;
+        (score <= threshold).then_some(score)
+    }
+
+    /// Refuses a face that did not look live: no mark, and the admin can see it.
+    fn refuse(
+        &mut self,
+        track_id: u64,
+        resembled: Option<i64>,
+        score: f32,
+        first_seen: Instant,
+        image: &Mat,
+        face: &Face,
+    ) -> NewVerdict {
+        tracing::info!(track_id, score, "face refused by the photo-attack check");
+        let snapshot = self.service.snapshot(image, face);
+        if let Err(e) = self
+            .service
+            .store_mut()
+            .log_refusal(resembled, score, snapshot.as_deref())
+        {
+            tracing::warn!("could not log a refused face: {e}");
+        }
+        NewVerdict {
+            verdict: Verdict {
+                kind: VerdictKind::NotVerified,
+                track_id,
+                student_id: None,
+                name: None,
+                time: None,
+            },
+            first_seen,
+            silent: false,
+        }
     }
 
     /// Marks a confirmed student, unless greeted within the cooldown.

@@ -67,6 +67,16 @@ pub struct Track {
     pub hint: Option<QualityIssue>,
     /// Set once the track has its verdict; it is then never identified again.
     pub settled: bool,
+    /// Liveness scores of the track's usable frames.
+    liveness: Vec<f32>,
+}
+
+impl Track {
+    /// Mean liveness score over the track's usable frames, if any was scored.
+    pub fn liveness(&self) -> Option<f32> {
+        (!self.liveness.is_empty())
+            .then(|| self.liveness.iter().sum::<f32>() / self.liveness.len() as f32)
+    }
 }
 
 fn iou(a: &Face, b: &Face) -> f32 {
@@ -157,6 +167,7 @@ impl FaceTracker {
                         attempts: 0,
                         hint: None,
                         settled: false,
+                        liveness: Vec::new(),
                     });
                     ids.push(id);
                 }
@@ -173,6 +184,13 @@ impl FaceTracker {
     /// Whether the track still needs identifying (exists and has no verdict).
     pub fn is_pending(&self, id: u64) -> bool {
         self.track(id).is_some_and(|t| !t.settled)
+    }
+
+    /// Records a usable frame's liveness score for a track.
+    pub fn observe_liveness(&mut self, id: u64, score: f32) {
+        if let Some(t) = self.track_mut(id) {
+            t.liveness.push(score);
+        }
     }
 
     /// Records what one frame showed of a track and says where it stands.
@@ -229,6 +247,7 @@ impl FaceTracker {
             t.settled = false;
             t.votes.clear();
             t.attempts = 0;
+            t.liveness.clear();
         }
     }
 }
@@ -315,6 +334,16 @@ mod tests {
             assert_eq!(t.observe(id, Observation::Unknown), Progress::Pending);
         }
         assert_eq!(t.observe(id, Observation::Unknown), Progress::NotRecognised);
+    }
+
+    #[test]
+    fn liveness_is_the_mean_over_the_track() {
+        let mut t = FaceTracker::new(TrackerSettings::default());
+        let id = t.update(&[face(100.0)], Instant::now())[0];
+        assert_eq!(t.track(id).unwrap().liveness(), None);
+        t.observe_liveness(id, 1.0);
+        t.observe_liveness(id, -2.0);
+        assert_eq!(t.track(id).unwrap().liveness(), Some(-0.5));
     }
 
     #[test]

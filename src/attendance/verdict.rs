@@ -9,6 +9,8 @@ pub enum VerdictKind {
     AlreadyMarked,
     /// Not recognised (red).
     NotRecognised,
+    /// The face did not look live, e.g. a photo held up to the camera (red).
+    NotVerified,
 }
 
 /// A verdict for one face track.
@@ -36,6 +38,9 @@ impl Verdict {
             VerdictKind::Welcome => format!("Welcome, {name} — marked at {time}"),
             VerdictKind::AlreadyMarked => format!("{name}, you're already marked ({time})"),
             VerdictKind::NotRecognised => "Not recognised — please see your teacher".into(),
+            VerdictKind::NotVerified => {
+                "We couldn't verify it's you — please see your teacher".into()
+            }
         }
     }
 
@@ -43,6 +48,7 @@ impl Verdict {
     pub fn face_label(&self) -> String {
         match self.kind {
             VerdictKind::NotRecognised => "Not recognised".into(),
+            VerdictKind::NotVerified => "Not verified".into(),
             _ => self.name.clone().unwrap_or_default(),
         }
     }

@@ -118,6 +118,8 @@ pub enum AdminRequest {
         reason: String,
     },
     AuditLog,
+    /// Faces the photo-attack check refused, newest first.
+    Refusals,
     Export {
         path: PathBuf,
         format: export::Format,
@@ -146,6 +148,17 @@ pub struct DayMark {
     pub time: String,
     pub score: Option<f64>,
     pub source: String,
+    pub snapshot: Option<Thumbnail>,
+}
+
+/// A face the kiosk refused as a possible photo.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefusedFace {
+    /// "YYYY-MM-DD HH:MM"
+    pub when: String,
+    /// The student the face resembled, if any.
+    pub resembled: Option<String>,
+    pub score: f32,
     pub snapshot: Option<Thumbnail>,
 }
 
@@ -182,12 +195,19 @@ pub enum AdminEvent {
         marks: Vec<DayMark>,
     },
     AuditLog(Vec<AuditRow>),
+    Refusals(Vec<RefusedFace>),
     EmailPreview(Vec<Report>),
     EmailProgress {
         done: usize,
         total: usize,
     },
     EmailDone(SendSummary),
+}
+
+/// A stored JPEG snapshot, ready to show.
+fn snapshot_thumbnail(jpeg: Option<&[u8]>) -> Option<Thumbnail> {
+    let img = crate::vision::decode_image(jpeg?).ok()?;
+    thumbnail_of(&img).ok()
 }
 
 fn thumbnail_of(bgr: &Mat) -> opencv::Result<Thumbnail> {
@@ -382,11 +402,7 @@ impl AdminDesk {
                         .into_iter()
                         .map(|m| DayMark {
                             time: m.marked_at.get(11..16).unwrap_or(&m.marked_at).to_string(),
-                            snapshot: m
-                                .snapshot
-                                .as_deref()
-                                .and_then(|b| crate::vision::decode_image(b).ok())
-                                .and_then(|img| thumbnail_of(&img).ok()),
+                            snapshot: snapshot_thumbnail(m.snapshot.as_deref()),
                             roll_no: m.roll_no,
                             name: m.name,
                             score: m.score,
@@ -426,6 +442,24 @@ impl AdminDesk {
             }
             AdminRequest::AuditLog => match service.store().audit_log(500) {
                 Ok(rows) => emit.send(AdminEvent::AuditLog(rows)),
+                Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
+            },
+            AdminRequest::Refusals => match service.store().refusals(200) {
+                Ok(rows) => emit.send(AdminEvent::Refusals(
+                    rows.into_iter()
+                        .map(|r| RefusedFace {
+                            when: r
+                                .at
+                                .replace('T', " ")
+                                .get(..16)
+                                .unwrap_or(&r.at)
+                                .to_string(),
+                            resembled: r.student,
+                            score: r.score,
+                            snapshot: snapshot_thumbnail(r.snapshot.as_deref()),
+                        })
+                        .collect(),
+                )),
                 Err(e) => emit.send(AdminEvent::Failed(e.to_string())),
             },
             AdminRequest::Export {

@@ -17,7 +17,7 @@ fn notes(kind: VerdictKind) -> &'static [(f32, u64)] {
     match kind {
         VerdictKind::Welcome => &[(660.0, 110), (880.0, 160)],
         VerdictKind::AlreadyMarked => &[(660.0, 150)],
-        VerdictKind::NotRecognised => &[(330.0, 180), (262.0, 260)],
+        VerdictKind::NotRecognised | VerdictKind::NotVerified => &[(330.0, 180), (262.0, 260)],
     }
 }
 

@@ -42,7 +42,7 @@ fn overlay(id: u64, rect: [f32; 4], state: &Option<FaceState>) -> FaceOverlay {
             match v.kind {
                 VerdictKind::Welcome => Tone::Green,
                 VerdictKind::AlreadyMarked => Tone::Amber,
-                VerdictKind::NotRecognised => Tone::Red,
+                VerdictKind::NotRecognised | VerdictKind::NotVerified => Tone::Red,
             },
         ),
     };

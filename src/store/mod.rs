@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0001_init.sql"),
     include_str!("../../db/0002_admin.sql"),
     include_str!("../../db/0003_review.sql"),
+    include_str!("../../db/0004_liveness.sql"),
 ];
 
 /// How long a writer waits for another process holding the database.
@@ -123,6 +124,16 @@ pub struct EmailLogRow {
     /// "sent" or "failed".
     pub status: String,
     pub error: Option<String>,
+}
+
+/// A face the kiosk refused because it did not look live.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefusalRow {
+    pub at: String,
+    /// Whom the face resembled, if anyone.
+    pub student: Option<String>,
+    pub score: f32,
+    pub snapshot: Option<Vec<u8>>,
 }
 
 /// A stored enrolment photo.
@@ -679,12 +690,53 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Forgets face snapshots of marks before `day` (the retention period).
+    /// Forgets face snapshots of marks, and refused faces, before `day` (the retention period).
     pub fn purge_snapshots(&mut self, before: NaiveDate) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
             "UPDATE attendance SET snapshot = NULL WHERE day < ?1 AND snapshot IS NOT NULL",
             [before.format("%Y-%m-%d").to_string()],
+        )? + self.conn.execute(
+            "DELETE FROM kiosk_refusals WHERE day < ?1",
+            [before.format("%Y-%m-%d").to_string()],
         )?)
+    }
+
+    /// Logs a face the kiosk refused as a possible photo attack.
+    pub fn log_refusal(
+        &mut self,
+        student_id: Option<i64>,
+        score: f32,
+        snapshot: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let now = Local::now();
+        self.conn.execute(
+            "INSERT INTO kiosk_refusals (at, day, student_id, score, snapshot) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                timestamp(now),
+                now.date_naive().format("%Y-%m-%d").to_string(),
+                student_id,
+                score as f64,
+                snapshot
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Refused faces, newest first.
+    pub fn refusals(&self, limit: usize) -> Result<Vec<RefusalRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.at, s.name, r.score, r.snapshot FROM kiosk_refusals r
+             LEFT JOIN students s ON s.id = r.student_id ORDER BY r.id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(RefusalRow {
+                at: r.get(0)?,
+                student: r.get(1)?,
+                score: r.get::<_, f64>(2)? as f32,
+                snapshot: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Records one email in the email log.

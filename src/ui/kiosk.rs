@@ -31,7 +31,7 @@ fn verdict_colour(k: VerdictKind) -> Color32 {
     match k {
         VerdictKind::Welcome => GREEN,
         VerdictKind::AlreadyMarked => AMBER,
-        VerdictKind::NotRecognised => RED,
+        VerdictKind::NotRecognised | VerdictKind::NotVerified => RED,
     }
 }
 

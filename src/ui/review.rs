@@ -7,7 +7,7 @@
 use crate::attendance::email::{Report, SendSummary};
 use crate::attendance::export::Format;
 use crate::attendance::report::{percent_text, Range, Sheet, SheetRow};
-use crate::kiosk::admin::{AdminEvent, AdminRequest, DayMark};
+use crate::kiosk::admin::{AdminEvent, AdminRequest, DayMark, RefusedFace, Thumbnail};
 use crate::store::AuditRow;
 use chrono::NaiveDate;
 use egui::{Color32, FontId, Pos2, RichText, Sense, TextureHandle, Vec2};
@@ -74,6 +74,7 @@ pub struct ReviewView {
     day_text: String,
     day_marks: Option<DayMarks>,
     audit: Option<Vec<AuditRow>>,
+    refusals: Option<Vec<(RefusedFace, Option<TextureHandle>)>>,
     email: Option<EmailDialog>,
     loading: bool,
 }
@@ -96,6 +97,7 @@ impl ReviewView {
             day_text: today.to_string(),
             day_marks: None,
             audit: None,
+            refusals: None,
             email: None,
             loading: false,
         }
@@ -140,20 +142,30 @@ impl ReviewView {
                     .into_iter()
                     .enumerate()
                     .map(|(i, m)| {
-                        let tex = m.snapshot.as_ref().map(|t| {
-                            let img = egui::ColorImage::from_rgba_unmultiplied(t.size, &t.rgba);
-                            ctx.load_texture(
-                                format!("snapshot-{day}-{i}"),
-                                img,
-                                egui::TextureOptions::LINEAR,
-                            )
-                        });
+                        let tex = m
+                            .snapshot
+                            .as_ref()
+                            .map(|t| texture(ctx, format!("snapshot-{day}-{i}"), t));
                         (m, tex)
                     })
                     .collect();
                 self.day_marks = Some((day, marks));
             }
             AdminEvent::AuditLog(rows) => self.audit = Some(rows),
+            AdminEvent::Refusals(rows) => {
+                let rows = rows
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let tex = r
+                            .snapshot
+                            .as_ref()
+                            .map(|t| texture(ctx, format!("refused-{i}"), t));
+                        (r, tex)
+                    })
+                    .collect();
+                self.refusals = Some(rows);
+            }
             AdminEvent::EmailPreview(p) => {
                 if let Some(d) = &mut self.email {
                     d.preview = Some(p);
@@ -237,6 +249,7 @@ impl ReviewView {
         ui.collapsing("Day view", |ui| self.day_view(ui, send));
         self.correction_window(ui.ctx(), send);
         self.audit_window(ui.ctx());
+        self.refusals_window(ui.ctx());
         self.email_window(ui.ctx(), send);
     }
 
@@ -288,6 +301,10 @@ impl ReviewView {
             if ui.button("Audit log").clicked() {
                 self.audit = Some(Vec::new());
                 send(AdminRequest::AuditLog);
+            }
+            if ui.button("Refused faces").clicked() {
+                self.refusals = Some(Vec::new());
+                send(AdminRequest::Refusals);
             }
             for (label, format, ext) in [
                 ("Export Excel…", Format::Xlsx, "xlsx"),
@@ -633,6 +650,51 @@ impl ReviewView {
         }
     }
 
+    /// Faces the photo-attack check refused: what they showed and whom they resembled.
+    fn refusals_window(&mut self, ctx: &egui::Context) {
+        let Some(rows) = &self.refusals else { return };
+        let mut open = true;
+        egui::Window::new("Refused at the kiosk")
+            .open(&mut open)
+            .default_size([560.0, 420.0])
+            .show(ctx, |ui| {
+                ui.label(
+                    "Faces that did not look live (for example a photo held up to the camera). \
+                     Nobody was marked for them.",
+                );
+                if rows.is_empty() {
+                    ui.label("No refused faces.");
+                    return;
+                }
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    egui::Grid::new("refusals").striped(true).show(ui, |ui| {
+                        for h in ["", "When", "Looked like", "Liveness score"] {
+                            ui.label(RichText::new(h).strong());
+                        }
+                        ui.end_row();
+                        for (r, tex) in rows {
+                            let who = r.resembled.as_deref().unwrap_or("nobody enrolled");
+                            match tex {
+                                Some(t) => ui.add(
+                                    egui::Image::new(t)
+                                        .max_size(Vec2::splat(64.0))
+                                        .alt_text(format!("Refused face at {}", r.when)),
+                                ),
+                                None => ui.label("—"),
+                            };
+                            ui.label(&r.when);
+                            ui.label(who);
+                            ui.label(format!("{:.2}", r.score));
+                            ui.end_row();
+                        }
+                    });
+                });
+            });
+        if !open {
+            self.refusals = None;
+        }
+    }
+
     fn email_window(&mut self, ctx: &egui::Context, send: &dyn Fn(AdminRequest)) {
         let bounds = self.bounds();
         let Some(d) = &mut self.email else { return };
@@ -784,4 +846,10 @@ impl ReviewView {
             }
         });
     }
+}
+
+/// A snapshot as a texture the UI can draw.
+fn texture(ctx: &egui::Context, name: String, t: &Thumbnail) -> TextureHandle {
+    let img = egui::ColorImage::from_rgba_unmultiplied(t.size, &t.rgba);
+    ctx.load_texture(name, img, egui::TextureOptions::LINEAR)
 }

@@ -6,6 +6,7 @@ mod detector;
 pub mod dlib_convert;
 mod embedder;
 pub mod image_io;
+pub mod liveness;
 mod models;
 mod onnx_writer;
 pub mod quality;
@@ -85,6 +86,8 @@ pub struct FaceEngine {
     pub detector: FaceDetector,
     pub embedders: Vec<Box<dyn FaceEmbedder>>,
     pub quality: crate::settings::QualitySettings,
+    /// The photo-attack check; `None` when turned off in the settings.
+    pub liveness: Option<liveness::LivenessModel>,
 }
 
 impl FaceEngine {
@@ -98,6 +101,11 @@ impl FaceEngine {
                 Box::new(FaceNetEmbedder::new(&files)?),
             ],
             quality: settings.quality.clone(),
+            liveness: if settings.liveness.enabled {
+                Some(liveness::LivenessModel::load(&settings.liveness.dir())?)
+            } else {
+                None
+            },
         })
     }
 
@@ -128,6 +136,15 @@ impl FaceEngine {
     /// Judges whether a face is good enough to enrol or recognise.
     pub fn assess(&self, bgr: &Mat, face: &Face) -> Result<QualityReport, VisionError> {
         quality::assess(bgr, face, &self.quality)
+    }
+
+    /// How live a face looks (above the liveness threshold: a live person), or `None` when
+    /// the check is turned off.
+    pub fn liveness(&self, bgr: &Mat, face: &Face) -> Result<Option<f32>, VisionError> {
+        self.liveness
+            .as_ref()
+            .map(|m| m.score(bgr, face))
+            .transpose()
     }
 
     /// The ids of the embedding models, in order.

@@ -18,6 +18,8 @@ pub enum ModelError {
     Corrupt(PathBuf),
     #[error("The face model file {path} could not be loaded ({reason}). Run `{SETUP_COMMAND}` to fetch it again.")]
     Unloadable { path: PathBuf, reason: String },
+    #[error("The photo-attack check cannot start: {reason} ({path}). Restore assets/liveness from the repository, train a model with `rollcall train-liveness`, or turn the check off in settings.toml ([liveness] enabled = false).")]
+    Liveness { path: PathBuf, reason: String },
 }
 
 /// The folder that holds the model files: `$ROLLCALL_MODELS_DIR`, else `assets/models`
