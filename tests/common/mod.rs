@@ -2,6 +2,7 @@
 //! generated inputs.
 #![allow(dead_code)]
 
+pub mod bad_files;
 pub mod smtp;
 
 use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
