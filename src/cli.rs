@@ -100,6 +100,18 @@ pub enum Command {
     /// Benchmarks; each prints a table (or JSON) with the machine named.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Save the database and the enrolment photos in one new file (Rollcall may keep
+    /// running meanwhile).
+    Backup {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replace the database and photos with a backup's; the current database is saved in
+    /// the data folder first.
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Train the photo-attack check on frames of live people and of photos held up to the
     /// camera (each folder: one folder of frames per person).
     TrainLiveness {
@@ -475,6 +487,40 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                     Ok(Exit::Refused)
                 }
             }
+        }
+        Some(Command::Backup { file }) => {
+            let data = DataDir::resolve(data_dir).create()?;
+            let store = Store::open(&data.database())?;
+            let b = store.backup_to(&file, &data.photos())?;
+            println!(
+                "Backed up {} students, {} marks and {} photos to {}.",
+                b.students,
+                b.marks,
+                b.photos,
+                file.display()
+            );
+            if b.missing_photos > 0 {
+                eprintln!(
+                    "{} photo file(s) the database names were missing and are not in the backup.",
+                    b.missing_photos
+                );
+            }
+            Ok(Exit::Ok)
+        }
+        Some(Command::Restore { file }) => {
+            let data = DataDir::resolve(data_dir).create()?;
+            let (b, saved) = crate::store::restore(&data, &file)?;
+            println!(
+                "Restored {} students, {} marks and {} photos from {}.",
+                b.students,
+                b.marks,
+                b.photos,
+                file.display()
+            );
+            if let Some(saved) = saved {
+                println!("The database it replaced is saved as {}.", saved.display());
+            }
+            Ok(Exit::Ok)
         }
         Some(Command::Students) => {
             let data = DataDir::resolve(data_dir).create()?;

@@ -41,10 +41,22 @@ impl DataDir {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
-                    .map_err(fail)?;
+                let mode = std::fs::metadata(&dir).map_err(fail)?.permissions().mode();
+                if mode & 0o777 != 0o700 {
+                    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                        .map_err(fail)?;
+                }
             }
         }
+        // Find out now, not in the middle of marking someone.
+        let probe = self.root.join(".write-test");
+        std::fs::write(&probe, b"").map_err(|_| DataDirError {
+            path: self.root.display().to_string(),
+            reason: "it is read-only. Rollcall must be able to write attendance there: \
+                     check the folder's permissions, or choose another with --data-dir"
+                .into(),
+        })?;
+        let _ = std::fs::remove_file(&probe);
         Ok(self)
     }
 
@@ -60,4 +72,19 @@ impl DataDir {
     pub fn settings(&self) -> PathBuf {
         self.root.join("settings.toml")
     }
+}
+
+/// Writes a new file readable only by this user, flushed to disk before returning.
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }

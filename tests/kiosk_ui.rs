@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::photos;
+use common::{faceless_jpeg, photos};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use opencv::core::{Mat, Vector};
@@ -286,4 +286,73 @@ fn a_missing_camera_shows_the_no_camera_screen() {
         .kiosk
         .command(CaptureCommand::Switch(folder(frames)));
     step_until(&mut h, "the video", 60, |h| shows(h, "Camera view"));
+}
+
+/// An empty doorway for three seconds, then a student for two, over and over.
+fn doorway_then(person: &str, dir: &Path) -> PathBuf {
+    let out = dir.join(format!("doorway-{person}"));
+    std::fs::create_dir_all(&out).unwrap();
+    let empty = faceless_jpeg();
+    for i in 0..30 {
+        std::fs::write(out.join(format!("{i:03}.jpg")), &empty).unwrap();
+    }
+    for (i, p) in photos("webcam-dev", person)
+        .iter()
+        .skip(20)
+        .take(20)
+        .enumerate()
+    {
+        std::os::unix::fs::symlink(p, out.join(format!("{:03}.jpg", 30 + i))).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_locked_database_is_reported_and_the_student_is_marked_once_it_frees() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, looping(doorway_then("0003", dir.path())));
+    step_until(&mut h, "the kiosk to be ready", 60, |h| {
+        shows(h, "4 students enrolled")
+    });
+    // Another program holds the database for longer than the busy timeout.
+    let other = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    step_until(&mut h, "the busy message", 60, |h| {
+        shows(h, "The attendance database is busy")
+    });
+    assert!(shows(&h, "Camera view"), "the picture stays on screen");
+    assert!(!shows(&h, "Welcome,"));
+    other.execute_batch("ROLLBACK").unwrap();
+    step_until(&mut h, "the green verdict", 60, |h| {
+        shows(h, "Welcome, Student Three — marked at ")
+    });
+    assert_eq!(rows_today(dir.path()), 1);
+}
+
+#[test]
+fn a_read_only_data_folder_leaves_the_camera_on_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let locked = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !locked {
+        eprintln!("chattr is not available here: the read-only case cannot be set up");
+        return;
+    }
+    let frames = tempfile::tempdir().unwrap();
+    let mut h = harness(data, looping(frames_of("0002", frames.path())));
+    let seen = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        step_until(&mut h, "the read-only message", 60, |h| {
+            shows(h, "is read-only") && shows(h, "Camera view")
+        })
+    }));
+    let _ = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(dir.path())
+        .status();
+    assert!(seen.is_ok(), "the camera stays on and the message says why");
 }

@@ -71,19 +71,20 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.ok()
 }
 
-/// Reads a multipart body: text fields and the files of `file_field`. At most
-/// `MAX_PHOTOS + 1` files are kept (enough to tell "too many").
-async fn read_form(
+/// A multipart body's text fields, its files (at most `MAX_PHOTOS + 1` kept: enough to tell
+/// "too many") and how many files it had.
+pub type Form = (
+    std::collections::HashMap<String, String>,
+    Vec<PhotoInput>,
+    usize,
+);
+
+/// Reads a multipart body: text fields and the files of `file_field`. `Err` when the body
+/// is not a well-formed multipart form.
+pub async fn read_form(
     form: Result<Multipart, MultipartRejection>,
     file_field: &str,
-) -> Result<
-    (
-        std::collections::HashMap<String, String>,
-        Vec<PhotoInput>,
-        usize,
-    ),
-    (),
-> {
+) -> Result<Form, ()> {
     let mut form = form.map_err(|_| ())?;
     let mut fields = std::collections::HashMap::new();
     let mut files = Vec::new();

@@ -14,6 +14,7 @@ pub mod verdict;
 
 pub use outcome::Outcome;
 
+pub(crate) use crate::data_dir::write_private_file;
 use crate::data_dir::DataDir;
 use crate::recognition::{Candidate, Decision, Gallery};
 use crate::settings::Settings;
@@ -21,8 +22,6 @@ use crate::store::{MarkRecord, NewStudent, Store, StoreError};
 use crate::vision::{decode_image, Face, FaceEngine, ImageError, VisionError};
 use chrono::Local;
 use sha2::{Digest, Sha256};
-use std::io::Write;
-use std::path::Path;
 
 /// Most photos one student may be enrolled with.
 pub const MAX_PHOTOS: usize = 10;
@@ -202,6 +201,10 @@ pub fn main_face(faces: &[Face]) -> Option<&Face> {
     }
 }
 
+/// Photo files no student refers to are removed at start-up once they are this old (younger
+/// ones may belong to an enrolment another process is committing).
+const ORPHAN_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The service. Owns the database handle, the face models and the gallery.
 pub struct AttendanceService {
     pub(crate) data: DataDir,
@@ -325,9 +328,17 @@ impl AttendanceService {
         let Ok(entries) = std::fs::read_dir(self.data.photos()) else {
             return;
         };
+        // Another process may have written photos it has not committed yet: leave young files.
+        let settled = |e: &std::fs::DirEntry| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > ORPHAN_MIN_AGE)
+        };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !known.contains(&name) {
+            if !known.contains(&name) && settled(&entry) {
                 tracing::info!(file = %name, "removing a photo no student refers to");
                 let _ = std::fs::remove_file(entry.path());
             }
@@ -455,20 +466,6 @@ pub(crate) fn photo_file_name(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("{hex}.jpg")
-}
-
-/// Writes a file readable only by this user, flushed to disk before returning.
-pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 #[cfg(test)]

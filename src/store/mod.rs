@@ -1,6 +1,10 @@
 //! The SQLite store: students, their photos and face templates, attendance marks and the
 //! audit log. Knows SQL; knows nothing of faces beyond byte vectors.
 
+mod backup;
+
+pub use backup::{restore, BackupError, BackupSummary};
+
 use chrono::{DateTime, Local, NaiveDate};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::path::Path;
@@ -221,6 +225,10 @@ fn audit(conn: &Connection, actor: &str, action: &str, details: &str) -> Result<
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        // A new database is private to this user (SQLite gives its WAL files the same mode).
+        if !path.exists() {
+            let _ = crate::data_dir::write_private_file(path, b"");
+        }
         let conn = Connection::open(path).map_err(|e| StoreError::Open {
             path: path.display().to_string(),
             reason: e.to_string(),

@@ -1,0 +1,237 @@
+//! Backups: one SQLite file holding a consistent copy of the database (`VACUUM INTO`, while
+//! Rollcall keeps running) and the enrolment photos. Restoring puts both back, after saving
+//! the current database beside it.
+
+use super::{Store, StoreError, MIGRATIONS};
+use crate::data_dir::{write_private_file, DataDir};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+
+/// Why a backup or restore did not happen, worded for the admin.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{0} already exists; choose a new file name for the backup.")]
+    Exists(PathBuf),
+    #[error("{0} is not a Rollcall backup.")]
+    NotABackup(PathBuf),
+    #[error("The backup {0} is damaged and was not restored.")]
+    Damaged(PathBuf),
+    #[error("The backup {0} was made by a newer version of Rollcall.")]
+    TooNew(PathBuf),
+    #[error("Could not write {path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
+    move |e| BackupError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// What a backup or restore contained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupSummary {
+    pub students: i64,
+    pub marks: i64,
+    pub photos: usize,
+    /// Photos the database names but whose files were missing.
+    pub missing_photos: usize,
+}
+
+fn counts(conn: &Connection) -> Result<(i64, i64), StoreError> {
+    Ok((
+        conn.query_row("SELECT COUNT(*) FROM students", [], |r| r.get(0))?,
+        conn.query_row("SELECT COUNT(*) FROM attendance", [], |r| r.get(0))?,
+    ))
+}
+
+/// A photo file name the program made (hex digest, `.jpg`): never a path.
+fn is_photo_name(name: &str) -> bool {
+    name.strip_suffix(".jpg").is_some_and(|stem| {
+        !stem.is_empty() && stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    })
+}
+
+impl Store {
+    /// Writes a backup to `dest` (a new file, readable only by this user): the database
+    /// as of now and the photo files in `photos`.
+    pub fn backup_to(&self, dest: &Path, photos: &Path) -> Result<BackupSummary, BackupError> {
+        if dest.exists() {
+            return Err(BackupError::Exists(dest.to_path_buf()));
+        }
+        // VACUUM INTO accepts an empty file: create it private first.
+        write_private_file(dest, b"").map_err(io(dest))?;
+        let result = self.write_backup(dest, photos);
+        if result.is_err() {
+            let _ = std::fs::remove_file(dest);
+        }
+        result
+    }
+
+    fn write_backup(&self, dest: &Path, photos: &Path) -> Result<BackupSummary, BackupError> {
+        self.conn
+            .execute("VACUUM INTO ?1", [dest.to_string_lossy()])
+            .map_err(StoreError::from)?;
+        let mut copy = Connection::open(dest).map_err(StoreError::from)?;
+        let (students, marks) = counts(&copy)?;
+        let tx = copy.transaction().map_err(StoreError::from)?;
+        tx.execute_batch(
+            "CREATE TABLE backup_photos (file_name TEXT PRIMARY KEY, bytes BLOB NOT NULL)",
+        )
+        .map_err(StoreError::from)?;
+        let names: Vec<String> = {
+            let mut stmt = tx
+                .prepare("SELECT file_name FROM photos")
+                .map_err(StoreError::from)?;
+            let rows = stmt.query_map([], |r| r.get(0)).map_err(StoreError::from)?;
+            rows.collect::<Result<_, _>>().map_err(StoreError::from)?
+        };
+        let (mut copied, mut missing) = (0, 0);
+        for name in names {
+            match std::fs::read(photos.join(&name)) {
+                Ok(bytes) => {
+                    tx.execute(
+                        "INSERT INTO backup_photos (file_name, bytes) VALUES (?1, ?2)",
+                        rusqlite::params![name, bytes],
+                    )
+                    .map_err(StoreError::from)?;
+                    copied += 1;
+                }
+                Err(_) => missing += 1,
+            }
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(BackupSummary {
+            students,
+            marks,
+            photos: copied,
+            missing_photos: missing,
+        })
+    }
+}
+
+/// Checks a backup file before anything is touched.
+fn open_backup(src: &Path) -> Result<Connection, BackupError> {
+    let not_backup = || BackupError::NotABackup(src.to_path_buf());
+    if !src.is_file() {
+        return Err(not_backup());
+    }
+    let conn = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|_| not_backup())?;
+    let integrity: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Corrupt => not_backup(),
+            _ => BackupError::Damaged(src.to_path_buf()),
+        })?;
+    if integrity != "ok" {
+        return Err(BackupError::Damaged(src.to_path_buf()));
+    }
+    let has = |table: &str| -> bool {
+        conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n == 1)
+        .unwrap_or(false)
+    };
+    if !has("students") || !has("backup_photos") {
+        return Err(not_backup());
+    }
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|_| not_backup())?;
+    if version as usize > MIGRATIONS.len() {
+        return Err(BackupError::TooNew(src.to_path_buf()));
+    }
+    Ok(conn)
+}
+
+/// Replaces the data folder's database and photos with a backup's. The database being
+/// replaced is first saved as `rollcall-before-restore-<time>.db` in the data folder; the
+/// path of that copy is returned with the summary.
+pub fn restore(
+    data: &DataDir,
+    src: &Path,
+) -> Result<(BackupSummary, Option<PathBuf>), BackupError> {
+    let backup = open_backup(src)?;
+    let photos = data.photos();
+    let saved = if data.database().exists() {
+        let current = Store::open(&data.database())?;
+        let name = format!(
+            "rollcall-before-restore-{}.db",
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        );
+        let path = data.root().join(name);
+        current.backup_to(&path, &photos)?;
+        Some(path)
+    } else {
+        None
+    };
+    // Photos first: a file nobody refers to is swept later; a missing one would be lost.
+    let mut written = 0;
+    {
+        let mut stmt = backup
+            .prepare("SELECT file_name, bytes FROM backup_photos")
+            .map_err(StoreError::from)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(StoreError::from)?;
+        for row in rows {
+            let (name, bytes) = row.map_err(StoreError::from)?;
+            if !is_photo_name(&name) {
+                return Err(BackupError::Damaged(src.to_path_buf()));
+            }
+            let path = photos.join(&name);
+            if !path.exists() {
+                write_private_file(&path, &bytes).map_err(io(&path))?;
+            }
+            written += 1;
+        }
+    }
+    drop(backup);
+    let mut live = Store::open(&data.database())?;
+    live.conn
+        .restore(
+            rusqlite::MAIN_DB,
+            src,
+            None::<fn(rusqlite::backup::Progress)>,
+        )
+        .map_err(StoreError::from)?;
+    live.conn
+        .execute_batch("DROP TABLE backup_photos")
+        .map_err(StoreError::from)?;
+    // Bring an older backup's schema up to date.
+    drop(live);
+    let live = Store::open(&data.database())?;
+    let (students, marks) = counts(&live.conn)?;
+    Ok((
+        BackupSummary {
+            students,
+            marks,
+            photos: written,
+            missing_photos: 0,
+        },
+        saved,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_program_made_names_are_photo_names() {
+        assert!(is_photo_name("3dfe95d6501056b28fdd6319.jpg"));
+        assert!(!is_photo_name("../../etc/passwd.jpg"));
+        assert!(!is_photo_name("a/b.jpg"));
+        assert!(!is_photo_name(".jpg"));
+        assert!(!is_photo_name("abc.png"));
+    }
+}
