@@ -115,13 +115,8 @@ pub enum Command {
     /// Train the photo-attack check on frames of live people and of photos held up to the
     /// camera (each folder: one folder of frames per person).
     TrainLiveness {
-        #[arg(value_name = "LIVE_DIR")]
-        live: PathBuf,
-        #[arg(value_name = "SPOOF_DIR")]
-        spoof: PathBuf,
-        /// Only these people (folder names, comma-separated).
-        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
-        people: Vec<String>,
+        #[command(flatten)]
+        frames: LivenessFrames,
         /// Where to write the model (default: the one Rollcall uses, assets/liveness).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -129,13 +124,8 @@ pub enum Command {
     /// Measure the photo-attack check: attacks accepted (APCER) and live faces refused
     /// (BPCER), overall and per person.
     EvalLiveness {
-        #[arg(value_name = "LIVE_DIR")]
-        live: PathBuf,
-        #[arg(value_name = "SPOOF_DIR")]
-        spoof: PathBuf,
-        /// Only these people (folder names, comma-separated).
-        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
-        people: Vec<String>,
+        #[command(flatten)]
+        frames: LivenessFrames,
         /// The model to measure (default: the one in the settings).
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
@@ -157,6 +147,18 @@ pub enum Command {
         #[arg(long)]
         baseline: bool,
     },
+}
+
+/// Frames for the photo-attack check: live people and photo attacks, one folder per person.
+#[derive(clap::Args, Debug)]
+pub struct LivenessFrames {
+    #[arg(value_name = "LIVE_DIR")]
+    pub live: PathBuf,
+    #[arg(value_name = "SPOOF_DIR")]
+    pub spoof: PathBuf,
+    /// Only these people (folder names, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub people: Vec<String>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -647,24 +649,17 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             }
             Ok(Exit::Ok)
         }
-        Some(Command::TrainLiveness {
-            live,
-            spoof,
-            people,
-            out,
-        }) => {
+        Some(Command::TrainLiveness { frames, out }) => {
             let out = out.unwrap_or_else(crate::vision::liveness::default_liveness_dir);
-            liveness::train(&live, &spoof, &people, &out, data_dir)?;
+            liveness::train(&frames, &out, data_dir)?;
             Ok(Exit::Ok)
         }
         Some(Command::EvalLiveness {
-            live,
-            spoof,
-            people,
+            frames,
             model,
             json,
         }) => {
-            liveness::eval(&live, &spoof, &people, model, json, data_dir)?;
+            liveness::eval(&frames, model, json, data_dir)?;
             Ok(Exit::Ok)
         }
         Some(Command::Eval {

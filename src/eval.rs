@@ -8,7 +8,7 @@
 use crate::attendance::main_face;
 use crate::recognition::{Candidate, Gallery};
 use crate::settings::{RecognitionSettings, Settings};
-use crate::vision::image_io::read_image_file;
+use crate::vision::image_io::{file_name_of, folders_in, images_in, read_image_file};
 use crate::vision::{Embeddings, FaceEngine, VisionError};
 use opencv::core::{Mat, Rect, Size, Vector};
 use opencv::prelude::*;
@@ -29,36 +29,13 @@ pub struct Protocol {
     pub impostors: Vec<(String, Vec<PathBuf>)>,
 }
 
-pub(crate) fn is_image(p: &Path) -> bool {
-    matches!(
-        p.extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase())
-            .as_deref(),
-        Some("jpg" | "jpeg" | "png" | "bmp" | "webp")
-    )
-}
-
 impl Protocol {
     /// Splits a folder-per-person data set for K enrolment photos.
     pub fn from_dir(dir: &Path, k: usize) -> std::io::Result<Protocol> {
-        let mut people: Vec<PathBuf> = std::fs::read_dir(dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
-            .collect();
-        people.sort();
         let mut protocol = Protocol::default();
-        for person in people {
-            let name = person
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let mut photos: Vec<PathBuf> = std::fs::read_dir(&person)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| is_image(p))
-                .collect();
-            photos.sort();
+        for person in folders_in(dir)? {
+            let name = file_name_of(&person);
+            let mut photos = images_in(&person)?;
             if photos.len() > k {
                 let probes = photos[k..]
                     .iter()

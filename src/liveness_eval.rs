@@ -1,8 +1,7 @@
 //! Training and evaluating the liveness model on two folder-per-person sets of webcam
 //! frames: live people and photo attacks (`rollcall train-liveness`, `rollcall eval-liveness`).
 
-use crate::eval::is_image;
-use crate::vision::image_io::read_image_file;
+use crate::vision::image_io::{file_name_of, folders_in, images_in, read_image_file};
 use crate::vision::liveness::{texture_features, LivenessModel, TrainingRecord};
 use crate::vision::{FaceEngine, VisionError};
 use serde::Serialize;
@@ -29,26 +28,12 @@ pub struct Samples {
 /// by folder name when not empty.
 pub fn frames(dir: &Path, people: &[String]) -> std::io::Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    folders.sort();
-    for folder in folders {
-        let person = folder
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+    for folder in folders_in(dir)? {
+        let person = file_name_of(&folder);
         if !people.is_empty() && !people.contains(&person) {
             continue;
         }
-        let mut photos: Vec<PathBuf> = std::fs::read_dir(&folder)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| is_image(p))
-            .collect();
-        photos.sort();
-        out.extend(photos.into_iter().map(|p| (person.clone(), p)));
+        out.extend(images_in(&folder)?.into_iter().map(|p| (person.clone(), p)));
     }
     Ok(out)
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{faceless_jpeg, photos};
+use common::{app_harness, faceless_jpeg, photos};
 use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
@@ -61,18 +61,14 @@ fn harness(data: DataDir, dir: &Path) -> H {
         fps: 5.0,
         looping: true,
     };
-    Harness::builder()
-        .with_size(egui::Vec2::new(1280.0, 900.0))
-        .build_eframe(move |cc| {
-            RollcallApp::new(
-                &cc.egui_ctx,
-                AppOptions {
-                    data,
-                    settings: settings(),
-                    source,
-                },
-            )
-        })
+    app_harness(
+        (1280.0, 900.0),
+        AppOptions {
+            data,
+            settings: settings(),
+            source,
+        },
+    )
 }
 
 fn step_until(h: &mut H, what: &str, secs: u64, found: impl Fn(&H) -> bool) {

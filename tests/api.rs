@@ -3,8 +3,9 @@
 
 mod common;
 
+use common::bad_files::{bad_photos, BadPhoto, Expect};
 use common::smtp::{mail_settings, smtp_server};
-use common::{faceless_jpeg, people_with_at_least, photos, truncated_jpeg};
+use common::{faceless_jpeg, open_service, people_with_at_least, photos, truncated_jpeg};
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use rollcall::api::ApiState;
@@ -380,5 +381,78 @@ async fn mail_with_no_reachable_server_is_an_internal_error() {
     assert_eq!(
         r.json::<Value>().await.unwrap()["message"],
         "Internal server error"
+    );
+}
+
+/// Damaged, huge and odd photos and odd fields (generated as in tests/bad_input.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_photo_and_field_gets_a_clear_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let frames: Vec<rollcall::attendance::PhotoInput> = photos("webcam-dev", "0001")[..3]
+            .iter()
+            .map(|p| rollcall::attendance::PhotoInput {
+                label: p.display().to_string(),
+                bytes: std::fs::read(p).unwrap(),
+            })
+            .collect();
+        open_service(&d)
+            .enroll("R1", "Student One", "one@example.org", &frames, "test")
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let url = start(dir.path(), None).await;
+    for BadPhoto {
+        name,
+        bytes,
+        expect,
+    } in bad_photos(&photos("webcam-dev", "0001")[30])
+    {
+        let form = Form::new().part("file", Part::bytes(bytes).file_name(name));
+        let (status, message) = post(&url, "/attendance", form).await;
+        let status = status.as_u16();
+        assert!(status < 500, "{name}: {status} {message}");
+        assert!(!message.is_empty(), "{name}: a message");
+        match expect {
+            Expect::Unreadable(_) => assert_eq!(status, 400, "{name}: {message}"),
+            Expect::NoFace => assert_eq!(message, "No face found", "{name}"),
+            Expect::Usable => assert!(
+                message == "Attendance marked successfully"
+                    || message == "Student attendance is marked",
+                "{name}: {message}"
+            ),
+            Expect::Crowd | Expect::Either => {}
+        }
+    }
+    let photo = std::fs::read(&photos("webcam-dev", "0003")[0]).unwrap();
+    let huge = "x".repeat(1 << 20);
+    for (roll, name, email, expected) in [
+        (
+            "1; DROP TABLE students",
+            "Zoë 😀",
+            "zoe@example.org",
+            "User added successfully & training started",
+        ),
+        (huge.as_str(), "Huge", "huge@example.org", "Invalid data"),
+        ("", "Empty", "empty@example.org", "Invalid data"),
+        ("R-7", "Bad Email", "no-at-sign", "Invalid data"),
+    ] {
+        let form = Form::new()
+            .text("rollno", roll.to_string())
+            .text("name", name.to_string())
+            .text("email", email.to_string())
+            .part("images", Part::bytes(photo.clone()).file_name("a.jpg"));
+        let (_, message) = post(&url, "/upload", form).await;
+        assert_eq!(message, expected, "{}", &roll[..roll.len().min(30)]);
+    }
+    assert_eq!(
+        Store::open(&dir.path().join("rollcall.db"))
+            .unwrap()
+            .students()
+            .unwrap()
+            .len(),
+        2
     );
 }

@@ -1,22 +1,16 @@
-//! Bad input, through the service, the command line and the HTTP API: damaged, huge and
+//! Bad input, through the service and the command line (the HTTP API: tests/api.rs): damaged, huge and
 //! odd photos; odd roll numbers, names and emails. Each gets a clear message, nothing
 //! panics and nothing is half-written.
 
 mod common;
 
 use common::bad_files::{bad_photos, sideways_with_exif, BadPhoto, Expect};
-use common::photos;
+use common::{open_service, photos, rollcall};
 use opencv::prelude::*;
-use reqwest::multipart::{Form, Part};
-use rollcall::api::ApiState;
 use rollcall::attendance::{AttendanceService, EnrollError, Outcome, PhotoInput};
-use rollcall::data_dir::DataDir;
-use rollcall::settings::Settings;
 use rollcall::store::Store;
-use rollcall::vision::{decode_image, FaceEngine};
-use serde_json::Value;
+use rollcall::vision::decode_image;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const CONTRACT: [&str; 9] = [
     "User added successfully & training started",
@@ -29,12 +23,6 @@ const CONTRACT: [&str; 9] = [
     "No face found",
     "User not found",
 ];
-
-fn service(dir: &Path) -> AttendanceService {
-    let data = DataDir::resolve(Some(dir)).create().unwrap();
-    let settings = Settings::default();
-    AttendanceService::open(data, settings.clone(), FaceEngine::load(&settings).unwrap()).unwrap()
-}
 
 fn frames(person: &str) -> Vec<PathBuf> {
     photos("webcam-dev", person)
@@ -81,7 +69,7 @@ fn subject() -> PathBuf {
 }
 
 fn enrolled(dir: &Path) -> AttendanceService {
-    let mut s = service(dir);
+    let mut s = open_service(dir);
     let enrol: Vec<PhotoInput> = frames("0001")[..3].iter().map(|p| file_input(p)).collect();
     s.enroll("R1", "Student One", "one@example.org", &enrol, "test")
         .unwrap();
@@ -191,7 +179,7 @@ fn an_exif_rotated_photo_is_turned_upright() {
 #[test]
 fn odd_roll_numbers_names_and_emails_are_stored_verbatim_or_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = service(dir.path());
+    let mut s = open_service(dir.path());
     let people = ["0001", "0002", "0003", "0004", "0005", "0006"];
     let photo = |i: usize| vec![file_input(&frames(people[i])[0])];
     let accepted = [
@@ -250,15 +238,6 @@ fn odd_roll_numbers_names_and_emails_are_stored_verbatim_or_refused_clearly() {
         accepted.len(),
         "nothing half-written"
     );
-}
-
-fn rollcall(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 #[test]
@@ -325,88 +304,5 @@ fn the_command_line_answers_every_bad_photo_and_field() {
     }
     let listed = rollcall(dir.path(), &["students"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("李小龙"));
-    assert_eq!(student_count(dir.path()), 2);
-}
-
-async fn start(dir: &Path) -> String {
-    let data = DataDir::resolve(Some(dir)).create().unwrap();
-    let service = tokio::task::spawn_blocking(move || {
-        let settings = Settings::default();
-        AttendanceService::open(data, settings.clone(), FaceEngine::load(&settings).unwrap())
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { rollcall::api::serve(listener, ApiState::new(service, None)).await });
-    url
-}
-
-async fn post(url: &str, path: &str, form: Form) -> (u16, String) {
-    let r = reqwest::Client::new()
-        .post(format!("{url}{path}"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let v: Value = r.json().await.expect("a JSON answer");
-    (
-        status,
-        v["message"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_api_answers_every_bad_photo_and_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_path_buf();
-    tokio::task::spawn_blocking(move || drop(enrolled(&d)))
-        .await
-        .unwrap();
-    let url = start(dir.path()).await;
-    for BadPhoto {
-        name,
-        bytes,
-        expect,
-    } in bad_photos(&subject())
-    {
-        let form = Form::new().part("file", Part::bytes(bytes).file_name(name));
-        let (status, message) = post(&url, "/attendance", form).await;
-        assert!(status < 500, "{name}: {status} {message}");
-        assert!(!message.is_empty(), "{name}: a message");
-        match expect {
-            Expect::Unreadable(_) => assert_eq!(status, 400, "{name}: {message}"),
-            Expect::NoFace => assert_eq!(message, "No face found", "{name}"),
-            Expect::Usable => assert!(
-                message == "Attendance marked successfully"
-                    || message == "Student attendance is marked",
-                "{name}: {message}"
-            ),
-            Expect::Crowd | Expect::Either => {}
-        }
-    }
-    let photo = std::fs::read(&frames("0003")[0]).unwrap();
-    let huge = "x".repeat(1 << 20);
-    for (roll, name, email, expected) in [
-        (
-            "1; DROP TABLE students",
-            "Zoë 😀",
-            "zoe@example.org",
-            "User added successfully & training started",
-        ),
-        (huge.as_str(), "Huge", "huge@example.org", "Invalid data"),
-        ("", "Empty", "empty@example.org", "Invalid data"),
-        ("R-7", "Bad Email", "no-at-sign", "Invalid data"),
-    ] {
-        let form = Form::new()
-            .text("rollno", roll.to_string())
-            .text("name", name.to_string())
-            .text("email", email.to_string())
-            .part("images", Part::bytes(photo.clone()).file_name("a.jpg"));
-        let (_, message) = post(&url, "/upload", form).await;
-        assert_eq!(message, expected, "{}", &roll[..roll.len().min(30)]);
-    }
     assert_eq!(student_count(dir.path()), 2);
 }

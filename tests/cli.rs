@@ -2,18 +2,8 @@
 
 mod common;
 
-use common::{faceless_jpeg, people_with_at_least, photos};
-use std::path::Path;
+use common::{faceless_jpeg, people_with_at_least, photos, rollcall};
 use std::process::{Command, Output};
-
-fn rollcall(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("run rollcall")
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()

@@ -5,11 +5,8 @@
 
 mod common;
 
-use common::photos;
-use rollcall::attendance::{AttendanceService, PhotoInput};
-use rollcall::data_dir::DataDir;
-use rollcall::settings::Settings;
-use rollcall::vision::FaceEngine;
+use common::{open_service, photos};
+use rollcall::attendance::PhotoInput;
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
@@ -26,12 +23,6 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0 % n
     }
-}
-
-fn open_service(dir: &Path) -> AttendanceService {
-    let data = DataDir::resolve(Some(dir)).create().unwrap();
-    let settings = Settings::default();
-    AttendanceService::open(data, settings.clone(), FaceEngine::load(&settings).unwrap()).unwrap()
 }
 
 fn conn(dir: &Path) -> rusqlite::Connection {

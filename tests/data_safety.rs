@@ -3,20 +3,11 @@
 
 mod common;
 
-use common::photos;
+use common::{open_service, photos, rollcall};
 use rollcall::attendance::{AttendanceService, PhotoInput};
-use rollcall::data_dir::DataDir;
-use rollcall::settings::Settings;
-use rollcall::vision::FaceEngine;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn service(dir: &Path) -> AttendanceService {
-    let data = DataDir::resolve(Some(dir)).create().unwrap();
-    let settings = Settings::default();
-    AttendanceService::open(data, settings.clone(), FaceEngine::load(&settings).unwrap()).unwrap()
-}
 
 fn frames(person: &str, n: usize) -> Vec<PhotoInput> {
     photos("webcam-dev", person)[..n]
@@ -26,15 +17,6 @@ fn frames(person: &str, n: usize) -> Vec<PhotoInput> {
             bytes: std::fs::read(p).unwrap(),
         })
         .collect()
-}
-
-fn rollcall(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn text(o: &Output) -> String {
@@ -58,7 +40,7 @@ fn photo_files(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// Two enrolled students, one marked today.
 fn class(dir: &Path) -> AttendanceService {
-    let mut s = service(dir);
+    let mut s = open_service(dir);
     s.enroll("R1", "Ada", "ada@example.org", &frames("0001", 3), "test")
         .unwrap();
     s.enroll(
@@ -111,7 +93,7 @@ fn files_are_private_and_a_backup_taken_while_running_restores_everything() {
         text(&r)
     );
     assert!(photo_files(fresh.path()).iter().all(|f| mode(f) == 0o600));
-    let mut s = service(fresh.path());
+    let mut s = open_service(fresh.path());
     assert_eq!(s.gallery().len(), 2);
     let today = chrono::Local::now().date_naive();
     assert_eq!(s.store().attendance(today, today).unwrap().len(), 1);
@@ -127,7 +109,7 @@ fn files_are_private_and_a_backup_taken_while_running_restores_everything() {
         "{}",
         text(&r)
     );
-    let s = service(fresh.path());
+    let s = open_service(fresh.path());
     assert_eq!(
         s.store().attendance(today, today).unwrap().len(),
         1,

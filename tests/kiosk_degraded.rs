@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::photos;
+use common::{app_harness, photos};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use rollcall::camera::SourceSpec;
@@ -25,22 +25,18 @@ fn missing_models_leave_the_camera_on_with_a_clear_message() {
     }
     let mut settings = Settings::default();
     settings.kiosk.sound = false;
-    let mut h: Harness<'static, RollcallApp> = Harness::builder()
-        .with_size(egui::Vec2::new(1024.0, 768.0))
-        .build_eframe(move |cc| {
-            RollcallApp::new(
-                &cc.egui_ctx,
-                AppOptions {
-                    data,
-                    settings,
-                    source: SourceSpec::Folder {
-                        path: frames,
-                        fps: 10.0,
-                        looping: true,
-                    },
-                },
-            )
-        });
+    let mut h = app_harness(
+        (1024.0, 768.0),
+        AppOptions {
+            data,
+            settings,
+            source: SourceSpec::Folder {
+                path: frames,
+                fps: 10.0,
+                looping: true,
+            },
+        },
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     let shows = |h: &Harness<'_, RollcallApp>, t: &str| h.query_by_label_contains(t).is_some();
     while Instant::now() < deadline

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{faceless_jpeg, photos};
+use common::{app_harness, faceless_jpeg, photos};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use opencv::core::{Mat, Vector};
@@ -85,18 +85,14 @@ fn frames_from(set: &str, person: &str, dir: &Path) -> PathBuf {
 }
 
 fn harness(data: DataDir, source: SourceSpec) -> Harness<'static, RollcallApp> {
-    Harness::builder()
-        .with_size(egui::Vec2::new(1024.0, 768.0))
-        .build_eframe(move |cc| {
-            RollcallApp::new(
-                &cc.egui_ctx,
-                AppOptions {
-                    data,
-                    settings: settings(),
-                    source,
-                },
-            )
-        })
+    app_harness(
+        (1024.0, 768.0),
+        AppOptions {
+            data,
+            settings: settings(),
+            source,
+        },
+    )
 }
 
 /// Steps the UI until `found` holds or the time runs out.

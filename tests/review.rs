@@ -4,20 +4,11 @@
 mod common;
 
 use chrono::{Local, NaiveDate, TimeZone};
+use common::rollcall;
 use common::smtp::{mail_settings, smtp_server};
 use rollcall::store::{NewStudent, Store};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn rollcall(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("run rollcall")
-}
 
 /// Four students over five school days in March 2026:
 /// A present every day, B on 4 days, C on 2, D never (but enrolled).

@@ -3,20 +3,10 @@
 
 mod common;
 
-use common::{faceless_jpeg, people_with_at_least, photos, truncated_jpeg};
-use rollcall::attendance::{AttendanceService, EnrollError, MarkError, Outcome, PhotoInput};
-use rollcall::data_dir::DataDir;
-use rollcall::settings::Settings;
+use common::{faceless_jpeg, open_service, people_with_at_least, photos, truncated_jpeg};
+use rollcall::attendance::{EnrollError, MarkError, Outcome, PhotoInput};
 use rollcall::store::Store;
-use rollcall::vision::FaceEngine;
 use std::path::{Path, PathBuf};
-
-fn service(dir: &Path) -> AttendanceService {
-    let data = DataDir::resolve(Some(dir)).create().unwrap();
-    let settings = Settings::default();
-    let engine = FaceEngine::load(&settings).unwrap();
-    AttendanceService::open(data, settings, engine).unwrap()
-}
 
 fn input(path: &Path) -> PhotoInput {
     PhotoInput {
@@ -39,7 +29,7 @@ fn lfw_person(index: usize) -> (Vec<PathBuf>, PathBuf) {
 #[test]
 fn enrol_then_mark_gives_every_contract_message() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = service(dir.path());
+    let mut s = open_service(dir.path());
     let (enrol, probe) = lfw_person(3);
 
     let done = s
@@ -86,7 +76,7 @@ fn enrol_then_mark_gives_every_contract_message() {
 #[test]
 fn a_stranger_is_not_found() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = service(dir.path());
+    let mut s = open_service(dir.path());
     for i in 0..3 {
         let (enrol, _) = lfw_person(i * 7);
         s.enroll(
@@ -126,7 +116,7 @@ fn a_stranger_is_not_found() {
 #[test]
 fn enrolment_checks_count_fields_and_duplicates() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = service(dir.path());
+    let mut s = open_service(dir.path());
     let (enrol, _) = lfw_person(5);
     let photos = inputs(&enrol);
 
@@ -174,7 +164,7 @@ fn enrolment_checks_count_fields_and_duplicates() {
 #[test]
 fn unusable_photos_are_refused_with_a_reason_each() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = service(dir.path());
+    let mut s = open_service(dir.path());
     let (enrol, _) = lfw_person(9);
     let mut photos = inputs(&enrol[..2]);
     photos.push(PhotoInput {
@@ -239,7 +229,7 @@ fn unusable_photos_are_refused_with_a_reason_each() {
 #[test]
 fn marking_a_faceless_or_broken_photo_explains_why() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = service(dir.path());
+    let mut s = open_service(dir.path());
     let no_face = s.mark_photo(&faceless_jpeg(), "test").unwrap_err();
     assert_eq!(no_face.outcome().message(), "No face found");
     let (enrol, _) = lfw_person(2);
@@ -255,10 +245,10 @@ fn marking_a_faceless_or_broken_photo_explains_why() {
 fn the_gallery_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (enrol, probe) = lfw_person(11);
-    service(dir.path())
+    open_service(dir.path())
         .enroll("R11", "Eleven", "e@example.org", &inputs(&enrol), "test")
         .unwrap();
-    let mut reopened = service(dir.path());
+    let mut reopened = open_service(dir.path());
     let marked = reopened
         .mark_photo(&std::fs::read(probe).unwrap(), "test")
         .unwrap();
@@ -269,7 +259,7 @@ fn the_gallery_survives_a_restart() {
 fn a_model_change_re_enrols_from_the_stored_photos() {
     let dir = tempfile::tempdir().unwrap();
     let (enrol, probe) = lfw_person(11);
-    let done = service(dir.path())
+    let done = open_service(dir.path())
         .enroll("R13", "Thirteen", "t@example.org", &inputs(&enrol), "test")
         .unwrap();
     // Pretend the FaceNet templates were made by a model that is no longer shipped.
@@ -281,7 +271,7 @@ fn a_model_change_re_enrols_from_the_stored_photos() {
     .unwrap();
     drop(db);
 
-    let mut reopened = service(dir.path());
+    let mut reopened = open_service(dir.path());
     let templates = reopened.store().templates_of(done.student_id).unwrap();
     assert!(
         templates.iter().all(|t| t.model_id != "retired-model"),

@@ -3,6 +3,7 @@
 //! refused is reported with the reason.
 
 use super::{AttendanceService, PhotoInput};
+use crate::vision::image_io::{file_name_of, folders_in, images_in};
 use std::path::{Path, PathBuf};
 
 /// One student to import.
@@ -36,16 +37,6 @@ pub enum ImportError {
     Unknown(String),
 }
 
-fn is_image(p: &Path) -> bool {
-    matches!(
-        p.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("jpg" | "jpeg" | "png" | "bmp" | "webp")
-    )
-}
-
 fn unreadable(path: &Path, e: impl ToString) -> ImportError {
     ImportError::Unreadable {
         path: path.display().to_string(),
@@ -72,19 +63,10 @@ pub fn read_entries(
 }
 
 fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>, ImportError> {
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| unreadable(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    folders.sort();
+    let folders = folders_in(dir).map_err(|e| unreadable(dir, e))?;
     let mut out = Vec::new();
     for folder in folders {
-        let source = folder
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+        let source = file_name_of(&folder);
         let (roll_no, name) = match source.split_once('_') {
             Some((r, n)) => (r.to_string(), n.replace('_', " ")),
             None => (source.clone(), String::new()),
@@ -94,12 +76,7 @@ fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntr
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .or_else(|| email_domain.map(|d| format!("{roll_no}@{d}")));
-        let mut photos: Vec<PathBuf> = std::fs::read_dir(&folder)
-            .map_err(|e| unreadable(&folder, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_image(p))
-            .collect();
-        photos.sort();
+        let photos = images_in(&folder).map_err(|e| unreadable(&folder, e))?;
         out.push(ImportEntry {
             source,
             roll_no,

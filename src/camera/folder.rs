@@ -13,26 +13,11 @@ pub struct FolderSource {
     pacer: Pacer,
 }
 
-fn is_image(p: &Path) -> bool {
-    matches!(
-        p.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("jpg" | "jpeg" | "png" | "bmp" | "webp")
-    )
-}
-
 impl FolderSource {
     pub fn open(dir: &Path, fps: f64, looping: bool) -> Result<FolderSource, CameraError> {
-        let entries = std::fs::read_dir(dir).map_err(|e| {
+        let files = crate::vision::image_io::images_in(dir).map_err(|e| {
             CameraError::Open(format!("cannot read the folder {}: {e}", dir.display()))
         })?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_image(p))
-            .collect();
-        files.sort();
         if files.is_empty() {
             return Err(CameraError::Open(format!(
                 "the folder {} has no images",

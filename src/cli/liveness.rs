@@ -1,6 +1,6 @@
 //! `rollcall train-liveness` and `rollcall eval-liveness`.
 
-use super::{progress_bar, settings_for};
+use super::{progress_bar, settings_for, LivenessFrames};
 use crate::data_dir::DataDir;
 use crate::liveness_eval::{labelled_frames, LivenessReport, Samples};
 use crate::vision::liveness::{LivenessModel, TrainingRecord};
@@ -9,12 +9,12 @@ use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 
 /// Detects faces in both sets and computes their features, with a progress bar.
-fn samples(
-    live: &Path,
-    spoof: &Path,
-    people: &[String],
-    data_dir: Option<&Path>,
-) -> anyhow::Result<Samples> {
+fn samples(frames: &LivenessFrames, data_dir: Option<&Path>) -> anyhow::Result<Samples> {
+    let LivenessFrames {
+        live,
+        spoof,
+        people,
+    } = frames;
     for dir in [live, spoof] {
         if !dir.is_dir() {
             bail!(
@@ -38,14 +38,8 @@ fn samples(
 }
 
 /// Trains the model and writes it into `out`.
-pub fn train(
-    live: &Path,
-    spoof: &Path,
-    people: &[String],
-    out: &Path,
-    data_dir: Option<&Path>,
-) -> anyhow::Result<()> {
-    let samples = samples(live, spoof, people, data_dir)?;
+pub fn train(frames: &LivenessFrames, out: &Path, data_dir: Option<&Path>) -> anyhow::Result<()> {
+    let samples = samples(frames, data_dir)?;
     let (n_live, n_spoof) =
         samples.samples.iter().fold(
             (0, 0),
@@ -58,8 +52,8 @@ pub fn train(
     }
     let record = TrainingRecord {
         trained_at: chrono::Local::now().to_rfc3339(),
-        live_dir: live.display().to_string(),
-        spoof_dir: spoof.display().to_string(),
+        live_dir: frames.live.display().to_string(),
+        spoof_dir: frames.spoof.display().to_string(),
         ..TrainingRecord::default()
     };
     let mut model = samples.train(record)?;
@@ -81,9 +75,7 @@ pub fn train(
 
 /// Scores both sets with the model in `model_dir` (default: the settings' model).
 pub fn eval(
-    live: &Path,
-    spoof: &Path,
-    people: &[String],
+    frames: &LivenessFrames,
     model_dir: Option<PathBuf>,
     json: bool,
     data_dir: Option<&Path>,
@@ -91,7 +83,7 @@ pub fn eval(
     let settings = settings_for(&DataDir::resolve(data_dir))?;
     let dir = model_dir.unwrap_or_else(|| settings.liveness.dir());
     let model = LivenessModel::load(&dir)?;
-    let samples = samples(live, spoof, people, data_dir)?;
+    let samples = samples(frames, data_dir)?;
     let report = samples.evaluate(&model, settings.liveness.threshold)?;
     if json {
         println!("{}", serde_json::to_string(&report)?);

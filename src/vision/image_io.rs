@@ -4,7 +4,7 @@
 use opencv::core::{Mat, Vector};
 use opencv::imgcodecs;
 use opencv::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Largest accepted file, in bytes.
 pub const MAX_FILE_BYTES: usize = 40 * 1024 * 1024;
@@ -71,6 +71,44 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
         Some(i) => bytes[i..].windows(2).any(|w| w == [0xff, 0xd9]),
         None => false,
     }
+}
+
+/// Whether a path names a photo Rollcall reads (by its extension).
+pub fn is_image(p: &Path) -> bool {
+    matches!(
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("jpg" | "jpeg" | "png" | "bmp" | "webp")
+    )
+}
+
+fn entries_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> std::io::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| keep(p))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// The photo files in a folder, in name order.
+pub fn images_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    entries_in(dir, |p| p.is_file() && is_image(p))
+}
+
+/// The sub-folders of a folder (one per person in a data set), in name order.
+pub fn folders_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    entries_in(dir, Path::is_dir)
+}
+
+/// The last part of a path, as text (a person's folder name).
+pub fn file_name_of(p: &Path) -> String {
+    p.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Reads and decodes a photo file.

@@ -35,14 +35,7 @@ const RECORD_FILE: &str = "record.json";
 /// The folder with the liveness model: `$ROLLCALL_LIVENESS_DIR`, else `assets/liveness`
 /// next to the current directory, else the one in the source tree this binary was built from.
 pub fn default_liveness_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("ROLLCALL_LIVENESS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let local = PathBuf::from("assets/liveness");
-    if local.is_dir() {
-        return local;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/liveness")
+    super::models::asset_dir("ROLLCALL_LIVENESS_DIR", "assets/liveness")
 }
 
 /// Maps each 8-bit pattern to its uniform-pattern bin (at most two 0/1 transitions

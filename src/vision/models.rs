@@ -25,14 +25,20 @@ pub enum ModelError {
 /// The folder that holds the model files: `$ROLLCALL_MODELS_DIR`, else `assets/models`
 /// next to the current directory, else the one in the source tree this binary was built from.
 pub fn models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("ROLLCALL_MODELS_DIR") {
+    asset_dir("ROLLCALL_MODELS_DIR", "assets/models")
+}
+
+/// `$env`, else `relative` under the current directory, else under the source tree this
+/// binary was built from.
+pub(crate) fn asset_dir(env: &str, relative: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os(env) {
         return PathBuf::from(dir);
     }
-    let local = PathBuf::from("assets/models");
+    let local = PathBuf::from(relative);
     if local.is_dir() {
         return local;
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
 /// The model files Rollcall needs, each checked against its committed SHA-256 sum.

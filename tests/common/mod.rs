@@ -9,6 +9,36 @@ use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
 use opencv::prelude::*;
 use std::path::{Path, PathBuf};
 
+/// The attendance service on a data folder, with the default settings and the real models.
+pub fn open_service(dir: &Path) -> rollcall::attendance::AttendanceService {
+    let data = rollcall::data_dir::DataDir::resolve(Some(dir))
+        .create()
+        .unwrap();
+    let settings = rollcall::settings::Settings::default();
+    let engine = rollcall::vision::FaceEngine::load(&settings).unwrap();
+    rollcall::attendance::AttendanceService::open(data, settings, engine).unwrap()
+}
+
+/// The Rollcall window in a test harness of `size` (width, height).
+pub fn app_harness(
+    size: (f32, f32),
+    options: rollcall::ui::AppOptions,
+) -> egui_kittest::Harness<'static, rollcall::ui::RollcallApp> {
+    egui_kittest::Harness::builder()
+        .with_size(egui::Vec2::new(size.0, size.1))
+        .build_eframe(move |cc| rollcall::ui::RollcallApp::new(&cc.egui_ctx, options))
+}
+
+/// Runs the `rollcall` binary on a data folder.
+pub fn rollcall(data: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run rollcall")
+}
+
 /// A data set under `../shared/datasets` (or `$ROLLCALL_DATASETS`), e.g. `dataset("lfw-dev")`.
 pub fn dataset(name: &str) -> PathBuf {
     let root = std::env::var_os("ROLLCALL_DATASETS")
