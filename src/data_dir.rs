@@ -72,6 +72,23 @@ impl DataDir {
     pub fn settings(&self) -> PathBuf {
         self.root.join("settings.toml")
     }
+
+    /// Takes the photos folder for this process until the guard is dropped (other Rollcall
+    /// processes wait). Held from writing photo files until their rows are committed, and
+    /// while sweeping stray files, so a sweep never takes another process's new photos. The
+    /// operating system releases it if the process dies.
+    pub fn lock_photos(&self) -> std::io::Result<std::fs::File> {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(self.root.join("photos.lock"))?;
+        file.lock()?;
+        Ok(file)
+    }
 }
 
 /// Writes a new file readable only by this user, flushed to disk before returning.

@@ -176,8 +176,8 @@ impl AttendanceService {
     }
 
     /// Enrols a student from photos that passed `check_photo`. Files first, then one
-    /// database transaction; if the transaction fails the files are removed (files left by
-    /// a crash are swept at the next start).
+    /// database transaction, under the photos lock; if the transaction fails the files are
+    /// removed (files left by a crash are swept at the next start).
     pub fn enroll_prepared(
         &mut self,
         student: &NewStudent,
@@ -190,6 +190,7 @@ impl AttendanceService {
         if photos.len() > MAX_PHOTOS {
             return Err(EnrollError::TooManyImages);
         }
+        let _photos = self.data.lock_photos().map_err(EnrollError::Io)?;
         let (rows, written) = self.write_photos(photos)?;
         let id = match self.store.insert_student(student, &rows, actor) {
             Ok(id) => id,
@@ -246,6 +247,10 @@ impl AttendanceService {
         if self.store.photos_of(id)?.len() + photos.len() > MAX_PHOTOS {
             return Err(AdminError::TooManyPhotos);
         }
+        let _photos = self
+            .data
+            .lock_photos()
+            .map_err(|e| AdminError::from(EnrollError::Io(e)))?;
         let (rows, written) = self.write_photos(photos)?;
         if let Err(e) = self.store.add_photos(id, &rows, actor) {
             remove_files(&written);

@@ -201,10 +201,6 @@ pub fn main_face(faces: &[Face]) -> Option<&Face> {
     }
 }
 
-/// Photo files no student refers to are removed at start-up once they are this old (younger
-/// ones may belong to an enrolment another process is committing).
-const ORPHAN_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// The service. Owns the database handle, the face models and the gallery.
 pub struct AttendanceService {
     pub(crate) data: DataDir,
@@ -321,6 +317,10 @@ impl AttendanceService {
     }
 
     fn sweep_orphan_photos(&self) {
+        // Under the photos lock: another process's photos are committed or gone.
+        let Ok(_photos) = self.data.lock_photos() else {
+            return;
+        };
         let Ok(known) = self.store.photo_files() else {
             return;
         };
@@ -328,17 +328,9 @@ impl AttendanceService {
         let Ok(entries) = std::fs::read_dir(self.data.photos()) else {
             return;
         };
-        // Another process may have written photos it has not committed yet: leave young files.
-        let settled = |e: &std::fs::DirEntry| {
-            e.metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > ORPHAN_MIN_AGE)
-        };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !known.contains(&name) && settled(&entry) {
+            if !known.contains(&name) {
                 tracing::info!(file = %name, "removing a photo no student refers to");
                 let _ = std::fs::remove_file(entry.path());
             }

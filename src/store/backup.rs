@@ -160,6 +160,8 @@ pub fn restore(
 ) -> Result<(BackupSummary, Option<PathBuf>), BackupError> {
     let backup = open_backup(src)?;
     let photos = data.photos();
+    let lock_path = data.root().join("photos.lock");
+    let _photos = data.lock_photos().map_err(io(&lock_path))?;
     let saved = if data.database().exists() {
         let current = Store::open(&data.database())?;
         let name = format!(
