@@ -38,6 +38,20 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ImageError::FileTooBig(bytes.len() / (1024 * 1024)));
     }
+    // Only the formats Rollcall names are handed to OpenCV, and never a file its DICOM
+    // decoder would claim ("DICM" at byte 128): when a file fails the signature check of
+    // the format it looks like, OpenCV tries its other decoders, and the DICOM one aborts
+    // the whole process on malformed input (found by fuzzing, see docs/fuzzing.md).
+    let named_format = matches!(
+        imagesize::image_type(bytes),
+        Ok(imagesize::ImageType::Jpeg
+            | imagesize::ImageType::Png
+            | imagesize::ImageType::Bmp
+            | imagesize::ImageType::Webp)
+    );
+    if !named_format || bytes.get(128..132) == Some(b"DICM".as_slice()) {
+        return Err(ImageError::NotAnImage);
+    }
     let size = imagesize::blob_size(bytes).map_err(|_| ImageError::NotAnImage)?;
     let (w, h) = (size.width as u64, size.height as u64);
     if w == 0 || h == 0 {
@@ -177,6 +191,28 @@ mod tests {
             decode_image(b"hello, this is text").unwrap_err(),
             ImageError::NotAnImage
         );
+    }
+
+    #[test]
+    fn formats_other_than_jpeg_png_bmp_webp_never_reach_opencv() {
+        // A fuzzer's find: PNM-looking bytes with "DICM" at byte 128, which made OpenCV's
+        // DICOM decoder abort the process.
+        let mut crash = b"P1#uSIFF\n\x04P\n1  2 ".to_vec();
+        crash.resize(128, 0xff);
+        crash.extend_from_slice(b"DICMI \"");
+        assert_eq!(decode_image(&crash).unwrap_err(), ImageError::NotAnImage);
+        let mut dicom = vec![0u8; 128];
+        dicom.extend_from_slice(b"DICM");
+        assert_eq!(decode_image(&dicom).unwrap_err(), ImageError::NotAnImage);
+        assert_eq!(
+            decode_image(b"P6\n2 2\n255\n............").unwrap_err(),
+            ImageError::NotAnImage
+        );
+        // The second find: a broken WebP (no VP8 chunk) with "DICM" at byte 128.
+        let mut webp = b"RIFFz\0\0\0WEBP\0\x09\x80 \x06\xfc \xea\x02\x08\x9b=".to_vec();
+        webp.resize(128, 0x0d);
+        webp.extend_from_slice(b"DICM");
+        assert_eq!(decode_image(&webp).unwrap_err(), ImageError::NotAnImage);
     }
 
     #[test]
