@@ -278,29 +278,23 @@ impl AttendanceService {
     /// Removes a student's photos and templates; keeps the student and their attendance.
     pub fn erase_face_data(&mut self, id: i64, actor: &str) -> Result<(), AdminError> {
         let files = self.store.erase_face_data(id, actor)?;
-        remove_files(
-            &files
-                .iter()
-                .map(|f| self.data.photos().join(f))
-                .collect::<Vec<_>>(),
-        );
-        self.gallery.remove(id);
-        self.gallery_follows_store();
+        self.forget_faces(id, &files);
         Ok(())
     }
 
     /// Deletes a student with their photos, templates and attendance.
     pub fn delete_student(&mut self, id: i64, actor: &str) -> Result<(), AdminError> {
         let files = self.store.delete_student(id, actor)?;
-        remove_files(
-            &files
-                .iter()
-                .map(|f| self.data.photos().join(f))
-                .collect::<Vec<_>>(),
-        );
+        self.forget_faces(id, &files);
+        Ok(())
+    }
+
+    /// After the store dropped a student's photos: delete the files and leave the gallery.
+    fn forget_faces(&mut self, id: i64, files: &[String]) {
+        let paths: Vec<PathBuf> = files.iter().map(|f| self.data.photos().join(f)).collect();
+        remove_files(&paths);
         self.gallery.remove(id);
         self.gallery_follows_store();
-        Ok(())
     }
 
     /// Where a stored photo's file is.

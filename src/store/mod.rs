@@ -173,6 +173,14 @@ fn blob_to_vector(b: &[u8]) -> Vec<f32> {
         .collect()
 }
 
+/// Query parameters for `?1`..`?2` days, as stored ("YYYY-MM-DD").
+fn day_range(from: NaiveDate, to: NaiveDate) -> [String; 2] {
+    [
+        from.format("%Y-%m-%d").to_string(),
+        to.format("%Y-%m-%d").to_string(),
+    ]
+}
+
 /// Now, as stored: RFC 3339 local time with offset, whole seconds.
 pub fn timestamp(t: DateTime<Local>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
@@ -677,24 +685,18 @@ impl Store {
              FROM attendance a JOIN students s ON s.id = a.student_id
              WHERE a.day BETWEEN ?1 AND ?2 ORDER BY a.day, a.marked_at",
         )?;
-        let rows = stmt.query_map(
-            params![
-                from.format("%Y-%m-%d").to_string(),
-                to.format("%Y-%m-%d").to_string()
-            ],
-            |r| {
-                Ok(MarkDetail {
-                    student_id: r.get(0)?,
-                    roll_no: r.get(1)?,
-                    name: r.get(2)?,
-                    day: r.get(3)?,
-                    marked_at: r.get(4)?,
-                    score: r.get(5)?,
-                    source: r.get(6)?,
-                    snapshot: r.get(7)?,
-                })
-            },
-        )?;
+        let rows = stmt.query_map(day_range(from, to), |r| {
+            Ok(MarkDetail {
+                student_id: r.get(0)?,
+                roll_no: r.get(1)?,
+                name: r.get(2)?,
+                day: r.get(3)?,
+                marked_at: r.get(4)?,
+                score: r.get(5)?,
+                source: r.get(6)?,
+                snapshot: r.get(7)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -793,21 +795,15 @@ impl Store {
             "SELECT student_id, day, marked_at, score, source FROM attendance
              WHERE day BETWEEN ?1 AND ?2 ORDER BY day, marked_at",
         )?;
-        let rows = stmt.query_map(
-            params![
-                from.format("%Y-%m-%d").to_string(),
-                to.format("%Y-%m-%d").to_string()
-            ],
-            |r| {
-                Ok(AttendanceRow {
-                    student_id: r.get(0)?,
-                    day: r.get(1)?,
-                    marked_at: r.get(2)?,
-                    score: r.get(3)?,
-                    source: r.get(4)?,
-                })
-            },
-        )?;
+        let rows = stmt.query_map(day_range(from, to), |r| {
+            Ok(AttendanceRow {
+                student_id: r.get(0)?,
+                day: r.get(1)?,
+                marked_at: r.get(2)?,
+                score: r.get(3)?,
+                source: r.get(4)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
