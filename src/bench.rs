@@ -212,6 +212,8 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
         std::env::temp_dir().join(format!("rollcall-bench-{}-{nanos}", std::process::id())),
     );
     let data = DataDir::resolve(Some(&scratch.0.join("data"))).create()?;
+    // The playlist links to the frames: from the scratch folder a relative path would dangle.
+    let dataset = &dataset.canonicalize()?;
     let playlist = scratch.0.join("frames");
     std::fs::create_dir_all(&playlist)?;
     let blank = scratch.0.join("blank.jpg");
