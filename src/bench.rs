@@ -2,7 +2,7 @@
 //! the machine named, never asserted in tests.
 
 use crate::settings::Settings;
-use crate::vision::image_io::read_image_file;
+use crate::vision::image_io::{file_name_of, folders_in, images_in, read_image_file};
 use crate::vision::{FaceEngine, VisionError};
 use opencv::core::{Mat, Size};
 use opencv::imgproc;
@@ -58,12 +58,7 @@ fn timing(step: &str, samples: &[f64]) -> StepTiming {
 
 /// Frames (any size, resized to 640×480) from a folder of images, in name order.
 pub fn frames_640x480(dir: &Path, limit: usize) -> Result<Vec<Mat>, VisionError> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| crate::vision::ImageError::Unreadable(e.to_string()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
+    let files = images_in(dir).map_err(|e| crate::vision::ImageError::Unreadable(e.to_string()))?;
     let mut out = Vec::new();
     for f in files.iter().take(limit) {
         let m = read_image_file(f)?;
@@ -178,18 +173,24 @@ pub struct LiveReport {
 /// A scratch folder removed when dropped.
 struct Scratch(PathBuf);
 
+impl Scratch {
+    /// A new folder under the system's temporary folder, unique to this run.
+    fn new(tag: &str) -> Scratch {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        Scratch(std::env::temp_dir().join(format!(
+            "rollcall-bench-{tag}-{}-{nanos}",
+            std::process::id()
+        )))
+    }
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    v.sort();
-    Ok(v)
 }
 
 /// Runs the real kiosk back end and a headless kiosk UI on recorded frames.
@@ -204,13 +205,7 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
     use crate::kiosk::CameraStatus;
     use crate::ui::{AppOptions, RollcallApp};
 
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let scratch = Scratch(
-        std::env::temp_dir().join(format!("rollcall-bench-{}-{nanos}", std::process::id())),
-    );
+    let scratch = Scratch::new("live");
     let data = DataDir::resolve(Some(&scratch.0.join("data"))).create()?;
     // The playlist links to the frames: from the scratch folder a relative path would dangle.
     let dataset = &dataset.canonicalize()?;
@@ -233,8 +228,8 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
         std::os::unix::fs::symlink(target, playlist.join(format!("{n:06}.jpg")))
     };
     let mut appearances: Vec<Vec<PathBuf>> = Vec::new();
-    for person in sorted_entries(dataset)?.into_iter().filter(|p| p.is_dir()) {
-        let frames = sorted_entries(&person)?;
+    for person in folders_in(dataset)? {
+        let frames = images_in(&person)?;
         if frames.len() < 25 {
             continue;
         }
@@ -242,18 +237,9 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
             .iter()
             .take(10)
             .step_by(2)
-            .map(|p| {
-                std::fs::read(p).map(|bytes| PhotoInput {
-                    label: p.display().to_string(),
-                    bytes,
-                })
-            })
+            .map(|p| PhotoInput::read(p))
             .collect::<Result<_, _>>()?;
-        let name = person
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+        let name = file_name_of(&person);
         if let Err(e) = service.enroll(
             &name,
             &name,
@@ -385,23 +371,11 @@ pub fn enroll(
 
     let inputs: Vec<PhotoInput> = photos
         .iter()
-        .map(|p| {
-            std::fs::read(p).map(|bytes| PhotoInput {
-                label: p.display().to_string(),
-                bytes,
-            })
-        })
+        .map(|p| PhotoInput::read(p))
         .collect::<Result<_, _>>()?;
     let mut rows = Vec::new();
     for &size in sizes {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let scratch = Scratch(std::env::temp_dir().join(format!(
-            "rollcall-bench-enrol-{}-{nanos}",
-            std::process::id()
-        )));
+        let scratch = Scratch::new("enrol");
         let data = DataDir::resolve(Some(&scratch.0)).create()?;
         {
             let mut store = Store::open(&data.database())?;
@@ -601,38 +575,23 @@ pub fn api(
     use crate::attendance::{AttendanceService, PhotoInput};
     use crate::data_dir::DataDir;
 
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let scratch = Scratch(
-        std::env::temp_dir().join(format!("rollcall-bench-api-{}-{nanos}", std::process::id())),
-    );
+    let scratch = Scratch::new("api");
     let data = DataDir::resolve(Some(&scratch.0)).create()?;
     let mut service = AttendanceService::open(data, settings.clone(), FaceEngine::load(settings)?)?;
     let mut probes: Vec<Vec<u8>> = Vec::new();
-    for person in sorted_entries(dataset)?.into_iter().filter(|p| p.is_dir()) {
+    for person in folders_in(dataset)? {
         if probes.len() >= requests && service.gallery().len() >= people {
             break;
         }
-        let photos = sorted_entries(&person)?;
+        let photos = images_in(&person)?;
         if photos.len() < 7 || service.gallery().len() >= people {
             continue;
         }
         let inputs: Vec<PhotoInput> = photos[..5]
             .iter()
-            .map(|p| {
-                std::fs::read(p).map(|bytes| PhotoInput {
-                    label: p.display().to_string(),
-                    bytes,
-                })
-            })
+            .map(|p| PhotoInput::read(p))
             .collect::<Result<_, _>>()?;
-        let name = person
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+        let name = file_name_of(&person);
         if service
             .enroll(
                 &name,

@@ -266,14 +266,7 @@ fn service(data_dir: Option<&Path>) -> anyhow::Result<AttendanceService> {
 }
 
 fn read_photo(path: &Path) -> anyhow::Result<PhotoInput> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(PhotoInput {
-        label: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string()),
-        bytes,
-    })
+    PhotoInput::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Runs one command.
@@ -600,11 +593,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                     }
                 }
                 BenchCommand::Enroll { source, json } => {
-                    let mut photos: Vec<PathBuf> = std::fs::read_dir(&source)?
-                        .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| p.is_file())
-                        .collect();
-                    photos.sort();
+                    let mut photos = crate::vision::image_io::images_in(&source)?;
                     photos.truncate(10);
                     let rows = crate::bench::enroll(&photos, &[1, 5000], &settings)?;
                     if json {

@@ -162,15 +162,8 @@ impl AttendanceService {
         let mut photos = Vec::new();
         let mut notes = Vec::new();
         for p in &e.photos {
-            match std::fs::read(p) {
-                Ok(bytes) => photos.push(PhotoInput {
-                    label: p
-                        .file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .into_owned(),
-                    bytes,
-                }),
+            match PhotoInput::read(p) {
+                Ok(photo) => photos.push(photo),
                 Err(err) => notes.push(format!("{}: cannot be read ({err})", p.display())),
             }
         }

@@ -35,6 +35,19 @@ pub struct PhotoInput {
     pub bytes: Vec<u8>,
 }
 
+impl PhotoInput {
+    /// Reads a photo file, labelled with its file name.
+    pub fn read(path: &std::path::Path) -> std::io::Result<PhotoInput> {
+        Ok(PhotoInput {
+            label: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string()),
+            bytes: std::fs::read(path)?,
+        })
+    }
+}
+
 /// Why one photo was not used.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhotoProblem {
