@@ -36,10 +36,7 @@ fn with_student_two(dir: &Path) -> DataDir {
         .iter()
         .take(10)
         .step_by(2)
-        .map(|p| PhotoInput {
-            label: p.display().to_string(),
-            bytes: std::fs::read(p).unwrap(),
-        })
+        .map(|p| PhotoInput::read(p).unwrap())
         .collect();
     let done = service
         .enroll("R0002", "Student Two", "two@example.org", &frames, "test")
@@ -348,28 +345,8 @@ fn replace_text(h: &mut H, label: &str, text: &str) {
 
 /// Students A–D over five school days in March 2026: A every day, B on 4, C on 2, D never.
 fn class(dir: &Path) -> DataDir {
-    use chrono::TimeZone;
     let data = DataDir::resolve(Some(dir)).create().unwrap();
-    let mut s = Store::open(&data.database()).unwrap();
-    for (roll, days) in [("A", 5), ("B", 4), ("C", 2), ("D", 0)] {
-        let id = s
-            .insert_student(
-                &rollcall::store::NewStudent {
-                    roll_no: roll.into(),
-                    name: format!("Student {roll}"),
-                    email: format!("{}@example.org", roll.to_lowercase()),
-                },
-                &[],
-                "test",
-            )
-            .unwrap();
-        for d in 0..days {
-            let at = chrono::Local
-                .with_ymd_and_hms(2026, 3, 2 + d, 8, 40, 0)
-                .unwrap();
-            s.mark(id, at, Some(7.5), "kiosk", None).unwrap();
-        }
-    }
+    drop(common::class_of_four(&data.database()));
     data
 }
 

@@ -69,6 +69,19 @@ async fn mark(url: &str, file: Part) -> (StatusCode, String) {
     post(url, "/attendance", Form::new().part("file", file)).await
 }
 
+/// The server with Ada enrolled from five photos; returns its URL and all her photos.
+async fn start_with_ada(dir: &Path) -> (String, Vec<PathBuf>) {
+    let url = start(dir, None).await;
+    let ada = person(3);
+    post(
+        &url,
+        "/upload",
+        upload_form("R1", "Ada", "ada@example.org", &ada[..5]),
+    )
+    .await;
+    (url, ada)
+}
+
 fn person(i: usize) -> Vec<PathBuf> {
     photos("lfw-dev", &people_with_at_least("lfw-dev", 8)[i])
 }
@@ -170,14 +183,7 @@ async fn upload_answers_with_the_old_messages_and_codes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attendance_answers_with_the_old_messages_and_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let url = start(dir.path(), None).await;
-    let ada = person(3);
-    post(
-        &url,
-        "/upload",
-        upload_form("R1", "Ada", "ada@example.org", &ada[..5]),
-    )
-    .await;
+    let (url, ada) = start_with_ada(dir.path()).await;
 
     assert_eq!(
         mark(&url, image(&ada[6])).await,
@@ -227,14 +233,7 @@ async fn attendance_answers_with_the_old_messages_and_codes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_marks_make_one_row() {
     let dir = tempfile::tempdir().unwrap();
-    let url = start(dir.path(), None).await;
-    let ada = person(3);
-    post(
-        &url,
-        "/upload",
-        upload_form("R1", "Ada", "ada@example.org", &ada[..5]),
-    )
-    .await;
+    let (url, ada) = start_with_ada(dir.path()).await;
     let probe = std::fs::read(&ada[6]).unwrap();
     let mut tasks = Vec::new();
     for _ in 0..200 {
@@ -392,10 +391,7 @@ async fn every_bad_photo_and_field_gets_a_clear_answer() {
     tokio::task::spawn_blocking(move || {
         let frames: Vec<rollcall::attendance::PhotoInput> = photos("webcam-dev", "0001")[..3]
             .iter()
-            .map(|p| rollcall::attendance::PhotoInput {
-                label: p.display().to_string(),
-                bytes: std::fs::read(p).unwrap(),
-            })
+            .map(|p| rollcall::attendance::PhotoInput::read(p).unwrap())
             .collect();
         open_service(&d)
             .enroll("R1", "Student One", "one@example.org", &frames, "test")

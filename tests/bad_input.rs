@@ -36,10 +36,7 @@ fn input(label: &str, bytes: Vec<u8>) -> PhotoInput {
 }
 
 fn file_input(p: &Path) -> PhotoInput {
-    input(
-        &p.file_name().unwrap().to_string_lossy(),
-        std::fs::read(p).unwrap(),
-    )
+    PhotoInput::read(p).unwrap()
 }
 
 /// Photo files in the data folder.

@@ -112,10 +112,7 @@ fn killing_the_program_at_random_moments_loses_and_corrupts_nothing() {
         for p in &people[..4] {
             let frames: Vec<PhotoInput> = photos("webcam-dev", p)[..3]
                 .iter()
-                .map(|f| PhotoInput {
-                    label: f.display().to_string(),
-                    bytes: std::fs::read(f).unwrap(),
-                })
+                .map(|f| PhotoInput::read(f).unwrap())
                 .collect();
             s.enroll(
                 &format!("R{p}"),

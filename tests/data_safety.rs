@@ -12,10 +12,7 @@ use std::process::{Command, Output};
 fn frames(person: &str, n: usize) -> Vec<PhotoInput> {
     photos("webcam-dev", person)[..n]
         .iter()
-        .map(|p| PhotoInput {
-            label: p.display().to_string(),
-            bytes: std::fs::read(p).unwrap(),
-        })
+        .map(|p| PhotoInput::read(p).unwrap())
         .collect()
 }
 

@@ -51,10 +51,7 @@ fn enrolled_data_dir(dir: &Path) -> DataDir {
             .iter()
             .take(10)
             .step_by(2)
-            .map(|p| PhotoInput {
-                label: p.display().to_string(),
-                bytes: std::fs::read(p).unwrap(),
-            })
+            .map(|p| PhotoInput::read(p).unwrap())
             .collect();
         service
             .enroll(

@@ -3,12 +3,11 @@
 
 mod common;
 
-use common::dataset;
+use common::{dataset, rollcall};
 use rollcall::liveness_eval::{labelled_frames, Samples};
 use rollcall::settings::Settings;
 use rollcall::vision::liveness::{default_liveness_dir, LivenessModel, TrainingRecord};
 use rollcall::vision::FaceEngine;
-use std::process::Command;
 
 fn all_samples() -> Samples {
     let mut settings = Settings::default();
@@ -85,15 +84,18 @@ fn the_shipped_model_is_recorded_and_eval_liveness_reports_per_person() {
     assert!(model.record.live_frames > 0 && model.record.spoof_frames > 0);
 
     let data = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .arg("eval-liveness")
-        .arg(dataset("webcam-dev"))
-        .arg(dataset("spoof-dev"))
-        .args(["--people", "0003,0006", "--json"])
-        .output()
-        .unwrap();
+    let (live, spoof) = (dataset("webcam-dev"), dataset("spoof-dev"));
+    let out = rollcall(
+        data.path(),
+        &[
+            "eval-liveness",
+            live.to_str().unwrap(),
+            spoof.to_str().unwrap(),
+            "--people",
+            "0003,0006",
+            "--json",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -107,18 +109,16 @@ fn the_shipped_model_is_recorded_and_eval_liveness_reports_per_person() {
     assert_eq!(people, ["0003", "0006"]);
     assert_eq!(v["per_person"]["0003"]["attacks"], 120);
 
-    let missing = Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .args([
+    let missing = rollcall(
+        data.path(),
+        &[
             "eval-liveness",
             "/no/such/live",
             "/no/such/spoof",
             "--model",
-        ])
-        .arg(data.path())
-        .output()
-        .unwrap();
+            data.path().to_str().unwrap(),
+        ],
+    );
     assert!(!missing.status.success());
     let err = String::from_utf8_lossy(&missing.stderr);
     assert!(err.contains("photo-attack check"), "{err}");

@@ -3,51 +3,24 @@
 
 mod common;
 
-use chrono::{Local, NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use common::rollcall;
 use common::smtp::{mail_settings, smtp_server};
-use rollcall::store::{NewStudent, Store};
+use rollcall::store::Store;
 use std::net::TcpListener;
 use std::path::Path;
 
-/// Four students over five school days in March 2026:
-/// A present every day, B on 4 days, C on 2, D never (but enrolled).
 fn class(dir: &Path) -> Store {
-    let mut s = Store::open(&dir.join("rollcall.db")).unwrap();
-    let plan = [("A", 5), ("B", 4), ("C", 2), ("D", 0)];
-    for (roll, days) in plan {
-        let id = s
-            .insert_student(
-                &NewStudent {
-                    roll_no: roll.into(),
-                    name: format!("Student {roll}"),
-                    email: format!("{}@example.org", roll.to_lowercase()),
-                },
-                &[],
-                "test",
-            )
-            .unwrap();
-        for d in 0..days {
-            let at = Local
-                .with_ymd_and_hms(2026, 3, 2 + d, 8, 40 + d, 0)
-                .unwrap();
-            s.mark(id, at, Some(7.5), "kiosk", None).unwrap();
-        }
-    }
-    s
+    common::class_of_four(&dir.join("rollcall.db"))
 }
 
 const FROM: &str = "2026-03-01";
 const TO: &str = "2026-03-31";
 
-#[test]
-fn the_excel_export_matches_the_database() {
-    use calamine::{open_workbook, Data, Reader, Xlsx};
-    let dir = tempfile::tempdir().unwrap();
-    let store = class(dir.path());
-    let file = dir.path().join("attendance.xlsx");
+/// `rollcall export` of March in `format` to `file`; it must succeed.
+fn export(dir: &Path, format: &str, file: &Path) {
     let out = rollcall(
-        dir.path(),
+        dir,
         &[
             "export",
             "--from",
@@ -55,7 +28,7 @@ fn the_excel_export_matches_the_database() {
             "--to",
             TO,
             "--format",
-            "xlsx",
+            format,
             "-o",
             file.to_str().unwrap(),
         ],
@@ -65,6 +38,15 @@ fn the_excel_export_matches_the_database() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn the_excel_export_matches_the_database() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let dir = tempfile::tempdir().unwrap();
+    let store = class(dir.path());
+    let file = dir.path().join("attendance.xlsx");
+    export(dir.path(), "xlsx", &file);
 
     let mut book: Xlsx<_> = open_workbook(&file).unwrap();
     let sheet = book.worksheet_range("Attendance").unwrap();
@@ -121,25 +103,7 @@ fn the_csv_export_matches_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let store = class(dir.path());
     let file = dir.path().join("attendance.csv");
-    let out = rollcall(
-        dir.path(),
-        &[
-            "export",
-            "--from",
-            FROM,
-            "--to",
-            TO,
-            "--format",
-            "csv",
-            "-o",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    export(dir.path(), "csv", &file);
     let mut reader = csv::Reader::from_path(&file).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(header.len(), 2 + 5 + 3);

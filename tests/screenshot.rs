@@ -29,10 +29,7 @@ fn enrol(dir: &Path) -> DataDir {
         .iter()
         .take(10)
         .step_by(2)
-        .map(|p| PhotoInput {
-            label: p.display().to_string(),
-            bytes: std::fs::read(p).unwrap(),
-        })
+        .map(|p| PhotoInput::read(p).unwrap())
         .collect();
     service
         .enroll("R0002", "Student Two", "two@example.org", &frames, "test")

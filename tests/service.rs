@@ -9,10 +9,7 @@ use rollcall::store::Store;
 use std::path::{Path, PathBuf};
 
 fn input(path: &Path) -> PhotoInput {
-    PhotoInput {
-        label: path.file_name().unwrap().to_string_lossy().into_owned(),
-        bytes: std::fs::read(path).unwrap(),
-    }
+    PhotoInput::read(path).unwrap()
 }
 
 fn inputs(paths: &[PathBuf]) -> Vec<PhotoInput> {

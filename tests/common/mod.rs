@@ -29,6 +29,33 @@ pub fn app_harness(
         .build_eframe(move |cc| rollcall::ui::RollcallApp::new(&cc.egui_ctx, options))
 }
 
+/// Four students over five school days in March 2026 (2nd–6th): A present every day, B on
+/// 4 days, C on 2, D never (but enrolled). No photos: for the review and export screens.
+pub fn class_of_four(db: &Path) -> rollcall::store::Store {
+    use chrono::TimeZone;
+    let mut s = rollcall::store::Store::open(db).unwrap();
+    for (roll, days) in [("A", 5), ("B", 4), ("C", 2), ("D", 0)] {
+        let id = s
+            .insert_student(
+                &rollcall::store::NewStudent {
+                    roll_no: roll.into(),
+                    name: format!("Student {roll}"),
+                    email: format!("{}@example.org", roll.to_lowercase()),
+                },
+                &[],
+                "test",
+            )
+            .unwrap();
+        for d in 0..days {
+            let at = chrono::Local
+                .with_ymd_and_hms(2026, 3, 2 + d, 8, 40 + d, 0)
+                .unwrap();
+            s.mark(id, at, Some(7.5), "kiosk", None).unwrap();
+        }
+    }
+    s
+}
+
 /// Runs the `rollcall` binary on a data folder.
 pub fn rollcall(data: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
