@@ -321,10 +321,6 @@ impl AttendanceService {
     pub fn gallery(&self) -> &Gallery {
         &self.gallery
     }
-    pub fn engine(&self) -> &FaceEngine {
-        &self.engine
-    }
-
     pub fn engine_mut(&mut self) -> &mut FaceEngine {
         &mut self.engine
     }

@@ -206,11 +206,10 @@ impl KioskSession {
         Ok(Some(state))
     }
 
-    /// The track's mean liveness score when the photo-attack check is on and the face did
-    /// not pass it.
+    /// The track's mean liveness score when the face did not pass the photo-attack check
+    /// (`None` when it passed, or when the check is off and no frame was scored).
     fn looks_like_a_photo(&self, id: u64) -> Option<f32> {
         let threshold = self.service.settings().liveness.threshold;
-        self.service.engine().liveness.as_ref()?;
         let score = self.tracker.track(id)?.liveness()?;
         (score <= threshold).then_some(score)
     }

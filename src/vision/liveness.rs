@@ -120,7 +120,7 @@ fn square_crop(bgr: &Mat, face: &Face, scale: f32) -> Result<Mat, VisionError> {
 
 /// The texture features of one face in a BGR frame.
 pub fn texture_features(bgr: &Mat, face: &Face) -> Result<Vec<f32>, VisionError> {
-    let bins = uniform_bins();
+    static BINS: std::sync::LazyLock<[u8; 256]> = std::sync::LazyLock::new(uniform_bins);
     let mut features = Vec::with_capacity(FEATURE_LEN);
     for scale in CROP_SCALES {
         let crop = square_crop(bgr, face, scale)?;
@@ -130,7 +130,7 @@ pub fn texture_features(bgr: &Mat, face: &Face) -> Result<Vec<f32>, VisionError>
             let pixels = converted.data_bytes()?;
             for channel in 0..3 {
                 for radius in RADII {
-                    lbp_histogram(pixels, channel, radius, &bins, &mut features);
+                    lbp_histogram(pixels, channel, radius, &BINS, &mut features);
                 }
             }
         }
