@@ -1,18 +1,18 @@
 //! Rollcall: a face-recognition attendance kiosk.
 //!
-//! Layers, each usable alone: `vision` (faces in images) → `recognition` (who is it) →
-//! `store` (SQLite) → `attendance` (the service every front calls).
+//! Layers, lowest first, each usable alone: `camera` (frame sources) and `vision` (faces
+//! in images) → `recognition` (who is it) → `store` (the database) → `attendance` (the
+//! service every front calls) and `reports` (sheets, exports, emails) → the fronts:
+//! `kiosk` (threads) with `ui` (the window), `api` (HTTP) and `cli`. See ARCHITECTURE.md.
 
 pub mod api;
 pub mod attendance;
-pub mod bench;
 pub mod camera;
 pub mod cli;
 pub mod data_dir;
-pub mod eval;
 pub mod kiosk;
-pub mod liveness_eval;
 pub mod recognition;
+pub mod reports;
 pub mod settings;
 pub mod store;
 pub mod ui;

@@ -8,6 +8,8 @@ use std::path::Path;
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct Settings {
+    /// Folder with the face models (empty: `$ROLLCALL_MODELS_DIR`, else `assets/models`).
+    pub models_dir: String,
     pub detector: DetectorSettings,
     pub quality: QualitySettings,
     pub recognition: RecognitionSettings,
@@ -83,6 +85,7 @@ pub enum MailSecurity {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct EmailSettings {
+    /// The mail server; empty until an admin sets email up.
     pub host: String,
     pub port: u16,
     pub security: MailSecurity,
@@ -98,7 +101,8 @@ pub struct EmailSettings {
 impl Default for EmailSettings {
     fn default() -> Self {
         EmailSettings {
-            host: "localhost".into(),
+            // Empty: not set up yet (an admin fills it in).
+            host: String::new(),
             port: 587,
             security: MailSecurity::Starttls,
             user: String::new(),
@@ -129,17 +133,6 @@ impl Default for LivenessSettings {
             enabled: true,
             threshold: 0.0,
             model_dir: String::new(),
-        }
-    }
-}
-
-impl LivenessSettings {
-    /// The folder the model is read from.
-    pub fn dir(&self) -> std::path::PathBuf {
-        if self.model_dir.trim().is_empty() {
-            crate::vision::liveness::default_liveness_dir()
-        } else {
-            std::path::PathBuf::from(&self.model_dir)
         }
     }
 }

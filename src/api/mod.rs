@@ -4,9 +4,9 @@
 
 mod openapi;
 
-use crate::attendance::email;
-use crate::attendance::report::Sheet;
-use crate::attendance::{AttendanceService, Outcome, PhotoInput, MAX_PHOTOS};
+use crate::attendance::{AttendanceService, OpenError, Outcome, PhotoInput, MAX_PHOTOS};
+use crate::data_dir::DataDir;
+use crate::reports;
 use crate::settings::Settings;
 use crate::store::Store;
 use axum::extract::multipart::MultipartRejection;
@@ -36,13 +36,21 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    pub fn new(service: AttendanceService, token: Option<String>) -> ApiState {
-        ApiState {
-            settings: service.settings().clone(),
-            database: service.database_path(),
+    /// Loads the face models and opens the data folder's records.
+    pub fn open(
+        data: DataDir,
+        settings: Settings,
+        token: Option<String>,
+    ) -> Result<ApiState, OpenError> {
+        let engine = crate::vision::FaceEngine::load(&settings)?;
+        let database = data.database();
+        let service = AttendanceService::open(data, settings.clone(), engine)?;
+        Ok(ApiState {
+            settings,
+            database,
             service: Arc::new(Mutex::new(service)),
             token: token.filter(|t| !t.is_empty()),
-        }
+        })
     }
 }
 
@@ -157,7 +165,7 @@ async fn attendance(
     let result = blocking(move || {
         let mut service = service.lock().unwrap_or_else(|p| p.into_inner());
         match service.mark_photo(&photo.bytes, "api") {
-            Ok(m) => m.outcome,
+            Ok(m) => m.outcome(),
             Err(e) => {
                 if e.outcome() == Outcome::InternalError {
                     tracing::error!("attendance failed: {e}");
@@ -175,9 +183,7 @@ async fn getdata(State(s): State<ApiState>) -> Response {
     let db = s.database.clone();
     let result = blocking(move || -> Result<serde_json::Value, String> {
         let store = Store::open(&db).map_err(|e| e.to_string())?;
-        let today = chrono::Local::now().date_naive();
-        let first = store.first_mark_day().map_err(|e| e.to_string())?.unwrap_or(today);
-        let sheet = Sheet::build(&store, first, today.max(first)).map_err(|e| e.to_string())?;
+        let sheet = reports::whole_history(&store).map_err(|e| e.to_string())?;
         let data: Vec<serde_json::Value> = sheet
             .rows
             .iter()
@@ -204,15 +210,10 @@ async fn getdata(State(s): State<ApiState>) -> Response {
 async fn send_mail(s: ApiState, under: Option<f64>) -> Response {
     let result = blocking(move || -> Result<(), String> {
         let mut store = Store::open(&s.database).map_err(|e| e.to_string())?;
-        let today = chrono::Local::now().date_naive();
-        let first = store
-            .first_mark_day()
-            .map_err(|e| e.to_string())?
-            .unwrap_or(today);
-        let sheet = Sheet::build(&store, first, today.max(first)).map_err(|e| e.to_string())?;
-        let reports = email::reports(&sheet, under, &s.settings.email.subject);
-        let summary = email::send(&s.settings.email, &reports, &mut store, |_, _| {})
-            .map_err(|e| e.to_string())?;
+        let sheet = reports::whole_history(&store).map_err(|e| e.to_string())?;
+        let summary =
+            reports::email_students(&mut store, &s.settings.email, &sheet, under, |_, _| {})
+                .map_err(|e| e.to_string())?;
         for (to, why) in &summary.failed {
             tracing::warn!("mail to {to} failed: {why}");
         }

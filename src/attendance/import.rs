@@ -2,7 +2,8 @@
 //! roll no, name, email and photo paths. Each student is enrolled like any other; what is
 //! refused is reported with the reason.
 
-use super::{AttendanceService, PhotoInput};
+use super::service::enroll;
+use super::{EnrollError, PhotoInput, Recognizer, Records};
 use crate::vision::image_io::{file_name_of, folders_in, images_in};
 use std::path::{Path, PathBuf};
 
@@ -128,55 +129,61 @@ fn read_csv(path: &Path) -> Result<Vec<ImportEntry>, ImportError> {
     Ok(out)
 }
 
-impl AttendanceService {
-    /// Enrols every entry; `progress(done, total)` is called after each student.
-    pub fn import(
-        &mut self,
-        entries: &[ImportEntry],
-        actor: &str,
-        mut progress: impl FnMut(usize, usize),
-    ) -> ImportSummary {
-        let mut summary = ImportSummary::default();
-        for (i, e) in entries.iter().enumerate() {
-            let label = format!("{} ({})", e.source, e.roll_no);
-            match self.import_one(e, actor) {
-                Ok(notes) => {
-                    summary.enrolled.push(e.roll_no.clone());
-                    summary
-                        .photo_notes
-                        .extend(notes.into_iter().map(|n| (label.clone(), n)));
-                }
-                Err(reason) => summary.refused.push((label, reason)),
+/// Enrols every entry; `progress(done, total)` is called after each student.
+pub fn import(
+    recognizer: &mut Recognizer,
+    records: &mut Records,
+    entries: &[ImportEntry],
+    actor: &str,
+    mut progress: impl FnMut(usize, usize),
+) -> ImportSummary {
+    let mut summary = ImportSummary::default();
+    for (i, e) in entries.iter().enumerate() {
+        let label = format!("{} ({})", e.source, e.roll_no);
+        match import_one(recognizer, records, e, actor) {
+            Ok(notes) => {
+                summary.enrolled.push(e.roll_no.clone());
+                summary
+                    .photo_notes
+                    .extend(notes.into_iter().map(|n| (label.clone(), n)));
             }
-            progress(i + 1, entries.len());
+            Err(reason) => summary.refused.push((label, reason)),
         }
-        summary
+        progress(i + 1, entries.len());
     }
+    summary
+}
 
-    fn import_one(&mut self, e: &ImportEntry, actor: &str) -> Result<Vec<String>, String> {
-        let Some(email) = &e.email else {
-            return Err(
-                "no email address (add email.txt to the folder, or give an email domain)".into(),
-            );
-        };
-        let mut photos = Vec::new();
-        let mut notes = Vec::new();
-        for p in &e.photos {
-            match PhotoInput::read(p) {
-                Ok(photo) => photos.push(photo),
-                Err(err) => notes.push(format!("{}: cannot be read ({err})", p.display())),
-            }
+fn import_one(
+    recognizer: &mut Recognizer,
+    records: &mut Records,
+    e: &ImportEntry,
+    actor: &str,
+) -> Result<Vec<String>, String> {
+    let Some(email) = &e.email else {
+        return Err(
+            "no email address (add email.txt to the folder, or give an email domain)".into(),
+        );
+    };
+    let mut photos = Vec::new();
+    let mut notes = Vec::new();
+    for p in &e.photos {
+        match PhotoInput::read(p) {
+            Ok(photo) => photos.push(photo),
+            Err(err) => notes.push(format!("{}: cannot be read ({err})", p.display())),
         }
-        match self.enroll(&e.roll_no, &e.name, email, &photos, actor) {
-            Ok(done) => {
-                notes.extend(done.refused.iter().map(|p| p.to_string()));
-                Ok(notes)
-            }
-            Err(err) => Err(match err {
-                super::EnrollError::InvalidData(why) => format!("invalid data: {why}"),
-                other => other.to_string(),
-            }),
+    }
+    match enroll(
+        recognizer, records, &e.roll_no, &e.name, email, &photos, actor,
+    ) {
+        Ok(done) => {
+            notes.extend(done.refused.iter().map(|p| p.to_string()));
+            Ok(notes)
         }
+        Err(err) => Err(match err {
+            EnrollError::InvalidData(why) => format!("invalid data: {why}"),
+            other => other.to_string(),
+        }),
     }
 }
 

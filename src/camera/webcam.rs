@@ -94,6 +94,17 @@ impl FrameSource for WebcamSource {
             .camera
             .frame()
             .map_err(|e| CameraError::Disconnected(e.to_string()))?;
+        // Most webcams send JPEG: OpenCV decodes it straight to BGR, with no conversion.
+        if buffer.source_frame_format() == FrameFormat::MJPEG
+            && buffer.buffer().starts_with(&[0xFF, 0xD8])
+        {
+            let bytes = opencv::core::Vector::<u8>::from_slice(buffer.buffer());
+            let bgr = opencv::imgcodecs::imdecode(&bytes, opencv::imgcodecs::IMREAD_COLOR)
+                .map_err(|e| CameraError::Disconnected(e.message.clone()))?;
+            if !bgr.empty() {
+                return Ok(bgr);
+            }
+        }
         let rgb = buffer
             .decode_image::<RgbFormat>()
             .map_err(|e| CameraError::Disconnected(e.to_string()))?;

@@ -1,15 +1,15 @@
-//! `rollcall train-liveness` and `rollcall eval-liveness`.
+//! `rollcall train-liveness`: trains the photo-attack check from folders of frames.
 
 use super::{progress_bar, settings_for, LivenessFrames};
 use crate::data_dir::DataDir;
-use crate::liveness_eval::{labelled_frames, LivenessReport, Samples};
-use crate::vision::liveness::{LivenessModel, TrainingRecord};
+use crate::vision::liveness::training::{labelled_frames, Samples};
+use crate::vision::liveness::TrainingRecord;
 use crate::vision::FaceEngine;
 use anyhow::{bail, Context};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Detects faces in both sets and computes their features, with a progress bar.
-fn samples(frames: &LivenessFrames, data_dir: Option<&Path>) -> anyhow::Result<Samples> {
+pub fn samples(frames: &LivenessFrames, data_dir: Option<&Path>) -> anyhow::Result<Samples> {
     let LivenessFrames {
         live,
         spoof,
@@ -31,7 +31,7 @@ fn samples(frames: &LivenessFrames, data_dir: Option<&Path>) -> anyhow::Result<S
     // Features only: the photo check itself is not needed to compute them.
     settings.liveness.enabled = false;
     let mut engine = FaceEngine::load(&settings)?;
-    let bar = progress_bar(frames.len(), "faces", false);
+    let bar = progress_bar(frames.len(), "faces", "frames");
     let samples = Samples::collect(&mut engine, &frames, || bar.inc(1))?;
     bar.finish_and_clear();
     Ok(samples)
@@ -71,54 +71,4 @@ pub fn train(frames: &LivenessFrames, out: &Path, data_dir: Option<&Path>) -> an
         out.display()
     );
     Ok(())
-}
-
-/// Scores both sets with the model in `model_dir` (default: the settings' model).
-pub fn eval(
-    frames: &LivenessFrames,
-    model_dir: Option<PathBuf>,
-    json: bool,
-    data_dir: Option<&Path>,
-) -> anyhow::Result<()> {
-    let settings = settings_for(&DataDir::resolve(data_dir))?;
-    let dir = model_dir.unwrap_or_else(|| settings.liveness.dir());
-    let model = LivenessModel::load(&dir)?;
-    let samples = samples(frames, data_dir)?;
-    let report = samples.evaluate(&model, settings.liveness.threshold)?;
-    if json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        print_report(&report, &model.record.people);
-    }
-    Ok(())
-}
-
-fn print_report(r: &LivenessReport, trained_on: &[String]) {
-    let pct = |x: f64| format!("{:.2} %", x * 100.0);
-    println!(
-        "Threshold {:.2}; model trained on people {}; {} frames without a face not scored.",
-        r.threshold,
-        trained_on.join(", "),
-        r.no_face
-    );
-    println!(
-        "| person | attacks | attacks accepted (APCER) | live frames | live refused (BPCER) |"
-    );
-    println!("|---|---|---|---|---|");
-    let rows = r
-        .per_person
-        .iter()
-        .map(|(p, c)| (p.as_str(), c))
-        .chain(std::iter::once(("all", &r.overall)));
-    for (person, c) in rows {
-        println!(
-            "| {person} | {} | {} ({}) | {} | {} ({}) |",
-            c.attacks,
-            pct(c.apcer),
-            c.attacks_accepted,
-            c.live,
-            pct(c.bpcer),
-            c.live_refused
-        );
-    }
 }

@@ -1,10 +1,10 @@
 //! The capture thread: reads the source, hands the newest frame to the vision thread and
 //! a displayable copy to the UI, and reopens a camera that went away.
 
-use super::latest::LatestSender;
-use super::{CameraStatus, CaptureCommand, Frame, KioskEvent, VideoFrame, Waker};
+use super::latest::{LatestSender, NewestFrame};
+use super::{CameraStatus, CaptureCommand, Events, Frame, KioskEvent, VideoFrame, Waker};
 use crate::camera::{CameraError, FrameSource, SourceSpec};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use opencv::core::Mat;
 use opencv::imgproc;
 use opencv::prelude::*;
@@ -20,14 +20,16 @@ pub(super) struct CaptureLoop {
     pub commands: Receiver<CaptureCommand>,
     pub to_vision: LatestSender<Frame>,
     pub to_ui: LatestSender<VideoFrame>,
-    pub events: Sender<KioskEvent>,
+    /// The newest frame for the admin worker's Capture.
+    pub newest: NewestFrame,
+    pub events: Events,
     pub wake: Waker,
     pub stop: Arc<AtomicBool>,
     /// Whether the current source has delivered frames (so a failure is a lost camera).
     pub was_live: bool,
 }
 
-/// Converts a BGR frame to an egui image.
+/// Converts a BGR frame to an egui image: the frame path's one colour conversion.
 fn to_color_image(bgr: &Mat) -> opencv::Result<egui::ColorImage> {
     let mut rgba = Mat::default();
     imgproc::cvt_color_def(bgr, &mut rgba, imgproc::COLOR_BGR2RGBA)?;
@@ -45,8 +47,7 @@ fn to_color_image(bgr: &Mat) -> opencv::Result<egui::ColorImage> {
 
 impl CaptureLoop {
     fn status(&self, s: CameraStatus) {
-        let _ = self.events.send(KioskEvent::Camera(s));
-        (self.wake)();
+        self.events.send(KioskEvent::Camera(s));
     }
 
     /// Applies a command; returns true when the source must be reopened.
@@ -120,6 +121,8 @@ impl CaptureLoop {
                         }),
                         Err(e) => tracing::warn!("cannot display a frame: {e}"),
                     }
+                    let image = Arc::new(image);
+                    self.newest.put(image.clone());
                     self.to_vision.send(Frame {
                         seq,
                         image,

@@ -32,6 +32,21 @@ impl<T> LatestSender<T> {
     }
 }
 
+/// The camera's newest picture, for whoever needs one now and then (the admin worker's
+/// Capture): the capture thread puts each frame in; a reader gets the latest, shared.
+#[derive(Clone, Default)]
+pub struct NewestFrame(std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<opencv::core::Mat>>>>);
+
+impl NewestFrame {
+    pub fn put(&self, frame: std::sync::Arc<opencv::core::Mat>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(frame);
+    }
+
+    pub fn get(&self) -> Option<std::sync::Arc<opencv::core::Mat>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,22 +1,28 @@
-//! The kiosk's background work: a capture thread and a vision thread, talking to the UI
-//! through channels. The UI thread never decodes, detects, embeds or touches SQLite.
+//! The kiosk's background work: a capture thread, the door's vision thread and the admin
+//! worker, talking to the UI through channels. The UI thread never decodes, detects,
+//! embeds or touches SQLite.
 //!
-//! capture ──newest frame──▶ vision ──faces, verdicts──▶ UI
-//!    └──────newest frame (RGBA, for display)──────────▶ UI
+//! ```text
+//! capture ──newest frame──▶ door (vision) ──faces, verdicts──▶ UI
+//!    │  └───newest frame (RGBA, for display)──────────────────▶ UI
+//!    └──newest frame (on request)──▶ admin worker ◀──requests/replies──▶ UI
+//!                                        └──"gallery changed"──▶ door
+//! ```
 
 pub mod admin;
 mod capture;
+pub mod door;
 pub mod latest;
 mod sound;
 mod vision_worker;
 
 pub use sound::SoundCues;
 
-use crate::attendance::verdict::Verdict;
 use crate::camera::SourceSpec;
 use crate::data_dir::DataDir;
 use crate::settings::Settings;
 use crossbeam_channel::{unbounded, Receiver, Sender};
+use door::verdict::Verdict;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -25,10 +31,10 @@ use std::time::Instant;
 /// Wakes the UI (egui's `request_repaint`) after something was sent to it.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-/// A camera frame, as captured.
+/// A camera frame, as captured (BGR, shared without copying).
 pub struct Frame {
     pub seq: u64,
-    pub image: opencv::core::Mat,
+    pub image: Arc<opencv::core::Mat>,
     pub captured: Instant,
 }
 
@@ -73,6 +79,8 @@ pub struct FaceOverlay {
     pub rect: [f32; 4],
     pub label: String,
     pub tone: Tone,
+    /// The face's verdict, once it has one.
+    pub verdict: Option<Verdict>,
 }
 
 /// The faces found on one frame, with timings.
@@ -96,10 +104,14 @@ pub enum KioskEvent {
     Ready {
         students: usize,
     },
-    /// A verdict for a face; `first_seen` is when its track began (for latency figures).
+    /// The number of students enrolled changed (here or in another program).
+    Enrolled(usize),
+    /// A verdict for a face; `first_seen` is when its track began and `at` when the verdict
+    /// was reached (for latency figures).
     Verdict {
         verdict: Verdict,
         first_seen: Instant,
+        at: Instant,
         silent: bool,
     },
     /// Students marked today.
@@ -108,8 +120,6 @@ pub enum KioskEvent {
     RecognitionUnavailable(String),
     /// A transient problem worth a discreet note (e.g. the database was busy).
     Problem(String),
-    /// An answer for the admin screens.
-    Admin(admin::AdminEvent),
 }
 
 /// Commands for the capture thread.
@@ -121,50 +131,92 @@ pub enum CaptureCommand {
     Retry,
 }
 
+/// Sends events to the UI and to an optional observer (a benchmark, a test), and wakes
+/// the UI.
+#[derive(Clone)]
+pub(crate) struct Events {
+    ui: Sender<KioskEvent>,
+    observer: Option<Sender<KioskEvent>>,
+    wake: Waker,
+}
+
+impl Events {
+    pub fn send(&self, e: KioskEvent) {
+        if let Some(o) = &self.observer {
+            let _ = o.send(e.clone());
+        }
+        let _ = self.ui.send(e);
+        (self.wake)();
+    }
+}
+
 /// The running kiosk back end.
 pub struct Kiosk {
     pub events: Receiver<KioskEvent>,
     pub frames: Receiver<VideoFrame>,
     pub faces: Receiver<FrameFaces>,
+    /// The admin screens' way to the admin worker.
+    pub admin: admin::AdminClient,
     commands: Sender<CaptureCommand>,
-    admin: Sender<admin::AdminRequest>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
 
 impl Kiosk {
-    /// Starts the capture and vision threads. Models load on the vision thread, so this
-    /// returns at once.
-    pub fn start(source: SourceSpec, data: DataDir, settings: Settings, wake: Waker) -> Kiosk {
+    /// Starts the capture, door and admin threads. Models load on their threads, so this
+    /// returns at once. `observer`, when given, receives a copy of every event.
+    pub fn start(
+        source: SourceSpec,
+        data: DataDir,
+        settings: Settings,
+        wake: Waker,
+        observer: Option<Sender<KioskEvent>>,
+    ) -> Kiosk {
         let (event_tx, events) = unbounded();
+        let events_out = Events {
+            ui: event_tx,
+            observer,
+            wake: wake.clone(),
+        };
         let (frame_tx, frames) = latest::latest();
         let (faces_tx, faces) = latest::latest();
         let (vision_tx, vision_rx) = latest::latest();
+        let newest = latest::NewestFrame::default();
         let (commands, command_rx) = unbounded();
-        let (admin, admin_rx) = unbounded();
+        let (admin_tx, admin_rx) = unbounded();
+        let (door_tx, door_rx) = unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let capture = capture::CaptureLoop {
             spec: source,
             commands: command_rx,
             to_vision: vision_tx,
             to_ui: frame_tx,
-            events: event_tx.clone(),
+            newest: newest.clone(),
+            events: events_out.clone(),
             wake: wake.clone(),
             stop: stop.clone(),
             was_live: false,
         };
         let vision = vision_worker::VisionWorker::new(
-            data,
-            settings,
+            data.clone(),
+            settings.clone(),
             vision_worker::Inputs {
                 frames: vision_rx,
-                admin: admin_rx,
+                gallery_changed: door_rx,
             },
             faces_tx,
-            event_tx,
-            wake,
+            events_out,
+            wake.clone(),
             stop.clone(),
         );
+        let desk = admin::AdminWorker {
+            data,
+            settings,
+            requests: admin_rx,
+            frame: newest,
+            door: door_tx,
+            stop: stop.clone(),
+        };
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new()
                 .name(name.into())
@@ -174,21 +226,17 @@ impl Kiosk {
         let threads = vec![
             spawn("rollcall-capture", Box::new(move || capture.run())),
             spawn("rollcall-vision", Box::new(move || vision.run())),
+            spawn("rollcall-admin", Box::new(move || desk.run())),
         ];
         Kiosk {
             events,
             frames,
             faces,
+            admin: admin::AdminClient::new(admin_tx, wake),
             commands,
-            admin,
             stop,
             threads,
         }
-    }
-
-    /// Sends a request to the admin desk on the vision thread.
-    pub fn admin(&self, r: admin::AdminRequest) {
-        let _ = self.admin.send(r);
     }
 
     /// Tells the capture thread to do something.
@@ -196,7 +244,7 @@ impl Kiosk {
         let _ = self.commands.send(c);
     }
 
-    /// Stops both threads and waits for them.
+    /// Stops every thread and waits for them.
     pub fn shutdown(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         for t in self.threads.drain(..) {

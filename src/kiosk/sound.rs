@@ -1,7 +1,7 @@
 //! Short sound cues for verdicts, played on their own thread. Where there is no audio
 //! device the cues are silently skipped.
 
-use crate::attendance::verdict::VerdictKind;
+use super::door::verdict::VerdictKind;
 use crossbeam_channel::{unbounded, Sender};
 use rodio::source::{SineWave, Source};
 use std::time::Duration;

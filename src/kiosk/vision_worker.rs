@@ -1,15 +1,14 @@
-//! The vision thread: loads the models, then runs the kiosk session on the newest frame.
+//! The door's vision thread: loads the models, then runs the door session on the newest
+//! frame, and reloads the gallery as soon as the admin worker says it changed.
 
-use super::admin::{AdminDesk, AdminEvent, AdminRequest, Emitter};
+use super::door::verdict::VerdictKind;
+use super::door::{DoorSession, FaceState, FrameResult};
 use super::latest::LatestSender;
-use super::{FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone, Waker};
-use crate::attendance::session::{FaceState, FrameResult, KioskSession};
-use crate::attendance::verdict::VerdictKind;
-use crate::attendance::AttendanceService;
+use super::{Events, FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone, Waker};
+use crate::attendance::{Recognizer, Records};
 use crate::data_dir::DataDir;
 use crate::settings::Settings;
-use crate::vision::FaceEngine;
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::Receiver;
 use opencv::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,7 +17,8 @@ use std::time::Duration;
 /// What the vision thread listens to.
 pub(super) struct Inputs {
     pub frames: Receiver<Frame>,
-    pub admin: Receiver<AdminRequest>,
+    /// The admin worker changed who is enrolled.
+    pub gallery_changed: Receiver<()>,
 }
 
 pub(super) struct VisionWorker {
@@ -26,7 +26,7 @@ pub(super) struct VisionWorker {
     settings: Settings,
     inputs: Inputs,
     faces: LatestSender<FrameFaces>,
-    events: Sender<KioskEvent>,
+    events: Events,
     wake: Waker,
     stop: Arc<AtomicBool>,
     sound: SoundCues,
@@ -34,9 +34,9 @@ pub(super) struct VisionWorker {
 
 /// How a face is labelled and coloured.
 fn overlay(id: u64, rect: [f32; 4], state: &Option<FaceState>) -> FaceOverlay {
-    let (label, tone) = match state {
-        None | Some(FaceState::Checking) => (String::new(), Tone::Neutral),
-        Some(FaceState::Hint(issue)) => (issue.hint().to_string(), Tone::Neutral),
+    let (label, tone, verdict) = match state {
+        None | Some(FaceState::Checking) => (String::new(), Tone::Neutral, None),
+        Some(FaceState::Hint(issue)) => (issue.hint().to_string(), Tone::Neutral, None),
         Some(FaceState::Decided(v)) => (
             v.face_label(),
             match v.kind {
@@ -44,6 +44,7 @@ fn overlay(id: u64, rect: [f32; 4], state: &Option<FaceState>) -> FaceOverlay {
                 VerdictKind::AlreadyMarked => Tone::Amber,
                 VerdictKind::NotRecognised | VerdictKind::NotVerified => Tone::Red,
             },
+            Some(v.clone()),
         ),
     };
     FaceOverlay {
@@ -51,6 +52,7 @@ fn overlay(id: u64, rect: [f32; 4], state: &Option<FaceState>) -> FaceOverlay {
         rect,
         label,
         tone,
+        verdict,
     }
 }
 
@@ -60,7 +62,7 @@ impl VisionWorker {
         settings: Settings,
         inputs: Inputs,
         faces: LatestSender<FrameFaces>,
-        events: Sender<KioskEvent>,
+        events: Events,
         wake: Waker,
         stop: Arc<AtomicBool>,
     ) -> VisionWorker {
@@ -81,19 +83,16 @@ impl VisionWorker {
         }
     }
 
-    fn send(&self, e: KioskEvent) {
-        let _ = self.events.send(e);
-        (self.wake)();
-    }
-
-    fn open_session(&self) -> Result<KioskSession, String> {
+    fn open_session(&self) -> Result<DoorSession, String> {
         let mut settings = self.settings.clone();
         settings.detector.min_face_px = settings.kiosk.min_face_px;
-        let engine = FaceEngine::load(&settings).map_err(|e| e.to_string())?;
         let data = self.data.clone().create().map_err(|e| e.to_string())?;
-        let service =
-            AttendanceService::open(data, settings.clone(), engine).map_err(|e| e.to_string())?;
-        Ok(KioskSession::new(service, &settings.kiosk))
+        let mut records = Records::open(&data, &settings).map_err(|e| e.to_string())?;
+        if let Err(e) = records.tidy() {
+            tracing::warn!("could not tidy the records: {e}");
+        }
+        let recognizer = Recognizer::load(&settings, records.store()).map_err(|e| e.to_string())?;
+        Ok(DoorSession::new(recognizer, records, &settings))
     }
 
     pub fn run(self) {
@@ -101,29 +100,26 @@ impl VisionWorker {
             Ok(s) => s,
             Err(reason) => {
                 tracing::error!("recognition unavailable: {reason}");
-                self.send(KioskEvent::RecognitionUnavailable(reason.clone()));
-                self.refuse_admin(&reason);
+                self.events.send(KioskEvent::RecognitionUnavailable(reason));
                 return;
             }
         };
-        self.send(KioskEvent::Ready {
-            students: session.service().gallery().len(),
+        self.events.send(KioskEvent::Ready {
+            students: session.enrolled(),
         });
         if let Ok(n) = session.marked_today() {
-            self.send(KioskEvent::MarkedToday(n));
+            self.events.send(KioskEvent::MarkedToday(n));
         }
-        let mut desk = AdminDesk::default();
-        let emit = Emitter {
-            events: self.events.clone(),
-            wake: self.wake.clone(),
-        };
-        let mut latest: Option<opencv::core::Mat> = None;
         let mut processed = 0u64;
         while !self.stop.load(Ordering::SeqCst) {
             crossbeam_channel::select! {
-                recv(self.inputs.admin) -> req => {
-                    let Ok(req) = req else { break };
-                    desk.handle(req, &mut session, latest.as_ref(), &emit);
+                recv(self.inputs.gallery_changed) -> msg => {
+                    if msg.is_err() { break }
+                    // Several nudges in a row need one reload.
+                    while self.inputs.gallery_changed.try_recv().is_ok() {}
+                    if let Some(n) = session.follow_gallery() {
+                        self.events.send(KioskEvent::Enrolled(n));
+                    }
                 }
                 recv(self.inputs.frames) -> frame => {
                     let Ok(frame) = frame else { break };
@@ -134,26 +130,11 @@ impl VisionWorker {
                         }
                         Err(e) => {
                             tracing::warn!("frame {} could not be processed: {e}", frame.seq);
-                            self.send(KioskEvent::Problem(e.to_string()));
+                            self.events.send(KioskEvent::Problem(e.to_string()));
                         }
                     }
-                    desk.after_frame(&mut session, &frame.image, &emit);
-                    latest = Some(frame.image);
                 }
                 default(Duration::from_millis(100)) => {}
-            }
-        }
-    }
-
-    /// Without models, admin requests can only be answered with the reason.
-    fn refuse_admin(&self, reason: &str) {
-        while !self.stop.load(Ordering::SeqCst) {
-            match self.inputs.admin.recv_timeout(Duration::from_millis(100)) {
-                Ok(_) => self.send(KioskEvent::Admin(AdminEvent::Failed(format!(
-                    "Admin tasks need the face models: {reason}"
-                )))),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
             }
         }
     }
@@ -176,17 +157,21 @@ impl VisionWorker {
             if !v.silent {
                 self.sound.play(v.verdict.kind);
             }
-            let _ = self.events.send(KioskEvent::Verdict {
+            self.events.send(KioskEvent::Verdict {
                 verdict: v.verdict,
                 first_seen: v.first_seen,
+                at: std::time::Instant::now(),
                 silent: v.silent,
             });
         }
         if let Some(n) = result.marked_today {
-            let _ = self.events.send(KioskEvent::MarkedToday(n));
+            self.events.send(KioskEvent::MarkedToday(n));
+        }
+        if let Some(n) = result.enrolled {
+            self.events.send(KioskEvent::Enrolled(n));
         }
         if let Some(p) = result.problem {
-            let _ = self.events.send(KioskEvent::Problem(p));
+            self.events.send(KioskEvent::Problem(p));
         }
         (self.wake)();
     }

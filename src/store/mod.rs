@@ -87,6 +87,34 @@ pub struct TemplateRow {
     pub vector: Vec<f32>,
 }
 
+/// Changes whenever templates are added or removed, by any process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TemplatesVersion {
+    count: i64,
+    max_id: i64,
+}
+
+/// What erasing a student's face data removed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Erased {
+    pub photos: usize,
+    pub templates: usize,
+    /// Face snapshots kept with the student's marks.
+    pub snapshots: usize,
+    /// Refused faces (possible photo attacks) that resembled the student.
+    pub refusals: usize,
+}
+
+impl std::fmt::Display for Erased {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} photo(s), {} face template(s), {} face snapshot(s) and {} refused-face record(s)",
+            self.photos, self.templates, self.snapshots, self.refusals
+        )
+    }
+}
+
 /// Result of recording a mark.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MarkRecord {
@@ -161,6 +189,7 @@ pub struct AuditRow {
 /// The database connection.
 pub struct Store {
     conn: Connection,
+    path: std::path::PathBuf,
 }
 
 fn vector_to_blob(v: &[f32]) -> Vec<u8> {
@@ -241,16 +270,24 @@ impl Store {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        Self::configure(conn)
+        Self::configure(conn, path)
     }
 
-    fn configure(conn: Connection) -> Result<Store, StoreError> {
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(conn: Connection, path: &Path) -> Result<Store, StoreError> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // WAL lets the kiosk and the HTTP server read while the other writes.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -416,21 +453,33 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a student's photos and templates but keeps the student and their attendance.
-    /// Returns the photo file names to delete.
-    pub fn erase_face_data(&mut self, id: i64, actor: &str) -> Result<Vec<String>, StoreError> {
+    /// Removes every piece of a student's face data (photos, templates, the face snapshots
+    /// kept with their marks, refused faces that resembled them) but keeps the student and
+    /// their attendance. Returns the photo file names to delete and what was removed.
+    pub fn erase_face_data(
+        &mut self,
+        id: i64,
+        actor: &str,
+    ) -> Result<(Vec<String>, Erased), StoreError> {
         let tx = self.conn.transaction()?;
         let files = photo_names(&tx, id)?;
-        tx.execute("DELETE FROM face_templates WHERE student_id = ?1", [id])?;
-        tx.execute("DELETE FROM photos WHERE student_id = ?1", [id])?;
+        let erased = Erased {
+            templates: tx.execute("DELETE FROM face_templates WHERE student_id = ?1", [id])?,
+            photos: tx.execute("DELETE FROM photos WHERE student_id = ?1", [id])?,
+            snapshots: tx.execute(
+                "UPDATE attendance SET snapshot = NULL WHERE student_id = ?1 AND snapshot IS NOT NULL",
+                [id],
+            )?,
+            refusals: tx.execute("DELETE FROM kiosk_refusals WHERE student_id = ?1", [id])?,
+        };
         audit(
             &tx,
             actor,
             "erase face data",
-            &format!("student {id}: {} photo(s)", files.len()),
+            &format!("student {id}: {erased}"),
         )?;
         tx.commit()?;
-        Ok(files)
+        Ok((files, erased))
     }
 
     /// Deletes a student with everything about them. Returns the photo file names to delete.
@@ -444,6 +493,8 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        // Refused faces that resembled them are their face data too.
+        tx.execute("DELETE FROM kiosk_refusals WHERE student_id = ?1", [id])?;
         tx.execute("DELETE FROM students WHERE id = ?1", [id])?;
         if let Some((roll, name)) = who {
             audit(&tx, actor, "delete student", &format!("{roll} ({name})"))?;
@@ -588,12 +639,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Changes whenever templates are added or removed (by any process): (count, max id).
-    pub fn templates_version(&self) -> Result<(i64, i64), StoreError> {
+    /// Changes whenever templates are added or removed (by any process).
+    pub fn templates_version(&self) -> Result<TemplatesVersion, StoreError> {
         Ok(self.conn.query_row(
             "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM face_templates",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| {
+                Ok(TemplatesVersion {
+                    count: r.get(0)?,
+                    max_id: r.get(1)?,
+                })
+            },
         )?)
     }
 

@@ -1,13 +1,18 @@
 //! The admin screens, behind a PIN: enrolment (camera or files) and student management.
-//! Every action is a request to the vision thread; this module only draws and asks.
+//! Every action is a request to the admin worker; this module keeps the answer handles of
+//! what it asked, draws and asks — it never touches files, models or the database.
 
+use super::files::{Ask, FileChooser};
 use super::kiosk::KioskView;
 use super::review::ReviewView;
-use crate::attendance::admin::LookAlike;
+use super::widgets::{danger_button, field, hint, texture, ERROR, OK, WARN};
 use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
-use crate::attendance::{validate_student, MAX_PHOTOS};
-use crate::kiosk::admin::{AdminEvent, AdminRequest, CheckedPhoto, Thumbnail};
+use crate::attendance::{is_email, validate_student, MAX_PHOTOS};
+use crate::kiosk::admin::{
+    AdminClient, Answer, CheckedPhoto, LookAlike, Outcome, Pending, PhotoCheck, PhotoStream,
+    StudentPhotos, Task,
+};
 use crate::kiosk::Kiosk;
 use crate::store::Student;
 use egui::{Color32, RichText, TextureHandle, Vec2};
@@ -16,10 +21,6 @@ use std::time::{Duration, Instant};
 
 /// The admin mode locks itself after this long without input.
 pub const IDLE_LOCK: Duration = Duration::from_secs(120);
-
-const ERROR: Color32 = Color32::from_rgb(0xd0, 0x3a, 0x2f);
-const WARN: Color32 = Color32::from_rgb(0xd9, 0x8c, 0x00);
-const OK: Color32 = Color32::from_rgb(0x2e, 0x9d, 0x54);
 
 /// Which admin screen is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,11 +31,20 @@ pub enum Screen {
 }
 
 /// A checked photo waiting in a form.
-struct Pending {
+struct FormPhoto {
     ticket: u64,
     label: String,
     texture: TextureHandle,
     look_alike: Option<LookAlike>,
+}
+
+/// Where a checked photo goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Destination {
+    /// The enrolment form.
+    Form,
+    /// New photos for an enrolled student.
+    Student(i64),
 }
 
 /// The enrolment form.
@@ -43,10 +53,12 @@ struct EnrolForm {
     roll_no: String,
     name: String,
     email: String,
-    photos: Vec<Pending>,
+    /// Fields the admin has typed into (their problems are shown only then).
+    touched: [bool; 3],
+    photos: Vec<FormPhoto>,
     refused: Vec<(String, String)>,
-    auto_capture: bool,
-    saving: bool,
+    auto: Option<PhotoStream>,
+    saving: Option<Pending<Outcome>>,
 }
 
 /// What a confirmation dialog would do.
@@ -56,33 +68,46 @@ enum Confirm {
     Delete(i64, String),
 }
 
+/// The PIN window's state.
+#[derive(Default)]
+struct PinWindow {
+    open: bool,
+    set: Option<bool>,
+    pin: String,
+    again: String,
+    message: Option<String>,
+    status: Option<Pending<Result<bool, String>>>,
+    setting: Option<Pending<Result<(), String>>>,
+    unlocking: Option<Pending<Result<PinCheck, String>>>,
+}
+
 /// The admin side of the window.
 pub struct AdminView {
     pub unlocked: bool,
-    /// The PIN window is open.
-    pub asking_pin: bool,
-    pin_set: Option<bool>,
-    pin: String,
-    pin_again: String,
-    pin_message: Option<String>,
+    pin: PinWindow,
     last_activity: Instant,
     pub screen: Screen,
     message: Option<(String, Color32)>,
     form: EnrolForm,
-    /// Photo checks sent and not yet answered.
-    checking: usize,
+    /// Photo checks sent and not yet answered, with where each photo goes.
+    checks: Vec<(Destination, Pending<PhotoCheck>)>,
     students: Vec<Student>,
+    students_req: Option<Pending<Result<Vec<Student>, String>>>,
     search: String,
     selected: Option<i64>,
     edit_name: String,
     edit_email: String,
     selected_photos: Vec<(i64, TextureHandle)>,
+    photos_req: Option<(i64, Answer<StudentPhotos>)>,
     /// Photos checked for adding to the selected student.
-    additions: Vec<Pending>,
+    additions: Vec<FormPhoto>,
+    /// A change to a student in progress (edit, photos, erase, delete).
+    change: Option<Pending<Outcome>>,
     confirm: Option<Confirm>,
-    import_progress: Option<(usize, usize)>,
+    import: Option<Task<Result<ImportSummary, String>>>,
     import_summary: Option<ImportSummary>,
     import_email_domain: String,
+    files: FileChooser,
     pub review: ReviewView,
 }
 
@@ -90,219 +115,243 @@ impl Default for AdminView {
     fn default() -> Self {
         AdminView {
             unlocked: false,
-            asking_pin: false,
-            pin_set: None,
-            pin: String::new(),
-            pin_again: String::new(),
-            pin_message: None,
+            pin: PinWindow::default(),
             last_activity: Instant::now(),
             screen: Screen::Enrol,
             message: None,
             form: EnrolForm::default(),
-            checking: 0,
+            checks: Vec::new(),
             students: Vec::new(),
+            students_req: None,
             search: String::new(),
             selected: None,
             edit_name: String::new(),
             edit_email: String::new(),
             selected_photos: Vec::new(),
+            photos_req: None,
             additions: Vec::new(),
+            change: None,
             confirm: None,
-            import_progress: None,
+            import: None,
             import_summary: None,
             import_email_domain: String::new(),
+            files: FileChooser::default(),
             review: ReviewView::new(85.0),
         }
     }
 }
 
-fn texture(ctx: &egui::Context, name: &str, t: &Thumbnail) -> TextureHandle {
-    let image = egui::ColorImage::from_rgba_unmultiplied(t.size, &t.rgba);
-    ctx.load_texture(name, image, egui::TextureOptions::LINEAR)
-}
-
-/// A text field with a visible label that is also its accessible name.
-pub(super) fn field(
-    ui: &mut egui::Ui,
-    label: &str,
-    value: &mut String,
-    password: bool,
-) -> egui::Response {
-    ui.horizontal(|ui| {
-        let l = ui.add_sized([110.0, 24.0], egui::Label::new(label));
-        ui.add(
-            egui::TextEdit::singleline(value)
-                .password(password)
-                .desired_width(280.0),
-        )
-        .labelled_by(l.id)
-    })
-    .inner
-}
-
-fn hint(ui: &mut egui::Ui, text: Option<String>) {
-    if let Some(t) = text {
-        ui.label(RichText::new(t).color(ERROR).small());
-    }
-}
-
 impl AdminView {
     /// Locks the admin mode.
-    pub fn lock(&mut self, kiosk: &Kiosk) {
+    pub fn lock(&mut self, admin: &AdminClient) {
         self.unlocked = false;
-        self.asking_pin = false;
-        self.pin.clear();
-        self.pin_again.clear();
-        if self.form.auto_capture {
-            self.form.auto_capture = false;
-            kiosk.admin(AdminRequest::AutoCapture(false));
+        self.pin = PinWindow::default();
+        if self.form.auto.take().is_some() {
+            admin.stop_auto_capture();
         }
     }
 
-    /// Notes input and locks after two idle minutes.
-    pub fn tick(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
+    /// Whether the PIN window is open.
+    pub fn asking_pin(&self) -> bool {
+        self.pin.open
+    }
+
+    /// Opens the PIN window (the header's Admin button, or closing the window at the door).
+    pub fn ask_pin(&mut self, admin: &AdminClient) {
+        if !self.pin.open {
+            self.pin = PinWindow {
+                open: true,
+                status: Some(admin.pin_status()),
+                ..PinWindow::default()
+            };
+        }
+    }
+
+    /// Notes input, locks after two idle minutes, and takes the answers that came.
+    pub fn tick(&mut self, ctx: &egui::Context, admin: &AdminClient) {
         let active = ctx.input(|i| !i.events.is_empty() || i.pointer.is_moving());
         if active {
             self.last_activity = Instant::now();
         }
         if self.unlocked && self.last_activity.elapsed() > IDLE_LOCK {
-            self.lock(kiosk);
+            self.lock(admin);
             self.message = None;
         }
+        self.take_answers(ctx, admin);
+        self.review.take_answers(ctx, admin);
     }
 
-    /// Handles an answer from the vision thread.
-    pub fn on_event(&mut self, ctx: &egui::Context, e: AdminEvent, kiosk: &Kiosk) {
-        let Some(e) = self.review.on_event(ctx, e, &|r| kiosk.admin(r)) else {
-            return;
-        };
-        match e {
-            AdminEvent::PinStatus { set } => self.pin_set = Some(set),
-            AdminEvent::PinSet(Ok(())) => {
-                self.pin_set = Some(true);
-                self.pin_message = None;
-                self.open(kiosk);
+    fn say(&mut self, r: Result<String, String>) {
+        self.message = Some(match r {
+            Ok(m) => (m, OK),
+            Err(m) => (m, ERROR),
+        });
+    }
+
+    fn take_answers(&mut self, ctx: &egui::Context, admin: &AdminClient) {
+        if let Some(r) = self.pin.status.as_ref().and_then(Pending::poll) {
+            self.pin.status = None;
+            match r {
+                Ok(Ok(set)) => self.pin.set = Some(set),
+                Ok(Err(e)) => self.pin.message = Some(e),
+                Err(lost) => self.pin.message = Some(lost.to_string()),
             }
-            AdminEvent::PinSet(Err(why)) => self.pin_message = Some(why),
-            AdminEvent::Unlock(PinCheck::Accepted) => self.open(kiosk),
-            AdminEvent::Unlock(other) => {
-                self.pin.clear();
-                self.pin_message = Some(other.message());
+        }
+        if let Some(r) = self.pin.setting.as_ref().and_then(Pending::poll) {
+            self.pin.setting = None;
+            match r {
+                Ok(Ok(())) => self.open(admin),
+                Ok(Err(why)) => self.pin.message = Some(why),
+                Err(lost) => self.pin.message = Some(lost.to_string()),
             }
-            AdminEvent::Students(s) => {
-                self.students = s;
-                if let Some(st) = self
-                    .selected
-                    .and_then(|id| self.students.iter().find(|s| s.id == id))
-                {
-                    self.edit_name = st.name.clone();
-                    self.edit_email = st.email.clone();
-                } else {
-                    self.selected = None;
+        }
+        if let Some(r) = self.pin.unlocking.as_ref().and_then(Pending::poll) {
+            self.pin.unlocking = None;
+            match r {
+                Ok(Ok(PinCheck::Accepted)) => self.open(admin),
+                Ok(Ok(other)) => {
+                    self.pin.pin.clear();
+                    self.pin.message = Some(other.message());
                 }
+                Ok(Err(e)) => self.pin.message = Some(e),
+                Err(lost) => self.pin.message = Some(lost.to_string()),
             }
-            AdminEvent::PhotoChecked {
-                ticket,
-                label,
-                outcome,
-            } => {
-                self.checking = self.checking.saturating_sub(1);
-                self.photo_checked(ctx, ticket, label, outcome);
+        }
+        if let Some(r) = self.students_req.as_ref().and_then(Pending::poll) {
+            self.students_req = None;
+            match r {
+                Ok(Ok(s)) => self.students_arrived(s),
+                Ok(Err(e)) => self.say(Err(e)),
+                Err(lost) => self.say(Err(lost.to_string())),
             }
-            AdminEvent::Done(m) => {
-                if self.form.saving {
-                    self.form = EnrolForm::default();
+        }
+        let mut answered = Vec::new();
+        for (i, (_, p)) in self.checks.iter().enumerate() {
+            if let Some(r) = p.poll() {
+                answered.push((i, r));
+            }
+        }
+        for (i, r) in answered.into_iter().rev() {
+            let (dest, _) = self.checks.remove(i);
+            match r {
+                Ok(Ok(photo)) => self.photo_checked(ctx, dest, photo),
+                Ok(Err((label, reason))) => self.form.refused.push((label, reason)),
+                Err(lost) => self.form.refused.push(("photo".into(), lost.to_string())),
+            }
+        }
+        if let Some(stream) = &self.form.auto {
+            for photo in stream.take() {
+                self.photo_checked(ctx, Destination::Form, photo);
+            }
+            if self.form.photos.len() >= MAX_PHOTOS {
+                self.form.auto = None;
+                admin.stop_auto_capture();
+            }
+        }
+        if let Some(r) = self.form.saving.as_ref().and_then(Pending::poll) {
+            self.form.saving = None;
+            let ok = matches!(r, Ok(Ok(_)));
+            self.say(r.unwrap_or_else(|lost| Err(lost.to_string())));
+            if ok {
+                if self.form.auto.is_some() {
+                    admin.stop_auto_capture();
                 }
-                self.message = Some((m, OK));
+                self.form = EnrolForm::default();
             }
-            AdminEvent::Failed(m) => {
-                self.form.saving = false;
-                self.message = Some((m, ERROR));
+            self.students_req = Some(admin.students());
+        }
+        if let Some(r) = self.change.as_ref().and_then(Pending::poll) {
+            self.change = None;
+            self.say(r.unwrap_or_else(|lost| Err(lost.to_string())));
+            self.students_req = Some(admin.students());
+            if let Some(id) = self.selected {
+                self.photos_req = Some((id, admin.student_photos(id)));
             }
-            AdminEvent::StudentPhotos { id, photos } if Some(id) == self.selected => {
-                self.selected_photos = photos
-                    .iter()
-                    .map(|(pid, t)| (*pid, texture(ctx, &format!("photo-{pid}"), t)))
-                    .collect();
+        }
+        if let Some((id, r)) = self
+            .photos_req
+            .as_ref()
+            .and_then(|(id, p)| p.poll().map(|r| (*id, r)))
+        {
+            self.photos_req = None;
+            match r {
+                Ok(Ok(photos)) if Some(id) == self.selected => {
+                    self.selected_photos = photos
+                        .iter()
+                        .map(|(pid, t)| (*pid, texture(ctx, &format!("photo-{pid}"), t)))
+                        .collect();
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => self.say(Err(e)),
+                Err(lost) => self.say(Err(lost.to_string())),
             }
-            AdminEvent::ImportProgress { done, total } => {
-                self.import_progress = Some((done, total))
+        }
+        if let Some(r) = self.import.as_ref().and_then(Task::poll) {
+            self.import = None;
+            match r {
+                Ok(Ok(summary)) => self.import_summary = Some(summary),
+                Ok(Err(e)) => self.say(Err(e)),
+                Err(lost) => self.say(Err(lost.to_string())),
             }
-            AdminEvent::ImportDone(summary) => {
-                self.import_progress = None;
-                self.import_summary = Some(summary);
-            }
-            // The review's own answers were taken above.
-            _ => {}
+            self.students_req = Some(admin.students());
         }
     }
 
-    fn open(&mut self, kiosk: &Kiosk) {
+    fn students_arrived(&mut self, mut students: Vec<Student>) {
+        students.sort_by(|a, b| crate::reports::natural_cmp(&a.roll_no, &b.roll_no));
+        self.students = students;
+        match self
+            .selected
+            .and_then(|id| self.students.iter().find(|s| s.id == id))
+        {
+            Some(st) => {
+                self.edit_name = st.name.clone();
+                self.edit_email = st.email.clone();
+            }
+            None => self.selected = None,
+        }
+    }
+
+    fn open(&mut self, admin: &AdminClient) {
         self.unlocked = true;
-        self.asking_pin = false;
-        self.pin.clear();
-        self.pin_again.clear();
-        self.pin_message = None;
+        self.pin = PinWindow::default();
         self.last_activity = Instant::now();
-        kiosk.admin(AdminRequest::ListStudents);
+        self.students_req = Some(admin.students());
     }
 
-    fn photo_checked(
-        &mut self,
-        ctx: &egui::Context,
-        ticket: u64,
-        label: String,
-        outcome: Result<CheckedPhoto, String>,
-    ) {
-        let adding = self.screen == Screen::Students && self.selected.is_some();
-        match outcome {
-            Ok(p) => {
-                let pending = Pending {
-                    ticket,
-                    texture: texture(ctx, &format!("checked-{ticket}"), &p.thumbnail),
-                    label,
-                    look_alike: p.look_alike,
-                };
-                let list = if adding {
-                    &mut self.additions
-                } else {
-                    &mut self.form.photos
-                };
-                list.push(pending);
-                if self.form.photos.len() >= MAX_PHOTOS && self.form.auto_capture {
-                    self.form.auto_capture = false;
-                }
-            }
-            Err(reason) => self.form.refused.push((label, reason)),
+    fn photo_checked(&mut self, ctx: &egui::Context, dest: Destination, p: CheckedPhoto) {
+        let pending = FormPhoto {
+            ticket: p.ticket,
+            texture: texture(ctx, &format!("checked-{}", p.ticket), &p.thumbnail),
+            label: p.label,
+            look_alike: p.look_alike,
+        };
+        match dest {
+            Destination::Student(id) if Some(id) == self.selected => self.additions.push(pending),
+            Destination::Form => self.form.photos.push(pending),
+            // The admin moved on to another student: the photo is not wanted any more.
+            Destination::Student(_) => {}
         }
+    }
+
+    /// Photo checks still waiting for an answer, for one destination.
+    fn checking(&self, dest: Destination) -> usize {
+        self.checks.iter().filter(|(d, _)| *d == dest).count()
     }
 
     /// Sends photo files to be checked (what "Add from files…" does after the dialog).
     pub fn add_files(&mut self, kiosk: &Kiosk, files: &[PathBuf]) {
-        let student = if self.screen == Screen::Students {
-            self.selected
-        } else {
-            None
+        let dest = match (self.screen, self.selected) {
+            (Screen::Students, Some(id)) => Destination::Student(id),
+            _ => Destination::Form,
+        };
+        let student = match dest {
+            Destination::Student(id) => Some(id),
+            Destination::Form => None,
         };
         for f in files {
-            let label = f
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            match std::fs::read(f) {
-                Ok(bytes) => {
-                    self.checking += 1;
-                    kiosk.admin(AdminRequest::CheckPhoto {
-                        label,
-                        bytes,
-                        student,
-                    });
-                }
-                Err(e) => self
-                    .form
-                    .refused
-                    .push((label, format!("cannot be read ({e})"))),
-            }
+            self.checks
+                .push((dest, kiosk.admin.check_photo(f.clone(), student)));
         }
     }
 
@@ -310,59 +359,70 @@ impl AdminView {
     pub fn header_button(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
         if self.unlocked {
             if ui.button(RichText::new("Lock").size(18.0)).clicked() {
-                self.lock(kiosk);
+                self.lock(&kiosk.admin);
             }
         } else if ui.button(RichText::new("Admin").size(18.0)).clicked() {
-            self.asking_pin = true;
-            self.pin_message = None;
-            kiosk.admin(AdminRequest::PinStatus);
+            self.ask_pin(&kiosk.admin);
         }
     }
 
     /// The PIN window (set the PIN the first time, then unlock with it).
     pub fn pin_window(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
-        if !self.asking_pin || self.unlocked {
+        if !self.pin.open || self.unlocked {
             return;
         }
         let mut open = true;
+        let p = &mut self.pin;
         egui::Window::new("Admin")
             .collapsible(false)
             .resizable(false)
             .open(&mut open)
             .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
-            .show(ctx, |ui| match self.pin_set {
+            .show(ctx, |ui| match p.set {
                 None => {
                     ui.label("Checking…");
+                    if let Some(m) = &p.message {
+                        ui.label(RichText::new(m).color(ERROR));
+                    }
                 }
                 Some(false) => {
                     ui.label(RichText::new("Set an admin PIN").strong());
                     ui.label("4 to 12 digits. It protects enrolment, student data and closing the kiosk.");
-                    field(ui, "New PIN", &mut self.pin, true);
-                    field(ui, "PIN again", &mut self.pin_again, true);
-                    if let Some(m) = &self.pin_message {
+                    field(ui, "New PIN", &mut p.pin, true);
+                    let r = field(ui, "PIN again", &mut p.again, true);
+                    if let Some(m) = &p.message {
                         ui.label(RichText::new(m).color(ERROR));
                     }
-                    if ui.button("Set PIN").clicked() {
-                        kiosk.admin(AdminRequest::SetPin {
-                            pin: self.pin.clone(),
-                            again: self.pin_again.clone(),
-                        });
+                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    let ready = !p.pin.is_empty() && !p.again.is_empty() && p.setting.is_none();
+                    if (ui.add_enabled(ready, egui::Button::new("Set PIN")).clicked() || enter)
+                        && ready
+                    {
+                        p.setting = Some(kiosk.admin.set_pin(p.pin.clone(), p.again.clone()));
                     }
                 }
                 Some(true) => {
                     ui.label(RichText::new("Enter the admin PIN").strong());
-                    let r = field(ui, "PIN", &mut self.pin, true);
-                    if let Some(m) = &self.pin_message {
+                    let r = field(ui, "PIN", &mut p.pin, true);
+                    if p.unlocking.is_none() && p.message.is_none() {
+                        r.request_focus();
+                    }
+                    if let Some(m) = &p.message {
                         ui.label(RichText::new(m).color(ERROR));
                     }
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if ui.button("Unlock").clicked() || enter {
-                        kiosk.admin(AdminRequest::Unlock { pin: self.pin.clone() });
+                    // An empty PIN is not a try.
+                    let ready = !p.pin.is_empty() && p.unlocking.is_none();
+                    if (ui.add_enabled(ready, egui::Button::new("Unlock")).clicked() || enter)
+                        && ready
+                    {
+                        p.message = None;
+                        p.unlocking = Some(kiosk.admin.unlock(p.pin.clone()));
                     }
                 }
             });
         if !open {
-            self.asking_pin = false;
+            self.pin = PinWindow::default();
         }
     }
 
@@ -382,7 +442,7 @@ impl AdminView {
                 )
                 .clicked()
             {
-                kiosk.admin(AdminRequest::ListStudents);
+                self.students_req = Some(kiosk.admin.students());
             }
             if ui
                 .selectable_value(
@@ -392,12 +452,29 @@ impl AdminView {
                 )
                 .clicked()
             {
-                self.review.load(&|r| kiosk.admin(r));
+                self.review.load(&kiosk.admin);
             }
         });
         ui.separator();
-        if let Some((m, colour)) = &self.message {
-            ui.label(RichText::new(m).color(*colour).size(16.0));
+        if let Some((m, colour)) = self.message.clone() {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(m).color(colour).size(16.0));
+                if ui.small_button("Dismiss").clicked() {
+                    self.message = None;
+                }
+            });
+        }
+        if let Some(problem) = &self.files.problem {
+            ui.label(RichText::new(problem).color(ERROR));
+        }
+        match self.files.show(ui.ctx()) {
+            Some((Ask::Photos, paths)) => self.add_files(kiosk, &paths),
+            Some((Ask::Import, paths)) => {
+                if let Some(p) = paths.into_iter().next() {
+                    self.start_import(kiosk, p);
+                }
+            }
+            _ => {}
         }
         match self.screen {
             Screen::Enrol => {
@@ -406,8 +483,7 @@ impl AdminView {
             Screen::Students => {
                 egui::ScrollArea::vertical().show(ui, |ui| self.students_screen(ui, kiosk));
             }
-            // The review table scrolls by itself.
-            Screen::Review => self.review.show(ui, &|r| kiosk.admin(r)),
+            Screen::Review => self.review.show(ui, &kiosk.admin),
         }
     }
 
@@ -418,45 +494,57 @@ impl AdminView {
             .map(|s| format!("{} ({})", s.name, s.roll_no))
     }
 
+    /// Problems with the form's fields (roll no, name, email), `None` where it is fine.
+    fn form_problems(&self) -> [Option<String>; 3] {
+        let f = &self.form;
+        let roll = f.roll_no.trim();
+        let email = f.email.trim();
+        let roll_hint = if roll.is_empty() {
+            Some("Required.".to_string())
+        } else {
+            self.taken_by(|s| s.roll_no == roll)
+                .map(|w| format!("Already used by {w}."))
+        };
+        let name_hint = f.name.trim().is_empty().then(|| "Required.".to_string());
+        let email_hint = if email.is_empty() {
+            Some("Required.".to_string())
+        } else if !is_email(email) {
+            Some("Not a valid email address.".to_string())
+        } else {
+            self.taken_by(|s| s.email.eq_ignore_ascii_case(email))
+                .map(|w| format!("Already used by {w}."))
+        };
+        [roll_hint, name_hint, email_hint]
+    }
+
     fn enrol_screen(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, view: &mut KioskView) {
+        let problems = self.form_problems();
         ui.columns(2, |cols| {
             let ui = &mut cols[0];
             ui.heading("New student");
-            let f = &self.form;
-            let roll = f.roll_no.trim().to_string();
-            let email = f.email.trim().to_string();
-            let roll_hint = if roll.is_empty() {
-                Some("Required.".to_string())
-            } else {
-                self.taken_by(|s| s.roll_no == roll)
-                    .map(|w| format!("Already used by {w}."))
-            };
-            let name_hint = f.name.trim().is_empty().then(|| "Required.".to_string());
-            let email_hint = if email.is_empty() {
-                Some("Required.".to_string())
-            } else if validate_student("x", "x", &email).is_err() {
-                Some("Not a valid email address.".to_string())
-            } else {
-                self.taken_by(|s| s.email.eq_ignore_ascii_case(&email))
-                    .map(|w| format!("Already used by {w}."))
-            };
-            field(ui, "Roll no", &mut self.form.roll_no, false);
-            hint(ui, roll_hint.clone());
-            field(ui, "Name", &mut self.form.name, false);
-            hint(ui, name_hint.clone());
-            field(ui, "Email", &mut self.form.email, false);
-            hint(ui, email_hint.clone());
+            let fields = [
+                ("Roll no", &mut self.form.roll_no),
+                ("Name", &mut self.form.name),
+                ("Email", &mut self.form.email),
+            ];
+            for (i, (label, value)) in fields.into_iter().enumerate() {
+                if field(ui, label, value, false).changed() {
+                    self.form.touched[i] = true;
+                }
+                let shown = problems[i].as_deref().filter(|_| self.form.touched[i]);
+                hint(ui, shown);
+            }
             ui.add_space(8.0);
             let n = self.form.photos.len();
             ui.label(RichText::new(format!("Photos: {n} / {MAX_PHOTOS}")).strong());
-            if n == 0 {
-                hint(ui, Some("Add at least one photo.".into()));
-            }
-            if self.checking > 0 {
+            let checking = self.checking(Destination::Form);
+            if checking > 0 {
                 ui.horizontal(|ui| {
                     ui.spinner();
-                    ui.label(format!("Checking {} photo(s)…", self.checking));
+                    ui.label(format!("Checking {checking} photo(s)…"));
                 });
+            } else if n == 0 {
+                ui.label(RichText::new("Add at least one photo.").weak());
             }
             let look_alikes: Vec<String> = self
                 .form
@@ -476,35 +564,33 @@ impl AdminView {
                     .color(WARN),
                 );
             }
-            let ready = roll_hint.is_none()
-                && name_hint.is_none()
-                && email_hint.is_none()
+            let ready = problems.iter().all(Option::is_none)
                 && (1..=MAX_PHOTOS).contains(&n)
-                && self.checking == 0
-                && !self.form.saving;
+                && self.form.saving.is_none();
             let save_label = if look_alikes.is_empty() {
                 "Save"
             } else {
                 "Save anyway"
             };
             ui.horizontal(|ui| {
-                if ui
-                    .add_enabled(
-                        ready,
-                        egui::Button::new(RichText::new(save_label).size(18.0)),
-                    )
-                    .clicked()
-                {
-                    self.form.saving = true;
+                let save = ui.add_enabled(
+                    ready,
+                    egui::Button::new(RichText::new(save_label).size(18.0)),
+                );
+                if save.clicked() {
+                    self.form.touched = [true; 3];
                     self.message = None;
-                    kiosk.admin(AdminRequest::Enroll {
-                        roll_no: self.form.roll_no.clone(),
-                        name: self.form.name.clone(),
-                        email: self.form.email.clone(),
-                        tickets: self.form.photos.iter().map(|p| p.ticket).collect(),
-                    });
+                    self.form.saving = Some(kiosk.admin.enroll(
+                        self.form.roll_no.clone(),
+                        self.form.name.clone(),
+                        self.form.email.clone(),
+                        self.form.photos.iter().map(|p| p.ticket).collect(),
+                    ));
                 }
-                if self.form.saving {
+                if checking > 0 && ready {
+                    ui.label(RichText::new("Photos still being checked are not included.").weak());
+                }
+                if self.form.saving.is_some() {
                     ui.spinner();
                     ui.label("Saving and updating the recogniser…");
                 }
@@ -513,35 +599,34 @@ impl AdminView {
             let ui = &mut cols[1];
             ui.heading("Photos");
             view.small_video(ui, Vec2::new(320.0, 240.0));
-            ui.horizontal(|ui| {
-                let room = n < MAX_PHOTOS;
+            ui.horizontal_wrapped(|ui| {
+                let room = n + checking < MAX_PHOTOS;
                 if ui.add_enabled(room, egui::Button::new("Capture")).clicked() {
-                    self.checking += 1;
-                    kiosk.admin(AdminRequest::CapturePhoto { student: None });
+                    self.checks
+                        .push((Destination::Form, kiosk.admin.capture_photo(None)));
                 }
-                let mut auto = self.form.auto_capture;
+                let mut auto = self.form.auto.is_some();
                 if ui
                     .add_enabled(room, egui::Checkbox::new(&mut auto, "Auto-capture"))
                     .changed()
                 {
-                    self.form.auto_capture = auto;
-                    kiosk.admin(AdminRequest::AutoCapture(auto));
+                    if auto {
+                        self.form.auto = Some(kiosk.admin.auto_capture());
+                    } else {
+                        self.form.auto = None;
+                        kiosk.admin.stop_auto_capture();
+                    }
                 }
                 if ui
                     .add_enabled(room, egui::Button::new("Add from files…"))
                     .clicked()
                 {
-                    if let Some(files) = rfd::FileDialog::new()
-                        .add_filter("Photos", &["jpg", "jpeg", "png", "bmp", "webp"])
-                        .pick_files()
-                    {
-                        self.add_files(kiosk, &files);
-                    }
+                    self.files.open(Ask::Photos);
                 }
             });
             if let Some(i) = thumbnails(ui, &self.form.photos) {
                 let p = self.form.photos.remove(i);
-                kiosk.admin(AdminRequest::DropPhoto { ticket: p.ticket });
+                kiosk.admin.drop_photo(p.ticket);
             }
             for (label, why) in &self.form.refused {
                 ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));
@@ -557,26 +642,26 @@ impl AdminView {
         self.edit_name = s.name.clone();
         self.edit_email = s.email.clone();
         self.selected_photos.clear();
-        self.additions.clear();
-        kiosk.admin(AdminRequest::StudentPhotos { id: s.id });
+        for p in self.additions.drain(..) {
+            kiosk.admin.drop_photo(p.ticket);
+        }
+        self.photos_req = Some((s.id, kiosk.admin.student_photos(s.id)));
     }
 
     fn students_screen(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             field(ui, "Search", &mut self.search, false);
-            if ui.button("Import…").clicked() {
-                let picked = rfd::FileDialog::new().pick_folder().or_else(|| {
-                    rfd::FileDialog::new()
-                        .add_filter("CSV", &["csv"])
-                        .pick_file()
-                });
-                if let Some(path) = picked {
-                    self.import(kiosk, path);
-                }
+            let importing = self.import.is_some();
+            if ui
+                .add_enabled(!importing, egui::Button::new("Import…"))
+                .clicked()
+            {
+                self.files.open(Ask::Import);
             }
             field(ui, "Email domain", &mut self.import_email_domain, false);
         });
-        if let Some((done, total)) = self.import_progress {
+        if let Some(task) = &mut self.import {
+            let (done, total) = task.progress();
             ui.add(
                 egui::ProgressBar::new(done as f32 / total.max(1) as f32)
                     .text(format!("Importing {done} / {total}")),
@@ -654,58 +739,75 @@ impl AdminView {
         let Some(s) = self.students.iter().find(|s| s.id == id).cloned() else {
             return;
         };
+        let busy = self.change.is_some();
         ui.heading(format!("{} ({})", s.name, s.roll_no));
         field(ui, "Name", &mut self.edit_name, false);
         field(ui, "Email", &mut self.edit_email, false);
         let invalid = validate_student(&s.roll_no, &self.edit_name, &self.edit_email).err();
-        hint(ui, invalid.clone().map(|w| format!("Cannot save: {w}.")));
+        hint(
+            ui,
+            invalid
+                .as_ref()
+                .map(|w| format!("Cannot save: {w}."))
+                .as_deref(),
+        );
         if ui
-            .add_enabled(invalid.is_none(), egui::Button::new("Save changes"))
+            .add_enabled(
+                invalid.is_none() && !busy,
+                egui::Button::new("Save changes"),
+            )
             .clicked()
         {
-            kiosk.admin(AdminRequest::UpdateStudent {
+            self.change = Some(kiosk.admin.update_student(
                 id,
-                name: self.edit_name.clone(),
-                email: self.edit_email.clone(),
-            });
+                self.edit_name.clone(),
+                self.edit_email.clone(),
+            ));
         }
         ui.add_space(6.0);
         ui.label(RichText::new(format!("Photos ({})", self.selected_photos.len())).strong());
         let mut remove = None;
         ui.horizontal_wrapped(|ui| {
-            for (pid, tex) in &self.selected_photos {
+            for (i, (pid, tex)) in self.selected_photos.iter().enumerate() {
                 ui.vertical(|ui| {
                     ui.add(
                         egui::Image::new(tex)
                             .max_size(Vec2::splat(100.0))
-                            .alt_text("Enrolment photo"),
+                            .alt_text(format!("Enrolment photo {}", i + 1)),
                     );
-                    if ui.small_button("Remove").clicked() {
+                    if ui
+                        .add_enabled(
+                            !busy,
+                            egui::Button::new(format!("Remove photo {}", i + 1)).small(),
+                        )
+                        .clicked()
+                    {
                         remove = Some(*pid);
                     }
                 });
             }
         });
         if let Some(photo_id) = remove {
-            kiosk.admin(AdminRequest::RemovePhoto { id, photo_id });
+            self.change = Some(kiosk.admin.remove_photo(photo_id));
         }
+        let dest = Destination::Student(id);
         ui.horizontal(|ui| {
             if ui.button("Add photos from files…").clicked() {
-                if let Some(files) = rfd::FileDialog::new()
-                    .add_filter("Photos", &["jpg", "jpeg", "png", "bmp", "webp"])
-                    .pick_files()
-                {
-                    self.add_files(kiosk, &files);
-                }
+                self.files.open(Ask::Photos);
             }
             if ui.button("Add a camera photo").clicked() {
-                self.checking += 1;
-                kiosk.admin(AdminRequest::CapturePhoto { student: Some(id) });
+                self.checks
+                    .push((dest, kiosk.admin.capture_photo(Some(id))));
+            }
+            let checking = self.checking(dest);
+            if checking > 0 {
+                ui.spinner();
+                ui.label(format!("Checking {checking} photo(s)…"));
             }
         });
         if let Some(i) = thumbnails(ui, &self.additions) {
             let p = self.additions.remove(i);
-            kiosk.admin(AdminRequest::DropPhoto { ticket: p.ticket });
+            kiosk.admin.drop_photo(p.ticket);
         }
         for p in self.additions.iter().filter_map(|p| p.look_alike.as_ref()) {
             ui.label(
@@ -718,23 +820,39 @@ impl AdminView {
         }
         if !self.additions.is_empty()
             && ui
-                .button(format!("Save {} new photo(s)", self.additions.len()))
+                .add_enabled(
+                    !busy,
+                    egui::Button::new(format!("Save {} new photo(s)", self.additions.len())),
+                )
                 .clicked()
         {
-            kiosk.admin(AdminRequest::AddPhotos {
-                id,
-                tickets: self.additions.drain(..).map(|p| p.ticket).collect(),
-            });
+            self.change = Some(
+                kiosk
+                    .admin
+                    .add_photos(id, self.additions.drain(..).map(|p| p.ticket).collect()),
+            );
         }
         for (label, why) in &self.form.refused {
             ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));
         }
         ui.add_space(10.0);
         ui.horizontal(|ui| {
-            if ui.button("Erase face data").clicked() {
+            if danger_button(
+                ui,
+                "Erase face data",
+                "Removes every photo, face template and face snapshot of this student",
+            )
+            .clicked()
+            {
                 self.confirm = Some(Confirm::Erase(id, s.name.clone()));
             }
-            if ui.button("Delete student").clicked() {
+            if danger_button(
+                ui,
+                "Delete student",
+                "Removes the student and their attendance for good",
+            )
+            .clicked()
+            {
                 self.confirm = Some(Confirm::Delete(id, s.name.clone()));
             }
         });
@@ -747,7 +865,7 @@ impl AdminView {
         let (title, text, action) = match &c {
             Confirm::Erase(_, name) => (
                 "Erase face data",
-                format!("Erase the face data of {name}? Their photos and face templates are removed; their attendance is kept."),
+                format!("Erase the face data of {name}? Their photos, face templates and the face snapshots kept with their marks are removed; their attendance is kept."),
                 "Erase",
             ),
             Confirm::Delete(_, name) => (
@@ -763,16 +881,14 @@ impl AdminView {
             .show(ctx, |ui| {
                 ui.label(text);
                 ui.horizontal(|ui| {
-                    if ui.button(action).clicked() {
-                        match c {
-                            Confirm::Erase(id, _) => {
-                                kiosk.admin(AdminRequest::EraseFaceData { id })
-                            }
+                    if danger_button(ui, action, "This cannot be undone").clicked() {
+                        self.change = Some(match c {
+                            Confirm::Erase(id, _) => kiosk.admin.erase_face_data(id),
                             Confirm::Delete(id, _) => {
-                                kiosk.admin(AdminRequest::DeleteStudent { id });
                                 self.selected = None;
+                                kiosk.admin.delete_student(id)
                             }
-                        }
+                        });
                         self.confirm = None;
                     }
                     if ui.button("Cancel").clicked() {
@@ -783,29 +899,35 @@ impl AdminView {
     }
 
     /// Starts a bulk import (what "Import…" does after the dialog).
-    pub fn import(&mut self, kiosk: &Kiosk, path: PathBuf) {
+    pub fn start_import(&mut self, kiosk: &Kiosk, path: PathBuf) {
         self.import_summary = None;
-        self.import_progress = Some((0, 0));
         let domain = self.import_email_domain.trim().to_string();
-        kiosk.admin(AdminRequest::Import {
-            path,
-            email_domain: (!domain.is_empty()).then_some(domain),
-        });
+        self.import = Some(
+            kiosk
+                .admin
+                .import(path, (!domain.is_empty()).then_some(domain)),
+        );
     }
 }
 
 /// Draws thumbnails with a Remove button each; returns the index to remove.
-fn thumbnails(ui: &mut egui::Ui, photos: &[Pending]) -> Option<usize> {
+fn thumbnails(ui: &mut egui::Ui, photos: &[FormPhoto]) -> Option<usize> {
     let mut remove = None;
     ui.horizontal_wrapped(|ui| {
         for (i, p) in photos.iter().enumerate() {
             ui.vertical(|ui| {
+                ui.set_max_width(100.0);
                 ui.add(
                     egui::Image::new(&p.texture)
                         .max_size(Vec2::splat(100.0))
                         .alt_text(p.label.clone()),
                 );
-                if ui.small_button(format!("Remove {}", p.label)).clicked() {
+                let remove_label = format!("Remove photo {}", i + 1);
+                if ui
+                    .add(egui::Button::new(&remove_label).small())
+                    .on_hover_text(format!("Remove {}", p.label))
+                    .clicked()
+                {
                     remove = Some(i);
                 }
             });

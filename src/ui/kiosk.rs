@@ -1,19 +1,15 @@
 //! The kiosk screen: video with a box and name over every face, a large verdict for each
 //! student, a header with the clock and today's count, and a discreet status line.
 
-use crate::attendance::verdict::{Verdict, VerdictKind};
+use super::files::{Ask, FileChooser};
+use super::widgets::{AMBER, GREEN, NEUTRAL, RED};
 use crate::camera::{list_cameras, CameraDescription, SourceSpec};
-use crate::kiosk::admin::AdminEvent;
+use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
 use egui::{Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
-
-const GREEN: Color32 = Color32::from_rgb(0x1b, 0x7f, 0x3b);
-const AMBER: Color32 = Color32::from_rgb(0xb4, 0x6a, 0x00);
-const RED: Color32 = Color32::from_rgb(0xb3, 0x26, 0x1e);
-const NEUTRAL: Color32 = Color32::from_rgb(0x3a, 0x6e, 0xa5);
 
 /// Most verdict cards on screen at once.
 const MAX_CARDS: usize = 3;
@@ -53,13 +49,12 @@ pub struct KioskView {
     pub cards: VecDeque<(Verdict, Instant)>,
     pub marked_today: i64,
     pub problem: Option<(String, Instant)>,
-    /// Every verdict so far with the time from the face's first frame (for benchmarks).
-    pub verdict_log: Vec<(Verdict, Duration)>,
     /// (arrival, capture sequence number) of recent frames, for the camera's frame rate.
     frame_times: VecDeque<(Instant, u64)>,
     texture: Option<egui::TextureHandle>,
     cameras: Option<Vec<CameraDescription>>,
     chosen_camera: usize,
+    files: FileChooser,
 }
 
 impl KioskView {
@@ -72,11 +67,11 @@ impl KioskView {
             cards: VecDeque::new(),
             marked_today: 0,
             problem: None,
-            verdict_log: Vec::new(),
             frame_times: VecDeque::new(),
             texture: None,
             cameras: None,
             chosen_camera: 0,
+            files: FileChooser::default(),
         }
     }
 
@@ -91,14 +86,16 @@ impl KioskView {
         }
     }
 
-    /// Takes everything the back end has sent since the last frame; returns the answers
-    /// meant for the admin screens.
-    pub fn absorb(&mut self, ctx: &egui::Context, kiosk: &Kiosk) -> Vec<AdminEvent> {
-        let mut admin = Vec::new();
+    /// Takes everything the back end has sent since the last frame.
+    pub fn absorb(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
         while let Ok(e) = kiosk.events.try_recv() {
             match e {
-                KioskEvent::Admin(a) => admin.push(a),
                 KioskEvent::Camera(s) => self.camera = s,
+                KioskEvent::Enrolled(students) => {
+                    if let Recognition::Ready { .. } = self.recognition {
+                        self.recognition = Recognition::Ready { students }
+                    }
+                }
                 KioskEvent::Ready { students } => {
                     self.recognition = Recognition::Ready { students }
                 }
@@ -108,12 +105,8 @@ impl KioskView {
                 KioskEvent::MarkedToday(n) => self.marked_today = n,
                 KioskEvent::Problem(p) => self.problem = Some((p, Instant::now())),
                 KioskEvent::Verdict {
-                    verdict,
-                    first_seen,
-                    silent,
+                    verdict, silent, ..
                 } => {
-                    self.verdict_log
-                        .push((verdict.clone(), first_seen.elapsed()));
                     if !silent {
                         self.cards.retain(|(v, _)| v.track_id != verdict.track_id);
                         self.cards.push_front((verdict, Instant::now()));
@@ -132,7 +125,7 @@ impl KioskView {
             {
                 self.frame_times.pop_front();
             }
-            let image = (*frame.image).clone();
+            let image = frame.image;
             match &mut self.texture {
                 Some(t) => t.set(image, egui::TextureOptions::LINEAR),
                 None => {
@@ -153,7 +146,6 @@ impl KioskView {
         {
             self.problem = None;
         }
-        admin
     }
 
     /// Draws the kiosk's central area: the video and verdicts, or the no-picture screens.
@@ -361,26 +353,25 @@ impl KioskView {
                     .button(RichText::new("Open a video file…").size(22.0))
                     .clicked()
                 {
-                    if let Some(path) = rfd::FileDialog::new()
-                        .add_filter("Video", &["mp4", "avi", "mkv", "mov", "webm"])
-                        .pick_file()
-                    {
-                        kiosk.command(CaptureCommand::Switch(SourceSpec::from_path(
-                            path, None, true,
-                        )));
-                    }
+                    self.files.open(Ask::Video);
                 }
                 if ui
                     .button(RichText::new("Open a folder of images…").size(22.0))
                     .clicked()
                 {
-                    if let Some(path) = rfd::FileDialog::new().pick_folder() {
-                        kiosk.command(CaptureCommand::Switch(SourceSpec::from_path(
-                            path, None, true,
-                        )));
-                    }
+                    self.files.open(Ask::Folder);
                 }
             });
+            if let Some(p) = &self.files.problem {
+                ui.label(RichText::new(p).color(RED));
+            }
+            if let Some((_, paths)) = self.files.show(ui.ctx()) {
+                if let Some(path) = paths.into_iter().next() {
+                    kiosk.command(CaptureCommand::Switch(SourceSpec::from_path(
+                        path, None, true,
+                    )));
+                }
+            }
             ui.add_space(20.0);
             self.camera_chooser(ui, kiosk);
         });

@@ -2,12 +2,14 @@
 //! commands back; no SQL, no OpenCV here.
 
 pub mod admin;
+pub mod files;
 pub mod kiosk;
 pub mod review;
+pub mod widgets;
 
 use crate::camera::SourceSpec;
 use crate::data_dir::DataDir;
-use crate::kiosk::Kiosk;
+use crate::kiosk::{Kiosk, KioskEvent};
 use crate::settings::Settings;
 use admin::AdminView;
 use kiosk::KioskView;
@@ -19,6 +21,8 @@ pub struct AppOptions {
     pub data: DataDir,
     pub settings: Settings,
     pub source: SourceSpec,
+    /// Receives a copy of every kiosk event (benchmarks, tests); usually `None`.
+    pub observer: Option<crossbeam_channel::Sender<KioskEvent>>,
 }
 
 /// The Rollcall window.
@@ -36,7 +40,13 @@ impl RollcallApp {
         let repaint = ctx.clone();
         let wake = Arc::new(move || repaint.request_repaint());
         let view = KioskView::new(options.settings.kiosk.clone());
-        let kiosk = Kiosk::start(options.source, options.data, options.settings, wake);
+        let kiosk = Kiosk::start(
+            options.source,
+            options.data,
+            options.settings,
+            wake,
+            options.observer,
+        );
         RollcallApp {
             kiosk,
             view,
@@ -54,15 +64,12 @@ impl RollcallApp {
             fullscreen,
         } = self;
         let ctx = ui.ctx().clone();
-        for e in view.absorb(&ctx, kiosk) {
-            admin.on_event(&ctx, e, kiosk);
-        }
-        admin.tick(&ctx, kiosk);
+        view.absorb(&ctx, kiosk);
+        admin.tick(&ctx, &kiosk.admin);
         // At the door, closing needs the PIN.
         if *fullscreen && ctx.input(|i| i.viewport().close_requested()) && !admin.unlocked {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-            admin.asking_pin = true;
-            kiosk.admin(crate::kiosk::admin::AdminRequest::PinStatus);
+            admin.ask_pin(&kiosk.admin);
         }
         egui::Panel::top("header").show(ui, |ui| {
             view.header(ui, |ui| admin.header_button(ui, kiosk))

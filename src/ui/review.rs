@@ -4,21 +4,28 @@
 //! The table paints only the rows and day columns in view, so 2,000 students × 200 days
 //! stay smooth.
 
-use crate::attendance::email::{Report, SendSummary};
-use crate::attendance::export::Format;
-use crate::attendance::report::{percent_text, Range, Sheet, SheetRow};
-use crate::kiosk::admin::{AdminEvent, AdminRequest, DayMark, RefusedFace, Thumbnail};
+use super::files::{Ask, FileChooser};
+use super::widgets::{field, texture, ERROR};
+use crate::kiosk::admin::{AdminClient, Answer, DayMark, Outcome, Pending, RefusedFace, Task};
+use crate::reports::{
+    natural_cmp, percent_text, Format, Range, Report, SendSummary, Sheet, SheetRow,
+};
 use crate::store::AuditRow;
 use chrono::NaiveDate;
 use egui::{Color32, FontId, Pos2, RichText, Sense, TextureHandle, Vec2};
 use std::sync::Arc;
+
+/// How Review counts class days, said on the screen.
+pub const CLASS_DAY_RULE: &str =
+    "A class day is a day on which the kiosk marked anyone, or a day an admin \
+declared. Percentages count only class days since each student was enrolled.";
 
 const ROW_H: f32 = 22.0;
 const ROLL_W: f32 = 90.0;
 const NAME_W: f32 = 170.0;
 const DAY_W: f32 = 30.0;
 const TOTAL_W: f32 = 60.0;
-const ABSENT: Color32 = Color32::from_rgb(0xd0, 0x3a, 0x2f);
+const ABSENT: Color32 = ERROR;
 const UNDER_BG: Color32 = Color32::from_rgba_premultiplied(0x60, 0x10, 0x10, 0x60);
 
 /// The range picker's choice.
@@ -55,11 +62,23 @@ type DayMarks = (NaiveDate, Vec<(DayMark, Option<TextureHandle>)>);
 struct EmailDialog {
     under: Option<f64>,
     preview: Option<Vec<Report>>,
-    progress: Option<(usize, usize)>,
-    result: Option<SendSummary>,
+    preview_req: Option<Pending<Result<Vec<Report>, String>>>,
+    sending: Option<Task<Result<SendSummary, String>>>,
+    result: Option<Result<SendSummary, String>>,
 }
 
-/// State of the review screen. Requests go out through `send` (the kiosk's admin desk).
+/// Answers the review screen is waiting for.
+#[derive(Default)]
+struct Asked {
+    sheet: Option<Pending<Result<Arc<Sheet>, String>>>,
+    day: Option<(NaiveDate, Answer<Vec<DayMark>>)>,
+    audit: Option<Pending<Result<Vec<AuditRow>, String>>>,
+    refusals: Option<Pending<Result<Vec<RefusedFace>, String>>>,
+    correction: Option<Pending<Outcome>>,
+    export: Option<Pending<Outcome>>,
+}
+
+/// State of the review screen. Requests go to the admin worker.
 pub struct ReviewView {
     pub range: RangeChoice,
     pub from_text: String,
@@ -76,7 +95,12 @@ pub struct ReviewView {
     audit: Option<Vec<AuditRow>>,
     refusals: Option<Vec<(RefusedFace, Option<TextureHandle>)>>,
     email: Option<EmailDialog>,
-    loading: bool,
+    asked: Asked,
+    /// The latest outcome of a correction or an export.
+    message: Option<(String, Color32)>,
+    /// Where exports are saved: (format, range) waiting for the file dialog.
+    export_to: Option<(Format, NaiveDate, NaiveDate)>,
+    files: FileChooser,
 }
 
 impl ReviewView {
@@ -99,7 +123,10 @@ impl ReviewView {
             audit: None,
             refusals: None,
             email: None,
-            loading: false,
+            asked: Asked::default(),
+            message: None,
+            export_to: None,
+            files: FileChooser::default(),
         }
     }
 
@@ -118,84 +145,116 @@ impl ReviewView {
     }
 
     /// Asks for the sheet of the chosen range.
-    pub fn load(&mut self, send: &dyn Fn(AdminRequest)) {
+    pub fn load(&mut self, admin: &AdminClient) {
         if let Some((from, to)) = self.bounds() {
-            self.loading = true;
-            send(AdminRequest::Sheet { from, to });
+            self.asked.sheet = Some(admin.sheet(from, to));
         }
     }
 
-    /// Takes the review's answers; returns the event back when it is not one of them.
-    pub fn on_event(
-        &mut self,
-        ctx: &egui::Context,
-        e: AdminEvent,
-        send: &dyn Fn(AdminRequest),
-    ) -> Option<AdminEvent> {
-        match e {
-            AdminEvent::Sheet(s) => {
-                self.loading = false;
-                self.sheet = Some(s);
-            }
-            AdminEvent::DayMarks { day, marks } => {
-                let marks = marks
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, m)| {
-                        let tex = m
-                            .snapshot
-                            .as_ref()
-                            .map(|t| texture(ctx, format!("snapshot-{day}-{i}"), t));
-                        (m, tex)
-                    })
-                    .collect();
-                self.day_marks = Some((day, marks));
-            }
-            AdminEvent::AuditLog(rows) => self.audit = Some(rows),
-            AdminEvent::Refusals(rows) => {
-                let rows = rows
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, r)| {
-                        let tex = r
-                            .snapshot
-                            .as_ref()
-                            .map(|t| texture(ctx, format!("refused-{i}"), t));
-                        (r, tex)
-                    })
-                    .collect();
-                self.refusals = Some(rows);
-            }
-            AdminEvent::EmailPreview(p) => {
-                if let Some(d) = &mut self.email {
-                    d.preview = Some(p);
-                }
-            }
-            AdminEvent::EmailProgress { done, total } => {
-                if let Some(d) = &mut self.email {
-                    d.progress = Some((done, total));
-                }
-            }
-            AdminEvent::EmailDone(summary) => {
-                if let Some(d) = &mut self.email {
-                    d.progress = None;
-                    d.result = Some(summary);
-                }
-            }
-            AdminEvent::Done(m)
-                if m.starts_with("Marked ") || m.starts_with("Nothing to change") =>
-            {
-                // A correction went through: refresh the table and the audit log.
-                self.correction = None;
-                self.load(send);
-                if self.audit.is_some() {
-                    send(AdminRequest::AuditLog);
-                }
-                return Some(AdminEvent::Done(m));
-            }
-            other => return Some(other),
+    /// Takes the answers that came since the last frame.
+    pub fn take_answers(&mut self, ctx: &egui::Context, admin: &AdminClient) {
+        fn flat<T>(
+            r: Result<Result<T, String>, super::super::kiosk::admin::Lost>,
+        ) -> Result<T, String> {
+            r.unwrap_or_else(|lost| Err(lost.to_string()))
         }
-        None
+        if let Some(r) = self.asked.sheet.as_ref().and_then(Pending::poll) {
+            self.asked.sheet = None;
+            match flat(r) {
+                Ok(s) => self.sheet = Some(s),
+                Err(e) => self.message = Some((e, ERROR)),
+            }
+        }
+        if let Some((day, r)) = self
+            .asked
+            .day
+            .as_ref()
+            .and_then(|(d, p)| p.poll().map(|r| (*d, r)))
+        {
+            self.asked.day = None;
+            match flat(r) {
+                Ok(marks) => {
+                    let marks = marks
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, m)| {
+                            let tex = m
+                                .snapshot
+                                .as_ref()
+                                .map(|t| texture(ctx, &format!("snapshot-{day}-{i}"), t));
+                            (m, tex)
+                        })
+                        .collect();
+                    self.day_marks = Some((day, marks));
+                }
+                Err(e) => self.message = Some((e, ERROR)),
+            }
+        }
+        if let Some(r) = self.asked.audit.as_ref().and_then(Pending::poll) {
+            self.asked.audit = None;
+            match flat(r) {
+                Ok(rows) => self.audit = Some(rows),
+                Err(e) => self.message = Some((e, ERROR)),
+            }
+        }
+        if let Some(r) = self.asked.refusals.as_ref().and_then(Pending::poll) {
+            self.asked.refusals = None;
+            match flat(r) {
+                Ok(rows) => {
+                    let rows = rows
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            let tex = r
+                                .snapshot
+                                .as_ref()
+                                .map(|t| texture(ctx, &format!("refused-{i}"), t));
+                            (r, tex)
+                        })
+                        .collect();
+                    self.refusals = Some(rows);
+                }
+                Err(e) => self.message = Some((e, ERROR)),
+            }
+        }
+        if let Some(r) = self.asked.correction.as_ref().and_then(Pending::poll) {
+            self.asked.correction = None;
+            match flat(r) {
+                Ok(m) => {
+                    // A correction went through: refresh the table, the day and the log.
+                    self.correction = None;
+                    self.message = Some((m, super::widgets::OK));
+                    self.load(admin);
+                    if self.audit.is_some() {
+                        self.asked.audit = Some(admin.audit_log());
+                    }
+                    if let Some((day, _)) = &self.day_marks {
+                        self.asked.day = Some((*day, admin.day_marks(*day)));
+                    }
+                }
+                Err(e) => self.message = Some((e, ERROR)),
+            }
+        }
+        if let Some(r) = self.asked.export.as_ref().and_then(Pending::poll) {
+            self.asked.export = None;
+            self.message = Some(match flat(r) {
+                Ok(m) => (m, super::widgets::OK),
+                Err(e) => (e, ERROR),
+            });
+        }
+        if let Some(d) = &mut self.email {
+            if let Some(r) = d.preview_req.as_ref().and_then(Pending::poll) {
+                d.preview_req = None;
+                match flat(r) {
+                    Ok(p) => d.preview = Some(p),
+                    Err(e) => d.result = Some(Err(e)),
+                }
+            }
+            if let Some(r) = d.sending.as_ref().and_then(Task::poll) {
+                d.sending = None;
+                d.result = Some(flat(r));
+            }
+        }
     }
 
     /// The rows shown: searched and sorted.
@@ -211,7 +270,7 @@ impl ReviewView {
             })
             .collect();
         match self.sort {
-            SortBy::RollNo => rows.sort_by(|a, b| a.roll_no.cmp(&b.roll_no)),
+            SortBy::RollNo => rows.sort_by(|a, b| natural_cmp(&a.roll_no, &b.roll_no)),
             SortBy::Name => rows.sort_by_cached_key(|r| r.name.to_lowercase()),
             SortBy::Percent => rows.sort_by(|a, b| {
                 a.percent()
@@ -225,43 +284,67 @@ impl ReviewView {
         rows
     }
 
-    /// Draws the review screen.
-    pub fn show(&mut self, ui: &mut egui::Ui, send: &dyn Fn(AdminRequest)) {
-        if self.sheet.is_none() && !self.loading {
-            self.load(send);
+    /// Draws the review screen. Everything below the controls scrolls, so every part is
+    /// reachable in a small window; the table scrolls inside it.
+    pub fn show(&mut self, ui: &mut egui::Ui, admin: &AdminClient) {
+        if self.sheet.is_none() && self.asked.sheet.is_none() {
+            self.load(admin);
         }
-        self.controls(ui, send);
+        self.controls(ui, admin);
+        if let Some((m, colour)) = &self.message {
+            ui.label(RichText::new(m).color(*colour));
+        }
+        if let Some(p) = &self.files.problem {
+            ui.label(RichText::new(p).color(ERROR));
+        }
+        if let Some((Ask::Save { .. }, paths)) = self.files.show(ui.ctx()) {
+            if let (Some((format, from, to)), Some(path)) =
+                (self.export_to.take(), paths.into_iter().next())
+            {
+                self.asked.export = Some(admin.export(path, format, from, to));
+            }
+        }
         ui.separator();
         let Some(sheet) = self.sheet.clone() else {
             ui.spinner();
             return;
         };
-        ui.label(format!(
-            "{} to {}: {} student(s), {} class day(s). Click a row to correct it.",
-            sheet.from,
-            sheet.to,
-            sheet.rows.len(),
-            sheet.days.len()
-        ));
-        self.table(ui, &sheet);
-        ui.separator();
-        ui.collapsing("Charts", |ui| self.charts(ui, &sheet));
-        ui.collapsing("Day view", |ui| self.day_view(ui, send));
-        self.correction_window(ui.ctx(), send);
+        egui::ScrollArea::vertical()
+            .id_salt("review-page")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.label(format!(
+                    "{} to {}: {} student(s), {} class day(s). Click a row to correct it.",
+                    sheet.from,
+                    sheet.to,
+                    sheet.rows.len(),
+                    sheet.days.len()
+                ));
+                ui.label(RichText::new(CLASS_DAY_RULE).weak().small());
+                self.table(ui, &sheet);
+                ui.separator();
+                egui::CollapsingHeader::new("Charts")
+                    .id_salt("charts")
+                    .show(ui, |ui| self.charts(ui, &sheet));
+                egui::CollapsingHeader::new("Day view")
+                    .id_salt("day-view")
+                    .show(ui, |ui| self.day_view(ui, admin));
+            });
+        self.correction_window(ui.ctx(), admin);
         self.audit_window(ui.ctx());
         self.refusals_window(ui.ctx());
-        self.email_window(ui.ctx(), send);
+        self.email_window(ui.ctx(), admin);
     }
 
-    fn controls(&mut self, ui: &mut egui::Ui, send: &dyn Fn(AdminRequest)) {
+    fn controls(&mut self, ui: &mut egui::Ui, admin: &AdminClient) {
         ui.horizontal_wrapped(|ui| {
             let before = self.range;
             ui.radio_value(&mut self.range, RangeChoice::Week, "This week");
             ui.radio_value(&mut self.range, RangeChoice::Month, "This month");
             ui.radio_value(&mut self.range, RangeChoice::Custom, "Custom");
             if self.range == RangeChoice::Custom {
-                super::admin::field(ui, "From", &mut self.from_text, false);
-                super::admin::field(ui, "To", &mut self.to_text, false);
+                field(ui, "From", &mut self.from_text, false);
+                field(ui, "To", &mut self.to_text, false);
             }
             if self.bounds().is_none() {
                 ui.label(
@@ -272,11 +355,11 @@ impl ReviewView {
             if ui.button("Show").clicked()
                 || (before != self.range && self.range != RangeChoice::Custom)
             {
-                self.load(send);
+                self.load(admin);
             }
         });
         ui.horizontal_wrapped(|ui| {
-            super::admin::field(ui, "Search", &mut self.search, false);
+            field(ui, "Search", &mut self.search, false);
             egui::ComboBox::from_label("Sort by")
                 .selected_text(match self.sort {
                     SortBy::RollNo => "Roll no",
@@ -289,22 +372,23 @@ impl ReviewView {
                     ui.selectable_value(&mut self.sort, SortBy::Percent, "Attendance %");
                 });
             ui.checkbox(&mut self.descending, "Descending");
+            ui.label("Highlight students under");
             ui.add(
-                egui::DragValue::new(&mut self.threshold)
-                    .range(0.0..=100.0)
+                egui::Slider::new(&mut self.threshold, 0.0..=100.0)
                     .suffix(" %")
-                    .prefix("Highlight under "),
-            );
+                    .integer(),
+            )
+            .on_hover_text("Students under this attendance are shaded red");
         });
         ui.horizontal_wrapped(|ui| {
             let bounds = self.bounds();
             if ui.button("Audit log").clicked() {
                 self.audit = Some(Vec::new());
-                send(AdminRequest::AuditLog);
+                self.asked.audit = Some(admin.audit_log());
             }
             if ui.button("Refused faces").clicked() {
                 self.refusals = Some(Vec::new());
-                send(AdminRequest::Refusals);
+                self.asked.refusals = Some(admin.refusals());
             }
             for (label, format, ext) in [
                 ("Export Excel…", Format::Xlsx, "xlsx"),
@@ -314,18 +398,11 @@ impl ReviewView {
                     .add_enabled(bounds.is_some(), egui::Button::new(label))
                     .clicked()
                 {
-                    if let (Some((from, to)), Some(path)) = (
-                        bounds,
-                        rfd::FileDialog::new()
-                            .set_file_name(format!("attendance.{ext}"))
-                            .add_filter(ext, &[ext])
-                            .save_file(),
-                    ) {
-                        send(AdminRequest::Export {
-                            path,
-                            format,
-                            from,
-                            to,
+                    if let Some((from, to)) = bounds {
+                        self.export_to = Some((format, from, to));
+                        self.files.open(Ask::Save {
+                            file_name: format!("attendance-{from}-to-{to}.{ext}"),
+                            extension: ext.into(),
                         });
                     }
                 }
@@ -337,25 +414,25 @@ impl ReviewView {
                 )
                 .clicked()
             {
-                self.open_email(send, None);
+                self.open_email(admin, None);
             }
             let under = format!("Email students under {:.0} %…", self.threshold);
             if ui
                 .add_enabled(bounds.is_some(), egui::Button::new(under))
                 .clicked()
             {
-                self.open_email(send, Some(self.threshold));
+                self.open_email(admin, Some(self.threshold));
             }
         });
     }
 
-    fn open_email(&mut self, send: &dyn Fn(AdminRequest), under: Option<f64>) {
+    fn open_email(&mut self, admin: &AdminClient, under: Option<f64>) {
         if let Some((from, to)) = self.bounds() {
             self.email = Some(EmailDialog {
                 under,
+                preview_req: Some(admin.email_preview(from, to, under)),
                 ..EmailDialog::default()
             });
-            send(AdminRequest::EmailPreview { from, to, under });
         }
     }
 
@@ -570,7 +647,7 @@ impl ReviewView {
         }
     }
 
-    fn correction_window(&mut self, ctx: &egui::Context, send: &dyn Fn(AdminRequest)) {
+    fn correction_window(&mut self, ctx: &egui::Context, admin: &AdminClient) {
         let Some(c) = &mut self.correction else {
             return;
         };
@@ -582,12 +659,12 @@ impl ReviewView {
             .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
             .show(ctx, |ui| {
                 ui.label(RichText::new(&c.who).strong());
-                super::admin::field(ui, "Date", &mut c.day, false);
+                field(ui, "Date", &mut c.day, false);
                 ui.horizontal(|ui| {
                     ui.radio_value(&mut c.present, true, "Present");
                     ui.radio_value(&mut c.present, false, "Absent");
                 });
-                super::admin::field(ui, "Reason", &mut c.reason, false);
+                field(ui, "Reason", &mut c.reason, false);
                 let day_ok = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d").is_ok();
                 let ready = day_ok && !c.reason.trim().is_empty();
                 if !day_ok {
@@ -604,12 +681,8 @@ impl ReviewView {
             });
         if save {
             if let Ok(day) = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d") {
-                send(AdminRequest::Correct {
-                    student_id: c.student_id,
-                    day,
-                    present: c.present,
-                    reason: c.reason.clone(),
-                });
+                self.asked.correction =
+                    Some(admin.correct(c.student_id, day, c.present, c.reason.clone()));
             }
         }
         if !open {
@@ -695,63 +768,70 @@ impl ReviewView {
         }
     }
 
-    fn email_window(&mut self, ctx: &egui::Context, send: &dyn Fn(AdminRequest)) {
+    fn email_window(&mut self, ctx: &egui::Context, admin: &AdminClient) {
         let bounds = self.bounds();
         let Some(d) = &mut self.email else { return };
         let mut open = true;
         egui::Window::new("Email reports")
             .open(&mut open)
             .default_size([640.0, 420.0])
-            .show(ctx, |ui| match (&d.preview, &d.progress, &d.result) {
-                (None, _, _) => {
-                    ui.spinner();
-                }
-                (Some(p), None, None) => {
-                    ui.label(format!("{} message(s) will be sent:", p.len()));
-                    egui::ScrollArea::vertical()
-                        .max_height(180.0)
-                        .show(ui, |ui| {
-                            for r in p {
-                                ui.label(format!(
-                                    "{} <{}>: {}",
-                                    r.name,
-                                    r.email,
-                                    percent_text(r.percent)
-                                ));
+            .show(ctx, |ui| {
+                if let Some(result) = &d.result {
+                    match result {
+                        Ok(r) if r.sent.is_empty() && r.failed.is_empty() => {
+                            ui.label("Nobody to email: no student matches.");
+                        }
+                        Ok(r) => {
+                            ui.label(format!("Sent {} message(s).", r.sent.len()));
+                            for (to, why) in &r.failed {
+                                ui.label(
+                                    RichText::new(format!("Not sent to {to}: {why}")).color(ABSENT),
+                                );
                             }
-                        });
-                    if let Some(first) = p.first() {
-                        ui.separator();
-                        ui.label(RichText::new(format!("Subject: {}", first.subject)).strong());
-                        ui.label(&first.body);
-                    }
-                    if ui
-                        .add_enabled(
-                            !p.is_empty(),
-                            egui::Button::new(format!("Send {} message(s)", p.len())),
-                        )
-                        .clicked()
-                    {
-                        if let Some((from, to)) = bounds {
-                            d.progress = Some((0, p.len()));
-                            send(AdminRequest::EmailSend {
-                                from,
-                                to,
-                                under: d.under,
-                            });
+                        }
+                        Err(e) => {
+                            ui.label(RichText::new(e).color(ABSENT));
                         }
                     }
+                    return;
                 }
-                (_, Some((done, total)), _) => {
+                if let Some(task) = &mut d.sending {
+                    let (done, total) = task.progress();
                     ui.add(
-                        egui::ProgressBar::new(*done as f32 / (*total).max(1) as f32)
+                        egui::ProgressBar::new(done as f32 / total.max(1) as f32)
                             .text(format!("Sent {done} of {total}")),
                     );
+                    return;
                 }
-                (_, None, Some(r)) => {
-                    ui.label(format!("Sent {} message(s).", r.sent.len()));
-                    for (to, why) in &r.failed {
-                        ui.label(RichText::new(format!("Not sent to {to}: {why}")).color(ABSENT));
+                let Some(p) = &d.preview else {
+                    ui.spinner();
+                    return;
+                };
+                if p.is_empty() {
+                    ui.label("Nobody to email: no student matches.");
+                    return;
+                }
+                ui.label(format!("{} message(s) will be sent:", p.len()));
+                egui::ScrollArea::vertical()
+                    .max_height(180.0)
+                    .show(ui, |ui| {
+                        for r in p {
+                            ui.label(format!(
+                                "{} <{}>: {}",
+                                r.name,
+                                r.email,
+                                percent_text(r.percent)
+                            ));
+                        }
+                    });
+                if let Some(first) = p.first() {
+                    ui.separator();
+                    ui.label(RichText::new(format!("Subject: {}", first.subject)).strong());
+                    ui.label(&first.body);
+                }
+                if ui.button(format!("Send {} message(s)", p.len())).clicked() {
+                    if let Some((from, to)) = bounds {
+                        d.sending = Some(admin.email_send(from, to, d.under));
                     }
                 }
             });
@@ -806,12 +886,12 @@ impl ReviewView {
             .show(ui, |p| p.line(Line::new(row.name.clone(), points)));
     }
 
-    fn day_view(&mut self, ui: &mut egui::Ui, send: &dyn Fn(AdminRequest)) {
+    fn day_view(&mut self, ui: &mut egui::Ui, admin: &AdminClient) {
         ui.horizontal(|ui| {
-            super::admin::field(ui, "Day", &mut self.day_text, false);
+            field(ui, "Day", &mut self.day_text, false);
             if ui.button("Show day").clicked() {
                 if let Ok(day) = NaiveDate::parse_from_str(self.day_text.trim(), "%Y-%m-%d") {
-                    send(AdminRequest::DayMarks { day });
+                    self.asked.day = Some((day, admin.day_marks(day)));
                 }
             }
         });
@@ -846,10 +926,4 @@ impl ReviewView {
             }
         });
     }
-}
-
-/// A snapshot as a texture the UI can draw.
-fn texture(ctx: &egui::Context, name: String, t: &Thumbnail) -> TextureHandle {
-    let img = egui::ColorImage::from_rgba_unmultiplied(t.size, &t.rgba);
-    ctx.load_texture(name, img, egui::TextureOptions::LINEAR)
 }

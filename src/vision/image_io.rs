@@ -146,6 +146,26 @@ pub fn encode_jpeg(bgr: &Mat) -> Result<Vec<u8>, opencv::Error> {
     Ok(out.to_vec())
 }
 
+/// A small RGBA copy of a BGR image, `side` pixels on its longer side, for thumbnails:
+/// (width, height, pixels).
+pub fn thumbnail_rgba(bgr: &Mat, side: i32) -> opencv::Result<(usize, usize, Vec<u8>)> {
+    use opencv::core::Size;
+    let scale = side as f64 / bgr.cols().max(bgr.rows()).max(1) as f64;
+    let size = Size::new(
+        ((bgr.cols() as f64 * scale).round() as i32).max(1),
+        ((bgr.rows() as f64 * scale).round() as i32).max(1),
+    );
+    let mut small = Mat::default();
+    opencv::imgproc::resize(bgr, &mut small, size, 0.0, 0.0, opencv::imgproc::INTER_AREA)?;
+    let mut rgba = Mat::default();
+    opencv::imgproc::cvt_color_def(&small, &mut rgba, opencv::imgproc::COLOR_BGR2RGBA)?;
+    Ok((
+        size.width as usize,
+        size.height as usize,
+        rgba.data_bytes()?.to_vec(),
+    ))
+}
+
 /// A small JPEG of a face (its box with a margin, 96 pixels high) to keep with a mark.
 pub fn face_snapshot(bgr: &Mat, face: &super::Face) -> Result<Vec<u8>, opencv::Error> {
     use opencv::core::{Rect, Size};

@@ -93,7 +93,7 @@ pub struct FaceEngine {
 impl FaceEngine {
     /// Loads every model from the models folder, checking the files first.
     pub fn load(settings: &Settings) -> Result<Self, VisionError> {
-        let files = ModelFiles::verified(&models_dir())?;
+        let files = ModelFiles::verified(&models::models_dir_for(settings))?;
         Ok(FaceEngine {
             detector: FaceDetector::new(&files, settings.detector.clone())?,
             embedders: vec![
@@ -102,7 +102,9 @@ impl FaceEngine {
             ],
             quality: settings.quality.clone(),
             liveness: if settings.liveness.enabled {
-                Some(liveness::LivenessModel::load(&settings.liveness.dir())?)
+                Some(liveness::LivenessModel::load(&liveness::model_dir(
+                    &settings.liveness,
+                ))?)
             } else {
                 None
             },

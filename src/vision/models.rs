@@ -28,6 +28,15 @@ pub fn models_dir() -> PathBuf {
     asset_dir("ROLLCALL_MODELS_DIR", "assets/models")
 }
 
+/// The models folder the settings name, else the default one.
+pub fn models_dir_for(settings: &crate::settings::Settings) -> PathBuf {
+    if settings.models_dir.trim().is_empty() {
+        models_dir()
+    } else {
+        PathBuf::from(&settings.models_dir)
+    }
+}
+
 /// `$env`, else `relative` under the current directory, else under the source tree this
 /// binary was built from.
 pub(crate) fn asset_dir(env: &str, relative: &str) -> PathBuf {

@@ -1,0 +1,324 @@
+//! The records: the database and the enrolment photo files, changed together. Cheap to
+//! open, so every thread that writes (the door, the admin worker, each API request) opens
+//! its own; the recognisers follow through the store's templates version.
+
+use super::photos::{photo_file_name, validate_student, MAX_PHOTOS};
+use super::recognizer::PreparedPhoto;
+use super::{EnrollError, Outcome};
+use crate::data_dir::{write_private_file, DataDir};
+use crate::settings::Settings;
+use crate::store::{Erased, MarkRecord, NewPhoto, NewStudent, PhotoRow, Store, StoreError};
+use crate::vision::image_io::encode_jpeg;
+use chrono::Local;
+use std::path::PathBuf;
+
+/// A mark as the store recorded it, with who it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marked {
+    pub record: MarkRecord,
+    pub student_id: i64,
+    pub roll_no: String,
+    pub name: String,
+    pub score: f32,
+}
+
+impl Marked {
+    /// The old contract's message for this mark.
+    pub fn outcome(&self) -> Outcome {
+        match self.record {
+            MarkRecord::New(_) => Outcome::AttendanceMarked,
+            MarkRecord::Existing(_) => Outcome::AlreadyMarked,
+        }
+    }
+
+    /// When the student was marked (RFC 3339); for a repeat, the earlier time.
+    pub fn at(&self) -> &str {
+        match &self.record {
+            MarkRecord::New(t) | MarkRecord::Existing(t) => t,
+        }
+    }
+}
+
+/// Why an admin change did not happen, worded for the admin.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("That email address is already used by another student.")]
+    EmailTaken,
+    #[error("A student can have at most {MAX_PHOTOS} photos.")]
+    TooManyPhotos,
+    #[error("That student no longer exists.")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("The photos could not be saved: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<EnrollError> for AdminError {
+    fn from(e: EnrollError) -> Self {
+        match e {
+            EnrollError::Store(s) => AdminError::Store(s),
+            EnrollError::Io(io) => AdminError::Io(io),
+            other => AdminError::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// The database and the photo files.
+pub struct Records {
+    data: DataDir,
+    store: Store,
+    /// Face snapshots are kept with marks this many days (0: none).
+    snapshot_days: u32,
+}
+
+impl Records {
+    /// Opens the data folder's database.
+    pub fn open(data: &DataDir, settings: &Settings) -> Result<Records, StoreError> {
+        Ok(Records {
+            store: Store::open(&data.database())?,
+            data: data.clone(),
+            snapshot_days: settings.review.snapshot_days,
+        })
+    }
+
+    /// Start-of-day housekeeping, once per process: removes photo files no student refers
+    /// to (left by an interrupted enrolment) and snapshots past their retention.
+    pub fn tidy(&mut self) -> Result<(), StoreError> {
+        self.sweep_orphan_photos();
+        let keep = chrono::Days::new(self.snapshot_days as u64);
+        if let Some(cutoff) = Local::now().date_naive().checked_sub_days(keep) {
+            self.store.purge_snapshots(cutoff)?;
+        }
+        Ok(())
+    }
+
+    /// The database, for reading.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The database, for the changes that involve no photo files (PIN, corrections, …).
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// Whether face snapshots are kept with marks.
+    pub fn keeps_snapshots(&self) -> bool {
+        self.snapshot_days > 0
+    }
+
+    /// Where a stored photo's file is.
+    pub fn photo_path(&self, file_name: &str) -> PathBuf {
+        self.data.photos().join(file_name)
+    }
+
+    fn sweep_orphan_photos(&self) {
+        // Under the photos lock: another process's photos are committed or gone.
+        let Ok(_photos) = self.data.lock_photos() else {
+            return;
+        };
+        let Ok(known) = self.store.photo_files() else {
+            return;
+        };
+        let known: std::collections::HashSet<String> = known.into_iter().collect();
+        let Ok(entries) = std::fs::read_dir(self.data.photos()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !known.contains(&name) {
+                tracing::info!(file = %name, "removing a photo no student refers to");
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Records a recognised student as present today (with a face snapshot when the
+    /// settings keep them). The store decides whether it is a new mark or a repeat.
+    pub fn mark(
+        &mut self,
+        student_id: i64,
+        score: f32,
+        source: &str,
+        snapshot: Option<&[u8]>,
+    ) -> Result<Marked, StoreError> {
+        let snapshot = snapshot.filter(|_| self.keeps_snapshots());
+        let record = self.store.mark(
+            student_id,
+            Local::now(),
+            Some(score as f64),
+            source,
+            snapshot,
+        )?;
+        let (roll_no, name) = self.store.student_name(student_id)?.unwrap_or_default();
+        Ok(Marked {
+            record,
+            student_id,
+            roll_no,
+            name,
+            score,
+        })
+    }
+
+    /// Logs a face the kiosk refused as a possible photo attack.
+    pub fn log_refusal(
+        &mut self,
+        resembled: Option<i64>,
+        score: f32,
+        snapshot: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let snapshot = snapshot.filter(|_| self.keeps_snapshots());
+        self.store.log_refusal(resembled, score, snapshot)
+    }
+
+    /// Writes checked photos as files; returns the rows to store and the paths written.
+    fn write_photos(
+        &self,
+        photos: &[PreparedPhoto],
+    ) -> Result<(Vec<NewPhoto>, Vec<PathBuf>), EnrollError> {
+        let mut rows = Vec::new();
+        let mut written = Vec::new();
+        let result = (|| {
+            for p in photos {
+                let jpeg = encode_jpeg(&p.image).map_err(|e| EnrollError::Vision(e.into()))?;
+                let file_name = photo_file_name(&jpeg);
+                let path = self.data.photos().join(&file_name);
+                write_private_file(&path, &jpeg).map_err(EnrollError::Io)?;
+                written.push(path);
+                rows.push(NewPhoto {
+                    file_name,
+                    templates: p
+                        .embeddings
+                        .0
+                        .iter()
+                        .map(|(m, v)| (m.to_string(), v.clone()))
+                        .collect(),
+                });
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok((rows, written)),
+            Err(e) => {
+                remove_files(&written);
+                Err(e)
+            }
+        }
+    }
+
+    /// Enrols a student from checked photos. Files first, then one database transaction,
+    /// under the photos lock; if the transaction fails the files are removed (files left by
+    /// a crash are swept at the next start).
+    pub fn enrol(
+        &mut self,
+        student: &NewStudent,
+        photos: &[PreparedPhoto],
+        actor: &str,
+    ) -> Result<i64, EnrollError> {
+        if photos.is_empty() {
+            return Err(EnrollError::NoImages);
+        }
+        if photos.len() > MAX_PHOTOS {
+            return Err(EnrollError::TooManyImages);
+        }
+        let _photos = self.data.lock_photos().map_err(EnrollError::Io)?;
+        let (rows, written) = self.write_photos(photos)?;
+        match self.store.insert_student(student, &rows, actor) {
+            Ok(id) => Ok(id),
+            Err(e) => {
+                remove_files(&written);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Changes a student's name and email (checked like at enrolment).
+    pub fn update_student(
+        &mut self,
+        id: i64,
+        name: &str,
+        email: &str,
+        actor: &str,
+    ) -> Result<(), AdminError> {
+        let Some((roll_no, _)) = self.store.student_name(id)? else {
+            return Err(AdminError::NotFound);
+        };
+        let clean = validate_student(&roll_no, name, email).map_err(AdminError::Invalid)?;
+        let taken = self
+            .store
+            .students()?
+            .iter()
+            .any(|s| s.id != id && s.email.eq_ignore_ascii_case(&clean.email));
+        if taken {
+            return Err(AdminError::EmailTaken);
+        }
+        self.store
+            .update_student(id, &clean.name, &clean.email, actor)
+            .map_err(|e| match e {
+                StoreError::Duplicate => AdminError::EmailTaken,
+                other => other.into(),
+            })
+    }
+
+    /// Adds checked photos to a student (at most 10 in all).
+    pub fn add_photos(
+        &mut self,
+        id: i64,
+        photos: &[PreparedPhoto],
+        actor: &str,
+    ) -> Result<(), AdminError> {
+        if self.store.student_name(id)?.is_none() {
+            return Err(AdminError::NotFound);
+        }
+        if self.store.photos_of(id)?.len() + photos.len() > MAX_PHOTOS {
+            return Err(AdminError::TooManyPhotos);
+        }
+        let _photos = self.data.lock_photos()?;
+        let (rows, written) = self.write_photos(photos)?;
+        if let Err(e) = self.store.add_photos(id, &rows, actor) {
+            remove_files(&written);
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Removes one photo and its templates; returns the photo removed.
+    pub fn remove_photo(&mut self, photo_id: i64, actor: &str) -> Result<PhotoRow, AdminError> {
+        let photo = self
+            .store
+            .remove_photo(photo_id, actor)?
+            .ok_or(AdminError::NotFound)?;
+        remove_files(&[self.photo_path(&photo.file_name)]);
+        Ok(photo)
+    }
+
+    /// Removes a student's photos and templates; keeps the student and their attendance.
+    pub fn erase_face_data(&mut self, id: i64, actor: &str) -> Result<Erased, AdminError> {
+        let (files, erased) = self.store.erase_face_data(id, actor)?;
+        self.remove_photo_files(&files);
+        Ok(erased)
+    }
+
+    /// Deletes a student with their photos, templates and attendance.
+    pub fn delete_student(&mut self, id: i64, actor: &str) -> Result<(), AdminError> {
+        let files = self.store.delete_student(id, actor)?;
+        self.remove_photo_files(&files);
+        Ok(())
+    }
+
+    fn remove_photo_files(&self, files: &[String]) {
+        let paths: Vec<PathBuf> = files.iter().map(|f| self.photo_path(f)).collect();
+        remove_files(&paths);
+    }
+}
+
+fn remove_files(paths: &[PathBuf]) {
+    for p in paths {
+        if let Err(e) = std::fs::remove_file(p) {
+            tracing::warn!(file = %p.display(), "could not remove a photo file: {e}");
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The service the one-shot fronts call (the command line, each HTTP request): a
+//! recogniser and the records, wired the same way for everyone.
+
+use super::import::{ImportEntry, ImportSummary};
+use super::photos::{main_face, validate_student, PhotoInput, PhotoProblem, MAX_PHOTOS};
+use super::recognizer::{Pass, Recognizer};
+use super::records::{Marked, Records};
+use super::{OpenError, Outcome};
+use crate::data_dir::DataDir;
+use crate::recognition::Decision;
+use crate::settings::Settings;
+use crate::store::StoreError;
+use crate::vision::{decode_image, FaceEngine, ImageError, VisionError};
+
+/// A successful enrolment.
+#[derive(Clone, Debug)]
+pub struct Enrolled {
+    pub student_id: i64,
+    pub photos_used: usize,
+    /// Photos that were left out, with the reason.
+    pub refused: Vec<PhotoProblem>,
+}
+
+impl Enrolled {
+    pub fn outcome(&self) -> Outcome {
+        Outcome::UserAdded
+    }
+}
+
+/// Why an enrolment did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrollError {
+    #[error("No images found")]
+    NoImages,
+    #[error("Maximum 10 images are allowed")]
+    TooManyImages,
+    #[error("Invalid data: {0}")]
+    InvalidData(String),
+    #[error("User already exists")]
+    UserExists,
+    #[error("None of the photos can be used. {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(". "))]
+    NoUsablePhoto(Vec<PhotoProblem>),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("The photos could not be saved: {0}")]
+    Io(std::io::Error),
+    #[error(transparent)]
+    Vision(#[from] VisionError),
+}
+
+impl EnrollError {
+    /// The contract message for this error.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            EnrollError::NoImages => Outcome::NoImages,
+            EnrollError::TooManyImages => Outcome::TooManyImages,
+            EnrollError::InvalidData(_) | EnrollError::NoUsablePhoto(_) => Outcome::InvalidData,
+            EnrollError::UserExists | EnrollError::Store(StoreError::Duplicate) => {
+                Outcome::UserExists
+            }
+            EnrollError::Store(_) | EnrollError::Io(_) | EnrollError::Vision(_) => {
+                Outcome::InternalError
+            }
+        }
+    }
+}
+
+impl From<StoreError> for EnrollError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate => EnrollError::UserExists,
+            other => EnrollError::Store(other),
+        }
+    }
+}
+
+/// Why a photo did not mark anyone.
+#[derive(Debug, thiserror::Error)]
+pub enum MarkError {
+    #[error("No face found")]
+    NoFace,
+    #[error("User not found")]
+    UserNotFound,
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vision(#[from] VisionError),
+}
+
+impl MarkError {
+    /// The contract message for this error.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            MarkError::NoFace => Outcome::NoFace,
+            MarkError::UserNotFound => Outcome::UserNotFound,
+            MarkError::Image(_) => Outcome::InvalidData,
+            MarkError::Store(_) | MarkError::Vision(_) => Outcome::InternalError,
+        }
+    }
+}
+
+/// A recogniser and the records of one data folder.
+pub struct AttendanceService {
+    recognizer: Recognizer,
+    records: Records,
+    settings: Settings,
+}
+
+impl AttendanceService {
+    /// Opens the data folder's records, tidies them, re-embeds stored photos for any new
+    /// model and loads the gallery.
+    pub fn open(
+        data: DataDir,
+        settings: Settings,
+        engine: FaceEngine,
+    ) -> Result<AttendanceService, OpenError> {
+        let mut records = Records::open(&data, &settings)?;
+        records.tidy()?;
+        let mut recognizer = Recognizer::new(engine, &settings);
+        reembed_for_current_models(&mut recognizer, &mut records)?;
+        recognizer.refresh(records.store())?;
+        Ok(AttendanceService {
+            recognizer,
+            records,
+            settings,
+        })
+    }
+
+    /// A service from parts already open (the HTTP server's recognisers share records).
+    pub fn from_parts(recognizer: Recognizer, records: Records, settings: Settings) -> Self {
+        AttendanceService {
+            recognizer,
+            records,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The records, for reading.
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
+    /// Students the recogniser knows.
+    pub fn students(&self) -> usize {
+        self.recognizer.students()
+    }
+
+    /// Enrols a student from photos: the old `POST /upload`. Photos that cannot be used
+    /// are left out and listed; with none left, nothing is stored.
+    pub fn enroll(
+        &mut self,
+        roll_no: &str,
+        name: &str,
+        email: &str,
+        photos: &[PhotoInput],
+        actor: &str,
+    ) -> Result<Enrolled, EnrollError> {
+        enroll(
+            &mut self.recognizer,
+            &mut self.records,
+            roll_no,
+            name,
+            email,
+            photos,
+            actor,
+        )
+    }
+
+    /// Enrols every entry of a bulk import; `progress(done, total)` after each student.
+    pub fn import(
+        &mut self,
+        entries: &[ImportEntry],
+        actor: &str,
+        progress: impl FnMut(usize, usize),
+    ) -> ImportSummary {
+        super::import::import(
+            &mut self.recognizer,
+            &mut self.records,
+            entries,
+            actor,
+            progress,
+        )
+    }
+
+    /// Marks attendance from one photo: the old `POST /attendance`. The largest face is
+    /// the one that counts.
+    pub fn mark_photo(&mut self, bytes: &[u8], source: &str) -> Result<Marked, MarkError> {
+        let image = decode_image(bytes)?;
+        self.recognizer.refresh(self.records.store())?;
+        let faces = self.recognizer.detect(&image)?;
+        let face = faces.first().ok_or(MarkError::NoFace)?;
+        match self.recognizer.identify(&image, face, Pass::Full)? {
+            Decision::Match(c) => {
+                let snapshot = crate::vision::image_io::face_snapshot(&image, face).ok();
+                Ok(self
+                    .records
+                    .mark(c.student_id, c.score, source, snapshot.as_deref())?)
+            }
+            Decision::Unknown(_) => Err(MarkError::UserNotFound),
+        }
+    }
+}
+
+/// Enrols a student from photos with this recogniser and these records.
+pub(super) fn enroll(
+    recognizer: &mut Recognizer,
+    records: &mut Records,
+    roll_no: &str,
+    name: &str,
+    email: &str,
+    photos: &[PhotoInput],
+    actor: &str,
+) -> Result<Enrolled, EnrollError> {
+    if photos.is_empty() {
+        return Err(EnrollError::NoImages);
+    }
+    if photos.len() > MAX_PHOTOS {
+        return Err(EnrollError::TooManyImages);
+    }
+    let student = validate_student(roll_no, name, email).map_err(EnrollError::InvalidData)?;
+    if records
+        .store()
+        .student_exists(&student.roll_no, &student.email)?
+    {
+        return Err(EnrollError::UserExists);
+    }
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    for photo in photos {
+        match recognizer.check_photo(photo)? {
+            Ok(ok) => accepted.push(ok),
+            Err(reason) => refused.push(PhotoProblem {
+                label: photo.label.clone(),
+                reason,
+            }),
+        }
+    }
+    if accepted.is_empty() {
+        return Err(EnrollError::NoUsablePhoto(refused));
+    }
+    let student_id = records.enrol(&student, &accepted, actor)?;
+    recognizer.added(student_id, &accepted, records.store())?;
+    Ok(Enrolled {
+        student_id,
+        photos_used: accepted.len(),
+        refused,
+    })
+}
+
+/// After a model change: embeds stored photos with every current model they lack, and
+/// drops templates of models no longer used. Nothing to do in the usual case.
+pub fn reembed_for_current_models(
+    recognizer: &mut Recognizer,
+    records: &mut Records,
+) -> Result<(), StoreError> {
+    let models = recognizer.model_ids();
+    for model in &models {
+        for photo in records.store().photos_without_model(model)? {
+            let path = records.photo_path(&photo.file_name);
+            let vector = crate::vision::image_io::read_image_file(&path)
+                .map_err(VisionError::from)
+                .and_then(|image| {
+                    let faces = recognizer.detect(&image)?;
+                    match main_face(&faces).cloned() {
+                        Some(face) => recognizer.embed_one(&image, &face, model),
+                        None => Ok(None),
+                    }
+                });
+            match vector {
+                Ok(Some(v)) => records.store_mut().add_template(&photo, model, &v)?,
+                Ok(None) => {
+                    tracing::warn!(file = %photo.file_name, "no face found when re-embedding")
+                }
+                Err(e) => tracing::warn!(file = %photo.file_name, "cannot re-embed: {e}"),
+            }
+        }
+    }
+    let dropped = records.store_mut().drop_templates_except(&models)?;
+    if dropped > 0 {
+        tracing::info!(dropped, "removed templates of models no longer used");
+    }
+    Ok(())
+}

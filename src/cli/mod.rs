@@ -1,0 +1,300 @@
+//! The command line: the same services the kiosk and the HTTP API call. Each command has
+//! its own small function; `run` only dispatches.
+
+pub mod liveness;
+mod records;
+mod reports;
+
+use crate::camera::{list_cameras, SourceSpec};
+use crate::data_dir::DataDir;
+use crate::settings::Settings;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// Rollcall: a face-recognition attendance kiosk.
+#[derive(Parser, Debug)]
+#[command(name = "rollcall", version, about)]
+pub struct Cli {
+    /// Data folder (database, photos, settings). Default: $ROLLCALL_DATA_DIR or ./data
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Kiosk: play this video file or folder of images instead of the camera.
+    #[arg(long, value_name = "PATH")]
+    pub source: Option<PathBuf>,
+    /// Kiosk: frames per second for --source (a folder defaults to 15).
+    #[arg(long, value_name = "N")]
+    pub fps: Option<f64>,
+    /// Kiosk: start the --source again when it ends.
+    #[arg(long = "loop")]
+    pub looping: bool,
+    /// Kiosk: camera index or part of its name (overrides the settings).
+    #[arg(long, value_name = "CAMERA")]
+    pub camera: Option<String>,
+    /// Kiosk: fill the screen (for the door).
+    #[arg(long)]
+    pub fullscreen: bool,
+    /// Without a command, Rollcall opens the kiosk window.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Enrol a student from 1 to 10 photos.
+    Enroll {
+        #[arg(long)]
+        roll_no: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// Photos of the student (JPEG, PNG, BMP or WebP).
+        #[arg(value_name = "PHOTO")]
+        photos: Vec<PathBuf>,
+    },
+    /// Mark attendance from one photo.
+    Mark {
+        #[arg(value_name = "PHOTO")]
+        photo: PathBuf,
+    },
+    /// List enrolled students.
+    Students,
+    /// Enrol many students: a folder of `ROLLNO_Name` folders, or a CSV of roll no, name,
+    /// email, photo paths.
+    Import {
+        #[arg(value_name = "DIR_OR_CSV")]
+        path: PathBuf,
+        /// For folders without an email.txt: use ROLLNO@DOMAIN.
+        #[arg(long, value_name = "DOMAIN")]
+        email_domain: Option<String>,
+    },
+    /// List the cameras on this machine.
+    Cameras,
+    /// Export the attendance sheet (like the old dashboard) to Excel or CSV.
+    Export {
+        /// First day (YYYY-MM-DD); default: the first of this month.
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        /// Last day (YYYY-MM-DD); default: today.
+        #[arg(long, value_name = "DATE")]
+        to: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Xlsx)]
+        format: ExportFormat,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Reports for students.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Serve the old system's HTTP API on the same database.
+    Serve {
+        /// Address to listen on (default from settings: 127.0.0.1:5000).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Require `Authorization: Bearer TOKEN` on /upload, /getdata and the mail endpoints.
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+    },
+    /// Save the database and the enrolment photos in one new file (Rollcall may keep
+    /// running meanwhile).
+    Backup {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replace the database and photos with a backup's; the current database is saved in
+    /// the data folder first.
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Train the photo-attack check on frames of live people and of photos held up to the
+    /// camera (each folder: one folder of frames per person).
+    TrainLiveness {
+        #[command(flatten)]
+        frames: LivenessFrames,
+        /// Where to write the model (default: the one Rollcall uses, assets/liveness).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Frames for the photo-attack check: live people and photo attacks, one folder per person.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LivenessFrames {
+    #[arg(value_name = "LIVE_DIR")]
+    pub live: PathBuf,
+    #[arg(value_name = "SPOOF_DIR")]
+    pub spoof: PathBuf,
+    /// Only these people (folder names, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub people: Vec<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Email every student their attendance (or only those under a threshold).
+    Email {
+        /// Only students under this attendance, in percent.
+        #[arg(long, value_name = "PERCENT")]
+        under: Option<f64>,
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        #[arg(long, value_name = "DATE")]
+        to: Option<chrono::NaiveDate>,
+        /// Show who would get what, and send nothing.
+        #[arg(long)]
+        preview: bool,
+    },
+}
+
+/// How a command ended, for the process exit code.
+pub enum Exit {
+    Ok,
+    /// The request was understood but refused (e.g. "User not found").
+    Refused,
+}
+
+/// The data folder's settings (defaults when there is no settings file).
+pub fn settings_for(data: &DataDir) -> anyhow::Result<Settings> {
+    Ok(Settings::load(&data.settings())?)
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let data_dir = cli.data_dir.as_deref();
+    match cli.command {
+        None => kiosk(
+            data_dir,
+            cli.source,
+            cli.fps,
+            cli.looping,
+            cli.camera,
+            cli.fullscreen,
+        ),
+        Some(Command::Enroll {
+            roll_no,
+            name,
+            email,
+            photos,
+        }) => records::enroll(data_dir, &roll_no, &name, &email, &photos),
+        Some(Command::Mark { photo }) => records::mark(data_dir, &photo),
+        Some(Command::Students) => records::students(data_dir),
+        Some(Command::Import { path, email_domain }) => {
+            records::import(data_dir, &path, email_domain.as_deref())
+        }
+        Some(Command::Backup { file }) => records::backup(data_dir, &file),
+        Some(Command::Restore { file }) => records::restore(data_dir, &file),
+        Some(Command::Cameras) => cameras(),
+        Some(Command::Export {
+            from,
+            to,
+            format,
+            output,
+        }) => reports::export(data_dir, from, to, format, &output),
+        Some(Command::Report(ReportCommand::Email {
+            under,
+            from,
+            to,
+            preview,
+        })) => reports::email(data_dir, under, from, to, preview),
+        Some(Command::Serve { listen, token }) => serve(data_dir, listen, token),
+        Some(Command::TrainLiveness { frames, out }) => {
+            let out = out.unwrap_or_else(crate::vision::liveness::default_liveness_dir);
+            liveness::train(&frames, &out, data_dir)?;
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+/// Opens the kiosk window.
+fn kiosk(
+    data_dir: Option<&Path>,
+    source: Option<PathBuf>,
+    fps: Option<f64>,
+    looping: bool,
+    camera: Option<String>,
+    fullscreen: bool,
+) -> anyhow::Result<Exit> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let mut settings = Settings::load_or_create(&data.settings())?;
+    if let Some(c) = camera {
+        settings.kiosk.camera = c;
+    }
+    let source = match source {
+        Some(path) => SourceSpec::from_path(path, fps, looping),
+        None => SourceSpec::Webcam {
+            camera: settings.kiosk.camera.clone(),
+            width: settings.kiosk.width,
+            height: settings.kiosk.height,
+            fps: settings.kiosk.fps,
+        },
+    };
+    crate::ui::run(
+        crate::ui::AppOptions {
+            data,
+            settings,
+            source,
+            observer: None,
+        },
+        fullscreen,
+    )?;
+    Ok(Exit::Ok)
+}
+
+fn cameras() -> anyhow::Result<Exit> {
+    let cameras = list_cameras();
+    if cameras.is_empty() {
+        println!("No cameras found.");
+    }
+    for c in cameras {
+        println!("{}\t{}", c.index, c.name);
+    }
+    Ok(Exit::Ok)
+}
+
+/// Serves the old HTTP contract until Ctrl-C.
+fn serve(
+    data_dir: Option<&Path>,
+    listen: Option<String>,
+    token: Option<String>,
+) -> anyhow::Result<Exit> {
+    use anyhow::Context;
+    let data = DataDir::resolve(data_dir).create()?;
+    let settings = settings_for(&data)?;
+    let listen = listen.unwrap_or_else(|| settings.api.listen.clone());
+    let token = token.or_else(|| Some(settings.api.token.clone()));
+    let state = crate::api::ApiState::open(data, settings, token)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        eprintln!(
+            "Rollcall API on http://{} (Ctrl-C to stop)",
+            listener.local_addr()?
+        );
+        crate::api::serve(listener, state).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(Exit::Ok)
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+pub fn progress_bar(len: usize, what: &str, unit: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{msg:>10}} [{{bar:40}}] {{pos}}/{{len}} {unit}, {{eta}} left"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}

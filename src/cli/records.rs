@@ -1,0 +1,210 @@
+//! Commands on students and their records: enrol, mark, list, import, backup, restore.
+
+use super::{progress_bar, settings_for, Exit};
+use crate::attendance::{AttendanceService, EnrollError, MarkError, PhotoInput};
+use crate::data_dir::DataDir;
+use crate::store::Store;
+use crate::vision::FaceEngine;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+fn service(data_dir: Option<&Path>) -> anyhow::Result<AttendanceService> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let settings = settings_for(&data)?;
+    let engine = FaceEngine::load(&settings)?;
+    Ok(AttendanceService::open(data, settings, engine)?)
+}
+
+fn read_photo(path: &Path) -> anyhow::Result<PhotoInput> {
+    PhotoInput::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn store(data_dir: Option<&Path>) -> anyhow::Result<(DataDir, Store)> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let store = Store::open(&data.database())?;
+    Ok((data, store))
+}
+
+pub fn enroll(
+    data_dir: Option<&Path>,
+    roll_no: &str,
+    name: &str,
+    email: &str,
+    photos: &[PathBuf],
+) -> anyhow::Result<Exit> {
+    let photos = photos
+        .iter()
+        .map(|p| read_photo(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut service = service(data_dir)?;
+    match service.enroll(roll_no, name, email, &photos, "cli") {
+        Ok(done) => {
+            println!("{}", done.outcome());
+            for p in &done.refused {
+                eprintln!("Not used: {p}");
+            }
+            Ok(Exit::Ok)
+        }
+        Err(e @ (EnrollError::Store(_) | EnrollError::Io(_) | EnrollError::Vision(_))) => {
+            Err(e.into())
+        }
+        Err(e) => {
+            println!("{}", e.outcome());
+            match &e {
+                EnrollError::InvalidData(why) => eprintln!("Because {why}."),
+                EnrollError::NoUsablePhoto(problems) => {
+                    for p in problems {
+                        eprintln!("Not used: {p}");
+                    }
+                }
+                _ => {}
+            }
+            Ok(Exit::Refused)
+        }
+    }
+}
+
+pub fn mark(data_dir: Option<&Path>, photo: &Path) -> anyhow::Result<Exit> {
+    let photo = read_photo(photo)?;
+    let mut service = service(data_dir)?;
+    match service.mark_photo(&photo.bytes, "cli") {
+        Ok(m) => {
+            println!("{}", m.outcome());
+            eprintln!("{} ({}) at {}", m.name, m.roll_no, m.at());
+            Ok(Exit::Ok)
+        }
+        Err(e @ (MarkError::Store(_) | MarkError::Vision(_))) => Err(e.into()),
+        Err(e) => {
+            println!("{}", e.outcome());
+            if let MarkError::Image(why) = &e {
+                eprintln!("{why}");
+            }
+            Ok(Exit::Refused)
+        }
+    }
+}
+
+/// Pads `text` to `width` columns as a terminal shows them (wide characters take two).
+fn pad(text: &str, width: usize) -> String {
+    let shown: usize = text.chars().map(display_width).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(shown)))
+}
+
+/// Columns a character takes in a terminal: two for East Asian wide characters and emoji.
+fn display_width(c: char) -> usize {
+    let u = c as u32;
+    let wide = matches!(u,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x1F300..=0x1FAFF
+        | 0x20000..=0x3FFFD);
+    if wide {
+        2
+    } else if c.is_control() || ('\u{300}'..='\u{36F}').contains(&c) {
+        0
+    } else {
+        1
+    }
+}
+
+pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
+    let (_, store) = store(data_dir)?;
+    let mut students = store.students()?;
+    students.sort_by(|a, b| crate::reports::natural_cmp(&a.roll_no, &b.roll_no));
+    println!(
+        "{} {} {} {:>6}  {}  last seen",
+        pad("roll no", 12),
+        pad("name", 28),
+        pad("email", 32),
+        "photos",
+        pad("enrolled", 25)
+    );
+    for s in &students {
+        println!(
+            "{} {} {} {:>6}  {}  {}",
+            pad(&s.roll_no, 12),
+            pad(&s.name, 28),
+            pad(&s.email, 32),
+            s.photo_count,
+            pad(&s.enrolled_at, 25),
+            s.last_seen.as_deref().unwrap_or("never")
+        );
+    }
+    eprintln!("{} student(s)", students.len());
+    Ok(Exit::Ok)
+}
+
+pub fn import(
+    data_dir: Option<&Path>,
+    path: &Path,
+    email_domain: Option<&str>,
+) -> anyhow::Result<Exit> {
+    let entries = crate::attendance::import::read_entries(path, email_domain)?;
+    let mut service = service(data_dir)?;
+    let bar = progress_bar(entries.len(), "importing", "students");
+    let summary = service.import(&entries, "cli", |done, _| bar.set_position(done as u64));
+    bar.finish_and_clear();
+    println!(
+        "Enrolled {} of {} student(s).",
+        summary.enrolled.len(),
+        entries.len()
+    );
+    for (who, why) in &summary.refused {
+        println!("Not enrolled: {who}: {why}");
+    }
+    for (who, note) in &summary.photo_notes {
+        println!("Photo not used: {who}: {note}");
+    }
+    Ok(if summary.refused.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Refused
+    })
+}
+
+pub fn backup(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
+    let (data, store) = store(data_dir)?;
+    let b = store.backup_to(file, &data.photos())?;
+    println!(
+        "Backed up {} students, {} marks and {} photos to {}.",
+        b.students,
+        b.marks,
+        b.photos,
+        file.display()
+    );
+    if b.missing_photos > 0 {
+        eprintln!(
+            "{} photo file(s) the database names were missing and are not in the backup.",
+            b.missing_photos
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+pub fn restore(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let (b, saved) = crate::store::restore(&data, file)?;
+    println!(
+        "Restored {} students, {} marks and {} photos from {}.",
+        b.students,
+        b.marks,
+        b.photos,
+        file.display()
+    );
+    if let Some(saved) = saved {
+        println!("The database it replaced is saved as {}.", saved.display());
+    }
+    Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        assert_eq!(pad("李小龙", 8), "李小龙  ");
+        assert_eq!(pad("Ada", 5), "Ada  ");
+        assert_eq!(pad("too long", 3), "too long");
+    }
+}

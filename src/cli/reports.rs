@@ -1,0 +1,84 @@
+//! Report commands: export the sheet, email students.
+
+use super::{progress_bar, settings_for, Exit, ExportFormat};
+use crate::data_dir::DataDir;
+use crate::reports::{self, percent_text, Format, Range, Sheet};
+use crate::store::Store;
+use chrono::NaiveDate;
+use std::path::Path;
+
+/// The range a command covers: given days, else this month up to today.
+fn range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> (NaiveDate, NaiveDate) {
+    let today = chrono::Local::now().date_naive();
+    let (month_start, _) = Range::ThisMonth.bounds(today);
+    (from.unwrap_or(month_start), to.unwrap_or(today))
+}
+
+pub fn export(
+    data_dir: Option<&Path>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    format: ExportFormat,
+    output: &Path,
+) -> anyhow::Result<Exit> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let store = Store::open(&data.database())?;
+    let (from, to) = range(from, to);
+    let format = match format {
+        ExportFormat::Xlsx => Format::Xlsx,
+        ExportFormat::Csv => Format::Csv,
+    };
+    let sheet = reports::export(&store, from, to, format, output)?;
+    println!(
+        "Wrote {} student(s) × {} class day(s), {from} to {to}, to {}.",
+        sheet.rows.len(),
+        sheet.days.len(),
+        output.display()
+    );
+    Ok(Exit::Ok)
+}
+
+pub fn email(
+    data_dir: Option<&Path>,
+    under: Option<f64>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    preview: bool,
+) -> anyhow::Result<Exit> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let settings = settings_for(&data)?;
+    let mut store = Store::open(&data.database())?;
+    let (from, to) = range(from, to);
+    if preview {
+        let reports = reports::email_preview(&store, &settings.email, from, to, under)?;
+        for r in &reports {
+            println!("{} <{}>: {}", r.name, r.email, percent_text(r.percent));
+        }
+        println!("{} message(s) would be sent.", reports.len());
+        return Ok(Exit::Ok);
+    }
+    let sheet = Sheet::build(&store, from, to)?;
+    let bar = progress_bar(sheet.rows.len(), "sending", "messages");
+    let summary = reports::email_students(&mut store, &settings.email, &sheet, under, |d, t| {
+        bar.set_length(t as u64);
+        bar.set_position(d as u64)
+    })?;
+    bar.finish_and_clear();
+    if summary.sent.is_empty() && summary.failed.is_empty() {
+        println!("Nobody to email: no student matches.");
+    } else {
+        println!(
+            "Sent {} of {} message(s).",
+            summary.sent.len(),
+            summary.sent.len() + summary.failed.len()
+        );
+    }
+    for (to, why) in &summary.failed {
+        println!("Not sent to {to}: {why}");
+    }
+    Ok(if summary.failed.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Refused
+    })
+}

@@ -1,0 +1,488 @@
+//! The admin protocol: what the admin screens ask the admin worker, each request with its
+//! own reply handle. A screen keeps the [`Pending`] answer of what it asked and polls it
+//! once per frame; the worker sends the answer and wakes the window. No screen matches
+//! answers to questions by counting.
+
+mod worker;
+
+pub(super) use worker::AdminWorker;
+
+use super::Waker;
+use crate::attendance::import::ImportSummary;
+use crate::attendance::pin::PinCheck;
+use crate::reports::{Format, Report, SendSummary, Sheet};
+use crate::store::{AuditRow, Student};
+use chrono::NaiveDate;
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The worker has stopped: the request will never be answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Rollcall could not finish this: the admin tasks have stopped. Restart Rollcall.")]
+pub struct Lost;
+
+/// The answer to one request, once it comes.
+pub struct Pending<T> {
+    rx: Receiver<T>,
+}
+
+impl<T> Pending<T> {
+    /// The answer if it has come (`Err` when it never will).
+    pub fn poll(&self) -> Option<Result<T, Lost>> {
+        match self.rx.try_recv() {
+            Ok(v) => Some(Ok(v)),
+            Err(crossbeam_channel::TryRecvError::Empty) => None,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => Some(Err(Lost)),
+        }
+    }
+}
+
+/// An answer that is a value or a sentence saying why there is none.
+pub type Answer<T> = Pending<Result<T, String>>;
+
+/// A student's enrolment photos: (photo id, thumbnail).
+pub type StudentPhotos = Vec<(i64, Thumbnail)>;
+
+/// Where the worker sends one answer (and wakes the window).
+pub struct Reply<T> {
+    tx: Sender<T>,
+    wake: Waker,
+}
+
+impl<T> Reply<T> {
+    pub fn send(self, value: T) {
+        let _ = self.tx.send(value);
+        (self.wake)();
+    }
+}
+
+fn pair<T>(wake: &Waker) -> (Reply<T>, Pending<T>) {
+    let (tx, rx) = bounded(1);
+    (
+        Reply {
+            tx,
+            wake: wake.clone(),
+        },
+        Pending { rx },
+    )
+}
+
+/// A longer task: progress as it goes, then one answer.
+pub struct Task<T> {
+    progress: Receiver<(usize, usize)>,
+    done: Pending<T>,
+    last: (usize, usize),
+}
+
+impl<T> Task<T> {
+    /// The latest (done, total) reported.
+    pub fn progress(&mut self) -> (usize, usize) {
+        while let Ok(p) = self.progress.try_recv() {
+            self.last = p;
+        }
+        self.last
+    }
+
+    /// The answer if it has come.
+    pub fn poll(&self) -> Option<Result<T, Lost>> {
+        self.done.poll()
+    }
+}
+
+/// Where the worker reports a task's progress and then its answer.
+pub struct TaskReply<T> {
+    progress: Sender<(usize, usize)>,
+    reply: Reply<T>,
+}
+
+impl<T> TaskReply<T> {
+    /// Reports `done` of `total`.
+    pub fn progress(&self, done: usize, total: usize) {
+        let _ = self.progress.send((done, total));
+        (self.reply.wake)();
+    }
+
+    pub fn send(self, value: T) {
+        self.reply.send(value)
+    }
+}
+
+fn task<T>(wake: &Waker) -> (TaskReply<T>, Task<T>) {
+    let (progress_tx, progress_rx) = unbounded();
+    let (reply, done) = pair(wake);
+    (
+        TaskReply {
+            progress: progress_tx,
+            reply,
+        },
+        Task {
+            progress: progress_rx,
+            done,
+            last: (0, 0),
+        },
+    )
+}
+
+/// Photos found by auto-capture, as they come.
+pub struct PhotoStream {
+    rx: Receiver<CheckedPhoto>,
+}
+
+impl PhotoStream {
+    /// Every photo taken since the last call.
+    pub fn take(&self) -> Vec<CheckedPhoto> {
+        self.rx.try_iter().collect()
+    }
+}
+
+/// A small RGBA picture for the UI.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thumbnail {
+    pub size: [usize; 2],
+    pub rgba: Vec<u8>,
+}
+
+/// An enrolled student whom a new photo resembles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LookAlike {
+    pub student_id: i64,
+    pub roll_no: String,
+    pub name: String,
+}
+
+/// A photo that passed the checks, kept by the worker under `ticket` until it is saved
+/// or dropped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedPhoto {
+    pub ticket: u64,
+    pub label: String,
+    pub thumbnail: Thumbnail,
+    /// An enrolled student this photo would be recognised as.
+    pub look_alike: Option<LookAlike>,
+}
+
+/// A checked photo, or why it was refused: (label, reason).
+pub type PhotoCheck = Result<CheckedPhoto, (String, String)>;
+
+/// A sentence saying what was done, or why it was not.
+pub type Outcome = Result<String, String>;
+
+/// One mark in the day view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DayMark {
+    pub roll_no: String,
+    pub name: String,
+    /// "HH:MM", or empty for a mark an admin made by hand.
+    pub time: String,
+    pub score: Option<f64>,
+    pub source: String,
+    pub snapshot: Option<Thumbnail>,
+}
+
+/// A face the kiosk refused as a possible photo.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefusedFace {
+    /// "YYYY-MM-DD HH:MM"
+    pub when: String,
+    /// The student the face resembled, if any.
+    pub resembled: Option<String>,
+    pub score: f32,
+    pub snapshot: Option<Thumbnail>,
+}
+
+/// What the admin screens ask for.
+pub(super) enum Request {
+    PinStatus(Reply<Result<bool, String>>),
+    SetPin {
+        pin: String,
+        again: String,
+        reply: Reply<Result<(), String>>,
+    },
+    Unlock {
+        pin: String,
+        reply: Reply<Result<PinCheck, String>>,
+    },
+    ListStudents(Reply<Result<Vec<Student>, String>>),
+    /// Check a photo file; `student` is the one it will be added to, if any.
+    CheckPhoto {
+        path: PathBuf,
+        student: Option<i64>,
+        reply: Reply<PhotoCheck>,
+    },
+    /// Check the camera's current picture.
+    CapturePhoto {
+        student: Option<i64>,
+        reply: Reply<PhotoCheck>,
+    },
+    /// Start (with where to send the photos) or stop auto-capture.
+    AutoCapture(Option<Sender<CheckedPhoto>>),
+    /// Forget a checked photo (removed from the form).
+    DropPhoto(u64),
+    Enroll {
+        roll_no: String,
+        name: String,
+        email: String,
+        tickets: Vec<u64>,
+        reply: Reply<Outcome>,
+    },
+    UpdateStudent {
+        id: i64,
+        name: String,
+        email: String,
+        reply: Reply<Outcome>,
+    },
+    AddPhotos {
+        id: i64,
+        tickets: Vec<u64>,
+        reply: Reply<Outcome>,
+    },
+    StudentPhotos {
+        id: i64,
+        reply: Reply<Result<StudentPhotos, String>>,
+    },
+    RemovePhoto {
+        photo_id: i64,
+        reply: Reply<Outcome>,
+    },
+    EraseFaceData {
+        id: i64,
+        reply: Reply<Outcome>,
+    },
+    DeleteStudent {
+        id: i64,
+        reply: Reply<Outcome>,
+    },
+    Import {
+        path: PathBuf,
+        email_domain: Option<String>,
+        reply: TaskReply<Result<ImportSummary, String>>,
+    },
+    Sheet {
+        from: NaiveDate,
+        to: NaiveDate,
+        reply: Reply<Result<Arc<Sheet>, String>>,
+    },
+    DayMarks {
+        day: NaiveDate,
+        reply: Reply<Result<Vec<DayMark>, String>>,
+    },
+    Correct {
+        student_id: i64,
+        day: NaiveDate,
+        present: bool,
+        reason: String,
+        reply: Reply<Outcome>,
+    },
+    AuditLog(Reply<Result<Vec<AuditRow>, String>>),
+    Refusals(Reply<Result<Vec<RefusedFace>, String>>),
+    Export {
+        path: PathBuf,
+        format: Format,
+        from: NaiveDate,
+        to: NaiveDate,
+        reply: Reply<Outcome>,
+    },
+    EmailPreview {
+        from: NaiveDate,
+        to: NaiveDate,
+        under: Option<f64>,
+        reply: Reply<Result<Vec<Report>, String>>,
+    },
+    EmailSend {
+        from: NaiveDate,
+        to: NaiveDate,
+        under: Option<f64>,
+        reply: TaskReply<Result<SendSummary, String>>,
+    },
+}
+
+/// The admin screens' side of the protocol: each method sends one request and returns
+/// the handle its answer comes through.
+#[derive(Clone)]
+pub struct AdminClient {
+    tx: Sender<Request>,
+    wake: Waker,
+}
+
+impl AdminClient {
+    pub(super) fn new(tx: Sender<Request>, wake: Waker) -> AdminClient {
+        AdminClient { tx, wake }
+    }
+
+    /// A client with no worker behind it: every answer is `Lost`. For drawing a screen
+    /// without a back end (the review table's benchmark).
+    pub fn offline() -> AdminClient {
+        let (tx, _) = unbounded();
+        AdminClient {
+            tx,
+            wake: Arc::new(|| {}),
+        }
+    }
+
+    fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Pending<T> {
+        let (reply, pending) = pair(&self.wake);
+        // A stopped worker drops the reply: the screen sees `Lost`.
+        let _ = self.tx.send(make(reply));
+        pending
+    }
+
+    fn run<T>(&self, make: impl FnOnce(TaskReply<T>) -> Request) -> Task<T> {
+        let (reply, task) = task(&self.wake);
+        let _ = self.tx.send(make(reply));
+        task
+    }
+
+    pub fn pin_status(&self) -> Answer<bool> {
+        self.ask(Request::PinStatus)
+    }
+    pub fn set_pin(&self, pin: String, again: String) -> Answer<()> {
+        self.ask(|reply| Request::SetPin { pin, again, reply })
+    }
+    pub fn unlock(&self, pin: String) -> Answer<PinCheck> {
+        self.ask(|reply| Request::Unlock { pin, reply })
+    }
+    pub fn students(&self) -> Answer<Vec<Student>> {
+        self.ask(Request::ListStudents)
+    }
+    /// Checks a photo file (read by the worker, not the window).
+    pub fn check_photo(&self, path: PathBuf, student: Option<i64>) -> Pending<PhotoCheck> {
+        self.ask(|reply| Request::CheckPhoto {
+            path,
+            student,
+            reply,
+        })
+    }
+    pub fn capture_photo(&self, student: Option<i64>) -> Pending<PhotoCheck> {
+        self.ask(|reply| Request::CapturePhoto { student, reply })
+    }
+    /// Starts auto-capture; the photos come through the stream until `stop_auto_capture`.
+    pub fn auto_capture(&self) -> PhotoStream {
+        let (tx, rx) = unbounded();
+        let _ = self.tx.send(Request::AutoCapture(Some(tx)));
+        PhotoStream { rx }
+    }
+    pub fn stop_auto_capture(&self) {
+        let _ = self.tx.send(Request::AutoCapture(None));
+    }
+    pub fn drop_photo(&self, ticket: u64) {
+        let _ = self.tx.send(Request::DropPhoto(ticket));
+    }
+    pub fn enroll(
+        &self,
+        roll_no: String,
+        name: String,
+        email: String,
+        tickets: Vec<u64>,
+    ) -> Pending<Outcome> {
+        self.ask(|reply| Request::Enroll {
+            roll_no,
+            name,
+            email,
+            tickets,
+            reply,
+        })
+    }
+    pub fn update_student(&self, id: i64, name: String, email: String) -> Pending<Outcome> {
+        self.ask(|reply| Request::UpdateStudent {
+            id,
+            name,
+            email,
+            reply,
+        })
+    }
+    pub fn add_photos(&self, id: i64, tickets: Vec<u64>) -> Pending<Outcome> {
+        self.ask(|reply| Request::AddPhotos { id, tickets, reply })
+    }
+    pub fn student_photos(&self, id: i64) -> Answer<StudentPhotos> {
+        self.ask(|reply| Request::StudentPhotos { id, reply })
+    }
+    pub fn remove_photo(&self, photo_id: i64) -> Pending<Outcome> {
+        self.ask(|reply| Request::RemovePhoto { photo_id, reply })
+    }
+    pub fn erase_face_data(&self, id: i64) -> Pending<Outcome> {
+        self.ask(|reply| Request::EraseFaceData { id, reply })
+    }
+    pub fn delete_student(&self, id: i64) -> Pending<Outcome> {
+        self.ask(|reply| Request::DeleteStudent { id, reply })
+    }
+    pub fn import(
+        &self,
+        path: PathBuf,
+        email_domain: Option<String>,
+    ) -> Task<Result<ImportSummary, String>> {
+        self.run(|reply| Request::Import {
+            path,
+            email_domain,
+            reply,
+        })
+    }
+    pub fn sheet(&self, from: NaiveDate, to: NaiveDate) -> Answer<Arc<Sheet>> {
+        self.ask(|reply| Request::Sheet { from, to, reply })
+    }
+    pub fn day_marks(&self, day: NaiveDate) -> Answer<Vec<DayMark>> {
+        self.ask(|reply| Request::DayMarks { day, reply })
+    }
+    pub fn correct(
+        &self,
+        student_id: i64,
+        day: NaiveDate,
+        present: bool,
+        reason: String,
+    ) -> Pending<Outcome> {
+        self.ask(|reply| Request::Correct {
+            student_id,
+            day,
+            present,
+            reason,
+            reply,
+        })
+    }
+    pub fn audit_log(&self) -> Answer<Vec<AuditRow>> {
+        self.ask(Request::AuditLog)
+    }
+    pub fn refusals(&self) -> Answer<Vec<RefusedFace>> {
+        self.ask(Request::Refusals)
+    }
+    pub fn export(
+        &self,
+        path: PathBuf,
+        format: Format,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Pending<Outcome> {
+        self.ask(|reply| Request::Export {
+            path,
+            format,
+            from,
+            to,
+            reply,
+        })
+    }
+    pub fn email_preview(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        under: Option<f64>,
+    ) -> Answer<Vec<Report>> {
+        self.ask(|reply| Request::EmailPreview {
+            from,
+            to,
+            under,
+            reply,
+        })
+    }
+    pub fn email_send(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        under: Option<f64>,
+    ) -> Task<Result<SendSummary, String>> {
+        self.run(|reply| Request::EmailSend {
+            from,
+            to,
+            under,
+            reply,
+        })
+    }
+}

@@ -1,0 +1,631 @@
+//! The admin worker: a thread of its own, off the door's, so a bulk import or a slow mail
+//! server never stops recognition at the door. It owns its records and, from the first
+//! photo it checks, a recogniser of its own; after a change to the gallery it nudges the
+//! door to reload.
+
+use super::{
+    CheckedPhoto, DayMark, LookAlike, Outcome, PhotoCheck, RefusedFace, Request, TaskReply,
+    Thumbnail,
+};
+use crate::attendance::pin::AdminPin;
+use crate::attendance::{
+    import, validate_student, EnrollError, PhotoInput, PreparedPhoto, Recognizer, Records,
+    MAX_PHOTOS,
+};
+use crate::data_dir::DataDir;
+use crate::kiosk::latest::NewestFrame;
+use crate::reports::{self, Sheet};
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::vision::image_io::{read_image_file, thumbnail_rgba};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use opencv::core::Mat;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Side of the thumbnails sent to the UI, in pixels.
+const THUMB: i32 = 120;
+/// Auto-capture waits at least this long between shots.
+const AUTO_INTERVAL: Duration = Duration::from_millis(700);
+/// Auto-capture skips a shot this similar (dlib cosine) to an earlier one.
+const AUTO_MAX_SIMILARITY: f32 = 0.985;
+
+/// Auto-capture in progress.
+struct AutoCapture {
+    to: Sender<CheckedPhoto>,
+    shots: Vec<Vec<f32>>,
+    last: Option<Instant>,
+}
+
+pub(crate) struct AdminWorker {
+    pub data: DataDir,
+    pub settings: Settings,
+    pub requests: Receiver<Request>,
+    /// The camera's newest picture (for Capture and auto-capture).
+    pub frame: NewestFrame,
+    /// Tells the door the gallery changed.
+    pub door: Sender<()>,
+    pub stop: Arc<AtomicBool>,
+}
+
+/// The worker's state once running.
+struct Desk {
+    records: Result<Records, String>,
+    recognizer: Option<Result<Recognizer, String>>,
+    settings: Settings,
+    pin: AdminPin,
+    checked: HashMap<u64, PreparedPhoto>,
+    next_ticket: u64,
+    auto: Option<AutoCapture>,
+    door: Sender<()>,
+}
+
+fn thumbnail(image: &Mat) -> Option<Thumbnail> {
+    let (w, h, rgba) = thumbnail_rgba(image, THUMB).ok()?;
+    Some(Thumbnail { size: [w, h], rgba })
+}
+
+/// A stored JPEG snapshot, ready to show.
+fn snapshot_thumbnail(jpeg: Option<&[u8]>) -> Option<Thumbnail> {
+    thumbnail(&crate::vision::decode_image(jpeg?).ok()?)
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+impl AdminWorker {
+    pub fn run(self) {
+        let mut desk = Desk {
+            records: Records::open(&self.data, &self.settings).map_err(|e| e.to_string()),
+            recognizer: None,
+            settings: self.settings.clone(),
+            pin: AdminPin::default(),
+            checked: HashMap::new(),
+            next_ticket: 0,
+            auto: None,
+            door: self.door.clone(),
+        };
+        while !self.stop.load(Ordering::SeqCst) {
+            let wait = if desk.auto.is_some() {
+                Duration::from_millis(100)
+            } else {
+                Duration::from_millis(200)
+            };
+            match self.requests.recv_timeout(wait) {
+                Ok(req) => desk.handle(req, &self.frame),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            desk.auto_capture(&self.frame);
+        }
+    }
+}
+
+impl Desk {
+    /// The records, or why they cannot be used.
+    fn records(&mut self) -> Result<&mut Records, String> {
+        self.records.as_mut().map_err(|e| e.clone())
+    }
+
+    /// The recogniser, loaded on first use (it needs the face models).
+    fn recognizer(&mut self) -> Result<&mut Recognizer, String> {
+        if self.recognizer.is_none() {
+            let loaded = match &self.records {
+                Ok(records) => Recognizer::load(&self.settings, records.store())
+                    .map_err(|e| format!("Admin tasks need the face models: {e}")),
+                Err(e) => Err(e.clone()),
+            };
+            self.recognizer = Some(loaded);
+        }
+        match self.recognizer.as_mut() {
+            Some(Ok(r)) => {
+                if let Ok(records) = &self.records {
+                    if let Err(e) = r.refresh(records.store()) {
+                        tracing::warn!("could not reload the gallery: {e}");
+                    }
+                }
+                Ok(r)
+            }
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("The face models are not loaded.".into()),
+        }
+    }
+
+    /// After a change to who is enrolled: this worker's gallery and the door's follow.
+    fn gallery_changed(&mut self) {
+        if let (Some(Ok(r)), Ok(records)) = (self.recognizer.as_mut(), &self.records) {
+            if let Err(e) = r.refresh(records.store()) {
+                tracing::warn!("could not reload the gallery: {e}");
+            }
+        }
+        let _ = self.door.send(());
+    }
+
+    fn handle(&mut self, req: Request, frame: &NewestFrame) {
+        match req {
+            Request::PinStatus(reply) => {
+                let r = self
+                    .records()
+                    .and_then(|r| AdminPin::is_set(r.store()).map_err(|e| e.to_string()));
+                reply.send(r)
+            }
+            Request::SetPin { pin, again, reply } => {
+                let r = self.records().and_then(|r| {
+                    AdminPin::set(r.store_mut(), &pin, &again).map_err(|e| e.to_string())
+                });
+                reply.send(r)
+            }
+            Request::Unlock { pin, reply } => {
+                let r = match self.records.as_mut() {
+                    Ok(records) => self
+                        .pin
+                        .check(records.store_mut(), &pin, Instant::now())
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.clone()),
+                };
+                reply.send(r)
+            }
+            Request::ListStudents(reply) => reply.send(self.students()),
+            Request::CheckPhoto {
+                path,
+                student,
+                reply,
+            } => {
+                let label = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string());
+                let r = match PhotoInput::read(&path) {
+                    Ok(photo) => self
+                        .recognizer()
+                        .and_then(|r| r.check_photo(&photo).map_err(|e| e.to_string())),
+                    Err(e) => Ok(Err(format!("cannot be read ({e})"))),
+                };
+                reply.send(self.keep(label, r, student))
+            }
+            Request::CapturePhoto { student, reply } => {
+                let label = format!("Camera {}", chrono::Local::now().format("%H:%M:%S"));
+                let r = match frame.get() {
+                    Some(image) => self.recognizer().and_then(|r| {
+                        r.check_image(&label, (*image).clone())
+                            .map_err(|e| e.to_string())
+                    }),
+                    None => Ok(Err("there is no camera picture to capture".into())),
+                };
+                reply.send(self.keep(label, r, student))
+            }
+            Request::AutoCapture(to) => {
+                self.auto = to.map(|to| AutoCapture {
+                    to,
+                    shots: Vec::new(),
+                    last: None,
+                })
+            }
+            Request::DropPhoto(ticket) => {
+                self.checked.remove(&ticket);
+            }
+            Request::Enroll {
+                roll_no,
+                name,
+                email,
+                tickets,
+                reply,
+            } => reply.send(self.enroll(&roll_no, &name, &email, &tickets)),
+            Request::UpdateStudent {
+                id,
+                name,
+                email,
+                reply,
+            } => {
+                let r = self.records().and_then(|r| {
+                    r.update_student(id, &name, &email, "admin")
+                        .map_err(|e| e.to_string())
+                });
+                reply.send(r.map(|_| format!("Saved the changes to {name}.")))
+            }
+            Request::AddPhotos { id, tickets, reply } => {
+                let photos = self.take(&tickets);
+                let n = photos.len();
+                let r = self.records().and_then(|r| {
+                    r.add_photos(id, &photos, "admin")
+                        .map_err(|e| e.to_string())
+                });
+                if r.is_ok() {
+                    self.gallery_changed();
+                } else {
+                    self.put_back(tickets, photos);
+                }
+                reply.send(r.map(|_| format!("Added {n} photo(s).")))
+            }
+            Request::StudentPhotos { id, reply } => reply.send(self.photos_of(id)),
+            Request::RemovePhoto { photo_id, reply } => {
+                let r = self
+                    .records()
+                    .and_then(|r| r.remove_photo(photo_id, "admin").map_err(|e| e.to_string()));
+                if r.is_ok() {
+                    self.gallery_changed();
+                }
+                reply.send(r.map(|_| "Removed the photo.".to_string()))
+            }
+            Request::EraseFaceData { id, reply } => {
+                let r = self
+                    .records()
+                    .and_then(|r| r.erase_face_data(id, "admin").map_err(|e| e.to_string()));
+                if r.is_ok() {
+                    self.gallery_changed();
+                }
+                reply.send(
+                    r.map(|erased| format!("Erased {erased}; the attendance history is kept.")),
+                )
+            }
+            Request::DeleteStudent { id, reply } => {
+                let r = self
+                    .records()
+                    .and_then(|r| r.delete_student(id, "admin").map_err(|e| e.to_string()));
+                if r.is_ok() {
+                    self.gallery_changed();
+                }
+                reply.send(r.map(|_| "Deleted the student.".to_string()))
+            }
+            Request::Import {
+                path,
+                email_domain,
+                reply,
+            } => self.import(&path, email_domain.as_deref(), reply),
+            Request::Sheet { from, to, reply } => {
+                let r = self.records().and_then(|r| {
+                    Sheet::build(r.store(), from, to)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                });
+                reply.send(r)
+            }
+            Request::DayMarks { day, reply } => reply.send(self.day_marks(day)),
+            Request::Correct {
+                student_id,
+                day,
+                present,
+                reason,
+                reply,
+            } => reply.send(self.correct(student_id, day, present, &reason)),
+            Request::AuditLog(reply) => {
+                let r = self
+                    .records()
+                    .and_then(|r| r.store().audit_log(500).map_err(|e| e.to_string()));
+                reply.send(r)
+            }
+            Request::Refusals(reply) => reply.send(self.refusals()),
+            Request::Export {
+                path,
+                format,
+                from,
+                to,
+                reply,
+            } => {
+                let r = self.records().and_then(|r| {
+                    reports::export(r.store(), from, to, format, &path).map_err(|e| e.to_string())
+                });
+                reply.send(r.map(|sheet| {
+                    format!(
+                        "Exported {} student(s) × {} class day(s) to {}.",
+                        sheet.rows.len(),
+                        sheet.days.len(),
+                        path.display()
+                    )
+                }))
+            }
+            Request::EmailPreview {
+                from,
+                to,
+                under,
+                reply,
+            } => {
+                let settings = self.settings.email.clone();
+                let r = self.records().and_then(|r| {
+                    reports::email_preview(r.store(), &settings, from, to, under)
+                        .map_err(|e| e.to_string())
+                });
+                reply.send(r)
+            }
+            Request::EmailSend {
+                from,
+                to,
+                under,
+                reply,
+            } => self.email(from, to, under, reply),
+        }
+    }
+
+    fn students(&mut self) -> Result<Vec<crate::store::Student>, String> {
+        self.records()
+            .and_then(|r| r.store().students().map_err(|e| e.to_string()))
+    }
+
+    /// Keeps a checked photo under a new ticket and describes it for the UI.
+    fn keep(
+        &mut self,
+        label: String,
+        checked: Result<Result<PreparedPhoto, String>, String>,
+        student: Option<i64>,
+    ) -> PhotoCheck {
+        let prepared = match checked {
+            Ok(Ok(p)) => p,
+            Ok(Err(reason)) | Err(reason) => return Err((label, reason)),
+        };
+        let look_alike = self.look_alike(&prepared, student);
+        let Some(thumbnail) = thumbnail(&prepared.image) else {
+            return Err((label, "the photo could not be shown".into()));
+        };
+        self.next_ticket += 1;
+        let ticket = self.next_ticket;
+        self.checked.insert(ticket, prepared);
+        Ok(CheckedPhoto {
+            ticket,
+            label,
+            thumbnail,
+            look_alike,
+        })
+    }
+
+    fn look_alike(&mut self, photo: &PreparedPhoto, except: Option<i64>) -> Option<LookAlike> {
+        let candidate = self.recognizer().ok()?.look_alike(photo, except)?;
+        let (roll_no, name) = self
+            .records()
+            .ok()?
+            .store()
+            .student_name(candidate.student_id)
+            .ok()??;
+        Some(LookAlike {
+            student_id: candidate.student_id,
+            roll_no,
+            name,
+        })
+    }
+
+    fn take(&mut self, tickets: &[u64]) -> Vec<PreparedPhoto> {
+        tickets
+            .iter()
+            .filter_map(|t| self.checked.remove(t))
+            .collect()
+    }
+
+    /// Keeps photos after a failed save so the admin can fix the form and save again.
+    fn put_back(&mut self, tickets: Vec<u64>, photos: Vec<PreparedPhoto>) {
+        for (t, p) in tickets.into_iter().zip(photos) {
+            self.checked.insert(t, p);
+        }
+    }
+
+    fn enroll(&mut self, roll_no: &str, name: &str, email: &str, tickets: &[u64]) -> Outcome {
+        let student = validate_student(roll_no, name, email)
+            .map_err(|why| format!("Please check the form: {why}."))?;
+        let photos = self.take(tickets);
+        let result = self
+            .records()
+            .map_err(EnrollError::InvalidData)
+            .and_then(|r| {
+                if r.store().student_exists(&student.roll_no, &student.email)? {
+                    return Err(EnrollError::UserExists);
+                }
+                r.enrol(&student, &photos, "admin")
+            });
+        match result {
+            Ok(id) => {
+                if let (Some(Ok(rec)), Ok(records)) = (self.recognizer.as_mut(), &self.records) {
+                    if let Err(e) = rec.added(id, &photos, records.store()) {
+                        tracing::warn!("could not follow the gallery: {e}");
+                    }
+                }
+                let _ = self.door.send(());
+                Ok(format!(
+                    "Enrolled {} ({}) with {} photo(s).",
+                    student.name,
+                    student.roll_no,
+                    photos.len()
+                ))
+            }
+            Err(e) => {
+                self.put_back(tickets.to_vec(), photos);
+                Err(match e {
+                    EnrollError::UserExists => {
+                        "A student with this roll number or email already exists.".into()
+                    }
+                    other => other.to_string(),
+                })
+            }
+        }
+    }
+
+    fn photos_of(&mut self, id: i64) -> Result<Vec<(i64, Thumbnail)>, String> {
+        let records = self.records()?;
+        let rows = records.store().photos_of(id).map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|p| {
+                let image = read_image_file(&records.photo_path(&p.file_name)).ok()?;
+                Some((p.id, thumbnail(&image)?))
+            })
+            .collect())
+    }
+
+    fn import(
+        &mut self,
+        path: &std::path::Path,
+        email_domain: Option<&str>,
+        reply: TaskReply<Result<import::ImportSummary, String>>,
+    ) {
+        let entries = match import::read_entries(path, email_domain) {
+            Ok(e) => e,
+            Err(e) => return reply.send(Err(e.to_string())),
+        };
+        if let Err(e) = self.recognizer() {
+            return reply.send(Err(e));
+        }
+        let (Some(Ok(recognizer)), Ok(records)) = (self.recognizer.as_mut(), self.records.as_mut())
+        else {
+            return reply.send(Err("The records cannot be opened.".into()));
+        };
+        let door = self.door.clone();
+        let summary = import::import(recognizer, records, &entries, "admin", |done, total| {
+            reply.progress(done, total);
+            // The door greets each student as soon as they are in.
+            let _ = door.send(());
+        });
+        reply.send(Ok(summary))
+    }
+
+    fn day_marks(&mut self, day: chrono::NaiveDate) -> Result<Vec<DayMark>, String> {
+        let marks = self
+            .records()?
+            .store()
+            .marks(day, day)
+            .map_err(|e| e.to_string())?;
+        Ok(marks
+            .into_iter()
+            .map(|m| DayMark {
+                time: if m.source == "admin" {
+                    String::new()
+                } else {
+                    m.marked_at.get(11..16).unwrap_or(&m.marked_at).to_string()
+                },
+                snapshot: snapshot_thumbnail(m.snapshot.as_deref()),
+                roll_no: m.roll_no,
+                name: m.name,
+                score: m.score,
+                source: m.source,
+            })
+            .collect())
+    }
+
+    fn correct(
+        &mut self,
+        student_id: i64,
+        day: chrono::NaiveDate,
+        present: bool,
+        reason: &str,
+    ) -> Outcome {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err("Please give a reason for the correction.".into());
+        }
+        let changed = self
+            .records()?
+            .store_mut()
+            .correct(student_id, day, present, reason, "admin")
+            .map_err(|e| e.to_string())?;
+        let state = if present { "present" } else { "absent" };
+        Ok(if changed {
+            format!("Marked {state} on {day}.")
+        } else {
+            format!("Nothing to change: already {state} on {day}.")
+        })
+    }
+
+    fn refusals(&mut self) -> Result<Vec<RefusedFace>, String> {
+        let rows = self
+            .records()?
+            .store()
+            .refusals(200)
+            .map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .map(|r| RefusedFace {
+                when: r
+                    .at
+                    .replace('T', " ")
+                    .get(..16)
+                    .unwrap_or(&r.at)
+                    .to_string(),
+                resembled: r.student,
+                score: r.score,
+                snapshot: snapshot_thumbnail(r.snapshot.as_deref()),
+            })
+            .collect())
+    }
+
+    /// Sends the reports from a helper thread with its own connection: the network can be
+    /// slow, and the admin may keep working meanwhile.
+    fn email(
+        &mut self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        under: Option<f64>,
+        reply: TaskReply<Result<crate::reports::SendSummary, String>>,
+    ) {
+        let settings = self.settings.email.clone();
+        let db = match self.records() {
+            Ok(r) => r.store().path().to_path_buf(),
+            Err(e) => return reply.send(Err(e)),
+        };
+        let spawned = std::thread::Builder::new()
+            .name("rollcall-email".into())
+            .spawn(move || {
+                let result = Store::open(&db)
+                    .map_err(|e| e.to_string())
+                    .and_then(|mut store| {
+                        let sheet = Sheet::build(&store, from, to).map_err(|e| e.to_string())?;
+                        reports::email_students(&mut store, &settings, &sheet, under, |d, t| {
+                            reply.progress(d, t)
+                        })
+                        .map_err(|e| e.to_string())
+                    });
+                reply.send(result)
+            });
+        if let Err(e) = spawned {
+            tracing::error!("could not start sending email: {e}");
+        }
+    }
+
+    /// Auto-capture: take a shot when the face is good and different enough from the
+    /// previous shots.
+    fn auto_capture(&mut self, frame: &NewestFrame) {
+        let due = match &self.auto {
+            Some(a) => {
+                a.shots.len() < MAX_PHOTOS && a.last.is_none_or(|t| t.elapsed() >= AUTO_INTERVAL)
+            }
+            None => false,
+        };
+        if !due {
+            return;
+        }
+        if let Some(a) = self.auto.as_mut() {
+            a.last = Some(Instant::now());
+        }
+        let Some(image) = frame.get() else {
+            return;
+        };
+        let label = format!("Auto {}", chrono::Local::now().format("%H:%M:%S"));
+        // Only good shots are kept; a refused frame is simply skipped.
+        let Ok(Ok(prepared)) = self.recognizer().and_then(|r| {
+            r.check_image(&label, (*image).clone())
+                .map_err(|e| e.to_string())
+        }) else {
+            return;
+        };
+        let Some(v) = prepared
+            .embeddings
+            .get("dlib-resnet-v1")
+            .map(<[f32]>::to_vec)
+        else {
+            return;
+        };
+        let similar = self
+            .auto
+            .as_ref()
+            .is_some_and(|a| a.shots.iter().any(|s| dot(s, &v) > AUTO_MAX_SIMILARITY));
+        if similar {
+            return;
+        }
+        if let Ok(photo) = self.keep(label, Ok(Ok(prepared)), None) {
+            if let Some(a) = self.auto.as_mut() {
+                a.shots.push(v);
+                if a.to.send(photo).is_err() {
+                    self.auto = None;
+                }
+            }
+        }
+    }
+}

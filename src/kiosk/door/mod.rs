@@ -1,0 +1,319 @@
+//! The door: frame by frame, find faces, follow them, identify the ones still undecided
+//! and mark students once a track confirms them. Cooldowns keep a student who lingers from
+//! being greeted again and again.
+
+pub mod tracking;
+pub mod verdict;
+
+use crate::attendance::{Pass, Recognizer, Records};
+use crate::recognition::{Candidate, Decision};
+use crate::settings::Settings;
+use crate::store::{MarkRecord, StoreError};
+use crate::vision::quality::QualityIssue;
+use crate::vision::{Face, VisionError};
+use opencv::core::Mat;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tracking::{FaceTracker, Observation, Progress, TrackerSettings};
+use verdict::{clock_time, Verdict, VerdictKind};
+
+/// A face judged not recognised is identified again after this long, while it stays.
+const RETRY_NOT_RECOGNISED: Duration = Duration::from_secs(4);
+/// How often the gallery is checked for students enrolled by other processes.
+const GALLERY_CHECK: Duration = Duration::from_secs(1);
+
+/// What the kiosk shows next to one face.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaceState {
+    /// The face cannot be judged yet; tell the student what to do.
+    Hint(QualityIssue),
+    /// Being identified.
+    Checking,
+    /// Decided.
+    Decided(Verdict),
+}
+
+/// A verdict issued on this frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewVerdict {
+    pub verdict: Verdict,
+    /// When the face's track began.
+    pub first_seen: Instant,
+    /// A repeat within the cooldown: show it, but no sound.
+    pub silent: bool,
+}
+
+/// The result of one frame.
+#[derive(Clone, Debug, Default)]
+pub struct FrameResult {
+    pub faces: Vec<(u64, Face, Option<FaceState>)>,
+    pub verdicts: Vec<NewVerdict>,
+    pub detect_ms: f64,
+    /// Set when a new student was marked; the count for today.
+    pub marked_today: Option<i64>,
+    /// Set when the gallery changed; the number of students enrolled.
+    pub enrolled: Option<usize>,
+    /// A problem to report discreetly (the database was busy, …).
+    pub problem: Option<String>,
+}
+
+/// Frame-by-frame attendance at the door.
+pub struct DoorSession {
+    recognizer: Recognizer,
+    records: Records,
+    tracker: FaceTracker,
+    decided: HashMap<u64, Verdict>,
+    greeted: HashMap<i64, (Instant, Verdict)>,
+    cooldown: Duration,
+    min_eye_distance_px: f32,
+    liveness_threshold: f32,
+    last_gallery_check: Instant,
+}
+
+impl DoorSession {
+    pub fn new(recognizer: Recognizer, records: Records, settings: &Settings) -> DoorSession {
+        let kiosk = &settings.kiosk;
+        DoorSession {
+            recognizer,
+            records,
+            tracker: FaceTracker::new(TrackerSettings {
+                confirm_frames: kiosk.confirm_frames,
+                max_attempts: kiosk.max_attempts,
+                ..TrackerSettings::default()
+            }),
+            decided: HashMap::new(),
+            greeted: HashMap::new(),
+            cooldown: Duration::from_secs(kiosk.cooldown_secs),
+            min_eye_distance_px: kiosk.min_eye_distance_px,
+            liveness_threshold: settings.liveness.threshold,
+            last_gallery_check: Instant::now(),
+        }
+    }
+
+    /// Students enrolled (in the gallery).
+    pub fn enrolled(&self) -> usize {
+        self.recognizer.students()
+    }
+
+    /// Students marked today.
+    pub fn marked_today(&self) -> Result<i64, StoreError> {
+        self.records
+            .store()
+            .marked_count(chrono::Local::now().date_naive())
+    }
+
+    /// Picks up students enrolled or removed elsewhere; faces judged not recognised are
+    /// identified again when the gallery changed. Returns the new number of students when
+    /// it changed.
+    pub fn follow_gallery(&mut self) -> Option<usize> {
+        self.last_gallery_check = Instant::now();
+        match self.recognizer.refresh(self.records.store()) {
+            Ok(true) => {
+                for id in self.tracker.retry_not_recognised(Duration::ZERO) {
+                    self.decided.remove(&id);
+                }
+                Some(self.recognizer.students())
+            }
+            Ok(false) => None,
+            Err(e) => {
+                tracing::warn!("could not reload the gallery: {e}");
+                None
+            }
+        }
+    }
+
+    /// Processes one frame captured at `captured`.
+    pub fn process(&mut self, image: &Mat, captured: Instant) -> Result<FrameResult, VisionError> {
+        let mut result = FrameResult::default();
+        if self.last_gallery_check.elapsed() >= GALLERY_CHECK {
+            result.enrolled = self.follow_gallery();
+        }
+        for id in self.tracker.retry_not_recognised(RETRY_NOT_RECOGNISED) {
+            self.decided.remove(&id);
+        }
+        let t = Instant::now();
+        let faces = self.recognizer.detect(image)?;
+        result.detect_ms = t.elapsed().as_secs_f64() * 1e3;
+        let ids = self.tracker.update(&faces, captured);
+        let live: std::collections::HashSet<u64> =
+            self.tracker.tracks().iter().map(|t| t.id).collect();
+        self.decided.retain(|id, _| live.contains(id));
+        for (face, id) in faces.into_iter().zip(ids) {
+            let state = if self.tracker.is_pending(id) {
+                self.identify(image, &face, id, &mut result)?
+            } else {
+                self.decided.get(&id).cloned().map(FaceState::Decided)
+            };
+            result.faces.push((id, face, state));
+        }
+        Ok(result)
+    }
+
+    /// What one usable or unusable frame shows of a face.
+    fn observe(&mut self, image: &Mat, face: &Face, id: u64) -> Result<Observation, VisionError> {
+        let quality = self.recognizer.assess(image, face)?;
+        // People further back are not identified at the kiosk, only the one at it.
+        let too_far = face.eye_distance() < self.min_eye_distance_px;
+        if let Some(issue) = quality
+            .issues
+            .first()
+            .copied()
+            .or(too_far.then_some(QualityIssue::TooSmall))
+        {
+            return Ok(Observation::Unusable(issue));
+        }
+        if let Some(score) = self.recognizer.liveness(image, face)? {
+            self.tracker.observe_liveness(id, score);
+        }
+        // The first match needs every model; later frames confirm with the fast one.
+        let pass = if self.tracker.has_candidate(id) {
+            Pass::Confirm
+        } else {
+            Pass::Full
+        };
+        Ok(match self.recognizer.identify(image, face, pass)? {
+            Decision::Match(c) => Observation::Identified(c),
+            Decision::Unknown(_) => Observation::Unknown,
+        })
+    }
+
+    fn identify(
+        &mut self,
+        image: &Mat,
+        face: &Face,
+        id: u64,
+        result: &mut FrameResult,
+    ) -> Result<Option<FaceState>, VisionError> {
+        let observation = self.observe(image, face, id)?;
+        let first_seen = self
+            .tracker
+            .track(id)
+            .map(|t| t.first_seen)
+            .unwrap_or_else(Instant::now);
+        let progress = self.tracker.observe(id, observation.clone());
+        let verdict = match (progress, self.looks_like_a_photo(id)) {
+            (Progress::Pending, _) => {
+                return Ok(Some(match observation {
+                    Observation::Unusable(issue) => FaceState::Hint(issue),
+                    _ => FaceState::Checking,
+                }))
+            }
+            (progress, Some(score)) => {
+                let resembled = match progress {
+                    Progress::Confirmed(c) => Some(c.student_id),
+                    _ => None,
+                };
+                self.refuse(id, resembled, score, first_seen, image, face)
+            }
+            (Progress::NotRecognised, None) => NewVerdict {
+                verdict: Verdict {
+                    kind: VerdictKind::NotRecognised,
+                    track_id: id,
+                    student_id: None,
+                    name: None,
+                    time: None,
+                },
+                first_seen,
+                silent: false,
+            },
+            (Progress::Confirmed(c), None) => match self.confirm(&c, id, first_seen, image, face) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!("could not record a mark: {e}");
+                    result.problem = Some(e.to_string());
+                    self.tracker.reopen(id);
+                    return Ok(Some(FaceState::Checking));
+                }
+            },
+        };
+        if !verdict.silent && verdict.verdict.kind == VerdictKind::Welcome {
+            result.marked_today = self.marked_today().ok();
+        }
+        self.decided.insert(id, verdict.verdict.clone());
+        let state = FaceState::Decided(verdict.verdict.clone());
+        result.verdicts.push(verdict);
+        Ok(Some(state))
+    }
+
+    /// The track's mean liveness score when the face did not pass the photo-attack check
+    /// (`None` when it passed, or when the check is off and no frame was scored).
+    fn looks_like_a_photo(&self, id: u64) -> Option<f32> {
+        let score = self.tracker.track(id)?.liveness()?;
+        (score <= self.liveness_threshold).then_some(score)
+    }
+
+    /// Refuses a face that did not look live: no mark, and the admin can see it.
+    fn refuse(
+        &mut self,
+        track_id: u64,
+        resembled: Option<i64>,
+        score: f32,
+        first_seen: Instant,
+        image: &Mat,
+        face: &Face,
+    ) -> NewVerdict {
+        tracing::info!(track_id, score, "face refused by the photo-attack check");
+        let snapshot = crate::vision::image_io::face_snapshot(image, face).ok();
+        if let Err(e) = self
+            .records
+            .log_refusal(resembled, score, snapshot.as_deref())
+        {
+            tracing::warn!("could not log a refused face: {e}");
+        }
+        NewVerdict {
+            verdict: Verdict {
+                kind: VerdictKind::NotVerified,
+                track_id,
+                student_id: None,
+                name: None,
+                time: None,
+            },
+            first_seen,
+            silent: false,
+        }
+    }
+
+    /// Marks a confirmed student, unless greeted within the cooldown.
+    fn confirm(
+        &mut self,
+        c: &Candidate,
+        track_id: u64,
+        first_seen: Instant,
+        image: &Mat,
+        face: &Face,
+    ) -> Result<NewVerdict, StoreError> {
+        if let Some((at, previous)) = self.greeted.get(&c.student_id) {
+            if at.elapsed() < self.cooldown {
+                return Ok(NewVerdict {
+                    verdict: Verdict {
+                        track_id,
+                        ..previous.clone()
+                    },
+                    first_seen,
+                    silent: true,
+                });
+            }
+        }
+        let snapshot = crate::vision::image_io::face_snapshot(image, face).ok();
+        let marked = self
+            .records
+            .mark(c.student_id, c.score, "kiosk", snapshot.as_deref())?;
+        let verdict = Verdict {
+            kind: match marked.record {
+                MarkRecord::New(_) => VerdictKind::Welcome,
+                MarkRecord::Existing(_) => VerdictKind::AlreadyMarked,
+            },
+            track_id,
+            student_id: Some(c.student_id),
+            time: Some(clock_time(marked.at())),
+            name: Some(marked.name),
+        };
+        self.greeted
+            .insert(c.student_id, (Instant::now(), verdict.clone()));
+        Ok(NewVerdict {
+            verdict,
+            first_seen,
+            silent: false,
+        })
+    }
+}

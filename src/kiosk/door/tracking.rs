@@ -1,0 +1,408 @@
+//! Following faces across frames and deciding, per face track, when a student is
+//! recognised: one identity must win on N usable frames, and no other identity may appear
+//! on the same track. One verdict per track.
+
+use crate::recognition::Candidate;
+use crate::vision::quality::QualityIssue;
+use crate::vision::Face;
+use std::time::{Duration, Instant};
+
+/// How tracks are followed and confirmed.
+#[derive(Clone, Debug)]
+pub struct TrackerSettings {
+    /// Frames on which one identity must win before a student is marked.
+    pub confirm_frames: u32,
+    /// Usable frames after which a face nobody matches is declared not recognised.
+    pub max_attempts: u32,
+    /// A track not seen for this long is forgotten.
+    pub lost_after: Duration,
+    /// Boxes overlapping at least this much (intersection over union) are the same face.
+    pub min_iou: f32,
+}
+
+impl Default for TrackerSettings {
+    fn default() -> Self {
+        TrackerSettings {
+            confirm_frames: 3,
+            max_attempts: 8,
+            lost_after: Duration::from_millis(800),
+            min_iou: 0.3,
+        }
+    }
+}
+
+/// What one frame showed of a tracked face.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Observation {
+    /// The face cannot be judged on this frame (too small, turned away, …).
+    Unusable(QualityIssue),
+    /// The gallery matched this student above threshold and margin.
+    Identified(Candidate),
+    /// Nobody matched.
+    Unknown,
+}
+
+/// Where a track stands after an observation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    /// Keep looking.
+    Pending,
+    /// This student is confirmed on this track.
+    Confirmed(Candidate),
+    /// Enough usable frames and no consistent identity.
+    NotRecognised,
+}
+
+/// One face followed across frames.
+#[derive(Clone, Debug)]
+pub struct Track {
+    pub id: u64,
+    pub face: Face,
+    pub first_seen: Instant,
+    pub last_seen: Instant,
+    /// (student, frames won, best candidate seen)
+    votes: Vec<(i64, u32, Candidate)>,
+    attempts: u32,
+    /// The latest reason the face could not be judged, cleared by a usable frame.
+    pub hint: Option<QualityIssue>,
+    /// Set once the track has its verdict; it is then not identified again, except a
+    /// face judged not recognised (see `FaceTracker::retry_not_recognised`).
+    pub settled: bool,
+    /// When the track was judged not recognised.
+    not_recognised_at: Option<Instant>,
+    /// Liveness scores of the track's usable frames.
+    liveness: Vec<f32>,
+}
+
+impl Track {
+    fn reset(&mut self) {
+        self.settled = false;
+        self.not_recognised_at = None;
+        self.votes.clear();
+        self.attempts = 0;
+        self.liveness.clear();
+    }
+
+    /// Mean liveness score over the track's usable frames, if any was scored.
+    pub fn liveness(&self) -> Option<f32> {
+        (!self.liveness.is_empty())
+            .then(|| self.liveness.iter().sum::<f32>() / self.liveness.len() as f32)
+    }
+}
+
+fn iou(a: &Face, b: &Face) -> f32 {
+    let w = (a.x2.min(b.x2) - a.x1.max(b.x1)).max(0.0);
+    let h = (a.y2.min(b.y2) - a.y1.max(b.y1)).max(0.0);
+    let inter = w * h;
+    let union = a.width() * a.height() + b.width() * b.height() - inter;
+    if union <= 0.0 {
+        0.0
+    } else {
+        inter / union
+    }
+}
+
+/// Follows faces across frames.
+#[derive(Debug, Default)]
+pub struct FaceTracker {
+    settings: TrackerSettings,
+    tracks: Vec<Track>,
+    next_id: u64,
+}
+
+impl FaceTracker {
+    pub fn new(settings: TrackerSettings) -> FaceTracker {
+        FaceTracker {
+            settings,
+            tracks: Vec::new(),
+            next_id: 1,
+        }
+    }
+
+    /// Live tracks.
+    pub fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    pub fn track(&self, id: u64) -> Option<&Track> {
+        self.tracks.iter().find(|t| t.id == id)
+    }
+
+    fn track_mut(&mut self, id: u64) -> Option<&mut Track> {
+        self.tracks.iter_mut().find(|t| t.id == id)
+    }
+
+    /// Matches this frame's faces to tracks (new faces start tracks; tracks unseen for a
+    /// while end). Returns the track id of each face, in order.
+    pub fn update(&mut self, faces: &[Face], now: Instant) -> Vec<u64> {
+        let lost_after = self.settings.lost_after;
+        self.tracks
+            .retain(|t| now.duration_since(t.last_seen) <= lost_after);
+        // Greedy matching by overlap, best pairs first.
+        let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+        for (fi, f) in faces.iter().enumerate() {
+            for (ti, t) in self.tracks.iter().enumerate() {
+                let o = iou(f, &t.face);
+                if o >= self.settings.min_iou {
+                    pairs.push((o, fi, ti));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut face_track: Vec<Option<usize>> = vec![None; faces.len()];
+        let mut taken = vec![false; self.tracks.len()];
+        for (_, fi, ti) in pairs {
+            if face_track[fi].is_none() && !taken[ti] {
+                face_track[fi] = Some(ti);
+                taken[ti] = true;
+            }
+        }
+        let mut ids = Vec::with_capacity(faces.len());
+        for (fi, f) in faces.iter().enumerate() {
+            match face_track[fi] {
+                Some(ti) => {
+                    let t = &mut self.tracks[ti];
+                    t.face = f.clone();
+                    t.last_seen = now;
+                    ids.push(t.id);
+                }
+                None => {
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    self.tracks.push(Track {
+                        id,
+                        face: f.clone(),
+                        first_seen: now,
+                        last_seen: now,
+                        votes: Vec::new(),
+                        attempts: 0,
+                        hint: None,
+                        settled: false,
+                        not_recognised_at: None,
+                        liveness: Vec::new(),
+                    });
+                    ids.push(id);
+                }
+            }
+        }
+        ids
+    }
+
+    /// Whether some frame of the track has already matched a student.
+    pub fn has_candidate(&self, id: u64) -> bool {
+        self.track(id).is_some_and(|t| !t.votes.is_empty())
+    }
+
+    /// Whether the track still needs identifying (exists and has no verdict).
+    pub fn is_pending(&self, id: u64) -> bool {
+        self.track(id).is_some_and(|t| !t.settled)
+    }
+
+    /// Records a usable frame's liveness score for a track.
+    pub fn observe_liveness(&mut self, id: u64, score: f32) {
+        if let Some(t) = self.track_mut(id) {
+            t.liveness.push(score);
+        }
+    }
+
+    /// Records what one frame showed of a track and says where it stands.
+    pub fn observe(&mut self, id: u64, observation: Observation) -> Progress {
+        let confirm = self.settings.confirm_frames.max(1);
+        let max_attempts = self.settings.max_attempts.max(confirm);
+        let Some(t) = self.track_mut(id) else {
+            return Progress::Pending;
+        };
+        if t.settled {
+            return Progress::Pending;
+        }
+        match observation {
+            Observation::Unusable(issue) => {
+                t.hint = Some(issue);
+                return Progress::Pending;
+            }
+            Observation::Unknown => {
+                t.hint = None;
+                t.attempts += 1;
+            }
+            Observation::Identified(c) => {
+                t.hint = None;
+                t.attempts += 1;
+                match t.votes.iter_mut().find(|v| v.0 == c.student_id) {
+                    Some(v) => {
+                        v.1 += 1;
+                        if c.score > v.2.score {
+                            v.2 = c;
+                        }
+                    }
+                    None => t.votes.push((c.student_id, 1, c)),
+                }
+            }
+        }
+        // Confirmed only when a single identity has won enough frames.
+        if let [(_, wins, best)] = t.votes.as_slice() {
+            if *wins >= confirm {
+                let best = best.clone();
+                t.settled = true;
+                return Progress::Confirmed(best);
+            }
+        }
+        if t.attempts >= max_attempts || t.votes.len() > 1 {
+            t.settled = true;
+            t.not_recognised_at = Some(Instant::now());
+            return Progress::NotRecognised;
+        }
+        Progress::Pending
+    }
+
+    /// Starts a track's identification over (e.g. when its mark could not be saved).
+    pub fn reopen(&mut self, id: u64) {
+        if let Some(t) = self.track_mut(id) {
+            t.reset();
+        }
+    }
+
+    /// Faces judged not recognised at least `after` ago are identified again (they may
+    /// have been enrolled meanwhile, or turned towards the camera); returns their ids.
+    pub fn retry_not_recognised(&mut self, after: Duration) -> Vec<u64> {
+        let mut ids = Vec::new();
+        for t in &mut self.tracks {
+            if t.not_recognised_at.is_some_and(|at| at.elapsed() >= after) {
+                t.reset();
+                ids.push(t.id);
+            }
+        }
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn face(x: f32) -> Face {
+        Face {
+            x1: x,
+            y1: 100.0,
+            x2: x + 100.0,
+            y2: 220.0,
+            score: 0.99,
+            landmarks: [[0.0; 2]; 5],
+        }
+    }
+
+    fn cand(id: i64) -> Candidate {
+        Candidate {
+            student_id: id,
+            score: 8.0,
+            margin: 3.0,
+        }
+    }
+
+    #[test]
+    fn a_moving_face_keeps_its_track() {
+        let mut t = FaceTracker::new(TrackerSettings::default());
+        let now = Instant::now();
+        let a = t.update(&[face(100.0)], now);
+        let b = t.update(&[face(110.0)], now + Duration::from_millis(40));
+        assert_eq!(a, b);
+        let c = t.update(&[face(400.0)], now + Duration::from_millis(80));
+        assert_ne!(a, c, "a face far away is someone else");
+    }
+
+    #[test]
+    fn a_student_is_confirmed_after_n_agreeing_frames() {
+        let mut t = FaceTracker::new(TrackerSettings::default());
+        let id = t.update(&[face(100.0)], Instant::now())[0];
+        assert_eq!(
+            t.observe(id, Observation::Identified(cand(7))),
+            Progress::Pending
+        );
+        assert_eq!(
+            t.observe(id, Observation::Unusable(QualityIssue::Blurry)),
+            Progress::Pending
+        );
+        assert_eq!(
+            t.observe(id, Observation::Identified(cand(7))),
+            Progress::Pending
+        );
+        assert_eq!(
+            t.observe(id, Observation::Identified(cand(7))),
+            Progress::Confirmed(cand(7))
+        );
+        assert!(!t.is_pending(id), "one verdict per track");
+        assert_eq!(
+            t.observe(id, Observation::Identified(cand(7))),
+            Progress::Pending
+        );
+    }
+
+    #[test]
+    fn two_identities_on_one_track_mark_nobody() {
+        let mut t = FaceTracker::new(TrackerSettings::default());
+        let id = t.update(&[face(100.0)], Instant::now())[0];
+        t.observe(id, Observation::Identified(cand(7)));
+        assert_eq!(
+            t.observe(id, Observation::Identified(cand(8))),
+            Progress::NotRecognised
+        );
+    }
+
+    #[test]
+    fn a_stranger_is_not_recognised_after_the_attempts() {
+        let settings = TrackerSettings::default();
+        let max = settings.max_attempts;
+        let mut t = FaceTracker::new(settings);
+        let id = t.update(&[face(100.0)], Instant::now())[0];
+        for _ in 1..max {
+            assert_eq!(t.observe(id, Observation::Unknown), Progress::Pending);
+        }
+        assert_eq!(t.observe(id, Observation::Unknown), Progress::NotRecognised);
+    }
+
+    #[test]
+    fn a_face_not_recognised_is_tried_again() {
+        let mut t = FaceTracker::new(TrackerSettings {
+            confirm_frames: 1,
+            max_attempts: 1,
+            ..TrackerSettings::default()
+        });
+        let id = t.update(&[face(100.0)], Instant::now())[0];
+        assert_eq!(t.observe(id, Observation::Unknown), Progress::NotRecognised);
+        assert!(!t.is_pending(id));
+        assert!(t.retry_not_recognised(Duration::from_secs(60)).is_empty());
+        assert_eq!(t.retry_not_recognised(Duration::ZERO), vec![id]);
+        assert!(t.is_pending(id));
+        assert_eq!(
+            t.observe(id, Observation::Identified(cand(7))),
+            Progress::Confirmed(cand(7))
+        );
+    }
+
+    #[test]
+    fn liveness_is_the_mean_over_the_track() {
+        let mut t = FaceTracker::new(TrackerSettings::default());
+        let id = t.update(&[face(100.0)], Instant::now())[0];
+        assert_eq!(t.track(id).unwrap().liveness(), None);
+        t.observe_liveness(id, 1.0);
+        t.observe_liveness(id, -2.0);
+        assert_eq!(t.track(id).unwrap().liveness(), Some(-0.5));
+    }
+
+    #[test]
+    fn two_faces_in_one_frame_get_their_own_tracks() {
+        let mut t = FaceTracker::new(TrackerSettings::default());
+        let ids = t.update(&[face(100.0), face(300.0)], Instant::now());
+        assert_ne!(ids[0], ids[1]);
+        assert_eq!(t.tracks().len(), 2);
+    }
+
+    #[test]
+    fn a_face_gone_for_a_while_starts_a_new_track() {
+        let mut t = FaceTracker::new(TrackerSettings::default());
+        let now = Instant::now();
+        let a = t.update(&[face(100.0)], now);
+        t.update(&[], now + Duration::from_millis(100));
+        let b = t.update(&[face(100.0)], now + Duration::from_secs(2));
+        assert_ne!(a, b);
+    }
+}

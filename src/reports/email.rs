@@ -1,0 +1,151 @@
+//! Attendance reports by email: one message per student with their own figures. The
+//! server is checked first (an unreachable server is one clear error); after that a
+//! message that fails is listed and the others still go. Every message is logged.
+
+use super::sheet::{percent_text, Sheet};
+use crate::settings::{EmailSettings, MailSecurity};
+use crate::store::Store;
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Message, SmtpTransport, Transport};
+use std::time::Duration;
+
+/// One student's report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub roll_no: String,
+    pub name: String,
+    pub email: String,
+    pub percent: Option<f64>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The reports to send: everyone, or only those under `under` percent.
+pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> {
+    let (from, to) = (sheet.from.format("%-d %B %Y"), sheet.to.format("%-d %B %Y"));
+    sheet
+        .rows
+        .iter()
+        .filter(|r| under.is_none_or(|t| r.is_under(t)))
+        .map(|r| {
+            let days = r.present_days + r.absent_days;
+            let mut body = format!(
+                "Dear {},\n\nFrom {from} to {to} you were present on {} of {days} class days: {} attendance.\n",
+                r.name,
+                r.present_days,
+                percent_text(r.percent())
+            );
+            if let Some(t) = under {
+                body.push_str(&format!(
+                    "\nThis is below the required {t:.0} %. Please talk to your teacher if something is wrong.\n"
+                ));
+            }
+            body.push_str("\nThis message was sent by Rollcall, the classroom attendance system.\n");
+            Report {
+                roll_no: r.roll_no.clone(),
+                name: r.name.clone(),
+                email: r.email.clone(),
+                percent: r.percent(),
+                subject: subject.to_string(),
+                body,
+            }
+        })
+        .collect()
+}
+
+/// The mail server could not be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum EmailError {
+    #[error("Cannot reach the mail server {host}:{port} ({reason}). Check the email settings and the network.")]
+    Unreachable {
+        host: String,
+        port: u16,
+        reason: String,
+    },
+    #[error("The sender address \"{0}\" in the email settings is not valid.")]
+    BadSender(String),
+    #[error("Email is not set up yet: enter the mail server in Admin → Email settings (or set [email] host in settings.toml).")]
+    NotConfigured,
+}
+
+/// What a send did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SendSummary {
+    pub sent: Vec<String>,
+    /// (recipient, reason)
+    pub failed: Vec<(String, String)>,
+}
+
+fn transport(s: &EmailSettings) -> Result<SmtpTransport, lettre::transport::smtp::Error> {
+    let builder = match s.security {
+        MailSecurity::None => SmtpTransport::builder_dangerous(&s.host),
+        MailSecurity::Starttls => SmtpTransport::starttls_relay(&s.host)?,
+        MailSecurity::Tls => SmtpTransport::relay(&s.host)?,
+    };
+    let mut builder = builder
+        .port(s.port)
+        .timeout(Some(Duration::from_secs(s.timeout_secs.max(1))));
+    if !s.user.is_empty() {
+        builder = builder.credentials(Credentials::new(s.user.clone(), s.password.clone()));
+    }
+    Ok(builder.build())
+}
+
+/// Sends the reports; `progress(done, total)` after each. Each message goes to the email log.
+pub fn send(
+    settings: &EmailSettings,
+    reports: &[Report],
+    store: &mut Store,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<SendSummary, EmailError> {
+    let unreachable = |reason: String| EmailError::Unreachable {
+        host: settings.host.clone(),
+        port: settings.port,
+        reason,
+    };
+    if settings.host.trim().is_empty() {
+        return Err(EmailError::NotConfigured);
+    }
+    let from: Mailbox = settings
+        .from
+        .parse()
+        .map_err(|_| EmailError::BadSender(settings.from.clone()))?;
+    let mailer = transport(settings).map_err(|e| unreachable(e.to_string()))?;
+    match mailer.test_connection() {
+        Ok(true) => {}
+        Ok(false) => return Err(unreachable("the server did not answer".into())),
+        Err(e) => return Err(unreachable(e.to_string())),
+    }
+    let mut summary = SendSummary::default();
+    for (i, r) in reports.iter().enumerate() {
+        let result = r
+            .email
+            .parse::<Mailbox>()
+            .map_err(|_| "not a valid email address".to_string())
+            .and_then(|to| {
+                Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(r.subject.clone())
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(r.body.clone())
+                    .map_err(|e| e.to_string())
+            })
+            .and_then(|m| mailer.send(&m).map(|_| ()).map_err(|e| e.to_string()));
+        if let Err(e) = store.log_email(
+            &r.email,
+            &r.subject,
+            result.as_ref().err().map(String::as_str),
+        ) {
+            tracing::warn!("could not log an email: {e}");
+        }
+        match result {
+            Ok(()) => summary.sent.push(r.email.clone()),
+            Err(e) => summary.failed.push((r.email.clone(), e)),
+        }
+        progress(i + 1, reports.len());
+    }
+    Ok(summary)
+}

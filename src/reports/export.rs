@@ -1,0 +1,121 @@
+//! Exports of the attendance sheet: an Excel workbook like the old dashboard (plus every
+//! mark), or CSV.
+
+use super::sheet::Sheet;
+use crate::store::MarkDetail;
+use rust_xlsxwriter::{Color, Format as CellFormat, Workbook};
+use std::path::Path;
+
+/// An export could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("The export could not be written to {path}: {reason}")]
+pub struct ExportError {
+    pub path: String,
+    pub reason: String,
+}
+
+fn fail(path: &Path, e: impl ToString) -> ExportError {
+    ExportError {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// File formats for exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Csv,
+}
+
+/// The summary columns after the days.
+const TOTALS: [&str; 3] = ["Present", "Absent", "%"];
+
+/// Writes the workbook: sheet "Attendance" (ID\Date, P/A per class day, totals per student,
+/// present count per day) and sheet "Marks" (every mark).
+pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<(), ExportError> {
+    let mut book = Workbook::new();
+    let bold = CellFormat::new().set_bold();
+    let absent = CellFormat::new().set_font_color(Color::RGB(0xB3261E));
+    let ws = book.add_worksheet();
+    ws.set_name("Attendance").map_err(|e| fail(path, e))?;
+    let n = sheet.days.len() as u16;
+    let put = |r: Result<&mut rust_xlsxwriter::Worksheet, rust_xlsxwriter::XlsxError>| {
+        r.map(|_| ()).map_err(|e| fail(path, e))
+    };
+    put(ws.write_string_with_format(0, 0, "ID\\Date", &bold))?;
+    put(ws.write_string_with_format(0, 1, "Name", &bold))?;
+    for (i, d) in sheet.days.iter().enumerate() {
+        put(ws.write_string_with_format(0, 2 + i as u16, d.format("%Y-%m-%d").to_string(), &bold))?;
+    }
+    for (k, t) in TOTALS.iter().enumerate() {
+        put(ws.write_string_with_format(0, 2 + n + k as u16, *t, &bold))?;
+    }
+    for (r, row) in sheet.rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        put(ws.write_string(r, 0, &row.roll_no))?;
+        put(ws.write_string(r, 1, &row.name))?;
+        for (i, p) in row.present.iter().enumerate() {
+            let c = 2 + i as u16;
+            put(if *p {
+                ws.write_string(r, c, "P")
+            } else {
+                ws.write_string_with_format(r, c, "A", &absent)
+            })?;
+        }
+        put(ws.write_number(r, 2 + n, row.present_days as f64))?;
+        put(ws.write_number(r, 3 + n, row.absent_days as f64))?;
+        if let Some(p) = row.percent() {
+            put(ws.write_number(r, 4 + n, (p * 10.0).round() / 10.0))?;
+        }
+    }
+    let last = sheet.rows.len() as u32 + 1;
+    put(ws.write_string_with_format(last, 0, "Present", &bold))?;
+    for (i, c) in sheet.per_day.iter().enumerate() {
+        put(ws.write_number(last, 2 + i as u16, *c as f64))?;
+    }
+
+    let ws = book.add_worksheet();
+    ws.set_name("Marks").map_err(|e| fail(path, e))?;
+    for (c, h) in ["Roll no", "Name", "Date", "Time", "Score", "Source"]
+        .iter()
+        .enumerate()
+    {
+        put(ws.write_string_with_format(0, c as u16, *h, &bold))?;
+    }
+    for (i, m) in marks.iter().enumerate() {
+        let r = i as u32 + 1;
+        put(ws.write_string(r, 0, &m.roll_no))?;
+        put(ws.write_string(r, 1, &m.name))?;
+        put(ws.write_string(r, 2, &m.day))?;
+        put(ws.write_string(r, 3, m.marked_at.get(11..19).unwrap_or(&m.marked_at)))?;
+        if let Some(s) = m.score {
+            put(ws.write_number(r, 4, (s * 100.0).round() / 100.0))?;
+        }
+        put(ws.write_string(r, 5, &m.source))?;
+    }
+    book.save(path).map_err(|e| fail(path, e))
+}
+
+/// Writes the Attendance sheet as CSV (same columns as the workbook, without the per-day
+/// count line).
+pub fn write_csv(sheet: &Sheet, path: &Path) -> Result<(), ExportError> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| fail(path, e))?;
+    let mut header = vec!["ID\\Date".to_string(), "Name".to_string()];
+    header.extend(sheet.days.iter().map(|d| d.format("%Y-%m-%d").to_string()));
+    header.extend(TOTALS.iter().map(|t| t.to_string()));
+    w.write_record(&header).map_err(|e| fail(path, e))?;
+    for row in &sheet.rows {
+        let mut rec = vec![row.roll_no.clone(), row.name.clone()];
+        rec.extend(
+            row.present
+                .iter()
+                .map(|p| if *p { "P" } else { "A" }.to_string()),
+        );
+        rec.push(row.present_days.to_string());
+        rec.push(row.absent_days.to_string());
+        rec.push(row.percent().map(|p| format!("{p:.1}")).unwrap_or_default());
+        w.write_record(&rec).map_err(|e| fail(path, e))?;
+    }
+    w.flush().map_err(|e| fail(path, e))
+}

@@ -1,0 +1,184 @@
+//! Choosing files: the desktop's own dialog where there is one, else an in-app picker (a
+//! bare kiosk PC or a virtual screen has no desktop portal and no zenity, and the native
+//! dialog would do nothing and say nothing).
+
+use egui_file::{FileDialog, State};
+use std::path::{Path, PathBuf};
+
+/// What a file dialog asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ask {
+    /// Photos to check (several at once).
+    Photos,
+    /// A folder of student folders, or a CSV file.
+    Import,
+    /// Where to save an export, with the suggested file name.
+    Save {
+        file_name: String,
+        extension: String,
+    },
+    /// A video file to play instead of the camera.
+    Video,
+    /// A folder of images to play instead of the camera.
+    Folder,
+}
+
+const PHOTO_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
+const VIDEO_EXTENSIONS: [&str; 5] = ["mp4", "avi", "mkv", "mov", "webm"];
+
+fn has_extension(p: &Path, allowed: &[&str]) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| allowed.iter().any(|a| a.eq_ignore_ascii_case(e)))
+}
+
+/// Whether the desktop can show its own file dialog: zenity is installed, or a desktop
+/// portal answers on the session bus. Checked once.
+pub fn native_dialogs_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        if std::env::var_os("ROLLCALL_IN_APP_FILE_DIALOG").is_some() {
+            return false;
+        }
+        let on_path = |name: &str| {
+            std::env::var_os("PATH")
+                .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+        };
+        let portal = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+            && std::process::Command::new("busctl")
+                .args(["--user", "--no-pager", "--no-legend", "list"])
+                .output()
+                .is_ok_and(|o| {
+                    String::from_utf8_lossy(&o.stdout).contains("org.freedesktop.portal.Desktop")
+                });
+        on_path("zenity") || portal
+    })
+}
+
+/// A file dialog for one screen: native when possible, in-app otherwise. Ask with
+/// `open`, then call `show` every frame; it returns the choice once made.
+#[derive(Default)]
+pub struct FileChooser {
+    in_app: Option<(Ask, FileDialog)>,
+    /// A native choice waiting to be returned by `show`.
+    chosen: Option<(Ask, Vec<PathBuf>)>,
+    /// Why the last choice failed, for the screen to show.
+    pub problem: Option<String>,
+}
+
+impl FileChooser {
+    /// Whether the in-app picker is open.
+    pub fn is_open(&self) -> bool {
+        self.in_app.is_some()
+    }
+
+    /// Opens a dialog for `ask`.
+    pub fn open(&mut self, ask: Ask) {
+        self.problem = None;
+        if native_dialogs_available() {
+            if let Some(paths) = native(&ask) {
+                self.chosen = Some((ask, paths));
+            }
+            return;
+        }
+        let start = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+        let mut dialog = match &ask {
+            Ask::Photos => FileDialog::open_file()
+                .multi_select(true)
+                .title("Choose photos")
+                .show_files_filter(Box::new(|p: &Path| has_extension(p, &PHOTO_EXTENSIONS))),
+            Ask::Import => FileDialog::open_file()
+                .title("Choose a CSV file, or open a folder of student folders")
+                .show_files_filter(Box::new(|p: &Path| has_extension(p, &["csv"]))),
+            Ask::Save { file_name, .. } => FileDialog::save_file()
+                .title("Save the export as")
+                .default_filename(file_name.clone()),
+            Ask::Video => FileDialog::open_file()
+                .title("Choose a video file")
+                .show_files_filter(Box::new(|p: &Path| has_extension(p, &VIDEO_EXTENSIONS))),
+            Ask::Folder => FileDialog::select_folder().title("Choose a folder of images"),
+        }
+        .initial_path(start)
+        .show_rename(false)
+        .show_new_folder(false)
+        .id(egui::Id::unique("rollcall-file-chooser"));
+        dialog.open();
+        self.in_app = Some((ask, dialog));
+    }
+
+    /// Draws the in-app picker while it is open; returns what was chosen, once.
+    pub fn show(&mut self, ctx: &egui::Context) -> Option<(Ask, Vec<PathBuf>)> {
+        if let Some(c) = self.chosen.take() {
+            return Some(c);
+        }
+        let (ask, dialog) = self.in_app.as_mut()?;
+        dialog.show(ctx);
+        match dialog.state() {
+            State::Open => None,
+            State::Selected => {
+                let mut paths: Vec<PathBuf> = if dialog.has_multi_select() {
+                    dialog
+                        .selection()
+                        .into_iter()
+                        .map(Path::to_path_buf)
+                        .collect()
+                } else {
+                    dialog.path().map(Path::to_path_buf).into_iter().collect()
+                };
+                // Import takes a folder too: "Open" on a folder with nothing picked.
+                if paths.is_empty() && *ask == Ask::Import {
+                    paths.push(dialog.directory().to_path_buf());
+                }
+                if let Ask::Save { extension, .. } = &ask {
+                    for p in &mut paths {
+                        if p.extension().is_none() {
+                            p.set_extension(extension);
+                        }
+                    }
+                }
+                let ask = ask.clone();
+                self.in_app = None;
+                if paths.is_empty() {
+                    self.problem = Some("Nothing was chosen.".into());
+                    return None;
+                }
+                Some((ask, paths))
+            }
+            State::Cancelled | State::Closed => {
+                self.in_app = None;
+                None
+            }
+        }
+    }
+}
+
+/// The desktop's own dialog.
+fn native(ask: &Ask) -> Option<Vec<PathBuf>> {
+    let d = rfd::FileDialog::new();
+    match ask {
+        Ask::Photos => d.add_filter("Photos", &PHOTO_EXTENSIONS).pick_files(),
+        Ask::Import => d
+            .pick_folder()
+            .or_else(|| {
+                rfd::FileDialog::new()
+                    .add_filter("CSV", &["csv"])
+                    .pick_file()
+            })
+            .map(|p| vec![p]),
+        Ask::Save {
+            file_name,
+            extension,
+        } => d
+            .set_file_name(file_name)
+            .add_filter(extension, &[extension.as_str()])
+            .save_file()
+            .map(|p| vec![p]),
+        Ask::Video => d
+            .add_filter("Video", &VIDEO_EXTENSIONS)
+            .pick_file()
+            .map(|p| vec![p]),
+        Ask::Folder => d.pick_folder().map(|p| vec![p]),
+    }
+}

@@ -1,0 +1,60 @@
+//! What every screen draws with: the palette, labelled text fields, hints and textures.
+
+use crate::kiosk::admin::Thumbnail;
+use egui::{Color32, RichText, TextureHandle};
+
+/// Marked present (the kiosk's green).
+pub const GREEN: Color32 = Color32::from_rgb(0x1b, 0x7f, 0x3b);
+/// Already marked (amber).
+pub const AMBER: Color32 = Color32::from_rgb(0xb4, 0x6a, 0x00);
+/// Not recognised, refused (red).
+pub const RED: Color32 = Color32::from_rgb(0xb3, 0x26, 0x1e);
+/// A face being checked, a hint (blue).
+pub const NEUTRAL: Color32 = Color32::from_rgb(0x3a, 0x6e, 0xa5);
+/// An error message on a form.
+pub const ERROR: Color32 = Color32::from_rgb(0xd0, 0x3a, 0x2f);
+/// A warning the admin may go past.
+pub const WARN: Color32 = Color32::from_rgb(0xd9, 0x8c, 0x00);
+/// Something done.
+pub const OK: Color32 = Color32::from_rgb(0x2e, 0x9d, 0x54);
+
+/// Width of the labels in front of text fields.
+const LABEL_W: f32 = 110.0;
+
+/// A text field with a visible label that is also its accessible name.
+pub fn field(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool) -> egui::Response {
+    ui.horizontal(|ui| {
+        let l = ui.add_sized([LABEL_W, 24.0], egui::Label::new(label));
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .password(password)
+                .desired_width(280.0),
+        )
+        .labelled_by(l.id)
+    })
+    .inner
+}
+
+/// A small line under a field: the problem with it, or an empty line of the same height
+/// so the form does not jump as messages come and go.
+pub fn hint(ui: &mut egui::Ui, text: Option<&str>) {
+    ui.horizontal(|ui| {
+        ui.add_space(LABEL_W + ui.spacing().item_spacing.x);
+        match text {
+            Some(t) => ui.label(RichText::new(t).color(ERROR).small()),
+            None => ui.label(RichText::new(" ").small()),
+        };
+    });
+}
+
+/// A picture from the back end as a texture.
+pub fn texture(ctx: &egui::Context, name: &str, t: &Thumbnail) -> TextureHandle {
+    let image = egui::ColorImage::from_rgba_unmultiplied(t.size, &t.rgba);
+    ctx.load_texture(name, image, egui::TextureOptions::LINEAR)
+}
+
+/// A button for something that cannot be undone: red text, and it says so when hovered.
+pub fn danger_button(ui: &mut egui::Ui, label: &str, explains: &str) -> egui::Response {
+    ui.add(egui::Button::new(RichText::new(label).color(ERROR).strong()).stroke((1.0, ERROR)))
+        .on_hover_text(explains)
+}

@@ -1,0 +1,361 @@
+//! The admin screens, driven through egui_kittest: the PIN, enrolment from files with real
+//! photos, refused photos, the look-alike warning, editing, erasing face data, deleting.
+
+use crate::common;
+
+use common::{app_harness, faceless_jpeg, photos};
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use opencv::core::{Mat, Vector};
+use rollcall::attendance::{AttendanceService, PhotoInput};
+use rollcall::camera::SourceSpec;
+use rollcall::data_dir::DataDir;
+use rollcall::settings::Settings;
+use rollcall::store::Store;
+use rollcall::ui::AppOptions;
+use rollcall::vision::FaceEngine;
+use std::path::{Path, PathBuf};
+
+use common::ui::{click, set_pin, shows, step_until, text_field, type_into, unlock, H};
+
+fn settings() -> Settings {
+    let mut s = Settings::default();
+    s.kiosk.sound = false;
+    s
+}
+
+/// A data folder with Student Two (webcam-dev 0002) enrolled, marked present today.
+fn with_student_two(dir: &Path) -> DataDir {
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
+    let s = settings();
+    let mut service =
+        AttendanceService::open(data.clone(), s.clone(), FaceEngine::load(&s).unwrap()).unwrap();
+    let frames: Vec<PhotoInput> = photos("webcam-dev", "0002")
+        .iter()
+        .take(10)
+        .step_by(2)
+        .map(|p| PhotoInput::read(p).unwrap())
+        .collect();
+    let done = service
+        .enroll("R0002", "Student Two", "two@example.org", &frames, "test")
+        .unwrap();
+    Store::open(&data.database())
+        .unwrap()
+        .mark(done.student_id, chrono::Local::now(), None, "test", None)
+        .unwrap();
+    data
+}
+
+fn harness(data: DataDir, dir: &Path) -> H {
+    // A quiet camera: a folder with one frame of an empty scene, played over and over.
+    let scene = dir.join("scene");
+    std::fs::create_dir_all(&scene).unwrap();
+    std::fs::write(scene.join("0.jpg"), faceless_jpeg()).unwrap();
+    let source = SourceSpec::Folder {
+        path: scene,
+        fps: 5.0,
+        looping: true,
+    };
+    app_harness(
+        (1280.0, 900.0),
+        AppOptions {
+            data,
+            settings: settings(),
+            source,
+            observer: None,
+        },
+    )
+}
+
+/// What "Add from files…" does once the file dialog returns these files.
+fn add_files(h: &mut H, files: &[PathBuf]) {
+    let app = h.state_mut();
+    app.admin.add_files(&app.kiosk, files);
+}
+
+#[test]
+fn the_pin_is_set_once_unlocks_and_five_wrong_tries_lock_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Lock");
+    assert!(
+        !shows(&h, "Enrol a student"),
+        "locking hides the admin screens"
+    );
+
+    unlock(&mut h, "2468");
+    step_until(&mut h, "the admin screens", 30, |h| {
+        shows(h, "Enrol a student")
+    });
+    click(&mut h, Role::Button, "Lock");
+
+    unlock(&mut h, "1111");
+    for tries_left in (1..5).rev() {
+        step_until(&mut h, "the wrong-PIN message", 30, |h| {
+            shows(h, &format!("Wrong PIN. {tries_left} tries left"))
+        });
+        type_into(&mut h, "PIN", "1111");
+        click(&mut h, Role::Button, "Unlock");
+    }
+    step_until(&mut h, "the lock-out", 30, |h| {
+        shows(h, "Too many wrong PINs")
+    });
+    // During the lock-out even the right PIN is refused.
+    type_into(&mut h, "PIN", "2468");
+    click(&mut h, Role::Button, "Unlock");
+    step_until(&mut h, "the lock-out again", 30, |h| {
+        shows(h, "Too many wrong PINs")
+    });
+    assert!(!shows(&h, "Enrol a student"));
+}
+
+/// Two webcam frames side by side: a photo with two people.
+fn two_people(dir: &Path) -> PathBuf {
+    let a =
+        opencv::imgcodecs::imread(photos("webcam-dev", "0005")[0].to_str().unwrap(), 1).unwrap();
+    let b =
+        opencv::imgcodecs::imread(photos("webcam-dev", "0006")[0].to_str().unwrap(), 1).unwrap();
+    let mut both = Mat::default();
+    opencv::core::hconcat2(&a, &b, &mut both).unwrap();
+    let path = dir.join("pair.jpg");
+    opencv::imgcodecs::imwrite(path.to_str().unwrap(), &both, &Vector::new()).unwrap();
+    path
+}
+
+#[test]
+fn enrolling_from_files_refuses_bad_photos_and_warns_about_a_known_face() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = with_student_two(dir.path());
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+
+    type_into(&mut h, "Roll no", "R0004");
+    type_into(&mut h, "Name", "Student Four");
+    type_into(&mut h, "Email", "four@example.org");
+    let wall = dir.path().join("wall.jpg");
+    std::fs::write(&wall, faceless_jpeg()).unwrap();
+    let mut files: Vec<PathBuf> = photos("webcam-dev", "0004")
+        .into_iter()
+        .take(9)
+        .step_by(3)
+        .collect();
+    files.push(wall);
+    files.push(two_people(dir.path()));
+    add_files(&mut h, &files);
+    step_until(&mut h, "the photo checks", 120, |h| {
+        shows(h, "Photos: 3 / 10") && shows(h, "pair.jpg")
+    });
+    assert!(shows(&h, "Not used: wall.jpg: no face found in this photo"));
+    assert!(shows(
+        &h,
+        "Not used: pair.jpg: 2 faces in this photo; use a photo of the student alone"
+    ));
+    assert!(!shows(&h, "look like"), "a new face raises no warning");
+    click(&mut h, Role::Button, "Save");
+    step_until(&mut h, "the enrolment", 60, |h| {
+        shows(h, "Enrolled Student Four (R0004) with 3 photo(s).")
+    });
+
+    // Student Two's face under a new roll number: warned, named, before saving.
+    type_into(&mut h, "Roll no", "R0099");
+    type_into(&mut h, "Name", "Someone Else");
+    type_into(&mut h, "Email", "else@example.org");
+    let known: Vec<PathBuf> = photos("webcam-dev", "0002")
+        .into_iter()
+        .skip(20)
+        .take(2)
+        .collect();
+    add_files(&mut h, &known);
+    step_until(&mut h, "the look-alike warning", 120, |h| {
+        shows(h, "these photos look like Student Two (R0002)")
+    });
+    assert!(h
+        .query_by_role_and_label(Role::Button, "Save anyway")
+        .is_some());
+
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let four = store
+        .students()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.roll_no == "R0004")
+        .unwrap();
+    assert_eq!(four.photo_count, 3);
+    assert!(
+        store
+            .students()
+            .unwrap()
+            .iter()
+            .all(|s| s.roll_no != "R0099"),
+        "nothing saved yet"
+    );
+}
+
+#[test]
+fn a_student_is_edited_erased_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = with_student_two(dir.path());
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open R0002"));
+    click(&mut h, Role::Button, "Open R0002");
+    step_until(&mut h, "the photos", 30, |h| shows(h, "Photos (5)"));
+
+    // Replace the name: select all, then type.
+    text_field(&h, "Name").focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    text_field(&h, "Name").type_text("Student Deux");
+    h.step();
+    click(&mut h, Role::Button, "Save changes");
+    step_until(&mut h, "the new name", 30, |h| {
+        shows(h, "Saved the changes to Student Deux.")
+    });
+
+    let db = dir.path().join("rollcall.db");
+    let id = Store::open(&db).unwrap().students().unwrap()[0].id;
+    assert_eq!(
+        Store::open(&db).unwrap().students().unwrap()[0].name,
+        "Student Deux"
+    );
+
+    click(&mut h, Role::Button, "Erase face data");
+    step_until(&mut h, "the confirmation", 10, |h| {
+        shows(h, "their attendance is kept")
+    });
+    click(&mut h, Role::Button, "Erase");
+    step_until(&mut h, "the erasure", 30, |h| shows(h, "Erased 5 photo(s)"));
+    let store = Store::open(&db).unwrap();
+    assert!(
+        store.templates_of(id).unwrap().is_empty(),
+        "templates are gone"
+    );
+    assert!(
+        store.photos_of(id).unwrap().is_empty(),
+        "photo rows are gone"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("photos"))
+            .unwrap()
+            .count(),
+        0,
+        "photo files are gone"
+    );
+    let today = chrono::Local::now().date_naive();
+    assert_eq!(
+        store.attendance(today, today).unwrap().len(),
+        1,
+        "attendance stays"
+    );
+
+    click(&mut h, Role::Button, "Delete student");
+    step_until(&mut h, "the confirmation", 10, |h| {
+        shows(h, "removed for good")
+    });
+    click(&mut h, Role::Button, "Delete");
+    step_until(&mut h, "the deletion", 30, |h| {
+        shows(h, "Deleted the student.")
+    });
+    assert!(Store::open(&db).unwrap().students().unwrap().is_empty());
+}
+
+fn replace_text(h: &mut H, label: &str, text: &str) {
+    text_field(h, label).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    text_field(h, label).type_text(text);
+    h.step();
+    h.step();
+}
+
+/// Students A–D over five school days in March 2026: A every day, B on 4, C on 2, D never.
+fn class(dir: &Path) -> DataDir {
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
+    drop(common::class_of_four(&data.database()));
+    data
+}
+
+#[test]
+fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Review");
+    click(&mut h, Role::RadioButton, "Custom");
+    replace_text(&mut h, "From", "2026-03-01");
+    replace_text(&mut h, "To", "2026-03-31");
+    click(&mut h, Role::Button, "Show");
+    step_until(&mut h, "the table", 30, |h| {
+        shows(h, "A Student A: 5 present, 0 absent, 100 %") && shows(h, "5 class day(s)")
+    });
+    assert!(shows(
+        &h,
+        "B Student B: 4 present, 1 absent, 80 % (under the threshold)"
+    ));
+    assert!(shows(
+        &h,
+        "D Student D: 0 present, 5 absent, 0 % (under the threshold)"
+    ));
+    assert!(!shows(&h, "A Student A: 5 present, 0 absent, 100 % (under"));
+
+    // B was on a school trip on the 6th: mark them present by hand.
+    h.get_by_label_contains("B Student B:").click_accesskit();
+    step_until(&mut h, "the correction window", 10, |h| {
+        shows(h, "Correct attendance")
+    });
+    replace_text(&mut h, "Date", "2026-03-06");
+    click(&mut h, Role::RadioButton, "Present");
+    type_into(&mut h, "Reason", "On a school trip");
+    click(&mut h, Role::Button, "Save correction");
+    step_until(&mut h, "the corrected row", 30, |h| {
+        shows(h, "B Student B: 5 present, 0 absent, 100 %")
+    });
+
+    click(&mut h, Role::Button, "Audit log");
+    step_until(&mut h, "the audit entry", 30, |h| {
+        shows(h, "B (Student B) on 2026-03-06: On a school trip")
+    });
+
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let log = store.audit_log(10).unwrap();
+    assert!(log.iter().any(|a| a.action == "mark present"
+        && a.actor == "admin"
+        && a.details.contains("On a school trip")));
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 6).unwrap();
+    let marks = store.marks(day, day).unwrap();
+    assert!(marks
+        .iter()
+        .any(|m| m.roll_no == "B" && m.source == "admin"));
+}
+
+#[test]
+fn faces_refused_as_photos_are_listed_for_the_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    {
+        let mut s = Store::open(&data.database()).unwrap();
+        let a = s.students().unwrap()[0].id;
+        s.log_refusal(Some(a), -1.25, Some(&faceless_jpeg()))
+            .unwrap();
+        s.log_refusal(None, -0.5, None).unwrap();
+    }
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Review");
+    click(&mut h, Role::Button, "Refused faces");
+    step_until(&mut h, "the refused faces", 30, |h| {
+        shows(h, "Refused at the kiosk") && shows(h, "-1.25")
+    });
+    assert!(
+        h.query_by_label("Student A").is_some(),
+        "whom the photo resembled"
+    );
+    assert!(shows(&h, "nobody enrolled"));
+    assert!(shows(&h, "Refused face at "), "the snapshot is shown");
+}

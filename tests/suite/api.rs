@@ -1,0 +1,451 @@
+//! `rollcall serve` over real HTTP on 127.0.0.1: every status and message of the old
+//! contract, with real photos through the real models.
+
+use crate::common;
+
+use common::bad_files::{bad_photos, BadPhoto, Expect};
+use common::smtp::{mail_settings, smtp_server};
+use common::{faceless_jpeg, open_service, people_with_at_least, photos, truncated_jpeg};
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+use rollcall::api::ApiState;
+use rollcall::data_dir::DataDir;
+use rollcall::settings::Settings;
+use rollcall::store::Store;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Starts the server on a free loopback port; returns its base URL.
+async fn start(dir: &Path, token: Option<&str>) -> String {
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
+    let settings = Settings::load(&data.settings()).unwrap();
+    let token = token.map(String::from);
+    let state = tokio::task::spawn_blocking(move || ApiState::open(data, settings, token).unwrap())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { rollcall::api::serve(listener, state).await });
+    url
+}
+
+fn image(path: &Path) -> Part {
+    Part::bytes(std::fs::read(path).unwrap())
+        .file_name(path.file_name().unwrap().to_string_lossy().into_owned())
+}
+
+fn upload_form(roll: &str, name: &str, email: &str, files: &[PathBuf]) -> Form {
+    let mut form = Form::new()
+        .text("rollno", roll.to_string())
+        .text("name", name.to_string())
+        .text("email", email.to_string());
+    for f in files {
+        form = form.part("images", image(f));
+    }
+    form
+}
+
+async fn post(url: &str, path: &str, form: Form) -> (StatusCode, String) {
+    let r = reqwest::Client::new()
+        .post(format!("{url}{path}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    (
+        status,
+        v["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+async fn mark(url: &str, file: Part) -> (StatusCode, String) {
+    post(url, "/attendance", Form::new().part("file", file)).await
+}
+
+/// The server with Ada enrolled from five photos; returns its URL and all her photos.
+async fn start_with_ada(dir: &Path) -> (String, Vec<PathBuf>) {
+    let url = start(dir, None).await;
+    let ada = person(3);
+    post(
+        &url,
+        "/upload",
+        upload_form("R1", "Ada", "ada@example.org", &ada[..5]),
+    )
+    .await;
+    (url, ada)
+}
+
+fn person(i: usize) -> Vec<PathBuf> {
+    photos("lfw-dev", &people_with_at_least("lfw-dev", 8)[i])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_answers_with_the_old_messages_and_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start(dir.path(), None).await;
+    let ada = person(3);
+
+    let ok = post(
+        &url,
+        "/upload",
+        upload_form("R1", "Ada", "ada@example.org", &ada[..5]),
+    )
+    .await;
+    assert_eq!(
+        ok,
+        (
+            StatusCode::OK,
+            "User added successfully & training started".into()
+        )
+    );
+
+    let none = post(
+        &url,
+        "/upload",
+        upload_form("R2", "Bo", "bo@example.org", &[]),
+    )
+    .await;
+    assert_eq!(none, (StatusCode::BAD_REQUEST, "No images found".into()));
+
+    let eleven: Vec<PathBuf> = (0..11).map(|i| ada[i % ada.len()].clone()).collect();
+    let many = post(
+        &url,
+        "/upload",
+        upload_form("R2", "Bo", "bo@example.org", &eleven),
+    )
+    .await;
+    assert_eq!(
+        many,
+        (
+            StatusCode::BAD_REQUEST,
+            "Maximum 10 images are allowed".into()
+        )
+    );
+
+    let blank = post(
+        &url,
+        "/upload",
+        upload_form("R2", " ", "bo@example.org", &ada[..2]),
+    )
+    .await;
+    assert_eq!(blank, (StatusCode::BAD_REQUEST, "Invalid data".into()));
+    let no_fields = post(&url, "/upload", Form::new().part("images", image(&ada[0]))).await;
+    assert_eq!(no_fields, (StatusCode::BAD_REQUEST, "Invalid data".into()));
+
+    let again = post(
+        &url,
+        "/upload",
+        upload_form("R1", "Ada", "other@example.org", &ada[..2]),
+    )
+    .await;
+    assert_eq!(
+        again,
+        (StatusCode::BAD_REQUEST, "User already exists".into())
+    );
+
+    // Not multipart at all: a malformed request is "Invalid data", never a 500.
+    let r = reqwest::Client::new()
+        .post(format!("{url}/upload"))
+        .body("rollno=R9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["message"], "Invalid data");
+
+    // The photos folder has become a file: the enrolment cannot be saved.
+    std::fs::remove_dir_all(dir.path().join("photos")).unwrap();
+    std::fs::write(dir.path().join("photos"), b"not a folder").unwrap();
+    let broken = post(
+        &url,
+        "/upload",
+        upload_form("R3", "Cy", "cy@example.org", &person(5)[..2]),
+    )
+    .await;
+    assert_eq!(
+        broken,
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error".into()
+        )
+    );
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    assert_eq!(store.students().unwrap().len(), 1, "nothing half-written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attendance_answers_with_the_old_messages_and_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, ada) = start_with_ada(dir.path()).await;
+
+    assert_eq!(
+        mark(&url, image(&ada[6])).await,
+        (StatusCode::OK, "Attendance marked successfully".into())
+    );
+    assert_eq!(
+        mark(&url, image(&ada[6])).await,
+        (StatusCode::NOT_FOUND, "Student attendance is marked".into())
+    );
+    let wall = Part::bytes(faceless_jpeg()).file_name("wall.jpg");
+    assert_eq!(
+        mark(&url, wall).await,
+        (StatusCode::NOT_FOUND, "No face found".into())
+    );
+    let stranger = photos("lfw-dev", &people_with_at_least("lfw-dev", 8)[40])[0].clone();
+    assert_eq!(
+        mark(&url, image(&stranger)).await,
+        (StatusCode::NOT_FOUND, "User not found".into())
+    );
+    let broken = Part::bytes(truncated_jpeg(&ada[0])).file_name("broken.jpg");
+    assert_eq!(
+        mark(&url, broken).await,
+        (StatusCode::BAD_REQUEST, "Invalid data".into())
+    );
+    let missing = post(&url, "/attendance", Form::new().text("something", "else")).await;
+    assert_eq!(missing, (StatusCode::BAD_REQUEST, "Invalid data".into()));
+
+    // A database that lost its attendance table cannot record: 500, with no internals.
+    let db = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+    db.execute_batch("DROP TABLE attendance").unwrap();
+    let ben = person(5);
+    post(
+        &url,
+        "/upload",
+        upload_form("R2", "Ben", "ben@example.org", &ben[..5]),
+    )
+    .await;
+    assert_eq!(
+        mark(&url, image(&ben[6])).await,
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error".into()
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_marks_make_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, ada) = start_with_ada(dir.path()).await;
+    let probe = std::fs::read(&ada[6]).unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let (url, probe) = (url.clone(), probe.clone());
+        tasks.push(tokio::spawn(async move {
+            mark(&url, Part::bytes(probe).file_name("door.jpg")).await
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let marked = answers
+        .iter()
+        .filter(|a| a.1 == "Attendance marked successfully")
+        .count();
+    let already = answers
+        .iter()
+        .filter(|a| a.0 == StatusCode::NOT_FOUND && a.1 == "Student attendance is marked")
+        .count();
+    assert_eq!(marked, 1, "{answers:?}");
+    assert_eq!(already, 199);
+    let today = chrono::Local::now().date_naive();
+    assert_eq!(
+        Store::open(&dir.path().join("rollcall.db"))
+            .unwrap()
+            .attendance(today, today)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn getdata_mail_cors_token_and_openapi() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, received) = smtp_server();
+    mail_settings(dir.path(), port);
+    let url = start(dir.path(), Some("s3cret")).await;
+    let client = reqwest::Client::new();
+    let auth = |r: reqwest::RequestBuilder| r.header("Authorization", "Bearer s3cret");
+
+    // Without the token the protected endpoints refuse; /attendance stays open.
+    let r = client.get(format!("{url}/getdata")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let ada = person(3);
+    let r = auth(client.post(format!("{url}/upload")))
+        .multipart(upload_form("R1", "Ada", "ada@example.org", &ada[..5]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(mark(&url, image(&ada[6])).await.0, StatusCode::OK);
+
+    let v: Value = auth(client.get(format!("{url}/getdata")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let today = chrono::Local::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(v["ids"], serde_json::json!(["R1"]));
+    assert_eq!(v["unique_dates"], serde_json::json!([today]));
+    assert_eq!(v["data"], serde_json::json!([{ "id": "R1", "dates": [1] }]));
+
+    let r = auth(client.post(format!("{url}/sendmailall")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["message"],
+        "Mail sent successfully"
+    );
+    let r = auth(client.post(format!("{url}/sendmaillees")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let got = received.lock().unwrap().clone();
+    assert_eq!(
+        got.len(),
+        1,
+        "Ada (100 %) gets the report for everyone, not the one for those under 85 %"
+    );
+    assert!(got[0].1.contains("100 % attendance"));
+
+    // The old React client runs on another port.
+    let r = client
+        .request(reqwest::Method::OPTIONS, format!("{url}/attendance"))
+        .header("Origin", "http://localhost:3000")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+
+    let doc: Value = client
+        .get(format!("{url}/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/upload",
+        "/attendance",
+        "/getdata",
+        "/sendmailall",
+        "/sendmaillees",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is described");
+    }
+    assert_eq!(
+        doc["paths"]["/attendance"]["post"]["responses"]["404"]["description"],
+        "No face found | User not found | Student attendance is marked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_with_no_reachable_server_is_an_internal_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    mail_settings(dir.path(), port);
+    // Somebody to mail, so the server is needed.
+    common::class_of_four(&dir.path().join("rollcall.db"));
+    let url = start(dir.path(), None).await;
+    let r = reqwest::Client::new()
+        .post(format!("{url}/sendmailall"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["message"],
+        "Internal server error"
+    );
+}
+
+/// Damaged, huge and odd photos and odd fields (generated as in tests/bad_input.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_photo_and_field_gets_a_clear_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let frames: Vec<rollcall::attendance::PhotoInput> = photos("webcam-dev", "0001")[..3]
+            .iter()
+            .map(|p| rollcall::attendance::PhotoInput::read(p).unwrap())
+            .collect();
+        open_service(&d)
+            .enroll("R1", "Student One", "one@example.org", &frames, "test")
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let url = start(dir.path(), None).await;
+    for BadPhoto {
+        name,
+        bytes,
+        expect,
+    } in bad_photos(&photos("webcam-dev", "0001")[30])
+    {
+        let form = Form::new().part("file", Part::bytes(bytes).file_name(name));
+        let (status, message) = post(&url, "/attendance", form).await;
+        let status = status.as_u16();
+        assert!(status < 500, "{name}: {status} {message}");
+        assert!(!message.is_empty(), "{name}: a message");
+        match expect {
+            Expect::Unreadable(_) => assert_eq!(status, 400, "{name}: {message}"),
+            Expect::NoFace => assert_eq!(message, "No face found", "{name}"),
+            Expect::Usable => assert!(
+                message == "Attendance marked successfully"
+                    || message == "Student attendance is marked",
+                "{name}: {message}"
+            ),
+            Expect::Crowd | Expect::Either => {}
+        }
+    }
+    let photo = std::fs::read(&photos("webcam-dev", "0003")[0]).unwrap();
+    let huge = "x".repeat(1 << 20);
+    for (roll, name, email, expected) in [
+        (
+            "1; DROP TABLE students",
+            "Zoë 😀",
+            "zoe@example.org",
+            "User added successfully & training started",
+        ),
+        (huge.as_str(), "Huge", "huge@example.org", "Invalid data"),
+        ("", "Empty", "empty@example.org", "Invalid data"),
+        ("R-7", "Bad Email", "no-at-sign", "Invalid data"),
+    ] {
+        let form = Form::new()
+            .text("rollno", roll.to_string())
+            .text("name", name.to_string())
+            .text("email", email.to_string())
+            .part("images", Part::bytes(photo.clone()).file_name("a.jpg"));
+        let (_, message) = post(&url, "/upload", form).await;
+        assert_eq!(message, expected, "{}", &roll[..roll.len().min(30)]);
+    }
+    assert_eq!(
+        Store::open(&dir.path().join("rollcall.db"))
+            .unwrap()
+            .students()
+            .unwrap()
+            .len(),
+        2
+    );
+}

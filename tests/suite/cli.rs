@@ -1,0 +1,132 @@
+//! The `rollcall` binary: enrol, mark and list through the command line.
+
+use crate::common;
+
+use common::{faceless_jpeg, people_with_at_least, photos, rollcall};
+use std::process::{Command, Output};
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+#[test]
+fn enrol_mark_and_list_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let person = &people_with_at_least("lfw-dev", 8)[20];
+    let all = photos("lfw-dev", person);
+    let mut args = vec![
+        "enroll",
+        "--roll-no",
+        "CS-042",
+        "--name",
+        "Grace Hopper",
+        "--email",
+        "grace@example.org",
+    ];
+    let enrol: Vec<String> = all[..4].iter().map(|p| p.display().to_string()).collect();
+    args.extend(enrol.iter().map(String::as_str));
+
+    let out = rollcall(dir.path(), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout(&out), "User added successfully & training started");
+
+    let again = rollcall(dir.path(), &args);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(stdout(&again), "User already exists");
+
+    let probe = all[7].display().to_string();
+    let mark = rollcall(dir.path(), &["mark", &probe]);
+    assert!(
+        mark.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mark.stderr)
+    );
+    assert_eq!(stdout(&mark), "Attendance marked successfully");
+    assert!(String::from_utf8_lossy(&mark.stderr).contains("Grace Hopper"));
+    assert_eq!(
+        stdout(&rollcall(dir.path(), &["mark", &probe])),
+        "Student attendance is marked"
+    );
+
+    let wall = dir.path().join("wall.jpg");
+    std::fs::write(&wall, faceless_jpeg()).unwrap();
+    let no_face = rollcall(dir.path(), &["mark", wall.to_str().unwrap()]);
+    assert_eq!(no_face.status.code(), Some(1));
+    assert_eq!(stdout(&no_face), "No face found");
+
+    let list = rollcall(dir.path(), &["students"]);
+    let text = stdout(&list);
+    assert!(
+        text.contains("CS-042")
+            && text.contains("Grace Hopper")
+            && text.contains("grace@example.org"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_requests_get_the_contract_message_and_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = photos("lfw-dev", &people_with_at_least("lfw-dev", 8)[1])[0]
+        .display()
+        .to_string();
+    let blank = rollcall(
+        dir.path(),
+        &[
+            "enroll",
+            "--roll-no",
+            " ",
+            "--name",
+            "X",
+            "--email",
+            "x@example.org",
+            &photo,
+        ],
+    );
+    assert_eq!(blank.status.code(), Some(1));
+    assert_eq!(stdout(&blank), "Invalid data");
+    assert!(String::from_utf8_lossy(&blank.stderr).contains("roll number is missing"));
+
+    let none = rollcall(
+        dir.path(),
+        &[
+            "enroll",
+            "--roll-no",
+            "R",
+            "--name",
+            "X",
+            "--email",
+            "x@example.org",
+        ],
+    );
+    assert_eq!(stdout(&none), "No images found");
+
+    let missing = rollcall(dir.path(), &["mark", "/nonexistent/photo.jpg"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/photo.jpg"));
+}
+
+#[test]
+fn a_missing_model_names_the_setup_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = photos("lfw-dev", &people_with_at_least("lfw-dev", 8)[1])[0]
+        .display()
+        .to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .env("ROLLCALL_MODELS_DIR", dir.path().join("no-models"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["mark", &photo])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is missing") && err.contains("scripts/setup"),
+        "{err}"
+    );
+}

@@ -1,0 +1,125 @@
+//! Shared helpers for the integration tests: where the real face data is, and small
+//! generated inputs.
+#![allow(dead_code)]
+
+pub mod bad_files;
+pub mod smtp;
+pub mod ui;
+
+use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
+use opencv::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// The attendance service on a data folder, with the default settings and the real models.
+pub fn open_service(dir: &Path) -> rollcall::attendance::AttendanceService {
+    let data = rollcall::data_dir::DataDir::resolve(Some(dir))
+        .create()
+        .unwrap();
+    let settings = rollcall::settings::Settings::default();
+    let engine = rollcall::vision::FaceEngine::load(&settings).unwrap();
+    rollcall::attendance::AttendanceService::open(data, settings, engine).unwrap()
+}
+
+/// The Rollcall window in a test harness of `size` (width, height).
+pub fn app_harness(
+    size: (f32, f32),
+    options: rollcall::ui::AppOptions,
+) -> egui_kittest::Harness<'static, rollcall::ui::RollcallApp> {
+    egui_kittest::Harness::builder()
+        .with_size(egui::Vec2::new(size.0, size.1))
+        .build_eframe(move |cc| rollcall::ui::RollcallApp::new(&cc.egui_ctx, options))
+}
+
+/// Four students over five school days in March 2026 (2nd–6th): A present every day, B on
+/// 4 days, C on 2, D never (but enrolled). No photos: for the review and export screens.
+pub fn class_of_four(db: &Path) -> rollcall::store::Store {
+    use chrono::TimeZone;
+    let mut s = rollcall::store::Store::open(db).unwrap();
+    for (roll, days) in [("A", 5), ("B", 4), ("C", 2), ("D", 0)] {
+        let id = s
+            .insert_student(
+                &rollcall::store::NewStudent {
+                    roll_no: roll.into(),
+                    name: format!("Student {roll}"),
+                    email: format!("{}@example.org", roll.to_lowercase()),
+                },
+                &[],
+                "test",
+            )
+            .unwrap();
+        for d in 0..days {
+            let at = chrono::Local
+                .with_ymd_and_hms(2026, 3, 2 + d, 8, 40 + d, 0)
+                .unwrap();
+            s.mark(id, at, Some(7.5), "kiosk", None).unwrap();
+        }
+    }
+    s
+}
+
+/// Runs the `rollcall` binary on a data folder.
+pub fn rollcall(data: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run rollcall")
+}
+
+/// A data set under `../shared/datasets` (or `$ROLLCALL_DATASETS`), e.g. `dataset("lfw-dev")`.
+pub fn dataset(name: &str) -> PathBuf {
+    let root = std::env::var_os("ROLLCALL_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
+    let dir = root.join(name);
+    assert!(
+        dir.is_dir(),
+        "the test data set {} is missing: the tests need ../shared/datasets beside the checkout \
+         (or ROLLCALL_DATASETS pointing at it)",
+        dir.display()
+    );
+    dir
+}
+
+/// The photos of one person in a data set, in file-name order.
+pub fn photos(set: &str, person: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dataset(set).join(person))
+        .unwrap_or_else(|e| panic!("cannot list {set}/{person}: {e}"))
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+/// People in a data set with at least `n` photos, in name order.
+pub fn people_with_at_least(set: &str, n: usize) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dataset(set))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir() && std::fs::read_dir(e.path()).unwrap().count() >= n)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A JPEG of a smooth colour gradient: a photo with no face in it.
+pub fn faceless_jpeg() -> Vec<u8> {
+    let mut m = Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(0.0)).unwrap();
+    for y in 0..480 {
+        for x in 0..640 {
+            *m.at_2d_mut::<opencv::core::Vec3b>(y, x).unwrap() =
+                opencv::core::Vec3b::from([(x / 3) as u8, (y / 2) as u8, 128]);
+        }
+    }
+    let mut out = Vector::<u8>::new();
+    opencv::imgcodecs::imencode(".jpg", &m, &mut out, &Vector::new()).unwrap();
+    out.to_vec()
+}
+
+/// The first half of a real JPEG: a damaged file.
+pub fn truncated_jpeg(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    bytes[..bytes.len() / 3].to_vec()
+}

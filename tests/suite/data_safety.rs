@@ -1,0 +1,210 @@
+//! Data protection: private files, online backup and restore, erasing face data, a locked
+//! database and a read-only data folder, with the real binary and real photos.
+
+use crate::common;
+
+use common::{open_service, photos, rollcall};
+use rollcall::attendance::{AttendanceService, PhotoInput};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn frames(person: &str, n: usize) -> Vec<PhotoInput> {
+    photos("webcam-dev", person)[..n]
+        .iter()
+        .map(|p| PhotoInput::read(p).unwrap())
+        .collect()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn photo_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir.join("photos"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+/// Two enrolled students, one marked today.
+fn class(dir: &Path) -> AttendanceService {
+    let mut s = open_service(dir);
+    s.enroll("R1", "Ada", "ada@example.org", &frames("0001", 3), "test")
+        .unwrap();
+    s.enroll(
+        "R2",
+        "Grace",
+        "grace@example.org",
+        &frames("0002", 3),
+        "test",
+    )
+    .unwrap();
+    let probe = std::fs::read(&photos("webcam-dev", "0001")[30]).unwrap();
+    assert_eq!(s.mark_photo(&probe, "test").unwrap().name, "Ada");
+    s
+}
+
+#[test]
+fn files_are_private_and_a_backup_taken_while_running_restores_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = class(dir.path());
+    assert_eq!(mode(dir.path()), 0o700);
+    assert_eq!(mode(&dir.path().join("photos")), 0o700);
+    assert_eq!(mode(&dir.path().join("rollcall.db")), 0o600);
+    let files = photo_files(dir.path());
+    assert_eq!(files.len(), 6);
+    assert!(files.iter().all(|f| mode(f) == 0o600));
+
+    // Online: the service still has the database open.
+    let out_dir = tempfile::tempdir().unwrap();
+    let backup = out_dir.path().join("class.rollcall-backup");
+    let b = rollcall(dir.path(), &["backup", backup.to_str().unwrap()]);
+    assert!(b.status.success(), "{}", text(&b));
+    assert!(
+        text(&b).contains("Backed up 2 students, 1 marks and 6 photos"),
+        "{}",
+        text(&b)
+    );
+    assert_eq!(mode(&backup), 0o600, "the backup holds faces too");
+    let again = rollcall(dir.path(), &["backup", backup.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+    drop(running);
+
+    // A new machine: restore, then the kiosk recognises the students as before.
+    let fresh = tempfile::tempdir().unwrap();
+    let r = rollcall(fresh.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(
+        text(&r).contains("Restored 2 students, 1 marks and 6 photos"),
+        "{}",
+        text(&r)
+    );
+    assert!(photo_files(fresh.path()).iter().all(|f| mode(f) == 0o600));
+    let mut s = open_service(fresh.path());
+    assert_eq!(s.students(), 2);
+    let today = chrono::Local::now().date_naive();
+    assert_eq!(
+        s.records().store().attendance(today, today).unwrap().len(),
+        1
+    );
+    let probe = std::fs::read(&photos("webcam-dev", "0002")[30]).unwrap();
+    assert_eq!(s.mark_photo(&probe, "test").unwrap().name, "Grace");
+    drop(s);
+
+    // Restoring over data keeps a copy of what it replaced.
+    let r = rollcall(fresh.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(
+        text(&r).contains("rollcall-before-restore-"),
+        "{}",
+        text(&r)
+    );
+    let s = open_service(fresh.path());
+    assert_eq!(
+        s.records().store().attendance(today, today).unwrap().len(),
+        1,
+        "the backup's state, not the later mark"
+    );
+
+    // Files that are not backups are refused and change nothing.
+    let notes = out_dir.path().join("notes.txt");
+    std::fs::write(&notes, "not a database").unwrap();
+    let plain_db = dir.path().join("rollcall.db");
+    for bad in [&notes, &plain_db, &out_dir.path().join("missing")] {
+        let r = rollcall(fresh.path(), &["restore", bad.to_str().unwrap()]);
+        assert!(!r.status.success());
+        assert!(
+            text(&r).contains("is not a Rollcall backup"),
+            "{}",
+            text(&r)
+        );
+    }
+    assert_eq!(s.records().store().students().unwrap().len(), 2);
+}
+
+#[test]
+fn erasing_face_data_removes_the_photo_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = class(dir.path());
+    let ada = s.records().store().students().unwrap()[0].id;
+    let before = photo_files(dir.path()).len();
+    let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
+    let mut records =
+        rollcall::attendance::Records::open(&data, &rollcall::settings::Settings::default())
+            .unwrap();
+    records.erase_face_data(ada, "admin").unwrap();
+    assert_eq!(photo_files(dir.path()).len(), before - 3);
+    assert!(s.records().store().templates_of(ada).unwrap().is_empty());
+    assert!(s.records().store().photos_of(ada).unwrap().is_empty());
+}
+
+#[test]
+fn a_database_locked_by_another_program_is_explained_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let photo = photos("webcam-dev", "0002")[30].display().to_string();
+    let other = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    // Held for longer than the busy timeout.
+    let busy = rollcall(dir.path(), &["mark", &photo]);
+    assert!(!busy.status.success());
+    assert!(
+        text(&busy).contains("The attendance database is busy"),
+        "{}",
+        text(&busy)
+    );
+    assert!(!text(&busy).contains("panicked"));
+    other.execute_batch("ROLLBACK").unwrap();
+    let ok = rollcall(dir.path(), &["mark", &photo]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout).trim(),
+        "Attendance marked successfully"
+    );
+}
+
+/// Makes a folder immutable (even for root) while alive; `None` where the file system or
+/// the user cannot.
+struct Immutable<'a>(&'a Path);
+
+impl<'a> Immutable<'a> {
+    fn set(p: &'a Path) -> Option<Immutable<'a>> {
+        let ok = Command::new("chattr")
+            .arg("+i")
+            .arg(p)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(Immutable(p))
+    }
+}
+
+impl Drop for Immutable<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(self.0).status();
+    }
+}
+
+#[test]
+fn a_read_only_data_folder_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let Some(_lock) = Immutable::set(dir.path()) else {
+        eprintln!("chattr is not available here: the read-only case cannot be set up");
+        return;
+    };
+    let photo = photos("webcam-dev", "0002")[30].display().to_string();
+    let out = rollcall(dir.path(), &["mark", &photo]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("is read-only"), "{}", text(&out));
+    assert!(!text(&out).contains("panicked"));
+}

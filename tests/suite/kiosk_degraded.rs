@@ -1,0 +1,54 @@
+//! The kiosk without its face models: the camera picture stays on screen with a message
+//! that says what to do.
+
+use crate::common;
+
+use common::{app_harness, photos};
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use rollcall::camera::SourceSpec;
+use rollcall::data_dir::DataDir;
+use rollcall::settings::Settings;
+use rollcall::ui::{AppOptions, RollcallApp};
+use std::time::{Duration, Instant};
+
+#[test]
+fn missing_models_leave_the_camera_on_with_a_clear_message() {
+    let models = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let frames = dir.path().join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    for (i, p) in photos("webcam-dev", "0001").iter().take(10).enumerate() {
+        std::os::unix::fs::symlink(p, frames.join(format!("{i:03}.jpg"))).unwrap();
+    }
+    let mut settings = Settings::default();
+    settings.kiosk.sound = false;
+    settings.models_dir = models.path().display().to_string();
+    let mut h = app_harness(
+        (1024.0, 768.0),
+        AppOptions {
+            data,
+            settings,
+            source: SourceSpec::Folder {
+                path: frames,
+                fps: 10.0,
+                looping: true,
+            },
+            observer: None,
+        },
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let shows = |h: &Harness<'_, RollcallApp>, t: &str| h.query_by_label_contains(t).is_some();
+    while Instant::now() < deadline
+        && !(shows(&h, "Recognition is unavailable") && shows(&h, "Camera view"))
+    {
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    assert!(shows(&h, "Camera view"), "the picture stays on screen");
+    assert!(
+        shows(&h, "is missing. Run `scripts/setup`"),
+        "and says what to do"
+    );
+}

@@ -1,0 +1,446 @@
+//! The kiosk window, driven through egui_kittest with recorded webcam frames of real people
+//! (../shared/datasets/webcam-dev) played from a folder, the real models and a real SQLite
+//! file. Widgets are found by their visible text, as a person would find them.
+
+use crate::common;
+
+use common::{app_harness, faceless_jpeg, photos};
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::Harness;
+use opencv::core::{Mat, Vector};
+use opencv::prelude::*;
+use rollcall::attendance::{AttendanceService, PhotoInput};
+use rollcall::camera::SourceSpec;
+use rollcall::data_dir::DataDir;
+use rollcall::kiosk::CaptureCommand;
+use rollcall::settings::Settings;
+use rollcall::store::Store;
+use rollcall::ui::{AppOptions, RollcallApp};
+use rollcall::vision::FaceEngine;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Names used for the NUAA people in these tests.
+const NAMES: [(&str, &str); 4] = [
+    ("0001", "Student One"),
+    ("0002", "Student Two"),
+    ("0003", "Student Three"),
+    ("0004", "Student Four"),
+];
+
+fn settings() -> Settings {
+    let mut s = Settings::default();
+    s.kiosk.cooldown_secs = 0;
+    s.kiosk.mirror = false;
+    s.kiosk.sound = false;
+    s
+}
+
+/// Enrols people 0001–0004 from five frames each of their first ten.
+fn enrolled_data_dir(dir: &Path) -> DataDir {
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
+    let settings = settings();
+    let mut service = AttendanceService::open(
+        data.clone(),
+        settings.clone(),
+        FaceEngine::load(&settings).unwrap(),
+    )
+    .unwrap();
+    for (id, name) in NAMES {
+        let frames: Vec<PhotoInput> = photos("webcam-dev", id)
+            .iter()
+            .take(10)
+            .step_by(2)
+            .map(|p| PhotoInput::read(p).unwrap())
+            .collect();
+        service
+            .enroll(
+                &format!("R{id}"),
+                name,
+                &format!("s{id}@example.org"),
+                &frames,
+                "test",
+            )
+            .unwrap();
+    }
+    data
+}
+
+/// A folder of symlinks to later frames (not used for enrolment) of one person.
+fn frames_of(person: &str, dir: &Path) -> PathBuf {
+    frames_from("webcam-dev", person, dir)
+}
+
+/// A folder of symlinks to twenty frames (after the first twenty) of one person in a set.
+fn frames_from(set: &str, person: &str, dir: &Path) -> PathBuf {
+    let out = dir.join(format!("{set}-{person}"));
+    std::fs::create_dir_all(&out).unwrap();
+    for (i, p) in photos(set, person).iter().skip(20).take(20).enumerate() {
+        std::os::unix::fs::symlink(p, out.join(format!("{i:03}.jpg"))).unwrap();
+    }
+    out
+}
+
+fn harness(data: DataDir, source: SourceSpec) -> Harness<'static, RollcallApp> {
+    app_harness(
+        (1024.0, 768.0),
+        AppOptions {
+            data,
+            settings: settings(),
+            source,
+            observer: None,
+        },
+    )
+}
+
+/// Steps the UI until `found` holds or the time runs out.
+fn step_until(
+    h: &mut Harness<'_, RollcallApp>,
+    what: &str,
+    secs: u64,
+    found: impl Fn(&Harness<'_, RollcallApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        h.step();
+        if found(h) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let visible: Vec<String> = h
+        .query_all_by(|_| true)
+        .filter_map(|n| n.accesskit_node().label())
+        .collect();
+    panic!("timed out waiting for {what}; the screen shows {visible:?}");
+}
+
+fn shows(h: &Harness<'_, RollcallApp>, text: &str) -> bool {
+    h.query_by_label_contains(text).is_some()
+}
+
+fn rows_today(dir: &Path) -> usize {
+    let today = chrono::Local::now().date_naive();
+    Store::open(&dir.join("rollcall.db"))
+        .unwrap()
+        .attendance(today, today)
+        .unwrap()
+        .len()
+}
+
+fn folder(path: PathBuf) -> SourceSpec {
+    SourceSpec::Folder {
+        path,
+        fps: 10.0,
+        looping: false,
+    }
+}
+
+/// The same, played over and over (the person stays at the door).
+fn looping(path: PathBuf) -> SourceSpec {
+    SourceSpec::Folder {
+        path,
+        fps: 10.0,
+        looping: true,
+    }
+}
+
+#[test]
+fn an_enrolled_student_is_welcomed_once_then_told_they_are_already_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, folder(frames_of("0002", dir.path())));
+
+    step_until(&mut h, "the green verdict", 120, |h| {
+        shows(h, "Welcome, Student Two — marked at ")
+    });
+    assert!(shows(&h, "Camera view"), "the video is on screen");
+    assert_eq!(rows_today(dir.path()), 1);
+    step_until(&mut h, "today's count", 10, |h| shows(h, "Marked today: 1"));
+
+    // The recording ends; the student passes the door again a little later.
+    step_until(&mut h, "the end of the recording", 60, |h| {
+        shows(h, "The recording has ended.")
+    });
+    std::thread::sleep(Duration::from_millis(1200));
+    h.state().kiosk.command(CaptureCommand::Retry);
+    step_until(&mut h, "the amber verdict", 120, |h| {
+        shows(h, "Student Two, you're already marked (")
+    });
+    assert_eq!(rows_today(dir.path()), 1, "passing again adds no row");
+    assert!(!shows(&h, "Not recognised"));
+}
+
+#[test]
+fn a_stranger_is_not_recognised_and_not_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, looping(frames_of("0007", dir.path())));
+    step_until(&mut h, "the red verdict", 120, |h| {
+        shows(h, "Not recognised — please see your teacher")
+    });
+    assert!(!shows(&h, "Welcome,"));
+    assert_eq!(rows_today(dir.path()), 0);
+}
+
+#[test]
+fn a_photo_of_an_enrolled_student_is_refused_and_the_student_then_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    // A printed photo of Student Two held up to the camera.
+    let mut h = harness(
+        data.clone(),
+        looping(frames_from("spoof-dev", "0002", dir.path())),
+    );
+    step_until(&mut h, "the photo-attack verdict", 120, |h| {
+        shows(h, "We couldn't verify it's you — please see your teacher")
+    });
+    assert!(!shows(&h, "Welcome,"));
+    assert_eq!(rows_today(dir.path()), 0, "a photo marks nobody");
+    let refusals = Store::open(&dir.path().join("rollcall.db"))
+        .unwrap()
+        .refusals(10)
+        .unwrap();
+    assert!(!refusals.is_empty(), "the admin can see the attempt");
+    assert!(refusals[0].snapshot.is_some(), "with the face it showed");
+    assert!(refusals[0].score <= 0.0);
+    drop(h);
+
+    // Student Two in person.
+    let mut h = harness(data, folder(frames_of("0002", dir.path())));
+    step_until(&mut h, "the green verdict", 120, |h| {
+        shows(h, "Welcome, Student Two — marked at ")
+    });
+    assert_eq!(rows_today(dir.path()), 1);
+}
+
+/// Frames showing two people side by side (two webcam frames joined).
+fn two_people_frames(a: &str, b: &str, dir: &Path) -> PathBuf {
+    let out = dir.join(format!("frames-{a}-{b}"));
+    std::fs::create_dir_all(&out).unwrap();
+    let left = photos("webcam-dev", a);
+    let right = photos("webcam-dev", b);
+    for i in 0..20 {
+        let l = opencv::imgcodecs::imread(
+            left[20 + i].to_str().unwrap(),
+            opencv::imgcodecs::IMREAD_COLOR,
+        )
+        .unwrap();
+        let r = opencv::imgcodecs::imread(
+            right[20 + i].to_str().unwrap(),
+            opencv::imgcodecs::IMREAD_COLOR,
+        )
+        .unwrap();
+        let mut both = Mat::default();
+        opencv::core::hconcat2(&l, &r, &mut both).unwrap();
+        assert_eq!(both.cols(), l.cols() + r.cols());
+        opencv::imgcodecs::imwrite(
+            out.join(format!("{i:03}.jpg")).to_str().unwrap(),
+            &both,
+            &Vector::new(),
+        )
+        .unwrap();
+    }
+    out
+}
+
+#[test]
+fn two_enrolled_students_in_one_frame_are_both_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, looping(two_people_frames("0002", "0004", dir.path())));
+    step_until(&mut h, "both green verdicts", 150, |h| {
+        shows(h, "Welcome, Student Two") && shows(h, "Welcome, Student Four")
+    });
+    assert_eq!(rows_today(dir.path()), 2);
+}
+
+#[test]
+fn a_missing_camera_shows_the_no_camera_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    // No camera exists on a test machine; a name no camera has makes sure of it.
+    let source = SourceSpec::Webcam {
+        camera: "no-such-camera-anywhere".into(),
+        width: 640,
+        height: 480,
+        fps: 30,
+    };
+    let mut h = harness(data, source);
+    step_until(&mut h, "the no-camera screen", 60, |h| {
+        shows(h, "No camera found")
+    });
+    assert!(h.query_by_label("Retry").is_some());
+    assert!(h.query_by_label("Open a video file…").is_some());
+    assert!(h.query_by_label("Look for cameras").is_some());
+
+    // Choosing a recording instead brings the picture back.
+    let frames = frames_of("0003", dir.path());
+    h.state()
+        .kiosk
+        .command(CaptureCommand::Switch(folder(frames)));
+    step_until(&mut h, "the video", 60, |h| shows(h, "Camera view"));
+}
+
+/// An empty doorway for three seconds, then a student for two, over and over.
+fn doorway_then(person: &str, dir: &Path) -> PathBuf {
+    let out = dir.join(format!("doorway-{person}"));
+    std::fs::create_dir_all(&out).unwrap();
+    let empty = faceless_jpeg();
+    for i in 0..30 {
+        std::fs::write(out.join(format!("{i:03}.jpg")), &empty).unwrap();
+    }
+    for (i, p) in photos("webcam-dev", person)
+        .iter()
+        .skip(20)
+        .take(20)
+        .enumerate()
+    {
+        std::os::unix::fs::symlink(p, out.join(format!("{:03}.jpg", 30 + i))).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_locked_database_is_reported_and_the_student_is_marked_once_it_frees() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, looping(doorway_then("0003", dir.path())));
+    step_until(&mut h, "the kiosk to be ready", 60, |h| {
+        shows(h, "4 students enrolled")
+    });
+    // Another program holds the database for longer than the busy timeout.
+    let other = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    step_until(&mut h, "the busy message", 60, |h| {
+        shows(h, "The attendance database is busy")
+    });
+    assert!(shows(&h, "Camera view"), "the picture stays on screen");
+    assert!(!shows(&h, "Welcome,"));
+    other.execute_batch("ROLLBACK").unwrap();
+    step_until(&mut h, "the green verdict", 60, |h| {
+        shows(h, "Welcome, Student Three — marked at ")
+    });
+    assert_eq!(rows_today(dir.path()), 1);
+}
+
+#[test]
+fn a_read_only_data_folder_leaves_the_camera_on_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let locked = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !locked {
+        eprintln!("chattr is not available here: the read-only case cannot be set up");
+        return;
+    }
+    let frames = tempfile::tempdir().unwrap();
+    let mut h = harness(data, looping(frames_of("0002", frames.path())));
+    let seen = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        step_until(&mut h, "the read-only message", 60, |h| {
+            shows(h, "is read-only") && shows(h, "Camera view")
+        })
+    }));
+    let _ = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(dir.path())
+        .status();
+    assert!(seen.is_ok(), "the camera stays on and the message says why");
+}
+
+/// A folder of `n` students for a bulk import (`ROLLNO_Name`, two LFW photos each).
+fn import_folder(dir: &Path, n: usize) -> PathBuf {
+    let out = dir.join("import");
+    let people = common::people_with_at_least("lfw-dev", 2);
+    assert!(people.len() >= n, "lfw-dev has {} people", people.len());
+    for (i, person) in people.iter().take(n).enumerate() {
+        let folder = out.join(format!("IMP{i:03}_{}", person.replace('_', " ")));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("email.txt"), format!("imp{i}@example.org")).unwrap();
+        for (k, p) in photos("lfw-dev", person).iter().take(2).enumerate() {
+            std::os::unix::fs::symlink(p, folder.join(format!("{k}.jpg"))).unwrap();
+        }
+    }
+    out
+}
+
+/// The door keeps recognising while an admin imports 50 students: a mark lands while the
+/// import is still running.
+#[test]
+fn the_kiosk_keeps_marking_during_a_bulk_import() {
+    use rollcall::kiosk::door::verdict::VerdictKind;
+    use rollcall::kiosk::KioskEvent;
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let quiet = dir.path().join("quiet");
+    std::fs::create_dir_all(&quiet).unwrap();
+    std::fs::write(quiet.join("0.jpg"), faceless_jpeg()).unwrap();
+    let (observer, events) = crossbeam_channel::unbounded();
+    let mut h = app_harness(
+        (1024.0, 768.0),
+        AppOptions {
+            data,
+            settings: settings(),
+            source: SourceSpec::Folder {
+                path: quiet,
+                fps: 10.0,
+                looping: true,
+            },
+            observer: Some(observer),
+        },
+    );
+    step_until(&mut h, "the models", 120, |h| shows(h, "students enrolled"));
+    common::ui::set_pin(&mut h, "2468");
+    common::ui::click(&mut h, egui::accesskit::Role::Button, "Students");
+    let folder = import_folder(dir.path(), 50);
+    {
+        // What "Import…" does once the dialog returns the folder.
+        let app = h.state_mut();
+        app.admin.start_import(&app.kiosk, folder);
+    }
+    // Once the import is under way, Student Two walks in.
+    let db = dir.path().join("rollcall.db");
+    let enrolled = |db: &Path| Store::open(db).unwrap().students().unwrap().len();
+    step_until(&mut h, "the import to start", 120, |_| enrolled(&db) > 5);
+    let started = Instant::now();
+    h.state()
+        .kiosk
+        .command(CaptureCommand::Switch(SourceSpec::Folder {
+            path: frames_of("0002", dir.path()),
+            fps: 10.0,
+            looping: true,
+        }));
+    let mut welcomed = None;
+    let mut imported = None;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while (welcomed.is_none() || imported.is_none()) && Instant::now() < deadline {
+        h.step();
+        for e in events.try_iter() {
+            if let KioskEvent::Verdict { verdict, at, .. } = e {
+                if verdict.kind == VerdictKind::Welcome && welcomed.is_none() {
+                    welcomed = Some(at);
+                }
+            }
+        }
+        if imported.is_none() && shows(&h, "Imported ") {
+            imported = Some(Instant::now());
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let (welcomed, imported) = (
+        welcomed.expect("Student Two is welcomed"),
+        imported.expect("the import finishes"),
+    );
+    assert!(
+        welcomed < imported,
+        "the mark ({:?} after the switch) lands before the import ends ({:?})",
+        welcomed - started,
+        imported - started
+    );
+    assert_eq!(rows_today(dir.path()), 1);
+    let students = enrolled(&db);
+    assert!(students > 4 + 40, "most of the 50 are imported: {students}");
+}

@@ -1,0 +1,217 @@
+//! Exports read back and compared with the database; email reports through a real SMTP
+//! server on 127.0.0.1 run by this test.
+
+use crate::common;
+
+use chrono::NaiveDate;
+use common::rollcall;
+use common::smtp::{mail_settings, smtp_server};
+use rollcall::store::Store;
+use std::net::TcpListener;
+use std::path::Path;
+
+fn class(dir: &Path) -> Store {
+    common::class_of_four(&dir.join("rollcall.db"))
+}
+
+const FROM: &str = "2026-03-01";
+const TO: &str = "2026-03-31";
+
+/// `rollcall export` of March in `format` to `file`; it must succeed.
+fn export(dir: &Path, format: &str, file: &Path) {
+    let out = rollcall(
+        dir,
+        &[
+            "export",
+            "--from",
+            FROM,
+            "--to",
+            TO,
+            "--format",
+            format,
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_excel_export_matches_the_database() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let dir = tempfile::tempdir().unwrap();
+    let store = class(dir.path());
+    let file = dir.path().join("attendance.xlsx");
+    export(dir.path(), "xlsx", &file);
+
+    let mut book: Xlsx<_> = open_workbook(&file).unwrap();
+    let sheet = book.worksheet_range("Attendance").unwrap();
+    let cell = |r: usize, c: usize| match sheet.get((r, c)) {
+        Some(Data::String(s)) => s.clone(),
+        Some(Data::Float(f)) => format!("{f}"),
+        Some(Data::Int(i)) => format!("{i}"),
+        _ => String::new(),
+    };
+    assert_eq!(cell(0, 0), "ID\\Date");
+    let days: Vec<String> = (2..7).map(|c| cell(0, c)).collect();
+    assert_eq!(
+        days,
+        [
+            "2026-03-02",
+            "2026-03-03",
+            "2026-03-04",
+            "2026-03-05",
+            "2026-03-06"
+        ]
+    );
+    let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+    let marks = store.attendance(from, to).unwrap();
+    for (r, s) in store.students().unwrap().iter().enumerate() {
+        let r = r + 1;
+        assert_eq!(cell(r, 0), s.roll_no);
+        for (c, day) in days.iter().enumerate() {
+            let present = marks.iter().any(|m| m.student_id == s.id && &m.day == day);
+            assert_eq!(
+                cell(r, 2 + c),
+                if present { "P" } else { "A" },
+                "{} on {day}",
+                s.roll_no
+            );
+        }
+        let n = marks.iter().filter(|m| m.student_id == s.id).count();
+        assert_eq!(cell(r, 7), n.to_string());
+        assert_eq!(cell(r, 8), (5 - n).to_string());
+        assert_eq!(cell(r, 9), format!("{}", 100.0 * n as f64 / 5.0));
+    }
+    // The per-day count line, and one line per mark on the second sheet.
+    assert_eq!(cell(5, 0), "Present");
+    assert_eq!(
+        (2..7).map(|c| cell(5, c)).collect::<Vec<_>>(),
+        ["3", "3", "2", "2", "1"]
+    );
+    let marks_sheet = book.worksheet_range("Marks").unwrap();
+    assert_eq!(marks_sheet.height(), 1 + marks.len());
+}
+
+#[test]
+fn the_csv_export_matches_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = class(dir.path());
+    let file = dir.path().join("attendance.csv");
+    export(dir.path(), "csv", &file);
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header.len(), 2 + 5 + 3);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let students = store.students().unwrap();
+    assert_eq!(rows.len(), students.len());
+    let expected = [
+        ("A", "5", "100.0"),
+        ("B", "4", "80.0"),
+        ("C", "2", "40.0"),
+        ("D", "0", "0.0"),
+    ];
+    for (row, (roll, present, pct)) in rows.iter().zip(expected) {
+        assert_eq!(&row[0], roll);
+        assert_eq!(&row[7], present);
+        assert_eq!(&row[9], pct);
+        assert_eq!(
+            row.iter()
+                .skip(2)
+                .take(5)
+                .filter(|c| *c == "P")
+                .count()
+                .to_string(),
+            present
+        );
+    }
+}
+
+#[test]
+fn students_under_the_threshold_get_their_own_percentage() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = class(dir.path());
+    let (port, received) = smtp_server();
+    mail_settings(dir.path(), port);
+    let out = rollcall(
+        dir.path(),
+        &[
+            "report", "email", "--under", "85", "--from", FROM, "--to", TO,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = received.lock().unwrap().clone();
+    let mut to: Vec<String> = got.iter().flat_map(|(r, _)| r.clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        ["b@example.org", "c@example.org", "d@example.org"],
+        "A (100 %) gets nothing"
+    );
+    for (rcpt, text) in &got {
+        let expected = match rcpt[0].as_str() {
+            "b@example.org" => "present on 4 of 5 class days: 80 % attendance",
+            "c@example.org" => "present on 2 of 5 class days: 40 % attendance",
+            _ => "present on 0 of 5 class days: 0 % attendance",
+        };
+        assert!(text.contains(expected), "{rcpt:?}: {text}");
+        assert!(text.contains("below the required 85 %"), "{text}");
+    }
+    assert_eq!(
+        store.email_log(10).unwrap().len(),
+        3,
+        "every message is logged"
+    );
+}
+
+#[test]
+fn every_student_can_be_emailed() {
+    let dir = tempfile::tempdir().unwrap();
+    class(dir.path());
+    let (port, received) = smtp_server();
+    mail_settings(dir.path(), port);
+    let out = rollcall(dir.path(), &["report", "email", "--from", FROM, "--to", TO]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 4);
+    let a = got.iter().find(|(r, _)| r[0] == "a@example.org").unwrap();
+    assert!(
+        a.1.contains("Dear Student A")
+            && a.1.contains("100 % attendance")
+            && !a.1.contains("below")
+    );
+}
+
+#[test]
+fn an_unreachable_mail_server_gives_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    class(dir.path());
+    // A port nothing listens on.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    mail_settings(dir.path(), port);
+    let out = rollcall(dir.path(), &["report", "email", "--from", FROM, "--to", TO]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("Cannot reach the mail server 127.0.0.1:{port}")),
+        "{err}"
+    );
+}

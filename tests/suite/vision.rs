@@ -1,0 +1,194 @@
+//! The vision layer on real photos through the real models.
+
+use crate::common;
+
+use common::{faceless_jpeg, people_with_at_least, photos};
+use opencv::prelude::*;
+use rollcall::settings::Settings;
+use rollcall::vision::image_io::read_image_file;
+use rollcall::vision::{
+    align, decode_image, DlibResnetEmbedder, FaceEmbedder, FaceEngine, ModelFiles,
+};
+use std::path::{Path, PathBuf};
+
+fn engine() -> FaceEngine {
+    FaceEngine::load(&Settings::default()).expect("models installed by scripts/setup")
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[test]
+fn a_face_is_found_in_every_single_face_photo() {
+    let mut engine = engine();
+    let mut checked = 0;
+    // The first frame of every webcam session of every person, and a spread of LFW photos.
+    let mut files: Vec<PathBuf> = (1..=7)
+        .map(|i| photos("webcam-dev", &format!("{i:04}"))[0].clone())
+        .collect();
+    for person in people_with_at_least("lfw-dev", 6).iter().step_by(8) {
+        files.push(photos("lfw-dev", person)[0].clone());
+    }
+    for path in &files {
+        let image = read_image_file(path).unwrap();
+        let faces = engine.detect(&image).unwrap();
+        let face = faces
+            .first()
+            .unwrap_or_else(|| panic!("no face found in {}", path.display()));
+        // The subject is roughly centred in these photos: the face must cover the centre column.
+        let cx = image.cols() as f32 / 2.0;
+        assert!(
+            face.x1 < cx && face.x2 > cx,
+            "{}: face at {:?}",
+            path.display(),
+            face
+        );
+        assert!(face.score > 0.9);
+        // Landmarks lie inside the box, eyes above the mouth.
+        for l in face.landmarks {
+            assert!(l[0] > face.x1 - 5.0 && l[0] < face.x2 + 5.0);
+        }
+        assert!(face.landmarks[0][1] < face.landmarks[3][1]);
+        checked += 1;
+    }
+    assert!(checked >= 20);
+}
+
+#[test]
+fn a_photo_without_a_face_gives_no_face() {
+    let mut engine = engine();
+    let image = decode_image(&faceless_jpeg()).unwrap();
+    assert!(engine.detect(&image).unwrap().is_empty());
+}
+
+#[test]
+fn same_person_scores_beat_different_person_scores() {
+    let mut engine = engine();
+    // Three photos each of twelve people.
+    let people: Vec<String> = people_with_at_least("lfw-dev", 8)
+        .into_iter()
+        .step_by(10)
+        .take(12)
+        .collect();
+    let mut faces = Vec::new();
+    for (p, person) in people.iter().enumerate() {
+        for path in photos("lfw-dev", person).iter().take(3) {
+            let image = read_image_file(path).unwrap();
+            let detected = engine.detect(&image).unwrap();
+            faces.push((p, engine.embed(&image, &detected[0]).unwrap()));
+        }
+    }
+    for model in engine.model_ids() {
+        let (mut same, mut different) = (Vec::new(), Vec::new());
+        for (i, (pa, a)) in faces.iter().enumerate() {
+            for (pb, b) in faces.iter().skip(i + 1) {
+                let s = cosine(a.get(model).unwrap(), b.get(model).unwrap());
+                if pa == pb {
+                    same.push(s)
+                } else {
+                    different.push(s)
+                }
+            }
+        }
+        let wins = same
+            .iter()
+            .map(|s| different.iter().filter(|d| s > *d).count())
+            .sum::<usize>() as f64
+            / (same.len() * different.len()) as f64;
+        assert!(
+            wins > 0.97,
+            "{model}: same-person pairs outscore different-person pairs only {wins:.3} of the time"
+        );
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        assert!(mean(&same) > mean(&different), "{model}");
+    }
+}
+
+/// Runs dlib itself (PyPI `dlib-bin`, installed by scripts/setup) on chips and returns its
+/// 128-D descriptors.
+fn dlib_reference(chips: &[PathBuf]) -> Vec<Vec<f32>> {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/python-ref/bin/python");
+    assert!(
+        python.exists(),
+        "the dlib reference is missing: run scripts/setup"
+    );
+    let models = rollcall::vision::models_dir();
+    let script = r#"
+import sys, json, dlib
+net = dlib.face_recognition_model_v1(sys.argv[1])
+print(json.dumps([list(net.compute_face_descriptor(dlib.load_rgb_image(p))) for p in sys.argv[2:]]))
+"#;
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(models.join("face_recognition_models/dlib_face_recognition_resnet_model_v1.dat"))
+        .args(chips)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_converted_dlib_network_agrees_with_dlib() {
+    let mut engine = engine();
+    let files = ModelFiles::verified(&rollcall::vision::models_dir()).unwrap();
+    let mut ours = DlibResnetEmbedder::new(&files).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut chips = Vec::new();
+    let mut vectors = Vec::new();
+    let sources = [
+        photos("lfw-dev", &people_with_at_least("lfw-dev", 6)[0])[0].clone(),
+        photos("webcam-dev", "0003")[0].clone(),
+        photos("webcam-dev", "0006")[5].clone(),
+        photos("webcam-dev", "0006")[100].clone(),
+    ];
+    for (i, path) in sources.iter().enumerate() {
+        let image = read_image_file(path).unwrap();
+        let face = engine.detect(&image).unwrap().remove(0);
+        let chip = align::chip(&image, &face, ours.template()).unwrap();
+        let file = dir.path().join(format!("chip{i}.png"));
+        opencv::imgcodecs::imwrite(file.to_str().unwrap(), &chip, &opencv::core::Vector::new())
+            .unwrap();
+        vectors.push(ours.embed_chip(&chip).unwrap());
+        chips.push(file);
+    }
+    let reference = dlib_reference(&chips);
+    for (mine, theirs) in vectors.iter().zip(&reference) {
+        let norm = theirs.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let max_diff = mine
+            .iter()
+            .zip(theirs)
+            .map(|(a, b)| (a - b / norm).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            max_diff < 1e-4,
+            "converted network differs from dlib by {max_diff}"
+        );
+    }
+    // And dlib's published rule holds: the same person (two sessions) is closer than 0.6,
+    // different people are further apart.
+    let d = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).powi(2))
+            .sum::<f32>()
+            .sqrt()
+    };
+    assert!(
+        d(&reference[2], &reference[3]) < 0.6,
+        "same person: {}",
+        d(&reference[2], &reference[3])
+    );
+    assert!(
+        d(&reference[1], &reference[2]) > 0.6,
+        "different people: {}",
+        d(&reference[1], &reference[2])
+    );
+    assert!(d(&reference[0], &reference[3]) > 0.6);
+}

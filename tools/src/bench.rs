@@ -1,0 +1,666 @@
+//! Benchmarks behind `rollcall bench` and `cargo bench`: figures are printed as tables with
+//! the machine named, never asserted in tests.
+
+use opencv::core::{Mat, Size};
+use opencv::imgproc;
+use rollcall::settings::Settings;
+use rollcall::vision::image_io::{file_name_of, folders_in, images_in, read_image_file};
+use rollcall::vision::{FaceEngine, VisionError};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The CPU model, for labelling figures.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!("{cpu}, {cores} cores")
+}
+
+/// Percentile (0–100) of a sample, by nearest rank.
+pub fn percentile(samples: &[f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = samples.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+/// Timing of one pipeline step, in milliseconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepTiming {
+    pub step: String,
+    pub ms_p50: f64,
+    pub ms_p95: f64,
+    pub runs: usize,
+}
+
+fn timing(step: &str, samples: &[f64]) -> StepTiming {
+    StepTiming {
+        step: step.to_string(),
+        ms_p50: percentile(samples, 50.0),
+        ms_p95: percentile(samples, 95.0),
+        runs: samples.len(),
+    }
+}
+
+/// Frames (any size, resized to 640×480) from a folder of images, in name order.
+pub fn frames_640x480(dir: &Path, limit: usize) -> Result<Vec<Mat>, VisionError> {
+    let files =
+        images_in(dir).map_err(|e| rollcall::vision::ImageError::Unreadable(e.to_string()))?;
+    let mut out = Vec::new();
+    for f in files.iter().take(limit) {
+        let m = read_image_file(f)?;
+        let mut r = Mat::default();
+        imgproc::resize(
+            &m,
+            &mut r,
+            Size::new(640, 480),
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// Detection time per 640×480 frame and embedding time per face for each model.
+pub fn pipeline(frames: &[Mat], settings: &Settings) -> Result<Vec<StepTiming>, VisionError> {
+    let mut engine = FaceEngine::load(settings)?;
+    // Warm-up: the first forward pass of each net allocates.
+    if let Some(f) = frames.first() {
+        if let Some(face) = engine.detect(f)?.first() {
+            engine.embed(f, face)?;
+        }
+    }
+    let mut detect = Vec::new();
+    let mut faces = Vec::new();
+    for f in frames {
+        let t = Instant::now();
+        let found = engine.detect(f)?;
+        detect.push(t.elapsed().as_secs_f64() * 1e3);
+        if let Some(face) = found.into_iter().next() {
+            faces.push((f, face));
+        }
+    }
+    let mut rows = vec![timing("detect (640×480 frame)", &detect)];
+    for e in &mut engine.embedders {
+        let mut samples = Vec::new();
+        for (f, face) in &faces {
+            let t = Instant::now();
+            e.embed(f, face)?;
+            samples.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        rows.push(timing(
+            &format!("embed one face: {}", e.model_id()),
+            &samples,
+        ));
+    }
+    let mut both = Vec::new();
+    for (f, face) in &faces {
+        let t = Instant::now();
+        engine.embed(f, face)?;
+        both.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    rows.push(timing("embed one face: both models", &both));
+    if engine.liveness.is_some() {
+        let mut live = Vec::new();
+        for (f, face) in &faces {
+            let t = Instant::now();
+            engine.liveness(f, face)?;
+            live.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        rows.push(timing("photo-attack check, one face", &live));
+    }
+    Ok(rows)
+}
+
+/// Prints step timings as a Markdown table.
+pub fn print_steps(rows: &[StepTiming]) {
+    println!("Machine: {}", machine());
+    println!("| step | p50 ms | p95 ms | runs |");
+    println!("|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {:.1} | {:.1} | {} |",
+            r.step, r.ms_p50, r.ms_p95, r.runs
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 95.0), 95.0);
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert!(percentile(&[], 50.0).is_nan());
+    }
+}
+
+/// Figures from `rollcall bench live`.
+#[derive(Clone, Debug, Serialize)]
+pub struct LiveReport {
+    /// Frames the vision thread processed per second.
+    pub fps: f64,
+    pub detect_ms_p50: f64,
+    pub detect_ms_p95: f64,
+    /// From a face's first processed frame to its verdict on screen.
+    pub verdict_ms_p50: f64,
+    pub verdict_ms_p95: f64,
+    /// Time to build and tessellate one frame of the kiosk UI (CPU side).
+    pub ui_frame_ms_p99: f64,
+    pub frames_played: usize,
+    pub verdicts: usize,
+}
+
+/// A scratch folder removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A new folder under the system's temporary folder, unique to this run.
+    fn new(tag: &str) -> Scratch {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        Scratch(std::env::temp_dir().join(format!(
+            "rollcall-bench-{tag}-{}-{nanos}",
+            std::process::id()
+        )))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the real kiosk back end and a headless kiosk UI on recorded frames.
+///
+/// `dataset` is folder-per-person (like `webcam-dev`): each person is enrolled in a scratch
+/// data folder from five of their first ten frames, then their later frames are played at
+/// `fps`, person after person, three times over, with a second of empty frames between.
+pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<LiveReport> {
+    use rollcall::attendance::{AttendanceService, PhotoInput};
+    use rollcall::camera::SourceSpec;
+    use rollcall::data_dir::DataDir;
+    use rollcall::kiosk::{CameraStatus, KioskEvent};
+    use rollcall::ui::{AppOptions, RollcallApp};
+
+    let scratch = Scratch::new("live");
+    let data = DataDir::resolve(Some(&scratch.0.join("data"))).create()?;
+    // The playlist links to the frames: from the scratch folder a relative path would dangle.
+    let dataset = &dataset.canonicalize()?;
+    let playlist = scratch.0.join("frames");
+    std::fs::create_dir_all(&playlist)?;
+    let blank = scratch.0.join("blank.jpg");
+    let black = Mat::new_rows_cols_with_default(
+        480,
+        640,
+        opencv::core::CV_8UC3,
+        opencv::core::Scalar::all(0.0),
+    )?;
+    std::fs::write(&blank, rollcall::vision::image_io::encode_jpeg(&black)?)?;
+
+    let mut service =
+        AttendanceService::open(data.clone(), settings.clone(), FaceEngine::load(settings)?)?;
+    let mut n = 0usize;
+    let mut link = |target: &Path| -> std::io::Result<()> {
+        n += 1;
+        std::os::unix::fs::symlink(target, playlist.join(format!("{n:06}.jpg")))
+    };
+    let mut appearances: Vec<Vec<PathBuf>> = Vec::new();
+    for person in folders_in(dataset)? {
+        let frames = images_in(&person)?;
+        if frames.len() < 25 {
+            continue;
+        }
+        let photos: Vec<PhotoInput> = frames
+            .iter()
+            .take(10)
+            .step_by(2)
+            .map(|p| PhotoInput::read(p))
+            .collect::<Result<_, _>>()?;
+        let name = file_name_of(&person);
+        if let Err(e) = service.enroll(
+            &name,
+            &name,
+            &format!("{name}@bench.invalid"),
+            &photos,
+            "bench",
+        ) {
+            tracing::warn!("{name} not enrolled: {e}");
+        }
+        appearances.push(frames.into_iter().skip(20).take(40).collect());
+    }
+    // Everyone passes the door three times, with a second of empty frames between people.
+    for _ in 0..3 {
+        for frames in &appearances {
+            for f in frames {
+                link(f)?;
+            }
+            for _ in 0..(fps.ceil() as usize) {
+                link(&blank)?;
+            }
+        }
+    }
+    drop(service);
+    let frames_played = n;
+
+    let source = SourceSpec::Folder {
+        path: playlist,
+        fps,
+        looping: false,
+    };
+    let ctx = egui::Context::default();
+    let (observer, events) = crossbeam_channel::unbounded();
+    let mut app = RollcallApp::new(
+        &ctx,
+        AppOptions {
+            data,
+            settings: settings.clone(),
+            source,
+            observer: Some(observer),
+        },
+    );
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1024.0, 768.0),
+        )),
+        ..Default::default()
+    };
+    let (mut ui_ms, mut detect_ms) = (Vec::new(), Vec::new());
+    let mut last_seq = 0;
+    let mut processed: Vec<(Instant, u64)> = Vec::new();
+    let deadline = Instant::now()
+        + std::time::Duration::from_secs_f64(frames_played as f64 / fps * 3.0 + 60.0);
+    while app.view.camera != CameraStatus::Ended && Instant::now() < deadline {
+        let t = Instant::now();
+        let out = ctx.run_ui(input(), |ui| app.frame(ui));
+        let _meshes = ctx.tessellate(out.shapes, out.pixels_per_point);
+        ui_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        if let Some(f) = app.view.faces.as_ref().filter(|f| f.seq != last_seq) {
+            last_seq = f.seq;
+            detect_ms.push(f.detect_ms);
+            processed.push((Instant::now(), f.processed));
+        }
+        // A 60 Hz display.
+        std::thread::sleep(std::time::Duration::from_millis(16).saturating_sub(t.elapsed()));
+    }
+    app.kiosk.shutdown();
+    let fps_processed = match (processed.first(), processed.last()) {
+        (Some((t0, p0)), Some((t1, p1))) if p1 > p0 => {
+            (p1 - p0) as f64 / t1.duration_since(*t0).as_secs_f64()
+        }
+        _ => 0.0,
+    };
+    // The time from each face's first frame to its verdict, as the observer saw them.
+    let verdict_ms: Vec<f64> = events
+        .try_iter()
+        .filter_map(|e| match e {
+            KioskEvent::Verdict { first_seen, at, .. } => {
+                Some(at.duration_since(first_seen).as_secs_f64() * 1e3)
+            }
+            _ => None,
+        })
+        .collect();
+    Ok(LiveReport {
+        fps: fps_processed,
+        detect_ms_p50: percentile(&detect_ms, 50.0),
+        detect_ms_p95: percentile(&detect_ms, 95.0),
+        verdict_ms_p50: percentile(&verdict_ms, 50.0),
+        verdict_ms_p95: percentile(&verdict_ms, 95.0),
+        ui_frame_ms_p99: percentile(&ui_ms, 99.0),
+        frames_played,
+        verdicts: verdict_ms.len(),
+    })
+}
+
+/// One row of `rollcall bench enroll`.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnrollTiming {
+    pub students_already_enrolled: usize,
+    pub photos: usize,
+    pub seconds_p50: f64,
+    pub seconds_max: f64,
+    pub runs: usize,
+}
+
+/// A small deterministic generator for synthetic templates.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next_f32(&mut self) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    }
+
+    fn unit_vector(&mut self, dim: usize) -> Vec<f32> {
+        let v: Vec<f32> = (0..dim).map(|_| self.next_f32()).collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+        v.into_iter().map(|x| x / n).collect()
+    }
+}
+
+/// Time to enrol one student from real photos as the enrolment dialog does (check every
+/// photo, search the gallery for a look-alike, save, update the gallery) with `sizes`
+/// students already enrolled (synthetic templates, 5 photos each).
+pub fn enroll(
+    photos: &[PathBuf],
+    sizes: &[usize],
+    settings: &Settings,
+) -> anyhow::Result<Vec<EnrollTiming>> {
+    use rollcall::attendance::PhotoInput;
+    use rollcall::data_dir::DataDir;
+    use rollcall::store::{NewPhoto, NewStudent, Store};
+
+    let inputs: Vec<PhotoInput> = photos
+        .iter()
+        .map(|p| PhotoInput::read(p))
+        .collect::<Result<_, _>>()?;
+    let mut rows = Vec::new();
+    for &size in sizes {
+        let scratch = Scratch::new("enrol");
+        let data = DataDir::resolve(Some(&scratch.0)).create()?;
+        {
+            let mut store = Store::open(&data.database())?;
+            let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+            for i in 0..size {
+                let student = NewStudent {
+                    roll_no: format!("S{i:05}"),
+                    name: format!("Synthetic {i}"),
+                    email: format!("s{i}@bench.invalid"),
+                };
+                let photos: Vec<NewPhoto> = (0..5)
+                    .map(|k| NewPhoto {
+                        file_name: format!("synthetic-{i}-{k}.jpg"),
+                        templates: vec![
+                            ("dlib-resnet-v1".into(), rng.unit_vector(128)),
+                            ("facenet-20180408".into(), rng.unit_vector(512)),
+                        ],
+                    })
+                    .collect();
+                store.insert_student(&student, &photos, "bench")?;
+            }
+        }
+        let mut records = rollcall::attendance::Records::open(&data, settings)?;
+        let mut recognizer = rollcall::attendance::Recognizer::load(settings, records.store())?;
+        let mut secs = Vec::new();
+        for run in 0..3 {
+            // What the enrolment dialog does: check each photo (with the look-alike search
+            // over the whole gallery), then save them all.
+            let t = Instant::now();
+            let mut checked = Vec::new();
+            for p in &inputs {
+                if let Ok(photo) = recognizer.check_photo(p)? {
+                    recognizer.look_alike(&photo, None);
+                    checked.push(photo);
+                }
+            }
+            let student = rollcall::attendance::validate_student(
+                &format!("NEW{run}"),
+                "New Student",
+                &format!("new{run}@bench.invalid"),
+            )
+            .map_err(anyhow::Error::msg)?;
+            let id = records.enrol(&student, &checked, "bench")?;
+            recognizer.added(id, &checked, records.store())?;
+            secs.push(t.elapsed().as_secs_f64());
+        }
+        rows.push(EnrollTiming {
+            students_already_enrolled: size,
+            photos: inputs.len(),
+            seconds_p50: percentile(&secs, 50.0),
+            seconds_max: secs.iter().cloned().fold(0.0, f64::max),
+            runs: secs.len(),
+        });
+    }
+    Ok(rows)
+}
+
+/// Figures from `rollcall bench review`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReviewReport {
+    pub students: usize,
+    pub days: usize,
+    pub frames: usize,
+    pub frame_ms_p50: f64,
+    pub frame_ms_p99: f64,
+}
+
+/// Renders the review screen headless with a synthetic sheet of `students` × `days`,
+/// scrolling down and across, and times each frame (build and tessellate, CPU side).
+pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
+    use rollcall::reports::{Sheet, SheetRow};
+    use rollcall::ui::review::ReviewView;
+
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default();
+    let day_list: Vec<chrono::NaiveDate> = (0..days as u64)
+        .filter_map(|d| start.checked_add_days(chrono::Days::new(d)))
+        .collect();
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let rows: Vec<SheetRow> = (0..students)
+        .map(|i| {
+            let present: Vec<bool> = (0..days).map(|_| rng.next_f32() < 0.4).collect();
+            let p = present.iter().filter(|x| **x).count();
+            SheetRow {
+                student_id: i as i64,
+                roll_no: format!("R{i:05}"),
+                name: format!("Student number {i}"),
+                email: format!("s{i}@bench.invalid"),
+                present,
+                present_days: p,
+                absent_days: days - p,
+            }
+        })
+        .collect();
+    let per_day = (0..days)
+        .map(|c| rows.iter().filter(|r| r.present[c]).count())
+        .collect();
+    let sheet = Sheet {
+        from: start,
+        to: day_list.last().copied().unwrap_or(start),
+        days: day_list,
+        rows,
+        per_day,
+    };
+    let admin = rollcall::kiosk::admin::AdminClient::offline();
+    let mut view = ReviewView::new(85.0);
+    view.sheet = Some(std::sync::Arc::new(sheet));
+    let ctx = egui::Context::default();
+    let mut times = Vec::new();
+    for f in 0..frames {
+        // Scroll down most frames, and across every fifth.
+        let delta = if f % 5 == 0 {
+            egui::vec2(-120.0, 0.0)
+        } else {
+            egui::vec2(0.0, -90.0)
+        };
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(1280.0, 800.0),
+            )),
+            events: vec![
+                egui::Event::PointerMoved(egui::pos2(640.0, 400.0)),
+                egui::Event::MouseWheel {
+                    unit: egui::MouseWheelUnit::Point,
+                    delta,
+                    modifiers: egui::Modifiers::NONE,
+                    phase: egui::TouchPhase::Move,
+                    source: egui::MouseWheelSource::Wheel,
+                },
+            ],
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let out = ctx.run_ui(input, |ui| {
+            egui::CentralPanel::default_margins().show(ui, |ui| view.show(ui, &admin));
+        });
+        let _meshes = ctx.tessellate(out.shapes, out.pixels_per_point);
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    // The first frames lay out fonts; they are not what scrolling feels like.
+    let steady = &times[times.len().min(5)..];
+    ReviewReport {
+        students,
+        days,
+        frames: steady.len(),
+        frame_ms_p50: percentile(steady, 50.0),
+        frame_ms_p99: percentile(steady, 99.0),
+    }
+}
+
+/// Figures from `rollcall bench api`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiReport {
+    /// `/attendance` requests answered per second (each a full recognition).
+    pub marks_per_s: f64,
+    pub latency_ms_p50: f64,
+    pub latency_ms_p95: f64,
+    pub requests: usize,
+    pub concurrency: usize,
+}
+
+/// One multipart POST of a photo as the field `file`, over a fresh connection; returns the
+/// status code.
+async fn post_photo(addr: std::net::SocketAddr, photo: &[u8]) -> std::io::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let boundary = "rollcall-bench-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"door.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(photo);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let head = format!(
+        "POST /attendance HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    s.write_all(head.as_bytes()).await?;
+    s.write_all(&body).await?;
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).await?;
+    let text = String::from_utf8_lossy(&reply);
+    Ok(text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Serves the API on loopback with people from a folder-per-person set enrolled (5 photos
+/// each), then sends `/attendance` requests with their other photos, `concurrency` at a time.
+pub fn api(
+    dataset: &Path,
+    people: usize,
+    requests: usize,
+    concurrency: usize,
+    settings: &Settings,
+) -> anyhow::Result<ApiReport> {
+    use rollcall::attendance::{AttendanceService, PhotoInput};
+    use rollcall::data_dir::DataDir;
+
+    let scratch = Scratch::new("api");
+    let data = DataDir::resolve(Some(&scratch.0)).create()?;
+    let mut service =
+        AttendanceService::open(data.clone(), settings.clone(), FaceEngine::load(settings)?)?;
+    let mut probes: Vec<Vec<u8>> = Vec::new();
+    for person in folders_in(dataset)? {
+        if probes.len() >= requests && service.students() >= people {
+            break;
+        }
+        let photos = images_in(&person)?;
+        if photos.len() < 7 || service.students() >= people {
+            continue;
+        }
+        let inputs: Vec<PhotoInput> = photos[..5]
+            .iter()
+            .map(|p| PhotoInput::read(p))
+            .collect::<Result<_, _>>()?;
+        let name = file_name_of(&person);
+        if service
+            .enroll(
+                &name,
+                &name,
+                &format!("{}@bench.invalid", probes.len()),
+                &inputs,
+                "bench",
+            )
+            .is_ok()
+        {
+            for p in &photos[5..] {
+                probes.push(std::fs::read(p)?);
+            }
+        }
+    }
+    anyhow::ensure!(
+        !probes.is_empty(),
+        "no one in {} has 7 or more photos",
+        dataset.display()
+    );
+    drop(service);
+    let state = rollcall::api::ApiState::open(data, settings.clone(), None)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(rollcall::api::serve(listener, state));
+        let probes = std::sync::Arc::new(probes);
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let start = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..concurrency.max(1) {
+            let (probes, next) = (probes.clone(), next.clone());
+            workers.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if i >= requests {
+                        break;
+                    }
+                    let t = Instant::now();
+                    let code = post_photo(addr, &probes[i % probes.len()]).await?;
+                    anyhow::ensure!(code != 500 && code != 0, "the server answered {code}");
+                    latencies.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.await??);
+        }
+        let secs = start.elapsed().as_secs_f64();
+        Ok(ApiReport {
+            marks_per_s: all.len() as f64 / secs,
+            latency_ms_p50: percentile(&all, 50.0),
+            latency_ms_p95: percentile(&all, 95.0),
+            requests: all.len(),
+            concurrency,
+        })
+    })
+}

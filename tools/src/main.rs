@@ -1,0 +1,373 @@
+//! `rollcall-tools`: measures Rollcall — recognition accuracy, the photo-attack check and
+//! speed — on folder-per-person data sets. Every figure in the README comes from here.
+
+use anyhow::bail;
+use clap::{Parser, Subcommand};
+use rollcall::cli::{progress_bar, settings_for, LivenessFrames};
+use rollcall::data_dir::DataDir;
+use rollcall::settings::Settings;
+use rollcall::vision::FaceEngine;
+use rollcall_tools::eval::{self, Protocol};
+use rollcall_tools::{bench, liveness_eval};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "rollcall-tools", version, about)]
+struct Cli {
+    /// Data folder whose settings.toml is used (default: $ROLLCALL_DATA_DIR or ./data).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Measure recognition accuracy on a folder-per-person data set.
+    Eval {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Enrolment photos per person.
+        #[arg(long = "enroll", default_value_t = 5, value_name = "K")]
+        enroll: usize,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Also run the old system's Haar cascade + LBPH recogniser.
+        #[arg(long)]
+        baseline: bool,
+    },
+    /// Measure the photo-attack check: attacks accepted (APCER) and live faces refused
+    /// (BPCER), overall and per person.
+    EvalLiveness {
+        #[command(flatten)]
+        frames: LivenessFrames,
+        /// The model to measure (default: the one in the settings).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmarks; each prints a table (or JSON) with the machine named.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Detection time per 640×480 frame and embedding time per face.
+    Pipeline {
+        /// A folder of frames.
+        #[arg(long, value_name = "DIR")]
+        source: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The live kiosk on recorded frames: processing rate, detection time, time to verdict,
+    /// UI frame time.
+    Live {
+        /// A folder-per-person set of frames (like webcam-dev).
+        #[arg(long, value_name = "DIR")]
+        source: PathBuf,
+        /// Frames per second to play.
+        #[arg(long, default_value_t = 30.0)]
+        fps: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// `/attendance` over loopback HTTP: marks per second and latency, on real photos.
+    Api {
+        /// A folder-per-person set (people with 7+ photos are enrolled with 5).
+        #[arg(long, value_name = "DIR")]
+        source: Option<PathBuf>,
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Frame time of the review table with 2,000 students × 200 days (synthetic).
+    Review {
+        #[arg(long, default_value_t = 2000)]
+        students: usize,
+        #[arg(long, default_value_t = 200)]
+        days: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Time to enrol one student from 10 photos, with 1 and with 5,000 students enrolled.
+    Enroll {
+        /// A folder of photos of one person (the first 10 are used).
+        #[arg(long, value_name = "DIR")]
+        source: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ROLLCALL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rollcall-tools: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = cli.data_dir.as_deref();
+    let settings = settings_for(&DataDir::resolve(data_dir))?;
+    match cli.command {
+        Command::Eval {
+            dir,
+            enroll,
+            json,
+            baseline,
+        } => run_eval(&dir, enroll, json, baseline, &settings),
+        Command::EvalLiveness {
+            frames,
+            model,
+            json,
+        } => eval_liveness(&frames, model, json, data_dir, &settings),
+        Command::Bench(b) => run_bench(b, &settings),
+    }
+}
+
+fn run_bench(b: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
+    let print_json = |v: serde_json::Value| println!("{v}");
+    match b {
+        BenchCommand::Pipeline { source, json } => {
+            let frames = bench::frames_640x480(&source, 60)?;
+            let rows = bench::pipeline(&frames, settings)?;
+            if json {
+                print_json(serde_json::to_value(&rows)?);
+            } else {
+                bench::print_steps(&rows);
+            }
+        }
+        BenchCommand::Api {
+            source,
+            requests,
+            concurrency,
+            json,
+        } => {
+            let source = source.unwrap_or_else(|| rollcall_tools::datasets_dir().join("lfw-dev"));
+            let r = bench::api(&source, 20, requests, concurrency, settings)?;
+            if json {
+                print_json(serde_json::to_value(&r)?);
+            } else {
+                println!("Machine: {}", bench::machine());
+                println!("| requests | concurrency | marks per second | latency ms p50 | latency ms p95 |");
+                println!("|---|---|---|---|---|");
+                println!(
+                    "| {} | {} | {:.1} | {:.0} | {:.0} |",
+                    r.requests, r.concurrency, r.marks_per_s, r.latency_ms_p50, r.latency_ms_p95
+                );
+            }
+        }
+        BenchCommand::Review {
+            students,
+            days,
+            json,
+        } => {
+            let r = bench::review(students, days, 300);
+            if json {
+                print_json(serde_json::to_value(&r)?);
+            } else {
+                println!("Machine: {}", bench::machine());
+                println!("| students × days | frames | frame ms p50 | frame ms p99 |");
+                println!("|---|---|---|---|");
+                println!(
+                    "| {} × {} | {} | {:.2} | {:.2} |",
+                    r.students, r.days, r.frames, r.frame_ms_p50, r.frame_ms_p99
+                );
+            }
+        }
+        BenchCommand::Enroll { source, json } => {
+            let mut photos = rollcall::vision::image_io::images_in(&source)?;
+            photos.truncate(10);
+            let rows = bench::enroll(&photos, &[1, 5000], settings)?;
+            if json {
+                print_json(serde_json::to_value(&rows)?);
+            } else {
+                println!("Machine: {}", bench::machine());
+                println!(
+                    "| students already enrolled | photos | seconds p50 | seconds max | runs |"
+                );
+                println!("|---|---|---|---|---|");
+                for r in rows {
+                    println!(
+                        "| {} | {} | {:.2} | {:.2} | {} |",
+                        r.students_already_enrolled, r.photos, r.seconds_p50, r.seconds_max, r.runs
+                    );
+                }
+            }
+        }
+        BenchCommand::Live { source, fps, json } => {
+            let r = bench::live(&source, fps, settings)?;
+            if json {
+                print_json(serde_json::to_value(&r)?);
+            } else {
+                println!("Machine: {}", bench::machine());
+                println!("| frames processed per second | detection ms p50 / p95 | first frame to verdict ms p50 / p95 | UI frame ms p99 | frames played | verdicts |");
+                println!("|---|---|---|---|---|---|");
+                println!(
+                    "| {:.1} | {:.1} / {:.1} | {:.0} / {:.0} | {:.2} | {} | {} |",
+                    r.fps,
+                    r.detect_ms_p50,
+                    r.detect_ms_p95,
+                    r.verdict_ms_p50,
+                    r.verdict_ms_p95,
+                    r.ui_frame_ms_p99,
+                    r.frames_played,
+                    r.verdicts
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn eval_liveness(
+    frames: &LivenessFrames,
+    model_dir: Option<PathBuf>,
+    json: bool,
+    data_dir: Option<&Path>,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let dir =
+        model_dir.unwrap_or_else(|| rollcall::vision::liveness::model_dir(&settings.liveness));
+    let model = rollcall::vision::liveness::LivenessModel::load(&dir)?;
+    let samples = rollcall::cli::liveness::samples(frames, data_dir)?;
+    let report = liveness_eval::evaluate(&samples, &model, settings.liveness.threshold)?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        liveness_eval::print_report(&report, &model.record.people);
+    }
+    Ok(())
+}
+
+fn run_eval(
+    dir: &Path,
+    k: usize,
+    json: bool,
+    with_baseline: bool,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        bail!("{} is not a folder of people's photos", dir.display());
+    }
+
+    let protocol = Protocol::from_dir(dir, k)?;
+    if protocol.enrolled.is_empty() {
+        bail!(
+            "nobody in {} has more than {k} photos, so nobody can be enrolled",
+            dir.display()
+        );
+    }
+    let mut engine = FaceEngine::load(settings)?;
+    // The progress bar goes to stderr and hides itself when stderr is not a terminal.
+    let bar = progress_bar(protocol.photo_count(), "embedding", "photos");
+    let set = eval::embed_all(&mut engine, &protocol, || bar.inc(1))?;
+    bar.finish_and_clear();
+    let fused = set.evaluate(&settings.recognition);
+    // Single models have no calibrated threshold of their own: only their threshold-free
+    // figures (rank-1 and the sweep) are shown.
+    let mut rows = vec![("Rollcall (fused, default)".to_string(), fused.clone(), true)];
+    for id in engine.model_ids() {
+        rows.push((
+            format!("{id} alone"),
+            set.evaluate(&eval::single_model(settings, id)),
+            false,
+        ));
+    }
+    let baseline = if with_baseline {
+        let bar = progress_bar(protocol.photo_count(), "baseline", "photos");
+        let m = eval::baseline(&protocol, || bar.inc(1))?;
+        bar.finish_and_clear();
+        rows.push((
+            "Old system (Haar + LBPH, distance < 80)".to_string(),
+            m.clone(),
+            true,
+        ));
+        Some(m)
+    } else {
+        None
+    };
+    for id in engine.model_ids() {
+        let s = set.stranger_similarities(id);
+        let mean = s.iter().sum::<f32>() / s.len().max(1) as f32;
+        let std =
+            (s.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / s.len().max(1) as f32).sqrt();
+        tracing::info!(
+            model = id,
+            mean,
+            std,
+            pairs = s.len(),
+            "stranger similarity"
+        );
+    }
+    if json {
+        let mut v = serde_json::to_value(&fused)?;
+        if let (Some(obj), Some(b)) = (v.as_object_mut(), baseline) {
+            obj.insert("baseline".into(), serde_json::to_value(b)?);
+        }
+        println!("{v}");
+    } else {
+        println!(
+            "{} enrolled people ({} photos each), {} genuine probes, {} impostor probes",
+            protocol.enrolled.len(),
+            k,
+            protocol
+                .enrolled
+                .iter()
+                .map(|(_, _, p)| p.len())
+                .sum::<usize>(),
+            protocol
+                .impostors
+                .iter()
+                .map(|(_, p)| p.len())
+                .sum::<usize>()
+        );
+        print_table(&rows);
+    }
+    Ok(())
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1} %", x * 100.0)
+}
+
+fn print_table(rows: &[(String, eval::Metrics, bool)]) {
+    println!(
+        "| method | correct accept | wrong person | false reject | stranger accepted | no face found | rank-1 | correct @1 % strangers | correct @0.1 % strangers | s/photo |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (name, m, operating) in rows {
+        let at_threshold = |x: f64| if *operating { pct(x) } else { "—".into() };
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} |",
+            at_threshold(m.correct_accept),
+            at_threshold(m.wrong_person),
+            at_threshold(m.false_reject),
+            at_threshold(m.stranger_accept),
+            pct(m.no_face),
+            pct(m.rank1),
+            pct(m.correct_at_1pct),
+            pct(m.correct_at_0_1pct),
+            m.sec_per_photo
+        );
+    }
+}
