@@ -220,6 +220,8 @@ impl Default for DetectorSettings {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct QualitySettings {
+    /// Largest share of the face box that may lie outside the photo.
+    pub max_cut_off: f32,
     pub min_eye_distance_px: f32,
     pub min_sharpness: f32,
     pub min_brightness: f32,
@@ -233,6 +235,7 @@ pub struct QualitySettings {
 impl Default for QualitySettings {
     fn default() -> Self {
         QualitySettings {
+            max_cut_off: 0.15,
             min_eye_distance_px: 20.0,
             min_sharpness: 1.0,
             min_brightness: 30.0,
@@ -245,68 +248,95 @@ impl Default for QualitySettings {
     }
 }
 
-/// How a face score is made comparable across models: subtract the mean similarity of
-/// strangers and divide by its standard deviation.
+/// What strangers' similarity looks like for one model before the site has its own
+/// figures: the mean and spread of a student's best template similarity to someone else's
+/// photo, in a classroom where everyone shares one camera and one light (the hard case;
+/// web photos of strangers score lower).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ScoreNorm {
+pub struct ModelPrior {
     pub model_id: String,
     pub stranger_mean: f32,
     pub stranger_std: f32,
 }
 
-/// Recognition decision settings.
-///
-/// The shipped stranger statistics are the mean and spread of cosine similarity between
-/// photos of different people in LFW; the threshold and margin were chosen on LFW so that
-/// about 0.5 % of strangers' photos pass while over 90 % of enrolled students' do, and the
-/// kiosk's multi-frame confirmation lowers the stranger rate further.
+/// How the site's own stranger statistics are estimated.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct CalibrationSettings {
+    /// The prior, per model.
+    pub prior: Vec<ModelPrior>,
+    /// How many pairs of students the prior counts as: with fewer enrolled, the decision
+    /// stays close to the prior (conservative); with many, the site's own figures rule.
+    pub prior_pairs: f32,
+    /// How much a probe's likeness to the other students (the closest `probe_cohort` of
+    /// them) raises the bar for it (0: not at all, 1: fully).
+    pub probe_weight: f32,
+    pub probe_cohort: usize,
+    /// Most pairs of students compared to estimate the statistics (large schools are
+    /// sampled).
+    pub max_pairs: usize,
+}
+
+impl Default for CalibrationSettings {
+    fn default() -> Self {
+        CalibrationSettings {
+            prior: vec![
+                ModelPrior {
+                    model_id: "dlib-resnet-v1".into(),
+                    stranger_mean: 0.93,
+                    stranger_std: 0.02,
+                },
+                ModelPrior {
+                    model_id: "facenet-20180408".into(),
+                    stranger_mean: 0.52,
+                    stranger_std: 0.12,
+                },
+            ],
+            prior_pairs: 3.0,
+            probe_weight: 0.5,
+            probe_cohort: 15,
+            max_pairs: 4000,
+        }
+    }
+}
+
+/// Recognition decision settings. Scores are in the site's stranger standard deviations:
+/// how far above what strangers at this site score a face is (see
+/// `recognition::calibration`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct RecognitionSettings {
-    /// Models whose normalised scores are fused; the default uses both.
-    pub models: Vec<ScoreNorm>,
-    /// Minimum fused score (in stranger standard deviations) to accept a match.
-    pub threshold: f32,
+    /// Minimum fused score (site-normalised, both models) to accept a match from one photo
+    /// (the HTTP API, the command line, the enrolment look-alike warning).
+    pub accept: f32,
+    /// At the kiosk, the first match of a face track; the track must then confirm it on
+    /// more frames (`kiosk.confirm_frames`) before anyone is marked.
+    pub kiosk_accept: f32,
     /// Minimum lead of the best student over the runner-up.
     pub margin: f32,
+    /// The models whose scores are fused, in order.
+    pub models: Vec<String>,
+    pub calibration: CalibrationSettings,
     /// At the kiosk, frames after a track's first match are confirmed with one fast model.
     pub confirm: ConfirmSettings,
 }
 
 /// The fast confirmation the kiosk uses once a track has a candidate: one model, with its
-/// own threshold (in that model's stranger standard deviations) and margin.
+/// own threshold and margin (site-normalised).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct ConfirmSettings {
     pub model_id: String,
-    pub threshold: f32,
+    pub accept: f32,
     pub margin: f32,
 }
 
 impl Default for ConfirmSettings {
     fn default() -> Self {
-        // dlib alone at this threshold let 0.2 % of LFW strangers' photos through.
         ConfirmSettings {
             model_id: "dlib-resnet-v1".into(),
-            threshold: 3.1,
+            accept: 2.2,
             margin: 0.5,
-        }
-    }
-}
-
-impl RecognitionSettings {
-    /// The settings for confirmation frames: only the confirming model, its threshold.
-    pub fn confirmation(&self) -> RecognitionSettings {
-        RecognitionSettings {
-            models: self
-                .models
-                .iter()
-                .filter(|m| m.model_id == self.confirm.model_id)
-                .cloned()
-                .collect(),
-            threshold: self.confirm.threshold,
-            margin: self.confirm.margin,
-            confirm: self.confirm.clone(),
         }
     }
 }
@@ -314,20 +344,11 @@ impl RecognitionSettings {
 impl Default for RecognitionSettings {
     fn default() -> Self {
         RecognitionSettings {
-            models: vec![
-                ScoreNorm {
-                    model_id: "dlib-resnet-v1".into(),
-                    stranger_mean: 0.835,
-                    stranger_std: 0.035,
-                },
-                ScoreNorm {
-                    model_id: "facenet-20180408".into(),
-                    stranger_mean: 0.134,
-                    stranger_std: 0.135,
-                },
-            ],
-            threshold: 4.9,
+            accept: 3.35,
+            kiosk_accept: 3.0,
             margin: 0.5,
+            models: vec!["dlib-resnet-v1".into(), "facenet-20180408".into()],
+            calibration: CalibrationSettings::default(),
             confirm: ConfirmSettings::default(),
         }
     }
@@ -403,8 +424,8 @@ mod tests {
 
     #[test]
     fn a_partial_file_keeps_the_other_defaults() {
-        let s: Settings = toml::from_str("[recognition]\nthreshold = 5.5\n").unwrap();
-        assert_eq!(s.recognition.threshold, 5.5);
+        let s: Settings = toml::from_str("[recognition]\naccept = 5.5\n").unwrap();
+        assert_eq!(s.recognition.accept, 5.5);
         assert_eq!(s.detector, DetectorSettings::default());
     }
 

@@ -3,19 +3,22 @@
 //! door, the admin worker, each API engine); it is heavy to load and never shared.
 
 use super::photos::{main_face, PhotoInput};
-use crate::recognition::{Candidate, Decision, Gallery};
+use crate::recognition::{Candidate, Decision, Gallery, Matcher, Origin, Rule, Source};
 use crate::settings::{RecognitionSettings, Settings};
 use crate::store::{Store, StoreError, TemplatesVersion};
 use crate::vision::quality::QualityReport;
 use crate::vision::{decode_image, Embeddings, Face, FaceEngine, VisionError};
 use opencv::core::Mat;
 
-/// A photo that passed the checks: decoded, one usable face, embedded.
+/// A photo that passed the checks: decoded, one usable face, embedded (as an enrolment
+/// template).
 pub struct PreparedPhoto {
     pub label: String,
     pub image: Mat,
     pub face: Face,
     pub embeddings: Embeddings,
+    /// Where the photo came from (the kiosk's camera, or a file).
+    pub origin: Origin,
 }
 
 impl PreparedPhoto {
@@ -25,20 +28,23 @@ impl PreparedPhoto {
     }
 }
 
-/// Which models a face is identified with.
+/// Which models a face is identified with, at which threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pass {
-    /// Every model, at the full threshold: a first match, a photo, an enrolment check.
+    /// Every model, at the single-photo threshold: a photo handed in, an enrolment check.
     Full,
+    /// Every model, at the kiosk's threshold: the first match of a face track, which more
+    /// frames must then confirm.
+    Door,
     /// The fast model alone, to confirm a match the kiosk already has.
     Confirm,
 }
 
-/// Face models plus the gallery.
+/// Face models plus the gallery, calibrated to the site.
 pub struct Recognizer {
     engine: FaceEngine,
     settings: RecognitionSettings,
-    gallery: Gallery,
+    matcher: Matcher,
     /// The store's templates version the gallery was loaded at.
     version: Option<TemplatesVersion>,
 }
@@ -49,7 +55,7 @@ impl Recognizer {
         Recognizer {
             engine,
             settings: settings.recognition.clone(),
-            gallery: Gallery::default(),
+            matcher: Matcher::new(Gallery::default(), &settings.recognition.calibration),
             version: None,
         }
     }
@@ -70,20 +76,29 @@ impl Recognizer {
         }
         let mut gallery = Gallery::default();
         for t in store.templates()? {
-            gallery.add(t.student_id, &t.model_id, &t.vector);
+            gallery.add(
+                t.student_id,
+                &t.model_id,
+                &t.vector,
+                Origin::parse(&t.origin),
+            );
         }
-        self.gallery = gallery;
+        for o in store.observations()? {
+            gallery.add_observation(o.student_id, &o.model_id, &o.vector);
+        }
+        self.matcher = Matcher::new(gallery, &self.settings.calibration);
         self.version = Some(version);
         Ok(true)
     }
 
     /// Students the gallery knows.
     pub fn students(&self) -> usize {
-        self.gallery.len()
+        self.matcher.gallery().len()
     }
 
-    pub fn gallery(&self) -> &Gallery {
-        &self.gallery
+    /// The gallery and its calibration.
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
     }
 
     /// Ids of the embedding models, in order.
@@ -101,6 +116,11 @@ impl Recognizer {
         self.engine.assess(image, face)
     }
 
+    /// Whether too much of the face is outside the picture to recognise it.
+    pub fn is_cut_off(&self, image: &Mat, face: &Face) -> bool {
+        self.engine.is_cut_off(image, face)
+    }
+
     /// How live a face looks, or `None` when the photo-attack check is off.
     pub fn liveness(&self, image: &Mat, face: &Face) -> Result<Option<f32>, VisionError> {
         self.engine.liveness(image, face)
@@ -111,31 +131,35 @@ impl Recognizer {
         self.engine.liveness.is_some()
     }
 
-    /// Identifies one face against the gallery.
+    /// Identifies one face against the gallery; also returns its embeddings.
     pub fn identify(
         &mut self,
         image: &Mat,
         face: &Face,
         pass: Pass,
-    ) -> Result<Decision, VisionError> {
-        let settings = match pass {
-            Pass::Full => self.settings.clone(),
-            Pass::Confirm => self.settings.confirmation(),
+        source: Source,
+    ) -> Result<(Decision, Embeddings), VisionError> {
+        let rule = match pass {
+            Pass::Full => Rule::full(&self.settings),
+            Pass::Door => Rule::door(&self.settings),
+            Pass::Confirm => Rule::confirmation(&self.settings),
         };
-        let embeddings = self.engine.embed_with(image, face, |m| {
-            settings.models.iter().any(|n| n.model_id == m)
-        })?;
-        Ok(self.gallery.identify(&embeddings, &settings))
+        let embeddings = self
+            .engine
+            .embed_with(image, face, |m| rule.models.iter().any(|n| n == m))?;
+        let decision = self.matcher.identify(&embeddings, source, &rule);
+        Ok((decision, embeddings))
     }
 
-    /// Embeds one face with the given model only (for re-enrolment after a model change).
+    /// An enrolment template of one face with the given model only (for re-enrolment
+    /// after a model change).
     pub fn embed_one(
         &mut self,
         image: &Mat,
         face: &Face,
         model: &str,
     ) -> Result<Option<Vec<f32>>, VisionError> {
-        let e = self.engine.embed_with(image, face, |m| m == model)?;
+        let e = self.engine.embed_template(image, face)?;
         Ok(e.get(model).map(<[f32]>::to_vec))
     }
 
@@ -146,7 +170,7 @@ impl Recognizer {
         photo: &PhotoInput,
     ) -> Result<Result<PreparedPhoto, String>, VisionError> {
         match decode_image(&photo.bytes) {
-            Ok(image) => self.check_image(&photo.label, image),
+            Ok(image) => self.check_image(&photo.label, image, Origin::Upload),
             Err(e) => Ok(Err(e.to_string())),
         }
     }
@@ -156,6 +180,7 @@ impl Recognizer {
         &mut self,
         label: &str,
         image: Mat,
+        origin: Origin,
     ) -> Result<Result<PreparedPhoto, String>, VisionError> {
         let faces = self.engine.detect(&image)?;
         let face = match (faces.first(), main_face(&faces)) {
@@ -176,21 +201,54 @@ impl Recognizer {
         if !quality.is_good() {
             return Ok(Err(quality.reasons()));
         }
-        let embeddings = self.engine.embed(&image, &face)?;
+        let embeddings = self.engine.embed_template(&image, &face)?;
         Ok(Ok(PreparedPhoto {
             label: label.to_string(),
             image,
             face,
             embeddings,
+            origin,
         }))
     }
 
-    /// The enrolled student (other than `except`) this face would be recognised as, if any.
+    /// The enrolled student (other than `except`) this face would be recognised as, if
+    /// any: the same decision as at marking, so the warning means what it says.
     pub fn look_alike(&self, photo: &PreparedPhoto, except: Option<i64>) -> Option<Candidate> {
-        match self.gallery.identify(&photo.embeddings, &self.settings) {
+        let source = match photo.origin {
+            Origin::Camera => Source::Camera,
+            Origin::Upload => Source::Photo,
+        };
+        match self
+            .matcher
+            .identify(&photo.embeddings, source, &Rule::full(&self.settings))
+        {
             Decision::Match(c) if Some(c.student_id) != except => Some(c),
             _ => None,
         }
+    }
+
+    /// Keeps a face the kiosk attributed to a student at marking: the site learns what
+    /// its camera's strangers look like (see `recognition::calibration`).
+    pub fn observed(
+        &mut self,
+        student_id: i64,
+        embeddings: &Embeddings,
+        store: &mut Store,
+    ) -> Result<(), StoreError> {
+        let vectors: Vec<(String, Vec<f32>)> = embeddings
+            .0
+            .iter()
+            .map(|(m, v)| (m.to_string(), v.clone()))
+            .collect();
+        store.add_observation(student_id, &vectors)?;
+        // The gallery keeps this session's observations; the store keeps the newest few,
+        // which is what the next reload sees.
+        self.matcher.update(|g| {
+            for (model, v) in &vectors {
+                g.add_observation(student_id, model, v);
+            }
+        });
+        self.follow(store)
     }
 
     /// After the store took these photos for `student_id`: the gallery follows at once,
@@ -201,15 +259,11 @@ impl Recognizer {
         photos: &[PreparedPhoto],
         store: &Store,
     ) -> Result<(), StoreError> {
-        for p in photos {
-            self.gallery.add_face(student_id, &p.embeddings);
-        }
-        self.follow(store)
-    }
-
-    /// After the store dropped a student's faces: the gallery forgets them at once.
-    pub fn forgot(&mut self, student_id: i64, store: &Store) -> Result<(), StoreError> {
-        self.gallery.remove(student_id);
+        self.matcher.update(|g| {
+            for p in photos {
+                g.add_face(student_id, &p.embeddings, p.origin);
+            }
+        });
         self.follow(store)
     }
 

@@ -190,6 +190,7 @@ impl Records {
                 written.push(path);
                 rows.push(NewPhoto {
                     file_name,
+                    origin: p.origin.as_str().to_string(),
                     templates: p
                         .embeddings
                         .0

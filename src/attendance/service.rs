@@ -7,7 +7,7 @@ use super::recognizer::{Pass, Recognizer};
 use super::records::{Marked, Records};
 use super::{OpenError, Outcome};
 use crate::data_dir::DataDir;
-use crate::recognition::Decision;
+use crate::recognition::{Decision, Source};
 use crate::settings::Settings;
 use crate::store::StoreError;
 use crate::vision::{decode_image, FaceEngine, ImageError, VisionError};
@@ -189,13 +189,21 @@ impl AttendanceService {
     }
 
     /// Marks attendance from one photo: the old `POST /attendance`. The largest face is
-    /// the one that counts.
+    /// the one that counts; a face cut off at the edge of the photo is not guessed at (it
+    /// counts as no face).
     pub fn mark_photo(&mut self, bytes: &[u8], source: &str) -> Result<Marked, MarkError> {
         let image = decode_image(bytes)?;
         self.recognizer.refresh(self.records.store())?;
         let faces = self.recognizer.detect(&image)?;
-        let face = faces.first().ok_or(MarkError::NoFace)?;
-        match self.recognizer.identify(&image, face, Pass::Full)? {
+        let face = faces
+            .first()
+            .filter(|f| !self.recognizer.is_cut_off(&image, f))
+            .ok_or(MarkError::NoFace)?;
+        match self
+            .recognizer
+            .identify(&image, face, Pass::Full, Source::Photo)?
+            .0
+        {
             Decision::Match(c) => {
                 let snapshot = crate::vision::image_io::face_snapshot(&image, face).ok();
                 Ok(self

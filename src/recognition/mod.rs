@@ -1,36 +1,27 @@
 //! Recognition: a gallery of face templates per student, and the open-set decision of
 //! whether a probe face is one of them.
 //!
-//! Each model's similarity (cosine, best template per student) is normalised by the
-//! statistics of stranger scores for that model, `z = (s - mean) / std`, and the models'
-//! z-scores are fused as `Σz / √n`, so the fused stranger score keeps roughly unit spread.
+//! For each model, a probe's similarity to a student is its best cosine similarity over
+//! the student's templates. It is normalised by the site's stranger statistics for that
+//! kind of probe ([`calibration`]), and adjusted for the probe itself: a face that
+//! resembles many of the enrolled students (common at one camera) must stand out from its
+//! closest others to count. The models' normalised scores are fused as `Σz / √n`; a match
+//! needs the fused score to reach the threshold and to lead the runner-up by a margin.
 
-use crate::settings::{RecognitionSettings, ScoreNorm};
+pub mod calibration;
+mod gallery;
+
+pub use calibration::{Calibration, ModelStats, Source};
+pub use gallery::{Gallery, Origin};
+
+use crate::settings::{CalibrationSettings, RecognitionSettings};
 use crate::vision::Embeddings;
-use std::collections::HashMap;
-
-/// Templates of one model, stored row by row.
-#[derive(Default, Clone)]
-struct ModelTemplates {
-    dim: usize,
-    rows: Vec<f32>,
-    /// Index into `Gallery::students` for each row.
-    owner: Vec<usize>,
-}
-
-/// Every enrolled student's templates, for fast identification.
-#[derive(Default, Clone)]
-pub struct Gallery {
-    students: Vec<i64>,
-    index: HashMap<i64, usize>,
-    models: HashMap<String, ModelTemplates>,
-}
 
 /// The best candidate for a probe face.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Candidate {
     pub student_id: i64,
-    /// Fused, normalised score (stranger standard deviations above the stranger mean).
+    /// Fused, site-normalised score (site stranger standard deviations).
     pub score: f32,
     /// Lead over the runner-up student (equal to `score` when there is none).
     pub margin: f32,
@@ -45,95 +36,132 @@ pub enum Decision {
     Unknown(Option<Candidate>),
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// Which models decide, and how high a score must be.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub models: Vec<String>,
+    pub accept: f32,
+    pub margin: f32,
 }
 
-impl Gallery {
-    /// Number of students with at least one template.
-    pub fn len(&self) -> usize {
-        self.students.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.students.is_empty()
-    }
-
-    /// Adds one template.
-    pub fn add(&mut self, student_id: i64, model_id: &str, vector: &[f32]) {
-        let idx = *self.index.entry(student_id).or_insert_with(|| {
-            self.students.push(student_id);
-            self.students.len() - 1
-        });
-        let m = self.models.entry(model_id.to_string()).or_default();
-        if m.dim == 0 {
-            m.dim = vector.len();
-        }
-        if m.dim != vector.len() {
-            tracing::warn!(model_id, "ignoring a template of the wrong length");
-            return;
-        }
-        m.rows.extend_from_slice(vector);
-        m.owner.push(idx);
-    }
-
-    /// Adds every template of one face.
-    pub fn add_face(&mut self, student_id: i64, face: &Embeddings) {
-        for (model, v) in &face.0 {
-            self.add(student_id, model, v);
+impl Rule {
+    /// Every model at the full threshold.
+    pub fn full(s: &RecognitionSettings) -> Rule {
+        Rule {
+            models: s.models.clone(),
+            accept: s.accept,
+            margin: s.margin,
         }
     }
 
-    /// Removes a student and all their templates.
-    pub fn remove(&mut self, student_id: i64) {
-        let Some(idx) = self.index.remove(&student_id) else {
-            return;
-        };
-        let last = self.students.len() - 1;
-        self.students.swap_remove(idx);
-        if idx != last {
-            self.index.insert(self.students[idx], idx);
-        }
-        for m in self.models.values_mut() {
-            let mut rows = Vec::with_capacity(m.rows.len());
-            let mut owner = Vec::with_capacity(m.owner.len());
-            for (i, o) in m.owner.iter().enumerate() {
-                if *o == idx {
-                    continue;
-                }
-                owner.push(if *o == last { idx } else { *o });
-                rows.extend_from_slice(&m.rows[i * m.dim..(i + 1) * m.dim]);
-            }
-            m.rows = rows;
-            m.owner = owner;
+    /// The kiosk's first match of a face track: every model, the kiosk's threshold.
+    pub fn door(s: &RecognitionSettings) -> Rule {
+        Rule {
+            accept: s.kiosk_accept,
+            ..Rule::full(s)
         }
     }
 
-    /// Fused normalised score for every student, in `students` order.
-    fn fused_scores(&self, probe: &Embeddings, norms: &[ScoreNorm]) -> Vec<f32> {
-        let mut fused = vec![0f32; self.students.len()];
+    /// The kiosk's fast confirmation: one model, its own threshold.
+    pub fn confirmation(s: &RecognitionSettings) -> Rule {
+        Rule {
+            models: vec![s.confirm.model_id.clone()],
+            accept: s.confirm.accept,
+            margin: s.confirm.margin,
+        }
+    }
+}
+
+/// The gallery with the site's calibration: what identification needs.
+#[derive(Clone, Debug, Default)]
+pub struct Matcher {
+    gallery: Gallery,
+    calibration: Calibration,
+    settings: CalibrationSettings,
+}
+
+/// The mean of the `k` largest values of `v`, leaving out index `skip`.
+fn top_mean(sorted_desc: &[(f32, usize)], skip: usize, k: usize) -> Option<(f32, usize)> {
+    let mut sum = 0.0;
+    let mut n = 0;
+    for (v, i) in sorted_desc.iter() {
+        if n == k {
+            break;
+        }
+        if *i != skip && v.is_finite() {
+            sum += v;
+            n += 1;
+        }
+    }
+    (n > 0).then_some((sum, n))
+}
+
+impl Matcher {
+    /// A matcher over `gallery`, calibrated.
+    pub fn new(gallery: Gallery, settings: &CalibrationSettings) -> Matcher {
+        let calibration = Calibration::measure(&gallery, settings);
+        Matcher {
+            gallery,
+            calibration,
+            settings: settings.clone(),
+        }
+    }
+
+    pub fn gallery(&self) -> &Gallery {
+        &self.gallery
+    }
+
+    pub fn calibration(&self) -> &Calibration {
+        &self.calibration
+    }
+
+    /// Changes the gallery, then measures the calibration again.
+    pub fn update(&mut self, change: impl FnOnce(&mut Gallery)) {
+        change(&mut self.gallery);
+        self.calibration = Calibration::measure(&self.gallery, &self.settings);
+    }
+
+    /// Fused, normalised score for every student, in gallery order.
+    fn fused_scores(&self, probe: &Embeddings, source: Source, models: &[String]) -> Vec<f32> {
+        let n = self.gallery.len();
+        let mut fused = vec![0f32; n];
         let mut used = 0usize;
-        for norm in norms {
-            let (Some(m), Some(p)) = (self.models.get(&norm.model_id), probe.get(&norm.model_id))
-            else {
+        let mut raw = Vec::new();
+        for model_id in models {
+            let (Some(m), Some(p), Some(stats)) = (
+                self.gallery.model(model_id),
+                probe.get(model_id),
+                self.calibration.stats(source, model_id),
+            ) else {
                 continue;
             };
             if p.len() != m.dim {
                 continue;
             }
             used += 1;
-            let mut best = vec![f32::NEG_INFINITY; self.students.len()];
-            for (row, owner) in m.rows.chunks_exact(m.dim).zip(&m.owner) {
-                let s = dot(row, p);
-                if s > best[*owner] {
-                    best[*owner] = s;
-                }
+            m.best_per_student(p, n, &mut raw);
+            // The probe's closest others: its likeness to this site's faces.
+            let k = self.settings.probe_cohort.max(1);
+            let mut top: Vec<(f32, usize)> = raw.iter().copied().zip(0..n).collect();
+            let keep = (k + 1).min(n);
+            if keep > 0 && keep < n {
+                top.select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0));
+                top.truncate(keep);
             }
-            for (f, b) in fused.iter_mut().zip(best) {
+            top.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let (w, kp) = (self.settings.probe_weight, 2.0);
+            for (t, f) in fused.iter_mut().enumerate() {
+                let s = raw[t];
                 // A student without templates of this model counts as a stranger (z = 0).
-                if b.is_finite() {
-                    *f += (b - norm.stranger_mean) / norm.stranger_std;
+                if !s.is_finite() {
+                    continue;
                 }
+                let likeness = match top_mean(&top, t, k) {
+                    Some((sum, count)) => (sum + kp * stats.mean) / (count as f32 + kp),
+                    None => stats.mean,
+                };
+                let reference = stats.mean + w * (likeness - stats.mean);
+                *f += (s - reference) / stats.std;
             }
         }
         let scale = (used.max(1) as f32).sqrt();
@@ -142,8 +170,8 @@ impl Gallery {
     }
 
     /// The best-scoring student and their lead over the runner-up, whatever the threshold.
-    pub fn best(&self, probe: &Embeddings, norms: &[ScoreNorm]) -> Option<Candidate> {
-        let scores = self.fused_scores(probe, norms);
+    pub fn best(&self, probe: &Embeddings, source: Source, models: &[String]) -> Option<Candidate> {
+        let scores = self.fused_scores(probe, source, models);
         let (mut first, mut second) = (None::<(usize, f32)>, f32::NEG_INFINITY);
         for (i, s) in scores.iter().enumerate() {
             match first {
@@ -157,18 +185,16 @@ impl Gallery {
             }
         }
         first.map(|(i, s)| Candidate {
-            student_id: self.students[i],
+            student_id: self.gallery.student(i),
             score: s,
             margin: if second.is_finite() { s - second } else { s },
         })
     }
 
-    /// Identifies a probe face under the given settings.
-    pub fn identify(&self, probe: &Embeddings, settings: &RecognitionSettings) -> Decision {
-        match self.best(probe, &settings.models) {
-            Some(c) if c.score >= settings.threshold && c.margin >= settings.margin => {
-                Decision::Match(c)
-            }
+    /// Identifies a probe face under a rule.
+    pub fn identify(&self, probe: &Embeddings, source: Source, rule: &Rule) -> Decision {
+        match self.best(probe, source, &rule.models) {
+            Some(c) if c.score >= rule.accept && c.margin >= rule.margin => Decision::Match(c),
             other => Decision::Unknown(other),
         }
     }
@@ -177,38 +203,51 @@ impl Gallery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::ModelPrior;
 
-    fn norm(model: &str) -> ScoreNorm {
-        ScoreNorm {
-            model_id: model.into(),
-            stranger_mean: 0.0,
-            stranger_std: 0.1,
+    fn face(v: &[f32]) -> Embeddings {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        Embeddings(vec![("m", v.iter().map(|x| x / n).collect())])
+    }
+
+    fn settings() -> CalibrationSettings {
+        CalibrationSettings {
+            prior: vec![ModelPrior {
+                model_id: "m".into(),
+                stranger_mean: 0.0,
+                stranger_std: 0.1,
+            }],
+            ..CalibrationSettings::default()
         }
     }
 
-    fn face(v: [f32; 2]) -> Embeddings {
-        let n = (v[0] * v[0] + v[1] * v[1]).sqrt();
-        Embeddings(vec![("m", vec![v[0] / n, v[1] / n])])
-    }
-
-    fn settings() -> RecognitionSettings {
-        RecognitionSettings {
-            models: vec![norm("m")],
-            threshold: 5.0,
+    fn rule() -> Rule {
+        Rule {
+            models: vec!["m".into()],
+            accept: 5.0,
             margin: 1.0,
-            ..RecognitionSettings::default()
         }
+    }
+
+    fn matcher(faces: &[(i64, &[f32])]) -> Matcher {
+        let mut g = Gallery::default();
+        for (id, v) in faces {
+            g.add_face(*id, &face(v), Origin::Upload);
+        }
+        Matcher::new(g, &settings())
     }
 
     #[test]
     fn the_closest_student_wins_with_a_margin() {
-        let mut g = Gallery::default();
-        g.add_face(1, &face([1.0, 0.0]));
-        g.add_face(2, &face([0.0, 1.0]));
-        match g.identify(&face([1.0, 0.1]), &settings()) {
+        let m = matcher(&[
+            (1, &[1.0, 0.0, 0.0]),
+            (2, &[0.0, 1.0, 0.0]),
+            (3, &[0.0, 0.0, 1.0]),
+        ]);
+        match m.identify(&face(&[1.0, 0.1, 0.0]), Source::Photo, &rule()) {
             Decision::Match(c) => {
                 assert_eq!(c.student_id, 1);
-                assert!(c.margin > 5.0);
+                assert!(c.margin > 1.0);
             }
             other => panic!("{other:?}"),
         }
@@ -216,11 +255,9 @@ mod tests {
 
     #[test]
     fn a_face_between_two_students_is_not_guessed() {
-        let mut g = Gallery::default();
-        g.add_face(1, &face([1.0, 0.0]));
-        g.add_face(2, &face([0.9, 0.1]));
+        let m = matcher(&[(1, &[1.0, 0.0]), (2, &[0.9, 0.1])]);
         assert!(matches!(
-            g.identify(&face([0.95, 0.05]), &settings()),
+            m.identify(&face(&[0.95, 0.05]), Source::Photo, &rule()),
             Decision::Unknown(Some(_))
         ));
     }
@@ -228,22 +265,90 @@ mod tests {
     #[test]
     fn an_empty_gallery_knows_nobody() {
         assert_eq!(
-            Gallery::default().identify(&face([1.0, 0.0]), &settings()),
+            Matcher::new(Gallery::default(), &settings()).identify(
+                &face(&[1.0, 0.0]),
+                Source::Camera,
+                &rule()
+            ),
             Decision::Unknown(None)
         );
     }
 
     #[test]
-    fn removing_a_student_keeps_the_others() {
+    fn a_single_student_is_judged_against_the_prior() {
+        let m = matcher(&[(1, &[1.0, 0.0])]);
+        // Cosine 1.0 is ten prior deviations above the prior's stranger mean of 0.
+        assert!(matches!(
+            m.identify(&face(&[1.0, 0.0]), Source::Camera, &rule()),
+            Decision::Match(_)
+        ));
+        // Cosine 0.45 is 4.5 deviations: not enough.
+        assert!(matches!(
+            m.identify(&face(&[0.45, 0.893]), Source::Camera, &rule()),
+            Decision::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn at_a_site_where_everyone_looks_alike_a_near_miss_is_a_stranger() {
+        // Twenty students photographed alike: strangers score about 0.98 against each other.
+        // A stranger scoring 0.99 with one of them would pass against the prior, but is an
+        // ordinary stranger here.
+        let person = |i: usize| {
+            let mut v = vec![1.0; 24];
+            v[i % 24] += 0.6;
+            v[(i + 7) % 24] += 0.3;
+            v
+        };
+        let students: Vec<Vec<f32>> = (0..20).map(person).collect();
+        let faces: Vec<(i64, &[f32])> = students
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as i64, v.as_slice()))
+            .collect();
         let mut g = Gallery::default();
-        g.add_face(1, &face([1.0, 0.0]));
-        g.add_face(2, &face([0.0, 1.0]));
-        g.add_face(3, &face([-1.0, 0.0]));
-        g.remove(1);
-        assert_eq!(g.len(), 2);
-        let best = g.best(&face([-1.0, 0.05]), &settings().models).unwrap();
-        assert_eq!(best.student_id, 3);
-        let best = g.best(&face([0.0, 1.0]), &settings().models).unwrap();
-        assert_eq!(best.student_id, 2);
+        for (id, v) in &faces {
+            g.add_face(*id, &face(v), Origin::Upload);
+        }
+        // The prior: strangers at a typical site score 0.9 ± 0.01.
+        let mut narrow = settings();
+        narrow.prior[0].stranger_mean = 0.9;
+        narrow.prior[0].stranger_std = 0.01;
+        let m = Matcher::new(g, &narrow);
+        let stats = m.calibration().stats(Source::Photo, "m").unwrap();
+        assert!(stats.mean > 0.9, "{stats:?}");
+        let rule = Rule {
+            accept: 3.0,
+            ..rule()
+        };
+        let stranger = person(21);
+        let unit = |v: &[f32]| face(v).0[0].1.clone();
+        let closest = students
+            .iter()
+            .map(|v| gallery::dot(&unit(v), &unit(&stranger)))
+            .fold(f32::MIN, f32::max);
+        assert!(
+            (closest - 0.9) / 0.01 > 3.0,
+            "against the prior alone this stranger would pass"
+        );
+        assert!(matches!(
+            m.identify(&face(&stranger), Source::Photo, &rule),
+            Decision::Unknown(_)
+        ));
+        // The student themselves still stands out.
+        assert!(matches!(
+            m.identify(&face(&students[3]), Source::Photo, &rule),
+            Decision::Match(Candidate { student_id: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn removing_a_student_recalibrates() {
+        let mut m = matcher(&[(1, &[1.0, 0.0]), (2, &[0.0, 1.0]), (3, &[1.0, 1.0])]);
+        let before = m.calibration().stats(Source::Photo, "m").unwrap().pairs;
+        m.update(|g| g.remove(3));
+        let after = m.calibration().stats(Source::Photo, "m").unwrap().pairs;
+        assert!(after < before);
+        assert_eq!(m.gallery().len(), 2);
     }
 }

@@ -16,7 +16,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0002_admin.sql"),
     include_str!("../../db/0003_review.sql"),
     include_str!("../../db/0004_liveness.sql"),
+    include_str!("../../db/0005_origins_and_observations.sql"),
 ];
+
+/// Faces of one student the kiosk keeps per model, newest first.
+pub const OBSERVATIONS_PER_STUDENT: usize = 5;
 
 /// How long a writer waits for another process holding the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -63,6 +67,8 @@ pub struct NewStudent {
 pub struct NewPhoto {
     /// File name relative to the photos folder.
     pub file_name: String,
+    /// Where the photo came from: "camera" (the kiosk's) or "upload".
+    pub origin: String,
     pub templates: Vec<(String, Vec<f32>)>,
 }
 
@@ -85,6 +91,16 @@ pub struct TemplateRow {
     pub student_id: i64,
     pub model_id: String,
     pub vector: Vec<f32>,
+    /// The photo's origin ("camera" or "upload").
+    pub origin: String,
+}
+
+/// A face the kiosk attributed to a student.
+#[derive(Clone, Debug)]
+pub struct ObservationRow {
+    pub student_id: i64,
+    pub model_id: String,
+    pub vector: Vec<f32>,
 }
 
 /// Changes whenever templates are added or removed, by any process.
@@ -92,6 +108,8 @@ pub struct TemplateRow {
 pub struct TemplatesVersion {
     count: i64,
     max_id: i64,
+    observations: i64,
+    max_observation: i64,
 }
 
 /// What erasing a student's face data removed.
@@ -103,14 +121,16 @@ pub struct Erased {
     pub snapshots: usize,
     /// Refused faces (possible photo attacks) that resembled the student.
     pub refusals: usize,
+    /// Faces the kiosk kept of the student to calibrate itself.
+    pub observations: usize,
 }
 
 impl std::fmt::Display for Erased {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} photo(s), {} face template(s), {} face snapshot(s) and {} refused-face record(s)",
-            self.photos, self.templates, self.snapshots, self.refusals
+            "{} photo(s), {} face template(s), {} face snapshot(s), {} refused-face record(s) and {} kiosk observation(s)",
+            self.photos, self.templates, self.snapshots, self.refusals, self.observations
         )
     }
 }
@@ -220,8 +240,14 @@ fn template_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TemplateRow> {
         student_id: r.get(0)?,
         model_id: r.get(1)?,
         vector: blob_to_vector(&r.get::<_, Vec<u8>>(2)?),
+        origin: r.get(3)?,
     })
 }
+
+/// Templates with their photo's origin (templates without a photo count as uploads).
+const TEMPLATES_SELECT: &str =
+    "SELECT t.student_id, t.model_id, t.vector, COALESCE(p.origin, 'upload')
+     FROM face_templates t LEFT JOIN photos p ON p.id = t.photo_id";
 
 fn insert_photos(
     conn: &Connection,
@@ -231,8 +257,8 @@ fn insert_photos(
 ) -> Result<(), StoreError> {
     for photo in photos {
         conn.execute(
-            "INSERT INTO photos (student_id, file_name, added_at) VALUES (?1, ?2, ?3)",
-            params![student_id, photo.file_name, now],
+            "INSERT INTO photos (student_id, file_name, added_at, origin) VALUES (?1, ?2, ?3, ?4)",
+            params![student_id, photo.file_name, now, photo.origin],
         )?;
         let photo_id = conn.last_insert_rowid();
         for (model, vector) in &photo.templates {
@@ -292,14 +318,22 @@ impl Store {
         Ok(store)
     }
 
+    /// Brings the schema up to date. Several threads or programs may open a new database
+    /// at once: each migration runs in a write transaction that first checks the version
+    /// again, so one of them applies it and the others see it done.
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: usize =
-            self.conn
-                .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        let version = |c: &Connection| -> Result<usize, StoreError> {
+            Ok(c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize)
+        };
+        while version(&self.conn)? < MIGRATIONS.len() {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let current = version(&tx)?;
+            if let Some(sql) = MIGRATIONS.get(current) {
+                tx.execute_batch(sql)?;
+                tx.pragma_update(None, "user_version", (current + 1) as i64)?;
+            }
             tx.commit()?;
         }
         Ok(())
@@ -328,19 +362,7 @@ impl Store {
             params![student.roll_no, student.name, student.email, now],
         )?;
         let id = tx.last_insert_rowid();
-        for photo in photos {
-            tx.execute(
-                "INSERT INTO photos (student_id, file_name, added_at) VALUES (?1, ?2, ?3)",
-                params![id, photo.file_name, now],
-            )?;
-            let photo_id = tx.last_insert_rowid();
-            for (model, vector) in &photo.templates {
-                tx.execute(
-                    "INSERT INTO face_templates (student_id, photo_id, model_id, vector) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, photo_id, model, vector_to_blob(vector)],
-                )?;
-            }
-        }
+        insert_photos(&tx, id, photos, &now)?;
         tx.execute(
             "INSERT INTO audit_log (at, actor, action, details) VALUES (?1, ?2, 'enroll', ?3)",
             params![
@@ -471,6 +493,7 @@ impl Store {
                 [id],
             )?,
             refusals: tx.execute("DELETE FROM kiosk_refusals WHERE student_id = ?1", [id])?,
+            observations: tx.execute("DELETE FROM face_observations WHERE student_id = ?1", [id])?,
         };
         audit(
             &tx,
@@ -505,9 +528,9 @@ impl Store {
 
     /// The templates of one student.
     pub fn templates_of(&self, student_id: i64) -> Result<Vec<TemplateRow>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT student_id, model_id, vector FROM face_templates WHERE student_id = ?1 ORDER BY id",
-        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "{TEMPLATES_SELECT} WHERE t.student_id = ?1 ORDER BY t.id"
+        ))?;
         let rows = stmt.query_map([student_id], template_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -634,20 +657,63 @@ impl Store {
     pub fn templates(&self) -> Result<Vec<TemplateRow>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT student_id, model_id, vector FROM face_templates ORDER BY id")?;
+            .prepare(&format!("{TEMPLATES_SELECT} ORDER BY t.id"))?;
         let rows = stmt.query_map([], template_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Changes whenever templates are added or removed (by any process).
+    /// Every face the kiosk kept to calibrate itself.
+    pub fn observations(&self) -> Result<Vec<ObservationRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT student_id, model_id, vector FROM face_observations ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ObservationRow {
+                student_id: r.get(0)?,
+                model_id: r.get(1)?,
+                vector: blob_to_vector(&r.get::<_, Vec<u8>>(2)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Keeps a face the kiosk attributed to a student (the newest few per model).
+    pub fn add_observation(
+        &mut self,
+        student_id: i64,
+        vectors: &[(String, Vec<f32>)],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let now = timestamp(Local::now());
+        for (model, vector) in vectors {
+            tx.execute(
+                "INSERT INTO face_observations (student_id, model_id, vector, seen_at) VALUES (?1, ?2, ?3, ?4)",
+                params![student_id, model, vector_to_blob(vector), now],
+            )?;
+            tx.execute(
+                "DELETE FROM face_observations WHERE student_id = ?1 AND model_id = ?2 AND id NOT IN
+                 (SELECT id FROM face_observations WHERE student_id = ?1 AND model_id = ?2
+                  ORDER BY id DESC LIMIT ?3)",
+                params![student_id, model, OBSERVATIONS_PER_STUDENT as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Changes whenever templates or kiosk observations are added or removed (by any
+    /// process).
     pub fn templates_version(&self) -> Result<TemplatesVersion, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM face_templates",
+            "SELECT (SELECT COUNT(*) FROM face_templates), (SELECT COALESCE(MAX(id), 0) FROM face_templates),
+                    (SELECT COUNT(*) FROM face_observations), (SELECT COALESCE(MAX(id), 0) FROM face_observations)",
             [],
             |r| {
                 Ok(TemplatesVersion {
                     count: r.get(0)?,
                     max_id: r.get(1)?,
+                    observations: r.get(2)?,
+                    max_observation: r.get(3)?,
                 })
             },
         )?)
@@ -905,6 +971,7 @@ mod tests {
         let (_d, mut s) = store();
         let photo = NewPhoto {
             file_name: "1/a.jpg".into(),
+            origin: "camera".into(),
             templates: vec![("m".into(), vec![0.5, -1.0])],
         };
         let id = s.insert_student(&alice(), &[photo], "test").unwrap();
@@ -912,7 +979,33 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].student_id, id);
         assert_eq!(t[0].vector, vec![0.5, -1.0]);
+        assert_eq!(t[0].origin, "camera");
         assert_eq!(s.students().unwrap()[0].photo_count, 1);
+    }
+
+    #[test]
+    fn the_kiosk_keeps_a_few_faces_per_student_and_erasing_removes_them() {
+        let (_d, mut s) = store();
+        let id = s.insert_student(&alice(), &[], "test").unwrap();
+        let before = s.templates_version().unwrap();
+        for i in 0..(OBSERVATIONS_PER_STUDENT + 3) {
+            s.add_observation(id, &[("m".into(), vec![i as f32])])
+                .unwrap();
+        }
+        assert_ne!(
+            s.templates_version().unwrap(),
+            before,
+            "the gallery must reload"
+        );
+        let kept = s.observations().unwrap();
+        assert_eq!(kept.len(), OBSERVATIONS_PER_STUDENT);
+        assert_eq!(
+            kept.last().unwrap().vector,
+            vec![(OBSERVATIONS_PER_STUDENT + 2) as f32]
+        );
+        let (_, erased) = s.erase_face_data(id, "test").unwrap();
+        assert_eq!(erased.observations, OBSERVATIONS_PER_STUDENT);
+        assert!(s.observations().unwrap().is_empty());
     }
 
     #[test]
@@ -948,6 +1041,22 @@ mod tests {
         ));
         let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
         assert_eq!(s.attendance(d, d).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn threads_opening_a_new_database_at_once_all_get_the_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollcall.db");
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Store::open(&path).map(|_| ()))
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().unwrap();
+        }
+        assert!(Store::open(&path).unwrap().students().unwrap().is_empty());
     }
 
     #[test]

@@ -10,8 +10,8 @@ use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::attendance::{is_email, validate_student, MAX_PHOTOS};
 use crate::kiosk::admin::{
-    AdminClient, Answer, CheckedPhoto, LookAlike, Outcome, Pending, PhotoCheck, PhotoStream,
-    StudentPhotos, Task,
+    AdminClient, Answer, CalibrationStatus, CheckedPhoto, LookAlike, Outcome, Pending, PhotoCheck,
+    PhotoStream, StudentPhotos, Task,
 };
 use crate::kiosk::Kiosk;
 use crate::store::Student;
@@ -92,7 +92,10 @@ pub struct AdminView {
     /// Photo checks sent and not yet answered, with where each photo goes.
     checks: Vec<(Destination, Pending<PhotoCheck>)>,
     students: Vec<Student>,
-    students_req: Option<Pending<Result<Vec<Student>, String>>>,
+    students_req: Option<Answer<Vec<Student>>>,
+    /// How well recognition knows the site, said on the Students screen.
+    calibration: Option<String>,
+    calibration_req: Option<Answer<CalibrationStatus>>,
     search: String,
     selected: Option<i64>,
     edit_name: String,
@@ -123,6 +126,8 @@ impl Default for AdminView {
             checks: Vec::new(),
             students: Vec::new(),
             students_req: None,
+            calibration: None,
+            calibration_req: None,
             search: String::new(),
             selected: None,
             edit_name: String::new(),
@@ -217,8 +222,17 @@ impl AdminView {
                 Err(lost) => self.pin.message = Some(lost.to_string()),
             }
         }
+        if let Some(r) = self.calibration_req.as_ref().and_then(Pending::poll) {
+            self.calibration_req = None;
+            self.calibration = Some(match r {
+                Ok(Ok(c)) => c.describe(),
+                Ok(Err(e)) => e,
+                Err(lost) => lost.to_string(),
+            });
+        }
         if let Some(r) = self.students_req.as_ref().and_then(Pending::poll) {
             self.students_req = None;
+            self.calibration_req = Some(admin.calibration());
             match r {
                 Ok(Ok(s)) => self.students_arrived(s),
                 Ok(Err(e)) => self.say(Err(e)),
@@ -675,6 +689,9 @@ impl AdminView {
             for (who, note) in &s.photo_notes {
                 ui.label(RichText::new(format!("Photo not used: {who}: {note}")).color(WARN));
             }
+        }
+        if let Some(c) = &self.calibration {
+            ui.label(RichText::new(c).weak());
         }
         ui.separator();
         let q = self.search.trim().to_lowercase();

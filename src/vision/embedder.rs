@@ -20,6 +20,29 @@ pub trait FaceEmbedder: Send {
         let chip = align::chip(bgr, face, self.template())?;
         self.embed_chip(&chip)
     }
+
+    /// An enrolment template: the mean of the face's and its mirror image's embeddings
+    /// (a steadier template; measured to lift correct accepts on other days' frames).
+    fn embed_template(&mut self, bgr: &Mat, face: &Face) -> Result<Vec<f32>, VisionError> {
+        Ok(self.embed_plain_and_template(bgr, face)?.1)
+    }
+
+    /// Both the plain embedding (as a probe) and the enrolment template of one face.
+    fn embed_plain_and_template(
+        &mut self,
+        bgr: &Mat,
+        face: &Face,
+    ) -> Result<(Vec<f32>, Vec<f32>), VisionError> {
+        let chip = align::chip(bgr, face, self.template())?;
+        let mut mirrored = Mat::default();
+        core::flip(&chip, &mut mirrored, 1)?;
+        let plain = self.embed_chip(&chip)?;
+        let flipped = self.embed_chip(&mirrored)?;
+        let mut v: Vec<f32> = plain.iter().zip(&flipped).map(|(x, y)| x + y).collect();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        v.iter_mut().for_each(|x| *x /= norm);
+        Ok((plain, v))
+    }
 }
 
 fn run(net: &mut dnn::Net, blob: &Mat) -> Result<Vec<f32>, VisionError> {

@@ -135,6 +135,37 @@ impl FaceEngine {
         Ok(Embeddings(out))
     }
 
+    /// Enrolment templates of one face with every model (see `FaceEmbedder::embed_template`).
+    pub fn embed_template(&mut self, bgr: &Mat, face: &Face) -> Result<Embeddings, VisionError> {
+        let mut out = Vec::with_capacity(self.embedders.len());
+        for e in self.embedders.iter_mut() {
+            out.push((e.model_id(), e.embed_template(bgr, face)?));
+        }
+        Ok(Embeddings(out))
+    }
+
+    /// A face's plain embeddings (as a probe) and its enrolment templates, at the cost of
+    /// the templates alone.
+    pub fn embed_plain_and_template(
+        &mut self,
+        bgr: &Mat,
+        face: &Face,
+    ) -> Result<(Embeddings, Embeddings), VisionError> {
+        let (mut plain, mut template) = (Vec::new(), Vec::new());
+        for e in self.embedders.iter_mut() {
+            let (p, t) = e.embed_plain_and_template(bgr, face)?;
+            plain.push((e.model_id(), p));
+            template.push((e.model_id(), t));
+        }
+        Ok((Embeddings(plain), Embeddings(template)))
+    }
+
+    /// Whether too much of the face is outside the picture to recognise it.
+    pub fn is_cut_off(&self, bgr: &Mat, face: &Face) -> bool {
+        use opencv::prelude::MatTraitConst;
+        quality::cut_off(face, bgr.cols() as f32, bgr.rows() as f32) > self.quality.max_cut_off
+    }
+
     /// Judges whether a face is good enough to enrol or recognise.
     pub fn assess(&self, bgr: &Mat, face: &Face) -> Result<QualityReport, VisionError> {
         quality::assess(bgr, face, &self.quality)

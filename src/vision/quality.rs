@@ -11,6 +11,8 @@ use opencv::prelude::*;
 /// Something wrong with a face, and what the person can do about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QualityIssue {
+    /// Part of the face is outside the picture.
+    CutOff,
     TooSmall,
     Blurry,
     TooDark,
@@ -23,6 +25,7 @@ impl QualityIssue {
     /// A short instruction for someone standing at the kiosk.
     pub fn hint(&self) -> &'static str {
         match self {
+            QualityIssue::CutOff => "Move into the picture",
             QualityIssue::TooSmall => "Step closer",
             QualityIssue::Blurry => "Hold still",
             QualityIssue::TooDark => "Too dark",
@@ -35,6 +38,7 @@ impl QualityIssue {
 impl std::fmt::Display for QualityIssue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            QualityIssue::CutOff => "the face is cut off at the edge of the photo",
             QualityIssue::TooSmall => "the face is too small; use a closer photo",
             QualityIssue::Blurry => "the face is blurry",
             QualityIssue::TooDark => "the face is too dark",
@@ -60,6 +64,8 @@ pub struct QualityReport {
     pub pitch: f32,
     /// Head roll in degrees.
     pub roll_deg: f32,
+    /// Share of the face box outside the picture.
+    pub cut_off: f32,
     pub issues: Vec<QualityIssue>,
 }
 
@@ -115,6 +121,14 @@ fn sharpness(grey: &impl core::ToInputArray) -> opencv::Result<f32> {
     Ok((100.0 * (std_dev(&lap)? / contrast).powi(2)) as f32)
 }
 
+/// The share of a face's box that lies outside a `width`×`height` picture.
+pub fn cut_off(face: &Face, width: f32, height: f32) -> f32 {
+    let area = face.width().max(1.0) * face.height().max(1.0);
+    let inside_w = (face.x2.min(width) - face.x1.max(0.0)).max(0.0);
+    let inside_h = (face.y2.min(height) - face.y1.max(0.0)).max(0.0);
+    (1.0 - inside_w * inside_h / area).clamp(0.0, 1.0)
+}
+
 /// Measures a face and lists what makes it unsuitable.
 pub fn assess(bgr: &Mat, face: &Face, s: &QualitySettings) -> Result<QualityReport, VisionError> {
     let chip = align::chip(bgr, face, &DLIB_CHIP)?;
@@ -127,7 +141,11 @@ pub fn assess(bgr: &Mat, face: &Face, s: &QualitySettings) -> Result<QualityRepo
     let (yaw, pitch, roll_deg) = pose(face);
     let eye_distance_px = face.eye_distance();
 
+    let cut_off = cut_off(face, bgr.cols() as f32, bgr.rows() as f32);
     let mut issues = Vec::new();
+    if cut_off > s.max_cut_off {
+        issues.push(QualityIssue::CutOff);
+    }
     if eye_distance_px < s.min_eye_distance_px {
         issues.push(QualityIssue::TooSmall);
     }
@@ -152,6 +170,7 @@ pub fn assess(bgr: &Mat, face: &Face, s: &QualitySettings) -> Result<QualityRepo
         yaw,
         pitch,
         roll_deg,
+        cut_off,
         issues,
     })
 }
@@ -177,6 +196,13 @@ mod tests {
         assert!(yaw.abs() < 0.05, "{yaw}");
         assert!((0.4..0.7).contains(&pitch), "{pitch}");
         assert!(roll.abs() < 1.0, "{roll}");
+    }
+
+    #[test]
+    fn a_face_over_the_edge_is_cut_off() {
+        let f = face(DLIB_CHIP.points);
+        assert_eq!(cut_off(&f, 200.0, 200.0), 0.0);
+        assert!((cut_off(&f, 200.0, 80.0) - 0.2).abs() < 1e-6);
     }
 
     #[test]

@@ -46,6 +46,7 @@ fn missing_models_leave_the_camera_on_with_a_clear_message() {
         h.step();
         std::thread::sleep(Duration::from_millis(30));
     }
+
     assert!(shows(&h, "Camera view"), "the picture stays on screen");
     assert!(
         shows(&h, "is missing. Run `scripts/setup`"),

@@ -396,6 +396,7 @@ pub fn enroll(
                 let photos: Vec<NewPhoto> = (0..5)
                     .map(|k| NewPhoto {
                         file_name: format!("synthetic-{i}-{k}.jpg"),
+                        origin: "upload".into(),
                         templates: vec![
                             ("dlib-resnet-v1".into(), rng.unit_vector(128)),
                             ("facenet-20180408".into(), rng.unit_vector(512)),

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod eval;
+pub mod live_eval;
 pub mod liveness_eval;
 
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use rollcall::cli::{progress_bar, settings_for, LivenessFrames};
 use rollcall::data_dir::DataDir;
 use rollcall::settings::Settings;
 use rollcall::vision::FaceEngine;
-use rollcall_tools::eval::{self, Protocol};
+use rollcall_tools::eval::{self, classroom, FaceSet, Protocol};
 use rollcall_tools::{bench, liveness_eval};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +37,17 @@ enum Command {
         /// Also run the old system's Haar cascade + LBPH recogniser.
         #[arg(long)]
         baseline: bool,
+        /// The classroom protocol: enrol some people, the others' photos are strangers
+        /// from the same camera, rotating who is enrolled.
+        #[arg(long)]
+        classroom: bool,
+        /// Classroom: class sizes to try (default: 1, 3, 10 and everyone but one).
+        #[arg(long, value_delimiter = ',', value_name = "N")]
+        sizes: Vec<usize>,
+        /// Classroom: the photos are frames of the kiosk's camera (enrolled from the
+        /// camera, marked at the kiosk), not uploaded photos.
+        #[arg(long)]
+        camera: bool,
     },
     /// Measure the photo-attack check: attacks accepted (APCER) and live faces refused
     /// (BPCER), overall and per person.
@@ -47,6 +58,24 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
         /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recorded door sequences through the kiosk's door logic: enrolled students,
+    /// strangers and printed photos, and what the kiosk marked.
+    EvalLive {
+        /// Live people, one folder of frames per person (NUAA names give sessions).
+        #[arg(value_name = "LIVE_DIR")]
+        live: PathBuf,
+        /// Printed-photo attacks of the same people, one folder per person.
+        #[arg(value_name = "SPOOF_DIR")]
+        spoof: PathBuf,
+        /// Enrol these people (folder names); default: two folds, half the people each.
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        enrolled: Vec<String>,
+        /// Frame rate of the recordings.
+        #[arg(long, default_value_t = 10.0)]
+        fps: f64,
         #[arg(long)]
         json: bool,
     },
@@ -133,13 +162,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             dir,
             enroll,
             json,
+            classroom: true,
+            sizes,
+            camera,
+            ..
+        } => run_classroom(&dir, enroll, &sizes, camera, json, &settings),
+        Command::Eval {
+            dir,
+            enroll,
+            json,
             baseline,
+            ..
         } => run_eval(&dir, enroll, json, baseline, &settings),
         Command::EvalLiveness {
             frames,
             model,
             json,
         } => eval_liveness(&frames, model, json, data_dir, &settings),
+        Command::EvalLive {
+            live,
+            spoof,
+            enrolled,
+            fps,
+            json,
+        } => {
+            let f = rollcall_tools::live_eval::run(&live, &spoof, &enrolled, fps, &settings)?;
+            if json {
+                println!("{}", serde_json::to_string(&f)?);
+            } else {
+                println!("Machine: {}", bench::machine());
+                rollcall_tools::live_eval::print(&f);
+            }
+            Ok(())
+        }
         Command::Bench(b) => run_bench(b, &settings),
     }
 }
@@ -269,7 +324,6 @@ fn run_eval(
     if !dir.is_dir() {
         bail!("{} is not a folder of people's photos", dir.display());
     }
-
     let protocol = Protocol::from_dir(dir, k)?;
     if protocol.enrolled.is_empty() {
         bail!(
@@ -278,24 +332,36 @@ fn run_eval(
         );
     }
     let mut engine = FaceEngine::load(settings)?;
+    let paths = protocol.paths();
     // The progress bar goes to stderr and hides itself when stderr is not a terminal.
-    let bar = progress_bar(protocol.photo_count(), "embedding", "photos");
-    let set = eval::embed_all(&mut engine, &protocol, || bar.inc(1))?;
+    let bar = progress_bar(paths.len(), "embedding", "photos");
+    let enrolment: std::collections::HashSet<&Path> = protocol
+        .enrolled
+        .iter()
+        .flat_map(|(_, e, _)| e.iter().map(|p| p.as_path()))
+        .collect();
+    let set = FaceSet::embed(
+        &mut engine,
+        &paths,
+        |p| enrolment.contains(p),
+        || bar.inc(1),
+    )?;
     bar.finish_and_clear();
-    let fused = set.evaluate(&settings.recognition);
-    // Single models have no calibrated threshold of their own: only their threshold-free
-    // figures (rank-1 and the sweep) are shown.
+    let r = &settings.recognition;
+    let fused = protocol.evaluate(&set, r, &r.models);
+    // Single models have no threshold of their own: only their threshold-free figures
+    // (rank-1 and the sweep) are shown.
     let mut rows = vec![("Rollcall (fused, default)".to_string(), fused.clone(), true)];
     for id in engine.model_ids() {
         rows.push((
             format!("{id} alone"),
-            set.evaluate(&eval::single_model(settings, id)),
+            protocol.evaluate(&set, r, &[id.to_string()]),
             false,
         ));
     }
     let baseline = if with_baseline {
         let bar = progress_bar(protocol.photo_count(), "baseline", "photos");
-        let m = eval::baseline(&protocol, || bar.inc(1))?;
+        let m = eval::baseline::baseline(&protocol, || bar.inc(1))?;
         bar.finish_and_clear();
         rows.push((
             "Old system (Haar + LBPH, distance < 80)".to_string(),
@@ -306,19 +372,6 @@ fn run_eval(
     } else {
         None
     };
-    for id in engine.model_ids() {
-        let s = set.stranger_similarities(id);
-        let mean = s.iter().sum::<f32>() / s.len().max(1) as f32;
-        let std =
-            (s.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / s.len().max(1) as f32).sqrt();
-        tracing::info!(
-            model = id,
-            mean,
-            std,
-            pairs = s.len(),
-            "stranger similarity"
-        );
-    }
     if json {
         let mut v = serde_json::to_value(&fused)?;
         if let (Some(obj), Some(b)) = (v.as_object_mut(), baseline) {
@@ -342,6 +395,70 @@ fn run_eval(
                 .sum::<usize>()
         );
         print_table(&rows);
+    }
+    Ok(())
+}
+
+/// The classroom protocol (strangers from the same camera), class size by class size.
+fn run_classroom(
+    dir: &Path,
+    k: usize,
+    sizes: &[usize],
+    camera: bool,
+    json: bool,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        bail!("{} is not a folder of people's photos", dir.display());
+    }
+    let people = classroom::people(dir, k)?;
+    if people.len() < 2 {
+        bail!("the classroom protocol needs at least two people with two photos each");
+    }
+    let sizes = if sizes.is_empty() {
+        classroom::default_sizes(people.len())
+    } else {
+        sizes.to_vec()
+    };
+    let mut engine = FaceEngine::load(settings)?;
+    let paths = classroom::paths(&people);
+    let bar = progress_bar(paths.len(), "embedding", "photos");
+    let set = FaceSet::embed(&mut engine, &paths, |_| true, || bar.inc(1))?;
+    bar.finish_and_clear();
+    let source = if camera {
+        rollcall::recognition::Source::Camera
+    } else {
+        rollcall::recognition::Source::Photo
+    };
+    let figures = classroom::evaluate(&people, &set, &sizes, source, &settings.recognition);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "people": people.len(), "classroom": figures })
+        );
+        return Ok(());
+    }
+    println!(
+        "{} people; enrolled with up to {k} photos of their first session; probes from their other sessions",
+        people.len()
+    );
+    println!("| enrolled | rotations | genuine probes | correct accept (worst rotation) | wrong person (worst) | stranger probes | strangers accepted (worst rotation) | no face |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for f in figures {
+        println!(
+            "| {} | {} | {} | {} ({}) | {} ({}) | {} | {} ({}) | {} |",
+            f.gallery_size,
+            f.rotations,
+            f.genuine_probes,
+            pct(f.correct_accept),
+            pct(f.correct_accept_worst),
+            pct(f.wrong_person),
+            pct(f.wrong_person_worst),
+            f.stranger_probes,
+            pct(f.stranger_accept),
+            pct(f.stranger_accept_worst),
+            pct(f.no_face)
+        );
     }
     Ok(())
 }

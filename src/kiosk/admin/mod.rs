@@ -168,6 +168,42 @@ pub type PhotoCheck = Result<CheckedPhoto, (String, String)>;
 /// A sentence saying what was done, or why it was not.
 pub type Outcome = Result<String, String>;
 
+/// How well recognition knows this site, for the admin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalibrationStatus {
+    pub students: usize,
+    /// Students enrolled from the kiosk's own camera.
+    pub camera_enrolled: usize,
+    /// Faces the kiosk has kept from confirmed marks.
+    pub observations: usize,
+    /// Pairs of students the kiosk's (camera) figures come from.
+    pub camera_pairs: f32,
+    /// Pairs the figures for uploaded photos come from.
+    pub photo_pairs: f32,
+    /// The kiosk's decision still leans on the strict prior.
+    pub conservative: bool,
+}
+
+impl CalibrationStatus {
+    /// A sentence for the admin.
+    pub fn describe(&self) -> String {
+        if self.students == 0 {
+            return "Recognition: nobody is enrolled yet.".into();
+        }
+        if self.conservative {
+            format!(
+                "Recognition is strict for now: with {} student(s) enrolled ({} from this camera) it cannot yet tell how alike strangers look here, so it errs towards \"not recognised\". It adjusts as more students are enrolled at the kiosk and marked.",
+                self.students, self.camera_enrolled
+            )
+        } else {
+            format!(
+                "Recognition is calibrated to this site: {} student(s) enrolled ({} from this camera), {} faces kept from marks; strangers' likeness measured on {:.0} pairs of students for the kiosk and {:.0} for uploaded photos.",
+                self.students, self.camera_enrolled, self.observations, self.camera_pairs, self.photo_pairs
+            )
+        }
+    }
+}
+
 /// One mark in the day view.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DayMark {
@@ -204,6 +240,7 @@ pub(super) enum Request {
         reply: Reply<Result<PinCheck, String>>,
     },
     ListStudents(Reply<Result<Vec<Student>, String>>),
+    Calibration(Reply<Result<CalibrationStatus, String>>),
     /// Check a photo file; `student` is the one it will be added to, if any.
     CheckPhoto {
         path: PathBuf,
@@ -344,6 +381,10 @@ impl AdminClient {
     }
     pub fn students(&self) -> Answer<Vec<Student>> {
         self.ask(Request::ListStudents)
+    }
+    /// How well recognition knows this site (loads the face models if needed).
+    pub fn calibration(&self) -> Answer<CalibrationStatus> {
+        self.ask(Request::Calibration)
     }
     /// Checks a photo file (read by the worker, not the window).
     pub fn check_photo(&self, path: PathBuf, student: Option<i64>) -> Pending<PhotoCheck> {

@@ -14,6 +14,7 @@ use crate::attendance::{
 };
 use crate::data_dir::DataDir;
 use crate::kiosk::latest::NewestFrame;
+use crate::recognition::{Origin, Source};
 use crate::reports::{self, Sheet};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -169,6 +170,21 @@ impl Desk {
                 reply.send(r)
             }
             Request::ListStudents(reply) => reply.send(self.students()),
+            Request::Calibration(reply) => {
+                let r = self.recognizer().map(|r| {
+                    let m = r.matcher();
+                    let c = m.calibration();
+                    super::CalibrationStatus {
+                        students: m.gallery().len(),
+                        camera_enrolled: m.gallery().camera_enrolled(),
+                        observations: m.gallery().observations(),
+                        camera_pairs: c.pairs(Source::Camera),
+                        photo_pairs: c.pairs(Source::Photo),
+                        conservative: c.is_conservative(Source::Camera),
+                    }
+                });
+                reply.send(r)
+            }
             Request::CheckPhoto {
                 path,
                 student,
@@ -190,7 +206,7 @@ impl Desk {
                 let label = format!("Camera {}", chrono::Local::now().format("%H:%M:%S"));
                 let r = match frame.get() {
                     Some(image) => self.recognizer().and_then(|r| {
-                        r.check_image(&label, (*image).clone())
+                        r.check_image(&label, (*image).clone(), Origin::Camera)
                             .map_err(|e| e.to_string())
                     }),
                     None => Ok(Err("there is no camera picture to capture".into())),
@@ -600,7 +616,7 @@ impl Desk {
         let label = format!("Auto {}", chrono::Local::now().format("%H:%M:%S"));
         // Only good shots are kept; a refused frame is simply skipped.
         let Ok(Ok(prepared)) = self.recognizer().and_then(|r| {
-            r.check_image(&label, (*image).clone())
+            r.check_image(&label, (*image).clone(), Origin::Camera)
                 .map_err(|e| e.to_string())
         }) else {
             return;

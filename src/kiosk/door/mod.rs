@@ -6,10 +6,11 @@ pub mod tracking;
 pub mod verdict;
 
 use crate::attendance::{Pass, Recognizer, Records};
-use crate::recognition::{Candidate, Decision};
+use crate::recognition::{Candidate, Decision, Source};
 use crate::settings::Settings;
 use crate::store::{MarkRecord, StoreError};
 use crate::vision::quality::QualityIssue;
+use crate::vision::Embeddings;
 use crate::vision::{Face, VisionError};
 use opencv::core::Mat;
 use std::collections::HashMap;
@@ -63,11 +64,16 @@ pub struct DoorSession {
     records: Records,
     tracker: FaceTracker,
     decided: HashMap<u64, Verdict>,
+    /// Each undecided track's first full embeddings (kept if the track marks someone).
+    first_match: HashMap<u64, Embeddings>,
     greeted: HashMap<i64, (Instant, Verdict)>,
     cooldown: Duration,
     min_eye_distance_px: f32,
     liveness_threshold: f32,
     last_gallery_check: Instant,
+    /// The capture time of the frame being processed: the door's clock (so recorded
+    /// frames replayed faster or slower than real time behave as at the door).
+    now: Instant,
 }
 
 impl DoorSession {
@@ -82,11 +88,13 @@ impl DoorSession {
                 ..TrackerSettings::default()
             }),
             decided: HashMap::new(),
+            first_match: HashMap::new(),
             greeted: HashMap::new(),
             cooldown: Duration::from_secs(kiosk.cooldown_secs),
             min_eye_distance_px: kiosk.min_eye_distance_px,
             liveness_threshold: settings.liveness.threshold,
             last_gallery_check: Instant::now(),
+            now: Instant::now(),
         }
     }
 
@@ -109,7 +117,7 @@ impl DoorSession {
         self.last_gallery_check = Instant::now();
         match self.recognizer.refresh(self.records.store()) {
             Ok(true) => {
-                for id in self.tracker.retry_not_recognised(Duration::ZERO) {
+                for id in self.tracker.retry_not_recognised(self.now, Duration::ZERO) {
                     self.decided.remove(&id);
                 }
                 Some(self.recognizer.students())
@@ -125,10 +133,14 @@ impl DoorSession {
     /// Processes one frame captured at `captured`.
     pub fn process(&mut self, image: &Mat, captured: Instant) -> Result<FrameResult, VisionError> {
         let mut result = FrameResult::default();
+        self.now = captured;
         if self.last_gallery_check.elapsed() >= GALLERY_CHECK {
             result.enrolled = self.follow_gallery();
         }
-        for id in self.tracker.retry_not_recognised(RETRY_NOT_RECOGNISED) {
+        for id in self
+            .tracker
+            .retry_not_recognised(captured, RETRY_NOT_RECOGNISED)
+        {
             self.decided.remove(&id);
         }
         let t = Instant::now();
@@ -138,6 +150,7 @@ impl DoorSession {
         let live: std::collections::HashSet<u64> =
             self.tracker.tracks().iter().map(|t| t.id).collect();
         self.decided.retain(|id, _| live.contains(id));
+        self.first_match.retain(|id, _| live.contains(id));
         for (face, id) in faces.into_iter().zip(ids) {
             let state = if self.tracker.is_pending(id) {
                 self.identify(image, &face, id, &mut result)?
@@ -169,10 +182,18 @@ impl DoorSession {
         let pass = if self.tracker.has_candidate(id) {
             Pass::Confirm
         } else {
-            Pass::Full
+            Pass::Door
         };
-        Ok(match self.recognizer.identify(image, face, pass)? {
-            Decision::Match(c) => Observation::Identified(c),
+        let (decision, embeddings) = self
+            .recognizer
+            .identify(image, face, pass, Source::Camera)?;
+        Ok(match decision {
+            Decision::Match(c) => {
+                if pass == Pass::Door {
+                    self.first_match.insert(id, embeddings);
+                }
+                Observation::Identified(c)
+            }
             Decision::Unknown(_) => Observation::Unknown,
         })
     }
@@ -189,7 +210,7 @@ impl DoorSession {
             .tracker
             .track(id)
             .map(|t| t.first_seen)
-            .unwrap_or_else(Instant::now);
+            .unwrap_or(self.now);
         let progress = self.tracker.observe(id, observation.clone());
         let verdict = match (progress, self.looks_like_a_photo(id)) {
             (Progress::Pending, _) => {
@@ -283,7 +304,7 @@ impl DoorSession {
         face: &Face,
     ) -> Result<NewVerdict, StoreError> {
         if let Some((at, previous)) = self.greeted.get(&c.student_id) {
-            if at.elapsed() < self.cooldown {
+            if self.now.saturating_duration_since(*at) < self.cooldown {
                 return Ok(NewVerdict {
                     verdict: Verdict {
                         track_id,
@@ -298,6 +319,15 @@ impl DoorSession {
         let marked = self
             .records
             .mark(c.student_id, c.score, "kiosk", snapshot.as_deref())?;
+        // A confirmed, live face from this camera: the site learns from it.
+        if let Some(embeddings) = self.first_match.remove(&track_id) {
+            if let Err(e) =
+                self.recognizer
+                    .observed(c.student_id, &embeddings, self.records.store_mut())
+            {
+                tracing::warn!("could not keep the face for calibration: {e}");
+            }
+        }
         let verdict = Verdict {
             kind: match marked.record {
                 MarkRecord::New(_) => VerdictKind::Welcome,
@@ -309,7 +339,7 @@ impl DoorSession {
             name: Some(marked.name),
         };
         self.greeted
-            .insert(c.student_id, (Instant::now(), verdict.clone()));
+            .insert(c.student_id, (self.now, verdict.clone()));
         Ok(NewVerdict {
             verdict,
             first_seen,

@@ -207,6 +207,7 @@ impl FaceTracker {
 
     /// Records what one frame showed of a track and says where it stands.
     pub fn observe(&mut self, id: u64, observation: Observation) -> Progress {
+        let now = self.track(id).map(|t| t.last_seen);
         let confirm = self.settings.confirm_frames.max(1);
         let max_attempts = self.settings.max_attempts.max(confirm);
         let Some(t) = self.track_mut(id) else {
@@ -248,7 +249,7 @@ impl FaceTracker {
         }
         if t.attempts >= max_attempts || t.votes.len() > 1 {
             t.settled = true;
-            t.not_recognised_at = Some(Instant::now());
+            t.not_recognised_at = now;
             return Progress::NotRecognised;
         }
         Progress::Pending
@@ -261,12 +262,15 @@ impl FaceTracker {
         }
     }
 
-    /// Faces judged not recognised at least `after` ago are identified again (they may
-    /// have been enrolled meanwhile, or turned towards the camera); returns their ids.
-    pub fn retry_not_recognised(&mut self, after: Duration) -> Vec<u64> {
+    /// Faces judged not recognised at least `after` before `now` are identified again
+    /// (they may have been enrolled meanwhile, or turned towards the camera); returns their
+    /// ids.
+    pub fn retry_not_recognised(&mut self, now: Instant, after: Duration) -> Vec<u64> {
         let mut ids = Vec::new();
         for t in &mut self.tracks {
-            if t.not_recognised_at.is_some_and(|at| at.elapsed() >= after) {
+            if t.not_recognised_at
+                .is_some_and(|at| now.saturating_duration_since(at) >= after)
+            {
                 t.reset();
                 ids.push(t.id);
             }
@@ -369,8 +373,11 @@ mod tests {
         let id = t.update(&[face(100.0)], Instant::now())[0];
         assert_eq!(t.observe(id, Observation::Unknown), Progress::NotRecognised);
         assert!(!t.is_pending(id));
-        assert!(t.retry_not_recognised(Duration::from_secs(60)).is_empty());
-        assert_eq!(t.retry_not_recognised(Duration::ZERO), vec![id]);
+        let now = Instant::now();
+        assert!(t
+            .retry_not_recognised(now, Duration::from_secs(60))
+            .is_empty());
+        assert_eq!(t.retry_not_recognised(now, Duration::ZERO), vec![id]);
         assert!(t.is_pending(id));
         assert_eq!(
             t.observe(id, Observation::Identified(cand(7))),

@@ -1,0 +1,286 @@
+//! The gallery: every enrolled student's face templates, one contiguous matrix per model,
+//! plus faces the kiosk has seen and confidently attributed (kept to learn what strangers
+//! look like at this site; they are never matched against).
+
+use crate::vision::Embeddings;
+use std::collections::HashMap;
+
+/// Where a template's photo came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// Captured by the kiosk's own camera.
+    Camera,
+    /// An uploaded or imported photo (another camera, another room).
+    Upload,
+}
+
+impl Origin {
+    /// As stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Camera => "camera",
+            Origin::Upload => "upload",
+        }
+    }
+
+    /// From the database's text; anything unknown is an upload.
+    pub fn parse(s: &str) -> Origin {
+        if s == "camera" {
+            Origin::Camera
+        } else {
+            Origin::Upload
+        }
+    }
+}
+
+/// Rows of one model: templates, and observations from the kiosk.
+#[derive(Clone, Debug, Default)]
+pub(super) struct ModelRows {
+    pub dim: usize,
+    /// Templates, row after row.
+    pub rows: Vec<f32>,
+    /// Index into `Gallery::students` for each template.
+    pub owner: Vec<u32>,
+    pub origin: Vec<Origin>,
+    /// Faces seen at the kiosk, row after row, and whose they were.
+    pub observed: Vec<f32>,
+    pub observed_owner: Vec<u32>,
+}
+
+impl ModelRows {
+    pub fn template(&self, i: usize) -> &[f32] {
+        &self.rows[i * self.dim..(i + 1) * self.dim]
+    }
+
+    pub fn observation(&self, i: usize) -> &[f32] {
+        &self.observed[i * self.dim..(i + 1) * self.dim]
+    }
+
+    pub fn len(&self) -> usize {
+        self.owner.len()
+    }
+
+    /// Each student's best similarity to `probe` (−∞ for a student without templates).
+    pub fn best_per_student(&self, probe: &[f32], students: usize, out: &mut Vec<f32>) {
+        out.clear();
+        out.resize(students, f32::NEG_INFINITY);
+        for (row, owner) in self.rows.chunks_exact(self.dim).zip(&self.owner) {
+            let s = dot(row, probe);
+            let best = &mut out[*owner as usize];
+            if s > *best {
+                *best = s;
+            }
+        }
+    }
+
+    /// Keeps only the rows whose owner passes `keep`, renumbering owners with `map`.
+    fn retain(&mut self, keep: impl Fn(u32) -> Option<u32>) {
+        let dim = self.dim;
+        let mut rows = Vec::with_capacity(self.rows.len());
+        let (mut owner, mut origin) = (Vec::new(), Vec::new());
+        for (i, o) in self.owner.iter().enumerate() {
+            if let Some(n) = keep(*o) {
+                rows.extend_from_slice(&self.rows[i * dim..(i + 1) * dim]);
+                owner.push(n);
+                origin.push(self.origin[i]);
+            }
+        }
+        let mut observed = Vec::new();
+        let mut observed_owner = Vec::new();
+        for (i, o) in self.observed_owner.iter().enumerate() {
+            if let Some(n) = keep(*o) {
+                observed.extend_from_slice(&self.observed[i * dim..(i + 1) * dim]);
+                observed_owner.push(n);
+            }
+        }
+        self.rows = rows;
+        self.owner = owner;
+        self.origin = origin;
+        self.observed = observed;
+        self.observed_owner = observed_owner;
+    }
+}
+
+/// Dot product of two vectors of the same length (auto-vectorised).
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Every enrolled student's templates, for fast identification.
+#[derive(Clone, Debug, Default)]
+pub struct Gallery {
+    pub(super) students: Vec<i64>,
+    index: HashMap<i64, u32>,
+    pub(super) models: Vec<(String, ModelRows)>,
+}
+
+impl Gallery {
+    /// Number of students with at least one template.
+    pub fn len(&self) -> usize {
+        self.students.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.students.is_empty()
+    }
+
+    /// Faces the kiosk kept, over all models.
+    pub fn observations(&self) -> usize {
+        self.models
+            .iter()
+            .map(|(_, m)| m.observed_owner.len())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Students with at least one template from the kiosk's camera.
+    pub fn camera_enrolled(&self) -> usize {
+        let mut seen = std::collections::HashSet::new();
+        for (_, m) in &self.models {
+            for (o, origin) in m.owner.iter().zip(&m.origin) {
+                if *origin == Origin::Camera {
+                    seen.insert(*o);
+                }
+            }
+        }
+        seen.len()
+    }
+
+    /// Templates held, over all models.
+    pub fn templates(&self) -> usize {
+        self.models.iter().map(|(_, m)| m.len()).sum()
+    }
+
+    pub(super) fn model(&self, model_id: &str) -> Option<&ModelRows> {
+        self.models
+            .iter()
+            .find(|(id, _)| id == model_id)
+            .map(|(_, m)| m)
+    }
+
+    fn model_mut(&mut self, model_id: &str, dim: usize) -> Option<&mut ModelRows> {
+        let i = match self.models.iter().position(|(id, _)| id == model_id) {
+            Some(i) => i,
+            None => {
+                self.models.push((
+                    model_id.to_string(),
+                    ModelRows {
+                        dim,
+                        ..ModelRows::default()
+                    },
+                ));
+                self.models.len() - 1
+            }
+        };
+        let m = &mut self.models[i].1;
+        if m.dim != dim {
+            tracing::warn!(model_id, "ignoring a vector of the wrong length");
+            return None;
+        }
+        Some(m)
+    }
+
+    fn student_index(&mut self, student_id: i64) -> u32 {
+        *self.index.entry(student_id).or_insert_with(|| {
+            self.students.push(student_id);
+            (self.students.len() - 1) as u32
+        })
+    }
+
+    /// Adds one template.
+    pub fn add(&mut self, student_id: i64, model_id: &str, vector: &[f32], origin: Origin) {
+        let idx = self.student_index(student_id);
+        if let Some(m) = self.model_mut(model_id, vector.len()) {
+            m.rows.extend_from_slice(vector);
+            m.owner.push(idx);
+            m.origin.push(origin);
+        }
+    }
+
+    /// Adds every template of one face.
+    pub fn add_face(&mut self, student_id: i64, face: &Embeddings, origin: Origin) {
+        for (model, v) in &face.0 {
+            self.add(student_id, model, v, origin);
+        }
+    }
+
+    /// Adds a face the kiosk attributed to an enrolled student (ignored for students the
+    /// gallery does not know).
+    pub fn add_observation(&mut self, student_id: i64, model_id: &str, vector: &[f32]) {
+        let Some(&idx) = self.index.get(&student_id) else {
+            return;
+        };
+        if let Some(m) = self.model_mut(model_id, vector.len()) {
+            m.observed.extend_from_slice(vector);
+            m.observed_owner.push(idx);
+        }
+    }
+
+    /// Removes a student with their templates and observations.
+    pub fn remove(&mut self, student_id: i64) {
+        let Some(idx) = self.index.remove(&student_id) else {
+            return;
+        };
+        let last = (self.students.len() - 1) as u32;
+        self.students.swap_remove(idx as usize);
+        if idx != last {
+            self.index.insert(self.students[idx as usize], idx);
+        }
+        for (_, m) in &mut self.models {
+            m.retain(|o| match o {
+                o if o == idx => None,
+                o if o == last => Some(idx),
+                o => Some(o),
+            });
+        }
+    }
+
+    /// The student at an index.
+    pub(super) fn student(&self, i: usize) -> i64 {
+        self.students[i]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn face(v: [f32; 2]) -> Embeddings {
+        let n = (v[0] * v[0] + v[1] * v[1]).sqrt();
+        Embeddings(vec![("m", vec![v[0] / n, v[1] / n])])
+    }
+
+    #[test]
+    fn removing_a_student_keeps_the_others_and_their_rows() {
+        let mut g = Gallery::default();
+        g.add_face(1, &face([1.0, 0.0]), Origin::Upload);
+        g.add_face(2, &face([0.0, 1.0]), Origin::Camera);
+        g.add_face(3, &face([-1.0, 0.0]), Origin::Upload);
+        g.add_observation(3, "m", &[-1.0, 0.0]);
+        g.remove(1);
+        assert_eq!(g.len(), 2);
+        let m = g.model("m").unwrap();
+        let mut best = Vec::new();
+        m.best_per_student(&[-1.0, 0.0], g.len(), &mut best);
+        let top = (0..2).max_by(|a, b| best[*a].total_cmp(&best[*b])).unwrap();
+        assert_eq!(g.student(top), 3);
+        assert_eq!(m.observed_owner, vec![top as u32]);
+        assert_eq!(m.origin.iter().filter(|o| **o == Origin::Camera).count(), 1);
+    }
+
+    #[test]
+    fn the_dot_product_handles_any_length() {
+        let a: Vec<f32> = (0..13).map(|i| i as f32).collect();
+        let b = vec![1.0; 13];
+        assert_eq!(dot(&a, &b), 78.0);
+    }
+}

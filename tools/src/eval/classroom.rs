@@ -1,0 +1,335 @@
+//! The classroom protocol: strangers from the same camera.
+//!
+//! At a school door every stranger stands in the same light in front of the same camera as
+//! the class. From one same-camera set, some people are enrolled and every photo of the
+//! others is a stranger probe; which people are enrolled rotates, for several class sizes.
+//!
+//! - Enrolment: a person's first session (NUAA file names carry one; other sets have one
+//!   session), in frame order, at most K photos and at most half of the person's; from a
+//!   long session (video frames) every other frame.
+//! - Genuine probes: the person's other sessions (another day, another light) when there
+//!   are any, else the rest of their photos; at most 40, evenly spread.
+//! - Stranger probes: every photo of everyone not enrolled; at most 40 per person.
+//! - Rotations: every choice of enrolled people when there are at most 40, else as many
+//!   windows of consecutive people as there are people.
+
+use super::{photos_of, FaceSet};
+use rollcall::recognition::{Decision, Origin, Rule, Source};
+use rollcall::settings::RecognitionSettings;
+use rollcall::vision::image_io::{file_name_of, folders_in};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Most probes taken from one person.
+const MAX_PROBES: usize = 40;
+/// Most rotations per class size.
+const MAX_ROTATIONS: usize = 40;
+
+/// One person of the set, split for the protocol.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub name: String,
+    pub enrol: Vec<PathBuf>,
+    pub genuine: Vec<PathBuf>,
+    /// Every photo (at most 40), for when the person is a stranger.
+    pub all: Vec<PathBuf>,
+}
+
+/// The session of a photo: NUAA's `ID_glasses_position_session_frame` gives it; other
+/// names are one session.
+pub fn session_of(p: &Path) -> String {
+    let name = file_name_of(p);
+    let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&name);
+    let parts: Vec<&str> = stem.split('_').collect();
+    if parts.len() == 5 && parts.iter().all(|x| x.chars().all(|c| c.is_ascii_digit())) {
+        parts[1..4].join("_")
+    } else {
+        String::new()
+    }
+}
+
+/// At most `n` items, evenly spread.
+fn spread(v: &[PathBuf], n: usize) -> Vec<PathBuf> {
+    if v.len() <= n {
+        return v.to_vec();
+    }
+    (0..n).map(|i| v[i * v.len() / n].clone()).collect()
+}
+
+/// Splits one person's photos.
+pub fn split(name: String, photos: Vec<PathBuf>, k: usize) -> Option<Person> {
+    if photos.len() < 2 {
+        return None;
+    }
+    let first = session_of(&photos[0]);
+    let session: Vec<PathBuf> = photos
+        .iter()
+        .filter(|p| session_of(p) == first)
+        .cloned()
+        .collect();
+    let others: Vec<PathBuf> = photos
+        .iter()
+        .filter(|p| session_of(p) != first)
+        .cloned()
+        .collect();
+    let k = k.min(photos.len() / 2).max(1);
+    // Frames of a video session are taken every other one (neighbours are near copies).
+    let step = if session.len() > 4 * k { 2 } else { 1 };
+    let enrol: Vec<PathBuf> = session.iter().step_by(step).take(k).cloned().collect();
+    let genuine = if others.is_empty() {
+        // The rest of the one session, after the enrolment photos.
+        let last = session
+            .iter()
+            .position(|p| Some(p) == enrol.last())
+            .unwrap_or(0);
+        session[last + 1..]
+            .iter()
+            .filter(|p| !enrol.contains(p))
+            .cloned()
+            .collect()
+    } else {
+        others
+    };
+    Some(Person {
+        name,
+        enrol,
+        genuine: spread(&genuine, MAX_PROBES),
+        all: spread(&photos, MAX_PROBES),
+    })
+}
+
+/// The people of a folder-per-person set.
+pub fn people(dir: &Path, k: usize) -> std::io::Result<Vec<Person>> {
+    let mut out = Vec::new();
+    for folder in folders_in(dir)? {
+        if let Some(p) = split(file_name_of(&folder), photos_of(&folder)?, k) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Every photo the protocol uses.
+pub fn paths(people: &[Person]) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = people
+        .iter()
+        .flat_map(|p| p.enrol.iter().chain(&p.genuine).chain(&p.all).cloned())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Which people are enrolled in each rotation of a class of `size` among `n` people.
+pub fn rotations(n: usize, size: usize) -> Vec<Vec<usize>> {
+    fn choose(n: usize, k: usize) -> usize {
+        (0..k).fold(1usize, |acc, i| acc.saturating_mul(n - i) / (i + 1))
+    }
+    if size == 0 || size >= n {
+        return Vec::new();
+    }
+    if choose(n, size) <= MAX_ROTATIONS {
+        // Every combination, in order.
+        let mut out = Vec::new();
+        let mut c: Vec<usize> = (0..size).collect();
+        loop {
+            out.push(c.clone());
+            let Some(i) = (0..size).rev().find(|&i| c[i] < n - size + i) else {
+                break;
+            };
+            c[i] += 1;
+            for j in i + 1..size {
+                c[j] = c[j - 1] + 1;
+            }
+        }
+        out
+    } else {
+        (0..n)
+            .map(|start| (0..size).map(|j| (start + j) % n).collect())
+            .collect()
+    }
+}
+
+/// Figures for one class size, as fractions.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClassFigures {
+    pub gallery_size: usize,
+    pub rotations: usize,
+    pub genuine_probes: usize,
+    pub stranger_probes: usize,
+    /// Genuine probes (face found) marked as the right person: pooled, and the worst rotation.
+    pub correct_accept: f64,
+    pub correct_accept_worst: f64,
+    /// Genuine probes marked as someone else.
+    pub wrong_person: f64,
+    pub wrong_person_worst: f64,
+    /// Stranger probes (face found) marked as anyone.
+    pub stranger_accept: f64,
+    pub stranger_accept_worst: f64,
+    /// Probes in which no face was found (not counted above).
+    pub no_face: f64,
+}
+
+fn ratio(n: usize, d: usize) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        n as f64 / d as f64
+    }
+}
+
+/// Runs every rotation of every class size.
+pub fn evaluate(
+    people: &[Person],
+    set: &FaceSet,
+    sizes: &[usize],
+    source: Source,
+    settings: &RecognitionSettings,
+) -> Vec<ClassFigures> {
+    let origin = match source {
+        Source::Camera => Origin::Camera,
+        Source::Photo => Origin::Upload,
+    };
+    let rule = Rule::full(settings);
+    let mut out = Vec::new();
+    for &size in sizes {
+        let rots = rotations(people.len(), size);
+        if rots.is_empty() {
+            continue;
+        }
+        let (mut g_found, mut g_correct, mut g_wrong, mut s_found, mut s_accepted) =
+            (0, 0, 0, 0, 0);
+        let (mut no_face, mut probes) = (0, 0);
+        let (mut ca_worst, mut wp_worst, mut sa_worst) = (1.0f64, 0.0f64, 0.0f64);
+        for rot in &rots {
+            let enrolled: Vec<(usize, &[PathBuf])> = rot
+                .iter()
+                .map(|&i| (i, people[i].enrol.as_slice()))
+                .collect();
+            let matcher = set.matcher(&enrolled, origin, settings);
+            let (mut found, mut correct, mut wrong) = (0, 0, 0);
+            for &i in rot {
+                for p in &people[i].genuine {
+                    probes += 1;
+                    let Some(e) = set.get(p).and_then(|f| f.probe.as_ref()) else {
+                        no_face += 1;
+                        continue;
+                    };
+                    found += 1;
+                    match matcher.identify(e, source, &rule) {
+                        Decision::Match(c) if c.student_id as usize == i => correct += 1,
+                        Decision::Match(_) => wrong += 1,
+                        Decision::Unknown(_) => {}
+                    }
+                }
+            }
+            let (mut s_here, mut accepted) = (0, 0);
+            for (j, person) in people.iter().enumerate() {
+                if rot.contains(&j) {
+                    continue;
+                }
+                for p in &person.all {
+                    probes += 1;
+                    let Some(e) = set.get(p).and_then(|f| f.probe.as_ref()) else {
+                        no_face += 1;
+                        continue;
+                    };
+                    s_here += 1;
+                    if matches!(matcher.identify(e, source, &rule), Decision::Match(_)) {
+                        accepted += 1;
+                    }
+                }
+            }
+            ca_worst = ca_worst.min(ratio(correct, found));
+            wp_worst = wp_worst.max(ratio(wrong, found));
+            sa_worst = sa_worst.max(ratio(accepted, s_here));
+            g_found += found;
+            g_correct += correct;
+            g_wrong += wrong;
+            s_found += s_here;
+            s_accepted += accepted;
+        }
+        out.push(ClassFigures {
+            gallery_size: size,
+            rotations: rots.len(),
+            genuine_probes: g_found,
+            stranger_probes: s_found,
+            correct_accept: ratio(g_correct, g_found),
+            correct_accept_worst: ca_worst,
+            wrong_person: ratio(g_wrong, g_found),
+            wrong_person_worst: wp_worst,
+            stranger_accept: ratio(s_accepted, s_found),
+            stranger_accept_worst: sa_worst,
+            no_face: ratio(no_face, probes),
+        });
+    }
+    out
+}
+
+/// The default class sizes for `n` people: 1, 3, 10 and everyone but one, where possible.
+pub fn default_sizes(n: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = [1, 3, 10, n.saturating_sub(1)]
+        .into_iter()
+        .filter(|s| *s >= 1 && *s < n)
+        .collect();
+    v.dedup();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nuaa_names_give_sessions_and_others_one() {
+        assert_eq!(session_of(Path::new("0001_00_00_01_109.jpg")), "00_00_01");
+        assert_eq!(session_of(Path::new("000_3.bmp")), "");
+        assert_eq!(session_of(Path::new("Ada_Lovelace_0001.jpg")), "");
+    }
+
+    #[test]
+    fn another_session_is_the_genuine_probe() {
+        let photos: Vec<PathBuf> = [
+            "1_0_0_01_1.jpg",
+            "1_0_0_01_2.jpg",
+            "1_0_0_01_3.jpg",
+            "1_0_0_02_1.jpg",
+            "1_0_0_02_2.jpg",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let p = split("1".into(), photos, 5).unwrap();
+        assert_eq!(p.enrol.len(), 2, "at most half the photos");
+        assert!(p.genuine.iter().all(|g| session_of(g) == "0_0_02"));
+        let photos = |n: usize| -> Vec<PathBuf> {
+            (0..n).map(|i| PathBuf::from(format!("{i}.bmp"))).collect()
+        };
+        let p = split("2".into(), photos(5), 2).unwrap();
+        assert_eq!(p.enrol, photos(2));
+        assert_eq!(p.genuine, photos(5)[2..].to_vec());
+        // A long session: every other frame.
+        let p = split("3".into(), photos(30), 5).unwrap();
+        assert_eq!(p.enrol[1], PathBuf::from("2.bmp"));
+        assert_eq!(
+            p.genuine.len(),
+            30 - 9,
+            "the frames after the last enrolment frame"
+        );
+    }
+
+    #[test]
+    fn small_classes_try_every_combination_and_large_ones_windows() {
+        assert_eq!(rotations(7, 3).len(), 35);
+        assert_eq!(rotations(7, 3)[0], vec![0, 1, 2]);
+        assert_eq!(rotations(7, 3)[34], vec![4, 5, 6]);
+        assert_eq!(rotations(20, 10).len(), 20);
+        assert_eq!(
+            rotations(20, 10)[15],
+            vec![15, 16, 17, 18, 19, 0, 1, 2, 3, 4]
+        );
+        assert!(rotations(3, 3).is_empty());
+        assert_eq!(default_sizes(7), vec![1, 3, 6]);
+        assert_eq!(default_sizes(20), vec![1, 3, 10, 19]);
+    }
+}
