@@ -11,6 +11,7 @@ pub mod camera;
 pub mod cli;
 pub mod data_dir;
 pub mod kiosk;
+pub mod order;
 pub mod recognition;
 pub mod reports;
 pub mod settings;

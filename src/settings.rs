@@ -125,6 +125,9 @@ pub struct LivenessSettings {
     pub threshold: f32,
     /// Folder with the trained model (empty: the one shipped in `assets/liveness`).
     pub model_dir: String,
+    /// Usable frames of a face the check needs before the kiosk marks anyone ("Hold still
+    /// a moment" until then).
+    pub min_frames: usize,
 }
 
 impl Default for LivenessSettings {
@@ -133,6 +136,7 @@ impl Default for LivenessSettings {
             enabled: true,
             threshold: 0.0,
             model_dir: String::new(),
+            min_frames: 4,
         }
     }
 }
@@ -380,6 +384,40 @@ impl Settings {
 }
 
 impl Settings {
+    /// Changes one setting (`[section] key = value`) in the file at `path`, keeping every
+    /// other line's setting as it is, and returns the settings it now holds.
+    pub fn set_in_file(
+        path: &Path,
+        section: &str,
+        key: &str,
+        value: toml::Value,
+    ) -> Result<Settings, SettingsError> {
+        let fail = |reason: String| SettingsError {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| fail(e.message().to_string()))?;
+        let part = table
+            .entry(section)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(part) = part.as_table_mut() else {
+            return Err(fail(format!("[{section}] is not a section")));
+        };
+        part.insert(key.to_string(), value);
+        let text = toml::to_string_pretty(&table).map_err(|e| fail(e.to_string()))?;
+        let settings: Settings =
+            toml::from_str(&text).map_err(|e| fail(e.message().to_string()))?;
+        std::fs::write(path, text).map_err(|e| fail(e.to_string()))?;
+        Ok(settings)
+    }
+
     /// Reads `path`; when it does not exist yet, writes the defaults there so an admin can
     /// find and edit them.
     pub fn load_or_create(path: &Path) -> Result<Settings, SettingsError> {
@@ -413,6 +451,30 @@ mod tests {
         );
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("room_name"), "{text}");
+    }
+
+    #[test]
+    fn one_setting_changed_in_the_file_keeps_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::write(&path, "[kiosk]\nroom_name = \"Lab 4\"\n").unwrap();
+        let s =
+            Settings::set_in_file(&path, "liveness", "threshold", toml::Value::Float(0.3)).unwrap();
+        assert_eq!(s.liveness.threshold, 0.3);
+        assert_eq!(s.kiosk.room_name, "Lab 4");
+        assert_eq!(Settings::load(&path).unwrap(), s);
+        let wrong = Settings::set_in_file(
+            &path,
+            "liveness",
+            "threshold",
+            toml::Value::String("high".into()),
+        );
+        assert!(wrong.is_err(), "a value of the wrong kind is refused");
+        assert_eq!(
+            Settings::load(&path).unwrap(),
+            s,
+            "and the file is left as it was"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::photos::{main_face, PhotoInput};
 use crate::recognition::{Candidate, Decision, Gallery, Matcher, Origin, Rule, Source};
 use crate::settings::{RecognitionSettings, Settings};
 use crate::store::{Store, StoreError, TemplatesVersion};
+use crate::vision::liveness::LivenessModel;
 use crate::vision::quality::QualityReport;
 use crate::vision::{decode_image, Embeddings, Face, FaceEngine, VisionError};
 use opencv::core::Mat;
@@ -19,6 +20,9 @@ pub struct PreparedPhoto {
     pub embeddings: Embeddings,
     /// Where the photo came from (the kiosk's camera, or a file).
     pub origin: Origin,
+    /// The photo-attack check's texture features, kept as the student's reference when the
+    /// photo comes from the kiosk's camera.
+    pub liveness_reference: Option<Vec<f32>>,
 }
 
 impl PreparedPhoto {
@@ -121,14 +125,53 @@ impl Recognizer {
         self.engine.is_cut_off(image, face)
     }
 
-    /// How live a face looks, or `None` when the photo-attack check is off.
-    pub fn liveness(&self, image: &Mat, face: &Face) -> Result<Option<f32>, VisionError> {
-        self.engine.liveness(image, face)
+    /// A kiosk photo's texture features, to keep as its student's reference.
+    pub fn reference_features(&self, image: &Mat, face: &Face) -> Result<Vec<f32>, VisionError> {
+        self.engine.liveness_features(image, face)
     }
 
-    /// Whether the photo-attack check is on.
-    pub fn checks_liveness(&self) -> bool {
-        self.engine.liveness.is_some()
+    /// Puts another photo-attack model in place (a retrained one, or `None` to turn the
+    /// check off); returns the one it replaces.
+    pub fn replace_liveness(&mut self, model: Option<LivenessModel>) -> Option<LivenessModel> {
+        std::mem::replace(&mut self.engine.liveness, model)
+    }
+
+    /// The texture features the photo-attack check scores, or `None` when it is off.
+    pub fn liveness_features(
+        &self,
+        image: &Mat,
+        face: &Face,
+    ) -> Result<Option<Vec<f32>>, VisionError> {
+        if self.engine.liveness.is_none() {
+            return Ok(None);
+        }
+        self.engine.liveness_features(image, face).map(Some)
+    }
+
+    /// How live a face track looks: the mean score of its frames' features, compared with
+    /// `student`'s own kiosk enrolment when there is one. `None` when the check is off or
+    /// there are no frames.
+    pub fn liveness_of(
+        &self,
+        frames: &[Vec<f32>],
+        student: Option<i64>,
+    ) -> Result<Option<f32>, VisionError> {
+        if frames.is_empty() {
+            return Ok(None);
+        }
+        let reference = student.and_then(|s| {
+            self.matcher
+                .gallery()
+                .mean_template(s, crate::vision::liveness::FEATURES)
+        });
+        let mut sum = 0.0;
+        for f in frames {
+            match self.engine.liveness_score(f, reference.as_deref())? {
+                Some(s) => sum += s,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(sum / frames.len() as f32))
     }
 
     /// Identifies one face against the gallery; also returns its embeddings.
@@ -202,12 +245,17 @@ impl Recognizer {
             return Ok(Err(quality.reasons()));
         }
         let embeddings = self.engine.embed_template(&image, &face)?;
+        let liveness_reference = match origin {
+            Origin::Camera => Some(self.engine.liveness_features(&image, &face)?),
+            Origin::Upload => None,
+        };
         Ok(Ok(PreparedPhoto {
             label: label.to_string(),
             image,
             face,
             embeddings,
             origin,
+            liveness_reference,
         }))
     }
 
@@ -262,6 +310,9 @@ impl Recognizer {
         self.matcher.update(|g| {
             for p in photos {
                 g.add_face(student_id, &p.embeddings, p.origin);
+                if let Some(r) = &p.liveness_reference {
+                    g.add(student_id, crate::vision::liveness::FEATURES, r, p.origin);
+                }
             }
         });
         self.follow(store)

@@ -188,15 +188,19 @@ impl Records {
                 let path = self.data.photos().join(&file_name);
                 write_private_file(&path, &jpeg).map_err(EnrollError::Io)?;
                 written.push(path);
+                let mut templates: Vec<(String, Vec<f32>)> = p
+                    .embeddings
+                    .0
+                    .iter()
+                    .map(|(m, v)| (m.to_string(), v.clone()))
+                    .collect();
+                if let Some(r) = &p.liveness_reference {
+                    templates.push((crate::vision::liveness::FEATURES.to_string(), r.clone()));
+                }
                 rows.push(NewPhoto {
                     file_name,
                     origin: p.origin.as_str().to_string(),
-                    templates: p
-                        .embeddings
-                        .0
-                        .iter()
-                        .map(|(m, v)| (m.to_string(), v.clone()))
-                        .collect(),
+                    templates,
                 });
             }
             Ok(())

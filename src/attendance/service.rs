@@ -7,7 +7,7 @@ use super::recognizer::{Pass, Recognizer};
 use super::records::{Marked, Records};
 use super::{OpenError, Outcome};
 use crate::data_dir::DataDir;
-use crate::recognition::{Decision, Source};
+use crate::recognition::{Decision, Origin, Source};
 use crate::settings::Settings;
 use crate::store::StoreError;
 use crate::vision::{decode_image, FaceEngine, ImageError, VisionError};
@@ -289,7 +289,37 @@ pub fn reembed_for_current_models(
             }
         }
     }
-    let dropped = records.store_mut().drop_templates_except(&models)?;
+    // The photo-attack check's references: kiosk photos only.
+    for photo in records
+        .store()
+        .photos_without_model(crate::vision::liveness::FEATURES)?
+    {
+        if photo.origin != Origin::Camera.as_str() {
+            continue;
+        }
+        let path = records.photo_path(&photo.file_name);
+        let features = crate::vision::image_io::read_image_file(&path)
+            .map_err(VisionError::from)
+            .and_then(|image| {
+                let faces = recognizer.detect(&image)?;
+                match main_face(&faces).cloned() {
+                    Some(face) => recognizer.reference_features(&image, &face).map(Some),
+                    None => Ok(None),
+                }
+            });
+        match features {
+            Ok(Some(v)) => {
+                records
+                    .store_mut()
+                    .add_template(&photo, crate::vision::liveness::FEATURES, &v)?
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(file = %photo.file_name, "cannot measure its texture: {e}"),
+        }
+    }
+    let mut keep = models.clone();
+    keep.push(crate::vision::liveness::FEATURES);
+    let dropped = records.store_mut().drop_templates_except(&keep)?;
     if dropped > 0 {
         tracing::info!(dropped, "removed templates of models no longer used");
     }

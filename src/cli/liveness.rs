@@ -57,17 +57,26 @@ pub fn train(frames: &LivenessFrames, out: &Path, data_dir: Option<&Path>) -> an
         ..TrainingRecord::default()
     };
     let mut model = samples.train(record)?;
+    // How strict the check is, measured on people each model never saw: shown to the admin
+    // next to the strictness setting.
+    if samples.people().len() > 1 {
+        eprintln!("Measuring the trade-off, leaving each person out in turn…");
+        let held_out = crate::vision::liveness::training::leave_one_out(&samples, |_| {})?;
+        model.record.tradeoff = crate::vision::liveness::training::tradeoff(&held_out);
+    }
     model
         .save(out)
         .with_context(|| format!("could not save the model in {}", out.display()))?;
     let r = &model.record;
     println!(
-        "Trained on {} live and {} attack frames of {} people ({} frames without a face skipped); {} support vectors. Saved in {}.",
+        "Trained on {} live and {} attack frames of {} people ({} more frames as their references, {} without a face skipped); {} + {} support vectors. Saved in {}.",
         r.live_frames,
         r.spoof_frames,
         r.people.len(),
+        r.reference_frames,
         r.skipped_frames,
-        r.support_vectors,
+        r.generic.support_vectors,
+        r.client.support_vectors,
         out.display()
     );
     Ok(())

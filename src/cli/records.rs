@@ -110,7 +110,7 @@ fn display_width(c: char) -> usize {
 pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
     let (_, store) = store(data_dir)?;
     let mut students = store.students()?;
-    students.sort_by(|a, b| crate::reports::natural_cmp(&a.roll_no, &b.roll_no));
+    students.sort_by(|a, b| crate::order::natural_cmp(&a.roll_no, &b.roll_no));
     println!(
         "{} {} {} {:>6}  {}  last seen",
         pad("roll no", 12),

@@ -202,7 +202,7 @@ impl Kiosk {
             settings.clone(),
             vision_worker::Inputs {
                 frames: vision_rx,
-                gallery_changed: door_rx,
+                notices: door_rx,
             },
             faces_tx,
             events_out,

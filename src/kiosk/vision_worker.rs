@@ -1,5 +1,6 @@
 //! The door's vision thread: loads the models, then runs the door session on the newest
-//! frame, and reloads the gallery as soon as the admin worker says it changed.
+//! frame, and reloads the gallery (or applies a new strictness of the photo-attack check) as
+//! soon as the admin worker says so.
 
 use super::door::verdict::VerdictKind;
 use super::door::{DoorSession, FaceState, FrameResult};
@@ -14,11 +15,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What the admin worker tells the door.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum DoorNotice {
+    /// Who is enrolled changed: reload the gallery.
+    GalleryChanged,
+    /// The admin chose how strict the photo-attack check is.
+    LivenessThreshold(f32),
+}
+
 /// What the vision thread listens to.
 pub(super) struct Inputs {
     pub frames: Receiver<Frame>,
-    /// The admin worker changed who is enrolled.
-    pub gallery_changed: Receiver<()>,
+    pub notices: Receiver<DoorNotice>,
 }
 
 pub(super) struct VisionWorker {
@@ -37,6 +46,7 @@ fn overlay(id: u64, rect: [f32; 4], state: &Option<FaceState>) -> FaceOverlay {
     let (label, tone, verdict) = match state {
         None | Some(FaceState::Checking) => (String::new(), Tone::Neutral, None),
         Some(FaceState::Hint(issue)) => (issue.hint().to_string(), Tone::Neutral, None),
+        Some(FaceState::Hold) => ("Hold still a moment".to_string(), Tone::Neutral, None),
         Some(FaceState::Decided(v)) => (
             v.face_label(),
             match v.kind {
@@ -113,12 +123,20 @@ impl VisionWorker {
         let mut processed = 0u64;
         while !self.stop.load(Ordering::SeqCst) {
             crossbeam_channel::select! {
-                recv(self.inputs.gallery_changed) -> msg => {
-                    if msg.is_err() { break }
+                recv(self.inputs.notices) -> msg => {
+                    let Ok(first) = msg else { break };
                     // Several nudges in a row need one reload.
-                    while self.inputs.gallery_changed.try_recv().is_ok() {}
-                    if let Some(n) = session.follow_gallery() {
-                        self.events.send(KioskEvent::Enrolled(n));
+                    let mut reload = false;
+                    for notice in std::iter::once(first).chain(self.inputs.notices.try_iter()) {
+                        match notice {
+                            DoorNotice::GalleryChanged => reload = true,
+                            DoorNotice::LivenessThreshold(t) => session.set_liveness_threshold(t),
+                        }
+                    }
+                    if reload {
+                        if let Some(n) = session.follow_gallery() {
+                            self.events.send(KioskEvent::Enrolled(n));
+                        }
                     }
                 }
                 recv(self.inputs.frames) -> frame => {

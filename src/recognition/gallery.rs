@@ -225,6 +225,21 @@ impl Gallery {
         }
     }
 
+    /// The mean of one student's templates of a model (e.g. their liveness reference).
+    pub fn mean_template(&self, student_id: i64, model_id: &str) -> Option<Vec<f32>> {
+        let idx = *self.index.get(&student_id)?;
+        let m = self.model(model_id)?;
+        let mut sum = vec![0f32; m.dim];
+        let mut n = 0;
+        for (i, o) in m.owner.iter().enumerate() {
+            if *o == idx {
+                sum.iter_mut().zip(m.template(i)).for_each(|(s, v)| *s += v);
+                n += 1;
+            }
+        }
+        (n > 0).then(|| sum.into_iter().map(|s| s / n as f32).collect())
+    }
+
     /// Removes a student with their templates and observations.
     pub fn remove(&mut self, student_id: i64) {
         let Some(idx) = self.index.remove(&student_id) else {

@@ -8,7 +8,7 @@ pub mod sheet;
 
 pub use email::{EmailError, Report, SendSummary};
 pub use export::{ExportError, Format};
-pub use sheet::{natural_cmp, percent_text, Range, Sheet, SheetRow};
+pub use sheet::{percent_text, Range, Sheet, SheetRow};
 
 use crate::settings::EmailSettings;
 use crate::store::{Store, StoreError};

@@ -195,6 +195,18 @@ pub struct PhotoRow {
     pub student_id: i64,
     pub file_name: String,
     pub added_at: String,
+    /// "camera" (the kiosk's) or "upload".
+    pub origin: String,
+}
+
+fn photo_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PhotoRow> {
+    Ok(PhotoRow {
+        id: r.get(0)?,
+        student_id: r.get(1)?,
+        file_name: r.get(2)?,
+        added_at: r.get(3)?,
+        origin: r.get(4)?,
+    })
 }
 
 /// One audit log entry.
@@ -403,16 +415,9 @@ impl Store {
     /// A student's photos, oldest first.
     pub fn photos_of(&self, student_id: i64) -> Result<Vec<PhotoRow>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, student_id, file_name, added_at FROM photos WHERE student_id = ?1 ORDER BY id",
+            "SELECT id, student_id, file_name, added_at, origin FROM photos WHERE student_id = ?1 ORDER BY id",
         )?;
-        let rows = stmt.query_map([student_id], |r| {
-            Ok(PhotoRow {
-                id: r.get(0)?,
-                student_id: r.get(1)?,
-                file_name: r.get(2)?,
-                added_at: r.get(3)?,
-            })
-        })?;
+        let rows = stmt.query_map([student_id], photo_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -425,16 +430,9 @@ impl Store {
         let tx = self.conn.transaction()?;
         let photo = tx
             .query_row(
-                "SELECT id, student_id, file_name, added_at FROM photos WHERE id = ?1",
+                "SELECT id, student_id, file_name, added_at, origin FROM photos WHERE id = ?1",
                 [photo_id],
-                |r| {
-                    Ok(PhotoRow {
-                        id: r.get(0)?,
-                        student_id: r.get(1)?,
-                        file_name: r.get(2)?,
-                        added_at: r.get(3)?,
-                    })
-                },
+                photo_row,
             )
             .optional()?;
         if let Some(p) = &photo {
@@ -538,18 +536,11 @@ impl Store {
     /// Photos that have no template of this model (e.g. after a model change).
     pub fn photos_without_model(&self, model_id: &str) -> Result<Vec<PhotoRow>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, student_id, file_name, added_at FROM photos p
+            "SELECT id, student_id, file_name, added_at, origin FROM photos p
              WHERE NOT EXISTS (SELECT 1 FROM face_templates t WHERE t.photo_id = p.id AND t.model_id = ?1)
              ORDER BY id",
         )?;
-        let rows = stmt.query_map([model_id], |r| {
-            Ok(PhotoRow {
-                id: r.get(0)?,
-                student_id: r.get(1)?,
-                file_name: r.get(2)?,
-                added_at: r.get(3)?,
-            })
-        })?;
+        let rows = stmt.query_map([model_id], photo_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -7,9 +7,7 @@
 use super::files::{Ask, FileChooser};
 use super::widgets::{field, texture, ERROR};
 use crate::kiosk::admin::{AdminClient, Answer, DayMark, Outcome, Pending, RefusedFace, Task};
-use crate::reports::{
-    natural_cmp, percent_text, Format, Range, Report, SendSummary, Sheet, SheetRow,
-};
+use crate::reports::{percent_text, Format, Range, Report, SendSummary, Sheet, SheetRow};
 use crate::store::AuditRow;
 use chrono::NaiveDate;
 use egui::{Color32, FontId, Pos2, RichText, Sense, TextureHandle, Vec2};
@@ -270,7 +268,9 @@ impl ReviewView {
             })
             .collect();
         match self.sort {
-            SortBy::RollNo => rows.sort_by(|a, b| natural_cmp(&a.roll_no, &b.roll_no)),
+            SortBy::RollNo => {
+                rows.sort_by(|a, b| crate::order::natural_cmp(&a.roll_no, &b.roll_no))
+            }
             SortBy::Name => rows.sort_by_cached_key(|r| r.name.to_lowercase()),
             SortBy::Percent => rows.sort_by(|a, b| {
                 a.percent()

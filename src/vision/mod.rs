@@ -171,12 +171,22 @@ impl FaceEngine {
         quality::assess(bgr, face, &self.quality)
     }
 
-    /// How live a face looks (above the liveness threshold: a live person), or `None` when
-    /// the check is turned off.
-    pub fn liveness(&self, bgr: &Mat, face: &Face) -> Result<Option<f32>, VisionError> {
+    /// The texture features the photo-attack check scores (also a student's reference
+    /// when the photo is a kiosk enrolment photo).
+    pub fn liveness_features(&self, bgr: &Mat, face: &Face) -> Result<Vec<f32>, VisionError> {
+        liveness::texture_features(bgr, face)
+    }
+
+    /// How live a face looks from its features, with the student's reference when there
+    /// is one; `None` when the check is turned off.
+    pub fn liveness_score(
+        &self,
+        features: &[f32],
+        reference: Option<&[f32]>,
+    ) -> Result<Option<f32>, VisionError> {
         self.liveness
             .as_ref()
-            .map(|m| m.score(bgr, face))
+            .map(|m| m.score_features(features, reference))
             .transpose()
     }
 

@@ -5,7 +5,7 @@ use crate::common;
 
 use common::{app_harness, faceless_jpeg, photos};
 use egui::accesskit::Role;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use opencv::core::{Mat, Vector};
 use rollcall::attendance::{AttendanceService, PhotoInput};
 use rollcall::camera::SourceSpec;
@@ -358,4 +358,49 @@ fn faces_refused_as_photos_are_listed_for_the_admin() {
     );
     assert!(shows(&h, "nobody enrolled"));
     assert!(shows(&h, "Refused face at "), "the snapshot is shown");
+}
+
+/// Whether any widget's label or value (a label's text, a combo box's choice) has `text`.
+fn says(h: &H, text: &str) -> bool {
+    h.query_all_by(|_| true).any(|n| {
+        let n = n.accesskit_node();
+        n.label().is_some_and(|l| l.contains(text)) || n.value().is_some_and(|v| v.contains(text))
+    })
+}
+
+#[test]
+fn the_photo_check_strictness_is_chosen_with_its_measured_cost_and_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = with_student_two(dir.path());
+    let mut h = harness(data.clone(), dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the photo-check strictness", 60, |h| {
+        says(h, "+0.0 (standard): photos let in")
+    });
+    assert!(says(&h, "Its model learnt from 7 people"));
+
+    click(&mut h, Role::ComboBox, "Photo-attack check strictness");
+    step_until(&mut h, "the choices", 10, |h| {
+        says(h, "+0.3 (strict): photos let in")
+    });
+    let strict = h
+        .query_all_by(|n| {
+            n.label().is_some_and(|l| l.contains("+0.3 (strict)"))
+                || n.value().is_some_and(|v| v.contains("+0.3 (strict)"))
+        })
+        .next()
+        .expect("the stricter choice is listed");
+    strict.click_accesskit();
+    step_until(&mut h, "the stricter choice", 30, |h| {
+        h.query_all_by_role(Role::ComboBox).any(|n| {
+            n.accesskit_node()
+                .value()
+                .is_some_and(|v| v.contains("+0.3 (strict)"))
+        })
+    });
+    let saved = Settings::load(&data.settings()).unwrap();
+    assert!((saved.liveness.threshold - 0.3).abs() < 1e-6, "{saved:?}");
+    let text = std::fs::read_to_string(data.settings()).unwrap();
+    assert!(text.contains("threshold = 0.3"), "{text}");
 }

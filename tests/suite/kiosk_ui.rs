@@ -4,18 +4,22 @@
 
 use crate::common;
 
-use common::{app_harness, faceless_jpeg, photos};
+use common::{app_harness, dataset, faceless_jpeg, photos};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use opencv::core::{Mat, Vector};
 use opencv::prelude::*;
-use rollcall::attendance::{AttendanceService, PhotoInput};
+use rollcall::attendance::{AttendanceService, PhotoInput, Recognizer, Records};
 use rollcall::camera::SourceSpec;
 use rollcall::data_dir::DataDir;
 use rollcall::kiosk::CaptureCommand;
+use rollcall::recognition::Origin;
 use rollcall::settings::Settings;
-use rollcall::store::Store;
+use rollcall::store::{NewStudent, Store};
 use rollcall::ui::{AppOptions, RollcallApp};
+use rollcall::vision::image_io::read_image_file;
+use rollcall::vision::liveness::training::{labelled_frames, Samples};
+use rollcall::vision::liveness::TrainingRecord;
 use rollcall::vision::FaceEngine;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -82,11 +86,19 @@ fn frames_from(set: &str, person: &str, dir: &Path) -> PathBuf {
 }
 
 fn harness(data: DataDir, source: SourceSpec) -> Harness<'static, RollcallApp> {
+    harness_with(data, settings(), source)
+}
+
+fn harness_with(
+    data: DataDir,
+    settings: Settings,
+    source: SourceSpec,
+) -> Harness<'static, RollcallApp> {
     app_harness(
         (1024.0, 768.0),
         AppOptions {
             data,
-            settings: settings(),
+            settings,
             source,
             observer: None,
         },
@@ -120,12 +132,20 @@ fn shows(h: &Harness<'_, RollcallApp>, text: &str) -> bool {
 }
 
 fn rows_today(dir: &Path) -> usize {
+    rows_today_in(&dir.join("rollcall.db"))
+}
+
+fn rows_today_in(db: &Path) -> usize {
     let today = chrono::Local::now().date_naive();
-    Store::open(&dir.join("rollcall.db"))
+    Store::open(db)
         .unwrap()
         .attendance(today, today)
         .unwrap()
         .len()
+}
+
+fn data_db(dir: &Path) -> PathBuf {
+    dir.join("data").join("rollcall.db")
 }
 
 fn folder(path: PathBuf) -> SourceSpec {
@@ -183,35 +203,96 @@ fn a_stranger_is_not_recognised_and_not_marked() {
     assert_eq!(rows_today(dir.path()), 0);
 }
 
+/// A photo-attack model trained on the NUAA dev frames of everyone but `person`, so the
+/// check judges that person's face and photos as it would a student it has never seen.
+fn liveness_model_without(person: &str, dir: &Path) -> PathBuf {
+    let mut settings = settings();
+    settings.liveness.enabled = false;
+    let mut engine = FaceEngine::load(&settings).unwrap();
+    let others: Vec<String> = ["0001", "0002", "0003", "0004", "0005", "0006", "0007"]
+        .into_iter()
+        .filter(|p| *p != person)
+        .map(String::from)
+        .collect();
+    let frames = labelled_frames(&dataset("webcam-dev"), &dataset("spoof-dev"), &others).unwrap();
+    let samples = Samples::collect(&mut engine, &frames, || {}).unwrap();
+    assert!(!samples.people().contains(&person));
+    let mut model = samples.train(TrainingRecord::default()).unwrap();
+    let out = dir.join(format!("liveness-without-{person}"));
+    model.save(&out).unwrap();
+    out
+}
+
+/// Student Two enrolled at the kiosk's camera from five live frames, as an admin would, with
+/// a photo-attack check that has never seen them.
+fn enrolled_at_the_camera_unseen_by_the_check(dir: &Path) -> (DataDir, Settings) {
+    let mut settings = settings();
+    settings.liveness.model_dir = liveness_model_without("0002", dir)
+        .to_string_lossy()
+        .into_owned();
+    let data = DataDir::resolve(Some(&dir.join("data"))).create().unwrap();
+    let mut records = Records::open(&data, &settings).unwrap();
+    let mut recognizer = Recognizer::load(&settings, records.store()).unwrap();
+    let mut prepared = Vec::new();
+    for p in photos("webcam-dev", "0002").iter().take(10).step_by(2) {
+        let image = read_image_file(p).unwrap();
+        let photo = recognizer
+            .check_image("camera", image, Origin::Camera)
+            .unwrap()
+            .unwrap();
+        assert!(
+            photo.liveness_reference.is_some(),
+            "kept as their reference"
+        );
+        prepared.push(photo);
+    }
+    let student = NewStudent {
+        roll_no: "R0002".into(),
+        name: "Student Two".into(),
+        email: "s0002@example.org".into(),
+    };
+    records.enrol(&student, &prepared, "test").unwrap();
+    (data, settings)
+}
+
 #[test]
-fn a_photo_of_an_enrolled_student_is_refused_and_the_student_then_marked() {
+fn a_printed_photo_of_an_enrolled_student_who_never_comes_marks_nobody() {
     let dir = tempfile::tempdir().unwrap();
-    let data = enrolled_data_dir(dir.path());
-    // A printed photo of Student Two held up to the camera.
-    let mut h = harness(
-        data.clone(),
+    let (data, settings) = enrolled_at_the_camera_unseen_by_the_check(dir.path());
+    // Only a printed photo of Student Two is held up to the camera, over and over.
+    let mut h = harness_with(
+        data,
+        settings,
         looping(frames_from("spoof-dev", "0002", dir.path())),
     );
     step_until(&mut h, "the photo-attack verdict", 120, |h| {
         shows(h, "We couldn't verify it's you — please see your teacher")
     });
-    assert!(!shows(&h, "Welcome,"));
-    assert_eq!(rows_today(dir.path()), 0, "a photo marks nobody");
-    let refusals = Store::open(&dir.path().join("rollcall.db"))
-        .unwrap()
-        .refusals(10)
-        .unwrap();
+    // The photo keeps being shown for a while longer: still nobody is marked.
+    let until = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < until {
+        h.step();
+        assert!(!shows(&h, "Welcome,"));
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let db = data_db(dir.path());
+    assert_eq!(rows_today_in(&db), 0, "a photo marks nobody");
+    let refusals = Store::open(&db).unwrap().refusals(10).unwrap();
     assert!(!refusals.is_empty(), "the admin can see the attempt");
     assert!(refusals[0].snapshot.is_some(), "with the face it showed");
     assert!(refusals[0].score <= 0.0);
-    drop(h);
+}
 
-    // Student Two in person.
-    let mut h = harness(data, folder(frames_of("0002", dir.path())));
+#[test]
+fn the_same_student_in_person_is_marked_by_a_check_that_never_saw_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, settings) = enrolled_at_the_camera_unseen_by_the_check(dir.path());
+    let mut h = harness_with(data, settings, folder(frames_of("0002", dir.path())));
     step_until(&mut h, "the green verdict", 120, |h| {
         shows(h, "Welcome, Student Two — marked at ")
     });
-    assert_eq!(rows_today(dir.path()), 1);
+    assert!(!shows(&h, "We couldn't verify it's you"));
+    assert_eq!(rows_today_in(&data_db(dir.path())), 1);
 }
 
 /// Frames showing two people side by side (two webcam frames joined).

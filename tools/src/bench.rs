@@ -120,7 +120,8 @@ pub fn pipeline(frames: &[Mat], settings: &Settings) -> Result<Vec<StepTiming>, 
         let mut live = Vec::new();
         for (f, face) in &faces {
             let t = Instant::now();
-            engine.liveness(f, face)?;
+            let features = engine.liveness_features(f, face)?;
+            engine.liveness_score(&features, None)?;
             live.push(t.elapsed().as_secs_f64() * 1e3);
         }
         rows.push(timing("photo-attack check, one face", &live));

@@ -54,7 +54,8 @@ enum Command {
     EvalLiveness {
         #[command(flatten)]
         frames: LivenessFrames,
-        /// The model to measure (default: the one in the settings).
+        /// Measure this trained model on every frame, instead of leaving each person out
+        /// in turn and training on the others.
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
         /// Print one JSON object instead of a table.
@@ -76,6 +77,11 @@ enum Command {
         /// Frame rate of the recordings.
         #[arg(long, default_value_t = 10.0)]
         fps: f64,
+        /// Photo-attack training frames (LIVE_DIR SPOOF_DIR, one folder per person): judge
+        /// each person with a model trained on everyone else's frames instead of the
+        /// configured model.
+        #[arg(long, num_args = 2, value_names = ["TRAIN_LIVE", "TRAIN_SPOOF"])]
+        held_out_liveness: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -184,9 +190,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             spoof,
             enrolled,
             fps,
+            held_out_liveness,
             json,
         } => {
-            let f = rollcall_tools::live_eval::run(&live, &spoof, &enrolled, fps, &settings)?;
+            let held_out = match held_out_liveness.as_slice() {
+                [train_live, train_spoof] => {
+                    let frames = LivenessFrames {
+                        live: train_live.clone(),
+                        spoof: train_spoof.clone(),
+                        people: Vec::new(),
+                    };
+                    let samples = rollcall::cli::liveness::samples(&frames, data_dir)?;
+                    let bar = progress_bar(samples.people().len(), "training", "people left out");
+                    let models =
+                        rollcall_tools::live_eval::held_out_models(&samples, |_| bar.inc(1))?;
+                    bar.finish_and_clear();
+                    models
+                }
+                _ => Default::default(),
+            };
+            let f =
+                rollcall_tools::live_eval::run(&live, &spoof, &enrolled, fps, &settings, held_out)?;
             if json {
                 println!("{}", serde_json::to_string(&f)?);
             } else {
@@ -301,15 +325,26 @@ fn eval_liveness(
     data_dir: Option<&Path>,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    let dir =
-        model_dir.unwrap_or_else(|| rollcall::vision::liveness::model_dir(&settings.liveness));
-    let model = rollcall::vision::liveness::LivenessModel::load(&dir)?;
+    // A given model is loaded first: a missing one is reported before any frame is read.
+    let model = model_dir
+        .map(|dir| rollcall::vision::liveness::LivenessModel::load(&dir))
+        .transpose()?;
     let samples = rollcall::cli::liveness::samples(frames, data_dir)?;
-    let report = liveness_eval::evaluate(&samples, &model, settings.liveness.threshold)?;
+    let threshold = settings.liveness.threshold;
+    let report = match model {
+        Some(model) => liveness_eval::evaluate(&samples, &model, threshold)?,
+        None => {
+            let people = samples.people().len();
+            let bar = progress_bar(people, "training", "people left out");
+            let r = liveness_eval::leave_one_person_out(&samples, threshold, |_| bar.inc(1))?;
+            bar.finish_and_clear();
+            r
+        }
+    };
     if json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        liveness_eval::print_report(&report, &model.record.people);
+        liveness_eval::print_report(&report);
     }
     Ok(())
 }

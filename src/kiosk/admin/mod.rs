@@ -12,6 +12,7 @@ use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::reports::{Format, Report, SendSummary, Sheet};
 use crate::store::{AuditRow, Student};
+use crate::vision::liveness::Tradeoff;
 use chrono::NaiveDate;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::path::PathBuf;
@@ -168,6 +169,52 @@ pub type PhotoCheck = Result<CheckedPhoto, (String, String)>;
 /// A sentence saying what was done, or why it was not.
 pub type Outcome = Result<String, String>;
 
+/// The photo-attack check as the admin sees it: what its model learnt from, how strict it
+/// is, and what each strictness costs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttackCheck {
+    pub enabled: bool,
+    pub threshold: f32,
+    /// "Trained on 7 people (897 live, 1373 photo frames) on 2026-11-24."
+    pub trained_on: String,
+    /// Measured leaving each training person out: photos let in and live faces refused
+    /// per frame, at each threshold.
+    pub tradeoff: Vec<Tradeoff>,
+}
+
+impl AttackCheck {
+    /// The thresholds an admin may choose from (the measured ones a kiosk can live with).
+    pub fn choices(&self) -> impl Iterator<Item = &Tradeoff> {
+        self.tradeoff
+            .iter()
+            .filter(|t| (-0.55..=0.65).contains(&t.threshold))
+    }
+
+    /// One choice, worded for the admin.
+    pub fn describe(t: &Tradeoff) -> String {
+        let name = match t.threshold {
+            x if x < -0.05 => "lenient",
+            x if x <= 0.05 => "standard",
+            _ => "strict",
+        };
+        format!(
+            "{:+.1} ({name}): photos let in {:.1} %, live students refused {:.1} %",
+            t.threshold,
+            t.apcer * 100.0,
+            t.bpcer * 100.0
+        )
+    }
+
+    /// The measured trade-off at the current threshold.
+    pub fn current(&self) -> Option<&Tradeoff> {
+        self.tradeoff.iter().min_by(|a, b| {
+            (a.threshold - self.threshold)
+                .abs()
+                .total_cmp(&(b.threshold - self.threshold).abs())
+        })
+    }
+}
+
 /// How well recognition knows this site, for the admin.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CalibrationStatus {
@@ -241,6 +288,12 @@ pub(super) enum Request {
     },
     ListStudents(Reply<Result<Vec<Student>, String>>),
     Calibration(Reply<Result<CalibrationStatus, String>>),
+    AttackCheck(Reply<Result<AttackCheck, String>>),
+    /// Set how strict the photo-attack check is (saved in settings.toml, applied at once).
+    SetStrictness {
+        threshold: f32,
+        reply: Reply<Result<AttackCheck, String>>,
+    },
     /// Check a photo file; `student` is the one it will be added to, if any.
     CheckPhoto {
         path: PathBuf,
@@ -385,6 +438,14 @@ impl AdminClient {
     /// How well recognition knows this site (loads the face models if needed).
     pub fn calibration(&self) -> Answer<CalibrationStatus> {
         self.ask(Request::Calibration)
+    }
+    /// The photo-attack check's model, strictness and measured trade-off.
+    pub fn attack_check(&self) -> Answer<AttackCheck> {
+        self.ask(Request::AttackCheck)
+    }
+    /// Makes the photo-attack check this strict, at the door at once and in settings.toml.
+    pub fn set_strictness(&self, threshold: f32) -> Answer<AttackCheck> {
+        self.ask(|reply| Request::SetStrictness { threshold, reply })
     }
     /// Checks a photo file (read by the worker, not the window).
     pub fn check_photo(&self, path: PathBuf, student: Option<i64>) -> Pending<PhotoCheck> {

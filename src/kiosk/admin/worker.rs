@@ -4,8 +4,8 @@
 //! door to reload.
 
 use super::{
-    CheckedPhoto, DayMark, LookAlike, Outcome, PhotoCheck, RefusedFace, Request, TaskReply,
-    Thumbnail,
+    AttackCheck, CheckedPhoto, DayMark, LookAlike, Outcome, PhotoCheck, RefusedFace, Request,
+    TaskReply, Thumbnail,
 };
 use crate::attendance::pin::AdminPin;
 use crate::attendance::{
@@ -14,14 +14,17 @@ use crate::attendance::{
 };
 use crate::data_dir::DataDir;
 use crate::kiosk::latest::NewestFrame;
+use crate::kiosk::vision_worker::DoorNotice;
 use crate::recognition::{Origin, Source};
 use crate::reports::{self, Sheet};
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
+use crate::vision::liveness::{model_dir, TrainingRecord};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use opencv::core::Mat;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,8 +49,8 @@ pub(crate) struct AdminWorker {
     pub requests: Receiver<Request>,
     /// The camera's newest picture (for Capture and auto-capture).
     pub frame: NewestFrame,
-    /// Tells the door the gallery changed.
-    pub door: Sender<()>,
+    /// Tells the door the gallery or the photo check's strictness changed.
+    pub door: Sender<DoorNotice>,
     pub stop: Arc<AtomicBool>,
 }
 
@@ -60,7 +63,9 @@ struct Desk {
     checked: HashMap<u64, PreparedPhoto>,
     next_ticket: u64,
     auto: Option<AutoCapture>,
-    door: Sender<()>,
+    door: Sender<DoorNotice>,
+    /// The data folder's settings.toml, where the admin's choices are saved.
+    settings_file: PathBuf,
 }
 
 fn thumbnail(image: &Mat) -> Option<Thumbnail> {
@@ -88,6 +93,7 @@ impl AdminWorker {
             next_ticket: 0,
             auto: None,
             door: self.door.clone(),
+            settings_file: self.data.settings(),
         };
         while !self.stop.load(Ordering::SeqCst) {
             let wait = if desk.auto.is_some() {
@@ -142,7 +148,7 @@ impl Desk {
                 tracing::warn!("could not reload the gallery: {e}");
             }
         }
-        let _ = self.door.send(());
+        let _ = self.door.send(DoorNotice::GalleryChanged);
     }
 
     fn handle(&mut self, req: Request, frame: &NewestFrame) {
@@ -170,6 +176,10 @@ impl Desk {
                 reply.send(r)
             }
             Request::ListStudents(reply) => reply.send(self.students()),
+            Request::AttackCheck(reply) => reply.send(self.attack_check()),
+            Request::SetStrictness { threshold, reply } => {
+                reply.send(self.set_strictness(threshold))
+            }
             Request::Calibration(reply) => {
                 let r = self.recognizer().map(|r| {
                     let m = r.matcher();
@@ -435,7 +445,7 @@ impl Desk {
                         tracing::warn!("could not follow the gallery: {e}");
                     }
                 }
-                let _ = self.door.send(());
+                let _ = self.door.send(DoorNotice::GalleryChanged);
                 Ok(format!(
                     "Enrolled {} ({}) with {} photo(s).",
                     student.name,
@@ -488,9 +498,43 @@ impl Desk {
         let summary = import::import(recognizer, records, &entries, "admin", |done, total| {
             reply.progress(done, total);
             // The door greets each student as soon as they are in.
-            let _ = door.send(());
+            let _ = door.send(DoorNotice::GalleryChanged);
         });
         reply.send(Ok(summary))
+    }
+
+    fn attack_check(&self) -> Result<AttackCheck, String> {
+        let s = &self.settings.liveness;
+        let record = TrainingRecord::read(&model_dir(s)).map_err(|e| e.to_string())?;
+        let date = record.trained_at.get(..10).unwrap_or(&record.trained_at);
+        Ok(AttackCheck {
+            enabled: s.enabled,
+            threshold: s.threshold,
+            trained_on: format!(
+                "Its model learnt from {} people ({} live and {} photo frames) on {date}.",
+                record.people.len(),
+                record.live_frames,
+                record.spoof_frames
+            ),
+            tradeoff: record.tradeoff,
+        })
+    }
+
+    fn set_strictness(&mut self, threshold: f32) -> Result<AttackCheck, String> {
+        // Saved as written on screen (0.1, not 0.10000000149).
+        let value = (f64::from(threshold) * 100.0).round() / 100.0;
+        let saved = Settings::set_in_file(
+            &self.settings_file,
+            "liveness",
+            "threshold",
+            toml::Value::Float(value),
+        )
+        .map_err(|e| format!("The strictness could not be saved: {e}"))?;
+        self.settings.liveness.threshold = saved.liveness.threshold;
+        let _ = self
+            .door
+            .send(DoorNotice::LivenessThreshold(saved.liveness.threshold));
+        self.attack_check()
     }
 
     fn day_marks(&mut self, day: chrono::NaiveDate) -> Result<Vec<DayMark>, String> {

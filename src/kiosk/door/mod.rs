@@ -9,6 +9,7 @@ use crate::attendance::{Pass, Recognizer, Records};
 use crate::recognition::{Candidate, Decision, Source};
 use crate::settings::Settings;
 use crate::store::{MarkRecord, StoreError};
+use crate::vision::liveness::LivenessModel;
 use crate::vision::quality::QualityIssue;
 use crate::vision::Embeddings;
 use crate::vision::{Face, VisionError};
@@ -30,6 +31,8 @@ pub enum FaceState {
     Hint(QualityIssue),
     /// Being identified.
     Checking,
+    /// Recognised, but the photo-attack check needs a few more frames.
+    Hold,
     /// Decided.
     Decided(Verdict),
 }
@@ -70,6 +73,8 @@ pub struct DoorSession {
     cooldown: Duration,
     min_eye_distance_px: f32,
     liveness_threshold: f32,
+    /// Frames the photo-attack check needs before a track is decided.
+    liveness_frames: usize,
     last_gallery_check: Instant,
     /// The capture time of the frame being processed: the door's clock (so recorded
     /// frames replayed faster or slower than real time behave as at the door).
@@ -93,9 +98,21 @@ impl DoorSession {
             cooldown: Duration::from_secs(kiosk.cooldown_secs),
             min_eye_distance_px: kiosk.min_eye_distance_px,
             liveness_threshold: settings.liveness.threshold,
+            liveness_frames: settings.liveness.min_frames.max(1),
             last_gallery_check: Instant::now(),
             now: Instant::now(),
         }
+    }
+
+    /// Puts another photo-attack model in place; returns the one it replaces.
+    pub fn replace_liveness(&mut self, model: Option<LivenessModel>) -> Option<LivenessModel> {
+        self.recognizer.replace_liveness(model)
+    }
+
+    /// How strict the photo-attack check is from now on (a track's mean score must be
+    /// above this).
+    pub fn set_liveness_threshold(&mut self, threshold: f32) {
+        self.liveness_threshold = threshold;
     }
 
     /// Students enrolled (in the gallery).
@@ -175,8 +192,8 @@ impl DoorSession {
         {
             return Ok(Observation::Unusable(issue));
         }
-        if let Some(score) = self.recognizer.liveness(image, face)? {
-            self.tracker.observe_liveness(id, score);
+        if let Some(features) = self.recognizer.liveness_features(image, face)? {
+            self.tracker.observe_liveness(id, features);
         }
         // The first match needs every model; later frames confirm with the fast one.
         let pass = if self.tracker.has_candidate(id) {
@@ -211,22 +228,30 @@ impl DoorSession {
             .track(id)
             .map(|t| t.first_seen)
             .unwrap_or(self.now);
-        let progress = self.tracker.observe(id, observation.clone());
-        let verdict = match (progress, self.looks_like_a_photo(id)) {
-            (Progress::Pending, _) => {
+        let confirmed = match self.tracker.observe(id, observation.clone()) {
+            Progress::Pending => {
                 return Ok(Some(match observation {
                     Observation::Unusable(issue) => FaceState::Hint(issue),
                     _ => FaceState::Checking,
                 }))
             }
-            (progress, Some(score)) => {
-                let resembled = match progress {
-                    Progress::Confirmed(c) => Some(c.student_id),
-                    _ => None,
-                };
-                self.refuse(id, resembled, score, first_seen, image, face)
-            }
-            (Progress::NotRecognised, None) => NewVerdict {
+            Progress::Confirmed(c) => Some(c),
+            Progress::NotRecognised => None,
+        };
+        let student = confirmed.as_ref().map(|c| c.student_id);
+        // A student is not marked before the photo-attack check has seen enough of them.
+        let frames = self
+            .tracker
+            .track(id)
+            .map(|t| t.liveness_frames().len())
+            .unwrap_or(0);
+        if student.is_some() && frames > 0 && frames < self.liveness_frames {
+            self.tracker.hold(id);
+            return Ok(Some(FaceState::Hold));
+        }
+        let verdict = match (confirmed, self.looks_like_a_photo(id, student)?) {
+            (_, Some(score)) => self.refuse(id, student, score, first_seen, image, face),
+            (None, None) => NewVerdict {
                 verdict: Verdict {
                     kind: VerdictKind::NotRecognised,
                     track_id: id,
@@ -237,7 +262,7 @@ impl DoorSession {
                 first_seen,
                 silent: false,
             },
-            (Progress::Confirmed(c), None) => match self.confirm(&c, id, first_seen, image, face) {
+            (Some(c), None) => match self.confirm(&c, id, first_seen, image, face) {
                 Ok(v) => v,
                 Err(e) => {
                     tracing::warn!("could not record a mark: {e}");
@@ -256,11 +281,21 @@ impl DoorSession {
         Ok(Some(state))
     }
 
-    /// The track's mean liveness score when the face did not pass the photo-attack check
-    /// (`None` when it passed, or when the check is off and no frame was scored).
-    fn looks_like_a_photo(&self, id: u64) -> Option<f32> {
-        let score = self.tracker.track(id)?.liveness()?;
-        (score <= self.liveness_threshold).then_some(score)
+    /// The track's liveness score when the face did not pass the photo-attack check, judged
+    /// against `student`'s own kiosk enrolment when they have one (`None` when it passed,
+    /// or when the check is off).
+    fn looks_like_a_photo(
+        &self,
+        id: u64,
+        student: Option<i64>,
+    ) -> Result<Option<f32>, VisionError> {
+        let Some(track) = self.tracker.track(id) else {
+            return Ok(None);
+        };
+        let score = self
+            .recognizer
+            .liveness_of(track.liveness_frames(), student)?;
+        Ok(score.filter(|s| *s <= self.liveness_threshold))
     }
 
     /// Refuses a face that did not look live: no mark, and the admin can see it.

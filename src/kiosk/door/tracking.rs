@@ -71,7 +71,8 @@ pub struct Track {
     /// When the track was judged not recognised.
     not_recognised_at: Option<Instant>,
     /// Liveness scores of the track's usable frames.
-    liveness: Vec<f32>,
+    /// Texture features of the track's usable frames, for the photo-attack check.
+    liveness: Vec<Vec<f32>>,
 }
 
 impl Track {
@@ -83,10 +84,9 @@ impl Track {
         self.liveness.clear();
     }
 
-    /// Mean liveness score over the track's usable frames, if any was scored.
-    pub fn liveness(&self) -> Option<f32> {
-        (!self.liveness.is_empty())
-            .then(|| self.liveness.iter().sum::<f32>() / self.liveness.len() as f32)
+    /// Texture features of the track's usable frames (the most recent few).
+    pub fn liveness_frames(&self) -> &[Vec<f32>] {
+        &self.liveness
     }
 }
 
@@ -198,10 +198,23 @@ impl FaceTracker {
         self.track(id).is_some_and(|t| !t.settled)
     }
 
-    /// Records a usable frame's liveness score for a track.
-    pub fn observe_liveness(&mut self, id: u64, score: f32) {
+    /// Keeps a usable frame's texture features for the photo-attack check.
+    pub fn observe_liveness(&mut self, id: u64, features: Vec<f32>) {
+        /// Frames kept per track: enough to judge, not a growing pile.
+        const KEPT: usize = 12;
         if let Some(t) = self.track_mut(id) {
-            t.liveness.push(score);
+            if t.liveness.len() == KEPT {
+                t.liveness.remove(0);
+            }
+            t.liveness.push(features);
+        }
+    }
+
+    /// Keeps a confirmed track open for more frames (the photo-attack check has not seen
+    /// enough of it yet); its votes stay, so the next frame confirms it again.
+    pub fn hold(&mut self, id: u64) {
+        if let Some(t) = self.track_mut(id) {
+            t.settled = false;
         }
     }
 
@@ -386,13 +399,29 @@ mod tests {
     }
 
     #[test]
-    fn liveness_is_the_mean_over_the_track() {
-        let mut t = FaceTracker::new(TrackerSettings::default());
+    fn a_held_track_keeps_its_votes_and_confirms_on_the_next_frame() {
+        let mut t = FaceTracker::new(TrackerSettings {
+            confirm_frames: 2,
+            ..TrackerSettings::default()
+        });
         let id = t.update(&[face(100.0)], Instant::now())[0];
-        assert_eq!(t.track(id).unwrap().liveness(), None);
-        t.observe_liveness(id, 1.0);
-        t.observe_liveness(id, -2.0);
-        assert_eq!(t.track(id).unwrap().liveness(), Some(-0.5));
+        t.observe(id, Observation::Identified(cand(7)));
+        assert_eq!(
+            t.observe(id, Observation::Identified(cand(7))),
+            Progress::Confirmed(cand(7))
+        );
+        t.hold(id);
+        assert!(t.is_pending(id));
+        assert_eq!(
+            t.observe(id, Observation::Identified(cand(7))),
+            Progress::Confirmed(cand(7))
+        );
+        for i in 0..20 {
+            t.observe_liveness(id, vec![i as f32]);
+        }
+        let kept = t.track(id).unwrap().liveness_frames();
+        assert_eq!(kept.len(), 12);
+        assert_eq!(kept[11], vec![19.0]);
     }
 
     #[test]

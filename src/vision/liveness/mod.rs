@@ -1,11 +1,19 @@
 //! Presentation-attack detection: is the face in front of the camera a live person or a
 //! printed photo held up to it? Colour-texture cues: a print re-captured by a webcam loses
 //! fine skin texture and shifts its colours, which shows in local binary pattern (LBP)
-//! histograms of the chroma channels. Histograms of the face (and of a wider crop that takes
-//! in a photo's edges) feed an RBF support vector machine (OpenCV `ml`).
+//! histograms of the chroma channels (of the face, and of a wider crop that takes in a
+//! photo's edges).
 //!
-//! The trained model lives in `assets/liveness/` with a record of what it was trained on;
-//! `rollcall train-liveness` writes it.
+//! Texture also says a lot about *who* someone is, and a classifier trained on a few people
+//! learns their faces rather than print against skin. So the kiosk compares a face with
+//! the same student's own texture: the features of their enrolment photos taken by the
+//! kiosk's camera (the "reference"). The **client** model scores `[f, f − reference]`,
+//! which leaves mostly what a print changes; the **generic** model scores `f` alone, for
+//! students enrolled from uploaded photos and for faces nobody matched. Both are RBF
+//! support vector machines (OpenCV `ml`).
+//!
+//! The trained models live in `assets/liveness/` with a record of what they were trained
+//! on; `rollcall train-liveness` writes them.
 
 pub mod training;
 
@@ -18,8 +26,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Names the feature layout; a model trained on another layout is refused.
+/// Names the texture layout (also the model id of the references stored with enrolment
+/// photos).
 pub const FEATURES: &str = "colour-lbp-v1";
+/// Names the model layout; a model of another layout is refused.
+pub const MODEL_LAYOUT: &str = "colour-lbp-v1-client-v1";
 /// Side of the square crops the texture is read from.
 const CROP: i32 = 64;
 /// Crops around the face box: the face itself and a wider one reaching a photo's edges.
@@ -31,7 +42,8 @@ const BINS: usize = 59;
 /// Length of a feature vector.
 pub const FEATURE_LEN: usize = CROP_SCALES.len() * 2 * 3 * RADII.len() * BINS;
 
-const SVM_FILE: &str = "svm.yml.gz";
+const GENERIC_FILE: &str = "generic.yml.gz";
+const CLIENT_FILE: &str = "client.yml.gz";
 const RECORD_FILE: &str = "record.json";
 
 /// The folder with the liveness model: `$ROLLCALL_LIVENESS_DIR`, else `assets/liveness`
@@ -149,10 +161,30 @@ pub fn texture_features(bgr: &Mat, face: &Face) -> Result<Vec<f32>, VisionError>
     Ok(features)
 }
 
+/// One of the two classifiers, as recorded.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct SvmRecord {
+    pub gamma: f64,
+    pub support_vectors: i32,
+    /// +1 when the SVM's raw output is positive for live faces, −1 otherwise.
+    pub live_sign: f32,
+    /// SHA-256 of the SVM file, checked when it is loaded.
+    pub sha256: String,
+}
+
+/// How strict the check is: at a threshold, the share of attack frames accepted and of
+/// live frames refused, measured leaving each training person out in turn.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Tradeoff {
+    pub threshold: f32,
+    pub apcer: f64,
+    pub bpcer: f64,
+}
+
 /// What a liveness model was trained on, saved beside it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TrainingRecord {
-    pub features: String,
+    pub layout: String,
     pub trained_at: String,
     pub live_dir: String,
     pub spoof_dir: String,
@@ -160,31 +192,50 @@ pub struct TrainingRecord {
     pub people: Vec<String>,
     pub live_frames: usize,
     pub spoof_frames: usize,
+    /// Live frames used as the people's references (as their kiosk enrolment would be).
+    pub reference_frames: usize,
     /// Frames skipped because no face was found.
     pub skipped_frames: usize,
     pub svm_c: f64,
-    pub svm_gamma: f64,
-    pub support_vectors: i32,
-    /// +1 when the SVM's raw output is positive for live faces, −1 otherwise.
-    pub live_sign: f32,
-    /// SHA-256 of the SVM file, checked when it is loaded.
-    pub svm_sha256: String,
+    pub generic: SvmRecord,
+    pub client: SvmRecord,
+    /// The client model's measured trade-off (empty when not measured).
+    pub tradeoff: Vec<Tradeoff>,
 }
 
-/// A trained live-or-photo classifier. `score` > threshold (default 0) means live.
-pub struct LivenessModel {
+impl Default for TrainingRecord {
+    fn default() -> Self {
+        TrainingRecord {
+            layout: MODEL_LAYOUT.into(),
+            trained_at: String::new(),
+            live_dir: String::new(),
+            spoof_dir: String::new(),
+            people: Vec::new(),
+            live_frames: 0,
+            spoof_frames: 0,
+            reference_frames: 0,
+            skipped_frames: 0,
+            svm_c: SVM_C,
+            generic: SvmRecord::default(),
+            client: SvmRecord::default(),
+            tradeoff: Vec::new(),
+        }
+    }
+}
+
+/// The SVMs' regularisation.
+const SVM_C: f64 = 10.0;
+
+/// One trained RBF classifier of fixed-length rows.
+struct Classifier {
     svm: Ptr<SVM>,
     live_sign: f32,
-    pub record: TrainingRecord,
+    len: usize,
 }
 
-fn rows_mat(rows: &[&[f32]]) -> Result<Mat, VisionError> {
-    let mut m = Mat::new_rows_cols_with_default(
-        rows.len() as i32,
-        FEATURE_LEN as i32,
-        CV_32F,
-        Scalar::default(),
-    )?;
+fn rows_mat(rows: &[&[f32]], len: usize) -> Result<Mat, VisionError> {
+    let mut m =
+        Mat::new_rows_cols_with_default(rows.len() as i32, len as i32, CV_32F, Scalar::default())?;
     for (i, r) in rows.iter().enumerate() {
         m.at_row_mut::<f32>(i as i32)?.copy_from_slice(r);
     }
@@ -198,21 +249,20 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-impl LivenessModel {
-    /// Trains on feature vectors of live faces and of photo attacks. `record` describes the
-    /// data; its SVM fields are filled in here.
-    pub fn train(
+impl Classifier {
+    /// Trains on rows of live faces and of attacks.
+    fn train(
         live: &[Vec<f32>],
         spoof: &[Vec<f32>],
-        mut record: TrainingRecord,
-    ) -> Result<LivenessModel, VisionError> {
+    ) -> Result<(Classifier, SvmRecord), VisionError> {
         let rows: Vec<&[f32]> = live.iter().chain(spoof).map(|v| v.as_slice()).collect();
-        let samples = rows_mat(&rows)?;
+        let len = rows.first().map(|r| r.len()).unwrap_or(FEATURE_LEN);
+        let samples = rows_mat(&rows, len)?;
         let labels: Vec<i32> = (0..rows.len()).map(|i| i32::from(i < live.len())).collect();
         let responses = Mat::from_slice(&labels)?.t()?.to_mat()?;
         debug_assert_eq!(responses.typ(), CV_32S);
         // RBF width from the data's spread, as scikit-learn's "scale" does.
-        let n = (rows.len() * FEATURE_LEN) as f64;
+        let n = (rows.len() * len) as f64;
         let mean = rows
             .iter()
             .flat_map(|r| r.iter())
@@ -225,12 +275,11 @@ impl LivenessModel {
             .map(|&v| (v as f64 - mean).powi(2))
             .sum::<f64>()
             / n;
-        let gamma = 1.0 / (FEATURE_LEN as f64 * var.max(1e-12));
-        let c = 10.0;
+        let gamma = 1.0 / (len as f64 * var.max(1e-12));
         let mut svm = SVM::create()?;
         svm.set_type(ml::SVM_C_SVC)?;
         svm.set_kernel(ml::SVM_RBF)?;
-        svm.set_c(c)?;
+        svm.set_c(SVM_C)?;
         svm.set_gamma(gamma)?;
         svm.set_term_criteria(TermCriteria::new(
             TermCriteria_Type::COUNT as i32 + TermCriteria_Type::EPS as i32,
@@ -239,96 +288,174 @@ impl LivenessModel {
         )?)?;
         svm.train(&samples, ml::ROW_SAMPLE, &responses)?;
         // OpenCV's sign convention for the raw output depends on label order: measure it.
-        let mut model = LivenessModel {
+        let mut c = Classifier {
             svm,
             live_sign: 1.0,
-            record: TrainingRecord::default(),
+            len,
         };
-        let mean_live = mean_score(&model, live)?;
-        let mean_spoof = mean_score(&model, spoof)?;
-        model.live_sign = if mean_live >= mean_spoof { 1.0 } else { -1.0 };
-        record.svm_c = c;
-        record.svm_gamma = gamma;
-        record.support_vectors = model.svm.get_support_vectors()?.rows();
-        record.live_sign = model.live_sign;
-        record.features = FEATURES.into();
-        model.record = record;
-        Ok(model)
+        let mean_of = |rows: &[Vec<f32>], c: &Classifier| -> Result<f32, VisionError> {
+            let mut sum = 0.0;
+            for r in rows {
+                sum += c.score(r)?;
+            }
+            Ok(sum / rows.len().max(1) as f32)
+        };
+        if mean_of(live, &c)? < mean_of(spoof, &c)? {
+            c.live_sign = -1.0;
+        }
+        let record = SvmRecord {
+            gamma,
+            support_vectors: c.svm.get_support_vectors()?.rows(),
+            live_sign: c.live_sign,
+            sha256: String::new(),
+        };
+        Ok((c, record))
     }
 
-    /// Liveness score of a feature vector: above the threshold (default 0) means live.
-    pub fn score_features(&self, features: &[f32]) -> Result<f32, VisionError> {
-        let sample = rows_mat(&[features])?;
+    fn score(&self, row: &[f32]) -> Result<f32, VisionError> {
+        let sample = rows_mat(&[row], self.len)?;
         let mut out = Mat::default();
         self.svm
             .predict(&sample, &mut out, ml::StatModel_RAW_OUTPUT)?;
         Ok(self.live_sign * *out.at::<f32>(0)?)
     }
 
-    /// Liveness score of one face in a BGR frame.
-    pub fn score(&self, bgr: &Mat, face: &Face) -> Result<f32, VisionError> {
-        self.score_features(&texture_features(bgr, face)?)
+    /// Writes the SVM; returns its checksum.
+    fn save(&self, path: &Path) -> Result<String, VisionError> {
+        self.svm.save(path.to_string_lossy().as_ref())?;
+        let bytes = std::fs::read(path).map_err(|e| unwritable(path, e))?;
+        Ok(sha256_hex(&bytes))
     }
 
-    /// Writes the model and its record into `dir`.
+    fn load(path: &Path, record: &SvmRecord, len: usize) -> Result<Classifier, ModelError> {
+        let fail = |reason: &str| ModelError::Liveness {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        };
+        let bytes = std::fs::read(path).map_err(|_| fail("the model is missing"))?;
+        if sha256_hex(&bytes) != record.sha256 {
+            return Err(fail("the model is damaged (its checksum is wrong)"));
+        }
+        let svm = SVM::load(path.to_string_lossy().as_ref())
+            .map_err(|_| fail("the model could not be read"))?;
+        let trained =
+            svm.is_trained().unwrap_or(false) && svm.get_var_count().unwrap_or(0) == len as i32;
+        if !trained {
+            return Err(fail("the model could not be read"));
+        }
+        Ok(Classifier {
+            svm,
+            live_sign: record.live_sign,
+            len,
+        })
+    }
+}
+
+/// The client model's row: the face's features, then their difference from the student's
+/// reference.
+pub fn client_row(features: &[f32], reference: &[f32]) -> Vec<f32> {
+    let mut row = Vec::with_capacity(2 * features.len());
+    row.extend_from_slice(features);
+    row.extend(features.iter().zip(reference).map(|(f, r)| f - r));
+    row
+}
+
+/// A trained live-or-photo check. A score above the threshold (default 0) means live.
+pub struct LivenessModel {
+    generic: Classifier,
+    client: Classifier,
+    pub record: TrainingRecord,
+}
+
+impl LivenessModel {
+    /// Trains both classifiers. `live` and `spoof` are (features, the person's reference if
+    /// they have one).
+    pub fn train(
+        live: &[(Vec<f32>, Option<Vec<f32>>)],
+        spoof: &[(Vec<f32>, Option<Vec<f32>>)],
+        mut record: TrainingRecord,
+    ) -> Result<LivenessModel, VisionError> {
+        let plain = |v: &[(Vec<f32>, Option<Vec<f32>>)]| -> Vec<Vec<f32>> {
+            v.iter().map(|(f, _)| f.clone()).collect()
+        };
+        let client = |v: &[(Vec<f32>, Option<Vec<f32>>)]| -> Vec<Vec<f32>> {
+            v.iter()
+                .filter_map(|(f, r)| r.as_ref().map(|r| client_row(f, r)))
+                .collect()
+        };
+        let (generic, generic_record) = Classifier::train(&plain(live), &plain(spoof))?;
+        let (client_live, client_spoof) = (client(live), client(spoof));
+        if client_live.is_empty() || client_spoof.is_empty() {
+            return Err(VisionError::OpenCv(opencv::Error::new(
+                opencv::core::StsBadArg,
+                "training needs people with reference frames".to_string(),
+            )));
+        }
+        let (client, client_record) = Classifier::train(&client_live, &client_spoof)?;
+        record.layout = MODEL_LAYOUT.into();
+        record.svm_c = SVM_C;
+        record.generic = generic_record;
+        record.client = client_record;
+        Ok(LivenessModel {
+            generic,
+            client,
+            record,
+        })
+    }
+
+    /// Liveness score of a face's features: with the student's reference (from their
+    /// kiosk enrolment) when there is one, else the generic model.
+    pub fn score_features(
+        &self,
+        features: &[f32],
+        reference: Option<&[f32]>,
+    ) -> Result<f32, VisionError> {
+        match reference {
+            Some(r) => self.client.score(&client_row(features, r)),
+            None => self.generic.score(features),
+        }
+    }
+
+    /// Writes the models and their record into `dir`.
     pub fn save(&mut self, dir: &Path) -> Result<(), VisionError> {
         std::fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))?;
-        let svm_path = dir.join(SVM_FILE);
-        self.svm.save(svm_path.to_string_lossy().as_ref())?;
-        let bytes = std::fs::read(&svm_path).map_err(|e| unwritable(&svm_path, e))?;
-        self.record.svm_sha256 = sha256_hex(&bytes);
+        self.record.generic.sha256 = self.generic.save(&dir.join(GENERIC_FILE))?;
+        self.record.client.sha256 = self.client.save(&dir.join(CLIENT_FILE))?;
         let json = serde_json::to_string_pretty(&self.record).expect("record serialises");
         let record_path = dir.join(RECORD_FILE);
         std::fs::write(&record_path, json + "\n").map_err(|e| unwritable(&record_path, e))
     }
 
-    /// Loads the model in `dir`, checking it against its record.
+    /// Loads the models in `dir`, checking them against their record.
     pub fn load(dir: &Path) -> Result<LivenessModel, ModelError> {
-        let record_path = dir.join(RECORD_FILE);
-        let svm_path = dir.join(SVM_FILE);
-        let fail = |path: &Path, reason: &str| ModelError::Liveness {
-            path: path.to_path_buf(),
-            reason: reason.to_string(),
-        };
-        let text = std::fs::read_to_string(&record_path)
-            .map_err(|_| fail(&record_path, "the model's record is missing"))?;
-        let record: TrainingRecord = serde_json::from_str(&text)
-            .map_err(|_| fail(&record_path, "the model's record is damaged"))?;
-        let bytes =
-            std::fs::read(&svm_path).map_err(|_| fail(&svm_path, "the model is missing"))?;
-        if sha256_hex(&bytes) != record.svm_sha256 {
-            return Err(fail(
-                &svm_path,
-                "the model is damaged (its checksum is wrong)",
-            ));
-        }
-        if record.features != FEATURES {
-            return Err(fail(
-                &svm_path,
-                "the model was made by another version of Rollcall",
-            ));
-        }
-        let svm = SVM::load(svm_path.to_string_lossy().as_ref())
-            .map_err(|_| fail(&svm_path, "the model could not be read"))?;
-        let trained = svm.is_trained().unwrap_or(false)
-            && svm.get_var_count().unwrap_or(0) == FEATURE_LEN as i32;
-        if !trained {
-            return Err(fail(&svm_path, "the model could not be read"));
-        }
+        let record = TrainingRecord::read(dir)?;
         Ok(LivenessModel {
-            svm,
-            live_sign: record.live_sign,
+            generic: Classifier::load(&dir.join(GENERIC_FILE), &record.generic, FEATURE_LEN)?,
+            client: Classifier::load(&dir.join(CLIENT_FILE), &record.client, 2 * FEATURE_LEN)?,
             record,
         })
     }
 }
 
-fn mean_score(model: &LivenessModel, rows: &[Vec<f32>]) -> Result<f32, VisionError> {
-    let mut sum = 0.0;
-    for r in rows {
-        sum += model.score_features(r)?;
+impl TrainingRecord {
+    /// Reads the record of the model in `dir` (what it was trained on, its trade-off)
+    /// without loading the model itself.
+    pub fn read(dir: &Path) -> Result<TrainingRecord, ModelError> {
+        let record_path = dir.join(RECORD_FILE);
+        let fail = |reason: &str| ModelError::Liveness {
+            path: record_path.clone(),
+            reason: reason.to_string(),
+        };
+        let text = std::fs::read_to_string(&record_path)
+            .map_err(|_| fail("the model's record is missing"))?;
+        let record: TrainingRecord = serde_json::from_str(&text).map_err(|_| {
+            fail("the model was made by another version of Rollcall, or its record is damaged")
+        })?;
+        if record.layout != MODEL_LAYOUT {
+            return Err(fail("the model was made by another version of Rollcall"));
+        }
+        Ok(record)
     }
-    Ok(sum / rows.len().max(1) as f32)
 }
 
 fn unwritable(path: &Path, e: std::io::Error) -> VisionError {
@@ -336,26 +463,6 @@ fn unwritable(path: &Path, e: std::io::Error) -> VisionError {
         opencv::core::StsError,
         format!("could not write {}: {e}", path.display()),
     ))
-}
-
-impl Default for TrainingRecord {
-    fn default() -> Self {
-        TrainingRecord {
-            features: FEATURES.into(),
-            trained_at: String::new(),
-            live_dir: String::new(),
-            spoof_dir: String::new(),
-            people: Vec::new(),
-            live_frames: 0,
-            spoof_frames: 0,
-            skipped_frames: 0,
-            svm_c: 0.0,
-            svm_gamma: 0.0,
-            support_vectors: 0,
-            live_sign: 1.0,
-            svm_sha256: String::new(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ pub mod baseline;
 pub mod classroom;
 
 use rollcall::attendance::main_face;
+use rollcall::order::natural_cmp;
 use rollcall::recognition::{Gallery, Matcher, Origin, Source};
-use rollcall::reports::natural_cmp;
 use rollcall::settings::RecognitionSettings;
 use rollcall::vision::image_io::{file_name_of, folders_in, images_in, read_image_file};
 use rollcall::vision::{Embeddings, FaceEngine, VisionError};

@@ -1,88 +1,135 @@
-//! The photo-attack check on the NUAA frames (../shared/datasets/webcam-dev: live people,
-//! spoof-dev: their printed photos held up to the same webcam), with the real detector.
+//! The photo-attack check on the NUAA frames (../shared/datasets/nuaa-train-dev: live
+//! people and their printed photos held up to the same webcam, in all lights), with the
+//! real detector. Every figure is for people the check was not trained on.
 
 use crate::common;
 
 use common::{dataset, tools};
 use rollcall::settings::Settings;
 use rollcall::vision::liveness::training::{labelled_frames, Samples};
-use rollcall::vision::liveness::{default_liveness_dir, LivenessModel, TrainingRecord};
+use rollcall::vision::liveness::{
+    default_liveness_dir, LivenessModel, TrainingRecord, MODEL_LAYOUT,
+};
 use rollcall::vision::FaceEngine;
-use rollcall_tools::liveness_eval::evaluate;
 
-fn all_samples() -> Samples {
+fn samples_of(people: &[&str]) -> Samples {
     let mut settings = Settings::default();
     settings.liveness.enabled = false;
     let mut engine = FaceEngine::load(&settings).unwrap();
-    let frames = labelled_frames(&dataset("webcam-dev"), &dataset("spoof-dev"), &[]).unwrap();
+    let people: Vec<String> = people.iter().map(|p| p.to_string()).collect();
+    let frames = labelled_frames(&dataset("webcam-dev"), &dataset("spoof-dev"), &people).unwrap();
     Samples::collect(&mut engine, &frames, || {}).unwrap()
 }
 
-/// Trained on some people, tested on the others: the check must work for faces it has
-/// never seen (the bar: attacks accepted ≤ 1 %, live faces refused ≤ 5 %).
+/// The bars, leaving each of the 7 people out in turn (trained on the other 6):
+/// attacks accepted, worst person ≤ 2 % and mean ≤ 1 %; live frames refused, mean ≤ 5 %
+/// and worst person ≤ 10 %, for students enrolled at the kiosk. Students enrolled from
+/// uploaded photos have no reference of their own: their check refuses as few photos
+/// but more live frames.
 #[test]
-fn leaving_people_out_few_attacks_pass_and_few_students_are_refused() {
-    let samples = all_samples();
-    assert_eq!(samples.skipped, 0, "every frame has a face");
-    let first = ["0001", "0002", "0003", "0004"];
-    let second = ["0005", "0006", "0007"];
-    for (train, test) in [(&first[..], &second[..]), (&second[..], &first[..])] {
-        let model = samples
-            .of_people(train)
-            .train(TrainingRecord::default())
-            .unwrap();
-        let report = evaluate(&samples.of_people(test), &model, 0.0).unwrap();
-        assert_eq!(report.per_person.len(), test.len());
-        assert!(report.overall.attacks > 300 && report.overall.live > 250);
-        assert!(
-            report.apcer <= 0.01 && report.bpcer <= 0.05,
-            "trained on {train:?}, tested on {test:?}: APCER {:.3}, BPCER {:.3}",
-            report.apcer,
-            report.bpcer
-        );
+fn leaving_each_person_out_few_attacks_pass_and_few_students_are_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let train = dataset("nuaa-train-dev");
+    let out = tools(
+        data.path(),
+        &[
+            "eval-liveness",
+            train.join("webcam").to_str().unwrap(),
+            train.join("spoof").to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["method"], "leave one person out", "{v}");
+    let client = &v["client"];
+    let people = client["per_person"].as_object().unwrap();
+    assert_eq!(people.len(), 7, "{v}");
+    for (person, c) in people {
+        assert!(c["attacks"].as_u64().unwrap() > 100, "{person}: {c}");
+        assert!(c["live"].as_u64().unwrap() > 10, "{person}: {c}");
     }
+    let f = |m: &serde_json::Value, k: &str| m[k].as_f64().unwrap();
+    assert!(f(client, "worst_apcer") <= 0.02, "{client}");
+    assert!(f(client, "mean_apcer") <= 0.01, "{client}");
+    assert!(f(client, "worst_bpcer") <= 0.10, "{client}");
+    assert!(f(client, "mean_bpcer") <= 0.05, "{client}");
+    let generic = &v["generic"];
+    assert!(f(generic, "worst_apcer") <= 0.02, "{generic}");
+    assert!(f(generic, "mean_bpcer") <= 0.05, "{generic}");
 }
 
 #[test]
 fn a_model_saved_and_loaded_scores_the_same_and_a_damaged_one_is_refused() {
-    let samples = all_samples().of_people(&["0002", "0003"]);
+    let samples = samples_of(&["0002", "0003"]);
     let mut model = samples.train(TrainingRecord::default()).unwrap();
+    assert_eq!(model.record.layout, MODEL_LAYOUT);
     let dir = tempfile::tempdir().unwrap();
     model.save(dir.path()).unwrap();
     let loaded = LivenessModel::load(dir.path()).unwrap();
     assert_eq!(loaded.record, model.record);
     for s in samples.samples.iter().step_by(17) {
-        let (a, b) = (
-            model.score_features(&s.features).unwrap(),
-            loaded.score_features(&s.features).unwrap(),
-        );
-        assert!((a - b).abs() < 1e-4, "{a} vs {b}");
-        assert_eq!(a > 0.0, s.live, "training frames are classified right");
+        for reference in [None, samples.reference_of(s)] {
+            let (a, b) = (
+                model.score_features(&s.features, reference).unwrap(),
+                loaded.score_features(&s.features, reference).unwrap(),
+            );
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+            assert_eq!(a > 0.0, s.live, "training frames are classified right");
+        }
     }
 
-    let svm = dir.path().join("svm.yml.gz");
-    let mut bytes = std::fs::read(&svm).unwrap();
-    let n = bytes.len();
-    bytes[n / 2] ^= 0xff;
-    std::fs::write(&svm, bytes).unwrap();
-    let err = LivenessModel::load(dir.path()).err().expect("refused");
-    assert!(err.to_string().contains("damaged"), "{err}");
-    assert!(
-        err.to_string().contains("[liveness] enabled = false"),
-        "{err}"
-    );
+    for file in ["client.yml.gz", "generic.yml.gz"] {
+        let copy = tempfile::tempdir().unwrap();
+        model.save(copy.path()).unwrap();
+        let svm = copy.path().join(file);
+        let mut bytes = std::fs::read(&svm).unwrap();
+        let n = bytes.len();
+        bytes[n / 2] ^= 0xff;
+        std::fs::write(&svm, bytes).unwrap();
+        let err = LivenessModel::load(copy.path()).err().expect("refused");
+        assert!(err.to_string().contains("damaged"), "{file}: {err}");
+        assert!(
+            err.to_string().contains("[liveness] enabled = false"),
+            "{err}"
+        );
+    }
 
     let empty = tempfile::tempdir().unwrap();
     let err = LivenessModel::load(empty.path()).err().expect("refused");
     assert!(err.to_string().contains("missing"), "{err}");
 }
 
-/// The committed model loads, says what it was trained on, and separates the frames.
+/// The committed model loads, says what it was trained on and its measured trade-off, and
+/// `eval-liveness --model` scores a given model.
 #[test]
-fn the_shipped_model_is_recorded_and_eval_liveness_reports_per_person() {
+fn the_shipped_model_is_recorded_with_its_trade_off() {
     let model = LivenessModel::load(&default_liveness_dir()).unwrap();
+    assert_eq!(model.record.layout, MODEL_LAYOUT);
     assert_eq!(model.record.people.len(), 7);
-    assert!(model.record.live_frames > 0 && model.record.spoof_frames > 0);
+    assert!(model.record.live_frames > 500 && model.record.spoof_frames > 1000);
+    let at_zero = model
+        .record
+        .tradeoff
+        .iter()
+        .find(|t| t.threshold.abs() < 1e-6)
+        .expect("the default threshold is measured");
+    assert!(
+        at_zero.apcer <= 0.01 && at_zero.bpcer <= 0.05,
+        "{at_zero:?}"
+    );
+    // Stricter thresholds refuse more photos and more live faces.
+    for w in model.record.tradeoff.windows(2) {
+        assert!(w[0].threshold < w[1].threshold);
+        assert!(
+            w[0].apcer >= w[1].apcer && w[0].bpcer <= w[1].bpcer,
+            "{w:?}"
+        );
+    }
 
     let data = tempfile::tempdir().unwrap();
     let (live, spoof) = (dataset("webcam-dev"), dataset("spoof-dev"));
@@ -94,6 +141,8 @@ fn the_shipped_model_is_recorded_and_eval_liveness_reports_per_person() {
             spoof.to_str().unwrap(),
             "--people",
             "0003,0006",
+            "--model",
+            default_liveness_dir().to_str().unwrap(),
             "--json",
         ],
     );
@@ -103,12 +152,19 @@ fn the_shipped_model_is_recorded_and_eval_liveness_reports_per_person() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let (apcer, bpcer) = (v["apcer"].as_f64().unwrap(), v["bpcer"].as_f64().unwrap());
-    assert!((0.0..=0.01).contains(&apcer), "{v}");
-    assert!((0.0..=0.05).contains(&bpcer), "{v}");
-    let people: Vec<&String> = v["per_person"].as_object().unwrap().keys().collect();
+    assert!(
+        v["method"]
+            .as_str()
+            .unwrap()
+            .starts_with("model trained on"),
+        "{v}"
+    );
+    let people: Vec<&String> = v["client"]["per_person"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
     assert_eq!(people, ["0003", "0006"]);
-    assert_eq!(v["per_person"]["0003"]["attacks"], 120);
 
     let missing = tools(
         data.path(),
