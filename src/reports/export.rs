@@ -55,12 +55,11 @@ pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<()
         let r = r as u32 + 1;
         put(ws.write_string(r, 0, &row.roll_no))?;
         put(ws.write_string(r, 1, &row.name))?;
-        for (i, p) in row.present.iter().enumerate() {
+        for i in 0..row.present.len() {
             let c = 2 + i as u16;
-            put(if *p {
-                ws.write_string(r, c, "P")
-            } else {
-                ws.write_string_with_format(r, c, "A", &absent)
+            put(match row.cell(i) {
+                "A" => ws.write_string_with_format(r, c, "A", &absent),
+                text => ws.write_string(r, c, text),
             })?;
         }
         put(ws.write_number(r, 2 + n, row.present_days as f64))?;
@@ -88,13 +87,22 @@ pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<()
         put(ws.write_string(r, 0, &m.roll_no))?;
         put(ws.write_string(r, 1, &m.name))?;
         put(ws.write_string(r, 2, &m.day))?;
-        put(ws.write_string(r, 3, m.marked_at.get(11..19).unwrap_or(&m.marked_at)))?;
+        put(ws.write_string(r, 3, mark_time(m)))?;
         if let Some(s) = m.score {
             put(ws.write_number(r, 4, (s * 100.0).round() / 100.0))?;
         }
         put(ws.write_string(r, 5, &m.source))?;
     }
     book.save(path).map_err(|e| fail(path, e))
+}
+
+/// A mark's time of day, or "by hand" for a correction (it has no arrival time).
+fn mark_time(m: &crate::store::MarkDetail) -> &str {
+    if m.source == "admin" {
+        "by hand"
+    } else {
+        m.marked_at.get(11..19).unwrap_or(&m.marked_at)
+    }
 }
 
 /// Writes the Attendance sheet as CSV (same columns as the workbook, without the per-day
@@ -107,11 +115,7 @@ pub fn write_csv(sheet: &Sheet, path: &Path) -> Result<(), ExportError> {
     w.write_record(&header).map_err(|e| fail(path, e))?;
     for row in &sheet.rows {
         let mut rec = vec![row.roll_no.clone(), row.name.clone()];
-        rec.extend(
-            row.present
-                .iter()
-                .map(|p| if *p { "P" } else { "A" }.to_string()),
-        );
+        rec.extend((0..row.present.len()).map(|c| row.cell(c).to_string()));
         rec.push(row.present_days.to_string());
         rec.push(row.absent_days.to_string());
         rec.push(row.percent().map(|p| format!("{p:.1}")).unwrap_or_default());

@@ -1,12 +1,14 @@
 //! The attendance sheet: students × class days, present or absent, with totals — what the
 //! old dashboard showed, and what exports and email reports are made from.
 //!
-//! A class day is a day in the range on which anyone was marked present (as in the old
-//! system); a student without a mark on a class day was absent.
+//! A class day is a day on which the kiosk (or the API, or the command line) marked anyone,
+//! or a day an admin declared; a correction by hand never makes one. A student without a
+//! mark on a class day since their enrolment was absent; days before they were enrolled do
+//! not count for them.
 
 use crate::store::{Store, StoreError};
 use chrono::{Datelike, Duration, NaiveDate};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// One student's line.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +19,8 @@ pub struct SheetRow {
     pub email: String,
     /// Present on each class day, in `Sheet::days` order.
     pub present: Vec<bool>,
+    /// Whether each class day counts for this student (from their enrolment on).
+    pub counted: Vec<bool>,
     pub present_days: usize,
     pub absent_days: usize,
 }
@@ -26,6 +30,15 @@ impl SheetRow {
     pub fn percent(&self) -> Option<f64> {
         let days = self.present_days + self.absent_days;
         (days > 0).then(|| 100.0 * self.present_days as f64 / days as f64)
+    }
+
+    /// What class day `c` shows: "P", "A", or "-" before the student was enrolled.
+    pub fn cell(&self, c: usize) -> &'static str {
+        match (self.present.get(c), self.counted.get(c)) {
+            (Some(true), _) => "P",
+            (_, Some(true)) => "A",
+            _ => "-",
+        }
     }
 
     /// Whether the student is under `threshold` percent.
@@ -57,13 +70,8 @@ pub fn percent_text(p: Option<f64>) -> String {
 impl Sheet {
     /// Builds the sheet from the store.
     pub fn build(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<Sheet, StoreError> {
+        let days = store.class_days(from, to)?;
         let marks = store.attendance(from, to)?;
-        let days: Vec<NaiveDate> = marks
-            .iter()
-            .filter_map(|m| parse_day(&m.day))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
         let column: HashMap<NaiveDate, usize> =
             days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
         let mut present: HashMap<i64, Vec<bool>> = HashMap::new();
@@ -82,15 +90,23 @@ impl Sheet {
                 let p = present
                     .remove(&s.id)
                     .unwrap_or_else(|| vec![false; days.len()]);
+                let enrolled = s.enrolled_at.get(..10).and_then(parse_day);
+                let counted: Vec<bool> = days
+                    .iter()
+                    .zip(&p)
+                    .map(|(d, here)| *here || enrolled.is_none_or(|e| *d >= e))
+                    .collect();
                 let present_days = p.iter().filter(|x| **x).count();
+                let counted_days = counted.iter().filter(|x| **x).count();
                 SheetRow {
                     student_id: s.id,
                     roll_no: s.roll_no,
                     name: s.name,
                     email: s.email,
-                    absent_days: days.len() - present_days,
+                    absent_days: counted_days - present_days,
                     present_days,
                     present: p,
+                    counted,
                 }
             })
             .collect();
@@ -141,35 +157,112 @@ mod tests {
     use crate::store::NewStudent;
     use chrono::{Local, TimeZone};
 
+    fn store_with(dir: &std::path::Path, rolls: &[&str]) -> (Store, Vec<i64>) {
+        let path = dir.join("db");
+        let mut s = Store::open(&path).unwrap();
+        let ids = rolls
+            .iter()
+            .map(|r| {
+                s.insert_student(
+                    &NewStudent {
+                        roll_no: r.to_string(),
+                        name: r.to_string(),
+                        email: format!("{r}@example.org"),
+                    },
+                    &[],
+                    "t",
+                )
+                .unwrap()
+            })
+            .collect();
+        (s, ids)
+    }
+
+    fn enrolled_on(dir: &std::path::Path, id: i64, day: &str) {
+        rusqlite::Connection::open(dir.join("db"))
+            .unwrap()
+            .execute(
+                "UPDATE students SET enrolled_at = ?1 WHERE id = ?2",
+                rusqlite::params![format!("{day}T08:00:00+00:00"), id],
+            )
+            .unwrap();
+    }
+
+    fn day(d: u32) -> chrono::DateTime<Local> {
+        Local.with_ymd_and_hms(2026, 3, d, 9, 0, 0).unwrap()
+    }
+
+    fn march(s: &Store) -> Sheet {
+        let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        Sheet::build(s, from, NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()).unwrap()
+    }
+
     #[test]
     fn absent_means_no_mark_on_a_day_someone_was_marked() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("db")).unwrap();
-        let mut add = |r: &str| {
-            s.insert_student(
-                &NewStudent {
-                    roll_no: r.into(),
-                    name: r.into(),
-                    email: format!("{r}@example.org"),
-                },
-                &[],
-                "t",
-            )
-            .unwrap()
-        };
-        let (a, b) = (add("A"), add("B"));
-        let day = |d: u32| Local.with_ymd_and_hms(2026, 3, d, 9, 0, 0).unwrap();
-        s.mark(a, day(2), None, "t", None).unwrap();
-        s.mark(a, day(3), None, "t", None).unwrap();
-        s.mark(b, day(3), None, "t", None).unwrap();
-        let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-        let sheet = Sheet::build(&s, from, NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()).unwrap();
+        let (mut s, ids) = store_with(dir.path(), &["A", "B"]);
+        let (a, b) = (ids[0], ids[1]);
+        enrolled_on(dir.path(), a, "2026-03-01");
+        enrolled_on(dir.path(), b, "2026-03-01");
+        s.mark(a, day(2), None, "kiosk", None).unwrap();
+        s.mark(a, day(3), None, "kiosk", None).unwrap();
+        s.mark(b, day(3), None, "kiosk", None).unwrap();
+        let sheet = march(&s);
         assert_eq!(sheet.days.len(), 2);
         assert_eq!(sheet.per_day, vec![1, 2]);
         assert_eq!(sheet.rows[0].percent(), Some(100.0));
         assert_eq!(sheet.rows[1].percent(), Some(50.0));
         assert!(sheet.rows[1].is_under(85.0));
         assert_eq!(percent_text(sheet.rows[1].percent()), "50 %");
+    }
+
+    #[test]
+    fn a_correction_by_hand_changes_nobody_elses_attendance() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, ids) = store_with(dir.path(), &["A", "B"]);
+        for id in &ids {
+            enrolled_on(dir.path(), *id, "2026-03-01");
+        }
+        s.mark(ids[0], day(2), None, "kiosk", None).unwrap();
+        s.mark(ids[1], day(2), None, "kiosk", None).unwrap();
+        let before = march(&s);
+        // A Saturday nobody came: marking A present by hand does not make it a class day.
+        let saturday = NaiveDate::from_ymd_opt(2026, 3, 7).unwrap();
+        assert!(!s.is_class_day(saturday).unwrap());
+        s.correct(ids[0], saturday, true, "was on a trip", "admin")
+            .unwrap();
+        let after = march(&s);
+        assert_eq!(after.days, before.days);
+        assert_eq!(after.rows[1].percent(), Some(100.0), "B is not made absent");
+        // Declared, the day counts for everyone.
+        assert!(s.declare_class_day(saturday, "admin").unwrap());
+        assert!(!s.declare_class_day(saturday, "admin").unwrap(), "once");
+        let declared = march(&s);
+        assert_eq!(declared.days.len(), 2);
+        assert_eq!(declared.rows[0].percent(), Some(100.0));
+        assert_eq!(declared.rows[1].percent(), Some(50.0));
+        let log = s.audit_log(10).unwrap();
+        assert!(
+            log.iter().any(|e| e.action == "declare class day"),
+            "{log:?}"
+        );
+    }
+
+    #[test]
+    fn days_before_a_students_enrolment_do_not_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, ids) = store_with(dir.path(), &["A", "Late"]);
+        enrolled_on(dir.path(), ids[0], "2026-03-01");
+        enrolled_on(dir.path(), ids[1], "2026-03-03");
+        for d in 2..=4 {
+            s.mark(ids[0], day(d), None, "kiosk", None).unwrap();
+        }
+        s.mark(ids[1], day(4), None, "kiosk", None).unwrap();
+        let sheet = march(&s);
+        let late = &sheet.rows[1];
+        assert_eq!(late.counted, vec![false, true, true]);
+        assert_eq!((late.present_days, late.absent_days), (1, 1));
+        assert_eq!(late.percent(), Some(50.0));
     }
 
     #[test]

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0003_review.sql"),
     include_str!("../../db/0004_liveness.sql"),
     include_str!("../../db/0005_origins_and_observations.sql"),
+    include_str!("../../db/0006_class_days.sql"),
 ];
 
 /// Faces of one student the kiosk keeps per model, newest first.
@@ -763,11 +764,9 @@ impl Store {
         )?;
         let d = day.format("%Y-%m-%d").to_string();
         let changed = if present {
-            let at = day
-                .and_hms_opt(12, 0, 0)
-                .and_then(|t| t.and_local_timezone(Local).earliest())
-                .map(timestamp)
-                .unwrap_or_else(|| format!("{d}T12:00:00"));
+            // When the correction was made: a mark by hand has no arrival time (it is shown
+            // as "by hand", never as a time of day).
+            let at = timestamp(Local::now());
             tx.execute(
                 "INSERT INTO attendance (student_id, day, marked_at, score, source)
                  VALUES (?1, ?2, ?3, NULL, 'admin') ON CONFLICT (student_id, day) DO NOTHING",
@@ -789,6 +788,47 @@ impl Store {
         }
         tx.commit()?;
         Ok(changed > 0)
+    }
+
+    /// Class days between two days, inclusive: days on which anyone was marked other than
+    /// by hand, and days an admin declared.
+    pub fn class_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT day FROM attendance WHERE day BETWEEN ?1 AND ?2 AND source <> 'admin'
+             UNION SELECT day FROM class_days WHERE day BETWEEN ?1 AND ?2
+             ORDER BY day",
+        )?;
+        let days = stmt.query_map(day_range(from, to), |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for d in days {
+            if let Ok(day) = NaiveDate::parse_from_str(&d?, "%Y-%m-%d") {
+                out.push(day);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether `day` is a class day.
+    pub fn is_class_day(&self, day: NaiveDate) -> Result<bool, StoreError> {
+        Ok(!self.class_days(day, day)?.is_empty())
+    }
+
+    /// Declares `day` a class day (it then counts for every enrolled student), with an
+    /// audit entry. Returns whether it was not one before.
+    pub fn declare_class_day(&mut self, day: NaiveDate, actor: &str) -> Result<bool, StoreError> {
+        if self.is_class_day(day)? {
+            return Ok(false);
+        }
+        let tx = self.conn.transaction()?;
+        let d = day.format("%Y-%m-%d").to_string();
+        tx.execute(
+            "INSERT INTO class_days (day, declared_at, actor) VALUES (?1, ?2, ?3)
+             ON CONFLICT (day) DO NOTHING",
+            params![d, timestamp(Local::now()), actor],
+        )?;
+        audit(&tx, actor, "declare class day", &d)?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Every mark between two days with who it is and the snapshot, oldest first.

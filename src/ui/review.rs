@@ -50,6 +50,8 @@ struct Correction {
     day: String,
     present: bool,
     reason: String,
+    /// Declare the day a class day first (offered when the sheet shown does not have it).
+    declare: bool,
 }
 
 /// The day view's marks, each with its snapshot.
@@ -565,13 +567,13 @@ impl ReviewView {
                             let last =
                                 (((clip.right() - x0) / DAY_W).ceil().max(0.0) as usize).min(days);
                             for c in first..last {
-                                let p = row.present[c];
+                                let cell = row.cell(c);
                                 painter.text(
                                     Pos2::new(x0 + c as f32 * DAY_W + 8.0, y),
                                     egui::Align2::LEFT_CENTER,
-                                    if p { "P" } else { "A" },
+                                    cell,
                                     font.clone(),
-                                    if p { text } else { ABSENT },
+                                    if cell == "A" { ABSENT } else { text },
                                 );
                             }
                             let pct = percent_text(row.percent());
@@ -643,11 +645,17 @@ impl ReviewView {
                 day: day.to_string(),
                 present: !present,
                 reason: String::new(),
+                declare: false,
             });
         }
     }
 
     fn correction_window(&mut self, ctx: &egui::Context, admin: &AdminClient) {
+        let days: Vec<NaiveDate> = self
+            .sheet
+            .as_ref()
+            .map(|s| s.days.clone())
+            .unwrap_or_default();
         let Some(c) = &mut self.correction else {
             return;
         };
@@ -665,7 +673,14 @@ impl ReviewView {
                     ui.radio_value(&mut c.present, false, "Absent");
                 });
                 field(ui, "Reason", &mut c.reason, false);
-                let day_ok = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d").is_ok();
+                let parsed = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d").ok();
+                if parsed.is_some_and(|d| !days.contains(&d)) {
+                    ui.checkbox(
+                        &mut c.declare,
+                        "Declare it a class day (it then counts for every student)",
+                    );
+                }
+                let day_ok = parsed.is_some();
                 let ready = day_ok && !c.reason.trim().is_empty();
                 if !day_ok {
                     ui.label(RichText::new("The date is YYYY-MM-DD.").color(ABSENT));
@@ -682,7 +697,7 @@ impl ReviewView {
         if save {
             if let Ok(day) = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d") {
                 self.asked.correction =
-                    Some(admin.correct(c.student_id, day, c.present, c.reason.clone()));
+                    Some(admin.correct(c.student_id, day, c.present, c.reason.clone(), c.declare));
             }
         }
         if !open {
@@ -848,15 +863,27 @@ impl ReviewView {
             .enumerate()
             .map(|(i, n)| Bar::new(i as f64, *n as f64).name(sheet.days[i].to_string()))
             .collect();
-        let days = sheet.days.clone();
+        // Fixed charts: the mouse wheel scrolls the page, never the chart; the x-axis is dated.
+        let fixed = |id: &str, days: Vec<NaiveDate>| {
+            Plot::new(id.to_owned())
+                .height(160.0)
+                .allow_drag(false)
+                .allow_zoom(false)
+                .allow_scroll(false)
+                .allow_boxed_zoom(false)
+                .allow_double_click_reset(false)
+                .x_axis_formatter(move |m, _| {
+                    let i = m.value.round();
+                    if (m.value - i).abs() > 0.01 || i < 0.0 {
+                        return String::new();
+                    }
+                    days.get(i as usize)
+                        .map(|d| d.format("%d/%m").to_string())
+                        .unwrap_or_default()
+                })
+        };
         ui.label("Students present per class day");
-        Plot::new("per-day")
-            .height(160.0)
-            .x_axis_formatter(move |m, _| {
-                days.get(m.value.round() as usize)
-                    .map(|d| d.format("%d/%m").to_string())
-                    .unwrap_or_default()
-            })
+        fixed("per-day", sheet.days.clone())
             .show(ui, |p| p.bar_chart(BarChart::new("present", bars)));
         let Some(row) = self
             .selected
@@ -869,18 +896,19 @@ impl ReviewView {
             "{} ({}): attendance so far, in percent",
             row.name, row.roll_no
         ));
-        let mut present = 0usize;
-        let points: PlotPoints = row
-            .present
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                present += *p as usize;
-                [i as f64, 100.0 * present as f64 / (i + 1) as f64]
-            })
-            .collect();
-        Plot::new("student")
-            .height(160.0)
+        // Only the class days since the student's enrolment count.
+        let (mut present, mut counted) = (0usize, 0usize);
+        let mut points = Vec::new();
+        for (i, p) in row.present.iter().enumerate() {
+            if !row.counted[i] {
+                continue;
+            }
+            present += *p as usize;
+            counted += 1;
+            points.push([i as f64, 100.0 * present as f64 / counted as f64]);
+        }
+        let points = PlotPoints::from(points);
+        fixed("student", sheet.days.clone())
             .include_y(0.0)
             .include_y(100.0)
             .show(ui, |p| p.line(Line::new(row.name.clone(), points)));

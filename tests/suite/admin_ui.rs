@@ -335,6 +335,56 @@ fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
 }
 
 #[test]
+fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Review");
+    click(&mut h, Role::RadioButton, "Custom");
+    replace_text(&mut h, "From", "2026-03-01");
+    replace_text(&mut h, "To", "2026-03-31");
+    click(&mut h, Role::Button, "Show");
+    step_until(&mut h, "the table", 30, |h| shows(h, "5 class day(s)"));
+    assert!(says(
+        &h,
+        "A class day is a day on which the kiosk marked anyone"
+    ));
+
+    // D is marked present by hand on Monday the 9th, a day nobody came to the kiosk.
+    h.get_by_label_contains("D Student D:").click_accesskit();
+    step_until(&mut h, "the correction window", 10, |h| {
+        shows(h, "Correct attendance")
+    });
+    replace_text(&mut h, "Date", "2026-03-09");
+    click(&mut h, Role::RadioButton, "Present");
+    type_into(&mut h, "Reason", "Came to the library instead");
+    click(&mut h, Role::Button, "Save correction");
+    step_until(&mut h, "the explanation", 30, |h| {
+        says(h, "2026-03-09 is not a class day")
+    });
+    assert!(shows(&h, "A Student A: 5 present, 0 absent, 100 %"));
+    assert!(shows(&h, "5 class day(s)"), "no class day was made");
+
+    // Declared on purpose, the day counts for everyone.
+    click(
+        &mut h,
+        Role::CheckBox,
+        "Declare it a class day (it then counts for every student)",
+    );
+    click(&mut h, Role::Button, "Save correction");
+    step_until(&mut h, "the declared day", 30, |h| {
+        shows(h, "6 class day(s)") && shows(h, "D Student D: 1 present, 5 absent")
+    });
+    assert!(shows(&h, "A Student A: 5 present, 1 absent, 83 %"));
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+    let marks = store.marks(day, day).unwrap();
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0].source, "admin");
+}
+
+#[test]
 fn faces_refused_as_photos_are_listed_for_the_admin() {
     let dir = tempfile::tempdir().unwrap();
     let data = class(dir.path());

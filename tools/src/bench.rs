@@ -473,6 +473,7 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
                 name: format!("Student number {i}"),
                 email: format!("s{i}@bench.invalid"),
                 present,
+                counted: vec![true; days],
                 present_days: p,
                 absent_days: days - p,
             }

@@ -362,6 +362,8 @@ pub(super) enum Request {
         day: NaiveDate,
         present: bool,
         reason: String,
+        /// Declare the day a class day first.
+        declare: bool,
         reply: Reply<Outcome>,
     },
     AuditLog(Reply<Result<Vec<AuditRow>, String>>),
@@ -531,12 +533,14 @@ impl AdminClient {
         day: NaiveDate,
         present: bool,
         reason: String,
+        declare: bool,
     ) -> Pending<Outcome> {
         self.ask(|reply| Request::Correct {
             student_id,
             day,
             present,
             reason,
+            declare,
             reply,
         })
     }

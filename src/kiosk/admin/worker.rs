@@ -315,8 +315,9 @@ impl Desk {
                 day,
                 present,
                 reason,
+                declare,
                 reply,
-            } => reply.send(self.correct(student_id, day, present, &reason)),
+            } => reply.send(self.correct(student_id, day, present, &reason, declare)),
             Request::AuditLog(reply) => {
                 let r = self
                     .records()
@@ -547,7 +548,7 @@ impl Desk {
             .into_iter()
             .map(|m| DayMark {
                 time: if m.source == "admin" {
-                    String::new()
+                    "by hand".into()
                 } else {
                     m.marked_at.get(11..16).unwrap_or(&m.marked_at).to_string()
                 },
@@ -566,21 +567,41 @@ impl Desk {
         day: chrono::NaiveDate,
         present: bool,
         reason: &str,
+        declare: bool,
     ) -> Outcome {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err("Please give a reason for the correction.".into());
         }
-        let changed = self
-            .records()?
-            .store_mut()
+        let store = self.records()?.store_mut();
+        let class_day = store.is_class_day(day).map_err(|e| e.to_string())?;
+        let declared = if declare && !class_day {
+            store
+                .declare_class_day(day, "admin")
+                .map_err(|e| e.to_string())?
+        } else {
+            false
+        };
+        if present && !class_day && !declared {
+            return Err(format!(
+                "{day} is not a class day: nobody was marked by the kiosk and it was not \
+                 declared one, so a mark would not count. Tick \"Declare it a class day\" \
+                 if class took place (it then counts for every student)."
+            ));
+        }
+        let changed = store
             .correct(student_id, day, present, reason, "admin")
             .map_err(|e| e.to_string())?;
         let state = if present { "present" } else { "absent" };
-        Ok(if changed {
-            format!("Marked {state} on {day}.")
+        let also = if declared {
+            format!(" {day} is now a class day for every student.")
         } else {
-            format!("Nothing to change: already {state} on {day}.")
+            String::new()
+        };
+        Ok(if changed {
+            format!("Marked {state} on {day}.{also}")
+        } else {
+            format!("Nothing to change: already {state} on {day}.{also}")
         })
     }
 

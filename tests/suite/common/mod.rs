@@ -54,6 +54,14 @@ pub fn class_of_four(db: &Path) -> rollcall::store::Store {
             s.mark(id, at, Some(7.5), "kiosk", None).unwrap();
         }
     }
+    // Everyone was enrolled before the first school day.
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .execute(
+            "UPDATE students SET enrolled_at = '2026-03-01T08:00:00+00:00'",
+            [],
+        )
+        .unwrap();
     s
 }
 
