@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod files;
+pub mod fonts;
 pub mod kiosk;
 pub mod review;
 pub mod widgets;
@@ -37,6 +38,7 @@ pub struct RollcallApp {
 impl RollcallApp {
     /// Starts the back end; it wakes this window whenever it has something new.
     pub fn new(ctx: &egui::Context, options: AppOptions) -> RollcallApp {
+        fonts::install(ctx);
         let repaint = ctx.clone();
         let wake = Arc::new(move || repaint.request_repaint());
         let view = KioskView::new(options.settings.kiosk.clone());

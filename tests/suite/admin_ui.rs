@@ -454,3 +454,66 @@ fn the_photo_check_strictness_is_chosen_with_its_measured_cost_and_saved() {
     let text = std::fs::read_to_string(data.settings()).unwrap();
     assert!(text.contains("threshold = 0.3"), "{text}");
 }
+
+/// Students with no photos (enough for the Students screen), inserted in this order.
+fn students_named(dir: &Path, people: &[(&str, &str)]) -> DataDir {
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
+    let mut store = Store::open(&data.database()).unwrap();
+    for (roll, name) in people {
+        store
+            .insert_student(
+                &rollcall::store::NewStudent {
+                    roll_no: roll.to_string(),
+                    name: name.to_string(),
+                    email: format!("{roll}@example.org"),
+                },
+                &[],
+                "test",
+            )
+            .unwrap();
+    }
+    data
+}
+
+#[test]
+fn a_chinese_name_is_drawn_with_real_glyphs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = students_named(dir.path(), &[("7", "李小龙"), ("8", "Zoë Ångström")]);
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the students", 30, |h| says(h, "李小龙"));
+    for text in ["李小龙", "Zoë Ångström"] {
+        let drawn = h
+            .ctx
+            .fonts_mut(|f| f.has_glyphs(&egui::FontId::proportional(14.0), text));
+        assert!(drawn, "the window's fonts have every glyph of {text}");
+    }
+}
+
+#[test]
+fn roll_numbers_are_listed_in_number_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = students_named(
+        dir.path(),
+        &[
+            ("10", "Ten"),
+            ("9", "Nine"),
+            ("8", "Eight"),
+            ("CS-10", "C"),
+            ("CS-9", "B"),
+        ],
+    );
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the students", 30, |h| shows(h, "Open 10"));
+    let order: Vec<String> = h
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("Open ")))
+        .filter_map(|n| n.accesskit_node().label())
+        .collect();
+    assert_eq!(
+        order,
+        ["Open 8", "Open 9", "Open 10", "Open CS-9", "Open CS-10"]
+    );
+}
