@@ -280,17 +280,22 @@ fn class(dir: &Path) -> DataDir {
     data
 }
 
+/// Unlocks the admin screens and shows Review for March 2026.
+fn review_march(h: &mut H) {
+    set_pin(h, "2468");
+    click(h, Role::Button, "Review");
+    click(h, Role::RadioButton, "Custom");
+    replace_text(h, "From", "2026-03-01");
+    replace_text(h, "To", "2026-03-31");
+    click(h, Role::Button, "Show");
+}
+
 #[test]
 fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
     let dir = tempfile::tempdir().unwrap();
     let data = class(dir.path());
     let mut h = harness(data, dir.path());
-    set_pin(&mut h, "2468");
-    click(&mut h, Role::Button, "Review");
-    click(&mut h, Role::RadioButton, "Custom");
-    replace_text(&mut h, "From", "2026-03-01");
-    replace_text(&mut h, "To", "2026-03-31");
-    click(&mut h, Role::Button, "Show");
+    review_march(&mut h);
     step_until(&mut h, "the table", 30, |h| {
         shows(h, "A Student A: 5 present, 0 absent, 100 %") && shows(h, "5 class day(s)")
     });
@@ -339,12 +344,7 @@ fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
     let dir = tempfile::tempdir().unwrap();
     let data = class(dir.path());
     let mut h = harness(data, dir.path());
-    set_pin(&mut h, "2468");
-    click(&mut h, Role::Button, "Review");
-    click(&mut h, Role::RadioButton, "Custom");
-    replace_text(&mut h, "From", "2026-03-01");
-    replace_text(&mut h, "To", "2026-03-31");
-    click(&mut h, Role::Button, "Show");
+    review_march(&mut h);
     step_until(&mut h, "the table", 30, |h| shows(h, "5 class day(s)"));
     assert!(says(
         &h,

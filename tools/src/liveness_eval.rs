@@ -156,19 +156,11 @@ pub fn evaluate(
     model: &LivenessModel,
     threshold: f32,
 ) -> Result<LivenessReport, VisionError> {
-    let mut scores = Vec::new();
-    for s in &samples.samples {
-        let reference = samples.reference_of(s);
-        scores.push(HeldOutScore {
-            person: s.person.clone(),
-            live: s.live,
-            session: s.session.clone(),
-            client: reference
-                .map(|r| model.score_features(&s.features, Some(r)))
-                .transpose()?,
-            generic: model.score_features(&s.features, None)?,
-        });
-    }
+    let scores = samples
+        .samples
+        .iter()
+        .map(|s| HeldOutScore::of(model, s, samples.reference_of(s)))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(report(
         format!("model trained on {}", model.record.people.join(", ")),
         &scores,

@@ -253,20 +253,30 @@ pub fn leave_one_out(
     for person in samples.people() {
         progress(person);
         let model = samples.without(person).train(TrainingRecord::default())?;
-        let reference = samples.references.get(person).map(Vec::as_slice);
         for s in samples.samples.iter().filter(|s| s.person == person) {
-            out.push(HeldOutScore {
-                person: s.person.clone(),
-                live: s.live,
-                session: s.session.clone(),
-                client: reference
-                    .map(|r| model.score_features(&s.features, Some(r)))
-                    .transpose()?,
-                generic: model.score_features(&s.features, None)?,
-            });
+            out.push(HeldOutScore::of(&model, s, samples.reference_of(s))?);
         }
     }
     Ok(out)
+}
+
+impl HeldOutScore {
+    /// Scores one sample with `model`, with and without the person's reference.
+    pub fn of(
+        model: &LivenessModel,
+        s: &Sample,
+        reference: Option<&[f32]>,
+    ) -> Result<HeldOutScore, VisionError> {
+        Ok(HeldOutScore {
+            person: s.person.clone(),
+            live: s.live,
+            session: s.session.clone(),
+            client: reference
+                .map(|r| model.score_features(&s.features, Some(r)))
+                .transpose()?,
+            generic: model.score_features(&s.features, None)?,
+        })
+    }
 }
 
 /// The trade-off of the client model over thresholds, from held-out scores: the share of

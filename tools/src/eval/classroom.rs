@@ -35,18 +35,8 @@ pub struct Person {
     pub all: Vec<PathBuf>,
 }
 
-/// The session of a photo: NUAA's `ID_glasses_position_session_frame` gives it; other
-/// names are one session.
-pub fn session_of(p: &Path) -> String {
-    let name = file_name_of(p);
-    let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&name);
-    let parts: Vec<&str> = stem.split('_').collect();
-    if parts.len() == 5 && parts.iter().all(|x| x.chars().all(|c| c.is_ascii_digit())) {
-        parts[1..4].join("_")
-    } else {
-        String::new()
-    }
-}
+/// The session of a photo (NUAA names carry one), as the photo-attack training reads it.
+pub use rollcall::vision::liveness::training::session_of;
 
 /// At most `n` items, evenly spread.
 fn spread(v: &[PathBuf], n: usize) -> Vec<PathBuf> {

@@ -23,3 +23,16 @@ pub fn tools(data: &std::path::Path, args: &[&str]) -> std::process::Output {
         .output()
         .expect("run rollcall-tools")
 }
+
+/// Runs `rollcall-tools` (with `--json` among `args`) in a scratch data folder; fails the
+/// test with its error output unless it succeeds, and returns the one JSON object it prints.
+pub fn tools_json(args: &[&str]) -> serde_json::Value {
+    let data = tempfile::tempdir().unwrap();
+    let out = tools(data.path(), args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}

@@ -9,15 +9,8 @@ use crate::common;
 
 #[test]
 fn default_settings_meet_the_accuracy_bar_on_lfw() {
-    let data = tempfile::tempdir().unwrap();
     let lfw = common::dataset("lfw-dev");
-    let out = common::tools(data.path(), &["eval", lfw.to_str().unwrap(), "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let m = common::tools_json(&["eval", lfw.to_str().unwrap(), "--json"]);
     let get = |k: &str| {
         m[k].as_f64()
             .unwrap_or_else(|| panic!("missing key {k} in {m}"))
@@ -52,17 +45,10 @@ fn default_settings_meet_the_accuracy_bar_on_lfw() {
 
 /// Runs the classroom protocol on a set; returns the figures per class size.
 fn classroom(set: &str, extra: &[&str]) -> Vec<serde_json::Value> {
-    let data = tempfile::tempdir().unwrap();
     let dir = common::dataset(set);
     let mut args = vec!["eval", dir.to_str().unwrap(), "--classroom", "--json"];
     args.extend_from_slice(extra);
-    let out = common::tools(data.path(), &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let v = common::tools_json(&args);
     v["classroom"]
         .as_array()
         .expect("classroom figures")
@@ -111,27 +97,17 @@ fn webcam_frames_of_strangers_are_never_accepted() {
 fn at_the_door_every_student_is_marked_and_no_stranger_or_photo_is() {
     // Each person's photos and face are judged by a photo-attack model trained without
     // them: the kiosk-level figure for people the check has never seen.
-    let data = tempfile::tempdir().unwrap();
     let (live, spoof) = (common::dataset("webcam-dev"), common::dataset("spoof-dev"));
     let train = common::dataset("nuaa-train-dev");
-    let out = common::tools(
-        data.path(),
-        &[
-            "eval-live",
-            live.to_str().unwrap(),
-            spoof.to_str().unwrap(),
-            "--held-out-liveness",
-            train.join("webcam").to_str().unwrap(),
-            train.join("spoof").to_str().unwrap(),
-            "--json",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let v = common::tools_json(&[
+        "eval-live",
+        live.to_str().unwrap(),
+        spoof.to_str().unwrap(),
+        "--held-out-liveness",
+        train.join("webcam").to_str().unwrap(),
+        train.join("spoof").to_str().unwrap(),
+        "--json",
+    ]);
     for key in [
         "appearances",
         "correct",

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{dataset, tools};
+use common::{dataset, tools, tools_json};
 use rollcall::settings::Settings;
 use rollcall::vision::liveness::training::{labelled_frames, Samples};
 use rollcall::vision::liveness::{
@@ -28,23 +28,13 @@ fn samples_of(people: &[&str]) -> Samples {
 /// but more live frames.
 #[test]
 fn leaving_each_person_out_few_attacks_pass_and_few_students_are_refused() {
-    let data = tempfile::tempdir().unwrap();
     let train = dataset("nuaa-train-dev");
-    let out = tools(
-        data.path(),
-        &[
-            "eval-liveness",
-            train.join("webcam").to_str().unwrap(),
-            train.join("spoof").to_str().unwrap(),
-            "--json",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = tools_json(&[
+        "eval-liveness",
+        train.join("webcam").to_str().unwrap(),
+        train.join("spoof").to_str().unwrap(),
+        "--json",
+    ]);
     assert_eq!(v["method"], "leave one person out", "{v}");
     let client = &v["client"];
     let people = client["per_person"].as_object().unwrap();
@@ -131,27 +121,17 @@ fn the_shipped_model_is_recorded_with_its_trade_off() {
         );
     }
 
-    let data = tempfile::tempdir().unwrap();
     let (live, spoof) = (dataset("webcam-dev"), dataset("spoof-dev"));
-    let out = tools(
-        data.path(),
-        &[
-            "eval-liveness",
-            live.to_str().unwrap(),
-            spoof.to_str().unwrap(),
-            "--people",
-            "0003,0006",
-            "--model",
-            default_liveness_dir().to_str().unwrap(),
-            "--json",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = tools_json(&[
+        "eval-liveness",
+        live.to_str().unwrap(),
+        spoof.to_str().unwrap(),
+        "--people",
+        "0003,0006",
+        "--model",
+        default_liveness_dir().to_str().unwrap(),
+        "--json",
+    ]);
     assert!(
         v["method"]
             .as_str()
@@ -166,6 +146,7 @@ fn the_shipped_model_is_recorded_with_its_trade_off() {
         .collect();
     assert_eq!(people, ["0003", "0006"]);
 
+    let data = tempfile::tempdir().unwrap();
     let missing = tools(
         data.path(),
         &[
