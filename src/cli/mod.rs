@@ -285,6 +285,17 @@ fn serve(
     Ok(Exit::Ok)
 }
 
+/// Logs warnings (or what `ROLLCALL_LOG` asks for, e.g. `debug`) to stderr.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ROLLCALL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// A progress bar on stderr (hidden when stderr is not a terminal).
 pub fn progress_bar(len: usize, what: &str, unit: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len as u64);

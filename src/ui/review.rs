@@ -651,14 +651,10 @@ impl ReviewView {
     }
 
     fn correction_window(&mut self, ctx: &egui::Context, admin: &AdminClient) {
-        let days: Vec<NaiveDate> = self
-            .sheet
-            .as_ref()
-            .map(|s| s.days.clone())
-            .unwrap_or_default();
         let Some(c) = &mut self.correction else {
             return;
         };
+        let days: &[NaiveDate] = self.sheet.as_ref().map_or(&[], |s| &s.days);
         let mut open = true;
         let mut save = false;
         egui::Window::new("Correct attendance")

@@ -7,13 +7,11 @@ use common::{app_harness, faceless_jpeg, photos};
 use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use opencv::core::{Mat, Vector};
-use rollcall::attendance::{AttendanceService, PhotoInput};
 use rollcall::camera::SourceSpec;
 use rollcall::data_dir::DataDir;
 use rollcall::settings::Settings;
 use rollcall::store::Store;
 use rollcall::ui::AppOptions;
-use rollcall::vision::FaceEngine;
 use std::path::{Path, PathBuf};
 
 use common::ui::{click, set_pin, shows, step_until, text_field, type_into, unlock, H};
@@ -26,22 +24,11 @@ fn settings() -> Settings {
 
 /// A data folder with Student Two (webcam-dev 0002) enrolled, marked present today.
 fn with_student_two(dir: &Path) -> DataDir {
-    let data = DataDir::resolve(Some(dir)).create().unwrap();
-    let s = settings();
-    let mut service =
-        AttendanceService::open(data.clone(), s.clone(), FaceEngine::load(&s).unwrap()).unwrap();
-    let frames: Vec<PhotoInput> = photos("webcam-dev", "0002")
-        .iter()
-        .take(10)
-        .step_by(2)
-        .map(|p| PhotoInput::read(p).unwrap())
-        .collect();
-    let done = service
-        .enroll("R0002", "Student Two", "two@example.org", &frames, "test")
-        .unwrap();
+    let id = common::enrol_student_two(&mut common::open_service(dir));
+    let data = DataDir::resolve(Some(dir));
     Store::open(&data.database())
         .unwrap()
-        .mark(done.student_id, chrono::Local::now(), None, "test", None)
+        .mark(id, chrono::Local::now(), None, "test", None)
         .unwrap();
     data
 }

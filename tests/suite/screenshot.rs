@@ -6,10 +6,7 @@ use crate::common;
 use common::photos;
 use opencv::core::{Mat, Rect, Vec3b};
 use opencv::prelude::*;
-use rollcall::attendance::{AttendanceService, PhotoInput};
 use rollcall::data_dir::DataDir;
-use rollcall::settings::Settings;
-use rollcall::vision::FaceEngine;
 use std::path::Path;
 use std::process::Command;
 
@@ -17,24 +14,8 @@ use std::process::Command;
 const GREEN: [u8; 3] = [0x1b, 0x7f, 0x3b];
 
 fn enrol(dir: &Path) -> DataDir {
-    let data = DataDir::resolve(Some(dir)).create().unwrap();
-    let settings = Settings::default();
-    let mut service = AttendanceService::open(
-        data.clone(),
-        settings.clone(),
-        FaceEngine::load(&settings).unwrap(),
-    )
-    .unwrap();
-    let frames: Vec<PhotoInput> = photos("webcam-dev", "0002")
-        .iter()
-        .take(10)
-        .step_by(2)
-        .map(|p| PhotoInput::read(p).unwrap())
-        .collect();
-    service
-        .enroll("R0002", "Student Two", "two@example.org", &frames, "test")
-        .unwrap();
-    data
+    common::enrol_student_two(&mut common::open_service(dir));
+    DataDir::resolve(Some(dir))
 }
 
 /// Pixels within a small distance of an RGB colour, inside `area`.

@@ -3,6 +3,7 @@
 //! trained on everyone else, then score that person), so the figures are for people the
 //! check has never seen; `--model` scores a given model instead.
 
+use crate::eval::ratio;
 use rollcall::vision::liveness::training::{leave_one_out, HeldOutScore, Samples};
 use rollcall::vision::liveness::LivenessModel;
 use rollcall::vision::VisionError;
@@ -20,14 +21,6 @@ pub struct Counts {
     pub apcer: f64,
     /// Live faces refused (fraction).
     pub bpcer: f64,
-}
-
-fn ratio(n: usize, d: usize) -> f64 {
-    if d == 0 {
-        0.0
-    } else {
-        n as f64 / d as f64
-    }
 }
 
 impl Counts {

@@ -10,6 +10,21 @@ use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
 use opencv::prelude::*;
 use std::path::{Path, PathBuf};
 
+/// Student Two (webcam-dev 0002, roll no R0002) enrolled from five of their first ten
+/// frames; returns their id.
+pub fn enrol_student_two(service: &mut rollcall::attendance::AttendanceService) -> i64 {
+    let frames: Vec<rollcall::attendance::PhotoInput> = photos("webcam-dev", "0002")
+        .iter()
+        .take(10)
+        .step_by(2)
+        .map(|p| rollcall::attendance::PhotoInput::read(p).unwrap())
+        .collect();
+    service
+        .enroll("R0002", "Student Two", "two@example.org", &frames, "test")
+        .unwrap()
+        .student_id
+}
+
 /// The attendance service on a data folder, with the default settings and the real models.
 pub fn open_service(dir: &Path) -> rollcall::attendance::AttendanceService {
     let data = rollcall::data_dir::DataDir::resolve(Some(dir))

@@ -13,7 +13,7 @@
 //! - Rotations: every choice of enrolled people when there are at most 40, else as many
 //!   windows of consecutive people as there are people.
 
-use super::{photos_of, FaceSet};
+use super::{photos_of, ratio, FaceSet};
 use rollcall::recognition::{Decision, Origin, Rule, Source};
 use rollcall::settings::RecognitionSettings;
 use rollcall::vision::image_io::{file_name_of, folders_in};
@@ -158,14 +158,6 @@ pub struct ClassFigures {
     pub stranger_accept_worst: f64,
     /// Probes in which no face was found (not counted above).
     pub no_face: f64,
-}
-
-fn ratio(n: usize, d: usize) -> f64 {
-    if d == 0 {
-        0.0
-    } else {
-        n as f64 / d as f64
-    }
 }
 
 /// Runs every rotation of every class size.

@@ -152,6 +152,15 @@ pub struct FaceSet {
     pub sec_per_photo: f64,
 }
 
+/// `n / d`, or 0 when there is nothing to divide by.
+pub fn ratio(n: usize, d: usize) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        n as f64 / d as f64
+    }
+}
+
 /// The photos of a person's folder in natural order (a NUAA frame `_109` after `_23`).
 pub fn photos_of(person: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut v = images_in(person)?;
