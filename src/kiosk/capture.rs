@@ -114,10 +114,12 @@ impl CaptureLoop {
                 Ok(image) => {
                     self.was_live = true;
                     seq += 1;
+                    let captured = Instant::now();
                     match to_color_image(&image) {
                         Ok(c) => self.to_ui.send(VideoFrame {
                             seq,
                             image: Arc::new(c),
+                            captured,
                         }),
                         Err(e) => tracing::warn!("cannot display a frame: {e}"),
                     }
@@ -126,7 +128,7 @@ impl CaptureLoop {
                     self.to_vision.send(Frame {
                         seq,
                         image,
-                        captured: Instant::now(),
+                        captured,
                     });
                     (self.wake)();
                 }

@@ -43,6 +43,7 @@ pub struct Frame {
 pub struct VideoFrame {
     pub seq: u64,
     pub image: Arc<egui::ColorImage>,
+    pub captured: Instant,
 }
 
 /// What the camera is doing.
@@ -81,12 +82,29 @@ pub struct FaceOverlay {
     pub tone: Tone,
     /// The face's verdict, once it has one.
     pub verdict: Option<Verdict>,
+    /// How fast the face moves across the frame (frame pixels per second), so the box can
+    /// follow it on frames newer than the one it was found on.
+    pub velocity: [f32; 2],
+}
+
+impl FaceOverlay {
+    /// Where the face probably is `ahead` after the frame it was found on: its box moved
+    /// along its velocity, at most a quarter of a second ahead (beyond that a guess is worse
+    /// than a late box).
+    pub fn rect_ahead(&self, ahead: std::time::Duration) -> [f32; 4] {
+        let t = ahead.as_secs_f32().min(0.25);
+        let [x1, y1, x2, y2] = self.rect;
+        let [vx, vy] = self.velocity;
+        [x1 + vx * t, y1 + vy * t, x2 + vx * t, y2 + vy * t]
+    }
 }
 
 /// The faces found on one frame, with timings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FrameFaces {
     pub seq: u64,
+    /// When the frame the faces were found on was captured.
+    pub captured: Instant,
     pub frame_size: [f32; 2],
     pub faces: Vec<FaceOverlay>,
     pub detect_ms: f64,

@@ -11,9 +11,10 @@ use crate::data_dir::DataDir;
 use crate::settings::Settings;
 use crossbeam_channel::Receiver;
 use opencv::prelude::*;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What the admin worker tells the door.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,10 +40,46 @@ pub(super) struct VisionWorker {
     wake: Waker,
     stop: Arc<AtomicBool>,
     sound: SoundCues,
+    motion: BoxMotion,
+}
+
+/// Each face's speed across the frame, from where its track was on earlier frames.
+#[derive(Default)]
+struct BoxMotion {
+    /// Per track: the box's centre, when, and the smoothed velocity (pixels per second).
+    last: HashMap<u64, ([f32; 2], Instant, [f32; 2])>,
+}
+
+impl BoxMotion {
+    /// Notes where each track's face is on a frame captured `at`; returns their velocities
+    /// in the same order and forgets tracks that are gone.
+    fn update(&mut self, faces: &[(u64, [f32; 4])], at: Instant) -> Vec<[f32; 2]> {
+        let mut next = HashMap::new();
+        let velocities = faces
+            .iter()
+            .map(|(id, [x1, y1, x2, y2])| {
+                let centre = [(x1 + x2) / 2.0, (y1 + y2) / 2.0];
+                let velocity = match self.last.get(id) {
+                    Some((before, then, v)) if at > *then => {
+                        let dt = at.duration_since(*then).as_secs_f32();
+                        let now = [(centre[0] - before[0]) / dt, (centre[1] - before[1]) / dt];
+                        // Smoothed, so one jittery detection does not throw the box.
+                        [(v[0] + now[0]) / 2.0, (v[1] + now[1]) / 2.0]
+                    }
+                    Some((_, _, v)) => *v,
+                    None => [0.0, 0.0],
+                };
+                next.insert(*id, (centre, at, velocity));
+                velocity
+            })
+            .collect();
+        self.last = next;
+        velocities
+    }
 }
 
 /// How a face is labelled and coloured.
-fn overlay(id: u64, rect: [f32; 4], state: &Option<FaceState>) -> FaceOverlay {
+fn overlay(id: u64, rect: [f32; 4], velocity: [f32; 2], state: &Option<FaceState>) -> FaceOverlay {
     let (label, tone, verdict) = match state {
         None | Some(FaceState::Checking) => (String::new(), Tone::Neutral, None),
         Some(FaceState::Hint(issue)) => (issue.hint().to_string(), Tone::Neutral, None),
@@ -63,6 +100,7 @@ fn overlay(id: u64, rect: [f32; 4], state: &Option<FaceState>) -> FaceOverlay {
         label,
         tone,
         verdict,
+        velocity,
     }
 }
 
@@ -90,6 +128,7 @@ impl VisionWorker {
             wake,
             stop,
             sound,
+            motion: BoxMotion::default(),
         }
     }
 
@@ -105,7 +144,7 @@ impl VisionWorker {
         Ok(DoorSession::new(recognizer, records, &settings))
     }
 
-    pub fn run(self) {
+    pub fn run(mut self) {
         let mut session = match self.open_session() {
             Ok(s) => s,
             Err(reason) => {
@@ -157,14 +196,22 @@ impl VisionWorker {
         }
     }
 
-    fn publish(&self, frame: &Frame, result: FrameResult, processed: u64) {
+    fn publish(&mut self, frame: &Frame, result: FrameResult, processed: u64) {
+        let boxes: Vec<(u64, [f32; 4])> = result
+            .faces
+            .iter()
+            .map(|(id, f, _)| (*id, [f.x1, f.y1, f.x2, f.y2]))
+            .collect();
+        let velocities = self.motion.update(&boxes, frame.captured);
         let faces = result
             .faces
             .iter()
-            .map(|(id, f, state)| overlay(*id, [f.x1, f.y1, f.x2, f.y2], state))
+            .zip(boxes.iter().zip(velocities))
+            .map(|((_, _, state), ((id, rect), v))| overlay(*id, *rect, v, state))
             .collect();
         self.faces.send(FrameFaces {
             seq: frame.seq,
+            captured: frame.captured,
             frame_size: [frame.image.cols() as f32, frame.image.rows() as f32],
             faces,
             detect_ms: result.detect_ms,
@@ -192,5 +239,59 @@ impl VisionWorker {
             self.events.send(KioskEvent::Problem(p));
         }
         (self.wake)();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_face_moving_steadily_gets_its_speed_and_a_new_face_none() {
+        let mut motion = BoxMotion::default();
+        let t0 = Instant::now();
+        let step = Duration::from_millis(100);
+        assert_eq!(
+            motion.update(&[(1, [0.0, 0.0, 10.0, 10.0])], t0),
+            [[0.0, 0.0]]
+        );
+        // 10 px to the right per 100 ms, again and again: the smoothed speed nears 100 px/s.
+        let mut v = [0.0, 0.0];
+        for i in 1..=8 {
+            let x = 10.0 * i as f32;
+            v = motion.update(&[(1, [x, 0.0, x + 10.0, 10.0])], t0 + step * i)[0];
+        }
+        assert!((v[0] - 100.0).abs() < 1.0 && v[1].abs() < 1e-3, "{v:?}");
+        // Another track starts still; the first one, gone, is forgotten.
+        let later = t0 + step * 9;
+        assert_eq!(
+            motion.update(&[(2, [5.0, 5.0, 9.0, 9.0])], later),
+            [[0.0, 0.0]]
+        );
+        assert_eq!(
+            motion.update(&[(1, [0.0, 0.0, 10.0, 10.0])], later + step),
+            [[0.0, 0.0]]
+        );
+    }
+
+    #[test]
+    fn the_box_is_moved_along_its_speed_but_never_far() {
+        let face = FaceOverlay {
+            track_id: 1,
+            rect: [100.0, 50.0, 200.0, 150.0],
+            label: String::new(),
+            tone: Tone::Neutral,
+            verdict: None,
+            velocity: [200.0, -40.0],
+        };
+        assert_eq!(face.rect_ahead(Duration::ZERO), face.rect);
+        assert_eq!(
+            face.rect_ahead(Duration::from_millis(100)),
+            [120.0, 46.0, 220.0, 146.0]
+        );
+        assert_eq!(
+            face.rect_ahead(Duration::from_secs(3)),
+            face.rect_ahead(Duration::from_millis(250))
+        );
     }
 }

@@ -321,6 +321,8 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Deleted rows are overwritten, so erased face data does not linger in free pages.
+        conn.pragma_update(None, "secure_delete", true)?;
         // WAL lets the kiosk and the HTTP server read while the other writes.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         let mut store = Store {
@@ -501,7 +503,20 @@ impl Store {
             &format!("student {id}: {erased}"),
         )?;
         tx.commit()?;
+        self.flush_erased();
         Ok((files, erased))
+    }
+
+    /// Copies the write-ahead log into the database file and empties it, so the old copies
+    /// of erased rows leave the disk now rather than at some later checkpoint. Best effort:
+    /// a reader holding the log open (another program) only delays it.
+    fn flush_erased(&self) {
+        if let Err(e) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        {
+            tracing::warn!("could not flush the database log after an erasure: {e}");
+        }
     }
 
     /// Deletes a student with everything about them. Returns the photo file names to delete.
@@ -522,6 +537,7 @@ impl Store {
             audit(&tx, actor, "delete student", &format!("{roll} ({name})"))?;
         }
         tx.commit()?;
+        self.flush_erased();
         Ok(files)
     }
 

@@ -1,35 +1,82 @@
 //! Fonts for every name a school has: egui's built-in fonts cover Latin, Greek and
-//! Cyrillic only, so at start-up a system font with Chinese, Japanese and Korean glyphs
-//! (Debian's `fonts-noto-cjk`, installed by `scripts/setup`, or another common one) is
-//! added as a fallback after them.
+//! Cyrillic only, so at start-up system fonts are added as fallbacks after them: one with
+//! Chinese, Japanese and Korean glyphs (Debian's `fonts-noto-cjk`), one with other common
+//! scripts (Arabic, Hebrew, Armenian, Georgian: `fonts-dejavu-core`), and one with
+//! symbols and monochrome emoji (`fonts-symbola`), all installed by `scripts/setup`.
 
 use egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};
 use egui::{FontData, FontFamily};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Fallback fonts tried in order (file, face index in the collection).
-const FALLBACKS: &[(&str, u32)] = &[
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 0),
-    (
-        "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-        0,
-    ),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+/// A fallback font: its name in egui, what it adds, and the files tried in order (file,
+/// face index in the collection).
+struct Fallback {
+    name: &'static str,
+    covers: &'static str,
+    package: &'static str,
+    files: &'static [(&'static str, u32)],
+}
+
+const FALLBACKS: &[Fallback] = &[
+    Fallback {
+        name: "fallback-cjk",
+        covers: "Chinese, Japanese and Korean",
+        package: "fonts-noto-cjk",
+        files: &[
+            ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 0),
+            (
+                "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+                0,
+            ),
+            ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+            ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+        ],
+    },
+    Fallback {
+        name: "fallback-scripts",
+        covers: "Arabic, Hebrew, Armenian and Georgian",
+        package: "fonts-dejavu-core",
+        files: &[("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 0)],
+    },
+    Fallback {
+        name: "fallback-symbols",
+        covers: "symbol and emoji",
+        package: "fonts-symbola",
+        files: &[(
+            "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",
+            0,
+        )],
+    },
 ];
 
-/// Adds the first fallback font found; returns its file, or `None` (names in other
-/// scripts then show as boxes, and a warning is logged).
-pub fn install(ctx: &egui::Context) -> Option<&'static str> {
-    for (path, index) in FALLBACKS {
+/// Adds every fallback font found; returns their files. A missing one is logged (its
+/// glyphs then show as boxes).
+pub fn install(ctx: &egui::Context) -> Vec<&'static str> {
+    let mut installed = Vec::new();
+    for fallback in FALLBACKS {
+        match add_first(ctx, fallback) {
+            Some(path) => installed.push(path),
+            None => tracing::warn!(
+                "no font with {} glyphs found (scripts/setup installs {}); they will show \
+                 as boxes",
+                fallback.covers,
+                fallback.package
+            ),
+        }
+    }
+    installed
+}
+
+fn add_first(ctx: &egui::Context, fallback: &Fallback) -> Option<&'static str> {
+    for (path, index) in fallback.files {
         if !Path::new(path).is_file() {
             continue;
         }
         match std::fs::read(path) {
             Ok(bytes) => {
                 ctx.add_font(FontInsert {
-                    name: "fallback-cjk".into(),
+                    name: fallback.name.into(),
                     data: FontData::from_blob(Arc::new(bytes), *index),
                     families: [FontFamily::Proportional, FontFamily::Monospace]
                         .into_iter()
@@ -44,9 +91,5 @@ pub fn install(ctx: &egui::Context) -> Option<&'static str> {
             Err(e) => tracing::warn!("could not read the font {path}: {e}"),
         }
     }
-    tracing::warn!(
-        "no font with Chinese, Japanese or Korean glyphs found (scripts/setup installs \
-         fonts-noto-cjk); such names will show as boxes"
-    );
     None
 }

@@ -8,11 +8,8 @@ use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
 use egui::{Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
-
-/// Most verdict cards on screen at once.
-const MAX_CARDS: usize = 3;
 
 fn tone_colour(t: Tone) -> Color32 {
     match t {
@@ -21,6 +18,32 @@ fn tone_colour(t: Tone) -> Color32 {
         Tone::Amber => AMBER,
         Tone::Red => RED,
     }
+}
+
+/// The verdicts' type size for a picture this big: readable from the door on a large
+/// screen, a whole sentence still on one line of a small one.
+fn text_size(picture: Rect) -> f32 {
+    (picture.height() / 12.0)
+        .min(picture.width() / 30.0)
+        .clamp(MIN_TEXT, 44.0)
+}
+
+/// The smallest type a verdict is written in.
+const MIN_TEXT: f32 = 16.0;
+
+/// How big the verdict cards are written and how many are shown, for `cards` people over
+/// a picture: together they cover at most about half of it, smaller type first, then the
+/// oldest are only counted.
+fn card_layout(picture: Rect, cards: usize) -> (f32, usize) {
+    // A one-line card: the line, its margins and the gap to the next.
+    let height = |size: f32| size * 1.35 + 26.0;
+    let budget = picture.height() * 0.55;
+    let size = text_size(picture)
+        .min((budget / cards.max(1) as f32 - 26.0) / 1.35)
+        .max(MIN_TEXT);
+    let fit = ((budget / height(size)).floor() as usize).max(1);
+    let shown = if cards > fit { (fit - 1).max(1) } else { cards };
+    (size, shown)
 }
 
 fn verdict_colour(k: VerdictKind) -> Color32 {
@@ -40,18 +63,26 @@ pub enum Recognition {
 }
 
 /// Everything the kiosk screen draws; updated from the back end's events.
+/// The newest verdict for one face, and when that face was last on a frame.
+struct Card {
+    verdict: Verdict,
+    last_seen: Instant,
+}
+
 pub struct KioskView {
     pub settings: KioskSettings,
     pub camera: CameraStatus,
     pub recognition: Recognition,
     pub faces: Option<FrameFaces>,
-    /// Verdicts on screen, newest first, with when they appeared.
-    pub cards: VecDeque<(Verdict, Instant)>,
+    /// One card per person in front of the camera, newest first.
+    cards: Vec<Card>,
     pub marked_today: i64,
     pub problem: Option<(String, Instant)>,
     /// (arrival, capture sequence number) of recent frames, for the camera's frame rate.
     frame_times: VecDeque<(Instant, u64)>,
     texture: Option<egui::TextureHandle>,
+    /// When the frame on screen was captured (to move the face boxes up to it).
+    shown_captured: Option<Instant>,
     cameras: Option<Vec<CameraDescription>>,
     chosen_camera: usize,
     files: FileChooser,
@@ -64,11 +95,12 @@ impl KioskView {
             camera: CameraStatus::Starting,
             recognition: Recognition::Loading,
             faces: None,
-            cards: VecDeque::new(),
+            cards: Vec::new(),
             marked_today: 0,
             problem: None,
             frame_times: VecDeque::new(),
             texture: None,
+            shown_captured: None,
             cameras: None,
             chosen_camera: 0,
             files: FileChooser::default(),
@@ -104,15 +136,7 @@ impl KioskView {
                 }
                 KioskEvent::MarkedToday(n) => self.marked_today = n,
                 KioskEvent::Problem(p) => self.problem = Some((p, Instant::now())),
-                KioskEvent::Verdict {
-                    verdict, silent, ..
-                } => {
-                    if !silent {
-                        self.cards.retain(|(v, _)| v.track_id != verdict.track_id);
-                        self.cards.push_front((verdict, Instant::now()));
-                        self.cards.truncate(MAX_CARDS);
-                    }
-                }
+                KioskEvent::Verdict { verdict, .. } => self.show_verdict(verdict),
             }
         }
         if let Ok(frame) = kiosk.frames.try_recv() {
@@ -125,6 +149,7 @@ impl KioskView {
             {
                 self.frame_times.pop_front();
             }
+            self.shown_captured = Some(frame.captured);
             let image = frame.image;
             match &mut self.texture {
                 Some(t) => t.set(image, egui::TextureOptions::LINEAR),
@@ -135,10 +160,11 @@ impl KioskView {
             }
         }
         if let Ok(f) = kiosk.faces.try_recv() {
-            self.faces = Some(f);
+            self.see_faces(f);
         }
+        // A card stays while its face does, and a few seconds after it left.
         let keep = Duration::from_secs(self.settings.verdict_secs.max(1));
-        self.cards.retain(|(_, at)| at.elapsed() < keep);
+        self.cards.retain(|c| c.last_seen.elapsed() < keep);
         if self
             .problem
             .as_ref()
@@ -146,6 +172,64 @@ impl KioskView {
         {
             self.problem = None;
         }
+    }
+
+    /// Puts a face's newest verdict on its card. A verdict for a new face also takes away
+    /// the cards of faces that have left (often the same person, found again), so one
+    /// person never has two cards.
+    fn show_verdict(&mut self, verdict: Verdict) {
+        if let Some(card) = self
+            .cards
+            .iter_mut()
+            .find(|c| c.verdict.track_id == verdict.track_id)
+        {
+            if card.verdict == verdict {
+                return;
+            }
+        }
+        let present: HashSet<u64> = self
+            .faces
+            .iter()
+            .flat_map(|f| f.faces.iter().map(|o| o.track_id))
+            .collect();
+        self.cards.retain(|c| {
+            c.verdict.track_id != verdict.track_id && present.contains(&c.verdict.track_id)
+        });
+        self.cards.insert(
+            0,
+            Card {
+                verdict,
+                last_seen: Instant::now(),
+            },
+        );
+    }
+
+    /// The faces on the newest processed frame: their cards stay up while they are there.
+    fn see_faces(&mut self, frame: FrameFaces) {
+        let now = Instant::now();
+        for face in &frame.faces {
+            if let Some(card) = self
+                .cards
+                .iter_mut()
+                .find(|c| c.verdict.track_id == face.track_id)
+            {
+                card.last_seen = now;
+            }
+        }
+        let decided: Vec<Verdict> = frame
+            .faces
+            .iter()
+            .filter_map(|f| f.verdict.clone())
+            .collect();
+        self.faces = Some(frame);
+        for v in decided {
+            self.show_verdict(v);
+        }
+    }
+
+    /// The verdicts on screen, newest first.
+    pub fn verdicts(&self) -> impl Iterator<Item = &Verdict> {
+        self.cards.iter().map(|c| &c.verdict)
     }
 
     /// Draws the kiosk's central area: the video and verdicts, or the no-picture screens.
@@ -156,20 +240,10 @@ impl KioskView {
             }
             CameraStatus::Ended => self.ended(ui, kiosk),
             status => {
-                let cards_height = self.cards.len() as f32 * 84.0;
-                let video_area = {
-                    let mut r = ui.available_rect_before_wrap();
-                    r.max.y -= cards_height;
-                    r
-                };
-                self.video(ui, video_area, &status);
-                ui.scope_builder(
-                    egui::UiBuilder::new().max_rect(Rect::from_min_max(
-                        Pos2::new(video_area.min.x, video_area.max.y),
-                        ui.max_rect().max,
-                    )),
-                    |ui| self.verdict_cards(ui),
-                );
+                // The cards are drawn over the video, which keeps its size.
+                let area = ui.available_rect_before_wrap();
+                let picture = self.video(ui, area, &status);
+                self.verdict_cards(ui, picture);
             }
         }
     }
@@ -217,9 +291,10 @@ impl KioskView {
             }
             match &self.recognition {
                 Recognition::Loading => parts.push("loading face models…".into()),
-                Recognition::Ready { students } => {
-                    parts.push(format!("{students} students enrolled"))
-                }
+                Recognition::Ready { students } => parts.push(match students {
+                    1 => "1 student enrolled".to_string(),
+                    n => format!("{n} students enrolled"),
+                }),
                 Recognition::Unavailable(_) => parts.push("recognition unavailable".into()),
             }
             ui.label(RichText::new(parts.join(" · ")).small().weak());
@@ -229,14 +304,16 @@ impl KioskView {
         });
     }
 
-    fn video(&mut self, ui: &mut egui::Ui, area: Rect, status: &CameraStatus) {
+    /// Draws the video fitted into `area`, with the faces over it; returns where the
+    /// picture is.
+    fn video(&mut self, ui: &mut egui::Ui, area: Rect, status: &CameraStatus) -> Rect {
         let Some(texture) = &self.texture else {
             ui.scope_builder(egui::UiBuilder::new().max_rect(area), |ui| {
                 ui.centered_and_justified(|ui| {
                     ui.label(RichText::new("Starting the camera…").size(28.0))
                 });
             });
-            return;
+            return area;
         };
         let size = texture.size_vec2();
         let scale = (area.width() / size.x)
@@ -254,11 +331,17 @@ impl KioskView {
         let painter = ui.painter_at(area);
         painter.image(texture.id(), rect, uv, Color32::WHITE);
 
+        let tag_size = (text_size(rect) * 0.7).max(16.0);
         if let Some(frame) = &self.faces {
             let sx = rect.width() / frame.frame_size[0].max(1.0);
             let sy = rect.height() / frame.frame_size[1].max(1.0);
+            // The picture on screen is usually newer than the frame the faces were found on.
+            let ahead = self
+                .shown_captured
+                .map(|shown| shown.saturating_duration_since(frame.captured))
+                .unwrap_or_default();
             for face in &frame.faces {
-                let [x1, y1, x2, y2] = face.rect;
+                let [x1, y1, x2, y2] = face.rect_ahead(ahead);
                 let (x1, x2) = if mirror {
                     (frame.frame_size[0] - x2, frame.frame_size[0] - x1)
                 } else {
@@ -273,7 +356,7 @@ impl KioskView {
                 if !face.label.is_empty() {
                     let galley = painter.layout_no_wrap(
                         face.label.clone(),
-                        FontId::proportional(24.0),
+                        FontId::proportional(tag_size),
                         Color32::WHITE,
                     );
                     let tag = Rect::from_min_size(
@@ -304,25 +387,54 @@ impl KioskView {
                 });
             });
         }
+        rect
     }
 
-    fn verdict_cards(&self, ui: &mut egui::Ui) {
-        for (v, _) in &self.cards {
-            egui::Frame::new()
-                .fill(verdict_colour(v.kind))
-                .corner_radius(10.0)
-                .inner_margin(egui::Margin::symmetric(24, 12))
-                .show(ui, |ui| {
-                    ui.set_width(ui.available_width());
-                    ui.label(
-                        RichText::new(v.message())
-                            .size(40.0)
-                            .color(Color32::WHITE)
-                            .strong(),
-                    );
-                });
-            ui.add_space(6.0);
+    /// One card per person, newest at the bottom of the picture (see `card_layout`).
+    fn verdict_cards(&self, ui: &mut egui::Ui, picture: Rect) {
+        if self.cards.is_empty() {
+            return;
         }
+        let (size, shown) = card_layout(picture, self.cards.len());
+        let inset = (picture.width() * 0.03).min(24.0);
+        let region = picture.shrink(inset);
+        ui.scope_builder(
+            egui::UiBuilder::new()
+                .max_rect(region)
+                .layout(egui::Layout::bottom_up(egui::Align::Center)),
+            |ui| {
+                for v in self.verdicts().take(shown) {
+                    egui::Frame::new()
+                        .fill(verdict_colour(v.kind))
+                        .corner_radius(10.0)
+                        .inner_margin(egui::Margin::symmetric(20, 10))
+                        .show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            ui.label(
+                                RichText::new(v.message())
+                                    .size(size)
+                                    .color(Color32::WHITE)
+                                    .strong(),
+                            );
+                        });
+                    ui.add_space(6.0);
+                }
+                let more = self.cards.len() - shown;
+                if more > 0 {
+                    egui::Frame::new()
+                        .fill(Color32::from_black_alpha(200))
+                        .corner_radius(10.0)
+                        .inner_margin(egui::Margin::symmetric(20, 6))
+                        .show(ui, |ui| {
+                            ui.label(
+                                RichText::new(format!("+{more} more — one at a time, please"))
+                                    .size(size * 0.7)
+                                    .color(Color32::WHITE),
+                            );
+                        });
+                }
+            },
+        );
     }
 
     /// The friendly screen shown when there is no picture: retry, pick a camera or a file.
@@ -431,5 +543,33 @@ impl KioskView {
                 kiosk.command(CaptureCommand::Retry);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn picture(w: f32, h: f32) -> Rect {
+        Rect::from_min_size(Pos2::ZERO, Vec2::new(w, h))
+    }
+
+    #[test]
+    fn verdicts_grow_with_the_window_and_shrink_to_fit_more_people() {
+        let (small, _) = card_layout(picture(780.0, 440.0), 1);
+        let (large, _) = card_layout(picture(1240.0, 700.0), 1);
+        assert!(small >= MIN_TEXT && large > small * 1.4, "{small} {large}");
+        // Two people side by side in a wide, short picture: both cards.
+        let wide = picture(1024.0, 384.0);
+        assert_eq!(card_layout(wide, 2), (text_size(wide), 2));
+        // Four: all of them, in smaller type.
+        let (four, shown) = card_layout(wide, 4);
+        assert_eq!(shown, 4);
+        assert!(four < text_size(wide));
+        // A crowd in a small window: some cards, the rest counted; never none.
+        let (_, shown) = card_layout(picture(780.0, 440.0), 12);
+        assert!((1..12).contains(&shown), "{shown}");
+        let (_, shown) = card_layout(picture(200.0, 100.0), 3);
+        assert_eq!(shown, 1);
     }
 }

@@ -144,10 +144,14 @@ impl ReviewView {
         }
     }
 
-    /// Asks for the sheet of the chosen range.
+    /// Asks for the sheet of the chosen range, and the open day again (marks, snapshots and
+    /// names may have changed on another screen).
     pub fn load(&mut self, admin: &AdminClient) {
         if let Some((from, to)) = self.bounds() {
             self.asked.sheet = Some(admin.sheet(from, to));
+        }
+        if let Some((day, _)) = &self.day_marks {
+            self.asked.day = Some((*day, admin.day_marks(*day)));
         }
     }
 
@@ -227,9 +231,6 @@ impl ReviewView {
                     self.load(admin);
                     if self.audit.is_some() {
                         self.asked.audit = Some(admin.audit_log());
-                    }
-                    if let Some((day, _)) = &self.day_marks {
-                        self.asked.day = Some((*day, admin.day_marks(*day)));
                     }
                 }
                 Err(e) => self.message = Some((e, ERROR)),

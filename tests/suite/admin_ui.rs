@@ -34,6 +34,10 @@ fn with_student_two(dir: &Path) -> DataDir {
 }
 
 fn harness(data: DataDir, dir: &Path) -> H {
+    harness_sized(data, dir, (1280.0, 900.0))
+}
+
+fn harness_sized(data: DataDir, dir: &Path, size: (f32, f32)) -> H {
     // A quiet camera: a folder with one frame of an empty scene, played over and over.
     let scene = dir.join("scene");
     std::fs::create_dir_all(&scene).unwrap();
@@ -44,7 +48,7 @@ fn harness(data: DataDir, dir: &Path) -> H {
         looping: true,
     };
     app_harness(
-        (1280.0, 900.0),
+        size,
         AppOptions {
             data,
             settings: settings(),
@@ -463,14 +467,21 @@ fn students_named(dir: &Path, people: &[(&str, &str)]) -> DataDir {
 }
 
 #[test]
-fn a_chinese_name_is_drawn_with_real_glyphs() {
+fn names_in_other_scripts_are_drawn_with_real_glyphs() {
     let dir = tempfile::tempdir().unwrap();
-    let data = students_named(dir.path(), &[("7", "李小龙"), ("8", "Zoë Ångström")]);
+    let names = [
+        ("7", "李小龙"),
+        ("8", "Zoë Ångström"),
+        ("9", "محمد الأمين"),
+        ("10", "Գոռ Սարգսյան"),
+    ];
+    let data = students_named(dir.path(), &names);
     let mut h = harness(data, dir.path());
     set_pin(&mut h, "2468");
     click(&mut h, Role::Button, "Students");
     step_until(&mut h, "the students", 30, |h| says(h, "李小龙"));
-    for text in ["李小龙", "Zoë Ångström"] {
+    // Names, and the symbols the in-app file picker draws.
+    for text in names.iter().map(|(_, n)| *n).chain(["📂 🗀 🗋 ⬆ ⟲"]) {
         let drawn = h
             .ctx
             .fonts_mut(|f| f.has_glyphs(&egui::FontId::proportional(14.0), text));
@@ -503,4 +514,236 @@ fn roll_numbers_are_listed_in_number_order() {
         order,
         ["Open 8", "Open 9", "Open 10", "Open CS-9", "Open CS-10"]
     );
+}
+
+/// Everything Rollcall keeps on disk about a database: the file and its write-ahead log.
+fn database_bytes(dir: &Path) -> Vec<u8> {
+    ["rollcall.db", "rollcall.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::read(dir.join(f)).ok())
+        .flatten()
+        .collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn erasing_face_data_takes_the_snapshots_off_the_day_view_and_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = common::enrol_student_two(&mut common::open_service(dir.path()));
+    // The kiosk kept a face snapshot with today's mark.
+    let snapshot = std::fs::read(&photos("webcam-dev", "0002")[30]).unwrap();
+    let piece = &snapshot[snapshot.len() / 2..snapshot.len() / 2 + 64];
+    Store::open(&dir.path().join("rollcall.db"))
+        .unwrap()
+        .mark(
+            id,
+            chrono::Local::now(),
+            Some(3.9),
+            "kiosk",
+            Some(&snapshot),
+        )
+        .unwrap();
+    assert!(contains(&database_bytes(dir.path()), piece));
+
+    let mut h = harness(DataDir::resolve(Some(dir.path())), dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Review");
+    step_until(&mut h, "the review", 30, |h| shows(h, "Day view"));
+    h.get_by_label("Day view").click_accesskit();
+    h.step();
+    click(&mut h, Role::Button, "Show day");
+    step_until(&mut h, "the snapshot", 30, |h| {
+        shows(h, "Snapshot of Student Two")
+    });
+
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open R0002"));
+    click(&mut h, Role::Button, "Open R0002");
+    click(&mut h, Role::Button, "Erase face data");
+    step_until(&mut h, "the confirmation", 10, |h| {
+        shows(h, "their attendance is kept")
+    });
+    click(&mut h, Role::Button, "Erase");
+    step_until(&mut h, "the erasure", 30, |h| shows(h, "Erased 5 photo(s)"));
+    assert!(
+        shows(&h, "1 face snapshot(s)"),
+        "the message says the snapshot went too"
+    );
+
+    click(&mut h, Role::Button, "Review");
+    step_until(&mut h, "the day without its snapshot", 30, |h| {
+        shows(h, "1 mark(s) on") && !shows(h, "Snapshot of Student Two")
+    });
+    assert!(
+        !contains(&database_bytes(dir.path()), piece),
+        "no copy of the snapshot is left in the database files"
+    );
+}
+
+#[test]
+fn a_failed_capture_leaves_the_form_ready_to_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    // No picture at all: the recording does not exist.
+    let source = SourceSpec::Folder {
+        path: dir.path().join("no-such-recording"),
+        fps: 5.0,
+        looping: true,
+    };
+    let mut h = app_harness(
+        (1280.0, 900.0),
+        AppOptions {
+            data,
+            settings: settings(),
+            source,
+            observer: None,
+        },
+    );
+    set_pin(&mut h, "2468");
+    type_into(&mut h, "Roll no", "R0002");
+    type_into(&mut h, "Name", "Student Two");
+    type_into(&mut h, "Email", "s0002@example.org");
+    add_files(&mut h, &photos("webcam-dev", "0002")[..1]);
+    step_until(&mut h, "the photo", 60, |h| shows(h, "Photos: 1 / 10"));
+
+    click(&mut h, Role::Button, "Capture");
+    step_until(&mut h, "the failed capture", 30, |h| {
+        shows(h, "there is no camera picture to capture")
+    });
+    for _ in 0..5 {
+        h.step();
+    }
+    assert!(!shows(&h, "Checking"), "no check is left waiting");
+    let save = h.get_by_role_and_label(Role::Button, "Save");
+    assert!(!save.accesskit_node().is_disabled(), "Save can be pressed");
+    click(&mut h, Role::Button, "Save");
+    step_until(&mut h, "the enrolment", 60, |h| {
+        shows(h, "Enrolled Student Two (R0002) with 1 photo(s).")
+    });
+}
+
+#[test]
+fn photos_are_chosen_with_the_in_app_picker_when_the_desktop_has_no_file_dialog() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Add from files…");
+    step_until(&mut h, "the picker", 10, |h| shows(h, "Choose photos"));
+
+    // Go to the folder holding the photo: type it in the picker's path field.
+    let photo = photos("webcam-dev", "0002")[3].clone();
+    let folder = photo.parent().unwrap().display().to_string();
+    let path_field = h
+        .query_all_by_role(Role::TextInput)
+        .find(|n| n.value().is_some_and(|v| v.starts_with('/')))
+        .expect("the picker's path field");
+    path_field.focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.query_all_by_role(Role::TextInput)
+        .find(|n| n.is_focused())
+        .unwrap()
+        .type_text(&folder);
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    let name = photo.file_name().unwrap().to_string_lossy().into_owned();
+    step_until(&mut h, "the folder's photos", 10, |h| shows(h, &name));
+    h.get_by_label_contains(&name).click();
+    h.step();
+    click(&mut h, Role::Button, "Open");
+    step_until(&mut h, "the chosen photo", 60, |h| {
+        shows(h, "Photos: 1 / 10")
+    });
+    assert!(!shows(&h, "Choose photos"), "the picker closed");
+}
+
+#[test]
+fn every_part_of_review_is_reached_with_the_mouse_wheel_in_a_small_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    let mut h = harness_sized(data, dir.path(), (800.0, 600.0));
+    review_march(&mut h);
+    step_until(&mut h, "the table", 30, |h| shows(h, "5 class day(s)"));
+    h.get_by_label("Charts").click_accesskit();
+    h.get_by_label("Day view").click_accesskit();
+    h.step();
+    h.step();
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(800.0, 600.0));
+    let in_view = |h: &H| {
+        h.query_by_role_and_label(Role::Button, "Show day")
+            .is_some_and(|b| window.contains_rect(b.rect()))
+    };
+    assert!(!in_view(&h), "Show day starts below the window");
+    // Wheel down over the page (over the charts, too) until Show day is in view.
+    for _ in 0..40 {
+        if in_view(&h) {
+            break;
+        }
+        h.event(egui::Event::PointerMoved(egui::pos2(400.0, 450.0)));
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -120.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+        h.step();
+    }
+    assert!(in_view(&h), "the wheel brought Show day into the window");
+    replace_text(&mut h, "Day", "2026-03-04");
+    h.get_by_role_and_label(Role::Button, "Show day").click();
+    h.step();
+    step_until(&mut h, "the day's marks", 30, |h| {
+        shows(h, "mark(s) on 2026-03-04")
+    });
+}
+
+#[test]
+fn the_enrolled_count_follows_students_enrolled_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut h = harness(data, dir.path());
+    step_until(&mut h, "the models", 120, |h| {
+        shows(h, "0 students enrolled")
+    });
+    let enrol = |roll: &str, person: &str| {
+        let files: Vec<String> = photos("webcam-dev", person)[..6]
+            .iter()
+            .step_by(2)
+            .map(|p| p.display().to_string())
+            .collect();
+        let mut args = vec![
+            "enroll".to_string(),
+            "--roll-no".into(),
+            roll.into(),
+            "--name".into(),
+            format!("Student {person}"),
+            "--email".into(),
+            format!("{roll}@example.org"),
+        ];
+        args.extend(files);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = common::rollcall(dir.path(), &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    enrol("R1", "0002");
+    step_until(&mut h, "one student", 30, |h| {
+        shows(h, "1 student enrolled")
+    });
+    enrol("R2", "0003");
+    enrol("R3", "0004");
+    step_until(&mut h, "three students", 30, |h| {
+        shows(h, "3 students enrolled")
+    });
 }

@@ -525,3 +525,87 @@ fn the_kiosk_keeps_marking_during_a_bulk_import() {
     let students = enrolled(&db);
     assert!(students > 4 + 40, "most of the 50 are imported: {students}");
 }
+
+/// Labels on screen exactly equal to `text`.
+fn count_exact(h: &Harness<'_, RollcallApp>, text: &str) -> usize {
+    h.query_all_by_label(text).count()
+}
+
+#[test]
+fn one_person_has_one_card_over_a_video_that_keeps_its_size_while_they_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut settings = settings();
+    // Cards of faces that left go after one second; this face never leaves.
+    settings.kiosk.verdict_secs = 1;
+    let mut h = app_harness(
+        (800.0, 600.0),
+        AppOptions {
+            data,
+            settings,
+            source: looping(frames_of("0007", dir.path())),
+            observer: None,
+        },
+    );
+    step_until(&mut h, "the video", 60, |h| shows(h, "Camera view"));
+    let video = h.get_by_label("Camera view").rect();
+    let red = "Not recognised — please see your teacher";
+    step_until(&mut h, "the red verdict", 120, |h| shows(h, red));
+    // Twelve seconds of the stranger standing there: judged again every few seconds, the
+    // recording looping (the face may be found afresh), never two cards, never gone.
+    let until = Instant::now() + Duration::from_secs(12);
+    while Instant::now() < until {
+        h.step();
+        assert_eq!(count_exact(&h, red), 1, "one card for one person");
+        assert_eq!(
+            h.get_by_label("Camera view").rect(),
+            video,
+            "the card is drawn over the video, which keeps its size"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(rows_today(dir.path()), 0);
+}
+
+#[test]
+fn a_student_enrolled_while_standing_at_the_kiosk_is_greeted_at_once() {
+    use common::ui::{click, set_pin, type_into};
+    use egui::accesskit::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, looping(frames_of("0005", dir.path())));
+    step_until(&mut h, "the red verdict", 120, |h| {
+        shows(h, "Not recognised — please see your teacher")
+    });
+
+    // The teacher enrols them from the camera while they stand there.
+    set_pin(&mut h, "2468");
+    type_into(&mut h, "Roll no", "R0005");
+    type_into(&mut h, "Name", "Student Five");
+    type_into(&mut h, "Email", "s0005@example.org");
+    for n in 1..=4 {
+        click(&mut h, Role::Button, "Capture");
+        step_until(&mut h, "a captured photo", 60, |h| {
+            shows(h, &format!("Photos: {n} / 10"))
+        });
+    }
+    click(&mut h, Role::Button, "Save");
+    step_until(&mut h, "the enrolment", 60, |h| {
+        shows(h, "Enrolled Student Five (R0005) with 4 photo(s).")
+    });
+    let saved = Instant::now();
+    step_until(&mut h, "the mark", 30, |_| rows_today(dir.path()) == 1);
+    let greeted = saved.elapsed();
+    click(&mut h, Role::Button, "Lock");
+    step_until(&mut h, "the green verdict", 10, |h| {
+        shows(h, "Welcome, Student Five — marked at ")
+    });
+    assert!(
+        !shows(&h, "Not recognised"),
+        "the new verdict replaced the old one"
+    );
+    assert!(
+        greeted <= Duration::from_secs(2),
+        "greeted {greeted:?} after the enrolment was saved"
+    );
+}

@@ -84,7 +84,8 @@ fn the_window_shows_the_video_and_a_verdict() {
         if shot.cols() < 1024 || shot.rows() < 768 {
             return false;
         }
-        // The video fills the middle with a real picture; the card is a wide green band below.
+        // The video fills the middle with a real picture; the card is a wide green band over
+        // its lower part.
         let video = spread(&shot, Rect::new(200, 100, 600, 400)) > 25.0;
         let verdict = count_colour(&shot, Rect::new(0, 560, 1024, 200), GREEN) > 20_000;
         video && verdict

@@ -40,6 +40,8 @@ pub fn app_harness(
     size: (f32, f32),
     options: rollcall::ui::AppOptions,
 ) -> egui_kittest::Harness<'static, rollcall::ui::RollcallApp> {
+    // Tests never wait on the desktop's own file dialog.
+    std::env::set_var("ROLLCALL_IN_APP_FILE_DIALOG", "1");
     egui_kittest::Harness::builder()
         .with_size(egui::Vec2::new(size.0, size.1))
         .build_eframe(move |cc| rollcall::ui::RollcallApp::new(&cc.egui_ctx, options))
