@@ -358,6 +358,21 @@ impl Default for RecognitionSettings {
     }
 }
 
+/// Writes `text` to `path`, readable and writable by its owner only.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // An older file keeps its mode when opened: narrow it too.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
+}
+
 /// Settings could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("The settings file {path} could not be read: {reason}")]
@@ -392,6 +407,16 @@ impl Settings {
         key: &str,
         value: toml::Value,
     ) -> Result<Settings, SettingsError> {
+        Settings::set_many_in_file(path, section, vec![(key.to_string(), value)])
+    }
+
+    /// Changes several settings of one section at once (all or none). The file is readable
+    /// by its owner only: it may hold the mail server's password.
+    pub fn set_many_in_file(
+        path: &Path,
+        section: &str,
+        values: Vec<(String, toml::Value)>,
+    ) -> Result<Settings, SettingsError> {
         let fail = |reason: String| SettingsError {
             path: path.display().to_string(),
             reason,
@@ -410,11 +435,11 @@ impl Settings {
         let Some(part) = part.as_table_mut() else {
             return Err(fail(format!("[{section}] is not a section")));
         };
-        part.insert(key.to_string(), value);
+        part.extend(values);
         let text = toml::to_string_pretty(&table).map_err(|e| fail(e.to_string()))?;
         let settings: Settings =
             toml::from_str(&text).map_err(|e| fail(e.message().to_string()))?;
-        std::fs::write(path, text).map_err(|e| fail(e.to_string()))?;
+        write_private(path, &text).map_err(|e| fail(e.to_string()))?;
         Ok(settings)
     }
 
@@ -474,6 +499,36 @@ mod tests {
             Settings::load(&path).unwrap(),
             s,
             "and the file is left as it was"
+        );
+    }
+
+    #[test]
+    fn several_settings_are_saved_at_once_in_a_file_only_its_owner_reads() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::write(&path, "[kiosk]\nroom_name = \"Lab 4\"\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let s = Settings::set_many_in_file(
+            &path,
+            "email",
+            vec![
+                (
+                    "host".into(),
+                    toml::Value::String("mail.school.example".into()),
+                ),
+                ("password".into(), toml::Value::String("s3cret".into())),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.email.host, "mail.school.example");
+        assert_eq!(s.email.password, "s3cret");
+        assert_eq!(s.kiosk.room_name, "Lab 4");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the password is not readable by others"
         );
     }
 

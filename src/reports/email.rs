@@ -64,8 +64,16 @@ pub enum EmailError {
         port: u16,
         reason: String,
     },
+    #[error("The mail server {0} offers no way to log in over this connection. Choose STARTTLS or TLS under Security, or leave the user name empty if the server needs no login.")]
+    NoLogin(String),
+    #[error("The mail server {0} did not accept the user name and password. Check them in Admin → Email settings.")]
+    LoginRefused(String),
     #[error("The sender address \"{0}\" in the email settings is not valid.")]
     BadSender(String),
+    #[error("\"{0}\" is not a valid email address.")]
+    BadRecipient(String),
+    #[error("The mail server refused the message: {0}")]
+    Refused(String),
     #[error("Email is not set up yet: enter the mail server in Admin → Email settings (or set [email] host in settings.toml).")]
     NotConfigured,
 }
@@ -93,13 +101,8 @@ fn transport(s: &EmailSettings) -> Result<SmtpTransport, lettre::transport::smtp
     Ok(builder.build())
 }
 
-/// Sends the reports; `progress(done, total)` after each. Each message goes to the email log.
-pub fn send(
-    settings: &EmailSettings,
-    reports: &[Report],
-    store: &mut Store,
-    mut progress: impl FnMut(usize, usize),
-) -> Result<SendSummary, EmailError> {
+/// A connection to the mail server that answered, and the sender.
+fn connect(settings: &EmailSettings) -> Result<(SmtpTransport, Mailbox), EmailError> {
     let unreachable = |reason: String| EmailError::Unreachable {
         host: settings.host.clone(),
         port: settings.port,
@@ -114,10 +117,62 @@ pub fn send(
         .map_err(|_| EmailError::BadSender(settings.from.clone()))?;
     let mailer = transport(settings).map_err(|e| unreachable(e.to_string()))?;
     match mailer.test_connection() {
-        Ok(true) => {}
-        Ok(false) => return Err(unreachable("the server did not answer".into())),
-        Err(e) => return Err(unreachable(e.to_string())),
+        Ok(true) => Ok((mailer, from)),
+        Ok(false) => Err(unreachable("the server did not answer".into())),
+        Err(e) => Err(connection_error(settings, e)),
     }
+}
+
+/// What went wrong while connecting, in the admin's terms: logging in, or reaching it.
+fn connection_error(settings: &EmailSettings, e: lettre::transport::smtp::Error) -> EmailError {
+    let server = format!("{}:{}", settings.host, settings.port);
+    let text = e.to_string();
+    // 530 authentication required, 534 mechanism too weak, 535 credentials invalid.
+    let code = e.status().map(u16::from);
+    if e.is_client() && text.contains("authentication mechanism") {
+        EmailError::NoLogin(server)
+    } else if matches!(code, Some(530 | 534 | 535)) {
+        EmailError::LoginRefused(server)
+    } else {
+        EmailError::Unreachable {
+            host: settings.host.clone(),
+            port: settings.port,
+            reason: text,
+        }
+    }
+}
+
+/// Sends one short message to `to`, so an admin can see the settings work.
+pub fn send_test(settings: &EmailSettings, to: &str, room: &str) -> Result<(), EmailError> {
+    let recipient: Mailbox = to
+        .trim()
+        .parse()
+        .map_err(|_| EmailError::BadRecipient(to.trim().to_string()))?;
+    let (mailer, from) = connect(settings)?;
+    let message = Message::builder()
+        .from(from)
+        .to(recipient)
+        .subject(format!("Rollcall test email ({room})"))
+        .header(ContentType::TEXT_PLAIN)
+        .body(format!(
+            "This is a test from the Rollcall kiosk in {room}.\n\nIf you can read it, \
+             attendance reports will reach students with these email settings.\n"
+        ))
+        .map_err(|e| EmailError::Refused(e.to_string()))?;
+    mailer
+        .send(&message)
+        .map(|_| ())
+        .map_err(|e| EmailError::Refused(e.to_string()))
+}
+
+/// Sends the reports; `progress(done, total)` after each. Each message goes to the email log.
+pub fn send(
+    settings: &EmailSettings,
+    reports: &[Report],
+    store: &mut Store,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<SendSummary, EmailError> {
+    let (mailer, from) = connect(settings)?;
     let mut summary = SendSummary::default();
     for (i, r) in reports.iter().enumerate() {
         let result = r

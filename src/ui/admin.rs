@@ -2,6 +2,7 @@
 //! Every action is a request to the admin worker; this module keeps the answer handles of
 //! what it asked, draws and asks — it never touches files, models or the database.
 
+use super::email_settings::EmailSettingsView;
 use super::files::{Ask, FileChooser};
 use super::kiosk::KioskView;
 use super::review::ReviewView;
@@ -28,6 +29,7 @@ pub enum Screen {
     Enrol,
     Students,
     Review,
+    Email,
 }
 
 /// A checked photo waiting in a form.
@@ -115,6 +117,7 @@ pub struct AdminView {
     import_email_domain: String,
     files: FileChooser,
     pub review: ReviewView,
+    email: EmailSettingsView,
 }
 
 impl Default for AdminView {
@@ -147,6 +150,7 @@ impl Default for AdminView {
             import_email_domain: String::new(),
             files: FileChooser::default(),
             review: ReviewView::new(85.0),
+            email: EmailSettingsView::default(),
         }
     }
 }
@@ -156,6 +160,7 @@ impl AdminView {
     pub fn lock(&mut self, admin: &AdminClient) {
         self.unlocked = false;
         self.pin = PinWindow::default();
+        self.email.clear();
         if self.form.auto.take().is_some() {
             admin.stop_auto_capture();
         }
@@ -189,6 +194,7 @@ impl AdminView {
         }
         self.take_answers(ctx, admin);
         self.review.take_answers(ctx, admin);
+        self.email.take_answers();
     }
 
     fn say(&mut self, r: Result<String, String>) {
@@ -537,6 +543,16 @@ impl AdminView {
             {
                 self.review.load(&kiosk.admin);
             }
+            if ui
+                .selectable_value(
+                    &mut self.screen,
+                    Screen::Email,
+                    RichText::new("Email settings").size(18.0),
+                )
+                .clicked()
+            {
+                self.email.load(&kiosk.admin);
+            }
         });
         ui.separator();
         if let Some((m, colour)) = self.message.clone() {
@@ -567,6 +583,9 @@ impl AdminView {
                 egui::ScrollArea::vertical().show(ui, |ui| self.students_screen(ui, kiosk));
             }
             Screen::Review => self.review.show(ui, &kiosk.admin),
+            Screen::Email => {
+                egui::ScrollArea::vertical().show(ui, |ui| self.email.show(ui, &kiosk.admin));
+            }
         }
     }
 

@@ -747,3 +747,80 @@ fn the_enrolled_count_follows_students_enrolled_from_the_command_line() {
         shows(h, "3 students enrolled")
     });
 }
+
+#[test]
+fn email_is_set_up_in_admin_the_password_never_shown_back_and_a_test_message_sent() {
+    use std::os::unix::fs::PermissionsExt;
+    let (port, received) = common::smtp::smtp_server();
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut h = harness(data.clone(), dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Email settings");
+    step_until(&mut h, "the email settings", 30, |h| {
+        shows(h, "Mail server")
+    });
+    assert!(!shows(&h, "A password is saved"), "no password yet");
+
+    replace_text(&mut h, "Mail server", "127.0.0.1");
+    replace_text(&mut h, "Port", &port.to_string());
+    click(&mut h, Role::ComboBox, "Security");
+    step_until(&mut h, "the security choices", 10, |h| {
+        says(h, "None (plain")
+    });
+    h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("None (plain")))
+        .next()
+        .expect("plain SMTP is a choice")
+        .click_accesskit();
+    h.step();
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    replace_text(&mut h, "User name", "attendance");
+    replace_text(&mut h, "Password", "s3cret-mail");
+    replace_text(&mut h, "Sender", "Rollcall <attendance@school.example>");
+    click(&mut h, Role::Button, "Save email settings");
+    step_until(&mut h, "the settings saved", 30, |h| {
+        shows(h, "Email settings saved.")
+    });
+
+    let file = data.settings();
+    let saved = Settings::load(&file).unwrap().email;
+    assert_eq!(saved.host, "127.0.0.1");
+    assert_eq!(saved.port, port);
+    assert_eq!(saved.password, "s3cret-mail");
+    assert_eq!(saved.user, "attendance");
+    assert_eq!(saved.security, rollcall::settings::MailSecurity::None);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "only the owner may read the mail password");
+    assert!(shows(
+        &h,
+        "A password is saved. Leave the field empty to keep it."
+    ));
+    assert_eq!(
+        text_field(&h, "Password")
+            .accesskit_node()
+            .value()
+            .unwrap_or_default(),
+        "",
+        "the saved password is not put back on the screen"
+    );
+    assert!(!says(&h, "s3cret-mail"));
+
+    type_into(&mut h, "Send a test to", "head@school.example");
+    click(&mut h, Role::Button, "Send test email");
+    step_until(&mut h, "the test message", 30, |h| {
+        shows(h, "A test email was sent to head@school.example.")
+    });
+    let got = received.lock().unwrap();
+    assert_eq!(got.len(), 1, "one test message");
+    assert_eq!(got[0].0, vec!["head@school.example".to_string()]);
+
+    // The saved password is kept when the form is saved again with the field empty.
+    drop(got);
+    click(&mut h, Role::Button, "Save email settings");
+    step_until(&mut h, "the settings saved again", 30, |h| {
+        shows(h, "Email settings saved.")
+    });
+    assert_eq!(Settings::load(&file).unwrap().email.password, "s3cret-mail");
+}

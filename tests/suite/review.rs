@@ -215,3 +215,25 @@ fn an_unreachable_mail_server_gives_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_wrong_mail_password_is_told_apart_from_an_unreachable_server() {
+    let (port, received) = common::smtp::smtp_server_with(false);
+    let settings = rollcall::settings::EmailSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: rollcall::settings::MailSecurity::None,
+        user: "attendance".into(),
+        password: "wrong".into(),
+        from: "Rollcall <attendance@school.example>".into(),
+        ..Default::default()
+    };
+    let err = rollcall::reports::email::send_test(&settings, "head@school.example", "Room 4")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("did not accept the user name and password"),
+        "{err}"
+    );
+    assert!(received.lock().unwrap().is_empty());
+}

@@ -11,6 +11,7 @@ use super::Waker;
 use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::reports::{Format, Report, SendSummary, Sheet};
+use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::{AuditRow, Student};
 use crate::vision::liveness::Tradeoff;
 use chrono::NaiveDate;
@@ -168,6 +169,48 @@ pub type PhotoCheck = Result<CheckedPhoto, (String, String)>;
 
 /// A sentence saying what was done, or why it was not.
 pub type Outcome = Result<String, String>;
+
+/// The email settings as an admin sees them: everything but the password, which is only
+/// said to be saved (it is never sent back to the screen).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailForm {
+    pub host: String,
+    pub port: u16,
+    pub security: MailSecurity,
+    pub user: String,
+    pub from: String,
+    pub subject: String,
+    pub password_saved: bool,
+}
+
+impl EmailForm {
+    /// The form for saved settings.
+    pub fn of(s: &EmailSettings) -> EmailForm {
+        EmailForm {
+            host: s.host.clone(),
+            port: s.port,
+            security: s.security,
+            user: s.user.clone(),
+            from: s.from.clone(),
+            subject: s.subject.clone(),
+            password_saved: !s.password.is_empty(),
+        }
+    }
+
+    /// The settings this form makes of `saved`: a new `password`, or the saved one.
+    pub fn apply(&self, saved: &EmailSettings, password: Option<String>) -> EmailSettings {
+        EmailSettings {
+            host: self.host.trim().to_string(),
+            port: self.port,
+            security: self.security,
+            user: self.user.trim().to_string(),
+            password: password.unwrap_or_else(|| saved.password.clone()),
+            from: self.from.trim().to_string(),
+            subject: self.subject.clone(),
+            timeout_secs: saved.timeout_secs,
+        }
+    }
+}
 
 /// The photo-attack check as the admin sees it: what its model learnt from, how strict it
 /// is, and what each strictness costs.
@@ -387,6 +430,20 @@ pub(super) enum Request {
         under: Option<f64>,
         reply: TaskReply<Result<SendSummary, String>>,
     },
+    EmailSettings(Reply<Result<EmailForm, String>>),
+    /// Save the email settings (a new password, or `None` to keep the saved one).
+    SaveEmailSettings {
+        form: EmailForm,
+        password: Option<String>,
+        reply: Reply<Result<EmailForm, String>>,
+    },
+    /// Send a test message with these settings (saved or not).
+    TestEmail {
+        form: EmailForm,
+        password: Option<String>,
+        to: String,
+        reply: Reply<Outcome>,
+    },
 }
 
 /// The admin screens' side of the protocol: each method sends one request and returns
@@ -575,6 +632,36 @@ impl AdminClient {
             from,
             to,
             under,
+            reply,
+        })
+    }
+    /// The saved email settings, without the password.
+    pub fn email_settings(&self) -> Answer<EmailForm> {
+        self.ask(Request::EmailSettings)
+    }
+    /// Saves the email settings in settings.toml; `password: None` keeps the saved one.
+    pub fn save_email_settings(
+        &self,
+        form: EmailForm,
+        password: Option<String>,
+    ) -> Answer<EmailForm> {
+        self.ask(|reply| Request::SaveEmailSettings {
+            form,
+            password,
+            reply,
+        })
+    }
+    /// Sends a test message to `to` with the settings on the form.
+    pub fn test_email(
+        &self,
+        form: EmailForm,
+        password: Option<String>,
+        to: String,
+    ) -> Pending<Outcome> {
+        self.ask(|reply| Request::TestEmail {
+            form,
+            password,
+            to,
             reply,
         })
     }

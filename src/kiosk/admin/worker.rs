@@ -4,8 +4,8 @@
 //! door to reload.
 
 use super::{
-    AttackCheck, CheckedPhoto, DayMark, LookAlike, Outcome, PhotoCheck, RefusedFace, Request,
-    TaskReply, Thumbnail,
+    AttackCheck, CheckedPhoto, DayMark, EmailForm, LookAlike, Outcome, PhotoCheck, RefusedFace,
+    Request, TaskReply, Thumbnail,
 };
 use crate::attendance::pin::AdminPin;
 use crate::attendance::{
@@ -17,7 +17,7 @@ use crate::kiosk::latest::NewestFrame;
 use crate::kiosk::vision_worker::DoorNotice;
 use crate::recognition::{Origin, Source};
 use crate::reports::{self, Sheet};
-use crate::settings::Settings;
+use crate::settings::{EmailSettings, MailSecurity, Settings};
 use crate::store::Store;
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
 use crate::vision::liveness::{model_dir, TrainingRecord};
@@ -363,6 +363,65 @@ impl Desk {
                 under,
                 reply,
             } => self.email(from, to, under, reply),
+            Request::EmailSettings(reply) => reply.send(Ok(EmailForm::of(&self.settings.email))),
+            Request::SaveEmailSettings {
+                form,
+                password,
+                reply,
+            } => reply.send(self.save_email_settings(&form, password)),
+            Request::TestEmail {
+                form,
+                password,
+                to,
+                reply,
+            } => self.test_email(form.apply(&self.settings.email, password), to, reply),
+        }
+    }
+
+    fn save_email_settings(
+        &mut self,
+        form: &EmailForm,
+        password: Option<String>,
+    ) -> Result<EmailForm, String> {
+        let s = form.apply(&self.settings.email, password);
+        let text = |v: &str| toml::Value::String(v.to_string());
+        let security = match s.security {
+            MailSecurity::None => "none",
+            MailSecurity::Starttls => "starttls",
+            MailSecurity::Tls => "tls",
+        };
+        let saved = Settings::set_many_in_file(
+            &self.settings_file,
+            "email",
+            vec![
+                ("host".into(), text(&s.host)),
+                ("port".into(), toml::Value::Integer(s.port.into())),
+                ("security".into(), text(security)),
+                ("user".into(), text(&s.user)),
+                ("password".into(), text(&s.password)),
+                ("from".into(), text(&s.from)),
+                ("subject".into(), text(&s.subject)),
+            ],
+        )
+        .map_err(|e| format!("The email settings could not be saved: {e}"))?;
+        self.settings.email = saved.email;
+        Ok(EmailForm::of(&self.settings.email))
+    }
+
+    /// Sends a test message from a helper thread: a mail server can take its time.
+    fn test_email(&self, settings: EmailSettings, to: String, reply: super::Reply<Outcome>) {
+        let room = self.settings.kiosk.room_name.clone();
+        let spawned = std::thread::Builder::new()
+            .name("rollcall-test-email".into())
+            .spawn(move || {
+                reply.send(
+                    reports::email::send_test(&settings, &to, &room)
+                        .map(|()| format!("A test email was sent to {}.", to.trim()))
+                        .map_err(|e| e.to_string()),
+                )
+            });
+        if let Err(e) = spawned {
+            tracing::error!("could not start sending a test email: {e}");
         }
     }
 

@@ -1,4 +1,5 @@
-//! A minimal SMTP server on 127.0.0.1 for the email tests: accepts every message and keeps it.
+//! A minimal SMTP server on 127.0.0.1 for the email tests: accepts every login and every
+//! message, and keeps the messages.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -8,8 +9,13 @@ use std::sync::{Arc, Mutex};
 /// A message received by the test server: (recipients, text).
 pub type Received = Arc<Mutex<Vec<(Vec<String>, String)>>>;
 
-/// A minimal SMTP server on 127.0.0.1: accepts every message and keeps it.
+/// A minimal SMTP server on 127.0.0.1: accepts every login and message, and keeps them.
 pub fn smtp_server() -> (u16, Received) {
+    smtp_server_with(true)
+}
+
+/// A minimal SMTP server on 127.0.0.1 that accepts logins or refuses every one (535).
+pub fn smtp_server_with(logins_accepted: bool) -> (u16, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let received: Received = Arc::default();
@@ -28,8 +34,14 @@ pub fn smtp_server() -> (u16, Received) {
                         return;
                     }
                     let cmd = line.trim_end().to_uppercase();
-                    let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                    let reply: &[u8] = if cmd.starts_with("EHLO") {
+                        b"250-test.local\r\n250 AUTH PLAIN\r\n"
+                    } else if cmd.starts_with("HELO") {
                         b"250 test.local\r\n"
+                    } else if cmd.starts_with("AUTH PLAIN") && logins_accepted {
+                        b"235 2.7.0 Authentication successful\r\n"
+                    } else if cmd.starts_with("AUTH PLAIN") {
+                        b"535 5.7.8 Authentication credentials invalid\r\n"
                     } else if cmd.starts_with("RCPT TO:") {
                         rcpts.push(
                             line.trim_end()[8..]

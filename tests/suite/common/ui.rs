@@ -21,7 +21,11 @@ pub fn step_until(h: &mut H, what: &str, secs: u64, found: impl Fn(&H) -> bool) 
     }
     let visible: Vec<String> = h
         .query_all_by(|_| true)
-        .filter_map(|n| n.accesskit_node().label())
+        .filter_map(|n| {
+            let n = n.accesskit_node();
+            n.label()
+                .or_else(|| n.value().filter(|_| n.role() == Role::Label))
+        })
         .collect();
     panic!("timed out waiting for {what}; the screen shows {visible:?}");
 }

@@ -1,0 +1,176 @@
+//! Admin → Email settings: the mail server for attendance reports, saved in settings.toml,
+//! and a test message. The saved password never comes back to the screen: an empty
+//! password field keeps it.
+
+use super::widgets::{field, ERROR, OK};
+use crate::kiosk::admin::{AdminClient, Answer, EmailForm, Outcome, Pending};
+use crate::settings::MailSecurity;
+use egui::{Color32, RichText};
+
+/// The email settings screen.
+#[derive(Default)]
+pub struct EmailSettingsView {
+    form: Option<EmailForm>,
+    port: String,
+    /// A new password typed by the admin (empty: keep the saved one).
+    password: String,
+    test_to: String,
+    /// Loading or saving the settings.
+    asked: Option<Answer<EmailForm>>,
+    testing: Option<Pending<Outcome>>,
+    message: Option<(String, Color32)>,
+}
+
+fn security_name(s: MailSecurity) -> &'static str {
+    match s {
+        MailSecurity::None => "None (plain, on the school's own network)",
+        MailSecurity::Starttls => "STARTTLS (usually port 587)",
+        MailSecurity::Tls => "TLS (usually port 465)",
+    }
+}
+
+impl EmailSettingsView {
+    /// Asks for the saved settings (when the screen is opened).
+    pub fn load(&mut self, admin: &AdminClient) {
+        self.asked = Some(admin.email_settings());
+    }
+
+    /// Forgets what was typed (when the admin mode locks).
+    pub fn clear(&mut self) {
+        *self = EmailSettingsView::default();
+    }
+
+    /// Takes the answers that came since the last frame.
+    pub fn take_answers(&mut self) {
+        if let Some(r) = self.asked.as_ref().and_then(Pending::poll) {
+            let saving = self.form.is_some();
+            self.asked = None;
+            match r.unwrap_or_else(|lost| Err(lost.to_string())) {
+                Ok(form) => {
+                    self.port = form.port.to_string();
+                    self.form = Some(form);
+                    self.password.clear();
+                    if saving {
+                        self.message = Some(("Email settings saved.".into(), OK));
+                    }
+                }
+                Err(e) => self.message = Some((e, ERROR)),
+            }
+        }
+        if let Some(r) = self.testing.as_ref().and_then(Pending::poll) {
+            self.testing = None;
+            self.message = Some(match r.unwrap_or_else(|lost| Err(lost.to_string())) {
+                Ok(m) => (m, OK),
+                Err(e) => (e, ERROR),
+            });
+        }
+    }
+
+    /// The form as typed, or why it cannot be used.
+    fn typed(&self) -> Result<(EmailForm, Option<String>), String> {
+        let mut form = self.form.clone().ok_or("The settings are still loading.")?;
+        form.port = self
+            .port
+            .trim()
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or("The port must be a number from 1 to 65535.")?;
+        let password = (!self.password.is_empty()).then(|| self.password.clone());
+        Ok((form, password))
+    }
+
+    pub fn show(&mut self, ui: &mut egui::Ui, admin: &AdminClient) {
+        if self.form.is_none() && self.asked.is_none() {
+            self.load(admin);
+        }
+        let Some(form) = self.form.as_mut() else {
+            ui.spinner();
+            return;
+        };
+        ui.heading("Email settings");
+        ui.label(
+            RichText::new(
+                "The mail server that sends attendance reports to students. Ask the school's \
+                 IT for these.",
+            )
+            .weak(),
+        );
+        ui.add_space(6.0);
+        field(ui, "Mail server", &mut form.host, false);
+        field(ui, "Port", &mut self.port, false);
+        ui.horizontal(|ui| {
+            let label = ui.add_sized([110.0, 24.0], egui::Label::new("Security"));
+            egui::ComboBox::from_id_salt("mail-security")
+                .selected_text(security_name(form.security))
+                .show_ui(ui, |ui| {
+                    for s in [
+                        MailSecurity::Starttls,
+                        MailSecurity::Tls,
+                        MailSecurity::None,
+                    ] {
+                        ui.selectable_value(&mut form.security, s, security_name(s));
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        field(ui, "User name", &mut form.user, false);
+        field(ui, "Password", &mut self.password, true);
+        if form.password_saved {
+            ui.label(
+                RichText::new("A password is saved. Leave the field empty to keep it.")
+                    .weak()
+                    .small(),
+            );
+        }
+        field(ui, "Sender", &mut form.from, false);
+        field(ui, "Subject", &mut form.subject, false);
+        ui.add_space(6.0);
+        let busy = self.asked.is_some();
+        if ui
+            .add_enabled(!busy, egui::Button::new("Save email settings"))
+            .clicked()
+        {
+            match self.typed() {
+                Ok((form, password)) => {
+                    self.message = None;
+                    self.asked = Some(admin.save_email_settings(form, password));
+                }
+                Err(e) => self.message = Some((e, ERROR)),
+            }
+        }
+        ui.separator();
+        field(ui, "Send a test to", &mut self.test_to, false);
+        let testing = self.testing.is_some();
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(
+                    !testing && !self.test_to.trim().is_empty(),
+                    egui::Button::new("Send test email"),
+                )
+                .clicked()
+            {
+                match self.typed() {
+                    Ok((form, password)) => {
+                        self.message = None;
+                        self.testing = Some(admin.test_email(form, password, self.test_to.clone()));
+                    }
+                    Err(e) => self.message = Some((e, ERROR)),
+                }
+            }
+            if testing {
+                ui.spinner();
+                ui.label("Sending…");
+            }
+        });
+        ui.label(
+            RichText::new("The test uses the settings on this screen, saved or not.")
+                .weak()
+                .small(),
+        );
+        if let Some((m, colour)) = &self.message {
+            ui.label(RichText::new(m).color(*colour));
+        }
+    }
+}
