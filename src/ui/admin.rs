@@ -1021,7 +1021,9 @@ fn thumbnails(ui: &mut egui::Ui, photos: &[FormPhoto]) -> Option<usize> {
     let mut remove = None;
     ui.horizontal_wrapped(|ui| {
         for (i, p) in photos.iter().enumerate() {
-            ui.vertical(|ui| {
+            // A fixed size, so the row knows when to wrap before drawing the thumbnail.
+            let cell = Vec2::new(100.0, 100.0 + 2.0 * ui.spacing().interact_size.y);
+            ui.allocate_ui_with_layout(cell, egui::Layout::top_down(egui::Align::Min), |ui| {
                 ui.set_max_width(100.0);
                 ui.add(
                     egui::Image::new(&p.texture)

@@ -23,6 +23,8 @@ const ROLL_W: f32 = 90.0;
 const NAME_W: f32 = 170.0;
 const DAY_W: f32 = 30.0;
 const TOTAL_W: f32 = 60.0;
+/// Space between the last day's column and the totals.
+const TOTALS_GAP: f32 = 10.0;
 const ABSENT: Color32 = ERROR;
 const UNDER_BG: Color32 = Color32::from_rgba_premultiplied(0x60, 0x10, 0x10, 0x60);
 
@@ -375,13 +377,18 @@ impl ReviewView {
                     ui.selectable_value(&mut self.sort, SortBy::Percent, "Attendance %");
                 });
             ui.checkbox(&mut self.descending, "Descending");
-            ui.label("Highlight students under");
-            ui.add(
-                egui::Slider::new(&mut self.threshold, 0.0..=100.0)
-                    .suffix(" %")
-                    .integer(),
-            )
-            .on_hover_text("Students under this attendance are shaded red");
+            // The label and its slider wrap to the next line together.
+            let size = Vec2::new(330.0, ui.spacing().interact_size.y);
+            let row = egui::Layout::left_to_right(egui::Align::Center);
+            ui.allocate_ui_with_layout(size, row, |ui| {
+                ui.label("Highlight students under");
+                ui.add(
+                    egui::Slider::new(&mut self.threshold, 0.0..=100.0)
+                        .suffix(" %")
+                        .integer(),
+                )
+                .on_hover_text("Students under this attendance are shaded red");
+            });
         });
         ui.horizontal_wrapped(|ui| {
             let bounds = self.bounds();
@@ -444,8 +451,9 @@ impl ReviewView {
     fn table(&mut self, ui: &mut egui::Ui, sheet: &Sheet) {
         let rows = self.visible_rows(sheet);
         let days = sheet.days.len();
-        let width = ROLL_W + NAME_W + days as f32 * DAY_W + 3.0 * TOTAL_W;
+        let width = ROLL_W + NAME_W + days as f32 * DAY_W + TOTALS_GAP + 3.0 * TOTAL_W;
         let text = ui.visuals().text_color();
+        let strong = ui.visuals().strong_text_color();
         let font = FontId::monospace(13.0);
         let threshold = self.threshold;
         let mut clicked: Option<(i64, String, Option<usize>)> = None;
@@ -486,7 +494,7 @@ impl ReviewView {
                         text,
                     );
                 }
-                let tx = x0 + days as f32 * DAY_W;
+                let tx = x0 + days as f32 * DAY_W + TOTALS_GAP;
                 for (k, h) in ["Present", "Absent", "%"].iter().enumerate() {
                     painter.text(
                         Pos2::new(tx + k as f32 * TOTAL_W, rect.center().y),
@@ -539,6 +547,9 @@ impl ReviewView {
                                 continue;
                             };
                             let under = row.is_under(threshold);
+                            // On a highlighted (red) row, red text would not be read:
+                            // absences and the percentage are drawn strong instead.
+                            let absent = if under { strong } else { ABSENT };
                             if under {
                                 painter.rect_filled(rect, 0.0, UNDER_BG);
                             }
@@ -574,7 +585,7 @@ impl ReviewView {
                                     egui::Align2::LEFT_CENTER,
                                     cell,
                                     font.clone(),
-                                    if cell == "A" { ABSENT } else { text },
+                                    if cell == "A" { absent } else { text },
                                 );
                             }
                             let pct = percent_text(row.percent());
@@ -586,7 +597,7 @@ impl ReviewView {
                             .into_iter()
                             .enumerate()
                             {
-                                let colour = if k == 2 && under { ABSENT } else { text };
+                                let colour = if k == 2 && under { absent } else { text };
                                 painter.text(
                                     Pos2::new(tx + k as f32 * TOTAL_W, y),
                                     egui::Align2::LEFT_CENTER,

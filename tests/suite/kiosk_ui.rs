@@ -287,7 +287,9 @@ fn a_printed_photo_of_an_enrolled_student_who_never_comes_marks_nobody() {
 fn the_same_student_in_person_is_marked_by_a_check_that_never_saw_them() {
     let dir = tempfile::tempdir().unwrap();
     let (data, settings) = enrolled_at_the_camera_unseen_by_the_check(dir.path());
-    let mut h = harness_with(data, settings, folder(frames_of("0002", dir.path())));
+    // The student stays at the door until greeted (two seconds of frames can be mostly
+    // skipped when the machine is busy).
+    let mut h = harness_with(data, settings, looping(frames_of("0002", dir.path())));
     step_until(&mut h, "the green verdict", 120, |h| {
         shows(h, "Welcome, Student Two — marked at ")
     });
@@ -573,7 +575,16 @@ fn a_student_enrolled_while_standing_at_the_kiosk_is_greeted_at_once() {
     use egui::accesskit::Role;
     let dir = tempfile::tempdir().unwrap();
     let data = enrolled_data_dir(dir.path());
-    let mut h = harness(data, looping(frames_of("0005", dir.path())));
+    // The walk-through's smallest window.
+    let mut h = app_harness(
+        (800.0, 600.0),
+        AppOptions {
+            data,
+            settings: settings(),
+            source: looping(frames_of("0005", dir.path())),
+            observer: None,
+        },
+    );
     step_until(&mut h, "the red verdict", 120, |h| {
         shows(h, "Not recognised — please see your teacher")
     });
@@ -588,6 +599,14 @@ fn a_student_enrolled_while_standing_at_the_kiosk_is_greeted_at_once() {
         step_until(&mut h, "a captured photo", 60, |h| {
             shows(h, &format!("Photos: {n} / 10"))
         });
+    }
+    for n in 1..=4 {
+        let label = format!("Remove photo {n}");
+        let rect = h.get_by_role_and_label(Role::Button, &label).rect();
+        assert!(
+            rect.right() <= 800.0,
+            "photo {n}'s thumbnail runs off the window: {rect:?}"
+        );
     }
     click(&mut h, Role::Button, "Save");
     step_until(&mut h, "the enrolment", 60, |h| {

@@ -88,6 +88,17 @@ enum Command {
     /// Benchmarks; each prints a table (or JSON) with the machine named.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Pixelate every face found in these pictures, in place (for screenshots of data-set
+    /// faces that may not be shown).
+    PixelateFaces {
+        /// Instead, pixelate everything but the largest face and the head around it
+        /// (frames played to the kiosk: bystanders in the background become unrecognisable,
+        /// the student stays recognisable to the kiosk).
+        #[arg(long)]
+        background: bool,
+        #[arg(value_name = "PICTURE", required = true)]
+        pictures: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -213,6 +224,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::PixelateFaces {
+            background,
+            pictures,
+        } => pixelate_faces(&pictures, background, &settings),
         Command::Bench(b) => run_bench(b, &settings),
     }
 }
@@ -516,4 +531,76 @@ fn print_table(rows: &[(String, eval::Metrics, bool)]) {
             m.sec_per_photo
         );
     }
+}
+
+/// Pixelates each face (and the hair around it) in each picture, or with `background`
+/// everything but the largest face's head; says how many faces it found.
+fn pixelate_faces(
+    pictures: &[PathBuf],
+    background: bool,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    use opencv::core::Rect;
+    use opencv::prelude::*;
+    let mut settings = settings.clone();
+    settings.detector.min_face_px = 20.0;
+    settings.detector.thresholds = [0.5, 0.6, 0.6];
+    let mut engine = FaceEngine::load(&settings)?;
+    for path in pictures {
+        let name = path.to_string_lossy();
+        let mut picture = opencv::imgcodecs::imread(&*name, opencv::imgcodecs::IMREAD_COLOR)?;
+        if picture.empty() {
+            bail!("cannot read {name}");
+        }
+        let whole = Rect::new(0, 0, picture.cols(), picture.rows());
+        let faces = engine.detect(&picture)?;
+        // The face with a margin: with `background`, the head and shoulders kept sharp.
+        let around = |f: &rollcall::vision::Face, wider: f32| {
+            let (w, h) = (f.width(), f.y2 - f.y1);
+            Rect::new(
+                (f.x1 - wider * w) as i32,
+                (f.y1 - wider * h) as i32,
+                ((1.0 + 2.0 * wider) * w) as i32,
+                ((1.0 + 2.0 * wider) * h) as i32,
+            ) & whole
+        };
+        if background {
+            let head = faces.first().map(|f| around(f, 0.2));
+            let kept = match head {
+                Some(r) => Some(Mat::roi(&picture, r)?.try_clone()?),
+                None => None,
+            };
+            pixelate(&mut picture, whole, 12)?;
+            if let (Some(r), Some(kept)) = (head, kept) {
+                kept.copy_to(&mut Mat::roi_mut(&mut picture, r)?)?;
+            }
+        } else {
+            for f in &faces {
+                // Inside the box the kiosk draws round the face, so the box and its tag stay.
+                let area = around(f, -0.05);
+                pixelate(&mut picture, area, (area.width / 8).max(4))?;
+            }
+        }
+        opencv::imgcodecs::imwrite(&*name, &picture, &opencv::core::Vector::new())?;
+        println!("{name}: {} face(s) found", faces.len());
+    }
+    Ok(())
+}
+
+/// Replaces `area` of `picture` by blocks of `block` pixels.
+fn pixelate(
+    picture: &mut opencv::core::Mat,
+    area: opencv::core::Rect,
+    block: i32,
+) -> anyhow::Result<()> {
+    use opencv::core::{Mat, Size};
+    use opencv::imgproc::{resize, INTER_AREA, INTER_NEAREST};
+    use opencv::prelude::*;
+    let mut roi = Mat::roi_mut(picture, area)?;
+    let (mut small, mut big) = (Mat::default(), Mat::default());
+    let cells = Size::new((area.width / block).max(1), (area.height / block).max(1));
+    resize(&roi, &mut small, cells, 0.0, 0.0, INTER_AREA)?;
+    resize(&small, &mut big, area.size(), 0.0, 0.0, INTER_NEAREST)?;
+    big.copy_to(&mut roi)?;
+    Ok(())
 }
