@@ -29,11 +29,22 @@ pub struct ApiSettings {
     /// When set, /upload, /getdata and the mail endpoints need `Authorization: Bearer …`.
     /// The old clients do not send it, so it is off by default.
     pub token: String,
+    /// Door credentials: when any is set, `POST /attendance` needs
+    /// `Authorization: Bearer <one of them>` (or the admin token). One per door; remove a
+    /// door's token to revoke it.
+    pub door_tokens: Vec<String>,
+    /// Door addresses (IP) allowed to post `/attendance` without a token, for door clients
+    /// that cannot send a header. When any is set, other addresses need a door token.
+    pub door_addresses: Vec<String>,
     /// Web pages allowed to call the API from a browser (the old React client ran on
     /// another port).
     pub cors_origins: Vec<String>,
     /// Seconds before a request is abandoned.
     pub timeout_secs: u64,
+    /// Recognition engines serving requests in parallel (0: one per core, at most 4).
+    pub engines: usize,
+    /// Marks that may wait for an engine; more are answered 503 with Retry-After.
+    pub queue: usize,
 }
 
 impl Default for ApiSettings {
@@ -41,11 +52,15 @@ impl Default for ApiSettings {
         ApiSettings {
             listen: "127.0.0.1:5000".into(),
             token: String::new(),
+            door_tokens: Vec::new(),
+            door_addresses: Vec::new(),
             cors_origins: vec![
                 "http://localhost:3000".into(),
                 "http://127.0.0.1:3000".into(),
             ],
             timeout_secs: 60,
+            engines: 0,
+            queue: 32,
         }
     }
 }

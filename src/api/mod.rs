@@ -3,13 +3,18 @@
 //! codes; the service behind it is the one the kiosk and the CLI use.
 
 mod openapi;
+mod pool;
 
-use crate::attendance::{AttendanceService, OpenError, Outcome, PhotoInput, MAX_PHOTOS};
+use crate::attendance::{
+    AttendanceService, EnrollError, OpenError, Outcome, PhotoInput, PhotoProblem, MAX_PHOTOS,
+};
 use crate::data_dir::DataDir;
 use crate::reports;
+use crate::reports::email::EmailError;
 use crate::settings::Settings;
 use crate::store::Store;
 use axum::extract::multipart::MultipartRejection;
+use axum::extract::ConnectInfo;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::middleware::{self, Next};
@@ -17,8 +22,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -29,10 +35,50 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// What the server needs.
 #[derive(Clone)]
 pub struct ApiState {
-    service: Arc<Mutex<AttendanceService>>,
+    engines: Arc<pool::EnginePool>,
+    /// Places for marks waiting for an engine.
+    queue: Arc<tokio::sync::Semaphore>,
     settings: Settings,
     database: PathBuf,
     token: Option<String>,
+    doors: Arc<DoorAccess>,
+}
+
+/// Who may post `/attendance`: open to all (the old contract) until a door token or a door
+/// address is configured.
+#[derive(Debug, Default)]
+struct DoorAccess {
+    tokens: Vec<String>,
+    addresses: Vec<IpAddr>,
+}
+
+impl DoorAccess {
+    fn of(settings: &crate::settings::ApiSettings) -> DoorAccess {
+        let addresses = settings
+            .door_addresses
+            .iter()
+            .filter_map(|a| match a.trim().parse() {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    tracing::warn!("[api] door_addresses: {a:?} is not an IP address; ignored");
+                    None
+                }
+            })
+            .collect();
+        DoorAccess {
+            tokens: settings
+                .door_tokens
+                .iter()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
+            addresses,
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        self.tokens.is_empty() && self.addresses.is_empty()
+    }
 }
 
 impl ApiState {
@@ -42,15 +88,29 @@ impl ApiState {
         settings: Settings,
         token: Option<String>,
     ) -> Result<ApiState, OpenError> {
-        let engine = crate::vision::FaceEngine::load(&settings)?;
         let database = data.database();
-        let service = AttendanceService::open(data, settings.clone(), engine)?;
+        let mut services = Vec::new();
+        for _ in 0..pool::engine_count(settings.api.engines) {
+            let engine = crate::vision::FaceEngine::load(&settings)?;
+            services.push(AttendanceService::open(
+                data.clone(),
+                settings.clone(),
+                engine,
+            )?);
+        }
         Ok(ApiState {
+            doors: Arc::new(DoorAccess::of(&settings.api)),
+            queue: Arc::new(tokio::sync::Semaphore::new(settings.api.queue.max(1))),
+            engines: Arc::new(pool::EnginePool::new(services)),
             settings,
             database,
-            service: Arc::new(Mutex::new(service)),
             token: token.filter(|t| !t.is_empty()),
         })
+    }
+
+    /// How many recognition engines serve requests in parallel.
+    pub fn engines(&self) -> usize {
+        self.engines.size()
     }
 }
 
@@ -72,6 +132,21 @@ fn reply(o: Outcome) -> Response {
 
 fn message(code: StatusCode, text: &str) -> Response {
     (code, Json(json!({ "message": text }))).into_response()
+}
+
+/// Seconds a client is asked to wait when the queue of marks is full.
+const RETRY_AFTER_SECS: u64 = 1;
+
+/// 503 with `Retry-After`: every engine is busy and the queue is full.
+fn busy() -> Response {
+    let body = json!({
+        "message": "The server is busy; please try again in a moment",
+        "retry_after_secs": RETRY_AFTER_SECS,
+    });
+    let mut r = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    r
 }
 
 /// Runs blocking work (models, SQLite) off the async threads.
@@ -130,22 +205,43 @@ async fn upload(
     photos.truncate(MAX_PHOTOS);
     let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let (roll, name, mail) = (field("rollno"), field("name"), field("email"));
-    let service = s.service.clone();
-    let result = blocking(move || {
-        let mut service = service.lock().unwrap_or_else(|p| p.into_inner());
-        service
-            .enroll(&roll, &name, &mail, &photos, "api")
-            .map(|d| d.outcome())
-            .map_err(|e| {
-                if e.outcome() == Outcome::InternalError {
-                    tracing::error!("upload failed: {e}");
-                }
-                e.outcome()
-            })
-    })
-    .await;
+    let engines = s.engines.clone();
+    let result =
+        blocking(move || engines.borrow().enroll(&roll, &name, &mail, &photos, "api")).await;
+    // The old message, plus (for clients that read them) which photos were not used and why.
+    let unused = |problems: &[PhotoProblem]| {
+        problems
+            .iter()
+            .map(|p| json!({ "photo": p.label, "reason": p.reason }))
+            .collect::<Vec<_>>()
+    };
     match result {
-        Some(Ok(o)) | Some(Err(o)) => reply(o),
+        Some(Ok(done)) => {
+            let o = done.outcome();
+            let body = json!({
+                "message": o.message(),
+                "photos_used": done.photos_used,
+                "photos_not_used": unused(&done.refused),
+            });
+            (status(o), Json(body)).into_response()
+        }
+        Some(Err(e)) => {
+            let o = e.outcome();
+            if o == Outcome::InternalError {
+                tracing::error!("upload failed: {e}");
+                return reply(o);
+            }
+            let mut body = json!({ "message": o.message() });
+            match &e {
+                EnrollError::NoUsablePhoto(problems) => {
+                    body["reason"] = json!("None of the photos can be used; nothing was stored.");
+                    body["photos_not_used"] = json!(unused(problems));
+                }
+                EnrollError::InvalidData(why) => body["reason"] = json!(why),
+                _ => {}
+            }
+            (status(o), Json(body)).into_response()
+        }
         None => reply(Outcome::InternalError),
     }
 }
@@ -161,10 +257,15 @@ async fn attendance(
         return reply(Outcome::InvalidData);
     }
     let photo = files.swap_remove(0);
-    let service = s.service.clone();
+    // A bounded queue: when it is full the client is told to come back, instead of
+    // waiting behind everyone else until its own time-out.
+    let Ok(place) = s.queue.clone().try_acquire_owned() else {
+        return busy();
+    };
+    let engines = s.engines.clone();
     let result = blocking(move || {
-        let mut service = service.lock().unwrap_or_else(|p| p.into_inner());
-        match service.mark_photo(&photo.bytes, "api") {
+        let _place = place;
+        match engines.borrow().mark_photo(&photo.bytes, "api") {
             Ok(m) => m.outcome(),
             Err(e) => {
                 if e.outcome() == Outcome::InternalError {
@@ -206,25 +307,65 @@ async fn getdata(State(s): State<ApiState>) -> Response {
     }
 }
 
-/// Emails every student (or those under the threshold) their attendance to date.
+/// Emails every student (or those under the threshold) their attendance to date. Nobody
+/// to mail: 200 without contacting the mail server. Mail not set up: 503 naming the
+/// setting. The mail server failing: 500 with the reason.
 async fn send_mail(s: ApiState, under: Option<f64>) -> Response {
-    let result = blocking(move || -> Result<(), String> {
-        let mut store = Store::open(&s.database).map_err(|e| e.to_string())?;
-        let sheet = reports::whole_history(&store).map_err(|e| e.to_string())?;
-        let summary =
-            reports::email_students(&mut store, &s.settings.email, &sheet, under, |_, _| {})
-                .map_err(|e| e.to_string())?;
-        for (to, why) in &summary.failed {
-            tracing::warn!("mail to {to} failed: {why}");
-        }
-        Ok(())
-    })
+    let result = blocking(
+        move || -> Result<reports::SendSummary, reports::ReportError> {
+            let mut store = Store::open(&s.database)?;
+            let sheet = reports::whole_history(&store)?;
+            let summary =
+                reports::email_students(&mut store, &s.settings.email, &sheet, under, |_, _| {})?;
+            for (to, why) in &summary.failed {
+                tracing::warn!("mail to {to} failed: {why}");
+            }
+            Ok(summary)
+        },
+    )
     .await;
+    let failed = |summary: &reports::SendSummary| {
+        summary
+            .failed
+            .iter()
+            .map(|(to, why)| json!({ "to": to, "reason": why }))
+            .collect::<Vec<_>>()
+    };
     match result {
-        Some(Ok(())) => message(StatusCode::OK, "Mail sent successfully"),
+        Some(Ok(summary)) if summary.sent.is_empty() && summary.failed.is_empty() => {
+            let text = match under {
+                Some(t) => format!("Nobody was mailed: no student is under {t} %."),
+                None => "Nobody was mailed: no student has an email address on file.".into(),
+            };
+            (StatusCode::OK, Json(json!({ "message": text, "sent": 0 }))).into_response()
+        }
+        Some(Ok(summary)) => (
+            StatusCode::OK,
+            Json(json!({
+                "message": "Mail sent successfully",
+                "sent": summary.sent.len(),
+                "failed": failed(&summary),
+            })),
+        )
+            .into_response(),
+        Some(Err(reports::ReportError::Email(EmailError::NotConfigured))) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "message": "Mail is not set up",
+                "reason": "Set the mail server as `host` under [email] in settings.toml (or in \
+                           Admin → Email settings), then restart `rollcall serve`.",
+                "setting": "email.host",
+            })),
+        )
+            .into_response(),
         Some(Err(e)) => {
             tracing::error!("sending mail failed: {e}");
-            reply(Outcome::InternalError)
+            let o = Outcome::InternalError;
+            (
+                status(o),
+                Json(json!({ "message": o.message(), "reason": e.to_string() })),
+            )
+                .into_response()
         }
         None => reply(Outcome::InternalError),
     }
@@ -243,6 +384,14 @@ async fn openapi_json() -> Response {
     (StatusCode::OK, Json(openapi::document())).into_response()
 }
 
+/// The token of an `Authorization: Bearer …` header.
+fn bearer<B>(req: &Request<B>) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
 /// With a token configured, the protected routes need `Authorization: Bearer <token>`.
 async fn require_token(
     State(s): State<ApiState>,
@@ -250,12 +399,31 @@ async fn require_token(
     next: Next,
 ) -> Response {
     if let Some(token) = &s.token {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
+        if bearer(&req) != Some(token.as_str()) {
+            return message(StatusCode::UNAUTHORIZED, "Unauthorized");
+        }
+    }
+    next.run(req).await
+}
+
+/// With door credentials configured, `/attendance` needs a door token (or the admin
+/// token), or a request from a listed door address.
+async fn require_door(
+    State(s): State<ApiState>,
+    req: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
+    let doors = &s.doors;
+    if !doors.is_open() {
+        let from = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let by_address = from.is_some_and(|ip| doors.addresses.contains(&ip));
+        let given = bearer(&req);
+        let by_token = given
+            .is_some_and(|g| doors.tokens.iter().any(|t| t == g) || s.token.as_deref() == Some(g));
+        if !by_address && !by_token {
             return message(StatusCode::UNAUTHORIZED, "Unauthorized");
         }
     }
@@ -281,8 +449,11 @@ pub fn router(state: ApiState) -> Router {
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
-    Router::new()
+    let door = Router::new()
         .route("/attendance", post(attendance))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_door));
+    Router::new()
+        .merge(door)
         .route("/openapi.json", get(openapi_json))
         .merge(protected)
         .fallback(|| async { message(StatusCode::NOT_FOUND, "Not found") })
@@ -295,9 +466,29 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
+/// Listens on `addr` with room for a morning rush of connections (a backlog of 4096, so
+/// a burst of door clients is queued rather than reset).
+pub async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(4096)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other(format!("no address for {addr}"))))
+}
+
 /// Serves until Ctrl-C.
 pub async fn serve(listener: tokio::net::TcpListener, state: ApiState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

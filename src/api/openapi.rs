@@ -14,12 +14,18 @@ fn message(outcomes: &[Outcome]) -> Value {
 pub fn document() -> Value {
     use Outcome::*;
     let internal = message(&[InternalError]);
+    let mail_responses = json!({
+        "200": { "description": "Mail sent successfully (with `sent` and `failed`), or Nobody was mailed (the mail server is not contacted)" },
+        "401": { "description": "Unauthorized (only with a token configured)" },
+        "503": { "description": "Mail is not set up; `setting` names the setting to fill in" },
+        "500": { "description": "Internal server error; `reason` says what the mail server did" }
+    });
     json!({
         "openapi": "3.0.3",
         "info": {
             "title": "Rollcall",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The old attendance system's HTTP API, served by Rollcall. With a token configured, /upload, /getdata and the mail endpoints need `Authorization: Bearer <token>` (the old clients do not send it, so it is off by default)."
+            "description": "The old attendance system's HTTP API, served by Rollcall. With a token configured, /upload, /getdata and the mail endpoints need `Authorization: Bearer <token>` (the old clients do not send it, so it is off by default). With door tokens or door addresses configured, /attendance needs a door token or a listed address."
         },
         "components": {
             "schemas": {
@@ -42,14 +48,15 @@ pub fn document() -> Value {
                     "required": ["rollno", "name", "email", "images"]
                 } } } },
                 "responses": {
-                    "200": message(&[UserAdded]),
-                    "400": message(&[NoImages, TooManyImages, InvalidData, UserExists]),
+                    "200": { "description": "User added successfully & training started; `photos_used` and `photos_not_used` ([{photo, reason}]) say which photos were left out and why" },
+                    "400": { "description": "No images found | Maximum 10 images are allowed | Invalid data (with `reason`, and `photos_not_used` when no photo is usable: nothing is stored) | User already exists" },
                     "401": { "description": "Unauthorized (only with a token configured)" },
                     "500": internal
                 }
             } },
             "/attendance": { "post": {
                 "summary": "Mark attendance from one photo",
+                "security": [{}, { "bearer": [] }],
                 "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": {
                     "type": "object",
                     "properties": { "file": { "type": "string", "format": "binary" } },
@@ -59,6 +66,8 @@ pub fn document() -> Value {
                     "200": message(&[AttendanceMarked]),
                     "400": message(&[InvalidData]),
                     "404": message(&[NoFace, UserNotFound, AlreadyMarked]),
+                    "401": { "description": "Unauthorized (only with door tokens or door addresses configured: send a door token)" },
+                    "503": { "description": "The server is busy; please try again in a moment (see Retry-After)" },
                     "500": internal
                 }
             } },
@@ -84,12 +93,12 @@ pub fn document() -> Value {
             "/sendmailall": { "post": {
                 "summary": "Email every student their attendance",
                 "security": [{}, { "bearer": [] }],
-                "responses": { "200": { "description": "Mail sent successfully" }, "500": internal }
+                "responses": mail_responses.clone()
             } },
             "/sendmaillees": { "post": {
                 "summary": "Email the students under the attendance threshold (85 % by default)",
                 "security": [{}, { "bearer": [] }],
-                "responses": { "200": { "description": "Mail sent successfully" }, "500": internal }
+                "responses": mail_responses.clone()
             } },
             "/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } }
         }

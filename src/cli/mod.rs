@@ -94,6 +94,10 @@ pub enum Command {
         /// Require `Authorization: Bearer TOKEN` on /upload, /getdata and the mail endpoints.
         #[arg(long, value_name = "TOKEN")]
         token: Option<String>,
+        /// A door's token (repeat for each door; added to `[api] door_tokens`): then
+        /// `POST /attendance` needs `Authorization: Bearer` with one of them.
+        #[arg(long = "door-token", value_name = "TOKEN")]
+        door_tokens: Vec<String>,
     },
     /// Save the database and the enrolment photos in one new file (Rollcall may keep
     /// running meanwhile).
@@ -203,7 +207,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             to,
             preview,
         })) => reports::email(data_dir, under, from, to, preview),
-        Some(Command::Serve { listen, token }) => serve(data_dir, listen, token),
+        Some(Command::Serve {
+            listen,
+            token,
+            door_tokens,
+        }) => serve(data_dir, listen, token, door_tokens),
         Some(Command::TrainLiveness { frames, out }) => {
             let out = out.unwrap_or_else(crate::vision::liveness::default_liveness_dir);
             liveness::train(&frames, &out, data_dir)?;
@@ -263,20 +271,23 @@ fn serve(
     data_dir: Option<&Path>,
     listen: Option<String>,
     token: Option<String>,
+    door_tokens: Vec<String>,
 ) -> anyhow::Result<Exit> {
     use anyhow::Context;
     let data = DataDir::resolve(data_dir).create()?;
-    let settings = settings_for(&data)?;
+    let mut settings = settings_for(&data)?;
+    settings.api.door_tokens.extend(door_tokens);
     let listen = listen.unwrap_or_else(|| settings.api.listen.clone());
     let token = token.or_else(|| Some(settings.api.token.clone()));
     let state = crate::api::ApiState::open(data, settings, token)?;
+    let engines = state.engines();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&listen)
+        let listener = crate::api::listen(&listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         eprintln!(
-            "Rollcall API on http://{} (Ctrl-C to stop)",
+            "Rollcall API on http://{} ({engines} recognition engine(s); Ctrl-C to stop)",
             listener.local_addr()?
         );
         crate::api::serve(listener, state).await?;

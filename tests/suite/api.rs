@@ -19,6 +19,12 @@ use std::path::{Path, PathBuf};
 async fn start(dir: &Path, token: Option<&str>) -> String {
     let data = DataDir::resolve(Some(dir)).create().unwrap();
     let settings = Settings::load(&data.settings()).unwrap();
+    start_with(dir, settings, token).await
+}
+
+/// Starts the server with these settings on a free loopback port; returns its base URL.
+async fn start_with(dir: &Path, settings: Settings, token: Option<&str>) -> String {
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
     let token = token.map(String::from);
     let state = tokio::task::spawn_blocking(move || ApiState::open(data, settings, token).unwrap())
         .await
@@ -225,32 +231,59 @@ async fn attendance_answers_with_the_old_messages_and_codes() {
     );
 }
 
+/// An answer to `/attendance`: status, message and `Retry-After`.
+type Answer = (StatusCode, String, Option<String>);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_concurrent_marks_make_one_row() {
+async fn two_hundred_concurrent_marks_make_one_row_and_the_overflow_is_told_to_retry() {
     let dir = tempfile::tempdir().unwrap();
     let (url, ada) = start_with_ada(dir.path()).await;
     let probe = std::fs::read(&ada[6]).unwrap();
+    let client = reqwest::Client::new();
     let mut tasks = Vec::new();
     for _ in 0..200 {
-        let (url, probe) = (url.clone(), probe.clone());
+        let (url, probe, client) = (url.clone(), probe.clone(), client.clone());
         tasks.push(tokio::spawn(async move {
-            mark(&url, Part::bytes(probe).file_name("door.jpg")).await
+            let r = client
+                .post(format!("{url}/attendance"))
+                .multipart(Form::new().part("file", Part::bytes(probe).file_name("door.jpg")))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let retry = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
+            let v: Value = r.json().await.unwrap();
+            (
+                status,
+                v["message"].as_str().unwrap_or_default().to_string(),
+                retry,
+            )
         }));
     }
+    // Meanwhile the dashboard still reads.
+    let r = client.get(format!("{url}/getdata")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     let mut answers = Vec::new();
     for t in tasks {
         answers.push(t.await.unwrap());
     }
-    let marked = answers
-        .iter()
-        .filter(|a| a.1 == "Attendance marked successfully")
-        .count();
-    let already = answers
-        .iter()
-        .filter(|a| a.0 == StatusCode::NOT_FOUND && a.1 == "Student attendance is marked")
-        .count();
+    let count = |f: &dyn Fn(&Answer) -> bool| answers.iter().filter(|a| f(a)).count();
+    let marked = count(&|a| a.1 == "Attendance marked successfully");
+    let already = count(&|a| a.0 == StatusCode::NOT_FOUND && a.1 == "Student attendance is marked");
+    let busy = count(&|a| a.0 == StatusCode::SERVICE_UNAVAILABLE && a.2.as_deref() == Some("1"));
     assert_eq!(marked, 1, "{answers:?}");
-    assert_eq!(already, 199);
+    assert_eq!(
+        marked + already + busy,
+        200,
+        "only these answers: {answers:?}"
+    );
+    assert!(
+        busy > 0,
+        "200 at once overflow a queue of 32: some are told to retry"
+    );
     let today = chrono::Local::now().date_naive();
     assert_eq!(
         Store::open(&dir.path().join("rollcall.db"))
@@ -448,4 +481,172 @@ async fn every_bad_photo_and_field_gets_a_clear_answer() {
             .len(),
         2
     );
+}
+
+/// `POST /attendance` with a faceless photo and this `Authorization` header: the status.
+async fn knock(url: &str, bearer: Option<&str>) -> StatusCode {
+    let mut r = reqwest::Client::new().post(format!("{url}/attendance"));
+    if let Some(t) = bearer {
+        r = r.header("Authorization", format!("Bearer {t}"));
+    }
+    let form = Form::new().part("file", Part::bytes(faceless_jpeg()).file_name("door.jpg"));
+    r.multipart(form).send().await.unwrap().status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attendance_needs_a_door_credential_once_doors_are_configured() {
+    // Open by default, as the old door clients expect.
+    let dir = tempfile::tempdir().unwrap();
+    let url = start(dir.path(), None).await;
+    assert_eq!(
+        knock(&url, None).await,
+        StatusCode::NOT_FOUND,
+        "No face found"
+    );
+
+    // With door tokens: none, a wrong one, or a revoked one is refused before any work.
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::default();
+    settings.api.door_tokens = vec!["north-door-7f3a".into(), "south-door-91c2".into()];
+    let url = start_with(dir.path(), settings, Some("admin-s3cret")).await;
+    assert_eq!(knock(&url, None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        knock(&url, Some("east-door-old")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        knock(&url, Some("north-door-7f3a")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        knock(&url, Some("south-door-91c2")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        knock(&url, Some("admin-s3cret")).await,
+        StatusCode::NOT_FOUND
+    );
+    // A door token is not an admin token.
+    let r = reqwest::Client::new()
+        .get(format!("{url}/getdata"))
+        .header("Authorization", "Bearer north-door-7f3a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // A door client that cannot send a header is let in by its address, others are not.
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::default();
+    settings.api.door_addresses = vec!["127.0.0.1".into()];
+    let url = start_with(dir.path(), settings, None).await;
+    assert_eq!(knock(&url, None).await, StatusCode::NOT_FOUND);
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::default();
+    settings.api.door_addresses = vec!["10.0.0.9".into()];
+    let url = start_with(dir.path(), settings, None).await;
+    assert_eq!(knock(&url, None).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_needs_no_server_when_nobody_is_to_be_mailed_and_names_the_missing_setting() {
+    // Everyone is at 100 %: nobody under 85 %, and the (unreachable) mail server is not
+    // contacted.
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    mail_settings(dir.path(), port);
+    let (url, ada) = start_with_ada(dir.path()).await;
+    assert_eq!(mark(&url, image(&ada[6])).await.0, StatusCode::OK);
+    let r = reqwest::Client::new()
+        .post(format!("{url}/sendmaillees"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["message"], "Nobody was mailed: no student is under 85 %.");
+    assert_eq!(v["sent"], 0);
+
+    // Mail not set up, somebody to mail: the answer names the setting.
+    let dir = tempfile::tempdir().unwrap();
+    common::class_of_four(&dir.path().join("rollcall.db"));
+    let url = start(dir.path(), None).await;
+    let r = reqwest::Client::new()
+        .post(format!("{url}/sendmailall"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["message"], "Mail is not set up");
+    assert_eq!(v["setting"], "email.host");
+    assert!(v["reason"].as_str().unwrap().contains("[email]"), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrolment_answers_say_which_photos_were_not_used_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start(dir.path(), None).await;
+    let frames = photos("webcam-dev", "0001");
+    let part = |name: &str, bytes: Vec<u8>| Part::bytes(bytes).file_name(name.to_string());
+    let form = Form::new()
+        .text("rollno", "R1")
+        .text("name", "Ada")
+        .text("email", "ada@example.org")
+        .part("images", image(&frames[0]))
+        .part("images", part("empty-wall.jpg", faceless_jpeg()))
+        .part("images", image(&frames[40]))
+        .part("images", part("broken.jpg", b"not a photo at all".to_vec()));
+    let r = reqwest::Client::new()
+        .post(format!("{url}/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["message"], "User added successfully & training started");
+    assert_eq!(v["photos_used"], 2, "{v}");
+    let unused = v["photos_not_used"].as_array().unwrap();
+    let names: Vec<&str> = unused
+        .iter()
+        .map(|p| p["photo"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["empty-wall.jpg", "broken.jpg"]);
+    assert!(
+        unused
+            .iter()
+            .all(|p| !p["reason"].as_str().unwrap().is_empty()),
+        "{v}"
+    );
+
+    // No usable photo: 400 with the reasons, and nothing stored.
+    let form = Form::new()
+        .text("rollno", "R2")
+        .text("name", "Bo")
+        .text("email", "bo@example.org")
+        .part("images", part("empty-wall.jpg", faceless_jpeg()));
+    let r = reqwest::Client::new()
+        .post(format!("{url}/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["message"], "Invalid data");
+    assert_eq!(v["photos_not_used"][0]["photo"], "empty-wall.jpg");
+    assert!(
+        v["reason"].as_str().unwrap().contains("nothing was stored"),
+        "{v}"
+    );
+    let students = Store::open(&dir.path().join("rollcall.db"))
+        .unwrap()
+        .students()
+        .unwrap();
+    assert_eq!(students.len(), 1, "only Ada");
 }

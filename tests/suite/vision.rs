@@ -192,3 +192,61 @@ fn the_converted_dlib_network_agrees_with_dlib() {
     );
     assert!(d(&reference[0], &reference[3]) > 0.6);
 }
+
+/// A 160×200 ID-style photo made from a webcam frame: the face scaled to `face_px` wide,
+/// the frame's edges stretched where the photo reaches past them.
+fn small_photo(path: &Path, face_px: f32, engine: &mut FaceEngine) -> opencv::core::Mat {
+    use opencv::core::{copy_make_border, Rect, Scalar, Size, BORDER_REPLICATE};
+    let frame = read_image_file(path).unwrap();
+    let face = engine.detect(&frame).unwrap()[0].clone();
+    let s = face_px / face.width();
+    // The photo's area in the frame, around the face, then shrunk to 160×200.
+    let (w, h) = ((160.0 / s) as i32, (200.0 / s) as i32);
+    let x = ((face.x1 + face.x2) / 2.0) as i32 - w / 2;
+    let y = ((face.y1 + face.y2) / 2.0) as i32 - h * 2 / 5;
+    let pad = w.max(h);
+    let mut padded = opencv::core::Mat::default();
+    copy_make_border(
+        &frame,
+        &mut padded,
+        pad,
+        pad,
+        pad,
+        pad,
+        BORDER_REPLICATE,
+        Scalar::default(),
+    )
+    .unwrap();
+    let area = opencv::core::Mat::roi(&padded, Rect::new(x + pad, y + pad, w, h)).unwrap();
+    let mut photo = opencv::core::Mat::default();
+    opencv::imgproc::resize(
+        &area,
+        &mut photo,
+        Size::new(160, 200),
+        0.0,
+        0.0,
+        opencv::imgproc::INTER_AREA,
+    )
+    .unwrap();
+    photo
+}
+
+#[test]
+fn a_40_px_face_in_a_160_by_200_photo_is_found() {
+    let mut engine = engine();
+    for i in 1..=7 {
+        let path = &photos("webcam-dev", &format!("{i:04}"))[0];
+        let photo = small_photo(path, 40.0, &mut engine);
+        assert_eq!((photo.cols(), photo.rows()), (160, 200));
+        let faces = engine.detect(&photo).unwrap();
+        let face = faces
+            .first()
+            .unwrap_or_else(|| panic!("no face in the small photo from {}", path.display()));
+        assert!(
+            (30.0..=52.0).contains(&face.width()),
+            "{}: a face of {} px",
+            path.display(),
+            face.width()
+        );
+    }
+}

@@ -545,6 +545,94 @@ pub struct ApiReport {
     pub latency_ms_p95: f64,
     pub requests: usize,
     pub concurrency: usize,
+    /// After the steady run: this many `/attendance` requests sent at once.
+    pub burst: Option<BurstReport>,
+}
+
+/// A burst of simultaneous marks, with the dashboard reading all along.
+#[derive(Clone, Debug, Serialize)]
+pub struct BurstReport {
+    pub requests: usize,
+    /// Answers by status code.
+    pub answers: std::collections::BTreeMap<u16, usize>,
+    /// The slowest answer.
+    pub slowest_s: f64,
+    /// `GET /getdata` sent every 50 ms during the burst.
+    pub getdata_requests: usize,
+    pub getdata_ms_p50: f64,
+    pub getdata_ms_p99: f64,
+}
+
+/// `GET /getdata` over a fresh connection; returns the status code.
+async fn get_data(addr: std::net::SocketAddr) -> std::io::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    let head = format!("GET /getdata HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(head.as_bytes()).await?;
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).await?;
+    Ok(status_of(&reply))
+}
+
+/// The status code of a raw HTTP answer (0 when there is none).
+fn status_of(reply: &[u8]) -> u16 {
+    String::from_utf8_lossy(reply)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Sends `n` marks at once while reading `/getdata` every 50 ms until they are answered.
+async fn burst(
+    addr: std::net::SocketAddr,
+    probes: std::sync::Arc<Vec<Vec<u8>>>,
+    n: usize,
+) -> anyhow::Result<BurstReport> {
+    let start = Instant::now();
+    let marks: Vec<_> = (0..n)
+        .map(|i| {
+            let probes = probes.clone();
+            tokio::spawn(async move {
+                let code = post_photo(addr, &probes[i % probes.len()])
+                    .await
+                    .unwrap_or(0);
+                (code, start.elapsed().as_secs_f64())
+            })
+        })
+        .collect();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut times = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let t = Instant::now();
+                let code = get_data(addr).await.unwrap_or(0);
+                anyhow::ensure!(code == 200, "/getdata answered {code} during the burst");
+                times.push(t.elapsed().as_secs_f64() * 1e3);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            anyhow::Ok(times)
+        })
+    };
+    let mut answers = std::collections::BTreeMap::new();
+    let mut slowest: f64 = 0.0;
+    for m in marks {
+        let (code, secs) = m.await?;
+        *answers.entry(code).or_insert(0) += 1;
+        slowest = slowest.max(secs);
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let reads = reader.await??;
+    Ok(BurstReport {
+        requests: n,
+        answers,
+        slowest_s: slowest,
+        getdata_requests: reads.len(),
+        getdata_ms_p50: percentile(&reads, 50.0),
+        getdata_ms_p99: percentile(&reads, 99.0),
+    })
 }
 
 /// One multipart POST of a photo as the field `file`, over a fresh connection; returns the
@@ -567,12 +655,7 @@ async fn post_photo(addr: std::net::SocketAddr, photo: &[u8]) -> std::io::Result
     s.write_all(&body).await?;
     let mut reply = Vec::new();
     s.read_to_end(&mut reply).await?;
-    let text = String::from_utf8_lossy(&reply);
-    Ok(text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0))
+    Ok(status_of(&reply))
 }
 
 /// Serves the API on loopback with people from a folder-per-person set enrolled (5 photos
@@ -582,6 +665,7 @@ pub fn api(
     people: usize,
     requests: usize,
     concurrency: usize,
+    burst_of: Option<usize>,
     settings: &Settings,
 ) -> anyhow::Result<ApiReport> {
     use rollcall::attendance::{AttendanceService, PhotoInput};
@@ -629,7 +713,7 @@ pub fn api(
     let state = rollcall::api::ApiState::open(data, settings.clone(), None)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = rollcall::api::listen("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         tokio::spawn(rollcall::api::serve(listener, state));
         let probes = std::sync::Arc::new(probes);
@@ -658,12 +742,17 @@ pub fn api(
             all.extend(w.await??);
         }
         let secs = start.elapsed().as_secs_f64();
+        let burst = match burst_of {
+            Some(n) => Some(burst(addr, probes, n).await?),
+            None => None,
+        };
         Ok(ApiReport {
             marks_per_s: all.len() as f64 / secs,
             latency_ms_p50: percentile(&all, 50.0),
             latency_ms_p95: percentile(&all, 95.0),
             requests: all.len(),
             concurrency,
+            burst,
         })
     })
 }

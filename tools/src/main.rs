@@ -132,6 +132,9 @@ enum BenchCommand {
         requests: usize,
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// Then send this many marks at once, reading /getdata meanwhile.
+        #[arg(long, value_name = "N")]
+        burst: Option<usize>,
         #[arg(long)]
         json: bool,
     },
@@ -248,10 +251,11 @@ fn run_bench(b: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
             source,
             requests,
             concurrency,
+            burst,
             json,
         } => {
             let source = source.unwrap_or_else(|| rollcall_tools::datasets_dir().join("lfw-dev"));
-            let r = bench::api(&source, 20, requests, concurrency, settings)?;
+            let r = bench::api(&source, 20, requests, concurrency, burst, settings)?;
             if json {
                 print_json(serde_json::to_value(&r)?);
             } else {
@@ -262,6 +266,22 @@ fn run_bench(b: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
                     "| {} | {} | {:.1} | {:.0} | {:.0} |",
                     r.requests, r.concurrency, r.marks_per_s, r.latency_ms_p50, r.latency_ms_p95
                 );
+                if let Some(b) = &r.burst {
+                    println!();
+                    println!("| burst | answers (status: count) | slowest answer s | /getdata during it: requests, ms p50, ms p99 |");
+                    println!("|---|---|---|---|");
+                    let answers: Vec<String> =
+                        b.answers.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+                    println!(
+                        "| {} | {} | {:.1} | {}, {:.0}, {:.0} |",
+                        b.requests,
+                        answers.join(", "),
+                        b.slowest_s,
+                        b.getdata_requests,
+                        b.getdata_ms_p50,
+                        b.getdata_ms_p99
+                    );
+                }
             }
         }
         BenchCommand::Review {
