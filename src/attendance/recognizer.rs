@@ -35,7 +35,8 @@ impl PreparedPhoto {
 /// Which models a face is identified with, at which threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pass {
-    /// Every model, at the single-photo threshold: a photo handed in, an enrolment check.
+    /// Every model, at the single-photo threshold: a photo handed in. The fast model is
+    /// computed first, and answers alone when it is decisive (`Rule::decisive`).
     Full,
     /// Every model, at the kiosk's threshold: the first match of a face track, which more
     /// frames must then confirm.
@@ -79,14 +80,14 @@ impl Recognizer {
             return Ok(false);
         }
         let mut gallery = Gallery::default();
-        for t in store.templates()? {
+        store.for_each_template(|t| {
             gallery.add(
                 t.student_id,
                 &t.model_id,
                 &t.vector,
                 Origin::parse(&t.origin),
-            );
-        }
+            )
+        })?;
         for o in store.observations()? {
             gallery.add_observation(o.student_id, &o.model_id, &o.vector);
         }
@@ -187,9 +188,23 @@ impl Recognizer {
             Pass::Door => Rule::door(&self.settings),
             Pass::Confirm => Rule::confirmation(&self.settings),
         };
-        let embeddings = self
-            .engine
-            .embed_with(image, face, |m| rule.models.iter().any(|n| n == m))?;
+        let mut embeddings = Embeddings(Vec::new());
+        if pass == Pass::Full {
+            let early = Rule::decisive(&self.settings);
+            embeddings = self
+                .engine
+                .embed_with(image, face, |m| early.models.iter().any(|n| n == m))?;
+            if let decision @ Decision::Match(_) =
+                self.matcher.identify(&embeddings, source, &early)
+            {
+                return Ok((decision, embeddings));
+            }
+        }
+        let done: Vec<&str> = embeddings.0.iter().map(|(m, _)| *m).collect();
+        let rest = self.engine.embed_with(image, face, |m| {
+            rule.models.iter().any(|n| n == m) && !done.contains(&m)
+        })?;
+        embeddings.0.extend(rest.0);
         let decision = self.matcher.identify(&embeddings, source, &rule);
         Ok((decision, embeddings))
     }

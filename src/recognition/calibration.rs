@@ -11,7 +11,7 @@
 //! classroom), so one or two enrolled students get a strict decision, and the site's own
 //! figures take over as the class grows.
 
-use super::gallery::{dot, Gallery, ModelRows, Origin};
+use super::gallery::{Gallery, ModelRows, Origin};
 use crate::settings::CalibrationSettings;
 
 /// Where a probe face comes from.
@@ -96,7 +96,7 @@ fn measure_model(
             })
             .collect()
     };
-    let (mut values, mut pair_means) = (Vec::new(), Vec::new());
+    let (mut values, mut pair_means, mut decoded) = (Vec::new(), Vec::new(), Vec::new());
     for (a, b) in pairs {
         if probes[a].is_empty() || templates[b].is_empty() {
             continue;
@@ -106,11 +106,12 @@ fn measure_model(
             let x = if *observed {
                 m.observation(*i)
             } else {
-                m.template(*i)
+                m.rows.decode_into(*i, &mut decoded);
+                &decoded
             };
             let best = templates[b]
                 .iter()
-                .map(|j| dot(x, m.template(*j)))
+                .map(|j| m.rows.similarity(*j, x))
                 .fold(f32::NEG_INFINITY, f32::max);
             values.push(best);
         }

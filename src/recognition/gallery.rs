@@ -1,7 +1,8 @@
-//! The gallery: every enrolled student's face templates, one contiguous matrix per model,
+//! The gallery: every enrolled student's face templates, one compact matrix per model,
 //! plus faces the kiosk has seen and confidently attributed (kept to learn what strangers
 //! look like at this site; they are never matched against).
 
+use super::codes::CodedRows;
 use crate::vision::Embeddings;
 use std::collections::HashMap;
 
@@ -37,8 +38,8 @@ impl Origin {
 #[derive(Clone, Debug, Default)]
 pub(super) struct ModelRows {
     pub dim: usize,
-    /// Templates, row after row.
-    pub rows: Vec<f32>,
+    /// Templates, compactly.
+    pub rows: CodedRows,
     /// Index into `Gallery::students` for each template.
     pub owner: Vec<u32>,
     pub origin: Vec<Origin>,
@@ -48,8 +49,12 @@ pub(super) struct ModelRows {
 }
 
 impl ModelRows {
-    pub fn template(&self, i: usize) -> &[f32] {
-        &self.rows[i * self.dim..(i + 1) * self.dim]
+    fn new(dim: usize) -> ModelRows {
+        ModelRows {
+            dim,
+            rows: CodedRows::new(dim),
+            ..ModelRows::default()
+        }
     }
 
     pub fn observation(&self, i: usize) -> &[f32] {
@@ -60,15 +65,22 @@ impl ModelRows {
         self.owner.len()
     }
 
-    /// Each student's best similarity to `probe` (−∞ for a student without templates).
-    pub fn best_per_student(&self, probe: &[f32], students: usize, out: &mut Vec<f32>) {
+    /// Each student's best similarity to `probe` (−∞ for a student without templates);
+    /// `scratch` holds every template's similarity on the way.
+    pub fn best_per_student(
+        &self,
+        probe: &[f32],
+        students: usize,
+        out: &mut Vec<f32>,
+        scratch: &mut Vec<f32>,
+    ) {
         out.clear();
         out.resize(students, f32::NEG_INFINITY);
-        for (row, owner) in self.rows.chunks_exact(self.dim).zip(&self.owner) {
-            let s = dot(row, probe);
+        self.rows.similarities(probe, scratch);
+        for (s, owner) in scratch.iter().zip(&self.owner) {
             let best = &mut out[*owner as usize];
-            if s > *best {
-                *best = s;
+            if *s > *best {
+                *best = *s;
             }
         }
     }
@@ -76,15 +88,13 @@ impl ModelRows {
     /// Keeps only the rows whose owner passes `keep`, renumbering owners with `map`.
     fn retain(&mut self, keep: impl Fn(u32) -> Option<u32>) {
         let dim = self.dim;
-        let mut rows = Vec::with_capacity(self.rows.len());
-        let (mut owner, mut origin) = (Vec::new(), Vec::new());
-        for (i, o) in self.owner.iter().enumerate() {
-            if let Some(n) = keep(*o) {
-                rows.extend_from_slice(&self.rows[i * dim..(i + 1) * dim]);
-                owner.push(n);
-                origin.push(self.origin[i]);
-            }
-        }
+        let kept: Vec<Option<u32>> = self.owner.iter().map(|o| keep(*o)).collect();
+        self.rows.retain(|i| kept[i].is_some());
+        self.origin = (self.origin.iter().zip(&kept))
+            .filter(|(_, k)| k.is_some())
+            .map(|(o, _)| *o)
+            .collect();
+        self.owner = kept.into_iter().flatten().collect();
         let mut observed = Vec::new();
         let mut observed_owner = Vec::new();
         for (i, o) in self.observed_owner.iter().enumerate() {
@@ -93,26 +103,9 @@ impl ModelRows {
                 observed_owner.push(n);
             }
         }
-        self.rows = rows;
-        self.owner = owner;
-        self.origin = origin;
         self.observed = observed;
         self.observed_owner = observed_owner;
     }
-}
-
-/// Dot product of two vectors of the same length (auto-vectorised).
-pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
 }
 
 /// Every enrolled student's templates, for fast identification.
@@ -171,13 +164,8 @@ impl Gallery {
         let i = match self.models.iter().position(|(id, _)| id == model_id) {
             Some(i) => i,
             None => {
-                self.models.push((
-                    model_id.to_string(),
-                    ModelRows {
-                        dim,
-                        ..ModelRows::default()
-                    },
-                ));
+                self.models
+                    .push((model_id.to_string(), ModelRows::new(dim)));
                 self.models.len() - 1
             }
         };
@@ -200,7 +188,7 @@ impl Gallery {
     pub fn add(&mut self, student_id: i64, model_id: &str, vector: &[f32], origin: Origin) {
         let idx = self.student_index(student_id);
         if let Some(m) = self.model_mut(model_id, vector.len()) {
-            m.rows.extend_from_slice(vector);
+            m.rows.push(vector);
             m.owner.push(idx);
             m.origin.push(origin);
         }
@@ -233,7 +221,9 @@ impl Gallery {
         let mut n = 0;
         for (i, o) in m.owner.iter().enumerate() {
             if *o == idx {
-                sum.iter_mut().zip(m.template(i)).for_each(|(s, v)| *s += v);
+                sum.iter_mut()
+                    .zip(m.rows.decode(i))
+                    .for_each(|(s, v)| *s += v);
                 n += 1;
             }
         }
@@ -285,17 +275,10 @@ mod tests {
         assert_eq!(g.len(), 2);
         let m = g.model("m").unwrap();
         let mut best = Vec::new();
-        m.best_per_student(&[-1.0, 0.0], g.len(), &mut best);
+        m.best_per_student(&[-1.0, 0.0], g.len(), &mut best, &mut Vec::new());
         let top = (0..2).max_by(|a, b| best[*a].total_cmp(&best[*b])).unwrap();
         assert_eq!(g.student(top), 3);
         assert_eq!(m.observed_owner, vec![top as u32]);
         assert_eq!(m.origin.iter().filter(|o| **o == Origin::Camera).count(), 1);
-    }
-
-    #[test]
-    fn the_dot_product_handles_any_length() {
-        let a: Vec<f32> = (0..13).map(|i| i as f32).collect();
-        let b = vec![1.0; 13];
-        assert_eq!(dot(&a, &b), 78.0);
     }
 }

@@ -9,6 +9,7 @@
 //! needs the fused score to reach the threshold and to lead the runner-up by a margin.
 
 pub mod calibration;
+mod codes;
 mod gallery;
 
 pub use calibration::{Calibration, ModelStats, Source};
@@ -59,6 +60,19 @@ impl Rule {
         Rule {
             accept: s.kiosk_accept,
             ..Rule::full(s)
+        }
+    }
+
+    /// A photo's early answer from the fast model alone, before the others are computed:
+    /// it must pass the full rule by itself with every other model counted as an ordinary
+    /// stranger of this site (z = 0), i.e. threshold and margin × √(number of models).
+    /// Only a match is early; anything else goes on to every model.
+    pub fn decisive(s: &RecognitionSettings) -> Rule {
+        let n = (s.models.len().max(1) as f32).sqrt();
+        Rule {
+            models: vec![s.confirm.model_id.clone()],
+            accept: s.accept * n,
+            margin: s.margin * n,
         }
     }
 
@@ -126,7 +140,7 @@ impl Matcher {
         let n = self.gallery.len();
         let mut fused = vec![0f32; n];
         let mut used = 0usize;
-        let mut raw = Vec::new();
+        let (mut raw, mut scratch) = (Vec::new(), Vec::new());
         for model_id in models {
             let (Some(m), Some(p), Some(stats)) = (
                 self.gallery.model(model_id),
@@ -139,7 +153,7 @@ impl Matcher {
                 continue;
             }
             used += 1;
-            m.best_per_student(p, n, &mut raw);
+            m.best_per_student(p, n, &mut raw, &mut scratch);
             // The probe's closest others: its likeness to this site's faces.
             let k = self.settings.probe_cohort.max(1);
             let mut top: Vec<(f32, usize)> = raw.iter().copied().zip(0..n).collect();
@@ -325,7 +339,13 @@ mod tests {
         let unit = |v: &[f32]| face(v).0[0].1.clone();
         let closest = students
             .iter()
-            .map(|v| gallery::dot(&unit(v), &unit(&stranger)))
+            .map(|v| {
+                unit(v)
+                    .iter()
+                    .zip(unit(&stranger))
+                    .map(|(a, b)| a * b)
+                    .sum::<f32>()
+            })
             .fold(f32::MIN, f32::max);
         assert!(
             (closest - 0.9) / 0.01 > 3.0,
@@ -340,6 +360,56 @@ mod tests {
             m.identify(&face(&students[3]), Source::Photo, &rule),
             Decision::Match(Candidate { student_id: 3, .. })
         ));
+    }
+
+    #[test]
+    fn an_early_answer_from_one_model_is_one_the_full_rule_gives_when_the_other_is_neutral() {
+        // Two models; the second sees every probe as an ordinary stranger would (z = 0).
+        let mut calibration = settings();
+        calibration.prior.push(ModelPrior {
+            model_id: "n".into(),
+            ..calibration.prior[0].clone()
+        });
+        let recognition = RecognitionSettings {
+            accept: 5.0,
+            margin: 1.0,
+            models: vec!["m".into(), "n".into()],
+            confirm: crate::settings::ConfirmSettings {
+                model_id: "m".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut g = Gallery::default();
+        g.add_face(
+            1,
+            &Embeddings(vec![("m", vec![1.0, 0.0]), ("n", vec![1.0, 0.0])]),
+            Origin::Upload,
+        );
+        let m = Matcher::new(g, &calibration);
+        let (early, full) = (Rule::decisive(&recognition), Rule::full(&recognition));
+        assert_eq!(early.models, vec!["m".to_string()]);
+        let mut answered_early = 0;
+        for step in 0..=20 {
+            let c = step as f32 / 20.0;
+            let probe = Embeddings(vec![
+                ("m", vec![c, (1.0 - c * c).sqrt()]),
+                ("n", vec![0.0, 1.0]),
+            ]);
+            let quick = m.identify(&probe, Source::Photo, &early);
+            let slow = m.identify(&probe, Source::Photo, &full);
+            if matches!(quick, Decision::Match(_)) {
+                answered_early += 1;
+                assert!(matches!(slow, Decision::Match(_)), "cosine {c}");
+            }
+            // Near the threshold the two agree both ways.
+            assert_eq!(
+                matches!(quick, Decision::Match(_)),
+                matches!(slow, Decision::Match(_)),
+                "cosine {c}"
+            );
+        }
+        assert!(answered_early > 0 && answered_early < 21);
     }
 
     #[test]

@@ -663,11 +663,21 @@ impl Store {
 
     /// Every face template.
     pub fn templates(&self) -> Result<Vec<TemplateRow>, StoreError> {
+        let mut all = Vec::new();
+        self.for_each_template(|t| all.push(t))?;
+        Ok(all)
+    }
+
+    /// Hands every face template to `take`, one at a time, without holding them all (a
+    /// school of 10,000 students has 100,000 of them).
+    pub fn for_each_template(&self, mut take: impl FnMut(TemplateRow)) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
             .prepare(&format!("{TEMPLATES_SELECT} ORDER BY t.id"))?;
-        let rows = stmt.query_map([], template_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        for row in stmt.query_map([], template_row)? {
+            take(row?);
+        }
+        Ok(())
     }
 
     /// Every face the kiosk kept to calibrate itself.

@@ -365,6 +365,113 @@ impl XorShift {
     }
 }
 
+/// Fills the database with `n` synthetic students, 5 photos each with one template per
+/// model (random unit vectors: strangers to each other).
+fn synthetic_class(database: &Path, n: usize) -> anyhow::Result<()> {
+    use rollcall::store::{NewPhoto, NewStudent, Store};
+    let mut store = Store::open(database)?;
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    for i in 0..n {
+        let student = NewStudent {
+            roll_no: format!("S{i:06}"),
+            name: format!("Synthetic {i}"),
+            email: format!("s{i}@bench.invalid"),
+        };
+        let photos: Vec<NewPhoto> = (0..5)
+            .map(|k| NewPhoto {
+                file_name: format!("synthetic-{i}-{k}.jpg"),
+                origin: "upload".into(),
+                templates: vec![
+                    ("dlib-resnet-v1".into(), rng.unit_vector(128)),
+                    ("facenet-20180408".into(), rng.unit_vector(512)),
+                ],
+            })
+            .collect();
+        store.insert_student(&student, &photos, "bench")?;
+    }
+    Ok(())
+}
+
+/// One row of `rollcall bench identify`.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct IdentifyRow {
+    pub students: usize,
+    /// One face's identification against the whole gallery (both models, calibrated
+    /// decision), after its embeddings are known.
+    pub identify_ms_p50: f64,
+    pub identify_ms_p95: f64,
+    /// Opening the database and loading the models and the gallery.
+    pub startup_s: f64,
+    /// Resident memory once loaded.
+    pub rss_mb: f64,
+}
+
+/// `bench identify` for each class size: each measured in a fresh process (so start-up
+/// and memory are those of a new `rollcall`), on a synthetic class.
+pub fn identify(sizes: &[usize]) -> anyhow::Result<Vec<IdentifyRow>> {
+    let mut rows = Vec::new();
+    for &n in sizes {
+        let scratch = Scratch::new("identify");
+        let data = rollcall::data_dir::DataDir::resolve(Some(&scratch.0)).create()?;
+        synthetic_class(&data.database(), n)?;
+        let out = std::process::Command::new(std::env::current_exe()?)
+            .arg("--data-dir")
+            .arg(&scratch.0)
+            .args(["bench", "identify-here"])
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "measuring {n} students failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        rows.push(serde_json::from_slice(&out.stdout)?);
+    }
+    Ok(rows)
+}
+
+/// Measures this process: loads the database's gallery, then identifies 300 faces.
+pub fn identify_here(database: &Path, settings: &Settings) -> anyhow::Result<IdentifyRow> {
+    use rollcall::recognition::{Rule, Source};
+    use rollcall::vision::Embeddings;
+    let t = Instant::now();
+    let store = rollcall::store::Store::open(database)?;
+    let recognizer = rollcall::attendance::Recognizer::load(settings, &store)?;
+    let startup_s = t.elapsed().as_secs_f64();
+    let students = recognizer.matcher().gallery().len();
+    let rule = Rule::full(&settings.recognition);
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let mut ms = Vec::new();
+    for _ in 0..300 {
+        let probe = Embeddings(vec![
+            ("dlib-resnet-v1", rng.unit_vector(128)),
+            ("facenet-20180408", rng.unit_vector(512)),
+        ]);
+        let t = Instant::now();
+        std::hint::black_box(recognizer.matcher().identify(&probe, Source::Photo, &rule));
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(IdentifyRow {
+        students,
+        identify_ms_p50: percentile(&ms, 50.0),
+        identify_ms_p95: percentile(&ms, 95.0),
+        startup_s,
+        rss_mb: resident_mb(),
+    })
+}
+
+/// This process's resident memory, in MB (0 where /proc is not there).
+fn resident_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 /// Time to enrol one student from real photos as the enrolment dialog does (check every
 /// photo, search the gallery for a look-alike, save, update the gallery) with `sizes`
 /// students already enrolled (synthetic templates, 5 photos each).
@@ -375,7 +482,6 @@ pub fn enroll(
 ) -> anyhow::Result<Vec<EnrollTiming>> {
     use rollcall::attendance::PhotoInput;
     use rollcall::data_dir::DataDir;
-    use rollcall::store::{NewPhoto, NewStudent, Store};
 
     let inputs: Vec<PhotoInput> = photos
         .iter()
@@ -385,28 +491,7 @@ pub fn enroll(
     for &size in sizes {
         let scratch = Scratch::new("enrol");
         let data = DataDir::resolve(Some(&scratch.0)).create()?;
-        {
-            let mut store = Store::open(&data.database())?;
-            let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
-            for i in 0..size {
-                let student = NewStudent {
-                    roll_no: format!("S{i:05}"),
-                    name: format!("Synthetic {i}"),
-                    email: format!("s{i}@bench.invalid"),
-                };
-                let photos: Vec<NewPhoto> = (0..5)
-                    .map(|k| NewPhoto {
-                        file_name: format!("synthetic-{i}-{k}.jpg"),
-                        origin: "upload".into(),
-                        templates: vec![
-                            ("dlib-resnet-v1".into(), rng.unit_vector(128)),
-                            ("facenet-20180408".into(), rng.unit_vector(512)),
-                        ],
-                    })
-                    .collect();
-                store.insert_student(&student, &photos, "bench")?;
-            }
-        }
+        synthetic_class(&data.database(), size)?;
         let mut records = rollcall::attendance::Records::open(&data, settings)?;
         let mut recognizer = rollcall::attendance::Recognizer::load(settings, records.store())?;
         let mut secs = Vec::new();

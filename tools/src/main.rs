@@ -138,6 +138,18 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Identification time per face, start-up time and memory with 1,000 to 100,000
+    /// synthetic students (5 templates per model each), each size in a fresh process.
+    Identify {
+        /// Class sizes.
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 1000, 10000])]
+        students: Vec<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// (Used by `bench identify`: measures this process on the --data-dir's students.)
+    #[command(hide = true)]
+    IdentifyHere,
     /// Frame time of the review table with 2,000 students × 200 days (synthetic).
     Review {
         #[arg(long, default_value_t = 2000)]
@@ -231,11 +243,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             background,
             pictures,
         } => pixelate_faces(&pictures, background, &settings),
-        Command::Bench(b) => run_bench(b, &settings),
+        Command::Bench(b) => run_bench(b, data_dir, &settings),
     }
 }
 
-fn run_bench(b: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
+fn run_bench(b: BenchCommand, data_dir: Option<&Path>, settings: &Settings) -> anyhow::Result<()> {
     let print_json = |v: serde_json::Value| println!("{v}");
     match b {
         BenchCommand::Pipeline { source, json } => {
@@ -301,6 +313,29 @@ fn run_bench(b: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
                     r.students, r.days, r.frames, r.frame_ms_p50, r.frame_ms_p99
                 );
             }
+        }
+        BenchCommand::Identify { students, json } => {
+            let rows = bench::identify(&students)?;
+            if json {
+                print_json(serde_json::to_value(&rows)?);
+            } else {
+                println!("Machine: {}", bench::machine());
+                println!("| students | identify ms p50 | identify ms p95 | start-up s | RSS MB |");
+                println!("|---|---|---|---|---|");
+                for r in rows {
+                    println!(
+                        "| {} | {:.2} | {:.2} | {:.2} | {:.0} |",
+                        r.students, r.identify_ms_p50, r.identify_ms_p95, r.startup_s, r.rss_mb
+                    );
+                }
+            }
+        }
+        BenchCommand::IdentifyHere => {
+            let dir = rollcall::data_dir::DataDir::resolve(data_dir);
+            print_json(serde_json::to_value(bench::identify_here(
+                &dir.database(),
+                settings,
+            )?)?);
         }
         BenchCommand::Enroll { source, json } => {
             let mut photos = rollcall::vision::image_io::images_in(&source)?;
@@ -506,11 +541,11 @@ fn run_classroom(
         "{} people; enrolled with up to {k} photos of their first session; probes from their other sessions",
         people.len()
     );
-    println!("| enrolled | rotations | genuine probes | correct accept (worst rotation) | wrong person (worst) | stranger probes | strangers accepted (worst rotation) | no face |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| enrolled | rotations | genuine probes | correct accept (worst rotation) | wrong person (worst) | stranger probes | strangers accepted (worst rotation) | no face | fast model alone |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for f in figures {
         println!(
-            "| {} | {} | {} | {} ({}) | {} ({}) | {} | {} ({}) | {} |",
+            "| {} | {} | {} | {} ({}) | {} ({}) | {} | {} ({}) | {} | {} |",
             f.gallery_size,
             f.rotations,
             f.genuine_probes,
@@ -521,7 +556,8 @@ fn run_classroom(
             f.stranger_probes,
             pct(f.stranger_accept),
             pct(f.stranger_accept_worst),
-            pct(f.no_face)
+            pct(f.no_face),
+            pct(f.fast_answers)
         );
     }
     Ok(())

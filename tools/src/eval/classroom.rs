@@ -14,9 +14,10 @@
 //!   windows of consecutive people as there are people.
 
 use super::{photos_of, ratio, FaceSet};
-use rollcall::recognition::{Decision, Origin, Rule, Source};
+use rollcall::recognition::{Decision, Matcher, Origin, Rule, Source};
 use rollcall::settings::RecognitionSettings;
 use rollcall::vision::image_io::{file_name_of, folders_in};
+use rollcall::vision::Embeddings;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -158,6 +159,8 @@ pub struct ClassFigures {
     pub stranger_accept_worst: f64,
     /// Probes in which no face was found (not counted above).
     pub no_face: f64,
+    /// Probes (face found) answered by the fast model alone (`Rule::decisive`).
+    pub fast_answers: f64,
 }
 
 /// Runs every rotation of every class size.
@@ -172,7 +175,16 @@ pub fn evaluate(
         Source::Camera => Origin::Camera,
         Source::Photo => Origin::Upload,
     };
-    let rule = Rule::full(settings);
+    let (rule, early) = (Rule::full(settings), Rule::decisive(settings));
+    let early_answers = std::cell::Cell::new(0usize);
+    // As a photo is marked: the fast model alone when decisive, else every model.
+    let decide = |matcher: &Matcher, e: &Embeddings| match matcher.identify(e, source, &early) {
+        m @ Decision::Match(_) => {
+            early_answers.set(early_answers.get() + 1);
+            m
+        }
+        _ => matcher.identify(e, source, &rule),
+    };
     let mut out = Vec::new();
     for &size in sizes {
         let rots = rotations(people.len(), size);
@@ -182,6 +194,7 @@ pub fn evaluate(
         let (mut g_found, mut g_correct, mut g_wrong, mut s_found, mut s_accepted) =
             (0, 0, 0, 0, 0);
         let (mut no_face, mut probes) = (0, 0);
+        early_answers.set(0);
         let (mut ca_worst, mut wp_worst, mut sa_worst) = (1.0f64, 0.0f64, 0.0f64);
         for rot in &rots {
             let enrolled: Vec<(usize, &[PathBuf])> = rot
@@ -198,7 +211,7 @@ pub fn evaluate(
                         continue;
                     };
                     found += 1;
-                    match matcher.identify(e, source, &rule) {
+                    match decide(&matcher, e) {
                         Decision::Match(c) if c.student_id as usize == i => correct += 1,
                         Decision::Match(_) => wrong += 1,
                         Decision::Unknown(_) => {}
@@ -217,7 +230,7 @@ pub fn evaluate(
                         continue;
                     };
                     s_here += 1;
-                    if matches!(matcher.identify(e, source, &rule), Decision::Match(_)) {
+                    if matches!(decide(&matcher, e), Decision::Match(_)) {
                         accepted += 1;
                     }
                 }
@@ -243,6 +256,7 @@ pub fn evaluate(
             stranger_accept: ratio(s_accepted, s_found),
             stranger_accept_worst: sa_worst,
             no_face: ratio(no_face, probes),
+            fast_answers: ratio(early_answers.get(), g_found + s_found),
         });
     }
     out

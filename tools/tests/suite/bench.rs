@@ -27,3 +27,39 @@ fn the_live_benchmark_sees_the_people_pass() {
         "every person gets a verdict: {v}"
     );
 }
+
+/// `rollcall-tools bench identify --json`: one row per class size with the keys the issue
+/// names, each measured on that many students in its own process.
+#[test]
+fn the_identify_benchmark_reports_each_class_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-tools"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["bench", "identify", "--students", "1,300", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(text.lines().last().unwrap_or_default()).expect(&text);
+    let students: Vec<u64> = rows
+        .iter()
+        .map(|r| r["students"].as_u64().unwrap())
+        .collect();
+    assert_eq!(students, [1, 300], "the gallery held what was stored");
+    for r in &rows {
+        for key in ["identify_ms_p50", "identify_ms_p95", "startup_s", "rss_mb"] {
+            assert!(r[key].as_f64().unwrap() >= 0.0, "{key} in {r}");
+        }
+        assert!(r["rss_mb"].as_f64().unwrap() > 1.0, "memory was read: {r}");
+    }
+    assert!(
+        rows[1]["identify_ms_p50"].as_f64().unwrap() > 0.0,
+        "300 students take some time to search: {rows:?}"
+    );
+}
