@@ -2,6 +2,7 @@
 //! React dashboard, the door clients and scripts keep working. Same messages, same status
 //! codes; the service behind it is the one the kiosk and the CLI use.
 
+mod doors;
 mod openapi;
 mod pool;
 
@@ -22,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,44 +42,7 @@ pub struct ApiState {
     settings: Settings,
     database: PathBuf,
     token: Option<String>,
-    doors: Arc<DoorAccess>,
-}
-
-/// Who may post `/attendance`: open to all (the old contract) until a door token or a door
-/// address is configured.
-#[derive(Debug, Default)]
-struct DoorAccess {
-    tokens: Vec<String>,
-    addresses: Vec<IpAddr>,
-}
-
-impl DoorAccess {
-    fn of(settings: &crate::settings::ApiSettings) -> DoorAccess {
-        let addresses = settings
-            .door_addresses
-            .iter()
-            .filter_map(|a| match a.trim().parse() {
-                Ok(ip) => Some(ip),
-                Err(_) => {
-                    tracing::warn!("[api] door_addresses: {a:?} is not an IP address; ignored");
-                    None
-                }
-            })
-            .collect();
-        DoorAccess {
-            tokens: settings
-                .door_tokens
-                .iter()
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty())
-                .collect(),
-            addresses,
-        }
-    }
-
-    fn is_open(&self) -> bool {
-        self.tokens.is_empty() && self.addresses.is_empty()
-    }
+    doors: Arc<doors::Doors>,
 }
 
 impl ApiState {
@@ -99,7 +63,7 @@ impl ApiState {
             )?);
         }
         Ok(ApiState {
-            doors: Arc::new(DoorAccess::of(&settings.api)),
+            doors: Arc::new(doors::Doors::new(data.settings(), &settings.api)),
             queue: Arc::new(tokio::sync::Semaphore::new(settings.api.queue.max(1))),
             engines: Arc::new(pool::EnginePool::new(services)),
             settings,
@@ -413,17 +377,15 @@ async fn require_door(
     req: Request<axum::body::Body>,
     next: Next,
 ) -> Response {
-    let doors = &s.doors;
+    let doors = s.doors.current();
     if !doors.is_open() {
         let from = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let by_address = from.is_some_and(|ip| doors.addresses.contains(&ip));
         let given = bearer(&req);
-        let by_token = given
-            .is_some_and(|g| doors.tokens.iter().any(|t| t == g) || s.token.as_deref() == Some(g));
-        if !by_address && !by_token {
+        let admin = given.is_some() && given == s.token.as_deref();
+        if !admin && !doors.admits(from, given) {
             return message(StatusCode::UNAUTHORIZED, "Unauthorized");
         }
     }

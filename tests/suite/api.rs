@@ -14,6 +14,7 @@ use rollcall::settings::Settings;
 use rollcall::store::Store;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Starts the server on a free loopback port; returns its base URL.
 async fn start(dir: &Path, token: Option<&str>) -> String {
@@ -545,6 +546,52 @@ async fn attendance_needs_a_door_credential_once_doors_are_configured() {
     let mut settings = Settings::default();
     settings.api.door_addresses = vec!["10.0.0.9".into()];
     let url = start_with(dir.path(), settings, None).await;
+    assert_eq!(knock(&url, None).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_door_token_deleted_from_the_settings_file_is_refused_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let with_tokens = |tokens: &[&str]| {
+        let mut settings = Settings::default();
+        settings.api.door_tokens = tokens.iter().map(|t| t.to_string()).collect();
+        std::fs::write(data.settings(), toml::to_string(&settings).unwrap()).unwrap();
+    };
+    with_tokens(&["north-door-7f3a", "south-door-91c2"]);
+    let url = start(dir.path(), None).await;
+    assert_eq!(
+        knock(&url, Some("south-door-91c2")).await,
+        StatusCode::NOT_FOUND
+    );
+    // The south door's token is lost: the admin deletes it and adds a new one.
+    with_tokens(&["north-door-7f3a", "south-door-new-5d0e"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while knock(&url, Some("south-door-91c2")).await != StatusCode::UNAUTHORIZED {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the deleted token still marks 5 s later"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        knock(&url, Some("south-door-new-5d0e")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        knock(&url, Some("north-door-7f3a")).await,
+        StatusCode::NOT_FOUND
+    );
+    // A settings file that cannot be read keeps the doors as they were, never open.
+    std::fs::write(data.settings(), "[api\nthis is not toml").unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(knock(&url, None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        knock(&url, Some("north-door-7f3a")).await,
+        StatusCode::NOT_FOUND
+    );
+    std::fs::remove_file(data.settings()).unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(knock(&url, None).await, StatusCode::UNAUTHORIZED);
 }
 

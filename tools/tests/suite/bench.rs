@@ -1,25 +1,36 @@
 //! The benchmarks run on real data and report what they measured.
 
 use crate::common;
+use std::process::Command;
 
-/// `rollcall-tools bench live` given a relative folder: the people passing the door get verdicts
-/// (the figures themselves are for the README, not asserted here).
-#[test]
-fn the_live_benchmark_sees_the_people_pass() {
-    let set = common::dataset("webcam-dev");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-tools"))
-        .current_dir(set.parent().unwrap())
-        .args(["bench", "live", "--source", "webcam-dev", "--json"])
-        .output()
-        .unwrap();
+fn tools() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rollcall-tools"))
+}
+
+/// Runs a command that must succeed; its last line of output, as JSON.
+fn last_json_line(command: &mut Command) -> serde_json::Value {
+    let out = command.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    let json = text.lines().last().unwrap_or_default();
-    let v: serde_json::Value = serde_json::from_str(json).expect(json);
+    serde_json::from_str(text.lines().last().unwrap_or_default()).expect(&text)
+}
+
+/// `rollcall-tools bench live` given a relative folder: the people passing the door get verdicts
+/// (the figures themselves are for the README, not asserted here).
+#[test]
+fn the_live_benchmark_sees_the_people_pass() {
+    let set = common::dataset("webcam-dev");
+    let v = last_json_line(tools().current_dir(set.parent().unwrap()).args([
+        "bench",
+        "live",
+        "--source",
+        "webcam-dev",
+        "--json",
+    ]));
     let people = std::fs::read_dir(&set).unwrap().count() as u64;
     assert!(v["frames_played"].as_u64().unwrap() > 0);
     assert!(
@@ -33,26 +44,20 @@ fn the_live_benchmark_sees_the_people_pass() {
 #[test]
 fn the_identify_benchmark_reports_each_class_size() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-tools"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["bench", "identify", "--students", "1,300", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rows: Vec<serde_json::Value> =
-        serde_json::from_str(text.lines().last().unwrap_or_default()).expect(&text);
+    let v = last_json_line(tools().arg("--data-dir").arg(dir.path()).args([
+        "bench",
+        "identify",
+        "--students",
+        "1,300",
+        "--json",
+    ]));
+    let rows = v.as_array().expect("a list of rows");
     let students: Vec<u64> = rows
         .iter()
         .map(|r| r["students"].as_u64().unwrap())
         .collect();
     assert_eq!(students, [1, 300], "the gallery held what was stored");
-    for r in &rows {
+    for r in rows {
         for key in ["identify_ms_p50", "identify_ms_p95", "startup_s", "rss_mb"] {
             assert!(r[key].as_f64().unwrap() >= 0.0, "{key} in {r}");
         }
