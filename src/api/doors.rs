@@ -5,7 +5,7 @@
 
 use crate::settings::{ApiSettings, Settings};
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -72,7 +72,7 @@ struct Current {
     checked: Instant,
 }
 
-fn stamp(file: &PathBuf) -> Option<(SystemTime, u64)> {
+fn stamp(file: &Path) -> Option<(SystemTime, u64)> {
     let m = std::fs::metadata(file).ok()?;
     Some((m.modified().ok()?, m.len()))
 }
@@ -109,19 +109,17 @@ impl Doors {
             let seen = stamp(&self.file);
             if seen != now.seen {
                 now.seen = seen;
-                // A settings file that disappears does not open the doors.
-                match Settings::load(&self.file)
-                    .ok()
-                    .filter(|_| seen.is_some())
-                    .ok_or(())
-                {
-                    Ok(s) => {
+                // A settings file that disappears does not open the doors (loading a
+                // missing file would give the defaults: no door credentials).
+                let reloaded = seen.and_then(|_| Settings::load(&self.file).ok());
+                match reloaded {
+                    Some(s) => {
                         let mut api = s.api;
                         api.door_tokens.extend(self.fixed.iter().cloned());
                         now.access = Arc::new(DoorAccess::of(&api));
                         tracing::info!("door credentials read again from {}", self.file.display());
                     }
-                    Err(()) => tracing::warn!(
+                    None => tracing::warn!(
                         "{} is missing or unreadable; the door credentials stay as they were",
                         self.file.display()
                     ),
