@@ -18,6 +18,18 @@ pub struct Settings {
     pub review: ReviewSettings,
     pub email: EmailSettings,
     pub api: ApiSettings,
+    pub school: SchoolSettings,
+}
+
+/// Several doors on one school server (PostgreSQL).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct SchoolSettings {
+    /// The school server, `postgres://user:password@host:5432/rollcall` (empty: this data
+    /// folder is the whole school). Keep the settings file private (Rollcall writes it 0600).
+    pub database: String,
+    /// This door's name, shown at the other doors and in Review (empty: the room name).
+    pub door: String,
 }
 
 /// `rollcall serve`.

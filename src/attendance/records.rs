@@ -27,14 +27,22 @@ impl Marked {
     pub fn outcome(&self) -> Outcome {
         match self.record {
             MarkRecord::New(_) => Outcome::AttendanceMarked,
-            MarkRecord::Existing(_) => Outcome::AlreadyMarked,
+            MarkRecord::Existing { .. } => Outcome::AlreadyMarked,
         }
     }
 
     /// When the student was marked (RFC 3339); for a repeat, the earlier time.
     pub fn at(&self) -> &str {
         match &self.record {
-            MarkRecord::New(t) | MarkRecord::Existing(t) => t,
+            MarkRecord::New(t) | MarkRecord::Existing { at: t, .. } => t,
+        }
+    }
+
+    /// For a repeat, the other door of the school that marked the student first.
+    pub fn other_door(&self) -> Option<&str> {
+        match &self.record {
+            MarkRecord::Existing { door, .. } => door.as_deref(),
+            MarkRecord::New(_) => None,
         }
     }
 }

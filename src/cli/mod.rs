@@ -4,6 +4,7 @@
 pub mod liveness;
 mod records;
 mod reports;
+mod school;
 
 use crate::camera::{list_cameras, SourceSpec};
 use crate::data_dir::DataDir;
@@ -18,6 +19,14 @@ pub struct Cli {
     /// Data folder (database, photos, settings). Default: $ROLLCALL_DATA_DIR or ./data
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The school's PostgreSQL server (postgres://user:password@host/rollcall), for several
+    /// doors; default: $ROLLCALL_DATABASE, else `[school] database` in the settings, else
+    /// none (this data folder is the whole school).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+    /// This door's name with the school server (default: `[school] door`, else the room).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub door: Option<String>,
     /// Kiosk: play this video file or folder of images instead of the camera.
     #[arg(long, value_name = "PATH")]
     pub source: Option<PathBuf>,
@@ -99,6 +108,22 @@ pub enum Command {
         #[arg(long = "door-token", value_name = "TOKEN")]
         door_tokens: Vec<String>,
     },
+    /// A door without a window: the kiosk's recognition on a camera or a recording, each
+    /// verdict printed as a JSON line (for a second door, a test or a benchmark).
+    Door {
+        /// Play this video file or folder of images instead of the camera.
+        #[arg(long, value_name = "PATH")]
+        source: Option<PathBuf>,
+        /// Frames per second for --source (a folder defaults to 15).
+        #[arg(long, value_name = "N")]
+        fps: Option<f64>,
+        /// Start the --source again when it ends.
+        #[arg(long = "loop")]
+        looping: bool,
+        /// Camera index or part of its name (overrides the settings).
+        #[arg(long, value_name = "CAMERA")]
+        camera: Option<String>,
+    },
     /// Save the database and the enrolment photos in one new file (Rollcall may keep
     /// running meanwhile).
     Backup {
@@ -172,25 +197,36 @@ pub fn settings_for(data: &DataDir) -> anyhow::Result<Settings> {
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let data_dir = cli.data_dir.as_deref();
+    let server = school::server_for(
+        cli.database,
+        cli.door,
+        &settings_for(&DataDir::resolve(data_dir))?,
+    )?;
+    let server = server.as_ref();
+    let around =
+        |command: &dyn Fn() -> anyhow::Result<Exit>| school::around(server, data_dir, command);
     match cli.command {
         None => kiosk(
             data_dir,
-            cli.source,
-            cli.fps,
-            cli.looping,
-            cli.camera,
-            cli.fullscreen,
+            KioskOptions {
+                source: cli.source,
+                fps: cli.fps,
+                looping: cli.looping,
+                camera: cli.camera,
+                fullscreen: cli.fullscreen,
+            },
+            server,
         ),
         Some(Command::Enroll {
             roll_no,
             name,
             email,
             photos,
-        }) => records::enroll(data_dir, &roll_no, &name, &email, &photos),
-        Some(Command::Mark { photo }) => records::mark(data_dir, &photo),
-        Some(Command::Students) => records::students(data_dir),
+        }) => around(&|| records::enroll(data_dir, &roll_no, &name, &email, &photos)),
+        Some(Command::Mark { photo }) => around(&|| records::mark(data_dir, &photo)),
+        Some(Command::Students) => around(&|| records::students(data_dir)),
         Some(Command::Import { path, email_domain }) => {
-            records::import(data_dir, &path, email_domain.as_deref())
+            around(&|| records::import(data_dir, &path, email_domain.as_deref()))
         }
         Some(Command::Backup { file }) => records::backup(data_dir, &file),
         Some(Command::Restore { file }) => records::restore(data_dir, &file),
@@ -200,18 +236,33 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             to,
             format,
             output,
-        }) => reports::export(data_dir, from, to, format, &output),
+        }) => around(&|| reports::export(data_dir, from, to, format, &output)),
         Some(Command::Report(ReportCommand::Email {
             under,
             from,
             to,
             preview,
-        })) => reports::email(data_dir, under, from, to, preview),
+        })) => around(&|| reports::email(data_dir, under, from, to, preview)),
         Some(Command::Serve {
             listen,
             token,
             door_tokens,
-        }) => serve(data_dir, listen, token, door_tokens),
+        }) => serve(data_dir, listen, token, door_tokens, server),
+        Some(Command::Door {
+            source,
+            fps,
+            looping,
+            camera,
+        }) => school::door(
+            data_dir,
+            school::DoorOptions {
+                source,
+                fps,
+                looping,
+                camera,
+            },
+            server,
+        ),
         Some(Command::TrainLiveness { frames, out }) => {
             let out = out.unwrap_or_else(crate::vision::liveness::default_liveness_dir);
             liveness::train(&frames, &out, data_dir)?;
@@ -220,22 +271,30 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
 }
 
-/// Opens the kiosk window.
-fn kiosk(
-    data_dir: Option<&Path>,
+/// What the kiosk window plays and how it shows.
+struct KioskOptions {
     source: Option<PathBuf>,
     fps: Option<f64>,
     looping: bool,
     camera: Option<String>,
     fullscreen: bool,
+}
+
+/// Opens the kiosk window.
+fn kiosk(
+    data_dir: Option<&Path>,
+    options: KioskOptions,
+    server: Option<&crate::store::school::SchoolServer>,
 ) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
     let mut settings = Settings::load_or_create(&data.settings())?;
-    if let Some(c) = camera {
+    if let Some(c) = options.camera {
         settings.kiosk.camera = c;
     }
-    let source = match source {
-        Some(path) => SourceSpec::from_path(path, fps, looping),
+    // The kiosk's door thread shows the link's state; the link needs no window.
+    let _link = school::start_link(server, &data, std::sync::Arc::new(|| {}))?;
+    let source = match options.source {
+        Some(path) => SourceSpec::from_path(path, options.fps, options.looping),
         None => SourceSpec::Webcam {
             camera: settings.kiosk.camera.clone(),
             width: settings.kiosk.width,
@@ -250,7 +309,7 @@ fn kiosk(
             source,
             observer: None,
         },
-        fullscreen,
+        options.fullscreen,
     )?;
     Ok(Exit::Ok)
 }
@@ -272,10 +331,12 @@ fn serve(
     listen: Option<String>,
     token: Option<String>,
     door_tokens: Vec<String>,
+    server: Option<&crate::store::school::SchoolServer>,
 ) -> anyhow::Result<Exit> {
     use anyhow::Context;
     let data = DataDir::resolve(data_dir).create()?;
     let mut settings = settings_for(&data)?;
+    let _link = school::start_link(server, &data, std::sync::Arc::new(|| {}))?;
     settings.api.door_tokens.extend(door_tokens);
     let listen = listen.unwrap_or_else(|| settings.api.listen.clone());
     let token = token.or_else(|| Some(settings.api.token.clone()));

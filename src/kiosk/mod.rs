@@ -138,6 +138,8 @@ pub enum KioskEvent {
     RecognitionUnavailable(String),
     /// A transient problem worth a discreet note (e.g. the database was busy).
     Problem(String),
+    /// The door's link to the school server changed (only for a door that has one).
+    School(crate::store::school::SchoolStatus),
 }
 
 /// Commands for the capture thread.

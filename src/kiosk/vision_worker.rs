@@ -104,6 +104,9 @@ fn overlay(id: u64, rect: [f32; 4], velocity: [f32; 2], state: &Option<FaceState
     }
 }
 
+/// How often the door looks at its link to the school server.
+const SCHOOL_CHECK: Duration = Duration::from_secs(1);
+
 impl VisionWorker {
     pub fn new(
         data: DataDir,
@@ -160,7 +163,19 @@ impl VisionWorker {
             self.events.send(KioskEvent::MarkedToday(n));
         }
         let mut processed = 0u64;
+        let mut school = None;
+        let mut school_checked = std::time::Instant::now() - SCHOOL_CHECK;
         while !self.stop.load(Ordering::SeqCst) {
+            if school_checked.elapsed() >= SCHOOL_CHECK {
+                school_checked = std::time::Instant::now();
+                if let Some(now) = session
+                    .school_status()
+                    .filter(|s| school.as_ref() != Some(s))
+                {
+                    school = Some(now.clone());
+                    self.events.send(KioskEvent::School(now));
+                }
+            }
             crossbeam_channel::select! {
                 recv(self.inputs.notices) -> msg => {
                     let Ok(first) = msg else { break };

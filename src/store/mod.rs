@@ -2,6 +2,7 @@
 //! audit log. Knows SQL; knows nothing of faces beyond byte vectors.
 
 mod backup;
+pub mod school;
 
 pub use backup::{restore, BackupError, BackupSummary};
 
@@ -18,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0004_liveness.sql"),
     include_str!("../../db/0005_origins_and_observations.sql"),
     include_str!("../../db/0006_class_days.sql"),
+    include_str!("../../db/0007_school.sql"),
 ];
 
 /// Faces of one student the kiosk keeps per model, newest first.
@@ -141,8 +143,9 @@ impl std::fmt::Display for Erased {
 pub enum MarkRecord {
     /// Newly marked at this time.
     New(String),
-    /// Already marked earlier that day, at this time.
-    Existing(String),
+    /// Already marked earlier that day, at this time; `door` names the door when it was
+    /// another one of the school's.
+    Existing { at: String, door: Option<String> },
 }
 
 /// One attendance mark.
@@ -259,7 +262,7 @@ fn template_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TemplateRow> {
 
 /// Templates with their photo's origin (templates without a photo count as uploads).
 const TEMPLATES_SELECT: &str =
-    "SELECT t.student_id, t.model_id, t.vector, COALESCE(p.origin, 'upload')
+    "SELECT t.student_id, t.model_id, t.vector, COALESCE(p.origin, t.origin, 'upload')
      FROM face_templates t LEFT JOIN photos p ON p.id = t.photo_id";
 
 fn insert_photos(
@@ -764,12 +767,13 @@ impl Store {
         if inserted == 1 {
             return Ok(MarkRecord::New(when));
         }
-        let existing: String = self.conn.query_row(
-            "SELECT marked_at FROM attendance WHERE student_id = ?1 AND day = ?2",
+        let (at, door) = self.conn.query_row(
+            "SELECT marked_at, CASE WHEN door IS NOT (SELECT door FROM school_link) THEN door END
+             FROM attendance WHERE student_id = ?1 AND day = ?2",
             params![student_id, day],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(MarkRecord::Existing(existing))
+        Ok(MarkRecord::Existing { at, door })
     }
 
     /// A correction by hand: marks a student present (or absent) on a day, with the reason
@@ -1088,7 +1092,10 @@ mod tests {
         let first = s.mark(id, morning, Some(9.0), "test", None).unwrap();
         assert!(matches!(first, MarkRecord::New(_)));
         match s.mark(id, later, Some(9.0), "test", None).unwrap() {
-            MarkRecord::Existing(t) => assert!(t.contains("08:41"), "{t}"),
+            MarkRecord::Existing { at, door } => {
+                assert!(at.contains("08:41"), "{at}");
+                assert_eq!(door, None, "a mark made at this door does not name it");
+            }
             other => panic!("expected existing mark, got {other:?}"),
         }
         let next_day = Local.with_ymd_and_hms(2026, 3, 3, 8, 0, 0).unwrap();

@@ -7,6 +7,7 @@ use crate::camera::{list_cameras, CameraDescription, SourceSpec};
 use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
+use crate::store::school::SchoolStatus;
 use egui::{Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -78,6 +79,8 @@ pub struct KioskView {
     cards: Vec<Card>,
     pub marked_today: i64,
     pub problem: Option<(String, Instant)>,
+    /// The link to the school server, when this door has one.
+    pub school: Option<SchoolStatus>,
     /// (arrival, capture sequence number) of recent frames, for the camera's frame rate.
     frame_times: VecDeque<(Instant, u64)>,
     texture: Option<egui::TextureHandle>,
@@ -98,6 +101,7 @@ impl KioskView {
             cards: Vec::new(),
             marked_today: 0,
             problem: None,
+            school: None,
             frame_times: VecDeque::new(),
             texture: None,
             shown_captured: None,
@@ -136,6 +140,7 @@ impl KioskView {
                 }
                 KioskEvent::MarkedToday(n) => self.marked_today = n,
                 KioskEvent::Problem(p) => self.problem = Some((p, Instant::now())),
+                KioskEvent::School(status) => self.school = Some(status),
                 KioskEvent::Verdict { verdict, .. } => self.show_verdict(verdict),
             }
         }
@@ -298,6 +303,17 @@ impl KioskView {
                 Recognition::Unavailable(_) => parts.push("recognition unavailable".into()),
             }
             ui.label(RichText::new(parts.join(" · ")).small().weak());
+            if let Some(school) = &self.school {
+                let text = RichText::new(school.line()).small();
+                let label = if school.online && school.problem.is_none() {
+                    ui.label(text.weak())
+                } else {
+                    ui.label(text.color(AMBER))
+                };
+                if let Some(p) = &school.problem {
+                    label.on_hover_text(p);
+                }
+            }
             if let Some((p, _)) = &self.problem {
                 ui.label(RichText::new(p).small().color(AMBER));
             }

@@ -12,6 +12,7 @@ mod data_safety;
 mod kiosk_degraded;
 mod kiosk_ui;
 mod review;
+mod school;
 mod screenshot;
 mod service;
 mod vision;

@@ -127,6 +127,11 @@ impl DoorSession {
             .marked_count(chrono::Local::now().date_naive())
     }
 
+    /// The door's link to the school server, when it has one.
+    pub fn school_status(&self) -> Option<crate::store::school::SchoolStatus> {
+        self.records.store().school_status().ok().flatten()
+    }
+
     /// Picks up students enrolled or removed elsewhere; faces judged not recognised are
     /// identified again when the gallery changed. Returns the new number of students when
     /// it changed.
@@ -258,6 +263,7 @@ impl DoorSession {
                     student_id: None,
                     name: None,
                     time: None,
+                    door: None,
                 },
                 first_seen,
                 silent: false,
@@ -323,6 +329,7 @@ impl DoorSession {
                 student_id: None,
                 name: None,
                 time: None,
+                door: None,
             },
             first_seen,
             silent: false,
@@ -366,11 +373,12 @@ impl DoorSession {
         let verdict = Verdict {
             kind: match marked.record {
                 MarkRecord::New(_) => VerdictKind::Welcome,
-                MarkRecord::Existing(_) => VerdictKind::AlreadyMarked,
+                MarkRecord::Existing { .. } => VerdictKind::AlreadyMarked,
             },
             track_id,
             student_id: Some(c.student_id),
             time: Some(clock_time(marked.at())),
+            door: marked.other_door().map(str::to_string),
             name: Some(marked.name),
         };
         self.greeted

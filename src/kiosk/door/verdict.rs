@@ -22,6 +22,8 @@ pub struct Verdict {
     pub name: Option<String>,
     /// Local time of the mark, "HH:MM".
     pub time: Option<String>,
+    /// For a repeat: the school's other door that marked the student first.
+    pub door: Option<String>,
 }
 
 /// "08:52" from a stored RFC 3339 timestamp ("2026-03-02T08:52:10+01:00").
@@ -36,7 +38,10 @@ impl Verdict {
         let time = self.time.as_deref().unwrap_or("");
         match self.kind {
             VerdictKind::Welcome => format!("Welcome, {name} — marked at {time}"),
-            VerdictKind::AlreadyMarked => format!("{name}, you're already marked ({time})"),
+            VerdictKind::AlreadyMarked => match &self.door {
+                Some(door) => format!("{name}, you're already marked ({time}, {door})"),
+                None => format!("{name}, you're already marked ({time})"),
+            },
             VerdictKind::NotRecognised => "Not recognised — please see your teacher".into(),
             VerdictKind::NotVerified => {
                 "We couldn't verify it's you — please see your teacher".into()
@@ -66,6 +71,7 @@ mod tests {
             student_id: Some(3),
             name: Some("Ada".into()),
             time: Some(clock_time("2026-03-02T08:52:10+01:00")),
+            door: None,
         };
         assert_eq!(v.message(), "Welcome, Ada — marked at 08:52");
         let amber = Verdict {
@@ -74,6 +80,14 @@ mod tests {
             ..v.clone()
         };
         assert_eq!(amber.message(), "Ada, you're already marked (08:41)");
+        let elsewhere = Verdict {
+            door: Some("North door".into()),
+            ..amber.clone()
+        };
+        assert_eq!(
+            elsewhere.message(),
+            "Ada, you're already marked (08:41, North door)"
+        );
         let red = Verdict {
             kind: VerdictKind::NotRecognised,
             name: None,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bad_files;
+pub mod postgres;
 pub mod smtp;
 pub mod ui;
 

@@ -1,0 +1,164 @@
+//! Commands and the school server: which server (if any) a data folder is linked to, one
+//! round of sending and fetching around a short command, and a door without a window.
+
+use super::{settings_for, Exit};
+use crate::camera::SourceSpec;
+use crate::data_dir::DataDir;
+use crate::kiosk::{CameraStatus, Kiosk, KioskEvent};
+use crate::settings::Settings;
+use crate::store::school::{self, SchoolLink, SchoolServer};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The school server from `--database`, else `$ROLLCALL_DATABASE`, else the settings; and
+/// this door's name from `--door`, else the settings, else the room's name.
+pub fn server_for(
+    database: Option<String>,
+    door: Option<String>,
+    settings: &Settings,
+) -> anyhow::Result<Option<SchoolServer>> {
+    let url = database
+        .or_else(|| std::env::var("ROLLCALL_DATABASE").ok())
+        .filter(|u| !u.trim().is_empty())
+        .or_else(|| Some(settings.school.database.clone()).filter(|u| !u.trim().is_empty()));
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        anyhow::bail!(
+            "The school database must be a PostgreSQL address (postgres://user:password@host/rollcall); \
+             a single door keeps its SQLite database in the data folder without one."
+        );
+    }
+    let door = door
+        .filter(|d| !d.trim().is_empty())
+        .or_else(|| Some(settings.school.door.clone()).filter(|d| !d.trim().is_empty()))
+        .unwrap_or_else(|| settings.kiosk.room_name.clone());
+    Ok(Some(SchoolServer { url, door }))
+}
+
+/// Runs a short command between two rounds with the school server: the first brings the
+/// school's students and marks here, the second sends what the command changed. When the
+/// server cannot be reached the command still runs on this door's data, and says so.
+pub fn around(
+    server: Option<&SchoolServer>,
+    data_dir: Option<&Path>,
+    command: impl FnOnce() -> anyhow::Result<Exit>,
+) -> anyhow::Result<Exit> {
+    let Some(server) = server else {
+        return command();
+    };
+    let data = DataDir::resolve(data_dir).create()?;
+    let round = || school::sync_once(&data.database(), &data.photos(), server);
+    if let Err(e) = round() {
+        eprintln!(
+            "{e} Working on this door's data; changes wait here until the school server is back."
+        );
+    }
+    let exit = command()?;
+    match round() {
+        Ok(r) => {
+            for why in r.refused {
+                eprintln!("{why}");
+            }
+        }
+        Err(_) => eprintln!(
+            "The school server ({}) cannot be reached: the change is kept at this door and sent when it is back.",
+            server.address()
+        ),
+    }
+    Ok(exit)
+}
+
+/// Starts the background link for a long-running kiosk or server.
+pub fn start_link(
+    server: Option<&SchoolServer>,
+    data: &DataDir,
+    wake: Arc<dyn Fn() + Send + Sync>,
+) -> anyhow::Result<Option<SchoolLink>> {
+    let Some(server) = server else {
+        return Ok(None);
+    };
+    eprintln!(
+        "Linked to the school server at {} as door \"{}\".",
+        server.address(),
+        server.door
+    );
+    Ok(Some(SchoolLink::start(
+        &data.database(),
+        &data.photos(),
+        server,
+        wake,
+    )?))
+}
+
+/// What a door without a window was asked to play.
+pub struct DoorOptions {
+    pub source: Option<PathBuf>,
+    pub fps: Option<f64>,
+    pub looping: bool,
+    pub camera: Option<String>,
+}
+
+/// A door without a window: the kiosk's recognition on a camera or a recording, each
+/// verdict printed as one JSON line, until the process is stopped.
+pub fn door(
+    data_dir: Option<&Path>,
+    options: DoorOptions,
+    server: Option<&SchoolServer>,
+) -> anyhow::Result<Exit> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let mut settings = settings_for(&data)?;
+    if let Some(c) = options.camera {
+        settings.kiosk.camera = c;
+    }
+    // A door without a window makes no sound.
+    settings.kiosk.sound = false;
+    let source = match options.source {
+        Some(path) => SourceSpec::from_path(path, options.fps, options.looping),
+        None => SourceSpec::Webcam {
+            camera: settings.kiosk.camera.clone(),
+            width: settings.kiosk.width,
+            height: settings.kiosk.height,
+            fps: settings.kiosk.fps,
+        },
+    };
+    let _link = start_link(server, &data, Arc::new(|| {}))?;
+    let (observer, events) = crossbeam_channel::unbounded();
+    let kiosk = Kiosk::start(source, data, settings, Arc::new(|| {}), Some(observer));
+    for event in events.iter() {
+        let line = match event {
+            KioskEvent::Ready { students } => {
+                serde_json::json!({"event": "ready", "students": students})
+            }
+            KioskEvent::Verdict {
+                verdict, silent, ..
+            } if !silent => serde_json::json!({
+                "event": "verdict",
+                "kind": format!("{:?}", verdict.kind),
+                "student_id": verdict.student_id,
+                "name": verdict.name,
+                "time": verdict.time,
+                "door": verdict.door,
+                "message": verdict.message(),
+            }),
+            KioskEvent::Camera(CameraStatus::Ended) => serde_json::json!({"event": "ended"}),
+            KioskEvent::Camera(CameraStatus::Unavailable { reason, .. }) => {
+                serde_json::json!({"event": "no_picture", "reason": reason})
+            }
+            KioskEvent::RecognitionUnavailable(reason) => {
+                serde_json::json!({"event": "recognition_unavailable", "reason": reason})
+            }
+            KioskEvent::School(s) => serde_json::json!({
+                "event": "school",
+                "online": s.online,
+                "waiting_marks": s.waiting_marks,
+                "status": s.line(),
+            }),
+            _ => continue,
+        };
+        println!("{line}");
+    }
+    drop(kiosk);
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,329 @@
+//! Several doors, one school: a door's data folder linked to the school's PostgreSQL server.
+//!
+//! Every door keeps its own SQLite database, so it keeps recognising and marking when the
+//! network is down. While linked, each change made at the door waits in an outbox (SQLite
+//! triggers put it there); the link sends it to the school server, which keeps one mark per
+//! student and day whichever door it came from, and brings back everything the other doors
+//! and the office changed (students, face templates, marks, class days). Sending is
+//! idempotent (rows are known by uid), so a door killed halfway sends again without doubling
+//! anything.
+//!
+//! ```text
+//! door SQLite ──outbox──▶ link thread ──push──▶ PostgreSQL ──NOTIFY──▶ every door's link
+//!      ▲                                                                   │
+//!      └───────────────────── pull (changes after N) ◀─────────────────────┘
+//! ```
+
+mod replica;
+mod rows;
+mod server;
+
+pub use server::ServerError;
+
+use crate::store::{Store, StoreError};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Rows sent to the school server per transaction.
+const BATCH: usize = 500;
+/// How long to wait for the server to answer a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often an idle door looks for changes when no notification came.
+const POLL: Duration = Duration::from_secs(1);
+/// How often the link looks at the outbox while it waits.
+const NUDGE: Duration = Duration::from_millis(150);
+
+/// Where the school server is and which door this is.
+#[derive(Clone)]
+pub struct SchoolServer {
+    /// `postgres://user:password@host/db` (never logged or shown whole).
+    pub url: String,
+    /// This door's name, recorded with its marks ("North door").
+    pub door: String,
+}
+
+impl std::fmt::Debug for SchoolServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SchoolServer({}, {:?})", self.address(), self.door)
+    }
+}
+
+impl SchoolServer {
+    /// The server's address without the login, for messages.
+    pub fn address(&self) -> String {
+        let rest = self
+            .url
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or(&self.url);
+        let host = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+        host.split('?').next().unwrap_or(host).to_string()
+    }
+}
+
+/// A door's link to the school server, as the kiosk shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchoolStatus {
+    /// The server answered the last time the link tried.
+    pub online: bool,
+    /// Marks made here that the server does not have yet.
+    pub waiting_marks: usize,
+    /// Anything the link could not do, worded for the admin.
+    pub problem: Option<String>,
+}
+
+impl SchoolStatus {
+    /// One short line for the kiosk's status bar.
+    pub fn line(&self) -> String {
+        let waiting = match self.waiting_marks {
+            0 => String::new(),
+            1 => " — 1 mark waiting".into(),
+            n => format!(" — {n} marks waiting"),
+        };
+        if self.online {
+            format!("School server: connected{waiting}")
+        } else {
+            format!("School server offline{waiting}")
+        }
+    }
+}
+
+impl Store {
+    /// The school link's state, or `None` when this folder is not linked to a school server.
+    pub fn school_status(&self) -> Result<Option<SchoolStatus>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT online, problem,
+                        (SELECT COUNT(DISTINCT uid) FROM school_outbox WHERE tbl = 'attendance')
+                 FROM school_link WHERE linked = 1",
+                [],
+                |r| {
+                    Ok(SchoolStatus {
+                        online: r.get(0)?,
+                        problem: r.get(1)?,
+                        waiting_marks: r.get::<_, i64>(2)? as usize,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+/// What one round of sending and fetching did.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// Rows the server took.
+    pub sent: usize,
+    /// Changes from the server written here.
+    pub received: usize,
+    /// What the server or this door refused, for the admin.
+    pub refused: Vec<String>,
+}
+
+/// A failure of the link, worded for an admin.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One door's connection: its local store, its data folder's photos, the server.
+struct Door {
+    store: Store,
+    photos: PathBuf,
+    server: SchoolServer,
+    client: Option<postgres::Client>,
+}
+
+impl Door {
+    fn open(db: &Path, photos: &Path, server: &SchoolServer) -> Result<Door, StoreError> {
+        let mut store = Store::open(db)?;
+        store.link_to_school(&server.door)?;
+        Ok(Door {
+            store,
+            photos: photos.to_path_buf(),
+            server: server.clone(),
+            client: None,
+        })
+    }
+
+    fn client(&mut self) -> Result<&mut postgres::Client, ServerError> {
+        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            self.client = Some(server::connect(&self.server.url, CONNECT_TIMEOUT)?);
+        }
+        Ok(self.client.as_mut().expect("connected above"))
+    }
+
+    /// Sends the outbox and fetches the school's changes; on failure the connection is
+    /// dropped (the next round connects again) and the door's state says offline.
+    fn round(&mut self) -> Result<Round, LinkError> {
+        let result = self.send_and_fetch();
+        let state = match &result {
+            Ok(r) if r.refused.is_empty() => self.store.set_link_state(true, None),
+            Ok(r) => self.store.set_link_state(true, Some(&r.refused.join("\n"))),
+            Err(LinkError::Server(e)) => {
+                self.client = None;
+                self.store.set_link_state(false, Some(&e.to_string()))
+            }
+            Err(LinkError::Store(_)) => Ok(()),
+        };
+        if let Err(e) = state {
+            tracing::warn!("school link: cannot record its state: {e}");
+        }
+        result
+    }
+
+    fn send_and_fetch(&mut self) -> Result<Round, LinkError> {
+        let mut round = Round::default();
+        loop {
+            let batch = self.store.outbox(BATCH)?;
+            if batch.rows.is_empty() {
+                break;
+            }
+            let mut rows = Vec::with_capacity(batch.rows.len());
+            for p in &batch.rows {
+                rows.push((p.table.clone(), p.uid.clone(), self.store.shared_row(p)?));
+            }
+            rows.sort_by_key(|(_, _, row)| row.as_ref().map_or(4, |r| r.rank()));
+            let answers = server::push(self.client()?, &rows)?;
+            let mut kept = Vec::new();
+            for ((table, uid, _), answer) in rows.iter().zip(&answers) {
+                match answer {
+                    server::Delivery::Taken => round.sent += 1,
+                    server::Delivery::Refused(why) => {
+                        round.refused.push(why.clone());
+                        kept.push(replica::Pending {
+                            table: table.clone(),
+                            uid: uid.clone(),
+                        });
+                    }
+                }
+            }
+            self.store.delivered(batch.last_id, &kept)?;
+            if !kept.is_empty() || batch.rows.len() < BATCH {
+                break;
+            }
+        }
+        let since = self.store.pulled()?;
+        let (changes, newest) = server::pull(self.client()?, since)?;
+        if !changes.is_empty() || newest > since {
+            let applied = self.store.apply(&changes, newest)?;
+            round.received = changes.len();
+            for f in &applied.orphaned_photos {
+                let _ = std::fs::remove_file(self.photos.join(f));
+            }
+            round.refused.extend(applied.refused);
+        }
+        Ok(round)
+    }
+
+    /// Waits up to `d` for another door's "something changed", or for a change here.
+    fn wait(&mut self, d: Duration) {
+        use postgres::fallible_iterator::FallibleIterator;
+        let until = Instant::now() + d;
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
+            let slice = left.min(NUDGE);
+            match self.client.as_mut() {
+                Some(c) => {
+                    if let Ok(Some(_)) = c.notifications().timeout_iter(slice).next() {
+                        return;
+                    }
+                }
+                None => std::thread::sleep(slice),
+            }
+            if self.store.has_outbox().unwrap_or(false) {
+                return;
+            }
+        }
+    }
+}
+
+/// One round now (for a command that runs once): send what waits here, fetch what changed.
+/// Offline is not an error for the caller's own work: everything stays in the outbox.
+pub fn sync_once(db: &Path, photos: &Path, server: &SchoolServer) -> Result<Round, LinkError> {
+    Door::open(db, photos, server)?.round()
+}
+
+/// The link running in the background for as long as the kiosk or the server runs.
+pub struct SchoolLink {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SchoolLink {
+    /// Links the data folder and starts the link's thread; `changed` is called after each
+    /// round that brought something (to wake a screen).
+    pub fn start(
+        db: &Path,
+        photos: &Path,
+        server: &SchoolServer,
+        changed: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<SchoolLink, StoreError> {
+        let mut door = Door::open(db, photos, server)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("rollcall-school".into())
+            .spawn(move || {
+                let mut backoff = POLL;
+                let mut last_problem: Option<String> = None;
+                while !stopping.load(Ordering::SeqCst) {
+                    let started = Instant::now();
+                    match door.round() {
+                        Ok(round) => {
+                            backoff = POLL;
+                            last_problem = None;
+                            if round.sent + round.received > 0 {
+                                changed();
+                            }
+                            door.wait(
+                                POLL.saturating_sub(started.elapsed())
+                                    .max(Duration::from_millis(50)),
+                            );
+                        }
+                        Err(e) => {
+                            let text = e.to_string();
+                            if last_problem.as_deref() != Some(&text) {
+                                tracing::warn!("school link: {text}");
+                                changed();
+                            }
+                            last_problem = Some(text);
+                            sleep_unless(&stopping, backoff);
+                            backoff = (backoff * 2).min(Duration::from_secs(5));
+                        }
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Open {
+                path: db.display().to_string(),
+                reason: format!("cannot start the school link: {e}"),
+            })?;
+        Ok(SchoolLink {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+fn sleep_unless(stop: &AtomicBool, d: Duration) {
+    let until = Instant::now() + d;
+    while !stop.load(Ordering::SeqCst) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Drop for SchoolLink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! This door's side of the school link: the changes waiting in the outbox, the rows they
+//! name, and the school's changes written into the local database (without going back to
+//! the outbox).
+
+use super::rows::{Change, SharedRow};
+use crate::store::{Store, StoreError};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+/// One change waiting for the school server: a row of a shared table, by uid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    pub table: String,
+    pub uid: String,
+}
+
+/// The outbox entries up to `last_id` that name these rows.
+pub struct OutboxBatch {
+    pub last_id: i64,
+    pub rows: Vec<Pending>,
+}
+
+/// What writing the school's changes here did.
+#[derive(Default, Debug)]
+pub struct Applied {
+    /// Enrolment photo files of deleted students, to delete from the photos folder.
+    pub orphaned_photos: Vec<String>,
+    /// Changes that could not be written here, worded for the admin.
+    pub refused: Vec<String>,
+}
+
+impl Store {
+    /// Links this data folder to a school server as door `door`: from now on every change
+    /// goes to the outbox. The first time, everything already here is queued too.
+    pub fn link_to_school(&mut self, door: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let linked: bool = tx.query_row("SELECT linked FROM school_link", [], |r| r.get(0))?;
+        if !linked {
+            tx.execute_batch(
+                "INSERT INTO school_outbox (tbl, uid) SELECT 'students', uid FROM students;
+                 INSERT INTO school_outbox (tbl, uid) SELECT 'class_days', day FROM class_days;
+                 INSERT INTO school_outbox (tbl, uid) SELECT 'face_templates', uid FROM face_templates;
+                 INSERT INTO school_outbox (tbl, uid) SELECT 'attendance', uid FROM attendance;
+                 UPDATE school_link SET linked = 1;",
+            )?;
+        }
+        tx.execute(
+            "UPDATE school_link SET door = ?1 WHERE door IS NOT ?1",
+            [door],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The oldest outbox entries (at most `limit`), one per row.
+    pub(super) fn outbox(&self, limit: usize) -> Result<OutboxBatch, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, tbl, uid FROM school_outbox ORDER BY id LIMIT ?1")?;
+        let mut last_id = 0;
+        let mut rows: Vec<Pending> = Vec::new();
+        let entries = stmt.query_map([limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+        })?;
+        for e in entries {
+            let (id, table, uid) = e?;
+            last_id = id;
+            let p = Pending { table, uid };
+            if !rows.contains(&p) {
+                rows.push(p);
+            }
+        }
+        Ok(OutboxBatch { last_id, rows })
+    }
+
+    /// Whether anything waits in the outbox.
+    pub(super) fn has_outbox(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM school_outbox)", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Forgets the outbox entries up to `last_id` except those for `kept` rows.
+    pub(super) fn delivered(&mut self, last_id: i64, kept: &[Pending]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM school_outbox WHERE id <= ?1", [last_id])?;
+        for p in kept {
+            tx.execute(
+                "INSERT INTO school_outbox (tbl, uid) VALUES (?1, ?2)",
+                params![p.table, p.uid],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The current state of a shared row here, or `None` when it was deleted.
+    pub(super) fn shared_row(&self, p: &Pending) -> Result<Option<SharedRow>, StoreError> {
+        let c = &self.conn;
+        let row = match p.table.as_str() {
+            "students" => c
+                .query_row(
+                    "SELECT uid, roll_no, name, email, enrolled_at FROM students WHERE uid = ?1",
+                    [&p.uid],
+                    |r| {
+                        Ok(SharedRow::Student {
+                            uid: r.get(0)?,
+                            roll_no: r.get(1)?,
+                            name: r.get(2)?,
+                            email: r.get(3)?,
+                            enrolled_at: r.get(4)?,
+                        })
+                    },
+                )
+                .optional()?,
+            "face_templates" => c
+                .query_row(
+                    "SELECT t.uid, s.uid, t.model_id, t.vector, COALESCE(p.origin, t.origin, 'upload')
+                     FROM face_templates t JOIN students s ON s.id = t.student_id
+                     LEFT JOIN photos p ON p.id = t.photo_id WHERE t.uid = ?1",
+                    [&p.uid],
+                    |r| {
+                        Ok(SharedRow::Template {
+                            uid: r.get(0)?,
+                            student_uid: r.get(1)?,
+                            model_id: r.get(2)?,
+                            vector: r.get(3)?,
+                            origin: r.get(4)?,
+                        })
+                    },
+                )
+                .optional()?,
+            "attendance" => c
+                .query_row(
+                    "SELECT a.uid, s.uid, a.day, a.marked_at, a.score, a.source, a.door, a.snapshot
+                     FROM attendance a JOIN students s ON s.id = a.student_id WHERE a.uid = ?1",
+                    [&p.uid],
+                    |r| {
+                        Ok(SharedRow::Mark {
+                            uid: r.get(0)?,
+                            student_uid: r.get(1)?,
+                            day: r.get(2)?,
+                            marked_at: r.get(3)?,
+                            score: r.get(4)?,
+                            source: r.get(5)?,
+                            door: r.get(6)?,
+                            snapshot: r.get(7)?,
+                        })
+                    },
+                )
+                .optional()?,
+            "class_days" => c
+                .query_row(
+                    "SELECT day, declared_at, actor FROM class_days WHERE day = ?1",
+                    [&p.uid],
+                    |r| {
+                        Ok(SharedRow::ClassDay {
+                            day: r.get(0)?,
+                            declared_at: r.get(1)?,
+                            actor: r.get(2)?,
+                        })
+                    },
+                )
+                .optional()?,
+            _ => None,
+        };
+        Ok(row)
+    }
+
+    /// The school server's last change held here.
+    pub(super) fn pulled(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT pulled FROM school_link", [], |r| r.get(0))?)
+    }
+
+    /// Writes the school's changes here (deletions first, then rows, parents before
+    /// children) and moves the "pulled" mark to `up_to`, in one transaction.
+    pub(super) fn apply(&mut self, changes: &[Change], up_to: i64) -> Result<Applied, StoreError> {
+        let mut applied = Applied::default();
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE school_link SET applying = 1", [])?;
+        for change in changes {
+            if let Change::Gone { table, uid } = change {
+                delete_here(&tx, table, uid, &mut applied)?;
+            }
+        }
+        for rank in 0..4 {
+            for change in changes {
+                if let Change::Row(row) = change {
+                    if row.rank() == rank {
+                        if let Err(e) = upsert_here(&tx, row) {
+                            applied.refused.push(format!("{}: {e}", row.describe()));
+                        }
+                    }
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE school_link SET applying = 0, pulled = MAX(pulled, ?1)",
+            [up_to],
+        )?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Records whether the school server answered, and what went wrong (written only when
+    /// it changes).
+    pub(super) fn set_link_state(
+        &mut self,
+        online: bool,
+        problem: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE school_link SET online = ?1, problem = ?2
+             WHERE online IS NOT ?1 OR problem IS NOT ?2",
+            params![online, problem],
+        )?;
+        Ok(())
+    }
+}
+
+fn delete_here(
+    tx: &Transaction<'_>,
+    table: &str,
+    uid: &str,
+    applied: &mut Applied,
+) -> Result<(), StoreError> {
+    match table {
+        "students" => {
+            let mut stmt = tx.prepare(
+                "SELECT p.file_name FROM photos p JOIN students s ON s.id = p.student_id
+                 WHERE s.uid = ?1",
+            )?;
+            let files = stmt.query_map([uid], |r| r.get::<_, String>(0))?;
+            for f in files {
+                applied.orphaned_photos.push(f?);
+            }
+            tx.execute("DELETE FROM students WHERE uid = ?1", [uid])?;
+        }
+        "face_templates" => {
+            tx.execute("DELETE FROM face_templates WHERE uid = ?1", [uid])?;
+        }
+        "attendance" => {
+            tx.execute("DELETE FROM attendance WHERE uid = ?1", [uid])?;
+        }
+        "class_days" => {
+            tx.execute("DELETE FROM class_days WHERE day = ?1", [uid])?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn student_here(tx: &Transaction<'_>, uid: &str) -> rusqlite::Result<Option<i64>> {
+    tx.query_row("SELECT id FROM students WHERE uid = ?1", [uid], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
+/// Writes one of the school's rows here. A mark replaces this door's own mark of the same
+/// student and day (the school keeps one).
+fn upsert_here(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<()> {
+    match row {
+        SharedRow::Student {
+            uid,
+            roll_no,
+            name,
+            email,
+            enrolled_at,
+        } => {
+            tx.execute(
+                "INSERT INTO students (uid, roll_no, name, email, enrolled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (uid) DO UPDATE SET roll_no = excluded.roll_no, name = excluded.name,
+                     email = excluded.email, enrolled_at = excluded.enrolled_at",
+                params![uid, roll_no, name, email, enrolled_at],
+            )?;
+        }
+        SharedRow::ClassDay {
+            day,
+            declared_at,
+            actor,
+        } => {
+            tx.execute(
+                "INSERT INTO class_days (day, declared_at, actor) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (day) DO NOTHING",
+                params![day, declared_at, actor],
+            )?;
+        }
+        SharedRow::Template {
+            uid,
+            student_uid,
+            model_id,
+            vector,
+            origin,
+        } => {
+            if let Some(student) = student_here(tx, student_uid)? {
+                tx.execute(
+                    "INSERT INTO face_templates (uid, student_id, photo_id, model_id, vector, origin)
+                     VALUES (?1, ?2, NULL, ?3, ?4, ?5) ON CONFLICT (uid) DO NOTHING",
+                    params![uid, student, model_id, vector, origin],
+                )?;
+            }
+        }
+        SharedRow::Mark {
+            uid,
+            student_uid,
+            day,
+            marked_at,
+            score,
+            source,
+            door,
+            snapshot,
+        } => {
+            if let Some(student) = student_here(tx, student_uid)? {
+                tx.execute(
+                    "DELETE FROM attendance WHERE student_id = ?1 AND day = ?2 AND uid IS NOT ?3",
+                    params![student, day, uid],
+                )?;
+                tx.execute(
+                    "INSERT INTO attendance (uid, student_id, day, marked_at, score, source, door, snapshot)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (uid) DO UPDATE SET student_id = excluded.student_id,
+                         day = excluded.day, marked_at = excluded.marked_at, score = excluded.score,
+                         source = excluded.source, door = excluded.door, snapshot = excluded.snapshot",
+                    params![uid, student, day, marked_at, score, source, door, snapshot],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! The rows every door shares through the school server, as both sides read and write them.
+
+/// One shared row, known at every door by its uid (a class day by its date).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SharedRow {
+    Student {
+        uid: String,
+        roll_no: String,
+        name: String,
+        email: String,
+        enrolled_at: String,
+    },
+    ClassDay {
+        day: String,
+        declared_at: String,
+        actor: String,
+    },
+    Template {
+        uid: String,
+        student_uid: String,
+        model_id: String,
+        /// Little-endian f32 values, as stored.
+        vector: Vec<u8>,
+        origin: String,
+    },
+    Mark {
+        uid: String,
+        student_uid: String,
+        day: String,
+        marked_at: String,
+        score: Option<f64>,
+        source: String,
+        door: Option<String>,
+        snapshot: Option<Vec<u8>>,
+    },
+}
+
+impl SharedRow {
+    /// Parents before children: students and class days, then templates and marks.
+    pub fn rank(&self) -> u8 {
+        match self {
+            SharedRow::Student { .. } => 0,
+            SharedRow::ClassDay { .. } => 1,
+            SharedRow::Template { .. } => 2,
+            SharedRow::Mark { .. } => 3,
+        }
+    }
+
+    /// The row in a few words, for a message to the admin.
+    pub fn describe(&self) -> String {
+        match self {
+            SharedRow::Student { roll_no, name, .. } => format!("student {roll_no} ({name})"),
+            SharedRow::ClassDay { day, .. } => format!("class day {day}"),
+            SharedRow::Template { .. } => "a face template".into(),
+            SharedRow::Mark { day, .. } => format!("a mark on {day}"),
+        }
+    }
+}
+
+/// A change from the school server: a row as it is now, or a row deleted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    Row(SharedRow),
+    Gone { table: String, uid: String },
+}

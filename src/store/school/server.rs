@@ -1,0 +1,351 @@
+//! The school server's side of the link (PostgreSQL): its schema, and the SQL that takes a
+//! door's rows and gives back everything that changed since a door last asked.
+
+use super::rows::{Change, SharedRow};
+use postgres::error::SqlState;
+use postgres::{Client, NoTls, Transaction};
+use std::time::Duration;
+
+/// Schema migrations of the school server, applied in order.
+const MIGRATIONS: &[&str] = &[include_str!("../../../db/postgres/0001_school.sql")];
+
+/// Writers take this advisory lock, so change numbers become visible in order.
+const WRITE_LOCK: i64 = 0x526f_6c6c_6361_6c6c; // "Rollcall"
+
+/// The channel doors listen on for "something changed".
+pub const CHANNEL: &str = "rollcall_changes";
+
+/// A failure talking to the school server, worded for an admin.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("The school server cannot be reached ({0}).")]
+    Unreachable(String),
+    #[error("The school server refused this door's login: check the user and password in the database address.")]
+    Login,
+    #[error("This door's login may not set up the school server's tables: start Rollcall once with the school administrator's login first.")]
+    NotSetUp,
+    #[error("The school server answered with an error: {0}")]
+    Other(String),
+}
+
+impl From<postgres::Error> for ServerError {
+    fn from(e: postgres::Error) -> Self {
+        match e.code() {
+            Some(c) if *c == SqlState::INVALID_PASSWORD => ServerError::Login,
+            Some(c) if *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => ServerError::Login,
+            Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => ServerError::NotSetUp,
+            Some(_) => ServerError::Other(
+                e.as_db_error()
+                    .map(|d| d.message().to_string())
+                    .unwrap_or_else(|| e.to_string()),
+            ),
+            None => ServerError::Unreachable(plain_reason(&e)),
+        }
+    }
+}
+
+/// The cause of a connection failure without the address (which may hold a password).
+fn plain_reason(e: &postgres::Error) -> String {
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut last = e.to_string();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    last
+}
+
+/// Connects to the school server and brings its schema up to date.
+pub fn connect(url: &str, timeout: Duration) -> Result<Client, ServerError> {
+    let mut config: postgres::Config = url.parse().map_err(|_| {
+        ServerError::Other("the database address is not a valid postgres:// address".into())
+    })?;
+    config
+        .connect_timeout(timeout)
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(5))
+        .application_name("rollcall");
+    let mut client = config.connect(NoTls)?;
+    migrate(&mut client)?;
+    client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    Ok(client)
+}
+
+fn migrate(client: &mut Client) -> Result<(), ServerError> {
+    let current = |c: &mut Client| -> Result<usize, ServerError> {
+        let exists: bool = c
+            .query_one("SELECT to_regclass('rollcall_schema') IS NOT NULL", &[])?
+            .get(0);
+        if !exists {
+            return Ok(0);
+        }
+        let v: i32 = c
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM rollcall_schema", &[])?
+            .get(0);
+        Ok(v as usize)
+    };
+    if current(client)? >= MIGRATIONS.len() {
+        return Ok(());
+    }
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS rollcall_schema (version INTEGER NOT NULL)")?;
+    let done: i32 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM rollcall_schema", &[])?
+        .get(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "INSERT INTO rollcall_schema (version) VALUES ($1)",
+            &[&(i as i32 + 1)],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// What became of a row a door sent.
+#[derive(Debug, PartialEq)]
+pub enum Delivery {
+    /// The school has it (or, for a mark, already had another mark of that student and day).
+    Taken,
+    /// The school refused it; the reason, for the admin.
+    Refused(String),
+}
+
+/// Sends a door's rows (`None`: deleted at the door) in one transaction; one answer per row.
+pub fn push(
+    client: &mut Client,
+    rows: &[(String, String, Option<SharedRow>)],
+) -> Result<Vec<Delivery>, ServerError> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+    let mut answers = Vec::with_capacity(rows.len());
+    for (table, uid, row) in rows {
+        let mut point = tx.transaction()?;
+        let result = match row {
+            Some(row) => upsert(&mut point, row),
+            None => delete(&mut point, table, uid),
+        };
+        match result {
+            Ok(()) => {
+                point.commit()?;
+                answers.push(Delivery::Taken);
+            }
+            Err(e) if e.code().is_some() => {
+                point.rollback()?;
+                let what = row
+                    .as_ref()
+                    .map(|r| r.describe())
+                    .unwrap_or_else(|| format!("a deletion in {table}"));
+                answers.push(Delivery::Refused(refusal(&e, &what)));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tx.batch_execute(&format!("NOTIFY {CHANNEL}"))?;
+    tx.commit()?;
+    Ok(answers)
+}
+
+fn refusal(e: &postgres::Error, what: &str) -> String {
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
+            format!("{what} was not taken by the school server: another door enrolled the same roll number or email as a different student")
+        }
+        Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
+            format!("{what} was not taken by the school server: this door's login may not change it (a door may only add marks)")
+        }
+        _ => format!(
+            "{what} was not taken by the school server: {}",
+            e.as_db_error()
+                .map(|d| d.message())
+                .unwrap_or("unknown error")
+        ),
+    }
+}
+
+fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<(), postgres::Error> {
+    match row {
+        SharedRow::Student {
+            uid,
+            roll_no,
+            name,
+            email,
+            enrolled_at,
+        } => {
+            tx.execute(
+                "INSERT INTO students (uid, roll_no, name, email, enrolled_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (uid) DO UPDATE SET roll_no = EXCLUDED.roll_no, name = EXCLUDED.name,
+                     email = EXCLUDED.email, enrolled_at = EXCLUDED.enrolled_at,
+                     change = nextval('school_changes')
+                 WHERE (students.roll_no, students.name, students.email, students.enrolled_at)
+                       IS DISTINCT FROM (EXCLUDED.roll_no, EXCLUDED.name, EXCLUDED.email, EXCLUDED.enrolled_at)",
+                &[uid, roll_no, name, email, enrolled_at],
+            )?;
+        }
+        SharedRow::ClassDay {
+            day,
+            declared_at,
+            actor,
+        } => {
+            tx.execute(
+                "INSERT INTO class_days (day, declared_at, actor) VALUES ($1, $2, $3)
+                 ON CONFLICT (day) DO NOTHING",
+                &[day, declared_at, actor],
+            )?;
+        }
+        SharedRow::Template {
+            uid,
+            student_uid,
+            model_id,
+            vector,
+            origin,
+        } => {
+            tx.execute(
+                "INSERT INTO face_templates (uid, student_uid, model_id, vector, origin)
+                 SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM students WHERE uid = $2)
+                 ON CONFLICT (uid) DO NOTHING",
+                &[uid, student_uid, model_id, vector, origin],
+            )?;
+        }
+        SharedRow::Mark {
+            uid,
+            student_uid,
+            day,
+            marked_at,
+            score,
+            source,
+            door,
+            snapshot,
+        } => {
+            // A door sends its mark again after a crash, or after a correction: same uid.
+            let same = tx.execute(
+                "UPDATE attendance SET marked_at = $2, score = $3, source = $4, door = $5,
+                     snapshot = $6, change = nextval('school_changes')
+                 WHERE uid = $1 AND (marked_at, score, source, door, snapshot)
+                       IS DISTINCT FROM ($2, $3, $4, $5, $6)",
+                &[uid, marked_at, score, source, door, snapshot],
+            )?;
+            let known: bool = same > 0
+                || tx
+                    .query_one(
+                        "SELECT EXISTS (SELECT 1 FROM attendance WHERE uid = $1)",
+                        &[uid],
+                    )?
+                    .get(0);
+            if !known {
+                // One mark per student and day: the earliest arrival at any door stays (a
+                // mark by hand is never replaced, nor replaces one).
+                tx.execute(
+                    "INSERT INTO attendance (uid, student_uid, day, marked_at, score, source, door, snapshot)
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8
+                     WHERE EXISTS (SELECT 1 FROM students WHERE uid = $2)
+                     ON CONFLICT (student_uid, day) DO UPDATE SET uid = EXCLUDED.uid,
+                         marked_at = EXCLUDED.marked_at, score = EXCLUDED.score,
+                         source = EXCLUDED.source, door = EXCLUDED.door,
+                         snapshot = EXCLUDED.snapshot, change = nextval('school_changes')
+                     WHERE EXCLUDED.marked_at < attendance.marked_at
+                       AND EXCLUDED.source <> 'admin' AND attendance.source <> 'admin'",
+                    &[uid, student_uid, day, marked_at, score, source, door, snapshot],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgres::Error> {
+    let sql = match table {
+        "students" => "DELETE FROM students WHERE uid = $1",
+        "face_templates" => "DELETE FROM face_templates WHERE uid = $1",
+        "attendance" => "DELETE FROM attendance WHERE uid = $1",
+        "class_days" => "DELETE FROM class_days WHERE day = $1",
+        _ => return Ok(()),
+    };
+    if tx.execute(sql, &[&uid])? > 0 {
+        tx.execute(
+            "INSERT INTO deletions (tbl, uid) VALUES ($1, $2)",
+            &[&table, &uid],
+        )?;
+    }
+    Ok(())
+}
+
+/// Everything that changed after change `since`, and the newest change number.
+pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), ServerError> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let mut changes = Vec::new();
+    let mut newest = since;
+    let mut seen = |c: i64| newest = newest.max(c);
+    for r in tx.query(
+        "SELECT change, tbl, uid FROM deletions WHERE change > $1 ORDER BY change",
+        &[&since],
+    )? {
+        seen(r.get(0));
+        changes.push(Change::Gone {
+            table: r.get(1),
+            uid: r.get(2),
+        });
+    }
+    for r in tx.query(
+        "SELECT change, uid, roll_no, name, email, enrolled_at FROM students WHERE change > $1",
+        &[&since],
+    )? {
+        seen(r.get(0));
+        changes.push(Change::Row(SharedRow::Student {
+            uid: r.get(1),
+            roll_no: r.get(2),
+            name: r.get(3),
+            email: r.get(4),
+            enrolled_at: r.get(5),
+        }));
+    }
+    for r in tx.query(
+        "SELECT change, day, declared_at, actor FROM class_days WHERE change > $1",
+        &[&since],
+    )? {
+        seen(r.get(0));
+        changes.push(Change::Row(SharedRow::ClassDay {
+            day: r.get(1),
+            declared_at: r.get(2),
+            actor: r.get(3),
+        }));
+    }
+    for r in tx.query(
+        "SELECT change, uid, student_uid, model_id, vector, origin FROM face_templates WHERE change > $1",
+        &[&since],
+    )? {
+        seen(r.get(0));
+        changes.push(Change::Row(SharedRow::Template {
+            uid: r.get(1),
+            student_uid: r.get(2),
+            model_id: r.get(3),
+            vector: r.get(4),
+            origin: r.get(5),
+        }));
+    }
+    for r in tx.query(
+        "SELECT change, uid, student_uid, day, marked_at, score, source, door, snapshot
+         FROM attendance WHERE change > $1",
+        &[&since],
+    )? {
+        seen(r.get(0));
+        changes.push(Change::Row(SharedRow::Mark {
+            uid: r.get(1),
+            student_uid: r.get(2),
+            day: r.get(3),
+            marked_at: r.get(4),
+            score: r.get(5),
+            source: r.get(6),
+            door: r.get(7),
+            snapshot: r.get(8),
+        }));
+    }
+    tx.commit()?;
+    Ok((changes, newest))
+}

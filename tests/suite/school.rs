@@ -1,0 +1,432 @@
+//! Several doors, one school: real `rollcall door` and `rollcall serve` processes on one real
+//! PostgreSQL server (started in a temporary folder), with the server stopped and killed in
+//! the middle of a recorded morning, and a door killed with marks still in its outbox.
+
+use crate::common::{self, postgres::Postgres};
+use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
+use opencv::prelude::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+/// A `rollcall door` process and the JSON lines it prints.
+struct DoorProcess {
+    name: String,
+    data: PathBuf,
+    child: Child,
+    lines: Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl DoorProcess {
+    fn start(data: &Path, name: &str, url: &str, source: &Path, looping: bool) -> DoorProcess {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollcall"));
+        cmd.arg("--data-dir")
+            .arg(data)
+            .args([
+                "--database",
+                url,
+                "--door",
+                name,
+                "door",
+                "--fps",
+                "8",
+                "--source",
+            ])
+            .arg(source)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if looping {
+            cmd.arg("--loop");
+        }
+        let mut child = cmd.spawn().expect("start rollcall door");
+        let (tx, lines) = channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        DoorProcess {
+            name: name.into(),
+            data: data.to_path_buf(),
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for an event the door printed (or prints from now on) that `wanted` accepts.
+    fn wait_for(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> Value {
+        if let Some(v) = self.seen.iter().find(|v| wanted(v)) {
+            return v.clone();
+        }
+        let deadline = Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(v) => {
+                    self.seen.push(v.clone());
+                    if wanted(&v) {
+                        return v;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "door {} never showed {what} within {timeout:?}; it printed: {:#?}",
+            self.name, self.seen
+        );
+    }
+
+    fn greeted(&mut self, student: &str, timeout: Duration) -> Value {
+        let s = student.to_string();
+        self.wait_for(&format!("a greeting for {student}"), timeout, move |v| {
+            v["event"] == "verdict" && v["name"] == s.as_str()
+        })
+    }
+
+    /// Marks of this door that the school server does not have yet.
+    fn waiting_marks(&self) -> usize {
+        let store = rollcall::store::Store::open(&self.data.join("rollcall.db")).unwrap();
+        store
+            .school_status()
+            .unwrap()
+            .expect("linked")
+            .waiting_marks
+    }
+
+    /// Waits until the door's outbox is empty and the server answered.
+    fn settled(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let store = rollcall::store::Store::open(&self.data.join("rollcall.db")).unwrap();
+            let s = store.school_status().unwrap().expect("linked");
+            if s.online && s.waiting_marks == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "door {} still has {} marks waiting (online: {}, problem: {:?})",
+                self.name,
+                s.waiting_marks,
+                s.online,
+                s.problem
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for DoorProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Today's marks at a door: (student roll no, mark uid), sorted.
+fn marks_at(data: &Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(data.join("rollcall.db")).unwrap();
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let mut stmt = conn
+        .prepare(
+            "SELECT s.roll_no, a.uid FROM attendance a JOIN students s ON s.id = a.student_id
+             WHERE a.day = ?1 ORDER BY s.roll_no",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([today], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// Today's marks on the school server: (student roll no, mark uid, door), sorted.
+fn marks_on_server(pg: &Postgres) -> Vec<(String, String, String)> {
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    pg.client()
+        .query(
+            "SELECT s.roll_no, a.uid, a.door FROM attendance a JOIN students s ON s.uid = a.student_uid
+             WHERE a.day = $1 ORDER BY s.roll_no",
+            &[&today],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+/// A grey frame with nobody in it, the size of the webcam's.
+fn empty_frame() -> Vec<u8> {
+    let m = Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(120.0)).unwrap();
+    let mut buf = Vector::<u8>::new();
+    opencv::imgcodecs::imencode(".jpg", &m, &mut buf, &Vector::new()).unwrap();
+    buf.to_vec()
+}
+
+/// A recording in a folder: each group of frames after `gap` empty frames, then `gap` more.
+fn recording(dir: &Path, groups: &[&[PathBuf]], gap: usize) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let empty = empty_frame();
+    let mut n = 0;
+    let mut put = |bytes: &[u8]| {
+        std::fs::write(dir.join(format!("{n:05}.jpg")), bytes).unwrap();
+        n += 1;
+    };
+    for group in groups {
+        for _ in 0..gap {
+            put(&empty);
+        }
+        for f in *group {
+            put(&std::fs::read(f).unwrap());
+        }
+    }
+    for _ in 0..gap {
+        put(&empty);
+    }
+    dir.to_path_buf()
+}
+
+/// Enrols webcam-dev person `person` from five of their first ten frames at `data`.
+fn enrol(data: &Path, url: &str, person: &str, name: &str) {
+    let photos: Vec<String> = common::photos("webcam-dev", person)
+        .iter()
+        .take(10)
+        .step_by(2)
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut args = vec![
+        "--database".to_string(),
+        url.into(),
+        "--door".into(),
+        "Office".into(),
+        "enroll".into(),
+        "--roll-no".into(),
+        format!("R{person}"),
+        "--name".into(),
+        name.into(),
+        "--email".into(),
+        format!("{person}@example.org"),
+    ];
+    args.extend(photos);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = common::rollcall(data, &args);
+    assert!(
+        out.status.success(),
+        "enrol {person}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Frames of a person the doors see (never used for enrolment).
+fn at_the_door(person: &str) -> Vec<PathBuf> {
+    common::photos("webcam-dev", person)[20..36].to_vec()
+}
+
+#[test]
+fn a_student_enrolled_at_the_office_is_recognised_at_both_doors_and_marked_once() {
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let url = pg.url();
+    // The office: the old web client's server on the school's database.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .arg("--data-dir")
+        .arg(tmp.path().join("office"))
+        .args(["--database", &url, "--door", "Office", "serve", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let serve_err = BufReader::new(serve.stderr.take().unwrap());
+    let (up_tx, up) = channel();
+    std::thread::spawn(move || {
+        for line in serve_err.lines().map_while(Result::ok) {
+            if line.contains("Rollcall API on") {
+                let _ = up_tx.send(());
+            }
+        }
+    });
+    up.recv_timeout(Duration::from_secs(60))
+        .expect("serve started");
+
+    // Both doors see the student, who is not enrolled yet.
+    let frames = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 4);
+    let mut north =
+        DoorProcess::start(&tmp.path().join("north"), "North door", &url, &frames, true);
+    let mut south =
+        DoorProcess::start(&tmp.path().join("south"), "South door", &url, &frames, true);
+    for door in [&mut north, &mut south] {
+        door.wait_for("models loaded", Duration::from_secs(60), |v| {
+            v["event"] == "ready"
+        });
+        door.wait_for("the school server online", Duration::from_secs(20), |v| {
+            v["event"] == "school" && v["online"] == true
+        });
+    }
+
+    // Enrolled through the old API at the office.
+    let photos: Vec<PathBuf> = common::photos("webcam-dev", "0002")
+        .into_iter()
+        .take(10)
+        .step_by(2)
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let answer = runtime.block_on(async {
+        let mut form = reqwest::multipart::Form::new()
+            .text("rollno", "R0002")
+            .text("name", "Student Two")
+            .text("email", "two@example.org");
+        for p in &photos {
+            form = form.part(
+                "images",
+                reqwest::multipart::Part::bytes(std::fs::read(p).unwrap()).file_name("p.jpg"),
+            );
+        }
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    let enrolled = Instant::now();
+    assert!(answer.contains("User added successfully"), "{answer}");
+
+    for door in [&mut north, &mut south] {
+        door.greeted("Student Two", Duration::from_secs(5));
+        let waited = enrolled.elapsed();
+        eprintln!(
+            "{}: recognised {:.1} s after the enrolment",
+            door.name,
+            waited.as_secs_f64()
+        );
+        assert!(
+            waited <= Duration::from_secs(5),
+            "{}: {waited:?}",
+            door.name
+        );
+    }
+
+    // Exactly one row for the day, on the server and at every door (the same row).
+    for door in [&mut north, &mut south] {
+        door.settled(Duration::from_secs(10));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let server = marks_on_server(&pg);
+    assert_eq!(server.len(), 1, "{server:?}");
+    let (roll, uid, door) = &server[0];
+    assert_eq!(roll, "R0002");
+    assert!(door == "North door" || door == "South door", "{door}");
+    for data in ["north", "south", "office"] {
+        assert_eq!(
+            marks_at(&tmp.path().join(data)),
+            vec![("R0002".to_string(), uid.clone())],
+            "{data}"
+        );
+    }
+    let _ = serve.kill();
+    let _ = serve.wait();
+}
+
+#[test]
+fn a_morning_with_the_school_server_down_loses_nothing_and_doubles_nothing() {
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let url = pg.url();
+    let office = tmp.path().join("office");
+    for (person, name) in [
+        ("0001", "Student One"),
+        ("0002", "Student Two"),
+        ("0003", "Student Three"),
+    ] {
+        enrol(&office, &url, person, name);
+    }
+    let (one, two, three) = (
+        at_the_door("0001"),
+        at_the_door("0002"),
+        at_the_door("0003"),
+    );
+    // Everyone passes both doors, a few seconds apart.
+    let morning = recording(&tmp.path().join("morning"), &[&one, &two, &three], 24);
+    let mut north = DoorProcess::start(
+        &tmp.path().join("north"),
+        "North door",
+        &url,
+        &morning,
+        false,
+    );
+    let mut south = DoorProcess::start(
+        &tmp.path().join("south"),
+        "South door",
+        &url,
+        &morning,
+        false,
+    );
+
+    // Student One arrives while the server is up; then it is stopped.
+    north.greeted("Student One", Duration::from_secs(60));
+    south.greeted("Student One", Duration::from_secs(60));
+    pg.stop();
+
+    // Student Two arrives while it is down: both doors still mark, and keep the marks.
+    let at_north = north.greeted("Student Two", Duration::from_secs(30));
+    let at_south = south.greeted("Student Two", Duration::from_secs(30));
+    assert_eq!(at_north["kind"], "Welcome", "{at_north}");
+    assert_eq!(at_south["kind"], "Welcome", "{at_south}");
+    south.wait_for(
+        "offline with a mark waiting",
+        Duration::from_secs(10),
+        |v| {
+            v["event"] == "school" && v["online"] == false && v["waiting_marks"].as_u64() >= Some(1)
+        },
+    );
+    assert!(north.waiting_marks() >= 1);
+    // The north door is killed with its outbox full; the server comes back.
+    north.kill();
+    pg.start_again();
+
+    // Student Three arrives at the south door; then the server crashes (SIGKILL).
+    south.greeted("Student Three", Duration::from_secs(30));
+    pg.kill();
+    // The north door starts again while the server is down and sees Student Three too.
+    let late = recording(&tmp.path().join("late"), &[&three], 24);
+    let mut north = DoorProcess::start(&tmp.path().join("north"), "North door", &url, &late, false);
+    north.greeted("Student Three", Duration::from_secs(60));
+    pg.start_again();
+
+    north.settled(Duration::from_secs(30));
+    south.settled(Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(2));
+    let server = marks_on_server(&pg);
+    let rolls: Vec<&str> = server.iter().map(|(r, _, _)| r.as_str()).collect();
+    assert_eq!(rolls, ["R0001", "R0002", "R0003"], "{server:?}");
+    let school: Vec<(String, String)> = server
+        .iter()
+        .map(|(r, u, _)| (r.clone(), u.clone()))
+        .collect();
+    for data in ["north", "south"] {
+        assert_eq!(marks_at(&tmp.path().join(data)), school, "{data}");
+    }
+}
