@@ -30,6 +30,9 @@ pub struct SchoolSettings {
     pub database: String,
     /// This door's name, shown at the other doors and in Review (empty: the room name).
     pub door: String,
+    /// The school's own certificate authority (a PEM file), when the server's certificate
+    /// is not from a public one; used with `?sslmode=require` in the address.
+    pub ca_file: String,
 }
 
 /// `rollcall serve`.

@@ -34,7 +34,10 @@ pub fn server_for(
         .filter(|d| !d.trim().is_empty())
         .or_else(|| Some(settings.school.door.clone()).filter(|d| !d.trim().is_empty()))
         .unwrap_or_else(|| settings.kiosk.room_name.clone());
-    Ok(Some(SchoolServer { url, door }))
+    let ca_file = Some(&settings.school.ca_file)
+        .filter(|f| !f.trim().is_empty())
+        .map(PathBuf::from);
+    Ok(Some(SchoolServer { url, door, ca_file }))
 }
 
 /// Runs a short command between two rounds with the school server: the first brings the
@@ -50,22 +53,22 @@ pub fn around(
     };
     let data = DataDir::resolve(data_dir).create()?;
     let round = || school::sync_once(&data.database(), &data.photos(), server);
-    if let Err(e) = round() {
-        eprintln!(
-            "{e} Working on this door's data; changes wait here until the school server is back."
-        );
+    let before = round();
+    if let Err(e) = &before {
+        eprintln!("{e} Working on this door's data; its changes wait here until the school server is back.");
     }
     let exit = command()?;
-    match round() {
-        Ok(r) => {
-            for why in r.refused {
-                eprintln!("{why}");
+    if before.is_ok() {
+        match round() {
+            Ok(r) => {
+                for why in r.refused {
+                    eprintln!("{why}");
+                }
+            }
+            Err(e) => {
+                eprintln!("{e} The change is kept at this door and sent when the server is back.")
             }
         }
-        Err(_) => eprintln!(
-            "The school server ({}) cannot be reached: the change is kept at this door and sent when it is back.",
-            server.address()
-        ),
     }
     Ok(exit)
 }

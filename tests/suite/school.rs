@@ -430,3 +430,48 @@ fn a_morning_with_the_school_server_down_loses_nothing_and_doubles_nothing() {
         assert_eq!(marks_at(&tmp.path().join(data)), school, "{data}");
     }
 }
+
+#[test]
+fn the_link_is_encrypted_when_the_address_asks_and_refuses_a_server_it_cannot_trust() {
+    // The server accepts only encrypted connections from the network.
+    let (pg, ca) = Postgres::start_with_tls();
+    let tmp = tempfile::tempdir().unwrap();
+    let door = tmp.path().join("door");
+    let students = |url: &str| common::rollcall(&door, &["--database", url, "students"]);
+    let plain = pg.url();
+    let tls = format!("{plain}?sslmode=require");
+
+    // Not asked to encrypt: the server refuses, and the admin is told what to add. The
+    // command still works on this door's data.
+    let out = students(&plain);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("sslmode=require"), "{said}");
+    assert!(
+        !said.contains("rollcall@"),
+        "the address's login is never shown: {said}"
+    );
+
+    // Asked, but the server's certificate is from the school's own authority, unknown here.
+    let said = String::from_utf8_lossy(&students(&tls).stderr).into_owned();
+    assert!(said.contains("certificate"), "{said}");
+
+    // With the school's authority in the settings, the door links over TLS.
+    std::fs::write(
+        door.join("settings.toml"),
+        format!("[school]\nca_file = \"{}\"\n", ca.display()),
+    )
+    .unwrap();
+    let out = students(&tls);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !said.contains("school server"),
+        "{said}"
+    );
+    let tables: i64 = pg
+        .client()
+        .query_one("SELECT count(*) FROM rollcall_schema", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 1, "the door set up the school's tables over TLS");
+}

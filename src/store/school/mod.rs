@@ -43,6 +43,8 @@ pub struct SchoolServer {
     pub url: String,
     /// This door's name, recorded with its marks ("North door").
     pub door: String,
+    /// The school's own certificate authority (PEM), for `sslmode=require`.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SchoolServer {
@@ -156,7 +158,11 @@ impl Door {
 
     fn client(&mut self) -> Result<&mut postgres::Client, ServerError> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
-            self.client = Some(server::connect(&self.server.url, CONNECT_TIMEOUT)?);
+            self.client = Some(server::connect(
+                &self.server.url,
+                self.server.ca_file.as_deref(),
+                CONNECT_TIMEOUT,
+            )?);
         }
         Ok(self.client.as_mut().expect("connected above"))
     }

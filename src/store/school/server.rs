@@ -4,6 +4,7 @@
 use super::rows::{Change, SharedRow};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Transaction};
+use std::path::Path;
 use std::time::Duration;
 
 /// Schema migrations of the school server, applied in order.
@@ -24,13 +25,19 @@ pub enum ServerError {
     Login,
     #[error("This door's login may not set up the school server's tables: start Rollcall once with the school administrator's login first.")]
     NotSetUp,
+    #[error("The connection to the school server could not be secured: {0}")]
+    Tls(String),
     #[error("The school server answered with an error: {0}")]
     Other(String),
 }
 
 impl From<postgres::Error> for ServerError {
     fn from(e: postgres::Error) -> Self {
+        let message = e.as_db_error().map(|d| d.message()).unwrap_or_default();
         match e.code() {
+            Some(_) if message.contains("no encryption") => ServerError::Tls(
+                "the school server accepts only encrypted connections: add ?sslmode=require to the database address".into(),
+            ),
             Some(c) if *c == SqlState::INVALID_PASSWORD => ServerError::Login,
             Some(c) if *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => ServerError::Login,
             Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => ServerError::NotSetUp,
@@ -55,8 +62,14 @@ fn plain_reason(e: &postgres::Error) -> String {
     last
 }
 
-/// Connects to the school server and brings its schema up to date.
-pub fn connect(url: &str, timeout: Duration) -> Result<Client, ServerError> {
+/// Connects to the school server and brings its schema up to date. With `sslmode=require`
+/// in the address the connection is encrypted and the server's certificate checked against
+/// the public authorities and the school's own (`ca_file`, PEM).
+pub fn connect(
+    url: &str,
+    ca_file: Option<&Path>,
+    timeout: Duration,
+) -> Result<Client, ServerError> {
     let mut config: postgres::Config = url.parse().map_err(|_| {
         ServerError::Other("the database address is not a valid postgres:// address".into())
     })?;
@@ -65,10 +78,42 @@ pub fn connect(url: &str, timeout: Duration) -> Result<Client, ServerError> {
         .keepalives(true)
         .keepalives_idle(Duration::from_secs(5))
         .application_name("rollcall");
-    let mut client = config.connect(NoTls)?;
+    let mut client = if config.get_ssl_mode() == postgres::config::SslMode::Require {
+        config.connect(tls(ca_file)?)?
+    } else {
+        config.connect(NoTls)?
+    };
     migrate(&mut client)?;
     client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     Ok(client)
+}
+
+/// TLS that trusts the public authorities and the school's own certificate authority.
+fn tls(ca_file: Option<&Path>) -> Result<tokio_postgres_rustls::MakeRustlsConnect, ServerError> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let unreadable = |e: &dyn std::fmt::Display| {
+            ServerError::Tls(format!(
+                "the school's certificate file {} cannot be read ({e})",
+                path.display()
+            ))
+        };
+        for cert in CertificateDer::pem_file_iter(path).map_err(|e| unreadable(&e))? {
+            roots
+                .add(cert.map_err(|e| unreadable(&e))?)
+                .map_err(|e| unreadable(&e))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ServerError::Tls(e.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 fn migrate(client: &mut Client) -> Result<(), ServerError> {

@@ -41,6 +41,102 @@ fn is_root() -> bool {
 impl Postgres {
     /// A new cluster (superuser `rollcall`, trusted on loopback), started.
     pub fn start() -> Postgres {
+        let pg = Postgres::create();
+        pg.start_again();
+        pg
+    }
+
+    /// A new cluster that offers TLS with a certificate from its own authority (made with
+    /// openssl), started; also returns the authority's certificate (PEM).
+    pub fn start_with_tls() -> (Postgres, PathBuf) {
+        let pg = Postgres::create();
+        let dir = pg.dir.path();
+        let ext = dir.join("san.ext");
+        std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\n").unwrap();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Test School CA",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "data/server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "data/server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ]);
+        let key = pg.data().join("server.key");
+        std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        if is_root() {
+            for f in ["server.key", "server.crt"] {
+                Command::new("chown")
+                    .arg("postgres")
+                    .arg(pg.data().join(f))
+                    .status()
+                    .unwrap();
+            }
+        }
+        let conf = pg.data().join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text.push_str("\nssl = on\n");
+        std::fs::write(&conf, text).unwrap();
+        // Over the network, only encrypted connections.
+        std::fs::write(
+            pg.data().join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .unwrap();
+        pg.start_again();
+        let ca = dir.join("ca.crt");
+        (pg, ca)
+    }
+
+    fn create() -> Postgres {
         let dir = tempfile::tempdir().unwrap();
         if is_root() {
             let ok = Command::new("chown")
@@ -66,7 +162,6 @@ impl Postgres {
             "initdb: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        pg.start_again();
         pg
     }
 
@@ -163,9 +258,15 @@ impl Postgres {
         })
     }
 
-    /// A client, for the test's own questions.
+    /// A client, for the test's own questions (through the server's Unix socket).
     pub fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url(), postgres::NoTls).unwrap()
+        postgres::Config::new()
+            .host_path(self.dir.path())
+            .port(self.port)
+            .user("rollcall")
+            .dbname("postgres")
+            .connect(postgres::NoTls)
+            .unwrap()
     }
 }
 
