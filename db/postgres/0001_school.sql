@@ -59,18 +59,19 @@ CREATE TABLE deletions (
     uid    TEXT NOT NULL
 );
 
--- Kiosks (role rollcall_door) read the gallery and add marks; admins (rollcall_admin)
+-- Kiosks (members of rollcall_door) read the gallery and add or update marks, nothing
+-- else; admins (rollcall_admin)
 -- change everything. The roles are created by the school's IT (README); these grants
 -- apply when they exist.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rollcall_door') THEN
-        GRANT SELECT ON students, face_templates, attendance, class_days, deletions TO rollcall_door;
+        GRANT SELECT ON rollcall_schema, students, face_templates, attendance, class_days, deletions TO rollcall_door;
         GRANT INSERT, UPDATE ON attendance TO rollcall_door;
-        GRANT INSERT ON deletions TO rollcall_door;
         GRANT USAGE ON SEQUENCE school_changes TO rollcall_door;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rollcall_admin') THEN
+        GRANT SELECT ON rollcall_schema TO rollcall_admin;
         GRANT SELECT, INSERT, UPDATE, DELETE ON students, face_templates, attendance, class_days, deletions TO rollcall_admin;
         GRANT USAGE ON SEQUENCE school_changes TO rollcall_admin;
     END IF;

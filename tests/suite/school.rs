@@ -157,8 +157,13 @@ fn marks_at(data: &Path) -> Vec<(String, String)> {
 
 /// Today's marks on the school server: (student roll no, mark uid, door), sorted.
 fn marks_on_server(pg: &Postgres) -> Vec<(String, String, String)> {
+    marks_on_server_in(pg, "postgres")
+}
+
+/// Today's marks in one database of the server.
+fn marks_on_server_in(pg: &Postgres, database: &str) -> Vec<(String, String, String)> {
     let today = chrono::Local::now().format("%Y-%m-%d").to_string();
-    pg.client()
+    pg.client_of(database)
         .query(
             "SELECT s.roll_no, a.uid, a.door FROM attendance a JOIN students s ON s.uid = a.student_uid
              WHERE a.day = $1 ORDER BY s.roll_no",
@@ -474,4 +479,77 @@ fn the_link_is_encrypted_when_the_address_asks_and_refuses_a_server_it_cannot_tr
         .unwrap()
         .get(0);
     assert_eq!(tables, 1, "the door set up the school's tables over TLS");
+}
+
+#[test]
+fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() {
+    let pg = Postgres::start();
+    let mut admin = pg.client();
+    admin
+        .batch_execute(
+            "CREATE ROLE rollcall_admin LOGIN;
+             CREATE ROLE rollcall_door NOLOGIN;
+             CREATE ROLE north LOGIN IN ROLE rollcall_door;",
+        )
+        .unwrap();
+    admin
+        .batch_execute("CREATE DATABASE school OWNER rollcall_admin")
+        .unwrap();
+    let address = |user: &str| format!("postgres://{user}@127.0.0.1:{}/school", pg.port);
+    let tmp = tempfile::tempdir().unwrap();
+    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
+    let at_door = |args: &[&str]| {
+        let url = address("north");
+        let mut all = vec!["--database", url.as_str(), "--door", "North door"];
+        all.extend_from_slice(args);
+        common::rollcall(&door, &all)
+    };
+
+    // A door cannot set up the school's tables: the admin's login must come first.
+    let out = at_door(&["students"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("administrator's login"), "{said}");
+
+    enrol(&office, &address("rollcall_admin"), "0002", "Student Two");
+    let listed = at_door(&["students"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("Student Two"));
+
+    // It marks, and the school has the mark with its door.
+    let photo = at_the_door("0002")[0].display().to_string();
+    let out = at_door(&["mark", &photo]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("Attendance marked successfully"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = marks_on_server_in(&pg, "school");
+    assert_eq!(server.len(), 1);
+    assert_eq!(server[0].2, "North door");
+
+    // Enrolling at the door stays at the door: the school refuses it, and says why.
+    let photos: Vec<String> = common::photos("webcam-dev", "0003")
+        .iter()
+        .take(5)
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut args = vec![
+        "enroll",
+        "--roll-no",
+        "R0003",
+        "--name",
+        "Three",
+        "--email",
+        "3@example.org",
+    ];
+    args.extend(photos.iter().map(String::as_str));
+    let out = at_door(&args);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("may not change it"), "{said}");
+    let students: i64 = pg
+        .client_of("school")
+        .query_one("SELECT count(*) FROM students", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(students, 1);
 }

@@ -260,11 +260,16 @@ impl Postgres {
 
     /// A client, for the test's own questions (through the server's Unix socket).
     pub fn client(&self) -> postgres::Client {
+        self.client_of("postgres")
+    }
+
+    /// A client of one database of the server, as its superuser.
+    pub fn client_of(&self, database: &str) -> postgres::Client {
         postgres::Config::new()
             .host_path(self.dir.path())
             .port(self.port)
             .user("rollcall")
-            .dbname("postgres")
+            .dbname(database)
             .connect(postgres::NoTls)
             .unwrap()
     }
