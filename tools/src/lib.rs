@@ -5,6 +5,7 @@ pub mod bench;
 pub mod eval;
 pub mod live_eval;
 pub mod liveness_eval;
+pub mod school_bench;
 
 use std::path::{Path, PathBuf};
 

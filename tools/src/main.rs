@@ -8,7 +8,7 @@ use rollcall::data_dir::DataDir;
 use rollcall::settings::Settings;
 use rollcall::vision::FaceEngine;
 use rollcall_tools::eval::{self, classroom, FaceSet, Protocol};
-use rollcall_tools::{bench, liveness_eval};
+use rollcall_tools::{bench, liveness_eval, school_bench};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -156,6 +156,20 @@ enum BenchCommand {
         students: usize,
         #[arg(long, default_value_t = 200)]
         days: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Several doors on one PostgreSQL school server: marks per second from N doors
+    /// delivering a backlog, and the time from an enrolment at the office to every door.
+    School {
+        /// A scratch database on the school server (the benchmark adds synthetic students).
+        #[arg(long, value_name = "URL")]
+        database: String,
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8])]
+        doors: Vec<usize>,
+        /// Marks each door makes while the server is out of reach.
+        #[arg(long, default_value_t = 500)]
+        marks: usize,
         #[arg(long)]
         json: bool,
     },
@@ -326,6 +340,31 @@ fn run_bench(b: BenchCommand, data_dir: Option<&Path>, settings: &Settings) -> a
                     println!(
                         "| {} | {:.2} | {:.2} | {:.2} | {:.0} |",
                         r.students, r.identify_ms_p50, r.identify_ms_p95, r.startup_s, r.rss_mb
+                    );
+                }
+            }
+        }
+        BenchCommand::School {
+            database,
+            doors,
+            marks,
+            json,
+        } => {
+            let rows = school_bench::school(&database, &doors, marks)?;
+            if json {
+                print_json(serde_json::to_value(&rows)?);
+            } else {
+                println!("Machine: {}", bench::machine());
+                println!("| doors | marks | marks/s into the server | enrolment → every door p50 ms | p95 ms |");
+                println!("|---|---|---|---|---|");
+                for r in rows {
+                    println!(
+                        "| {} | {} | {:.0} | {:.0} | {:.0} |",
+                        r.doors,
+                        r.marks,
+                        r.marks_per_s,
+                        r.enrol_to_door_ms_p50,
+                        r.enrol_to_door_ms_p95
                     );
                 }
             }

@@ -1,0 +1,175 @@
+//! Several doors on one school server: how fast marks reach PostgreSQL from N doors, and how
+//! long an enrolment at the office takes to reach a door. Each door is a real data folder
+//! with its real link thread; the marks and students are synthetic (no faces involved).
+
+use rollcall::store::school::{sync_once, SchoolLink, SchoolServer};
+use rollcall::store::{NewPhoto, NewStudent, Store};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One row of the table.
+#[derive(Serialize, Debug)]
+pub struct SchoolRow {
+    pub doors: usize,
+    /// Marks made at the doors while the server was down, then delivered.
+    pub marks: usize,
+    /// Marks per second into the server while the doors deliver their backlog.
+    pub marks_per_s: f64,
+    /// From an enrolment saved at the office to the student in every door's gallery.
+    pub enrol_to_door_ms_p50: f64,
+    pub enrol_to_door_ms_p95: f64,
+}
+
+/// A template of the size dlib's model makes, different per student.
+fn template(i: usize) -> Vec<f32> {
+    (0..128)
+        .map(|k| ((i * 131 + k) % 97) as f32 / 97.0)
+        .collect()
+}
+
+fn student(i: usize, tag: &str) -> NewStudent {
+    NewStudent {
+        roll_no: format!("{tag}{i:05}"),
+        name: format!("Bench Student {i}"),
+        email: format!("{tag}{i}@bench.invalid"),
+    }
+}
+
+fn photo(i: usize) -> NewPhoto {
+    NewPhoto {
+        file_name: format!("bench-{i}.jpg"),
+        origin: "upload".into(),
+        templates: vec![("bench-model".into(), template(i))],
+    }
+}
+
+fn server(url: &str, door: &str) -> SchoolServer {
+    SchoolServer {
+        url: url.into(),
+        door: door.into(),
+        ca_file: None,
+    }
+}
+
+fn folder(root: &Path, name: &str) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let dir = root.join(name);
+    std::fs::create_dir_all(dir.join("photos"))?;
+    Ok((dir.join("rollcall.db"), dir.join("photos")))
+}
+
+/// Runs the benchmark for each number of doors, each on a fresh set of data folders; the
+/// server at `url` should be a scratch database (students named "Bench Student" are added).
+pub fn school(url: &str, doors: &[usize], marks_per_door: usize) -> anyhow::Result<Vec<SchoolRow>> {
+    let mut rows = Vec::new();
+    for (run, &n) in doors.iter().enumerate() {
+        let root = tempfile_dir()?;
+        let tag = format!("B{run}x{}", std::process::id());
+        // The office enrols the class and sends it.
+        let (office_db, office_photos) = folder(&root, "office")?;
+        let mut office = Store::open(&office_db)?;
+        let class = n * marks_per_door;
+        for i in 0..class {
+            office.insert_student(&student(i, &tag), &[photo(i)], "bench")?;
+        }
+        let office_server = server(url, "Office");
+        sync_once(&office_db, &office_photos, &office_server)?;
+        // Each door gets the class, then marks its share while the server is out of reach.
+        let mut folders = Vec::new();
+        for d in 0..n {
+            let (db, photos) = folder(&root, &format!("door{d}"))?;
+            sync_once(&db, &photos, &server(url, &format!("Door {d}")))?;
+            let mut store = Store::open(&db)?;
+            let ids: Vec<i64> = store
+                .students()?
+                .iter()
+                .filter(|s| s.roll_no.starts_with(&tag))
+                .map(|s| s.id)
+                .collect();
+            anyhow::ensure!(ids.len() == class, "a door did not get the whole class");
+            let now = chrono::Local::now();
+            for id in ids.iter().skip(d * marks_per_door).take(marks_per_door) {
+                store.mark(*id, now, Some(0.9), "kiosk", None)?;
+            }
+            folders.push((db, photos, d));
+        }
+        let mut school = postgres::Client::connect(url, postgres::NoTls)?;
+        let before = count_marks(&mut school)?;
+        let started = Instant::now();
+        let links: Vec<SchoolLink> = folders
+            .iter()
+            .map(|(db, photos, d)| {
+                SchoolLink::start(
+                    db,
+                    photos,
+                    &server(url, &format!("Door {d}")),
+                    Arc::new(|| {}),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        let total = n * marks_per_door;
+        while count_marks(&mut school)? < before + total as i64 {
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(300),
+                "the marks did not all reach the school server within 5 minutes"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let drained = started.elapsed().as_secs_f64();
+        // Enrolments at the office, one at a time, until every door has the student.
+        let mut waits = Vec::new();
+        let office_link =
+            SchoolLink::start(&office_db, &office_photos, &office_server, Arc::new(|| {}))?;
+        let door_stores: Vec<Store> = folders
+            .iter()
+            .map(|(db, _, _)| Store::open(db))
+            .collect::<Result<_, _>>()?;
+        for k in 0..20 {
+            let i = class + k;
+            let s = student(i, &tag);
+            let t = Instant::now();
+            office.insert_student(&s, &[photo(i)], "bench")?;
+            for store in &door_stores {
+                while !store.student_exists(&s.roll_no, &s.email)? {
+                    anyhow::ensure!(
+                        t.elapsed() < Duration::from_secs(60),
+                        "an enrolment did not reach a door within a minute"
+                    );
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+            waits.push(t.elapsed().as_secs_f64() * 1e3);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        drop(office_link);
+        drop(links);
+        rows.push(SchoolRow {
+            doors: n,
+            marks: total,
+            marks_per_s: total as f64 / drained,
+            enrol_to_door_ms_p50: crate::bench::percentile(&waits, 50.0),
+            enrol_to_door_ms_p95: crate::bench::percentile(&waits, 95.0),
+        });
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    Ok(rows)
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "rollcall-bench-school-{}-{}",
+        std::process::id(),
+        chrono::Local::now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn count_marks(school: &mut postgres::Client) -> anyhow::Result<i64> {
+    Ok(school
+        .query_one("SELECT count(*) FROM attendance", &[])?
+        .get(0))
+}
