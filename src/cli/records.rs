@@ -70,7 +70,10 @@ pub fn mark(data_dir: Option<&Path>, photo: &Path) -> anyhow::Result<Exit> {
     match service.mark_photo(&photo.bytes, "cli") {
         Ok(m) => {
             println!("{}", m.outcome());
-            eprintln!("{} ({}) at {}", m.name, m.roll_no, m.at());
+            match m.other_door() {
+                Some(door) => eprintln!("{} ({}) at {}, {door}", m.name, m.roll_no, m.at()),
+                None => eprintln!("{} ({}) at {}", m.name, m.roll_no, m.at()),
+            }
             Ok(Exit::Ok)
         }
         Err(e @ (MarkError::Store(_) | MarkError::Vision(_))) => Err(e.into()),

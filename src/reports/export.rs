@@ -76,7 +76,7 @@ pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<()
 
     let ws = book.add_worksheet();
     ws.set_name("Marks").map_err(|e| fail(path, e))?;
-    for (c, h) in ["Roll no", "Name", "Date", "Time", "Score", "Source"]
+    for (c, h) in ["Roll no", "Name", "Date", "Time", "Score", "Source", "Door"]
         .iter()
         .enumerate()
     {
@@ -92,6 +92,9 @@ pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<()
             put(ws.write_number(r, 4, (s * 100.0).round() / 100.0))?;
         }
         put(ws.write_string(r, 5, &m.source))?;
+        if let Some(door) = &m.door {
+            put(ws.write_string(r, 6, door))?;
+        }
     }
     book.save(path).map_err(|e| fail(path, e))
 }

@@ -168,6 +168,8 @@ pub struct MarkDetail {
     pub marked_at: String,
     pub score: Option<f64>,
     pub source: String,
+    /// The school's door that marked (several doors on one server), when known.
+    pub door: Option<String>,
     /// A small JPEG of the face at marking time, while kept.
     pub snapshot: Option<Vec<u8>>,
 }
@@ -864,7 +866,8 @@ impl Store {
     /// Every mark between two days with who it is and the snapshot, oldest first.
     pub fn marks(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<MarkDetail>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT a.student_id, s.roll_no, s.name, a.day, a.marked_at, a.score, a.source, a.snapshot
+            "SELECT a.student_id, s.roll_no, s.name, a.day, a.marked_at, a.score, a.source, a.snapshot,
+                    a.door
              FROM attendance a JOIN students s ON s.id = a.student_id
              WHERE a.day BETWEEN ?1 AND ?2 ORDER BY a.day, a.marked_at",
         )?;
@@ -878,6 +881,7 @@ impl Store {
                 score: r.get(5)?,
                 source: r.get(6)?,
                 snapshot: r.get(7)?,
+                door: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -957,7 +957,10 @@ impl ReviewView {
                         .map(|s| format!("{s:.1}"))
                         .unwrap_or_else(|| "by hand".into()),
                 );
-                ui.label(&m.source);
+                ui.label(match &m.door {
+                    Some(door) => format!("{} · {door}", m.source),
+                    None => m.source.clone(),
+                });
                 ui.end_row();
             }
         });

@@ -526,6 +526,21 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
     let server = marks_on_server_in(&pg, "school");
     assert_eq!(server.len(), 1);
     assert_eq!(server[0].2, "North door");
+    // The office, asked again, hears where and when the student was marked.
+    let again = at_the_door("0002")[3].display().to_string();
+    let out = common::rollcall(
+        &office,
+        &["--database", &address("rollcall_admin"), "mark", &again],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("Student attendance is marked")
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("Student Two (R0002) at") && said.ends_with(", North door\n"),
+        "{said}"
+    );
 
     // Enrolling at the door stays at the door: the school refuses it, and says why.
     let photos: Vec<String> = common::photos("webcam-dev", "0003")

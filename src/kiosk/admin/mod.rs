@@ -303,6 +303,8 @@ pub struct DayMark {
     pub time: String,
     pub score: Option<f64>,
     pub source: String,
+    /// The school's door that marked, when the school has several.
+    pub door: Option<String>,
     pub snapshot: Option<Thumbnail>,
 }
 

@@ -616,6 +616,7 @@ impl Desk {
                 name: m.name,
                 score: m.score,
                 source: m.source,
+                door: m.door,
             })
             .collect())
     }
