@@ -48,8 +48,12 @@ fn missing_models_leave_the_camera_on_with_a_clear_message() {
     }
 
     assert!(shows(&h, "Camera view"), "the picture stays on screen");
+    let visible: Vec<String> = h
+        .query_all_by(|_| true)
+        .filter_map(|n| egui_kittest::kittest::NodeT::accesskit_node(&n).label())
+        .collect();
     assert!(
         shows(&h, "is missing. Run `scripts/setup`"),
-        "and says what to do"
+        "and says what to do; the screen shows {visible:?}"
     );
 }

@@ -568,3 +568,171 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
         .get(0);
     assert_eq!(students, 1);
 }
+
+#[test]
+fn the_kiosk_says_when_the_school_server_is_offline_and_how_many_marks_wait() {
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = rollcall::data_dir::DataDir::resolve(Some(&tmp.path().join("north")))
+        .create()
+        .unwrap();
+    common::enrol_student_two(&mut common::open_service(data.root()));
+    let server = rollcall::store::school::SchoolServer {
+        url: pg.url(),
+        door: "North door".into(),
+        ca_file: None,
+    };
+    // As `rollcall` does for a linked data folder: the link runs beside the window.
+    let _link = rollcall::store::school::SchoolLink::start(
+        &data.database(),
+        &data.photos(),
+        &server,
+        std::sync::Arc::new(|| {}),
+    )
+    .unwrap();
+    let linked = Instant::now();
+    // (Until the link has set the server up, there is no table to count.)
+    let students = || -> i64 {
+        pg.client()
+            .query_one("SELECT count(*) FROM students", &[])
+            .map(|r| r.get(0))
+            .unwrap_or(0)
+    };
+    while students() == 0 {
+        assert!(
+            linked.elapsed() < Duration::from_secs(10),
+            "the class never reached the server"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    pg.stop();
+
+    let mut settings = rollcall::settings::Settings::default();
+    settings.kiosk.sound = false;
+    let frames = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 0);
+    let mut h = common::app_harness(
+        (1024.0, 768.0),
+        rollcall::ui::AppOptions {
+            data: data.clone(),
+            settings,
+            source: rollcall::camera::SourceSpec::Folder {
+                path: frames,
+                fps: 10.0,
+                looping: false,
+            },
+            observer: None,
+        },
+    );
+    use common::ui::shows;
+    // The student is marked at the door while the server is down, and the mark waits.
+    common::ui::step_until(&mut h, "the mark and the offline status", 120, |h| {
+        shows(h, "Marked today: 1") && shows(h, "School server offline — 1 mark waiting")
+    });
+
+    pg.start_again();
+    common::ui::step_until(&mut h, "the connected status", 30, |h| {
+        shows(h, "School server: connected") && !shows(h, "waiting")
+    });
+    assert_eq!(marks_on_server(&pg).len(), 1);
+}
+
+#[test]
+fn corrections_and_removals_reach_every_door() {
+    use rollcall::store::school::{sync_once, SchoolServer};
+    use rollcall::store::{NewStudent, Store};
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let place = |name: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(dir.join("photos")).unwrap();
+        (dir.join("rollcall.db"), dir.join("photos"))
+    };
+    let (office_db, office_photos) = place("office");
+    let (door_db, door_photos) = place("north");
+    let office_server = SchoolServer {
+        url: pg.url(),
+        door: "Office".into(),
+        ca_file: None,
+    };
+    let door_server = SchoolServer {
+        door: "North door".into(),
+        ..office_server.clone()
+    };
+    let sync = || {
+        sync_once(&office_db, &office_photos, &office_server).unwrap();
+        sync_once(&door_db, &door_photos, &door_server).unwrap();
+        sync_once(&office_db, &office_photos, &office_server).unwrap();
+    };
+    let mut office = Store::open(&office_db).unwrap();
+    let enrol = |s: &mut Store, roll: &str| {
+        s.insert_student(
+            &NewStudent {
+                roll_no: roll.into(),
+                name: format!("Student {roll}"),
+                email: format!("{roll}@example.org"),
+            },
+            &[],
+            "admin",
+        )
+        .unwrap()
+    };
+    let (ada, bob) = (enrol(&mut office, "A1"), enrol(&mut office, "B2"));
+    sync();
+    let door = Store::open(&door_db).unwrap();
+    let at_door = |roll: &str| {
+        door.students()
+            .unwrap()
+            .into_iter()
+            .find(|s| s.roll_no == roll)
+            .map(|s| s.id)
+    };
+    let today = chrono::Local::now().date_naive();
+    let yesterday = today.pred_opt().unwrap();
+    let marks_at_door = |day| {
+        let mut v: Vec<i64> = door
+            .attendance(day, day)
+            .unwrap()
+            .iter()
+            .map(|m| m.student_id)
+            .collect();
+        v.sort();
+        v
+    };
+
+    // A correction at the office and a mark at the door each reach the other side.
+    assert!(office
+        .correct(ada, yesterday, true, "on a school trip", "admin")
+        .unwrap());
+    let mut door_w = Store::open(&door_db).unwrap();
+    door_w
+        .mark(
+            at_door("B2").unwrap(),
+            chrono::Local::now(),
+            Some(0.9),
+            "kiosk",
+            None,
+        )
+        .unwrap();
+    sync();
+    assert_eq!(marks_at_door(yesterday), vec![at_door("A1").unwrap()]);
+    let at_office = office.marks(today, today).unwrap();
+    assert_eq!(at_office.len(), 1);
+    assert_eq!(at_office[0].door.as_deref(), Some("North door"));
+
+    // The office takes the correction back and removes a student: the door follows.
+    assert!(office
+        .correct(ada, yesterday, false, "entered by mistake", "admin")
+        .unwrap());
+    office.delete_student(bob, "admin").unwrap();
+    sync();
+    assert_eq!(marks_at_door(yesterday), Vec::<i64>::new());
+    assert_eq!(marks_at_door(today), Vec::<i64>::new());
+    assert_eq!(at_door("B2"), None);
+    assert!(at_door("A1").is_some());
+    let on_server: i64 = pg
+        .client()
+        .query_one("SELECT count(*) FROM attendance", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(on_server, 0);
+}
