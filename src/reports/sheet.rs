@@ -56,6 +56,10 @@ pub struct Sheet {
     pub rows: Vec<SheetRow>,
     /// Students present on each day.
     pub per_day: Vec<usize>,
+    /// The school's doors that marked anyone in the range (several doors on one server).
+    pub doors: Vec<String>,
+    /// Only marks made at this door count as present (`None`: every door's).
+    pub door: Option<String>,
 }
 
 fn parse_day(s: &str) -> Option<NaiveDate> {
@@ -70,8 +74,25 @@ pub fn percent_text(p: Option<f64>) -> String {
 impl Sheet {
     /// Builds the sheet from the store.
     pub fn build(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<Sheet, StoreError> {
+        Sheet::build_for_door(store, from, to, None)
+    }
+
+    /// Builds the sheet counting only the marks made at `door` (class days stay the
+    /// school's).
+    pub fn build_for_door(
+        store: &Store,
+        from: NaiveDate,
+        to: NaiveDate,
+        door: Option<&str>,
+    ) -> Result<Sheet, StoreError> {
         let days = store.class_days(from, to)?;
-        let marks = store.attendance(from, to)?;
+        let mut marks = store.attendance(from, to)?;
+        let mut doors: Vec<String> = marks.iter().filter_map(|m| m.door.clone()).collect();
+        doors.sort();
+        doors.dedup();
+        if let Some(door) = door {
+            marks.retain(|m| m.door.as_deref() == Some(door));
+        }
         let column: HashMap<NaiveDate, usize> =
             days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
         let mut present: HashMap<i64, Vec<bool>> = HashMap::new();
@@ -119,6 +140,8 @@ impl Sheet {
             days,
             rows,
             per_day,
+            doors,
+            door: door.map(str::to_string),
         })
     }
 }

@@ -156,6 +156,8 @@ pub struct AttendanceRow {
     pub marked_at: String,
     pub score: Option<f64>,
     pub source: String,
+    /// The school's door that marked (several doors on one server), when known.
+    pub door: Option<String>,
 }
 
 /// A mark with the student's roll number and name.
@@ -979,7 +981,7 @@ impl Store {
         to: NaiveDate,
     ) -> Result<Vec<AttendanceRow>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT student_id, day, marked_at, score, source FROM attendance
+            "SELECT student_id, day, marked_at, score, source, door FROM attendance
              WHERE day BETWEEN ?1 AND ?2 ORDER BY day, marked_at",
         )?;
         let rows = stmt.query_map(day_range(from, to), |r| {
@@ -989,6 +991,7 @@ impl Store {
                 marked_at: r.get(2)?,
                 score: r.get(3)?,
                 source: r.get(4)?,
+                door: r.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

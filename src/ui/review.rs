@@ -86,6 +86,8 @@ pub struct ReviewView {
     pub from_text: String,
     pub to_text: String,
     pub sheet: Option<Arc<Sheet>>,
+    /// Only this door's marks count (several doors on one school server).
+    pub door: Option<String>,
     pub search: String,
     pub sort: SortBy,
     pub descending: bool,
@@ -114,6 +116,7 @@ impl ReviewView {
             from_text: from.to_string(),
             to_text: to.to_string(),
             sheet: None,
+            door: None,
             search: String::new(),
             sort: SortBy::RollNo,
             descending: false,
@@ -150,7 +153,7 @@ impl ReviewView {
     /// names may have changed on another screen).
     pub fn load(&mut self, admin: &AdminClient) {
         if let Some((from, to)) = self.bounds() {
-            self.asked.sheet = Some(admin.sheet(from, to));
+            self.asked.sheet = Some(admin.sheet(from, to, self.door.clone()));
         }
         if let Some((day, _)) = &self.day_marks {
             self.asked.day = Some((*day, admin.day_marks(*day)));
@@ -341,6 +344,27 @@ impl ReviewView {
         self.email_window(ui.ctx(), admin);
     }
 
+    /// "Door: All doors / North door / …", when more than one door marked in the range.
+    fn door_picker(&mut self, ui: &mut egui::Ui) {
+        let doors = self
+            .sheet
+            .as_ref()
+            .map(|s| s.doors.clone())
+            .unwrap_or_default();
+        if doors.len() < 2 && self.door.is_none() {
+            return;
+        }
+        egui::ComboBox::from_label("Door")
+            .selected_text(self.door.as_deref().unwrap_or("All doors"))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.door, None, "All doors");
+                for d in doors {
+                    let label = d.clone();
+                    ui.selectable_value(&mut self.door, Some(d), label);
+                }
+            });
+    }
+
     fn controls(&mut self, ui: &mut egui::Ui, admin: &AdminClient) {
         ui.horizontal_wrapped(|ui| {
             let before = self.range;
@@ -357,8 +381,11 @@ impl ReviewView {
                         .color(ABSENT),
                 );
             }
+            let door_before = self.door.clone();
+            self.door_picker(ui);
             if ui.button("Show").clicked()
                 || (before != self.range && self.range != RangeChoice::Custom)
+                || door_before != self.door
             {
                 self.load(admin);
             }

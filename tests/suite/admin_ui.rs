@@ -824,3 +824,35 @@ fn email_is_set_up_in_admin_the_password_never_shown_back_and_a_test_message_sen
     });
     assert_eq!(Settings::load(&file).unwrap().email.password, "s3cret-mail");
 }
+
+#[test]
+fn with_several_doors_the_review_counts_one_door_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    // A came in by the north door, B and C by the south door (as a school server records).
+    let conn = rusqlite::Connection::open(data.database()).unwrap();
+    conn.execute_batch(
+        "UPDATE attendance SET door = CASE
+             (SELECT roll_no FROM students s WHERE s.id = student_id)
+             WHEN 'A' THEN 'North door' ELSE 'South door' END",
+    )
+    .unwrap();
+    drop(conn);
+    let mut h = harness(data, dir.path());
+    review_march(&mut h);
+    step_until(&mut h, "the whole school's table", 30, |h| {
+        shows(h, "A Student A: 5 present, 0 absent, 100 %")
+            && shows(h, "B Student B: 4 present, 1 absent, 80 %")
+    });
+    h.get_by_label("Door").click();
+    step_until(&mut h, "the list of doors", 10, |h| {
+        h.query_by_label("North door").is_some()
+    });
+    h.get_by_label("North door").click();
+    h.step();
+    step_until(&mut h, "the north door's table", 30, |h| {
+        shows(h, "A Student A: 5 present, 0 absent, 100 %")
+            && shows(h, "B Student B: 0 present, 5 absent, 0 %")
+            && shows(h, "5 class day(s)")
+    });
+}

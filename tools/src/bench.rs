@@ -573,6 +573,8 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
         days: day_list,
         rows,
         per_day,
+        doors: Vec::new(),
+        door: None,
     };
     let admin = rollcall::kiosk::admin::AdminClient::offline();
     let mut view = ReviewView::new(85.0);

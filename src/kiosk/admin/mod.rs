@@ -396,6 +396,7 @@ pub(super) enum Request {
     Sheet {
         from: NaiveDate,
         to: NaiveDate,
+        door: Option<String>,
         reply: Reply<Result<Arc<Sheet>, String>>,
     },
     DayMarks {
@@ -580,8 +581,19 @@ impl AdminClient {
             reply,
         })
     }
-    pub fn sheet(&self, from: NaiveDate, to: NaiveDate) -> Answer<Arc<Sheet>> {
-        self.ask(|reply| Request::Sheet { from, to, reply })
+    /// The sheet of a range; with `door`, only that door's marks count as present.
+    pub fn sheet(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        door: Option<String>,
+    ) -> Answer<Arc<Sheet>> {
+        self.ask(|reply| Request::Sheet {
+            from,
+            to,
+            door,
+            reply,
+        })
     }
     pub fn day_marks(&self, day: NaiveDate) -> Answer<Vec<DayMark>> {
         self.ask(|reply| Request::DayMarks { day, reply })

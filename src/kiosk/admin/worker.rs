@@ -301,9 +301,14 @@ impl Desk {
                 email_domain,
                 reply,
             } => self.import(&path, email_domain.as_deref(), reply),
-            Request::Sheet { from, to, reply } => {
+            Request::Sheet {
+                from,
+                to,
+                door,
+                reply,
+            } => {
                 let r = self.records().and_then(|r| {
-                    Sheet::build(r.store(), from, to)
+                    Sheet::build_for_door(r.store(), from, to, door.as_deref())
                         .map(Arc::new)
                         .map_err(|e| e.to_string())
                 });
