@@ -567,6 +567,20 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
         .unwrap()
         .get(0);
     assert_eq!(students, 1);
+
+    // That student is marked at the door; the mark waits there with the student, and the
+    // admin is told why.
+    let photo = at_the_door("0003")[0].display().to_string();
+    let out = at_door(&["mark", &photo]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("Attendance marked successfully")
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("does not know the student"), "{said}");
+    assert_eq!(marks_on_server_in(&pg, "school").len(), 1);
+    let store = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    assert_eq!(store.school_status().unwrap().unwrap().waiting_marks, 1);
 }
 
 #[test]
@@ -615,10 +629,11 @@ fn the_kiosk_says_when_the_school_server_is_offline_and_how_many_marks_wait() {
         rollcall::ui::AppOptions {
             data: data.clone(),
             settings,
+            // The student stays at the door (played over and over).
             source: rollcall::camera::SourceSpec::Folder {
                 path: frames,
                 fps: 10.0,
-                looping: false,
+                looping: true,
             },
             observer: None,
         },

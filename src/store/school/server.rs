@@ -170,12 +170,16 @@ pub fn push(
         let mut point = tx.transaction()?;
         let result = match row {
             Some(row) => upsert(&mut point, row),
-            None => delete(&mut point, table, uid),
+            None => delete(&mut point, table, uid).map(|()| None),
         };
         match result {
-            Ok(()) => {
+            Ok(None) => {
                 point.commit()?;
                 answers.push(Delivery::Taken);
+            }
+            Ok(Some(why)) => {
+                point.rollback()?;
+                answers.push(Delivery::Refused(why));
             }
             Err(e) if e.code().is_some() => {
                 point.rollback()?;
@@ -210,7 +214,30 @@ fn refusal(e: &postgres::Error, what: &str) -> String {
     }
 }
 
-fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<(), postgres::Error> {
+/// Writes one door row; `Some(reason)` when the school cannot take it (yet).
+fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, postgres::Error> {
+    // A template or mark of a student the school does not have (enrolled at a door whose
+    // login may not add students, or removed at the office) waits at the door.
+    let parent = match row {
+        SharedRow::Template { student_uid, .. } | SharedRow::Mark { student_uid, .. } => {
+            Some(student_uid)
+        }
+        _ => None,
+    };
+    if let Some(student) = parent {
+        let known: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM students WHERE uid = $1)",
+                &[student],
+            )?
+            .get(0);
+        if !known {
+            return Ok(Some(format!(
+                "{} was not taken by the school server: it does not know the student",
+                row.describe()
+            )));
+        }
+    }
     match row {
         SharedRow::Student {
             uid,
@@ -297,7 +324,7 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<(), postgres::Err
             }
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgres::Error> {
