@@ -208,13 +208,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         None => kiosk(
             data_dir,
-            KioskOptions {
+            SourceOptions {
                 source: cli.source,
                 fps: cli.fps,
                 looping: cli.looping,
                 camera: cli.camera,
-                fullscreen: cli.fullscreen,
             },
+            cli.fullscreen,
             server,
         ),
         Some(Command::Enroll {
@@ -255,7 +255,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             camera,
         }) => school::door(
             data_dir,
-            school::DoorOptions {
+            SourceOptions {
                 source,
                 fps,
                 looping,
@@ -271,37 +271,45 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
 }
 
-/// What the kiosk window plays and how it shows.
-struct KioskOptions {
+/// Where a kiosk's frames come from, as the command line says.
+struct SourceOptions {
     source: Option<PathBuf>,
     fps: Option<f64>,
     looping: bool,
     camera: Option<String>,
-    fullscreen: bool,
+}
+
+impl SourceOptions {
+    /// The recording given, else the camera (`--camera` over the settings' choice, which
+    /// it also sets).
+    fn frame_source(self, settings: &mut Settings) -> SourceSpec {
+        if let Some(c) = self.camera {
+            settings.kiosk.camera = c;
+        }
+        match self.source {
+            Some(path) => SourceSpec::from_path(path, self.fps, self.looping),
+            None => SourceSpec::Webcam {
+                camera: settings.kiosk.camera.clone(),
+                width: settings.kiosk.width,
+                height: settings.kiosk.height,
+                fps: settings.kiosk.fps,
+            },
+        }
+    }
 }
 
 /// Opens the kiosk window.
 fn kiosk(
     data_dir: Option<&Path>,
-    options: KioskOptions,
+    options: SourceOptions,
+    fullscreen: bool,
     server: Option<&crate::store::school::SchoolServer>,
 ) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
     let mut settings = Settings::load_or_create(&data.settings())?;
-    if let Some(c) = options.camera {
-        settings.kiosk.camera = c;
-    }
+    let source = options.frame_source(&mut settings);
     // The kiosk's door thread shows the link's state; the link needs no window.
     let _link = school::start_link(server, &data, std::sync::Arc::new(|| {}))?;
-    let source = match options.source {
-        Some(path) => SourceSpec::from_path(path, options.fps, options.looping),
-        None => SourceSpec::Webcam {
-            camera: settings.kiosk.camera.clone(),
-            width: settings.kiosk.width,
-            height: settings.kiosk.height,
-            fps: settings.kiosk.fps,
-        },
-    };
     crate::ui::run(
         crate::ui::AppOptions {
             data,
@@ -309,7 +317,7 @@ fn kiosk(
             source,
             observer: None,
         },
-        options.fullscreen,
+        fullscreen,
     )?;
     Ok(Exit::Ok)
 }

@@ -1,8 +1,7 @@
 //! Commands and the school server: which server (if any) a data folder is linked to, one
 //! round of sending and fetching around a short command, and a door without a window.
 
-use super::{settings_for, Exit};
-use crate::camera::SourceSpec;
+use super::{settings_for, Exit, SourceOptions};
 use crate::data_dir::DataDir;
 use crate::kiosk::{CameraStatus, Kiosk, KioskEvent};
 use crate::settings::Settings;
@@ -95,37 +94,18 @@ pub fn start_link(
     )?))
 }
 
-/// What a door without a window was asked to play.
-pub struct DoorOptions {
-    pub source: Option<PathBuf>,
-    pub fps: Option<f64>,
-    pub looping: bool,
-    pub camera: Option<String>,
-}
-
 /// A door without a window: the kiosk's recognition on a camera or a recording, each
 /// verdict printed as one JSON line, until the process is stopped.
 pub fn door(
     data_dir: Option<&Path>,
-    options: DoorOptions,
+    options: SourceOptions,
     server: Option<&SchoolServer>,
 ) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
     let mut settings = settings_for(&data)?;
-    if let Some(c) = options.camera {
-        settings.kiosk.camera = c;
-    }
+    let source = options.frame_source(&mut settings);
     // A door without a window makes no sound.
     settings.kiosk.sound = false;
-    let source = match options.source {
-        Some(path) => SourceSpec::from_path(path, options.fps, options.looping),
-        None => SourceSpec::Webcam {
-            camera: settings.kiosk.camera.clone(),
-            width: settings.kiosk.width,
-            height: settings.kiosk.height,
-            fps: settings.kiosk.fps,
-        },
-    };
     let _link = start_link(server, &data, Arc::new(|| {}))?;
     let (observer, events) = crossbeam_channel::unbounded();
     let kiosk = Kiosk::start(source, data, settings, Arc::new(|| {}), Some(observer));
