@@ -309,7 +309,7 @@ fn kiosk(
     let mut settings = Settings::load_or_create(&data.settings())?;
     let source = options.frame_source(&mut settings);
     // The kiosk's door thread shows the link's state; the link needs no window.
-    let _link = school::start_link(server, &data, std::sync::Arc::new(|| {}))?;
+    let _link = school::start_link(server, &data)?;
     crate::ui::run(
         crate::ui::AppOptions {
             data,
@@ -344,7 +344,7 @@ fn serve(
     use anyhow::Context;
     let data = DataDir::resolve(data_dir).create()?;
     let mut settings = settings_for(&data)?;
-    let _link = school::start_link(server, &data, std::sync::Arc::new(|| {}))?;
+    let _link = school::start_link(server, &data)?;
     settings.api.door_tokens.extend(door_tokens);
     let listen = listen.unwrap_or_else(|| settings.api.listen.clone());
     let token = token.or_else(|| Some(settings.api.token.clone()));

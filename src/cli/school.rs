@@ -59,8 +59,8 @@ pub fn around(
     let exit = command()?;
     if before.is_ok() {
         match round() {
-            Ok(r) => {
-                for why in r.refused {
+            Ok(refused) => {
+                for why in refused {
                     eprintln!("{why}");
                 }
             }
@@ -76,7 +76,6 @@ pub fn around(
 pub fn start_link(
     server: Option<&SchoolServer>,
     data: &DataDir,
-    wake: Arc<dyn Fn() + Send + Sync>,
 ) -> anyhow::Result<Option<SchoolLink>> {
     let Some(server) = server else {
         return Ok(None);
@@ -90,7 +89,6 @@ pub fn start_link(
         &data.database(),
         &data.photos(),
         server,
-        wake,
     )?))
 }
 
@@ -106,7 +104,7 @@ pub fn door(
     let source = options.frame_source(&mut settings);
     // A door without a window makes no sound.
     settings.kiosk.sound = false;
-    let _link = start_link(server, &data, Arc::new(|| {}))?;
+    let _link = start_link(server, &data)?;
     let (observer, events) = crossbeam_channel::unbounded();
     let kiosk = Kiosk::start(source, data, settings, Arc::new(|| {}), Some(observer));
     for event in events.iter() {

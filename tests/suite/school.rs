@@ -597,13 +597,9 @@ fn the_kiosk_says_when_the_school_server_is_offline_and_how_many_marks_wait() {
         ca_file: None,
     };
     // As `rollcall` does for a linked data folder: the link runs beside the window.
-    let _link = rollcall::store::school::SchoolLink::start(
-        &data.database(),
-        &data.photos(),
-        &server,
-        std::sync::Arc::new(|| {}),
-    )
-    .unwrap();
+    let _link =
+        rollcall::store::school::SchoolLink::start(&data.database(), &data.photos(), &server)
+            .unwrap();
     let linked = Instant::now();
     // (Until the link has set the server up, there is no table to count.)
     let students = || -> i64 {

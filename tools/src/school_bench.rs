@@ -6,7 +6,7 @@ use rollcall::store::school::{sync_once, SchoolLink, SchoolServer};
 use rollcall::store::{NewPhoto, NewStudent, Store};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+
 use std::time::{Duration, Instant};
 
 /// One row of the table.
@@ -100,12 +100,7 @@ pub fn school(url: &str, doors: &[usize], marks_per_door: usize) -> anyhow::Resu
         let links: Vec<SchoolLink> = folders
             .iter()
             .map(|(db, photos, d)| {
-                SchoolLink::start(
-                    db,
-                    photos,
-                    &server(url, &format!("Door {d}")),
-                    Arc::new(|| {}),
-                )
+                SchoolLink::start(db, photos, &server(url, &format!("Door {d}")))
             })
             .collect::<Result<_, _>>()?;
         let total = n * marks_per_door;
@@ -119,8 +114,7 @@ pub fn school(url: &str, doors: &[usize], marks_per_door: usize) -> anyhow::Resu
         let drained = started.elapsed().as_secs_f64();
         // Enrolments at the office, one at a time, until every door has the student.
         let mut waits = Vec::new();
-        let office_link =
-            SchoolLink::start(&office_db, &office_photos, &office_server, Arc::new(|| {}))?;
+        let office_link = SchoolLink::start(&office_db, &office_photos, &office_server)?;
         let door_stores: Vec<Store> = folders
             .iter()
             .map(|(db, _, _)| Store::open(db))

@@ -116,17 +116,6 @@ impl Store {
     }
 }
 
-/// What one round of sending and fetching did.
-#[derive(Debug, Default)]
-pub struct Round {
-    /// Rows the server took.
-    pub sent: usize,
-    /// Changes from the server written here.
-    pub received: usize,
-    /// What the server or this door refused, for the admin.
-    pub refused: Vec<String>,
-}
-
 /// A failure of the link, worded for an admin.
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
@@ -142,6 +131,9 @@ struct Door {
     photos: PathBuf,
     server: SchoolServer,
     client: Option<postgres::Client>,
+    /// The newest outbox entry the last round saw (entries it could not deliver included),
+    /// so waiting ends only for a new change.
+    outbox_seen: i64,
 }
 
 impl Door {
@@ -153,6 +145,7 @@ impl Door {
             photos: photos.to_path_buf(),
             server: server.clone(),
             client: None,
+            outbox_seen: 0,
         })
     }
 
@@ -167,13 +160,14 @@ impl Door {
         Ok(self.client.as_mut().expect("connected above"))
     }
 
-    /// Sends the outbox and fetches the school's changes; on failure the connection is
-    /// dropped (the next round connects again) and the door's state says offline.
-    fn round(&mut self) -> Result<Round, LinkError> {
+    /// Sends the outbox and fetches the school's changes; returns what the server or this
+    /// door refused, for the admin. On failure the connection is dropped (the next round
+    /// connects again) and the door's state says offline.
+    fn round(&mut self) -> Result<Vec<String>, LinkError> {
         let result = self.send_and_fetch();
         let state = match &result {
-            Ok(r) if r.refused.is_empty() => self.store.set_link_state(true, None),
-            Ok(r) => self.store.set_link_state(true, Some(&r.refused.join("\n"))),
+            Ok(refused) if refused.is_empty() => self.store.set_link_state(true, None),
+            Ok(refused) => self.store.set_link_state(true, Some(&refused.join("\n"))),
             Err(LinkError::Server(e)) => {
                 self.client = None;
                 self.store.set_link_state(false, Some(&e.to_string()))
@@ -186,11 +180,12 @@ impl Door {
         result
     }
 
-    fn send_and_fetch(&mut self) -> Result<Round, LinkError> {
-        let mut round = Round::default();
+    fn send_and_fetch(&mut self) -> Result<Vec<String>, LinkError> {
+        let mut refused = Vec::new();
         loop {
             let batch = self.store.outbox(BATCH)?;
             if batch.rows.is_empty() {
+                self.outbox_seen = 0;
                 break;
             }
             let mut rows = Vec::with_capacity(batch.rows.len());
@@ -201,18 +196,15 @@ impl Door {
             let answers = server::push(self.client()?, &rows)?;
             let mut kept = Vec::new();
             for ((table, uid, _), answer) in rows.iter().zip(&answers) {
-                match answer {
-                    server::Delivery::Taken => round.sent += 1,
-                    server::Delivery::Refused(why) => {
-                        round.refused.push(why.clone());
-                        kept.push(replica::Pending {
-                            table: table.clone(),
-                            uid: uid.clone(),
-                        });
-                    }
+                if let server::Delivery::Refused(why) = answer {
+                    refused.push(why.clone());
+                    kept.push(replica::Pending {
+                        table: table.clone(),
+                        uid: uid.clone(),
+                    });
                 }
             }
-            self.store.delivered(batch.last_id, &kept)?;
+            self.outbox_seen = self.store.delivered(batch.last_id, &kept)?;
             if !kept.is_empty() || batch.rows.len() < BATCH {
                 break;
             }
@@ -221,16 +213,16 @@ impl Door {
         let (changes, newest) = server::pull(self.client()?, since)?;
         if !changes.is_empty() || newest > since {
             let applied = self.store.apply(&changes, newest)?;
-            round.received = changes.len();
             for f in &applied.orphaned_photos {
                 let _ = std::fs::remove_file(self.photos.join(f));
             }
-            round.refused.extend(applied.refused);
+            refused.extend(applied.refused);
         }
-        Ok(round)
+        Ok(refused)
     }
 
-    /// Waits up to `d` for another door's "something changed", or for a change here.
+    /// Waits up to `d` for another door's "something changed", or for a new change here
+    /// (not for entries the server refused: they wait for the next round).
     fn wait(&mut self, d: Duration) {
         use postgres::fallible_iterator::FallibleIterator;
         let until = Instant::now() + d;
@@ -244,16 +236,25 @@ impl Door {
                 }
                 None => std::thread::sleep(slice),
             }
-            if self.store.has_outbox().unwrap_or(false) {
+            if self
+                .store
+                .outbox_last_id()
+                .is_ok_and(|last| last > self.outbox_seen)
+            {
                 return;
             }
         }
     }
 }
 
-/// One round now (for a command that runs once): send what waits here, fetch what changed.
-/// Offline is not an error for the caller's own work: everything stays in the outbox.
-pub fn sync_once(db: &Path, photos: &Path, server: &SchoolServer) -> Result<Round, LinkError> {
+/// One round now (for a command that runs once): send what waits here, fetch what changed;
+/// returns what the server or this door refused, for the admin. Offline is not an error
+/// for the caller's own work: everything stays in the outbox.
+pub fn sync_once(
+    db: &Path,
+    photos: &Path,
+    server: &SchoolServer,
+) -> Result<Vec<String>, LinkError> {
     Door::open(db, photos, server)?.round()
 }
 
@@ -264,13 +265,12 @@ pub struct SchoolLink {
 }
 
 impl SchoolLink {
-    /// Links the data folder and starts the link's thread; `changed` is called after each
-    /// round that brought something (to wake a screen).
+    /// Links the data folder and starts the link's thread. (A kiosk learns the link's state
+    /// from the database: `Store::school_status`.)
     pub fn start(
         db: &Path,
         photos: &Path,
         server: &SchoolServer,
-        changed: Arc<dyn Fn() + Send + Sync>,
     ) -> Result<SchoolLink, StoreError> {
         let mut door = Door::open(db, photos, server)?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -283,12 +283,9 @@ impl SchoolLink {
                 while !stopping.load(Ordering::SeqCst) {
                     let started = Instant::now();
                     match door.round() {
-                        Ok(round) => {
+                        Ok(_) => {
                             backoff = POLL;
                             last_problem = None;
-                            if round.sent + round.received > 0 {
-                                changed();
-                            }
                             door.wait(
                                 POLL.saturating_sub(started.elapsed())
                                     .max(Duration::from_millis(50)),
@@ -298,7 +295,6 @@ impl SchoolLink {
                             let text = e.to_string();
                             if last_problem.as_deref() != Some(&text) {
                                 tracing::warn!("school link: {text}");
-                                changed();
                             }
                             last_problem = Some(text);
                             sleep_unless(&stopping, backoff);

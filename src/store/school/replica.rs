@@ -72,17 +72,18 @@ impl Store {
         Ok(OutboxBatch { last_id, rows })
     }
 
-    /// Whether anything waits in the outbox.
-    pub(super) fn has_outbox(&self) -> Result<bool, StoreError> {
+    /// The newest outbox entry (0 when the outbox is empty).
+    pub(super) fn outbox_last_id(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM school_outbox)", [], |r| {
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM school_outbox", [], |r| {
                 r.get(0)
             })?)
     }
 
-    /// Forgets the outbox entries up to `last_id` except those for `kept` rows.
-    pub(super) fn delivered(&mut self, last_id: i64, kept: &[Pending]) -> Result<(), StoreError> {
+    /// Forgets the outbox entries up to `last_id` except those for `kept` rows; returns the
+    /// newest entry left (0 when none), so a later change has a higher number.
+    pub(super) fn delivered(&mut self, last_id: i64, kept: &[Pending]) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM school_outbox WHERE id <= ?1", [last_id])?;
         for p in kept {
@@ -91,8 +92,11 @@ impl Store {
                 params![p.table, p.uid],
             )?;
         }
+        let newest = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM school_outbox", [], |r| {
+            r.get(0)
+        })?;
         tx.commit()?;
-        Ok(())
+        Ok(newest)
     }
 
     /// The current state of a shared row here, or `None` when it was deleted.
@@ -186,15 +190,17 @@ impl Store {
                 delete_here(&tx, table, uid, &mut applied)?;
             }
         }
-        for rank in 0..4 {
-            for change in changes {
-                if let Change::Row(row) = change {
-                    if row.rank() == rank {
-                        if let Err(e) = upsert_here(&tx, row) {
-                            applied.refused.push(format!("{}: {e}", row.describe()));
-                        }
-                    }
-                }
+        let mut rows: Vec<&SharedRow> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Row(row) => Some(row),
+                Change::Gone { .. } => None,
+            })
+            .collect();
+        rows.sort_by_key(|row| row.rank());
+        for row in rows {
+            if let Err(e) = upsert_here(&tx, row) {
+                applied.refused.push(format!("{}: {e}", row.describe()));
             }
         }
         tx.execute(
@@ -229,13 +235,10 @@ fn delete_here(
 ) -> Result<(), StoreError> {
     match table {
         "students" => {
-            let mut stmt = tx.prepare(
-                "SELECT p.file_name FROM photos p JOIN students s ON s.id = p.student_id
-                 WHERE s.uid = ?1",
-            )?;
-            let files = stmt.query_map([uid], |r| r.get::<_, String>(0))?;
-            for f in files {
-                applied.orphaned_photos.push(f?);
+            if let Some(id) = student_here(tx, uid)? {
+                applied
+                    .orphaned_photos
+                    .extend(crate::store::photo_names(tx, id)?);
             }
             tx.execute("DELETE FROM students WHERE uid = ?1", [uid])?;
         }

@@ -165,7 +165,7 @@ pub fn push(
 ) -> Result<Vec<Delivery>, ServerError> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-    let mut answers = Vec::with_capacity(rows.len());
+    let mut answers: Vec<Delivery> = Vec::with_capacity(rows.len());
     for (table, uid, row) in rows {
         let mut point = tx.transaction()?;
         let result = match row {
@@ -192,7 +192,10 @@ pub fn push(
             Err(e) => return Err(e.into()),
         }
     }
-    tx.batch_execute(&format!("NOTIFY {CHANNEL}"))?;
+    // The other doors look only when the school changed.
+    if answers.contains(&Delivery::Taken) {
+        tx.batch_execute(&format!("NOTIFY {CHANNEL}"))?;
+    }
     tx.commit()?;
     Ok(answers)
 }
@@ -276,8 +279,7 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
         } => {
             tx.execute(
                 "INSERT INTO face_templates (uid, student_uid, model_id, vector, origin)
-                 SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM students WHERE uid = $2)
-                 ON CONFLICT (uid) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (uid) DO NOTHING",
                 &[uid, student_uid, model_id, vector, origin],
             )?;
         }
@@ -311,8 +313,7 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
                 // mark by hand is never replaced, nor replaces one).
                 tx.execute(
                     "INSERT INTO attendance (uid, student_uid, day, marked_at, score, source, door, snapshot)
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8
-                     WHERE EXISTS (SELECT 1 FROM students WHERE uid = $2)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                      ON CONFLICT (student_uid, day) DO UPDATE SET uid = EXCLUDED.uid,
                          marked_at = EXCLUDED.marked_at, score = EXCLUDED.score,
                          source = EXCLUDED.source, door = EXCLUDED.door,
