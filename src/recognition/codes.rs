@@ -26,6 +26,11 @@ impl CodedRows {
         self.scales.len()
     }
 
+    /// The length of every row.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
     /// Adds a row (`v.len()` must be `dim`).
     pub fn push(&mut self, v: &[f32]) {
         debug_assert_eq!(v.len(), self.dim);

@@ -37,8 +37,7 @@ impl Origin {
 /// Rows of one model: templates, and observations from the kiosk.
 #[derive(Clone, Debug, Default)]
 pub(super) struct ModelRows {
-    pub dim: usize,
-    /// Templates, compactly.
+    /// Templates, compactly (they fix the model's vector length).
     pub rows: CodedRows,
     /// Index into `Gallery::students` for each template.
     pub owner: Vec<u32>,
@@ -51,14 +50,19 @@ pub(super) struct ModelRows {
 impl ModelRows {
     fn new(dim: usize) -> ModelRows {
         ModelRows {
-            dim,
             rows: CodedRows::new(dim),
             ..ModelRows::default()
         }
     }
 
+    /// The model's vector length.
+    pub fn dim(&self) -> usize {
+        self.rows.dim()
+    }
+
     pub fn observation(&self, i: usize) -> &[f32] {
-        &self.observed[i * self.dim..(i + 1) * self.dim]
+        let dim = self.dim();
+        &self.observed[i * dim..(i + 1) * dim]
     }
 
     pub fn len(&self) -> usize {
@@ -87,7 +91,7 @@ impl ModelRows {
 
     /// Keeps only the rows whose owner passes `keep`, renumbering owners with `map`.
     fn retain(&mut self, keep: impl Fn(u32) -> Option<u32>) {
-        let dim = self.dim;
+        let dim = self.dim();
         let kept: Vec<Option<u32>> = self.owner.iter().map(|o| keep(*o)).collect();
         self.rows.retain(|i| kept[i].is_some());
         self.origin = (self.origin.iter().zip(&kept))
@@ -170,7 +174,7 @@ impl Gallery {
             }
         };
         let m = &mut self.models[i].1;
-        if m.dim != dim {
+        if m.dim() != dim {
             tracing::warn!(model_id, "ignoring a vector of the wrong length");
             return None;
         }
@@ -217,7 +221,7 @@ impl Gallery {
     pub fn mean_template(&self, student_id: i64, model_id: &str) -> Option<Vec<f32>> {
         let idx = *self.index.get(&student_id)?;
         let m = self.model(model_id)?;
-        let mut sum = vec![0f32; m.dim];
+        let mut sum = vec![0f32; m.dim()];
         let mut n = 0;
         for (i, o) in m.owner.iter().enumerate() {
             if *o == idx {

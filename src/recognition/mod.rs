@@ -149,7 +149,7 @@ impl Matcher {
             ) else {
                 continue;
             };
-            if p.len() != m.dim {
+            if p.len() != m.dim() {
                 continue;
             }
             used += 1;
