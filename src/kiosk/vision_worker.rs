@@ -17,12 +17,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What the admin worker tells the door.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum DoorNotice {
     /// Who is enrolled changed: reload the gallery.
     GalleryChanged,
     /// The admin chose how strict the photo-attack check is.
     LivenessThreshold(f32),
+    /// The admin chose another photo-attack model: load it from this folder.
+    LivenessModel(std::path::PathBuf),
 }
 
 /// What the vision thread listens to.
@@ -185,6 +187,14 @@ impl VisionWorker {
                         match notice {
                             DoorNotice::GalleryChanged => reload = true,
                             DoorNotice::LivenessThreshold(t) => session.set_liveness_threshold(t),
+                            DoorNotice::LivenessModel(dir) => {
+                                match crate::vision::liveness::LivenessModel::load(&dir) {
+                                    Ok(model) => {
+                                        session.replace_liveness(Some(model));
+                                    }
+                                    Err(e) => tracing::warn!("kept the photo-attack model: {e}"),
+                                }
+                            }
                         }
                     }
                     if reload {

@@ -1,9 +1,11 @@
 //! The SQLite store: students, their photos and face templates, attendance marks and the
 //! audit log. Knows SQL; knows nothing of faces beyond byte vectors.
 
+mod attack_recordings;
 mod backup;
 pub mod school;
 
+pub use attack_recordings::AttackRecording;
 pub use backup::{restore, BackupError, BackupSummary};
 
 use chrono::{DateTime, Local, NaiveDate};
@@ -20,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0005_origins_and_observations.sql"),
     include_str!("../../db/0006_class_days.sql"),
     include_str!("../../db/0007_school.sql"),
+    include_str!("../../db/0008_attack_recordings.sql"),
 ];
 
 /// Faces of one student the kiosk keeps per model, newest first.
@@ -126,14 +129,16 @@ pub struct Erased {
     pub refusals: usize,
     /// Faces the kiosk kept of the student to calibrate itself.
     pub observations: usize,
+    /// Recordings of the student's printed photo (for the photo-attack check).
+    pub attack_recordings: usize,
 }
 
 impl std::fmt::Display for Erased {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} photo(s), {} face template(s), {} face snapshot(s), {} refused-face record(s) and {} kiosk observation(s)",
-            self.photos, self.templates, self.snapshots, self.refusals, self.observations
+            "{} photo(s), {} face template(s), {} face snapshot(s), {} refused-face record(s), {} kiosk observation(s) and {} recording(s) of a printed photo",
+            self.photos, self.templates, self.snapshots, self.refusals, self.observations, self.attack_recordings
         )
     }
 }
@@ -502,6 +507,8 @@ impl Store {
             )?,
             refusals: tx.execute("DELETE FROM kiosk_refusals WHERE student_id = ?1", [id])?,
             observations: tx.execute("DELETE FROM face_observations WHERE student_id = ?1", [id])?,
+            attack_recordings: tx
+                .execute("DELETE FROM attack_recordings WHERE student_id = ?1", [id])?,
         };
         audit(
             &tx,

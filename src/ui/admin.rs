@@ -2,6 +2,7 @@
 //! Every action is a request to the admin worker; this module keeps the answer handles of
 //! what it asked, draws and asks — it never touches files, models or the database.
 
+use super::attack_check::AttackCheckView;
 use super::email_settings::EmailSettingsView;
 use super::files::{Ask, FileChooser};
 use super::kiosk::KioskView;
@@ -11,8 +12,8 @@ use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::attendance::{is_email, validate_student, MAX_PHOTOS};
 use crate::kiosk::admin::{
-    AdminClient, Answer, AttackCheck, CalibrationStatus, CheckedPhoto, LookAlike, Outcome, Pending,
-    PhotoCheck, PhotoStream, StudentPhotos, Task,
+    AdminClient, Answer, CalibrationStatus, CheckedPhoto, LookAlike, Outcome, Pending, PhotoCheck,
+    PhotoStream, StudentPhotos, Task,
 };
 use crate::kiosk::Kiosk;
 use crate::store::Student;
@@ -98,9 +99,8 @@ pub struct AdminView {
     /// How well recognition knows the site, said on the Students screen.
     calibration: Option<String>,
     calibration_req: Option<Answer<CalibrationStatus>>,
-    /// The photo-attack check's strictness and trade-off (or why it cannot be shown).
-    attack_check: Option<Result<AttackCheck, String>>,
-    attack_req: Option<Answer<AttackCheck>>,
+    /// The photo-attack check: its strictness, and teaching it this camera.
+    attack: AttackCheckView,
     search: String,
     selected: Option<i64>,
     edit_name: String,
@@ -134,8 +134,7 @@ impl Default for AdminView {
             students_req: None,
             calibration: None,
             calibration_req: None,
-            attack_check: None,
-            attack_req: None,
+            attack: AttackCheckView::default(),
             search: String::new(),
             selected: None,
             edit_name: String::new(),
@@ -241,16 +240,11 @@ impl AdminView {
                 Err(lost) => lost.to_string(),
             });
         }
-        if let Some(r) = self.attack_req.as_ref().and_then(Pending::poll) {
-            self.attack_req = None;
-            self.attack_check = Some(r.unwrap_or_else(|lost| Err(lost.to_string())));
-        }
+        self.attack.take_answers(admin);
         if let Some(r) = self.students_req.as_ref().and_then(Pending::poll) {
             self.students_req = None;
             self.calibration_req = Some(admin.calibration());
-            if self.attack_check.is_none() && self.attack_req.is_none() {
-                self.attack_req = Some(admin.attack_check());
-            }
+            self.attack.load(admin);
             match r {
                 Ok(Ok(s)) => self.students_arrived(s),
                 Ok(Err(e)) => self.say(Err(e)),
@@ -326,63 +320,6 @@ impl AdminView {
                 Err(lost) => self.say(Err(lost.to_string())),
             }
             self.students_req = Some(admin.students());
-        }
-    }
-
-    /// The photo-attack check's strictness, with what each choice costs.
-    fn strictness_ui(&mut self, ui: &mut egui::Ui, admin: &AdminClient) {
-        let Some(check) = &self.attack_check else {
-            return;
-        };
-        let check = match check {
-            Ok(c) => c,
-            Err(e) => {
-                ui.label(RichText::new(format!("Photo-attack check: {e}")).color(WARN));
-                return;
-            }
-        };
-        if !check.enabled {
-            ui.label(
-                RichText::new(
-                    "The photo-attack check is off: a printed photo of a student can mark them \
-                     present. Turn it on with [liveness] enabled = true in settings.toml.",
-                )
-                .color(WARN),
-            );
-            return;
-        }
-        let mut chosen = None;
-        ui.horizontal(|ui| {
-            let current = check
-                .current()
-                .map(AttackCheck::describe)
-                .unwrap_or_else(|| format!("{:+.1}", check.threshold));
-            egui::ComboBox::from_label("Photo-attack check strictness")
-                .selected_text(current)
-                .width(420.0)
-                .show_ui(ui, |ui| {
-                    for t in check.choices() {
-                        let on = (t.threshold - check.threshold).abs() < 0.01;
-                        if ui.selectable_label(on, AttackCheck::describe(t)).clicked() && !on {
-                            chosen = Some(t.threshold);
-                        }
-                    }
-                });
-            if self.attack_req.is_some() {
-                ui.spinner();
-            }
-        });
-        ui.label(
-            RichText::new(format!(
-                "Figures per camera frame, measured on people the check never saw. The kiosk \
-                 judges the mean of several frames, so whole attempts fare better. {}",
-                check.trained_on
-            ))
-            .weak()
-            .small(),
-        );
-        if let Some(t) = chosen {
-            self.attack_req = Some(admin.set_strictness(t));
         }
     }
 
@@ -781,7 +718,15 @@ impl AdminView {
         if let Some(c) = &self.calibration {
             ui.label(RichText::new(c).weak());
         }
-        self.strictness_ui(ui, &kiosk.admin);
+        let selected = self
+            .selected
+            .and_then(|id| self.students.iter().find(|s| s.id == id))
+            .map(|s| (s.id, s.name.clone()));
+        self.attack.ui(
+            ui,
+            &kiosk.admin,
+            selected.as_ref().map(|(id, name)| (*id, name.as_str())),
+        );
         ui.separator();
         let q = self.search.trim().to_lowercase();
         let shown: Vec<Student> = self

@@ -2,6 +2,7 @@
 //! commands back; no SQL, no OpenCV here.
 
 pub mod admin;
+pub mod attack_check;
 pub mod email_settings;
 pub mod files;
 pub mod fonts;

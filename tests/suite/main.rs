@@ -15,4 +15,5 @@ mod review;
 mod school;
 mod screenshot;
 mod service;
+mod site_check;
 mod vision;

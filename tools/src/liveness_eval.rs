@@ -216,6 +216,206 @@ pub fn print_report(r: &LivenessReport) {
     }
 }
 
+/// Site adaptation, one rotation: the check trained on the other people (the "shipped"
+/// one), and the same check adapted to the site's students, measured on their frames
+/// that neither saw.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SiteRotation {
+    /// The site's students (enrolled at its camera) and whose printed photo was recorded.
+    pub students: Vec<String>,
+    pub recorded: String,
+    /// Attack frames of the recorded student's other sessions, and every site student's
+    /// live frames not used for enrolment.
+    pub before_recorded: Counts,
+    pub after_recorded: Counts,
+    /// Attack frames of the site's other students (never recorded), and their live frames.
+    pub before_others: Counts,
+    pub after_others: Counts,
+}
+
+/// What `eval-liveness --site` reports.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SiteReport {
+    pub threshold: f32,
+    pub enrolment_frames: usize,
+    pub recording_frames: usize,
+    pub rotations: Vec<SiteRotation>,
+}
+
+/// Frames a site student is enrolled with, and frames of a recorded printed photo.
+const SITE_ENROLMENT: usize = 5;
+const SITE_RECORDING: usize = 40;
+/// Students at each simulated site.
+const SITE_STUDENTS: usize = 3;
+
+/// Simulates adapting the check at a site: for each rotation, three people are the site's
+/// students (enrolled with their first live frames), the others train the base check, and
+/// one printed photo (the first attack session of one student) is recorded. Both checks
+/// then judge every other frame of the site's students.
+pub fn site_adaptation(
+    samples: &Samples,
+    threshold: f32,
+    attempt_frames: usize,
+    mut progress: impl FnMut(),
+) -> Result<SiteReport, rollcall::vision::liveness::site::SiteError> {
+    use rollcall::vision::liveness::site::{SiteFrame, SiteFrames};
+    let people = samples.people();
+    let mut report = SiteReport {
+        threshold,
+        enrolment_frames: SITE_ENROLMENT,
+        recording_frames: SITE_RECORDING,
+        rotations: Vec::new(),
+    };
+    for start in 0..people.len() {
+        progress();
+        let site_people: Vec<&str> = (0..SITE_STUDENTS.min(people.len() - 1))
+            .map(|i| people[(start + i) % people.len()])
+            .collect();
+        let others: Vec<&str> = people
+            .iter()
+            .copied()
+            .filter(|p| !site_people.contains(p))
+            .collect();
+        let base = samples
+            .of_people(&others)
+            .train(rollcall::vision::liveness::TrainingRecord::default())?;
+        let recorded = site_people[0];
+        let mut site = SiteFrames::default();
+        let mut used = std::collections::HashSet::new();
+        for p in &site_people {
+            let reference = samples.references.get(*p).cloned();
+            let live: Vec<usize> = (0..samples.samples.len())
+                .filter(|&i| samples.samples[i].person == *p && samples.samples[i].live)
+                .take(SITE_ENROLMENT)
+                .collect();
+            for i in live {
+                used.insert(i);
+                site.live.push(SiteFrame {
+                    group: p.to_string(),
+                    features: samples.samples[i].features.clone(),
+                    reference: reference.clone(),
+                });
+            }
+        }
+        let first_attack = samples
+            .samples
+            .iter()
+            .find(|s| s.person == recorded && !s.live)
+            .map(|s| s.session.clone());
+        let recording: Vec<usize> = (0..samples.samples.len())
+            .filter(|&i| {
+                let s = &samples.samples[i];
+                s.person == recorded && !s.live && Some(&s.session) == first_attack.as_ref()
+            })
+            .take(SITE_RECORDING)
+            .collect();
+        for &i in &recording {
+            used.insert(i);
+        }
+        let frames: Vec<Vec<f32>> = recording
+            .iter()
+            .map(|&i| samples.samples[i].features.clone())
+            .collect();
+        site.add_recording(
+            1,
+            &frames,
+            samples.references.get(recorded).map(Vec::as_slice),
+        );
+        let adapted = base.adapt(&site, std::path::Path::new(""), threshold, attempt_frames)?;
+        let mut rotation = SiteRotation {
+            students: site_people.iter().map(|p| p.to_string()).collect(),
+            recorded: recorded.to_string(),
+            ..SiteRotation::default()
+        };
+        for (i, s) in samples.samples.iter().enumerate() {
+            if used.contains(&i) || !site_people.contains(&s.person.as_str()) {
+                continue;
+            }
+            // Attacks of the recorded student's recorded session are left out too.
+            if s.person == recorded && !s.live && Some(&s.session) == first_attack.as_ref() {
+                continue;
+            }
+            let reference = samples.reference_of(s);
+            let before = base.score_features(&s.features, reference)?;
+            let after = adapted.score_features(&s.features, reference)?;
+            let (b, a) = if s.person == recorded || s.live {
+                (&mut rotation.before_recorded, &mut rotation.after_recorded)
+            } else {
+                (&mut rotation.before_others, &mut rotation.after_others)
+            };
+            b.count(s.live, before, threshold);
+            a.count(s.live, after, threshold);
+            if s.live && s.person != recorded {
+                // Live frames of the other students count with them too.
+                rotation.before_others.count(true, before, threshold);
+                rotation.after_others.count(true, after, threshold);
+            }
+        }
+        for c in [
+            &mut rotation.before_recorded,
+            &mut rotation.after_recorded,
+            &mut rotation.before_others,
+            &mut rotation.after_others,
+        ] {
+            *c = c.clone().with_rates();
+        }
+        report.rotations.push(rotation);
+    }
+    Ok(report)
+}
+
+/// Prints the site report as a Markdown table, with the worst rotation and the mean.
+pub fn print_site_report(r: &SiteReport) {
+    let pct = |x: f64| format!("{:.1} %", x * 100.0);
+    println!(
+        "Site adaptation: {SITE_STUDENTS} students enrolled at the site ({} frames each), one printed photo recorded ({} frames); threshold {:.2}; per frame; base check trained on the other people.",
+        r.enrolment_frames, r.recording_frames, r.threshold
+    );
+    println!();
+    println!("| site students | recorded | recorded student's other photos let in: before → after | other students' photos let in: before → after | live refused: before → after |");
+    println!("|---|---|---|---|---|");
+    let live =
+        |b: &Counts, a: &Counts| (ratio(b.live_refused, b.live), ratio(a.live_refused, a.live));
+    for x in &r.rotations {
+        let (lb, la) = live(&x.before_recorded, &x.after_recorded);
+        println!(
+            "| {} | {} | {} → {} | {} → {} | {} → {} |",
+            x.students.join(", "),
+            x.recorded,
+            pct(x.before_recorded.apcer),
+            pct(x.after_recorded.apcer),
+            pct(x.before_others.apcer),
+            pct(x.after_others.apcer),
+            pct(lb),
+            pct(la)
+        );
+    }
+    let n = r.rotations.len().max(1) as f64;
+    let worst = |f: &dyn Fn(&SiteRotation) -> f64| r.rotations.iter().map(f).fold(0.0, f64::max);
+    let mean = |f: &dyn Fn(&SiteRotation) -> f64| r.rotations.iter().map(f).sum::<f64>() / n;
+    let cols: [&dyn Fn(&SiteRotation) -> f64; 6] = [
+        &|x| x.before_recorded.apcer,
+        &|x| x.after_recorded.apcer,
+        &|x| x.before_others.apcer,
+        &|x| x.after_others.apcer,
+        &|x| live(&x.before_recorded, &x.after_recorded).0,
+        &|x| live(&x.before_recorded, &x.after_recorded).1,
+    ];
+    for (name, agg) in [
+        (
+            "worst rotation",
+            &worst as &dyn Fn(&dyn Fn(&SiteRotation) -> f64) -> f64,
+        ),
+        ("mean", &mean),
+    ] {
+        let v: Vec<String> = cols.iter().map(|c| pct(agg(*c))).collect();
+        println!(
+            "| {name} | | {} → {} | {} → {} | {} → {} |",
+            v[0], v[1], v[2], v[3], v[4], v[5]
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,6 +58,11 @@ enum Command {
         /// in turn and training on the others.
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
+        /// Simulate adapting the check at a site instead: three people are the site's
+        /// students, the others train the base check, one printed photo is recorded; the
+        /// base and the adapted check judge the students' other frames.
+        #[arg(long, conflicts_with = "model")]
+        site: bool,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -215,9 +220,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ..
         } => run_eval(&dir, enroll, json, baseline, &settings),
         Command::EvalLiveness {
+            frames, site, json, ..
+        } if site => eval_site_adaptation(&frames, json, data_dir, &settings),
+        Command::EvalLiveness {
             frames,
             model,
             json,
+            ..
         } => eval_liveness(&frames, model, json, data_dir, &settings),
         Command::EvalLive {
             live,
@@ -448,6 +457,29 @@ fn eval_liveness(
         println!("{}", serde_json::to_string(&report)?);
     } else {
         liveness_eval::print_report(&report);
+    }
+    Ok(())
+}
+
+fn eval_site_adaptation(
+    frames: &LivenessFrames,
+    json: bool,
+    data_dir: Option<&Path>,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let samples = rollcall::cli::liveness::samples(frames, data_dir)?;
+    let bar = progress_bar(samples.people().len(), "adapting", "sites");
+    let report = liveness_eval::site_adaptation(
+        &samples,
+        settings.liveness.threshold,
+        settings.liveness.min_frames,
+        || bar.inc(1),
+    )?;
+    bar.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        liveness_eval::print_site_report(&report);
     }
     Ok(())
 }

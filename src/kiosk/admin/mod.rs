@@ -3,6 +3,7 @@
 //! once per frame; the worker sends the answer and wakes the window. No screen matches
 //! answers to questions by counting.
 
+mod attack_check;
 mod worker;
 
 pub(super) use worker::AdminWorker;
@@ -12,7 +13,8 @@ use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::reports::{Format, Report, SendSummary, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
-use crate::store::{AuditRow, Student};
+use crate::store::{AttackRecording, AuditRow, Student};
+use crate::vision::liveness::site::SiteRecord;
 use crate::vision::liveness::Tradeoff;
 use chrono::NaiveDate;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
@@ -220,9 +222,12 @@ pub struct AttackCheck {
     pub threshold: f32,
     /// "Trained on 7 people (897 live, 1373 photo frames) on 2026-11-24."
     pub trained_on: String,
-    /// Measured leaving each training person out: photos let in and live faces refused
-    /// per frame, at each threshold.
+    /// Measured leaving each training person out (or, for a check adapted to this camera,
+    /// on this camera's frames): photos let in and live faces refused per frame, at each
+    /// threshold.
     pub tradeoff: Vec<Tradeoff>,
+    /// How the check was adapted to this camera, when it was.
+    pub adapted: Option<SiteRecord>,
 }
 
 impl AttackCheck {
@@ -339,6 +344,19 @@ pub(super) enum Request {
         threshold: f32,
         reply: Reply<Result<AttackCheck, String>>,
     },
+    /// Record a few seconds of a student's printed photo held up to the camera.
+    RecordAttack {
+        student: i64,
+        reply: TaskReply<Outcome>,
+    },
+    AttackRecordings(Reply<Result<Vec<AttackRecording>, String>>),
+    ForgetAttackRecordings(Reply<Outcome>),
+    /// Adapt the photo-attack check to this camera (kept by the worker until used).
+    AdaptCheck(Reply<Result<SiteRecord, String>>),
+    /// Put the adapted check in place, at the door at once and in settings.toml.
+    UseAdaptedCheck(Reply<Result<AttackCheck, String>>),
+    /// Return to the check the adapted one was made from.
+    ReturnToBaseCheck(Reply<Result<AttackCheck, String>>),
     /// Check a photo file; `student` is the one it will be added to, if any.
     CheckPhoto {
         path: PathBuf,
@@ -508,6 +526,28 @@ impl AdminClient {
     /// Makes the photo-attack check this strict, at the door at once and in settings.toml.
     pub fn set_strictness(&self, threshold: f32) -> Answer<AttackCheck> {
         self.ask(|reply| Request::SetStrictness { threshold, reply })
+    }
+    /// Records the camera for a few seconds while an admin holds up a printed photo of
+    /// `student`; progress is frames kept of the frames wanted.
+    pub fn record_attack(&self, student: i64) -> Task<Outcome> {
+        self.run(|reply| Request::RecordAttack { student, reply })
+    }
+    pub fn attack_recordings(&self) -> Answer<Vec<AttackRecording>> {
+        self.ask(Request::AttackRecordings)
+    }
+    pub fn forget_attack_recordings(&self) -> Pending<Outcome> {
+        self.ask(Request::ForgetAttackRecordings)
+    }
+    /// Adapts the photo-attack check to this camera and measures it against the current
+    /// one; nothing changes until `use_adapted_check`.
+    pub fn adapt_check(&self) -> Answer<SiteRecord> {
+        self.ask(Request::AdaptCheck)
+    }
+    pub fn use_adapted_check(&self) -> Answer<AttackCheck> {
+        self.ask(Request::UseAdaptedCheck)
+    }
+    pub fn return_to_base_check(&self) -> Answer<AttackCheck> {
+        self.ask(Request::ReturnToBaseCheck)
     }
     /// Checks a photo file (read by the worker, not the window).
     pub fn check_photo(&self, path: PathBuf, student: Option<i64>) -> Pending<PhotoCheck> {

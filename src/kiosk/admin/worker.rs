@@ -4,8 +4,8 @@
 //! door to reload.
 
 use super::{
-    AttackCheck, CheckedPhoto, DayMark, EmailForm, LookAlike, Outcome, PhotoCheck, RefusedFace,
-    Request, TaskReply, Thumbnail,
+    CheckedPhoto, DayMark, EmailForm, LookAlike, Outcome, PhotoCheck, RefusedFace, Request,
+    TaskReply, Thumbnail,
 };
 use crate::attendance::pin::AdminPin;
 use crate::attendance::{
@@ -20,7 +20,7 @@ use crate::reports::{self, Sheet};
 use crate::settings::{EmailSettings, MailSecurity, Settings};
 use crate::store::Store;
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
-use crate::vision::liveness::{model_dir, TrainingRecord};
+use crate::vision::liveness::LivenessModel;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use opencv::core::Mat;
 use std::collections::HashMap;
@@ -55,17 +55,21 @@ pub(crate) struct AdminWorker {
 }
 
 /// The worker's state once running.
-struct Desk {
+pub(super) struct Desk {
     records: Result<Records, String>,
-    recognizer: Option<Result<Recognizer, String>>,
-    settings: Settings,
+    pub(super) recognizer: Option<Result<Recognizer, String>>,
+    pub(super) settings: Settings,
     pin: AdminPin,
     checked: HashMap<u64, PreparedPhoto>,
     next_ticket: u64,
     auto: Option<AutoCapture>,
-    door: Sender<DoorNotice>,
+    pub(super) door: Sender<DoorNotice>,
     /// The data folder's settings.toml, where the admin's choices are saved.
-    settings_file: PathBuf,
+    pub(super) settings_file: PathBuf,
+    /// Where a photo-attack check adapted to this camera is kept.
+    pub(super) site_check_dir: PathBuf,
+    /// A check adapted to this camera, measured and waiting for the admin's word.
+    pub(super) adapted: Option<LivenessModel>,
 }
 
 fn thumbnail(image: &Mat) -> Option<Thumbnail> {
@@ -94,6 +98,8 @@ impl AdminWorker {
             auto: None,
             door: self.door.clone(),
             settings_file: self.data.settings(),
+            site_check_dir: self.data.root().join("liveness"),
+            adapted: None,
         };
         while !self.stop.load(Ordering::SeqCst) {
             let wait = if desk.auto.is_some() {
@@ -113,12 +119,12 @@ impl AdminWorker {
 
 impl Desk {
     /// The records, or why they cannot be used.
-    fn records(&mut self) -> Result<&mut Records, String> {
+    pub(super) fn records(&mut self) -> Result<&mut Records, String> {
         self.records.as_mut().map_err(|e| e.clone())
     }
 
     /// The recogniser, loaded on first use (it needs the face models).
-    fn recognizer(&mut self) -> Result<&mut Recognizer, String> {
+    pub(super) fn recognizer(&mut self) -> Result<&mut Recognizer, String> {
         if self.recognizer.is_none() {
             let loaded = match &self.records {
                 Ok(records) => Recognizer::load(&self.settings, records.store())
@@ -180,6 +186,15 @@ impl Desk {
             Request::SetStrictness { threshold, reply } => {
                 reply.send(self.set_strictness(threshold))
             }
+            Request::RecordAttack { student, reply } => self.record_attack(student, frame, reply),
+            Request::AttackRecordings(reply) => reply.send(
+                self.records()
+                    .and_then(|r| r.store().attack_recordings().map_err(|e| e.to_string())),
+            ),
+            Request::ForgetAttackRecordings(reply) => reply.send(self.forget_recordings()),
+            Request::AdaptCheck(reply) => reply.send(self.adapt_check()),
+            Request::UseAdaptedCheck(reply) => reply.send(self.use_adapted_check()),
+            Request::ReturnToBaseCheck(reply) => reply.send(self.return_to_base_check()),
             Request::Calibration(reply) => {
                 let r = self.recognizer().map(|r| {
                     let m = r.matcher();
@@ -566,40 +581,6 @@ impl Desk {
             let _ = door.send(DoorNotice::GalleryChanged);
         });
         reply.send(Ok(summary))
-    }
-
-    fn attack_check(&self) -> Result<AttackCheck, String> {
-        let s = &self.settings.liveness;
-        let record = TrainingRecord::read(&model_dir(s)).map_err(|e| e.to_string())?;
-        let date = record.trained_at.get(..10).unwrap_or(&record.trained_at);
-        Ok(AttackCheck {
-            enabled: s.enabled,
-            threshold: s.threshold,
-            trained_on: format!(
-                "Its model learnt from {} people ({} live and {} photo frames) on {date}.",
-                record.people.len(),
-                record.live_frames,
-                record.spoof_frames
-            ),
-            tradeoff: record.tradeoff,
-        })
-    }
-
-    fn set_strictness(&mut self, threshold: f32) -> Result<AttackCheck, String> {
-        // Saved as written on screen (0.1, not 0.10000000149).
-        let value = (f64::from(threshold) * 100.0).round() / 100.0;
-        let saved = Settings::set_in_file(
-            &self.settings_file,
-            "liveness",
-            "threshold",
-            toml::Value::Float(value),
-        )
-        .map_err(|e| format!("The strictness could not be saved: {e}"))?;
-        self.settings.liveness.threshold = saved.liveness.threshold;
-        let _ = self
-            .door
-            .send(DoorNotice::LivenessThreshold(saved.liveness.threshold));
-        self.attack_check()
     }
 
     fn day_marks(&mut self, day: chrono::NaiveDate) -> Result<Vec<DayMark>, String> {

@@ -15,6 +15,7 @@
 //! The trained models live in `assets/liveness/` with a record of what they were trained
 //! on; `rollcall train-liveness` writes them.
 
+pub mod site;
 pub mod training;
 
 use super::{Face, ModelError, VisionError};
@@ -201,6 +202,9 @@ pub struct TrainingRecord {
     pub client: SvmRecord,
     /// The client model's measured trade-off (empty when not measured).
     pub tradeoff: Vec<Tradeoff>,
+    /// How the model was adapted to a site's camera, when it was.
+    #[serde(default)]
+    pub site: Option<site::SiteRecord>,
 }
 
 impl Default for TrainingRecord {
@@ -219,12 +223,16 @@ impl Default for TrainingRecord {
             generic: SvmRecord::default(),
             client: SvmRecord::default(),
             tradeoff: Vec::new(),
+            site: None,
         }
     }
 }
 
 /// The SVMs' regularisation.
 const SVM_C: f64 = 10.0;
+
+/// Rows of live faces, then rows of attacks.
+type LabelledRows = (Vec<Vec<f32>>, Vec<Vec<f32>>);
 
 /// One trained RBF classifier of fixed-length rows.
 struct Classifier {
@@ -250,10 +258,12 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Classifier {
-    /// Trains on rows of live faces and of attacks.
+    /// Trains on rows of live faces and of attacks; the RBF width is `gamma`, else taken
+    /// from the data's spread.
     fn train(
         live: &[Vec<f32>],
         spoof: &[Vec<f32>],
+        gamma: Option<f64>,
     ) -> Result<(Classifier, SvmRecord), VisionError> {
         let rows: Vec<&[f32]> = live.iter().chain(spoof).map(|v| v.as_slice()).collect();
         let len = rows.first().map(|r| r.len()).unwrap_or(FEATURE_LEN);
@@ -261,21 +271,7 @@ impl Classifier {
         let labels: Vec<i32> = (0..rows.len()).map(|i| i32::from(i < live.len())).collect();
         let responses = Mat::from_slice(&labels)?.t()?.to_mat()?;
         debug_assert_eq!(responses.typ(), CV_32S);
-        // RBF width from the data's spread, as scikit-learn's "scale" does.
-        let n = (rows.len() * len) as f64;
-        let mean = rows
-            .iter()
-            .flat_map(|r| r.iter())
-            .map(|&v| v as f64)
-            .sum::<f64>()
-            / n;
-        let var = rows
-            .iter()
-            .flat_map(|r| r.iter())
-            .map(|&v| (v as f64 - mean).powi(2))
-            .sum::<f64>()
-            / n;
-        let gamma = 1.0 / (len as f64 * var.max(1e-12));
+        let gamma = gamma.unwrap_or_else(|| spread_gamma(&rows, len));
         let mut svm = SVM::create()?;
         svm.set_type(ml::SVM_C_SVC)?;
         svm.set_kernel(ml::SVM_RBF)?;
@@ -310,6 +306,29 @@ impl Classifier {
             sha256: String::new(),
         };
         Ok((c, record))
+    }
+
+    /// The rows the classifier keeps (its support vectors), live ones then attacks: what
+    /// it learnt, in a form another training can start from.
+    fn support_rows(&self) -> Result<LabelledRows, VisionError> {
+        // An RBF machine keeps its support vectors as they are (only linear ones are compressed).
+        let vectors = self.svm.get_support_vectors()?;
+        let (mut alpha, mut index) = (Mat::default(), Mat::default());
+        self.svm.get_decision_function(0, &mut alpha, &mut index)?;
+        let mut alpha64 = Mat::default();
+        alpha.convert_to(&mut alpha64, opencv::core::CV_64F, 1.0, 0.0)?;
+        let (mut live, mut spoof) = (Vec::new(), Vec::new());
+        for i in 0..index.total() as i32 {
+            let row = vectors.at_row::<f32>(*index.at::<i32>(i)?)?.to_vec();
+            // The decision value rises with a positive weight; `live_sign` says which
+            // way is live.
+            if *alpha64.at::<f64>(i)? * f64::from(self.live_sign) > 0.0 {
+                live.push(row);
+            } else {
+                spoof.push(row);
+            }
+        }
+        Ok((live, spoof))
     }
 
     fn score(&self, row: &[f32]) -> Result<f32, VisionError> {
@@ -351,6 +370,24 @@ impl Classifier {
     }
 }
 
+/// The RBF width from the data's spread, as scikit-learn's "scale" does.
+fn spread_gamma(rows: &[&[f32]], len: usize) -> f64 {
+    let n = (rows.len() * len) as f64;
+    let mean = rows
+        .iter()
+        .flat_map(|r| r.iter())
+        .map(|&v| v as f64)
+        .sum::<f64>()
+        / n;
+    let var = rows
+        .iter()
+        .flat_map(|r| r.iter())
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    1.0 / (len as f64 * var.max(1e-12))
+}
+
 /// The client model's row: the face's features, then their difference from the student's
 /// reference.
 pub fn client_row(features: &[f32], reference: &[f32]) -> Vec<f32> {
@@ -383,7 +420,7 @@ impl LivenessModel {
                 .filter_map(|(f, r)| r.as_ref().map(|r| client_row(f, r)))
                 .collect()
         };
-        let (generic, generic_record) = Classifier::train(&plain(live), &plain(spoof))?;
+        let (generic, generic_record) = Classifier::train(&plain(live), &plain(spoof), None)?;
         let (client_live, client_spoof) = (client(live), client(spoof));
         if client_live.is_empty() || client_spoof.is_empty() {
             return Err(VisionError::OpenCv(opencv::Error::new(
@@ -391,7 +428,7 @@ impl LivenessModel {
                 "training needs people with reference frames".to_string(),
             )));
         }
-        let (client, client_record) = Classifier::train(&client_live, &client_spoof)?;
+        let (client, client_record) = Classifier::train(&client_live, &client_spoof, None)?;
         record.layout = MODEL_LAYOUT.into();
         record.svm_c = SVM_C;
         record.generic = generic_record;
@@ -478,6 +515,38 @@ mod tests {
         );
         assert_eq!(bins[0], 0, "all-zeros is uniform");
         assert_eq!(bins[0b0101_0101] as usize, BINS - 1, "alternating is not");
+    }
+
+    #[test]
+    fn a_classifier_retrained_on_what_it_kept_decides_the_same() {
+        // Two noisy clouds that overlap a little, so some rows end on the margin.
+        let mut rng = 7u32;
+        let mut noise = || {
+            rng = rng.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (rng >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        };
+        let mut cloud = |centre: f32| -> Vec<Vec<f32>> {
+            (0..60)
+                .map(|_| (0..6).map(|_| centre + 1.5 * noise()).collect())
+                .collect()
+        };
+        let (live, spoof) = (cloud(0.4), cloud(-0.4));
+        let (first, record) = Classifier::train(&live, &spoof, None).unwrap();
+        let (kept_live, kept_spoof) = first.support_rows().unwrap();
+        assert!(!kept_live.is_empty() && !kept_spoof.is_empty());
+        assert!(kept_live.len() + kept_spoof.len() < live.len() + spoof.len());
+        let (again, _) = Classifier::train(&kept_live, &kept_spoof, Some(record.gamma)).unwrap();
+        let agree = live
+            .iter()
+            .chain(&spoof)
+            .filter(|r| (first.score(r).unwrap() > 0.0) == (again.score(r).unwrap() > 0.0))
+            .count();
+        assert!(agree >= 114, "{agree} of 120 decided the same");
+        let live_side = live
+            .iter()
+            .filter(|r| again.score(r).unwrap() > 0.0)
+            .count();
+        assert!(live_side > 45, "live rows stay live: {live_side} of 60");
     }
 
     #[test]

@@ -161,3 +161,34 @@ fn the_shipped_model_is_recorded_with_its_trade_off() {
     let err = String::from_utf8_lossy(&missing.stderr);
     assert!(err.contains("photo-attack check"), "{err}");
 }
+
+/// `eval-liveness --site`: every rotation of three site students (one printed photo
+/// recorded) is judged by the base check and the adapted one, on frames neither saw.
+#[test]
+fn site_adaptation_is_measured_on_frames_neither_check_saw() {
+    let samples = samples_of(&["0001", "0002", "0003", "0004"]);
+    let r = rollcall_tools::liveness_eval::site_adaptation(&samples, 0.0, 4, || {}).unwrap();
+    assert_eq!(r.rotations.len(), 4);
+    for x in &r.rotations {
+        assert_eq!(x.students.len(), 3, "{x:?}");
+        assert_eq!(x.recorded, x.students[0]);
+        for c in [&x.before_recorded, &x.after_recorded] {
+            assert!(c.live > 0 && c.attacks > 0, "{x:?}");
+        }
+        assert_eq!(x.before_recorded.attacks, x.after_recorded.attacks);
+        assert!(
+            x.before_others.attacks > 0,
+            "the others' photos are judged too"
+        );
+        let used = r.enrolment_frames * 3;
+        let live_total = samples
+            .samples
+            .iter()
+            .filter(|s| s.live && x.students.contains(&s.person));
+        assert_eq!(
+            x.before_recorded.live + used,
+            live_total.count(),
+            "every live frame but the enrolment ones is judged"
+        );
+    }
+}
