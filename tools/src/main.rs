@@ -67,6 +67,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Photo-attack cues besides the shipped texture (context, frequency, motion), each
+    /// person left out in turn: how the shipped cue was chosen.
+    EvalCues {
+        #[command(flatten)]
+        frames: LivenessFrames,
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// Recorded door sequences through the kiosk's door logic: enrolled students,
     /// strangers and printed photos, and what the kiosk marked.
     EvalLive {
@@ -219,6 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             baseline,
             ..
         } => run_eval(&dir, enroll, json, baseline, &settings),
+        Command::EvalCues { frames, json } => eval_cues(&frames, json, data_dir),
         Command::EvalLiveness {
             frames, site, json, ..
         } if site => eval_site_adaptation(&frames, json, data_dir, &settings),
@@ -457,6 +467,34 @@ fn eval_liveness(
         println!("{}", serde_json::to_string(&report)?);
     } else {
         liveness_eval::print_report(&report);
+    }
+    Ok(())
+}
+
+fn eval_cues(frames: &LivenessFrames, json: bool, data_dir: Option<&Path>) -> anyhow::Result<()> {
+    for dir in [&frames.live, &frames.spoof] {
+        if !dir.is_dir() {
+            bail!(
+                "{} is not a folder with one folder of frames per person",
+                dir.display()
+            );
+        }
+    }
+    let list = rollcall::vision::liveness::training::labelled_frames(
+        &frames.live,
+        &frames.spoof,
+        &frames.people,
+    )?;
+    let mut settings = settings_for(&DataDir::resolve(data_dir))?;
+    settings.liveness.enabled = false;
+    let mut engine = FaceEngine::load(&settings)?;
+    let bar = progress_bar(list.len(), "cues", "frames");
+    let report = rollcall_tools::cue_study::study(&mut engine, &list, || bar.inc(1))?;
+    bar.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        rollcall_tools::cue_study::print_report(&report);
     }
     Ok(())
 }

@@ -192,3 +192,39 @@ fn site_adaptation_is_measured_on_frames_neither_check_saw() {
         );
     }
 }
+
+/// `eval-cues` measures the context, frequency and motion cues on held-out people.
+#[test]
+fn other_cues_are_measured_leaving_each_person_out() {
+    let mut settings = Settings::default();
+    settings.liveness.enabled = false;
+    let mut engine = FaceEngine::load(&settings).unwrap();
+    let people: Vec<String> = ["0006", "0007"].iter().map(|p| p.to_string()).collect();
+    let frames = labelled_frames(
+        &dataset("nuaa-train-dev").join("webcam"),
+        &dataset("nuaa-train-dev").join("spoof"),
+        &people,
+    )
+    .unwrap();
+    let r = rollcall_tools::cue_study::study(&mut engine, &frames, || {}).unwrap();
+    let names: Vec<&str> = r.texture.iter().map(|c| c.features.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "face crop only",
+            "face + wider crop (shipped)",
+            "face + wider crop + frequency bands"
+        ]
+    );
+    for c in &r.texture {
+        assert!((0.0..=1.0).contains(&c.worst_apcer) && c.mean_apcer <= c.worst_apcer);
+        assert!((0.0..=1.0).contains(&c.worst_bpcer) && c.mean_bpcer <= c.worst_bpcer);
+    }
+    assert_eq!(r.motion.len(), 3);
+    let m = &r.motion[1];
+    assert!(m.live_pairs > 20 && m.attack_pairs > 10, "{m:?}");
+    // A looser rule calls more pairs a plane, of both kinds.
+    assert!(r.motion[2].attack_flagged >= r.motion[0].attack_flagged);
+    assert!(r.motion[2].live_flagged >= r.motion[0].live_flagged);
+    assert!(m.attack_flagged > 0, "held photos do move as planes: {m:?}");
+}
