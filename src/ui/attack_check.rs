@@ -18,6 +18,8 @@ pub struct AttackCheckView {
     recording: Option<(String, Task<Outcome>)>,
     forgetting: Option<Pending<Outcome>>,
     adapting: Option<Answer<SiteRecord>>,
+    /// Putting the adapted check in place, or returning from it: (what it will say, answer).
+    choosing: Option<(String, Answer<AttackCheck>)>,
     /// An adapted check waiting for the admin's word.
     proposal: Option<SiteRecord>,
     message: Option<(String, Color32)>,
@@ -61,6 +63,18 @@ impl AttackCheckView {
             self.proposal = None;
             self.say(r.unwrap_or_else(|lost| Err(lost.to_string())));
             self.recordings_req = Some(admin.attack_recordings());
+        }
+        if let Some(r) = self.choosing.as_ref().and_then(|(_, p)| p.poll()) {
+            let done = self.choosing.take().map(|(m, _)| m).unwrap_or_default();
+            match r {
+                // The check in use changed: its description and strictness list too.
+                Ok(Ok(check)) => {
+                    self.check = Some(Ok(check));
+                    self.say(Ok(done));
+                }
+                Ok(Err(e)) => self.say(Err(e)),
+                Err(lost) => self.say(Err(lost.to_string())),
+            }
         }
         if let Some(r) = self.adapting.as_ref().and_then(Pending::poll) {
             self.adapting = None;
@@ -122,7 +136,7 @@ impl AttackCheckView {
                         }
                     }
                 });
-            if self.check_req.is_some() {
+            if self.check_req.is_some() || self.choosing.is_some() {
                 ui.spinner();
             }
         });
@@ -163,6 +177,7 @@ impl AttackCheckView {
         );
         let busy = self.recording.is_some()
             || self.adapting.is_some()
+            || self.choosing.is_some()
             || self.forgetting.is_some()
             || self.check_req.is_some();
         ui.horizontal(|ui| {
@@ -238,8 +253,11 @@ impl AttackCheckView {
                     .clicked()
                 {
                     self.proposal = None;
-                    self.check_req = Some(admin.use_adapted_check());
-                    self.message = Some(("The door now uses the adapted check.".into(), OK));
+                    self.message = None;
+                    self.choosing = Some((
+                        "The door now uses the adapted check.".into(),
+                        admin.use_adapted_check(),
+                    ));
                 }
                 if ui.button("Keep the current check").clicked() {
                     self.proposal = None;
@@ -254,8 +272,11 @@ impl AttackCheckView {
                 )
                 .clicked()
         {
-            self.check_req = Some(admin.return_to_base_check());
-            self.message = Some(("The door now uses the check Rollcall came with.".into(), OK));
+            self.message = None;
+            self.choosing = Some((
+                "The door now uses the check Rollcall came with.".into(),
+                admin.return_to_base_check(),
+            ));
         }
         if let Some((m, colour)) = &self.message {
             ui.label(RichText::new(m).color(*colour));

@@ -133,7 +133,7 @@ fn an_admin_records_a_printed_photo_and_adapts_the_check_to_the_camera() {
 
     click(&mut h, Role::Button, "Use the adapted check");
     step_until(&mut h, "the adapted check in use", 60, |h| {
-        shows(h, "Adapted to this camera on")
+        shows(h, "Adapted to this camera on") && shows(h, "The door now uses the adapted check.")
     });
     let saved = Settings::load(&data.settings()).unwrap();
     let site_dir = data.root().join("liveness");
