@@ -144,6 +144,14 @@ fn an_admin_records_a_printed_photo_and_adapts_the_check_to_the_camera() {
     assert_eq!(site.live_frames, 5);
     assert_eq!(site.attack_frames, recordings[0].frames);
 
+    // Trying again starts from the shipped check and compares with the one in use.
+    click(&mut h, Role::Button, "Try a check adapted to this camera");
+    step_until(&mut h, "a second proposal", 120, |h| {
+        shows(h, "Current check: photos let in") && shows(h, "Keep the current check")
+    });
+    click(&mut h, Role::Button, "Keep the current check");
+    assert!(!shows(&h, "Current check: photos let in"));
+
     click(
         &mut h,
         Role::Button,

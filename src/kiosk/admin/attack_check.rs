@@ -194,9 +194,20 @@ impl Desk {
         let base_dir = self.base_dir();
         let base = LivenessModel::load(&base_dir).map_err(|e| e.to_string())?;
         let s = &self.settings.liveness;
-        let adapted = base
+        let mut adapted = base
             .adapt(&site, &base_dir, s.threshold, s.min_frames)
             .map_err(|e| e.to_string())?;
+        // "Before" is the check in use, which may itself be an earlier adaptation.
+        let current = model_dir(s);
+        if current != base_dir {
+            let in_use = LivenessModel::load(&current).map_err(|e| e.to_string())?;
+            let before = in_use
+                .measure(&site, s.threshold, s.min_frames)
+                .map_err(|e| e.to_string())?;
+            if let Some(record) = adapted.record.site.as_mut() {
+                record.before = before;
+            }
+        }
         let record = adapted.record.site.clone().unwrap_or_default();
         self.adapted = Some(adapted);
         Ok(record)

@@ -277,8 +277,22 @@ impl LivenessModel {
         })
     }
 
+    /// How this model fares on the site's frames at `threshold`.
+    pub fn measure(
+        &self,
+        site: &SiteFrames,
+        threshold: f32,
+        attempt_frames: usize,
+    ) -> Result<SiteRates, VisionError> {
+        let scores = Scores {
+            live: self.scores(site.live.iter())?,
+            attacks: self.scores(site.attacks.iter())?,
+        };
+        Ok(scores.rates(site, threshold, attempt_frames))
+    }
+
     /// A model adapted to the site's camera, with how it and this one fare there at
-    /// `threshold` (in its record's `site`). `base_dir` is this model's folder, kept so
+    /// `threshold` (in its record's `site`; `before` is this model's figures). `base_dir` is this model's folder, kept so
     /// the admin can return to it; `attempt_frames` is how many frames the kiosk judges a
     /// face on.
     pub fn adapt(
@@ -294,10 +308,6 @@ impl LivenessModel {
         if site.live.iter().all(|f| f.reference.is_none()) {
             return Err(SiteError::NoLive);
         }
-        let before = Scores {
-            live: self.scores(site.live.iter())?,
-            attacks: self.scores(site.attacks.iter())?,
-        };
         let (live_fold, attack_fold) = (folds(&site.live), folds(&site.attacks));
         let mut after = Scores {
             live: vec![0.0; site.live.len()],
@@ -338,7 +348,7 @@ impl LivenessModel {
             live_frames: site.live.len(),
             attack_frames: site.attacks.len(),
             threshold,
-            before: before.rates(site, threshold, attempt_frames),
+            before: self.measure(site, threshold, attempt_frames)?,
             after: after.rates(site, threshold, attempt_frames),
         });
         Ok(adapted)
