@@ -182,6 +182,26 @@ pub struct Tradeoff {
     pub bpcer: f64,
 }
 
+impl Tradeoff {
+    /// The trade-off at thresholds −1.0, −0.9, …, 1.0 of held-out scores of live faces and
+    /// of attacks: the share of attacks above each threshold and of live faces at or below.
+    pub fn over_thresholds(live: &[f32], attacks: &[f32]) -> Vec<Tradeoff> {
+        let share = |v: &[f32], hit: &dyn Fn(f32) -> bool| {
+            v.iter().filter(|s| hit(**s)).count() as f64 / v.len().max(1) as f64
+        };
+        (-10..=10)
+            .map(|i| {
+                let threshold = i as f32 / 10.0;
+                Tradeoff {
+                    threshold,
+                    apcer: share(attacks, &|s| s > threshold),
+                    bpcer: share(live, &|s| s <= threshold),
+                }
+            })
+            .collect()
+    }
+}
+
 /// What a liveness model was trained on, saved beside it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TrainingRecord {

@@ -192,22 +192,6 @@ impl Scores {
             attempts_let_in,
         }
     }
-
-    fn tradeoff(&self) -> Vec<Tradeoff> {
-        (-10..=10)
-            .map(|i| {
-                let threshold = i as f32 / 10.0;
-                let share = |v: &[f32], hit: &dyn Fn(f32) -> bool| {
-                    v.iter().filter(|s| hit(**s)).count() as f64 / v.len().max(1) as f64
-                };
-                Tradeoff {
-                    threshold,
-                    apcer: share(&self.attacks, &|s| s > threshold),
-                    bpcer: share(&self.live, &|s| s <= threshold),
-                }
-            })
-            .collect()
-    }
 }
 
 /// Which of two folds each frame is in: alternate groups when there are two or more,
@@ -339,7 +323,7 @@ impl LivenessModel {
         }
         let mut adapted = self.retrained(site.live.iter(), site.attacks.iter())?;
         adapted.record.trained_at = chrono::Utc::now().to_rfc3339();
-        adapted.record.tradeoff = after.tradeoff();
+        adapted.record.tradeoff = Tradeoff::over_thresholds(&after.live, &after.attacks);
         adapted.record.site = Some(SiteRecord {
             adapted_at: adapted.record.trained_at.clone(),
             base_dir: base_dir.to_string_lossy().into_owned(),

@@ -282,25 +282,14 @@ impl HeldOutScore {
 /// The trade-off of the client model over thresholds, from held-out scores: the share of
 /// attack frames accepted and of live frames refused at each.
 pub fn tradeoff(scores: &[HeldOutScore]) -> Vec<Tradeoff> {
-    let client: Vec<(bool, f32)> = scores
-        .iter()
-        .filter_map(|s| s.client.map(|c| (s.live, c)))
-        .collect();
-    let (live, attacks) = (
-        client.iter().filter(|(l, _)| *l).count().max(1) as f64,
-        client.iter().filter(|(l, _)| !*l).count().max(1) as f64,
-    );
-    (-10..=10)
-        .map(|i| {
-            let threshold = i as f32 / 10.0;
-            Tradeoff {
-                threshold,
-                apcer: client.iter().filter(|(l, s)| !*l && *s > threshold).count() as f64
-                    / attacks,
-                bpcer: client.iter().filter(|(l, s)| *l && *s <= threshold).count() as f64 / live,
-            }
-        })
-        .collect()
+    let client = |live: bool| -> Vec<f32> {
+        scores
+            .iter()
+            .filter(|s| s.live == live)
+            .filter_map(|s| s.client)
+            .collect()
+    };
+    Tradeoff::over_thresholds(&client(true), &client(false))
 }
 
 #[cfg(test)]
