@@ -694,6 +694,15 @@ impl Store {
         Ok(())
     }
 
+    /// Every template of one model, in the order they were added.
+    pub fn templates_of_model(&self, model_id: &str) -> Result<Vec<TemplateRow>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{TEMPLATES_SELECT} WHERE t.model_id = ?1 ORDER BY t.id"
+        ))?;
+        let rows = stmt.query_map([model_id], template_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Every face the kiosk kept to calibrate itself.
     pub fn observations(&self) -> Result<Vec<ObservationRow>, StoreError> {
         let mut stmt = self

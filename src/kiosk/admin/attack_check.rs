@@ -156,13 +156,14 @@ impl Desk {
     fn site_frames(&mut self) -> Result<SiteFrames, String> {
         let store = self.records()?.store();
         let mut camera: BTreeMap<i64, Vec<Vec<f32>>> = BTreeMap::new();
-        store
-            .for_each_template(|t| {
-                if t.model_id == FEATURES && t.origin == "camera" {
-                    camera.entry(t.student_id).or_default().push(t.vector);
-                }
-            })
-            .map_err(|e| e.to_string())?;
+        for t in store
+            .templates_of_model(FEATURES)
+            .map_err(|e| e.to_string())?
+        {
+            if t.origin == "camera" {
+                camera.entry(t.student_id).or_default().push(t.vector);
+            }
+        }
         let mut site = SiteFrames::default();
         for (id, frames) in &camera {
             site.add_enrolment(*id, frames);
