@@ -2,14 +2,18 @@
 
 use super::{progress_bar, settings_for, LivenessFrames};
 use crate::data_dir::DataDir;
-use crate::vision::liveness::training::{labelled_frames, Samples};
+use crate::vision::liveness::training::{labelled_frames, LabelledFrame, Samples};
 use crate::vision::liveness::TrainingRecord;
 use crate::vision::FaceEngine;
 use anyhow::{bail, Context};
 use std::path::Path;
 
-/// Detects faces in both sets and computes their features, with a progress bar.
-pub fn samples(frames: &LivenessFrames, data_dir: Option<&Path>) -> anyhow::Result<Samples> {
+/// The labelled frames of both sets (person, path, live), and a face engine to read them
+/// with (without the photo check itself: only features are computed).
+pub fn frames_and_engine(
+    frames: &LivenessFrames,
+    data_dir: Option<&Path>,
+) -> anyhow::Result<(Vec<LabelledFrame>, FaceEngine)> {
     let LivenessFrames {
         live,
         spoof,
@@ -28,9 +32,13 @@ pub fn samples(frames: &LivenessFrames, data_dir: Option<&Path>) -> anyhow::Resu
         bail!("no frames found (images in one folder per person)");
     }
     let mut settings = settings_for(&DataDir::resolve(data_dir))?;
-    // Features only: the photo check itself is not needed to compute them.
     settings.liveness.enabled = false;
-    let mut engine = FaceEngine::load(&settings)?;
+    Ok((frames, FaceEngine::load(&settings)?))
+}
+
+/// Detects faces in both sets and computes their features, with a progress bar.
+pub fn samples(frames: &LivenessFrames, data_dir: Option<&Path>) -> anyhow::Result<Samples> {
+    let (frames, mut engine) = frames_and_engine(frames, data_dir)?;
     let bar = progress_bar(frames.len(), "faces", "frames");
     let samples = Samples::collect(&mut engine, &frames, || bar.inc(1))?;
     bar.finish_and_clear();

@@ -12,12 +12,14 @@
 //! Nothing here is used by the kiosk: it is how the shipped cue was chosen over these.
 
 use crate::eval::ratio;
+use crate::liveness_eval::ModelFigures;
 use opencv::core::{Mat, Point2f, Rect, Size, Vector, CV_32F};
 use opencv::prelude::*;
 use opencv::{calib3d, imgproc, video};
 use rollcall::vision::image_io::read_image_file;
-use rollcall::vision::liveness::training::{reference_frames, session_of};
-use rollcall::vision::liveness::{texture_features, LivenessModel, TrainingRecord};
+use rollcall::vision::liveness::site::mean_of;
+use rollcall::vision::liveness::texture_features;
+use rollcall::vision::liveness::training::{self, reference_frames, session_of, Sample, Samples};
 use rollcall::vision::{Face, FaceEngine, VisionError};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
@@ -250,61 +252,50 @@ fn collect(
     Ok((out, pairs, no_face))
 }
 
-/// Leave-one-person-out figures of the client check on features made by `pick`.
+/// Leave-one-person-out figures of the client check on features made by `pick` (the same
+/// evaluation as `eval-liveness`, on these features).
 fn leave_one_out(
     name: &str,
     frames: &[Frame],
     pick: &dyn Fn(&Frame) -> Vec<f32>,
 ) -> Result<CueFigures, VisionError> {
-    let mut people: Vec<&str> = frames.iter().map(|f| f.person.as_str()).collect();
-    people.sort();
-    people.dedup();
-    let mut references: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
-    for p in &people {
-        let rows: Vec<Vec<f32>> = frames
+    let mut references: BTreeMap<String, Vec<Vec<f32>>> = BTreeMap::new();
+    for f in frames.iter().filter(|f| f.reference) {
+        references
+            .entry(f.person.clone())
+            .or_default()
+            .push(pick(f));
+    }
+    let samples = Samples {
+        samples: frames
             .iter()
-            .filter(|f| f.person == *p && f.reference)
-            .map(pick)
-            .collect();
-        if let Some(mean) = rollcall::vision::liveness::site::mean_of(rows.iter()) {
-            references.insert(p, mean);
-        }
-    }
-    let row = |f: &Frame| (pick(f), references.get(f.person.as_str()).cloned());
-    let (mut apcer, mut bpcer) = (Vec::new(), Vec::new());
-    for held in &people {
-        let train = |live: bool| -> Vec<(Vec<f32>, Option<Vec<f32>>)> {
-            frames
-                .iter()
-                .filter(|f| f.person != *held && !f.reference && f.live == live)
-                .map(row)
-                .collect()
-        };
-        let model = LivenessModel::train(&train(true), &train(false), TrainingRecord::default())?;
-        let Some(reference) = references.get(held) else {
-            continue;
-        };
-        let (mut attacks, mut let_in, mut live, mut refused) = (0, 0, 0, 0);
-        for f in frames.iter().filter(|f| f.person == *held && !f.reference) {
-            let s = model.score_features(&pick(f), Some(reference))?;
-            if f.live {
-                live += 1;
-                refused += usize::from(s <= 0.0);
-            } else {
-                attacks += 1;
-                let_in += usize::from(s > 0.0);
-            }
-        }
-        apcer.push(ratio(let_in, attacks));
-        bpcer.push(ratio(refused, live));
-    }
-    let n = people.len().max(1) as f64;
+            .filter(|f| !f.reference)
+            .map(|f| Sample {
+                person: f.person.clone(),
+                live: f.live,
+                session: String::new(),
+                features: pick(f),
+            })
+            .collect(),
+        references: references
+            .into_iter()
+            .filter_map(|(p, rows)| mean_of(rows.iter()).map(|m| (p, m)))
+            .collect(),
+        ..Samples::default()
+    };
+    let scores = training::leave_one_out(&samples, |_| {})?;
+    let client = ModelFigures::from_scores(
+        scores
+            .iter()
+            .filter_map(|s| s.client.map(|c| (s.person.clone(), s.live, c))),
+        0.0,
+    );
     Ok(CueFigures {
         features: name.into(),
-        worst_apcer: apcer.iter().copied().fold(0.0, f64::max),
-        mean_apcer: apcer.iter().sum::<f64>() / n,
-        worst_bpcer: bpcer.iter().copied().fold(0.0, f64::max),
-        mean_bpcer: bpcer.iter().sum::<f64>() / n,
+        worst_apcer: client.worst_apcer,
+        mean_apcer: client.mean_apcer,
+        worst_bpcer: client.worst_bpcer,
+        mean_bpcer: client.mean_bpcer,
     })
 }
 

@@ -59,7 +59,8 @@ pub struct ModelFigures {
 }
 
 impl ModelFigures {
-    fn from_scores(scores: impl Iterator<Item = (String, bool, f32)>, threshold: f32) -> Self {
+    /// Figures of (person, live, score) at `threshold`.
+    pub fn from_scores(scores: impl Iterator<Item = (String, bool, f32)>, threshold: f32) -> Self {
         let mut per_person: BTreeMap<String, Counts> = BTreeMap::new();
         for (person, live, score) in scores {
             per_person
@@ -374,46 +375,50 @@ pub fn print_site_report(r: &SiteReport) {
     println!();
     println!("| site students | recorded | recorded student's other photos let in: before → after | other students' photos let in: before → after | live refused: before → after |");
     println!("|---|---|---|---|---|");
-    let live =
-        |b: &Counts, a: &Counts| (ratio(b.live_refused, b.live), ratio(a.live_refused, a.live));
-    for x in &r.rotations {
-        let (lb, la) = live(&x.before_recorded, &x.after_recorded);
+    // Per rotation, each column's before and after.
+    let figures: Vec<[f64; 6]> = r
+        .rotations
+        .iter()
+        .map(|x| {
+            [
+                x.before_recorded.apcer,
+                x.after_recorded.apcer,
+                x.before_others.apcer,
+                x.after_others.apcer,
+                ratio(x.before_recorded.live_refused, x.before_recorded.live),
+                ratio(x.after_recorded.live_refused, x.after_recorded.live),
+            ]
+        })
+        .collect();
+    let cells = |v: &[f64; 6]| {
+        format!(
+            "{} → {} | {} → {} | {} → {}",
+            pct(v[0]),
+            pct(v[1]),
+            pct(v[2]),
+            pct(v[3]),
+            pct(v[4]),
+            pct(v[5])
+        )
+    };
+    for (x, v) in r.rotations.iter().zip(&figures) {
         println!(
-            "| {} | {} | {} → {} | {} → {} | {} → {} |",
+            "| {} | {} | {} |",
             x.students.join(", "),
             x.recorded,
-            pct(x.before_recorded.apcer),
-            pct(x.after_recorded.apcer),
-            pct(x.before_others.apcer),
-            pct(x.after_others.apcer),
-            pct(lb),
-            pct(la)
+            cells(v)
         );
     }
-    let n = r.rotations.len().max(1) as f64;
-    let worst = |f: &dyn Fn(&SiteRotation) -> f64| r.rotations.iter().map(f).fold(0.0, f64::max);
-    let mean = |f: &dyn Fn(&SiteRotation) -> f64| r.rotations.iter().map(f).sum::<f64>() / n;
-    let cols: [&dyn Fn(&SiteRotation) -> f64; 6] = [
-        &|x| x.before_recorded.apcer,
-        &|x| x.after_recorded.apcer,
-        &|x| x.before_others.apcer,
-        &|x| x.after_others.apcer,
-        &|x| live(&x.before_recorded, &x.after_recorded).0,
-        &|x| live(&x.before_recorded, &x.after_recorded).1,
-    ];
-    for (name, agg) in [
-        (
-            "worst rotation",
-            &worst as &dyn Fn(&dyn Fn(&SiteRotation) -> f64) -> f64,
-        ),
-        ("mean", &mean),
-    ] {
-        let v: Vec<String> = cols.iter().map(|c| pct(agg(*c))).collect();
-        println!(
-            "| {name} | | {} → {} | {} → {} | {} → {} |",
-            v[0], v[1], v[2], v[3], v[4], v[5]
-        );
+    let n = figures.len().max(1) as f64;
+    let (mut worst, mut mean) = ([0f64; 6], [0f64; 6]);
+    for v in &figures {
+        for c in 0..6 {
+            worst[c] = worst[c].max(v[c]);
+            mean[c] += v[c] / n;
+        }
     }
+    println!("| worst rotation | | {} |", cells(&worst));
+    println!("| mean | | {} |", cells(&mean));
 }
 
 #[cfg(test)]

@@ -472,22 +472,7 @@ fn eval_liveness(
 }
 
 fn eval_cues(frames: &LivenessFrames, json: bool, data_dir: Option<&Path>) -> anyhow::Result<()> {
-    for dir in [&frames.live, &frames.spoof] {
-        if !dir.is_dir() {
-            bail!(
-                "{} is not a folder with one folder of frames per person",
-                dir.display()
-            );
-        }
-    }
-    let list = rollcall::vision::liveness::training::labelled_frames(
-        &frames.live,
-        &frames.spoof,
-        &frames.people,
-    )?;
-    let mut settings = settings_for(&DataDir::resolve(data_dir))?;
-    settings.liveness.enabled = false;
-    let mut engine = FaceEngine::load(&settings)?;
+    let (list, mut engine) = rollcall::cli::liveness::frames_and_engine(frames, data_dir)?;
     let bar = progress_bar(list.len(), "cues", "frames");
     let report = rollcall_tools::cue_study::study(&mut engine, &list, || bar.inc(1))?;
     bar.finish_and_clear();

@@ -76,12 +76,15 @@ pub fn frames(dir: &Path, people: &[String]) -> std::io::Result<Vec<(String, Pat
     Ok(out)
 }
 
+/// A frame of a person: (person, path, live).
+pub type LabelledFrame = (String, PathBuf, bool);
+
 /// Live and attack frames of two sets, labelled, in time order.
 pub fn labelled_frames(
     live_dir: &Path,
     spoof_dir: &Path,
     people: &[String],
-) -> std::io::Result<Vec<(String, PathBuf, bool)>> {
+) -> std::io::Result<Vec<LabelledFrame>> {
     let mut out: Vec<(String, PathBuf, bool)> = frames(live_dir, people)?
         .into_iter()
         .map(|(p, f)| (p, f, true))
