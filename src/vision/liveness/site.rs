@@ -276,9 +276,9 @@ impl LivenessModel {
     }
 
     /// A model adapted to the site's camera, with how it and this one fare there at
-    /// `threshold` (in its record's `site`; `before` is this model's figures). `base_dir` is this model's folder, kept so
-    /// the admin can return to it; `attempt_frames` is how many frames the kiosk judges a
-    /// face on.
+    /// `threshold` (in its record's `site`; `before` is this model's figures). `base_dir`
+    /// is this model's folder, kept so the admin can return to it; `attempt_frames` is how
+    /// many frames the kiosk judges a face on.
     pub fn adapt(
         &self,
         site: &SiteFrames,
