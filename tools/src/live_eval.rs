@@ -88,6 +88,8 @@ pub struct PersonFigures {
 pub struct LiveFigures {
     /// Which photo-attack model judged the appearances.
     pub liveness_model: String,
+    /// Where students were enrolled from: "camera" or "upload".
+    pub enrolled_from: String,
     pub appearances: usize,
     /// Enrolled students marked as themselves.
     pub correct: usize,
@@ -99,6 +101,8 @@ pub struct LiveFigures {
     pub attack_marked: usize,
     /// Enrolled students' appearances that marked nobody.
     pub missed: usize,
+    /// Of those, appearances the photo-attack check refused at least once.
+    pub missed_refused_as_photo: usize,
     pub student_appearances: usize,
     pub stranger_appearances: usize,
     pub attack_appearances: usize,
@@ -166,11 +170,22 @@ fn percentile(v: &[f64], p: f64) -> f64 {
     crate::bench::percentile(v, p)
 }
 
+/// How the recordings are played.
+#[derive(Clone, Copy, Debug)]
+pub struct Playback {
+    /// Frame rate of the recordings.
+    pub fps: f64,
+    /// Where students' enrolment photos come from: the kiosk's camera (their texture
+    /// becomes the photo-attack check's reference) or uploaded photos (no reference: the
+    /// check's generic model judges them).
+    pub enrolled_from: Origin,
+}
+
 /// Plays one fold: `enrolled` people enrolled, everyone's sessions played.
 fn fold(
     people: &[Person],
     enrolled: &[String],
-    fps: f64,
+    playback: Playback,
     settings: &Settings,
     held_out: &mut BTreeMap<String, LivenessModel>,
     figures: &mut LiveFigures,
@@ -195,7 +210,7 @@ fn fold(
             for f in &enrol {
                 let image = read_image_file(f)?;
                 if let Ok(photo) =
-                    recognizer.check_image(&file_name_of(f), image, Origin::Camera)?
+                    recognizer.check_image(&file_name_of(f), image, playback.enrolled_from)?
                 {
                     prepared.push(photo);
                 }
@@ -231,12 +246,13 @@ fn fold(
         }));
     }
     let mut door = DoorSession::new(recognizer, records, &settings);
-    let interval = Duration::from_secs_f64(1.0 / fps.max(0.1));
+    let interval = Duration::from_secs_f64(1.0 / playback.fps.max(0.1));
     let mut clock = Instant::now();
     for a in &appearances {
         clock += GAP;
         let start = clock;
         let mut marked: Vec<i64> = Vec::new();
+        let mut refused_as_photo = false;
         let shipped = held_out
             .remove(&a.person)
             .map(|m| door.replace_liveness(Some(m)));
@@ -269,6 +285,7 @@ fn fold(
                 ) {
                     marked.extend(v.verdict.student_id);
                 }
+                refused_as_photo |= v.verdict.kind == VerdictKind::NotVerified;
             }
         }
         if let Some(shipped) = shipped {
@@ -295,7 +312,10 @@ fn fold(
                         pf.student_marked += 1;
                     }
                     Outcome::WrongPerson => figures.wrong_person += 1,
-                    _ => figures.missed += 1,
+                    _ => {
+                        figures.missed += 1;
+                        figures.missed_refused_as_photo += usize::from(refused_as_photo);
+                    }
                 }
             }
             Kind::Stranger => {
@@ -356,7 +376,7 @@ pub fn run(
     live: &Path,
     spoof: &Path,
     enrolled: &[String],
-    fps: f64,
+    playback: Playback,
     settings: &Settings,
     mut held_out: BTreeMap<String, LivenessModel>,
 ) -> anyhow::Result<LiveFigures> {
@@ -382,6 +402,7 @@ pub fn run(
                 held_out.len()
             )
         },
+        enrolled_from: playback.enrolled_from.as_str().into(),
         ..LiveFigures::default()
     };
     let mut timing = (Vec::new(), Vec::new(), 0.0);
@@ -389,7 +410,7 @@ pub fn run(
         fold(
             &people,
             f,
-            fps,
+            playback,
             settings,
             &mut held_out,
             &mut figures,
@@ -407,6 +428,14 @@ pub fn run(
 /// Prints the figures as Markdown tables.
 pub fn print(f: &LiveFigures) {
     println!("Photo-attack check: {}.", f.liveness_model);
+    println!(
+        "Students enrolled from {}.",
+        if f.enrolled_from == Origin::Upload.as_str() {
+            "uploaded photos (no live reference: the check's generic model judges them)"
+        } else {
+            "the kiosk's camera"
+        }
+    );
     println!();
     println!("| appearances | students marked | wrong person | strangers marked | photo attacks marked | students missed |");
     println!("|---|---|---|---|---|---|");
@@ -422,6 +451,14 @@ pub fn print(f: &LiveFigures) {
         f.attack_appearances,
         f.missed
     );
+    if f.missed > 0 {
+        println!();
+        println!(
+            "Students missed: {} refused by the photo-attack check, {} not recognised.",
+            f.missed_refused_as_photo,
+            f.missed - f.missed_refused_as_photo
+        );
+    }
     println!();
     println!("| person | as a student: marked | as a stranger: marked | photo attacks: marked |");
     println!("|---|---|---|---|");

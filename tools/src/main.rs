@@ -96,6 +96,10 @@ enum Command {
         /// configured model.
         #[arg(long, num_args = 2, value_names = ["TRAIN_LIVE", "TRAIN_SPOOF"])]
         held_out_liveness: Vec<PathBuf>,
+        /// Enrol the students as from uploaded photos instead of the kiosk's camera: no
+        /// live reference, so the photo-attack check judges them with its generic model.
+        #[arg(long)]
+        from_uploads: bool,
         #[arg(long)]
         json: bool,
     },
@@ -244,6 +248,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             enrolled,
             fps,
             held_out_liveness,
+            from_uploads,
             json,
         } => {
             let held_out = match held_out_liveness.as_slice() {
@@ -262,8 +267,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 _ => Default::default(),
             };
-            let f =
-                rollcall_tools::live_eval::run(&live, &spoof, &enrolled, fps, &settings, held_out)?;
+            let playback = rollcall_tools::live_eval::Playback {
+                fps,
+                enrolled_from: if from_uploads {
+                    rollcall::recognition::Origin::Upload
+                } else {
+                    rollcall::recognition::Origin::Camera
+                },
+            };
+            let f = rollcall_tools::live_eval::run(
+                &live, &spoof, &enrolled, playback, &settings, held_out,
+            )?;
             if json {
                 println!("{}", serde_json::to_string(&f)?);
             } else {

@@ -10,7 +10,9 @@
 //! kiosk's camera (the "reference"). The **client** model scores `[f, f − reference]`,
 //! which leaves mostly what a print changes; the **generic** model scores `f` alone, for
 //! students enrolled from uploaded photos and for faces nobody matched. Both are RBF
-//! support vector machines (OpenCV `ml`).
+//! support vector machines (OpenCV `ml`). The generic model's score is shifted by its own
+//! operating point, chosen when it is trained on held-out training people (see
+//! [`training::generic_operating_point`]), so one threshold serves both.
 //!
 //! The trained models live in `assets/liveness/` with a record of what they were trained
 //! on; `rollcall train-liveness` writes them.
@@ -219,6 +221,11 @@ pub struct TrainingRecord {
     pub skipped_frames: usize,
     pub svm_c: f64,
     pub generic: SvmRecord,
+    /// The generic model's operating point: its raw score at this value reads as 0, the
+    /// client model's. Chosen on the training people (see
+    /// [`training::generic_operating_point`]); 0 in models trained before it existed.
+    #[serde(default)]
+    pub generic_threshold: f32,
     pub client: SvmRecord,
     /// The client model's measured trade-off (empty when not measured).
     pub tradeoff: Vec<Tradeoff>,
@@ -241,6 +248,7 @@ impl Default for TrainingRecord {
             skipped_frames: 0,
             svm_c: SVM_C,
             generic: SvmRecord::default(),
+            generic_threshold: 0.0,
             client: SvmRecord::default(),
             tradeoff: Vec::new(),
             site: None,
@@ -461,7 +469,8 @@ impl LivenessModel {
     }
 
     /// Liveness score of a face's features: with the student's reference (from their
-    /// kiosk enrolment) when there is one, else the generic model.
+    /// kiosk enrolment) when there is one, else the generic model (from its operating
+    /// point).
     pub fn score_features(
         &self,
         features: &[f32],
@@ -469,7 +478,7 @@ impl LivenessModel {
     ) -> Result<f32, VisionError> {
         match reference {
             Some(r) => self.client.score(&client_row(features, r)),
-            None => self.generic.score(features),
+            None => Ok(self.generic.score(features)? - self.record.generic_threshold),
         }
     }
 

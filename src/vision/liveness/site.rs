@@ -249,6 +249,8 @@ impl LivenessModel {
         )?;
         let (client, client_record) =
             Classifier::train(&client_live, &client_spoof, Some(self.record.client.gamma))?;
+        // The generic model keeps the current check's operating point: a site's few
+        // students are too few to choose one by leaving each out.
         let record = super::TrainingRecord {
             generic: generic_record,
             client: client_record,

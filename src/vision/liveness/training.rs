@@ -16,6 +16,11 @@ use std::path::{Path, PathBuf};
 /// Frames a person's reference is made of.
 pub const REFERENCE_FRAMES: usize = 5;
 
+/// At its operating point the generic model accepts at most this share of any one
+/// held-out training person's attack frames: half of the 2 % of a person's photos that may
+/// get through, leaving room for people it has never seen.
+pub const GENERIC_WORST_APCER: f64 = 0.01;
+
 /// One frame's features.
 #[derive(Clone, Debug)]
 pub struct Sample {
@@ -231,8 +236,61 @@ impl Samples {
         record.skipped_frames = self.skipped;
         record.reference_frames = self.reference_frames;
         record.people = self.people().into_iter().map(String::from).collect();
-        LivenessModel::train(&live, &spoof, record)
+        let mut model = LivenessModel::train(&live, &spoof, record)?;
+        model.record.generic_threshold = generic_operating_point(&self.held_out_generic_attacks()?);
+        Ok(model)
     }
+
+    /// Each person's attack frames scored by a generic classifier trained on everyone
+    /// else (one list per person with attack frames).
+    fn held_out_generic_attacks(&self) -> Result<Vec<Vec<f32>>, VisionError> {
+        let mut out = Vec::new();
+        for person in self.people() {
+            let others = self.without(person);
+            let rows = |live: bool| -> Vec<Vec<f32>> {
+                others
+                    .samples
+                    .iter()
+                    .filter(|s| s.live == live)
+                    .map(|s| s.features.clone())
+                    .collect()
+            };
+            let (live, spoof) = (rows(true), rows(false));
+            if live.is_empty() || spoof.is_empty() {
+                continue;
+            }
+            let (generic, _) = super::Classifier::train(&live, &spoof, None)?;
+            let attacks = self
+                .samples
+                .iter()
+                .filter(|s| s.person == person && !s.live)
+                .map(|s| generic.score(&s.features))
+                .collect::<Result<Vec<f32>, VisionError>>()?;
+            if !attacks.is_empty() {
+                out.push(attacks);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The generic model's operating point from held-out attack scores (one list per person):
+/// the lowest threshold at which no person has more than [`GENERIC_WORST_APCER`] of their
+/// attack frames scored above it. A model that never had to judge a stranger without a
+/// reference (students enrolled from uploaded photos have none) is otherwise tuned only
+/// to the people it learnt, which let through too few live faces of people it had not
+/// seen; 0 when there is nobody to learn the point from.
+pub fn generic_operating_point(attacks_per_person: &[Vec<f32>]) -> f32 {
+    attacks_per_person
+        .iter()
+        .map(|scores| {
+            let mut sorted = scores.clone();
+            sorted.sort_by(|a, b| b.total_cmp(a));
+            let allowed = (GENERIC_WORST_APCER * sorted.len() as f64).floor() as usize;
+            sorted.get(allowed).copied().unwrap_or(f32::MIN)
+        })
+        .reduce(f32::max)
+        .unwrap_or(0.0)
 }
 
 /// One sample scored by models that never saw its person.
@@ -313,5 +371,22 @@ mod tests {
             "every other frame"
         );
         assert_eq!(session_of(&names[31]), "00_00_02");
+    }
+
+    #[test]
+    fn the_generic_operating_point_lets_through_at_most_one_percent_of_anyones_attacks() {
+        // Person A's attacks score −2.00 … −0.01, person B's −1.50 … 0.49 (200 each).
+        let a: Vec<f32> = (0..200).map(|i| -2.0 + i as f32 / 100.0).collect();
+        let b: Vec<f32> = (0..200).map(|i| -1.5 + i as f32 / 100.0).collect();
+        let t = generic_operating_point(&[a.clone(), b.clone()]);
+        let above = |v: &[f32], t: f32| v.iter().filter(|s| **s > t).count();
+        assert!(above(&a, t) <= 2 && above(&b, t) <= 2, "threshold {t}");
+        assert_eq!(
+            above(&b, t),
+            2,
+            "the lowest such threshold: B, the worst, is at 1 %"
+        );
+        assert!(above(&b, t - 0.001) > 2);
+        assert_eq!(generic_operating_point(&[]), 0.0, "nobody to learn from");
     }
 }

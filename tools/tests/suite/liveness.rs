@@ -23,9 +23,9 @@ fn samples_of(people: &[&str]) -> Samples {
 
 /// The bars, leaving each of the 7 people out in turn (trained on the other 6):
 /// attacks accepted, worst person ≤ 2 % and mean ≤ 1 %; live frames refused, mean ≤ 5 %
-/// and worst person ≤ 10 %, for students enrolled at the kiosk. Students enrolled from
-/// uploaded photos have no reference of their own: their check refuses as few photos
-/// but more live frames.
+/// and worst person ≤ 10 %, for students enrolled at the kiosk and for students enrolled
+/// from uploaded photos (no reference of their own: the generic check at the operating
+/// point it learnt from the six training people).
 #[test]
 fn leaving_each_person_out_few_attacks_pass_and_few_students_are_refused() {
     let train = dataset("nuaa-train-dev");
@@ -50,6 +50,8 @@ fn leaving_each_person_out_few_attacks_pass_and_few_students_are_refused() {
     assert!(f(client, "mean_bpcer") <= 0.05, "{client}");
     let generic = &v["generic"];
     assert!(f(generic, "worst_apcer") <= 0.02, "{generic}");
+    assert!(f(generic, "mean_apcer") <= 0.01, "{generic}");
+    assert!(f(generic, "worst_bpcer") <= 0.10, "{generic}");
     assert!(f(generic, "mean_bpcer") <= 0.05, "{generic}");
 }
 
