@@ -153,7 +153,8 @@ pub struct LivenessSettings {
     /// A track's mean liveness score must be above this; higher refuses more photos and
     /// more live students.
     pub threshold: f32,
-    /// Folder with the trained model (empty: the one shipped in `assets/liveness`).
+    /// Folder with the trained model (empty: the one shipped in `assets/liveness`; a relative
+    /// path is relative to the data folder).
     pub model_dir: String,
     /// Usable frames of a face the check needs before the kiosk marks anyone ("Hold still
     /// a moment" until then).
@@ -415,16 +416,29 @@ impl Settings {
     /// Reads `path`, or the defaults when it does not exist.
     pub fn load(path: &Path) -> Result<Settings, SettingsError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| SettingsError {
-                path: path.display().to_string(),
-                reason: e.message().to_string(),
-            }),
+            Ok(text) => toml::from_str(&text)
+                .map(|s: Settings| s.relative_to(path))
+                .map_err(|e| SettingsError {
+                    path: path.display().to_string(),
+                    reason: e.message().to_string(),
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(e) => Err(SettingsError {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             }),
         }
+    }
+
+    /// Resolves the folders the file names relative to its own folder (the data folder).
+    fn relative_to(mut self, file: &Path) -> Settings {
+        let model_dir = &mut self.liveness.model_dir;
+        if !model_dir.trim().is_empty() && Path::new(model_dir.as_str()).is_relative() {
+            if let Some(folder) = file.parent() {
+                *model_dir = folder.join(&*model_dir).to_string_lossy().into_owned();
+            }
+        }
+        self
     }
 }
 
@@ -456,19 +470,32 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(fail(e.to_string())),
         };
-        let mut table: toml::Table = text
+        // Edited in place: the file's comments and layout stay (a replaced value keeps
+        // the comment beside it).
+        let mut doc: toml_edit::DocumentMut = text
             .parse()
-            .map_err(|e: toml::de::Error| fail(e.message().to_string()))?;
-        let part = table
+            .map_err(|e: toml_edit::TomlError| fail(e.message().to_string()))?;
+        let part = doc
+            .as_table_mut()
             .entry(section)
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        let Some(part) = part.as_table_mut() else {
+            .or_insert(toml_edit::table());
+        let Some(part) = part.as_table_like_mut() else {
             return Err(fail(format!("[{section}] is not a section")));
         };
-        part.extend(values);
-        let text = toml::to_string_pretty(&table).map_err(|e| fail(e.to_string()))?;
-        let settings: Settings =
-            toml::from_str(&text).map_err(|e| fail(e.message().to_string()))?;
+        for (key, value) in values {
+            let mut value: toml_edit::Value = value
+                .to_string()
+                .parse()
+                .map_err(|e: toml_edit::TomlError| fail(e.message().to_string()))?;
+            if let Some(old) = part.get(&key).and_then(toml_edit::Item::as_value) {
+                *value.decor_mut() = old.decor().clone();
+            }
+            part.insert(&key, toml_edit::Item::Value(value));
+        }
+        let text = doc.to_string();
+        let settings = toml::from_str::<Settings>(&text)
+            .map_err(|e| fail(e.message().to_string()))?
+            .relative_to(path);
         write_private(path, &text).map_err(|e| fail(e.to_string()))?;
         Ok(settings)
     }
@@ -560,6 +587,46 @@ mod tests {
             0o600,
             "the password is not readable by others"
         );
+    }
+
+    #[test]
+    fn a_change_keeps_the_files_comments_and_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        let text = "# Lab 4's kiosk\n[liveness]\nthreshold = 0.0  # stricter: higher\nenabled = true\n\n[kiosk]\n# shown on screen\nroom_name = \"Lab 4\"\n";
+        std::fs::write(&path, text).unwrap();
+        Settings::set_in_file(&path, "liveness", "threshold", toml::Value::Float(0.3)).unwrap();
+        Settings::set_in_file(&path, "email", "port", toml::Value::Integer(465)).unwrap();
+        let after = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            after.starts_with(&text.replace("0.0  #", "0.3  #")),
+            "only the value changed:\n{after}"
+        );
+        assert!(after.contains("[email]\nport = 465"), "{after}");
+    }
+
+    #[test]
+    fn a_relative_model_folder_is_in_the_data_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        let s = Settings::set_in_file(
+            &path,
+            "liveness",
+            "model_dir",
+            toml::Value::String("liveness".into()),
+        )
+        .unwrap();
+        let expected = dir.path().join("liveness").to_string_lossy().into_owned();
+        assert_eq!(s.liveness.model_dir, expected);
+        assert_eq!(Settings::load(&path).unwrap().liveness.model_dir, expected);
+        let absolute = Settings::set_in_file(
+            &path,
+            "liveness",
+            "model_dir",
+            toml::Value::String("/srv/check".into()),
+        )
+        .unwrap();
+        assert_eq!(absolute.liveness.model_dir, "/srv/check");
     }
 
     #[test]

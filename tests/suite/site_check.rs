@@ -138,6 +138,11 @@ fn an_admin_records_a_printed_photo_and_adapts_the_check_to_the_camera() {
     let saved = Settings::load(&data.settings()).unwrap();
     let site_dir = data.root().join("liveness");
     assert_eq!(Path::new(&saved.liveness.model_dir), site_dir);
+    let file = std::fs::read_to_string(data.settings()).unwrap();
+    assert!(
+        file.contains("model_dir = \"liveness\""),
+        "saved relative to the data folder, so the folder can move: {file}"
+    );
     let model = LivenessModel::load(&site_dir).expect("the adapted check loads");
     let site = model.record.site.as_ref().expect("its record says how");
     assert_eq!((site.students, site.recordings), (1, 1));

@@ -252,10 +252,15 @@ impl Desk {
     /// Makes the check in `dir` the one the door and settings.toml use.
     fn choose_model(&mut self, dir: &Path) -> Result<AttackCheck, String> {
         let loaded = LivenessModel::load(dir).map_err(|e| e.to_string())?;
+        // Inside the data folder the path is saved relative to it, so the folder can move.
+        let data_folder = self.settings_file.parent().unwrap_or(Path::new(""));
         let value = if dir == default_liveness_dir() {
             String::new()
         } else {
-            dir.to_string_lossy().into_owned()
+            dir.strip_prefix(data_folder)
+                .unwrap_or(dir)
+                .to_string_lossy()
+                .into_owned()
         };
         let saved = Settings::set_in_file(
             &self.settings_file,
