@@ -269,6 +269,23 @@ mod tests {
             log.iter().any(|e| e.action == "declare class day"),
             "{log:?}"
         );
+        assert!(s.class_day_declaration(saturday).unwrap().is_some());
+        // Withdrawn (declared by mistake), it counts for nobody again.
+        assert!(s.withdraw_class_day(saturday, "admin").unwrap());
+        assert!(!s.withdraw_class_day(saturday, "admin").unwrap(), "once");
+        assert_eq!(march(&s), before);
+        assert!(s.class_day_declaration(saturday).unwrap().is_none());
+        // A declared day on which the kiosk then marked someone stays a class day.
+        let monday = day(9).date_naive();
+        assert!(s.declare_class_day(monday, "admin").unwrap());
+        s.mark(ids[0], day(9), None, "kiosk", None).unwrap();
+        assert!(s.withdraw_class_day(monday, "admin").unwrap());
+        assert!(s.is_class_day(monday).unwrap());
+        let log = s.audit_log(10).unwrap();
+        assert!(
+            log.iter().any(|e| e.action == "withdraw class day"),
+            "{log:?}"
+        );
     }
 
     #[test]

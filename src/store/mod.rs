@@ -881,6 +881,34 @@ impl Store {
         Ok(true)
     }
 
+    /// When (RFC 3339) and by whom `day` was declared a class day, if it was.
+    pub fn class_day_declaration(
+        &self,
+        day: NaiveDate,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT declared_at, actor FROM class_days WHERE day = ?1",
+                [day.format("%Y-%m-%d").to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// Withdraws the declaration of `day` (a mistake), with an audit entry. The day stays a
+    /// class day if the kiosk marked anyone on it. Returns whether it had been declared.
+    pub fn withdraw_class_day(&mut self, day: NaiveDate, actor: &str) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        let d = day.format("%Y-%m-%d").to_string();
+        let gone = tx.execute("DELETE FROM class_days WHERE day = ?1", [&d])? > 0;
+        if gone {
+            audit(&tx, actor, "withdraw class day", &d)?;
+        }
+        tx.commit()?;
+        Ok(gone)
+    }
+
     /// Every mark between two days with who it is and the snapshot, oldest first.
     pub fn marks(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<MarkDetail>, StoreError> {
         let mut stmt = self.conn.prepare(

@@ -6,7 +6,9 @@
 
 use super::files::{Ask, FileChooser};
 use super::widgets::{field, texture, ERROR};
-use crate::kiosk::admin::{AdminClient, Answer, DayMark, Outcome, Pending, RefusedFace, Task};
+use crate::kiosk::admin::{
+    AdminClient, Answer, DayMark, DayView, Outcome, Pending, RefusedFace, Task,
+};
 use crate::reports::{percent_text, Format, Range, Report, SendSummary, Sheet, SheetRow};
 use crate::store::AuditRow;
 use chrono::NaiveDate;
@@ -56,8 +58,16 @@ struct Correction {
     declare: bool,
 }
 
-/// The day view's marks, each with its snapshot.
-type DayMarks = (NaiveDate, Vec<(DayMark, Option<TextureHandle>)>);
+/// The day shown in the day view.
+struct DayShown {
+    day: NaiveDate,
+    /// Its marks, each with its snapshot.
+    marks: Vec<(DayMark, Option<TextureHandle>)>,
+    /// When and by whom it was declared a class day, if it was.
+    declared: Option<String>,
+    /// The admin asked to withdraw the declaration: confirm first.
+    confirm_withdraw: bool,
+}
 
 /// The email dialog.
 #[derive(Default)]
@@ -73,7 +83,7 @@ struct EmailDialog {
 #[derive(Default)]
 struct Asked {
     sheet: Option<Pending<Result<Arc<Sheet>, String>>>,
-    day: Option<(NaiveDate, Answer<Vec<DayMark>>)>,
+    day: Option<(NaiveDate, Answer<DayView>)>,
     audit: Option<Pending<Result<Vec<AuditRow>, String>>>,
     refusals: Option<Pending<Result<Vec<RefusedFace>, String>>>,
     correction: Option<Pending<Outcome>>,
@@ -95,7 +105,7 @@ pub struct ReviewView {
     selected: Option<i64>,
     correction: Option<Correction>,
     day_text: String,
-    day_marks: Option<DayMarks>,
+    day_shown: Option<DayShown>,
     audit: Option<Vec<AuditRow>>,
     refusals: Option<Vec<(RefusedFace, Option<TextureHandle>)>>,
     email: Option<EmailDialog>,
@@ -124,7 +134,7 @@ impl ReviewView {
             selected: None,
             correction: None,
             day_text: today.to_string(),
-            day_marks: None,
+            day_shown: None,
             audit: None,
             refusals: None,
             email: None,
@@ -155,8 +165,8 @@ impl ReviewView {
         if let Some((from, to)) = self.bounds() {
             self.asked.sheet = Some(admin.sheet(from, to, self.door.clone()));
         }
-        if let Some((day, _)) = &self.day_marks {
-            self.asked.day = Some((*day, admin.day_marks(*day)));
+        if let Some(shown) = &self.day_shown {
+            self.asked.day = Some((shown.day, admin.day_marks(shown.day)));
         }
     }
 
@@ -182,8 +192,9 @@ impl ReviewView {
         {
             self.asked.day = None;
             match flat(r) {
-                Ok(marks) => {
-                    let marks = marks
+                Ok(view) => {
+                    let marks = view
+                        .marks
                         .into_iter()
                         .enumerate()
                         .map(|(i, m)| {
@@ -194,7 +205,12 @@ impl ReviewView {
                             (m, tex)
                         })
                         .collect();
-                    self.day_marks = Some((day, marks));
+                    self.day_shown = Some(DayShown {
+                        day,
+                        marks,
+                        declared: view.declared,
+                        confirm_withdraw: false,
+                    });
                 }
                 Err(e) => self.message = Some((e, ERROR)),
             }
@@ -958,10 +974,38 @@ impl ReviewView {
                 }
             }
         });
-        let Some((day, marks)) = &self.day_marks else {
+        let Some(shown) = &mut self.day_shown else {
             return;
         };
+        let (day, marks) = (shown.day, &shown.marks);
         ui.label(format!("{} mark(s) on {day}", marks.len()));
+        if let Some(declared) = &shown.declared {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!("Declared a class day on {declared}."));
+                if !shown.confirm_withdraw && ui.button("Withdraw the declaration").clicked() {
+                    shown.confirm_withdraw = true;
+                }
+            });
+            if shown.confirm_withdraw {
+                ui.label(
+                    RichText::new(
+                        "Withdraw it? Unless the kiosk marked anyone that day, the day stops \
+                         counting for every student, and marks made by hand that day stop \
+                         counting too.",
+                    )
+                    .color(ABSENT),
+                );
+                ui.horizontal(|ui| {
+                    if ui.button("Withdraw").clicked() {
+                        shown.confirm_withdraw = false;
+                        self.asked.correction = Some(admin.withdraw_class_day(day));
+                    }
+                    if ui.button("Keep it").clicked() {
+                        shown.confirm_withdraw = false;
+                    }
+                });
+            }
+        }
         egui::Grid::new("day-marks").striped(true).show(ui, |ui| {
             for h in ["", "Time", "Roll no", "Name", "Score", "Source"] {
                 ui.label(RichText::new(h).strong());

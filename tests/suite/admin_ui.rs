@@ -373,6 +373,35 @@ fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
     let marks = store.marks(day, day).unwrap();
     assert_eq!(marks.len(), 1);
     assert_eq!(marks[0].source, "admin");
+
+    // Declared by mistake: the day view withdraws it, after asking.
+    h.get_by_label("Day view").click_accesskit();
+    h.step();
+    replace_text(&mut h, "Day", "2026-03-09");
+    click(&mut h, Role::Button, "Show day");
+    step_until(&mut h, "the declaration", 30, |h| {
+        shows(h, "Declared a class day on 2026-")
+    });
+    click(&mut h, Role::Button, "Withdraw the declaration");
+    step_until(&mut h, "the question", 10, |h| {
+        shows(h, "the day stops counting for every student")
+    });
+    assert!(
+        shows(&h, "6 class day(s)"),
+        "nothing changed before the answer"
+    );
+    click(&mut h, Role::Button, "Withdraw");
+    step_until(&mut h, "the withdrawn day", 30, |h| {
+        shows(h, "5 class day(s)") && shows(h, "A Student A: 5 present, 0 absent, 100 %")
+    });
+    assert!(shows(&h, "2026-03-09 is no longer a class day"));
+    assert!(!shows(&h, "Declared a class day on"));
+    let log = store.audit_log(5).unwrap();
+    assert!(
+        log.iter()
+            .any(|a| a.action == "withdraw class day" && a.details == "2026-03-09"),
+        "{log:?}"
+    );
 }
 
 #[test]

@@ -299,6 +299,14 @@ impl CalibrationStatus {
     }
 }
 
+/// The day view: the day's marks, and whether an admin declared it a class day.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DayView {
+    pub marks: Vec<DayMark>,
+    /// "2026-03-09 08:12 by admin" when the day was declared a class day.
+    pub declared: Option<String>,
+}
+
 /// One mark in the day view.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DayMark {
@@ -419,7 +427,12 @@ pub(super) enum Request {
     },
     DayMarks {
         day: NaiveDate,
-        reply: Reply<Result<Vec<DayMark>, String>>,
+        reply: Reply<Result<DayView, String>>,
+    },
+    /// Withdraw a day's class-day declaration.
+    WithdrawClassDay {
+        day: NaiveDate,
+        reply: Reply<Outcome>,
     },
     Correct {
         student_id: i64,
@@ -635,8 +648,11 @@ impl AdminClient {
             reply,
         })
     }
-    pub fn day_marks(&self, day: NaiveDate) -> Answer<Vec<DayMark>> {
+    pub fn day_marks(&self, day: NaiveDate) -> Answer<DayView> {
         self.ask(|reply| Request::DayMarks { day, reply })
+    }
+    pub fn withdraw_class_day(&self, day: NaiveDate) -> Pending<Outcome> {
+        self.ask(|reply| Request::WithdrawClassDay { day, reply })
     }
     pub fn correct(
         &self,

@@ -4,8 +4,8 @@
 //! door to reload.
 
 use super::{
-    CheckedPhoto, DayMark, EmailForm, LookAlike, Outcome, PhotoCheck, RefusedFace, Request,
-    TaskReply, Thumbnail,
+    CheckedPhoto, DayMark, DayView, EmailForm, LookAlike, Outcome, PhotoCheck, RefusedFace,
+    Request, TaskReply, Thumbnail,
 };
 use crate::attendance::pin::AdminPin;
 use crate::attendance::{
@@ -330,6 +330,7 @@ impl Desk {
                 reply.send(r)
             }
             Request::DayMarks { day, reply } => reply.send(self.day_marks(day)),
+            Request::WithdrawClassDay { day, reply } => reply.send(self.withdraw_class_day(day)),
             Request::Correct {
                 student_id,
                 day,
@@ -583,13 +584,19 @@ impl Desk {
         reply.send(Ok(summary))
     }
 
-    fn day_marks(&mut self, day: chrono::NaiveDate) -> Result<Vec<DayMark>, String> {
-        let marks = self
-            .records()?
-            .store()
-            .marks(day, day)
-            .map_err(|e| e.to_string())?;
-        Ok(marks
+    fn day_marks(&mut self, day: chrono::NaiveDate) -> Result<DayView, String> {
+        let store = self.records()?.store();
+        let declared = store
+            .class_day_declaration(day)
+            .map_err(|e| e.to_string())?
+            .map(|(at, actor)| {
+                format!(
+                    "{} by {actor}",
+                    at.replace('T', " ").get(..16).unwrap_or(&at)
+                )
+            });
+        let marks = store.marks(day, day).map_err(|e| e.to_string())?;
+        let marks = marks
             .into_iter()
             .map(|m| DayMark {
                 time: if m.source == "admin" {
@@ -604,7 +611,32 @@ impl Desk {
                 source: m.source,
                 door: m.door,
             })
-            .collect())
+            .collect();
+        Ok(DayView { marks, declared })
+    }
+
+    fn withdraw_class_day(&mut self, day: chrono::NaiveDate) -> Outcome {
+        let store = self.records()?.store_mut();
+        if !store
+            .withdraw_class_day(day, "admin")
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(format!(
+                "{day} was not declared a class day; nothing changed."
+            ));
+        }
+        let still = store.is_class_day(day).map_err(|e| e.to_string())?;
+        Ok(if still {
+            format!(
+                "The declaration of {day} is withdrawn. It stays a class day: the kiosk \
+                 marked students that day."
+            )
+        } else {
+            format!(
+                "{day} is no longer a class day: it counts for nobody, and marks made by \
+                 hand that day no longer count."
+            )
+        })
     }
 
     fn correct(
