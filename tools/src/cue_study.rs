@@ -5,6 +5,9 @@
 //!   fingers holding it — the shipped features with and without it;
 //! - **frequency**: the face crop's spectrum in radial bands (a print's halftone, a
 //!   screen's moiré), added to the shipped features;
+//! - **scene light**: the face's brightness and colour against the scene around it (a
+//!   print is lit by the room, not by whatever lit the photographed face), alone and added
+//!   to the shipped features;
 //! - **motion**: a photo held in a hand moves as one plane, so the points tracked on and
 //!   around the face (optical flow) follow one homography with a small residual, while a
 //!   live head shows parallax. Measured on pairs of successive frames of a session.
@@ -42,6 +45,7 @@ struct Frame {
     reference: bool,
     texture: Vec<f32>,
     frequency: Vec<f32>,
+    light: Vec<f32>,
 }
 
 /// One pair of successive frames: median motion of the tracked points and median distance
@@ -135,6 +139,51 @@ fn frequency_features(image: &Mat, face: &Face) -> Result<Vec<f32>, VisionError>
     }
     let total: f64 = bands.iter().sum::<f64>().max(1e-12);
     Ok(bands.iter().map(|b| (b / total).sqrt() as f32).collect())
+}
+
+/// The face's light against the scene: for Y, Cr and Cb, the face crop's mean minus the
+/// scene's (the frame outside the 1.6× crop), and the face's spread over the scene's;
+/// scaled to about −1…1.
+fn light_features(image: &Mat, face: &Face) -> Result<Vec<f32>, VisionError> {
+    let mut ycrcb = Mat::default();
+    imgproc::cvt_color_def(image, &mut ycrcb, imgproc::COLOR_BGR2YCrCb)?;
+    let stats = |mask: &Mat| -> Result<(opencv::core::Scalar, opencv::core::Scalar), VisionError> {
+        let (mut mean, mut std) = (Mat::default(), Mat::default());
+        opencv::core::mean_std_dev(&ycrcb, &mut mean, &mut std, mask)?;
+        let at = |m: &Mat, i: i32| m.at::<f64>(i).copied().unwrap_or(0.0);
+        Ok((
+            opencv::core::Scalar::new(at(&mean, 0), at(&mean, 1), at(&mean, 2), 0.0),
+            opencv::core::Scalar::new(at(&std, 0), at(&std, 1), at(&std, 2), 0.0),
+        ))
+    };
+    let region = |rect: Rect, inside: bool| -> Result<Mat, VisionError> {
+        let (fill, rect_value) = if inside { (0.0, 255.0) } else { (255.0, 0.0) };
+        let mut m = Mat::new_rows_cols_with_default(
+            image.rows(),
+            image.cols(),
+            opencv::core::CV_8U,
+            opencv::core::Scalar::all(fill),
+        )?;
+        imgproc::rectangle(
+            &mut m,
+            rect,
+            opencv::core::Scalar::all(rect_value),
+            -1,
+            imgproc::LINE_8,
+            0,
+        )?;
+        Ok(m)
+    };
+    let (face_mean, face_std) = stats(&region(face_rect(image, face, 1.0), true)?)?;
+    let (scene_mean, scene_std) = stats(&region(face_rect(image, face, 1.6), false)?)?;
+    let mut out = Vec::with_capacity(6);
+    for c in 0..3 {
+        out.push(((face_mean[c] - scene_mean[c]) / 255.0) as f32);
+    }
+    for c in 0..3 {
+        out.push((face_std[c] / scene_std[c].max(1.0)).min(4.0) as f32 / 4.0);
+    }
+    Ok(out)
 }
 
 /// Tracks corners of the face region from `a` to `b` and fits one homography.
@@ -246,6 +295,7 @@ fn collect(
             reference: references.contains(path),
             texture: texture_features(&image, &face)?,
             frequency: frequency_features(&image, &face)?,
+            light: light_features(&image, &face)?,
         });
         previous = Some((person.clone(), *live, session, number, g, face));
     }
@@ -348,6 +398,12 @@ pub fn study(
         v.extend(&f.frequency);
         v
     };
+    let light_only = |f: &Frame| f.light.clone();
+    let with_light = |f: &Frame| {
+        let mut v = f.texture.clone();
+        v.extend(&f.light);
+        v
+    };
     Ok(CueReport {
         texture: vec![
             leave_one_out("face crop only", &frames_read, &face_only)?,
@@ -357,6 +413,8 @@ pub fn study(
                 &frames_read,
                 &with_frequency,
             )?,
+            leave_one_out("scene light only", &frames_read, &light_only)?,
+            leave_one_out("face + wider crop + scene light", &frames_read, &with_light)?,
         ],
         motion: motion_figures(&pairs),
         frames: frames_read.len(),

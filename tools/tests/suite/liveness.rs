@@ -215,7 +215,9 @@ fn other_cues_are_measured_leaving_each_person_out() {
         [
             "face crop only",
             "face + wider crop (shipped)",
-            "face + wider crop + frequency bands"
+            "face + wider crop + frequency bands",
+            "scene light only",
+            "face + wider crop + scene light"
         ]
     );
     for c in &r.texture {
