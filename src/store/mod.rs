@@ -87,6 +87,9 @@ pub struct Student {
     pub email: String,
     pub enrolled_at: String,
     pub photo_count: i64,
+    /// Whether any of their face templates came from the kiosk's camera (then the
+    /// photo-attack check can compare them with their own live face).
+    pub camera_enrolled: bool,
     /// Time of the latest attendance mark.
     pub last_seen: Option<String>,
 }
@@ -646,7 +649,10 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT s.id, s.roll_no, s.name, s.email, s.enrolled_at,
                     (SELECT COUNT(*) FROM photos p WHERE p.student_id = s.id),
-                    (SELECT MAX(marked_at) FROM attendance a WHERE a.student_id = s.id)
+                    (SELECT MAX(marked_at) FROM attendance a WHERE a.student_id = s.id),
+                    EXISTS (SELECT 1 FROM face_templates t LEFT JOIN photos p ON p.id = t.photo_id
+                            WHERE t.student_id = s.id
+                              AND COALESCE(p.origin, t.origin, 'upload') = 'camera')
              FROM students s ORDER BY s.roll_no",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -658,6 +664,7 @@ impl Store {
                 enrolled_at: r.get(4)?,
                 photo_count: r.get(5)?,
                 last_seen: r.get(6)?,
+                camera_enrolled: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

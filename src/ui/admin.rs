@@ -742,13 +742,14 @@ impl AdminView {
             .collect();
         egui::Grid::new("students")
             .striped(true)
-            .num_columns(7)
+            .num_columns(8)
             .show(ui, |ui| {
                 for h in [
                     "Roll no",
                     "Name",
                     "Email",
                     "Photos",
+                    "Photo check",
                     "Enrolled on",
                     "Last seen",
                     "",
@@ -761,6 +762,11 @@ impl AdminView {
                     ui.label(&s.name);
                     ui.label(&s.email);
                     ui.label(s.photo_count.to_string());
+                    ui.label(if s.camera_enrolled {
+                        "own face"
+                    } else {
+                        "general only"
+                    });
                     ui.label(s.enrolled_at.get(..10).unwrap_or(&s.enrolled_at));
                     ui.label(
                         s.last_seen
@@ -817,6 +823,17 @@ impl AdminView {
         }
         ui.add_space(6.0);
         ui.label(RichText::new(format!("Photos ({})", self.selected_photos.len())).strong());
+        if !s.camera_enrolled {
+            ui.label(
+                RichText::new(
+                    "Enrolled from uploaded photos only: the photo-attack check cannot \
+                     compare this student with their own live face, so it judges them \
+                     more generally. Add photos taken at the kiosk's camera for the \
+                     stronger check.",
+                )
+                .color(super::widgets::WARN),
+            );
+        }
         let mut remove = None;
         ui.horizontal_wrapped(|ui| {
             for (i, (pid, tex)) in self.selected_photos.iter().enumerate() {

@@ -192,8 +192,13 @@ fn a_student_is_edited_erased_and_deleted() {
     set_pin(&mut h, "2468");
     click(&mut h, Role::Button, "Students");
     step_until(&mut h, "the student list", 30, |h| shows(h, "Open R0002"));
+    assert!(shows(&h, "general only"), "uploaded photos only");
     click(&mut h, Role::Button, "Open R0002");
     step_until(&mut h, "the photos", 30, |h| shows(h, "Photos (5)"));
+    assert!(shows(
+        &h,
+        "Add photos taken at the kiosk's camera for the stronger check."
+    ));
 
     // Replace the name: select all, then type.
     text_field(&h, "Name").focus();

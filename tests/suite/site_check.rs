@@ -96,7 +96,12 @@ fn an_admin_records_a_printed_photo_and_adapts_the_check_to_the_camera() {
         shows(&h, "Record a printed photo (open a student first)"),
         "nothing to record before a student is chosen"
     );
+    assert!(
+        h.query_by_label("own face").is_some(),
+        "the photo check compares them with their own live face"
+    );
     click(&mut h, Role::Button, "Open R0002");
+    assert!(!shows(&h, "Enrolled from uploaded photos only"));
     click(
         &mut h,
         Role::Button,
