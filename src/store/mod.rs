@@ -263,6 +263,11 @@ pub fn timestamp(t: DateTime<Local>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
+/// A stored timestamp for people, to the minute: "2026-03-09 08:12".
+pub fn to_the_minute(stored: &str) -> String {
+    stored.get(..16).unwrap_or(stored).replace('T', " ")
+}
+
 fn template_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TemplateRow> {
     Ok(TemplateRow {
         student_id: r.get(0)?,
@@ -1125,6 +1130,15 @@ mod tests {
         let (_, erased) = s.erase_face_data(id, "test").unwrap();
         assert_eq!(erased.observations, OBSERVATIONS_PER_STUDENT);
         assert!(s.observations().unwrap().is_empty());
+    }
+
+    #[test]
+    fn stored_times_read_to_the_minute() {
+        assert_eq!(
+            to_the_minute("2026-03-09T08:12:45+01:00"),
+            "2026-03-09 08:12"
+        );
+        assert_eq!(to_the_minute("odd"), "odd");
     }
 
     #[test]

@@ -771,7 +771,7 @@ impl AdminView {
                     ui.label(
                         s.last_seen
                             .as_deref()
-                            .map(|t| t.get(..16).unwrap_or(t).replace('T', " "))
+                            .map(crate::store::to_the_minute)
                             .unwrap_or_else(|| "never".into()),
                     );
                     if ui.button(format!("Open {}", s.roll_no)).clicked() {

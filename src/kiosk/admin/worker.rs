@@ -18,7 +18,7 @@ use crate::kiosk::vision_worker::DoorNotice;
 use crate::recognition::{Origin, Source};
 use crate::reports::{self, Sheet};
 use crate::settings::{EmailSettings, MailSecurity, Settings};
-use crate::store::Store;
+use crate::store::{to_the_minute, Store};
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
 use crate::vision::liveness::LivenessModel;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -589,12 +589,7 @@ impl Desk {
         let declared = store
             .class_day_declaration(day)
             .map_err(|e| e.to_string())?
-            .map(|(at, actor)| {
-                format!(
-                    "{} by {actor}",
-                    at.replace('T', " ").get(..16).unwrap_or(&at)
-                )
-            });
+            .map(|(at, actor)| format!("{} by {actor}", to_the_minute(&at)));
         let marks = store.marks(day, day).map_err(|e| e.to_string())?;
         let marks = marks
             .into_iter()
@@ -602,7 +597,7 @@ impl Desk {
                 time: if m.source == "admin" {
                     "by hand".into()
                 } else {
-                    m.marked_at.get(11..16).unwrap_or(&m.marked_at).to_string()
+                    crate::kiosk::door::verdict::clock_time(&m.marked_at)
                 },
                 snapshot: snapshot_thumbnail(m.snapshot.as_deref()),
                 roll_no: m.roll_no,
@@ -692,12 +687,7 @@ impl Desk {
         Ok(rows
             .into_iter()
             .map(|r| RefusedFace {
-                when: r
-                    .at
-                    .replace('T', " ")
-                    .get(..16)
-                    .unwrap_or(&r.at)
-                    .to_string(),
+                when: to_the_minute(&r.at),
                 resembled: r.student,
                 score: r.score,
                 snapshot: snapshot_thumbnail(r.snapshot.as_deref()),
