@@ -246,12 +246,10 @@ impl Samples {
     fn held_out_generic_attacks(&self) -> Result<Vec<Vec<f32>>, VisionError> {
         let mut out = Vec::new();
         for person in self.people() {
-            let others = self.without(person);
             let rows = |live: bool| -> Vec<Vec<f32>> {
-                others
-                    .samples
+                self.samples
                     .iter()
-                    .filter(|s| s.live == live)
+                    .filter(|s| s.person != person && s.live == live)
                     .map(|s| s.features.clone())
                     .collect()
             };
