@@ -2,7 +2,7 @@
 //! plus faces the kiosk has seen and confidently attributed (kept to learn what strangers
 //! look like at this site; they are never matched against).
 
-use super::codes::CodedRows;
+use super::codes::{ByteProbe, ByteRows, CodedRows};
 use crate::vision::Embeddings;
 use std::collections::HashMap;
 
@@ -45,13 +45,98 @@ pub(super) struct ModelRows {
     /// Faces seen at the kiosk, row after row, and whose they were.
     pub observed: Vec<f32>,
     pub observed_owner: Vec<u32>,
+    /// Each student's template rows.
+    rows_of: Vec<Vec<u32>>,
+    /// Each student's templates summarised as one row (their mean direction, 8-bit), for
+    /// a first look at a large school; kept only when [`Gallery::summarise`] asks.
+    summaries: ByteRows,
+    /// Whether `summaries` holds every student (apart from the `stale` ones).
+    summarised: bool,
+    /// Students whose templates changed since their summary was made.
+    stale: Vec<u32>,
 }
 
 impl ModelRows {
     fn new(dim: usize) -> ModelRows {
         ModelRows {
             rows: CodedRows::new(dim),
+            summaries: ByteRows::new(dim),
             ..ModelRows::default()
+        }
+    }
+
+    /// Adds one template of student `owner`.
+    fn push(&mut self, owner: u32, vector: &[f32], origin: Origin) {
+        let row = self.len() as u32;
+        self.rows.push(vector);
+        self.owner.push(owner);
+        self.origin.push(origin);
+        if self.rows_of.len() <= owner as usize {
+            self.rows_of.resize(owner as usize + 1, Vec::new());
+        }
+        self.rows_of[owner as usize].push(row);
+        if self.summarised {
+            self.stale.push(owner);
+        }
+    }
+
+    /// Makes (or, with `keep` false, drops) every student's summary.
+    fn summarise(&mut self, students: usize, keep: bool) {
+        if !keep {
+            self.summaries.clear();
+            self.summarised = false;
+            self.stale.clear();
+            return;
+        }
+        let stale = if self.summarised {
+            std::mem::take(&mut self.stale)
+        } else {
+            (0..students as u32).collect()
+        };
+        let mut sum = vec![0f32; self.dim()];
+        for s in stale {
+            sum.iter_mut().for_each(|x| *x = 0.0);
+            for r in self.rows_of.get(s as usize).into_iter().flatten() {
+                self.rows.add_to(*r as usize, &mut sum);
+            }
+            let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                sum.iter_mut().for_each(|x| *x /= norm);
+            }
+            self.summaries.set(s as usize, &sum);
+        }
+        self.summarised = true;
+    }
+
+    /// The `count` students whose summaries are closest to `probe`, added to `into`;
+    /// false when the summaries are not kept.
+    pub fn closest_students(&self, probe: &[f32], count: usize, into: &mut Vec<u32>) -> bool {
+        if !self.summarised || !self.stale.is_empty() || probe.len() != self.dim() {
+            return false;
+        }
+        let mut sims = Vec::new();
+        self.summaries
+            .similarities(&ByteProbe::new(probe), &mut sims);
+        // The `count`-th highest similarity, then every student at or above it.
+        let mut order = sims.clone();
+        let bar = match count {
+            0 => return true,
+            c if c < order.len() => *order.select_nth_unstable_by(c - 1, |a, b| b.total_cmp(a)).1,
+            _ => f32::NEG_INFINITY,
+        };
+        let order = (0..sims.len() as u32)
+            .filter(|s| sims[*s as usize] >= bar)
+            .take(count);
+        into.extend(order);
+        true
+    }
+
+    /// The best similarity to `probe` of each student in `students`, into `out` (indexed
+    /// by student; the others are left as they are).
+    pub fn best_of(&self, students: &[u32], probe: &[f32], out: &mut [f32]) {
+        for s in students {
+            let rows = self.rows_of.get(*s as usize).map_or(&[][..], |r| r);
+            out[*s as usize] = self.rows.best_similarity(rows, probe);
         }
     }
 
@@ -109,6 +194,15 @@ impl ModelRows {
         }
         self.observed = observed;
         self.observed_owner = observed_owner;
+        self.rows_of.clear();
+        for (row, o) in self.owner.iter().enumerate() {
+            if self.rows_of.len() <= *o as usize {
+                self.rows_of.resize(*o as usize + 1, Vec::new());
+            }
+            self.rows_of[*o as usize].push(row as u32);
+        }
+        // Students were renumbered: every summary is made again when next asked.
+        self.summarise(0, false);
     }
 }
 
@@ -192,9 +286,7 @@ impl Gallery {
     pub fn add(&mut self, student_id: i64, model_id: &str, vector: &[f32], origin: Origin) {
         let idx = self.student_index(student_id);
         if let Some(m) = self.model_mut(model_id, vector.len()) {
-            m.rows.push(vector);
-            m.owner.push(idx);
-            m.origin.push(origin);
+            m.push(idx, vector, origin);
         }
     }
 
@@ -250,6 +342,15 @@ impl Gallery {
                 o if o == last => Some(idx),
                 o => Some(o),
             });
+        }
+    }
+
+    /// Keeps a summary of every student's templates (`keep`), for a first look at a large
+    /// school, or drops them; call after changes, before searching.
+    pub(super) fn summarise(&mut self, keep: bool) {
+        let students = self.students.len();
+        for (_, m) in &mut self.models {
+            m.summarise(students, keep);
         }
     }
 

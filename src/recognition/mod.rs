@@ -86,12 +86,50 @@ impl Rule {
     }
 }
 
+/// How a probe is compared with the whole school.
+///
+/// Up to `exact_up_to` students every template is compared. Beyond, reading every
+/// template of every student for each face costs more than the rest of identification
+/// (64 MB at 10,000 students), so each model first compares the probe with one summary
+/// per student (the mean direction of their templates, 8-bit: 6.4 MB at 10,000) and
+/// looks again, exactly, only at the `shortlist` closest students of each model. A
+/// student outside every model's shortlist is not a candidate. How often this changes a
+/// decision is measured by `rollcall-tools bench identify` (`same_decision`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Search {
+    pub exact_up_to: usize,
+    pub shortlist: usize,
+}
+
+impl Default for Search {
+    /// Exact up to 2,000 students (about a millisecond per face), then the 64 closest
+    /// students per model: four times the probe's cohort of closest others, so the
+    /// probe's likeness is measured on (nearly always) the same students.
+    fn default() -> Search {
+        Search {
+            exact_up_to: 2000,
+            shortlist: 64,
+        }
+    }
+}
+
+impl Search {
+    /// Compare every template, whatever the size of the school.
+    pub fn exact() -> Search {
+        Search {
+            exact_up_to: usize::MAX,
+            ..Search::default()
+        }
+    }
+}
+
 /// The gallery with the site's calibration: what identification needs.
 #[derive(Clone, Debug, Default)]
 pub struct Matcher {
     gallery: Gallery,
     calibration: Calibration,
     settings: CalibrationSettings,
+    search: Search,
 }
 
 /// The mean of the `k` largest values of `v`, leaving out index `skip`.
@@ -114,11 +152,26 @@ impl Matcher {
     /// A matcher over `gallery`, calibrated.
     pub fn new(gallery: Gallery, settings: &CalibrationSettings) -> Matcher {
         let calibration = Calibration::measure(&gallery, settings);
-        Matcher {
+        let mut matcher = Matcher {
             gallery,
             calibration,
             settings: settings.clone(),
-        }
+            search: Search::default(),
+        };
+        matcher.prepare_search();
+        matcher
+    }
+
+    /// The same matcher searching the school another way.
+    pub fn with_search(mut self, search: Search) -> Matcher {
+        self.search = search;
+        self.prepare_search();
+        self
+    }
+
+    fn prepare_search(&mut self) {
+        let large = self.gallery.len() > self.search.exact_up_to;
+        self.gallery.summarise(large);
     }
 
     pub fn gallery(&self) -> &Gallery {
@@ -133,12 +186,47 @@ impl Matcher {
     pub fn update(&mut self, change: impl FnOnce(&mut Gallery)) {
         change(&mut self.gallery);
         self.calibration = Calibration::measure(&self.gallery, &self.settings);
+        self.prepare_search();
+    }
+
+    /// The students worth an exact look for this probe, in order; None: every student
+    /// (a school within [`Search::exact_up_to`], or a model without summaries).
+    fn candidates(&self, probe: &Embeddings, models: &[String]) -> Option<Vec<u32>> {
+        if self.gallery.len() <= self.search.exact_up_to {
+            return None;
+        }
+        // Never fewer than the probe's cohort of closest others.
+        let count = self.search.shortlist.max(self.settings.probe_cohort + 1);
+        let (mut found, mut looked) = (Vec::new(), false);
+        for model_id in models {
+            if let (Some(m), Some(p)) = (self.gallery.model(model_id), probe.get(model_id)) {
+                if !m.closest_students(p, count, &mut found) {
+                    return None;
+                }
+                looked = true;
+            }
+        }
+        if !looked {
+            return None;
+        }
+        found.sort_unstable();
+        found.dedup();
+        Some(found)
     }
 
     /// Fused, normalised score for every student, in gallery order.
     fn fused_scores(&self, probe: &Embeddings, source: Source, models: &[String]) -> Vec<f32> {
         let n = self.gallery.len();
-        let mut fused = vec![0f32; n];
+        // The students scored: every one, or a large school's shortlist (the others are
+        // not candidates).
+        let (mut fused, who) = match self.candidates(probe, models) {
+            Some(c) => {
+                let mut fused = vec![f32::NEG_INFINITY; n];
+                c.iter().for_each(|s| fused[*s as usize] = 0.0);
+                (fused, c)
+            }
+            None => (vec![0f32; n], (0..n as u32).collect()),
+        };
         let mut used = 0usize;
         let (mut raw, mut scratch) = (Vec::new(), Vec::new());
         for model_id in models {
@@ -153,18 +241,27 @@ impl Matcher {
                 continue;
             }
             used += 1;
-            m.best_per_student(p, n, &mut raw, &mut scratch);
+            if who.len() == n {
+                m.best_per_student(p, n, &mut raw, &mut scratch);
+            } else {
+                raw.clear();
+                raw.resize(n, f32::NEG_INFINITY);
+                m.best_of(&who, p, &mut raw);
+            }
             // The probe's closest others: its likeness to this site's faces.
             let k = self.settings.probe_cohort.max(1);
-            let mut top: Vec<(f32, usize)> = raw.iter().copied().zip(0..n).collect();
-            let keep = (k + 1).min(n);
-            if keep > 0 && keep < n {
+            let mut top: Vec<(f32, usize)> = who
+                .iter()
+                .map(|t| (raw[*t as usize], *t as usize))
+                .collect();
+            let keep = (k + 1).min(top.len());
+            if keep > 0 && keep < top.len() {
                 top.select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0));
                 top.truncate(keep);
             }
             top.sort_by(|a, b| b.0.total_cmp(&a.0));
             let (w, kp) = (self.settings.probe_weight, 2.0);
-            for (t, f) in fused.iter_mut().enumerate() {
+            for t in who.iter().map(|t| *t as usize) {
                 let s = raw[t];
                 // A student without templates of this model counts as a stranger (z = 0).
                 if !s.is_finite() {
@@ -175,7 +272,7 @@ impl Matcher {
                     None => stats.mean,
                 };
                 let reference = stats.mean + w * (likeness - stats.mean);
-                *f += (s - reference) / stats.std;
+                fused[t] += (s - reference) / stats.std;
             }
         }
         let scale = (used.max(1) as f32).sqrt();
@@ -420,5 +517,118 @@ mod tests {
         let after = m.calibration().stats(Source::Photo, "m").unwrap().pairs;
         assert!(after < before);
         assert_eq!(m.gallery().len(), 2);
+    }
+
+    /// `n` students in `dim` dimensions, each with three photos scattered around their
+    /// own direction; `photo(i, k)` is another photo of student `i` (a stranger for
+    /// `i >= n`).
+    struct School {
+        dim: usize,
+    }
+
+    impl School {
+        fn draw(&self, seed: u64) -> Vec<f32> {
+            let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+            (0..self.dim)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                })
+                .collect()
+        }
+
+        fn photo(&self, i: u64, k: u64) -> Embeddings {
+            let (who, noise) = (self.draw(i + 1), self.draw((i + 1) * 1000 + k + 7));
+            let v: Vec<f32> = who.iter().zip(&noise).map(|(a, b)| a + 0.2 * b).collect();
+            face(&v)
+        }
+
+        fn gallery(&self, n: u64) -> Gallery {
+            let mut g = Gallery::default();
+            for i in 0..n {
+                for k in 0..3 {
+                    g.add_face(i as i64, &self.photo(i, k), Origin::Upload);
+                }
+            }
+            g
+        }
+    }
+
+    fn student(d: &Decision) -> Option<i64> {
+        match d {
+            Decision::Match(c) => Some(c.student_id),
+            Decision::Unknown(_) => None,
+        }
+    }
+
+    #[test]
+    fn a_large_schools_shortlist_decides_as_comparing_every_template() {
+        let school = School { dim: 64 };
+        let exact = Matcher::new(school.gallery(300), &settings()).with_search(Search::exact());
+        let short = exact.clone().with_search(Search {
+            exact_up_to: 100,
+            shortlist: 20,
+        });
+        let mut matched = 0;
+        for i in (0..50).chain(1000..1050) {
+            let probe = school.photo(i, 50);
+            let (e, s) = (
+                exact.identify(&probe, Source::Photo, &rule()),
+                short.identify(&probe, Source::Photo, &rule()),
+            );
+            assert_eq!(student(&e), student(&s), "probe {i}");
+            if let (Decision::Match(a), Decision::Match(b)) = (&e, &s) {
+                assert!((a.score - b.score).abs() < 0.05 && (a.margin - b.margin).abs() < 0.05);
+                assert_eq!(a.student_id, i as i64);
+                matched += 1;
+            }
+        }
+        // The probes are not all strangers to both: most students are found.
+        assert!(matched >= 40, "{matched} of 50 students matched");
+    }
+
+    #[test]
+    fn the_shortlist_follows_the_school_as_it_changes() {
+        let school = School { dim: 64 };
+        let search = Search {
+            exact_up_to: 10,
+            shortlist: 8,
+        };
+        let mut m = Matcher::new(school.gallery(60), &settings()).with_search(search);
+        let found = |m: &Matcher, i: u64| {
+            student(&m.identify(&school.photo(i, 99), Source::Photo, &rule()))
+        };
+        assert_eq!(found(&m, 500), None);
+        // Enrolled later: found through their new summary.
+        m.update(|g| (0..3).for_each(|k| g.add_face(500, &school.photo(500, k), Origin::Upload)));
+        assert_eq!(found(&m, 500), Some(500));
+        // Removing a student renumbers the others; every summary follows.
+        m.update(|g| g.remove(0));
+        assert_eq!(found(&m, 500), Some(500));
+        assert_eq!(found(&m, 7), Some(7));
+        assert_eq!(found(&m, 0), None);
+    }
+
+    #[test]
+    fn a_shortlist_of_nobody_or_one_student_still_decides() {
+        let school = School { dim: 16 };
+        let search = Search {
+            exact_up_to: 0,
+            shortlist: 4,
+        };
+        let empty = Matcher::new(Gallery::default(), &settings()).with_search(search);
+        assert_eq!(
+            empty.identify(&school.photo(1, 1), Source::Photo, &rule()),
+            Decision::Unknown(None)
+        );
+        let one = Matcher::new(school.gallery(1), &settings()).with_search(search);
+        let exact = one.clone().with_search(Search::exact());
+        let probe = school.photo(0, 9);
+        assert_eq!(
+            one.identify(&probe, Source::Photo, &rule()),
+            exact.identify(&probe, Source::Photo, &rule())
+        );
     }
 }
