@@ -1,8 +1,10 @@
 //! Benchmarks behind `rollcall bench` and `cargo bench`: figures are printed as tables with
 //! the machine named, never asserted in tests.
 
+use crate::synthetic::SyntheticFaces;
 use opencv::core::{Mat, Size};
 use opencv::imgproc;
+use rollcall::recognition::Search;
 use rollcall::settings::Settings;
 use rollcall::vision::image_io::{file_name_of, folders_in, images_in, read_image_file};
 use rollcall::vision::{FaceEngine, VisionError};
@@ -357,20 +359,14 @@ impl XorShift {
         self.0 ^= self.0 << 17;
         (self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5
     }
-
-    fn unit_vector(&mut self, dim: usize) -> Vec<f32> {
-        let v: Vec<f32> = (0..dim).map(|_| self.next_f32()).collect();
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
-        v.into_iter().map(|x| x / n).collect()
-    }
 }
 
 /// Fills the database with `n` synthetic students, 5 photos each with one template per
-/// model (random unit vectors: strangers to each other).
+/// model, shaped like one camera's faces ([`SyntheticFaces`]).
 fn synthetic_class(database: &Path, n: usize) -> anyhow::Result<()> {
     use rollcall::store::{NewPhoto, NewStudent, Store};
     let mut store = Store::open(database)?;
-    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let faces = SyntheticFaces::default();
     for i in 0..n {
         let student = NewStudent {
             roll_no: format!("S{i:06}"),
@@ -381,10 +377,7 @@ fn synthetic_class(database: &Path, n: usize) -> anyhow::Result<()> {
             .map(|k| NewPhoto {
                 file_name: format!("synthetic-{i}-{k}.jpg"),
                 origin: "upload".into(),
-                templates: vec![
-                    ("dlib-resnet-v1".into(), rng.unit_vector(128)),
-                    ("facenet-20180408".into(), rng.unit_vector(512)),
-                ],
+                templates: faces.face(i as u64, k),
             })
             .collect();
         store.insert_student(&student, &photos, "bench")?;
@@ -404,6 +397,11 @@ pub struct IdentifyRow {
     pub startup_s: f64,
     /// Resident memory once loaded.
     pub rss_mb: f64,
+    /// Share of the probes (half new photos of enrolled students, half strangers) whose
+    /// decision is the one comparing every template gives ([`Search`]).
+    pub same_decision: f64,
+    /// Share of the probes that comparing every template matches to a student.
+    pub matched: f64,
 }
 
 /// `bench identify` for each class size: each measured in a fresh process (so start-up
@@ -429,33 +427,68 @@ pub fn identify(sizes: &[usize]) -> anyhow::Result<Vec<IdentifyRow>> {
     Ok(rows)
 }
 
-/// Measures this process: loads the database's gallery, then identifies 300 faces.
+/// Measures this process: loads the database's gallery, then identifies 300 faces (new
+/// photos of enrolled students and strangers), and checks each decision against comparing
+/// every template.
 pub fn identify_here(database: &Path, settings: &Settings) -> anyhow::Result<IdentifyRow> {
-    use rollcall::recognition::{Rule, Source};
+    use rollcall::recognition::{Decision, Rule, Source};
     use rollcall::vision::Embeddings;
     let t = Instant::now();
     let store = rollcall::store::Store::open(database)?;
     let recognizer = rollcall::attendance::Recognizer::load(settings, &store)?;
     let startup_s = t.elapsed().as_secs_f64();
-    let students = recognizer.matcher().gallery().len();
+    let rss_mb = resident_mb();
+    let matcher = recognizer.matcher();
+    let students = matcher.gallery().len();
     let rule = Rule::full(&settings.recognition);
-    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let faces = SyntheticFaces::default();
+    let probes: Vec<Vec<(String, Vec<f32>)>> = (0..300u64)
+        .map(|j| match j % 2 {
+            0 => faces.face((j * 7919) % students.max(1) as u64, 100 + j),
+            _ => faces.face(1 << 40 | j, 0),
+        })
+        .collect();
+    let as_embeddings = |p: &[(String, Vec<f32>)]| {
+        let models = ["dlib-resnet-v1", "facenet-20180408"];
+        Embeddings(
+            models
+                .iter()
+                .filter_map(|m| {
+                    p.iter()
+                        .find(|(id, _)| id == m)
+                        .map(|(_, v)| (*m, v.clone()))
+                })
+                .collect(),
+        )
+    };
     let mut ms = Vec::new();
-    for _ in 0..300 {
-        let probe = Embeddings(vec![
-            ("dlib-resnet-v1", rng.unit_vector(128)),
-            ("facenet-20180408", rng.unit_vector(512)),
-        ]);
+    let mut decisions = Vec::new();
+    for p in &probes {
+        let probe = as_embeddings(p);
         let t = Instant::now();
-        std::hint::black_box(recognizer.matcher().identify(&probe, Source::Photo, &rule));
+        let d = std::hint::black_box(matcher.identify(&probe, Source::Photo, &rule));
         ms.push(t.elapsed().as_secs_f64() * 1e3);
+        decisions.push(d);
+    }
+    let exact = matcher.clone().with_search(Search::exact());
+    let (mut same, mut matched) = (0, 0);
+    for (p, d) in probes.iter().zip(&decisions) {
+        let e = exact.identify(&as_embeddings(p), Source::Photo, &rule);
+        let student = |d: &Decision| match d {
+            Decision::Match(c) => Some(c.student_id),
+            Decision::Unknown(_) => None,
+        };
+        same += usize::from(student(d) == student(&e));
+        matched += usize::from(student(&e).is_some());
     }
     Ok(IdentifyRow {
         students,
         identify_ms_p50: percentile(&ms, 50.0),
         identify_ms_p95: percentile(&ms, 95.0),
         startup_s,
-        rss_mb: resident_mb(),
+        rss_mb,
+        same_decision: same as f64 / probes.len() as f64,
+        matched: matched as f64 / probes.len() as f64,
     })
 }
 

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod live_eval;
 pub mod liveness_eval;
 pub mod school_bench;
+pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 

@@ -11,7 +11,7 @@ pub mod classroom;
 
 use rollcall::attendance::main_face;
 use rollcall::order::natural_cmp;
-use rollcall::recognition::{Gallery, Matcher, Origin, Source};
+use rollcall::recognition::{Gallery, Matcher, Origin, Search, Source};
 use rollcall::settings::RecognitionSettings;
 use rollcall::vision::image_io::{file_name_of, folders_in, images_in, read_image_file};
 use rollcall::vision::{Embeddings, FaceEngine, VisionError};
@@ -150,6 +150,8 @@ pub struct PhotoFaces {
 pub struct FaceSet {
     pub photos: HashMap<PathBuf, PhotoFaces>,
     pub sec_per_photo: f64,
+    /// How the matchers made from the set search the enrolled people.
+    pub search: Search,
 }
 
 /// `n / d`, or 0 when there is nothing to divide by.
@@ -211,6 +213,7 @@ impl FaceSet {
             progress();
         }
         Ok(FaceSet {
+            search: Search::default(),
             photos,
             sec_per_photo: start.elapsed().as_secs_f64() / paths.len().max(1) as f64,
         })
@@ -235,7 +238,7 @@ impl FaceSet {
                 }
             }
         }
-        Matcher::new(gallery, &settings.calibration)
+        Matcher::new(gallery, &settings.calibration).with_search(self.search)
     }
 }
 

@@ -40,7 +40,8 @@ fn the_live_benchmark_sees_the_people_pass() {
 }
 
 /// `rollcall-tools bench identify --json`: one row per class size with the keys the issue
-/// names, each measured on that many students in its own process.
+/// names, each measured on that many students in its own process; a school past the
+/// exact search's limit (2,000) decides as comparing every template would.
 #[test]
 fn the_identify_benchmark_reports_each_class_size() {
     let dir = tempfile::tempdir().unwrap();
@@ -48,7 +49,7 @@ fn the_identify_benchmark_reports_each_class_size() {
         "bench",
         "identify",
         "--students",
-        "1,300",
+        "1,300,2500",
         "--json",
     ]));
     let rows = v.as_array().expect("a list of rows");
@@ -56,7 +57,7 @@ fn the_identify_benchmark_reports_each_class_size() {
         .iter()
         .map(|r| r["students"].as_u64().unwrap())
         .collect();
-    assert_eq!(students, [1, 300], "the gallery held what was stored");
+    assert_eq!(students, [1, 300, 2500], "the gallery held what was stored");
     for r in rows {
         for key in ["identify_ms_p50", "identify_ms_p95", "startup_s", "rss_mb"] {
             assert!(r[key].as_f64().unwrap() >= 0.0, "{key} in {r}");
@@ -66,5 +67,17 @@ fn the_identify_benchmark_reports_each_class_size() {
     assert!(
         rows[1]["identify_ms_p50"].as_f64().unwrap() > 0.0,
         "300 students take some time to search: {rows:?}"
+    );
+    // Searched exactly: the same decisions by construction.
+    assert_eq!(rows[1]["same_decision"].as_f64(), Some(1.0), "{rows:?}");
+    // Half the probes are new photos of enrolled students: the comparison is not
+    // between two searches that both refuse everyone.
+    for r in &rows[1..] {
+        let matched = r["matched"].as_f64().unwrap();
+        assert!((0.4..=0.6).contains(&matched), "{r}");
+    }
+    assert!(
+        rows[2]["same_decision"].as_f64().unwrap() >= 0.99,
+        "the shortlist changed decisions: {rows:?}"
     );
 }
