@@ -115,22 +115,27 @@ pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
     let mut students = store.students()?;
     students.sort_by(|a, b| crate::order::natural_cmp(&a.roll_no, &b.roll_no));
     println!(
-        "{} {} {} {:>6}  {}  last seen",
+        "{} {} {} {:>6}  {}  {}  last seen",
         pad("roll no", 12),
         pad("name", 28),
         pad("email", 32),
         "photos",
-        pad("enrolled", 25)
+        pad("photo check", 12),
+        pad("enrolled", 16)
     );
     for s in &students {
         println!(
-            "{} {} {} {:>6}  {}  {}",
+            "{} {} {} {:>6}  {}  {}  {}",
             pad(&s.roll_no, 12),
             pad(&s.name, 28),
             pad(&s.email, 32),
             s.photo_count,
-            pad(&s.enrolled_at, 25),
-            s.last_seen.as_deref().unwrap_or("never")
+            pad(s.photo_check(), 12),
+            pad(&crate::store::to_the_minute(&s.enrolled_at), 16),
+            s.last_seen
+                .as_deref()
+                .map(crate::store::to_the_minute)
+                .unwrap_or_else(|| "never".into())
         );
     }
     eprintln!("{} student(s)", students.len());

@@ -94,6 +94,18 @@ pub struct Student {
     pub last_seen: Option<String>,
 }
 
+impl Student {
+    /// How the photo-attack check judges them, in an admin's words: against their "own
+    /// face" (kiosk-camera templates) or "general only" (uploaded photos only).
+    pub fn photo_check(&self) -> &'static str {
+        if self.camera_enrolled {
+            "own face"
+        } else {
+            "general only"
+        }
+    }
+}
+
 /// One stored face template.
 #[derive(Clone, Debug)]
 pub struct TemplateRow {

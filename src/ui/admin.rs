@@ -762,11 +762,7 @@ impl AdminView {
                     ui.label(&s.name);
                     ui.label(&s.email);
                     ui.label(s.photo_count.to_string());
-                    ui.label(if s.camera_enrolled {
-                        "own face"
-                    } else {
-                        "general only"
-                    });
+                    ui.label(s.photo_check());
                     ui.label(s.enrolled_at.get(..10).unwrap_or(&s.enrolled_at));
                     ui.label(
                         s.last_seen
