@@ -746,4 +746,16 @@ fn corrections_and_removals_reach_every_door() {
         .unwrap()
         .get(0);
     assert_eq!(on_server, 0);
+
+    // A class day declared at the office counts at the door too; withdrawn by mistake,
+    // it stops counting there as well.
+    let holiday = today - chrono::Days::new(3);
+    assert!(!door.is_class_day(holiday).unwrap());
+    assert!(office.declare_class_day(holiday, "admin").unwrap());
+    sync();
+    assert!(door.is_class_day(holiday).unwrap());
+    assert!(office.withdraw_class_day(holiday, "admin").unwrap());
+    sync();
+    assert!(!door.is_class_day(holiday).unwrap());
+    assert!(!office.is_class_day(holiday).unwrap());
 }
