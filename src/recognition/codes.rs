@@ -259,7 +259,9 @@ impl ByteRows {
     }
 }
 
-/// The scan over every 8-bit row, in integers, vectorised by the compiler.
+/// The scan over every 8-bit row, in integers, vectorised by the compiler. (Not shared
+/// with the 16-bit scan through a closure: the closure is compiled without AVX2 and the
+/// 16-bit scan became 1.7 times slower.)
 #[inline(always)]
 fn byte_similarities_portable(rows: &ByteRows, probe: &ByteProbe, out: &mut [f32]) {
     for ((codes, scale), s) in rows

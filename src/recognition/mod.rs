@@ -556,6 +556,14 @@ mod tests {
         }
     }
 
+    /// A shortlist of `shortlist` per model beyond `exact_up_to` students.
+    fn search(exact_up_to: usize, shortlist: usize) -> Search {
+        Search {
+            exact_up_to,
+            shortlist,
+        }
+    }
+
     fn student(d: &Decision) -> Option<i64> {
         match d {
             Decision::Match(c) => Some(c.student_id),
@@ -567,10 +575,7 @@ mod tests {
     fn a_large_schools_shortlist_decides_as_comparing_every_template() {
         let school = School { dim: 64 };
         let exact = Matcher::new(school.gallery(300), &settings()).with_search(Search::exact());
-        let short = exact.clone().with_search(Search {
-            exact_up_to: 100,
-            shortlist: 20,
-        });
+        let short = exact.clone().with_search(search(100, 20));
         let mut matched = 0;
         for i in (0..50).chain(1000..1050) {
             let probe = school.photo(i, 50);
@@ -592,11 +597,7 @@ mod tests {
     #[test]
     fn the_shortlist_follows_the_school_as_it_changes() {
         let school = School { dim: 64 };
-        let search = Search {
-            exact_up_to: 10,
-            shortlist: 8,
-        };
-        let mut m = Matcher::new(school.gallery(60), &settings()).with_search(search);
+        let mut m = Matcher::new(school.gallery(60), &settings()).with_search(search(10, 8));
         let found = |m: &Matcher, i: u64| {
             student(&m.identify(&school.photo(i, 99), Source::Photo, &rule()))
         };
@@ -614,10 +615,7 @@ mod tests {
     #[test]
     fn a_shortlist_of_nobody_or_one_student_still_decides() {
         let school = School { dim: 16 };
-        let search = Search {
-            exact_up_to: 0,
-            shortlist: 4,
-        };
+        let search = search(0, 4);
         let empty = Matcher::new(Gallery::default(), &settings()).with_search(search);
         assert_eq!(
             empty.identify(&school.photo(1, 1), Source::Photo, &rule()),
