@@ -65,6 +65,7 @@ impl CodedRows {
     }
 
     /// Row `i` back as numbers.
+    #[cfg(test)]
     pub fn decode(&self, i: usize) -> Vec<f32> {
         let mut out = Vec::with_capacity(self.dim);
         self.decode_into(i, &mut out);

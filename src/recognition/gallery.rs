@@ -71,13 +71,25 @@ impl ModelRows {
         self.rows.push(vector);
         self.owner.push(owner);
         self.origin.push(origin);
+        self.note_row_of(owner, row);
+        if self.summarised {
+            self.stale.push(owner);
+        }
+    }
+
+    /// Records that template `row` is student `owner`'s.
+    fn note_row_of(&mut self, owner: u32, row: u32) {
         if self.rows_of.len() <= owner as usize {
             self.rows_of.resize(owner as usize + 1, Vec::new());
         }
         self.rows_of[owner as usize].push(row);
-        if self.summarised {
-            self.stale.push(owner);
-        }
+    }
+
+    /// Adds student `s`'s templates, as numbers, to `sum`; returns how many there were.
+    fn add_templates_of(&self, s: u32, sum: &mut [f32]) -> usize {
+        let rows = self.rows_of.get(s as usize).map_or(&[][..], |r| r);
+        rows.iter().for_each(|r| self.rows.add_to(*r as usize, sum));
+        rows.len()
     }
 
     /// Makes (or, with `keep` false, drops) every student's summary.
@@ -96,9 +108,7 @@ impl ModelRows {
         let mut sum = vec![0f32; self.dim()];
         for s in stale {
             sum.iter_mut().for_each(|x| *x = 0.0);
-            for r in self.rows_of.get(s as usize).into_iter().flatten() {
-                self.rows.add_to(*r as usize, &mut sum);
-            }
+            self.add_templates_of(s, &mut sum);
             let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
             if norm > 0.0 {
                 sum.iter_mut().for_each(|x| *x /= norm);
@@ -195,11 +205,8 @@ impl ModelRows {
         self.observed = observed;
         self.observed_owner = observed_owner;
         self.rows_of.clear();
-        for (row, o) in self.owner.iter().enumerate() {
-            if self.rows_of.len() <= *o as usize {
-                self.rows_of.resize(*o as usize + 1, Vec::new());
-            }
-            self.rows_of[*o as usize].push(row as u32);
+        for row in 0..self.owner.len() {
+            self.note_row_of(self.owner[row], row as u32);
         }
         // Students were renumbered: every summary is made again when next asked.
         self.summarise(0, false);
@@ -314,15 +321,7 @@ impl Gallery {
         let idx = *self.index.get(&student_id)?;
         let m = self.model(model_id)?;
         let mut sum = vec![0f32; m.dim()];
-        let mut n = 0;
-        for (i, o) in m.owner.iter().enumerate() {
-            if *o == idx {
-                sum.iter_mut()
-                    .zip(m.rows.decode(i))
-                    .for_each(|(s, v)| *s += v);
-                n += 1;
-            }
-        }
+        let n = m.add_templates_of(idx, &mut sum);
         (n > 0).then(|| sum.into_iter().map(|s| s / n as f32).collect())
     }
 

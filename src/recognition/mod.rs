@@ -37,6 +37,16 @@ pub enum Decision {
     Unknown(Option<Candidate>),
 }
 
+impl Decision {
+    /// The student recognised, if any.
+    pub fn student(&self) -> Option<i64> {
+        match self {
+            Decision::Match(c) => Some(c.student_id),
+            Decision::Unknown(_) => None,
+        }
+    }
+}
+
 /// Which models decide, and how high a score must be.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
@@ -169,8 +179,13 @@ impl Matcher {
         self
     }
 
+    /// Whether the school is large enough to be searched through a shortlist.
+    fn shortlisted(&self) -> bool {
+        self.gallery.len() > self.search.exact_up_to
+    }
+
     fn prepare_search(&mut self) {
-        let large = self.gallery.len() > self.search.exact_up_to;
+        let large = self.shortlisted();
         self.gallery.summarise(large);
     }
 
@@ -192,7 +207,7 @@ impl Matcher {
     /// The students worth an exact look for this probe, in order; None: every student
     /// (a school within [`Search::exact_up_to`], or a model without summaries).
     fn candidates(&self, probe: &Embeddings, models: &[String]) -> Option<Vec<u32>> {
-        if self.gallery.len() <= self.search.exact_up_to {
+        if !self.shortlisted() {
             return None;
         }
         // Never fewer than the probe's cohort of closest others.
@@ -564,13 +579,6 @@ mod tests {
         }
     }
 
-    fn student(d: &Decision) -> Option<i64> {
-        match d {
-            Decision::Match(c) => Some(c.student_id),
-            Decision::Unknown(_) => None,
-        }
-    }
-
     #[test]
     fn a_large_schools_shortlist_decides_as_comparing_every_template() {
         let school = School { dim: 64 };
@@ -583,7 +591,7 @@ mod tests {
                 exact.identify(&probe, Source::Photo, &rule()),
                 short.identify(&probe, Source::Photo, &rule()),
             );
-            assert_eq!(student(&e), student(&s), "probe {i}");
+            assert_eq!(e.student(), s.student(), "probe {i}");
             if let (Decision::Match(a), Decision::Match(b)) = (&e, &s) {
                 assert!((a.score - b.score).abs() < 0.05 && (a.margin - b.margin).abs() < 0.05);
                 assert_eq!(a.student_id, i as i64);
@@ -599,7 +607,8 @@ mod tests {
         let school = School { dim: 64 };
         let mut m = Matcher::new(school.gallery(60), &settings()).with_search(search(10, 8));
         let found = |m: &Matcher, i: u64| {
-            student(&m.identify(&school.photo(i, 99), Source::Photo, &rule()))
+            m.identify(&school.photo(i, 99), Source::Photo, &rule())
+                .student()
         };
         assert_eq!(found(&m, 500), None);
         // Enrolled later: found through their new summary.
