@@ -1,7 +1,7 @@
 //! Benchmarks behind `rollcall bench` and `cargo bench`: figures are printed as tables with
 //! the machine named, never asserted in tests.
 
-use crate::synthetic::SyntheticFaces;
+use crate::synthetic::{Draw, SyntheticFaces};
 use opencv::core::{Mat, Size};
 use opencv::imgproc;
 use rollcall::recognition::Search;
@@ -349,18 +349,6 @@ pub struct EnrollTiming {
     pub runs: usize,
 }
 
-/// A small deterministic generator for synthetic templates.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next_f32(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    }
-}
-
 /// Fills the database with `n` synthetic students, 5 photos each with one template per
 /// model, shaped like one camera's faces ([`SyntheticFaces`]).
 fn synthetic_class(database: &Path, n: usize) -> anyhow::Result<()> {
@@ -377,7 +365,9 @@ fn synthetic_class(database: &Path, n: usize) -> anyhow::Result<()> {
             .map(|k| NewPhoto {
                 file_name: format!("synthetic-{i}-{k}.jpg"),
                 origin: "upload".into(),
-                templates: faces.face(i as u64, k),
+                templates: (faces.face(i as u64, k).0.into_iter())
+                    .map(|(model, v)| (model.to_string(), v))
+                    .collect(),
             })
             .collect();
         store.insert_student(&student, &photos, "bench")?;
@@ -431,8 +421,7 @@ pub fn identify(sizes: &[usize]) -> anyhow::Result<Vec<IdentifyRow>> {
 /// photos of enrolled students and strangers), and checks each decision against comparing
 /// every template.
 pub fn identify_here(database: &Path, settings: &Settings) -> anyhow::Result<IdentifyRow> {
-    use rollcall::recognition::{Decision, Rule, Source};
-    use rollcall::vision::Embeddings;
+    use rollcall::recognition::{Rule, Source};
     let t = Instant::now();
     let store = rollcall::store::Store::open(database)?;
     let recognizer = rollcall::attendance::Recognizer::load(settings, &store)?;
@@ -442,44 +431,26 @@ pub fn identify_here(database: &Path, settings: &Settings) -> anyhow::Result<Ide
     let students = matcher.gallery().len();
     let rule = Rule::full(&settings.recognition);
     let faces = SyntheticFaces::default();
-    let probes: Vec<Vec<(String, Vec<f32>)>> = (0..300u64)
+    let probes: Vec<_> = (0..300u64)
         .map(|j| match j % 2 {
             0 => faces.face((j * 7919) % students.max(1) as u64, 100 + j),
             _ => faces.face(1 << 40 | j, 0),
         })
         .collect();
-    let as_embeddings = |p: &[(String, Vec<f32>)]| {
-        let models = ["dlib-resnet-v1", "facenet-20180408"];
-        Embeddings(
-            models
-                .iter()
-                .filter_map(|m| {
-                    p.iter()
-                        .find(|(id, _)| id == m)
-                        .map(|(_, v)| (*m, v.clone()))
-                })
-                .collect(),
-        )
-    };
     let mut ms = Vec::new();
     let mut decisions = Vec::new();
-    for p in &probes {
-        let probe = as_embeddings(p);
+    for probe in &probes {
         let t = Instant::now();
-        let d = std::hint::black_box(matcher.identify(&probe, Source::Photo, &rule));
+        let d = std::hint::black_box(matcher.identify(probe, Source::Photo, &rule));
         ms.push(t.elapsed().as_secs_f64() * 1e3);
         decisions.push(d);
     }
     let exact = matcher.clone().with_search(Search::exact());
     let (mut same, mut matched) = (0, 0);
     for (p, d) in probes.iter().zip(&decisions) {
-        let e = exact.identify(&as_embeddings(p), Source::Photo, &rule);
-        let student = |d: &Decision| match d {
-            Decision::Match(c) => Some(c.student_id),
-            Decision::Unknown(_) => None,
-        };
-        same += usize::from(student(d) == student(&e));
-        matched += usize::from(student(&e).is_some());
+        let e = exact.identify(p, Source::Photo, &rule).student();
+        same += usize::from(d.student() == e);
+        matched += usize::from(e.is_some());
     }
     Ok(IdentifyRow {
         students,
@@ -580,10 +551,10 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
     let day_list: Vec<chrono::NaiveDate> = (0..days as u64)
         .filter_map(|d| start.checked_add_days(chrono::Days::new(d)))
         .collect();
-    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let mut rng = Draw(0x2545_f491_4f6c_dd1d);
     let rows: Vec<SheetRow> = (0..students)
         .map(|i| {
-            let present: Vec<bool> = (0..days).map(|_| rng.next_f32() < 0.4).collect();
+            let present: Vec<bool> = (0..days).map(|_| rng.uniform() < 0.4).collect();
             let p = present.iter().filter(|x| **x).count();
             SheetRow {
                 student_id: i as i64,

@@ -11,14 +11,16 @@
 //! process can make new photos of the students another one stored.
 
 use rollcall::settings::RecognitionSettings;
+use rollcall::vision::Embeddings;
 
 /// Dimensions of the space of looks.
 const LOOKS: usize = 64;
 
-/// A deterministic generator (xorshift), seeded by a mix of its inputs.
-struct Draw(u64);
+/// A small deterministic generator (xorshift) for synthetic data.
+pub(crate) struct Draw(pub(crate) u64);
 
 impl Draw {
+    /// Seeded by a mix of `a` and `b`.
     fn new(a: u64, b: u64) -> Draw {
         // splitmix64 of the pair: never zero for xorshift.
         let mut z = a
@@ -30,16 +32,17 @@ impl Draw {
         Draw((z ^ (z >> 31)) | 1)
     }
 
+    /// Uniform in [−0.5, 0.5).
+    pub(crate) fn uniform(&mut self) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    }
+
     /// Roughly normal: a sum of four uniforms, centred, variance 1/3.
     fn next(&mut self) -> f32 {
-        (0..4)
-            .map(|_| {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                (self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .sum()
+        (0..4).map(|_| self.uniform()).sum()
     }
 
     fn unit(&mut self, dim: usize) -> Vec<f32> {
@@ -55,7 +58,7 @@ fn normalised(mut v: Vec<f32>) -> Vec<f32> {
 
 /// One model's shape.
 struct Shape {
-    model_id: String,
+    model_id: &'static str,
     site: Vec<f32>,
     looks: Vec<Vec<f32>>,
     weights: [f32; 3],
@@ -88,7 +91,7 @@ impl Default for SyntheticFaces {
                 let b = (genuine - a).clamp(0.01, 0.99 - a);
                 let mut draw = Draw::new(u64::MAX - m as u64, 0);
                 Shape {
-                    model_id: model_id.to_string(),
+                    model_id,
                     site: draw.unit(*dim),
                     looks: (0..LOOKS).map(|_| draw.unit(*dim)).collect(),
                     weights: [a.sqrt(), b.sqrt(), (1.0 - a - b).sqrt()],
@@ -101,29 +104,31 @@ impl Default for SyntheticFaces {
 
 impl SyntheticFaces {
     /// Photo `photo` of person `person`: one template per model.
-    pub fn face(&self, person: u64, photo: u64) -> Vec<(String, Vec<f32>)> {
+    pub fn face(&self, person: u64, photo: u64) -> Embeddings {
         let look: Vec<f32> = {
             let mut d = Draw::new(person, u64::MAX);
             (0..LOOKS).map(|_| d.next()).collect()
         };
-        self.shapes
-            .iter()
-            .enumerate()
-            .map(|(m, s)| {
-                let dim = s.site.len();
-                let identity = normalised(
-                    (0..dim)
-                        .map(|i| s.looks.iter().zip(&look).map(|(l, g)| l[i] * g).sum())
-                        .collect(),
-                );
-                let noise = Draw::new(person, photo * 8 + m as u64 + 1).unit(dim);
-                let [wa, wb, we] = s.weights;
-                let v = (0..dim)
-                    .map(|i| wa * s.site[i] + wb * identity[i] + we * noise[i])
-                    .collect();
-                (s.model_id.clone(), normalised(v))
-            })
-            .collect()
+        Embeddings(
+            self.shapes
+                .iter()
+                .enumerate()
+                .map(|(m, s)| {
+                    let dim = s.site.len();
+                    let identity = normalised(
+                        (0..dim)
+                            .map(|i| s.looks.iter().zip(&look).map(|(l, g)| l[i] * g).sum())
+                            .collect(),
+                    );
+                    let noise = Draw::new(person, photo * 8 + m as u64 + 1).unit(dim);
+                    let [wa, wb, we] = s.weights;
+                    let v = (0..dim)
+                        .map(|i| wa * s.site[i] + wb * identity[i] + we * noise[i])
+                        .collect();
+                    (s.model_id, normalised(v))
+                })
+                .collect(),
+        )
     }
 }
 
@@ -142,16 +147,16 @@ mod tests {
         for (m, (model_id, _, genuine)) in MODELS.iter().enumerate() {
             let (mut same, mut other) = (Vec::new(), Vec::new());
             for p in 0..200u64 {
-                let a = &faces.face(p, 0)[m].1;
-                same.push(cos(a, &faces.face(p, 1)[m].1));
-                other.push(cos(a, &faces.face(p + 1000, 0)[m].1));
+                let a = &faces.face(p, 0).0[m].1;
+                same.push(cos(a, &faces.face(p, 1).0[m].1));
+                other.push(cos(a, &faces.face(p + 1000, 0).0[m].1));
             }
             let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
             let p = prior.iter().find(|p| p.model_id == *model_id).unwrap();
             assert!((mean(&same) - genuine).abs() < 0.01, "{model_id}");
             assert!((mean(&other) - p.stranger_mean).abs() < 0.01, "{model_id}");
             // The same (person, photo) is the same face, in any process.
-            assert_eq!(faces.face(7, 3), SyntheticFaces::default().face(7, 3));
+            assert_eq!(faces.face(7, 3).0, SyntheticFaces::default().face(7, 3).0);
         }
     }
 }
