@@ -261,8 +261,9 @@ impl ByteRows {
 }
 
 /// The scan over every 8-bit row, in integers, vectorised by the compiler. (Not shared
-/// with the 16-bit scan through a closure: the closure is compiled without AVX2 and the
-/// 16-bit scan became 1.7 times slower.)
+/// with the 16-bit scan: through a closure the 16-bit scan lost AVX2 and became 1.7 times
+/// slower; through a generic trait the search at 10,000 students measured about a tenth
+/// slower, p50 1.06 against 0.91 ms over nine interleaved runs.)
 #[inline(always)]
 fn byte_similarities_portable(rows: &ByteRows, probe: &ByteProbe, out: &mut [f32]) {
     for ((codes, scale), s) in rows
