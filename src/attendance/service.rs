@@ -269,7 +269,7 @@ pub fn reembed_for_current_models(
 ) -> Result<(), StoreError> {
     let models = recognizer.model_ids();
     for model in &models {
-        for photo in records.store().photos_without_model(model)? {
+        for photo in records.store().photos_without_model(model, None)? {
             let path = records.photo_path(&photo.file_name);
             let vector = crate::vision::image_io::read_image_file(&path)
                 .map_err(VisionError::from)
@@ -290,13 +290,10 @@ pub fn reembed_for_current_models(
         }
     }
     // The photo-attack check's references: kiosk photos only.
-    for photo in records
-        .store()
-        .photos_without_model(crate::vision::liveness::FEATURES)?
-    {
-        if photo.origin != Origin::Camera.as_str() {
-            continue;
-        }
+    for photo in records.store().photos_without_model(
+        crate::vision::liveness::FEATURES,
+        Some(Origin::Camera.as_str()),
+    )? {
         let path = records.photo_path(&photo.file_name);
         let features = crate::vision::image_io::read_image_file(&path)
             .map_err(VisionError::from)

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0006_class_days.sql"),
     include_str!("../../db/0007_school.sql"),
     include_str!("../../db/0008_attack_recordings.sql"),
+    include_str!("../../db/0009_template_photo_index.sql"),
 ];
 
 /// Faces of one student the kiosk keeps per model, newest first.
@@ -584,14 +585,20 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Photos that have no template of this model (e.g. after a model change).
-    pub fn photos_without_model(&self, model_id: &str) -> Result<Vec<PhotoRow>, StoreError> {
+    /// Photos that have no template of this model (e.g. after a model change), of one
+    /// origin only when `origin` is given.
+    pub fn photos_without_model(
+        &self,
+        model_id: &str,
+        origin: Option<&str>,
+    ) -> Result<Vec<PhotoRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, student_id, file_name, added_at, origin FROM photos p
-             WHERE NOT EXISTS (SELECT 1 FROM face_templates t WHERE t.photo_id = p.id AND t.model_id = ?1)
+             WHERE (?2 IS NULL OR p.origin = ?2)
+               AND NOT EXISTS (SELECT 1 FROM face_templates t WHERE t.photo_id = p.id AND t.model_id = ?1)
              ORDER BY id",
         )?;
-        let rows = stmt.query_map([model_id], photo_row)?;
+        let rows = stmt.query_map(params![model_id, origin], photo_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -609,9 +616,20 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes templates of models no longer in use; returns how many.
+    /// Deletes templates of models no longer in use; returns how many. In the usual case
+    /// (none) it only reads an index: no scan of the templates, no write.
     pub fn drop_templates_except(&mut self, model_ids: &[&str]) -> Result<usize, StoreError> {
         let placeholders = vec!["?"; model_ids.len()].join(", ");
+        let stale: bool = self.conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM face_templates WHERE model_id NOT IN ({placeholders}))"
+            ),
+            rusqlite::params_from_iter(model_ids.iter()),
+            |r| r.get(0),
+        )?;
+        if !stale {
+            return Ok(0);
+        }
         let sql = format!("DELETE FROM face_templates WHERE model_id NOT IN ({placeholders})");
         Ok(self
             .conn
@@ -1117,6 +1135,70 @@ mod tests {
         assert_eq!(t[0].vector, vec![0.5, -1.0]);
         assert_eq!(t[0].origin, "camera");
         assert_eq!(s.students().unwrap()[0].photo_count, 1);
+    }
+
+    #[test]
+    fn photos_lacking_a_model_are_found_through_an_index_and_by_origin() {
+        let (_d, mut s) = store();
+        let photo = |name: &str, origin: &str, models: &[&str]| NewPhoto {
+            file_name: name.into(),
+            origin: origin.into(),
+            templates: models.iter().map(|m| (m.to_string(), vec![1.0])).collect(),
+        };
+        s.insert_student(
+            &alice(),
+            &[
+                photo("1/a.jpg", "camera", &["m", "texture"]),
+                photo("1/b.jpg", "camera", &["m"]),
+                photo("1/c.jpg", "upload", &[]),
+            ],
+            "test",
+        )
+        .unwrap();
+        let names = |rows: Vec<PhotoRow>| rows.into_iter().map(|p| p.file_name).collect::<Vec<_>>();
+        assert_eq!(
+            names(s.photos_without_model("m", None).unwrap()),
+            ["1/c.jpg"]
+        );
+        assert_eq!(
+            names(s.photos_without_model("texture", Some("camera")).unwrap()),
+            ["1/b.jpg"]
+        );
+        // Every start asks this of every photo: with 10,000 students, scanning every
+        // template per photo took more than 15 minutes.
+        let plan: Vec<String> = s
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT 1 FROM photos p WHERE NOT EXISTS
+                 (SELECT 1 FROM face_templates t WHERE t.photo_id = p.id AND t.model_id = 'm')",
+            )
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("face_templates_photo")),
+            "{plan:?}"
+        );
+    }
+
+    #[test]
+    fn templates_of_retired_models_are_dropped_and_otherwise_nothing_is_written() {
+        let (_d, mut s) = store();
+        let photo = NewPhoto {
+            file_name: "1/a.jpg".into(),
+            origin: "upload".into(),
+            templates: vec![("m".into(), vec![1.0]), ("old".into(), vec![2.0])],
+        };
+        s.insert_student(&alice(), &[photo], "test").unwrap();
+        assert_eq!(s.drop_templates_except(&["m"]).unwrap(), 1);
+        assert_eq!(s.templates().unwrap().len(), 1);
+        // Another program is writing: a start with nothing to drop does not wait for it.
+        let other = Connection::open(s.path()).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        assert_eq!(s.drop_templates_except(&["m"]).unwrap(), 0);
     }
 
     #[test]
