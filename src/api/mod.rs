@@ -53,13 +53,16 @@ impl ApiState {
         token: Option<String>,
     ) -> Result<ApiState, OpenError> {
         let database = data.database();
-        let mut services = Vec::new();
-        for _ in 0..pool::engine_count(settings.api.engines) {
-            let engine = crate::vision::FaceEngine::load(&settings)?;
-            services.push(AttendanceService::open(
+        let first = AttendanceService::open(data.clone(), settings.clone())?;
+        // The engines share one gallery: one copy of every template, read once, and an
+        // enrolment through one engine is known to the others at once.
+        let gallery = first.recognizer().gallery().clone();
+        let mut services = vec![first];
+        for _ in 1..pool::engine_count(settings.api.engines) {
+            services.push(AttendanceService::open_sharing(
                 data.clone(),
                 settings.clone(),
-                engine,
+                gallery.clone(),
             )?);
         }
         Ok(ApiState {

@@ -1,5 +1,5 @@
 //! The recognition engines behind `rollcall serve`: one per core (each holds its own face
-//! models and a view of the gallery), lent to one request at a time, and the bounded queue
+//! models; they share one gallery), lent to one request at a time, and the bounded queue
 //! of marks waiting for one.
 
 use crate::attendance::AttendanceService;
@@ -71,7 +71,7 @@ impl Drop for Loan<'_> {
 }
 
 /// How many engines to load: the setting, or one per core (at most 4; each holds its own
-/// models, about 200 MB).
+/// models, about 120 MB; the gallery is shared).
 pub fn engine_count(setting: usize) -> usize {
     if setting > 0 {
         return setting;

@@ -3,6 +3,7 @@
 //! and keeps the old system's contract.
 //!
 //! - [`Recognizer`]: the face models and the gallery; one per recognising thread.
+//! - [`SharedGallery`]: the gallery, one copy for a process's recognisers.
 //! - [`Records`]: the database and the photo files; cheap to open per thread.
 //! - [`AttendanceService`]: both together, for one-shot callers.
 
@@ -13,6 +14,7 @@ pub mod pin;
 mod recognizer;
 mod records;
 mod service;
+mod shared_gallery;
 
 pub use outcome::Outcome;
 pub use photos::{
@@ -23,6 +25,7 @@ pub use records::{AdminError, Marked, Records};
 pub use service::{
     reembed_for_current_models, AttendanceService, EnrollError, Enrolled, MarkError,
 };
+pub use shared_gallery::{MatcherView, SharedGallery};
 
 use crate::data_dir::DataDirError;
 use crate::store::StoreError;

@@ -1,11 +1,15 @@
 //! The recogniser: the face models and the gallery of enrolled students, kept in step with
 //! the store through its templates version. One per thread that recognises (the kiosk's
-//! door, the admin worker, each API engine); it is heavy to load and never shared.
+//! door, the admin worker, each API engine): the models are heavy to load and never
+//! shared; the gallery can be ([`SharedGallery`]).
 
 use super::photos::{main_face, PhotoInput};
-use crate::recognition::{Candidate, Decision, Gallery, Matcher, Origin, Rule, Source};
+use super::records::Records;
+use super::service::EnrollError;
+use super::shared_gallery::{MatcherView, SharedGallery};
+use crate::recognition::{Candidate, Decision, Origin, Rule, Source};
 use crate::settings::{RecognitionSettings, Settings};
-use crate::store::{Store, StoreError, TemplatesVersion};
+use crate::store::{NewStudent, Store, StoreError};
 use crate::vision::liveness::LivenessModel;
 use crate::vision::quality::QualityReport;
 use crate::vision::{decode_image, Embeddings, Face, FaceEngine, VisionError};
@@ -49,76 +53,55 @@ pub enum Pass {
 pub struct Recognizer {
     engine: FaceEngine,
     settings: RecognitionSettings,
-    matcher: Matcher,
-    /// The store's templates version the gallery was loaded at.
-    version: Option<TemplatesVersion>,
+    gallery: SharedGallery,
 }
 
 impl Recognizer {
-    /// A recogniser with an empty gallery; `refresh` loads it.
-    pub fn new(engine: FaceEngine, settings: &Settings) -> Recognizer {
-        Recognizer {
-            engine,
-            settings: settings.recognition.clone(),
-            matcher: Matcher::new(Gallery::default(), &settings.recognition.calibration),
-            version: None,
-        }
-    }
-
     /// Loads the models and, meanwhile, the gallery.
     pub fn load(settings: &Settings, store: &Store) -> Result<Recognizer, super::OpenError> {
+        let gallery = SharedGallery::new(&settings.recognition.calibration);
+        Self::load_sharing(settings, store, gallery)
+    }
+
+    /// Loads the models and, meanwhile, brings this shared gallery up to date (read once
+    /// for every recogniser that shares it).
+    pub fn load_sharing(
+        settings: &Settings,
+        store: &Store,
+        gallery: SharedGallery,
+    ) -> Result<Recognizer, super::OpenError> {
         std::thread::scope(|s| {
             let engine = s.spawn(|| FaceEngine::load(settings));
-            let loaded = Self::read_matcher(store, &settings.recognition);
-            let mut r = Recognizer::new(crate::vision::joined(engine)?, settings);
-            let (matcher, version) = loaded?;
-            r.matcher = matcher;
-            r.version = Some(version);
-            Ok(r)
+            let read = gallery.refresh(store);
+            let engine = crate::vision::joined(engine)?;
+            read?;
+            Ok(Recognizer {
+                engine,
+                settings: settings.recognition.clone(),
+                gallery,
+            })
         })
     }
 
     /// Reloads the gallery when someone (this process or another) enrolled or removed a
     /// student since it was loaded. Cheap when nothing changed; true when it reloaded.
     pub fn refresh(&mut self, store: &Store) -> Result<bool, StoreError> {
-        if self.version == Some(store.templates_version()?) {
-            return Ok(false);
-        }
-        let (matcher, version) = Self::read_matcher(store, &self.settings)?;
-        self.matcher = matcher;
-        self.version = Some(version);
-        Ok(true)
+        self.gallery.refresh(store)
     }
 
-    /// The store's gallery, calibrated, and the templates version it was read at.
-    fn read_matcher(
-        store: &Store,
-        settings: &RecognitionSettings,
-    ) -> Result<(Matcher, TemplatesVersion), StoreError> {
-        let version = store.templates_version()?;
-        let mut gallery = Gallery::default();
-        store.for_each_template(|t| {
-            gallery.add(
-                t.student_id,
-                &t.model_id,
-                &t.vector,
-                Origin::parse(&t.origin),
-            )
-        })?;
-        for o in store.observations()? {
-            gallery.add_observation(o.student_id, &o.model_id, &o.vector);
-        }
-        Ok((Matcher::new(gallery, &settings.calibration), version))
+    /// The gallery this recogniser uses, to share with another.
+    pub fn gallery(&self) -> &SharedGallery {
+        &self.gallery
     }
 
     /// Students the gallery knows.
     pub fn students(&self) -> usize {
-        self.matcher.gallery().len()
+        self.matcher().gallery().len()
     }
 
     /// The gallery and its calibration.
-    pub fn matcher(&self) -> &Matcher {
-        &self.matcher
+    pub fn matcher(&self) -> MatcherView<'_> {
+        self.gallery.matcher()
     }
 
     /// Ids of the embedding models, in order.
@@ -176,7 +159,7 @@ impl Recognizer {
             return Ok(None);
         }
         let reference = student.and_then(|s| {
-            self.matcher
+            self.matcher()
                 .gallery()
                 .mean_template(s, crate::vision::liveness::FEATURES)
         });
@@ -209,9 +192,8 @@ impl Recognizer {
             embeddings = self
                 .engine
                 .embed_with(image, face, |m| early.models.iter().any(|n| n == m))?;
-            if let decision @ Decision::Match(_) =
-                self.matcher.identify(&embeddings, source, &early)
-            {
+            let decision = self.matcher().identify(&embeddings, source, &early);
+            if let Decision::Match(_) = decision {
                 return Ok((decision, embeddings));
             }
         }
@@ -220,7 +202,7 @@ impl Recognizer {
             rule.models.iter().any(|n| n == m) && !done.contains(&m)
         })?;
         embeddings.0.extend(rest.0);
-        let decision = self.matcher.identify(&embeddings, source, &rule);
+        let decision = self.matcher().identify(&embeddings, source, &rule);
         Ok((decision, embeddings))
     }
 
@@ -296,10 +278,10 @@ impl Recognizer {
             Origin::Camera => Source::Camera,
             Origin::Upload => Source::Photo,
         };
-        match self
-            .matcher
-            .identify(&photo.embeddings, source, &Rule::full(&self.settings))
-        {
+        let decision =
+            self.matcher()
+                .identify(&photo.embeddings, source, &Rule::full(&self.settings));
+        match decision {
             Decision::Match(c) if Some(c.student_id) != except => Some(c),
             _ => None,
         }
@@ -318,40 +300,39 @@ impl Recognizer {
             .iter()
             .map(|(m, v)| (m.to_string(), v.clone()))
             .collect();
-        store.add_observation(student_id, &vectors)?;
         // The gallery keeps this session's observations; the store keeps the newest few,
         // which is what the next reload sees.
-        self.matcher.update(|g| {
-            for (model, v) in &vectors {
-                g.add_observation(student_id, model, v);
-            }
-        });
-        self.follow(store)
-    }
-
-    /// After the store took these photos for `student_id`: the gallery follows at once,
-    /// without a reload.
-    pub fn added(
-        &mut self,
-        student_id: i64,
-        photos: &[PreparedPhoto],
-        store: &Store,
-    ) -> Result<(), StoreError> {
-        self.matcher.update(|g| {
-            for p in photos {
-                g.add_face(student_id, &p.embeddings, p.origin);
-                if let Some(r) = &p.liveness_reference {
-                    g.add(student_id, crate::vision::liveness::FEATURES, r, p.origin);
+        self.gallery.change(
+            store,
+            |s| s.add_observation(student_id, &vectors),
+            |g, _| {
+                for (model, v) in &vectors {
+                    g.add_observation(student_id, model, v);
                 }
-            }
-        });
-        self.follow(store)
+            },
+        )
     }
 
-    /// This recogniser changed the gallery and the store together: remember the store's
-    /// version, so the change is not mistaken for another process's.
-    fn follow(&mut self, store: &Store) -> Result<(), StoreError> {
-        self.version = Some(store.templates_version()?);
-        Ok(())
+    /// Enrols a student from checked photos: the records and the gallery change together,
+    /// and the gallery follows at once, without a reload.
+    pub fn enrol(
+        &mut self,
+        records: &mut Records,
+        student: &NewStudent,
+        photos: &[PreparedPhoto],
+        actor: &str,
+    ) -> Result<i64, EnrollError> {
+        self.gallery.change(
+            records,
+            |r| r.enrol(student, photos, actor),
+            |g, &student_id| {
+                for p in photos {
+                    g.add_face(student_id, &p.embeddings, p.origin);
+                    if let Some(r) = &p.liveness_reference {
+                        g.add(student_id, crate::vision::liveness::FEATURES, r, p.origin);
+                    }
+                }
+            },
+        )
     }
 }

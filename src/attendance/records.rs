@@ -82,6 +82,12 @@ pub struct Records {
     snapshot_days: u32,
 }
 
+impl AsRef<Store> for Records {
+    fn as_ref(&self) -> &Store {
+        &self.store
+    }
+}
+
 impl Records {
     /// Opens the data folder's database.
     pub fn open(data: &DataDir, settings: &Settings) -> Result<Records, StoreError> {

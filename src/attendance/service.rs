@@ -5,12 +5,13 @@ use super::import::{ImportEntry, ImportSummary};
 use super::photos::{main_face, validate_student, PhotoInput, PhotoProblem, MAX_PHOTOS};
 use super::recognizer::{Pass, Recognizer};
 use super::records::{Marked, Records};
+use super::shared_gallery::SharedGallery;
 use super::{OpenError, Outcome};
 use crate::data_dir::DataDir;
 use crate::recognition::{Decision, Origin, Source};
 use crate::settings::Settings;
 use crate::store::StoreError;
-use crate::vision::{decode_image, FaceEngine, ImageError, VisionError};
+use crate::vision::{decode_image, ImageError, VisionError};
 
 /// A successful enrolment.
 #[derive(Clone, Debug)]
@@ -109,17 +110,25 @@ pub struct AttendanceService {
 }
 
 impl AttendanceService {
-    /// Opens the data folder's records, tidies them, re-embeds stored photos for any new
-    /// model and loads the gallery.
-    pub fn open(
+    /// Opens the data folder's records and tidies them, loads the face models and,
+    /// meanwhile, the gallery, then re-embeds stored photos for any new model.
+    pub fn open(data: DataDir, settings: Settings) -> Result<AttendanceService, OpenError> {
+        let gallery = SharedGallery::new(&settings.recognition.calibration);
+        Self::open_sharing(data, settings, gallery)
+    }
+
+    /// Like `open`, with a gallery the process's other services share (the engines of
+    /// `rollcall serve`): one copy in memory, read once.
+    pub fn open_sharing(
         data: DataDir,
         settings: Settings,
-        engine: FaceEngine,
+        gallery: SharedGallery,
     ) -> Result<AttendanceService, OpenError> {
         let mut records = Records::open(&data, &settings)?;
         records.tidy()?;
-        let mut recognizer = Recognizer::new(engine, &settings);
+        let mut recognizer = Recognizer::load_sharing(&settings, records.store(), gallery)?;
         reembed_for_current_models(&mut recognizer, &mut records)?;
+        // A reload only when the re-embedding stored anything.
         recognizer.refresh(records.store())?;
         Ok(AttendanceService {
             recognizer,
@@ -139,6 +148,11 @@ impl AttendanceService {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The recogniser, for reading (its gallery and calibration).
+    pub fn recognizer(&self) -> &Recognizer {
+        &self.recognizer
     }
 
     /// The records, for reading.
@@ -252,8 +266,7 @@ pub(super) fn enroll(
     if accepted.is_empty() {
         return Err(EnrollError::NoUsablePhoto(refused));
     }
-    let student_id = records.enrol(&student, &accepted, actor)?;
-    recognizer.added(student_id, &accepted, records.store())?;
+    let student_id = recognizer.enrol(records, &student, &accepted, actor)?;
     Ok(Enrolled {
         student_id,
         photos_used: accepted.len(),

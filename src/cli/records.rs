@@ -4,15 +4,13 @@ use super::{progress_bar, settings_for, Exit};
 use crate::attendance::{AttendanceService, EnrollError, MarkError, PhotoInput};
 use crate::data_dir::DataDir;
 use crate::store::Store;
-use crate::vision::FaceEngine;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 fn service(data_dir: Option<&Path>) -> anyhow::Result<AttendanceService> {
     let data = DataDir::resolve(data_dir).create()?;
     let settings = settings_for(&data)?;
-    let engine = FaceEngine::load(&settings)?;
-    Ok(AttendanceService::open(data, settings, engine)?)
+    Ok(AttendanceService::open(data, settings)?)
 }
 
 fn read_photo(path: &Path) -> anyhow::Result<PhotoInput> {

@@ -217,12 +217,15 @@ impl Kiosk {
             stop: stop.clone(),
             was_live: false,
         };
+        // One gallery for the door and the admin desk.
+        let gallery = crate::attendance::SharedGallery::new(&settings.recognition.calibration);
         let vision = vision_worker::VisionWorker::new(
             data.clone(),
             settings.clone(),
             vision_worker::Inputs {
                 frames: vision_rx,
                 notices: door_rx,
+                gallery: gallery.clone(),
             },
             faces_tx,
             events_out,
@@ -232,6 +235,7 @@ impl Kiosk {
         let desk = admin::AdminWorker {
             data,
             settings,
+            gallery,
             requests: admin_rx,
             frame: newest,
             door: door_tx,

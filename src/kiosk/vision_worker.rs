@@ -6,7 +6,7 @@ use super::door::verdict::VerdictKind;
 use super::door::{DoorSession, FaceState, FrameResult};
 use super::latest::LatestSender;
 use super::{Events, FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone, Waker};
-use crate::attendance::{Recognizer, Records};
+use crate::attendance::{Recognizer, Records, SharedGallery};
 use crate::data_dir::DataDir;
 use crate::settings::Settings;
 use crossbeam_channel::Receiver;
@@ -31,6 +31,9 @@ pub(crate) enum DoorNotice {
 pub(super) struct Inputs {
     pub frames: Receiver<Frame>,
     pub notices: Receiver<DoorNotice>,
+    /// The gallery, shared with the admin desk: an enrolment there reaches the door at
+    /// once, without a reload.
+    pub gallery: SharedGallery,
 }
 
 pub(super) struct VisionWorker {
@@ -145,7 +148,9 @@ impl VisionWorker {
         if let Err(e) = records.tidy() {
             tracing::warn!("could not tidy the records: {e}");
         }
-        let recognizer = Recognizer::load(&settings, records.store()).map_err(|e| e.to_string())?;
+        let recognizer =
+            Recognizer::load_sharing(&settings, records.store(), self.inputs.gallery.clone())
+                .map_err(|e| e.to_string())?;
         Ok(DoorSession::new(recognizer, records, &settings))
     }
 

@@ -331,6 +331,12 @@ fn audit(conn: &Connection, actor: &str, action: &str, details: &str) -> Result<
     Ok(())
 }
 
+impl AsRef<Store> for Store {
+    fn as_ref(&self) -> &Store {
+        self
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {

@@ -44,12 +44,7 @@ fn settings() -> Settings {
 fn enrolled_data_dir(dir: &Path) -> DataDir {
     let data = DataDir::resolve(Some(dir)).create().unwrap();
     let settings = settings();
-    let mut service = AttendanceService::open(
-        data.clone(),
-        settings.clone(),
-        FaceEngine::load(&settings).unwrap(),
-    )
-    .unwrap();
+    let mut service = AttendanceService::open(data.clone(), settings.clone()).unwrap();
     for (id, name) in NAMES {
         let frames: Vec<PhotoInput> = photos("webcam-dev", id)
             .iter()

@@ -4,6 +4,7 @@
 use crate::synthetic::{Draw, SyntheticFaces};
 use opencv::core::{Mat, Size};
 use opencv::imgproc;
+use rollcall::data_dir::DataDir;
 use rollcall::recognition::Search;
 use rollcall::settings::Settings;
 use rollcall::vision::image_io::{file_name_of, folders_in, images_in, read_image_file};
@@ -205,7 +206,6 @@ impl Drop for Scratch {
 pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<LiveReport> {
     use rollcall::attendance::{AttendanceService, PhotoInput};
     use rollcall::camera::SourceSpec;
-    use rollcall::data_dir::DataDir;
     use rollcall::kiosk::{CameraStatus, KioskEvent};
     use rollcall::ui::{AppOptions, RollcallApp};
 
@@ -224,8 +224,7 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
     )?;
     std::fs::write(&blank, rollcall::vision::image_io::encode_jpeg(&black)?)?;
 
-    let mut service =
-        AttendanceService::open(data.clone(), settings.clone(), FaceEngine::load(settings)?)?;
+    let mut service = AttendanceService::open(data.clone(), settings.clone())?;
     let mut n = 0usize;
     let mut link = |target: &Path| -> std::io::Result<()> {
         n += 1;
@@ -387,6 +386,8 @@ pub struct IdentifyRow {
     pub startup_s: f64,
     /// Resident memory once loaded.
     pub rss_mb: f64,
+    /// The most resident memory while loading.
+    pub peak_rss_mb: f64,
     /// Share of the probes (half new photos of enrolled students, half strangers) whose
     /// decision is the one comparing every template gives ([`Search`]).
     pub same_decision: f64,
@@ -420,14 +421,13 @@ pub fn identify(sizes: &[usize]) -> anyhow::Result<Vec<IdentifyRow>> {
 /// Measures this process: loads the database's gallery, then identifies 300 faces (new
 /// photos of enrolled students and strangers), and checks each decision against comparing
 /// every template.
-pub fn identify_here(database: &Path, settings: &Settings) -> anyhow::Result<IdentifyRow> {
+pub fn identify_here(data: &DataDir, settings: &Settings) -> anyhow::Result<IdentifyRow> {
     use rollcall::recognition::{Rule, Source};
     let t = Instant::now();
-    let store = rollcall::store::Store::open(database)?;
-    let recognizer = rollcall::attendance::Recognizer::load(settings, &store)?;
+    let service = rollcall::attendance::AttendanceService::open(data.clone(), settings.clone())?;
     let startup_s = t.elapsed().as_secs_f64();
-    let rss_mb = resident_mb();
-    let matcher = recognizer.matcher();
+    let (rss_mb, peak_rss_mb) = (resident_mb("VmRSS"), resident_mb("VmHWM"));
+    let matcher = service.recognizer().matcher();
     let students = matcher.gallery().len();
     let rule = Rule::full(&settings.recognition);
     let faces = SyntheticFaces::default();
@@ -458,18 +458,20 @@ pub fn identify_here(database: &Path, settings: &Settings) -> anyhow::Result<Ide
         identify_ms_p95: percentile(&ms, 95.0),
         startup_s,
         rss_mb,
+        peak_rss_mb,
         same_decision: same as f64 / probes.len() as f64,
         matched: matched as f64 / probes.len() as f64,
     })
 }
 
-/// This process's resident memory, in MB (0 where /proc is not there).
-fn resident_mb() -> f64 {
+/// This process's resident memory, in MB (0 where /proc is not there): now (`VmRSS`) or
+/// its peak so far (`VmHWM`).
+fn resident_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.split(':').next() == Some(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
@@ -485,7 +487,6 @@ pub fn enroll(
     settings: &Settings,
 ) -> anyhow::Result<Vec<EnrollTiming>> {
     use rollcall::attendance::PhotoInput;
-    use rollcall::data_dir::DataDir;
 
     let inputs: Vec<PhotoInput> = photos
         .iter()
@@ -516,8 +517,7 @@ pub fn enroll(
                 &format!("new{run}@bench.invalid"),
             )
             .map_err(anyhow::Error::msg)?;
-            let id = records.enrol(&student, &checked, "bench")?;
-            recognizer.added(id, &checked, records.store())?;
+            recognizer.enrol(&mut records, &student, &checked, "bench")?;
             secs.push(t.elapsed().as_secs_f64());
         }
         rows.push(EnrollTiming {
@@ -760,12 +760,10 @@ pub fn api(
     settings: &Settings,
 ) -> anyhow::Result<ApiReport> {
     use rollcall::attendance::{AttendanceService, PhotoInput};
-    use rollcall::data_dir::DataDir;
 
     let scratch = Scratch::new("api");
     let data = DataDir::resolve(Some(&scratch.0)).create()?;
-    let mut service =
-        AttendanceService::open(data.clone(), settings.clone(), FaceEngine::load(settings)?)?;
+    let mut service = AttendanceService::open(data.clone(), settings.clone())?;
     let mut probes: Vec<Vec<u8>> = Vec::new();
     for person in folders_in(dataset)? {
         if probes.len() >= requests && service.students() >= people {

@@ -220,9 +220,8 @@ fn fold(
                 name: p.name.clone(),
                 email: format!("{}@eval.invalid", p.name),
             };
-            match records.enrol(&student, &prepared, "eval") {
+            match recognizer.enrol(&mut records, &student, &prepared, "eval") {
                 Ok(id) => {
-                    recognizer.added(id, &prepared, records.store())?;
                     ids.insert(id, p.name.clone());
                 }
                 Err(e) => anyhow::bail!("{} could not be enrolled: {e}", p.name),

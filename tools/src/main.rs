@@ -375,17 +375,18 @@ fn run_bench(b: BenchCommand, data_dir: Option<&Path>, settings: &Settings) -> a
                 println!("Machine: {}", bench::machine());
                 println!(
                     "| students | identify ms p50 | identify ms p95 | start-up s | RSS MB \
-                     | same decision as every template | matched |"
+                     | peak RSS MB | same decision as every template | matched |"
                 );
-                println!("|---|---|---|---|---|---|---|");
+                println!("|---|---|---|---|---|---|---|---|");
                 for r in rows {
                     println!(
-                        "| {} | {:.2} | {:.2} | {:.2} | {:.0} | {:.1} % | {:.1} % |",
+                        "| {} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.1} % | {:.1} % |",
                         r.students,
                         r.identify_ms_p50,
                         r.identify_ms_p95,
                         r.startup_s,
                         r.rss_mb,
+                        r.peak_rss_mb,
                         100.0 * r.same_decision,
                         100.0 * r.matched
                     );
@@ -418,11 +419,8 @@ fn run_bench(b: BenchCommand, data_dir: Option<&Path>, settings: &Settings) -> a
             }
         }
         BenchCommand::IdentifyHere => {
-            let dir = rollcall::data_dir::DataDir::resolve(data_dir);
-            print_json(serde_json::to_value(bench::identify_here(
-                &dir.database(),
-                settings,
-            )?)?);
+            let dir = DataDir::resolve(data_dir);
+            print_json(serde_json::to_value(bench::identify_here(&dir, settings)?)?);
         }
         BenchCommand::Enroll { source, json } => {
             let mut photos = rollcall::vision::image_io::images_in(&source)?;

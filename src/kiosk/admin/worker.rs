@@ -10,7 +10,7 @@ use super::{
 use crate::attendance::pin::AdminPin;
 use crate::attendance::{
     import, validate_student, EnrollError, PhotoInput, PreparedPhoto, Recognizer, Records,
-    MAX_PHOTOS,
+    SharedGallery, MAX_PHOTOS,
 };
 use crate::data_dir::DataDir;
 use crate::kiosk::latest::NewestFrame;
@@ -51,6 +51,8 @@ pub(crate) struct AdminWorker {
     pub frame: NewestFrame,
     /// Tells the door the gallery or the photo check's strictness changed.
     pub door: Sender<DoorNotice>,
+    /// The gallery, shared with the door.
+    pub gallery: SharedGallery,
     pub stop: Arc<AtomicBool>,
 }
 
@@ -58,6 +60,7 @@ pub(crate) struct AdminWorker {
 pub(super) struct Desk {
     records: Result<Records, String>,
     pub(super) recognizer: Option<Result<Recognizer, String>>,
+    gallery: SharedGallery,
     pub(super) settings: Settings,
     pin: AdminPin,
     checked: HashMap<u64, PreparedPhoto>,
@@ -91,6 +94,7 @@ impl AdminWorker {
         let mut desk = Desk {
             records: Records::open(&self.data, &self.settings).map_err(|e| e.to_string()),
             recognizer: None,
+            gallery: self.gallery.clone(),
             settings: self.settings.clone(),
             pin: AdminPin::default(),
             checked: HashMap::new(),
@@ -127,8 +131,10 @@ impl Desk {
     pub(super) fn recognizer(&mut self) -> Result<&mut Recognizer, String> {
         if self.recognizer.is_none() {
             let loaded = match &self.records {
-                Ok(records) => Recognizer::load(&self.settings, records.store())
-                    .map_err(|e| format!("Admin tasks need the face models: {e}")),
+                Ok(records) => {
+                    Recognizer::load_sharing(&self.settings, records.store(), self.gallery.clone())
+                        .map_err(|e| format!("Admin tasks need the face models: {e}"))
+                }
                 Err(e) => Err(e.clone()),
             };
             self.recognizer = Some(loaded);
@@ -510,22 +516,20 @@ impl Desk {
         let student = validate_student(roll_no, name, email)
             .map_err(|why| format!("Please check the form: {why}."))?;
         let photos = self.take(tickets);
-        let result = self
-            .records()
-            .map_err(EnrollError::InvalidData)
-            .and_then(|r| {
-                if r.store().student_exists(&student.roll_no, &student.email)? {
-                    return Err(EnrollError::UserExists);
-                }
-                r.enrol(&student, &photos, "admin")
-            });
+        let result = match (self.records.as_mut(), self.recognizer.as_mut()) {
+            (Err(e), _) => Err(EnrollError::InvalidData(e.clone())),
+            (Ok(r), rec) => match r.store().student_exists(&student.roll_no, &student.email) {
+                Err(e) => Err(e.into()),
+                Ok(true) => Err(EnrollError::UserExists),
+                // The gallery follows at once.
+                Ok(false) => match rec {
+                    Some(Ok(rec)) => rec.enrol(r, &student, &photos, "admin"),
+                    _ => r.enrol(&student, &photos, "admin"),
+                },
+            },
+        };
         match result {
-            Ok(id) => {
-                if let (Some(Ok(rec)), Ok(records)) = (self.recognizer.as_mut(), &self.records) {
-                    if let Err(e) = rec.added(id, &photos, records.store()) {
-                        tracing::warn!("could not follow the gallery: {e}");
-                    }
-                }
+            Ok(_) => {
                 let _ = self.door.send(DoorNotice::GalleryChanged);
                 Ok(format!(
                     "Enrolled {} ({}) with {} photo(s).",

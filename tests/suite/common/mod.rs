@@ -32,8 +32,7 @@ pub fn open_service(dir: &Path) -> rollcall::attendance::AttendanceService {
         .create()
         .unwrap();
     let settings = rollcall::settings::Settings::default();
-    let engine = rollcall::vision::FaceEngine::load(&settings).unwrap();
-    rollcall::attendance::AttendanceService::open(data, settings, engine).unwrap()
+    rollcall::attendance::AttendanceService::open(data, settings).unwrap()
 }
 
 /// The Rollcall window in a test harness of `size` (width, height).

@@ -63,6 +63,10 @@ fn the_identify_benchmark_reports_each_class_size() {
             assert!(r[key].as_f64().unwrap() >= 0.0, "{key} in {r}");
         }
         assert!(r["rss_mb"].as_f64().unwrap() > 1.0, "memory was read: {r}");
+        assert!(
+            r["peak_rss_mb"].as_f64().unwrap() >= r["rss_mb"].as_f64().unwrap(),
+            "the peak is at least what is held: {r}"
+        );
     }
     assert!(
         rows[1]["identify_ms_p50"].as_f64().unwrap() > 0.0,

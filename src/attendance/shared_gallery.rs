@@ -1,0 +1,223 @@
+//! The gallery of one data folder as a process holds it: one copy shared by the process's
+//! recognisers (each engine of `rollcall serve`), kept in step with the store through its
+//! templates version. A change one recogniser makes is seen by the others at once, without
+//! each reloading every student.
+
+use crate::recognition::{Gallery, Matcher, Origin};
+use crate::settings::CalibrationSettings;
+use crate::store::{Store, StoreError, TemplatesVersion};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// A handle on the shared gallery; clones share it.
+#[derive(Clone)]
+pub struct SharedGallery(Arc<Inner>);
+
+struct Inner {
+    calibration: CalibrationSettings,
+    held: RwLock<Held>,
+}
+
+struct Held {
+    matcher: Matcher,
+    /// The store's templates version the gallery matches; `None` before the first read.
+    version: Option<TemplatesVersion>,
+    /// Counts changes, so a reload read meanwhile never replaces a newer gallery.
+    generation: u64,
+}
+
+/// The matcher, read while no one changes it.
+pub struct MatcherView<'a>(RwLockReadGuard<'a, Held>);
+
+impl std::ops::Deref for MatcherView<'_> {
+    type Target = Matcher;
+    fn deref(&self) -> &Matcher {
+        &self.0.matcher
+    }
+}
+
+impl SharedGallery {
+    /// An empty gallery, not read yet: `refresh` reads it.
+    pub fn new(calibration: &CalibrationSettings) -> SharedGallery {
+        SharedGallery(Arc::new(Inner {
+            calibration: calibration.clone(),
+            held: RwLock::new(Held {
+                matcher: Matcher::new(Gallery::default(), calibration),
+                version: None,
+                generation: 0,
+            }),
+        }))
+    }
+
+    /// The matcher (gallery and calibration), for reading.
+    pub fn matcher(&self) -> MatcherView<'_> {
+        MatcherView(self.read())
+    }
+
+    /// Reads the gallery again when someone (this process or another) enrolled or removed
+    /// a student since it was read. Cheap when nothing changed; true when it reloaded. The
+    /// store is read without holding the gallery, so identification goes on meanwhile.
+    pub fn refresh(&self, store: &Store) -> Result<bool, StoreError> {
+        let now = store.templates_version()?;
+        let generation = {
+            let held = self.read();
+            if held.version == Some(now) {
+                return Ok(false);
+            }
+            held.generation
+        };
+        let (matcher, version) = self.read_store(store)?;
+        let mut held = self.write();
+        if held.generation == generation {
+            held.matcher = matcher;
+            held.version = Some(version);
+            held.generation += 1;
+        }
+        Ok(true)
+    }
+
+    /// Writes to the store and changes the gallery to match, as one step: no recogniser of
+    /// this process reloads in between (which would count the change twice), and a change
+    /// another program made just before is read first (rather than taken as included).
+    pub fn change<S: AsRef<Store>, T, E: From<StoreError>>(
+        &self,
+        target: &mut S,
+        write: impl FnOnce(&mut S) -> Result<T, E>,
+        update: impl FnOnce(&mut Gallery, &T),
+    ) -> Result<T, E> {
+        let mut held = self.write();
+        if held.version != Some(target.as_ref().templates_version()?) {
+            let (matcher, version) = self.read_store(target.as_ref())?;
+            held.matcher = matcher;
+            held.version = Some(version);
+        }
+        let out = write(target)?;
+        held.matcher.update(|g| update(g, &out));
+        held.version = Some(target.as_ref().templates_version()?);
+        held.generation += 1;
+        Ok(out)
+    }
+
+    /// The store's gallery, calibrated, and the templates version it was read at.
+    fn read_store(&self, store: &Store) -> Result<(Matcher, TemplatesVersion), StoreError> {
+        let version = store.templates_version()?;
+        let mut gallery = Gallery::default();
+        store.for_each_template(|t| {
+            gallery.add(
+                t.student_id,
+                &t.model_id,
+                &t.vector,
+                Origin::parse(&t.origin),
+            )
+        })?;
+        for o in store.observations()? {
+            gallery.add_observation(o.student_id, &o.model_id, &o.vector);
+        }
+        Ok((Matcher::new(gallery, &self.0.calibration), version))
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Held> {
+        self.0.held.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Held> {
+        self.0.held.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewPhoto, NewStudent};
+
+    fn student(n: usize) -> NewStudent {
+        NewStudent {
+            roll_no: format!("R{n}"),
+            name: format!("Student {n}"),
+            email: format!("s{n}@example.org"),
+        }
+    }
+
+    fn face(n: usize) -> Vec<NewPhoto> {
+        vec![NewPhoto {
+            file_name: format!("{n}/a.jpg"),
+            origin: "upload".into(),
+            templates: vec![("m".into(), vec![n as f32, 1.0])],
+        }]
+    }
+
+    fn enrol(gallery: &SharedGallery, store: &mut Store, n: usize) -> i64 {
+        gallery
+            .change(
+                store,
+                |s| s.insert_student(&student(n), &face(n), "test"),
+                |g, id| g.add(*id, "m", &[n as f32, 1.0], Origin::Upload),
+            )
+            .unwrap()
+    }
+
+    fn setup() -> (tempfile::TempDir, Store, SharedGallery) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        (
+            dir,
+            store,
+            SharedGallery::new(&CalibrationSettings::default()),
+        )
+    }
+
+    #[test]
+    fn recognisers_sharing_it_read_the_store_once() {
+        let (_d, mut store, one) = setup();
+        store.insert_student(&student(1), &face(1), "test").unwrap();
+        let other = one.clone();
+        assert!(one.refresh(&store).unwrap());
+        assert!(!other.refresh(&store).unwrap(), "already read by the first");
+        assert_eq!(other.matcher().gallery().len(), 1);
+    }
+
+    #[test]
+    fn a_change_through_one_recogniser_reaches_the_others_without_a_reload() {
+        let (_d, mut store, one) = setup();
+        let other = one.clone();
+        one.refresh(&store).unwrap();
+        enrol(&one, &mut store, 1);
+        enrol(&other, &mut store, 2);
+        assert_eq!(one.matcher().gallery().len(), 2);
+        assert_eq!(one.matcher().gallery().templates(), 2, "each counted once");
+        assert!(!other.refresh(&store).unwrap());
+        assert!(!one.refresh(&store).unwrap());
+    }
+
+    #[test]
+    fn another_programs_enrolment_is_read_and_never_skipped() {
+        let (d, mut store, one) = setup();
+        one.refresh(&store).unwrap();
+        let mut elsewhere = Store::open(&d.path().join("rollcall.db")).unwrap();
+        elsewhere
+            .insert_student(&student(1), &face(1), "other program")
+            .unwrap();
+        // This process enrols before it noticed: the other program's student is read too.
+        enrol(&one, &mut store, 2);
+        assert_eq!(one.matcher().gallery().len(), 2);
+        assert_eq!(one.matcher().gallery().templates(), 2);
+        elsewhere
+            .insert_student(&student(3), &face(3), "other program")
+            .unwrap();
+        assert!(one.refresh(&store).unwrap());
+        assert_eq!(one.matcher().gallery().len(), 3);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_gallery_as_it_was() {
+        let (_d, mut store, one) = setup();
+        enrol(&one, &mut store, 1);
+        let failed = one.change(
+            &mut store,
+            |s| s.insert_student(&student(1), &face(1), "test"),
+            |g, id| g.add(*id, "m", &[0.0, 1.0], Origin::Upload),
+        );
+        assert!(failed.is_err(), "the same student twice");
+        assert_eq!(one.matcher().gallery().templates(), 1);
+        assert!(!one.refresh(&store).unwrap());
+    }
+}
