@@ -1126,14 +1126,22 @@ mod tests {
         }
     }
 
+    /// A photo with one template per (model, vector).
+    fn photo(name: &str, origin: &str, templates: &[(&str, &[f32])]) -> NewPhoto {
+        NewPhoto {
+            file_name: name.into(),
+            origin: origin.into(),
+            templates: templates
+                .iter()
+                .map(|(m, v)| (m.to_string(), v.to_vec()))
+                .collect(),
+        }
+    }
+
     #[test]
     fn enrolling_stores_photos_and_templates_together() {
         let (_d, mut s) = store();
-        let photo = NewPhoto {
-            file_name: "1/a.jpg".into(),
-            origin: "camera".into(),
-            templates: vec![("m".into(), vec![0.5, -1.0])],
-        };
+        let photo = photo("1/a.jpg", "camera", &[("m", &[0.5, -1.0])]);
         let id = s.insert_student(&alice(), &[photo], "test").unwrap();
         let t = s.templates().unwrap();
         assert_eq!(t.len(), 1);
@@ -1146,16 +1154,11 @@ mod tests {
     #[test]
     fn photos_lacking_a_model_are_found_through_an_index_and_by_origin() {
         let (_d, mut s) = store();
-        let photo = |name: &str, origin: &str, models: &[&str]| NewPhoto {
-            file_name: name.into(),
-            origin: origin.into(),
-            templates: models.iter().map(|m| (m.to_string(), vec![1.0])).collect(),
-        };
         s.insert_student(
             &alice(),
             &[
-                photo("1/a.jpg", "camera", &["m", "texture"]),
-                photo("1/b.jpg", "camera", &["m"]),
+                photo("1/a.jpg", "camera", &[("m", &[1.0]), ("texture", &[1.0])]),
+                photo("1/b.jpg", "camera", &[("m", &[1.0])]),
                 photo("1/c.jpg", "upload", &[]),
             ],
             "test",
@@ -1193,11 +1196,7 @@ mod tests {
     #[test]
     fn templates_of_retired_models_are_dropped_and_otherwise_nothing_is_written() {
         let (_d, mut s) = store();
-        let photo = NewPhoto {
-            file_name: "1/a.jpg".into(),
-            origin: "upload".into(),
-            templates: vec![("m".into(), vec![1.0]), ("old".into(), vec![2.0])],
-        };
+        let photo = photo("1/a.jpg", "upload", &[("m", &[1.0]), ("old", &[2.0])]);
         s.insert_student(&alice(), &[photo], "test").unwrap();
         assert_eq!(s.drop_templates_except(&["m"]).unwrap(), 1);
         assert_eq!(s.templates().unwrap().len(), 1);
