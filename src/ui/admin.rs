@@ -750,7 +750,7 @@ impl AdminView {
                     "Email",
                     "Photos",
                     "Photo check",
-                    "Enrolled on",
+                    "Enrolled",
                     "Last seen",
                     "",
                 ] {
@@ -763,7 +763,7 @@ impl AdminView {
                     ui.label(&s.email);
                     ui.label(s.photo_count.to_string());
                     ui.label(s.photo_check());
-                    ui.label(s.enrolled_at.get(..10).unwrap_or(&s.enrolled_at));
+                    ui.label(crate::store::to_the_minute(&s.enrolled_at));
                     ui.label(
                         s.last_seen
                             .as_deref()

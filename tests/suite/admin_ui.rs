@@ -193,6 +193,17 @@ fn a_student_is_edited_erased_and_deleted() {
     click(&mut h, Role::Button, "Students");
     step_until(&mut h, "the student list", 30, |h| shows(h, "Open R0002"));
     assert!(shows(&h, "general only"), "uploaded photos only");
+    let enrolled = Store::open(&dir.path().join("rollcall.db"))
+        .unwrap()
+        .students()
+        .unwrap()[0]
+        .enrolled_at
+        .clone();
+    let minute = rollcall::store::to_the_minute(&enrolled);
+    assert!(
+        h.query_all_by_label(&minute).next().is_some() && h.query_by_label(&minute[..10]).is_none(),
+        "enrolled when, to the minute, as `rollcall students` says, not the day alone"
+    );
     click(&mut h, Role::Button, "Open R0002");
     step_until(&mut h, "the photos", 30, |h| shows(h, "Photos (5)"));
     assert!(shows(
