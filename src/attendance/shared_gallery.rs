@@ -53,6 +53,12 @@ impl SharedGallery {
         MatcherView(self.read())
     }
 
+    /// Counts the gallery's changes (reloads and changes made through any handle): a
+    /// recogniser compares it to notice a change another one made.
+    pub fn generation(&self) -> u64 {
+        self.read().generation
+    }
+
     /// Reads the gallery again when someone (this process or another) enrolled or removed
     /// a student since it was read. Cheap when nothing changed; true when it reloaded. The
     /// store is read without holding the gallery, so identification goes on meanwhile.
@@ -186,6 +192,9 @@ mod tests {
         assert_eq!(one.matcher().gallery().templates(), 2, "each counted once");
         assert!(!other.refresh(&store).unwrap());
         assert!(!one.refresh(&store).unwrap());
+        let seen = other.generation();
+        enrol(&one, &mut store, 3);
+        assert_ne!(other.generation(), seen, "the other notices the change");
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub struct DoorSession {
     /// Frames the photo-attack check needs before a track is decided.
     liveness_frames: usize,
     last_gallery_check: Instant,
+    /// The gallery's generation this door last followed (the admin desk, sharing the
+    /// gallery, changes it without the door reloading anything).
+    gallery_seen: u64,
     /// The capture time of the frame being processed: the door's clock (so recorded
     /// frames replayed faster or slower than real time behave as at the door).
     now: Instant,
@@ -84,6 +87,7 @@ pub struct DoorSession {
 impl DoorSession {
     pub fn new(recognizer: Recognizer, records: Records, settings: &Settings) -> DoorSession {
         let kiosk = &settings.kiosk;
+        let gallery_seen = recognizer.gallery().generation();
         DoorSession {
             recognizer,
             records,
@@ -100,6 +104,7 @@ impl DoorSession {
             liveness_threshold: settings.liveness.threshold,
             liveness_frames: settings.liveness.min_frames.max(1),
             last_gallery_check: Instant::now(),
+            gallery_seen,
             now: Instant::now(),
         }
     }
@@ -132,24 +137,23 @@ impl DoorSession {
         self.records.store().school_status().ok().flatten()
     }
 
-    /// Picks up students enrolled or removed elsewhere; faces judged not recognised are
-    /// identified again when the gallery changed. Returns the new number of students when
-    /// it changed.
+    /// Picks up students enrolled or removed elsewhere (another program, or the admin
+    /// desk sharing the gallery); faces judged not recognised are identified again when
+    /// the gallery changed. Returns the new number of students when it changed.
     pub fn follow_gallery(&mut self) -> Option<usize> {
         self.last_gallery_check = Instant::now();
-        match self.recognizer.refresh(self.records.store()) {
-            Ok(true) => {
-                for id in self.tracker.retry_not_recognised(self.now, Duration::ZERO) {
-                    self.decided.remove(&id);
-                }
-                Some(self.recognizer.students())
-            }
-            Ok(false) => None,
-            Err(e) => {
-                tracing::warn!("could not reload the gallery: {e}");
-                None
-            }
+        if let Err(e) = self.recognizer.refresh(self.records.store()) {
+            tracing::warn!("could not reload the gallery: {e}");
         }
+        let generation = self.recognizer.gallery().generation();
+        if generation == self.gallery_seen {
+            return None;
+        }
+        self.gallery_seen = generation;
+        for id in self.tracker.retry_not_recognised(self.now, Duration::ZERO) {
+            self.decided.remove(&id);
+        }
+        Some(self.recognizer.students())
     }
 
     /// Processes one frame captured at `captured`.
@@ -363,11 +367,16 @@ impl DoorSession {
             .mark(c.student_id, c.score, "kiosk", snapshot.as_deref())?;
         // A confirmed, live face from this camera: the site learns from it.
         if let Some(embeddings) = self.first_match.remove(&track_id) {
+            let before = self.recognizer.gallery().generation();
             if let Err(e) =
                 self.recognizer
                     .observed(c.student_id, &embeddings, self.records.store_mut())
             {
                 tracing::warn!("could not keep the face for calibration: {e}");
+            }
+            // This door's own change is no news to it; anyone else's still is.
+            if self.gallery_seen == before && self.recognizer.gallery().generation() == before + 1 {
+                self.gallery_seen = before + 1;
             }
         }
         let verdict = Verdict {
