@@ -25,6 +25,15 @@ struct Held {
     generation: u64,
 }
 
+impl Held {
+    /// Puts a gallery read from the store in place: a change every sharer can notice.
+    fn install(&mut self, (matcher, version): (Matcher, TemplatesVersion)) {
+        self.matcher = matcher;
+        self.version = Some(version);
+        self.generation += 1;
+    }
+}
+
 /// The matcher, read while no one changes it.
 pub struct MatcherView<'a>(RwLockReadGuard<'a, Held>);
 
@@ -71,12 +80,10 @@ impl SharedGallery {
             }
             held.generation
         };
-        let (matcher, version) = self.read_store(store)?;
+        let read = self.read_store(store)?;
         let mut held = self.write();
         if held.generation == generation {
-            held.matcher = matcher;
-            held.version = Some(version);
-            held.generation += 1;
+            held.install(read);
         }
         Ok(true)
     }
@@ -92,9 +99,7 @@ impl SharedGallery {
     ) -> Result<T, E> {
         let mut held = self.write();
         if held.version != Some(target.as_ref().templates_version()?) {
-            let (matcher, version) = self.read_store(target.as_ref())?;
-            held.matcher = matcher;
-            held.version = Some(version);
+            held.install(self.read_store(target.as_ref())?);
         }
         let out = write(target)?;
         held.matcher.update(|g| update(g, &out));
@@ -228,5 +233,25 @@ mod tests {
         assert!(failed.is_err(), "the same student twice");
         assert_eq!(one.matcher().gallery().templates(), 1);
         assert!(!one.refresh(&store).unwrap());
+    }
+
+    #[test]
+    fn another_programs_enrolment_read_before_a_failed_write_is_noticed_by_every_sharer() {
+        let (d, mut store, one) = setup();
+        enrol(&one, &mut store, 1);
+        let other = one.clone();
+        let seen = other.generation();
+        Store::open(&d.path().join("rollcall.db"))
+            .unwrap()
+            .insert_student(&student(2), &face(2), "other program")
+            .unwrap();
+        let failed = one.change(
+            &mut store,
+            |s| s.insert_student(&student(1), &face(1), "test"),
+            |g, id| g.add(*id, "m", &[0.0, 1.0], Origin::Upload),
+        );
+        assert!(failed.is_err(), "the same student twice");
+        assert_eq!(one.matcher().gallery().len(), 2, "read before the write");
+        assert_ne!(other.generation(), seen, "the door must look again");
     }
 }

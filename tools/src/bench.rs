@@ -418,7 +418,8 @@ pub fn identify(sizes: &[usize]) -> anyhow::Result<Vec<IdentifyRow>> {
     Ok(rows)
 }
 
-/// Measures this process: loads the database's gallery, then identifies 300 faces (new
+/// Measures this process: opens the data folder as `rollcall mark` does (records, models,
+/// gallery), then identifies 300 faces (new
 /// photos of enrolled students and strangers), and checks each decision against comparing
 /// every template.
 pub fn identify_here(data: &DataDir, settings: &Settings) -> anyhow::Result<IdentifyRow> {
