@@ -120,8 +120,10 @@ impl FaceNetEmbedder {
             .facenet
             .to_str()
             .ok_or_else(|| unloadable(&files.facenet, "path is not valid UTF-8"))?;
-        // Read through our own reader first so a missing file gets the friendly message.
-        read_model(&files.facenet)?;
+        // A missing file gets the friendly message (OpenCV reads the file itself).
+        if !files.facenet.is_file() {
+            return Err(ModelError::Missing(files.facenet.clone()).into());
+        }
         let net = dnn::read_net_from_tensorflow(path, "")
             .map_err(|e| unloadable(&files.facenet, e.message))?;
         Ok(FaceNetEmbedder { net })
