@@ -6,7 +6,7 @@
 use crate::recognition::{Gallery, Matcher, Origin};
 use crate::settings::CalibrationSettings;
 use crate::store::{Store, StoreError, TemplatesVersion};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// A handle on the shared gallery; clones share it.
 #[derive(Clone)]
@@ -15,6 +15,9 @@ pub struct SharedGallery(Arc<Inner>);
 struct Inner {
     calibration: CalibrationSettings,
     held: RwLock<Held>,
+    /// One change at a time: held while a change reads and writes the store, so the
+    /// gallery itself is locked only to put the result in place.
+    changing: Mutex<()>,
 }
 
 struct Held {
@@ -54,6 +57,7 @@ impl SharedGallery {
                 version: None,
                 generation: 0,
             }),
+            changing: Mutex::new(()),
         }))
     }
 
@@ -91,20 +95,39 @@ impl SharedGallery {
     /// Writes to the store and changes the gallery to match, as one step: no recogniser of
     /// this process reloads in between (which would count the change twice), and a change
     /// another program made just before is read first (rather than taken as included).
+    /// Identification goes on meanwhile: the gallery is locked only to put the change in
+    /// place, not while the store is read or written.
     pub fn change<S: AsRef<Store>, T, E: From<StoreError>>(
         &self,
         target: &mut S,
         write: impl FnOnce(&mut S) -> Result<T, E>,
         update: impl FnOnce(&mut Gallery, &T),
     ) -> Result<T, E> {
+        let _turn = self.0.changing.lock().unwrap_or_else(|p| p.into_inner());
+        let held_version = self.read().version;
+        let before = match held_version {
+            Some(v) if v == target.as_ref().templates_version()? => v,
+            _ => {
+                // Another program's change first. It replaces whatever a refresh put in
+                // place meanwhile: a gallery and its version always go together.
+                let (matcher, version) = self.read_store(target.as_ref())?;
+                self.write().install((matcher, version));
+                version
+            }
+        };
+        let out = write(target)?;
+        let after = target.as_ref().templates_version()?;
         let mut held = self.write();
-        if held.version != Some(target.as_ref().templates_version()?) {
+        if held.version == Some(before) {
+            held.matcher.update(|g| update(g, &out));
+            held.version = Some(after);
+            held.generation += 1;
+        } else if held.version != Some(after) {
+            // A refresh put a read in place that is neither before nor after this change:
+            // read again rather than guess.
             held.install(self.read_store(target.as_ref())?);
         }
-        let out = write(target)?;
-        held.matcher.update(|g| update(g, &out));
-        held.version = Some(target.as_ref().templates_version()?);
-        held.generation += 1;
+        // Otherwise a refresh already read the store with this change in it.
         Ok(out)
     }
 
@@ -219,6 +242,60 @@ mod tests {
             .unwrap();
         assert!(one.refresh(&store).unwrap());
         assert_eq!(one.matcher().gallery().len(), 3);
+    }
+
+    #[test]
+    fn identification_goes_on_while_a_change_writes_the_store() {
+        let (_d, mut store, one) = setup();
+        enrol(&one, &mut store, 1);
+        let door = one.clone();
+        let read_meanwhile = one
+            .change(
+                &mut store,
+                |s| {
+                    // Another recogniser identifies while the enrolment is being written.
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    let door = door.clone();
+                    std::thread::spawn(move || tx.send(door.matcher().gallery().len()));
+                    let seen = rx.recv_timeout(std::time::Duration::from_secs(2));
+                    s.insert_student(&student(2), &face(2), "test")
+                        .map(|id| (id, seen))
+                },
+                |g, (id, _)| g.add(*id, "m", &[2.0, 1.0], Origin::Upload),
+            )
+            .unwrap()
+            .1;
+        assert_eq!(
+            read_meanwhile,
+            Ok(1),
+            "the gallery as it was, without waiting"
+        );
+        assert_eq!(door.matcher().gallery().len(), 2);
+        assert!(
+            !door.refresh(&store).unwrap(),
+            "the change is not read twice"
+        );
+    }
+
+    #[test]
+    fn a_reload_during_a_change_is_not_counted_twice() {
+        let (_d, mut store, one) = setup();
+        enrol(&one, &mut store, 1);
+        let door = one.clone();
+        one.change(
+            &mut store,
+            |s| {
+                let id = s.insert_student(&student(2), &face(2), "test")?;
+                // The door's periodic check runs after the write, before the change is
+                // put in place: it reads the new student itself.
+                assert!(door.refresh(s).unwrap());
+                Ok::<_, StoreError>(id)
+            },
+            |g, id| g.add(*id, "m", &[2.0, 1.0], Origin::Upload),
+        )
+        .unwrap();
+        assert_eq!(one.matcher().gallery().len(), 2);
+        assert_eq!(one.matcher().gallery().templates(), 2, "counted once");
     }
 
     #[test]
