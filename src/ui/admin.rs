@@ -819,6 +819,20 @@ impl AdminView {
         }
         ui.add_space(6.0);
         ui.label(RichText::new(format!("Photos ({})", self.selected_photos.len())).strong());
+        let missing = usize::try_from(s.photo_count)
+            .unwrap_or(0)
+            .saturating_sub(self.selected_photos.len());
+        if missing > 0 && self.photos_req.is_none() {
+            ui.label(
+                RichText::new(format!(
+                    "{missing} of {} photos are not on this computer (taken at another of \
+                     the school's machines, or their files were removed). The student is \
+                     still recognised from the faces stored with them.",
+                    s.photo_count
+                ))
+                .color(super::widgets::WARN),
+            );
+        }
         if !s.camera_enrolled {
             ui.label(
                 RichText::new(

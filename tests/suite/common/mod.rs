@@ -35,6 +35,16 @@ pub fn open_service(dir: &Path) -> rollcall::attendance::AttendanceService {
     rollcall::attendance::AttendanceService::open(data, settings).unwrap()
 }
 
+/// The marks a test made: rows dated today or yesterday, so a test that runs across
+/// midnight still counts the marks it made before it (every test's database starts empty).
+pub fn marks_made(store: &rollcall::store::Store) -> usize {
+    let today = chrono::Local::now().date_naive();
+    store
+        .attendance(today.pred_opt().unwrap_or(today), today)
+        .unwrap()
+        .len()
+}
+
 /// The Rollcall window in a test harness of `size` (width, height).
 pub fn app_harness(
     size: (f32, f32),
