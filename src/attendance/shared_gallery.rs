@@ -104,14 +104,17 @@ impl SharedGallery {
         update: impl FnOnce(&mut Gallery, &T),
     ) -> Result<T, E> {
         let _turn = self.0.changing.lock().unwrap_or_else(|p| p.into_inner());
+        // Copied out so the read guard is gone before `install` takes the write lock (a
+        // guard in the `match` itself would live through its arms and deadlock).
         let held_version = self.read().version;
         let before = match held_version {
             Some(v) if v == target.as_ref().templates_version()? => v,
             _ => {
                 // Another program's change first. It replaces whatever a refresh put in
                 // place meanwhile: a gallery and its version always go together.
-                let (matcher, version) = self.read_store(target.as_ref())?;
-                self.write().install((matcher, version));
+                let read = self.read_store(target.as_ref())?;
+                let version = read.1;
+                self.write().install(read);
                 version
             }
         };
