@@ -10,6 +10,8 @@ use std::path::Path;
 pub struct Settings {
     /// Folder with the face models (empty: `$ROLLCALL_MODELS_DIR`, else `assets/models`).
     pub models_dir: String,
+    /// Which runtime runs the face models.
+    pub inference: Inference,
     pub detector: DetectorSettings,
     pub quality: QualitySettings,
     pub recognition: RecognitionSettings,
@@ -220,6 +222,19 @@ impl Default for KioskSettings {
             min_eye_distance_px: 30.0,
         }
     }
+}
+
+/// Which runtime runs the face models (the results are the same; the speed is not).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Inference {
+    /// OpenVINO when `scripts/setup` installed it, else OpenCV's dnn module.
+    #[default]
+    Auto,
+    /// Always OpenCV's dnn module.
+    OpenCv,
+    /// Always OpenVINO; starting fails when it is not installed.
+    OpenVino,
 }
 
 /// Face detector (MTCNN) settings.

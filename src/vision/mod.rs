@@ -8,7 +8,9 @@ mod embedder;
 pub mod image_io;
 pub mod liveness;
 mod models;
+pub mod network;
 mod onnx_writer;
+mod openvino;
 pub mod quality;
 
 pub use detector::FaceDetector;
@@ -29,6 +31,8 @@ pub enum VisionError {
     Image(#[from] ImageError),
     #[error("image processing failed: {0}")]
     OpenCv(#[from] opencv::Error),
+    #[error("the face models could not run: {0}")]
+    Runtime(String),
 }
 
 /// Gives the memory the loading threads freed back to the system (glibc keeps a freed
@@ -105,6 +109,8 @@ pub struct FaceEngine {
     pub quality: crate::settings::QualitySettings,
     /// The photo-attack check; `None` when turned off in the settings.
     pub liveness: Option<liveness::LivenessModel>,
+    /// The runtime the networks run on (`Backend::name`).
+    runtime: &'static str,
 }
 
 impl FaceEngine {
@@ -115,9 +121,10 @@ impl FaceEngine {
     pub fn load(settings: &Settings) -> Result<Self, VisionError> {
         let dir = models::models_dir_for(settings);
         let files = ModelFiles::at(&dir);
+        let backend = network::Backend::choose(settings.inference)?;
         std::thread::scope(|s| {
             let checked = s.spawn(|| ModelFiles::verify(&dir));
-            let facenet = s.spawn(|| FaceNetEmbedder::new(&files));
+            let facenet = s.spawn(|| FaceNetEmbedder::new(&files, &backend));
             let liveness = s.spawn(|| {
                 settings
                     .liveness
@@ -127,17 +134,23 @@ impl FaceEngine {
                     })
                     .transpose()
             });
-            let detector = FaceDetector::new(&files, settings.detector.clone());
-            let dlib = DlibResnetEmbedder::new(&files);
+            let detector = FaceDetector::new(&files, settings.detector.clone(), &backend);
+            let dlib = DlibResnetEmbedder::new(&files, &backend);
             joined(checked)?;
             Ok(FaceEngine {
                 detector: detector?,
                 embedders: vec![Box::new(dlib?), Box::new(joined(facenet)?)],
                 quality: settings.quality.clone(),
                 liveness: joined(liveness)?,
+                runtime: backend.name(),
             })
         })
         .inspect(|_| release_freed_memory())
+    }
+
+    /// The runtime the face models run on, for people ("OpenVINO", "OpenCV dnn").
+    pub fn runtime(&self) -> &'static str {
+        self.runtime
     }
 
     /// Finds faces, largest first.

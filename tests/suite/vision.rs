@@ -4,8 +4,9 @@ use crate::common;
 
 use common::{faceless_jpeg, people_with_at_least, photos};
 use opencv::prelude::*;
-use rollcall::settings::Settings;
+use rollcall::settings::{Inference, Settings};
 use rollcall::vision::image_io::read_image_file;
+use rollcall::vision::network::Backend;
 use rollcall::vision::{
     align, decode_image, DlibResnetEmbedder, FaceEmbedder, FaceEngine, ModelFiles,
 };
@@ -138,7 +139,11 @@ print(json.dumps([list(net.compute_face_descriptor(dlib.load_rgb_image(p))) for 
 fn the_converted_dlib_network_agrees_with_dlib() {
     let mut engine = engine();
     let files = ModelFiles::verified(&rollcall::vision::models_dir()).unwrap();
-    let mut ours = DlibResnetEmbedder::new(&files).unwrap();
+    // Both runtimes run the converted network (OpenVINO is installed by scripts/setup).
+    let mut runtimes: Vec<DlibResnetEmbedder> = [Inference::OpenCv, Inference::OpenVino]
+        .into_iter()
+        .map(|i| DlibResnetEmbedder::new(&files, &Backend::choose(i).unwrap()).unwrap())
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let mut chips = Vec::new();
     let mut vectors = Vec::new();
@@ -151,15 +156,18 @@ fn the_converted_dlib_network_agrees_with_dlib() {
     for (i, path) in sources.iter().enumerate() {
         let image = read_image_file(path).unwrap();
         let face = engine.detect(&image).unwrap().remove(0);
-        let chip = align::chip(&image, &face, ours.template()).unwrap();
+        let chip = align::chip(&image, &face, runtimes[0].template()).unwrap();
         let file = dir.path().join(format!("chip{i}.png"));
         opencv::imgcodecs::imwrite(file.to_str().unwrap(), &chip, &opencv::core::Vector::new())
             .unwrap();
-        vectors.push(ours.embed_chip(&chip).unwrap());
+        for ours in &mut runtimes {
+            vectors.push(ours.embed_chip(&chip).unwrap());
+        }
         chips.push(file);
     }
     let reference = dlib_reference(&chips);
-    for (mine, theirs) in vectors.iter().zip(&reference) {
+    let expected = reference.iter().flat_map(|r| [r, r]);
+    for (mine, theirs) in vectors.iter().zip(expected) {
         let norm = theirs.iter().map(|x| x * x).sum::<f32>().sqrt();
         let max_diff = mine
             .iter()
@@ -191,6 +199,62 @@ fn the_converted_dlib_network_agrees_with_dlib() {
         d(&reference[1], &reference[2])
     );
     assert!(d(&reference[0], &reference[3]) > 0.6);
+}
+
+#[test]
+fn openvino_and_opencv_find_and_embed_the_same_faces() {
+    let with = |inference| {
+        FaceEngine::load(&Settings {
+            inference,
+            ..Settings::default()
+        })
+        .expect("models and OpenVINO installed by scripts/setup")
+    };
+    let (mut opencv, mut openvino) = (with(Inference::OpenCv), with(Inference::OpenVino));
+    assert_eq!(
+        (opencv.runtime(), openvino.runtime()),
+        ("OpenCV dnn", "OpenVINO")
+    );
+    let mut files: Vec<PathBuf> = (1..=7)
+        .map(|i| photos("webcam-dev", &format!("{i:04}"))[3].clone())
+        .collect();
+    for person in people_with_at_least("lfw-dev", 6).iter().step_by(20) {
+        files.push(photos("lfw-dev", person)[1].clone());
+    }
+    for path in &files {
+        let image = read_image_file(path).unwrap();
+        let (a, b) = (
+            opencv.detect(&image).unwrap(),
+            openvino.detect(&image).unwrap(),
+        );
+        assert_eq!(a.len(), b.len(), "{}: {a:?} / {b:?}", path.display());
+        for (fa, fb) in a.iter().zip(&b) {
+            let corners = [fa.x1 - fb.x1, fa.y1 - fb.y1, fa.x2 - fb.x2, fa.y2 - fb.y2];
+            let landmarks = fa.landmarks.iter().zip(&fb.landmarks);
+            let worst = corners
+                .iter()
+                .map(|d| d.abs())
+                .chain(landmarks.map(|(p, q)| (p[0] - q[0]).abs().max((p[1] - q[1]).abs())))
+                .fold(0f32, f32::max);
+            assert!(
+                worst < 0.5,
+                "{}: faces differ by {worst} px",
+                path.display()
+            );
+        }
+        if let Some(face) = a.first() {
+            let (ea, eb) = (
+                opencv.embed(&image, face).unwrap(),
+                openvino.embed(&image, face).unwrap(),
+            );
+            for model in opencv.model_ids() {
+                let c = cosine(ea.get(model).unwrap(), eb.get(model).unwrap());
+                assert!(c > 0.9999, "{}: {model} cosine {c}", path.display());
+            }
+        }
+    }
+    let faceless = decode_image(&faceless_jpeg()).unwrap();
+    assert!(openvino.detect(&faceless).unwrap().is_empty());
 }
 
 /// A 160×200 ID-style photo made from a webcam frame: the face scaled to `face_px` wide,
