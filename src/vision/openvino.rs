@@ -35,12 +35,6 @@ type Status = i32;
 struct Api {
     core_create: unsafe extern "C" fn(*mut *mut Handle) -> Status,
     core_free: unsafe extern "C" fn(*mut Handle),
-    read_model: unsafe extern "C" fn(
-        *const Handle,
-        *const c_char,
-        *const c_char,
-        *mut *mut Handle,
-    ) -> Status,
     read_model_from_memory: unsafe extern "C" fn(
         *const Handle,
         *const c_char,
@@ -49,6 +43,15 @@ struct Api {
         *mut *mut Handle,
     ) -> Status,
     model_free: unsafe extern "C" fn(*mut Handle),
+    set_property: unsafe extern "C" fn(*const Handle, *const c_char, ...) -> Status,
+    compile_file: unsafe extern "C" fn(
+        *const Handle,
+        *const c_char,
+        *const c_char,
+        usize,
+        *mut *mut Handle,
+        ...
+    ) -> Status,
     compile_model: unsafe extern "C" fn(
         *const Handle,
         *const Handle,
@@ -85,9 +88,10 @@ impl Api {
         Ok(Api {
             core_create: f!("ov_core_create"),
             core_free: f!("ov_core_free"),
-            read_model: f!("ov_core_read_model"),
             read_model_from_memory: f!("ov_core_read_model_from_memory_buffer"),
             model_free: f!("ov_model_free"),
+            compile_file: f!("ov_core_compile_model_from_file"),
+            set_property: f!("ov_core_set_property"),
             compile_model: f!("ov_core_compile_model"),
             compiled_free: f!("ov_compiled_model_free"),
             create_request: f!("ov_compiled_model_create_infer_request"),
@@ -111,7 +115,7 @@ impl Api {
 pub struct Runtime {
     api: Api,
     core: *mut Handle,
-    threads: usize,
+    threads: CString,
     /// Kept loaded while `api`'s functions may be called.
     _library: Library,
 }
@@ -154,10 +158,24 @@ impl Runtime {
         let runtime = Runtime {
             api,
             core,
-            threads,
+            threads: CString::new(threads.to_string()).expect("digits"),
             _library: library,
         };
         runtime.check(status, "start")?;
+        if let Some(dir) = cache_dir() {
+            // SAFETY: valid core; no device (the whole core); one key/value pair.
+            let status = unsafe {
+                (runtime.api.set_property)(
+                    runtime.core,
+                    std::ptr::null(),
+                    c"CACHE_DIR".as_ptr(),
+                    dir.as_ptr(),
+                )
+            };
+            if let Err(e) = runtime.check(status, "keep compiled models") {
+                tracing::info!("{e}; the face models are compiled at every start");
+            }
+        }
         Ok(Arc::new(runtime))
     }
 
@@ -179,17 +197,32 @@ impl Runtime {
         ))
     }
 
-    /// Reads and compiles a model file (TensorFlow `.pb`, ONNX, OpenVINO IR).
+    /// Compiles a model file (TensorFlow `.pb`, ONNX, OpenVINO IR); with the cache, a file
+    /// compiled before is not read again.
     pub fn read_file(self: &Arc<Self>, path: &Path) -> Result<Network, String> {
         let name = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| "the model path contains a NUL byte".to_string())?;
-        let mut model = std::ptr::null_mut();
-        // SAFETY: valid core, NUL-terminated path, null weights path, valid out-pointer.
+        let mut compiled = std::ptr::null_mut();
+        // SAFETY: valid core, NUL-terminated path and device; the properties as
+        // `compile`'s; valid out-pointer.
         let status = unsafe {
-            (self.api.read_model)(self.core, name.as_ptr(), std::ptr::null(), &mut model)
+            let p = self.properties();
+            (self.api.compile_file)(
+                self.core,
+                name.as_ptr(),
+                c"CPU".as_ptr(),
+                p.len(),
+                &mut compiled,
+                p[0],
+                p[1],
+                p[2],
+                p[3],
+                p[4],
+                p[5],
+            )
         };
-        self.check(status, "read the model")?;
-        self.compile(model)
+        self.check(status, "prepare the model")?;
+        self.request(compiled)
     }
 
     /// Reads and compiles an ONNX model held in memory.
@@ -210,32 +243,50 @@ impl Runtime {
         self.compile(model)
     }
 
-    /// Compiles a model for the CPU in 32-bit floats, frees the model, and prepares a
-    /// request.
+    /// The compile properties as key/value pointers: 32-bit floats (never the CPU's
+    /// lower precisions, which would move every score), tuned for one request at a time,
+    /// on every core.
+    fn properties(&self) -> [*const c_char; 6] {
+        [
+            c"INFERENCE_PRECISION_HINT".as_ptr(),
+            c"f32".as_ptr(),
+            c"PERFORMANCE_HINT".as_ptr(),
+            c"LATENCY".as_ptr(),
+            c"INFERENCE_NUM_THREADS".as_ptr(),
+            self.threads.as_ptr(),
+        ]
+    }
+
+    /// Compiles a model for the CPU, frees the model, and prepares a request.
     fn compile(self: &Arc<Self>, model: *mut Handle) -> Result<Network, String> {
-        let threads = CString::new(self.threads.to_string()).expect("digits");
         let mut compiled = std::ptr::null_mut();
-        // SAFETY: valid core and model; six NUL-terminated strings as three key/value
-        // pairs, as `property_args_size` says; valid out-pointer. The model is freed once
-        // compiled (the compiled model keeps what it needs).
+        // SAFETY: valid core and model; NUL-terminated key/value strings, as many as
+        // `property_args_size` says; valid out-pointer. The model is freed once compiled
+        // (the compiled model keeps what it needs).
         let status = unsafe {
+            let p = self.properties();
             let status = (self.api.compile_model)(
                 self.core,
                 model,
                 c"CPU".as_ptr(),
-                6,
+                p.len(),
                 &mut compiled,
-                c"INFERENCE_PRECISION_HINT".as_ptr(),
-                c"f32".as_ptr(),
-                c"PERFORMANCE_HINT".as_ptr(),
-                c"LATENCY".as_ptr(),
-                c"INFERENCE_NUM_THREADS".as_ptr(),
-                threads.as_ptr(),
+                p[0],
+                p[1],
+                p[2],
+                p[3],
+                p[4],
+                p[5],
             );
             (self.api.model_free)(model);
             status
         };
         self.check(status, "prepare the model")?;
+        self.request(compiled)
+    }
+
+    /// Wraps a compiled model with its inference request.
+    fn request(self: &Arc<Self>, compiled: *mut Handle) -> Result<Network, String> {
         let mut request = std::ptr::null_mut();
         // SAFETY: valid compiled model and out-pointer.
         let status = unsafe { (self.api.create_request)(compiled, &mut request) };
@@ -247,6 +298,19 @@ impl Runtime {
         self.check(status, "prepare the model")?;
         Ok(network)
     }
+}
+
+/// The folder for compiled models: `$XDG_CACHE_HOME/rollcall/openvino` (else under
+/// `~/.cache`), when it can be made. The runtime checks each entry against the model and
+/// its settings, so a changed model is compiled again.
+fn cache_dir() -> Option<CString> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    let dir = base.join("rollcall").join("openvino");
+    std::fs::create_dir_all(&dir).ok()?;
+    CString::new(dir.into_os_string().into_encoded_bytes()).ok()
 }
 
 impl Drop for Runtime {
