@@ -143,8 +143,13 @@ fn library_in(dir: &Path) -> Option<PathBuf> {
 impl Runtime {
     /// Loads the runtime from `dir`; the error says what is missing or wrong.
     pub fn load(dir: &Path) -> Result<Arc<Runtime>, String> {
-        let path = library_in(dir)
-            .ok_or_else(|| format!("OpenVINO is not installed in {}", dir.display()))?;
+        let path = library_in(dir).ok_or_else(|| {
+            format!(
+                "OpenVINO is not installed in {} (`{}` installs it)",
+                dir.display(),
+                super::SETUP_COMMAND
+            )
+        })?;
         // SAFETY: loading OpenVINO's C library runs only its own initialisers.
         let library = unsafe { Library::new(&path) }
             .map_err(|e| format!("OpenVINO could not be loaded from {}: {e}", path.display()))?;
@@ -453,5 +458,43 @@ impl Drop for Network {
                 (api.compiled_free)(self.compiled);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_runtime_says_where_it_was_looked_for_and_how_to_install_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Runtime::load(dir.path()).err().unwrap();
+        assert!(err.contains("not installed"), "{err}");
+        assert!(err.contains(&dir.path().display().to_string()), "{err}");
+        assert!(err.contains(crate::vision::SETUP_COMMAND), "{err}");
+    }
+
+    #[test]
+    fn a_damaged_runtime_library_is_refused_not_run() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("libopenvino_c.so.2641"), b"not a library").unwrap();
+        let err = Runtime::load(dir.path()).err().unwrap();
+        assert!(err.contains("could not be loaded"), "{err}");
+    }
+
+    #[test]
+    fn the_newest_library_file_is_chosen() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "libopenvino_c.so.2541",
+            "libopenvino_c.so.2641",
+            "libopenvino.so.2641",
+        ] {
+            std::fs::write(dir.path().join(name), b"").unwrap();
+        }
+        assert_eq!(
+            library_in(dir.path()).unwrap(),
+            dir.path().join("libopenvino_c.so.2641")
+        );
     }
 }
