@@ -111,6 +111,29 @@ impl Api {
     }
 }
 
+/// Calls one of the C API's compile functions (`compile_file` or `compile_model`) on the
+/// CPU with the runtime's properties as its variadic key/value arguments.
+macro_rules! with_properties {
+    ($runtime:ident, $function:ident, $model:expr, $compiled:expr) => {{
+        let p = $runtime.properties();
+        ($runtime.api.$function)(
+            $runtime.core,
+            $model,
+            c"CPU".as_ptr(),
+            p.len(),
+            $compiled,
+            p[0],
+            p[1],
+            p[2],
+            p[3],
+            p[4],
+            p[5],
+            p[6],
+            p[7],
+        )
+    }};
+}
+
 /// One loaded OpenVINO runtime for the whole process (its core is thread-safe).
 pub struct Runtime {
     api: Api,
@@ -210,24 +233,7 @@ impl Runtime {
         let mut compiled = std::ptr::null_mut();
         // SAFETY: valid core, NUL-terminated path and device; the properties as
         // `compile`'s; valid out-pointer.
-        let status = unsafe {
-            let p = self.properties();
-            (self.api.compile_file)(
-                self.core,
-                name.as_ptr(),
-                c"CPU".as_ptr(),
-                p.len(),
-                &mut compiled,
-                p[0],
-                p[1],
-                p[2],
-                p[3],
-                p[4],
-                p[5],
-                p[6],
-                p[7],
-            )
-        };
+        let status = unsafe { with_properties!(self, compile_file, name.as_ptr(), &mut compiled) };
         self.check(status, "prepare the model")?;
         self.request(compiled)
     }
@@ -275,22 +281,7 @@ impl Runtime {
         // `property_args_size` says; valid out-pointer. The model is freed once compiled
         // (the compiled model keeps what it needs).
         let status = unsafe {
-            let p = self.properties();
-            let status = (self.api.compile_model)(
-                self.core,
-                model,
-                c"CPU".as_ptr(),
-                p.len(),
-                &mut compiled,
-                p[0],
-                p[1],
-                p[2],
-                p[3],
-                p[4],
-                p[5],
-                p[6],
-                p[7],
-            );
+            let status = with_properties!(self, compile_model, model, &mut compiled);
             (self.api.model_free)(model);
             status
         };
