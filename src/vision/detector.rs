@@ -108,6 +108,9 @@ fn normalised_transposed(rgb: &Mat) -> opencv::Result<Mat> {
     Ok(t)
 }
 
+/// The P-Net cache's one key when the runtime takes inputs of every size.
+const ANY_SIZE: (i32, i32) = (0, 0);
+
 impl FaceDetector {
     /// Loads the three MTCNN networks.
     pub fn new(
@@ -121,11 +124,15 @@ impl FaceDetector {
             Ok::<_, VisionError>((bytes, net))
         };
         let (pnet_model, pnet) = load(&files.pnet)?;
-        drop(pnet);
+        // A runtime that takes every size keeps this copy; OpenCV's are made per size.
+        let mut pnets = std::collections::HashMap::new();
+        if backend.any_input_size() {
+            pnets.insert(ANY_SIZE, pnet);
+        }
         Ok(FaceDetector {
             pnet_model,
             pnet_path: files.pnet.clone(),
-            pnets: std::collections::HashMap::new(),
+            pnets,
             rnet: load(&files.rnet)?.1,
             onet: load(&files.onet)?.1,
             backend: backend.clone(),
@@ -137,7 +144,7 @@ impl FaceDetector {
     fn pnet_for(&mut self, size: Size) -> Result<&mut Network, VisionError> {
         const MAX_CACHED: usize = 64;
         let key = if self.backend.any_input_size() {
-            (0, 0)
+            ANY_SIZE
         } else {
             (size.width, size.height)
         };

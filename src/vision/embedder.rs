@@ -1,8 +1,8 @@
 //! Face embedders: an aligned face chip in, an L2-normalised vector out.
 
 use super::align::{self, ChipTemplate, DLIB_CHIP, FACENET_CHIP};
-use super::models::{read_model, ModelError, ModelFiles};
-use super::network::{Backend, Network};
+use super::models::{read_model, ModelFiles};
+use super::network::{unloadable, Backend, Network};
 use super::{dlib_convert, Face, VisionError};
 use opencv::core::{self, Mat, Scalar, Size};
 use opencv::prelude::*;
@@ -65,12 +65,8 @@ impl DlibResnetEmbedder {
 
     pub fn new(files: &ModelFiles, backend: &Backend) -> Result<Self, VisionError> {
         let dat = read_model(&files.dlib_resnet)?;
-        let converted = dlib_convert::convert(&dat).map_err(|e| {
-            VisionError::Model(ModelError::Unloadable {
-                path: files.dlib_resnet.clone(),
-                reason: e.to_string(),
-            })
-        })?;
+        let converted =
+            dlib_convert::convert(&dat).map_err(|e| unloadable(&files.dlib_resnet, e))?;
         let net = backend.onnx(&converted.onnx, &files.dlib_resnet)?;
         Ok(DlibResnetEmbedder {
             net,

@@ -108,7 +108,8 @@ impl Backend {
     }
 }
 
-fn unloadable(path: &Path, reason: impl ToString) -> VisionError {
+/// A model file a runtime could not load, and why.
+pub(super) fn unloadable(path: &Path, reason: impl ToString) -> VisionError {
     VisionError::Model(ModelError::Unloadable {
         path: path.to_path_buf(),
         reason: reason.to_string(),

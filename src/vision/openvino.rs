@@ -319,8 +319,11 @@ fn cache_dir() -> Option<CString> {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        // SAFETY: every network holds an `Arc` of the runtime, so none is left.
-        unsafe { (self.api.core_free)(self.core) }
+        // SAFETY: every network holds an `Arc` of the runtime, so none is left; a core
+        // that failed to start was never made.
+        if !self.core.is_null() {
+            unsafe { (self.api.core_free)(self.core) }
+        }
     }
 }
 
