@@ -114,6 +114,11 @@ impl Recognizer {
         self.engine.detect(image)
     }
 
+    /// Finds the largest face only: less work than `detect` when it is large.
+    pub fn detect_largest(&mut self, image: &Mat) -> Result<Option<Face>, VisionError> {
+        self.engine.detect_largest(image)
+    }
+
     /// Judges whether a face is good enough to recognise or enrol.
     pub fn assess(&self, image: &Mat, face: &Face) -> Result<QualityReport, VisionError> {
         self.engine.assess(image, face)

@@ -208,18 +208,18 @@ impl AttendanceService {
     pub fn mark_photo(&mut self, bytes: &[u8], source: &str) -> Result<Marked, MarkError> {
         let image = decode_image(bytes)?;
         self.recognizer.refresh(self.records.store())?;
-        let faces = self.recognizer.detect(&image)?;
-        let face = faces
-            .first()
+        let face = self
+            .recognizer
+            .detect_largest(&image)?
             .filter(|f| !self.recognizer.is_cut_off(&image, f))
             .ok_or(MarkError::NoFace)?;
         match self
             .recognizer
-            .identify(&image, face, Pass::Full, Source::Photo)?
+            .identify(&image, &face, Pass::Full, Source::Photo)?
             .0
         {
             Decision::Match(c) => {
-                let snapshot = crate::vision::image_io::face_snapshot(&image, face).ok();
+                let snapshot = crate::vision::image_io::face_snapshot(&image, &face).ok();
                 Ok(self
                     .records
                     .mark(c.student_id, c.score, source, snapshot.as_deref())?)

@@ -158,6 +158,11 @@ impl FaceEngine {
         self.detector.detect(bgr)
     }
 
+    /// Finds the largest face only (see `FaceDetector::detect_largest`).
+    pub fn detect_largest(&mut self, bgr: &Mat) -> Result<Option<Face>, VisionError> {
+        self.detector.detect_largest(bgr)
+    }
+
     /// Embeds one face with every model.
     pub fn embed(&mut self, bgr: &Mat, face: &Face) -> Result<Embeddings, VisionError> {
         self.embed_with(bgr, face, |_| true)

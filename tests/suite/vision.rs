@@ -257,6 +257,49 @@ fn openvino_and_opencv_find_and_embed_the_same_faces() {
     assert!(openvino.detect(&faceless).unwrap().is_empty());
 }
 
+#[test]
+fn the_largest_face_alone_is_the_one_a_full_search_finds_first() {
+    use opencv::core::{copy_make_border, Scalar, BORDER_CONSTANT};
+    let mut engine = engine();
+    // Door photos (large faces: the coarse levels alone) and one whose face is small for
+    // its size (a frame halved to 320×240 and framed in black to 1280×960: a face of about
+    // 75 px that only the fine levels find).
+    let mut images: Vec<(String, opencv::core::Mat)> = (1..=7)
+        .flat_map(|i| photos("webcam-dev", &format!("{i:04}"))[..3].to_vec())
+        .map(|p| (p.display().to_string(), read_image_file(&p).unwrap()))
+        .collect();
+    let (mut half, mut framed) = (opencv::core::Mat::default(), opencv::core::Mat::default());
+    let size = opencv::core::Size::new(320, 240);
+    opencv::imgproc::resize(
+        &images[0].1,
+        &mut half,
+        size,
+        0.0,
+        0.0,
+        opencv::imgproc::INTER_AREA,
+    )
+    .unwrap();
+    copy_make_border(
+        &half,
+        &mut framed,
+        360,
+        360,
+        480,
+        480,
+        BORDER_CONSTANT,
+        Scalar::all(0.0),
+    )
+    .unwrap();
+    images.push(("a framed webcam photo".into(), framed));
+    images.push(("no face".into(), decode_image(&faceless_jpeg()).unwrap()));
+    for (name, image) in &images {
+        let full = engine.detect(image).unwrap();
+        let largest = engine.detect_largest(image).unwrap();
+        assert_eq!(full.first(), largest.as_ref(), "{name}");
+        assert_eq!(largest.is_some(), name != "no face", "{name}");
+    }
+}
+
 /// A 160×200 ID-style photo made from a webcam frame: the face scaled to `face_px` wide,
 /// the frame's edges stretched where the photo reaches past them.
 fn small_photo(path: &Path, face_px: f32, engine: &mut FaceEngine) -> opencv::core::Mat {
