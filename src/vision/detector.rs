@@ -5,6 +5,7 @@
 //! (1×W×H×3), as the original Caffe weights were trained on transposed images.
 
 use super::network::{Backend, Network};
+use super::pyramid::AreaPyramid;
 use super::{Face, VisionError};
 use crate::settings::DetectorSettings;
 use opencv::core::{self, Mat, Rect, Scalar, Size};
@@ -169,7 +170,7 @@ impl FaceDetector {
             return Ok(Vec::new());
         };
         let scales = self.scales(&rgb, shrink);
-        let candidates = self.candidates(&rgb, &scales)?;
+        let candidates = self.candidates(&AreaPyramid::new(&rgb)?, &scales)?;
         self.faces(&rgb, candidates, shrink)
     }
 
@@ -188,7 +189,8 @@ impl FaceDetector {
         let coarse_face = rgb.cols().min(rgb.rows()) as f32 / 8.0;
         let split = scales.partition_point(|s| 12.0 / s < coarse_face);
         let (fine, coarse) = scales.split_at(split);
-        let coarse = self.candidates(&rgb, coarse)?;
+        let pyramid = AreaPyramid::new(&rgb)?;
+        let coarse = self.candidates(&pyramid, coarse)?;
         if !fine.is_empty() {
             // A face this much larger than the fine levels' largest window is found by the
             // coarse levels alone (levels are 1 / scale_factor apart).
@@ -198,7 +200,7 @@ impl FaceDetector {
                 return Ok(found.into_iter().next());
             }
         }
-        let mut all = self.candidates(&rgb, fine)?;
+        let mut all = self.candidates(&pyramid, fine)?;
         all.extend(coarse);
         Ok(self.faces(&rgb, all, shrink)?.into_iter().next())
     }
@@ -243,15 +245,16 @@ impl FaceDetector {
     }
 
     /// P-Net's candidates at these pyramid levels (each level's own overlaps removed).
-    fn candidates(&mut self, rgb: &Mat, scales: &[f32]) -> Result<Vec<Candidate>, VisionError> {
-        let (w, h) = (rgb.cols() as f32, rgb.rows() as f32);
+    fn candidates(
+        &mut self,
+        pyramid: &AreaPyramid,
+        scales: &[f32],
+    ) -> Result<Vec<Candidate>, VisionError> {
+        let (w, h) = (pyramid.width() as f32, pyramid.height() as f32);
         let mut all = Vec::new();
         for &scale in scales {
             let size = Size::new((w * scale).ceil() as i32, (h * scale).ceil() as i32);
-            let mut resized = Mat::default();
-            imgproc::resize(rgb, &mut resized, size, 0.0, 0.0, imgproc::INTER_AREA)?;
-            let t = normalised_transposed(&resized)?;
-            let blob = t.reshape_nd(1, &[1, size.width, size.height, 3])?;
+            let blob = pyramid.level_input(size)?;
             let pnet = self.pnet_for(size)?;
             let outs = pnet.run(&blob, &["conv2d_4", "softmax"])?;
             let (reg, prob) = (&outs[0].values, &outs[1].values);

@@ -11,6 +11,7 @@ mod models;
 pub mod network;
 mod onnx_writer;
 mod openvino;
+mod pyramid;
 pub mod quality;
 
 pub use detector::FaceDetector;
