@@ -170,8 +170,9 @@ impl FaceDetector {
             return Ok(Vec::new());
         };
         let scales = self.scales(&rgb, shrink);
-        let candidates = self.candidates(&AreaPyramid::new(&rgb)?, &scales)?;
-        self.faces(&rgb, candidates, shrink)
+        let pyramid = AreaPyramid::new(&rgb)?;
+        let candidates = self.candidates(&pyramid, &scales)?;
+        self.faces(&rgb, &pyramid, candidates, shrink)
     }
 
     /// Finds the largest face in a BGR image, as `detect` would, with less work when it is
@@ -195,14 +196,14 @@ impl FaceDetector {
             // A face this much larger than the fine levels' largest window is found by the
             // coarse levels alone (levels are 1 / scale_factor apart).
             let clear = 12.0 / fine[fine.len() - 1] / self.settings.scale_factor.powi(2);
-            let found = self.faces(&rgb, coarse.clone(), shrink)?;
+            let found = self.faces(&rgb, &pyramid, coarse.clone(), shrink)?;
             if found.first().is_some_and(|f| f.width() * shrink >= clear) {
                 return Ok(found.into_iter().next());
             }
         }
         let mut all = self.candidates(&pyramid, fine)?;
         all.extend(coarse);
-        Ok(self.faces(&rgb, all, shrink)?.into_iter().next())
+        Ok(self.faces(&rgb, &pyramid, all, shrink)?.into_iter().next())
     }
 
     /// The picture the networks see: RGB, shrunk when it is larger than `max_side` (with
@@ -287,6 +288,7 @@ impl FaceDetector {
     fn faces(
         &mut self,
         rgb: &Mat,
+        pyramid: &AreaPyramid,
         candidates: Vec<Candidate>,
         shrink: f32,
     ) -> Result<Vec<Face>, VisionError> {
@@ -300,8 +302,8 @@ impl FaceDetector {
             square(c);
             truncate(c);
         }
-        let boxes = self.stage2(rgb, kept)?;
-        let mut faces = self.stage3(rgb, boxes)?;
+        let boxes = self.stage2(rgb, pyramid, kept)?;
+        let mut faces = self.stage3(rgb, pyramid, boxes)?;
         if shrink < 1.0 {
             for f in &mut faces {
                 f.scale(1.0 / shrink);
@@ -312,8 +314,14 @@ impl FaceDetector {
     }
 
     /// Crops each candidate (zero outside the image), resizes it to `side` and packs the
-    /// batch as N×side×side×3 with rows and columns swapped.
-    fn batch(rgb: &Mat, boxes: &[Candidate], side: i32) -> Result<Mat, VisionError> {
+    /// batch as N×side×side×3 with rows and columns swapped. Crops at least `side` wide
+    /// are area means off the pyramid's sums; smaller ones are enlarged by OpenCV.
+    fn batch(
+        rgb: &Mat,
+        pyramid: &AreaPyramid,
+        boxes: &[Candidate],
+        side: i32,
+    ) -> Result<Mat, VisionError> {
         let n = boxes.len() as i32;
         let mut blob =
             Mat::new_nd_with_default(&[n, side, side, 3], core::CV_32F, Scalar::all(0.0))?;
@@ -333,6 +341,11 @@ impl FaceDetector {
             }
             let inside = wanted & image;
             if inside.width <= 0 || inside.height <= 0 {
+                continue;
+            }
+            if wanted.width >= side && wanted.height >= side {
+                let out = &mut data[k * per..(k + 1) * per];
+                pyramid.area_input(wanted, Size::new(side, side), out);
                 continue;
             }
             let roi = Mat::roi(rgb, inside)?;
@@ -363,11 +376,16 @@ impl FaceDetector {
         Ok(blob)
     }
 
-    fn stage2(&mut self, rgb: &Mat, boxes: Vec<Candidate>) -> Result<Vec<Candidate>, VisionError> {
+    fn stage2(
+        &mut self,
+        rgb: &Mat,
+        pyramid: &AreaPyramid,
+        boxes: Vec<Candidate>,
+    ) -> Result<Vec<Candidate>, VisionError> {
         if boxes.is_empty() {
             return Ok(boxes);
         }
-        let blob = Self::batch(rgb, &boxes, 24)?;
+        let blob = Self::batch(rgb, pyramid, &boxes, 24)?;
         let outs = self.rnet.run(&blob, &["dense_2", "softmax_1"])?;
         let (reg, prob) = (&outs[0].values, &outs[1].values);
         let passed: Vec<Candidate> = boxes
@@ -388,12 +406,17 @@ impl FaceDetector {
         Ok(kept)
     }
 
-    fn stage3(&mut self, rgb: &Mat, mut boxes: Vec<Candidate>) -> Result<Vec<Face>, VisionError> {
+    fn stage3(
+        &mut self,
+        rgb: &Mat,
+        pyramid: &AreaPyramid,
+        mut boxes: Vec<Candidate>,
+    ) -> Result<Vec<Face>, VisionError> {
         if boxes.is_empty() {
             return Ok(Vec::new());
         }
         boxes.iter_mut().for_each(truncate);
-        let blob = Self::batch(rgb, &boxes, 48)?;
+        let blob = Self::batch(rgb, pyramid, &boxes, 48)?;
         let outs = self.onet.run(&blob, &["dense_5", "dense_6", "softmax_2"])?;
         let (reg, pts, prob) = (&outs[0].values, &outs[1].values, &outs[2].values);
         let mut found: Vec<(Candidate, [[f32; 2]; 5])> = Vec::new();

@@ -2,10 +2,11 @@
 //! pixel's area (what OpenCV's `INTER_AREA` computes), read off one integral image of the
 //! frame. Resizing the whole frame again for each level cost about 1.2–1.8 ms a level
 //! whatever the level's size; from the integral image a level costs in proportion to its
-//! own size. The sums are exact, so a value differs from OpenCV's (which sums in 32-bit
+//! own size; the candidates' crops for R-Net and O-Net are read off the same sums. The
+//! sums are exact, so a value differs from OpenCV's (which sums in 32-bit
 //! floats) only where the mean is within a rounding error of a half, by one grey level.
 
-use opencv::core::{self, Mat, Size};
+use opencv::core::{self, Mat, Rect, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
 
@@ -17,15 +18,16 @@ pub struct AreaPyramid {
     height: usize,
 }
 
-/// One side's cell boundaries: where each level pixel begins and ends in the frame, as
-/// the integral image's whole index below and the fraction past it.
-fn boundaries(source: usize, level: usize) -> Vec<(usize, f64, f64)> {
-    let step = source as f64 / level as f64;
-    (0..=level)
+/// One side's cell boundaries: where each of `count` cells from `start`, `extent` long in
+/// all, begins and ends in the frame (clamped to it: outside it counts as zero), as the
+/// integral image's whole index below and the fraction past it.
+fn boundaries(start: f64, extent: f64, count: usize, source: usize) -> Vec<(usize, f64)> {
+    let step = extent / count as f64;
+    (0..=count)
         .map(|i| {
-            let at = (i as f64 * step).min(source as f64);
+            let at = (start + i as f64 * step).clamp(0.0, source as f64);
             let whole = (at.floor() as usize).min(source - 1);
-            (whole, at - whole as f64, at)
+            (whole, at - whole as f64)
         })
         .collect()
 }
@@ -54,10 +56,9 @@ impl AreaPyramid {
 
     /// The sum of the frame over [0, x) × [0, y) for fractional x and y (the integral
     /// image is bilinear within each pixel, where the frame is constant).
-    fn corner(&self, x: (usize, f64, f64), y: (usize, f64, f64), out: &mut [f64; 3]) {
+    fn corner(&self, (c, fx): (usize, f64), (r, fy): (usize, f64), out: &mut [f64; 3]) {
         let stride = (self.width + 1) * 3;
         let at = |r: usize, c: usize, ch: usize| self.sums[r * stride + c * 3 + ch] as f64;
-        let ((c, fx, _), (r, fy, _)) = (x, y);
         for (ch, o) in out.iter_mut().enumerate() {
             let top = at(r, c, ch) + fx * (at(r, c + 1, ch) - at(r, c, ch));
             let bottom = at(r + 1, c, ch) + fx * (at(r + 1, c + 1, ch) - at(r + 1, c, ch));
@@ -65,28 +66,37 @@ impl AreaPyramid {
         }
     }
 
-    /// One level as MTCNN's input: each pixel the frame's mean over its area rounded to a
-    /// whole value as an 8-bit image would hold it, scaled to (v − 127.5) / 128, with rows
-    /// and columns swapped (1 × width × height × 3).
+    /// One level as MTCNN's input (1 × width × height × 3; see `area_input`).
     pub fn level_input(&self, size: Size) -> opencv::Result<Mat> {
+        let mut input = Mat::new_nd_with_default(
+            &[1, size.width, size.height, 3],
+            core::CV_32F,
+            core::Scalar::all(0.0),
+        )?;
+        let whole = Rect::new(0, 0, self.width as i32, self.height as i32);
+        self.area_input(whole, size, input.data_typed_mut::<f32>()?);
+        Ok(input)
+    }
+
+    /// A rectangle of the frame (zero where it reaches outside) shrunk to `size` as MTCNN's
+    /// input: each pixel the mean over its area rounded to a whole value as an 8-bit image
+    /// would hold it, scaled to (v − 127.5) / 128, with rows and columns swapped. The
+    /// rectangle must be at least as large as `size` (OpenCV enlarges by interpolating).
+    pub fn area_input(&self, rect: Rect, size: Size, out: &mut [f32]) {
         let (w, h) = (size.width as usize, size.height as usize);
-        let (xs, ys) = (boundaries(self.width, w), boundaries(self.height, h));
+        let (x0, y0) = (rect.x as f64, rect.y as f64);
+        let (rw, rh) = (rect.width as f64, rect.height as f64);
+        let xs = boundaries(x0, rw, w, self.width);
+        let ys = boundaries(y0, rh, h, self.height);
         let mut corners = vec![[0f64; 3]; (w + 1) * (h + 1)];
         for (i, &y) in ys.iter().enumerate() {
             for (j, &x) in xs.iter().enumerate() {
                 self.corner(x, y, &mut corners[i * (w + 1) + j]);
             }
         }
-        let mut input = Mat::new_nd_with_default(
-            &[1, size.width, size.height, 3],
-            core::CV_32F,
-            core::Scalar::all(0.0),
-        )?;
-        let data = input.data_typed_mut::<f32>()?;
+        let area = (rw / w as f64) * (rh / h as f64);
         for i in 0..h {
-            let cell_h = ys[i + 1].2 - ys[i].2;
             for j in 0..w {
-                let area = (xs[j + 1].2 - xs[j].2) * cell_h;
                 let (a, b) = (&corners[i * (w + 1) + j], &corners[i * (w + 1) + j + 1]);
                 let (c, d) = (
                     &corners[(i + 1) * (w + 1) + j],
@@ -95,11 +105,10 @@ impl AreaPyramid {
                 for ch in 0..3 {
                     let mean = (d[ch] - b[ch] - c[ch] + a[ch]) / area;
                     let value = mean.round_ties_even().clamp(0.0, 255.0) as f32;
-                    data[(j * h + i) * 3 + ch] = value * 0.0078125 - 127.5 * 0.0078125;
+                    out[(j * h + i) * 3 + ch] = value * 0.0078125 - 127.5 * 0.0078125;
                 }
             }
         }
-        Ok(input)
     }
 }
 
@@ -164,6 +173,45 @@ mod tests {
         // Where OpenCV's float sums land the other side of a half (this frame's gradients
         // give many exact halves: about 2 %; a webcam frame fewer).
         assert!(differ * 20 < values, "{differ} of {values} values differ");
+    }
+
+    #[test]
+    fn a_crop_reaching_outside_the_frame_is_zero_there_as_with_opencv() {
+        let rgb = frame(120, 90);
+        let pyramid = AreaPyramid::new(&rgb).unwrap();
+        // A 70-pixel square crossing the top-left corner, shrunk to 24 and to 48.
+        let wanted = Rect::new(-20, -10, 70, 70);
+        let inside = wanted & Rect::new(0, 0, 120, 90);
+        let mut padded = Mat::default();
+        core::copy_make_border(
+            &Mat::roi(&rgb, inside).unwrap(),
+            &mut padded,
+            10,
+            0,
+            20,
+            0,
+            core::BORDER_CONSTANT,
+            core::Scalar::all(0.0),
+        )
+        .unwrap();
+        for side in [24, 48] {
+            let size = Size::new(side, side);
+            let mut ours = vec![0f32; (side * side * 3) as usize];
+            pyramid.area_input(wanted, size, &mut ours);
+            let theirs = opencv_level(&padded, size);
+            let differ = ours.iter().zip(&theirs).filter(|(a, b)| a != b).count();
+            assert!(ours
+                .iter()
+                .zip(&theirs)
+                .all(|(a, b)| (a - b).abs() <= 0.0079));
+            assert!(
+                differ * 20 < ours.len(),
+                "{differ} of {} differ",
+                ours.len()
+            );
+            // The corner outside the frame is black: (0 - 127.5) / 128.
+            assert_eq!(ours[0], -127.5 * 0.0078125);
+        }
     }
 
     #[test]
