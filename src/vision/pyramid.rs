@@ -33,8 +33,17 @@ fn boundaries(start: f64, extent: f64, count: usize, source: usize) -> Vec<(usiz
 }
 
 impl AreaPyramid {
-    /// Builds the integral image of an 8-bit, 3-channel frame.
+    /// The most pixels a frame may have for its sums to fit 32-bit integers (255 × pixels).
+    pub const MAX_PIXELS: usize = (i32::MAX / 255) as usize;
+
+    /// Builds the integral image of an 8-bit, 3-channel frame of at most `MAX_PIXELS`.
     pub fn new(rgb: &Mat) -> opencv::Result<AreaPyramid> {
+        if rgb.total() > Self::MAX_PIXELS {
+            return Err(opencv::Error::new(
+                core::StsOutOfRange,
+                format!("a {}×{} frame is too large to sum", rgb.cols(), rgb.rows()),
+            ));
+        }
         let mut sums = Mat::default();
         imgproc::integral(rgb, &mut sums, core::CV_32S)?;
         Ok(AreaPyramid {
@@ -171,7 +180,7 @@ mod tests {
             scale *= 0.709;
         }
         // Where OpenCV's float sums land the other side of a half (this frame's gradients
-        // give many exact halves: about 2 %; a webcam frame fewer).
+        // give many exact halves: about 2 % of its values).
         assert!(differ * 20 < values, "{differ} of {values} values differ");
     }
 
@@ -212,6 +221,15 @@ mod tests {
             // The corner outside the frame is black: (0 - 127.5) / 128.
             assert_eq!(ours[0], -127.5 * 0.0078125);
         }
+    }
+
+    #[test]
+    fn a_frame_too_large_to_sum_exactly_is_refused() {
+        let side = (AreaPyramid::MAX_PIXELS as f64).sqrt() as i32 + 1;
+        let big = Mat::new_rows_cols_with_default(side, side, core::CV_8UC3, 255.into()).unwrap();
+        assert!(AreaPyramid::new(&big).is_err());
+        let fits = Mat::roi(&big, Rect::new(0, 0, side, side - 2)).unwrap();
+        assert!(AreaPyramid::new(&fits.try_clone().unwrap()).is_ok());
     }
 
     #[test]
