@@ -12,8 +12,8 @@ use opencv::prelude::*;
 
 /// Sums of an RGB frame's pixel values over every rectangle from its top-left corner.
 pub struct AreaPyramid {
-    /// (rows + 1) × (cols + 1) × 3 sums, row by row; exact (32-bit integers).
-    sums: Vec<i32>,
+    /// (rows + 1) × (cols + 1) sums of each of the 3 channels; exact (32-bit integers).
+    sums: Mat,
     width: usize,
     height: usize,
 }
@@ -47,7 +47,7 @@ impl AreaPyramid {
         let mut sums = Mat::default();
         imgproc::integral(rgb, &mut sums, core::CV_32S)?;
         Ok(AreaPyramid {
-            sums: sums.reshape(1, 0)?.data_typed::<i32>()?.to_vec(),
+            sums,
             width: rgb.cols() as usize,
             height: rgb.rows() as usize,
         })
@@ -65,9 +65,15 @@ impl AreaPyramid {
 
     /// The sum of the frame over [0, x) × [0, y) for fractional x and y (the integral
     /// image is bilinear within each pixel, where the frame is constant).
-    fn corner(&self, (c, fx): (usize, f64), (r, fy): (usize, f64), out: &mut [f64; 3]) {
+    fn corner(
+        &self,
+        sums: &[i32],
+        (c, fx): (usize, f64),
+        (r, fy): (usize, f64),
+        out: &mut [f64; 3],
+    ) {
         let stride = (self.width + 1) * 3;
-        let at = |r: usize, c: usize, ch: usize| self.sums[r * stride + c * 3 + ch] as f64;
+        let at = |r: usize, c: usize, ch: usize| sums[r * stride + c * 3 + ch] as f64;
         for (ch, o) in out.iter_mut().enumerate() {
             let top = at(r, c, ch) + fx * (at(r, c + 1, ch) - at(r, c, ch));
             let bottom = at(r + 1, c, ch) + fx * (at(r + 1, c + 1, ch) - at(r + 1, c, ch));
@@ -83,7 +89,7 @@ impl AreaPyramid {
             core::Scalar::all(0.0),
         )?;
         let whole = Rect::new(0, 0, self.width as i32, self.height as i32);
-        self.area_input(whole, size, input.data_typed_mut::<f32>()?);
+        self.area_input(whole, size, input.data_typed_mut::<f32>()?)?;
         Ok(input)
     }
 
@@ -91,7 +97,9 @@ impl AreaPyramid {
     /// input: each pixel the mean over its area rounded to a whole value as an 8-bit image
     /// would hold it, scaled to (v − 127.5) / 128, with rows and columns swapped. The
     /// rectangle must be at least as large as `size` (OpenCV enlarges by interpolating).
-    pub fn area_input(&self, rect: Rect, size: Size, out: &mut [f32]) {
+    pub fn area_input(&self, rect: Rect, size: Size, out: &mut [f32]) -> opencv::Result<()> {
+        let flat = self.sums.reshape(1, 0)?;
+        let sums = flat.data_typed::<i32>()?;
         let (w, h) = (size.width as usize, size.height as usize);
         let (x0, y0) = (rect.x as f64, rect.y as f64);
         let (rw, rh) = (rect.width as f64, rect.height as f64);
@@ -100,7 +108,7 @@ impl AreaPyramid {
         let mut corners = vec![[0f64; 3]; (w + 1) * (h + 1)];
         for (i, &y) in ys.iter().enumerate() {
             for (j, &x) in xs.iter().enumerate() {
-                self.corner(x, y, &mut corners[i * (w + 1) + j]);
+                self.corner(sums, x, y, &mut corners[i * (w + 1) + j]);
             }
         }
         let area = (rw / w as f64) * (rh / h as f64);
@@ -118,6 +126,7 @@ impl AreaPyramid {
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -206,7 +215,7 @@ mod tests {
         for side in [24, 48] {
             let size = Size::new(side, side);
             let mut ours = vec![0f32; (side * side * 3) as usize];
-            pyramid.area_input(wanted, size, &mut ours);
+            pyramid.area_input(wanted, size, &mut ours).unwrap();
             let theirs = opencv_level(&padded, size);
             let differ = ours.iter().zip(&theirs).filter(|(a, b)| a != b).count();
             assert!(ours
