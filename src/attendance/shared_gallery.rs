@@ -22,7 +22,8 @@ struct Inner {
 
 struct Held {
     matcher: Matcher,
-    /// The store's templates version the gallery matches; `None` before the first read.
+    /// The store's templates version the gallery matches; `None` before the first read
+    /// and after a change that could not be read back (the next refresh reads it).
     version: Option<TemplatesVersion>,
     /// Counts changes, so a reload read meanwhile never replaces a newer gallery.
     generation: u64,
@@ -119,18 +120,30 @@ impl SharedGallery {
             }
         };
         let out = write(target)?;
-        let after = target.as_ref().templates_version()?;
+        // The change is in the store now: it has succeeded, whatever happens below. If the
+        // store cannot be read back, the gallery is marked unread and the next refresh
+        // reads it, rather than the change being reported as failed.
+        let store = target.as_ref();
+        let after = store.templates_version();
         let mut held = self.write();
-        if held.version == Some(before) {
-            held.matcher.update(|g| update(g, &out));
-            held.version = Some(after);
+        let put_in_place = after.and_then(|after| {
+            if held.version == Some(before) {
+                held.matcher.update(|g| update(g, &out));
+                held.version = Some(after);
+                held.generation += 1;
+            } else if held.version != Some(after) {
+                // A refresh put a read in place that is neither before nor after this
+                // change: read again rather than guess.
+                held.install(self.read_store(store)?);
+            }
+            // Otherwise a refresh already read the store with this change in it.
+            Ok(())
+        });
+        if let Err(e) = put_in_place {
+            tracing::warn!("the gallery will be read again: {e}");
+            held.version = None;
             held.generation += 1;
-        } else if held.version != Some(after) {
-            // A refresh put a read in place that is neither before nor after this change:
-            // read again rather than guess.
-            held.install(self.read_store(target.as_ref())?);
         }
-        // Otherwise a refresh already read the store with this change in it.
         Ok(out)
     }
 
@@ -313,6 +326,37 @@ mod tests {
         assert!(failed.is_err(), "the same student twice");
         assert_eq!(one.matcher().gallery().templates(), 1);
         assert!(!one.refresh(&store).unwrap());
+    }
+
+    #[test]
+    fn a_change_written_but_not_read_back_succeeds_and_is_read_at_the_next_refresh() {
+        let (d, mut store, one) = setup();
+        enrol(&one, &mut store, 1);
+        let db = d.path().join("rollcall.db");
+        let other_connection = rusqlite::Connection::open(&db).unwrap();
+        one.change(
+            &mut store,
+            |s| {
+                let id = s.insert_student(&student(2), &face(2), "test")?;
+                // The store stops answering once the enrolment is written.
+                other_connection
+                    .execute_batch("ALTER TABLE face_observations RENAME TO hidden")
+                    .unwrap();
+                Ok::<_, StoreError>(id)
+            },
+            |_, _| panic!("the gallery is not changed from a store it cannot read"),
+        )
+        .expect("the enrolment was written");
+        assert_eq!(one.matcher().gallery().len(), 1, "not put in place");
+        assert!(
+            one.refresh(&store).is_err(),
+            "the store still cannot be read"
+        );
+        other_connection
+            .execute_batch("ALTER TABLE hidden RENAME TO face_observations")
+            .unwrap();
+        assert!(one.refresh(&store).unwrap(), "read again");
+        assert_eq!(one.matcher().gallery().len(), 2);
     }
 
     #[test]
