@@ -204,3 +204,31 @@ fn a_read_only_data_folder_is_explained() {
     assert!(text(&out).contains("is read-only"), "{}", text(&out));
     assert!(!text(&out).contains("panicked"));
 }
+
+#[test]
+fn a_cache_folder_that_cannot_be_written_only_costs_compiling_the_models_again() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let cache = tempfile::tempdir().unwrap();
+    let compiled = cache.path().join("rollcall").join("openvino");
+    std::fs::create_dir_all(&compiled).unwrap();
+    let Some(_lock) = Immutable::set(&compiled) else {
+        eprintln!("chattr is not available here: the read-only case cannot be set up");
+        return;
+    };
+    let photo = photos("webcam-dev", "0002")[30].display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .env("XDG_CACHE_HOME", cache.path())
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["mark", &photo])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Attendance marked successfully"
+    );
+    assert!(!text(&out).contains("panicked"));
+    assert_eq!(std::fs::read_dir(&compiled).unwrap().count(), 0);
+}
