@@ -2,8 +2,8 @@
 
 use crate::common;
 
-use common::{faceless_jpeg, people_with_at_least, photos, rollcall};
-use std::process::{Command, Output};
+use common::{faceless_jpeg, people_with_at_least, photos, rollcall, rollcall_with_env};
+use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
@@ -129,13 +129,11 @@ fn a_missing_model_names_the_setup_command() {
     let photo = photos("lfw-dev", &people_with_at_least("lfw-dev", 8)[1])[0]
         .display()
         .to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .env("ROLLCALL_MODELS_DIR", dir.path().join("no-models"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["mark", &photo])
-        .output()
-        .unwrap();
+    let out = rollcall_with_env(
+        dir.path(),
+        &[("ROLLCALL_MODELS_DIR", &dir.path().join("no-models"))],
+        &["mark", &photo],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

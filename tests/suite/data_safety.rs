@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{open_service, photos, rollcall};
+use common::{open_service, photos, rollcall, rollcall_with_env};
 use rollcall::attendance::{AttendanceService, PhotoInput};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -217,13 +217,11 @@ fn a_cache_folder_that_cannot_be_written_only_costs_compiling_the_models_again()
         return;
     };
     let photo = photos("webcam-dev", "0002")[30].display().to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .env("XDG_CACHE_HOME", cache.path())
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["mark", &photo])
-        .output()
-        .unwrap();
+    let out = rollcall_with_env(
+        dir.path(),
+        &[("XDG_CACHE_HOME", cache.path())],
+        &["mark", &photo],
+    );
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),

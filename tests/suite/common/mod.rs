@@ -94,7 +94,17 @@ pub fn class_of_four(db: &Path) -> rollcall::store::Store {
 
 /// Runs the `rollcall` binary on a data folder.
 pub fn rollcall(data: &Path, args: &[&str]) -> std::process::Output {
+    rollcall_with_env(data, &[], args)
+}
+
+/// Runs the `rollcall` binary on a data folder with these environment variables set.
+pub fn rollcall_with_env(
+    data: &Path,
+    env: &[(&str, &Path)],
+    args: &[&str],
+) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .envs(env.iter().copied())
         .arg("--data-dir")
         .arg(data)
         .args(args)
