@@ -677,11 +677,11 @@ fn run_classroom(
         "{} people; enrolled with up to {k} photos of their first session; probes from their other sessions",
         people.len()
     );
-    println!("| enrolled | rotations | genuine probes | correct accept (worst rotation) | wrong person (worst) | stranger probes | strangers accepted (worst rotation) | no face | fast model alone |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| enrolled | rotations | genuine probes | correct accept (worst rotation) | wrong person (worst) | stranger probes | strangers accepted (worst rotation) | no face | fast model alone | correct @1 % strangers, per rotation (worst) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for f in figures {
         println!(
-            "| {} | {} | {} | {} ({}) | {} ({}) | {} | {} ({}) | {} | {} |",
+            "| {} | {} | {} | {} ({}) | {} ({}) | {} | {} ({}) | {} | {} | {} ({}) |",
             f.gallery_size,
             f.rotations,
             f.genuine_probes,
@@ -693,7 +693,9 @@ fn run_classroom(
             pct(f.stranger_accept),
             pct(f.stranger_accept_worst),
             pct(f.no_face),
-            pct(f.fast_answers)
+            pct(f.fast_answers),
+            pct(f.correct_at_1pct_mean),
+            pct(f.correct_at_1pct_worst)
         );
     }
     Ok(())
