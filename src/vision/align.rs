@@ -114,7 +114,9 @@ impl Similarity {
 pub fn chip(bgr: &Mat, face: &Face, template: &ChipTemplate) -> opencv::Result<Mat> {
     let mut m = Similarity::fit(&face.landmarks, &template.points);
     let size = Size::new(template.size, template.size);
-    let mut source = bgr.clone();
+    // The frame itself, or the shrunk region around the face (never a copy of the frame).
+    let mut small = Mat::default();
+    let mut source = bgr;
     if m.scale() < 0.7 {
         // Region of the image the chip covers, with a small margin.
         let inv = m.inverse();
@@ -141,7 +143,6 @@ pub fn chip(bgr: &Mat, face: &Face, template: &ChipTemplate) -> opencv::Result<M
                 ((roi.width as f64 * f).round() as i32).max(1),
                 ((roi.height as f64 * f).round() as i32).max(1),
             );
-            let mut small = Mat::default();
             imgproc::resize(
                 &Mat::roi(bgr, roi)?,
                 &mut small,
@@ -163,12 +164,12 @@ pub fn chip(bgr: &Mat, face: &Face, template: &ChipTemplate) -> opencv::Result<M
                 tx: origin[0],
                 ty: origin[1],
             };
-            source = small;
+            source = &small;
         }
     }
     let mut out = Mat::default();
     imgproc::warp_affine(
-        &source,
+        source,
         &mut out,
         &m.to_mat()?,
         size,
