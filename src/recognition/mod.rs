@@ -86,6 +86,14 @@ impl Rule {
         }
     }
 
+    /// The verdict on a probe's best candidate by this rule's models.
+    pub fn judge(&self, best: Option<Candidate>) -> Decision {
+        match best {
+            Some(c) if c.score >= self.accept && c.margin >= self.margin => Decision::Match(c),
+            other => Decision::Unknown(other),
+        }
+    }
+
     /// The kiosk's fast confirmation: one model, its own threshold.
     pub fn confirmation(s: &RecognitionSettings) -> Rule {
         Rule {
@@ -319,10 +327,7 @@ impl Matcher {
 
     /// Identifies a probe face under a rule.
     pub fn identify(&self, probe: &Embeddings, source: Source, rule: &Rule) -> Decision {
-        match self.best(probe, source, &rule.models) {
-            Some(c) if c.score >= rule.accept && c.margin >= rule.margin => Decision::Match(c),
-            other => Decision::Unknown(other),
-        }
+        rule.judge(self.best(probe, source, &rule.models))
     }
 }
 

@@ -14,7 +14,7 @@
 //!   windows of consecutive people as there are people.
 
 use super::{metrics, photos_of, ratio, FaceSet, ProbeResult};
-use rollcall::recognition::{Decision, Matcher, Origin, Rule, Source};
+use rollcall::recognition::{Candidate, Decision, Matcher, Origin, Rule, Source};
 use rollcall::settings::RecognitionSettings;
 use rollcall::vision::image_io::{file_name_of, folders_in};
 use rollcall::vision::Embeddings;
@@ -183,13 +183,16 @@ pub fn evaluate(
     };
     let (rule, early) = (Rule::full(settings), Rule::decisive(settings));
     let early_answers = std::cell::Cell::new(0usize);
-    // As a photo is marked: the fast model alone when decisive, else every model.
-    let decide = |matcher: &Matcher, e: &Embeddings| match matcher.identify(e, source, &early) {
+    // As a photo is marked: the fast model alone when decisive, else every model (whose
+    // best candidate `best` is, worked out once for the threshold-free figure too).
+    let decide = |matcher: &Matcher, e: &Embeddings, best: Option<Candidate>| match matcher
+        .identify(e, source, &early)
+    {
         m @ Decision::Match(_) => {
             early_answers.set(early_answers.get() + 1);
             m
         }
-        _ => matcher.identify(e, source, &rule),
+        _ => rule.judge(best),
     };
     let mut out = Vec::new();
     for &size in sizes {
@@ -210,17 +213,19 @@ pub fn evaluate(
                 .collect();
             let matcher = set.matcher(&enrolled, origin, settings);
             let (mut found, mut correct, mut wrong) = (0, 0, 0);
-            // Every probe's best candidate by every model, for the threshold-free figure.
+            // Every probe's best candidate by every model, kept for the threshold-free
+            // figure, then its verdict.
             let mut scored = Vec::new();
-            let mut score = |e: &Embeddings, truth: Option<usize>| {
-                let best = matcher
-                    .best(e, source, &rule.models)
-                    .map(|c| (c.student_id as usize, c.score, c.margin));
+            let mut judge = |e: &Embeddings, truth: Option<usize>| {
+                let best = matcher.best(e, source, &rule.models);
                 scored.push(ProbeResult {
                     truth,
-                    best,
+                    best: best
+                        .as_ref()
+                        .map(|c| (c.student_id as usize, c.score, c.margin)),
                     face_found: true,
                 });
+                decide(&matcher, e, best)
             };
             for &i in rot {
                 for p in &people[i].genuine {
@@ -230,8 +235,7 @@ pub fn evaluate(
                         continue;
                     };
                     found += 1;
-                    score(e, Some(i));
-                    match decide(&matcher, e) {
+                    match judge(e, Some(i)) {
                         Decision::Match(c) if c.student_id as usize == i => correct += 1,
                         Decision::Match(_) => wrong += 1,
                         Decision::Unknown(_) => {}
@@ -250,8 +254,7 @@ pub fn evaluate(
                         continue;
                     };
                     s_here += 1;
-                    score(e, None);
-                    if matches!(decide(&matcher, e), Decision::Match(_)) {
+                    if matches!(judge(e, None), Decision::Match(_)) {
                         accepted += 1;
                     }
                 }
