@@ -679,7 +679,7 @@ fn run_classroom(
     );
     println!("| enrolled | rotations | genuine probes | correct accept (worst rotation) | wrong person (worst) | stranger probes | strangers accepted (worst rotation) | no face | fast model alone | correct @1 % strangers, per rotation (worst) |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    for f in figures {
+    for f in &figures {
         println!(
             "| {} | {} | {} | {} ({}) | {} ({}) | {} | {} ({}) | {} | {} | {} ({}) |",
             f.gallery_size,
@@ -697,6 +697,20 @@ fn run_classroom(
             pct(f.correct_at_1pct_mean),
             pct(f.correct_at_1pct_worst)
         );
+    }
+    // Who is taken for whom: what to look at before trusting the figures (twins, a
+    // mislabelled photo, a student whose photos are poor).
+    for f in figures.iter().filter(|f| !f.mistakes.is_empty()) {
+        println!(
+            "\nMost frequent mistakes with {} enrolled (photo of → marked as: times over the rotations, different photos, one of them):",
+            f.gallery_size
+        );
+        for m in &f.mistakes {
+            println!(
+                "- {} {} → {}: {} time(s), {} photo(s), e.g. {}",
+                m.kind, m.person, m.marked_as, m.times, m.photos, m.example
+            );
+        }
     }
     Ok(())
 }

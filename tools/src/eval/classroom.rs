@@ -141,6 +141,64 @@ pub fn rotations(n: usize, size: usize) -> Vec<Vec<usize>> {
     }
 }
 
+/// Most recurring mistakes listed per class size.
+const MAX_MISTAKES: usize = 10;
+
+/// Photos of one person marked as another student, over every rotation: who the school
+/// should look at (twins, siblings, a mislabelled photo).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Mistake {
+    /// Whether the photo's person was enrolled too ("wrong person") or not ("stranger").
+    pub kind: &'static str,
+    /// The person in the photos.
+    pub person: String,
+    /// The student they were marked as.
+    pub marked_as: String,
+    /// Marks, counting each rotation.
+    pub times: usize,
+    /// Different photos among them.
+    pub photos: usize,
+    /// One of those photos (file name).
+    pub example: String,
+}
+
+/// Tallies the mistakes of one class size.
+#[derive(Default)]
+struct Mistakes(std::collections::HashMap<(bool, usize, usize), (usize, Vec<PathBuf>)>);
+
+impl Mistakes {
+    fn add(&mut self, stranger: bool, person: usize, marked_as: usize, photo: &Path) {
+        let (times, photos) = self.0.entry((stranger, person, marked_as)).or_default();
+        *times += 1;
+        if !photos.iter().any(|p| p == photo) {
+            photos.push(photo.to_path_buf());
+        }
+    }
+
+    /// The most frequent first (then by names, so the list is stable).
+    fn most_frequent(self, people: &[Person]) -> Vec<Mistake> {
+        let mut v: Vec<Mistake> = self
+            .0
+            .into_iter()
+            .map(|((stranger, person, marked_as), (times, photos))| Mistake {
+                kind: if stranger { "stranger" } else { "wrong person" },
+                person: people[person].name.clone(),
+                marked_as: people[marked_as].name.clone(),
+                times,
+                photos: photos.len(),
+                example: photos.first().map(|p| file_name_of(p)).unwrap_or_default(),
+            })
+            .collect();
+        v.sort_by(|a, b| {
+            b.times
+                .cmp(&a.times)
+                .then_with(|| (&a.person, &a.marked_as).cmp(&(&b.person, &b.marked_as)))
+        });
+        v.truncate(MAX_MISTAKES);
+        v
+    }
+}
+
 /// Figures for one class size, as fractions.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ClassFigures {
@@ -167,6 +225,9 @@ pub struct ClassFigures {
     /// is what a threshold fixed in advance gives away.
     pub correct_at_1pct_mean: f64,
     pub correct_at_1pct_worst: f64,
+    /// The most recurring mistakes (wrong person, strangers accepted), most frequent
+    /// first.
+    pub mistakes: Vec<Mistake>,
 }
 
 /// Runs every rotation of every class size.
@@ -206,6 +267,7 @@ pub fn evaluate(
         early_answers.set(0);
         let (mut ca_worst, mut wp_worst, mut sa_worst) = (1.0f64, 0.0f64, 0.0f64);
         let (mut at_1pct_sum, mut at_1pct_worst) = (0.0f64, 1.0f64);
+        let mut mistakes = Mistakes::default();
         for rot in &rots {
             let enrolled: Vec<(usize, &[PathBuf])> = rot
                 .iter()
@@ -237,7 +299,10 @@ pub fn evaluate(
                     found += 1;
                     match judge(e, Some(i)) {
                         Decision::Match(c) if c.student_id as usize == i => correct += 1,
-                        Decision::Match(_) => wrong += 1,
+                        Decision::Match(c) => {
+                            wrong += 1;
+                            mistakes.add(false, i, c.student_id as usize, p);
+                        }
                         Decision::Unknown(_) => {}
                     }
                 }
@@ -254,8 +319,9 @@ pub fn evaluate(
                         continue;
                     };
                     s_here += 1;
-                    if matches!(judge(e, None), Decision::Match(_)) {
+                    if let Decision::Match(c) = judge(e, None) {
                         accepted += 1;
+                        mistakes.add(true, j, c.student_id as usize, p);
                     }
                 }
             }
@@ -286,6 +352,7 @@ pub fn evaluate(
             fast_answers: ratio(early_answers.get(), g_found + s_found),
             correct_at_1pct_mean: at_1pct_sum / rots.len() as f64,
             correct_at_1pct_worst: at_1pct_worst,
+            mistakes: mistakes.most_frequent(people),
         });
     }
     out
@@ -341,6 +408,51 @@ mod tests {
             30 - 9,
             "the frames after the last enrolment frame"
         );
+    }
+
+    #[test]
+    fn mistakes_are_tallied_per_pair_of_people_most_frequent_first() {
+        let people: Vec<Person> = ["Ann", "Ben", "Cy"]
+            .iter()
+            .map(|n| Person {
+                name: n.to_string(),
+                enrol: vec![],
+                genuine: vec![],
+                all: vec![],
+            })
+            .collect();
+        let mut m = Mistakes::default();
+        let photo = |s: &str| PathBuf::from(format!("/set/{s}"));
+        // Cy's photo taken for Ann in two rotations, another photo of Cy once; Ben's
+        // photo once for Ann while both were enrolled.
+        m.add(true, 2, 0, &photo("cy_1.jpg"));
+        m.add(true, 2, 0, &photo("cy_1.jpg"));
+        m.add(true, 2, 0, &photo("cy_2.jpg"));
+        m.add(false, 1, 0, &photo("ben_1.jpg"));
+        let list = m.most_frequent(&people);
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            (
+                list[0].kind,
+                list[0].person.as_str(),
+                list[0].marked_as.as_str()
+            ),
+            ("stranger", "Cy", "Ann")
+        );
+        assert_eq!((list[0].times, list[0].photos), (3, 2));
+        assert_eq!(list[0].example, "cy_1.jpg");
+        assert_eq!((list[1].kind, list[1].times), ("wrong person", 1));
+        let mut many = Mistakes::default();
+        for i in 0..3 {
+            for j in 0..3 {
+                for k in 0..=i + j {
+                    many.add(true, i, j, &photo(&format!("{k}.jpg")));
+                }
+            }
+        }
+        let list = many.most_frequent(&people);
+        assert_eq!(list.len(), 9.min(MAX_MISTAKES));
+        assert!(list.windows(2).all(|w| w[0].times >= w[1].times));
     }
 
     #[test]

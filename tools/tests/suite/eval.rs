@@ -82,6 +82,20 @@ fn same_camera_strangers_stay_strangers_at_every_class_size() {
             // Whatever the threshold costs, the models keep these people apart.
             assert!(get("correct_at_1pct_worst") >= 0.95, "separation: {f}");
         }
+        // Every stranger accepted is listed, by who was taken for whom.
+        let mistakes = f["mistakes"].as_array().expect("the mistakes list");
+        let times = |kind: &str| -> f64 {
+            mistakes
+                .iter()
+                .filter(|m| m["kind"] == kind)
+                .map(|m| m["times"].as_f64().unwrap())
+                .sum()
+        };
+        if mistakes.len() < 10 {
+            let accepted = get("stranger_accept") * get("stranger_probes");
+            assert!((times("stranger") - accepted).abs() < 0.5, "{f}");
+            assert_eq!(times("wrong person"), 0.0, "{f}");
+        }
     }
     // The old settings (web-photo statistics, one fixed threshold) let about a fifth of
     // these strangers in with ten students enrolled.
