@@ -594,10 +594,14 @@ fn run_eval(
     } else {
         None
     };
+    let mistakes = protocol.mistakes(&set, r);
     if json {
         let mut v = serde_json::to_value(&fused)?;
-        if let (Some(obj), Some(b)) = (v.as_object_mut(), baseline) {
-            obj.insert("baseline".into(), serde_json::to_value(b)?);
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("mistakes".into(), serde_json::to_value(&mistakes)?);
+            if let Some(b) = baseline {
+                obj.insert("baseline".into(), serde_json::to_value(b)?);
+            }
         }
         println!("{v}");
     } else {
@@ -617,8 +621,23 @@ fn run_eval(
                 .sum::<usize>()
         );
         print_table(&rows);
+        print_mistakes("Rollcall's mistakes", &mistakes);
     }
     Ok(())
+}
+
+/// Who was taken for whom, most frequent first.
+fn print_mistakes(title: &str, mistakes: &[eval::Mistake]) {
+    if mistakes.is_empty() {
+        return;
+    }
+    println!("\n{title} (photo of → marked as: times, different photos, one of them):");
+    for m in mistakes {
+        println!(
+            "- {} {} → {}: {} time(s), {} photo(s), e.g. {}",
+            m.kind, m.person, m.marked_as, m.times, m.photos, m.example
+        );
+    }
 }
 
 /// The search `--shortlist` asks for: the default one, or a shortlist whatever the size.
@@ -700,17 +719,14 @@ fn run_classroom(
     }
     // Who is taken for whom: what to look at before trusting the figures (twins, a
     // mislabelled photo, a student whose photos are poor).
-    for f in figures.iter().filter(|f| !f.mistakes.is_empty()) {
-        println!(
-            "\nMost frequent mistakes with {} enrolled (photo of → marked as: times over the rotations, different photos, one of them):",
-            f.gallery_size
+    for f in &figures {
+        print_mistakes(
+            &format!(
+                "Most frequent mistakes with {} enrolled, over the rotations",
+                f.gallery_size
+            ),
+            &f.mistakes,
         );
-        for m in &f.mistakes {
-            println!(
-                "- {} {} → {}: {} time(s), {} photo(s), e.g. {}",
-                m.kind, m.person, m.marked_as, m.times, m.photos, m.example
-            );
-        }
     }
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! - Rotations: every choice of enrolled people when there are at most 40, else as many
 //!   windows of consecutive people as there are people.
 
-use super::{metrics, photos_of, ratio, FaceSet, ProbeResult};
+use super::{metrics, photos_of, ratio, FaceSet, Mistake, Mistakes, ProbeResult};
 use rollcall::recognition::{Candidate, Decision, Matcher, Origin, Rule, Source};
 use rollcall::settings::RecognitionSettings;
 use rollcall::vision::image_io::{file_name_of, folders_in};
@@ -141,64 +141,6 @@ pub fn rotations(n: usize, size: usize) -> Vec<Vec<usize>> {
     }
 }
 
-/// Most recurring mistakes listed per class size.
-const MAX_MISTAKES: usize = 10;
-
-/// Photos of one person marked as another student, over every rotation: who the school
-/// should look at (twins, siblings, a mislabelled photo).
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Mistake {
-    /// Whether the photo's person was enrolled too ("wrong person") or not ("stranger").
-    pub kind: &'static str,
-    /// The person in the photos.
-    pub person: String,
-    /// The student they were marked as.
-    pub marked_as: String,
-    /// Marks, counting each rotation.
-    pub times: usize,
-    /// Different photos among them.
-    pub photos: usize,
-    /// One of those photos (file name).
-    pub example: String,
-}
-
-/// Tallies the mistakes of one class size.
-#[derive(Default)]
-struct Mistakes(std::collections::HashMap<(bool, usize, usize), (usize, Vec<PathBuf>)>);
-
-impl Mistakes {
-    fn add(&mut self, stranger: bool, person: usize, marked_as: usize, photo: &Path) {
-        let (times, photos) = self.0.entry((stranger, person, marked_as)).or_default();
-        *times += 1;
-        if !photos.iter().any(|p| p == photo) {
-            photos.push(photo.to_path_buf());
-        }
-    }
-
-    /// The most frequent first (then by names, so the list is stable).
-    fn most_frequent(self, people: &[Person]) -> Vec<Mistake> {
-        let mut v: Vec<Mistake> = self
-            .0
-            .into_iter()
-            .map(|((stranger, person, marked_as), (times, photos))| Mistake {
-                kind: if stranger { "stranger" } else { "wrong person" },
-                person: people[person].name.clone(),
-                marked_as: people[marked_as].name.clone(),
-                times,
-                photos: photos.len(),
-                example: photos.first().map(|p| file_name_of(p)).unwrap_or_default(),
-            })
-            .collect();
-        v.sort_by(|a, b| {
-            b.times
-                .cmp(&a.times)
-                .then_with(|| (&a.person, &a.marked_as).cmp(&(&b.person, &b.marked_as)))
-        });
-        v.truncate(MAX_MISTAKES);
-        v
-    }
-}
-
 /// Figures for one class size, as fractions.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ClassFigures {
@@ -301,7 +243,12 @@ pub fn evaluate(
                         Decision::Match(c) if c.student_id as usize == i => correct += 1,
                         Decision::Match(c) => {
                             wrong += 1;
-                            mistakes.add(false, i, c.student_id as usize, p);
+                            mistakes.add(
+                                false,
+                                &people[i].name,
+                                &people[c.student_id as usize].name,
+                                p,
+                            );
                         }
                         Decision::Unknown(_) => {}
                     }
@@ -321,7 +268,7 @@ pub fn evaluate(
                     s_here += 1;
                     if let Decision::Match(c) = judge(e, None) {
                         accepted += 1;
-                        mistakes.add(true, j, c.student_id as usize, p);
+                        mistakes.add(true, &person.name, &people[c.student_id as usize].name, p);
                     }
                 }
             }
@@ -352,7 +299,7 @@ pub fn evaluate(
             fast_answers: ratio(early_answers.get(), g_found + s_found),
             correct_at_1pct_mean: at_1pct_sum / rots.len() as f64,
             correct_at_1pct_worst: at_1pct_worst,
-            mistakes: mistakes.most_frequent(people),
+            mistakes: mistakes.most_frequent(),
         });
     }
     out
@@ -408,51 +355,6 @@ mod tests {
             30 - 9,
             "the frames after the last enrolment frame"
         );
-    }
-
-    #[test]
-    fn mistakes_are_tallied_per_pair_of_people_most_frequent_first() {
-        let people: Vec<Person> = ["Ann", "Ben", "Cy"]
-            .iter()
-            .map(|n| Person {
-                name: n.to_string(),
-                enrol: vec![],
-                genuine: vec![],
-                all: vec![],
-            })
-            .collect();
-        let mut m = Mistakes::default();
-        let photo = |s: &str| PathBuf::from(format!("/set/{s}"));
-        // Cy's photo taken for Ann in two rotations, another photo of Cy once; Ben's
-        // photo once for Ann while both were enrolled.
-        m.add(true, 2, 0, &photo("cy_1.jpg"));
-        m.add(true, 2, 0, &photo("cy_1.jpg"));
-        m.add(true, 2, 0, &photo("cy_2.jpg"));
-        m.add(false, 1, 0, &photo("ben_1.jpg"));
-        let list = m.most_frequent(&people);
-        assert_eq!(list.len(), 2);
-        assert_eq!(
-            (
-                list[0].kind,
-                list[0].person.as_str(),
-                list[0].marked_as.as_str()
-            ),
-            ("stranger", "Cy", "Ann")
-        );
-        assert_eq!((list[0].times, list[0].photos), (3, 2));
-        assert_eq!(list[0].example, "cy_1.jpg");
-        assert_eq!((list[1].kind, list[1].times), ("wrong person", 1));
-        let mut many = Mistakes::default();
-        for i in 0..3 {
-            for j in 0..3 {
-                for k in 0..=i + j {
-                    many.add(true, i, j, &photo(&format!("{k}.jpg")));
-                }
-            }
-        }
-        let list = many.most_frequent(&people);
-        assert_eq!(list.len(), 9.min(MAX_MISTAKES));
-        assert!(list.windows(2).all(|w| w[0].times >= w[1].times));
     }
 
     #[test]

@@ -63,6 +63,67 @@ impl Protocol {
     }
 }
 
+/// Most recurring mistakes listed (per class size in the classroom protocol).
+const MAX_MISTAKES: usize = 10;
+
+/// Photos of one person marked as another student: who the school should look at (twins,
+/// siblings, a mislabelled photo, poor enrolment photos).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Mistake {
+    /// Whether the photo's person was enrolled too ("wrong person") or not ("stranger").
+    pub kind: &'static str,
+    /// The person in the photos.
+    pub person: String,
+    /// The student they were marked as.
+    pub marked_as: String,
+    /// Marks (the classroom protocol counts each rotation).
+    pub times: usize,
+    /// Different photos among them.
+    pub photos: usize,
+    /// One of those photos (file name).
+    pub example: String,
+}
+
+/// A tally of mistakes by who was taken for whom.
+#[derive(Default)]
+pub(crate) struct Mistakes(HashMap<(bool, String, String), (usize, Vec<PathBuf>)>);
+
+impl Mistakes {
+    /// One photo of `person` marked as `marked_as`; `stranger`: `person` is not enrolled.
+    pub(crate) fn add(&mut self, stranger: bool, person: &str, marked_as: &str, photo: &Path) {
+        let key = (stranger, person.to_string(), marked_as.to_string());
+        let (times, photos) = self.0.entry(key).or_default();
+        *times += 1;
+        if !photos.iter().any(|p| p == photo) {
+            photos.push(photo.to_path_buf());
+        }
+    }
+
+    /// The most frequent first (then by names, so the list is stable), at most
+    /// `MAX_MISTAKES`.
+    pub(crate) fn most_frequent(self) -> Vec<Mistake> {
+        let mut v: Vec<Mistake> = self
+            .0
+            .into_iter()
+            .map(|((stranger, person, marked_as), (times, photos))| Mistake {
+                kind: if stranger { "stranger" } else { "wrong person" },
+                person,
+                marked_as,
+                times,
+                photos: photos.len(),
+                example: photos.first().map(|p| file_name_of(p)).unwrap_or_default(),
+            })
+            .collect();
+        v.sort_by(|a, b| {
+            b.times
+                .cmp(&a.times)
+                .then_with(|| (&a.person, &a.marked_as).cmp(&(&b.person, &b.marked_as)))
+        });
+        v.truncate(MAX_MISTAKES);
+        v
+    }
+}
+
 /// Figures for one method, as fractions.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Metrics {
@@ -84,6 +145,15 @@ pub(crate) struct ProbeResult {
     pub face_found: bool,
 }
 
+impl ProbeResult {
+    /// The person this probe is marked as under a threshold and margin, if any.
+    fn accepted(&self, threshold: f32, margin: f32) -> Option<usize> {
+        self.best
+            .filter(|(_, s, m)| *s >= threshold && *m >= margin)
+            .map(|(who, _, _)| who)
+    }
+}
+
 /// Computes the metrics from probe results under a threshold and margin.
 pub(crate) fn metrics(
     results: &[ProbeResult],
@@ -95,9 +165,8 @@ pub(crate) fn metrics(
     let impostor: Vec<&ProbeResult> = results.iter().filter(|r| r.truth.is_none()).collect();
     let g = genuine.len().max(1) as f64;
     let i = impostor.len().max(1) as f64;
-    let accepted =
-        |r: &ProbeResult, t: f32| matches!(r.best, Some((_, s, m)) if s >= t && m >= margin);
-    let correct = |r: &ProbeResult, t: f32| accepted(r, t) && r.best.map(|b| b.0) == r.truth;
+    let accepted = |r: &ProbeResult, t: f32| r.accepted(t, margin).is_some();
+    let correct = |r: &ProbeResult, t: f32| r.truth.is_some() && r.accepted(t, margin) == r.truth;
     let ca = genuine.iter().filter(|r| correct(r, threshold)).count() as f64;
     let wp = genuine
         .iter()
@@ -280,14 +349,39 @@ impl Protocol {
                     .map(|c| (c.student_id as usize, c.score, c.margin)),
             }
         };
+        self.probes()
+            .into_iter()
+            .map(|(truth, _, p)| probe(truth, p))
+            .collect()
+    }
+
+    /// Every probe in order: (the enrolled person it shows, or None for an impostor; the
+    /// name of who it shows; the photo).
+    fn probes(&self) -> Vec<(Option<usize>, &str, &PathBuf)> {
         let mut out = Vec::new();
-        for (person, (_, _, probes)) in self.enrolled.iter().enumerate() {
-            out.extend(probes.iter().map(|p| probe(Some(person), p)));
+        for (person, (name, _, probes)) in self.enrolled.iter().enumerate() {
+            out.extend(probes.iter().map(|p| (Some(person), name.as_str(), p)));
         }
-        for (_, probes) in &self.impostors {
-            out.extend(probes.iter().map(|p| probe(None, p)));
+        for (name, probes) in &self.impostors {
+            out.extend(probes.iter().map(|p| (None, name.as_str(), p)));
         }
         out
+    }
+
+    /// The most frequent mistakes of the fused decision at these settings: genuine photos
+    /// given to someone else, impostors' photos accepted.
+    pub fn mistakes(&self, set: &FaceSet, settings: &RecognitionSettings) -> Vec<Mistake> {
+        let results = self.results(set, settings, &settings.models);
+        let mut tally = Mistakes::default();
+        for (r, (truth, name, photo)) in results.iter().zip(self.probes()) {
+            match r.accepted(settings.accept, settings.margin) {
+                Some(who) if Some(who) != truth => {
+                    tally.add(truth.is_none(), name, &self.enrolled[who].0, photo)
+                }
+                _ => {}
+            }
+        }
+        tally.most_frequent()
     }
 
     /// Metrics under the given settings, fusing `models`.
@@ -309,6 +403,48 @@ impl Protocol {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mistakes_are_tallied_per_pair_of_people_most_frequent_first() {
+        let mut m = Mistakes::default();
+        let photo = |s: &str| PathBuf::from(format!("/set/{s}"));
+        // Cy's photo taken for Ann twice (two rotations), another photo of Cy once; Ben's
+        // photo once for Ann while both were enrolled.
+        m.add(true, "Cy", "Ann", &photo("cy_1.jpg"));
+        m.add(true, "Cy", "Ann", &photo("cy_1.jpg"));
+        m.add(true, "Cy", "Ann", &photo("cy_2.jpg"));
+        m.add(false, "Ben", "Ann", &photo("ben_1.jpg"));
+        let list = m.most_frequent();
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            (
+                list[0].kind,
+                list[0].person.as_str(),
+                list[0].marked_as.as_str()
+            ),
+            ("stranger", "Cy", "Ann")
+        );
+        assert_eq!((list[0].times, list[0].photos), (3, 2));
+        assert_eq!(list[0].example, "cy_1.jpg");
+        assert_eq!((list[1].kind, list[1].times), ("wrong person", 1));
+        let mut many = Mistakes::default();
+        for i in 0..4 {
+            for j in 0..4 {
+                for k in 0..=i + j {
+                    many.add(
+                        true,
+                        &i.to_string(),
+                        &j.to_string(),
+                        &photo(&format!("{k}.jpg")),
+                    );
+                }
+            }
+        }
+        let list = many.most_frequent();
+        assert_eq!(list.len(), MAX_MISTAKES, "at most ten of the sixteen pairs");
+        assert!(list.windows(2).all(|w| w[0].times >= w[1].times));
+        assert_eq!(list[0].times, 7, "the most frequent first");
+    }
 
     fn probe(truth: Option<usize>, best: Option<(usize, f32, f32)>) -> ProbeResult {
         ProbeResult {

@@ -41,6 +41,20 @@ fn default_settings_meet_the_accuracy_bar_on_lfw() {
         (sum - 1.0).abs() < 1e-9,
         "genuine outcomes must add up: {m}"
     );
+    // Each kind of mistake made is listed, by who was taken for whom.
+    let mistakes = m["mistakes"].as_array().expect("the mistakes list");
+    for (kind, key) in [
+        ("wrong person", "wrong_person"),
+        ("stranger", "stranger_accept"),
+    ] {
+        let listed = mistakes.iter().filter(|x| x["kind"] == kind).count();
+        assert_eq!(listed > 0, get(key) > 0.0, "{kind}: {m}");
+    }
+    for x in mistakes {
+        let (times, photos) = (x["times"].as_u64().unwrap(), x["photos"].as_u64().unwrap());
+        assert!(times >= photos && photos >= 1, "{x}");
+        assert_ne!(x["person"], x["marked_as"], "{x}");
+    }
 }
 
 /// Runs the classroom protocol on a set; returns the figures per class size.
