@@ -17,7 +17,7 @@ pub mod quality;
 pub use detector::FaceDetector;
 pub use embedder::{DlibResnetEmbedder, FaceEmbedder, FaceNetEmbedder};
 pub use image_io::{decode_image, ImageError};
-pub use models::{models_dir, ModelError, ModelFiles, SETUP_COMMAND};
+pub use models::{models_dir, ModelError, ModelFiles, FACENET_FILE, SETUP_COMMAND};
 pub use quality::{QualityIssue, QualityReport};
 
 use crate::settings::Settings;

