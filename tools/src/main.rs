@@ -570,7 +570,7 @@ fn run_eval(
     bar.finish_and_clear();
     set.search = search_for(shortlist);
     let r = &settings.recognition;
-    let fused = protocol.evaluate(&set, r, &r.models);
+    let (fused, mistakes) = protocol.evaluate_fused(&set, r);
     // Single models have no threshold of their own: only their threshold-free figures
     // (rank-1 and the sweep) are shown.
     let mut rows = vec![("Rollcall (fused, default)".to_string(), fused.clone(), true)];
@@ -594,7 +594,6 @@ fn run_eval(
     } else {
         None
     };
-    let mistakes = protocol.mistakes(&set, r);
     if json {
         let mut v = serde_json::to_value(&fused)?;
         if let Some(obj) = v.as_object_mut() {

@@ -368,10 +368,9 @@ impl Protocol {
         out
     }
 
-    /// The most frequent mistakes of the fused decision at these settings: genuine photos
-    /// given to someone else, impostors' photos accepted.
-    pub fn mistakes(&self, set: &FaceSet, settings: &RecognitionSettings) -> Vec<Mistake> {
-        let results = self.results(set, settings, &settings.models);
+    /// The most frequent mistakes among scored probes (in `probes` order) at these
+    /// settings: genuine photos given to someone else, impostors' photos accepted.
+    fn mistakes(&self, results: &[ProbeResult], settings: &RecognitionSettings) -> Vec<Mistake> {
         let mut tally = Mistakes::default();
         for (r, (truth, name, photo)) in results.iter().zip(self.probes()) {
             match r.accepted(settings.accept, settings.margin) {
@@ -382,6 +381,23 @@ impl Protocol {
             }
         }
         tally.most_frequent()
+    }
+
+    /// Rollcall's own decision (every model of the settings, their threshold and margin):
+    /// its metrics and its most frequent mistakes, from one scoring of the probes.
+    pub fn evaluate_fused(
+        &self,
+        set: &FaceSet,
+        settings: &RecognitionSettings,
+    ) -> (Metrics, Vec<Mistake>) {
+        let results = self.results(set, settings, &settings.models);
+        let m = metrics(
+            &results,
+            settings.accept,
+            settings.margin,
+            set.sec_per_photo,
+        );
+        (m, self.mistakes(&results, settings))
     }
 
     /// Metrics under the given settings, fusing `models`.
