@@ -148,7 +148,9 @@ pub struct ClassFigures {
     pub rotations: usize,
     pub genuine_probes: usize,
     pub stranger_probes: usize,
-    /// Genuine probes (face found) marked as the right person: pooled, and the worst rotation.
+    /// Genuine probes (face found) marked as the right person: pooled, and the worst
+    /// rotation. The worst figures of genuine probes (here, `wrong_person_worst` and
+    /// `correct_at_1pct_*`) leave out rotations in which no genuine probe had a face.
     pub correct_accept: f64,
     pub correct_accept_worst: f64,
     /// Genuine probes marked as someone else.
@@ -209,6 +211,7 @@ pub fn evaluate(
         early_answers.set(0);
         let (mut ca_worst, mut wp_worst, mut sa_worst) = (1.0f64, 0.0f64, 0.0f64);
         let (mut at_1pct_sum, mut at_1pct_worst) = (0.0f64, 1.0f64);
+        let mut judged = 0usize;
         let mut mistakes = Mistakes::default();
         for rot in &rots {
             let enrolled: Vec<(usize, &[PathBuf])> = rot
@@ -272,11 +275,16 @@ pub fn evaluate(
                     }
                 }
             }
-            let at_1pct = metrics(&scored, rule.accept, rule.margin, 0.0).correct_at_1pct;
-            at_1pct_sum += at_1pct;
-            at_1pct_worst = at_1pct_worst.min(at_1pct);
-            ca_worst = ca_worst.min(ratio(correct, found));
-            wp_worst = wp_worst.max(ratio(wrong, found));
+            // A rotation in which no genuine probe had a face (its students' photos hold no
+            // usable face, so none could be enrolled) says nothing about the students.
+            if found > 0 {
+                let at_1pct = metrics(&scored, rule.accept, rule.margin, 0.0).correct_at_1pct;
+                judged += 1;
+                at_1pct_sum += at_1pct;
+                at_1pct_worst = at_1pct_worst.min(at_1pct);
+                ca_worst = ca_worst.min(ratio(correct, found));
+                wp_worst = wp_worst.max(ratio(wrong, found));
+            }
             sa_worst = sa_worst.max(ratio(accepted, s_here));
             g_found += found;
             g_correct += correct;
@@ -290,15 +298,15 @@ pub fn evaluate(
             genuine_probes: g_found,
             stranger_probes: s_found,
             correct_accept: ratio(g_correct, g_found),
-            correct_accept_worst: ca_worst,
+            correct_accept_worst: if judged > 0 { ca_worst } else { 0.0 },
             wrong_person: ratio(g_wrong, g_found),
             wrong_person_worst: wp_worst,
             stranger_accept: ratio(s_accepted, s_found),
             stranger_accept_worst: sa_worst,
             no_face: ratio(no_face, probes),
             fast_answers: ratio(early_answers.get(), g_found + s_found),
-            correct_at_1pct_mean: at_1pct_sum / rots.len() as f64,
-            correct_at_1pct_worst: at_1pct_worst,
+            correct_at_1pct_mean: at_1pct_sum / judged.max(1) as f64,
+            correct_at_1pct_worst: if judged > 0 { at_1pct_worst } else { 0.0 },
             mistakes: mistakes.most_frequent(),
         });
     }
@@ -317,7 +325,9 @@ pub fn default_sizes(n: usize) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::PhotoFaces;
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn nuaa_names_give_sessions_and_others_one() {
@@ -355,6 +365,69 @@ mod tests {
             30 - 9,
             "the frames after the last enrolment frame"
         );
+    }
+
+    /// A photo of person `who` (an axis of its own in each model's space, slightly moved
+    /// by `k`), usable as a probe and a template.
+    fn photo_of(who: usize, k: usize) -> PhotoFaces {
+        let face = Embeddings(
+            ["dlib-resnet-v1", "facenet-20180408"]
+                .into_iter()
+                .map(|m| {
+                    let mut v = vec![0.0f32; 8];
+                    v[who] = 1.0;
+                    v[7] = 0.05 * k as f32;
+                    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    (m, v.iter().map(|x| x / n).collect())
+                })
+                .collect(),
+        );
+        PhotoFaces {
+            probe: Some(face.clone()),
+            template: Some(face),
+        }
+    }
+
+    #[test]
+    fn a_rotation_without_a_face_to_enrol_is_not_counted_as_the_worst() {
+        // Three people of three photos each; nobody's face is found in Cleo's photos.
+        let mut photos = HashMap::new();
+        let people: Vec<Person> = ["Ada", "Ben", "Cleo"]
+            .iter()
+            .enumerate()
+            .map(|(who, name)| {
+                let paths: Vec<PathBuf> = (0..3)
+                    .map(|k| PathBuf::from(format!("{name}/{k}.jpg")))
+                    .collect();
+                for (k, p) in paths.iter().enumerate() {
+                    let faces = if who == 2 {
+                        PhotoFaces::default()
+                    } else {
+                        photo_of(who, k)
+                    };
+                    photos.insert(p.clone(), faces);
+                }
+                split(name.to_string(), paths, 1).unwrap()
+            })
+            .collect();
+        let set = FaceSet {
+            photos,
+            sec_per_photo: 0.0,
+            search: Default::default(),
+        };
+        let settings = RecognitionSettings::default();
+        let figures = evaluate(&people, &set, &[1], Source::Photo, &settings);
+        let one = &figures[0];
+        assert_eq!(one.rotations, 3);
+        assert_eq!(one.genuine_probes, 4, "Ada's and Ben's two other photos");
+        assert_eq!(one.correct_accept, 1.0, "{one:?}");
+        assert_eq!(
+            one.correct_accept_worst, 1.0,
+            "Cleo's rotation has no genuine probe: {one:?}"
+        );
+        assert_eq!(one.correct_at_1pct_worst, 1.0, "{one:?}");
+        assert_eq!(one.correct_at_1pct_mean, 1.0, "{one:?}");
+        assert_eq!(one.stranger_accept, 0.0, "{one:?}");
     }
 
     #[test]

@@ -92,10 +92,10 @@ fn same_camera_strangers_stay_strangers_at_every_class_size() {
         let limit = if f["gallery_size"] == 1 { 0.02 } else { 0.01 };
         assert!(get("stranger_accept") <= limit, "strangers accepted: {f}");
         assert!(get("correct_accept") >= 0.85, "students accepted: {f}");
-        if f["gallery_size"].as_u64() >= Some(3) {
-            // Whatever the threshold costs, the models keep these people apart.
-            assert!(get("correct_at_1pct_worst") >= 0.95, "separation: {f}");
-        }
+        // Whatever the threshold costs, the models keep these people apart (the
+        // rotation enrolling only 019, in none of whose photos a face is found, is not
+        // counted as a rotation where they do not).
+        assert!(get("correct_at_1pct_worst") >= 0.95, "separation: {f}");
         // Every stranger accepted is listed, by who was taken for whom.
         let mistakes = f["mistakes"].as_array().expect("the mistakes list");
         let times = |kind: &str| -> f64 {
