@@ -374,7 +374,7 @@ mod tests {
             ["dlib-resnet-v1", "facenet-20180408"]
                 .into_iter()
                 .map(|m| {
-                    let mut v = vec![0.0f32; 8];
+                    let mut v = [0.0f32; 8];
                     v[who] = 1.0;
                     v[7] = 0.05 * k as f32;
                     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
