@@ -2,6 +2,7 @@
 //! and are run by people and CI, never by a school.
 
 pub mod bench;
+pub mod chips;
 pub mod cue_study;
 pub mod eval;
 pub mod live_eval;

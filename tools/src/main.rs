@@ -110,6 +110,14 @@ enum Command {
     /// Benchmarks; each prints a table (or JSON) with the machine named.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Write FaceNet's aligned chip of the largest face of every photo of a
+    /// folder-per-person set (raw 160×160 RGB), for `scripts/facenet_int8.py statistics`.
+    FacenetChips {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(value_name = "OUT")]
+        out: PathBuf,
+    },
     /// Pixelate every face found in these pictures, in place (for screenshots of data-set
     /// faces that may not be shown).
     PixelateFaces {
@@ -239,6 +247,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ..
         } => run_eval(&dir, enroll, json, baseline, shortlist, &settings),
         Command::EvalCues { frames, json } => eval_cues(&frames, json, data_dir),
+        Command::FacenetChips { dir, out } => {
+            let mut engine = FaceEngine::load(&settings)?;
+            let n = rollcall_tools::chips::write_chips(&mut engine, &dir, &out)?;
+            println!("{n} chips written to {}", out.display());
+            Ok(())
+        }
         Command::EvalLiveness {
             frames, site, json, ..
         } if site => eval_site_adaptation(&frames, json, data_dir, &settings),
