@@ -17,10 +17,12 @@ pub mod quality;
 pub use detector::FaceDetector;
 pub use embedder::{DlibResnetEmbedder, FaceEmbedder, FaceNetEmbedder};
 pub use image_io::{decode_image, ImageError};
-pub use models::{models_dir, ModelError, ModelFiles, FACENET_FILE, SETUP_COMMAND};
+pub use models::{
+    models_dir, ModelError, ModelFiles, FACENET_FILE, FACENET_INT8_FILE, SETUP_COMMAND,
+};
 pub use quality::{QualityIssue, QualityReport};
 
-use crate::settings::Settings;
+use crate::settings::{Precision, Settings};
 use opencv::core::Mat;
 
 /// Errors from the vision layer.
@@ -114,6 +116,33 @@ pub struct FaceEngine {
     runtime: &'static str,
 }
 
+/// FaceNet in 8 bits when OpenVINO runs it, the settings ask for it and the set-up built
+/// it (true); else the published 32-bit graph. The published file is checked either way
+/// (it is what the 8-bit one is built from), and before its loader reads it: a damaged one
+/// would have OpenVINO print parser errors before Rollcall's own message. Why the 8-bit
+/// one is not used is logged once.
+fn load_facenet(
+    dir: &std::path::Path,
+    files: &ModelFiles,
+    backend: &network::Backend,
+    precision: Precision,
+) -> Result<(FaceNetEmbedder, bool), VisionError> {
+    ModelFiles::verify_where(dir, |f| f == models::FACENET_FILE)?;
+    if let (network::Backend::OpenVino(_), Precision::Int8) = (backend, precision) {
+        let eight_bit = ModelFiles::verify_facenet_int8(dir)
+            .map_err(VisionError::from)
+            .and_then(|()| FaceNetEmbedder::new_int8(files, backend));
+        match eight_bit {
+            Ok(facenet) => return Ok((facenet, true)),
+            Err(e) => {
+                static SAID: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+                SAID.get_or_init(|| tracing::info!("FaceNet runs in 32 bits: {e}"));
+            }
+        }
+    }
+    Ok((FaceNetEmbedder::new(files, backend)?, false))
+}
+
 impl FaceEngine {
     /// Loads every model from the models folder and checks the files' checksums. The
     /// checks, FaceNet and the photo-attack check load on threads of their own beside the
@@ -126,12 +155,8 @@ impl FaceEngine {
         let backend = network::Backend::choose(settings.inference)?;
         std::thread::scope(|s| {
             let checked = s.spawn(|| ModelFiles::verify_where(&dir, |f| f != models::FACENET_FILE));
-            // FaceNet's file is checked before its loader reads it (a damaged one would
-            // have OpenVINO print parser errors before Rollcall's own message).
-            let facenet = s.spawn(|| {
-                ModelFiles::verify_where(&dir, |f| f == models::FACENET_FILE)?;
-                FaceNetEmbedder::new(&files, &backend)
-            });
+            let facenet =
+                s.spawn(|| load_facenet(&dir, &files, &backend, settings.facenet_precision));
             let liveness = s.spawn(|| {
                 settings
                     .liveness
@@ -144,18 +169,24 @@ impl FaceEngine {
             let detector = FaceDetector::new(&files, settings.detector.clone(), &backend);
             let dlib = DlibResnetEmbedder::new(&files, &backend);
             joined(checked)?;
+            let (facenet, eight_bit) = joined(facenet)?;
             Ok(FaceEngine {
                 detector: detector?,
-                embedders: vec![Box::new(dlib?), Box::new(joined(facenet)?)],
+                embedders: vec![Box::new(dlib?), Box::new(facenet)],
                 quality: settings.quality.clone(),
                 liveness: joined(liveness)?,
-                runtime: backend.name(),
+                runtime: if eight_bit {
+                    "OpenVINO, FaceNet in 8 bits"
+                } else {
+                    backend.name()
+                },
             })
         })
         .inspect(|_| release_freed_memory())
     }
 
-    /// The runtime the face models run on, for people ("OpenVINO", "OpenCV dnn").
+    /// The runtime the face models run on, for people ("OpenVINO", "OpenVINO, FaceNet in 8
+    /// bits", "OpenCV dnn").
     pub fn runtime(&self) -> &'static str {
         self.runtime
     }

