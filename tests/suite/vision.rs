@@ -20,6 +20,18 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// A webcam frame of each of the 7 `webcam-dev` people, and an LFW photo of every `step`th
+/// person with at least 6.
+fn webcam_and_lfw_photos(step: usize) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = (1..=7)
+        .map(|i| photos("webcam-dev", &format!("{i:04}"))[3].clone())
+        .collect();
+    for person in people_with_at_least("lfw-dev", 6).iter().step_by(step) {
+        files.push(photos("lfw-dev", person)[1].clone());
+    }
+    files
+}
+
 #[test]
 fn a_face_is_found_in_every_single_face_photo() {
     let mut engine = engine();
@@ -217,12 +229,7 @@ fn openvino_and_opencv_find_and_embed_the_same_faces() {
         (opencv.runtime(), openvino.runtime()),
         ("OpenCV dnn", "OpenVINO")
     );
-    let mut files: Vec<PathBuf> = (1..=7)
-        .map(|i| photos("webcam-dev", &format!("{i:04}"))[3].clone())
-        .collect();
-    for person in people_with_at_least("lfw-dev", 6).iter().step_by(20) {
-        files.push(photos("lfw-dev", person)[1].clone());
-    }
+    let files = webcam_and_lfw_photos(20);
     for path in &files {
         let image = read_image_file(path).unwrap();
         let (a, b) = (
@@ -274,12 +281,7 @@ fn facenet_in_8_bits_is_the_default_and_agrees_with_32_bits() {
         (eight.runtime(), full.runtime()),
         ("OpenVINO, FaceNet in 8 bits", "OpenVINO")
     );
-    let mut files: Vec<PathBuf> = (1..=7)
-        .map(|i| photos("webcam-dev", &format!("{i:04}"))[3].clone())
-        .collect();
-    for person in people_with_at_least("lfw-dev", 6).iter().step_by(10) {
-        files.push(photos("lfw-dev", person)[1].clone());
-    }
+    let files = webcam_and_lfw_photos(10);
     let mut facenet = Vec::new();
     for path in &files {
         let image = read_image_file(path).unwrap();
