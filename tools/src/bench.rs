@@ -406,12 +406,16 @@ pub struct IdentifyRow {
 }
 
 /// `bench identify` for each class size: each measured in a fresh process (so start-up
-/// and memory are those of a new `rollcall`), on a synthetic class.
-pub fn identify(sizes: &[usize]) -> anyhow::Result<Vec<IdentifyRow>> {
+/// and memory are those of a new `rollcall`), on a synthetic class, with the settings of
+/// the data folder `settings_from` (its `settings.toml`, when it has one).
+pub fn identify(sizes: &[usize], settings_from: &DataDir) -> anyhow::Result<Vec<IdentifyRow>> {
     let mut rows = Vec::new();
     for &n in sizes {
         let scratch = Scratch::new("identify");
         let data = rollcall::data_dir::DataDir::resolve(Some(&scratch.0)).create()?;
+        if settings_from.settings().is_file() {
+            std::fs::copy(settings_from.settings(), data.settings())?;
+        }
         synthetic_class(&data.database(), n)?;
         let out = std::process::Command::new(std::env::current_exe()?)
             .arg("--data-dir")

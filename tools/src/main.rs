@@ -382,7 +382,7 @@ fn run_bench(b: BenchCommand, data_dir: Option<&Path>, settings: &Settings) -> a
             }
         }
         BenchCommand::Identify { students, json } => {
-            let rows = bench::identify(&students)?;
+            let rows = bench::identify(&students, &DataDir::resolve(data_dir))?;
             if json {
                 print_json(serde_json::to_value(&rows)?);
             } else {
