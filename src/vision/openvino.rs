@@ -1,7 +1,9 @@
 //! OpenVINO's inference runtime (Apache-2.0), loaded at run time from the files
 //! `scripts/setup` takes out of PyPI's `openvino` package into `assets/openvino/`. On these
 //! CPUs it runs the face models about three times faster than OpenCV's dnn module, with
-//! the same results: it is asked for 32-bit floats throughout. Only its C API is used.
+//! the same results: it is asked for 32-bit floats throughout (FaceNet's 8-bit model, when
+//! the set-up built one, computes in 8 bits where its quantisation says). Only its C API
+//! is used.
 
 use libloading::Library;
 use std::ffi::{c_char, c_void, CStr, CString};
