@@ -243,8 +243,8 @@ pub enum Inference {
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
-    /// 8-bit integers, as `scripts/setup` builds it: about twice as fast, the same
-    /// accuracy measured; 32 bits when it is not built.
+    /// 8-bit integers, as `scripts/setup` builds it: FaceNet about three times as fast,
+    /// the same accuracy measured; 32 bits when it is not built.
     #[default]
     Int8,
     /// 32-bit floats, the scores OpenCV's dnn gives to the last digits.

@@ -115,7 +115,7 @@ impl FaceNetEmbedder {
     }
 
     /// The same network in 8 bits as `scripts/setup` built it (OpenVINO only): the same
-    /// model id, as its embeddings agree with the 32-bit ones (cosine 0.99 or more on
+    /// model id, as its embeddings agree with the 32-bit ones (cosine 0.988 or more on
     /// real faces), so templates made by either are compared with the other's.
     pub fn new_int8(files: &ModelFiles, backend: &Backend) -> Result<Self, VisionError> {
         Ok(FaceNetEmbedder {

@@ -106,9 +106,7 @@ impl Backend {
                 .map_err(|e| unloadable(path, e)),
         }
     }
-}
 
-impl Backend {
     /// Loads a model in OpenVINO's own format (its `.bin` beside it); OpenVINO only.
     pub fn openvino_model(&self, path: &Path) -> Result<Network, VisionError> {
         match self {
