@@ -8,10 +8,10 @@
         Run once by a developer; the result is committed as assets/facenet-int8/.
     facenet_int8.py build GRAPH_PB STATISTICS_NPZ OUT_XML
         Quantises FaceNet with NNCF from those statistics alone (no calibration data)
-        and writes OpenVINO's model files (OUT_XML and its .bin). Run by scripts/setup;
-        the same inputs give the same bytes, checked against assets/facenet-int8.sha256.
+        and writes OpenVINO's model files (OUT_XML and its .bin). Run by scripts/setup
+        (which writes their checksums beside them); the same inputs give the same bytes.
 
-Both need the packages pinned in assets/facenet-int8-requirements.txt.
+Both need the packages pinned in assets/facenet-int8/requirements.txt.
 """
 import pathlib
 import sys
@@ -29,16 +29,19 @@ SUBSET = 300
 SEED = 0
 
 
-def pipeline(model):
-    """NNCF's default post-training pipeline (min/max ranges, fast bias correction) and
-    the statistic points it needs, as one step."""
+def pipeline(graph_pb, chips):
+    """FaceNet, NNCF's default post-training pipeline for it (min/max ranges, fast bias
+    correction) as one step, its graph, and an aggregator of the statistics that step
+    needs over `chips` (none when they are loaded rather than collected)."""
+    model = ov.Core().read_model(graph_pb)
     algorithm = PostTrainingQuantization(subset_size=SUBSET)
     graph = GraphConverter.create_nncf_graph(model)
     steps = algorithm._pipeline
     if len(steps.pipeline_steps) != 1:
         sys.exit("unexpected NNCF pipeline: pin the version in the requirements file")
-    points = steps.get_statistic_points_for_step(0, model, graph)
-    return steps, graph, points
+    aggregator = StatisticsAggregatorFactory.create(model, nncf.Dataset(chips))
+    aggregator.register_statistic_points(steps.get_statistic_points_for_step(0, model, graph))
+    return model, steps, graph, aggregator
 
 
 def statistics(chips_dir, graph_pb, out):
@@ -48,10 +51,7 @@ def statistics(chips_dir, graph_pb, out):
         ((np.fromfile(files[i], dtype=np.uint8).reshape(1, CHIP, CHIP, 3).astype(np.float32) - 127.5) / 128.0)
         for i in sorted(chosen)
     ]
-    model = ov.Core().read_model(graph_pb)
-    _, graph, points = pipeline(model)
-    aggregator = StatisticsAggregatorFactory.create(model, nncf.Dataset(chips))
-    aggregator.register_statistic_points(points)
+    model, _, graph, aggregator = pipeline(graph_pb, chips)
     aggregator.collect_statistics(model, graph)
     arrays = {}
     for _, point, collector in aggregator.statistic_points.get_tensor_collectors():
@@ -64,10 +64,7 @@ def statistics(chips_dir, graph_pb, out):
 
 
 def build(graph_pb, stats_npz, out_xml):
-    model = ov.Core().read_model(graph_pb)
-    steps, graph, points = pipeline(model)
-    aggregator = StatisticsAggregatorFactory.create(model, nncf.Dataset([]))
-    aggregator.register_statistic_points(points)
+    model, steps, graph, aggregator = pipeline(graph_pb, [])
     stored = {}
     with np.load(stats_npz) as npz:
         for name in npz.files:

@@ -119,7 +119,7 @@ impl FaceNetEmbedder {
     /// real faces), so templates made by either are compared with the other's.
     pub fn new_int8(files: &ModelFiles, backend: &Backend) -> Result<Self, VisionError> {
         Ok(FaceNetEmbedder {
-            net: backend.openvino_model(&files.facenet_int8)?,
+            net: backend.openvino_file(&files.facenet_int8)?,
         })
     }
 }

@@ -100,15 +100,13 @@ impl Backend {
                     .map(Network::OpenCv)
                     .map_err(|e| unloadable(path, e.message))
             }
-            Backend::OpenVino(rt) => rt
-                .read_file(path)
-                .map(Network::OpenVino)
-                .map_err(|e| unloadable(path, e)),
+            Backend::OpenVino(_) => self.openvino_file(path),
         }
     }
 
-    /// Loads a model in OpenVINO's own format (its `.bin` beside it); OpenVINO only.
-    pub fn openvino_model(&self, path: &Path) -> Result<Network, VisionError> {
+    /// Loads a model file OpenVINO reads itself (its own format, with the `.bin` beside
+    /// it, or a TensorFlow graph); OpenVINO only.
+    pub fn openvino_file(&self, path: &Path) -> Result<Network, VisionError> {
         match self {
             Backend::OpenCv => Err(unloadable(path, "only OpenVINO runs it")),
             Backend::OpenVino(rt) => rt

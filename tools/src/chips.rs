@@ -7,7 +7,7 @@ use opencv::imgproc;
 use opencv::prelude::*;
 use rollcall::vision::align::{self, FACENET_CHIP};
 use rollcall::vision::image_io::{folders_in, read_image_file};
-use rollcall::vision::{FaceEngine, VisionError};
+use rollcall::vision::FaceEngine;
 use std::path::Path;
 
 /// Writes the chip of the largest face of every photo of a folder-per-person set into
@@ -32,11 +32,10 @@ pub fn write_chips(engine: &mut FaceEngine, set: &Path, out: &Path) -> anyhow::R
             if engine.is_cut_off(&image, &face) {
                 continue;
             }
-            let chip = align::chip(&image, &face, &FACENET_CHIP).map_err(VisionError::from)?;
+            let chip = align::chip(&image, &face, &FACENET_CHIP)?;
             let mut rgb = Mat::default();
-            imgproc::cvt_color_def(&chip, &mut rgb, imgproc::COLOR_BGR2RGB)
-                .map_err(VisionError::from)?;
-            let bytes = rgb.data_bytes().map_err(VisionError::from)?;
+            imgproc::cvt_color_def(&chip, &mut rgb, imgproc::COLOR_BGR2RGB)?;
+            let bytes = rgb.data_bytes()?;
             std::fs::write(out.join(format!("{written:06}_{name}.rgb")), bytes)?;
             written += 1;
         }
