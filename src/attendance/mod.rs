@@ -23,7 +23,7 @@ pub use photos::{
 pub use recognizer::{Pass, PreparedPhoto, Recognizer};
 pub use records::{AdminError, Marked, Records};
 pub use service::{
-    reembed_for_current_models, AttendanceService, EnrollError, Enrolled, MarkError,
+    check_request, reembed_for_current_models, AttendanceService, EnrollError, Enrolled, MarkError,
 };
 pub use shared_gallery::{MatcherView, SharedGallery};
 

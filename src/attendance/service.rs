@@ -10,7 +10,7 @@ use super::{OpenError, Outcome};
 use crate::data_dir::DataDir;
 use crate::recognition::{Decision, Origin, Source};
 use crate::settings::Settings;
-use crate::store::StoreError;
+use crate::store::{NewStudent, StoreError};
 use crate::vision::{decode_image, ImageError, VisionError};
 
 /// A successful enrolment.
@@ -229,6 +229,25 @@ impl AttendanceService {
     }
 }
 
+/// What can be refused in an enrolment request before any face is looked at: the number
+/// of photos and the student's fields (the old API's order of checks). Callers that load
+/// the face models only for enrolment check this first, so a request that cannot succeed
+/// is answered without them.
+pub fn check_request(
+    roll_no: &str,
+    name: &str,
+    email: &str,
+    photos: &[PhotoInput],
+) -> Result<NewStudent, EnrollError> {
+    if photos.is_empty() {
+        return Err(EnrollError::NoImages);
+    }
+    if photos.len() > MAX_PHOTOS {
+        return Err(EnrollError::TooManyImages);
+    }
+    validate_student(roll_no, name, email).map_err(EnrollError::InvalidData)
+}
+
 /// Enrols a student from photos with this recogniser and these records.
 pub(super) fn enroll(
     recognizer: &mut Recognizer,
@@ -239,13 +258,7 @@ pub(super) fn enroll(
     photos: &[PhotoInput],
     actor: &str,
 ) -> Result<Enrolled, EnrollError> {
-    if photos.is_empty() {
-        return Err(EnrollError::NoImages);
-    }
-    if photos.len() > MAX_PHOTOS {
-        return Err(EnrollError::TooManyImages);
-    }
-    let student = validate_student(roll_no, name, email).map_err(EnrollError::InvalidData)?;
+    let student = check_request(roll_no, name, email, photos)?;
     if records
         .store()
         .student_exists(&student.roll_no, &student.email)?

@@ -1,7 +1,7 @@
 //! Commands on students and their records: enrol, mark, list, import, backup, restore.
 
 use super::{progress_bar, settings_for, Exit};
-use crate::attendance::{AttendanceService, EnrollError, MarkError, PhotoInput};
+use crate::attendance::{check_request, AttendanceService, EnrollError, MarkError, PhotoInput};
 use crate::data_dir::DataDir;
 use crate::store::Store;
 use anyhow::Context;
@@ -34,8 +34,12 @@ pub fn enroll(
         .iter()
         .map(|p| read_photo(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut service = service(data_dir)?;
-    match service.enroll(roll_no, name, email, &photos, "cli") {
+    // A request that cannot succeed is answered without loading the face models.
+    let result = match check_request(roll_no, name, email, &photos) {
+        Ok(_) => service(data_dir)?.enroll(roll_no, name, email, &photos, "cli"),
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(done) => {
             println!("{}", done.outcome());
             for p in &done.refused {
