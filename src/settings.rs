@@ -329,9 +329,14 @@ pub struct ModelPrior {
 pub struct CalibrationSettings {
     /// The prior, per model.
     pub prior: Vec<ModelPrior>,
-    /// How many pairs of students the prior counts as: with fewer enrolled, the decision
-    /// stays close to the prior (conservative); with many, the site's own figures rule.
+    /// How many pairs of students the prior counts as for faces of the kiosk's camera: with
+    /// fewer enrolled, the decision stays close to the prior (conservative); with many,
+    /// the site's own figures rule. The kiosk needs several frames to agree on top.
     pub prior_pairs: f32,
+    /// The same for single photos (the HTTP API, the command line, the enrolment look-alike
+    /// warning), which have no second frame to protect them: a few students' figures
+    /// scatter too much to lower the bar on (see README, "How the decision adapts").
+    pub photo_prior_pairs: f32,
     /// How much a probe's likeness to the other students (the closest `probe_cohort` of
     /// them) raises the bar for it (0: not at all, 1: fully).
     pub probe_weight: f32,
@@ -357,6 +362,7 @@ impl Default for CalibrationSettings {
                 },
             ],
             prior_pairs: 3.0,
+            photo_prior_pairs: 10.0,
             probe_weight: 0.5,
             probe_cohort: 15,
             max_pairs: 4000,

@@ -37,6 +37,8 @@ pub struct ModelStats {
 pub struct Calibration {
     camera: Vec<(String, ModelStats)>,
     photo: Vec<(String, ModelStats)>,
+    /// Pairs of students the prior counts as, for the camera and for photos.
+    prior_weight: (f32, f32),
 }
 
 /// A small deterministic generator, for sampling pairs of a large school.
@@ -128,10 +130,25 @@ fn measure_model(
     Some((mean, var, pair_means.len() as f32 / 2.0))
 }
 
+/// How many pairs of students the prior counts as for probes from `source`.
+fn prior_weight(settings: &CalibrationSettings, source: Source) -> f32 {
+    match source {
+        Source::Camera => settings.prior_pairs,
+        Source::Photo => settings.photo_prior_pairs,
+    }
+    .max(0.0)
+}
+
 impl Calibration {
     /// Measures the site's stranger statistics from the gallery.
     pub fn measure(gallery: &Gallery, settings: &CalibrationSettings) -> Calibration {
-        let mut out = Calibration::default();
+        let mut out = Calibration {
+            prior_weight: (
+                prior_weight(settings, Source::Camera),
+                prior_weight(settings, Source::Photo),
+            ),
+            ..Calibration::default()
+        };
         for prior in &settings.prior {
             let model = gallery.model(&prior.model_id);
             for (source, list) in [
@@ -140,14 +157,18 @@ impl Calibration {
             ] {
                 let measured =
                     model.and_then(|m| measure_model(m, gallery.len(), source, settings));
-                let k = settings.prior_pairs.max(0.0);
+                let k = prior_weight(settings, source);
                 let (mu0, sd0) = (prior.stranger_mean, prior.stranger_std);
                 let stats = match measured {
                     Some((mean, var, n)) if n + k > 0.0 => {
                         let mu = (mean * n + k * mu0) / (n + k);
-                        // The spread around the shrunk mean, plus the prior's spread.
-                        let var_mu = var + (mean - mu).powi(2);
-                        let v = (var_mu * n + k * sd0 * sd0) / (n + k);
+                        // The spread of strangers' scores about their own mean, shrunk
+                        // separately: being unsure where the site's mean lies does not
+                        // widen that spread (counting the gap between the site's mean
+                        // and the shrunk one as spread made a few students' figures
+                        // stricter the more they differed from the prior, in either
+                        // direction).
+                        let v = (var * n + k * sd0 * sd0) / (n + k);
                         ModelStats {
                             mean: mu,
                             std: v.sqrt().max(1e-4),
@@ -168,33 +189,37 @@ impl Calibration {
 
     /// A model's statistics for probes from `source` (`None` for a model with no prior).
     pub fn stats(&self, source: Source, model_id: &str) -> Option<ModelStats> {
-        let list = match source {
-            Source::Camera => &self.camera,
-            Source::Photo => &self.photo,
-        };
-        list.iter().find(|(m, _)| m == model_id).map(|(_, s)| *s)
+        self.of(source)
+            .0
+            .iter()
+            .find(|(m, _)| m == model_id)
+            .map(|(_, s)| *s)
     }
 
     /// Pairs of students behind the figures for probes from `source` (the fewest over the
     /// models).
     pub fn pairs(&self, source: Source) -> f32 {
-        let list = match source {
-            Source::Camera => &self.camera,
-            Source::Photo => &self.photo,
-        };
-        list.iter()
+        self.of(source)
+            .0
+            .iter()
             .map(|(_, s)| s.pairs)
             .fold(f32::INFINITY, f32::min)
     }
 
-    /// Whether the decision still leans on the prior (fewer than three students compared
-    /// for this kind of probe): it is then stricter than it needs to be.
+    /// Whether the decision for probes from `source` still leans on the prior more than
+    /// on the site's own figures (fewer pairs of students compared than the prior counts
+    /// as): it is then stricter than it needs to be.
     pub fn is_conservative(&self, source: Source) -> bool {
-        let list = match source {
-            Source::Camera => &self.camera,
-            Source::Photo => &self.photo,
-        };
-        list.iter().any(|(_, s)| s.pairs < 3.0)
+        let (list, weight) = self.of(source);
+        list.iter().any(|(_, s)| s.pairs < weight.max(1.0))
+    }
+
+    /// The statistics for probes from `source`, and the prior's weight for them.
+    fn of(&self, source: Source) -> (&[(String, ModelStats)], f32) {
+        match source {
+            Source::Camera => (&self.camera, self.prior_weight.0),
+            Source::Photo => (&self.photo, self.prior_weight.1),
+        }
     }
 }
 
@@ -251,6 +276,34 @@ mod tests {
         assert!(st.mean > 0.95, "{st:?}");
         assert!(st.pairs > 100.0);
         assert!(!c.is_conservative(Source::Camera));
+    }
+
+    #[test]
+    fn single_photos_lean_on_the_prior_longer_than_the_kiosk() {
+        // Three students from the kiosk's camera who look unlike each other: their figures
+        // would lower the bar; single photos keep closer to the prior.
+        let mut g = Gallery::default();
+        for (i, v) in [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+            .iter()
+            .enumerate()
+        {
+            g.add_face(
+                i as i64,
+                &Embeddings(vec![("m", v.to_vec())]),
+                Origin::Camera,
+            );
+        }
+        let c = Calibration::measure(&g, &settings(0.9, 0.02));
+        let (camera, photo) = (
+            c.stats(Source::Camera, "m").unwrap(),
+            c.stats(Source::Photo, "m").unwrap(),
+        );
+        assert_eq!((camera.pairs, photo.pairs), (3.0, 3.0));
+        assert!(!c.is_conservative(Source::Camera));
+        assert!(c.is_conservative(Source::Photo));
+        // 3 pairs measured at 0: the camera's prior counts 3 pairs, a photo's 10.
+        assert!((camera.mean - 0.45).abs() < 1e-5, "{camera:?}");
+        assert!((photo.mean - 0.9 * 10.0 / 13.0).abs() < 1e-5, "{photo:?}");
     }
 
     #[test]

@@ -277,6 +277,8 @@ pub struct CalibrationStatus {
     pub photo_pairs: f32,
     /// The kiosk's decision still leans on the strict prior.
     pub conservative: bool,
+    /// Single photos (the HTTP API, the command line) are still judged by the strict prior.
+    pub photos_conservative: bool,
 }
 
 impl CalibrationStatus {
@@ -294,7 +296,11 @@ impl CalibrationStatus {
             format!(
                 "Recognition is calibrated to this site: {} student(s) enrolled ({} from this camera), {} faces kept from marks; strangers' likeness measured on {:.0} pairs of students for the kiosk and {:.0} for uploaded photos.",
                 self.students, self.camera_enrolled, self.observations, self.camera_pairs, self.photo_pairs
-            )
+            ) + if self.photos_conservative {
+                " Single photos (the HTTP API, the command line) are still judged strictly, until more students are enrolled."
+            } else {
+                ""
+            }
         }
     }
 }
@@ -747,5 +753,34 @@ impl AdminClient {
             under,
             reply,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CalibrationStatus;
+
+    fn status(students: usize, conservative: bool, photos: bool) -> CalibrationStatus {
+        CalibrationStatus {
+            students,
+            camera_enrolled: students,
+            observations: 0,
+            camera_pairs: (students * students.saturating_sub(1) / 2) as f32,
+            photo_pairs: (students * students.saturating_sub(1) / 2) as f32,
+            conservative,
+            photos_conservative: photos,
+        }
+    }
+
+    #[test]
+    fn the_admin_is_told_which_decisions_are_still_strict() {
+        assert!(status(2, true, true)
+            .describe()
+            .starts_with("Recognition is strict for now"));
+        let three = status(3, false, true).describe();
+        assert!(three.starts_with("Recognition is calibrated"), "{three}");
+        assert!(three.contains("Single photos"), "{three}");
+        let ten = status(10, false, false).describe();
+        assert!(!ten.contains("Single photos"), "{ten}");
     }
 }

@@ -212,6 +212,7 @@ impl Desk {
                         camera_pairs: c.pairs(Source::Camera),
                         photo_pairs: c.pairs(Source::Photo),
                         conservative: c.is_conservative(Source::Camera),
+                        photos_conservative: c.is_conservative(Source::Photo),
                     }
                 });
                 reply.send(r)

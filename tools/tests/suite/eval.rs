@@ -89,8 +89,14 @@ fn same_camera_strangers_stay_strangers_at_every_class_size() {
             0.0,
             "nobody marked as someone else: {f}"
         );
+        // Issue 12's bar for strangers, in every rotation (a look-alike of one of three
+        // students let 7.6 % of a rotation's strangers in while single photos leaned on
+        // three students' figures).
         let limit = if f["gallery_size"] == 1 { 0.02 } else { 0.01 };
-        assert!(get("stranger_accept") <= limit, "strangers accepted: {f}");
+        assert!(
+            get("stranger_accept_worst") <= limit,
+            "strangers accepted: {f}"
+        );
         assert!(get("correct_accept") >= 0.85, "students accepted: {f}");
         // Whatever the threshold costs, the models keep these people apart (the
         // rotation enrolling only 019, in none of whose photos a face is found, is not
