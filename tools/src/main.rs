@@ -319,6 +319,12 @@ fn run_bench(b: BenchCommand, data_dir: Option<&Path>, settings: &Settings) -> a
     match b {
         BenchCommand::Pipeline { source, json } => {
             let frames = bench::frames_640x480(&source, 60)?;
+            if frames.is_empty() {
+                bail!(
+                    "{} holds no photos: give a folder of frames, such as webcam-dev/0001",
+                    source.display()
+                );
+            }
             let rows = bench::pipeline(&frames, settings)?;
             if json {
                 print_json(serde_json::to_value(&rows)?);

@@ -85,3 +85,18 @@ fn the_identify_benchmark_reports_each_class_size() {
         "the shortlist changed decisions: {rows:?}"
     );
 }
+
+#[test]
+fn the_pipeline_benchmark_refuses_a_folder_without_photos() {
+    // A folder-per-person set instead of a folder of frames: said, not timed as NaN.
+    let set = tempfile::tempdir().unwrap();
+    std::fs::create_dir(set.path().join("0001")).unwrap();
+    let out = tools()
+        .args(["bench", "pipeline", "--source"])
+        .arg(set.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds no photos"), "{err}");
+}
