@@ -264,6 +264,12 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
         }
         appearances.push(frames.into_iter().skip(20).take(40).collect());
     }
+    if appearances.is_empty() {
+        anyhow::bail!(
+            "no one in {} has 25 or more frames: give a folder-per-person set of frames, such as webcam-dev",
+            dataset.display()
+        );
+    }
     // Everyone passes the door three times, with a second of empty frames between people.
     for _ in 0..3 {
         for frames in &appearances {

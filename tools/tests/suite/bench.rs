@@ -87,16 +87,18 @@ fn the_identify_benchmark_reports_each_class_size() {
 }
 
 #[test]
-fn the_pipeline_benchmark_refuses_a_folder_without_photos() {
-    // A folder-per-person set instead of a folder of frames: said, not timed as NaN.
+fn the_timing_benchmarks_refuse_a_folder_without_frames() {
+    // Nothing to time is said, not timed as NaN over zero runs.
     let set = tempfile::tempdir().unwrap();
     std::fs::create_dir(set.path().join("0001")).unwrap();
-    let out = tools()
-        .args(["bench", "pipeline", "--source"])
-        .arg(set.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("holds no photos"), "{err}");
+    for (bench, says) in [("pipeline", "holds no photos"), ("live", "no one in")] {
+        let out = tools()
+            .args(["bench", bench, "--source"])
+            .arg(set.path())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bench}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{bench}: {err}");
+    }
 }
