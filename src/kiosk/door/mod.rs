@@ -261,14 +261,7 @@ impl DoorSession {
         let verdict = match (confirmed, self.looks_like_a_photo(id, student)?) {
             (_, Some(score)) => self.refuse(id, student, score, first_seen, image, face),
             (None, None) => NewVerdict {
-                verdict: Verdict {
-                    kind: VerdictKind::NotRecognised,
-                    track_id: id,
-                    student_id: None,
-                    name: None,
-                    time: None,
-                    door: None,
-                },
+                verdict: Verdict::about_nobody(VerdictKind::NotRecognised, id),
                 first_seen,
                 silent: false,
             },
@@ -327,14 +320,7 @@ impl DoorSession {
             tracing::warn!("could not log a refused face: {e}");
         }
         NewVerdict {
-            verdict: Verdict {
-                kind: VerdictKind::NotVerified,
-                track_id,
-                student_id: None,
-                name: None,
-                time: None,
-                door: None,
-            },
+            verdict: Verdict::about_nobody(VerdictKind::NotVerified, track_id),
             first_seen,
             silent: false,
         }

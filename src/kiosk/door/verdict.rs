@@ -32,6 +32,18 @@ pub fn clock_time(rfc3339: &str) -> String {
 }
 
 impl Verdict {
+    /// A verdict that names no student (not recognised, or not taken for a live face).
+    pub fn about_nobody(kind: VerdictKind, track_id: u64) -> Verdict {
+        Verdict {
+            kind,
+            track_id,
+            student_id: None,
+            name: None,
+            time: None,
+            door: None,
+        }
+    }
+
     /// The sentence shown in large type.
     pub fn message(&self) -> String {
         let name = self.name.as_deref().unwrap_or("Student");
