@@ -18,3 +18,4 @@ pub mod settings;
 pub mod store;
 pub mod ui;
 pub mod vision;
+pub mod wording;

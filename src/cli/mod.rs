@@ -356,8 +356,9 @@ fn serve(
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         eprintln!(
-            "Rollcall API on http://{} ({engines} recognition engine(s); Ctrl-C to stop)",
-            listener.local_addr()?
+            "Rollcall API on http://{} ({}; Ctrl-C to stop)",
+            listener.local_addr()?,
+            crate::wording::count(engines, "recognition engine")
         );
         crate::api::serve(listener, state).await?;
         anyhow::Ok(())

@@ -4,6 +4,7 @@ use super::{progress_bar, settings_for, Exit};
 use crate::attendance::{check_request, AttendanceService, EnrollError, MarkError, PhotoInput};
 use crate::data_dir::DataDir;
 use crate::store::Store;
+use crate::wording::count;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -140,7 +141,7 @@ pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
                 .unwrap_or_else(|| "never".into())
         );
     }
-    eprintln!("{} student(s)", students.len());
+    eprintln!("{}", count(students.len(), "student"));
     Ok(Exit::Ok)
 }
 
@@ -155,9 +156,9 @@ pub fn import(
     let summary = service.import(&entries, "cli", |done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     println!(
-        "Enrolled {} of {} student(s).",
+        "Enrolled {} of {}.",
         summary.enrolled.len(),
-        entries.len()
+        count(entries.len(), "student")
     );
     for (who, why) in &summary.refused {
         println!("Not enrolled: {who}: {why}");
@@ -176,16 +177,16 @@ pub fn backup(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
     let (data, store) = store(data_dir)?;
     let b = store.backup_to(file, &data.photos())?;
     println!(
-        "Backed up {} students, {} marks and {} photos to {}.",
-        b.students,
-        b.marks,
-        b.photos,
+        "Backed up {}, {} and {} to {}.",
+        count(b.students, "student"),
+        count(b.marks, "mark"),
+        count(b.photos, "photo"),
         file.display()
     );
     if b.missing_photos > 0 {
         eprintln!(
-            "{} photo file(s) the database names were missing and are not in the backup.",
-            b.missing_photos
+            "Not in the backup, as they were missing from the photo folder: {}.",
+            count(b.missing_photos, "photo file")
         );
     }
     Ok(Exit::Ok)
@@ -195,10 +196,10 @@ pub fn restore(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
     let (b, saved) = crate::store::restore(&data, file)?;
     println!(
-        "Restored {} students, {} marks and {} photos from {}.",
-        b.students,
-        b.marks,
-        b.photos,
+        "Restored {}, {} and {} from {}.",
+        count(b.students, "student"),
+        count(b.marks, "mark"),
+        count(b.photos, "photo"),
         file.display()
     );
     if let Some(saved) = saved {

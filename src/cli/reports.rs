@@ -4,6 +4,7 @@ use super::{progress_bar, settings_for, Exit, ExportFormat};
 use crate::data_dir::DataDir;
 use crate::reports::{self, percent_text, Format, Range, Sheet};
 use crate::store::Store;
+use crate::wording::count;
 use chrono::NaiveDate;
 use std::path::Path;
 
@@ -30,9 +31,9 @@ pub fn export(
     };
     let sheet = reports::export(&store, from, to, format, output)?;
     println!(
-        "Wrote {} student(s) × {} class day(s), {from} to {to}, to {}.",
-        sheet.rows.len(),
-        sheet.days.len(),
+        "Wrote {} × {}, {from} to {to}, to {}.",
+        count(sheet.rows.len(), "student"),
+        count(sheet.days.len(), "class day"),
         output.display()
     );
     Ok(Exit::Ok)
@@ -54,7 +55,7 @@ pub fn email(
         for r in &reports {
             println!("{} <{}>: {}", r.name, r.email, percent_text(r.percent));
         }
-        println!("{} message(s) would be sent.", reports.len());
+        println!("{} would be sent.", count(reports.len(), "message"));
         return Ok(Exit::Ok);
     }
     let sheet = Sheet::build(&store, from, to)?;
@@ -68,9 +69,9 @@ pub fn email(
         println!("Nobody to email: no student matches.");
     } else {
         println!(
-            "Sent {} of {} message(s).",
+            "Sent {} of {}.",
             summary.sent.len(),
-            summary.sent.len() + summary.failed.len()
+            count(summary.sent.len() + summary.failed.len(), "message")
         );
     }
     for (to, why) in &summary.failed {

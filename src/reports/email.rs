@@ -5,6 +5,7 @@
 use super::sheet::{percent_text, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::Store;
+use crate::wording::count;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
@@ -32,9 +33,10 @@ pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> 
         .map(|r| {
             let days = r.present_days + r.absent_days;
             let mut body = format!(
-                "Dear {},\n\nFrom {from} to {to} you were present on {} of {days} class days: {} attendance.\n",
+                "Dear {},\n\nFrom {from} to {to} you were present on {} of {}: {} attendance.\n",
                 r.name,
                 r.present_days,
+                count(days, "class day"),
                 percent_text(r.percent())
             );
             if let Some(t) = under {

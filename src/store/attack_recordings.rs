@@ -2,6 +2,7 @@
 //! the kiosk's camera by an admin (for adapting the photo-attack check to this camera).
 
 use super::{audit, blob_to_vector, timestamp, vector_to_blob, Store, StoreError};
+use crate::wording::count;
 use chrono::Local;
 use rusqlite::params;
 
@@ -40,7 +41,7 @@ impl Store {
             &tx,
             actor,
             "record photo attack",
-            &format!("student {student_id}: {} frame(s)", frames.len()),
+            &format!("student {student_id}: {}", count(frames.len(), "frame")),
         )?;
         tx.commit()?;
         Ok(id)
@@ -81,12 +82,7 @@ impl Store {
     pub fn forget_attack_recordings(&mut self, actor: &str) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let n = tx.execute("DELETE FROM attack_recordings", [])?;
-        audit(
-            &tx,
-            actor,
-            "forget photo attacks",
-            &format!("{n} recording(s)"),
-        )?;
+        audit(&tx, actor, "forget photo attacks", &count(n, "recording"))?;
         tx.commit()?;
         self.flush_erased();
         Ok(n)

@@ -8,6 +8,7 @@ pub mod school;
 pub use attack_recordings::AttackRecording;
 pub use backup::{restore, BackupError, BackupSummary};
 
+use crate::wording::count;
 use chrono::{DateTime, Local, NaiveDate};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::path::Path;
@@ -153,8 +154,13 @@ impl std::fmt::Display for Erased {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} photo(s), {} face template(s), {} face snapshot(s), {} refused-face record(s), {} kiosk observation(s) and {} recording(s) of a printed photo",
-            self.photos, self.templates, self.snapshots, self.refusals, self.observations, self.attack_recordings
+            "{}, {}, {}, {}, {} and {} of a printed photo",
+            count(self.photos, "photo"),
+            count(self.templates, "face template"),
+            count(self.snapshots, "face snapshot"),
+            count(self.refusals, "refused-face record"),
+            count(self.observations, "kiosk observation"),
+            count(self.attack_recordings, "recording")
         )
     }
 }
@@ -423,10 +429,10 @@ impl Store {
                 now,
                 actor,
                 format!(
-                    "enrolled {} ({}) with {} photo(s)",
+                    "enrolled {} ({}) with {}",
                     student.roll_no,
                     student.name,
-                    photos.len()
+                    count(photos.len(), "photo")
                 )
             ],
         )?;
@@ -448,7 +454,7 @@ impl Store {
             &tx,
             actor,
             "add photos",
-            &format!("student {student_id}: {} photo(s)", photos.len()),
+            &format!("student {student_id}: {}", count(photos.len(), "photo")),
         )?;
         tx.commit()?;
         Ok(())

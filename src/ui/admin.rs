@@ -17,6 +17,7 @@ use crate::kiosk::admin::{
 };
 use crate::kiosk::Kiosk;
 use crate::store::Student;
+use crate::wording::count;
 use egui::{Color32, RichText, TextureHandle, Vec2};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -580,7 +581,7 @@ impl AdminView {
             if checking > 0 {
                 ui.horizontal(|ui| {
                     ui.spinner();
-                    ui.label(format!("Checking {checking} photo(s)…"));
+                    ui.label(format!("Checking {}…", count(checking, "photo")));
                 });
             } else if n == 0 {
                 ui.label(RichText::new("Add at least one photo.").weak());
@@ -707,7 +708,10 @@ impl AdminView {
             );
         }
         if let Some(s) = &self.import_summary {
-            ui.label(RichText::new(format!("Imported {} student(s).", s.enrolled.len())).color(OK));
+            ui.label(
+                RichText::new(format!("Imported {}.", count(s.enrolled.len(), "student")))
+                    .color(OK),
+            );
             for (who, why) in &s.refused {
                 ui.label(RichText::new(format!("Not imported: {who}: {why}")).color(ERROR));
             }
@@ -777,9 +781,9 @@ impl AdminView {
                 }
             });
         ui.label(format!(
-            "{} of {} student(s)",
+            "{} of {}",
             shown.len(),
-            self.students.len()
+            count(self.students.len(), "student")
         ));
         if let Some(id) = self.selected {
             ui.separator();
@@ -825,10 +829,10 @@ impl AdminView {
         if missing > 0 && self.photos_req.is_none() {
             ui.label(
                 RichText::new(format!(
-                    "{missing} of {} photos are not on this computer (taken at another of \
+                    "{missing} of {} are not on this computer (taken at another of \
                      the school's machines, or their files were removed). The student is \
                      still recognised from the faces stored with them.",
-                    s.photo_count
+                    count(s.photo_count, "photo")
                 ))
                 .color(super::widgets::WARN),
             );
@@ -880,7 +884,7 @@ impl AdminView {
             let checking = self.checking(dest);
             if checking > 0 {
                 ui.spinner();
-                ui.label(format!("Checking {checking} photo(s)…"));
+                ui.label(format!("Checking {}…", count(checking, "photo")));
             }
         });
         if let Some(i) = thumbnails(ui, &self.additions) {
@@ -900,7 +904,7 @@ impl AdminView {
             && ui
                 .add_enabled(
                     !busy,
-                    egui::Button::new(format!("Save {} new photo(s)", self.additions.len())),
+                    egui::Button::new(format!("Save {}", count(self.additions.len(), "new photo"))),
                 )
                 .clicked()
         {

@@ -6,6 +6,7 @@ use super::widgets::{ERROR, OK, WARN};
 use crate::kiosk::admin::{AdminClient, Answer, AttackCheck, Outcome, Pending, Task};
 use crate::store::AttackRecording;
 use crate::vision::liveness::site::SiteRecord;
+use crate::wording::count;
 use egui::{Color32, RichText};
 
 /// The section's state: what it asked the admin worker and what came back.
@@ -211,9 +212,9 @@ impl AttackCheckView {
                 .iter()
                 .map(|r| {
                     format!(
-                        "{} ({} frames, {})",
+                        "{} ({}, {})",
                         r.student_name,
-                        r.frames,
+                        count(r.frames, "frame"),
                         r.recorded_at.get(..10).unwrap_or(&r.recorded_at)
                     )
                 })
@@ -288,9 +289,12 @@ impl AttackCheckView {
 fn proposal_ui(ui: &mut egui::Ui, site: &SiteRecord) {
     ui.label(
         RichText::new(format!(
-            "On this camera's frames ({} live frames of {} student(s), {} frames of {} printed \
-             photo(s)), at strictness {:+.1}:",
-            site.live_frames, site.students, site.attack_frames, site.recordings, site.threshold
+            "On this camera's frames ({} of {}, {} of {}), at strictness {:+.1}:",
+            count(site.live_frames, "live frame"),
+            count(site.students, "student"),
+            count(site.attack_frames, "frame"),
+            count(site.recordings, "printed photo"),
+            site.threshold
         ))
         .strong(),
     );

@@ -11,6 +11,7 @@ use crate::kiosk::admin::{
 };
 use crate::reports::{percent_text, Format, Range, Report, SendSummary, Sheet, SheetRow};
 use crate::store::AuditRow;
+use crate::wording::count;
 use chrono::NaiveDate;
 use egui::{Color32, FontId, Pos2, RichText, Sense, TextureHandle, Vec2};
 use std::sync::Arc;
@@ -338,11 +339,11 @@ impl ReviewView {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.label(format!(
-                    "{} to {}: {} student(s), {} class day(s). Click a row to correct it.",
+                    "{} to {}: {}, {}. Click a row to correct it.",
                     sheet.from,
                     sheet.to,
-                    sheet.rows.len(),
-                    sheet.days.len()
+                    count(sheet.rows.len(), "student"),
+                    count(sheet.days.len(), "class day")
                 ));
                 ui.label(RichText::new(CLASS_DAY_RULE).weak().small());
                 self.table(ui, &sheet);
@@ -848,7 +849,7 @@ impl ReviewView {
                             ui.label("Nobody to email: no student matches.");
                         }
                         Ok(r) => {
-                            ui.label(format!("Sent {} message(s).", r.sent.len()));
+                            ui.label(format!("Sent {}.", count(r.sent.len(), "message")));
                             for (to, why) in &r.failed {
                                 ui.label(
                                     RichText::new(format!("Not sent to {to}: {why}")).color(ABSENT),
@@ -877,7 +878,7 @@ impl ReviewView {
                     ui.label("Nobody to email: no student matches.");
                     return;
                 }
-                ui.label(format!("{} message(s) will be sent:", p.len()));
+                ui.label(format!("{} will be sent:", count(p.len(), "message")));
                 egui::ScrollArea::vertical()
                     .max_height(180.0)
                     .show(ui, |ui| {
@@ -895,7 +896,10 @@ impl ReviewView {
                     ui.label(RichText::new(format!("Subject: {}", first.subject)).strong());
                     ui.label(&first.body);
                 }
-                if ui.button(format!("Send {} message(s)", p.len())).clicked() {
+                if ui
+                    .button(format!("Send {}", count(p.len(), "message")))
+                    .clicked()
+                {
                     if let Some((from, to)) = bounds {
                         d.sending = Some(admin.email_send(from, to, d.under));
                     }
@@ -978,7 +982,7 @@ impl ReviewView {
             return;
         };
         let (day, marks) = (shown.day, &shown.marks);
-        ui.label(format!("{} mark(s) on {day}", marks.len()));
+        ui.label(format!("{} on {day}", count(marks.len(), "mark")));
         if let Some(declared) = &shown.declared {
             ui.horizontal_wrapped(|ui| {
                 ui.label(format!("Declared a class day on {declared}."));

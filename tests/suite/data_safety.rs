@@ -70,7 +70,7 @@ fn files_are_private_and_a_backup_taken_while_running_restores_everything() {
     let b = rollcall(dir.path(), &["backup", backup.to_str().unwrap()]);
     assert!(b.status.success(), "{}", text(&b));
     assert!(
-        text(&b).contains("Backed up 2 students, 1 marks and 6 photos"),
+        text(&b).contains("Backed up 2 students, 1 mark and 6 photos"),
         "{}",
         text(&b)
     );
@@ -85,7 +85,7 @@ fn files_are_private_and_a_backup_taken_while_running_restores_everything() {
     let r = rollcall(fresh.path(), &["restore", backup.to_str().unwrap()]);
     assert!(r.status.success(), "{}", text(&r));
     assert!(
-        text(&r).contains("Restored 2 students, 1 marks and 6 photos"),
+        text(&r).contains("Restored 2 students, 1 mark and 6 photos"),
         "{}",
         text(&r)
     );

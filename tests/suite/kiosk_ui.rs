@@ -600,7 +600,7 @@ fn a_student_enrolled_while_standing_at_the_kiosk_is_greeted_at_once() {
     }
     click(&mut h, Role::Button, "Save");
     step_until(&mut h, "the enrolment", 60, |h| {
-        shows(h, "Enrolled Student Five (R0005) with 4 photo(s).")
+        shows(h, "Enrolled Student Five (R0005) with 4 photos.")
     });
     let saved = Instant::now();
     step_until(&mut h, "the mark", 30, |_| rows_today(dir.path()) == 1);

@@ -129,7 +129,7 @@ fn an_admin_records_a_printed_photo_and_adapts_the_check_to_the_camera() {
         )
     });
     assert!(shows(&h, "Current check: photos let in"));
-    assert!(shows(&h, "live frames of 1 student(s)"));
+    assert!(shows(&h, "live frames of 1 student"));
     let untouched = Settings::load(&data.settings()).unwrap();
     assert!(
         untouched.liveness.model_dir.is_empty(),

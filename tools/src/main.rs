@@ -7,6 +7,7 @@ use rollcall::cli::{progress_bar, settings_for, LivenessFrames};
 use rollcall::data_dir::DataDir;
 use rollcall::settings::Settings;
 use rollcall::vision::FaceEngine;
+use rollcall::wording::count;
 use rollcall_tools::eval::{self, classroom, FaceSet, Protocol};
 use rollcall_tools::{bench, liveness_eval, school_bench};
 use std::path::{Path, PathBuf};
@@ -653,8 +654,13 @@ fn print_mistakes(title: &str, mistakes: &[eval::Mistake]) {
     println!("\n{title} (photo of → marked as: times, different photos, one of them):");
     for m in mistakes {
         println!(
-            "- {} {} → {}: {} time(s), {} photo(s), e.g. {}",
-            m.kind, m.person, m.marked_as, m.times, m.photos, m.example
+            "- {} {} → {}: {}, {}, e.g. {}",
+            m.kind,
+            m.person,
+            m.marked_as,
+            count(m.times, "time"),
+            count(m.photos, "photo"),
+            m.example
         );
     }
 }
@@ -825,7 +831,7 @@ fn pixelate_faces(
             }
         }
         opencv::imgcodecs::imwrite(&*name, &picture, &opencv::core::Vector::new())?;
-        println!("{name}: {} face(s) found", faces.len());
+        println!("{name}: {} found", count(faces.len(), "face"));
     }
     Ok(())
 }

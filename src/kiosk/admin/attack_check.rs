@@ -10,6 +10,7 @@ use crate::vision::liveness::site::{mean_of, SiteFrames, SiteRecord, MIN_ATTACK_
 use crate::vision::liveness::{
     default_liveness_dir, model_dir, LivenessModel, TrainingRecord, FEATURES,
 };
+use crate::wording::count;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,11 +30,11 @@ impl Desk {
         let date = record.trained_at.get(..10).unwrap_or(&record.trained_at);
         let trained_on = match &record.site {
             Some(site) => format!(
-                "Adapted to this camera on {date} from {} live frames of {} student(s) and {} frames of {} printed photo(s); first trained on {} people.",
-                site.live_frames,
-                site.students,
-                site.attack_frames,
-                site.recordings,
+                "Adapted to this camera on {date} from {} of {} and {} of {}; first trained on {} people.",
+                count(site.live_frames, "live frame"),
+                count(site.students, "student"),
+                count(site.attack_frames, "frame"),
+                count(site.recordings, "printed photo"),
                 record.people.len()
             ),
             None => format!(
@@ -137,8 +138,8 @@ impl Desk {
             .add_attack_recording(student, &kept, "admin")
             .map_err(|e| e.to_string())?;
         Ok(format!(
-            "Recorded {} frames of {name}'s printed photo.",
-            kept.len()
+            "Recorded {} of {name}'s printed photo.",
+            count(kept.len(), "frame")
         ))
     }
 
@@ -149,7 +150,10 @@ impl Desk {
             .forget_attack_recordings("admin")
             .map_err(|e| e.to_string())?;
         self.adapted = None;
-        Ok(format!("Forgot {n} recording(s) of printed photos."))
+        Ok(format!(
+            "Forgot {} of printed photos.",
+            count(n, "recording")
+        ))
     }
 
     /// The site's frames: students' camera enrolments (live) and the recordings (attacks).

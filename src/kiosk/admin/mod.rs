@@ -16,6 +16,7 @@ use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::{AttackRecording, AuditRow, Student};
 use crate::vision::liveness::site::SiteRecord;
 use crate::vision::liveness::Tradeoff;
+use crate::wording::count;
 use chrono::NaiveDate;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::path::PathBuf;
@@ -289,13 +290,13 @@ impl CalibrationStatus {
         }
         if self.conservative {
             format!(
-                "Recognition is strict for now: with {} student(s) enrolled ({} from this camera) it cannot yet tell how alike strangers look here, so it errs towards \"not recognised\". It adjusts as more students are enrolled at the kiosk and marked.",
-                self.students, self.camera_enrolled
+                "Recognition is strict for now: with {} enrolled ({} from this camera) it cannot yet tell how alike strangers look here, so it errs towards \"not recognised\". It adjusts as more students are enrolled at the kiosk and marked.",
+                count(self.students, "student"), self.camera_enrolled
             )
         } else {
             format!(
-                "Recognition is calibrated to this site: {} student(s) enrolled ({} from this camera), {} faces kept from marks; strangers' likeness measured on {:.0} pairs of students for the kiosk and {:.0} for uploaded photos.",
-                self.students, self.camera_enrolled, self.observations, self.camera_pairs, self.photo_pairs
+                "Recognition is calibrated to this site: {} enrolled ({} from this camera), {} kept from marks; strangers' likeness measured on {:.0} pairs of students for the kiosk and {:.0} for uploaded photos.",
+                count(self.students, "student"), self.camera_enrolled, count(self.observations, "face"), self.camera_pairs, self.photo_pairs
             ) + if self.photos_conservative {
                 " Single photos (the HTTP API, the command line) are still judged strictly, until more students are enrolled."
             } else {

@@ -21,6 +21,7 @@ use crate::settings::{EmailSettings, MailSecurity, Settings};
 use crate::store::{to_the_minute, Store};
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
 use crate::vision::liveness::LivenessModel;
+use crate::wording::count;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use opencv::core::Mat;
 use std::collections::HashMap;
@@ -286,7 +287,7 @@ impl Desk {
                 } else {
                     self.put_back(tickets, photos);
                 }
-                reply.send(r.map(|_| format!("Added {n} photo(s).")))
+                reply.send(r.map(|_| format!("Added {}.", count(n, "photo"))))
             }
             Request::StudentPhotos { id, reply } => reply.send(self.photos_of(id)),
             Request::RemovePhoto { photo_id, reply } => {
@@ -365,9 +366,9 @@ impl Desk {
                 });
                 reply.send(r.map(|sheet| {
                     format!(
-                        "Exported {} student(s) × {} class day(s) to {}.",
-                        sheet.rows.len(),
-                        sheet.days.len(),
+                        "Exported {} × {} to {}.",
+                        count(sheet.rows.len(), "student"),
+                        count(sheet.days.len(), "class day"),
                         path.display()
                     )
                 }))
@@ -533,10 +534,10 @@ impl Desk {
             Ok(_) => {
                 let _ = self.door.send(DoorNotice::GalleryChanged);
                 Ok(format!(
-                    "Enrolled {} ({}) with {} photo(s).",
+                    "Enrolled {} ({}) with {}.",
                     student.name,
                     student.roll_no,
-                    photos.len()
+                    count(photos.len(), "photo")
                 ))
             }
             Err(e) => {
