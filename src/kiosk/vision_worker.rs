@@ -6,7 +6,7 @@ use super::door::verdict::VerdictKind;
 use super::door::{DoorSession, FaceState, FrameResult};
 use super::latest::LatestSender;
 use super::{Events, FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone, Waker};
-use crate::attendance::{Recognizer, Records, SharedGallery};
+use crate::attendance::{reembed_for_current_models, Recognizer, Records, SharedGallery};
 use crate::data_dir::DataDir;
 use crate::settings::Settings;
 use crossbeam_channel::Receiver;
@@ -148,9 +148,17 @@ impl VisionWorker {
         if let Err(e) = records.tidy() {
             tracing::warn!("could not tidy the records: {e}");
         }
-        let recognizer =
+        let mut recognizer =
             Recognizer::load_sharing(&settings, records.store(), self.inputs.gallery.clone())
                 .map_err(|e| e.to_string())?;
+        // After a release that changes a face model: the new model's templates from the
+        // photos kept here, as the server and the commands do when they start. Nothing to
+        // do in the usual case; if the database cannot be read now, the next start does it.
+        let reembedded = reembed_for_current_models(&mut recognizer, &mut records)
+            .and_then(|()| recognizer.refresh(records.store()).map(|_| ()));
+        if let Err(e) = reembedded {
+            tracing::warn!("could not check the face templates against the models: {e}");
+        }
         Ok(DoorSession::new(recognizer, records, &settings))
     }
 

@@ -182,6 +182,41 @@ fn an_enrolled_student_is_welcomed_once_then_told_they_are_already_marked() {
 }
 
 #[test]
+fn after_a_face_model_changes_the_kiosk_embeds_its_photos_again_and_greets_the_student() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    // As after a release with another FaceNet: the templates here are of a retired model.
+    let db = rusqlite::Connection::open(data.database()).unwrap();
+    let facenet = "facenet-20180408";
+    let count = |db: &rusqlite::Connection, model: &str| -> i64 {
+        db.query_row(
+            "SELECT COUNT(*) FROM face_templates WHERE model_id = ?1",
+            [model],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let enrolled = count(&db, facenet);
+    db.execute(
+        "UPDATE face_templates SET model_id = 'retired-model' WHERE model_id = ?1",
+        [facenet],
+    )
+    .unwrap();
+
+    // The student stays at the door while the kiosk embeds the photos.
+    let mut h = harness(data, looping(frames_of("0002", dir.path())));
+    step_until(&mut h, "the green verdict", 120, |h| {
+        shows(h, "Welcome, Student Two — marked at ")
+    });
+    assert_eq!(count(&db, facenet), enrolled, "every photo embedded again");
+    assert_eq!(
+        count(&db, "retired-model"),
+        0,
+        "the retired model's templates dropped"
+    );
+}
+
+#[test]
 fn a_stranger_is_not_recognised_and_not_marked() {
     let dir = tempfile::tempdir().unwrap();
     let data = enrolled_data_dir(dir.path());
