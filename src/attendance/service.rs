@@ -10,7 +10,7 @@ use super::{OpenError, Outcome};
 use crate::data_dir::DataDir;
 use crate::recognition::{Decision, Origin, Source};
 use crate::settings::Settings;
-use crate::store::{NewStudent, StoreError};
+use crate::store::{NewStudent, RetiredTemplates, StoreError};
 use crate::vision::{decode_image, ImageError, VisionError};
 
 /// A successful enrolment.
@@ -342,9 +342,15 @@ pub fn reembed_for_current_models(
     }
     let mut keep = models.clone();
     keep.push(crate::vision::liveness::FEATURES);
-    let dropped = records.store_mut().drop_templates_except(&keep)?;
-    if dropped > 0 {
-        tracing::info!(dropped, "removed templates of models no longer used");
+    match records.store_mut().retire_templates_except(&keep)? {
+        RetiredTemplates::None => {}
+        RetiredTemplates::Dropped(dropped) => {
+            tracing::info!(dropped, "removed templates of models no longer used")
+        }
+        RetiredTemplates::KeptForTheSchool(kept) => tracing::info!(
+            kept,
+            "kept templates of models this program does not run: other doors of the school may run them"
+        ),
     }
     Ok(())
 }

@@ -165,6 +165,17 @@ impl std::fmt::Display for Erased {
     }
 }
 
+/// What became of the templates of models no longer in use (`retire_templates_except`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RetiredTemplates {
+    /// There were none.
+    None,
+    /// Deleted, this many.
+    Dropped(usize),
+    /// Kept, this many: the folder is linked to a school server.
+    KeptForTheSchool(usize),
+}
+
 /// Result of recording a mark.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MarkRecord {
@@ -628,24 +639,36 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes templates of models no longer in use; returns how many. In the usual case
-    /// (none) it only reads an index: no scan of the templates, no write.
-    pub fn drop_templates_except(&mut self, model_ids: &[&str]) -> Result<usize, StoreError> {
+    /// Deletes templates of models no longer in use, unless this folder is linked to a
+    /// school server: there other doors may still run those models (a door upgraded before
+    /// the others), and a deletion here would reach every door, so they are kept. In the
+    /// usual case (none) it only reads an index: no scan of the templates, no write.
+    pub fn retire_templates_except(
+        &mut self,
+        model_ids: &[&str],
+    ) -> Result<RetiredTemplates, StoreError> {
         let placeholders = vec!["?"; model_ids.len()].join(", ");
+        let others = format!("FROM face_templates WHERE model_id NOT IN ({placeholders})");
+        let params = || rusqlite::params_from_iter(model_ids.iter());
         let stale: bool = self.conn.query_row(
-            &format!(
-                "SELECT EXISTS (SELECT 1 FROM face_templates WHERE model_id NOT IN ({placeholders}))"
-            ),
-            rusqlite::params_from_iter(model_ids.iter()),
+            &format!("SELECT EXISTS (SELECT 1 {others})"),
+            params(),
             |r| r.get(0),
         )?;
         if !stale {
-            return Ok(0);
+            return Ok(RetiredTemplates::None);
         }
-        let sql = format!("DELETE FROM face_templates WHERE model_id NOT IN ({placeholders})");
-        Ok(self
+        let linked: bool = self
             .conn
-            .execute(&sql, rusqlite::params_from_iter(model_ids.iter()))?)
+            .query_row("SELECT linked FROM school_link", [], |r| r.get(0))?;
+        if linked {
+            let kept: i64 =
+                self.conn
+                    .query_row(&format!("SELECT COUNT(*) {others}"), params(), |r| r.get(0))?;
+            return Ok(RetiredTemplates::KeptForTheSchool(kept as usize));
+        }
+        let dropped = self.conn.execute(&format!("DELETE {others}"), params())?;
+        Ok(RetiredTemplates::Dropped(dropped))
     }
 
     /// A value from the admin settings table.
@@ -1204,12 +1227,40 @@ mod tests {
         let (_d, mut s) = store();
         let photo = photo("1/a.jpg", "upload", &[("m", &[1.0]), ("old", &[2.0])]);
         s.insert_student(&alice(), &[photo], "test").unwrap();
-        assert_eq!(s.drop_templates_except(&["m"]).unwrap(), 1);
+        assert_eq!(
+            s.retire_templates_except(&["m"]).unwrap(),
+            RetiredTemplates::Dropped(1)
+        );
         assert_eq!(s.templates().unwrap().len(), 1);
         // Another program is writing: a start with nothing to drop does not wait for it.
         let other = Connection::open(s.path()).unwrap();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
-        assert_eq!(s.drop_templates_except(&["m"]).unwrap(), 0);
+        assert_eq!(
+            s.retire_templates_except(&["m"]).unwrap(),
+            RetiredTemplates::None
+        );
+    }
+
+    #[test]
+    fn a_door_of_a_school_keeps_templates_of_models_other_doors_may_run() {
+        let (_d, mut s) = store();
+        s.link_to_school("North door").unwrap();
+        let photo = photo("1/a.jpg", "upload", &[("m", &[1.0]), ("new", &[2.0])]);
+        s.insert_student(&alice(), &[photo], "test").unwrap();
+        let queued = |s: &Store| -> i64 {
+            s.conn
+                .query_row("SELECT COUNT(*) FROM school_outbox", [], |r| r.get(0))
+                .unwrap()
+        };
+        let before = queued(&s);
+        // A door not yet upgraded (it runs "m" only) starts: the upgraded doors' "new"
+        // templates stay, here and at the school (nothing is queued for deletion).
+        assert_eq!(
+            s.retire_templates_except(&["m"]).unwrap(),
+            RetiredTemplates::KeptForTheSchool(1)
+        );
+        assert_eq!(s.templates().unwrap().len(), 2);
+        assert_eq!(queued(&s), before);
     }
 
     #[test]
