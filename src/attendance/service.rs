@@ -127,7 +127,7 @@ impl AttendanceService {
         let mut records = Records::open(&data, &settings)?;
         records.tidy()?;
         let mut recognizer = Recognizer::load_sharing(&settings, records.store(), gallery)?;
-        reembed_for_current_models(&mut recognizer, &mut records)?;
+        reembed_for_current_models(&mut recognizer, &mut records, log_progress)?;
         // A reload only when the re-embedding stored anything.
         recognizer.refresh(records.store())?;
         Ok(AttendanceService {
@@ -288,60 +288,55 @@ pub(super) fn enroll(
 }
 
 /// After a model change: embeds stored photos with every current model they lack, and
-/// drops templates of models no longer used. Nothing to do in the usual case.
+/// drops templates of models no longer used. Nothing to do in the usual case. `progress`
+/// hears (photos done, photos to do) before each photo, when there is any.
 pub fn reembed_for_current_models(
     recognizer: &mut Recognizer,
     records: &mut Records,
+    mut progress: impl FnMut(usize, usize),
 ) -> Result<(), StoreError> {
     let models = recognizer.model_ids();
+    // What each photo lacks: a model's template, or (kiosk photos only) the photo-attack
+    // check's reference texture.
+    let texture = crate::vision::liveness::FEATURES;
+    let mut work = Vec::new();
     for model in &models {
         for photo in records.store().photos_without_model(model, None)? {
-            let path = records.photo_path(&photo.file_name);
-            let vector = crate::vision::image_io::read_image_file(&path)
-                .map_err(VisionError::from)
-                .and_then(|image| {
-                    let faces = recognizer.detect(&image)?;
-                    match main_face(&faces).cloned() {
-                        Some(face) => recognizer.embed_one(&image, &face, model),
-                        None => Ok(None),
-                    }
-                });
-            match vector {
-                Ok(Some(v)) => records.store_mut().add_template(&photo, model, &v)?,
-                Ok(None) => {
-                    tracing::warn!(file = %photo.file_name, "no face found when re-embedding")
-                }
-                Err(e) => tracing::warn!(file = %photo.file_name, "cannot re-embed: {e}"),
-            }
+            work.push((*model, photo));
         }
     }
-    // The photo-attack check's references: kiosk photos only.
-    for photo in records.store().photos_without_model(
-        crate::vision::liveness::FEATURES,
-        Some(Origin::Camera.as_str()),
-    )? {
+    for photo in records
+        .store()
+        .photos_without_model(texture, Some(Origin::Camera.as_str()))?
+    {
+        work.push((texture, photo));
+    }
+    let total = work.len();
+    for (done, (model, photo)) in work.iter().enumerate() {
+        progress(done, total);
         let path = records.photo_path(&photo.file_name);
-        let features = crate::vision::image_io::read_image_file(&path)
+        let vector = crate::vision::image_io::read_image_file(&path)
             .map_err(VisionError::from)
             .and_then(|image| {
                 let faces = recognizer.detect(&image)?;
                 match main_face(&faces).cloned() {
-                    Some(face) => recognizer.reference_features(&image, &face).map(Some),
+                    Some(face) if *model == texture => {
+                        recognizer.reference_features(&image, &face).map(Some)
+                    }
+                    Some(face) => recognizer.embed_one(&image, &face, model),
                     None => Ok(None),
                 }
             });
-        match features {
-            Ok(Some(v)) => {
-                records
-                    .store_mut()
-                    .add_template(&photo, crate::vision::liveness::FEATURES, &v)?
+        match vector {
+            Ok(Some(v)) => records.store_mut().add_template(photo, model, &v)?,
+            Ok(None) => {
+                tracing::warn!(file = %photo.file_name, "no face found when re-embedding")
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(file = %photo.file_name, "cannot measure its texture: {e}"),
+            Err(e) => tracing::warn!(file = %photo.file_name, "cannot re-embed: {e}"),
         }
     }
-    let mut keep = models.clone();
-    keep.push(crate::vision::liveness::FEATURES);
+    let mut keep = models;
+    keep.push(texture);
     match records.store_mut().retire_templates_except(&keep)? {
         RetiredTemplates::None => {}
         RetiredTemplates::Dropped(dropped) => {
@@ -353,4 +348,16 @@ pub fn reembed_for_current_models(
         ),
     }
     Ok(())
+}
+
+/// Says in the log how far the embedding of stored photos after a model change is, at its
+/// start and then every 500 photos (about a quarter of a minute each here).
+fn log_progress(done: usize, total: usize) {
+    if done % 500 == 0 {
+        tracing::info!(
+            done,
+            total,
+            "embedding the stored photos with the new face model"
+        );
+    }
 }

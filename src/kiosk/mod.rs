@@ -118,6 +118,12 @@ pub struct FrameFaces {
 #[derive(Clone, Debug)]
 pub enum KioskEvent {
     Camera(CameraStatus),
+    /// Before `Ready`, after a release that changed a face model: the stored photos
+    /// embedded with the new model so far, of this many.
+    Preparing {
+        done: usize,
+        total: usize,
+    },
     /// The models are loaded and the gallery holds this many students.
     Ready {
         students: usize,

@@ -154,7 +154,8 @@ impl VisionWorker {
         // After a release that changes a face model: the new model's templates from the
         // photos kept here, as the server and the commands do when they start. Nothing to
         // do in the usual case; if the database cannot be read now, the next start does it.
-        let reembedded = reembed_for_current_models(&mut recognizer, &mut records)
+        let progress = |done, total| self.events.send(KioskEvent::Preparing { done, total });
+        let reembedded = reembed_for_current_models(&mut recognizer, &mut records, progress)
             .and_then(|()| recognizer.refresh(records.store()).map(|_| ()));
         if let Err(e) = reembedded {
             tracing::warn!("could not check the face templates against the models: {e}");

@@ -59,7 +59,14 @@ fn verdict_colour(k: VerdictKind) -> Color32 {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Recognition {
     Loading,
-    Ready { students: usize },
+    /// Embedding the stored photos with a new face model: done, of total.
+    Preparing {
+        done: usize,
+        total: usize,
+    },
+    Ready {
+        students: usize,
+    },
     Unavailable(String),
 }
 
@@ -131,6 +138,9 @@ impl KioskView {
                     if let Recognition::Ready { .. } = self.recognition {
                         self.recognition = Recognition::Ready { students }
                     }
+                }
+                KioskEvent::Preparing { done, total } => {
+                    self.recognition = Recognition::Preparing { done, total }
                 }
                 KioskEvent::Ready { students } => {
                     self.recognition = Recognition::Ready { students }
@@ -296,6 +306,9 @@ impl KioskView {
             }
             match &self.recognition {
                 Recognition::Loading => parts.push("loading face models…".into()),
+                Recognition::Preparing { done, total } => {
+                    parts.push(format!("updating face models: {done} of {total} photos"))
+                }
                 Recognition::Ready { students } => parts.push(match students {
                     1 => "1 student enrolled".to_string(),
                     n => format!("{n} students enrolled"),
@@ -393,6 +406,10 @@ impl KioskView {
                 Some(format!("Recognition is unavailable: {reason}"))
             }
             (_, Recognition::Loading) => Some("Getting ready…".to_string()),
+            (_, Recognition::Preparing { done, total }) => Some(format!(
+                "Getting ready: updating the face models from the students' photos ({done} of \
+                 {total})…"
+            )),
             _ => None,
         };
         if let Some(text) = banner {

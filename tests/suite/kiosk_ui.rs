@@ -12,7 +12,7 @@ use opencv::prelude::*;
 use rollcall::attendance::{AttendanceService, PhotoInput, Recognizer, Records};
 use rollcall::camera::SourceSpec;
 use rollcall::data_dir::DataDir;
-use rollcall::kiosk::CaptureCommand;
+use rollcall::kiosk::{CaptureCommand, KioskEvent};
 use rollcall::recognition::Origin;
 use rollcall::settings::Settings;
 use rollcall::store::{NewStudent, Store};
@@ -204,7 +204,16 @@ fn after_a_face_model_changes_the_kiosk_embeds_its_photos_again_and_greets_the_s
     .unwrap();
 
     // The student stays at the door while the kiosk embeds the photos.
-    let mut h = harness(data, looping(frames_of("0002", dir.path())));
+    let (observer, events) = crossbeam_channel::unbounded();
+    let mut h = app_harness(
+        (1024.0, 768.0),
+        AppOptions {
+            data,
+            settings: settings(),
+            source: looping(frames_of("0002", dir.path())),
+            observer: Some(observer),
+        },
+    );
     step_until(&mut h, "the green verdict", 120, |h| {
         shows(h, "Welcome, Student Two — marked at ")
     });
@@ -214,6 +223,17 @@ fn after_a_face_model_changes_the_kiosk_embeds_its_photos_again_and_greets_the_s
         0,
         "the retired model's templates dropped"
     );
+    // The kiosk said how far it was, photo by photo, before it was ready.
+    let progress: Vec<(usize, usize)> = events
+        .try_iter()
+        .take_while(|e| !matches!(e, KioskEvent::Ready { .. }))
+        .filter_map(|e| match e {
+            KioskEvent::Preparing { done, total } => Some((done, total)),
+            _ => None,
+        })
+        .collect();
+    let total = enrolled as usize;
+    assert_eq!(progress, (0..total).map(|d| (d, total)).collect::<Vec<_>>());
 }
 
 #[test]
