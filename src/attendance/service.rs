@@ -353,7 +353,7 @@ pub fn reembed_for_current_models(
 /// Says in the log how far the embedding of stored photos after a model change is, at its
 /// start and then every 500 photos (about a quarter of a minute each here).
 fn log_progress(done: usize, total: usize) {
-    if done % 500 == 0 {
+    if done.is_multiple_of(500) {
         tracing::info!(
             done,
             total,
