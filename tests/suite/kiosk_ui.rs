@@ -84,6 +84,27 @@ fn harness(data: DataDir, source: SourceSpec) -> Harness<'static, RollcallApp> {
     harness_with(data, settings(), source)
 }
 
+/// A kiosk window whose back-end events are also copied to the returned receiver.
+fn observed_harness(
+    data: DataDir,
+    source: SourceSpec,
+) -> (
+    Harness<'static, RollcallApp>,
+    crossbeam_channel::Receiver<KioskEvent>,
+) {
+    let (observer, events) = crossbeam_channel::unbounded();
+    let h = app_harness(
+        (1024.0, 768.0),
+        AppOptions {
+            data,
+            settings: settings(),
+            source,
+            observer: Some(observer),
+        },
+    );
+    (h, events)
+}
+
 fn harness_with(
     data: DataDir,
     settings: Settings,
@@ -204,16 +225,7 @@ fn after_a_face_model_changes_the_kiosk_embeds_its_photos_again_and_greets_the_s
     .unwrap();
 
     // The student stays at the door while the kiosk embeds the photos.
-    let (observer, events) = crossbeam_channel::unbounded();
-    let mut h = app_harness(
-        (1024.0, 768.0),
-        AppOptions {
-            data,
-            settings: settings(),
-            source: looping(frames_of("0002", dir.path())),
-            observer: Some(observer),
-        },
-    );
+    let (mut h, events) = observed_harness(data, looping(frames_of("0002", dir.path())));
     step_until(&mut h, "the green verdict", 120, |h| {
         shows(h, "Welcome, Student Two — marked at ")
     });
@@ -500,26 +512,12 @@ fn import_folder(dir: &Path, n: usize) -> PathBuf {
 #[test]
 fn the_kiosk_keeps_marking_during_a_bulk_import() {
     use rollcall::kiosk::door::verdict::VerdictKind;
-    use rollcall::kiosk::KioskEvent;
     let dir = tempfile::tempdir().unwrap();
     let data = enrolled_data_dir(dir.path());
     let quiet = dir.path().join("quiet");
     std::fs::create_dir_all(&quiet).unwrap();
     std::fs::write(quiet.join("0.jpg"), faceless_jpeg()).unwrap();
-    let (observer, events) = crossbeam_channel::unbounded();
-    let mut h = app_harness(
-        (1024.0, 768.0),
-        AppOptions {
-            data,
-            settings: settings(),
-            source: SourceSpec::Folder {
-                path: quiet,
-                fps: 10.0,
-                looping: true,
-            },
-            observer: Some(observer),
-        },
-    );
+    let (mut h, events) = observed_harness(data, looping(quiet));
     step_until(&mut h, "the models", 120, |h| shows(h, "students enrolled"));
     common::ui::set_pin(&mut h, "2468");
     common::ui::click(&mut h, egui::accesskit::Role::Button, "Students");
