@@ -288,7 +288,8 @@ pub(super) fn enroll(
 }
 
 /// After a model change: embeds stored photos with every current model they lack, and
-/// drops templates of models no longer used. Nothing to do in the usual case. `progress`
+/// drops templates of models no longer used (kept where the data folder is linked to a
+/// school: see `Store::retire_templates_except`). Nothing to do in the usual case. `progress`
 /// hears (photos done, photos to do) before each photo, when there is any.
 pub fn reembed_for_current_models(
     recognizer: &mut Recognizer,
