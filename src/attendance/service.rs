@@ -128,8 +128,6 @@ impl AttendanceService {
         records.tidy()?;
         let mut recognizer = Recognizer::load_sharing(&settings, records.store(), gallery)?;
         reembed_for_current_models(&mut recognizer, &mut records, log_progress)?;
-        // A reload only when the re-embedding stored anything.
-        recognizer.refresh(records.store())?;
         Ok(AttendanceService {
             recognizer,
             records,
@@ -289,8 +287,9 @@ pub(super) fn enroll(
 
 /// After a model change: embeds stored photos with every current model they lack, and
 /// drops templates of models no longer used (kept where the data folder is linked to a
-/// school: see `Store::retire_templates_except`). Nothing to do in the usual case. `progress`
-/// hears (photos done, photos to do) before each photo, when there is any.
+/// school: see `Store::retire_templates_except`), then brings the recogniser's gallery up
+/// to date (a reload only when anything changed). Nothing to do in the usual case.
+/// `progress` hears (photos done, photos to do) before each photo, when there is any.
 pub fn reembed_for_current_models(
     recognizer: &mut Recognizer,
     records: &mut Records,
@@ -348,6 +347,7 @@ pub fn reembed_for_current_models(
             "kept templates of models this program does not run: other doors of the school may run them"
         ),
     }
+    recognizer.refresh(records.store())?;
     Ok(())
 }
 

@@ -155,9 +155,7 @@ impl VisionWorker {
         // photos kept here, as the server and the commands do when they start. Nothing to
         // do in the usual case; if the database cannot be read now, the next start does it.
         let progress = |done, total| self.events.send(KioskEvent::Preparing { done, total });
-        let reembedded = reembed_for_current_models(&mut recognizer, &mut records, progress)
-            .and_then(|()| recognizer.refresh(records.store()).map(|_| ()));
-        if let Err(e) = reembedded {
+        if let Err(e) = reembed_for_current_models(&mut recognizer, &mut records, progress) {
             tracing::warn!("could not check the face templates against the models: {e}");
         }
         Ok(DoorSession::new(recognizer, records, &settings))
