@@ -10,14 +10,47 @@ pub fn count<N: std::fmt::Display + PartialEq + From<u8>>(n: N, noun: &str) -> S
     }
 }
 
+/// Why a file or folder could not be read or written, worded for the person who chose it
+/// ("there is no such file or folder", "the disk is full") rather than as the system's
+/// error code.
+pub fn file_problem(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "there is no such file or folder".into(),
+        ErrorKind::PermissionDenied => "Rollcall is not allowed to open it".into(),
+        ErrorKind::IsADirectory => "it is a folder, not a file".into(),
+        ErrorKind::NotADirectory => "a part of that path is a file, not a folder".into(),
+        ErrorKind::StorageFull => "the disk is full".into(),
+        ErrorKind::ReadOnlyFilesystem => "the disk is read-only".into(),
+        _ => {
+            let text = e.to_string();
+            match text.rfind(" (os error ") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::count;
+    use super::{count, file_problem};
 
     #[test]
     fn one_is_singular_and_every_other_number_plural() {
         assert_eq!(count(1, "photo"), "1 photo");
         assert_eq!(count(0, "class day"), "0 class days");
         assert_eq!(count(12usize, "student"), "12 students");
+    }
+
+    #[test]
+    fn file_problems_are_told_in_words_without_error_codes() {
+        let missing = std::fs::read("/no/such/folder/a.jpg").unwrap_err();
+        assert_eq!(file_problem(&missing), "there is no such file or folder");
+        let folder = std::fs::read(std::env::temp_dir()).unwrap_err();
+        assert_eq!(file_problem(&folder), "it is a folder, not a file");
+        // EIO: no wording of its own, the system's words without the code.
+        let other = std::io::Error::from_raw_os_error(5);
+        assert_eq!(file_problem(&other), "Input/output error");
     }
 }

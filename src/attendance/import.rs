@@ -15,6 +15,8 @@ pub struct ImportEntry {
     pub roll_no: String,
     pub name: String,
     pub email: Option<String>,
+    /// Where an email was looked for, told to the admin when there is none.
+    pub email_hint: &'static str,
     pub photos: Vec<PathBuf>,
 }
 
@@ -45,6 +47,10 @@ fn unreadable(path: &Path, e: impl ToString) -> ImportError {
     }
 }
 
+fn unreadable_file(path: &Path, e: &std::io::Error) -> ImportError {
+    unreadable(path, crate::wording::file_problem(e))
+}
+
 /// Reads the students to import from a folder or a CSV file. For folders, each student's
 /// email comes from an `email.txt` in their folder, else `ROLLNO@email_domain`.
 pub fn read_entries(
@@ -64,7 +70,7 @@ pub fn read_entries(
 }
 
 fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>, ImportError> {
-    let folders = folders_in(dir).map_err(|e| unreadable(dir, e))?;
+    let folders = folders_in(dir).map_err(|e| unreadable_file(dir, &e))?;
     let mut out = Vec::new();
     for folder in folders {
         let source = file_name_of(&folder);
@@ -77,56 +83,111 @@ fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntr
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .or_else(|| email_domain.map(|d| format!("{roll_no}@{d}")));
-        let photos = images_in(&folder).map_err(|e| unreadable(&folder, e))?;
+        let photos = images_in(&folder).map_err(|e| unreadable_file(&folder, &e))?;
         out.push(ImportEntry {
             source,
             roll_no,
             name,
             email,
+            email_hint: "add email.txt to the folder, or give an email domain",
             photos,
         });
     }
     Ok(out)
 }
 
+/// Reads a CSV as spreadsheets save it: comma-, semicolon- or tab-separated (Excel uses
+/// semicolons where the decimal mark is a comma), UTF-8 with or without a byte-order mark,
+/// or Windows-1252 (Excel's plain "CSV" on Windows), with or without a header line.
 fn read_csv(path: &Path) -> Result<Vec<ImportEntry>, ImportError> {
     let base = path.parent().unwrap_or(Path::new("."));
+    let bytes = std::fs::read(path).map_err(|e| unreadable_file(path, &e))?;
+    let text = decode_text(&bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| unreadable(path, e))?;
+        .delimiter(delimiter_of(&text))
+        .from_reader(text.as_bytes());
+    let resolve = |p: &str| {
+        let p = PathBuf::from(p);
+        if p.is_absolute() {
+            p
+        } else {
+            base.join(p)
+        }
+    };
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| unreadable(path, e))?;
         let field = |k: usize| record.get(k).unwrap_or("").to_string();
-        // A header line ("roll no, name, email, photos") is skipped.
-        if i == 0 && field(0).to_lowercase().contains("roll") {
-            continue;
-        }
-        let photos = record
+        let photos: Vec<PathBuf> = record
             .iter()
             .skip(3)
             .filter(|p| !p.is_empty())
-            .map(|p| {
-                let p = PathBuf::from(p);
-                if p.is_absolute() {
-                    p
-                } else {
-                    base.join(p)
-                }
-            })
+            .map(resolve)
             .collect();
+        // A spreadsheet's empty rows come out as separators alone.
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        // A header line ("roll no, name, email, photos", in any language) is skipped: a
+        // title where the email address goes, and no photo that exists.
+        let titles = field(0).to_lowercase().contains("roll")
+            || (!field(2).is_empty()
+                && !field(2).contains('@')
+                && !photos.iter().any(|p| p.is_file()));
+        if i == 0 && titles {
+            continue;
+        }
         out.push(ImportEntry {
             source: format!("line {}", i + 1),
             roll_no: field(0),
             name: field(1),
             email: Some(field(2)).filter(|e| !e.is_empty()),
+            email_hint: "the third column is the email address",
             photos,
         });
     }
     Ok(out)
+}
+
+/// A text file's contents: UTF-8 (a byte-order mark dropped), else Windows-1252.
+fn decode_text(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
+    }
+}
+
+/// The separator of a CSV's first line: the most frequent of comma, semicolon and tab
+/// outside quotes (a comma when none is).
+fn delimiter_of(text: &str) -> u8 {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut counts = [(b',', 0), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for c in first.bytes() {
+        if c == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            for (d, n) in counts.iter_mut() {
+                if c == *d {
+                    *n += 1;
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .fold(
+            (b',', 0),
+            |best, &(d, n)| if n > best.1 { (d, n) } else { best },
+        )
+        .0
 }
 
 /// Enrols every entry; `progress(done, total)` is called after each student.
@@ -161,16 +222,18 @@ fn import_one(
     actor: &str,
 ) -> Result<Vec<String>, String> {
     let Some(email) = &e.email else {
-        return Err(
-            "no email address (add email.txt to the folder, or give an email domain)".into(),
-        );
+        return Err(format!("no email address ({})", e.email_hint));
     };
     let mut photos = Vec::new();
     let mut notes = Vec::new();
     for p in &e.photos {
         match PhotoInput::read(p) {
             Ok(photo) => photos.push(photo),
-            Err(err) => notes.push(format!("{}: cannot be read ({err})", p.display())),
+            Err(err) => notes.push(format!(
+                "{}: cannot be read: {}",
+                p.display(),
+                crate::wording::file_problem(&err)
+            )),
         }
     }
     match enroll(
@@ -180,10 +243,17 @@ fn import_one(
             notes.extend(done.refused.iter().map(|p| p.to_string()));
             Ok(notes)
         }
-        Err(err) => Err(match err {
-            EnrollError::InvalidData(why) => format!("invalid data: {why}"),
-            other => other.to_string(),
-        }),
+        Err(err) => {
+            let why = match err {
+                EnrollError::InvalidData(why) => format!("invalid data: {why}"),
+                other => other.to_string(),
+            };
+            // The photos that could not even be read say why there was nothing to enrol.
+            Err(match notes.is_empty() {
+                true => why,
+                false => format!("{}. {}", why.trim_end_matches('.'), notes.join("; ")),
+            })
+        }
     }
 }
 
@@ -227,5 +297,43 @@ mod tests {
             e[0].photos,
             vec![dir.path().join("a.jpg"), dir.path().join("b.jpg")]
         );
+    }
+
+    #[test]
+    fn csv_as_excel_saves_it_elsewhere_semicolons_and_windows_1252() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("klasse.csv");
+        // Excel's plain CSV on a German Windows: semicolons, Windows-1252, a header in
+        // German, and the empty rows at the end of the sheet.
+        let mut bytes = b"Matrikel;Name;E-Mail;Foto\r\n".to_vec();
+        bytes.extend(b"R1;\"M\xfcller; Zo\xeb\";z@example.org;a.jpg;b.jpg\r\n");
+        bytes.extend(b"R2;Ben;;c.jpg\r\n;;;\r\n;;;\r\n");
+        std::fs::write(&csv, bytes).unwrap();
+        let e = read_entries(&csv, None).unwrap();
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(
+            (e[0].roll_no.as_str(), e[0].name.as_str()),
+            ("R1", "Müller; Zoë")
+        );
+        assert_eq!(e[0].email.as_deref(), Some("z@example.org"));
+        assert_eq!(e[0].photos.len(), 2);
+        assert_eq!(e[1].source, "line 3");
+        assert_eq!(e[1].email, None);
+        assert!(e[1].email_hint.contains("third column"));
+    }
+
+    #[test]
+    fn a_first_student_without_an_email_is_reported_not_taken_for_a_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("class.csv");
+        std::fs::write(
+            &csv,
+            "\u{feff}R1\tAda\t\ta.jpg\nR2\tAlan\talan@example.org\n",
+        )
+        .unwrap();
+        let e = read_entries(&csv, None).unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!((e[0].roll_no.as_str(), e[0].email.as_deref()), ("R1", None));
+        assert_eq!(e[1].email.as_deref(), Some("alan@example.org"));
     }
 }

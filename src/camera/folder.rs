@@ -16,7 +16,11 @@ pub struct FolderSource {
 impl FolderSource {
     pub fn open(dir: &Path, fps: f64, looping: bool) -> Result<FolderSource, CameraError> {
         let files = crate::vision::image_io::images_in(dir).map_err(|e| {
-            CameraError::Open(format!("cannot read the folder {}: {e}", dir.display()))
+            CameraError::Open(format!(
+                "cannot read the folder {}: {}",
+                dir.display(),
+                crate::wording::file_problem(&e)
+            ))
         })?;
         if files.is_empty() {
             return Err(CameraError::Open(format!(

@@ -5,7 +5,6 @@ use crate::attendance::{check_request, AttendanceService, EnrollError, MarkError
 use crate::data_dir::DataDir;
 use crate::store::Store;
 use crate::wording::count;
-use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 fn service(data_dir: Option<&Path>) -> anyhow::Result<AttendanceService> {
@@ -15,7 +14,13 @@ fn service(data_dir: Option<&Path>) -> anyhow::Result<AttendanceService> {
 }
 
 fn read_photo(path: &Path) -> anyhow::Result<PhotoInput> {
-    PhotoInput::read(path).with_context(|| format!("cannot read {}", path.display()))
+    PhotoInput::read(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read {}: {}",
+            path.display(),
+            crate::wording::file_problem(&e)
+        )
+    })
 }
 
 fn store(data_dir: Option<&Path>) -> anyhow::Result<(DataDir, Store)> {

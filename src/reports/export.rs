@@ -21,6 +21,19 @@ fn fail(path: &Path, e: impl ToString) -> ExportError {
     }
 }
 
+/// The file itself could not be written (a folder that does not exist, a full disk, …).
+fn fail_io(path: &Path, e: &std::io::Error) -> ExportError {
+    fail(path, crate::wording::file_problem(e))
+}
+
+/// A CSV writer's failure: the file's, worded, or the writer's own.
+fn fail_csv(path: &Path, e: csv::Error) -> ExportError {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => fail_io(path, io),
+        _ => fail(path, e),
+    }
+}
+
 /// File formats for exports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -96,7 +109,10 @@ pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<()
             put(ws.write_string(r, 6, door))?;
         }
     }
-    book.save(path).map_err(|e| fail(path, e))
+    book.save(path).map_err(|e| match e {
+        rust_xlsxwriter::XlsxError::IoError(io) => fail_io(path, &io),
+        other => fail(path, other),
+    })
 }
 
 /// A mark's time of day, or "by hand" for a correction (it has no arrival time).
@@ -111,18 +127,18 @@ fn mark_time(m: &crate::store::MarkDetail) -> &str {
 /// Writes the Attendance sheet as CSV (same columns as the workbook, without the per-day
 /// count line).
 pub fn write_csv(sheet: &Sheet, path: &Path) -> Result<(), ExportError> {
-    let mut w = csv::Writer::from_path(path).map_err(|e| fail(path, e))?;
+    let mut w = csv::Writer::from_path(path).map_err(|e| fail_csv(path, e))?;
     let mut header = vec!["ID\\Date".to_string(), "Name".to_string()];
     header.extend(sheet.days.iter().map(|d| d.format("%Y-%m-%d").to_string()));
     header.extend(TOTALS.iter().map(|t| t.to_string()));
-    w.write_record(&header).map_err(|e| fail(path, e))?;
+    w.write_record(&header).map_err(|e| fail_csv(path, e))?;
     for row in &sheet.rows {
         let mut rec = vec![row.roll_no.clone(), row.name.clone()];
         rec.extend((0..row.present.len()).map(|c| row.cell(c).to_string()));
         rec.push(row.present_days.to_string());
         rec.push(row.absent_days.to_string());
         rec.push(row.percent().map(|p| format!("{p:.1}")).unwrap_or_default());
-        w.write_record(&rec).map_err(|e| fail(path, e))?;
+        w.write_record(&rec).map_err(|e| fail_csv(path, e))?;
     }
-    w.flush().map_err(|e| fail(path, e))
+    w.flush().map_err(|e| fail_io(path, &e))
 }

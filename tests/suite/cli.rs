@@ -127,7 +127,42 @@ fn bad_requests_get_the_contract_message_and_a_reason() {
 
     let missing = rollcall(dir.path(), &["mark", "/nonexistent/photo.jpg"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/photo.jpg"));
+    assert!(String::from_utf8_lossy(&missing.stderr)
+        .contains("cannot read /nonexistent/photo.jpg: there is no such file or folder"));
+}
+
+#[test]
+fn a_class_list_saved_by_excel_in_another_language_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    // Excel's plain CSV where the decimal mark is a comma: semicolons, Windows-1252, a
+    // header in that language, empty rows below the class; one photo path that is wrong.
+    let all = photos("webcam-dev", "0006");
+    let mut sheet = b"Matrikel;Name;E-Mail;Foto 1;Foto 2;Foto 3\r\n".to_vec();
+    sheet.extend(b"R1;Zo\xeb M\xfcller;zoe@example.org");
+    for p in all.iter().step_by(8).take(2) {
+        sheet.extend(format!(";{}", p.display()).bytes());
+    }
+    sheet.extend(b";fehlt.jpg\r\n;;;;;\r\n");
+    let csv = dir.path().join("klasse.csv");
+    std::fs::write(&csv, sheet).unwrap();
+
+    let out = rollcall(dir.path(), &["import", csv.to_str().unwrap()]);
+    let said = stdout(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.starts_with("Enrolled 1 of 1 student."), "{said}");
+    assert!(
+        said.contains("fehlt.jpg: cannot be read: there is no such file or folder"),
+        "{said}"
+    );
+    let list = stdout(&rollcall(dir.path(), &["students"]));
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("R1"))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(
+        line.contains("Zoë Müller") && line.contains("zoe@example.org"),
+        "{list}"
+    );
 }
 
 /// `rollcall mark` of a real photo with the face models taken from `models`: it must stop

@@ -231,7 +231,10 @@ impl Desk {
                     Ok(photo) => self
                         .recognizer()
                         .and_then(|r| r.check_photo(&photo).map_err(|e| e.to_string())),
-                    Err(e) => Ok(Err(format!("cannot be read ({e})"))),
+                    Err(e) => Ok(Err(format!(
+                        "cannot be read: {}",
+                        crate::wording::file_problem(&e)
+                    ))),
                 };
                 reply.send(self.keep(label, r, student))
             }
