@@ -333,6 +333,21 @@ fn cameras() -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// Why the server cannot listen where it was asked to, worded for whoever starts it.
+fn listen_problem(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::AddrInUse => "another program already listens there (perhaps another \
+            `rollcall serve`); stop it, or choose another port with --listen"
+            .into(),
+        ErrorKind::AddrNotAvailable => "this machine has no such address".into(),
+        ErrorKind::PermissionDenied => {
+            "ports below 1024 need administrator rights; choose a port above 1024".into()
+        }
+        _ => crate::wording::file_problem(e),
+    }
+}
+
 /// Serves the old HTTP contract until Ctrl-C.
 fn serve(
     data_dir: Option<&Path>,
@@ -341,7 +356,6 @@ fn serve(
     door_tokens: Vec<String>,
     server: Option<&crate::store::school::SchoolServer>,
 ) -> anyhow::Result<Exit> {
-    use anyhow::Context;
     let data = DataDir::resolve(data_dir).create()?;
     let mut settings = settings_for(&data)?;
     let _link = school::start_link(server, &data)?;
@@ -354,7 +368,7 @@ fn serve(
     runtime.block_on(async move {
         let listener = crate::api::listen(&listen)
             .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {}", listen_problem(&e)))?;
         eprintln!(
             "Rollcall API on http://{} ({}; Ctrl-C to stop)",
             listener.local_addr()?,

@@ -202,3 +202,20 @@ fn a_truncated_model_is_reported_alone_as_damaged() {
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "only Rollcall's message: {err}");
 }
+
+#[test]
+fn a_server_started_on_a_port_in_use_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let out = rollcall(dir.path(), &["serve", "--listen", &listen]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!(
+            "cannot listen on {listen}: another program already listens there"
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("os error"), "{said}");
+}
