@@ -220,7 +220,8 @@ impl VisionWorker {
                     match session.process(&frame.image, frame.captured) {
                         Ok(result) => {
                             processed += 1;
-                            self.publish(&frame, result, processed);
+                            let nobody_enrolled = session.enrolled() == 0;
+                            self.publish(&frame, result, processed, nobody_enrolled);
                         }
                         Err(e) => {
                             tracing::warn!("frame {} could not be processed: {e}", frame.seq);
@@ -233,7 +234,15 @@ impl VisionWorker {
         }
     }
 
-    fn publish(&mut self, frame: &Frame, result: FrameResult, processed: u64) {
+    /// Hands a processed frame to the UI; with `nobody_enrolled`, verdicts make no sound
+    /// (everyone would hear "try again": the screen says that no one is enrolled yet).
+    fn publish(
+        &mut self,
+        frame: &Frame,
+        result: FrameResult,
+        processed: u64,
+        nobody_enrolled: bool,
+    ) {
         let boxes: Vec<(u64, [f32; 4])> = result
             .faces
             .iter()
@@ -256,7 +265,7 @@ impl VisionWorker {
             processed,
         });
         for v in result.verdicts {
-            if !v.silent {
+            if !v.silent && !nobody_enrolled {
                 self.sound.play(v.verdict.kind);
             }
             self.events.send(KioskEvent::Verdict {

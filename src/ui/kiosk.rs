@@ -8,6 +8,7 @@ use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
 use crate::store::school::SchoolStatus;
+use crate::wording::count;
 use egui::{Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -309,10 +310,9 @@ impl KioskView {
                 Recognition::Preparing { done, total } => {
                     parts.push(format!("updating face models: {done} of {total} photos"))
                 }
-                Recognition::Ready { students } => parts.push(match students {
-                    1 => "1 student enrolled".to_string(),
-                    n => format!("{n} students enrolled"),
-                }),
+                Recognition::Ready { students } => {
+                    parts.push(format!("{} enrolled", count(*students, "student")))
+                }
                 Recognition::Unavailable(_) => parts.push("recognition unavailable".into()),
             }
             ui.label(RichText::new(parts.join(" · ")).small().weak());
@@ -380,9 +380,14 @@ impl KioskView {
                     Pos2::new(rect.min.x + x1 * sx, rect.min.y + y1 * sy),
                     Pos2::new(rect.min.x + x2 * sx, rect.min.y + y2 * sy),
                 );
-                let colour = tone_colour(face.tone);
+                // Nobody enrolled: no face is turned away in red (the card says why).
+                let turned_away = face.tone == Tone::Red && self.nobody_enrolled();
+                let colour = match turned_away {
+                    true => NEUTRAL,
+                    false => tone_colour(face.tone),
+                };
                 painter.rect_stroke(r, 6.0, Stroke::new(4.0, colour), egui::StrokeKind::Outside);
-                if !face.label.is_empty() {
+                if !face.label.is_empty() && !turned_away {
                     let galley = painter.layout_no_wrap(
                         face.label.clone(),
                         FontId::proportional(tag_size),
@@ -423,12 +428,30 @@ impl KioskView {
         rect
     }
 
-    /// One card per person, newest at the bottom of the picture (see `card_layout`).
+    /// What the door says when no student is enrolled yet: everyone would be "not
+    /// recognised", which is not the student's problem.
+    pub const NOBODY_ENROLLED: &'static str =
+        "No students are enrolled yet — a teacher can enrol them under Admin";
+
+    /// Whether the models are ready and no student is enrolled.
+    fn nobody_enrolled(&self) -> bool {
+        self.recognition == Recognition::Ready { students: 0 }
+    }
+
+    /// One card per person, newest at the bottom of the picture (see `card_layout`); with
+    /// nobody enrolled, one card saying so instead.
     fn verdict_cards(&self, ui: &mut egui::Ui, picture: Rect) {
-        if self.cards.is_empty() {
+        let cards: Vec<(Color32, String)> = if self.nobody_enrolled() && !self.cards.is_empty() {
+            vec![(NEUTRAL, Self::NOBODY_ENROLLED.to_string())]
+        } else {
+            self.verdicts()
+                .map(|v| (verdict_colour(v.kind), v.message()))
+                .collect()
+        };
+        if cards.is_empty() {
             return;
         }
-        let (size, shown) = card_layout(picture, self.cards.len());
+        let (size, shown) = card_layout(picture, cards.len());
         let inset = (picture.width() * 0.03).min(24.0);
         let region = picture.shrink(inset);
         ui.scope_builder(
@@ -436,15 +459,15 @@ impl KioskView {
                 .max_rect(region)
                 .layout(egui::Layout::bottom_up(egui::Align::Center)),
             |ui| {
-                for v in self.verdicts().take(shown) {
+                for (colour, text) in cards.iter().take(shown) {
                     egui::Frame::new()
-                        .fill(verdict_colour(v.kind))
+                        .fill(*colour)
                         .corner_radius(10.0)
                         .inner_margin(egui::Margin::symmetric(20, 10))
                         .show(ui, |ui| {
                             ui.set_width(ui.available_width());
                             ui.label(
-                                RichText::new(v.message())
+                                RichText::new(text)
                                     .size(size)
                                     .color(Color32::WHITE)
                                     .strong(),
@@ -452,7 +475,7 @@ impl KioskView {
                         });
                     ui.add_space(6.0);
                 }
-                let more = self.cards.len() - shown;
+                let more = cards.len() - shown;
                 if more > 0 {
                     egui::Frame::new()
                         .fill(Color32::from_black_alpha(200))

@@ -16,6 +16,7 @@ use rollcall::kiosk::{CaptureCommand, KioskEvent};
 use rollcall::recognition::Origin;
 use rollcall::settings::Settings;
 use rollcall::store::{NewStudent, Store};
+use rollcall::ui::kiosk::KioskView;
 use rollcall::ui::{AppOptions, RollcallApp};
 use rollcall::vision::image_io::read_image_file;
 use rollcall::vision::liveness::training::{labelled_frames, Samples};
@@ -670,4 +671,41 @@ fn a_student_enrolled_while_standing_at_the_kiosk_is_greeted_at_once() {
         greeted <= Duration::from_secs(2),
         "greeted {greeted:?} after the enrolment was saved"
     );
+}
+
+#[test]
+fn before_anyone_is_enrolled_the_door_says_so_instead_of_turning_students_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut h = harness(data.clone(), looping(frames_of("0005", dir.path())));
+    step_until(&mut h, "the notice", 120, |h| {
+        shows(h, KioskView::NOBODY_ENROLLED)
+    });
+    assert!(
+        !shows(&h, "please see your teacher"),
+        "nobody is turned away from an empty class"
+    );
+
+    // The first student is enrolled (here by the command line's service, another program
+    // on the same data folder) and is greeted.
+    let frames: Vec<PhotoInput> = photos("webcam-dev", "0005")
+        .iter()
+        .take(10)
+        .step_by(2)
+        .map(|p| PhotoInput::read(p).unwrap())
+        .collect();
+    AttendanceService::open(data, settings())
+        .unwrap()
+        .enroll(
+            "R0005",
+            "Student Five",
+            "s0005@example.org",
+            &frames,
+            "test",
+        )
+        .unwrap();
+    step_until(&mut h, "the green verdict", 60, |h| {
+        shows(h, "Welcome, Student Five — marked at ")
+    });
+    assert!(!shows(&h, KioskView::NOBODY_ENROLLED));
 }
