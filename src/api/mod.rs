@@ -7,7 +7,8 @@ mod openapi;
 mod pool;
 
 use crate::attendance::{
-    AttendanceService, EnrollError, OpenError, Outcome, PhotoInput, PhotoProblem, MAX_PHOTOS,
+    AttendanceService, EnrollError, LookAlike, OpenError, Outcome, PhotoInput, PhotoProblem,
+    MAX_PHOTOS,
 };
 use crate::data_dir::DataDir;
 use crate::reports;
@@ -185,10 +186,19 @@ async fn upload(
     match result {
         Some(Ok(done)) => {
             let o = done.outcome();
+            let looks_like: Vec<_> = done
+                .look_alikes
+                .iter()
+                .map(|l| json!({ "rollno": l.roll_no, "name": l.name }))
+                .collect();
+            if let Some(warning) = LookAlike::warning(&done.look_alikes) {
+                tracing::warn!("upload of {}: {warning}", done.student_id);
+            }
             let body = json!({
                 "message": o.message(),
                 "photos_used": done.photos_used,
                 "photos_not_used": unused(&done.refused),
+                "looks_like": looks_like,
             });
             (status(o), Json(body)).into_response()
         }

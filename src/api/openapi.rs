@@ -48,7 +48,7 @@ pub fn document() -> Value {
                     "required": ["rollno", "name", "email", "images"]
                 } } } },
                 "responses": {
-                    "200": { "description": "User added successfully & training started; `photos_used` and `photos_not_used` ([{photo, reason}]) say which photos were left out and why" },
+                    "200": { "description": "User added successfully & training started; `photos_used` and `photos_not_used` ([{photo, reason}]) say which photos were left out and why; `looks_like` ([{rollno, name}]) names students already enrolled whom the photos would be recognised as (perhaps the same student twice)" },
                     "400": { "description": "No images found | Maximum 10 images are allowed | Invalid data (with `reason`, and `photos_not_used` when no photo is usable: nothing is stored) | User already exists" },
                     "401": { "description": "Unauthorized (only with a token configured)" },
                     "500": internal

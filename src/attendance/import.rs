@@ -3,7 +3,7 @@
 //! refused is reported with the reason.
 
 use super::service::enroll;
-use super::{EnrollError, PhotoInput, Recognizer, Records};
+use super::{EnrollError, LookAlike, PhotoInput, Recognizer, Records};
 use crate::vision::image_io::{file_name_of, folders_in, images_in};
 use std::path::{Path, PathBuf};
 
@@ -29,6 +29,9 @@ pub struct ImportSummary {
     pub refused: Vec<(String, String)>,
     /// (entry, note) about single photos left out of an enrolment.
     pub photo_notes: Vec<(String, String)>,
+    /// (entry, warning) for students enrolled whose photos look like a student enrolled
+    /// before them: perhaps one student twice (under two roll numbers, or imported again).
+    pub look_alikes: Vec<(String, String)>,
 }
 
 /// The import source could not be read.
@@ -202,11 +205,14 @@ pub fn import(
     for (i, e) in entries.iter().enumerate() {
         let label = format!("{} ({})", e.source, e.roll_no);
         match import_one(recognizer, records, e, actor) {
-            Ok(notes) => {
+            Ok((notes, look_alikes)) => {
                 summary.enrolled.push(e.roll_no.clone());
                 summary
                     .photo_notes
                     .extend(notes.into_iter().map(|n| (label.clone(), n)));
+                if let Some(warning) = LookAlike::warning(&look_alikes) {
+                    summary.look_alikes.push((label.clone(), warning));
+                }
             }
             Err(reason) => summary.refused.push((label, reason)),
         }
@@ -220,7 +226,7 @@ fn import_one(
     records: &mut Records,
     e: &ImportEntry,
     actor: &str,
-) -> Result<Vec<String>, String> {
+) -> Result<(Vec<String>, Vec<LookAlike>), String> {
     let Some(email) = &e.email else {
         return Err(format!("no email address ({})", e.email_hint));
     };
@@ -241,7 +247,7 @@ fn import_one(
     ) {
         Ok(done) => {
             notes.extend(done.refused.iter().map(|p| p.to_string()));
-            Ok(notes)
+            Ok((notes, done.look_alikes))
         }
         Err(err) => {
             let why = match err {

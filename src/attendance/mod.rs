@@ -23,7 +23,8 @@ pub use photos::{
 pub use recognizer::{Pass, PreparedPhoto, Recognizer};
 pub use records::{AdminError, Marked, Records};
 pub use service::{
-    check_request, reembed_for_current_models, AttendanceService, EnrollError, Enrolled, MarkError,
+    check_request, reembed_for_current_models, AttendanceService, EnrollError, Enrolled, LookAlike,
+    MarkError,
 };
 pub use shared_gallery::{MatcherView, SharedGallery};
 

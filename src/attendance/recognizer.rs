@@ -276,20 +276,20 @@ impl Recognizer {
         }))
     }
 
-    /// The enrolled student (other than `except`) this face would be recognised as, if
-    /// any: the same decision as at marking, so the warning means what it says.
-    pub fn look_alike(&self, photo: &PreparedPhoto, except: Option<i64>) -> Option<Candidate> {
+    /// The enrolled students (other than `except`) this face scores as, best first: the
+    /// marking threshold, so the warning means what it says, but not the lead over the
+    /// runner-up, so that a student enrolled twice already (whose two enrolments tie, and
+    /// so are never marked) is named under both.
+    pub fn look_alikes(&self, photo: &PreparedPhoto, except: Option<i64>) -> Vec<Candidate> {
         let source = match photo.origin {
             Origin::Camera => Source::Camera,
             Origin::Upload => Source::Photo,
         };
-        let decision =
+        let mut found =
             self.matcher()
-                .identify(&photo.embeddings, source, &Rule::full(&self.settings));
-        match decision {
-            Decision::Match(c) if Some(c.student_id) != except => Some(c),
-            _ => None,
-        }
+                .above(&photo.embeddings, source, &Rule::full(&self.settings));
+        found.retain(|c| Some(c.student_id) != except);
+        found
     }
 
     /// Keeps a face the kiosk attributed to a student at marking: the site learns what

@@ -3,14 +3,14 @@
 
 use super::import::{ImportEntry, ImportSummary};
 use super::photos::{main_face, validate_student, PhotoInput, PhotoProblem, MAX_PHOTOS};
-use super::recognizer::{Pass, Recognizer};
+use super::recognizer::{Pass, PreparedPhoto, Recognizer};
 use super::records::{Marked, Records};
 use super::shared_gallery::SharedGallery;
 use super::{OpenError, Outcome};
 use crate::data_dir::DataDir;
 use crate::recognition::{Decision, Origin, Source};
 use crate::settings::Settings;
-use crate::store::{NewStudent, RetiredTemplates, StoreError};
+use crate::store::{NewStudent, RetiredTemplates, Store, StoreError};
 use crate::vision::{decode_image, ImageError, VisionError};
 
 /// A successful enrolment.
@@ -20,11 +20,62 @@ pub struct Enrolled {
     pub photos_used: usize,
     /// Photos that were left out, with the reason.
     pub refused: Vec<PhotoProblem>,
+    /// Students already enrolled whom the photos would have been recognised as: perhaps
+    /// the same student enrolled twice (each named once).
+    pub look_alikes: Vec<LookAlike>,
 }
 
 impl Enrolled {
     pub fn outcome(&self) -> Outcome {
         Outcome::UserAdded
+    }
+}
+
+/// An enrolled student whom a new photo resembles.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LookAlike {
+    pub student_id: i64,
+    pub roll_no: String,
+    pub name: String,
+}
+
+impl LookAlike {
+    /// The enrolled students (other than `except`) this photo scores as at marking, named,
+    /// best first (see `Recognizer::look_alikes`).
+    pub fn of(
+        recognizer: &Recognizer,
+        store: &Store,
+        photo: &PreparedPhoto,
+        except: Option<i64>,
+    ) -> Vec<LookAlike> {
+        recognizer
+            .look_alikes(photo, except)
+            .into_iter()
+            .filter_map(|c| {
+                let (roll_no, name) = store.student_name(c.student_id).ok()??;
+                Some(LookAlike {
+                    student_id: c.student_id,
+                    roll_no,
+                    name,
+                })
+            })
+            .collect()
+    }
+
+    /// The warning before a student is saved whose photos look like these students
+    /// ("Warning: these photos look like Ada (R1), who is already enrolled.").
+    pub fn warning(students: &[LookAlike]) -> Option<String> {
+        let names: std::collections::BTreeSet<String> = students
+            .iter()
+            .map(|l| format!("{} ({})", l.name, l.roll_no))
+            .collect();
+        let names: Vec<String> = names.into_iter().collect();
+        let who = match names.len() {
+            0 => return None,
+            1 => format!("{}, who is already enrolled", names[0]),
+            _ => format!("{}, who are already enrolled", names.join(", ")),
+        };
+        Some(format!("Warning: these photos look like {who}."))
     }
 }
 
@@ -277,11 +328,18 @@ pub(super) fn enroll(
     if accepted.is_empty() {
         return Err(EnrollError::NoUsablePhoto(refused));
     }
+    let mut look_alikes: Vec<LookAlike> = accepted
+        .iter()
+        .flat_map(|p| LookAlike::of(recognizer, records.store(), p, None))
+        .collect();
+    look_alikes.sort();
+    look_alikes.dedup();
     let student_id = recognizer.enrol(records, &student, &accepted, actor)?;
     Ok(Enrolled {
         student_id,
         photos_used: accepted.len(),
         refused,
+        look_alikes,
     })
 }
 

@@ -1,7 +1,9 @@
 //! Commands on students and their records: enrol, mark, list, import, backup, restore.
 
 use super::{progress_bar, settings_for, Exit};
-use crate::attendance::{check_request, AttendanceService, EnrollError, MarkError, PhotoInput};
+use crate::attendance::{
+    check_request, AttendanceService, EnrollError, LookAlike, MarkError, PhotoInput,
+};
 use crate::data_dir::DataDir;
 use crate::store::Store;
 use crate::wording::count;
@@ -50,6 +52,9 @@ pub fn enroll(
             println!("{}", done.outcome());
             for p in &done.refused {
                 eprintln!("Not used: {p}");
+            }
+            if let Some(warning) = LookAlike::warning(&done.look_alikes) {
+                eprintln!("{warning} Check this is not the same student enrolled twice.");
             }
             Ok(Exit::Ok)
         }
@@ -170,6 +175,9 @@ pub fn import(
     }
     for (who, note) in &summary.photo_notes {
         println!("Photo not used: {who}: {note}");
+    }
+    for (who, warning) in &summary.look_alikes {
+        println!("{who}: {warning}");
     }
     Ok(if summary.refused.is_empty() {
         Exit::Ok

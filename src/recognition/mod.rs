@@ -325,6 +325,34 @@ impl Matcher {
         })
     }
 
+    /// Every student scoring at least the rule's threshold, whatever their lead over the
+    /// others, best first (each with their lead over the best of the others).
+    pub fn above(&self, probe: &Embeddings, source: Source, rule: &Rule) -> Vec<Candidate> {
+        let scores = self.fused_scores(probe, source, &rule.models);
+        let mut order: Vec<usize> = (0..scores.len()).collect();
+        order.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]));
+        let best_other = |i: usize| {
+            let other = order.iter().find(|j| **j != i);
+            other.map_or(f32::NEG_INFINITY, |j| scores[*j])
+        };
+        order
+            .iter()
+            .take_while(|i| scores[**i] >= rule.accept)
+            .map(|&i| {
+                let other = best_other(i);
+                Candidate {
+                    student_id: self.gallery.student(i),
+                    score: scores[i],
+                    margin: if other.is_finite() {
+                        scores[i] - other
+                    } else {
+                        scores[i]
+                    },
+                }
+            })
+            .collect()
+    }
+
     /// Identifies a probe face under a rule.
     pub fn identify(&self, probe: &Embeddings, source: Source, rule: &Rule) -> Decision {
         rule.judge(self.best(probe, source, &rule.models))

@@ -413,7 +413,7 @@ impl Store {
     /// Whether a student with this roll number or email (case-insensitive) exists.
     pub fn student_exists(&self, roll_no: &str, email: &str) -> Result<bool, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT EXISTS(SELECT 1 FROM students WHERE roll_no = ?1 OR email = ?2)",
+            "SELECT EXISTS(SELECT 1 FROM students WHERE roll_no = ?1 COLLATE NOCASE OR email = ?2)",
             params![roll_no, email],
             |r| r.get(0),
         )?)
@@ -1295,6 +1295,17 @@ mod tests {
             "2026-03-09 08:12"
         );
         assert_eq!(to_the_minute("odd"), "odd");
+    }
+
+    #[test]
+    fn a_roll_number_typed_in_other_case_is_taken() {
+        let (_d, mut s) = store();
+        s.insert_student(&alice(), &[], "test").unwrap();
+        let roll = alice().roll_no;
+        assert!(s
+            .student_exists(&roll.to_lowercase(), "new@example.org")
+            .unwrap());
+        assert!(!s.student_exists("R999", "new@example.org").unwrap());
     }
 
     #[test]

@@ -542,7 +542,8 @@ impl AdminView {
         let roll_hint = if roll.is_empty() {
             Some("Required.".to_string())
         } else {
-            self.taken_by(|s| s.roll_no == roll)
+            // "cs-042" and "CS-042" are one roll number, as the store counts them.
+            self.taken_by(|s| s.roll_no.eq_ignore_ascii_case(roll))
                 .map(|w| format!("Already used by {w}."))
         };
         let name_hint = f.name.trim().is_empty().then(|| "Required.".to_string());
@@ -586,23 +587,14 @@ impl AdminView {
             } else if n == 0 {
                 ui.label(RichText::new("Add at least one photo.").weak());
             }
-            let look_alikes: Vec<String> = self
+            let look_alikes: Vec<LookAlike> = self
                 .form
                 .photos
                 .iter()
-                .filter_map(|p| p.look_alike.as_ref())
-                .map(|l| format!("{} ({})", l.name, l.roll_no))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
+                .filter_map(|p| p.look_alike.clone())
                 .collect();
-            if !look_alikes.is_empty() {
-                ui.label(
-                    RichText::new(format!(
-                        "Warning: these photos look like {}, who is already enrolled.",
-                        look_alikes.join(", ")
-                    ))
-                    .color(WARN),
-                );
+            if let Some(warning) = LookAlike::warning(&look_alikes) {
+                ui.label(RichText::new(warning).color(WARN));
             }
             let ready = problems.iter().all(Option::is_none)
                 && (1..=MAX_PHOTOS).contains(&n)
@@ -717,6 +709,9 @@ impl AdminView {
             }
             for (who, note) in &s.photo_notes {
                 ui.label(RichText::new(format!("Photo not used: {who}: {note}")).color(WARN));
+            }
+            for (who, warning) in &s.look_alikes {
+                ui.label(RichText::new(format!("{who}: {warning}")).color(WARN));
             }
         }
         if let Some(c) = &self.calibration {

@@ -12,7 +12,7 @@ use rollcall::api::ApiState;
 use rollcall::data_dir::DataDir;
 use rollcall::settings::Settings;
 use rollcall::store::Store;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -653,6 +653,11 @@ async fn enrolment_answers_say_which_photos_were_not_used_and_why() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["message"], "User added successfully & training started");
     assert_eq!(v["photos_used"], 2, "{v}");
+    assert_eq!(
+        v["looks_like"],
+        json!([]),
+        "the first student looks like nobody"
+    );
     let unused = v["photos_not_used"].as_array().unwrap();
     let names: Vec<&str> = unused
         .iter()
@@ -691,4 +696,26 @@ async fn enrolment_answers_say_which_photos_were_not_used_and_why() {
         .students()
         .unwrap();
     assert_eq!(students.len(), 1, "only Ada");
+
+    // Ada again under another roll number: enrolled (as the old system did), with the
+    // student she looks like named.
+    let form = Form::new()
+        .text("rollno", "R3")
+        .text("name", "Ada again")
+        .text("email", "ada.again@example.org")
+        .part("images", image(&frames[20]))
+        .part("images", image(&frames[30]));
+    let r = reqwest::Client::new()
+        .post(format!("{url}/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["looks_like"],
+        json!([{ "rollno": "R1", "name": "Ada" }]),
+        "{v}"
+    );
 }

@@ -301,3 +301,58 @@ fn a_model_change_re_enrols_from_the_stored_photos() {
         .unwrap();
     assert_eq!(marked.roll_no, "R13");
 }
+
+#[test]
+fn enrolling_a_student_twice_names_the_first_enrolment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open_service(dir.path());
+    let frames = photos("webcam-dev", "0002");
+    let batch = |from: usize| inputs(&frames[from..from + 5]);
+    for person in ["0001", "0003", "0004"] {
+        let (enrol, _) = webcam_person(person);
+        let done = s
+            .enroll(
+                &format!("R{person}"),
+                person,
+                &format!("{person}@example.org"),
+                &inputs(&enrol),
+                "test",
+            )
+            .unwrap();
+        assert!(
+            done.look_alikes.is_empty(),
+            "{person} looks like nobody yet"
+        );
+    }
+    let first = s
+        .enroll("R2", "Two", "two@example.org", &batch(0), "test")
+        .unwrap();
+    assert!(first.look_alikes.is_empty(), "{:?}", first.look_alikes);
+
+    // The same student again under another roll number (other frames of them).
+    let again = s
+        .enroll("R2b", "Two again", "two.b@example.org", &batch(15), "test")
+        .unwrap();
+    let named: Vec<&str> = again
+        .look_alikes
+        .iter()
+        .map(|l| l.roll_no.as_str())
+        .collect();
+    assert_eq!(named, ["R2"]);
+
+    // A third time: the two earlier enrolments tie (neither could be marked), and both
+    // are named.
+    let third = s
+        .enroll("R2c", "Two thrice", "two.c@example.org", &batch(25), "test")
+        .unwrap();
+    let named: Vec<&str> = third
+        .look_alikes
+        .iter()
+        .map(|l| l.roll_no.as_str())
+        .collect();
+    assert_eq!(named, ["R2", "R2b"]);
+
+    // A roll number taken in other letters' case is taken.
+    let case = s.enroll("r2", "Other", "other@example.org", &batch(35), "test");
+    assert!(matches!(case, Err(EnrollError::UserExists)), "{case:?}");
+}

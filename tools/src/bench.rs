@@ -528,7 +528,7 @@ pub fn enroll(
             let mut checked = Vec::new();
             for p in &inputs {
                 if let Ok(photo) = recognizer.check_photo(p)? {
-                    recognizer.look_alike(&photo, None);
+                    recognizer.look_alikes(&photo, None);
                     checked.push(photo);
                 }
             }

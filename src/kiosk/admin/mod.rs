@@ -148,13 +148,7 @@ pub struct Thumbnail {
     pub rgba: Vec<u8>,
 }
 
-/// An enrolled student whom a new photo resembles.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LookAlike {
-    pub student_id: i64,
-    pub roll_no: String,
-    pub name: String,
-}
+pub use crate::attendance::LookAlike;
 
 /// A photo that passed the checks, kept by the worker under `ticket` until it is saved
 /// or dropped.

@@ -489,18 +489,14 @@ impl Desk {
     }
 
     fn look_alike(&mut self, photo: &PreparedPhoto, except: Option<i64>) -> Option<LookAlike> {
-        let candidate = self.recognizer().ok()?.look_alike(photo, except)?;
-        let (roll_no, name) = self
-            .records()
-            .ok()?
-            .store()
-            .student_name(candidate.student_id)
-            .ok()??;
-        Some(LookAlike {
-            student_id: candidate.student_id,
-            roll_no,
-            name,
-        })
+        self.recognizer().ok()?;
+        let (Some(Ok(recognizer)), Ok(records)) = (&self.recognizer, &self.records) else {
+            return None;
+        };
+        // The closest one: the screen names one student per photo.
+        LookAlike::of(recognizer, records.store(), photo, except)
+            .into_iter()
+            .next()
     }
 
     fn take(&mut self, tickets: &[u64]) -> Vec<PreparedPhoto> {
