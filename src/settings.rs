@@ -448,15 +448,32 @@ pub struct SettingsError {
 }
 
 impl Settings {
-    /// Reads `path`, or the defaults when it does not exist.
+    /// Reads `path`, or the defaults when it does not exist. Settings the file has but
+    /// Rollcall does not know (a typo, a retired setting) are logged, each with the known
+    /// one it most resembles.
     pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        Settings::read(path, true)
+    }
+
+    /// `load` without logging unknown settings, for a second reader of the same file.
+    pub fn load_quietly(path: &Path) -> Result<Settings, SettingsError> {
+        Settings::read(path, false)
+    }
+
+    fn read(path: &Path, tell_unknown: bool) -> Result<Settings, SettingsError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text)
-                .map(|s: Settings| s.relative_to(path))
-                .map_err(|e| SettingsError {
+            Ok(text) => {
+                let settings: Settings = toml::from_str(&text).map_err(|e| SettingsError {
                     path: path.display().to_string(),
-                    reason: e.message().to_string(),
-                }),
+                    reason: where_in(&text, &e),
+                })?;
+                if tell_unknown {
+                    for unknown in unknown_settings(&text) {
+                        tracing::warn!("{}: {unknown}", path.display());
+                    }
+                }
+                Ok(settings.relative_to(path))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(e) => Err(SettingsError {
                 path: path.display().to_string(),
@@ -474,6 +491,99 @@ impl Settings {
             }
         }
         self
+    }
+}
+
+/// A parse error as a person editing the file needs it: the line, and what was expected
+/// there in words ("a whole number" rather than "u64").
+fn where_in(text: &str, e: &toml::de::Error) -> String {
+    let mut reason = e.message().trim().to_string();
+    for (rust, words) in [
+        ("u8", "a whole number"),
+        ("u16", "a whole number"),
+        ("u32", "a whole number"),
+        ("u64", "a whole number"),
+        ("usize", "a whole number"),
+        ("i64", "a whole number"),
+        ("f32", "a number"),
+        ("f64", "a number"),
+    ] {
+        if let Some(head) = reason.strip_suffix(&format!("expected {rust}")) {
+            reason = format!("{head}expected {words}");
+        }
+    }
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let shown = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!("line {line} ({shown}): {reason}")
+        }
+        None => reason,
+    }
+}
+
+/// Settings retired since an older release, and what replaced them.
+const RETIRED: [(&str, &str); 1] = [(
+    "recognition.threshold",
+    "no longer used: the decision is `accept` and `kiosk_accept` under [recognition], on \
+     another scale (see the README, \"How the decision adapts\")",
+)];
+
+/// What the settings file holds that Rollcall does not read, one line each: a key no
+/// setting has (with the known setting it most resembles), or a retired one.
+pub fn unknown_settings(text: &str) -> Vec<String> {
+    let (Ok(file), Ok(toml::Value::Table(known))) = (
+        text.parse::<toml::Table>(),
+        toml::Value::try_from(Settings::default()),
+    ) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    unknown_in(&file, &known, "", &mut out);
+    out
+}
+
+fn unknown_in(file: &toml::Table, known: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+    for (key, value) in file {
+        let path = format!("{prefix}{key}");
+        match known.get(key) {
+            None => {
+                if let Some((_, why)) = RETIRED.iter().find(|(k, _)| *k == path) {
+                    out.push(format!("`{path}` is {why}"));
+                    continue;
+                }
+                let closest = known
+                    .keys()
+                    .map(|k| (strsim::levenshtein(k, key), k))
+                    .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+                    .min();
+                out.push(match closest {
+                    Some((_, k)) => {
+                        format!("`{path}` is not a setting (ignored); did you mean `{prefix}{k}`?")
+                    }
+                    None => format!("`{path}` is not a setting (ignored)"),
+                });
+            }
+            Some(toml::Value::Table(inner)) => {
+                if let toml::Value::Table(t) = value {
+                    unknown_in(t, inner, &format!("{path}."), out);
+                }
+            }
+            Some(toml::Value::Array(items)) => {
+                // A list of tables (`[[recognition.calibration.prior]]`): each like the first.
+                if let (toml::Value::Array(mine), Some(toml::Value::Table(first))) =
+                    (value, items.first())
+                {
+                    for item in mine {
+                        if let toml::Value::Table(t) = item {
+                            unknown_in(t, first, &format!("{path}."), out);
+                        }
+                    }
+                }
+            }
+            Some(_) => {}
+        }
     }
 }
 
@@ -568,6 +678,54 @@ mod tests {
         );
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("room_name"), "{text}");
+    }
+
+    #[test]
+    fn settings_the_file_has_but_rollcall_does_not_read_are_named() {
+        let text = "[kiosk]\ncooldwn_secs = 10\nroom_name = \"Lab\"\n[recogniton]\naccept = 3\n\
+                    [recognition]\nthreshold = 0.5\n\
+                    [[recognition.calibration.prior]]\nmodel_id = \"m\"\nstranger_mean = 0.9\n\
+                    stranger_sd = 0.1\nzebra = 1\n";
+        // In the order of the keys' names.
+        assert_eq!(
+            unknown_settings(text),
+            [
+                "`kiosk.cooldwn_secs` is not a setting (ignored); did you mean \
+                 `kiosk.cooldown_secs`?",
+                "`recognition.calibration.prior.stranger_sd` is not a setting (ignored); did \
+                 you mean `recognition.calibration.prior.stranger_std`?",
+                "`recognition.calibration.prior.zebra` is not a setting (ignored)",
+                "`recognition.threshold` is no longer used: the decision is `accept` and \
+                 `kiosk_accept` under [recognition], on another scale (see the README, \
+                 \"How the decision adapts\")",
+                "`recogniton` is not a setting (ignored); did you mean `recognition`?",
+            ]
+        );
+        // The file Rollcall writes on first use holds every setting and nothing else.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        Settings::load_or_create(&path).unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(unknown_settings(&written), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_is_reported_with_its_line_in_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::write(
+            &path,
+            "[kiosk]\nroom_name = \"Lab\"\ncooldown_secs = \"ten\"\n",
+        )
+        .unwrap();
+        let e = Settings::load(&path).unwrap_err().to_string();
+        assert!(
+            e.ends_with(
+                "line 3 (cooldown_secs = \"ten\"): invalid type: string \"ten\", expected a \
+                 whole number"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
