@@ -53,18 +53,22 @@ fn upload_form(roll: &str, name: &str, email: &str, files: &[PathBuf]) -> Form {
 }
 
 async fn post(url: &str, path: &str, form: Form) -> (StatusCode, String) {
+    let (status, v) = post_json(url, path, form).await;
+    (
+        status,
+        v["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// Posts a form; the status and the whole JSON answer.
+async fn post_json(url: &str, path: &str, form: Form) -> (StatusCode, Value) {
     let r = reqwest::Client::new()
         .post(format!("{url}{path}"))
         .multipart(form)
         .send()
         .await
         .unwrap();
-    let status = r.status();
-    let v: Value = r.json().await.unwrap();
-    (
-        status,
-        v["message"].as_str().unwrap_or_default().to_string(),
-    )
+    (r.status(), r.json().await.unwrap())
 }
 
 async fn mark(url: &str, file: Part) -> (StatusCode, String) {
@@ -643,14 +647,8 @@ async fn enrolment_answers_say_which_photos_were_not_used_and_why() {
         .part("images", part("empty-wall.jpg", faceless_jpeg()))
         .part("images", image(&frames[40]))
         .part("images", part("broken.jpg", b"not a photo at all".to_vec()));
-    let r = reqwest::Client::new()
-        .post(format!("{url}/upload"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let v: Value = r.json().await.unwrap();
+    let (status, v) = post_json(&url, "/upload", form).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(v["message"], "User added successfully & training started");
     assert_eq!(v["photos_used"], 2, "{v}");
     assert_eq!(
@@ -677,14 +675,8 @@ async fn enrolment_answers_say_which_photos_were_not_used_and_why() {
         .text("name", "Bo")
         .text("email", "bo@example.org")
         .part("images", part("empty-wall.jpg", faceless_jpeg()));
-    let r = reqwest::Client::new()
-        .post(format!("{url}/upload"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let v: Value = r.json().await.unwrap();
+    let (status, v) = post_json(&url, "/upload", form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["message"], "Invalid data");
     assert_eq!(v["photos_not_used"][0]["photo"], "empty-wall.jpg");
     assert!(
@@ -699,20 +691,14 @@ async fn enrolment_answers_say_which_photos_were_not_used_and_why() {
 
     // Ada again under another roll number: enrolled (as the old system did), with the
     // student she looks like named.
-    let form = Form::new()
-        .text("rollno", "R3")
-        .text("name", "Ada again")
-        .text("email", "ada.again@example.org")
-        .part("images", image(&frames[20]))
-        .part("images", image(&frames[30]));
-    let r = reqwest::Client::new()
-        .post(format!("{url}/upload"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let v: Value = r.json().await.unwrap();
+    let again = upload_form(
+        "R3",
+        "Ada again",
+        "ada.again@example.org",
+        &[frames[20].clone(), frames[30].clone()],
+    );
+    let (status, v) = post_json(&url, "/upload", again).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(
         v["looks_like"],
         json!([{ "rollno": "R1", "name": "Ada" }]),
