@@ -445,7 +445,14 @@ pub fn router(state: ApiState) -> Router {
 /// a burst of door clients is queued rather than reset).
 pub async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
     let mut last = None;
-    for a in tokio::net::lookup_host(addr).await? {
+    // A name no resolver knows is told apart from a port that cannot be had.
+    let found = tokio::net::lookup_host(addr)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidInput => e,
+            _ => std::io::Error::new(std::io::ErrorKind::NotFound, e),
+        })?;
+    for a in found {
         let socket = if a.is_ipv4() {
             tokio::net::TcpSocket::new_v4()?
         } else {

@@ -341,6 +341,12 @@ fn listen_problem(e: &std::io::Error) -> String {
             `rollcall serve`); stop it, or choose another port with --listen"
             .into(),
         ErrorKind::AddrNotAvailable => "this machine has no such address".into(),
+        ErrorKind::NotFound => {
+            "no machine is known by that name; give an address and port such as \
+             0.0.0.0:5000"
+                .into()
+        }
+        ErrorKind::InvalidInput => "give an address and port such as 0.0.0.0:5000".into(),
         ErrorKind::PermissionDenied => {
             "ports below 1024 need administrator rights; choose a port above 1024".into()
         }

@@ -204,7 +204,7 @@ fn a_truncated_model_is_reported_alone_as_damaged() {
 }
 
 #[test]
-fn a_server_started_on_a_port_in_use_says_so() {
+fn a_server_that_cannot_listen_says_why_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = taken.local_addr().unwrap().to_string();
@@ -218,4 +218,13 @@ fn a_server_started_on_a_port_in_use_says_so() {
         "{said}"
     );
     assert!(!said.contains("os error"), "{said}");
+
+    // A port alone, as people often type it.
+    let out = rollcall(dir.path(), &["serve", "--listen", "5000"]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("cannot listen on 5000: give an address and port such as 0.0.0.0:5000"),
+        "{said}"
+    );
 }
