@@ -100,6 +100,9 @@ pub struct AdminView {
     /// How well recognition knows the site, said on the Students screen.
     calibration: Option<String>,
     calibration_req: Option<Answer<CalibrationStatus>>,
+    /// Keys of settings.toml that Rollcall does not read (a typo is otherwise silent).
+    settings_notes: Vec<String>,
+    settings_notes_req: Option<Pending<Vec<String>>>,
     /// The photo-attack check: its strictness, and teaching it this camera.
     attack: AttackCheckView,
     search: String,
@@ -135,6 +138,8 @@ impl Default for AdminView {
             students_req: None,
             calibration: None,
             calibration_req: None,
+            settings_notes: Vec::new(),
+            settings_notes_req: None,
             attack: AttackCheckView::default(),
             search: String::new(),
             selected: None,
@@ -241,10 +246,15 @@ impl AdminView {
                 Err(lost) => lost.to_string(),
             });
         }
+        if let Some(r) = self.settings_notes_req.as_ref().and_then(Pending::poll) {
+            self.settings_notes_req = None;
+            self.settings_notes = r.unwrap_or_default();
+        }
         self.attack.take_answers(admin);
         if let Some(r) = self.students_req.as_ref().and_then(Pending::poll) {
             self.students_req = None;
             self.calibration_req = Some(admin.calibration());
+            self.settings_notes_req = Some(admin.settings_notes());
             self.attack.load(admin);
             match r {
                 Ok(Ok(s)) => self.students_arrived(s),
@@ -716,6 +726,9 @@ impl AdminView {
         }
         if let Some(c) = &self.calibration {
             ui.label(RichText::new(c).weak());
+        }
+        for note in &self.settings_notes {
+            ui.label(RichText::new(format!("settings.toml: {note}")).color(WARN));
         }
         let selected = self
             .selected

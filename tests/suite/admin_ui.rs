@@ -924,3 +924,24 @@ fn with_several_doors_the_review_counts_one_door_at_a_time() {
             && shows(h, "5 class days")
     });
 }
+
+#[test]
+fn a_typo_in_the_settings_file_is_shown_to_the_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = students_named(dir.path(), &[("1", "One")]);
+    std::fs::write(
+        data.settings(),
+        "[kiosk]\nroom_name = \"Lab 4\"\ncooldwn_secs = 10\n",
+    )
+    .unwrap();
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the note", 60, |h| {
+        shows(
+            h,
+            "settings.toml: `kiosk.cooldwn_secs` is not a setting (ignored); did you mean \
+             `kiosk.cooldown_secs`?",
+        )
+    });
+}

@@ -347,6 +347,8 @@ pub(super) enum Request {
     },
     ListStudents(Reply<Result<Vec<Student>, String>>),
     Calibration(Reply<Result<CalibrationStatus, String>>),
+    /// What settings.toml holds that Rollcall does not read (typos, retired keys).
+    SettingsNotes(Reply<Vec<String>>),
     AttackCheck(Reply<Result<AttackCheck, String>>),
     /// Set how strict the photo-attack check is (saved in settings.toml, applied at once).
     SetStrictness {
@@ -532,6 +534,10 @@ impl AdminClient {
     /// How well recognition knows this site (loads the face models if needed).
     pub fn calibration(&self) -> Answer<CalibrationStatus> {
         self.ask(Request::Calibration)
+    }
+    /// Settings in settings.toml that Rollcall does not read, one line each.
+    pub fn settings_notes(&self) -> Pending<Vec<String>> {
+        self.ask(Request::SettingsNotes)
     }
     /// The photo-attack check's model, strictness and measured trade-off.
     pub fn attack_check(&self) -> Answer<AttackCheck> {

@@ -202,6 +202,10 @@ impl Desk {
             Request::AdaptCheck(reply) => reply.send(self.adapt_check()),
             Request::UseAdaptedCheck(reply) => reply.send(self.use_adapted_check()),
             Request::ReturnToBaseCheck(reply) => reply.send(self.return_to_base_check()),
+            Request::SettingsNotes(reply) => {
+                let text = std::fs::read_to_string(&self.settings_file).unwrap_or_default();
+                reply.send(crate::settings::unknown_settings(&text))
+            }
             Request::Calibration(reply) => {
                 let r = self.recognizer().map(|r| {
                     let m = r.matcher();
