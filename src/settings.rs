@@ -385,10 +385,30 @@ pub struct RecognitionSettings {
     /// Minimum lead of the best student over the runner-up.
     pub margin: f32,
     /// The models whose scores are fused, in order.
+    #[serde(deserialize_with = "model_ids")]
     pub models: Vec<String>,
     pub calibration: CalibrationSettings,
     /// At the kiosk, frames after a track's first match are confirmed with one fast model.
     pub confirm: ConfirmSettings,
+}
+
+/// The model ids of `recognition.models`: names, or — as releases before the decision was
+/// calibrated to the site wrote them on first use — tables of each model's fixed score
+/// normalisation, whose `model_id` alone is still meaningful (a school upgrading keeps
+/// its settings file).
+fn model_ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entry {
+        Id(String),
+        Normalised { model_id: String },
+    }
+    Ok(Vec::<Entry>::deserialize(d)?
+        .into_iter()
+        .map(|e| match e {
+            Entry::Id(id) | Entry::Normalised { model_id: id } => id,
+        })
+        .collect())
 }
 
 /// The fast confirmation the kiosk uses once a track has a candidate: one model, with its
@@ -524,10 +544,23 @@ fn where_in(text: &str, e: &toml::de::Error) -> String {
 }
 
 /// Settings retired since an older release, and what replaced them.
-const RETIRED: [(&str, &str); 1] = [(
-    "recognition.threshold",
-    "no longer used: the decision is `accept` and `kiosk_accept` under [recognition], on \
-     another scale (see the README, \"How the decision adapts\")",
+const RETIRED: [(&str, &str); 2] = [
+    (
+        "recognition.threshold",
+        "no longer used: the decision is `accept` and `kiosk_accept` under [recognition], \
+         on another scale (see the README, \"How the decision adapts\")",
+    ),
+    (
+        "recognition.confirm.threshold",
+        "no longer used: it is `accept` under [recognition.confirm], on another scale",
+    ),
+];
+
+/// Lists an older release wrote as tables, and what is still read of them.
+const OLDER_FORMS: [(&str, &str); 1] = [(
+    "recognition.models",
+    "written as an older release did (each model with a fixed score normalisation): only \
+     the model ids are read; the scores are now calibrated to the site",
 )];
 
 /// What the settings file holds that Rollcall does not read, one line each: a key no
@@ -571,15 +604,25 @@ fn unknown_in(file: &toml::Table, known: &toml::Table, prefix: &str, out: &mut V
                 }
             }
             Some(toml::Value::Array(items)) => {
-                // A list of tables (`[[recognition.calibration.prior]]`): each like the first.
-                if let (toml::Value::Array(mine), Some(toml::Value::Table(first))) =
-                    (value, items.first())
-                {
-                    for item in mine {
-                        if let toml::Value::Table(t) = item {
-                            unknown_in(t, first, &format!("{path}."), out);
+                let toml::Value::Array(mine) = value else {
+                    continue;
+                };
+                match items.first() {
+                    // A list of tables (`[[recognition.calibration.prior]]`): each like the
+                    // first.
+                    Some(toml::Value::Table(first)) => {
+                        for item in mine {
+                            if let toml::Value::Table(t) = item {
+                                unknown_in(t, first, &format!("{path}."), out);
+                            }
                         }
                     }
+                    _ if mine.iter().any(toml::Value::is_table) => {
+                        if let Some((_, why)) = OLDER_FORMS.iter().find(|(k, _)| *k == path) {
+                            out.push(format!("`{path}` is {why}"));
+                        }
+                    }
+                    _ => {}
                 }
             }
             Some(_) => {}
@@ -707,6 +750,29 @@ mod tests {
         Settings::load_or_create(&path).unwrap();
         let written = std::fs::read_to_string(&path).unwrap();
         assert_eq!(unknown_settings(&written), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_settings_file_written_before_the_site_calibration_still_loads() {
+        // What a data folder's settings.toml held when the kiosk first wrote it before
+        // the decision was calibrated to the site (its [recognition] part).
+        let old = "[recognition]\nthreshold = 4.9\nmargin = 0.5\n\n\
+                   [[recognition.models]]\nmodel_id = \"dlib-resnet-v1\"\n\
+                   stranger_mean = 0.835\nstranger_std = 0.035\n\n\
+                   [[recognition.models]]\nmodel_id = \"facenet-20180408\"\n\
+                   stranger_mean = 0.134\nstranger_std = 0.135\n\n\
+                   [recognition.confirm]\nmodel_id = \"dlib-resnet-v1\"\nthreshold = 3.1\n\
+                   margin = 0.5\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::write(&path, old).unwrap();
+        let s = Settings::load(&path).unwrap();
+        assert_eq!(s.recognition, RecognitionSettings::default());
+        let notes = unknown_settings(old);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[0].starts_with("`recognition.confirm.threshold` is no longer used"));
+        assert!(notes[1].starts_with("`recognition.models` is written as an older release"));
+        assert!(notes[2].starts_with("`recognition.threshold` is no longer used"));
     }
 
     #[test]
