@@ -305,7 +305,11 @@ impl Matcher {
 
     /// The best-scoring student and their lead over the runner-up, whatever the threshold.
     pub fn best(&self, probe: &Embeddings, source: Source, models: &[String]) -> Option<Candidate> {
-        let scores = self.fused_scores(probe, source, models);
+        self.best_of(&self.fused_scores(probe, source, models))
+    }
+
+    /// The best of these fused scores (in gallery order) and its lead over the runner-up.
+    fn best_of(&self, scores: &[f32]) -> Option<Candidate> {
         let (mut first, mut second) = (None::<(usize, f32)>, f32::NEG_INFINITY);
         for (i, s) in scores.iter().enumerate() {
             match first {
@@ -329,28 +333,23 @@ impl Matcher {
     /// others, best first (each with their lead over the best of the others).
     pub fn above(&self, probe: &Embeddings, source: Source, rule: &Rule) -> Vec<Candidate> {
         let scores = self.fused_scores(probe, source, &rule.models);
-        let mut order: Vec<usize> = (0..scores.len()).collect();
-        order.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]));
-        let best_other = |i: usize| {
-            let other = order.iter().find(|j| **j != i);
-            other.map_or(f32::NEG_INFINITY, |j| scores[*j])
+        let Some(best) = self.best_of(&scores).filter(|b| b.score >= rule.accept) else {
+            return Vec::new();
         };
-        order
+        let mut others: Vec<Candidate> = scores
             .iter()
-            .take_while(|i| scores[**i] >= rule.accept)
-            .map(|&i| {
-                let other = best_other(i);
-                Candidate {
-                    student_id: self.gallery.student(i),
-                    score: scores[i],
-                    margin: if other.is_finite() {
-                        scores[i] - other
-                    } else {
-                        scores[i]
-                    },
-                }
+            .enumerate()
+            .map(|(i, s)| (self.gallery.student(i), *s))
+            .filter(|(id, s)| *id != best.student_id && *s >= rule.accept)
+            .map(|(student_id, score)| Candidate {
+                student_id,
+                score,
+                margin: score - best.score,
             })
-            .collect()
+            .collect();
+        others.sort_by(|a, b| b.score.total_cmp(&a.score));
+        others.insert(0, best);
+        others
     }
 
     /// Identifies a probe face under a rule.
