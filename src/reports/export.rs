@@ -125,15 +125,22 @@ fn mark_time(m: &crate::store::MarkDetail) -> &str {
 }
 
 /// Writes the Attendance sheet as CSV (same columns as the workbook, without the per-day
-/// count line).
+/// count line), as a spreadsheet opens it safely: UTF-8 with a byte-order mark (without
+/// it Excel reads "Zoë" as "ZoÃ«"), and a name or roll number that a spreadsheet would
+/// take for a formula ("=…", "+…", "-…", "@…") kept as text behind an apostrophe, so
+/// opening the export never runs what someone typed as a student's name.
 pub fn write_csv(sheet: &Sheet, path: &Path) -> Result<(), ExportError> {
-    let mut w = csv::Writer::from_path(path).map_err(|e| fail_csv(path, e))?;
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).map_err(|e| fail_io(path, &e))?;
+    file.write_all(b"\xEF\xBB\xBF")
+        .map_err(|e| fail_io(path, &e))?;
+    let mut w = csv::Writer::from_writer(file);
     let mut header = vec!["ID\\Date".to_string(), "Name".to_string()];
     header.extend(sheet.days.iter().map(|d| d.format("%Y-%m-%d").to_string()));
     header.extend(TOTALS.iter().map(|t| t.to_string()));
     w.write_record(&header).map_err(|e| fail_csv(path, e))?;
     for row in &sheet.rows {
-        let mut rec = vec![row.roll_no.clone(), row.name.clone()];
+        let mut rec = vec![as_text(&row.roll_no), as_text(&row.name)];
         rec.extend((0..row.present.len()).map(|c| row.cell(c).to_string()));
         rec.push(row.present_days.to_string());
         rec.push(row.absent_days.to_string());
@@ -141,4 +148,32 @@ pub fn write_csv(sheet: &Sheet, path: &Path) -> Result<(), ExportError> {
         w.write_record(&rec).map_err(|e| fail_csv(path, e))?;
     }
     w.flush().map_err(|e| fail_io(path, &e))
+}
+
+/// A person's text for a CSV cell: as it is, unless a spreadsheet would read it as a
+/// formula; then behind an apostrophe (OWASP's advice for CSV exports).
+fn as_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_text;
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_kept_as_text() {
+        assert_eq!(
+            as_text("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        assert_eq!(as_text("+1"), "'+1");
+        assert_eq!(as_text("-A"), "'-A");
+        assert_eq!(as_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(as_text("Zoë O'Brien"), "Zoë O'Brien");
+        assert_eq!(as_text("CS-2024-1"), "CS-2024-1");
+    }
 }

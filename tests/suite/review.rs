@@ -102,8 +102,21 @@ fn the_excel_export_matches_the_database() {
 fn the_csv_export_matches_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let store = class(dir.path());
+    // A name with an accent, and one a spreadsheet would run as a formula.
+    let names = ["Zoë Åström", "=HYPERLINK(\"http://example.org\",\"Open\")"];
+    let db = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+    for (roll, name) in ["A", "D"].iter().zip(names) {
+        db.execute(
+            "UPDATE students SET name = ?1 WHERE roll_no = ?2",
+            (name, roll),
+        )
+        .unwrap();
+    }
     let file = dir.path().join("attendance.csv");
     export(dir.path(), "csv", &file);
+    // UTF-8 with a byte-order mark, so Excel shows "Zoë" rather than "ZoÃ«".
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBFID\\Date,Name,"));
     let mut reader = csv::Reader::from_path(&file).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(header.len(), 2 + 5 + 3);
@@ -116,6 +129,11 @@ fn the_csv_export_matches_the_database() {
         ("C", "2", "40.0"),
         ("D", "0", "0.0"),
     ];
+    assert_eq!(&rows[0][1], "Zoë Åström");
+    assert_eq!(
+        &rows[3][1], "'=HYPERLINK(\"http://example.org\",\"Open\")",
+        "kept as text, not run as a formula"
+    );
     for (row, (roll, present, pct)) in rows.iter().zip(expected) {
         assert_eq!(&row[0], roll);
         assert_eq!(&row[7], present);
