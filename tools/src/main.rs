@@ -709,7 +709,7 @@ fn run_classroom(
     } else {
         rollcall::recognition::Source::Photo
     };
-    let figures = classroom::evaluate(&people, &set, &sizes, source, &settings.recognition);
+    let figures = classroom::evaluate(&people, &set, &sizes, source, settings);
     if json {
         println!(
             "{}",
@@ -741,6 +741,26 @@ fn run_classroom(
             pct(f.correct_at_1pct_mean),
             pct(f.correct_at_1pct_worst)
         );
+    }
+    // The kiosk judges only clear faces near enough; the others are asked to adjust.
+    if figures.iter().any(|f| f.kiosk_judged.is_some()) {
+        println!();
+        println!("Frames the kiosk judges (a face clear and near enough; it asks the others to adjust, and judges a later frame):");
+        println!("| enrolled | share of faces found | correct accept (worst rotation) | strangers accepted (worst rotation) |");
+        println!("|---|---|---|---|");
+        for f in &figures {
+            if let Some(k) = &f.kiosk_judged {
+                println!(
+                    "| {} | {} | {} ({}) | {} ({}) |",
+                    f.gallery_size,
+                    pct(k.judged),
+                    pct(k.correct_accept),
+                    pct(k.correct_accept_worst),
+                    pct(k.stranger_accept),
+                    pct(k.stranger_accept_worst)
+                );
+            }
+        }
     }
     // Who is taken for whom: what to look at before trusting the figures (twins, a
     // mislabelled photo, a student whose photos are poor).

@@ -15,7 +15,7 @@
 
 use super::{metrics, photos_of, ratio, FaceSet, Mistake, Mistakes, ProbeResult};
 use rollcall::recognition::{Candidate, Decision, Matcher, Origin, Rule, Source};
-use rollcall::settings::RecognitionSettings;
+use rollcall::settings::Settings;
 use rollcall::vision::image_io::{file_name_of, folders_in};
 use rollcall::vision::Embeddings;
 use serde::Serialize;
@@ -172,6 +172,39 @@ pub struct ClassFigures {
     /// The most recurring mistakes (wrong person, strangers accepted), most frequent
     /// first.
     pub mistakes: Vec<Mistake>,
+    /// The kiosk's camera only (`--camera`): the frames the kiosk would judge.
+    pub kiosk_judged: Option<KioskJudged>,
+}
+
+/// What the kiosk makes of single frames: it judges a face only when it is clear and near
+/// enough, and asks the person to adjust otherwise (a later frame is judged), so these
+/// are the figures of the frames it judges.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct KioskJudged {
+    /// Share of the probes with a face found that the kiosk would judge.
+    pub judged: f64,
+    pub correct_accept: f64,
+    pub correct_accept_worst: f64,
+    pub stranger_accept: f64,
+    pub stranger_accept_worst: f64,
+}
+
+/// Counts for one side (genuine or stranger probes) and for the frames the kiosk judges.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    probes: usize,
+    hits: usize,
+}
+
+impl Tally {
+    fn add(&mut self, hit: bool) {
+        self.probes += 1;
+        self.hits += usize::from(hit);
+    }
+
+    fn share(&self) -> f64 {
+        ratio(self.hits, self.probes)
+    }
 }
 
 /// Runs every rotation of every class size.
@@ -180,8 +213,11 @@ pub fn evaluate(
     set: &FaceSet,
     sizes: &[usize],
     source: Source,
-    settings: &RecognitionSettings,
+    all_settings: &Settings,
 ) -> Vec<ClassFigures> {
+    let settings = &all_settings.recognition;
+    let min_eye_distance_px = all_settings.kiosk.min_eye_distance_px;
+    let at_kiosk = source == Source::Camera;
     let origin = match source {
         Source::Camera => Origin::Camera,
         Source::Photo => Origin::Upload,
@@ -213,6 +249,9 @@ pub fn evaluate(
         let (mut at_1pct_sum, mut at_1pct_worst) = (0.0f64, 1.0f64);
         let mut judged = 0usize;
         let mut mistakes = Mistakes::default();
+        // Frames the kiosk judges: genuine and strangers, pooled and the worst rotation.
+        let (mut k_genuine, mut k_strangers) = (Tally::default(), Tally::default());
+        let (mut k_ca_worst, mut k_sa_worst, mut k_found) = (1.0f64, 0.0f64, 0usize);
         for rot in &rots {
             let enrolled: Vec<(usize, &[PathBuf])> = rot
                 .iter()
@@ -220,6 +259,13 @@ pub fn evaluate(
                 .collect();
             let matcher = set.matcher(&enrolled, origin, settings);
             let (mut found, mut correct, mut wrong) = (0, 0, 0);
+            let (mut k_here, mut k_s_here) = (Tally::default(), Tally::default());
+            let kiosk_judges = |p: &Path| {
+                at_kiosk
+                    && set
+                        .get(p)
+                        .is_some_and(|f| f.kiosk_judges(min_eye_distance_px))
+            };
             // Every probe's best candidate by every model, kept for the threshold-free
             // figure, then its verdict.
             let mut scored = Vec::new();
@@ -242,7 +288,13 @@ pub fn evaluate(
                         continue;
                     };
                     found += 1;
-                    match judge(e, Some(i)) {
+                    let verdict = judge(e, Some(i));
+                    if kiosk_judges(p) {
+                        k_here.add(
+                            matches!(&verdict, Decision::Match(c) if c.student_id as usize == i),
+                        );
+                    }
+                    match verdict {
                         Decision::Match(c) if c.student_id as usize == i => correct += 1,
                         Decision::Match(c) => {
                             wrong += 1;
@@ -269,7 +321,11 @@ pub fn evaluate(
                         continue;
                     };
                     s_here += 1;
-                    if let Decision::Match(c) = judge(e, None) {
+                    let verdict = judge(e, None);
+                    if kiosk_judges(p) {
+                        k_s_here.add(matches!(verdict, Decision::Match(_)));
+                    }
+                    if let Decision::Match(c) = verdict {
                         accepted += 1;
                         mistakes.add(true, &person.name, &people[c.student_id as usize].name, p);
                     }
@@ -283,9 +339,18 @@ pub fn evaluate(
                 at_1pct_sum += at_1pct;
                 at_1pct_worst = at_1pct_worst.min(at_1pct);
                 ca_worst = ca_worst.min(ratio(correct, found));
+                if k_here.probes > 0 {
+                    k_ca_worst = k_ca_worst.min(k_here.share());
+                }
                 wp_worst = wp_worst.max(ratio(wrong, found));
             }
             sa_worst = sa_worst.max(ratio(accepted, s_here));
+            k_sa_worst = k_sa_worst.max(k_s_here.share());
+            k_found += found + s_here;
+            for (all, here) in [(&mut k_genuine, k_here), (&mut k_strangers, k_s_here)] {
+                all.probes += here.probes;
+                all.hits += here.hits;
+            }
             g_found += found;
             g_correct += correct;
             g_wrong += wrong;
@@ -308,6 +373,17 @@ pub fn evaluate(
             correct_at_1pct_mean: at_1pct_sum / judged.max(1) as f64,
             correct_at_1pct_worst: if judged > 0 { at_1pct_worst } else { 0.0 },
             mistakes: mistakes.most_frequent(),
+            kiosk_judged: at_kiosk.then(|| KioskJudged {
+                judged: ratio(k_genuine.probes + k_strangers.probes, k_found),
+                correct_accept: k_genuine.share(),
+                correct_accept_worst: if k_genuine.probes > 0 {
+                    k_ca_worst
+                } else {
+                    0.0
+                },
+                stranger_accept: k_strangers.share(),
+                stranger_accept_worst: k_sa_worst,
+            }),
         });
     }
     out
@@ -385,6 +461,8 @@ mod tests {
         PhotoFaces {
             probe: Some(face.clone()),
             template: Some(face),
+            clear: true,
+            eye_distance_px: 40.0,
         }
     }
 
@@ -415,8 +493,7 @@ mod tests {
             sec_per_photo: 0.0,
             search: Default::default(),
         };
-        let settings = RecognitionSettings::default();
-        let figures = evaluate(&people, &set, &[1], Source::Photo, &settings);
+        let figures = evaluate(&people, &set, &[1], Source::Photo, &Settings::default());
         let one = &figures[0];
         assert_eq!(one.rotations, 3);
         assert_eq!(one.genuine_probes, 4, "Ada's and Ben's two other photos");
@@ -428,6 +505,53 @@ mod tests {
         assert_eq!(one.correct_at_1pct_worst, 1.0, "{one:?}");
         assert_eq!(one.correct_at_1pct_mean, 1.0, "{one:?}");
         assert_eq!(one.stranger_accept, 0.0, "{one:?}");
+        assert_eq!(one.kiosk_judged, None, "photos are not the kiosk's frames");
+    }
+
+    #[test]
+    fn the_kiosk_figures_leave_out_the_frames_it_asks_to_take_again() {
+        // Ada and Ben, three frames each; Ada's last frame is of someone far behind her
+        // (eyes 10 px apart, and not her face), which the kiosk would not judge.
+        let mut photos = HashMap::new();
+        let people: Vec<Person> = ["Ada", "Ben"]
+            .iter()
+            .enumerate()
+            .map(|(who, name)| {
+                let paths: Vec<PathBuf> = (0..3)
+                    .map(|k| PathBuf::from(format!("{name}/{k}.jpg")))
+                    .collect();
+                for (k, p) in paths.iter().enumerate() {
+                    let faces = if who == 0 && k == 2 {
+                        PhotoFaces {
+                            eye_distance_px: 10.0,
+                            ..photo_of(5, 0)
+                        }
+                    } else {
+                        photo_of(who, k)
+                    };
+                    photos.insert(p.clone(), faces);
+                }
+                split(name.to_string(), paths, 1).unwrap()
+            })
+            .collect();
+        let set = FaceSet {
+            photos,
+            sec_per_photo: 0.0,
+            search: Default::default(),
+        };
+        let figures = evaluate(&people, &set, &[1], Source::Camera, &Settings::default());
+        let one = &figures[0];
+        assert_eq!(
+            one.correct_accept_worst, 0.5,
+            "Ada: one of two frames: {one:?}"
+        );
+        let kiosk = one.kiosk_judged.as_ref().unwrap();
+        assert_eq!(kiosk.correct_accept_worst, 1.0, "{kiosk:?}");
+        assert_eq!(kiosk.correct_accept, 1.0, "{kiosk:?}");
+        // Judged: Ada's 1 of 2 and Ben's 2 genuine frames; Ben's 3 and Ada's 2 of 3 as
+        // strangers: 8 of 10 frames.
+        assert_eq!(kiosk.judged, 0.8, "{kiosk:?}");
+        assert_eq!(kiosk.stranger_accept, 0.0, "{kiosk:?}");
     }
 
     #[test]

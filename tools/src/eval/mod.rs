@@ -213,6 +213,19 @@ pub(crate) fn metrics(
 pub struct PhotoFaces {
     pub probe: Option<Embeddings>,
     pub template: Option<Embeddings>,
+    /// The probe's face passes the quality check (sharp, lit, frontal enough).
+    pub clear: bool,
+    /// The distance between the probe face's eyes, in pixels.
+    pub eye_distance_px: f32,
+}
+
+impl PhotoFaces {
+    /// Whether the kiosk would judge this face: clear and near enough (eyes at least
+    /// `min_eye_distance_px` apart); else it asks the person to step closer, face the
+    /// camera, … and judges a later frame.
+    pub fn kiosk_judges(&self, min_eye_distance_px: f32) -> bool {
+        self.probe.is_some() && self.clear && self.eye_distance_px >= min_eye_distance_px
+    }
 }
 
 /// Every photo of a set, embedded once, by path.
@@ -256,20 +269,28 @@ impl FaceSet {
                     let found = engine.detect(&image)?;
                     // A face cut off at the edge is not guessed at, as when marking.
                     match found.first().filter(|f| !engine.is_cut_off(&image, f)) {
-                        Some(first) if enrols(path) => {
-                            let (plain, template) =
-                                engine.embed_plain_and_template(&image, first)?;
-                            let enrollable = main_face(&found).is_some()
-                                && engine.assess(&image, first)?.is_good();
-                            PhotoFaces {
-                                probe: Some(plain),
-                                template: enrollable.then_some(template),
+                        Some(first) => {
+                            let clear = engine.assess(&image, first)?.is_good();
+                            let eye_distance_px = first.eye_distance();
+                            if enrols(path) {
+                                let (plain, template) =
+                                    engine.embed_plain_and_template(&image, first)?;
+                                let enrollable = main_face(&found).is_some() && clear;
+                                PhotoFaces {
+                                    probe: Some(plain),
+                                    template: enrollable.then_some(template),
+                                    clear,
+                                    eye_distance_px,
+                                }
+                            } else {
+                                PhotoFaces {
+                                    probe: Some(engine.embed(&image, first)?),
+                                    template: None,
+                                    clear,
+                                    eye_distance_px,
+                                }
                             }
                         }
-                        Some(first) => PhotoFaces {
-                            probe: Some(engine.embed(&image, first)?),
-                            template: None,
-                        },
                         None => PhotoFaces::default(),
                     }
                 }

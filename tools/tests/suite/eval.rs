@@ -136,6 +136,12 @@ fn webcam_frames_of_strangers_are_never_accepted() {
         assert!(worst <= mean && mean <= 1.0, "{f}");
         assert!(mean >= get("correct_accept"), "{f}");
         assert!(worst >= 0.95, "{f}");
+        // The frames the kiosk would judge (clear, near enough): most of them, and no
+        // stranger's among them either.
+        let kiosk = &f["kiosk_judged"];
+        let judged = kiosk["judged"].as_f64().unwrap_or_else(|| panic!("{f}"));
+        assert!((0.5..1.0).contains(&judged), "{f}");
+        assert_eq!(kiosk["stranger_accept_worst"], 0.0, "{f}");
     }
 }
 
