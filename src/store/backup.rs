@@ -2,7 +2,7 @@
 //! Rollcall keeps running) and the enrolment photos. Restoring puts both back, after saving
 //! the current database beside it.
 
-use super::{Store, StoreError, MIGRATIONS};
+use super::{ErasedAgain, Store, StoreError, MIGRATIONS};
 use crate::data_dir::{write_private_file, DataDir};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -151,29 +151,45 @@ fn open_backup(src: &Path) -> Result<Connection, BackupError> {
     Ok(conn)
 }
 
+/// What a restore did.
+#[derive(Debug)]
+pub struct Restored {
+    /// What the data folder holds now.
+    pub summary: BackupSummary,
+    /// Where the database it replaced was saved.
+    pub saved: Option<PathBuf>,
+    /// The replaced database could not be read (damaged): it was moved here as it was, and
+    /// its erasures could not be made again.
+    pub damaged: Option<PathBuf>,
+    /// Data the backup held that had been erased since it was made, erased again.
+    pub erased_again: ErasedAgain,
+}
+
 /// Replaces the data folder's database and photos with a backup's. The database being
-/// replaced is first saved as `rollcall-before-restore-<time>.db` in the data folder; the
-/// path of that copy is returned with the summary.
-pub fn restore(
-    data: &DataDir,
-    src: &Path,
-) -> Result<(BackupSummary, Option<PathBuf>), BackupError> {
+/// replaced is first saved as `rollcall-before-restore-<time>.db` in the data folder (a
+/// damaged one, which cannot be read, is moved aside as `rollcall-damaged-<time>.db`);
+/// whatever it records as erased since the backup was made (a student's face data, a
+/// student, a photo) is erased again from what the backup brings back.
+pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     let backup = open_backup(src)?;
     let photos = data.photos();
     let lock_path = data.root().join("photos.lock");
     let _photos = data.lock_photos().map_err(io(&lock_path))?;
-    let saved = if data.database().exists() {
-        let current = Store::open(&data.database())?;
-        let name = format!(
-            "rollcall-before-restore-{}.db",
-            chrono::Local::now().format("%Y%m%d-%H%M%S")
-        );
-        let path = data.root().join(name);
-        current.backup_to(&path, &photos)?;
-        Some(path)
-    } else {
-        None
-    };
+    let now = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let (mut saved, mut damaged, mut erasures) = (None, None, Vec::new());
+    if data.database().exists() {
+        match Store::open(&data.database()) {
+            Ok(current) => {
+                erasures = current.erasures()?;
+                let path = new_file(data.root(), &format!("rollcall-before-restore-{now}"));
+                current.backup_to(&path, &photos)?;
+                saved = Some(path);
+            }
+            // Restoring is what a damaged database calls for: keep it as it is, aside.
+            Err(StoreError::Corrupt) => damaged = Some(move_aside(data, &now.to_string())?),
+            Err(e) => return Err(e.into()),
+        }
+    }
     // Photos first: a file nobody refers to is swept later; a missing one would be lost.
     let mut written = 0;
     {
@@ -211,17 +227,60 @@ pub fn restore(
         .map_err(StoreError::from)?;
     // Bring an older backup's schema up to date.
     drop(live);
-    let live = Store::open(&data.database())?;
+    let mut live = Store::open(&data.database())?;
+    let (files, erased_again) = live.apply_erasures(&erasures, "restore")?;
+    for name in files {
+        let path = photos.join(&name);
+        if let Err(e) = std::fs::remove_file(&path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(file = %path.display(), "could not remove an erased photo: {e}");
+            }
+        }
+    }
     let (students, marks) = counts(&live.conn)?;
-    Ok((
-        BackupSummary {
+    let photo_rows: i64 = live
+        .conn
+        .query_row("SELECT COUNT(*) FROM photos", [], |r| r.get(0))
+        .map_err(StoreError::from)?;
+    Ok(Restored {
+        summary: BackupSummary {
             students,
             marks,
-            photos: written,
+            // Those the database refers to: the backup's, less any erased again.
+            photos: written.min(photo_rows as usize),
             missing_photos: 0,
         },
         saved,
-    ))
+        damaged,
+        erased_again,
+    })
+}
+
+/// `STEM.db` in `folder`, or `STEM-2.db`, `STEM-3.db`, … when it exists (two restores
+/// within a second).
+fn new_file(folder: &Path, stem: &str) -> PathBuf {
+    (1..)
+        .map(|n| match n {
+            1 => folder.join(format!("{stem}.db")),
+            n => folder.join(format!("{stem}-{n}.db")),
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| folder.join(format!("{stem}.db")))
+}
+
+/// Moves a damaged database (and its log files) aside, unchanged; returns its new path.
+fn move_aside(data: &DataDir, now: &str) -> Result<PathBuf, BackupError> {
+    let db = data.database();
+    let aside = new_file(data.root(), &format!("rollcall-damaged-{now}"));
+    std::fs::rename(&db, &aside).map_err(io(&db))?;
+    for suffix in ["-wal", "-shm"] {
+        let log = PathBuf::from(format!("{}{suffix}", db.display()));
+        if log.exists() {
+            let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+            std::fs::rename(&log, &to).map_err(io(&log))?;
+        }
+    }
+    Ok(aside)
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 
 mod attack_recordings;
 mod backup;
+mod erasures;
 pub mod school;
 
 pub use attack_recordings::AttackRecording;
-pub use backup::{restore, BackupError, BackupSummary};
+pub use backup::{restore, BackupError, BackupSummary, Restored};
+pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 
 use crate::wording::count;
 use chrono::{DateTime, Local, NaiveDate};
@@ -25,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0007_school.sql"),
     include_str!("../../db/0008_attack_recordings.sql"),
     include_str!("../../db/0009_template_photo_index.sql"),
+    include_str!("../../db/0010_erasures.sql"),
 ];
 
 /// Faces of one student the kiosk keeps per model, newest first.
@@ -340,6 +343,41 @@ fn photo_names(conn: &Connection, student_id: i64) -> Result<Vec<String>, StoreE
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Deletes every piece of a student's face data (the rows; the caller deletes the photo
+/// files named in the answer).
+fn erase_face_rows(conn: &Connection, id: i64) -> Result<(Vec<String>, Erased), StoreError> {
+    let files = photo_names(conn, id)?;
+    let erased = Erased {
+        templates: conn.execute("DELETE FROM face_templates WHERE student_id = ?1", [id])?,
+        photos: conn.execute("DELETE FROM photos WHERE student_id = ?1", [id])?,
+        snapshots: conn.execute(
+            "UPDATE attendance SET snapshot = NULL WHERE student_id = ?1 AND snapshot IS NOT NULL",
+            [id],
+        )?,
+        refusals: conn.execute("DELETE FROM kiosk_refusals WHERE student_id = ?1", [id])?,
+        observations: conn.execute("DELETE FROM face_observations WHERE student_id = ?1", [id])?,
+        attack_recordings: conn
+            .execute("DELETE FROM attack_recordings WHERE student_id = ?1", [id])?,
+    };
+    Ok((files, erased))
+}
+
+/// Deletes a student's rows (their photos, templates and marks go with them).
+fn delete_student_rows(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    // Refused faces that resembled them are their face data too.
+    conn.execute("DELETE FROM kiosk_refusals WHERE student_id = ?1", [id])?;
+    conn.execute("DELETE FROM students WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+fn roll_no_of(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row("SELECT roll_no FROM students WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
 fn audit(conn: &Connection, actor: &str, action: &str, details: &str) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO audit_log (at, actor, action, details) VALUES (?1, ?2, ?3, ?4)",
@@ -496,6 +534,7 @@ impl Store {
             .optional()?;
         if let Some(p) = &photo {
             tx.execute("DELETE FROM photos WHERE id = ?1", [photo_id])?;
+            erasures::record(&tx, ErasureKind::Photo, &p.file_name)?;
             audit(
                 &tx,
                 actor,
@@ -541,19 +580,10 @@ impl Store {
         actor: &str,
     ) -> Result<(Vec<String>, Erased), StoreError> {
         let tx = self.conn.transaction()?;
-        let files = photo_names(&tx, id)?;
-        let erased = Erased {
-            templates: tx.execute("DELETE FROM face_templates WHERE student_id = ?1", [id])?,
-            photos: tx.execute("DELETE FROM photos WHERE student_id = ?1", [id])?,
-            snapshots: tx.execute(
-                "UPDATE attendance SET snapshot = NULL WHERE student_id = ?1 AND snapshot IS NOT NULL",
-                [id],
-            )?,
-            refusals: tx.execute("DELETE FROM kiosk_refusals WHERE student_id = ?1", [id])?,
-            observations: tx.execute("DELETE FROM face_observations WHERE student_id = ?1", [id])?,
-            attack_recordings: tx
-                .execute("DELETE FROM attack_recordings WHERE student_id = ?1", [id])?,
-        };
+        let (files, erased) = erase_face_rows(&tx, id)?;
+        if let Some(roll_no) = roll_no_of(&tx, id)? {
+            erasures::record(&tx, ErasureKind::FaceData, &roll_no)?;
+        }
         audit(
             &tx,
             actor,
@@ -588,10 +618,9 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        // Refused faces that resembled them are their face data too.
-        tx.execute("DELETE FROM kiosk_refusals WHERE student_id = ?1", [id])?;
-        tx.execute("DELETE FROM students WHERE id = ?1", [id])?;
+        delete_student_rows(&tx, id)?;
         if let Some((roll, name)) = who {
+            erasures::record(&tx, ErasureKind::Student, &roll)?;
             audit(&tx, actor, "delete student", &format!("{roll} ({name})"))?;
         }
         tx.commit()?;

@@ -144,6 +144,157 @@ fn erasing_face_data_removes_the_photo_files() {
     assert!(s.records().store().photos_of(ada).unwrap().is_empty());
 }
 
+/// The data folder's photo records and templates, as (roll no, photos, templates).
+fn face_data(dir: &Path) -> Vec<(String, usize, usize)> {
+    let store = rollcall::store::Store::open(&dir.join("rollcall.db")).unwrap();
+    store
+        .students()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s.roll_no.clone(),
+                store.photos_of(s.id).unwrap().len(),
+                store.templates_of(s.id).unwrap().len(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = class(dir.path());
+    s.enroll("R3", "Lin", "lin@example.org", &frames("0003", 3), "test")
+        .unwrap();
+    drop(s);
+    let out_dir = tempfile::tempdir().unwrap();
+    let before = out_dir.path().join("before.rollcall");
+    let b = rollcall(dir.path(), &["backup", before.to_str().unwrap()]);
+    assert!(b.status.success(), "{}", text(&b));
+
+    // After the backup: Ada's face data erased (say, her parents withdrew consent),
+    // Grace deleted, one of Lin's photos removed.
+    let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
+    let mut records =
+        rollcall::attendance::Records::open(&data, &rollcall::settings::Settings::default())
+            .unwrap();
+    let ids: Vec<i64> = records
+        .store()
+        .students()
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    records.erase_face_data(ids[0], "admin").unwrap();
+    records.delete_student(ids[1], "admin").unwrap();
+    let lin_photo = records.store().photos_of(ids[2]).unwrap()[0].id;
+    records.remove_photo(lin_photo, "admin").unwrap();
+    drop(records);
+    let erased = face_data(dir.path());
+    assert_eq!(erased.len(), 2);
+    assert_eq!((erased[0].1, erased[1].1), (0, 2));
+    let after = out_dir.path().join("after.rollcall");
+    assert!(rollcall(dir.path(), &["backup", after.to_str().unwrap()])
+        .status
+        .success());
+
+    // Restoring the older backup brings back the marks and students of then, but not
+    // what was erased since.
+    let r = rollcall(dir.path(), &["restore", before.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(
+        text(&r).contains(
+            "Erased again, as it was erased after this backup was made: the face data of 1 student, 1 student deleted, 1 photo removed."
+        ),
+        "{}",
+        text(&r)
+    );
+    assert_eq!(face_data(dir.path()), erased);
+    assert_eq!(
+        photo_files(dir.path()).len(),
+        2,
+        "no erased photo file is back in the photo folder"
+    );
+    // A backup made after the erasures has nothing to erase again; the older one, once
+    // more, has (the database it replaces keeps the record of them).
+    for (backup, erases) in [(&after, false), (&before, true)] {
+        let r = rollcall(dir.path(), &["restore", backup.to_str().unwrap()]);
+        assert!(r.status.success(), "{}", text(&r));
+        assert_eq!(text(&r).contains("Erased again"), erases, "{}", text(&r));
+        assert_eq!(face_data(dir.path()), erased);
+    }
+
+    // Grace enrolled again after her deletion stays enrolled through a restore of a
+    // backup made after that.
+    let mut s = open_service(dir.path());
+    s.enroll(
+        "R2",
+        "Grace",
+        "grace@example.org",
+        &frames("0002", 3),
+        "test",
+    )
+    .unwrap();
+    drop(s);
+    let later = out_dir.path().join("later.rollcall");
+    assert!(rollcall(dir.path(), &["backup", later.to_str().unwrap()])
+        .status
+        .success());
+    let r = rollcall(dir.path(), &["restore", later.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(!text(&r).contains("Erased again"), "{}", text(&r));
+    assert!(
+        face_data(dir.path()).contains(&("R2".to_string(), 3, 6)),
+        "{:?}",
+        face_data(dir.path())
+    );
+}
+
+#[test]
+fn a_damaged_database_is_replaced_by_a_restore_and_kept_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let out_dir = tempfile::tempdir().unwrap();
+    let backup = out_dir.path().join("class.rollcall");
+    assert!(rollcall(dir.path(), &["backup", backup.to_str().unwrap()])
+        .status
+        .success());
+    let db = dir.path().join("rollcall.db");
+    std::fs::write(&db, b"this is not a database any more").unwrap();
+    let damaged = rollcall(dir.path(), &["students"]);
+    assert!(
+        text(&damaged).contains("Restore it from a backup"),
+        "{}",
+        text(&damaged)
+    );
+
+    let r = rollcall(dir.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(
+        text(&r).contains("Restored 2 students, 1 mark and 6 photos"),
+        "{}",
+        text(&r)
+    );
+    assert!(
+        text(&r).contains("was damaged and could not be read"),
+        "{}",
+        text(&r)
+    );
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("rollcall-damaged-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        std::fs::read(dir.path().join(&kept[0])).unwrap(),
+        b"this is not a database any more"
+    );
+    let ok = rollcall(dir.path(), &["students"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+}
+
 #[test]
 fn a_database_locked_by_another_program_is_explained_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();

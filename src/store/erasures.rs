@@ -1,0 +1,193 @@
+//! Erasures remembered: a student's face data erased, a student deleted or one photo
+//! removed is recorded by roll number or photo file name (no face, no name), so that
+//! restoring a backup made before it does not bring the data back.
+
+use super::{audit, delete_student_rows, erase_face_rows, timestamp, Store, StoreError};
+use crate::wording::count;
+use chrono::Local;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// What was erased.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErasureKind {
+    /// A student's face data (the student and their attendance stay); by roll number.
+    FaceData,
+    /// A student with everything about them; by roll number.
+    Student,
+    /// One photo and its templates; by file name.
+    Photo,
+}
+
+impl ErasureKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ErasureKind::FaceData => "face data",
+            ErasureKind::Student => "student",
+            ErasureKind::Photo => "photo",
+        }
+    }
+
+    fn parse(s: &str) -> Option<ErasureKind> {
+        [
+            ErasureKind::FaceData,
+            ErasureKind::Student,
+            ErasureKind::Photo,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One erasure: what, of whom (roll number) or which photo (file name), and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Erasure {
+    pub kind: ErasureKind,
+    pub subject: String,
+    pub erased_at: String,
+}
+
+/// What a restore erased again: data the backup held that was erased after it was made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ErasedAgain {
+    /// Students whose face data was erased again.
+    pub face_data: usize,
+    /// Students deleted again.
+    pub students: usize,
+    /// Single photos removed again.
+    pub photos: usize,
+}
+
+impl ErasedAgain {
+    /// Whether anything was erased again.
+    pub fn any(&self) -> bool {
+        self.face_data + self.students + self.photos > 0
+    }
+}
+
+impl std::fmt::Display for ErasedAgain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if self.face_data > 0 {
+            parts.push(format!(
+                "the face data of {}",
+                count(self.face_data, "student")
+            ));
+        }
+        if self.students > 0 {
+            parts.push(format!("{} deleted", count(self.students, "student")));
+        }
+        if self.photos > 0 {
+            parts.push(format!("{} removed", count(self.photos, "photo")));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// Records an erasure made now.
+pub(super) fn record(
+    conn: &Connection,
+    kind: ErasureKind,
+    subject: &str,
+) -> Result<(), StoreError> {
+    insert(conn, kind, subject, &timestamp(Local::now()))?;
+    Ok(())
+}
+
+/// Records an erasure; false when it was recorded already.
+fn insert(
+    conn: &Connection,
+    kind: ErasureKind,
+    subject: &str,
+    erased_at: &str,
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "INSERT OR IGNORE INTO erasures (kind, subject, erased_at) VALUES (?1, ?2, ?3)",
+        params![kind.as_str(), subject, erased_at],
+    )? == 1)
+}
+
+fn student_by_roll_no(conn: &Connection, roll_no: &str) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM students WHERE roll_no = ?1 COLLATE NOCASE",
+            [roll_no],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+impl Store {
+    /// Every erasure recorded, oldest first.
+    pub fn erasures(&self) -> Result<Vec<Erasure>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, subject, erased_at FROM erasures ORDER BY erased_at, rowid")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (kind, subject, erased_at) = row?;
+            if let Some(kind) = ErasureKind::parse(&kind) {
+                out.push(Erasure {
+                    kind,
+                    subject,
+                    erased_at,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Makes again the erasures that this database has not recorded (after a restore: the
+    /// replaced database's erasures that came after the backup was made), in their order,
+    /// and records them. Returns the photo files to delete and what was erased again.
+    pub fn apply_erasures(
+        &mut self,
+        erasures: &[Erasure],
+        actor: &str,
+    ) -> Result<(Vec<String>, ErasedAgain), StoreError> {
+        let tx = self.conn.transaction()?;
+        let (mut files, mut again) = (Vec::new(), ErasedAgain::default());
+        for e in erasures {
+            if !insert(&tx, e.kind, &e.subject, &e.erased_at)? {
+                continue;
+            }
+            match e.kind {
+                ErasureKind::FaceData => {
+                    if let Some(id) = student_by_roll_no(&tx, &e.subject)? {
+                        let (names, erased) = erase_face_rows(&tx, id)?;
+                        files.extend(names);
+                        if erased != Default::default() {
+                            again.face_data += 1;
+                        }
+                    }
+                }
+                ErasureKind::Student => {
+                    if let Some(id) = student_by_roll_no(&tx, &e.subject)? {
+                        files.extend(super::photo_names(&tx, id)?);
+                        delete_student_rows(&tx, id)?;
+                        again.students += 1;
+                    }
+                }
+                ErasureKind::Photo => {
+                    if tx.execute("DELETE FROM photos WHERE file_name = ?1", [&e.subject])? > 0 {
+                        files.push(e.subject.clone());
+                        again.photos += 1;
+                    }
+                }
+            }
+        }
+        if again.any() {
+            audit(
+                &tx,
+                actor,
+                "erase again",
+                &format!("erased after the backup was made: {again}"),
+            )?;
+        }
+        tx.commit()?;
+        if again.any() {
+            self.flush_erased();
+        }
+        Ok((files, again))
+    }
+}
