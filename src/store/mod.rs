@@ -43,7 +43,7 @@ pub enum StoreError {
     Busy,
     #[error("The attendance database cannot be written (the data folder is read-only).")]
     ReadOnly,
-    #[error("The attendance database file is damaged. Restore it from a backup.")]
+    #[error("The attendance database file is damaged. Restore it from a backup: `rollcall restore BACKUP-FILE` (the damaged file is kept aside).")]
     Corrupt,
     #[error("A student with this roll number or email already exists.")]
     Duplicate,

@@ -264,7 +264,7 @@ fn a_damaged_database_is_replaced_by_a_restore_and_kept_aside() {
     std::fs::write(&db, b"this is not a database any more").unwrap();
     let damaged = rollcall(dir.path(), &["students"]);
     assert!(
-        text(&damaged).contains("Restore it from a backup"),
+        text(&damaged).contains("Restore it from a backup: `rollcall restore BACKUP-FILE`"),
         "{}",
         text(&damaged)
     );
