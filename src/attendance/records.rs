@@ -10,7 +10,7 @@ use crate::settings::Settings;
 use crate::store::{Erased, MarkRecord, NewPhoto, NewStudent, PhotoRow, Store, StoreError};
 use crate::vision::image_io::encode_jpeg;
 use chrono::Local;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A mark as the store recorded it, with who it is.
 #[derive(Clone, Debug, PartialEq)]
@@ -117,6 +117,13 @@ impl Records {
     /// The database, for the changes that involve no photo files (PIN, corrections, …).
     pub fn store_mut(&mut self) -> &mut Store {
         &mut self.store
+    }
+
+    /// Writes a backup of the database and the photos to `file` (a new file), while the
+    /// kiosk keeps running; says what it holds.
+    pub fn backup_to(&self, file: &Path) -> Result<String, crate::store::BackupError> {
+        let summary = self.store.backup_to(file, &self.data.photos())?;
+        Ok(summary.backed_up_to(file))
     }
 
     /// Whether face snapshots are kept with marks.

@@ -189,19 +189,7 @@ pub fn import(
 pub fn backup(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
     let (data, store) = store(data_dir)?;
     let b = store.backup_to(file, &data.photos())?;
-    println!(
-        "Backed up {}, {} and {} to {}.",
-        count(b.students, "student"),
-        count(b.marks, "mark"),
-        count(b.photos, "photo"),
-        file.display()
-    );
-    if b.missing_photos > 0 {
-        eprintln!(
-            "Not in the backup, as they were missing from the photo folder: {}.",
-            count(b.missing_photos, "photo file")
-        );
-    }
+    println!("{}", b.backed_up_to(file));
     Ok(Exit::Ok)
 }
 

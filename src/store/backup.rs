@@ -4,6 +4,7 @@
 
 use super::{ErasedAgain, Store, StoreError, MIGRATIONS};
 use crate::data_dir::{write_private_file, DataDir};
+use crate::wording::count;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
@@ -39,6 +40,27 @@ pub struct BackupSummary {
     pub photos: usize,
     /// Photos the database names but whose files were missing.
     pub missing_photos: usize,
+}
+
+impl BackupSummary {
+    /// What was backed up, for the admin: "Backed up 2 students, 1 mark and 6 photos to
+    /// FILE.", and the photo files that were missing, if any.
+    pub fn backed_up_to(&self, file: &Path) -> String {
+        let mut text = format!(
+            "Backed up {}, {} and {} to {}.",
+            count(self.students, "student"),
+            count(self.marks, "mark"),
+            count(self.photos, "photo"),
+            file.display()
+        );
+        if self.missing_photos > 0 {
+            text.push_str(&format!(
+                " Not in the backup, as they were missing from the photo folder: {}.",
+                count(self.missing_photos, "photo file")
+            ));
+        }
+        text
+    }
 }
 
 fn counts(conn: &Connection) -> Result<(i64, i64), StoreError> {

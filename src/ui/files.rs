@@ -93,7 +93,7 @@ impl FileChooser {
                 .title("Choose a CSV file, or open a folder of student folders")
                 .show_files_filter(Box::new(|p: &Path| has_extension(p, &["csv"]))),
             Ask::Save { file_name, .. } => FileDialog::save_file()
-                .title("Save the export as")
+                .title("Save as")
                 .default_filename(file_name.clone()),
             Ask::Video => FileDialog::open_file()
                 .title("Choose a video file")

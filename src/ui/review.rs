@@ -88,7 +88,14 @@ struct Asked {
     audit: Option<Pending<Result<Vec<AuditRow>, String>>>,
     refusals: Option<Pending<Result<Vec<RefusedFace>, String>>>,
     correction: Option<Pending<Outcome>>,
-    export: Option<Pending<Outcome>>,
+    /// An export or a backup being written.
+    file: Option<Pending<Outcome>>,
+}
+
+/// What the save dialog is choosing a file for.
+enum SaveAs {
+    Export(Format, NaiveDate, NaiveDate),
+    Backup,
 }
 
 /// State of the review screen. Requests go to the admin worker.
@@ -111,10 +118,10 @@ pub struct ReviewView {
     refusals: Option<Vec<(RefusedFace, Option<TextureHandle>)>>,
     email: Option<EmailDialog>,
     asked: Asked,
-    /// The latest outcome of a correction or an export.
+    /// The latest outcome of a correction, an export or a backup.
     message: Option<(String, Color32)>,
-    /// Where exports are saved: (format, range) waiting for the file dialog.
-    export_to: Option<(Format, NaiveDate, NaiveDate)>,
+    /// What the file dialog is choosing a file for.
+    save_as: Option<SaveAs>,
     files: FileChooser,
 }
 
@@ -141,7 +148,7 @@ impl ReviewView {
             email: None,
             asked: Asked::default(),
             message: None,
-            export_to: None,
+            save_as: None,
             files: FileChooser::default(),
         }
     }
@@ -258,8 +265,8 @@ impl ReviewView {
                 Err(e) => self.message = Some((e, ERROR)),
             }
         }
-        if let Some(r) = self.asked.export.as_ref().and_then(Pending::poll) {
-            self.asked.export = None;
+        if let Some(r) = self.asked.file.as_ref().and_then(Pending::poll) {
+            self.asked.file = None;
             self.message = Some(match flat(r) {
                 Ok(m) => (m, super::widgets::OK),
                 Err(e) => (e, ERROR),
@@ -323,11 +330,13 @@ impl ReviewView {
             ui.label(RichText::new(p).color(ERROR));
         }
         if let Some((Ask::Save { .. }, paths)) = self.files.show(ui.ctx()) {
-            if let (Some((format, from, to)), Some(path)) =
-                (self.export_to.take(), paths.into_iter().next())
-            {
-                self.asked.export = Some(admin.export(path, format, from, to));
-            }
+            self.asked.file = match (self.save_as.take(), paths.into_iter().next()) {
+                (Some(SaveAs::Export(format, from, to)), Some(path)) => {
+                    Some(admin.export(path, format, from, to))
+                }
+                (Some(SaveAs::Backup), Some(path)) => Some(admin.backup(path)),
+                _ => None,
+            };
         }
         ui.separator();
         let Some(sheet) = self.sheet.clone() else {
@@ -453,13 +462,29 @@ impl ReviewView {
                     .clicked()
                 {
                     if let Some((from, to)) = bounds {
-                        self.export_to = Some((format, from, to));
+                        self.save_as = Some(SaveAs::Export(format, from, to));
                         self.files.open(Ask::Save {
                             file_name: format!("attendance-{from}-to-{to}.{ext}"),
                             extension: ext.into(),
                         });
                     }
                 }
+            }
+            if ui
+                .button("Back up all data…")
+                .on_hover_text(
+                    "One file with every student, mark and photo (rollcall restore puts it back)",
+                )
+                .clicked()
+            {
+                self.save_as = Some(SaveAs::Backup);
+                self.files.open(Ask::Save {
+                    file_name: format!(
+                        "rollcall-{}.rollcall",
+                        chrono::Local::now().format("%Y-%m-%d")
+                    ),
+                    extension: "rollcall".into(),
+                });
             }
             if ui
                 .add_enabled(

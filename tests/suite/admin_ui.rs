@@ -732,6 +732,58 @@ fn photos_are_chosen_with_the_in_app_picker_when_the_desktop_has_no_file_dialog(
 }
 
 #[test]
+fn all_data_is_backed_up_from_review_into_a_file_that_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    let mut h = harness(data, dir.path());
+    review_march(&mut h);
+    step_until(&mut h, "the table", 30, |h| shows(h, "5 class days"));
+    click(&mut h, Role::Button, "Back up all data…");
+    step_until(&mut h, "the picker", 10, |h| shows(h, "Save as"));
+
+    // Into another folder: type it in the picker's path field; keep the suggested name.
+    let out = tempfile::tempdir().unwrap();
+    let path_field = h
+        .query_all_by_role(Role::TextInput)
+        .find(|n| n.value().is_some_and(|v| v.starts_with('/')))
+        .expect("the picker's path field");
+    path_field.focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.query_all_by_role(Role::TextInput)
+        .find(|n| n.is_focused())
+        .unwrap()
+        .type_text(&out.path().display().to_string());
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    click(&mut h, Role::Button, "Save");
+    let name = format!(
+        "rollcall-{}.rollcall",
+        chrono::Local::now().format("%Y-%m-%d")
+    );
+    let file = out.path().join(&name);
+    step_until(&mut h, "the backup", 60, |h| {
+        shows(h, "Backed up 4 students, 11 marks and 0 photos to")
+    });
+    assert!(
+        file.is_file(),
+        "{name} in {:?}",
+        std::fs::read_dir(out.path()).unwrap().collect::<Vec<_>>()
+    );
+
+    // The file restores on another machine.
+    let fresh = tempfile::tempdir().unwrap();
+    let r = common::rollcall(fresh.path(), &["restore", file.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&r.stdout).contains("Restored 4 students, 11 marks"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
+#[test]
 fn every_part_of_review_is_reached_with_the_mouse_wheel_in_a_small_window() {
     let dir = tempfile::tempdir().unwrap();
     let data = class(dir.path());

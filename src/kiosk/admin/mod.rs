@@ -448,6 +448,11 @@ pub(super) enum Request {
     },
     AuditLog(Reply<Result<Vec<AuditRow>, String>>),
     Refusals(Reply<Result<Vec<RefusedFace>, String>>),
+    /// A backup of the database and the photos to a new file.
+    Backup {
+        path: PathBuf,
+        reply: Reply<Outcome>,
+    },
     Export {
         path: PathBuf,
         format: Format,
@@ -683,6 +688,10 @@ impl AdminClient {
     }
     pub fn refusals(&self) -> Answer<Vec<RefusedFace>> {
         self.ask(Request::Refusals)
+    }
+    /// Backs up the database and the photos to `path` (a new file).
+    pub fn backup(&self, path: PathBuf) -> Pending<Outcome> {
+        self.ask(|reply| Request::Backup { path, reply })
     }
     pub fn export(
         &self,

@@ -361,6 +361,12 @@ impl Desk {
                 reply.send(r)
             }
             Request::Refusals(reply) => reply.send(self.refusals()),
+            Request::Backup { path, reply } => {
+                let r = self
+                    .records()
+                    .and_then(|r| r.backup_to(&path).map_err(|e| e.to_string()));
+                reply.send(r)
+            }
             Request::Export {
                 path,
                 format,
