@@ -68,6 +68,21 @@ pub enum Command {
     },
     /// List enrolled students.
     Students,
+    /// Delete students (a class that has left) with everything about them, or with
+    /// --face-data only their photos and face templates (their attendance stays). Without
+    /// --yes it only lists whom it would delete.
+    Delete {
+        /// Roll numbers of the students.
+        #[arg(value_name = "ROLL_NO", required = true)]
+        roll_nos: Vec<String>,
+        /// Erase only the face data: photos, templates, snapshots; keep the student and
+        /// their attendance.
+        #[arg(long)]
+        face_data: bool,
+        /// Do it (without it, nothing is deleted: the students are listed).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Enrol many students: a folder of `ROLLNO_Name` folders, or a CSV of roll no, name,
     /// email, photo paths.
     Import {
@@ -225,6 +240,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         }) => around(&|| records::enroll(data_dir, &roll_no, &name, &email, &photos)),
         Some(Command::Mark { photo }) => around(&|| records::mark(data_dir, &photo)),
         Some(Command::Students) => around(&|| records::students(data_dir)),
+        Some(Command::Delete {
+            roll_nos,
+            face_data,
+            yes,
+        }) => around(&|| records::delete(data_dir, &roll_nos, face_data, yes)),
         Some(Command::Import { path, email_domain }) => {
             around(&|| records::import(data_dir, &path, email_domain.as_deref()))
         }

@@ -193,6 +193,56 @@ pub fn backup(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// Deletes students, or erases their face data, by roll number; a roll number nobody has
+/// is reported and the others are still done. Without `yes`, only lists them.
+pub fn delete(
+    data_dir: Option<&Path>,
+    roll_nos: &[String],
+    face_data: bool,
+    yes: bool,
+) -> anyhow::Result<Exit> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let settings = super::settings_for(&data)?;
+    let mut records = crate::attendance::Records::open(&data, &settings)?;
+    let mut exit = Exit::Ok;
+    let mut found = Vec::new();
+    for roll_no in roll_nos {
+        match records.store().student_by_roll_no(roll_no)? {
+            Some(student) => found.push(student),
+            None => {
+                eprintln!("No student has the roll number {roll_no}.");
+                exit = Exit::Refused;
+            }
+        }
+    }
+    if !yes {
+        println!(
+            "This would erase {}",
+            if face_data {
+                "the face data (photos, face templates, snapshots) of:"
+            } else {
+                "these students with their photos and attendance:"
+            }
+        );
+        for (_, roll_no, name) in &found {
+            println!("  {name} ({roll_no})");
+        }
+        println!("Nothing was changed: run it again with --yes to do it.");
+        return Ok(Exit::Refused);
+    }
+    for (id, roll_no, name) in found {
+        let who = format!("{name} ({roll_no})");
+        if face_data {
+            let erased = records.erase_face_data(id, "command line")?;
+            println!("Erased the face data of {who}: {erased}.");
+        } else {
+            records.delete_student(id, "command line")?;
+            println!("Deleted {who} with their photos and attendance.");
+        }
+    }
+    Ok(exit)
+}
+
 pub fn restore(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
     let restored = crate::store::restore(&data, file)?;

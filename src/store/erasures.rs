@@ -2,10 +2,13 @@
 //! removed is recorded by roll number or photo file name (no face, no name), so that
 //! restoring a backup made before it does not bring the data back.
 
-use super::{audit, delete_student_rows, erase_face_rows, timestamp, Store, StoreError};
+use super::{
+    audit, delete_student_rows, erase_face_rows, student_id_by_roll_no, timestamp, Store,
+    StoreError,
+};
 use crate::wording::count;
 use chrono::Local;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 /// What was erased.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,16 +109,6 @@ fn insert(
     )? == 1)
 }
 
-fn student_by_roll_no(conn: &Connection, roll_no: &str) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT id FROM students WHERE roll_no = ?1 COLLATE NOCASE",
-            [roll_no],
-            |r| r.get(0),
-        )
-        .optional()?)
-}
-
 impl Store {
     /// Every erasure recorded, oldest first.
     pub fn erasures(&self) -> Result<Vec<Erasure>, StoreError> {
@@ -153,7 +146,7 @@ impl Store {
             }
             match e.kind {
                 ErasureKind::FaceData => {
-                    if let Some(id) = student_by_roll_no(&tx, &e.subject)? {
+                    if let Some(id) = student_id_by_roll_no(&tx, &e.subject)? {
                         let (names, erased) = erase_face_rows(&tx, id)?;
                         files.extend(names);
                         if erased != Default::default() {
@@ -162,7 +155,7 @@ impl Store {
                     }
                 }
                 ErasureKind::Student => {
-                    if let Some(id) = student_by_roll_no(&tx, &e.subject)? {
+                    if let Some(id) = student_id_by_roll_no(&tx, &e.subject)? {
                         files.extend(super::photo_names(&tx, id)?);
                         delete_student_rows(&tx, id)?;
                         again.students += 1;

@@ -370,6 +370,17 @@ fn delete_student_rows(conn: &Connection, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The id of the student with this roll number, in any letter case.
+fn student_id_by_roll_no(conn: &Connection, roll_no: &str) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM students WHERE roll_no = ?1 COLLATE NOCASE",
+            [roll_no],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 fn roll_no_of(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
     Ok(conn
         .query_row("SELECT roll_no FROM students WHERE id = ?1", [id], |r| {
@@ -767,6 +778,19 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The student with this roll number (in any letter case): id, roll number and name.
+    pub fn student_by_roll_no(
+        &self,
+        roll_no: &str,
+    ) -> Result<Option<(i64, String, String)>, StoreError> {
+        let Some(id) = student_id_by_roll_no(&self.conn, roll_no)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .student_name(id)?
+            .map(|(roll_no, name)| (id, roll_no, name)))
     }
 
     /// One student's roll number and name.

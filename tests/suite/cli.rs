@@ -82,6 +82,52 @@ fn enrol_mark_and_list_from_the_command_line() {
         text.lines().next().unwrap().contains("photo check"),
         "{text}"
     );
+
+    // Her face data erased (any letter case of the roll number): she is no longer
+    // recognised, and her attendance stays.
+    let asked = rollcall(dir.path(), &["delete", "--face-data", "cs-042"]);
+    assert_eq!(asked.status.code(), Some(1));
+    assert!(
+        stdout(&asked)
+            .contains("  Grace Hopper (CS-042)\nNothing was changed: run it again with --yes"),
+        "{}",
+        stdout(&asked)
+    );
+    assert_eq!(
+        stdout(&rollcall(dir.path(), &["mark", &probe])),
+        "Student attendance is marked"
+    );
+    let erase = rollcall(dir.path(), &["delete", "--face-data", "--yes", "cs-042"]);
+    assert!(
+        erase.status.success(),
+        "{}",
+        String::from_utf8_lossy(&erase.stderr)
+    );
+    assert!(
+        stdout(&erase).starts_with("Erased the face data of Grace Hopper (CS-042): 4 photos, "),
+        "{}",
+        stdout(&erase)
+    );
+    assert_eq!(
+        stdout(&rollcall(dir.path(), &["mark", &probe])),
+        "User not found"
+    );
+    assert!(stdout(&rollcall(dir.path(), &["students"])).contains("CS-042"));
+
+    // Deleted, with a roll number nobody has beside it: that one is reported, the other
+    // is done.
+    let delete = rollcall(dir.path(), &["delete", "--yes", "CS-042", "CS-999"]);
+    assert_eq!(delete.status.code(), Some(1));
+    assert_eq!(
+        stdout(&delete),
+        "Deleted Grace Hopper (CS-042) with their photos and attendance."
+    );
+    assert!(
+        String::from_utf8_lossy(&delete.stderr).contains("No student has the roll number CS-999."),
+        "{}",
+        String::from_utf8_lossy(&delete.stderr)
+    );
+    assert!(!stdout(&rollcall(dir.path(), &["students"])).contains("CS-042"));
 }
 
 #[test]
