@@ -63,7 +63,8 @@ impl LookAlike {
     }
 
     /// The warning before a student is saved whose photos look like these students
-    /// ("Warning: these photos look like Ada (R1), who is already enrolled.").
+    /// ("Warning: these photos look like Ada (R1), who is already enrolled. If they are
+    /// different people …").
     pub fn warning(students: &[LookAlike]) -> Option<String> {
         let names: std::collections::BTreeSet<String> = students
             .iter()
@@ -75,7 +76,10 @@ impl LookAlike {
             1 => format!("{}, who is already enrolled", names[0]),
             _ => format!("{}, who are already enrolled", names.join(", ")),
         };
-        Some(format!("Warning: these photos look like {who}."))
+        Some(format!(
+            "Warning: these photos look like {who}. If they are different people (twins, \
+             siblings), the kiosk may not tell them apart and will ask them to see the teacher."
+        ))
     }
 }
 
