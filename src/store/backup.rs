@@ -212,11 +212,57 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
             Err(e) => return Err(e.into()),
         }
     }
+    drop(backup);
+    // The backup is staged in the data folder and the erasures are made there, before
+    // anything is put back: nothing erased returns, not even for a moment.
+    let staged = new_file(data.root(), &format!("rollcall-restoring-{now}"));
+    let result = restore_staged(data, src, &staged, &erasures);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", staged.display()));
+    }
+    let (written, erased_again) = result?;
+    let live = Store::open(&data.database())?;
+    let (students, marks) = counts(&live.conn)?;
+    Ok(Restored {
+        summary: BackupSummary {
+            students,
+            marks,
+            photos: written,
+            missing_photos: 0,
+        },
+        saved,
+        damaged,
+        erased_again,
+    })
+}
+
+/// Restores the database from a staged copy of the backup `src`, after making the
+/// erasures in it and writing the photo files it still refers to. Returns the number of
+/// photos and what was erased again.
+fn restore_staged(
+    data: &DataDir,
+    src: &Path,
+    staged: &Path,
+    erasures: &[super::Erasure],
+) -> Result<(usize, ErasedAgain), BackupError> {
+    std::fs::copy(src, staged).map_err(io(staged))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(staged, std::fs::Permissions::from_mode(0o600))
+            .map_err(io(staged))?;
+    }
+    // Opening it brings an older backup's schema up to date.
+    let (_, erased_again) = Store::open(staged)?.apply_erasures(erasures, "restore")?;
     // Photos first: a file nobody refers to is swept later; a missing one would be lost.
+    let photos = data.photos();
+    let copy = Connection::open(staged).map_err(StoreError::from)?;
     let mut written = 0;
     {
-        let mut stmt = backup
-            .prepare("SELECT file_name, bytes FROM backup_photos")
+        let mut stmt = copy
+            .prepare(
+                "SELECT file_name, bytes FROM backup_photos
+                 WHERE file_name IN (SELECT file_name FROM photos)",
+            )
             .map_err(StoreError::from)?;
         let rows = stmt
             .query_map([], |r| {
@@ -235,47 +281,19 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
             written += 1;
         }
     }
-    drop(backup);
+    drop(copy);
     let mut live = Store::open(&data.database())?;
     live.conn
         .restore(
             rusqlite::MAIN_DB,
-            src,
+            staged,
             None::<fn(rusqlite::backup::Progress)>,
         )
         .map_err(StoreError::from)?;
     live.conn
         .execute_batch("DROP TABLE backup_photos")
         .map_err(StoreError::from)?;
-    // Bring an older backup's schema up to date.
-    drop(live);
-    let mut live = Store::open(&data.database())?;
-    let (files, erased_again) = live.apply_erasures(&erasures, "restore")?;
-    for name in files {
-        let path = photos.join(&name);
-        if let Err(e) = std::fs::remove_file(&path) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(file = %path.display(), "could not remove an erased photo: {e}");
-            }
-        }
-    }
-    let (students, marks) = counts(&live.conn)?;
-    let photo_rows: i64 = live
-        .conn
-        .query_row("SELECT COUNT(*) FROM photos", [], |r| r.get(0))
-        .map_err(StoreError::from)?;
-    Ok(Restored {
-        summary: BackupSummary {
-            students,
-            marks,
-            // Those the database refers to: the backup's, less any erased again.
-            photos: written.min(photo_rows as usize),
-            missing_photos: 0,
-        },
-        saved,
-        damaged,
-        erased_again,
-    })
+    Ok((written, erased_again))
 }
 
 /// `STEM.db` in `folder`, or `STEM-2.db`, `STEM-3.db`, … when it exists (two restores

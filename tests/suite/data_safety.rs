@@ -216,6 +216,13 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
         2,
         "no erased photo file is back in the photo folder"
     );
+    assert!(text(&r).contains("and 2 photos"), "{}", text(&r));
+    let staged: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("rollcall-restoring-"))
+        .collect();
+    assert!(staged.is_empty(), "the staged copy is gone: {staged:?}");
     // A backup made after the erasures has nothing to erase again; the older one, once
     // more, has (the database it replaces keeps the record of them).
     for (backup, erases) in [(&after, false), (&before, true)] {
