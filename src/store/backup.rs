@@ -1,6 +1,6 @@
 //! Backups: one SQLite file holding a consistent copy of the database (`VACUUM INTO`, while
 //! Rollcall keeps running) and the enrolment photos. Restoring puts both back, after saving
-//! the current database beside it.
+//! the current database beside it, less what was erased since the backup was made.
 
 use super::{ErasedAgain, Store, StoreError, MIGRATIONS};
 use crate::data_dir::{write_private_file, DataDir};
