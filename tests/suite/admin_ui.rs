@@ -693,6 +693,25 @@ fn a_failed_capture_leaves_the_form_ready_to_save() {
     });
 }
 
+/// In the in-app file picker: types `folder` into its path field and opens it.
+fn picker_go_to(h: &mut H, folder: &str) {
+    let path_field = h
+        .query_all_by_role(Role::TextInput)
+        .find(|n| n.value().is_some_and(|v| v.starts_with('/')))
+        .expect("the picker's path field");
+    path_field.focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.query_all_by_role(Role::TextInput)
+        .find(|n| n.is_focused())
+        .unwrap()
+        .type_text(folder);
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+}
+
 #[test]
 fn photos_are_chosen_with_the_in_app_picker_when_the_desktop_has_no_file_dialog() {
     let dir = tempfile::tempdir().unwrap();
@@ -705,21 +724,7 @@ fn photos_are_chosen_with_the_in_app_picker_when_the_desktop_has_no_file_dialog(
     // Go to the folder holding the photo: type it in the picker's path field.
     let photo = photos("webcam-dev", "0002")[3].clone();
     let folder = photo.parent().unwrap().display().to_string();
-    let path_field = h
-        .query_all_by_role(Role::TextInput)
-        .find(|n| n.value().is_some_and(|v| v.starts_with('/')))
-        .expect("the picker's path field");
-    path_field.focus();
-    h.step();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.step();
-    h.query_all_by_role(Role::TextInput)
-        .find(|n| n.is_focused())
-        .unwrap()
-        .type_text(&folder);
-    h.step();
-    h.key_press(egui::Key::Enter);
-    h.step();
+    picker_go_to(&mut h, &folder);
     let name = photo.file_name().unwrap().to_string_lossy().into_owned();
     step_until(&mut h, "the folder's photos", 10, |h| shows(h, &name));
     h.get_by_label_contains(&name).click();
@@ -743,21 +748,7 @@ fn all_data_is_backed_up_from_review_into_a_file_that_restores() {
 
     // Into another folder: type it in the picker's path field; keep the suggested name.
     let out = tempfile::tempdir().unwrap();
-    let path_field = h
-        .query_all_by_role(Role::TextInput)
-        .find(|n| n.value().is_some_and(|v| v.starts_with('/')))
-        .expect("the picker's path field");
-    path_field.focus();
-    h.step();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.step();
-    h.query_all_by_role(Role::TextInput)
-        .find(|n| n.is_focused())
-        .unwrap()
-        .type_text(&out.path().display().to_string());
-    h.step();
-    h.key_press(egui::Key::Enter);
-    h.step();
+    picker_go_to(&mut h, &out.path().display().to_string());
     click(&mut h, Role::Button, "Save");
     let name = format!(
         "rollcall-{}.rollcall",

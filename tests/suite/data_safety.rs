@@ -144,6 +144,21 @@ fn erasing_face_data_removes_the_photo_files() {
     assert!(s.records().store().photos_of(ada).unwrap().is_empty());
 }
 
+/// `rollcall backup FILE` of the data folder; it must succeed.
+fn back_up(dir: &Path, file: &Path) {
+    let b = rollcall(dir, &["backup", file.to_str().unwrap()]);
+    assert!(b.status.success(), "{}", text(&b));
+}
+
+/// The names of the files in `dir` that begin with `prefix`.
+fn files_named(dir: &Path, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
 /// The data folder's photo records and templates, as (roll no, photos, templates).
 fn face_data(dir: &Path) -> Vec<(String, usize, usize)> {
     let store = rollcall::store::Store::open(&dir.join("rollcall.db")).unwrap();
@@ -170,8 +185,7 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
     drop(s);
     let out_dir = tempfile::tempdir().unwrap();
     let before = out_dir.path().join("before.rollcall");
-    let b = rollcall(dir.path(), &["backup", before.to_str().unwrap()]);
-    assert!(b.status.success(), "{}", text(&b));
+    back_up(dir.path(), &before);
 
     // After the backup: Ada's face data erased (say, her parents withdrew consent),
     // Grace deleted, one of Lin's photos removed.
@@ -195,9 +209,7 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
     assert_eq!(erased.len(), 2);
     assert_eq!((erased[0].1, erased[1].1), (0, 2));
     let after = out_dir.path().join("after.rollcall");
-    assert!(rollcall(dir.path(), &["backup", after.to_str().unwrap()])
-        .status
-        .success());
+    back_up(dir.path(), &after);
 
     // Restoring the older backup brings back the marks and students of then, but not
     // what was erased since.
@@ -217,11 +229,7 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
         "no erased photo file is back in the photo folder"
     );
     assert!(text(&r).contains("and 2 photos"), "{}", text(&r));
-    let staged: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("rollcall-restoring-"))
-        .collect();
+    let staged = files_named(dir.path(), "rollcall-restoring-");
     assert!(staged.is_empty(), "the staged copy is gone: {staged:?}");
     // A backup made after the erasures has nothing to erase again; the older one, once
     // more, has (the database it replaces keeps the record of them).
@@ -245,9 +253,7 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
     .unwrap();
     drop(s);
     let later = out_dir.path().join("later.rollcall");
-    assert!(rollcall(dir.path(), &["backup", later.to_str().unwrap()])
-        .status
-        .success());
+    back_up(dir.path(), &later);
     let r = rollcall(dir.path(), &["restore", later.to_str().unwrap()]);
     assert!(r.status.success(), "{}", text(&r));
     assert!(!text(&r).contains("Erased again"), "{}", text(&r));
@@ -264,9 +270,7 @@ fn a_damaged_database_is_replaced_by_a_restore_and_kept_aside() {
     drop(class(dir.path()));
     let out_dir = tempfile::tempdir().unwrap();
     let backup = out_dir.path().join("class.rollcall");
-    assert!(rollcall(dir.path(), &["backup", backup.to_str().unwrap()])
-        .status
-        .success());
+    back_up(dir.path(), &backup);
     let db = dir.path().join("rollcall.db");
     std::fs::write(&db, b"this is not a database any more").unwrap();
     let damaged = rollcall(dir.path(), &["students"]);
@@ -288,11 +292,7 @@ fn a_damaged_database_is_replaced_by_a_restore_and_kept_aside() {
         "{}",
         text(&r)
     );
-    let kept: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("rollcall-damaged-"))
-        .collect();
+    let kept = files_named(dir.path(), "rollcall-damaged-");
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(
         std::fs::read(dir.path().join(&kept[0])).unwrap(),

@@ -466,11 +466,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_rotation_without_a_face_to_enrol_is_not_counted_as_the_worst() {
-        // Three people of three photos each; nobody's face is found in Cleo's photos.
+    /// People of three photos each (`faces(who, k)`), each enrolled with their first.
+    fn class(names: &[&str], faces: impl Fn(usize, usize) -> PhotoFaces) -> (Vec<Person>, FaceSet) {
         let mut photos = HashMap::new();
-        let people: Vec<Person> = ["Ada", "Ben", "Cleo"]
+        let people = names
             .iter()
             .enumerate()
             .map(|(who, name)| {
@@ -478,12 +477,7 @@ mod tests {
                     .map(|k| PathBuf::from(format!("{name}/{k}.jpg")))
                     .collect();
                 for (k, p) in paths.iter().enumerate() {
-                    let faces = if who == 2 {
-                        PhotoFaces::default()
-                    } else {
-                        photo_of(who, k)
-                    };
-                    photos.insert(p.clone(), faces);
+                    photos.insert(p.clone(), faces(who, k));
                 }
                 split(name.to_string(), paths, 1).unwrap()
             })
@@ -493,6 +487,19 @@ mod tests {
             sec_per_photo: 0.0,
             search: Default::default(),
         };
+        (people, set)
+    }
+
+    #[test]
+    fn a_rotation_without_a_face_to_enrol_is_not_counted_as_the_worst() {
+        // Three people of three photos each; nobody's face is found in Cleo's photos.
+        let (people, set) = class(&["Ada", "Ben", "Cleo"], |who, k| {
+            if who == 2 {
+                PhotoFaces::default()
+            } else {
+                photo_of(who, k)
+            }
+        });
         let figures = evaluate(&people, &set, &[1], Source::Photo, &Settings::default());
         let one = &figures[0];
         assert_eq!(one.rotations, 3);
@@ -512,33 +519,16 @@ mod tests {
     fn the_kiosk_figures_leave_out_the_frames_it_asks_to_take_again() {
         // Ada and Ben, three frames each; Ada's last frame is of someone far behind her
         // (eyes 10 px apart, and not her face), which the kiosk would not judge.
-        let mut photos = HashMap::new();
-        let people: Vec<Person> = ["Ada", "Ben"]
-            .iter()
-            .enumerate()
-            .map(|(who, name)| {
-                let paths: Vec<PathBuf> = (0..3)
-                    .map(|k| PathBuf::from(format!("{name}/{k}.jpg")))
-                    .collect();
-                for (k, p) in paths.iter().enumerate() {
-                    let faces = if who == 0 && k == 2 {
-                        PhotoFaces {
-                            eye_distance_px: 10.0,
-                            ..photo_of(5, 0)
-                        }
-                    } else {
-                        photo_of(who, k)
-                    };
-                    photos.insert(p.clone(), faces);
+        let (people, set) = class(&["Ada", "Ben"], |who, k| {
+            if who == 0 && k == 2 {
+                PhotoFaces {
+                    eye_distance_px: 10.0,
+                    ..photo_of(5, 0)
                 }
-                split(name.to_string(), paths, 1).unwrap()
-            })
-            .collect();
-        let set = FaceSet {
-            photos,
-            sec_per_photo: 0.0,
-            search: Default::default(),
-        };
+            } else {
+                photo_of(who, k)
+            }
+        });
         let figures = evaluate(&people, &set, &[1], Source::Camera, &Settings::default());
         let one = &figures[0];
         assert_eq!(
