@@ -35,19 +35,18 @@ fn photo_files(dir: &Path) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
+fn enrol_grace(s: &mut AttendanceService) {
+    let frames = frames("0002", 3);
+    s.enroll("R2", "Grace", "grace@example.org", &frames, "test")
+        .unwrap();
+}
+
 /// Two enrolled students, one marked today.
 fn class(dir: &Path) -> AttendanceService {
     let mut s = open_service(dir);
     s.enroll("R1", "Ada", "ada@example.org", &frames("0001", 3), "test")
         .unwrap();
-    s.enroll(
-        "R2",
-        "Grace",
-        "grace@example.org",
-        &frames("0002", 3),
-        "test",
-    )
-    .unwrap();
+    enrol_grace(&mut s);
     let probe = std::fs::read(&photos("webcam-dev", "0001")[30]).unwrap();
     assert_eq!(s.mark_photo(&probe, "test").unwrap().name, "Ada");
     s
@@ -243,14 +242,7 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
     // Grace enrolled again after her deletion stays enrolled through a restore of a
     // backup made after that.
     let mut s = open_service(dir.path());
-    s.enroll(
-        "R2",
-        "Grace",
-        "grace@example.org",
-        &frames("0002", 3),
-        "test",
-    )
-    .unwrap();
+    enrol_grace(&mut s);
     drop(s);
     let later = out_dir.path().join("later.rollcall");
     back_up(dir.path(), &later);
