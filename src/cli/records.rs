@@ -261,7 +261,11 @@ pub fn restore(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
         );
     }
     if let Some(saved) = &restored.saved {
-        println!("The database it replaced is saved as {}.", saved.display());
+        println!(
+            "The database it replaced is saved as {} (with every student's photos: delete it \
+             once the restored data is right).",
+            saved.display()
+        );
     }
     if let Some(damaged) = &restored.damaged {
         println!(

@@ -403,25 +403,36 @@ impl KioskView {
             }
         }
 
+        // What the people at the door read, and below it what the teacher needs to know.
         let banner = match (status, &self.recognition) {
             (CameraStatus::Reconnecting(_), _) => {
-                Some("Camera disconnected — reconnecting…".to_string())
+                Some(("Camera disconnected — reconnecting…".to_string(), None))
             }
-            (_, Recognition::Unavailable(reason)) => {
-                Some(format!("Recognition is unavailable: {reason}"))
-            }
-            (_, Recognition::Loading) => Some("Getting ready…".to_string()),
-            (_, Recognition::Preparing { done, total }) => Some(format!(
-                "Getting ready: updating the face models from the students' photos ({done} of \
-                 {total})…"
+            (_, Recognition::Unavailable(reason)) => Some((
+                "Attendance cannot be taken here right now — please tell your teacher.".to_string(),
+                Some(format!("For the teacher: {reason}")),
+            )),
+            (_, Recognition::Loading) => Some(("Getting ready…".to_string(), None)),
+            (_, Recognition::Preparing { done, total }) => Some((
+                format!(
+                    "Getting ready: updating the face models from the students' photos \
+                     ({done} of {total})…"
+                ),
+                None,
             )),
             _ => None,
         };
-        if let Some(text) = banner {
+        if let Some((text, detail)) = banner {
             painter.rect_filled(rect, 0.0, Color32::from_black_alpha(140));
             ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
-                ui.centered_and_justified(|ui| {
+                ui.vertical_centered(|ui| {
+                    let lines = if detail.is_some() { 4.0 } else { 1.0 };
+                    ui.add_space(((rect.height() - 36.0 * lines) / 2.0).max(0.0));
                     ui.label(RichText::new(text).size(30.0).color(Color32::WHITE));
+                    if let Some(detail) = detail {
+                        ui.add_space(12.0);
+                        ui.label(RichText::new(detail).size(18.0).color(Color32::LIGHT_GRAY));
+                    }
                 });
             });
         }
