@@ -208,6 +208,8 @@ pub fn delete(
     let mut found = Vec::new();
     for roll_no in roll_nos {
         match records.store().student_by_roll_no(roll_no)? {
+            // The same student named twice (CS-1 and cs-1) is done once.
+            Some(student) if found.iter().any(|f: &(i64, _, _)| f.0 == student.0) => {}
             Some(student) => found.push(student),
             None => {
                 eprintln!("No student has the roll number {roll_no}.");

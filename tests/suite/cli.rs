@@ -116,7 +116,10 @@ fn enrol_mark_and_list_from_the_command_line() {
 
     // Deleted, with a roll number nobody has beside it: that one is reported, the other
     // is done.
-    let delete = rollcall(dir.path(), &["delete", "--yes", "CS-042", "CS-999"]);
+    let delete = rollcall(
+        dir.path(),
+        &["delete", "--yes", "CS-042", "CS-999", "cs-042"],
+    );
     assert_eq!(delete.status.code(), Some(1));
     assert_eq!(
         stdout(&delete),
