@@ -252,7 +252,16 @@ fn restore_staged(
             .map_err(io(staged))?;
     }
     // Opening it brings an older backup's schema up to date.
-    let (_, erased_again) = Store::open(staged)?.apply_erasures(erasures, "restore")?;
+    let mut store = Store::open(staged)?;
+    let (_, erased_again) = store.apply_erasures(erasures, "restore")?;
+    // The restored audit log says that it was restored, from which file.
+    super::audit(
+        &store.conn,
+        "restore",
+        "restore",
+        &format!("restored from {}", src.display()),
+    )?;
+    drop(store);
     // Photos first: a file nobody refers to is swept later; a missing one would be lost.
     let photos = data.photos();
     let copy = Connection::open(staged).map_err(StoreError::from)?;

@@ -228,6 +228,25 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
         "no erased photo file is back in the photo folder"
     );
     assert!(text(&r).contains("and 2 photos"), "{}", text(&r));
+    let log = rollcall::store::Store::open(&dir.path().join("rollcall.db"))
+        .unwrap()
+        .audit_log(2)
+        .unwrap();
+    let actions: Vec<(&str, &str)> = log
+        .iter()
+        .map(|a| (a.action.as_str(), a.details.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("restore", format!("restored from {}", before.display()).as_str()),
+            (
+                "erase again",
+                "erased after the backup was made: the face data of 1 student, 1 student deleted, 1 photo removed"
+            ),
+        ],
+        "the audit log says what the restore did"
+    );
     let staged = files_named(dir.path(), "rollcall-restoring-");
     assert!(staged.is_empty(), "the staged copy is gone: {staged:?}");
     // A backup made after the erasures has nothing to erase again; the older one, once
