@@ -253,7 +253,7 @@ fn restore_staged(
     }
     // Opening it brings an older backup's schema up to date.
     let mut store = Store::open(staged)?;
-    let (_, erased_again) = store.apply_erasures(erasures, "restore")?;
+    let erased_again = store.apply_erasures(erasures, "restore")?;
     // The restored audit log says that it was restored, from which file.
     super::audit(
         &store.conn,

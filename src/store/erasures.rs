@@ -132,14 +132,15 @@ impl Store {
 
     /// Makes again the erasures that this database has not recorded (after a restore: the
     /// replaced database's erasures that came after the backup was made), in their order,
-    /// and records them. Returns the photo files to delete and what was erased again.
+    /// and records them. Only rows: a restore applies them to the backup before any photo
+    /// file is written. Returns what was erased again.
     pub fn apply_erasures(
         &mut self,
         erasures: &[Erasure],
         actor: &str,
-    ) -> Result<(Vec<String>, ErasedAgain), StoreError> {
+    ) -> Result<ErasedAgain, StoreError> {
         let tx = self.conn.transaction()?;
-        let (mut files, mut again) = (Vec::new(), ErasedAgain::default());
+        let mut again = ErasedAgain::default();
         for e in erasures {
             if !insert(&tx, e.kind, &e.subject, &e.erased_at)? {
                 continue;
@@ -147,8 +148,7 @@ impl Store {
             match e.kind {
                 ErasureKind::FaceData => {
                     if let Some(id) = student_id_by_roll_no(&tx, &e.subject)? {
-                        let (names, erased) = erase_face_rows(&tx, id)?;
-                        files.extend(names);
+                        let (_, erased) = erase_face_rows(&tx, id)?;
                         if erased != Default::default() {
                             again.face_data += 1;
                         }
@@ -156,14 +156,12 @@ impl Store {
                 }
                 ErasureKind::Student => {
                     if let Some(id) = student_id_by_roll_no(&tx, &e.subject)? {
-                        files.extend(super::photo_names(&tx, id)?);
                         delete_student_rows(&tx, id)?;
                         again.students += 1;
                     }
                 }
                 ErasureKind::Photo => {
                     if tx.execute("DELETE FROM photos WHERE file_name = ?1", [&e.subject])? > 0 {
-                        files.push(e.subject.clone());
                         again.photos += 1;
                     }
                 }
@@ -181,6 +179,6 @@ impl Store {
         if again.any() {
             self.flush_erased();
         }
-        Ok((files, again))
+        Ok(again)
     }
 }

@@ -381,11 +381,14 @@ fn student_id_by_roll_no(conn: &Connection, roll_no: &str) -> Result<Option<i64>
         .optional()?)
 }
 
-fn roll_no_of(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
+/// One student's roll number and name (on a connection or inside a transaction).
+fn name_of(conn: &Connection, id: i64) -> Result<Option<(String, String)>, StoreError> {
     Ok(conn
-        .query_row("SELECT roll_no FROM students WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT roll_no, name FROM students WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?)
 }
 
@@ -592,7 +595,7 @@ impl Store {
     ) -> Result<(Vec<String>, Erased), StoreError> {
         let tx = self.conn.transaction()?;
         let (files, erased) = erase_face_rows(&tx, id)?;
-        if let Some(roll_no) = roll_no_of(&tx, id)? {
+        if let Some((roll_no, _)) = name_of(&tx, id)? {
             erasures::record(&tx, ErasureKind::FaceData, &roll_no)?;
         }
         audit(
@@ -622,13 +625,7 @@ impl Store {
     pub fn delete_student(&mut self, id: i64, actor: &str) -> Result<Vec<String>, StoreError> {
         let tx = self.conn.transaction()?;
         let files = photo_names(&tx, id)?;
-        let who: Option<(String, String)> = tx
-            .query_row(
-                "SELECT roll_no, name FROM students WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        let who = name_of(&tx, id)?;
         delete_student_rows(&tx, id)?;
         if let Some((roll, name)) = who {
             erasures::record(&tx, ErasureKind::Student, &roll)?;
@@ -795,14 +792,7 @@ impl Store {
 
     /// One student's roll number and name.
     pub fn student_name(&self, id: i64) -> Result<Option<(String, String)>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT roll_no, name FROM students WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+        name_of(&self.conn, id)
     }
 
     /// Every face template.
