@@ -25,6 +25,9 @@ pub enum BackupError {
     Store(#[from] StoreError),
 }
 
+/// How the copies of the database a restore replaced begin their names.
+const SAVED_COPY: &str = "rollcall-before-restore-";
+
 fn io(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
     move |e| BackupError::Io {
         path: path.to_path_buf(),
@@ -203,7 +206,7 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
         match Store::open(&data.database()) {
             Ok(current) => {
                 erasures = current.erasures()?;
-                let path = new_file(data.root(), &format!("rollcall-before-restore-{now}"));
+                let path = new_file(data.root(), &format!("{SAVED_COPY}{now}"));
                 current.backup_to(&path, &photos)?;
                 saved = Some(path);
             }
@@ -234,6 +237,52 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
         damaged,
         erased_again,
     })
+}
+
+/// The copies of the database that restores saved in the data folder.
+fn saved_copies(data: &DataDir) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(data.root()) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(SAVED_COPY) && n.ends_with(".db"))
+        })
+        .collect()
+}
+
+/// Makes the data folder's erasures in the copies that restores saved there, so that face
+/// data erased after a restore does not live on in the copy of what it replaced: their
+/// rows and photos go (overwritten, not only unlinked). A copy that cannot be changed is
+/// deleted, as the erasure counts for more than undoing a restore.
+pub fn erase_in_saved_copies(data: &DataDir, erasures: &[super::Erasure]) {
+    if saved_copies(data).is_empty() {
+        return;
+    }
+    // A restore saving a copy holds this lock until it is written.
+    let _photos = data.lock_photos();
+    for copy in saved_copies(data) {
+        if let Err(e) = erase_in_copy(&copy, erasures) {
+            tracing::warn!(copy = %copy.display(), "deleting a saved copy that an erasure could not reach: {e}");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+            }
+        }
+    }
+}
+
+fn erase_in_copy(copy: &Path, erasures: &[super::Erasure]) -> Result<(), StoreError> {
+    let mut store = Store::open(copy)?;
+    store.apply_erasures(erasures, "erasure")?;
+    store.conn.execute(
+        "DELETE FROM backup_photos WHERE file_name NOT IN (SELECT file_name FROM photos)",
+        [],
+    )?;
+    store.flush_erased();
+    Ok(())
 }
 
 /// Restores the database from a staged copy of the backup `src`, after making the

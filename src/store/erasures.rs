@@ -7,7 +7,7 @@ use super::{
     StoreError,
 };
 use crate::wording::count;
-use chrono::Local;
+use chrono::{DateTime, Local};
 use rusqlite::{params, Connection};
 
 /// What was erased.
@@ -109,6 +109,25 @@ fn insert(
     )? == 1)
 }
 
+/// The student an erasure of a student or their face data is about: the one with its roll
+/// number, unless they were enrolled after it (someone else given the number since, in a
+/// database from another history). When either time cannot be read, the erasure applies.
+fn enrolled_before(conn: &Connection, e: &Erasure) -> Result<Option<i64>, StoreError> {
+    let Some(id) = student_id_by_roll_no(conn, &e.subject)? else {
+        return Ok(None);
+    };
+    let enrolled: String = conn.query_row(
+        "SELECT enrolled_at FROM students WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    let time = |t: &str| DateTime::parse_from_rfc3339(t).ok();
+    Ok(match (time(&enrolled), time(&e.erased_at)) {
+        (Some(enrolled), Some(erased)) if enrolled > erased => None,
+        _ => Some(id),
+    })
+}
+
 impl Store {
     /// Every erasure recorded, oldest first.
     pub fn erasures(&self) -> Result<Vec<Erasure>, StoreError> {
@@ -130,10 +149,11 @@ impl Store {
         Ok(out)
     }
 
-    /// Makes again the erasures that this database has not recorded (after a restore: the
-    /// replaced database's erasures that came after the backup was made), in their order,
-    /// and records them. Only rows: a restore applies them to the backup before any photo
-    /// file is written. Returns what was erased again.
+    /// Makes again the erasures that this database has not recorded, in their order, and
+    /// records them: after a restore, the replaced database's erasures that came after the
+    /// backup was made; in a copy a restore saved, those made since. Only rows: a restore
+    /// applies them to the backup before any photo file is written. Returns what was
+    /// erased again.
     pub fn apply_erasures(
         &mut self,
         erasures: &[Erasure],
@@ -147,7 +167,7 @@ impl Store {
             }
             match e.kind {
                 ErasureKind::FaceData => {
-                    if let Some(id) = student_id_by_roll_no(&tx, &e.subject)? {
+                    if let Some(id) = enrolled_before(&tx, e)? {
                         let (_, erased) = erase_face_rows(&tx, id)?;
                         if erased != Default::default() {
                             again.face_data += 1;
@@ -155,7 +175,7 @@ impl Store {
                     }
                 }
                 ErasureKind::Student => {
-                    if let Some(id) = student_id_by_roll_no(&tx, &e.subject)? {
+                    if let Some(id) = enrolled_before(&tx, e)? {
                         delete_student_rows(&tx, id)?;
                         again.students += 1;
                     }
@@ -172,7 +192,7 @@ impl Store {
                 &tx,
                 actor,
                 "erase again",
-                &format!("erased after the backup was made: {again}"),
+                &format!("erased after this copy was made: {again}"),
             )?;
         }
         tx.commit()?;

@@ -7,7 +7,7 @@ mod erasures;
 pub mod school;
 
 pub use attack_recordings::AttackRecording;
-pub use backup::{restore, BackupError, BackupSummary, Restored};
+pub use backup::{erase_in_saved_copies, restore, BackupError, BackupSummary, Restored};
 pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 
 use crate::wording::count;
@@ -1208,6 +1208,36 @@ mod tests {
                 .map(|(m, v)| (m.to_string(), v.to_vec()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn an_erasure_made_again_spares_a_student_enrolled_after_it() {
+        let (_d, mut s) = store();
+        let id = s.insert_student(&alice(), &[], "test").unwrap();
+        s.conn
+            .execute(
+                "UPDATE students SET enrolled_at = '2026-03-09T08:00:00+01:00' WHERE id = ?1",
+                [id],
+            )
+            .unwrap();
+        let deleted_at = |t: &str| Erasure {
+            kind: ErasureKind::Student,
+            subject: "r1".into(),
+            erased_at: t.into(),
+        };
+        // Deleted (in another database's history) before this R1 was enrolled: another
+        // student who had the number then. 08:30 at +02:00 is 07:30 at +01:00.
+        let again = s
+            .apply_erasures(&[deleted_at("2026-03-09T08:30:00+02:00")], "test")
+            .unwrap();
+        assert!(!again.any());
+        assert_eq!(s.students().unwrap().len(), 1);
+        // Deleted after this R1 was enrolled: deleted again.
+        let again = s
+            .apply_erasures(&[deleted_at("2026-03-09T09:00:00+01:00")], "test")
+            .unwrap();
+        assert_eq!(again.students, 1);
+        assert!(s.students().unwrap().is_empty());
     }
 
     #[test]

@@ -242,7 +242,7 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
             ("restore", format!("restored from {}", before.display()).as_str()),
             (
                 "erase again",
-                "erased after the backup was made: the face data of 1 student, 1 student deleted, 1 photo removed"
+                "erased after this copy was made: the face data of 1 student, 1 student deleted, 1 photo removed"
             ),
         ],
         "the audit log says what the restore did"
@@ -273,6 +273,91 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
         "{:?}",
         face_data(dir.path())
     );
+}
+
+/// Whether the file at `path` holds `bytes` anywhere.
+fn holds(path: &Path, bytes: &[u8]) -> bool {
+    std::fs::read(path)
+        .unwrap()
+        .windows(bytes.len())
+        .any(|w| w == bytes)
+}
+
+/// 64 bytes from the middle of each of a student's photo files, by roll number.
+fn photo_pieces(dir: &Path, roll_no: &str) -> Vec<Vec<u8>> {
+    let store = rollcall::store::Store::open(&dir.join("rollcall.db")).unwrap();
+    let (id, _, _) = store.student_by_roll_no(roll_no).unwrap().unwrap();
+    store
+        .photos_of(id)
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let bytes = std::fs::read(dir.join("photos").join(&p.file_name)).unwrap();
+            bytes[bytes.len() / 2..][..64].to_vec()
+        })
+        .collect()
+}
+
+#[test]
+fn an_erasure_reaches_the_copies_that_restores_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let (ada, grace) = (
+        photo_pieces(dir.path(), "R1"),
+        photo_pieces(dir.path(), "R2"),
+    );
+    let out_dir = tempfile::tempdir().unwrap();
+    let backup = out_dir.path().join("class.rollcall");
+    back_up(dir.path(), &backup);
+    let r = rollcall(dir.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    let saved = files_named(dir.path(), "rollcall-before-restore-");
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let copy = dir.path().join(&saved[0]);
+    assert!(
+        grace.iter().all(|piece| holds(&copy, piece)),
+        "the copy holds Grace's photos"
+    );
+
+    // Grace's parents withdraw consent after the restore: her face data is erased, and
+    // with it from the copy of what the restore replaced (rows and photo bytes).
+    let e = rollcall(dir.path(), &["delete", "R2", "--face-data", "--yes"]);
+    assert!(e.status.success(), "{}", text(&e));
+    assert!(
+        grace.iter().all(|piece| !holds(&copy, piece)),
+        "no byte of Grace's photos is left in the saved copy"
+    );
+    assert!(
+        ada.iter().all(|piece| holds(&copy, piece)),
+        "Ada's photos stay in it"
+    );
+    let logs = files_named(dir.path(), &format!("{}-", saved[0]));
+    assert!(logs.is_empty(), "no log file is left beside it: {logs:?}");
+    // Undoing the restore from that copy brings back no face of Grace's.
+    let r = rollcall(dir.path(), &["restore", copy.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    let restored = face_data(dir.path());
+    assert!(restored.contains(&("R1".to_string(), 3, 6)), "{restored:?}");
+    assert!(restored.contains(&("R2".to_string(), 0, 0)), "{restored:?}");
+
+    // Both copies now held (one from each restore) lose a student deleted later.
+    let d = rollcall(dir.path(), &["delete", "R1", "--yes"]);
+    assert!(d.status.success(), "{}", text(&d));
+    let saved = files_named(dir.path(), "rollcall-before-restore-");
+    assert_eq!(saved.len(), 2, "{saved:?}");
+    for copy in &saved {
+        let copy = dir.path().join(copy);
+        assert!(ada.iter().all(|piece| !holds(&copy, piece)), "{copy:?}");
+        let store = rollcall::store::Store::open(&copy).unwrap();
+        assert!(
+            store.student_by_roll_no("R1").unwrap().is_none(),
+            "{copy:?}"
+        );
+        assert!(
+            store.student_by_roll_no("R2").unwrap().is_some(),
+            "{copy:?}"
+        );
+    }
 }
 
 #[test]
