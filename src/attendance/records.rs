@@ -318,7 +318,7 @@ impl Records {
             .remove_photo(photo_id, actor)?
             .ok_or(AdminError::NotFound)?;
         remove_files(&[self.photo_path(&photo.file_name)]);
-        self.erase_in_saved_copies();
+        self.store.erase_in_saved_copies();
         Ok(photo)
     }
 
@@ -326,7 +326,7 @@ impl Records {
     pub fn erase_face_data(&mut self, id: i64, actor: &str) -> Result<Erased, AdminError> {
         let (files, erased) = self.store.erase_face_data(id, actor)?;
         self.remove_photo_files(&files);
-        self.erase_in_saved_copies();
+        self.store.erase_in_saved_copies();
         Ok(erased)
     }
 
@@ -334,19 +334,8 @@ impl Records {
     pub fn delete_student(&mut self, id: i64, actor: &str) -> Result<(), AdminError> {
         let files = self.store.delete_student(id, actor)?;
         self.remove_photo_files(&files);
-        self.erase_in_saved_copies();
+        self.store.erase_in_saved_copies();
         Ok(())
-    }
-
-    /// Makes the erasures in the copies of the database that restores saved (see
-    /// `store::erase_in_saved_copies`).
-    fn erase_in_saved_copies(&self) {
-        match self.store.erasures() {
-            Ok(erasures) => {
-                crate::store::erase_in_saved_copies(&self.data, &erasures);
-            }
-            Err(e) => tracing::warn!("could not read the erasures for the saved copies: {e}"),
-        }
     }
 
     fn remove_photo_files(&self, files: &[String]) {

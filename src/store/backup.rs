@@ -239,9 +239,9 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     })
 }
 
-/// The copies of the database that restores saved in the data folder.
-fn saved_copies(data: &DataDir) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(data.root()) else {
+/// The copies of the database that restores saved in the folder.
+fn saved_copies(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
         return Vec::new();
     };
     entries
@@ -254,21 +254,33 @@ fn saved_copies(data: &DataDir) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Makes the data folder's erasures in the copies that restores saved there, so that face
-/// data erased after a restore does not live on in the copy of what it replaced: their
-/// rows and photos go (overwritten, not only unlinked). A copy that cannot be changed is
-/// deleted, as the erasure counts for more than undoing a restore.
-pub fn erase_in_saved_copies(data: &DataDir, erasures: &[super::Erasure]) {
-    if saved_copies(data).is_empty() {
-        return;
-    }
-    // A restore saving a copy holds this lock until it is written.
-    let _photos = data.lock_photos();
-    for copy in saved_copies(data) {
-        if let Err(e) = erase_in_copy(&copy, erasures) {
-            tracing::warn!(copy = %copy.display(), "deleting a saved copy that an erasure could not reach: {e}");
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+impl Store {
+    /// Makes this database's erasures in the copies that restores saved beside it, so that
+    /// face data erased after a restore does not live on in the copy of what it replaced:
+    /// their rows and photos go (overwritten, not only unlinked). A copy that cannot be
+    /// changed is deleted, as the erasure counts for more than undoing a restore.
+    pub fn erase_in_saved_copies(&self) {
+        let Some(folder) = self.path.parent() else {
+            return;
+        };
+        if saved_copies(folder).is_empty() {
+            return;
+        }
+        let erasures = match self.erasures() {
+            Ok(erasures) => erasures,
+            Err(e) => {
+                tracing::warn!("could not read the erasures for the saved copies: {e}");
+                return;
+            }
+        };
+        // A restore saving a copy holds this lock until it is written.
+        let _photos = DataDir::resolve(Some(folder)).lock_photos();
+        for copy in saved_copies(folder) {
+            if let Err(e) = erase_in_copy(&copy, &erasures) {
+                tracing::warn!(copy = %copy.display(), "deleting a saved copy that an erasure could not reach: {e}");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+                }
             }
         }
     }

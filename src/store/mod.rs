@@ -7,7 +7,7 @@ mod erasures;
 pub mod school;
 
 pub use attack_recordings::AttackRecording;
-pub use backup::{erase_in_saved_copies, restore, BackupError, BackupSummary, Restored};
+pub use backup::{restore, BackupError, BackupSummary, Restored};
 pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 
 use crate::wording::count;

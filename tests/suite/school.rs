@@ -650,7 +650,7 @@ fn the_kiosk_says_when_the_school_server_is_offline_and_how_many_marks_wait() {
 #[test]
 fn corrections_and_removals_reach_every_door() {
     use rollcall::store::school::{sync_once, SchoolServer};
-    use rollcall::store::{NewStudent, Store};
+    use rollcall::store::{ErasureKind, NewStudent, Store};
     let pg = Postgres::start();
     let tmp = tempfile::tempdir().unwrap();
     let place = |name: &str| {
@@ -740,6 +740,15 @@ fn corrections_and_removals_reach_every_door() {
     assert_eq!(marks_at_door(today), Vec::<i64>::new());
     assert_eq!(at_door("B2"), None);
     assert!(at_door("A1").is_some());
+    // The door remembers the deletion as its own: restoring its older backup does not
+    // bring the student back.
+    let erased: Vec<(ErasureKind, String)> = door
+        .erasures()
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.subject))
+        .collect();
+    assert_eq!(erased, [(ErasureKind::Student, "B2".to_string())]);
     let on_server: i64 = pg
         .client()
         .query_one("SELECT count(*) FROM attendance", &[])

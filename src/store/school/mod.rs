@@ -216,6 +216,9 @@ impl Door {
             for f in &applied.orphaned_photos {
                 let _ = std::fs::remove_file(self.photos.join(f));
             }
+            if applied.deleted_students > 0 {
+                self.store.erase_in_saved_copies();
+            }
             refused.extend(applied.refused);
         }
         Ok(refused)

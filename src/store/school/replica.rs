@@ -3,7 +3,7 @@
 //! the outbox).
 
 use super::rows::{Change, SharedRow};
-use crate::store::{Store, StoreError};
+use crate::store::{erasures, ErasureKind, Store, StoreError};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 /// One change waiting for the school server: a row of a shared table, by uid.
@@ -24,6 +24,8 @@ pub struct OutboxBatch {
 pub struct Applied {
     /// Enrolment photo files of deleted students, to delete from the photos folder.
     pub orphaned_photos: Vec<String>,
+    /// Students deleted here because the school deleted them (recorded as erasures).
+    pub deleted_students: usize,
     /// Changes that could not be written here, worded for the admin.
     pub refused: Vec<String>,
 }
@@ -239,6 +241,12 @@ fn delete_here(
                 applied
                     .orphaned_photos
                     .extend(crate::store::photo_names(tx, id)?);
+                // Remembered, as a deletion here is: restoring this door's older backup
+                // does not bring the student back.
+                if let Some((roll_no, _)) = crate::store::name_of(tx, id)? {
+                    erasures::record(tx, ErasureKind::Student, &roll_no)?;
+                    applied.deleted_students += 1;
+                }
             }
             tx.execute("DELETE FROM students WHERE uid = ?1", [uid])?;
         }
