@@ -248,33 +248,8 @@ pub fn delete(
 pub fn restore(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
     let restored = crate::store::restore(&data, file)?;
-    let b = &restored.summary;
-    println!(
-        "Restored {}, {} and {} from {}.",
-        count(b.students, "student"),
-        count(b.marks, "mark"),
-        count(b.photos, "photo"),
-        file.display()
-    );
-    if restored.erased_again.any() {
-        println!(
-            "Erased again, as it was erased after this backup was made: {}.",
-            restored.erased_again
-        );
-    }
-    if let Some(saved) = &restored.saved {
-        println!(
-            "The database it replaced is saved as {} (with every student's photos: delete it \
-             once the restored data is right).",
-            saved.display()
-        );
-    }
-    if let Some(damaged) = &restored.damaged {
-        println!(
-            "The database it replaced was damaged and could not be read; it is kept as it was in {}. \
-             If a student's face data was erased or a student deleted after this backup was made, do it again.",
-            damaged.display()
-        );
+    for line in restored.report(file) {
+        println!("{line}");
     }
     Ok(Exit::Ok)
 }

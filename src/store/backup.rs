@@ -190,6 +190,41 @@ pub struct Restored {
     pub erased_again: ErasedAgain,
 }
 
+impl Restored {
+    /// What the restore of `from` did, for the admin, one sentence a line.
+    pub fn report(&self, from: &Path) -> Vec<String> {
+        let b = &self.summary;
+        let mut lines = vec![format!(
+            "Restored {}, {} and {} from {}.",
+            count(b.students, "student"),
+            count(b.marks, "mark"),
+            count(b.photos, "photo"),
+            from.display()
+        )];
+        if self.erased_again.any() {
+            lines.push(format!(
+                "Erased again, as it was erased after this backup was made: {}.",
+                self.erased_again
+            ));
+        }
+        if let Some(saved) = &self.saved {
+            lines.push(format!(
+                "The database it replaced is saved as {} (with every student's photos: delete it \
+                 once the restored data is right).",
+                saved.display()
+            ));
+        }
+        if let Some(damaged) = &self.damaged {
+            lines.push(format!(
+                "The database it replaced was damaged and could not be read; it is kept as it was in {}. \
+                 If a student's face data was erased or a student deleted after this backup was made, do it again.",
+                damaged.display()
+            ));
+        }
+        lines
+    }
+}
+
 /// Replaces the data folder's database and photos with a backup's. The database being
 /// replaced is first saved as `rollcall-before-restore-<time>.db` in the data folder (a
 /// damaged one, which cannot be read, is moved aside as `rollcall-damaged-<time>.db`);

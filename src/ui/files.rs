@@ -21,6 +21,8 @@ pub enum Ask {
     Video,
     /// A folder of images to play instead of the camera.
     Folder,
+    /// A backup file to restore.
+    Backup,
 }
 
 const PHOTO_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
@@ -99,6 +101,7 @@ impl FileChooser {
                 .title("Choose a video file")
                 .show_files_filter(Box::new(|p: &Path| has_extension(p, &VIDEO_EXTENSIONS))),
             Ask::Folder => FileDialog::select_folder().title("Choose a folder of images"),
+            Ask::Backup => FileDialog::open_file().title("Choose a backup file"),
         }
         .initial_path(start)
         .show_rename(false)
@@ -179,6 +182,7 @@ fn native(ask: &Ask) -> Option<Vec<PathBuf>> {
             .add_filter("Video", &VIDEO_EXTENSIONS)
             .pick_file()
             .map(|p| vec![p]),
+        Ask::Backup => d.pick_file().map(|p| vec![p]),
         Ask::Folder => d.pick_folder().map(|p| vec![p]),
     }
 }

@@ -5,7 +5,7 @@
 //! stay smooth.
 
 use super::files::{Ask, FileChooser};
-use super::widgets::{field, texture, ERROR};
+use super::widgets::{danger_button, field, texture, ERROR};
 use crate::kiosk::admin::{
     AdminClient, Answer, DayMark, DayView, Outcome, Pending, RefusedFace, Task,
 };
@@ -14,6 +14,7 @@ use crate::store::AuditRow;
 use crate::wording::count;
 use chrono::NaiveDate;
 use egui::{Color32, FontId, Pos2, RichText, Sense, TextureHandle, Vec2};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// How Review counts class days, said on the screen.
@@ -90,6 +91,16 @@ struct Asked {
     correction: Option<Pending<Outcome>>,
     /// An export or a backup being written.
     file: Option<Pending<Outcome>>,
+    /// A backup being restored.
+    restore: Option<Pending<Outcome>>,
+}
+
+/// Where restoring a backup from this screen is.
+enum Restoring {
+    /// The backup file chosen; the admin has still to confirm.
+    Confirm(PathBuf),
+    /// Restored: Rollcall should start again.
+    Done,
 }
 
 /// What the save dialog is choosing a file for.
@@ -122,6 +133,7 @@ pub struct ReviewView {
     message: Option<(String, Color32)>,
     /// What the file dialog is choosing a file for.
     save_as: Option<SaveAs>,
+    restoring: Option<Restoring>,
     files: FileChooser,
 }
 
@@ -149,6 +161,7 @@ impl ReviewView {
             asked: Asked::default(),
             message: None,
             save_as: None,
+            restoring: None,
             files: FileChooser::default(),
         }
     }
@@ -272,6 +285,17 @@ impl ReviewView {
                 Err(e) => (e, ERROR),
             });
         }
+        if let Some(r) = self.asked.restore.as_ref().and_then(Pending::poll) {
+            self.asked.restore = None;
+            self.message = Some(match flat(r) {
+                Ok(m) => {
+                    self.restoring = Some(Restoring::Done);
+                    self.load(admin);
+                    (m, super::widgets::OK)
+                }
+                Err(e) => (e, ERROR),
+            });
+        }
         if let Some(d) = &mut self.email {
             if let Some(r) = d.preview_req.as_ref().and_then(Pending::poll) {
                 d.preview_req = None;
@@ -329,15 +353,22 @@ impl ReviewView {
         if let Some(p) = &self.files.problem {
             ui.label(RichText::new(p).color(ERROR));
         }
-        if let Some((Ask::Save { .. }, paths)) = self.files.show(ui.ctx()) {
-            self.asked.file = match (self.save_as.take(), paths.into_iter().next()) {
-                (Some(SaveAs::Export(format, from, to)), Some(path)) => {
-                    Some(admin.export(path, format, from, to))
-                }
-                (Some(SaveAs::Backup), Some(path)) => Some(admin.backup(path)),
-                _ => None,
-            };
+        match self.files.show(ui.ctx()) {
+            Some((Ask::Save { .. }, paths)) => {
+                self.asked.file = match (self.save_as.take(), paths.into_iter().next()) {
+                    (Some(SaveAs::Export(format, from, to)), Some(path)) => {
+                        Some(admin.export(path, format, from, to))
+                    }
+                    (Some(SaveAs::Backup), Some(path)) => Some(admin.backup(path)),
+                    _ => None,
+                };
+            }
+            Some((Ask::Backup, paths)) => {
+                self.restoring = paths.into_iter().next().map(Restoring::Confirm);
+            }
+            _ => {}
         }
+        self.restored_notice(ui);
         ui.separator();
         let Some(sheet) = self.sheet.clone() else {
             ui.spinner();
@@ -365,6 +396,7 @@ impl ReviewView {
                     .show(ui, |ui| self.day_view(ui, admin));
             });
         self.correction_window(ui.ctx(), admin);
+        self.restore_window(ui.ctx(), admin);
         self.audit_window(ui.ctx());
         self.refusals_window(ui.ctx());
         self.email_window(ui.ctx(), admin);
@@ -485,6 +517,16 @@ impl ReviewView {
                     ),
                     extension: "rollcall".into(),
                 });
+            }
+            if ui
+                .add_enabled(
+                    self.asked.restore.is_none(),
+                    egui::Button::new("Restore from a backup…"),
+                )
+                .on_hover_text("Puts back every student, mark and photo as a backup holds them")
+                .clicked()
+            {
+                self.files.open(Ask::Backup);
             }
             if ui
                 .add_enabled(
@@ -780,6 +822,64 @@ impl ReviewView {
         if !open {
             self.correction = None;
         }
+    }
+
+    /// Asks the admin to confirm a restore, and starts it.
+    fn restore_window(&mut self, ctx: &egui::Context, admin: &AdminClient) {
+        let Some(Restoring::Confirm(path)) = &self.restoring else {
+            return;
+        };
+        let (mut restore, mut cancel) = (false, false);
+        egui::Window::new("Restore from a backup")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
+            .show(ctx, |ui| {
+                ui.label(format!(
+                    "Replace all the data here with the backup {}? Students, photos and \
+                     attendance go back to how they were when it was made; what was erased \
+                     since stays erased. The data here now is kept as a copy in the data folder.",
+                    path.display()
+                ));
+                ui.horizontal(|ui| {
+                    restore =
+                        danger_button(ui, "Restore", "Marks made since the backup are replaced")
+                            .clicked();
+                    cancel = ui.button("Cancel").clicked();
+                });
+            });
+        if restore {
+            self.message = None;
+            self.asked.restore = Some(admin.restore(path.clone()));
+            self.restoring = None;
+        } else if cancel {
+            self.restoring = None;
+        }
+    }
+
+    /// After a restore: the door and the other screens still hold what they read before
+    /// it, so Rollcall asks to be started again.
+    fn restored_notice(&mut self, ui: &mut egui::Ui) {
+        if self.asked.restore.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Restoring the backup…");
+            });
+        }
+        if !matches!(self.restoring, Some(Restoring::Done)) {
+            return;
+        }
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(
+                    "Close Rollcall and start it again, so that the kiosk works from the restored data.",
+                )
+                .strong(),
+            );
+            if ui.button("Close Rollcall").clicked() {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        });
     }
 
     fn audit_window(&mut self, ctx: &egui::Context) {

@@ -737,7 +737,7 @@ fn photos_are_chosen_with_the_in_app_picker_when_the_desktop_has_no_file_dialog(
 }
 
 #[test]
-fn all_data_is_backed_up_from_review_into_a_file_that_restores() {
+fn all_data_is_backed_up_and_restored_from_review() {
     let dir = tempfile::tempdir().unwrap();
     let data = class(dir.path());
     let mut h = harness(data, dir.path());
@@ -772,6 +772,65 @@ fn all_data_is_backed_up_from_review_into_a_file_that_restores() {
         "{}",
         String::from_utf8_lossy(&r.stderr)
     );
+
+    // A student added after the backup; then the backup is restored here, from Review.
+    let students = || {
+        let store = rollcall::store::Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let mut rolls: Vec<String> = store
+            .students()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.roll_no)
+            .collect();
+        rolls.sort();
+        rolls
+    };
+    rollcall::store::Store::open(&dir.path().join("rollcall.db"))
+        .unwrap()
+        .insert_student(
+            &rollcall::store::NewStudent {
+                roll_no: "E".into(),
+                name: "Student E".into(),
+                email: "e@example.org".into(),
+            },
+            &[],
+            "test",
+        )
+        .unwrap();
+    assert_eq!(students(), ["A", "B", "C", "D", "E"]);
+    click(&mut h, Role::Button, "Restore from a backup…");
+    step_until(&mut h, "the picker", 10, |h| {
+        shows(h, "Choose a backup file")
+    });
+    picker_go_to(&mut h, &out.path().display().to_string());
+    let entry = format!("🗋 {name}");
+    step_until(&mut h, "the backup in the folder", 10, |h| {
+        h.query_by_label(&entry).is_some()
+    });
+    h.get_by_label(&entry).click();
+    h.step();
+    click(&mut h, Role::Button, "Open");
+    step_until(&mut h, "the question", 10, |h| {
+        shows(h, "Replace all the data here with the backup")
+    });
+    assert_eq!(
+        students().len(),
+        5,
+        "nothing restored before the admin confirms"
+    );
+    click(&mut h, Role::Button, "Restore");
+    step_until(&mut h, "the restore", 60, |h| {
+        shows(h, "Restored 4 students, 11 marks and 0 photos from")
+    });
+    assert_eq!(students(), ["A", "B", "C", "D"]);
+    assert!(shows(&h, "The database it replaced is saved as"));
+    assert!(shows(
+        &h,
+        "Close Rollcall and start it again, so that the kiosk works from the restored data."
+    ));
+    assert!(h
+        .query_by_role_and_label(Role::Button, "Close Rollcall")
+        .is_some());
 }
 
 #[test]

@@ -453,6 +453,11 @@ pub(super) enum Request {
         path: PathBuf,
         reply: Reply<Outcome>,
     },
+    /// The database and photos replaced by a backup's.
+    Restore {
+        path: PathBuf,
+        reply: Reply<Outcome>,
+    },
     Export {
         path: PathBuf,
         format: Format,
@@ -692,6 +697,10 @@ impl AdminClient {
     /// Backs up the database and the photos to `path` (a new file).
     pub fn backup(&self, path: PathBuf) -> Pending<Outcome> {
         self.ask(|reply| Request::Backup { path, reply })
+    }
+    /// Replaces the database and the photos with the backup at `path`.
+    pub fn restore(&self, path: PathBuf) -> Pending<Outcome> {
+        self.ask(|reply| Request::Restore { path, reply })
     }
     pub fn export(
         &self,

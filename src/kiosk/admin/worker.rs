@@ -59,6 +59,7 @@ pub(crate) struct AdminWorker {
 
 /// The worker's state once running.
 pub(super) struct Desk {
+    data: DataDir,
     records: Result<Records, String>,
     pub(super) recognizer: Option<Result<Recognizer, String>>,
     gallery: SharedGallery,
@@ -93,6 +94,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 impl AdminWorker {
     pub fn run(self) {
         let mut desk = Desk {
+            data: self.data.clone(),
             records: Records::open(&self.data, &self.settings).map_err(|e| e.to_string()),
             recognizer: None,
             gallery: self.gallery.clone(),
@@ -162,6 +164,18 @@ impl Desk {
             }
         }
         let _ = self.door.send(DoorNotice::GalleryChanged);
+    }
+
+    /// Puts a backup back in place of the data folder's database and photos (see
+    /// `store::restore`), and opens the records again.
+    fn restore(&mut self, from: &std::path::Path) -> Outcome {
+        // This desk's connection closes first: a damaged database is moved aside.
+        self.records = Err("The data is being restored.".into());
+        let restored = crate::store::restore(&self.data, from);
+        self.records = Records::open(&self.data, &self.settings).map_err(|e| e.to_string());
+        let restored = restored.map_err(|e| e.to_string())?;
+        self.gallery_changed();
+        Ok(restored.report(from).join("\n"))
     }
 
     fn handle(&mut self, req: Request, frame: &NewestFrame) {
@@ -365,6 +379,10 @@ impl Desk {
                 let r = self
                     .records()
                     .and_then(|r| r.backup_to(&path).map_err(|e| e.to_string()));
+                reply.send(r)
+            }
+            Request::Restore { path, reply } => {
+                let r = self.restore(&path);
                 reply.send(r)
             }
             Request::Export {
