@@ -109,8 +109,8 @@ fn overlay(id: u64, rect: [f32; 4], velocity: [f32; 2], state: &Option<FaceState
     }
 }
 
-/// How often the door looks at its link to the school server.
-const SCHOOL_CHECK: Duration = Duration::from_secs(1);
+/// How often the door looks at its link to the school server and at today's count.
+const STATUS_CHECK: Duration = Duration::from_secs(1);
 
 impl VisionWorker {
     pub fn new(
@@ -173,21 +173,29 @@ impl VisionWorker {
         self.events.send(KioskEvent::Ready {
             students: session.enrolled(),
         });
-        if let Ok(n) = session.marked_today() {
-            self.events.send(KioskEvent::MarkedToday(n));
-        }
         let mut processed = 0u64;
         let mut school = None;
-        let mut school_checked = std::time::Instant::now() - SCHOOL_CHECK;
+        let mut marked_today = None;
+        let mut status_checked = std::time::Instant::now() - STATUS_CHECK;
         while !self.stop.load(Ordering::SeqCst) {
-            if school_checked.elapsed() >= SCHOOL_CHECK {
-                school_checked = std::time::Instant::now();
+            if status_checked.elapsed() >= STATUS_CHECK {
+                status_checked = std::time::Instant::now();
                 if let Some(now) = session
                     .school_status()
                     .filter(|s| school.as_ref() != Some(s))
                 {
                     school = Some(now.clone());
                     self.events.send(KioskEvent::School(now));
+                }
+                // Today's count changes without a mark here too: at midnight, and with
+                // marks from another door, the API or a correction.
+                if let Some(n) = session
+                    .marked_today()
+                    .ok()
+                    .filter(|n| marked_today != Some(*n))
+                {
+                    marked_today = Some(n);
+                    self.events.send(KioskEvent::MarkedToday(n));
                 }
             }
             crossbeam_channel::select! {

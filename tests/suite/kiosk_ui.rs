@@ -261,6 +261,24 @@ fn a_stranger_is_not_recognised_and_not_marked() {
     assert_eq!(rows_today(dir.path()), 0);
 }
 
+#[test]
+fn marks_made_elsewhere_reach_the_count_on_the_kiosk() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, looping(frames_of("0007", dir.path())));
+    step_until(&mut h, "the kiosk judging faces", 120, |h| {
+        shows(h, "Not recognised — please see your teacher")
+    });
+    assert!(shows(&h, "Marked today: 0"));
+    // Another door, the API or an admin's correction marks a student today.
+    let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let id = store.students().unwrap()[0].id;
+    store
+        .mark(id, chrono::Local::now(), None, "admin", None)
+        .unwrap();
+    step_until(&mut h, "the new count", 10, |h| shows(h, "Marked today: 1"));
+}
+
 /// A photo-attack model trained on the NUAA dev frames of everyone but `person`, so the
 /// check judges that person's face and photos as it would a student it has never seen.
 fn liveness_model_without(person: &str, dir: &Path) -> PathBuf {
