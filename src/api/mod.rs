@@ -467,8 +467,26 @@ pub async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
     Err(last.unwrap_or_else(|| std::io::Error::other(format!("no address for {addr}"))))
 }
 
+/// How often a running server drops face snapshots past their retention (it does so
+/// once a day; the hour bounds how late).
+const RETENTION_CHECK: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Serves until Ctrl-C.
 pub async fn serve(listener: tokio::net::TcpListener, state: ApiState) -> std::io::Result<()> {
+    let engines = state.engines.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(RETENTION_CHECK);
+        loop {
+            every.tick().await;
+            let engines = engines.clone();
+            blocking(move || {
+                if let Err(e) = engines.borrow().keep_retention() {
+                    tracing::warn!("could not drop the face snapshots past their retention: {e}");
+                }
+            })
+            .await;
+        }
+    });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -9,7 +9,7 @@ use crate::data_dir::{write_private_file, DataDir};
 use crate::settings::Settings;
 use crate::store::{Erased, MarkRecord, NewPhoto, NewStudent, PhotoRow, Store, StoreError};
 use crate::vision::image_io::encode_jpeg;
-use chrono::Local;
+use chrono::{Local, NaiveDate};
 use std::path::{Path, PathBuf};
 
 /// A mark as the store recorded it, with who it is.
@@ -80,6 +80,8 @@ pub struct Records {
     store: Store,
     /// Face snapshots are kept with marks this many days (0: none).
     snapshot_days: u32,
+    /// The day the snapshots past their retention were last dropped.
+    retention_kept: Option<NaiveDate>,
 }
 
 impl AsRef<Store> for Records {
@@ -95,6 +97,7 @@ impl Records {
             store: Store::open(&data.database())?,
             data: data.clone(),
             snapshot_days: settings.review.snapshot_days,
+            retention_kept: None,
         })
     }
 
@@ -102,10 +105,24 @@ impl Records {
     /// to (left by an interrupted enrolment) and snapshots past their retention.
     pub fn tidy(&mut self) -> Result<(), StoreError> {
         self.sweep_orphan_photos();
+        self.keep_retention()
+    }
+
+    /// Drops the face snapshots (with marks, and of refused faces) past their retention,
+    /// once a day: a kiosk or a server that runs for weeks calls it as it goes.
+    pub fn keep_retention(&mut self) -> Result<(), StoreError> {
+        self.keep_retention_on(Local::now().date_naive())
+    }
+
+    fn keep_retention_on(&mut self, today: NaiveDate) -> Result<(), StoreError> {
+        if self.retention_kept == Some(today) {
+            return Ok(());
+        }
         let keep = chrono::Days::new(self.snapshot_days as u64);
-        if let Some(cutoff) = Local::now().date_naive().checked_sub_days(keep) {
+        if let Some(cutoff) = today.checked_sub_days(keep) {
             self.store.purge_snapshots(cutoff)?;
         }
+        self.retention_kept = Some(today);
         Ok(())
     }
 
@@ -349,5 +366,58 @@ fn remove_files(paths: &[PathBuf]) {
         if let Err(e) = std::fs::remove_file(p) {
             tracing::warn!(file = %p.display(), "could not remove a photo file: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn snapshots_past_their_retention_are_dropped_once_each_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+        let mut settings = Settings::default();
+        settings.review.snapshot_days = 30;
+        let mut records = Records::open(&data, &settings).unwrap();
+        let student = NewStudent {
+            roll_no: "R1".into(),
+            name: "Ada".into(),
+            email: "ada@example.org".into(),
+        };
+        let id = records.store.insert_student(&student, &[], "test").unwrap();
+        let mark_on = |records: &mut Records, day: u32| {
+            let at = Local.with_ymd_and_hms(2026, 3, day, 8, 0, 0).unwrap();
+            records
+                .store
+                .mark(id, at, Some(7.0), "kiosk", Some(b"face".as_slice()))
+                .unwrap();
+        };
+        let snapshots = |records: &Records| {
+            let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+            let to = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+            records
+                .store
+                .marks(from, to)
+                .unwrap()
+                .iter()
+                .filter(|m| m.snapshot.is_some())
+                .count()
+        };
+        let day = |d| NaiveDate::from_ymd_opt(2026, 4, d).unwrap();
+        mark_on(&mut records, 2);
+        mark_on(&mut records, 10);
+        // Kept 30 days: on 1 April the 2 March snapshot is kept, on 3 April dropped.
+        records.keep_retention_on(day(1)).unwrap();
+        assert_eq!(snapshots(&records), 2);
+        records.keep_retention_on(day(3)).unwrap();
+        assert_eq!(snapshots(&records), 1);
+        // Once a day: the same day does nothing more; the next day catches up.
+        mark_on(&mut records, 1);
+        records.keep_retention_on(day(3)).unwrap();
+        assert_eq!(snapshots(&records), 2);
+        records.keep_retention_on(day(4)).unwrap();
+        assert_eq!(snapshots(&records), 1);
     }
 }

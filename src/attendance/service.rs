@@ -213,6 +213,11 @@ impl AttendanceService {
         &self.records
     }
 
+    /// Drops face snapshots past their retention, once a day (see `Records::keep_retention`).
+    pub fn keep_retention(&mut self) -> Result<(), StoreError> {
+        self.records.keep_retention()
+    }
+
     /// Students the recogniser knows.
     pub fn students(&self) -> usize {
         self.recognizer.students()

@@ -162,6 +162,10 @@ impl DoorSession {
         self.now = captured;
         if self.last_gallery_check.elapsed() >= GALLERY_CHECK {
             result.enrolled = self.follow_gallery();
+            // A kiosk left on for weeks keeps face snapshots no longer than it should.
+            if let Err(e) = self.records.keep_retention() {
+                tracing::warn!("could not drop the face snapshots past their retention: {e}");
+            }
         }
         for id in self
             .tracker
