@@ -43,6 +43,8 @@ pub enum StoreError {
     Busy,
     #[error("The attendance database cannot be written (the data folder is read-only).")]
     ReadOnly,
+    #[error("The disk holding the attendance data is full: free some space on it, then try again (what was saved before is safe).")]
+    DiskFull,
     #[error("The attendance database file is damaged. Restore it from a backup: `rollcall restore BACKUP-FILE` (the damaged file is kept aside).")]
     Corrupt,
     #[error("A student with this roll number or email already exists.")]
@@ -58,6 +60,7 @@ impl From<rusqlite::Error> for StoreError {
         match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
             Some(ErrorCode::ReadOnly) => StoreError::ReadOnly,
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull,
             Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreError::Corrupt,
             Some(ErrorCode::ConstraintViolation) => StoreError::Duplicate,
             _ => StoreError::Sql(e),
@@ -1208,6 +1211,30 @@ mod tests {
                 .map(|(m, v)| (m.to_string(), v.to_vec()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn a_full_disk_is_explained_and_nothing_saved_before_is_lost() {
+        let (_d, mut s) = store();
+        let id = s.insert_student(&alice(), &[], "test").unwrap();
+        // SQLite's own limit on the file's size stands in for a full disk.
+        let pages: i64 = s
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        s.conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+            .unwrap();
+        let photos: Vec<NewPhoto> = (0..200)
+            .map(|i| photo(&format!("1/{i}.jpg"), "camera", &[("m", &[0.5; 512])]))
+            .collect();
+        let e = s.add_photos(id, &photos, "test").unwrap_err();
+        assert!(matches!(e, StoreError::DiskFull), "{e:?}");
+        assert!(e
+            .to_string()
+            .starts_with("The disk holding the attendance data is full"));
+        assert_eq!(s.students().unwrap().len(), 1);
+        assert!(s.photos_of(id).unwrap().is_empty(), "all or nothing");
     }
 
     #[test]
