@@ -60,7 +60,7 @@ pub enum AdminError {
     NotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("The photos could not be saved: {0}")]
+    #[error("The photos could not be saved: {}.", crate::wording::file_problem(.0))]
     Io(#[from] std::io::Error),
 }
 
@@ -373,6 +373,15 @@ fn remove_files(paths: &[PathBuf]) {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn photos_not_saved_for_a_full_disk_say_so_in_words() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert_eq!(
+            AdminError::Io(full).to_string(),
+            "The photos could not be saved: the disk is full."
+        );
+    }
 
     #[test]
     fn snapshots_past_their_retention_are_dropped_once_each_day() {

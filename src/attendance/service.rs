@@ -98,7 +98,7 @@ pub enum EnrollError {
     NoUsablePhoto(Vec<PhotoProblem>),
     #[error(transparent)]
     Store(StoreError),
-    #[error("The photos could not be saved: {0}")]
+    #[error("The photos could not be saved: {}.", crate::wording::file_problem(.0))]
     Io(std::io::Error),
     #[error(transparent)]
     Vision(#[from] VisionError),

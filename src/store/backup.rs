@@ -19,7 +19,7 @@ pub enum BackupError {
     Damaged(PathBuf),
     #[error("The backup {0} was made by a newer version of Rollcall.")]
     TooNew(PathBuf),
-    #[error("Could not write {path}: {reason}")]
+    #[error("Could not write {path}: {reason}.")]
     Io { path: PathBuf, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -31,7 +31,7 @@ const SAVED_COPY: &str = "rollcall-before-restore-";
 fn io(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
     move |e| BackupError::Io {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        reason: crate::wording::file_problem(&e),
     }
 }
 
