@@ -47,10 +47,30 @@ pub enum PinError {
     Mismatch,
     #[error("An admin PIN is already set.")]
     AlreadySet,
+    /// The current PIN, when changing it, was refused: why.
+    #[error("{0}")]
+    Current(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("The PIN could not be stored safely.")]
     Hash,
+}
+
+/// Checks a new PIN (entered twice) and stores its hash.
+fn store_new(store: &mut Store, pin: &str, again: &str) -> Result<(), PinError> {
+    if pin != again {
+        return Err(PinError::Mismatch);
+    }
+    if !(4..=12).contains(&pin.len()) || !pin.chars().all(|c| c.is_ascii_digit()) {
+        return Err(PinError::Format);
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map_err(|_| PinError::Hash)?
+        .to_string();
+    store.set_admin_setting(PIN_KEY, &hash)?;
+    Ok(())
 }
 
 /// The PIN check with its wrong-try counter.
@@ -71,20 +91,42 @@ impl AdminPin {
         if Self::is_set(store)? {
             return Err(PinError::AlreadySet);
         }
-        if pin != again {
-            return Err(PinError::Mismatch);
-        }
-        if !(4..=12).contains(&pin.len()) || !pin.chars().all(|c| c.is_ascii_digit()) {
-            return Err(PinError::Format);
-        }
-        let salt = SaltString::generate(&mut OsRng);
-        let hash = Argon2::default()
-            .hash_password(pin.as_bytes(), &salt)
-            .map_err(|_| PinError::Hash)?
-            .to_string();
-        store.set_admin_setting(PIN_KEY, &hash)?;
+        store_new(store, pin, again)?;
         store.audit("admin", "set PIN", "the admin PIN was set")?;
         Ok(())
+    }
+
+    /// Changes the PIN: the current one (a wrong one counts as a wrong try), then the new
+    /// one twice.
+    pub fn change(
+        &mut self,
+        store: &mut Store,
+        current: &str,
+        new: &str,
+        again: &str,
+        now: Instant,
+    ) -> Result<(), PinError> {
+        match self.check(store, current, now)? {
+            PinCheck::Accepted => {}
+            refused => return Err(PinError::Current(refused.message())),
+        }
+        store_new(store, new, again)?;
+        store.audit("admin", "change PIN", "the admin PIN was changed")?;
+        Ok(())
+    }
+
+    /// Removes a forgotten PIN (from the command line, by whoever may use the data
+    /// folder): the next admin chooses a new one. False when none was set.
+    pub fn forget(store: &mut Store, actor: &str) -> Result<bool, StoreError> {
+        let removed = store.remove_admin_setting(PIN_KEY)?;
+        if removed {
+            store.audit(
+                actor,
+                "forget PIN",
+                "the admin PIN was removed; the next admin chooses a new one",
+            )?;
+        }
+        Ok(removed)
     }
 
     /// Checks a PIN, counting wrong tries.
@@ -164,6 +206,30 @@ mod tests {
             AdminPin::set(&mut s, "1111", "1111"),
             Err(PinError::AlreadySet)
         ));
+    }
+
+    #[test]
+    fn the_pin_is_changed_with_the_current_one() {
+        let (_d, mut s) = store();
+        AdminPin::set(&mut s, "2468", "2468").unwrap();
+        let mut pin = AdminPin::default();
+        let now = Instant::now();
+        let wrong = pin.change(&mut s, "1111", "1357", "1357", now).unwrap_err();
+        assert_eq!(
+            wrong.to_string(),
+            "Wrong PIN. 4 tries left before a one-minute lock."
+        );
+        assert!(matches!(
+            pin.change(&mut s, "2468", "1357", "1358", now),
+            Err(PinError::Mismatch)
+        ));
+        pin.change(&mut s, "2468", "1357", "1357", now).unwrap();
+        assert_eq!(
+            pin.check(&mut s, "2468", now).unwrap(),
+            PinCheck::Wrong { tries_left: 4 }
+        );
+        assert_eq!(pin.check(&mut s, "1357", now).unwrap(), PinCheck::Accepted);
+        assert_eq!(s.audit_log(1).unwrap()[0].action, "change PIN");
     }
 
     #[test]

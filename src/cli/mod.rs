@@ -145,6 +145,9 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Remove a forgotten admin PIN: the next person to open Admin at the kiosk chooses a
+    /// new one.
+    ForgetPin,
     /// Replace the database and photos with a backup's; the current database is saved in
     /// the data folder first.
     Restore {
@@ -250,6 +253,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Some(Command::Backup { file }) => records::backup(data_dir, &file),
         Some(Command::Restore { file }) => records::restore(data_dir, &file),
+        Some(Command::ForgetPin) => records::forget_pin(data_dir),
         Some(Command::Cameras) => cameras(),
         Some(Command::Export {
             from,

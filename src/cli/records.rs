@@ -193,6 +193,20 @@ pub fn backup(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// Removes a forgotten admin PIN.
+pub fn forget_pin(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
+    let (_, mut store) = store(data_dir)?;
+    if crate::attendance::pin::AdminPin::forget(&mut store, "command line")? {
+        println!(
+            "The admin PIN is removed. Open Admin at the kiosk now and choose a new one: \
+             until then, anyone at the kiosk can."
+        );
+    } else {
+        println!("No admin PIN was set: the first person to open Admin chooses one.");
+    }
+    Ok(Exit::Ok)
+}
+
 /// Deletes students, or erases their face data, by roll number; a roll number nobody has
 /// is reported and the others are still done. Without `yes`, only lists them.
 pub fn delete(

@@ -733,6 +733,14 @@ impl Store {
         Ok(())
     }
 
+    /// Removes an admin setting; false when there was none.
+    pub fn remove_admin_setting(&mut self, key: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM admin_settings WHERE key = ?1", [key])?
+            == 1)
+    }
+
     /// Records an admin action in the audit log.
     pub fn audit(&mut self, actor: &str, action: &str, details: &str) -> Result<(), StoreError> {
         audit(&self.conn, actor, action, details)

@@ -3,6 +3,7 @@
 //! what it asked, draws and asks — it never touches files, models or the database.
 
 use super::attack_check::AttackCheckView;
+use super::change_pin::ChangePinWindow;
 use super::email_settings::EmailSettingsView;
 use super::files::{Ask, FileChooser};
 use super::kiosk::KioskView;
@@ -89,6 +90,7 @@ struct PinWindow {
 pub struct AdminView {
     pub unlocked: bool,
     pin: PinWindow,
+    change_pin: ChangePinWindow,
     last_activity: Instant,
     pub screen: Screen,
     message: Option<(String, Color32)>,
@@ -129,6 +131,7 @@ impl Default for AdminView {
         AdminView {
             unlocked: false,
             pin: PinWindow::default(),
+            change_pin: ChangePinWindow::default(),
             last_activity: Instant::now(),
             screen: Screen::Enrol,
             message: None,
@@ -456,6 +459,11 @@ impl AdminView {
                         p.message = None;
                         p.unlocking = Some(kiosk.admin.unlock(p.pin.clone()));
                     }
+                    ui.label(
+                        RichText::new("Forgotten? On this computer, run: rollcall forget-pin")
+                            .weak()
+                            .small(),
+                    );
                 }
             });
         if !open {
@@ -501,7 +509,13 @@ impl AdminView {
             {
                 self.email.load(&kiosk.admin);
             }
+            if ui.button("Change PIN…").clicked() {
+                self.change_pin.open();
+            }
         });
+        if let Some(done) = self.change_pin.show(ui.ctx(), &kiosk.admin) {
+            self.message = Some((done, OK));
+        }
         ui.separator();
         if let Some((m, colour)) = self.message.clone() {
             ui.horizontal(|ui| {

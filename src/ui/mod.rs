@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod attack_check;
+pub mod change_pin;
 pub mod email_settings;
 pub mod files;
 pub mod fonts;

@@ -102,6 +102,48 @@ fn the_pin_is_set_once_unlocks_and_five_wrong_tries_lock_out() {
     assert!(!shows(&h, "Enrol a student"));
 }
 
+#[test]
+fn the_pin_is_changed_from_the_admin_screens_with_the_current_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Change PIN…");
+    step_until(&mut h, "the window", 10, |h| {
+        shows(h, "Change the admin PIN")
+    });
+    // A wrong current PIN counts as a wrong try.
+    type_into(&mut h, "Current PIN", "1111");
+    type_into(&mut h, "New PIN", "1357");
+    type_into(&mut h, "New PIN again", "1357");
+    click(&mut h, Role::Button, "Change PIN");
+    step_until(&mut h, "the refusal", 30, |h| {
+        shows(h, "Wrong PIN. 4 tries left before a one-minute lock.")
+    });
+    type_into(&mut h, "Current PIN", "2468");
+    click(&mut h, Role::Button, "Change PIN");
+    step_until(&mut h, "the change", 30, |h| {
+        shows(h, "The admin PIN is changed.")
+    });
+    assert!(!shows(&h, "Change the admin PIN"), "the window closed");
+
+    // Locked: the old PIN is refused, the new one unlocks; the forgotten-PIN way is said.
+    click(&mut h, Role::Button, "Lock");
+    unlock(&mut h, "2468");
+    step_until(&mut h, "the wrong-PIN message", 30, |h| {
+        shows(h, "Wrong PIN.")
+    });
+    assert!(shows(
+        &h,
+        "Forgotten? On this computer, run: rollcall forget-pin"
+    ));
+    type_into(&mut h, "PIN", "1357");
+    click(&mut h, Role::Button, "Unlock");
+    step_until(&mut h, "the admin screens", 30, |h| {
+        shows(h, "Enrol a student")
+    });
+}
+
 /// Two webcam frames side by side: a photo with two people.
 fn two_people(dir: &Path) -> PathBuf {
     let a =

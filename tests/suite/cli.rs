@@ -134,6 +134,38 @@ fn enrol_mark_and_list_from_the_command_line() {
 }
 
 #[test]
+fn a_forgotten_admin_pin_is_removed_from_the_command_line() {
+    use rollcall::attendance::pin::AdminPin;
+    use rollcall::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rollcall.db");
+    AdminPin::set(&mut Store::open(&db).unwrap(), "2468", "2468").unwrap();
+    let out = rollcall(dir.path(), &["forget-pin"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        stdout(&out),
+        "The admin PIN is removed. Open Admin at the kiosk now and choose a new one: \
+         until then, anyone at the kiosk can."
+    );
+    let mut store = Store::open(&db).unwrap();
+    assert!(!AdminPin::is_set(&store).unwrap());
+    let last = &store.audit_log(1).unwrap()[0];
+    assert_eq!(
+        (last.actor.as_str(), last.action.as_str()),
+        ("command line", "forget PIN")
+    );
+    // A new PIN can be chosen; with none set, the command says so.
+    AdminPin::set(&mut store, "1357", "1357").unwrap();
+    AdminPin::forget(&mut store, "test").unwrap();
+    let again = rollcall(dir.path(), &["forget-pin"]);
+    assert!(again.status.success());
+    assert_eq!(
+        stdout(&again),
+        "No admin PIN was set: the first person to open Admin chooses one."
+    );
+}
+
+#[test]
 fn bad_requests_get_the_contract_message_and_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     // Requests that cannot succeed are answered before the face models are loaded: the

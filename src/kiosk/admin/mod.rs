@@ -345,6 +345,13 @@ pub(super) enum Request {
         pin: String,
         reply: Reply<Result<PinCheck, String>>,
     },
+    /// A new PIN, given the current one.
+    ChangePin {
+        current: String,
+        new: String,
+        again: String,
+        reply: Reply<Outcome>,
+    },
     ListStudents(Reply<Result<Vec<Student>, String>>),
     Calibration(Reply<Result<CalibrationStatus, String>>),
     /// What settings.toml holds that Rollcall does not read (typos, retired keys).
@@ -537,6 +544,15 @@ impl AdminClient {
     }
     pub fn unlock(&self, pin: String) -> Answer<PinCheck> {
         self.ask(|reply| Request::Unlock { pin, reply })
+    }
+    /// Changes the admin PIN (the current one, then the new one twice).
+    pub fn change_pin(&self, current: String, new: String, again: String) -> Pending<Outcome> {
+        self.ask(|reply| Request::ChangePin {
+            current,
+            new,
+            again,
+            reply,
+        })
     }
     pub fn students(&self) -> Answer<Vec<Student>> {
         self.ask(Request::ListStudents)

@@ -202,6 +202,22 @@ impl Desk {
                 };
                 reply.send(r)
             }
+            Request::ChangePin {
+                current,
+                new,
+                again,
+                reply,
+            } => {
+                let r = match self.records.as_mut() {
+                    Ok(records) => self
+                        .pin
+                        .change(records.store_mut(), &current, &new, &again, Instant::now())
+                        .map(|()| "The admin PIN is changed.".to_string())
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.clone()),
+                };
+                reply.send(r)
+            }
             Request::ListStudents(reply) => reply.send(self.students()),
             Request::AttackCheck(reply) => reply.send(self.attack_check()),
             Request::SetStrictness { threshold, reply } => {
