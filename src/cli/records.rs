@@ -265,6 +265,10 @@ pub fn restore(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
     for line in restored.report(file) {
         println!("{line}");
     }
+    println!(
+        "If the kiosk or the server is running on this data folder, close it and start it \
+         again, so that it works from the restored data."
+    );
     Ok(Exit::Ok)
 }
 
