@@ -369,6 +369,8 @@ impl ReviewView {
             _ => {}
         }
         self.restored_notice(ui);
+        // Before the table: a restore is what a table that cannot be read may call for.
+        self.restore_window(ui.ctx(), admin);
         ui.separator();
         let Some(sheet) = self.sheet.clone() else {
             ui.spinner();
@@ -396,7 +398,6 @@ impl ReviewView {
                     .show(ui, |ui| self.day_view(ui, admin));
             });
         self.correction_window(ui.ctx(), admin);
-        self.restore_window(ui.ctx(), admin);
         self.audit_window(ui.ctx());
         self.refusals_window(ui.ctx());
         self.email_window(ui.ctx(), admin);
