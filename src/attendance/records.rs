@@ -138,8 +138,15 @@ impl Records {
 
     /// Writes a backup of the database and the photos to `file` (a new file), while the
     /// kiosk keeps running; says what it holds.
-    pub fn backup_to(&self, file: &Path) -> Result<String, crate::store::BackupError> {
+    pub fn backup_to(
+        &mut self,
+        file: &Path,
+        actor: &str,
+    ) -> Result<String, crate::store::BackupError> {
         let summary = self.store.backup_to(file, &self.data.photos())?;
+        if let Err(e) = self.store.record_backup(file, actor) {
+            tracing::warn!("the backup was made, but could not be recorded: {e}");
+        }
         Ok(summary.backed_up_to(file))
     }
 

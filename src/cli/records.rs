@@ -187,8 +187,9 @@ pub fn import(
 }
 
 pub fn backup(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
-    let (data, store) = store(data_dir)?;
+    let (data, mut store) = store(data_dir)?;
     let b = store.backup_to(file, &data.photos())?;
+    store.record_backup(file, "command line")?;
     println!("{}", b.backed_up_to(file));
     Ok(Exit::Ok)
 }

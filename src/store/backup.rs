@@ -5,6 +5,7 @@
 use super::{ErasedAgain, Store, StoreError, MIGRATIONS};
 use crate::data_dir::{write_private_file, DataDir};
 use crate::wording::count;
+use chrono::{DateTime, Local};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
@@ -80,7 +81,54 @@ fn is_photo_name(name: &str) -> bool {
     })
 }
 
+/// The admin setting holding when all data was last backed up.
+const LAST_BACKUP: &str = "last_backup";
+
+/// How old a backup may be before the admin screens remind the admin to make one.
+pub const BACKUP_REMINDER_DAYS: i64 = 7;
+
+/// What the admin screens say about the last backup, and whether it calls for one now:
+/// never made, or older than `BACKUP_REMINDER_DAYS`.
+pub fn backup_reminder(last: Option<&str>, now: DateTime<Local>) -> (String, bool) {
+    let Some(last) = last else {
+        return (
+            "No backup has been made here yet. \"Back up all data…\" keeps every student, \
+             mark and photo in one file; keep it on another disk."
+                .into(),
+            true,
+        );
+    };
+    let days = DateTime::parse_from_rfc3339(last)
+        .map(|t| (now.fixed_offset() - t).num_days())
+        .unwrap_or(0);
+    let when = super::to_the_minute(last);
+    if days >= BACKUP_REMINDER_DAYS {
+        (format!("Last backup: {when}, {days} days ago."), true)
+    } else {
+        (format!("Last backup: {when}."), false)
+    }
+}
+
 impl Store {
+    /// Records that all data was backed up to `file`: in the audit log (a backup holds
+    /// every face), and when, for the reminder.
+    pub fn record_backup(&mut self, file: &Path, actor: &str) -> Result<(), StoreError> {
+        self.set_admin_setting(LAST_BACKUP, &super::timestamp(Local::now()))?;
+        self.audit(
+            actor,
+            "backup",
+            &format!(
+                "every student, mark and photo backed up to {}",
+                file.display()
+            ),
+        )
+    }
+
+    /// When all data was last backed up from this database (RFC 3339), if ever.
+    pub fn last_backup(&self) -> Result<Option<String>, StoreError> {
+        self.admin_setting(LAST_BACKUP)
+    }
+
     /// Writes a backup to `dest` (a new file, readable only by this user): the database
     /// as of now and the photo files in `photos`.
     pub fn backup_to(&self, dest: &Path, photos: &Path) -> Result<BackupSummary, BackupError> {
@@ -128,6 +176,13 @@ impl Store {
                 Err(_) => missing += 1,
             }
         }
+        // Restored, the data says when it was backed up.
+        tx.execute(
+            "INSERT INTO admin_settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [LAST_BACKUP, &super::timestamp(Local::now())],
+        )
+        .map_err(StoreError::from)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(BackupSummary {
             students,
@@ -431,6 +486,28 @@ fn move_aside(data: &DataDir, now: &str) -> Result<PathBuf, BackupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_backup_reminder_asks_for_a_first_backup_and_after_a_week() {
+        use chrono::TimeZone;
+        let now = Local.with_ymd_and_hms(2026, 3, 20, 9, 0, 0).unwrap();
+        let (never, remind) = backup_reminder(None, now);
+        assert!(never.starts_with("No backup has been made here yet."));
+        assert!(remind);
+        let stored =
+            |d: u32| super::super::timestamp(Local.with_ymd_and_hms(2026, 3, d, 16, 5, 0).unwrap());
+        assert_eq!(
+            backup_reminder(Some(&stored(18)), now),
+            ("Last backup: 2026-03-18 16:05.".to_string(), false)
+        );
+        assert_eq!(
+            backup_reminder(Some(&stored(10)), now),
+            (
+                "Last backup: 2026-03-10 16:05, 9 days ago.".to_string(),
+                true
+            )
+        );
+    }
 
     #[test]
     fn only_program_made_names_are_photo_names() {

@@ -7,7 +7,7 @@ mod erasures;
 pub mod school;
 
 pub use attack_recordings::AttackRecording;
-pub use backup::{restore, BackupError, BackupSummary, Restored};
+pub use backup::{backup_reminder, restore, BackupError, BackupSummary, Restored};
 pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 
 use crate::wording::count;

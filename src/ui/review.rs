@@ -5,12 +5,12 @@
 //! stay smooth.
 
 use super::files::{Ask, FileChooser};
-use super::widgets::{danger_button, field, texture, ERROR};
+use super::widgets::{danger_button, field, texture, ERROR, WARN};
 use crate::kiosk::admin::{
     AdminClient, Answer, DayMark, DayView, Outcome, Pending, RefusedFace, Task,
 };
 use crate::reports::{percent_text, Format, Range, Report, SendSummary, Sheet, SheetRow};
-use crate::store::AuditRow;
+use crate::store::{backup_reminder, AuditRow};
 use crate::wording::count;
 use chrono::NaiveDate;
 use egui::{Color32, FontId, Pos2, RichText, Sense, TextureHandle, Vec2};
@@ -93,6 +93,7 @@ struct Asked {
     file: Option<Pending<Outcome>>,
     /// A backup being restored.
     restore: Option<Pending<Outcome>>,
+    last_backup: Option<Answer<Option<String>>>,
 }
 
 /// Where restoring a backup from this screen is.
@@ -134,6 +135,8 @@ pub struct ReviewView {
     /// What the file dialog is choosing a file for.
     save_as: Option<SaveAs>,
     restoring: Option<Restoring>,
+    /// What to say about the last backup, and whether it calls for one now.
+    last_backup: Option<(String, bool)>,
     files: FileChooser,
 }
 
@@ -162,6 +165,7 @@ impl ReviewView {
             message: None,
             save_as: None,
             restoring: None,
+            last_backup: None,
             files: FileChooser::default(),
         }
     }
@@ -189,6 +193,7 @@ impl ReviewView {
         if let Some(shown) = &self.day_shown {
             self.asked.day = Some((shown.day, admin.day_marks(shown.day)));
         }
+        self.asked.last_backup = Some(admin.last_backup());
     }
 
     /// Takes the answers that came since the last frame.
@@ -281,9 +286,18 @@ impl ReviewView {
         if let Some(r) = self.asked.file.as_ref().and_then(Pending::poll) {
             self.asked.file = None;
             self.message = Some(match flat(r) {
-                Ok(m) => (m, super::widgets::OK),
+                Ok(m) => {
+                    self.asked.last_backup = Some(admin.last_backup());
+                    (m, super::widgets::OK)
+                }
                 Err(e) => (e, ERROR),
             });
+        }
+        if let Some(r) = self.asked.last_backup.as_ref().and_then(Pending::poll) {
+            self.asked.last_backup = None;
+            if let Ok(last) = flat(r) {
+                self.last_backup = Some(backup_reminder(last.as_deref(), chrono::Local::now()));
+            }
         }
         if let Some(r) = self.asked.restore.as_ref().and_then(Pending::poll) {
             self.asked.restore = None;
@@ -347,6 +361,14 @@ impl ReviewView {
             self.load(admin);
         }
         self.controls(ui, admin);
+        if let Some((text, remind)) = &self.last_backup {
+            let text = RichText::new(text);
+            ui.label(if *remind {
+                text.color(WARN)
+            } else {
+                text.weak()
+            });
+        }
         if let Some((m, colour)) = &self.message {
             ui.label(RichText::new(m).color(*colour));
         }

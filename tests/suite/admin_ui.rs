@@ -785,6 +785,7 @@ fn all_data_is_backed_up_and_restored_from_review() {
     let mut h = harness(data, dir.path());
     review_march(&mut h);
     step_until(&mut h, "the table", 30, |h| shows(h, "5 class days"));
+    assert!(shows(&h, "No backup has been made here yet."));
     click(&mut h, Role::Button, "Back up all data…");
     step_until(&mut h, "the picker", 10, |h| shows(h, "Save as"));
 
@@ -804,6 +805,31 @@ fn all_data_is_backed_up_and_restored_from_review() {
         file.is_file(),
         "{name} in {:?}",
         std::fs::read_dir(out.path()).unwrap().collect::<Vec<_>>()
+    );
+    // The reminder gives way to when it was made; the audit log says who made it, where.
+    let made = chrono::Local::now().format("%Y-%m-%d").to_string();
+    step_until(&mut h, "the last backup", 10, |h| {
+        shows(h, &format!("Last backup: {made} "))
+    });
+    assert!(!shows(&h, "No backup has been made here yet."));
+    let log = rollcall::store::Store::open(&dir.path().join("rollcall.db"))
+        .unwrap()
+        .audit_log(1)
+        .unwrap();
+    assert_eq!(
+        (
+            log[0].actor.as_str(),
+            log[0].action.as_str(),
+            log[0].details.clone()
+        ),
+        (
+            "admin",
+            "backup",
+            format!(
+                "every student, mark and photo backed up to {}",
+                file.display()
+            )
+        )
     );
 
     // The file restores on another machine.
@@ -866,6 +892,9 @@ fn all_data_is_backed_up_and_restored_from_review() {
     });
     assert_eq!(students(), ["A", "B", "C", "D"]);
     assert!(shows(&h, "The database it replaced is saved as"));
+    step_until(&mut h, "when the restored data was backed up", 10, |h| {
+        shows(h, &format!("Last backup: {made} "))
+    });
     assert!(shows(
         &h,
         "Close Rollcall and start it again, so that the kiosk works from the restored data."

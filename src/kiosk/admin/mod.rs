@@ -460,6 +460,8 @@ pub(super) enum Request {
         path: PathBuf,
         reply: Reply<Outcome>,
     },
+    /// When all data was last backed up (RFC 3339), if ever.
+    LastBackup(Reply<Result<Option<String>, String>>),
     /// The database and photos replaced by a backup's.
     Restore {
         path: PathBuf,
@@ -713,6 +715,10 @@ impl AdminClient {
     /// Backs up the database and the photos to `path` (a new file).
     pub fn backup(&self, path: PathBuf) -> Pending<Outcome> {
         self.ask(|reply| Request::Backup { path, reply })
+    }
+    /// When all data was last backed up, if ever.
+    pub fn last_backup(&self) -> Answer<Option<String>> {
+        self.ask(Request::LastBackup)
     }
     /// Replaces the database and the photos with the backup at `path`.
     pub fn restore(&self, path: PathBuf) -> Pending<Outcome> {

@@ -394,9 +394,13 @@ impl Desk {
             Request::Backup { path, reply } => {
                 let r = self
                     .records()
-                    .and_then(|r| r.backup_to(&path).map_err(|e| e.to_string()));
+                    .and_then(|r| r.backup_to(&path, "admin").map_err(|e| e.to_string()));
                 reply.send(r)
             }
+            Request::LastBackup(reply) => reply.send(
+                self.records()
+                    .and_then(|r| r.store().last_backup().map_err(|e| e.to_string())),
+            ),
             Request::Restore { path, reply } => {
                 let r = self.restore(&path);
                 reply.send(r)
