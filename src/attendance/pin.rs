@@ -6,7 +6,7 @@ use argon2::Argon2;
 use rand_core::OsRng;
 use std::time::{Duration, Instant};
 
-const PIN_KEY: &str = "admin_pin_argon2";
+use crate::store::ADMIN_PIN_KEY as PIN_KEY;
 /// Wrong tries allowed before the lock-out.
 pub const MAX_WRONG_TRIES: u32 = 5;
 /// How long the PIN is refused after too many wrong tries.

@@ -291,11 +291,12 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     let lock_path = data.root().join("photos.lock");
     let _photos = data.lock_photos().map_err(io(&lock_path))?;
     let now = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let (mut saved, mut damaged, mut erasures) = (None, None, Vec::new());
+    let (mut saved, mut damaged, mut erasures, mut pin) = (None, None, Vec::new(), None);
     if data.database().exists() {
         match Store::open(&data.database()) {
             Ok(current) => {
                 erasures = current.erasures()?;
+                pin = current.admin_setting(super::ADMIN_PIN_KEY)?;
                 let path = new_file(data.root(), &format!("{SAVED_COPY}{now}"));
                 current.backup_to(&path, &photos)?;
                 saved = Some(path);
@@ -309,7 +310,7 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     // The backup is staged in the data folder and the erasures are made there, before
     // anything is put back: nothing erased returns, not even for a moment.
     let staged = new_file(data.root(), &format!("rollcall-restoring-{now}"));
-    let result = restore_staged(data, src, &staged, &erasures);
+    let result = restore_staged(data, src, &staged, &erasures, pin.as_deref());
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", staged.display()));
     }
@@ -388,13 +389,15 @@ fn erase_in_copy(copy: &Path, erasures: &[super::Erasure]) -> Result<(), StoreEr
 }
 
 /// Restores the database from a staged copy of the backup `src`, after making the
-/// erasures in it and writing the photo files it still refers to. Returns the number of
-/// photos and what was erased again.
+/// erasures in it, putting in the admin PIN in use (`pin`, its hash, when there is one) and
+/// writing the photo files it still refers to. Returns the number of photos and what was
+/// erased again.
 fn restore_staged(
     data: &DataDir,
     src: &Path,
     staged: &Path,
     erasures: &[super::Erasure],
+    pin: Option<&str>,
 ) -> Result<(usize, ErasedAgain), BackupError> {
     std::fs::copy(src, staged).map_err(io(staged))?;
     {
@@ -405,6 +408,10 @@ fn restore_staged(
     // Opening it brings an older backup's schema up to date.
     let mut store = Store::open(staged)?;
     let erased_again = store.apply_erasures(erasures, "restore")?;
+    // The PIN in use stays: a backup's older one may be known to someone who left.
+    if let Some(pin) = pin {
+        store.set_admin_setting(super::ADMIN_PIN_KEY, pin)?;
+    }
     // The restored audit log says that it was restored, from which file.
     super::audit(
         &store.conn,

@@ -68,6 +68,10 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// The admin setting holding the admin PIN's argon2 hash. It belongs to the machine, not to
+/// the school's data: a restore keeps the PIN in use (a backup may hold an older one).
+pub const ADMIN_PIN_KEY: &str = "admin_pin_argon2";
+
 /// A student to add.
 #[derive(Clone, Debug)]
 pub struct NewStudent {

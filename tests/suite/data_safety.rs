@@ -361,6 +361,52 @@ fn an_erasure_reaches_the_copies_that_restores_saved() {
 }
 
 #[test]
+fn a_restore_keeps_the_admin_pin_in_use() {
+    use rollcall::attendance::pin::{AdminPin, PinCheck};
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rollcall.db");
+    let mut store = rollcall::store::Store::open(&db).unwrap();
+    AdminPin::set(&mut store, "1111", "1111").unwrap();
+    drop(store);
+    let out_dir = tempfile::tempdir().unwrap();
+    let backup = out_dir.path().join("pin.rollcall");
+    back_up(dir.path(), &backup);
+    // The PIN is changed after the backup (a teacher who knew it has left).
+    let mut store = rollcall::store::Store::open(&db).unwrap();
+    AdminPin::default()
+        .change(&mut store, "1111", "2222", "2222", Instant::now())
+        .unwrap();
+    drop(store);
+    let r = rollcall(dir.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    let check = |pin: &str| {
+        let mut store = rollcall::store::Store::open(&db).unwrap();
+        AdminPin::default()
+            .check(&mut store, pin, Instant::now())
+            .unwrap()
+    };
+    assert_eq!(check("2222"), PinCheck::Accepted);
+    assert_ne!(
+        check("1111"),
+        PinCheck::Accepted,
+        "the old PIN stays retired"
+    );
+
+    // On a new machine (no PIN yet), the backup's PIN comes with it.
+    let fresh = tempfile::tempdir().unwrap();
+    let r = rollcall(fresh.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    let mut store = rollcall::store::Store::open(&fresh.path().join("rollcall.db")).unwrap();
+    assert_eq!(
+        AdminPin::default()
+            .check(&mut store, "1111", Instant::now())
+            .unwrap(),
+        PinCheck::Accepted
+    );
+}
+
+#[test]
 fn a_damaged_database_is_replaced_by_a_restore_and_kept_aside() {
     let dir = tempfile::tempdir().unwrap();
     drop(class(dir.path()));
