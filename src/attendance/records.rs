@@ -118,11 +118,13 @@ impl Records {
         if self.retention_kept == Some(today) {
             return Ok(());
         }
+        // Tried once a day: a database that cannot be written now is reported once, not
+        // at every frame; the next day tries again.
+        self.retention_kept = Some(today);
         let keep = chrono::Days::new(self.snapshot_days as u64);
         if let Some(cutoff) = today.checked_sub_days(keep) {
             self.store.purge_snapshots(cutoff)?;
         }
-        self.retention_kept = Some(today);
         Ok(())
     }
 
