@@ -168,6 +168,8 @@ impl AdminView {
     pub fn lock(&mut self, admin: &AdminClient) {
         self.unlocked = false;
         self.pin = PinWindow::default();
+        // PINs typed and left behind are not there for the next person who unlocks.
+        self.change_pin = ChangePinWindow::default();
         self.email.clear();
         if self.form.auto.take().is_some() {
             admin.stop_auto_capture();

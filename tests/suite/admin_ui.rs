@@ -127,6 +127,11 @@ fn the_pin_is_changed_from_the_admin_screens_with_the_current_one() {
     });
     assert!(!shows(&h, "Change the admin PIN"), "the window closed");
 
+    // PINs typed into the window and left there are gone once the admin mode locks.
+    click(&mut h, Role::Button, "Change PIN…");
+    type_into(&mut h, "Current PIN", "1357");
+    type_into(&mut h, "New PIN", "9999");
+    type_into(&mut h, "New PIN again", "9999");
     // Locked: the old PIN is refused, the new one unlocks; the forgotten-PIN way is said.
     click(&mut h, Role::Button, "Lock");
     unlock(&mut h, "2468");
@@ -142,6 +147,10 @@ fn the_pin_is_changed_from_the_admin_screens_with_the_current_one() {
     step_until(&mut h, "the admin screens", 30, |h| {
         shows(h, "Enrol a student")
     });
+    assert!(
+        !shows(&h, "Change the admin PIN"),
+        "the window left open is closed"
+    );
 }
 
 /// Two webcam frames side by side: a photo with two people.
