@@ -46,6 +46,8 @@ pub(super) struct VisionWorker {
     stop: Arc<AtomicBool>,
     sound: SoundCues,
     motion: BoxMotion,
+    /// Today's count as the UI was last told it.
+    marked_today: Option<i64>,
 }
 
 /// Each face's speed across the frame, from where its track was on earlier frames.
@@ -137,6 +139,7 @@ impl VisionWorker {
             stop,
             sound,
             motion: BoxMotion::default(),
+            marked_today: None,
         }
     }
 
@@ -175,7 +178,6 @@ impl VisionWorker {
         });
         let mut processed = 0u64;
         let mut school = None;
-        let mut marked_today = None;
         let mut status_checked = std::time::Instant::now() - STATUS_CHECK;
         while !self.stop.load(Ordering::SeqCst) {
             if status_checked.elapsed() >= STATUS_CHECK {
@@ -189,13 +191,8 @@ impl VisionWorker {
                 }
                 // Today's count changes without a mark here too: at midnight, and with
                 // marks from another door, the API or a correction.
-                if let Some(n) = session
-                    .marked_today()
-                    .ok()
-                    .filter(|n| marked_today != Some(*n))
-                {
-                    marked_today = Some(n);
-                    self.events.send(KioskEvent::MarkedToday(n));
+                if let Ok(n) = session.marked_today() {
+                    self.tell_marked_today(n);
                 }
             }
             crossbeam_channel::select! {
@@ -242,6 +239,14 @@ impl VisionWorker {
         }
     }
 
+    /// Tells the UI today's count, when it is not what the UI was last told.
+    fn tell_marked_today(&mut self, n: i64) {
+        if self.marked_today != Some(n) {
+            self.marked_today = Some(n);
+            self.events.send(KioskEvent::MarkedToday(n));
+        }
+    }
+
     /// Hands a processed frame to the UI; with `nobody_enrolled`, verdicts make no sound
     /// (everyone would hear "try again": the screen says that no one is enrolled yet).
     fn publish(
@@ -284,7 +289,7 @@ impl VisionWorker {
             });
         }
         if let Some(n) = result.marked_today {
-            self.events.send(KioskEvent::MarkedToday(n));
+            self.tell_marked_today(n);
         }
         if let Some(n) = result.enrolled {
             self.events.send(KioskEvent::Enrolled(n));

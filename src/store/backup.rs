@@ -177,12 +177,7 @@ impl Store {
             }
         }
         // Restored, the data says when it was backed up.
-        tx.execute(
-            "INSERT INTO admin_settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [LAST_BACKUP, &super::timestamp(Local::now())],
-        )
-        .map_err(StoreError::from)?;
+        super::put_admin_setting(&tx, LAST_BACKUP, &super::timestamp(Local::now()))?;
         tx.commit().map_err(StoreError::from)?;
         Ok(BackupSummary {
             students,

@@ -388,6 +388,16 @@ fn student_id_by_roll_no(conn: &Connection, roll_no: &str) -> Result<Option<i64>
         .optional()?)
 }
 
+/// Stores a value in the admin settings table (on a connection or inside a transaction).
+fn put_admin_setting(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO admin_settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
 /// One student's roll number and name (on a connection or inside a transaction).
 fn name_of(conn: &Connection, id: i64) -> Result<Option<(String, String)>, StoreError> {
     Ok(conn
@@ -729,12 +739,7 @@ impl Store {
 
     /// Stores a value in the admin settings table.
     pub fn set_admin_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO admin_settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+        put_admin_setting(&self.conn, key, value)
     }
 
     /// Removes an admin setting; false when there was none.
