@@ -238,6 +238,8 @@ pub struct Restored {
     pub damaged: Option<PathBuf>,
     /// Data the backup held that had been erased since it was made, erased again.
     pub erased_again: ErasedAgain,
+    /// The backup is of a door linked to a school server.
+    pub linked: bool,
 }
 
 impl Restored {
@@ -256,6 +258,14 @@ impl Restored {
                 "Erased again, as it was erased after this backup was made: {}.",
                 self.erased_again
             ));
+        }
+        if self.linked {
+            lines.push(
+                "This door is linked to the school server: it takes what the school changed \
+                 since this backup was made before sending anything, so the backup does not \
+                 undo it."
+                    .into(),
+            );
         }
         if let Some(saved) = &self.saved {
             lines.push(format!(
@@ -309,7 +319,7 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", staged.display()));
     }
-    let (written, erased_again) = result?;
+    let (written, erased_again, linked) = result?;
     let live = Store::open(&data.database())?;
     let (students, marks) = counts(&live.conn)?;
     Ok(Restored {
@@ -322,6 +332,7 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
         saved,
         damaged,
         erased_again,
+        linked,
     })
 }
 
@@ -385,15 +396,15 @@ fn erase_in_copy(copy: &Path, erasures: &[super::Erasure]) -> Result<(), StoreEr
 
 /// Restores the database from a staged copy of the backup `src`, after making the
 /// erasures in it, putting in the admin PIN in use (`pin`, its hash, when there is one) and
-/// writing the photo files it still refers to. Returns the number of photos and what was
-/// erased again.
+/// writing the photo files it still refers to. Returns the number of photos, what was
+/// erased again and whether it is a door linked to a school server.
 fn restore_staged(
     data: &DataDir,
     src: &Path,
     staged: &Path,
     erasures: &[super::Erasure],
     pin: Option<&str>,
-) -> Result<(usize, ErasedAgain), BackupError> {
+) -> Result<(usize, ErasedAgain, bool), BackupError> {
     std::fs::copy(src, staged).map_err(io(staged))?;
     {
         use std::os::unix::fs::PermissionsExt;
@@ -403,6 +414,7 @@ fn restore_staged(
     // Opening it brings an older backup's schema up to date.
     let mut store = Store::open(staged)?;
     let erased_again = store.apply_erasures(erasures, "restore")?;
+    let linked = store.reconcile_after_restore()?;
     // The PIN in use stays: a backup's older one may be known to someone who left.
     if let Some(pin) = pin {
         store.set_admin_setting(super::ADMIN_PIN_KEY, pin)?;
@@ -455,7 +467,7 @@ fn restore_staged(
     live.conn
         .execute_batch("DROP TABLE backup_photos")
         .map_err(StoreError::from)?;
-    Ok((written, erased_again))
+    Ok((written, erased_again, linked))
 }
 
 /// `STEM.db` in `folder`, or `STEM-2.db`, `STEM-3.db`, … when it exists (two restores

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0008_attack_recordings.sql"),
     include_str!("../../db/0009_template_photo_index.sql"),
     include_str!("../../db/0010_erasures.sql"),
+    include_str!("../../db/0011_school_reconcile.sql"),
 ];
 
 /// Faces of one student the kiosk keeps per model, newest first.

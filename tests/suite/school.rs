@@ -768,3 +768,131 @@ fn corrections_and_removals_reach_every_door() {
     assert!(!door.is_class_day(holiday).unwrap());
     assert!(!office.is_class_day(holiday).unwrap());
 }
+
+#[test]
+fn restoring_a_doors_backup_does_not_undo_what_the_school_changed_since() {
+    use rollcall::data_dir::DataDir;
+    use rollcall::store::school::{sync_once, SchoolServer};
+    use rollcall::store::{NewPhoto, NewStudent, Store};
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let place = |name: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(dir.join("photos")).unwrap();
+        dir
+    };
+    let (office_dir, door_dir) = (place("office"), place("north"));
+    let server = |door: &str| SchoolServer {
+        url: pg.url(),
+        door: door.into(),
+        ca_file: None,
+    };
+    let sync = |dir: &Path, door: &str| {
+        let refused = sync_once(&dir.join("rollcall.db"), &dir.join("photos"), &server(door));
+        assert_eq!(refused.unwrap(), Vec::<String>::new());
+    };
+    let sync_all = || {
+        sync(&office_dir, "Office");
+        sync(&door_dir, "North door");
+        sync(&office_dir, "Office");
+    };
+    let student = |roll: &str| NewStudent {
+        roll_no: roll.into(),
+        name: format!("Student {roll}"),
+        email: format!("{roll}@example.org"),
+    };
+    let with_face = |file: &str| NewPhoto {
+        file_name: file.into(),
+        origin: "camera".into(),
+        templates: vec![("dlib-resnet-v1".into(), vec![0.25; 128])],
+    };
+    let on_server = |sql: &str| -> i64 { pg.client().query_one(sql, &[]).unwrap().get(0) };
+    let find = |s: &Store, roll: &str| {
+        s.students()
+            .unwrap()
+            .into_iter()
+            .find(|st| st.roll_no == roll)
+    };
+
+    // The office enrols Ada; the door has her.
+    let mut office = Store::open(&office_dir.join("rollcall.db")).unwrap();
+    let ada = office.insert_student(&student("A1"), &[], "admin").unwrap();
+    sync_all();
+
+    // At the door, with the link not yet round: Ada's name corrected, Bob enrolled at the
+    // kiosk's camera with his face, a mark for Ada. The door's backup holds all of it in
+    // its outbox.
+    let mut door = Store::open(&door_dir.join("rollcall.db")).unwrap();
+    let ada_here = find(&door, "A1").unwrap().id;
+    door.update_student(ada_here, "Ada (door)", "A1@example.org", "admin")
+        .unwrap();
+    std::fs::write(door_dir.join("photos/bob.jpg"), empty_frame()).unwrap();
+    let bob_here = door
+        .insert_student(&student("B2"), &[with_face("bob.jpg")], "admin")
+        .unwrap();
+    door.mark(ada_here, chrono::Local::now(), Some(0.9), "kiosk", None)
+        .unwrap();
+    let backup = tmp.path().join("north.rollcall");
+    door.backup_to(&backup, &door_dir.join("photos")).unwrap();
+    sync_all();
+    assert_eq!(on_server("SELECT count(*) FROM face_templates"), 1);
+
+    // Since the backup, the office renamed Ada and erased Bob's face data (his parents
+    // withdrew consent).
+    office
+        .update_student(ada, "Ada Lovelace", "A1@example.org", "admin")
+        .unwrap();
+    let bob = find(&office, "B2").unwrap().id;
+    office.erase_face_data(bob, "admin").unwrap();
+    sync_all();
+    assert_eq!(on_server("SELECT count(*) FROM face_templates"), 0);
+    assert!(door.templates_of(bob_here).unwrap().is_empty());
+    drop(door);
+
+    // The door's disk is replaced and its backup restored: it takes the school's changes
+    // before sending its own, so neither comes undone — at the server or at any door.
+    let restored = rollcall::store::restore(&DataDir::resolve(Some(&door_dir)), &backup).unwrap();
+    assert!(restored.linked);
+    assert!(
+        restored
+            .report(&backup)
+            .iter()
+            .any(|l| l.contains("takes what the school changed since this backup")),
+        "{:?}",
+        restored.report(&backup)
+    );
+    sync_all();
+    let name_on_server: String = pg
+        .client()
+        .query_one("SELECT name FROM students WHERE roll_no = 'A1'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(name_on_server, "Ada Lovelace");
+    assert_eq!(on_server("SELECT count(*) FROM face_templates"), 0);
+    let door = Store::open(&door_dir.join("rollcall.db")).unwrap();
+    assert_eq!(find(&door, "A1").unwrap().name, "Ada Lovelace");
+    assert!(door
+        .templates_of(find(&door, "B2").unwrap().id)
+        .unwrap()
+        .is_empty());
+    assert_eq!(find(&office, "A1").unwrap().name, "Ada Lovelace");
+    // Ada's mark, which only the door had made, still counts everywhere.
+    assert_eq!(on_server("SELECT count(*) FROM attendance"), 1);
+    assert_eq!(
+        door.marks(
+            chrono::Local::now().date_naive(),
+            chrono::Local::now().date_naive()
+        )
+        .unwrap()
+        .len(),
+        1
+    );
+
+    // What the door changes after the restore reaches the school as before.
+    let mut door = door;
+    let ada_here = find(&door, "A1").unwrap().id;
+    door.update_student(ada_here, "Ada King", "A1@example.org", "admin")
+        .unwrap();
+    sync_all();
+    assert_eq!(find(&office, "A1").unwrap().name, "Ada King");
+}

@@ -182,11 +182,23 @@ impl Door {
 
     fn send_and_fetch(&mut self) -> Result<Vec<String>, LinkError> {
         let mut refused = Vec::new();
+        // After a restore the outbox is the backup's: what the school changed since then
+        // is newer, so it is fetched first and wins.
+        if self.store.reconciling()? {
+            self.fetch(true, &mut refused)?;
+        }
+        self.send(&mut refused)?;
+        self.fetch(false, &mut refused)?;
+        Ok(refused)
+    }
+
+    /// Sends the outbox, a batch at a time; what the server refuses stays in it.
+    fn send(&mut self, refused: &mut Vec<String>) -> Result<(), LinkError> {
         loop {
             let batch = self.store.outbox(BATCH)?;
             if batch.rows.is_empty() {
                 self.outbox_seen = 0;
-                break;
+                return Ok(());
             }
             let mut rows = Vec::with_capacity(batch.rows.len());
             for p in &batch.rows {
@@ -206,22 +218,28 @@ impl Door {
             }
             self.outbox_seen = self.store.delivered(batch.last_id, &kept)?;
             if !kept.is_empty() || batch.rows.len() < BATCH {
-                break;
+                return Ok(());
             }
         }
+    }
+
+    /// Fetches the school's changes since the last ones held here and writes them here
+    /// (`school_wins`: over what waits in the outbox for the same rows).
+    fn fetch(&mut self, school_wins: bool, refused: &mut Vec<String>) -> Result<(), LinkError> {
         let since = self.store.pulled()?;
         let (changes, newest) = server::pull(self.client()?, since)?;
-        if !changes.is_empty() || newest > since {
-            let applied = self.store.apply(&changes, newest)?;
-            for f in &applied.orphaned_photos {
-                let _ = std::fs::remove_file(self.photos.join(f));
-            }
-            if applied.deleted_students > 0 {
-                self.store.erase_in_saved_copies();
-            }
-            refused.extend(applied.refused);
+        if changes.is_empty() && newest <= since && !school_wins {
+            return Ok(());
         }
-        Ok(refused)
+        let applied = self.store.apply(&changes, newest, school_wins)?;
+        for f in &applied.orphaned_photos {
+            let _ = std::fs::remove_file(self.photos.join(f));
+        }
+        if applied.deleted_students > 0 {
+            self.store.erase_in_saved_copies();
+        }
+        refused.extend(applied.refused);
+        Ok(())
     }
 
     /// Waits up to `d` for another door's "something changed", or for a new change here

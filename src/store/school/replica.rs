@@ -32,7 +32,9 @@ pub struct Applied {
 
 impl Store {
     /// Links this data folder to a school server as door `door`: from now on every change
-    /// goes to the outbox. The first time, everything already here is queued too.
+    /// goes to the outbox. The first time, everything already here is queued too, after
+    /// the school's own rows are fetched (they win: a backup made before the door was
+    /// linked, restored at a linked door, must not overwrite the school).
     pub fn link_to_school(&mut self, door: &str) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let linked: bool = tx.query_row("SELECT linked FROM school_link", [], |r| r.get(0))?;
@@ -42,7 +44,7 @@ impl Store {
                  INSERT INTO school_outbox (tbl, uid) SELECT 'class_days', day FROM class_days;
                  INSERT INTO school_outbox (tbl, uid) SELECT 'face_templates', uid FROM face_templates;
                  INSERT INTO school_outbox (tbl, uid) SELECT 'attendance', uid FROM attendance;
-                 UPDATE school_link SET linked = 1;",
+                 UPDATE school_link SET linked = 1, reconcile = 1;",
             )?;
         }
         tx.execute(
@@ -51,6 +53,16 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Marks a database restored from a backup: if it is a linked door's, its next round
+    /// fetches the school's changes first and lets them win over its (the backup's)
+    /// outbox. Returns whether it is linked.
+    pub(crate) fn reconcile_after_restore(&mut self) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .execute("UPDATE school_link SET reconcile = 1 WHERE linked = 1", [])?
+            > 0)
     }
 
     /// The oldest outbox entries (at most `limit`), one per row.
@@ -181,12 +193,38 @@ impl Store {
             .query_row("SELECT pulled FROM school_link", [], |r| r.get(0))?)
     }
 
+    /// Whether the school's changes must be fetched before the outbox is sent, and win
+    /// over it: after a restore (the outbox is the backup's, older than what the school
+    /// changed since) or a first link.
+    pub(super) fn reconciling(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT reconcile FROM school_link", [], |r| r.get(0))?)
+    }
+
     /// Writes the school's changes here (deletions first, then rows, parents before
-    /// children) and moves the "pulled" mark to `up_to`, in one transaction.
-    pub(super) fn apply(&mut self, changes: &[Change], up_to: i64) -> Result<Applied, StoreError> {
+    /// children) and moves the "pulled" mark to `up_to`, in one transaction. With
+    /// `school_wins`, what waits in the outbox for those rows is dropped (the school's
+    /// version stands) and the door stops reconciling.
+    pub(super) fn apply(
+        &mut self,
+        changes: &[Change],
+        up_to: i64,
+        school_wins: bool,
+    ) -> Result<Applied, StoreError> {
         let mut applied = Applied::default();
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE school_link SET applying = 1", [])?;
+        if school_wins {
+            for change in changes {
+                let (table, uid) = change.key();
+                tx.execute(
+                    "DELETE FROM school_outbox WHERE tbl = ?1 AND uid = ?2",
+                    [table, uid],
+                )?;
+            }
+            tx.execute("UPDATE school_link SET reconcile = 0", [])?;
+        }
         for change in changes {
             if let Change::Gone { table, uid } = change {
                 delete_here(&tx, table, uid, &mut applied)?;

@@ -46,6 +46,16 @@ impl SharedRow {
         }
     }
 
+    /// The shared table it belongs to and its uid there.
+    pub fn key(&self) -> (&'static str, &str) {
+        match self {
+            SharedRow::Student { uid, .. } => ("students", uid),
+            SharedRow::ClassDay { day, .. } => ("class_days", day),
+            SharedRow::Template { uid, .. } => ("face_templates", uid),
+            SharedRow::Mark { uid, .. } => ("attendance", uid),
+        }
+    }
+
     /// The row in a few words, for a message to the admin.
     pub fn describe(&self) -> String {
         match self {
@@ -62,4 +72,14 @@ impl SharedRow {
 pub enum Change {
     Row(SharedRow),
     Gone { table: String, uid: String },
+}
+
+impl Change {
+    /// The shared table and uid of the row it is about.
+    pub fn key(&self) -> (&str, &str) {
+        match self {
+            Change::Row(row) => row.key(),
+            Change::Gone { table, uid } => (table, uid),
+        }
+    }
 }
