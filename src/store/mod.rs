@@ -616,6 +616,14 @@ impl Store {
         if let Some((roll_no, _)) = name_of(&tx, id)? {
             erasures::record(&tx, ErasureKind::FaceData, &roll_no)?;
         }
+        // Linked to a school: every machine erases what it holds of the student's face
+        // (the enrolment photos stay at the machine that took them).
+        tx.execute(
+            "INSERT INTO school_outbox (tbl, uid, gone)
+             SELECT 'face_data', s.uid, 1 FROM students s, school_link l
+             WHERE s.id = ?1 AND l.linked = 1 AND l.applying = 0",
+            [id],
+        )?;
         audit(
             &tx,
             actor,

@@ -896,3 +896,115 @@ fn restoring_a_doors_backup_does_not_undo_what_the_school_changed_since() {
     sync_all();
     assert_eq!(find(&office, "A1").unwrap().name, "Ada King");
 }
+
+#[test]
+fn a_students_face_data_erased_at_one_machine_is_erased_at_every_machine() {
+    use rollcall::store::school::{sync_once, SchoolServer};
+    use rollcall::store::{ErasureKind, NewPhoto, NewStudent, Store};
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let place = |name: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(dir.join("photos")).unwrap();
+        dir
+    };
+    let (office_dir, door_dir) = (place("office"), place("north"));
+    let sync = |dir: &Path, door: &str| {
+        let server = SchoolServer {
+            url: pg.url(),
+            door: door.into(),
+            ca_file: None,
+        };
+        let refused = sync_once(&dir.join("rollcall.db"), &dir.join("photos"), &server);
+        assert_eq!(refused.unwrap(), Vec::<String>::new());
+    };
+    let sync_all = || {
+        sync(&office_dir, "Office");
+        sync(&door_dir, "North door");
+        sync(&office_dir, "Office");
+    };
+    // Each machine enrols one student from a photo it keeps (file and row); the other
+    // machine has only their templates.
+    let enrol_with_photo = |dir: &Path, roll: &str| {
+        let file = format!("{roll}.jpg");
+        std::fs::write(dir.join("photos").join(&file), empty_frame()).unwrap();
+        let photo = NewPhoto {
+            file_name: file,
+            origin: "camera".into(),
+            templates: vec![("dlib-resnet-v1".into(), vec![0.25; 128])],
+        };
+        let student = NewStudent {
+            roll_no: roll.into(),
+            name: format!("Student {roll}"),
+            email: format!("{roll}@example.org"),
+        };
+        Store::open(&dir.join("rollcall.db"))
+            .unwrap()
+            .insert_student(&student, &[photo], "admin")
+            .unwrap()
+    };
+    enrol_with_photo(&door_dir, "B2");
+    enrol_with_photo(&office_dir, "C3");
+    sync_all();
+    let templates_on_server = || -> i64 {
+        pg.client()
+            .query_one("SELECT count(*) FROM face_templates", &[])
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(templates_on_server(), 2);
+    let id_at = |s: &Store, roll: &str| {
+        s.students()
+            .unwrap()
+            .into_iter()
+            .find(|st| st.roll_no == roll)
+            .unwrap()
+            .id
+    };
+    let face_at = |dir: &Path, roll: &str| {
+        let s = Store::open(&dir.join("rollcall.db")).unwrap();
+        let id = id_at(&s, roll);
+        let erased = s
+            .erasures()
+            .unwrap()
+            .iter()
+            .any(|e| e.kind == ErasureKind::FaceData && e.subject == roll);
+        (
+            s.photos_of(id).unwrap().len(),
+            s.templates_of(id).unwrap().len(),
+            dir.join("photos").join(format!("{roll}.jpg")).exists(),
+            erased,
+        )
+    };
+    assert_eq!(face_at(&door_dir, "B2"), (1, 1, true, false));
+
+    // The office erases Bob's face data (his parents withdrew consent). His photo was
+    // taken at the door: it goes there too — otherwise the door would embed it again at
+    // the next model change and send his face back to every machine.
+    let mut office = Store::open(&office_dir.join("rollcall.db")).unwrap();
+    office
+        .erase_face_data(id_at(&office, "B2"), "admin")
+        .unwrap();
+    sync_all();
+    assert_eq!(face_at(&door_dir, "B2"), (0, 0, false, true));
+    assert_eq!(face_at(&office_dir, "B2"), (0, 0, false, true));
+    assert_eq!(templates_on_server(), 1);
+    let log = Store::open(&door_dir.join("rollcall.db"))
+        .unwrap()
+        .audit_log(1)
+        .unwrap();
+    assert!(
+        log[0]
+            .details
+            .contains("erased at another machine of the school"),
+        "{:?}",
+        log[0]
+    );
+
+    // The same the other way: erased at the door, Cy's photo at the office goes.
+    let mut door = Store::open(&door_dir.join("rollcall.db")).unwrap();
+    door.erase_face_data(id_at(&door, "C3"), "admin").unwrap();
+    sync_all();
+    assert_eq!(face_at(&office_dir, "C3"), (0, 0, false, true));
+    assert_eq!(templates_on_server(), 0);
+}

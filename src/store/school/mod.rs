@@ -235,7 +235,7 @@ impl Door {
         for f in &applied.orphaned_photos {
             let _ = std::fs::remove_file(self.photos.join(f));
         }
-        if applied.deleted_students > 0 {
+        if applied.deleted_students + applied.erased_face_data > 0 {
             self.store.erase_in_saved_copies();
         }
         refused.extend(applied.refused);

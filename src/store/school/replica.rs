@@ -26,6 +26,9 @@ pub struct Applied {
     pub orphaned_photos: Vec<String>,
     /// Students deleted here because the school deleted them (recorded as erasures).
     pub deleted_students: usize,
+    /// Students whose face data was erased here because another machine of the school
+    /// erased it (recorded as erasures).
+    pub erased_face_data: usize,
     /// Changes that could not be written here, worded for the admin.
     pub refused: Vec<String>,
 }
@@ -248,6 +251,9 @@ impl Store {
             [up_to],
         )?;
         tx.commit()?;
+        if applied.deleted_students + applied.erased_face_data > 0 {
+            self.flush_erased();
+        }
         Ok(applied)
     }
 
@@ -290,6 +296,25 @@ fn delete_here(
         }
         "face_templates" => {
             tx.execute("DELETE FROM face_templates WHERE uid = ?1", [uid])?;
+        }
+        // A student's face data erased at another machine: what this one holds of it goes
+        // too (its photos, which would otherwise be embedded again at the next model
+        // change and sent back to the school, snapshots, refused faces, observations).
+        "face_data" => {
+            if let Some(id) = student_here(tx, uid)? {
+                let (files, erased) = crate::store::erase_face_rows(tx, id)?;
+                applied.orphaned_photos.extend(files);
+                if let Some((roll_no, _)) = crate::store::name_of(tx, id)? {
+                    erasures::record(tx, ErasureKind::FaceData, &roll_no)?;
+                    crate::store::audit(
+                        tx,
+                        "school server",
+                        "erase face data",
+                        &format!("student {id}, erased at another machine of the school: {erased}"),
+                    )?;
+                    applied.erased_face_data += 1;
+                }
+            }
         }
         "attendance" => {
             tx.execute("DELETE FROM attendance WHERE uid = ?1", [uid])?;

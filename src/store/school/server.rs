@@ -183,10 +183,11 @@ pub fn push(
             }
             Err(e) if e.code().is_some() => {
                 point.rollback()?;
-                let what = row
-                    .as_ref()
-                    .map(|r| r.describe())
-                    .unwrap_or_else(|| format!("a deletion in {table}"));
+                let what = match row {
+                    Some(r) => r.describe(),
+                    None if table == "face_data" => "erasing a student's face data".into(),
+                    None => format!("a deletion in {table}"),
+                };
                 answers.push(Delivery::Refused(refusal(&e, &what)));
             }
             Err(e) => return Err(e.into()),
@@ -329,6 +330,26 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
 }
 
 fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgres::Error> {
+    if table == "face_data" {
+        // A student's face data erased at a door: every template the school has of them
+        // goes (one a third machine sent meanwhile included), and every machine hears it,
+        // to erase the photos it holds.
+        for gone in tx.query(
+            "DELETE FROM face_templates WHERE student_uid = $1 RETURNING uid",
+            &[&uid],
+        )? {
+            let template: String = gone.get(0);
+            tx.execute(
+                "INSERT INTO deletions (tbl, uid) VALUES ('face_templates', $1)",
+                &[&template],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO deletions (tbl, uid) VALUES ('face_data', $1)",
+            &[&uid],
+        )?;
+        return Ok(());
+    }
     let sql = match table {
         "students" => "DELETE FROM students WHERE uid = $1",
         "face_templates" => "DELETE FROM face_templates WHERE uid = $1",
