@@ -23,6 +23,37 @@ pub struct Settings {
     pub email: EmailSettings,
     pub api: ApiSettings,
     pub school: SchoolSettings,
+    pub backup: BackupSettings,
+}
+
+/// The daily backup made while the kiosk, a door or the server runs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct BackupSettings {
+    /// Where the daily backups go (empty: `backups` in the data folder). Another disk or a
+    /// network folder keeps them when the kiosk's own disk fails.
+    pub folder: String,
+    /// How many daily backups are kept, newest first (0: no daily backup).
+    pub keep: u32,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        BackupSettings {
+            folder: String::new(),
+            keep: 7,
+        }
+    }
+}
+
+impl BackupSettings {
+    /// The folder the daily backups go to, for the data folder `data`.
+    pub fn folder_in(&self, data: &crate::data_dir::DataDir) -> std::path::PathBuf {
+        match self.folder.trim() {
+            "" => data.root().join("backups"),
+            folder => std::path::PathBuf::from(folder),
+        }
+    }
 }
 
 /// Several doors on one school server (PostgreSQL).

@@ -334,6 +334,7 @@ fn kiosk(
     let source = options.frame_source(&mut settings);
     // The kiosk's door thread shows the link's state; the link needs no window.
     let _link = school::start_link(server, &data)?;
+    let _backups = crate::store::DailyBackups::start(&data, &settings.backup);
     crate::ui::run(
         crate::ui::AppOptions {
             data,
@@ -389,6 +390,7 @@ fn serve(
     let data = DataDir::resolve(data_dir).create()?;
     let mut settings = settings_for(&data)?;
     let _link = school::start_link(server, &data)?;
+    let _backups = crate::store::DailyBackups::start(&data, &settings.backup);
     settings.api.door_tokens.extend(door_tokens);
     let listen = listen.unwrap_or_else(|| settings.api.listen.clone());
     let token = token.or_else(|| Some(settings.api.token.clone()));

@@ -105,6 +105,7 @@ pub fn door(
     // A door without a window makes no sound.
     settings.kiosk.sound = false;
     let _link = start_link(server, &data)?;
+    let _backups = crate::store::DailyBackups::start(&data, &settings.backup);
     let (observer, events) = crossbeam_channel::unbounded();
     let kiosk = Kiosk::start(source, data, settings, Arc::new(|| {}), Some(observer));
     for event in events.iter() {

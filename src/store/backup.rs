@@ -29,7 +29,7 @@ pub enum BackupError {
 /// How the copies of the database a restore replaced begin their names.
 const SAVED_COPY: &str = "rollcall-before-restore-";
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
+pub(super) fn io(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
     move |e| BackupError::Io {
         path: path.to_path_buf(),
         reason: crate::wording::file_problem(&e),
@@ -87,26 +87,42 @@ const LAST_BACKUP: &str = "last_backup";
 /// How old a backup may be before the admin screens remind the admin to make one.
 pub const BACKUP_REMINDER_DAYS: i64 = 7;
 
-/// What the admin screens say about the last backup, and whether it calls for one now:
-/// never made, or older than `BACKUP_REMINDER_DAYS`.
-pub fn backup_reminder(last: Option<&str>, now: DateTime<Local>) -> (String, bool) {
-    let Some(last) = last else {
-        return (
+/// What the admin screens are told about backups.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BackupState {
+    /// When all data was last backed up (RFC 3339), if ever.
+    pub last: Option<String>,
+    /// Why the last daily backup could not be made, if it failed.
+    pub daily_problem: Option<String>,
+}
+
+/// What the admin screens say about the last backup, and whether it calls for action:
+/// never made, older than `BACKUP_REMINDER_DAYS`, or the daily backup failing.
+pub fn backup_reminder(state: &BackupState, now: DateTime<Local>) -> (String, bool) {
+    let (mut text, mut remind) = match &state.last {
+        None => (
             "No backup has been made here yet. \"Back up all data…\" keeps every student, \
              mark and photo in one file; keep it on another disk."
-                .into(),
+                .to_string(),
             true,
-        );
+        ),
+        Some(last) => {
+            let days = DateTime::parse_from_rfc3339(last)
+                .map(|t| (now.fixed_offset() - t).num_days())
+                .unwrap_or(0);
+            let when = super::to_the_minute(last);
+            if days >= BACKUP_REMINDER_DAYS {
+                (format!("Last backup: {when}, {days} days ago."), true)
+            } else {
+                (format!("Last backup: {when}."), false)
+            }
+        }
     };
-    let days = DateTime::parse_from_rfc3339(last)
-        .map(|t| (now.fixed_offset() - t).num_days())
-        .unwrap_or(0);
-    let when = super::to_the_minute(last);
-    if days >= BACKUP_REMINDER_DAYS {
-        (format!("Last backup: {when}, {days} days ago."), true)
-    } else {
-        (format!("Last backup: {when}."), false)
+    if let Some(problem) = &state.daily_problem {
+        text.push_str(&format!(" The daily backup could not be made: {problem}"));
+        remind = true;
     }
+    (text, remind)
 }
 
 impl Store {
@@ -124,9 +140,13 @@ impl Store {
         )
     }
 
-    /// When all data was last backed up from this database (RFC 3339), if ever.
-    pub fn last_backup(&self) -> Result<Option<String>, StoreError> {
-        self.admin_setting(LAST_BACKUP)
+    /// When all data was last backed up from this database, and whether the daily backup
+    /// is failing.
+    pub fn backup_state(&self) -> Result<BackupState, StoreError> {
+        Ok(BackupState {
+            last: self.admin_setting(LAST_BACKUP)?,
+            daily_problem: self.admin_setting(super::daily_backup::PROBLEM_KEY)?,
+        })
     }
 
     /// Writes a backup to `dest` (a new file, readable only by this user): the database
@@ -352,15 +372,22 @@ fn saved_copies(folder: &Path) -> Vec<PathBuf> {
 }
 
 impl Store {
-    /// Makes this database's erasures in the copies that restores saved beside it, so that
-    /// face data erased after a restore does not live on in the copy of what it replaced:
-    /// their rows and photos go (overwritten, not only unlinked). A copy that cannot be
-    /// changed is deleted, as the erasure counts for more than undoing a restore.
+    /// Makes this database's erasures in the copies that restores saved beside it and in
+    /// its daily backups, so that face data erased does not live on in them (nor come back
+    /// with a restore from them): their rows and photos go (overwritten, not only
+    /// unlinked). A copy that cannot be changed is deleted, as the erasure counts for more.
     pub fn erase_in_saved_copies(&self) {
         let Some(folder) = self.path.parent() else {
             return;
         };
-        if saved_copies(folder).is_empty() {
+        let copies = || {
+            let mut all = saved_copies(folder);
+            if let Ok(Some(daily)) = self.daily_backup_folder() {
+                all.extend(super::daily_backup::daily_backups(&daily));
+            }
+            all
+        };
+        if copies().is_empty() {
             return;
         }
         let erasures = match self.erasures() {
@@ -372,7 +399,7 @@ impl Store {
         };
         // A restore saving a copy holds this lock until it is written.
         let _photos = DataDir::resolve(Some(folder)).lock_photos();
-        for copy in saved_copies(folder) {
+        for copy in copies() {
             if let Err(e) = erase_in_copy(&copy, &erasures) {
                 tracing::warn!(copy = %copy.display(), "deleting a saved copy that an erasure could not reach: {e}");
                 for suffix in ["", "-wal", "-shm"] {
@@ -383,7 +410,8 @@ impl Store {
     }
 }
 
-fn erase_in_copy(copy: &Path, erasures: &[super::Erasure]) -> Result<(), StoreError> {
+/// Makes `erasures` in a copy of the database (a backup, or what a restore replaced).
+pub(super) fn erase_in_copy(copy: &Path, erasures: &[super::Erasure]) -> Result<(), StoreError> {
     let mut store = Store::open(copy)?;
     store.apply_erasures(erasures, "erasure")?;
     store.conn.execute(
@@ -505,19 +533,36 @@ mod tests {
     fn the_backup_reminder_asks_for_a_first_backup_and_after_a_week() {
         use chrono::TimeZone;
         let now = Local.with_ymd_and_hms(2026, 3, 20, 9, 0, 0).unwrap();
-        let (never, remind) = backup_reminder(None, now);
+        let (never, remind) = backup_reminder(&BackupState::default(), now);
         assert!(never.starts_with("No backup has been made here yet."));
         assert!(remind);
-        let stored =
-            |d: u32| super::super::timestamp(Local.with_ymd_and_hms(2026, 3, d, 16, 5, 0).unwrap());
+        let made = |d: u32| BackupState {
+            last: Some(super::super::timestamp(
+                Local.with_ymd_and_hms(2026, 3, d, 16, 5, 0).unwrap(),
+            )),
+            daily_problem: None,
+        };
         assert_eq!(
-            backup_reminder(Some(&stored(18)), now),
+            backup_reminder(&made(18), now),
             ("Last backup: 2026-03-18 16:05.".to_string(), false)
         );
         assert_eq!(
-            backup_reminder(Some(&stored(10)), now),
+            backup_reminder(&made(10), now),
             (
                 "Last backup: 2026-03-10 16:05, 9 days ago.".to_string(),
+                true
+            )
+        );
+        // A daily backup that fails is said at once, not a week later.
+        let failing = BackupState {
+            daily_problem: Some("Could not write /mnt/usb: the disk is full.".into()),
+            ..made(18)
+        };
+        assert_eq!(
+            backup_reminder(&failing, now),
+            (
+                "Last backup: 2026-03-18 16:05. The daily backup could not be made: Could not write /mnt/usb: the disk is full."
+                    .to_string(),
                 true
             )
         );

@@ -3,11 +3,13 @@
 
 mod attack_recordings;
 mod backup;
+mod daily_backup;
 mod erasures;
 pub mod school;
 
 pub use attack_recordings::AttackRecording;
-pub use backup::{backup_reminder, restore, BackupError, BackupSummary, Restored};
+pub use backup::{backup_reminder, restore, BackupError, BackupState, BackupSummary, Restored};
+pub use daily_backup::{make_daily_backup, DailyBackups};
 pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 
 use crate::wording::count;
@@ -30,6 +32,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0010_erasures.sql"),
     include_str!("../../db/0011_school_reconcile.sql"),
 ];
+
+/// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
+fn sleep_unless(stop: &std::sync::atomic::AtomicBool, d: Duration) {
+    let until = std::time::Instant::now() + d;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
 
 /// Faces of one student the kiosk keeps per model, newest first.
 pub const OBSERVATIONS_PER_STUDENT: usize = 5;

@@ -93,7 +93,7 @@ struct Asked {
     file: Option<Pending<Outcome>>,
     /// A backup being restored.
     restore: Option<Pending<Outcome>>,
-    last_backup: Option<Answer<Option<String>>>,
+    last_backup: Option<Answer<crate::store::BackupState>>,
 }
 
 /// Where restoring a backup from this screen is.
@@ -295,8 +295,8 @@ impl ReviewView {
         }
         if let Some(r) = self.asked.last_backup.as_ref().and_then(Pending::poll) {
             self.asked.last_backup = None;
-            if let Ok(last) = flat(r) {
-                self.last_backup = Some(backup_reminder(last.as_deref(), chrono::Local::now()));
+            if let Ok(state) = flat(r) {
+                self.last_backup = Some(backup_reminder(&state, chrono::Local::now()));
             }
         }
         if let Some(r) = self.asked.restore.as_ref().and_then(Pending::poll) {

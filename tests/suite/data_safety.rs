@@ -530,3 +530,84 @@ fn a_cache_folder_that_cannot_be_written_only_costs_compiling_the_models_again()
     assert!(!text(&out).contains("panicked"));
     assert_eq!(std::fs::read_dir(&compiled).unwrap().count(), 0);
 }
+
+#[test]
+fn a_daily_backup_is_kept_for_a_week_and_erasures_reach_it() {
+    use chrono::NaiveDate;
+    use rollcall::store::make_daily_backup;
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let grace = photo_pieces(dir.path(), "R2");
+    let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
+    let folder = dir.path().join("backups");
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let daily = |d: u32| folder.join(format!("rollcall-daily-2026-03-{d:02}.rollcall"));
+    let names = || {
+        let mut n = files_named(&folder, "rollcall-daily-");
+        n.sort();
+        n
+    };
+
+    // One a day, in a private folder, private files; a second look the same day does nothing.
+    let made = make_daily_backup(&data, &folder, 2, day(2)).unwrap();
+    assert_eq!(made, Some(daily(2)));
+    assert_eq!(make_daily_backup(&data, &folder, 2, day(2)).unwrap(), None);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!((mode(&folder), mode(&daily(2))), (0o700, 0o600));
+    assert!(grace.iter().all(|piece| holds(&daily(2), piece)));
+    let store = rollcall::store::Store::open(&dir.path().join("rollcall.db")).unwrap();
+    assert!(store.backup_state().unwrap().last.is_some());
+    let log = store.audit_log(1).unwrap();
+    assert_eq!(
+        (log[0].actor.as_str(), log[0].action.as_str()),
+        ("daily backup", "backup")
+    );
+    drop(store);
+
+    // The newest two are kept.
+    make_daily_backup(&data, &folder, 2, day(3)).unwrap();
+    make_daily_backup(&data, &folder, 2, day(4)).unwrap();
+    assert_eq!(
+        names(),
+        [
+            "rollcall-daily-2026-03-03.rollcall",
+            "rollcall-daily-2026-03-04.rollcall"
+        ]
+    );
+
+    // Grace's face data erased: no byte of her photos is left in any daily backup, and a
+    // restore from one brings back everything else.
+    let e = rollcall(dir.path(), &["delete", "R2", "--face-data", "--yes"]);
+    assert!(e.status.success(), "{}", text(&e));
+    for d in [3, 4] {
+        assert!(
+            grace.iter().all(|piece| !holds(&daily(d), piece)),
+            "day {d}"
+        );
+    }
+    let r = rollcall(dir.path(), &["restore", daily(4).to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    let restored = face_data(dir.path());
+    assert!(restored.contains(&("R1".to_string(), 3, 6)), "{restored:?}");
+    assert!(restored.contains(&("R2".to_string(), 0, 0)), "{restored:?}");
+
+    // A backup folder that cannot be written is told to the admin at once; the next
+    // backup that works clears it.
+    let blocked = dir.path().join("not-a-folder");
+    std::fs::write(&blocked, b"").unwrap();
+    assert!(make_daily_backup(&data, &blocked, 2, day(5)).is_err());
+    let state = || {
+        rollcall::store::Store::open(&dir.path().join("rollcall.db"))
+            .unwrap()
+            .backup_state()
+            .unwrap()
+    };
+    let (said, remind) = rollcall::store::backup_reminder(&state(), chrono::Local::now());
+    assert!(remind);
+    assert!(
+        said.contains("The daily backup could not be made: Could not write"),
+        "{said}"
+    );
+    make_daily_backup(&data, &folder, 2, day(5)).unwrap();
+    assert_eq!(state().daily_problem, None);
+}

@@ -351,6 +351,15 @@ fn a_student_enrolled_at_the_office_is_recognised_at_both_doors_and_marked_once(
             "{data}"
         );
     }
+    // Every machine that keeps running made its daily backup when it started.
+    let today = chrono::Local::now().format("%Y-%m-%d");
+    for data in ["north", "south", "office"] {
+        let daily = tmp
+            .path()
+            .join(data)
+            .join(format!("backups/rollcall-daily-{today}.rollcall"));
+        assert!(daily.is_file(), "{}", daily.display());
+    }
     let _ = serve.kill();
     let _ = serve.wait();
 }

@@ -461,7 +461,7 @@ pub(super) enum Request {
         reply: Reply<Outcome>,
     },
     /// When all data was last backed up (RFC 3339), if ever.
-    LastBackup(Reply<Result<Option<String>, String>>),
+    LastBackup(Reply<Result<crate::store::BackupState, String>>),
     /// The database and photos replaced by a backup's.
     Restore {
         path: PathBuf,
@@ -716,8 +716,8 @@ impl AdminClient {
     pub fn backup(&self, path: PathBuf) -> Pending<Outcome> {
         self.ask(|reply| Request::Backup { path, reply })
     }
-    /// When all data was last backed up, if ever.
-    pub fn last_backup(&self) -> Answer<Option<String>> {
+    /// When all data was last backed up, if ever, and whether the daily backup fails.
+    pub fn last_backup(&self) -> Answer<crate::store::BackupState> {
         self.ask(Request::LastBackup)
     }
     /// Replaces the database and the photos with the backup at `path`.

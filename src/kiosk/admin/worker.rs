@@ -399,7 +399,7 @@ impl Desk {
             }
             Request::LastBackup(reply) => reply.send(
                 self.records()
-                    .and_then(|r| r.store().last_backup().map_err(|e| e.to_string())),
+                    .and_then(|r| r.store().backup_state().map_err(|e| e.to_string())),
             ),
             Request::Restore { path, reply } => {
                 let r = self.restore(&path);

@@ -318,7 +318,7 @@ impl SchoolLink {
                                 tracing::warn!("school link: {text}");
                             }
                             last_problem = Some(text);
-                            sleep_unless(&stopping, backoff);
+                            crate::store::sleep_unless(&stopping, backoff);
                             backoff = (backoff * 2).min(Duration::from_secs(5));
                         }
                     }
@@ -332,13 +332,6 @@ impl SchoolLink {
             stop,
             thread: Some(thread),
         })
-    }
-}
-
-fn sleep_unless(stop: &AtomicBool, d: Duration) {
-    let until = Instant::now() + d;
-    while !stop.load(Ordering::SeqCst) && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

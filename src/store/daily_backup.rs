@@ -1,0 +1,181 @@
+//! Daily backups: while the kiosk, a door or the server runs, once a day a backup of
+//! everything (what `rollcall backup` writes) goes into the backup folder, and only the
+//! newest few are kept. Erasures reach them as they reach the copies restores saved.
+
+use super::backup::{io, BackupError};
+use super::{Store, StoreError};
+use crate::data_dir::DataDir;
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// How daily backups' file names begin; the date and `.rollcall` follow.
+const PREFIX: &str = "rollcall-daily-";
+const SUFFIX: &str = ".rollcall";
+
+/// The admin setting holding the folder the daily backups went to (so erasures reach them).
+const FOLDER_KEY: &str = "daily_backup_folder";
+
+/// The admin setting holding why the last daily backup failed, for the admin screens.
+pub(super) const PROBLEM_KEY: &str = "daily_backup_problem";
+
+/// How often the background thread looks whether today's backup is made.
+const CHECK_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// A backup being written that is older than this was left by a process that stopped.
+const STALE: Duration = Duration::from_secs(60 * 60);
+
+/// Makes today's backup in `folder` (created private when missing) unless it is there or
+/// another process is writing it, then deletes all but the newest `keep`. Returns the new
+/// backup's file, if one was made. A failure is recorded for the admin screens (and
+/// cleared by the next success).
+pub fn make_daily_backup(
+    data: &DataDir,
+    folder: &Path,
+    keep: usize,
+    today: NaiveDate,
+) -> Result<Option<PathBuf>, BackupError> {
+    let mut store = Store::open(&data.database())?;
+    let made = write_daily(&store, data, folder, today);
+    let recorded = match &made {
+        Ok(Some(file)) => store
+            .record_backup(file, "daily backup")
+            .and_then(|()| store.set_admin_setting(FOLDER_KEY, &folder.to_string_lossy()))
+            .and_then(|()| store.remove_admin_setting(PROBLEM_KEY).map(|_| ())),
+        Ok(None) => Ok(()),
+        Err(e) => store.set_admin_setting(PROBLEM_KEY, &e.to_string()),
+    };
+    if let Err(e) = recorded {
+        tracing::warn!("the daily backup could not be recorded: {e}");
+    }
+    let file = made?;
+    prune(folder, keep);
+    Ok(file)
+}
+
+fn write_daily(
+    store: &Store,
+    data: &DataDir,
+    folder: &Path,
+    today: NaiveDate,
+) -> Result<Option<PathBuf>, BackupError> {
+    let file = folder.join(format!("{PREFIX}{today}{SUFFIX}"));
+    if file.exists() {
+        return Ok(None);
+    }
+    if !folder.exists() {
+        // A folder made here holds faces: private, like the data folder.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(folder).map_err(io(folder))?;
+        std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))
+            .map_err(io(folder))?;
+    }
+    let partial = folder.join(format!("{PREFIX}{today}{SUFFIX}.partial"));
+    let age = std::fs::metadata(&partial)
+        .and_then(|m| m.modified())
+        .map(|t| SystemTime::now().duration_since(t).unwrap_or_default());
+    match age {
+        Ok(age) if age < STALE => return Ok(None), // another process is writing it
+        Ok(_) => std::fs::remove_file(&partial).map_err(io(&partial))?,
+        Err(_) => {}
+    }
+    match store.backup_to(&partial, &data.photos()) {
+        Ok(_) => {}
+        Err(BackupError::Exists(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    // An erasure made while it was being written did not see it: made again in it.
+    let erased = store
+        .erasures()
+        .and_then(|erasures| super::backup::erase_in_copy(&partial, &erasures));
+    if let Err(e) = erased {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e.into());
+    }
+    std::fs::rename(&partial, &file).map_err(io(&file))?;
+    Ok(Some(file))
+}
+
+/// The daily backups in `folder`, oldest first.
+pub(super) fn daily_backups(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(PREFIX) && n.ends_with(SUFFIX))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Deletes all daily backups in `folder` but the newest `keep`.
+fn prune(folder: &Path, keep: usize) {
+    let files = daily_backups(folder);
+    for old in &files[..files.len().saturating_sub(keep)] {
+        if let Err(e) = std::fs::remove_file(old) {
+            tracing::warn!(file = %old.display(), "an old daily backup could not be deleted: {e}");
+        }
+    }
+}
+
+impl Store {
+    /// The folder this database's daily backups went to, if any were made.
+    pub(super) fn daily_backup_folder(&self) -> Result<Option<PathBuf>, StoreError> {
+        Ok(self.admin_setting(FOLDER_KEY)?.map(PathBuf::from))
+    }
+}
+
+/// The thread that makes the daily backup while the kiosk, a door or the server runs: at
+/// start, then every quarter of an hour it looks whether today's is made. Dropping it stops
+/// the thread without waiting for a backup being written (an interrupted one is started
+/// again later).
+pub struct DailyBackups {
+    stop: Arc<AtomicBool>,
+}
+
+impl DailyBackups {
+    /// Starts the thread; `None` when daily backups are off (`keep` 0).
+    pub fn start(data: &DataDir, settings: &crate::settings::BackupSettings) -> Option<Self> {
+        if settings.keep == 0 {
+            return None;
+        }
+        let (data, folder, keep) = (data.clone(), settings.folder_in(data), settings.keep);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let started = std::thread::Builder::new()
+            .name("rollcall-daily-backup".into())
+            .spawn(move || {
+                while !stopping.load(Ordering::SeqCst) {
+                    let today = chrono::Local::now().date_naive();
+                    match make_daily_backup(&data, &folder, keep as usize, today) {
+                        Ok(Some(file)) => {
+                            tracing::info!(file = %file.display(), "daily backup made")
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!("the daily backup could not be made: {e}"),
+                    }
+                    super::sleep_unless(&stopping, CHECK_EVERY);
+                }
+            });
+        match started {
+            Ok(_) => Some(DailyBackups { stop }),
+            Err(e) => {
+                tracing::warn!("cannot start the daily backups: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for DailyBackups {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
