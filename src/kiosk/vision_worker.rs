@@ -9,6 +9,7 @@ use super::{Events, FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone,
 use crate::attendance::{reembed_for_current_models, Recognizer, Records, SharedGallery};
 use crate::data_dir::DataDir;
 use crate::settings::Settings;
+use crate::store::{damaged_advice, StoreError};
 use crossbeam_channel::Receiver;
 use opencv::prelude::*;
 use std::collections::HashMap;
@@ -147,7 +148,10 @@ impl VisionWorker {
         let mut settings = self.settings.clone();
         settings.detector.min_face_px = settings.kiosk.min_face_px;
         let data = self.data.clone().create().map_err(|e| e.to_string())?;
-        let mut records = Records::open(&data, &settings).map_err(|e| e.to_string())?;
+        let mut records = Records::open(&data, &settings).map_err(|e| match e {
+            StoreError::Corrupt => damaged_advice(&settings.backup.folder_in(&data)),
+            e => e.to_string(),
+        })?;
         if let Err(e) = records.tidy() {
             tracing::warn!("could not tidy the records: {e}");
         }

@@ -125,6 +125,19 @@ fn prune(folder: &Path, keep: usize) {
     }
 }
 
+/// What to tell the admin of a damaged database whose daily backups go to `folder`: the
+/// command that restores the newest one, when there is one.
+pub fn damaged_advice(folder: &Path) -> String {
+    match daily_backups(folder).pop() {
+        Some(newest) => format!(
+            "The attendance database file is damaged. Restore the newest daily backup on this \
+             computer: `rollcall restore {}` (the damaged file is kept aside).",
+            newest.display()
+        ),
+        None => StoreError::Corrupt.to_string(),
+    }
+}
+
 impl Store {
     /// The folder this database's daily backups went to, if any were made.
     pub(super) fn daily_backup_folder(&self) -> Result<Option<PathBuf>, StoreError> {
