@@ -84,6 +84,9 @@ fn is_photo_name(name: &str) -> bool {
 /// The admin setting holding when all data was last backed up.
 const LAST_BACKUP: &str = "last_backup";
 
+/// The admin setting holding the file all data was last backed up to.
+const LAST_BACKUP_FILE: &str = "last_backup_file";
+
 /// How old a backup may be before the admin screens remind the admin to make one.
 pub const BACKUP_REMINDER_DAYS: i64 = 7;
 
@@ -92,6 +95,8 @@ pub const BACKUP_REMINDER_DAYS: i64 = 7;
 pub struct BackupState {
     /// When all data was last backed up (RFC 3339), if ever.
     pub last: Option<String>,
+    /// To which file, when this database made it.
+    pub last_file: Option<String>,
     /// Why the last daily backup could not be made, if it failed.
     pub daily_problem: Option<String>,
 }
@@ -110,7 +115,10 @@ pub fn backup_reminder(state: &BackupState, now: DateTime<Local>) -> (String, bo
             let days = DateTime::parse_from_rfc3339(last)
                 .map(|t| (now.fixed_offset() - t).num_days())
                 .unwrap_or(0);
-            let when = super::to_the_minute(last);
+            let when = match &state.last_file {
+                Some(file) => format!("{}, to {file}", super::to_the_minute(last)),
+                None => super::to_the_minute(last),
+            };
             if days >= BACKUP_REMINDER_DAYS {
                 (format!("Last backup: {when}, {days} days ago."), true)
             } else {
@@ -130,6 +138,7 @@ impl Store {
     /// every face), and when, for the reminder.
     pub fn record_backup(&mut self, file: &Path, actor: &str) -> Result<(), StoreError> {
         self.set_admin_setting(LAST_BACKUP, &super::timestamp(Local::now()))?;
+        self.set_admin_setting(LAST_BACKUP_FILE, &file.to_string_lossy())?;
         self.audit(
             actor,
             "backup",
@@ -145,6 +154,7 @@ impl Store {
     pub fn backup_state(&self) -> Result<BackupState, StoreError> {
         Ok(BackupState {
             last: self.admin_setting(LAST_BACKUP)?,
+            last_file: self.admin_setting(LAST_BACKUP_FILE)?,
             daily_problem: self.admin_setting(super::daily_backup::PROBLEM_KEY)?,
         })
     }
@@ -196,8 +206,14 @@ impl Store {
                 Err(_) => missing += 1,
             }
         }
-        // Restored, the data says when it was backed up.
+        // Restored, the data says when it was backed up (the file of an earlier backup
+        // would be wrong, and this file may be renamed or moved).
         super::put_admin_setting(&tx, LAST_BACKUP, &super::timestamp(Local::now()))?;
+        tx.execute(
+            "DELETE FROM admin_settings WHERE key = ?1",
+            [LAST_BACKUP_FILE],
+        )
+        .map_err(StoreError::from)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(BackupSummary {
             students,
@@ -540,6 +556,7 @@ mod tests {
             last: Some(super::super::timestamp(
                 Local.with_ymd_and_hms(2026, 3, d, 16, 5, 0).unwrap(),
             )),
+            last_file: None,
             daily_problem: None,
         };
         assert_eq!(
@@ -552,6 +569,15 @@ mod tests {
                 "Last backup: 2026-03-10 16:05, 9 days ago.".to_string(),
                 true
             )
+        );
+        // Where it is, when this database made it.
+        let to_usb = BackupState {
+            last_file: Some("/media/usb/class.rollcall".into()),
+            ..made(18)
+        };
+        assert_eq!(
+            backup_reminder(&to_usb, now).0,
+            "Last backup: 2026-03-18 16:05, to /media/usb/class.rollcall."
         );
         // A daily backup that fails is said at once, not a week later.
         let failing = BackupState {
