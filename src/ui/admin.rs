@@ -84,6 +84,8 @@ struct PinWindow {
     status: Option<Pending<Result<bool, String>>>,
     setting: Option<Pending<Result<(), String>>>,
     unlocking: Option<Pending<Result<PinCheck, String>>>,
+    /// Whether the first field was given the keyboard (once: the admin may click another).
+    focused: bool,
 }
 
 /// The admin side of the window.
@@ -430,7 +432,11 @@ impl AdminView {
                 Some(false) => {
                     ui.label(RichText::new("Set an admin PIN").strong());
                     ui.label("4 to 12 digits. It protects enrolment, student data and closing the kiosk.");
-                    field(ui, "New PIN", &mut p.pin, true);
+                    let first = field(ui, "New PIN", &mut p.pin, true);
+                    if !p.focused {
+                        first.request_focus();
+                        p.focused = true;
+                    }
                     let r = field(ui, "PIN again", &mut p.again, true);
                     if let Some(m) = &p.message {
                         ui.label(RichText::new(m).color(ERROR));

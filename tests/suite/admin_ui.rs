@@ -69,7 +69,18 @@ fn the_pin_is_set_once_unlocks_and_five_wrong_tries_lock_out() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::resolve(Some(dir.path())).create().unwrap();
     let mut h = harness(data, dir.path());
-    set_pin(&mut h, "2468");
+    // The first time, the new PIN is typed straight away: its field has the keyboard.
+    click(&mut h, Role::Button, "Admin");
+    step_until(&mut h, "the set-PIN window", 60, |h| {
+        shows(h, "Set an admin PIN")
+    });
+    h.input_mut().events.push(egui::Event::Text("2468".into()));
+    h.step();
+    type_into(&mut h, "PIN again", "2468");
+    click(&mut h, Role::Button, "Set PIN");
+    step_until(&mut h, "the admin screens", 30, |h| {
+        shows(h, "Enrol a student")
+    });
     click(&mut h, Role::Button, "Lock");
     assert!(
         !shows(&h, "Enrol a student"),
@@ -820,6 +831,7 @@ fn all_data_is_backed_up_and_restored_from_review() {
     step_until(&mut h, "the last backup", 10, |h| {
         shows(h, &format!("Last backup: {made} "))
     });
+    assert!(shows(&h, &format!(", to {}.", file.display())));
     assert!(!shows(&h, "No backup has been made here yet."));
     let log = rollcall::store::Store::open(&dir.path().join("rollcall.db"))
         .unwrap()
