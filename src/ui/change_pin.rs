@@ -14,6 +14,8 @@ pub struct ChangePinWindow {
     again: String,
     asked: Option<Pending<Outcome>>,
     problem: Option<String>,
+    /// Whether the first field was given the keyboard (once: the admin may click another).
+    focused: bool,
 }
 
 impl ChangePinWindow {
@@ -49,7 +51,11 @@ impl ChangePinWindow {
             .open(&mut open)
             .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
             .show(ctx, |ui| {
-                field(ui, "Current PIN", &mut self.current, true);
+                let first = field(ui, "Current PIN", &mut self.current, true);
+                if !self.focused {
+                    first.request_focus();
+                    self.focused = true;
+                }
                 field(ui, "New PIN", &mut self.new, true);
                 field(ui, "New PIN again", &mut self.again, true);
                 ui.label(RichText::new("4 to 12 digits.").weak().small());

@@ -123,8 +123,10 @@ fn the_pin_is_changed_from_the_admin_screens_with_the_current_one() {
     step_until(&mut h, "the window", 10, |h| {
         shows(h, "Change the admin PIN")
     });
-    // A wrong current PIN counts as a wrong try.
-    type_into(&mut h, "Current PIN", "1111");
+    // A wrong current PIN counts as a wrong try. (Typed straight away: the field has the
+    // keyboard.)
+    h.input_mut().events.push(egui::Event::Text("1111".into()));
+    h.step();
     type_into(&mut h, "New PIN", "1357");
     type_into(&mut h, "New PIN again", "1357");
     click(&mut h, Role::Button, "Change PIN");
