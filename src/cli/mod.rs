@@ -215,15 +215,12 @@ pub fn settings_for(data: &DataDir) -> anyhow::Result<Settings> {
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let data_dir = cli.data_dir.as_deref();
-    let server = school::server_for(
-        cli.database,
-        cli.door,
-        &settings_for(&DataDir::resolve(data_dir))?,
-    )?;
+    let settings = settings_for(&DataDir::resolve(data_dir))?;
+    let server = school::server_for(cli.database, cli.door, &settings)?;
     let server = server.as_ref();
     let around =
         |command: &dyn Fn() -> anyhow::Result<Exit>| school::around(server, data_dir, command);
-    match cli.command {
+    let result = match cli.command {
         None => kiosk(
             data_dir,
             SourceOptions {
@@ -292,7 +289,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             liveness::train(&frames, &out, data_dir)?;
             Ok(Exit::Ok)
         }
-    }
+    };
+    // A damaged database: the command that restores the newest daily backup, by name.
+    result.map_err(|e| match e.downcast_ref::<crate::store::StoreError>() {
+        Some(crate::store::StoreError::Corrupt) => anyhow::anyhow!(crate::store::damaged_advice(
+            &settings.backup.folder_in(&DataDir::resolve(data_dir))
+        )),
+        _ => e,
+    })
 }
 
 /// Where a kiosk's frames come from, as the command line says.

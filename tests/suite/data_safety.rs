@@ -421,6 +421,27 @@ fn a_damaged_database_is_replaced_by_a_restore_and_kept_aside() {
         "{}",
         text(&damaged)
     );
+    // With daily backups, the command names the newest.
+    let daily_dir = dir.path().join("backups");
+    std::fs::create_dir_all(&daily_dir).unwrap();
+    for day in ["2026-03-02", "2026-03-03"] {
+        std::fs::copy(
+            &backup,
+            daily_dir.join(format!("rollcall-daily-{day}.rollcall")),
+        )
+        .unwrap();
+    }
+    let damaged = rollcall(dir.path(), &["students"]);
+    let newest = daily_dir.join("rollcall-daily-2026-03-03.rollcall");
+    assert!(
+        text(&damaged).contains(&format!(
+            "Restore the newest daily backup on this computer: `rollcall restore {}`",
+            newest.display()
+        )),
+        "{}",
+        text(&damaged)
+    );
+    std::fs::remove_dir_all(&daily_dir).unwrap();
 
     let r = rollcall(dir.path(), &["restore", backup.to_str().unwrap()]);
     assert!(r.status.success(), "{}", text(&r));
