@@ -47,12 +47,40 @@ impl Default for BackupSettings {
 }
 
 impl BackupSettings {
-    /// The folder the daily backups go to, for the data folder `data`.
+    /// The folder the daily backups go to, for the data folder `data`: `backups` in it, or
+    /// this computer's own folder inside the one set (several kiosks may share a network
+    /// folder; each keeps, and prunes, its own backups).
     pub fn folder_in(&self, data: &crate::data_dir::DataDir) -> std::path::PathBuf {
         match self.folder.trim() {
             "" => data.root().join("backups"),
-            folder => std::path::PathBuf::from(folder),
+            folder => std::path::PathBuf::from(folder).join(computer_name()),
         }
+    }
+}
+
+/// This computer's network name, as a folder name ("this-computer" when it has none).
+fn computer_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that much.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let name: String = if ok {
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end])
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    } else {
+        String::new()
+    };
+    match name.trim_matches('-') {
+        "" => "this-computer".into(),
+        name => name.to_string(),
     }
 }
 
@@ -740,6 +768,25 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn daily_backups_in_a_shared_folder_go_into_this_computers_own_folder() {
+        let data = crate::data_dir::DataDir::resolve(Some(std::path::Path::new("/srv/kiosk")));
+        let mut b = BackupSettings::default();
+        assert_eq!(
+            b.folder_in(&data),
+            std::path::Path::new("/srv/kiosk/backups")
+        );
+        b.folder = "/mnt/school-share/rollcall".into();
+        let own = b.folder_in(&data);
+        assert_eq!(
+            own.parent().unwrap(),
+            std::path::Path::new("/mnt/school-share/rollcall")
+        );
+        let name = own.file_name().unwrap().to_str().unwrap();
+        assert!(!name.is_empty() && !name.contains('/') && name != "." && name != "..");
+    }
+
     use super::*;
 
     #[test]

@@ -58,14 +58,16 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a database restored from a backup: if it is a linked door's, its next round
-    /// fetches the school's changes first and lets them win over its (the backup's)
-    /// outbox. Returns whether it is linked.
+    /// Marks a database restored from a backup: at a linked door its next round fetches
+    /// the school's changes first and lets them win over its (the backup's) outbox — also
+    /// when the backup was made before the door was linked and a running link takes it
+    /// up. Returns whether the backup is of a linked door.
     pub(crate) fn reconcile_after_restore(&mut self) -> Result<bool, StoreError> {
+        self.conn
+            .execute("UPDATE school_link SET reconcile = 1", [])?;
         Ok(self
             .conn
-            .execute("UPDATE school_link SET reconcile = 1 WHERE linked = 1", [])?
-            > 0)
+            .query_row("SELECT linked FROM school_link", [], |r| r.get(0))?)
     }
 
     /// The oldest outbox entries (at most `limit`), one per row.
