@@ -99,6 +99,8 @@ pub struct BackupState {
     pub last_file: Option<String>,
     /// Why the last daily backup could not be made, if it failed.
     pub daily_problem: Option<String>,
+    /// Where the daily backups went, once one was made.
+    pub daily_folder: Option<PathBuf>,
 }
 
 /// What the admin screens say about the last backup, and whether it calls for action:
@@ -156,6 +158,7 @@ impl Store {
             last: self.admin_setting(LAST_BACKUP)?,
             last_file: self.admin_setting(LAST_BACKUP_FILE)?,
             daily_problem: self.admin_setting(super::daily_backup::PROBLEM_KEY)?,
+            daily_folder: self.daily_backup_folder()?,
         })
     }
 
@@ -558,6 +561,7 @@ mod tests {
             )),
             last_file: None,
             daily_problem: None,
+            daily_folder: None,
         };
         assert_eq!(
             backup_reminder(&made(18), now),

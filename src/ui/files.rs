@@ -21,8 +21,8 @@ pub enum Ask {
     Video,
     /// A folder of images to play instead of the camera.
     Folder,
-    /// A backup file to restore.
-    Backup,
+    /// A backup file to restore, looked for first in `start` (the daily backups' folder).
+    Backup { start: Option<PathBuf> },
 }
 
 const PHOTO_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
@@ -83,9 +83,17 @@ impl FileChooser {
             }
             return;
         }
-        let start = std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+        let home = || {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
+        };
+        let start = match &ask {
+            Ask::Backup {
+                start: Some(folder),
+            } if folder.is_dir() => folder.clone(),
+            _ => home(),
+        };
         let mut dialog = match &ask {
             Ask::Photos => FileDialog::open_file()
                 .multi_select(true)
@@ -101,7 +109,7 @@ impl FileChooser {
                 .title("Choose a video file")
                 .show_files_filter(Box::new(|p: &Path| has_extension(p, &VIDEO_EXTENSIONS))),
             Ask::Folder => FileDialog::select_folder().title("Choose a folder of images"),
-            Ask::Backup => FileDialog::open_file().title("Choose a backup file"),
+            Ask::Backup { .. } => FileDialog::open_file().title("Choose a backup file"),
         }
         .initial_path(start)
         .show_rename(false)
@@ -182,7 +190,12 @@ fn native(ask: &Ask) -> Option<Vec<PathBuf>> {
             .add_filter("Video", &VIDEO_EXTENSIONS)
             .pick_file()
             .map(|p| vec![p]),
-        Ask::Backup => d.pick_file().map(|p| vec![p]),
+        Ask::Backup { start } => match start.as_ref().filter(|f| f.is_dir()) {
+            Some(folder) => d.set_directory(folder),
+            None => d,
+        }
+        .pick_file()
+        .map(|p| vec![p]),
         Ask::Folder => d.pick_folder().map(|p| vec![p]),
     }
 }

@@ -137,6 +137,8 @@ pub struct ReviewView {
     restoring: Option<Restoring>,
     /// What to say about the last backup, and whether it calls for one now.
     last_backup: Option<(String, bool)>,
+    /// Where the daily backups are, for the restore picker to open.
+    daily_folder: Option<std::path::PathBuf>,
     files: FileChooser,
 }
 
@@ -166,6 +168,7 @@ impl ReviewView {
             save_as: None,
             restoring: None,
             last_backup: None,
+            daily_folder: None,
             files: FileChooser::default(),
         }
     }
@@ -297,6 +300,7 @@ impl ReviewView {
             self.asked.last_backup = None;
             if let Ok(state) = flat(r) {
                 self.last_backup = Some(backup_reminder(&state, chrono::Local::now()));
+                self.daily_folder = state.daily_folder;
             }
         }
         if let Some(r) = self.asked.restore.as_ref().and_then(Pending::poll) {
@@ -385,7 +389,7 @@ impl ReviewView {
                     _ => None,
                 };
             }
-            Some((Ask::Backup, paths)) => {
+            Some((Ask::Backup { .. }, paths)) => {
                 self.restoring = paths.into_iter().next().map(Restoring::Confirm);
             }
             _ => {}
@@ -549,7 +553,9 @@ impl ReviewView {
                 .on_hover_text("Puts back every student, mark and photo as a backup holds them")
                 .clicked()
             {
-                self.files.open(Ask::Backup);
+                self.files.open(Ask::Backup {
+                    start: self.daily_folder.clone(),
+                });
             }
             if ui
                 .add_enabled(

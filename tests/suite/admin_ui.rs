@@ -1141,3 +1141,28 @@ fn a_typo_in_the_settings_file_is_shown_to_the_admin() {
         )
     });
 }
+
+#[test]
+fn restoring_from_review_opens_the_daily_backups_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    let folder = dir.path().join("backups");
+    let today = chrono::Local::now().date_naive();
+    rollcall::store::make_daily_backup(&data, &folder, 7, today)
+        .unwrap()
+        .unwrap();
+    let mut h = harness(data, dir.path());
+    review_march(&mut h);
+    step_until(&mut h, "the last backup", 30, |h| {
+        shows(h, "rollcall-daily-")
+    });
+    click(&mut h, Role::Button, "Restore from a backup…");
+    step_until(&mut h, "the picker", 10, |h| {
+        shows(h, "Choose a backup file")
+    });
+    // Today's daily backup is there to choose, without looking for the folder.
+    let entry = format!("🗋 rollcall-daily-{today}.rollcall");
+    step_until(&mut h, "the daily backup in the picker", 10, |h| {
+        h.query_by_label(&entry).is_some()
+    });
+}
