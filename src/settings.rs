@@ -768,6 +768,7 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn daily_backups_in_a_shared_folder_go_into_this_computers_own_folder() {
@@ -786,8 +787,6 @@ mod tests {
         let name = own.file_name().unwrap().to_str().unwrap();
         assert!(!name.is_empty() && !name.contains('/') && name != "." && name != "..");
     }
-
-    use super::*;
 
     #[test]
     fn first_use_writes_the_defaults_for_editing() {
