@@ -12,20 +12,19 @@ use rollcall::settings::Settings;
 use rollcall::ui::{AppOptions, RollcallApp};
 use std::time::{Duration, Instant};
 
-#[test]
-fn missing_models_leave_the_camera_on_with_a_clear_message() {
-    let models = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let frames = dir.path().join("frames");
+/// The kiosk window on a looping recording of one student (in `dir`), without sound.
+fn kiosk_on_frames(
+    dir: &std::path::Path,
+    data: DataDir,
+    mut settings: Settings,
+) -> Harness<'static, RollcallApp> {
+    let frames = dir.join("frames");
     std::fs::create_dir_all(&frames).unwrap();
     for (i, p) in photos("webcam-dev", "0001").iter().take(10).enumerate() {
         std::os::unix::fs::symlink(p, frames.join(format!("{i:03}.jpg"))).unwrap();
     }
-    let mut settings = Settings::default();
     settings.kiosk.sound = false;
-    settings.models_dir = models.path().display().to_string();
-    let mut h = app_harness(
+    app_harness(
         (1024.0, 768.0),
         AppOptions {
             data,
@@ -37,7 +36,17 @@ fn missing_models_leave_the_camera_on_with_a_clear_message() {
             },
             observer: None,
         },
-    );
+    )
+}
+
+#[test]
+fn missing_models_leave_the_camera_on_with_a_clear_message() {
+    let models = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut settings = Settings::default();
+    settings.models_dir = models.path().display().to_string();
+    let mut h = kiosk_on_frames(dir.path(), data, settings);
     let deadline = Instant::now() + Duration::from_secs(60);
     let shows = |h: &Harness<'_, RollcallApp>, t: &str| h.query_by_label_contains(t).is_some();
     while Instant::now() < deadline
@@ -77,26 +86,7 @@ fn a_damaged_database_names_the_daily_backup_that_restores_it() {
         .unwrap();
     // The disk damages the database.
     std::fs::write(data.database(), vec![0x5a; 8192]).unwrap();
-    let frames = dir.path().join("frames");
-    std::fs::create_dir_all(&frames).unwrap();
-    for (i, p) in photos("webcam-dev", "0001").iter().take(10).enumerate() {
-        std::os::unix::fs::symlink(p, frames.join(format!("{i:03}.jpg"))).unwrap();
-    }
-    let mut settings = Settings::default();
-    settings.kiosk.sound = false;
-    let mut h = app_harness(
-        (1024.0, 768.0),
-        AppOptions {
-            data,
-            settings,
-            source: SourceSpec::Folder {
-                path: frames,
-                fps: 10.0,
-                looping: true,
-            },
-            observer: None,
-        },
-    );
+    let mut h = kiosk_on_frames(dir.path(), data, Settings::default());
     let advice = format!(
         "Restore the newest daily backup on this computer: `rollcall restore {}`",
         daily.display()

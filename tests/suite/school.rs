@@ -778,89 +778,146 @@ fn corrections_and_removals_reach_every_door() {
     assert!(!office.is_class_day(holiday).unwrap());
 }
 
-#[test]
-fn restoring_a_doors_backup_does_not_undo_what_the_school_changed_since() {
-    use rollcall::data_dir::DataDir;
-    use rollcall::store::school::{sync_once, SchoolServer};
-    use rollcall::store::{NewPhoto, NewStudent, Store};
-    let pg = Postgres::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let place = |name: &str| {
-        let dir = tmp.path().join(name);
-        std::fs::create_dir_all(dir.join("photos")).unwrap();
-        dir
-    };
-    let (office_dir, door_dir) = (place("office"), place("north"));
-    let server = |door: &str| SchoolServer {
-        url: pg.url(),
-        door: door.into(),
-        ca_file: None,
-    };
-    let sync = |dir: &Path, door: &str| {
-        let refused = sync_once(&dir.join("rollcall.db"), &dir.join("photos"), &server(door));
+/// An office and a door (data folders in a temporary folder) on one real PostgreSQL,
+/// each changed through its store and brought in step by one link round at a time.
+struct OfficeAndDoor {
+    pg: Postgres,
+    tmp: tempfile::TempDir,
+    office: PathBuf,
+    door: PathBuf,
+}
+
+impl OfficeAndDoor {
+    fn start() -> OfficeAndDoor {
+        let tmp = tempfile::tempdir().unwrap();
+        let place = |name: &str| {
+            let dir = tmp.path().join(name);
+            std::fs::create_dir_all(dir.join("photos")).unwrap();
+            dir
+        };
+        let (office, door) = (place("office"), place("north"));
+        OfficeAndDoor {
+            pg: Postgres::start(),
+            tmp,
+            office,
+            door,
+        }
+    }
+
+    /// One link round at the data folder `dir`, as door `name`; nothing may be refused.
+    fn sync(&self, dir: &Path, name: &str) {
+        let server = rollcall::store::school::SchoolServer {
+            url: self.pg.url(),
+            door: name.into(),
+            ca_file: None,
+        };
+        let refused = rollcall::store::school::sync_once(
+            &dir.join("rollcall.db"),
+            &dir.join("photos"),
+            &server,
+        );
         assert_eq!(refused.unwrap(), Vec::<String>::new());
-    };
-    let sync_all = || {
-        sync(&office_dir, "Office");
-        sync(&door_dir, "North door");
-        sync(&office_dir, "Office");
-    };
-    let student = |roll: &str| NewStudent {
+    }
+
+    /// The office, the door, then the office again: each holds the other's changes.
+    fn sync_all(&self) {
+        self.sync(&self.office, "Office");
+        self.sync(&self.door, "North door");
+        self.sync(&self.office, "Office");
+    }
+
+    /// The database of the data folder `dir`.
+    fn store(dir: &Path) -> rollcall::store::Store {
+        rollcall::store::Store::open(&dir.join("rollcall.db")).unwrap()
+    }
+
+    /// How many face templates the school server holds.
+    fn templates_on_server(&self) -> i64 {
+        self.pg
+            .client()
+            .query_one("SELECT count(*) FROM face_templates", &[])
+            .unwrap()
+            .get(0)
+    }
+
+    /// Enrols `roll` at the data folder `dir`, from a photo kept there (file and row) with
+    /// one template; the other machine gets only the template.
+    fn enrol_with_photo(dir: &Path, roll: &str) -> i64 {
+        let file = format!("{roll}.jpg");
+        std::fs::write(dir.join("photos").join(&file), empty_frame()).unwrap();
+        let photo = rollcall::store::NewPhoto {
+            file_name: file,
+            origin: "camera".into(),
+            templates: vec![("dlib-resnet-v1".into(), vec![0.25; 128])],
+        };
+        Self::store(dir)
+            .insert_student(&new_student(roll), &[photo], "admin")
+            .unwrap()
+    }
+}
+
+fn new_student(roll: &str) -> rollcall::store::NewStudent {
+    rollcall::store::NewStudent {
         roll_no: roll.into(),
         name: format!("Student {roll}"),
         email: format!("{roll}@example.org"),
-    };
-    let with_face = |file: &str| NewPhoto {
-        file_name: file.into(),
-        origin: "camera".into(),
-        templates: vec![("dlib-resnet-v1".into(), vec![0.25; 128])],
-    };
-    let on_server = |sql: &str| -> i64 { pg.client().query_one(sql, &[]).unwrap().get(0) };
-    let find = |s: &Store, roll: &str| {
-        s.students()
-            .unwrap()
-            .into_iter()
-            .find(|st| st.roll_no == roll)
-    };
+    }
+}
+
+/// The student with roll number `roll` in `store`, if there.
+fn student_named(store: &rollcall::store::Store, roll: &str) -> Option<rollcall::store::Student> {
+    store
+        .students()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.roll_no == roll)
+}
+
+#[test]
+fn restoring_a_doors_backup_does_not_undo_what_the_school_changed_since() {
+    use rollcall::data_dir::DataDir;
+    let school = OfficeAndDoor::start();
+    let on_server = |sql: &str| -> i64 { school.pg.client().query_one(sql, &[]).unwrap().get(0) };
 
     // The office enrols Ada; the door has her.
-    let mut office = Store::open(&office_dir.join("rollcall.db")).unwrap();
-    let ada = office.insert_student(&student("A1"), &[], "admin").unwrap();
-    sync_all();
+    let mut office = OfficeAndDoor::store(&school.office);
+    let ada = office
+        .insert_student(&new_student("A1"), &[], "admin")
+        .unwrap();
+    school.sync_all();
 
     // At the door, with the link not yet round: Ada's name corrected, Bob enrolled at the
     // kiosk's camera with his face, a mark for Ada. The door's backup holds all of it in
     // its outbox.
-    let mut door = Store::open(&door_dir.join("rollcall.db")).unwrap();
-    let ada_here = find(&door, "A1").unwrap().id;
+    let mut door = OfficeAndDoor::store(&school.door);
+    let ada_here = student_named(&door, "A1").unwrap().id;
     door.update_student(ada_here, "Ada (door)", "A1@example.org", "admin")
         .unwrap();
-    std::fs::write(door_dir.join("photos/bob.jpg"), empty_frame()).unwrap();
-    let bob_here = door
-        .insert_student(&student("B2"), &[with_face("bob.jpg")], "admin")
-        .unwrap();
+    let bob_here = OfficeAndDoor::enrol_with_photo(&school.door, "B2");
     door.mark(ada_here, chrono::Local::now(), Some(0.9), "kiosk", None)
         .unwrap();
-    let backup = tmp.path().join("north.rollcall");
-    door.backup_to(&backup, &door_dir.join("photos")).unwrap();
-    sync_all();
-    assert_eq!(on_server("SELECT count(*) FROM face_templates"), 1);
+    let backup = school.tmp.path().join("north.rollcall");
+    door.backup_to(&backup, &school.door.join("photos"))
+        .unwrap();
+    school.sync_all();
+    assert_eq!(school.templates_on_server(), 1);
 
     // Since the backup, the office renamed Ada and erased Bob's face data (his parents
     // withdrew consent).
     office
         .update_student(ada, "Ada Lovelace", "A1@example.org", "admin")
         .unwrap();
-    let bob = find(&office, "B2").unwrap().id;
+    let bob = student_named(&office, "B2").unwrap().id;
     office.erase_face_data(bob, "admin").unwrap();
-    sync_all();
-    assert_eq!(on_server("SELECT count(*) FROM face_templates"), 0);
+    school.sync_all();
+    assert_eq!(school.templates_on_server(), 0);
     assert!(door.templates_of(bob_here).unwrap().is_empty());
     drop(door);
 
     // The door's disk is replaced and its backup restored: it takes the school's changes
     // before sending its own, so neither comes undone — at the server or at any door.
-    let restored = rollcall::store::restore(&DataDir::resolve(Some(&door_dir)), &backup).unwrap();
+    let restored =
+        rollcall::store::restore(&DataDir::resolve(Some(&school.door)), &backup).unwrap();
     assert!(restored.linked);
     assert!(
         restored
@@ -870,109 +927,48 @@ fn restoring_a_doors_backup_does_not_undo_what_the_school_changed_since() {
         "{:?}",
         restored.report(&backup)
     );
-    sync_all();
-    let name_on_server: String = pg
+    school.sync_all();
+    let name_on_server: String = school
+        .pg
         .client()
         .query_one("SELECT name FROM students WHERE roll_no = 'A1'", &[])
         .unwrap()
         .get(0);
     assert_eq!(name_on_server, "Ada Lovelace");
-    assert_eq!(on_server("SELECT count(*) FROM face_templates"), 0);
-    let door = Store::open(&door_dir.join("rollcall.db")).unwrap();
-    assert_eq!(find(&door, "A1").unwrap().name, "Ada Lovelace");
-    assert!(door
-        .templates_of(find(&door, "B2").unwrap().id)
-        .unwrap()
-        .is_empty());
-    assert_eq!(find(&office, "A1").unwrap().name, "Ada Lovelace");
+    assert_eq!(school.templates_on_server(), 0);
+    let mut door = OfficeAndDoor::store(&school.door);
+    assert_eq!(student_named(&door, "A1").unwrap().name, "Ada Lovelace");
+    let bob_here = student_named(&door, "B2").unwrap().id;
+    assert!(door.templates_of(bob_here).unwrap().is_empty());
+    assert!(door.photos_of(bob_here).unwrap().is_empty());
+    assert_eq!(student_named(&office, "A1").unwrap().name, "Ada Lovelace");
     // Ada's mark, which only the door had made, still counts everywhere.
     assert_eq!(on_server("SELECT count(*) FROM attendance"), 1);
-    assert_eq!(
-        door.marks(
-            chrono::Local::now().date_naive(),
-            chrono::Local::now().date_naive()
-        )
-        .unwrap()
-        .len(),
-        1
-    );
+    let today = chrono::Local::now().date_naive();
+    assert_eq!(door.marks(today, today).unwrap().len(), 1);
 
     // What the door changes after the restore reaches the school as before.
-    let mut door = door;
-    let ada_here = find(&door, "A1").unwrap().id;
     door.update_student(ada_here, "Ada King", "A1@example.org", "admin")
         .unwrap();
-    sync_all();
-    assert_eq!(find(&office, "A1").unwrap().name, "Ada King");
+    school.sync_all();
+    assert_eq!(student_named(&office, "A1").unwrap().name, "Ada King");
 }
 
 #[test]
 fn a_students_face_data_erased_at_one_machine_is_erased_at_every_machine() {
-    use rollcall::store::school::{sync_once, SchoolServer};
-    use rollcall::store::{ErasureKind, NewPhoto, NewStudent, Store};
-    let pg = Postgres::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let place = |name: &str| {
-        let dir = tmp.path().join(name);
-        std::fs::create_dir_all(dir.join("photos")).unwrap();
-        dir
-    };
-    let (office_dir, door_dir) = (place("office"), place("north"));
-    let sync = |dir: &Path, door: &str| {
-        let server = SchoolServer {
-            url: pg.url(),
-            door: door.into(),
-            ca_file: None,
-        };
-        let refused = sync_once(&dir.join("rollcall.db"), &dir.join("photos"), &server);
-        assert_eq!(refused.unwrap(), Vec::<String>::new());
-    };
-    let sync_all = || {
-        sync(&office_dir, "Office");
-        sync(&door_dir, "North door");
-        sync(&office_dir, "Office");
-    };
-    // Each machine enrols one student from a photo it keeps (file and row); the other
-    // machine has only their templates.
-    let enrol_with_photo = |dir: &Path, roll: &str| {
-        let file = format!("{roll}.jpg");
-        std::fs::write(dir.join("photos").join(&file), empty_frame()).unwrap();
-        let photo = NewPhoto {
-            file_name: file,
-            origin: "camera".into(),
-            templates: vec![("dlib-resnet-v1".into(), vec![0.25; 128])],
-        };
-        let student = NewStudent {
-            roll_no: roll.into(),
-            name: format!("Student {roll}"),
-            email: format!("{roll}@example.org"),
-        };
-        Store::open(&dir.join("rollcall.db"))
-            .unwrap()
-            .insert_student(&student, &[photo], "admin")
-            .unwrap()
-    };
-    enrol_with_photo(&door_dir, "B2");
-    enrol_with_photo(&office_dir, "C3");
-    sync_all();
-    let templates_on_server = || -> i64 {
-        pg.client()
-            .query_one("SELECT count(*) FROM face_templates", &[])
-            .unwrap()
-            .get(0)
-    };
-    assert_eq!(templates_on_server(), 2);
-    let id_at = |s: &Store, roll: &str| {
-        s.students()
-            .unwrap()
-            .into_iter()
-            .find(|st| st.roll_no == roll)
-            .unwrap()
-            .id
-    };
+    use rollcall::store::ErasureKind;
+    let school = OfficeAndDoor::start();
+    // Each machine enrols one student from a photo it keeps; the other has only the
+    // template.
+    OfficeAndDoor::enrol_with_photo(&school.door, "B2");
+    OfficeAndDoor::enrol_with_photo(&school.office, "C3");
+    school.sync_all();
+    assert_eq!(school.templates_on_server(), 2);
+    // What a machine holds of a student's face: photos, templates, the photo file, and
+    // whether it recorded the erasure.
     let face_at = |dir: &Path, roll: &str| {
-        let s = Store::open(&dir.join("rollcall.db")).unwrap();
-        let id = id_at(&s, roll);
+        let s = OfficeAndDoor::store(dir);
+        let id = student_named(&s, roll).unwrap().id;
         let erased = s
             .erasures()
             .unwrap()
@@ -985,23 +981,19 @@ fn a_students_face_data_erased_at_one_machine_is_erased_at_every_machine() {
             erased,
         )
     };
-    assert_eq!(face_at(&door_dir, "B2"), (1, 1, true, false));
+    assert_eq!(face_at(&school.door, "B2"), (1, 1, true, false));
 
     // The office erases Bob's face data (his parents withdrew consent). His photo was
     // taken at the door: it goes there too — otherwise the door would embed it again at
     // the next model change and send his face back to every machine.
-    let mut office = Store::open(&office_dir.join("rollcall.db")).unwrap();
-    office
-        .erase_face_data(id_at(&office, "B2"), "admin")
-        .unwrap();
-    sync_all();
-    assert_eq!(face_at(&door_dir, "B2"), (0, 0, false, true));
-    assert_eq!(face_at(&office_dir, "B2"), (0, 0, false, true));
-    assert_eq!(templates_on_server(), 1);
-    let log = Store::open(&door_dir.join("rollcall.db"))
-        .unwrap()
-        .audit_log(1)
-        .unwrap();
+    let mut office = OfficeAndDoor::store(&school.office);
+    let bob = student_named(&office, "B2").unwrap().id;
+    office.erase_face_data(bob, "admin").unwrap();
+    school.sync_all();
+    assert_eq!(face_at(&school.door, "B2"), (0, 0, false, true));
+    assert_eq!(face_at(&school.office, "B2"), (0, 0, false, true));
+    assert_eq!(school.templates_on_server(), 1);
+    let log = OfficeAndDoor::store(&school.door).audit_log(1).unwrap();
     assert!(
         log[0]
             .details
@@ -1011,9 +1003,10 @@ fn a_students_face_data_erased_at_one_machine_is_erased_at_every_machine() {
     );
 
     // The same the other way: erased at the door, Cy's photo at the office goes.
-    let mut door = Store::open(&door_dir.join("rollcall.db")).unwrap();
-    door.erase_face_data(id_at(&door, "C3"), "admin").unwrap();
-    sync_all();
-    assert_eq!(face_at(&office_dir, "C3"), (0, 0, false, true));
-    assert_eq!(templates_on_server(), 0);
+    let mut door = OfficeAndDoor::store(&school.door);
+    let cy = student_named(&door, "C3").unwrap().id;
+    door.erase_face_data(cy, "admin").unwrap();
+    school.sync_all();
+    assert_eq!(face_at(&school.office, "C3"), (0, 0, false, true));
+    assert_eq!(school.templates_on_server(), 0);
 }
