@@ -44,8 +44,10 @@ fn missing_models_leave_the_camera_on_with_a_clear_message() {
     let models = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let mut settings = Settings::default();
-    settings.models_dir = models.path().display().to_string();
+    let settings = Settings {
+        models_dir: models.path().display().to_string(),
+        ..Settings::default()
+    };
     let mut h = kiosk_on_frames(dir.path(), data, settings);
     let deadline = Instant::now() + Duration::from_secs(60);
     let shows = |h: &Harness<'_, RollcallApp>, t: &str| h.query_by_label_contains(t).is_some();
