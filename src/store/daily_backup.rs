@@ -28,9 +28,9 @@ const CHECK_EVERY: Duration = Duration::from_secs(15 * 60);
 const STALE: Duration = Duration::from_secs(60 * 60);
 
 /// Makes today's backup in `folder` (created private when missing) unless it is there or
-/// another process is writing it, then deletes all but the newest `keep`. Returns the new
-/// backup's file, if one was made. A failure is recorded for the admin screens (and
-/// cleared by the next success).
+/// another process is writing it, then deletes all but the newest `keep`; makes in every
+/// backup the erasures it lacks. Returns the new backup's file, if one was made. A failure
+/// is recorded for the admin screens (and cleared by the next success).
 pub fn make_daily_backup(
     data: &DataDir,
     folder: &Path,
@@ -50,6 +50,9 @@ pub fn make_daily_backup(
     if let Err(e) = recorded {
         tracing::warn!("the daily backup could not be recorded: {e}");
     }
+    // Erasures made while the backups were out of reach (a network folder not mounted)
+    // are made in them now: each look does it, so within a quarter of an hour.
+    store.erase_in_saved_copies();
     let file = made?;
     prune(folder, keep);
     Ok(file)
