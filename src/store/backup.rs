@@ -158,7 +158,7 @@ impl Store {
             last: self.admin_setting(LAST_BACKUP)?,
             last_file: self.admin_setting(LAST_BACKUP_FILE)?,
             daily_problem: self.admin_setting(super::daily_backup::PROBLEM_KEY)?,
-            daily_folder: self.daily_backup_folder()?,
+            daily_folder: self.daily_backup_folders()?.into_iter().next(),
         })
     }
 
@@ -401,7 +401,7 @@ impl Store {
         };
         let copies = || {
             let mut all = saved_copies(folder);
-            if let Ok(Some(daily)) = self.daily_backup_folder() {
+            for daily in self.daily_backup_folders().unwrap_or_default() {
                 all.extend(super::daily_backup::daily_backups(&daily));
             }
             all

@@ -15,8 +15,9 @@ use std::time::{Duration, SystemTime};
 const PREFIX: &str = "rollcall-daily-";
 const SUFFIX: &str = ".rollcall";
 
-/// The admin setting holding the folder the daily backups went to (so erasures reach them).
-const FOLDER_KEY: &str = "daily_backup_folder";
+/// The admin setting holding the folders daily backups went to, the one in use first, one
+/// a line: erasures reach them all, and a folder no longer used empties as its backups age.
+const FOLDERS_KEY: &str = "daily_backup_folders";
 
 /// The admin setting holding why the last daily backup failed, for the admin screens.
 pub(super) const PROBLEM_KEY: &str = "daily_backup_problem";
@@ -42,11 +43,17 @@ pub fn make_daily_backup(
     let recorded = match &made {
         Ok(Some(file)) => store
             .record_backup(file, "daily backup")
-            .and_then(|()| store.set_admin_setting(FOLDER_KEY, &folder.to_string_lossy()))
             .and_then(|()| store.remove_admin_setting(PROBLEM_KEY).map(|_| ())),
         Ok(None) => Ok(()),
         Err(e) => store.set_admin_setting(PROBLEM_KEY, &e.to_string()),
     };
+    // Once today's backup is in the folder in use, the folders used before keep theirs
+    // only for `keep` more days.
+    let today_made = folder.join(format!("{PREFIX}{today}{SUFFIX}")).is_file();
+    let recorded = recorded.and_then(|()| match today_made {
+        true => tend_folders(&mut store, folder, keep, today),
+        false => Ok(()),
+    });
     if let Err(e) = recorded {
         tracing::warn!("the daily backup could not be recorded: {e}");
     }
@@ -118,6 +125,54 @@ pub(super) fn daily_backups(folder: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Records `folder` as the one in use and, in each folder used before, deletes the daily
+/// backups more than `keep` days old; a folder left with none is forgotten (one out of
+/// reach is remembered, for the erasures).
+fn tend_folders(
+    store: &mut Store,
+    folder: &Path,
+    keep: usize,
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    let before = store.daily_backup_folders()?;
+    let cutoff = today - chrono::Days::new(keep as u64);
+    let mut folders = vec![folder.to_path_buf()];
+    for old in before.iter().filter(|f| f.as_path() != folder) {
+        if std::fs::read_dir(old).is_err() {
+            folders.push(old.clone());
+            continue;
+        }
+        let mut left = 0;
+        for file in daily_backups(old) {
+            let dated = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix(PREFIX)?.strip_suffix(SUFFIX))
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            match dated {
+                Some(day) if day < cutoff => {
+                    if let Err(e) = std::fs::remove_file(&file) {
+                        tracing::warn!(file = %file.display(), "an old daily backup could not be deleted: {e}");
+                        left += 1;
+                    }
+                }
+                _ => left += 1,
+            }
+        }
+        if left > 0 {
+            folders.push(old.clone());
+        }
+    }
+    if folders != before {
+        let lines: Vec<String> = folders
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        store.set_admin_setting(FOLDERS_KEY, &lines.join("\n"))?;
+    }
+    Ok(())
+}
+
 /// Deletes all daily backups in `folder` but the newest `keep`.
 fn prune(folder: &Path, keep: usize) {
     let files = daily_backups(folder);
@@ -142,9 +197,17 @@ pub fn damaged_advice(folder: &Path) -> String {
 }
 
 impl Store {
-    /// The folder this database's daily backups went to, if any were made.
-    pub(super) fn daily_backup_folder(&self) -> Result<Option<PathBuf>, StoreError> {
-        Ok(self.admin_setting(FOLDER_KEY)?.map(PathBuf::from))
+    /// The folders this database's daily backups went to, the one in use first.
+    pub(super) fn daily_backup_folders(&self) -> Result<Vec<PathBuf>, StoreError> {
+        Ok(self
+            .admin_setting(FOLDERS_KEY)?
+            .map(|v| {
+                v.lines()
+                    .filter(|l| !l.is_empty())
+                    .map(PathBuf::from)
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 }
 

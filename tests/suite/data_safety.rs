@@ -644,3 +644,37 @@ fn a_daily_backup_is_kept_for_a_week_and_erasures_reach_it() {
     make_daily_backup(&data, &folder, 2, day(5)).unwrap();
     assert_eq!(state().daily_problem, None);
 }
+
+#[test]
+fn daily_backups_left_in_a_folder_no_longer_used_are_erased_in_and_then_deleted() {
+    use chrono::NaiveDate;
+    use rollcall::store::make_daily_backup;
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let grace = photo_pieces(dir.path(), "R2");
+    let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let (local, share) = (dir.path().join("backups"), dir.path().join("share"));
+    for d in [2, 3] {
+        make_daily_backup(&data, &local, 2, day(d)).unwrap();
+    }
+    // The school moves the daily backups to another folder.
+    make_daily_backup(&data, &share, 2, day(4)).unwrap();
+    let in_local = || files_named(&local, "rollcall-daily-").len();
+    assert_eq!(in_local(), 2, "kept for a while, in case they are needed");
+    // An erasure still reaches the backups left behind.
+    let e = rollcall(dir.path(), &["delete", "R2", "--face-data", "--yes"]);
+    assert!(e.status.success(), "{}", text(&e));
+    for file in files_named(&local, "rollcall-daily-") {
+        assert!(
+            grace.iter().all(|piece| !holds(&local.join(&file), piece)),
+            "{file}"
+        );
+    }
+    // They go as they age past `keep` days.
+    make_daily_backup(&data, &share, 2, day(5)).unwrap();
+    assert_eq!(in_local(), 1);
+    make_daily_backup(&data, &share, 2, day(6)).unwrap();
+    assert_eq!(in_local(), 0);
+    assert_eq!(files_named(&share, "rollcall-daily-").len(), 2);
+}
