@@ -212,11 +212,7 @@ impl Store {
         // Restored, the data says when it was backed up (the file of an earlier backup
         // would be wrong, and this file may be renamed or moved).
         super::put_admin_setting(&tx, LAST_BACKUP, &super::timestamp(Local::now()))?;
-        tx.execute(
-            "DELETE FROM admin_settings WHERE key = ?1",
-            [LAST_BACKUP_FILE],
-        )
-        .map_err(StoreError::from)?;
+        super::delete_admin_setting(&tx, LAST_BACKUP_FILE)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(BackupSummary {
             students,

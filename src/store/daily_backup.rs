@@ -49,7 +49,7 @@ pub fn make_daily_backup(
     };
     // Once today's backup is in the folder in use, the folders used before keep theirs
     // only for `keep` more days.
-    let today_made = folder.join(format!("{PREFIX}{today}{SUFFIX}")).is_file();
+    let today_made = daily_file(folder, today).is_file();
     let recorded = recorded.and_then(|()| match today_made {
         true => tend_folders(&mut store, folder, keep, today),
         false => Ok(()),
@@ -71,7 +71,7 @@ fn write_daily(
     folder: &Path,
     today: NaiveDate,
 ) -> Result<Option<PathBuf>, BackupError> {
-    let file = folder.join(format!("{PREFIX}{today}{SUFFIX}"));
+    let file = daily_file(folder, today);
     if file.exists() {
         return Ok(None);
     }
@@ -82,7 +82,7 @@ fn write_daily(
         std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))
             .map_err(io(folder))?;
     }
-    let partial = folder.join(format!("{PREFIX}{today}{SUFFIX}.partial"));
+    let partial = file.with_extension("rollcall.partial");
     let age = std::fs::metadata(&partial)
         .and_then(|m| m.modified())
         .map(|t| SystemTime::now().duration_since(t).unwrap_or_default());
@@ -106,6 +106,18 @@ fn write_daily(
     }
     std::fs::rename(&partial, &file).map_err(io(&file))?;
     Ok(Some(file))
+}
+
+/// The daily backup of `day` in `folder`.
+fn daily_file(folder: &Path, day: NaiveDate) -> PathBuf {
+    folder.join(format!("{PREFIX}{day}{SUFFIX}"))
+}
+
+/// The day of a daily backup, from its file name.
+fn day_of(file: &Path) -> Option<NaiveDate> {
+    let name = file.file_name()?.to_str()?;
+    let day = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
 /// The daily backups in `folder`, oldest first.
@@ -144,12 +156,7 @@ fn tend_folders(
         }
         let mut left = 0;
         for file in daily_backups(old) {
-            let dated = file
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_prefix(PREFIX)?.strip_suffix(SUFFIX))
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            match dated {
+            match day_of(&file) {
                 Some(day) if day < cutoff => {
                     if let Err(e) = std::fs::remove_file(&file) {
                         tracing::warn!(file = %file.display(), "an old daily backup could not be deleted: {e}");

@@ -399,6 +399,30 @@ fn student_id_by_roll_no(conn: &Connection, roll_no: &str) -> Result<Option<i64>
         .optional()?)
 }
 
+/// Deletes a student's face data rows (`erase_face_rows`) and records the erasure by their
+/// roll number, so that a restore makes it again. Returns the photo files to delete, what
+/// was removed, and whether the student was there (and the erasure recorded).
+fn erase_recorded_face_data(
+    conn: &Connection,
+    id: i64,
+) -> Result<(Vec<String>, Erased, bool), StoreError> {
+    let (files, erased) = erase_face_rows(conn, id)?;
+    let recorded = match name_of(conn, id)? {
+        Some((roll_no, _)) => {
+            erasures::record(conn, ErasureKind::FaceData, &roll_no)?;
+            true
+        }
+        None => false,
+    };
+    Ok((files, erased, recorded))
+}
+
+/// Removes an admin setting (on a connection or inside a transaction); false when there
+/// was none.
+fn delete_admin_setting(conn: &Connection, key: &str) -> Result<bool, StoreError> {
+    Ok(conn.execute("DELETE FROM admin_settings WHERE key = ?1", [key])? == 1)
+}
+
 /// Stores a value in the admin settings table (on a connection or inside a transaction).
 fn put_admin_setting(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
     conn.execute(
@@ -622,10 +646,7 @@ impl Store {
         actor: &str,
     ) -> Result<(Vec<String>, Erased), StoreError> {
         let tx = self.conn.transaction()?;
-        let (files, erased) = erase_face_rows(&tx, id)?;
-        if let Some((roll_no, _)) = name_of(&tx, id)? {
-            erasures::record(&tx, ErasureKind::FaceData, &roll_no)?;
-        }
+        let (files, erased, _) = erase_recorded_face_data(&tx, id)?;
         // Linked to a school: every machine erases what it holds of the student's face
         // (the enrolment photos stay at the machine that took them).
         tx.execute(
@@ -763,10 +784,7 @@ impl Store {
 
     /// Removes an admin setting; false when there was none.
     pub fn remove_admin_setting(&mut self, key: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM admin_settings WHERE key = ?1", [key])?
-            == 1)
+        delete_admin_setting(&self.conn, key)
     }
 
     /// Records an admin action in the audit log.

@@ -304,10 +304,9 @@ fn delete_here(
         // change and sent back to the school, snapshots, refused faces, observations).
         "face_data" => {
             if let Some(id) = student_here(tx, uid)? {
-                let (files, erased) = crate::store::erase_face_rows(tx, id)?;
+                let (files, erased, recorded) = crate::store::erase_recorded_face_data(tx, id)?;
                 applied.orphaned_photos.extend(files);
-                if let Some((roll_no, _)) = crate::store::name_of(tx, id)? {
-                    erasures::record(tx, ErasureKind::FaceData, &roll_no)?;
+                if recorded {
                     crate::store::audit(
                         tx,
                         "school server",
