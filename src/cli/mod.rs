@@ -212,8 +212,42 @@ pub fn settings_for(data: &DataDir) -> anyhow::Result<Settings> {
     Ok(Settings::load(&data.settings())?)
 }
 
+/// The kiosk's options given with a command that has no use for them (they would be
+/// silently ignored): what to tell whoever typed them.
+fn unused_kiosk_options(cli: &Cli) -> Option<String> {
+    let command = cli.command.as_ref()?;
+    let door = matches!(command, Command::Door { .. });
+    let unused: Vec<&str> = [
+        ("--source", cli.source.is_some() && !door),
+        ("--fps", cli.fps.is_some() && !door),
+        ("--loop", cli.looping && !door),
+        ("--camera", cli.camera.is_some() && !door),
+        ("--fullscreen", cli.fullscreen),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    let (is, it) = match unused.len() {
+        0 => return None,
+        1 => ("is an option", "it"),
+        _ => ("are options", "them"),
+    };
+    let of = if unused == ["--fullscreen"] {
+        "the kiosk window (`rollcall` without a command)"
+    } else {
+        "the kiosk (`rollcall` without a command, or `rollcall door`)"
+    };
+    Some(format!(
+        "{} {is} of {of}, not of this command: leave {it} out.",
+        unused.join(" and ")
+    ))
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    if let Some(problem) = unused_kiosk_options(&cli) {
+        anyhow::bail!(problem);
+    }
     let data_dir = cli.data_dir.as_deref();
     let settings = settings_for(&DataDir::resolve(data_dir))?;
     let server = school::server_for(cli.database, cli.door, &settings)?;
@@ -276,11 +310,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             camera,
         }) => school::door(
             data_dir,
+            // `rollcall --source rec.mp4 door` means the same as `rollcall door --source
+            // rec.mp4`: the kiosk's options before the command are not dropped.
             SourceOptions {
-                source,
-                fps,
-                looping,
-                camera,
+                source: source.or(cli.source),
+                fps: fps.or(cli.fps),
+                looping: looping || cli.looping,
+                camera: camera.or(cli.camera),
             },
             server,
         ),

@@ -7,6 +7,7 @@ use crate::attendance::{
 use crate::data_dir::DataDir;
 use crate::store::Store;
 use crate::wording::count;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn service(data_dir: Option<&Path>) -> anyhow::Result<AttendanceService> {
@@ -127,7 +128,9 @@ pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
     let (_, store) = store(data_dir)?;
     let mut students = store.students()?;
     students.sort_by(|a, b| crate::order::natural_cmp(&a.roll_no, &b.roll_no));
-    println!(
+    let mut out = std::io::stdout().lock();
+    let listed = writeln!(
+        out,
         "{} {} {} {:>6}  {}  {}  last seen",
         pad("roll no", 12),
         pad("name", 28),
@@ -135,21 +138,29 @@ pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
         "photos",
         pad("photo check", 12),
         pad("enrolled", 16)
-    );
-    for s in &students {
-        println!(
-            "{} {} {} {:>6}  {}  {}  {}",
-            pad(&s.roll_no, 12),
-            pad(&s.name, 28),
-            pad(&s.email, 32),
-            s.photo_count,
-            pad(s.photo_check(), 12),
-            pad(&crate::store::to_the_minute(&s.enrolled_at), 16),
-            s.last_seen
-                .as_deref()
-                .map(crate::store::to_the_minute)
-                .unwrap_or_else(|| "never".into())
-        );
+    )
+    .and_then(|()| {
+        students.iter().try_for_each(|s| {
+            writeln!(
+                out,
+                "{} {} {} {:>6}  {}  {}  {}",
+                pad(&s.roll_no, 12),
+                pad(&s.name, 28),
+                pad(&s.email, 32),
+                s.photo_count,
+                pad(s.photo_check(), 12),
+                pad(&crate::store::to_the_minute(&s.enrolled_at), 16),
+                s.last_seen
+                    .as_deref()
+                    .map(crate::store::to_the_minute)
+                    .unwrap_or_else(|| "never".into())
+            )
+        })
+    });
+    // Read by something that stopped early (`rollcall students | head`): nothing to add.
+    match listed {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Exit::Ok),
+        other => other?,
     }
     eprintln!("{}", count(students.len(), "student"));
     Ok(Exit::Ok)

@@ -6,6 +6,7 @@ use crate::data_dir::DataDir;
 use crate::kiosk::{CameraStatus, Kiosk, KioskEvent};
 use crate::settings::Settings;
 use crate::store::school::{self, SchoolLink, SchoolServer};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -139,7 +140,10 @@ pub fn door(
             }),
             _ => continue,
         };
-        println!("{line}");
+        // Whoever reads the verdicts has gone (`rollcall door | head`): the door stops.
+        if writeln!(std::io::stdout(), "{line}").is_err() {
+            break;
+        }
     }
     drop(kiosk);
     Ok(Exit::Ok)

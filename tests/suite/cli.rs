@@ -5,6 +5,7 @@ use crate::common;
 use common::{
     faceless_jpeg, models_with_facenet, people_with_at_least, photos, rollcall, rollcall_with_env,
 };
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Output;
 
@@ -308,4 +309,93 @@ fn a_server_that_cannot_listen_says_why_in_words() {
         said.contains("cannot listen on 5000: give an address and port such as 0.0.0.0:5000"),
         "{said}"
     );
+}
+
+#[test]
+fn the_kiosk_options_reach_a_door_and_are_refused_where_nothing_uses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    for (i, p) in photos("webcam-dev", "0006").iter().take(3).enumerate() {
+        std::fs::copy(p, frames.join(format!("{i}.jpg"))).unwrap();
+    }
+    let frames = frames.to_str().unwrap();
+    let data = dir.path().join("data");
+    // Given before the command, as for the kiosk window: the door plays the recording
+    // (it used to ignore it and look for a camera). A door runs until it is stopped.
+    let mut door = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--source", frames, "--fps", "15", "door"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Up to the recording's end, or the first sign of looking for a camera instead.
+    let mut events = Vec::new();
+    for line in BufReader::new(door.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+    {
+        let last = line.contains(r#""event":"ended""#) || line.contains("no_picture");
+        events.push(line);
+        if last {
+            break;
+        }
+    }
+    let ended = door.try_wait().unwrap().is_none();
+    door.kill().unwrap();
+    door.wait().unwrap();
+    assert!(
+        ended,
+        "the door stopped before its recording ended: {events:?}"
+    );
+    assert!(
+        events
+            .last()
+            .is_some_and(|e| e.contains(r#""event":"ended""#)),
+        "{events:?}"
+    );
+    // A command that watches no camera says so instead of ignoring them.
+    let serve = rollcall(&data, &["--source", frames, "serve"]);
+    assert_eq!(serve.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&serve.stderr);
+    assert!(
+        said.contains("--source is an option of the kiosk") && said.contains("leave it out"),
+        "{said}"
+    );
+    let students = rollcall(&data, &["--fullscreen", "--loop", "students"]);
+    let said = String::from_utf8_lossy(&students.stderr);
+    assert!(
+        said.contains("--loop and --fullscreen are options"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_reader_that_stops_early_is_no_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    std::fs::copy(&photos("webcam-dev", "0006")[0], frames.join("0.jpg")).unwrap();
+    for args in [
+        vec!["students"],
+        vec!["door", "--loop", "--source", frames.to_str().unwrap()],
+    ] {
+        // `rollcall students | head -0`: the reading end is closed before anything is
+        // written.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {said}");
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+    }
 }
