@@ -7,7 +7,7 @@ use super::photos::{main_face, PhotoInput};
 use super::records::Records;
 use super::service::EnrollError;
 use super::shared_gallery::{MatcherView, SharedGallery};
-use crate::recognition::{Candidate, Decision, Origin, Rule, Source};
+use crate::recognition::{photo_people, Candidate, Decision, Origin, PhotoPeople, Rule, Source};
 use crate::settings::{RecognitionSettings, Settings};
 use crate::store::{NewStudent, Store, StoreError};
 use crate::vision::liveness::LivenessModel;
@@ -290,6 +290,14 @@ impl Recognizer {
                 .above(&photo.embeddings, source, &Rule::full(&self.settings));
         found.retain(|c| Some(c.student_id) != except);
         found
+    }
+
+    /// Whether these photos of one enrolment show one person (see
+    /// [`crate::recognition::photo_people`]).
+    pub fn photo_people(&self, photos: &[PreparedPhoto]) -> PhotoPeople {
+        let faces: Vec<(&Embeddings, Origin)> =
+            photos.iter().map(|p| (&p.embeddings, p.origin)).collect();
+        photo_people(&faces, &self.settings.calibration.prior)
     }
 
     /// Keeps a face the kiosk attributed to a student at marking: the site learns what

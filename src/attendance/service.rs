@@ -8,7 +8,7 @@ use super::records::{Marked, Records};
 use super::shared_gallery::SharedGallery;
 use super::{OpenError, Outcome};
 use crate::data_dir::DataDir;
-use crate::recognition::{Decision, Origin, Source};
+use crate::recognition::{Decision, Origin, PhotoPeople, Source};
 use crate::settings::Settings;
 use crate::store::{NewStudent, RetiredTemplates, Store, StoreError};
 use crate::vision::{decode_image, ImageError, VisionError};
@@ -306,6 +306,9 @@ pub fn check_request(
     validate_student(roll_no, name, email).map_err(EnrollError::InvalidData)
 }
 
+/// Why a photo unlike the student's other photos is left out.
+pub const SOMEONE_ELSE: &str = "it seems to show someone else than the other photos";
+
 /// Enrols a student from photos with this recogniser and these records.
 pub(super) fn enroll(
     recognizer: &mut Recognizer,
@@ -336,6 +339,28 @@ pub(super) fn enroll(
     }
     if accepted.is_empty() {
         return Err(EnrollError::NoUsablePhoto(refused));
+    }
+    // A photo of someone else would have the kiosk mark them as this student.
+    match recognizer.photo_people(&accepted) {
+        PhotoPeople::OnePerson => {}
+        PhotoPeople::SomeoneElse(others) => {
+            let mut left_out = Vec::new();
+            for i in others.into_iter().rev() {
+                left_out.push(accepted.remove(i));
+            }
+            refused.extend(left_out.into_iter().rev().map(|p| PhotoProblem {
+                label: p.label,
+                reason: SOMEONE_ELSE.into(),
+            }));
+        }
+        PhotoPeople::Undecided => {
+            let labels: Vec<&str> = accepted.iter().map(|p| p.label.as_str()).collect();
+            return Err(EnrollError::InvalidData(format!(
+                "the photos seem to show different people ({}); send only photos of this \
+                 student",
+                labels.join(", ")
+            )));
+        }
     }
     let mut look_alikes: Vec<LookAlike> = accepted
         .iter()

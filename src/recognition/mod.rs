@@ -11,9 +11,11 @@
 pub mod calibration;
 mod codes;
 mod gallery;
+mod one_person;
 
 pub use calibration::{Calibration, ModelStats, Source};
 pub use gallery::{Gallery, Origin};
+pub use one_person::{photo_people, PhotoPeople};
 
 use crate::settings::{CalibrationSettings, RecognitionSettings};
 use crate::vision::Embeddings;

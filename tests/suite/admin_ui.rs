@@ -248,6 +248,56 @@ fn enrolling_from_files_refuses_bad_photos_and_warns_about_a_known_face() {
     );
 }
 
+#[test]
+fn photos_of_two_people_are_not_saved_as_one_student() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = with_student_two(dir.path());
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    type_into(&mut h, "Roll no", "R0004");
+    type_into(&mut h, "Name", "Student Four");
+    type_into(&mut h, "Email", "four@example.org");
+    // Two photos of the student, then one of a classmate.
+    let mut files: Vec<PathBuf> = photos("webcam-dev", "0004")
+        .into_iter()
+        .take(6)
+        .step_by(3)
+        .collect();
+    files.push(photos("webcam-dev", "0001")[0].clone());
+    add_files(&mut h, &files);
+    step_until(&mut h, "the photo checks", 120, |h| {
+        shows(h, "Photos: 3 / 10")
+    });
+    click(&mut h, Role::Button, "Save");
+    step_until(&mut h, "the refusal", 60, |h| {
+        shows(
+            h,
+            "Photo 3 seems to show someone else than the other photos: remove it, or take \
+             the photos again with only the student in front of the camera.",
+        )
+    });
+    let students = |dir: &Path| {
+        Store::open(&dir.join("rollcall.db"))
+            .unwrap()
+            .students()
+            .unwrap()
+    };
+    assert!(students(dir.path()).iter().all(|s| s.roll_no != "R0004"));
+    // The photos are kept: the classmate's removed, the student is saved.
+    assert!(shows(&h, "Photos: 3 / 10"));
+    click(&mut h, Role::Button, "Remove photo 3");
+    step_until(&mut h, "the removal", 10, |h| shows(h, "Photos: 2 / 10"));
+    click(&mut h, Role::Button, "Save");
+    step_until(&mut h, "the enrolment", 60, |h| {
+        shows(h, "Enrolled Student Four (R0004) with 2 photos.")
+    });
+    let four = students(dir.path())
+        .into_iter()
+        .find(|s| s.roll_no == "R0004")
+        .unwrap();
+    assert_eq!(four.photo_count, 2);
+}
+
 /// Photos whose files are not on this computer (a student enrolled at another of the
 /// school's machines shares only their face templates) are accounted for, not silently
 /// missing from the count.

@@ -399,3 +399,67 @@ fn a_reader_that_stops_early_is_no_crash() {
         assert!(!said.contains("panicked"), "{args:?}: {said}");
     }
 }
+
+#[test]
+fn a_photo_of_someone_else_is_left_out_of_an_enrolment() {
+    let dir = tempfile::tempdir().unwrap();
+    let four = photos("webcam-dev", "0004");
+    let one = photos("webcam-dev", "0001");
+    let stranger = one[0].display().to_string();
+    let mut args = vec![
+        "enroll",
+        "--roll-no",
+        "R0004",
+        "--name",
+        "Student Four",
+        "--email",
+        "four@example.org",
+    ];
+    let own: Vec<String> = four[..9]
+        .iter()
+        .step_by(3)
+        .map(|p| p.display().to_string())
+        .collect();
+    args.extend(own.iter().map(String::as_str));
+    args.push(&stranger);
+    let out = rollcall(dir.path(), &args);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!(
+            "Not used: {}: it seems to show someone else than the other photos",
+            one[0].file_name().unwrap().to_string_lossy()
+        )),
+        "{said}"
+    );
+    let list = stdout(&rollcall(dir.path(), &["students"]));
+    let line = list.lines().find(|l| l.contains("R0004")).unwrap();
+    assert!(
+        line.split_whitespace().any(|w| w == "3"),
+        "three photos: {list}"
+    );
+
+    // One photo each of two people: which is the student cannot be told.
+    let out = rollcall(
+        dir.path(),
+        &[
+            "enroll",
+            "--roll-no",
+            "R0005",
+            "--name",
+            "Student Five",
+            "--email",
+            "five@example.org",
+            &own[0],
+            &stranger,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "Invalid data");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("Because the photos seem to show different people"),
+        "{said}"
+    );
+    assert!(!stdout(&rollcall(dir.path(), &["students"])).contains("R0005"));
+}

@@ -15,7 +15,7 @@ use crate::attendance::{
 use crate::data_dir::DataDir;
 use crate::kiosk::latest::NewestFrame;
 use crate::kiosk::vision_worker::DoorNotice;
-use crate::recognition::{Origin, Source};
+use crate::recognition::{Origin, PhotoPeople, Source};
 use crate::reports::{self, Sheet};
 use crate::settings::{EmailSettings, MailSecurity, Settings};
 use crate::store::{to_the_minute, Store};
@@ -85,6 +85,33 @@ fn thumbnail(image: &Mat) -> Option<Thumbnail> {
 /// A stored JPEG snapshot, ready to show.
 fn snapshot_thumbnail(jpeg: Option<&[u8]>) -> Option<Thumbnail> {
     thumbnail(&crate::vision::decode_image(jpeg?).ok()?)
+}
+
+/// What the admin is told when the photos of a new student show someone else too (photos
+/// numbered as on the screen), if they do.
+fn someone_else(people: &PhotoPeople) -> Option<String> {
+    const RETAKE: &str = "or take the photos again with only the student in front of the camera";
+    match people {
+        PhotoPeople::OnePerson => None,
+        PhotoPeople::SomeoneElse(others) => {
+            let numbers: Vec<String> = others.iter().map(|i| (i + 1).to_string()).collect();
+            let (which, it) = match numbers.as_slice() {
+                [one] => (format!("Photo {one} seems"), "it"),
+                [rest @ .., last] => (
+                    format!("Photos {} and {last} seem", rest.join(", ")),
+                    "them",
+                ),
+                [] => return None,
+            };
+            Some(format!(
+                "{which} to show someone else than the other photos: remove {it}, {RETAKE}."
+            ))
+        }
+        PhotoPeople::Undecided => Some(format!(
+            "These photos seem to show different people: remove those that are not of this \
+             student, {RETAKE}."
+        )),
+    }
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -565,6 +592,13 @@ impl Desk {
         let student = validate_student(roll_no, name, email)
             .map_err(|why| format!("Please check the form: {why}."))?;
         let photos = self.take(tickets);
+        // A classmate captured among the student's photos would be marked as them.
+        if let Some(Ok(recognizer)) = &self.recognizer {
+            if let Some(problem) = someone_else(&recognizer.photo_people(&photos)) {
+                self.put_back(tickets.to_vec(), photos);
+                return Err(problem);
+            }
+        }
         let result = match (self.records.as_mut(), self.recognizer.as_mut()) {
             (Err(e), _) => Err(EnrollError::InvalidData(e.clone())),
             (Ok(r), rec) => match r.store().student_exists(&student.roll_no, &student.email) {
