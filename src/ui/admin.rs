@@ -526,7 +526,8 @@ impl AdminView {
         }
         ui.separator();
         if let Some((m, colour)) = self.message.clone() {
-            ui.horizontal(|ui| {
+            // A long message wraps rather than widening the screen past the window.
+            ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(m).color(colour).size(16.0));
                 if ui.small_button("Dismiss").clicked() {
                     self.message = None;
