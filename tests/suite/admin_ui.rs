@@ -179,16 +179,21 @@ fn two_people(dir: &Path) -> PathBuf {
     path
 }
 
-#[test]
-fn enrolling_from_files_refuses_bad_photos_and_warns_about_a_known_face() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = with_student_two(dir.path());
-    let mut h = harness(data, dir.path());
+/// The admin screens unlocked over a class with Student Two, the enrolment form filled
+/// for Student Four (R0004), no photo yet.
+fn enrolling_student_four(dir: &Path) -> H {
+    let mut h = harness(with_student_two(dir), dir);
     set_pin(&mut h, "2468");
-
     type_into(&mut h, "Roll no", "R0004");
     type_into(&mut h, "Name", "Student Four");
     type_into(&mut h, "Email", "four@example.org");
+    h
+}
+
+#[test]
+fn enrolling_from_files_refuses_bad_photos_and_warns_about_a_known_face() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = enrolling_student_four(dir.path());
     let wall = dir.path().join("wall.jpg");
     std::fs::write(&wall, faceless_jpeg()).unwrap();
     let mut files: Vec<PathBuf> = photos("webcam-dev", "0004")
@@ -251,12 +256,7 @@ fn enrolling_from_files_refuses_bad_photos_and_warns_about_a_known_face() {
 #[test]
 fn photos_of_two_people_are_not_saved_as_one_student() {
     let dir = tempfile::tempdir().unwrap();
-    let data = with_student_two(dir.path());
-    let mut h = harness(data, dir.path());
-    set_pin(&mut h, "2468");
-    type_into(&mut h, "Roll no", "R0004");
-    type_into(&mut h, "Name", "Student Four");
-    type_into(&mut h, "Email", "four@example.org");
+    let mut h = enrolling_student_four(dir.path());
     // Two photos of the student, then one of a classmate.
     let mut files: Vec<PathBuf> = photos("webcam-dev", "0004")
         .into_iter()
