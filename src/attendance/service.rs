@@ -307,7 +307,7 @@ pub fn check_request(
 }
 
 /// Why a photo unlike the student's other photos is left out.
-pub const SOMEONE_ELSE: &str = "it seems to show someone else than the other photos";
+const SOMEONE_ELSE: &str = "it seems to show someone else than the other photos";
 
 /// Enrols a student from photos with this recogniser and these records.
 pub(super) fn enroll(

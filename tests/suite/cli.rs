@@ -6,8 +6,8 @@ use common::{
     faceless_jpeg, models_with_facenet, people_with_at_least, photos, rollcall, rollcall_with_env,
 };
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::Output;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
@@ -311,26 +311,41 @@ fn a_server_that_cannot_listen_says_why_in_words() {
     );
 }
 
+/// A folder of the first `frames` frames of webcam-dev's person 0006, in `dir`.
+fn recording_of_0006(dir: &Path, frames: usize) -> PathBuf {
+    let folder = dir.join("frames");
+    std::fs::create_dir(&folder).unwrap();
+    for (i, p) in photos("webcam-dev", "0006").iter().take(frames).enumerate() {
+        std::fs::copy(p, folder.join(format!("{i}.jpg"))).unwrap();
+    }
+    folder
+}
+
+/// `rollcall` started on a data folder, its output piped to the test.
+fn start_rollcall(data: &Path, args: &[&str], stderr: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn the_kiosk_options_reach_a_door_and_are_refused_where_nothing_uses_them() {
     let dir = tempfile::tempdir().unwrap();
-    let frames = dir.path().join("frames");
-    std::fs::create_dir(&frames).unwrap();
-    for (i, p) in photos("webcam-dev", "0006").iter().take(3).enumerate() {
-        std::fs::copy(p, frames.join(format!("{i}.jpg"))).unwrap();
-    }
+    let frames = recording_of_0006(dir.path(), 3);
     let frames = frames.to_str().unwrap();
     let data = dir.path().join("data");
     // Given before the command, as for the kiosk window: the door plays the recording
     // (it used to ignore it and look for a camera). A door runs until it is stopped.
-    let mut door = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["--source", frames, "--fps", "15", "door"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut door = start_rollcall(
+        &data,
+        &["--source", frames, "--fps", "15", "door"],
+        Stdio::null(),
+    );
     // Up to the recording's end, or the first sign of looking for a camera instead.
     let mut events = Vec::new();
     for line in BufReader::new(door.stdout.take().unwrap())
@@ -375,23 +390,14 @@ fn the_kiosk_options_reach_a_door_and_are_refused_where_nothing_uses_them() {
 #[test]
 fn a_reader_that_stops_early_is_no_crash() {
     let dir = tempfile::tempdir().unwrap();
-    let frames = dir.path().join("frames");
-    std::fs::create_dir(&frames).unwrap();
-    std::fs::copy(&photos("webcam-dev", "0006")[0], frames.join("0.jpg")).unwrap();
+    let frames = recording_of_0006(dir.path(), 1);
     for args in [
         vec!["students"],
         vec!["door", "--loop", "--source", frames.to_str().unwrap()],
     ] {
         // `rollcall students | head -0`: the reading end is closed before anything is
         // written.
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = start_rollcall(&dir.path().join("data"), &args, Stdio::piped());
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         let said = String::from_utf8_lossy(&out.stderr);
