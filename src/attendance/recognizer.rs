@@ -7,7 +7,10 @@ use super::photos::{main_face, PhotoInput};
 use super::records::Records;
 use super::service::EnrollError;
 use super::shared_gallery::{MatcherView, SharedGallery};
-use crate::recognition::{photo_people, Candidate, Decision, Origin, PhotoPeople, Rule, Source};
+use crate::recognition::{
+    looks_like_student, photo_people, same_person, Candidate, Decision, EnrolledFace, FaceVectors,
+    Origin, Photo, PhotoPeople, Rule, Source,
+};
 use crate::settings::{RecognitionSettings, Settings};
 use crate::store::{NewStudent, Store, StoreError};
 use crate::vision::liveness::LivenessModel;
@@ -295,9 +298,44 @@ impl Recognizer {
     /// Whether these photos of one enrolment show one person (see
     /// [`crate::recognition::photo_people`]).
     pub fn photo_people(&self, photos: &[PreparedPhoto]) -> PhotoPeople {
-        let faces: Vec<(&Embeddings, Origin)> =
-            photos.iter().map(|p| (&p.embeddings, p.origin)).collect();
+        let faces: Vec<Photo> = photos
+            .iter()
+            .map(|p| (&p.embeddings as &dyn FaceVectors, p.origin))
+            .collect();
         photo_people(&faces, &self.settings.calibration.prior)
+    }
+
+    /// Whether two shots of the kiosk's camera, moments apart, show one person (see
+    /// [`crate::recognition::same_person`]).
+    pub fn same_sitting(&self, a: &Embeddings, b: &Embeddings) -> bool {
+        same_person(
+            (a, Origin::Camera),
+            (b, Origin::Camera),
+            &self.settings.calibration.prior,
+        )
+    }
+
+    /// Whether a photo being added to an enrolled student looks like the student's photos
+    /// so far (see [`crate::recognition::looks_like_student`]).
+    pub fn looks_like_student(
+        &self,
+        store: &Store,
+        student_id: i64,
+        photo: &PreparedPhoto,
+    ) -> Result<bool, StoreError> {
+        let enrolled: Vec<EnrolledFace> = store
+            .faces_of(student_id)?
+            .into_iter()
+            .map(|f| EnrolledFace {
+                origin: Origin::parse(&f.origin),
+                vectors: f.templates,
+            })
+            .collect();
+        Ok(looks_like_student(
+            &enrolled,
+            (&photo.embeddings, photo.origin),
+            &self.settings.calibration.prior,
+        ))
     }
 
     /// Keeps a face the kiosk attributed to a student at marking: the site learns what

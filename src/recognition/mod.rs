@@ -15,7 +15,9 @@ mod one_person;
 
 pub use calibration::{Calibration, ModelStats, Source};
 pub use gallery::{Gallery, Origin};
-pub use one_person::{photo_people, PhotoPeople};
+pub use one_person::{
+    looks_like_student, photo_people, same_person, EnrolledFace, FaceVectors, Photo, PhotoPeople,
+};
 
 use crate::settings::{CalibrationSettings, RecognitionSettings};
 use crate::vision::Embeddings;

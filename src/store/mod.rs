@@ -139,6 +139,15 @@ pub struct TemplateRow {
     pub origin: String,
 }
 
+/// One enrolled face's templates.
+#[derive(Clone, Debug)]
+pub struct StoredFace {
+    /// The photo's origin ("camera" or "upload").
+    pub origin: String,
+    /// (model id, vector) pairs.
+    pub templates: Vec<(String, Vec<f32>)>,
+}
+
 /// A face the kiosk attributed to a student.
 #[derive(Clone, Debug)]
 pub struct ObservationRow {
@@ -700,6 +709,34 @@ impl Store {
         ))?;
         let rows = stmt.query_map([student_id], template_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One student's templates grouped by face: the templates of each photo, each
+    /// template without a photo here (from another machine of the school) on its own.
+    pub fn faces_of(&self, student_id: i64) -> Result<Vec<StoredFace>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT COALESCE(t.photo_id, -t.id), t.model_id, t.vector,
+                    COALESCE(p.origin, t.origin, 'upload')
+             FROM face_templates t LEFT JOIN photos p ON p.id = t.photo_id
+             WHERE t.student_id = ?1 ORDER BY 1, t.id",
+        )?;
+        let mut rows = stmt.query([student_id])?;
+        let mut faces: Vec<(i64, StoredFace)> = Vec::new();
+        while let Some(r) = rows.next()? {
+            let key: i64 = r.get(0)?;
+            let template = (r.get(1)?, blob_to_vector(&r.get::<_, Vec<u8>>(2)?));
+            match faces.last_mut() {
+                Some((k, face)) if *k == key => face.templates.push(template),
+                _ => faces.push((
+                    key,
+                    StoredFace {
+                        origin: r.get(3)?,
+                        templates: vec![template],
+                    },
+                )),
+            }
+        }
+        Ok(faces.into_iter().map(|(_, f)| f).collect())
     }
 
     /// Photos that have no template of this model (e.g. after a model change), of one
@@ -1265,6 +1302,26 @@ mod tests {
                 .map(|(m, v)| (m.to_string(), v.to_vec()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn a_students_templates_come_back_grouped_by_photo() {
+        let (_d, mut s) = store();
+        let photos = [
+            photo("1/a.jpg", "camera", &[("m", &[1.0, 0.0]), ("n", &[0.0, 1.0])]),
+            photo("1/b.jpg", "upload", &[("m", &[0.6, 0.8])]),
+        ];
+        let id = s.insert_student(&alice(), &photos, "test").unwrap();
+        let faces = s.faces_of(id).unwrap();
+        assert_eq!(faces.len(), 2);
+        assert_eq!(faces[0].origin, "camera");
+        assert_eq!(
+            faces[0].templates,
+            vec![("m".into(), vec![1.0, 0.0]), ("n".into(), vec![0.0, 1.0])]
+        );
+        assert_eq!(faces[1].origin, "upload");
+        assert_eq!(faces[1].templates, vec![("m".into(), vec![0.6, 0.8])]);
+        assert!(s.faces_of(id + 1).unwrap().is_empty());
     }
 
     #[test]

@@ -41,6 +41,8 @@ struct FormPhoto {
     label: String,
     texture: TextureHandle,
     look_alike: Option<LookAlike>,
+    /// For an enrolled student: the photo looks like none of their photos so far.
+    unlike_student: bool,
 }
 
 /// Where a checked photo goes.
@@ -71,6 +73,8 @@ struct EnrolForm {
 enum Confirm {
     Erase(i64, String),
     Delete(i64, String),
+    /// Adding photos that look like none of the student's photos so far.
+    AddUnlike(i64, String),
 }
 
 /// The PIN window's state.
@@ -117,6 +121,8 @@ pub struct AdminView {
     photos_req: Option<(i64, Answer<StudentPhotos>)>,
     /// Photos checked for adding to the selected student.
     additions: Vec<FormPhoto>,
+    /// The additions being saved (they stay on screen until saved).
+    adding: Option<Pending<Outcome>>,
     /// A change to a student in progress (edit, photos, erase, delete).
     change: Option<Pending<Outcome>>,
     confirm: Option<Confirm>,
@@ -153,6 +159,7 @@ impl Default for AdminView {
             selected_photos: Vec::new(),
             photos_req: None,
             additions: Vec::new(),
+            adding: None,
             change: None,
             confirm: None,
             import: None,
@@ -304,6 +311,19 @@ impl AdminView {
             }
             self.students_req = Some(admin.students());
         }
+        if let Some(r) = self.adding.as_ref().and_then(Pending::poll) {
+            self.adding = None;
+            let r = r.unwrap_or_else(|lost| Err(lost.to_string()));
+            // Saved photos leave the list; photos not saved stay to be fixed and saved again.
+            if r.is_ok() {
+                self.additions.clear();
+            }
+            self.say(r);
+            self.students_req = Some(admin.students());
+            if let Some(id) = self.selected {
+                self.photos_req = Some((id, admin.student_photos(id)));
+            }
+        }
         if let Some(r) = self.change.as_ref().and_then(Pending::poll) {
             self.change = None;
             self.say(r.unwrap_or_else(|lost| Err(lost.to_string())));
@@ -369,6 +389,7 @@ impl AdminView {
             texture: texture(ctx, &format!("checked-{}", p.ticket), &p.thumbnail),
             label: p.label,
             look_alike: p.look_alike,
+            unlike_student: p.unlike_student,
         };
         match dest {
             Destination::Student(id) if Some(id) == self.selected => self.additions.push(pending),
@@ -689,7 +710,8 @@ impl AdminView {
                     self.files.open(Ask::Photos);
                 }
             });
-            if let Some(i) = thumbnails(ui, &self.form.photos) {
+            if let Some(i) = thumbnails(ui, &self.form.photos, "photo", self.form.saving.is_none())
+            {
                 let p = self.form.photos.remove(i);
                 kiosk.admin.drop_photo(p.ticket);
             }
@@ -827,7 +849,7 @@ impl AdminView {
         let Some(s) = self.students.iter().find(|s| s.id == id).cloned() else {
             return;
         };
-        let busy = self.change.is_some();
+        let busy = self.change.is_some() || self.adding.is_some();
         ui.heading(format!("{} ({})", s.name, s.roll_no));
         field(ui, "Name", &mut self.edit_name, false);
         field(ui, "Email", &mut self.edit_email, false);
@@ -918,7 +940,7 @@ impl AdminView {
                 ui.label(format!("Checking {}…", count(checking, "photo")));
             }
         });
-        if let Some(i) = thumbnails(ui, &self.additions) {
+        if let Some(i) = thumbnails(ui, &self.additions, "new photo", !busy) {
             let p = self.additions.remove(i);
             kiosk.admin.drop_photo(p.ticket);
         }
@@ -931,6 +953,29 @@ impl AdminView {
                 .color(WARN),
             );
         }
+        let unlike = self.unlike_additions();
+        if !unlike.is_empty() {
+            ui.label(
+                RichText::new(if unlike.len() == 1 {
+                    format!(
+                        "Warning: {} looks like none of {}'s photos so far. Keep it only if \
+                         it shows {} (with a new look: glasses, a haircut, …).",
+                        numbered("new photo", &unlike),
+                        s.name,
+                        s.name
+                    )
+                } else {
+                    format!(
+                        "Warning: {} look like none of {}'s photos so far. Keep them only \
+                         if they show {} (with a new look: glasses, a haircut, …).",
+                        numbered("new photo", &unlike),
+                        s.name,
+                        s.name
+                    )
+                })
+                .color(WARN),
+            );
+        }
         if !self.additions.is_empty()
             && ui
                 .add_enabled(
@@ -939,11 +984,11 @@ impl AdminView {
                 )
                 .clicked()
         {
-            self.change = Some(
-                kiosk
-                    .admin
-                    .add_photos(id, self.additions.drain(..).map(|p| p.ticket).collect()),
-            );
+            if unlike.is_empty() {
+                self.save_additions(kiosk, id);
+            } else {
+                self.confirm = Some(Confirm::AddUnlike(id, s.name.clone()));
+            }
         }
         for (label, why) in &self.form.refused {
             ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));
@@ -971,6 +1016,21 @@ impl AdminView {
         });
     }
 
+    /// The numbers (from 1, as shown) of new photos that look like none of the student's.
+    fn unlike_additions(&self) -> Vec<usize> {
+        self.additions
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.unlike_student)
+            .map(|(i, _)| i + 1)
+            .collect()
+    }
+
+    fn save_additions(&mut self, kiosk: &Kiosk, id: i64) {
+        let tickets = self.additions.iter().map(|p| p.ticket).collect();
+        self.adding = Some(kiosk.admin.add_photos(id, tickets));
+    }
+
     fn confirm_window(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
         let Some(c) = self.confirm.clone() else {
             return;
@@ -986,6 +1046,19 @@ impl AdminView {
                 format!("Delete {name}? Their photos, face templates and attendance are removed for good."),
                 "Delete",
             ),
+            Confirm::AddUnlike(_, name) => (
+                "Add photos",
+                format!(
+                    "Add {} to {name}, though unlike {name}'s photos so far? A photo of \
+                     someone else would make the kiosk mark that person as {name}.",
+                    numbered("new photo", &self.unlike_additions())
+                ),
+                "Add anyway",
+            ),
+        };
+        let warning = match &c {
+            Confirm::AddUnlike(..) => "Only if the photos show this student",
+            _ => "This cannot be undone",
         };
         egui::Window::new(title)
             .collapsible(false)
@@ -994,14 +1067,17 @@ impl AdminView {
             .show(ctx, |ui| {
                 ui.label(text);
                 ui.horizontal(|ui| {
-                    if danger_button(ui, action, "This cannot be undone").clicked() {
-                        self.change = Some(match c {
-                            Confirm::Erase(id, _) => kiosk.admin.erase_face_data(id),
+                    if danger_button(ui, action, warning).clicked() {
+                        match c {
+                            Confirm::Erase(id, _) => {
+                                self.change = Some(kiosk.admin.erase_face_data(id))
+                            }
                             Confirm::Delete(id, _) => {
                                 self.selected = None;
-                                kiosk.admin.delete_student(id)
+                                self.change = Some(kiosk.admin.delete_student(id))
                             }
-                        });
+                            Confirm::AddUnlike(id, _) => self.save_additions(kiosk, id),
+                        }
                         self.confirm = None;
                     }
                     if ui.button("Cancel").clicked() {
@@ -1024,7 +1100,19 @@ impl AdminView {
 }
 
 /// Draws thumbnails with a Remove button each; returns the index to remove.
-fn thumbnails(ui: &mut egui::Ui, photos: &[FormPhoto]) -> Option<usize> {
+/// "new photo 2", "new photos 1 and 3": photos by their numbers on the screen.
+fn numbered(noun: &str, numbers: &[usize]) -> String {
+    let n: Vec<String> = numbers.iter().map(usize::to_string).collect();
+    match n.as_slice() {
+        [one] => format!("{noun} {one}"),
+        [rest @ .., last] => format!("{noun}s {} and {last}", rest.join(", ")),
+        [] => String::new(),
+    }
+}
+
+/// Checked photos with a remove button each, named "Remove {noun} N"; which one was
+/// removed, if any.
+fn thumbnails(ui: &mut egui::Ui, photos: &[FormPhoto], noun: &str, enabled: bool) -> Option<usize> {
     let mut remove = None;
     ui.horizontal_wrapped(|ui| {
         for (i, p) in photos.iter().enumerate() {
@@ -1037,9 +1125,9 @@ fn thumbnails(ui: &mut egui::Ui, photos: &[FormPhoto]) -> Option<usize> {
                         .max_size(Vec2::splat(100.0))
                         .alt_text(p.label.clone()),
                 );
-                let remove_label = format!("Remove photo {}", i + 1);
+                let remove_label = format!("Remove {noun} {}", i + 1);
                 if ui
-                    .add(egui::Button::new(&remove_label).small())
+                    .add_enabled(enabled, egui::Button::new(&remove_label).small())
                     .on_hover_text(format!("Remove {}", p.label))
                     .clicked()
                 {

@@ -47,6 +47,10 @@ fn harness_sized(data: DataDir, dir: &Path, size: (f32, f32)) -> H {
         fps: 5.0,
         looping: true,
     };
+    harness_watching(data, source, size)
+}
+
+fn harness_watching(data: DataDir, source: SourceSpec, size: (f32, f32)) -> H {
     app_harness(
         size,
         AppOptions {
@@ -393,6 +397,22 @@ fn a_student_is_edited_erased_and_deleted() {
     );
     assert_eq!(common::marks_made(&store), 1, "attendance stays");
 
+    // With no photos left to compare with, new photos must show one person, as at
+    // enrolment.
+    let two = [
+        photos("webcam-dev", "0002")[0].clone(),
+        photos("webcam-dev", "0004")[0].clone(),
+    ];
+    add_files(&mut h, &two);
+    step_until(&mut h, "the photo checks", 120, |h| {
+        shows(h, "Save 2 new photos")
+    });
+    click(&mut h, Role::Button, "Save 2 new photos");
+    step_until(&mut h, "the refusal", 60, |h| {
+        shows(h, "These photos seem to show different people")
+    });
+    assert!(store.photos_of(id).unwrap().is_empty(), "nothing added");
+
     click(&mut h, Role::Button, "Delete student");
     step_until(&mut h, "the confirmation", 10, |h| {
         shows(h, "removed for good")
@@ -402,6 +422,128 @@ fn a_student_is_edited_erased_and_deleted() {
         shows(h, "Deleted the student.")
     });
     assert!(Store::open(&db).unwrap().students().unwrap().is_empty());
+}
+
+/// The number of photos a student has in the database.
+fn photo_count(dir: &Path, roll_no: &str) -> i64 {
+    Store::open(&dir.join("rollcall.db"))
+        .unwrap()
+        .students()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.roll_no == roll_no)
+        .map_or(0, |s| s.photo_count)
+}
+
+#[test]
+fn a_photo_unlike_the_student_is_added_only_when_the_admin_confirms() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(with_student_two(dir.path()), dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open R0002"));
+    click(&mut h, Role::Button, "Open R0002");
+    step_until(&mut h, "the photos", 30, |h| shows(h, "Photos (5)"));
+    let own = photos("webcam-dev", "0002");
+    let classmate = photos("webcam-dev", "0004")[0].clone();
+    const UNLIKE: &str = "Warning: new photo 1 looks like none of Student Two's photos so far. \
+                          Keep it only if it shows Student Two (with a new look: glasses, a \
+                          haircut, …).";
+
+    // A classmate's photo among the student's: warned as soon as it is checked.
+    add_files(&mut h, &[classmate.clone(), own[20].clone()]);
+    step_until(&mut h, "the photo checks", 120, |h| {
+        shows(h, "Remove new photo 2")
+    });
+    assert!(shows(&h, UNLIKE));
+    click(&mut h, Role::Button, "Save 2 new photos");
+    step_until(&mut h, "the question", 10, |h| {
+        shows(h, "would make the kiosk mark that person as Student Two")
+    });
+    click(&mut h, Role::Button, "Cancel");
+    step_until(&mut h, "the question closed", 10, |h| {
+        !shows(h, "Add anyway")
+    });
+    assert_eq!(photo_count(dir.path(), "R0002"), 5, "nothing added");
+    assert!(
+        shows(&h, "Save 2 new photos"),
+        "the photos stay to be fixed"
+    );
+
+    // Removed, the rest is saved without a question.
+    click(&mut h, Role::Button, "Remove new photo 1");
+    step_until(&mut h, "the warning gone", 10, |h| {
+        !shows(h, "looks like none")
+    });
+    click(&mut h, Role::Button, "Save 1 new photo");
+    step_until(&mut h, "the addition", 60, |h| shows(h, "Added 1 photo."));
+    assert_eq!(photo_count(dir.path(), "R0002"), 6);
+
+    // The admin may know better (a new look): added when confirmed.
+    add_files(&mut h, &[classmate]);
+    step_until(&mut h, "the photo check", 120, |h| shows(h, UNLIKE));
+    click(&mut h, Role::Button, "Save 1 new photo");
+    step_until(&mut h, "the question", 10, |h| shows(h, "Add anyway"));
+    click(&mut h, Role::Button, "Add anyway");
+    step_until(&mut h, "the addition", 60, |h| {
+        !shows(h, "Save 1 new photo") && shows(h, "Added 1 photo.")
+    });
+    assert_eq!(photo_count(dir.path(), "R0002"), 7);
+
+    // Photos that cannot be saved (more than ten in all) stay on the screen.
+    add_files(&mut h, &own[24..28]);
+    step_until(&mut h, "the photo checks", 120, |h| {
+        shows(h, "Remove new photo 4")
+    });
+    click(&mut h, Role::Button, "Save 4 new photos");
+    step_until(&mut h, "the refusal", 60, |h| {
+        shows(h, "A student can have at most 10 photos.")
+    });
+    assert_eq!(photo_count(dir.path(), "R0002"), 7);
+    click(&mut h, Role::Button, "Remove new photo 4");
+    step_until(&mut h, "the removal", 10, |h| shows(h, "Save 3 new photos"));
+    click(&mut h, Role::Button, "Save 3 new photos");
+    step_until(&mut h, "the addition", 60, |h| shows(h, "Added 3 photos."));
+    assert_eq!(photo_count(dir.path(), "R0002"), 10);
+}
+
+#[test]
+fn auto_capture_takes_no_one_but_the_student_whose_shots_it_has() {
+    // The camera sees student 0004 for a moment, then a classmate (0006) steps in.
+    let dir = tempfile::tempdir().unwrap();
+    let camera = dir.path().join("camera");
+    std::fs::create_dir_all(&camera).unwrap();
+    let student = photos("webcam-dev", "0004").into_iter().step_by(9).take(3);
+    let classmate = photos("webcam-dev", "0006").into_iter().step_by(5).take(10);
+    for (i, f) in student.chain(classmate).enumerate() {
+        std::fs::copy(f, camera.join(format!("{i:02}.jpg"))).unwrap();
+    }
+    let source = SourceSpec::Folder {
+        path: camera,
+        fps: 1.0,
+        looping: false,
+    };
+    let mut h = harness_watching(with_student_two(dir.path()), source, (1280.0, 900.0));
+    set_pin(&mut h, "2468");
+    type_into(&mut h, "Roll no", "R0004");
+    type_into(&mut h, "Name", "Student Four");
+    type_into(&mut h, "Email", "four@example.org");
+    click(&mut h, Role::CheckBox, "Auto-capture");
+    // The recording lasts 13 s; the classmate stays in front of the camera at its end.
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(16) {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        shows(&h, "Photos: 1 / 10") || shows(&h, "Photos: 2 / 10") || shows(&h, "Photos: 3 / 10"),
+        "only the student's three frames can be taken"
+    );
+    click(&mut h, Role::CheckBox, "Auto-capture");
+    click(&mut h, Role::Button, "Save");
+    step_until(&mut h, "the enrolment", 60, |h| {
+        shows(h, "Enrolled Student Four (R0004)")
+    });
 }
 
 fn replace_text(h: &mut H, label: &str, text: &str) {

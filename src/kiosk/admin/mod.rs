@@ -159,6 +159,9 @@ pub struct CheckedPhoto {
     pub thumbnail: Thumbnail,
     /// An enrolled student this photo would be recognised as.
     pub look_alike: Option<LookAlike>,
+    /// A photo for an enrolled student that looks like none of the student's photos so
+    /// far: someone else, or the student with a new look (the admin decides).
+    pub unlike_student: bool,
 }
 
 /// A checked photo, or why it was refused: (label, reason).

@@ -21,6 +21,7 @@ use crate::settings::{EmailSettings, MailSecurity, Settings};
 use crate::store::{to_the_minute, Store};
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
 use crate::vision::liveness::LivenessModel;
+use crate::vision::Embeddings;
 use crate::wording::count;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use opencv::core::Mat;
@@ -36,11 +37,14 @@ const THUMB: i32 = 120;
 const AUTO_INTERVAL: Duration = Duration::from_millis(700);
 /// Auto-capture skips a shot this similar (dlib cosine) to an earlier one.
 const AUTO_MAX_SIMILARITY: f32 = 0.985;
+/// The model whose similarity says two shots are nearly the same picture.
+const DIVERSITY_MODEL: &str = "dlib-resnet-v1";
 
 /// Auto-capture in progress.
 struct AutoCapture {
     to: Sender<CheckedPhoto>,
-    shots: Vec<Vec<f32>>,
+    /// The shots taken and still on the form: their tickets and faces.
+    shots: Vec<(u64, Embeddings)>,
     last: Option<Instant>,
 }
 
@@ -87,18 +91,19 @@ fn snapshot_thumbnail(jpeg: Option<&[u8]>) -> Option<Thumbnail> {
     thumbnail(&crate::vision::decode_image(jpeg?).ok()?)
 }
 
-/// What the admin is told when the photos of a new student show someone else too (photos
-/// numbered as on the screen), if they do.
-fn someone_else(people: &PhotoPeople) -> Option<String> {
+/// What the admin is told when the photos of a new student (or the new photos of a student
+/// who has none left) show someone else too, if they do. `photo` is what the screen calls
+/// them, numbered as it shows them ("Photo", "New photo").
+fn someone_else(people: &PhotoPeople, photo: &str) -> Option<String> {
     const RETAKE: &str = "or take the photos again with only the student in front of the camera";
     match people {
         PhotoPeople::OnePerson => None,
         PhotoPeople::SomeoneElse(others) => {
             let numbers: Vec<String> = others.iter().map(|i| (i + 1).to_string()).collect();
             let (which, it) = match numbers.as_slice() {
-                [one] => (format!("Photo {one} seems"), "it"),
+                [one] => (format!("{photo} {one} seems"), "it"),
                 [rest @ .., last] => (
-                    format!("Photos {} and {last} seem", rest.join(", ")),
+                    format!("{photo}s {} and {last} seem", rest.join(", ")),
                     "them",
                 ),
                 [] => return None,
@@ -319,6 +324,10 @@ impl Desk {
             }
             Request::DropPhoto(ticket) => {
                 self.checked.remove(&ticket);
+                // A shot removed from the form no longer says who is being enrolled.
+                if let Some(a) = self.auto.as_mut() {
+                    a.shots.retain(|(t, _)| *t != ticket);
+                }
             }
             Request::Enroll {
                 roll_no,
@@ -339,20 +348,7 @@ impl Desk {
                 });
                 reply.send(r.map(|_| format!("Saved the changes to {name}.")))
             }
-            Request::AddPhotos { id, tickets, reply } => {
-                let photos = self.take(&tickets);
-                let n = photos.len();
-                let r = self.records().and_then(|r| {
-                    r.add_photos(id, &photos, "admin")
-                        .map_err(|e| e.to_string())
-                });
-                if r.is_ok() {
-                    self.gallery_changed();
-                } else {
-                    self.put_back(tickets, photos);
-                }
-                reply.send(r.map(|_| format!("Added {}.", count(n, "photo"))))
-            }
+            Request::AddPhotos { id, tickets, reply } => reply.send(self.add_photos(id, tickets)),
             Request::StudentPhotos { id, reply } => reply.send(self.photos_of(id)),
             Request::RemovePhoto { photo_id, reply } => {
                 let r = self
@@ -549,6 +545,7 @@ impl Desk {
             Ok(Err(reason)) | Err(reason) => return Err((label, reason)),
         };
         let look_alike = self.look_alike(&prepared, student);
+        let unlike_student = student.is_some_and(|id| !self.looks_like_student(id, &prepared));
         let Some(thumbnail) = thumbnail(&prepared.image) else {
             return Err((label, "the photo could not be shown".into()));
         };
@@ -560,7 +557,19 @@ impl Desk {
             label,
             thumbnail,
             look_alike,
+            unlike_student,
         })
+    }
+
+    /// Whether a photo for an enrolled student looks like their photos so far (yes when
+    /// it cannot be told).
+    fn looks_like_student(&self, student: i64, photo: &PreparedPhoto) -> bool {
+        let (Some(Ok(recognizer)), Ok(records)) = (&self.recognizer, &self.records) else {
+            return true;
+        };
+        recognizer
+            .looks_like_student(records.store(), student, photo)
+            .unwrap_or(true)
     }
 
     fn look_alike(&mut self, photo: &PreparedPhoto, except: Option<i64>) -> Option<LookAlike> {
@@ -594,7 +603,7 @@ impl Desk {
         let photos = self.take(tickets);
         // A classmate captured among the student's photos would be marked as them.
         if let Some(Ok(recognizer)) = &self.recognizer {
-            if let Some(problem) = someone_else(&recognizer.photo_people(&photos)) {
+            if let Some(problem) = someone_else(&recognizer.photo_people(&photos), "Photo") {
                 self.put_back(tickets.to_vec(), photos);
                 return Err(problem);
             }
@@ -631,6 +640,35 @@ impl Desk {
                 })
             }
         }
+    }
+
+    fn add_photos(&mut self, id: i64, tickets: Vec<u64>) -> Outcome {
+        let photos = self.take(&tickets);
+        let n = photos.len();
+        // A student without photos (their face data erased) starts again: the new photos
+        // must show one person, as at enrolment. Otherwise each photo was held against the
+        // student's when it was checked, and the admin was warned.
+        let problem = match (&self.recognizer, &self.records) {
+            (Some(Ok(recognizer)), Ok(records))
+                if records.store().faces_of(id).is_ok_and(|f| f.is_empty()) =>
+            {
+                someone_else(&recognizer.photo_people(&photos), "New photo")
+            }
+            _ => None,
+        };
+        let r = match problem {
+            Some(problem) => Err(problem),
+            None => self.records().and_then(|r| {
+                r.add_photos(id, &photos, "admin")
+                    .map_err(|e| e.to_string())
+            }),
+        };
+        if r.is_ok() {
+            self.gallery_changed();
+        } else {
+            self.put_back(tickets, photos);
+        }
+        r.map(|_| format!("Added {}.", count(n, "photo")))
     }
 
     fn photos_of(&mut self, id: i64) -> Result<Vec<(i64, Thumbnail)>, String> {
@@ -815,8 +853,8 @@ impl Desk {
         }
     }
 
-    /// Auto-capture: take a shot when the face is good and different enough from the
-    /// previous shots.
+    /// Auto-capture: take a shot when the face is good, of the person of the shots so far,
+    /// and different enough from them.
     fn auto_capture(&mut self, frame: &NewestFrame) {
         let due = match &self.auto {
             Some(a) => {
@@ -841,23 +879,31 @@ impl Desk {
         }) else {
             return;
         };
-        let Some(v) = prepared
-            .embeddings
-            .get("dlib-resnet-v1")
-            .map(<[f32]>::to_vec)
-        else {
+        let Some(recognizer) = self.recognizer.as_ref().and_then(|r| r.as_ref().ok()) else {
             return;
         };
-        let similar = self
-            .auto
-            .as_ref()
-            .is_some_and(|a| a.shots.iter().any(|s| dot(s, &v) > AUTO_MAX_SIMILARITY));
-        if similar {
+        let shots = self.auto.as_ref().map_or(&[][..], |a| &a.shots[..]);
+        // Nearly the same picture as a shot taken adds nothing.
+        let repeat = |(_, s): &(u64, Embeddings)| match (
+            s.get(DIVERSITY_MODEL),
+            prepared.embeddings.get(DIVERSITY_MODEL),
+        ) {
+            (Some(a), Some(b)) => dot(a, b) > AUTO_MAX_SIMILARITY,
+            _ => false,
+        };
+        // Someone else who steps in front of the camera is not taken for the student
+        // whose shots are on the form.
+        let someone_else = !shots.is_empty()
+            && !shots
+                .iter()
+                .any(|(_, s)| recognizer.same_sitting(s, &prepared.embeddings));
+        if shots.iter().any(repeat) || someone_else {
             return;
         }
+        let face = prepared.embeddings.clone();
         if let Ok(photo) = self.keep(label, Ok(Ok(prepared)), None) {
             if let Some(a) = self.auto.as_mut() {
-                a.shots.push(v);
+                a.shots.push((photo.ticket, face));
                 if a.to.send(photo).is_err() {
                     self.auto = None;
                 }
