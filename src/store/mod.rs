@@ -1308,7 +1308,11 @@ mod tests {
     fn a_students_templates_come_back_grouped_by_photo() {
         let (_d, mut s) = store();
         let photos = [
-            photo("1/a.jpg", "camera", &[("m", &[1.0, 0.0]), ("n", &[0.0, 1.0])]),
+            photo(
+                "1/a.jpg",
+                "camera",
+                &[("m", &[1.0, 0.0]), ("n", &[0.0, 1.0])],
+            ),
             photo("1/b.jpg", "upload", &[("m", &[0.6, 0.8])]),
         ];
         let id = s.insert_student(&alice(), &photos, "test").unwrap();

@@ -473,13 +473,14 @@ impl AdminView {
                 Some(true) => {
                     ui.label(RichText::new("Enter the admin PIN").strong());
                     let r = field(ui, "PIN", &mut p.pin, true);
-                    if p.unlocking.is_none() && p.message.is_none() {
+                    // Read before the field takes the keyboard back, which would hide it.
+                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if p.unlocking.is_none() && !enter {
                         r.request_focus();
                     }
                     if let Some(m) = &p.message {
                         ui.label(RichText::new(m).color(ERROR));
                     }
-                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     // An empty PIN is not a try.
                     let ready = !p.pin.is_empty() && p.unlocking.is_none();
                     if (ui.add_enabled(ready, egui::Button::new("Unlock")).clicked() || enter)
@@ -572,7 +573,7 @@ impl AdminView {
                 egui::ScrollArea::vertical().show(ui, |ui| self.enrol_screen(ui, kiosk, view));
             }
             Screen::Students => {
-                egui::ScrollArea::vertical().show(ui, |ui| self.students_screen(ui, kiosk));
+                egui::ScrollArea::vertical().show(ui, |ui| self.students_screen(ui, kiosk, view));
             }
             Screen::Review => self.review.show(ui, &kiosk.admin),
             Screen::Email => {
@@ -735,7 +736,7 @@ impl AdminView {
         self.photos_req = Some((s.id, kiosk.admin.student_photos(s.id)));
     }
 
-    fn students_screen(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
+    fn students_screen(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, view: &mut KioskView) {
         ui.horizontal_wrapped(|ui| {
             field(ui, "Search", &mut self.search, false);
             let importing = self.import.is_some();
@@ -840,12 +841,12 @@ impl AdminView {
         ));
         if let Some(id) = self.selected {
             ui.separator();
-            self.student_details(ui, kiosk, id);
+            self.student_details(ui, kiosk, view, id);
         }
         self.confirm_window(ui.ctx(), kiosk);
     }
 
-    fn student_details(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, id: i64) {
+    fn student_details(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, view: &mut KioskView, id: i64) {
         let Some(s) = self.students.iter().find(|s| s.id == id).cloned() else {
             return;
         };
@@ -926,6 +927,8 @@ impl AdminView {
             self.change = Some(kiosk.admin.remove_photo(photo_id));
         }
         let dest = Destination::Student(id);
+        // What a camera photo would take.
+        view.small_video(ui, Vec2::new(240.0, 180.0));
         ui.horizontal(|ui| {
             if ui.button("Add photos from files…").clicked() {
                 self.files.open(Ask::Photos);

@@ -91,7 +91,14 @@ fn the_pin_is_set_once_unlocks_and_five_wrong_tries_lock_out() {
         "locking hides the admin screens"
     );
 
-    unlock(&mut h, "2468");
+    // The PIN window has the keyboard, and Enter unlocks.
+    click(&mut h, Role::Button, "Admin");
+    step_until(&mut h, "the PIN window", 30, |h| {
+        shows(h, "Enter the admin PIN")
+    });
+    h.input_mut().events.push(egui::Event::Text("2468".into()));
+    h.step();
+    h.key_press(egui::Key::Enter);
     step_until(&mut h, "the admin screens", 30, |h| {
         shows(h, "Enrol a student")
     });
@@ -102,8 +109,11 @@ fn the_pin_is_set_once_unlocks_and_five_wrong_tries_lock_out() {
         step_until(&mut h, "the wrong-PIN message", 30, |h| {
             shows(h, &format!("Wrong PIN. {tries_left} tries left"))
         });
-        type_into(&mut h, "PIN", "1111");
-        click(&mut h, Role::Button, "Unlock");
+        // The field has the keyboard again for the next try.
+        h.input_mut().events.push(egui::Event::Text("1111".into()));
+        h.step();
+        h.key_press(egui::Key::Enter);
+        h.step();
     }
     step_until(&mut h, "the lock-out", 30, |h| {
         shows(h, "Too many wrong PINs")
