@@ -57,7 +57,8 @@ impl ChangePinWindow {
                     self.focused = true;
                 }
                 field(ui, "New PIN", &mut self.new, true);
-                field(ui, "New PIN again", &mut self.again, true);
+                let last = field(ui, "New PIN again", &mut self.again, true);
+                let enter = last.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 ui.label(RichText::new("4 to 12 digits.").weak().small());
                 if let Some(why) = &self.problem {
                     ui.label(RichText::new(why).color(ERROR));
@@ -66,9 +67,11 @@ impl ChangePinWindow {
                     && !self.current.is_empty()
                     && !self.new.is_empty()
                     && !self.again.is_empty();
-                change = ui
+                change = (ui
                     .add_enabled(ready, egui::Button::new("Change PIN"))
-                    .clicked();
+                    .clicked()
+                    || enter)
+                    && ready;
             });
         if change {
             self.problem = None;
