@@ -927,21 +927,25 @@ impl AdminView {
             self.change = Some(kiosk.admin.remove_photo(photo_id));
         }
         let dest = Destination::Student(id);
-        // What a camera photo would take.
-        view.small_video(ui, Vec2::new(240.0, 180.0));
+        let checking = self.checking(dest);
         ui.horizontal(|ui| {
-            if ui.button("Add photos from files…").clicked() {
-                self.files.open(Ask::Photos);
-            }
-            if ui.button("Add a camera photo").clicked() {
-                self.checks
-                    .push((dest, kiosk.admin.capture_photo(Some(id))));
-            }
-            let checking = self.checking(dest);
-            if checking > 0 {
-                ui.spinner();
-                ui.label(format!("Checking {}…", count(checking, "photo")));
-            }
+            // What a camera photo would take.
+            view.small_video(ui, Vec2::new(200.0, 150.0));
+            ui.vertical(|ui| {
+                if ui.button("Add a camera photo").clicked() {
+                    self.checks
+                        .push((dest, kiosk.admin.capture_photo(Some(id))));
+                }
+                if ui.button("Add photos from files…").clicked() {
+                    self.files.open(Ask::Photos);
+                }
+                if checking > 0 {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label(format!("Checking {}…", count(checking, "photo")));
+                    });
+                }
+            });
         });
         if let Some(i) = thumbnails(ui, &self.additions, "new photo", !busy) {
             let p = self.additions.remove(i);
