@@ -285,7 +285,19 @@ impl CalibrationStatus {
         if self.students == 0 {
             return "Recognition: nobody is enrolled yet.".into();
         }
-        if self.conservative {
+        let from_files = self.students.saturating_sub(self.camera_enrolled);
+        const TAKE: &str = "the door knows them from files only and recognises them less \
+                            readily; take a camera photo when they come (open the student, \
+                            Add a camera photo).";
+        let files_note = match from_files {
+            0 => String::new(),
+            n if n == self.students => {
+                format!(" No student has a photo from this camera yet: {TAKE}")
+            }
+            1 => format!(" 1 of them has no photo from this camera: {TAKE}"),
+            n => format!(" {n} of them have no photo from this camera: {TAKE}"),
+        };
+        let summary = if self.conservative {
             format!(
                 "Recognition is strict for now: with {} enrolled ({} from this camera) it cannot yet tell how alike strangers look here, so it errs towards \"not recognised\". It adjusts as more students are enrolled at the kiosk and marked.",
                 count(self.students, "student"), self.camera_enrolled
@@ -299,7 +311,8 @@ impl CalibrationStatus {
             } else {
                 ""
             }
-        }
+        };
+        summary + &files_note
     }
 }
 
@@ -826,5 +839,23 @@ mod tests {
         assert!(three.contains("Single photos"), "{three}");
         let ten = status(10, false, false).describe();
         assert!(!ten.contains("Single photos"), "{ten}");
+        assert!(!ten.contains("from files only"), "{ten}");
+    }
+
+    #[test]
+    fn students_the_camera_has_never_photographed_are_counted() {
+        let mut some = status(10, false, false);
+        some.camera_enrolled = 7;
+        let said = some.describe();
+        assert!(
+            said.contains(" 3 of them have no photo from this camera"),
+            "{said}"
+        );
+        some.camera_enrolled = 0;
+        let said = some.describe();
+        assert!(
+            said.contains(" No student has a photo from this camera yet"),
+            "{said}"
+        );
     }
 }
