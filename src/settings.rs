@@ -33,7 +33,8 @@ pub struct BackupSettings {
     /// Where the daily backups go (empty: `backups` in the data folder). Another disk or a
     /// network folder keeps them when the kiosk's own disk fails.
     pub folder: String,
-    /// How many daily backups are kept, newest first (0: no daily backup).
+    /// How many daily backups are kept, newest first (0: no daily backup, and those made
+    /// before are deleted).
     pub keep: u32,
 }
 

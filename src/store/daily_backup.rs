@@ -180,6 +180,48 @@ fn tend_folders(
     Ok(())
 }
 
+/// With daily backups turned off (`keep` 0), deletes the ones made before, in `folder` and
+/// in every folder used before (a school that stops them does not want copies of its
+/// students' faces left behind); returns how many. A folder out of reach stays on the
+/// list, for its backups to be deleted at a later start.
+pub fn remove_daily_backups(data: &DataDir, folder: &Path) -> Result<usize, StoreError> {
+    let mut store = Store::open(&data.database())?;
+    let before = store.daily_backup_folders()?;
+    let mut folders = vec![folder.to_path_buf()];
+    folders.extend(before.iter().filter(|f| f.as_path() != folder).cloned());
+    let mut removed = 0;
+    let mut left = Vec::new();
+    for f in folders {
+        if std::fs::read_dir(&f).is_err() {
+            if f != folder {
+                left.push(f);
+            }
+            continue;
+        }
+        let mut stayed = 0;
+        for file in daily_backups(&f) {
+            match std::fs::remove_file(&file) {
+                Ok(()) => removed += 1,
+                Err(e) => {
+                    tracing::warn!(file = %file.display(), "a daily backup could not be deleted: {e}");
+                    stayed += 1;
+                }
+            }
+        }
+        if stayed > 0 {
+            left.push(f);
+        }
+    }
+    if left != before {
+        let lines: Vec<String> = left
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        store.set_admin_setting(FOLDERS_KEY, &lines.join("\n"))?;
+    }
+    Ok(removed)
+}
+
 /// Deletes all daily backups in `folder` but the newest `keep`.
 fn prune(folder: &Path, keep: usize) {
     let files = daily_backups(folder);
@@ -227,9 +269,17 @@ pub struct DailyBackups {
 }
 
 impl DailyBackups {
-    /// Starts the thread; `None` when daily backups are off (`keep` 0).
+    /// Starts the thread; `None` when daily backups are off (`keep` 0), after deleting the
+    /// ones made before.
     pub fn start(data: &DataDir, settings: &crate::settings::BackupSettings) -> Option<Self> {
         if settings.keep == 0 {
+            match remove_daily_backups(data, &settings.folder_in(data)) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("daily backups are off: deleted the {n} made before"),
+                Err(e) => tracing::warn!(
+                    "daily backups are off; those made before could not be listed: {e}"
+                ),
+            }
             return None;
         }
         let (data, folder, keep) = (data.clone(), settings.folder_in(data), settings.keep);

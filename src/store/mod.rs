@@ -9,7 +9,7 @@ pub mod school;
 
 pub use attack_recordings::AttackRecording;
 pub use backup::{backup_reminder, restore, BackupError, BackupState, BackupSummary, Restored};
-pub use daily_backup::{damaged_advice, make_daily_backup, DailyBackups};
+pub use daily_backup::{damaged_advice, make_daily_backup, remove_daily_backups, DailyBackups};
 pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 
 use crate::wording::count;

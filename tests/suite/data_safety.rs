@@ -678,3 +678,33 @@ fn daily_backups_left_in_a_folder_no_longer_used_are_erased_in_and_then_deleted(
     assert_eq!(in_local(), 0);
     assert_eq!(files_named(&share, "rollcall-daily-").len(), 2);
 }
+
+#[test]
+fn turning_daily_backups_off_deletes_those_made_before() {
+    use chrono::NaiveDate;
+    use rollcall::store::{make_daily_backup, remove_daily_backups};
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let (local, share) = (dir.path().join("backups"), dir.path().join("share"));
+    make_daily_backup(&data, &local, 7, day(2)).unwrap();
+    make_daily_backup(&data, &share, 7, day(3)).unwrap();
+    make_daily_backup(&data, &share, 7, day(4)).unwrap();
+    // Something else in the folder is not the school's daily backup: it stays.
+    std::fs::write(share.join("notes.txt"), b"mine").unwrap();
+
+    // `[backup] keep = 0`, as the kiosk, a door or the server starts.
+    let mut settings = rollcall::settings::Settings::default().backup;
+    settings.keep = 0;
+    settings.folder = share.display().to_string();
+    assert!(rollcall::store::DailyBackups::start(&data, &settings).is_none());
+    assert!(files_named(&local, "rollcall-daily-").is_empty());
+    assert!(files_named(&share, "rollcall-daily-").is_empty());
+    assert!(share.join("notes.txt").is_file());
+    assert_eq!(
+        remove_daily_backups(&data, &share).unwrap(),
+        0,
+        "nothing left"
+    );
+}
