@@ -171,11 +171,7 @@ fn tend_folders(
         }
     }
     if folders != before {
-        let lines: Vec<String> = folders
-            .iter()
-            .map(|f| f.to_string_lossy().into_owned())
-            .collect();
-        store.set_admin_setting(FOLDERS_KEY, &lines.join("\n"))?;
+        store.set_daily_backup_folders(&folders)?;
     }
     Ok(())
 }
@@ -213,11 +209,7 @@ pub fn remove_daily_backups(data: &DataDir, folder: &Path) -> Result<usize, Stor
         }
     }
     if left != before {
-        let lines: Vec<String> = left
-            .iter()
-            .map(|f| f.to_string_lossy().into_owned())
-            .collect();
-        store.set_admin_setting(FOLDERS_KEY, &lines.join("\n"))?;
+        store.set_daily_backup_folders(&left)?;
     }
     Ok(removed)
 }
@@ -257,6 +249,15 @@ impl Store {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    /// Records the folders holding daily backups, the one in use first.
+    fn set_daily_backup_folders(&mut self, folders: &[PathBuf]) -> Result<(), StoreError> {
+        let lines: Vec<String> = folders
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        self.set_admin_setting(FOLDERS_KEY, &lines.join("\n"))
     }
 }
 
