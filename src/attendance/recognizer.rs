@@ -8,11 +8,11 @@ use super::records::Records;
 use super::service::EnrollError;
 use super::shared_gallery::{MatcherView, SharedGallery};
 use crate::recognition::{
-    looks_like_student, photo_people, same_person, Candidate, Decision, EnrolledFace, FaceVectors,
-    Origin, Photo, PhotoPeople, Rule, Source,
+    looks_like_student, photo_people, same_person, Candidate, Decision, FaceVectors, Origin, Photo,
+    PhotoPeople, Rule, Source,
 };
 use crate::settings::{RecognitionSettings, Settings};
-use crate::store::{NewStudent, Store, StoreError};
+use crate::store::{NewStudent, Store, StoreError, StoredFace};
 use crate::vision::liveness::LivenessModel;
 use crate::vision::quality::QualityReport;
 use crate::vision::{decode_image, Embeddings, Face, FaceEngine, VisionError};
@@ -323,13 +323,10 @@ impl Recognizer {
         student_id: i64,
         photo: &PreparedPhoto,
     ) -> Result<bool, StoreError> {
-        let enrolled: Vec<EnrolledFace> = store
-            .faces_of(student_id)?
-            .into_iter()
-            .map(|f| EnrolledFace {
-                origin: Origin::parse(&f.origin),
-                vectors: f.templates,
-            })
+        let faces = store.faces_of(student_id)?;
+        let enrolled: Vec<Photo> = faces
+            .iter()
+            .map(|f| (f as &dyn FaceVectors, Origin::parse(&f.origin)))
             .collect();
         Ok(looks_like_student(
             &enrolled,
@@ -385,5 +382,15 @@ impl Recognizer {
                 }
             },
         )
+    }
+}
+
+/// A stored face's templates, compared as a photo's embeddings are.
+impl FaceVectors for StoredFace {
+    fn vector(&self, model_id: &str) -> Option<&[f32]> {
+        self.templates
+            .iter()
+            .find(|(m, _)| m == model_id)
+            .map(|(_, v)| v.as_slice())
     }
 }

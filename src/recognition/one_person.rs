@@ -49,23 +49,6 @@ impl FaceVectors for Embeddings {
     }
 }
 
-/// One of an enrolled student's photos, as its stored templates.
-#[derive(Clone, Debug)]
-pub struct EnrolledFace {
-    pub origin: Origin,
-    /// (model id, template) pairs.
-    pub vectors: Vec<(String, Vec<f32>)>,
-}
-
-impl FaceVectors for EnrolledFace {
-    fn vector(&self, model_id: &str) -> Option<&[f32]> {
-        self.vectors
-            .iter()
-            .find(|(m, _)| m == model_id)
-            .map(|(_, v)| v.as_slice())
-    }
-}
-
 /// A face with where its photo came from.
 pub type Photo<'a> = (&'a dyn FaceVectors, Origin);
 
@@ -99,11 +82,8 @@ pub fn same_person(a: Photo, b: Photo, priors: &[ModelPrior]) -> bool {
 
 /// Whether a photo being added to an enrolled student scores as the same person as at
 /// least one of the student's photos so far (yes when there are none to compare with).
-pub fn looks_like_student(enrolled: &[EnrolledFace], photo: Photo, priors: &[ModelPrior]) -> bool {
-    enrolled.is_empty()
-        || enrolled
-            .iter()
-            .any(|e| same_person((e, e.origin), photo, priors))
+pub fn looks_like_student(enrolled: &[Photo], photo: Photo, priors: &[ModelPrior]) -> bool {
+    enrolled.is_empty() || enrolled.iter().any(|e| same_person(*e, photo, priors))
 }
 
 /// Groups the photos of one enrolment by person.
@@ -210,21 +190,10 @@ mod tests {
         assert_eq!(people(&pair, Origin::Upload), PhotoPeople::OnePerson);
     }
 
-    /// An enrolled photo of person `who`, as the store gives it back.
-    fn enrolled(who: usize, k: f32, origin: Origin) -> EnrolledFace {
-        let Embeddings(v) = face(who, k);
-        EnrolledFace {
-            origin,
-            vectors: v.into_iter().map(|(m, v)| (m.to_string(), v)).collect(),
-        }
-    }
-
     #[test]
     fn a_photo_added_later_must_look_like_the_students_photos() {
-        let student = [
-            enrolled(0, 0.0, Origin::Camera),
-            enrolled(0, 0.3, Origin::Camera),
-        ];
+        let (first, second) = (face(0, 0.0), face(0, 0.3));
+        let student: [Photo; 2] = [(&first, Origin::Camera), (&second, Origin::Camera)];
         let own = face(0, 0.5);
         let classmate = face(1, 0.0);
         let check = |f: &Embeddings, o| looks_like_student(&student, (f, o), &priors());
@@ -241,10 +210,8 @@ mod tests {
         // Cosine 0.69 (1.9 deviations): not one sitting of the camera, but a photo handed
         // in may be years apart.
         let b = Embeddings(vec![("m", vec![0.69, (1.0f32 - 0.69 * 0.69).sqrt()])]);
-        let a = [EnrolledFace {
-            origin: Origin::Camera,
-            vectors: vec![("m".into(), vec![1.0, 0.0])],
-        }];
+        let one = Embeddings(vec![("m", vec![1.0, 0.0])]);
+        let a: [Photo; 1] = [(&one, Origin::Camera)];
         assert!(!looks_like_student(&a, (&b, Origin::Camera), &priors()));
         assert!(looks_like_student(&a, (&b, Origin::Upload), &priors()));
     }
