@@ -461,6 +461,25 @@ fn audit(conn: &Connection, actor: &str, action: &str, details: &str) -> Result<
     Ok(())
 }
 
+/// Puts the database in WAL mode. Switching needs the file to itself, and SQLite answers
+/// "busy" at once rather than wait when another connection (a kiosk and a server starting
+/// together on a new database) is opening it too; so the switch is tried again until the
+/// usual busy timeout has passed.
+fn switch_to_wal(conn: &Connection) -> Result<(), StoreError> {
+    let start = std::time::Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e) => match StoreError::from(e) {
+                StoreError::Busy if start.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                other => return Err(other),
+            },
+        }
+    }
+}
+
 impl AsRef<Store> for Store {
     fn as_ref(&self) -> &Store {
         self
@@ -493,7 +512,7 @@ impl Store {
         // Deleted rows are overwritten, so erased face data does not linger in free pages.
         conn.pragma_update(None, "secure_delete", true)?;
         // WAL lets the kiosk and the HTTP server read while the other writes.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        switch_to_wal(&conn)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -1565,7 +1584,7 @@ mod tests {
     fn threads_opening_a_new_database_at_once_all_get_the_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rollcall.db");
-        let threads: Vec<_> = (0..4)
+        let threads: Vec<_> = (0..8)
             .map(|_| {
                 let path = path.clone();
                 std::thread::spawn(move || Store::open(&path).map(|_| ()))
