@@ -266,7 +266,8 @@ impl KioskView {
 
     /// The live video only, fitted into `size` (for the enrolment screen's camera view).
     pub fn small_video(&mut self, ui: &mut egui::Ui, size: Vec2) {
-        let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+        // Only the space: the picture itself is the labelled widget ("Camera view").
+        let (_, rect) = ui.allocate_space(size);
         let status = self.camera.clone();
         self.video(ui, rect, &status);
     }
