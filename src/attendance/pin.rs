@@ -136,17 +136,29 @@ impl AdminPin {
         pin: &str,
         now: Instant,
     ) -> Result<PinCheck, StoreError> {
+        let was_locked = self.locked_until.is_some_and(|until| now < until);
+        let stored = store.admin_setting(PIN_KEY)?;
+        let answer = self.check_against(stored.as_deref(), pin, now);
+        if !was_locked && matches!(answer, PinCheck::LockedOut { .. }) {
+            store.audit("admin", "PIN lock-out", "five wrong PINs in a row")?;
+        }
+        Ok(answer)
+    }
+
+    /// Checks a PIN against a stored hash (`None`: no PIN was set), counting wrong tries:
+    /// for a PIN kept elsewhere than in the records (a backup's, when they are damaged).
+    pub fn check_against(&mut self, stored: Option<&str>, pin: &str, now: Instant) -> PinCheck {
         if let Some(until) = self.locked_until {
             if now < until {
-                return Ok(PinCheck::LockedOut { wait: until - now });
+                return PinCheck::LockedOut { wait: until - now };
             }
             self.locked_until = None;
             self.wrong = 0;
         }
-        let Some(stored) = store.admin_setting(PIN_KEY)? else {
-            return Ok(PinCheck::NotSet);
+        let Some(stored) = stored else {
+            return PinCheck::NotSet;
         };
-        let ok = PasswordHash::new(&stored)
+        let ok = PasswordHash::new(stored)
             .map(|h| {
                 Argon2::default()
                     .verify_password(pin.as_bytes(), &h)
@@ -155,17 +167,16 @@ impl AdminPin {
             .unwrap_or(false);
         if ok {
             self.wrong = 0;
-            return Ok(PinCheck::Accepted);
+            return PinCheck::Accepted;
         }
         self.wrong += 1;
         if self.wrong >= MAX_WRONG_TRIES {
             self.locked_until = Some(now + LOCKOUT);
-            store.audit("admin", "PIN lock-out", "five wrong PINs in a row")?;
-            return Ok(PinCheck::LockedOut { wait: LOCKOUT });
+            return PinCheck::LockedOut { wait: LOCKOUT };
         }
-        Ok(PinCheck::Wrong {
+        PinCheck::Wrong {
             tries_left: MAX_WRONG_TRIES - self.wrong,
-        })
+        }
     }
 }
 
@@ -254,6 +265,11 @@ mod tests {
                 .unwrap(),
             PinCheck::LockedOut { .. }
         ));
+        let lockouts = |s: &Store| {
+            let log = s.audit_log(20).unwrap();
+            log.iter().filter(|e| e.action == "PIN lock-out").count()
+        };
+        assert_eq!(lockouts(&s), 1, "the lock-out is logged once");
         // ...and accepted after it.
         assert_eq!(
             pin.check(&mut s, "2468", t0 + LOCKOUT + Duration::from_secs(1))

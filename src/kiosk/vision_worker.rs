@@ -9,7 +9,7 @@ use super::{Events, FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone,
 use crate::attendance::{reembed_for_current_models, Recognizer, Records, SharedGallery};
 use crate::data_dir::DataDir;
 use crate::settings::Settings;
-use crate::store::{damaged_advice, StoreError};
+use crate::store::{damaged_advice, newest_daily_backup, StoreError};
 use crossbeam_channel::Receiver;
 use opencv::prelude::*;
 use std::collections::HashMap;
@@ -26,6 +26,8 @@ pub(crate) enum DoorNotice {
     LivenessThreshold(f32),
     /// The admin chose another photo-attack model: load it from this folder.
     LivenessModel(std::path::PathBuf),
+    /// The data was restored from a backup: open the records again.
+    Restored,
 }
 
 /// What the vision thread listens to.
@@ -149,7 +151,16 @@ impl VisionWorker {
         settings.detector.min_face_px = settings.kiosk.min_face_px;
         let data = self.data.clone().create().map_err(|e| e.to_string())?;
         let mut records = Records::open(&data, &settings).map_err(|e| match e {
-            StoreError::Corrupt => damaged_advice(&settings.backup.folder_in(&data)),
+            StoreError::Corrupt => {
+                let folder = settings.backup.folder_in(&data);
+                match newest_daily_backup(&folder) {
+                    Some(_) => format!(
+                        "{} An admin can also put it back here: press Admin.",
+                        damaged_advice(&folder)
+                    ),
+                    None => damaged_advice(&folder),
+                }
+            }
             e => e.to_string(),
         })?;
         if let Err(e) = records.tidy() {
@@ -169,17 +180,46 @@ impl VisionWorker {
     }
 
     pub fn run(mut self) {
-        let mut session = match self.open_session() {
-            Ok(s) => s,
-            Err(reason) => {
-                tracing::error!("recognition unavailable: {reason}");
-                self.events.send(KioskEvent::RecognitionUnavailable(reason));
+        while let Some(session) = self.open_until_ready() {
+            if !self.serve(session) {
                 return;
             }
-        };
-        self.events.send(KioskEvent::Ready {
-            students: session.enrolled(),
-        });
+        }
+    }
+
+    /// Opens the door's session. While it cannot be (a damaged database, missing models),
+    /// the UI is told why and the door waits for a restore to try again; `None` when the
+    /// kiosk closes first.
+    fn open_until_ready(&mut self) -> Option<DoorSession> {
+        loop {
+            match self.open_session() {
+                Ok(session) => {
+                    self.events.send(KioskEvent::Ready {
+                        students: session.enrolled(),
+                    });
+                    return Some(session);
+                }
+                Err(reason) => {
+                    tracing::error!("recognition unavailable: {reason}");
+                    self.events.send(KioskEvent::RecognitionUnavailable(reason));
+                }
+            }
+            loop {
+                if self.stop.load(Ordering::SeqCst) {
+                    return None;
+                }
+                match self.inputs.notices.recv_timeout(Duration::from_millis(200)) {
+                    Ok(DoorNotice::Restored) => break,
+                    Ok(_) | Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return None,
+                }
+            }
+        }
+    }
+
+    /// Recognises faces on the camera's frames until the kiosk closes (false) or the data
+    /// is restored from a backup (true: the session is to be opened again).
+    fn serve(&mut self, mut session: DoorSession) -> bool {
         let mut processed = 0u64;
         let mut school = None;
         let mut status_checked = std::time::Instant::now() - STATUS_CHECK;
@@ -206,6 +246,7 @@ impl VisionWorker {
                     let mut reload = false;
                     for notice in std::iter::once(first).chain(self.inputs.notices.try_iter()) {
                         match notice {
+                            DoorNotice::Restored => return true,
                             DoorNotice::GalleryChanged => reload = true,
                             DoorNotice::LivenessThreshold(t) => session.set_liveness_threshold(t),
                             DoorNotice::LivenessModel(dir) => {
@@ -241,6 +282,7 @@ impl VisionWorker {
                 default(Duration::from_millis(100)) => {}
             }
         }
+        false
     }
 
     /// Tells the UI today's count, when it is not what the UI was last told.

@@ -6,7 +6,7 @@ use super::{ErasedAgain, Store, StoreError, MIGRATIONS};
 use crate::data_dir::{write_private_file, DataDir};
 use crate::wording::count;
 use chrono::{DateTime, Local};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 
 /// Why a backup or restore did not happen, worded for the admin.
@@ -259,6 +259,19 @@ fn open_backup(src: &Path) -> Result<Connection, BackupError> {
         return Err(BackupError::TooNew(src.to_path_buf()));
     }
     Ok(conn)
+}
+
+/// The hash of the admin PIN a backup holds (the PIN its data would be unlocked with once
+/// restored), if one was set.
+pub fn backup_admin_pin(src: &Path) -> Result<Option<String>, BackupError> {
+    let conn = open_backup(src)?;
+    conn.query_row(
+        "SELECT value FROM admin_settings WHERE key = ?1",
+        [super::ADMIN_PIN_KEY],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(|e| StoreError::from(e).into())
 }
 
 /// What a restore did.

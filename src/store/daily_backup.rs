@@ -227,14 +227,21 @@ fn prune(folder: &Path, keep: usize) {
 /// What to tell the admin of a damaged database whose daily backups go to `folder`: the
 /// command that restores the newest one, when there is one.
 pub fn damaged_advice(folder: &Path) -> String {
-    match daily_backups(folder).pop() {
-        Some(newest) => format!(
+    match newest_daily_backup(folder) {
+        Some((newest, _)) => format!(
             "The attendance database file is damaged. Restore the newest daily backup on this \
              computer: `rollcall restore {}` (the damaged file is kept aside).",
             newest.display()
         ),
         None => StoreError::Corrupt.to_string(),
     }
+}
+
+/// The newest daily backup in `folder`, with the day it was made.
+pub fn newest_daily_backup(folder: &Path) -> Option<(PathBuf, NaiveDate)> {
+    let newest = daily_backups(folder).pop()?;
+    let day = day_of(&newest)?;
+    Some((newest, day))
 }
 
 impl Store {

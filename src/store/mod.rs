@@ -8,8 +8,12 @@ mod erasures;
 pub mod school;
 
 pub use attack_recordings::AttackRecording;
-pub use backup::{backup_reminder, restore, BackupError, BackupState, BackupSummary, Restored};
-pub use daily_backup::{damaged_advice, make_daily_backup, remove_daily_backups, DailyBackups};
+pub use backup::{
+    backup_admin_pin, backup_reminder, restore, BackupError, BackupState, BackupSummary, Restored,
+};
+pub use daily_backup::{
+    damaged_advice, make_daily_backup, newest_daily_backup, remove_daily_backups, DailyBackups,
+};
 pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 
 use crate::wording::count;

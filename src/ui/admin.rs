@@ -13,8 +13,8 @@ use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::attendance::{is_email, validate_student, MAX_PHOTOS};
 use crate::kiosk::admin::{
-    AdminClient, Answer, CalibrationStatus, CheckedPhoto, LookAlike, Outcome, Pending, PhotoCheck,
-    PhotoStream, StudentPhotos, Task,
+    AdminClient, Answer, CalibrationStatus, CheckedPhoto, DamagedRecords, LookAlike, Outcome,
+    Pending, PhotoCheck, PhotoStream, PinState, Rescue, StudentPhotos, Task,
 };
 use crate::kiosk::Kiosk;
 use crate::store::Student;
@@ -81,15 +81,60 @@ enum Confirm {
 #[derive(Default)]
 struct PinWindow {
     open: bool,
-    set: Option<bool>,
+    state: Option<PinState>,
     pin: String,
     again: String,
     message: Option<String>,
-    status: Option<Pending<Result<bool, String>>>,
-    setting: Option<Pending<Result<(), String>>>,
-    unlocking: Option<Pending<Result<PinCheck, String>>>,
+    status: Option<Answer<PinState>>,
+    setting: Option<Answer<()>>,
+    unlocking: Option<Answer<PinCheck>>,
+    /// A damaged database being replaced by its newest daily backup.
+    rescuing: Option<Answer<Rescue>>,
     /// Whether the first field was given the keyboard (once: the admin may click another).
     focused: bool,
+}
+
+/// The PIN window when the attendance records are damaged: what happened, and the newest
+/// daily backup put back with the admin PIN it holds.
+fn restore_damaged_form(
+    ui: &mut egui::Ui,
+    p: &mut PinWindow,
+    damaged: &DamagedRecords,
+    admin: &AdminClient,
+) {
+    let day = damaged.made.format("%A %-d %B %Y").to_string();
+    ui.label(RichText::new("The attendance records cannot be read").strong());
+    ui.label(format!(
+        "The database file on this computer is damaged. The newest daily backup, made on \
+         {day}, can be put back: students, photos and attendance return to how they were \
+         then, and marks made since are lost. The damaged file is kept aside."
+    ));
+    let mut enter = false;
+    if damaged.pin {
+        ui.label(format!(
+            "Enter the admin PIN (as it was on {day}) to put it back."
+        ));
+        let r = field(ui, "PIN", &mut p.pin, true);
+        enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if p.rescuing.is_none() && !enter {
+            r.request_focus();
+        }
+    }
+    if let Some(m) = &p.message {
+        ui.label(RichText::new(m).color(ERROR));
+    }
+    let ready = (!damaged.pin || !p.pin.is_empty()) && p.rescuing.is_none();
+    let button = egui::Button::new(format!("Restore the backup of {day}"));
+    if (ui.add_enabled(ready, button).clicked() || enter) && ready {
+        p.message = None;
+        p.rescuing = Some(admin.restore_damaged(damaged.backup.clone(), p.pin.clone()));
+    }
+    if p.rescuing.is_some() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Restoring the backup…");
+        });
+    }
 }
 
 /// The admin side of the window.
@@ -227,7 +272,7 @@ impl AdminView {
         if let Some(r) = self.pin.status.as_ref().and_then(Pending::poll) {
             self.pin.status = None;
             match r {
-                Ok(Ok(set)) => self.pin.set = Some(set),
+                Ok(Ok(state)) => self.pin.state = Some(state),
                 Ok(Err(e)) => self.pin.message = Some(e),
                 Err(lost) => self.pin.message = Some(lost.to_string()),
             }
@@ -237,6 +282,31 @@ impl AdminView {
             match r {
                 Ok(Ok(())) => self.open(admin),
                 Ok(Err(why)) => self.pin.message = Some(why),
+                Err(lost) => self.pin.message = Some(lost.to_string()),
+            }
+        }
+        if let Some(r) = self.pin.rescuing.as_ref().and_then(Pending::poll) {
+            self.pin.rescuing = None;
+            match r {
+                Ok(Ok(Rescue::Restored(report))) => {
+                    let pin_checked = matches!(
+                        &self.pin.state,
+                        Some(PinState::Damaged(DamagedRecords { pin: true, .. }))
+                    );
+                    if pin_checked {
+                        self.open(admin);
+                    } else {
+                        // The backup has no PIN: the admin chooses one first.
+                        self.pin = PinWindow::default();
+                        self.ask_pin(admin);
+                    }
+                    self.message = Some((report, OK));
+                }
+                Ok(Ok(Rescue::Refused(check))) => {
+                    self.pin.pin.clear();
+                    self.pin.message = Some(check.message());
+                }
+                Ok(Err(e)) => self.pin.message = Some(e),
                 Err(lost) => self.pin.message = Some(lost.to_string()),
             }
         }
@@ -443,14 +513,18 @@ impl AdminView {
             .resizable(false)
             .open(&mut open)
             .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
-            .show(ctx, |ui| match p.set {
+            .show(ctx, |ui| match &p.state {
                 None => {
                     ui.label("Checking…");
                     if let Some(m) = &p.message {
                         ui.label(RichText::new(m).color(ERROR));
                     }
                 }
-                Some(false) => {
+                Some(PinState::Damaged(damaged)) => {
+                    let damaged = damaged.clone();
+                    restore_damaged_form(ui, p, &damaged, &kiosk.admin);
+                }
+                Some(PinState::NotSet) => {
                     ui.label(RichText::new("Set an admin PIN").strong());
                     ui.label("4 to 12 digits. It protects enrolment, student data and closing the kiosk.");
                     let first = field(ui, "New PIN", &mut p.pin, true);
@@ -470,7 +544,7 @@ impl AdminView {
                         p.setting = Some(kiosk.admin.set_pin(p.pin.clone(), p.again.clone()));
                     }
                 }
-                Some(true) => {
+                Some(PinState::Set) => {
                     ui.label(RichText::new("Enter the admin PIN").strong());
                     let r = field(ui, "PIN", &mut p.pin, true);
                     // Read before the field takes the keyboard back, which would hide it.

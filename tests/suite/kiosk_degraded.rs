@@ -3,24 +3,34 @@
 
 use crate::common;
 
+use common::ui::{click, shows, step_until, type_into};
 use common::{app_harness, photos};
+use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
+use rollcall::attendance::pin::AdminPin;
 use rollcall::camera::SourceSpec;
 use rollcall::data_dir::DataDir;
 use rollcall::settings::Settings;
 use rollcall::ui::{AppOptions, RollcallApp};
 use std::time::{Duration, Instant};
 
-/// The kiosk window on a looping recording of one student (in `dir`), without sound.
+/// The kiosk window on a looping recording of webcam-dev's `person` (in `dir`), without
+/// sound.
 fn kiosk_on_frames(
     dir: &std::path::Path,
+    person: &str,
     data: DataDir,
     mut settings: Settings,
 ) -> Harness<'static, RollcallApp> {
     let frames = dir.join("frames");
     std::fs::create_dir_all(&frames).unwrap();
-    for (i, p) in photos("webcam-dev", "0001").iter().take(10).enumerate() {
+    for (i, p) in photos("webcam-dev", person)
+        .iter()
+        .skip(10)
+        .take(10)
+        .enumerate()
+    {
         std::os::unix::fs::symlink(p, frames.join(format!("{i:03}.jpg"))).unwrap();
     }
     settings.kiosk.sound = false;
@@ -48,9 +58,8 @@ fn missing_models_leave_the_camera_on_with_a_clear_message() {
         models_dir: models.path().display().to_string(),
         ..Settings::default()
     };
-    let mut h = kiosk_on_frames(dir.path(), data, settings);
+    let mut h = kiosk_on_frames(dir.path(), "0001", data, settings);
     let deadline = Instant::now() + Duration::from_secs(60);
-    let shows = |h: &Harness<'_, RollcallApp>, t: &str| h.query_by_label_contains(t).is_some();
     while Instant::now() < deadline
         && !(shows(&h, "please tell your teacher") && shows(&h, "Camera view"))
     {
@@ -88,13 +97,12 @@ fn a_damaged_database_names_the_daily_backup_that_restores_it() {
         .unwrap();
     // The disk damages the database.
     std::fs::write(data.database(), vec![0x5a; 8192]).unwrap();
-    let mut h = kiosk_on_frames(dir.path(), data, Settings::default());
+    let mut h = kiosk_on_frames(dir.path(), "0001", data, Settings::default());
     let advice = format!(
         "Restore the newest daily backup on this computer: `rollcall restore {}`",
         daily.display()
     );
     let deadline = Instant::now() + Duration::from_secs(60);
-    let shows = |h: &Harness<'_, RollcallApp>, t: &str| h.query_by_label_contains(t).is_some();
     while Instant::now() < deadline && !shows(&h, &advice) {
         h.step();
         std::thread::sleep(Duration::from_millis(30));
@@ -107,4 +115,64 @@ fn a_damaged_database_names_the_daily_backup_that_restores_it() {
         shows(&h, "please tell your teacher") && shows(&h, &advice),
         "the teacher is told which file restores the data; the screen shows {visible:?}"
     );
+}
+
+#[test]
+fn an_admin_puts_back_the_daily_backup_of_a_damaged_database_with_its_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    common::enrol_student_two(&mut common::open_service(dir.path()));
+    let data = DataDir::resolve(Some(dir.path()));
+    let mut store = rollcall::store::Store::open(&data.database()).unwrap();
+    AdminPin::set(&mut store, "2468", "2468").unwrap();
+    drop(store);
+    let settings = Settings::default();
+    let today = chrono::Local::now().date_naive();
+    rollcall::store::make_daily_backup(&data, &settings.backup.folder_in(&data), 7, today)
+        .unwrap()
+        .unwrap();
+    // The disk damages the database.
+    std::fs::write(data.database(), vec![0x5a; 8192]).unwrap();
+    let mut h = kiosk_on_frames(dir.path(), "0002", data.clone(), settings);
+    step_until(&mut h, "the damaged-database advice", 60, |h| {
+        shows(h, "An admin can also put it back here: press Admin.")
+    });
+
+    click(&mut h, Role::Button, "Admin");
+    step_until(&mut h, "the restore form", 30, |h| {
+        shows(h, "The attendance records cannot be read")
+    });
+    let restore = format!("Restore the backup of {}", today.format("%A %-d %B %Y"));
+    type_into(&mut h, "PIN", "1111");
+    click(&mut h, Role::Button, &restore);
+    step_until(&mut h, "the wrong PIN refused", 30, |h| {
+        shows(h, "Wrong PIN. 4 tries left")
+    });
+    assert_eq!(
+        std::fs::read(data.database()).unwrap(),
+        vec![0x5a; 8192],
+        "a wrong PIN restores nothing"
+    );
+
+    type_into(&mut h, "PIN", "2468");
+    click(&mut h, Role::Button, &restore);
+    step_until(&mut h, "the restore", 60, |h| {
+        shows(h, "Restored 1 student") && shows(h, "Enrol a student")
+    });
+    let kept_aside = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("rollcall-damaged-")
+        });
+    assert!(kept_aside, "the damaged file is kept aside");
+
+    // The door opens the restored records without a restart and knows the student again.
+    click(&mut h, Role::Button, "Lock");
+    step_until(&mut h, "the student recognised", 90, |h| {
+        shows(h, "Welcome, Student Two")
+    });
+    assert!(shows(&h, "1 student enrolled"));
+    assert!(!shows(&h, "please tell your teacher"));
 }

@@ -349,9 +349,40 @@ pub struct RefusedFace {
     pub snapshot: Option<Thumbnail>,
 }
 
+/// What the PIN window asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PinState {
+    /// No admin PIN yet: the first admin chooses one.
+    NotSet,
+    /// The admin PIN unlocks the admin screens.
+    Set,
+    /// The attendance records cannot be read (the file is damaged); the newest daily
+    /// backup can be put back.
+    Damaged(DamagedRecords),
+}
+
+/// A damaged database and the daily backup that can replace it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DamagedRecords {
+    pub backup: PathBuf,
+    /// The day the backup was made.
+    pub made: NaiveDate,
+    /// Whether the backup holds an admin PIN (asked before restoring it).
+    pub pin: bool,
+}
+
+/// The answer to restoring a damaged database.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rescue {
+    /// The PIN was refused (wrong, or locked out); nothing was changed.
+    Refused(PinCheck),
+    /// Restored: what the restore did, for the admin.
+    Restored(String),
+}
+
 /// What the admin screens ask for.
 pub(super) enum Request {
-    PinStatus(Reply<Result<bool, String>>),
+    PinStatus(Reply<Result<PinState, String>>),
     SetPin {
         pin: String,
         again: String,
@@ -483,6 +514,13 @@ pub(super) enum Request {
         path: PathBuf,
         reply: Reply<Outcome>,
     },
+    /// A damaged database replaced by the daily backup `backup`, once `pin` is the PIN
+    /// the backup holds.
+    RestoreDamaged {
+        backup: PathBuf,
+        pin: String,
+        reply: Reply<Result<Rescue, String>>,
+    },
     Export {
         path: PathBuf,
         format: Format,
@@ -554,7 +592,7 @@ impl AdminClient {
         task
     }
 
-    pub fn pin_status(&self) -> Answer<bool> {
+    pub fn pin_status(&self) -> Answer<PinState> {
         self.ask(Request::PinStatus)
     }
     pub fn set_pin(&self, pin: String, again: String) -> Answer<()> {
@@ -739,6 +777,10 @@ impl AdminClient {
     /// Replaces the database and the photos with the backup at `path`.
     pub fn restore(&self, path: PathBuf) -> Pending<Outcome> {
         self.ask(|reply| Request::Restore { path, reply })
+    }
+    /// Replaces a damaged database with the daily backup `backup`, given its admin PIN.
+    pub fn restore_damaged(&self, backup: PathBuf, pin: String) -> Answer<Rescue> {
+        self.ask(|reply| Request::RestoreDamaged { backup, pin, reply })
     }
     pub fn export(
         &self,

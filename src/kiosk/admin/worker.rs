@@ -4,10 +4,10 @@
 //! door to reload.
 
 use super::{
-    CheckedPhoto, DayMark, DayView, EmailForm, LookAlike, Outcome, PhotoCheck, RefusedFace,
-    Request, TaskReply, Thumbnail,
+    CheckedPhoto, DamagedRecords, DayMark, DayView, EmailForm, LookAlike, Outcome, PhotoCheck,
+    PinState, RefusedFace, Request, Rescue, TaskReply, Thumbnail,
 };
-use crate::attendance::pin::AdminPin;
+use crate::attendance::pin::{AdminPin, PinCheck};
 use crate::attendance::{
     import, validate_student, EnrollError, PhotoInput, PreparedPhoto, Recognizer, Records,
     SharedGallery, MAX_PHOTOS,
@@ -18,7 +18,7 @@ use crate::kiosk::vision_worker::DoorNotice;
 use crate::recognition::{Origin, PhotoPeople, Source};
 use crate::reports::{self, Sheet};
 use crate::settings::{EmailSettings, MailSecurity, Settings};
-use crate::store::{to_the_minute, Store};
+use crate::store::{backup_admin_pin, to_the_minute, Store, StoreError};
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
 use crate::vision::liveness::LivenessModel;
 use crate::vision::Embeddings;
@@ -65,6 +65,8 @@ pub(crate) struct AdminWorker {
 pub(super) struct Desk {
     data: DataDir,
     records: Result<Records, String>,
+    /// The records could not be opened because the database file is damaged.
+    damaged: bool,
     pub(super) recognizer: Option<Result<Recognizer, String>>,
     gallery: SharedGallery,
     pub(super) settings: Settings,
@@ -127,7 +129,8 @@ impl AdminWorker {
     pub fn run(self) {
         let mut desk = Desk {
             data: self.data.clone(),
-            records: Records::open(&self.data, &self.settings).map_err(|e| e.to_string()),
+            records: Err(String::new()),
+            damaged: false,
             recognizer: None,
             gallery: self.gallery.clone(),
             settings: self.settings.clone(),
@@ -140,6 +143,7 @@ impl AdminWorker {
             site_check_dir: self.data.root().join("liveness"),
             adapted: None,
         };
+        desk.open_records();
         while !self.stop.load(Ordering::SeqCst) {
             let wait = if desk.auto.is_some() {
                 Duration::from_millis(100)
@@ -165,13 +169,11 @@ impl Desk {
     /// The recogniser, loaded on first use (it needs the face models).
     pub(super) fn recognizer(&mut self) -> Result<&mut Recognizer, String> {
         if self.recognizer.is_none() {
-            let loaded = match &self.records {
-                Ok(records) => {
-                    Recognizer::load_sharing(&self.settings, records.store(), self.gallery.clone())
-                        .map_err(|e| format!("Admin tasks need the face models: {e}"))
-                }
-                Err(e) => Err(e.clone()),
-            };
+            // Records that cannot be read now (being restored) are not a lasting failure.
+            let records = self.records.as_ref().map_err(|e| e.clone())?;
+            let loaded =
+                Recognizer::load_sharing(&self.settings, records.store(), self.gallery.clone())
+                    .map_err(|e| format!("Admin tasks need the face models: {e}"));
             self.recognizer = Some(loaded);
         }
         match self.recognizer.as_mut() {
@@ -190,32 +192,83 @@ impl Desk {
 
     /// After a change to who is enrolled: this worker's gallery and the door's follow.
     fn gallery_changed(&mut self) {
+        self.reload_gallery();
+        let _ = self.door.send(DoorNotice::GalleryChanged);
+    }
+
+    fn reload_gallery(&mut self) {
         if let (Some(Ok(r)), Ok(records)) = (self.recognizer.as_mut(), &self.records) {
             if let Err(e) = r.refresh(records.store()) {
                 tracing::warn!("could not reload the gallery: {e}");
             }
         }
-        let _ = self.door.send(DoorNotice::GalleryChanged);
+    }
+
+    /// Opens the records (again), noting whether the database file is damaged.
+    fn open_records(&mut self) {
+        let opened = Records::open(&self.data, &self.settings);
+        self.damaged = matches!(opened, Err(StoreError::Corrupt));
+        self.records = opened.map_err(|e| e.to_string());
     }
 
     /// Puts a backup back in place of the data folder's database and photos (see
-    /// `store::restore`), and opens the records again.
+    /// `store::restore`), and opens the records again; the door opens them again too.
     fn restore(&mut self, from: &std::path::Path) -> Outcome {
         // This desk's connection closes first: a damaged database is moved aside.
         self.records = Err("The data is being restored.".into());
         let restored = crate::store::restore(&self.data, from);
-        self.records = Records::open(&self.data, &self.settings).map_err(|e| e.to_string());
+        self.open_records();
         let restored = restored.map_err(|e| e.to_string())?;
-        self.gallery_changed();
+        self.reload_gallery();
+        let _ = self.door.send(DoorNotice::Restored);
         Ok(restored.report(from).join("\n"))
+    }
+
+    /// What the PIN window asks for: a PIN to choose or to enter, or, when the database
+    /// is damaged, the daily backup that can replace it.
+    fn pin_state(&mut self) -> Result<PinState, String> {
+        if self.damaged {
+            let folder = self.settings.backup.folder_in(&self.data);
+            let Some((backup, made)) = crate::store::newest_daily_backup(&folder) else {
+                return Err(StoreError::Corrupt.to_string());
+            };
+            let pin = backup_admin_pin(&backup).map_err(|e| e.to_string())?;
+            return Ok(PinState::Damaged(DamagedRecords {
+                backup,
+                made,
+                pin: pin.is_some(),
+            }));
+        }
+        let records = self.records()?;
+        match AdminPin::is_set(records.store()) {
+            Ok(true) => Ok(PinState::Set),
+            Ok(false) => Ok(PinState::NotSet),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Replaces a damaged database with a daily backup, once the PIN it holds is given.
+    fn restore_damaged(&mut self, backup: &std::path::Path, pin: &str) -> Result<Rescue, String> {
+        if !self.damaged {
+            return Err("The attendance records can be read again: nothing was restored.".into());
+        }
+        let stored = backup_admin_pin(backup).map_err(|e| e.to_string())?;
+        if stored.is_some() {
+            match self
+                .pin
+                .check_against(stored.as_deref(), pin, Instant::now())
+            {
+                PinCheck::Accepted => {}
+                refused => return Ok(Rescue::Refused(refused)),
+            }
+        }
+        self.restore(backup).map(Rescue::Restored)
     }
 
     fn handle(&mut self, req: Request, frame: &NewestFrame) {
         match req {
             Request::PinStatus(reply) => {
-                let r = self
-                    .records()
-                    .and_then(|r| AdminPin::is_set(r.store()).map_err(|e| e.to_string()));
+                let r = self.pin_state();
                 reply.send(r)
             }
             Request::SetPin { pin, again, reply } => {
@@ -426,6 +479,10 @@ impl Desk {
             ),
             Request::Restore { path, reply } => {
                 let r = self.restore(&path);
+                reply.send(r)
+            }
+            Request::RestoreDamaged { backup, pin, reply } => {
+                let r = self.restore_damaged(&backup, &pin);
                 reply.send(r)
             }
             Request::Export {
