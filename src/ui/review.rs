@@ -96,14 +96,6 @@ struct Asked {
     last_backup: Option<Answer<crate::store::BackupState>>,
 }
 
-/// Where restoring a backup from this screen is.
-enum Restoring {
-    /// The backup file chosen; the admin has still to confirm.
-    Confirm(PathBuf),
-    /// Restored: Rollcall should start again.
-    Done,
-}
-
 /// What the save dialog is choosing a file for.
 enum SaveAs {
     Export(Format, NaiveDate, NaiveDate),
@@ -134,7 +126,8 @@ pub struct ReviewView {
     message: Option<(String, Color32)>,
     /// What the file dialog is choosing a file for.
     save_as: Option<SaveAs>,
-    restoring: Option<Restoring>,
+    /// The backup file chosen to restore, while the admin has still to confirm.
+    restoring: Option<PathBuf>,
     /// What to say about the last backup, and whether it calls for one now.
     last_backup: Option<(String, bool)>,
     /// Where the daily backups are, for the restore picker to open.
@@ -307,7 +300,6 @@ impl ReviewView {
             self.asked.restore = None;
             self.message = Some(match flat(r) {
                 Ok(m) => {
-                    self.restoring = Some(Restoring::Done);
                     self.load(admin);
                     (m, super::widgets::OK)
                 }
@@ -390,11 +382,11 @@ impl ReviewView {
                 };
             }
             Some((Ask::Backup { .. }, paths)) => {
-                self.restoring = paths.into_iter().next().map(Restoring::Confirm);
+                self.restoring = paths.into_iter().next();
             }
             _ => {}
         }
-        self.restored_notice(ui);
+        self.restoring_notice(ui);
         // Before the table: a restore is what a table that cannot be read may call for.
         self.restore_window(ui.ctx(), admin);
         ui.separator();
@@ -855,7 +847,7 @@ impl ReviewView {
 
     /// Asks the admin to confirm a restore, and starts it.
     fn restore_window(&mut self, ctx: &egui::Context, admin: &AdminClient) {
-        let Some(Restoring::Confirm(path)) = &self.restoring else {
+        let Some(path) = &self.restoring else {
             return;
         };
         let (mut restore, mut cancel) = (false, false);
@@ -886,29 +878,15 @@ impl ReviewView {
         }
     }
 
-    /// After a restore: the door and the other screens still hold what they read before
-    /// it, so Rollcall asks to be started again.
-    fn restored_notice(&mut self, ui: &mut egui::Ui) {
+    /// While a backup is being restored. (The door and the admin screens then work from
+    /// the restored data: no restart.)
+    fn restoring_notice(&self, ui: &mut egui::Ui) {
         if self.asked.restore.is_some() {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Restoring the backup…");
             });
         }
-        if !matches!(self.restoring, Some(Restoring::Done)) {
-            return;
-        }
-        ui.horizontal(|ui| {
-            ui.label(
-                RichText::new(
-                    "Close Rollcall and start it again, so that the kiosk works from the restored data.",
-                )
-                .strong(),
-            );
-            if ui.button("Close Rollcall").clicked() {
-                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
-            }
-        });
     }
 
     fn audit_window(&mut self, ctx: &egui::Context) {

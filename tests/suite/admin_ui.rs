@@ -1123,13 +1123,61 @@ fn all_data_is_backed_up_and_restored_from_review() {
     step_until(&mut h, "when the restored data was backed up", 10, |h| {
         shows(h, &format!("Last backup: {made} "))
     });
-    assert!(shows(
-        &h,
-        "Close Rollcall and start it again, so that the kiosk works from the restored data."
-    ));
-    assert!(h
-        .query_by_role_and_label(Role::Button, "Close Rollcall")
-        .is_some());
+}
+
+#[test]
+fn after_a_restore_the_door_knows_the_restored_students_without_a_restart() {
+    // A kiosk with nobody enrolled (a new computer) gets another's backup, which holds
+    // Student Two.
+    let other = tempfile::tempdir().unwrap();
+    common::enrol_student_two(&mut common::open_service(other.path()));
+    let out = tempfile::tempdir().unwrap();
+    let from = DataDir::resolve(Some(other.path()));
+    Store::open(&from.database())
+        .unwrap()
+        .backup_to(&out.path().join("before.rollcall"), &from.photos())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let frames = dir.path().join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    for (i, p) in photos("webcam-dev", "0002")
+        .iter()
+        .skip(10)
+        .take(10)
+        .enumerate()
+    {
+        std::fs::copy(p, frames.join(format!("{i:02}.jpg"))).unwrap();
+    }
+    let source = SourceSpec::Folder {
+        path: frames,
+        fps: 10.0,
+        looping: true,
+    };
+    let mut h = harness_watching(data, source, (1280.0, 900.0));
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Review");
+    click(&mut h, Role::Button, "Restore from a backup…");
+    step_until(&mut h, "the picker", 10, |h| {
+        shows(h, "Choose a backup file")
+    });
+    picker_go_to(&mut h, &out.path().display().to_string());
+    step_until(&mut h, "the backup in the folder", 10, |h| {
+        h.query_by_label("🗋 before.rollcall").is_some()
+    });
+    h.get_by_label("🗋 before.rollcall").click();
+    h.step();
+    click(&mut h, Role::Button, "Open");
+    click(&mut h, Role::Button, "Restore");
+    step_until(&mut h, "the restore", 60, |h| {
+        shows(h, "Restored 1 student, 0 marks and 5 photos from")
+    });
+    assert!(!shows(&h, "start it again"), "no restart is asked for");
+
+    click(&mut h, Role::Button, "Lock");
+    step_until(&mut h, "the restored student recognised", 90, |h| {
+        shows(h, "Welcome, Student Two")
+    });
 }
 
 #[test]
