@@ -154,9 +154,11 @@ impl VisionWorker {
             StoreError::Corrupt => {
                 let folder = settings.backup.folder_in(&data);
                 match newest_daily_backup(&folder) {
-                    Some(_) => format!(
-                        "{} An admin can also put it back here: press Admin.",
-                        damaged_advice(&folder)
+                    Some((newest, _)) => format!(
+                        "The attendance database file is damaged. An admin can put back the \
+                         newest daily backup here: press Admin (or, on this computer, run \
+                         `rollcall restore {}`; the damaged file is kept aside).",
+                        newest.display()
                     ),
                     None => damaged_advice(&folder),
                 }

@@ -90,6 +90,8 @@ struct PinWindow {
     unlocking: Option<Answer<PinCheck>>,
     /// A damaged database being replaced by its newest daily backup.
     rescuing: Option<Answer<Rescue>>,
+    /// Good news to show above the form (a backup restored before a PIN is chosen).
+    note: Option<String>,
     /// Whether the first field was given the keyboard (once: the admin may click another).
     focused: bool,
 }
@@ -299,6 +301,10 @@ impl AdminView {
                         // The backup has no PIN: the admin chooses one first.
                         self.pin = PinWindow::default();
                         self.ask_pin(admin);
+                        self.pin.note = Some(
+                            "The backup is restored. Choose an admin PIN to see what it brought back."
+                                .into(),
+                        );
                     }
                     self.message = Some((report, OK));
                 }
@@ -513,7 +519,11 @@ impl AdminView {
             .resizable(false)
             .open(&mut open)
             .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
-            .show(ctx, |ui| match &p.state {
+            .show(ctx, |ui| {
+                if let Some(note) = &p.note {
+                    ui.label(RichText::new(note).color(OK));
+                }
+                match &p.state {
                 None => {
                     ui.label("Checking…");
                     if let Some(m) = &p.message {
@@ -568,6 +578,7 @@ impl AdminView {
                             .weak()
                             .small(),
                     );
+                }
                 }
             });
         if !open {

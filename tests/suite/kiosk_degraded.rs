@@ -99,7 +99,8 @@ fn a_damaged_database_names_the_daily_backup_that_restores_it() {
     std::fs::write(data.database(), vec![0x5a; 8192]).unwrap();
     let mut h = kiosk_on_frames(dir.path(), "0001", data, Settings::default());
     let advice = format!(
-        "Restore the newest daily backup on this computer: `rollcall restore {}`",
+        "An admin can put back the newest daily backup here: press Admin (or, on this \
+         computer, run `rollcall restore {}`; the damaged file is kept aside).",
         daily.display()
     );
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -117,14 +118,19 @@ fn a_damaged_database_names_the_daily_backup_that_restores_it() {
     );
 }
 
-#[test]
-fn an_admin_puts_back_the_daily_backup_of_a_damaged_database_with_its_pin() {
-    let dir = tempfile::tempdir().unwrap();
-    common::enrol_student_two(&mut common::open_service(dir.path()));
-    let data = DataDir::resolve(Some(dir.path()));
-    let mut store = rollcall::store::Store::open(&data.database()).unwrap();
-    AdminPin::set(&mut store, "2468", "2468").unwrap();
-    drop(store);
+/// Student Two enrolled in `dir`, a daily backup made (holding `pin`, if any), then the
+/// database damaged; the kiosk on Student Two's frames, showing the Admin window. Returns
+/// the harness, the data folder and the restore button's label.
+fn damaged_kiosk_at_admin(
+    dir: &std::path::Path,
+    pin: Option<&str>,
+) -> (Harness<'static, RollcallApp>, DataDir, String) {
+    common::enrol_student_two(&mut common::open_service(dir));
+    let data = DataDir::resolve(Some(dir));
+    if let Some(pin) = pin {
+        let mut store = rollcall::store::Store::open(&data.database()).unwrap();
+        AdminPin::set(&mut store, pin, pin).unwrap();
+    }
     let settings = Settings::default();
     let today = chrono::Local::now().date_naive();
     rollcall::store::make_daily_backup(&data, &settings.backup.folder_in(&data), 7, today)
@@ -132,16 +138,25 @@ fn an_admin_puts_back_the_daily_backup_of_a_damaged_database_with_its_pin() {
         .unwrap();
     // The disk damages the database.
     std::fs::write(data.database(), vec![0x5a; 8192]).unwrap();
-    let mut h = kiosk_on_frames(dir.path(), "0002", data.clone(), settings);
+    let mut h = kiosk_on_frames(dir, "0002", data.clone(), settings);
     step_until(&mut h, "the damaged-database advice", 60, |h| {
-        shows(h, "An admin can also put it back here: press Admin.")
+        shows(
+            h,
+            "An admin can put back the newest daily backup here: press Admin",
+        )
     });
-
     click(&mut h, Role::Button, "Admin");
     step_until(&mut h, "the restore form", 30, |h| {
         shows(h, "The attendance records cannot be read")
     });
     let restore = format!("Restore the backup of {}", today.format("%A %-d %B %Y"));
+    (h, data, restore)
+}
+
+#[test]
+fn an_admin_puts_back_the_daily_backup_of_a_damaged_database_with_its_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, data, restore) = damaged_kiosk_at_admin(dir.path(), Some("2468"));
     type_into(&mut h, "PIN", "1111");
     click(&mut h, Role::Button, &restore);
     step_until(&mut h, "the wrong PIN refused", 30, |h| {
@@ -175,4 +190,24 @@ fn an_admin_puts_back_the_daily_backup_of_a_damaged_database_with_its_pin() {
     });
     assert!(shows(&h, "1 student enrolled"));
     assert!(!shows(&h, "please tell your teacher"));
+}
+
+#[test]
+fn a_backup_without_a_pin_is_put_back_and_a_pin_chosen_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, _data, restore) = damaged_kiosk_at_admin(dir.path(), None);
+    assert!(
+        h.query_all_by_role(Role::PasswordInput).next().is_none(),
+        "no PIN is asked for: the backup holds none"
+    );
+    click(&mut h, Role::Button, &restore);
+    step_until(&mut h, "the restore", 60, |h| {
+        shows(h, "The backup is restored. Choose an admin PIN") && shows(h, "Set an admin PIN")
+    });
+    type_into(&mut h, "New PIN", "1357");
+    type_into(&mut h, "PIN again", "1357");
+    click(&mut h, Role::Button, "Set PIN");
+    step_until(&mut h, "the restore's report", 30, |h| {
+        shows(h, "Restored 1 student")
+    });
 }
