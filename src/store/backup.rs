@@ -475,6 +475,9 @@ fn restore_staged(
     if let Some(pin) = pin {
         store.set_admin_setting(super::ADMIN_PIN_KEY, pin)?;
     }
+    // Whether this computer's daily backup fails is not the backup's to say: the next
+    // attempt says it again if it still fails.
+    store.remove_admin_setting(super::daily_backup::PROBLEM_KEY)?;
     // The restored audit log says that it was restored, from which file.
     super::audit(
         &store.conn,
@@ -605,6 +608,27 @@ mod tests {
                 true
             )
         );
+    }
+
+    #[test]
+    fn a_restore_does_not_bring_back_an_old_daily_backup_problem() {
+        let (from, to) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let old = DataDir::resolve(Some(from.path())).create().unwrap();
+        let mut store = Store::open(&old.database()).unwrap();
+        let problem = "Could not write /mnt/usb: the disk is full.";
+        store
+            .set_admin_setting(super::super::daily_backup::PROBLEM_KEY, problem)
+            .unwrap();
+        let file = from.path().join("class.rollcall");
+        store.backup_to(&file, &old.photos()).unwrap();
+        assert_eq!(
+            store.backup_state().unwrap().daily_problem.as_deref(),
+            Some(problem)
+        );
+        let here = DataDir::resolve(Some(to.path())).create().unwrap();
+        restore(&here, &file).unwrap();
+        let restored = Store::open(&here.database()).unwrap();
+        assert_eq!(restored.backup_state().unwrap().daily_problem, None);
     }
 
     #[test]
