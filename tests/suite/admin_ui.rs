@@ -1139,16 +1139,7 @@ fn after_a_restore_the_door_knows_the_restored_students_without_a_restart() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let frames = dir.path().join("frames");
-    std::fs::create_dir_all(&frames).unwrap();
-    for (i, p) in photos("webcam-dev", "0002")
-        .iter()
-        .skip(10)
-        .take(10)
-        .enumerate()
-    {
-        std::fs::copy(p, frames.join(format!("{i:02}.jpg"))).unwrap();
-    }
+    let frames = common::recording(dir.path(), "0002", 10, 10);
     let source = SourceSpec::Folder {
         path: frames,
         fps: 10.0,

@@ -3,8 +3,8 @@
 
 use crate::common;
 
+use common::app_harness;
 use common::ui::{click, shows, step_until, type_into};
-use common::{app_harness, photos};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -23,16 +23,7 @@ fn kiosk_on_frames(
     data: DataDir,
     mut settings: Settings,
 ) -> Harness<'static, RollcallApp> {
-    let frames = dir.join("frames");
-    std::fs::create_dir_all(&frames).unwrap();
-    for (i, p) in photos("webcam-dev", person)
-        .iter()
-        .skip(10)
-        .take(10)
-        .enumerate()
-    {
-        std::os::unix::fs::symlink(p, frames.join(format!("{i:03}.jpg"))).unwrap();
-    }
+    let frames = common::recording(dir, person, 10, 10);
     settings.kiosk.sound = false;
     app_harness(
         (1024.0, 768.0),

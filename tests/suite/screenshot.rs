@@ -3,7 +3,6 @@
 
 use crate::common;
 
-use common::photos;
 use opencv::core::{Mat, Rect, Vec3b};
 use opencv::prelude::*;
 use rollcall::data_dir::DataDir;
@@ -45,16 +44,7 @@ fn spread(bgr: &Mat, area: Rect) -> f64 {
 fn the_window_shows_the_video_and_a_verdict() {
     let dir = tempfile::tempdir().unwrap();
     enrol(dir.path());
-    let frames = dir.path().join("frames");
-    std::fs::create_dir(&frames).unwrap();
-    for (i, p) in photos("webcam-dev", "0002")
-        .iter()
-        .skip(20)
-        .take(20)
-        .enumerate()
-    {
-        std::os::unix::fs::symlink(p, frames.join(format!("{i:03}.jpg"))).unwrap();
-    }
+    let frames = common::recording(dir.path(), "0002", 20, 20);
     let shots = dir.path().join("shots");
     std::fs::create_dir(&shots).unwrap();
     // Start the kiosk and take a screenshot every half second (for at most 60 s) until

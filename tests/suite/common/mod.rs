@@ -138,6 +138,22 @@ pub fn photos(set: &str, person: &str) -> Vec<PathBuf> {
 }
 
 /// People in a data set with at least `n` photos, in name order.
+/// A recording for a folder frame source: `take` of webcam-dev `person`'s frames after the
+/// first `skip`, linked in order into `dir/frames`; returns the folder.
+pub fn recording(dir: &Path, person: &str, skip: usize, take: usize) -> PathBuf {
+    let frames = dir.join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    for (i, p) in photos("webcam-dev", person)
+        .iter()
+        .skip(skip)
+        .take(take)
+        .enumerate()
+    {
+        std::os::unix::fs::symlink(p, frames.join(format!("{i:03}.jpg"))).unwrap();
+    }
+    frames
+}
+
 pub fn people_with_at_least(set: &str, n: usize) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dataset(set))
         .unwrap()
