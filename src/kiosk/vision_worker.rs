@@ -212,7 +212,8 @@ impl VisionWorker {
                 }
                 match self.inputs.notices.recv_timeout(Duration::from_millis(200)) {
                     Ok(DoorNotice::Restored) => break,
-                    Ok(_) | Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                    Ok(notice) => self.remember(&notice),
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                     Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return None,
                 }
             }
@@ -246,7 +247,10 @@ impl VisionWorker {
                     let Ok(first) = msg else { break };
                     // Several nudges in a row need one reload.
                     let mut reload = false;
-                    for notice in std::iter::once(first).chain(self.inputs.notices.try_iter()) {
+                    let notices: Vec<DoorNotice> =
+                        std::iter::once(first).chain(self.inputs.notices.try_iter()).collect();
+                    for notice in notices {
+                        self.remember(&notice);
                         match notice {
                             DoorNotice::Restored => return true,
                             DoorNotice::GalleryChanged => reload = true,
@@ -285,6 +289,18 @@ impl VisionWorker {
             }
         }
         false
+    }
+
+    /// Keeps the admin's choices that a notice brings in the settings, so that the session
+    /// opened again after a restore has them too.
+    fn remember(&mut self, notice: &DoorNotice) {
+        match notice {
+            DoorNotice::LivenessThreshold(t) => self.settings.liveness.threshold = *t,
+            DoorNotice::LivenessModel(dir) => {
+                self.settings.liveness.model_dir = dir.to_string_lossy().into_owned()
+            }
+            DoorNotice::GalleryChanged | DoorNotice::Restored => {}
+        }
     }
 
     /// Tells the UI today's count, when it is not what the UI was last told.
