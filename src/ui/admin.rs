@@ -801,6 +801,21 @@ impl AdminView {
                 let p = self.form.photos.remove(i);
                 kiosk.admin.drop_photo(p.ticket);
             }
+            if self
+                .form
+                .auto
+                .as_ref()
+                .is_some_and(PhotoStream::someone_else)
+            {
+                ui.label(
+                    RichText::new(
+                        "Auto-capture is waiting: the face in front of the camera is not the \
+                         person of the photos taken so far. If a photo shows someone else, \
+                         remove it.",
+                    )
+                    .color(WARN),
+                );
+            }
             for (label, why) in &self.form.refused {
                 ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));
             }

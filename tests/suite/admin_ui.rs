@@ -552,7 +552,15 @@ fn auto_capture_takes_no_one_but_the_student_whose_shots_it_has() {
         (1..=8).any(|n| shows(&h, &format!("Photos: {n} / 10"))),
         "only the student's eight frames can be taken"
     );
+    assert!(
+        shows(
+            &h,
+            "Auto-capture is waiting: the face in front of the camera is not the person"
+        ),
+        "the admin is told why no more photos come"
+    );
     click(&mut h, Role::CheckBox, "Auto-capture");
+    assert!(!shows(&h, "Auto-capture is waiting"));
     click(&mut h, Role::Button, "Save");
     step_until(&mut h, "the enrolment", 60, |h| {
         shows(h, "Enrolled Student Four (R0004)")

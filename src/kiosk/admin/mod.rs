@@ -20,6 +20,7 @@ use crate::wording::count;
 use chrono::NaiveDate;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// The worker has stopped: the request will never be answered.
@@ -132,6 +133,7 @@ fn task<T>(wake: &Waker) -> (TaskReply<T>, Task<T>) {
 /// Photos found by auto-capture, as they come.
 pub struct PhotoStream {
     rx: Receiver<CheckedPhoto>,
+    someone_else: Arc<AtomicBool>,
 }
 
 impl PhotoStream {
@@ -139,6 +141,18 @@ impl PhotoStream {
     pub fn take(&self) -> Vec<CheckedPhoto> {
         self.rx.try_iter().collect()
     }
+
+    /// Whether the face auto-capture last saw is not the person of its photos so far
+    /// (so it is waiting for them).
+    pub fn someone_else(&self) -> bool {
+        self.someone_else.load(Ordering::Relaxed)
+    }
+}
+
+/// Where auto-capture sends its photos, and says it is waiting for their person.
+pub(super) struct AutoTarget {
+    pub to: Sender<CheckedPhoto>,
+    pub someone_else: Arc<AtomicBool>,
 }
 
 /// A small RGBA picture for the UI.
@@ -434,7 +448,7 @@ pub(super) enum Request {
         reply: Reply<PhotoCheck>,
     },
     /// Start (with where to send the photos) or stop auto-capture.
-    AutoCapture(Option<Sender<CheckedPhoto>>),
+    AutoCapture(Option<AutoTarget>),
     /// Forget a checked photo (removed from the form).
     DropPhoto(u64),
     Enroll {
@@ -664,9 +678,13 @@ impl AdminClient {
     }
     /// Starts auto-capture; the photos come through the stream until `stop_auto_capture`.
     pub fn auto_capture(&self) -> PhotoStream {
-        let (tx, rx) = unbounded();
-        let _ = self.tx.send(Request::AutoCapture(Some(tx)));
-        PhotoStream { rx }
+        let (to, rx) = unbounded();
+        let someone_else = Arc::new(AtomicBool::new(false));
+        let _ = self.tx.send(Request::AutoCapture(Some(AutoTarget {
+            to,
+            someone_else: someone_else.clone(),
+        })));
+        PhotoStream { rx, someone_else }
     }
     pub fn stop_auto_capture(&self) {
         let _ = self.tx.send(Request::AutoCapture(None));

@@ -43,6 +43,8 @@ const DIVERSITY_MODEL: &str = "dlib-resnet-v1";
 /// Auto-capture in progress.
 struct AutoCapture {
     to: Sender<CheckedPhoto>,
+    /// Set while the face in front of the camera is not the person of the shots.
+    someone_else: Arc<AtomicBool>,
     /// The shots taken and still on the form: their tickets and faces.
     shots: Vec<(u64, Embeddings)>,
     last: Option<Instant>,
@@ -368,9 +370,10 @@ impl Desk {
                 };
                 reply.send(self.keep(label, r, student))
             }
-            Request::AutoCapture(to) => {
-                self.auto = to.map(|to| AutoCapture {
-                    to,
+            Request::AutoCapture(target) => {
+                self.auto = target.map(|t| AutoCapture {
+                    to: t.to,
+                    someone_else: t.someone_else,
                     shots: Vec::new(),
                     last: None,
                 })
@@ -380,6 +383,9 @@ impl Desk {
                 // A shot removed from the form no longer says who is being enrolled.
                 if let Some(a) = self.auto.as_mut() {
                     a.shots.retain(|(t, _)| *t != ticket);
+                    if a.shots.is_empty() {
+                        a.someone_else.store(false, Ordering::Relaxed);
+                    }
                 }
             }
             Request::Enroll {
@@ -954,7 +960,11 @@ impl Desk {
             && !shots
                 .iter()
                 .any(|(_, s)| recognizer.same_sitting(s, &prepared.embeddings));
-        if shots.iter().any(repeat) || someone_else {
+        let repeated = shots.iter().any(repeat);
+        if let Some(a) = &self.auto {
+            a.someone_else.store(someone_else, Ordering::Relaxed);
+        }
+        if repeated || someone_else {
             return;
         }
         let face = prepared.embeddings.clone();
