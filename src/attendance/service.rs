@@ -64,17 +64,25 @@ impl LookAlike {
 
     /// The warning before a student is saved whose photos look like these students
     /// ("Warning: these photos look like Ada (R1), who is already enrolled. If they are
-    /// different people …").
+    /// different people …"): the first three named in the order given (best first), the
+    /// others counted.
     pub fn warning(students: &[LookAlike]) -> Option<String> {
-        let names: std::collections::BTreeSet<String> = students
+        const NAMED: usize = 3;
+        let mut seen = std::collections::HashSet::new();
+        let names: Vec<String> = students
             .iter()
+            .filter(|l| seen.insert(l.student_id))
             .map(|l| format!("{} ({})", l.name, l.roll_no))
             .collect();
-        let names: Vec<String> = names.into_iter().collect();
         let who = match names.len() {
             0 => return None,
             1 => format!("{}, who is already enrolled", names[0]),
-            _ => format!("{}, who are already enrolled", names.join(", ")),
+            n if n <= NAMED => format!("{}, who are already enrolled", names.join(", ")),
+            n => format!(
+                "{} and {}, who are already enrolled",
+                names[..NAMED].join(", "),
+                crate::wording::count(n - NAMED, "other student")
+            ),
         };
         Some(format!(
             "Warning: these photos look like {who}. If they are different people (twins, \
@@ -452,5 +460,42 @@ fn log_progress(done: usize, total: usize) {
             total,
             "embedding the stored photos with the new face model"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LookAlike;
+
+    fn student(id: i64, name: &str) -> LookAlike {
+        LookAlike {
+            student_id: id,
+            roll_no: format!("R{id}"),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_look_alike_warning_names_the_closest_three_once_each() {
+        assert_eq!(LookAlike::warning(&[]), None);
+        let one = LookAlike::warning(&[student(1, "Ada"), student(1, "Ada")]).unwrap();
+        assert!(
+            one.starts_with("Warning: these photos look like Ada (R1), who is already enrolled.")
+        );
+        let many: Vec<LookAlike> = [
+            (5, "Eve"),
+            (2, "Bob"),
+            (5, "Eve"),
+            (9, "Ivy"),
+            (1, "Ada"),
+            (3, "Cy"),
+        ]
+        .into_iter()
+        .map(|(id, n)| student(id, n))
+        .collect();
+        assert!(LookAlike::warning(&many).unwrap().starts_with(
+            "Warning: these photos look like Eve (R5), Bob (R2), Ivy (R9) and 2 other students, \
+             who are already enrolled."
+        ));
     }
 }
