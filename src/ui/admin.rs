@@ -13,8 +13,8 @@ use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::attendance::{is_email, validate_student, MAX_PHOTOS};
 use crate::kiosk::admin::{
-    AdminClient, Answer, CalibrationStatus, CheckedPhoto, DamagedRecords, LookAlike, Outcome,
-    Pending, PhotoCheck, PhotoStream, PinState, Rescue, StudentPhotos, Task,
+    AdminClient, Answer, AutoWait, CalibrationStatus, CheckedPhoto, DamagedRecords, LookAlike,
+    Outcome, Pending, PhotoCheck, PhotoStream, PinState, Rescue, StudentPhotos, Task,
 };
 use crate::kiosk::Kiosk;
 use crate::store::Student;
@@ -801,20 +801,19 @@ impl AdminView {
                 let p = self.form.photos.remove(i);
                 kiosk.admin.drop_photo(p.ticket);
             }
-            if self
-                .form
-                .auto
-                .as_ref()
-                .is_some_and(PhotoStream::someone_else)
-            {
-                ui.label(
-                    RichText::new(
-                        "Auto-capture is waiting: the face in front of the camera is not the \
-                         person of the photos taken so far. If a photo shows someone else, \
-                         remove it.",
-                    )
-                    .color(WARN),
-                );
+            let waiting = match self.form.auto.as_ref().and_then(PhotoStream::waiting) {
+                Some(AutoWait::SomeoneElse) => Some(
+                    "Auto-capture is waiting: the face in front of the camera is not the \
+                     person of the photos taken so far. If a photo shows someone else, remove it.",
+                ),
+                Some(AutoWait::SamePicture) => Some(
+                    "Auto-capture is waiting for a new look: ask the student to turn their \
+                     head a little, or to come a little closer.",
+                ),
+                None => None,
+            };
+            if let Some(text) = waiting {
+                ui.label(RichText::new(text).color(WARN));
             }
             for (label, why) in &self.form.refused {
                 ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));

@@ -567,6 +567,36 @@ fn auto_capture_takes_no_one_but_the_student_whose_shots_it_has() {
     });
 }
 
+#[test]
+fn auto_capture_asks_for_a_new_look_when_the_student_keeps_still() {
+    // The same picture, again and again: a student sitting perfectly still.
+    let dir = tempfile::tempdir().unwrap();
+    let camera = dir.path().join("camera");
+    std::fs::create_dir_all(&camera).unwrap();
+    let still = &photos("webcam-dev", "0004")[0];
+    for i in 0..4 {
+        std::fs::copy(still, camera.join(format!("{i:02}.jpg"))).unwrap();
+    }
+    let source = SourceSpec::Folder {
+        path: camera,
+        fps: 2.0,
+        looping: true,
+    };
+    let mut h = harness_watching(with_student_two(dir.path()), source, (1280.0, 900.0));
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::CheckBox, "Auto-capture");
+    step_until(&mut h, "the request for a new look", 60, |h| {
+        shows(
+            h,
+            "Auto-capture is waiting for a new look: ask the student to turn their head",
+        )
+    });
+    assert!(
+        shows(&h, "Photos: 1 / 10"),
+        "one photo of the still picture"
+    );
+}
+
 fn replace_text(h: &mut H, label: &str, text: &str) {
     text_field(h, label).focus();
     h.step();

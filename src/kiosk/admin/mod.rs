@@ -20,7 +20,7 @@ use crate::wording::count;
 use chrono::NaiveDate;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// The worker has stopped: the request will never be answered.
@@ -133,7 +133,32 @@ fn task<T>(wake: &Waker) -> (TaskReply<T>, Task<T>) {
 /// Photos found by auto-capture, as they come.
 pub struct PhotoStream {
     rx: Receiver<CheckedPhoto>,
-    someone_else: Arc<AtomicBool>,
+    waiting: Arc<AtomicU8>,
+}
+
+/// Why auto-capture took no photo of the last good face it saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoWait {
+    /// Not the person of the photos so far.
+    SomeoneElse,
+    /// Nearly the same picture as a photo taken.
+    SamePicture,
+}
+
+impl AutoWait {
+    fn code(wait: Option<AutoWait>) -> u8 {
+        match wait {
+            None => 0,
+            Some(AutoWait::SomeoneElse) => 1,
+            Some(AutoWait::SamePicture) => 2,
+        }
+    }
+
+    /// Notes in `cell` why the last good face was not taken (`None`: it was, or no photo
+    /// says whose face to wait for any more).
+    pub(super) fn set(cell: &AtomicU8, wait: Option<AutoWait>) {
+        cell.store(Self::code(wait), Ordering::Relaxed);
+    }
 }
 
 impl PhotoStream {
@@ -142,17 +167,20 @@ impl PhotoStream {
         self.rx.try_iter().collect()
     }
 
-    /// Whether the face auto-capture last saw is not the person of its photos so far
-    /// (so it is waiting for them).
-    pub fn someone_else(&self) -> bool {
-        self.someone_else.load(Ordering::Relaxed)
+    /// Why auto-capture is waiting, if it is.
+    pub fn waiting(&self) -> Option<AutoWait> {
+        match self.waiting.load(Ordering::Relaxed) {
+            1 => Some(AutoWait::SomeoneElse),
+            2 => Some(AutoWait::SamePicture),
+            _ => None,
+        }
     }
 }
 
-/// Where auto-capture sends its photos, and says it is waiting for their person.
+/// Where auto-capture sends its photos, and says why it is waiting.
 pub(super) struct AutoTarget {
     pub to: Sender<CheckedPhoto>,
-    pub someone_else: Arc<AtomicBool>,
+    pub waiting: Arc<AtomicU8>,
 }
 
 /// A small RGBA picture for the UI.
@@ -679,12 +707,12 @@ impl AdminClient {
     /// Starts auto-capture; the photos come through the stream until `stop_auto_capture`.
     pub fn auto_capture(&self) -> PhotoStream {
         let (to, rx) = unbounded();
-        let someone_else = Arc::new(AtomicBool::new(false));
+        let waiting = Arc::new(AtomicU8::new(0));
         let _ = self.tx.send(Request::AutoCapture(Some(AutoTarget {
             to,
-            someone_else: someone_else.clone(),
+            waiting: waiting.clone(),
         })));
-        PhotoStream { rx, someone_else }
+        PhotoStream { rx, waiting }
     }
     pub fn stop_auto_capture(&self) {
         let _ = self.tx.send(Request::AutoCapture(None));

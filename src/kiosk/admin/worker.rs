@@ -4,8 +4,8 @@
 //! door to reload.
 
 use super::{
-    CheckedPhoto, DamagedRecords, DayMark, DayView, EmailForm, LookAlike, Outcome, PhotoCheck,
-    PinState, RefusedFace, Request, Rescue, TaskReply, Thumbnail,
+    AutoWait, CheckedPhoto, DamagedRecords, DayMark, DayView, EmailForm, LookAlike, Outcome,
+    PhotoCheck, PinState, RefusedFace, Request, Rescue, TaskReply, Thumbnail,
 };
 use crate::attendance::pin::{AdminPin, PinCheck};
 use crate::attendance::{
@@ -27,7 +27,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use opencv::core::Mat;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,8 +43,8 @@ const DIVERSITY_MODEL: &str = "dlib-resnet-v1";
 /// Auto-capture in progress.
 struct AutoCapture {
     to: Sender<CheckedPhoto>,
-    /// Set while the face in front of the camera is not the person of the shots.
-    someone_else: Arc<AtomicBool>,
+    /// Why the last good face in front of the camera was not taken, for the form.
+    waiting: Arc<AtomicU8>,
     /// The shots taken and still on the form: their tickets and faces.
     shots: Vec<(u64, Embeddings)>,
     last: Option<Instant>,
@@ -373,7 +373,7 @@ impl Desk {
             Request::AutoCapture(target) => {
                 self.auto = target.map(|t| AutoCapture {
                     to: t.to,
-                    someone_else: t.someone_else,
+                    waiting: t.waiting,
                     shots: Vec::new(),
                     last: None,
                 })
@@ -384,7 +384,7 @@ impl Desk {
                 if let Some(a) = self.auto.as_mut() {
                     a.shots.retain(|(t, _)| *t != ticket);
                     if a.shots.is_empty() {
-                        a.someone_else.store(false, Ordering::Relaxed);
+                        AutoWait::set(&a.waiting, None);
                     }
                 }
             }
@@ -960,11 +960,17 @@ impl Desk {
             && !shots
                 .iter()
                 .any(|(_, s)| recognizer.same_sitting(s, &prepared.embeddings));
-        let repeated = shots.iter().any(repeat);
+        let wait = if someone_else {
+            Some(AutoWait::SomeoneElse)
+        } else if shots.iter().any(repeat) {
+            Some(AutoWait::SamePicture)
+        } else {
+            None
+        };
         if let Some(a) = &self.auto {
-            a.someone_else.store(someone_else, Ordering::Relaxed);
+            AutoWait::set(&a.waiting, wait);
         }
-        if repeated || someone_else {
+        if wait.is_some() {
             return;
         }
         let face = prepared.embeddings.clone();
