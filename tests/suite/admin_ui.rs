@@ -520,22 +520,32 @@ fn a_photo_unlike_the_student_is_added_only_when_the_admin_confirms() {
     assert_eq!(photo_count(dir.path(), "R0002"), 10);
 }
 
+/// A camera playing `frames` in order (copied into `dir/camera`) at `fps`.
+fn camera_playing(
+    dir: &Path,
+    frames: impl IntoIterator<Item = PathBuf>,
+    fps: f64,
+    looping: bool,
+) -> SourceSpec {
+    let camera = dir.join("camera");
+    std::fs::create_dir_all(&camera).unwrap();
+    for (i, f) in frames.into_iter().enumerate() {
+        std::fs::copy(f, camera.join(format!("{i:02}.jpg"))).unwrap();
+    }
+    SourceSpec::Folder {
+        path: camera,
+        fps,
+        looping,
+    }
+}
+
 #[test]
 fn auto_capture_takes_no_one_but_the_student_whose_shots_it_has() {
     // The camera sees student 0004 for a moment, then a classmate (0006) steps in.
     let dir = tempfile::tempdir().unwrap();
-    let camera = dir.path().join("camera");
-    std::fs::create_dir_all(&camera).unwrap();
     let student = photos("webcam-dev", "0004").into_iter().step_by(5).take(8);
     let classmate = photos("webcam-dev", "0006").into_iter().step_by(5).take(10);
-    for (i, f) in student.chain(classmate).enumerate() {
-        std::fs::copy(f, camera.join(format!("{i:02}.jpg"))).unwrap();
-    }
-    let source = SourceSpec::Folder {
-        path: camera,
-        fps: 1.0,
-        looping: false,
-    };
+    let source = camera_playing(dir.path(), student.chain(classmate), 1.0, false);
     let mut h = harness_watching(with_student_two(dir.path()), source, (1280.0, 900.0));
     set_pin(&mut h, "2468");
     type_into(&mut h, "Roll no", "R0004");
@@ -571,17 +581,8 @@ fn auto_capture_takes_no_one_but_the_student_whose_shots_it_has() {
 fn auto_capture_asks_for_a_new_look_when_the_student_keeps_still() {
     // The same picture, again and again: a student sitting perfectly still.
     let dir = tempfile::tempdir().unwrap();
-    let camera = dir.path().join("camera");
-    std::fs::create_dir_all(&camera).unwrap();
-    let still = &photos("webcam-dev", "0004")[0];
-    for i in 0..4 {
-        std::fs::copy(still, camera.join(format!("{i:02}.jpg"))).unwrap();
-    }
-    let source = SourceSpec::Folder {
-        path: camera,
-        fps: 2.0,
-        looping: true,
-    };
+    let still = photos("webcam-dev", "0004").swap_remove(0);
+    let source = camera_playing(dir.path(), std::iter::repeat_n(still, 4), 2.0, true);
     let mut h = harness_watching(with_student_two(dir.path()), source, (1280.0, 900.0));
     set_pin(&mut h, "2468");
     click(&mut h, Role::CheckBox, "Auto-capture");
