@@ -37,6 +37,9 @@ const THUMB: i32 = 120;
 const AUTO_INTERVAL: Duration = Duration::from_millis(700);
 /// Auto-capture skips a shot this similar (dlib cosine) to an earlier one.
 const AUTO_MAX_SIMILARITY: f32 = 0.985;
+/// Auto-capture asks for a new look after this many good faces in a row that were nearly
+/// the same picture as a shot (about two seconds).
+const ASK_NEW_LOOK_AFTER: u32 = 3;
 /// The model whose similarity says two shots are nearly the same picture.
 const DIVERSITY_MODEL: &str = "dlib-resnet-v1";
 
@@ -45,6 +48,8 @@ struct AutoCapture {
     to: Sender<CheckedPhoto>,
     /// Why the last good face in front of the camera was not taken, for the form.
     waiting: Arc<AtomicU8>,
+    /// Good faces in a row that were nearly the same picture as a shot.
+    repeats: u32,
     /// The shots taken and still on the form: their tickets and faces.
     shots: Vec<(u64, Embeddings)>,
     last: Option<Instant>,
@@ -374,6 +379,7 @@ impl Desk {
                 self.auto = target.map(|t| AutoCapture {
                     to: t.to,
                     waiting: t.waiting,
+                    repeats: 0,
                     shots: Vec::new(),
                     last: None,
                 })
@@ -960,17 +966,19 @@ impl Desk {
             && !shots
                 .iter()
                 .any(|(_, s)| recognizer.same_sitting(s, &prepared.embeddings));
-        let wait = if someone_else {
-            Some(AutoWait::SomeoneElse)
-        } else if shots.iter().any(repeat) {
-            Some(AutoWait::SamePicture)
-        } else {
-            None
-        };
-        if let Some(a) = &self.auto {
+        let repeated = !someone_else && shots.iter().any(repeat);
+        if let Some(a) = self.auto.as_mut() {
+            a.repeats = if repeated { a.repeats + 1 } else { 0 };
+            // A new look is asked for only once the student has kept still a while (a
+            // student turning slowly gives a repeat or two between shots).
+            let wait = match (someone_else, a.repeats >= ASK_NEW_LOOK_AFTER) {
+                (true, _) => Some(AutoWait::SomeoneElse),
+                (false, true) => Some(AutoWait::SamePicture),
+                (false, false) => None,
+            };
             AutoWait::set(&a.waiting, wait);
         }
-        if wait.is_some() {
+        if someone_else || repeated {
             return;
         }
         let face = prepared.embeddings.clone();
