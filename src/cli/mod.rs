@@ -329,7 +329,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     // A damaged database: the command that restores the newest daily backup, by name.
     result.map_err(|e| match e.downcast_ref::<crate::store::StoreError>() {
         Some(crate::store::StoreError::Corrupt) => anyhow::anyhow!(crate::store::damaged_advice(
-            &settings.backup.folder_in(&DataDir::resolve(data_dir))
+            &settings.backup.folder_in(&DataDir::resolve(data_dir)),
+            crate::store::AdviceFor::Commands,
         )),
         _ => e,
     })

@@ -9,7 +9,7 @@ use super::{Events, FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone,
 use crate::attendance::{reembed_for_current_models, Recognizer, Records, SharedGallery};
 use crate::data_dir::DataDir;
 use crate::settings::Settings;
-use crate::store::{damaged_advice, newest_daily_backup, StoreError};
+use crate::store::{damaged_advice, AdviceFor, StoreError};
 use crossbeam_channel::Receiver;
 use opencv::prelude::*;
 use std::collections::HashMap;
@@ -152,16 +152,7 @@ impl VisionWorker {
         let data = self.data.clone().create().map_err(|e| e.to_string())?;
         let mut records = Records::open(&data, &settings).map_err(|e| match e {
             StoreError::Corrupt => {
-                let folder = settings.backup.folder_in(&data);
-                match newest_daily_backup(&folder) {
-                    Some((newest, _)) => format!(
-                        "The attendance database file is damaged. An admin can put back the \
-                         newest daily backup here: press Admin (or, on this computer, run \
-                         `rollcall restore {}`; the damaged file is kept aside).",
-                        newest.display()
-                    ),
-                    None => damaged_advice(&folder),
-                }
+                damaged_advice(&settings.backup.folder_in(&data), AdviceFor::Kiosk)
             }
             e => e.to_string(),
         })?;

@@ -6,7 +6,7 @@ use super::{ErasedAgain, Store, StoreError, MIGRATIONS};
 use crate::data_dir::{write_private_file, DataDir};
 use crate::wording::count;
 use chrono::{DateTime, Local};
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
 /// Why a backup or restore did not happen, worded for the admin.
@@ -265,13 +265,7 @@ fn open_backup(src: &Path) -> Result<Connection, BackupError> {
 /// restored), if one was set.
 pub fn backup_admin_pin(src: &Path) -> Result<Option<String>, BackupError> {
     let conn = open_backup(src)?;
-    conn.query_row(
-        "SELECT value FROM admin_settings WHERE key = ?1",
-        [super::ADMIN_PIN_KEY],
-        |r| r.get(0),
-    )
-    .optional()
-    .map_err(|e| StoreError::from(e).into())
+    Ok(super::read_admin_setting(&conn, super::ADMIN_PIN_KEY)?)
 }
 
 /// What a restore did.

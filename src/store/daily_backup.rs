@@ -224,16 +224,33 @@ fn prune(folder: &Path, keep: usize) {
     }
 }
 
-/// What to tell the admin of a damaged database whose daily backups go to `folder`: the
-/// command that restores the newest one, when there is one.
-pub fn damaged_advice(folder: &Path) -> String {
-    match newest_daily_backup(folder) {
-        Some((newest, _)) => format!(
+/// Where the advice on a damaged database is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdviceFor {
+    /// At the kiosk, whose Admin button can put the backup back.
+    Kiosk,
+    /// At a command line, a server's log or a windowless door.
+    Commands,
+}
+
+/// What to tell the admin of a damaged database whose daily backups go to `folder`: how to
+/// restore the newest one, when there is one.
+pub fn damaged_advice(folder: &Path, reader: AdviceFor) -> String {
+    let Some((newest, _)) = newest_daily_backup(folder) else {
+        return StoreError::Corrupt.to_string();
+    };
+    match reader {
+        AdviceFor::Kiosk => format!(
+            "The attendance database file is damaged. An admin can put back the newest daily \
+             backup here: press Admin (or, on this computer, run `rollcall restore {}`; the \
+             damaged file is kept aside).",
+            newest.display()
+        ),
+        AdviceFor::Commands => format!(
             "The attendance database file is damaged. Restore the newest daily backup on this \
              computer: `rollcall restore {}` (the damaged file is kept aside).",
             newest.display()
         ),
-        None => StoreError::Corrupt.to_string(),
     }
 }
 

@@ -12,7 +12,8 @@ pub use backup::{
     backup_admin_pin, backup_reminder, restore, BackupError, BackupState, BackupSummary, Restored,
 };
 pub use daily_backup::{
-    damaged_advice, make_daily_backup, newest_daily_backup, remove_daily_backups, DailyBackups,
+    damaged_advice, make_daily_backup, newest_daily_backup, remove_daily_backups, AdviceFor,
+    DailyBackups,
 };
 pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 
@@ -446,6 +447,17 @@ fn put_admin_setting(conn: &Connection, key: &str, value: &str) -> Result<(), St
     Ok(())
 }
 
+/// A value from the admin settings table (on a connection: a database or a backup).
+fn read_admin_setting(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM admin_settings WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// One student's roll number and name (on a connection or inside a transaction).
 fn name_of(conn: &Connection, id: i64) -> Result<Option<(String, String)>, StoreError> {
     Ok(conn
@@ -827,14 +839,7 @@ impl Store {
 
     /// A value from the admin settings table.
     pub fn admin_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT value FROM admin_settings WHERE key = ?1",
-                [key],
-                |r| r.get(0),
-            )
-            .optional()?)
+        read_admin_setting(&self.conn, key)
     }
 
     /// Stores a value in the admin settings table.
