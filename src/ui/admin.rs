@@ -96,6 +96,18 @@ struct PinWindow {
     focused: bool,
 }
 
+/// The PIN window's one field, which keeps the keyboard while `waiting` for a PIN; returns
+/// whether Enter was pressed in it.
+fn pin_field(ui: &mut egui::Ui, pin: &mut String, waiting: bool) -> bool {
+    let r = field(ui, "PIN", pin, true);
+    // Read before the field takes the keyboard back, which would hide it.
+    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    if waiting && !enter {
+        r.request_focus();
+    }
+    enter
+}
+
 /// The PIN window when the attendance records are damaged: what happened, and the newest
 /// daily backup put back with the admin PIN it holds.
 fn restore_damaged_form(
@@ -116,11 +128,7 @@ fn restore_damaged_form(
         ui.label(format!(
             "Enter the admin PIN (as it was on {day}) to put it back."
         ));
-        let r = field(ui, "PIN", &mut p.pin, true);
-        enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if p.rescuing.is_none() && !enter {
-            r.request_focus();
-        }
+        enter = pin_field(ui, &mut p.pin, p.rescuing.is_none());
     }
     if let Some(m) = &p.message {
         ui.label(RichText::new(m).color(ERROR));
@@ -556,12 +564,7 @@ impl AdminView {
                 }
                 Some(PinState::Set) => {
                     ui.label(RichText::new("Enter the admin PIN").strong());
-                    let r = field(ui, "PIN", &mut p.pin, true);
-                    // Read before the field takes the keyboard back, which would hide it.
-                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if p.unlocking.is_none() && !enter {
-                        r.request_focus();
-                    }
+                    let enter = pin_field(ui, &mut p.pin, p.unlocking.is_none());
                     if let Some(m) = &p.message {
                         ui.label(RichText::new(m).color(ERROR));
                     }

@@ -146,18 +146,24 @@ pub enum AutoWait {
 }
 
 impl AutoWait {
-    fn code(wait: Option<AutoWait>) -> u8 {
-        match wait {
-            None => 0,
-            Some(AutoWait::SomeoneElse) => 1,
-            Some(AutoWait::SamePicture) => 2,
-        }
-    }
-
     /// Notes in `cell` why the last good face was not taken (`None`: it was, or no photo
     /// says whose face to wait for any more).
     pub(super) fn set(cell: &AtomicU8, wait: Option<AutoWait>) {
-        cell.store(Self::code(wait), Ordering::Relaxed);
+        let code = match wait {
+            None => 0,
+            Some(AutoWait::SomeoneElse) => 1,
+            Some(AutoWait::SamePicture) => 2,
+        };
+        cell.store(code, Ordering::Relaxed);
+    }
+
+    /// What `set` last noted in `cell`.
+    fn get(cell: &AtomicU8) -> Option<AutoWait> {
+        match cell.load(Ordering::Relaxed) {
+            1 => Some(AutoWait::SomeoneElse),
+            2 => Some(AutoWait::SamePicture),
+            _ => None,
+        }
     }
 }
 
@@ -169,11 +175,7 @@ impl PhotoStream {
 
     /// Why auto-capture is waiting, if it is.
     pub fn waiting(&self) -> Option<AutoWait> {
-        match self.waiting.load(Ordering::Relaxed) {
-            1 => Some(AutoWait::SomeoneElse),
-            2 => Some(AutoWait::SamePicture),
-            _ => None,
-        }
+        AutoWait::get(&self.waiting)
     }
 }
 

@@ -134,10 +134,11 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 impl AdminWorker {
     pub fn run(self) {
+        let (records, damaged) = Desk::open_records(&self.data, &self.settings);
         let mut desk = Desk {
             data: self.data.clone(),
-            records: Err(String::new()),
-            damaged: false,
+            records,
+            damaged,
             recognizer: None,
             gallery: self.gallery.clone(),
             settings: self.settings.clone(),
@@ -150,7 +151,6 @@ impl AdminWorker {
             site_check_dir: self.data.root().join("liveness"),
             adapted: None,
         };
-        desk.open_records();
         while !self.stop.load(Ordering::SeqCst) {
             let wait = if desk.auto.is_some() {
                 Duration::from_millis(100)
@@ -211,11 +211,12 @@ impl Desk {
         }
     }
 
-    /// Opens the records (again), noting whether the database file is damaged.
-    fn open_records(&mut self) {
-        let opened = Records::open(&self.data, &self.settings);
-        self.damaged = matches!(opened, Err(StoreError::Corrupt));
-        self.records = opened.map_err(|e| e.to_string());
+    /// Opens the records, or says why they cannot be, and whether it is because the
+    /// database file is damaged.
+    fn open_records(data: &DataDir, settings: &Settings) -> (Result<Records, String>, bool) {
+        let opened = Records::open(data, settings);
+        let damaged = matches!(opened, Err(StoreError::Corrupt));
+        (opened.map_err(|e| e.to_string()), damaged)
     }
 
     /// Puts a backup back in place of the data folder's database and photos (see
@@ -224,7 +225,7 @@ impl Desk {
         // This desk's connection closes first: a damaged database is moved aside.
         self.records = Err("The data is being restored.".into());
         let restored = crate::store::restore(&self.data, from);
-        self.open_records();
+        (self.records, self.damaged) = Self::open_records(&self.data, &self.settings);
         let restored = restored.map_err(|e| e.to_string())?;
         self.reload_gallery();
         let _ = self.door.send(DoorNotice::Restored);
