@@ -1,6 +1,8 @@
 //! The door's vision thread: loads the models, then runs the door session on the newest
 //! frame, and reloads the gallery (or applies a new strictness of the photo-attack check) as
-//! soon as the admin worker says so.
+//! soon as the admin worker says so — or, for the photo-attack check, as soon as the data
+//! folder's settings file says so (saved by the admin of another kiosk or a windowless
+//! door on the same folder, or edited by hand).
 
 use super::door::verdict::VerdictKind;
 use super::door::{DoorSession, FaceState, FrameResult};
@@ -51,6 +53,43 @@ pub(super) struct VisionWorker {
     motion: BoxMotion,
     /// Today's count as the UI was last told it.
     marked_today: Option<i64>,
+    /// The data folder's settings file as last read.
+    settings_file: SettingsFile,
+}
+
+/// The data folder's settings file, looked at for changes made by another program.
+struct SettingsFile {
+    path: std::path::PathBuf,
+    /// When it was last changed, and its length, as last seen.
+    seen: Option<(std::time::SystemTime, u64)>,
+}
+
+impl SettingsFile {
+    fn new(path: std::path::PathBuf) -> SettingsFile {
+        let seen = SettingsFile::stamp(&path);
+        SettingsFile { path, seen }
+    }
+
+    fn stamp(path: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some((meta.modified().ok()?, meta.len()))
+    }
+
+    /// The settings, when the file changed since it was last seen and can be read.
+    fn changed(&mut self) -> Option<Settings> {
+        let now = SettingsFile::stamp(&self.path);
+        if now == self.seen {
+            return None;
+        }
+        self.seen = now;
+        match Settings::load_quietly(&self.path) {
+            Ok(settings) => Some(settings),
+            Err(e) => {
+                tracing::warn!("kept the settings the door has: {e}");
+                None
+            }
+        }
+    }
 }
 
 /// Each face's speed across the frame, from where its track was on earlier frames.
@@ -133,6 +172,7 @@ impl VisionWorker {
             SoundCues::silent()
         };
         VisionWorker {
+            settings_file: SettingsFile::new(data.settings()),
             data,
             settings,
             inputs,
@@ -232,6 +272,9 @@ impl VisionWorker {
                 if let Ok(n) = session.marked_today() {
                     self.tell_marked_today(n);
                 }
+                for notice in self.settings_notices() {
+                    self.apply(&mut session, notice);
+                }
             }
             crossbeam_channel::select! {
                 recv(self.inputs.notices) -> msg => {
@@ -241,19 +284,10 @@ impl VisionWorker {
                     let notices: Vec<DoorNotice> =
                         std::iter::once(first).chain(self.inputs.notices.try_iter()).collect();
                     for notice in notices {
-                        self.remember(&notice);
                         match notice {
                             DoorNotice::Restored => return true,
                             DoorNotice::GalleryChanged => reload = true,
-                            DoorNotice::LivenessThreshold(t) => session.set_liveness_threshold(t),
-                            DoorNotice::LivenessModel(dir) => {
-                                match crate::vision::liveness::LivenessModel::load(&dir) {
-                                    Ok(model) => {
-                                        session.replace_liveness(Some(model));
-                                    }
-                                    Err(e) => tracing::warn!("kept the photo-attack model: {e}"),
-                                }
-                            }
+                            notice => self.apply(&mut session, notice),
                         }
                     }
                     if reload {
@@ -280,6 +314,42 @@ impl VisionWorker {
             }
         }
         false
+    }
+
+    /// Applies a choice of the photo-attack check to the session, and keeps it.
+    fn apply(&mut self, session: &mut DoorSession, notice: DoorNotice) {
+        self.remember(&notice);
+        match notice {
+            DoorNotice::LivenessThreshold(t) => session.set_liveness_threshold(t),
+            DoorNotice::LivenessModel(dir) => {
+                match crate::vision::liveness::LivenessModel::load(&dir) {
+                    Ok(model) => {
+                        session.replace_liveness(Some(model));
+                    }
+                    Err(e) => tracing::warn!("kept the photo-attack model: {e}"),
+                }
+            }
+            DoorNotice::GalleryChanged | DoorNotice::Restored => {}
+        }
+    }
+
+    /// The photo-attack choices the settings file has and the door does not: saved by
+    /// another program on the same data folder (a second kiosk's admin) since the door
+    /// last looked.
+    fn settings_notices(&mut self) -> Vec<DoorNotice> {
+        let Some(saved) = self.settings_file.changed() else {
+            return Vec::new();
+        };
+        let (now, saved) = (&self.settings.liveness, &saved.liveness);
+        let mut notices = Vec::new();
+        if saved.threshold != now.threshold {
+            notices.push(DoorNotice::LivenessThreshold(saved.threshold));
+        }
+        let dir = crate::vision::liveness::model_dir(saved);
+        if now.enabled && dir != crate::vision::liveness::model_dir(now) {
+            notices.push(DoorNotice::LivenessModel(dir));
+        }
+        notices
     }
 
     /// Keeps the admin's choices that a notice brings in the settings, so that the session

@@ -373,6 +373,42 @@ fn the_same_student_in_person_is_marked_by_a_check_that_never_saw_them() {
     assert_eq!(rows_today_in(&data_db(dir.path())), 1);
 }
 
+/// A strictness of the photo-attack check saved in the data folder's settings by another
+/// program (the admin of a second kiosk on the same folder, or a person editing the file)
+/// reaches a kiosk that is running, without a restart: the door used to keep the strictness
+/// it started with.
+#[test]
+fn a_strictness_saved_by_another_kiosk_reaches_the_door_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, mut settings) = enrolled_at_the_camera_unseen_by_the_check(dir.path());
+    let file = data.settings();
+    let model = toml::Value::String(settings.liveness.model_dir.clone());
+    Settings::set_in_file(&file, "liveness", "model_dir", model).unwrap();
+    // So strict that nobody passes.
+    let strict = Settings::set_in_file(&file, "liveness", "threshold", toml::Value::Float(50.0));
+    settings.liveness = strict.unwrap().liveness;
+    let normal = Settings::default().liveness.threshold;
+    // Student Two comes, leaves, and comes again, over and over.
+    let mut h = harness_with(data, settings, looping(doorway_then("0002", dir.path())));
+    step_until(&mut h, "the too-strict check's verdict", 120, |h| {
+        shows(h, "We couldn't verify it's you — please see your teacher")
+    });
+    assert!(!shows(&h, "Welcome,"));
+    assert_eq!(rows_today_in(&data_db(dir.path())), 0);
+    Settings::set_in_file(
+        &file,
+        "liveness",
+        "threshold",
+        toml::Value::Float(normal.into()),
+    )
+    .unwrap();
+    // The student's next appearance (within a few seconds) meets the usual strictness.
+    step_until(&mut h, "the green verdict", 60, |h| {
+        shows(h, "Welcome, Student Two — marked at ")
+    });
+    assert_eq!(rows_today_in(&data_db(dir.path())), 1);
+}
+
 /// Frames showing two people side by side (two webcam frames joined).
 fn two_people_frames(a: &str, b: &str, dir: &Path) -> PathBuf {
     let out = dir.join(format!("frames-{a}-{b}"));
