@@ -2,7 +2,7 @@
 //! (`settings.toml` in the data folder); `Default` gives the shipped values.
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// All of Rollcall's settings.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -51,10 +51,10 @@ impl BackupSettings {
     /// The folder the daily backups go to, for the data folder `data`: `backups` in it, or
     /// this computer's own folder inside the one set (several kiosks may share a network
     /// folder; each keeps, and prunes, its own backups).
-    pub fn folder_in(&self, data: &crate::data_dir::DataDir) -> std::path::PathBuf {
+    pub fn folder_in(&self, data: &crate::data_dir::DataDir) -> PathBuf {
         match self.folder.trim() {
             "" => data.root().join("backups"),
-            folder => std::path::PathBuf::from(folder).join(computer_name()),
+            folder => PathBuf::from(folder).join(computer_name()),
         }
     }
 }
@@ -690,6 +690,54 @@ fn unknown_in(file: &toml::Table, known: &toml::Table, prefix: &str, out: &mut V
     }
 }
 
+/// A settings file looked at for changes made by another program (a second kiosk on the
+/// same data folder, a hand edit).
+pub struct SettingsWatch {
+    path: PathBuf,
+    /// When it was last changed, and its length, as last seen.
+    seen: Option<(std::time::SystemTime, u64)>,
+    /// What it held then (the defaults when it could not be read).
+    held: Settings,
+}
+
+impl SettingsWatch {
+    /// Watches `path` from what it holds now.
+    pub fn new(path: PathBuf) -> SettingsWatch {
+        let seen = SettingsWatch::stamp(&path);
+        let held = Settings::load_quietly(&path).unwrap_or_default();
+        SettingsWatch { path, seen, held }
+    }
+
+    /// Takes the file as it is now as known: what this process saved in it itself is no
+    /// change of another program's.
+    pub fn known(&mut self) {
+        *self = SettingsWatch::new(std::mem::take(&mut self.path));
+    }
+
+    fn stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some((meta.modified().ok()?, meta.len()))
+    }
+
+    /// What the file held before and holds now, when it changed since it was last seen
+    /// and can be read. Only what changed in the file is another program's choice: a
+    /// setting the process was given otherwise stays unless the file changes it.
+    pub fn changed(&mut self) -> Option<(Settings, &Settings)> {
+        let now = SettingsWatch::stamp(&self.path);
+        if now == self.seen {
+            return None;
+        }
+        self.seen = now;
+        match Settings::load_quietly(&self.path) {
+            Ok(settings) => Some((std::mem::replace(&mut self.held, settings), &self.held)),
+            Err(e) => {
+                tracing::warn!("kept the settings in use: {e}");
+                None
+            }
+        }
+    }
+}
+
 impl Settings {
     /// Changes one setting (`[section] key = value`) in the file at `path`, keeping every
     /// other line's setting as it is, and returns the settings it now holds.
@@ -870,6 +918,35 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_watch_reports_what_another_program_changed_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        let mut watch = SettingsWatch::new(path.clone());
+        assert!(watch.changed().is_none(), "no file, nothing changed");
+        let threshold = toml::Value::Float(0.3);
+        Settings::set_in_file(&path, "liveness", "threshold", threshold).unwrap();
+        let (before, now) = watch.changed().expect("the new file");
+        assert_eq!(before.liveness.threshold, 0.0);
+        assert_eq!(now.liveness.threshold, 0.3);
+        assert!(watch.changed().is_none(), "each change is reported once");
+        std::fs::write(&path, "[liveness]\nthreshold = \"high\"\n").unwrap();
+        assert!(
+            watch.changed().is_none(),
+            "a file that cannot be read changes nothing"
+        );
+        Settings::set_in_file(&path, "liveness", "threshold", toml::Value::Float(0.5)).unwrap();
+        let (before, now) = watch.changed().expect("mended");
+        assert_eq!(
+            (before.liveness.threshold, now.liveness.threshold),
+            (0.3, 0.5)
+        );
+        // This process's own save is no other program's change.
+        Settings::set_in_file(&path, "liveness", "threshold", toml::Value::Float(0.25)).unwrap();
+        watch.known();
+        assert!(watch.changed().is_none());
     }
 
     #[test]

@@ -10,8 +10,9 @@ use super::latest::LatestSender;
 use super::{Events, FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone, Waker};
 use crate::attendance::{reembed_for_current_models, Recognizer, Records, SharedGallery};
 use crate::data_dir::DataDir;
-use crate::settings::Settings;
+use crate::settings::{Settings, SettingsWatch};
 use crate::store::{damaged_advice, AdviceFor, StoreError};
+use crate::vision::liveness::LivenessChange;
 use crossbeam_channel::Receiver;
 use opencv::prelude::*;
 use std::collections::HashMap;
@@ -54,42 +55,7 @@ pub(super) struct VisionWorker {
     /// Today's count as the UI was last told it.
     marked_today: Option<i64>,
     /// The data folder's settings file as last read.
-    settings_file: SettingsFile,
-}
-
-/// The data folder's settings file, looked at for changes made by another program.
-struct SettingsFile {
-    path: std::path::PathBuf,
-    /// When it was last changed, and its length, as last seen.
-    seen: Option<(std::time::SystemTime, u64)>,
-}
-
-impl SettingsFile {
-    fn new(path: std::path::PathBuf) -> SettingsFile {
-        let seen = SettingsFile::stamp(&path);
-        SettingsFile { path, seen }
-    }
-
-    fn stamp(path: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
-        let meta = std::fs::metadata(path).ok()?;
-        Some((meta.modified().ok()?, meta.len()))
-    }
-
-    /// The settings, when the file changed since it was last seen and can be read.
-    fn changed(&mut self) -> Option<Settings> {
-        let now = SettingsFile::stamp(&self.path);
-        if now == self.seen {
-            return None;
-        }
-        self.seen = now;
-        match Settings::load_quietly(&self.path) {
-            Ok(settings) => Some(settings),
-            Err(e) => {
-                tracing::warn!("kept the settings the door has: {e}");
-                None
-            }
-        }
-    }
+    settings_file: SettingsWatch,
 }
 
 /// Each face's speed across the frame, from where its track was on earlier frames.
@@ -172,7 +138,7 @@ impl VisionWorker {
             SoundCues::silent()
         };
         VisionWorker {
-            settings_file: SettingsFile::new(data.settings()),
+            settings_file: SettingsWatch::new(data.settings()),
             data,
             settings,
             inputs,
@@ -287,7 +253,11 @@ impl VisionWorker {
                         match notice {
                             DoorNotice::Restored => return true,
                             DoorNotice::GalleryChanged => reload = true,
-                            notice => self.apply(&mut session, notice),
+                            notice => {
+                                // The admin saved it in the settings file first.
+                                self.settings_file.known();
+                                self.apply(&mut session, notice)
+                            }
                         }
                     }
                     if reload {
@@ -333,21 +303,21 @@ impl VisionWorker {
         }
     }
 
-    /// The photo-attack choices the settings file has and the door does not: saved by
-    /// another program on the same data folder (a second kiosk's admin) since the door
-    /// last looked.
+    /// The photo-attack choices changed in the settings file since the door last looked:
+    /// saved by another program on the same data folder (a second kiosk's admin), or by
+    /// hand.
     fn settings_notices(&mut self) -> Vec<DoorNotice> {
-        let Some(saved) = self.settings_file.changed() else {
+        let Some((before, saved)) = self.settings_file.changed() else {
             return Vec::new();
         };
-        let (now, saved) = (&self.settings.liveness, &saved.liveness);
-        let mut notices = Vec::new();
-        if saved.threshold != now.threshold {
-            notices.push(DoorNotice::LivenessThreshold(saved.threshold));
-        }
-        let dir = crate::vision::liveness::model_dir(saved);
-        if now.enabled && dir != crate::vision::liveness::model_dir(now) {
-            notices.push(DoorNotice::LivenessModel(dir));
+        let change = LivenessChange::between(&before.liveness, &saved.liveness);
+        let mut notices: Vec<DoorNotice> = change
+            .threshold
+            .map(DoorNotice::LivenessThreshold)
+            .into_iter()
+            .collect();
+        if self.settings.liveness.enabled {
+            notices.extend(change.model_dir.map(DoorNotice::LivenessModel));
         }
         notices
     }

@@ -27,9 +27,10 @@ pub struct AttackCheckView {
 }
 
 impl AttackCheckView {
-    /// Asks for the check and the recordings, unless they are here or on their way.
+    /// Asks for the check and the recordings again, unless they are on their way (another
+    /// kiosk on the same data folder may have changed the check since).
     pub fn load(&mut self, admin: &AdminClient) {
-        if self.check.is_none() && self.check_req.is_none() {
+        if self.check_req.is_none() {
             self.check_req = Some(admin.attack_check());
             self.recordings_req = Some(admin.attack_recordings());
         }

@@ -820,6 +820,20 @@ fn the_photo_check_strictness_is_chosen_with_its_measured_cost_and_saved() {
     assert!((saved.liveness.threshold - 0.3).abs() < 1e-6, "{saved:?}");
     let text = std::fs::read_to_string(data.settings()).unwrap();
     assert!(text.contains("threshold = 0.3"), "{text}");
+
+    // A second kiosk on the same data folder goes back to the standard strictness: this
+    // screen shows it when the Students screen is opened again.
+    let standard = toml::Value::Float(0.0);
+    Settings::set_in_file(&data.settings(), "liveness", "threshold", standard).unwrap();
+    click(&mut h, Role::Button, "Enrol a student");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the strictness saved elsewhere", 30, |h| {
+        h.query_all_by_role(Role::ComboBox).any(|n| {
+            n.accesskit_node()
+                .value()
+                .is_some_and(|v| v.contains("+0.0 (standard)"))
+        })
+    });
 }
 
 /// Students with no photos (enough for the Students screen), inserted in this order.

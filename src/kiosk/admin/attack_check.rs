@@ -8,7 +8,7 @@ use crate::kiosk::vision_worker::DoorNotice;
 use crate::settings::Settings;
 use crate::vision::liveness::site::{mean_of, SiteFrames, SiteRecord, MIN_ATTACK_FRAMES};
 use crate::vision::liveness::{
-    default_liveness_dir, model_dir, LivenessModel, TrainingRecord, FEATURES,
+    default_liveness_dir, model_dir, LivenessChange, LivenessModel, TrainingRecord, FEATURES,
 };
 use crate::wording::count;
 use std::collections::BTreeMap;
@@ -24,6 +24,29 @@ const RECORDING_TIME: Duration = Duration::from_secs(8);
 const MAX_LIVE_FRAMES: usize = 400;
 
 impl Desk {
+    /// Takes in the photo-attack choices another program saved in the settings file since
+    /// the desk last looked (a second kiosk's admin), so that the screen shows them and
+    /// what the admin does next starts from them.
+    pub(super) fn follow_settings_file(&mut self) {
+        let Some((before, saved)) = self.settings_saved.changed() else {
+            return;
+        };
+        let change = LivenessChange::between(&before.liveness, &saved.liveness);
+        if let Some(threshold) = change.threshold {
+            self.settings.liveness.threshold = threshold;
+        }
+        if let Some(dir) = change.model_dir {
+            self.settings.liveness.model_dir = saved.liveness.model_dir.clone();
+            if self.settings.liveness.enabled {
+                if let (Some(Ok(r)), Ok(model)) =
+                    (self.recognizer.as_mut(), LivenessModel::load(&dir))
+                {
+                    r.replace_liveness(Some(model));
+                }
+            }
+        }
+    }
+
     pub(super) fn attack_check(&self) -> Result<AttackCheck, String> {
         let s = &self.settings.liveness;
         let record = TrainingRecord::read(&model_dir(s)).map_err(|e| e.to_string())?;
@@ -63,6 +86,7 @@ impl Desk {
             toml::Value::Float(value),
         )
         .map_err(|e| format!("The strictness could not be saved: {e}"))?;
+        self.settings_saved.known();
         self.settings.liveness.threshold = saved.liveness.threshold;
         let _ = self
             .door
@@ -273,6 +297,7 @@ impl Desk {
             toml::Value::String(value),
         )
         .map_err(|e| format!("The choice could not be saved: {e}"))?;
+        self.settings_saved.known();
         self.settings.liveness.model_dir = saved.liveness.model_dir;
         if self.settings.liveness.enabled {
             if let Some(Ok(r)) = self.recognizer.as_mut() {

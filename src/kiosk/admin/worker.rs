@@ -17,7 +17,7 @@ use crate::kiosk::latest::NewestFrame;
 use crate::kiosk::vision_worker::DoorNotice;
 use crate::recognition::{Origin, PhotoPeople, Source};
 use crate::reports::{self, Sheet};
-use crate::settings::{EmailSettings, MailSecurity, Settings};
+use crate::settings::{EmailSettings, MailSecurity, Settings, SettingsWatch};
 use crate::store::{backup_admin_pin, to_the_minute, Store, StoreError};
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
 use crate::vision::liveness::LivenessModel;
@@ -84,6 +84,8 @@ pub(super) struct Desk {
     pub(super) door: Sender<DoorNotice>,
     /// The data folder's settings.toml, where the admin's choices are saved.
     pub(super) settings_file: PathBuf,
+    /// The same file, for choices another program saves in it.
+    pub(super) settings_saved: SettingsWatch,
     /// Where a photo-attack check adapted to this camera is kept.
     pub(super) site_check_dir: PathBuf,
     /// A check adapted to this camera, measured and waiting for the admin's word.
@@ -148,6 +150,7 @@ impl AdminWorker {
             auto: None,
             door: self.door.clone(),
             settings_file: self.data.settings(),
+            settings_saved: SettingsWatch::new(self.data.settings()),
             site_check_dir: self.data.root().join("liveness"),
             adapted: None,
         };
@@ -274,6 +277,7 @@ impl Desk {
     }
 
     fn handle(&mut self, req: Request, frame: &NewestFrame) {
+        self.follow_settings_file();
         match req {
             Request::PinStatus(reply) => {
                 let r = self.pin_state();

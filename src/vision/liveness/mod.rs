@@ -64,6 +64,28 @@ pub fn model_dir(settings: &crate::settings::LivenessSettings) -> PathBuf {
     }
 }
 
+/// What differs between the photo-attack choices in use and those saved since.
+#[derive(Debug, Default, PartialEq)]
+pub struct LivenessChange {
+    /// The saved strictness, when it is another.
+    pub threshold: Option<f32>,
+    /// The saved model's folder, when it is another.
+    pub model_dir: Option<PathBuf>,
+}
+
+impl LivenessChange {
+    pub fn between(
+        now: &crate::settings::LivenessSettings,
+        saved: &crate::settings::LivenessSettings,
+    ) -> LivenessChange {
+        let dir = model_dir(saved);
+        LivenessChange {
+            threshold: (saved.threshold != now.threshold).then_some(saved.threshold),
+            model_dir: (dir != model_dir(now)).then_some(dir),
+        }
+    }
+}
+
 /// Maps each 8-bit pattern to its uniform-pattern bin (at most two 0/1 transitions
 /// around the circle), or to the last bin.
 fn uniform_bins() -> [u8; 256] {
