@@ -702,129 +702,145 @@ impl AdminView {
     }
 
     fn enrol_screen(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, view: &mut KioskView) {
-        let problems = self.form_problems();
+        // Each column left-aligned: a column's own layout would justify its long notes
+        // (wide gaps between words).
+        let column = egui::Layout::top_down(egui::Align::Min);
         ui.columns(2, |cols| {
-            let ui = &mut cols[0];
-            ui.heading("New student");
-            let fields = [
-                ("Roll no", &mut self.form.roll_no),
-                ("Name", &mut self.form.name),
-                ("Email", &mut self.form.email),
-            ];
-            for (i, (label, value)) in fields.into_iter().enumerate() {
-                if field(ui, label, value, false).changed() {
-                    self.form.touched[i] = true;
-                }
-                let shown = problems[i].as_deref().filter(|_| self.form.touched[i]);
-                hint(ui, shown);
-            }
-            ui.add_space(8.0);
-            let n = self.form.photos.len();
-            ui.label(RichText::new(format!("Photos: {n} / {MAX_PHOTOS}")).strong());
-            let checking = self.checking(Destination::Form);
-            if checking > 0 {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label(format!("Checking {}…", count(checking, "photo")));
-                });
-            } else if n == 0 {
-                ui.label(RichText::new("Add at least one photo.").weak());
-            }
-            let look_alikes: Vec<LookAlike> = self
-                .form
-                .photos
-                .iter()
-                .filter_map(|p| p.look_alike.clone())
-                .collect();
-            if let Some(warning) = LookAlike::warning(&look_alikes) {
-                ui.label(RichText::new(warning).color(WARN));
-            }
-            let ready = problems.iter().all(Option::is_none)
-                && (1..=MAX_PHOTOS).contains(&n)
-                && self.form.saving.is_none();
-            let save_label = if look_alikes.is_empty() {
-                "Save"
-            } else {
-                "Save anyway"
-            };
-            ui.horizontal(|ui| {
-                let save = ui.add_enabled(
-                    ready,
-                    egui::Button::new(RichText::new(save_label).size(18.0)),
-                );
-                if save.clicked() {
-                    self.form.touched = [true; 3];
-                    self.message = None;
-                    self.form.saving = Some(kiosk.admin.enroll(
-                        self.form.roll_no.clone(),
-                        self.form.name.clone(),
-                        self.form.email.clone(),
-                        self.form.photos.iter().map(|p| p.ticket).collect(),
-                    ));
-                }
-                if checking > 0 && ready {
-                    ui.label(RichText::new("Photos still being checked are not included.").weak());
-                }
-                if self.form.saving.is_some() {
-                    ui.spinner();
-                    ui.label("Saving and updating the recogniser…");
-                }
-            });
+            let form = cols[0].with_layout(column, |ui| self.enrol_form(ui, kiosk));
+            cols[1].with_layout(column, |ui| self.enrol_photos(ui, kiosk, view, form.inner));
+        });
+    }
 
-            let ui = &mut cols[1];
-            ui.heading("Photos");
-            view.small_video(ui, Vec2::new(320.0, 240.0));
-            ui.horizontal_wrapped(|ui| {
-                let room = n + checking < MAX_PHOTOS;
-                if ui.add_enabled(room, egui::Button::new("Capture")).clicked() {
-                    self.checks
-                        .push((Destination::Form, kiosk.admin.capture_photo(None)));
-                }
-                let mut auto = self.form.auto.is_some();
-                if ui
-                    .add_enabled(room, egui::Checkbox::new(&mut auto, "Auto-capture"))
-                    .changed()
-                {
-                    if auto {
-                        self.form.auto = Some(kiosk.admin.auto_capture());
-                    } else {
-                        self.form.auto = None;
-                        kiosk.admin.stop_auto_capture();
-                    }
-                }
-                if ui
-                    .add_enabled(room, egui::Button::new("Add from files…"))
-                    .clicked()
-                {
-                    self.files.open(Ask::Photos);
-                }
+    /// The new student's details and Save; returns the photos taken and being checked.
+    fn enrol_form(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) -> (usize, usize) {
+        let problems = self.form_problems();
+        ui.heading("New student");
+        let fields = [
+            ("Roll no", &mut self.form.roll_no),
+            ("Name", &mut self.form.name),
+            ("Email", &mut self.form.email),
+        ];
+        for (i, (label, value)) in fields.into_iter().enumerate() {
+            if field(ui, label, value, false).changed() {
+                self.form.touched[i] = true;
+            }
+            let shown = problems[i].as_deref().filter(|_| self.form.touched[i]);
+            hint(ui, shown);
+        }
+        ui.add_space(8.0);
+        let n = self.form.photos.len();
+        ui.label(RichText::new(format!("Photos: {n} / {MAX_PHOTOS}")).strong());
+        let checking = self.checking(Destination::Form);
+        if checking > 0 {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("Checking {}…", count(checking, "photo")));
             });
-            if let Some(i) = thumbnails(ui, &self.form.photos, "photo", self.form.saving.is_none())
-            {
-                let p = self.form.photos.remove(i);
-                kiosk.admin.drop_photo(p.ticket);
+        } else if n == 0 {
+            ui.label(RichText::new("Add at least one photo.").weak());
+        }
+        let look_alikes: Vec<LookAlike> = self
+            .form
+            .photos
+            .iter()
+            .filter_map(|p| p.look_alike.clone())
+            .collect();
+        if let Some(warning) = LookAlike::warning(&look_alikes) {
+            ui.label(RichText::new(warning).color(WARN));
+        }
+        let ready = problems.iter().all(Option::is_none)
+            && (1..=MAX_PHOTOS).contains(&n)
+            && self.form.saving.is_none();
+        let save_label = if look_alikes.is_empty() {
+            "Save"
+        } else {
+            "Save anyway"
+        };
+        ui.horizontal(|ui| {
+            let save = ui.add_enabled(
+                ready,
+                egui::Button::new(RichText::new(save_label).size(18.0)),
+            );
+            if save.clicked() {
+                self.form.touched = [true; 3];
+                self.message = None;
+                self.form.saving = Some(kiosk.admin.enroll(
+                    self.form.roll_no.clone(),
+                    self.form.name.clone(),
+                    self.form.email.clone(),
+                    self.form.photos.iter().map(|p| p.ticket).collect(),
+                ));
             }
-            let waiting = match self.form.auto.as_ref().and_then(PhotoStream::waiting) {
-                Some(AutoWait::SomeoneElse) => Some(
-                    "Auto-capture is waiting: the face in front of the camera is not the \
-                     person of the photos taken so far. If a photo shows someone else, remove it.",
-                ),
-                Some(AutoWait::SamePicture) => Some(
-                    "Auto-capture is waiting for a new look: ask the student to turn their \
-                     head a little, or to come a little closer.",
-                ),
-                None => None,
-            };
-            if let Some(text) = waiting {
-                ui.label(RichText::new(text).color(WARN));
+            if checking > 0 && ready {
+                ui.label(RichText::new("Photos still being checked are not included.").weak());
             }
-            for (label, why) in &self.form.refused {
-                ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));
-            }
-            if !self.form.refused.is_empty() && ui.small_button("Clear these notes").clicked() {
-                self.form.refused.clear();
+            if self.form.saving.is_some() {
+                ui.spinner();
+                ui.label("Saving and updating the recogniser…");
             }
         });
+        (n, checking)
+    }
+
+    /// The camera, the photos of the new student and what became of them.
+    fn enrol_photos(
+        &mut self,
+        ui: &mut egui::Ui,
+        kiosk: &Kiosk,
+        view: &mut KioskView,
+        (n, checking): (usize, usize),
+    ) {
+        ui.heading("Photos");
+        view.small_video(ui, Vec2::new(320.0, 240.0));
+        ui.horizontal_wrapped(|ui| {
+            let room = n + checking < MAX_PHOTOS;
+            if ui.add_enabled(room, egui::Button::new("Capture")).clicked() {
+                self.checks
+                    .push((Destination::Form, kiosk.admin.capture_photo(None)));
+            }
+            let mut auto = self.form.auto.is_some();
+            if ui
+                .add_enabled(room, egui::Checkbox::new(&mut auto, "Auto-capture"))
+                .changed()
+            {
+                if auto {
+                    self.form.auto = Some(kiosk.admin.auto_capture());
+                } else {
+                    self.form.auto = None;
+                    kiosk.admin.stop_auto_capture();
+                }
+            }
+            if ui
+                .add_enabled(room, egui::Button::new("Add from files…"))
+                .clicked()
+            {
+                self.files.open(Ask::Photos);
+            }
+        });
+        if let Some(i) = thumbnails(ui, &self.form.photos, "photo", self.form.saving.is_none()) {
+            let p = self.form.photos.remove(i);
+            kiosk.admin.drop_photo(p.ticket);
+        }
+        let waiting = match self.form.auto.as_ref().and_then(PhotoStream::waiting) {
+            Some(AutoWait::SomeoneElse) => Some(
+                "Auto-capture is waiting: the face in front of the camera is not the \
+                 person of the photos taken so far. If a photo shows someone else, remove it.",
+            ),
+            Some(AutoWait::SamePicture) => Some(
+                "Auto-capture is waiting for a new look: ask the student to turn their \
+                 head a little, or to come a little closer.",
+            ),
+            None => None,
+        };
+        if let Some(text) = waiting {
+            ui.label(RichText::new(text).color(WARN));
+        }
+        for (label, why) in &self.form.refused {
+            ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));
+        }
+        if !self.form.refused.is_empty() && ui.small_button("Clear these notes").clicked() {
+            self.form.refused.clear();
+        }
     }
 
     fn select(&mut self, kiosk: &Kiosk, s: &Student) {
