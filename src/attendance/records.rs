@@ -364,6 +364,12 @@ impl Records {
         Ok(())
     }
 
+    /// What the admin is told after an erasure that cannot reach everywhere the face data
+    /// may be: damaged databases restores set aside (see [`crate::store::damaged_copies_note`]).
+    pub fn erasure_note(&self) -> Option<String> {
+        crate::store::damaged_copies_note(self.data.root())
+    }
+
     fn remove_photo_files(&self, files: &[String]) {
         let paths: Vec<PathBuf> = files.iter().map(|f| self.photo_path(f)).collect();
         remove_files(&paths);

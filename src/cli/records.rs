@@ -268,6 +268,9 @@ pub fn delete(
             println!("Deleted {who} with their photos and attendance.");
         }
     }
+    if let Some(note) = records.erasure_note() {
+        println!("{note}");
+    }
     Ok(exit)
 }
 

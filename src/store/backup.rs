@@ -28,6 +28,8 @@ pub enum BackupError {
 
 /// How the copies of the database a restore replaced begin their names.
 const SAVED_COPY: &str = "rollcall-before-restore-";
+/// How the damaged databases a restore moved aside begin their names.
+const DAMAGED_COPY: &str = "rollcall-damaged-";
 
 pub(super) fn io(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
     move |e| BackupError::Io {
@@ -378,19 +380,56 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     })
 }
 
-/// The copies of the database that restores saved in the folder.
-fn saved_copies(folder: &Path) -> Vec<PathBuf> {
+/// The database files in `folder` whose names begin with `prefix`, in name order.
+fn copies_named(folder: &Path, prefix: &str) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return Vec::new();
     };
-    entries
+    let mut copies: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(SAVED_COPY) && n.ends_with(".db"))
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".db"))
         })
-        .collect()
+        .collect();
+    copies.sort();
+    copies
+}
+
+/// The copies of the database that restores saved in the folder.
+fn saved_copies(folder: &Path) -> Vec<PathBuf> {
+    copies_named(folder, SAVED_COPY)
+}
+
+/// What an admin is told after erasing face data or a student while restores have left
+/// damaged databases in the data folder `folder`: no erasure can change them (they cannot
+/// be read), so they may still hold what was erased. They are kept, as what the marks
+/// made since the last backup may be recovered from, and named for the admin to delete.
+pub fn damaged_copies_note(folder: &Path) -> Option<String> {
+    let copies = copies_named(folder, DAMAGED_COPY);
+    let names: Vec<String> = copies.iter().map(|p| p.display().to_string()).collect();
+    let (what, it, them) = match names.as_slice() {
+        [] => return None,
+        [one] => (
+            format!("The damaged database a restore set aside ({one}) cannot be changed"),
+            "it",
+            "it",
+        ),
+        many => (
+            format!(
+                "The {} damaged databases restores set aside ({}) cannot be changed",
+                many.len(),
+                many.join(", ")
+            ),
+            "they",
+            "them",
+        ),
+    };
+    Some(format!(
+        "{what}, so {it} may still hold what was just erased: delete {them} once nothing more \
+         is needed from {them}."
+    ))
 }
 
 impl Store {
@@ -538,7 +577,7 @@ fn new_file(folder: &Path, stem: &str) -> PathBuf {
 /// Moves a damaged database (and its log files) aside, unchanged; returns its new path.
 fn move_aside(data: &DataDir, now: &str) -> Result<PathBuf, BackupError> {
     let db = data.database();
-    let aside = new_file(data.root(), &format!("rollcall-damaged-{now}"));
+    let aside = new_file(data.root(), &format!("{DAMAGED_COPY}{now}"));
     std::fs::rename(&db, &aside).map_err(io(&db))?;
     for suffix in ["-wal", "-shm"] {
         let log = PathBuf::from(format!("{}{suffix}", db.display()));

@@ -9,7 +9,8 @@ pub mod school;
 
 pub use attack_recordings::AttackRecording;
 pub use backup::{
-    backup_admin_pin, backup_reminder, restore, BackupError, BackupState, BackupSummary, Restored,
+    backup_admin_pin, backup_reminder, damaged_copies_note, restore, BackupError, BackupState,
+    BackupSummary, Restored,
 };
 pub use daily_backup::{
     damaged_advice, make_daily_backup, newest_daily_backup, remove_daily_backups, AdviceFor,

@@ -463,6 +463,25 @@ fn a_damaged_database_is_replaced_by_a_restore_and_kept_aside() {
     );
     let ok = rollcall(dir.path(), &["students"]);
     assert!(ok.status.success(), "{}", text(&ok));
+
+    // No erasure can change the damaged file, which may hold Grace's face: the admin who
+    // erases it is told where it is, and the file is left for them to delete.
+    let e = rollcall(dir.path(), &["delete", "R2", "--face-data", "--yes"]);
+    assert!(e.status.success(), "{}", text(&e));
+    let aside = dir.path().join(&kept[0]);
+    assert!(
+        text(&e).contains(&format!(
+            "The damaged database a restore set aside ({}) cannot be changed, so it may still \
+             hold what was just erased: delete it once nothing more is needed from it.",
+            aside.display()
+        )),
+        "{}",
+        text(&e)
+    );
+    assert_eq!(
+        std::fs::read(&aside).unwrap(),
+        b"this is not a database any more"
+    );
 }
 
 #[test]

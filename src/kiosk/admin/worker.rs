@@ -276,6 +276,15 @@ impl Desk {
         self.restore(backup).map(Rescue::Restored)
     }
 
+    /// What an erasure says: `done`, and where the face data may still be that it could
+    /// not reach.
+    fn after_erasure(&self, done: String) -> String {
+        match self.records.as_ref().ok().and_then(Records::erasure_note) {
+            Some(note) => format!("{done} {note}"),
+            None => done,
+        }
+    }
+
     fn handle(&mut self, req: Request, frame: &NewestFrame) {
         self.follow_settings_file();
         match req {
@@ -427,7 +436,7 @@ impl Desk {
                 if r.is_ok() {
                     self.gallery_changed();
                 }
-                reply.send(r.map(|_| "Removed the photo.".to_string()))
+                reply.send(r.map(|_| self.after_erasure("Removed the photo.".into())))
             }
             Request::EraseFaceData { id, reply } => {
                 let r = self
@@ -436,9 +445,9 @@ impl Desk {
                 if r.is_ok() {
                     self.gallery_changed();
                 }
-                reply.send(
-                    r.map(|erased| format!("Erased {erased}; the attendance history is kept.")),
-                )
+                reply.send(r.map(|erased| {
+                    self.after_erasure(format!("Erased {erased}; the attendance history is kept."))
+                }))
             }
             Request::DeleteStudent { id, reply } => {
                 let r = self
@@ -447,7 +456,7 @@ impl Desk {
                 if r.is_ok() {
                     self.gallery_changed();
                 }
-                reply.send(r.map(|_| "Deleted the student.".to_string()))
+                reply.send(r.map(|_| self.after_erasure("Deleted the student.".into())))
             }
             Request::Import {
                 path,
