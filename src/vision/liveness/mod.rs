@@ -64,24 +64,25 @@ pub fn model_dir(settings: &crate::settings::LivenessSettings) -> PathBuf {
     }
 }
 
-/// What differs between the photo-attack choices in use and those saved since.
+/// What changed in the photo-attack choices between two readings of the settings file
+/// (another program saved them meanwhile).
 #[derive(Debug, Default, PartialEq)]
 pub struct LivenessChange {
-    /// The saved strictness, when it is another.
+    /// The new strictness, when it changed.
     pub threshold: Option<f32>,
-    /// The saved model's folder, when it is another.
+    /// The new model's folder, when it changed.
     pub model_dir: Option<PathBuf>,
 }
 
 impl LivenessChange {
     pub fn between(
-        now: &crate::settings::LivenessSettings,
-        saved: &crate::settings::LivenessSettings,
+        before: &crate::settings::LivenessSettings,
+        after: &crate::settings::LivenessSettings,
     ) -> LivenessChange {
-        let dir = model_dir(saved);
+        let dir = model_dir(after);
         LivenessChange {
-            threshold: (saved.threshold != now.threshold).then_some(saved.threshold),
-            model_dir: (dir != model_dir(now)).then_some(dir),
+            threshold: (after.threshold != before.threshold).then_some(after.threshold),
+            model_dir: (dir != model_dir(before)).then_some(dir),
         }
     }
 }
