@@ -3,27 +3,42 @@
 //! of marks waiting for one.
 
 use crate::attendance::AttendanceService;
-use std::sync::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-/// Engines lent to requests; a request waits while every engine is busy.
-pub struct EnginePool {
-    free: Mutex<Vec<AttendanceService>>,
-    returned: Condvar,
+/// Engines lent to requests; a request waits while every engine is busy, and the requests
+/// waiting are served in the order they came.
+pub struct EnginePool<E = AttendanceService> {
+    state: Mutex<Lending<E>>,
     size: usize,
 }
 
-/// An engine on loan; it goes back to the pool when dropped (even after a panic).
-pub struct Loan<'a> {
-    pool: &'a EnginePool,
-    service: Option<AttendanceService>,
+struct Lending<E> {
+    free: Vec<E>,
+    /// The requests waiting, first come first: an engine returned is handed to the first.
+    waiting: VecDeque<Arc<Handoff<E>>>,
 }
 
-impl EnginePool {
-    pub fn new(services: Vec<AttendanceService>) -> EnginePool {
+/// Where a waiting request receives its engine.
+struct Handoff<E> {
+    engine: Mutex<Option<E>>,
+    given: Condvar,
+}
+
+/// An engine on loan; it goes back to the pool when dropped (even after a panic).
+pub struct Loan<'a, E = AttendanceService> {
+    pool: &'a EnginePool<E>,
+    service: Option<E>,
+}
+
+impl<E> EnginePool<E> {
+    pub fn new(services: Vec<E>) -> EnginePool<E> {
         EnginePool {
             size: services.len(),
-            free: Mutex::new(services),
-            returned: Condvar::new(),
+            state: Mutex::new(Lending {
+                free: services,
+                waiting: VecDeque::new(),
+            }),
         }
     }
 
@@ -32,40 +47,73 @@ impl EnginePool {
         self.size
     }
 
-    /// Borrows an engine, waiting for one to be free.
-    pub fn borrow(&self) -> Loan<'_> {
-        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            if let Some(service) = free.pop() {
+    /// Borrows an engine, waiting for one to be free and for the requests that came
+    /// earlier to have theirs: an engine returned goes to the longest waiting, never to a
+    /// request that came after it (which used to overtake, and made some marks wait several
+    /// turns under load).
+    pub fn borrow(&self) -> Loan<'_, E> {
+        let handoff = {
+            let mut state = self.lock();
+            if let Some(service) = state.free.pop() {
                 return Loan {
                     pool: self,
                     service: Some(service),
                 };
             }
-            free = self.returned.wait(free).unwrap_or_else(|p| p.into_inner());
+            let handoff = Arc::new(Handoff {
+                engine: Mutex::new(None),
+                given: Condvar::new(),
+            });
+            state.waiting.push_back(handoff.clone());
+            handoff
+        };
+        let mut engine = recover(handoff.engine.lock());
+        loop {
+            if let Some(service) = engine.take() {
+                return Loan {
+                    pool: self,
+                    service: Some(service),
+                };
+            }
+            engine = recover(handoff.given.wait(engine));
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Lending<E>> {
+        recover(self.state.lock())
     }
 }
 
-impl std::ops::Deref for Loan<'_> {
-    type Target = AttendanceService;
-    fn deref(&self) -> &AttendanceService {
+/// A lock's guard, also after a panic while it was held (the pool's state stays whole:
+/// every change to it is a single push or pop).
+fn recover<G>(r: Result<G, std::sync::PoisonError<G>>) -> G {
+    r.unwrap_or_else(|p| p.into_inner())
+}
+
+impl<E> std::ops::Deref for Loan<'_, E> {
+    type Target = E;
+    fn deref(&self) -> &E {
         self.service.as_ref().expect("an engine on loan")
     }
 }
 
-impl std::ops::DerefMut for Loan<'_> {
-    fn deref_mut(&mut self) -> &mut AttendanceService {
+impl<E> std::ops::DerefMut for Loan<'_, E> {
+    fn deref_mut(&mut self) -> &mut E {
         self.service.as_mut().expect("an engine on loan")
     }
 }
 
-impl Drop for Loan<'_> {
+impl<E> Drop for Loan<'_, E> {
     fn drop(&mut self) {
         if let Some(service) = self.service.take() {
-            let mut free = self.pool.free.lock().unwrap_or_else(|p| p.into_inner());
-            free.push(service);
-            self.pool.returned.notify_one();
+            let mut state = self.pool.lock();
+            match state.waiting.pop_front() {
+                Some(first) => {
+                    *recover(first.engine.lock()) = Some(service);
+                    first.given.notify_one();
+                }
+                None => state.free.push(service),
+            }
         }
     }
 }
@@ -80,4 +128,61 @@ pub fn engine_count(setting: usize) -> usize {
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Waits until `n` requests are waiting for an engine.
+    fn until_waiting(pool: &EnginePool<u32>, n: u64) {
+        while (pool.lock().waiting.len() as u64) < n {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn waiting_requests_are_served_in_the_order_they_came() {
+        let pool = Arc::new(EnginePool::new(vec![7u32]));
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let held = pool.borrow();
+        let mut waiting = Vec::new();
+        for who in 0..4 {
+            let (shared, served) = (pool.clone(), served.clone());
+            waiting.push(std::thread::spawn(move || {
+                let engine = shared.borrow();
+                served.lock().unwrap().push(who);
+                std::thread::sleep(Duration::from_millis(5));
+                drop(engine);
+            }));
+            until_waiting(&pool, who as u64 + 1);
+        }
+        // Returned and asked for again at once: the four who waited come first, although
+        // the engine is free the moment this asks.
+        drop(held);
+        let again = pool.borrow();
+        served.lock().unwrap().push(99);
+        assert_eq!(*again, 7);
+        drop(again);
+        for w in waiting {
+            w.join().unwrap();
+        }
+        assert_eq!(*served.lock().unwrap(), [0, 1, 2, 3, 99]);
+    }
+
+    #[test]
+    fn every_engine_is_lent_at_once_when_requests_wait() {
+        let pool = Arc::new(EnginePool::new(vec![1u32, 2]));
+        let (a, b) = (pool.borrow(), pool.borrow());
+        assert_ne!(*a, *b);
+        let p = pool.clone();
+        let third = std::thread::spawn(move || *p.borrow());
+        until_waiting(&pool, 1);
+        let freed = *a;
+        drop(a);
+        assert_eq!(third.join().unwrap(), freed);
+        drop(b);
+        assert_eq!(pool.lock().free.len(), 2);
+    }
 }
