@@ -10,6 +10,15 @@ pub fn count<N: std::fmt::Display + PartialEq + From<u8>>(n: N, noun: &str) -> S
     }
 }
 
+/// Items as a sentence lists them: "a", "a and b", "a, b and c" (empty: "").
+pub fn listing(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// Why a file or folder could not be read or written, worded for the person who chose it
 /// ("there is no such file or folder", "the disk is full") rather than as the system's
 /// error code.
@@ -34,7 +43,16 @@ pub fn file_problem(e: &std::io::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, file_problem};
+    use super::{count, file_problem, listing};
+
+    #[test]
+    fn items_are_listed_as_a_sentence_lists_them() {
+        let items = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(listing(&items(&[])), "");
+        assert_eq!(listing(&items(&["3 photos"])), "3 photos");
+        assert_eq!(listing(&items(&["a", "b"])), "a and b");
+        assert_eq!(listing(&items(&["a", "b", "c"])), "a, b and c");
+    }
 
     #[test]
     fn one_is_singular_and_every_other_number_plural() {

@@ -82,7 +82,7 @@ impl std::fmt::Display for ErasedAgain {
         if self.photos > 0 {
             parts.push(format!("{} removed", count(self.photos, "photo")));
         }
-        f.write_str(&parts.join(", "))
+        f.write_str(&crate::wording::listing(&parts))
     }
 }
 

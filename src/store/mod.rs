@@ -119,15 +119,21 @@ pub struct Student {
     /// Whether any of their face templates came from the kiosk's camera (then the
     /// photo-attack check can compare them with their own live face).
     pub camera_enrolled: bool,
+    /// Whether they have any face template (none: the kiosk cannot recognise them; their
+    /// face data was erased, or no photo of theirs could be used).
+    pub has_face: bool,
     /// Time of the latest attendance mark.
     pub last_seen: Option<String>,
 }
 
 impl Student {
     /// How the photo-attack check judges them, in an admin's words: against their "own
-    /// face" (kiosk-camera templates) or "general only" (uploaded photos only).
+    /// face" (kiosk-camera templates) or "general only" (uploaded photos only); "no face
+    /// data" when there is no face to recognise them by.
     pub fn photo_check(&self) -> &'static str {
-        if self.camera_enrolled {
+        if !self.has_face {
+            "no face data"
+        } else if self.camera_enrolled {
             "own face"
         } else {
             "general only"
@@ -186,18 +192,27 @@ pub struct Erased {
     pub attack_recordings: usize,
 }
 
+/// What was erased, naming only what there was: "3 photos, 6 face templates and 1 face
+/// snapshot"; "no face data (none was stored)" when there was nothing.
 impl std::fmt::Display for Erased {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}, {}, {}, {}, {} and {} of a printed photo",
-            count(self.photos, "photo"),
-            count(self.templates, "face template"),
-            count(self.snapshots, "face snapshot"),
-            count(self.refusals, "refused-face record"),
-            count(self.observations, "kiosk observation"),
-            count(self.attack_recordings, "recording")
-        )
+        let parts: Vec<String> = [
+            (self.photos, "photo", ""),
+            (self.templates, "face template", ""),
+            (self.snapshots, "face snapshot", ""),
+            (self.refusals, "refused-face record", ""),
+            (self.observations, "kiosk observation", ""),
+            (self.attack_recordings, "recording", " of a printed photo"),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, noun, of)| format!("{}{of}", count(n, noun)))
+        .collect();
+        if parts.is_empty() {
+            f.write_str("no face data (none was stored)")
+        } else {
+            f.write_str(&crate::wording::listing(&parts))
+        }
     }
 }
 
@@ -882,7 +897,8 @@ impl Store {
                     (SELECT MAX(marked_at) FROM attendance a WHERE a.student_id = s.id),
                     EXISTS (SELECT 1 FROM face_templates t LEFT JOIN photos p ON p.id = t.photo_id
                             WHERE t.student_id = s.id
-                              AND COALESCE(p.origin, t.origin, 'upload') = 'camera')
+                              AND COALESCE(p.origin, t.origin, 'upload') = 'camera'),
+                    EXISTS (SELECT 1 FROM face_templates t WHERE t.student_id = s.id)
              FROM students s ORDER BY s.roll_no",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -895,6 +911,7 @@ impl Store {
                 photo_count: r.get(5)?,
                 last_seen: r.get(6)?,
                 camera_enrolled: r.get(7)?,
+                has_face: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -1009,7 +1009,15 @@ impl AdminView {
                 .color(super::widgets::WARN),
             );
         }
-        if !s.camera_enrolled {
+        if !s.has_face {
+            ui.label(
+                RichText::new(
+                    "No face data is stored for this student: the kiosk cannot recognise \
+                     them until photos are added.",
+                )
+                .color(super::widgets::WARN),
+            );
+        } else if !s.camera_enrolled {
             ui.label(
                 RichText::new(
                     "Enrolled from uploaded photos only: the photo-attack check cannot \

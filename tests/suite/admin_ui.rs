@@ -392,6 +392,11 @@ fn a_student_is_edited_erased_and_deleted() {
     });
     click(&mut h, Role::Button, "Erase");
     step_until(&mut h, "the erasure", 30, |h| shows(h, "Erased 5 photos"));
+    // The screen says the kiosk cannot recognise them now (it used to go on describing
+    // their photo-attack check, as if they had a face to check).
+    step_until(&mut h, "the student without a face", 30, |h| {
+        shows(h, "No face data is stored for this student") && shows(h, "no face data")
+    });
     let store = Store::open(&db).unwrap();
     assert!(
         store.templates_of(id).unwrap().is_empty(),

@@ -113,7 +113,13 @@ fn enrol_mark_and_list_from_the_command_line() {
         stdout(&rollcall(dir.path(), &["mark", &probe])),
         "User not found"
     );
-    assert!(stdout(&rollcall(dir.path(), &["students"])).contains("CS-042"));
+    let listed = stdout(&rollcall(dir.path(), &["students"]));
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("CS-042") && l.contains("no face data")),
+        "{listed}"
+    );
 
     // Deleted, with a roll number nobody has beside it: that one is reported, the other
     // is done.

@@ -216,7 +216,7 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
     assert!(r.status.success(), "{}", text(&r));
     assert!(
         text(&r).contains(
-            "Erased again, as it was erased after this backup was made: the face data of 1 student, 1 student deleted, 1 photo removed."
+            "Erased again, as it was erased after this backup was made: the face data of 1 student, 1 student deleted and 1 photo removed."
         ),
         "{}",
         text(&r)
@@ -242,7 +242,7 @@ fn a_restore_does_not_bring_back_what_was_erased_after_the_backup() {
             ("restore", format!("restored from {}", before.display()).as_str()),
             (
                 "erase again",
-                "erased after this copy was made: the face data of 1 student, 1 student deleted, 1 photo removed"
+                "erased after this copy was made: the face data of 1 student, 1 student deleted and 1 photo removed"
             ),
         ],
         "the audit log says what the restore did"
