@@ -825,9 +825,9 @@ impl ReviewView {
                 if !day_ok {
                     ui.label(RichText::new("The date is YYYY-MM-DD.").color(ABSENT));
                 } else if c.reason.trim().is_empty() {
+                    // What to do next, not a mistake: nothing has been typed yet.
                     ui.label(
-                        RichText::new("A reason is required; it goes to the audit log.")
-                            .color(ABSENT),
+                        RichText::new("A reason is required; it goes to the audit log.").weak(),
                     );
                 }
                 save = ui
