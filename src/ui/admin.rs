@@ -235,6 +235,7 @@ impl AdminView {
         // PINs typed and left behind are not there for the next person who unlocks.
         self.change_pin = ChangePinWindow::default();
         self.email.clear();
+        self.review.close_windows();
         if self.form.auto.take().is_some() {
             admin.stop_auto_capture();
         }

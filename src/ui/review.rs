@@ -180,6 +180,17 @@ impl ReviewView {
         }
     }
 
+    /// Closes the windows open over the screen (a correction half typed, a restore to
+    /// confirm, the email reports, the audit log, the refused faces), so that whoever
+    /// unlocks next finds none of them left open.
+    pub fn close_windows(&mut self) {
+        self.correction = None;
+        self.restoring = None;
+        self.email = None;
+        self.audit = None;
+        self.refusals = None;
+    }
+
     /// Asks for the sheet of the chosen range, and the open day again (marks, snapshots and
     /// names may have changed on another screen).
     pub fn load(&mut self, admin: &AdminClient) {

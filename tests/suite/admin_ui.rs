@@ -667,6 +667,22 @@ fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
         shows(h, "B (Student B) on 2026-03-06: On a school trip")
     });
 
+    // A correction begun and left when the admin locks is not there for whoever unlocks
+    // next, nor is the audit log.
+    h.get_by_label_contains("A Student A:").click_accesskit();
+    step_until(&mut h, "the correction window", 10, |h| {
+        shows(h, "Correct attendance")
+    });
+    type_into(&mut h, "Reason", "Left half typed");
+    click(&mut h, Role::Button, "Lock");
+    unlock(&mut h, "2468");
+    step_until(&mut h, "the admin screens", 30, |h| shows(h, "Review"));
+    for _ in 0..3 {
+        h.step();
+    }
+    assert!(!shows(&h, "Correct attendance"));
+    assert!(!shows(&h, "B (Student B) on 2026-03-06: On a school trip"));
+
     let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
     let log = store.audit_log(10).unwrap();
     assert!(log.iter().any(|a| a.action == "mark present"
