@@ -5,7 +5,7 @@
 //! stay smooth.
 
 use super::files::{Ask, FileChooser};
-use super::widgets::{danger_button, field, texture, ERROR, WARN};
+use super::widgets::{danger_button, field, movable_window, texture, ERROR, WARN};
 use crate::kiosk::admin::{
     AdminClient, Answer, DayMark, DayView, Outcome, Pending, RefusedFace, Task,
 };
@@ -903,11 +903,11 @@ impl ReviewView {
     fn audit_window(&mut self, ctx: &egui::Context) {
         let Some(rows) = &self.audit else { return };
         let mut open = true;
-        egui::Window::new("Audit log")
+        movable_window(ctx, "Audit log")
             .open(&mut open)
             .default_size([720.0, 420.0])
             .show(ctx, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
+                egui::ScrollArea::both().show(ui, |ui| {
                     egui::Grid::new("audit").striped(true).show(ui, |ui| {
                         for h in ["When", "Who", "What", "Details"] {
                             ui.label(RichText::new(h).strong());
@@ -937,7 +937,7 @@ impl ReviewView {
     fn refusals_window(&mut self, ctx: &egui::Context) {
         let Some(rows) = &self.refusals else { return };
         let mut open = true;
-        egui::Window::new("Refused at the kiosk")
+        movable_window(ctx, "Refused at the kiosk")
             .open(&mut open)
             .default_size([560.0, 420.0])
             .show(ctx, |ui| {
@@ -982,7 +982,7 @@ impl ReviewView {
         let bounds = self.bounds();
         let Some(d) = &mut self.email else { return };
         let mut open = true;
-        egui::Window::new("Email reports")
+        movable_window(ctx, "Email reports")
             .open(&mut open)
             .default_size([640.0, 420.0])
             .show(ctx, |ui| {

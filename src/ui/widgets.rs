@@ -58,3 +58,15 @@ pub fn danger_button(ui: &mut egui::Ui, label: &str, explains: &str) -> egui::Re
     ui.add(egui::Button::new(RichText::new(label).color(ERROR).strong()).stroke((1.0, ERROR)))
         .on_hover_text(explains)
 }
+
+/// A window the admin can move, first shown under the admin screens' tabs (a window
+/// without a position starts over the kiosk's header and clock) and never wider or taller
+/// than the screen (what does not fit scrolls).
+pub fn movable_window(ctx: &egui::Context, title: &str) -> egui::Window<'static> {
+    let screen = ctx.content_rect();
+    egui::Window::new(title.to_owned())
+        .pivot(egui::Align2::LEFT_TOP)
+        .default_pos(screen.left_top() + egui::vec2(16.0, 72.0))
+        .max_width(screen.width() - 32.0)
+        .max_height(screen.height() - 96.0)
+}
