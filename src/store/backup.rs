@@ -594,6 +594,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_damaged_databases_set_aside_are_named_after_an_erasure() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(damaged_copies_note(dir.path()), None);
+        // A copy a restore saved is reached by erasures: it is not named.
+        std::fs::write(dir.path().join("rollcall-before-restore-1.db"), b"").unwrap();
+        assert_eq!(damaged_copies_note(dir.path()), None);
+        let one = dir.path().join("rollcall-damaged-20261203-054500.db");
+        std::fs::write(&one, b"junk").unwrap();
+        std::fs::write(
+            dir.path().join("rollcall-damaged-20261203-054500.db-wal"),
+            b"",
+        )
+        .unwrap();
+        let said = damaged_copies_note(dir.path()).unwrap();
+        assert!(
+            said.starts_with(&format!(
+                "The damaged database a restore set aside ({}) cannot be changed, so it may",
+                one.display()
+            )),
+            "{said}"
+        );
+        let two = dir.path().join("rollcall-damaged-20261204-080000.db");
+        std::fs::write(&two, b"junk").unwrap();
+        let said = damaged_copies_note(dir.path()).unwrap();
+        assert!(
+            said.starts_with(&format!(
+                "The 2 damaged databases restores set aside ({}, {}) cannot be changed, so they",
+                one.display(),
+                two.display()
+            )),
+            "{said}"
+        );
+        assert!(said.ends_with("delete them once nothing more is needed from them."));
+    }
+
+    #[test]
     fn the_backup_reminder_asks_for_a_first_backup_and_after_a_week() {
         use chrono::TimeZone;
         let now = Local.with_ymd_and_hms(2026, 3, 20, 9, 0, 0).unwrap();

@@ -181,12 +181,19 @@ impl ReviewView {
     }
 
     /// Closes the windows open over the screen (a correction half typed, a restore to
-    /// confirm, the email reports, the audit log, the refused faces), so that whoever
-    /// unlocks next finds none of them left open.
+    /// confirm, email reports not sent, the audit log, the refused faces), so that whoever
+    /// unlocks next finds none of them left open. Email reports being sent, or sent, stay:
+    /// the admin comes back to see how it went (the screens lock while they wait).
     pub fn close_windows(&mut self) {
         self.correction = None;
         self.restoring = None;
-        self.email = None;
+        if self
+            .email
+            .as_ref()
+            .is_some_and(|d| d.sending.is_none() && d.result.is_none())
+        {
+            self.email = None;
+        }
         self.audit = None;
         self.refusals = None;
     }
