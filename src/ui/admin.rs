@@ -1259,12 +1259,16 @@ fn thumbnails(ui: &mut egui::Ui, photos: &[FormPhoto], noun: &str, enabled: bool
                         .max_size(Vec2::splat(100.0))
                         .alt_text(p.label.clone()),
                 );
+                // "Remove" under its photo (the cell is too narrow for more on one line);
+                // screen readers hear which.
                 let remove_label = format!("Remove {noun} {}", i + 1);
-                if ui
-                    .add_enabled(enabled, egui::Button::new(&remove_label).small())
-                    .on_hover_text(format!("Remove {}", p.label))
-                    .clicked()
-                {
+                let button = ui
+                    .add_enabled(enabled, egui::Button::new("Remove").small())
+                    .on_hover_text(format!("Remove {}", p.label));
+                button.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::Button, enabled, &remove_label)
+                });
+                if button.clicked() {
                     remove = Some(i);
                 }
             });
