@@ -312,7 +312,7 @@ impl KioskView {
                     parts.push(format!("updating face models: {done} of {total} photos"))
                 }
                 Recognition::Ready { students } => {
-                    parts.push(format!("{} enrolled", count(*students, "student")))
+                    parts.push(format!("{} with face data", count(*students, "student")))
                 }
                 Recognition::Unavailable(_) => parts.push("recognition unavailable".into()),
             }
@@ -440,12 +440,13 @@ impl KioskView {
         rect
     }
 
-    /// What the door says when no student is enrolled yet: everyone would be "not
-    /// recognised", which is not the student's problem.
+    /// What the door says when no student's face is enrolled (none enrolled yet, or every
+    /// student's face data erased): everyone would be "not recognised", which is not the
+    /// student's problem.
     pub const NOBODY_ENROLLED: &'static str =
-        "No students are enrolled yet — a teacher can enrol them under Admin";
+        "No student's face is enrolled yet — a teacher can add students' photos under Admin";
 
-    /// Whether the models are ready and no student is enrolled.
+    /// Whether the models are ready and no student's face is enrolled.
     fn nobody_enrolled(&self) -> bool {
         self.recognition == Recognition::Ready { students: 0 }
     }

@@ -1293,7 +1293,7 @@ fn the_enrolled_count_follows_students_enrolled_from_the_command_line() {
     let data = DataDir::resolve(Some(dir.path())).create().unwrap();
     let mut h = harness(data, dir.path());
     step_until(&mut h, "the models", 120, |h| {
-        shows(h, "0 students enrolled")
+        shows(h, "0 students with face data")
     });
     let enrol = |roll: &str, person: &str| {
         let files: Vec<String> = photos("webcam-dev", person)[..6]
@@ -1321,12 +1321,12 @@ fn the_enrolled_count_follows_students_enrolled_from_the_command_line() {
     };
     enrol("R1", "0002");
     step_until(&mut h, "one student", 30, |h| {
-        shows(h, "1 student enrolled")
+        shows(h, "1 student with face data")
     });
     enrol("R2", "0003");
     enrol("R3", "0004");
     step_until(&mut h, "three students", 30, |h| {
-        shows(h, "3 students enrolled")
+        shows(h, "3 students with face data")
     });
 }
 

@@ -179,7 +179,7 @@ fn an_admin_puts_back_the_daily_backup_of_a_damaged_database_with_its_pin() {
     step_until(&mut h, "the student recognised", 90, |h| {
         shows(h, "Welcome, Student Two")
     });
-    assert!(shows(&h, "1 student enrolled"));
+    assert!(shows(&h, "1 student with face data"));
     assert!(!shows(&h, "please tell your teacher"));
 }
 

@@ -502,7 +502,7 @@ fn a_locked_database_is_reported_and_the_student_is_marked_once_it_frees() {
     let data = enrolled_data_dir(dir.path());
     let mut h = harness(data, looping(doorway_then("0003", dir.path())));
     step_until(&mut h, "the kiosk to be ready", 60, |h| {
-        shows(h, "4 students enrolled")
+        shows(h, "4 students with face data")
     });
     // Another program holds the database for longer than the busy timeout.
     let other = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
@@ -573,7 +573,7 @@ fn the_kiosk_keeps_marking_during_a_bulk_import() {
     std::fs::create_dir_all(&quiet).unwrap();
     std::fs::write(quiet.join("0.jpg"), faceless_jpeg()).unwrap();
     let (mut h, events) = observed_harness(data, looping(quiet));
-    step_until(&mut h, "the models", 120, |h| shows(h, "students enrolled"));
+    step_until(&mut h, "the models", 120, |h| shows(h, "with face data"));
     common::ui::set_pin(&mut h, "2468");
     common::ui::click(&mut h, egui::accesskit::Role::Button, "Students");
     let folder = import_folder(dir.path(), 50);
@@ -748,7 +748,7 @@ fn before_anyone_is_enrolled_the_door_says_so_instead_of_turning_students_away()
         .step_by(2)
         .map(|p| PhotoInput::read(p).unwrap())
         .collect();
-    AttendanceService::open(data, settings())
+    let enrolled = AttendanceService::open(data.clone(), settings())
         .unwrap()
         .enroll(
             "R0005",
@@ -762,4 +762,15 @@ fn before_anyone_is_enrolled_the_door_says_so_instead_of_turning_students_away()
         shows(h, "Welcome, Student Five — marked at ")
     });
     assert!(!shows(&h, KioskView::NOBODY_ENROLLED));
+
+    // The student's face data is erased (the student and their attendance stay): the
+    // door has nobody to recognise again, and says so rather than turning them away.
+    Records::open(&data, &settings())
+        .unwrap()
+        .erase_face_data(enrolled.student_id, "test")
+        .unwrap();
+    step_until(&mut h, "the notice again", 60, |h| {
+        shows(h, KioskView::NOBODY_ENROLLED) && shows(h, "0 students with face data")
+    });
+    assert!(!shows(&h, "please see your teacher"));
 }
