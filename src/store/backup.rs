@@ -408,20 +408,27 @@ fn saved_copies(folder: &Path) -> Vec<PathBuf> {
 /// made since the last backup may be recovered from, and named for the admin to delete.
 pub fn damaged_copies_note(folder: &Path) -> Option<String> {
     let copies = copies_named(folder, DAMAGED_COPY);
-    let names: Vec<String> = copies.iter().map(|p| p.display().to_string()).collect();
-    let (what, it, them) = match names.as_slice() {
-        [] => return None,
-        [one] => (
-            format!("The damaged database a restore set aside ({one}) cannot be changed"),
+    // Each with the log files moved aside with it: the write-ahead log may hold the very
+    // rows erased, so it must go too.
+    let files: Vec<String> = copies
+        .iter()
+        .flat_map(|copy| {
+            let logs =
+                ["-wal", "-shm"].map(|suffix| PathBuf::from(format!("{}{suffix}", copy.display())));
+            std::iter::once(copy.clone()).chain(logs.into_iter().filter(|log| log.exists()))
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    let files = crate::wording::listing(&files);
+    let (what, it, them) = match copies.len() {
+        0 => return None,
+        1 => (
+            format!("The damaged database a restore set aside ({files}) cannot be changed"),
             "it",
             "it",
         ),
         many => (
-            format!(
-                "The {} damaged databases restores set aside ({}) cannot be changed",
-                many.len(),
-                many.join(", ")
-            ),
+            format!("The {many} damaged databases restores set aside ({files}) cannot be changed"),
             "they",
             "them",
         ),
@@ -607,10 +614,12 @@ mod tests {
             b"",
         )
         .unwrap();
+        // Its write-ahead log, moved aside with it, may hold the rows erased: named too.
         let said = damaged_copies_note(dir.path()).unwrap();
         assert!(
             said.starts_with(&format!(
-                "The damaged database a restore set aside ({}) cannot be changed, so it may",
+                "The damaged database a restore set aside ({0} and {0}-wal) cannot be changed, \
+                 so it may",
                 one.display()
             )),
             "{said}"
@@ -620,7 +629,8 @@ mod tests {
         let said = damaged_copies_note(dir.path()).unwrap();
         assert!(
             said.starts_with(&format!(
-                "The 2 damaged databases restores set aside ({}, {}) cannot be changed, so they",
+                "The 2 damaged databases restores set aside ({0}, {0}-wal and {1}) cannot be \
+                 changed, so they",
                 one.display(),
                 two.display()
             )),
