@@ -8,8 +8,8 @@ use super::records::Records;
 use super::service::EnrollError;
 use super::shared_gallery::{MatcherView, SharedGallery};
 use crate::recognition::{
-    looks_like_student, photo_people, same_person, Candidate, Decision, FaceVectors, Origin, Photo,
-    PhotoPeople, Rule, Source,
+    looks_like_student, photo_people, same_face_on_track, same_person, Candidate, Decision,
+    FaceVectors, Origin, Photo, PhotoPeople, Rule, Source,
 };
 use crate::settings::{RecognitionSettings, Settings};
 use crate::store::{NewStudent, Store, StoreError, StoredFace};
@@ -212,6 +212,38 @@ impl Recognizer {
         embeddings.0.extend(rest.0);
         let decision = self.matcher().identify(&embeddings, source, &rule);
         Ok((decision, embeddings))
+    }
+
+    /// The fast model's vector of a face: what a face track's person is followed by
+    /// (see [`Recognizer::same_face_on_track`]).
+    pub fn appearance(
+        &mut self,
+        image: &Mat,
+        face: &Face,
+    ) -> Result<Option<Vec<f32>>, VisionError> {
+        let fast = &self.settings.confirm.model_id;
+        let e = self.engine.embed_with(image, face, |m| m == fast)?;
+        Ok(self.appearance_in(&e))
+    }
+
+    /// The fast model's vector among embeddings already computed, if they have it.
+    pub fn appearance_in(&self, embeddings: &Embeddings) -> Option<Vec<f32>> {
+        embeddings
+            .get(&self.settings.confirm.model_id)
+            .map(<[f32]>::to_vec)
+    }
+
+    /// Whether a frame's face (`frame`, from [`Recognizer::appearance`]) shows the person of
+    /// a face track's recent frames (see [`crate::recognition::same_face_on_track`]); yes
+    /// when the fast model has no prior to judge by.
+    pub fn same_face_on_track(&self, track: &[Vec<f32>], frame: &[f32]) -> bool {
+        let fast = &self.settings.confirm.model_id;
+        self.settings
+            .calibration
+            .prior
+            .iter()
+            .find(|p| &p.model_id == fast)
+            .is_none_or(|prior| same_face_on_track(track, frame, prior))
     }
 
     /// An enrolment template of one face with the given model only (for re-enrolment

@@ -146,6 +146,9 @@ pub enum KioskEvent {
     Problem(String),
     /// The door's link to the school server changed (only for a door that has one).
     School(crate::store::school::SchoolStatus),
+    /// These faces' people have left and someone else stands where they stood: what was
+    /// shown for them goes (the newcomer is being judged).
+    Replaced(Vec<u64>),
 }
 
 /// Commands for the capture thread.

@@ -372,6 +372,9 @@ impl VisionWorker {
             latency_ms: frame.captured.elapsed().as_secs_f64() * 1e3,
             processed,
         });
+        if !result.replaced.is_empty() {
+            self.events.send(KioskEvent::Replaced(result.replaced));
+        }
         for v in result.verdicts {
             if !v.silent && !nobody_enrolled {
                 self.sound.play(v.verdict.kind);

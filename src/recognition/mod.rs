@@ -16,7 +16,8 @@ mod one_person;
 pub use calibration::{Calibration, ModelStats, Source};
 pub use gallery::{Gallery, Origin};
 pub use one_person::{
-    looks_like_student, photo_people, same_person, FaceVectors, Photo, PhotoPeople,
+    looks_like_student, photo_people, same_face_on_track, same_person, FaceVectors, Photo,
+    PhotoPeople,
 };
 
 use crate::settings::{CalibrationSettings, RecognitionSettings};

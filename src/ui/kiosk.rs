@@ -153,6 +153,11 @@ impl KioskView {
                 KioskEvent::Problem(p) => self.problem = Some((p, Instant::now())),
                 KioskEvent::School(status) => self.school = Some(status),
                 KioskEvent::Verdict { verdict, .. } => self.show_verdict(verdict),
+                // Someone else stands where they stood: a card left there would seem to
+                // be about the newcomer.
+                KioskEvent::Replaced(left) => {
+                    self.cards.retain(|c| !left.contains(&c.verdict.track_id))
+                }
             }
         }
         if let Ok(frame) = kiosk.frames.try_recv() {

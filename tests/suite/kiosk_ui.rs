@@ -450,6 +450,39 @@ fn two_enrolled_students_in_one_frame_are_both_marked() {
     assert_eq!(rows_today(dir.path()), 2);
 }
 
+/// A queue at the door: a student is welcomed and, as they leave, a stranger steps in
+/// where they stood. The stranger is judged for themselves, and the student's card goes
+/// at once rather than staying over the stranger's face. (Until 2026-12-03 the newcomer
+/// took over the student's face track: "Welcome, Student Four" stayed over them, and
+/// nobody who stepped in that way was ever judged — or marked.)
+#[test]
+fn the_next_person_in_a_queue_is_judged_for_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let queue = dir.path().join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    let student = photos("webcam-dev", "0004").into_iter().skip(20).take(20);
+    let stranger = photos("webcam-dev", "0006").into_iter().take(40);
+    for (i, p) in student.chain(stranger).enumerate() {
+        std::os::unix::fs::symlink(p, queue.join(format!("{i:03}.jpg"))).unwrap();
+    }
+    let mut h = harness(data, folder(queue));
+    step_until(&mut h, "the student's welcome", 120, |h| {
+        shows(h, "Welcome, Student Four — marked at ")
+    });
+    step_until(&mut h, "the student's card to go", 30, |h| {
+        !shows(h, "Welcome, Student Four")
+    });
+    assert!(
+        !shows(&h, "Not recognised"),
+        "the card went when the stranger stepped in, before their own verdict"
+    );
+    step_until(&mut h, "the stranger's own verdict", 30, |h| {
+        shows(h, "Not recognised — please see your teacher")
+    });
+    assert_eq!(rows_today(dir.path()), 1, "only the student is marked");
+}
+
 #[test]
 fn a_missing_camera_shows_the_no_camera_screen() {
     let dir = tempfile::tempdir().unwrap();

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 /// Frames each enrolled person is enrolled from.
 const ENROL_FRAMES: usize = 5;
-/// Time between two appearances (the door is empty).
+/// Time between two appearances (the door is empty), unless people queue.
 const GAP: Duration = Duration::from_secs(3);
 
 /// What walks up to the door.
@@ -90,6 +90,8 @@ pub struct LiveFigures {
     pub liveness_model: String,
     /// Where students were enrolled from: "camera" or "upload".
     pub enrolled_from: String,
+    /// Whether people queued (each appearance straight after the last, people in turns).
+    pub queue: bool,
     pub appearances: usize,
     /// Enrolled students marked as themselves.
     pub correct: usize,
@@ -116,6 +118,10 @@ pub struct LiveFigures {
     pub verdict_ms_p95: f64,
     pub frames_played: usize,
     pub verdicts: usize,
+    /// Faces the door found to be someone else than their track's person (someone
+    /// stepping in where another stood; without a queue, every one is a person's own face
+    /// taken for someone else's).
+    pub tracks_split: usize,
 }
 
 /// One person's frames: live sessions and attack sessions, each in time order.
@@ -179,6 +185,26 @@ pub struct Playback {
     /// becomes the photo-attack check's reference) or uploaded photos (no reference: the
     /// check's generic model judges them).
     pub enrolled_from: Origin,
+    /// People queue at the door: each appearance starts on the frame after the last one
+    /// ended (no empty door between them), and people take turns, so that one person
+    /// steps in where another just stood.
+    pub queue: bool,
+}
+
+/// The appearances in turns: one of each person's in turn, until all are played.
+fn in_turns(appearances: Vec<Appearance>) -> Vec<Appearance> {
+    let mut by_person: Vec<std::collections::VecDeque<Appearance>> = Vec::new();
+    for a in appearances {
+        match by_person.iter_mut().find(|q| q[0].person == a.person) {
+            Some(q) => q.push_back(a),
+            None => by_person.push([a].into()),
+        }
+    }
+    let mut out = Vec::new();
+    while by_person.iter().any(|q| !q.is_empty()) {
+        out.extend(by_person.iter_mut().filter_map(|q| q.pop_front()));
+    }
+    out
 }
 
 /// Plays one fold: `enrolled` people enrolled, everyone's sessions played.
@@ -244,11 +270,16 @@ fn fold(
             frames: frames.clone(),
         }));
     }
+    let (appearances, gap) = if playback.queue {
+        (in_turns(appearances), Duration::ZERO)
+    } else {
+        (appearances, GAP)
+    };
     let mut door = DoorSession::new(recognizer, records, &settings);
     let interval = Duration::from_secs_f64(1.0 / playback.fps.max(0.1));
     let mut clock = Instant::now();
     for a in &appearances {
-        clock += GAP;
+        clock += gap;
         let start = clock;
         let mut marked: Vec<i64> = Vec::new();
         let mut refused_as_photo = false;
@@ -263,6 +294,7 @@ fn fold(
             timing.2 += t.elapsed().as_secs_f64();
             timing.0.push(result.detect_ms);
             figures.frames_played += 1;
+            figures.tracks_split += result.replaced.len();
             for v in result.verdicts {
                 if std::env::var_os("ROLLCALL_EVAL_DEBUG").is_some() {
                     eprintln!(
@@ -402,6 +434,7 @@ pub fn run(
             )
         },
         enrolled_from: playback.enrolled_from.as_str().into(),
+        queue: playback.queue,
         ..LiveFigures::default()
     };
     let mut timing = (Vec::new(), Vec::new(), 0.0);
@@ -435,6 +468,9 @@ pub fn print(f: &LiveFigures) {
             "the kiosk's camera"
         }
     );
+    if f.queue {
+        println!("People queue: each steps in as the last one leaves, people in turns.");
+    }
     println!();
     println!("| appearances | students marked | wrong person | strangers marked | photo attacks marked | students missed |");
     println!("|---|---|---|---|---|---|");
@@ -476,5 +512,14 @@ pub fn print(f: &LiveFigures) {
     println!(
         "Processing: {:.1} frames per second; detection {:.1} / {:.1} ms (p50 / p95); verdict {:.0} / {:.0} ms after an appearance starts; {} frames, {} verdicts.",
         f.fps, f.detect_ms_p50, f.detect_ms_p95, f.verdict_ms_p50, f.verdict_ms_p95, f.frames_played, f.verdicts
+    );
+    println!(
+        "Faces found to be someone else than their track's person: {}{}.",
+        f.tracks_split,
+        if f.queue {
+            ""
+        } else {
+            " (nobody queued: each was a person's own face taken for someone else's)"
+        }
     );
 }

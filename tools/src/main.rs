@@ -105,6 +105,10 @@ enum Command {
         /// live reference, so the photo-attack check judges them with its generic model.
         #[arg(long)]
         from_uploads: bool,
+        /// People queue at the door: each appearance straight after the last (no empty
+        /// door between), people in turns, so one steps in where another just stood.
+        #[arg(long)]
+        queue: bool,
         #[arg(long)]
         json: bool,
     },
@@ -270,6 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fps,
             held_out_liveness,
             from_uploads,
+            queue,
             json,
         } => {
             let held_out = match held_out_liveness.as_slice() {
@@ -295,6 +300,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 } else {
                     rollcall::recognition::Origin::Camera
                 },
+                queue,
             };
             let f = rollcall_tools::live_eval::run(
                 &live, &spoof, &enrolled, playback, &settings, held_out,

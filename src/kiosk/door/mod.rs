@@ -1,6 +1,7 @@
 //! The door: frame by frame, find faces, follow them, identify the ones still undecided
 //! and mark students once a track confirms them. Cooldowns keep a student who lingers from
-//! being greeted again and again.
+//! being greeted again and again. A decided face is looked at again now and then, so that
+//! someone stepping in where another stood is judged for themselves.
 
 pub mod tracking;
 pub mod verdict;
@@ -16,7 +17,7 @@ use crate::vision::{Face, VisionError};
 use opencv::core::Mat;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use tracking::{FaceTracker, Observation, Progress, TrackerSettings};
+use tracking::{Continuity, FaceTracker, Observation, Progress, TrackerSettings};
 use verdict::{clock_time, Verdict, VerdictKind};
 
 /// A face judged not recognised is identified again after this long, while it stays.
@@ -59,6 +60,10 @@ pub struct FrameResult {
     pub enrolled: Option<usize>,
     /// A problem to report discreetly (the database was busy, …).
     pub problem: Option<String>,
+    /// Tracks ended on this frame because their face turned out to be someone else's
+    /// (someone stepping in where another stood): the face goes on under a new track, and
+    /// whatever was shown for the one who left should go.
+    pub replaced: Vec<u64>,
 }
 
 /// Frame-by-frame attendance at the door.
@@ -182,32 +187,78 @@ impl DoorSession {
         self.decided.retain(|id, _| live.contains(id));
         self.first_match.retain(|id, _| live.contains(id));
         for (face, id) in faces.into_iter().zip(ids) {
-            let state = if self.tracker.is_pending(id) {
+            let (id, state) = if self.tracker.is_pending(id) {
                 self.identify(image, &face, id, &mut result)?
+            } else if let Some(new) = self.recheck(image, &face, id)? {
+                result.replaced.push(id);
+                self.identify(image, &face, new, &mut result)?
             } else {
-                self.decided.get(&id).cloned().map(FaceState::Decided)
+                (id, self.decided.get(&id).cloned().map(FaceState::Decided))
             };
             result.faces.push((id, face, state));
         }
         Ok(result)
     }
 
-    /// What one usable or unusable frame shows of a face.
-    fn observe(&mut self, image: &Mat, face: &Face, id: u64) -> Result<Observation, VisionError> {
+    /// Why a face cannot be judged on this frame, if it cannot.
+    fn unusable(&self, image: &Mat, face: &Face) -> Result<Option<QualityIssue>, VisionError> {
         let quality = self.recognizer.assess(image, face)?;
         // People further back are not identified at the kiosk, only the one at it.
         let too_far = face.eye_distance() < self.min_eye_distance_px;
-        if let Some(issue) = quality
+        Ok(quality
             .issues
             .first()
             .copied()
-            .or(too_far.then_some(QualityIssue::TooSmall))
-        {
-            return Ok(Observation::Unusable(issue));
+            .or(too_far.then_some(QualityIssue::TooSmall)))
+    }
+
+    /// Records how a usable frame's face looks on its track; someone else's face ends the
+    /// track and goes on under a new one (see `FaceTracker::follow_appearance`).
+    fn follow(&mut self, id: u64, appearance: Vec<f32>) -> (Continuity, u64) {
+        let same = self
+            .recognizer
+            .same_face_on_track(self.tracker.appearance(id), &appearance);
+        let (continuity, now_id) = self.tracker.follow_appearance(id, appearance, same);
+        if continuity == Continuity::SomeoneElse {
+            tracing::info!(
+                track_id = id,
+                new_track_id = now_id,
+                "someone else stepped in"
+            );
+            self.decided.remove(&id);
+            self.first_match.remove(&id);
         }
-        if let Some(features) = self.recognizer.liveness_features(image, face)? {
-            self.tracker.observe_liveness(id, features);
+        (continuity, now_id)
+    }
+
+    /// Looks again, now and then, at a decided face: the new track's id when it is
+    /// someone else now (stepping in where the decided person stood), to be judged afresh.
+    fn recheck(&mut self, image: &Mat, face: &Face, id: u64) -> Result<Option<u64>, VisionError> {
+        if !self.tracker.recheck_due(id, self.now) || self.unusable(image, face)?.is_some() {
+            return Ok(None);
         }
+        let Some(appearance) = self.recognizer.appearance(image, face)? else {
+            return Ok(None);
+        };
+        Ok(match self.follow(id, appearance) {
+            (Continuity::SomeoneElse, new) => Some(new),
+            _ => None,
+        })
+    }
+
+    /// What one usable or unusable frame shows of a face, and on which track (a new one
+    /// when the face turned out to be someone else's); nothing when the face may be
+    /// someone else's and one frame cannot tell yet.
+    fn observe(
+        &mut self,
+        image: &Mat,
+        face: &Face,
+        id: u64,
+    ) -> Result<(Option<Observation>, u64), VisionError> {
+        if let Some(issue) = self.unusable(image, face)? {
+            return Ok((Some(Observation::Unusable(issue)), id));
+        }
+        let liveness = self.recognizer.liveness_features(image, face)?;
         // The first match needs every model; later frames confirm with the fast one.
         let pass = if self.tracker.has_candidate(id) {
             Pass::Confirm
@@ -217,7 +268,17 @@ impl DoorSession {
         let (decision, embeddings) = self
             .recognizer
             .identify(image, face, pass, Source::Camera)?;
-        Ok(match decision {
+        if let Some(appearance) = self.recognizer.appearance_in(&embeddings) {
+            match self.follow(id, appearance) {
+                (Continuity::Same, _) => {}
+                (Continuity::Doubtful, _) => return Ok((None, id)),
+                (Continuity::SomeoneElse, new) => return self.observe(image, face, new),
+            }
+        }
+        if let Some(features) = liveness {
+            self.tracker.observe_liveness(id, features);
+        }
+        let observation = match decision {
             Decision::Match(c) => {
                 if pass == Pass::Door {
                     self.first_match.insert(id, embeddings);
@@ -225,17 +286,27 @@ impl DoorSession {
                 Observation::Identified(c)
             }
             Decision::Unknown(_) => Observation::Unknown,
-        })
+        };
+        Ok((Some(observation), id))
     }
 
+    /// Identifies an undecided face on this frame; returns its track (a new one when it
+    /// turned out to be someone else) and what the kiosk shows.
     fn identify(
         &mut self,
         image: &Mat,
         face: &Face,
         id: u64,
         result: &mut FrameResult,
-    ) -> Result<Option<FaceState>, VisionError> {
-        let observation = self.observe(image, face, id)?;
+    ) -> Result<(u64, Option<FaceState>), VisionError> {
+        let (observation, now_id) = self.observe(image, face, id)?;
+        if now_id != id {
+            result.replaced.push(id);
+        }
+        let id = now_id;
+        let Some(observation) = observation else {
+            return Ok((id, Some(FaceState::Checking)));
+        };
         let first_seen = self
             .tracker
             .track(id)
@@ -243,10 +314,13 @@ impl DoorSession {
             .unwrap_or(self.now);
         let confirmed = match self.tracker.observe(id, observation.clone()) {
             Progress::Pending => {
-                return Ok(Some(match observation {
-                    Observation::Unusable(issue) => FaceState::Hint(issue),
-                    _ => FaceState::Checking,
-                }))
+                return Ok((
+                    id,
+                    Some(match observation {
+                        Observation::Unusable(issue) => FaceState::Hint(issue),
+                        _ => FaceState::Checking,
+                    }),
+                ))
             }
             Progress::Confirmed(c) => Some(c),
             Progress::NotRecognised => None,
@@ -260,7 +334,7 @@ impl DoorSession {
             .unwrap_or(0);
         if student.is_some() && frames > 0 && frames < self.liveness_frames {
             self.tracker.hold(id);
-            return Ok(Some(FaceState::Hold));
+            return Ok((id, Some(FaceState::Hold)));
         }
         let verdict = match (confirmed, self.looks_like_a_photo(id, student)?) {
             (_, Some(score)) => self.refuse(id, student, score, first_seen, image, face),
@@ -275,7 +349,7 @@ impl DoorSession {
                     tracing::warn!("could not record a mark: {e}");
                     result.problem = Some(e.to_string());
                     self.tracker.reopen(id);
-                    return Ok(Some(FaceState::Checking));
+                    return Ok((id, Some(FaceState::Checking)));
                 }
             },
         };
@@ -285,7 +359,7 @@ impl DoorSession {
         self.decided.insert(id, verdict.verdict.clone());
         let state = FaceState::Decided(verdict.verdict.clone());
         result.verdicts.push(verdict);
-        Ok(Some(state))
+        Ok((id, Some(state)))
     }
 
     /// The track's liveness score when the face did not pass the photo-attack check, judged

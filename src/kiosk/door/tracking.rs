@@ -1,6 +1,8 @@
 //! Following faces across frames and deciding, per face track, when a student is
 //! recognised: one identity must win on N usable frames, and no other identity may appear
-//! on the same track. One verdict per track.
+//! on the same track. One verdict per track — and one person: a face that stops looking
+//! like the track's recent frames (someone stepping in where another stood) gets a track
+//! of its own.
 
 use crate::recognition::Candidate;
 use crate::vision::quality::QualityIssue;
@@ -18,6 +20,11 @@ pub struct TrackerSettings {
     pub lost_after: Duration,
     /// Boxes overlapping at least this much (intersection over union) are the same face.
     pub min_iou: f32,
+    /// Usable frames in a row that must look like someone else before a track is split.
+    pub doubts_to_split: u32,
+    /// How often a decided track's face is looked at again (pending tracks are on every
+    /// usable frame).
+    pub recheck_every: Duration,
 }
 
 impl Default for TrackerSettings {
@@ -27,6 +34,8 @@ impl Default for TrackerSettings {
             max_attempts: 8,
             lost_after: Duration::from_millis(800),
             min_iou: 0.3,
+            doubts_to_split: 2,
+            recheck_every: Duration::from_millis(250),
         }
     }
 }
@@ -53,6 +62,20 @@ pub enum Progress {
     NotRecognised,
 }
 
+/// Whether a frame's face is still the track's person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Continuity {
+    /// It looks like the track's recent frames.
+    Same,
+    /// It does not, but not yet on enough frames in a row.
+    Doubtful,
+    /// Someone else: the track has been split (see `FaceTracker::follow_appearance`).
+    SomeoneElse,
+}
+
+/// Recent frames a track's person is recognised by.
+const APPEARANCES_KEPT: usize = 4;
+
 /// One face followed across frames.
 #[derive(Clone, Debug)]
 pub struct Track {
@@ -70,12 +93,35 @@ pub struct Track {
     pub settled: bool,
     /// When the track was judged not recognised.
     not_recognised_at: Option<Instant>,
-    /// Liveness scores of the track's usable frames.
     /// Texture features of the track's usable frames, for the photo-attack check.
     liveness: Vec<Vec<f32>>,
+    /// The fast model's vectors of the track's recent frames that looked like its person.
+    appearance: Vec<Vec<f32>>,
+    /// Usable frames in a row that did not.
+    doubts: u32,
+    /// When a frame was last compared with them.
+    appearance_at: Option<Instant>,
 }
 
 impl Track {
+    fn new(id: u64, face: Face, now: Instant) -> Track {
+        Track {
+            id,
+            face,
+            first_seen: now,
+            last_seen: now,
+            votes: Vec::new(),
+            attempts: 0,
+            hint: None,
+            settled: false,
+            not_recognised_at: None,
+            liveness: Vec::new(),
+            appearance: Vec::new(),
+            doubts: 0,
+            appearance_at: None,
+        }
+    }
+
     fn reset(&mut self) {
         self.settled = false;
         self.not_recognised_at = None;
@@ -167,25 +213,70 @@ impl FaceTracker {
                     ids.push(t.id);
                 }
                 None => {
-                    let id = self.next_id;
-                    self.next_id += 1;
-                    self.tracks.push(Track {
-                        id,
-                        face: f.clone(),
-                        first_seen: now,
-                        last_seen: now,
-                        votes: Vec::new(),
-                        attempts: 0,
-                        hint: None,
-                        settled: false,
-                        not_recognised_at: None,
-                        liveness: Vec::new(),
-                    });
+                    let id = self.new_id();
+                    self.tracks.push(Track::new(id, f.clone(), now));
                     ids.push(id);
                 }
             }
         }
         ids
+    }
+
+    fn new_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id - 1
+    }
+
+    /// The fast model's vectors of the track's recent frames of its person.
+    pub fn appearance(&self, id: u64) -> &[Vec<f32>] {
+        self.track(id).map_or(&[], |t| &t.appearance)
+    }
+
+    /// Whether a decided track's face is due to be looked at again, at `now`.
+    pub fn recheck_due(&self, id: u64, now: Instant) -> bool {
+        self.track(id).is_some_and(|t| {
+            t.appearance_at
+                .is_none_or(|at| now.saturating_duration_since(at) >= self.settings.recheck_every)
+        })
+    }
+
+    /// Records a usable frame's vector (`same`: whether it looks like the track's recent
+    /// frames, see [`crate::recognition::same_face_on_track`]). After
+    /// `doubts_to_split` frames in a row that do not, the face is someone else: the track
+    /// ends and the face goes on under a new track, with this frame as its first, whose id
+    /// is returned beside `SomeoneElse`.
+    pub fn follow_appearance(
+        &mut self,
+        id: u64,
+        vector: Vec<f32>,
+        same: bool,
+    ) -> (Continuity, u64) {
+        let need = self.settings.doubts_to_split.max(1);
+        let Some(t) = self.track_mut(id) else {
+            return (Continuity::Same, id);
+        };
+        t.appearance_at = Some(t.last_seen);
+        if same {
+            t.doubts = 0;
+            if t.appearance.len() == APPEARANCES_KEPT {
+                t.appearance.remove(0);
+            }
+            t.appearance.push(vector);
+            return (Continuity::Same, id);
+        }
+        t.doubts += 1;
+        if t.doubts < need {
+            return (Continuity::Doubtful, id);
+        }
+        let (face, now) = (t.face.clone(), t.last_seen);
+        let new = self.new_id();
+        let mut track = Track::new(new, face, now);
+        track.appearance.push(vector);
+        track.appearance_at = Some(now);
+        if let Some(old) = self.tracks.iter_mut().find(|t| t.id == id) {
+            *old = track;
+        }
+        (Continuity::SomeoneElse, new)
     }
 
     /// Whether some frame of the track has already matched a student.
@@ -422,6 +513,56 @@ mod tests {
         let kept = t.track(id).unwrap().liveness_frames();
         assert_eq!(kept.len(), 12);
         assert_eq!(kept[11], vec![19.0]);
+    }
+
+    #[test]
+    fn someone_else_on_a_decided_track_gets_a_track_of_their_own() {
+        let mut t = FaceTracker::new(TrackerSettings {
+            confirm_frames: 1,
+            ..TrackerSettings::default()
+        });
+        let now = Instant::now();
+        let id = t.update(&[face(100.0)], now)[0];
+        assert!(t.recheck_due(id, now), "a new track has not been looked at");
+        for i in 0..6 {
+            let (c, same_id) = t.follow_appearance(id, vec![i as f32], true);
+            assert_eq!((c, same_id), (Continuity::Same, id));
+        }
+        assert_eq!(
+            t.appearance(id).len(),
+            APPEARANCES_KEPT,
+            "the newest few are kept"
+        );
+        assert_eq!(t.appearance(id)[APPEARANCES_KEPT - 1], vec![5.0]);
+        assert_eq!(
+            t.observe(id, Observation::Identified(cand(7))),
+            Progress::Confirmed(cand(7))
+        );
+        assert!(!t.recheck_due(id, now), "just looked at");
+        assert!(t.recheck_due(id, now + Duration::from_millis(250)));
+
+        // One unlike frame is doubtful; a like one in between starts the count again.
+        assert_eq!(
+            t.follow_appearance(id, vec![9.0], false),
+            (Continuity::Doubtful, id)
+        );
+        assert_eq!(t.follow_appearance(id, vec![6.0], true).0, Continuity::Same);
+        assert_eq!(
+            t.follow_appearance(id, vec![9.0], false).0,
+            Continuity::Doubtful
+        );
+        let (c, new) = t.follow_appearance(id, vec![9.5], false);
+        assert_eq!(c, Continuity::SomeoneElse);
+        assert_ne!(new, id);
+        assert!(t.track(id).is_none(), "the old person's track ends");
+        assert!(t.is_pending(new), "the newcomer is judged afresh");
+        assert!(!t.has_candidate(new), "with nobody's votes");
+        assert_eq!(t.appearance(new), [vec![9.5]], "by their own looks");
+        assert_eq!(
+            t.update(&[face(105.0)], now + Duration::from_millis(40)),
+            vec![new],
+            "the face goes on under the new track"
+        );
     }
 
     #[test]

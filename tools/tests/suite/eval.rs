@@ -210,6 +210,29 @@ fn at_the_door_every_student_is_marked_and_no_stranger_or_photo_is() {
     assert_eq!(v["stranger_marked"], 0, "{v}");
     assert_eq!(v["missed"], 0, "every student who walks in is marked: {v}");
     assert_eq!(v["correct"], v["student_appearances"], "{v}");
+    // Nobody queues here, so a face taken for someone else's is a person's own (2 of
+    // 2,810 frames, both of a printed photo, when this was written).
+    assert!(v["tracks_split"].as_u64().unwrap() <= 10, "{v}");
+}
+
+/// People queueing at the door: each steps in as the one before leaves, often where they
+/// stood. Each is judged for themselves: until 2026-12-03 the newcomer inherited the
+/// face track — and the verdict — of the one who left, and 10 of these 16 student
+/// appearances went unmarked.
+#[test]
+fn in_a_queue_everyone_is_judged_for_themselves() {
+    let v = door_with_held_out_checks(&["--queue"]);
+    assert_eq!(v["queue"], true, "{v}");
+    assert!(v["student_appearances"].as_u64().unwrap() >= 7, "{v}");
+    assert!(v["attack_appearances"].as_u64().unwrap() >= 50, "{v}");
+    assert!(
+        v["tracks_split"].as_u64().unwrap() > 0,
+        "people stepped in where others stood: {v}"
+    );
+    assert_eq!(v["missed"], 0, "every student in the queue is marked: {v}");
+    assert_eq!(v["wrong_person"], 0, "{v}");
+    assert_eq!(v["stranger_marked"], 0, "{v}");
+    assert_eq!(v["attack_marked"], 0, "{v}");
 }
 
 /// Students enrolled from uploaded photos have no live reference of their own: the check's
