@@ -13,7 +13,10 @@ use egui::{Color32, RichText};
 #[derive(Default)]
 pub struct AttackCheckView {
     check: Option<Result<AttackCheck, String>>,
+    /// A strictness the admin chose, on its way (the section waits for it).
     check_req: Option<Answer<AttackCheck>>,
+    /// The check asked for again when the screen loads (nothing waits for it).
+    refresh_req: Option<Answer<AttackCheck>>,
     recordings: Vec<AttackRecording>,
     recordings_req: Option<Answer<Vec<AttackRecording>>>,
     recording: Option<(String, Task<Outcome>)>,
@@ -28,10 +31,12 @@ pub struct AttackCheckView {
 
 impl AttackCheckView {
     /// Asks for the check and the recordings again, unless they are on their way (another
-    /// kiosk on the same data folder may have changed the check since).
+    /// kiosk on the same data folder may have changed the check since). The buttons stay
+    /// as they are meanwhile: the admin worker answers in order, so a strictness chosen
+    /// after this is answered after it too.
     pub fn load(&mut self, admin: &AdminClient) {
-        if self.check_req.is_none() {
-            self.check_req = Some(admin.attack_check());
+        if self.refresh_req.is_none() {
+            self.refresh_req = Some(admin.attack_check());
             self.recordings_req = Some(admin.attack_recordings());
         }
     }
@@ -45,6 +50,10 @@ impl AttackCheckView {
 
     /// Takes the answers that came.
     pub fn take_answers(&mut self, admin: &AdminClient) {
+        if let Some(r) = self.refresh_req.as_ref().and_then(Pending::poll) {
+            self.refresh_req = None;
+            self.check = Some(r.unwrap_or_else(|lost| Err(lost.to_string())));
+        }
         if let Some(r) = self.check_req.as_ref().and_then(Pending::poll) {
             self.check_req = None;
             self.check = Some(r.unwrap_or_else(|lost| Err(lost.to_string())));
