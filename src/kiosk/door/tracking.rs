@@ -232,11 +232,15 @@ impl FaceTracker {
         self.track(id).map_or(&[], |t| &t.appearance)
     }
 
-    /// Whether a decided track's face is due to be looked at again, at `now`.
+    /// Whether a decided track's face is due to be looked at again, at `now`: every
+    /// `recheck_every`, and on the next usable frame after one that did not look like its
+    /// person (so that a newcomer is told apart within two frames of the first doubt).
     pub fn recheck_due(&self, id: u64, now: Instant) -> bool {
         self.track(id).is_some_and(|t| {
-            t.appearance_at
-                .is_none_or(|at| now.saturating_duration_since(at) >= self.settings.recheck_every)
+            t.doubts > 0
+                || t.appearance_at.is_none_or(|at| {
+                    now.saturating_duration_since(at) >= self.settings.recheck_every
+                })
         })
     }
 
@@ -541,12 +545,18 @@ mod tests {
         assert!(!t.recheck_due(id, now), "just looked at");
         assert!(t.recheck_due(id, now + Duration::from_millis(250)));
 
-        // One unlike frame is doubtful; a like one in between starts the count again.
+        // One unlike frame is doubtful (and the next frame is looked at at once); a like
+        // one in between starts the count again.
         assert_eq!(
             t.follow_appearance(id, vec![9.0], false),
             (Continuity::Doubtful, id)
         );
+        assert!(
+            t.recheck_due(id, now),
+            "a doubt is settled on the next frame"
+        );
         assert_eq!(t.follow_appearance(id, vec![6.0], true).0, Continuity::Same);
+        assert!(!t.recheck_due(id, now));
         assert_eq!(
             t.follow_appearance(id, vec![9.0], false).0,
             Continuity::Doubtful
