@@ -192,6 +192,10 @@ impl DoorSession {
             } else if let Some(new) = self.recheck(image, &face, id)? {
                 result.replaced.push(id);
                 self.identify(image, &face, new, &mut result)?
+            } else if self.tracker.in_doubt(id) {
+                // Perhaps someone else stepping in: not shown under the verdict of the one
+                // who stood here until the next frame tells.
+                (id, Some(FaceState::Checking))
             } else {
                 (id, self.decided.get(&id).cloned().map(FaceState::Decided))
             };

@@ -35,7 +35,7 @@ impl Default for TrackerSettings {
             lost_after: Duration::from_millis(800),
             min_iou: 0.3,
             doubts_to_split: 2,
-            recheck_every: Duration::from_millis(250),
+            recheck_every: Duration::from_millis(100),
         }
     }
 }
@@ -230,6 +230,12 @@ impl FaceTracker {
     /// The fast model's vectors of the track's recent frames of its person.
     pub fn appearance(&self, id: u64) -> &[Vec<f32>] {
         self.track(id).map_or(&[], |t| &t.appearance)
+    }
+
+    /// Whether the track's last usable frame did not look like its person (someone else
+    /// may be stepping in: one more frame will tell).
+    pub fn in_doubt(&self, id: u64) -> bool {
+        self.track(id).is_some_and(|t| t.doubts > 0)
     }
 
     /// Whether a decided track's face is due to be looked at again, at `now`: every
@@ -543,7 +549,7 @@ mod tests {
             Progress::Confirmed(cand(7))
         );
         assert!(!t.recheck_due(id, now), "just looked at");
-        assert!(t.recheck_due(id, now + Duration::from_millis(250)));
+        assert!(t.recheck_due(id, now + Duration::from_millis(100)));
 
         // One unlike frame is doubtful (and the next frame is looked at at once); a like
         // one in between starts the count again.
@@ -555,8 +561,10 @@ mod tests {
             t.recheck_due(id, now),
             "a doubt is settled on the next frame"
         );
+        assert!(t.in_doubt(id), "meanwhile nobody's name is shown on it");
         assert_eq!(t.follow_appearance(id, vec![6.0], true).0, Continuity::Same);
         assert!(!t.recheck_due(id, now));
+        assert!(!t.in_doubt(id));
         assert_eq!(
             t.follow_appearance(id, vec![9.0], false).0,
             Continuity::Doubtful
