@@ -360,8 +360,8 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     // anything is put back: nothing erased returns, not even for a moment.
     let staged = new_file(data.root(), &format!("rollcall-restoring-{now}"));
     let result = restore_staged(data, src, &staged, &erasures, pin.as_deref());
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", staged.display()));
+    for file in with_logs(&staged) {
+        let _ = std::fs::remove_file(file);
     }
     let (written, erased_again, linked) = result?;
     let live = Store::open(&data.database())?;
@@ -377,6 +377,15 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
         damaged,
         erased_again,
         linked,
+    })
+}
+
+/// A database file and its two log files (`-wal`, `-shm`), which go wherever it goes.
+fn with_logs(db: &Path) -> [PathBuf; 3] {
+    ["", "-wal", "-shm"].map(|suffix| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
     })
 }
 
@@ -413,9 +422,8 @@ pub fn damaged_copies_note(folder: &Path) -> Option<String> {
     let files: Vec<String> = copies
         .iter()
         .flat_map(|copy| {
-            let logs =
-                ["-wal", "-shm"].map(|suffix| PathBuf::from(format!("{}{suffix}", copy.display())));
-            std::iter::once(copy.clone()).chain(logs.into_iter().filter(|log| log.exists()))
+            let [copy, logs @ ..] = with_logs(copy);
+            std::iter::once(copy).chain(logs.into_iter().filter(|log| log.exists()))
         })
         .map(|p| p.display().to_string())
         .collect();
@@ -470,8 +478,8 @@ impl Store {
         for copy in copies() {
             if let Err(e) = erase_in_copy(&copy, &erasures) {
                 tracing::warn!(copy = %copy.display(), "deleting a saved copy that an erasure could not reach: {e}");
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+                for file in with_logs(&copy) {
+                    let _ = std::fs::remove_file(file);
                 }
             }
         }
@@ -585,12 +593,11 @@ fn new_file(folder: &Path, stem: &str) -> PathBuf {
 fn move_aside(data: &DataDir, now: &str) -> Result<PathBuf, BackupError> {
     let db = data.database();
     let aside = new_file(data.root(), &format!("{DAMAGED_COPY}{now}"));
+    let ([db, logs @ ..], [_, moved @ ..]) = (with_logs(&db), with_logs(&aside));
     std::fs::rename(&db, &aside).map_err(io(&db))?;
-    for suffix in ["-wal", "-shm"] {
-        let log = PathBuf::from(format!("{}{suffix}", db.display()));
+    for (log, to) in logs.iter().zip(&moved) {
         if log.exists() {
-            let to = PathBuf::from(format!("{}{suffix}", aside.display()));
-            std::fs::rename(&log, &to).map_err(io(&log))?;
+            std::fs::rename(log, to).map_err(io(log))?;
         }
     }
     Ok(aside)
