@@ -283,7 +283,7 @@ impl FaceTracker {
         let mut track = Track::new(new, face, now);
         track.appearance.push(vector);
         track.appearance_at = Some(now);
-        if let Some(old) = self.tracks.iter_mut().find(|t| t.id == id) {
+        if let Some(old) = self.track_mut(id) {
             *old = track;
         }
         (Continuity::SomeoneElse, new)
