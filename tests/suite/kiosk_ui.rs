@@ -73,12 +73,8 @@ fn frames_of(person: &str, dir: &Path) -> PathBuf {
 
 /// A folder of symlinks to twenty frames (after the first twenty) of one person in a set.
 fn frames_from(set: &str, person: &str, dir: &Path) -> PathBuf {
-    let out = dir.join(format!("{set}-{person}"));
-    std::fs::create_dir_all(&out).unwrap();
-    for (i, p) in photos(set, person).iter().skip(20).take(20).enumerate() {
-        std::os::unix::fs::symlink(p, out.join(format!("{i:03}.jpg"))).unwrap();
-    }
-    out
+    let frames = photos(set, person).into_iter().skip(20).take(20);
+    common::frame_folder(dir.join(format!("{set}-{person}")), frames)
 }
 
 fn harness(data: DataDir, source: SourceSpec) -> Harness<'static, RollcallApp> {
@@ -459,13 +455,9 @@ fn two_enrolled_students_in_one_frame_are_both_marked() {
 fn the_next_person_in_a_queue_is_judged_for_themselves() {
     let dir = tempfile::tempdir().unwrap();
     let data = enrolled_data_dir(dir.path());
-    let queue = dir.path().join("queue");
-    std::fs::create_dir_all(&queue).unwrap();
     let student = photos("webcam-dev", "0004").into_iter().skip(20).take(20);
     let stranger = photos("webcam-dev", "0006").into_iter().take(40);
-    for (i, p) in student.chain(stranger).enumerate() {
-        std::os::unix::fs::symlink(p, queue.join(format!("{i:03}.jpg"))).unwrap();
-    }
+    let queue = common::frame_folder(dir.path().join("queue"), student.chain(stranger));
     let mut h = harness(data, folder(queue));
     step_until(&mut h, "the student's welcome", 120, |h| {
         shows(h, "Welcome, Student Four — marked at ")

@@ -141,17 +141,21 @@ pub fn photos(set: &str, person: &str) -> Vec<PathBuf> {
 /// A recording for a folder frame source: `take` of webcam-dev `person`'s frames after the
 /// first `skip`, linked in order into `dir/frames`; returns the folder.
 pub fn recording(dir: &Path, person: &str, skip: usize, take: usize) -> PathBuf {
-    let frames = dir.join("frames");
-    std::fs::create_dir_all(&frames).unwrap();
-    for (i, p) in photos("webcam-dev", person)
-        .iter()
+    let frames = photos("webcam-dev", person)
+        .into_iter()
         .skip(skip)
-        .take(take)
-        .enumerate()
-    {
-        std::os::unix::fs::symlink(p, frames.join(format!("{i:03}.jpg"))).unwrap();
+        .take(take);
+    frame_folder(dir.join("frames"), frames)
+}
+
+/// A folder frame source made of these pictures, in this order (symlinks 000.jpg, 001.jpg,
+/// …); returns the folder.
+pub fn frame_folder(out: PathBuf, frames: impl IntoIterator<Item = PathBuf>) -> PathBuf {
+    std::fs::create_dir_all(&out).unwrap();
+    for (i, p) in frames.into_iter().enumerate() {
+        std::os::unix::fs::symlink(p, out.join(format!("{i:03}.jpg"))).unwrap();
     }
-    frames
+    out
 }
 
 pub fn people_with_at_least(set: &str, n: usize) -> Vec<String> {
