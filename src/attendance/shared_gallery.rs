@@ -95,7 +95,8 @@ impl SharedGallery {
 
     /// Writes to the store and changes the gallery to match, as one step: no recogniser of
     /// this process reloads in between (which would count the change twice), and a change
-    /// another program made just before is read first (rather than taken as included).
+    /// another program made just before is read first (rather than taken as included), one
+    /// made while this one is written is read with it (rather than taken for this one).
     /// Identification goes on meanwhile: the gallery is locked only to put the change in
     /// place, not while the store is read or written.
     pub fn change<S: AsRef<Store>, T, E: From<StoreError>>(
@@ -105,6 +106,9 @@ impl SharedGallery {
         update: impl FnOnce(&mut Gallery, &T),
     ) -> Result<T, E> {
         let _turn = self.0.changing.lock().unwrap_or_else(|p| p.into_inner());
+        // Another program may write between the look below and this change's own write;
+        // its change would then be taken as this one's. Noticed afterwards by this.
+        let others_before = target.as_ref().others_version()?;
         // Copied out so the read guard is gone before `install` takes the write lock (a
         // guard in the `match` itself would live through its arms and deadlock).
         let held_version = self.read().version;
@@ -124,23 +128,30 @@ impl SharedGallery {
         // store cannot be read back, the gallery is marked unread and the next refresh
         // reads it, rather than the change being reported as failed.
         let store = target.as_ref();
-        let after = store.templates_version();
-        let mut held = self.write();
-        let put_in_place = after.and_then(|after| {
-            if held.version == Some(before) {
-                held.matcher.update(|g| update(g, &out));
-                held.version = Some(after);
-                held.generation += 1;
-            } else if held.version != Some(after) {
-                // A refresh put a read in place that is neither before nor after this
-                // change: read again rather than guess.
-                held.install(self.read_store(store)?);
-            }
-            // Otherwise a refresh already read the store with this change in it.
-            Ok(())
-        });
+        let put_in_place = if store.others_version().ok() != Some(others_before) {
+            // Someone else wrote meanwhile (perhaps only an attendance mark): the store is
+            // read again, this change with it, rather than this change alone applied.
+            self.read_store(store)
+                .map(|read| self.write().install(read))
+        } else {
+            store.templates_version().and_then(|after| {
+                let mut held = self.write();
+                if held.version == Some(before) {
+                    held.matcher.update(|g| update(g, &out));
+                    held.version = Some(after);
+                    held.generation += 1;
+                } else if held.version != Some(after) {
+                    // A refresh put a read in place that is neither before nor after this
+                    // change: read again rather than guess.
+                    held.install(self.read_store(store)?);
+                }
+                // Otherwise a refresh already read the store with this change in it.
+                Ok(())
+            })
+        };
         if let Err(e) = put_in_place {
             tracing::warn!("the gallery will be read again: {e}");
+            let mut held = self.write();
             held.version = None;
             held.generation += 1;
         }
@@ -326,6 +337,49 @@ mod tests {
         assert!(failed.is_err(), "the same student twice");
         assert_eq!(one.matcher().gallery().templates(), 1);
         assert!(!one.refresh(&store).unwrap());
+    }
+
+    #[test]
+    fn another_programs_enrolment_while_this_one_is_written_is_not_taken_for_it() {
+        let (d, mut store, one) = setup();
+        enrol(&one, &mut store, 1);
+        let mut elsewhere = Store::open(&d.path().join("rollcall.db")).unwrap();
+        enrol_meanwhile(&one, &mut store, 2, || {
+            elsewhere
+                .insert_student(&student(3), &face(3), "other program")
+                .unwrap();
+        });
+        assert_eq!(one.matcher().gallery().len(), 3, "both enrolments");
+        assert_eq!(one.matcher().gallery().templates(), 3);
+        assert!(!one.refresh(&store).unwrap(), "read with both already");
+        // Another program's attendance mark alone meanwhile costs a read, nothing else.
+        enrol_meanwhile(&one, &mut store, 4, || {
+            elsewhere
+                .mark(1, chrono::Local::now(), Some(5.0), "other door", None)
+                .unwrap();
+        });
+        assert_eq!(one.matcher().gallery().templates(), 4);
+        assert!(!one.refresh(&store).unwrap());
+    }
+
+    /// Enrols student `n`, with `meanwhile` run after this change looked at the store and
+    /// before it writes (another program's write landing in between).
+    fn enrol_meanwhile(
+        gallery: &SharedGallery,
+        store: &mut Store,
+        n: usize,
+        meanwhile: impl FnOnce(),
+    ) {
+        gallery
+            .change(
+                store,
+                |s| {
+                    meanwhile();
+                    s.insert_student(&student(n), &face(n), "test")
+                },
+                |g, id| g.add(*id, "m", &[n as f32, 1.0], Origin::Upload),
+            )
+            .unwrap();
     }
 
     #[test]

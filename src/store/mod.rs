@@ -1002,6 +1002,15 @@ impl Store {
         Ok(())
     }
 
+    /// Changes whenever another connection (another program, or another of this process's
+    /// stores) commits a change to the database; this store's own commits leave it as it
+    /// is (SQLite's `data_version`).
+    pub fn others_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// Changes whenever templates or kiosk observations are added or removed (by any
     /// process).
     pub fn templates_version(&self) -> Result<TemplatesVersion, StoreError> {
