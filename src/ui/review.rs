@@ -597,7 +597,8 @@ impl ReviewView {
     }
 
     /// The table: a fixed header, then only the rows in view, each painted in one go with
-    /// only the day columns in view.
+    /// only the day columns in view. Scrolled sideways through a long range, the roll
+    /// number and name stay at the left and the totals at the right.
     fn table(&mut self, ui: &mut egui::Ui, sheet: &Sheet) {
         let rows = self.visible_rows(sheet);
         let days = sheet.days.len();
@@ -607,52 +608,50 @@ impl ReviewView {
         let font = FontId::monospace(13.0);
         let threshold = self.threshold;
         let mut clicked: Option<(i64, String, Option<usize>)> = None;
+        // The frozen columns sit at the edges the sideways scrolling would fade; the
+        // header's arrows say instead that days are out of view.
+        let fade = ui.spacing().scroll.fade;
+        ui.spacing_mut().scroll.fade.strength = 0.0;
         egui::ScrollArea::horizontal()
             .id_salt("review-h")
             .show(ui, |ui| {
+                ui.spacing_mut().scroll.fade = fade;
                 ui.set_min_width(width);
                 // Header.
                 let (rect, _) =
                     ui.allocate_exact_size(Vec2::new(width, ROW_H * 1.6), Sense::hover());
                 let painter = ui.painter_at(rect);
-                let clip = ui.clip_rect();
-                painter.text(
-                    rect.left_center(),
-                    egui::Align2::LEFT_CENTER,
-                    "ID\\Date",
-                    font.clone(),
-                    text,
-                );
-                painter.text(
-                    rect.left_center() + Vec2::new(ROLL_W, 0.0),
-                    egui::Align2::LEFT_CENTER,
-                    "Name",
-                    font.clone(),
-                    text,
-                );
-                let x0 = rect.left() + ROLL_W + NAME_W;
-                for (i, d) in sheet.days.iter().enumerate() {
-                    let x = x0 + i as f32 * DAY_W;
-                    if x + DAY_W < clip.left() || x > clip.right() {
-                        continue;
-                    }
+                let cols = Columns::new(rect, ui.clip_rect(), days);
+                let y = rect.center().y;
+                cols.frozen(&painter, y, ["ID\\Date", "Name"], &font, text);
+                for c in cols.days_in_view() {
                     painter.text(
-                        Pos2::new(x + 2.0, rect.center().y),
+                        Pos2::new(cols.day_x(c) + 2.0, y),
                         egui::Align2::LEFT_CENTER,
-                        d.format("%d/%m").to_string(),
+                        sheet.days[c].format("%d/%m").to_string(),
                         FontId::monospace(9.0),
                         text,
                     );
                 }
-                let tx = x0 + days as f32 * DAY_W + TOTALS_GAP;
-                for (k, h) in ["Present", "Absent", "%"].iter().enumerate() {
-                    painter.text(
-                        Pos2::new(tx + k as f32 * TOTAL_W, rect.center().y),
+                cols.totals(&painter, y, ["Present", "Absent", "%"], &font, [text; 3]);
+                let in_view = cols.days_in_view();
+                for (hidden, x, align, arrow) in [
+                    (
+                        in_view.start > 0,
+                        cols.day_x(in_view.start),
+                        egui::Align2::RIGHT_CENTER,
+                        "◀",
+                    ),
+                    (
+                        in_view.end < days,
+                        cols.day_x(in_view.end),
                         egui::Align2::LEFT_CENTER,
-                        *h,
-                        font.clone(),
-                        text,
-                    );
+                        "▶",
+                    ),
+                ] {
+                    if hidden {
+                        painter.text(Pos2::new(x, y), align, arrow, font.clone(), strong);
+                    }
                 }
                 let height = (ui.available_height() - 40.0).clamp(200.0, 560.0);
                 egui::ScrollArea::vertical()
@@ -664,28 +663,19 @@ impl ReviewView {
                             let (rect, response) =
                                 ui.allocate_exact_size(Vec2::new(width, ROW_H), Sense::click());
                             let painter = ui.painter_at(rect);
-                            let clip = ui.clip_rect();
+                            let cols = Columns::new(rect, ui.clip_rect(), days);
                             let y = rect.center().y;
                             let Some(row) = rows.get(i) else {
                                 // The last line: students present per day.
-                                painter.text(
-                                    Pos2::new(rect.left(), y),
-                                    egui::Align2::LEFT_CENTER,
-                                    "Present",
-                                    font.clone(),
-                                    text,
-                                );
-                                for (c, n) in sheet.per_day.iter().enumerate() {
-                                    let x = x0 + c as f32 * DAY_W;
-                                    if x + DAY_W >= clip.left() && x <= clip.right() {
-                                        painter.text(
-                                            Pos2::new(x + 2.0, y),
-                                            egui::Align2::LEFT_CENTER,
-                                            n.to_string(),
-                                            font.clone(),
-                                            text,
-                                        );
-                                    }
+                                cols.frozen(&painter, y, ["Present", ""], &font, text);
+                                for c in cols.days_in_view() {
+                                    painter.text(
+                                        Pos2::new(cols.day_x(c) + 2.0, y),
+                                        egui::Align2::LEFT_CENTER,
+                                        sheet.per_day[c].to_string(),
+                                        font.clone(),
+                                        text,
+                                    );
                                 }
                                 response.widget_info(|| {
                                     egui::WidgetInfo::labeled(
@@ -711,27 +701,11 @@ impl ReviewView {
                                     egui::StrokeKind::Inside,
                                 );
                             }
-                            painter.text(
-                                Pos2::new(rect.left(), y),
-                                egui::Align2::LEFT_CENTER,
-                                &row.roll_no,
-                                font.clone(),
-                                text,
-                            );
-                            painter.text(
-                                Pos2::new(rect.left() + ROLL_W, y),
-                                egui::Align2::LEFT_CENTER,
-                                &row.name,
-                                font.clone(),
-                                text,
-                            );
-                            let first = ((clip.left() - x0) / DAY_W).floor().max(0.0) as usize;
-                            let last =
-                                (((clip.right() - x0) / DAY_W).ceil().max(0.0) as usize).min(days);
-                            for c in first..last {
+                            cols.frozen(&painter, y, [&row.roll_no, &row.name], &font, text);
+                            for c in cols.days_in_view() {
                                 let cell = row.cell(c);
                                 painter.text(
-                                    Pos2::new(x0 + c as f32 * DAY_W + 8.0, y),
+                                    Pos2::new(cols.day_x(c) + 8.0, y),
                                     egui::Align2::LEFT_CENTER,
                                     cell,
                                     font.clone(),
@@ -739,23 +713,17 @@ impl ReviewView {
                                 );
                             }
                             let pct = percent_text(row.percent());
-                            for (k, v) in [
-                                row.present_days.to_string(),
-                                row.absent_days.to_string(),
-                                pct.clone(),
-                            ]
-                            .into_iter()
-                            .enumerate()
-                            {
-                                let colour = if k == 2 && under { absent } else { text };
-                                painter.text(
-                                    Pos2::new(tx + k as f32 * TOTAL_W, y),
-                                    egui::Align2::LEFT_CENTER,
-                                    v,
-                                    font.clone(),
-                                    colour,
-                                );
-                            }
+                            cols.totals(
+                                &painter,
+                                y,
+                                [
+                                    &row.present_days.to_string(),
+                                    &row.absent_days.to_string(),
+                                    &pct,
+                                ],
+                                &font,
+                                [text, text, if under { absent } else { text }],
+                            );
                             let label = format!(
                                 "{} {}: {} present, {} absent, {}{}",
                                 row.roll_no,
@@ -771,9 +739,7 @@ impl ReviewView {
                             if response.clicked() {
                                 let day = response
                                     .interact_pointer_pos()
-                                    .map(|p| ((p.x - x0) / DAY_W).floor())
-                                    .filter(|c| *c >= 0.0 && (*c as usize) < days)
-                                    .map(|c| c as usize);
+                                    .and_then(|p| cols.day_at(p.x));
                                 clicked = Some((
                                     row.student_id,
                                     format!("{} ({})", row.name, row.roll_no),
@@ -783,6 +749,7 @@ impl ReviewView {
                         }
                     });
             });
+        ui.spacing_mut().scroll.fade = fade;
         if let Some((id, who, day)) = clicked {
             self.selected = Some(id);
             let day = day
@@ -1190,4 +1157,92 @@ impl ReviewView {
             }
         });
     }
+}
+
+/// Where the table's columns are painted in one row (or the header) at `rect`, of which
+/// `clip` is in view: the roll number and name frozen at the left, the totals at the
+/// right, and the day columns that fit whole between them.
+struct Columns {
+    /// The roll number's left edge.
+    left: f32,
+    /// Where day 0 starts (it moves as the table is scrolled sideways).
+    first_day: f32,
+    /// The room between the frozen columns that day columns may take.
+    days_from: f32,
+    days_to: f32,
+    /// The first total's left edge.
+    totals: f32,
+    days: usize,
+}
+
+impl Columns {
+    fn new(rect: egui::Rect, clip: egui::Rect, days: usize) -> Columns {
+        let left = rect.left().max(clip.left());
+        let first_day = rect.left() + ROLL_W + NAME_W;
+        let natural = first_day + days as f32 * DAY_W + TOTALS_GAP;
+        let totals = natural
+            .min(clip.right() - 3.0 * TOTAL_W)
+            .max(left + ROLL_W + NAME_W + TOTALS_GAP);
+        Columns {
+            left,
+            first_day,
+            days_from: left + ROLL_W + NAME_W,
+            days_to: totals - TOTALS_GAP,
+            totals,
+            days,
+        }
+    }
+
+    fn day_x(&self, c: usize) -> f32 {
+        self.first_day + c as f32 * DAY_W
+    }
+
+    /// The day columns wholly in view between the frozen columns.
+    fn days_in_view(&self) -> std::ops::Range<usize> {
+        let from = ((self.days_from - self.first_day) / DAY_W).ceil().max(0.0) as usize;
+        let to = ((self.days_to - self.first_day) / DAY_W).floor().max(0.0) as usize;
+        from.min(self.days)..to.min(self.days)
+    }
+
+    /// The day column under `x`, when one is in view there.
+    fn day_at(&self, x: f32) -> Option<usize> {
+        let c = ((x - self.first_day) / DAY_W).floor();
+        (c >= 0.0)
+            .then_some(c as usize)
+            .filter(|c| self.days_in_view().contains(c))
+    }
+
+    /// The roll number and name, cut to their columns.
+    fn frozen(&self, p: &egui::Painter, y: f32, texts: [&str; 2], font: &FontId, c: Color32) {
+        for (x, width, t) in [
+            (self.left, ROLL_W, texts[0]),
+            (self.left + ROLL_W, NAME_W, texts[1]),
+        ] {
+            cell_text(p, Pos2::new(x, y), t, width - 6.0, font, c);
+        }
+    }
+
+    /// The three totals, each in its colour.
+    fn totals(
+        &self,
+        p: &egui::Painter,
+        y: f32,
+        texts: [&str; 3],
+        font: &FontId,
+        colours: [Color32; 3],
+    ) {
+        for (k, (t, c)) in texts.iter().zip(colours).enumerate() {
+            let x = self.totals + k as f32 * TOTAL_W;
+            cell_text(p, Pos2::new(x, y), t, TOTAL_W - 4.0, font, c);
+        }
+    }
+}
+
+/// One line of text left-centred at `pos`, cut with "…" to `width`.
+fn cell_text(p: &egui::Painter, pos: Pos2, text: &str, width: f32, font: &FontId, c: Color32) {
+    let mut job = egui::text::LayoutJob::simple_singleline(text.to_owned(), font.clone(), c);
+    job.wrap = egui::text::TextWrapping::truncate_at_width(width);
+    let galley = p.layout_job(job);
+    let top = Pos2::new(pos.x, pos.y - galley.size().y / 2.0);
+    p.galley(top, galley, c);
 }

@@ -1287,6 +1287,145 @@ fn every_part_of_review_is_reached_with_the_mouse_wheel_in_a_small_window() {
     });
 }
 
+/// Text the last frame painted, each with the part of it in view (clipped by its scroll
+/// area and the window).
+fn painted_text(h: &H, window: egui::Rect) -> Vec<(String, egui::Rect)> {
+    fn walk(shape: &egui::Shape, clip: egui::Rect, out: &mut Vec<(String, egui::Rect)>) {
+        match shape {
+            egui::Shape::Text(t) => {
+                let seen = t.visual_bounding_rect().intersect(clip);
+                if seen.is_positive() {
+                    out.push((t.galley.text().to_owned(), seen));
+                }
+            }
+            egui::Shape::Vec(v) => v.iter().for_each(|s| walk(s, clip, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for c in &h.output().shapes {
+        walk(&c.shape, c.clip_rect.intersect(window), &mut out);
+    }
+    out
+}
+
+#[test]
+fn names_and_totals_stay_in_view_while_a_long_range_is_scrolled_sideways() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    // Student A also comes every weekday of April: 27 class days in all.
+    let mut store = Store::open(&data.database()).unwrap();
+    let a = store.student_by_roll_no("A").unwrap().unwrap().0;
+    for day in 1..=30 {
+        use chrono::{Datelike, TimeZone};
+        let at = chrono::Local
+            .with_ymd_and_hms(2026, 4, day, 8, 30, 0)
+            .unwrap();
+        if at.weekday().number_from_monday() <= 5 {
+            store.mark(a, at, Some(7.5), "kiosk", None).unwrap();
+        }
+    }
+    // A long name is cut short rather than painted over the days.
+    let long = "Maximilian Alexander Oyelaran-Whitfield";
+    store
+        .insert_student(
+            &rollcall::store::NewStudent {
+                roll_no: "E".into(),
+                name: long.into(),
+                email: "e@example.org".into(),
+            },
+            &[],
+            "test",
+        )
+        .unwrap();
+    drop(store);
+    let size = (800.0, 600.0);
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(size.0, size.1));
+    let mut h = harness_sized(data, dir.path(), size);
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Review");
+    click(&mut h, Role::RadioButton, "Custom");
+    replace_text(&mut h, "From", "2026-03-01");
+    replace_text(&mut h, "To", "2026-04-30");
+    click(&mut h, Role::Button, "Show");
+    step_until(&mut h, "the table", 30, |h| shows(h, "27 class days"));
+    h.step();
+    let seen = |h: &H, text: &str| {
+        painted_text(h, window)
+            .into_iter()
+            .find(|(t, _)| t == text)
+            .map(|(_, r)| r)
+    };
+    assert!(seen(&h, "Student A").is_some() && seen(&h, "100 %").is_some());
+    assert!(
+        seen(&h, "30/04").is_none(),
+        "the last days start out of view"
+    );
+    // Sideways over the table until the last day is in view.
+    let row = h.get_by_label_contains("A Student A:").rect();
+    for _ in 0..60 {
+        if seen(&h, "30/04").is_some() {
+            break;
+        }
+        h.event(egui::Event::PointerMoved(row.center()));
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(-120.0, 0.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+        h.step();
+    }
+    let last = seen(&h, "30/04").expect("the wheel brought the last day into view");
+    assert!(
+        seen(&h, "02/03").is_none(),
+        "the first days went out of view"
+    );
+    let name = seen(&h, "Student A").expect("the name stays in view");
+    for total in ["Present", "Absent", "100 %"] {
+        assert!(seen(&h, total).is_some(), "{total} stays in view");
+    }
+    // No day is painted over the names, and the long one is cut short.
+    let cut = painted_text(&h, window)
+        .into_iter()
+        .find(|(t, _)| t.starts_with("Maximilian"))
+        .expect("the long name");
+    assert!(cut.1.width() < 170.0, "cut to the name column: {:?}", cut.1);
+    for (text, r) in painted_text(&h, window) {
+        if text.len() == 5 && text.as_bytes()[2] == b'/' {
+            assert!(
+                r.left() >= name.right().max(cut.1.right()),
+                "{text} over the names"
+            );
+        }
+    }
+    // A click in the last day's column corrects that day, as it reads on the screen.
+    let cell = egui::pos2(
+        last.center().x,
+        h.get_by_label_contains("B Student B:").rect().center().y,
+    );
+    h.event(egui::Event::PointerMoved(cell));
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: cell,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+    }
+    step_until(&mut h, "the correction window", 10, |h| {
+        shows(h, "Correct attendance")
+    });
+    assert_eq!(
+        text_field(&h, "Date").value().as_deref(),
+        Some("2026-04-30")
+    );
+    assert!(shows(&h, "Student B (B)"));
+}
+
 #[test]
 fn the_enrolled_count_follows_students_enrolled_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
