@@ -467,8 +467,11 @@ impl ReviewView {
             ui.radio_value(&mut self.range, RangeChoice::Month, "This month");
             ui.radio_value(&mut self.range, RangeChoice::Custom, "Custom");
             if self.range == RangeChoice::Custom {
-                field(ui, "From", &mut self.from_text, false);
-                field(ui, "To", &mut self.to_text, false);
+                for (label, text) in [("From", &mut self.from_text), ("To", &mut self.to_text)] {
+                    let l = ui.label(label);
+                    ui.add(egui::TextEdit::singleline(text).desired_width(100.0))
+                        .labelled_by(l.id);
+                }
             }
             if self.bounds().is_none() {
                 ui.label(
