@@ -50,6 +50,10 @@ pub fn export(
     Ok(sheet)
 }
 
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
 /// The messages an email run would send: every student, or those under `under` percent.
 pub fn email_preview(
     store: &Store,
@@ -59,7 +63,7 @@ pub fn email_preview(
     under: Option<f64>,
 ) -> Result<Vec<Report>, ReportError> {
     let sheet = Sheet::build(store, from, to)?;
-    Ok(email::reports(&sheet, under, &settings.subject))
+    Ok(email::reports(&sheet, under, &settings.subject, today()))
 }
 
 /// Emails each student their attendance (or only those under `under` percent);
@@ -72,7 +76,7 @@ pub fn email_students(
     under: Option<f64>,
     progress: impl FnMut(usize, usize),
 ) -> Result<SendSummary, ReportError> {
-    let reports = email::reports(sheet, under, &settings.subject);
+    let reports = email::reports(sheet, under, &settings.subject, today());
     if reports.is_empty() {
         return Ok(SendSummary::default());
     }
