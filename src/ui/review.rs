@@ -67,6 +67,8 @@ struct DayShown {
     marks: Vec<(DayMark, Option<TextureHandle>)>,
     /// When and by whom it was declared a class day, if it was.
     declared: Option<String>,
+    /// Students enrolled by then and not marked.
+    not_marked: Vec<String>,
     /// The admin asked to withdraw the declaration: confirm first.
     confirm_withdraw: bool,
 }
@@ -249,6 +251,7 @@ impl ReviewView {
                         day,
                         marks,
                         declared: view.declared,
+                        not_marked: view.not_marked,
                         confirm_withdraw: false,
                     });
                 }
@@ -1103,6 +1106,18 @@ impl ReviewView {
         };
         let (day, marks) = (shown.day, &shown.marks);
         ui.label(format!("{} on {day}", count(marks.len(), "mark")));
+        if !marks.is_empty() || shown.declared.is_some() {
+            let text = if shown.not_marked.is_empty() {
+                "Not marked: nobody — every student enrolled by then was marked.".to_string()
+            } else {
+                format!(
+                    "Not marked ({}): {}",
+                    shown.not_marked.len(),
+                    shown.not_marked.join(", ")
+                )
+            };
+            ui.add(egui::Label::new(text).wrap());
+        }
         if let Some(declared) = &shown.declared {
             ui.horizontal_wrapped(|ui| {
                 ui.label(format!("Declared a class day on {declared}."));

@@ -1285,6 +1285,16 @@ fn every_part_of_review_is_reached_with_the_mouse_wheel_in_a_small_window() {
     step_until(&mut h, "the day's marks", 30, |h| {
         shows(h, "2 marks on 2026-03-04")
     });
+    // Who is missing that day, as a teacher asks first.
+    assert!(shows(&h, "Not marked (2): Student C (C), Student D (D)"));
+    // A Saturday is no class day: nobody is listed as missing.
+    replace_text(&mut h, "Day", "2026-03-07");
+    h.get_by_role_and_label(Role::Button, "Show day").click();
+    h.step();
+    step_until(&mut h, "the Saturday", 30, |h| {
+        shows(h, "0 marks on 2026-03-07")
+    });
+    assert!(!shows(&h, "Not marked"));
 }
 
 /// Text the last frame painted, each with the part of it in view (clipped by its scroll

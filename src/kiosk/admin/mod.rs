@@ -360,12 +360,16 @@ impl CalibrationStatus {
     }
 }
 
-/// The day view: the day's marks, and whether an admin declared it a class day.
+/// The day view: the day's marks, whether an admin declared it a class day, and who was
+/// not marked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DayView {
     pub marks: Vec<DayMark>,
     /// "2026-03-09 08:12 by admin" when the day was declared a class day.
     pub declared: Option<String>,
+    /// Students enrolled by that day and not marked, as "Name (roll no)" in roll number
+    /// order; empty on a day that is not a class day (nobody was expected).
+    pub not_marked: Vec<String>,
 }
 
 /// One mark in the day view.
