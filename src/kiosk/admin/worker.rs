@@ -799,25 +799,14 @@ impl Desk {
             .map_err(|e| e.to_string())?
             .map(|(at, actor)| format!("{} by {actor}", to_the_minute(&at)));
         let marks = store.marks(day, day).map_err(|e| e.to_string())?;
-        let not_marked = if marks.is_empty() && declared.is_none() {
-            Vec::new()
-        } else {
-            let marked: std::collections::HashSet<&str> =
-                marks.iter().map(|m| m.roll_no.as_str()).collect();
-            let day_text = day.to_string();
-            let mut students = store.students().map_err(|e| e.to_string())?;
-            students.sort_by(|a, b| crate::order::natural_cmp(&a.roll_no, &b.roll_no));
-            students
-                .into_iter()
-                .filter(|s| !marked.contains(s.roll_no.as_str()))
-                .filter(|s| {
-                    s.enrolled_at
-                        .get(..10)
-                        .is_none_or(|e| e <= day_text.as_str())
-                })
-                .map(|s| format!("{} ({})", s.name, s.roll_no))
-                .collect()
-        };
+        // As Review counts it: a class day, and the student enrolled by then.
+        let sheet = crate::reports::Sheet::build(store, day, day).map_err(|e| e.to_string())?;
+        let not_marked = sheet
+            .rows
+            .iter()
+            .filter(|r| r.counted.first() == Some(&true) && r.present.first() == Some(&false))
+            .map(|r| format!("{} ({})", r.name, r.roll_no))
+            .collect();
         let marks = marks
             .into_iter()
             .map(|m| DayMark {
