@@ -761,7 +761,16 @@ impl ReviewView {
             let day = day
                 .and_then(|c| sheet.days.get(c))
                 .copied()
-                .unwrap_or_else(|| chrono::Local::now().date_naive());
+                .unwrap_or_else(|| {
+                    // Not on a day's column: today when the range shown holds it, else
+                    // the range's last class day (a correction in the month looked at).
+                    let today = chrono::Local::now().date_naive();
+                    if (sheet.from..=sheet.to).contains(&today) {
+                        today
+                    } else {
+                        sheet.days.last().copied().unwrap_or(sheet.to)
+                    }
+                });
             let present = sheet
                 .rows
                 .iter()

@@ -654,6 +654,12 @@ fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
     step_until(&mut h, "the correction window", 10, |h| {
         shows(h, "Correct attendance")
     });
+    // Not clicked on a day: the correction starts on the month's last class day, not on
+    // today (which is outside the month shown).
+    assert_eq!(
+        text_field(&h, "Date").value().as_deref(),
+        Some("2026-03-06")
+    );
     replace_text(&mut h, "Date", "2026-03-06");
     click(&mut h, Role::RadioButton, "Present");
     type_into(&mut h, "Reason", "On a school trip");
