@@ -170,6 +170,8 @@ pub struct AdminView {
     attack: AttackCheckView,
     search: String,
     selected: Option<i64>,
+    /// A student was just opened: their details (below the list) are scrolled into view.
+    reveal_selected: bool,
     edit_name: String,
     edit_email: String,
     selected_photos: Vec<(i64, TextureHandle)>,
@@ -209,6 +211,7 @@ impl Default for AdminView {
             attack: AttackCheckView::default(),
             search: String::new(),
             selected: None,
+            reveal_selected: false,
             edit_name: String::new(),
             edit_email: String::new(),
             selected_photos: Vec::new(),
@@ -846,6 +849,7 @@ impl AdminView {
 
     fn select(&mut self, kiosk: &Kiosk, s: &Student) {
         self.selected = Some(s.id);
+        self.reveal_selected = true;
         self.edit_name = s.name.clone();
         self.edit_email = s.email.clone();
         self.selected_photos.clear();
@@ -970,7 +974,10 @@ impl AdminView {
             return;
         };
         let busy = self.change.is_some() || self.adding.is_some();
-        ui.heading(format!("{} ({})", s.name, s.roll_no));
+        let heading = ui.heading(format!("{} ({})", s.name, s.roll_no));
+        if std::mem::take(&mut self.reveal_selected) {
+            heading.scroll_to_me(Some(egui::Align::TOP));
+        }
         field(ui, "Name", &mut self.edit_name, false);
         field(ui, "Email", &mut self.edit_email, false);
         let invalid = validate_student(&s.roll_no, &self.edit_name, &self.edit_email).err();

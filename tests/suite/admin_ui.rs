@@ -1303,6 +1303,39 @@ fn every_part_of_review_is_reached_with_the_mouse_wheel_in_a_small_window() {
     assert!(!shows(&h, "Not marked"));
 }
 
+#[test]
+fn an_opened_student_is_brought_into_view_below_a_long_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    let mut store = Store::open(&data.database()).unwrap();
+    for n in 10..40 {
+        store
+            .insert_student(
+                &rollcall::store::NewStudent {
+                    roll_no: format!("S{n}"),
+                    name: format!("Student {n}"),
+                    email: format!("s{n}@example.org"),
+                },
+                &[],
+                "test",
+            )
+            .unwrap();
+    }
+    drop(store);
+    let size = (800.0, 600.0);
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(size.0, size.1));
+    let mut h = harness_sized(data, dir.path(), size);
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open S39"));
+    click(&mut h, Role::Button, "Open S20");
+    // Its details (name, email, photos) come below the 34 rows: in view once opened.
+    step_until(&mut h, "the student's details in view", 10, |h| {
+        h.query_by_label("Student 20 (S20)")
+            .is_some_and(|n| window.contains_rect(n.rect()))
+    });
+}
+
 /// Text the last frame painted, each with the part of it in view (clipped by its scroll
 /// area and the window).
 fn painted_text(h: &H, window: egui::Rect) -> Vec<(String, egui::Rect)> {
