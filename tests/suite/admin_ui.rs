@@ -1303,29 +1303,40 @@ fn every_part_of_review_is_reached_with_the_mouse_wheel_in_a_small_window() {
     assert!(!shows(&h, "Not marked"));
 }
 
+/// A student without photos.
+fn add_student(store: &mut Store, roll_no: &str, name: &str) {
+    store
+        .insert_student(
+            &rollcall::store::NewStudent {
+                roll_no: roll_no.into(),
+                name: name.into(),
+                email: format!("{}@example.org", roll_no.to_lowercase()),
+            },
+            &[],
+            "test",
+        )
+        .unwrap();
+}
+
+/// The admin screens unlocked in an 800×600 window, and the window's rectangle.
+fn unlocked_in_a_small_window(data: DataDir, dir: &Path) -> (H, egui::Rect) {
+    let size = (800.0, 600.0);
+    let mut h = harness_sized(data, dir, size);
+    set_pin(&mut h, "2468");
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(size.0, size.1));
+    (h, window)
+}
+
 #[test]
 fn an_opened_student_is_brought_into_view_below_a_long_list() {
     let dir = tempfile::tempdir().unwrap();
     let data = class(dir.path());
     let mut store = Store::open(&data.database()).unwrap();
     for n in 10..40 {
-        store
-            .insert_student(
-                &rollcall::store::NewStudent {
-                    roll_no: format!("S{n}"),
-                    name: format!("Student {n}"),
-                    email: format!("s{n}@example.org"),
-                },
-                &[],
-                "test",
-            )
-            .unwrap();
+        add_student(&mut store, &format!("S{n}"), &format!("Student {n}"));
     }
     drop(store);
-    let size = (800.0, 600.0);
-    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(size.0, size.1));
-    let mut h = harness_sized(data, dir.path(), size);
-    set_pin(&mut h, "2468");
+    let (mut h, window) = unlocked_in_a_small_window(data, dir.path());
     click(&mut h, Role::Button, "Students");
     step_until(&mut h, "the student list", 30, |h| shows(h, "Open S39"));
     click(&mut h, Role::Button, "Open S20");
@@ -1376,22 +1387,9 @@ fn names_and_totals_stay_in_view_while_a_long_range_is_scrolled_sideways() {
     }
     // A long name is cut short rather than painted over the days.
     let long = "Maximilian Alexander Oyelaran-Whitfield";
-    store
-        .insert_student(
-            &rollcall::store::NewStudent {
-                roll_no: "E".into(),
-                name: long.into(),
-                email: "e@example.org".into(),
-            },
-            &[],
-            "test",
-        )
-        .unwrap();
+    add_student(&mut store, "E", long);
     drop(store);
-    let size = (800.0, 600.0);
-    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(size.0, size.1));
-    let mut h = harness_sized(data, dir.path(), size);
-    set_pin(&mut h, "2468");
+    let (mut h, window) = unlocked_in_a_small_window(data, dir.path());
     click(&mut h, Role::Button, "Review");
     click(&mut h, Role::RadioButton, "Custom");
     replace_text(&mut h, "From", "2026-03-01");
