@@ -67,8 +67,8 @@ struct DayShown {
     marks: Vec<(DayMark, Option<TextureHandle>)>,
     /// When and by whom it was declared a class day, if it was.
     declared: Option<String>,
-    /// Students enrolled by then and not marked.
-    not_marked: Vec<String>,
+    /// Students enrolled by then and not marked (`None`: not a class day).
+    not_marked: Option<Vec<String>>,
     /// The admin asked to withdraw the declaration: confirm first.
     confirm_withdraw: bool,
 }
@@ -1115,14 +1115,14 @@ impl ReviewView {
         };
         let (day, marks) = (shown.day, &shown.marks);
         ui.label(format!("{} on {day}", count(marks.len(), "mark")));
-        if !marks.is_empty() || shown.declared.is_some() {
-            let text = if shown.not_marked.is_empty() {
+        if let Some(not_marked) = &shown.not_marked {
+            let text = if not_marked.is_empty() {
                 "Not marked: nobody — every student enrolled by then was marked.".to_string()
             } else {
                 format!(
                     "Not marked ({}): {}",
-                    shown.not_marked.len(),
-                    shown.not_marked.join(", ")
+                    not_marked.len(),
+                    not_marked.join(", ")
                 )
             };
             ui.add(egui::Label::new(text).wrap());

@@ -368,8 +368,8 @@ pub struct DayView {
     /// "2026-03-09 08:12 by admin" when the day was declared a class day.
     pub declared: Option<String>,
     /// Students enrolled by that day and not marked, as "Name (roll no)" in roll number
-    /// order; empty on a day that is not a class day (nobody was expected).
-    pub not_marked: Vec<String>,
+    /// order; `None` on a day that is not a class day (nobody was expected).
+    pub not_marked: Option<Vec<String>>,
 }
 
 /// One mark in the day view.

@@ -801,12 +801,14 @@ impl Desk {
         let marks = store.marks(day, day).map_err(|e| e.to_string())?;
         // As Review counts it: a class day, and the student enrolled by then.
         let sheet = crate::reports::Sheet::build(store, day, day).map_err(|e| e.to_string())?;
-        let not_marked = sheet
-            .rows
-            .iter()
-            .filter(|r| r.counted.first() == Some(&true) && r.present.first() == Some(&false))
-            .map(|r| format!("{} ({})", r.name, r.roll_no))
-            .collect();
+        let not_marked = (!sheet.days.is_empty()).then(|| {
+            sheet
+                .rows
+                .iter()
+                .filter(|r| r.counted[0] && !r.present[0])
+                .map(|r| format!("{} ({})", r.name, r.roll_no))
+                .collect()
+        });
         let marks = marks
             .into_iter()
             .map(|m| DayMark {
