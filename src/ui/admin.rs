@@ -8,6 +8,7 @@ use super::email_settings::EmailSettingsView;
 use super::files::{Ask, FileChooser};
 use super::kiosk::KioskView;
 use super::review::ReviewView;
+use super::student_list::StudentList;
 use super::widgets::{danger_button, field, hint, texture, ERROR, OK, WARN};
 use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
@@ -169,6 +170,7 @@ pub struct AdminView {
     /// The photo-attack check: its strictness, and teaching it this camera.
     attack: AttackCheckView,
     search: String,
+    list: StudentList,
     selected: Option<i64>,
     /// A student was just opened: their details (below the list) are scrolled into view.
     reveal_selected: bool,
@@ -210,6 +212,7 @@ impl Default for AdminView {
             settings_notes_req: None,
             attack: AttackCheckView::default(),
             search: String::new(),
+            list: StudentList::default(),
             selected: None,
             reveal_selected: false,
             edit_name: String::new(),
@@ -909,59 +912,9 @@ impl AdminView {
             selected.as_ref().map(|(id, name)| (*id, name.as_str())),
         );
         ui.separator();
-        let q = self.search.trim().to_lowercase();
-        let shown: Vec<Student> = self
-            .students
-            .iter()
-            .filter(|s| {
-                q.is_empty()
-                    || s.roll_no.to_lowercase().contains(&q)
-                    || s.name.to_lowercase().contains(&q)
-                    || s.email.to_lowercase().contains(&q)
-            })
-            .cloned()
-            .collect();
-        egui::Grid::new("students")
-            .striped(true)
-            .num_columns(8)
-            .show(ui, |ui| {
-                for h in [
-                    "Roll no",
-                    "Name",
-                    "Email",
-                    "Photos",
-                    "Photo check",
-                    "Enrolled",
-                    "Last seen",
-                    "",
-                ] {
-                    ui.label(RichText::new(h).strong());
-                }
-                ui.end_row();
-                for s in &shown {
-                    ui.label(&s.roll_no);
-                    ui.label(&s.name);
-                    ui.label(&s.email);
-                    ui.label(s.photo_count.to_string());
-                    ui.label(s.photo_check());
-                    ui.label(crate::store::to_the_minute(&s.enrolled_at));
-                    ui.label(
-                        s.last_seen
-                            .as_deref()
-                            .map(crate::store::to_the_minute)
-                            .unwrap_or_else(|| "never".into()),
-                    );
-                    if ui.button(format!("Open {}", s.roll_no)).clicked() {
-                        self.select(kiosk, s);
-                    }
-                    ui.end_row();
-                }
-            });
-        ui.label(format!(
-            "{} of {}",
-            shown.len(),
-            count(self.students.len(), "student")
-        ));
+        if let Some(s) = self.list.show(ui, &self.students, &self.search).cloned() {
+            self.select(kiosk, &s);
+        }
         if let Some(id) = self.selected {
             ui.separator();
             self.student_details(ui, kiosk, view, id);

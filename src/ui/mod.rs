@@ -9,6 +9,7 @@ pub mod files;
 pub mod fonts;
 pub mod kiosk;
 pub mod review;
+pub mod student_list;
 pub mod widgets;
 
 use crate::camera::SourceSpec;

@@ -604,10 +604,23 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
     let admin = rollcall::kiosk::admin::AdminClient::offline();
     let mut view = ReviewView::new(85.0);
     view.sheet = Some(std::sync::Arc::new(sheet));
+    let times = scrolling_frames(frames, |ui| view.show(ui, &admin));
+    ReviewReport {
+        students,
+        days,
+        frames: times.len(),
+        frame_ms_p50: percentile(&times, 50.0),
+        frame_ms_p99: percentile(&times, 99.0),
+    }
+}
+
+/// Times `frames` headless frames of `draw` in a 1280×800 window, scrolling down most
+/// frames and across every fifth (build and tessellate, CPU side); the first few, which lay
+/// out fonts and are not what scrolling feels like, are left out.
+fn scrolling_frames(frames: usize, mut draw: impl FnMut(&mut egui::Ui)) -> Vec<f64> {
     let ctx = egui::Context::default();
     let mut times = Vec::new();
     for f in 0..frames {
-        // Scroll down most frames, and across every fifth.
         let delta = if f % 5 == 0 {
             egui::vec2(-120.0, 0.0)
         } else {
@@ -632,19 +645,51 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
         };
         let t = Instant::now();
         let out = ctx.run_ui(input, |ui| {
-            egui::CentralPanel::default_margins().show(ui, |ui| view.show(ui, &admin));
+            egui::CentralPanel::default_margins().show(ui, &mut draw);
         });
         let _meshes = ctx.tessellate(out.shapes, out.pixels_per_point);
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    // The first frames lay out fonts; they are not what scrolling feels like.
-    let steady = &times[times.len().min(5)..];
-    ReviewReport {
+    times.split_off(times.len().min(5))
+}
+
+/// Figures from `rollcall bench students`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StudentsReport {
+    pub students: usize,
+    pub frames: usize,
+    pub frame_ms_p50: f64,
+    pub frame_ms_p99: f64,
+}
+
+/// Renders the Students screen's list headless with `students` synthetic students,
+/// scrolling down, and times each frame (build and tessellate, CPU side).
+pub fn students(students: usize, frames: usize) -> StudentsReport {
+    use rollcall::store::Student;
+    use rollcall::ui::student_list::StudentList;
+
+    let list: Vec<Student> = (0..students)
+        .map(|i| Student {
+            id: i as i64,
+            roll_no: format!("R{i:05}"),
+            name: format!("Student number {i}"),
+            email: format!("s{i}@bench.invalid"),
+            enrolled_at: "2026-09-01T08:00:00".into(),
+            photo_count: 5,
+            camera_enrolled: i % 2 == 0,
+            has_face: true,
+            last_seen: (i % 3 != 0).then(|| "2026-11-30T08:41:12".into()),
+        })
+        .collect();
+    let mut view = StudentList::default();
+    let times = scrolling_frames(frames, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| view.show(ui, &list, ""));
+    });
+    StudentsReport {
         students,
-        days,
-        frames: steady.len(),
-        frame_ms_p50: percentile(steady, 50.0),
-        frame_ms_p99: percentile(steady, 99.0),
+        frames: times.len(),
+        frame_ms_p50: percentile(&times, 50.0),
+        frame_ms_p99: percentile(&times, 99.0),
     }
 }
 

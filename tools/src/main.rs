@@ -194,6 +194,13 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Frame time of the Students screen's list with 2,000 students (synthetic).
+    Students {
+        #[arg(long, default_value_t = 2000)]
+        students: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Several doors on one PostgreSQL school server: marks per second from N doors
     /// delivering a backlog, and the time from an enrolment at the office to every door.
     School {
@@ -391,6 +398,20 @@ fn run_bench(b: BenchCommand, data_dir: Option<&Path>, settings: &Settings) -> a
                 println!(
                     "| {} × {} | {} | {:.2} | {:.2} |",
                     r.students, r.days, r.frames, r.frame_ms_p50, r.frame_ms_p99
+                );
+            }
+        }
+        BenchCommand::Students { students, json } => {
+            let r = bench::students(students, 300);
+            if json {
+                print_json(serde_json::to_value(&r)?);
+            } else {
+                println!("Machine: {}", bench::machine());
+                println!("| students | frames | frame ms p50 | frame ms p99 |");
+                println!("|---|---|---|---|");
+                println!(
+                    "| {} | {} | {:.2} | {:.2} |",
+                    r.students, r.frames, r.frame_ms_p50, r.frame_ms_p99
                 );
             }
         }
