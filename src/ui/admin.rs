@@ -455,6 +455,7 @@ impl AdminView {
     fn students_arrived(&mut self, mut students: Vec<Student>) {
         students.sort_by(|a, b| crate::order::natural_cmp(&a.roll_no, &b.roll_no));
         self.students = students;
+        self.list.students_changed();
         match self
             .selected
             .and_then(|id| self.students.iter().find(|s| s.id == id))

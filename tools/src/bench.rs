@@ -663,7 +663,8 @@ pub struct StudentsReport {
 }
 
 /// Renders the Students screen's list headless with `students` synthetic students,
-/// scrolling down, and times each frame (build and tessellate, CPU side).
+/// scrolling down while a search is typed and cleared, and times each frame (build and
+/// tessellate, CPU side).
 pub fn students(students: usize, frames: usize) -> StudentsReport {
     use rollcall::store::Student;
     use rollcall::ui::student_list::StudentList;
@@ -682,8 +683,15 @@ pub fn students(students: usize, frames: usize) -> StudentsReport {
         })
         .collect();
     let mut view = StudentList::default();
+    // Every 25th frame the search changes, as an admin types a roll number and clears it.
+    let searches = [
+        "", "r", "r0", "r00", "r001", "r0012", "r001", "r00", "r0", "r",
+    ];
+    let mut frame = 0;
     let times = scrolling_frames(frames, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| view.show(ui, &list, ""));
+        let search = searches[frame / 25 % searches.len()];
+        frame += 1;
+        egui::ScrollArea::vertical().show(ui, |ui| view.show(ui, &list, search));
     });
     StudentsReport {
         students,
