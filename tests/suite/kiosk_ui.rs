@@ -405,23 +405,14 @@ fn a_strictness_saved_by_another_kiosk_reaches_the_door_without_a_restart() {
     assert_eq!(rows_today_in(&data_db(dir.path())), 1);
 }
 
-/// Frames showing two people side by side (two webcam frames joined).
-fn two_people_frames(a: &str, b: &str, dir: &Path) -> PathBuf {
-    let out = dir.join(format!("frames-{a}-{b}"));
+fn read_frame(path: &Path) -> Mat {
+    opencv::imgcodecs::imread(path.to_str().unwrap(), opencv::imgcodecs::IMREAD_COLOR).unwrap()
+}
+
+/// Frames made of two pictures side by side.
+fn side_by_side(out: PathBuf, pairs: impl IntoIterator<Item = (Mat, Mat)>) -> PathBuf {
     std::fs::create_dir_all(&out).unwrap();
-    let left = photos("webcam-dev", a);
-    let right = photos("webcam-dev", b);
-    for i in 0..20 {
-        let l = opencv::imgcodecs::imread(
-            left[20 + i].to_str().unwrap(),
-            opencv::imgcodecs::IMREAD_COLOR,
-        )
-        .unwrap();
-        let r = opencv::imgcodecs::imread(
-            right[20 + i].to_str().unwrap(),
-            opencv::imgcodecs::IMREAD_COLOR,
-        )
-        .unwrap();
+    for (i, (l, r)) in pairs.into_iter().enumerate() {
         let mut both = Mat::default();
         opencv::core::hconcat2(&l, &r, &mut both).unwrap();
         assert_eq!(both.cols(), l.cols() + r.cols());
@@ -433,6 +424,87 @@ fn two_people_frames(a: &str, b: &str, dir: &Path) -> PathBuf {
         .unwrap();
     }
     out
+}
+
+/// Frames showing two people side by side (two webcam frames joined).
+fn two_people_frames(a: &str, b: &str, dir: &Path) -> PathBuf {
+    let left = photos("webcam-dev", a);
+    let right = photos("webcam-dev", b);
+    let pairs = (20..40).map(|i| (read_frame(&left[i]), read_frame(&right[i])));
+    side_by_side(dir.join(format!("frames-{a}-{b}")), pairs)
+}
+
+/// A grey picture of `frame`'s size: nobody there.
+fn grey_wall(frame: &Mat) -> Mat {
+    let grey = opencv::core::Scalar::all(128.0);
+    Mat::new_rows_cols_with_default(frame.rows(), frame.cols(), frame.typ(), grey).unwrap()
+}
+
+/// A frame shrunk to `scale` in the middle of a grey wall of its size: its person further
+/// back.
+fn further_back(frame: &Mat, scale: f64) -> Mat {
+    let mut small = Mat::default();
+    let (keep, area) = (opencv::core::Size::default(), opencv::imgproc::INTER_AREA);
+    opencv::imgproc::resize(frame, &mut small, keep, scale, scale, area).unwrap();
+    let mut wall = grey_wall(frame);
+    let at = opencv::core::Rect::new(
+        (frame.cols() - small.cols()) / 2,
+        (frame.rows() - small.rows()) / 2,
+        small.cols(),
+        small.rows(),
+    );
+    small.copy_to(&mut wall.roi_mut(at).unwrap()).unwrap();
+    wall
+}
+
+/// Only the person coming to the kiosk is told what to do: someone further back while a
+/// student stands at the kiosk is left alone (until 2026-12-03 every face in the
+/// background got its own "Step closer"), and asked to step closer once nobody is nearer.
+#[test]
+fn people_further_back_are_not_asked_to_step_closer_while_someone_is_at_the_kiosk() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut settings = settings();
+    // Judged from 45 px between the eyes; the small faces (about 25) are found.
+    settings.kiosk.min_eye_distance_px = 45.0;
+    settings.kiosk.min_face_px = 30.0;
+    let student = photos("webcam-dev", "0002");
+    let stranger = photos("webcam-dev", "0006");
+    let wall = grey_wall(&read_frame(&student[0]));
+    let with_student = (0..25).map(|i| {
+        let far = further_back(&read_frame(&stranger[i]), 0.4);
+        (read_frame(&student[10 + i]), far)
+    });
+    let alone = (25..40).map(|i| (wall.clone(), further_back(&read_frame(&stranger[i]), 0.4)));
+    let frames = side_by_side(dir.path().join("hallway"), with_student.chain(alone));
+    let mut h = harness_with(data, settings, folder(frames));
+    let (mut both_seen, mut told_alone) = (0, false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !told_alone && Instant::now() < deadline {
+        h.step();
+        if let Some(f) = &h.state().view.faces {
+            let hints = f.faces.iter().filter(|o| o.label == "Step closer").count();
+            if f.faces.len() == 2 {
+                both_seen += 1;
+                assert_eq!(
+                    hints, 0,
+                    "someone was asked to step closer beside the student"
+                );
+            }
+            told_alone |= f.faces.len() == 1 && hints == 1 && both_seen > 0;
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    assert!(both_seen > 5, "both faces were found on {both_seen} frames");
+    assert!(
+        told_alone,
+        "the one further back, alone, was asked to step closer"
+    );
+    assert_eq!(
+        rows_today(dir.path()),
+        1,
+        "the student at the kiosk was marked"
+    );
 }
 
 #[test]

@@ -186,9 +186,15 @@ impl DoorSession {
             self.tracker.tracks().iter().map(|t| t.id).collect();
         self.decided.retain(|id, _| live.contains(id));
         self.first_match.retain(|id, _| live.contains(id));
+        let nearest = faces.iter().map(Face::eye_distance).fold(0.0, f32::max);
         for (face, id) in faces.into_iter().zip(ids) {
             let (id, state) = if self.tracker.is_pending(id) {
-                self.identify(image, &face, id, &mut result)?
+                if self.in_background(&face, nearest) {
+                    // Not coming to the kiosk (yet): nothing to tell them.
+                    (id, None)
+                } else {
+                    self.identify(image, &face, id, &mut result)?
+                }
             } else if let Some(new) = self.recheck(image, &face, id)? {
                 result.replaced.push(id);
                 self.identify(image, &face, new, &mut result)?
@@ -202,6 +208,15 @@ impl DoorSession {
             result.faces.push((id, face, state));
         }
         Ok(result)
+    }
+
+    /// Whether an undecided face belongs to someone further back than the kiosk judges
+    /// while someone else is nearer (a queue, a hallway behind the one at the kiosk): they
+    /// are left alone rather than asked to step closer or hold still, which only the one
+    /// coming to the kiosk should be. `nearest` is the largest eye distance on the frame.
+    fn in_background(&self, face: &Face, nearest: f32) -> bool {
+        let eyes = face.eye_distance();
+        eyes < self.min_eye_distance_px && eyes < nearest
     }
 
     /// Why a face cannot be judged on this frame, if it cannot.
