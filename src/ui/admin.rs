@@ -9,7 +9,7 @@ use super::files::{Ask, FileChooser};
 use super::kiosk::KioskView;
 use super::review::ReviewView;
 use super::student_list::StudentList;
-use super::widgets::{danger_button, field, hint, texture, ERROR, OK, WARN};
+use super::widgets::{danger_button, field, hint, movable_window, texture, ERROR, OK, WARN};
 use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::attendance::{is_email, validate_student, MAX_PHOTOS};
@@ -172,8 +172,6 @@ pub struct AdminView {
     search: String,
     list: StudentList,
     selected: Option<i64>,
-    /// A student was just opened: their details (below the list) are scrolled into view.
-    reveal_selected: bool,
     edit_name: String,
     edit_email: String,
     selected_photos: Vec<(i64, TextureHandle)>,
@@ -214,7 +212,6 @@ impl Default for AdminView {
             search: String::new(),
             list: StudentList::default(),
             selected: None,
-            reveal_selected: false,
             edit_name: String::new(),
             edit_email: String::new(),
             selected_photos: Vec::new(),
@@ -852,14 +849,10 @@ impl AdminView {
     }
 
     fn select(&mut self, kiosk: &Kiosk, s: &Student) {
+        self.close_student(kiosk);
         self.selected = Some(s.id);
-        self.reveal_selected = true;
         self.edit_name = s.name.clone();
         self.edit_email = s.email.clone();
-        self.selected_photos.clear();
-        for p in self.additions.drain(..) {
-            kiosk.admin.drop_photo(p.ticket);
-        }
         self.photos_req = Some((s.id, kiosk.admin.student_photos(s.id)));
     }
 
@@ -917,10 +910,48 @@ impl AdminView {
             self.select(kiosk, &s);
         }
         if let Some(id) = self.selected {
-            ui.separator();
-            self.student_details(ui, kiosk, view, id);
+            self.student_window(ui.ctx(), kiosk, view, id);
         }
         self.confirm_window(ui.ctx(), kiosk);
+    }
+
+    /// The opened student's details, in a window beside the list: the list stays where it
+    /// was scrolled (under a school's 2,000 rows, details below the list were 40,000 points
+    /// away from its top).
+    fn student_window(
+        &mut self,
+        ctx: &egui::Context,
+        kiosk: &Kiosk,
+        view: &mut KioskView,
+        id: i64,
+    ) {
+        let mut open = true;
+        let screen = ctx.content_rect();
+        movable_window(ctx, "Student")
+            .pivot(egui::Align2::RIGHT_TOP)
+            .default_pos(screen.right_top() + egui::vec2(-16.0, 72.0))
+            .default_width(480.0_f32.min(screen.width() - 32.0))
+            .default_height(screen.height() - 96.0)
+            .open(&mut open)
+            .show(ctx, |ui| {
+                // Each student's details start at their top.
+                egui::ScrollArea::vertical()
+                    .id_salt(("student details", id))
+                    .show(ui, |ui| self.student_details(ui, kiosk, view, id));
+            });
+        if !open {
+            self.close_student(kiosk);
+        }
+    }
+
+    /// Closes the opened student; photos checked for adding and not saved are let go.
+    fn close_student(&mut self, kiosk: &Kiosk) {
+        self.selected = None;
+        self.selected_photos.clear();
+        self.photos_req = None;
+        for p in self.additions.drain(..) {
+            kiosk.admin.drop_photo(p.ticket);
+        }
     }
 
     fn student_details(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, view: &mut KioskView, id: i64) {
@@ -928,10 +959,7 @@ impl AdminView {
             return;
         };
         let busy = self.change.is_some() || self.adding.is_some();
-        let heading = ui.heading(format!("{} ({})", s.name, s.roll_no));
-        if std::mem::take(&mut self.reveal_selected) {
-            heading.scroll_to_me(Some(egui::Align::TOP));
-        }
+        ui.heading(format!("{} ({})", s.name, s.roll_no));
         field(ui, "Name", &mut self.edit_name, false);
         field(ui, "Email", &mut self.edit_email, false);
         let invalid = validate_student(&s.roll_no, &self.edit_name, &self.edit_email).err();
