@@ -103,8 +103,13 @@ impl StudentList {
         let first = ((clip.top() - block.top()) / row_h).floor().max(0.0) as usize;
         let end = (((clip.bottom() - block.top()) / row_h).ceil().max(0.0) as usize).min(n);
         let mut opened = None;
-        for row in first.min(end)..end {
-            let Some(s) = students.get(shown[row]) else {
+        let in_view = shown
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(end.saturating_sub(first));
+        for (row, &index) in in_view {
+            let Some(s) = students.get(index) else {
                 continue;
             };
             let rect = Rect::from_min_size(
