@@ -23,6 +23,7 @@ pub(super) struct CaptureLoop {
     /// The newest frame for the admin worker's Capture.
     pub newest: NewestFrame,
     pub events: Events,
+    /// Wakes the window for a new frame (while it shows the video).
     pub wake: Waker,
     pub stop: Arc<AtomicBool>,
     /// Whether the current source has delivered frames (so a failure is a lost camera).

@@ -187,6 +187,8 @@ pub struct Kiosk {
     /// The admin screens' way to the admin worker.
     pub admin: admin::AdminClient,
     commands: Sender<CaptureCommand>,
+    /// Whether the window shows the video (the kiosk, or a screen with a camera view).
+    video_shown: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -215,6 +217,19 @@ impl Kiosk {
         let (admin_tx, admin_rx) = unbounded();
         let (door_tx, door_rx) = unbounded();
         let stop = Arc::new(AtomicBool::new(false));
+        // A new frame, or the faces found on one, wake the window only while it shows the
+        // video: a screen without it (Students, Review) is drawn for its own reasons, and
+        // not 15 times a second on the cores the door recognises on. Events always wake.
+        let video_shown = Arc::new(AtomicBool::new(true));
+        let frame_wake: Waker = {
+            let shown = video_shown.clone();
+            let wake = wake.clone();
+            Arc::new(move || {
+                if shown.load(Ordering::Relaxed) {
+                    wake()
+                }
+            })
+        };
         let capture = capture::CaptureLoop {
             spec: source,
             commands: command_rx,
@@ -222,7 +237,7 @@ impl Kiosk {
             to_ui: frame_tx,
             newest: newest.clone(),
             events: events_out.clone(),
-            wake: wake.clone(),
+            wake: frame_wake.clone(),
             stop: stop.clone(),
             was_live: false,
         };
@@ -238,7 +253,7 @@ impl Kiosk {
             },
             faces_tx,
             events_out,
-            wake.clone(),
+            frame_wake,
             stop.clone(),
         );
         let desk = admin::AdminWorker {
@@ -267,6 +282,7 @@ impl Kiosk {
             faces,
             admin: admin::AdminClient::new(admin_tx, wake),
             commands,
+            video_shown,
             stop,
             threads,
         }
@@ -275,6 +291,17 @@ impl Kiosk {
     /// Tells the capture thread to do something.
     pub fn command(&self, c: CaptureCommand) {
         let _ = self.commands.send(c);
+    }
+
+    /// Says whether the window shows the video now; while it does not, new frames and
+    /// faces wait for the window's next repaint instead of causing one.
+    pub fn show_video(&self, shown: bool) {
+        self.video_shown.store(shown, Ordering::Relaxed);
+    }
+
+    /// Whether new frames wake the window (see [`Kiosk::show_video`]).
+    pub fn video_shown(&self) -> bool {
+        self.video_shown.load(Ordering::Relaxed)
     }
 
     /// Stops every thread and waits for them.

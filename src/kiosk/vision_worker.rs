@@ -48,6 +48,7 @@ pub(super) struct VisionWorker {
     inputs: Inputs,
     faces: LatestSender<FrameFaces>,
     events: Events,
+    /// Wakes the window for a processed frame's faces (while it shows the video).
     wake: Waker,
     stop: Arc<AtomicBool>,
     sound: SoundCues,

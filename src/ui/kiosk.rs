@@ -94,6 +94,8 @@ pub struct KioskView {
     texture: Option<egui::TextureHandle>,
     /// When the frame on screen was captured (to move the face boxes up to it).
     shown_captured: Option<Instant>,
+    /// Whether the video was drawn since [`KioskView::take_video_drawn`] last asked.
+    video_drawn: bool,
     cameras: Option<Vec<CameraDescription>>,
     chosen_camera: usize,
     files: FileChooser,
@@ -113,6 +115,7 @@ impl KioskView {
             frame_times: VecDeque::new(),
             texture: None,
             shown_captured: None,
+            video_drawn: false,
             cameras: None,
             chosen_camera: 0,
             files: FileChooser::default(),
@@ -269,6 +272,12 @@ impl KioskView {
         }
     }
 
+    /// Whether this frame drew the video (the kiosk, or a screen's camera view); asking
+    /// starts the count again for the next frame.
+    pub fn take_video_drawn(&mut self) -> bool {
+        std::mem::take(&mut self.video_drawn)
+    }
+
     /// The live video only, fitted into `size` (for the enrolment screen's camera view).
     pub fn small_video(&mut self, ui: &mut egui::Ui, size: Vec2) {
         // Only the space: the picture itself is the labelled widget ("Camera view").
@@ -342,6 +351,7 @@ impl KioskView {
     /// Draws the video fitted into `area`, with the faces over it; returns where the
     /// picture is.
     fn video(&mut self, ui: &mut egui::Ui, area: Rect, status: &CameraStatus) -> Rect {
+        self.video_drawn = true;
         let Some(texture) = &self.texture else {
             ui.scope_builder(egui::UiBuilder::new().max_rect(area), |ui| {
                 ui.centered_and_justified(|ui| {

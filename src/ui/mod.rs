@@ -89,6 +89,8 @@ impl RollcallApp {
             }
         });
         admin.pin_window(&ctx, kiosk);
+        // New camera frames repaint the window only while it shows them.
+        kiosk.show_video(view.take_video_drawn());
         // The clock ticks even when nothing else happens.
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(500));

@@ -1757,3 +1757,36 @@ fn restoring_from_review_opens_the_daily_backups_folder() {
         h.query_by_label(&entry).is_some()
     });
 }
+
+#[test]
+fn new_camera_frames_repaint_only_the_screens_that_show_the_camera() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = with_student_two(dir.path());
+    let mut h = harness(data, dir.path());
+    step_until(&mut h, "the video", 60, |h| shows(h, "Camera view"));
+    assert!(
+        h.state().kiosk.video_shown(),
+        "the kiosk screen shows the video"
+    );
+    set_pin(&mut h, "2468");
+    // Enrolment has a camera view for its captures.
+    assert!(shows(&h, "Camera view"));
+    assert!(h.state().kiosk.video_shown());
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the list", 30, |h| shows(h, "Student Two"));
+    assert!(
+        !h.state().kiosk.video_shown(),
+        "the list has no video: frames wait for its own repaints"
+    );
+    // An opened student has a camera view (for "Add a camera photo").
+    h.get_by_role_and_label(Role::Button, "Open R0002")
+        .click_accesskit();
+    step_until(&mut h, "the student's details", 30, |h| {
+        shows(h, "Add a camera photo")
+    });
+    assert!(h.state().kiosk.video_shown());
+    click(&mut h, Role::Button, "Review");
+    assert!(!h.state().kiosk.video_shown(), "Review has no video");
+    click(&mut h, Role::Button, "Lock");
+    assert!(h.state().kiosk.video_shown(), "back at the door, the video");
+}

@@ -871,3 +871,105 @@ fn before_anyone_is_enrolled_the_door_says_so_instead_of_turning_students_away()
     });
     assert!(!shows(&h, "please see your teacher"));
 }
+
+/// Wakes counted, events observed, and the newest frame and processed-frame numbers the
+/// back end offered, over `secs` of a running kiosk.
+fn watch_kiosk(
+    kiosk: &rollcall::kiosk::Kiosk,
+    wakes: &std::sync::atomic::AtomicUsize,
+    events: &crossbeam_channel::Receiver<KioskEvent>,
+    secs: f64,
+) -> (usize, usize, u64, u64) {
+    use std::sync::atomic::Ordering;
+    while events.try_recv().is_ok() {}
+    // Where the camera and the door are now.
+    let wait = Duration::from_secs(10);
+    let seq0 = kiosk.frames.recv_timeout(wait).expect("a frame").seq;
+    let processed0 = kiosk.faces.recv_timeout(wait).expect("faces").processed;
+    let (mut seq, mut processed) = (seq0, processed0);
+    let take_newest = |seq: &mut u64, processed: &mut u64| {
+        if let Ok(f) = kiosk.frames.try_recv() {
+            *seq = f.seq;
+        }
+        if let Ok(f) = kiosk.faces.try_recv() {
+            *processed = f.processed;
+        }
+    };
+    wakes.store(0, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        take_newest(&mut seq, &mut processed);
+    }
+    (
+        wakes.load(Ordering::SeqCst),
+        events.try_iter().count(),
+        seq - seq0,
+        processed - processed0,
+    )
+}
+
+#[test]
+fn frames_wake_the_window_only_while_it_shows_the_video() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let counter = wakes.clone();
+    let (observer, events) = crossbeam_channel::unbounded();
+    let mut kiosk = rollcall::kiosk::Kiosk::start(
+        looping(frames_of("0002", dir.path())),
+        data,
+        settings(),
+        Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }),
+        Some(observer),
+    );
+    // Until the models are loaded and the door judges frames.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !events
+        .try_iter()
+        .any(|e| matches!(e, KioskEvent::Ready { .. }))
+    {
+        assert!(Instant::now() < deadline, "the door never got ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // The kiosk screen: each frame wakes the window, as do the faces found on it.
+    let (shown_wakes, shown_events, shown_frames, _) = watch_kiosk(&kiosk, &wakes, &events, 2.0);
+    assert!(
+        shown_frames >= 5,
+        "the camera delivers ({shown_frames} frames)"
+    );
+    assert!(
+        shown_wakes >= shown_frames as usize,
+        "{shown_wakes} wakes for {shown_frames} frames and {shown_events} events"
+    );
+
+    // A screen without the video: frames and faces keep coming (the door keeps judging),
+    // and only events wake the window (one more for an event on the edge of the count).
+    kiosk.show_video(false);
+    std::thread::sleep(Duration::from_millis(300));
+    let (hidden_wakes, hidden_events, hidden_frames, processed) =
+        watch_kiosk(&kiosk, &wakes, &events, 2.0);
+    assert!(
+        hidden_frames >= 5,
+        "the camera still delivers ({hidden_frames} frames)"
+    );
+    assert!(processed >= 2, "the door still judges frames ({processed})");
+    assert!(
+        hidden_wakes <= hidden_events + 1,
+        "{hidden_wakes} wakes for {hidden_events} events and {hidden_frames} frames"
+    );
+
+    // Back to the video: frames wake the window again.
+    kiosk.show_video(true);
+    let (wakes_again, _, frames_again, _) = watch_kiosk(&kiosk, &wakes, &events, 2.0);
+    assert!(
+        wakes_again >= frames_again as usize && frames_again >= 5,
+        "{wakes_again} wakes for {frames_again} frames"
+    );
+    kiosk.shutdown();
+}
