@@ -1,13 +1,34 @@
 //! Wording shared by the screens, the command line and the audit log.
 
 /// A number with its noun, singular or plural as the number asks: "1 photo", "3 photos",
-/// "0 class days". Every noun Rollcall counts takes a plain "s".
+/// "0 class days", "2,003 students". Every noun Rollcall counts takes a plain "s".
 pub fn count<N: std::fmt::Display + PartialEq + From<u8>>(n: N, noun: &str) -> String {
     if n == N::from(1) {
         format!("1 {noun}")
     } else {
-        format!("{n} {noun}s")
+        format!("{} {noun}s", grouped(n))
     }
+}
+
+/// A whole number with its thousands set apart, as people read them: "2,003", "-12,500";
+/// anything else (a fraction) as it is.
+pub fn grouped(n: impl std::fmt::Display) -> String {
+    let text = n.to_string();
+    let digits = text.strip_prefix('-').unwrap_or(&text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + digits.len() / 3);
+    if text.starts_with('-') {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Items as a sentence lists them: "a", "a and b", "a, b and c" (empty: "").
@@ -43,7 +64,7 @@ pub fn file_problem(e: &std::io::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, file_problem, listing};
+    use super::{count, file_problem, grouped, listing};
 
     #[test]
     fn items_are_listed_as_a_sentence_lists_them() {
@@ -59,6 +80,18 @@ mod tests {
         assert_eq!(count(1, "photo"), "1 photo");
         assert_eq!(count(0, "class day"), "0 class days");
         assert_eq!(count(12usize, "student"), "12 students");
+        assert_eq!(count(2003usize, "student"), "2,003 students");
+    }
+
+    #[test]
+    fn thousands_are_set_apart_in_whole_numbers_only() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(10000u64), "10,000");
+        assert_eq!(grouped(1234567i64), "1,234,567");
+        assert_eq!(grouped(-12500), "-12,500");
+        assert_eq!(grouped(2.5), "2.5");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::kiosk::admin::{
 };
 use crate::kiosk::Kiosk;
 use crate::store::Student;
-use crate::wording::count;
+use crate::wording::{count, grouped};
 use egui::{Color32, RichText, TextureHandle, Vec2};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -871,8 +871,11 @@ impl AdminView {
         if let Some(task) = &mut self.import {
             let (done, total) = task.progress();
             ui.add(
-                egui::ProgressBar::new(done as f32 / total.max(1) as f32)
-                    .text(format!("Importing {done} / {total}")),
+                egui::ProgressBar::new(done as f32 / total.max(1) as f32).text(format!(
+                    "Importing {} / {}",
+                    grouped(done),
+                    grouped(total)
+                )),
             );
         }
         if let Some(s) = &self.import_summary {

@@ -8,7 +8,7 @@ use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
 use crate::store::school::SchoolStatus;
-use crate::wording::count;
+use crate::wording::{count, grouped};
 use egui::{Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -322,9 +322,11 @@ impl KioskView {
             }
             match &self.recognition {
                 Recognition::Loading => parts.push("loading face models…".into()),
-                Recognition::Preparing { done, total } => {
-                    parts.push(format!("updating face models: {done} of {total} photos"))
-                }
+                Recognition::Preparing { done, total } => parts.push(format!(
+                    "updating face models: {} of {}",
+                    grouped(done),
+                    count(*total, "photo")
+                )),
                 Recognition::Ready { students } => {
                     parts.push(format!("{} with face data", count(*students, "student")))
                 }
@@ -432,7 +434,9 @@ impl KioskView {
             (_, Recognition::Preparing { done, total }) => Some((
                 format!(
                     "Getting ready: updating the face models from the students' photos \
-                     ({done} of {total})…"
+                     ({} of {})…",
+                    grouped(done),
+                    grouped(total)
                 ),
                 None,
             )),

@@ -3,7 +3,7 @@
 //! about what twenty do.
 
 use crate::store::Student;
-use crate::wording::count;
+use crate::wording::{count, grouped};
 use egui::{Align, Layout, Rect, RichText, Sense, UiBuilder, WidgetText};
 
 /// The list's columns.
@@ -133,7 +133,11 @@ impl StudentList {
                 opened = Some(s);
             }
         }
-        ui.label(format!("{} of {}", n, count(students.len(), "student")));
+        ui.label(format!(
+            "{} of {}",
+            grouped(n),
+            count(students.len(), "student")
+        ));
         opened
     }
 }
