@@ -9,7 +9,7 @@ use super::files::{Ask, FileChooser};
 use super::kiosk::KioskView;
 use super::review::ReviewView;
 use super::student_list::StudentList;
-use super::widgets::{danger_button, field, hint, movable_window, texture, ERROR, OK, WARN};
+use super::widgets::{danger_button, field, hint, texture, ERROR, OK, WARN};
 use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::attendance::{is_email, validate_student, MAX_PHOTOS};
@@ -665,9 +665,7 @@ impl AdminView {
             Screen::Enrol => {
                 egui::ScrollArea::vertical().show(ui, |ui| self.enrol_screen(ui, kiosk, view));
             }
-            Screen::Students => {
-                egui::ScrollArea::vertical().show(ui, |ui| self.students_screen(ui, kiosk, view));
-            }
+            Screen::Students => self.students_screen(ui, kiosk, view),
             Screen::Review => self.review.show(ui, &kiosk.admin),
             Screen::Email => {
                 egui::ScrollArea::vertical().show(ui, |ui| self.email.show(ui, &kiosk.admin));
@@ -856,6 +854,9 @@ impl AdminView {
         self.photos_req = Some((s.id, kiosk.admin.student_photos(s.id)));
     }
 
+    /// The Students screen: the search and the site's notes above the list, and an opened
+    /// student's details in a panel at the list's right. The list scrolls on its own, under its
+    /// headings, so the search and the details stay in view at any of a school's rows.
     fn students_screen(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, view: &mut KioskView) {
         ui.horizontal_wrapped(|ui| {
             field(ui, "Search", &mut self.search, false);
@@ -868,6 +869,31 @@ impl AdminView {
             }
             field(ui, "Email domain", &mut self.import_email_domain, false);
         });
+        // The notes between the search and the list scroll by themselves when long, so the
+        // list keeps at least half the height.
+        egui::ScrollArea::vertical()
+            .id_salt("students notes")
+            .max_height(ui.available_height() * 0.5)
+            .auto_shrink([false, true])
+            .show(ui, |ui| self.students_notes(ui, kiosk));
+        ui.separator();
+        // Beside the list, under the notes: opening a student moves no row.
+        if let Some(id) = self.selected {
+            self.student_panel(ui, kiosk, view, id);
+        }
+        if let Some(s) = self
+            .list
+            .show(ui, &self.students, &self.search, self.selected)
+            .cloned()
+        {
+            self.select(kiosk, &s);
+        }
+        self.confirm_window(ui.ctx(), kiosk);
+    }
+
+    /// The import's progress and summary, and the site's notes (calibration, settings, the
+    /// photo-attack check).
+    fn students_notes(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
         if let Some(task) = &mut self.import {
             let (done, total) = task.progress();
             ui.add(
@@ -908,41 +934,34 @@ impl AdminView {
             &kiosk.admin,
             selected.as_ref().map(|(id, name)| (*id, name.as_str())),
         );
-        ui.separator();
-        if let Some(s) = self.list.show(ui, &self.students, &self.search).cloned() {
-            self.select(kiosk, &s);
-        }
-        if let Some(id) = self.selected {
-            self.student_window(ui.ctx(), kiosk, view, id);
-        }
-        self.confirm_window(ui.ctx(), kiosk);
     }
 
-    /// The opened student's details, in a window beside the list: the list stays where it
-    /// was scrolled (under a school's 2,000 rows, details below the list were 40,000 points
-    /// away from its top).
-    fn student_window(
-        &mut self,
-        ctx: &egui::Context,
-        kiosk: &Kiosk,
-        view: &mut KioskView,
-        id: i64,
-    ) {
-        let mut open = true;
-        let screen = ctx.content_rect();
-        movable_window(ctx, "Student")
-            .pivot(egui::Align2::RIGHT_TOP)
-            .default_pos(screen.right_top() + egui::vec2(-16.0, 72.0))
-            .default_width(480.0_f32.min(screen.width() - 32.0))
-            .default_height(screen.height() - 96.0)
-            .open(&mut open)
-            .show(ctx, |ui| {
+    /// The opened student's details, in a panel at the right of the list, which stays
+    /// where it was scrolled and shows roll numbers and names beside it (under a school's
+    /// 2,000 rows, details below the list were 40,000 points away from its top; in a
+    /// window, they covered the rows' Open buttons).
+    fn student_panel(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, view: &mut KioskView, id: i64) {
+        let width = ui.available_width();
+        let mut close = false;
+        egui::Panel::right("student details")
+            .resizable(true)
+            .default_size((width * 0.6).clamp(280.0, 560.0))
+            .min_size(260.0_f32.min(width * 0.5))
+            .max_size((width - 200.0).max(260.0))
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("Student").size(18.0).strong());
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        close = ui.button("Close").clicked();
+                    });
+                });
                 // Each student's details start at their top.
                 egui::ScrollArea::vertical()
                     .id_salt(("student details", id))
+                    .auto_shrink([false, false])
                     .show(ui, |ui| self.student_details(ui, kiosk, view, id));
             });
-        if !open {
+        if close {
             self.close_student(kiosk);
         }
     }

@@ -131,14 +131,15 @@ impl AttackCheckView {
 
     fn strictness(&mut self, ui: &mut egui::Ui, admin: &AdminClient, check: &AttackCheck) {
         let mut chosen = None;
-        ui.horizontal(|ui| {
+        // Beside an opened student the screen is narrow: the choice shrinks, its label wraps.
+        ui.horizontal_wrapped(|ui| {
             let current = check
                 .current()
                 .map(AttackCheck::describe)
                 .unwrap_or_else(|| format!("{:+.1}", check.threshold));
             egui::ComboBox::from_label("Photo-attack check strictness")
                 .selected_text(current)
-                .width(420.0)
+                .width(420.0_f32.min(ui.available_width() - 24.0).max(160.0))
                 .show_ui(ui, |ui| {
                     for t in check.choices() {
                         let on = (t.threshold - check.threshold).abs() < 0.01;

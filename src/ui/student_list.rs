@@ -4,7 +4,7 @@
 
 use crate::store::Student;
 use crate::wording::{count, grouped};
-use egui::{Align, Layout, Rect, RichText, Sense, UiBuilder, WidgetText};
+use egui::{Align, Layout, RichText, Sense, UiBuilder, WidgetText};
 
 /// The list's columns.
 const HEADINGS: [&str; 8] = [
@@ -21,6 +21,12 @@ const HEADINGS: [&str; 8] = [
 /// The widest a column gets (roll number, name, email); longer entries are cut with "…"
 /// and shown whole on hover.
 const MAX_WIDTH: [f32; 3] = [160.0, 240.0, 280.0];
+
+/// Every column, in order.
+const ALL: [usize; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/// The columns beside an opened student: roll number, name, Open.
+const COMPACT: [usize; 3] = [0, 1, 7];
 
 /// What a search looks in: roll number, name and email, lower-case (a search is in any
 /// letter case).
@@ -60,14 +66,18 @@ impl StudentList {
         self.rows = None;
     }
 
-    /// Draws the students matching `search`, and under them how many that is; returns the
-    /// student whose Open button was clicked. `students` must be the same list as on the
-    /// last frame unless `students_changed` was called since.
+    /// Draws how many students match `search`, the columns' headings and, in a scroll area
+    /// filling the rest of `ui`, the rows; returns the student whose Open button was
+    /// clicked. With a student `open` beside the list: roll number and name only, and the
+    /// open student's row marked.
+    /// `students` must be the same list as on the last frame unless `students_changed` was
+    /// called since.
     pub fn show<'s>(
         &mut self,
         ui: &mut egui::Ui,
         students: &'s [Student],
         search: &str,
+        open: Option<i64>,
     ) -> Option<&'s Student> {
         let measured = self.measured.get_or_insert_with(|| Measured {
             widths: measure(ui, students),
@@ -81,63 +91,68 @@ impl StudentList {
             self.rows = Some(Rows { query, shown });
         }
         let (widths, shown) = (measured.widths, &self.rows.as_ref()?.shown);
+        let columns: &[usize] = if open.is_some() { &COMPACT } else { &ALL };
         let gap = ui.spacing().item_spacing;
-        let widths = fit(widths, ui.available_width(), gap.x);
+        let widths = fit(widths, columns, ui.available_width(), gap.x);
         let row_h = ui
             .spacing()
             .interact_size
             .y
             .max(ui.text_style_height(&egui::TextStyle::Body))
             + gap.y;
-        let width = widths.iter().sum::<f32>() + gap.x * (widths.len() - 1) as f32;
+        let width =
+            columns.iter().map(|&c| widths[c]).sum::<f32>() + gap.x * (columns.len() - 1) as f32;
 
+        let n = shown.len();
+        let everyone = count(students.len(), "student");
+        ui.label(if n == students.len() {
+            everyone
+        } else {
+            format!("{} of {everyone}", grouped(n))
+        });
+        // The headings stay while the rows scroll.
         ui.horizontal(|ui| {
-            for (h, w) in HEADINGS.iter().zip(widths) {
-                cell(ui, w, RichText::new(*h).strong());
+            for &c in columns {
+                cell(ui, widths[c], RichText::new(HEADINGS[c]).strong());
             }
         });
-        let n = shown.len();
-        let (block, _) =
-            ui.allocate_exact_size(egui::vec2(width, row_h * n as f32), Sense::hover());
-        let clip = ui.clip_rect();
-        let first = ((clip.top() - block.top()) / row_h).floor().max(0.0) as usize;
-        let end = (((clip.bottom() - block.top()) / row_h).ceil().max(0.0) as usize).min(n);
         let mut opened = None;
-        let in_view = shown
-            .iter()
-            .enumerate()
-            .skip(first)
-            .take(end.saturating_sub(first));
-        for (row, &index) in in_view {
-            let Some(s) = students.get(index) else {
-                continue;
-            };
-            let rect = Rect::from_min_size(
-                block.min + egui::vec2(0.0, row as f32 * row_h),
-                egui::vec2(width, row_h),
-            );
-            if row % 2 == 1 {
-                ui.painter()
-                    .rect_filled(rect, 0.0, ui.visuals().faint_bg_color);
-            }
-            let mut row_ui = ui.new_child(
-                UiBuilder::new()
-                    .id_salt(("student row", s.id))
-                    .max_rect(rect)
-                    .layout(Layout::left_to_right(Align::Center)),
-            );
-            for (text, w) in cells(s).into_iter().zip(widths) {
-                cell(&mut row_ui, w, text);
-            }
-            if row_ui.button(format!("Open {}", s.roll_no)).clicked() {
-                opened = Some(s);
-            }
-        }
-        ui.label(format!(
-            "{} of {}",
-            grouped(n),
-            count(students.len(), "student")
-        ));
+        ui.scope(|ui| {
+            // Rows touch: `row_h` has the spacing in it.
+            ui.spacing_mut().item_spacing.y = 0.0;
+            egui::ScrollArea::vertical()
+                .id_salt("student rows")
+                .auto_shrink([false, false])
+                .show_rows(ui, row_h, n, |ui, in_view| {
+                    for row in in_view {
+                        let Some(s) = shown.get(row).and_then(|&i| students.get(i)) else {
+                            continue;
+                        };
+                        let (rect, _) =
+                            ui.allocate_exact_size(egui::vec2(width, row_h), Sense::hover());
+                        if open == Some(s.id) {
+                            ui.painter()
+                                .rect_filled(rect, 2.0, ui.visuals().selection.bg_fill);
+                        } else if row % 2 == 1 {
+                            ui.painter()
+                                .rect_filled(rect, 0.0, ui.visuals().faint_bg_color);
+                        }
+                        let mut row_ui = ui.new_child(
+                            UiBuilder::new()
+                                .id_salt(("student row", s.id))
+                                .max_rect(rect)
+                                .layout(Layout::left_to_right(Align::Center)),
+                        );
+                        let texts = cells(s);
+                        for &c in columns.iter().filter(|&&c| c < texts.len()) {
+                            cell(&mut row_ui, widths[c], texts[c].as_str());
+                        }
+                        if row_ui.button(format!("Open {}", s.roll_no)).clicked() {
+                            opened = Some(s);
+                        }
+                    }
+                });
+        });
         opened
     }
 }
@@ -190,16 +205,22 @@ fn measure(ui: &egui::Ui, students: &[Student]) -> [f32; 8] {
 /// list: the Open button stays in view, longer entries are cut.
 const MIN_FLEXIBLE: f32 = 100.0;
 
-/// Column widths within `available` width (columns `gap` apart): name and email give up
-/// what is too much, in proportion to their width above `MIN_FLEXIBLE`.
-fn fit(mut widths: [f32; 8], available: f32, gap: f32) -> [f32; 8] {
-    let total = widths.iter().sum::<f32>() + gap * (widths.len() - 1) as f32;
+/// Widths of the `columns` shown within `available` width (columns `gap` apart): name and
+/// email give up what is too much, in proportion to their width above `MIN_FLEXIBLE`.
+fn fit(mut widths: [f32; 8], columns: &[usize], available: f32, gap: f32) -> [f32; 8] {
+    let total = columns.iter().map(|&c| widths[c]).sum::<f32>()
+        + gap * columns.len().saturating_sub(1) as f32;
     let spare = |w: f32| (w - MIN_FLEXIBLE).max(0.0);
-    let flexible = spare(widths[1]) + spare(widths[2]);
-    if total > available && flexible > 0.0 {
-        let cut = ((total - available) / flexible).min(1.0);
-        for w in &mut widths[1..=2] {
-            *w -= spare(*w) * cut;
+    let flexible: Vec<usize> = columns
+        .iter()
+        .copied()
+        .filter(|c| (1..=2).contains(c))
+        .collect();
+    let room: f32 = flexible.iter().map(|&c| spare(widths[c])).sum();
+    if total > available && room > 0.0 {
+        let cut = ((total - available) / room).min(1.0);
+        for c in flexible {
+            widths[c] -= spare(widths[c]) * cut;
         }
     }
     widths

@@ -395,7 +395,16 @@ fn a_student_is_edited_erased_and_deleted() {
     // The screen says the kiosk cannot recognise them now (it used to go on describing
     // their photo-attack check, as if they had a face to check).
     step_until(&mut h, "the student without a face", 30, |h| {
-        shows(h, "No face data is stored for this student") && shows(h, "no face data")
+        shows(h, "No face data is stored for this student")
+    });
+    // The list, with every column once the student is closed, says so too.
+    click(&mut h, Role::Button, "Close");
+    step_until(&mut h, "the list's photo check", 10, |h| {
+        shows(h, "no face data")
+    });
+    click(&mut h, Role::Button, "Open R0002");
+    step_until(&mut h, "the student again", 10, |h| {
+        shows(h, "Erase face data")
     });
     let store = Store::open(&db).unwrap();
     assert!(
@@ -1320,9 +1329,10 @@ fn unlocked_in_a_small_window(data: DataDir, dir: &Path) -> (H, egui::Rect) {
     (h, window)
 }
 
-/// An opened student's details come in a window beside the list, which stays where it was
-/// scrolled (until 2026-12-03 they came below the whole list: at a school's 2,000 students,
-/// 40,000 points below its top and the search field).
+/// An opened student's details come in a panel beside the list, which stays where it was
+/// scrolled, with the roll numbers and names still in view (until 2026-12-03 they came below
+/// the whole list: at a school's 2,000 students, 40,000 points below its top and the search
+/// field; then in a window over the rows' Open buttons).
 #[test]
 fn an_opened_student_is_shown_beside_the_list_which_stays_where_it_was() {
     let dir = tempfile::tempdir().unwrap();
@@ -1353,22 +1363,48 @@ fn an_opened_student_is_shown_beside_the_list_which_stays_where_it_was() {
     }
     let row = h.get_by_label("Open S39").rect();
     click(&mut h, Role::Button, "Open S39");
-    step_until(&mut h, "the student's details in view", 10, |h| {
-        in_view(h, "Student 39 (S39)") && in_view(h, "Delete student")
+    step_until(&mut h, "the student's details", 10, |h| {
+        in_view(h, "Student 39 (S39)")
     });
+    // The list stays where it was, beside the details and not under them.
+    let details = h.get_by_label("Student 39 (S39)").rect();
+    for (label, name) in [("Open S39", "Student 39"), ("Open S38", "Student 38")] {
+        assert!(in_view(&h, label), "{label} still in view");
+        assert!(
+            h.get_by_label(label).rect().right() <= details.left(),
+            "{label} is not under the details"
+        );
+        assert!(in_view(&h, name), "{name}'s name in view");
+    }
     assert_eq!(
-        h.get_by_label("Open S39").rect(),
-        row,
-        "the list did not move"
+        h.get_by_label("Open S39").rect().top(),
+        row.top(),
+        "the row did not move up or down"
+    );
+    // The details scroll by themselves down to their last button.
+    assert!(
+        wheel_until(
+            &mut h,
+            details.center_bottom() + egui::vec2(0.0, 60.0),
+            egui::vec2(0.0, -120.0),
+            |h| in_view(h, "Delete student")
+        ),
+        "the wheel reaches Delete student"
+    );
+    assert_eq!(h.get_by_label("Open S39").rect().top(), row.top());
+    assert!(
+        window.contains_rect(text_field(&h, "Search").rect()),
+        "the search stays at the top"
     );
     click(&mut h, Role::Button, "Open S38");
     step_until(&mut h, "the next student's details", 10, |h| {
         in_view(h, "Student 38 (S38)")
     });
     assert!(!shows(&h, "Student 39 (S39)"));
-    click(&mut h, Role::Button, "Close window");
+    click(&mut h, Role::Button, "Close");
     assert!(!shows(&h, "Student 38 (S38)"), "closed");
     assert!(in_view(&h, "Open S38"));
+    assert!(in_view(&h, "s38@example.org"), "every column back");
 }
 
 /// Turns the mouse wheel over `at`, `delta` a notch, until `done` holds (at most 60
