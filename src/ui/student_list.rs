@@ -22,11 +22,14 @@ const HEADINGS: [&str; 8] = [
 /// and shown whole on hover.
 const MAX_WIDTH: [f32; 3] = [160.0, 240.0, 280.0];
 
+/// The Open button's column (the others are a student's `cells`).
+const OPEN: usize = 7;
+
 /// Every column, in order.
-const ALL: [usize; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+const ALL: [usize; 8] = [0, 1, 2, 3, 4, 5, 6, OPEN];
 
 /// The columns beside an opened student: roll number, name, Open.
-const COMPACT: [usize; 3] = [0, 1, 7];
+const COMPACT: [usize; 3] = [0, 1, OPEN];
 
 /// What a search looks in: roll number, name and email, lower-case (a search is in any
 /// letter case).
@@ -100,8 +103,7 @@ impl StudentList {
             .y
             .max(ui.text_style_height(&egui::TextStyle::Body))
             + gap.y;
-        let width =
-            columns.iter().map(|&c| widths[c]).sum::<f32>() + gap.x * (columns.len() - 1) as f32;
+        let width = span(&widths, columns, gap.x);
 
         let n = shown.len();
         let everyone = count(students.len(), "student");
@@ -144,7 +146,7 @@ impl StudentList {
                                 .layout(Layout::left_to_right(Align::Center)),
                         );
                         let texts = cells(s);
-                        for &c in columns.iter().filter(|&&c| c < texts.len()) {
+                        for &c in columns.iter().filter(|&&c| c != OPEN) {
                             cell(&mut row_ui, widths[c], texts[c].as_str());
                         }
                         if row_ui.button(format!("Open {}", s.roll_no)).clicked() {
@@ -192,7 +194,7 @@ fn measure(ui: &egui::Ui, students: &[Student]) -> [f32; 8] {
             for (w, text) in widths.iter_mut().zip(cells(s)) {
                 *w = w.max(width(&text));
             }
-            widths[7] = widths[7].max(width(&format!("Open {}", s.roll_no)) + button);
+            widths[OPEN] = widths[OPEN].max(width(&format!("Open {}", s.roll_no)) + button);
         }
         for (w, max) in widths.iter_mut().zip(MAX_WIDTH) {
             *w = w.min(max);
@@ -208,22 +210,22 @@ const MIN_FLEXIBLE: f32 = 100.0;
 /// Widths of the `columns` shown within `available` width (columns `gap` apart): name and
 /// email give up what is too much, in proportion to their width above `MIN_FLEXIBLE`.
 fn fit(mut widths: [f32; 8], columns: &[usize], available: f32, gap: f32) -> [f32; 8] {
-    let total = columns.iter().map(|&c| widths[c]).sum::<f32>()
-        + gap * columns.len().saturating_sub(1) as f32;
+    let total = span(&widths, columns, gap);
     let spare = |w: f32| (w - MIN_FLEXIBLE).max(0.0);
-    let flexible: Vec<usize> = columns
-        .iter()
-        .copied()
-        .filter(|c| (1..=2).contains(c))
-        .collect();
-    let room: f32 = flexible.iter().map(|&c| spare(widths[c])).sum();
+    let flexible = || columns.iter().copied().filter(|c| (1..=2).contains(c));
+    let room: f32 = flexible().map(|c| spare(widths[c])).sum();
     if total > available && room > 0.0 {
         let cut = ((total - available) / room).min(1.0);
-        for c in flexible {
+        for c in flexible() {
             widths[c] -= spare(widths[c]) * cut;
         }
     }
     widths
+}
+
+/// How wide the `columns` are together, `gap` apart.
+fn span(widths: &[f32; 8], columns: &[usize], gap: f32) -> f32 {
+    columns.iter().map(|&c| widths[c]).sum::<f32>() + gap * columns.len().saturating_sub(1) as f32
 }
 
 /// A student's row as text, the Open button aside.
