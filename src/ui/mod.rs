@@ -10,6 +10,7 @@ pub mod fonts;
 pub mod kiosk;
 pub mod review;
 pub mod student_list;
+pub mod typing;
 pub mod widgets;
 
 use crate::camera::SourceSpec;
@@ -19,6 +20,7 @@ use crate::settings::Settings;
 use admin::AdminView;
 use kiosk::KioskView;
 use std::sync::Arc;
+use typing::TypingPace;
 
 /// What the app is started with.
 #[derive(Clone, Debug)]
@@ -37,6 +39,8 @@ pub struct RollcallApp {
     pub admin: AdminView,
     /// In fullscreen the window cannot be closed without the admin PIN.
     pub fullscreen: bool,
+    /// Keys typed after a Tab wait for the frame in which the focus has moved.
+    pub typing: TypingPace,
 }
 
 impl RollcallApp {
@@ -58,6 +62,7 @@ impl RollcallApp {
             view,
             admin: AdminView::default(),
             fullscreen: false,
+            typing: TypingPace::default(),
         }
     }
 
@@ -68,6 +73,7 @@ impl RollcallApp {
             view,
             admin,
             fullscreen,
+            typing: _,
         } = self;
         let ctx = ui.ctx().clone();
         view.absorb(&ctx, kiosk);
@@ -100,6 +106,12 @@ impl RollcallApp {
 impl eframe::App for RollcallApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame(ui);
+    }
+
+    fn raw_input_hook(&mut self, ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        if self.typing.pace(raw_input) {
+            ctx.request_repaint();
+        }
     }
 
     fn on_exit(&mut self) {

@@ -183,6 +183,65 @@ fn the_pin_is_changed_from_the_admin_screens_with_the_current_one() {
     );
 }
 
+/// What a quick typist's keys do when they reach the window in one frame, as they do when
+/// the kiosk is busy: passed through the window's own pacing (as eframe's input hook does)
+/// and drawn, frame after frame, until none wait.
+fn type_in_one_frame(h: &mut H, events: Vec<egui::Event>) {
+    let mut input = egui::RawInput {
+        events,
+        ..Default::default()
+    };
+    loop {
+        let more = h.state_mut().typing.pace(&mut input);
+        h.input_mut().events.append(&mut input.events);
+        h.step();
+        if !more {
+            break;
+        }
+    }
+    h.step();
+}
+
+fn field_value(h: &H, label: &str) -> String {
+    text_field(h, label)
+        .accesskit_node()
+        .value()
+        .unwrap_or_default()
+}
+
+#[test]
+fn text_typed_right_after_tab_goes_into_the_next_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    text_field(&h, "Roll no").focus();
+    h.step();
+    let tab = |pressed| egui::Event::Key {
+        key: egui::Key::Tab,
+        physical_key: None,
+        pressed,
+        repeat: false,
+        modifiers: egui::Modifiers::NONE,
+    };
+    let text = |s: &str| egui::Event::Text(s.into());
+    type_in_one_frame(
+        &mut h,
+        vec![
+            text("R-102"),
+            tab(true),
+            tab(false),
+            text("Wang Lei"),
+            tab(true),
+            tab(false),
+            text("wang.lei@school.example"),
+        ],
+    );
+    assert_eq!(field_value(&h, "Roll no"), "R-102");
+    assert_eq!(field_value(&h, "Name"), "Wang Lei");
+    assert_eq!(field_value(&h, "Email"), "wang.lei@school.example");
+}
+
 /// Two webcam frames side by side: a photo with two people.
 fn two_people(dir: &Path) -> PathBuf {
     let a =
