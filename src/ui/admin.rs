@@ -886,7 +886,11 @@ impl AdminView {
             .show(ui, &self.students, &self.search, self.selected)
             .cloned()
         {
-            self.select(kiosk, &s);
+            if self.selected == Some(s.id) {
+                self.close_student(kiosk);
+            } else {
+                self.select(kiosk, &s);
+            }
         }
         self.confirm_window(ui.ctx(), kiosk);
     }

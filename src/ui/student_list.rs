@@ -72,7 +72,7 @@ impl StudentList {
     /// Draws how many students match `search`, the columns' headings and, in a scroll area
     /// filling the rest of `ui`, the rows; returns the student whose Open button was
     /// clicked. With a student `open` beside the list: roll number and name only, and the
-    /// open student's row marked.
+    /// open student's row marked and its Open button pressed.
     /// `students` must be the same list as on the last frame unless `students_changed` was
     /// called since.
     pub fn show<'s>(
@@ -149,7 +149,11 @@ impl StudentList {
                         for &c in columns.iter().filter(|&&c| c != OPEN) {
                             cell(&mut row_ui, widths[c], texts[c].as_str());
                         }
-                        if row_ui.button(format!("Open {}", s.roll_no)).clicked() {
+                        // The open student's button is pressed (screen readers say so);
+                        // pressing it again closes them.
+                        let button = egui::Button::new(format!("Open {}", s.roll_no))
+                            .selected(open == Some(s.id));
+                        if row_ui.add(button).clicked() {
                             opened = Some(s);
                         }
                     }

@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::{app_harness, faceless_jpeg, photos};
-use egui::accesskit::Role;
+use egui::accesskit::{Role, Toggled};
 use egui_kittest::kittest::{NodeT, Queryable};
 use opencv::core::{Mat, Vector};
 use rollcall::camera::SourceSpec;
@@ -1460,10 +1460,23 @@ fn an_opened_student_is_shown_beside_the_list_which_stays_where_it_was() {
         in_view(h, "Student 38 (S38)")
     });
     assert!(!shows(&h, "Student 39 (S39)"));
+    // Which student is open is said, not only coloured: their Open button is pressed.
+    let pressed = |h: &H, label: &str| h.get_by_label(label).accesskit_node().toggled();
+    assert_eq!(pressed(&h, "Open S38"), Some(Toggled::True));
+    assert_eq!(pressed(&h, "Open S39"), Some(Toggled::False));
     click(&mut h, Role::Button, "Close");
     assert!(!shows(&h, "Student 38 (S38)"), "closed");
     assert!(in_view(&h, "Open S38"));
     assert!(in_view(&h, "s38@example.org"), "every column back");
+    assert_eq!(pressed(&h, "Open S38"), Some(Toggled::False));
+    // Pressing an open student's button again closes them too.
+    click(&mut h, Role::Button, "Open S38");
+    step_until(&mut h, "the student's details", 10, |h| {
+        in_view(h, "Student 38 (S38)")
+    });
+    click(&mut h, Role::Button, "Open S38");
+    assert!(!shows(&h, "Student 38 (S38)"), "closed by its own button");
+    assert!(in_view(&h, "s38@example.org"));
 }
 
 /// Turns the mouse wheel over `at`, `delta` a notch, until `done` holds (at most 60
