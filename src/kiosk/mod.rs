@@ -82,6 +82,9 @@ pub struct FaceOverlay {
     pub tone: Tone,
     /// The face's verdict, once it has one.
     pub verdict: Option<Verdict>,
+    /// Whether the kiosk is judging (or has judged) this face; false for a face left alone
+    /// further back while someone else is nearer.
+    pub judged: bool,
     /// How fast the face moves across the frame (frame pixels per second), so the box can
     /// follow it on frames newer than the one it was found on.
     pub velocity: [f32; 2],

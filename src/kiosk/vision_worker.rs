@@ -116,6 +116,7 @@ fn overlay(id: u64, rect: [f32; 4], velocity: [f32; 2], state: &Option<FaceState
         label,
         tone,
         verdict,
+        judged: state.is_some(),
         velocity,
     }
 }
@@ -440,6 +441,7 @@ mod tests {
             label: String::new(),
             tone: Tone::Neutral,
             verdict: None,
+            judged: true,
             velocity: [200.0, -40.0],
         };
         assert_eq!(face.rect_ahead(Duration::ZERO), face.rect);

@@ -229,7 +229,19 @@ impl KioskView {
     }
 
     /// The faces on the newest processed frame: their cards stay up while they are there.
+    /// Someone new at the kiosk takes down the cards naming nobody ("Not recognised", "We
+    /// couldn't verify it's you") of faces that have left: the newcomer would take them
+    /// for their own verdict. Cards with a name stay their few seconds.
     fn see_faces(&mut self, frame: FrameFaces) {
+        let newcomer = frame
+            .faces
+            .iter()
+            .any(|f| f.judged && !self.cards.iter().any(|c| c.verdict.track_id == f.track_id));
+        if newcomer {
+            let present: HashSet<u64> = frame.faces.iter().map(|f| f.track_id).collect();
+            self.cards
+                .retain(|c| c.verdict.name.is_some() || present.contains(&c.verdict.track_id));
+        }
         let now = Instant::now();
         for face in &frame.faces {
             if let Some(card) = self

@@ -724,6 +724,38 @@ fn the_kiosk_keeps_marking_during_a_bulk_import() {
 }
 
 /// Labels on screen exactly equal to `text`.
+/// A stranger turned away at the kiosk steps aside, and a student steps up at the other
+/// side of the picture (a new face, not the stranger's track taken over): the stranger's
+/// "Not recognised" goes as soon as the student is being judged, not when the student's
+/// own verdict comes (until 2026-12-03 the student read it, for a second or more, as
+/// theirs). A named card would stay its few seconds.
+#[test]
+fn a_red_card_of_someone_who_left_goes_when_the_next_person_steps_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut settings = settings();
+    // Long enough that only the newcomer takes the stranger's card down.
+    settings.kiosk.verdict_secs = 60;
+    let stranger = photos("webcam-dev", "0006");
+    let student = photos("webcam-dev", "0004");
+    let wall = grey_wall(&read_frame(&stranger[0]));
+    let stranger_left = (0..40).map(|i| (read_frame(&stranger[i]), wall.clone()));
+    let student_right = (20..40).map(|i| (wall.clone(), read_frame(&student[i])));
+    let frames = side_by_side(dir.path().join("turns"), stranger_left.chain(student_right));
+    let mut h = harness_with(data, settings, folder(frames));
+    let red = "Not recognised — please see your teacher";
+    step_until(&mut h, "the stranger's verdict", 120, |h| shows(h, red));
+    step_until(&mut h, "the stranger's card to go", 60, |h| !shows(h, red));
+    assert!(
+        !shows(&h, "Welcome, Student Four"),
+        "the card went when the student stepped up, before their own verdict"
+    );
+    step_until(&mut h, "the student's own verdict", 60, |h| {
+        shows(h, "Welcome, Student Four — marked at ")
+    });
+    assert!(!shows(&h, red));
+}
+
 fn count_exact(h: &Harness<'_, RollcallApp>, text: &str) -> usize {
     h.query_all_by_label(text).count()
 }
