@@ -62,6 +62,14 @@ fn harness_watching(data: DataDir, source: SourceSpec, size: (f32, f32)) -> H {
     )
 }
 
+/// The admin screens of a school with nobody enrolled yet, the PIN 2468 just chosen.
+fn unlocked_empty_school(dir: &Path) -> H {
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
+    let mut h = harness(data, dir);
+    set_pin(&mut h, "2468");
+    h
+}
+
 /// What "Add from files…" does once the file dialog returns these files.
 fn add_files(h: &mut H, files: &[PathBuf]) {
     let app = h.state_mut();
@@ -130,9 +138,7 @@ fn the_pin_is_set_once_unlocks_and_five_wrong_tries_lock_out() {
 #[test]
 fn the_pin_is_changed_from_the_admin_screens_with_the_current_one() {
     let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let mut h = harness(data, dir.path());
-    set_pin(&mut h, "2468");
+    let mut h = unlocked_empty_school(dir.path());
     click(&mut h, Role::Button, "Change PIN…");
     step_until(&mut h, "the window", 10, |h| {
         shows(h, "Change the admin PIN")
@@ -212,9 +218,7 @@ fn field_value(h: &H, label: &str) -> String {
 #[test]
 fn text_typed_right_after_tab_goes_into_the_next_field() {
     let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let mut h = harness(data, dir.path());
-    set_pin(&mut h, "2468");
+    let mut h = unlocked_empty_school(dir.path());
     text_field(&h, "Roll no").focus();
     h.step();
     let tab = |pressed| egui::Event::Key {
@@ -1132,9 +1136,7 @@ fn picker_go_to(h: &mut H, folder: &str) {
 #[test]
 fn photos_are_chosen_with_the_in_app_picker_when_the_desktop_has_no_file_dialog() {
     let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let mut h = harness(data, dir.path());
-    set_pin(&mut h, "2468");
+    let mut h = unlocked_empty_school(dir.path());
     click(&mut h, Role::Button, "Add from files…");
     step_until(&mut h, "the picker", 10, |h| shows(h, "Choose photos"));
 
