@@ -177,7 +177,7 @@ impl Range {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::NewStudent;
+    use crate::store::{Correction, NewStudent};
     use chrono::{Local, TimeZone};
 
     fn store_with(dir: &std::path::Path, rolls: &[&str]) -> (Store, Vec<i64>) {
@@ -252,8 +252,10 @@ mod tests {
         // A Saturday nobody came: marking A present by hand does not make it a class day.
         let saturday = NaiveDate::from_ymd_opt(2026, 3, 7).unwrap();
         assert!(!s.is_class_day(saturday).unwrap());
-        s.correct(ids[0], saturday, true, "was on a trip", "admin")
+        let done = s
+            .correct(ids[0], saturday, true, "was on a trip", "admin")
             .unwrap();
+        assert!(done.changed && !done.kept_class_day);
         let after = march(&s);
         assert_eq!(after.days, before.days);
         assert_eq!(after.rows[1].percent(), Some(100.0), "B is not made absent");
@@ -286,6 +288,55 @@ mod tests {
             log.iter().any(|e| e.action == "withdraw class day"),
             "{log:?}"
         );
+    }
+
+    #[test]
+    fn taking_away_a_days_only_kiosk_mark_keeps_the_day_and_the_absence_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, ids) = store_with(dir.path(), &["A", "B"]);
+        for id in &ids {
+            enrolled_on(dir.path(), *id, "2026-03-01");
+        }
+        // Monday the 2nd: A and B came; Tuesday the 3rd: only A.
+        s.mark(ids[0], day(2), None, "kiosk", None).unwrap();
+        s.mark(ids[1], day(2), None, "kiosk", None).unwrap();
+        s.mark(ids[0], day(3), None, "kiosk", None).unwrap();
+        let tuesday = day(3).date_naive();
+        // B is marked present by hand on Tuesday, then A's kiosk mark is taken away: only a
+        // mark by hand is left, and the day stays a class day.
+        s.correct(ids[1], tuesday, true, "came late", "admin")
+            .unwrap();
+        let done = s
+            .correct(ids[0], tuesday, false, "left early", "admin")
+            .unwrap();
+        assert_eq!(
+            done,
+            Correction {
+                changed: true,
+                kept_class_day: true
+            }
+        );
+        let sheet = march(&s);
+        assert_eq!(sheet.days.len(), 2, "Tuesday still counts");
+        assert_eq!(sheet.rows[0].percent(), Some(50.0), "A's absence counts");
+        assert_eq!(sheet.rows[1].percent(), Some(100.0));
+        assert!(s.class_day_declaration(tuesday).unwrap().is_some());
+        let log = s.audit_log(10).unwrap();
+        assert!(log.iter().any(|e| e.action == "keep class day"), "{log:?}");
+        // Taking away one of two kiosk marks declares nothing; nor does a mark by hand.
+        let monday = day(2).date_naive();
+        let done = s
+            .correct(ids[1], monday, false, "wrong person", "admin")
+            .unwrap();
+        assert!(done.changed && !done.kept_class_day);
+        assert!(s.class_day_declaration(monday).unwrap().is_none());
+        let done = s
+            .correct(ids[1], tuesday, false, "not late", "admin")
+            .unwrap();
+        assert!(done.changed && !done.kept_class_day);
+        // Withdrawn (there was no class), Tuesday counts for nobody.
+        assert!(s.withdraw_class_day(tuesday, "admin").unwrap());
+        assert_eq!(march(&s).days.len(), 1);
     }
 
     #[test]

@@ -237,6 +237,16 @@ pub enum MarkRecord {
     Existing { at: String, door: Option<String> },
 }
 
+/// What a correction by hand did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Correction {
+    /// Whether the student's mark changed (false: already so).
+    pub changed: bool,
+    /// The day's last mark made other than by hand was taken away, and the day declared
+    /// a class day so that it stays one.
+    pub kept_class_day: bool,
+}
+
 /// One attendance mark.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttendanceRow {
@@ -1066,7 +1076,11 @@ impl Store {
     }
 
     /// A correction by hand: marks a student present (or absent) on a day, with the reason
-    /// in the audit log. Returns whether anything changed.
+    /// in the audit log. Taking away the day's last mark the kiosk (or the API, or the
+    /// command line) made keeps the day a class day, declared (and logged): class took
+    /// place, and the absence just recorded counts (until 2026-12-03 the day stopped being
+    /// one, and with it everyone's absence that day). It can be withdrawn like any
+    /// declaration.
     pub fn correct(
         &mut self,
         student_id: i64,
@@ -1074,7 +1088,7 @@ impl Store {
         present: bool,
         reason: &str,
         actor: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Correction, StoreError> {
         let tx = self.conn.transaction()?;
         let who: String = tx.query_row(
             "SELECT roll_no || ' (' || name || ')' FROM students WHERE id = ?1",
@@ -1082,6 +1096,7 @@ impl Store {
             |r| r.get(0),
         )?;
         let d = day.format("%Y-%m-%d").to_string();
+        let mut kept_class_day = false;
         let changed = if present {
             // When the correction was made: a mark by hand has no arrival time (it is shown
             // as "by hand", never as a time of day).
@@ -1092,6 +1107,23 @@ impl Store {
                 params![student_id, d, at],
             )?
         } else {
+            // The day's last mark made other than by hand, on a day nobody declared?
+            kept_class_day = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM attendance
+                                WHERE student_id = ?1 AND day = ?2 AND source <> 'admin')
+                    AND NOT EXISTS (SELECT 1 FROM attendance
+                                    WHERE student_id <> ?1 AND day = ?2 AND source <> 'admin')
+                    AND NOT EXISTS (SELECT 1 FROM class_days WHERE day = ?2)",
+                params![student_id, d],
+                |r| r.get(0),
+            )?;
+            if kept_class_day {
+                tx.execute(
+                    "INSERT INTO class_days (day, declared_at, actor) VALUES (?1, ?2, ?3)",
+                    params![d, timestamp(Local::now()), actor],
+                )?;
+                audit(&tx, actor, "keep class day", &d)?;
+            }
             tx.execute(
                 "DELETE FROM attendance WHERE student_id = ?1 AND day = ?2",
                 params![student_id, d],
@@ -1106,7 +1138,10 @@ impl Store {
             audit(&tx, actor, action, &format!("{who} on {d}: {reason}"))?;
         }
         tx.commit()?;
-        Ok(changed > 0)
+        Ok(Correction {
+            changed: changed > 0,
+            kept_class_day,
+        })
     }
 
     /// Class days between two days, inclusive: days on which anyone was marked other than

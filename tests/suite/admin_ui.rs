@@ -773,6 +773,35 @@ fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
         .any(|m| m.roll_no == "B" && m.source == "admin"));
 }
 
+/// Friday the 6th only A came; their mark was a mistake. Taken away, the day stays a class
+/// day and A's absence counts (until 2026-12-03 the Friday vanished from the table, and with
+/// it B's, C's and D's absences).
+#[test]
+fn taking_away_the_only_mark_of_a_day_leaves_the_day_and_counts_the_absence() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    let mut h = harness(data, dir.path());
+    review_march(&mut h);
+    step_until(&mut h, "the table", 30, |h| shows(h, "5 class days"));
+    h.get_by_label_contains("A Student A:").click_accesskit();
+    step_until(&mut h, "the correction window", 10, |h| {
+        shows(h, "Correct attendance")
+    });
+    replace_text(&mut h, "Date", "2026-03-06");
+    click(&mut h, Role::RadioButton, "Absent");
+    type_into(&mut h, "Reason", "Marked in place of someone else");
+    click(&mut h, Role::Button, "Save correction");
+    step_until(&mut h, "the corrected row", 30, |h| {
+        shows(h, "A Student A: 4 present, 1 absent, 80 %")
+    });
+    assert!(says(
+        &h,
+        "2026-03-06 stays a class day, as the kiosk marked someone that day"
+    ));
+    assert!(shows(&h, "5 class days"));
+    assert!(shows(&h, "B Student B: 4 present, 1 absent, 80 %"));
+}
+
 #[test]
 fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
     let dir = tempfile::tempdir().unwrap();

@@ -720,9 +720,12 @@ fn corrections_and_removals_reach_every_door() {
     };
 
     // A correction at the office and a mark at the door each reach the other side.
-    assert!(office
-        .correct(ada, yesterday, true, "on a school trip", "admin")
-        .unwrap());
+    assert!(
+        office
+            .correct(ada, yesterday, true, "on a school trip", "admin")
+            .unwrap()
+            .changed
+    );
     let mut door_w = Store::open(&door_db).unwrap();
     door_w
         .mark(
@@ -740,9 +743,12 @@ fn corrections_and_removals_reach_every_door() {
     assert_eq!(at_office[0].door.as_deref(), Some("North door"));
 
     // The office takes the correction back and removes a student: the door follows.
-    assert!(office
-        .correct(ada, yesterday, false, "entered by mistake", "admin")
-        .unwrap());
+    assert!(
+        office
+            .correct(ada, yesterday, false, "entered by mistake", "admin")
+            .unwrap()
+            .changed
+    );
     office.delete_student(bob, "admin").unwrap();
     sync();
     assert_eq!(marks_at_door(yesterday), Vec::<i64>::new());

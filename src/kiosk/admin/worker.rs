@@ -884,16 +884,21 @@ impl Desk {
                  if class took place (it then counts for every student)."
             ));
         }
-        let changed = store
+        let done = store
             .correct(student_id, day, present, reason, "admin")
             .map_err(|e| e.to_string())?;
         let state = if present { "present" } else { "absent" };
         let also = if declared {
             format!(" {day} is now a class day for every student.")
+        } else if done.kept_class_day {
+            format!(
+                " {day} stays a class day, as the kiosk marked someone that day, so the \
+                 absence counts; if there was no class, withdraw the day in Day view."
+            )
         } else {
             String::new()
         };
-        Ok(if changed {
+        Ok(if done.changed {
             format!("Marked {state} on {day}.{also}")
         } else {
             format!("Nothing to change: already {state} on {day}.{also}")
