@@ -239,15 +239,20 @@ mod tests {
         assert_eq!(percent_text(sheet.rows[1].percent()), "50 %");
     }
 
+    /// A and B, enrolled on 1 March 2026, both marked by the kiosk on Monday the 2nd.
+    fn a_and_b_on_monday(dir: &std::path::Path) -> (Store, Vec<i64>) {
+        let (mut s, ids) = store_with(dir, &["A", "B"]);
+        for id in &ids {
+            enrolled_on(dir, *id, "2026-03-01");
+            s.mark(*id, day(2), None, "kiosk", None).unwrap();
+        }
+        (s, ids)
+    }
+
     #[test]
     fn a_correction_by_hand_changes_nobody_elses_attendance() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut s, ids) = store_with(dir.path(), &["A", "B"]);
-        for id in &ids {
-            enrolled_on(dir.path(), *id, "2026-03-01");
-        }
-        s.mark(ids[0], day(2), None, "kiosk", None).unwrap();
-        s.mark(ids[1], day(2), None, "kiosk", None).unwrap();
+        let (mut s, ids) = a_and_b_on_monday(dir.path());
         let before = march(&s);
         // A Saturday nobody came: marking A present by hand does not make it a class day.
         let saturday = NaiveDate::from_ymd_opt(2026, 3, 7).unwrap();
@@ -293,13 +298,8 @@ mod tests {
     #[test]
     fn taking_away_a_days_only_kiosk_mark_keeps_the_day_and_the_absence_counts() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut s, ids) = store_with(dir.path(), &["A", "B"]);
-        for id in &ids {
-            enrolled_on(dir.path(), *id, "2026-03-01");
-        }
-        // Monday the 2nd: A and B came; Tuesday the 3rd: only A.
-        s.mark(ids[0], day(2), None, "kiosk", None).unwrap();
-        s.mark(ids[1], day(2), None, "kiosk", None).unwrap();
+        let (mut s, ids) = a_and_b_on_monday(dir.path());
+        // Tuesday the 3rd: only A came.
         s.mark(ids[0], day(3), None, "kiosk", None).unwrap();
         let tuesday = day(3).date_naive();
         // B is marked present by hand on Tuesday, then A's kiosk mark is taken away: only a

@@ -773,24 +773,40 @@ fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
         .any(|m| m.roll_no == "B" && m.source == "admin"));
 }
 
+/// Review of March for the class of four (`class`), its table shown.
+fn march_of_the_class(dir: &Path) -> H {
+    let mut h = harness(class(dir), dir);
+    review_march(&mut h);
+    step_until(&mut h, "the table", 30, |h| shows(h, "5 class days"));
+    h
+}
+
+/// Corrects the row starting with `row` on `date` to `state` ("Present" or "Absent").
+fn correct(h: &mut H, row: &str, date: &str, state: &str, reason: &str) {
+    h.get_by_label_contains(row).click_accesskit();
+    step_until(h, "the correction window", 10, |h| {
+        shows(h, "Correct attendance")
+    });
+    replace_text(h, "Date", date);
+    click(h, Role::RadioButton, state);
+    type_into(h, "Reason", reason);
+    click(h, Role::Button, "Save correction");
+}
+
 /// Friday the 6th only A came; their mark was a mistake. Taken away, the day stays a class
 /// day and A's absence counts (until 2026-12-03 the Friday vanished from the table, and with
 /// it B's, C's and D's absences).
 #[test]
 fn taking_away_the_only_mark_of_a_day_leaves_the_day_and_counts_the_absence() {
     let dir = tempfile::tempdir().unwrap();
-    let data = class(dir.path());
-    let mut h = harness(data, dir.path());
-    review_march(&mut h);
-    step_until(&mut h, "the table", 30, |h| shows(h, "5 class days"));
-    h.get_by_label_contains("A Student A:").click_accesskit();
-    step_until(&mut h, "the correction window", 10, |h| {
-        shows(h, "Correct attendance")
-    });
-    replace_text(&mut h, "Date", "2026-03-06");
-    click(&mut h, Role::RadioButton, "Absent");
-    type_into(&mut h, "Reason", "Marked in place of someone else");
-    click(&mut h, Role::Button, "Save correction");
+    let mut h = march_of_the_class(dir.path());
+    correct(
+        &mut h,
+        "A Student A:",
+        "2026-03-06",
+        "Absent",
+        "Marked in place of someone else",
+    );
     step_until(&mut h, "the corrected row", 30, |h| {
         shows(h, "A Student A: 4 present, 1 absent, 80 %")
     });
@@ -805,24 +821,20 @@ fn taking_away_the_only_mark_of_a_day_leaves_the_day_and_counts_the_absence() {
 #[test]
 fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
     let dir = tempfile::tempdir().unwrap();
-    let data = class(dir.path());
-    let mut h = harness(data, dir.path());
-    review_march(&mut h);
-    step_until(&mut h, "the table", 30, |h| shows(h, "5 class days"));
+    let mut h = march_of_the_class(dir.path());
     assert!(says(
         &h,
         "A class day is a day on which the kiosk marked anyone"
     ));
 
     // D is marked present by hand on Monday the 9th, a day nobody came to the kiosk.
-    h.get_by_label_contains("D Student D:").click_accesskit();
-    step_until(&mut h, "the correction window", 10, |h| {
-        shows(h, "Correct attendance")
-    });
-    replace_text(&mut h, "Date", "2026-03-09");
-    click(&mut h, Role::RadioButton, "Present");
-    type_into(&mut h, "Reason", "Came to the library instead");
-    click(&mut h, Role::Button, "Save correction");
+    correct(
+        &mut h,
+        "D Student D:",
+        "2026-03-09",
+        "Present",
+        "Came to the library instead",
+    );
     step_until(&mut h, "the explanation", 30, |h| {
         says(h, "2026-03-09 is not a class day")
     });
