@@ -723,7 +723,6 @@ fn the_kiosk_keeps_marking_during_a_bulk_import() {
     assert!(students > 4 + 40, "most of the 50 are imported: {students}");
 }
 
-/// Labels on screen exactly equal to `text`.
 /// A stranger turned away at the kiosk steps aside, and a student steps up at the other
 /// side of the picture (a new face, not the stranger's track taken over): the stranger's
 /// "Not recognised" goes as soon as the student is being judged, not when the student's
@@ -756,6 +755,7 @@ fn a_red_card_of_someone_who_left_goes_when_the_next_person_steps_up() {
     assert!(!shows(&h, red));
 }
 
+/// Labels on screen exactly equal to `text`.
 fn count_exact(h: &Harness<'_, RollcallApp>, text: &str) -> usize {
     h.query_all_by_label(text).count()
 }
