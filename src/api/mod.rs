@@ -89,7 +89,10 @@ pub fn status(o: Outcome) -> StatusCode {
         Outcome::NoImages | Outcome::TooManyImages | Outcome::InvalidData | Outcome::UserExists => {
             StatusCode::BAD_REQUEST
         }
-        Outcome::NoFace | Outcome::UserNotFound | Outcome::AlreadyMarked => StatusCode::NOT_FOUND,
+        Outcome::NoFace
+        | Outcome::UserNotFound
+        | Outcome::AlreadyMarked
+        | Outcome::AbsentByHand => StatusCode::NOT_FOUND,
         Outcome::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -65,7 +65,7 @@ pub fn document() -> Value {
                 "responses": {
                     "200": message(&[AttendanceMarked]),
                     "400": message(&[InvalidData]),
-                    "404": message(&[NoFace, UserNotFound, AlreadyMarked]),
+                    "404": message(&[NoFace, UserNotFound, AlreadyMarked, AbsentByHand]),
                     "401": { "description": "Unauthorized (only with door tokens or door addresses configured: send a door token)" },
                     "503": { "description": "The server is busy; please try again in a moment (see Retry-After)" },
                     "500": internal

@@ -1,7 +1,8 @@
 //! The old system's messages: one home for the contract, so the CLI, the kiosk and the
 //! HTTP API say exactly the same thing.
 
-/// Every message of the old Flask API, verbatim.
+/// Every message of the old Flask API, verbatim, and the one Rollcall added (an absence
+/// recorded by hand, which the old system could not record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     UserAdded,
@@ -11,6 +12,8 @@ pub enum Outcome {
     UserExists,
     AttendanceMarked,
     AlreadyMarked,
+    /// An admin recorded the student absent today by hand: not marked.
+    AbsentByHand,
     NoFace,
     UserNotFound,
     InternalError,
@@ -27,6 +30,7 @@ impl Outcome {
             Outcome::UserExists => "User already exists",
             Outcome::AttendanceMarked => "Attendance marked successfully",
             Outcome::AlreadyMarked => "Student attendance is marked",
+            Outcome::AbsentByHand => "Today's attendance was recorded by the teacher",
             Outcome::NoFace => "No face found",
             Outcome::UserNotFound => "User not found",
             Outcome::InternalError => "Internal server error",

@@ -28,13 +28,17 @@ impl Marked {
         match self.record {
             MarkRecord::New(_) => Outcome::AttendanceMarked,
             MarkRecord::Existing { .. } => Outcome::AlreadyMarked,
+            MarkRecord::AbsentByHand(_) => Outcome::AbsentByHand,
         }
     }
 
-    /// When the student was marked (RFC 3339); for a repeat, the earlier time.
+    /// When the student was marked (RFC 3339); for a repeat, the earlier time; for an
+    /// absence recorded by hand, when it was recorded.
     pub fn at(&self) -> &str {
         match &self.record {
-            MarkRecord::New(t) | MarkRecord::Existing { at: t, .. } => t,
+            MarkRecord::New(t)
+            | MarkRecord::Existing { at: t, .. }
+            | MarkRecord::AbsentByHand(t) => t,
         }
     }
 
@@ -42,7 +46,7 @@ impl Marked {
     pub fn other_door(&self) -> Option<&str> {
         match &self.record {
             MarkRecord::Existing { door, .. } => door.as_deref(),
-            MarkRecord::New(_) => None,
+            MarkRecord::New(_) | MarkRecord::AbsentByHand(_) => None,
         }
     }
 }

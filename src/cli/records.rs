@@ -2,7 +2,7 @@
 
 use super::{progress_bar, settings_for, Exit};
 use crate::attendance::{
-    check_request, AttendanceService, EnrollError, LookAlike, MarkError, PhotoInput,
+    check_request, AttendanceService, EnrollError, LookAlike, MarkError, Outcome, PhotoInput,
 };
 use crate::data_dir::DataDir;
 use crate::store::Store;
@@ -84,6 +84,15 @@ pub fn mark(data_dir: Option<&Path>, photo: &Path) -> anyhow::Result<Exit> {
     match service.mark_photo(&photo.bytes, "cli") {
         Ok(m) => {
             println!("{}", m.outcome());
+            if m.outcome() == Outcome::AbsentByHand {
+                eprintln!(
+                    "{} ({}) was recorded absent today by hand at {}: not marked (an admin can correct it to present)",
+                    m.name,
+                    m.roll_no,
+                    m.at()
+                );
+                return Ok(Exit::Refused);
+            }
             match m.other_door() {
                 Some(door) => eprintln!("{} ({}) at {}, {door}", m.name, m.roll_no, m.at()),
                 None => eprintln!("{} ({}) at {}", m.name, m.roll_no, m.at()),

@@ -16,7 +16,7 @@ pub struct SoundCues {
 fn notes(kind: VerdictKind) -> &'static [(f32, u64)] {
     match kind {
         VerdictKind::Welcome => &[(660.0, 110), (880.0, 160)],
-        VerdictKind::AlreadyMarked => &[(660.0, 150)],
+        VerdictKind::AlreadyMarked | VerdictKind::AbsentByHand => &[(660.0, 150)],
         VerdictKind::NotRecognised | VerdictKind::NotVerified => &[(330.0, 180), (262.0, 260)],
     }
 }

@@ -104,7 +104,7 @@ fn overlay(id: u64, rect: [f32; 4], velocity: [f32; 2], state: &Option<FaceState
             v.face_label(),
             match v.kind {
                 VerdictKind::Welcome => Tone::Green,
-                VerdictKind::AlreadyMarked => Tone::Amber,
+                VerdictKind::AlreadyMarked | VerdictKind::AbsentByHand => Tone::Amber,
                 VerdictKind::NotRecognised | VerdictKind::NotVerified => Tone::Red,
             },
             Some(v.clone()),

@@ -72,7 +72,11 @@ impl BackupSummary {
 fn counts(conn: &Connection) -> Result<(i64, i64), StoreError> {
     Ok((
         conn.query_row("SELECT COUNT(*) FROM students", [], |r| r.get(0))?,
-        conn.query_row("SELECT COUNT(*) FROM attendance", [], |r| r.get(0))?,
+        conn.query_row(
+            "SELECT COUNT(*) FROM attendance WHERE present = 1",
+            [],
+            |r| r.get(0),
+        )?,
     ))
 }
 

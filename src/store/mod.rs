@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0009_template_photo_index.sql"),
     include_str!("../../db/0010_erasures.sql"),
     include_str!("../../db/0011_school_reconcile.sql"),
+    include_str!("../../db/0012_absent_by_hand.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
@@ -235,6 +236,9 @@ pub enum MarkRecord {
     /// Already marked earlier that day, at this time; `door` names the door when it was
     /// another one of the school's.
     Existing { at: String, door: Option<String> },
+    /// Not marked: an admin recorded the student absent that day, by hand (at this time).
+    /// Only a correction to present undoes it.
+    AbsentByHand(String),
 }
 
 /// What a correction by hand did.
@@ -904,7 +908,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT s.id, s.roll_no, s.name, s.email, s.enrolled_at,
                     (SELECT COUNT(*) FROM photos p WHERE p.student_id = s.id),
-                    (SELECT MAX(marked_at) FROM attendance a WHERE a.student_id = s.id),
+                    (SELECT MAX(marked_at) FROM attendance a WHERE a.student_id = s.id AND a.present = 1),
                     EXISTS (SELECT 1 FROM face_templates t LEFT JOIN photos p ON p.id = t.photo_id
                             WHERE t.student_id = s.id
                               AND COALESCE(p.origin, t.origin, 'upload') = 'camera'),
@@ -1046,8 +1050,9 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records that a student is present on the day of `at`, unless already marked that day.
-    /// Atomic: two concurrent marks of one student produce one row.
+    /// Records that a student is present on the day of `at`, unless already marked that day
+    /// or recorded absent that day by hand. Atomic: two concurrent marks of one student
+    /// produce one row.
     pub fn mark(
         &mut self,
         student_id: i64,
@@ -1066,17 +1071,24 @@ impl Store {
         if inserted == 1 {
             return Ok(MarkRecord::New(when));
         }
-        let (at, door) = self.conn.query_row(
-            "SELECT marked_at, CASE WHEN door IS NOT (SELECT door FROM school_link) THEN door END
+        let (at, door, present) = self.conn.query_row(
+            "SELECT marked_at, CASE WHEN door IS NOT (SELECT door FROM school_link) THEN door END,
+                    present
              FROM attendance WHERE student_id = ?1 AND day = ?2",
             params![student_id, day],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        Ok(MarkRecord::Existing { at, door })
+        Ok(if present {
+            MarkRecord::Existing { at, door }
+        } else {
+            MarkRecord::AbsentByHand(at)
+        })
     }
 
     /// A correction by hand: marks a student present (or absent) on a day, with the reason
-    /// in the audit log. Taking away the day's last mark the kiosk (or the API, or the
+    /// in the audit log. An absence is kept as a row of its own (`present = 0`), so the
+    /// kiosk does not mark the student again that day; a correction to present replaces
+    /// it. Taking away the day's last mark the kiosk (or the API, or the
     /// command line) made keeps the day a class day, declared (and logged): class took
     /// place, and the absence just recorded counts (until 2026-12-03 the day stopped being
     /// one, and with it everyone's absence that day). It can be withdrawn like any
@@ -1103,7 +1115,11 @@ impl Store {
             let at = timestamp(Local::now());
             tx.execute(
                 "INSERT INTO attendance (student_id, day, marked_at, score, source)
-                 VALUES (?1, ?2, ?3, NULL, 'admin') ON CONFLICT (student_id, day) DO NOTHING",
+                 VALUES (?1, ?2, ?3, NULL, 'admin')
+                 ON CONFLICT (student_id, day) DO UPDATE SET present = 1,
+                     marked_at = excluded.marked_at, score = NULL, source = 'admin',
+                     door = (SELECT door FROM school_link)
+                 WHERE present = 0",
                 params![student_id, d, at],
             )?
         } else {
@@ -1124,9 +1140,15 @@ impl Store {
                 )?;
                 audit(&tx, actor, "keep class day", &d)?;
             }
+            // The mark's face snapshot goes with it: it may be of someone else.
             tx.execute(
-                "DELETE FROM attendance WHERE student_id = ?1 AND day = ?2",
-                params![student_id, d],
+                "INSERT INTO attendance (student_id, day, marked_at, score, source, present)
+                 VALUES (?1, ?2, ?3, NULL, 'admin', 0)
+                 ON CONFLICT (student_id, day) DO UPDATE SET present = 0,
+                     marked_at = excluded.marked_at, score = NULL, source = 'admin',
+                     snapshot = NULL, door = (SELECT door FROM school_link)
+                 WHERE present = 1",
+                params![student_id, d, timestamp(Local::now())],
             )?
         };
         if changed > 0 {
@@ -1219,7 +1241,7 @@ impl Store {
             "SELECT a.student_id, s.roll_no, s.name, a.day, a.marked_at, a.score, a.source, a.snapshot,
                     a.door
              FROM attendance a JOIN students s ON s.id = a.student_id
-             WHERE a.day BETWEEN ?1 AND ?2 ORDER BY a.day, a.marked_at",
+             WHERE a.day BETWEEN ?1 AND ?2 AND a.present = 1 ORDER BY a.day, a.marked_at",
         )?;
         let rows = stmt.query_map(day_range(from, to), |r| {
             Ok(MarkDetail {
@@ -1322,7 +1344,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Attendance marks between two days, inclusive.
+    /// The students an admin recorded absent on `day`, by hand.
+    pub fn absent_by_hand(&self, day: NaiveDate) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT student_id FROM attendance WHERE day = ?1 AND present = 0")?;
+        let rows = stmt.query_map([day.format("%Y-%m-%d").to_string()], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Attendance marks between two days, inclusive (absences recorded by hand are not
+    /// marks).
     pub fn attendance(
         &self,
         from: NaiveDate,
@@ -1330,7 +1362,7 @@ impl Store {
     ) -> Result<Vec<AttendanceRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT student_id, day, marked_at, score, source, door FROM attendance
-             WHERE day BETWEEN ?1 AND ?2 ORDER BY day, marked_at",
+             WHERE day BETWEEN ?1 AND ?2 AND present = 1 ORDER BY day, marked_at",
         )?;
         let rows = stmt.query_map(day_range(from, to), |r| {
             Ok(AttendanceRow {
@@ -1347,16 +1379,18 @@ impl Store {
 
     /// The first day anyone was marked.
     pub fn first_mark_day(&self) -> Result<Option<NaiveDate>, StoreError> {
-        let day: Option<String> =
-            self.conn
-                .query_row("SELECT MIN(day) FROM attendance", [], |r| r.get(0))?;
+        let day: Option<String> = self.conn.query_row(
+            "SELECT MIN(day) FROM attendance WHERE present = 1",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(day.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
     }
 
     /// Number of students marked on a day.
     pub fn marked_count(&self, day: NaiveDate) -> Result<i64, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT COUNT(*) FROM attendance WHERE day = ?1",
+            "SELECT COUNT(*) FROM attendance WHERE day = ?1 AND present = 1",
             [day.format("%Y-%m-%d").to_string()],
             |r| r.get(0),
         )?)
@@ -1649,6 +1683,67 @@ mod tests {
         ));
         let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
         assert_eq!(s.attendance(d, d).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_absence_recorded_by_hand_stands_until_corrected_to_present() {
+        let (_d, mut s) = store();
+        let id = s.insert_student(&alice(), &[], "test").unwrap();
+        let morning = Local.with_ymd_and_hms(2026, 3, 2, 8, 41, 0).unwrap();
+        let later = Local.with_ymd_and_hms(2026, 3, 2, 10, 5, 0).unwrap();
+        let d = morning.date_naive();
+        s.mark(id, morning, Some(9.0), "kiosk", Some(b"face"))
+            .unwrap();
+        let absent = s.correct(id, d, false, "went home ill", "admin").unwrap();
+        assert!(absent.changed);
+
+        // She walks out past the door: not marked again, and the store says why.
+        assert!(matches!(
+            s.mark(id, later, Some(9.0), "kiosk", None).unwrap(),
+            MarkRecord::AbsentByHand(_)
+        ));
+        assert!(s.attendance(d, d).unwrap().is_empty());
+        assert!(s.marks(d, d).unwrap().is_empty());
+        assert_eq!(s.marked_count(d).unwrap(), 0);
+        assert_eq!(s.absent_by_hand(d).unwrap(), vec![id]);
+        assert_eq!(s.students().unwrap()[0].last_seen, None);
+        let snapshot: Option<Vec<u8>> = s
+            .conn
+            .query_row("SELECT snapshot FROM attendance", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            snapshot, None,
+            "the kiosk's snapshot may be of someone else"
+        );
+        // The kiosk's mark still made it a class day, which stays one.
+        assert!(s.is_class_day(d).unwrap());
+        assert!(!s.correct(id, d, false, "again", "admin").unwrap().changed);
+
+        // Corrected to present, the next day untouched.
+        assert!(
+            s.correct(id, d, true, "came back", "admin")
+                .unwrap()
+                .changed
+        );
+        assert_eq!(s.attendance(d, d).unwrap().len(), 1);
+        assert!(s.absent_by_hand(d).unwrap().is_empty());
+        assert!(matches!(
+            s.mark(id, later, Some(9.0), "kiosk", None).unwrap(),
+            MarkRecord::Existing { .. }
+        ));
+
+        // An absence recorded before the kiosk saw her keeps it from marking her.
+        let tuesday = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
+        assert!(
+            s.correct(id, tuesday, false, "on leave", "admin")
+                .unwrap()
+                .changed
+        );
+        let at_door = Local.with_ymd_and_hms(2026, 3, 3, 8, 30, 0).unwrap();
+        assert!(matches!(
+            s.mark(id, at_door, Some(9.0), "kiosk", None).unwrap(),
+            MarkRecord::AbsentByHand(_)
+        ));
     }
 
     #[test]

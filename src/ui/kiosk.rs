@@ -51,7 +51,7 @@ fn card_layout(picture: Rect, cards: usize) -> (f32, usize) {
 fn verdict_colour(k: VerdictKind) -> Color32 {
     match k {
         VerdictKind::Welcome => GREEN,
-        VerdictKind::AlreadyMarked => AMBER,
+        VerdictKind::AlreadyMarked | VerdictKind::AbsentByHand => AMBER,
         VerdictKind::NotRecognised | VerdictKind::NotVerified => RED,
     }
 }

@@ -810,6 +810,17 @@ fn taking_away_the_only_mark_of_a_day_leaves_the_day_and_counts_the_absence() {
     ));
     assert!(shows(&h, "5 class days"));
     assert!(shows(&h, "B Student B: 4 present, 1 absent, 80 %"));
+
+    // The day view lists A as absent by hand, not as a mark.
+    h.get_by_label("Day view").click_accesskit();
+    h.step();
+    replace_text(&mut h, "Day", "2026-03-06");
+    click(&mut h, Role::Button, "Show day");
+    step_until(&mut h, "the day", 30, |h| {
+        shows(h, "Student A (A, absent by hand)")
+    });
+    assert!(shows(&h, "0 marks on 2026-03-06"));
+    assert!(shows(&h, "Student B (B)"));
 }
 
 #[test]

@@ -217,6 +217,25 @@ async fn attendance_answers_with_the_old_messages_and_codes() {
     let missing = post(&url, "/attendance", Form::new().text("something", "else")).await;
     assert_eq!(missing, (StatusCode::BAD_REQUEST, "Invalid data".into()));
 
+    // An admin records Ada absent (she went home): her photo no longer marks her today.
+    let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let today = chrono::Local::now().date_naive();
+    let id = store.students().unwrap()[0].id;
+    assert!(
+        store
+            .correct(id, today, false, "went home", "admin")
+            .unwrap()
+            .changed
+    );
+    assert_eq!(
+        mark(&url, image(&ada[6])).await,
+        (
+            StatusCode::NOT_FOUND,
+            "Today's attendance was recorded by the teacher".into()
+        )
+    );
+    assert!(store.attendance(today, today).unwrap().is_empty());
+
     // A database that lost its attendance table cannot record: 500, with no internals.
     let db = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
     db.execute_batch("DROP TABLE attendance").unwrap();
@@ -385,7 +404,7 @@ async fn getdata_mail_cors_token_and_openapi() {
     }
     assert_eq!(
         doc["paths"]["/attendance"]["post"]["responses"]["404"]["description"],
-        "No face found | User not found | Student attendance is marked"
+        "No face found | User not found | Student attendance is marked | Today's attendance was recorded by the teacher"
     );
 }
 

@@ -59,6 +59,31 @@ fn enrol_mark_and_list_from_the_command_line() {
         stdout(&rollcall(dir.path(), &["mark", &probe])),
         "Student attendance is marked"
     );
+    // Recorded absent by hand (she went home), she is not marked again today.
+    let mut store = rollcall::store::Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let today = chrono::Local::now().date_naive();
+    let id = store.students().unwrap()[0].id;
+    assert!(
+        store
+            .correct(id, today, false, "went home", "admin")
+            .unwrap()
+            .changed
+    );
+    let absent = rollcall(dir.path(), &["mark", &probe]);
+    assert_eq!(absent.status.code(), Some(1));
+    assert_eq!(
+        stdout(&absent),
+        "Today's attendance was recorded by the teacher"
+    );
+    let said = String::from_utf8_lossy(&absent.stderr);
+    assert!(said.contains("recorded absent today by hand"), "{said}");
+    assert_eq!(common::marks_made(&store), 0);
+    assert!(
+        store
+            .correct(id, today, true, "came back", "admin")
+            .unwrap()
+            .changed
+    );
 
     let wall = dir.path().join("wall.jpg");
     std::fs::write(&wall, faceless_jpeg()).unwrap();
@@ -105,7 +130,10 @@ fn enrol_mark_and_list_from_the_command_line() {
         String::from_utf8_lossy(&erase.stderr)
     );
     assert!(
-        stdout(&erase).starts_with("Erased the face data of Grace Hopper (CS-042): 4 photos, "),
+        // No face snapshot: the correction to absent above dropped the mark's.
+        stdout(&erase).starts_with(
+            "Erased the face data of Grace Hopper (CS-042): 4 photos and 8 face templates."
+        ),
         "{}",
         stdout(&erase)
     );

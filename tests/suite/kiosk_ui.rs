@@ -200,6 +200,61 @@ fn an_enrolled_student_is_welcomed_once_then_told_they_are_already_marked() {
 }
 
 #[test]
+fn a_student_the_teacher_records_absent_is_not_marked_when_they_pass_the_door_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    // The default cooldown: the kiosk would otherwise repeat its welcome for a minute.
+    let mut settings = settings();
+    settings.kiosk.cooldown_secs = 60;
+    let mut h = harness_with(data, settings, folder(frames_of("0002", dir.path())));
+    step_until(&mut h, "the green verdict", 120, |h| {
+        shows(h, "Welcome, Student Two — marked at ")
+    });
+    step_until(&mut h, "today's count", 10, |h| shows(h, "Marked today: 1"));
+    step_until(&mut h, "the end of the recording", 60, |h| {
+        shows(h, "The recording has ended.")
+    });
+
+    // The student goes home ill and the teacher records it (at the office, say); on
+    // their way out, within the minute the kiosk would repeat its welcome, they pass the
+    // door again.
+    let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let id = store
+        .students()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.roll_no == "R0002")
+        .unwrap()
+        .id;
+    let today = chrono::Local::now().date_naive();
+    assert!(
+        store
+            .correct(id, today, false, "went home ill", "admin")
+            .unwrap()
+            .changed
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    h.state().kiosk.command(CaptureCommand::Retry);
+    step_until(
+        &mut h,
+        "the verdict that sends them to the teacher",
+        60,
+        |h| {
+            shows(
+                h,
+                "Student Two, please see your teacher — today's attendance was taken by hand",
+            ) && shows(h, "Marked today: 0")
+        },
+    );
+    assert!(!shows(&h, "Welcome, Student Two"));
+    step_until(&mut h, "the end of the recording", 60, |h| {
+        shows(h, "The recording has ended.")
+    });
+    assert_eq!(rows_today(dir.path()), 0, "never marked again");
+    assert_eq!(store.absent_by_hand(today).unwrap(), [id]);
+}
+
+#[test]
 fn after_a_face_model_changes_the_kiosk_embeds_its_photos_again_and_greets_the_student() {
     let dir = tempfile::tempdir().unwrap();
     let data = enrolled_data_dir(dir.path());

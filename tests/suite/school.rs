@@ -160,13 +160,13 @@ fn marks_on_server(pg: &Postgres) -> Vec<(String, String, String)> {
     marks_on_server_in(pg, "postgres")
 }
 
-/// Today's marks in one database of the server.
+/// Today's marks in one database of the server (absences recorded by hand are not marks).
 fn marks_on_server_in(pg: &Postgres, database: &str) -> Vec<(String, String, String)> {
     let today = chrono::Local::now().format("%Y-%m-%d").to_string();
     pg.client_of(database)
         .query(
             "SELECT s.roll_no, a.uid, a.door FROM attendance a JOIN students s ON s.uid = a.student_uid
-             WHERE a.day = $1 ORDER BY s.roll_no",
+             WHERE a.day = $1 AND a.present ORDER BY s.roll_no",
             &[&today],
         )
         .unwrap()
@@ -487,7 +487,13 @@ fn the_link_is_encrypted_when_the_address_asks_and_refuses_a_server_it_cannot_tr
         .query_one("SELECT count(*) FROM rollcall_schema", &[])
         .unwrap()
         .get(0);
-    assert_eq!(tables, 1, "the door set up the school's tables over TLS");
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/db/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        tables, migrations as i64,
+        "the door set up the school's tables over TLS"
+    );
 }
 
 #[test]
@@ -766,7 +772,7 @@ fn corrections_and_removals_reach_every_door() {
     assert_eq!(erased, [(ErasureKind::Student, "B2".to_string())]);
     let on_server: i64 = pg
         .client()
-        .query_one("SELECT count(*) FROM attendance", &[])
+        .query_one("SELECT count(*) FROM attendance WHERE present", &[])
         .unwrap()
         .get(0);
     assert_eq!(on_server, 0);
@@ -877,6 +883,97 @@ fn student_named(store: &rollcall::store::Store, roll: &str) -> Option<rollcall:
         .unwrap()
         .into_iter()
         .find(|s| s.roll_no == roll)
+}
+
+#[test]
+fn an_absence_recorded_by_hand_keeps_every_door_from_marking_the_student_that_day() {
+    use rollcall::store::MarkRecord;
+    let school = OfficeAndDoor::start();
+    let mut office = OfficeAndDoor::store(&school.office);
+    let ada = office
+        .insert_student(&new_student("A1"), &[], "admin")
+        .unwrap();
+    let bob = office
+        .insert_student(&new_student("B2"), &[], "admin")
+        .unwrap();
+    school.sync_all();
+    let mut door = OfficeAndDoor::store(&school.door);
+    let at_door = |roll: &str| student_named(&door, roll).unwrap().id;
+    let (ada_here, bob_here) = (at_door("A1"), at_door("B2"));
+    let now = chrono::Local::now();
+    let today = now.date_naive();
+    let kiosk = |s: &mut rollcall::store::Store, id| {
+        s.mark(id, chrono::Local::now(), Some(9.0), "kiosk", None)
+            .unwrap()
+    };
+    let present_on_server = || -> i64 {
+        school
+            .pg
+            .client()
+            .query_one("SELECT count(*) FROM attendance WHERE present", &[])
+            .unwrap()
+            .get(0)
+    };
+
+    // The door marks Ada; she goes home ill and the office records her absent. The door
+    // hears of it and does not mark her again as she walks out.
+    assert!(matches!(kiosk(&mut door, ada_here), MarkRecord::New(_)));
+    school.sync_all();
+    assert!(
+        office
+            .correct(ada, today, false, "went home ill", "admin")
+            .unwrap()
+            .changed
+    );
+    school.sync_all();
+    assert!(door.attendance(today, today).unwrap().is_empty());
+    assert!(matches!(
+        kiosk(&mut door, ada_here),
+        MarkRecord::AbsentByHand(_)
+    ));
+
+    // Crossed: the office records Bob absent while the door, not told yet, marks him and
+    // reaches the school first. The absence wins at the school and at the door.
+    assert!(
+        office
+            .correct(bob, today, false, "on leave", "admin")
+            .unwrap()
+            .changed
+    );
+    assert!(matches!(kiosk(&mut door, bob_here), MarkRecord::New(_)));
+    school.sync(&school.door, "North door");
+    assert_eq!(present_on_server(), 1);
+    school.sync(&school.office, "Office");
+    school.sync(&school.door, "North door");
+    assert_eq!(present_on_server(), 0);
+    assert!(door.attendance(today, today).unwrap().is_empty());
+    let mut absent = door.absent_by_hand(today).unwrap();
+    absent.sort();
+    let mut expected = [ada_here, bob_here];
+    expected.sort();
+    assert_eq!(absent, expected);
+    assert!(matches!(
+        kiosk(&mut door, bob_here),
+        MarkRecord::AbsentByHand(_)
+    ));
+    assert!(office.attendance(today, today).unwrap().is_empty());
+
+    // Bob comes after all; the teacher corrects him to present at the door, and the
+    // office has him present.
+    assert!(
+        door.correct(bob_here, today, true, "came after all", "admin")
+            .unwrap()
+            .changed
+    );
+    school.sync_all();
+    let at_office: Vec<i64> = office
+        .attendance(today, today)
+        .unwrap()
+        .iter()
+        .map(|m| m.student_id)
+        .collect();
+    assert_eq!(at_office, [bob]);
+    assert_eq!(office.absent_by_hand(today).unwrap(), [ada]);
 }
 
 #[test]

@@ -799,6 +799,7 @@ impl Desk {
             .map_err(|e| e.to_string())?
             .map(|(at, actor)| format!("{} by {actor}", to_the_minute(&at)));
         let marks = store.marks(day, day).map_err(|e| e.to_string())?;
+        let by_hand = store.absent_by_hand(day).map_err(|e| e.to_string())?;
         // As Review counts it: a class day, and the student enrolled by then.
         let sheet = crate::reports::Sheet::build(store, day, day).map_err(|e| e.to_string())?;
         let not_marked = (!sheet.days.is_empty()).then(|| {
@@ -806,7 +807,14 @@ impl Desk {
                 .rows
                 .iter()
                 .filter(|r| r.counted[0] && !r.present[0])
-                .map(|r| format!("{} ({})", r.name, r.roll_no))
+                .map(|r| {
+                    let by_hand = if by_hand.contains(&r.student_id) {
+                        ", absent by hand"
+                    } else {
+                        ""
+                    };
+                    format!("{} ({}{by_hand})", r.name, r.roll_no)
+                })
                 .collect()
         });
         let marks = marks
@@ -898,8 +906,14 @@ impl Desk {
         } else {
             String::new()
         };
+        let kiosk = if !present && done.changed && day >= chrono::Local::now().date_naive() {
+            " The kiosk will not mark them that day: if they come, it asks them to see \
+             their teacher (then correct to present here)."
+        } else {
+            ""
+        };
         Ok(if done.changed {
-            format!("Marked {state} on {day}.{also}")
+            format!("Marked {state} on {day}.{kiosk}{also}")
         } else {
             format!("Nothing to change: already {state} on {day}.{also}")
         })

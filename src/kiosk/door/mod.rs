@@ -372,7 +372,12 @@ impl DoorSession {
                 }
             },
         };
-        if !verdict.silent && verdict.verdict.kind == VerdictKind::Welcome {
+        if !verdict.silent
+            && matches!(
+                verdict.verdict.kind,
+                VerdictKind::Welcome | VerdictKind::AbsentByHand
+            )
+        {
             result.marked_today = self.marked_today().ok();
         }
         self.decided.insert(id, verdict.verdict.clone());
@@ -423,7 +428,9 @@ impl DoorSession {
         }
     }
 
-    /// Marks a confirmed student, unless greeted within the cooldown.
+    /// Marks a confirmed student. Greeted within the cooldown, they see that greeting
+    /// again, silently — unless the records now say otherwise (an admin recorded them
+    /// absent meanwhile, here or at another machine of the school).
     fn confirm(
         &mut self,
         c: &Candidate,
@@ -432,24 +439,42 @@ impl DoorSession {
         image: &Mat,
         face: &Face,
     ) -> Result<NewVerdict, StoreError> {
-        if let Some((at, previous)) = self.greeted.get(&c.student_id) {
-            if self.now.saturating_duration_since(*at) < self.cooldown {
+        let greeted = self
+            .greeted
+            .get(&c.student_id)
+            .filter(|(at, _)| self.now.saturating_duration_since(*at) < self.cooldown)
+            .map(|(_, previous)| previous.clone());
+        let snapshot = match greeted {
+            None => crate::vision::image_io::face_snapshot(image, face).ok(),
+            Some(_) => None,
+        };
+        let marked = self
+            .records
+            .mark(c.student_id, c.score, "kiosk", snapshot.as_deref())?;
+        let kind = match marked.record {
+            MarkRecord::New(_) => VerdictKind::Welcome,
+            MarkRecord::Existing { .. } => VerdictKind::AlreadyMarked,
+            MarkRecord::AbsentByHand(_) => VerdictKind::AbsentByHand,
+        };
+        if let Some(previous) = greeted {
+            let welcomed_and_still_marked =
+                previous.kind == VerdictKind::Welcome && kind == VerdictKind::AlreadyMarked;
+            if previous.kind == kind || welcomed_and_still_marked {
                 return Ok(NewVerdict {
                     verdict: Verdict {
                         track_id,
-                        ..previous.clone()
+                        ..previous
                     },
                     first_seen,
                     silent: true,
                 });
             }
         }
-        let snapshot = crate::vision::image_io::face_snapshot(image, face).ok();
-        let marked = self
-            .records
-            .mark(c.student_id, c.score, "kiosk", snapshot.as_deref())?;
-        // A confirmed, live face from this camera: the site learns from it.
-        if let Some(embeddings) = self.first_match.remove(&track_id) {
+        // A confirmed, live face from this camera: the site learns from it — unless an
+        // admin recorded the student absent today, which may mean the kiosk took someone
+        // else for them.
+        let learn = !matches!(marked.record, MarkRecord::AbsentByHand(_));
+        if let Some(embeddings) = self.first_match.remove(&track_id).filter(|_| learn) {
             let before = self.recognizer.gallery().generation();
             if let Err(e) =
                 self.recognizer
@@ -463,10 +488,7 @@ impl DoorSession {
             }
         }
         let verdict = Verdict {
-            kind: match marked.record {
-                MarkRecord::New(_) => VerdictKind::Welcome,
-                MarkRecord::Existing { .. } => VerdictKind::AlreadyMarked,
-            },
+            kind,
             track_id,
             student_id: Some(c.student_id),
             time: Some(clock_time(marked.at())),

@@ -7,6 +7,8 @@ pub enum VerdictKind {
     Welcome,
     /// Already marked earlier today (amber).
     AlreadyMarked,
+    /// Recorded absent today by an admin, so not marked (amber): see the teacher.
+    AbsentByHand,
     /// Not recognised (red).
     NotRecognised,
     /// The face did not look live, e.g. a photo held up to the camera (red).
@@ -54,6 +56,10 @@ impl Verdict {
                 Some(door) => format!("{name}, you're already marked ({time}, {door})"),
                 None => format!("{name}, you're already marked ({time})"),
             },
+            // Said without "absent": classmates read the screen too.
+            VerdictKind::AbsentByHand => {
+                format!("{name}, please see your teacher — today's attendance was taken by hand")
+            }
             VerdictKind::NotRecognised => "Not recognised — please see your teacher".into(),
             VerdictKind::NotVerified => {
                 "We couldn't verify it's you — please see your teacher".into()
@@ -106,5 +112,14 @@ mod tests {
             ..v
         };
         assert_eq!(red.message(), "Not recognised — please see your teacher");
+        let by_hand = Verdict {
+            kind: VerdictKind::AbsentByHand,
+            ..amber
+        };
+        assert_eq!(
+            by_hand.message(),
+            "Ada, please see your teacher — today's attendance was taken by hand"
+        );
+        assert_eq!(by_hand.face_label(), "Ada");
     }
 }

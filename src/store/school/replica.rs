@@ -156,7 +156,8 @@ impl Store {
                 .optional()?,
             "attendance" => c
                 .query_row(
-                    "SELECT a.uid, s.uid, a.day, a.marked_at, a.score, a.source, a.door, a.snapshot
+                    "SELECT a.uid, s.uid, a.day, a.marked_at, a.score, a.source, a.door, a.snapshot,
+                            a.present
                      FROM attendance a JOIN students s ON s.id = a.student_id WHERE a.uid = ?1",
                     [&p.uid],
                     |r| {
@@ -169,6 +170,7 @@ impl Store {
                             source: r.get(5)?,
                             door: r.get(6)?,
                             snapshot: r.get(7)?,
+                            present: r.get(8)?,
                         })
                     },
                 )
@@ -336,7 +338,9 @@ fn student_here(tx: &Transaction<'_>, uid: &str) -> rusqlite::Result<Option<i64>
 }
 
 /// Writes one of the school's rows here. A mark replaces this door's own mark of the same
-/// student and day (the school keeps one).
+/// student and day (the school keeps one), except an absence recorded by hand here that
+/// the school has not heard of yet: when it does, the absence replaces the school's mark
+/// there too.
 fn upsert_here(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<()> {
     match row {
         SharedRow::Student {
@@ -389,21 +393,35 @@ fn upsert_here(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<()> {
             source,
             door,
             snapshot,
+            present,
         } => {
-            if let Some(student) = student_here(tx, student_uid)? {
-                tx.execute(
-                    "DELETE FROM attendance WHERE student_id = ?1 AND day = ?2 AND uid IS NOT ?3",
-                    params![student, day, uid],
-                )?;
-                tx.execute(
-                    "INSERT INTO attendance (uid, student_id, day, marked_at, score, source, door, snapshot)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                     ON CONFLICT (uid) DO UPDATE SET student_id = excluded.student_id,
-                         day = excluded.day, marked_at = excluded.marked_at, score = excluded.score,
-                         source = excluded.source, door = excluded.door, snapshot = excluded.snapshot",
-                    params![uid, student, day, marked_at, score, source, door, snapshot],
-                )?;
+            let Some(student) = student_here(tx, student_uid)? else {
+                return Ok(());
+            };
+            let absence_pending: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM attendance a JOIN school_outbox o
+                                    ON o.tbl = 'attendance' AND o.uid = a.uid
+                                WHERE a.student_id = ?1 AND a.day = ?2 AND a.uid IS NOT ?3
+                                  AND a.present = 0)",
+                params![student, day, uid],
+                |r| r.get(0),
+            )?;
+            if absence_pending && source != "admin" {
+                return Ok(());
             }
+            tx.execute(
+                "DELETE FROM attendance WHERE student_id = ?1 AND day = ?2 AND uid IS NOT ?3",
+                params![student, day, uid],
+            )?;
+            tx.execute(
+                "INSERT INTO attendance (uid, student_id, day, marked_at, score, source, door, snapshot, present)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (uid) DO UPDATE SET student_id = excluded.student_id,
+                     day = excluded.day, marked_at = excluded.marked_at, score = excluded.score,
+                     source = excluded.source, door = excluded.door, snapshot = excluded.snapshot,
+                     present = excluded.present",
+                params![uid, student, day, marked_at, score, source, door, snapshot, present],
+            )?;
         }
     }
     Ok(())

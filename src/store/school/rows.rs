@@ -32,6 +32,8 @@ pub enum SharedRow {
         source: String,
         door: Option<String>,
         snapshot: Option<Vec<u8>>,
+        /// False for an absence recorded by hand.
+        present: bool,
     },
 }
 
@@ -62,7 +64,10 @@ impl SharedRow {
             SharedRow::Student { roll_no, name, .. } => format!("student {roll_no} ({name})"),
             SharedRow::ClassDay { day, .. } => format!("class day {day}"),
             SharedRow::Template { .. } => "a face template".into(),
-            SharedRow::Mark { day, .. } => format!("a mark on {day}"),
+            SharedRow::Mark {
+                day, present: true, ..
+            } => format!("a mark on {day}"),
+            SharedRow::Mark { day, .. } => format!("an absence recorded by hand on {day}"),
         }
     }
 }

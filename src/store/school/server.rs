@@ -8,7 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Schema migrations of the school server, applied in order.
-const MIGRATIONS: &[&str] = &[include_str!("../../../db/postgres/0001_school.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../db/postgres/0001_school.sql"),
+    include_str!("../../../db/postgres/0002_absent_by_hand.sql"),
+];
 
 /// Writers take this advisory lock, so change numbers become visible in order.
 const WRITE_LOCK: i64 = 0x526f_6c6c_6361_6c6c; // "Rollcall"
@@ -293,14 +296,15 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
             source,
             door,
             snapshot,
+            present,
         } => {
             // A door sends its mark again after a crash, or after a correction: same uid.
             let same = tx.execute(
                 "UPDATE attendance SET marked_at = $2, score = $3, source = $4, door = $5,
-                     snapshot = $6, change = nextval('school_changes')
-                 WHERE uid = $1 AND (marked_at, score, source, door, snapshot)
-                       IS DISTINCT FROM ($2, $3, $4, $5, $6)",
-                &[uid, marked_at, score, source, door, snapshot],
+                     snapshot = $6, present = $7, change = nextval('school_changes')
+                 WHERE uid = $1 AND (marked_at, score, source, door, snapshot, present)
+                       IS DISTINCT FROM ($2, $3, $4, $5, $6, $7)",
+                &[uid, marked_at, score, source, door, snapshot, present],
             )?;
             let known: bool = same > 0
                 || tx
@@ -310,18 +314,21 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
                     )?
                     .get(0);
             if !known {
-                // One mark per student and day: the earliest arrival at any door stays (a
-                // mark by hand is never replaced, nor replaces one).
+                // One row per student and day: the earliest arrival at any door stays; a
+                // decision by hand is never replaced, and only an absence recorded by hand
+                // replaces a door's mark (the door had not heard of that mark yet).
                 tx.execute(
-                    "INSERT INTO attendance (uid, student_uid, day, marked_at, score, source, door, snapshot)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    "INSERT INTO attendance (uid, student_uid, day, marked_at, score, source, door, snapshot, present)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                      ON CONFLICT (student_uid, day) DO UPDATE SET uid = EXCLUDED.uid,
                          marked_at = EXCLUDED.marked_at, score = EXCLUDED.score,
                          source = EXCLUDED.source, door = EXCLUDED.door,
-                         snapshot = EXCLUDED.snapshot, change = nextval('school_changes')
-                     WHERE EXCLUDED.marked_at < attendance.marked_at
-                       AND EXCLUDED.source <> 'admin' AND attendance.source <> 'admin'",
-                    &[uid, student_uid, day, marked_at, score, source, door, snapshot],
+                         snapshot = EXCLUDED.snapshot, present = EXCLUDED.present,
+                         change = nextval('school_changes')
+                     WHERE attendance.source <> 'admin'
+                       AND (NOT EXCLUDED.present
+                            OR (EXCLUDED.marked_at < attendance.marked_at AND EXCLUDED.source <> 'admin'))",
+                    &[uid, student_uid, day, marked_at, score, source, door, snapshot, present],
                 )?;
             }
         }
@@ -424,7 +431,7 @@ pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), Serve
         }));
     }
     for r in tx.query(
-        "SELECT change, uid, student_uid, day, marked_at, score, source, door, snapshot
+        "SELECT change, uid, student_uid, day, marked_at, score, source, door, snapshot, present
          FROM attendance WHERE change > $1",
         &[&since],
     )? {
@@ -438,6 +445,7 @@ pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), Serve
             source: r.get(6),
             door: r.get(7),
             snapshot: r.get(8),
+            present: r.get(9),
         }));
     }
     tx.commit()?;
