@@ -594,8 +594,26 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("does not know the student"), "{said}");
     assert_eq!(marks_on_server_in(&pg, "school").len(), 1);
-    let store = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    let mut store = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
     assert_eq!(store.school_status().unwrap().unwrap().waiting_marks, 1);
+
+    // A correction at the door stays there too: the school keeps Student Two present.
+    let two = student_named(&store, "R0002").unwrap().id;
+    let today = chrono::Local::now().date_naive();
+    assert!(
+        store
+            .correct(two, today, false, "left early", "admin")
+            .unwrap()
+            .changed
+    );
+    let out = at_door(&["students"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!("an absence recorded by hand on {today}"))
+            && said.contains("may not change it"),
+        "{said}"
+    );
+    assert_eq!(marks_on_server_in(&pg, "school").len(), 1);
 }
 
 #[test]

@@ -209,9 +209,7 @@ fn refusal(e: &postgres::Error, what: &str) -> String {
         Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
             format!("{what} was not taken by the school server: another door enrolled the same roll number or email as a different student")
         }
-        Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
-            format!("{what} was not taken by the school server: this door's login may not change it (a door may only add marks)")
-        }
+        Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => not_allowed(what),
         _ => format!(
             "{what} was not taken by the school server: {}",
             e.as_db_error()
@@ -219,6 +217,10 @@ fn refusal(e: &postgres::Error, what: &str) -> String {
                 .unwrap_or("unknown error")
         ),
     }
+}
+
+fn not_allowed(what: &str) -> String {
+    format!("{what} was not taken by the school server: this door's login may not change it (a door may only add marks)")
 }
 
 /// Writes one door row; `Some(reason)` when the school cannot take it (yet).
@@ -231,6 +233,16 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
         }
         _ => None,
     };
+    // A correction by hand (present or absent) is the school's to make: a door's login,
+    // which may not delete marks, may not make one either.
+    if matches!(row, SharedRow::Mark { source, .. } if source == "admin") {
+        let may: bool = tx
+            .query_one("SELECT has_table_privilege('attendance', 'DELETE')", &[])?
+            .get(0);
+        if !may {
+            return Ok(Some(not_allowed(&row.describe())));
+        }
+    }
     if let Some(student) = parent {
         let known: bool = tx
             .query_one(
