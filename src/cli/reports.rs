@@ -51,11 +51,18 @@ pub fn email(
     let mut store = Store::open(&data.database())?;
     let (from, to) = range(from, to);
     if preview {
-        let reports = reports::email_preview(&store, &settings.email, from, to, under)?;
-        for r in &reports {
+        let preview = reports::email_preview(&store, &settings.email, from, to, under)?;
+        if preview.reports.is_empty() {
+            println!("{}", reports::nobody_to_email(under));
+            return Ok(Exit::Ok);
+        }
+        for r in &preview.reports {
             println!("{} <{}>: {}", r.name, r.email, percent_text(r.percent));
         }
-        println!("{} would be sent.", count(reports.len(), "message"));
+        println!("{} would be sent.", count(preview.reports.len(), "message"));
+        if let Some(why) = preview.not_set_up {
+            println!("{why}");
+        }
         return Ok(Exit::Ok);
     }
     let sheet = Sheet::build(&store, from, to)?;
@@ -66,7 +73,7 @@ pub fn email(
     })?;
     bar.finish_and_clear();
     if summary.sent.is_empty() && summary.failed.is_empty() {
-        println!("Nobody to email: no student matches.");
+        println!("{}", reports::nobody_to_email(under));
     } else {
         println!(
             "Sent {} of {}.",

@@ -111,6 +111,23 @@ fn transport(s: &EmailSettings) -> Result<SmtpTransport, lettre::transport::smtp
     Ok(builder.build())
 }
 
+/// Whether a mail server is set up at all (known before anything is sent).
+pub fn set_up(settings: &EmailSettings) -> Result<(), EmailError> {
+    if settings.host.trim().is_empty() {
+        Err(EmailError::NotConfigured)
+    } else {
+        Ok(())
+    }
+}
+
+/// What to say when a run has nobody to email: everyone, or those under `under` percent.
+pub fn nobody_to_email(under: Option<f64>) -> String {
+    match under {
+        Some(t) => format!("Nobody is under {t:.0} % in this range: there is no one to email."),
+        None => "Nobody to email: no student is enrolled.".into(),
+    }
+}
+
 /// A connection to the mail server that answered, and the sender.
 fn connect(settings: &EmailSettings) -> Result<(SmtpTransport, Mailbox), EmailError> {
     let unreachable = |reason: String| EmailError::Unreachable {
@@ -118,9 +135,7 @@ fn connect(settings: &EmailSettings) -> Result<(SmtpTransport, Mailbox), EmailEr
         port: settings.port,
         reason,
     };
-    if settings.host.trim().is_empty() {
-        return Err(EmailError::NotConfigured);
-    }
+    set_up(settings)?;
     let from: Mailbox = settings
         .from
         .parse()

@@ -6,7 +6,7 @@ pub mod email;
 pub mod export;
 pub mod sheet;
 
-pub use email::{EmailError, Report, SendSummary};
+pub use email::{nobody_to_email, EmailError, Report, SendSummary};
 pub use export::{ExportError, Format};
 pub use sheet::{percent_text, Range, Sheet, SheetRow};
 
@@ -54,6 +54,14 @@ fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
+/// What an email run would send, and why it cannot be sent yet, if so.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailPreview {
+    pub reports: Vec<Report>,
+    /// No mail server is set up: what the admin must do first.
+    pub not_set_up: Option<String>,
+}
+
 /// The messages an email run would send: every student, or those under `under` percent.
 pub fn email_preview(
     store: &Store,
@@ -61,9 +69,12 @@ pub fn email_preview(
     from: NaiveDate,
     to: NaiveDate,
     under: Option<f64>,
-) -> Result<Vec<Report>, ReportError> {
+) -> Result<EmailPreview, ReportError> {
     let sheet = Sheet::build(store, from, to)?;
-    Ok(email::reports(&sheet, under, &settings.subject, today()))
+    Ok(EmailPreview {
+        reports: email::reports(&sheet, under, &settings.subject, today()),
+        not_set_up: email::set_up(settings).err().map(|e| e.to_string()),
+    })
 }
 
 /// Emails each student their attendance (or only those under `under` percent);

@@ -9,7 +9,9 @@ use super::widgets::{danger_button, field, movable_window, texture, ERROR, WARN}
 use crate::kiosk::admin::{
     AdminClient, Answer, DayMark, DayView, Outcome, Pending, RefusedFace, Task,
 };
-use crate::reports::{percent_text, Format, Range, Report, SendSummary, Sheet, SheetRow};
+use crate::reports::{
+    nobody_to_email, percent_text, EmailPreview, Format, Range, SendSummary, Sheet, SheetRow,
+};
 use crate::store::{backup_reminder, AuditRow};
 use crate::wording::count;
 use chrono::NaiveDate;
@@ -77,8 +79,8 @@ struct DayShown {
 #[derive(Default)]
 struct EmailDialog {
     under: Option<f64>,
-    preview: Option<Vec<Report>>,
-    preview_req: Option<Pending<Result<Vec<Report>, String>>>,
+    preview: Option<EmailPreview>,
+    preview_req: Option<Pending<Result<EmailPreview, String>>>,
     sending: Option<Task<Result<SendSummary, String>>>,
     result: Option<Result<SendSummary, String>>,
 }
@@ -978,7 +980,7 @@ impl ReviewView {
                 if let Some(result) = &d.result {
                     match result {
                         Ok(r) if r.sent.is_empty() && r.failed.is_empty() => {
-                            ui.label("Nobody to email: no student matches.");
+                            ui.label(nobody_to_email(d.under));
                         }
                         Ok(r) => {
                             ui.label(format!("Sent {}.", count(r.sent.len(), "message")));
@@ -1002,12 +1004,16 @@ impl ReviewView {
                     );
                     return;
                 }
-                let Some(p) = &d.preview else {
+                let Some(EmailPreview {
+                    reports: p,
+                    not_set_up,
+                }) = &d.preview
+                else {
                     ui.spinner();
                     return;
                 };
                 if p.is_empty() {
-                    ui.label("Nobody to email: no student matches.");
+                    ui.label(nobody_to_email(d.under));
                     return;
                 }
                 ui.label(format!("{} will be sent:", count(p.len(), "message")));
@@ -1028,7 +1034,11 @@ impl ReviewView {
                     ui.label(RichText::new(format!("Subject: {}", first.subject)).strong());
                     ui.label(&first.body);
                 }
-                if ui
+                if let Some(why) = not_set_up {
+                    // Said before anything is sent, not after Send.
+                    ui.separator();
+                    ui.label(RichText::new(why).color(ABSENT));
+                } else if ui
                     .button(format!("Send {}", count(p.len(), "message")))
                     .clicked()
                 {

@@ -823,6 +823,25 @@ fn taking_away_the_only_mark_of_a_day_leaves_the_day_and_counts_the_absence() {
     assert!(shows(&h, "Student B (B)"));
 }
 
+/// With no mail server set up, the email preview says so where Send would be (until
+/// 2026-12-03 it offered "Send 3 messages" and told the admin only after it was pressed).
+#[test]
+fn emailing_without_a_mail_server_says_so_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = march_of_the_class(dir.path());
+    click(&mut h, Role::Button, "Email students under 85 %…");
+    step_until(&mut h, "the preview", 30, |h| {
+        shows(h, "3 messages will be sent:")
+    });
+    assert!(says(
+        &h,
+        "Email is not set up yet: enter the mail server in Admin → Email settings"
+    ));
+    assert!(h
+        .query_by_role_and_label(Role::Button, "Send 3 messages")
+        .is_none());
+}
+
 #[test]
 fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
     let dir = tempfile::tempdir().unwrap();

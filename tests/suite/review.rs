@@ -193,6 +193,23 @@ fn students_under_the_threshold_get_their_own_percentage() {
 }
 
 #[test]
+fn the_email_preview_says_when_no_mail_server_is_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    class(dir.path());
+    let out = rollcall(
+        dir.path(),
+        &["report", "email", "--preview", "--from", FROM, "--to", TO],
+    );
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("Student D <d@example.org>: 0 %")
+            && said.contains("4 messages would be sent.\nEmail is not set up yet"),
+        "{said}"
+    );
+}
+
+#[test]
 fn every_student_can_be_emailed() {
     let dir = tempfile::tempdir().unwrap();
     class(dir.path());

@@ -11,7 +11,7 @@ pub(super) use worker::AdminWorker;
 use super::Waker;
 use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
-use crate::reports::{Format, Report, SendSummary, Sheet};
+use crate::reports::{EmailPreview, Format, SendSummary, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::{AttackRecording, AuditRow, Student};
 use crate::vision::liveness::site::SiteRecord;
@@ -580,7 +580,7 @@ pub(super) enum Request {
         from: NaiveDate,
         to: NaiveDate,
         under: Option<f64>,
-        reply: Reply<Result<Vec<Report>, String>>,
+        reply: Reply<Result<EmailPreview, String>>,
     },
     EmailSend {
         from: NaiveDate,
@@ -854,7 +854,7 @@ impl AdminClient {
         from: NaiveDate,
         to: NaiveDate,
         under: Option<f64>,
-    ) -> Answer<Vec<Report>> {
+    ) -> Answer<EmailPreview> {
         self.ask(|reply| Request::EmailPreview {
             from,
             to,
