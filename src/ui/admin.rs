@@ -596,6 +596,7 @@ impl AdminView {
 
     /// The admin screens, in place of the kiosk's video.
     pub fn show(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, view: &mut KioskView) {
+        let shown = self.screen;
         ui.horizontal(|ui| {
             ui.selectable_value(
                 &mut self.screen,
@@ -636,6 +637,11 @@ impl AdminView {
                 self.change_pin.open();
             }
         });
+        // A message is about the screen it was given on (until 2026-12-03 "Enrolled …"
+        // stayed over Students and Review until dismissed).
+        if self.screen != shown {
+            self.message = None;
+        }
         if let Some(done) = self.change_pin.show(ui.ctx(), &kiosk.admin) {
             self.message = Some((done, OK));
         }

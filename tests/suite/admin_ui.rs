@@ -646,6 +646,10 @@ fn auto_capture_takes_no_one_but_the_student_whose_shots_it_has() {
     step_until(&mut h, "the enrolment", 60, |h| {
         shows(h, "Enrolled Student Four (R0004)")
     });
+    // The news belongs to the Enrol screen: it does not follow the admin to Students.
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open R0004"));
+    assert!(!shows(&h, "Enrolled Student Four (R0004)"));
 }
 
 #[test]
