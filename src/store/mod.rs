@@ -1140,7 +1140,15 @@ impl Store {
                 )?;
                 audit(&tx, actor, "keep class day", &d)?;
             }
-            // The mark's face snapshot goes with it: it may be of someone else.
+            // A kiosk mark taken away may have been someone else's face: what the kiosk
+            // learnt from it that day goes (the calibration would count that face as this
+            // student's), and the mark's face snapshot with it.
+            tx.execute(
+                "DELETE FROM face_observations WHERE student_id = ?1 AND substr(seen_at, 1, 10) = ?2
+                   AND EXISTS (SELECT 1 FROM attendance WHERE student_id = ?1 AND day = ?2
+                                 AND present = 1 AND source <> 'admin')",
+                params![student_id, d],
+            )?;
             tx.execute(
                 "INSERT INTO attendance (student_id, day, marked_at, score, source, present)
                  VALUES (?1, ?2, ?3, NULL, 'admin', 0)
@@ -1694,8 +1702,21 @@ mod tests {
         let d = morning.date_naive();
         s.mark(id, morning, Some(9.0), "kiosk", Some(b"face"))
             .unwrap();
+        // What the kiosk learnt from her face that morning.
+        s.add_observation(id, &[("m".into(), vec![0.5; 4])])
+            .unwrap();
+        s.conn
+            .execute(
+                "UPDATE face_observations SET seen_at = '2026-03-02T08:41:00+01:00'",
+                [],
+            )
+            .unwrap();
         let absent = s.correct(id, d, false, "went home ill", "admin").unwrap();
         assert!(absent.changed);
+        assert!(
+            s.observations().unwrap().is_empty(),
+            "the face the kiosk took for her that day is not learnt from"
+        );
 
         // She walks out past the door: not marked again, and the store says why.
         assert!(matches!(
