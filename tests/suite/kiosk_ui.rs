@@ -199,26 +199,23 @@ fn an_enrolled_student_is_welcomed_once_then_told_they_are_already_marked() {
     assert!(!shows(&h, "Not recognised"));
 }
 
-#[test]
-fn a_student_the_teacher_records_absent_is_not_marked_when_they_pass_the_door_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = enrolled_data_dir(dir.path());
+/// The kiosk (default cooldown) playing `source` of Student Two until they are welcomed;
+/// then the teacher records them absent today (at the office, say). Returns the window,
+/// the store and the student.
+fn welcomed_then_recorded_absent(
+    dir: &Path,
+    source: SourceSpec,
+) -> (Harness<'static, RollcallApp>, Store, i64) {
+    let data = enrolled_data_dir(dir);
     // The default cooldown: the kiosk would otherwise repeat its welcome for a minute.
     let mut settings = settings();
     settings.kiosk.cooldown_secs = 60;
-    let mut h = harness_with(data, settings, folder(frames_of("0002", dir.path())));
+    let mut h = harness_with(data, settings, source);
     step_until(&mut h, "the green verdict", 120, |h| {
         shows(h, "Welcome, Student Two — marked at ")
     });
     step_until(&mut h, "today's count", 10, |h| shows(h, "Marked today: 1"));
-    step_until(&mut h, "the end of the recording", 60, |h| {
-        shows(h, "The recording has ended.")
-    });
-
-    // The student goes home ill and the teacher records it (at the office, say); on
-    // their way out, within the minute the kiosk would repeat its welcome, they pass the
-    // door again.
-    let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let mut store = Store::open(&dir.join("rollcall.db")).unwrap();
     let id = store
         .students()
         .unwrap()
@@ -233,25 +230,50 @@ fn a_student_the_teacher_records_absent_is_not_marked_when_they_pass_the_door_ag
             .unwrap()
             .changed
     );
+    (h, store, id)
+}
+
+/// Waits for the verdict that sends Student Two to the teacher, with today's count down.
+fn sent_to_the_teacher(h: &mut Harness<'static, RollcallApp>) {
+    step_until(h, "the verdict that sends them to the teacher", 60, |h| {
+        shows(
+            h,
+            "Student Two, please see your teacher — today's attendance was taken by hand",
+        ) && shows(h, "Marked today: 0")
+    });
+    assert!(!shows(h, "Welcome, Student Two"));
+}
+
+#[test]
+fn a_student_the_teacher_records_absent_is_not_marked_when_they_pass_the_door_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = folder(frames_of("0002", dir.path()));
+    let (mut h, store, id) = welcomed_then_recorded_absent(dir.path(), recording);
+    // They went home ill; on their way out, within the minute the kiosk would repeat its
+    // welcome, they pass the door again.
+    step_until(&mut h, "the end of the recording", 60, |h| {
+        shows(h, "The recording has ended.")
+    });
     std::thread::sleep(Duration::from_millis(1200));
     h.state().kiosk.command(CaptureCommand::Retry);
-    step_until(
-        &mut h,
-        "the verdict that sends them to the teacher",
-        60,
-        |h| {
-            shows(
-                h,
-                "Student Two, please see your teacher — today's attendance was taken by hand",
-            ) && shows(h, "Marked today: 0")
-        },
-    );
-    assert!(!shows(&h, "Welcome, Student Two"));
+    sent_to_the_teacher(&mut h);
     step_until(&mut h, "the end of the recording", 60, |h| {
         shows(h, "The recording has ended.")
     });
     assert_eq!(rows_today(dir.path()), 0, "never marked again");
+    let today = chrono::Local::now().date_naive();
     assert_eq!(store.absent_by_hand(today).unwrap(), [id]);
+}
+
+/// Still in front of the camera when the teacher records them absent: the welcome does
+/// not stay over them.
+#[test]
+fn a_student_recorded_absent_while_at_the_kiosk_sees_the_welcome_taken_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = looping(frames_of("0002", dir.path()));
+    let (mut h, _store, _) = welcomed_then_recorded_absent(dir.path(), recording);
+    sent_to_the_teacher(&mut h);
+    assert_eq!(rows_today(dir.path()), 0);
 }
 
 #[test]

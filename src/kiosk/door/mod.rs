@@ -161,12 +161,55 @@ impl DoorSession {
         Some(self.recognizer.students())
     }
 
+    /// A face still in front of the camera, greeted as marked, whose student an admin has
+    /// since recorded absent today (here or at another machine of the school) is told so:
+    /// the welcome does not stay over them while the records say otherwise.
+    fn follow_absences(&mut self, result: &mut FrameResult) -> Result<(), StoreError> {
+        let named = |v: &Verdict| {
+            matches!(v.kind, VerdictKind::Welcome | VerdictKind::AlreadyMarked)
+                && v.student_id.is_some()
+        };
+        if !self.decided.values().any(named) {
+            return Ok(());
+        }
+        let today = chrono::Local::now().date_naive();
+        let absent = self.records.store().absent_by_hand(today)?;
+        let mut told = Vec::new();
+        for v in self.decided.values_mut() {
+            if let Some(student) = v.student_id.filter(|s| named(v) && absent.contains(s)) {
+                v.kind = VerdictKind::AbsentByHand;
+                v.door = None;
+                self.greeted.insert(student, (self.now, v.clone()));
+                told.push(v.clone());
+            }
+        }
+        if told.is_empty() {
+            return Ok(());
+        }
+        for verdict in told {
+            let first_seen = self
+                .tracker
+                .track(verdict.track_id)
+                .map_or(self.now, |t| t.first_seen);
+            result.verdicts.push(NewVerdict {
+                verdict,
+                first_seen,
+                silent: false,
+            });
+        }
+        result.marked_today = self.marked_today().ok();
+        Ok(())
+    }
+
     /// Processes one frame captured at `captured`.
     pub fn process(&mut self, image: &Mat, captured: Instant) -> Result<FrameResult, VisionError> {
         let mut result = FrameResult::default();
         self.now = captured;
         if self.last_gallery_check.elapsed() >= GALLERY_CHECK {
             result.enrolled = self.follow_gallery();
+            if let Err(e) = self.follow_absences(&mut result) {
+                tracing::warn!("could not read today's absences recorded by hand: {e}");
+            }
             // A kiosk left on for weeks keeps face snapshots no longer than it should.
             if let Err(e) = self.records.keep_retention() {
                 tracing::warn!("could not drop the face snapshots past their retention: {e}");
