@@ -45,6 +45,21 @@ pub fn marks_made(store: &rollcall::store::Store) -> usize {
         .len()
 }
 
+/// The teacher records the data folder's only student absent today (they went home).
+/// Returns the store and the student.
+pub fn only_student_sent_home(dir: &Path) -> (rollcall::store::Store, i64) {
+    let mut store = rollcall::store::Store::open(&dir.join("rollcall.db")).unwrap();
+    let today = chrono::Local::now().date_naive();
+    let id = store.students().unwrap()[0].id;
+    assert!(
+        store
+            .correct(id, today, false, "went home", "admin")
+            .unwrap()
+            .changed
+    );
+    (store, id)
+}
+
 /// The Rollcall window in a test harness of `size` (width, height).
 pub fn app_harness(
     size: (f32, f32),
