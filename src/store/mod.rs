@@ -1109,20 +1109,7 @@ impl Store {
         )?;
         let d = day.format("%Y-%m-%d").to_string();
         let mut kept_class_day = false;
-        let changed = if present {
-            // When the correction was made: a mark by hand has no arrival time (it is shown
-            // as "by hand", never as a time of day).
-            let at = timestamp(Local::now());
-            tx.execute(
-                "INSERT INTO attendance (student_id, day, marked_at, score, source)
-                 VALUES (?1, ?2, ?3, NULL, 'admin')
-                 ON CONFLICT (student_id, day) DO UPDATE SET present = 1,
-                     marked_at = excluded.marked_at, score = NULL, source = 'admin',
-                     door = (SELECT door FROM school_link)
-                 WHERE present = 0",
-                params![student_id, d, at],
-            )?
-        } else {
+        if !present {
             // The day's last mark made other than by hand, on a day nobody declared?
             kept_class_day = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM attendance
@@ -1142,23 +1129,26 @@ impl Store {
             }
             // A kiosk mark taken away may have been someone else's face: what the kiosk
             // learnt from it that day goes (the calibration would count that face as this
-            // student's), and the mark's face snapshot with it.
+            // student's).
             tx.execute(
                 "DELETE FROM face_observations WHERE student_id = ?1 AND substr(seen_at, 1, 10) = ?2
                    AND EXISTS (SELECT 1 FROM attendance WHERE student_id = ?1 AND day = ?2
                                  AND present = 1 AND source <> 'admin')",
                 params![student_id, d],
             )?;
-            tx.execute(
-                "INSERT INTO attendance (student_id, day, marked_at, score, source, present)
-                 VALUES (?1, ?2, ?3, NULL, 'admin', 0)
-                 ON CONFLICT (student_id, day) DO UPDATE SET present = 0,
-                     marked_at = excluded.marked_at, score = NULL, source = 'admin',
-                     snapshot = NULL, door = (SELECT door FROM school_link)
-                 WHERE present = 1",
-                params![student_id, d, timestamp(Local::now())],
-            )?
-        };
+        }
+        // One row for the decision, made now: a decision by hand has no arrival time (a
+        // mark by hand is shown as "by hand", never as a time of day), and a kiosk mark's
+        // face snapshot goes with it (it may be of someone else).
+        let changed = tx.execute(
+            "INSERT INTO attendance (student_id, day, marked_at, score, source, present)
+             VALUES (?1, ?2, ?3, NULL, 'admin', ?4)
+             ON CONFLICT (student_id, day) DO UPDATE SET present = excluded.present,
+                 marked_at = excluded.marked_at, score = NULL, source = 'admin',
+                 snapshot = NULL, door = (SELECT door FROM school_link)
+             WHERE present <> excluded.present",
+            params![student_id, d, timestamp(Local::now()), present],
+        )?;
         if changed > 0 {
             let action = if present {
                 "mark present"
