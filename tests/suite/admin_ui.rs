@@ -310,12 +310,7 @@ fn enrolling_from_files_refuses_bad_photos_and_warns_about_a_known_face() {
         .is_some());
 
     let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
-    let four = store
-        .students()
-        .unwrap()
-        .into_iter()
-        .find(|s| s.roll_no == "R0004")
-        .unwrap();
+    let four = common::student_named(&store, "R0004").unwrap();
     assert_eq!(four.photo_count, 3);
     assert!(
         store
@@ -510,13 +505,8 @@ fn a_student_is_edited_erased_and_deleted() {
 
 /// The number of photos a student has in the database.
 fn photo_count(dir: &Path, roll_no: &str) -> i64 {
-    Store::open(&dir.join("rollcall.db"))
-        .unwrap()
-        .students()
-        .unwrap()
-        .into_iter()
-        .find(|s| s.roll_no == roll_no)
-        .map_or(0, |s| s.photo_count)
+    let store = Store::open(&dir.join("rollcall.db")).unwrap();
+    common::student_named(&store, roll_no).map_or(0, |s| s.photo_count)
 }
 
 #[test]

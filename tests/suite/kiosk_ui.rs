@@ -216,13 +216,7 @@ fn welcomed_then_recorded_absent(
     });
     step_until(&mut h, "today's count", 10, |h| shows(h, "Marked today: 1"));
     let mut store = Store::open(&dir.join("rollcall.db")).unwrap();
-    let id = store
-        .students()
-        .unwrap()
-        .into_iter()
-        .find(|s| s.roll_no == "R0002")
-        .unwrap()
-        .id;
+    let id = common::student_named(&store, "R0002").unwrap().id;
     let today = chrono::Local::now().date_naive();
     assert!(
         store

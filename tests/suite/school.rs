@@ -2,7 +2,7 @@
 //! PostgreSQL server (started in a temporary folder), with the server stopped and killed in
 //! the middle of a recorded morning, and a door killed with marks still in its outbox.
 
-use crate::common::{self, postgres::Postgres};
+use crate::common::{self, postgres::Postgres, student_named};
 use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
 use opencv::prelude::*;
 use serde_json::Value;
@@ -723,13 +723,7 @@ fn corrections_and_removals_reach_every_door() {
     let (ada, bob) = (enrol(&mut office, "A1"), enrol(&mut office, "B2"));
     sync();
     let door = Store::open(&door_db).unwrap();
-    let at_door = |roll: &str| {
-        door.students()
-            .unwrap()
-            .into_iter()
-            .find(|s| s.roll_no == roll)
-            .map(|s| s.id)
-    };
+    let at_door = |roll: &str| student_named(&door, roll).map(|s| s.id);
     let today = chrono::Local::now().date_naive();
     let yesterday = today.pred_opt().unwrap();
     let marks_at_door = |day| {
@@ -892,15 +886,6 @@ fn new_student(roll: &str) -> rollcall::store::NewStudent {
         name: format!("Student {roll}"),
         email: format!("{roll}@example.org"),
     }
-}
-
-/// The student with roll number `roll` in `store`, if there.
-fn student_named(store: &rollcall::store::Store, roll: &str) -> Option<rollcall::store::Student> {
-    store
-        .students()
-        .unwrap()
-        .into_iter()
-        .find(|s| s.roll_no == roll)
 }
 
 #[test]

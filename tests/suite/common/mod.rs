@@ -45,6 +45,18 @@ pub fn marks_made(store: &rollcall::store::Store) -> usize {
         .len()
 }
 
+/// The student with roll number `roll` in `store`, if there.
+pub fn student_named(
+    store: &rollcall::store::Store,
+    roll: &str,
+) -> Option<rollcall::store::Student> {
+    store
+        .students()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.roll_no == roll)
+}
+
 /// The teacher records the data folder's only student absent today (they went home).
 /// Returns the store and the student.
 pub fn only_student_sent_home(dir: &Path) -> (rollcall::store::Store, i64) {
