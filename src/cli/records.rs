@@ -5,7 +5,7 @@ use crate::attendance::{
     check_request, AttendanceService, EnrollError, LookAlike, MarkError, Outcome, PhotoInput,
 };
 use crate::data_dir::DataDir;
-use crate::store::Store;
+use crate::store::{clock_time, Store};
 use crate::wording::count;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -89,13 +89,14 @@ pub fn mark(data_dir: Option<&Path>, photo: &Path) -> anyhow::Result<Exit> {
                     "{} ({}) was recorded absent today by hand at {}: not marked (an admin can correct it to present)",
                     m.name,
                     m.roll_no,
-                    m.at()
+                    clock_time(m.at())
                 );
                 return Ok(Exit::Refused);
             }
+            let at = clock_time(m.at());
             match m.other_door() {
-                Some(door) => eprintln!("{} ({}) at {}, {door}", m.name, m.roll_no, m.at()),
-                None => eprintln!("{} ({}) at {}", m.name, m.roll_no, m.at()),
+                Some(door) => eprintln!("{} ({}) at {at}, {door}", m.name, m.roll_no),
+                None => eprintln!("{} ({}) at {at}", m.name, m.roll_no),
             }
             Ok(Exit::Ok)
         }

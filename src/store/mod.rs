@@ -358,6 +358,11 @@ pub fn timestamp(t: DateTime<Local>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
+/// A stored timestamp's time of day, for people: "08:52" (from "2026-03-02T08:52:10+01:00").
+pub fn clock_time(stored: &str) -> String {
+    stored.get(11..16).unwrap_or(stored).to_string()
+}
+
 /// A stored timestamp for people, to the minute: "2026-03-09 08:12".
 pub fn to_the_minute(stored: &str) -> String {
     stored.get(..16).unwrap_or(stored).replace('T', " ")

@@ -823,7 +823,7 @@ impl Desk {
                 time: if m.source == "admin" {
                     "by hand".into()
                 } else {
-                    crate::kiosk::door::verdict::clock_time(&m.marked_at)
+                    crate::store::clock_time(&m.marked_at)
                 },
                 snapshot: snapshot_thumbnail(m.snapshot.as_deref()),
                 roll_no: m.roll_no,

@@ -9,7 +9,7 @@ pub mod verdict;
 use crate::attendance::{Pass, Recognizer, Records};
 use crate::recognition::{Candidate, Decision, Source};
 use crate::settings::Settings;
-use crate::store::{MarkRecord, StoreError};
+use crate::store::{clock_time, MarkRecord, StoreError};
 use crate::vision::liveness::LivenessModel;
 use crate::vision::quality::QualityIssue;
 use crate::vision::Embeddings;
@@ -18,7 +18,7 @@ use opencv::core::Mat;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tracking::{Continuity, FaceTracker, Observation, Progress, TrackerSettings};
-use verdict::{clock_time, Verdict, VerdictKind};
+use verdict::{Verdict, VerdictKind};
 
 /// A face judged not recognised is identified again after this long, while it stays.
 const RETRY_NOT_RECOGNISED: Duration = Duration::from_secs(4);

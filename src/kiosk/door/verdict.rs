@@ -28,11 +28,6 @@ pub struct Verdict {
     pub door: Option<String>,
 }
 
-/// "08:52" from a stored RFC 3339 timestamp ("2026-03-02T08:52:10+01:00").
-pub fn clock_time(rfc3339: &str) -> String {
-    rfc3339.get(11..16).unwrap_or(rfc3339).to_string()
-}
-
 impl Verdict {
     /// A verdict that names no student (not recognised, or not taken for a live face).
     pub fn about_nobody(kind: VerdictKind, track_id: u64) -> Verdict {
@@ -88,7 +83,7 @@ mod tests {
             track_id: 1,
             student_id: Some(3),
             name: Some("Ada".into()),
-            time: Some(clock_time("2026-03-02T08:52:10+01:00")),
+            time: Some(crate::store::clock_time("2026-03-02T08:52:10+01:00")),
             door: None,
         };
         assert_eq!(v.message(), "Welcome, Ada — marked at 08:52");
