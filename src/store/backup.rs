@@ -184,6 +184,9 @@ impl Store {
     }
 
     fn write_backup(&self, dest: &Path, photos: &Path) -> Result<BackupSummary, BackupError> {
+        // What it holds is the data as of now: a photo added while it is written is not in
+        // it, and must not look as if it were (the daily backup is made again for it).
+        let as_of = super::timestamp(Local::now());
         self.conn
             .execute("VACUUM INTO ?1", [dest.to_string_lossy()])
             .map_err(StoreError::from)?;
@@ -217,7 +220,7 @@ impl Store {
         }
         // Restored, the data says when it was backed up (the file of an earlier backup
         // would be wrong, and this file may be renamed or moved).
-        super::put_admin_setting(&tx, LAST_BACKUP, &super::timestamp(Local::now()))?;
+        super::put_admin_setting(&tx, LAST_BACKUP, &as_of)?;
         super::delete_admin_setting(&tx, LAST_BACKUP_FILE)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(BackupSummary {
@@ -227,6 +230,20 @@ impl Store {
             missing_photos: missing,
         })
     }
+}
+
+/// When the backup `file` was written, as it records inside (its file's time changes when
+/// an erasure is made in it); `None` when it cannot be read.
+pub(super) fn written_at(file: &Path) -> Option<DateTime<chrono::FixedOffset>> {
+    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    let at: String = conn
+        .query_row(
+            "SELECT value FROM admin_settings WHERE key = ?1",
+            [LAST_BACKUP],
+            |r| r.get(0),
+        )
+        .ok()?;
+    DateTime::parse_from_rfc3339(&at).ok()
 }
 
 /// Checks a backup file before anything is touched.

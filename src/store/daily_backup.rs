@@ -1,11 +1,13 @@
 //! Daily backups: while the kiosk, a door or the server runs, once a day a backup of
 //! everything (what `rollcall backup` writes) goes into the backup folder, and only the
-//! newest few are kept. Erasures reach them as they reach the copies restores saved.
+//! newest few are kept. Students enrolled (or photos added) after the day's backup was made
+//! are written into it again once the enrolling is over: they are what could not be redone
+//! from memory. Erasures reach them as they reach the copies restores saved.
 
 use super::backup::{io, BackupError};
 use super::{Store, StoreError};
 use crate::data_dir::DataDir;
-use chrono::NaiveDate;
+use chrono::{DateTime, Local, NaiveDate};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -28,18 +30,27 @@ const CHECK_EVERY: Duration = Duration::from_secs(15 * 60);
 /// A backup being written that is older than this was left by a process that stopped.
 const STALE: Duration = Duration::from_secs(60 * 60);
 
-/// Makes today's backup in `folder` (created private when missing) unless it is there or
-/// another process is writing it, then deletes all but the newest `keep`; makes in every
-/// backup the erasures it lacks. Returns the new backup's file, if one was made. A failure
-/// is recorded for the admin screens (and cleared by the next success).
+/// Today's backup is made again for enrolment photos it lacks once none has been added for
+/// this long (a class enrolled one after another is written once, after the last)…
+const ENROLLING_OVER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// …or once the first photo it lacks has waited this long (enrolling that goes on all day).
+const ENROLMENT_WAITS_AT_MOST: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// Makes today's backup in `folder` (created private when missing) unless it is there —
+/// and holds the enrolments worth keeping (see `ENROLLING_OVER`) — or another process is
+/// writing it, then deletes all but the newest `keep`; makes in every backup the erasures
+/// it lacks. Returns the new backup's file, if one was made. A failure is recorded for the
+/// admin screens (and cleared by the next success).
 pub fn make_daily_backup(
     data: &DataDir,
     folder: &Path,
     keep: usize,
-    today: NaiveDate,
+    now: DateTime<Local>,
 ) -> Result<Option<PathBuf>, BackupError> {
+    let today = now.date_naive();
     let mut store = Store::open(&data.database())?;
-    let made = write_daily(&store, data, folder, today);
+    let made = write_daily(&store, data, folder, now);
     let recorded = match &made {
         Ok(Some(file)) => store
             .record_backup(file, "daily backup")
@@ -69,10 +80,10 @@ fn write_daily(
     store: &Store,
     data: &DataDir,
     folder: &Path,
-    today: NaiveDate,
+    now: DateTime<Local>,
 ) -> Result<Option<PathBuf>, BackupError> {
-    let file = daily_file(folder, today);
-    if file.exists() {
+    let file = daily_file(folder, now.date_naive());
+    if file.exists() && !lacks_enrolments(store, &file, now)? {
         return Ok(None);
     }
     if !folder.exists() {
@@ -104,8 +115,31 @@ fn write_daily(
         let _ = std::fs::remove_file(&partial);
         return Err(e.into());
     }
+    // Over the day's earlier backup, if any, in one step: there is always one to restore.
     std::fs::rename(&partial, &file).map_err(io(&file))?;
     Ok(Some(file))
+}
+
+/// Whether the backup `file` lacks enrolment photos added since it was written that are
+/// worth writing it again for at `now`: the enrolling is over, or has gone on long enough.
+fn lacks_enrolments(store: &Store, file: &Path, now: DateTime<Local>) -> Result<bool, BackupError> {
+    let Some(written) = super::backup::written_at(file) else {
+        return Ok(false); // not one of ours to judge: left as it is
+    };
+    Ok(worth_writing_again(
+        &store.photos_added_since(written)?,
+        now,
+    ))
+}
+
+/// Whether photos added at `lacking` (oldest first) are worth writing a backup again for at
+/// `now`: the enrolling is over, or has gone on long enough.
+fn worth_writing_again(lacking: &[DateTime<chrono::FixedOffset>], now: DateTime<Local>) -> bool {
+    let (Some(first), Some(last)) = (lacking.first(), lacking.last()) else {
+        return false;
+    };
+    let waited = |at: &DateTime<chrono::FixedOffset>| now.fixed_offset() - *at;
+    waited(last) >= ENROLLING_OVER || waited(first) >= ENROLMENT_WAITS_AT_MOST
 }
 
 /// The daily backup of `day` in `folder`.
@@ -286,9 +320,9 @@ impl Store {
 }
 
 /// The thread that makes the daily backup while the kiosk, a door or the server runs: at
-/// start, then every quarter of an hour it looks whether today's is made. Dropping it stops
-/// the thread without waiting for a backup being written (an interrupted one is started
-/// again later).
+/// start, then every quarter of an hour it looks whether today's is made and holds the
+/// day's enrolments. Dropping it stops the thread without waiting for a backup being
+/// written (an interrupted one is started again later).
 pub struct DailyBackups {
     stop: Arc<AtomicBool>,
 }
@@ -314,8 +348,7 @@ impl DailyBackups {
             .name("rollcall-daily-backup".into())
             .spawn(move || {
                 while !stopping.load(Ordering::SeqCst) {
-                    let today = chrono::Local::now().date_naive();
-                    match make_daily_backup(&data, &folder, keep as usize, today) {
+                    match make_daily_backup(&data, &folder, keep as usize, Local::now()) {
                         Ok(Some(file)) => {
                             tracing::info!(file = %file.display(), "daily backup made")
                         }
@@ -338,5 +371,28 @@ impl DailyBackups {
 impl Drop for DailyBackups {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backup_is_written_again_once_enrolling_is_over_or_has_gone_on_an_hour() {
+        let start = Local::now();
+        let at = |minutes: i64| (start + chrono::TimeDelta::minutes(minutes)).fixed_offset();
+        let now = |minutes: i64| start + chrono::TimeDelta::minutes(minutes);
+        assert!(!worth_writing_again(&[], now(600)), "nothing lacking");
+        // One student enrolled: written again ten minutes after their last photo.
+        let one = [at(0), at(1)];
+        assert!(!worth_writing_again(&one, now(5)));
+        assert!(worth_writing_again(&one, now(11)));
+        // A class enrolled one after another, photos every few minutes: not between
+        // students, but not later than an hour after the first photo it lacks.
+        let class: Vec<_> = (0..30).map(|i| at(i * 3)).collect();
+        assert!(!worth_writing_again(&class[..10], now(30)));
+        assert!(worth_writing_again(&class[..21], now(61)));
+        assert!(worth_writing_again(&class, now(97)));
     }
 }

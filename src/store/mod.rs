@@ -654,6 +654,32 @@ impl Store {
         Ok(())
     }
 
+    /// When each enrolment photo added since `since` (to the second) was added, oldest first.
+    fn photos_added_since(
+        &self,
+        since: DateTime<chrono::FixedOffset>,
+    ) -> Result<Vec<DateTime<chrono::FixedOffset>>, StoreError> {
+        // Stored times carry their own offset: the text narrows by day (a day early, for
+        // offsets), the times themselves decide.
+        let from = (since - chrono::Days::new(1))
+            .format("%Y-%m-%d")
+            .to_string();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT added_at FROM photos WHERE added_at >= ?1")?;
+        let stored = stmt.query_map([from], |r| r.get::<_, String>(0))?;
+        let mut after = Vec::new();
+        for at in stored {
+            if let Ok(at) = DateTime::parse_from_rfc3339(&at?) {
+                if at >= since {
+                    after.push(at);
+                }
+            }
+        }
+        after.sort();
+        Ok(after)
+    }
+
     /// A student's photos, oldest first.
     pub fn photos_of(&self, student_id: i64) -> Result<Vec<PhotoRow>, StoreError> {
         let mut stmt = self.conn.prepare(

@@ -1907,8 +1907,9 @@ fn restoring_from_review_opens_the_daily_backups_folder() {
     let dir = tempfile::tempdir().unwrap();
     let data = class(dir.path());
     let folder = dir.path().join("backups");
-    let today = chrono::Local::now().date_naive();
-    rollcall::store::make_daily_backup(&data, &folder, 7, today)
+    let now = chrono::Local::now();
+    let today = now.date_naive();
+    rollcall::store::make_daily_backup(&data, &folder, 7, now)
         .unwrap()
         .unwrap();
     let mut h = harness(data, dir.path());

@@ -580,7 +580,7 @@ fn a_daily_backup_is_kept_for_a_week_and_erasures_reach_it() {
     let grace = photo_pieces(dir.path(), "R2");
     let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
     let folder = dir.path().join("backups");
-    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let day = |d: u32| noon(NaiveDate::from_ymd_opt(2026, 3, d).unwrap());
     let daily = |d: u32| folder.join(format!("rollcall-daily-2026-03-{d:02}.rollcall"));
     let names = || {
         let mut n = files_named(&folder, "rollcall-daily-");
@@ -664,6 +664,66 @@ fn a_daily_backup_is_kept_for_a_week_and_erasures_reach_it() {
     assert_eq!(state().daily_problem, None);
 }
 
+/// Noon of `day`, here.
+fn noon(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Local> {
+    use chrono::TimeZone;
+    chrono::Local
+        .from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn a_student_enrolled_after_the_days_backup_is_written_into_it_once_enrolling_is_over() {
+    use rollcall::store::make_daily_backup;
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
+    let folder = dir.path().join("backups");
+    let now = chrono::Local::now();
+    let today = folder.join(format!("rollcall-daily-{}.rollcall", now.date_naive()));
+    assert_eq!(
+        make_daily_backup(&data, &folder, 2, now).unwrap(),
+        Some(today.clone())
+    );
+    // Later that morning a student is enrolled, and another's face data erased (which
+    // changes the backup file, not what it holds of the day's enrolments).
+    let mut s = open_service(dir.path());
+    s.enroll(
+        "R3",
+        "Linus",
+        "linus@example.org",
+        &frames("0003", 3),
+        "test",
+    )
+    .unwrap();
+    drop(s);
+    let linus = photo_pieces(dir.path(), "R3");
+    let ada = photo_pieces(dir.path(), "R1");
+    let e = rollcall(dir.path(), &["delete", "R1", "--face-data", "--yes"]);
+    assert!(e.status.success(), "{}", text(&e));
+    assert!(ada.iter().all(|piece| !holds(&today, piece)));
+
+    // While the enrolling may go on, the backup is left as it is…
+    let later = chrono::Local::now();
+    assert_eq!(make_daily_backup(&data, &folder, 2, later).unwrap(), None);
+    assert!(linus.iter().all(|piece| !holds(&today, piece)));
+    // …and once it is over, written again with the new student (and still without what
+    // was erased); then left alone.
+    let over = later + chrono::TimeDelta::minutes(10);
+    assert_eq!(
+        make_daily_backup(&data, &folder, 2, over).unwrap(),
+        Some(today.clone())
+    );
+    assert!(linus.iter().all(|piece| holds(&today, piece)));
+    assert!(ada.iter().all(|piece| !holds(&today, piece)));
+    assert_eq!(make_daily_backup(&data, &folder, 2, over).unwrap(), None);
+    assert_eq!(files_named(&folder, "rollcall-daily-").len(), 1);
+    let r = rollcall(dir.path(), &["restore", today.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r));
+    let restored = face_data(dir.path());
+    assert!(restored.contains(&("R3".to_string(), 3, 6)), "{restored:?}");
+}
+
 #[test]
 fn daily_backups_left_in_a_folder_no_longer_used_are_erased_in_and_then_deleted() {
     use chrono::NaiveDate;
@@ -672,7 +732,7 @@ fn daily_backups_left_in_a_folder_no_longer_used_are_erased_in_and_then_deleted(
     drop(class(dir.path()));
     let grace = photo_pieces(dir.path(), "R2");
     let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
-    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let day = |d: u32| noon(NaiveDate::from_ymd_opt(2026, 3, d).unwrap());
     let (local, share) = (dir.path().join("backups"), dir.path().join("share"));
     for d in [2, 3] {
         make_daily_backup(&data, &local, 2, day(d)).unwrap();
@@ -705,7 +765,7 @@ fn turning_daily_backups_off_deletes_those_made_before() {
     let dir = tempfile::tempdir().unwrap();
     drop(class(dir.path()));
     let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
-    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let day = |d: u32| noon(NaiveDate::from_ymd_opt(2026, 3, d).unwrap());
     let (local, share) = (dir.path().join("backups"), dir.path().join("share"));
     make_daily_backup(&data, &local, 7, day(2)).unwrap();
     make_daily_backup(&data, &share, 7, day(3)).unwrap();

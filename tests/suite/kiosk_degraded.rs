@@ -82,8 +82,7 @@ fn a_damaged_database_names_the_daily_backup_that_restores_it() {
     let data = DataDir::resolve(Some(dir.path())).create().unwrap();
     drop(rollcall::store::Store::open(&data.database()).unwrap());
     let folder = dir.path().join("backups");
-    let today = chrono::Local::now().date_naive();
-    let daily = rollcall::store::make_daily_backup(&data, &folder, 7, today)
+    let daily = rollcall::store::make_daily_backup(&data, &folder, 7, chrono::Local::now())
         .unwrap()
         .unwrap();
     // The disk damages the database.
@@ -123,8 +122,9 @@ fn damaged_kiosk_at_admin(
         AdminPin::set(&mut store, pin, pin).unwrap();
     }
     let settings = Settings::default();
-    let today = chrono::Local::now().date_naive();
-    rollcall::store::make_daily_backup(&data, &settings.backup.folder_in(&data), 7, today)
+    let now = chrono::Local::now();
+    let today = now.date_naive();
+    rollcall::store::make_daily_backup(&data, &settings.backup.folder_in(&data), 7, now)
         .unwrap()
         .unwrap();
     // The disk damages the database.
