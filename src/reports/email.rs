@@ -246,6 +246,7 @@ mod tests {
                 name: "Emi Sato".into(),
                 email: "emi@example.org".into(),
                 present: vec![false],
+                by_hand: vec![false],
                 counted: vec![true],
                 present_days: 0,
                 absent_days: 1,

@@ -19,6 +19,9 @@ pub struct SheetRow {
     pub email: String,
     /// Present on each class day, in `Sheet::days` order.
     pub present: Vec<bool>,
+    /// Whether each class day's answer was decided by hand: a mark an admin made, or an
+    /// absence an admin recorded (which stops the kiosk marking them that day).
+    pub by_hand: Vec<bool>,
     /// Whether each class day counts for this student (from their enrolment on).
     pub counted: Vec<bool>,
     pub present_days: usize,
@@ -39,6 +42,22 @@ impl SheetRow {
             (_, Some(true)) => "A",
             _ => "-",
         }
+    }
+
+    /// What class day `c` shows on screen: `cell`, with "*" when decided by hand.
+    pub fn cell_on_screen(&self, c: usize) -> String {
+        let cell = self.cell(c);
+        match self.by_hand.get(c) {
+            Some(true) if cell != "-" => format!("{cell}*"),
+            _ => cell.to_string(),
+        }
+    }
+
+    /// How many counted class days were decided by hand.
+    pub fn days_by_hand(&self) -> usize {
+        (0..self.by_hand.len())
+            .filter(|&c| self.by_hand[c] && self.counted.get(c) == Some(&true))
+            .count()
     }
 
     /// Whether the student is under `threshold` percent.
@@ -96,11 +115,26 @@ impl Sheet {
         let column: HashMap<NaiveDate, usize> =
             days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
         let mut present: HashMap<i64, Vec<bool>> = HashMap::new();
+        let mut by_hand: HashMap<i64, Vec<bool>> = HashMap::new();
+        let mut hand = |student_id: i64, c: usize| {
+            by_hand
+                .entry(student_id)
+                .or_insert_with(|| vec![false; days.len()])[c] = true;
+        };
         for m in &marks {
             if let Some(c) = parse_day(&m.day).and_then(|d| column.get(&d)) {
                 present
                     .entry(m.student_id)
                     .or_insert_with(|| vec![false; days.len()])[*c] = true;
+                if m.source == "admin" {
+                    hand(m.student_id, *c);
+                }
+            }
+        }
+        // An absence recorded by hand stands at every door.
+        for (student_id, day) in store.absences_by_hand(from, to)? {
+            if let Some(c) = parse_day(&day).and_then(|d| column.get(&d)) {
+                hand(student_id, *c);
             }
         }
         let mut students = store.students()?;
@@ -127,6 +161,9 @@ impl Sheet {
                     absent_days: counted_days - present_days,
                     present_days,
                     present: p,
+                    by_hand: by_hand
+                        .remove(&s.id)
+                        .unwrap_or_else(|| vec![false; days.len()]),
                     counted,
                 }
             })
@@ -320,6 +357,18 @@ mod tests {
         assert_eq!(sheet.days.len(), 2, "Tuesday still counts");
         assert_eq!(sheet.rows[0].percent(), Some(50.0), "A's absence counts");
         assert_eq!(sheet.rows[1].percent(), Some(100.0));
+        // On screen, Tuesday's answers were decided by hand; Monday's came from the kiosk.
+        let shown =
+            |r: usize| -> Vec<String> { (0..2).map(|c| sheet.rows[r].cell_on_screen(c)).collect() };
+        assert_eq!(
+            (shown(0), shown(1)),
+            (vec!["P".into(), "A*".into()], vec!["P".into(), "P*".into()])
+        );
+        assert_eq!(sheet.rows[0].cell(1), "A", "exports keep the old letters");
+        assert_eq!(
+            (sheet.rows[0].days_by_hand(), sheet.rows[1].days_by_hand()),
+            (1, 1)
+        );
         assert!(s.class_day_declaration(tuesday).unwrap().is_some());
         let log = s.audit_log(10).unwrap();
         assert!(log.iter().any(|e| e.action == "keep class day"), "{log:?}");

@@ -1375,10 +1375,25 @@ impl Store {
 
     /// The students an admin recorded absent on `day`, by hand.
     pub fn absent_by_hand(&self, day: NaiveDate) -> Result<Vec<i64>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT student_id FROM attendance WHERE day = ?1 AND present = 0")?;
-        let rows = stmt.query_map([day.format("%Y-%m-%d").to_string()], |r| r.get(0))?;
+        Ok(self
+            .absences_by_hand(day, day)?
+            .into_iter()
+            .map(|(student_id, _)| student_id)
+            .collect())
+    }
+
+    /// The absences recorded by hand between two days, inclusive: student and day
+    /// ("YYYY-MM-DD").
+    pub fn absences_by_hand(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT student_id, day FROM attendance
+             WHERE day BETWEEN ?1 AND ?2 AND present = 0 ORDER BY day, student_id",
+        )?;
+        let rows = stmt.query_map(day_range(from, to), |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -24,6 +24,21 @@ pub const CLASS_DAY_RULE: &str =
     "A class day is a day on which the kiosk marked anyone, or a day an admin \
 declared. Percentages count only class days since each student was enrolled.";
 
+/// What the records say of a student's class day `c`, for the correction window.
+fn recorded_now(row: &SheetRow, c: usize) -> &'static str {
+    match (row.cell(c), row.by_hand.get(c) == Some(&true)) {
+        ("P", true) => "Now: present, marked by hand.",
+        ("P", false) => "Now: present, recognised by Rollcall.",
+        ("A", true) => "Now: absent, recorded by hand (the kiosk does not mark them that day).",
+        ("A", false) => "Now: absent (not marked that day).",
+        _ => "Now: not counted (the day is before their enrolment).",
+    }
+}
+
+/// The table's legend for days decided by hand, shown when there are some.
+const BY_HAND_RULE: &str = "P* and A*: decided by hand in a correction. On a day of A* \
+the kiosk does not mark the student; correcting it to present undoes that.";
+
 const ROW_H: f32 = 22.0;
 const ROLL_W: f32 = 90.0;
 const NAME_W: f32 = 170.0;
@@ -429,6 +444,9 @@ impl ReviewView {
                     count(sheet.days.len(), "class day")
                 ));
                 ui.label(RichText::new(CLASS_DAY_RULE).weak().small());
+                if sheet.rows.iter().any(|r| r.days_by_hand() > 0) {
+                    ui.label(RichText::new(BY_HAND_RULE).weak().small());
+                }
                 self.table(ui, &sheet);
                 ui.separator();
                 egui::CollapsingHeader::new("Charts")
@@ -711,13 +729,12 @@ impl ReviewView {
                             }
                             cols.frozen(&painter, y, [&row.roll_no, &row.name], &font, text);
                             for c in cols.days_in_view() {
-                                let cell = row.cell(c);
                                 painter.text(
                                     Pos2::new(cols.day_x(c) + 8.0, y),
                                     egui::Align2::LEFT_CENTER,
-                                    cell,
+                                    row.cell_on_screen(c),
                                     font.clone(),
-                                    if cell == "A" { absent } else { text },
+                                    if row.cell(c) == "A" { absent } else { text },
                                 );
                             }
                             let pct = percent_text(row.percent());
@@ -733,13 +750,17 @@ impl ReviewView {
                                 [text, text, if under { absent } else { text }],
                             );
                             let label = format!(
-                                "{} {}: {} present, {} absent, {}{}",
+                                "{} {}: {} present, {} absent, {}{}{}",
                                 row.roll_no,
                                 row.name,
                                 row.present_days,
                                 row.absent_days,
                                 pct,
-                                if under { " (under the threshold)" } else { "" }
+                                if under { " (under the threshold)" } else { "" },
+                                match row.days_by_hand() {
+                                    0 => String::new(),
+                                    n => format!("; {} decided by hand", count(n, "day")),
+                                }
                             );
                             response.widget_info(|| {
                                 egui::WidgetInfo::labeled(egui::Role::Row, true, &label)
@@ -800,7 +821,8 @@ impl ReviewView {
         let Some(c) = &mut self.correction else {
             return;
         };
-        let days: &[NaiveDate] = self.sheet.as_ref().map_or(&[], |s| &s.days);
+        let sheet = self.sheet.as_ref();
+        let days: &[NaiveDate] = sheet.map_or(&[], |s| &s.days);
         let mut open = true;
         let mut save = false;
         egui::Window::new("Correct attendance")
@@ -810,12 +832,21 @@ impl ReviewView {
             .show(ctx, |ui| {
                 ui.label(RichText::new(&c.who).strong());
                 field(ui, "Date", &mut c.day, false);
+                let parsed = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d").ok();
+                let shown = parsed.and_then(|d| {
+                    let sheet = sheet?;
+                    let column = sheet.days.iter().position(|x| *x == d)?;
+                    let row = sheet.rows.iter().find(|r| r.student_id == c.student_id)?;
+                    Some(recorded_now(row, column))
+                });
+                if let Some(now) = shown {
+                    ui.label(RichText::new(now).weak());
+                }
                 ui.horizontal(|ui| {
                     ui.radio_value(&mut c.present, true, "Present");
                     ui.radio_value(&mut c.present, false, "Absent");
                 });
                 field(ui, "Reason", &mut c.reason, false);
-                let parsed = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d").ok();
                 if parsed.is_some_and(|d| !days.contains(&d)) {
                     ui.checkbox(
                         &mut c.declare,

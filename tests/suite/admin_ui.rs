@@ -720,6 +720,11 @@ fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
         text_field(&h, "Date").value().as_deref(),
         Some("2026-03-06")
     );
+    // What the records say of that day, before anything is changed.
+    assert!(shows(&h, "Now: absent (not marked that day)."));
+    assert!(!says(&h, "P* and A*"), "no day decided by hand yet");
+    replace_text(&mut h, "Date", "2026-03-05");
+    assert!(shows(&h, "Now: present, recognised by Rollcall."));
     replace_text(&mut h, "Date", "2026-03-06");
     click(&mut h, Role::RadioButton, "Present");
     type_into(&mut h, "Reason", "On a school trip");
@@ -727,6 +732,12 @@ fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
     step_until(&mut h, "the corrected row", 30, |h| {
         shows(h, "B Student B: 5 present, 0 absent, 100 %")
     });
+    // The table tells the day decided by hand from the kiosk's (as "P*"), and says so.
+    assert!(shows(
+        &h,
+        "B Student B: 5 present, 0 absent, 100 %; 1 day decided by hand"
+    ));
+    assert!(says(&h, "P* and A*: decided by hand in a correction"));
 
     click(&mut h, Role::Button, "Audit log");
     step_until(&mut h, "the audit entry", 30, |h| {
@@ -804,6 +815,24 @@ fn taking_away_the_only_mark_of_a_day_leaves_the_day_and_counts_the_absence() {
     ));
     assert!(shows(&h, "5 class days"));
     assert!(shows(&h, "B Student B: 4 present, 1 absent, 80 %"));
+    assert!(!shows(
+        &h,
+        "B Student B: 4 present, 1 absent, 80 % (under the threshold);"
+    ));
+    assert!(shows(
+        &h,
+        "A Student A: 4 present, 1 absent, 80 % (under the threshold); 1 day decided by hand"
+    ));
+    // Asked again about that day, the correction window says what the teacher recorded.
+    h.get_by_label_contains("A Student A:").click_accesskit();
+    step_until(&mut h, "the correction window", 10, |h| {
+        shows(h, "Correct attendance")
+    });
+    replace_text(&mut h, "Date", "2026-03-06");
+    assert!(shows(
+        &h,
+        "Now: absent, recorded by hand (the kiosk does not mark them that day)."
+    ));
 
     // The day view lists A as absent by hand, not as a mark.
     h.get_by_label("Day view").click_accesskit();

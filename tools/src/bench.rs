@@ -583,6 +583,7 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
                 name: format!("Student number {i}"),
                 email: format!("s{i}@bench.invalid"),
                 present,
+                by_hand: vec![false; days],
                 counted: vec![true; days],
                 present_days: p,
                 absent_days: days - p,
