@@ -254,6 +254,7 @@ mod tests {
             per_day: vec![0],
             doors: Vec::new(),
             door: None,
+            by_hand_off_class_days: Vec::new(),
         }
     }
 

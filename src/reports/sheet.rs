@@ -79,6 +79,9 @@ pub struct Sheet {
     pub doors: Vec<String>,
     /// Only marks made at this door count as present (`None`: every door's).
     pub door: Option<String>,
+    /// Decisions by hand in the range on days that are not class days (which count for
+    /// nobody): student, day, and present (a mark) or not (an absence recorded).
+    pub by_hand_off_class_days: Vec<(i64, NaiveDate, bool)>,
 }
 
 fn parse_day(s: &str) -> Option<NaiveDate> {
@@ -116,25 +119,32 @@ impl Sheet {
             days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
         let mut present: HashMap<i64, Vec<bool>> = HashMap::new();
         let mut by_hand: HashMap<i64, Vec<bool>> = HashMap::new();
-        let mut hand = |student_id: i64, c: usize| {
-            by_hand
-                .entry(student_id)
-                .or_insert_with(|| vec![false; days.len()])[c] = true;
+        let mut by_hand_off_class_days = Vec::new();
+        let mut hand = |student_id: i64, day: NaiveDate, here: bool| match column.get(&day) {
+            Some(c) => {
+                by_hand
+                    .entry(student_id)
+                    .or_insert_with(|| vec![false; days.len()])[*c] = true
+            }
+            None => by_hand_off_class_days.push((student_id, day, here)),
         };
         for m in &marks {
-            if let Some(c) = parse_day(&m.day).and_then(|d| column.get(&d)) {
+            let Some(day) = parse_day(&m.day) else {
+                continue;
+            };
+            if let Some(c) = column.get(&day) {
                 present
                     .entry(m.student_id)
                     .or_insert_with(|| vec![false; days.len()])[*c] = true;
-                if m.source == "admin" {
-                    hand(m.student_id, *c);
-                }
+            }
+            if m.source == "admin" {
+                hand(m.student_id, day, true);
             }
         }
         // An absence recorded by hand stands at every door.
         for (student_id, day) in store.absences_by_hand(from, to)? {
-            if let Some(c) = parse_day(&day).and_then(|d| column.get(&d)) {
-                hand(student_id, *c);
+            if let Some(day) = parse_day(&day) {
+                hand(student_id, day, false);
             }
         }
         let mut students = store.students()?;
@@ -179,6 +189,7 @@ impl Sheet {
             per_day,
             doors,
             door: door.map(str::to_string),
+            by_hand_off_class_days,
         })
     }
 }

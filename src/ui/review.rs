@@ -24,15 +24,35 @@ pub const CLASS_DAY_RULE: &str =
     "A class day is a day on which the kiosk marked anyone, or a day an admin \
 declared. Percentages count only class days since each student was enrolled.";
 
-/// What the records say of a student's class day `c`, for the correction window.
-fn recorded_now(row: &SheetRow, c: usize) -> &'static str {
-    match (row.cell(c), row.by_hand.get(c) == Some(&true)) {
+/// What the records shown say of a student's `day`, for the correction window; `None`
+/// outside the range shown.
+fn recorded_now(sheet: &Sheet, student_id: i64, day: NaiveDate) -> Option<&'static str> {
+    const ABSENT_BY_HAND: &str =
+        "Now: absent, recorded by hand (the kiosk does not mark them that day).";
+    if !(sheet.from..=sheet.to).contains(&day) {
+        return None;
+    }
+    let Some(c) = sheet.days.iter().position(|d| *d == day) else {
+        let by_hand = sheet
+            .by_hand_off_class_days
+            .iter()
+            .find(|(id, d, _)| *id == student_id && *d == day);
+        return Some(match by_hand {
+            Some((_, _, true)) => {
+                "Now: present, marked by hand (not a class day: it counts for nobody)."
+            }
+            Some((_, _, false)) => ABSENT_BY_HAND,
+            None => "Now: no record (not a class day).",
+        });
+    };
+    let row = sheet.rows.iter().find(|r| r.student_id == student_id)?;
+    Some(match (row.cell(c), row.by_hand.get(c) == Some(&true)) {
         ("P", true) => "Now: present, marked by hand.",
         ("P", false) => "Now: present, recognised by Rollcall.",
-        ("A", true) => "Now: absent, recorded by hand (the kiosk does not mark them that day).",
+        ("A", true) => ABSENT_BY_HAND,
         ("A", false) => "Now: absent (not marked that day).",
         _ => "Now: not counted (the day is before their enrolment).",
-    }
+    })
 }
 
 /// The table's legend for days decided by hand, shown when there are some.
@@ -833,12 +853,7 @@ impl ReviewView {
                 ui.label(RichText::new(&c.who).strong());
                 field(ui, "Date", &mut c.day, false);
                 let parsed = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d").ok();
-                let shown = parsed.and_then(|d| {
-                    let sheet = sheet?;
-                    let column = sheet.days.iter().position(|x| *x == d)?;
-                    let row = sheet.rows.iter().find(|r| r.student_id == c.student_id)?;
-                    Some(recorded_now(row, column))
-                });
+                let shown = parsed.and_then(|d| recorded_now(sheet?, c.student_id, d));
                 if let Some(now) = shown {
                     ui.label(RichText::new(now).weak());
                 }

@@ -887,6 +887,9 @@ fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
     });
     assert!(shows(&h, "A Student A: 5 present, 0 absent, 100 %"));
     assert!(shows(&h, "5 class days"), "no class day was made");
+    // The correction window, still open, says what is recorded on a day that is not a
+    // class day (the table has no column to show it in): nothing yet.
+    assert!(shows(&h, "Now: no record (not a class day)."));
 
     // Declared on purpose, the day counts for everyone.
     click(
@@ -936,6 +939,17 @@ fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
             .any(|a| a.action == "withdraw class day" && a.details == "2026-03-09"),
         "{log:?}"
     );
+    // D's mark by hand is still recorded, on a day that counts for nobody: the correction
+    // window says so.
+    h.get_by_label_contains("D Student D:").click_accesskit();
+    step_until(&mut h, "the correction window", 10, |h| {
+        shows(h, "Correct attendance")
+    });
+    replace_text(&mut h, "Date", "2026-03-09");
+    assert!(shows(
+        &h,
+        "Now: present, marked by hand (not a class day: it counts for nobody)."
+    ));
 }
 
 #[test]

@@ -601,6 +601,7 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
         per_day,
         doors: Vec::new(),
         door: None,
+        by_hand_off_class_days: Vec::new(),
     };
     let admin = rollcall::kiosk::admin::AdminClient::offline();
     let mut view = ReviewView::new(85.0);
