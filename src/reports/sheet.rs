@@ -311,6 +311,7 @@ mod tests {
         assert!(done.changed && !done.kept_class_day);
         let after = march(&s);
         assert_eq!(after.days, before.days);
+        assert_eq!(after.by_hand_off_class_days, [(ids[0], saturday, true)]);
         assert_eq!(after.rows[1].percent(), Some(100.0), "B is not made absent");
         // Declared, the day counts for everyone.
         assert!(s.declare_class_day(saturday, "admin").unwrap());
@@ -328,7 +329,13 @@ mod tests {
         // Withdrawn (declared by mistake), it counts for nobody again.
         assert!(s.withdraw_class_day(saturday, "admin").unwrap());
         assert!(!s.withdraw_class_day(saturday, "admin").unwrap(), "once");
-        assert_eq!(march(&s), before);
+        let withdrawn = march(&s);
+        assert_eq!(
+            (&withdrawn.days, &withdrawn.rows),
+            (&before.days, &before.rows)
+        );
+        // A's mark by hand stays on record, on a day outside the table.
+        assert_eq!(withdrawn.by_hand_off_class_days, [(ids[0], saturday, true)]);
         assert!(s.class_day_declaration(saturday).unwrap().is_none());
         // A declared day on which the kiosk then marked someone stays a class day.
         let monday = day(9).date_naive();
