@@ -76,6 +76,17 @@ impl CaptureLoop {
         false
     }
 
+    /// Waits until the door has started; false when the kiosk closes first.
+    fn wait_for_the_door(&self) -> bool {
+        while !self.events.door_started() {
+            if self.stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        true
+    }
+
     pub fn run(mut self) {
         self.status(CameraStatus::Starting);
         let mut source: Option<Box<dyn FrameSource>> = None;
@@ -90,6 +101,11 @@ impl CaptureLoop {
             let Some(src) = source.as_mut() else {
                 match self.spec.open() {
                     Ok(s) => {
+                        // A recording is played from its start once the door can judge
+                        // it (models load for seconds); a camera shows at once.
+                        if !self.spec.is_live() && !self.wait_for_the_door() {
+                            break;
+                        }
                         self.status(CameraStatus::Live(s.describe()));
                         source = Some(s);
                     }

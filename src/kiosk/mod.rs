@@ -170,15 +170,30 @@ pub(crate) struct Events {
     ui: Sender<KioskEvent>,
     observer: Option<Sender<KioskEvent>>,
     wake: Waker,
+    /// Set once the door has started: recognition ready, or known to be unavailable.
+    door_started: Arc<AtomicBool>,
 }
 
 impl Events {
     pub fn send(&self, e: KioskEvent) {
+        let starts_the_door = matches!(
+            e,
+            KioskEvent::Ready { .. } | KioskEvent::RecognitionUnavailable(_)
+        );
         if let Some(o) = &self.observer {
             let _ = o.send(e.clone());
         }
         let _ = self.ui.send(e);
+        // After the event: whatever the door's start lets happen is heard after it.
+        if starts_the_door {
+            self.door_started.store(true, Ordering::SeqCst);
+        }
         (self.wake)();
+    }
+
+    /// Whether the door has started (its models loaded, or found missing).
+    pub fn door_started(&self) -> bool {
+        self.door_started.load(Ordering::SeqCst)
     }
 }
 
@@ -211,6 +226,7 @@ impl Kiosk {
             ui: event_tx,
             observer,
             wake: wake.clone(),
+            door_started: Arc::new(AtomicBool::new(false)),
         };
         let (frame_tx, frames) = latest::latest();
         let (faces_tx, faces) = latest::latest();

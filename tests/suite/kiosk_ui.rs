@@ -12,7 +12,7 @@ use opencv::prelude::*;
 use rollcall::attendance::{AttendanceService, PhotoInput, Recognizer, Records};
 use rollcall::camera::SourceSpec;
 use rollcall::data_dir::DataDir;
-use rollcall::kiosk::{CaptureCommand, KioskEvent};
+use rollcall::kiosk::{CameraStatus, CaptureCommand, KioskEvent};
 use rollcall::recognition::Origin;
 use rollcall::settings::Settings;
 use rollcall::store::{NewStudent, Store};
@@ -23,6 +23,7 @@ use rollcall::vision::liveness::training::{labelled_frames, Samples};
 use rollcall::vision::liveness::TrainingRecord;
 use rollcall::vision::FaceEngine;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Names used for the NUAA people in these tests.
@@ -1010,6 +1011,45 @@ fn watch_kiosk(
         seq - seq0,
         processed - processed0,
     )
+}
+
+/// A recording (a video file, a folder of frames) is played from its first frame once the
+/// door can judge it: until 2026-12-04 it played while the models loaded, and a short
+/// recording could end before the door saw anyone (on a busy computer, always).
+#[test]
+fn a_recording_is_judged_from_its_first_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let (observer, events) = crossbeam_channel::unbounded();
+    let recording = SourceSpec::Folder {
+        path: frames_of("0002", dir.path()),
+        fps: 2.0,
+        looping: false,
+    };
+    let kiosk =
+        rollcall::kiosk::Kiosk::start(recording, data, settings(), Arc::new(|| {}), Some(observer));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut heard = Vec::new();
+    let first = loop {
+        assert!(
+            Instant::now() < deadline,
+            "no frame was judged; heard {heard:?}"
+        );
+        heard.extend(events.try_iter().filter_map(|e| match e {
+            KioskEvent::Ready { .. } => Some("ready"),
+            KioskEvent::Camera(CameraStatus::Live(_)) => Some("playing"),
+            _ => None,
+        }));
+        if let Some(faces) = kiosk.faces.try_iter().last() {
+            break faces;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        first.seq, 1,
+        "the first frame judged is the recording's first"
+    );
+    assert_eq!(heard, ["ready", "playing"]);
 }
 
 #[test]
