@@ -232,18 +232,40 @@ impl Store {
     }
 }
 
-/// When the backup `file` was written, as it records inside (its file's time changes when
-/// an erasure is made in it); `None` when it cannot be read.
-pub(super) fn written_at(file: &Path) -> Option<DateTime<chrono::FixedOffset>> {
-    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-    let at: String = conn
-        .query_row(
-            "SELECT value FROM admin_settings WHERE key = ?1",
-            [LAST_BACKUP],
-            |r| r.get(0),
-        )
-        .ok()?;
-    DateTime::parse_from_rfc3339(&at).ok()
+/// A backup already written, as it records itself.
+pub(super) struct WrittenBackup {
+    conn: Connection,
+    /// When it was written, as it records inside (its file's time changes when an erasure
+    /// is made in it).
+    pub at: DateTime<chrono::FixedOffset>,
+}
+
+impl WrittenBackup {
+    /// Reads the backup `file`; `None` when it cannot be read.
+    pub fn open(file: &Path) -> Option<WrittenBackup> {
+        let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+        let at: String = conn
+            .query_row(
+                "SELECT value FROM admin_settings WHERE key = ?1",
+                [LAST_BACKUP],
+                |r| r.get(0),
+            )
+            .ok()?;
+        let at = DateTime::parse_from_rfc3339(&at).ok()?;
+        Some(WrittenBackup { conn, at })
+    }
+
+    /// Whether it holds the enrolment photo `file_name` (as a record: a photo whose file
+    /// was missing when it was written counts as held, as writing it again would not help).
+    pub fn holds_photo(&self, file_name: &str) -> bool {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM photos WHERE file_name = ?1)",
+                [file_name],
+                |r| r.get(0),
+            )
+            .unwrap_or(true)
+    }
 }
 
 /// Checks a backup file before anything is touched.

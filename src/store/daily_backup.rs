@@ -123,13 +123,18 @@ fn write_daily(
 /// Whether the backup `file` lacks enrolment photos added since it was written that are
 /// worth writing it again for at `now`: the enrolling is over, or has gone on long enough.
 fn lacks_enrolments(store: &Store, file: &Path, now: DateTime<Local>) -> Result<bool, BackupError> {
-    let Some(written) = super::backup::written_at(file) else {
+    let Some(backup) = super::backup::WrittenBackup::open(file) else {
         return Ok(false); // not one of ours to judge: left as it is
     };
-    Ok(worth_writing_again(
-        &store.photos_added_since(written)?,
-        now,
-    ))
+    // Photos added in the second it was written may or may not be in it: it is asked.
+    let mut lacking: Vec<_> = store
+        .photos_added_since(backup.at)?
+        .into_iter()
+        .filter(|(file_name, _)| !backup.holds_photo(file_name))
+        .map(|(_, at)| at)
+        .collect();
+    lacking.sort();
+    Ok(worth_writing_again(&lacking, now))
 }
 
 /// Whether photos added at `lacking` (oldest first) are worth writing a backup again for at

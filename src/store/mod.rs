@@ -654,11 +654,11 @@ impl Store {
         Ok(())
     }
 
-    /// When each enrolment photo added since `since` (to the second) was added, oldest first.
+    /// The enrolment photos added since `since` (to the second): file name and when.
     fn photos_added_since(
         &self,
         since: DateTime<chrono::FixedOffset>,
-    ) -> Result<Vec<DateTime<chrono::FixedOffset>>, StoreError> {
+    ) -> Result<Vec<(String, DateTime<chrono::FixedOffset>)>, StoreError> {
         // Stored times carry their own offset: the text narrows by day (a day early, for
         // offsets), the times themselves decide.
         let from = (since - chrono::Days::new(1))
@@ -666,18 +666,18 @@ impl Store {
             .to_string();
         let mut stmt = self
             .conn
-            .prepare("SELECT added_at FROM photos WHERE added_at >= ?1")?;
-        let stored = stmt.query_map([from], |r| r.get::<_, String>(0))?;
-        let mut after = Vec::new();
-        for at in stored {
-            if let Ok(at) = DateTime::parse_from_rfc3339(&at?) {
+            .prepare("SELECT file_name, added_at FROM photos WHERE added_at >= ?1")?;
+        let stored = stmt.query_map([from], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))?;
+        let mut since_then = Vec::new();
+        for row in stored {
+            let (file_name, at): (String, String) = row?;
+            if let Ok(at) = DateTime::parse_from_rfc3339(&at) {
                 if at >= since {
-                    after.push(at);
+                    since_then.push((file_name, at));
                 }
             }
         }
-        after.sort();
-        Ok(after)
+        Ok(since_then)
     }
 
     /// A student's photos, oldest first.
