@@ -780,13 +780,18 @@ fn march_of_the_class(dir: &Path) -> H {
     h
 }
 
-/// Corrects the row starting with `row` on `date` to `state` ("Present" or "Absent").
-fn correct(h: &mut H, row: &str, date: &str, state: &str, reason: &str) {
+/// Opens the correction window of the row starting with `row`, on `date`.
+fn correction_on(h: &mut H, row: &str, date: &str) {
     h.get_by_label_contains(row).click_accesskit();
     step_until(h, "the correction window", 10, |h| {
         shows(h, "Correct attendance")
     });
     replace_text(h, "Date", date);
+}
+
+/// Corrects the row starting with `row` on `date` to `state` ("Present" or "Absent").
+fn correct(h: &mut H, row: &str, date: &str, state: &str, reason: &str) {
+    correction_on(h, row, date);
     click(h, Role::RadioButton, state);
     type_into(h, "Reason", reason);
     click(h, Role::Button, "Save correction");
@@ -824,11 +829,7 @@ fn taking_away_the_only_mark_of_a_day_leaves_the_day_and_counts_the_absence() {
         "A Student A: 4 present, 1 absent, 80 % (under the threshold); 1 day decided by hand"
     ));
     // Asked again about that day, the correction window says what the teacher recorded.
-    h.get_by_label_contains("A Student A:").click_accesskit();
-    step_until(&mut h, "the correction window", 10, |h| {
-        shows(h, "Correct attendance")
-    });
-    replace_text(&mut h, "Date", "2026-03-06");
+    correction_on(&mut h, "A Student A:", "2026-03-06");
     assert!(shows(
         &h,
         "Now: absent, recorded by hand (the kiosk does not mark them that day)."
@@ -941,11 +942,7 @@ fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
     );
     // D's mark by hand is still recorded, on a day that counts for nobody: the correction
     // window says so.
-    h.get_by_label_contains("D Student D:").click_accesskit();
-    step_until(&mut h, "the correction window", 10, |h| {
-        shows(h, "Correct attendance")
-    });
-    replace_text(&mut h, "Date", "2026-03-09");
+    correction_on(&mut h, "D Student D:", "2026-03-09");
     assert!(shows(
         &h,
         "Now: present, marked by hand (not a class day: it counts for nobody)."
