@@ -55,8 +55,10 @@ impl SheetRow {
 
     /// How many counted class days were decided by hand.
     pub fn days_by_hand(&self) -> usize {
-        (0..self.by_hand.len())
-            .filter(|&c| self.by_hand[c] && self.counted.get(c) == Some(&true))
+        self.by_hand
+            .iter()
+            .zip(&self.counted)
+            .filter(|(by_hand, counted)| **by_hand && **counted)
             .count()
     }
 

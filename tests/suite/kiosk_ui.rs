@@ -1055,7 +1055,6 @@ fn a_recording_is_judged_from_its_first_frame() {
 #[test]
 fn frames_wake_the_window_only_while_it_shows_the_video() {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
     let data = enrolled_data_dir(dir.path());
     let wakes = Arc::new(AtomicUsize::new(0));

@@ -799,7 +799,6 @@ impl Desk {
             .map_err(|e| e.to_string())?
             .map(|(at, actor)| format!("{} by {actor}", to_the_minute(&at)));
         let marks = store.marks(day, day).map_err(|e| e.to_string())?;
-        let by_hand = store.absent_by_hand(day).map_err(|e| e.to_string())?;
         // As Review counts it: a class day, and the student enrolled by then.
         let sheet = crate::reports::Sheet::build(store, day, day).map_err(|e| e.to_string())?;
         let not_marked = (!sheet.days.is_empty()).then(|| {
@@ -808,11 +807,8 @@ impl Desk {
                 .iter()
                 .filter(|r| r.counted[0] && !r.present[0])
                 .map(|r| {
-                    let by_hand = if by_hand.contains(&r.student_id) {
-                        ", absent by hand"
-                    } else {
-                        ""
-                    };
+                    // Not present, decided by hand: an absence recorded by hand.
+                    let by_hand = if r.by_hand[0] { ", absent by hand" } else { "" };
                     format!("{} ({}{by_hand})", r.name, r.roll_no)
                 })
                 .collect()
