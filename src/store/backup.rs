@@ -266,6 +266,22 @@ impl WrittenBackup {
             )
             .unwrap_or(true)
     }
+
+    /// Whether it holds the attendance decision `mark` (the same student, day and verdict).
+    pub fn holds_mark(&self, mark: &super::RecordedMark) -> bool {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM attendance
+                                WHERE student_id = ?1 AND day = ?2 AND present = ?3)",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(
+                    rusqlite::params![mark.student_id, mark.day, mark.present],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap_or(true)
+    }
 }
 
 /// Checks a backup file before anything is touched.

@@ -2,7 +2,8 @@
 //! everything (what `rollcall backup` writes) goes into the backup folder, and only the
 //! newest few are kept. Students enrolled (or photos added) after the day's backup was made
 //! are written into it again once the enrolling is over: they are what could not be redone
-//! from memory. Erasures reach them as they reach the copies restores saved.
+//! from memory; the day's marks and corrections, once the door has been quiet for a while.
+//! Erasures reach them as they reach the copies restores saved.
 
 use super::backup::{io, BackupError};
 use super::{Store, StoreError};
@@ -30,16 +31,31 @@ const CHECK_EVERY: Duration = Duration::from_secs(15 * 60);
 /// A backup being written that is older than this was left by a process that stopped.
 const STALE: Duration = Duration::from_secs(60 * 60);
 
-/// Today's backup is made again for enrolment photos it lacks once none has been added for
-/// this long (a class enrolled one after another is written once, after the last)…
-const ENROLLING_OVER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+/// How long what a backup lacks may wait before it is written again: until nothing new
+/// has come for `quiet`, or the first thing it lacks has waited `at_most`.
+struct Patience {
+    quiet: chrono::TimeDelta,
+    at_most: chrono::TimeDelta,
+}
 
-/// …or once the first photo it lacks has waited this long (enrolling that goes on all day).
-const ENROLMENT_WAITS_AT_MOST: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+/// Enrolment photos: a class enrolled one after another is written once, after the last
+/// (ten minutes without a photo), or hourly while enrolling goes on all day.
+const ENROLMENTS: Patience = Patience {
+    quiet: chrono::TimeDelta::minutes(10),
+    at_most: chrono::TimeDelta::hours(1),
+};
+
+/// Marks and corrections: once the arrivals are over (half an hour without one), or every
+/// two hours at a door busy all day — a full copy with every photo is not written for each
+/// student who walks in.
+const MARKS: Patience = Patience {
+    quiet: chrono::TimeDelta::minutes(30),
+    at_most: chrono::TimeDelta::hours(2),
+};
 
 /// Makes today's backup in `folder` (created private when missing) unless it is there —
-/// and holds the enrolments worth keeping (see `ENROLLING_OVER`) — or another process is
-/// writing it, then deletes all but the newest `keep`; makes in every backup the erasures
+/// and holds the enrolments and marks worth keeping (see `ENROLMENTS`, `MARKS`) — or
+/// another process is writing it, then deletes all but the newest `keep`; makes in every backup the erasures
 /// it lacks. Returns the new backup's file, if one was made. A failure is recorded for the
 /// admin screens (and cleared by the next success).
 pub fn make_daily_backup(
@@ -83,7 +99,7 @@ fn write_daily(
     now: DateTime<Local>,
 ) -> Result<Option<PathBuf>, BackupError> {
     let file = daily_file(folder, now.date_naive());
-    if file.exists() && !lacks_enrolments(store, &file, now)? {
+    if file.exists() && !lacks_what_is_worth_keeping(store, &file, now)? {
         return Ok(None);
     }
     if !folder.exists() {
@@ -120,31 +136,46 @@ fn write_daily(
     Ok(Some(file))
 }
 
-/// Whether the backup `file` lacks enrolment photos added since it was written that are
-/// worth writing it again for at `now`: the enrolling is over, or has gone on long enough.
-fn lacks_enrolments(store: &Store, file: &Path, now: DateTime<Local>) -> Result<bool, BackupError> {
+/// Whether the backup `file` lacks enrolment photos, marks or corrections made since it was
+/// written that are worth writing it again for at `now` (see `Patience`).
+fn lacks_what_is_worth_keeping(
+    store: &Store,
+    file: &Path,
+    now: DateTime<Local>,
+) -> Result<bool, BackupError> {
     let Some(backup) = super::backup::WrittenBackup::open(file) else {
         return Ok(false); // not one of ours to judge: left as it is
     };
-    // Photos added in the second it was written may or may not be in it: it is asked.
-    let mut lacking: Vec<_> = store
+    // What was recorded in the second it was written may or may not be in it: it is asked.
+    let photos: Vec<_> = store
         .photos_added_since(backup.at)?
         .into_iter()
         .filter(|(file_name, _)| !backup.holds_photo(file_name))
         .map(|(_, at)| at)
         .collect();
-    lacking.sort();
-    Ok(worth_writing_again(&lacking, now))
+    // Marks are asked for by day, not by time: a school's server receives a door's marks
+    // with the time they were made, which may be before the backup.
+    let marks: Vec<_> = store
+        .marks_from((backup.at - chrono::Days::new(1)).date_naive())?
+        .into_iter()
+        .filter(|(mark, _)| !backup.holds_mark(mark))
+        .map(|(_, at)| at)
+        .collect();
+    Ok(worth_writing_again(photos, &ENROLMENTS, now) || worth_writing_again(marks, &MARKS, now))
 }
 
-/// Whether photos added at `lacking` (oldest first) are worth writing a backup again for at
-/// `now`: the enrolling is over, or has gone on long enough.
-fn worth_writing_again(lacking: &[DateTime<chrono::FixedOffset>], now: DateTime<Local>) -> bool {
+/// Whether things recorded at `lacking` are worth writing a backup again for at `now`.
+fn worth_writing_again(
+    mut lacking: Vec<DateTime<chrono::FixedOffset>>,
+    patience: &Patience,
+    now: DateTime<Local>,
+) -> bool {
+    lacking.sort();
     let (Some(first), Some(last)) = (lacking.first(), lacking.last()) else {
         return false;
     };
     let waited = |at: &DateTime<chrono::FixedOffset>| now.fixed_offset() - *at;
-    waited(last) >= ENROLLING_OVER || waited(first) >= ENROLMENT_WAITS_AT_MOST
+    waited(last) >= patience.quiet || waited(first) >= patience.at_most
 }
 
 /// The daily backup of `day` in `folder`.
@@ -326,7 +357,7 @@ impl Store {
 
 /// The thread that makes the daily backup while the kiosk, a door or the server runs: at
 /// start, then every quarter of an hour it looks whether today's is made and holds the
-/// day's enrolments. Dropping it stops the thread without waiting for a backup being
+/// day's enrolments and marks. Dropping it stops the thread without waiting for a backup being
 /// written (an interrupted one is started again later).
 pub struct DailyBackups {
     stop: Arc<AtomicBool>,
@@ -383,21 +414,52 @@ impl Drop for DailyBackups {
 mod tests {
     use super::*;
 
+    /// Times `minutes` after `start`, as stored.
+    fn minutes_after(
+        start: DateTime<Local>,
+        minutes: &[i64],
+    ) -> Vec<DateTime<chrono::FixedOffset>> {
+        minutes
+            .iter()
+            .map(|&m| (start + chrono::TimeDelta::minutes(m)).fixed_offset())
+            .collect()
+    }
+
     #[test]
     fn a_backup_is_written_again_once_enrolling_is_over_or_has_gone_on_an_hour() {
         let start = Local::now();
-        let at = |minutes: i64| (start + chrono::TimeDelta::minutes(minutes)).fixed_offset();
+        let at = |minutes: &[i64]| minutes_after(start, minutes);
         let now = |minutes: i64| start + chrono::TimeDelta::minutes(minutes);
-        assert!(!worth_writing_again(&[], now(600)), "nothing lacking");
+        let worth = |lacking, minutes| worth_writing_again(lacking, &ENROLMENTS, now(minutes));
+        assert!(!worth(Vec::new(), 600), "nothing lacking");
         // One student enrolled: written again ten minutes after their last photo.
-        let one = [at(0), at(1)];
-        assert!(!worth_writing_again(&one, now(5)));
-        assert!(worth_writing_again(&one, now(11)));
+        assert!(!worth(at(&[0, 1]), 5));
+        assert!(worth(at(&[1, 0]), 11));
         // A class enrolled one after another, photos every few minutes: not between
         // students, but not later than an hour after the first photo it lacks.
-        let class: Vec<_> = (0..30).map(|i| at(i * 3)).collect();
-        assert!(!worth_writing_again(&class[..10], now(30)));
-        assert!(worth_writing_again(&class[..21], now(61)));
-        assert!(worth_writing_again(&class, now(97)));
+        let class: Vec<i64> = (0..30).map(|i| i * 3).collect();
+        assert!(!worth(at(&class[..10]), 30));
+        assert!(worth(at(&class[..21]), 61));
+        assert!(worth(at(&class), 97));
+    }
+
+    #[test]
+    fn a_backup_is_written_again_for_the_days_marks_once_arrivals_are_over() {
+        let start = Local::now();
+        let at = |minutes: &[i64]| minutes_after(start, minutes);
+        let now = |minutes: i64| start + chrono::TimeDelta::minutes(minutes);
+        let worth = |lacking, minutes| worth_writing_again(lacking, &MARKS, now(minutes));
+        // The morning's arrivals over a quarter of an hour: not while students still come
+        // in (a gap of ten minutes between two is not the end), half an hour after the last.
+        let morning = [0, 2, 3, 5, 15];
+        assert!(!worth(at(&morning), 12));
+        assert!(!worth(at(&morning), 40));
+        assert!(worth(at(&morning), 45));
+        // A door busy all day, someone every twenty minutes: every two hours.
+        let all_day: Vec<i64> = (0..30).map(|i| i * 20).collect();
+        assert!(!worth(at(&all_day[..6]), 101));
+        assert!(worth(at(&all_day[..7]), 121));
+        // A late mark handed on by another door, made before the backup: at the next look.
+        assert!(worth(at(&[-90]), 0));
     }
 }

@@ -178,6 +178,14 @@ pub struct TemplatesVersion {
     max_observation: i64,
 }
 
+/// One student's attendance decision for one day, as recorded (a backup holds it or not).
+pub(super) struct RecordedMark {
+    pub student_id: i64,
+    /// The day, as stored (`YYYY-MM-DD`).
+    pub day: String,
+    pub present: bool,
+}
+
 /// What erasing a student's face data removed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Erased {
@@ -678,6 +686,33 @@ impl Store {
             }
         }
         Ok(since_then)
+    }
+
+    /// The attendance decisions recorded for `from` and the days after, with when each
+    /// was made (kiosk marks, marks over the API or the command line, corrections).
+    fn marks_from(
+        &self,
+        from: NaiveDate,
+    ) -> Result<Vec<(RecordedMark, DateTime<chrono::FixedOffset>)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT student_id, day, present, marked_at FROM attendance WHERE day >= ?1",
+        )?;
+        let rows = stmt.query_map([from.format("%Y-%m-%d").to_string()], |r| {
+            let mark = RecordedMark {
+                student_id: r.get(0)?,
+                day: r.get(1)?,
+                present: r.get(2)?,
+            };
+            Ok((mark, r.get::<_, String>(3)?))
+        })?;
+        let mut marks = Vec::new();
+        for row in rows {
+            let (mark, at) = row?;
+            if let Ok(at) = DateTime::parse_from_rfc3339(&at) {
+                marks.push((mark, at));
+            }
+        }
+        Ok(marks)
     }
 
     /// A student's photos, oldest first.

@@ -724,6 +724,74 @@ fn a_student_enrolled_after_the_days_backup_is_written_into_it_once_enrolling_is
     assert!(restored.contains(&("R3".to_string(), 3, 6)), "{restored:?}");
 }
 
+/// The attendance a backup file holds: roll number and present or not, by roll number.
+fn marks_in(backup: &Path) -> Vec<(String, bool)> {
+    let conn =
+        rusqlite::Connection::open_with_flags(backup, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT s.roll_no, a.present FROM attendance a JOIN students s ON s.id = a.student_id
+             ORDER BY s.roll_no",
+        )
+        .unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+#[test]
+fn the_days_marks_are_written_into_its_backup_once_the_arrivals_are_over() {
+    use rollcall::store::make_daily_backup;
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
+    let folder = dir.path().join("backups");
+    let now = chrono::Local::now();
+    let today = folder.join(format!("rollcall-daily-{}.rollcall", now.date_naive()));
+    assert_eq!(
+        make_daily_backup(&data, &folder, 2, now).unwrap(),
+        Some(today.clone())
+    );
+    let early = vec![("R1".to_string(), true)];
+    assert_eq!(marks_in(&today), early, "Ada came before the backup");
+    // Then Grace walks in, and an admin corrects Ada's mark: she had gone home.
+    let mut s = open_service(dir.path());
+    let probe = std::fs::read(&photos("webcam-dev", "0002")[30]).unwrap();
+    assert_eq!(s.mark_photo(&probe, "test").unwrap().name, "Grace");
+    drop(s);
+    let mut store = rollcall::store::Store::open(&data.database()).unwrap();
+    let (ada, _, _) = store.student_by_roll_no("R1").unwrap().unwrap();
+    let day = chrono::Local::now().date_naive();
+    assert!(
+        store
+            .correct(ada, day, false, "went home", "admin")
+            .unwrap()
+            .changed
+    );
+    drop(store);
+
+    // While students may still be coming in, the backup is left as it is…
+    let later = chrono::Local::now();
+    let after = |minutes| later + chrono::TimeDelta::minutes(minutes);
+    assert_eq!(
+        make_daily_backup(&data, &folder, 2, after(20)).unwrap(),
+        None
+    );
+    assert_eq!(marks_in(&today), early);
+    // …and half an hour after the last, written again with the day's marks; then left alone.
+    assert_eq!(
+        make_daily_backup(&data, &folder, 2, after(30)).unwrap(),
+        Some(today.clone())
+    );
+    let marked = vec![("R1".to_string(), false), ("R2".to_string(), true)];
+    assert_eq!(marks_in(&today), marked);
+    assert_eq!(
+        make_daily_backup(&data, &folder, 2, after(45)).unwrap(),
+        None
+    );
+    assert_eq!(files_named(&folder, "rollcall-daily-").len(), 1);
+}
+
 #[test]
 fn daily_backups_left_in_a_folder_no_longer_used_are_erased_in_and_then_deleted() {
     use chrono::NaiveDate;
