@@ -55,6 +55,25 @@ fn recorded_now(sheet: &Sheet, student_id: i64, day: NaiveDate) -> Option<&'stat
     })
 }
 
+/// Whether the records shown hold `student_id` present on `day`; `None` outside the range
+/// shown.
+fn present_now(sheet: &Sheet, student_id: i64, day: NaiveDate) -> Option<bool> {
+    if !(sheet.from..=sheet.to).contains(&day) {
+        return None;
+    }
+    Some(match sheet.days.iter().position(|d| *d == day) {
+        Some(c) => sheet
+            .rows
+            .iter()
+            .find(|r| r.student_id == student_id)
+            .is_some_and(|r| r.present[c]),
+        None => sheet
+            .by_hand_off_class_days
+            .iter()
+            .any(|&(id, d, present)| id == student_id && d == day && present),
+    })
+}
+
 /// The table's legend for days decided by hand, shown when there are some.
 const BY_HAND_RULE: &str = "P* and A*: decided by hand in a correction. On a day of A* \
 the kiosk does not mark the student; correcting it to present undoes that.";
@@ -92,6 +111,9 @@ struct Correction {
     who: String,
     day: String,
     present: bool,
+    /// The day `present` was proposed for (the opposite of what it holds): typing another
+    /// date proposes again.
+    chosen_for: NaiveDate,
     reason: String,
     /// Declare the day a class day first (offered when the sheet shown does not have it).
     declare: bool,
@@ -814,23 +836,13 @@ impl ReviewView {
                         sheet.days.last().copied().unwrap_or(sheet.to)
                     }
                 });
-            let present = sheet
-                .rows
-                .iter()
-                .find(|r| r.student_id == id)
-                .and_then(|r| {
-                    sheet
-                        .days
-                        .iter()
-                        .position(|d| *d == day)
-                        .map(|c| r.present[c])
-                })
-                .unwrap_or(false);
+            let present = present_now(sheet, id, day).unwrap_or(false);
             self.correction = Some(Correction {
                 student_id: id,
                 who,
                 day: day.to_string(),
                 present: !present,
+                chosen_for: day,
                 reason: String::new(),
                 declare: false,
             });
@@ -853,6 +865,12 @@ impl ReviewView {
                 ui.label(RichText::new(&c.who).strong());
                 field(ui, "Date", &mut c.day, false);
                 let parsed = NaiveDate::parse_from_str(c.day.trim(), "%Y-%m-%d").ok();
+                if let Some(day) = parsed.filter(|d| *d != c.chosen_for) {
+                    if let Some(present) = sheet.and_then(|s| present_now(s, c.student_id, day)) {
+                        c.present = !present;
+                        c.chosen_for = day;
+                    }
+                }
                 let shown = parsed.and_then(|d| recorded_now(sheet?, c.student_id, d));
                 if let Some(now) = shown {
                     ui.label(RichText::new(now).weak());

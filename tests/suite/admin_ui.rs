@@ -847,6 +847,32 @@ fn taking_away_the_only_mark_of_a_day_leaves_the_day_and_counts_the_absence() {
     assert!(shows(&h, "Student B (B)"));
 }
 
+/// Typing another date in the correction window proposes the change for that date, the
+/// opposite of what it holds (until 2026-12-04 the choice made for the cell clicked stayed,
+/// and saving recorded what the day already held).
+#[test]
+fn the_correction_window_proposes_the_opposite_of_what_the_date_typed_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = march_of_the_class(dir.path());
+    let chosen = |h: &H, label: &str| {
+        h.get_by_role_and_label(Role::RadioButton, label)
+            .accesskit_node()
+            .toggled()
+    };
+    // C came on the 2nd and the 3rd only.
+    correction_on(&mut h, "C Student C:", "2026-03-03");
+    assert!(shows(&h, "Now: present, recognised by Rollcall."));
+    assert_eq!(chosen(&h, "Absent"), Some(Toggled::True));
+    replace_text(&mut h, "Date", "2026-03-05");
+    assert!(shows(&h, "Now: absent (not marked that day)."));
+    assert_eq!(chosen(&h, "Present"), Some(Toggled::True));
+    assert_eq!(chosen(&h, "Absent"), Some(Toggled::False));
+    // The admin's own choice stays while the date does.
+    click(&mut h, Role::RadioButton, "Absent");
+    type_into(&mut h, "Reason", "Asked to check");
+    assert_eq!(chosen(&h, "Absent"), Some(Toggled::True));
+}
+
 /// With no mail server set up, the email preview says so where Send would be (until
 /// 2026-12-03 it offered "Send 3 messages" and told the admin only after it was pressed).
 #[test]
