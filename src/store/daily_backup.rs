@@ -414,52 +414,46 @@ impl Drop for DailyBackups {
 mod tests {
     use super::*;
 
-    /// Times `minutes` after `start`, as stored.
-    fn minutes_after(
-        start: DateTime<Local>,
-        minutes: &[i64],
-    ) -> Vec<DateTime<chrono::FixedOffset>> {
-        minutes
-            .iter()
-            .map(|&m| (start + chrono::TimeDelta::minutes(m)).fixed_offset())
-            .collect()
+    /// Whether things recorded so many minutes after now are worth writing a backup again
+    /// for so many minutes after now, with `patience`.
+    fn worth_after(patience: &Patience) -> impl Fn(&[i64], i64) -> bool + '_ {
+        let start = Local::now();
+        move |lacking, minutes| {
+            let at = |m: i64| start + chrono::TimeDelta::minutes(m);
+            let lacking = lacking.iter().map(|&m| at(m).fixed_offset()).collect();
+            worth_writing_again(lacking, patience, at(minutes))
+        }
     }
 
     #[test]
     fn a_backup_is_written_again_once_enrolling_is_over_or_has_gone_on_an_hour() {
-        let start = Local::now();
-        let at = |minutes: &[i64]| minutes_after(start, minutes);
-        let now = |minutes: i64| start + chrono::TimeDelta::minutes(minutes);
-        let worth = |lacking, minutes| worth_writing_again(lacking, &ENROLMENTS, now(minutes));
-        assert!(!worth(Vec::new(), 600), "nothing lacking");
+        let worth = worth_after(&ENROLMENTS);
+        assert!(!worth(&[], 600), "nothing lacking");
         // One student enrolled: written again ten minutes after their last photo.
-        assert!(!worth(at(&[0, 1]), 5));
-        assert!(worth(at(&[1, 0]), 11));
+        assert!(!worth(&[0, 1], 5));
+        assert!(worth(&[1, 0], 11));
         // A class enrolled one after another, photos every few minutes: not between
         // students, but not later than an hour after the first photo it lacks.
         let class: Vec<i64> = (0..30).map(|i| i * 3).collect();
-        assert!(!worth(at(&class[..10]), 30));
-        assert!(worth(at(&class[..21]), 61));
-        assert!(worth(at(&class), 97));
+        assert!(!worth(&class[..10], 30));
+        assert!(worth(&class[..21], 61));
+        assert!(worth(&class, 97));
     }
 
     #[test]
     fn a_backup_is_written_again_for_the_days_marks_once_arrivals_are_over() {
-        let start = Local::now();
-        let at = |minutes: &[i64]| minutes_after(start, minutes);
-        let now = |minutes: i64| start + chrono::TimeDelta::minutes(minutes);
-        let worth = |lacking, minutes| worth_writing_again(lacking, &MARKS, now(minutes));
+        let worth = worth_after(&MARKS);
         // The morning's arrivals over a quarter of an hour: not while students still come
         // in (a gap of ten minutes between two is not the end), half an hour after the last.
         let morning = [0, 2, 3, 5, 15];
-        assert!(!worth(at(&morning), 12));
-        assert!(!worth(at(&morning), 40));
-        assert!(worth(at(&morning), 45));
+        assert!(!worth(&morning, 12));
+        assert!(!worth(&morning, 40));
+        assert!(worth(&morning, 45));
         // A door busy all day, someone every twenty minutes: every two hours.
         let all_day: Vec<i64> = (0..30).map(|i| i * 20).collect();
-        assert!(!worth(at(&all_day[..6]), 101));
-        assert!(worth(at(&all_day[..7]), 121));
+        assert!(!worth(&all_day[..6], 101));
+        assert!(worth(&all_day[..7], 121));
         // A late mark handed on by another door, made before the backup: at the next look.
-        assert!(worth(at(&[-90]), 0));
+        assert!(worth(&[-90], 0));
     }
 }

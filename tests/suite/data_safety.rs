@@ -6,7 +6,7 @@ use crate::common;
 use common::{open_service, photos, rollcall, rollcall_with_env};
 use rollcall::attendance::{AttendanceService, PhotoInput};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn frames(person: &str, n: usize) -> Vec<PhotoInput> {
@@ -672,19 +672,26 @@ fn noon(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Local> {
         .unwrap()
 }
 
+/// The class in `dir`, and its daily backup made now: the data folder, the backups'
+/// folder and today's backup file.
+fn class_backed_up_today(dir: &Path) -> (rollcall::data_dir::DataDir, PathBuf, PathBuf) {
+    drop(class(dir));
+    let data = rollcall::data_dir::DataDir::resolve(Some(dir));
+    let folder = dir.join("backups");
+    let now = chrono::Local::now();
+    let today = folder.join(format!("rollcall-daily-{}.rollcall", now.date_naive()));
+    assert_eq!(
+        rollcall::store::make_daily_backup(&data, &folder, 2, now).unwrap(),
+        Some(today.clone())
+    );
+    (data, folder, today)
+}
+
 #[test]
 fn a_student_enrolled_after_the_days_backup_is_written_into_it_once_enrolling_is_over() {
     use rollcall::store::make_daily_backup;
     let dir = tempfile::tempdir().unwrap();
-    drop(class(dir.path()));
-    let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
-    let folder = dir.path().join("backups");
-    let now = chrono::Local::now();
-    let today = folder.join(format!("rollcall-daily-{}.rollcall", now.date_naive()));
-    assert_eq!(
-        make_daily_backup(&data, &folder, 2, now).unwrap(),
-        Some(today.clone())
-    );
+    let (data, folder, today) = class_backed_up_today(dir.path());
     // Later that morning a student is enrolled, and another's face data erased (which
     // changes the backup file, not what it holds of the day's enrolments).
     let mut s = open_service(dir.path());
@@ -743,15 +750,7 @@ fn marks_in(backup: &Path) -> Vec<(String, bool)> {
 fn the_days_marks_are_written_into_its_backup_once_the_arrivals_are_over() {
     use rollcall::store::make_daily_backup;
     let dir = tempfile::tempdir().unwrap();
-    drop(class(dir.path()));
-    let data = rollcall::data_dir::DataDir::resolve(Some(dir.path()));
-    let folder = dir.path().join("backups");
-    let now = chrono::Local::now();
-    let today = folder.join(format!("rollcall-daily-{}.rollcall", now.date_naive()));
-    assert_eq!(
-        make_daily_backup(&data, &folder, 2, now).unwrap(),
-        Some(today.clone())
-    );
+    let (data, folder, today) = class_backed_up_today(dir.path());
     let early = vec![("R1".to_string(), true)];
     assert_eq!(marks_in(&today), early, "Ada came before the backup");
     // Then Grace walks in, and an admin corrects Ada's mark: she had gone home.
