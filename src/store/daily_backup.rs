@@ -55,9 +55,9 @@ const MARKS: Patience = Patience {
 
 /// Makes today's backup in `folder` (created private when missing) unless it is there —
 /// and holds the enrolments and marks worth keeping (see `ENROLMENTS`, `MARKS`) — or
-/// another process is writing it, then deletes all but the newest `keep`; makes in every backup the erasures
-/// it lacks. Returns the new backup's file, if one was made. A failure is recorded for the
-/// admin screens (and cleared by the next success).
+/// another process is writing it, then deletes all but the newest `keep`; makes in every
+/// backup the erasures it lacks. Returns the new backup's file, if one was made. A failure
+/// is recorded for the admin screens (and cleared by the next success).
 pub fn make_daily_backup(
     data: &DataDir,
     folder: &Path,
@@ -357,8 +357,8 @@ impl Store {
 
 /// The thread that makes the daily backup while the kiosk, a door or the server runs: at
 /// start, then every quarter of an hour it looks whether today's is made and holds the
-/// day's enrolments and marks. Dropping it stops the thread without waiting for a backup being
-/// written (an interrupted one is started again later).
+/// day's enrolments and marks. Dropping it stops the thread without waiting for a backup
+/// being written (an interrupted one is started again later).
 pub struct DailyBackups {
     stop: Arc<AtomicBool>,
 }
