@@ -390,6 +390,75 @@ fn synthetic_class(database: &Path, n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One row of `rollcall bench backup`.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackupRow {
+    pub students: usize,
+    pub photos: usize,
+    /// The photo files' size.
+    pub photos_mb: f64,
+    /// Writing a backup (`rollcall backup`, and each daily backup or its rewrite).
+    pub backup_s: f64,
+    pub backup_mb: f64,
+    /// The daily backup's quarter-hourly look when today's holds every enrolment and mark.
+    pub look_ms: f64,
+}
+
+/// Backups of a school of each of `sizes` students (synthetic templates, five photos each:
+/// a frame of `source` stored as the kiosk stores photos; everyone marked today): the time
+/// a backup takes to write, its size, and the daily backup's look that finds nothing to do.
+pub fn backup(sizes: &[usize], source: &Path) -> anyhow::Result<Vec<BackupRow>> {
+    use rollcall::store::{make_daily_backup, Store};
+    let frame = images_in(source)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no image in {}", source.display()))?;
+    let photo = rollcall::vision::image_io::encode_jpeg(&read_image_file(&frame)?)?;
+    let mut rows = Vec::new();
+    for &n in sizes {
+        let scratch = Scratch::new("backup");
+        let data = DataDir::resolve(Some(&scratch.0)).create()?;
+        synthetic_class(&data.database(), n)?;
+        let mut store = Store::open(&data.database())?;
+        let now = chrono::Local::now();
+        let mut photos = 0;
+        for student in store.students()? {
+            for p in store.photos_of(student.id)? {
+                std::fs::write(data.photos().join(&p.file_name), &photo)?;
+                photos += 1;
+            }
+            store.mark(student.id, now, Some(7.5), "kiosk", None)?;
+        }
+        drop(store);
+        let store = Store::open(&data.database())?;
+        let file = scratch.0.join("school.rollcall");
+        let t = Instant::now();
+        store.backup_to(&file, &data.photos())?;
+        let backup_s = t.elapsed().as_secs_f64();
+        let backup_mb = std::fs::metadata(&file)?.len() as f64 / 1e6;
+        // Today's daily backup, then the looks that find it complete.
+        let folder = scratch.0.join("daily");
+        make_daily_backup(&data, &folder, 1, now)?;
+        let mut looks = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            if make_daily_backup(&data, &folder, 1, now)?.is_some() {
+                anyhow::bail!("the daily backup was written again with nothing new");
+            }
+            looks.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        rows.push(BackupRow {
+            students: n,
+            photos,
+            photos_mb: (photos * photo.len()) as f64 / 1e6,
+            backup_s,
+            backup_mb,
+            look_ms: percentile(&looks, 50.0),
+        });
+    }
+    Ok(rows)
+}
+
 /// One row of `rollcall bench identify`.
 #[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct IdentifyRow {

@@ -201,6 +201,17 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Backups of 300 and 3,000 students (synthetic, five photos each): time to write, size,
+    /// and the daily backup's quarter-hourly look.
+    Backup {
+        /// A folder of frames: its first, stored as the kiosk stores photos, is every photo.
+        #[arg(long, value_name = "DIR")]
+        source: PathBuf,
+        #[arg(long, value_delimiter = ',', default_values_t = [300, 3000])]
+        students: Vec<usize>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Several doors on one PostgreSQL school server: marks per second from N doors
     /// delivering a backlog, and the time from an enrolment at the office to every door.
     School {
@@ -437,6 +448,28 @@ fn run_bench(b: BenchCommand, data_dir: Option<&Path>, settings: &Settings) -> a
                         r.peak_rss_mb,
                         100.0 * r.same_decision,
                         100.0 * r.matched
+                    );
+                }
+            }
+        }
+        BenchCommand::Backup {
+            source,
+            students,
+            json,
+        } => {
+            let rows = bench::backup(&students, &source)?;
+            if json {
+                print_json(serde_json::to_value(&rows)?);
+            } else {
+                println!("Machine: {}", bench::machine());
+                println!(
+                    "| students | photos | photos MB | backup s | backup MB | daily look ms |"
+                );
+                println!("|---|---|---|---|---|---|");
+                for r in rows {
+                    println!(
+                        "| {} | {} | {:.0} | {:.2} | {:.0} | {:.1} |",
+                        r.students, r.photos, r.photos_mb, r.backup_s, r.backup_mb, r.look_ms
                     );
                 }
             }

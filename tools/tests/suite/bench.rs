@@ -102,3 +102,43 @@ fn the_timing_benchmarks_refuse_a_folder_without_frames() {
         assert!(err.contains(says), "{bench}: {err}");
     }
 }
+
+/// `rollcall-tools bench backup --json`: one row per school size, every photo in the
+/// backup, and the daily backup's look finds nothing to write again (the benchmark fails
+/// if it does).
+#[test]
+fn the_backup_benchmark_writes_every_photo_and_the_daily_look_leaves_it() {
+    let frames = common::dataset("webcam-dev").join("0001");
+    let v = last_json_line(tools().args([
+        "bench",
+        "backup",
+        "--source",
+        frames.to_str().unwrap(),
+        "--students",
+        "2,20",
+        "--json",
+    ]));
+    let rows = v.as_array().expect("a list of rows");
+    let sizes: Vec<(u64, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["students"].as_u64().unwrap(),
+                r["photos"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(sizes, [(2, 10), (20, 100)], "five photo files a student");
+    for r in rows {
+        let (photos, backup) = (
+            r["photos_mb"].as_f64().unwrap(),
+            r["backup_mb"].as_f64().unwrap(),
+        );
+        assert!(
+            photos > 0.0 && backup >= photos,
+            "the photos are inside: {r}"
+        );
+        assert!(r["backup_s"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["look_ms"].as_f64().unwrap() >= 0.0, "{r}");
+    }
+}
