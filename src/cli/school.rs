@@ -136,6 +136,7 @@ pub fn door(
                 "event": "school",
                 "online": s.online,
                 "waiting_marks": s.waiting_marks,
+                "refused_marks": s.refused_marks,
                 "status": s.line(),
             }),
             _ => continue,

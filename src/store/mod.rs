@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0010_erasures.sql"),
     include_str!("../../db/0011_school_reconcile.sql"),
     include_str!("../../db/0012_absent_by_hand.sql"),
+    include_str!("../../db/0013_school_refused.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).

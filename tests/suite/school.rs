@@ -595,7 +595,12 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
     assert!(said.contains("does not know the student"), "{said}");
     assert_eq!(marks_on_server_in(&pg, "school").len(), 1);
     let mut store = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
-    assert_eq!(store.school_status().unwrap().unwrap().waiting_marks, 1);
+    let status = store.school_status().unwrap().unwrap();
+    assert_eq!((status.waiting_marks, status.refused_marks), (0, 1));
+    assert_eq!(
+        status.line(),
+        "School server: connected — 1 mark the school did not take"
+    );
 
     // A correction at the door stays there too: the school keeps Student Two present.
     let two = student_named(&store, "R0002").unwrap().id;
@@ -614,6 +619,18 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
         "{said}"
     );
     assert_eq!(marks_on_server_in(&pg, "school").len(), 1);
+    // Not waiting for the link: refused, and counted so.
+    let status = store.school_status().unwrap().unwrap();
+    assert_eq!((status.waiting_marks, status.refused_marks), (0, 2));
+    // Changed again at the door, the absence waits for the next round like any change.
+    assert!(
+        store
+            .correct(two, today, true, "came back", "admin")
+            .unwrap()
+            .changed
+    );
+    let status = store.school_status().unwrap().unwrap();
+    assert_eq!((status.waiting_marks, status.refused_marks), (1, 1));
 }
 
 #[test]

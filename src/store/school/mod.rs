@@ -73,6 +73,9 @@ pub struct SchoolStatus {
     pub online: bool,
     /// Marks made here that the server does not have yet.
     pub waiting_marks: usize,
+    /// Marks (and decisions by hand) made here that the server refused: they stay here and
+    /// are offered again, and `problem` says why.
+    pub refused_marks: usize,
     /// Anything the link could not do, worded for the admin.
     pub problem: Option<String>,
 }
@@ -85,10 +88,15 @@ impl SchoolStatus {
             1 => " — 1 mark waiting".into(),
             n => format!(" — {n} marks waiting"),
         };
+        let refused = match self.refused_marks {
+            0 => String::new(),
+            1 => " — 1 mark the school did not take".into(),
+            n => format!(" — {n} marks the school did not take"),
+        };
         if self.online {
-            format!("School server: connected{waiting}")
+            format!("School server: connected{waiting}{refused}")
         } else {
-            format!("School server offline{waiting}")
+            format!("School server offline{waiting}{refused}")
         }
     }
 }
@@ -101,7 +109,13 @@ impl Store {
             .conn
             .query_row(
                 "SELECT online, problem,
-                        (SELECT COUNT(DISTINCT uid) FROM school_outbox WHERE tbl = 'attendance')
+                        (SELECT COUNT(DISTINCT uid) FROM school_outbox
+                         WHERE tbl = 'attendance' AND refused = 0),
+                        (SELECT COUNT(DISTINCT uid) FROM school_outbox o
+                         WHERE tbl = 'attendance' AND refused = 1
+                           AND NOT EXISTS (SELECT 1 FROM school_outbox n
+                                           WHERE n.tbl = 'attendance' AND n.uid = o.uid
+                                             AND n.refused = 0))
                  FROM school_link WHERE linked = 1",
                 [],
                 |r| {
@@ -109,6 +123,7 @@ impl Store {
                         online: r.get(0)?,
                         problem: r.get(1)?,
                         waiting_marks: r.get::<_, i64>(2)? as usize,
+                        refused_marks: r.get::<_, i64>(3)? as usize,
                     })
                 },
             )

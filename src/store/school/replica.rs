@@ -107,7 +107,7 @@ impl Store {
         tx.execute("DELETE FROM school_outbox WHERE id <= ?1", [last_id])?;
         for p in kept {
             tx.execute(
-                "INSERT INTO school_outbox (tbl, uid) VALUES (?1, ?2)",
+                "INSERT INTO school_outbox (tbl, uid, refused) VALUES (?1, ?2, 1)",
                 params![p.table, p.uid],
             )?;
         }
