@@ -83,16 +83,13 @@ pub struct SchoolStatus {
 impl SchoolStatus {
     /// One short line for the kiosk's status bar.
     pub fn line(&self) -> String {
-        let waiting = match self.waiting_marks {
+        use crate::wording::count;
+        let marks = |n: usize, what: &str| match n {
             0 => String::new(),
-            1 => " — 1 mark waiting".into(),
-            n => format!(" — {n} marks waiting"),
+            n => format!(" — {} {what}", count(n, "mark")),
         };
-        let refused = match self.refused_marks {
-            0 => String::new(),
-            1 => " — 1 mark the school did not take".into(),
-            n => format!(" — {n} marks the school did not take"),
-        };
+        let waiting = marks(self.waiting_marks, "waiting");
+        let refused = marks(self.refused_marks, "the school did not take");
         if self.online {
             format!("School server: connected{waiting}{refused}")
         } else {
