@@ -24,11 +24,21 @@ pub const CLASS_DAY_RULE: &str =
     "A class day is a day on which the kiosk marked anyone, or a day an admin \
 declared. Percentages count only class days since each student was enrolled.";
 
-/// What the records shown say of a student's `day`, for the correction window; `None`
-/// outside the range shown.
-fn recorded_now(sheet: &Sheet, student_id: i64, day: NaiveDate) -> Option<&'static str> {
-    const ABSENT_BY_HAND: &str =
-        "Now: absent, recorded by hand (the kiosk does not mark them that day).";
+/// What the sheet shown records of a student's day.
+enum Recorded {
+    /// A class day's cell: present or not, decided by hand or not, counted (enrolled by then).
+    ClassDay {
+        present: bool,
+        by_hand: bool,
+        counted: bool,
+    },
+    /// A day that is not a class day, with the decision by hand made for it, if any.
+    OffClassDay(Option<bool>),
+}
+
+/// What `sheet` records of `student_id` on `day`; `None` outside the range shown (or for a
+/// student not on it).
+fn recorded(sheet: &Sheet, student_id: i64, day: NaiveDate) -> Option<Recorded> {
     if !(sheet.from..=sheet.to).contains(&day) {
         return None;
     }
@@ -37,40 +47,49 @@ fn recorded_now(sheet: &Sheet, student_id: i64, day: NaiveDate) -> Option<&'stat
             .by_hand_off_class_days
             .iter()
             .find(|(id, d, _)| *id == student_id && *d == day);
-        return Some(match by_hand {
-            Some((_, _, true)) => {
-                "Now: present, marked by hand (not a class day: it counts for nobody)."
-            }
-            Some((_, _, false)) => ABSENT_BY_HAND,
-            None => "Now: no record (not a class day).",
-        });
+        return Some(Recorded::OffClassDay(
+            by_hand.map(|&(_, _, present)| present),
+        ));
     };
     let row = sheet.rows.iter().find(|r| r.student_id == student_id)?;
-    Some(match (row.cell(c), row.by_hand.get(c) == Some(&true)) {
-        ("P", true) => "Now: present, marked by hand.",
-        ("P", false) => "Now: present, recognised by Rollcall.",
-        ("A", true) => ABSENT_BY_HAND,
-        ("A", false) => "Now: absent (not marked that day).",
-        _ => "Now: not counted (the day is before their enrolment).",
+    Some(Recorded::ClassDay {
+        present: row.present[c],
+        by_hand: row.by_hand.get(c) == Some(&true),
+        counted: row.counted.get(c) == Some(&true),
+    })
+}
+
+/// What the records shown say of a student's `day`, for the correction window; `None`
+/// outside the range shown.
+fn recorded_now(sheet: &Sheet, student_id: i64, day: NaiveDate) -> Option<&'static str> {
+    const ABSENT_BY_HAND: &str =
+        "Now: absent, recorded by hand (the kiosk does not mark them that day).";
+    Some(match recorded(sheet, student_id, day)? {
+        Recorded::OffClassDay(Some(true)) => {
+            "Now: present, marked by hand (not a class day: it counts for nobody)."
+        }
+        Recorded::OffClassDay(Some(false)) => ABSENT_BY_HAND,
+        Recorded::OffClassDay(None) => "Now: no record (not a class day).",
+        Recorded::ClassDay {
+            present: true,
+            by_hand: true,
+            ..
+        } => "Now: present, marked by hand.",
+        Recorded::ClassDay { present: true, .. } => "Now: present, recognised by Rollcall.",
+        Recorded::ClassDay { counted: false, .. } => {
+            "Now: not counted (the day is before their enrolment)."
+        }
+        Recorded::ClassDay { by_hand: true, .. } => ABSENT_BY_HAND,
+        Recorded::ClassDay { .. } => "Now: absent (not marked that day).",
     })
 }
 
 /// Whether the records shown hold `student_id` present on `day`; `None` outside the range
 /// shown.
 fn present_now(sheet: &Sheet, student_id: i64, day: NaiveDate) -> Option<bool> {
-    if !(sheet.from..=sheet.to).contains(&day) {
-        return None;
-    }
-    Some(match sheet.days.iter().position(|d| *d == day) {
-        Some(c) => sheet
-            .rows
-            .iter()
-            .find(|r| r.student_id == student_id)
-            .is_some_and(|r| r.present[c]),
-        None => sheet
-            .by_hand_off_class_days
-            .iter()
-            .any(|&(id, d, present)| id == student_id && d == day && present),
+    recorded(sheet, student_id, day).map(|r| match r {
+        Recorded::ClassDay { present, .. } => present,
+        Recorded::OffClassDay(by_hand) => by_hand == Some(true),
     })
 }
 

@@ -429,8 +429,6 @@ pub fn backup(sizes: &[usize], source: &Path) -> anyhow::Result<Vec<BackupRow>> 
             }
             store.mark(student.id, now, Some(7.5), "kiosk", None)?;
         }
-        drop(store);
-        let store = Store::open(&data.database())?;
         let file = scratch.0.join("school.rollcall");
         let t = Instant::now();
         store.backup_to(&file, &data.photos())?;
