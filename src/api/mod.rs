@@ -7,14 +7,14 @@ mod openapi;
 mod pool;
 
 use crate::attendance::{
-    AttendanceService, EnrollError, LookAlike, OpenError, Outcome, PhotoInput, PhotoProblem,
-    MAX_PHOTOS,
+    AttendanceService, EnrollError, LookAlike, MarkError, OpenError, Outcome, PhotoInput,
+    PhotoProblem, MAX_PHOTOS,
 };
 use crate::data_dir::DataDir;
 use crate::reports;
 use crate::reports::email::EmailError;
 use crate::settings::Settings;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::ConnectInfo;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
@@ -246,17 +246,28 @@ async fn attendance(
     let result = blocking(move || {
         let _place = place;
         match engines.borrow().mark_photo(&photo.bytes, "api") {
-            Ok(m) => m.outcome(),
+            Ok(m) => (m.outcome(), None),
             Err(e) => {
                 if e.outcome() == Outcome::InternalError {
                     tracing::error!("attendance failed: {e}");
                 }
-                e.outcome()
+                // A wrong clock is for the school to put right: the client is told why.
+                let reason = matches!(e, MarkError::Store(StoreError::ClockBehind(_)))
+                    .then(|| e.to_string());
+                (e.outcome(), reason)
             }
         }
     })
     .await;
-    reply(result.unwrap_or(Outcome::InternalError))
+    match result {
+        Some((o, Some(reason))) => (
+            status(o),
+            Json(json!({ "message": o.message(), "reason": reason })),
+        )
+            .into_response(),
+        Some((o, None)) => reply(o),
+        None => reply(Outcome::InternalError),
+    }
 }
 
 /// The whole history, as the old dashboard reads it.

@@ -188,7 +188,8 @@ impl Records {
     }
 
     /// Records a recognised student as present today (with a face snapshot when the
-    /// settings keep them). The store decides whether it is a new mark or a repeat.
+    /// settings keep them). The store decides whether it is a new mark or a repeat. Refused
+    /// while marks made here are dated after today (the clock is wrong: see `FutureMarks`).
     pub fn mark(
         &mut self,
         student_id: i64,
@@ -196,14 +197,14 @@ impl Records {
         source: &str,
         snapshot: Option<&[u8]>,
     ) -> Result<Marked, StoreError> {
+        let now = Local::now();
+        if let Some(ahead) = self.store.future_marks(now.date_naive())? {
+            return Err(StoreError::ClockBehind(ahead));
+        }
         let snapshot = snapshot.filter(|_| self.keeps_snapshots());
-        let record = self.store.mark(
-            student_id,
-            Local::now(),
-            Some(score as f64),
-            source,
-            snapshot,
-        )?;
+        let record = self
+            .store
+            .mark(student_id, now, Some(score as f64), source, snapshot)?;
         let (roll_no, name) = self.store.student_name(student_id)?.unwrap_or_default();
         Ok(Marked {
             record,
@@ -400,6 +401,52 @@ mod tests {
             AdminError::Io(full).to_string(),
             "The photos could not be saved: the disk is full."
         );
+    }
+
+    #[test]
+    fn nobody_is_marked_while_marks_made_here_are_dated_after_today() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+        let mut records = Records::open(&data, &Settings::default()).unwrap();
+        let mut add = |n: u32| {
+            let s = NewStudent {
+                roll_no: format!("R{n}"),
+                name: format!("Student {n}"),
+                email: format!("s{n}@example.org"),
+            };
+            records.store.insert_student(&s, &[], "test").unwrap()
+        };
+        let (ada, bo) = (add(1), add(2));
+        // Ada was marked while the clock was a week ahead (or the clock has gone back).
+        let ahead = Local::now() + chrono::Duration::days(7);
+        records
+            .store
+            .mark(ada, ahead, Some(7.0), "kiosk", None)
+            .unwrap();
+        let today = Local::now().date_naive();
+        match records.mark(bo, 7.0, "kiosk", None) {
+            Err(StoreError::ClockBehind(f)) => {
+                assert_eq!(
+                    (f.today, f.last_day, f.marks),
+                    (today, ahead.date_naive(), 1)
+                )
+            }
+            other => panic!("expected the clock to be questioned, got {other:?}"),
+        }
+        assert_eq!(
+            records.store.marked_count(today).unwrap(),
+            0,
+            "nothing written"
+        );
+        assert_eq!(
+            records.store.remove_future_marks(today, "admin").unwrap(),
+            1
+        );
+        assert!(matches!(
+            records.mark(bo, 7.0, "kiosk", None).unwrap().record,
+            MarkRecord::New(_)
+        ));
+        assert_eq!(records.store.marked_count(today).unwrap(), 1);
     }
 
     #[test]

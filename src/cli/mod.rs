@@ -83,6 +83,14 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Marks made on this machine dated after today (made while its clock was ahead; no
+    /// attendance is taken while there are some). Without --yes it only says what it
+    /// would remove.
+    FutureMarks {
+        /// Remove them (today's date is the right one).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Enrol many students: a folder of `ROLLNO_Name` folders, or a CSV of roll no, name,
     /// email, photo paths.
     Import {
@@ -285,6 +293,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Backup { file }) => records::backup(data_dir, &file),
         Some(Command::Restore { file }) => records::restore(data_dir, &file),
         Some(Command::ForgetPin) => records::forget_pin(data_dir),
+        Some(Command::FutureMarks { yes }) => around(&|| records::future_marks(data_dir, yes)),
         Some(Command::Cameras) => cameras(),
         Some(Command::Export {
             from,

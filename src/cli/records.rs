@@ -284,6 +284,29 @@ pub fn delete(
     Ok(exit)
 }
 
+/// Marks made here dated after today (while the clock was ahead): said, or with `yes`
+/// removed.
+pub fn future_marks(data_dir: Option<&Path>, yes: bool) -> anyhow::Result<Exit> {
+    let (_, mut store) = store(data_dir)?;
+    let today = chrono::Local::now().date_naive();
+    let Some(ahead) = store.future_marks(today)? else {
+        println!("No mark made here is dated after today ({today}).");
+        return Ok(Exit::Ok);
+    };
+    if !yes {
+        println!("{ahead}");
+        println!("Nothing was changed: if today really is {today}, run it again with --yes.");
+        return Ok(Exit::Refused);
+    }
+    let removed = store.remove_future_marks(today, "command line")?;
+    println!(
+        "Removed {} dated after {today} (made while the clock was ahead). Attendance is taken \
+         again.",
+        count(removed, "mark")
+    );
+    Ok(Exit::Ok)
+}
+
 pub fn restore(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
     let restored = crate::store::restore(&data, file)?;

@@ -132,6 +132,12 @@ pub fn door(
             KioskEvent::RecognitionUnavailable(reason) => {
                 serde_json::json!({"event": "recognition_unavailable", "reason": reason})
             }
+            // Marks made here are dated after today: no attendance until the clock is right.
+            KioskEvent::Clock(ahead) => serde_json::json!({
+                "event": "clock",
+                "wrong": ahead.is_some(),
+                "reason": ahead.map(|a| a.to_string()),
+            }),
             KioskEvent::School(s) => serde_json::json!({
                 "event": "school",
                 "online": s.online,

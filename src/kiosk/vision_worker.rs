@@ -11,7 +11,7 @@ use super::{Events, FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone,
 use crate::attendance::{reembed_for_current_models, Recognizer, Records, SharedGallery};
 use crate::data_dir::DataDir;
 use crate::settings::{Settings, SettingsWatch};
-use crate::store::{damaged_advice, AdviceFor, StoreError};
+use crate::store::{damaged_advice, AdviceFor, FutureMarks, StoreError};
 use crate::vision::liveness::LivenessChange;
 use crossbeam_channel::Receiver;
 use opencv::prelude::*;
@@ -55,6 +55,9 @@ pub(super) struct VisionWorker {
     motion: BoxMotion,
     /// Today's count as the UI was last told it.
     marked_today: Option<i64>,
+    /// Marks made here dated after today, as the UI was last told (no attendance is taken
+    /// meanwhile: the clock is wrong).
+    future_marks: Option<FutureMarks>,
     /// The data folder's settings file as last read.
     settings_file: SettingsWatch,
 }
@@ -151,6 +154,7 @@ impl VisionWorker {
             sound,
             motion: BoxMotion::default(),
             marked_today: None,
+            future_marks: None,
         }
     }
 
@@ -240,6 +244,9 @@ impl VisionWorker {
                 if let Ok(n) = session.marked_today() {
                     self.tell_marked_today(n);
                 }
+                if let Ok(ahead) = session.future_marks() {
+                    self.tell_future_marks(ahead);
+                }
                 for notice in self.settings_notices() {
                     self.apply(&mut session, notice);
                 }
@@ -270,6 +277,10 @@ impl VisionWorker {
                 }
                 recv(self.inputs.frames) -> frame => {
                     let Ok(frame) = frame else { break };
+                    // A wrong clock would mark everyone on the wrong day: the screen says so.
+                    if self.future_marks.is_some() {
+                        continue;
+                    }
                     match session.process(&frame.image, frame.captured) {
                         Ok(result) => {
                             processed += 1;
@@ -341,6 +352,13 @@ impl VisionWorker {
         if self.marked_today != Some(n) {
             self.marked_today = Some(n);
             self.events.send(KioskEvent::MarkedToday(n));
+        }
+    }
+
+    fn tell_future_marks(&mut self, ahead: Option<FutureMarks>) {
+        if self.future_marks != ahead {
+            self.future_marks = ahead.clone();
+            self.events.send(KioskEvent::Clock(ahead));
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod attack_recordings;
 mod backup;
+mod clock;
 mod daily_backup;
 mod erasures;
 pub mod school;
@@ -12,6 +13,7 @@ pub use backup::{
     backup_admin_pin, backup_reminder, damaged_copies_note, restore, BackupError, BackupState,
     BackupSummary, Restored,
 };
+pub use clock::FutureMarks;
 pub use daily_backup::{
     damaged_advice, make_daily_backup, newest_daily_backup, remove_daily_backups, AdviceFor,
     DailyBackups,
@@ -70,6 +72,9 @@ pub enum StoreError {
     Duplicate,
     #[error("The attendance database could not be opened at {path}: {reason}")]
     Open { path: String, reason: String },
+    /// Marks made here are dated after today: the clock is wrong, now or when they were made.
+    #[error("{0}")]
+    ClockBehind(FutureMarks),
     #[error("database error: {0}")]
     Sql(rusqlite::Error),
 }

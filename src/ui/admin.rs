@@ -18,7 +18,7 @@ use crate::kiosk::admin::{
     Outcome, Pending, PhotoCheck, PhotoStream, PinState, Rescue, StudentPhotos, Task,
 };
 use crate::kiosk::Kiosk;
-use crate::store::Student;
+use crate::store::{FutureMarks, Student};
 use crate::wording::{count, grouped};
 use egui::{Color32, RichText, TextureHandle, Vec2};
 use std::path::PathBuf;
@@ -182,6 +182,8 @@ pub struct AdminView {
     adding: Option<Pending<Outcome>>,
     /// A change to a student in progress (edit, photos, erase, delete).
     change: Option<Pending<Outcome>>,
+    /// Marks dated after today being removed (the clock was ahead when they were made).
+    clock_fix: Option<Pending<Outcome>>,
     confirm: Option<Confirm>,
     import: Option<Task<Result<ImportSummary, String>>>,
     import_summary: Option<ImportSummary>,
@@ -219,6 +221,7 @@ impl Default for AdminView {
             additions: Vec::new(),
             adding: None,
             change: None,
+            clock_fix: None,
             confirm: None,
             import: None,
             import_summary: None,
@@ -411,6 +414,10 @@ impl AdminView {
             if let Some(id) = self.selected {
                 self.photos_req = Some((id, admin.student_photos(id)));
             }
+        }
+        if let Some(r) = self.clock_fix.as_ref().and_then(Pending::poll) {
+            self.clock_fix = None;
+            self.say(r.unwrap_or_else(|lost| Err(lost.to_string())));
         }
         if let Some(r) = self.change.as_ref().and_then(Pending::poll) {
             self.change = None;
@@ -646,6 +653,9 @@ impl AdminView {
             self.message = Some((done, OK));
         }
         ui.separator();
+        if let Some(ahead) = &view.future_marks {
+            self.clock_notice(ui, kiosk, ahead.clone());
+        }
         if let Some((m, colour)) = self.message.clone() {
             // A long message wraps rather than widening the screen past the window.
             ui.horizontal_wrapped(|ui| {
@@ -677,6 +687,29 @@ impl AdminView {
                 egui::ScrollArea::vertical().show(ui, |ui| self.email.show(ui, &kiosk.admin));
             }
         }
+    }
+
+    /// The kiosk takes no attendance while marks made here are dated after today: the admin
+    /// reads why, and removes them if today's date is the right one.
+    fn clock_notice(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, ahead: FutureMarks) {
+        ui.label(RichText::new(ahead.to_string()).color(ERROR).size(16.0));
+        let remove = format!(
+            "Today is {}: remove {} dated after it",
+            ahead.today,
+            match ahead.marks {
+                1 => "the mark".to_string(),
+                n => format!("the {} marks", grouped(n)),
+            }
+        );
+        let explains = "The marks were made while the computer's clock was ahead, on days \
+                        that have not come yet. They are removed for good (the audit log \
+                        says so); the kiosk takes attendance again.";
+        ui.add_enabled_ui(self.clock_fix.is_none(), |ui| {
+            if danger_button(ui, &remove, explains).clicked() {
+                self.clock_fix = Some(kiosk.admin.remove_future_marks(ahead.today));
+            }
+        });
+        ui.separator();
     }
 
     fn taken_by(&self, pick: impl Fn(&Student) -> bool) -> Option<String> {

@@ -8,6 +8,7 @@ use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
 use crate::store::school::SchoolStatus;
+use crate::store::FutureMarks;
 use crate::wording::{count, grouped};
 use egui::{Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 use std::collections::{HashSet, VecDeque};
@@ -86,6 +87,8 @@ pub struct KioskView {
     /// One card per person in front of the camera, newest first.
     cards: Vec<Card>,
     pub marked_today: i64,
+    /// Marks made here dated after today: the clock is wrong and no attendance is taken.
+    pub future_marks: Option<FutureMarks>,
     pub problem: Option<(String, Instant)>,
     /// The link to the school server, when this door has one.
     pub school: Option<SchoolStatus>,
@@ -110,6 +113,7 @@ impl KioskView {
             faces: None,
             cards: Vec::new(),
             marked_today: 0,
+            future_marks: None,
             problem: None,
             school: None,
             frame_times: VecDeque::new(),
@@ -153,6 +157,7 @@ impl KioskView {
                     self.recognition = Recognition::Unavailable(r)
                 }
                 KioskEvent::MarkedToday(n) => self.marked_today = n,
+                KioskEvent::Clock(ahead) => self.future_marks = ahead,
                 KioskEvent::Problem(p) => self.problem = Some((p, Instant::now())),
                 KioskEvent::School(status) => self.school = Some(status),
                 KioskEvent::Verdict { verdict, .. } => self.show_verdict(verdict),
@@ -434,16 +439,20 @@ impl KioskView {
         }
 
         // What the people at the door read, and below it what the teacher needs to know.
-        let banner = match (status, &self.recognition) {
-            (CameraStatus::Reconnecting(_), _) => {
-                Some(("Camera disconnected — reconnecting…".to_string(), None))
-            }
-            (_, Recognition::Unavailable(reason)) => Some((
+        let for_the_teacher = |reason: &dyn std::fmt::Display| {
+            Some((
                 "Attendance cannot be taken here right now — please tell your teacher.".to_string(),
                 Some(format!("For the teacher: {reason}")),
-            )),
-            (_, Recognition::Loading) => Some(("Getting ready…".to_string(), None)),
-            (_, Recognition::Preparing { done, total }) => Some((
+            ))
+        };
+        let banner = match (status, &self.recognition, &self.future_marks) {
+            (CameraStatus::Reconnecting(_), _, _) => {
+                Some(("Camera disconnected — reconnecting…".to_string(), None))
+            }
+            (_, Recognition::Unavailable(reason), _) => for_the_teacher(reason),
+            (_, _, Some(ahead)) => for_the_teacher(ahead),
+            (_, Recognition::Loading, _) => Some(("Getting ready…".to_string(), None)),
+            (_, Recognition::Preparing { done, total }, _) => Some((
                 format!(
                     "Getting ready: updating the face models from the students' photos \
                      ({} of {})…",

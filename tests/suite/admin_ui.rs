@@ -70,6 +70,43 @@ fn unlocked_empty_school(dir: &Path) -> H {
     h
 }
 
+#[test]
+fn marks_made_while_the_clock_was_ahead_are_shown_to_the_admin_who_removes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = with_student_two(dir.path());
+    // This kiosk marked Student Two next week too: its clock was ahead then.
+    let mut store = Store::open(&data.database()).unwrap();
+    let id = store.students().unwrap()[0].id;
+    let ahead = chrono::Local::now() + chrono::Duration::days(7);
+    store.mark(id, ahead, None, "kiosk", None).unwrap();
+    let mut h = harness(data, dir.path());
+    step_until(&mut h, "the kiosk to ask for the teacher", 60, |h| {
+        shows(h, "please tell your teacher")
+    });
+    set_pin(&mut h, "2468");
+    let today = chrono::Local::now().date_naive();
+    let remove = format!("Today is {today}: remove the mark dated after it");
+    step_until(&mut h, "the clock notice", 30, |h| shows(h, &remove));
+    // Said above the admin screens (the camera's picture says it for the teacher too).
+    assert!(h
+        .query_all_by_label_contains("its clock is wrong")
+        .any(|n| n
+            .accesskit_node()
+            .value()
+            .is_some_and(|v| v.starts_with("This computer's date"))));
+    click(&mut h, Role::Button, &remove);
+    step_until(&mut h, "the removal said", 30, |h| {
+        shows(h, &format!("1 mark dated after {today} removed"))
+    });
+    step_until(&mut h, "the notice gone", 30, |h| !shows(h, &remove));
+    assert_eq!(store.future_marks(today).unwrap(), None);
+    assert_eq!(store.marked_count(today).unwrap(), 1, "today's mark stays");
+    assert_eq!(
+        store.audit_log(1).unwrap()[0].action,
+        "remove marks made while the clock was ahead"
+    );
+}
+
 /// What "Add from files…" does once the file dialog returns these files.
 fn add_files(h: &mut H, files: &[PathBuf]) {
     let app = h.state_mut();

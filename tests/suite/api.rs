@@ -248,6 +248,45 @@ async fn attendance_answers_with_the_old_messages_and_codes() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_whose_clock_went_back_marks_nobody_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, ada) = start_with_ada(dir.path()).await;
+    // Ada was marked here a week ahead of today's date: the clock has gone back since (or
+    // was ahead then).
+    let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let id = store.students().unwrap()[0].id;
+    let ahead = chrono::Local::now() + chrono::Duration::days(7);
+    store.mark(id, ahead, Some(7.0), "api", None).unwrap();
+    let (status, answer) = post_json(
+        &url,
+        "/attendance",
+        Form::new().part("file", image(&ada[6])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer["message"], "Internal server error");
+    let reason = answer["reason"].as_str().unwrap_or_default();
+    let today = chrono::Local::now().date_naive();
+    assert!(
+        reason.contains(&format!("This computer's date is {today}"))
+            && reason.contains(&ahead.date_naive().to_string())
+            && reason.contains("clock is wrong"),
+        "{answer}"
+    );
+    assert!(
+        store.attendance(today, today).unwrap().is_empty(),
+        "nobody marked today"
+    );
+
+    // The mark made while the clock was ahead is removed: the photo marks Ada today.
+    assert_eq!(store.remove_future_marks(today, "admin").unwrap(), 1);
+    assert_eq!(
+        mark(&url, image(&ada[6])).await,
+        (StatusCode::OK, "Attendance marked successfully".into())
+    );
+}
+
 /// An answer to `/attendance`: status, message and `Retry-After`.
 type Answer = (StatusCode, String, Option<String>);
 

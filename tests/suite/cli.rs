@@ -166,6 +166,66 @@ fn enrol_mark_and_list_from_the_command_line() {
 }
 
 #[test]
+fn marks_made_while_the_clock_was_ahead_stop_marking_until_removed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = photos("webcam-dev", "0006");
+    let mut args = vec!["enroll", "--roll-no", "CS-042", "--name", "Grace Hopper"];
+    args.extend(["--email", "grace@example.org"]);
+    let enrol: Vec<String> = all[..8]
+        .iter()
+        .step_by(2)
+        .map(|p| p.display().to_string())
+        .collect();
+    args.extend(enrol.iter().map(String::as_str));
+    assert!(rollcall(dir.path(), &args).status.success());
+    // Marked three days ahead: the computer's clock was ahead then.
+    let mut store = rollcall::store::Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let id = store.students().unwrap()[0].id;
+    let ahead = chrono::Local::now() + chrono::Duration::days(3);
+    store.mark(id, ahead, Some(7.0), "cli", None).unwrap();
+    let today = chrono::Local::now().date_naive();
+
+    let probe = all[30].display().to_string();
+    let refused = rollcall(dir.path(), &["mark", &probe]);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(&format!("This computer's date is {today}")) && said.contains("clock"),
+        "{said}"
+    );
+    assert_eq!(store.marked_count(today).unwrap(), 0);
+
+    let asked = rollcall(dir.path(), &["future-marks"]);
+    assert_eq!(asked.status.code(), Some(1));
+    assert!(
+        stdout(&asked).contains(&format!(
+            "if today really is {today}, run it again with --yes"
+        )),
+        "{}",
+        stdout(&asked)
+    );
+    assert!(
+        store.future_marks(today).unwrap().is_some(),
+        "nothing removed"
+    );
+    let removed = rollcall(dir.path(), &["future-marks", "--yes"]);
+    assert!(removed.status.success());
+    assert!(
+        stdout(&removed).starts_with(&format!("Removed 1 mark dated after {today}")),
+        "{}",
+        stdout(&removed)
+    );
+    assert_eq!(
+        stdout(&rollcall(dir.path(), &["mark", &probe])),
+        "Attendance marked successfully"
+    );
+    assert_eq!(
+        stdout(&rollcall(dir.path(), &["future-marks"])),
+        format!("No mark made here is dated after today ({today}).")
+    );
+}
+
+#[test]
 fn a_forgotten_admin_pin_is_removed_from_the_command_line() {
     use rollcall::attendance::pin::AdminPin;
     use rollcall::store::Store;

@@ -689,6 +689,41 @@ fn a_locked_database_is_reported_and_the_student_is_marked_once_it_frees() {
 }
 
 #[test]
+fn a_kiosk_whose_clock_went_back_marks_nobody_until_the_marks_ahead_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    // Student One was marked by this kiosk a week ahead of today's date: the clock has
+    // gone back since (or was ahead then).
+    let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let one = store.student_by_roll_no("R0001").unwrap().unwrap().0;
+    let ahead = chrono::Local::now() + chrono::Duration::days(7);
+    store.mark(one, ahead, Some(7.0), "kiosk", None).unwrap();
+    let mut h = harness(data, looping(frames_of("0003", dir.path())));
+    step_until(&mut h, "the kiosk to ask for the teacher", 60, |h| {
+        shows(h, "4 students with face data")
+            && shows(h, "please tell your teacher")
+            && shows(h, "its clock is wrong")
+    });
+    assert!(shows(&h, "Camera view"), "the picture stays on screen");
+    // Student Three stands at the door a while (a verdict takes about a second).
+    let until = Instant::now() + Duration::from_secs(6);
+    while Instant::now() < until {
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    assert!(!shows(&h, "Welcome,"));
+    assert_eq!(rows_today(dir.path()), 0);
+
+    let today = chrono::Local::now().date_naive();
+    assert_eq!(store.remove_future_marks(today, "admin").unwrap(), 1);
+    step_until(&mut h, "the green verdict", 60, |h| {
+        shows(h, "Welcome, Student Three — marked at ")
+    });
+    assert!(!shows(&h, "please tell your teacher"));
+    assert_eq!(rows_today(dir.path()), 1);
+}
+
+#[test]
 fn a_read_only_data_folder_leaves_the_camera_on_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let data = enrolled_data_dir(dir.path());

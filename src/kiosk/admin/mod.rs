@@ -539,6 +539,11 @@ pub(super) enum Request {
         day: NaiveDate,
         reply: Reply<Outcome>,
     },
+    /// Remove the marks made here dated after `today` (made while the clock was ahead).
+    RemoveFutureMarks {
+        today: NaiveDate,
+        reply: Reply<Outcome>,
+    },
     Correct {
         student_id: i64,
         day: NaiveDate,
@@ -794,6 +799,9 @@ impl AdminClient {
     }
     pub fn withdraw_class_day(&self, day: NaiveDate) -> Pending<Outcome> {
         self.ask(|reply| Request::WithdrawClassDay { day, reply })
+    }
+    pub fn remove_future_marks(&self, today: NaiveDate) -> Pending<Outcome> {
+        self.ask(|reply| Request::RemoveFutureMarks { today, reply })
     }
     pub fn correct(
         &self,

@@ -478,6 +478,9 @@ impl Desk {
             }
             Request::DayMarks { day, reply } => reply.send(self.day_marks(day)),
             Request::WithdrawClassDay { day, reply } => reply.send(self.withdraw_class_day(day)),
+            Request::RemoveFutureMarks { today, reply } => {
+                reply.send(self.remove_future_marks(today))
+            }
             Request::Correct {
                 student_id,
                 day,
@@ -858,6 +861,19 @@ impl Desk {
                  hand that day no longer count."
             )
         })
+    }
+
+    fn remove_future_marks(&mut self, today: chrono::NaiveDate) -> Outcome {
+        let removed = self
+            .records()?
+            .store_mut()
+            .remove_future_marks(today, "admin")
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "{} dated after {today} removed (made while the clock was ahead). The kiosk takes \
+             attendance again.",
+            count(removed, "mark")
+        ))
     }
 
     fn correct(

@@ -9,7 +9,7 @@ pub mod verdict;
 use crate::attendance::{Pass, Recognizer, Records};
 use crate::recognition::{Candidate, Decision, Source};
 use crate::settings::Settings;
-use crate::store::{clock_time, MarkRecord, StoreError};
+use crate::store::{clock_time, FutureMarks, MarkRecord, StoreError};
 use crate::vision::liveness::LivenessModel;
 use crate::vision::quality::QualityIssue;
 use crate::vision::Embeddings;
@@ -135,6 +135,14 @@ impl DoorSession {
         self.records
             .store()
             .marked_count(chrono::Local::now().date_naive())
+    }
+
+    /// Marks made here dated after today: while there are some, the clock is wrong (now or
+    /// when they were made) and the door takes no attendance.
+    pub fn future_marks(&self) -> Result<Option<FutureMarks>, StoreError> {
+        self.records
+            .store()
+            .future_marks(chrono::Local::now().date_naive())
     }
 
     /// The door's link to the school server, when it has one.
