@@ -31,6 +31,15 @@ fn text_size(picture: Rect) -> f32 {
         .clamp(MIN_TEXT, 44.0)
 }
 
+/// How much of the camera view's banner is written.
+#[derive(Clone, Copy, PartialEq)]
+enum Banner {
+    /// At the door: the line for the people there, and the teacher's paragraph.
+    ForTheDoor,
+    /// A screen's small camera view: the line alone, in the view's size.
+    Short,
+}
+
 /// The smallest type a verdict is written in.
 const MIN_TEXT: f32 = 16.0;
 
@@ -283,7 +292,7 @@ impl KioskView {
             status => {
                 // The cards are drawn over the video, which keeps its size.
                 let area = ui.available_rect_before_wrap();
-                let picture = self.video(ui, area, &status);
+                let picture = self.video(ui, area, &status, Banner::ForTheDoor);
                 self.verdict_cards(ui, picture);
             }
         }
@@ -300,7 +309,7 @@ impl KioskView {
         // Only the space: the picture itself is the labelled widget ("Camera view").
         let (_, rect) = ui.allocate_space(size);
         let status = self.camera.clone();
-        self.video(ui, rect, &status);
+        self.video(ui, rect, &status, Banner::Short);
     }
 
     /// The header: room, date, clock, today's count, and `extra` (the admin button) at the
@@ -369,7 +378,13 @@ impl KioskView {
 
     /// Draws the video fitted into `area`, with the faces over it; returns where the
     /// picture is.
-    fn video(&mut self, ui: &mut egui::Ui, area: Rect, status: &CameraStatus) -> Rect {
+    fn video(
+        &mut self,
+        ui: &mut egui::Ui,
+        area: Rect,
+        status: &CameraStatus,
+        banner_kind: Banner,
+    ) -> Rect {
         self.video_drawn = true;
         let Some(texture) = &self.texture else {
             ui.scope_builder(egui::UiBuilder::new().max_rect(area), |ui| {
@@ -463,18 +478,29 @@ impl KioskView {
             )),
             _ => None,
         };
+        // A screen's small camera view says only the line for the door: the admin screens
+        // say the rest (the teacher's paragraph would spill over the controls below).
+        let banner = match banner_kind {
+            Banner::ForTheDoor => banner,
+            Banner::Short => banner.map(|(text, _)| (text, None)),
+        };
         if let Some((text, detail)) = banner {
             painter.rect_filled(rect, 0.0, Color32::from_black_alpha(140));
-            ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
-                ui.vertical_centered(|ui| {
-                    let lines = if detail.is_some() { 4.0 } else { 1.0 };
-                    ui.add_space(((rect.height() - 36.0 * lines) / 2.0).max(0.0));
-                    ui.label(RichText::new(text).size(30.0).color(Color32::WHITE));
-                    if let Some(detail) = detail {
-                        ui.add_space(12.0);
-                        ui.label(RichText::new(detail).size(18.0).color(Color32::LIGHT_GRAY));
-                    }
-                });
+            // A child that leaves the surrounding layout alone: whatever follows the view
+            // (a screen's Capture buttons) stays below the picture, wherever the text ends.
+            let mut over = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+            over.vertical_centered(|ui| {
+                let lines = if detail.is_some() { 4.0 } else { 1.0 };
+                let size = match banner_kind {
+                    Banner::ForTheDoor => 30.0,
+                    Banner::Short => 18.0,
+                };
+                ui.add_space(((rect.height() - (size + 6.0) * lines) / 2.0).max(0.0));
+                ui.label(RichText::new(text).size(size).color(Color32::WHITE));
+                if let Some(detail) = detail {
+                    ui.add_space(12.0);
+                    ui.label(RichText::new(detail).size(18.0).color(Color32::LIGHT_GRAY));
+                }
             });
         }
         rect

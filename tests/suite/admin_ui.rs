@@ -94,6 +94,22 @@ fn marks_made_while_the_clock_was_ahead_are_shown_to_the_admin_who_removes_them(
             .accesskit_node()
             .value()
             .is_some_and(|v| v.starts_with("This computer's date"))));
+    // The enrolment screen's camera view says only the door's line, and its buttons stay
+    // below the picture.
+    let edge = |h: &H, label: &str, top: bool| {
+        let b = h
+            .get_by_label(label)
+            .accesskit_node()
+            .bounding_box()
+            .unwrap();
+        if top {
+            b.y0
+        } else {
+            b.y1
+        }
+    };
+    assert!(edge(&h, "Capture", true) >= edge(&h, "Camera view", false));
+    assert!(!shows(&h, "For the teacher"));
     click(&mut h, Role::Button, &remove);
     step_until(&mut h, "the removal said", 30, |h| {
         shows(h, &format!("1 mark dated after {today} removed"))
