@@ -13,12 +13,10 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
-#[test]
-fn enrol_mark_and_list_from_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
-    // Webcam frames of one person: with a single student enrolled the decision is strict.
-    let all = photos("webcam-dev", "0006");
-    let mut args = vec![
+/// `rollcall enroll`'s arguments for Grace Hopper (CS-042), from four of the first eight
+/// frames of one webcam-dev person.
+fn enrol_grace(frames: &[PathBuf]) -> Vec<String> {
+    let mut args: Vec<String> = [
         "enroll",
         "--roll-no",
         "CS-042",
@@ -26,13 +24,25 @@ fn enrol_mark_and_list_from_the_command_line() {
         "Grace Hopper",
         "--email",
         "grace@example.org",
-    ];
-    let enrol: Vec<String> = all[..8]
-        .iter()
-        .step_by(2)
-        .map(|p| p.display().to_string())
-        .collect();
-    args.extend(enrol.iter().map(String::as_str));
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(
+        frames[..8]
+            .iter()
+            .step_by(2)
+            .map(|p| p.display().to_string()),
+    );
+    args
+}
+
+#[test]
+fn enrol_mark_and_list_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Webcam frames of one person: with a single student enrolled the decision is strict.
+    let all = photos("webcam-dev", "0006");
+    let args = enrol_grace(&all);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
 
     let out = rollcall(dir.path(), &args);
     assert!(
@@ -169,14 +179,8 @@ fn enrol_mark_and_list_from_the_command_line() {
 fn marks_made_while_the_clock_was_ahead_stop_marking_until_removed_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let all = photos("webcam-dev", "0006");
-    let mut args = vec!["enroll", "--roll-no", "CS-042", "--name", "Grace Hopper"];
-    args.extend(["--email", "grace@example.org"]);
-    let enrol: Vec<String> = all[..8]
-        .iter()
-        .step_by(2)
-        .map(|p| p.display().to_string())
-        .collect();
-    args.extend(enrol.iter().map(String::as_str));
+    let args = enrol_grace(&all);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     assert!(rollcall(dir.path(), &args).status.success());
     // Marked three days ahead: the computer's clock was ahead then.
     let mut store = rollcall::store::Store::open(&dir.path().join("rollcall.db")).unwrap();
