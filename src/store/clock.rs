@@ -45,7 +45,7 @@ impl std::fmt::Display for FutureMarks {
     }
 }
 
-/// Marks made here, not by hand, after `?1` (the latest day first).
+/// Which rows are marks made here, not by hand, on days after `?1`.
 const MADE_HERE_AFTER: &str = "day > ?1 AND present = 1 AND source <> 'admin'
      AND door IS (SELECT door FROM school_link)";
 
