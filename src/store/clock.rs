@@ -20,27 +20,32 @@ pub struct FutureMarks {
     pub marks: i64,
 }
 
+impl FutureMarks {
+    /// "the mark" or "the 1,234 marks", as a sentence names them.
+    pub fn the_marks(&self) -> String {
+        match self.marks {
+            1 => "the mark".to_string(),
+            n => format!("the {} marks", crate::wording::grouped(n)),
+        }
+    }
+}
+
 impl std::fmt::Display for FutureMarks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (marks, them) = match self.marks {
-            1 => ("the mark dated after it was".to_string(), "it"),
-            n => (
-                format!(
-                    "the {} marks dated after it were",
-                    crate::wording::grouped(n)
-                ),
-                "them",
-            ),
+        let (were, them) = match self.marks {
+            1 => ("was", "it"),
+            _ => ("were", "them"),
         };
         write!(
             f,
             "This computer's date is {today}, but attendance was already marked here on \
              {last}: its clock is wrong. Set the computer's date and time; attendance is \
              taken again as soon as the date is right. If today really is {today}, {marks} \
-             made while the clock was ahead: an admin can remove {them} (Admin, or \
-             `rollcall future-marks --yes`).",
+             dated after it {were} made while the clock was ahead: an admin can remove {them} \
+             (Admin, or `rollcall future-marks --yes`).",
             today = self.today,
             last = self.last_day,
+            marks = self.the_marks(),
         )
     }
 }

@@ -696,10 +696,7 @@ impl AdminView {
         let remove = format!(
             "Today is {}: remove {} dated after it",
             ahead.today,
-            match ahead.marks {
-                1 => "the mark".to_string(),
-                n => format!("the {} marks", grouped(n)),
-            }
+            ahead.the_marks()
         );
         let explains = "The marks were made while the computer's clock was ahead, on days \
                         that have not come yet. They are removed for good (the audit log \
