@@ -252,8 +252,8 @@ async fn attendance(
                     tracing::error!("attendance failed: {e}");
                 }
                 // A wrong clock is for the school to put right: the client is told why.
-                let reason = matches!(e, MarkError::Store(StoreError::ClockBehind(_)))
-                    .then(|| e.to_string());
+                let reason =
+                    matches!(e, MarkError::Store(StoreError::WrongClock(_))).then(|| e.to_string());
                 (e.outcome(), reason)
             }
         }

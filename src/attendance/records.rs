@@ -189,7 +189,7 @@ impl Records {
 
     /// Records a recognised student as present today (with a face snapshot when the
     /// settings keep them). The store decides whether it is a new mark or a repeat. Refused
-    /// while marks made here are dated after today (the clock is wrong: see `FutureMarks`).
+    /// while the clock cannot date it (see `WrongClock`).
     pub fn mark(
         &mut self,
         student_id: i64,
@@ -198,8 +198,8 @@ impl Records {
         snapshot: Option<&[u8]>,
     ) -> Result<Marked, StoreError> {
         let now = Local::now();
-        if let Some(ahead) = self.store.future_marks(now.date_naive())? {
-            return Err(StoreError::ClockBehind(ahead));
+        if let Some(wrong) = self.store.wrong_clock(now)? {
+            return Err(StoreError::WrongClock(wrong));
         }
         let snapshot = snapshot.filter(|_| self.keeps_snapshots());
         let record = self
@@ -392,6 +392,7 @@ fn remove_files(paths: &[PathBuf]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::WrongClock;
     use chrono::TimeZone;
 
     #[test]
@@ -425,7 +426,7 @@ mod tests {
             .unwrap();
         let today = Local::now().date_naive();
         match records.mark(bo, 7.0, "kiosk", None) {
-            Err(StoreError::ClockBehind(f)) => {
+            Err(StoreError::WrongClock(WrongClock::MarksAhead(f))) => {
                 assert_eq!(
                     (f.today, f.last_day, f.marks),
                     (today, ahead.date_naive(), 1)

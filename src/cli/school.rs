@@ -132,11 +132,11 @@ pub fn door(
             KioskEvent::RecognitionUnavailable(reason) => {
                 serde_json::json!({"event": "recognition_unavailable", "reason": reason})
             }
-            // Marks made here are dated after today: no attendance until the clock is right.
-            KioskEvent::Clock(ahead) => serde_json::json!({
+            // The clock cannot date marks: no attendance until it is right.
+            KioskEvent::Clock(wrong) => serde_json::json!({
                 "event": "clock",
-                "wrong": ahead.is_some(),
-                "reason": ahead.map(|a| a.to_string()),
+                "wrong": wrong.is_some(),
+                "reason": wrong.map(|w| w.to_string()),
             }),
             KioskEvent::School(s) => serde_json::json!({
                 "event": "school",

@@ -145,7 +145,7 @@ pub enum KioskEvent {
     MarkedToday(i64),
     /// Marks made here are dated after today (`None` once there are none): the clock is
     /// wrong, and the door takes no attendance meanwhile.
-    Clock(Option<crate::store::FutureMarks>),
+    Clock(Option<crate::store::WrongClock>),
     /// Recognition cannot run (e.g. a model is missing); the camera keeps showing.
     RecognitionUnavailable(String),
     /// A transient problem worth a discreet note (e.g. the database was busy).

@@ -11,7 +11,7 @@ use super::{Events, FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone,
 use crate::attendance::{reembed_for_current_models, Recognizer, Records, SharedGallery};
 use crate::data_dir::DataDir;
 use crate::settings::{Settings, SettingsWatch};
-use crate::store::{damaged_advice, AdviceFor, FutureMarks, StoreError};
+use crate::store::{damaged_advice, AdviceFor, StoreError, WrongClock};
 use crate::vision::liveness::LivenessChange;
 use crossbeam_channel::Receiver;
 use opencv::prelude::*;
@@ -57,7 +57,7 @@ pub(super) struct VisionWorker {
     marked_today: Option<i64>,
     /// Marks made here dated after today, as the UI was last told (no attendance is taken
     /// meanwhile: the clock is wrong).
-    future_marks: Option<FutureMarks>,
+    wrong_clock: Option<WrongClock>,
     /// The data folder's settings file as last read.
     settings_file: SettingsWatch,
 }
@@ -154,7 +154,7 @@ impl VisionWorker {
             sound,
             motion: BoxMotion::default(),
             marked_today: None,
-            future_marks: None,
+            wrong_clock: None,
         }
     }
 
@@ -244,8 +244,8 @@ impl VisionWorker {
                 if let Ok(n) = session.marked_today() {
                     self.tell_marked_today(n);
                 }
-                if let Ok(ahead) = session.future_marks() {
-                    self.tell_future_marks(ahead);
+                if let Ok(wrong) = session.wrong_clock() {
+                    self.tell_clock(wrong);
                 }
                 for notice in self.settings_notices() {
                     self.apply(&mut session, notice);
@@ -278,7 +278,7 @@ impl VisionWorker {
                 recv(self.inputs.frames) -> frame => {
                     let Ok(frame) = frame else { break };
                     // A wrong clock would mark everyone on the wrong day: the screen says so.
-                    if self.future_marks.is_some() {
+                    if self.wrong_clock.is_some() {
                         continue;
                     }
                     match session.process(&frame.image, frame.captured) {
@@ -355,10 +355,10 @@ impl VisionWorker {
         }
     }
 
-    fn tell_future_marks(&mut self, ahead: Option<FutureMarks>) {
-        if self.future_marks != ahead {
-            self.future_marks = ahead.clone();
-            self.events.send(KioskEvent::Clock(ahead));
+    fn tell_clock(&mut self, wrong: Option<WrongClock>) {
+        if self.wrong_clock != wrong {
+            self.wrong_clock = wrong.clone();
+            self.events.send(KioskEvent::Clock(wrong));
         }
     }
 

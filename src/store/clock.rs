@@ -1,12 +1,88 @@
-//! The clock's guard: a computer whose date went back (a flat clock battery, a date set by
-//! hand) would mark every student on the wrong day, and nobody would see it until the
-//! sheet showed a whole day absent. The marks this machine already made tell: none can be
-//! on a day after today. When some are, either the clock is wrong now or it was wrong
-//! when they were made; the machine cannot tell which, so it takes no attendance until an
-//! admin sets the clock right or removes those marks.
+//! The clock's guard: a computer whose date is wrong would mark every student on the wrong
+//! day, and nobody would see it until the sheet showed a whole day absent. Two things tell:
+//! - the marks this machine already made: none can be on a day after today. When some are,
+//!   either the clock is wrong now or it was wrong when they were made; the machine cannot
+//!   tell which, so it takes no attendance until an admin sets the clock right or removes
+//!   those marks;
+//! - at a door linked to a school server, the server's clock: the link compares the two in
+//!   its rounds, and a door an hour or more off takes no attendance (a few minutes off is
+//!   said on its status line).
 
 use super::{audit, Store, StoreError};
-use chrono::NaiveDate;
+use chrono::{DateTime, Local, NaiveDate, Timelike};
+use rusqlite::{params, OptionalExtension};
+
+/// A linked door this far from the school server's clock (either way) takes no attendance.
+const STOP_MS: i64 = 60 * 60 * 1000;
+/// A linked door this far from the school server's clock says so on its status line.
+pub(crate) const SAY_MS: i64 = 2 * 60 * 1000;
+/// A measurement older than this (by this computer's clock), or from the future (the clock
+/// was set back since), no longer tells how far off the clock is.
+const MEASURED_WITHIN_MS: i64 = 60 * 60 * 1000;
+
+/// Why this computer's clock cannot date marks now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WrongClock {
+    /// Marks made here are dated after today.
+    MarksAhead(FutureMarks),
+    /// The school server's clock is an hour or more from this one.
+    OffSchool(SchoolClock),
+}
+
+impl std::fmt::Display for WrongClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WrongClock::MarksAhead(ahead) => ahead.fmt(f),
+            WrongClock::OffSchool(clock) => clock.fmt(f),
+        }
+    }
+}
+
+/// This computer's clock against the school server's, as the link last measured it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchoolClock {
+    /// Now, by this computer's clock.
+    pub here: DateTime<Local>,
+    /// How far this clock is ahead of the server's, in milliseconds (negative: behind).
+    pub ahead_ms: i64,
+}
+
+impl SchoolClock {
+    /// "7 minutes ahead of", "3 days behind", as a sentence says how far off the clock is.
+    pub fn how_far(&self) -> String {
+        let minutes = (self.ahead_ms.abs() + 30_000) / 60_000;
+        let span = match minutes {
+            m if m < 120 => crate::wording::count(m, "minute"),
+            m if m < 48 * 60 => crate::wording::count((m + 30) / 60, "hour"),
+            m => crate::wording::count((m + 12 * 60) / (24 * 60), "day"),
+        };
+        let way = if self.ahead_ms > 0 {
+            "ahead of"
+        } else {
+            "behind"
+        };
+        format!("{span} {way}")
+    }
+
+    /// Now, by the school server's clock.
+    pub fn at_school(&self) -> DateTime<Local> {
+        self.here - chrono::Duration::milliseconds(self.ahead_ms)
+    }
+}
+
+impl std::fmt::Display for SchoolClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "This computer's clock is {how_far} the school server's (here it is {here}, at \
+             the school {school}): marks would be dated wrong. Set the computer's date and \
+             time; attendance is taken again within a few seconds of the clock being right.",
+            how_far = self.how_far(),
+            here = self.here.format("%Y-%m-%d %H:%M"),
+            school = self.at_school().format("%Y-%m-%d %H:%M"),
+        )
+    }
+}
 
 /// Marks this machine made (the kiosk, the API, the command line; not corrections by hand,
 /// not marks from other doors of the school) on days after today.
@@ -55,6 +131,61 @@ const MADE_HERE_AFTER: &str = "day > ?1 AND present = 1 AND source <> 'admin'
      AND door IS (SELECT door FROM school_link)";
 
 impl Store {
+    /// Why this computer's clock cannot date marks at `now` (by that clock), if it cannot:
+    /// marks made here after today's date, or a school server's clock an hour or more away.
+    pub fn wrong_clock(&self, now: DateTime<Local>) -> Result<Option<WrongClock>, StoreError> {
+        if let Some(ahead) = self.future_marks(now.date_naive())? {
+            return Ok(Some(WrongClock::MarksAhead(ahead)));
+        }
+        Ok(self
+            .school_clock(now)?
+            .filter(|c| c.ahead_ms.abs() >= STOP_MS)
+            .map(WrongClock::OffSchool))
+    }
+
+    /// How far this computer's clock is from the school server's, when the link measured
+    /// it lately (`None`: not linked, never measured, measured too long ago, or the clock
+    /// was changed since).
+    pub fn school_clock(&self, now: DateTime<Local>) -> Result<Option<SchoolClock>, StoreError> {
+        let measured: Option<(i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT clock_ahead_ms, clock_checked_ms FROM school_link
+                 WHERE linked = 1 AND clock_ahead_ms IS NOT NULL AND clock_checked_ms IS NOT NULL",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(measured
+            .filter(|&(_, checked)| is_recent(now.timestamp_millis() - checked))
+            .map(|(ahead_ms, _)| SchoolClock {
+                // To the minute, as it is shown: the kiosk is told again only when it changes.
+                here: now
+                    .with_second(0)
+                    .and_then(|t| t.with_nanosecond(0))
+                    .unwrap_or(now),
+                ahead_ms,
+            }))
+    }
+
+    /// Records how far this computer's clock is ahead of the school server's (`ahead_ms`,
+    /// negative: behind), measured at `checked_ms` by this clock. Written when it moved by a
+    /// second or more, or the last figure is no longer recent: not every round.
+    pub(crate) fn set_school_clock(
+        &mut self,
+        ahead_ms: i64,
+        checked_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE school_link SET clock_ahead_ms = ?1, clock_checked_ms = ?2
+             WHERE clock_ahead_ms IS NULL OR clock_checked_ms IS NULL
+                OR abs(clock_ahead_ms - ?1) >= 1000
+                OR ?2 - clock_checked_ms NOT BETWEEN 0 AND ?3",
+            params![ahead_ms, checked_ms, MEASURED_WITHIN_MS / 12],
+        )?;
+        Ok(())
+    }
+
     /// The marks this machine made on days after `today`, if any.
     pub fn future_marks(&self, today: NaiveDate) -> Result<Option<FutureMarks>, StoreError> {
         let (last, marks): (Option<String>, i64) = self.conn.query_row(
@@ -95,6 +226,11 @@ impl Store {
         tx.commit()?;
         Ok(removed)
     }
+}
+
+/// Whether a measurement taken `since_ms` ago (by this clock) still tells.
+fn is_recent(since_ms: i64) -> bool {
+    (-60_000..=MEASURED_WITHIN_MS).contains(&since_ms)
 }
 
 #[cfg(test)]
@@ -192,5 +328,87 @@ mod tests {
             "remove marks made while the clock was ahead"
         );
         assert_eq!(store.remove_future_marks(today, "admin").unwrap(), 0);
+    }
+
+    #[test]
+    fn a_door_an_hour_or_more_from_the_school_servers_clock_takes_no_attendance() {
+        const MINUTE: i64 = 60_000;
+        const DAY: i64 = 24 * 60 * MINUTE;
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let now = Local::now();
+        let at = now.timestamp_millis();
+        // A single door (not linked): a figure left from an earlier link does not count.
+        store.set_school_clock(3 * DAY, at).unwrap();
+        assert_eq!(store.school_clock(now).unwrap(), None);
+        assert_eq!(store.wrong_clock(now).unwrap(), None);
+        store.link_to_school("North door").unwrap();
+        store
+            .conn
+            .execute(
+                "UPDATE school_link SET clock_ahead_ms = NULL, clock_checked_ms = NULL",
+                [],
+            )
+            .unwrap();
+        assert_eq!(store.wrong_clock(now).unwrap(), None, "never measured");
+
+        // Three days ahead, measured a second ago.
+        store.set_school_clock(3 * DAY, at - 1000).unwrap();
+        let Some(WrongClock::OffSchool(clock)) = store.wrong_clock(now).unwrap() else {
+            panic!("a clock three days ahead must stop the door");
+        };
+        assert_eq!(clock.how_far(), "3 days ahead of");
+        let said = clock.to_string();
+        assert!(
+            said.starts_with("This computer's clock is 3 days ahead of the school server's")
+                && said.contains(&format!(
+                    "(here it is {}, at the school {})",
+                    now.format("%Y-%m-%d %H:%M"),
+                    (now - Duration::days(3)).format("%Y-%m-%d %H:%M")
+                ))
+                && said.contains("Set the computer's date and time"),
+            "{said}"
+        );
+        let status = store.school_status().unwrap().unwrap();
+        assert!(
+            status
+                .line()
+                .ends_with(" — this computer's clock is 3 days ahead of the server's"),
+            "{}",
+            status.line()
+        );
+        // The clock set back since: the figure was measured "in the future" and no longer
+        // tells, until the link measures again.
+        assert_eq!(store.wrong_clock(now - Duration::days(3)).unwrap(), None);
+        // Measured two hours ago (the link has not reached the server since): no longer.
+        assert_eq!(store.wrong_clock(now + Duration::hours(2)).unwrap(), None);
+
+        // An hour and a half behind.
+        store.set_school_clock(-90 * MINUTE, at).unwrap();
+        let Some(WrongClock::OffSchool(clock)) = store.wrong_clock(now).unwrap() else {
+            panic!("a clock 90 minutes behind must stop the door");
+        };
+        assert_eq!(clock.how_far(), "90 minutes behind");
+
+        // Seven minutes ahead: attendance goes on, and the status line says it.
+        store.set_school_clock(7 * MINUTE + 400, at).unwrap();
+        assert_eq!(store.wrong_clock(now).unwrap(), None);
+        let status = store.school_status().unwrap().unwrap();
+        assert_eq!(status.clock_off.as_deref(), Some("7 minutes ahead of"));
+        // Under two minutes: nothing to say.
+        store.set_school_clock(-100 * 1000, at).unwrap();
+        assert_eq!(store.school_status().unwrap().unwrap().clock_off, None);
+        assert_eq!(store.wrong_clock(now).unwrap(), None);
+
+        // Marks made here ahead of today are said first (they need an admin).
+        let a = student(&mut store, 1);
+        store.set_school_clock(3 * DAY, at).unwrap();
+        store
+            .mark(a, now + Duration::days(3), Some(7.0), "kiosk", None)
+            .unwrap();
+        assert!(matches!(
+            store.wrong_clock(now).unwrap(),
+            Some(WrongClock::MarksAhead(_))
+        ));
     }
 }

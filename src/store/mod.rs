@@ -13,7 +13,7 @@ pub use backup::{
     backup_admin_pin, backup_reminder, damaged_copies_note, restore, BackupError, BackupState,
     BackupSummary, Restored,
 };
-pub use clock::FutureMarks;
+pub use clock::{FutureMarks, SchoolClock, WrongClock};
 pub use daily_backup::{
     damaged_advice, make_daily_backup, newest_daily_backup, remove_daily_backups, AdviceFor,
     DailyBackups,
@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0011_school_reconcile.sql"),
     include_str!("../../db/0012_absent_by_hand.sql"),
     include_str!("../../db/0013_school_refused.sql"),
+    include_str!("../../db/0014_school_clock.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
@@ -72,9 +73,10 @@ pub enum StoreError {
     Duplicate,
     #[error("The attendance database could not be opened at {path}: {reason}")]
     Open { path: String, reason: String },
-    /// Marks made here are dated after today: the clock is wrong, now or when they were made.
+    /// This computer's clock cannot date marks: marks made here are dated after today, or
+    /// the school server's clock is an hour or more away.
     #[error("{0}")]
-    ClockBehind(FutureMarks),
+    WrongClock(WrongClock),
     #[error("database error: {0}")]
     Sql(rusqlite::Error),
 }

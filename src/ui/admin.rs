@@ -18,7 +18,7 @@ use crate::kiosk::admin::{
     Outcome, Pending, PhotoCheck, PhotoStream, PinState, Rescue, StudentPhotos, Task,
 };
 use crate::kiosk::Kiosk;
-use crate::store::{FutureMarks, Student};
+use crate::store::{Student, WrongClock};
 use crate::wording::{count, grouped};
 use egui::{Color32, RichText, TextureHandle, Vec2};
 use std::path::PathBuf;
@@ -653,8 +653,8 @@ impl AdminView {
             self.message = Some((done, OK));
         }
         ui.separator();
-        if let Some(ahead) = &view.future_marks {
-            self.clock_notice(ui, kiosk, ahead.clone());
+        if let Some(wrong) = &view.wrong_clock {
+            self.clock_notice(ui, kiosk, wrong.clone());
         }
         if let Some((m, colour)) = self.message.clone() {
             // A long message wraps rather than widening the screen past the window.
@@ -689,10 +689,15 @@ impl AdminView {
         }
     }
 
-    /// The kiosk takes no attendance while marks made here are dated after today: the admin
-    /// reads why, and removes them if today's date is the right one.
-    fn clock_notice(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, ahead: FutureMarks) {
-        ui.label(RichText::new(ahead.to_string()).color(ERROR).size(16.0));
+    /// The kiosk takes no attendance while the clock cannot date marks: the admin reads why,
+    /// and removes marks made here dated after today if today's date is the right one.
+    fn clock_notice(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, wrong: WrongClock) {
+        ui.label(RichText::new(wrong.to_string()).color(ERROR).size(16.0));
+        let WrongClock::MarksAhead(ahead) = wrong else {
+            // Set the clock: the link sees it within seconds.
+            ui.separator();
+            return;
+        };
         let remove = format!(
             "Today is {}: remove {} dated after it",
             ahead.today,

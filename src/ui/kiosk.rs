@@ -8,7 +8,7 @@ use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
 use crate::store::school::SchoolStatus;
-use crate::store::FutureMarks;
+use crate::store::WrongClock;
 use crate::wording::{count, grouped};
 use egui::{Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 use std::collections::{HashSet, VecDeque};
@@ -96,8 +96,9 @@ pub struct KioskView {
     /// One card per person in front of the camera, newest first.
     cards: Vec<Card>,
     pub marked_today: i64,
-    /// Marks made here dated after today: the clock is wrong and no attendance is taken.
-    pub future_marks: Option<FutureMarks>,
+    /// Why the clock cannot date marks (marks made here after today, a school server's clock
+    /// an hour or more away): meanwhile no attendance is taken.
+    pub wrong_clock: Option<WrongClock>,
     pub problem: Option<(String, Instant)>,
     /// The link to the school server, when this door has one.
     pub school: Option<SchoolStatus>,
@@ -122,7 +123,7 @@ impl KioskView {
             faces: None,
             cards: Vec::new(),
             marked_today: 0,
-            future_marks: None,
+            wrong_clock: None,
             problem: None,
             school: None,
             frame_times: VecDeque::new(),
@@ -166,7 +167,7 @@ impl KioskView {
                     self.recognition = Recognition::Unavailable(r)
                 }
                 KioskEvent::MarkedToday(n) => self.marked_today = n,
-                KioskEvent::Clock(ahead) => self.future_marks = ahead,
+                KioskEvent::Clock(wrong) => self.wrong_clock = wrong,
                 KioskEvent::Problem(p) => self.problem = Some((p, Instant::now())),
                 KioskEvent::School(status) => self.school = Some(status),
                 KioskEvent::Verdict { verdict, .. } => self.show_verdict(verdict),
@@ -460,12 +461,12 @@ impl KioskView {
                 Some(format!("For the teacher: {reason}")),
             ))
         };
-        let banner = match (status, &self.recognition, &self.future_marks) {
+        let banner = match (status, &self.recognition, &self.wrong_clock) {
             (CameraStatus::Reconnecting(_), _, _) => {
                 Some(("Camera disconnected — reconnecting…".to_string(), None))
             }
             (_, Recognition::Unavailable(reason), _) => for_the_teacher(reason),
-            (_, _, Some(ahead)) => for_the_teacher(ahead),
+            (_, _, Some(wrong)) => for_the_teacher(wrong),
             (_, Recognition::Loading, _) => Some(("Getting ready…".to_string(), None)),
             (_, Recognition::Preparing { done, total }, _) => Some((
                 format!(

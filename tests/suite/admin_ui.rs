@@ -123,6 +123,35 @@ fn marks_made_while_the_clock_was_ahead_are_shown_to_the_admin_who_removes_them(
     );
 }
 
+#[test]
+fn a_door_whose_clock_is_days_off_the_school_servers_says_so_until_it_is_set_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = with_student_two(dir.path());
+    // A linked door whose link found its clock three days ahead of the school server's.
+    let conn = rusqlite::Connection::open(data.database()).unwrap();
+    let measured = |ahead_ms: i64| {
+        conn.execute(
+            "UPDATE school_link SET linked = 1, door = 'North door',
+                    clock_ahead_ms = ?1, clock_checked_ms = ?2",
+            rusqlite::params![ahead_ms, chrono::Local::now().timestamp_millis()],
+        )
+        .unwrap();
+    };
+    measured(3 * 24 * 3_600_000);
+    let mut h = harness(data, dir.path());
+    step_until(&mut h, "the kiosk to ask for the teacher", 60, |h| {
+        shows(h, "please tell your teacher")
+    });
+    set_pin(&mut h, "2468");
+    let said = "This computer's clock is 3 days ahead of the school server's";
+    step_until(&mut h, "the clock notice", 30, |h| shows(h, said));
+    // Nothing to remove: the clock is to be set, and nothing else.
+    assert!(!shows(&h, "remove the mark"));
+    // The clock set right (the link measures again): the notice goes by itself.
+    measured(0);
+    step_until(&mut h, "the notice gone", 30, |h| !shows(h, said));
+}
+
 /// What "Add from files…" does once the file dialog returns these files.
 fn add_files(h: &mut H, files: &[PathBuf]) {
     let app = h.state_mut();

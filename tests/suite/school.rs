@@ -23,6 +23,27 @@ struct DoorProcess {
 
 impl DoorProcess {
     fn start(data: &Path, name: &str, url: &str, source: &Path, looping: bool) -> DoorProcess {
+        Self::spawn(Self::command(data, name, url, source, looping), name, data)
+    }
+
+    /// The same door on a computer whose clock is off by `offset` (libfaketime's notation:
+    /// "+3d" is three days ahead).
+    fn start_with_clock(
+        data: &Path,
+        name: &str,
+        url: &str,
+        source: &Path,
+        offset: &str,
+    ) -> DoorProcess {
+        let mut cmd = Self::command(data, name, url, source, true);
+        cmd.env("LD_PRELOAD", libfaketime())
+            .env("FAKETIME", offset)
+            // Timeouts and frame pacing keep real time: only the calendar is wrong.
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        Self::spawn(cmd, name, data)
+    }
+
+    fn command(data: &Path, name: &str, url: &str, source: &Path, looping: bool) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollcall"));
         cmd.arg("--data-dir")
             .arg(data)
@@ -42,6 +63,10 @@ impl DoorProcess {
         if looping {
             cmd.arg("--loop");
         }
+        cmd
+    }
+
+    fn spawn(mut cmd: Command, name: &str, data: &Path) -> DoorProcess {
         let mut child = cmd.spawn().expect("start rollcall door");
         let (tx, lines) = channel();
         let out = child.stdout.take().unwrap();
@@ -137,6 +162,34 @@ impl Drop for DoorProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Debian's libfaketime (package `faketime`, installed by `scripts/setup`): a process started
+/// with it preloaded reads a wrong clock.
+fn libfaketime() -> PathBuf {
+    let lib = PathBuf::from(format!(
+        "/usr/lib/{}-linux-gnu/faketime/libfaketime.so.1",
+        std::env::consts::ARCH
+    ));
+    assert!(
+        lib.exists(),
+        "{} is missing: install the Debian package faketime (scripts/setup does)",
+        lib.display()
+    );
+    lib
+}
+
+/// Every mark at a door, whatever its day: (student roll no, day), sorted.
+fn every_mark_at(data: &Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(data.join("rollcall.db")).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT s.roll_no, a.day FROM attendance a JOIN students s ON s.id = a.student_id
+             ORDER BY s.roll_no, a.day",
+        )
+        .unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    rows.map(Result::unwrap).collect()
 }
 
 /// Today's marks at a door: (student roll no, mark uid), sorted.
@@ -443,6 +496,72 @@ fn a_morning_with_the_school_server_down_loses_nothing_and_doubles_nothing() {
     for data in ["north", "south"] {
         assert_eq!(marks_at(&tmp.path().join(data)), school, "{data}");
     }
+}
+
+#[test]
+fn a_door_whose_clock_is_days_off_the_school_servers_marks_nobody_until_it_is_set_right() {
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let url = pg.url();
+    enrol(&tmp.path().join("office"), &url, "0002", "Student Two");
+    // Student Two stands at the door (played over and over), after two seconds of nobody.
+    let frames = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 16);
+    let north = tmp.path().join("north");
+
+    // The door's computer thinks it is three days later (a date set by hand, say).
+    let mut door = DoorProcess::start_with_clock(&north, "North door", &url, &frames, "+3d");
+    let clock = door.wait_for("the clock found wrong", Duration::from_secs(60), |v| {
+        v["event"] == "clock" && v["wrong"] == true
+    });
+    let reason = clock["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("This computer's clock is 3 days ahead of the school server's")
+            && reason.contains("Set the computer's date and time"),
+        "{reason}"
+    );
+    door.wait_for(
+        "the clock on the status line",
+        Duration::from_secs(10),
+        |v| {
+            v["event"] == "school"
+                && v["status"].as_str().is_some_and(|s| {
+                    s.starts_with("School server: connected")
+                        && s.ends_with(" — this computer's clock is 3 days ahead of the server's")
+                })
+        },
+    );
+    // Once the door is ready, the student passes the whole recording (48 frames at 8 a
+    // second, in 6 s, and again): nobody is greeted, nothing is marked on any day, here or
+    // at the school.
+    door.wait_for("the door ready", Duration::from_secs(60), |v| {
+        v["event"] == "ready" && v["students"] == 1
+    });
+    std::thread::sleep(Duration::from_secs(8));
+    while let Ok(v) = door.lines.try_recv() {
+        door.seen.push(v);
+    }
+    assert!(
+        !door.seen.iter().any(|v| v["event"] == "verdict"),
+        "{:#?}",
+        door.seen
+    );
+    assert_eq!(every_mark_at(&north), []);
+    let at_school: i64 = pg
+        .client()
+        .query_one("SELECT count(*) FROM attendance", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(at_school, 0);
+    door.kill();
+
+    // The clock set right: the same door greets the student and marks today, once.
+    let mut door = DoorProcess::start(&north, "North door", &url, &frames, true);
+    let greeted = door.greeted("Student Two", Duration::from_secs(60));
+    assert_eq!(greeted["kind"], "Welcome", "{greeted}");
+    door.settled(Duration::from_secs(30));
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    assert_eq!(every_mark_at(&north), [("R0002".to_string(), today)]);
+    assert_eq!(marks_on_server(&pg).len(), 1);
 }
 
 #[test]

@@ -9,7 +9,7 @@ pub mod verdict;
 use crate::attendance::{Pass, Recognizer, Records};
 use crate::recognition::{Candidate, Decision, Source};
 use crate::settings::Settings;
-use crate::store::{clock_time, FutureMarks, MarkRecord, StoreError};
+use crate::store::{clock_time, MarkRecord, StoreError, WrongClock};
 use crate::vision::liveness::LivenessModel;
 use crate::vision::quality::QualityIssue;
 use crate::vision::Embeddings;
@@ -137,12 +137,11 @@ impl DoorSession {
             .marked_count(chrono::Local::now().date_naive())
     }
 
-    /// Marks made here dated after today: while there are some, the clock is wrong (now or
-    /// when they were made) and the door takes no attendance.
-    pub fn future_marks(&self) -> Result<Option<FutureMarks>, StoreError> {
-        self.records
-            .store()
-            .future_marks(chrono::Local::now().date_naive())
+    /// Why the clock cannot date marks now, if it cannot (marks made here dated after
+    /// today; the school server's clock an hour or more away): meanwhile the door takes no
+    /// attendance.
+    pub fn wrong_clock(&self) -> Result<Option<WrongClock>, StoreError> {
+        self.records.store().wrong_clock(chrono::Local::now())
     }
 
     /// The door's link to the school server, when it has one.

@@ -78,6 +78,9 @@ pub struct SchoolStatus {
     pub refused_marks: usize,
     /// Anything the link could not do, worded for the admin.
     pub problem: Option<String>,
+    /// How far this computer's clock is from the server's ("7 minutes ahead of"), when it
+    /// is two minutes or more.
+    pub clock_off: Option<String>,
 }
 
 impl SchoolStatus {
@@ -90,10 +93,14 @@ impl SchoolStatus {
         };
         let waiting = marks(self.waiting_marks, "waiting");
         let refused = marks(self.refused_marks, "the school did not take");
+        let clock = match &self.clock_off {
+            Some(how_far) => format!(" — this computer's clock is {how_far} the server's"),
+            None => String::new(),
+        };
         if self.online {
-            format!("School server: connected{waiting}{refused}")
+            format!("School server: connected{waiting}{refused}{clock}")
         } else {
-            format!("School server offline{waiting}{refused}")
+            format!("School server offline{waiting}{refused}{clock}")
         }
     }
 }
@@ -102,6 +109,10 @@ impl Store {
     /// The school link's state, or `None` when this folder is not linked to a school server.
     pub fn school_status(&self) -> Result<Option<SchoolStatus>, StoreError> {
         use rusqlite::OptionalExtension;
+        let clock_off = self
+            .school_clock(chrono::Local::now())?
+            .filter(|c| c.ahead_ms.abs() >= crate::store::clock::SAY_MS)
+            .map(|c| c.how_far());
         Ok(self
             .conn
             .query_row(
@@ -121,6 +132,7 @@ impl Store {
                         problem: r.get(1)?,
                         waiting_marks: r.get::<_, i64>(2)? as usize,
                         refused_marks: r.get::<_, i64>(3)? as usize,
+                        clock_off: clock_off.clone(),
                     })
                 },
             )
@@ -194,6 +206,10 @@ impl Door {
 
     fn send_and_fetch(&mut self) -> Result<Vec<String>, LinkError> {
         let mut refused = Vec::new();
+        // First, so a door whose clock is wrong stops marking before it sends anything more.
+        if let Some((ahead_ms, checked_ms)) = server::clock_ahead(self.client()?)? {
+            self.store.set_school_clock(ahead_ms, checked_ms)?;
+        }
         // After a restore the outbox is the backup's: what the school changed since then
         // is newer, so it is fetched first and wins.
         if self.store.reconciling()? {

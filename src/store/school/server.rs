@@ -385,6 +385,25 @@ fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgr
     Ok(())
 }
 
+/// How far this computer's clock is ahead of the server's, in milliseconds (negative:
+/// behind), and when it was measured by this computer's clock (milliseconds since 1970);
+/// `None` when the server took too long to answer for the figure to mean much.
+pub fn clock_ahead(client: &mut Client) -> Result<Option<(i64, i64)>, ServerError> {
+    let before = chrono::Utc::now().timestamp_millis();
+    let server: f64 = client
+        .query_one(
+            "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8",
+            &[],
+        )?
+        .get(0);
+    let after = chrono::Utc::now().timestamp_millis();
+    if !(0..=2_000).contains(&(after - before)) {
+        return Ok(None);
+    }
+    let here = before + (after - before) / 2;
+    Ok(Some((here - server.round() as i64, here)))
+}
+
 /// Everything that changed after change `since`, and the newest change number.
 pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), ServerError> {
     let mut tx = client
