@@ -565,6 +565,100 @@ fn a_door_whose_clock_is_days_off_the_school_servers_marks_nobody_until_it_is_se
 }
 
 #[test]
+fn a_mark_made_with_the_clock_ahead_while_the_server_was_down_is_not_taken_by_the_school() {
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let url = pg.url();
+    enrol(&tmp.path().join("office"), &url, "0002", "Student Two");
+    let frames = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 16);
+    let north = tmp.path().join("north");
+    let day = |d: chrono::DateTime<chrono::Local>| d.format("%Y-%m-%d").to_string();
+
+    // The door knows the class (it was linked yesterday, say) ...
+    let out = common::rollcall(
+        &north,
+        &["--database", &url, "--door", "North door", "students"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // ... and starts three days ahead while the school server is down: nothing can tell it
+    // its clock is wrong, and it marks the student on the wrong day.
+    pg.stop();
+    let mut door = DoorProcess::start_with_clock(&north, "North door", &url, &frames, "+3d");
+    door.greeted("Student Two", Duration::from_secs(60));
+    let ahead = day(chrono::Local::now() + chrono::Duration::days(3));
+    assert_eq!(every_mark_at(&north), [("R0002".to_string(), ahead)]);
+
+    // The server is back: the door stops marking, and the school does not take the mark.
+    pg.start_again();
+    door.wait_for("the clock found wrong", Duration::from_secs(30), |v| {
+        v["event"] == "clock" && v["wrong"] == true
+    });
+    door.wait_for("the mark refused", Duration::from_secs(30), |v| {
+        v["event"] == "school"
+            && v["online"] == true
+            && v["refused_marks"] == 1
+            && v["status"]
+                .as_str()
+                .is_some_and(|s| s.contains("1 mark the school did not take"))
+    });
+    let at_school = || -> i64 {
+        pg.client()
+            .query_one("SELECT count(*) FROM attendance", &[])
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(at_school(), 0);
+    let store = rollcall::store::Store::open(&north.join("rollcall.db")).unwrap();
+    let problem = store.school_status().unwrap().unwrap().problem.unwrap();
+    assert!(
+        problem.contains("was not taken by the school server: by its clock that day has not come"),
+        "{problem}"
+    );
+    door.kill();
+
+    // The clock set right, the mark made ahead is removed at the door (it asks for that
+    // before it marks anyone); the removal leaves nothing waiting or refused.
+    let out = common::rollcall(
+        &north,
+        &[
+            "--database",
+            &url,
+            "--door",
+            "North door",
+            "future-marks",
+            "--yes",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = store.school_status().unwrap().unwrap();
+    assert_eq!(
+        (status.waiting_marks, status.refused_marks),
+        (0, 0),
+        "{status:?}"
+    );
+    assert_eq!(every_mark_at(&north), []);
+
+    // Today the student is marked, here and at the school.
+    let mut door = DoorProcess::start(&north, "North door", &url, &frames, true);
+    door.greeted("Student Two", Duration::from_secs(60));
+    door.settled(Duration::from_secs(30));
+    assert_eq!(
+        every_mark_at(&north),
+        [("R0002".to_string(), day(chrono::Local::now()))]
+    );
+    assert_eq!(marks_on_server(&pg).len(), 1);
+    assert_eq!(at_school(), 1);
+}
+
+#[test]
 fn the_link_is_encrypted_when_the_address_asks_and_refuses_a_server_it_cannot_trust() {
     // The server accepts only encrypted connections from the network.
     let (pg, ca) = Postgres::start_with_tls();

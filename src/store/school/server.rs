@@ -168,11 +168,12 @@ pub fn push(
 ) -> Result<Vec<Delivery>, ServerError> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+    let server_ms = server_clock_ms(&mut tx)?;
     let mut answers: Vec<Delivery> = Vec::with_capacity(rows.len());
     for (table, uid, row) in rows {
         let mut point = tx.transaction()?;
         let result = match row {
-            Some(row) => upsert(&mut point, row),
+            Some(row) => upsert(&mut point, row, server_ms),
             None => delete(&mut point, table, uid).map(|()| None),
         };
         match result {
@@ -224,7 +225,12 @@ fn not_allowed(what: &str) -> String {
 }
 
 /// Writes one door row; `Some(reason)` when the school cannot take it (yet).
-fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, postgres::Error> {
+/// `server_ms`: the server's clock (milliseconds since 1970).
+fn upsert(
+    tx: &mut Transaction<'_>,
+    row: &SharedRow,
+    server_ms: i64,
+) -> Result<Option<String>, postgres::Error> {
     // A template or mark of a student the school does not have (enrolled at a door whose
     // login may not add students, or removed at the office) waits at the door.
     let parent = match row {
@@ -241,6 +247,28 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
             .get(0);
         if !may {
             return Ok(Some(not_allowed(&row.describe())));
+        }
+    }
+    // A mark on a day that has not come by the school's clock was made by a door whose clock
+    // was ahead (before its link could compare the two): the school does not take it.
+    if let SharedRow::Mark {
+        day,
+        marked_at,
+        source,
+        present: true,
+        ..
+    } = row
+    {
+        if let Some(today) = day_not_come(day, marked_at, server_ms) {
+            if source != "admin" {
+                return Ok(Some(format!(
+                    "{} was not taken by the school server: by its clock that day has not \
+                     come (it is {today} there; the door's clock was ahead when the mark was \
+                     made). Set the door's date and time; its Admin screen then offers to \
+                     remove such marks",
+                    row.describe()
+                )));
+            }
         }
     }
     if let Some(student) = parent {
@@ -348,6 +376,19 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
     Ok(None)
 }
 
+/// The school's today, where the mark was made, when the mark's `day` comes after it (by the
+/// offset from UTC recorded in `marked_at`); `None` when it does not, or cannot be read.
+fn day_not_come(day: &str, marked_at: &str, server_ms: i64) -> Option<chrono::NaiveDate> {
+    let offset = *chrono::DateTime::parse_from_rfc3339(marked_at)
+        .ok()?
+        .offset();
+    let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    let today = chrono::DateTime::from_timestamp_millis(server_ms)?
+        .with_timezone(&offset)
+        .date_naive();
+    (day > today).then_some(today)
+}
+
 fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgres::Error> {
     if table == "face_data" {
         // A student's face data erased at a door: every template the school has of them
@@ -369,13 +410,30 @@ fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgr
         )?;
         return Ok(());
     }
-    let sql = match table {
-        "students" => "DELETE FROM students WHERE uid = $1",
-        "face_templates" => "DELETE FROM face_templates WHERE uid = $1",
-        "attendance" => "DELETE FROM attendance WHERE uid = $1",
-        "class_days" => "DELETE FROM class_days WHERE day = $1",
+    let (sql, held) = match table {
+        "students" => (
+            "DELETE FROM students WHERE uid = $1",
+            "SELECT EXISTS (SELECT 1 FROM students WHERE uid = $1)",
+        ),
+        "face_templates" => (
+            "DELETE FROM face_templates WHERE uid = $1",
+            "SELECT EXISTS (SELECT 1 FROM face_templates WHERE uid = $1)",
+        ),
+        "attendance" => (
+            "DELETE FROM attendance WHERE uid = $1",
+            "SELECT EXISTS (SELECT 1 FROM attendance WHERE uid = $1)",
+        ),
+        "class_days" => (
+            "DELETE FROM class_days WHERE day = $1",
+            "SELECT EXISTS (SELECT 1 FROM class_days WHERE day = $1)",
+        ),
         _ => return Ok(()),
     };
+    // A row the school never took (a mark it refused) is gone already: a door's login, which
+    // may not delete, has nothing to be refused for.
+    if !tx.query_one(held, &[&uid])?.get::<_, bool>(0) {
+        return Ok(());
+    }
     if tx.execute(sql, &[&uid])? > 0 {
         tx.execute(
             "INSERT INTO deletions (tbl, uid) VALUES ($1, $2)",
@@ -390,18 +448,24 @@ fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgr
 /// `None` when the server took too long to answer for the figure to mean much.
 pub fn clock_ahead(client: &mut Client) -> Result<Option<(i64, i64)>, ServerError> {
     let before = chrono::Utc::now().timestamp_millis();
-    let server: f64 = client
-        .query_one(
-            "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8",
-            &[],
-        )?
-        .get(0);
+    let server = server_clock_ms(client)?;
     let after = chrono::Utc::now().timestamp_millis();
     if !(0..=2_000).contains(&(after - before)) {
         return Ok(None);
     }
     let here = before + (after - before) / 2;
-    Ok(Some((here - server.round() as i64, here)))
+    Ok(Some((here - server, here)))
+}
+
+/// The server's clock, in milliseconds since 1970.
+fn server_clock_ms(client: &mut impl postgres::GenericClient) -> Result<i64, postgres::Error> {
+    let ms: f64 = client
+        .query_one(
+            "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8",
+            &[],
+        )?
+        .get(0);
+    Ok(ms.round() as i64)
 }
 
 /// Everything that changed after change `since`, and the newest change number.
@@ -481,4 +545,36 @@ pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), Serve
     }
     tx.commit()?;
     Ok((changes, newest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::day_not_come;
+
+    #[test]
+    fn a_day_has_come_where_the_mark_was_made() {
+        // 2026-12-04 23:00 UTC: already the 5th at UTC+2, still the 4th at UTC−5.
+        let server = chrono::DateTime::parse_from_rfc3339("2026-12-04T23:00:00+00:00")
+            .unwrap()
+            .timestamp_millis();
+        let the_4th = chrono::NaiveDate::from_ymd_opt(2026, 12, 4);
+        assert_eq!(
+            day_not_come("2026-12-05", "2026-12-05T00:30:00+02:00", server),
+            None
+        );
+        assert_eq!(
+            day_not_come("2026-12-05", "2026-12-05T00:30:00-05:00", server),
+            the_4th
+        );
+        assert_eq!(
+            day_not_come("2026-12-07", "2026-12-07T08:41:00+00:00", server),
+            the_4th
+        );
+        assert_eq!(
+            day_not_come("2026-12-04", "2026-12-04T20:00:00+00:00", server),
+            None
+        );
+        // What cannot be read is taken as before.
+        assert_eq!(day_not_come("2026-12-07", "08:41", server), None);
+    }
 }
