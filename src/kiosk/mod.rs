@@ -143,8 +143,8 @@ pub enum KioskEvent {
     },
     /// Students marked today.
     MarkedToday(i64),
-    /// Marks made here are dated after today (`None` once there are none): the clock is
-    /// wrong, and the door takes no attendance meanwhile.
+    /// Why the clock cannot date marks (`None` once it can: see `WrongClock`); the door
+    /// takes no attendance meanwhile.
     Clock(Option<crate::store::WrongClock>),
     /// Recognition cannot run (e.g. a model is missing); the camera keeps showing.
     RecognitionUnavailable(String),

@@ -55,8 +55,8 @@ pub(super) struct VisionWorker {
     motion: BoxMotion,
     /// Today's count as the UI was last told it.
     marked_today: Option<i64>,
-    /// Marks made here dated after today, as the UI was last told (no attendance is taken
-    /// meanwhile: the clock is wrong).
+    /// Why the clock cannot date marks, as the UI was last told (no attendance is taken
+    /// meanwhile).
     wrong_clock: Option<WrongClock>,
     /// The data folder's settings file as last read.
     settings_file: SettingsWatch,
