@@ -167,7 +167,13 @@ impl KioskView {
                     self.recognition = Recognition::Unavailable(r)
                 }
                 KioskEvent::MarkedToday(n) => self.marked_today = n,
-                KioskEvent::Clock(wrong) => self.wrong_clock = wrong,
+                KioskEvent::Clock(wrong) => {
+                    // No frame is judged meanwhile: the last faces' boxes would stay put.
+                    if wrong.is_some() {
+                        self.faces = None;
+                    }
+                    self.wrong_clock = wrong
+                }
                 KioskEvent::Problem(p) => self.problem = Some((p, Instant::now())),
                 KioskEvent::School(status) => self.school = Some(status),
                 KioskEvent::Verdict { verdict, .. } => self.show_verdict(verdict),
@@ -199,7 +205,10 @@ impl KioskView {
             }
         }
         if let Ok(f) = kiosk.faces.try_recv() {
-            self.see_faces(f);
+            // (Found before the clock was: no frame is judged meanwhile.)
+            if self.wrong_clock.is_none() {
+                self.see_faces(f);
+            }
         }
         // A card stays while its face does, and a few seconds after it left.
         let keep = Duration::from_secs(self.settings.verdict_secs.max(1));

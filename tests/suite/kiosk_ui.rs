@@ -721,6 +721,31 @@ fn a_kiosk_whose_clock_went_back_marks_nobody_until_the_marks_ahead_are_removed(
     });
     assert!(!shows(&h, "please tell your teacher"));
     assert_eq!(rows_today(dir.path()), 1);
+    assert!(
+        h.state().view.faces.is_some(),
+        "Student Three's box is drawn"
+    );
+
+    // Then the link to the school server finds this clock three days ahead of the school's.
+    rusqlite::Connection::open(dir.path().join("rollcall.db"))
+        .unwrap()
+        .execute(
+            "UPDATE school_link SET linked = 1, clock_ahead_ms = ?1, clock_checked_ms = ?2",
+            rusqlite::params![
+                3 * 24 * 3_600_000_i64,
+                chrono::Local::now().timestamp_millis()
+            ],
+        )
+        .unwrap();
+    step_until(&mut h, "the kiosk to ask for the teacher again", 30, |h| {
+        shows(h, "please tell your teacher")
+            && shows(
+                h,
+                "This computer's clock is 3 days ahead of the school server's",
+            )
+    });
+    // No face is judged, so no box is left standing on the picture.
+    assert!(h.state().view.faces.is_none());
 }
 
 #[test]
