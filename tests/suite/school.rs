@@ -192,6 +192,25 @@ fn every_mark_at(data: &Path) -> Vec<(String, String)> {
     rows.map(Result::unwrap).collect()
 }
 
+/// Student Two enrolled at the office of the school at `url`, and standing at the door
+/// (played over and over) after two seconds of nobody: the folder holding it all, the
+/// recording, and the north door's data folder (not started).
+fn student_two_at_the_door(url: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    enrol(&tmp.path().join("office"), url, "0002", "Student Two");
+    let frames = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 16);
+    let north = tmp.path().join("north");
+    (tmp, frames, north)
+}
+
+/// Attendance rows on the school server, any day, marks and absences alike.
+fn rows_at_school(pg: &Postgres) -> i64 {
+    pg.client()
+        .query_one("SELECT count(*) FROM attendance", &[])
+        .unwrap()
+        .get(0)
+}
+
 /// Today's marks at a door: (student roll no, mark uid), sorted.
 fn marks_at(data: &Path) -> Vec<(String, String)> {
     let conn = rusqlite::Connection::open(data.join("rollcall.db")).unwrap();
@@ -501,12 +520,8 @@ fn a_morning_with_the_school_server_down_loses_nothing_and_doubles_nothing() {
 #[test]
 fn a_door_whose_clock_is_days_off_the_school_servers_marks_nobody_until_it_is_set_right() {
     let pg = Postgres::start();
-    let tmp = tempfile::tempdir().unwrap();
     let url = pg.url();
-    enrol(&tmp.path().join("office"), &url, "0002", "Student Two");
-    // Student Two stands at the door (played over and over), after two seconds of nobody.
-    let frames = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 16);
-    let north = tmp.path().join("north");
+    let (_tmp, frames, north) = student_two_at_the_door(&url);
 
     // The door's computer thinks it is three days later (a date set by hand, say).
     let mut door = DoorProcess::start_with_clock(&north, "North door", &url, &frames, "+3d");
@@ -546,12 +561,7 @@ fn a_door_whose_clock_is_days_off_the_school_servers_marks_nobody_until_it_is_se
         door.seen
     );
     assert_eq!(every_mark_at(&north), []);
-    let at_school: i64 = pg
-        .client()
-        .query_one("SELECT count(*) FROM attendance", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(at_school, 0);
+    assert_eq!(rows_at_school(&pg), 0);
     door.kill();
 
     // The clock set right: the same door greets the student and marks today, once.
@@ -567,11 +577,8 @@ fn a_door_whose_clock_is_days_off_the_school_servers_marks_nobody_until_it_is_se
 #[test]
 fn a_mark_made_with_the_clock_ahead_while_the_server_was_down_is_not_taken_by_the_school() {
     let pg = Postgres::start();
-    let tmp = tempfile::tempdir().unwrap();
     let url = pg.url();
-    enrol(&tmp.path().join("office"), &url, "0002", "Student Two");
-    let frames = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 16);
-    let north = tmp.path().join("north");
+    let (_tmp, frames, north) = student_two_at_the_door(&url);
     let day = |d: chrono::DateTime<chrono::Local>| d.format("%Y-%m-%d").to_string();
 
     // The door knows the class (it was linked yesterday, say) ...
@@ -605,13 +612,7 @@ fn a_mark_made_with_the_clock_ahead_while_the_server_was_down_is_not_taken_by_th
                 .as_str()
                 .is_some_and(|s| s.contains("1 mark the school did not take"))
     });
-    let at_school = || -> i64 {
-        pg.client()
-            .query_one("SELECT count(*) FROM attendance", &[])
-            .unwrap()
-            .get(0)
-    };
-    assert_eq!(at_school(), 0);
+    assert_eq!(rows_at_school(&pg), 0);
     let store = rollcall::store::Store::open(&north.join("rollcall.db")).unwrap();
     let problem = store.school_status().unwrap().unwrap().problem.unwrap();
     assert!(
@@ -655,7 +656,7 @@ fn a_mark_made_with_the_clock_ahead_while_the_server_was_down_is_not_taken_by_th
         [("R0002".to_string(), day(chrono::Local::now()))]
     );
     assert_eq!(marks_on_server(&pg).len(), 1);
-    assert_eq!(at_school(), 1);
+    assert_eq!(rows_at_school(&pg), 1);
 }
 
 #[test]

@@ -558,22 +558,18 @@ mod tests {
             .unwrap()
             .timestamp_millis();
         let the_4th = chrono::NaiveDate::from_ymd_opt(2026, 12, 4);
-        assert_eq!(
-            day_not_come("2026-12-05", "2026-12-05T00:30:00+02:00", server),
-            None
-        );
-        assert_eq!(
-            day_not_come("2026-12-05", "2026-12-05T00:30:00-05:00", server),
-            the_4th
-        );
-        assert_eq!(
-            day_not_come("2026-12-07", "2026-12-07T08:41:00+00:00", server),
-            the_4th
-        );
-        assert_eq!(
-            day_not_come("2026-12-04", "2026-12-04T20:00:00+00:00", server),
-            None
-        );
+        for (day, marked_at, not_come) in [
+            ("2026-12-05", "2026-12-05T00:30:00+02:00", None),
+            ("2026-12-05", "2026-12-05T00:30:00-05:00", the_4th),
+            ("2026-12-07", "2026-12-07T08:41:00+00:00", the_4th),
+            ("2026-12-04", "2026-12-04T20:00:00+00:00", None),
+        ] {
+            assert_eq!(
+                day_not_come(day, marked_at, server),
+                not_come,
+                "{marked_at}"
+            );
+        }
         // What cannot be read is taken as before.
         assert_eq!(day_not_come("2026-12-07", "08:41", server), None);
     }
