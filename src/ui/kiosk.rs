@@ -371,11 +371,14 @@ impl KioskView {
             ui.label(RichText::new(parts.join(" · ")).small().weak());
             if let Some(school) = &self.school {
                 let text = RichText::new(school.line()).small();
-                let label = if school.online && school.problem.is_none() {
-                    ui.label(text.weak())
-                } else {
-                    ui.label(text.color(AMBER))
-                };
+                // Amber for whatever an admin should see to: the server offline, a problem,
+                // a clock minutes off the school's.
+                let label =
+                    if school.online && school.problem.is_none() && school.clock_off.is_none() {
+                        ui.label(text.weak())
+                    } else {
+                        ui.label(text.color(AMBER))
+                    };
                 if let Some(p) = &school.problem {
                     label.on_hover_text(p);
                 }
