@@ -206,7 +206,7 @@ impl Door {
 
     fn send_and_fetch(&mut self) -> Result<Vec<String>, LinkError> {
         let mut refused = Vec::new();
-        // First, so a door whose clock is wrong stops marking before it sends anything more.
+        // First: a door whose clock is wrong learns it before anything else of this round.
         if let Some((ahead_ms, checked_ms)) = server::clock_ahead(self.client()?)? {
             self.store.set_school_clock(ahead_ms, checked_ms)?;
         }
