@@ -194,12 +194,22 @@ fn every_mark_at(data: &Path) -> Vec<(String, String)> {
 
 /// Student Two enrolled at the office of the school at `url`, and standing at the door
 /// (played over and over) after two seconds of nobody: the folder holding it all, the
-/// recording, and the north door's data folder (not started).
+/// recording, and the north door's data folder, linked once (it knows the class: its
+/// gallery has Student Two from the start).
 fn student_two_at_the_door(url: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     enrol(&tmp.path().join("office"), url, "0002", "Student Two");
     let frames = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 16);
     let north = tmp.path().join("north");
+    let out = common::rollcall(
+        &north,
+        &["--database", url, "--door", "North door", "students"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (tmp, frames, north)
 }
 
@@ -523,7 +533,8 @@ fn a_door_whose_clock_is_days_off_the_school_servers_marks_nobody_until_it_is_se
     let url = pg.url();
     let (_tmp, frames, north) = student_two_at_the_door(&url);
 
-    // The door's computer thinks it is three days later (a date set by hand, say).
+    // The door's computer thinks it is three days later (a date set by hand since it was
+    // linked, say).
     let mut door = DoorProcess::start_with_clock(&north, "North door", &url, &frames, "+3d");
     let clock = door.wait_for("the clock found wrong", Duration::from_secs(60), |v| {
         v["event"] == "clock" && v["wrong"] == true
@@ -581,18 +592,9 @@ fn a_mark_made_with_the_clock_ahead_while_the_server_was_down_is_not_taken_by_th
     let (_tmp, frames, north) = student_two_at_the_door(&url);
     let day = |d: chrono::DateTime<chrono::Local>| d.format("%Y-%m-%d").to_string();
 
-    // The door knows the class (it was linked yesterday, say) ...
-    let out = common::rollcall(
-        &north,
-        &["--database", &url, "--door", "North door", "students"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // ... and starts three days ahead while the school server is down: nothing can tell it
-    // its clock is wrong, and it marks the student on the wrong day.
+    // The door (linked yesterday, say) starts three days ahead while the school server is
+    // down: nothing can tell it its clock is wrong, and it marks the student on the wrong
+    // day.
     pg.stop();
     let mut door = DoorProcess::start_with_clock(&north, "North door", &url, &frames, "+3d");
     door.greeted("Student Two", Duration::from_secs(60));
