@@ -410,31 +410,25 @@ fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgr
         )?;
         return Ok(());
     }
-    let (sql, held) = match table {
-        "students" => (
-            "DELETE FROM students WHERE uid = $1",
-            "SELECT EXISTS (SELECT 1 FROM students WHERE uid = $1)",
-        ),
-        "face_templates" => (
-            "DELETE FROM face_templates WHERE uid = $1",
-            "SELECT EXISTS (SELECT 1 FROM face_templates WHERE uid = $1)",
-        ),
-        "attendance" => (
-            "DELETE FROM attendance WHERE uid = $1",
-            "SELECT EXISTS (SELECT 1 FROM attendance WHERE uid = $1)",
-        ),
-        "class_days" => (
-            "DELETE FROM class_days WHERE day = $1",
-            "SELECT EXISTS (SELECT 1 FROM class_days WHERE day = $1)",
-        ),
+    // The shared tables (only these names reach the SQL below), each row known by one key:
+    // a class day by its date.
+    let key = match table {
+        "students" | "face_templates" | "attendance" => "uid",
+        "class_days" => "day",
         _ => return Ok(()),
     };
     // A row the school never took (a mark it refused) is gone already: a door's login, which
     // may not delete, has nothing to be refused for.
-    if !tx.query_one(held, &[&uid])?.get::<_, bool>(0) {
+    let held: bool = tx
+        .query_one(
+            &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE {key} = $1)"),
+            &[&uid],
+        )?
+        .get(0);
+    if !held {
         return Ok(());
     }
-    if tx.execute(sql, &[&uid])? > 0 {
+    if tx.execute(&format!("DELETE FROM {table} WHERE {key} = $1"), &[&uid])? > 0 {
         tx.execute(
             "INSERT INTO deletions (tbl, uid) VALUES ($1, $2)",
             &[&table, &uid],
