@@ -19,6 +19,8 @@ pub(crate) const SAY_MS: i64 = 2 * 60 * 1000;
 /// A measurement older than this (by this computer's clock), or from the future (the clock
 /// was set back since), no longer tells how far off the clock is.
 const MEASURED_WITHIN_MS: i64 = 60 * 60 * 1000;
+/// A measurement that has not moved is written again after this long, so it stays recent.
+const REWRITE_AFTER_MS: i64 = 5 * 60 * 1000;
 
 /// Why this computer's clock cannot date marks now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,7 +172,8 @@ impl Store {
 
     /// Records how far this computer's clock is ahead of the school server's (`ahead_ms`,
     /// negative: behind), measured at `checked_ms` by this clock. Written when it moved by a
-    /// second or more, or the last figure is no longer recent: not every round.
+    /// second or more, the last figure is `REWRITE_AFTER_MS` old, or the clock was set back
+    /// past it: not every round.
     pub(crate) fn set_school_clock(
         &mut self,
         ahead_ms: i64,
@@ -181,7 +184,7 @@ impl Store {
              WHERE clock_ahead_ms IS NULL OR clock_checked_ms IS NULL
                 OR abs(clock_ahead_ms - ?1) >= 1000
                 OR ?2 - clock_checked_ms NOT BETWEEN 0 AND ?3",
-            params![ahead_ms, checked_ms, MEASURED_WITHIN_MS / 12],
+            params![ahead_ms, checked_ms, REWRITE_AFTER_MS],
         )?;
         Ok(())
     }
