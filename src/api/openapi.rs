@@ -68,7 +68,7 @@ pub fn document() -> Value {
                     "404": message(&[NoFace, UserNotFound, AlreadyMarked, AbsentByHand]),
                     "401": { "description": "Unauthorized (only with door tokens or door addresses configured: send a door token)" },
                     "503": { "description": "The server is busy; please try again in a moment (see Retry-After)" },
-                    "500": { "description": "Internal server error; with `reason` when the server's clock is wrong (marks made there are dated after today, or a school server's clock is an hour or more away: nobody is marked until it is set right)" }
+                    "500": { "description": "Internal server error; with `reason` when the server's clock is wrong (marks made there while its clock was ahead are dated wrong, or a school server's clock is an hour or more away: nobody is marked until it is set right)" }
                 }
             } },
             "/getdata": { "get": {

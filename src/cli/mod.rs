@@ -83,9 +83,9 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Marks made on this machine dated after today (made while its clock was ahead; no
-    /// attendance is taken while there are some). Without --yes it only says what it
-    /// would remove.
+    /// Marks made on this machine while its clock was ahead (dated after today, or refused
+    /// by the school server as dated ahead; no attendance is taken while there are some).
+    /// Without --yes it only says what it would remove.
     FutureMarks {
         /// Remove them (today's date is the right one).
         #[arg(long)]

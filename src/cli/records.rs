@@ -284,13 +284,13 @@ pub fn delete(
     Ok(exit)
 }
 
-/// Marks made here dated after today (while the clock was ahead): said, or with `yes`
-/// removed.
+/// Marks made here while the clock was ahead (dated after today, or refused by the school
+/// server as dated on a day that had not come there): said, or with `yes` removed.
 pub fn future_marks(data_dir: Option<&Path>, yes: bool) -> anyhow::Result<Exit> {
     let (_, mut store) = store(data_dir)?;
     let today = chrono::Local::now().date_naive();
     let Some(ahead) = store.future_marks(today)? else {
-        println!("No mark made here is dated after today ({today}).");
+        println!("No mark made here was dated while the clock was ahead (today is {today}).");
         return Ok(Exit::Ok);
     };
     if !yes {
@@ -300,7 +300,7 @@ pub fn future_marks(data_dir: Option<&Path>, yes: bool) -> anyhow::Result<Exit> 
     }
     let removed = store.remove_future_marks(today, "command line")?;
     println!(
-        "Removed {} dated after {today} (made while the clock was ahead). Attendance is taken \
+        "Removed {} made while the clock was ahead (today is {today}). Attendance is taken \
          again.",
         count(removed, "mark")
     );

@@ -3,7 +3,8 @@
 //! - the marks this machine already made: none can be on a day after today. When some are,
 //!   either the clock is wrong now or it was wrong when they were made; the machine cannot
 //!   tell which, so it takes no attendance until an admin sets the clock right or removes
-//!   those marks;
+//!   those marks. A mark the school server refused as dated on a day that had not come
+//!   there stays such a mark once that day comes here (its date is wrong all the same);
 //! - at a door linked to a school server, the server's clock: the link compares the two in
 //!   its rounds, and a door an hour or more off takes no attendance (a few minutes off is
 //!   said on its status line).
@@ -25,7 +26,8 @@ const REWRITE_AFTER_MS: i64 = 5 * 60 * 1000;
 /// Why this computer's clock cannot date marks now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WrongClock {
-    /// Marks made here are dated after today.
+    /// Marks made here while the clock was ahead (dated after today, or refused by the
+    /// school server as such).
     MarksAhead(FutureMarks),
     /// The school server's clock is an hour or more from this one.
     OffSchool(SchoolClock),
@@ -87,14 +89,15 @@ impl std::fmt::Display for SchoolClock {
 }
 
 /// Marks this machine made (the kiosk, the API, the command line; not corrections by hand,
-/// not marks from other doors of the school) on days after today.
+/// not marks from other doors of the school) while its clock was ahead: on days after
+/// today, or on days the school server said had not come when it was sent them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FutureMarks {
     /// Today, by this computer's clock.
     pub today: NaiveDate,
     /// The latest day marked.
     pub last_day: NaiveDate,
-    /// How many marks are dated after today.
+    /// How many marks.
     pub marks: i64,
 }
 
@@ -114,6 +117,30 @@ impl std::fmt::Display for FutureMarks {
             1 => ("was", "it"),
             _ => ("were", "them"),
         };
+        if self.last_day <= self.today {
+            // Only marks the school refused: their day has come here since.
+            let (marks, its) = match self.marks {
+                1 => (
+                    format!("A mark made here for {}", self.last_day),
+                    "Its date is",
+                ),
+                n => (
+                    format!(
+                        "{} made here (the latest for {})",
+                        crate::wording::count(n, "mark"),
+                        self.last_day
+                    ),
+                    "Their dates are",
+                ),
+            };
+            return write!(
+                f,
+                "{marks} {were} dated while this computer's clock was ahead of the school \
+                 server's: the school did not take {them}, as the day had not come there. \
+                 {its} wrong, so no attendance is taken here until an admin removes {them} \
+                 (Admin, or `rollcall future-marks --yes`)."
+            );
+        }
         write!(
             f,
             "This computer's date is {today}, but attendance was already marked here on \
@@ -128,21 +155,27 @@ impl std::fmt::Display for FutureMarks {
     }
 }
 
-/// Which rows are marks made here, not by hand, on days after `?1`.
-const MADE_HERE_AFTER: &str = "day > ?1 AND present = 1 AND source <> 'admin'
-     AND door IS (SELECT door FROM school_link)";
+/// Which rows are marks made here, not by hand, while the clock was ahead: on days after
+/// `?1`, or refused for good by the school server as dated on a day that had not come.
+const MADE_AHEAD: &str = "present = 1 AND source <> 'admin'
+     AND door IS (SELECT door FROM school_link)
+     AND (day > ?1 OR uid IN (SELECT uid FROM school_outbox
+                              WHERE tbl = 'attendance' AND refused = 2))";
 
 impl Store {
     /// Why this computer's clock cannot date marks at `now` (by that clock), if it cannot:
-    /// marks made here after today's date, or a school server's clock an hour or more away.
+    /// a school server's clock an hour or more away (said first: the clock is to be set
+    /// before marks are removed by today's date), or marks made here while it was ahead.
     pub fn wrong_clock(&self, now: DateTime<Local>) -> Result<Option<WrongClock>, StoreError> {
-        if let Some(ahead) = self.future_marks(now.date_naive())? {
-            return Ok(Some(WrongClock::MarksAhead(ahead)));
-        }
-        Ok(self
+        if let Some(off) = self
             .school_clock(now)?
             .filter(|c| c.ahead_ms.abs() >= STOP_MS)
-            .map(WrongClock::OffSchool))
+        {
+            return Ok(Some(WrongClock::OffSchool(off)));
+        }
+        Ok(self
+            .future_marks(now.date_naive())?
+            .map(WrongClock::MarksAhead))
     }
 
     /// How far this computer's clock is from the school server's, when the link measured
@@ -189,10 +222,11 @@ impl Store {
         Ok(())
     }
 
-    /// The marks this machine made on days after `today`, if any.
+    /// The marks this machine made while its clock was ahead (on days after `today`, or
+    /// refused as such by the school server), if any.
     pub fn future_marks(&self, today: NaiveDate) -> Result<Option<FutureMarks>, StoreError> {
         let (last, marks): (Option<String>, i64) = self.conn.query_row(
-            &format!("SELECT MAX(day), COUNT(*) FROM attendance WHERE {MADE_HERE_AFTER}"),
+            &format!("SELECT MAX(day), COUNT(*) FROM attendance WHERE {MADE_AHEAD}"),
             [today.format("%Y-%m-%d").to_string()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
@@ -205,8 +239,8 @@ impl Store {
             }))
     }
 
-    /// Removes the marks this machine made on days after `today` (made while its clock was
-    /// ahead), logged; returns how many.
+    /// Removes the marks this machine made while its clock was ahead (`future_marks`),
+    /// logged; returns how many.
     pub fn remove_future_marks(
         &mut self,
         today: NaiveDate,
@@ -215,7 +249,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let today = today.format("%Y-%m-%d").to_string();
         let removed = tx.execute(
-            &format!("DELETE FROM attendance WHERE {MADE_HERE_AFTER}"),
+            &format!("DELETE FROM attendance WHERE {MADE_AHEAD}"),
             [&today],
         )?;
         if removed > 0 {
@@ -223,7 +257,7 @@ impl Store {
                 &tx,
                 actor,
                 "remove marks made while the clock was ahead",
-                &format!("{removed} dated after {today}"),
+                &format!("{removed}; today is {today}"),
             )?;
         }
         tx.commit()?;
@@ -403,12 +437,18 @@ mod tests {
         assert_eq!(store.school_status().unwrap().unwrap().clock_off, None);
         assert_eq!(store.wrong_clock(now).unwrap(), None);
 
-        // Marks made here ahead of today are said first (they need an admin).
+        // With marks made here ahead of today as well, the clock is said first: the admin
+        // sets it, then removes the marks by the right date (not by the wrong one).
         let a = student(&mut store, 1);
         store.set_school_clock(3 * DAY, at).unwrap();
         store
             .mark(a, now + Duration::days(3), Some(7.0), "kiosk", None)
             .unwrap();
+        assert!(matches!(
+            store.wrong_clock(now).unwrap(),
+            Some(WrongClock::OffSchool(_))
+        ));
+        store.set_school_clock(0, at + 1).unwrap();
         assert!(matches!(
             store.wrong_clock(now).unwrap(),
             Some(WrongClock::MarksAhead(_))

@@ -73,7 +73,7 @@ pub enum StoreError {
     Duplicate,
     #[error("The attendance database could not be opened at {path}: {reason}")]
     Open { path: String, reason: String },
-    /// This computer's clock cannot date marks: marks made here are dated after today, or
+    /// This computer's clock cannot date marks: marks made here while it was ahead, or
     /// the school server's clock is an hour or more away.
     #[error("{0}")]
     WrongClock(WrongClock),

@@ -182,7 +182,7 @@ pub struct AdminView {
     adding: Option<Pending<Outcome>>,
     /// A change to a student in progress (edit, photos, erase, delete).
     change: Option<Pending<Outcome>>,
-    /// Marks dated after today being removed (the clock was ahead when they were made).
+    /// Marks made while the clock was ahead being removed.
     clock_fix: Option<Pending<Outcome>>,
     confirm: Option<Confirm>,
     import: Option<Task<Result<ImportSummary, String>>>,
@@ -690,7 +690,7 @@ impl AdminView {
     }
 
     /// The kiosk takes no attendance while the clock cannot date marks: the admin reads why,
-    /// and removes marks made here dated after today if today's date is the right one.
+    /// and removes marks made here while the clock was ahead if today's date is the right one.
     fn clock_notice(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, wrong: WrongClock) {
         ui.label(RichText::new(wrong.to_string()).color(ERROR).size(16.0));
         let WrongClock::MarksAhead(ahead) = wrong else {
@@ -699,13 +699,14 @@ impl AdminView {
             return;
         };
         let remove = format!(
-            "Today is {}: remove {} dated after it",
+            "Today is {}: remove {} made while the clock was ahead",
             ahead.today,
             ahead.the_marks()
         );
-        let explains = "The marks were made while the computer's clock was ahead, on days \
-                        that have not come yet. They are removed for good (the audit log \
-                        says so); the kiosk takes attendance again.";
+        let explains = "The marks were made while the computer's clock was ahead, so their \
+                        dates are wrong (days that have not come yet, or that had not come \
+                        at the school). They are removed for good (the audit log says so); \
+                        the kiosk takes attendance again.";
         ui.add_enabled_ui(self.clock_fix.is_none(), |ui| {
             if danger_button(ui, &remove, explains).clicked() {
                 self.clock_fix = Some(kiosk.admin.remove_future_marks(ahead.today));

@@ -372,13 +372,16 @@ impl KioskView {
             if let Some(school) = &self.school {
                 let text = RichText::new(school.line()).small();
                 // Amber for whatever an admin should see to: the server offline, a problem,
-                // a clock minutes off the school's.
-                let label =
-                    if school.online && school.problem.is_none() && school.clock_off.is_none() {
-                        ui.label(text.weak())
-                    } else {
-                        ui.label(text.color(AMBER))
-                    };
+                // marks the school did not take, a clock minutes off the school's.
+                let fine = school.online
+                    && school.problem.is_none()
+                    && school.refused_marks == 0
+                    && school.clock_off.is_none();
+                let label = if fine {
+                    ui.label(text.weak())
+                } else {
+                    ui.label(text.color(AMBER))
+                };
                 if let Some(p) = &school.problem {
                     label.on_hover_text(p);
                 }

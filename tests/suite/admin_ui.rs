@@ -85,7 +85,7 @@ fn marks_made_while_the_clock_was_ahead_are_shown_to_the_admin_who_removes_them(
     });
     set_pin(&mut h, "2468");
     let today = chrono::Local::now().date_naive();
-    let remove = format!("Today is {today}: remove the mark dated after it");
+    let remove = format!("Today is {today}: remove the mark made while the clock was ahead");
     step_until(&mut h, "the clock notice", 30, |h| shows(h, &remove));
     // Said above the admin screens (the camera's picture says it for the teacher too).
     assert!(h
@@ -112,7 +112,10 @@ fn marks_made_while_the_clock_was_ahead_are_shown_to_the_admin_who_removes_them(
     assert!(!shows(&h, "For the teacher"));
     click(&mut h, Role::Button, &remove);
     step_until(&mut h, "the removal said", 30, |h| {
-        shows(h, &format!("1 mark dated after {today} removed"))
+        shows(
+            h,
+            &format!("1 mark made while the clock was ahead removed (today is {today})"),
+        )
     });
     step_until(&mut h, "the notice gone", 30, |h| !shows(h, &remove));
     assert_eq!(store.future_marks(today).unwrap(), None);

@@ -215,7 +215,9 @@ fn marks_made_while_the_clock_was_ahead_stop_marking_until_removed_from_the_comm
     let removed = rollcall(dir.path(), &["future-marks", "--yes"]);
     assert!(removed.status.success());
     assert!(
-        stdout(&removed).starts_with(&format!("Removed 1 mark dated after {today}")),
+        stdout(&removed).starts_with(&format!(
+            "Removed 1 mark made while the clock was ahead (today is {today})"
+        )),
         "{}",
         stdout(&removed)
     );
@@ -225,7 +227,7 @@ fn marks_made_while_the_clock_was_ahead_stop_marking_until_removed_from_the_comm
     );
     assert_eq!(
         stdout(&rollcall(dir.path(), &["future-marks"])),
-        format!("No mark made here is dated after today ({today}).")
+        format!("No mark made here was dated while the clock was ahead (today is {today}).")
     );
 }
 

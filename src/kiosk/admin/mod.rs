@@ -539,7 +539,7 @@ pub(super) enum Request {
         day: NaiveDate,
         reply: Reply<Outcome>,
     },
-    /// Remove the marks made here dated after `today` (made while the clock was ahead).
+    /// Remove the marks made here while the clock was ahead (`today`: this computer's date).
     RemoveFutureMarks {
         today: NaiveDate,
         reply: Reply<Outcome>,

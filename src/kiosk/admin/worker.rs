@@ -870,7 +870,7 @@ impl Desk {
             .remove_future_marks(today, "admin")
             .map_err(|e| e.to_string())?;
         Ok(format!(
-            "{} dated after {today} removed (made while the clock was ahead). The kiosk takes \
+            "{} made while the clock was ahead removed (today is {today}). The kiosk takes \
              attendance again.",
             count(removed, "mark")
         ))

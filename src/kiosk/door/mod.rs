@@ -137,9 +137,9 @@ impl DoorSession {
             .marked_count(chrono::Local::now().date_naive())
     }
 
-    /// Why the clock cannot date marks now, if it cannot (marks made here dated after
-    /// today; the school server's clock an hour or more away): meanwhile the door takes no
-    /// attendance.
+    /// Why the clock cannot date marks now, if it cannot (marks made here while the clock
+    /// was ahead; the school server's clock an hour or more away): meanwhile the door takes
+    /// no attendance.
     pub fn wrong_clock(&self) -> Result<Option<WrongClock>, StoreError> {
         self.records.store().wrong_clock(chrono::Local::now())
     }

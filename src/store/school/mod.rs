@@ -74,7 +74,8 @@ pub struct SchoolStatus {
     /// Marks made here that the server does not have yet.
     pub waiting_marks: usize,
     /// Marks (and decisions by hand) made here that the server refused: they stay here and
-    /// are offered again, and `problem` says why.
+    /// are offered again (not marks dated on a day that had not come at the school: they
+    /// wait to be removed), and `problem` says why.
     pub refused_marks: usize,
     /// Anything the link could not do, worded for the admin.
     pub problem: Option<String>,
@@ -120,7 +121,7 @@ impl Store {
                         (SELECT COUNT(DISTINCT uid) FROM school_outbox
                          WHERE tbl = 'attendance' AND refused = 0),
                         (SELECT COUNT(DISTINCT uid) FROM school_outbox o
-                         WHERE tbl = 'attendance' AND refused = 1
+                         WHERE tbl = 'attendance' AND refused > 0
                            AND NOT EXISTS (SELECT 1 FROM school_outbox n
                                            WHERE n.tbl = 'attendance' AND n.uid = o.uid
                                              AND n.refused = 0))
@@ -236,15 +237,19 @@ impl Door {
             let answers = server::push(self.client()?, &rows)?;
             let mut kept = Vec::new();
             for ((table, uid, _), answer) in rows.iter().zip(&answers) {
-                if let server::Delivery::Refused(why) = answer {
-                    refused.push(why.clone());
-                    kept.push(replica::Pending {
-                        table: table.clone(),
-                        uid: uid.clone(),
-                    });
-                }
+                let (why, how) = match answer {
+                    server::Delivery::Taken => continue,
+                    server::Delivery::Refused(why) => (why, replica::Refused::Again),
+                    server::Delivery::DatedAhead(why) => (why, replica::Refused::ForGood),
+                };
+                refused.push(why.clone());
+                let row = replica::Pending {
+                    table: table.clone(),
+                    uid: uid.clone(),
+                };
+                kept.push((row, how));
             }
-            self.outbox_seen = self.store.delivered(batch.last_id, &kept)?;
+            self.outbox_seen = self.store.delivered(batch.last_id, &batch.rows, &kept)?;
             if !kept.is_empty() || batch.rows.len() < BATCH {
                 return Ok(());
             }

@@ -13,6 +13,17 @@ pub struct Pending {
     pub uid: String,
 }
 
+/// How a row the school server refused stays in the outbox (its `refused` column).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Refused {
+    /// Offered again each round (the school may take it later: a student it does not know
+    /// yet, a login that may not make the change).
+    Again = 1,
+    /// Never offered again: a mark dated on a day that had not come by the school's clock.
+    /// It stays here, counted as made while the clock was ahead, until it is removed.
+    ForGood = 2,
+}
+
 /// The outbox entries up to `last_id` that name these rows.
 pub struct OutboxBatch {
     pub last_id: i64,
@@ -70,11 +81,11 @@ impl Store {
             .query_row("SELECT linked FROM school_link", [], |r| r.get(0))?)
     }
 
-    /// The oldest outbox entries (at most `limit`), one per row.
+    /// The oldest outbox entries to offer the school (at most `limit`), one per row.
     pub(super) fn outbox(&self, limit: usize) -> Result<OutboxBatch, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, tbl, uid FROM school_outbox ORDER BY id LIMIT ?1")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, tbl, uid FROM school_outbox WHERE refused < 2 ORDER BY id LIMIT ?1",
+        )?;
         let mut last_id = 0;
         let mut rows: Vec<Pending> = Vec::new();
         let entries = stmt.query_map([limit as i64], |r| {
@@ -100,15 +111,31 @@ impl Store {
             })?)
     }
 
-    /// Forgets the outbox entries up to `last_id` except those for `kept` rows; returns the
-    /// newest entry left (0 when none), so a later change has a higher number.
-    pub(super) fn delivered(&mut self, last_id: i64, kept: &[Pending]) -> Result<i64, StoreError> {
+    /// Forgets the outbox entries of `sent` up to `last_id` (a row the school took also
+    /// loses an entry it once refused for good) except those for `kept` rows, which stay as
+    /// refused; returns the newest entry left (0 when none), so a later change has a higher
+    /// number.
+    pub(super) fn delivered(
+        &mut self,
+        last_id: i64,
+        sent: &[Pending],
+        kept: &[(Pending, Refused)],
+    ) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM school_outbox WHERE id <= ?1", [last_id])?;
-        for p in kept {
+        tx.execute(
+            "DELETE FROM school_outbox WHERE id <= ?1 AND refused < 2",
+            [last_id],
+        )?;
+        for p in sent.iter().filter(|p| !kept.iter().any(|(k, _)| k == *p)) {
             tx.execute(
-                "INSERT INTO school_outbox (tbl, uid, refused) VALUES (?1, ?2, 1)",
+                "DELETE FROM school_outbox WHERE tbl = ?1 AND uid = ?2",
                 params![p.table, p.uid],
+            )?;
+        }
+        for (p, how) in kept {
+            tx.execute(
+                "INSERT INTO school_outbox (tbl, uid, refused) VALUES (?1, ?2, ?3)",
+                params![p.table, p.uid, *how as i64],
             )?;
         }
         let newest = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM school_outbox", [], |r| {
@@ -425,4 +452,103 @@ fn upsert_here(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewStudent, WrongClock};
+    use chrono::{Duration, Local};
+
+    fn student(store: &mut Store, n: u32) -> i64 {
+        let s = NewStudent {
+            roll_no: format!("R{n}"),
+            name: format!("Student {n}"),
+            email: format!("s{n}@example.org"),
+        };
+        store.insert_student(&s, &[], "test").unwrap()
+    }
+
+    fn refused_counts(store: &Store) -> (usize, usize) {
+        let s = store.school_status().unwrap().expect("linked");
+        (s.waiting_marks, s.refused_marks)
+    }
+
+    #[test]
+    fn a_mark_the_school_refused_as_dated_ahead_is_never_offered_again_and_waits_to_be_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        store.link_to_school("North door").unwrap();
+        let (a, b) = (student(&mut store, 1), student(&mut store, 2));
+        let now = Local::now();
+        let today = now.date_naive();
+        // Made while the door's clock was three days ahead (the server was down), and a
+        // mark of today the school refuses for another reason.
+        store
+            .mark(a, now + Duration::days(3), Some(7.0), "kiosk", None)
+            .unwrap();
+        store.mark(b, now, Some(7.0), "kiosk", None).unwrap();
+        let batch = store.outbox(100).unwrap();
+        let mark = |store: &Store, id: i64| Pending {
+            table: "attendance".into(),
+            uid: store
+                .conn
+                .query_row(
+                    "SELECT uid FROM attendance WHERE student_id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .unwrap(),
+        };
+        let (ahead, other) = (mark(&store, a), mark(&store, b));
+        store
+            .delivered(
+                batch.last_id,
+                &batch.rows,
+                &[
+                    (ahead.clone(), Refused::ForGood),
+                    (other.clone(), Refused::Again),
+                ],
+            )
+            .unwrap();
+        assert_eq!(
+            store.outbox(100).unwrap().rows,
+            vec![other.clone()],
+            "only the other refusal is offered again"
+        );
+        assert_eq!(refused_counts(&store), (0, 2));
+
+        // The clock is set right and the days pass: once that day has come here, the mark
+        // is still one made while the clock was ahead, and still holds the door.
+        let that_day = today + Duration::days(3);
+        for day in [today, that_day, that_day + Duration::days(1)] {
+            let held = store.future_marks(day).unwrap().expect("still dated wrong");
+            assert_eq!((held.marks, held.last_day), (1, that_day));
+        }
+        let then = now + Duration::days(3);
+        let Some(WrongClock::MarksAhead(held)) = store.wrong_clock(then).unwrap() else {
+            panic!("the door takes attendance with a mark dated wrong");
+        };
+        let said = held.to_string();
+        assert!(
+            said.starts_with(&format!(
+                "A mark made here for {that_day} was dated while this computer's clock was \
+                 ahead of the school server's: the school did not take it"
+            )),
+            "{said}"
+        );
+        assert!(said.contains("`rollcall future-marks --yes`"), "{said}");
+
+        // Removed: the deletion goes to the school (which never held the mark) and the
+        // entry refused for good goes with it.
+        assert_eq!(store.remove_future_marks(that_day, "admin").unwrap(), 1);
+        let batch = store.outbox(100).unwrap();
+        assert_eq!(batch.rows, vec![other.clone(), ahead.clone()]);
+        store
+            .delivered(batch.last_id, &batch.rows, &[(other, Refused::Again)])
+            .unwrap();
+        assert_eq!(refused_counts(&store), (0, 1));
+        assert_eq!(store.future_marks(that_day).unwrap(), None);
+        assert_eq!(store.wrong_clock(then).unwrap(), None);
+    }
 }

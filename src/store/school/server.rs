@@ -159,6 +159,10 @@ pub enum Delivery {
     Taken,
     /// The school refused it; the reason, for the admin.
     Refused(String),
+    /// A door's mark on a day that had not come by the school's clock: its date is wrong,
+    /// so the school will never take it, even once that day comes; the reason, for the
+    /// admin.
+    DatedAhead(String),
 }
 
 /// Sends a door's rows (`None`: deleted at the door) in one transaction; one answer per row.
@@ -173,7 +177,10 @@ pub fn push(
     for (table, uid, row) in rows {
         let mut point = tx.transaction()?;
         let result = match row {
-            Some(row) => upsert(&mut point, row, server_ms),
+            Some(row) => match dated_ahead(row, server_ms) {
+                Some(why) => Ok(Some(Delivery::DatedAhead(why))),
+                None => upsert(&mut point, row).map(|r| r.map(Delivery::Refused)),
+            },
             None => delete(&mut point, table, uid).map(|()| None),
         };
         match result {
@@ -181,9 +188,9 @@ pub fn push(
                 point.commit()?;
                 answers.push(Delivery::Taken);
             }
-            Ok(Some(why)) => {
+            Ok(Some(refusal)) => {
                 point.rollback()?;
-                answers.push(Delivery::Refused(why));
+                answers.push(refusal);
             }
             Err(e) if e.code().is_some() => {
                 point.rollback()?;
@@ -224,13 +231,34 @@ fn not_allowed(what: &str) -> String {
     format!("{what} was not taken by the school server: this door's login may not change it (a door may only add marks)")
 }
 
+/// Why the school never takes a door's mark (not a decision by hand) on a day that has not
+/// come by its clock (`server_ms`, milliseconds since 1970), if this is one: it was made
+/// by a door whose clock was ahead (before its link could compare the two).
+fn dated_ahead(row: &SharedRow, server_ms: i64) -> Option<String> {
+    let SharedRow::Mark {
+        day,
+        marked_at,
+        source,
+        present: true,
+        ..
+    } = row
+    else {
+        return None;
+    };
+    if source == "admin" {
+        return None;
+    }
+    let today = day_not_come(day, marked_at, server_ms)?;
+    Some(format!(
+        "{} was not taken by the school server: by its clock that day has not come (it is \
+         {today} there; the door's clock was ahead when the mark was made). Set the door's \
+         date and time; its Admin screen then offers to remove such marks",
+        row.describe()
+    ))
+}
+
 /// Writes one door row; `Some(reason)` when the school cannot take it (yet).
-/// `server_ms`: the server's clock (milliseconds since 1970).
-fn upsert(
-    tx: &mut Transaction<'_>,
-    row: &SharedRow,
-    server_ms: i64,
-) -> Result<Option<String>, postgres::Error> {
+fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, postgres::Error> {
     // A template or mark of a student the school does not have (enrolled at a door whose
     // login may not add students, or removed at the office) waits at the door.
     let parent = match row {
@@ -247,28 +275,6 @@ fn upsert(
             .get(0);
         if !may {
             return Ok(Some(not_allowed(&row.describe())));
-        }
-    }
-    // A mark on a day that has not come by the school's clock was made by a door whose clock
-    // was ahead (before its link could compare the two): the school does not take it.
-    if let SharedRow::Mark {
-        day,
-        marked_at,
-        source,
-        present: true,
-        ..
-    } = row
-    {
-        if let Some(today) = day_not_come(day, marked_at, server_ms) {
-            if source != "admin" {
-                return Ok(Some(format!(
-                    "{} was not taken by the school server: by its clock that day has not \
-                     come (it is {today} there; the door's clock was ahead when the mark was \
-                     made). Set the door's date and time; its Admin screen then offers to \
-                     remove such marks",
-                    row.describe()
-                )));
-            }
         }
     }
     if let Some(student) = parent {
