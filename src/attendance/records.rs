@@ -361,12 +361,25 @@ impl Records {
         Ok(erased)
     }
 
-    /// Deletes a student with their photos, templates and attendance.
-    pub fn delete_student(&mut self, id: i64, actor: &str) -> Result<(), AdminError> {
-        let files = self.store.delete_student(id, actor)?;
+    /// Deletes a student with their photos, templates and attendance. Returns what the
+    /// admin is told beyond the deletion: the days that stay class days for the others,
+    /// as only this student was marked on them.
+    pub fn delete_student(&mut self, id: i64, actor: &str) -> Result<Option<String>, AdminError> {
+        let (files, kept) = self.store.delete_student(id, actor)?;
         self.remove_photo_files(&files);
         self.store.erase_in_saved_copies();
-        Ok(())
+        Ok((kept > 0).then(|| {
+            let (stay, it) = if kept == 1 {
+                ("stays a class day", "it")
+            } else {
+                ("stay class days", "them")
+            };
+            format!(
+                "{} on which only they were marked {stay} (declared, in the audit log), so \
+                 the other students' absence on {it} still counts.",
+                crate::wording::count(kept, "day")
+            )
+        }))
     }
 
     /// What the admin is told after an erasure that cannot reach everywhere the face data

@@ -274,8 +274,11 @@ pub fn delete(
             let erased = records.erase_face_data(id, "command line")?;
             println!("Erased the face data of {who}: {erased}.");
         } else {
-            records.delete_student(id, "command line")?;
+            let kept = records.delete_student(id, "command line")?;
             println!("Deleted {who} with their photos and attendance.");
+            if let Some(kept) = kept {
+                println!("  {kept}");
+            }
         }
     }
     if let Some(note) = records.erasure_note() {

@@ -409,6 +409,73 @@ mod tests {
     }
 
     #[test]
+    fn deleting_a_student_changes_nobody_elses_attendance() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, ids) = store_with(dir.path(), &["A", "B", "C", "Late"]);
+        let (a, b, c, late) = (ids[0], ids[1], ids[2], ids[3]);
+        for id in [a, b, c] {
+            enrolled_on(dir.path(), id, "2026-03-01");
+        }
+        enrolled_on(dir.path(), late, "2026-03-10");
+        // Monday the 2nd A and B came; Tuesday the 3rd only A; Wednesday the 4th only A, but
+        // by hand; Thursday the 5th only C, before Late was enrolled.
+        s.mark(a, day(2), None, "kiosk", None).unwrap();
+        s.mark(b, day(2), None, "kiosk", None).unwrap();
+        s.mark(a, day(3), None, "api", None).unwrap();
+        s.correct(a, day(4).date_naive(), true, "on a trip", "admin")
+            .unwrap();
+        s.mark(c, day(5), None, "kiosk", None).unwrap();
+        let before = march(&s);
+        assert_eq!(before.days.len(), 3);
+        let b_before = before
+            .rows
+            .iter()
+            .find(|r| r.student_id == b)
+            .unwrap()
+            .percent();
+        assert_eq!(b_before, Some(100.0 / 3.0));
+
+        // A leaves: Tuesday stays a class day for B and C (declared, audited); Monday
+        // (B came too) and Wednesday (not a class day) declare nothing.
+        let (_, kept) = s.delete_student(a, "admin").unwrap();
+        assert_eq!(kept, 1);
+        let after = march(&s);
+        assert_eq!(after.days, before.days);
+        let b_after = after.rows.iter().find(|r| r.student_id == b).unwrap();
+        assert_eq!(b_after.percent(), b_before, "B's absence on Tuesday counts");
+        assert!(s
+            .class_day_declaration(day(3).date_naive())
+            .unwrap()
+            .is_some());
+        for d in [2, 4] {
+            assert!(s
+                .class_day_declaration(day(d).date_naive())
+                .unwrap()
+                .is_none());
+        }
+        let log = s.audit_log(10).unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.action == "keep class day" && e.details == "2026-03-03"),
+            "{log:?}"
+        );
+
+        // B leaves: Monday, now B's mark alone, stays for C. Then C: Thursday counted for
+        // nobody left (Late was enrolled after), and is not kept.
+        assert_eq!(s.delete_student(b, "admin").unwrap().1, 1);
+        assert!(s
+            .class_day_declaration(day(2).date_naive())
+            .unwrap()
+            .is_some());
+        let (_, kept) = s.delete_student(c, "admin").unwrap();
+        assert_eq!(kept, 0);
+        assert!(s
+            .class_day_declaration(day(5).date_naive())
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
     fn days_before_a_students_enrolment_do_not_count() {
         let dir = tempfile::tempdir().unwrap();
         let (mut s, ids) = store_with(dir.path(), &["A", "Late"]);

@@ -176,7 +176,7 @@ impl Store {
                 }
                 ErasureKind::Student => {
                     if let Some(id) = enrolled_before(&tx, e)? {
-                        delete_student_rows(&tx, id)?;
+                        delete_student_rows(&tx, id, actor)?;
                         again.students += 1;
                     }
                 }

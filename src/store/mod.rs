@@ -445,12 +445,52 @@ fn erase_face_rows(conn: &Connection, id: i64) -> Result<(Vec<String>, Erased), 
     Ok((files, erased))
 }
 
-/// Deletes a student's rows (their photos, templates and marks go with them).
-fn delete_student_rows(conn: &Connection, id: i64) -> Result<(), StoreError> {
+/// Deletes a student's rows (their photos, templates and marks go with them). The days on
+/// which only they were marked stay class days for the others (`keep_class_days`);
+/// returns how many such days there were.
+fn delete_student_rows(conn: &Connection, id: i64, actor: &str) -> Result<usize, StoreError> {
+    let kept = keep_class_days(conn, id, None, true, actor)?.len();
     // Refused faces that resembled them are their face data too.
     conn.execute("DELETE FROM kiosk_refusals WHERE student_id = ?1", [id])?;
     conn.execute("DELETE FROM students WHERE id = ?1", [id])?;
-    Ok(())
+    Ok(kept)
+}
+
+/// Declares a class day (audited) each day on which `student_id`'s marks made other than
+/// by hand are the only ones and that nobody declared (`day`: that day only), where it
+/// counts for someone (with `for_others`, a student other than them enrolled by then):
+/// taking those marks away would otherwise take the day off the sheet, and everyone's
+/// absence that day with it. Returns the days.
+fn keep_class_days(
+    conn: &Connection,
+    student_id: i64,
+    day: Option<&str>,
+    for_others: bool,
+    actor: &str,
+) -> Result<Vec<String>, StoreError> {
+    let days = conn
+        .prepare(
+            "SELECT DISTINCT a.day FROM attendance a
+             WHERE a.student_id = ?1 AND a.source <> 'admin' AND (?2 IS NULL OR a.day = ?2)
+               AND NOT EXISTS (SELECT 1 FROM attendance o
+                               WHERE o.day = a.day AND o.student_id <> ?1 AND o.source <> 'admin')
+               AND NOT EXISTS (SELECT 1 FROM class_days c WHERE c.day = a.day)
+               AND (NOT ?3 OR EXISTS (SELECT 1 FROM students s WHERE s.id <> ?1
+                                        AND substr(s.enrolled_at, 1, 10) <= a.day))
+             ORDER BY a.day",
+        )?
+        .query_map(params![student_id, day, for_others], |r| {
+            r.get::<_, String>(0)
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    for d in &days {
+        conn.execute(
+            "INSERT INTO class_days (day, declared_at, actor) VALUES (?1, ?2, ?3)",
+            params![d, timestamp(Local::now()), actor],
+        )?;
+        audit(conn, actor, "keep class day", d)?;
+    }
+    Ok(days)
 }
 
 /// The id of the student with this roll number, in any letter case.
@@ -826,19 +866,24 @@ impl Store {
         }
     }
 
-    /// Deletes a student with everything about them. Returns the photo file names to delete.
-    pub fn delete_student(&mut self, id: i64, actor: &str) -> Result<Vec<String>, StoreError> {
+    /// Deletes a student with everything about them. Returns the photo file names to delete
+    /// and how many days stayed class days for the others (only this student was marked).
+    pub fn delete_student(
+        &mut self,
+        id: i64,
+        actor: &str,
+    ) -> Result<(Vec<String>, usize), StoreError> {
         let tx = self.conn.transaction()?;
         let files = photo_names(&tx, id)?;
         let who = name_of(&tx, id)?;
-        delete_student_rows(&tx, id)?;
+        let kept = delete_student_rows(&tx, id, actor)?;
         if let Some((roll, name)) = who {
             erasures::record(&tx, ErasureKind::Student, &roll)?;
             audit(&tx, actor, "delete student", &format!("{roll} ({name})"))?;
         }
         tx.commit()?;
         self.flush_erased();
-        Ok(files)
+        Ok((files, kept))
     }
 
     /// The templates of one student.
@@ -1184,23 +1229,7 @@ impl Store {
         let d = day.format("%Y-%m-%d").to_string();
         let mut kept_class_day = false;
         if !present {
-            // The day's last mark made other than by hand, on a day nobody declared?
-            kept_class_day = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM attendance
-                                WHERE student_id = ?1 AND day = ?2 AND source <> 'admin')
-                    AND NOT EXISTS (SELECT 1 FROM attendance
-                                    WHERE student_id <> ?1 AND day = ?2 AND source <> 'admin')
-                    AND NOT EXISTS (SELECT 1 FROM class_days WHERE day = ?2)",
-                params![student_id, d],
-                |r| r.get(0),
-            )?;
-            if kept_class_day {
-                tx.execute(
-                    "INSERT INTO class_days (day, declared_at, actor) VALUES (?1, ?2, ?3)",
-                    params![d, timestamp(Local::now()), actor],
-                )?;
-                audit(&tx, actor, "keep class day", &d)?;
-            }
+            kept_class_day = !keep_class_days(&tx, student_id, Some(&d), false, actor)?.is_empty();
             // A kiosk mark taken away may have been someone else's face: what the kiosk
             // learnt from it that day goes (the calibration would count that face as this
             // student's).

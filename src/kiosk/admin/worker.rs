@@ -456,7 +456,13 @@ impl Desk {
                 if r.is_ok() {
                     self.gallery_changed();
                 }
-                reply.send(r.map(|_| self.after_erasure("Deleted the student.".into())))
+                reply.send(r.map(|kept| {
+                    let said = match kept {
+                        Some(kept) => format!("Deleted the student. {kept}"),
+                        None => "Deleted the student.".into(),
+                    };
+                    self.after_erasure(said)
+                }))
             }
             Request::Import {
                 path,
