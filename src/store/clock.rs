@@ -273,26 +273,16 @@ fn is_recent(since_ms: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::NewStudent;
     use chrono::{Duration, Local};
-
-    fn student(store: &mut Store, n: u32) -> i64 {
-        let s = NewStudent {
-            roll_no: format!("R{n}"),
-            name: format!("Student {n}"),
-            email: format!("s{n}@example.org"),
-        };
-        store.insert_student(&s, &[], "test").unwrap()
-    }
 
     #[test]
     fn only_marks_made_here_after_today_are_future_marks_and_only_they_are_removed() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
         let (a, b, c) = (
-            student(&mut store, 1),
-            student(&mut store, 2),
-            student(&mut store, 3),
+            store.add_test_student(1),
+            store.add_test_student(2),
+            store.add_test_student(3),
         );
         let now = Local::now();
         let today = now.date_naive();
@@ -439,7 +429,7 @@ mod tests {
 
         // With marks made here ahead of today as well, the clock is said first: the admin
         // sets it, then removes the marks by the right date (not by the wrong one).
-        let a = student(&mut store, 1);
+        let a = store.add_test_student(1);
         store.set_school_clock(3 * DAY, at).unwrap();
         store
             .mark(a, now + Duration::days(3), Some(7.0), "kiosk", None)

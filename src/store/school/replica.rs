@@ -457,17 +457,8 @@ fn upsert_here(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{NewStudent, WrongClock};
+    use crate::store::WrongClock;
     use chrono::{Duration, Local};
-
-    fn student(store: &mut Store, n: u32) -> i64 {
-        let s = NewStudent {
-            roll_no: format!("R{n}"),
-            name: format!("Student {n}"),
-            email: format!("s{n}@example.org"),
-        };
-        store.insert_student(&s, &[], "test").unwrap()
-    }
 
     fn refused_counts(store: &Store) -> (usize, usize) {
         let s = store.school_status().unwrap().expect("linked");
@@ -479,7 +470,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
         store.link_to_school("North door").unwrap();
-        let (a, b) = (student(&mut store, 1), student(&mut store, 2));
+        let (a, b) = (store.add_test_student(1), store.add_test_student(2));
         let now = Local::now();
         let today = now.date_naive();
         // Made while the door's clock was three days ahead (the server was down), and a
