@@ -1514,6 +1514,19 @@ impl Store {
 }
 
 #[cfg(test)]
+impl Store {
+    /// Student `n` ("Student n", roll number Rn) without photos, for tests.
+    pub(crate) fn add_test_student(&mut self, n: u32) -> i64 {
+        let s = NewStudent {
+            roll_no: format!("R{n}"),
+            name: format!("Student {n}"),
+            email: format!("s{n}@example.org"),
+        };
+        self.insert_student(&s, &[], "test").unwrap()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
@@ -1900,18 +1913,5 @@ mod tests {
             .insert_student(&alice(), &[], "t")
             .unwrap();
         assert_eq!(Store::open(&path).unwrap().students().unwrap().len(), 1);
-    }
-}
-
-#[cfg(test)]
-impl Store {
-    /// Student `n` ("Student n", roll number Rn) without photos, for tests.
-    pub(crate) fn add_test_student(&mut self, n: u32) -> i64 {
-        let s = NewStudent {
-            roll_no: format!("R{n}"),
-            name: format!("Student {n}"),
-            email: format!("s{n}@example.org"),
-        };
-        self.insert_student(&s, &[], "test").unwrap()
     }
 }
