@@ -577,15 +577,32 @@ fn a_student_is_edited_erased_and_deleted() {
     });
     assert!(store.photos_of(id).unwrap().is_empty(), "nothing added");
 
+    // A classmate enrolled today, who did not come: today, when only this student was
+    // marked, stays a class day for them.
+    let classmate = rollcall::store::NewStudent {
+        roll_no: "R0009".into(),
+        name: "Classmate".into(),
+        email: "classmate@example.org".into(),
+    };
+    Store::open(&db)
+        .unwrap()
+        .insert_student(&classmate, &[], "test")
+        .unwrap();
     click(&mut h, Role::Button, "Delete student");
     step_until(&mut h, "the confirmation", 10, |h| {
         shows(h, "removed for good")
     });
     click(&mut h, Role::Button, "Delete");
     step_until(&mut h, "the deletion", 30, |h| {
-        shows(h, "Deleted the student.")
+        shows(
+            h,
+            "Deleted the student. 1 day on which only they were marked stays a class day",
+        )
     });
-    assert!(Store::open(&db).unwrap().students().unwrap().is_empty());
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.students().unwrap().len(), 1);
+    let today = chrono::Local::now().date_naive();
+    assert!(store.class_day_declaration(today).unwrap().is_some());
 }
 
 /// The number of photos a student has in the database.
