@@ -236,13 +236,12 @@ impl Door {
             rows.sort_by_key(|(_, _, row)| row.as_ref().map_or(4, |r| r.rank()));
             let answers = server::push(self.client()?, &rows)?;
             let mut kept = Vec::new();
-            for ((table, uid, _), answer) in rows.iter().zip(&answers) {
-                let (why, how) = match answer {
-                    server::Delivery::Taken => continue,
-                    server::Delivery::Refused(why) => (why, replica::Refused::Again),
-                    server::Delivery::DatedAhead(why) => (why, replica::Refused::ForGood),
+            let today = chrono::Local::now().date_naive();
+            for ((table, uid, row), answer) in rows.iter().zip(&answers) {
+                let Some((why, how)) = replica::Refused::of(answer, row.as_ref(), today) else {
+                    continue;
                 };
-                refused.push(why.clone());
+                refused.push(why.to_string());
                 let row = replica::Pending {
                     table: table.clone(),
                     uid: uid.clone(),

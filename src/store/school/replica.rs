@@ -3,7 +3,9 @@
 //! the outbox).
 
 use super::rows::{Change, SharedRow};
+use super::server::Delivery;
 use crate::store::{erasures, ErasureKind, Store, StoreError};
+use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction};
 
 /// One change waiting for the school server: a row of a shared table, by uid.
@@ -19,9 +21,39 @@ pub enum Refused {
     /// Offered again each round (the school may take it later: a student it does not know
     /// yet, a login that may not make the change).
     Again = 1,
-    /// Never offered again: a mark dated on a day that had not come by the school's clock.
-    /// It stays here, counted as made while the clock was ahead, until it is removed.
+    /// Never offered again: a mark dated on a day that had not come by the school's clock,
+    /// nor by this door's. It stays here, counted as made while the clock was ahead, until
+    /// it is removed.
     ForGood = 2,
+}
+
+impl Refused {
+    /// How a row the server answered stays in the outbox, with the reason (`None`: taken).
+    /// A mark dated on a day that has not come at the school is held for good only when it
+    /// has not come here either (by `today`, this door's date): then this door's clock,
+    /// now behind the mark's date, was ahead when it was made. Otherwise the server's
+    /// clock may be the wrong one (behind), and the mark is offered again: the school takes
+    /// it once the server's clock is set right.
+    pub(super) fn of<'a>(
+        answer: &'a Delivery,
+        row: Option<&SharedRow>,
+        today: NaiveDate,
+    ) -> Option<(&'a str, Refused)> {
+        match answer {
+            Delivery::Taken => None,
+            Delivery::Refused(why) => Some((why, Refused::Again)),
+            Delivery::DatedAhead(why) => {
+                let after_today = matches!(row, Some(SharedRow::Mark { day, .. })
+                    if NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok_and(|d| d > today));
+                let how = if after_today {
+                    Refused::ForGood
+                } else {
+                    Refused::Again
+                };
+                Some((why, how))
+            }
+        }
+    }
 }
 
 /// The outbox entries up to `last_id` that name these rows.
@@ -463,6 +495,36 @@ mod tests {
     fn refused_counts(store: &Store) -> (usize, usize) {
         let s = store.school_status().unwrap().expect("linked");
         (s.waiting_marks, s.refused_marks)
+    }
+
+    #[test]
+    fn a_mark_dated_ahead_of_the_school_is_held_for_good_only_when_it_is_ahead_here_too() {
+        let mark = |day: &str| SharedRow::Mark {
+            uid: "m".into(),
+            student_uid: "s".into(),
+            day: day.into(),
+            marked_at: format!("{day}T08:00:00+01:00"),
+            score: Some(7.0),
+            source: "kiosk".into(),
+            door: Some("North door".into()),
+            snapshot: None,
+            present: true,
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let ahead = Delivery::DatedAhead("not come".into());
+        let how = |answer: &Delivery, day: &str| {
+            Refused::of(answer, Some(&mark(day)), today).map(|(_, how)| how)
+        };
+        // This door's clock, set right, dates it after today as well: it was ahead.
+        assert_eq!(how(&ahead, "2026-12-07"), Some(Refused::ForGood));
+        // Today here: the door's clock is still ahead, or the server's is behind (a flat
+        // battery at the server) and the mark is right; offered again either way.
+        assert_eq!(how(&ahead, "2026-12-04"), Some(Refused::Again));
+        assert_eq!(
+            how(&Delivery::Refused("no".into()), "2026-12-07"),
+            Some(Refused::Again)
+        );
+        assert_eq!(how(&Delivery::Taken, "2026-12-07"), None);
     }
 
     #[test]
