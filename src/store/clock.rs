@@ -80,7 +80,8 @@ impl std::fmt::Display for SchoolClock {
             f,
             "This computer's clock is {how_far} the school server's (here it is {here}, at \
              the school {school}): marks would be dated wrong. Set the computer's date and \
-             time; attendance is taken again within a few seconds of the clock being right.",
+             time (if it is right, the school server's clock is the wrong one: set that); \
+             attendance is taken again within a few seconds of the clocks agreeing.",
             how_far = self.how_far(),
             here = self.here.format("%Y-%m-%d %H:%M"),
             school = self.at_school().format("%Y-%m-%d %H:%M"),
