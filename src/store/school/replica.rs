@@ -158,9 +158,11 @@ impl Store {
             "DELETE FROM school_outbox WHERE id <= ?1 AND refused < 2",
             [last_id],
         )?;
+        // (Only the entry refused for good: a change made while the batch was on its way
+        // has a higher number and waits for the next.)
         for p in sent.iter().filter(|p| !kept.iter().any(|(k, _)| k == *p)) {
             tx.execute(
-                "DELETE FROM school_outbox WHERE tbl = ?1 AND uid = ?2",
+                "DELETE FROM school_outbox WHERE tbl = ?1 AND uid = ?2 AND refused = 2",
                 params![p.table, p.uid],
             )?;
         }
@@ -593,14 +595,17 @@ mod tests {
         assert!(said.contains("`rollcall future-marks --yes`"), "{said}");
 
         // Removed: the deletion goes to the school (which never held the mark) and the
-        // entry refused for good goes with it.
+        // entry refused for good goes with it; the other mark is taken this time, but a
+        // change to it made while the batch was on its way waits for the next round.
         assert_eq!(store.remove_future_marks(that_day, "admin").unwrap(), 1);
         let batch = store.outbox(100).unwrap();
         assert_eq!(batch.rows, vec![other.clone(), ahead.clone()]);
         store
-            .delivered(batch.last_id, &batch.rows, &[(other, Refused::Again)])
+            .correct(b, today, false, "went home ill", "admin")
             .unwrap();
-        assert_eq!(refused_counts(&store), (0, 1));
+        store.delivered(batch.last_id, &batch.rows, &[]).unwrap();
+        assert!(store.outbox(100).unwrap().rows.contains(&other));
+        assert_eq!(refused_counts(&store), (1, 0));
         assert_eq!(store.future_marks(that_day).unwrap(), None);
         assert_eq!(store.wrong_clock(then).unwrap(), None);
     }
