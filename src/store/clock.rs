@@ -266,6 +266,45 @@ impl Store {
     }
 }
 
+impl Store {
+    /// This computer's time zone against another door's, if they differ: the newest mark
+    /// another door of the school made (in the last week) carries that door's offset from
+    /// UTC, which is compared with this computer's offset at that same instant (so a change
+    /// to summer time between the two is no difference). Clocks that agree on the instant
+    /// but not on the zone date a morning's marks on different days ("(UTC+00:00) is not
+    /// North door's (UTC+11:00)"); which door is wrong cannot be told here.
+    pub fn zone_unlike_another_door(&self) -> Result<Option<String>, StoreError> {
+        let week_ago = (Local::now() - chrono::Duration::days(7))
+            .format("%Y-%m-%d")
+            .to_string();
+        let newest: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT door, marked_at FROM attendance
+                 WHERE day >= ?1 AND source <> 'admin' AND door IS NOT NULL
+                   AND door IS NOT (SELECT door FROM school_link)
+                 ORDER BY day DESC LIMIT 1",
+                [week_ago],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((door, marked_at)) = newest else {
+            return Ok(None);
+        };
+        let Ok(there) = DateTime::parse_from_rfc3339(&marked_at) else {
+            return Ok(None);
+        };
+        let here = there.with_timezone(&Local).fixed_offset();
+        Ok((here.offset() != there.offset()).then(|| {
+            format!(
+                "(UTC{}) is not {door}'s (UTC{})",
+                here.format("%:z"),
+                there.format("%:z")
+            )
+        }))
+    }
+}
+
 /// Whether a measurement taken `since_ms` ago (by this clock) still tells.
 fn is_recent(since_ms: i64) -> bool {
     (-60_000..=MEASURED_WITHIN_MS).contains(&since_ms)
@@ -444,5 +483,56 @@ mod tests {
             store.wrong_clock(now).unwrap(),
             Some(WrongClock::MarksAhead(_))
         ));
+    }
+
+    #[test]
+    fn a_time_zone_unlike_another_doors_is_said_on_the_status_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        store.link_to_school("South door").unwrap();
+        let a = store.add_test_student(1);
+        let now = Local::now().fixed_offset();
+        let mark = |store: &Store, door: &str, at: chrono::DateTime<chrono::FixedOffset>| {
+            store.conn.execute("DELETE FROM attendance", []).unwrap();
+            store
+                .conn
+                .execute(
+                    "INSERT INTO attendance (student_id, day, marked_at, score, source, door)
+                     VALUES (?1, ?2, ?3, 7.0, 'kiosk', ?4)",
+                    params![a, at.format("%Y-%m-%d").to_string(), at.to_rfc3339(), door],
+                )
+                .unwrap();
+            store.school_status().unwrap().unwrap()
+        };
+        // North door marks in this computer's own zone: nothing to say.
+        assert_eq!(mark(&store, "North door", now).zone_off, None);
+        // The same instant, with North door's zone five hours from this one's.
+        let five_off =
+            chrono::FixedOffset::east_opt(now.offset().local_minus_utc() + 5 * 3600).unwrap();
+        let there = now.with_timezone(&five_off);
+        let status = mark(&store, "North door", there);
+        let unlike = format!(
+            "(UTC{}) is not North door's (UTC{})",
+            now.format("%:z"),
+            there.format("%:z")
+        );
+        assert_eq!(status.zone_off.as_deref(), Some(unlike.as_str()));
+        assert!(
+            status
+                .line()
+                .ends_with(&format!(" — this computer's time zone {unlike}")),
+            "{}",
+            status.line()
+        );
+        // This door's own marks, and marks by hand, are not compared.
+        assert_eq!(mark(&store, "South door", there).zone_off, None);
+        store
+            .conn
+            .execute(
+                "UPDATE attendance SET door = 'North door', source = 'admin'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(store.school_status().unwrap().unwrap().zone_off, None);
     }
 }

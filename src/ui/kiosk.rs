@@ -372,11 +372,13 @@ impl KioskView {
             if let Some(school) = &self.school {
                 let text = RichText::new(school.line()).small();
                 // Amber for whatever an admin should see to: the server offline, a problem,
-                // marks the school did not take, a clock minutes off the school's.
+                // marks the school did not take, a clock minutes off the school's, a time
+                // zone unlike another door's.
                 let fine = school.online
                     && school.problem.is_none()
                     && school.refused_marks == 0
-                    && school.clock_off.is_none();
+                    && school.clock_off.is_none()
+                    && school.zone_off.is_none();
                 let label = if fine {
                     ui.label(text.weak())
                 } else {

@@ -82,6 +82,9 @@ pub struct SchoolStatus {
     /// How far this computer's clock is from the server's ("7 minutes ahead of"), when it
     /// is two minutes or more.
     pub clock_off: Option<String>,
+    /// This computer's time zone against another door's, when they differ ("(UTC+00:00)
+    /// is not North door's (UTC+11:00)").
+    pub zone_off: Option<String>,
 }
 
 impl SchoolStatus {
@@ -98,10 +101,14 @@ impl SchoolStatus {
             Some(how_far) => format!(" — this computer's clock is {how_far} the server's"),
             None => String::new(),
         };
+        let zone = match &self.zone_off {
+            Some(unlike) => format!(" — this computer's time zone {unlike}"),
+            None => String::new(),
+        };
         if self.online {
-            format!("School server: connected{waiting}{refused}{clock}")
+            format!("School server: connected{waiting}{refused}{clock}{zone}")
         } else {
-            format!("School server offline{waiting}{refused}{clock}")
+            format!("School server offline{waiting}{refused}{clock}{zone}")
         }
     }
 }
@@ -114,6 +121,7 @@ impl Store {
             .school_clock(chrono::Local::now())?
             .filter(|c| c.ahead_ms.abs() >= crate::store::clock::SAY_MS)
             .map(|c| c.how_far());
+        let zone_off = self.zone_unlike_another_door()?;
         Ok(self
             .conn
             .query_row(
@@ -134,6 +142,7 @@ impl Store {
                         waiting_marks: r.get::<_, i64>(2)? as usize,
                         refused_marks: r.get::<_, i64>(3)? as usize,
                         clock_off: clock_off.clone(),
+                        zone_off: zone_off.clone(),
                     })
                 },
             )
