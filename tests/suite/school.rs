@@ -43,6 +43,13 @@ impl DoorProcess {
         Self::spawn(cmd, name, data)
     }
 
+    /// The same door on a computer set to time zone `zone` (the `TZ` variable's notation).
+    fn start_in_zone(data: &Path, name: &str, url: &str, source: &Path, zone: &str) -> DoorProcess {
+        let mut cmd = Self::command(data, name, url, source, true);
+        cmd.env("TZ", zone);
+        Self::spawn(cmd, name, data)
+    }
+
     fn command(data: &Path, name: &str, url: &str, source: &Path, looping: bool) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollcall"));
         cmd.arg("--data-dir")
@@ -670,6 +677,43 @@ fn a_mark_made_with_the_clock_ahead_while_the_server_was_down_is_not_taken_by_th
     );
     assert_eq!(marks_on_server(&pg).len(), 1);
     assert_eq!(rows_at_school(&pg), 1);
+}
+
+#[test]
+fn a_door_whose_time_zone_is_not_another_doors_says_so() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let (tmp, frames, north) = student_two_at_the_door(&url);
+
+    // North door, in the school's zone (UTC+09:00, as a POSIX TZ string: no time zone
+    // files needed), marks the student.
+    let mut door = DoorProcess::start_in_zone(&north, "North door", &url, &frames, "JST-9");
+    door.greeted("Student Two", Duration::from_secs(60));
+    door.settled(Duration::from_secs(30));
+    assert!(!door.seen.iter().any(|v| v["event"] == "school"
+        && v["status"]
+            .as_str()
+            .is_some_and(|s| s.contains("time zone"))));
+    door.kill();
+
+    // South door, a new machine left on UTC: its clock agrees with the server's on the
+    // instant, but it would date a morning's marks the day before. It says so.
+    let south = tmp.path().join("south");
+    let mut door = DoorProcess::start_in_zone(&south, "South door", &url, &frames, "UTC0");
+    door.wait_for(
+        "the time zone on the status line",
+        Duration::from_secs(60),
+        |v| {
+            v["event"] == "school"
+                && v["status"].as_str().is_some_and(|s| {
+                    s.starts_with("School server: connected")
+                        && s.ends_with(
+                            " — this computer's time zone (UTC+00:00) is not North door's \
+                             (UTC+09:00)",
+                        )
+                })
+        },
+    );
 }
 
 #[test]
