@@ -257,7 +257,7 @@ impl Door {
                 };
                 kept.push((row, how));
             }
-            self.outbox_seen = self.store.delivered(batch.last_id, &batch.rows, &kept)?;
+            self.outbox_seen = self.store.delivered(batch.last_id, &kept)?;
             if !kept.is_empty() || batch.rows.len() < BATCH {
                 return Ok(());
             }

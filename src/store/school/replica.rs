@@ -143,29 +143,46 @@ impl Store {
             })?)
     }
 
-    /// Forgets the outbox entries of `sent` up to `last_id` (a row the school took also
-    /// loses an entry it once refused for good) except those for `kept` rows, which stay as
-    /// refused; returns the newest entry left (0 when none), so a later change has a higher
-    /// number.
+    /// Forgets the outbox entries sent, up to `last_id` (a row the school took also loses an
+    /// entry it once refused for good) except those for `kept` rows, which stay as refused;
+    /// returns the newest entry left (0 when none), so a later change has a higher number.
     pub(super) fn delivered(
         &mut self,
         last_id: i64,
-        sent: &[Pending],
         kept: &[(Pending, Refused)],
     ) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
+        // The entries refused for good of rows in this batch (few, usually none: the
+        // outbox has no index by row, so it is not searched once per row sent), of which
+        // those the school took go. Only those: a change made while the batch was on its
+        // way has a higher number and waits for the next.
+        let held: Vec<(i64, Pending)> = tx
+            .prepare(
+                "SELECT f.id, f.tbl, f.uid FROM school_outbox f
+                 WHERE f.refused = 2
+                   AND EXISTS (SELECT 1 FROM school_outbox s
+                               WHERE s.id <= ?1 AND s.refused < 2
+                                 AND s.tbl = f.tbl AND s.uid = f.uid)",
+            )?
+            .query_map([last_id], |r| {
+                Ok((
+                    r.get(0)?,
+                    Pending {
+                        table: r.get(1)?,
+                        uid: r.get(2)?,
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (id, p) in held {
+            if !kept.iter().any(|(k, _)| *k == p) {
+                tx.execute("DELETE FROM school_outbox WHERE id = ?1", [id])?;
+            }
+        }
         tx.execute(
             "DELETE FROM school_outbox WHERE id <= ?1 AND refused < 2",
             [last_id],
         )?;
-        // (Only the entry refused for good: a change made while the batch was on its way
-        // has a higher number and waits for the next.)
-        for p in sent.iter().filter(|p| !kept.iter().any(|(k, _)| k == *p)) {
-            tx.execute(
-                "DELETE FROM school_outbox WHERE tbl = ?1 AND uid = ?2 AND refused = 2",
-                params![p.table, p.uid],
-            )?;
-        }
         for (p, how) in kept {
             tx.execute(
                 "INSERT INTO school_outbox (tbl, uid, refused) VALUES (?1, ?2, ?3)",
@@ -559,7 +576,6 @@ mod tests {
         store
             .delivered(
                 batch.last_id,
-                &batch.rows,
                 &[
                     (ahead.clone(), Refused::ForGood),
                     (other.clone(), Refused::Again),
@@ -603,7 +619,7 @@ mod tests {
         store
             .correct(b, today, false, "went home ill", "admin")
             .unwrap();
-        store.delivered(batch.last_id, &batch.rows, &[]).unwrap();
+        store.delivered(batch.last_id, &[]).unwrap();
         assert!(store.outbox(100).unwrap().rows.contains(&other));
         assert_eq!(refused_counts(&store), (1, 0));
         assert_eq!(store.future_marks(that_day).unwrap(), None);
