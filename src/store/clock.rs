@@ -264,9 +264,7 @@ impl Store {
         tx.commit()?;
         Ok(removed)
     }
-}
 
-impl Store {
     /// This computer's time zone against another door's, if they differ: the newest mark
     /// another door of the school made (in the last week) carries that door's offset from
     /// UTC, which is compared with this computer's offset at that same instant (so a change

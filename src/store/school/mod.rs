@@ -117,12 +117,7 @@ impl Store {
     /// The school link's state, or `None` when this folder is not linked to a school server.
     pub fn school_status(&self) -> Result<Option<SchoolStatus>, StoreError> {
         use rusqlite::OptionalExtension;
-        let clock_off = self
-            .school_clock(chrono::Local::now())?
-            .filter(|c| c.ahead_ms.abs() >= crate::store::clock::SAY_MS)
-            .map(|c| c.how_far());
-        let zone_off = self.zone_unlike_another_door()?;
-        Ok(self
+        let link = self
             .conn
             .query_row(
                 "SELECT online, problem,
@@ -136,17 +131,31 @@ impl Store {
                  FROM school_link WHERE linked = 1",
                 [],
                 |r| {
-                    Ok(SchoolStatus {
-                        online: r.get(0)?,
-                        problem: r.get(1)?,
-                        waiting_marks: r.get::<_, i64>(2)? as usize,
-                        refused_marks: r.get::<_, i64>(3)? as usize,
-                        clock_off: clock_off.clone(),
-                        zone_off: zone_off.clone(),
-                    })
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get::<_, i64>(2)? as usize,
+                        r.get::<_, i64>(3)? as usize,
+                    ))
                 },
             )
-            .optional()?)
+            .optional()?;
+        // Not linked: no clock or time zone of the school's to compare with.
+        let Some((online, problem, waiting_marks, refused_marks)) = link else {
+            return Ok(None);
+        };
+        let clock_off = self
+            .school_clock(chrono::Local::now())?
+            .filter(|c| c.ahead_ms.abs() >= crate::store::clock::SAY_MS)
+            .map(|c| c.how_far());
+        Ok(Some(SchoolStatus {
+            online,
+            problem,
+            waiting_marks,
+            refused_marks,
+            clock_off,
+            zone_off: self.zone_unlike_another_door()?,
+        }))
     }
 }
 
