@@ -35,18 +35,31 @@ impl DoorProcess {
         source: &Path,
         offset: &str,
     ) -> DoorProcess {
-        let mut cmd = Self::command(data, name, url, source, true);
-        cmd.env("LD_PRELOAD", libfaketime())
-            .env("FAKETIME", offset)
+        let faketime = libfaketime();
+        let env = [
+            ("LD_PRELOAD", faketime.as_os_str()),
+            ("FAKETIME", offset.as_ref()),
             // Timeouts and frame pacing keep real time: only the calendar is wrong.
-            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
-        Self::spawn(cmd, name, data)
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1".as_ref()),
+        ];
+        Self::start_with_env(data, name, url, source, &env)
     }
 
     /// The same door on a computer set to time zone `zone` (the `TZ` variable's notation).
     fn start_in_zone(data: &Path, name: &str, url: &str, source: &Path, zone: &str) -> DoorProcess {
+        Self::start_with_env(data, name, url, source, &[("TZ", zone.as_ref())])
+    }
+
+    /// The door, looping its recording, with these environment variables set.
+    fn start_with_env(
+        data: &Path,
+        name: &str,
+        url: &str,
+        source: &Path,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> DoorProcess {
         let mut cmd = Self::command(data, name, url, source, true);
-        cmd.env("TZ", zone);
+        cmd.envs(env.iter().copied());
         Self::spawn(cmd, name, data)
     }
 
