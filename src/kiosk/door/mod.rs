@@ -87,7 +87,14 @@ pub struct DoorSession {
     /// The capture time of the frame being processed: the door's clock (so recorded
     /// frames replayed faster or slower than real time behave as at the door).
     now: Instant,
+    /// The last comparison of this computer's time zone with another door's: when it was
+    /// made, the newest mark then, and what it found (it reads a week of marks).
+    zone_seen: Option<(Instant, Option<i64>, Option<String>)>,
 }
+
+/// How often a linked door compares its time zone with the other doors' when no mark
+/// came meanwhile.
+const ZONE_CHECK: Duration = Duration::from_secs(60);
 
 impl DoorSession {
     pub fn new(recognizer: Recognizer, records: Records, settings: &Settings) -> DoorSession {
@@ -111,6 +118,7 @@ impl DoorSession {
             last_gallery_check: Instant::now(),
             gallery_seen,
             now: Instant::now(),
+            zone_seen: None,
         }
     }
 
@@ -144,9 +152,25 @@ impl DoorSession {
         self.records.store().wrong_clock(chrono::Local::now())
     }
 
-    /// The door's link to the school server, when it has one.
-    pub fn school_status(&self) -> Option<crate::store::school::SchoolStatus> {
-        self.records.store().school_status().ok().flatten()
+    /// The door's link to the school server, when it has one. Its time zone is compared
+    /// again when a mark came (here or from another door), else once a minute.
+    pub fn school_status(&mut self) -> Option<crate::store::school::SchoolStatus> {
+        let store = self.records.store();
+        let mut status = store.school_status().ok().flatten()?;
+        let newest = store.newest_mark().ok().flatten();
+        let seen = match self.zone_seen.take() {
+            Some((at, then, zone)) if at.elapsed() < ZONE_CHECK && then == newest => {
+                (at, then, zone)
+            }
+            _ => (
+                Instant::now(),
+                newest,
+                store.zone_unlike_another_door().ok().flatten(),
+            ),
+        };
+        status.zone_off = seen.2.clone();
+        self.zone_seen = Some(seen);
+        Some(status)
     }
 
     /// Picks up students enrolled or removed elsewhere (another program, or the admin

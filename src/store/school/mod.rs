@@ -83,7 +83,8 @@ pub struct SchoolStatus {
     /// is two minutes or more.
     pub clock_off: Option<String>,
     /// This computer's time zone against another door's, when they differ ("(UTC+00:00)
-    /// is not North door's (UTC+11:00)").
+    /// is not North door's (UTC+11:00)"): `Store::zone_unlike_another_door`, which the
+    /// door looks at once a minute (it reads a week of marks); `None` from `school_status`.
     pub zone_off: Option<String>,
 }
 
@@ -140,7 +141,7 @@ impl Store {
                 },
             )
             .optional()?;
-        // Not linked: no clock or time zone of the school's to compare with.
+        // Not linked: no clock of the school's to compare with.
         let Some((online, problem, waiting_marks, refused_marks)) = link else {
             return Ok(None);
         };
@@ -154,7 +155,7 @@ impl Store {
             waiting_marks,
             refused_marks,
             clock_off,
-            zone_off: self.zone_unlike_another_door()?,
+            zone_off: None,
         }))
     }
 }
