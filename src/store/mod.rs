@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0012_absent_by_hand.sql"),
     include_str!("../../db/0013_school_refused.sql"),
     include_str!("../../db/0014_school_clock.sql"),
+    include_str!("../../db/0015_school_login.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
@@ -77,6 +78,10 @@ pub enum StoreError {
     /// the school server's clock is an hour or more away.
     #[error("{0}")]
     WrongClock(WrongClock),
+    /// A change only the school's office may make, asked for at a door whose login to the
+    /// school server may only add marks (what was asked: "Enrolling a student").
+    #[error("{0} is done at the office: this door's login to the school server may only add marks, so the school and its other doors would never have the change. Use the office's Rollcall (the school administrator's login).")]
+    OfficeOnly(&'static str),
     #[error("database error: {0}")]
     Sql(rusqlite::Error),
 }
@@ -665,6 +670,7 @@ impl Store {
         photos: &[NewPhoto],
         actor: &str,
     ) -> Result<i64, StoreError> {
+        self.office_only("Enrolling a student")?;
         let now = timestamp(Local::now());
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -697,6 +703,7 @@ impl Store {
         photos: &[NewPhoto],
         actor: &str,
     ) -> Result<(), StoreError> {
+        self.office_only("Adding photos to a student")?;
         let now = timestamp(Local::now());
         let tx = self.conn.transaction()?;
         insert_photos(&tx, student_id, photos, &now)?;
@@ -778,6 +785,7 @@ impl Store {
         photo_id: i64,
         actor: &str,
     ) -> Result<Option<PhotoRow>, StoreError> {
+        self.office_only("Removing a student's photo")?;
         let tx = self.conn.transaction()?;
         let photo = tx
             .query_row(
@@ -808,6 +816,7 @@ impl Store {
         email: &str,
         actor: &str,
     ) -> Result<(), StoreError> {
+        self.office_only("Changing a student's name or email")?;
         let tx = self.conn.transaction()?;
         let changed = tx.execute(
             "UPDATE students SET name = ?2, email = ?3 WHERE id = ?1",
@@ -833,6 +842,7 @@ impl Store {
         id: i64,
         actor: &str,
     ) -> Result<(Vec<String>, Erased), StoreError> {
+        self.office_only("Erasing a student's face data")?;
         let tx = self.conn.transaction()?;
         let (files, erased, _) = erase_recorded_face_data(&tx, id)?;
         // Linked to a school: every machine erases what it holds of the student's face
@@ -873,6 +883,7 @@ impl Store {
         id: i64,
         actor: &str,
     ) -> Result<(Vec<String>, usize), StoreError> {
+        self.office_only("Deleting a student")?;
         let tx = self.conn.transaction()?;
         let files = photo_names(&tx, id)?;
         let who = name_of(&tx, id)?;
@@ -1220,6 +1231,7 @@ impl Store {
         reason: &str,
         actor: &str,
     ) -> Result<Correction, StoreError> {
+        self.office_only("Correcting attendance")?;
         let tx = self.conn.transaction()?;
         let who: String = tx.query_row(
             "SELECT roll_no || ' (' || name || ')' FROM students WHERE id = ?1",
@@ -1293,6 +1305,7 @@ impl Store {
     /// Declares `day` a class day (it then counts for every enrolled student), with an
     /// audit entry. Returns whether it was not one before.
     pub fn declare_class_day(&mut self, day: NaiveDate, actor: &str) -> Result<bool, StoreError> {
+        self.office_only("Declaring a class day")?;
         if self.is_class_day(day)? {
             return Ok(false);
         }
@@ -1326,6 +1339,7 @@ impl Store {
     /// Withdraws the declaration of `day` (a mistake), with an audit entry. The day stays a
     /// class day if the kiosk marked anyone on it. Returns whether it had been declared.
     pub fn withdraw_class_day(&mut self, day: NaiveDate, actor: &str) -> Result<bool, StoreError> {
+        self.office_only("Withdrawing a class day")?;
         let tx = self.conn.transaction()?;
         let d = day.format("%Y-%m-%d").to_string();
         let gone = tx.execute("DELETE FROM class_days WHERE day = ?1", [&d])? > 0;

@@ -27,6 +27,13 @@ use std::time::{Duration, Instant};
 /// The admin mode locks itself after this long without input.
 pub const IDLE_LOCK: Duration = Duration::from_secs(120);
 
+/// Said over the admin screens of a door whose login to the school server may only add
+/// marks (its enrolments, corrections and erasures are refused).
+const DOOR_LOGIN: &str = "This door's login to the school server may only add marks. Enrol \
+    students, change or delete them, erase face data and correct attendance at the office \
+    (the school's Rollcall with the administrator's login): made here, they would never \
+    reach the school or its other doors.";
+
 /// Which admin screen is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
@@ -656,6 +663,11 @@ impl AdminView {
         if let Some(wrong) = &view.wrong_clock {
             self.clock_notice(ui, kiosk, wrong.clone());
         }
+        let door_login = view.school.as_ref().is_some_and(|s| s.door_login);
+        if door_login {
+            ui.label(RichText::new(DOOR_LOGIN).color(WARN).size(16.0));
+            ui.separator();
+        }
         if let Some((m, colour)) = self.message.clone() {
             // A long message wraps rather than widening the screen past the window.
             ui.horizontal_wrapped(|ui| {
@@ -679,7 +691,9 @@ impl AdminView {
         }
         match self.screen {
             Screen::Enrol => {
-                egui::ScrollArea::vertical().show(ui, |ui| self.enrol_screen(ui, kiosk, view));
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    ui.add_enabled_ui(!door_login, |ui| self.enrol_screen(ui, kiosk, view))
+                });
             }
             Screen::Students => self.students_screen(ui, kiosk, view),
             Screen::Review => self.review.show(ui, &kiosk.admin),

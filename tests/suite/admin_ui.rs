@@ -155,6 +155,48 @@ fn a_door_whose_clock_is_days_off_the_school_servers_says_so_until_it_is_set_rig
     step_until(&mut h, "the notice gone", 30, |h| !shows(h, said));
 }
 
+#[test]
+fn a_door_whose_login_may_only_add_marks_sends_the_admin_to_the_office() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = with_student_two(dir.path());
+    // A linked door whose link found, on connecting, that its login is a door's.
+    rusqlite::Connection::open(data.database())
+        .unwrap()
+        .execute(
+            "UPDATE school_link SET linked = 1, door = 'North door', login = 'north',
+                    office = 0",
+            [],
+        )
+        .unwrap();
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    let said = "This door's login to the school server may only add marks.";
+    step_until(&mut h, "the notice", 30, |h| shows(h, said));
+    // Nothing is photographed for an enrolment the school would never take.
+    for button in ["Capture", "Add from files…", "Save"] {
+        let node = h.get_by_role_and_label(Role::Button, button);
+        assert!(node.accesskit_node().is_disabled(), "{button}");
+    }
+    // An erasure is refused with the reason (at the school and every other door, the
+    // face would have stayed), and nothing is erased here either.
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open R0002"));
+    click(&mut h, Role::Button, "Open R0002");
+    step_until(&mut h, "the student", 30, |h| shows(h, "Erase face data"));
+    click(&mut h, Role::Button, "Erase face data");
+    step_until(&mut h, "the confirmation", 10, |h| {
+        shows(h, "their attendance is kept")
+    });
+    click(&mut h, Role::Button, "Erase");
+    step_until(&mut h, "the refusal", 30, |h| {
+        shows(h, "Erasing a student's face data is done at the office")
+    });
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let id = store.students().unwrap()[0].id;
+    assert!(!store.templates_of(id).unwrap().is_empty());
+    assert!(!store.photos_of(id).unwrap().is_empty());
+}
+
 /// What "Add from files…" does once the file dialog returns these files.
 fn add_files(h: &mut H, files: &[PathBuf]) {
     let app = h.state_mut();

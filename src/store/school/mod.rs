@@ -54,6 +54,15 @@ impl std::fmt::Debug for SchoolServer {
 }
 
 impl SchoolServer {
+    /// The user name the address logs in with ("" for the default).
+    pub fn login(&self) -> String {
+        self.url
+            .parse::<postgres::Config>()
+            .ok()
+            .and_then(|c| c.get_user().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
     /// The server's address without the login, for messages.
     pub fn address(&self) -> String {
         let rest = self
@@ -71,6 +80,10 @@ impl SchoolServer {
 pub struct SchoolStatus {
     /// The server answered the last time the link tried.
     pub online: bool,
+    /// This folder's login to the server is a door's, which may only add marks (learnt when
+    /// the link last connected with it): enrolments, corrections and erasures are refused
+    /// here and made at the office.
+    pub door_login: bool,
     /// Marks made here that the server does not have yet.
     pub waiting_marks: usize,
     /// Marks (and decisions by hand) made here that the server refused: they stay here and
@@ -121,7 +134,7 @@ impl Store {
         let link = self
             .conn
             .query_row(
-                "SELECT online, problem,
+                "SELECT online, problem, IFNULL(office = 0, 0),
                         (SELECT COUNT(DISTINCT uid) FROM school_outbox
                          WHERE tbl = 'attendance' AND refused = 0),
                         (SELECT COUNT(DISTINCT uid) FROM school_outbox o
@@ -135,14 +148,15 @@ impl Store {
                     Ok((
                         r.get(0)?,
                         r.get(1)?,
-                        r.get::<_, i64>(2)? as usize,
+                        r.get(2)?,
                         r.get::<_, i64>(3)? as usize,
+                        r.get::<_, i64>(4)? as usize,
                     ))
                 },
             )
             .optional()?;
         // Not linked: no clock of the school's to compare with.
-        let Some((online, problem, waiting_marks, refused_marks)) = link else {
+        let Some((online, problem, door_login, waiting_marks, refused_marks)) = link else {
             return Ok(None);
         };
         let clock_off = self
@@ -151,6 +165,7 @@ impl Store {
             .map(|c| c.how_far());
         Ok(Some(SchoolStatus {
             online,
+            door_login,
             problem,
             waiting_marks,
             refused_marks,
@@ -184,6 +199,7 @@ impl Door {
     fn open(db: &Path, photos: &Path, server: &SchoolServer) -> Result<Door, StoreError> {
         let mut store = Store::open(db)?;
         store.link_to_school(&server.door)?;
+        store.set_school_login(&server.login(), None)?;
         Ok(Door {
             store,
             photos: photos.to_path_buf(),
@@ -195,11 +211,19 @@ impl Door {
 
     fn client(&mut self) -> Result<&mut postgres::Client, ServerError> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
-            self.client = Some(server::connect(
+            let mut client = server::connect(
                 &self.server.url,
                 self.server.ca_file.as_deref(),
                 CONNECT_TIMEOUT,
-            )?);
+            )?;
+            let office = server::may_change_school(&mut client)?;
+            if let Err(e) = self
+                .store
+                .set_school_login(&self.server.login(), Some(office))
+            {
+                tracing::warn!("school link: cannot record what its login may do: {e}");
+            }
+            self.client = Some(client);
         }
         Ok(self.client.as_mut().expect("connected above"))
     }

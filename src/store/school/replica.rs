@@ -101,6 +101,44 @@ impl Store {
         Ok(())
     }
 
+    /// Records what this folder's login to the school server may do (learnt on connecting):
+    /// `office`, the school administrator's; else a door's, which may only add marks.
+    /// `None`: the link is opened with `login` (the user name), so what another login was
+    /// found to do is forgotten.
+    pub(crate) fn set_school_login(
+        &mut self,
+        login: &str,
+        office: Option<bool>,
+    ) -> Result<(), StoreError> {
+        match office {
+            Some(office) => self.conn.execute(
+                "UPDATE school_link SET login = ?1, office = ?2
+                 WHERE login IS NOT ?1 OR office IS NOT ?2",
+                params![login, office],
+            )?,
+            None => self.conn.execute(
+                "UPDATE school_link SET login = ?1, office = NULL WHERE login IS NOT ?1",
+                [login],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// Refuses a change only the school's office may make (`what`: "Enrolling a student")
+    /// while this folder is linked with a door's login: the school would never take it, and
+    /// it would stay here alone (an erased face at the school and every other door).
+    pub(crate) fn office_only(&self, what: &'static str) -> Result<(), StoreError> {
+        let door_login: Option<bool> = self.conn.query_row(
+            "SELECT linked = 1 AND office = 0 FROM school_link",
+            [],
+            |r| r.get(0),
+        )?;
+        match door_login {
+            Some(true) => Err(StoreError::OfficeOnly(what)),
+            _ => Ok(()),
+        }
+    }
+
     /// Marks a database restored from a backup: at a linked door its next round fetches
     /// the school's changes first and lets them win over its (the backup's) outbox — also
     /// when the backup was made before the door was linked and a running link takes it

@@ -457,6 +457,22 @@ pub fn clock_ahead(client: &mut Client) -> Result<Option<(i64, i64)>, ServerErro
     Ok(Some((here - server, here)))
 }
 
+/// Whether this login may change the school's students, face data and corrections (the
+/// school administrator's), not only add marks (a door's).
+pub fn may_change_school(client: &mut Client) -> Result<bool, ServerError> {
+    Ok(client
+        .query_one(
+            "SELECT has_table_privilege('students', 'INSERT')
+                AND has_table_privilege('students', 'DELETE')
+                AND has_table_privilege('face_templates', 'DELETE')
+                AND has_table_privilege('attendance', 'DELETE')
+                AND has_table_privilege('class_days', 'INSERT')
+                AND has_table_privilege('deletions', 'INSERT')",
+            &[],
+        )?
+        .get(0))
+}
+
 /// The server's clock, in milliseconds since 1970.
 fn server_clock_ms(client: &mut impl postgres::GenericClient) -> Result<i64, postgres::Error> {
     let ms: f64 = client
