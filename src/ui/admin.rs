@@ -168,8 +168,12 @@ pub struct AdminView {
     checks: Vec<(Destination, Pending<PhotoCheck>)>,
     students: Vec<Student>,
     students_req: Option<Answer<Vec<Student>>>,
-    /// How well recognition knows the site, said on the Students screen.
-    calibration: Option<String>,
+    /// How well recognition knows the site, said on the Students screen (or why it
+    /// cannot be said).
+    calibration: Option<Result<CalibrationStatus, String>>,
+    /// This door's login to the school server may only add marks: no enrolment, change or
+    /// correction is made here (from the school status, each frame).
+    door_login: bool,
     calibration_req: Option<Answer<CalibrationStatus>>,
     /// Keys of settings.toml that Rollcall does not read (a typo is otherwise silent).
     settings_notes: Vec<String>,
@@ -214,6 +218,7 @@ impl Default for AdminView {
             students: Vec::new(),
             students_req: None,
             calibration: None,
+            door_login: false,
             calibration_req: None,
             settings_notes: Vec::new(),
             settings_notes_req: None,
@@ -353,9 +358,9 @@ impl AdminView {
         if let Some(r) = self.calibration_req.as_ref().and_then(Pending::poll) {
             self.calibration_req = None;
             self.calibration = Some(match r {
-                Ok(Ok(c)) => c.describe(),
-                Ok(Err(e)) => e,
-                Err(lost) => lost.to_string(),
+                Ok(Ok(c)) => Ok(c),
+                Ok(Err(e)) => Err(e),
+                Err(lost) => Err(lost.to_string()),
             });
         }
         if let Some(r) = self.settings_notes_req.as_ref().and_then(Pending::poll) {
@@ -663,7 +668,9 @@ impl AdminView {
         if let Some(wrong) = &view.wrong_clock {
             self.clock_notice(ui, kiosk, wrong.clone());
         }
-        let door_login = view.school.as_ref().is_some_and(|s| s.door_login);
+        self.door_login = view.school.as_ref().is_some_and(|s| s.door_login);
+        let door_login = self.door_login;
+        self.review.corrections_here = !door_login;
         if door_login {
             ui.label(RichText::new(DOOR_LOGIN).color(WARN).size(16.0));
             ui.separator();
@@ -918,7 +925,7 @@ impl AdminView {
             field(ui, "Search", &mut self.search, false);
             let importing = self.import.is_some();
             if ui
-                .add_enabled(!importing, egui::Button::new("Import…"))
+                .add_enabled(!importing && !self.door_login, egui::Button::new("Import…"))
                 .clicked()
             {
                 self.files.open(Ask::Import);
@@ -979,8 +986,14 @@ impl AdminView {
                 ui.label(RichText::new(format!("{who}: {warning}")).color(WARN));
             }
         }
-        if let Some(c) = &self.calibration {
-            ui.label(RichText::new(c).weak());
+        match &self.calibration {
+            Some(Ok(c)) => {
+                ui.label(RichText::new(c.describe(!self.door_login)).weak());
+            }
+            Some(Err(e)) => {
+                ui.label(RichText::new(e).weak());
+            }
+            None => {}
         }
         for note in &self.settings_notes {
             ui.label(RichText::new(format!("settings.toml: {note}")).color(WARN));
@@ -1040,7 +1053,9 @@ impl AdminView {
         let Some(s) = self.students.iter().find(|s| s.id == id).cloned() else {
             return;
         };
-        let busy = self.change.is_some() || self.adding.is_some();
+        // At a door whose login may only add marks, nothing here can change (the notice
+        // over the screens says where it is done).
+        let busy = self.change.is_some() || self.adding.is_some() || self.door_login;
         ui.heading(format!("{} ({})", s.name, s.roll_no));
         field(ui, "Name", &mut self.edit_name, false);
         field(ui, "Email", &mut self.edit_email, false);
@@ -1090,13 +1105,17 @@ impl AdminView {
                 .color(super::widgets::WARN),
             );
         } else if !s.camera_enrolled {
+            let add = if self.door_login {
+                ""
+            } else {
+                " Add photos taken at the kiosk's camera for the stronger check."
+            };
             ui.label(
-                RichText::new(
+                RichText::new(format!(
                     "Enrolled from uploaded photos only: the photo-attack check cannot \
                      compare this student with their own live face, so it judges them \
-                     more generally. Add photos taken at the kiosk's camera for the \
-                     stronger check.",
-                )
+                     more generally.{add}"
+                ))
                 .color(super::widgets::WARN),
             );
         }
@@ -1130,11 +1149,18 @@ impl AdminView {
             // What a camera photo would take.
             view.small_video(ui, Vec2::new(200.0, 150.0));
             ui.vertical(|ui| {
-                if ui.button("Add a camera photo").clicked() {
+                let here = !self.door_login;
+                if ui
+                    .add_enabled(here, egui::Button::new("Add a camera photo"))
+                    .clicked()
+                {
                     self.checks
                         .push((dest, kiosk.admin.capture_photo(Some(id))));
                 }
-                if ui.button("Add photos from files…").clicked() {
+                if ui
+                    .add_enabled(here, egui::Button::new("Add photos from files…"))
+                    .clicked()
+                {
                     self.files.open(Ask::Photos);
                 }
                 if checking > 0 {
@@ -1199,25 +1225,27 @@ impl AdminView {
             ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));
         }
         ui.add_space(10.0);
-        ui.horizontal(|ui| {
-            if danger_button(
-                ui,
-                "Erase face data",
-                "Removes every photo, face template and face snapshot of this student",
-            )
-            .clicked()
-            {
-                self.confirm = Some(Confirm::Erase(id, s.name.clone()));
-            }
-            if danger_button(
-                ui,
-                "Delete student",
-                "Removes the student and their attendance for good",
-            )
-            .clicked()
-            {
-                self.confirm = Some(Confirm::Delete(id, s.name.clone()));
-            }
+        ui.add_enabled_ui(!self.door_login, |ui| {
+            ui.horizontal(|ui| {
+                if danger_button(
+                    ui,
+                    "Erase face data",
+                    "Removes every photo, face template and face snapshot of this student",
+                )
+                .clicked()
+                {
+                    self.confirm = Some(Confirm::Erase(id, s.name.clone()));
+                }
+                if danger_button(
+                    ui,
+                    "Delete student",
+                    "Removes the student and their attendance for good",
+                )
+                .clicked()
+                {
+                    self.confirm = Some(Confirm::Delete(id, s.name.clone()));
+                }
+            })
         });
     }
 

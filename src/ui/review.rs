@@ -190,6 +190,9 @@ pub struct ReviewView {
     pub sheet: Option<Arc<Sheet>>,
     /// Only this door's marks count (several doors on one school server).
     pub door: Option<String>,
+    /// Whether attendance can be corrected here (not at a door whose login to the school
+    /// server may only add marks: corrections are made at the office).
+    pub corrections_here: bool,
     pub search: String,
     pub sort: SortBy,
     pub descending: bool,
@@ -225,6 +228,7 @@ impl ReviewView {
             to_text: to.to_string(),
             sheet: None,
             door: None,
+            corrections_here: true,
             search: String::new(),
             sort: SortBy::RollNo,
             descending: false,
@@ -498,11 +502,16 @@ impl ReviewView {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.label(format!(
-                    "{} to {}: {}, {}. Click a row to correct it.",
+                    "{} to {}: {}, {}. {}",
                     sheet.from,
                     sheet.to,
                     count(sheet.rows.len(), "student"),
-                    count(sheet.days.len(), "class day")
+                    count(sheet.days.len(), "class day"),
+                    if self.corrections_here {
+                        "Click a row to correct it."
+                    } else {
+                        "Corrections are made at the office."
+                    }
                 ));
                 ui.label(RichText::new(CLASS_DAY_RULE).weak().small());
                 if sheet.rows.iter().any(|r| r.days_by_hand() > 0) {
@@ -840,7 +849,7 @@ impl ReviewView {
                     });
             });
         ui.spacing_mut().scroll.fade = fade;
-        if let Some((id, who, day)) = clicked {
+        if let Some((id, who, day)) = clicked.filter(|_| self.corrections_here) {
             self.selected = Some(id);
             let day = day
                 .and_then(|c| sheet.days.get(c))
@@ -1223,7 +1232,10 @@ impl ReviewView {
         if let Some(declared) = &shown.declared {
             ui.horizontal_wrapped(|ui| {
                 ui.label(format!("Declared a class day on {declared}."));
-                if !shown.confirm_withdraw && ui.button("Withdraw the declaration").clicked() {
+                if self.corrections_here
+                    && !shown.confirm_withdraw
+                    && ui.button("Withdraw the declaration").clicked()
+                {
                     shown.confirm_withdraw = true;
                 }
             });

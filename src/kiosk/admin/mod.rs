@@ -324,26 +324,31 @@ pub struct CalibrationStatus {
 }
 
 impl CalibrationStatus {
-    /// A sentence for the admin.
-    pub fn describe(&self) -> String {
+    /// A sentence for the admin. `photos_here`: students' photos can be added here (not
+    /// at a door whose login to the school server may only add marks).
+    pub fn describe(&self, photos_here: bool) -> String {
         if self.students == 0 {
             return "Recognition: nobody is enrolled yet.".into();
         }
         let from_files = self.students.saturating_sub(self.camera_enrolled);
-        const TAKE: &str = "the door knows them from files only and recognises them less \
-                            readily; take a camera photo when they come (open the student, \
-                            Add a camera photo).";
+        let take = if photos_here {
+            "the door knows them from files only and recognises them less readily; take a \
+             camera photo when they come (open the student, Add a camera photo)."
+        } else {
+            "the door knows them from files only and recognises them less readily (photos \
+             are added at the office)."
+        };
         let files_note = match from_files {
             0 => String::new(),
             n if n == self.students => {
-                format!(" No student has a photo from this camera yet: {TAKE}")
+                format!(" No student has a photo from this camera yet: {take}")
             }
-            1 => format!(" 1 of them has no photo from this camera: {TAKE}"),
-            n => format!(" {n} of them have no photo from this camera: {TAKE}"),
+            1 => format!(" 1 of them has no photo from this camera: {take}"),
+            n => format!(" {n} of them have no photo from this camera: {take}"),
         };
         let summary = if self.conservative {
             format!(
-                "Recognition is strict for now: with {} enrolled ({} from this camera) it cannot yet tell how alike strangers look here, so it errs towards \"not recognised\". It adjusts as more students are enrolled at the kiosk and marked.",
+                "Recognition is strict for now: with {} enrolled ({} from this camera) it cannot yet tell how alike strangers look here, so it errs towards \"not recognised\". It adjusts as more students are enrolled and marked.",
                 count(self.students, "student"), self.camera_enrolled
             )
         } else {
@@ -934,12 +939,12 @@ mod tests {
     #[test]
     fn the_admin_is_told_which_decisions_are_still_strict() {
         assert!(status(2, true, true)
-            .describe()
+            .describe(true)
             .starts_with("Recognition is strict for now"));
-        let three = status(3, false, true).describe();
+        let three = status(3, false, true).describe(true);
         assert!(three.starts_with("Recognition is calibrated"), "{three}");
         assert!(three.contains("Single photos"), "{three}");
-        let ten = status(10, false, false).describe();
+        let ten = status(10, false, false).describe(true);
         assert!(!ten.contains("Single photos"), "{ten}");
         assert!(!ten.contains("from files only"), "{ten}");
     }
@@ -948,15 +953,23 @@ mod tests {
     fn students_the_camera_has_never_photographed_are_counted() {
         let mut some = status(10, false, false);
         some.camera_enrolled = 7;
-        let said = some.describe();
+        let said = some.describe(true);
         assert!(
-            said.contains(" 3 of them have no photo from this camera"),
+            said.contains(" 3 of them have no photo from this camera")
+                && said.contains("Add a camera photo"),
             "{said}"
         );
         some.camera_enrolled = 0;
-        let said = some.describe();
+        let said = some.describe(true);
         assert!(
             said.contains(" No student has a photo from this camera yet"),
+            "{said}"
+        );
+        // At a door whose login may only add marks, photos are added at the office.
+        let said = some.describe(false);
+        assert!(
+            said.contains("(photos are added at the office)")
+                && !said.contains("Add a camera photo"),
             "{said}"
         );
     }
