@@ -207,6 +207,11 @@ async fn upload(
         }
         Some(Err(e)) => {
             let o = e.outcome();
+            // A door's login may not enrol: the client is told where to enrol instead.
+            if let EnrollError::Store(StoreError::OfficeOnly(_)) = &e {
+                let body = json!({ "message": o.message(), "reason": e.to_string() });
+                return (status(o), Json(body)).into_response();
+            }
             if o == Outcome::InternalError {
                 tracing::error!("upload failed: {e}");
                 return reply(o);

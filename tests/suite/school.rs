@@ -345,12 +345,9 @@ fn at_the_door(person: &str) -> Vec<PathBuf> {
     common::photos("webcam-dev", person)[20..36].to_vec()
 }
 
-#[test]
-fn a_student_enrolled_at_the_office_is_recognised_at_both_doors_and_marked_once() {
-    let pg = Postgres::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let url = pg.url();
-    // The office: the old web client's server on the school's database.
+/// `rollcall serve` on a school server, listening on a free port of 127.0.0.1; returns the
+/// process and the port once it answers.
+fn serve(data: &Path, url: &str, door: &str) -> (Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -358,8 +355,8 @@ fn a_student_enrolled_at_the_office_is_recognised_at_both_doors_and_marked_once(
         .port();
     let mut serve = Command::new(env!("CARGO_BIN_EXE_rollcall"))
         .arg("--data-dir")
-        .arg(tmp.path().join("office"))
-        .args(["--database", &url, "--door", "Office", "serve", "--listen"])
+        .arg(data)
+        .args(["--database", url, "--door", door, "serve", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .stderr(Stdio::piped())
         .spawn()
@@ -375,6 +372,42 @@ fn a_student_enrolled_at_the_office_is_recognised_at_both_doors_and_marked_once(
     });
     up.recv_timeout(Duration::from_secs(60))
         .expect("serve started");
+    (serve, port)
+}
+
+/// Enrols a student through the old API's `POST /upload`; returns the answer.
+fn upload(port: u16, roll_no: &str, name: &str, photos: &[PathBuf]) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut form = reqwest::multipart::Form::new()
+            .text("rollno", roll_no.to_owned())
+            .text("name", name.to_owned())
+            .text("email", format!("{roll_no}@example.org"));
+        for p in photos {
+            form = form.part(
+                "images",
+                reqwest::multipart::Part::bytes(std::fs::read(p).unwrap()).file_name("p.jpg"),
+            );
+        }
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    })
+}
+
+#[test]
+fn a_student_enrolled_at_the_office_is_recognised_at_both_doors_and_marked_once() {
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let url = pg.url();
+    // The office: the old web client's server on the school's database.
+    let (mut serve, port) = serve(&tmp.path().join("office"), &url, "Office");
 
     // Both doors see the student, who is not enrolled yet.
     let frames = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 4);
@@ -397,28 +430,7 @@ fn a_student_enrolled_at_the_office_is_recognised_at_both_doors_and_marked_once(
         .take(10)
         .step_by(2)
         .collect();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let answer = runtime.block_on(async {
-        let mut form = reqwest::multipart::Form::new()
-            .text("rollno", "R0002")
-            .text("name", "Student Two")
-            .text("email", "two@example.org");
-        for p in &photos {
-            form = form.part(
-                "images",
-                reqwest::multipart::Part::bytes(std::fs::read(p).unwrap()).file_name("p.jpg"),
-            );
-        }
-        reqwest::Client::new()
-            .post(format!("http://127.0.0.1:{port}/upload"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    });
+    let answer = upload(port, "R0002", "Student Two", &photos);
     let enrolled = Instant::now();
     assert!(answer.contains("User added successfully"), "{answer}");
 
@@ -865,6 +877,19 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
     assert!(
         said.contains("Enrolling a student is done at the office: this door's login"),
         "{said}"
+    );
+    // The old API's clients at the door are told so too.
+    let (mut served, port) = serve(&door, &address("north"), "North door");
+    let photos: Vec<PathBuf> = photos.iter().map(PathBuf::from).collect();
+    let answer = upload(port, "R0003", "Three", &photos);
+    let _ = served.kill();
+    let _ = served.wait();
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert!(
+        answer["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Enrolling a student is done at the office")),
+        "{answer}"
     );
     let listed = String::from_utf8_lossy(&at_door(&["students"]).stdout).into_owned();
     assert!(!listed.contains("R0003"), "{listed}");
