@@ -171,9 +171,6 @@ pub struct AdminView {
     /// How well recognition knows the site, said on the Students screen (or why it
     /// cannot be said).
     calibration: Option<Result<CalibrationStatus, String>>,
-    /// This door's login to the school server may only add marks: no enrolment, change or
-    /// correction is made here (from the school status, each frame).
-    door_login: bool,
     calibration_req: Option<Answer<CalibrationStatus>>,
     /// Keys of settings.toml that Rollcall does not read (a typo is otherwise silent).
     settings_notes: Vec<String>,
@@ -218,7 +215,6 @@ impl Default for AdminView {
             students: Vec::new(),
             students_req: None,
             calibration: None,
-            door_login: false,
             calibration_req: None,
             settings_notes: Vec::new(),
             settings_notes_req: None,
@@ -668,8 +664,7 @@ impl AdminView {
         if let Some(wrong) = &view.wrong_clock {
             self.clock_notice(ui, kiosk, wrong.clone());
         }
-        self.door_login = view.school.as_ref().is_some_and(|s| s.door_login);
-        let door_login = self.door_login;
+        let door_login = view.door_login();
         self.review.corrections_here = !door_login;
         if door_login {
             ui.label(RichText::new(DOOR_LOGIN).color(WARN).size(16.0));
@@ -921,11 +916,12 @@ impl AdminView {
     /// student's details in a panel at the list's right. The list scrolls on its own, under its
     /// headings, so the search and the details stay in view at any of a school's rows.
     fn students_screen(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, view: &mut KioskView) {
+        let door_login = view.door_login();
         ui.horizontal_wrapped(|ui| {
             field(ui, "Search", &mut self.search, false);
             let importing = self.import.is_some();
             if ui
-                .add_enabled(!importing && !self.door_login, egui::Button::new("Import…"))
+                .add_enabled(!importing && !door_login, egui::Button::new("Import…"))
                 .clicked()
             {
                 self.files.open(Ask::Import);
@@ -938,7 +934,7 @@ impl AdminView {
             .id_salt("students notes")
             .max_height(ui.available_height() * 0.5)
             .auto_shrink([false, true])
-            .show(ui, |ui| self.students_notes(ui, kiosk));
+            .show(ui, |ui| self.students_notes(ui, kiosk, door_login));
         ui.separator();
         // Beside the list, under the notes: opening a student moves no row.
         if let Some(id) = self.selected {
@@ -959,8 +955,8 @@ impl AdminView {
     }
 
     /// The import's progress and summary, and the site's notes (calibration, settings, the
-    /// photo-attack check).
-    fn students_notes(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
+    /// photo-attack check); `door_login`: see [`KioskView::door_login`].
+    fn students_notes(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, door_login: bool) {
         if let Some(task) = &mut self.import {
             let (done, total) = task.progress();
             ui.add(
@@ -988,7 +984,7 @@ impl AdminView {
         }
         match &self.calibration {
             Some(Ok(c)) => {
-                ui.label(RichText::new(c.describe(!self.door_login)).weak());
+                ui.label(RichText::new(c.describe(!door_login)).weak());
             }
             Some(Err(e)) => {
                 ui.label(RichText::new(e).weak());
@@ -1055,7 +1051,8 @@ impl AdminView {
         };
         // At a door whose login may only add marks, nothing here can change (the notice
         // over the screens says where it is done).
-        let busy = self.change.is_some() || self.adding.is_some() || self.door_login;
+        let door_login = view.door_login();
+        let busy = self.change.is_some() || self.adding.is_some() || door_login;
         ui.heading(format!("{} ({})", s.name, s.roll_no));
         field(ui, "Name", &mut self.edit_name, false);
         field(ui, "Email", &mut self.edit_email, false);
@@ -1105,7 +1102,7 @@ impl AdminView {
                 .color(super::widgets::WARN),
             );
         } else if !s.camera_enrolled {
-            let add = if self.door_login {
+            let add = if door_login {
                 ""
             } else {
                 " Add photos taken at the kiosk's camera for the stronger check."
@@ -1149,7 +1146,7 @@ impl AdminView {
             // What a camera photo would take.
             view.small_video(ui, Vec2::new(200.0, 150.0));
             ui.vertical(|ui| {
-                let here = !self.door_login;
+                let here = !door_login;
                 if ui
                     .add_enabled(here, egui::Button::new("Add a camera photo"))
                     .clicked()
@@ -1225,7 +1222,7 @@ impl AdminView {
             ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));
         }
         ui.add_space(10.0);
-        ui.add_enabled_ui(!self.door_login, |ui| {
+        ui.add_enabled_ui(!door_login, |ui| {
             ui.horizontal(|ui| {
                 if danger_button(
                     ui,

@@ -115,6 +115,12 @@ pub struct KioskView {
 }
 
 impl KioskView {
+    /// Whether this door's login to the school server may only add marks: no enrolment,
+    /// change to a student or correction is made here (its admin screens say so).
+    pub fn door_login(&self) -> bool {
+        self.school.as_ref().is_some_and(|s| s.door_login)
+    }
+
     pub fn new(settings: KioskSettings) -> KioskView {
         KioskView {
             settings,
