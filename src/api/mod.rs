@@ -207,8 +207,11 @@ async fn upload(
         }
         Some(Err(e)) => {
             let o = e.outcome();
-            // A door's login may not enrol: the client is told where to enrol instead.
-            if let EnrollError::Store(StoreError::OfficeOnly(_)) = &e {
+            // A door's login may not enrol (or it is not known yet whether it may): the
+            // client is told where or when to enrol instead.
+            if let EnrollError::Store(StoreError::OfficeOnly(_) | StoreError::NotConnectedYet(_)) =
+                &e
+            {
                 let body = json!({ "message": o.message(), "reason": e.to_string() });
                 return (status(o), Json(body)).into_response();
             }

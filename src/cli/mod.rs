@@ -83,6 +83,14 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Make this data folder a door of its own again, no longer linked to a school server
+    /// (remove the server from its settings first). Without --yes it only says what it
+    /// would leave unsent.
+    LeaveSchool {
+        /// Do it (without it, nothing is changed).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Marks made on this machine while its clock was ahead (dated after today, or refused
     /// by the school server as dated ahead; no attendance is taken while there are some).
     /// Without --yes it only says what it would remove.
@@ -290,6 +298,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Import { path, email_domain }) => {
             around(&|| records::import(data_dir, &path, email_domain.as_deref()))
         }
+        Some(Command::LeaveSchool { yes }) => school::leave(server, data_dir, yes),
         Some(Command::Backup { file }) => records::backup(data_dir, &file),
         Some(Command::Restore { file }) => records::restore(data_dir, &file),
         Some(Command::ForgetPin) => records::forget_pin(data_dir),

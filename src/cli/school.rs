@@ -6,6 +6,7 @@ use crate::data_dir::DataDir;
 use crate::kiosk::{CameraStatus, Kiosk, KioskEvent};
 use crate::settings::Settings;
 use crate::store::school::{self, SchoolLink, SchoolServer};
+use crate::wording::count;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -71,6 +72,51 @@ pub fn around(
         }
     }
     Ok(exit)
+}
+
+/// `rollcall leave-school`: unlinks a data folder from its school server (refused while a
+/// server is still set for it); without `yes`, only says what would stay unsent.
+pub fn leave(
+    server: Option<&SchoolServer>,
+    data_dir: Option<&Path>,
+    yes: bool,
+) -> anyhow::Result<Exit> {
+    if let Some(server) = server {
+        anyhow::bail!(
+            "This data folder is still set to use the school server at {} (the `database` \
+             under [school] in its settings.toml, $ROLLCALL_DATABASE or --database): remove \
+             it there first, then run `rollcall leave-school` again.",
+            server.address()
+        );
+    }
+    let data = DataDir::resolve(data_dir).create()?;
+    let mut store = crate::store::Store::open(&data.database())?;
+    let Some(unsent) = store.unsent_to_school()? else {
+        println!("This data folder is not linked to a school server: nothing to do.");
+        return Ok(Exit::Ok);
+    };
+    let what = format!(
+        "{} and {} made here",
+        count(unsent.marks, "mark"),
+        count(unsent.changes, "other change")
+    );
+    if !yes {
+        println!(
+            "This data folder is linked to a school server as door \"{}\"; {what} have not \
+             reached it. Leaving makes it a door of its own: its students and attendance \
+             stay here, nothing more is sent, and linking it again later sends everything \
+             it holds.\nNothing was changed: run it again with --yes to do it.",
+            unsent.door
+        );
+        return Ok(Exit::Refused);
+    }
+    store.leave_school("command line")?;
+    println!(
+        "This data folder is a door of its own again (it was door \"{}\" of a school; {what} \
+         were not sent and stay here).",
+        unsent.door
+    );
+    Ok(Exit::Ok)
 }
 
 /// Starts the background link for a long-running kiosk or server.

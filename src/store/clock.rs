@@ -415,7 +415,7 @@ mod tests {
         store.set_school_clock(3 * DAY, at).unwrap();
         assert_eq!(store.school_clock(now).unwrap(), None);
         assert_eq!(store.wrong_clock(now).unwrap(), None);
-        store.link_to_school("North door").unwrap();
+        store.link_to_school_as_office("North door").unwrap();
         store
             .conn
             .execute(
@@ -495,7 +495,7 @@ mod tests {
     fn a_time_zone_unlike_another_doors_is_said_on_the_status_line() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
-        store.link_to_school("South door").unwrap();
+        store.link_to_school_as_office("South door").unwrap();
         let a = store.add_test_student(1);
         let now = Local::now().fixed_offset();
         let mark = |store: &Store, door: &str, at: chrono::DateTime<chrono::FixedOffset>| {

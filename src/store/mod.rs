@@ -82,6 +82,11 @@ pub enum StoreError {
     /// school server may only add marks (what was asked: "Enrolling a student").
     #[error("{0} is done at the office: this door's login to the school server may only add marks, so the school and its other doors would never have the change. Use the office's Rollcall (the school administrator's login).")]
     OfficeOnly(&'static str),
+    /// A change only the school's office may make, asked for at a linked folder whose link
+    /// has not yet reached the school server with its login, so it cannot tell whether the
+    /// school would take it (what was asked: "Enrolling a student").
+    #[error("{0} waits until this computer has reached the school server: it has not since it was linked (or since its login to the server changed), so it cannot tell yet whether its login may change the school or only add marks, and a change the school would not take would stay at this computer alone. Check the network and the school server's address in the settings, then try again. (A computer that should not be linked to a school server at all: remove the address from its settings, then run `rollcall leave-school`.)")]
+    NotConnectedYet(&'static str),
     #[error("database error: {0}")]
     Sql(rusqlite::Error),
 }
@@ -1726,7 +1731,7 @@ mod tests {
     #[test]
     fn a_door_of_a_school_keeps_templates_of_models_other_doors_may_run() {
         let (_d, mut s) = store();
-        s.link_to_school("North door").unwrap();
+        s.link_to_school_as_office("North door").unwrap();
         let photo = photo("1/a.jpg", "upload", &[("m", &[1.0]), ("new", &[2.0])]);
         s.insert_student(&alice(), &[photo], "test").unwrap();
         let queued = |s: &Store| -> i64 {

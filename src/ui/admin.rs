@@ -18,6 +18,7 @@ use crate::kiosk::admin::{
     Outcome, Pending, PhotoCheck, PhotoStream, PinState, Rescue, StudentPhotos, Task,
 };
 use crate::kiosk::Kiosk;
+use crate::store::school::SchoolLogin;
 use crate::store::{Student, WrongClock};
 use crate::wording::{count, grouped};
 use egui::{Color32, RichText, TextureHandle, Vec2};
@@ -33,6 +34,15 @@ const DOOR_LOGIN: &str = "This door's login to the school server may only add ma
     students, change or delete them, erase face data and correct attendance at the office \
     (the school's Rollcall with the administrator's login): made here, they would never \
     reach the school or its other doors.";
+
+/// Said over the admin screens of a linked door whose link has not yet reached the school
+/// server with its login (so what it may do is not known).
+const LOGIN_NOT_KNOWN_YET: &str = "This computer has not reached the school server since it \
+    was linked (or since its login changed), so it cannot tell yet whether it may change the \
+    school's students and attendance or only add marks. Enrolling, changes to students and \
+    corrections wait until it has: check the network and the school server (the kiosk's \
+    status line says when it is connected). A computer that should not be linked to a school \
+    server at all: remove the address from its settings, then run `rollcall leave-school`.";
 
 /// Which admin screen is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -664,10 +674,18 @@ impl AdminView {
         if let Some(wrong) = &view.wrong_clock {
             self.clock_notice(ui, kiosk, wrong.clone());
         }
-        let door_login = view.door_login();
-        self.review.corrections_here = !door_login;
-        if door_login {
-            ui.label(RichText::new(DOOR_LOGIN).color(WARN).size(16.0));
+        let not_here = match view.school_login() {
+            Some(SchoolLogin::Door) => Some((DOOR_LOGIN, "Corrections are made at the office.")),
+            Some(SchoolLogin::NotKnownYet) => Some((
+                LOGIN_NOT_KNOWN_YET,
+                "Corrections wait until this computer has reached the school server.",
+            )),
+            Some(SchoolLogin::Office) | None => None,
+        };
+        self.review.corrections_elsewhere = not_here.map(|(_, review)| review);
+        let changes_here = not_here.is_none();
+        if let Some((notice, _)) = not_here {
+            ui.label(RichText::new(notice).color(WARN).size(16.0));
             ui.separator();
         }
         if let Some((m, colour)) = self.message.clone() {
@@ -694,7 +712,7 @@ impl AdminView {
         match self.screen {
             Screen::Enrol => {
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    ui.add_enabled_ui(!door_login, |ui| self.enrol_screen(ui, kiosk, view))
+                    ui.add_enabled_ui(changes_here, |ui| self.enrol_screen(ui, kiosk, view))
                 });
             }
             Screen::Students => self.students_screen(ui, kiosk, view),
@@ -916,12 +934,12 @@ impl AdminView {
     /// student's details in a panel at the list's right. The list scrolls on its own, under its
     /// headings, so the search and the details stay in view at any of a school's rows.
     fn students_screen(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, view: &mut KioskView) {
-        let door_login = view.door_login();
+        let changes_here = view.changes_here();
         ui.horizontal_wrapped(|ui| {
             field(ui, "Search", &mut self.search, false);
             let importing = self.import.is_some();
             if ui
-                .add_enabled(!importing && !door_login, egui::Button::new("Import…"))
+                .add_enabled(!importing && changes_here, egui::Button::new("Import…"))
                 .clicked()
             {
                 self.files.open(Ask::Import);
@@ -934,7 +952,7 @@ impl AdminView {
             .id_salt("students notes")
             .max_height(ui.available_height() * 0.5)
             .auto_shrink([false, true])
-            .show(ui, |ui| self.students_notes(ui, kiosk, door_login));
+            .show(ui, |ui| self.students_notes(ui, kiosk, view.school_login()));
         ui.separator();
         // Beside the list, under the notes: opening a student moves no row.
         if let Some(id) = self.selected {
@@ -955,8 +973,8 @@ impl AdminView {
     }
 
     /// The import's progress and summary, and the site's notes (calibration, settings, the
-    /// photo-attack check); `door_login`: see [`KioskView::door_login`].
-    fn students_notes(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, door_login: bool) {
+    /// photo-attack check); `login`: see [`KioskView::school_login`].
+    fn students_notes(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, login: Option<SchoolLogin>) {
         if let Some(task) = &mut self.import {
             let (done, total) = task.progress();
             ui.add(
@@ -984,7 +1002,7 @@ impl AdminView {
         }
         match &self.calibration {
             Some(Ok(c)) => {
-                ui.label(RichText::new(c.describe(!door_login)).weak());
+                ui.label(RichText::new(c.describe(login)).weak());
             }
             Some(Err(e)) => {
                 ui.label(RichText::new(e).weak());
@@ -1049,10 +1067,10 @@ impl AdminView {
         let Some(s) = self.students.iter().find(|s| s.id == id).cloned() else {
             return;
         };
-        // At a door whose login may only add marks, nothing here can change (the notice
-        // over the screens says where it is done).
-        let door_login = view.door_login();
-        let busy = self.change.is_some() || self.adding.is_some() || door_login;
+        // At a door whose login may only add marks (or not known yet), nothing here can
+        // change (the notice over the screens says why).
+        let changes_here = view.changes_here();
+        let busy = self.change.is_some() || self.adding.is_some() || !changes_here;
         ui.heading(format!("{} ({})", s.name, s.roll_no));
         field(ui, "Name", &mut self.edit_name, false);
         field(ui, "Email", &mut self.edit_email, false);
@@ -1102,7 +1120,7 @@ impl AdminView {
                 .color(super::widgets::WARN),
             );
         } else if !s.camera_enrolled {
-            let add = if door_login {
+            let add = if !changes_here {
                 ""
             } else {
                 " Add photos taken at the kiosk's camera for the stronger check."
@@ -1146,16 +1164,15 @@ impl AdminView {
             // What a camera photo would take.
             view.small_video(ui, Vec2::new(200.0, 150.0));
             ui.vertical(|ui| {
-                let here = !door_login;
                 if ui
-                    .add_enabled(here, egui::Button::new("Add a camera photo"))
+                    .add_enabled(changes_here, egui::Button::new("Add a camera photo"))
                     .clicked()
                 {
                     self.checks
                         .push((dest, kiosk.admin.capture_photo(Some(id))));
                 }
                 if ui
-                    .add_enabled(here, egui::Button::new("Add photos from files…"))
+                    .add_enabled(changes_here, egui::Button::new("Add photos from files…"))
                     .clicked()
                 {
                     self.files.open(Ask::Photos);
@@ -1222,7 +1239,7 @@ impl AdminView {
             ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));
         }
         ui.add_space(10.0);
-        ui.add_enabled_ui(!door_login, |ui| {
+        ui.add_enabled_ui(changes_here, |ui| {
             ui.horizontal(|ui| {
                 if danger_button(
                     ui,

@@ -7,7 +7,7 @@ use crate::camera::{list_cameras, CameraDescription, SourceSpec};
 use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
-use crate::store::school::SchoolStatus;
+use crate::store::school::{SchoolLogin, SchoolStatus};
 use crate::store::WrongClock;
 use crate::wording::{count, grouped};
 use egui::{Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
@@ -115,10 +115,16 @@ pub struct KioskView {
 }
 
 impl KioskView {
-    /// Whether this door's login to the school server may only add marks: no enrolment,
-    /// change to a student or correction is made here (its admin screens say so).
-    pub fn door_login(&self) -> bool {
-        self.school.as_ref().is_some_and(|s| s.door_login)
+    /// What this door's login to the school server may do (`None`: not linked).
+    pub fn school_login(&self) -> Option<SchoolLogin> {
+        self.school.as_ref().map(|s| s.login)
+    }
+
+    /// Whether enrolments, changes to students and corrections are made here: not at a
+    /// door whose login may only add marks, nor before a linked door has learnt what its
+    /// login may do (its admin screens say so).
+    pub fn changes_here(&self) -> bool {
+        self.school_login().is_none_or(SchoolLogin::changes_school)
     }
 
     pub fn new(settings: KioskSettings) -> KioskView {

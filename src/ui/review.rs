@@ -190,9 +190,9 @@ pub struct ReviewView {
     pub sheet: Option<Arc<Sheet>>,
     /// Only this door's marks count (several doors on one school server).
     pub door: Option<String>,
-    /// Whether attendance can be corrected here (not at a door whose login to the school
-    /// server may only add marks: corrections are made at the office).
-    pub corrections_here: bool,
+    /// Why attendance is not corrected here, when it is not (a door whose login to the
+    /// school server may only add marks: "Corrections are made at the office.").
+    pub corrections_elsewhere: Option<&'static str>,
     pub search: String,
     pub sort: SortBy,
     pub descending: bool,
@@ -228,7 +228,7 @@ impl ReviewView {
             to_text: to.to_string(),
             sheet: None,
             door: None,
-            corrections_here: true,
+            corrections_elsewhere: None,
             search: String::new(),
             sort: SortBy::RollNo,
             descending: false,
@@ -507,11 +507,8 @@ impl ReviewView {
                     sheet.to,
                     count(sheet.rows.len(), "student"),
                     count(sheet.days.len(), "class day"),
-                    if self.corrections_here {
-                        "Click a row to correct it."
-                    } else {
-                        "Corrections are made at the office."
-                    }
+                    self.corrections_elsewhere
+                        .unwrap_or("Click a row to correct it.")
                 ));
                 ui.label(RichText::new(CLASS_DAY_RULE).weak().small());
                 if sheet.rows.iter().any(|r| r.days_by_hand() > 0) {
@@ -849,7 +846,7 @@ impl ReviewView {
                     });
             });
         ui.spacing_mut().scroll.fade = fade;
-        if let Some((id, who, day)) = clicked.filter(|_| self.corrections_here) {
+        if let Some((id, who, day)) = clicked.filter(|_| self.corrections_elsewhere.is_none()) {
             self.selected = Some(id);
             let day = day
                 .and_then(|c| sheet.days.get(c))
@@ -1232,7 +1229,7 @@ impl ReviewView {
         if let Some(declared) = &shown.declared {
             ui.horizontal_wrapped(|ui| {
                 ui.label(format!("Declared a class day on {declared}."));
-                if self.corrections_here
+                if self.corrections_elsewhere.is_none()
                     && !shown.confirm_withdraw
                     && ui.button("Withdraw the declaration").clicked()
                 {

@@ -159,19 +159,31 @@ fn a_door_whose_clock_is_days_off_the_school_servers_says_so_until_it_is_set_rig
 fn a_door_whose_login_may_only_add_marks_sends_the_admin_to_the_office() {
     let dir = tempfile::tempdir().unwrap();
     let data = with_student_two(dir.path());
-    // A linked door whose link found, on connecting, that its login is a door's.
-    rusqlite::Connection::open(data.database())
-        .unwrap()
-        .execute(
+    // A linked door whose link has not reached the server yet: what its login may do is
+    // not known, so nothing that might be refused is made here meanwhile.
+    let conn = rusqlite::Connection::open(data.database()).unwrap();
+    let learnt = |office: Option<bool>| {
+        conn.execute(
             "UPDATE school_link SET linked = 1, door = 'North door', login = 'north',
-                    office = 0",
-            [],
+                    office = ?1",
+            [office],
         )
         .unwrap();
+    };
+    learnt(None);
     let mut h = harness(data, dir.path());
     set_pin(&mut h, "2468");
+    let not_yet = "This computer has not reached the school server since it was linked";
+    step_until(&mut h, "the first notice", 30, |h| shows(h, not_yet));
+    assert!(h
+        .get_by_role_and_label(Role::Button, "Capture")
+        .accesskit_node()
+        .is_disabled());
+    // Then its link found, on connecting, that its login is a door's.
+    learnt(Some(false));
     let said = "This door's login to the school server may only add marks.";
     step_until(&mut h, "the notice", 30, |h| shows(h, said));
+    assert!(!shows(&h, not_yet));
     // Nothing is photographed for an enrolment the school would never take.
     for button in ["Capture", "Add from files…", "Save"] {
         let node = h.get_by_role_and_label(Role::Button, button);
@@ -216,6 +228,14 @@ fn a_door_whose_login_may_only_add_marks_sends_the_admin_to_the_office() {
     let id = store.students().unwrap()[0].id;
     assert!(!store.templates_of(id).unwrap().is_empty());
     assert!(!store.photos_of(id).unwrap().is_empty());
+    // The office's login (the same folder linked with the administrator's): all of it
+    // is made here again.
+    learnt(Some(true));
+    step_until(&mut h, "the notice gone", 30, |h| !shows(h, said));
+    assert!(!h
+        .get_by_role_and_label(Role::Button, "Erase face data")
+        .accesskit_node()
+        .is_disabled());
 }
 
 /// What "Add from files…" does once the file dialog returns these files.

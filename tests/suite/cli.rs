@@ -264,6 +264,60 @@ fn a_forgotten_admin_pin_is_removed_from_the_command_line() {
 }
 
 #[test]
+fn a_folder_linked_to_a_school_server_by_mistake_becomes_a_door_of_its_own_again() {
+    use rollcall::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rollcall.db");
+    let args = enrol_grace(&photos("webcam-dev", "0006"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // A school server's address typed once (nothing answers there): the folder is linked,
+    // and cannot tell what its login to that server may do.
+    let nowhere = "postgres://rollcall@127.0.0.1:9/school";
+    let out = rollcall(dir.path(), &["--database", nowhere, "students"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Working on this door's data"));
+    // Without the address, enrolling waits for that server, and says how to leave it.
+    let out = rollcall(dir.path(), &args);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("run `rollcall leave-school`"), "{said}");
+    // Not while the address is still given; without --yes, only what would stay unsent.
+    let out = rollcall(
+        dir.path(),
+        &["--database", nowhere, "leave-school", "--yes"],
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("remove it there first"), "{said}");
+    let out = rollcall(dir.path(), &["leave-school"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("Nothing was changed"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(Store::open(&db).unwrap().school_status().unwrap().is_some());
+    let out = rollcall(dir.path(), &["leave-school", "--yes"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).starts_with("This data folder is a door of its own again"),
+        "{}",
+        stdout(&out)
+    );
+    // A door of its own: no school status, and it enrols.
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.school_status().unwrap(), None);
+    let out = rollcall(dir.path(), &args);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(store.students().unwrap().len(), 1);
+    let log = store.audit_log(10).unwrap();
+    assert!(log.iter().any(|r| r.action == "leave the school server"));
+    let again = rollcall(dir.path(), &["leave-school"]);
+    assert_eq!(
+        stdout(&again),
+        "This data folder is not linked to a school server: nothing to do."
+    );
+}
+
+#[test]
 fn bad_requests_get_the_contract_message_and_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     // Requests that cannot succeed are answered before the face models are loaded: the

@@ -311,6 +311,16 @@ fn recording(dir: &Path, groups: &[&[PathBuf]], gap: usize) -> PathBuf {
 
 /// Enrols webcam-dev person `person` from five of their first ten frames at `data`.
 fn enrol(data: &Path, url: &str, person: &str, name: &str) {
+    let out = enrolling(data, url, person, name);
+    assert!(
+        out.status.success(),
+        "enrol {person}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `rollcall enroll` of webcam-dev person `person` at `data`, as the office; its output.
+fn enrolling(data: &Path, url: &str, person: &str, name: &str) -> std::process::Output {
     let photos: Vec<String> = common::photos("webcam-dev", person)
         .iter()
         .take(10)
@@ -332,12 +342,7 @@ fn enrol(data: &Path, url: &str, person: &str, name: &str) {
     ];
     args.extend(photos);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = common::rollcall(data, &args);
-    assert!(
-        out.status.success(),
-        "enrol {person}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::rollcall(data, &args)
 }
 
 /// Frames of a person the doors see (never used for enrolment).
@@ -791,6 +796,38 @@ fn the_link_is_encrypted_when_the_address_asks_and_refuses_a_server_it_cannot_tr
         tables, migrations as i64,
         "the door set up the school's tables over TLS"
     );
+}
+
+#[test]
+fn a_machine_that_has_never_reached_the_school_server_enrols_nobody_until_it_has() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let tmp = tempfile::tempdir().unwrap();
+    let office = tmp.path().join("office");
+    // A new machine, linked while the server is down: it cannot tell whether its login
+    // may enrol, so nothing is enrolled here that the school might never take.
+    pg.stop();
+    let out = enrolling(&office, &url, "0001", "Student One");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "Enrolling a student waits until this computer has reached the school server"
+        ),
+        "{said}"
+    );
+    let here = rollcall::store::Store::open(&office.join("rollcall.db")).unwrap();
+    assert!(here.students().unwrap().is_empty());
+    // Once it has, the same command enrols, here and at the school.
+    pg.start_again();
+    enrol(&office, &url, "0001", "Student One");
+    assert_eq!(here.students().unwrap().len(), 1);
+    let at_school: i64 = pg
+        .client()
+        .query_one("SELECT count(*) FROM students", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(at_school, 1);
 }
 
 #[test]

@@ -13,6 +13,7 @@ use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::reports::{EmailPreview, Format, SendSummary, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
+use crate::store::school::SchoolLogin;
 use crate::store::{AttackRecording, AuditRow, Student};
 use crate::vision::liveness::site::SiteRecord;
 use crate::vision::liveness::Tradeoff;
@@ -324,19 +325,26 @@ pub struct CalibrationStatus {
 }
 
 impl CalibrationStatus {
-    /// A sentence for the admin. `photos_here`: students' photos can be added here (not
-    /// at a door whose login to the school server may only add marks).
-    pub fn describe(&self, photos_here: bool) -> String {
+    /// A sentence for the admin. `login`: what this door's login to the school server may
+    /// do (`None`: not linked), which says whether students' photos can be added here.
+    pub fn describe(&self, login: Option<SchoolLogin>) -> String {
         if self.students == 0 {
             return "Recognition: nobody is enrolled yet.".into();
         }
         let from_files = self.students.saturating_sub(self.camera_enrolled);
-        let take = if photos_here {
-            "the door knows them from files only and recognises them less readily; take a \
-             camera photo when they come (open the student, Add a camera photo)."
-        } else {
-            "the door knows them from files only and recognises them less readily (photos \
-             are added at the office)."
+        let take = match login {
+            None | Some(SchoolLogin::Office) => {
+                "the door knows them from files only and recognises them less readily; take a \
+                 camera photo when they come (open the student, Add a camera photo)."
+            }
+            Some(SchoolLogin::Door) => {
+                "the door knows them from files only and recognises them less readily (photos \
+                 are added at the office)."
+            }
+            Some(SchoolLogin::NotKnownYet) => {
+                "the door knows them from files only and recognises them less readily (photos \
+                 can be added once this computer has reached the school server)."
+            }
         };
         let files_note = match from_files {
             0 => String::new(),
@@ -922,7 +930,7 @@ impl AdminClient {
 
 #[cfg(test)]
 mod tests {
-    use super::CalibrationStatus;
+    use super::{CalibrationStatus, SchoolLogin};
 
     fn status(students: usize, conservative: bool, photos: bool) -> CalibrationStatus {
         CalibrationStatus {
@@ -939,12 +947,12 @@ mod tests {
     #[test]
     fn the_admin_is_told_which_decisions_are_still_strict() {
         assert!(status(2, true, true)
-            .describe(true)
+            .describe(None)
             .starts_with("Recognition is strict for now"));
-        let three = status(3, false, true).describe(true);
+        let three = status(3, false, true).describe(None);
         assert!(three.starts_with("Recognition is calibrated"), "{three}");
         assert!(three.contains("Single photos"), "{three}");
-        let ten = status(10, false, false).describe(true);
+        let ten = status(10, false, false).describe(None);
         assert!(!ten.contains("Single photos"), "{ten}");
         assert!(!ten.contains("from files only"), "{ten}");
     }
@@ -953,22 +961,34 @@ mod tests {
     fn students_the_camera_has_never_photographed_are_counted() {
         let mut some = status(10, false, false);
         some.camera_enrolled = 7;
-        let said = some.describe(true);
+        let said = some.describe(None);
         assert!(
             said.contains(" 3 of them have no photo from this camera")
                 && said.contains("Add a camera photo"),
             "{said}"
         );
         some.camera_enrolled = 0;
-        let said = some.describe(true);
+        let said = some.describe(None);
         assert!(
             said.contains(" No student has a photo from this camera yet"),
             "{said}"
         );
         // At a door whose login may only add marks, photos are added at the office.
-        let said = some.describe(false);
+        let said = some.describe(Some(SchoolLogin::Door));
         assert!(
             said.contains("(photos are added at the office)")
+                && !said.contains("Add a camera photo"),
+            "{said}"
+        );
+        // The office's own machine advises the camera photo as a single door does.
+        assert!(some
+            .describe(Some(SchoolLogin::Office))
+            .contains("Add a camera photo"));
+        // Before the link has learnt what its login may do, nothing is advised that
+        // would be refused.
+        let said = some.describe(Some(SchoolLogin::NotKnownYet));
+        assert!(
+            said.contains("once this computer has reached the school server")
                 && !said.contains("Add a camera photo"),
             "{said}"
         );

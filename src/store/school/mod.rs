@@ -18,6 +18,7 @@ mod replica;
 mod rows;
 mod server;
 
+pub use replica::Unsent;
 pub use server::ServerError;
 
 use crate::store::{Store, StoreError};
@@ -80,10 +81,9 @@ impl SchoolServer {
 pub struct SchoolStatus {
     /// The server answered the last time the link tried.
     pub online: bool,
-    /// This folder's login to the server is a door's, which may only add marks (learnt when
-    /// the link last connected with it): enrolments, corrections and erasures are refused
-    /// here and made at the office.
-    pub door_login: bool,
+    /// What this folder's login to the server may do, learnt when the link last connected
+    /// with it.
+    pub login: SchoolLogin,
     /// Marks made here that the server does not have yet.
     pub waiting_marks: usize,
     /// Marks (and decisions by hand) made here that the server refused: they stay here and
@@ -99,6 +99,26 @@ pub struct SchoolStatus {
     /// is not North door's (UTC+11:00)"): `Store::zone_unlike_another_door`, which the
     /// door looks at once a minute (it reads a week of marks); `None` from `school_status`.
     pub zone_off: Option<String>,
+}
+
+/// What a linked folder's login to the school server may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchoolLogin {
+    /// The school administrator's: enrolments, corrections and erasures are made here too.
+    Office,
+    /// A door's, which may only add marks: enrolments, corrections and erasures are refused
+    /// here and made at the office.
+    Door,
+    /// Not known yet: the link has not reached the server with this login since it was
+    /// linked (or the login changed); enrolments, corrections and erasures wait for it.
+    NotKnownYet,
+}
+
+impl SchoolLogin {
+    /// Whether enrolments, changes to students, corrections and erasures are made here.
+    pub fn changes_school(self) -> bool {
+        self == SchoolLogin::Office
+    }
 }
 
 impl SchoolStatus {
@@ -134,7 +154,7 @@ impl Store {
         let link = self
             .conn
             .query_row(
-                "SELECT online, problem, IFNULL(office = 0, 0),
+                "SELECT online, problem, office,
                         (SELECT COUNT(DISTINCT uid) FROM school_outbox
                          WHERE tbl = 'attendance' AND refused = 0),
                         (SELECT COUNT(DISTINCT uid) FROM school_outbox o
@@ -148,7 +168,11 @@ impl Store {
                     Ok((
                         r.get(0)?,
                         r.get(1)?,
-                        r.get(2)?,
+                        match r.get::<_, Option<bool>>(2)? {
+                            Some(true) => SchoolLogin::Office,
+                            Some(false) => SchoolLogin::Door,
+                            None => SchoolLogin::NotKnownYet,
+                        },
                         r.get::<_, i64>(3)? as usize,
                         r.get::<_, i64>(4)? as usize,
                     ))
@@ -156,7 +180,7 @@ impl Store {
             )
             .optional()?;
         // Not linked: no clock of the school's to compare with.
-        let Some((online, problem, door_login, waiting_marks, refused_marks)) = link else {
+        let Some((online, problem, login, waiting_marks, refused_marks)) = link else {
             return Ok(None);
         };
         let clock_off = self
@@ -165,7 +189,7 @@ impl Store {
             .map(|c| c.how_far());
         Ok(Some(SchoolStatus {
             online,
-            door_login,
+            login,
             problem,
             waiting_marks,
             refused_marks,

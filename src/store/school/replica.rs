@@ -76,6 +76,38 @@ pub struct Applied {
     pub refused: Vec<String>,
 }
 
+/// A linked folder's name at the school and what it has not sent the school server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsent {
+    /// The door's name at the school.
+    pub door: String,
+    /// Marks (and decisions by hand) made here that the server does not have.
+    pub marks: usize,
+    /// Other changes made here (students, photos, class days, erasures) it does not have.
+    pub changes: usize,
+}
+
+/// What the linked folder of `conn` has not sent; `None` when it is not linked.
+fn unsent(conn: &rusqlite::Connection) -> Result<Option<Unsent>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT door,
+                    (SELECT COUNT(DISTINCT uid) FROM school_outbox WHERE tbl = 'attendance'),
+                    (SELECT COUNT(*) FROM (SELECT DISTINCT tbl, uid FROM school_outbox
+                                           WHERE tbl <> 'attendance'))
+             FROM school_link WHERE linked = 1",
+            [],
+            |r| {
+                Ok(Unsent {
+                    door: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    marks: r.get::<_, i64>(1)? as usize,
+                    changes: r.get::<_, i64>(2)? as usize,
+                })
+            },
+        )
+        .optional()?)
+}
+
 impl Store {
     /// Links this data folder to a school server as door `door`: from now on every change
     /// goes to the outbox. The first time, everything already here is queued too, after
@@ -99,6 +131,42 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// What this folder has not sent the school server; `None` when it is not linked.
+    pub fn unsent_to_school(&self) -> Result<Option<Unsent>, StoreError> {
+        unsent(&self.conn)
+    }
+
+    /// Unlinks this folder from the school server: it is a door of its own again, sends
+    /// nothing more (the changes waiting to be sent stay here, and leave the outbox) and
+    /// forgets what it learnt of the server (its login, its clock, how far it had fetched),
+    /// so a later link starts afresh and sends everything it holds. Returns what was not
+    /// sent; `None`: it was not linked.
+    pub fn leave_school(&mut self, actor: &str) -> Result<Option<Unsent>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let Some(left) = unsent(&tx)? else {
+            return Ok(None);
+        };
+        tx.execute_batch(
+            "DELETE FROM school_outbox;
+             UPDATE school_link SET linked = 0, applying = 0, pulled = 0, online = 0,
+                    problem = NULL, reconcile = 0, clock_ahead_ms = NULL,
+                    clock_checked_ms = NULL, office = NULL, login = NULL;",
+        )?;
+        crate::store::audit(
+            &tx,
+            actor,
+            "leave the school server",
+            &format!(
+                "door {:?}; {} and {} not sent",
+                left.door,
+                crate::wording::count(left.marks, "mark"),
+                crate::wording::count(left.changes, "other change")
+            ),
+        )?;
+        tx.commit()?;
+        Ok(Some(left))
     }
 
     /// Records what this folder's login to the school server may do (learnt on connecting):
@@ -126,17 +194,27 @@ impl Store {
 
     /// Refuses a change only the school's office may make (`what`: "Enrolling a student")
     /// while this folder is linked with a door's login: the school would never take it, and
-    /// it would stay here alone (an erased face at the school and every other door).
+    /// it would stay here alone (an erased face at the school and every other door). Also
+    /// while the link has not yet learnt what its login may do (it has not reached the
+    /// server with it): such a change waits for that.
     pub(crate) fn office_only(&self, what: &'static str) -> Result<(), StoreError> {
-        let door_login: Option<bool> = self.conn.query_row(
-            "SELECT linked = 1 AND office = 0 FROM school_link",
-            [],
-            |r| r.get(0),
-        )?;
-        match door_login {
-            Some(true) => Err(StoreError::OfficeOnly(what)),
+        let (linked, office): (bool, Option<bool>) =
+            self.conn
+                .query_row("SELECT linked, office FROM school_link", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        match (linked, office) {
+            (true, Some(false)) => Err(StoreError::OfficeOnly(what)),
+            (true, None) => Err(StoreError::NotConnectedYet(what)),
             _ => Ok(()),
         }
+    }
+
+    /// Links this folder as the office's machine would be once its link has connected.
+    #[cfg(test)]
+    pub(crate) fn link_to_school_as_office(&mut self, door: &str) -> Result<(), StoreError> {
+        self.link_to_school(door)?;
+        self.set_school_login("rollcall", Some(true))
     }
 
     /// Marks a database restored from a backup: at a linked door its next round fetches
@@ -546,12 +624,90 @@ fn upsert_here(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::WrongClock;
+    use crate::store::school::SchoolLogin;
+    use crate::store::{NewStudent, WrongClock};
     use chrono::{Duration, Local};
 
     fn refused_counts(store: &Store) -> (usize, usize) {
         let s = store.school_status().unwrap().expect("linked");
         (s.waiting_marks, s.refused_marks)
+    }
+
+    #[test]
+    fn office_changes_wait_until_the_link_has_learnt_what_its_login_may_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let before = store.add_test_student(1);
+        store.link_to_school("North door").unwrap();
+        let login = |s: &Store| s.school_status().unwrap().expect("linked").login;
+        assert_eq!(login(&store), SchoolLogin::NotKnownYet);
+        let student = NewStudent {
+            roll_no: "R2".into(),
+            name: "Student 2".into(),
+            email: "s2@example.org".into(),
+        };
+        // Linked, never connected: the school might refuse it, so it is not made here.
+        assert!(matches!(
+            store.insert_student(&student, &[], "admin"),
+            Err(StoreError::NotConnectedYet("Enrolling a student"))
+        ));
+        assert!(matches!(
+            store.erase_face_data(before, "admin"),
+            Err(StoreError::NotConnectedYet(_))
+        ));
+        // The office's login, once learnt, makes them; kept while the server is away.
+        store.set_school_login("principal", Some(true)).unwrap();
+        assert_eq!(login(&store), SchoolLogin::Office);
+        store.insert_student(&student, &[], "admin").unwrap();
+        // The link opened with another login: learnt again before anything changes.
+        store.set_school_login("principal", None).unwrap();
+        assert_eq!(login(&store), SchoolLogin::Office);
+        store.set_school_login("north", None).unwrap();
+        assert_eq!(login(&store), SchoolLogin::NotKnownYet);
+        assert!(matches!(
+            store.delete_student(before, "admin"),
+            Err(StoreError::NotConnectedYet(_))
+        ));
+        store.set_school_login("north", Some(false)).unwrap();
+        assert_eq!(login(&store), SchoolLogin::Door);
+        assert!(matches!(
+            store.delete_student(before, "admin"),
+            Err(StoreError::OfficeOnly(_))
+        ));
+        assert_eq!(store.students().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_folder_that_leaves_its_school_keeps_its_data_and_sends_it_all_if_linked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        assert_eq!(store.leave_school("test").unwrap(), None);
+        store.link_to_school_as_office("North door").unwrap();
+        let a = store.add_test_student(1);
+        store
+            .mark(a, Local::now(), Some(7.0), "kiosk", None)
+            .unwrap();
+        let unsent = Unsent {
+            door: "North door".into(),
+            marks: 1,
+            changes: 1,
+        };
+        assert_eq!(store.unsent_to_school().unwrap(), Some(unsent.clone()));
+        assert_eq!(store.leave_school("test").unwrap(), Some(unsent));
+        assert_eq!(store.school_status().unwrap(), None);
+        assert_eq!(store.unsent_to_school().unwrap(), None);
+        // Its own again: changes are made here and queued for nobody.
+        let b = store.add_test_student(2);
+        store
+            .mark(b, Local::now(), Some(7.0), "kiosk", None)
+            .unwrap();
+        assert_eq!(store.students().unwrap().len(), 2);
+        // Linked again: everything it holds is offered, and the new login is learnt.
+        store.link_to_school("North door").unwrap();
+        let status = store.school_status().unwrap().expect("linked");
+        assert_eq!(status.login, SchoolLogin::NotKnownYet);
+        assert_eq!(status.waiting_marks, 2);
+        assert_eq!(store.unsent_to_school().unwrap().unwrap().changes, 2);
     }
 
     #[test]
@@ -588,7 +744,7 @@ mod tests {
     fn a_mark_the_school_refused_as_dated_ahead_is_never_offered_again_and_waits_to_be_removed() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
-        store.link_to_school("North door").unwrap();
+        store.link_to_school_as_office("North door").unwrap();
         let (a, b) = (store.add_test_student(1), store.add_test_student(2));
         let now = Local::now();
         let today = now.date_naive();
