@@ -345,6 +345,22 @@ fn enrolling(data: &Path, url: &str, person: &str, name: &str) -> std::process::
     common::rollcall(data, &args)
 }
 
+/// The README's roles on `pg`: the administrator (`rollcall_admin`, owner of database
+/// `school`) and door `north` in role `rollcall_door`.
+fn school_with_a_door_role(pg: &Postgres) {
+    let mut admin = pg.client();
+    admin
+        .batch_execute(
+            "CREATE ROLE rollcall_admin LOGIN;
+             CREATE ROLE rollcall_door NOLOGIN;
+             CREATE ROLE north LOGIN IN ROLE rollcall_door;",
+        )
+        .unwrap();
+    admin
+        .batch_execute("CREATE DATABASE school OWNER rollcall_admin")
+        .unwrap();
+}
+
 /// Frames of a person the doors see (never used for enrolment).
 fn at_the_door(person: &str) -> Vec<PathBuf> {
     common::photos("webcam-dev", person)[20..36].to_vec()
@@ -833,17 +849,7 @@ fn a_machine_that_has_never_reached_the_school_server_enrols_nobody_until_it_has
 #[test]
 fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() {
     let pg = Postgres::start();
-    let mut admin = pg.client();
-    admin
-        .batch_execute(
-            "CREATE ROLE rollcall_admin LOGIN;
-             CREATE ROLE rollcall_door NOLOGIN;
-             CREATE ROLE north LOGIN IN ROLE rollcall_door;",
-        )
-        .unwrap();
-    admin
-        .batch_execute("CREATE DATABASE school OWNER rollcall_admin")
-        .unwrap();
+    school_with_a_door_role(&pg);
     let address = |user: &str| format!("postgres://{user}@127.0.0.1:{}/school", pg.port);
     let tmp = tempfile::tempdir().unwrap();
     let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
@@ -961,6 +967,67 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
     assert!(!store.templates_of(two).unwrap().is_empty());
     let status = store.school_status().unwrap().unwrap();
     assert_eq!((status.waiting_marks, status.refused_marks), (0, 0));
+}
+
+#[test]
+fn what_the_school_refuses_is_not_offered_every_round_and_holds_up_no_mark() {
+    let pg = Postgres::start();
+    school_with_a_door_role(&pg);
+    let address = |user: &str| format!("postgres://{user}@127.0.0.1:{}/school", pg.port);
+    let tmp = tempfile::tempdir().unwrap();
+    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
+    enrol(&office, &address("rollcall_admin"), "0002", "Student Two");
+    // The door was a kiosk of its own before it joined the school: its own student, whom
+    // the school will not take from a door's login (nor their face templates).
+    let mut args: Vec<String> = [
+        "enroll",
+        "--roll-no",
+        "R0003",
+        "--name",
+        "Student Three",
+        "--email",
+        "0003@example.org",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(
+        common::photos("webcam-dev", "0003")
+            .iter()
+            .take(10)
+            .step_by(2)
+            .map(|p| p.display().to_string()),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(common::rollcall(&door, &args).status.success());
+
+    let source = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 24);
+    let mut north = DoorProcess::start(&door, "North door", &address("north"), &source, true);
+    north.greeted("Student Two", Duration::from_secs(60));
+    // The mark reaches the school at once, refusals or not.
+    let taken = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        marks_on_server_in(&pg, "school").len() == 1
+    });
+    assert!(taken, "the mark did not reach the school");
+    // Why the school refused the rest stays on the status line, round after round...
+    let store = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    let said = (0..30).all(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        store
+            .school_status()
+            .unwrap()
+            .and_then(|s| s.problem)
+            .is_some_and(|p| p.contains("this door's login may not change it"))
+    });
+    assert!(said, "{:?}", store.school_status());
+    // ... but the refused changes are not offered again every round: each offer is an
+    // error in the school server's log (and holds its write lock).
+    let refusals = || pg.log().matches("permission denied").count();
+    let before = refusals();
+    assert!(before > 0, "no refusal in the server's log");
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(refusals(), before, "offered again within 5 s");
+    north.kill();
 }
 
 #[test]

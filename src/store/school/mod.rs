@@ -36,6 +36,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const POLL: Duration = Duration::from_secs(1);
 /// How often the link looks at the outbox while it waits.
 const NUDGE: Duration = Duration::from_millis(150);
+/// How often changes the school refused (and may take later) are offered again. Not every
+/// round: each refusal is an error in the server's log and holds the school's write lock,
+/// and a door's own students from before it was linked with a door's login, say, are
+/// refused for as long as it runs.
+const OFFER_REFUSED_AGAIN: Duration = Duration::from_secs(5 * 60);
 
 /// Where the school server is and which door this is.
 #[derive(Clone)]
@@ -217,6 +222,10 @@ struct Door {
     /// The newest outbox entry the last round saw (entries it could not deliver included),
     /// so waiting ends only for a new change.
     outbox_seen: i64,
+    /// When the changes the school refused were last offered again (`None`: not yet).
+    refused_offered: Option<Instant>,
+    /// Why the school refused them then: said again at every round while they wait.
+    refused_why: Vec<String>,
 }
 
 impl Door {
@@ -230,6 +239,8 @@ impl Door {
             server: server.clone(),
             client: None,
             outbox_seen: 0,
+            refused_offered: None,
+            refused_why: Vec::new(),
         })
     }
 
@@ -288,10 +299,39 @@ impl Door {
         Ok(refused)
     }
 
-    /// Sends the outbox, a batch at a time; what the server refuses stays in it.
+    /// Sends the outbox, a batch at a time; what the server refuses stays in it, offered
+    /// again after `OFFER_REFUSED_AGAIN` (its reasons are said at every round meanwhile).
     fn send(&mut self, refused: &mut Vec<String>) -> Result<(), LinkError> {
+        let with_refused = self
+            .refused_offered
+            .is_none_or(|t| t.elapsed() >= OFFER_REFUSED_AGAIN);
+        let mut now_refused = Vec::new();
+        self.send_batches(with_refused, &mut now_refused)?;
+        if with_refused {
+            self.refused_offered = Some(Instant::now());
+            self.refused_why.clear();
+        }
+        for why in now_refused {
+            if !self.refused_why.contains(&why) {
+                self.refused_why.push(why);
+            }
+        }
+        refused.extend(self.refused_why.iter().cloned());
+        if !self.store.refused_waiting()? {
+            self.refused_why.clear();
+        }
+        Ok(())
+    }
+
+    /// Sends the outbox's entries (`with_refused`: also those refused before), a batch at
+    /// a time, and puts what the server refused back as refused.
+    fn send_batches(
+        &mut self,
+        with_refused: bool,
+        refused: &mut Vec<String>,
+    ) -> Result<(), LinkError> {
         loop {
-            let batch = self.store.outbox(BATCH)?;
+            let batch = self.store.outbox(BATCH, with_refused)?;
             if batch.rows.is_empty() {
                 self.outbox_seen = 0;
                 return Ok(());
@@ -315,8 +355,10 @@ impl Door {
                 };
                 kept.push((row, how));
             }
-            self.outbox_seen = self.store.delivered(batch.last_id, &kept)?;
-            if !kept.is_empty() || batch.rows.len() < BATCH {
+            self.outbox_seen = self.store.delivered(&batch, &kept)?;
+            // Refused rows go back at the end of the outbox: offered with the refused ones,
+            // they would come round again in this same round.
+            if (with_refused && !kept.is_empty()) || batch.rows.len() < BATCH {
                 return Ok(());
             }
         }

@@ -56,10 +56,12 @@ impl Refused {
     }
 }
 
-/// The outbox entries up to `last_id` that name these rows.
+/// The outbox entries up to `last_id` that name these rows (with those the school refused
+/// before, when `with_refused`).
 pub struct OutboxBatch {
     pub last_id: i64,
     pub rows: Vec<Pending>,
+    pub with_refused: bool,
 }
 
 /// What writing the school's changes here did.
@@ -229,14 +231,21 @@ impl Store {
             .query_row("SELECT linked FROM school_link", [], |r| r.get(0))?)
     }
 
-    /// The oldest outbox entries to offer the school (at most `limit`), one per row.
-    pub(super) fn outbox(&self, limit: usize) -> Result<OutboxBatch, StoreError> {
+    /// The oldest outbox entries to offer the school (at most `limit`), one per row: those
+    /// not offered yet, and with `with_refused` those the school refused before and may
+    /// take later (not those refused for good).
+    pub(super) fn outbox(
+        &self,
+        limit: usize,
+        with_refused: bool,
+    ) -> Result<OutboxBatch, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, tbl, uid FROM school_outbox WHERE refused < 2 ORDER BY id LIMIT ?1",
+            "SELECT id, tbl, uid FROM school_outbox WHERE refused = 0 OR (?2 AND refused = 1)
+             ORDER BY id LIMIT ?1",
         )?;
         let mut last_id = 0;
         let mut rows: Vec<Pending> = Vec::new();
-        let entries = stmt.query_map([limit as i64], |r| {
+        let entries = stmt.query_map(params![limit as i64, with_refused], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
         })?;
         for e in entries {
@@ -247,7 +256,20 @@ impl Store {
                 rows.push(p);
             }
         }
-        Ok(OutboxBatch { last_id, rows })
+        Ok(OutboxBatch {
+            last_id,
+            rows,
+            with_refused,
+        })
+    }
+
+    /// Whether changes the school refused wait here to be offered again.
+    pub(super) fn refused_waiting(&self) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM school_outbox WHERE refused = 1)",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// The newest outbox entry (0 when the outbox is empty).
@@ -259,45 +281,54 @@ impl Store {
             })?)
     }
 
-    /// Forgets the outbox entries sent, up to `last_id` (a row the school took also loses an
-    /// entry it once refused for good) except those for `kept` rows, which stay as refused;
-    /// returns the newest entry left (0 when none), so a later change has a higher number.
+    /// Forgets the outbox entries `batch` sent (a row the school took also loses the
+    /// entries it was refused by before that were not in the batch) except those for
+    /// `kept` rows, which stay as refused; returns the newest entry left (0 when none), so
+    /// a later change has a higher number.
     pub(super) fn delivered(
         &mut self,
-        last_id: i64,
+        batch: &OutboxBatch,
         kept: &[(Pending, Refused)],
     ) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
-        // The entries refused for good of rows in this batch (few, usually none: the
-        // outbox has no index by row, so it is not searched once per row sent), of which
-        // those the school took go. Only those: a change made while the batch was on its
-        // way has a higher number and waits for the next.
-        let held: Vec<(i64, Pending)> = tx
+        // The earlier refusals of rows in this batch that the batch itself did not hold
+        // (few, usually none: the outbox has no index by row, so it is not searched once
+        // per row sent). Only those: a change made while the batch was on its way has a
+        // higher number and waits for the next.
+        let earlier: Vec<(i64, Refused, Pending)> = tx
             .prepare(
-                "SELECT f.id, f.tbl, f.uid FROM school_outbox f
-                 WHERE f.refused = 2
+                "SELECT f.id, f.refused, f.tbl, f.uid FROM school_outbox f
+                 WHERE (f.refused = 2 OR (f.refused = 1 AND NOT ?2))
                    AND EXISTS (SELECT 1 FROM school_outbox s
-                               WHERE s.id <= ?1 AND s.refused < 2
+                               WHERE s.id <= ?1 AND (s.refused = 0 OR (?2 AND s.refused = 1))
                                  AND s.tbl = f.tbl AND s.uid = f.uid)",
             )?
-            .query_map([last_id], |r| {
+            .query_map(params![batch.last_id, batch.with_refused], |r| {
+                let how = match r.get::<_, i64>(1)? {
+                    2 => Refused::ForGood,
+                    _ => Refused::Again,
+                };
                 Ok((
                     r.get(0)?,
+                    how,
                     Pending {
-                        table: r.get(1)?,
-                        uid: r.get(2)?,
+                        table: r.get(2)?,
+                        uid: r.get(3)?,
                     },
                 ))
             })?
             .collect::<Result<_, _>>()?;
-        for (id, p) in held {
-            if !kept.iter().any(|(k, _)| *k == p) {
+        for (id, how, p) in earlier {
+            // Refused again, a row gets a new entry below; one held for good keeps its own.
+            let held = how == Refused::ForGood && kept.iter().any(|(k, _)| *k == p);
+            if !held {
                 tx.execute("DELETE FROM school_outbox WHERE id = ?1", [id])?;
             }
         }
         tx.execute(
-            "DELETE FROM school_outbox WHERE id <= ?1 AND refused < 2",
-            [last_id],
+            "DELETE FROM school_outbox
+             WHERE id <= ?1 AND (refused = 0 OR (?2 AND refused = 1))",
+            params![batch.last_id, batch.with_refused],
         )?;
         for (p, how) in kept {
             tx.execute(
@@ -711,6 +742,47 @@ mod tests {
     }
 
     #[test]
+    fn refused_rows_wait_out_of_the_ordinary_rounds_and_go_once_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        store.link_to_school_as_office("North door").unwrap();
+        let (a, b) = (store.add_test_student(1), store.add_test_student(2));
+        let student = |store: &Store, id: i64| Pending {
+            table: "students".into(),
+            uid: store
+                .conn
+                .query_row("SELECT uid FROM students WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap(),
+        };
+        let (one, two) = (student(&store, a), student(&store, b));
+        // The school refuses the first student, takes the second.
+        let batch = store.outbox(100, true).unwrap();
+        assert_eq!(batch.rows, vec![one.clone(), two.clone()]);
+        store
+            .delivered(&batch, &[(one.clone(), Refused::Again)])
+            .unwrap();
+        assert!(store.refused_waiting().unwrap());
+        // An ordinary round offers only what is new, and forgets none of the refused.
+        assert!(store.outbox(100, false).unwrap().rows.is_empty());
+        store
+            .update_student(b, "Student Two", "two@example.org", "admin")
+            .unwrap();
+        let batch = store.outbox(100, false).unwrap();
+        assert_eq!(batch.rows, vec![two.clone()]);
+        store.delivered(&batch, &[]).unwrap();
+        assert_eq!(store.outbox(100, true).unwrap().rows, vec![one.clone()]);
+        // Changed, the refused student goes in the next round; taken, its refusal goes too.
+        store
+            .update_student(a, "Student One", "one@example.org", "admin")
+            .unwrap();
+        let batch = store.outbox(100, false).unwrap();
+        assert_eq!(batch.rows, vec![one.clone()]);
+        store.delivered(&batch, &[]).unwrap();
+        assert!(!store.refused_waiting().unwrap());
+        assert!(store.outbox(100, true).unwrap().rows.is_empty());
+    }
+
+    #[test]
     fn a_mark_dated_ahead_of_the_school_is_held_for_good_only_when_it_is_ahead_here_too() {
         let mark = |day: &str| SharedRow::Mark {
             uid: "m".into(),
@@ -754,7 +826,7 @@ mod tests {
             .mark(a, now + Duration::days(3), Some(7.0), "kiosk", None)
             .unwrap();
         store.mark(b, now, Some(7.0), "kiosk", None).unwrap();
-        let batch = store.outbox(100).unwrap();
+        let batch = store.outbox(100, true).unwrap();
         let mark = |store: &Store, id: i64| Pending {
             table: "attendance".into(),
             uid: store
@@ -769,7 +841,7 @@ mod tests {
         let (ahead, other) = (mark(&store, a), mark(&store, b));
         store
             .delivered(
-                batch.last_id,
+                &batch,
                 &[
                     (ahead.clone(), Refused::ForGood),
                     (other.clone(), Refused::Again),
@@ -777,7 +849,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            store.outbox(100).unwrap().rows,
+            store.outbox(100, true).unwrap().rows,
             vec![other.clone()],
             "only the other refusal is offered again"
         );
@@ -808,13 +880,13 @@ mod tests {
         // entry refused for good goes with it; the other mark is taken this time, but a
         // change to it made while the batch was on its way waits for the next round.
         assert_eq!(store.remove_future_marks(that_day, "admin").unwrap(), 1);
-        let batch = store.outbox(100).unwrap();
+        let batch = store.outbox(100, true).unwrap();
         assert_eq!(batch.rows, vec![other.clone(), ahead.clone()]);
         store
             .correct(b, today, false, "went home ill", "admin")
             .unwrap();
-        store.delivered(batch.last_id, &[]).unwrap();
-        assert!(store.outbox(100).unwrap().rows.contains(&other));
+        store.delivered(&batch, &[]).unwrap();
+        assert!(store.outbox(100, true).unwrap().rows.contains(&other));
         assert_eq!(refused_counts(&store), (1, 0));
         assert_eq!(store.future_marks(that_day).unwrap(), None);
         assert_eq!(store.wrong_clock(then).unwrap(), None);

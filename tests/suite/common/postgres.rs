@@ -209,6 +209,11 @@ impl Postgres {
         );
     }
 
+    /// What the server wrote to its log so far (errors it answered included).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+    }
+
     /// Stops the server the ordinary way (clients are disconnected).
     pub fn stop(&self) {
         let out = self
