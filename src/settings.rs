@@ -97,6 +97,11 @@ pub struct SchoolSettings {
     /// The school's own certificate authority (a PEM file), when the server's certificate
     /// is not from a public one; used with `?sslmode=require` in the address.
     pub ca_file: String,
+    /// This program runs no link to a school server: none is set for it (here, in
+    /// `$ROLLCALL_DATABASE` or with `--database`). A kiosk on a folder linked before then
+    /// says so instead of "offline". Not saved.
+    #[serde(skip)]
+    pub no_server_here: bool,
 }
 
 /// `rollcall serve`.

@@ -391,6 +391,7 @@ fn kiosk(
     let data = DataDir::resolve(data_dir).create()?;
     let mut settings = Settings::load_or_create(&data.settings())?;
     let source = options.frame_source(&mut settings);
+    settings.school.no_server_here = server.is_none();
     // The kiosk's door thread shows the link's state; the link needs no window.
     let _link = school::start_link(server, &data)?;
     let _backups = crate::store::DailyBackups::start(&data, &settings.backup);

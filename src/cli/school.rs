@@ -151,6 +151,7 @@ pub fn door(
     let source = options.frame_source(&mut settings);
     // A door without a window makes no sound.
     settings.kiosk.sound = false;
+    settings.school.no_server_here = server.is_none();
     let _link = start_link(server, &data)?;
     let _backups = crate::store::DailyBackups::start(&data, &settings.backup);
     let (observer, events) = crossbeam_channel::unbounded();

@@ -11,6 +11,7 @@ use super::{Events, FaceOverlay, Frame, FrameFaces, KioskEvent, SoundCues, Tone,
 use crate::attendance::{reembed_for_current_models, Recognizer, Records, SharedGallery};
 use crate::data_dir::DataDir;
 use crate::settings::{Settings, SettingsWatch};
+use crate::store::school::SchoolStatus;
 use crate::store::{damaged_advice, AdviceFor, StoreError, WrongClock};
 use crate::vision::liveness::LivenessChange;
 use crossbeam_channel::Receiver;
@@ -127,6 +128,14 @@ fn overlay(id: u64, rect: [f32; 4], velocity: [f32; 2], state: &Option<FaceState
 /// How often the door looks at its link to the school server and at today's count.
 const STATUS_CHECK: Duration = Duration::from_secs(1);
 
+/// Said (on hovering the status line) at a kiosk whose folder is linked to a school server
+/// when none is set for it.
+const NO_SERVER_HERE: &str = "This data folder is linked to a school server, but none is \
+    set for this computer (the `database` under [school] in its settings.toml, \
+    $ROLLCALL_DATABASE or --database), so nothing sends its marks to the school or brings \
+    the other doors' changes. Set it again; or, if this computer should no longer be linked \
+    to a school, run `rollcall leave-school`.";
+
 impl VisionWorker {
     pub fn new(
         data: DataDir,
@@ -234,6 +243,7 @@ impl VisionWorker {
                 status_checked = std::time::Instant::now();
                 if let Some(now) = session
                     .school_status()
+                    .map(|s| self.without_a_server(s))
                     .filter(|s| school.as_ref() != Some(s))
                 {
                     school = Some(now.clone());
@@ -345,6 +355,17 @@ impl VisionWorker {
             }
             DoorNotice::GalleryChanged | DoorNotice::Restored => {}
         }
+    }
+
+    /// A linked folder's status as this kiosk shows it: when no school server is set for
+    /// it, nothing sends its marks, whatever the link last found.
+    fn without_a_server(&self, mut status: SchoolStatus) -> SchoolStatus {
+        if self.settings.school.no_server_here {
+            status.no_server_here = true;
+            status.online = false;
+            status.problem = Some(NO_SERVER_HERE.into());
+        }
+        status
     }
 
     /// Tells the UI today's count, when it is not what the UI was last told.

@@ -35,6 +35,14 @@ const DOOR_LOGIN: &str = "This door's login to the school server may only add ma
     (the school's Rollcall with the administrator's login): made here, they would never \
     reach the school or its other doors.";
 
+/// Said instead when no school server is set for this computer at all.
+const NO_SERVER_HERE: &str = "This data folder is linked to a school server, but none is set \
+    for this computer, so it cannot tell whether it may change the school's students and \
+    attendance or only add marks: enrolling, changes to students and corrections wait. Set \
+    the school server again (the `database` under [school] in the data folder's \
+    settings.toml); or, if this computer should no longer be linked to a school, run \
+    `rollcall leave-school`.";
+
 /// Said over the admin screens of a linked door whose link has not yet reached the school
 /// server with its login (so what it may do is not known).
 const LOGIN_NOT_KNOWN_YET: &str = "This computer has not reached the school server since it \
@@ -677,7 +685,11 @@ impl AdminView {
         let not_here = match view.school_login() {
             Some(SchoolLogin::Door) => Some((DOOR_LOGIN, "Corrections are made at the office.")),
             Some(SchoolLogin::NotKnownYet) => Some((
-                LOGIN_NOT_KNOWN_YET,
+                if view.no_server_here() {
+                    NO_SERVER_HERE
+                } else {
+                    LOGIN_NOT_KNOWN_YET
+                },
                 "Corrections wait until this computer has reached the school server.",
             )),
             Some(SchoolLogin::Office) | None => None,

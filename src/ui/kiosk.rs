@@ -120,6 +120,12 @@ impl KioskView {
         self.school.as_ref().map(|s| s.login)
     }
 
+    /// Whether this door's folder is linked to a school server that is not set for it
+    /// (nothing sends its marks).
+    pub fn no_server_here(&self) -> bool {
+        self.school.as_ref().is_some_and(|s| s.no_server_here)
+    }
+
     /// Whether enrolments, changes to students and corrections are made here: not at a
     /// door whose login may only add marks, nor before a linked door has learnt what its
     /// login may do (its admin screens say so).
@@ -387,6 +393,7 @@ impl KioskView {
                 // marks the school did not take, a clock minutes off the school's, a time
                 // zone unlike another door's.
                 let fine = school.online
+                    && !school.no_server_here
                     && school.problem.is_none()
                     && school.refused_marks == 0
                     && school.clock_off.is_none()

@@ -38,6 +38,10 @@ fn harness(data: DataDir, dir: &Path) -> H {
 }
 
 fn harness_sized(data: DataDir, dir: &Path, size: (f32, f32)) -> H {
+    harness_with(data, dir, size, settings())
+}
+
+fn harness_with(data: DataDir, dir: &Path, size: (f32, f32), settings: Settings) -> H {
     // A quiet camera: a folder with one frame of an empty scene, played over and over.
     let scene = dir.join("scene");
     std::fs::create_dir_all(&scene).unwrap();
@@ -47,7 +51,15 @@ fn harness_sized(data: DataDir, dir: &Path, size: (f32, f32)) -> H {
         fps: 5.0,
         looping: true,
     };
-    harness_watching(data, source, size)
+    app_harness(
+        size,
+        AppOptions {
+            data,
+            settings,
+            source,
+            observer: None,
+        },
+    )
 }
 
 fn harness_watching(data: DataDir, source: SourceSpec, size: (f32, f32)) -> H {
@@ -234,6 +246,39 @@ fn a_door_whose_login_may_only_add_marks_sends_the_admin_to_the_office() {
     step_until(&mut h, "the notice gone", 30, |h| !shows(h, said));
     assert!(!h
         .get_by_role_and_label(Role::Button, "Erase face data")
+        .accesskit_node()
+        .is_disabled());
+}
+
+#[test]
+fn a_kiosk_on_a_folder_linked_to_a_school_server_not_set_for_it_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = with_student_two(dir.path());
+    // Linked once (its link last found the server), then started with no server set.
+    rusqlite::Connection::open(data.database())
+        .unwrap()
+        .execute(
+            "UPDATE school_link SET linked = 1, door = 'North door', online = 1",
+            [],
+        )
+        .unwrap();
+    let mut alone = settings();
+    alone.school.no_server_here = true;
+    let mut h = harness_with(data, dir.path(), (1280.0, 900.0), alone);
+    step_until(&mut h, "the status line", 60, |h| {
+        shows(h, "No school server is set for this computer")
+    });
+    assert!(!shows(&h, "School server: connected"));
+    set_pin(&mut h, "2468");
+    step_until(&mut h, "the notice", 30, |h| {
+        shows(
+            h,
+            "This data folder is linked to a school server, but none is set",
+        )
+    });
+    assert!(shows(&h, "run `rollcall leave-school`"));
+    assert!(h
+        .get_by_role_and_label(Role::Button, "Capture")
         .accesskit_node()
         .is_disabled());
 }

@@ -280,6 +280,24 @@ fn a_folder_linked_to_a_school_server_by_mistake_becomes_a_door_of_its_own_again
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{said}");
     assert!(said.contains("run `rollcall leave-school`"), "{said}");
+    // A door started without the address says no server is set (not "offline").
+    let frames = recording_of_0006(dir.path(), 1);
+    let mut door = start_rollcall(
+        dir.path(),
+        &["door", "--loop", "--source", frames.to_str().unwrap()],
+        Stdio::null(),
+    );
+    let school = BufReader::new(door.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains(r#""event":"school""#));
+    door.kill().unwrap();
+    door.wait().unwrap();
+    let school = school.expect("the door's link status");
+    assert!(
+        school.contains(r#""status":"No school server is set for this computer"#),
+        "{school}"
+    );
     // Not while the address is still given; without --yes, only what would stay unsent.
     let out = rollcall(
         dir.path(),

@@ -86,6 +86,9 @@ impl SchoolServer {
 pub struct SchoolStatus {
     /// The server answered the last time the link tried.
     pub online: bool,
+    /// No school server is set for the program showing this (`SchoolSettings::
+    /// no_server_here`): the folder is linked, but nothing sends its changes now.
+    pub no_server_here: bool,
     /// What this folder's login to the server may do, learnt when the link last connected
     /// with it.
     pub login: SchoolLogin,
@@ -144,7 +147,9 @@ impl SchoolStatus {
             Some(unlike) => format!(" — this computer's time zone {unlike}"),
             None => String::new(),
         };
-        if self.online {
+        if self.no_server_here {
+            format!("No school server is set for this computer{waiting}{refused}{clock}{zone}")
+        } else if self.online {
             format!("School server: connected{waiting}{refused}{clock}{zone}")
         } else {
             format!("School server offline{waiting}{refused}{clock}{zone}")
@@ -194,6 +199,7 @@ impl Store {
             .map(|c| c.how_far());
         Ok(Some(SchoolStatus {
             online,
+            no_server_here: false,
             login,
             problem,
             waiting_marks,
