@@ -346,8 +346,9 @@ fn enrolling(data: &Path, url: &str, person: &str, name: &str) -> std::process::
 }
 
 /// The README's roles on `pg`: the administrator (`rollcall_admin`, owner of database
-/// `school`) and door `north` in role `rollcall_door`.
-fn school_with_a_door_role(pg: &Postgres) {
+/// `school`) and door `north` in role `rollcall_door`; returns the school's address for a
+/// login.
+fn school_with_a_door_role(pg: &Postgres) -> impl Fn(&str) -> String {
     let mut admin = pg.client();
     admin
         .batch_execute(
@@ -359,6 +360,8 @@ fn school_with_a_door_role(pg: &Postgres) {
     admin
         .batch_execute("CREATE DATABASE school OWNER rollcall_admin")
         .unwrap();
+    let port = pg.port;
+    move |user: &str| format!("postgres://{user}@127.0.0.1:{port}/school")
 }
 
 /// Frames of a person the doors see (never used for enrolment).
@@ -849,8 +852,7 @@ fn a_machine_that_has_never_reached_the_school_server_enrols_nobody_until_it_has
 #[test]
 fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() {
     let pg = Postgres::start();
-    school_with_a_door_role(&pg);
-    let address = |user: &str| format!("postgres://{user}@127.0.0.1:{}/school", pg.port);
+    let address = school_with_a_door_role(&pg);
     let tmp = tempfile::tempdir().unwrap();
     let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
     let at_door = |args: &[&str]| {
@@ -972,8 +974,7 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
 #[test]
 fn what_the_school_refuses_is_not_offered_every_round_and_holds_up_no_mark() {
     let pg = Postgres::start();
-    school_with_a_door_role(&pg);
-    let address = |user: &str| format!("postgres://{user}@127.0.0.1:{}/school", pg.port);
+    let address = school_with_a_door_role(&pg);
     let tmp = tempfile::tempdir().unwrap();
     let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
     enrol(&office, &address("rollcall_admin"), "0002", "Student Two");
