@@ -5,7 +5,7 @@
 //! stay smooth.
 
 use super::files::{Ask, FileChooser};
-use super::widgets::{danger_button, field, movable_window, texture, ERROR, WARN};
+use super::widgets::{danger_button, field, movable_window_from, texture, ERROR, WARN};
 use crate::kiosk::admin::{
     AdminClient, Answer, DayMark, DayView, Outcome, Pending, RefusedFace, Task,
 };
@@ -193,6 +193,9 @@ pub struct ReviewView {
     /// Why attendance is not corrected here, when it is not (a door whose login to the
     /// school server may only add marks: "Corrections are made at the office.").
     pub corrections_elsewhere: Option<&'static str>,
+    /// Where Review's windows (audit log, refused faces, email reports) first open: under
+    /// its controls, so the date range the reports cover stays in view.
+    windows_top: f32,
     pub search: String,
     pub sort: SortBy,
     pub descending: bool,
@@ -229,6 +232,7 @@ impl ReviewView {
             sheet: None,
             door: None,
             corrections_elsewhere: None,
+            windows_top: 72.0,
             search: String::new(),
             sort: SortBy::RollNo,
             descending: false,
@@ -677,6 +681,7 @@ impl ReviewView {
                 self.open_email(admin, Some(self.threshold));
             }
         });
+        self.windows_top = ui.cursor().top() + 8.0;
     }
 
     fn open_email(&mut self, admin: &AdminClient, under: Option<f64>) {
@@ -983,7 +988,7 @@ impl ReviewView {
     fn audit_window(&mut self, ctx: &egui::Context) {
         let Some(rows) = &self.audit else { return };
         let mut open = true;
-        movable_window(ctx, "Audit log")
+        movable_window_from(ctx, "Audit log", self.windows_top)
             .open(&mut open)
             .default_size([720.0, 420.0])
             .show(ctx, |ui| {
@@ -1017,7 +1022,7 @@ impl ReviewView {
     fn refusals_window(&mut self, ctx: &egui::Context) {
         let Some(rows) = &self.refusals else { return };
         let mut open = true;
-        movable_window(ctx, "Refused at the kiosk")
+        movable_window_from(ctx, "Refused at the kiosk", self.windows_top)
             .open(&mut open)
             .default_size([560.0, 420.0])
             .show(ctx, |ui| {
@@ -1062,7 +1067,7 @@ impl ReviewView {
         let bounds = self.bounds();
         let Some(d) = &mut self.email else { return };
         let mut open = true;
-        movable_window(ctx, "Email reports")
+        movable_window_from(ctx, "Email reports", self.windows_top)
             .open(&mut open)
             .default_size([640.0, 420.0])
             .show(ctx, |ui| {

@@ -63,10 +63,18 @@ pub fn danger_button(ui: &mut egui::Ui, label: &str, explains: &str) -> egui::Re
 /// without a position starts over the kiosk's header and clock) and never wider or taller
 /// than the screen (what does not fit scrolls).
 pub fn movable_window(ctx: &egui::Context, title: &str) -> egui::Window<'static> {
+    let top = ctx.content_rect().top() + 72.0;
+    movable_window_from(ctx, title, top)
+}
+
+/// A movable window first shown at `top` (a screen's controls above it stay in view), never
+/// wider than the screen nor reaching below it.
+pub fn movable_window_from(ctx: &egui::Context, title: &str, top: f32) -> egui::Window<'static> {
     let screen = ctx.content_rect();
+    let top = top.min(screen.bottom() - 200.0).max(screen.top());
     egui::Window::new(title.to_owned())
         .pivot(egui::Align2::LEFT_TOP)
-        .default_pos(screen.left_top() + egui::vec2(16.0, 72.0))
+        .default_pos(egui::pos2(screen.left() + 16.0, top))
         .max_width(screen.width() - 32.0)
-        .max_height(screen.height() - 96.0)
+        .max_height(screen.bottom() - top - 24.0)
 }

@@ -973,6 +973,28 @@ fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
     step_until(&mut h, "the audit entry", 30, |h| {
         shows(h, "B (Student B) on 2026-03-06: On a school trip")
     });
+    // It opens under Review's controls (until 2026-12-04 over the date range and search,
+    // as did the email reports, which cover that range).
+    let edge = |node: egui_kittest::Node<'_>, top: bool| {
+        let b = node.accesskit_node().bounding_box().unwrap();
+        if top {
+            b.y0
+        } else {
+            b.y1
+        }
+    };
+    let controls_end = edge(
+        h.get_by_role_and_label(Role::Button, "Restore from a backup…"),
+        false,
+    );
+    let entry = edge(
+        h.get_by_label_contains("B (Student B) on 2026-03-06: On a school trip"),
+        true,
+    );
+    assert!(
+        entry > controls_end,
+        "{entry} over the controls ({controls_end})"
+    );
 
     // A correction begun and left when the admin locks is not there for whoever unlocks
     // next, nor is the audit log.
