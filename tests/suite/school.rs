@@ -1029,6 +1029,21 @@ fn what_the_school_refuses_is_not_offered_every_round_and_holds_up_no_mark() {
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(refusals(), before, "offered again within 5 s");
     north.kill();
+    // Connected once with the administrator's login, the door brings its own student to
+    // the school (as the reason on its status line says).
+    let admin = address("rollcall_admin");
+    let mut north = DoorProcess::start(&door, "North door", &admin, &source, true);
+    let own_at_school = (0..300).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        let n: i64 = pg
+            .client_of("school")
+            .query_one("SELECT count(*) FROM students WHERE roll_no = 'R0003'", &[])
+            .unwrap()
+            .get(0);
+        n == 1
+    });
+    assert!(own_at_school, "{:?}", store.school_status());
+    north.kill();
 }
 
 #[test]
