@@ -26,7 +26,8 @@ fn read_photo(path: &Path) -> anyhow::Result<PhotoInput> {
     })
 }
 
-fn store(data_dir: Option<&Path>) -> anyhow::Result<(DataDir, Store)> {
+/// The data folder (created if need be) and its database.
+pub(super) fn store(data_dir: Option<&Path>) -> anyhow::Result<(DataDir, Store)> {
     let data = DataDir::resolve(data_dir).create()?;
     let store = Store::open(&data.database())?;
     Ok((data, store))

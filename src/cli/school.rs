@@ -89,8 +89,7 @@ pub fn leave(
             server.address()
         );
     }
-    let data = DataDir::resolve(data_dir).create()?;
-    let mut store = crate::store::Store::open(&data.database())?;
+    let (_, mut store) = super::records::store(data_dir)?;
     let Some(unsent) = store.unsent_to_school()? else {
         println!("This data folder is not linked to a school server: nothing to do.");
         return Ok(Exit::Ok);

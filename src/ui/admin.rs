@@ -1132,10 +1132,10 @@ impl AdminView {
                 .color(super::widgets::WARN),
             );
         } else if !s.camera_enrolled {
-            let add = if !changes_here {
-                ""
-            } else {
+            let add = if changes_here {
                 " Add photos taken at the kiosk's camera for the stronger check."
+            } else {
+                ""
             };
             ui.label(
                 RichText::new(format!(

@@ -14,7 +14,9 @@ use rollcall::store::Store;
 use rollcall::ui::AppOptions;
 use std::path::{Path, PathBuf};
 
-use common::ui::{click, set_pin, shows, step_until, text_field, type_into, unlock, H};
+use common::ui::{
+    bottom_of, click, set_pin, shows, step_until, text_field, top_of, type_into, unlock, H,
+};
 
 fn settings() -> Settings {
     let mut s = Settings::default();
@@ -108,19 +110,7 @@ fn marks_made_while_the_clock_was_ahead_are_shown_to_the_admin_who_removes_them(
             .is_some_and(|v| v.starts_with("This computer's date"))));
     // The enrolment screen's camera view says only the door's line, and its buttons stay
     // below the picture.
-    let edge = |h: &H, label: &str, top: bool| {
-        let b = h
-            .get_by_label(label)
-            .accesskit_node()
-            .bounding_box()
-            .unwrap();
-        if top {
-            b.y0
-        } else {
-            b.y1
-        }
-    };
-    assert!(edge(&h, "Capture", true) >= edge(&h, "Camera view", false));
+    assert!(top_of(&h.get_by_label("Capture")) >= bottom_of(&h.get_by_label("Camera view")));
     assert!(!shows(&h, "For the teacher"));
     click(&mut h, Role::Button, &remove);
     step_until(&mut h, "the removal said", 30, |h| {
@@ -975,22 +965,8 @@ fn the_review_table_shows_totals_and_a_correction_reaches_the_audit_log() {
     });
     // It opens under Review's controls (until 2026-12-04 over the date range and search,
     // as did the email reports, which cover that range).
-    let edge = |node: egui_kittest::Node<'_>, top: bool| {
-        let b = node.accesskit_node().bounding_box().unwrap();
-        if top {
-            b.y0
-        } else {
-            b.y1
-        }
-    };
-    let controls_end = edge(
-        h.get_by_role_and_label(Role::Button, "Restore from a backup…"),
-        false,
-    );
-    let entry = edge(
-        h.get_by_label_contains("B (Student B) on 2026-03-06: On a school trip"),
-        true,
-    );
+    let controls_end = bottom_of(&h.get_by_role_and_label(Role::Button, "Restore from a backup…"));
+    let entry = top_of(&h.get_by_label_contains("B (Student B) on 2026-03-06: On a school trip"));
     assert!(
         entry > controls_end,
         "{entry} over the controls ({controls_end})"

@@ -311,7 +311,7 @@ fn recording(dir: &Path, groups: &[&[PathBuf]], gap: usize) -> PathBuf {
 
 /// Enrols webcam-dev person `person` from five of their first ten frames at `data`.
 fn enrol(data: &Path, url: &str, person: &str, name: &str) {
-    let out = enrolling(data, url, person, name);
+    let out = enrolling(data, Some(url), person, name);
     assert!(
         out.status.success(),
         "enrol {person}: {}",
@@ -319,28 +319,31 @@ fn enrol(data: &Path, url: &str, person: &str, name: &str) {
     );
 }
 
-/// `rollcall enroll` of webcam-dev person `person` at `data`, as the office; its output.
-fn enrolling(data: &Path, url: &str, person: &str, name: &str) -> std::process::Output {
-    let photos: Vec<String> = common::photos("webcam-dev", person)
-        .iter()
-        .take(10)
-        .step_by(2)
-        .map(|p| p.display().to_string())
-        .collect();
-    let mut args = vec![
-        "--database".to_string(),
-        url.into(),
-        "--door".into(),
-        "Office".into(),
-        "enroll".into(),
+/// `rollcall enroll` of webcam-dev person `person` at `data`, as the office of the school
+/// at `url` (`None`: at a kiosk of its own); its output.
+fn enrolling(data: &Path, url: Option<&str>, person: &str, name: &str) -> std::process::Output {
+    let mut args: Vec<String> = match url {
+        Some(url) => ["--database", url, "--door", "Office"]
+            .map(String::from)
+            .to_vec(),
+        None => Vec::new(),
+    };
+    args.extend([
+        "enroll".to_string(),
         "--roll-no".into(),
         format!("R{person}"),
         "--name".into(),
         name.into(),
         "--email".into(),
         format!("{person}@example.org"),
-    ];
-    args.extend(photos);
+    ]);
+    args.extend(
+        common::photos("webcam-dev", person)
+            .iter()
+            .take(10)
+            .step_by(2)
+            .map(|p| p.display().to_string()),
+    );
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     common::rollcall(data, &args)
 }
@@ -826,7 +829,7 @@ fn a_machine_that_has_never_reached_the_school_server_enrols_nobody_until_it_has
     // A new machine, linked while the server is down: it cannot tell whether its login
     // may enrol, so nothing is enrolled here that the school might never take.
     pg.stop();
-    let out = enrolling(&office, &url, "0001", "Student One");
+    let out = enrolling(&office, Some(&url), "0001", "Student One");
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{said}");
     assert!(
@@ -980,26 +983,8 @@ fn what_the_school_refuses_is_not_offered_every_round_and_holds_up_no_mark() {
     enrol(&office, &address("rollcall_admin"), "0002", "Student Two");
     // The door was a kiosk of its own before it joined the school: its own student, whom
     // the school will not take from a door's login (nor their face templates).
-    let mut args: Vec<String> = [
-        "enroll",
-        "--roll-no",
-        "R0003",
-        "--name",
-        "Student Three",
-        "--email",
-        "0003@example.org",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(
-        common::photos("webcam-dev", "0003")
-            .iter()
-            .take(10)
-            .step_by(2)
-            .map(|p| p.display().to_string()),
-    );
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    assert!(common::rollcall(&door, &args).status.success());
+    let own = enrolling(&door, None, "0003", "Student Three");
+    assert!(own.status.success(), "{own:?}");
 
     let source = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 24);
     let mut north = DoorProcess::start(&door, "North door", &address("north"), &source, true);

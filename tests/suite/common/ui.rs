@@ -34,6 +34,16 @@ pub fn shows(h: &H, text: &str) -> bool {
     h.query_by_label_contains(text).is_some()
 }
 
+/// Where a widget's top edge was laid out in the last frame (screen points).
+pub fn top_of(node: &egui_kittest::Node<'_>) -> f64 {
+    node.accesskit_node().bounding_box().unwrap().y0
+}
+
+/// Where a widget's bottom edge was laid out in the last frame (screen points).
+pub fn bottom_of(node: &egui_kittest::Node<'_>) -> f64 {
+    node.accesskit_node().bounding_box().unwrap().y1
+}
+
 /// Clicks through the accessibility tree (as a screen reader would), which does not
 /// depend on where the widget was laid out in the last frame.
 pub fn click(h: &mut H, role: Role, label: &str) {
