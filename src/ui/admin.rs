@@ -694,7 +694,6 @@ impl AdminView {
             )),
             Some(SchoolLogin::Office) | None => None,
         };
-        self.review.corrections_elsewhere = not_here.map(|(_, review)| review);
         let changes_here = not_here.is_none();
         if let Some((notice, _)) = not_here {
             ui.label(RichText::new(notice).color(WARN).size(16.0));
@@ -728,7 +727,10 @@ impl AdminView {
                 });
             }
             Screen::Students => self.students_screen(ui, kiosk, view),
-            Screen::Review => self.review.show(ui, &kiosk.admin),
+            Screen::Review => {
+                self.review
+                    .show(ui, &kiosk.admin, not_here.map(|(_, review)| review))
+            }
             Screen::Email => {
                 egui::ScrollArea::vertical().show(ui, |ui| self.email.show(ui, &kiosk.admin));
             }

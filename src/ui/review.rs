@@ -190,9 +190,6 @@ pub struct ReviewView {
     pub sheet: Option<Arc<Sheet>>,
     /// Only this door's marks count (several doors on one school server).
     pub door: Option<String>,
-    /// Why attendance is not corrected here, when it is not (a door whose login to the
-    /// school server may only add marks: "Corrections are made at the office.").
-    pub corrections_elsewhere: Option<&'static str>,
     /// Where Review's windows (audit log, refused faces, email reports) first open: under
     /// its controls, so the date range the reports cover stays in view.
     windows_top: f32,
@@ -231,7 +228,6 @@ impl ReviewView {
             to_text: to.to_string(),
             sheet: None,
             door: None,
-            corrections_elsewhere: None,
             windows_top: 72.0,
             search: String::new(),
             sort: SortBy::RollNo,
@@ -458,8 +454,15 @@ impl ReviewView {
     }
 
     /// Draws the review screen. Everything below the controls scrolls, so every part is
-    /// reachable in a small window; the table scrolls inside it.
-    pub fn show(&mut self, ui: &mut egui::Ui, admin: &AdminClient) {
+    /// reachable in a small window; the table scrolls inside it. `corrections_elsewhere`:
+    /// why attendance is not corrected here, when it is not (a door whose login to the
+    /// school server may only add marks: "Corrections are made at the office.").
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        admin: &AdminClient,
+        corrections_elsewhere: Option<&str>,
+    ) {
         if self.sheet.is_none() && self.asked.sheet.is_none() {
             self.load(admin);
         }
@@ -511,21 +514,22 @@ impl ReviewView {
                     sheet.to,
                     count(sheet.rows.len(), "student"),
                     count(sheet.days.len(), "class day"),
-                    self.corrections_elsewhere
-                        .unwrap_or("Click a row to correct it.")
+                    corrections_elsewhere.unwrap_or("Click a row to correct it.")
                 ));
                 ui.label(RichText::new(CLASS_DAY_RULE).weak().small());
                 if sheet.rows.iter().any(|r| r.days_by_hand() > 0) {
                     ui.label(RichText::new(BY_HAND_RULE).weak().small());
                 }
-                self.table(ui, &sheet);
+                self.table(ui, &sheet, corrections_elsewhere.is_none());
                 ui.separator();
                 egui::CollapsingHeader::new("Charts")
                     .id_salt("charts")
                     .show(ui, |ui| self.charts(ui, &sheet));
                 egui::CollapsingHeader::new("Day view")
                     .id_salt("day-view")
-                    .show(ui, |ui| self.day_view(ui, admin));
+                    .show(ui, |ui| {
+                        self.day_view(ui, admin, corrections_elsewhere.is_none())
+                    });
             });
         self.correction_window(ui.ctx(), admin);
         self.audit_window(ui.ctx());
@@ -697,7 +701,8 @@ impl ReviewView {
     /// The table: a fixed header, then only the rows in view, each painted in one go with
     /// only the day columns in view. Scrolled sideways through a long range, the roll
     /// number and name stay at the left and the totals at the right.
-    fn table(&mut self, ui: &mut egui::Ui, sheet: &Sheet) {
+    /// `corrects`: a row clicked opens a correction.
+    fn table(&mut self, ui: &mut egui::Ui, sheet: &Sheet, corrects: bool) {
         let rows = self.visible_rows(sheet);
         let days = sheet.days.len();
         let width = ROLL_W + NAME_W + days as f32 * DAY_W + TOTALS_GAP + 3.0 * TOTAL_W;
@@ -851,7 +856,7 @@ impl ReviewView {
                     });
             });
         ui.spacing_mut().scroll.fade = fade;
-        if let Some((id, who, day)) = clicked.filter(|_| self.corrections_elsewhere.is_none()) {
+        if let Some((id, who, day)) = clicked.filter(|_| corrects) {
             self.selected = Some(id);
             let day = day
                 .and_then(|c| sheet.days.get(c))
@@ -1205,7 +1210,8 @@ impl ReviewView {
             .show(ui, |p| p.line(Line::new(row.name.clone(), points)));
     }
 
-    fn day_view(&mut self, ui: &mut egui::Ui, admin: &AdminClient) {
+    /// `corrects`: a declared class day can be withdrawn here.
+    fn day_view(&mut self, ui: &mut egui::Ui, admin: &AdminClient, corrects: bool) {
         ui.horizontal(|ui| {
             field(ui, "Day", &mut self.day_text, false);
             if ui.button("Show day").clicked() {
@@ -1234,7 +1240,7 @@ impl ReviewView {
         if let Some(declared) = &shown.declared {
             ui.horizontal_wrapped(|ui| {
                 ui.label(format!("Declared a class day on {declared}."));
-                if self.corrections_elsewhere.is_none()
+                if corrects
                     && !shown.confirm_withdraw
                     && ui.button("Withdraw the declaration").clicked()
                 {

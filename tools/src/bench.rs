@@ -673,7 +673,7 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
     let admin = rollcall::kiosk::admin::AdminClient::offline();
     let mut view = ReviewView::new(85.0);
     view.sheet = Some(std::sync::Arc::new(sheet));
-    let times = scrolling_frames(frames, |ui| view.show(ui, &admin));
+    let times = scrolling_frames(frames, |ui| view.show(ui, &admin, None));
     ReviewReport {
         students,
         days,
