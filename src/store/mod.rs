@@ -1236,6 +1236,21 @@ impl Store {
         reason: &str,
         actor: &str,
     ) -> Result<Correction, StoreError> {
+        self.correct_at(student_id, day, present, reason, actor, Local::now())
+    }
+
+    /// [`Store::correct`], decided at `at` (as [`Store::mark`] takes its time): what is
+    /// timed by a decision, such as rewriting the day's backup once the day has been
+    /// quiet, follows it.
+    pub fn correct_at(
+        &mut self,
+        student_id: i64,
+        day: NaiveDate,
+        present: bool,
+        reason: &str,
+        actor: &str,
+        at: DateTime<Local>,
+    ) -> Result<Correction, StoreError> {
         self.office_only("Correcting attendance")?;
         let tx = self.conn.transaction()?;
         let who: String = tx.query_row(
@@ -1267,7 +1282,7 @@ impl Store {
                  marked_at = excluded.marked_at, score = NULL, source = 'admin',
                  snapshot = NULL, door = (SELECT door FROM school_link)
              WHERE present <> excluded.present",
-            params![student_id, d, timestamp(Local::now()), present],
+            params![student_id, d, timestamp(at), present],
         )?;
         if changed > 0 {
             let action = if present {

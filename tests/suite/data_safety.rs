@@ -674,11 +674,13 @@ fn noon(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Local> {
 
 /// The class in `dir`, and its daily backup made now: the data folder, the backups'
 /// folder and today's backup file.
-fn class_backed_up_today(dir: &Path) -> (rollcall::data_dir::DataDir, PathBuf, PathBuf) {
+fn class_backed_up_today(
+    dir: &Path,
+    now: chrono::DateTime<chrono::Local>,
+) -> (rollcall::data_dir::DataDir, PathBuf, PathBuf) {
     drop(class(dir));
     let data = rollcall::data_dir::DataDir::resolve(Some(dir));
     let folder = dir.join("backups");
-    let now = chrono::Local::now();
     let today = folder.join(format!("rollcall-daily-{}.rollcall", now.date_naive()));
     assert_eq!(
         rollcall::store::make_daily_backup(&data, &folder, 2, now).unwrap(),
@@ -691,7 +693,7 @@ fn class_backed_up_today(dir: &Path) -> (rollcall::data_dir::DataDir, PathBuf, P
 fn a_student_enrolled_after_the_days_backup_is_written_into_it_once_enrolling_is_over() {
     use rollcall::store::make_daily_backup;
     let dir = tempfile::tempdir().unwrap();
-    let (data, folder, today) = class_backed_up_today(dir.path());
+    let (data, folder, today) = class_backed_up_today(dir.path(), chrono::Local::now());
     // Later that morning a student is enrolled, and another's face data erased (which
     // changes the backup file, not what it holds of the day's enrolments).
     let mut s = open_service(dir.path());
@@ -749,43 +751,51 @@ fn marks_in(backup: &Path) -> Vec<(String, bool)> {
 #[test]
 fn the_days_marks_are_written_into_its_backup_once_the_arrivals_are_over() {
     use rollcall::store::make_daily_backup;
+    // The morning is told by the times given (the marks', the correction's and the backup
+    // looks'), not by the clock: the test holds at any hour, even late in the evening, when
+    // half an hour after the last arrival would be the next day.
+    let day = chrono::Local::now().date_naive();
+    let at = |hour, minute| {
+        use chrono::TimeZone;
+        let time = day.and_hms_opt(hour, minute, 0).unwrap();
+        chrono::Local.from_local_datetime(&time).earliest().unwrap()
+    };
     let dir = tempfile::tempdir().unwrap();
-    let (data, folder, today) = class_backed_up_today(dir.path());
+    let (data, folder, today) = class_backed_up_today(dir.path(), at(8, 30));
     let early = vec![("R1".to_string(), true)];
     assert_eq!(marks_in(&today), early, "Ada came before the backup");
     // Then Grace walks in, and an admin corrects Ada's mark: she had gone home.
-    let mut s = open_service(dir.path());
-    let probe = std::fs::read(&photos("webcam-dev", "0002")[30]).unwrap();
-    assert_eq!(s.mark_photo(&probe, "test").unwrap().name, "Grace");
-    drop(s);
     let mut store = rollcall::store::Store::open(&data.database()).unwrap();
-    let (ada, _, _) = store.student_by_roll_no("R1").unwrap().unwrap();
-    let day = chrono::Local::now().date_naive();
+    let id = |store: &rollcall::store::Store, roll_no| {
+        store.student_by_roll_no(roll_no).unwrap().unwrap().0
+    };
+    let (ada, grace) = (id(&store, "R1"), id(&store, "R2"));
+    store
+        .mark(grace, at(8, 40), Some(7.0), "kiosk", None)
+        .unwrap();
     assert!(
         store
-            .correct(ada, day, false, "went home", "admin")
+            .correct_at(ada, day, false, "went home", "admin", at(8, 45))
             .unwrap()
             .changed
     );
     drop(store);
 
     // While students may still be coming in, the backup is left as it is…
-    let later = chrono::Local::now();
-    let after = |minutes| later + chrono::TimeDelta::minutes(minutes);
     assert_eq!(
-        make_daily_backup(&data, &folder, 2, after(20)).unwrap(),
+        make_daily_backup(&data, &folder, 2, at(9, 5)).unwrap(),
         None
     );
     assert_eq!(marks_in(&today), early);
     // …and half an hour after the last, written again with the day's marks; then left alone.
     assert_eq!(
-        make_daily_backup(&data, &folder, 2, after(30)).unwrap(),
+        make_daily_backup(&data, &folder, 2, at(9, 15)).unwrap(),
         Some(today.clone())
     );
     let marked = vec![("R1".to_string(), false), ("R2".to_string(), true)];
     assert_eq!(marks_in(&today), marked);
     assert_eq!(
-        make_daily_backup(&data, &folder, 2, after(45)).unwrap(),
+        make_daily_backup(&data, &folder, 2, at(9, 30)).unwrap(),
         None
     );
     assert_eq!(files_named(&folder, "rollcall-daily-").len(), 1);
