@@ -367,6 +367,13 @@ fn school_with_a_door_role(pg: &Postgres) -> impl Fn(&str) -> String {
     move |user: &str| format!("postgres://{user}@127.0.0.1:{port}/school")
 }
 
+/// A command at the north door's data folder `door`, linked to the school at `url`.
+fn at_north_door(door: &Path, url: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--database", url, "--door", "North door"];
+    all.extend_from_slice(args);
+    common::rollcall(door, &all)
+}
+
 /// Frames of a person the doors see (never used for enrolment).
 fn at_the_door(person: &str) -> Vec<PathBuf> {
     common::photos("webcam-dev", person)[20..36].to_vec()
@@ -858,12 +865,7 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
     let address = school_with_a_door_role(&pg);
     let tmp = tempfile::tempdir().unwrap();
     let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
-    let at_door = |args: &[&str]| {
-        let url = address("north");
-        let mut all = vec!["--database", url.as_str(), "--door", "North door"];
-        all.extend_from_slice(args);
-        common::rollcall(&door, &all)
-    };
+    let at_door = |args: &[&str]| at_north_door(&door, &address("north"), args);
 
     // A door cannot set up the school's tables: the admin's login must come first.
     let out = at_door(&["students"]);
@@ -1029,6 +1031,60 @@ fn what_the_school_refuses_is_not_offered_every_round_and_holds_up_no_mark() {
     });
     assert!(own_at_school, "{:?}", store.school_status());
     north.kill();
+}
+
+#[test]
+fn a_doors_own_student_the_office_enrols_as_well_is_one_student_whose_marks_reach_the_school() {
+    let pg = Postgres::start();
+    let address = school_with_a_door_role(&pg);
+    let tmp = tempfile::tempdir().unwrap();
+    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
+    let at_door = |args: &[&str]| at_north_door(&door, &address("north"), args);
+    enrol(&office, &address("rollcall_admin"), "0002", "Student Two");
+    // A kiosk of its own with a student, joined with a door's login: the school takes
+    // neither the student nor the mark made since.
+    let own = enrolling(&door, None, "0003", "Student Three");
+    assert!(own.status.success(), "{own:?}");
+    let photo = at_the_door("0003")[0].display().to_string();
+    let out = at_door(&["mark", &photo]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("Attendance marked successfully"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(marks_on_server_in(&pg, "school").is_empty());
+
+    // The office enrols the student itself, under the same roll number.
+    enrol(
+        &office,
+        &address("rollcall_admin"),
+        "0003",
+        "Three, at the office",
+    );
+    // The door's next rounds: one student, the school's, and the mark reaches the school.
+    for _ in 0..2 {
+        let out = at_door(&["students"]);
+        assert!(out.status.success(), "{out:?}");
+    }
+    let store = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    let students = store.students().unwrap();
+    let three: Vec<_> = students.iter().filter(|s| s.roll_no == "R0003").collect();
+    assert_eq!(three.len(), 1, "{students:?}");
+    assert_eq!(three[0].name, "Three, at the office");
+    let server = marks_on_server_in(&pg, "school");
+    assert_eq!(server.len(), 1, "{server:?}");
+    assert_eq!(
+        (server[0].0.as_str(), server[0].2.as_str()),
+        ("R0003", "North door")
+    );
+    let status = store.school_status().unwrap().unwrap();
+    assert_eq!((status.waiting_marks, status.refused_marks), (0, 0));
+    assert!(store
+        .audit_log(20)
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "join student" && e.details.starts_with("R0003 (Student Three)")));
 }
 
 #[test]

@@ -471,6 +471,19 @@ impl Store {
             .collect();
         rows.sort_by_key(|row| row.rank());
         for row in rows {
+            if let SharedRow::Student { uid, roll_no, .. } = row {
+                if let Some(who) = join_own_student(&tx, uid, roll_no)? {
+                    crate::store::audit(
+                        &tx,
+                        "school server",
+                        "join student",
+                        &format!(
+                            "{who}, enrolled here and not taken by the school, is the school's \
+                             student of the same roll number: one student from now on"
+                        ),
+                    )?;
+                }
+            }
             if let Err(e) = upsert_here(&tx, row) {
                 applied.refused.push(format!("{}: {e}", row.describe()));
             }
@@ -553,6 +566,55 @@ fn delete_here(
         _ => {}
     }
     Ok(())
+}
+
+/// A student enrolled here whom the school never took (the enrolment still waits in the
+/// outbox: a kiosk's own student from before it joined with a door's login, or one
+/// enrolled here while the office enrolled the same person), when the school sends a
+/// student of the same roll number: the same person, so one student from then on. The
+/// student here takes the school's uid (the school's name and email are written over it
+/// next) and keeps its marks, photos and templates, which are offered to the school again
+/// at once, now as its student's. Without this, neither side could take the other's
+/// student, and the marks made here never reached the school. Returns who, for the audit.
+fn join_own_student(
+    tx: &Transaction<'_>,
+    uid: &str,
+    roll_no: &str,
+) -> rusqlite::Result<Option<String>> {
+    if student_here(tx, uid)?.is_some() {
+        return Ok(None);
+    }
+    let own: Option<(i64, String, String)> = tx
+        .query_row(
+            "SELECT s.id, s.uid, s.name FROM students s
+             WHERE s.roll_no = ?1 AND EXISTS (SELECT 1 FROM school_outbox o
+                                              WHERE o.tbl = 'students' AND o.uid = s.uid
+                                                AND o.gone = 0)",
+            [roll_no],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((id, own_uid, name)) = own else {
+        return Ok(None);
+    };
+    tx.execute(
+        "UPDATE students SET uid = ?1 WHERE id = ?2",
+        params![uid, id],
+    )?;
+    tx.execute(
+        "DELETE FROM school_outbox WHERE tbl = 'students' AND uid = ?1",
+        [own_uid],
+    )?;
+    tx.execute(
+        "UPDATE school_outbox SET refused = 0
+         WHERE refused = 1
+           AND ((tbl = 'attendance'
+                 AND uid IN (SELECT uid FROM attendance WHERE student_id = ?1))
+                OR (tbl = 'face_templates'
+                    AND uid IN (SELECT uid FROM face_templates WHERE student_id = ?1)))",
+        [id],
+    )?;
+    Ok(Some(format!("{roll_no} ({name})")))
 }
 
 fn student_here(tx: &Transaction<'_>, uid: &str) -> rusqlite::Result<Option<i64>> {
@@ -780,6 +842,88 @@ mod tests {
         store.delivered(&batch, &[]).unwrap();
         assert!(!store.refused_waiting().unwrap());
         assert!(store.outbox(100, true).unwrap().rows.is_empty());
+    }
+
+    #[test]
+    fn a_student_the_school_never_took_becomes_the_schools_student_of_the_same_roll_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let own = store.add_test_student(1);
+        let taken = store.add_test_student(2);
+        store.link_to_school_as_office("North door").unwrap();
+        store
+            .mark(own, Local::now(), Some(7.0), "kiosk", None)
+            .unwrap();
+        let uid_of = |store: &Store, id: i64| -> String {
+            store
+                .conn
+                .query_row("SELECT uid FROM students WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap()
+        };
+        let pending = |table: &str, uid: String| Pending {
+            table: table.into(),
+            uid,
+        };
+        let mark_uid: String = store
+            .conn
+            .query_row(
+                "SELECT uid FROM attendance WHERE student_id = ?1",
+                [own],
+                |r| r.get(0),
+            )
+            .unwrap();
+        // The school took student 2 but refused student 1 and their mark (a door's login).
+        let batch = store.outbox(100, true).unwrap();
+        let refused = [
+            (pending("students", uid_of(&store, own)), Refused::Again),
+            (pending("attendance", mark_uid.clone()), Refused::Again),
+        ];
+        store.delivered(&batch, &refused).unwrap();
+        assert!(store.outbox(100, false).unwrap().rows.is_empty());
+        let (r1, r2) = ("R1".to_string(), "R2".to_string());
+
+        // The office enrols the same person under the same roll number, and someone else
+        // under the roll number of the student the school already has from here.
+        let student = |uid: &str, roll_no: &str, name: &str| {
+            Change::Row(SharedRow::Student {
+                uid: uid.into(),
+                roll_no: roll_no.into(),
+                name: name.into(),
+                email: "office@example.org".into(),
+                enrolled_at: "2026-12-05T08:00:00+00:00".into(),
+            })
+        };
+        let applied = store
+            .apply(
+                &[
+                    student("school-1", &r1, "Ada Lovelace"),
+                    student("school-2", &r2, "Someone Else"),
+                ],
+                7,
+                false,
+            )
+            .unwrap();
+        // One student, the school's, with what this door held of them…
+        assert_eq!(uid_of(&store, own), "school-1");
+        let here = store.student_by_roll_no(&r1).unwrap().unwrap();
+        assert_eq!((here.0, here.2.as_str()), (own, "Ada Lovelace"));
+        assert_eq!(store.students().unwrap().len(), 2);
+        let audit = store.audit_log(10).unwrap();
+        assert!(
+            audit.iter().any(|e| e.action == "join student"),
+            "{audit:?}"
+        );
+        // …whose mark is offered at once, as the school's student's; their enrolment here
+        // is not offered at all.
+        let batch = store.outbox(100, false).unwrap();
+        assert_eq!(batch.rows, vec![pending("attendance", mark_uid)]);
+        // A student the school holds already is never joined to another: refused, said.
+        assert_ne!(uid_of(&store, taken), "school-2");
+        assert_eq!(
+            store.student_by_roll_no(&r2).unwrap().unwrap().2,
+            "Student 2"
+        );
+        assert_eq!(applied.refused.len(), 1, "{:?}", applied.refused);
     }
 
     #[test]
