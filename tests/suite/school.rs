@@ -1035,6 +1035,19 @@ fn what_the_school_refuses_is_not_offered_every_round_and_holds_up_no_mark() {
 
 #[test]
 fn a_doors_own_student_the_office_enrols_as_well_is_one_student_whose_marks_reach_the_school() {
+    own_student_enrolled_at_the_office_too(false);
+}
+
+#[test]
+fn a_door_that_fetched_the_offices_student_before_it_could_join_them_joins_them_now() {
+    own_student_enrolled_at_the_office_too(true);
+}
+
+/// A kiosk of its own with a student joins the school with a door's login, and the office
+/// enrols the same student; `fetched_before`: the door went past the school's student
+/// without writing it (as Rollcall before 2026-12-05 did), so only asking the school for
+/// the refused student's roll number finds them.
+fn own_student_enrolled_at_the_office_too(fetched_before: bool) {
     let pg = Postgres::start();
     let address = school_with_a_door_role(&pg);
     let tmp = tempfile::tempdir().unwrap();
@@ -1062,6 +1075,16 @@ fn a_doors_own_student_the_office_enrols_as_well_is_one_student_whose_marks_reac
         "0003",
         "Three, at the office",
     );
+    if fetched_before {
+        let newest: i64 = pg
+            .client_of("school")
+            .query_one("SELECT last_value FROM school_changes", &[])
+            .unwrap()
+            .get(0);
+        let conn = rusqlite::Connection::open(door.join("rollcall.db")).unwrap();
+        conn.execute("UPDATE school_link SET pulled = ?1", [newest])
+            .unwrap();
+    }
     // The door's next rounds: one student, the school's, and the mark reaches the school.
     for _ in 0..2 {
         let out = at_door(&["students"]);

@@ -316,6 +316,7 @@ impl Door {
         if with_refused {
             self.refused_offered = Some(Instant::now());
             self.refused_why.clear();
+            self.join_refused_students(&mut now_refused)?;
         }
         for why in now_refused {
             if !self.refused_why.contains(&why) {
@@ -326,6 +327,24 @@ impl Door {
         if !self.store.refused_waiting()? {
             self.refused_why.clear();
         }
+        Ok(())
+    }
+
+    /// Students of this folder's own that the school refused, whom the school holds under
+    /// the same roll number, are joined to the school's (with its templates and marks).
+    /// The school's student usually comes in a fetch and is joined then; this finds those
+    /// fetched before a door could join them (Rollcall before 2026-12-05).
+    fn join_refused_students(&mut self, refused: &mut Vec<String>) -> Result<(), LinkError> {
+        let roll_nos = self.store.refused_own_students()?;
+        if roll_nos.is_empty() {
+            return Ok(());
+        }
+        let changes = server::students_by_roll_no(self.client()?, &roll_nos)?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let pulled = self.store.pulled()?;
+        refused.extend(self.store.apply(&changes, pulled, false)?.refused);
         Ok(())
     }
 

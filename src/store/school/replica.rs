@@ -272,6 +272,18 @@ impl Store {
         )?)
     }
 
+    /// Roll numbers of students enrolled here whom the school refused (still in the
+    /// outbox): the school may hold a student of the same roll number, fetched before
+    /// this door could join the two.
+    pub(super) fn refused_own_students(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.roll_no FROM students s JOIN school_outbox o
+                 ON o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0 AND o.refused = 1",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The newest outbox entry (0 when the outbox is empty).
     pub(super) fn outbox_last_id(&self) -> Result<i64, StoreError> {
         Ok(self

@@ -493,22 +493,81 @@ pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), Serve
         .start()?;
     let mut changes = Vec::new();
     let mut newest = since;
-    let mut seen = |c: i64| newest = newest.max(c);
     for r in tx.query(
         "SELECT change, tbl, uid FROM deletions WHERE change > $1 ORDER BY change",
         &[&since],
     )? {
-        seen(r.get(0));
+        newest = newest.max(r.get(0));
         changes.push(Change::Gone {
             table: r.get(1),
             uid: r.get(2),
         });
     }
+    let since_then = "change > $1";
+    newest = newest.max(students(&mut tx, since_then, &since, &mut changes)?);
     for r in tx.query(
-        "SELECT change, uid, roll_no, name, email, enrolled_at FROM students WHERE change > $1",
+        "SELECT change, day, declared_at, actor FROM class_days WHERE change > $1",
         &[&since],
     )? {
-        seen(r.get(0));
+        newest = newest.max(r.get(0));
+        changes.push(Change::Row(SharedRow::ClassDay {
+            day: r.get(1),
+            declared_at: r.get(2),
+            actor: r.get(3),
+        }));
+    }
+    newest = newest.max(templates(&mut tx, since_then, &since, &mut changes)?);
+    newest = newest.max(marks(&mut tx, since_then, &since, &mut changes)?);
+    tx.commit()?;
+    Ok((changes, newest))
+}
+
+/// The school's students of these roll numbers, as they are now, with their face
+/// templates and marks: what a door needs to join its own student of the same roll number
+/// to the school's when it fetched the school's student before it could (until
+/// 2026-12-05 a door could not, and went on past that change).
+pub fn students_by_roll_no(
+    client: &mut Client,
+    roll_nos: &[String],
+) -> Result<Vec<Change>, ServerError> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let mut changes = Vec::new();
+    students(&mut tx, "roll_no = ANY($1)", &roll_nos, &mut changes)?;
+    let uids: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Row(SharedRow::Student { uid, .. }) => Some(uid.clone()),
+            _ => None,
+        })
+        .collect();
+    if !uids.is_empty() {
+        templates(&mut tx, "student_uid = ANY($1)", &uids, &mut changes)?;
+        marks(&mut tx, "student_uid = ANY($1)", &uids, &mut changes)?;
+    }
+    tx.commit()?;
+    Ok(changes)
+}
+
+/// The school's students `filter` (a condition on `$1`) picks, added to `changes`;
+/// returns the newest change among them (0 for none).
+fn students(
+    tx: &mut Transaction<'_>,
+    filter: &str,
+    arg: &(dyn postgres::types::ToSql + Sync),
+    changes: &mut Vec<Change>,
+) -> Result<i64, postgres::Error> {
+    let mut newest = 0;
+    for r in tx.query(
+        &format!(
+            "SELECT change, uid, roll_no, name, email, enrolled_at FROM students WHERE {filter}"
+        ),
+        &[arg],
+    )? {
+        newest = newest.max(r.get(0));
         changes.push(Change::Row(SharedRow::Student {
             uid: r.get(1),
             roll_no: r.get(2),
@@ -517,22 +576,25 @@ pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), Serve
             enrolled_at: r.get(5),
         }));
     }
+    Ok(newest)
+}
+
+/// The school's face templates `filter` picks, as [`students`] does.
+fn templates(
+    tx: &mut Transaction<'_>,
+    filter: &str,
+    arg: &(dyn postgres::types::ToSql + Sync),
+    changes: &mut Vec<Change>,
+) -> Result<i64, postgres::Error> {
+    let mut newest = 0;
     for r in tx.query(
-        "SELECT change, day, declared_at, actor FROM class_days WHERE change > $1",
-        &[&since],
+        &format!(
+            "SELECT change, uid, student_uid, model_id, vector, origin FROM face_templates
+             WHERE {filter}"
+        ),
+        &[arg],
     )? {
-        seen(r.get(0));
-        changes.push(Change::Row(SharedRow::ClassDay {
-            day: r.get(1),
-            declared_at: r.get(2),
-            actor: r.get(3),
-        }));
-    }
-    for r in tx.query(
-        "SELECT change, uid, student_uid, model_id, vector, origin FROM face_templates WHERE change > $1",
-        &[&since],
-    )? {
-        seen(r.get(0));
+        newest = newest.max(r.get(0));
         changes.push(Change::Row(SharedRow::Template {
             uid: r.get(1),
             student_uid: r.get(2),
@@ -541,12 +603,25 @@ pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), Serve
             origin: r.get(5),
         }));
     }
+    Ok(newest)
+}
+
+/// The school's marks (and decisions by hand) `filter` picks, as [`students`] does.
+fn marks(
+    tx: &mut Transaction<'_>,
+    filter: &str,
+    arg: &(dyn postgres::types::ToSql + Sync),
+    changes: &mut Vec<Change>,
+) -> Result<i64, postgres::Error> {
+    let mut newest = 0;
     for r in tx.query(
-        "SELECT change, uid, student_uid, day, marked_at, score, source, door, snapshot, present
-         FROM attendance WHERE change > $1",
-        &[&since],
+        &format!(
+            "SELECT change, uid, student_uid, day, marked_at, score, source, door, snapshot, present
+             FROM attendance WHERE {filter}"
+        ),
+        &[arg],
     )? {
-        seen(r.get(0));
+        newest = newest.max(r.get(0));
         changes.push(Change::Row(SharedRow::Mark {
             uid: r.get(1),
             student_uid: r.get(2),
@@ -559,8 +634,7 @@ pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), Serve
             present: r.get(9),
         }));
     }
-    tx.commit()?;
-    Ok((changes, newest))
+    Ok(newest)
 }
 
 #[cfg(test)]
