@@ -308,7 +308,14 @@ mod tests {
         let saturday = NaiveDate::from_ymd_opt(2026, 3, 7).unwrap();
         assert!(!s.is_class_day(saturday).unwrap());
         let done = s
-            .correct(ids[0], saturday, true, "was on a trip", "admin")
+            .correct(
+                ids[0],
+                saturday,
+                true,
+                "was on a trip",
+                "admin",
+                chrono::Local::now(),
+            )
             .unwrap();
         assert!(done.changed && !done.kept_class_day);
         let after = march(&s);
@@ -361,10 +368,24 @@ mod tests {
         let tuesday = day(3).date_naive();
         // B is marked present by hand on Tuesday, then A's kiosk mark is taken away: only a
         // mark by hand is left, and the day stays a class day.
-        s.correct(ids[1], tuesday, true, "came late", "admin")
-            .unwrap();
+        s.correct(
+            ids[1],
+            tuesday,
+            true,
+            "came late",
+            "admin",
+            chrono::Local::now(),
+        )
+        .unwrap();
         let done = s
-            .correct(ids[0], tuesday, false, "left early", "admin")
+            .correct(
+                ids[0],
+                tuesday,
+                false,
+                "left early",
+                "admin",
+                chrono::Local::now(),
+            )
             .unwrap();
         assert_eq!(
             done,
@@ -395,12 +416,26 @@ mod tests {
         // Taking away one of two kiosk marks declares nothing; nor does a mark by hand.
         let monday = day(2).date_naive();
         let done = s
-            .correct(ids[1], monday, false, "wrong person", "admin")
+            .correct(
+                ids[1],
+                monday,
+                false,
+                "wrong person",
+                "admin",
+                chrono::Local::now(),
+            )
             .unwrap();
         assert!(done.changed && !done.kept_class_day);
         assert!(s.class_day_declaration(monday).unwrap().is_none());
         let done = s
-            .correct(ids[1], tuesday, false, "not late", "admin")
+            .correct(
+                ids[1],
+                tuesday,
+                false,
+                "not late",
+                "admin",
+                chrono::Local::now(),
+            )
             .unwrap();
         assert!(done.changed && !done.kept_class_day);
         // Withdrawn (there was no class), Tuesday counts for nobody.
@@ -422,8 +457,15 @@ mod tests {
         s.mark(a, day(2), None, "kiosk", None).unwrap();
         s.mark(b, day(2), None, "kiosk", None).unwrap();
         s.mark(a, day(3), None, "api", None).unwrap();
-        s.correct(a, day(4).date_naive(), true, "on a trip", "admin")
-            .unwrap();
+        s.correct(
+            a,
+            day(4).date_naive(),
+            true,
+            "on a trip",
+            "admin",
+            chrono::Local::now(),
+        )
+        .unwrap();
         s.mark(c, day(5), None, "kiosk", None).unwrap();
         let before = march(&s);
         assert_eq!(before.days.len(), 3);

@@ -338,7 +338,14 @@ mod tests {
         store.mark(a, now, Some(7.0), "kiosk", None).unwrap();
         // An absence recorded ahead by hand, and another door's mark from a clock ahead.
         store
-            .correct(b, today + Duration::days(5), false, "trip", "admin")
+            .correct(
+                b,
+                today + Duration::days(5),
+                false,
+                "trip",
+                "admin",
+                chrono::Local::now(),
+            )
             .unwrap();
         store
             .conn

@@ -1227,22 +1227,10 @@ impl Store {
     /// command line) made keeps the day a class day, declared (and logged): class took
     /// place, and the absence just recorded counts (until 2026-12-03 the day stopped being
     /// one, and with it everyone's absence that day). It can be withdrawn like any
-    /// declaration.
+    /// declaration. The decision is dated `at` (now, but for a test), as [`Store::mark`]'s
+    /// mark: what is timed by decisions, such as the day's backup being written again once
+    /// the day has been quiet, follows it.
     pub fn correct(
-        &mut self,
-        student_id: i64,
-        day: NaiveDate,
-        present: bool,
-        reason: &str,
-        actor: &str,
-    ) -> Result<Correction, StoreError> {
-        self.correct_at(student_id, day, present, reason, actor, Local::now())
-    }
-
-    /// [`Store::correct`], decided at `at` (as [`Store::mark`] takes its time): what is
-    /// timed by a decision, such as rewriting the day's backup once the day has been
-    /// quiet, follows it.
-    pub fn correct_at(
         &mut self,
         student_id: i64,
         day: NaiveDate,
@@ -1866,7 +1854,9 @@ mod tests {
                 [],
             )
             .unwrap();
-        let absent = s.correct(id, d, false, "went home ill", "admin").unwrap();
+        let absent = s
+            .correct(id, d, false, "went home ill", "admin", chrono::Local::now())
+            .unwrap();
         assert!(absent.changed);
         assert!(
             s.observations().unwrap().is_empty(),
@@ -1893,11 +1883,15 @@ mod tests {
         );
         // The kiosk's mark still made it a class day, which stays one.
         assert!(s.is_class_day(d).unwrap());
-        assert!(!s.correct(id, d, false, "again", "admin").unwrap().changed);
+        assert!(
+            !s.correct(id, d, false, "again", "admin", chrono::Local::now())
+                .unwrap()
+                .changed
+        );
 
         // Corrected to present, the next day untouched.
         assert!(
-            s.correct(id, d, true, "came back", "admin")
+            s.correct(id, d, true, "came back", "admin", chrono::Local::now())
                 .unwrap()
                 .changed
         );
@@ -1911,9 +1905,16 @@ mod tests {
         // An absence recorded before the kiosk saw her keeps it from marking her.
         let tuesday = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
         assert!(
-            s.correct(id, tuesday, false, "on leave", "admin")
-                .unwrap()
-                .changed
+            s.correct(
+                id,
+                tuesday,
+                false,
+                "on leave",
+                "admin",
+                chrono::Local::now()
+            )
+            .unwrap()
+            .changed
         );
         let at_door = Local.with_ymd_and_hms(2026, 3, 3, 8, 30, 0).unwrap();
         assert!(matches!(

@@ -87,7 +87,7 @@ fn enrol_mark_and_list_from_the_command_line() {
     assert_eq!(common::marks_made(&store), 0);
     assert!(
         store
-            .correct(id, today, true, "came back", "admin")
+            .correct(id, today, true, "came back", "admin", chrono::Local::now())
             .unwrap()
             .changed
     );

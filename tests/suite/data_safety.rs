@@ -775,7 +775,7 @@ fn the_days_marks_are_written_into_its_backup_once_the_arrivals_are_over() {
         .unwrap();
     assert!(
         store
-            .correct_at(ada, day, false, "went home", "admin", at(8, 45))
+            .correct(ada, day, false, "went home", "admin", at(8, 45))
             .unwrap()
             .changed
     );

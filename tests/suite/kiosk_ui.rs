@@ -221,7 +221,14 @@ fn welcomed_then_recorded_absent(
     let today = chrono::Local::now().date_naive();
     assert!(
         store
-            .correct(id, today, false, "went home ill", "admin")
+            .correct(
+                id,
+                today,
+                false,
+                "went home ill",
+                "admin",
+                chrono::Local::now()
+            )
             .unwrap()
             .changed
     );

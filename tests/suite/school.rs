@@ -367,6 +367,16 @@ fn school_with_a_door_role(pg: &Postgres) -> impl Fn(&str) -> String {
     move |user: &str| format!("postgres://{user}@127.0.0.1:{port}/school")
 }
 
+/// Asserts that `rollcall mark` answered that it marked the student.
+fn marked(out: &std::process::Output) {
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("Attendance marked successfully"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A command at the north door's data folder `door`, linked to the school at `url`.
 fn at_north_door(door: &Path, url: &str, args: &[&str]) -> std::process::Output {
     let mut all = vec!["--database", url, "--door", "North door"];
@@ -878,13 +888,7 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
 
     // It marks, and the school has the mark with its door.
     let photo = at_the_door("0002")[0].display().to_string();
-    let out = at_door(&["mark", &photo]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).lines().next(),
-        Some("Attendance marked successfully"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    marked(&at_door(&["mark", &photo]));
     let server = marks_on_server_in(&pg, "school");
     assert_eq!(server.len(), 1);
     assert_eq!(server[0].2, "North door");
@@ -955,7 +959,14 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
     let mut store = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
     let two = student_named(&store, "R0002").unwrap().id;
     let today = chrono::Local::now().date_naive();
-    let refused = store.correct(two, today, false, "left early", "admin");
+    let refused = store.correct(
+        two,
+        today,
+        false,
+        "left early",
+        "admin",
+        chrono::Local::now(),
+    );
     assert!(
         matches!(
             refused,
@@ -1059,13 +1070,7 @@ fn own_student_enrolled_at_the_office_too(fetched_before: bool) {
     let own = enrolling(&door, None, "0003", "Student Three");
     assert!(own.status.success(), "{own:?}");
     let photo = at_the_door("0003")[0].display().to_string();
-    let out = at_door(&["mark", &photo]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).lines().next(),
-        Some("Attendance marked successfully"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    marked(&at_door(&["mark", &photo]));
     assert!(marks_on_server_in(&pg, "school").is_empty());
 
     // The office enrols the student itself, under the same roll number.
@@ -1234,7 +1239,14 @@ fn corrections_and_removals_reach_every_door() {
     // A correction at the office and a mark at the door each reach the other side.
     assert!(
         office
-            .correct(ada, yesterday, true, "on a school trip", "admin")
+            .correct(
+                ada,
+                yesterday,
+                true,
+                "on a school trip",
+                "admin",
+                chrono::Local::now()
+            )
             .unwrap()
             .changed
     );
@@ -1257,7 +1269,14 @@ fn corrections_and_removals_reach_every_door() {
     // The office takes the correction back and removes a student: the door follows.
     assert!(
         office
-            .correct(ada, yesterday, false, "entered by mistake", "admin")
+            .correct(
+                ada,
+                yesterday,
+                false,
+                "entered by mistake",
+                "admin",
+                chrono::Local::now()
+            )
             .unwrap()
             .changed
     );
@@ -1418,7 +1437,14 @@ fn an_absence_recorded_by_hand_keeps_every_door_from_marking_the_student_that_da
     school.sync_all();
     assert!(
         office
-            .correct(ada, today, false, "went home ill", "admin")
+            .correct(
+                ada,
+                today,
+                false,
+                "went home ill",
+                "admin",
+                chrono::Local::now()
+            )
             .unwrap()
             .changed
     );
@@ -1433,7 +1459,7 @@ fn an_absence_recorded_by_hand_keeps_every_door_from_marking_the_student_that_da
     // reaches the school first. The absence wins at the school and at the door.
     assert!(
         office
-            .correct(bob, today, false, "on leave", "admin")
+            .correct(bob, today, false, "on leave", "admin", chrono::Local::now())
             .unwrap()
             .changed
     );
@@ -1458,9 +1484,16 @@ fn an_absence_recorded_by_hand_keeps_every_door_from_marking_the_student_that_da
     // Bob comes after all; the teacher corrects him to present at the door, and the
     // office has him present.
     assert!(
-        door.correct(bob_here, today, true, "came after all", "admin")
-            .unwrap()
-            .changed
+        door.correct(
+            bob_here,
+            today,
+            true,
+            "came after all",
+            "admin",
+            chrono::Local::now()
+        )
+        .unwrap()
+        .changed
     );
     school.sync_all();
     let at_office: Vec<i64> = office

@@ -911,7 +911,14 @@ impl Desk {
             ));
         }
         let done = store
-            .correct(student_id, day, present, reason, "admin")
+            .correct(
+                student_id,
+                day,
+                present,
+                reason,
+                "admin",
+                chrono::Local::now(),
+            )
             .map_err(|e| e.to_string())?;
         let state = if present { "present" } else { "absent" };
         let also = if declared {

@@ -1039,7 +1039,14 @@ mod tests {
         let batch = store.outbox(100, true).unwrap();
         assert_eq!(batch.rows, vec![other.clone(), ahead.clone()]);
         store
-            .correct(b, today, false, "went home ill", "admin")
+            .correct(
+                b,
+                today,
+                false,
+                "went home ill",
+                "admin",
+                chrono::Local::now(),
+            )
             .unwrap();
         store.delivered(&batch, &[]).unwrap();
         assert!(store.outbox(100, true).unwrap().rows.contains(&other));

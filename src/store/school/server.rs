@@ -484,13 +484,18 @@ fn server_clock_ms(client: &mut impl postgres::GenericClient) -> Result<i64, pos
     Ok(ms.round() as i64)
 }
 
-/// Everything that changed after change `since`, and the newest change number.
-pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), ServerError> {
-    let mut tx = client
+/// A read-only transaction that sees the school as of its start.
+fn snapshot(client: &mut Client) -> Result<Transaction<'_>, postgres::Error> {
+    client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
-        .start()?;
+        .start()
+}
+
+/// Everything that changed after change `since`, and the newest change number.
+pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), ServerError> {
+    let mut tx = snapshot(client)?;
     let mut changes = Vec::new();
     let mut newest = since;
     for r in tx.query(
@@ -503,21 +508,14 @@ pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), Serve
             uid: r.get(2),
         });
     }
-    let since_then = "change > $1";
-    newest = newest.max(students(&mut tx, since_then, &since, &mut changes)?);
-    for r in tx.query(
-        "SELECT change, day, declared_at, actor FROM class_days WHERE change > $1",
-        &[&since],
-    )? {
-        newest = newest.max(r.get(0));
-        changes.push(Change::Row(SharedRow::ClassDay {
-            day: r.get(1),
-            declared_at: r.get(2),
-            actor: r.get(3),
-        }));
+    for table in [
+        Fetched::Students,
+        Fetched::ClassDays,
+        Fetched::Templates,
+        Fetched::Marks,
+    ] {
+        newest = newest.max(table.read(&mut tx, "change > $1", &since, &mut changes)?);
     }
-    newest = newest.max(templates(&mut tx, since_then, &since, &mut changes)?);
-    newest = newest.max(marks(&mut tx, since_then, &since, &mut changes)?);
     tx.commit()?;
     Ok((changes, newest))
 }
@@ -530,13 +528,9 @@ pub fn students_by_roll_no(
     client: &mut Client,
     roll_nos: &[String],
 ) -> Result<Vec<Change>, ServerError> {
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()?;
+    let mut tx = snapshot(client)?;
     let mut changes = Vec::new();
-    students(&mut tx, "roll_no = ANY($1)", &roll_nos, &mut changes)?;
+    Fetched::Students.read(&mut tx, "roll_no = ANY($1)", &roll_nos, &mut changes)?;
     let uids: Vec<String> = changes
         .iter()
         .filter_map(|c| match c {
@@ -545,96 +539,94 @@ pub fn students_by_roll_no(
         })
         .collect();
     if !uids.is_empty() {
-        templates(&mut tx, "student_uid = ANY($1)", &uids, &mut changes)?;
-        marks(&mut tx, "student_uid = ANY($1)", &uids, &mut changes)?;
+        for table in [Fetched::Templates, Fetched::Marks] {
+            table.read(&mut tx, "student_uid = ANY($1)", &uids, &mut changes)?;
+        }
     }
     tx.commit()?;
     Ok(changes)
 }
 
-/// The school's students `filter` (a condition on `$1`) picks, added to `changes`;
-/// returns the newest change among them (0 for none).
-fn students(
-    tx: &mut Transaction<'_>,
-    filter: &str,
-    arg: &(dyn postgres::types::ToSql + Sync),
-    changes: &mut Vec<Change>,
-) -> Result<i64, postgres::Error> {
-    let mut newest = 0;
-    for r in tx.query(
-        &format!(
-            "SELECT change, uid, roll_no, name, email, enrolled_at FROM students WHERE {filter}"
-        ),
-        &[arg],
-    )? {
-        newest = newest.max(r.get(0));
-        changes.push(Change::Row(SharedRow::Student {
-            uid: r.get(1),
-            roll_no: r.get(2),
-            name: r.get(3),
-            email: r.get(4),
-            enrolled_at: r.get(5),
-        }));
-    }
-    Ok(newest)
+/// A table of the school's that doors fetch rows of.
+#[derive(Clone, Copy)]
+enum Fetched {
+    Students,
+    ClassDays,
+    Templates,
+    Marks,
 }
 
-/// The school's face templates `filter` picks, as [`students`] does.
-fn templates(
-    tx: &mut Transaction<'_>,
-    filter: &str,
-    arg: &(dyn postgres::types::ToSql + Sync),
-    changes: &mut Vec<Change>,
-) -> Result<i64, postgres::Error> {
-    let mut newest = 0;
-    for r in tx.query(
-        &format!(
-            "SELECT change, uid, student_uid, model_id, vector, origin FROM face_templates
-             WHERE {filter}"
-        ),
-        &[arg],
-    )? {
-        newest = newest.max(r.get(0));
-        changes.push(Change::Row(SharedRow::Template {
-            uid: r.get(1),
-            student_uid: r.get(2),
-            model_id: r.get(3),
-            vector: r.get(4),
-            origin: r.get(5),
-        }));
+impl Fetched {
+    /// The columns read, the change that wrote the row first.
+    fn select(self) -> &'static str {
+        match self {
+            Fetched::Students => {
+                "SELECT change, uid, roll_no, name, email, enrolled_at FROM students"
+            }
+            Fetched::ClassDays => "SELECT change, day, declared_at, actor FROM class_days",
+            Fetched::Templates => {
+                "SELECT change, uid, student_uid, model_id, vector, origin FROM face_templates"
+            }
+            Fetched::Marks => {
+                "SELECT change, uid, student_uid, day, marked_at, score, source, door, snapshot,
+                        present
+                 FROM attendance"
+            }
+        }
     }
-    Ok(newest)
-}
 
-/// The school's marks (and decisions by hand) `filter` picks, as [`students`] does.
-fn marks(
-    tx: &mut Transaction<'_>,
-    filter: &str,
-    arg: &(dyn postgres::types::ToSql + Sync),
-    changes: &mut Vec<Change>,
-) -> Result<i64, postgres::Error> {
-    let mut newest = 0;
-    for r in tx.query(
-        &format!(
-            "SELECT change, uid, student_uid, day, marked_at, score, source, door, snapshot, present
-             FROM attendance WHERE {filter}"
-        ),
-        &[arg],
-    )? {
-        newest = newest.max(r.get(0));
-        changes.push(Change::Row(SharedRow::Mark {
-            uid: r.get(1),
-            student_uid: r.get(2),
-            day: r.get(3),
-            marked_at: r.get(4),
-            score: r.get(5),
-            source: r.get(6),
-            door: r.get(7),
-            snapshot: r.get(8),
-            present: r.get(9),
-        }));
+    /// The row `select` read.
+    fn row(self, r: &postgres::Row) -> SharedRow {
+        match self {
+            Fetched::Students => SharedRow::Student {
+                uid: r.get(1),
+                roll_no: r.get(2),
+                name: r.get(3),
+                email: r.get(4),
+                enrolled_at: r.get(5),
+            },
+            Fetched::ClassDays => SharedRow::ClassDay {
+                day: r.get(1),
+                declared_at: r.get(2),
+                actor: r.get(3),
+            },
+            Fetched::Templates => SharedRow::Template {
+                uid: r.get(1),
+                student_uid: r.get(2),
+                model_id: r.get(3),
+                vector: r.get(4),
+                origin: r.get(5),
+            },
+            Fetched::Marks => SharedRow::Mark {
+                uid: r.get(1),
+                student_uid: r.get(2),
+                day: r.get(3),
+                marked_at: r.get(4),
+                score: r.get(5),
+                source: r.get(6),
+                door: r.get(7),
+                snapshot: r.get(8),
+                present: r.get(9),
+            },
+        }
     }
-    Ok(newest)
+
+    /// The rows of this table `filter` (a condition on `$1`) picks, added to `changes`;
+    /// returns the newest change among them (0 for none).
+    fn read(
+        self,
+        tx: &mut Transaction<'_>,
+        filter: &str,
+        arg: &(dyn postgres::types::ToSql + Sync),
+        changes: &mut Vec<Change>,
+    ) -> Result<i64, postgres::Error> {
+        let mut newest = 0;
+        for r in tx.query(&format!("{} WHERE {filter}", self.select()), &[arg])? {
+            newest = newest.max(r.get(0));
+            changes.push(Change::Row(self.row(&r)));
+        }
+        Ok(newest)
+    }
 }
 
 #[cfg(test)]

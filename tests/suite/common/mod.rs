@@ -65,7 +65,7 @@ pub fn only_student_sent_home(dir: &Path) -> (rollcall::store::Store, i64) {
     let id = store.students().unwrap()[0].id;
     assert!(
         store
-            .correct(id, today, false, "went home", "admin")
+            .correct(id, today, false, "went home", "admin", chrono::Local::now())
             .unwrap()
             .changed
     );
