@@ -62,6 +62,43 @@ pub fn file_problem(e: &std::io::Error) -> String {
     }
 }
 
+/// What the kiosk's screens say of its link to a school server.
+pub mod school_link {
+    /// Said over the admin screens of a door whose login to the school server may only add
+    /// marks (its enrolments, corrections and erasures are refused).
+    pub const DOOR_LOGIN: &str = "This door's login to the school server may only add marks. \
+        Enrol students, change or delete them, erase face data and correct attendance at the \
+        office (the school's Rollcall with the administrator's login): made here, they would \
+        never reach the school or its other doors.";
+
+    /// Said over the admin screens instead when no school server is set for this computer
+    /// at all.
+    pub const NO_SERVER_SET: &str = "This data folder is linked to a school server, but none \
+        is set for this computer, so it cannot tell whether it may change the school's \
+        students and attendance or only add marks: enrolling, changes to students and \
+        corrections wait. Set the school server again (the `database` under [school] in the \
+        data folder's settings.toml); or, if this computer should no longer be linked to a \
+        school, run `rollcall leave-school`.";
+
+    /// Said over the admin screens of a linked door whose link has not yet reached the
+    /// school server with its login (so what it may do is not known).
+    pub const LOGIN_NOT_KNOWN_YET: &str = "This computer has not reached the school server \
+        since it was linked (or since its login changed), so it cannot tell yet whether it may \
+        change the school's students and attendance or only add marks. Enrolling, changes to \
+        students and corrections wait until it has: check the network and the school server \
+        (the kiosk's status line says when it is connected). A computer that should not be \
+        linked to a school server at all: remove the address from its settings, then run \
+        `rollcall leave-school`.";
+
+    /// Said on hovering the status line of a kiosk whose folder is linked to a school
+    /// server when none is set for it.
+    pub const NO_SERVER_SET_STATUS: &str = "This data folder is linked to a school server, \
+        but none is set for this computer (the `database` under [school] in its settings.toml, \
+        $ROLLCALL_DATABASE or --database), so nothing sends its marks to the school or brings \
+        the other doors' changes. Set it again; or, if this computer should no longer be \
+        linked to a school, run `rollcall leave-school`.";
+}
+
 #[cfg(test)]
 mod tests {
     use super::{count, file_problem, grouped, listing};

@@ -128,14 +128,6 @@ fn overlay(id: u64, rect: [f32; 4], velocity: [f32; 2], state: &Option<FaceState
 /// How often the door looks at its link to the school server and at today's count.
 const STATUS_CHECK: Duration = Duration::from_secs(1);
 
-/// Said (on hovering the status line) at a kiosk whose folder is linked to a school server
-/// when none is set for it.
-const NO_SERVER_HERE: &str = "This data folder is linked to a school server, but none is \
-    set for this computer (the `database` under [school] in its settings.toml, \
-    $ROLLCALL_DATABASE or --database), so nothing sends its marks to the school or brings \
-    the other doors' changes. Set it again; or, if this computer should no longer be linked \
-    to a school, run `rollcall leave-school`.";
-
 impl VisionWorker {
     pub fn new(
         data: DataDir,
@@ -363,7 +355,7 @@ impl VisionWorker {
         if self.settings.school.no_server_here {
             status.no_server_here = true;
             status.online = false;
-            status.problem = Some(NO_SERVER_HERE.into());
+            status.problem = Some(crate::wording::school_link::NO_SERVER_SET_STATUS.into());
         }
         status
     }

@@ -20,6 +20,7 @@ use crate::kiosk::admin::{
 use crate::kiosk::Kiosk;
 use crate::store::school::SchoolLogin;
 use crate::store::{Student, WrongClock};
+use crate::wording::school_link;
 use crate::wording::{count, grouped};
 use egui::{Color32, RichText, TextureHandle, Vec2};
 use std::path::PathBuf;
@@ -27,30 +28,6 @@ use std::time::{Duration, Instant};
 
 /// The admin mode locks itself after this long without input.
 pub const IDLE_LOCK: Duration = Duration::from_secs(120);
-
-/// Said over the admin screens of a door whose login to the school server may only add
-/// marks (its enrolments, corrections and erasures are refused).
-const DOOR_LOGIN: &str = "This door's login to the school server may only add marks. Enrol \
-    students, change or delete them, erase face data and correct attendance at the office \
-    (the school's Rollcall with the administrator's login): made here, they would never \
-    reach the school or its other doors.";
-
-/// Said instead when no school server is set for this computer at all.
-const NO_SERVER_HERE: &str = "This data folder is linked to a school server, but none is set \
-    for this computer, so it cannot tell whether it may change the school's students and \
-    attendance or only add marks: enrolling, changes to students and corrections wait. Set \
-    the school server again (the `database` under [school] in the data folder's \
-    settings.toml); or, if this computer should no longer be linked to a school, run \
-    `rollcall leave-school`.";
-
-/// Said over the admin screens of a linked door whose link has not yet reached the school
-/// server with its login (so what it may do is not known).
-const LOGIN_NOT_KNOWN_YET: &str = "This computer has not reached the school server since it \
-    was linked (or since its login changed), so it cannot tell yet whether it may change the \
-    school's students and attendance or only add marks. Enrolling, changes to students and \
-    corrections wait until it has: check the network and the school server (the kiosk's \
-    status line says when it is connected). A computer that should not be linked to a school \
-    server at all: remove the address from its settings, then run `rollcall leave-school`.";
 
 /// Which admin screen is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -683,12 +660,15 @@ impl AdminView {
             self.clock_notice(ui, kiosk, wrong.clone());
         }
         let not_here = match view.school_login() {
-            Some(SchoolLogin::Door) => Some((DOOR_LOGIN, "Corrections are made at the office.")),
+            Some(SchoolLogin::Door) => Some((
+                school_link::DOOR_LOGIN,
+                "Corrections are made at the office.",
+            )),
             Some(SchoolLogin::NotKnownYet) => Some((
                 if view.no_server_here() {
-                    NO_SERVER_HERE
+                    school_link::NO_SERVER_SET
                 } else {
-                    LOGIN_NOT_KNOWN_YET
+                    school_link::LOGIN_NOT_KNOWN_YET
                 },
                 "Corrections wait until this computer has reached the school server.",
             )),
