@@ -14,7 +14,7 @@ use crate::data_dir::DataDir;
 use crate::reports;
 use crate::reports::email::EmailError;
 use crate::settings::Settings;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::ConnectInfo;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
@@ -207,17 +207,20 @@ async fn upload(
         }
         Some(Err(e)) => {
             let o = e.outcome();
-            // A door's login may not enrol (or it is not known yet whether it may): the
-            // client is told where or when to enrol instead.
-            if let EnrollError::Store(StoreError::OfficeOnly(_) | StoreError::NotConnectedYet(_)) =
-                &e
-            {
-                let body = json!({ "message": o.message(), "reason": e.to_string() });
-                return (status(o), Json(body)).into_response();
-            }
             if o == Outcome::InternalError {
-                tracing::error!("upload failed: {e}");
-                return reply(o);
+                // What the admin can put right (a door's login that may not enrol, the
+                // database busy, the disk full) is said; the database's own errors are not.
+                let told = match &e {
+                    EnrollError::Store(store) => store.tells_the_client(),
+                    EnrollError::Io(_) => true,
+                    _ => false,
+                };
+                if told {
+                    tracing::warn!("upload refused: {e}");
+                } else {
+                    tracing::error!("upload failed: {e}");
+                }
+                return internal_error(told.then(|| e.to_string()));
             }
             let mut body = json!({ "message": o.message() });
             match &e {
@@ -254,27 +257,35 @@ async fn attendance(
     let result = blocking(move || {
         let _place = place;
         match engines.borrow().mark_photo(&photo.bytes, "api") {
-            Ok(m) => (m.outcome(), None),
-            Err(e) => {
-                if e.outcome() == Outcome::InternalError {
-                    tracing::error!("attendance failed: {e}");
-                }
-                // A wrong clock is for the school to put right: the client is told why.
-                let reason =
-                    matches!(e, MarkError::Store(StoreError::WrongClock(_))).then(|| e.to_string());
-                (e.outcome(), reason)
+            Ok(m) => Ok(m.outcome()),
+            Err(e) if e.outcome() == Outcome::InternalError => {
+                tracing::error!("attendance failed: {e}");
+                // What the school can put right (a wrong clock, the database busy, the disk
+                // full) is said to the client; the database's own errors are not.
+                let told = matches!(&e, MarkError::Store(store) if store.tells_the_client());
+                Err(told.then(|| e.to_string()))
             }
+            Err(e) => Ok(e.outcome()),
         }
     })
     .await;
     match result {
-        Some((o, Some(reason))) => (
+        Some(Ok(o)) => reply(o),
+        Some(Err(reason)) => internal_error(reason),
+        None => reply(Outcome::InternalError),
+    }
+}
+
+/// "Internal server error", with the reason when there is one the client may be told.
+fn internal_error(reason: Option<String>) -> Response {
+    let o = Outcome::InternalError;
+    match reason {
+        Some(reason) => (
             status(o),
             Json(json!({ "message": o.message(), "reason": reason })),
         )
             .into_response(),
-        Some((o, None)) => reply(o),
-        None => reply(Outcome::InternalError),
+        None => reply(o),
     }
 }
 

@@ -51,7 +51,7 @@ pub fn document() -> Value {
                     "200": { "description": "User added successfully & training started; `photos_used` and `photos_not_used` ([{photo, reason}]) say which photos were left out and why; `looks_like` ([{rollno, name}]) names students already enrolled whom the photos would be recognised as (perhaps the same student twice)" },
                     "400": { "description": "No images found | Maximum 10 images are allowed | Invalid data (with `reason`, and `photos_not_used` when no photo is usable: nothing is stored) | User already exists" },
                     "401": { "description": "Unauthorized (only with a token configured)" },
-                    "500": internal
+                    "500": { "description": "Internal server error; with `reason` when it is something the school can put right (the database busy or the disk full; a door whose login to the school server may only add marks: enrol at the office; a machine that has not reached the school server yet: try again once it has)" }
                 }
             } },
             "/attendance": { "post": {
@@ -68,7 +68,7 @@ pub fn document() -> Value {
                     "404": message(&[NoFace, UserNotFound, AlreadyMarked, AbsentByHand]),
                     "401": { "description": "Unauthorized (only with door tokens or door addresses configured: send a door token)" },
                     "503": { "description": "The server is busy; please try again in a moment (see Retry-After)" },
-                    "500": { "description": "Internal server error; with `reason` when the server's clock is wrong (marks made there while its clock was ahead are dated wrong, or a school server's clock is an hour or more away: nobody is marked until it is set right)" }
+                    "500": { "description": "Internal server error; with `reason` when it is something the school can put right: the server's clock is wrong (marks made there while its clock was ahead are dated wrong, or a school server's clock is an hour or more away: nobody is marked until it is set right), the database is busy or the disk full" }
                 }
             } },
             "/getdata": { "get": {

@@ -91,6 +91,15 @@ pub enum StoreError {
     Sql(rusqlite::Error),
 }
 
+impl StoreError {
+    /// Whether the message tells an admin what happened and what to do (busy, disk full,
+    /// a wrong clock, a door's login, …), rather than being the database's own error or
+    /// naming the server's files: such a message may be passed to the client of a request.
+    pub fn tells_the_client(&self) -> bool {
+        !matches!(self, StoreError::Sql(_) | StoreError::Open { .. })
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {

@@ -287,6 +287,50 @@ async fn a_server_whose_clock_went_back_marks_nobody_and_says_why() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_locked_by_another_program_is_said_to_the_client_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, ada) = start_with_ada(dir.path()).await;
+    let other = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    // Held for longer than the busy timeout: the old message, and what to do.
+    let busy = |answer: &(StatusCode, Value)| {
+        answer.0 == StatusCode::INTERNAL_SERVER_ERROR
+            && answer.1["message"] == "Internal server error"
+            && answer.1["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("The attendance database is busy"))
+    };
+    let marking = post_json(
+        &url,
+        "/attendance",
+        Form::new().part("file", image(&ada[6])),
+    )
+    .await;
+    assert!(busy(&marking), "{marking:?}");
+    let bob = person(4);
+    let enrolling = post_json(
+        &url,
+        "/upload",
+        upload_form("R2", "Bob", "bob@example.org", &bob[..5]),
+    )
+    .await;
+    assert!(busy(&enrolling), "{enrolling:?}");
+    other.execute_batch("ROLLBACK").unwrap();
+    // Freed, both go through.
+    assert_eq!(
+        mark(&url, image(&ada[6])).await,
+        (StatusCode::OK, "Attendance marked successfully".into())
+    );
+    let (status, _) = post(
+        &url,
+        "/upload",
+        upload_form("R2", "Bob", "bob@example.org", &bob[..5]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 /// An answer to `/attendance`: status, message and `Retry-After`.
 type Answer = (StatusCode, String, Option<String>);
 
