@@ -1116,6 +1116,76 @@ fn own_student_enrolled_at_the_office_too(fetched_before: bool) {
 }
 
 #[test]
+fn a_school_server_put_back_from_last_nights_backup_gets_back_what_its_machines_hold() {
+    let pg = Postgres::start();
+    let address = school_with_a_door_role(&pg);
+    let tmp = tempfile::tempdir().unwrap();
+    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
+    let admin = address("rollcall_admin");
+    let at_door = |args: &[&str]| at_north_door(&door, &address("north"), args);
+    enrol(&office, &admin, "0002", "Student Two");
+    assert!(at_door(&["students"]).status.success());
+    // The night's backup of the server; the next morning Student Two is marked at the
+    // door and the office enrols Student Three, whom the door fetches.
+    let backup = tmp.path().join("school.dump");
+    pg.dump("school", &backup);
+    marked(&at_door(&[
+        "mark",
+        &at_the_door("0002")[0].display().to_string(),
+    ]));
+    enrol(&office, &admin, "0003", "Student Three");
+    let listed = at_door(&["students"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("Student Three"));
+
+    // The server's disk fails, and the school puts back the night's backup: the mark and
+    // Student Three are gone from it. The office then enrols Student Four.
+    pg.restore("school", "rollcall_admin", &backup);
+    let students_at_school = || -> Vec<String> {
+        pg.client_of("school")
+            .query("SELECT roll_no FROM students ORDER BY roll_no", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(students_at_school(), ["R0002"]);
+    assert!(marks_on_server_in(&pg, "school").is_empty());
+    enrol(&office, &admin, "0004", "Student Four");
+
+    // The README's way back: each machine, the office first, leaves the school and joins
+    // it again (with no server set, then with it).
+    for (folder, login) in [(&office, "rollcall_admin"), (&door, "north")] {
+        let left = common::rollcall(folder, &["leave-school", "--yes"]);
+        assert!(left.status.success(), "{left:?}");
+        let url = address(login);
+        let joined = common::rollcall(folder, &["--database", &url, "students"]);
+        assert!(joined.status.success(), "{joined:?}");
+    }
+    assert_eq!(students_at_school(), ["R0002", "R0003", "R0004"]);
+    let server = marks_on_server_in(&pg, "school");
+    assert_eq!(server.len(), 1, "{server:?}");
+    assert_eq!(
+        (server[0].0.as_str(), server[0].2.as_str()),
+        ("R0002", "North door")
+    );
+    let listed = String::from_utf8_lossy(&at_door(&["students"]).stdout).into_owned();
+    assert!(listed.contains("Student Four"), "{listed}");
+    let templates: i64 = pg
+        .client_of("school")
+        .query_one(
+            "SELECT count(*) FROM face_templates t JOIN students s ON s.uid = t.student_uid
+             WHERE s.roll_no = 'R0003'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(
+        templates > 0,
+        "Student Three's templates are back at the school"
+    );
+}
+
+#[test]
 fn the_kiosk_says_when_the_school_server_is_offline_and_how_many_marks_wait() {
     let pg = Postgres::start();
     let tmp = tempfile::tempdir().unwrap();

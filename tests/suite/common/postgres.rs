@@ -263,6 +263,63 @@ impl Postgres {
         })
     }
 
+    /// Writes database `database` to `file` (`pg_dump`, custom format), as a school's
+    /// nightly backup of its server would.
+    pub fn dump(&self, database: &str, file: &Path) {
+        let out = self
+            .command("pg_dump")
+            .args(["-Fc", "-h"])
+            .arg(self.dir.path())
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "rollcall",
+                "-d",
+                database,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(file, out.stdout).unwrap();
+    }
+
+    /// Puts database `database` back from `file` (a `dump`): dropped, made again with the
+    /// same owner, restored.
+    pub fn restore(&self, database: &str, owner: &str, file: &Path) {
+        let mut client = self.client();
+        for sql in [
+            format!("DROP DATABASE {database} WITH (FORCE)"),
+            format!("CREATE DATABASE {database} OWNER {owner}"),
+        ] {
+            client.batch_execute(&sql).unwrap();
+        }
+        let out = self
+            .command("pg_restore")
+            .arg("-h")
+            .arg(self.dir.path())
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "rollcall",
+                "-d",
+                database,
+            ])
+            .stdin(std::fs::File::open(file).unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_restore: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// A client, for the test's own questions (through the server's Unix socket).
     pub fn client(&self) -> postgres::Client {
         self.client_of("postgres")
