@@ -483,8 +483,8 @@ impl Store {
             .collect();
         rows.sort_by_key(|row| row.rank());
         for row in rows {
-            if let SharedRow::Student { uid, roll_no, .. } = row {
-                if let Some(who) = join_own_student(&tx, uid, roll_no)? {
+            let someone_else = match join_own_student(&tx, row)? {
+                Some(Joined::Same(who)) => {
                     crate::store::audit(
                         &tx,
                         "school server",
@@ -494,10 +494,22 @@ impl Store {
                              student of the same roll number: one student from now on"
                         ),
                     )?;
+                    None
                 }
-            }
+                Some(Joined::SomeoneElse(who)) => Some(who),
+                None => None,
+            };
             if let Err(e) = upsert_here(&tx, row) {
-                applied.refused.push(format!("{}: {e}", row.describe()));
+                applied.refused.push(match someone_else {
+                    Some(who) => format!(
+                        "The school's {} was not written here: this computer's own student \
+                         {who}, whom the school does not have, holds that roll number and is \
+                         someone else by name and email. Enrol them at the office under a \
+                         roll number of their own, then delete them here.",
+                        row.describe()
+                    ),
+                    None => format!("{}: {e}", row.describe()),
+                });
             }
         }
         tx.execute(
@@ -580,35 +592,65 @@ fn delete_here(
     Ok(())
 }
 
+/// What a student of the school's is to a student enrolled here under the same roll
+/// number whom the school never took.
+enum Joined {
+    /// The same person (the same name or email, whatever the case and spacing): joined;
+    /// who, for the audit log.
+    Same(String),
+    /// Someone else: left apart (the school's student is not written here); who.
+    SomeoneElse(String),
+}
+
 /// A student enrolled here whom the school never took (the enrolment still waits in the
 /// outbox: a kiosk's own student from before it joined with a door's login, or one
 /// enrolled here while the office enrolled the same person), when the school sends a
-/// student of the same roll number: the same person, so one student from then on. The
-/// student here takes the school's uid (the school's name and email are written over it
-/// next) and keeps its marks, photos and templates, which are offered to the school again
-/// at once, now as its student's. Without this, neither side could take the other's
-/// student, and the marks made here never reached the school. Returns who, for the audit.
-fn join_own_student(
-    tx: &Transaction<'_>,
-    uid: &str,
-    roll_no: &str,
-) -> rusqlite::Result<Option<String>> {
+/// student `row` of the same roll number and the same name or email: the same person, so
+/// one student from then on. The student here takes the school's uid (the school's name
+/// and email are written over it next) and keeps its marks, photos and templates, which
+/// are offered to the school again at once, now as its student's. Without this, neither
+/// side could take the other's student, and the marks made here never reached the school.
+/// A student of the same roll number by another name and email is someone else (a kiosk
+/// that numbered its own students 1, 2, 3 …): joined, they would be marked for each other.
+fn join_own_student(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<Option<Joined>> {
+    let SharedRow::Student {
+        uid,
+        roll_no,
+        name,
+        email,
+        ..
+    } = row
+    else {
+        return Ok(None);
+    };
     if student_here(tx, uid)?.is_some() {
         return Ok(None);
     }
-    let own: Option<(i64, String, String)> = tx
+    let own: Option<(i64, String, String, String)> = tx
         .query_row(
-            "SELECT s.id, s.uid, s.name FROM students s
+            "SELECT s.id, s.uid, s.name, s.email FROM students s
              WHERE s.roll_no = ?1 AND EXISTS (SELECT 1 FROM school_outbox o
                                               WHERE o.tbl = 'students' AND o.uid = s.uid
                                                 AND o.gone = 0)",
             [roll_no],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    let Some((id, own_uid, name)) = own else {
+    let Some((id, own_uid, own_name, own_email)) = own else {
         return Ok(None);
     };
+    let who = format!("{roll_no} ({own_name})");
+    let alike = |a: &str, b: &str| {
+        let words = |s: &str| {
+            s.split_whitespace()
+                .map(str::to_lowercase)
+                .collect::<Vec<_>>()
+        };
+        words(a) == words(b)
+    };
+    if !alike(name, &own_name) && !alike(email, &own_email) {
+        return Ok(Some(Joined::SomeoneElse(who)));
+    }
     tx.execute(
         "UPDATE students SET uid = ?1 WHERE id = ?2",
         params![uid, id],
@@ -626,7 +668,7 @@ fn join_own_student(
                     AND uid IN (SELECT uid FROM face_templates WHERE student_id = ?1)))",
         [id],
     )?;
-    Ok(Some(format!("{roll_no} ({name})")))
+    Ok(Some(Joined::Same(who)))
 }
 
 fn student_here(tx: &Transaction<'_>, uid: &str) -> rusqlite::Result<Option<i64>> {
@@ -862,6 +904,7 @@ mod tests {
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
         let own = store.add_test_student(1);
         let taken = store.add_test_student(2);
+        let other = store.add_test_student(3);
         store.link_to_school_as_office("North door").unwrap();
         store
             .mark(own, Local::now(), Some(7.0), "kiosk", None)
@@ -884,32 +927,37 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        // The school took student 2 but refused student 1 and their mark (a door's login).
+        // The school took student 2 but refused students 1 and 3 and the mark (a door's
+        // login).
         let batch = store.outbox(100, true).unwrap();
         let refused = [
             (pending("students", uid_of(&store, own)), Refused::Again),
+            (pending("students", uid_of(&store, other)), Refused::Again),
             (pending("attendance", mark_uid.clone()), Refused::Again),
         ];
         store.delivered(&batch, &refused).unwrap();
         assert!(store.outbox(100, false).unwrap().rows.is_empty());
         let (r1, r2) = ("R1".to_string(), "R2".to_string());
 
-        // The office enrols the same person under the same roll number, and someone else
-        // under the roll number of the student the school already has from here.
-        let student = |uid: &str, roll_no: &str, name: &str| {
+        // The office enrols the same person under the same roll number (their name spelt
+        // out, the same email), someone else under the roll number of the student the
+        // school already has from here, and someone else again under student 3's (another
+        // name, another email: a kiosk that numbered its own students 1, 2, 3 …).
+        let student = |uid: &str, roll_no: &str, name: &str, email: &str| {
             Change::Row(SharedRow::Student {
                 uid: uid.into(),
                 roll_no: roll_no.into(),
                 name: name.into(),
-                email: "office@example.org".into(),
+                email: email.into(),
                 enrolled_at: "2026-12-05T08:00:00+00:00".into(),
             })
         };
         let applied = store
             .apply(
                 &[
-                    student("school-1", &r1, "Ada Lovelace"),
-                    student("school-2", &r2, "Someone Else"),
+                    student("school-1", &r1, "Ada Lovelace", "S1@Example.org"),
+                    student("school-2", &r2, "Someone Else", "else@example.org"),
+                    student("school-3", "R3", "Grace Hopper", "grace@example.org"),
                 ],
                 7,
                 false,
@@ -919,7 +967,7 @@ mod tests {
         assert_eq!(uid_of(&store, own), "school-1");
         let here = store.student_by_roll_no(&r1).unwrap().unwrap();
         assert_eq!((here.0, here.2.as_str()), (own, "Ada Lovelace"));
-        assert_eq!(store.students().unwrap().len(), 2);
+        assert_eq!(store.students().unwrap().len(), 3);
         let audit = store.audit_log(10).unwrap();
         assert!(
             audit.iter().any(|e| e.action == "join student"),
@@ -935,7 +983,23 @@ mod tests {
             store.student_by_roll_no(&r2).unwrap().unwrap().2,
             "Student 2"
         );
-        assert_eq!(applied.refused.len(), 1, "{:?}", applied.refused);
+        // Nor is someone else by name and email, though the roll number is theirs: left
+        // apart, and the admin told what to do.
+        assert_ne!(uid_of(&store, other), "school-3");
+        assert_eq!(
+            store.student_by_roll_no("R3").unwrap().unwrap().2,
+            "Student 3"
+        );
+        assert_eq!(applied.refused.len(), 2, "{:?}", applied.refused);
+        assert!(
+            applied.refused[1].starts_with(
+                "The school's student R3 (Grace Hopper) was not written here: this computer's \
+                 own student R3 (Student 3), whom the school does not have, holds that roll \
+                 number and is someone else by name and email."
+            ),
+            "{:?}",
+            applied.refused
+        );
     }
 
     #[test]

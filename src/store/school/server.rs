@@ -228,7 +228,7 @@ fn refusal(e: &postgres::Error, what: &str) -> String {
 }
 
 fn not_allowed(what: &str) -> String {
-    format!("{what} was not taken by the school server: this door's login may not change it (a door may only add marks). Students and changes made at this computer before it joined the school reach it when this computer connects once with the school administrator's login; a student the office enrols under the same roll number becomes the same student here, with their marks.")
+    format!("{what} was not taken by the school server: this door's login may not change it (a door may only add marks). Students and changes made at this computer before it joined the school reach it when this computer connects once with the school administrator's login; a student the office enrols under the same roll number, with the same name or email, becomes the same student here, with their marks.")
 }
 
 /// Why the school never takes a door's mark (not a decision by hand) on a day that has not

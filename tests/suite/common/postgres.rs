@@ -266,26 +266,8 @@ impl Postgres {
     /// Writes database `database` to `file` (`pg_dump`, custom format), as a school's
     /// nightly backup of its server would.
     pub fn dump(&self, database: &str, file: &Path) {
-        let out = self
-            .command("pg_dump")
-            .args(["-Fc", "-h"])
-            .arg(self.dir.path())
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "rollcall",
-                "-d",
-                database,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "pg_dump: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::fs::write(file, out.stdout).unwrap();
+        let out = self.client_program("pg_dump", database, &["-Fc"], None);
+        std::fs::write(file, out).unwrap();
     }
 
     /// Puts database `database` back from `file` (a `dump`): dropped, made again with the
@@ -298,26 +280,36 @@ impl Postgres {
         ] {
             client.batch_execute(&sql).unwrap();
         }
-        let out = self
-            .command("pg_restore")
+        let dump = std::fs::File::open(file).unwrap();
+        self.client_program("pg_restore", database, &[], Some(dump));
+    }
+
+    /// Runs one of PostgreSQL's client programs on `database` as the superuser, with
+    /// `input`; its output, once it has succeeded.
+    fn client_program(
+        &self,
+        program: &str,
+        database: &str,
+        args: &[&str],
+        input: Option<std::fs::File>,
+    ) -> Vec<u8> {
+        let port = self.port.to_string();
+        let mut command = self.command(program);
+        command
+            .args(args)
             .arg("-h")
             .arg(self.dir.path())
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "rollcall",
-                "-d",
-                database,
-            ])
-            .stdin(std::fs::File::open(file).unwrap())
-            .output()
-            .unwrap();
+            .args(["-p", &port, "-U", "rollcall", "-d", database]);
+        if let Some(input) = input {
+            command.stdin(input);
+        }
+        let out = command.output().unwrap();
         assert!(
             out.status.success(),
-            "pg_restore: {}",
+            "{program}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        out.stdout
     }
 
     /// A client, for the test's own questions (through the server's Unix socket).
