@@ -7,8 +7,8 @@ mod openapi;
 mod pool;
 
 use crate::attendance::{
-    AttendanceService, EnrollError, LookAlike, MarkError, OpenError, Outcome, PhotoInput,
-    PhotoProblem, MAX_PHOTOS,
+    AttendanceService, EnrollError, LookAlike, OpenError, Outcome, PhotoInput, PhotoProblem,
+    MAX_PHOTOS,
 };
 use crate::data_dir::DataDir;
 use crate::reports;
@@ -208,13 +208,7 @@ async fn upload(
         Some(Err(e)) => {
             let o = e.outcome();
             if o == Outcome::InternalError {
-                // What the admin can put right (a door's login that may not enrol, the
-                // database busy, the disk full) is said; the database's own errors are not.
-                let told = match &e {
-                    EnrollError::Store(store) => store.tells_the_client(),
-                    EnrollError::Io(_) => true,
-                    _ => false,
-                };
+                let told = e.tells_the_client();
                 if told {
                     tracing::warn!("upload refused: {e}");
                 } else {
@@ -260,10 +254,7 @@ async fn attendance(
             Ok(m) => Ok(m.outcome()),
             Err(e) if e.outcome() == Outcome::InternalError => {
                 tracing::error!("attendance failed: {e}");
-                // What the school can put right (a wrong clock, the database busy, the disk
-                // full) is said to the client; the database's own errors are not.
-                let told = matches!(&e, MarkError::Store(store) if store.tells_the_client());
-                Err(told.then(|| e.to_string()))
+                Err(e.tells_the_client().then(|| e.to_string()))
             }
             Err(e) => Ok(e.outcome()),
         }

@@ -127,6 +127,17 @@ impl EnrollError {
             }
         }
     }
+
+    /// Whether the client of a failed enrolment may be told this error's message: what
+    /// the school can put right (a door's login that may not enrol, the database busy, the
+    /// disk full), not the database's own errors.
+    pub fn tells_the_client(&self) -> bool {
+        match self {
+            EnrollError::Store(store) => store.tells_the_client(),
+            EnrollError::Io(_) => true,
+            _ => false,
+        }
+    }
 }
 
 impl From<StoreError> for EnrollError {
@@ -162,6 +173,13 @@ impl MarkError {
             MarkError::Image(_) => Outcome::InvalidData,
             MarkError::Store(_) | MarkError::Vision(_) => Outcome::InternalError,
         }
+    }
+
+    /// Whether the client of a failed mark may be told this error's message: what the
+    /// school can put right (a wrong clock, the database busy, the disk full), not the
+    /// database's own errors.
+    pub fn tells_the_client(&self) -> bool {
+        matches!(self, MarkError::Store(store) if store.tells_the_client())
     }
 }
 

@@ -5,7 +5,7 @@
 //! stay smooth.
 
 use super::files::{Ask, FileChooser};
-use super::widgets::{danger_button, field, movable_window_from, texture, ERROR, WARN};
+use super::widgets::{danger_button, field, movable_window_from, texture, ERROR, WARN, WINDOW_TOP};
 use crate::kiosk::admin::{
     AdminClient, Answer, DayMark, DayView, Outcome, Pending, RefusedFace, Task,
 };
@@ -228,7 +228,7 @@ impl ReviewView {
             to_text: to.to_string(),
             sheet: None,
             door: None,
-            windows_top: 72.0,
+            windows_top: WINDOW_TOP,
             search: String::new(),
             sort: SortBy::RollNo,
             descending: false,

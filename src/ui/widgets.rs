@@ -59,11 +59,14 @@ pub fn danger_button(ui: &mut egui::Ui, label: &str, explains: &str) -> egui::Re
         .on_hover_text(explains)
 }
 
+/// How far below the top of the screen a window first opens: under the kiosk's header.
+pub const WINDOW_TOP: f32 = 72.0;
+
 /// A window the admin can move, first shown under the admin screens' tabs (a window
 /// without a position starts over the kiosk's header and clock) and never wider or taller
 /// than the screen (what does not fit scrolls).
 pub fn movable_window(ctx: &egui::Context, title: &str) -> egui::Window<'static> {
-    let top = ctx.content_rect().top() + 72.0;
+    let top = ctx.content_rect().top() + WINDOW_TOP;
     movable_window_from(ctx, title, top)
 }
 

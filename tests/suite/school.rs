@@ -1154,11 +1154,14 @@ fn a_school_server_put_back_from_last_nights_backup_gets_back_what_its_machines_
 
     // The README's way back: each machine, the office first, leaves the school and joins
     // it again (with no server set, then with it).
-    for (folder, login) in [(&office, "rollcall_admin"), (&door, "north")] {
+    for (folder, login, name) in [
+        (&office, "rollcall_admin", "Office"),
+        (&door, "north", "North door"),
+    ] {
         let left = common::rollcall(folder, &["leave-school", "--yes"]);
         assert!(left.status.success(), "{left:?}");
         let url = address(login);
-        let joined = common::rollcall(folder, &["--database", &url, "students"]);
+        let joined = common::rollcall(folder, &["--database", &url, "--door", name, "students"]);
         assert!(joined.status.success(), "{joined:?}");
     }
     assert_eq!(students_at_school(), ["R0002", "R0003", "R0004"]);
