@@ -168,7 +168,7 @@ impl Store {
             match e.kind {
                 ErasureKind::FaceData => {
                     if let Some(id) = enrolled_before(&tx, e)? {
-                        let (_, erased) = erase_face_rows(&tx, id)?;
+                        let (_, erased) = erase_face_rows(&tx, id, None)?;
                         if erased != Default::default() {
                             again.face_data += 1;
                         }

@@ -446,20 +446,50 @@ fn photo_names(conn: &Connection, student_id: i64) -> Result<Vec<String>, StoreE
 }
 
 /// Deletes every piece of a student's face data (the rows; the caller deletes the photo
-/// files named in the answer).
-fn erase_face_rows(conn: &Connection, id: i64) -> Result<(Vec<String>, Erased), StoreError> {
-    let files = photo_names(conn, id)?;
+/// files named in the answer); with `before` (a stored time), only what is dated before it.
+fn erase_face_rows(
+    conn: &Connection,
+    id: i64,
+    before: Option<&str>,
+) -> Result<(Vec<String>, Erased), StoreError> {
+    // `?1` the student, `?2` the time (times carry their own offsets: compared as instants).
+    let dated = |column: &str| format!("(?2 IS NULL OR julianday({column}) < julianday(?2))");
+    let files = conn
+        .prepare(&format!(
+            "SELECT file_name FROM photos WHERE student_id = ?1 AND {}",
+            dated("added_at")
+        ))?
+        .query_map(params![id, before], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    let erase = |sql: &str, column: &str| {
+        conn.execute(&format!("{sql} AND {}", dated(column)), params![id, before])
+    };
     let erased = Erased {
-        templates: conn.execute("DELETE FROM face_templates WHERE student_id = ?1", [id])?,
-        photos: conn.execute("DELETE FROM photos WHERE student_id = ?1", [id])?,
-        snapshots: conn.execute(
-            "UPDATE attendance SET snapshot = NULL WHERE student_id = ?1 AND snapshot IS NOT NULL",
-            [id],
+        // Before a time, a template goes with its photo (one without a photo here came
+        // from another machine, which the school keeps or deletes for itself).
+        templates: conn.execute(
+            &format!(
+                "DELETE FROM face_templates WHERE student_id = ?1
+                   AND (?2 IS NULL OR photo_id IN (SELECT id FROM photos
+                                                   WHERE student_id = ?1 AND {}))",
+                dated("added_at")
+            ),
+            params![id, before],
         )?,
-        refusals: conn.execute("DELETE FROM kiosk_refusals WHERE student_id = ?1", [id])?,
-        observations: conn.execute("DELETE FROM face_observations WHERE student_id = ?1", [id])?,
-        attack_recordings: conn
-            .execute("DELETE FROM attack_recordings WHERE student_id = ?1", [id])?,
+        photos: erase("DELETE FROM photos WHERE student_id = ?1", "added_at")?,
+        snapshots: erase(
+            "UPDATE attendance SET snapshot = NULL WHERE student_id = ?1 AND snapshot IS NOT NULL",
+            "marked_at",
+        )?,
+        refusals: erase("DELETE FROM kiosk_refusals WHERE student_id = ?1", "at")?,
+        observations: erase(
+            "DELETE FROM face_observations WHERE student_id = ?1",
+            "seen_at",
+        )?,
+        attack_recordings: erase(
+            "DELETE FROM attack_recordings WHERE student_id = ?1",
+            "recorded_at",
+        )?,
     };
     Ok((files, erased))
 }
@@ -530,7 +560,7 @@ fn erase_recorded_face_data(
     conn: &Connection,
     id: i64,
 ) -> Result<(Vec<String>, Erased, bool), StoreError> {
-    let (files, erased) = erase_face_rows(conn, id)?;
+    let (files, erased) = erase_face_rows(conn, id, None)?;
     let recorded = match name_of(conn, id)? {
         Some((roll_no, _)) => {
             erasures::record(conn, ErasureKind::FaceData, &roll_no)?;

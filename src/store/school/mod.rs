@@ -22,6 +22,7 @@ pub use replica::Unsent;
 pub use server::ServerError;
 
 use crate::store::{Store, StoreError};
+use rows::SharedRow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -365,7 +366,7 @@ impl Door {
             for p in &batch.rows {
                 rows.push((p.table.clone(), p.uid.clone(), self.store.shared_row(p)?));
             }
-            rows.sort_by_key(|(_, _, row)| row.as_ref().map_or(4, |r| r.rank()));
+            rows.sort_by_key(|(table, _, row)| sending_rank(table, row.as_ref()));
             let answers = server::push(self.client()?, &rows)?;
             let mut kept = Vec::new();
             let today = chrono::Local::now().date_naive();
@@ -507,5 +508,18 @@ impl Drop for SchoolLink {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// The order a batch of the outbox is sent in: parents before children (students and
+/// class days, then templates and marks), deletions last — but a student's face data
+/// erased goes before any template: the school deletes every template of the student it
+/// holds, so a photo added since (enrolled again while the server was away) would lose
+/// its template at the school, and, fetched back, its photo here.
+fn sending_rank(table: &str, row: Option<&SharedRow>) -> u8 {
+    match row {
+        Some(row) => row.rank(),
+        None if table == "face_data" => 1,
+        None => 4,
     }
 }

@@ -471,7 +471,7 @@ impl Store {
         }
         for change in changes {
             if let Change::Gone { table, uid } = change {
-                delete_here(&tx, table, uid, &mut applied)?;
+                delete_here(&tx, table, uid, changes, &mut applied)?;
             }
         }
         let mut rows: Vec<&SharedRow> = changes
@@ -539,10 +539,13 @@ impl Store {
     }
 }
 
+/// Deletes here the row of `table` the school deleted (`fetched`: the changes fetched with
+/// the deletion).
 fn delete_here(
     tx: &Transaction<'_>,
     table: &str,
     uid: &str,
+    fetched: &[Change],
     applied: &mut Applied,
 ) -> Result<(), StoreError> {
     match table {
@@ -568,17 +571,7 @@ fn delete_here(
         // change and sent back to the school, snapshots, refused faces, observations).
         "face_data" => {
             if let Some(id) = student_here(tx, uid)? {
-                let (files, erased, recorded) = crate::store::erase_recorded_face_data(tx, id)?;
-                applied.orphaned_photos.extend(files);
-                if recorded {
-                    crate::store::audit(
-                        tx,
-                        "school server",
-                        "erase face data",
-                        &format!("student {id}, erased at another machine of the school: {erased}"),
-                    )?;
-                    applied.erased_face_data += 1;
-                }
+                erase_face_data_here(tx, id, uid, fetched, applied)?;
             }
         }
         "attendance" => {
@@ -589,6 +582,79 @@ fn delete_here(
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// A student's face data erased at another machine: what this one holds of it goes too
+/// (its photos, which would otherwise be embedded again at the next model change and sent
+/// back to the school, snapshots, refused faces, observations) — but not what came after
+/// the erasure. The school deleted every template of the student it held then, so a
+/// template of theirs it sends with the erasure (`fetched`) was taken since: the erasure
+/// is an old one fetched again (a machine that left the school and joined it again fetches
+/// everything, old deletions too) and the student was enrolled again since. Then only the
+/// face data dated before the first photo here of the school's templates goes, each photo
+/// erased recorded by its file name (the erasure recorded by roll number would, at a
+/// restore, erase the new photos in the backup as well).
+fn erase_face_data_here(
+    tx: &Transaction<'_>,
+    id: i64,
+    uid: &str,
+    fetched: &[Change],
+    applied: &mut Applied,
+) -> Result<(), StoreError> {
+    let taken_since: Vec<&str> = fetched
+        .iter()
+        .filter_map(|c| match c {
+            Change::Row(SharedRow::Template {
+                uid: template,
+                student_uid,
+                ..
+            }) if student_uid == uid => Some(template.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut kept = Vec::new();
+    for template in taken_since {
+        let added: Option<String> = tx
+            .query_row(
+                "SELECT p.added_at FROM face_templates t JOIN photos p ON p.id = t.photo_id
+                 WHERE t.uid = ?1 AND t.student_id = ?2",
+                params![template, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        kept.extend(added);
+    }
+    let first_kept = kept
+        .into_iter()
+        .min_by_key(|added| chrono::DateTime::parse_from_rfc3339(added).ok());
+    let (files, erased) = match &first_kept {
+        None => {
+            let (files, erased, recorded) = crate::store::erase_recorded_face_data(tx, id)?;
+            if !recorded {
+                return Ok(());
+            }
+            (files, erased)
+        }
+        Some(since) => {
+            let (files, erased) = crate::store::erase_face_rows(tx, id, Some(since))?;
+            for file in &files {
+                erasures::record(tx, ErasureKind::Photo, file)?;
+            }
+            if erased == crate::store::Erased::default() {
+                return Ok(());
+            }
+            (files, erased)
+        }
+    };
+    crate::store::audit(
+        tx,
+        "school server",
+        "erase face data",
+        &format!("student {id}, erased at another machine of the school: {erased}"),
+    )?;
+    applied.orphaned_photos.extend(files);
+    applied.erased_face_data += 1;
     Ok(())
 }
 
@@ -1000,6 +1066,145 @@ mod tests {
             "{:?}",
             applied.refused
         );
+    }
+
+    #[test]
+    fn an_old_face_data_erasure_fetched_again_erases_only_what_came_before_the_new_enrolment() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let (ada, grace) = (store.add_test_student(1), store.add_test_student(2));
+        store.link_to_school_as_office("North door").unwrap();
+        // Each student's photos: one from before the school erased their face data (the
+        // school deleted its templates then), one taken since (its template the school
+        // holds); Grace's only from before.
+        let photo = |store: &mut Store, id: i64, file: &str, added: &str| -> String {
+            let new = crate::store::NewPhoto {
+                file_name: file.into(),
+                origin: "camera".into(),
+                templates: vec![("facenet".into(), vec![0.5; 4])],
+            };
+            store.add_photos(id, &[new], "test").unwrap();
+            store
+                .conn
+                .execute(
+                    "UPDATE photos SET added_at = ?2 WHERE file_name = ?1",
+                    [file, added],
+                )
+                .unwrap();
+            store
+                .conn
+                .query_row(
+                    "SELECT t.uid FROM face_templates t JOIN photos p ON p.id = t.photo_id
+                     WHERE p.file_name = ?1",
+                    [file],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        let uid_of = |store: &Store, id: i64| -> String {
+            store
+                .conn
+                .query_row("SELECT uid FROM students WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap()
+        };
+        photo(&mut store, ada, "ada-old.jpg", "2026-10-01T08:00:00+02:00");
+        let taken_since = photo(&mut store, ada, "ada-new.jpg", "2026-11-20T08:00:00+01:00");
+        photo(
+            &mut store,
+            grace,
+            "grace-old.jpg",
+            "2026-10-01T08:00:00+02:00",
+        );
+        // What the kiosk learnt of Ada at the door: before the erasure, and since.
+        for seen in ["2026-10-02T08:00:00+02:00", "2026-11-21T08:00:00+01:00"] {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO face_observations (student_id, model_id, vector, seen_at)
+                     VALUES (?1, 'facenet', x'00000000', ?2)",
+                    params![ada, seen],
+                )
+                .unwrap();
+        }
+        let (ada_uid, grace_uid) = (uid_of(&store, ada), uid_of(&store, grace));
+        let template = |uid: &str, student_uid: &str| {
+            Change::Row(SharedRow::Template {
+                uid: uid.into(),
+                student_uid: student_uid.into(),
+                model_id: "facenet".into(),
+                vector: vec![0; 16],
+                origin: "camera".into(),
+            })
+        };
+        // Linked again, this machine fetches everything: both old erasures, and the
+        // template of Ada's the school holds now.
+        let gone = |uid: &str| Change::Gone {
+            table: "face_data".into(),
+            uid: uid.into(),
+        };
+        let applied = store
+            .apply(
+                &[
+                    gone(&ada_uid),
+                    gone(&grace_uid),
+                    template(&taken_since, &ada_uid),
+                ],
+                9,
+                true,
+            )
+            .unwrap();
+        let photos = |store: &Store, id: i64| -> Vec<String> {
+            let mut stmt = store
+                .conn
+                .prepare("SELECT file_name FROM photos WHERE student_id = ?1 ORDER BY id")
+                .unwrap();
+            let names = stmt.query_map([id], |r| r.get(0)).unwrap();
+            names.map(Result::unwrap).collect()
+        };
+        // Ada keeps her new photo and its template, and what the kiosk saw of her since;
+        // what came before the erasure goes, as it did at the other machine.
+        assert_eq!(photos(&store, ada), vec!["ada-new.jpg".to_string()]);
+        let templates: i64 = store
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM face_templates WHERE student_id = ?1",
+                [ada],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(templates, 1);
+        let seen: Vec<String> = store
+            .conn
+            .prepare("SELECT seen_at FROM face_observations WHERE student_id = ?1")
+            .unwrap()
+            .query_map([ada], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(seen, vec!["2026-11-21T08:00:00+01:00".to_string()]);
+        // Grace, whom the school holds no template of, loses everything, as before.
+        assert!(photos(&store, grace).is_empty());
+        let mut orphaned = applied.orphaned_photos.clone();
+        orphaned.sort();
+        assert_eq!(orphaned, vec!["ada-old.jpg", "grace-old.jpg"]);
+        assert_eq!(applied.erased_face_data, 2);
+        // Remembered so that a restore erases them again: Ada's old photo by its name (by
+        // her roll number, the restore would take her new photo too), Grace's face data.
+        let erasures: Vec<(ErasureKind, String)> = store
+            .erasures()
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.kind, e.subject))
+            .collect();
+        assert!(erasures.contains(&(ErasureKind::Photo, "ada-old.jpg".into())));
+        assert!(erasures.contains(&(ErasureKind::FaceData, "R2".into())));
+        assert!(!erasures.contains(&(ErasureKind::FaceData, "R1".into())));
+        // Fetched again, the erasure takes nothing more.
+        let again = store
+            .apply(&[gone(&ada_uid), template(&taken_since, &ada_uid)], 9, true)
+            .unwrap();
+        assert_eq!(again.erased_face_data, 0);
+        assert_eq!(photos(&store, ada), vec!["ada-new.jpg".to_string()]);
     }
 
     #[test]
