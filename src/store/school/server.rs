@@ -345,11 +345,15 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
             present,
         } => {
             // A door sends its mark again after a crash, or after a correction: same uid.
+            // A decision by hand stays: a door's own mark of it, sent again (a door that
+            // had not heard of the correction offers everything to a school server put
+            // back from a backup), is older.
             let same = tx.execute(
                 "UPDATE attendance SET marked_at = $2, score = $3, source = $4, door = $5,
                      snapshot = $6, present = $7, change = nextval('school_changes')
                  WHERE uid = $1 AND (marked_at, score, source, door, snapshot, present)
-                       IS DISTINCT FROM ($2, $3, $4, $5, $6, $7)",
+                       IS DISTINCT FROM ($2, $3, $4, $5, $6, $7)
+                   AND (attendance.source <> 'admin' OR $4 = 'admin')",
                 &[uid, marked_at, score, source, door, snapshot, present],
             )?;
             let known: bool = same > 0
@@ -482,6 +486,28 @@ fn server_clock_ms(client: &mut impl postgres::GenericClient) -> Result<i64, pos
         )?
         .get(0);
     Ok(ms.round() as i64)
+}
+
+/// Which school server this is, as PostgreSQL knows its database and students table: ids
+/// a restore from `pg_dump` does not bring back (it makes the tables anew), so a server
+/// put back from a backup — or replaced — answers with another.
+pub fn identity(client: &mut Client) -> Result<String, ServerError> {
+    Ok(client
+        .query_one(
+            "SELECT d.oid::text || '/' || 'students'::regclass::oid::text
+             FROM pg_database d WHERE d.datname = current_database()",
+            &[],
+        )?
+        .get(0))
+}
+
+/// Every face template the school holds: its uid and its student's.
+pub fn template_uids(client: &mut Client) -> Result<Vec<(String, String)>, ServerError> {
+    Ok(client
+        .query("SELECT uid, student_uid FROM face_templates", &[])?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
 }
 
 /// A read-only transaction that sees the school as of its start.
