@@ -121,11 +121,18 @@ fn enrolled_before(conn: &Connection, e: &Erasure) -> Result<Option<i64>, StoreE
         [id],
         |r| r.get(0),
     )?;
-    let time = |t: &str| DateTime::parse_from_rfc3339(t).ok();
-    Ok(match (time(&enrolled), time(&e.erased_at)) {
-        (Some(enrolled), Some(erased)) if enrolled > erased => None,
-        _ => Some(id),
-    })
+    Ok(e.covers(&enrolled).then_some(id))
+}
+
+impl Erasure {
+    /// Whether the erasure is about a student of its roll number enrolled at `enrolled_at`
+    /// (stored time): not when they were enrolled after it. When either time cannot be
+    /// read, it is.
+    pub fn covers(&self, enrolled_at: &str) -> bool {
+        let time = |t: &str| DateTime::parse_from_rfc3339(t).ok();
+        !matches!((time(enrolled_at), time(&self.erased_at)),
+                  (Some(enrolled), Some(erased)) if enrolled > erased)
+    }
 }
 
 impl Store {

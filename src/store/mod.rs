@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0013_school_refused.sql"),
     include_str!("../../db/0014_school_clock.sql"),
     include_str!("../../db/0015_school_login.sql"),
+    include_str!("../../db/0016_school_server_id.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).

@@ -1189,6 +1189,126 @@ fn a_school_server_put_back_from_last_nights_backup_gets_back_what_its_machines_
 }
 
 #[test]
+fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machines() {
+    let pg = Postgres::start();
+    let address = school_with_a_door_role(&pg);
+    let tmp = tempfile::tempdir().unwrap();
+    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
+    let admin = address("rollcall_admin");
+    let at_door = |args: &[&str]| at_north_door(&door, &address("north"), args);
+    let at_office = |args: &[&str]| {
+        let mut all = vec!["--database", admin.as_str(), "--door", "Office"];
+        all.extend_from_slice(args);
+        let out = common::rollcall(&office, &all);
+        assert!(out.status.success(), "{out:?}");
+    };
+    for (person, name) in [
+        ("0002", "Student Two"),
+        ("0005", "Student Five"),
+        ("0006", "Student Six"),
+    ] {
+        enrol(&office, &admin, person, name);
+    }
+    assert!(at_door(&["students"]).status.success());
+    // The night's backup; the next morning Student Two is marked at the door, the office
+    // enrols Student Three, deletes Student Five (a leaver), erases Student Six's face
+    // (their parents withdrew consent) and records that Student Two went home ill (the
+    // door has not heard of it yet).
+    let backup = tmp.path().join("school.dump");
+    pg.dump("school", &backup);
+    marked(&at_door(&[
+        "mark",
+        &at_the_door("0002")[0].display().to_string(),
+    ]));
+    enrol(&office, &admin, "0003", "Student Three");
+    at_office(&["delete", "R0005", "--yes"]);
+    at_office(&["delete", "R0006", "--face-data", "--yes"]);
+    let today = chrono::Local::now().date_naive();
+    {
+        let mut store = rollcall::store::Store::open(&office.join("rollcall.db")).unwrap();
+        let two = student_named(&store, "R0002").unwrap().id;
+        let went_home = store
+            .correct(
+                two,
+                today,
+                false,
+                "went home ill",
+                "admin",
+                chrono::Local::now(),
+            )
+            .unwrap();
+        assert!(went_home.changed);
+    }
+    at_office(&["students"]);
+
+    // The school puts last night's backup back over the server's tables; nobody tells the
+    // machines. The office, first to reach it, enrols Student Four.
+    pg.restore_in_place("school", &backup);
+    let students_at_school = || -> Vec<String> {
+        pg.client_of("school")
+            .query("SELECT roll_no FROM students ORDER BY roll_no", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(students_at_school(), ["R0002", "R0005", "R0006"]);
+    enrol(&office, &admin, "0004", "Student Four");
+    // The door's next round.
+    let listed = String::from_utf8_lossy(&at_door(&["students"]).stdout).into_owned();
+
+    // Each machine noticed and told the school everything again: the morning's
+    // enrolment and the decision on Student Two are back (the door's own mark, offered
+    // again, does not undo it), the leaver and the erased face stay gone…
+    assert_eq!(students_at_school(), ["R0002", "R0003", "R0004", "R0006"]);
+    let day = today.format("%Y-%m-%d").to_string();
+    let two_today: Vec<(bool, String)> = pg
+        .client_of("school")
+        .query(
+            "SELECT a.present, a.source FROM attendance a
+             JOIN students s ON s.uid = a.student_uid
+             WHERE s.roll_no = 'R0002' AND a.day = $1",
+            &[&day],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(two_today, [(false, "admin".to_string())]);
+    let templates_of = |roll_no: &str| -> i64 {
+        pg.client_of("school")
+            .query_one(
+                "SELECT count(*) FROM face_templates t JOIN students s ON s.uid = t.student_uid
+                 WHERE s.roll_no = $1",
+                &[&roll_no],
+            )
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(templates_of("R0006"), 0, "Student Six's face stays erased");
+    assert!(templates_of("R0003") > 0);
+    // …and the door, though the office wrote to the school first, has the office's
+    // enrolment made after the restore.
+    assert!(listed.contains("Student Four"), "{listed}");
+    assert!(listed.contains("Student Three"), "{listed}");
+    assert!(!listed.contains("Student Five"), "{listed}");
+    let door_db = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    let six = student_named(&door_db, "R0006").expect("Student Six stays a student");
+    assert!(door_db.templates_of(six.id).unwrap().is_empty());
+    let two = student_named(&door_db, "R0002").unwrap().id;
+    let at_door_today = door_db.attendance(today, today).unwrap();
+    assert!(
+        !at_door_today.iter().any(|m| m.student_id == two),
+        "Student Two is not marked present at the door: {at_door_today:?}"
+    );
+    let audit = door_db.audit_log(50).unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "school server put back"),
+        "{audit:?}"
+    );
+}
+
+#[test]
 fn the_kiosk_says_when_the_school_server_is_offline_and_how_many_marks_wait() {
     let pg = Postgres::start();
     let tmp = tempfile::tempdir().unwrap();

@@ -22,7 +22,7 @@ pub use replica::Unsent;
 pub use server::ServerError;
 
 use crate::store::{Store, StoreError};
-use rows::SharedRow;
+use rows::{Change, SharedRow};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -296,6 +296,11 @@ impl Door {
         if let Some((ahead_ms, checked_ms)) = server::clock_ahead(self.client()?)? {
             self.store.set_school_clock(ahead_ms, checked_ms)?;
         }
+        // A school server put back from a backup is told everything again.
+        let server_id = server::identity(self.client()?)?;
+        if self.store.server_went_back(&server_id)? {
+            self.tell_everything_again(&server_id)?;
+        }
         // After a restore the outbox is the backup's: what the school changed since then
         // is newer, so it is fetched first and wins.
         if self.store.reconciling()? {
@@ -304,6 +309,53 @@ impl Door {
         self.send(&mut refused)?;
         self.fetch(false, &mut refused)?;
         Ok(refused)
+    }
+
+    /// The school server was found put back from a backup (or replaced): this folder
+    /// offers it everything again and fetches everything anew. At the office's login, what
+    /// was erased here and the school holds again goes first: the students deleted here
+    /// (enrolled before they were deleted), the templates of students here that this
+    /// folder no longer holds.
+    fn tell_everything_again(&mut self, server_id: &str) -> Result<(), LinkError> {
+        tracing::warn!("the school server was put back from a backup: offering it everything");
+        let office = self
+            .store
+            .school_status()?
+            .is_some_and(|s| s.login == SchoolLogin::Office);
+        let deletions: Vec<_> = self
+            .store
+            .erasures()?
+            .into_iter()
+            .filter(|e| office && e.kind == crate::store::ErasureKind::Student)
+            .collect();
+        let mut deleted = Vec::new();
+        if !deletions.is_empty() {
+            let roll_nos: Vec<String> = deletions.iter().map(|e| e.subject.clone()).collect();
+            for change in server::students_by_roll_no(self.client()?, &roll_nos)? {
+                let Change::Row(SharedRow::Student {
+                    uid,
+                    roll_no,
+                    enrolled_at,
+                    ..
+                }) = change
+                else {
+                    continue;
+                };
+                if deletions
+                    .iter()
+                    .any(|e| e.subject == roll_no && e.covers(&enrolled_at))
+                {
+                    deleted.push(uid);
+                }
+            }
+        }
+        let templates = match office {
+            true => server::template_uids(self.client()?)?,
+            false => Vec::new(),
+        };
+        self.store
+            .school_server_went_back(server_id, &deleted, &templates, "school server")?;
+        Ok(())
     }
 
     /// Sends the outbox, a batch at a time; what the server refuses stays in it, offered

@@ -8,6 +8,14 @@ use crate::store::{erasures, ErasureKind, Store, StoreError};
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction};
 
+/// Puts every shared row this folder holds in the outbox: what a first link, or a school
+/// server put back from a backup, is offered.
+const OFFER_EVERYTHING: &str = "
+    INSERT INTO school_outbox (tbl, uid) SELECT 'students', uid FROM students;
+    INSERT INTO school_outbox (tbl, uid) SELECT 'class_days', day FROM class_days;
+    INSERT INTO school_outbox (tbl, uid) SELECT 'face_templates', uid FROM face_templates;
+    INSERT INTO school_outbox (tbl, uid) SELECT 'attendance', uid FROM attendance;";
+
 /// One change waiting for the school server: a row of a shared table, by uid.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pending {
@@ -119,13 +127,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         let linked: bool = tx.query_row("SELECT linked FROM school_link", [], |r| r.get(0))?;
         if !linked {
-            tx.execute_batch(
-                "INSERT INTO school_outbox (tbl, uid) SELECT 'students', uid FROM students;
-                 INSERT INTO school_outbox (tbl, uid) SELECT 'class_days', day FROM class_days;
-                 INSERT INTO school_outbox (tbl, uid) SELECT 'face_templates', uid FROM face_templates;
-                 INSERT INTO school_outbox (tbl, uid) SELECT 'attendance', uid FROM attendance;
-                 UPDATE school_link SET linked = 1, reconcile = 1;",
-            )?;
+            tx.execute_batch(OFFER_EVERYTHING)?;
+            tx.execute("UPDATE school_link SET linked = 1, reconcile = 1", [])?;
         }
         tx.execute(
             "UPDATE school_link SET door = ?1 WHERE door IS NOT ?1",
@@ -154,7 +157,7 @@ impl Store {
             "DELETE FROM school_outbox;
              UPDATE school_link SET linked = 0, applying = 0, pulled = 0, online = 0,
                     problem = NULL, reconcile = 0, clock_ahead_ms = NULL,
-                    clock_checked_ms = NULL, office = NULL, login = NULL;",
+                    clock_checked_ms = NULL, office = NULL, login = NULL, server_id = NULL;",
         )?;
         crate::store::audit(
             &tx,
@@ -435,6 +438,87 @@ impl Store {
         Ok(self
             .conn
             .query_row("SELECT pulled FROM school_link", [], |r| r.get(0))?)
+    }
+
+    /// Whether the school server the link reached (`server::identity`) is another than it
+    /// reached before: the school server was put back from a backup (or replaced), which
+    /// `school_server_went_back` deals with. The first one reached is recorded.
+    pub(super) fn server_went_back(&mut self, id: &str) -> Result<bool, StoreError> {
+        let before: Option<String> =
+            self.conn
+                .query_row("SELECT server_id FROM school_link", [], |r| r.get(0))?;
+        if before.is_none() {
+            self.conn
+                .execute("UPDATE school_link SET server_id = ?1", [id])?;
+        }
+        Ok(before.is_some_and(|before| before != id))
+    }
+
+    /// The school server was put back from a backup (now `server_id`): it lacks what
+    /// changed after the backup was made, and numbers its new changes from the backup's.
+    /// So this folder offers it everything it holds, as at a first link, and fetches
+    /// everything anew
+    /// (what it fetched since may be numbered as what it had fetched before). What this
+    /// folder holds is newer than the backup, so it is sent first and is not overwritten
+    /// by the school's older copies. At the office's login what was erased here since
+    /// goes first, or it would come back from the backup: `deleted`, the school's students
+    /// (uids) deleted here, and of `templates` (the school's, with their students' uids)
+    /// those of a student here that this folder does not hold (their face data erased, a
+    /// photo removed).
+    pub(super) fn school_server_went_back(
+        &mut self,
+        server_id: &str,
+        deleted: &[String],
+        templates: &[(String, String)],
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let office: bool =
+            tx.query_row("SELECT COALESCE(office, 0) FROM school_link", [], |r| {
+                r.get(0)
+            })?;
+        let mut erased = 0;
+        if office {
+            for uid in deleted {
+                erased += tx.execute(
+                    "INSERT INTO school_outbox (tbl, uid, gone) VALUES ('students', ?1, 1)",
+                    [uid],
+                )?;
+            }
+            let mut gone = tx.prepare(
+                "INSERT INTO school_outbox (tbl, uid, gone)
+                 SELECT 'face_templates', ?1, 1
+                 WHERE EXISTS (SELECT 1 FROM students WHERE uid = ?2)
+                   AND NOT EXISTS (SELECT 1 FROM face_templates WHERE uid = ?1)",
+            )?;
+            for (template, student) in templates {
+                erased += gone.execute([template, student])?;
+            }
+        }
+        tx.execute_batch(OFFER_EVERYTHING)?;
+        tx.execute(
+            "UPDATE school_link SET pulled = 0, reconcile = 0, server_id = ?1",
+            [server_id],
+        )?;
+        crate::store::audit(
+            &tx,
+            actor,
+            "school server put back",
+            &format!(
+                "the school server was put back from a backup (or replaced): everything \
+                 here offered to it again{}, and everything it holds fetched anew",
+                if erased > 0 {
+                    format!(
+                        ", after {} made here",
+                        crate::wording::count(erased, "erasure")
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Whether the school's changes must be fetched before the outbox is sent, and win

@@ -284,6 +284,18 @@ impl Postgres {
         self.client_program("pg_restore", database, &[], Some(dump));
     }
 
+    /// Puts database `database`'s tables back from `file` (a `dump`) where they are:
+    /// `pg_restore --clean` drops them and makes them again.
+    pub fn restore_in_place(&self, database: &str, file: &Path) {
+        let dump = std::fs::File::open(file).unwrap();
+        self.client_program(
+            "pg_restore",
+            database,
+            &["--clean", "--if-exists"],
+            Some(dump),
+        );
+    }
+
     /// Runs one of PostgreSQL's client programs on `database` as the superuser, with
     /// `input`; its output, once it has succeeded.
     fn client_program(
