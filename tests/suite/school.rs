@@ -1306,6 +1306,9 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
         audit.iter().any(|e| e.action == "school server put back"),
         "{audit:?}"
     );
+    // The door offered only what its login may write: nothing was refused.
+    let status = door_db.school_status().unwrap().expect("linked");
+    assert_eq!((status.refused_marks, status.problem), (0, None));
 }
 
 #[test]

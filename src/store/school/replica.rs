@@ -456,8 +456,9 @@ impl Store {
 
     /// The school server was put back from a backup (now `server_id`): it lacks what
     /// changed after the backup was made, and numbers its new changes from the backup's.
-    /// So this folder offers it everything it holds, as at a first link, and fetches
-    /// everything anew
+    /// So this folder offers it everything it holds, as at a first link (at a door's
+    /// login, the marks it holds that were not decided by hand), and fetches everything
+    /// anew
     /// (what it fetched since may be numbered as what it had fetched before). What this
     /// folder holds is newer than the backup, so it is sent first and is not overwritten
     /// by the school's older copies. At the office's login what was erased here since
@@ -495,7 +496,16 @@ impl Store {
                 erased += gone.execute([template, student])?;
             }
         }
-        tx.execute_batch(OFFER_EVERYTHING)?;
+        if office {
+            tx.execute_batch(OFFER_EVERYTHING)?;
+        } else {
+            // A door's login may only add marks: its copies of the rest would be refused.
+            tx.execute(
+                "INSERT INTO school_outbox (tbl, uid)
+                 SELECT 'attendance', uid FROM attendance WHERE source <> 'admin'",
+                [],
+            )?;
+        }
         tx.execute(
             "UPDATE school_link SET pulled = 0, reconcile = 0, server_id = ?1",
             [server_id],
