@@ -563,9 +563,12 @@ impl Store {
             }
             tx.execute("UPDATE school_link SET reconcile = 0", [])?;
         }
+        let mut deleted = std::collections::HashSet::new();
         for change in changes {
             if let Change::Gone { table, uid } = change {
-                delete_here(&tx, table, uid, changes, &mut applied)?;
+                if deleted.insert((table, uid)) {
+                    delete_here(&tx, table, uid, changes, &mut applied)?;
+                }
             }
         }
         let mut rows: Vec<&SharedRow> = changes
@@ -686,7 +689,8 @@ fn delete_here(
 /// template of theirs it sends with the erasure (`fetched`) was taken since: the erasure
 /// is an old one fetched again (a machine that left the school and joined it again fetches
 /// everything, old deletions too) and the student was enrolled again since. Then only the
-/// face data dated before the first photo here of the school's templates goes, each photo
+/// face data dated before the first photo here of the school's templates goes (with no
+/// such photo, before the last erasure made here, when every one fetched was), each photo
 /// erased recorded by its file name (the erasure recorded by roll number would, at a
 /// restore, erase the new photos in the backup as well).
 fn erase_face_data_here(
@@ -708,7 +712,7 @@ fn erase_face_data_here(
         })
         .collect();
     let mut kept = Vec::new();
-    for template in taken_since {
+    for template in &taken_since {
         let added: Option<String> = tx
             .query_row(
                 "SELECT p.added_at FROM face_templates t JOIN photos p ON p.id = t.photo_id
@@ -719,10 +723,28 @@ fn erase_face_data_here(
             .optional()?;
         kept.extend(added);
     }
-    let first_kept = kept
-        .into_iter()
-        .min_by_key(|added| chrono::DateTime::parse_from_rfc3339(added).ok());
-    let (files, erased) = match &first_kept {
+    let time = |t: &String| chrono::DateTime::parse_from_rfc3339(t).ok();
+    let mut since = kept.into_iter().min_by_key(time);
+    if since.is_none() && !taken_since.is_empty() {
+        // No photo here of the school's templates (a door's are all from the school): if
+        // this folder made every erasure of the student fetched here (as many recorded as
+        // fetched), this one was made here already, and what came after the last is new.
+        let erasures_fetched = fetched
+            .iter()
+            .filter(|c| c.key() == ("face_data", uid))
+            .count();
+        let made_here: Vec<String> = tx
+            .prepare(
+                "SELECT e.erased_at FROM erasures e JOIN students s ON s.roll_no = e.subject
+                 WHERE e.kind = 'face data' AND s.id = ?1",
+            )?
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if made_here.len() >= erasures_fetched {
+            since = made_here.into_iter().max_by_key(time);
+        }
+    }
+    let (files, erased) = match &since {
         None => {
             let (files, erased, recorded) = crate::store::erase_recorded_face_data(tx, id)?;
             if !recorded {
@@ -1299,6 +1321,98 @@ mod tests {
             .unwrap();
         assert_eq!(again.erased_face_data, 0);
         assert_eq!(photos(&store, ada), vec!["ada-new.jpg".to_string()]);
+    }
+
+    #[test]
+    fn a_door_fetching_again_an_erasure_it_made_keeps_what_it_learnt_of_the_face_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let ada = store.add_test_student(1);
+        store.link_to_school_as_office("North door").unwrap();
+        let ada_uid: String = store
+            .conn
+            .query_row("SELECT uid FROM students WHERE id = ?1", [ada], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let gone = Change::Gone {
+            table: "face_data".into(),
+            uid: ada_uid.clone(),
+        };
+        let template = |uid: &str| {
+            Change::Row(SharedRow::Template {
+                uid: uid.into(),
+                student_uid: ada_uid.clone(),
+                model_id: "facenet".into(),
+                vector: vec![0; 16],
+                origin: "camera".into(),
+            })
+        };
+        // The school erased Ada's face; this door did as well (recorded), then fetched her
+        // new templates (no photo here) and learnt her face at the door.
+        store.apply(std::slice::from_ref(&gone), 5, false).unwrap();
+        // (Made yesterday: erasures are recorded to the second.)
+        store
+            .conn
+            .execute(
+                "UPDATE erasures SET erased_at = ?1",
+                [crate::store::timestamp(Local::now() - Duration::days(1))],
+            )
+            .unwrap();
+        store.apply(&[template("t-new")], 6, false).unwrap();
+        let observe = |store: &Store| {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO face_observations (student_id, model_id, vector, seen_at)
+                     VALUES (?1, 'facenet', x'00000000', ?2)",
+                    params![
+                        ada,
+                        crate::store::timestamp(Local::now() + Duration::hours(1))
+                    ],
+                )
+                .unwrap();
+        };
+        observe(&store);
+        let observations = |store: &Store| -> i64 {
+            store
+                .conn
+                .query_row(
+                    "SELECT COUNT(*) FROM face_observations WHERE student_id = ?1",
+                    [ada],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        let face_data_erasures = |store: &Store| {
+            store
+                .erasures()
+                .unwrap()
+                .iter()
+                .filter(|e| e.kind == ErasureKind::FaceData)
+                .count()
+        };
+        assert_eq!(face_data_erasures(&store), 1);
+
+        // Everything fetched anew (the school server put back, or the door joined again):
+        // the old erasure, made here already, takes nothing and is not recorded again.
+        let applied = store
+            .apply(&[gone.clone(), template("t-new")], 9, false)
+            .unwrap();
+        assert_eq!(applied.erased_face_data, 0);
+        assert_eq!(observations(&store), 1);
+        assert_eq!(face_data_erasures(&store), 1);
+        assert_eq!(store.templates_of(ada).unwrap().len(), 1);
+
+        // But a second erasure this door never heard of (it was away) erases what it
+        // learnt, though the school holds templates taken since.
+        let applied = store
+            .apply(&[gone.clone(), gone, template("t-newer")], 12, false)
+            .unwrap();
+        assert_eq!(applied.erased_face_data, 1);
+        assert_eq!(observations(&store), 0);
+        assert_eq!(face_data_erasures(&store), 2);
+        assert_eq!(store.templates_of(ada).unwrap().len(), 1);
     }
 
     #[test]
