@@ -1378,36 +1378,19 @@ fn the_kiosk_says_when_the_school_server_is_offline_and_how_many_marks_wait() {
 #[test]
 fn an_office_that_erases_a_students_face_and_enrols_it_again_while_the_server_is_away_keeps_the_new_photos(
 ) {
-    use rollcall::store::school::{sync_once, SchoolServer};
-    use rollcall::store::{NewPhoto, NewStudent, Store};
-    let pg = Postgres::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let place = |name: &str| {
-        let dir = tmp.path().join(name);
-        std::fs::create_dir_all(dir.join("photos")).unwrap();
-        (dir.join("rollcall.db"), dir.join("photos"))
-    };
-    let (office_db, office_photos) = place("office");
-    let (door_db, door_photos) = place("north");
-    let office_server = SchoolServer {
-        url: pg.url(),
-        door: "Office".into(),
-        ca_file: None,
-    };
-    let door_server = SchoolServer {
-        door: "North door".into(),
-        ..office_server.clone()
-    };
+    use rollcall::store::{NewPhoto, NewStudent};
+    let school = OfficeAndDoor::start();
+    let photos = school.office.join("photos");
     // A photo file in the office's folder, with one template.
     let photo = |file: &str| {
-        std::fs::write(office_photos.join(file), b"a photo").unwrap();
+        std::fs::write(photos.join(file), b"a photo").unwrap();
         NewPhoto {
             file_name: file.into(),
             origin: "camera".into(),
             templates: vec![("facenet".into(), vec![0.5; 4])],
         }
     };
-    let mut office = Store::open(&office_db).unwrap();
+    let mut office = OfficeAndDoor::store(&school.office);
     let ada = office
         .insert_student(
             &NewStudent {
@@ -1419,9 +1402,11 @@ fn an_office_that_erases_a_students_face_and_enrols_it_again_while_the_server_is
             "admin",
         )
         .unwrap();
-    sync_once(&office_db, &office_photos, &office_server).unwrap();
+    school.sync(&school.office, "Office");
     let templates_at_school = || -> i64 {
-        pg.client()
+        school
+            .pg
+            .client()
             .query_one(
                 "SELECT count(*) FROM face_templates t JOIN students s ON s.uid = t.student_uid
                  WHERE s.roll_no = 'A1'",
@@ -1436,27 +1421,27 @@ fn an_office_that_erases_a_students_face_and_enrols_it_again_while_the_server_is
     // a wrong photo) and enrols her face again.
     let (files, _) = office.erase_face_data(ada, "admin").unwrap();
     assert_eq!(files, ["ada-1.jpg"]);
-    std::fs::remove_file(office_photos.join("ada-1.jpg")).unwrap();
+    std::fs::remove_file(photos.join("ada-1.jpg")).unwrap();
     office
         .add_photos(ada, &[photo("ada-2.jpg")], "admin")
         .unwrap();
 
     // Back: the erasure reaches the school before the new photo's template, which the
     // school keeps; the office keeps the photo when its own erasure comes back to it.
-    sync_once(&office_db, &office_photos, &office_server).unwrap();
-    let photos: Vec<String> = office
+    school.sync(&school.office, "Office");
+    let kept: Vec<String> = office
         .photos_of(ada)
         .unwrap()
         .into_iter()
         .map(|p| p.file_name)
         .collect();
-    assert_eq!(photos, ["ada-2.jpg"]);
-    assert!(office_photos.join("ada-2.jpg").exists());
+    assert_eq!(kept, ["ada-2.jpg"]);
+    assert!(photos.join("ada-2.jpg").exists());
     assert_eq!(office.templates_of(ada).unwrap().len(), 1);
     assert_eq!(templates_at_school(), 1);
     // And a door knows her face by it.
-    sync_once(&door_db, &door_photos, &door_server).unwrap();
-    let door = Store::open(&door_db).unwrap();
+    school.sync(&school.door, "North door");
+    let door = OfficeAndDoor::store(&school.door);
     let at_door = student_named(&door, "A1").expect("the door has Ada");
     assert_eq!(door.templates_of(at_door.id).unwrap().len(), 1);
 }
