@@ -1209,11 +1209,17 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
     ] {
         enrol(&office, &admin, person, name);
     }
+    // A class day declared at the office (a Saturday's school trip).
+    let today = chrono::Local::now().date_naive();
+    let trip = today - chrono::Days::new(3);
+    let office_store = || rollcall::store::Store::open(&office.join("rollcall.db")).unwrap();
+    assert!(office_store().declare_class_day(trip, "admin").unwrap());
+    at_office(&["students"]);
     assert!(at_door(&["students"]).status.success());
     // The night's backup; the next morning Student Two is marked at the door, the office
     // enrols Student Three, deletes Student Five (a leaver), erases Student Six's face
-    // (their parents withdrew consent) and records that Student Two went home ill (the
-    // door has not heard of it yet).
+    // (their parents withdrew consent), withdraws the trip (it was cancelled) and records
+    // that Student Two went home ill (the door has not heard of it yet).
     let backup = tmp.path().join("school.dump");
     pg.dump("school", &backup);
     marked(&at_door(&[
@@ -1223,9 +1229,9 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
     enrol(&office, &admin, "0003", "Student Three");
     at_office(&["delete", "R0005", "--yes"]);
     at_office(&["delete", "R0006", "--face-data", "--yes"]);
-    let today = chrono::Local::now().date_naive();
+    assert!(office_store().withdraw_class_day(trip, "admin").unwrap());
     {
-        let mut store = rollcall::store::Store::open(&office.join("rollcall.db")).unwrap();
+        let mut store = office_store();
         let two = student_named(&store, "R0002").unwrap().id;
         let went_home = store
             .correct(
@@ -1286,6 +1292,15 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
             .get(0)
     };
     assert_eq!(templates_of("R0006"), 0, "Student Six's face stays erased");
+    let trip_at_school: i64 = pg
+        .client_of("school")
+        .query_one(
+            "SELECT count(*) FROM class_days WHERE day = $1",
+            &[&trip.format("%Y-%m-%d").to_string()],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(trip_at_school, 0, "the trip stays withdrawn");
     assert!(templates_of("R0003") > 0);
     // …and the door, though the office wrote to the school first, has the office's
     // enrolment made after the restore.

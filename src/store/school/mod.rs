@@ -314,8 +314,8 @@ impl Door {
     /// The school server was found put back from a backup (or replaced): this folder
     /// offers it everything again and fetches everything anew. At the office's login, what
     /// was erased here and the school holds again goes first: the students deleted here
-    /// (enrolled before they were deleted), the templates of students here that this
-    /// folder no longer holds.
+    /// (enrolled before they were deleted), the templates of students here and the class
+    /// days that this folder no longer holds.
     fn tell_everything_again(&mut self, server_id: &str) -> Result<(), LinkError> {
         tracing::warn!("the school server was put back from a backup: offering it everything");
         let office = self
@@ -349,12 +349,12 @@ impl Door {
                 }
             }
         }
-        let templates = match office {
-            true => server::template_uids(self.client()?)?,
-            false => Vec::new(),
+        let held = match office {
+            true => server::held(self.client()?)?,
+            false => server::Held::default(),
         };
         self.store
-            .school_server_went_back(server_id, &deleted, &templates, "school server")?;
+            .school_server_went_back(server_id, &deleted, &held, "school server")?;
         Ok(())
     }
 

@@ -463,14 +463,14 @@ impl Store {
     /// folder holds is newer than the backup, so it is sent first and is not overwritten
     /// by the school's older copies. At the office's login what was erased here since
     /// goes first, or it would come back from the backup: `deleted`, the school's students
-    /// (uids) deleted here, and of `templates` (the school's, with their students' uids)
-    /// those of a student here that this folder does not hold (their face data erased, a
-    /// photo removed).
+    /// (uids) deleted here, and of what the school `held`, the templates of a student here
+    /// that this folder does not hold (their face data erased, a photo removed) and the
+    /// class days it does not hold (withdrawn).
     pub(super) fn school_server_went_back(
         &mut self,
         server_id: &str,
         deleted: &[String],
-        templates: &[(String, String)],
+        held: &super::server::Held,
         actor: &str,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
@@ -492,8 +492,15 @@ impl Store {
                  WHERE EXISTS (SELECT 1 FROM students WHERE uid = ?2)
                    AND NOT EXISTS (SELECT 1 FROM face_templates WHERE uid = ?1)",
             )?;
-            for (template, student) in templates {
+            for (template, student) in &held.templates {
                 erased += gone.execute([template, student])?;
+            }
+            let mut withdrawn = tx.prepare(
+                "INSERT INTO school_outbox (tbl, uid, gone) SELECT 'class_days', ?1, 1
+                 WHERE NOT EXISTS (SELECT 1 FROM class_days WHERE day = ?1)",
+            )?;
+            for day in &held.class_days {
+                erased += withdrawn.execute([day])?;
             }
         }
         if office {
@@ -520,7 +527,7 @@ impl Store {
                 if erased > 0 {
                     format!(
                         ", after {} made here",
-                        crate::wording::count(erased, "erasure")
+                        crate::wording::count(erased, "deletion")
                     )
                 } else {
                     String::new()

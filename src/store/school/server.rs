@@ -501,13 +501,32 @@ pub fn identity(client: &mut Client) -> Result<String, ServerError> {
         .get(0))
 }
 
-/// Every face template the school holds: its uid and its student's.
-pub fn template_uids(client: &mut Client) -> Result<Vec<(String, String)>, ServerError> {
-    Ok(client
+/// What the school holds of the rows an office may take away: every face template (its
+/// uid and its student's) and every class day declared.
+#[derive(Debug, Default)]
+pub struct Held {
+    pub templates: Vec<(String, String)>,
+    pub class_days: Vec<String>,
+}
+
+/// Every face template and class day the school holds.
+pub fn held(client: &mut Client) -> Result<Held, ServerError> {
+    let mut tx = snapshot(client)?;
+    let templates = tx
         .query("SELECT uid, student_uid FROM face_templates", &[])?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
-        .collect())
+        .collect();
+    let class_days = tx
+        .query("SELECT day FROM class_days", &[])?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    tx.commit()?;
+    Ok(Held {
+        templates,
+        class_days,
+    })
 }
 
 /// A read-only transaction that sees the school as of its start.
