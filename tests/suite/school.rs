@@ -1115,6 +1115,25 @@ fn own_student_enrolled_at_the_office_too(fetched_before: bool) {
         .any(|e| e.action == "join student" && e.details.starts_with("R0003 (Student Three)")));
 }
 
+/// The school server's night backup (written under `dir`; returned), then a morning:
+/// Student Two marked at the north door (`at_door`), Student Three enrolled at the office.
+fn backup_then_a_morning(
+    pg: &Postgres,
+    dir: &Path,
+    office: &Path,
+    admin: &str,
+    at_door: &dyn Fn(&[&str]) -> std::process::Output,
+) -> PathBuf {
+    let backup = dir.join("school.dump");
+    pg.dump("school", &backup);
+    marked(&at_door(&[
+        "mark",
+        &at_the_door("0002")[0].display().to_string(),
+    ]));
+    enrol(office, admin, "0003", "Student Three");
+    backup
+}
+
 #[test]
 fn a_school_server_put_back_from_last_nights_backup_gets_back_what_its_machines_hold() {
     let pg = Postgres::start();
@@ -1127,13 +1146,7 @@ fn a_school_server_put_back_from_last_nights_backup_gets_back_what_its_machines_
     assert!(at_door(&["students"]).status.success());
     // The night's backup of the server; the next morning Student Two is marked at the
     // door and the office enrols Student Three, whom the door fetches.
-    let backup = tmp.path().join("school.dump");
-    pg.dump("school", &backup);
-    marked(&at_door(&[
-        "mark",
-        &at_the_door("0002")[0].display().to_string(),
-    ]));
-    enrol(&office, &admin, "0003", "Student Three");
+    let backup = backup_then_a_morning(&pg, tmp.path(), &office, &admin, &at_door);
     let listed = at_door(&["students"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("Student Three"));
 
@@ -1220,13 +1233,7 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
     // enrols Student Three, deletes Student Five (a leaver), erases Student Six's face
     // (their parents withdrew consent), withdraws the trip (it was cancelled) and records
     // that Student Two went home ill (the door has not heard of it yet).
-    let backup = tmp.path().join("school.dump");
-    pg.dump("school", &backup);
-    marked(&at_door(&[
-        "mark",
-        &at_the_door("0002")[0].display().to_string(),
-    ]));
-    enrol(&office, &admin, "0003", "Student Three");
+    let backup = backup_then_a_morning(&pg, tmp.path(), &office, &admin, &at_door);
     at_office(&["delete", "R0005", "--yes"]);
     at_office(&["delete", "R0006", "--face-data", "--yes"]);
     assert!(office_store().withdraw_class_day(trip, "admin").unwrap());
