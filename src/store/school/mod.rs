@@ -318,15 +318,16 @@ impl Door {
     /// days that this folder no longer holds.
     fn tell_everything_again(&mut self, server_id: &str) -> Result<(), LinkError> {
         tracing::warn!("the school server was put back from a backup: offering it everything");
-        let office = self
-            .store
-            .school_status()?
-            .is_some_and(|s| s.login == SchoolLogin::Office);
+        if !self.store.office_login()? {
+            self.store
+                .school_server_went_back(server_id, None, "school server")?;
+            return Ok(());
+        }
         let deletions: Vec<_> = self
             .store
             .erasures()?
             .into_iter()
-            .filter(|e| office && e.kind == crate::store::ErasureKind::Student)
+            .filter(|e| e.kind == crate::store::ErasureKind::Student)
             .collect();
         let mut deleted = Vec::new();
         if !deletions.is_empty() {
@@ -349,12 +350,9 @@ impl Door {
                 }
             }
         }
-        let held = match office {
-            true => server::held(self.client()?)?,
-            false => server::Held::default(),
-        };
+        let held = server::held(self.client()?)?;
         self.store
-            .school_server_went_back(server_id, &deleted, &held, "school server")?;
+            .school_server_went_back(server_id, Some((&deleted, &held)), "school server")?;
         Ok(())
     }
 

@@ -454,32 +454,36 @@ impl Store {
         Ok(before.is_some_and(|before| before != id))
     }
 
+    /// Whether this folder's login to the school server is the office's (as last learnt).
+    pub(super) fn office_login(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(office, 0) FROM school_link", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     /// The school server was put back from a backup (now `server_id`): it lacks what
     /// changed after the backup was made, and numbers its new changes from the backup's.
-    /// So this folder offers it everything it holds, as at a first link (at a door's
-    /// login, the marks it holds that were not decided by hand), and fetches everything
-    /// anew
-    /// (what it fetched since may be numbered as what it had fetched before). What this
-    /// folder holds is newer than the backup, so it is sent first and is not overwritten
-    /// by the school's older copies. At the office's login what was erased here since
-    /// goes first, or it would come back from the backup: `deleted`, the school's students
-    /// (uids) deleted here, and of what the school `held`, the templates of a student here
-    /// that this folder does not hold (their face data erased, a photo removed) and the
-    /// class days it does not hold (withdrawn).
+    /// So this folder offers it everything it holds, as at a first link, and fetches
+    /// everything anew (what it fetched since may be numbered as what it had fetched
+    /// before). What this folder holds is newer than the backup, so it is sent first and
+    /// is not overwritten by the school's older copies. At the office's login (`office`:
+    /// `Some`) what was erased here since goes first, or it would come back from the
+    /// backup: the school's students (uids) deleted here, and of what the school held,
+    /// the templates of a student here that this folder does not hold (their face data
+    /// erased, a photo removed) and the class days it does not hold (withdrawn). At a
+    /// door's login (`None`) only the marks not decided by hand are offered: its copies
+    /// of the rest would be refused.
     pub(super) fn school_server_went_back(
         &mut self,
         server_id: &str,
-        deleted: &[String],
-        held: &super::server::Held,
+        office: Option<(&[String], &super::server::Held)>,
         actor: &str,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        let office: bool =
-            tx.query_row("SELECT COALESCE(office, 0) FROM school_link", [], |r| {
-                r.get(0)
-            })?;
         let mut erased = 0;
-        if office {
+        if let Some((deleted, held)) = office {
             for uid in deleted {
                 erased += tx.execute(
                     "INSERT INTO school_outbox (tbl, uid, gone) VALUES ('students', ?1, 1)",
@@ -502,11 +506,8 @@ impl Store {
             for day in &held.class_days {
                 erased += withdrawn.execute([day])?;
             }
-        }
-        if office {
             tx.execute_batch(OFFER_EVERYTHING)?;
         } else {
-            // A door's login may only add marks: its copies of the rest would be refused.
             tx.execute(
                 "INSERT INTO school_outbox (tbl, uid)
                  SELECT 'attendance', uid FROM attendance WHERE source <> 'admin'",

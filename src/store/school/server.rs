@@ -503,7 +503,7 @@ pub fn identity(client: &mut Client) -> Result<String, ServerError> {
 
 /// What the school holds of the rows an office may take away: every face template (its
 /// uid and its student's) and every class day declared.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Held {
     pub templates: Vec<(String, String)>,
     pub class_days: Vec<String>,
