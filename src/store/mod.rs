@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0014_school_clock.sql"),
     include_str!("../../db/0015_school_login.sql"),
     include_str!("../../db/0016_school_server_id.sql"),
+    include_str!("../../db/0017_school_last_seen.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).

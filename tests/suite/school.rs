@@ -279,6 +279,18 @@ fn marks_on_server_in(pg: &Postgres, database: &str) -> Vec<(String, String, Str
 }
 
 /// A grey frame with nobody in it, the size of the webcam's.
+/// Whether the machine of data folder `data` took the school server for one put back from
+/// a backup: never, at a school whose server only stopped, crashed or went on (it would
+/// tell the school everything again, and at the office delete what it does not hold).
+fn took_the_server_for_one_put_back(data: &Path) -> bool {
+    rollcall::store::Store::open(&data.join("rollcall.db"))
+        .unwrap()
+        .audit_log(500)
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "school server put back")
+}
+
 fn empty_frame() -> Vec<u8> {
     let m = Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(120.0)).unwrap();
     let mut buf = Vector::<u8>::new();
@@ -601,6 +613,14 @@ fn a_morning_with_the_school_server_down_loses_nothing_and_doubles_nothing() {
         .collect();
     for data in ["north", "south"] {
         assert_eq!(marks_at(&tmp.path().join(data)), school, "{data}");
+    }
+    // Stopped, killed and started again, the server went on: no machine took it for one
+    // put back from a backup (one door's mark of Student Two replaced the other's).
+    for data in ["north", "south", "office"] {
+        assert!(
+            !took_the_server_for_one_put_back(&tmp.path().join(data)),
+            "{data}"
+        );
     }
 }
 
@@ -1334,6 +1354,157 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
 }
 
 #[test]
+fn a_school_server_put_back_as_a_copy_of_its_data_folder_is_told_everything_again() {
+    let pg = Postgres::start();
+    let address = school_with_a_door_role(&pg);
+    let tmp = tempfile::tempdir().unwrap();
+    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
+    let admin = address("rollcall_admin");
+    let at_door = |args: &[&str]| at_north_door(&door, &address("north"), args);
+    let listed_at_door = || String::from_utf8_lossy(&at_door(&["students"]).stdout).into_owned();
+    for (person, name) in [("0002", "Student Two"), ("0005", "Student Five")] {
+        enrol(&office, &admin, person, name);
+    }
+    assert!(listed_at_door().contains("Student Five"));
+    // At night the server's virtual machine is snapshotted. The next morning Student Two
+    // is marked at the door, and the office enrols Student Three and deletes Student Five
+    // (a leaver); the door hears of both.
+    let snapshot = pg.copy_data_folder();
+    marked(&at_door(&[
+        "mark",
+        &at_the_door("0002")[0].display().to_string(),
+    ]));
+    enrol(&office, &admin, "0003", "Student Three");
+    let deleted = common::rollcall(
+        &office,
+        &[
+            "--database",
+            &admin,
+            "--door",
+            "Office",
+            "delete",
+            "R0005",
+            "--yes",
+        ],
+    );
+    assert!(deleted.status.success(), "{deleted:?}");
+    let listed = listed_at_door();
+    assert!(
+        listed.contains("Student Three") && !listed.contains("Student Five"),
+        "{listed}"
+    );
+
+    // The school rolls the server back to the snapshot, which PostgreSQL cannot tell from
+    // the server it was. The office, first to reach it, enrols Student Four.
+    pg.put_back_data_folder(&snapshot);
+    let students_at_school = || -> Vec<String> {
+        pg.client_of("school")
+            .query("SELECT roll_no FROM students ORDER BY roll_no", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(students_at_school(), ["R0002", "R0005"]);
+    enrol(&office, &admin, "0004", "Student Four");
+    let listed = listed_at_door();
+
+    // The office found the server without the change it had fetched last and told it
+    // everything again; the door, whose last change the office had sent again by then,
+    // noticed because the office gave the server a new life.
+    for data in [&office, &door] {
+        assert!(took_the_server_for_one_put_back(data), "{}", data.display());
+    }
+    assert_eq!(students_at_school(), ["R0002", "R0003", "R0004"]);
+    let server = marks_on_server_in(&pg, "school");
+    assert_eq!(server.len(), 1, "{server:?}");
+    assert_eq!(
+        (server[0].0.as_str(), server[0].2.as_str()),
+        ("R0002", "North door")
+    );
+    for student in ["Student Two", "Student Three", "Student Four"] {
+        assert!(listed.contains(student), "{student}: {listed}");
+    }
+    assert!(!listed.contains("Student Five"), "{listed}");
+    let door_db = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    let status = door_db.school_status().unwrap().expect("linked");
+    assert_eq!((status.refused_marks, status.problem), (0, None));
+    // Once is enough: the next rounds find the server as they left it.
+    at_door(&["students"]);
+    enrol(&office, &admin, "0006", "Student Six");
+    for data in [&office, &door] {
+        let told = rollcall::store::Store::open(&data.join("rollcall.db"))
+            .unwrap()
+            .audit_log(500)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "school server put back")
+            .count();
+        assert_eq!(told, 1, "{}", data.display());
+    }
+}
+
+#[test]
+fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_the_server() {
+    let pg = Postgres::start();
+    let address = school_with_a_door_role(&pg);
+    let tmp = tempfile::tempdir().unwrap();
+    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
+    let admin = address("rollcall_admin");
+    enrol(&office, &admin, "0002", "Student Two");
+    assert!(at_north_door(&door, &address("north"), &["students"])
+        .status
+        .success());
+    // The school server and both folders as the release before this one left them: the
+    // server's schema at version 2, and each folder with the server's ids but no life or
+    // last change seen.
+    pg.client_of("school")
+        .batch_execute("DROP TABLE server_life; DELETE FROM rollcall_schema WHERE version = 3")
+        .unwrap();
+    for data in [&office, &door] {
+        rusqlite::Connection::open(data.join("rollcall.db"))
+            .unwrap()
+            .execute_batch(
+                "UPDATE school_link SET last_seen = NULL,
+                        server_id = substr(server_id, 1, length(server_id) - 33)",
+            )
+            .unwrap();
+    }
+
+    // The door, upgraded first, cannot change the server's tables with its login: it says
+    // so, and marks Student Two all the same.
+    let frame = at_the_door("0002")[0].display().to_string();
+    let out = at_north_door(&door, &address("north"), &["mark", &frame]);
+    marked(&out);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("start Rollcall once with the school administrator's login first"),
+        "{said}"
+    );
+    assert!(marks_on_server_in(&pg, "school").is_empty());
+
+    // The office starts and upgrades the server; the door's next round sends the mark.
+    let at_office = common::rollcall(
+        &office,
+        &["--database", &admin, "--door", "Office", "students"],
+    );
+    assert!(at_office.status.success(), "{at_office:?}");
+    assert!(at_north_door(&door, &address("north"), &["students"])
+        .status
+        .success());
+    let server = marks_on_server_in(&pg, "school");
+    assert_eq!(server.len(), 1, "{server:?}");
+    assert_eq!(server[0].2, "North door");
+    for data in [&office, &door] {
+        assert!(
+            !took_the_server_for_one_put_back(data),
+            "{}",
+            data.display()
+        );
+    }
+}
+
+#[test]
 fn the_kiosk_says_when_the_school_server_is_offline_and_how_many_marks_wait() {
     let pg = Postgres::start();
     let tmp = tempfile::tempdir().unwrap();
@@ -1494,6 +1665,10 @@ fn corrections_and_removals_reach_every_door() {
         sync_once(&office_db, &office_photos, &office_server).unwrap();
         sync_once(&door_db, &door_photos, &door_server).unwrap();
         sync_once(&office_db, &office_photos, &office_server).unwrap();
+        for dir in [&office_db, &door_db] {
+            let dir = dir.parent().unwrap();
+            assert!(!took_the_server_for_one_put_back(dir), "{}", dir.display());
+        }
     };
     let mut office = Store::open(&office_db).unwrap();
     let enrol = |s: &mut Store, roll: &str| {
@@ -1643,6 +1818,7 @@ impl OfficeAndDoor {
             &server,
         );
         assert_eq!(refused.unwrap(), Vec::<String>::new());
+        assert!(!took_the_server_for_one_put_back(dir), "{name}");
     }
 
     /// The office, the door, then the office again: each holds the other's changes.

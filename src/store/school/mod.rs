@@ -296,9 +296,20 @@ impl Door {
         if let Some((ahead_ms, checked_ms)) = server::clock_ahead(self.client()?)? {
             self.store.set_school_clock(ahead_ms, checked_ms)?;
         }
-        // A school server put back from a backup is told everything again.
-        let server_id = server::identity(self.client()?)?;
-        if self.store.server_went_back(&server_id)? {
+        // A school server put back from a backup is told everything again: one restored
+        // from `pg_dump` has new ids; one put back as a copy of its data folder has lost
+        // the change this folder fetched last, and this folder gives it a new life so that
+        // every machine notices (not all of them can tell by what they fetched).
+        let mut server_id = server::identity(self.client()?)?;
+        let mut went_back = self.store.server_went_back(&server_id)?;
+        if let Some(seen) = self.store.last_seen()?.filter(|_| !went_back) {
+            if !server::still_holds(self.client()?, &seen)? {
+                tracing::warn!("the school server no longer holds change {}", seen.change);
+                server_id = server::new_life(self.client()?, &server_id)?;
+                went_back = true;
+            }
+        }
+        if went_back {
             self.tell_everything_again(&server_id)?;
         }
         // After a restore the outbox is the backup's: what the school changed since then
@@ -395,7 +406,7 @@ impl Door {
             return Ok(());
         }
         let pulled = self.store.pulled()?;
-        refused.extend(self.store.apply(&changes, pulled, false)?.refused);
+        refused.extend(self.store.apply(&changes, pulled, None, false)?.refused);
         Ok(())
     }
 
@@ -444,11 +455,16 @@ impl Door {
     /// (`school_wins`: over what waits in the outbox for the same rows).
     fn fetch(&mut self, school_wins: bool, refused: &mut Vec<String>) -> Result<(), LinkError> {
         let since = self.store.pulled()?;
-        let (changes, newest) = server::pull(self.client()?, since)?;
-        if changes.is_empty() && newest <= since && !school_wins {
+        let pulled = server::pull(self.client()?, since)?;
+        if pulled.changes.is_empty() && pulled.newest <= since && !school_wins {
             return Ok(());
         }
-        let applied = self.store.apply(&changes, newest, school_wins)?;
+        let applied = self.store.apply(
+            &pulled.changes,
+            pulled.newest,
+            pulled.last_seen.as_ref(),
+            school_wins,
+        )?;
         for f in &applied.orphaned_photos {
             let _ = std::fs::remove_file(self.photos.join(f));
         }

@@ -2,7 +2,7 @@
 //! name, and the school's changes written into the local database (without going back to
 //! the outbox).
 
-use super::rows::{Change, SharedRow};
+use super::rows::{Change, LastSeen, SharedRow};
 use super::server::Delivery;
 use crate::store::{erasures, ErasureKind, Store, StoreError};
 use chrono::NaiveDate;
@@ -157,7 +157,8 @@ impl Store {
             "DELETE FROM school_outbox;
              UPDATE school_link SET linked = 0, applying = 0, pulled = 0, online = 0,
                     problem = NULL, reconcile = 0, clock_ahead_ms = NULL,
-                    clock_checked_ms = NULL, office = NULL, login = NULL, server_id = NULL;",
+                    clock_checked_ms = NULL, office = NULL, login = NULL, server_id = NULL,
+                    last_seen = NULL;",
         )?;
         crate::store::audit(
             &tx,
@@ -440,18 +441,38 @@ impl Store {
             .query_row("SELECT pulled FROM school_link", [], |r| r.get(0))?)
     }
 
+    /// The newest change fetched from the school server, to find again there
+    /// (`server::still_holds`); `None`: nothing fetched since the link began.
+    pub(super) fn last_seen(&self) -> Result<Option<LastSeen>, StoreError> {
+        let text: Option<String> =
+            self.conn
+                .query_row("SELECT last_seen FROM school_link", [], |r| r.get(0))?;
+        // One this Rollcall cannot read tells nothing.
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
     /// Whether the school server the link reached (`server::identity`) is another than it
-    /// reached before: the school server was put back from a backup (or replaced), which
-    /// `school_server_went_back` deals with. The first one reached is recorded.
+    /// reached before: the school server was put back from a backup (or replaced, or
+    /// given a new life by a machine that found it put back), which
+    /// `school_server_went_back` deals with. The first one reached is recorded; so is the
+    /// same server's id with its life, where a Rollcall before 2026-12-05's recorded it
+    /// without.
     pub(super) fn server_went_back(&mut self, id: &str) -> Result<bool, StoreError> {
         let before: Option<String> =
             self.conn
                 .query_row("SELECT server_id FROM school_link", [], |r| r.get(0))?;
-        if before.is_none() {
+        let went_back = match &before {
+            None => false,
+            Some(before) if before.matches('/').count() == 1 => {
+                !id.starts_with(&format!("{before}/"))
+            }
+            Some(before) => before != id,
+        };
+        if !went_back && before.as_deref() != Some(id) {
             self.conn
                 .execute("UPDATE school_link SET server_id = ?1", [id])?;
         }
-        Ok(before.is_some_and(|before| before != id))
+        Ok(went_back)
     }
 
     /// Whether this folder's login to the school server is the office's (as last learnt).
@@ -515,7 +536,7 @@ impl Store {
             )?;
         }
         tx.execute(
-            "UPDATE school_link SET pulled = 0, reconcile = 0, server_id = ?1",
+            "UPDATE school_link SET pulled = 0, last_seen = NULL, reconcile = 0, server_id = ?1",
             [server_id],
         )?;
         crate::store::audit(
@@ -549,13 +570,14 @@ impl Store {
     }
 
     /// Writes the school's changes here (deletions first, then rows, parents before
-    /// children) and moves the "pulled" mark to `up_to`, in one transaction. With
-    /// `school_wins`, what waits in the outbox for those rows is dropped (the school's
-    /// version stands) and the door stops reconciling.
+    /// children) and moves the "pulled" mark to `up_to` (and `last_seen`, when given, to
+    /// that change), in one transaction. With `school_wins`, what waits in the outbox for
+    /// those rows is dropped (the school's version stands) and the door stops reconciling.
     pub(super) fn apply(
         &mut self,
         changes: &[Change],
         up_to: i64,
+        last_seen: Option<&LastSeen>,
         school_wins: bool,
     ) -> Result<Applied, StoreError> {
         let mut applied = Applied::default();
@@ -617,9 +639,12 @@ impl Store {
                 });
             }
         }
+        let last_seen = last_seen.and_then(|seen| serde_json::to_string(seen).ok());
         tx.execute(
-            "UPDATE school_link SET applying = 0, pulled = MAX(pulled, ?1)",
-            [up_to],
+            "UPDATE school_link SET applying = 0, pulled = MAX(pulled, ?1),
+                    last_seen = CASE WHEN ?1 > pulled AND ?2 IS NOT NULL THEN ?2
+                                     ELSE last_seen END",
+            params![up_to, last_seen],
         )?;
         tx.commit()?;
         if applied.deleted_students + applied.erased_face_data > 0 {
@@ -1048,6 +1073,48 @@ mod tests {
     }
 
     #[test]
+    fn the_school_servers_identity_and_last_change_seen_are_kept_until_the_link_starts_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        store.link_to_school_as_office("Office").unwrap();
+        // As a Rollcall before 2026-12-05 recorded it: the same server with its life.
+        assert!(!store.server_went_back("16384/16390").unwrap());
+        assert!(!store.server_went_back("16384/16390/life-1").unwrap());
+        assert!(!store.server_went_back("16384/16390/life-1").unwrap());
+        assert!(store.server_went_back("16384/16390/life-2").unwrap());
+        assert!(store.server_went_back("20000/20006/life-1").unwrap());
+
+        // The newest change fetched moves with the fetch position, forward only; a fetch
+        // that names none (a student joined by roll number) leaves it.
+        let seen = |change: i64, uid: &str| LastSeen {
+            change,
+            table: "students".into(),
+            uid: uid.into(),
+            student: None,
+            day: None,
+            gone: false,
+        };
+        assert_eq!(store.last_seen().unwrap(), None);
+        store.apply(&[], 5, Some(&seen(5, "a")), false).unwrap();
+        store.apply(&[], 5, Some(&seen(5, "b")), false).unwrap();
+        store.apply(&[], 3, Some(&seen(3, "c")), false).unwrap();
+        store.apply(&[], 9, None, false).unwrap();
+        assert_eq!(store.last_seen().unwrap(), Some(seen(5, "a")));
+        assert_eq!(store.pulled().unwrap(), 9);
+        // Told everything again, or leaving the school: fetched anew from the start.
+        store
+            .school_server_went_back("16384/16390/life-2", None, "test")
+            .unwrap();
+        assert_eq!(
+            (store.last_seen().unwrap(), store.pulled().unwrap()),
+            (None, 0)
+        );
+        store.apply(&[], 2, Some(&seen(2, "d")), false).unwrap();
+        store.leave_school("test").unwrap();
+        assert_eq!(store.last_seen().unwrap(), None);
+    }
+
+    #[test]
     fn refused_rows_wait_out_of_the_ordinary_rounds_and_go_once_taken() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
@@ -1150,6 +1217,7 @@ mod tests {
                     student("school-3", "R3", "Grace Hopper", "grace@example.org"),
                 ],
                 7,
+                None,
                 false,
             )
             .unwrap();
@@ -1274,6 +1342,7 @@ mod tests {
                     template(&taken_since, &ada_uid),
                 ],
                 9,
+                None,
                 true,
             )
             .unwrap();
@@ -1325,7 +1394,12 @@ mod tests {
         assert!(!erasures.contains(&(ErasureKind::FaceData, "R1".into())));
         // Fetched again, the erasure takes nothing more.
         let again = store
-            .apply(&[gone(&ada_uid), template(&taken_since, &ada_uid)], 9, true)
+            .apply(
+                &[gone(&ada_uid), template(&taken_since, &ada_uid)],
+                9,
+                None,
+                true,
+            )
             .unwrap();
         assert_eq!(again.erased_face_data, 0);
         assert_eq!(photos(&store, ada), vec!["ada-new.jpg".to_string()]);
@@ -1358,7 +1432,9 @@ mod tests {
         };
         // The school erased Ada's face; this door did as well (recorded), then fetched her
         // new templates (no photo here) and learnt her face at the door.
-        store.apply(std::slice::from_ref(&gone), 5, false).unwrap();
+        store
+            .apply(std::slice::from_ref(&gone), 5, None, false)
+            .unwrap();
         // (Made yesterday: erasures are recorded to the second.)
         store
             .conn
@@ -1367,7 +1443,7 @@ mod tests {
                 [crate::store::timestamp(Local::now() - Duration::days(1))],
             )
             .unwrap();
-        store.apply(&[template("t-new")], 6, false).unwrap();
+        store.apply(&[template("t-new")], 6, None, false).unwrap();
         let observe = |store: &Store| {
             store
                 .conn
@@ -1405,7 +1481,7 @@ mod tests {
         // Everything fetched anew (the school server put back, or the door joined again):
         // the old erasure, made here already, takes nothing and is not recorded again.
         let applied = store
-            .apply(&[gone.clone(), template("t-new")], 9, false)
+            .apply(&[gone.clone(), template("t-new")], 9, None, false)
             .unwrap();
         assert_eq!(applied.erased_face_data, 0);
         assert_eq!(observations(&store), 1);
@@ -1415,7 +1491,7 @@ mod tests {
         // But a second erasure this door never heard of (it was away) erases what it
         // learnt, though the school holds templates taken since.
         let applied = store
-            .apply(&[gone.clone(), gone, template("t-newer")], 12, false)
+            .apply(&[gone.clone(), gone, template("t-newer")], 12, None, false)
             .unwrap();
         assert_eq!(applied.erased_face_data, 1);
         assert_eq!(observations(&store), 0);

@@ -88,3 +88,47 @@ impl Change {
         }
     }
 }
+
+/// The newest change a folder fetched from the school server, as the server can be asked
+/// about it again: on a server that went on from there the row is still there with that
+/// change or a later one, or its deletion (or its student's) is recorded with a later one.
+/// On a server put back as a copy of its data folder (a disk image, a virtual machine's
+/// snapshot) from before that change, neither is — that is how a folder notices it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LastSeen {
+    /// The change's number at the server.
+    pub change: i64,
+    /// The shared table, or for a deletion the table it was recorded under.
+    pub table: String,
+    /// The row's uid (a class day's date).
+    pub uid: String,
+    /// The student a template or mark belongs to (deleting the student takes it along).
+    pub student: Option<String>,
+    /// A mark's day: the school keeps one mark per student and day, and may replace the
+    /// row of a mark with another door's earlier one.
+    pub day: Option<String>,
+    /// It was a deletion.
+    pub gone: bool,
+}
+
+impl LastSeen {
+    /// `change`, numbered `number` at the server.
+    pub fn of(change: &Change, number: i64) -> LastSeen {
+        let (table, uid) = change.key();
+        let (student, day) = match change {
+            Change::Row(SharedRow::Template { student_uid, .. }) => (Some(student_uid), None),
+            Change::Row(SharedRow::Mark {
+                student_uid, day, ..
+            }) => (Some(student_uid), Some(day)),
+            _ => (None, None),
+        };
+        LastSeen {
+            change: number,
+            table: table.to_string(),
+            uid: uid.to_string(),
+            student: student.cloned(),
+            day: day.cloned(),
+            gone: matches!(change, Change::Gone { .. }),
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The school server's side of the link (PostgreSQL): its schema, and the SQL that takes a
 //! door's rows and gives back everything that changed since a door last asked.
 
-use super::rows::{Change, SharedRow};
+use super::rows::{Change, LastSeen, SharedRow};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Transaction};
 use std::path::Path;
@@ -11,6 +11,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../db/postgres/0001_school.sql"),
     include_str!("../../../db/postgres/0002_absent_by_hand.sql"),
+    include_str!("../../../db/postgres/0003_server_life.sql"),
 ];
 
 /// Writers take this advisory lock, so change numbers become visible in order.
@@ -488,17 +489,76 @@ fn server_clock_ms(client: &mut impl postgres::GenericClient) -> Result<i64, pos
     Ok(ms.round() as i64)
 }
 
-/// Which school server this is, as PostgreSQL knows its database and students table: ids
-/// a restore from `pg_dump` does not bring back (it makes the tables anew), so a server
-/// put back from a backup — or replaced — answers with another.
+/// Which school server this is: PostgreSQL's ids of its database and students table (a
+/// restore from `pg_dump` makes them anew, so a server put back from such a backup — or
+/// replaced — answers with others) and its life (`new_life`).
 pub fn identity(client: &mut Client) -> Result<String, ServerError> {
     Ok(client
         .query_one(
-            "SELECT d.oid::text || '/' || 'students'::regclass::oid::text
+            "SELECT d.oid::text || '/' || 'students'::regclass::oid::text || '/'
+                    || COALESCE((SELECT id FROM server_life LIMIT 1), '')
              FROM pg_database d WHERE d.datname = current_database()",
             &[],
         )?
         .get(0))
+}
+
+/// Whether the server still holds the change a folder fetched last (`LastSeen`): false
+/// when it was put back as a copy of its data folder from before that change.
+pub fn still_holds(client: &mut Client, seen: &LastSeen) -> Result<bool, ServerError> {
+    let row = match (seen.gone, seen.table.as_str()) {
+        // A deletion stays recorded under its number.
+        (true, _) => "FALSE",
+        (false, "students") => {
+            "EXISTS (SELECT 1 FROM students WHERE uid = s.uid AND change >= s.change)"
+        }
+        (false, "face_templates") => {
+            "EXISTS (SELECT 1 FROM face_templates WHERE uid = s.uid AND change >= s.change)"
+        }
+        (false, "attendance") => {
+            "EXISTS (SELECT 1 FROM attendance a
+                     WHERE (a.uid = s.uid OR (a.student_uid = s.student AND a.day = s.day))
+                       AND a.change >= s.change)"
+        }
+        (false, "class_days") => {
+            "EXISTS (SELECT 1 FROM class_days WHERE day = s.uid AND change >= s.change)"
+        }
+        // Not a table this Rollcall knows: nothing to tell by.
+        (false, _) => "TRUE",
+    };
+    Ok(client
+        .query_one(
+            &format!(
+                "WITH s AS (SELECT $1::bigint AS change, $2::text AS tbl, $3::text AS uid,
+                                   $4::text AS student, $5::text AS day)
+                 SELECT {row} OR EXISTS (
+                     SELECT 1 FROM deletions d WHERE d.change >= s.change
+                       AND ((d.tbl = s.tbl AND d.uid = s.uid)
+                            OR (d.tbl = 'students' AND d.uid = s.student)))
+                 FROM s"
+            ),
+            &[
+                &seen.change,
+                &seen.table,
+                &seen.uid,
+                &seen.student,
+                &seen.day,
+            ],
+        )?
+        .get(0))
+}
+
+/// Gives the school server (`id`, as `identity` read it) a new life, so that every machine
+/// finds it another server and tells it everything again; returns its identity now (also
+/// when another machine gave it one first).
+pub fn new_life(client: &mut Client, id: &str) -> Result<String, ServerError> {
+    let life = id.rsplit('/').next().unwrap_or_default();
+    client.execute(
+        "UPDATE server_life SET id = md5(random()::text || clock_timestamp()::text)
+         WHERE id = $1",
+        &[&life],
+    )?;
+    identity(client)
 }
 
 /// What the school holds of the rows an office may take away: every face template (its
@@ -538,16 +598,44 @@ fn snapshot(client: &mut Client) -> Result<Transaction<'_>, postgres::Error> {
         .start()
 }
 
-/// Everything that changed after change `since`, and the newest change number.
-pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), ServerError> {
+/// What a fetch brought: the changes, the newest change number, and that change.
+pub struct Pulled {
+    pub changes: Vec<Change>,
+    pub newest: i64,
+    /// The newest change, to ask the server about at later rounds (`None`: nothing new).
+    pub last_seen: Option<LastSeen>,
+}
+
+/// The newest change read so far: its number and where it is in the changes read.
+struct Newest {
+    number: i64,
+    at: Option<usize>,
+}
+
+impl Newest {
+    fn saw(&mut self, number: i64, at: usize) {
+        if number > self.number {
+            *self = Newest {
+                number,
+                at: Some(at),
+            };
+        }
+    }
+}
+
+/// Everything that changed after change `since`.
+pub fn pull(client: &mut Client, since: i64) -> Result<Pulled, ServerError> {
     let mut tx = snapshot(client)?;
     let mut changes = Vec::new();
-    let mut newest = since;
+    let mut newest = Newest {
+        number: since,
+        at: None,
+    };
     for r in tx.query(
         "SELECT change, tbl, uid FROM deletions WHERE change > $1 ORDER BY change",
         &[&since],
     )? {
-        newest = newest.max(r.get(0));
+        newest.saw(r.get(0), changes.len());
         changes.push(Change::Gone {
             table: r.get(1),
             uid: r.get(2),
@@ -559,10 +647,23 @@ pub fn pull(client: &mut Client, since: i64) -> Result<(Vec<Change>, i64), Serve
         Fetched::Templates,
         Fetched::Marks,
     ] {
-        newest = newest.max(table.read(&mut tx, "change > $1", &since, &mut changes)?);
+        table.read(
+            &mut tx,
+            "change > $1",
+            &since,
+            &mut changes,
+            Some(&mut newest),
+        )?;
     }
     tx.commit()?;
-    Ok((changes, newest))
+    let last_seen = newest
+        .at
+        .map(|at| LastSeen::of(&changes[at], newest.number));
+    Ok(Pulled {
+        changes,
+        newest: newest.number,
+        last_seen,
+    })
 }
 
 /// The school's students of these roll numbers, as they are now, with their face
@@ -575,7 +676,7 @@ pub fn students_by_roll_no(
 ) -> Result<Vec<Change>, ServerError> {
     let mut tx = snapshot(client)?;
     let mut changes = Vec::new();
-    Fetched::Students.read(&mut tx, "roll_no = ANY($1)", &roll_nos, &mut changes)?;
+    Fetched::Students.read(&mut tx, "roll_no = ANY($1)", &roll_nos, &mut changes, None)?;
     let uids: Vec<String> = changes
         .iter()
         .filter_map(|c| match c {
@@ -585,7 +686,7 @@ pub fn students_by_roll_no(
         .collect();
     if !uids.is_empty() {
         for table in [Fetched::Templates, Fetched::Marks] {
-            table.read(&mut tx, "student_uid = ANY($1)", &uids, &mut changes)?;
+            table.read(&mut tx, "student_uid = ANY($1)", &uids, &mut changes, None)?;
         }
     }
     tx.commit()?;
@@ -657,20 +758,22 @@ impl Fetched {
     }
 
     /// The rows of this table `filter` (a condition on `$1`) picks, added to `changes`;
-    /// returns the newest change among them (0 for none).
+    /// for a fetch, the newest of them noted in `newest`.
     fn read(
         self,
         tx: &mut Transaction<'_>,
         filter: &str,
         arg: &(dyn postgres::types::ToSql + Sync),
         changes: &mut Vec<Change>,
-    ) -> Result<i64, postgres::Error> {
-        let mut newest = 0;
+        mut newest: Option<&mut Newest>,
+    ) -> Result<(), postgres::Error> {
         for r in tx.query(&format!("{} WHERE {filter}", self.select()), &[arg])? {
-            newest = newest.max(r.get(0));
+            if let Some(newest) = newest.as_deref_mut() {
+                newest.saw(r.get(0), changes.len());
+            }
             changes.push(Change::Row(self.row(&r)));
         }
-        Ok(newest)
+        Ok(())
     }
 }
 

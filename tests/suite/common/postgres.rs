@@ -38,6 +38,17 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// `cp -a`: a folder with its owner and modes (the server checks both).
+fn copy_folder(from: &Path, to: &Path) {
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "cp -a {} {}", from.display(), to.display());
+}
+
 impl Postgres {
     /// A new cluster (superuser `rollcall`, trusted on loopback), started.
     pub fn start() -> Postgres {
@@ -294,6 +305,25 @@ impl Postgres {
             &["--clean", "--if-exists"],
             Some(dump),
         );
+    }
+
+    /// Stops the server, copies its data folder as a disk image or a virtual machine's
+    /// snapshot would hold it, and starts it again; returns the copy.
+    pub fn copy_data_folder(&self) -> PathBuf {
+        self.stop();
+        let copy = self.dir.path().join("data-copy");
+        copy_folder(&self.data(), &copy);
+        self.start_again();
+        copy
+    }
+
+    /// Stops the server, puts `copy` (a `copy_data_folder`) back as its data folder, and
+    /// starts it again.
+    pub fn put_back_data_folder(&self, copy: &Path) {
+        self.stop();
+        std::fs::remove_dir_all(self.data()).unwrap();
+        copy_folder(copy, &self.data());
+        self.start_again();
     }
 
     /// Runs one of PostgreSQL's client programs on `database` as the superuser, with
