@@ -1459,7 +1459,12 @@ fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_t
     // server's schema at version 2, and each folder with the server's ids but no life or
     // last change seen.
     pg.client_of("school")
-        .batch_execute("DROP TABLE server_life; DELETE FROM rollcall_schema WHERE version = 3")
+        .batch_execute(
+            "DROP TABLE server_life;
+             DROP TRIGGER attendance_keep_decision_by_hand ON attendance;
+             DROP FUNCTION attendance_keep_decision_by_hand;
+             DELETE FROM rollcall_schema WHERE version > 2;",
+        )
         .unwrap();
     for data in [&office, &door] {
         rusqlite::Connection::open(data.join("rollcall.db"))
@@ -1502,6 +1507,65 @@ fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_t
             data.display()
         );
     }
+}
+
+#[test]
+fn a_door_on_an_older_release_offering_its_mark_again_does_not_undo_a_decision_by_hand() {
+    let pg = Postgres::start();
+    let address = school_with_a_door_role(&pg);
+    let tmp = tempfile::tempdir().unwrap();
+    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
+    let admin = address("rollcall_admin");
+    enrol(&office, &admin, "0002", "Student Two");
+    let frame = at_the_door("0002")[0].display().to_string();
+    marked(&at_north_door(&door, &address("north"), &["mark", &frame]));
+    // The office records that Student Two went home ill.
+    let sync_office = || {
+        let out = common::rollcall(
+            &office,
+            &["--database", &admin, "--door", "Office", "students"],
+        );
+        assert!(out.status.success(), "{out:?}");
+    };
+    sync_office();
+    {
+        let mut store = rollcall::store::Store::open(&office.join("rollcall.db")).unwrap();
+        let two = student_named(&store, "R0002").unwrap().id;
+        let today = chrono::Local::now().date_naive();
+        let now = chrono::Local::now();
+        assert!(
+            store
+                .correct(two, today, false, "went home ill", "admin", now)
+                .unwrap()
+                .changed
+        );
+    }
+    sync_office();
+    // The door, on a release before 2026-12-05, offers its own mark again (after a crash)
+    // with that release's SQL, under its own login.
+    let row_at_school = |client: &mut postgres::Client| -> (String, bool, String) {
+        let r = client
+            .query_one("SELECT uid, present, source FROM attendance", &[])
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    let (uid, present, source) = row_at_school(&mut pg.client_of("school"));
+    assert_eq!((present, source.as_str()), (false, "admin"));
+    let mut old_door = postgres::Client::connect(&address("north"), postgres::NoTls).unwrap();
+    let updated = old_door
+        .execute(
+            "UPDATE attendance SET present = true, source = 'kiosk',
+                 change = nextval('school_changes')
+             WHERE uid = $1",
+            &[&uid],
+        )
+        .unwrap();
+    // The school server keeps the decision by hand.
+    assert_eq!(updated, 0);
+    assert_eq!(
+        row_at_school(&mut pg.client_of("school")),
+        (uid, false, "admin".to_string())
+    );
 }
 
 #[test]

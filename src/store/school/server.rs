@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../db/postgres/0001_school.sql"),
     include_str!("../../../db/postgres/0002_absent_by_hand.sql"),
     include_str!("../../../db/postgres/0003_server_life.sql"),
+    include_str!("../../../db/postgres/0004_decision_by_hand_stays.sql"),
 ];
 
 /// Writers take this advisory lock, so change numbers become visible in order.
