@@ -360,23 +360,94 @@ fn enrolling(data: &Path, url: Option<&str>, person: &str, name: &str) -> std::p
     common::rollcall(data, &args)
 }
 
-/// The README's roles on `pg`: the administrator (`rollcall_admin`, owner of database
-/// `school`) and door `north` in role `rollcall_door`; returns the school's address for a
-/// login.
-fn school_with_a_door_role(pg: &Postgres) -> impl Fn(&str) -> String {
-    let mut admin = pg.client();
-    admin
-        .batch_execute(
-            "CREATE ROLE rollcall_admin LOGIN;
-             CREATE ROLE rollcall_door NOLOGIN;
-             CREATE ROLE north LOGIN IN ROLE rollcall_door;",
-        )
-        .unwrap();
-    admin
-        .batch_execute("CREATE DATABASE school OWNER rollcall_admin")
-        .unwrap();
-    let port = pg.port;
-    move |user: &str| format!("postgres://{user}@127.0.0.1:{port}/school")
+/// The README's school: a server with its roles (the administrator `rollcall_admin`, owner
+/// of database `school`, and door `north` in role `rollcall_door`), and two data folders,
+/// the office's and the north door's.
+struct RoledSchool {
+    pg: Postgres,
+    tmp: tempfile::TempDir,
+    office: PathBuf,
+    door: PathBuf,
+}
+
+impl RoledSchool {
+    fn start() -> RoledSchool {
+        let pg = Postgres::start();
+        let mut superuser = pg.client();
+        superuser
+            .batch_execute(
+                "CREATE ROLE rollcall_admin LOGIN;
+                 CREATE ROLE rollcall_door NOLOGIN;
+                 CREATE ROLE north LOGIN IN ROLE rollcall_door;",
+            )
+            .unwrap();
+        // Not with the roles: it may not run inside a transaction.
+        superuser
+            .batch_execute("CREATE DATABASE school OWNER rollcall_admin")
+            .unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
+        RoledSchool {
+            pg,
+            tmp,
+            office,
+            door,
+        }
+    }
+
+    /// The school's address for `login`.
+    fn address(&self, login: &str) -> String {
+        format!("postgres://{login}@127.0.0.1:{}/school", self.pg.port)
+    }
+
+    /// The school's address for the administrator.
+    fn admin(&self) -> String {
+        self.address("rollcall_admin")
+    }
+
+    /// A command at the north door, with the door's login.
+    fn at_door(&self, args: &[&str]) -> std::process::Output {
+        at_north_door(&self.door, &self.address("north"), args)
+    }
+
+    /// A command at the office, with the administrator's login; it must succeed.
+    fn at_office(&self, args: &[&str]) -> std::process::Output {
+        let admin = self.admin();
+        let mut all = vec!["--database", admin.as_str(), "--door", "Office"];
+        all.extend_from_slice(args);
+        let out = common::rollcall(&self.office, &all);
+        assert!(out.status.success(), "{out:?}");
+        out
+    }
+
+    /// Enrols webcam-dev person `person` at the office.
+    fn enrol(&self, person: &str, name: &str) {
+        enrol(&self.office, &self.admin(), person, name);
+    }
+
+    /// The roll numbers of the students the school server holds, in order.
+    fn students_at_school(&self) -> Vec<String> {
+        self.pg
+            .client_of("school")
+            .query("SELECT roll_no FROM students ORDER BY roll_no", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+
+    /// The school server's marks, by roll number: "R0002 at North door".
+    fn marks_at_school(&self) -> Vec<String> {
+        marks_on_server_in(&self.pg, "school")
+            .into_iter()
+            .map(|(roll_no, _, door)| format!("{roll_no} at {door}"))
+            .collect()
+    }
+
+    /// What the door lists of its students.
+    fn listed_at_door(&self) -> String {
+        String::from_utf8_lossy(&self.at_door(&["students"]).stdout).into_owned()
+    }
 }
 
 /// Asserts that `rollcall mark` answered that it marked the student.
@@ -891,33 +962,24 @@ fn a_machine_that_has_never_reached_the_school_server_enrols_nobody_until_it_has
 
 #[test]
 fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() {
-    let pg = Postgres::start();
-    let address = school_with_a_door_role(&pg);
-    let tmp = tempfile::tempdir().unwrap();
-    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
-    let at_door = |args: &[&str]| at_north_door(&door, &address("north"), args);
+    let school = RoledSchool::start();
 
     // A door cannot set up the school's tables: the admin's login must come first.
-    let out = at_door(&["students"]);
+    let out = school.at_door(&["students"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("administrator's login"), "{said}");
 
-    enrol(&office, &address("rollcall_admin"), "0002", "Student Two");
-    let listed = at_door(&["students"]);
+    school.enrol("0002", "Student Two");
+    let listed = school.at_door(&["students"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("Student Two"));
 
     // It marks, and the school has the mark with its door.
     let photo = at_the_door("0002")[0].display().to_string();
-    marked(&at_door(&["mark", &photo]));
-    let server = marks_on_server_in(&pg, "school");
-    assert_eq!(server.len(), 1);
-    assert_eq!(server[0].2, "North door");
+    marked(&school.at_door(&["mark", &photo]));
+    assert_eq!(school.marks_at_school(), ["R0002 at North door"]);
     // The office, asked again, hears where and when the student was marked.
     let again = at_the_door("0002")[3].display().to_string();
-    let out = common::rollcall(
-        &office,
-        &["--database", &address("rollcall_admin"), "mark", &again],
-    );
+    let out = school.at_office(&["mark", &again]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).lines().next(),
         Some("Student attendance is marked")
@@ -945,7 +1007,7 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
         "3@example.org",
     ];
     args.extend(photos.iter().map(String::as_str));
-    let out = at_door(&args);
+    let out = school.at_door(&args);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{said}");
     assert!(
@@ -953,7 +1015,7 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
         "{said}"
     );
     // The old API's clients at the door are told so too.
-    let (mut served, port) = serve(&door, &address("north"), "North door");
+    let (mut served, port) = serve(&school.door, &school.address("north"), "North door");
     let photos: Vec<PathBuf> = photos.iter().map(PathBuf::from).collect();
     let answer = upload(port, "R0003", "Three", &photos);
     let _ = served.kill();
@@ -965,9 +1027,10 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
             .is_some_and(|r| r.starts_with("Enrolling a student is done at the office")),
         "{answer}"
     );
-    let listed = String::from_utf8_lossy(&at_door(&["students"]).stdout).into_owned();
+    let listed = school.listed_at_door();
     assert!(!listed.contains("R0003"), "{listed}");
-    let students: i64 = pg
+    let students: i64 = school
+        .pg
         .client_of("school")
         .query_one("SELECT count(*) FROM students", &[])
         .unwrap()
@@ -976,7 +1039,7 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
 
     // So are a correction and an erasure of face data (which would otherwise have stayed
     // at the school and every other door), also while the server is out of reach.
-    let mut store = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    let mut store = rollcall::store::Store::open(&school.door.join("rollcall.db")).unwrap();
     let two = student_named(&store, "R0002").unwrap().id;
     let today = chrono::Local::now().date_naive();
     let refused = store.correct(
@@ -994,8 +1057,8 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
         ),
         "{refused:?}"
     );
-    pg.stop();
-    let out = at_door(&["delete", "--face-data", "--yes", "R0002"]);
+    school.pg.stop();
+    let out = school.at_door(&["delete", "--face-data", "--yes", "R0002"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{said}");
     assert!(
@@ -1009,27 +1072,30 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
 
 #[test]
 fn what_the_school_refuses_is_not_offered_every_round_and_holds_up_no_mark() {
-    let pg = Postgres::start();
-    let address = school_with_a_door_role(&pg);
-    let tmp = tempfile::tempdir().unwrap();
-    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
-    enrol(&office, &address("rollcall_admin"), "0002", "Student Two");
+    let school = RoledSchool::start();
+    school.enrol("0002", "Student Two");
     // The door was a kiosk of its own before it joined the school: its own student, whom
     // the school will not take from a door's login (nor their face templates).
-    let own = enrolling(&door, None, "0003", "Student Three");
+    let own = enrolling(&school.door, None, "0003", "Student Three");
     assert!(own.status.success(), "{own:?}");
 
-    let source = recording(&tmp.path().join("rec"), &[&at_the_door("0002")], 24);
-    let mut north = DoorProcess::start(&door, "North door", &address("north"), &source, true);
+    let source = recording(&school.tmp.path().join("rec"), &[&at_the_door("0002")], 24);
+    let mut north = DoorProcess::start(
+        &school.door,
+        "North door",
+        &school.address("north"),
+        &source,
+        true,
+    );
     north.greeted("Student Two", Duration::from_secs(60));
     // The mark reaches the school at once, refusals or not.
     let taken = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
-        marks_on_server_in(&pg, "school").len() == 1
+        school.marks_at_school().len() == 1
     });
     assert!(taken, "the mark did not reach the school");
     // Why the school refused the rest stays on the status line, round after round...
-    let store = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    let store = rollcall::store::Store::open(&school.door.join("rollcall.db")).unwrap();
     let said = (0..30).all(|_| {
         std::thread::sleep(Duration::from_millis(100));
         store
@@ -1041,7 +1107,7 @@ fn what_the_school_refuses_is_not_offered_every_round_and_holds_up_no_mark() {
     assert!(said, "{:?}", store.school_status());
     // ... but the refused changes are not offered again every round: each offer is an
     // error in the school server's log (and holds its write lock).
-    let refusals = || pg.log().matches("permission denied").count();
+    let refusals = || school.pg.log().matches("permission denied").count();
     let before = refusals();
     assert!(before > 0, "no refusal in the server's log");
     std::thread::sleep(Duration::from_secs(5));
@@ -1049,11 +1115,11 @@ fn what_the_school_refuses_is_not_offered_every_round_and_holds_up_no_mark() {
     north.kill();
     // Connected once with the administrator's login, the door brings its own student to
     // the school (as the reason on its status line says).
-    let admin = address("rollcall_admin");
-    let mut north = DoorProcess::start(&door, "North door", &admin, &source, true);
+    let mut north = DoorProcess::start(&school.door, "North door", &school.admin(), &source, true);
     let own_at_school = (0..300).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
-        let n: i64 = pg
+        let n: i64 = school
+            .pg
             .client_of("school")
             .query_one("SELECT count(*) FROM students WHERE roll_no = 'R0003'", &[])
             .unwrap()
@@ -1079,53 +1145,40 @@ fn a_door_that_fetched_the_offices_student_before_it_could_join_them_joins_them_
 /// without writing it (as Rollcall before 2026-12-05 did), so only asking the school for
 /// the refused student's roll number finds them.
 fn own_student_enrolled_at_the_office_too(fetched_before: bool) {
-    let pg = Postgres::start();
-    let address = school_with_a_door_role(&pg);
-    let tmp = tempfile::tempdir().unwrap();
-    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
-    let at_door = |args: &[&str]| at_north_door(&door, &address("north"), args);
-    enrol(&office, &address("rollcall_admin"), "0002", "Student Two");
+    let school = RoledSchool::start();
+    school.enrol("0002", "Student Two");
     // A kiosk of its own with a student, joined with a door's login: the school takes
     // neither the student nor the mark made since.
-    let own = enrolling(&door, None, "0003", "Student Three");
+    let own = enrolling(&school.door, None, "0003", "Student Three");
     assert!(own.status.success(), "{own:?}");
     let photo = at_the_door("0003")[0].display().to_string();
-    marked(&at_door(&["mark", &photo]));
-    assert!(marks_on_server_in(&pg, "school").is_empty());
+    marked(&school.at_door(&["mark", &photo]));
+    assert!(school.marks_at_school().is_empty());
 
     // The office enrols the student itself, under the same roll number.
-    enrol(
-        &office,
-        &address("rollcall_admin"),
-        "0003",
-        "Three, at the office",
-    );
+    school.enrol("0003", "Three, at the office");
     if fetched_before {
-        let newest: i64 = pg
+        let newest: i64 = school
+            .pg
             .client_of("school")
             .query_one("SELECT last_value FROM school_changes", &[])
             .unwrap()
             .get(0);
-        let conn = rusqlite::Connection::open(door.join("rollcall.db")).unwrap();
+        let conn = rusqlite::Connection::open(school.door.join("rollcall.db")).unwrap();
         conn.execute("UPDATE school_link SET pulled = ?1", [newest])
             .unwrap();
     }
     // The door's next rounds: one student, the school's, and the mark reaches the school.
     for _ in 0..2 {
-        let out = at_door(&["students"]);
+        let out = school.at_door(&["students"]);
         assert!(out.status.success(), "{out:?}");
     }
-    let store = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    let store = rollcall::store::Store::open(&school.door.join("rollcall.db")).unwrap();
     let students = store.students().unwrap();
     let three: Vec<_> = students.iter().filter(|s| s.roll_no == "R0003").collect();
     assert_eq!(three.len(), 1, "{students:?}");
     assert_eq!(three[0].name, "Three, at the office");
-    let server = marks_on_server_in(&pg, "school");
-    assert_eq!(server.len(), 1, "{server:?}");
-    assert_eq!(
-        (server[0].0.as_str(), server[0].2.as_str()),
-        ("R0003", "North door")
-    );
+    assert_eq!(school.marks_at_school(), ["R0003 at North door"]);
     let status = store.school_status().unwrap().unwrap();
     assert_eq!((status.waiting_marks, status.refused_marks), (0, 0));
     assert!(store
@@ -1135,78 +1188,52 @@ fn own_student_enrolled_at_the_office_too(fetched_before: bool) {
         .any(|e| e.action == "join student" && e.details.starts_with("R0003 (Student Three)")));
 }
 
-/// The school server's night backup (written under `dir`; returned), then a morning:
-/// Student Two marked at the north door (`at_door`), Student Three enrolled at the office.
-fn backup_then_a_morning(
-    pg: &Postgres,
-    dir: &Path,
-    office: &Path,
-    admin: &str,
-    at_door: &dyn Fn(&[&str]) -> std::process::Output,
-) -> PathBuf {
-    let backup = dir.join("school.dump");
-    pg.dump("school", &backup);
-    marked(&at_door(&[
-        "mark",
-        &at_the_door("0002")[0].display().to_string(),
-    ]));
-    enrol(office, admin, "0003", "Student Three");
+/// The school server's night backup (returned), then a morning: Student Two marked at the
+/// north door, Student Three enrolled at the office.
+fn backup_then_a_morning(school: &RoledSchool) -> PathBuf {
+    let backup = school.tmp.path().join("school.dump");
+    school.pg.dump("school", &backup);
+    marked(&school.at_door(&["mark", &at_the_door("0002")[0].display().to_string()]));
+    school.enrol("0003", "Student Three");
     backup
 }
 
 #[test]
 fn a_school_server_put_back_from_last_nights_backup_gets_back_what_its_machines_hold() {
-    let pg = Postgres::start();
-    let address = school_with_a_door_role(&pg);
-    let tmp = tempfile::tempdir().unwrap();
-    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
-    let admin = address("rollcall_admin");
-    let at_door = |args: &[&str]| at_north_door(&door, &address("north"), args);
-    enrol(&office, &admin, "0002", "Student Two");
-    assert!(at_door(&["students"]).status.success());
+    let school = RoledSchool::start();
+    school.enrol("0002", "Student Two");
+    assert!(school.at_door(&["students"]).status.success());
     // The night's backup of the server; the next morning Student Two is marked at the
     // door and the office enrols Student Three, whom the door fetches.
-    let backup = backup_then_a_morning(&pg, tmp.path(), &office, &admin, &at_door);
-    let listed = at_door(&["students"]);
+    let backup = backup_then_a_morning(&school);
+    let listed = school.at_door(&["students"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("Student Three"));
 
     // The server's disk fails, and the school puts back the night's backup: the mark and
     // Student Three are gone from it. The office then enrols Student Four.
-    pg.restore("school", "rollcall_admin", &backup);
-    let students_at_school = || -> Vec<String> {
-        pg.client_of("school")
-            .query("SELECT roll_no FROM students ORDER BY roll_no", &[])
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect()
-    };
-    assert_eq!(students_at_school(), ["R0002"]);
-    assert!(marks_on_server_in(&pg, "school").is_empty());
-    enrol(&office, &admin, "0004", "Student Four");
+    school.pg.restore("school", "rollcall_admin", &backup);
+    assert_eq!(school.students_at_school(), ["R0002"]);
+    assert!(school.marks_at_school().is_empty());
+    school.enrol("0004", "Student Four");
 
     // The README's way back: each machine, the office first, leaves the school and joins
     // it again (with no server set, then with it).
     for (folder, login, name) in [
-        (&office, "rollcall_admin", "Office"),
-        (&door, "north", "North door"),
+        (&school.office, "rollcall_admin", "Office"),
+        (&school.door, "north", "North door"),
     ] {
         let left = common::rollcall(folder, &["leave-school", "--yes"]);
         assert!(left.status.success(), "{left:?}");
-        let url = address(login);
+        let url = school.address(login);
         let joined = common::rollcall(folder, &["--database", &url, "--door", name, "students"]);
         assert!(joined.status.success(), "{joined:?}");
     }
-    assert_eq!(students_at_school(), ["R0002", "R0003", "R0004"]);
-    let server = marks_on_server_in(&pg, "school");
-    assert_eq!(server.len(), 1, "{server:?}");
-    assert_eq!(
-        (server[0].0.as_str(), server[0].2.as_str()),
-        ("R0002", "North door")
-    );
-    let listed = String::from_utf8_lossy(&at_door(&["students"]).stdout).into_owned();
+    assert_eq!(school.students_at_school(), ["R0002", "R0003", "R0004"]);
+    assert_eq!(school.marks_at_school(), ["R0002 at North door"]);
+    let listed = school.listed_at_door();
     assert!(listed.contains("Student Four"), "{listed}");
-    let templates: i64 = pg
+    let templates: i64 = school
+        .pg
         .client_of("school")
         .query_one(
             "SELECT count(*) FROM face_templates t JOIN students s ON s.uid = t.student_uid
@@ -1223,39 +1250,28 @@ fn a_school_server_put_back_from_last_nights_backup_gets_back_what_its_machines_
 
 #[test]
 fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machines() {
-    let pg = Postgres::start();
-    let address = school_with_a_door_role(&pg);
-    let tmp = tempfile::tempdir().unwrap();
-    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
-    let admin = address("rollcall_admin");
-    let at_door = |args: &[&str]| at_north_door(&door, &address("north"), args);
-    let at_office = |args: &[&str]| {
-        let mut all = vec!["--database", admin.as_str(), "--door", "Office"];
-        all.extend_from_slice(args);
-        let out = common::rollcall(&office, &all);
-        assert!(out.status.success(), "{out:?}");
-    };
+    let school = RoledSchool::start();
     for (person, name) in [
         ("0002", "Student Two"),
         ("0005", "Student Five"),
         ("0006", "Student Six"),
     ] {
-        enrol(&office, &admin, person, name);
+        school.enrol(person, name);
     }
     // A class day declared at the office (a Saturday's school trip).
     let today = chrono::Local::now().date_naive();
     let trip = today - chrono::Days::new(3);
-    let office_store = || rollcall::store::Store::open(&office.join("rollcall.db")).unwrap();
+    let office_store = || rollcall::store::Store::open(&school.office.join("rollcall.db")).unwrap();
     assert!(office_store().declare_class_day(trip, "admin").unwrap());
-    at_office(&["students"]);
-    assert!(at_door(&["students"]).status.success());
+    school.at_office(&["students"]);
+    assert!(school.at_door(&["students"]).status.success());
     // The night's backup; the next morning Student Two is marked at the door, the office
     // enrols Student Three, deletes Student Five (a leaver), erases Student Six's face
     // (their parents withdrew consent), withdraws the trip (it was cancelled) and records
     // that Student Two went home ill (the door has not heard of it yet).
-    let backup = backup_then_a_morning(&pg, tmp.path(), &office, &admin, &at_door);
-    at_office(&["delete", "R0005", "--yes"]);
-    at_office(&["delete", "R0006", "--face-data", "--yes"]);
+    let backup = backup_then_a_morning(&school);
+    school.at_office(&["delete", "R0005", "--yes"]);
+    school.at_office(&["delete", "R0006", "--face-data", "--yes"]);
     assert!(office_store().withdraw_class_day(trip, "admin").unwrap());
     {
         let mut store = office_store();
@@ -1272,30 +1288,26 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
             .unwrap();
         assert!(went_home.changed);
     }
-    at_office(&["students"]);
+    school.at_office(&["students"]);
 
     // The school puts last night's backup back over the server's tables; nobody tells the
     // machines. The office, first to reach it, enrols Student Four.
-    pg.restore_in_place("school", &backup);
-    let students_at_school = || -> Vec<String> {
-        pg.client_of("school")
-            .query("SELECT roll_no FROM students ORDER BY roll_no", &[])
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect()
-    };
-    assert_eq!(students_at_school(), ["R0002", "R0005", "R0006"]);
-    enrol(&office, &admin, "0004", "Student Four");
+    school.pg.restore_in_place("school", &backup);
+    assert_eq!(school.students_at_school(), ["R0002", "R0005", "R0006"]);
+    school.enrol("0004", "Student Four");
     // The door's next round.
-    let listed = String::from_utf8_lossy(&at_door(&["students"]).stdout).into_owned();
+    let listed = school.listed_at_door();
 
     // Each machine noticed and told the school everything again: the morning's
     // enrolment and the decision on Student Two are back (the door's own mark, offered
     // again, does not undo it), the leaver and the erased face stay gone…
-    assert_eq!(students_at_school(), ["R0002", "R0003", "R0004", "R0006"]);
+    assert_eq!(
+        school.students_at_school(),
+        ["R0002", "R0003", "R0004", "R0006"]
+    );
     let day = today.format("%Y-%m-%d").to_string();
-    let two_today: Vec<(bool, String)> = pg
+    let two_today: Vec<(bool, String)> = school
+        .pg
         .client_of("school")
         .query(
             "SELECT a.present, a.source FROM attendance a
@@ -1309,7 +1321,9 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
         .collect();
     assert_eq!(two_today, [(false, "admin".to_string())]);
     let templates_of = |roll_no: &str| -> i64 {
-        pg.client_of("school")
+        school
+            .pg
+            .client_of("school")
             .query_one(
                 "SELECT count(*) FROM face_templates t JOIN students s ON s.uid = t.student_uid
                  WHERE s.roll_no = $1",
@@ -1319,7 +1333,8 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
             .get(0)
     };
     assert_eq!(templates_of("R0006"), 0, "Student Six's face stays erased");
-    let trip_at_school: i64 = pg
+    let trip_at_school: i64 = school
+        .pg
         .client_of("school")
         .query_one(
             "SELECT count(*) FROM class_days WHERE day = $1",
@@ -1334,7 +1349,7 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
     assert!(listed.contains("Student Four"), "{listed}");
     assert!(listed.contains("Student Three"), "{listed}");
     assert!(!listed.contains("Student Five"), "{listed}");
-    let door_db = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    let door_db = rollcall::store::Store::open(&school.door.join("rollcall.db")).unwrap();
     let six = student_named(&door_db, "R0006").expect("Student Six stays a student");
     assert!(door_db.templates_of(six.id).unwrap().is_empty());
     let two = student_named(&door_db, "R0002").unwrap().id;
@@ -1355,40 +1370,19 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
 
 #[test]
 fn a_school_server_put_back_as_a_copy_of_its_data_folder_is_told_everything_again() {
-    let pg = Postgres::start();
-    let address = school_with_a_door_role(&pg);
-    let tmp = tempfile::tempdir().unwrap();
-    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
-    let admin = address("rollcall_admin");
-    let at_door = |args: &[&str]| at_north_door(&door, &address("north"), args);
-    let listed_at_door = || String::from_utf8_lossy(&at_door(&["students"]).stdout).into_owned();
+    let school = RoledSchool::start();
     for (person, name) in [("0002", "Student Two"), ("0005", "Student Five")] {
-        enrol(&office, &admin, person, name);
+        school.enrol(person, name);
     }
-    assert!(listed_at_door().contains("Student Five"));
+    assert!(school.listed_at_door().contains("Student Five"));
     // At night the server's virtual machine is snapshotted. The next morning Student Two
     // is marked at the door, and the office enrols Student Three and deletes Student Five
     // (a leaver); the door hears of both.
-    let snapshot = pg.copy_data_folder();
-    marked(&at_door(&[
-        "mark",
-        &at_the_door("0002")[0].display().to_string(),
-    ]));
-    enrol(&office, &admin, "0003", "Student Three");
-    let deleted = common::rollcall(
-        &office,
-        &[
-            "--database",
-            &admin,
-            "--door",
-            "Office",
-            "delete",
-            "R0005",
-            "--yes",
-        ],
-    );
-    assert!(deleted.status.success(), "{deleted:?}");
-    let listed = listed_at_door();
+    let snapshot = school.pg.copy_data_folder();
+    marked(&school.at_door(&["mark", &at_the_door("0002")[0].display().to_string()]));
+    school.enrol("0003", "Student Three");
+    school.at_office(&["delete", "R0005", "--yes"]);
+    let listed = school.listed_at_door();
     assert!(
         listed.contains("Student Three") && !listed.contains("Student Five"),
         "{listed}"
@@ -1396,43 +1390,30 @@ fn a_school_server_put_back_as_a_copy_of_its_data_folder_is_told_everything_agai
 
     // The school rolls the server back to the snapshot, which PostgreSQL cannot tell from
     // the server it was. The office, first to reach it, enrols Student Four.
-    pg.put_back_data_folder(&snapshot);
-    let students_at_school = || -> Vec<String> {
-        pg.client_of("school")
-            .query("SELECT roll_no FROM students ORDER BY roll_no", &[])
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect()
-    };
-    assert_eq!(students_at_school(), ["R0002", "R0005"]);
-    enrol(&office, &admin, "0004", "Student Four");
-    let listed = listed_at_door();
+    school.pg.put_back_data_folder(&snapshot);
+    assert_eq!(school.students_at_school(), ["R0002", "R0005"]);
+    school.enrol("0004", "Student Four");
+    let listed = school.listed_at_door();
 
     // The office found the server without the change it had fetched last and told it
     // everything again; the door, whose last change the office had sent again by then,
     // noticed because the office gave the server a new life.
-    for data in [&office, &door] {
+    for data in [&school.office, &school.door] {
         assert!(took_the_server_for_one_put_back(data), "{}", data.display());
     }
-    assert_eq!(students_at_school(), ["R0002", "R0003", "R0004"]);
-    let server = marks_on_server_in(&pg, "school");
-    assert_eq!(server.len(), 1, "{server:?}");
-    assert_eq!(
-        (server[0].0.as_str(), server[0].2.as_str()),
-        ("R0002", "North door")
-    );
+    assert_eq!(school.students_at_school(), ["R0002", "R0003", "R0004"]);
+    assert_eq!(school.marks_at_school(), ["R0002 at North door"]);
     for student in ["Student Two", "Student Three", "Student Four"] {
         assert!(listed.contains(student), "{student}: {listed}");
     }
     assert!(!listed.contains("Student Five"), "{listed}");
-    let door_db = rollcall::store::Store::open(&door.join("rollcall.db")).unwrap();
+    let door_db = rollcall::store::Store::open(&school.door.join("rollcall.db")).unwrap();
     let status = door_db.school_status().unwrap().expect("linked");
     assert_eq!((status.refused_marks, status.problem), (0, None));
     // Once is enough: the next rounds find the server as they left it.
-    at_door(&["students"]);
-    enrol(&office, &admin, "0006", "Student Six");
-    for data in [&office, &door] {
+    school.at_door(&["students"]);
+    school.enrol("0006", "Student Six");
+    for data in [&school.office, &school.door] {
         let told = rollcall::store::Store::open(&data.join("rollcall.db"))
             .unwrap()
             .audit_log(500)
@@ -1446,19 +1427,15 @@ fn a_school_server_put_back_as_a_copy_of_its_data_folder_is_told_everything_agai
 
 #[test]
 fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_the_server() {
-    let pg = Postgres::start();
-    let address = school_with_a_door_role(&pg);
-    let tmp = tempfile::tempdir().unwrap();
-    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
-    let admin = address("rollcall_admin");
-    enrol(&office, &admin, "0002", "Student Two");
-    assert!(at_north_door(&door, &address("north"), &["students"])
-        .status
-        .success());
+    let school = RoledSchool::start();
+    school.enrol("0002", "Student Two");
+    assert!(school.at_door(&["students"]).status.success());
     // The school server and both folders as the release before this one left them: the
     // server's schema at version 2, and each folder with the server's ids but no life or
     // last change seen.
-    pg.client_of("school")
+    school
+        .pg
+        .client_of("school")
         .batch_execute(
             "DROP TABLE server_life;
              DROP TRIGGER attendance_keep_decision_by_hand ON attendance;
@@ -1466,7 +1443,7 @@ fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_t
              DELETE FROM rollcall_schema WHERE version > 2;",
         )
         .unwrap();
-    for data in [&office, &door] {
+    for data in [&school.office, &school.door] {
         rusqlite::Connection::open(data.join("rollcall.db"))
             .unwrap()
             .execute_batch(
@@ -1479,28 +1456,20 @@ fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_t
     // The door, upgraded first, cannot change the server's tables with its login: it says
     // so, and marks Student Two all the same.
     let frame = at_the_door("0002")[0].display().to_string();
-    let out = at_north_door(&door, &address("north"), &["mark", &frame]);
+    let out = school.at_door(&["mark", &frame]);
     marked(&out);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
         said.contains("start Rollcall once with the school administrator's login first"),
         "{said}"
     );
-    assert!(marks_on_server_in(&pg, "school").is_empty());
+    assert!(school.marks_at_school().is_empty());
 
     // The office starts and upgrades the server; the door's next round sends the mark.
-    let at_office = common::rollcall(
-        &office,
-        &["--database", &admin, "--door", "Office", "students"],
-    );
-    assert!(at_office.status.success(), "{at_office:?}");
-    assert!(at_north_door(&door, &address("north"), &["students"])
-        .status
-        .success());
-    let server = marks_on_server_in(&pg, "school");
-    assert_eq!(server.len(), 1, "{server:?}");
-    assert_eq!(server[0].2, "North door");
-    for data in [&office, &door] {
+    school.at_office(&["students"]);
+    assert!(school.at_door(&["students"]).status.success());
+    assert_eq!(school.marks_at_school(), ["R0002 at North door"]);
+    for data in [&school.office, &school.door] {
         assert!(
             !took_the_server_for_one_put_back(data),
             "{}",
@@ -1511,25 +1480,14 @@ fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_t
 
 #[test]
 fn a_door_on_an_older_release_offering_its_mark_again_does_not_undo_a_decision_by_hand() {
-    let pg = Postgres::start();
-    let address = school_with_a_door_role(&pg);
-    let tmp = tempfile::tempdir().unwrap();
-    let (office, door) = (tmp.path().join("office"), tmp.path().join("north"));
-    let admin = address("rollcall_admin");
-    enrol(&office, &admin, "0002", "Student Two");
+    let school = RoledSchool::start();
+    school.enrol("0002", "Student Two");
     let frame = at_the_door("0002")[0].display().to_string();
-    marked(&at_north_door(&door, &address("north"), &["mark", &frame]));
+    marked(&school.at_door(&["mark", &frame]));
     // The office records that Student Two went home ill.
-    let sync_office = || {
-        let out = common::rollcall(
-            &office,
-            &["--database", &admin, "--door", "Office", "students"],
-        );
-        assert!(out.status.success(), "{out:?}");
-    };
-    sync_office();
+    school.at_office(&["students"]);
     {
-        let mut store = rollcall::store::Store::open(&office.join("rollcall.db")).unwrap();
+        let mut store = rollcall::store::Store::open(&school.office.join("rollcall.db")).unwrap();
         let two = student_named(&store, "R0002").unwrap().id;
         let today = chrono::Local::now().date_naive();
         let now = chrono::Local::now();
@@ -1540,7 +1498,7 @@ fn a_door_on_an_older_release_offering_its_mark_again_does_not_undo_a_decision_b
                 .changed
         );
     }
-    sync_office();
+    school.at_office(&["students"]);
     // The door, on a release before 2026-12-05, offers its own mark again (after a crash)
     // with that release's SQL, under its own login.
     let row_at_school = |client: &mut postgres::Client| -> (String, bool, String) {
@@ -1549,9 +1507,10 @@ fn a_door_on_an_older_release_offering_its_mark_again_does_not_undo_a_decision_b
             .unwrap();
         (r.get(0), r.get(1), r.get(2))
     };
-    let (uid, present, source) = row_at_school(&mut pg.client_of("school"));
+    let (uid, present, source) = row_at_school(&mut school.pg.client_of("school"));
     assert_eq!((present, source.as_str()), (false, "admin"));
-    let mut old_door = postgres::Client::connect(&address("north"), postgres::NoTls).unwrap();
+    let mut old_door =
+        postgres::Client::connect(&school.address("north"), postgres::NoTls).unwrap();
     let updated = old_door
         .execute(
             "UPDATE attendance SET present = true, source = 'kiosk',
@@ -1563,7 +1522,7 @@ fn a_door_on_an_older_release_offering_its_mark_again_does_not_undo_a_decision_b
     // The school server keeps the decision by hand.
     assert_eq!(updated, 0);
     assert_eq!(
-        row_at_school(&mut pg.client_of("school")),
+        row_at_school(&mut school.pg.client_of("school")),
         (uid, false, "admin".to_string())
     );
 }
