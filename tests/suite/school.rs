@@ -1594,30 +1594,8 @@ fn the_kiosk_says_when_the_school_server_is_offline_and_how_many_marks_wait() {
 #[test]
 fn an_office_that_erases_a_students_face_and_enrols_it_again_while_the_server_is_away_keeps_the_new_photos(
 ) {
-    use rollcall::store::{NewPhoto, NewStudent};
     let school = OfficeAndDoor::start();
-    let photos = school.office.join("photos");
-    // A photo file in the office's folder, with one template.
-    let photo = |file: &str| {
-        std::fs::write(photos.join(file), b"a photo").unwrap();
-        NewPhoto {
-            file_name: file.into(),
-            origin: "camera".into(),
-            templates: vec![("facenet".into(), vec![0.5; 4])],
-        }
-    };
-    let mut office = OfficeAndDoor::store(&school.office);
-    let ada = office
-        .insert_student(
-            &NewStudent {
-                roll_no: "A1".into(),
-                name: "Ada".into(),
-                email: "ada@example.org".into(),
-            },
-            &[photo("ada-1.jpg")],
-            "admin",
-        )
-        .unwrap();
+    let ada = OfficeAndDoor::enrol_with_photo(&school.office, "A1");
     school.sync(&school.office, "Office");
     let templates_at_school = || -> i64 {
         school
@@ -1635,31 +1613,71 @@ fn an_office_that_erases_a_students_face_and_enrols_it_again_while_the_server_is
 
     // The server is away; meanwhile the office erases Ada's face data (at her request, or
     // a wrong photo) and enrols her face again.
-    let (files, _) = office.erase_face_data(ada, "admin").unwrap();
-    assert_eq!(files, ["ada-1.jpg"]);
-    std::fs::remove_file(photos.join("ada-1.jpg")).unwrap();
-    office
-        .add_photos(ada, &[photo("ada-2.jpg")], "admin")
-        .unwrap();
+    school.erase_and_enrol_again_at_the_office(ada, "A1");
 
     // Back: the erasure reaches the school before the new photo's template, which the
     // school keeps; the office keeps the photo when its own erasure comes back to it.
     school.sync(&school.office, "Office");
-    let kept: Vec<String> = office
-        .photos_of(ada)
-        .unwrap()
-        .into_iter()
-        .map(|p| p.file_name)
-        .collect();
-    assert_eq!(kept, ["ada-2.jpg"]);
-    assert!(photos.join("ada-2.jpg").exists());
-    assert_eq!(office.templates_of(ada).unwrap().len(), 1);
+    assert_eq!(school.photos_at_the_office(ada), ["new.jpg"]);
     assert_eq!(templates_at_school(), 1);
     // And a door knows her face by it.
     school.sync(&school.door, "North door");
     let door = OfficeAndDoor::store(&school.door);
     let at_door = student_named(&door, "A1").expect("the door has Ada");
     assert_eq!(door.templates_of(at_door.id).unwrap().len(), 1);
+}
+
+#[test]
+fn a_large_school_is_fetched_in_parts_and_a_face_enrolled_again_survives_its_old_erasure_in_another(
+) {
+    let school = OfficeAndDoor::start();
+    // Ada's face erased at the office and enrolled again: the school holds the erasure and
+    // the new photo's template.
+    let ada = OfficeAndDoor::enrol_with_photo(&school.office, "A1");
+    school.sync(&school.office, "Office");
+    school.erase_and_enrol_again_at_the_office(ada, "A1");
+    school.sync(&school.office, "Office");
+    // And a large school: 2,100 more students and 3,000 days of Ada's marks (more rows
+    // than a door writes in one transaction), put straight into the server.
+    school
+        .pg
+        .client()
+        .batch_execute(
+            "INSERT INTO students (uid, roll_no, name, email, enrolled_at)
+               SELECT 'many-' || i, 'M' || i, 'Student ' || i, 'm' || i || '@example.org',
+                      '2026-09-01T08:00:00+00:00'
+               FROM generate_series(1, 2100) i;
+             INSERT INTO attendance (uid, student_uid, day, marked_at, score, source, door)
+               SELECT 'old-' || d, s.uid, to_char(date '2010-01-01' + d, 'YYYY-MM-DD'),
+                      to_char(date '2010-01-01' + d, 'YYYY-MM-DD') || 'T08:10:00+00:00',
+                      4.0, 'kiosk', 'North door'
+               FROM students s, generate_series(1, 3000) d WHERE s.roll_no = 'A1';",
+        )
+        .unwrap();
+
+    // A door joining gets all of it.
+    school.sync(&school.door, "North door");
+    let door = OfficeAndDoor::store(&school.door);
+    assert_eq!(door.students().unwrap().len(), 2101);
+    let at_door = student_named(&door, "A1").expect("the door has Ada");
+    assert_eq!(door.templates_of(at_door.id).unwrap().len(), 1);
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let marks = door
+        .attendance(day("2010-01-01"), day("2019-01-01"))
+        .unwrap();
+    assert_eq!(marks.len(), 3000);
+
+    // The office fetches the school again from its start (as after the server was put
+    // back): the old erasure comes in the first part, the new photo's template in a later
+    // one, and the new photo stays.
+    rusqlite::Connection::open(school.office.join("rollcall.db"))
+        .unwrap()
+        .execute("UPDATE school_link SET pulled = 0", [])
+        .unwrap();
+    school.sync(&school.office, "Office");
+    assert_eq!(school.photos_at_the_office(ada), ["new.jpg"]);
+    let office = OfficeAndDoor::store(&school.office);
+    assert_eq!(office.students().unwrap().len(), 2101);
 }
 
 #[test]
@@ -1865,19 +1883,51 @@ impl OfficeAndDoor {
             .get(0)
     }
 
-    /// Enrols `roll` at the data folder `dir`, from a photo kept there (file and row) with
-    /// one template; the other machine gets only the template.
+    /// Enrols `roll` at the data folder `dir`, from a photo kept there (`photo`); the other
+    /// machine gets only the template.
     fn enrol_with_photo(dir: &Path, roll: &str) -> i64 {
-        let file = format!("{roll}.jpg");
-        std::fs::write(dir.join("photos").join(&file), empty_frame()).unwrap();
-        let photo = rollcall::store::NewPhoto {
-            file_name: file,
-            origin: "camera".into(),
-            templates: vec![("dlib-resnet-v1".into(), vec![0.25; 128])],
-        };
+        let photo = Self::photo(dir, &format!("{roll}.jpg"));
         Self::store(dir)
             .insert_student(&new_student(roll), &[photo], "admin")
             .unwrap()
+    }
+
+    /// At the office: the face data of `id` (enrolled by `enrol_with_photo` as `roll`)
+    /// erased, their photo file with it, and their face enrolled again from `new.jpg`.
+    fn erase_and_enrol_again_at_the_office(&self, id: i64, roll: &str) {
+        let mut office = Self::store(&self.office);
+        let (files, _) = office.erase_face_data(id, "admin").unwrap();
+        assert_eq!(files, [format!("{roll}.jpg")]);
+        std::fs::remove_file(self.office.join("photos").join(&files[0])).unwrap();
+        let again = Self::photo(&self.office, "new.jpg");
+        office.add_photos(id, &[again], "admin").unwrap();
+    }
+
+    /// The office's photos of student `id` (file names), each asserted to be on disk,
+    /// and asserted to have one template each.
+    fn photos_at_the_office(&self, id: i64) -> Vec<String> {
+        let office = Self::store(&self.office);
+        let files: Vec<String> = office
+            .photos_of(id)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.file_name)
+            .collect();
+        for f in &files {
+            assert!(self.office.join("photos").join(f).exists(), "{f}");
+        }
+        assert_eq!(office.templates_of(id).unwrap().len(), files.len());
+        files
+    }
+
+    /// A photo file `file` written in the data folder `dir`, with one template.
+    fn photo(dir: &Path, file: &str) -> rollcall::store::NewPhoto {
+        std::fs::write(dir.join("photos").join(file), empty_frame()).unwrap();
+        rollcall::store::NewPhoto {
+            file_name: file.into(),
+            origin: "camera".into(),
+            templates: vec![("dlib-resnet-v1".into(), vec![0.25; 128])],
+        }
     }
 }
 

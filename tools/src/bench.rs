@@ -554,7 +554,7 @@ pub fn identify_here(data: &DataDir, settings: &Settings) -> anyhow::Result<Iden
 
 /// This process's resident memory, in MB (0 where /proc is not there): now (`VmRSS`) or
 /// its peak so far (`VmHWM`).
-fn resident_mb(field: &str) -> f64 {
+pub(crate) fn resident_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -226,6 +226,20 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A new door joining a large school: how long its first fetch takes, its memory, and
+    /// how long its kiosk waits meanwhile to write a mark.
+    SchoolJoin {
+        /// A scratch database on the school server (the benchmark adds synthetic students).
+        #[arg(long, value_name = "URL")]
+        database: String,
+        #[arg(long, default_value_t = 10_000)]
+        students: usize,
+        /// Days of marks of every student.
+        #[arg(long, default_value_t = 40)]
+        days: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Time to enrol one student from 10 photos, with 1 and with 5,000 students enrolled.
     Enroll {
         /// A folder of photos of one person (the first 10 are used).
@@ -497,6 +511,31 @@ fn run_bench(b: BenchCommand, data_dir: Option<&Path>, settings: &Settings) -> a
                         r.enrol_to_door_ms_p95
                     );
                 }
+            }
+        }
+        BenchCommand::SchoolJoin {
+            database,
+            students,
+            days,
+            json,
+        } => {
+            let r = school_bench::join(&database, students, days)?;
+            if json {
+                print_json(serde_json::to_value(&r)?);
+            } else {
+                println!("Machine: {}", bench::machine());
+                println!("| students | templates | marks | first fetch s | peak memory MB | longest wait to write s | writes refused |");
+                println!("|---|---|---|---|---|---|---|");
+                println!(
+                    "| {} | {} | {} | {:.1} | {:.0} | {:.2} | {} |",
+                    r.students,
+                    r.templates,
+                    r.marks,
+                    r.seconds,
+                    r.peak_memory_mb,
+                    r.longest_write_wait_s,
+                    r.writes_refused
+                );
             }
         }
         BenchCommand::IdentifyHere => {

@@ -167,3 +167,113 @@ fn count_marks(school: &mut postgres::Client) -> anyhow::Result<i64> {
         .query_one("SELECT count(*) FROM attendance", &[])?
         .get(0))
 }
+
+/// One row of the joining table.
+#[derive(Serialize, Debug)]
+pub struct JoinRow {
+    pub students: usize,
+    /// Face templates fetched (five dlib and five FaceNet templates a student).
+    pub templates: usize,
+    /// Marks fetched (every student on each of `days` days, the last ten with a snapshot).
+    pub marks: usize,
+    /// From the door's first round to the whole school written in its database.
+    pub seconds: f64,
+    /// The benchmark process's peak resident memory (VmHWM), MB.
+    pub peak_memory_mb: f64,
+    /// The longest another writer of the door's database (as the kiosk marking) waited for
+    /// it meanwhile.
+    pub longest_write_wait_s: f64,
+    /// Writes the other writer gave up after 5 s (Rollcall's own wait): marks a kiosk
+    /// would have failed to record.
+    pub writes_refused: usize,
+}
+
+/// A door joining a large school: `students` synthetic students (ten templates each) with
+/// `days` days of marks put straight into the scratch database at `url`, then fetched by
+/// a new door's first round while another connection writes to the door's database every
+/// 50 ms, as its kiosk would.
+pub fn join(url: &str, students: usize, days: usize) -> anyhow::Result<JoinRow> {
+    let tag = format!(
+        "J{}x{}",
+        std::process::id(),
+        chrono::Local::now().timestamp()
+    );
+    let mut school = postgres::Client::connect(url, postgres::NoTls)?;
+    // A first round creates the tables on an empty scratch database.
+    let root = tempfile_dir()?;
+    let (office_db, office_photos) = folder(&root, "office")?;
+    sync_once(&office_db, &office_photos, &server(url, "Office"))?;
+    let n = students as i64;
+    school.execute(
+        "INSERT INTO students (uid, roll_no, name, email, enrolled_at)
+         SELECT $1 || i, $1 || i, 'Bench Student ' || i, $1 || i || '@bench.invalid',
+                '2026-09-01T08:00:00+00:00'
+         FROM generate_series(1, $2::bigint) i",
+        &[&tag, &n],
+    )?;
+    school.execute(
+        "INSERT INTO face_templates (uid, student_uid, model_id, vector, origin)
+         SELECT $1 || i || '-' || k, $1 || i,
+                CASE WHEN k <= 5 THEN 'bench-dlib' ELSE 'bench-facenet' END,
+                decode(repeat('0000803e', CASE WHEN k <= 5 THEN 128 ELSE 512 END), 'hex'),
+                'upload'
+         FROM generate_series(1, $2::bigint) i, generate_series(1, 10) k",
+        &[&tag, &n],
+    )?;
+    let d = days as i32;
+    school.execute(
+        "INSERT INTO attendance (uid, student_uid, day, marked_at, score, source, door, snapshot)
+         SELECT $1 || i || '-' || d, $1 || i, to_char(date '2000-01-01' + d, 'YYYY-MM-DD'),
+                to_char(date '2000-01-01' + d, 'YYYY-MM-DD') || 'T08:10:00+00:00', 4.2,
+                'kiosk', 'North door',
+                CASE WHEN d >= $3 - 10 THEN decode(repeat('ab', 4000), 'hex') END
+         FROM generate_series(1, $2::bigint) i, generate_series(0, $3 - 1) d",
+        &[&tag, &n, &d],
+    )?;
+
+    let (door_db, door_photos) = folder(&root, "door")?;
+    drop(Store::open(&door_db)?);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let kiosk = {
+        let stop = stop.clone();
+        let db = door_db.clone();
+        std::thread::spawn(move || -> anyhow::Result<(f64, usize)> {
+            let conn = rusqlite::Connection::open(db)?;
+            conn.busy_timeout(Duration::from_secs(5))?;
+            let (mut longest, mut refused) = (0.0f64, 0);
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let t = Instant::now();
+                match conn.execute_batch("BEGIN IMMEDIATE; COMMIT;") {
+                    Ok(()) => {}
+                    Err(_) => refused += 1,
+                }
+                longest = longest.max(t.elapsed().as_secs_f64());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Ok((longest, refused))
+        })
+    };
+    let started = Instant::now();
+    sync_once(&door_db, &door_photos, &server(url, "North door"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (longest, refused) = kiosk
+        .join()
+        .map_err(|_| anyhow::anyhow!("the writing thread failed"))??;
+    let at_door = Store::open(&door_db)?
+        .students()?
+        .iter()
+        .filter(|s| s.roll_no.starts_with(&tag))
+        .count();
+    anyhow::ensure!(at_door == students, "the door did not get the whole school");
+    let _ = std::fs::remove_dir_all(&root);
+    Ok(JoinRow {
+        students,
+        templates: students * 10,
+        marks: students * days,
+        seconds,
+        peak_memory_mb: crate::bench::resident_mb("VmHWM"),
+        longest_write_wait_s: longest,
+        writes_refused: refused,
+    })
+}

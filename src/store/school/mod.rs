@@ -451,27 +451,36 @@ impl Door {
         }
     }
 
-    /// Fetches the school's changes since the last ones held here and writes them here
-    /// (`school_wins`: over what waits in the outbox for the same rows).
+    /// Fetches the school's changes since the last ones held here and writes them here, a
+    /// part at a time (`school_wins`: over what waits in the outbox for the same rows).
     fn fetch(&mut self, school_wins: bool, refused: &mut Vec<String>) -> Result<(), LinkError> {
         let since = self.store.pulled()?;
-        let pulled = server::pull(self.client()?, since)?;
-        if pulled.changes.is_empty() && pulled.newest <= since && !school_wins {
+        self.client()?;
+        let Door {
+            store,
+            photos,
+            client,
+            ..
+        } = self;
+        let client = client.as_mut().expect("connected above");
+        let (mut parts, mut erased) = (0, false);
+        let pulled = server::pull(client, since, |changes, context| {
+            let applied = store.apply_part(changes, context, school_wins)?;
+            for f in &applied.orphaned_photos {
+                let _ = std::fs::remove_file(photos.join(f));
+            }
+            erased |= applied.deleted_students + applied.erased_face_data > 0;
+            refused.extend(applied.refused);
+            parts += 1;
+            Ok::<_, LinkError>(())
+        })?;
+        if parts == 0 && pulled.newest <= since && !school_wins {
             return Ok(());
         }
-        let applied = self.store.apply(
-            &pulled.changes,
-            pulled.newest,
-            pulled.last_seen.as_ref(),
-            school_wins,
-        )?;
-        for f in &applied.orphaned_photos {
-            let _ = std::fs::remove_file(self.photos.join(f));
+        store.finish_fetch(pulled.newest, pulled.last_seen.as_ref(), school_wins)?;
+        if erased {
+            store.erase_in_saved_copies();
         }
-        if applied.deleted_students + applied.erased_face_data > 0 {
-            self.store.erase_in_saved_copies();
-        }
-        refused.extend(applied.refused);
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! name, and the school's changes written into the local database (without going back to
 //! the outbox).
 
-use super::rows::{Change, LastSeen, SharedRow};
+use super::rows::{Change, FetchContext, LastSeen, SharedRow};
 use super::server::Delivery;
 use crate::store::{erasures, ErasureKind, Store, StoreError};
 use chrono::NaiveDate;
@@ -569,15 +569,27 @@ impl Store {
             .query_row("SELECT reconcile FROM school_link", [], |r| r.get(0))?)
     }
 
-    /// Writes the school's changes here (deletions first, then rows, parents before
-    /// children) and moves the "pulled" mark to `up_to` (and `last_seen`, when given, to
-    /// that change), in one transaction. With `school_wins`, what waits in the outbox for
-    /// those rows is dropped (the school's version stands) and the door stops reconciling.
+    /// Writes the school's changes here, whole (`apply_part`, then `finish_fetch`).
     pub(super) fn apply(
         &mut self,
         changes: &[Change],
         up_to: i64,
         last_seen: Option<&LastSeen>,
+        school_wins: bool,
+    ) -> Result<Applied, StoreError> {
+        let applied = self.apply_part(changes, &FetchContext::of(changes), school_wins)?;
+        self.finish_fetch(up_to, last_seen, school_wins)?;
+        Ok(applied)
+    }
+
+    /// Writes a part of the school's changes here in one transaction (deletions first,
+    /// then rows, parents before children; `context`: the whole fetch's). With
+    /// `school_wins`, what waits in the outbox for those rows is dropped (the school's
+    /// version stands).
+    pub(super) fn apply_part(
+        &mut self,
+        changes: &[Change],
+        context: &FetchContext,
         school_wins: bool,
     ) -> Result<Applied, StoreError> {
         let mut applied = Applied::default();
@@ -591,13 +603,12 @@ impl Store {
                     [table, uid],
                 )?;
             }
-            tx.execute("UPDATE school_link SET reconcile = 0", [])?;
         }
         let mut deleted = std::collections::HashSet::new();
         for change in changes {
             if let Change::Gone { table, uid } = change {
                 if deleted.insert((table, uid)) {
-                    delete_here(&tx, table, uid, changes, &mut applied)?;
+                    delete_here(&tx, table, uid, context, &mut applied)?;
                 }
             }
         }
@@ -639,18 +650,32 @@ impl Store {
                 });
             }
         }
-        let last_seen = last_seen.and_then(|seen| serde_json::to_string(seen).ok());
-        tx.execute(
-            "UPDATE school_link SET applying = 0, pulled = MAX(pulled, ?1),
-                    last_seen = CASE WHEN ?1 > pulled AND ?2 IS NOT NULL THEN ?2
-                                     ELSE last_seen END",
-            params![up_to, last_seen],
-        )?;
+        tx.execute("UPDATE school_link SET applying = 0", [])?;
         tx.commit()?;
         if applied.deleted_students + applied.erased_face_data > 0 {
             self.flush_erased();
         }
         Ok(applied)
+    }
+
+    /// Ends a fetch whose every part is written here: moves the "pulled" mark to `up_to`
+    /// (and `last_seen`, when given, to that change); with `school_wins` the door stops
+    /// reconciling (not before: a fetch cut short is made again, the school winning).
+    pub(super) fn finish_fetch(
+        &mut self,
+        up_to: i64,
+        last_seen: Option<&LastSeen>,
+        school_wins: bool,
+    ) -> Result<(), StoreError> {
+        let last_seen = last_seen.and_then(|seen| serde_json::to_string(seen).ok());
+        self.conn.execute(
+            "UPDATE school_link SET pulled = MAX(pulled, ?1),
+                    last_seen = CASE WHEN ?1 > pulled AND ?2 IS NOT NULL THEN ?2
+                                     ELSE last_seen END,
+                    reconcile = CASE WHEN ?3 THEN 0 ELSE reconcile END",
+            params![up_to, last_seen, school_wins],
+        )?;
+        Ok(())
     }
 
     /// Records whether the school server answered, and what went wrong (written only when
@@ -669,13 +694,12 @@ impl Store {
     }
 }
 
-/// Deletes here the row of `table` the school deleted (`fetched`: the changes fetched with
-/// the deletion).
+/// Deletes here the row of `table` the school deleted (`context`: the fetch it came in).
 fn delete_here(
     tx: &Transaction<'_>,
     table: &str,
     uid: &str,
-    fetched: &[Change],
+    context: &FetchContext,
     applied: &mut Applied,
 ) -> Result<(), StoreError> {
     match table {
@@ -701,7 +725,7 @@ fn delete_here(
         // change and sent back to the school, snapshots, refused faces, observations).
         "face_data" => {
             if let Some(id) = student_here(tx, uid)? {
-                erase_face_data_here(tx, id, uid, fetched, applied)?;
+                erase_face_data_here(tx, id, uid, context, applied)?;
             }
         }
         "attendance" => {
@@ -719,7 +743,7 @@ fn delete_here(
 /// (its photos, which would otherwise be embedded again at the next model change and sent
 /// back to the school, snapshots, refused faces, observations) — but not what came after
 /// the erasure. The school deleted every template of the student it held then, so a
-/// template of theirs it sends with the erasure (`fetched`) was taken since: the erasure
+/// template of theirs it sends in the same fetch (`context`) was taken since: the erasure
 /// is an old one fetched again (a machine that left the school and joined it again fetches
 /// everything, old deletions too) and the student was enrolled again since. Then only the
 /// face data dated before the first photo here of the school's templates goes (with no
@@ -730,22 +754,12 @@ fn erase_face_data_here(
     tx: &Transaction<'_>,
     id: i64,
     uid: &str,
-    fetched: &[Change],
+    context: &FetchContext,
     applied: &mut Applied,
 ) -> Result<(), StoreError> {
-    let taken_since: Vec<&str> = fetched
-        .iter()
-        .filter_map(|c| match c {
-            Change::Row(SharedRow::Template {
-                uid: template,
-                student_uid,
-                ..
-            }) if student_uid == uid => Some(template.as_str()),
-            _ => None,
-        })
-        .collect();
+    let taken_since = context.templates_of(uid);
     let mut kept = Vec::new();
-    for template in &taken_since {
+    for template in taken_since {
         let added: Option<String> = tx
             .query_row(
                 "SELECT p.added_at FROM face_templates t JOIN photos p ON p.id = t.photo_id
@@ -762,10 +776,7 @@ fn erase_face_data_here(
         // No photo here of the school's templates (a door's are all from the school): if
         // this folder made every erasure of the student fetched here (as many recorded as
         // fetched), this one was made here already, and what came after the last is new.
-        let erasures_fetched = fetched
-            .iter()
-            .filter(|c| c.key() == ("face_data", uid))
-            .count();
+        let erasures_fetched = context.erasures_of(uid);
         let made_here: Vec<String> = tx
             .prepare(
                 "SELECT e.erased_at FROM erasures e JOIN students s ON s.roll_no = e.subject

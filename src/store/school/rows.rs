@@ -132,3 +132,56 @@ impl LastSeen {
         }
     }
 }
+
+/// What a face-data erasure fetched from the school is judged by, over the whole fetch
+/// (which may be written here in parts): of each student whose face data the school
+/// erased, the templates it holds of them that came with the erasure (taken since: the
+/// school deleted every template of the student it held then), and how many erasures of
+/// their face data came.
+#[derive(Debug, Default)]
+pub struct FetchContext {
+    taken_since: std::collections::HashMap<String, Vec<String>>,
+    erasures: std::collections::HashMap<String, usize>,
+}
+
+impl FetchContext {
+    /// The context of a fetch held whole.
+    pub fn of(changes: &[Change]) -> FetchContext {
+        let mut context = FetchContext::default();
+        for change in changes {
+            match change {
+                Change::Gone { table, uid } if table == "face_data" => {
+                    context.erased(uid);
+                }
+                Change::Row(SharedRow::Template {
+                    uid, student_uid, ..
+                }) => context.template(student_uid, uid),
+                _ => {}
+            }
+        }
+        context
+    }
+
+    /// One erasure of `student`'s face data in the fetch.
+    pub fn erased(&mut self, student: &str) {
+        *self.erasures.entry(student.to_string()).or_default() += 1;
+    }
+
+    /// A template of `student` in the fetch.
+    pub fn template(&mut self, student: &str, template: &str) {
+        self.taken_since
+            .entry(student.to_string())
+            .or_default()
+            .push(template.to_string());
+    }
+
+    /// The templates of `student` in the fetch.
+    pub fn templates_of(&self, student: &str) -> &[String] {
+        self.taken_since.get(student).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many erasures of `student`'s face data the fetch holds.
+    pub fn erasures_of(&self, student: &str) -> usize {
+        self.erasures.get(student).copied().unwrap_or(0)
+    }
+}

@@ -1,7 +1,7 @@
 //! The school server's side of the link (PostgreSQL): its schema, and the SQL that takes a
 //! door's rows and gives back everything that changed since a door last asked.
 
-use super::rows::{Change, LastSeen, SharedRow};
+use super::rows::{Change, FetchContext, LastSeen, SharedRow};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Transaction};
 use std::path::Path;
@@ -599,72 +599,114 @@ fn snapshot(client: &mut Client) -> Result<Transaction<'_>, postgres::Error> {
         .start()
 }
 
-/// What a fetch brought: the changes, the newest change number, and that change.
+/// Rows fetched per part. A part is written to the door's database in one transaction, so
+/// a door fetching a large school (joining it, or after the server was put back) goes on
+/// marking meanwhile, and holds one part in memory rather than the school.
+const PART: usize = 2000;
+
+/// How a fetch ended: the newest change number (`since` when nothing came) and that change,
+/// to ask the server about at later rounds (`None`: nothing new).
 pub struct Pulled {
-    pub changes: Vec<Change>,
     pub newest: i64,
-    /// The newest change, to ask the server about at later rounds (`None`: nothing new).
     pub last_seen: Option<LastSeen>,
 }
 
-/// The newest change read so far: its number and where it is in the changes read.
-struct Newest {
-    number: i64,
-    at: Option<usize>,
-}
-
-impl Newest {
-    fn saw(&mut self, number: i64, at: usize) {
-        if number > self.number {
-            *self = Newest {
-                number,
-                at: Some(at),
-            };
-        }
-    }
-}
-
-/// Everything that changed after change `since`.
-pub fn pull(client: &mut Client, since: i64) -> Result<Pulled, ServerError> {
-    let mut tx = snapshot(client)?;
-    let mut changes = Vec::new();
-    let mut newest = Newest {
-        number: since,
-        at: None,
+/// Everything that changed after change `since`, as one snapshot of the school, handed to
+/// `part` a part at a time with the context of the whole fetch: deletions first, then
+/// students, class days, templates and marks (parents before children).
+pub fn pull<E, F>(client: &mut Client, since: i64, mut part: F) -> Result<Pulled, E>
+where
+    E: From<ServerError>,
+    F: FnMut(&[Change], &FetchContext) -> Result<(), E>,
+{
+    let mut tx = snapshot(client).map_err(ServerError::from)?;
+    let context = fetch_context(&mut tx, since).map_err(ServerError::from)?;
+    let mut pulled = Pulled {
+        newest: since,
+        last_seen: None,
     };
-    for r in tx.query(
+    let mut buffer = Vec::with_capacity(PART);
+    let mut each = |number: i64, change: Change| -> Result<(), E> {
+        if number > pulled.newest {
+            pulled.last_seen = Some(LastSeen::of(&change, number));
+            pulled.newest = number;
+        }
+        buffer.push(change);
+        if buffer.len() == PART {
+            part(&buffer, &context)?;
+            buffer.clear();
+        }
+        Ok(())
+    };
+    stream(
+        &mut tx,
         "SELECT change, tbl, uid FROM deletions WHERE change > $1 ORDER BY change",
-        &[&since],
-    )? {
-        newest.saw(r.get(0), changes.len());
-        changes.push(Change::Gone {
+        &since,
+        |r| Change::Gone {
             table: r.get(1),
             uid: r.get(2),
-        });
-    }
+        },
+        &mut each,
+    )?;
     for table in [
         Fetched::Students,
         Fetched::ClassDays,
         Fetched::Templates,
         Fetched::Marks,
     ] {
-        table.read(
+        let sql = format!("{} WHERE change > $1", table.select());
+        stream(
             &mut tx,
-            "change > $1",
+            &sql,
             &since,
-            &mut changes,
-            Some(&mut newest),
+            |r| Change::Row(table.row(r)),
+            &mut each,
         )?;
     }
-    tx.commit()?;
-    let last_seen = newest
-        .at
-        .map(|at| LastSeen::of(&changes[at], newest.number));
-    Ok(Pulled {
-        changes,
-        newest: newest.number,
-        last_seen,
-    })
+    if !buffer.is_empty() {
+        part(&buffer, &context)?;
+    }
+    tx.commit().map_err(ServerError::from)?;
+    Ok(pulled)
+}
+
+/// Hands each row `sql` (on `$1`; the change number first) selects to `each`, as `change`
+/// makes it, without holding them all.
+fn stream<E: From<ServerError>>(
+    tx: &mut Transaction<'_>,
+    sql: &str,
+    arg: &(dyn postgres::types::ToSql + Sync),
+    change: impl Fn(&postgres::Row) -> Change,
+    each: &mut impl FnMut(i64, Change) -> Result<(), E>,
+) -> Result<(), E> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let mut rows = tx
+        .query_raw(sql, std::iter::once(arg))
+        .map_err(ServerError::from)?;
+    while let Some(r) = rows.next().map_err(ServerError::from)? {
+        each(r.get(0), change(&r))?;
+    }
+    Ok(())
+}
+
+/// The context of the fetch after change `since`: the erasures of face data in it, and
+/// the templates in it of those students.
+fn fetch_context(tx: &mut Transaction<'_>, since: i64) -> Result<FetchContext, postgres::Error> {
+    let mut context = FetchContext::default();
+    let erased = "SELECT uid FROM deletions WHERE change > $1 AND tbl = 'face_data'";
+    for r in tx.query(erased, &[&since])? {
+        context.erased(r.get(0));
+    }
+    for r in tx.query(
+        &format!(
+            "SELECT student_uid, uid FROM face_templates
+             WHERE change > $1 AND student_uid IN ({erased})"
+        ),
+        &[&since],
+    )? {
+        context.template(r.get(0), r.get(1));
+    }
+    Ok(context)
 }
 
 /// The school's students of these roll numbers, as they are now, with their face
@@ -677,7 +719,7 @@ pub fn students_by_roll_no(
 ) -> Result<Vec<Change>, ServerError> {
     let mut tx = snapshot(client)?;
     let mut changes = Vec::new();
-    Fetched::Students.read(&mut tx, "roll_no = ANY($1)", &roll_nos, &mut changes, None)?;
+    Fetched::Students.read(&mut tx, "roll_no = ANY($1)", &roll_nos, &mut changes)?;
     let uids: Vec<String> = changes
         .iter()
         .filter_map(|c| match c {
@@ -687,7 +729,7 @@ pub fn students_by_roll_no(
         .collect();
     if !uids.is_empty() {
         for table in [Fetched::Templates, Fetched::Marks] {
-            table.read(&mut tx, "student_uid = ANY($1)", &uids, &mut changes, None)?;
+            table.read(&mut tx, "student_uid = ANY($1)", &uids, &mut changes)?;
         }
     }
     tx.commit()?;
@@ -758,20 +800,15 @@ impl Fetched {
         }
     }
 
-    /// The rows of this table `filter` (a condition on `$1`) picks, added to `changes`;
-    /// for a fetch, the newest of them noted in `newest`.
+    /// The rows of this table `filter` (a condition on `$1`) picks, added to `changes`.
     fn read(
         self,
         tx: &mut Transaction<'_>,
         filter: &str,
         arg: &(dyn postgres::types::ToSql + Sync),
         changes: &mut Vec<Change>,
-        mut newest: Option<&mut Newest>,
     ) -> Result<(), postgres::Error> {
         for r in tx.query(&format!("{} WHERE {filter}", self.select()), &[arg])? {
-            if let Some(newest) = newest.as_deref_mut() {
-                newest.saw(r.get(0), changes.len());
-            }
             changes.push(Change::Row(self.row(&r)));
         }
         Ok(())
