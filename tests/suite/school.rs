@@ -1440,6 +1440,7 @@ fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_t
             "DROP TABLE server_life;
              DROP TRIGGER attendance_keep_decision_by_hand ON attendance;
              DROP FUNCTION attendance_keep_decision_by_hand;
+             DROP FUNCTION record_deletion CASCADE;
              DELETE FROM rollcall_schema WHERE version > 2;",
         )
         .unwrap();
@@ -1625,6 +1626,29 @@ fn an_office_that_erases_a_students_face_and_enrols_it_again_while_the_server_is
     let door = OfficeAndDoor::store(&school.door);
     let at_door = student_named(&door, "A1").expect("the door has Ada");
     assert_eq!(door.templates_of(at_door.id).unwrap().len(), 1);
+}
+
+#[test]
+fn a_row_deleted_by_hand_at_the_school_server_goes_at_every_machine_too() {
+    let school = OfficeAndDoor::start();
+    let bob = OfficeAndDoor::enrol_with_photo(&school.office, "B2");
+    school.sync_all();
+    school.sync(&school.door, "North door");
+    // The school's IT deletes Bob's face template by hand, in psql: the newest change each
+    // machine fetched. Each machine follows (and takes the server for no other: `sync`
+    // asserts it).
+    let deleted = school
+        .pg
+        .client()
+        .execute("DELETE FROM face_templates", &[])
+        .unwrap();
+    assert_eq!(deleted, 1);
+    school.sync_all();
+    let door = OfficeAndDoor::store(&school.door);
+    let at_door = student_named(&door, "B2").expect("the door has Bob");
+    assert!(door.templates_of(at_door.id).unwrap().is_empty());
+    let office = OfficeAndDoor::store(&school.office);
+    assert!(office.templates_of(bob).unwrap().is_empty());
 }
 
 #[test]

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../db/postgres/0002_absent_by_hand.sql"),
     include_str!("../../../db/postgres/0003_server_life.sql"),
     include_str!("../../../db/postgres/0004_decision_by_hand_stays.sql"),
+    include_str!("../../../db/postgres/0005_deletions_recorded_by_the_server.sql"),
 ];
 
 /// Writers take this advisory lock, so change numbers become visible in order.
@@ -404,18 +405,9 @@ fn day_not_come(day: &str, marked_at: &str, server_ms: i64) -> Option<chrono::Na
 fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgres::Error> {
     if table == "face_data" {
         // A student's face data erased at a door: every template the school has of them
-        // goes (one a third machine sent meanwhile included), and every machine hears it,
-        // to erase the photos it holds.
-        for gone in tx.query(
-            "DELETE FROM face_templates WHERE student_uid = $1 RETURNING uid",
-            &[&uid],
-        )? {
-            let template: String = gone.get(0);
-            tx.execute(
-                "INSERT INTO deletions (tbl, uid) VALUES ('face_templates', $1)",
-                &[&template],
-            )?;
-        }
+        // goes (one a third machine sent meanwhile included; the server records each
+        // deletion), and every machine hears it, to erase the photos it holds.
+        tx.execute("DELETE FROM face_templates WHERE student_uid = $1", &[&uid])?;
         tx.execute(
             "INSERT INTO deletions (tbl, uid) VALUES ('face_data', $1)",
             &[&uid],
@@ -440,12 +432,8 @@ fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgr
     if !held {
         return Ok(());
     }
-    if tx.execute(&format!("DELETE FROM {table} WHERE {key} = $1"), &[&uid])? > 0 {
-        tx.execute(
-            "INSERT INTO deletions (tbl, uid) VALUES ($1, $2)",
-            &[&table, &uid],
-        )?;
-    }
+    // The server records the deletion (and those of a student's templates and marks).
+    tx.execute(&format!("DELETE FROM {table} WHERE {key} = $1"), &[&uid])?;
     Ok(())
 }
 
