@@ -348,15 +348,15 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
             present,
         } => {
             // A door sends its mark again after a crash, or after a correction: same uid.
-            // A decision by hand stays: a door's own mark of it, sent again (a door that
-            // had not heard of the correction offers everything to a school server put
-            // back from a backup), is older.
+            // A decision by hand stays (the server's trigger keeps it, against doors of
+            // any release): a door's own mark of it, sent again (a door that had not heard
+            // of the correction offers everything to a school server put back from a
+            // backup), is older.
             let same = tx.execute(
                 "UPDATE attendance SET marked_at = $2, score = $3, source = $4, door = $5,
                      snapshot = $6, present = $7, change = nextval('school_changes')
                  WHERE uid = $1 AND (marked_at, score, source, door, snapshot, present)
-                       IS DISTINCT FROM ($2, $3, $4, $5, $6, $7)
-                   AND (attendance.source <> 'admin' OR $4 = 'admin')",
+                       IS DISTINCT FROM ($2, $3, $4, $5, $6, $7)",
                 &[uid, marked_at, score, source, door, snapshot, present],
             )?;
             let known: bool = same > 0
@@ -642,14 +642,7 @@ where
         Fetched::Templates,
         Fetched::Marks,
     ] {
-        let sql = format!("{} WHERE change > $1", table.select());
-        stream(
-            &mut tx,
-            &sql,
-            &since,
-            |r| Change::Row(table.row(r)),
-            &mut each,
-        )?;
+        table.each(&mut tx, "change > $1", &since, &mut each)?;
     }
     if !buffer.is_empty() {
         part(&buffer, &context)?;
@@ -707,17 +700,20 @@ pub fn students_by_roll_no(
 ) -> Result<Vec<Change>, ServerError> {
     let mut tx = snapshot(client)?;
     let mut changes = Vec::new();
-    Fetched::Students.read(&mut tx, "roll_no = ANY($1)", &roll_nos, &mut changes)?;
-    let uids: Vec<String> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::Row(SharedRow::Student { uid, .. }) => Some(uid.clone()),
-            _ => None,
-        })
-        .collect();
+    let mut uids: Vec<String> = Vec::new();
+    Fetched::Students.each(&mut tx, "roll_no = ANY($1)", &roll_nos, &mut |_, change| {
+        if let Change::Row(SharedRow::Student { uid, .. }) = &change {
+            uids.push(uid.clone());
+        }
+        changes.push(change);
+        Ok::<_, ServerError>(())
+    })?;
     if !uids.is_empty() {
         for table in [Fetched::Templates, Fetched::Marks] {
-            table.read(&mut tx, "student_uid = ANY($1)", &uids, &mut changes)?;
+            table.each(&mut tx, "student_uid = ANY($1)", &uids, &mut |_, change| {
+                changes.push(change);
+                Ok::<_, ServerError>(())
+            })?;
         }
     }
     tx.commit()?;
@@ -788,18 +784,17 @@ impl Fetched {
         }
     }
 
-    /// The rows of this table `filter` (a condition on `$1`) picks, added to `changes`.
-    fn read(
+    /// Hands each row of this table `filter` (a condition on `$1`) picks to `each`, with
+    /// its change number, without holding them all.
+    fn each<E: From<ServerError>>(
         self,
         tx: &mut Transaction<'_>,
         filter: &str,
         arg: &(dyn postgres::types::ToSql + Sync),
-        changes: &mut Vec<Change>,
-    ) -> Result<(), postgres::Error> {
-        for r in tx.query(&format!("{} WHERE {filter}", self.select()), &[arg])? {
-            changes.push(Change::Row(self.row(&r)));
-        }
-        Ok(())
+        each: &mut impl FnMut(i64, Change) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let sql = format!("{} WHERE {filter}", self.select());
+        stream(tx, &sql, arg, |r| Change::Row(self.row(r)), each)
     }
 }
 
