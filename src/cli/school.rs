@@ -104,7 +104,8 @@ pub fn leave(
             "This data folder is linked to a school server as door \"{}\"; {what} have not \
              reached it. Leaving makes it a door of its own: its students and attendance \
              stay here, nothing more is sent, and linking it again later sends everything \
-             it holds.\nNothing was changed: run it again with --yes to do it.",
+             it holds (a student deleted or a face erased here meanwhile is erased at the \
+             school too).\nNothing was changed: run it again with --yes to do it.",
             unsent.door
         );
         return Ok(Exit::Refused);

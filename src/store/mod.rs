@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0015_school_login.sql"),
     include_str!("../../db/0016_school_server_id.sql"),
     include_str!("../../db/0017_school_last_seen.sql"),
+    include_str!("../../db/0018_school_left_at.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
@@ -891,12 +892,14 @@ impl Store {
         self.office_only("Erasing a student's face data")?;
         let tx = self.conn.transaction()?;
         let (files, erased, _) = erase_recorded_face_data(&tx, id)?;
-        // Linked to a school: every machine erases what it holds of the student's face
-        // (the enrolment photos stay at the machine that took them).
+        // Linked to a school (or away from it, to tell it when linked again): every
+        // machine erases what it holds of the student's face (the enrolment photos stay at
+        // the machine that took them).
         tx.execute(
             "INSERT INTO school_outbox (tbl, uid, gone)
              SELECT 'face_data', s.uid, 1 FROM students s, school_link l
-             WHERE s.id = ?1 AND l.linked = 1 AND l.applying = 0",
+             WHERE s.id = ?1 AND ((l.linked = 1 AND l.applying = 0)
+                                  OR (l.linked = 0 AND l.left_at IS NOT NULL))",
             [id],
         )?;
         audit(

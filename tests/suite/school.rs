@@ -445,10 +445,27 @@ impl RoledSchool {
             .collect()
     }
 
+    /// How many face templates the school server holds of the student `roll_no`.
+    fn templates_at_school(&self, roll_no: &str) -> i64 {
+        templates_on_server_of(&mut self.pg.client_of("school"), roll_no)
+    }
+
     /// What the door lists of its students.
     fn listed_at_door(&self) -> String {
         String::from_utf8_lossy(&self.at_door(&["students"]).stdout).into_owned()
     }
+}
+
+/// How many face templates the school server at `client` holds of the student `roll_no`.
+fn templates_on_server_of(client: &mut postgres::Client, roll_no: &str) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM face_templates t JOIN students s ON s.uid = t.student_uid
+             WHERE s.roll_no = $1",
+            &[&roll_no],
+        )
+        .unwrap()
+        .get(0)
 }
 
 /// Asserts that `rollcall mark` answered that it marked the student.
@@ -1235,18 +1252,8 @@ fn a_school_server_put_back_from_last_nights_backup_gets_back_what_its_machines_
     assert_eq!(school.marks_at_school(), ["R0002 at North door"]);
     let listed = school.listed_at_door();
     assert!(listed.contains("Student Four"), "{listed}");
-    let templates: i64 = school
-        .pg
-        .client_of("school")
-        .query_one(
-            "SELECT count(*) FROM face_templates t JOIN students s ON s.uid = t.student_uid
-             WHERE s.roll_no = 'R0003'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
     assert!(
-        templates > 0,
+        school.templates_at_school("R0003") > 0,
         "Student Three's templates are back at the school"
     );
 }
@@ -1323,19 +1330,11 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     assert_eq!(two_today, [(false, "admin".to_string())]);
-    let templates_of = |roll_no: &str| -> i64 {
-        school
-            .pg
-            .client_of("school")
-            .query_one(
-                "SELECT count(*) FROM face_templates t JOIN students s ON s.uid = t.student_uid
-                 WHERE s.roll_no = $1",
-                &[&roll_no],
-            )
-            .unwrap()
-            .get(0)
-    };
-    assert_eq!(templates_of("R0006"), 0, "Student Six's face stays erased");
+    assert_eq!(
+        school.templates_at_school("R0006"),
+        0,
+        "Student Six's face stays erased"
+    );
     let trip_at_school: i64 = school
         .pg
         .client_of("school")
@@ -1346,7 +1345,7 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
         .unwrap()
         .get(0);
     assert_eq!(trip_at_school, 0, "the trip stays withdrawn");
-    assert!(templates_of("R0003") > 0);
+    assert!(school.templates_at_school("R0003") > 0);
     // …and the door, though the office wrote to the school first, has the office's
     // enrolment made after the restore.
     assert!(listed.contains("Student Four"), "{listed}");
@@ -1369,6 +1368,81 @@ fn a_school_server_put_back_from_a_backup_is_told_everything_again_by_its_machin
     // The door offered only what its login may write: nothing was refused.
     let status = door_db.school_status().unwrap().expect("linked");
     assert_eq!((status.refused_marks, status.problem), (0, None));
+}
+
+#[test]
+fn what_a_machine_erased_while_away_from_the_school_stays_erased_when_it_joins_again() {
+    let school = RoledSchool::start();
+    for (person, name) in [
+        ("0002", "Student Two"),
+        ("0005", "Student Five"),
+        ("0006", "Student Six"),
+    ] {
+        school.enrol(person, name);
+    }
+    assert!(school.listed_at_door().contains("Student Six"));
+    let alone = |folder: &Path, args: &[&str]| {
+        let out = common::rollcall(folder, args);
+        assert!(out.status.success(), "{out:?}");
+    };
+    let open = |folder: &Path| rollcall::store::Store::open(&folder.join("rollcall.db")).unwrap();
+    let templates_here = |folder: &Path, roll_no: &str| {
+        let store = open(folder);
+        let student = student_named(&store, roll_no).expect(roll_no);
+        store.templates_of(student.id).unwrap().len()
+    };
+
+    // The office's computer is taken off the school for a while (the server is being
+    // moved). Alone, it deletes Student Five (a leaver) and erases Student Six's face
+    // (their parents withdrew consent); then it joins the school again.
+    alone(&school.office, &["leave-school", "--yes"]);
+    alone(&school.office, &["delete", "R0005", "--yes"]);
+    alone(&school.office, &["delete", "R0006", "--face-data", "--yes"]);
+    school.at_office(&["students"]);
+    // The school's older copies did not come back: both are made at the school, and at
+    // the door.
+    assert_eq!(school.students_at_school(), ["R0002", "R0006"]);
+    assert_eq!(school.templates_at_school("R0006"), 0);
+    assert!(school.templates_at_school("R0002") > 0);
+    assert!(student_named(&open(&school.office), "R0005").is_none());
+    assert_eq!(templates_here(&school.office, "R0006"), 0);
+    let listed = school.listed_at_door();
+    assert!(!listed.contains("Student Five"), "{listed}");
+    assert_eq!(templates_here(&school.door, "R0006"), 0);
+    assert!(templates_here(&school.door, "R0002") > 0);
+
+    // The door, away too, erases Student Two's face. Its login may not erase at the
+    // school: joined again, the face stays out of the door, and the door says what the
+    // school did not take.
+    alone(&school.door, &["leave-school", "--yes"]);
+    alone(&school.door, &["delete", "R0002", "--face-data", "--yes"]);
+    school.at_door(&["students"]);
+    assert_eq!(templates_here(&school.door, "R0002"), 0);
+    assert!(school.templates_at_school("R0002") > 0);
+    let status = open(&school.door).school_status().unwrap().expect("linked");
+    assert!(
+        status
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.starts_with("erasing a student's face data was not taken")),
+        "{status:?}"
+    );
+    // Once the office erases it too, nothing is left waiting.
+    school.at_office(&["delete", "R0002", "--face-data", "--yes"]);
+    school.at_door(&["students"]);
+    let status = open(&school.door).school_status().unwrap().expect("linked");
+    assert_eq!(status.problem, None);
+    assert_eq!(
+        open(&school.door)
+            .unsent_to_school()
+            .unwrap()
+            .unwrap()
+            .changes,
+        0
+    );
+    for data in [&school.office, &school.door] {
+        assert_eq!(times_taken_for_put_back(data), 0, "{}", data.display());
+    }
 }
 
 #[test]
@@ -1590,18 +1664,7 @@ fn an_office_that_erases_a_students_face_and_enrols_it_again_while_the_server_is
     let school = OfficeAndDoor::start();
     let ada = OfficeAndDoor::enrol_with_photo(&school.office, "A1");
     school.sync(&school.office, "Office");
-    let templates_at_school = || -> i64 {
-        school
-            .pg
-            .client()
-            .query_one(
-                "SELECT count(*) FROM face_templates t JOIN students s ON s.uid = t.student_uid
-                 WHERE s.roll_no = 'A1'",
-                &[],
-            )
-            .unwrap()
-            .get(0)
-    };
+    let templates_at_school = || templates_on_server_of(&mut school.pg.client(), "A1");
     assert_eq!(templates_at_school(), 1);
 
     // The server is away; meanwhile the office erases Ada's face data (at her request, or

@@ -146,19 +146,29 @@ impl Store {
     /// Unlinks this folder from the school server: it is a door of its own again, sends
     /// nothing more (the changes waiting to be sent stay here, and leave the outbox) and
     /// forgets what it learnt of the server (its login, its clock, how far it had fetched),
-    /// so a later link starts afresh and sends everything it holds. Returns what was not
-    /// sent; `None`: it was not linked.
+    /// so a later link starts afresh and sends everything it holds. What was erased here
+    /// and not sent, and what is erased here from now on, waits for a later link, which
+    /// tells the school first. Returns what was not sent; `None`: it was not linked.
     pub fn leave_school(&mut self, actor: &str) -> Result<Option<Unsent>, StoreError> {
         let tx = self.conn.transaction()?;
         let Some(left) = unsent(&tx)? else {
             return Ok(None);
         };
-        tx.execute_batch(
-            "DELETE FROM school_outbox;
-             UPDATE school_link SET linked = 0, applying = 0, pulled = 0, online = 0,
+        // Erasures waiting stay, to reach the school if this folder joins it again (and
+        // what is erased here from now on joins them: `db/0018_school_left_at.sql`).
+        tx.execute(
+            "DELETE FROM school_outbox
+             WHERE NOT (gone = 1 AND tbl IN ('students', 'face_templates', 'face_data'))",
+            [],
+        )?;
+        // A folder that leaves again before its link told the school what was erased
+        // during its first time away keeps the first time it left.
+        tx.execute(
+            "UPDATE school_link SET linked = 0, applying = 0, pulled = 0, online = 0,
                     problem = NULL, reconcile = 0, clock_ahead_ms = NULL,
                     clock_checked_ms = NULL, office = NULL, login = NULL, server_id = NULL,
-                    last_seen = NULL;",
+                    last_seen = NULL, left_at = COALESCE(left_at, ?1)",
+            [crate::store::timestamp(chrono::Local::now())],
         )?;
         crate::store::audit(
             &tx,
@@ -596,12 +606,16 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE school_link SET applying = 1", [])?;
         if school_wins {
+            // But not an erasure made here while this folder was away from the school
+            // (linked again, it fetches everything): it is newer than anything the school
+            // sends (an old erasure of the same student fetched again included).
+            let mut drop = tx.prepare(
+                "DELETE FROM school_outbox WHERE tbl = ?1 AND uid = ?2
+                   AND NOT (gone = 1 AND (SELECT left_at FROM school_link) IS NOT NULL)",
+            )?;
             for change in changes {
                 let (table, uid) = change.key();
-                tx.execute(
-                    "DELETE FROM school_outbox WHERE tbl = ?1 AND uid = ?2",
-                    [table, uid],
-                )?;
+                drop.execute([table, uid])?;
             }
         }
         let mut deleted = std::collections::HashSet::new();
@@ -621,6 +635,9 @@ impl Store {
             .collect();
         rows.sort_by_key(|row| row.rank());
         for row in rows {
+            if erased_here_first(&tx, row)? {
+                continue;
+            }
             let someone_else = match join_own_student(&tx, row)? {
                 Some(Joined::Same(who)) => {
                     crate::store::audit(
@@ -668,11 +685,14 @@ impl Store {
         school_wins: bool,
     ) -> Result<(), StoreError> {
         let last_seen = last_seen.and_then(|seen| serde_json::to_string(seen).ok());
+        // Once the school's rows are all here, the erasures made while this folder was
+        // away from the school are ordinary changes waiting to be sent.
         self.conn.execute(
             "UPDATE school_link SET pulled = MAX(pulled, ?1),
                     last_seen = CASE WHEN ?1 > pulled AND ?2 IS NOT NULL THEN ?2
                                      ELSE last_seen END,
-                    reconcile = CASE WHEN ?3 THEN 0 ELSE reconcile END",
+                    reconcile = CASE WHEN ?3 THEN 0 ELSE reconcile END,
+                    left_at = CASE WHEN ?3 THEN NULL ELSE left_at END",
             params![up_to, last_seen, school_wins],
         )?;
         Ok(())
@@ -816,6 +836,32 @@ fn erase_face_data_here(
     applied.orphaned_photos.extend(files);
     applied.erased_face_data += 1;
     Ok(())
+}
+
+/// Whether the school's `row` belongs to what this folder erased and has yet to tell the
+/// school (a deletion waiting in the outbox): a student deleted here and their templates
+/// and marks, a template removed here, or a template of a student whose face data was
+/// erased here. Not written here: the school's copy goes once it hears of it (a door's
+/// login, which may not erase, leaves it waiting, refused, and the data stays out of this
+/// folder meanwhile).
+fn erased_here_first(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<bool> {
+    let (student, template) = match row {
+        SharedRow::Student { uid, .. } => (uid, None),
+        SharedRow::Template {
+            uid, student_uid, ..
+        } => (student_uid, Some(uid)),
+        SharedRow::Mark { student_uid, .. } => (student_uid, None),
+        SharedRow::ClassDay { .. } => return Ok(false),
+    };
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM school_outbox
+                        WHERE gone = 1
+                          AND ((tbl = 'students' AND uid = ?1)
+                               OR (?2 IS NOT NULL AND tbl = 'face_data' AND uid = ?1)
+                               OR (tbl = 'face_templates' AND uid = ?2)))",
+        params![student, template],
+        |r| r.get(0),
+    )
 }
 
 /// What a student of the school's is to a student enrolled here under the same roll
@@ -1081,6 +1127,98 @@ mod tests {
         assert_eq!(status.login, SchoolLogin::NotKnownYet);
         assert_eq!(status.waiting_marks, 2);
         assert_eq!(store.unsent_to_school().unwrap().unwrap().changes, 2);
+    }
+
+    #[test]
+    fn what_was_erased_while_away_from_the_school_goes_to_it_and_is_not_fetched_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let outbox = |store: &Store| -> i64 {
+            store
+                .conn
+                .query_row("SELECT COUNT(*) FROM school_outbox", [], |r| r.get(0))
+                .unwrap()
+        };
+        // A folder never linked records nothing for a school.
+        let stray = store.add_test_student(9);
+        store.delete_student(stray, "admin").unwrap();
+        assert_eq!(outbox(&store), 0);
+        store.link_to_school_as_office("Office").unwrap();
+        let ids = [1, 2, 3].map(|n| store.add_test_student(n));
+        let uids = ids.map(|id| {
+            store
+                .conn
+                .query_row("SELECT uid FROM students WHERE id = ?1", [id], |r| {
+                    r.get::<_, String>(0)
+                })
+                .unwrap()
+        });
+        // What the school holds: the three students, one template of each.
+        let school: Vec<Change> = (0..3)
+            .flat_map(|i| {
+                [
+                    Change::Row(SharedRow::Student {
+                        uid: uids[i].clone(),
+                        roll_no: format!("R{}", i + 1),
+                        name: format!("Student {}", i + 1),
+                        email: format!("s{}@example.org", i + 1),
+                        enrolled_at: "2026-09-01T08:00:00+02:00".into(),
+                    }),
+                    Change::Row(SharedRow::Template {
+                        uid: format!("template-{i}"),
+                        student_uid: uids[i].clone(),
+                        model_id: "facenet".into(),
+                        vector: vec![0; 16],
+                        origin: "upload".into(),
+                    }),
+                ]
+            })
+            .collect();
+        store.apply(&school, 6, None, true).unwrap();
+        store.leave_school("test").unwrap();
+        // Alone, the second student's face data is erased and the third student deleted.
+        store.erase_face_data(ids[1], "admin").unwrap();
+        store.delete_student(ids[2], "admin").unwrap();
+        // Linked again, the whole school is fetched, the school winning, as at a first link.
+        store.link_to_school_as_office("Office").unwrap();
+        store.apply(&school, 6, None, true).unwrap();
+        let templates = |store: &Store, id: i64| store.templates_of(id).unwrap().len();
+        assert_eq!(
+            (templates(&store, ids[0]), templates(&store, ids[1])),
+            (1, 0)
+        );
+        assert!(store.students().unwrap().iter().all(|s| s.roll_no != "R3"));
+        // Both go to the school, before everything else offered with them (a photo taken
+        // since).
+        let waiting: Vec<(String, String, bool)> = store
+            .conn
+            .prepare("SELECT tbl, uid, gone FROM school_outbox ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut gone: Vec<(&str, &str)> = waiting
+            .iter()
+            .take_while(|(_, _, gone)| *gone)
+            .map(|(table, uid, _)| (table.as_str(), uid.as_str()))
+            .collect();
+        gone.sort();
+        assert_eq!(
+            gone,
+            [
+                ("face_data", uids[1].as_str()),
+                ("face_templates", "template-1"),
+                ("face_templates", "template-2"),
+                ("students", uids[2].as_str())
+            ]
+        );
+        assert_eq!(waiting.iter().filter(|(_, _, gone)| *gone).count(), 4);
+        // Told once: fetched again later, what the school holds then is written here.
+        store.conn.execute("DELETE FROM school_outbox", []).unwrap();
+        store.apply(&school, 6, None, true).unwrap();
+        assert_eq!(templates(&store, ids[1]), 1);
+        assert!(store.students().unwrap().iter().any(|s| s.roll_no == "R3"));
     }
 
     #[test]

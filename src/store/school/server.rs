@@ -200,6 +200,8 @@ pub fn push(
                 let what = match row {
                     Some(r) => r.describe(),
                     None if table == "face_data" => "erasing a student's face data".into(),
+                    None if table == "students" => "deleting a student".into(),
+                    None if table == "face_templates" => "removing a face template".into(),
                     None => format!("a deletion in {table}"),
                 };
                 answers.push(Delivery::Refused(refusal(&e, &what)));
@@ -406,7 +408,20 @@ fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgr
     if table == "face_data" {
         // A student's face data erased at a door: every template the school has of them
         // goes (one a third machine sent meanwhile included; the server records each
-        // deletion), and every machine hears it, to erase the photos it holds.
+        // deletion), and every machine hears it, to erase the photos it holds. One the
+        // school made already, holding nothing of the face since, is made: a door's login,
+        // which may not erase, has nothing to be refused for (a door that erased a face
+        // while away from the school, which the office erased as well).
+        let made: bool = tx
+            .query_one(
+                "SELECT NOT EXISTS (SELECT 1 FROM face_templates WHERE student_uid = $1)
+                    AND EXISTS (SELECT 1 FROM deletions WHERE tbl = 'face_data' AND uid = $1)",
+                &[&uid],
+            )?
+            .get(0);
+        if made {
+            return Ok(());
+        }
         tx.execute("DELETE FROM face_templates WHERE student_uid = $1", &[&uid])?;
         tx.execute(
             "INSERT INTO deletions (tbl, uid) VALUES ('face_data', $1)",

@@ -1,0 +1,21 @@
+-- Rollcall schema, version 18: a folder that leaves the school server remembers when
+-- (`left_at`, a stored time) and keeps recording in its outbox what is erased there
+-- meanwhile — a student deleted, a photo's template removed (a student's face data erased
+-- is recorded by Rollcall itself) — so that linking it again tells the school rather than
+-- taking it back from the school's older copy. NULL: never linked, or linked again since.
+-- The outbox is also looked up by row (a fetch that the school wins drops what waits for
+-- each row it brings; a row erased here is not fetched back): without an index each
+-- lookup read the whole outbox.
+
+ALTER TABLE school_link ADD COLUMN left_at TEXT;
+CREATE INDEX school_outbox_row ON school_outbox (tbl, uid);
+
+CREATE TRIGGER students_gone_while_away AFTER DELETE ON students BEGIN
+    INSERT INTO school_outbox (tbl, uid, gone)
+    SELECT 'students', OLD.uid, 1 FROM school_link WHERE linked = 0 AND left_at IS NOT NULL;
+END;
+CREATE TRIGGER face_templates_gone_while_away AFTER DELETE ON face_templates BEGIN
+    INSERT INTO school_outbox (tbl, uid, gone)
+    SELECT 'face_templates', OLD.uid, 1 FROM school_link
+    WHERE linked = 0 AND left_at IS NOT NULL;
+END;
