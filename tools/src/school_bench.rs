@@ -186,12 +186,17 @@ pub struct JoinRow {
     /// Writes the other writer gave up after 5 s (Rollcall's own wait): marks a kiosk
     /// would have failed to record.
     pub writes_refused: usize,
+    /// The same folder leaving the school and joining it again: everything it holds
+    /// offered back (the school's copy fetched first, and winning), as a machine taken
+    /// off the school for a while does.
+    pub join_again_seconds: f64,
 }
 
 /// A door joining a large school: `students` synthetic students (ten templates each) with
 /// `days` days of marks put straight into the scratch database at `url`, then fetched by
 /// a new door's first round while another connection writes to the door's database every
-/// 50 ms, as its kiosk would.
+/// 50 ms, as its kiosk would; then the door's round after it left the school and joined
+/// it again.
 pub fn join(url: &str, students: usize, days: usize) -> anyhow::Result<JoinRow> {
     let tag = format!(
         "J{}x{}",
@@ -266,6 +271,15 @@ pub fn join(url: &str, students: usize, days: usize) -> anyhow::Result<JoinRow> 
         .filter(|s| s.roll_no.starts_with(&tag))
         .count();
     anyhow::ensure!(at_door == students, "the door did not get the whole school");
+    Store::open(&door_db)?.leave_school("benchmark")?;
+    let started = Instant::now();
+    sync_once(&door_db, &door_photos, &server(url, "North door"))?;
+    let join_again_seconds = started.elapsed().as_secs_f64();
+    let waiting = Store::open(&door_db)?.unsent_to_school()?;
+    anyhow::ensure!(
+        waiting.as_ref().is_some_and(|w| w.marks + w.changes == 0),
+        "the door joining again did not send everything: {waiting:?}"
+    );
     let _ = std::fs::remove_dir_all(&root);
     Ok(JoinRow {
         students,
@@ -275,5 +289,6 @@ pub fn join(url: &str, students: usize, days: usize) -> anyhow::Result<JoinRow> 
         peak_memory_mb: crate::bench::resident_mb("VmHWM"),
         longest_write_wait_s: longest,
         writes_refused: refused,
+        join_again_seconds,
     })
 }
