@@ -1042,7 +1042,12 @@ impl Store {
                     .query_row(&format!("SELECT COUNT(*) {others}"), params(), |r| r.get(0))?;
             return Ok(RetiredTemplates::KeptForTheSchool(kept as usize));
         }
-        let dropped = self.conn.execute(&format!("DELETE {others}"), params())?;
+        // Not an erasure: a folder that left a school does not tell it when it joins again.
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE school_link SET applying = 1", [])?;
+        let dropped = tx.execute(&format!("DELETE {others}"), params())?;
+        tx.execute("UPDATE school_link SET applying = 0", [])?;
+        tx.commit()?;
         Ok(RetiredTemplates::Dropped(dropped))
     }
 

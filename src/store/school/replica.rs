@@ -1179,6 +1179,12 @@ mod tests {
         // Alone, the second student's face data is erased and the third student deleted.
         store.erase_face_data(ids[1], "admin").unwrap();
         store.delete_student(ids[2], "admin").unwrap();
+        // Templates of a model it stopped running are dropped, not erased: the school keeps
+        // them for the machines that run it.
+        assert!(matches!(
+            store.retire_templates_except(&["another model"]).unwrap(),
+            crate::store::RetiredTemplates::Dropped(1)
+        ));
         // Linked again, the whole school is fetched, the school winning, as at a first link.
         store.link_to_school_as_office("Office").unwrap();
         store.apply(&school, 6, None, true).unwrap();
