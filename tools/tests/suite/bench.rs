@@ -3,12 +3,12 @@
 use crate::common;
 use std::process::Command;
 
-fn tools() -> Command {
+pub fn tools() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rollcall-tools"))
 }
 
 /// Runs a command that must succeed; its last line of output, as JSON.
-fn last_json_line(command: &mut Command) -> serde_json::Value {
+pub fn last_json_line(command: &mut Command) -> serde_json::Value {
     let out = command.output().unwrap();
     assert!(
         out.status.success(),

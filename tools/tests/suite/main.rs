@@ -5,3 +5,9 @@ mod common;
 mod bench;
 mod eval;
 mod liveness;
+mod school_bench;
+
+/// The main suite's PostgreSQL server for one test (not every helper is used here).
+#[allow(dead_code)]
+#[path = "../../../tests/suite/common/postgres.rs"]
+mod school_server;
