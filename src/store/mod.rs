@@ -620,6 +620,24 @@ fn audit(conn: &Connection, actor: &str, action: &str, details: &str) -> Result<
     Ok(())
 }
 
+/// How a connection waits for another one writing: it tries again every 2 ms, for at most
+/// `BUSY_TIMEOUT`. SQLite's own wait sleeps longer and longer between tries (up to a tenth
+/// of a second), so a writer taking the database back to back — the school link writing a
+/// large fetch part after part — kept a kiosk's mark waiting for seconds.
+fn wait_for_another_writer() -> impl FnMut(i32) -> bool + Send + 'static {
+    let mut since = std::time::Instant::now();
+    move |tries| {
+        if tries == 0 {
+            since = std::time::Instant::now();
+        }
+        if since.elapsed() >= BUSY_TIMEOUT {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+        true
+    }
+}
+
 /// Puts the database in WAL mode. Switching needs the file to itself, and SQLite answers
 /// "busy" at once rather than wait when another connection (a kiosk and a server starting
 /// together on a new database) is opening it too; so the switch is tried again until the
@@ -664,8 +682,14 @@ impl Store {
         &self.path
     }
 
-    fn configure(conn: Connection, path: &Path) -> Result<Store, StoreError> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+    fn configure(mut conn: Connection, path: &Path) -> Result<Store, StoreError> {
+        conn.busy_handler(Some(wait_for_another_writer()))?;
+        // Every transaction here writes, most after reading first. Begun as deferred, it
+        // would read, then find another connection writing (the kiosk's mark, the school
+        // link's fetch) and fail at once, "busy", without the wait above: SQLite cannot
+        // let a reader whose snapshot is older than another writer's commit write. Begun
+        // as immediate, it waits for the other writer first.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Deleted rows are overwritten, so erased face data does not linger in free pages.
@@ -1606,6 +1630,70 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
         (dir, store)
+    }
+
+    #[test]
+    fn a_change_that_reads_first_waits_for_another_writer_rather_than_failing() {
+        let (dir, mut store) = store();
+        let path = dir.path().join("rollcall.db");
+        // Another program (a kiosk marking, the school link) writes for a moment, over and
+        // over; each of these changes reads before it writes, and must wait its turn.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let other = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut conn = Connection::open(path).unwrap();
+                // It takes its turn as soon as it is free.
+                conn.busy_handler(Some(|_| {
+                    std::thread::sleep(Duration::from_millis(1));
+                    true
+                }))
+                .unwrap();
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    conn.execute_batch(
+                        "BEGIN IMMEDIATE;
+                         INSERT INTO audit_log (at, actor, action, details)
+                         VALUES ('2026-12-05T10:00:00+00:00', 'other', 'write', '');",
+                    )
+                    .unwrap();
+                    std::thread::sleep(Duration::from_millis(20));
+                    conn.execute_batch("COMMIT").unwrap();
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            })
+        };
+        let others_writes = |store: &Store| -> i64 {
+            store
+                .conn
+                .query_row(
+                    "SELECT COUNT(*) FROM audit_log WHERE actor = 'other'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        while others_writes(&store) == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for n in 0..30 {
+            let [kept, gone] = [0, 1].map(|k| {
+                let s = NewStudent {
+                    roll_no: format!("W{n}-{k}"),
+                    name: format!("Waiting {n}"),
+                    email: format!("w{n}-{k}@example.org"),
+                };
+                store.insert_student(&s, &[], "admin").unwrap()
+            });
+            store
+                .update_student(kept, "Waited", &format!("w{n}@example.org"), "admin")
+                .unwrap();
+            store.delete_student(gone, "admin").unwrap();
+            store.link_to_school("North door").unwrap();
+            store.leave_school("admin").unwrap();
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        other.join().unwrap();
+        assert_eq!(store.students().unwrap().len(), 30);
     }
 
     fn alice() -> NewStudent {
