@@ -204,7 +204,7 @@ pub fn push(
                     None if table == "face_templates" => "removing a face template".into(),
                     None => format!("a deletion in {table}"),
                 };
-                answers.push(Delivery::Refused(refusal(&e, &what)));
+                answers.push(Delivery::Refused(refusal(&e, &what, row.is_none())));
             }
             Err(e) => return Err(e.into()),
         }
@@ -217,11 +217,19 @@ pub fn push(
     Ok(answers)
 }
 
-fn refusal(e: &postgres::Error, what: &str) -> String {
+/// Why the server refused a row (`deletion`: one deleted at the door), for the admin.
+fn refusal(e: &postgres::Error, what: &str, deletion: bool) -> String {
     match e.code() {
         Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
             format!("{what} was not taken by the school server: another door enrolled the same roll number or email as a different student")
         }
+        // A deletion of a row the school holds, made at a door while it was away from the
+        // school (linked, a door's login deletes only marks the school never took).
+        Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE && deletion => format!(
+            "{what} was not taken by the school server: this door's login may not delete \
+             anything there. Do it at the office as well; until then it is made on this \
+             computer only."
+        ),
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => not_allowed(what),
         _ => format!(
             "{what} was not taken by the school server: {}",
