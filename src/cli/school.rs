@@ -190,6 +190,7 @@ pub fn door(
                 "online": s.online,
                 "waiting_marks": s.waiting_marks,
                 "refused_marks": s.refused_marks,
+                "refused_changes": s.refused_changes,
                 "status": s.line(),
             }),
             _ => continue,

@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0016_school_server_id.sql"),
     include_str!("../../db/0017_school_last_seen.sql"),
     include_str!("../../db/0018_school_left_at.sql"),
+    include_str!("../../db/0019_school_away_template_erasures.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
@@ -915,10 +916,10 @@ impl Store {
     ) -> Result<(Vec<String>, Erased), StoreError> {
         self.office_only("Erasing a student's face data")?;
         let tx = self.conn.transaction()?;
-        let (files, erased, _) = erase_recorded_face_data(&tx, id)?;
         // Linked to a school (or away from it, to tell it when linked again): every
         // machine erases what it holds of the student's face (the enrolment photos stay at
-        // the machine that took them).
+        // the machine that took them). Recorded first: away from the school, the
+        // templates' own deletions are then not recorded one by one.
         tx.execute(
             "INSERT INTO school_outbox (tbl, uid, gone)
              SELECT 'face_data', s.uid, 1 FROM students s, school_link l
@@ -926,6 +927,7 @@ impl Store {
                                   OR (l.linked = 0 AND l.left_at IS NOT NULL))",
             [id],
         )?;
+        let (files, erased, _) = erase_recorded_face_data(&tx, id)?;
         audit(
             &tx,
             actor,

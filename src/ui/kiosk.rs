@@ -396,6 +396,7 @@ impl KioskView {
                     && !school.no_server_here
                     && school.problem.is_none()
                     && school.refused_marks == 0
+                    && school.refused_changes == 0
                     && school.clock_off.is_none()
                     && school.zone_off.is_none();
                 let label = if fine {

@@ -1420,6 +1420,14 @@ fn what_a_machine_erased_while_away_from_the_school_stays_erased_when_it_joins_a
     assert_eq!(templates_here(&school.door, "R0002"), 0);
     assert!(school.templates_at_school("R0002") > 0);
     let status = open(&school.door).school_status().unwrap().expect("linked");
+    assert_eq!(status.refused_changes, 1, "one erasure, one change refused");
+    assert!(
+        status
+            .line()
+            .ends_with(" — 1 change the school did not take"),
+        "{}",
+        status.line()
+    );
     assert!(
         status.problem.as_deref().is_some_and(|p| p.starts_with(
             "erasing a student's face data was not taken by the school server: this \
@@ -1431,7 +1439,7 @@ fn what_a_machine_erased_while_away_from_the_school_stays_erased_when_it_joins_a
     school.at_office(&["delete", "R0002", "--face-data", "--yes"]);
     school.at_door(&["students"]);
     let status = open(&school.door).school_status().unwrap().expect("linked");
-    assert_eq!(status.problem, None);
+    assert_eq!((status.problem, status.refused_changes), (None, 0));
     assert_eq!(
         open(&school.door)
             .unsent_to_school()

@@ -99,6 +99,10 @@ pub struct SchoolStatus {
     /// are offered again (not marks dated on a day that had not come at the school: they
     /// wait to be removed), and `problem` says why.
     pub refused_marks: usize,
+    /// Other changes made here that the server refused (an erasure made at a door while it
+    /// was away from the school, which a door's login may not make there): they stay
+    /// here, and `problem` says why.
+    pub refused_changes: usize,
     /// Anything the link could not do, worded for the admin.
     pub problem: Option<String>,
     /// How far this computer's clock is from the server's ("7 minutes ahead of"), when it
@@ -140,6 +144,10 @@ impl SchoolStatus {
         };
         let waiting = marks(self.waiting_marks, "waiting");
         let refused = marks(self.refused_marks, "the school did not take");
+        let refused = match self.refused_changes {
+            0 => refused,
+            n => format!("{refused} — {} the school did not take", count(n, "change")),
+        };
         let clock = match &self.clock_off {
             Some(how_far) => format!(" — this computer's clock is {how_far} the server's"),
             None => String::new(),
@@ -172,7 +180,9 @@ impl Store {
                          WHERE tbl = 'attendance' AND refused > 0
                            AND NOT EXISTS (SELECT 1 FROM school_outbox n
                                            WHERE n.tbl = 'attendance' AND n.uid = o.uid
-                                             AND n.refused = 0))
+                                             AND n.refused = 0)),
+                        (SELECT COUNT(*) FROM (SELECT DISTINCT tbl, uid FROM school_outbox
+                                               WHERE tbl <> 'attendance' AND refused > 0))
                  FROM school_link WHERE linked = 1",
                 [],
                 |r| {
@@ -186,12 +196,14 @@ impl Store {
                         },
                         r.get::<_, i64>(3)? as usize,
                         r.get::<_, i64>(4)? as usize,
+                        r.get::<_, i64>(5)? as usize,
                     ))
                 },
             )
             .optional()?;
         // Not linked: no clock of the school's to compare with.
-        let Some((online, problem, login, waiting_marks, refused_marks)) = link else {
+        let Some((online, problem, login, waiting_marks, refused_marks, refused_changes)) = link
+        else {
             return Ok(None);
         };
         let clock_off = self
@@ -205,6 +217,7 @@ impl Store {
             problem,
             waiting_marks,
             refused_marks,
+            refused_changes,
             clock_off,
             zone_off: None,
         }))
