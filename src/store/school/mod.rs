@@ -138,16 +138,13 @@ impl SchoolStatus {
     /// One short line for the kiosk's status bar.
     pub fn line(&self) -> String {
         use crate::wording::count;
-        let marks = |n: usize, what: &str| match n {
+        let part = |n: usize, noun: &str, what: &str| match n {
             0 => String::new(),
-            n => format!(" — {} {what}", count(n, "mark")),
+            n => format!(" — {} {what}", count(n, noun)),
         };
-        let waiting = marks(self.waiting_marks, "waiting");
-        let refused = marks(self.refused_marks, "the school did not take");
-        let refused = match self.refused_changes {
-            0 => refused,
-            n => format!("{refused} — {} the school did not take", count(n, "change")),
-        };
+        let waiting = part(self.waiting_marks, "mark", "waiting");
+        let refused = part(self.refused_marks, "mark", "the school did not take")
+            + &part(self.refused_changes, "change", "the school did not take");
         let clock = match &self.clock_off {
             Some(how_far) => format!(" — this computer's clock is {how_far} the server's"),
             None => String::new(),
