@@ -2,6 +2,7 @@
 //! Rollcall keeps running) and the enrolment photos. Restoring puts both back, after saving
 //! the current database beside it, less what was erased since the backup was made.
 
+use super::school::AwayFromSchool;
 use super::{ErasedAgain, Store, StoreError, MIGRATIONS};
 use crate::data_dir::{write_private_file, DataDir};
 use crate::wording::count;
@@ -343,6 +344,8 @@ pub struct Restored {
     pub erased_again: ErasedAgain,
     /// The backup is of a door linked to a school server.
     pub linked: bool,
+    /// The data folder had left its school server: it stays away from it.
+    pub away: bool,
 }
 
 impl Restored {
@@ -361,6 +364,14 @@ impl Restored {
                 "Erased again, as it was erased after this backup was made: {}.",
                 self.erased_again
             ));
+        }
+        if self.away {
+            lines.push(
+                "This computer had left the school server: it stays a door of its own, and \
+                 what was erased here and not yet told to the school still goes to it if \
+                 this computer joins it again."
+                    .into(),
+            );
         }
         if self.linked {
             lines.push(
@@ -399,12 +410,14 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     let lock_path = data.root().join("photos.lock");
     let _photos = data.lock_photos().map_err(io(&lock_path))?;
     let now = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let (mut saved, mut damaged, mut erasures, mut pin) = (None, None, Vec::new(), None);
+    let (mut saved, mut damaged, mut erasures, mut pin, mut away) =
+        (None, None, Vec::new(), None, None);
     if data.database().exists() {
         match Store::open(&data.database()) {
             Ok(current) => {
                 erasures = current.erasures()?;
                 pin = current.admin_setting(super::ADMIN_PIN_KEY)?;
+                away = current.away_from_school()?;
                 let path = new_file(data.root(), &format!("{SAVED_COPY}{now}"));
                 current.backup_to(&path, &photos)?;
                 saved = Some(path);
@@ -418,7 +431,7 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     // The backup is staged in the data folder and the erasures are made there, before
     // anything is put back: nothing erased returns, not even for a moment.
     let staged = new_file(data.root(), &format!("rollcall-restoring-{now}"));
-    let result = restore_staged(data, src, &staged, &erasures, pin.as_deref());
+    let result = restore_staged(data, src, &staged, &erasures, pin.as_deref(), away.as_ref());
     for file in with_logs(&staged) {
         let _ = std::fs::remove_file(file);
     }
@@ -436,6 +449,7 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
         damaged,
         erased_again,
         linked,
+        away: away.is_some(),
     })
 }
 
@@ -559,14 +573,16 @@ pub(super) fn erase_in_copy(copy: &Path, erasures: &[super::Erasure]) -> Result<
 
 /// Restores the database from a staged copy of the backup `src`, after making the
 /// erasures in it, putting in the admin PIN in use (`pin`, its hash, when there is one) and
-/// writing the photo files it still refers to. Returns the number of photos, what was
-/// erased again and whether it is a door linked to a school server.
+/// writing the photo files it still refers to; a folder that had left its school server
+/// (`away`) stays away from it. Returns the number of photos, what was erased again and
+/// whether it is a door linked to a school server.
 fn restore_staged(
     data: &DataDir,
     src: &Path,
     staged: &Path,
     erasures: &[super::Erasure],
     pin: Option<&str>,
+    away: Option<&AwayFromSchool>,
 ) -> Result<(usize, ErasedAgain, bool), BackupError> {
     std::fs::copy(src, staged).map_err(io(staged))?;
     {
@@ -577,7 +593,13 @@ fn restore_staged(
     // Opening it brings an older backup's schema up to date.
     let mut store = Store::open(staged)?;
     let erased_again = store.apply_erasures(erasures, "restore")?;
-    let linked = store.reconcile_after_restore()?;
+    let linked = match away {
+        Some(away) => {
+            store.stay_away_from_school(away)?;
+            false
+        }
+        None => store.reconcile_after_restore()?,
+    };
     // The PIN in use stays: a backup's older one may be known to someone who left.
     if let Some(pin) = pin {
         store.set_admin_setting(super::ADMIN_PIN_KEY, pin)?;
@@ -665,6 +687,107 @@ fn move_aside(data: &DataDir, now: &str) -> Result<PathBuf, BackupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restore_keeps_a_folder_away_from_its_school_and_what_it_erased_for_the_school() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+        let mut store = Store::open(&data.database()).unwrap();
+        let ids = [1, 2, 3, 4].map(|n| store.add_test_student(n));
+        for (n, id) in ids.into_iter().enumerate() {
+            let photo = super::super::NewPhoto {
+                file_name: format!("r{n}.jpg"),
+                origin: "upload".into(),
+                templates: vec![("facenet".into(), vec![0.5; 4])],
+            };
+            store.add_photos(id, &[photo], "test").unwrap();
+        }
+        let uid = |store: &Store, id: i64| -> String {
+            store
+                .conn
+                .query_row("SELECT uid FROM students WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap()
+        };
+        let uids = ids.map(|id| uid(&store, id));
+        let photo_of_four: (i64, String) = store
+            .conn
+            .query_row(
+                "SELECT p.id, t.uid FROM photos p JOIN face_templates t ON t.photo_id = p.id
+                 WHERE p.student_id = ?1",
+                [ids[3]],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let erasures_waiting = |data: &DataDir| -> Vec<(String, String)> {
+            let store = Store::open(&data.database()).unwrap();
+            let mut waiting: Vec<(String, String)> = store
+                .conn
+                .prepare("SELECT tbl, uid FROM school_outbox WHERE gone = 1")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            waiting.sort();
+            waiting
+        };
+        let before_link = dir.path().join("before-the-link.rollcall");
+        store.backup_to(&before_link, &data.photos()).unwrap();
+        store.link_to_school_as_office("Office").unwrap();
+        let while_linked = dir.path().join("while-linked.rollcall");
+        store.backup_to(&while_linked, &data.photos()).unwrap();
+        // The office's computer leaves the school; alone, it erases a face, deletes a
+        // leaver and removes a photo, then restores a backup made before it left.
+        store.leave_school("test").unwrap();
+        store.erase_face_data(ids[0], "admin").unwrap();
+        store.delete_student(ids[1], "admin").unwrap();
+        store.remove_photo(photo_of_four.0, "admin").unwrap();
+        let told = vec![
+            ("face_data".to_string(), uids[0].clone()),
+            ("face_templates".to_string(), photo_of_four.1.clone()),
+            ("students".to_string(), uids[1].clone()),
+        ];
+        assert_eq!(erasures_waiting(&data), told);
+        drop(store);
+        for backup in [&while_linked, &before_link] {
+            let restored = restore(&data, backup).unwrap();
+            // It stays away from the school, with what it erased waiting for the school:
+            // joined again, the school's older copies do not come back.
+            assert!(restored.away && !restored.linked, "{restored:?}");
+            assert!(restored
+                .report(backup)
+                .iter()
+                .any(|line| line.starts_with("This computer had left the school server")));
+            let store = Store::open(&data.database()).unwrap();
+            assert!(store.school_status().unwrap().is_none());
+            assert!(store.away_from_school().unwrap().is_some());
+            assert_eq!(store.templates_of(ids[0]).unwrap().len(), 0);
+            assert!(store.students().unwrap().iter().all(|s| s.roll_no != "R2"));
+            assert_eq!(erasures_waiting(&data), told, "{}", backup.display());
+        }
+
+        // Linked again (the school fetched, everything told), a face erased while the
+        // server is out of reach is told to the school as the face's erasure after a
+        // restore, not as its templates one by one: the school erases it everywhere.
+        let mut store = Store::open(&data.database()).unwrap();
+        store.link_to_school_as_office("Office").unwrap();
+        store
+            .conn
+            .execute_batch(
+                "UPDATE school_link SET left_at = NULL, reconcile = 0;
+                 DELETE FROM school_outbox;",
+            )
+            .unwrap();
+        let linked = dir.path().join("linked-again.rollcall");
+        store.backup_to(&linked, &data.photos()).unwrap();
+        store.erase_face_data(ids[2], "admin").unwrap();
+        drop(store);
+        let restored = restore(&data, &linked).unwrap();
+        assert!(restored.linked && !restored.away, "{restored:?}");
+        let face = ("face_data".to_string(), uids[2].clone());
+        let waiting = erasures_waiting(&data);
+        assert!(waiting.contains(&face), "{waiting:?}");
+    }
 
     #[test]
     fn the_damaged_databases_set_aside_are_named_after_an_erasure() {

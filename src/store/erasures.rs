@@ -3,8 +3,8 @@
 //! restoring a backup made before it does not bring the data back.
 
 use super::{
-    audit, delete_student_rows, erase_face_rows, student_id_by_roll_no, timestamp, Store,
-    StoreError,
+    audit, delete_student_rows, erase_face_rows, student_id_by_roll_no,
+    tell_school_face_data_erased, timestamp, Store, StoreError,
 };
 use crate::wording::count;
 use chrono::{DateTime, Local};
@@ -175,6 +175,8 @@ impl Store {
             match e.kind {
                 ErasureKind::FaceData => {
                     if let Some(id) = enrolled_before(&tx, e)? {
+                        // As when it was made: the school erases the face everywhere.
+                        tell_school_face_data_erased(&tx, id)?;
                         let (_, erased) = erase_face_rows(&tx, id, None)?;
                         if erased != Default::default() {
                             again.face_data += 1;

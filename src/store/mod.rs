@@ -557,6 +557,22 @@ fn student_id_by_roll_no(conn: &Connection, roll_no: &str) -> Result<Option<i64>
         .optional()?)
 }
 
+/// Puts the erasure of student `id`'s face data in the outbox for the school server, when
+/// this folder tells one what changes here (linked, or away from it and to tell it once
+/// linked again) and the erasure is not the school's own: every machine of the school
+/// erases what it holds of the face (the enrolment photos stay at the machine that took
+/// them). Called before the rows go: away from the school, the templates' own deletions
+/// are then not recorded one by one (`db/0019_school_away_template_erasures.sql`).
+fn tell_school_face_data_erased(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO school_outbox (tbl, uid, gone)
+         SELECT 'face_data', s.uid, 1 FROM students s, school_link l
+         WHERE s.id = ?1 AND l.applying = 0 AND (l.linked = 1 OR l.left_at IS NOT NULL)",
+        [id],
+    )?;
+    Ok(())
+}
+
 /// Deletes a student's face data rows (`erase_face_rows`) and records the erasure by their
 /// roll number, so that a restore makes it again. Returns the photo files to delete, what
 /// was removed, and whether the student was there (and the erasure recorded).
@@ -916,17 +932,7 @@ impl Store {
     ) -> Result<(Vec<String>, Erased), StoreError> {
         self.office_only("Erasing a student's face data")?;
         let tx = self.conn.transaction()?;
-        // Linked to a school (or away from it, to tell it when linked again): every
-        // machine erases what it holds of the student's face (the enrolment photos stay at
-        // the machine that took them). Recorded first: away from the school, the
-        // templates' own deletions are then not recorded one by one.
-        tx.execute(
-            "INSERT INTO school_outbox (tbl, uid, gone)
-             SELECT 'face_data', s.uid, 1 FROM students s, school_link l
-             WHERE s.id = ?1 AND ((l.linked = 1 AND l.applying = 0)
-                                  OR (l.linked = 0 AND l.left_at IS NOT NULL))",
-            [id],
-        )?;
+        tell_school_face_data_erased(&tx, id)?;
         let (files, erased, _) = erase_recorded_face_data(&tx, id)?;
         audit(
             &tx,

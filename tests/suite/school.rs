@@ -1454,6 +1454,55 @@ fn what_a_machine_erased_while_away_from_the_school_stays_erased_when_it_joins_a
 }
 
 #[test]
+fn a_machine_away_from_the_school_that_restores_a_backup_still_tells_it_what_it_erased() {
+    let school = RoledSchool::start();
+    let alone = |args: &[&str]| {
+        let out = common::rollcall(&school.office, args);
+        assert!(out.status.success(), "{out:?}");
+        out
+    };
+    let templates_at_office = |roll_no: &str| {
+        let store = rollcall::store::Store::open(&school.office.join("rollcall.db")).unwrap();
+        let student = student_named(&store, roll_no).expect(roll_no);
+        store.templates_of(student.id).unwrap().len()
+    };
+    // The office's computer enrolled two students before the school had a server, and
+    // was backed up then; it joins the school, and the door learns both faces.
+    for (person, name) in [("0002", "Student Two"), ("0006", "Student Six")] {
+        let out = enrolling(&school.office, None, person, name);
+        assert!(out.status.success(), "{out:?}");
+    }
+    let early = school.tmp.path().join("before-the-school.rollcall");
+    alone(&["backup", early.to_str().unwrap()]);
+    school.at_office(&["students"]);
+    assert!(school.templates_at_school("R0006") > 0);
+    assert!(school.listed_at_door().contains("Student Six"));
+
+    // Taken off the school for a while, it erases Student Six's face (consent
+    // withdrawn), then a mistake is undone by restoring that early backup.
+    alone(&["leave-school", "--yes"]);
+    alone(&["delete", "R0006", "--face-data", "--yes"]);
+    let restored = alone(&["restore", early.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&restored.stdout);
+    assert!(
+        said.contains("This computer had left the school server: it stays a door of its own"),
+        "{said}"
+    );
+    assert_eq!(templates_at_office("R0006"), 0);
+
+    // Joined again, the erasure reaches the school and the door, and the school's older
+    // copy of the face does not come back.
+    school.at_office(&["students"]);
+    assert_eq!(templates_at_office("R0006"), 0);
+    assert_eq!(school.templates_at_school("R0006"), 0);
+    assert!(school.templates_at_school("R0002") > 0);
+    school.at_door(&["students"]);
+    let door = rollcall::store::Store::open(&school.door.join("rollcall.db")).unwrap();
+    let six = student_named(&door, "R0006").expect("Student Six stays, without a face");
+    assert_eq!(door.templates_of(six.id).unwrap().len(), 0);
+}
+
+#[test]
 fn a_school_server_put_back_as_a_copy_of_its_data_folder_is_told_everything_again() {
     let school = RoledSchool::start();
     for (person, name) in [("0002", "Student Two"), ("0005", "Student Five")] {

@@ -18,6 +18,7 @@ mod replica;
 mod rows;
 mod server;
 
+pub(crate) use replica::AwayFromSchool;
 pub use replica::Unsent;
 pub use server::ServerError;
 

@@ -16,6 +16,21 @@ const OFFER_EVERYTHING: &str = "
     INSERT INTO school_outbox (tbl, uid) SELECT 'face_templates', uid FROM face_templates;
     INSERT INTO school_outbox (tbl, uid) SELECT 'attendance', uid FROM attendance;";
 
+/// Unlinks a folder from the school server: it sends nothing more and forgets what it
+/// learnt of the server (its login, its clock, how far it had fetched).
+const LEAVE: &str = "
+    UPDATE school_link SET linked = 0, applying = 0, pulled = 0, online = 0, problem = NULL,
+           reconcile = 0, clock_ahead_ms = NULL, clock_checked_ms = NULL, office = NULL,
+           login = NULL, server_id = NULL, last_seen = NULL";
+
+/// A folder away from the school server: since when (a stored time), and the erasures
+/// waiting to reach the school when it joins again (table and uid of each).
+#[derive(Clone, Debug)]
+pub(crate) struct AwayFromSchool {
+    left_at: String,
+    erasures: Vec<(String, String)>,
+}
+
 /// One change waiting for the school server: a row of a shared table, by uid.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pending {
@@ -163,11 +178,9 @@ impl Store {
         )?;
         // A folder that leaves again before its link told the school what was erased
         // during its first time away keeps the first time it left.
+        tx.execute(LEAVE, [])?;
         tx.execute(
-            "UPDATE school_link SET linked = 0, applying = 0, pulled = 0, online = 0,
-                    problem = NULL, reconcile = 0, clock_ahead_ms = NULL,
-                    clock_checked_ms = NULL, office = NULL, login = NULL, server_id = NULL,
-                    last_seen = NULL, left_at = COALESCE(left_at, ?1)",
+            "UPDATE school_link SET left_at = COALESCE(left_at, ?1)",
             [crate::store::timestamp(chrono::Local::now())],
         )?;
         crate::store::audit(
@@ -183,6 +196,52 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(Some(left))
+    }
+
+    /// This folder's time away from the school server, when it left it and has not joined
+    /// again: since when, and the erasures waiting to reach the school.
+    pub(crate) fn away_from_school(&self) -> Result<Option<AwayFromSchool>, StoreError> {
+        let Some(left_at) = self
+            .conn
+            .query_row(
+                "SELECT left_at FROM school_link WHERE linked = 0 AND left_at IS NOT NULL",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let erasures = self
+            .conn
+            .prepare("SELECT tbl, uid FROM school_outbox WHERE gone = 1 ORDER BY id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(AwayFromSchool { left_at, erasures }))
+    }
+
+    /// Keeps a restored backup away from the school server as the folder it replaced was
+    /// (`away`): the backup's link, if it had one, is left as `leave_school` leaves it, and
+    /// its outbox holds the replaced folder's erasures waiting for the school, which were
+    /// made after the backup or not yet told. A backup made while linked would otherwise
+    /// link a folder that left, and one made before any link would forget what was erased
+    /// since (joined again, the school's older copy would come back).
+    pub(crate) fn stay_away_from_school(
+        &mut self,
+        away: &AwayFromSchool,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(LEAVE, [])?;
+        tx.execute("UPDATE school_link SET left_at = ?1", [&away.left_at])?;
+        tx.execute("DELETE FROM school_outbox", [])?;
+        let mut waiting =
+            tx.prepare("INSERT INTO school_outbox (tbl, uid, gone) VALUES (?1, ?2, 1)")?;
+        for (table, uid) in &away.erasures {
+            waiting.execute([table, uid])?;
+        }
+        drop(waiting);
+        tx.commit()?;
+        Ok(())
     }
 
     /// Records what this folder's login to the school server may do (learnt on connecting):
