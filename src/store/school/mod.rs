@@ -39,9 +39,8 @@ const POLL: Duration = Duration::from_secs(1);
 /// How often the link looks at the outbox while it waits.
 const NUDGE: Duration = Duration::from_millis(150);
 /// How often changes the school refused (and may take later) are offered again. Not every
-/// round: each refusal is an error in the server's log and holds the school's write lock,
-/// and a door's own students from before it was linked with a door's login, say, are
-/// refused for as long as it runs.
+/// round: each offer holds the school's write lock, and a door's own students from before
+/// it was linked with a door's login, say, are refused for as long as it runs.
 const OFFER_REFUSED_AGAIN: Duration = Duration::from_secs(5 * 60);
 
 /// Where the school server is and which door this is.

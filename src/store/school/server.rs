@@ -176,15 +176,18 @@ pub fn push(
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
     let server_ms = server_clock_ms(&mut tx)?;
+    let mut privileges = Privileges::default();
     let mut answers: Vec<Delivery> = Vec::with_capacity(rows.len());
     for (table, uid, row) in rows {
         let mut point = tx.transaction()?;
         let result = match row {
             Some(row) => match dated_ahead(row, server_ms) {
                 Some(why) => Ok(Some(Delivery::DatedAhead(why))),
-                None => upsert(&mut point, row).map(|r| r.map(Delivery::Refused)),
+                None => upsert(&mut point, row, &mut privileges).map(|r| r.map(Delivery::Refused)),
             },
-            None => delete(&mut point, table, uid).map(|()| None),
+            None => {
+                delete(&mut point, table, uid, &mut privileges).map(|r| r.map(Delivery::Refused))
+            }
         };
         match result {
             Ok(None) => {
@@ -199,10 +202,7 @@ pub fn push(
                 point.rollback()?;
                 let what = match row {
                     Some(r) => r.describe(),
-                    None if table == "face_data" => "erasing a student's face data".into(),
-                    None if table == "students" => "deleting a student".into(),
-                    None if table == "face_templates" => "removing a face template".into(),
-                    None => format!("a deletion in {table}"),
+                    None => deletion_described(table),
                 };
                 answers.push(Delivery::Refused(refusal(&e, &what, row.is_none())));
             }
@@ -223,13 +223,7 @@ fn refusal(e: &postgres::Error, what: &str, deletion: bool) -> String {
         Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
             format!("{what} was not taken by the school server: another door enrolled the same roll number or email as a different student")
         }
-        // A deletion of a row the school holds, made at a door while it was away from the
-        // school (linked, a door's login deletes only marks the school never took).
-        Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE && deletion => format!(
-            "{what} was not taken by the school server: this door's login may not delete \
-             anything there. Do it at the office as well; until then it is made on this \
-             computer only."
-        ),
+        Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE && deletion => may_not_delete(what),
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => not_allowed(what),
         _ => format!(
             "{what} was not taken by the school server: {}",
@@ -237,6 +231,54 @@ fn refusal(e: &postgres::Error, what: &str, deletion: bool) -> String {
                 .map(|d| d.message())
                 .unwrap_or("unknown error")
         ),
+    }
+}
+
+/// Why a deletion of a row the school holds was refused: it was made at a door while it was
+/// away from the school (linked, a door's login deletes only marks the school never took).
+fn may_not_delete(what: &str) -> String {
+    format!(
+        "{what} was not taken by the school server: this door's login may not delete \
+         anything there. Do it at the office as well; until then it is made on this \
+         computer only."
+    )
+}
+
+/// A door's deletion in `table`, as the admin reads it in a refusal.
+fn deletion_described(table: &str) -> String {
+    match table {
+        "face_data" => "erasing a student's face data".into(),
+        "students" => "deleting a student".into(),
+        "face_templates" => "removing a face template".into(),
+        _ => format!("a deletion in {table}"),
+    }
+}
+
+/// What this login may do to the shared tables, asked of the server once per push and
+/// table: a change it may not make is refused before it is tried, so a door's refused rows,
+/// offered again every few minutes, put no error in the server's log.
+#[derive(Default)]
+struct Privileges(std::collections::HashMap<(String, &'static str), bool>);
+
+impl Privileges {
+    /// Whether the login has `privilege` ("INSERT", "UPDATE", "DELETE") on `table`.
+    fn may(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        table: &str,
+        privilege: &'static str,
+    ) -> Result<bool, postgres::Error> {
+        if let Some(&may) = self.0.get(&(table.to_string(), privilege)) {
+            return Ok(may);
+        }
+        let may: bool = tx
+            .query_one(
+                "SELECT has_table_privilege($1::text, $2::text)",
+                &[&table, &privilege],
+            )?
+            .get(0);
+        self.0.insert((table.to_string(), privilege), may);
+        Ok(may)
     }
 }
 
@@ -271,7 +313,11 @@ fn dated_ahead(row: &SharedRow, server_ms: i64) -> Option<String> {
 }
 
 /// Writes one door row; `Some(reason)` when the school cannot take it (yet).
-fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, postgres::Error> {
+fn upsert(
+    tx: &mut Transaction<'_>,
+    row: &SharedRow,
+    privileges: &mut Privileges,
+) -> Result<Option<String>, postgres::Error> {
     // A template or mark of a student the school does not have (enrolled at a door whose
     // login may not add students, or removed at the office) waits at the door.
     let parent = match row {
@@ -282,13 +328,10 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
     };
     // A correction by hand (present or absent) is the school's to make: a door's login,
     // which may not delete marks, may not make one either.
-    if matches!(row, SharedRow::Mark { source, .. } if source == "admin") {
-        let may: bool = tx
-            .query_one("SELECT has_table_privilege('attendance', 'DELETE')", &[])?
-            .get(0);
-        if !may {
-            return Ok(Some(not_allowed(&row.describe())));
-        }
+    if matches!(row, SharedRow::Mark { source, .. } if source == "admin")
+        && !privileges.may(tx, "attendance", "DELETE")?
+    {
+        return Ok(Some(not_allowed(&row.describe())));
     }
     if let Some(student) = parent {
         let known: bool = tx
@@ -302,6 +345,17 @@ fn upsert(tx: &mut Transaction<'_>, row: &SharedRow) -> Result<Option<String>, p
                 "{} was not taken by the school server: it does not know the student",
                 row.describe()
             )));
+        }
+    }
+    // What the upsert below needs (a student or a mark may update the school's row).
+    let (table, _) = row.key();
+    let needs: &[&'static str] = match row {
+        SharedRow::Student { .. } | SharedRow::Mark { .. } => &["INSERT", "UPDATE"],
+        SharedRow::ClassDay { .. } | SharedRow::Template { .. } => &["INSERT"],
+    };
+    for &privilege in needs {
+        if !privileges.may(tx, table, privilege)? {
+            return Ok(Some(not_allowed(&row.describe())));
         }
     }
     match row {
@@ -412,7 +466,14 @@ fn day_not_come(day: &str, marked_at: &str, server_ms: i64) -> Option<chrono::Na
     (day > today).then_some(today)
 }
 
-fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgres::Error> {
+/// Deletes a row a door deleted (`face_data`: a student's face, every template); the reason
+/// when the school refuses it.
+fn delete(
+    tx: &mut Transaction<'_>,
+    table: &str,
+    uid: &str,
+    privileges: &mut Privileges,
+) -> Result<Option<String>, postgres::Error> {
     if table == "face_data" {
         // A student's face data erased at a door: every template the school has of them
         // goes (one a third machine sent meanwhile included; the server records each
@@ -428,21 +489,24 @@ fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgr
             )?
             .get(0);
         if made {
-            return Ok(());
+            return Ok(None);
+        }
+        if !privileges.may(tx, "face_templates", "DELETE")? {
+            return Ok(Some(may_not_delete(&deletion_described(table))));
         }
         tx.execute("DELETE FROM face_templates WHERE student_uid = $1", &[&uid])?;
         tx.execute(
             "INSERT INTO deletions (tbl, uid) VALUES ('face_data', $1)",
             &[&uid],
         )?;
-        return Ok(());
+        return Ok(None);
     }
     // The shared tables (only these names reach the SQL below), each row known by one key:
     // a class day by its date.
     let key = match table {
         "students" | "face_templates" | "attendance" => "uid",
         "class_days" => "day",
-        _ => return Ok(()),
+        _ => return Ok(None),
     };
     // A row the school never took (a mark it refused) is gone already: a door's login, which
     // may not delete, has nothing to be refused for.
@@ -453,11 +517,14 @@ fn delete(tx: &mut Transaction<'_>, table: &str, uid: &str) -> Result<(), postgr
         )?
         .get(0);
     if !held {
-        return Ok(());
+        return Ok(None);
+    }
+    if !privileges.may(tx, table, "DELETE")? {
+        return Ok(Some(may_not_delete(&deletion_described(table))));
     }
     // The server records the deletion (and those of a student's templates and marks).
     tx.execute(&format!("DELETE FROM {table} WHERE {key} = $1"), &[&uid])?;
-    Ok(())
+    Ok(None)
 }
 
 /// How far this computer's clock is ahead of the server's, in milliseconds (negative:
