@@ -402,7 +402,13 @@ pub struct BackupRow {
     pub backup_mb: f64,
     /// The daily backup's quarter-hourly look when today's holds every enrolment and mark.
     pub look_ms: f64,
+    /// One student deleted (median of five), with a week of daily backups for the erasure
+    /// to reach.
+    pub erase_s: f64,
 }
+
+/// Daily backups kept in `bench backup` (the default `keep`): each erasure reaches them all.
+const WEEK_OF_BACKUPS: i64 = 7;
 
 /// Backups of a school of each of `sizes` students (synthetic templates, five photos each:
 /// a frame of `source` stored as the kiosk stores photos; everyone marked today): the time
@@ -445,6 +451,39 @@ pub fn backup(sizes: &[usize], source: &Path) -> anyhow::Result<Vec<BackupRow>> 
             }
             looks.push(t.elapsed().as_secs_f64() * 1e3);
         }
+        // A week of daily backups in the data folder's own backups/, then leavers deleted
+        // one at a time, as the Students screen does.
+        let daily = data.root().join("backups");
+        for days_ago in (0..WEEK_OF_BACKUPS).rev() {
+            make_daily_backup(
+                &data,
+                &daily,
+                WEEK_OF_BACKUPS as usize,
+                now - chrono::Duration::days(days_ago),
+            )?;
+        }
+        let mut records = rollcall::attendance::Records::open(&data, &Settings::default())?;
+        let mut erasing = Vec::new();
+        let leavers: Vec<_> = store.students()?.into_iter().take(5).collect();
+        for student in &leavers {
+            let t = Instant::now();
+            records.delete_student(student.id, "bench")?;
+            erasing.push(t.elapsed().as_secs_f64());
+        }
+        // The figure means nothing unless the erasure reached every daily backup.
+        let copies = daily_backups_in(&daily)?;
+        if copies.len() != WEEK_OF_BACKUPS as usize {
+            anyhow::bail!("{} daily backups, not {WEEK_OF_BACKUPS}", copies.len());
+        }
+        for copy in copies {
+            let held = Store::open(&copy)?.students()?;
+            if held
+                .iter()
+                .any(|s| leavers.iter().any(|l| l.roll_no == s.roll_no))
+            {
+                anyhow::bail!("a deleted student is still in {}", copy.display());
+            }
+        }
         rows.push(BackupRow {
             students: n,
             photos,
@@ -452,9 +491,18 @@ pub fn backup(sizes: &[usize], source: &Path) -> anyhow::Result<Vec<BackupRow>> 
             backup_s,
             backup_mb,
             look_ms: percentile(&looks, 50.0),
+            erase_s: percentile(&erasing, 50.0),
         });
     }
     Ok(rows)
+}
+
+/// The daily backups in `folder`.
+fn daily_backups_in(folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    Ok(std::fs::read_dir(folder)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rollcall"))
+        .collect())
 }
 
 /// One row of `rollcall bench identify`.

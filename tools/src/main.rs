@@ -478,13 +478,19 @@ fn run_bench(b: BenchCommand, data_dir: Option<&Path>, settings: &Settings) -> a
             } else {
                 println!("Machine: {}", bench::machine());
                 println!(
-                    "| students | photos | photos MB | backup s | backup MB | daily look ms |"
+                    "| students | photos | photos MB | backup s | backup MB | daily look ms | delete one s |"
                 );
-                println!("|---|---|---|---|---|---|");
+                println!("|---|---|---|---|---|---|---|");
                 for r in rows {
                     println!(
-                        "| {} | {} | {:.0} | {:.2} | {:.0} | {:.1} |",
-                        r.students, r.photos, r.photos_mb, r.backup_s, r.backup_mb, r.look_ms
+                        "| {} | {} | {:.0} | {:.2} | {:.0} | {:.1} | {:.2} |",
+                        r.students,
+                        r.photos,
+                        r.photos_mb,
+                        r.backup_s,
+                        r.backup_mb,
+                        r.look_ms,
+                        r.erase_s
                     );
                 }
             }

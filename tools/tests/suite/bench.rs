@@ -104,8 +104,8 @@ fn the_timing_benchmarks_refuse_a_folder_without_frames() {
 }
 
 /// `rollcall-tools bench backup --json`: one row per school size, every photo in the
-/// backup, and the daily backup's look finds nothing to write again (the benchmark fails
-/// if it does).
+/// backup, and the daily backup's look finds nothing to write again, and a deleted student
+/// is erased from a week of daily backups (the benchmark fails if not).
 #[test]
 fn the_backup_benchmark_writes_every_photo_and_the_daily_look_leaves_it() {
     let frames = common::dataset("webcam-dev").join("0001");
@@ -138,6 +138,7 @@ fn the_backup_benchmark_writes_every_photo_and_the_daily_look_leaves_it() {
             photos > 0.0 && backup >= photos,
             "the photos are inside: {r}"
         );
+        assert!(r["erase_s"].as_f64().unwrap() > 0.0, "{r}");
         assert!(r["backup_s"].as_f64().unwrap() > 0.0, "{r}");
         assert!(r["look_ms"].as_f64().unwrap() >= 0.0, "{r}");
     }
