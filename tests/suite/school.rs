@@ -1470,6 +1470,75 @@ fn what_a_machine_erased_while_away_from_the_school_stays_erased_when_it_joins_a
 }
 
 #[test]
+fn what_a_machine_changed_while_away_from_the_school_reaches_it_when_it_joins_again() {
+    let school = RoledSchool::start();
+    for (person, name) in [("0002", "Student Two"), ("0006", "Student Six")] {
+        school.enrol(person, name);
+    }
+    marked(&school.at_door(&["mark", &at_the_door("0002")[0].display().to_string()]));
+    school.at_office(&["students"]);
+    // Today's mark of Student Two as each place holds it: present, and by whom.
+    let two_today_at = |data: &Path| -> (bool, String) {
+        let conn = rusqlite::Connection::open(data.join("rollcall.db")).unwrap();
+        conn.query_row(
+            "SELECT a.present, a.source FROM attendance a JOIN students s ON s.id = a.student_id
+             WHERE s.roll_no = 'R0002' AND a.day = date('now', 'localtime')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    let name_of_six_at = |data: &Path| -> String {
+        let store = rollcall::store::Store::open(&data.join("rollcall.db")).unwrap();
+        student_named(&store, "R0006").expect("Student Six").name
+    };
+    assert_eq!(two_today_at(&school.office), (true, "cli".to_string()));
+
+    // The office's computer is taken off the school for a while. Alone, the admin takes
+    // Student Two's mark away (the door took someone else for them) and corrects Student
+    // Six's name, as Review and the Students screen do.
+    let out = common::rollcall(&school.office, &["leave-school", "--yes"]);
+    assert!(out.status.success(), "{out:?}");
+    {
+        let mut office = rollcall::store::Store::open(&school.office.join("rollcall.db")).unwrap();
+        let two = student_named(&office, "R0002").unwrap().id;
+        let six = student_named(&office, "R0006").unwrap().id;
+        let now = chrono::Local::now();
+        office
+            .correct(two, now.date_naive(), false, "someone else", "admin", now)
+            .unwrap();
+        office
+            .update_student(six, "Sixtine Moreau", "0006@example.org", "admin")
+            .unwrap();
+    }
+
+    // Joined again, both reach the school and the door; the school's older copies do not
+    // come back over them.
+    school.at_office(&["students"]);
+    assert_eq!(two_today_at(&school.office), (false, "admin".to_string()));
+    assert_eq!(name_of_six_at(&school.office), "Sixtine Moreau");
+    let (present, source): (bool, String) = {
+        let row = school
+            .pg
+            .client_of("school")
+            .query_one(
+                "SELECT a.present, a.source FROM attendance a
+                 JOIN students s ON s.uid = a.student_uid WHERE s.roll_no = 'R0002'",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((present, source.as_str()), (false, "admin"));
+    school.at_door(&["students"]);
+    assert_eq!(two_today_at(&school.door), (false, "admin".to_string()));
+    assert_eq!(name_of_six_at(&school.door), "Sixtine Moreau");
+    for data in [&school.office, &school.door] {
+        assert_eq!(times_taken_for_put_back(data), 0, "{}", data.display());
+    }
+}
+
+#[test]
 fn a_machine_away_from_the_school_that_restores_a_backup_still_tells_it_what_it_erased() {
     let school = RoledSchool::start();
     let alone = |args: &[&str]| {

@@ -323,8 +323,14 @@ impl Door {
             self.tell_everything_again(&server_id)?;
         }
         // After a restore the outbox is the backup's: what the school changed since then
-        // is newer, so it is fetched first and wins.
+        // is newer, so it is fetched first and wins. But what was changed here while this
+        // folder was away from the school, joined again now, is newer than the school's
+        // copy: it goes first, and the school's rules decide (a decision by hand stays).
         if self.store.reconciling()? {
+            if let Some(up_to) = self.store.away_until()? {
+                // What it refuses is offered again below, with its reasons.
+                self.send_batches(true, Some(up_to), &mut Vec::new())?;
+            }
             self.fetch(true, &mut refused)?;
         }
         self.send(&mut refused)?;
@@ -384,7 +390,7 @@ impl Door {
             .refused_offered
             .is_none_or(|t| t.elapsed() >= OFFER_REFUSED_AGAIN);
         let mut now_refused = Vec::new();
-        self.send_batches(with_refused, &mut now_refused)?;
+        self.send_batches(with_refused, None, &mut now_refused)?;
         if with_refused {
             self.refused_offered = Some(Instant::now());
             self.refused_why.clear();
@@ -420,15 +426,17 @@ impl Door {
         Ok(())
     }
 
-    /// Sends the outbox's entries (`with_refused`: also those refused before), a batch at
-    /// a time, and puts what the server refused back as refused.
+    /// Sends the outbox's entries (`with_refused`: also those refused before; `up_to`: none
+    /// after that entry), a batch at a time, and puts what the server refused back as
+    /// refused.
     fn send_batches(
         &mut self,
         with_refused: bool,
+        up_to: Option<i64>,
         refused: &mut Vec<String>,
     ) -> Result<(), LinkError> {
         loop {
-            let batch = self.store.outbox(BATCH, with_refused)?;
+            let batch = self.store.outbox(BATCH, with_refused, up_to)?;
             if batch.rows.is_empty() {
                 self.outbox_seen = 0;
                 return Ok(());
@@ -454,8 +462,13 @@ impl Door {
             }
             self.outbox_seen = self.store.delivered(&batch, &kept)?;
             // Refused rows go back at the end of the outbox: offered with the refused ones,
-            // they would come round again in this same round.
-            if (with_refused && !kept.is_empty()) || batch.rows.len() < BATCH {
+            // they would come round again in this same round. Up to an entry, every one
+            // goes now (the end is after it).
+            let done = match up_to {
+                Some(_) => false,
+                None => (with_refused && !kept.is_empty()) || batch.rows.len() < BATCH,
+            };
+            if done {
                 return Ok(());
             }
         }

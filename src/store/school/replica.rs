@@ -21,7 +21,7 @@ const OFFER_EVERYTHING: &str = "
 const LEAVE: &str = "
     UPDATE school_link SET linked = 0, applying = 0, pulled = 0, online = 0, problem = NULL,
            reconcile = 0, clock_ahead_ms = NULL, clock_checked_ms = NULL, office = NULL,
-           login = NULL, server_id = NULL, last_seen = NULL";
+           login = NULL, server_id = NULL, last_seen = NULL, away_until = NULL";
 
 /// A folder away from the school server: since when (a stored time), and the erasures
 /// waiting to reach the school when it joins again (table and uid of each).
@@ -142,6 +142,13 @@ impl Store {
         let tx = self.conn.transaction()?;
         let linked: bool = tx.query_row("SELECT linked FROM school_link", [], |r| r.get(0))?;
         if !linked {
+            // What was changed here while away from the school is sent before its rows are
+            // fetched (they would win over it): the outbox up to here.
+            tx.execute(
+                "UPDATE school_link SET away_until = CASE WHEN left_at IS NOT NULL
+                     THEN (SELECT MAX(id) FROM school_outbox) END",
+                [],
+            )?;
             tx.execute_batch(OFFER_EVERYTHING)?;
             tx.execute("UPDATE school_link SET linked = 1, reconcile = 1", [])?;
         }
@@ -214,7 +221,11 @@ impl Store {
         };
         let erasures = self
             .conn
-            .prepare("SELECT tbl, uid FROM school_outbox WHERE gone = 1 ORDER BY id")?
+            .prepare(
+                "SELECT tbl, uid FROM school_outbox
+                 WHERE gone = 1 AND tbl IN ('students', 'face_templates', 'face_data')
+                 ORDER BY id",
+            )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         Ok(Some(AwayFromSchool { left_at, erasures }))
@@ -223,17 +234,24 @@ impl Store {
     /// Keeps a restored backup away from the school server as the folder it replaced was
     /// (`away`): the backup's link, if it had one, is left as `leave_school` leaves it, and
     /// its outbox holds the replaced folder's erasures waiting for the school, which were
-    /// made after the backup or not yet told. A backup made while linked would otherwise
-    /// link a folder that left, and one made before any link would forget what was erased
-    /// since (joined again, the school's older copy would come back).
+    /// made after the backup or not yet told (and, from a backup made while away too, the
+    /// changes made then). A backup made while linked would otherwise link a folder that
+    /// left, and one made before any link would forget what was erased since (joined
+    /// again, the school's older copy would come back).
     pub(crate) fn stay_away_from_school(
         &mut self,
         away: &AwayFromSchool,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
+        // A backup made while away holds what was changed here until then, still to send
+        // (the restore brings those changes back); a linked one's outbox is the link's.
+        tx.execute(
+            "DELETE FROM school_outbox
+             WHERE NOT EXISTS (SELECT 1 FROM school_link WHERE linked = 0 AND left_at IS NOT NULL)",
+            [],
+        )?;
         tx.execute(LEAVE, [])?;
         tx.execute("UPDATE school_link SET left_at = ?1", [&away.left_at])?;
-        tx.execute("DELETE FROM school_outbox", [])?;
         let mut waiting =
             tx.prepare("INSERT INTO school_outbox (tbl, uid, gone) VALUES (?1, ?2, 1)")?;
         for (table, uid) in &away.erasures {
@@ -304,21 +322,23 @@ impl Store {
             .query_row("SELECT linked FROM school_link", [], |r| r.get(0))?)
     }
 
-    /// The oldest outbox entries to offer the school (at most `limit`), one per row: those
-    /// not offered yet, and with `with_refused` those the school refused before and may
-    /// take later (not those refused for good).
+    /// The oldest outbox entries to offer the school (at most `limit`, and none after
+    /// `up_to` when given), one per row: those not offered yet, and with `with_refused`
+    /// those the school refused before and may take later (not those refused for good).
     pub(super) fn outbox(
         &self,
         limit: usize,
         with_refused: bool,
+        up_to: Option<i64>,
     ) -> Result<OutboxBatch, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, tbl, uid FROM school_outbox WHERE refused = 0 OR (?2 AND refused = 1)
+            "SELECT id, tbl, uid FROM school_outbox
+             WHERE (refused = 0 OR (?2 AND refused = 1)) AND (?3 IS NULL OR id <= ?3)
              ORDER BY id LIMIT ?1",
         )?;
         let mut last_id = 0;
         let mut rows: Vec<Pending> = Vec::new();
-        let entries = stmt.query_map(params![limit as i64, with_refused], |r| {
+        let entries = stmt.query_map(params![limit as i64, with_refused, up_to], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
         })?;
         for e in entries {
@@ -376,6 +396,20 @@ impl Store {
         kept: &[(Pending, Refused)],
     ) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
+        // A refused deletion stays one (an erasure made while away from the school keeps
+        // the school's copy of what it erased from being fetched back).
+        let mut deletion = tx.prepare(
+            "SELECT gone FROM school_outbox WHERE tbl = ?1 AND uid = ?2 AND id <= ?3
+             ORDER BY id DESC LIMIT 1",
+        )?;
+        let mut kept_gone = Vec::with_capacity(kept.len());
+        for (p, _) in kept {
+            let gone: Option<bool> = deletion
+                .query_row(params![p.table, p.uid, batch.last_id], |r| r.get(0))
+                .optional()?;
+            kept_gone.push(gone.unwrap_or(false));
+        }
+        drop(deletion);
         // The earlier refusals of rows in this batch that the batch itself did not hold
         // (few, usually none: the outbox has no index by row, so it is not searched once
         // per row sent). Only those: a change made while the batch was on its way has a
@@ -415,10 +449,10 @@ impl Store {
              WHERE id <= ?1 AND (refused = 0 OR (?2 AND refused = 1))",
             params![batch.last_id, batch.with_refused],
         )?;
-        for (p, how) in kept {
+        for ((p, how), gone) in kept.iter().zip(kept_gone) {
             tx.execute(
-                "INSERT INTO school_outbox (tbl, uid, refused) VALUES (?1, ?2, ?3)",
-                params![p.table, p.uid, *how as i64],
+                "INSERT INTO school_outbox (tbl, uid, refused, gone) VALUES (?1, ?2, ?3, ?4)",
+                params![p.table, p.uid, *how as i64, gone],
             )?;
         }
         let newest = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM school_outbox", [], |r| {
@@ -629,6 +663,14 @@ impl Store {
         Ok(())
     }
 
+    /// The outbox's last entry made while this folder was away from the school, when it
+    /// has joined it again and not yet fetched it: those entries go first (`None`: none).
+    pub(super) fn away_until(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT away_until FROM school_link", [], |r| r.get(0))?)
+    }
+
     /// Whether the school's changes must be fetched before the outbox is sent, and win
     /// over it: after a restore (the outbox is the backup's, older than what the school
     /// changed since) or a first link.
@@ -751,7 +793,8 @@ impl Store {
                     last_seen = CASE WHEN ?1 > pulled AND ?2 IS NOT NULL THEN ?2
                                      ELSE last_seen END,
                     reconcile = CASE WHEN ?3 THEN 0 ELSE reconcile END,
-                    left_at = CASE WHEN ?3 THEN NULL ELSE left_at END",
+                    left_at = CASE WHEN ?3 THEN NULL ELSE left_at END,
+                    away_until = CASE WHEN ?3 THEN NULL ELSE away_until END",
             params![up_to, last_seen, school_wins],
         )?;
         Ok(())
@@ -1305,6 +1348,89 @@ mod tests {
     }
 
     #[test]
+    fn what_was_changed_while_away_from_the_school_is_offered_first_when_it_joins_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let waiting = |store: &Store| -> Vec<(String, bool)> {
+            store
+                .conn
+                .prepare("SELECT tbl, gone FROM school_outbox ORDER BY id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let (one, two) = (store.add_test_student(1), store.add_test_student(2));
+        let now = chrono::Local::now();
+        let today = now.date_naive();
+        store.mark(two, now, Some(7.5), "kiosk", None).unwrap();
+        let declared = today - chrono::Days::new(1);
+        store.declare_class_day(declared, "admin").unwrap();
+        store.link_to_school_as_office("Office").unwrap();
+        store.leave_school("test").unwrap();
+        assert!(waiting(&store).is_empty());
+        // Alone: a student renamed, a kiosk mark taken away (it was someone else: the day,
+        // its only mark, is declared a class day, so that it stays one), a class day
+        // withdrawn.
+        store
+            .update_student(one, "Ada Renamed", "ada@example.org", "admin")
+            .unwrap();
+        store
+            .correct(two, today, false, "not them", "admin", now)
+            .unwrap();
+        store.withdraw_class_day(declared, "admin").unwrap();
+        let away = vec![
+            ("students".to_string(), false),
+            ("class_days".to_string(), false),
+            ("attendance".to_string(), false),
+            ("class_days".to_string(), true),
+        ];
+        assert_eq!(waiting(&store), away);
+        // Joined again, they are offered before everything else it holds, which the
+        // school's rows win over.
+        store.link_to_school_as_office("Office").unwrap();
+        let up_to = store
+            .away_until()
+            .unwrap()
+            .expect("changes made while away");
+        let first = store.outbox(100, true, Some(up_to)).unwrap();
+        let tables: Vec<&str> = first.rows.iter().map(|p| p.table.as_str()).collect();
+        assert_eq!(
+            tables,
+            ["students", "class_days", "attendance", "class_days"]
+        );
+        assert!(store.outbox(100, true, None).unwrap().rows.len() > tables.len());
+        // Refused (a door's login may not withdraw a class day), the withdrawal goes to the
+        // end of the outbox, still a deletion.
+        let withdrawn = first.rows[3].clone();
+        store
+            .delivered(&first, &[(withdrawn.clone(), Refused::Again)])
+            .unwrap();
+        let (gone, refused): (bool, i64) = store
+            .conn
+            .query_row(
+                "SELECT gone, refused FROM school_outbox WHERE tbl = ?1 AND uid = ?2",
+                params![withdrawn.table, withdrawn.uid],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((gone, refused), (true, Refused::Again as i64));
+        assert!(store
+            .outbox(100, true, Some(up_to))
+            .unwrap()
+            .rows
+            .is_empty());
+        // Once the school is fetched, nothing is held back any more.
+        store.apply(&[], 0, None, true).unwrap();
+        assert_eq!(store.away_until().unwrap(), None);
+        // A folder never linked, or linked all along, has nothing sent first.
+        let mut linked = Store::open(&dir.path().join("linked.db")).unwrap();
+        linked.link_to_school_as_office("Office").unwrap();
+        assert_eq!(linked.away_until().unwrap(), None);
+    }
+
+    #[test]
     fn the_school_servers_identity_and_last_change_seen_are_kept_until_the_link_starts_anew() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
@@ -1361,30 +1487,33 @@ mod tests {
         };
         let (one, two) = (student(&store, a), student(&store, b));
         // The school refuses the first student, takes the second.
-        let batch = store.outbox(100, true).unwrap();
+        let batch = store.outbox(100, true, None).unwrap();
         assert_eq!(batch.rows, vec![one.clone(), two.clone()]);
         store
             .delivered(&batch, &[(one.clone(), Refused::Again)])
             .unwrap();
         assert!(store.refused_waiting().unwrap());
         // An ordinary round offers only what is new, and forgets none of the refused.
-        assert!(store.outbox(100, false).unwrap().rows.is_empty());
+        assert!(store.outbox(100, false, None).unwrap().rows.is_empty());
         store
             .update_student(b, "Student Two", "two@example.org", "admin")
             .unwrap();
-        let batch = store.outbox(100, false).unwrap();
+        let batch = store.outbox(100, false, None).unwrap();
         assert_eq!(batch.rows, vec![two.clone()]);
         store.delivered(&batch, &[]).unwrap();
-        assert_eq!(store.outbox(100, true).unwrap().rows, vec![one.clone()]);
+        assert_eq!(
+            store.outbox(100, true, None).unwrap().rows,
+            vec![one.clone()]
+        );
         // Changed, the refused student goes in the next round; taken, its refusal goes too.
         store
             .update_student(a, "Student One", "one@example.org", "admin")
             .unwrap();
-        let batch = store.outbox(100, false).unwrap();
+        let batch = store.outbox(100, false, None).unwrap();
         assert_eq!(batch.rows, vec![one.clone()]);
         store.delivered(&batch, &[]).unwrap();
         assert!(!store.refused_waiting().unwrap());
-        assert!(store.outbox(100, true).unwrap().rows.is_empty());
+        assert!(store.outbox(100, true, None).unwrap().rows.is_empty());
     }
 
     #[test]
@@ -1418,14 +1547,14 @@ mod tests {
             .unwrap();
         // The school took student 2 but refused students 1 and 3 and the mark (a door's
         // login).
-        let batch = store.outbox(100, true).unwrap();
+        let batch = store.outbox(100, true, None).unwrap();
         let refused = [
             (pending("students", uid_of(&store, own)), Refused::Again),
             (pending("students", uid_of(&store, other)), Refused::Again),
             (pending("attendance", mark_uid.clone()), Refused::Again),
         ];
         store.delivered(&batch, &refused).unwrap();
-        assert!(store.outbox(100, false).unwrap().rows.is_empty());
+        assert!(store.outbox(100, false, None).unwrap().rows.is_empty());
         let (r1, r2) = ("R1".to_string(), "R2".to_string());
 
         // The office enrols the same person under the same roll number (their name spelt
@@ -1465,7 +1594,7 @@ mod tests {
         );
         // …whose mark is offered at once, as the school's student's; their enrolment here
         // is not offered at all.
-        let batch = store.outbox(100, false).unwrap();
+        let batch = store.outbox(100, false, None).unwrap();
         assert_eq!(batch.rows, vec![pending("attendance", mark_uid)]);
         // A student the school holds already is never joined to another: refused, said.
         assert_ne!(uid_of(&store, taken), "school-2");
@@ -1775,7 +1904,7 @@ mod tests {
             .mark(a, now + Duration::days(3), Some(7.0), "kiosk", None)
             .unwrap();
         store.mark(b, now, Some(7.0), "kiosk", None).unwrap();
-        let batch = store.outbox(100, true).unwrap();
+        let batch = store.outbox(100, true, None).unwrap();
         let mark = |store: &Store, id: i64| Pending {
             table: "attendance".into(),
             uid: store
@@ -1798,7 +1927,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            store.outbox(100, true).unwrap().rows,
+            store.outbox(100, true, None).unwrap().rows,
             vec![other.clone()],
             "only the other refusal is offered again"
         );
@@ -1829,7 +1958,7 @@ mod tests {
         // entry refused for good goes with it; the other mark is taken this time, but a
         // change to it made while the batch was on its way waits for the next round.
         assert_eq!(store.remove_future_marks(that_day, "admin").unwrap(), 1);
-        let batch = store.outbox(100, true).unwrap();
+        let batch = store.outbox(100, true, None).unwrap();
         assert_eq!(batch.rows, vec![other.clone(), ahead.clone()]);
         store
             .correct(
@@ -1842,7 +1971,7 @@ mod tests {
             )
             .unwrap();
         store.delivered(&batch, &[]).unwrap();
-        assert!(store.outbox(100, true).unwrap().rows.contains(&other));
+        assert!(store.outbox(100, true, None).unwrap().rows.contains(&other));
         assert_eq!(refused_counts(&store), (1, 0));
         assert_eq!(store.future_marks(that_day).unwrap(), None);
         assert_eq!(store.wrong_clock(then).unwrap(), None);
