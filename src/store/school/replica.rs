@@ -169,7 +169,7 @@ impl Store {
     /// nothing more (the changes waiting to be sent stay here, and leave the outbox) and
     /// forgets what it learnt of the server (its login, its clock, how far it had fetched),
     /// so a later link starts afresh and sends everything it holds. What was erased here
-    /// and not sent, and what is erased here from now on, waits for a later link, which
+    /// and not sent, and what is changed here from now on, waits for a later link, which
     /// tells the school first. Returns what was not sent; `None`: it was not linked.
     pub fn leave_school(&mut self, actor: &str) -> Result<Option<Unsent>, StoreError> {
         let tx = self.conn.transaction()?;
@@ -177,7 +177,7 @@ impl Store {
             return Ok(None);
         };
         // Erasures waiting stay, to reach the school if this folder joins it again (and
-        // what is erased here from now on joins them: `db/0018_school_left_at.sql`).
+        // what is changed here from now on joins them: `db/0020_school_changes_while_away.sql`).
         tx.execute(
             "DELETE FROM school_outbox
              WHERE NOT (gone = 1 AND tbl IN ('students', 'face_templates', 'face_data'))",
@@ -411,9 +411,9 @@ impl Store {
         }
         drop(deletion);
         // The earlier refusals of rows in this batch that the batch itself did not hold
-        // (few, usually none: the outbox has no index by row, so it is not searched once
-        // per row sent). Only those: a change made while the batch was on its way has a
-        // higher number and waits for the next.
+        // (few, usually none: found from the refused entries, not looked up once per row
+        // sent). Only those: a change made while the batch was on its way has a higher
+        // number and waits for the next.
         let earlier: Vec<(i64, Refused, Pending)> = tx
             .prepare(
                 "SELECT f.id, f.refused, f.tbl, f.uid FROM school_outbox f
