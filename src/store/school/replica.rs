@@ -177,13 +177,15 @@ impl Store {
             return Ok(None);
         };
         // Erasures waiting stay, to reach the school if this folder joins it again (and
-        // what is changed here from now on joins them: `db/0020_school_changes_while_away.sql`).
+        // what is changed here from now on joins them: `db/0020_school_changes_while_away.sql`),
+        // and so does what was changed during an earlier time away and not yet sent.
         tx.execute(
             "DELETE FROM school_outbox
-             WHERE NOT (gone = 1 AND tbl IN ('students', 'face_templates', 'face_data'))",
+             WHERE NOT (gone = 1 AND tbl IN ('students', 'face_templates', 'face_data'))
+               AND id > COALESCE((SELECT away_until FROM school_link), 0)",
             [],
         )?;
-        // A folder that leaves again before its link told the school what was erased
+        // A folder that leaves again before its link told the school what was changed
         // during its first time away keeps the first time it left.
         tx.execute(LEAVE, [])?;
         tx.execute(
@@ -1386,6 +1388,11 @@ mod tests {
             ("attendance".to_string(), false),
             ("class_days".to_string(), true),
         ];
+        assert_eq!(waiting(&store), away);
+        // Leaving again before the link's first round, they stay (not what the link
+        // offered besides).
+        store.link_to_school_as_office("Office").unwrap();
+        store.leave_school("test").unwrap();
         assert_eq!(waiting(&store), away);
         // Joined again, they are offered before everything else it holds, which the
         // school's rows win over.
