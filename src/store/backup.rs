@@ -721,12 +721,10 @@ mod tests {
         let erasures_waiting = |data: &DataDir| -> Vec<(String, String)> {
             let store = Store::open(&data.database()).unwrap();
             let mut waiting: Vec<(String, String)> = store
-                .conn
-                .prepare("SELECT tbl, uid FROM school_outbox WHERE gone = 1")
-                .unwrap()
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .unwrap()
-                .map(Result::unwrap)
+                .outbox_entries()
+                .into_iter()
+                .filter(|(_, _, gone)| *gone)
+                .map(|(table, uid, _)| (table, uid))
                 .collect();
             waiting.sort();
             waiting

@@ -305,6 +305,18 @@ impl Store {
         }
     }
 
+    /// Every outbox entry, oldest first: table, uid and whether it is a deletion.
+    #[cfg(test)]
+    pub(crate) fn outbox_entries(&self) -> Vec<(String, String, bool)> {
+        self.conn
+            .prepare("SELECT tbl, uid, gone FROM school_outbox ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
     /// Links this folder as the office's machine would be once its link has connected.
     #[cfg(test)]
     pub(crate) fn link_to_school_as_office(&mut self, door: &str) -> Result<(), StoreError> {
@@ -1237,16 +1249,10 @@ mod tests {
     fn what_was_erased_while_away_from_the_school_goes_to_it_and_is_not_fetched_back() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
-        let outbox = |store: &Store| -> i64 {
-            store
-                .conn
-                .query_row("SELECT COUNT(*) FROM school_outbox", [], |r| r.get(0))
-                .unwrap()
-        };
         // A folder never linked records nothing for a school.
         let stray = store.add_test_student(9);
         store.delete_student(stray, "admin").unwrap();
-        assert_eq!(outbox(&store), 0);
+        assert!(store.outbox_entries().is_empty());
         store.link_to_school_as_office("Office").unwrap();
         let ids = [1, 2, 3].map(|n| store.add_test_student(n));
         let uids = ids.map(|id| {
@@ -1317,14 +1323,7 @@ mod tests {
         assert!(store.students().unwrap().iter().all(|s| s.roll_no != "R3"));
         // They go to the school, before everything else offered with them (a photo taken
         // since).
-        let waiting: Vec<(String, String, bool)> = store
-            .conn
-            .prepare("SELECT tbl, uid, gone FROM school_outbox ORDER BY id")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let waiting = store.outbox_entries();
         let mut gone: Vec<(&str, &str)> = waiting
             .iter()
             .take_while(|(_, _, gone)| *gone)
@@ -1354,14 +1353,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
         let waiting = |store: &Store| -> Vec<(String, bool)> {
-            store
-                .conn
-                .prepare("SELECT tbl, gone FROM school_outbox ORDER BY id")
-                .unwrap()
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
+            let entries = store.outbox_entries().into_iter();
+            entries.map(|(table, _, gone)| (table, gone)).collect()
         };
         let (one, two) = (store.add_test_student(1), store.add_test_student(2));
         let now = chrono::Local::now();
