@@ -191,7 +191,7 @@ fn day_of(file: &Path) -> Option<NaiveDate> {
 }
 
 /// The daily backups in `folder`, oldest first.
-pub(super) fn daily_backups(folder: &Path) -> Vec<PathBuf> {
+pub fn daily_backups(folder: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return Vec::new();
     };

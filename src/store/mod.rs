@@ -15,8 +15,8 @@ pub use backup::{
 };
 pub use clock::{FutureMarks, SchoolClock, WrongClock};
 pub use daily_backup::{
-    damaged_advice, make_daily_backup, newest_daily_backup, remove_daily_backups, AdviceFor,
-    DailyBackups,
+    daily_backups, damaged_advice, make_daily_backup, newest_daily_backup, remove_daily_backups,
+    AdviceFor, DailyBackups,
 };
 pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 

@@ -471,7 +471,7 @@ pub fn backup(sizes: &[usize], source: &Path) -> anyhow::Result<Vec<BackupRow>> 
             erasing.push(t.elapsed().as_secs_f64());
         }
         // The figure means nothing unless the erasure reached every daily backup.
-        let copies = daily_backups_in(&daily)?;
+        let copies = rollcall::store::daily_backups(&daily);
         if copies.len() != WEEK_OF_BACKUPS as usize {
             anyhow::bail!("{} daily backups, not {WEEK_OF_BACKUPS}", copies.len());
         }
@@ -495,14 +495,6 @@ pub fn backup(sizes: &[usize], source: &Path) -> anyhow::Result<Vec<BackupRow>> 
         });
     }
     Ok(rows)
-}
-
-/// The daily backups in `folder`.
-fn daily_backups_in(folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    Ok(std::fs::read_dir(folder)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "rollcall"))
-        .collect())
 }
 
 /// One row of `rollcall bench identify`.
