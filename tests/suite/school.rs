@@ -468,6 +468,22 @@ impl RoledSchool {
     }
 }
 
+/// A command at the machine of data folder `folder` while it is away from the school (no
+/// server given); it must succeed.
+fn alone(folder: &Path, args: &[&str]) -> std::process::Output {
+    let out = common::rollcall(folder, args);
+    assert!(out.status.success(), "{out:?}");
+    out
+}
+
+/// How many face templates the data folder `folder` holds of its student `roll_no` (who
+/// must be there).
+fn templates_held(folder: &Path, roll_no: &str) -> usize {
+    let store = rollcall::store::Store::open(&folder.join("rollcall.db")).unwrap();
+    let student = student_named(&store, roll_no).expect(roll_no);
+    store.templates_of(student.id).unwrap().len()
+}
+
 /// How many face templates the school server at `client` holds of the student `roll_no`.
 fn templates_on_server_of(client: &mut postgres::Client, roll_no: &str) -> i64 {
     client
@@ -1397,16 +1413,7 @@ fn what_a_machine_erased_while_away_from_the_school_stays_erased_when_it_joins_a
     let school = RoledSchool::start();
     school.enrol_two_five_and_six();
     assert!(school.listed_at_door().contains("Student Six"));
-    let alone = |folder: &Path, args: &[&str]| {
-        let out = common::rollcall(folder, args);
-        assert!(out.status.success(), "{out:?}");
-    };
     let open = |folder: &Path| rollcall::store::Store::open(&folder.join("rollcall.db")).unwrap();
-    let templates_here = |folder: &Path, roll_no: &str| {
-        let store = open(folder);
-        let student = student_named(&store, roll_no).expect(roll_no);
-        store.templates_of(student.id).unwrap().len()
-    };
 
     // The office's computer is taken off the school for a while (the server is being
     // moved). Alone, it deletes Student Five (a leaver) and erases Student Six's face
@@ -1421,11 +1428,11 @@ fn what_a_machine_erased_while_away_from_the_school_stays_erased_when_it_joins_a
     assert_eq!(school.templates_at_school("R0006"), 0);
     assert!(school.templates_at_school("R0002") > 0);
     assert!(student_named(&open(&school.office), "R0005").is_none());
-    assert_eq!(templates_here(&school.office, "R0006"), 0);
+    assert_eq!(templates_held(&school.office, "R0006"), 0);
     let listed = school.listed_at_door();
     assert!(!listed.contains("Student Five"), "{listed}");
-    assert_eq!(templates_here(&school.door, "R0006"), 0);
-    assert!(templates_here(&school.door, "R0002") > 0);
+    assert_eq!(templates_held(&school.door, "R0006"), 0);
+    assert!(templates_held(&school.door, "R0002") > 0);
 
     // The door, away too, erases Student Two's face. Its login may not erase at the
     // school: joined again, the face stays out of the door, and the door says what the
@@ -1433,7 +1440,7 @@ fn what_a_machine_erased_while_away_from_the_school_stays_erased_when_it_joins_a
     alone(&school.door, &["leave-school", "--yes"]);
     alone(&school.door, &["delete", "R0002", "--face-data", "--yes"]);
     school.at_door(&["students"]);
-    assert_eq!(templates_here(&school.door, "R0002"), 0);
+    assert_eq!(templates_held(&school.door, "R0002"), 0);
     assert!(school.templates_at_school("R0002") > 0);
     let status = open(&school.door).school_status().unwrap().expect("linked");
     assert_eq!(status.refused_changes, 1, "one erasure, one change refused");
@@ -1541,16 +1548,8 @@ fn what_a_machine_changed_while_away_from_the_school_reaches_it_when_it_joins_ag
 #[test]
 fn a_machine_away_from_the_school_that_restores_a_backup_still_tells_it_what_it_erased() {
     let school = RoledSchool::start();
-    let alone = |args: &[&str]| {
-        let out = common::rollcall(&school.office, args);
-        assert!(out.status.success(), "{out:?}");
-        out
-    };
-    let templates_at_office = |roll_no: &str| {
-        let store = rollcall::store::Store::open(&school.office.join("rollcall.db")).unwrap();
-        let student = student_named(&store, roll_no).expect(roll_no);
-        store.templates_of(student.id).unwrap().len()
-    };
+    let alone = |args: &[&str]| alone(&school.office, args);
+    let templates_at_office = |roll_no: &str| templates_held(&school.office, roll_no);
     // The office's computer enrolled two students before the school had a server, and
     // was backed up then; it joins the school, and the door learns both faces.
     for (person, name) in [("0002", "Student Two"), ("0006", "Student Six")] {
@@ -1582,9 +1581,7 @@ fn a_machine_away_from_the_school_that_restores_a_backup_still_tells_it_what_it_
     assert_eq!(school.templates_at_school("R0006"), 0);
     assert!(school.templates_at_school("R0002") > 0);
     school.at_door(&["students"]);
-    let door = rollcall::store::Store::open(&school.door.join("rollcall.db")).unwrap();
-    let six = student_named(&door, "R0006").expect("Student Six stays, without a face");
-    assert_eq!(door.templates_of(six.id).unwrap().len(), 0);
+    assert_eq!(templates_held(&school.door, "R0006"), 0);
 }
 
 #[test]
