@@ -1650,6 +1650,7 @@ fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_t
              DROP TRIGGER attendance_keep_decision_by_hand ON attendance;
              DROP FUNCTION attendance_keep_decision_by_hand;
              DROP FUNCTION record_deletion CASCADE;
+             DROP FUNCTION number_change CASCADE;
              DELETE FROM rollcall_schema WHERE version > 2;",
         )
         .unwrap();
@@ -1843,6 +1844,59 @@ fn a_row_deleted_by_hand_at_the_school_server_goes_at_every_machine_too() {
     assert!(door.templates_of(at_door.id).unwrap().is_empty());
     let office = OfficeAndDoor::store(&school.office);
     assert!(office.templates_of(bob).unwrap().is_empty());
+}
+
+#[test]
+fn a_row_changed_by_hand_at_the_school_server_reaches_every_machine_in_the_order_it_was_made() {
+    let school = OfficeAndDoor::start();
+    OfficeAndDoor::enrol_with_photo(&school.office, "B2");
+    school.sync_all();
+    // The school's IT corrects Bob's name by hand, in psql, and leaves the transaction open
+    // a while; meanwhile the office enrols Cy.
+    let mut by_hand = school.pg.client();
+    let mut correction = by_hand.transaction().unwrap();
+    let corrected = correction
+        .execute(
+            "UPDATE students SET name = 'Robert Hand' WHERE roll_no = 'B2'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(corrected, 1);
+    OfficeAndDoor::enrol_with_photo(&school.office, "C3");
+    std::thread::scope(|s| {
+        let office_round = s.spawn(|| school.sync(&school.office, "Office"));
+        // The office's change waits for the one made by hand (were it numbered after it
+        // and visible first, a door fetching then would never ask for the correction).
+        let mut watcher = school.pg.client();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let waiting: i64 = watcher
+                .query_one(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            if waiting > 0 {
+                break;
+            }
+            assert!(
+                !office_round.is_finished() && Instant::now() < deadline,
+                "the office's change did not wait for the one made by hand"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        correction.commit().unwrap();
+        office_round.join().unwrap();
+    });
+    // Every machine has both: the correction made by hand, and Cy.
+    school.sync(&school.door, "North door");
+    for dir in [&school.office, &school.door] {
+        let store = OfficeAndDoor::store(dir);
+        let bob = student_named(&store, "B2").expect("Bob is there");
+        assert_eq!(bob.name, "Robert Hand", "{}", dir.display());
+        assert!(student_named(&store, "C3").is_some(), "{}", dir.display());
+    }
 }
 
 #[test]

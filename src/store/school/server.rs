@@ -14,9 +14,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../db/postgres/0003_server_life.sql"),
     include_str!("../../../db/postgres/0004_decision_by_hand_stays.sql"),
     include_str!("../../../db/postgres/0005_deletions_recorded_by_the_server.sql"),
+    include_str!("../../../db/postgres/0006_changes_numbered_by_the_server.sql"),
 ];
 
-/// Writers take this advisory lock, so change numbers become visible in order.
+/// Writers take this advisory lock, so change numbers become visible in order (the
+/// server's own numbering trigger takes it too, for a change made by hand: schema 6).
 const WRITE_LOCK: i64 = 0x526f_6c6c_6361_6c6c; // "Rollcall"
 
 /// The channel doors listen on for "something changed".
@@ -369,8 +371,7 @@ fn upsert(
             tx.execute(
                 "INSERT INTO students (uid, roll_no, name, email, enrolled_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (uid) DO UPDATE SET roll_no = EXCLUDED.roll_no, name = EXCLUDED.name,
-                     email = EXCLUDED.email, enrolled_at = EXCLUDED.enrolled_at,
-                     change = nextval('school_changes')
+                     email = EXCLUDED.email, enrolled_at = EXCLUDED.enrolled_at
                  WHERE (students.roll_no, students.name, students.email, students.enrolled_at)
                        IS DISTINCT FROM (EXCLUDED.roll_no, EXCLUDED.name, EXCLUDED.email, EXCLUDED.enrolled_at)",
                 &[uid, roll_no, name, email, enrolled_at],
@@ -418,7 +419,7 @@ fn upsert(
             // backup), is older.
             let same = tx.execute(
                 "UPDATE attendance SET marked_at = $2, score = $3, source = $4, door = $5,
-                     snapshot = $6, present = $7, change = nextval('school_changes')
+                     snapshot = $6, present = $7
                  WHERE uid = $1 AND (marked_at, score, source, door, snapshot, present)
                        IS DISTINCT FROM ($2, $3, $4, $5, $6, $7)",
                 &[uid, marked_at, score, source, door, snapshot, present],
@@ -440,8 +441,7 @@ fn upsert(
                      ON CONFLICT (student_uid, day) DO UPDATE SET uid = EXCLUDED.uid,
                          marked_at = EXCLUDED.marked_at, score = EXCLUDED.score,
                          source = EXCLUDED.source, door = EXCLUDED.door,
-                         snapshot = EXCLUDED.snapshot, present = EXCLUDED.present,
-                         change = nextval('school_changes')
+                         snapshot = EXCLUDED.snapshot, present = EXCLUDED.present
                      WHERE attendance.source <> 'admin'
                        AND (NOT EXCLUDED.present
                             OR (EXCLUDED.marked_at < attendance.marked_at AND EXCLUDED.source <> 'admin'))",
