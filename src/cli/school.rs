@@ -103,9 +103,11 @@ pub fn leave(
         println!(
             "This data folder is linked to a school server as door \"{}\"; {what} have not \
              reached it. Leaving makes it a door of its own: its students and attendance \
-             stay here, nothing more is sent, and linking it again later sends everything \
-             it holds (a student deleted or a face erased here meanwhile is erased at the \
-             school too).\nNothing was changed: run it again with --yes to do it.",
+             stay here and nothing is sent. Linking it again later sends the school first \
+             what it has not had from here (those changes, and what is changed here \
+             meanwhile: a student deleted or a face erased here is erased at the school \
+             too), then offers everything else it holds.\nNothing was changed: run it \
+             again with --yes to do it.",
             unsent.door
         );
         return Ok(Exit::Refused);
@@ -113,7 +115,7 @@ pub fn leave(
     store.leave_school("command line")?;
     println!(
         "This data folder is a door of its own again (it was door \"{}\" of a school; {what} \
-         were not sent and stay here).",
+         were not sent: they wait here for a later link).",
         unsent.door
     );
     Ok(Exit::Ok)

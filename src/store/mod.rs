@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0018_school_left_at.sql"),
     include_str!("../../db/0019_school_away_template_erasures.sql"),
     include_str!("../../db/0020_school_changes_while_away.sql"),
+    include_str!("../../db/0021_school_offer.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).

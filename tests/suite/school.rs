@@ -1501,23 +1501,28 @@ fn what_a_machine_changed_while_away_from_the_school_reaches_it_when_it_joins_ag
     };
     assert_eq!(two_today_at(&school.office), (true, "cli".to_string()));
 
-    // The office's computer is taken off the school for a while. Alone, the admin takes
-    // Student Two's mark away (the door took someone else for them) and corrects Student
-    // Six's name, as Review and the Students screen do.
+    // The admin corrects Student Six's name, as the Students screen does, while the
+    // server is out of reach (the change waits in the office's outbox), and the office's
+    // computer is then taken off the school for a while. Alone, the admin takes Student
+    // Two's mark away (the door took someone else for them), as Review does.
+    let mut office = rollcall::store::Store::open(&school.office.join("rollcall.db")).unwrap();
+    let six = student_named(&office, "R0006").unwrap().id;
+    office
+        .update_student(six, "Sixtine Moreau", "0006@example.org", "admin")
+        .unwrap();
     let out = common::rollcall(&school.office, &["leave-school", "--yes"]);
     assert!(out.status.success(), "{out:?}");
-    {
-        let mut office = rollcall::store::Store::open(&school.office.join("rollcall.db")).unwrap();
-        let two = student_named(&office, "R0002").unwrap().id;
-        let six = student_named(&office, "R0006").unwrap().id;
-        let now = chrono::Local::now();
-        office
-            .correct(two, now.date_naive(), false, "someone else", "admin", now)
-            .unwrap();
-        office
-            .update_student(six, "Sixtine Moreau", "0006@example.org", "admin")
-            .unwrap();
-    }
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("1 other change made here were not sent: they wait here"),
+        "{said}"
+    );
+    let two = student_named(&office, "R0002").unwrap().id;
+    let now = chrono::Local::now();
+    office
+        .correct(two, now.date_naive(), false, "someone else", "admin", now)
+        .unwrap();
+    drop(office);
 
     // Joined again, both reach the school and the door; the school's older copies do not
     // come back over them.

@@ -21,7 +21,8 @@ const OFFER_EVERYTHING: &str = "
 const LEAVE: &str = "
     UPDATE school_link SET linked = 0, applying = 0, pulled = 0, online = 0, problem = NULL,
            reconcile = 0, clock_ahead_ms = NULL, clock_checked_ms = NULL, office = NULL,
-           login = NULL, server_id = NULL, last_seen = NULL, away_until = NULL";
+           login = NULL, server_id = NULL, last_seen = NULL, away_until = NULL,
+           offered_until = NULL";
 
 /// A folder away from the school server: since when (a stored time), and the erasures
 /// waiting to reach the school when it joins again (table and uid of each).
@@ -150,7 +151,11 @@ impl Store {
                 [],
             )?;
             tx.execute_batch(OFFER_EVERYTHING)?;
-            tx.execute("UPDATE school_link SET linked = 1, reconcile = 1", [])?;
+            tx.execute(
+                "UPDATE school_link SET linked = 1, reconcile = 1,
+                        offered_until = (SELECT MAX(id) FROM school_outbox)",
+                [],
+            )?;
         }
         tx.execute(
             "UPDATE school_link SET door = ?1 WHERE door IS NOT ?1",
@@ -166,23 +171,28 @@ impl Store {
     }
 
     /// Unlinks this folder from the school server: it is a door of its own again, sends
-    /// nothing more (the changes waiting to be sent stay here, and leave the outbox) and
-    /// forgets what it learnt of the server (its login, its clock, how far it had fetched),
-    /// so a later link starts afresh and sends everything it holds. What was erased here
-    /// and not sent, and what is changed here from now on, waits for a later link, which
-    /// tells the school first. Returns what was not sent; `None`: it was not linked.
+    /// nothing more for now and forgets what it learnt of the server (its login, its
+    /// clock, how far it had fetched), so a later link starts afresh and offers everything
+    /// it holds. What was changed here and not sent, and what is changed here from now on,
+    /// waits for a later link, which tells the school first. Returns what was not sent;
+    /// `None`: it was not linked.
     pub fn leave_school(&mut self, actor: &str) -> Result<Option<Unsent>, StoreError> {
         let tx = self.conn.transaction()?;
         let Some(left) = unsent(&tx)? else {
             return Ok(None);
         };
-        // Erasures waiting stay, to reach the school if this folder joins it again (and
-        // what is changed here from now on joins them: `db/0020_school_changes_while_away.sql`),
-        // and so does what was changed during an earlier time away and not yet sent.
+        // The changes made here and not sent stay, to reach the school first if this
+        // folder joins it again, as they would have had the server come back before it
+        // left (and what is changed here from now on joins them:
+        // `db/0020_school_changes_while_away.sql`). What the link offered of everything
+        // held here, or a restored backup's outbox, goes: the school's rows win over it
+        // (`db/0021_school_offer.sql`) — but not its erasures, nor what was changed during
+        // an earlier time away and not yet sent.
         tx.execute(
             "DELETE FROM school_outbox
              WHERE NOT (gone = 1 AND tbl IN ('students', 'face_templates', 'face_data'))
-               AND id > COALESCE((SELECT away_until FROM school_link), 0)",
+               AND id > COALESCE((SELECT away_until FROM school_link), 0)
+               AND id <= COALESCE((SELECT offered_until FROM school_link), 0)",
             [],
         )?;
         // A folder that leaves again before its link told the school what was changed
@@ -329,8 +339,11 @@ impl Store {
     /// when the backup was made before the door was linked and a running link takes it
     /// up. Returns whether the backup is of a linked door.
     pub(crate) fn reconcile_after_restore(&mut self) -> Result<bool, StoreError> {
-        self.conn
-            .execute("UPDATE school_link SET reconcile = 1", [])?;
+        self.conn.execute(
+            "UPDATE school_link SET reconcile = 1,
+                    offered_until = (SELECT MAX(id) FROM school_outbox)",
+            [],
+        )?;
         Ok(self
             .conn
             .query_row("SELECT linked FROM school_link", [], |r| r.get(0))?)
@@ -653,7 +666,8 @@ impl Store {
             )?;
         }
         tx.execute(
-            "UPDATE school_link SET pulled = 0, last_seen = NULL, reconcile = 0, server_id = ?1",
+            "UPDATE school_link SET pulled = 0, last_seen = NULL, reconcile = 0, server_id = ?1,
+                    offered_until = (SELECT MAX(id) FROM school_outbox)",
             [server_id],
         )?;
         crate::store::audit(
@@ -1300,6 +1314,9 @@ mod tests {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
+        // The round that fetched the school sends what waits.
+        let waiting = store.outbox(100, true, None).unwrap();
+        store.delivered(&waiting, &[]).unwrap();
         store.leave_school("test").unwrap();
         // Alone, the first student's photo is removed, the second student's face data is
         // erased and the third student deleted.
@@ -1428,6 +1445,47 @@ mod tests {
         let mut linked = Store::open(&dir.path().join("linked.db")).unwrap();
         linked.link_to_school_as_office("Office").unwrap();
         assert_eq!(linked.away_until().unwrap(), None);
+    }
+
+    #[test]
+    fn what_a_linked_folder_had_not_sent_when_it_left_the_school_goes_first_when_it_joins_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let tables = |batch: &OutboxBatch| -> Vec<String> {
+            batch.rows.iter().map(|p| p.table.clone()).collect()
+        };
+        let one = store.add_test_student(1);
+        // Linked, its first round made: the school's rows fetched, everything sent.
+        store.link_to_school_as_office("Office").unwrap();
+        store.apply(&[], 0, None, true).unwrap();
+        let offered = store.outbox(100, true, None).unwrap();
+        store.delivered(&offered, &[]).unwrap();
+        assert!(store.outbox_entries().is_empty());
+        // The server out of reach: a rename and a mark wait here. The folder leaves.
+        store
+            .update_student(one, "Ada Renamed", "ada@example.org", "admin")
+            .unwrap();
+        store
+            .mark(one, chrono::Local::now(), Some(7.5), "kiosk", None)
+            .unwrap();
+        let left = store.leave_school("test").unwrap().expect("it was linked");
+        assert_eq!((left.marks, left.changes), (1, 1));
+        // Joined again, they go to the school first (before its rows are fetched).
+        store.link_to_school_as_office("Office").unwrap();
+        let up_to = store.away_until().unwrap().expect("changes waiting");
+        let first = store.outbox(100, true, Some(up_to)).unwrap();
+        assert_eq!(tables(&first), ["students", "attendance"]);
+        // A restored backup's outbox is not: the school's newer rows win over it.
+        store.delivered(&first, &[]).unwrap();
+        store.apply(&[], 0, None, true).unwrap();
+        let offered = store.outbox(100, true, None).unwrap();
+        store.delivered(&offered, &[]).unwrap();
+        store
+            .update_student(one, "Ada From The Backup", "ada@example.org", "admin")
+            .unwrap();
+        assert!(store.reconcile_after_restore().unwrap());
+        store.leave_school("test").unwrap();
+        assert!(store.outbox_entries().is_empty());
     }
 
     #[test]
