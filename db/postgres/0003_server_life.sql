@@ -4,8 +4,11 @@
 -- lost can tell; the first of them gives it a new life here, so that every other machine
 -- notices too and tells the school everything again.
 
-CREATE TABLE server_life (id TEXT NOT NULL);
-INSERT INTO server_life (id) VALUES (md5(random()::text || clock_timestamp()::text));
+-- (Written so that it also runs over a server put back in place from a backup made before
+-- it, which leaves this table as the later server had it.)
+CREATE TABLE IF NOT EXISTS server_life (id TEXT NOT NULL);
+INSERT INTO server_life (id) SELECT md5(random()::text || clock_timestamp()::text)
+WHERE NOT EXISTS (SELECT 1 FROM server_life);
 
 DO $$
 BEGIN

@@ -4,7 +4,7 @@
 -- that rule with its own SQL since 2026-12-05; here the server keeps it against every
 -- door, one still on an older release included.
 
-CREATE FUNCTION attendance_keep_decision_by_hand() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION attendance_keep_decision_by_hand() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.source = 'admin' AND NEW.source <> 'admin' THEN
         RETURN NULL;

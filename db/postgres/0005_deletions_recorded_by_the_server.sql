@@ -3,7 +3,7 @@
 -- student, or someone by hand in psql — so every door follows it, and no machine takes a
 -- row gone without a record for a sign that the server was put back from a backup.
 
-CREATE FUNCTION record_deletion() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION record_deletion() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_TABLE_NAME = 'class_days' THEN
         INSERT INTO deletions (tbl, uid) VALUES (TG_TABLE_NAME, OLD.day);

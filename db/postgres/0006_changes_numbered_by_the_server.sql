@@ -4,7 +4,7 @@
 -- machine fetched the change, and a row added by hand was numbered outside the lock, so a
 -- door could fetch a later-numbered change first and then never ask for it.
 
-CREATE FUNCTION number_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION number_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- The writers' advisory lock ("Rollcall", held to the end of the transaction, as
     -- Rollcall's own writers take it): changes become visible in the order of their numbers.

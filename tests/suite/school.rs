@@ -1639,6 +1639,60 @@ fn a_school_server_put_back_as_a_copy_of_its_data_folder_is_told_everything_agai
     }
 }
 
+/// Makes a school server's tables as a release with server schema 2 left them.
+const SERVER_AS_AT_SCHEMA_2: &str = "DROP TABLE server_life;
+     DROP TRIGGER attendance_keep_decision_by_hand ON attendance;
+     DROP FUNCTION attendance_keep_decision_by_hand;
+     DROP FUNCTION record_deletion CASCADE;
+     DROP FUNCTION number_change CASCADE;
+     DELETE FROM rollcall_schema WHERE version > 2;";
+
+#[test]
+fn a_school_server_put_back_in_place_from_a_backup_made_before_an_upgrade_is_upgraded_again() {
+    let school = RoledSchool::start();
+    school.enrol("0002", "Student Two");
+    assert!(school.at_door(&["students"]).status.success());
+    // The night's backup of the server was made before an upgrade of its tables (a
+    // release with server schema 2); the next morning the office's first round upgrades
+    // them, Student Two is marked at the door and the office enrols Student Three.
+    school
+        .pg
+        .client_of("school")
+        .batch_execute(SERVER_AS_AT_SCHEMA_2)
+        .unwrap();
+    let backup = backup_then_a_morning(&school);
+    // The school puts the night's backup back over the tables (`pg_restore --clean`): what
+    // the upgrade added beside them (its functions, a table) stays as the upgraded server
+    // had it.
+    school.pg.restore_in_place("school", &backup);
+    // The office upgrades the tables again, and each machine gives the server its morning
+    // (no round fails: "The school server answered with an error: …").
+    for _ in 0..2 {
+        for out in [
+            school.at_office(&["students"]),
+            school.at_door(&["students"]),
+        ] {
+            let said = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success() && !said.contains("The school server"),
+                "{said}"
+            );
+        }
+    }
+    assert_eq!(school.students_at_school(), ["R0002", "R0003"]);
+    assert_eq!(school.marks_at_school(), ["R0002 at North door"]);
+    let versions: i32 = school
+        .pg
+        .client_of("school")
+        .query_one("SELECT max(version) FROM rollcall_schema", &[])
+        .unwrap()
+        .get(0);
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/db/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(versions as usize, migrations);
+}
+
 #[test]
 fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_the_server() {
     let school = RoledSchool::start();
@@ -1650,14 +1704,7 @@ fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_t
     school
         .pg
         .client_of("school")
-        .batch_execute(
-            "DROP TABLE server_life;
-             DROP TRIGGER attendance_keep_decision_by_hand ON attendance;
-             DROP FUNCTION attendance_keep_decision_by_hand;
-             DROP FUNCTION record_deletion CASCADE;
-             DROP FUNCTION number_change CASCADE;
-             DELETE FROM rollcall_schema WHERE version > 2;",
-        )
+        .batch_execute(SERVER_AS_AT_SCHEMA_2)
         .unwrap();
     for data in [&school.office, &school.door] {
         rusqlite::Connection::open(data.join("rollcall.db"))

@@ -7,7 +7,9 @@ use postgres::{Client, NoTls, Transaction};
 use std::path::Path;
 use std::time::Duration;
 
-/// Schema migrations of the school server, applied in order.
+/// Schema migrations of the school server, applied in order. Each also runs over what a
+/// later version added beside the tables (`CREATE OR REPLACE`, `IF NOT EXISTS`): a server
+/// put back in place from a backup made before an upgrade keeps those.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../db/postgres/0001_school.sql"),
     include_str!("../../../db/postgres/0002_absent_by_hand.sql"),
