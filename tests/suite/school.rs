@@ -967,11 +967,9 @@ fn the_link_is_encrypted_when_the_address_asks_and_refuses_a_server_it_cannot_tr
         .query_one("SELECT count(*) FROM rollcall_schema", &[])
         .unwrap()
         .get(0);
-    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/db/postgres"))
-        .unwrap()
-        .count();
     assert_eq!(
-        tables, migrations as i64,
+        tables as usize,
+        server_schema_versions(),
         "the door set up the school's tables over TLS"
     );
 }
@@ -1639,27 +1637,40 @@ fn a_school_server_put_back_as_a_copy_of_its_data_folder_is_told_everything_agai
     }
 }
 
-/// Makes a school server's tables as a release with server schema 2 left them.
-const SERVER_AS_AT_SCHEMA_2: &str = "DROP TABLE server_life;
-     DROP TRIGGER attendance_keep_decision_by_hand ON attendance;
-     DROP FUNCTION attendance_keep_decision_by_hand;
-     DROP FUNCTION record_deletion CASCADE;
-     DROP FUNCTION number_change CASCADE;
-     DELETE FROM rollcall_schema WHERE version > 2;";
-
-#[test]
-fn a_school_server_put_back_in_place_from_a_backup_made_before_an_upgrade_is_upgraded_again() {
+/// A school with Student Two enrolled and fetched by the door, whose server's tables are
+/// then as a release with server schema 2 left them.
+fn school_at_server_schema_2() -> RoledSchool {
     let school = RoledSchool::start();
     school.enrol("0002", "Student Two");
     assert!(school.at_door(&["students"]).status.success());
-    // The night's backup of the server was made before an upgrade of its tables (a
-    // release with server schema 2); the next morning the office's first round upgrades
-    // them, Student Two is marked at the door and the office enrols Student Three.
     school
         .pg
         .client_of("school")
-        .batch_execute(SERVER_AS_AT_SCHEMA_2)
+        .batch_execute(
+            "DROP TABLE server_life;
+             DROP TRIGGER attendance_keep_decision_by_hand ON attendance;
+             DROP FUNCTION attendance_keep_decision_by_hand;
+             DROP FUNCTION record_deletion CASCADE;
+             DROP FUNCTION number_change CASCADE;
+             DELETE FROM rollcall_schema WHERE version > 2;",
+        )
         .unwrap();
+    school
+}
+
+/// How many versions of the school server's tables this release has.
+fn server_schema_versions() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/db/postgres"))
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn a_school_server_put_back_in_place_from_a_backup_made_before_an_upgrade_is_upgraded_again() {
+    // The night's backup of the server was made before an upgrade of its tables (a
+    // release with server schema 2); the next morning the office's first round upgrades
+    // them, Student Two is marked at the door and the office enrols Student Three.
+    let school = school_at_server_schema_2();
     let backup = backup_then_a_morning(&school);
     // The school puts the night's backup back over the tables (`pg_restore --clean`): what
     // the upgrade added beside them (its functions, a table) stays as the upgraded server
@@ -1687,25 +1698,15 @@ fn a_school_server_put_back_in_place_from_a_backup_made_before_an_upgrade_is_upg
         .query_one("SELECT max(version) FROM rollcall_schema", &[])
         .unwrap()
         .get(0);
-    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/db/postgres"))
-        .unwrap()
-        .count();
-    assert_eq!(versions as usize, migrations);
+    assert_eq!(versions as usize, server_schema_versions());
 }
 
 #[test]
 fn a_door_upgraded_before_the_office_keeps_its_marks_until_the_office_upgrades_the_server() {
-    let school = RoledSchool::start();
-    school.enrol("0002", "Student Two");
-    assert!(school.at_door(&["students"]).status.success());
     // The school server and both folders as the release before this one left them: the
     // server's schema at version 2, and each folder with the server's ids but no life or
     // last change seen.
-    school
-        .pg
-        .client_of("school")
-        .batch_execute(SERVER_AS_AT_SCHEMA_2)
-        .unwrap();
+    let school = school_at_server_schema_2();
     for data in [&school.office, &school.door] {
         rusqlite::Connection::open(data.join("rollcall.db"))
             .unwrap()
