@@ -1652,6 +1652,7 @@ fn school_at_server_schema_2() -> RoledSchool {
              DROP FUNCTION attendance_keep_decision_by_hand;
              DROP FUNCTION record_deletion CASCADE;
              DROP FUNCTION number_change CASCADE;
+             DROP FUNCTION record_truncation CASCADE;
              DELETE FROM rollcall_schema WHERE version > 2;",
         )
         .unwrap();
@@ -1897,6 +1898,45 @@ fn a_row_deleted_by_hand_at_the_school_server_goes_at_every_machine_too() {
     assert!(door.templates_of(at_door.id).unwrap().is_empty());
     let office = OfficeAndDoor::store(&school.office);
     assert!(office.templates_of(bob).unwrap().is_empty());
+}
+
+#[test]
+fn marks_cleared_by_hand_at_the_school_server_go_at_every_machine_too() {
+    let school = OfficeAndDoor::start();
+    OfficeAndDoor::enrol_with_photo(&school.office, "B2");
+    school.sync_all();
+    {
+        let mut door = OfficeAndDoor::store(&school.door);
+        let bob = student_named(&door, "B2").expect("the door has Bob").id;
+        door.mark(bob, chrono::Local::now(), Some(7.5), "kiosk", None)
+            .unwrap();
+    }
+    school.sync_all();
+    let marks = |dir: &Path| {
+        let today = chrono::Local::now().date_naive();
+        OfficeAndDoor::store(dir)
+            .attendance(today, today)
+            .unwrap()
+            .len()
+    };
+    assert_eq!((marks(&school.office), marks(&school.door)), (1, 1));
+    // The school's IT clears the marks by hand, in psql (a new school year): each machine
+    // follows (and takes the server for no other: `sync` asserts it).
+    school
+        .pg
+        .client()
+        .batch_execute("TRUNCATE attendance")
+        .unwrap();
+    school.sync_all();
+    school.sync(&school.door, "North door");
+    assert_eq!((marks(&school.office), marks(&school.door)), (0, 0));
+    let at_school: i64 = school
+        .pg
+        .client()
+        .query_one("SELECT count(*) FROM attendance", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(at_school, 0);
 }
 
 #[test]

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../db/postgres/0004_decision_by_hand_stays.sql"),
     include_str!("../../../db/postgres/0005_deletions_recorded_by_the_server.sql"),
     include_str!("../../../db/postgres/0006_changes_numbered_by_the_server.sql"),
+    include_str!("../../../db/postgres/0007_truncation_recorded_by_the_server.sql"),
 ];
 
 /// Writers take this advisory lock, so change numbers become visible in order (the
