@@ -99,9 +99,9 @@ pub struct SchoolStatus {
     /// are offered again (not marks dated on a day that had not come at the school: they
     /// wait to be removed), and `problem` says why.
     pub refused_marks: usize,
-    /// Other changes made here that the server refused (an erasure made at a door while it
-    /// was away from the school, which a door's login may not make there): they stay
-    /// here, and `problem` says why.
+    /// Other changes made here that the server refused (a door's own students from before
+    /// it joined, or an erasure made while it was away, which a door's login may not make
+    /// there): they stay here, offered again, and `problem` says why.
     pub refused_changes: usize,
     /// Anything the link could not do, worded for the admin.
     pub problem: Option<String>,
