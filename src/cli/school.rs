@@ -5,7 +5,7 @@ use super::{settings_for, Exit, SourceOptions};
 use crate::data_dir::DataDir;
 use crate::kiosk::{CameraStatus, Kiosk, KioskEvent};
 use crate::settings::Settings;
-use crate::store::school::{self, SchoolLink, SchoolServer};
+use crate::store::school::{self, SchoolLink, SchoolServer, Unsent};
 use crate::wording::count;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -94,31 +94,55 @@ pub fn leave(
         println!("This data folder is not linked to a school server: nothing to do.");
         return Ok(Exit::Ok);
     };
-    let what = format!(
-        "{} and {} made here",
-        count(unsent.marks, "mark"),
-        count(unsent.changes, "other change")
-    );
     if !yes {
+        let waiting = match unsent_here(&unsent) {
+            Some((what, 1)) => format!("{what} made here has not reached it"),
+            Some((what, _)) => format!("{what} made here have not reached it"),
+            None => "everything made here has reached it".into(),
+        };
         println!(
-            "This data folder is linked to a school server as door \"{}\"; {what} have not \
-             reached it. Leaving makes it a door of its own: its students and attendance \
-             stay here and nothing is sent. Linking it again later sends the school first \
-             what it has not had from here (those changes, and what is changed here \
-             meanwhile: a student deleted or a face erased here is erased at the school \
-             too), then offers everything else it holds.\nNothing was changed: run it \
-             again with --yes to do it.",
+            "This data folder is linked to a school server as door \"{}\"; {waiting}. \
+             Leaving makes it a door of its own: its students and attendance stay here and \
+             nothing is sent. Linking it again later sends the school first what it has not \
+             had from here (what waits now, and what is changed here meanwhile: a student \
+             deleted or a face erased here is erased at the school too), then offers \
+             everything else it holds.\nNothing was changed: run it again with --yes to do \
+             it.",
             unsent.door
         );
         return Ok(Exit::Refused);
     }
     store.leave_school("command line")?;
+    let waiting = match unsent_here(&unsent) {
+        Some((what, 1)) => {
+            format!("; {what} made here was not sent: it waits here for a later link")
+        }
+        Some((what, _)) => {
+            format!("; {what} made here were not sent: they wait here for a later link")
+        }
+        None => String::new(),
+    };
     println!(
-        "This data folder is a door of its own again (it was door \"{}\" of a school; {what} \
-         were not sent: they wait here for a later link).",
+        "This data folder is a door of its own again (it was door \"{}\" of a school{waiting}).",
         unsent.door
     );
     Ok(Exit::Ok)
+}
+
+/// What a linked folder has not sent, worded for the admin ("2 marks and 1 other change"),
+/// with how many they are; `None`: nothing.
+fn unsent_here(unsent: &Unsent) -> Option<(String, usize)> {
+    let what = match (unsent.marks, unsent.changes) {
+        (0, 0) => return None,
+        (marks, 0) => count(marks, "mark"),
+        (0, changes) => count(changes, "change"),
+        (marks, changes) => format!(
+            "{} and {}",
+            count(marks, "mark"),
+            count(changes, "other change")
+        ),
+    };
+    Some((what, unsent.marks + unsent.changes))
 }
 
 /// Starts the background link for a long-running kiosk or server.

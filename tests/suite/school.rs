@@ -1512,7 +1512,7 @@ fn what_a_machine_changed_while_away_from_the_school_reaches_it_when_it_joins_ag
     assert!(out.status.success(), "{out:?}");
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("1 other change made here were not sent: they wait here"),
+        said.contains("1 change made here was not sent: it waits here for a later link"),
         "{said}"
     );
     let two = student_named(&office, "R0002").unwrap().id;
