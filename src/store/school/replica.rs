@@ -16,6 +16,13 @@ const OFFER_EVERYTHING: &str = "
     INSERT INTO school_outbox (tbl, uid) SELECT 'face_templates', uid FROM face_templates;
     INSERT INTO school_outbox (tbl, uid) SELECT 'attendance', uid FROM attendance;";
 
+/// Marks what the outbox holds now as an offer, not this folder's own changes: everything
+/// held here offered (a first link, a school server put back) or a restored backup's
+/// outbox. The school's rows win over it, and leaving the school drops it
+/// (`db/0021_school_offer.sql`).
+const OUTBOX_IS_AN_OFFER: &str =
+    "UPDATE school_link SET offered_until = (SELECT MAX(id) FROM school_outbox)";
+
 /// Unlinks a folder from the school server: it sends nothing more and forgets what it
 /// learnt of the server (its login, its clock, how far it had fetched).
 const LEAVE: &str = "
@@ -151,11 +158,8 @@ impl Store {
                 [],
             )?;
             tx.execute_batch(OFFER_EVERYTHING)?;
-            tx.execute(
-                "UPDATE school_link SET linked = 1, reconcile = 1,
-                        offered_until = (SELECT MAX(id) FROM school_outbox)",
-                [],
-            )?;
+            tx.execute(OUTBOX_IS_AN_OFFER, [])?;
+            tx.execute("UPDATE school_link SET linked = 1, reconcile = 1", [])?;
         }
         tx.execute(
             "UPDATE school_link SET door = ?1 WHERE door IS NOT ?1",
@@ -339,14 +343,12 @@ impl Store {
     /// when the backup was made before the door was linked and a running link takes it
     /// up. Returns whether the backup is of a linked door.
     pub(crate) fn reconcile_after_restore(&mut self) -> Result<bool, StoreError> {
-        self.conn.execute(
-            "UPDATE school_link SET reconcile = 1,
-                    offered_until = (SELECT MAX(id) FROM school_outbox)",
-            [],
-        )?;
-        Ok(self
-            .conn
-            .query_row("SELECT linked FROM school_link", [], |r| r.get(0))?)
+        let tx = self.conn.transaction()?;
+        tx.execute(OUTBOX_IS_AN_OFFER, [])?;
+        tx.execute("UPDATE school_link SET reconcile = 1", [])?;
+        let linked = tx.query_row("SELECT linked FROM school_link", [], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(linked)
     }
 
     /// The oldest outbox entries to offer the school (at most `limit`, and none after
@@ -666,10 +668,10 @@ impl Store {
             )?;
         }
         tx.execute(
-            "UPDATE school_link SET pulled = 0, last_seen = NULL, reconcile = 0, server_id = ?1,
-                    offered_until = (SELECT MAX(id) FROM school_outbox)",
+            "UPDATE school_link SET pulled = 0, last_seen = NULL, reconcile = 0, server_id = ?1",
             [server_id],
         )?;
+        tx.execute(OUTBOX_IS_AN_OFFER, [])?;
         crate::store::audit(
             &tx,
             actor,
