@@ -57,7 +57,7 @@ pub enum Command {
         name: String,
         #[arg(long)]
         email: String,
-        /// Photos of the student (JPEG, PNG, BMP or WebP).
+        /// Photos of the student (JPEG, PNG, HEIC, AVIF, BMP or WebP).
         #[arg(value_name = "PHOTO")]
         photos: Vec<PathBuf>,
     },

@@ -2,6 +2,7 @@
 //! bare kiosk PC or a virtual screen has no desktop portal and no zenity, and the native
 //! dialog would do nothing and say nothing).
 
+use crate::vision::image_io::{is_image, PHOTO_EXTENSIONS};
 use egui_file::{FileDialog, State};
 use std::path::{Path, PathBuf};
 
@@ -25,7 +26,6 @@ pub enum Ask {
     Backup { start: Option<PathBuf> },
 }
 
-const PHOTO_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
 const VIDEO_EXTENSIONS: [&str; 5] = ["mp4", "avi", "mkv", "mov", "webm"];
 
 fn has_extension(p: &Path, allowed: &[&str]) -> bool {
@@ -98,7 +98,7 @@ impl FileChooser {
             Ask::Photos => FileDialog::open_file()
                 .multi_select(true)
                 .title("Choose photos")
-                .show_files_filter(Box::new(|p: &Path| has_extension(p, &PHOTO_EXTENSIONS))),
+                .show_files_filter(Box::new(|p: &Path| is_image(p))),
             Ask::Import => FileDialog::open_file()
                 .title("Choose a CSV file, or open a folder of student folders")
                 .show_files_filter(Box::new(|p: &Path| has_extension(p, &["csv"]))),

@@ -22,8 +22,15 @@ pub enum ImageError {
     FileTooBig(usize),
     #[error("The photo is too large ({0} × {1} pixels); use one under 50 megapixels.")]
     TooManyPixels(u64, u64),
-    #[error("This file is not a photo Rollcall can read; use a JPEG, PNG, BMP or WebP image.")]
+    #[error(
+        "This file is not a photo Rollcall can read; use a JPEG, PNG, HEIC, AVIF, BMP or WebP image."
+    )]
     NotAnImage,
+    #[error(
+        "HEIC and AVIF photos cannot be opened on this computer: its libheif is missing \
+         (scripts/setup installs it). Save the photo as JPEG instead."
+    )]
+    NoHeifDecoder,
     #[error("The photo is damaged and could not be read.")]
     Damaged,
     #[error("The photo could not be opened: {0}")]
@@ -42,24 +49,23 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
     // decoder would claim ("DICM" at byte 128): when a file fails the signature check of
     // the format it looks like, OpenCV tries its other decoders, and the DICOM one aborts
     // the whole process on malformed input (found by fuzzing, see docs/fuzzing.md).
+    // HEIC and AVIF go to libheif instead.
+    let format = imagesize::image_type(bytes).map_err(|_| ImageError::NotAnImage)?;
+    if let imagesize::ImageType::Heif(_) = format {
+        return super::heif::decode(bytes, check_size);
+    }
     let named_format = matches!(
-        imagesize::image_type(bytes),
-        Ok(imagesize::ImageType::Jpeg
+        format,
+        imagesize::ImageType::Jpeg
             | imagesize::ImageType::Png
             | imagesize::ImageType::Bmp
-            | imagesize::ImageType::Webp)
+            | imagesize::ImageType::Webp
     );
     if !named_format || bytes.get(128..132) == Some(b"DICM".as_slice()) {
         return Err(ImageError::NotAnImage);
     }
     let size = imagesize::blob_size(bytes).map_err(|_| ImageError::NotAnImage)?;
-    let (w, h) = (size.width as u64, size.height as u64);
-    if w == 0 || h == 0 {
-        return Err(ImageError::Damaged);
-    }
-    if w > MAX_SIDE || h > MAX_SIDE || w * h > MAX_PIXELS {
-        return Err(ImageError::TooManyPixels(w, h));
-    }
+    check_size(size.width as u64, size.height as u64)?;
     if is_jpeg(bytes) && !jpeg_is_complete(bytes) {
         return Err(ImageError::Damaged);
     }
@@ -70,6 +76,17 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
         return Err(ImageError::Damaged);
     }
     Ok(mat)
+}
+
+/// Refuses an image with no pixels, or too large to decode.
+fn check_size(w: u64, h: u64) -> Result<(), ImageError> {
+    if w == 0 || h == 0 {
+        return Err(ImageError::Damaged);
+    }
+    if w > MAX_SIDE || h > MAX_SIDE || w * h > MAX_PIXELS {
+        return Err(ImageError::TooManyPixels(w, h));
+    }
+    Ok(())
 }
 
 fn is_jpeg(bytes: &[u8]) -> bool {
@@ -87,15 +104,15 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
     }
 }
 
-/// Whether a path names a photo Rollcall reads (by its extension).
+/// The file name extensions of the photos Rollcall reads.
+pub const PHOTO_EXTENSIONS: [&str; 8] =
+    ["jpg", "jpeg", "png", "heic", "heif", "avif", "bmp", "webp"];
+
+/// Whether a path names a photo Rollcall reads (by its extension, in any letter case).
 pub fn is_image(p: &Path) -> bool {
-    matches!(
-        p.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("jpg" | "jpeg" | "png" | "bmp" | "webp")
-    )
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| PHOTO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
 }
 
 fn entries_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> std::io::Result<Vec<PathBuf>> {

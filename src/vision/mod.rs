@@ -5,6 +5,7 @@ pub mod align;
 mod detector;
 pub mod dlib_convert;
 mod embedder;
+mod heif;
 pub mod image_io;
 pub mod liveness;
 mod models;

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::bad_files::{bad_photos, sideways_with_exif, BadPhoto, Expect};
+use common::bad_files::{bad_photos, converted, sideways_with_exif, BadPhoto, Expect};
 use common::{open_service, photos, rollcall};
 use opencv::prelude::*;
 use rollcall::attendance::{AttendanceService, EnrollError, Outcome, PhotoInput};
@@ -174,6 +174,59 @@ fn an_exif_rotated_photo_is_turned_upright() {
     let mut s = enrolled(dir.path());
     let m = s.mark_photo(&bytes, "test").unwrap();
     assert_eq!(m.name, "Student One");
+}
+
+#[test]
+fn damaged_heic_and_avif_photos_are_refused_and_nothing_crashes() {
+    // The photos go to the system's libheif, a C library: bytes changed, cut out or cut
+    // short anywhere in the file must give a picture or a refusal, never a crash (which
+    // would take the HTTP server down with it).
+    let mutations: usize = std::env::var("ROLLCALL_HEIF_MUTATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for ext in ["heic", "avif"] {
+        let good = converted(&subject(), ext);
+        let (mut decoded, mut refused) = (0, 0);
+        for _ in 0..mutations {
+            let mut bytes = good.clone();
+            match next(4) {
+                0 => bytes.truncate(next(bytes.len())),
+                1 => {
+                    let at = next(bytes.len());
+                    let end = (at + 1 + next(64)).min(bytes.len());
+                    bytes.drain(at..end);
+                }
+                _ => {
+                    for _ in 0..1 + next(8) {
+                        let at = next(bytes.len());
+                        bytes[at] = next(256) as u8;
+                    }
+                }
+            }
+            match decode_image(&bytes) {
+                Ok(img) => {
+                    assert!(!img.empty());
+                    decoded += 1;
+                }
+                Err(e) => {
+                    assert!(!e.to_string().is_empty());
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            refused > 0,
+            "{ext}: some damage is noticed ({decoded} decoded)"
+        );
+    }
 }
 
 #[test]

@@ -416,6 +416,38 @@ fn a_class_list_saved_by_excel_in_another_language_imports() {
     );
 }
 
+#[test]
+fn a_folder_of_iphone_photos_imports_and_marks() {
+    // An iPhone names its photos IMG_….HEIC; until 2026-12-05 such a folder said "No
+    // images found".
+    let dir = tempfile::tempdir().unwrap();
+    let all = photos("webcam-dev", "0005");
+    let student = dir.path().join("class").join("R7_Ines Duarte");
+    std::fs::create_dir_all(&student).unwrap();
+    for (i, p) in all.iter().step_by(8).take(3).enumerate() {
+        let file = student.join(format!("IMG_000{i}.HEIC"));
+        std::fs::write(file, common::bad_files::converted(p, "heic")).unwrap();
+    }
+    let class = dir.path().join("class");
+    let out = rollcall(
+        dir.path(),
+        &[
+            "import",
+            class.to_str().unwrap(),
+            "--email-domain",
+            "school.example",
+        ],
+    );
+    let said = stdout(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.starts_with("Enrolled 1 of 1 student."), "{said}");
+    let probe = dir.path().join("at-the-door.avif");
+    std::fs::write(&probe, common::bad_files::converted(&all[30], "avif")).unwrap();
+    let marked = rollcall(dir.path(), &["mark", probe.to_str().unwrap()]);
+    assert_eq!(stdout(&marked), "Attendance marked successfully");
+    assert!(String::from_utf8_lossy(&marked.stderr).contains("Ines Duarte"));
+}
+
 /// `rollcall mark` of a real photo with the face models taken from `models`: it must stop
 /// with exit code 2; returns what it printed on stderr.
 fn mark_with_models(data: &Path, models: &Path) -> String {

@@ -139,6 +139,35 @@ fn crowd() -> Mat {
     grid
 }
 
+/// `face` converted by ImageMagick to the format of `ext` (HEIC and AVIF through libheif's
+/// encoders; `scripts/setup` installs both).
+pub fn converted(face: &std::path::Path, ext: &str) -> Vec<u8> {
+    let out = tempfile::Builder::new()
+        .suffix(&format!(".{ext}"))
+        .tempfile()
+        .unwrap();
+    let done = std::process::Command::new("convert")
+        .arg(face)
+        .arg(out.path())
+        .status()
+        .expect("ImageMagick's convert (scripts/setup installs it)");
+    assert!(done.success(), "convert to {ext}");
+    std::fs::read(out.path()).unwrap()
+}
+
+/// A HEIC whose image-size box claims `w`×`h` pixels, with the small picture's data.
+fn heic_bomb(heic: &[u8], w: u32, h: u32) -> Vec<u8> {
+    let mut v = heic.to_vec();
+    let at = v
+        .windows(4)
+        .position(|b| b == b"ispe")
+        .expect("a HEIC has an image-size box");
+    // Box type, then version and flags, then width and height.
+    v[at + 8..at + 12].copy_from_slice(&w.to_be_bytes());
+    v[at + 12..at + 16].copy_from_slice(&h.to_be_bytes());
+    v
+}
+
 /// Every awkward photo, made from `face` (a photo of one person).
 pub fn bad_photos(face: &std::path::Path) -> Vec<BadPhoto> {
     let jpeg = std::fs::read(face).unwrap();
@@ -160,6 +189,7 @@ pub fn bad_photos(face: &std::path::Path) -> Vec<BadPhoto> {
         imgproc::INTER_AREA,
     )
     .unwrap();
+    let heic = converted(face, "heic");
     let mut garbled = jpeg.clone();
     let mid = garbled.len() / 2;
     for b in &mut garbled[mid..mid + 200] {
@@ -200,6 +230,31 @@ pub fn bad_photos(face: &std::path::Path) -> Vec<BadPhoto> {
             name: "notes.jpg",
             bytes: b"Dear parents, the trip is on Friday.\n".to_vec(),
             expect: Expect::Unreadable("not a photo"),
+        },
+        BadPhoto {
+            name: "scan.tiff",
+            bytes: encode(".tiff", &bgr),
+            expect: Expect::Unreadable("not a photo"),
+        },
+        BadPhoto {
+            name: "truncated.heic",
+            bytes: heic[..heic.len() / 2].to_vec(),
+            expect: Expect::Unreadable("damaged"),
+        },
+        BadPhoto {
+            name: "bomb.heic",
+            bytes: heic_bomb(&heic, 10_000, 10_000),
+            expect: Expect::Unreadable("too large"),
+        },
+        BadPhoto {
+            name: "iphone.heic",
+            bytes: heic,
+            expect: Expect::Usable,
+        },
+        BadPhoto {
+            name: "phone.avif",
+            bytes: converted(face, "avif"),
+            expect: Expect::Usable,
         },
         BadPhoto {
             name: "gray.jpg",
