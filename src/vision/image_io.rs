@@ -93,14 +93,57 @@ fn is_jpeg(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xff, 0xd8])
 }
 
-/// A JPEG is complete when an end-of-image marker follows its last start-of-scan marker.
-/// (Inside compressed data every 0xFF byte is escaped, so neither marker appears by chance.)
-/// libjpeg would otherwise decode a cut-off file with its lower part grey.
+/// A JPEG is complete when its markers, read from the start, reach the end-of-image marker
+/// before the file ends (libjpeg would decode a cut-off file with its lower part grey).
+/// Whatever follows that marker is not the picture's: a phone's "motion photo" appends its
+/// video there, and looking for the markers from the file's end instead (until 2026-12-05)
+/// found them in the video by chance and refused about a third of such photos as damaged.
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let last_scan = bytes.windows(2).rposition(|w| w == [0xff, 0xda]);
-    match last_scan {
-        Some(i) => bytes[i..].windows(2).any(|w| w == [0xff, 0xd9]),
-        None => false,
+    let mut i = 2;
+    loop {
+        // The next marker; bytes before it that are not one are skipped, as libjpeg does.
+        let Some(at) = bytes
+            .get(i..)
+            .and_then(|b| b.iter().position(|x| *x == 0xff))
+        else {
+            return false;
+        };
+        i += at;
+        while bytes.get(i) == Some(&0xff) {
+            i += 1;
+        }
+        let Some(&marker) = bytes.get(i) else {
+            return false;
+        };
+        i += 1;
+        match marker {
+            0xd9 => return true,
+            // Markers that stand alone: restarts, TEM, and a stuffed zero out of place.
+            0x00 | 0x01 | 0xd0..=0xd7 => continue,
+            _ => {}
+        }
+        let Some(length) = bytes.get(i..i + 2) else {
+            return false;
+        };
+        i += u16::from_be_bytes([length[0], length[1]]) as usize;
+        if marker == 0xda {
+            // The scan's compressed data: a 0xFF in it is followed by a stuffed zero or a
+            // restart marker; any other marker ends it.
+            loop {
+                let Some(at) = bytes
+                    .get(i..)
+                    .and_then(|b| b.iter().position(|x| *x == 0xff))
+                else {
+                    return false;
+                };
+                i += at;
+                match bytes.get(i + 1) {
+                    None => return false,
+                    Some(0x00 | 0xd0..=0xd7) => i += 2,
+                    Some(_) => break,
+                }
+            }
+        }
     }
 }
 
@@ -277,6 +320,35 @@ mod tests {
             decode_image(&jpeg[..jpeg.len() - 40]).unwrap_err(),
             ImageError::Damaged
         );
+    }
+
+    #[test]
+    fn what_follows_the_end_of_a_jpeg_does_not_make_it_damaged() {
+        let m = opencv::core::Mat::new_rows_cols_with_default(
+            48,
+            64,
+            opencv::core::CV_8UC3,
+            opencv::core::Scalar::new(30.0, 120.0, 220.0, 0.0),
+        )
+        .unwrap();
+        let jpeg = encode_jpeg(&m).unwrap();
+        // A motion photo's video after the picture, holding a start-of-scan marker with no
+        // end-of-image marker after it.
+        let mut motion = jpeg.clone();
+        motion.extend_from_slice(b"\0\0\0\x18ftypmp42");
+        motion.extend((0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+        motion.extend_from_slice(&[0xff, 0xda, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 0xff]);
+        assert!(jpeg_is_complete(&motion));
+        assert_eq!(decode_image(&motion).unwrap().rows(), 48);
+        // Cut anywhere before its end-of-image marker, it is damaged.
+        for cut in [3, 20, jpeg.len() / 2, jpeg.len() - 1] {
+            assert!(!jpeg_is_complete(&jpeg[..cut]), "cut at {cut}");
+        }
+        // Padding between segments is skipped, as libjpeg does.
+        let mut padded = jpeg[..2].to_vec();
+        padded.extend_from_slice(&[0, 0, 0]);
+        padded.extend_from_slice(&jpeg[2..]);
+        assert!(jpeg_is_complete(&padded));
     }
 
     #[test]

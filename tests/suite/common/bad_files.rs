@@ -155,6 +155,16 @@ pub fn converted(face: &std::path::Path, ext: &str) -> Vec<u8> {
     std::fs::read(out.path()).unwrap()
 }
 
+/// A phone's "motion photo": the picture, then a short video in the same file (here
+/// stand-in bytes holding a start-of-scan marker with no end-of-image marker after it).
+fn motion_photo(jpeg: &[u8]) -> Vec<u8> {
+    let mut v = jpeg.to_vec();
+    v.extend_from_slice(b"\0\0\0\x18ftypmp42");
+    v.extend((0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    v.extend_from_slice(&[0xff, 0xda, 0, 8, 1, 2, 3, 4, 5, 6]);
+    v
+}
+
 /// A HEIC whose image-size box claims `w`×`h` pixels, with the small picture's data.
 fn heic_bomb(heic: &[u8], w: u32, h: u32) -> Vec<u8> {
     let mut v = heic.to_vec();
@@ -254,6 +264,11 @@ pub fn bad_photos(face: &std::path::Path) -> Vec<BadPhoto> {
         BadPhoto {
             name: "phone.avif",
             bytes: converted(face, "avif"),
+            expect: Expect::Usable,
+        },
+        BadPhoto {
+            name: "motion-photo.jpg",
+            bytes: motion_photo(&jpeg),
             expect: Expect::Usable,
         },
         BadPhoto {
