@@ -165,16 +165,28 @@ impl FileChooser {
     }
 }
 
+/// A filter's extensions in lower and upper case: the desktop dialog's patterns are
+/// case-sensitive on Linux, and cameras and phones name their files `IMG_0001.JPG` or
+/// `IMG_0001.HEIC` (until 2026-12-05 such photos did not show in the dialog).
+fn in_both_cases(extensions: &[&str]) -> Vec<String> {
+    extensions
+        .iter()
+        .flat_map(|e| [e.to_ascii_lowercase(), e.to_ascii_uppercase()])
+        .collect()
+}
+
 /// The desktop's own dialog.
 fn native(ask: &Ask) -> Option<Vec<PathBuf>> {
     let d = rfd::FileDialog::new();
     match ask {
-        Ask::Photos => d.add_filter("Photos", &PHOTO_EXTENSIONS).pick_files(),
+        Ask::Photos => d
+            .add_filter("Photos", &in_both_cases(&PHOTO_EXTENSIONS))
+            .pick_files(),
         Ask::Import => d
             .pick_folder()
             .or_else(|| {
                 rfd::FileDialog::new()
-                    .add_filter("CSV", &["csv"])
+                    .add_filter("CSV", &in_both_cases(&["csv"]))
                     .pick_file()
             })
             .map(|p| vec![p]),
@@ -187,7 +199,7 @@ fn native(ask: &Ask) -> Option<Vec<PathBuf>> {
             .save_file()
             .map(|p| vec![p]),
         Ask::Video => d
-            .add_filter("Video", &VIDEO_EXTENSIONS)
+            .add_filter("Video", &in_both_cases(&VIDEO_EXTENSIONS))
             .pick_file()
             .map(|p| vec![p]),
         Ask::Backup { start } => match start.as_ref().filter(|f| f.is_dir()) {
@@ -197,5 +209,26 @@ fn native(ask: &Ask) -> Option<Vec<PathBuf>> {
         .pick_file()
         .map(|p| vec![p]),
         Ask::Folder => d.pick_folder().map(|p| vec![p]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_desktop_dialog_shows_photos_and_videos_named_in_capitals() {
+        let photos = in_both_cases(&PHOTO_EXTENSIONS);
+        let videos = in_both_cases(&VIDEO_EXTENSIONS);
+        for (list, e) in [
+            (&photos, "jpg"),
+            (&photos, "JPG"),
+            (&photos, "HEIC"),
+            (&photos, "PNG"),
+            (&videos, "MOV"),
+            (&videos, "mp4"),
+        ] {
+            assert!(list.iter().any(|p| p == e), "{e} in {list:?}");
+        }
     }
 }
