@@ -112,14 +112,7 @@ fn read_csv(path: &Path) -> Result<Vec<ImportEntry>, ImportError> {
         .trim(csv::Trim::All)
         .delimiter(delimiter_of(&text))
         .from_reader(text.as_bytes());
-    let resolve = |p: &str| {
-        let p = PathBuf::from(p);
-        if p.is_absolute() {
-            p
-        } else {
-            base.join(p)
-        }
-    };
+    let resolve = |p: &str| photo_path(base, p);
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| unreadable(path, e))?;
@@ -153,6 +146,53 @@ fn read_csv(path: &Path) -> Result<Vec<ImportEntry>, ImportError> {
         });
     }
     Ok(out)
+}
+
+/// Where a photo named in a CSV is: the path as written, relative to the CSV's folder
+/// unless absolute. A class list is often written on Windows, so where that path does not
+/// exist a backslash is read as a folder separator (`photos\ana.jpg`) and the letter case
+/// of each part is matched to the files there (`Photos/Ana.JPG` for `photos/ana.jpg`), as
+/// Windows does; a name two files match in different cases is left as written. A Windows
+/// drive path (`C:\…`) cannot be found here and is left as written, to be told as such.
+fn photo_path(base: &Path, written: &str) -> PathBuf {
+    let as_written = Path::new(written);
+    if as_written.is_absolute() || is_windows_drive_path(written) {
+        return as_written.to_path_buf();
+    }
+    let direct = base.join(as_written);
+    if direct.exists() {
+        return direct;
+    }
+    let mut found = base.to_path_buf();
+    for part in written
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+    {
+        let exact = found.join(part);
+        if exact.exists() || part == ".." {
+            found = exact;
+            continue;
+        }
+        let wanted = part.to_lowercase();
+        let matching: Vec<PathBuf> = std::fs::read_dir(&found)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)
+            .map(|e| e.path())
+            .collect();
+        match <[PathBuf; 1]>::try_from(matching) {
+            Ok([only]) => found = only,
+            Err(_) => return direct,
+        }
+    }
+    found
+}
+
+/// Whether a path is written as on Windows with a drive letter (`C:\photos\ana.jpg`).
+fn is_windows_drive_path(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/')
 }
 
 /// A text file's contents: UTF-8 (a byte-order mark dropped), else Windows-1252.
@@ -236,9 +276,16 @@ fn import_one(
         match PhotoInput::read(p) {
             Ok(photo) => photos.push(photo),
             Err(err) => notes.push(format!(
-                "{}: cannot be read: {}",
+                "{}: cannot be read: {}{}",
                 p.display(),
-                crate::wording::file_problem(&err)
+                crate::wording::file_problem(&err),
+                match is_windows_drive_path(&p.to_string_lossy()) {
+                    true =>
+                        " (a path on a Windows computer: put the photos in a folder \
+                             beside the CSV and write their paths from there, such as \
+                             photos\\ana.jpg)",
+                    false => "",
+                }
             )),
         }
     }
@@ -285,6 +332,35 @@ mod tests {
         assert_eq!(e[0].photos.len(), 1);
         assert_eq!(e[1].email.as_deref(), Some("alan@example.org"));
         assert_eq!(read_entries(dir.path(), None).unwrap()[0].email, None);
+    }
+
+    #[test]
+    fn a_class_list_written_on_windows_finds_its_photos() {
+        let dir = tempfile::tempdir().unwrap();
+        let photos = dir.path().join("Photos");
+        std::fs::create_dir(&photos).unwrap();
+        for f in ["Ana.JPG", "twin.jpg", "TWIN.jpg"] {
+            std::fs::write(photos.join(f), b"x").unwrap();
+        }
+        let csv = dir.path().join("class.csv");
+        std::fs::write(
+            &csv,
+            "R1,Ana,a@example.org,Photos\\Ana.JPG,photos/ana.jpg,.\\PHOTOS\\ANA.jpg\n\
+             R2,Twin,t@example.org,photos\\Twin.jpg,Photos\\twin.jpg,C:\\Users\\t\\b.jpg\n",
+        )
+        .unwrap();
+        let e = read_entries(&csv, None).unwrap();
+        let ana = photos.join("Ana.JPG");
+        assert_eq!(e[0].photos, vec![ana.clone(), ana.clone(), ana]);
+        // Two files match "Twin.jpg" in different cases: neither is taken for it.
+        assert_eq!(
+            e[1].photos,
+            vec![
+                dir.path().join("photos\\Twin.jpg"),
+                photos.join("twin.jpg"),
+                PathBuf::from("C:\\Users\\t\\b.jpg"),
+            ]
+        );
     }
 
     #[test]
