@@ -17,6 +17,8 @@ pub struct ImportEntry {
     pub email: Option<String>,
     /// Where an email was looked for, told to the admin when there is none.
     pub email_hint: &'static str,
+    /// What the admin is told when there is no name.
+    pub no_name: &'static str,
     pub photos: Vec<PathBuf>,
 }
 
@@ -77,8 +79,10 @@ fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntr
     let mut out = Vec::new();
     for folder in folders {
         let source = file_name_of(&folder);
-        let (roll_no, name) = match source.split_once('_') {
-            Some((r, n)) => (r.to_string(), n.replace('_', " ")),
+        // `ROLLNO_Name`, or as often typed, `ROLLNO - Name` (a hyphen alone is not a
+        // separator: roll numbers such as CS-042 hold one).
+        let (roll_no, name) = match source.split_once('_').or(source.split_once(" - ")) {
+            Some((r, n)) => (r.trim().to_string(), n.replace('_', " ").trim().to_string()),
             None => (source.clone(), String::new()),
         };
         let email = std::fs::read_to_string(folder.join("email.txt"))
@@ -93,6 +97,7 @@ fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntr
             name,
             email,
             email_hint: "add email.txt to the folder, or give an email domain",
+            no_name: "the folder's name is not ROLLNO_Name: rename it, such as 12_Ana Lopez",
             photos,
         });
     }
@@ -142,6 +147,7 @@ fn read_csv(path: &Path) -> Result<Vec<ImportEntry>, ImportError> {
             name: field(1),
             email: Some(field(2)).filter(|e| !e.is_empty()),
             email_hint: "the third column is the email address",
+            no_name: "no name (the second column is the name)",
             photos,
         });
     }
@@ -267,6 +273,9 @@ fn import_one(
     e: &ImportEntry,
     actor: &str,
 ) -> Result<(Vec<String>, Vec<LookAlike>), String> {
+    if e.name.trim().is_empty() {
+        return Err(e.no_name.to_string());
+    }
     let Some(email) = &e.email else {
         return Err(format!("no email address ({})", e.email_hint));
     };
@@ -332,6 +341,28 @@ mod tests {
         assert_eq!(e[0].photos.len(), 1);
         assert_eq!(e[1].email.as_deref(), Some("alan@example.org"));
         assert_eq!(read_entries(dir.path(), None).unwrap()[0].email, None);
+    }
+
+    #[test]
+    fn a_folder_named_rollno_dash_name_is_read_and_one_without_a_roll_number_is_told_how() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["12 - Ben Ross", "CS-042_Grace Hopper", "Ana Lopez"] {
+            std::fs::create_dir(dir.path().join(f)).unwrap();
+        }
+        let e = read_entries(dir.path(), Some("school.example")).unwrap();
+        let read: Vec<(&str, &str)> = e
+            .iter()
+            .map(|e| (e.roll_no.as_str(), e.name.as_str()))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ("12", "Ben Ross"),
+                ("Ana Lopez", ""),
+                ("CS-042", "Grace Hopper")
+            ]
+        );
+        assert!(e[1].no_name.contains("ROLLNO_Name"));
     }
 
     #[test]
