@@ -3,7 +3,7 @@
 //! refused is reported with the reason.
 
 use super::service::enroll;
-use super::{EnrollError, LookAlike, PhotoInput, Recognizer, Records};
+use super::{EnrollError, LookAlike, PhotoInput, Recognizer, Records, MAX_PHOTOS};
 use crate::vision::image_io::{file_name_of, folders_in, images_in};
 use std::path::{Path, PathBuf};
 
@@ -195,6 +195,16 @@ fn photo_path(base: &Path, written: &str) -> PathBuf {
     found
 }
 
+/// At most `n` of `items`, evenly spaced from the first (all of them when there are no
+/// more than `n`): photos named by date then come from different days.
+fn spread<T>(items: &[T], n: usize) -> Vec<&T> {
+    let step = items.len() as f64 / n.max(1) as f64;
+    match items.len() > n {
+        true => (0..n).map(|i| &items[(i as f64 * step) as usize]).collect(),
+        false => items.iter().collect(),
+    }
+}
+
 /// Whether a path is written as on Windows with a drive letter (`C:\photos\ana.jpg`).
 fn is_windows_drive_path(p: &str) -> bool {
     let b = p.as_bytes();
@@ -281,7 +291,16 @@ fn import_one(
     };
     let mut photos = Vec::new();
     let mut notes = Vec::new();
-    for p in &e.photos {
+    let chosen = spread(&e.photos, MAX_PHOTOS);
+    if chosen.len() < e.photos.len() {
+        notes.push(format!(
+            "{} of its {} photos: a student has at most {MAX_PHOTOS}, and those used are \
+             spread across the list in name order",
+            e.photos.len() - chosen.len(),
+            e.photos.len()
+        ));
+    }
+    for p in chosen {
         match PhotoInput::read(p) {
             Ok(photo) => photos.push(photo),
             Err(err) => notes.push(format!(
@@ -363,6 +382,14 @@ mod tests {
             ]
         );
         assert!(e[1].no_name.contains("ROLLNO_Name"));
+    }
+
+    #[test]
+    fn more_photos_than_a_student_may_have_are_taken_across_the_list() {
+        let items: Vec<usize> = (0..25).collect();
+        let chosen: Vec<usize> = spread(&items, 10).into_iter().copied().collect();
+        assert_eq!(chosen, [0, 2, 5, 7, 10, 12, 15, 17, 20, 22]);
+        assert_eq!(spread(&items[..7], 10).len(), 7);
     }
 
     #[test]

@@ -435,6 +435,35 @@ fn a_class_list_saved_by_excel_in_another_language_imports() {
 }
 
 #[test]
+fn a_student_folder_of_more_than_ten_photos_imports_with_ten() {
+    let dir = tempfile::tempdir().unwrap();
+    let student = dir.path().join("class").join("R8_Many Photos");
+    std::fs::create_dir_all(&student).unwrap();
+    for p in photos("webcam-dev", "0006").iter().step_by(5).take(12) {
+        std::fs::copy(p, student.join(p.file_name().unwrap())).unwrap();
+    }
+    let class = dir.path().join("class");
+    let out = rollcall(
+        dir.path(),
+        &[
+            "import",
+            class.to_str().unwrap(),
+            "--email-domain",
+            "s.example",
+        ],
+    );
+    let said = stdout(&out);
+    assert!(said.starts_with("Enrolled 1 of 1 student."), "{said}");
+    assert!(said.contains("2 of its 12 photos"), "{said}");
+    let list = stdout(&rollcall(dir.path(), &["students"]));
+    let photos_kept = list
+        .split_whitespace()
+        .skip_while(|w| *w != "R8@s.example")
+        .nth(1);
+    assert_eq!(photos_kept, Some("10"), "{list}");
+}
+
+#[test]
 fn a_folder_of_iphone_photos_imports_and_marks() {
     // An iPhone names its photos IMG_….HEIC; until 2026-12-05 such a folder said "No
     // images found".
