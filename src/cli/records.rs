@@ -196,7 +196,7 @@ pub fn import(
         println!("Not enrolled: {who}: {why}");
     }
     for (who, note) in &summary.photo_notes {
-        println!("Photo not used: {who}: {note}");
+        println!("Not used: {who}: {note}");
     }
     for (who, warning) in &summary.look_alikes {
         println!("{who}: {warning}");

@@ -988,7 +988,7 @@ impl AdminView {
                 ui.label(RichText::new(format!("Not imported: {who}: {why}")).color(ERROR));
             }
             for (who, note) in &s.photo_notes {
-                ui.label(RichText::new(format!("Photo not used: {who}: {note}")).color(WARN));
+                ui.label(RichText::new(format!("Not used: {who}: {note}")).color(WARN));
             }
             for (who, warning) in &s.look_alikes {
                 ui.label(RichText::new(format!("{who}: {warning}")).color(WARN));
