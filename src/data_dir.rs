@@ -21,13 +21,18 @@ pub struct DataDirError {
 }
 
 impl DataDir {
-    /// `explicit`, else `$ROLLCALL_DATA_DIR`, else `data/` in the current directory.
+    /// `explicit`, else `$ROLLCALL_DATA_DIR`, else `data/` in the current directory; made
+    /// absolute, so that what the screens say of its files (the last backup, a restore's
+    /// copy) can be found from anywhere (until 2026-12-05 Review said "to
+    /// data/backups/…", relative to wherever Rollcall had been started).
     pub fn resolve(explicit: Option<&Path>) -> DataDir {
         let root = explicit
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os(DATA_DIR_ENV).map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from("data"));
-        DataDir { root }
+        DataDir {
+            root: std::path::absolute(&root).unwrap_or(root),
+        }
     }
 
     /// Creates the folder and its photos folder (private to this user) if needed.
@@ -104,4 +109,20 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = options.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_data_folder_given_relative_is_named_from_the_root() {
+        let d = DataDir::resolve(Some(Path::new("school-data")));
+        assert!(d.root().is_absolute(), "{}", d.root().display());
+        assert!(d.root().ends_with("school-data"));
+        assert_eq!(
+            d.root().parent(),
+            Some(std::env::current_dir().unwrap().as_path())
+        );
+    }
 }
