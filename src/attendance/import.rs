@@ -56,8 +56,8 @@ fn unreadable_file(path: &Path, e: &std::io::Error) -> ImportError {
     unreadable(path, crate::wording::file_problem(e))
 }
 
-/// Reads the students to import from a folder or a CSV file. For folders, each student's
-/// email comes from an `email.txt` in their folder, else `ROLLNO@email_domain`.
+/// Reads the students to import from a folder or a CSV file. Each student's email comes
+/// from an `email.txt` in their folder or a CSV's third column, else `ROLLNO@email_domain`.
 pub fn read_entries(
     path: &Path,
     email_domain: Option<&str>,
@@ -68,7 +68,7 @@ pub fn read_entries(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
-        read_csv(path)
+        read_csv(path, email_domain)
     } else {
         Err(ImportError::Unknown(path.display().to_string()))
     }
@@ -107,7 +107,7 @@ fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntr
 /// Reads a CSV as spreadsheets save it: comma-, semicolon- or tab-separated (Excel uses
 /// semicolons where the decimal mark is a comma), UTF-8 with or without a byte-order mark,
 /// or Windows-1252 (Excel's plain "CSV" on Windows), with or without a header line.
-fn read_csv(path: &Path) -> Result<Vec<ImportEntry>, ImportError> {
+fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>, ImportError> {
     let base = path.parent().unwrap_or(Path::new("."));
     let bytes = std::fs::read(path).map_err(|e| unreadable_file(path, &e))?;
     let text = decode_text(&bytes);
@@ -145,8 +145,10 @@ fn read_csv(path: &Path) -> Result<Vec<ImportEntry>, ImportError> {
             source: format!("line {}", i + 1),
             roll_no: field(0),
             name: field(1),
-            email: Some(field(2)).filter(|e| !e.is_empty()),
-            email_hint: "the third column is the email address",
+            email: Some(field(2))
+                .filter(|e| !e.is_empty())
+                .or_else(|| email_domain.map(|d| format!("{}@{d}", field(0)))),
+            email_hint: "the third column is the email address, or give an email domain",
             no_name: "no name (the second column is the name)",
             photos,
         });
@@ -474,6 +476,10 @@ mod tests {
         let e = read_entries(&csv, None).unwrap();
         assert_eq!(e.len(), 2);
         assert_eq!((e[0].roll_no.as_str(), e[0].email.as_deref()), ("R1", None));
+        assert_eq!(e[1].email.as_deref(), Some("alan@example.org"));
+        // With an email domain, as for folders (until 2026-12-05 a CSV ignored it).
+        let e = read_entries(&csv, Some("school.example")).unwrap();
+        assert_eq!(e[0].email.as_deref(), Some("R1@school.example"));
         assert_eq!(e[1].email.as_deref(), Some("alan@example.org"));
     }
 }

@@ -104,7 +104,8 @@ pub enum Command {
     Import {
         #[arg(value_name = "DIR_OR_CSV")]
         path: PathBuf,
-        /// For folders without an email.txt: use ROLLNO@DOMAIN.
+        /// For students without an email (no email.txt in their folder, an empty third
+        /// column in the CSV): use ROLLNO@DOMAIN.
         #[arg(long, value_name = "DOMAIN")]
         email_domain: Option<String>,
     },
