@@ -1509,6 +1509,28 @@ fn photos_are_chosen_with_the_in_app_picker_when_the_desktop_has_no_file_dialog(
 }
 
 #[test]
+fn an_iphone_photo_is_listed_chosen_and_checked_like_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked_empty_school(dir.path());
+    let folder = tempfile::tempdir().unwrap();
+    let heic = crate::common::bad_files::converted(&photos("webcam-dev", "0002")[3], "heic");
+    std::fs::write(folder.path().join("IMG_0003.HEIC"), heic).unwrap();
+    click(&mut h, Role::Button, "Add from files…");
+    step_until(&mut h, "the picker", 10, |h| shows(h, "Choose photos"));
+    picker_go_to(&mut h, &folder.path().display().to_string());
+    step_until(&mut h, "the iPhone's photo", 10, |h| {
+        shows(h, "IMG_0003.HEIC")
+    });
+    h.get_by_label_contains("IMG_0003.HEIC").click();
+    h.step();
+    click(&mut h, Role::Button, "Open");
+    step_until(&mut h, "the chosen photo", 60, |h| {
+        shows(h, "Photos: 1 / 10")
+    });
+    assert!(!shows(&h, "cannot be opened") && !shows(&h, "not a photo"));
+}
+
+#[test]
 fn all_data_is_backed_up_and_restored_from_review() {
     let dir = tempfile::tempdir().unwrap();
     let data = class(dir.path());
