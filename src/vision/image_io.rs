@@ -102,13 +102,10 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
     let mut i = 2;
     loop {
         // The next marker; bytes before it that are not one are skipped, as libjpeg does.
-        let Some(at) = bytes
-            .get(i..)
-            .and_then(|b| b.iter().position(|x| *x == 0xff))
-        else {
+        let Some(at) = next_ff(bytes, i) else {
             return false;
         };
-        i += at;
+        i = at;
         while bytes.get(i) == Some(&0xff) {
             i += 1;
         }
@@ -130,13 +127,10 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
             // The scan's compressed data: a 0xFF in it is followed by a stuffed zero or a
             // restart marker; any other marker ends it.
             loop {
-                let Some(at) = bytes
-                    .get(i..)
-                    .and_then(|b| b.iter().position(|x| *x == 0xff))
-                else {
+                let Some(at) = next_ff(bytes, i) else {
                     return false;
                 };
-                i += at;
+                i = at;
                 match bytes.get(i + 1) {
                     None => return false,
                     Some(0x00 | 0xd0..=0xd7) => i += 2,
@@ -145,6 +139,12 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
             }
         }
     }
+}
+
+/// Where the next 0xFF byte from `from` is.
+fn next_ff(bytes: &[u8], from: usize) -> Option<usize> {
+    let at = bytes.get(from..)?.iter().position(|x| *x == 0xff)?;
+    Some(from + at)
 }
 
 /// The file name extensions of the photos Rollcall reads.

@@ -434,6 +434,15 @@ fn a_class_list_saved_by_excel_in_another_language_imports() {
     );
 }
 
+/// `rollcall import` of the folder `class` in `dir`, emails at `domain`.
+fn import_class(dir: &Path, domain: &str) -> Output {
+    let class = dir.join("class");
+    rollcall(
+        dir,
+        &["import", class.to_str().unwrap(), "--email-domain", domain],
+    )
+}
+
 #[test]
 fn a_student_folder_of_more_than_ten_photos_imports_with_ten() {
     let dir = tempfile::tempdir().unwrap();
@@ -442,16 +451,7 @@ fn a_student_folder_of_more_than_ten_photos_imports_with_ten() {
     for p in photos("webcam-dev", "0006").iter().step_by(5).take(12) {
         std::fs::copy(p, student.join(p.file_name().unwrap())).unwrap();
     }
-    let class = dir.path().join("class");
-    let out = rollcall(
-        dir.path(),
-        &[
-            "import",
-            class.to_str().unwrap(),
-            "--email-domain",
-            "s.example",
-        ],
-    );
+    let out = import_class(dir.path(), "s.example");
     let said = stdout(&out);
     assert!(said.starts_with("Enrolled 1 of 1 student."), "{said}");
     assert!(said.contains("2 of its 12 photos"), "{said}");
@@ -475,16 +475,7 @@ fn a_folder_of_iphone_photos_imports_and_marks() {
         let file = student.join(format!("IMG_000{i}.HEIC"));
         std::fs::write(file, common::bad_files::converted(p, "heic")).unwrap();
     }
-    let class = dir.path().join("class");
-    let out = rollcall(
-        dir.path(),
-        &[
-            "import",
-            class.to_str().unwrap(),
-            "--email-domain",
-            "school.example",
-        ],
-    );
+    let out = import_class(dir.path(), "school.example");
     let said = stdout(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.starts_with("Enrolled 1 of 1 student."), "{said}");
