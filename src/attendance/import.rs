@@ -161,10 +161,11 @@ fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>,
 /// exist a backslash is read as a folder separator (`photos\ana.jpg`) and the letter case
 /// of each part is matched to the files there (`Photos/Ana.JPG` for `photos/ana.jpg`), as
 /// Windows does; a name two files match in different cases is left as written. A Windows
-/// drive path (`C:\…`) cannot be found here and is left as written, to be told as such.
+/// drive path (`C:\…`) or a web address cannot be reached here and is left as written, to
+/// be told as such.
 fn photo_path(base: &Path, written: &str) -> PathBuf {
     let as_written = Path::new(written);
-    if as_written.is_absolute() || is_windows_drive_path(written) {
+    if as_written.is_absolute() || !elsewhere(written).is_empty() {
         return as_written.to_path_buf();
     }
     let direct = base.join(as_written);
@@ -207,10 +208,20 @@ fn spread<T>(items: &[T], n: usize) -> Vec<&T> {
     }
 }
 
-/// Whether a path is written as on Windows with a drive letter (`C:\photos\ana.jpg`).
-fn is_windows_drive_path(p: &str) -> bool {
-    let b = p.as_bytes();
-    b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/')
+/// What to do with a photo path that names a place this computer cannot reach: a
+/// Windows drive (`C:\\…`) or a web address; "" for any other path.
+fn elsewhere(written: &str) -> &'static str {
+    let b = written.as_bytes();
+    let lower = written.to_ascii_lowercase();
+    if b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/') {
+        " (a path on a Windows computer: put the photos in a folder beside the CSV and write \
+         their paths from there, such as photos\\ana.jpg)"
+    } else if lower.starts_with("http://") || lower.starts_with("https://") {
+        " (a web address: Rollcall does not download photos; save them in a folder beside \
+         the CSV and write their paths from there, such as photos\\ana.jpg)"
+    } else {
+        ""
+    }
 }
 
 /// A text file's contents: UTF-8 (a byte-order mark dropped), else Windows-1252.
@@ -309,13 +320,7 @@ fn import_one(
                 "{}: cannot be read: {}{}",
                 p.display(),
                 crate::wording::file_problem(&err),
-                match is_windows_drive_path(&p.to_string_lossy()) {
-                    true =>
-                        " (a path on a Windows computer: put the photos in a folder \
-                             beside the CSV and write their paths from there, such as \
-                             photos\\ana.jpg)",
-                    false => "",
-                }
+                elsewhere(&p.to_string_lossy())
             )),
         }
     }
@@ -406,7 +411,8 @@ mod tests {
         std::fs::write(
             &csv,
             "R1,Ana,a@example.org,Photos\\Ana.JPG,photos/ana.jpg,.\\PHOTOS\\ANA.jpg\n\
-             R2,Twin,t@example.org,photos\\Twin.jpg,Photos\\twin.jpg,C:\\Users\\t\\b.jpg\n",
+             R2,Twin,t@example.org,photos\\Twin.jpg,Photos\\twin.jpg,C:\\Users\\t\\b.jpg,\
+             https://sis.example/p/2.jpg\n",
         )
         .unwrap();
         let e = read_entries(&csv, None).unwrap();
@@ -419,6 +425,7 @@ mod tests {
                 dir.path().join("photos\\Twin.jpg"),
                 photos.join("twin.jpg"),
                 PathBuf::from("C:\\Users\\t\\b.jpg"),
+                PathBuf::from("https://sis.example/p/2.jpg"),
             ]
         );
     }
