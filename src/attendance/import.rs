@@ -209,7 +209,7 @@ fn spread<T>(items: &[T], n: usize) -> Vec<&T> {
 }
 
 /// What to do with a photo path that names a place this computer cannot reach: a
-/// Windows drive (`C:\\…`) or a web address; "" for any other path.
+/// Windows drive (`C:\…`) or a web address; "" for any other path.
 fn elsewhere(written: &str) -> &'static str {
     let b = written.as_bytes();
     let lower = written.to_ascii_lowercase();

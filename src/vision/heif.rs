@@ -1,9 +1,10 @@
 //! HEIC and AVIF photos: an iPhone saves HEIC unless told otherwise, and newer phones and
 //! the web use AVIF, so a teacher's folder of students' photos is often in them. OpenCV
 //! 4.6 reads neither; the system's libheif (LGPL, Debian's `libheif1`, installed by
-//! `scripts/setup`) decodes them. It is loaded at run time, when the first such photo
-//! comes, so a machine without it still runs and says why such a photo cannot be used.
-//! Only its C API is used: the container is read, the primary image's size checked
+//! `scripts/setup`, and already needed by OpenCV's codecs through GDAL) decodes them. It
+//! is loaded at run time, when the first such photo comes, so building Rollcall needs no
+//! headers of it; one that cannot be used makes such a photo "cannot be opened on this
+//! computer". Only its C API is used: the container is read, the primary image's size checked
 //! against Rollcall's limits, and only then are its pixels decoded (with the photo's
 //! rotation and mirroring applied, as the phone showed it).
 
