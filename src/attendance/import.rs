@@ -4,7 +4,7 @@
 
 use super::service::enroll;
 use super::{EnrollError, LookAlike, PhotoInput, Recognizer, Records, MAX_PHOTOS};
-use crate::vision::image_io::{file_name_of, folders_in, images_in};
+use crate::vision::image_io::{file_name_of, folders_in, images_in, is_image};
 use std::path::{Path, PathBuf};
 
 /// One student to import.
@@ -117,7 +117,14 @@ fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>,
         .trim(csv::Trim::All)
         .delimiter(delimiter_of(&text))
         .from_reader(text.as_bytes());
-    let resolve = |p: &str| photo_path(base, p);
+    let elsewhere_beside = PhotosBeside::new(base);
+    let resolve = |p: &str| {
+        let path = photo_path(base, p);
+        match path.exists() {
+            true => path,
+            false => elsewhere_beside.find(p).unwrap_or(path),
+        }
+    };
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| unreadable(path, e))?;
@@ -196,6 +203,85 @@ fn photo_path(base: &Path, written: &str) -> PathBuf {
         }
     }
     found
+}
+
+/// The photos in the folders below a CSV, found by file name when a path written in the
+/// CSV does not lead to one: a list naming `ana.jpg` while the photos sit in `photos/`, or
+/// a Windows path (`D:\Class\photos\ana.jpg`) whose photos were copied beside the CSV.
+/// A name only one photo has is taken; among photos of one name, the one whose folders
+/// match most of the written path's (`3a\ana.jpg` in `3a/`, not in `3b/`); any tie is left
+/// unfound. The folders are read once, when first needed, to a bounded depth and number.
+struct PhotosBeside<'a> {
+    base: &'a Path,
+    by_name: std::cell::OnceCell<std::collections::HashMap<String, Vec<PathBuf>>>,
+}
+
+impl<'a> PhotosBeside<'a> {
+    /// Folders below the CSV's that are searched.
+    const DEPTH: usize = 3;
+    /// Entries read at most (a CSV saved in a home folder must not walk the disk).
+    const ENTRIES: usize = 20_000;
+
+    fn new(base: &'a Path) -> Self {
+        Self {
+            base,
+            by_name: Default::default(),
+        }
+    }
+
+    fn find(&self, written: &str) -> Option<PathBuf> {
+        let parts: Vec<String> = written
+            .split(['/', '\\'])
+            .filter(|p| !p.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let same_name = self
+            .by_name
+            .get_or_init(|| self.index())
+            .get(parts.last()?)?;
+        // How many of the written path's last folders the photo's folders match.
+        let matching = |p: &PathBuf| {
+            let folders = p.strip_prefix(self.base).unwrap_or(p).parent();
+            let folders = folders.into_iter().flat_map(|f| f.iter().rev());
+            folders
+                .zip(parts.iter().rev().skip(1))
+                .take_while(|(f, w)| f.to_string_lossy().to_lowercase() == **w)
+                .count()
+        };
+        let best = same_name.iter().map(matching).max()?;
+        let mut at_best = same_name.iter().filter(|p| matching(p) == best);
+        match (at_best.next(), at_best.next()) {
+            (Some(only), None) => Some(only.clone()),
+            _ => None,
+        }
+    }
+
+    fn index(&self) -> std::collections::HashMap<String, Vec<PathBuf>> {
+        let mut by_name: std::collections::HashMap<String, Vec<PathBuf>> = Default::default();
+        let mut folders = vec![(self.base.to_path_buf(), 0)];
+        let mut read = 0;
+        while let Some((folder, depth)) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+                read += 1;
+                if read > Self::ENTRIES {
+                    return by_name;
+                }
+                let (path, name) = (
+                    entry.path(),
+                    entry.file_name().to_string_lossy().to_lowercase(),
+                );
+                if name.starts_with('.') {
+                    continue;
+                }
+                if path.is_dir() && depth < Self::DEPTH {
+                    folders.push((path, depth + 1));
+                } else if is_image(&path) {
+                    by_name.entry(name).or_default().push(path);
+                }
+            }
+        }
+        by_name
+    }
 }
 
 /// At most `n` of `items`, evenly spaced from the first (all of them when there are no
@@ -427,6 +513,48 @@ mod tests {
                 PathBuf::from("C:\\Users\\t\\b.jpg"),
                 PathBuf::from("https://sis.example/p/2.jpg"),
             ]
+        );
+    }
+
+    #[test]
+    fn photos_named_without_their_folder_are_found_below_the_list() {
+        let dir = tempfile::tempdir().unwrap();
+        for folder in ["photos", "3a", "3b", "3b/old", ".trash"] {
+            std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        }
+        for f in [
+            "photos/ana.jpg",
+            "3a/ben.jpg",
+            "3b/ben.jpg",
+            "3b/old/cy.jpg",
+            ".trash/di.jpg",
+        ] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        std::fs::write(dir.path().join("photos/notes.txt"), b"x").unwrap();
+        let csv = dir.path().join("class.csv");
+        std::fs::write(
+            &csv,
+            "R1,Ana,a@example.org,ANA.jpg,D:\\Klasse\\Fotos\\ana.jpg\n\
+             R2,Ben,b@example.org,3b\\ben.jpg,D:\\Klasse\\3A\\ben.jpg,ben.jpg\n\
+             R3,Cy,c@example.org,cy.jpg,di.jpg,notes.txt\n",
+        )
+        .unwrap();
+        let e = read_entries(&csv, None).unwrap();
+        let at = |f: &str| dir.path().join(f);
+        assert_eq!(
+            e[0].photos,
+            vec![at("photos/ana.jpg"), at("photos/ana.jpg")]
+        );
+        // Two photos are called ben.jpg: the folder written picks one; none, neither.
+        assert_eq!(
+            e[1].photos,
+            vec![at("3b/ben.jpg"), at("3a/ben.jpg"), at("ben.jpg")]
+        );
+        // Hidden folders and files that are not photos are not searched.
+        assert_eq!(
+            e[2].photos,
+            vec![at("3b/old/cy.jpg"), at("di.jpg"), at("notes.txt")]
         );
     }
 

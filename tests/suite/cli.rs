@@ -387,17 +387,21 @@ fn a_class_list_saved_by_excel_in_another_language_imports() {
     let dir = tempfile::tempdir().unwrap();
     // Excel's plain CSV where the decimal mark is a comma: semicolons, Windows-1252, a
     // header in that language, empty rows below the class; one photo path that is wrong.
-    // One photo beside it, written as on Windows (a backslash, other letter case), and
-    // one on the drive of the Windows computer the list was written on.
+    // One photo beside it, written as on Windows (a backslash, other letter case); one
+    // written with the drive of the Windows computer the list was written on, copied
+    // beside it; and one left on that computer.
     let all = photos("webcam-dev", "0006");
-    let mut sheet = b"Matrikel;Name;E-Mail;Foto 1;Foto 2;Foto 3;Foto 4;Foto 5\r\n".to_vec();
+    let mut sheet = b"Matrikel;Name;E-Mail;Foto 1;Foto 2;Foto 3;Foto 4;Foto 5;Foto 6\r\n".to_vec();
     sheet.extend(b"R1;Zo\xeb M\xfcller;zoe@example.org");
     for p in all.iter().step_by(8).take(2) {
         sheet.extend(format!(";{}", p.display()).bytes());
     }
     std::fs::create_dir(dir.path().join("Fotos")).unwrap();
     std::fs::copy(&all[44], dir.path().join("Fotos").join("Zoe.JPG")).unwrap();
-    sheet.extend(b";fotos\\zoe.jpg;D:\\Klasse\\zoe.jpg;fehlt.jpg\r\n;;;;;\r\n");
+    std::fs::copy(&all[52], dir.path().join("Fotos").join("zoe-2.jpg")).unwrap();
+    sheet.extend(
+        b";fotos\\zoe.jpg;D:\\Klasse\\Fotos\\zoe-2.jpg;D:\\Klasse\\weg.jpg;fehlt.jpg\r\n;;;;;;\r\n",
+    );
     let csv = dir.path().join("klasse.csv");
     std::fs::write(&csv, sheet).unwrap();
 
@@ -410,10 +414,11 @@ fn a_class_list_saved_by_excel_in_another_language_imports() {
         "{said}"
     );
     assert!(
-        said.contains("D:\\Klasse\\zoe.jpg: cannot be read: there is no such file or folder (a path on a Windows computer"),
+        said.contains("D:\\Klasse\\weg.jpg: cannot be read: there is no such file or folder (a path on a Windows computer"),
         "{said}"
     );
-    assert!(!said.contains("fotos\\zoe.jpg"), "{said}");
+    assert!(!said.contains("zoe.jpg"), "{said}");
+    assert!(!said.contains("zoe-2.jpg"), "{said}");
     let list = stdout(&rollcall(dir.path(), &["students"]));
     let line = list
         .lines()
@@ -429,8 +434,8 @@ fn a_class_list_saved_by_excel_in_another_language_imports() {
         .nth(1);
     assert_eq!(
         photos_kept,
-        Some("3"),
-        "the two photos and fotos\\zoe.jpg: {list}"
+        Some("4"),
+        "the two photos, fotos\\zoe.jpg and zoe-2.jpg: {list}"
     );
 }
 
