@@ -92,6 +92,8 @@ pub struct LiveFigures {
     pub enrolled_from: String,
     /// Whether people queued (each appearance straight after the last, people in turns).
     pub queue: bool,
+    /// Whether students appeared only in sessions other than their enrolment session.
+    pub other_sessions_only: bool,
     pub appearances: usize,
     /// Enrolled students marked as themselves.
     pub correct: usize,
@@ -160,13 +162,18 @@ fn people(live: &Path, spoof: &Path) -> std::io::Result<Vec<Person>> {
     Ok(out)
 }
 
-/// The frames a student is enrolled from, and their live appearances without them.
-fn enrolment_split(p: &Person) -> (Vec<PathBuf>, Vec<Vec<PathBuf>>) {
+/// The frames a student is enrolled from, and their live appearances without them: the
+/// rest of the enrolment session first (unless `other_sessions_only`), then their other
+/// sessions.
+fn enrolment_split(p: &Person, other_sessions_only: bool) -> (Vec<PathBuf>, Vec<Vec<PathBuf>>) {
     let first = &p.live[0];
     let step = if first.len() > 4 * ENROL_FRAMES { 2 } else { 1 };
     let used = (ENROL_FRAMES * step).min(first.len().saturating_sub(1));
     let enrol: Vec<PathBuf> = first[..used].iter().step_by(step).cloned().collect();
-    let mut appearances = vec![first[used..].to_vec()];
+    let mut appearances = Vec::new();
+    if !other_sessions_only {
+        appearances.push(first[used..].to_vec());
+    }
     appearances.extend(p.live[1..].iter().cloned());
     appearances.retain(|a| !a.is_empty());
     (enrol, appearances)
@@ -189,6 +196,10 @@ pub struct Playback {
     /// ended (no empty door between them), and people take turns, so that one person
     /// steps in where another just stood.
     pub queue: bool,
+    /// Students appear only in sessions other than the one they were enrolled from
+    /// (another day, often another place or light), as at a school that enrolled them
+    /// from photos it already had: no same-day frames calibrate the camera first.
+    pub other_sessions_only: bool,
 }
 
 /// The appearances in turns: one of each person's in turn, until all are played.
@@ -231,7 +242,7 @@ fn fold(
             continue;
         }
         if enrolled.contains(&p.name) {
-            let (enrol, live) = enrolment_split(p);
+            let (enrol, live) = enrolment_split(p, playback.other_sessions_only);
             let mut prepared = Vec::new();
             for f in &enrol {
                 let image = read_image_file(f)?;
@@ -435,6 +446,7 @@ pub fn run(
         },
         enrolled_from: playback.enrolled_from.as_str().into(),
         queue: playback.queue,
+        other_sessions_only: playback.other_sessions_only,
         ..LiveFigures::default()
     };
     let mut timing = (Vec::new(), Vec::new(), 0.0);
@@ -468,6 +480,11 @@ pub fn print(f: &LiveFigures) {
             "the kiosk's camera"
         }
     );
+    if f.other_sessions_only {
+        println!(
+            "Students appear only on other days than their enrolment (no same-day frames first)."
+        );
+    }
     if f.queue {
         println!("People queue: each steps in as the last one leaves, people in turns.");
     }
@@ -522,4 +539,33 @@ pub fn print(f: &LiveFigures) {
             " (nobody queued: each was a person's own face taken for someone else's)"
         }
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(session: &str, n: usize) -> Vec<PathBuf> {
+        (0..n)
+            .map(|i| PathBuf::from(format!("0001_00_00_{session}_{i}.jpg")))
+            .collect()
+    }
+
+    #[test]
+    fn other_sessions_only_leaves_out_the_rest_of_the_enrolment_session() {
+        let p = Person {
+            name: "0001".into(),
+            live: vec![frames("01", 12), frames("02", 8)],
+            attacks: Vec::new(),
+        };
+        let (enrol, same_day_first) = enrolment_split(&p, false);
+        assert_eq!(enrol, frames("01", 5));
+        assert_eq!(
+            same_day_first,
+            vec![frames("01", 12)[5..].to_vec(), frames("02", 8)]
+        );
+        let (enrol, other_days) = enrolment_split(&p, true);
+        assert_eq!(enrol, frames("01", 5));
+        assert_eq!(other_days, vec![frames("02", 8)]);
+    }
 }

@@ -109,6 +109,10 @@ enum Command {
         /// door between), people in turns, so one steps in where another just stood.
         #[arg(long)]
         queue: bool,
+        /// Students appear only in sessions other than the one they were enrolled from
+        /// (with --from-uploads: a school's first days after enrolling from its photos).
+        #[arg(long)]
+        other_sessions_only: bool,
         #[arg(long)]
         json: bool,
     },
@@ -308,6 +312,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             held_out_liveness,
             from_uploads,
             queue,
+            other_sessions_only,
             json,
         } => {
             let held_out = match held_out_liveness.as_slice() {
@@ -334,6 +339,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     rollcall::recognition::Origin::Camera
                 },
                 queue,
+                other_sessions_only,
             };
             let f = rollcall_tools::live_eval::run(
                 &live, &spoof, &enrolled, playback, &settings, held_out,

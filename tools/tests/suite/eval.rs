@@ -262,3 +262,25 @@ fn at_the_door_students_enrolled_from_uploads_are_marked_and_their_photos_are_no
         "every student is recognised; only the photo check may refuse: {v}"
     );
 }
+
+/// A school that enrolled its students from the photos it had (as every school coming
+/// from the old system does) meets them at the door on other days only: no same-day frame
+/// of theirs calibrates the camera first, and the decision starts from its strict prior.
+/// Nobody may be marked for someone else, no stranger and no printed photo; most students
+/// are marked from the first day (8 of 9 appearances when this was written: the ninth, in
+/// another position and light, was not recognised and asked to see the teacher).
+#[test]
+fn on_the_first_days_of_a_school_enrolled_from_photos_nobody_is_marked_wrongly() {
+    let v = door_with_held_out_checks(&["--from-uploads", "--other-sessions-only"]);
+    assert_eq!(v["other_sessions_only"], true, "{v}");
+    assert_eq!(v["enrolled_from"], "upload", "{v}");
+    assert_eq!(v["wrong_person"], 0, "{v}");
+    assert_eq!(v["stranger_marked"], 0, "{v}");
+    assert_eq!(v["attack_marked"], 0, "{v}");
+    let (correct, students) = (
+        v["correct"].as_u64().unwrap(),
+        v["student_appearances"].as_u64().unwrap(),
+    );
+    assert!(students >= 5, "{v}");
+    assert!(correct * 4 >= students * 3, "most students are marked: {v}");
+}
