@@ -65,13 +65,16 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
         return Err(ImageError::NotAnImage);
     }
     let size = imagesize::blob_size(bytes).map_err(|_| ImageError::NotAnImage)?;
-    check_size(size.width as u64, size.height as u64)?;
+    let (w, h) = (size.width as u64, size.height as u64);
+    let flags = match check_size(w, h) {
+        Ok(()) => imgcodecs::IMREAD_COLOR,
+        Err(too_large) => jpeg_reduction(bytes, w, h).ok_or(too_large)?,
+    };
     if is_jpeg(bytes) && !jpeg_is_complete(bytes) {
         return Err(ImageError::Damaged);
     }
     let buf = Vector::<u8>::from_slice(bytes);
-    let mat =
-        imgcodecs::imdecode(&buf, imgcodecs::IMREAD_COLOR).map_err(|_| ImageError::Damaged)?;
+    let mat = imgcodecs::imdecode(&buf, flags).map_err(|_| ImageError::Damaged)?;
     if mat.empty() {
         return Err(ImageError::Damaged);
     }
@@ -87,6 +90,47 @@ fn check_size(w: u64, h: u64) -> Result<(), ImageError> {
         return Err(ImageError::TooManyPixels(w, h));
     }
     Ok(())
+}
+
+/// How to read a JPEG too large to decode whole: at a half or a quarter of its size, as
+/// a phone's 108 or 200 megapixel mode saves them. libjpeg scales while it decodes, a row
+/// of blocks at a time, so the full-size picture is never held. Only sequential JPEGs
+/// (what cameras write): a progressive one keeps the whole picture's coefficients while
+/// decoding, so it is refused as too large like any other photo. `None` when neither
+/// scale brings it within the limits.
+fn jpeg_reduction(bytes: &[u8], w: u64, h: u64) -> Option<i32> {
+    if !is_jpeg(bytes) || !matches!(jpeg_frame_marker(bytes), Some(0xc0 | 0xc1)) {
+        return None;
+    }
+    [
+        (2, imgcodecs::IMREAD_REDUCED_COLOR_2),
+        (4, imgcodecs::IMREAD_REDUCED_COLOR_4),
+    ]
+    .into_iter()
+    .find(|(scale, _)| check_size(w.div_ceil(*scale), h.div_ceil(*scale)).is_ok())
+    .map(|(_, flags)| flags)
+}
+
+/// The JPEG's start-of-frame marker (0xC0 baseline, 0xC1 extended sequential, 0xC2
+/// progressive, …), read from the segments before the first scan.
+fn jpeg_frame_marker(bytes: &[u8]) -> Option<u8> {
+    let mut i = 2;
+    loop {
+        i = next_ff(bytes, i)?;
+        while bytes.get(i) == Some(&0xff) {
+            i += 1;
+        }
+        let marker = *bytes.get(i)?;
+        i += 1;
+        match marker {
+            0xc0..=0xcf if !matches!(marker, 0xc4 | 0xc8 | 0xcc) => return Some(marker),
+            0xd9 | 0xda => return None,
+            0x00 | 0x01 | 0xd0..=0xd7 => continue,
+            _ => {}
+        }
+        let length = bytes.get(i..i + 2)?;
+        i += u16::from_be_bytes([length[0], length[1]]) as usize;
+    }
 }
 
 fn is_jpeg(bytes: &[u8]) -> bool {
@@ -349,6 +393,50 @@ mod tests {
         padded.extend_from_slice(&[0, 0, 0]);
         padded.extend_from_slice(&jpeg[2..]);
         assert!(jpeg_is_complete(&padded));
+    }
+
+    #[test]
+    fn a_phone_photo_over_fifty_megapixels_is_read_at_half_its_size() {
+        // 9,000 × 6,000: 54 megapixels, over the limit; a smooth picture encodes small.
+        let mut small = Mat::new_rows_cols_with_default(
+            6,
+            9,
+            opencv::core::CV_8UC3,
+            opencv::core::Scalar::all(0.0),
+        )
+        .unwrap();
+        let (low, high) = (
+            opencv::core::Scalar::all(0.0),
+            opencv::core::Scalar::all(255.0),
+        );
+        opencv::core::randu(&mut small, &low, &high).unwrap();
+        let mut big = Mat::default();
+        opencv::imgproc::resize(
+            &small,
+            &mut big,
+            opencv::core::Size::new(9_000, 6_000),
+            0.0,
+            0.0,
+            opencv::imgproc::INTER_LINEAR,
+        )
+        .unwrap();
+        let encode = |progressive: i32| {
+            let mut out = Vector::<u8>::new();
+            let params = Vector::from_slice(&[imgcodecs::IMWRITE_JPEG_PROGRESSIVE, progressive]);
+            imgcodecs::imencode(".jpg", &big, &mut out, &params).unwrap();
+            out.to_vec()
+        };
+        let sequential = encode(0);
+        assert_eq!(jpeg_frame_marker(&sequential), Some(0xc0));
+        let m = decode_image(&sequential).unwrap();
+        assert_eq!((m.cols(), m.rows()), (4_500, 3_000));
+        // A progressive one is held whole while decoding: refused as before.
+        let progressive = encode(1);
+        assert_eq!(jpeg_frame_marker(&progressive), Some(0xc2));
+        assert_eq!(
+            decode_image(&progressive).unwrap_err(),
+            ImageError::TooManyPixels(9_000, 6_000)
+        );
     }
 
     #[test]

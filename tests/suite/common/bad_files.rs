@@ -165,6 +165,22 @@ fn motion_photo(jpeg: &[u8]) -> Vec<u8> {
     v
 }
 
+/// `bgr` enlarged to `width` pixels wide, as a phone's high-resolution mode saves it.
+fn enlarged(bgr: &Mat, width: i32) -> Mat {
+    let height = width * bgr.rows() / bgr.cols();
+    let mut out = Mat::default();
+    imgproc::resize(
+        bgr,
+        &mut out,
+        core::Size::new(width, height),
+        0.0,
+        0.0,
+        imgproc::INTER_LINEAR,
+    )
+    .unwrap();
+    out
+}
+
 /// A HEIC whose image-size box claims `w`×`h` pixels, with the small picture's data.
 fn heic_bomb(heic: &[u8], w: u32, h: u32) -> Vec<u8> {
     let mut v = heic.to_vec();
@@ -264,6 +280,11 @@ pub fn bad_photos(face: &std::path::Path) -> Vec<BadPhoto> {
         BadPhoto {
             name: "phone.avif",
             bytes: converted(face, "avif"),
+            expect: Expect::Usable,
+        },
+        BadPhoto {
+            name: "phone-108mp.jpg",
+            bytes: encode(".jpg", &enlarged(&bgr, 12_000)),
             expect: Expect::Usable,
         },
         BadPhoto {
