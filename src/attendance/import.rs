@@ -2,7 +2,7 @@
 //! roll no, name, email and photo paths. Each student is enrolled like any other; what is
 //! refused is reported with the reason.
 
-use super::service::enroll;
+use super::service::{enroll, NewEnrolment};
 use super::{EnrollError, LookAlike, PhotoInput, Recognizer, Records, MAX_PHOTOS};
 use crate::vision::image_io::{file_name_of, folders_in, images_in, is_image};
 use std::path::{Path, PathBuf};
@@ -388,31 +388,48 @@ fn import_one(
     let Some(email) = &e.email else {
         return Err(format!("no email address ({})", e.email_hint));
     };
-    let mut photos = Vec::new();
     let mut notes = Vec::new();
     let chosen = spread(&e.photos, MAX_PHOTOS);
-    if chosen.len() < e.photos.len() {
-        notes.push(format!(
-            "{} of its {} photos: a student has at most {MAX_PHOTOS}, and those used are \
-             spread across the list in name order",
-            e.photos.len() - chosen.len(),
-            e.photos.len()
-        ));
-    }
-    for p in chosen {
-        match PhotoInput::read(p) {
-            Ok(photo) => photos.push(photo),
-            Err(err) => notes.push(format!(
+    let read = |p: &PathBuf, notes: &mut Vec<String>| match PhotoInput::read(p) {
+        Ok(photo) => Some(photo),
+        Err(err) => {
+            notes.push(format!(
                 "{}: cannot be read: {}{}",
                 p.display(),
                 crate::wording::file_problem(&err),
                 elsewhere(&p.to_string_lossy())
-            )),
+            ));
+            None
         }
+    };
+    let mut photos: Vec<PhotoInput> = chosen.iter().filter_map(|p| read(p, &mut notes)).collect();
+    // Those left out stand in, in name order, for photos that cannot be read or used.
+    let left_out: Vec<&PathBuf> = e.photos.iter().filter(|p| !chosen.contains(p)).collect();
+    let (mut spare_notes, mut spares_tried) = (Vec::new(), 0);
+    let mut spares = left_out.iter().filter_map(|p| {
+        spares_tried += 1;
+        read(p, &mut spare_notes)
+    });
+    photos.extend((&mut spares).take(chosen.len() - photos.len()));
+    let who = NewEnrolment {
+        roll_no: &e.roll_no,
+        name: &e.name,
+        email,
+        actor,
+    };
+    let enrolled = enroll(recognizer, records, &who, &photos, &mut spares);
+    drop(spares);
+    notes.append(&mut spare_notes);
+    if left_out.len() > spares_tried {
+        notes.push(format!(
+            "{} of its {} photos: a student has at most {MAX_PHOTOS}, and those used are \
+             spread across the list in name order (the others stood in for photos that \
+             could not be used)",
+            left_out.len() - spares_tried,
+            e.photos.len()
+        ));
     }
-    match enroll(
-        recognizer, records, &e.roll_no, &e.name, email, &photos, actor,
-    ) {
+    match enrolled {
         Ok(done) => {
             notes.extend(done.refused.iter().map(|p| p.to_string()));
             Ok((notes, done.look_alikes))

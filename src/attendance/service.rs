@@ -262,11 +262,14 @@ impl AttendanceService {
         enroll(
             &mut self.recognizer,
             &mut self.records,
-            roll_no,
-            name,
-            email,
+            &NewEnrolment {
+                roll_no,
+                name,
+                email,
+                actor,
+            },
             photos,
-            actor,
+            &mut std::iter::empty(),
         )
     }
 
@@ -335,17 +338,25 @@ pub fn check_request(
 /// Why a photo unlike the student's other photos is left out.
 const SOMEONE_ELSE: &str = "it seems to show someone else than the other photos";
 
-/// Enrols a student from photos with this recogniser and these records.
+/// Who is enrolled, and by whom.
+pub(super) struct NewEnrolment<'a> {
+    pub roll_no: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub actor: &'a str,
+}
+
+/// Enrols a student from photos with this recogniser and these records. Each photo the
+/// check refuses is replaced by the next of `spares` it accepts, while there are any (a
+/// folder import's photos beyond the ten it chose).
 pub(super) fn enroll(
     recognizer: &mut Recognizer,
     records: &mut Records,
-    roll_no: &str,
-    name: &str,
-    email: &str,
+    who: &NewEnrolment,
     photos: &[PhotoInput],
-    actor: &str,
+    spares: &mut dyn Iterator<Item = PhotoInput>,
 ) -> Result<Enrolled, EnrollError> {
-    let student = check_request(roll_no, name, email, photos)?;
+    let student = check_request(who.roll_no, who.name, who.email, photos)?;
     if records
         .store()
         .student_exists(&student.roll_no, &student.email)?
@@ -354,8 +365,13 @@ pub(super) fn enroll(
     }
     let mut accepted = Vec::new();
     let mut refused = Vec::new();
-    for photo in photos {
-        match recognizer.check_photo(photo)? {
+    let mut spares = spares.map(std::borrow::Cow::Owned);
+    let mut candidates = photos.iter().map(std::borrow::Cow::Borrowed);
+    while accepted.len() < photos.len() {
+        let Some(photo) = candidates.next().or_else(|| spares.next()) else {
+            break;
+        };
+        match recognizer.check_photo(&photo)? {
             Ok(ok) => accepted.push(ok),
             Err(reason) => refused.push(PhotoProblem {
                 label: photo.label.clone(),
@@ -394,7 +410,7 @@ pub(super) fn enroll(
         .collect();
     look_alikes.sort();
     look_alikes.dedup();
-    let student_id = recognizer.enrol(records, &student, &accepted, actor)?;
+    let student_id = recognizer.enrol(records, &student, &accepted, who.actor)?;
     Ok(Enrolled {
         student_id,
         photos_used: accepted.len(),

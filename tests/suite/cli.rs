@@ -450,16 +450,33 @@ fn import_class(dir: &Path, domain: &str) -> Output {
 
 #[test]
 fn a_student_folder_of_more_than_ten_photos_imports_with_ten() {
+    // Fifteen photos in name order, of which ten are chosen spread across them (the 1st,
+    // 2nd, 4th, 5th, …); the 1st has no face and the 4th is cut off. Those left out
+    // stand in for them: until 2026-12-05 the student was enrolled from eight.
     let dir = tempfile::tempdir().unwrap();
     let student = dir.path().join("class").join("R8_Many Photos");
     std::fs::create_dir_all(&student).unwrap();
-    for p in photos("webcam-dev", "0006").iter().step_by(5).take(12) {
-        std::fs::copy(p, student.join(p.file_name().unwrap())).unwrap();
+    let real = photos("webcam-dev", "0006");
+    for (i, p) in real.iter().step_by(5).take(15).enumerate() {
+        let to = student.join(format!("a{i:02}.jpg"));
+        match i {
+            0 => std::fs::write(to, common::faceless_jpeg()).unwrap(),
+            3 => {
+                let bytes = std::fs::read(p).unwrap();
+                std::fs::write(to, &bytes[..bytes.len() / 2]).unwrap()
+            }
+            _ => drop(std::fs::copy(p, to).unwrap()),
+        }
     }
     let out = import_class(dir.path(), "s.example");
     let said = stdout(&out);
     assert!(said.starts_with("Enrolled 1 of 1 student."), "{said}");
-    assert!(said.contains("2 of its 12 photos"), "{said}");
+    assert!(
+        said.contains("a00.jpg"),
+        "the photo with no face is named: {said}"
+    );
+    assert!(said.contains("a03.jpg: The photo is damaged"), "{said}");
+    assert!(said.contains("3 of its 15 photos"), "{said}");
     let list = stdout(&rollcall(dir.path(), &["students"]));
     let photos_kept = list
         .split_whitespace()
