@@ -422,9 +422,9 @@ fn import_one(
     notes.append(&mut spare_notes);
     if left_out.len() > spares_tried {
         notes.push(format!(
-            "{} of its {} photos: a student has at most {MAX_PHOTOS}, and those used are \
-             spread across the list in name order (the others stood in for photos that \
-             could not be used)",
+            "{} of its {} photos: a student has at most {MAX_PHOTOS}, chosen spread across \
+             the list in name order, the next one left out standing in for any that could \
+             not be used",
             left_out.len() - spares_tried,
             e.photos.len()
         ));
