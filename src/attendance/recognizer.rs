@@ -48,7 +48,9 @@ pub enum Pass {
     /// Every model, at the kiosk's threshold: the first match of a face track, which more
     /// frames must then confirm.
     Door,
-    /// The fast model alone, to confirm a match the kiosk already has.
+    /// The fast model alone, at its own threshold, to confirm a match the kiosk already
+    /// has (it keeps the kiosk quick); where it is unsure, every model at the kiosk's
+    /// threshold, as `Door`: the shortcut never turns away a face every model accepts.
     Confirm,
 }
 
@@ -189,14 +191,20 @@ impl Recognizer {
         pass: Pass,
         source: Source,
     ) -> Result<(Decision, Embeddings), VisionError> {
-        let rule = match pass {
-            Pass::Full => Rule::full(&self.settings),
-            Pass::Door => Rule::door(&self.settings),
-            Pass::Confirm => Rule::confirmation(&self.settings),
+        // Where a fast model answers first (when decisive), and the rule for every model.
+        let (early, rule) = match pass {
+            Pass::Full => (
+                Some(Rule::decisive(&self.settings)),
+                Rule::full(&self.settings),
+            ),
+            Pass::Door => (None, Rule::door(&self.settings)),
+            Pass::Confirm => (
+                Some(Rule::confirmation(&self.settings)),
+                Rule::door(&self.settings),
+            ),
         };
         let mut embeddings = Embeddings(Vec::new());
-        if pass == Pass::Full {
-            let early = Rule::decisive(&self.settings);
+        if let Some(early) = early {
             embeddings = self
                 .engine
                 .embed_with(image, face, |m| early.models.iter().any(|n| n == m))?;

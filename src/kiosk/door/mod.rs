@@ -352,7 +352,8 @@ impl DoorSession {
             return Ok((Some(Observation::Unusable(issue)), id));
         }
         let liveness = self.recognizer.liveness_features(image, face)?;
-        // The first match needs every model; later frames confirm with the fast one.
+        // The first match needs every model; later frames confirm with the fast one (and
+        // every model again where it is unsure).
         let pass = if self.tracker.has_candidate(id) {
             Pass::Confirm
         } else {

@@ -243,8 +243,31 @@ fn in_a_queue_everyone_is_judged_for_themselves() {
 #[test]
 fn at_the_door_students_enrolled_from_uploads_are_marked_and_their_photos_are_not() {
     let v = door_with_held_out_checks(&["--from-uploads"]);
-    assert_eq!(v["enrolled_from"], "upload", "{v}");
     assert!(v["attack_appearances"].as_u64().unwrap() >= 50, "{v}");
+    assert!(v["student_appearances"].as_u64().unwrap() >= 7, "{v}");
+    assert_uploaded_students_recognised_and_nobody_else(&v);
+}
+
+/// A school that enrolled its students from the photos it had (as every school coming
+/// from the old system does) meets them at the door on other days only: no same-day frame
+/// of theirs calibrates the camera first, and the decision starts from its strict prior.
+/// The same bars as above. Until 2026-12-05 one of the nine appearances (0004's third
+/// session, another position and light) was not recognised: its first frame matched with
+/// both models, and the next frames, judged by the fast model alone, stayed under that
+/// model's own bar.
+#[test]
+fn on_the_first_days_of_a_school_enrolled_from_photos_every_student_is_recognised() {
+    let v = door_with_held_out_checks(&["--from-uploads", "--other-sessions-only"]);
+    assert_eq!(v["other_sessions_only"], true, "{v}");
+    assert!(v["student_appearances"].as_u64().unwrap() >= 5, "{v}");
+    assert_uploaded_students_recognised_and_nobody_else(&v);
+}
+
+/// `eval-live --from-uploads` figures: no printed photo, stranger or wrong person
+/// marked; every student recognised (only the photo check may refuse one), at most 10 %
+/// of their appearances refused.
+fn assert_uploaded_students_recognised_and_nobody_else(v: &serde_json::Value) {
+    assert_eq!(v["enrolled_from"], "upload", "{v}");
     assert_eq!(v["attack_marked"], 0, "{v}");
     assert_eq!(v["stranger_marked"], 0, "{v}");
     assert_eq!(v["wrong_person"], 0, "{v}");
@@ -252,7 +275,6 @@ fn at_the_door_students_enrolled_from_uploads_are_marked_and_their_photos_are_no
         v["correct"].as_u64().unwrap(),
         v["student_appearances"].as_u64().unwrap(),
     );
-    assert!(students >= 7, "{v}");
     assert!(
         correct * 10 >= students * 9,
         "at most 10 % of students refused: {v}"
@@ -261,26 +283,4 @@ fn at_the_door_students_enrolled_from_uploads_are_marked_and_their_photos_are_no
         v["missed"], v["missed_refused_as_photo"],
         "every student is recognised; only the photo check may refuse: {v}"
     );
-}
-
-/// A school that enrolled its students from the photos it had (as every school coming
-/// from the old system does) meets them at the door on other days only: no same-day frame
-/// of theirs calibrates the camera first, and the decision starts from its strict prior.
-/// Nobody may be marked for someone else, no stranger and no printed photo; most students
-/// are marked from the first day (8 of 9 appearances when this was written: the ninth, in
-/// another position and light, was not recognised and asked to see the teacher).
-#[test]
-fn on_the_first_days_of_a_school_enrolled_from_photos_nobody_is_marked_wrongly() {
-    let v = door_with_held_out_checks(&["--from-uploads", "--other-sessions-only"]);
-    assert_eq!(v["other_sessions_only"], true, "{v}");
-    assert_eq!(v["enrolled_from"], "upload", "{v}");
-    assert_eq!(v["wrong_person"], 0, "{v}");
-    assert_eq!(v["stranger_marked"], 0, "{v}");
-    assert_eq!(v["attack_marked"], 0, "{v}");
-    let (correct, students) = (
-        v["correct"].as_u64().unwrap(),
-        v["student_appearances"].as_u64().unwrap(),
-    );
-    assert!(students >= 5, "{v}");
-    assert!(correct * 4 >= students * 3, "most students are marked: {v}");
 }
