@@ -117,12 +117,12 @@ fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>,
         .trim(csv::Trim::All)
         .delimiter(delimiter_of(&text))
         .from_reader(text.as_bytes());
-    let elsewhere_beside = PhotosBeside::new(base);
+    let beside = PhotosBeside::new(base);
     let resolve = |p: &str| {
         let path = photo_path(base, p);
         match path.exists() {
             true => path,
-            false => elsewhere_beside.find(p).unwrap_or(path),
+            false => beside.find(p).unwrap_or(path),
         }
     };
     let mut out = Vec::new();
