@@ -453,7 +453,8 @@ pub struct RecognitionSettings {
     #[serde(deserialize_with = "model_ids")]
     pub models: Vec<String>,
     pub calibration: CalibrationSettings,
-    /// At the kiosk, frames after a track's first match are confirmed with one fast model.
+    /// At the kiosk, frames after a track's first match are confirmed with one fast model
+    /// (every model, at `kiosk_accept`, where it is unsure).
     pub confirm: ConfirmSettings,
 }
 
