@@ -114,23 +114,9 @@ fn jpeg_reduction(bytes: &[u8], w: u64, h: u64) -> Option<i32> {
 /// The JPEG's start-of-frame marker (0xC0 baseline, 0xC1 extended sequential, 0xC2
 /// progressive, …), read from the segments before the first scan.
 fn jpeg_frame_marker(bytes: &[u8]) -> Option<u8> {
-    let mut i = 2;
-    loop {
-        i = next_ff(bytes, i)?;
-        while bytes.get(i) == Some(&0xff) {
-            i += 1;
-        }
-        let marker = *bytes.get(i)?;
-        i += 1;
-        match marker {
-            0xc0..=0xcf if !matches!(marker, 0xc4 | 0xc8 | 0xcc) => return Some(marker),
-            0xd9 | 0xda => return None,
-            0x00 | 0x01 | 0xd0..=0xd7 => continue,
-            _ => {}
-        }
-        let length = bytes.get(i..i + 2)?;
-        i += u16::from_be_bytes([length[0], length[1]]) as usize;
-    }
+    JpegMarkers::new(bytes)
+        .take_while(|m| !matches!(m, 0xd9 | 0xda))
+        .find(|m| (0xc0..=0xcf).contains(m) && !matches!(m, 0xc4 | 0xc8 | 0xcc))
 }
 
 fn is_jpeg(bytes: &[u8]) -> bool {
@@ -143,45 +129,63 @@ fn is_jpeg(bytes: &[u8]) -> bool {
 /// video there, and looking for the markers from the file's end instead (until 2026-12-05)
 /// found them in the video by chance and refused about a third of such photos as damaged.
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let mut i = 2;
-    loop {
-        // The next marker; bytes before it that are not one are skipped, as libjpeg does.
-        let Some(at) = next_ff(bytes, i) else {
-            return false;
-        };
-        i = at;
-        while bytes.get(i) == Some(&0xff) {
-            i += 1;
+    JpegMarkers::new(bytes).any(|m| m == 0xd9)
+}
+
+/// A JPEG's markers after its start-of-image, in file order: each segment's length is
+/// skipped, and after a start-of-scan its compressed data. The walk ends after the
+/// end-of-image marker, or where the file ends first (a segment or a scan cut off).
+struct JpegMarkers<'a> {
+    bytes: &'a [u8],
+    /// Where the walk goes on from: just after the last marker read.
+    at: usize,
+    last: Option<u8>,
+}
+
+impl<'a> JpegMarkers<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        JpegMarkers {
+            bytes,
+            at: 2,
+            last: None,
         }
-        let Some(&marker) = bytes.get(i) else {
-            return false;
-        };
-        i += 1;
-        match marker {
-            0xd9 => return true,
+    }
+}
+
+impl Iterator for JpegMarkers<'_> {
+    type Item = u8;
+
+    fn next(&mut self) -> Option<u8> {
+        let bytes = self.bytes;
+        let mut i = self.at;
+        match self.last {
+            Some(0xd9) => return None,
             // Markers that stand alone: restarts, TEM, and a stuffed zero out of place.
-            0x00 | 0x01 | 0xd0..=0xd7 => continue,
-            _ => {}
-        }
-        let Some(length) = bytes.get(i..i + 2) else {
-            return false;
-        };
-        i += u16::from_be_bytes([length[0], length[1]]) as usize;
-        if marker == 0xda {
-            // The scan's compressed data: a 0xFF in it is followed by a stuffed zero or a
-            // restart marker; any other marker ends it.
-            loop {
-                let Some(at) = next_ff(bytes, i) else {
-                    return false;
-                };
-                i = at;
-                match bytes.get(i + 1) {
-                    None => return false,
-                    Some(0x00 | 0xd0..=0xd7) => i += 2,
-                    Some(_) => break,
+            None | Some(0x00 | 0x01 | 0xd0..=0xd7) => {}
+            Some(marker) => {
+                let length = bytes.get(i..i + 2)?;
+                i += u16::from_be_bytes([length[0], length[1]]) as usize;
+                if marker == 0xda {
+                    // The scan's compressed data: a 0xFF in it is followed by a stuffed
+                    // zero or a restart marker; any other marker ends it.
+                    loop {
+                        i = next_ff(bytes, i)?;
+                        match bytes.get(i + 1)? {
+                            0x00 | 0xd0..=0xd7 => i += 2,
+                            _ => break,
+                        }
+                    }
                 }
             }
         }
+        // The next marker; bytes before it that are not one are skipped, as libjpeg does.
+        i = next_ff(bytes, i)?;
+        while bytes.get(i) == Some(&0xff) {
+            i += 1;
+        }
+        let marker = *bytes.get(i)?;
+        (self.at, self.last) = (i + 1, Some(marker));
+        Some(marker)
     }
 }
 
