@@ -117,14 +117,8 @@ fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>,
         .trim(csv::Trim::All)
         .delimiter(delimiter_of(&text))
         .from_reader(text.as_bytes());
-    let beside = PhotosBeside::new(base);
-    let resolve = |p: &str| {
-        let path = photo_path(base, p);
-        match path.exists() {
-            true => path,
-            false => beside.find(p).unwrap_or(path),
-        }
-    };
+    let csv_photos = CsvPhotos::new(base);
+    let resolve = |p: &str| csv_photos.locate(p);
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| unreadable(path, e))?;
@@ -163,61 +157,15 @@ fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>,
     Ok(out)
 }
 
-/// Where a photo named in a CSV is: the path as written, relative to the CSV's folder
-/// unless absolute. A class list is often written on Windows, so where that path does not
-/// exist a backslash is read as a folder separator (`photos\ana.jpg`) and the letter case
-/// of each part is matched to the files there (`Photos/Ana.JPG` for `photos/ana.jpg`), as
-/// Windows does; a name two files match in different cases is left as written. A Windows
-/// drive path (`C:\…`) or a web address cannot be reached here and is left as written, to
-/// be told as such.
-fn photo_path(base: &Path, written: &str) -> PathBuf {
-    let as_written = Path::new(written);
-    if as_written.is_absolute() || !elsewhere(written).is_empty() {
-        return as_written.to_path_buf();
-    }
-    let direct = base.join(as_written);
-    if direct.exists() {
-        return direct;
-    }
-    let mut found = base.to_path_buf();
-    for part in written
-        .split(['/', '\\'])
-        .filter(|p| !p.is_empty() && *p != ".")
-    {
-        let exact = found.join(part);
-        if exact.exists() || part == ".." {
-            found = exact;
-            continue;
-        }
-        let wanted = part.to_lowercase();
-        let matching: Vec<PathBuf> = std::fs::read_dir(&found)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)
-            .map(|e| e.path())
-            .collect();
-        match <[PathBuf; 1]>::try_from(matching) {
-            Ok([only]) => found = only,
-            Err(_) => return direct,
-        }
-    }
-    found
-}
-
-/// The photos in the folders below a CSV, found by file name when a path written in the
-/// CSV does not lead to one: a list naming `ana.jpg` while the photos sit in `photos/`, or
-/// a Windows path (`D:\Class\photos\ana.jpg`) whose photos were copied beside the CSV.
-/// A name only one photo has is taken; among photos of one name, the one whose folders
-/// match most of the written path's (`3a\ana.jpg` in `3a/`, not in `3b/`); any tie is left
-/// unfound. The folders are read once, when first needed, to a bounded depth and number.
-struct PhotosBeside<'a> {
+/// Where the photos a CSV names are, relative to the CSV's folder (`base`).
+struct CsvPhotos<'a> {
     base: &'a Path,
+    /// The photos below `base` by lower-case file name, read when first needed.
     by_name: std::cell::OnceCell<std::collections::HashMap<String, Vec<PathBuf>>>,
 }
 
-impl<'a> PhotosBeside<'a> {
-    /// Folders below the CSV's that are searched.
+impl<'a> CsvPhotos<'a> {
+    /// Folders below the CSV's that are searched by file name.
     const DEPTH: usize = 3;
     /// Entries read at most (a CSV saved in a home folder must not walk the disk).
     const ENTRIES: usize = 20_000;
@@ -229,7 +177,64 @@ impl<'a> PhotosBeside<'a> {
         }
     }
 
-    fn find(&self, written: &str) -> Option<PathBuf> {
+    /// Where a photo named in a CSV is: the path as written, relative to the CSV's folder
+    /// unless absolute; else that path read as on Windows (see `as_on_windows`); else,
+    /// by its file name, a photo in the folders below the CSV (see `by_file_name`). A path
+    /// found none of these ways is left as written, to be told as missing (a Windows drive
+    /// path or a web address, which cannot be reached here, with what to do).
+    fn locate(&self, written: &str) -> PathBuf {
+        let as_written = Path::new(written);
+        let path = match as_written.is_absolute() || !elsewhere(written).is_empty() {
+            true => as_written.to_path_buf(),
+            false => self.as_on_windows(written),
+        };
+        match path.exists() {
+            true => path,
+            false => self.by_file_name(written).unwrap_or(path),
+        }
+    }
+
+    /// A relative path as Windows would find it (a class list is often written there):
+    /// a backslash separates folders (`photos\ana.jpg`) and the letter case of each part
+    /// is matched to the files there (`Photos/Ana.JPG` for `photos/ana.jpg`); a name two
+    /// files match in different cases is left as written.
+    fn as_on_windows(&self, written: &str) -> PathBuf {
+        let direct = self.base.join(written);
+        if direct.exists() {
+            return direct;
+        }
+        let mut found = self.base.to_path_buf();
+        for part in written
+            .split(['/', '\\'])
+            .filter(|p| !p.is_empty() && *p != ".")
+        {
+            let exact = found.join(part);
+            if exact.exists() || part == ".." {
+                found = exact;
+                continue;
+            }
+            let wanted = part.to_lowercase();
+            let matching: Vec<PathBuf> = std::fs::read_dir(&found)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)
+                .map(|e| e.path())
+                .collect();
+            match <[PathBuf; 1]>::try_from(matching) {
+                Ok([only]) => found = only,
+                Err(_) => return direct,
+            }
+        }
+        found
+    }
+
+    /// A photo below the CSV with the written path's file name: a list naming `ana.jpg`
+    /// while the photos sit in `photos/`, or a Windows path (`D:\Class\photos\ana.jpg`)
+    /// whose photos were copied beside the CSV. A name only one photo has is taken; among
+    /// photos of one name, the one whose folders match most of the written path's
+    /// (`3a\ana.jpg` in `3a/`, not in `3b/`); any tie is left unfound.
+    fn by_file_name(&self, written: &str) -> Option<PathBuf> {
         let parts: Vec<String> = written
             .split(['/', '\\'])
             .filter(|p| !p.is_empty())
@@ -256,6 +261,8 @@ impl<'a> PhotosBeside<'a> {
         }
     }
 
+    /// The photos below `base` by lower-case file name: `DEPTH` folders deep, `ENTRIES`
+    /// entries at most, hidden ones skipped.
     fn index(&self) -> std::collections::HashMap<String, Vec<PathBuf>> {
         let mut by_name: std::collections::HashMap<String, Vec<PathBuf>> = Default::default();
         let mut folders = vec![(self.base.to_path_buf(), 0)];
