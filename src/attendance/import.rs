@@ -20,6 +20,18 @@ pub struct ImportEntry {
     /// What the admin is told when there is no name.
     pub no_name: &'static str,
     pub photos: Vec<PathBuf>,
+    /// Photos a CSV names that were not where it says, found below it by file name.
+    pub found_by_name: Vec<FoundByName>,
+}
+
+/// A photo a CSV names that was not at the path written, taken from the folder below the
+/// CSV where the only photo of that name is: perhaps another class's, so the admin is told.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundByName {
+    /// The path as the CSV writes it.
+    pub written: String,
+    /// The folder it was taken from, relative to the CSV's (`photos/`; `./` for its own).
+    pub folder: String,
 }
 
 /// What an import did.
@@ -34,6 +46,9 @@ pub struct ImportSummary {
     /// (entry, warning) for students enrolled whose photos look like a student enrolled
     /// before them: perhaps one student twice (under two roll numbers, or imported again).
     pub look_alikes: Vec<(String, String)>,
+    /// One line per folder from which photos of enrolled students were taken by file name,
+    /// not where the CSV says they are (see [`FoundByName`]), fewest photos first.
+    pub found_by_name: Vec<String>,
 }
 
 /// The import source could not be read.
@@ -99,6 +114,7 @@ fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntr
             email_hint: "add email.txt to the folder, or give an email domain",
             no_name: "the folder's name is not ROLLNO_Name: rename it, such as 12_Ana Lopez",
             photos,
+            found_by_name: Vec::new(),
         });
     }
     Ok(out)
@@ -118,17 +134,16 @@ fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>,
         .delimiter(delimiter_of(&text))
         .from_reader(text.as_bytes());
     let csv_photos = CsvPhotos::new(base);
-    let resolve = |p: &str| csv_photos.locate(p);
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| unreadable(path, e))?;
         let field = |k: usize| record.get(k).unwrap_or("").to_string();
-        let photos: Vec<PathBuf> = record
-            .iter()
-            .skip(3)
-            .filter(|p| !p.is_empty())
-            .map(resolve)
-            .collect();
+        let (mut photos, mut found_by_name) = (Vec::new(), Vec::new());
+        for written in record.iter().skip(3).filter(|p| !p.is_empty()) {
+            let (photo, by_name) = csv_photos.locate(written);
+            photos.push(photo);
+            found_by_name.extend(by_name);
+        }
         // A spreadsheet's empty rows come out as separators alone.
         if record.iter().all(str::is_empty) {
             continue;
@@ -152,6 +167,7 @@ fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>,
             email_hint: "the third column is the email address, or give an email domain",
             no_name: "no name (the second column is the name)",
             photos,
+            found_by_name,
         });
     }
     Ok(out)
@@ -179,18 +195,31 @@ impl<'a> CsvPhotos<'a> {
 
     /// Where a photo named in a CSV is: the path as written, relative to the CSV's folder
     /// unless absolute; else that path read as on Windows (see `as_on_windows`); else,
-    /// by its file name, a photo in the folders below the CSV (see `by_file_name`). A path
-    /// found none of these ways is left as written, to be told as missing (a Windows drive
-    /// path or a web address, which cannot be reached here, with what to do).
-    fn locate(&self, written: &str) -> PathBuf {
+    /// by its file name, a photo in the folders below the CSV (see `by_file_name`), which
+    /// is returned as such too. A path found none of these ways is left as written, to be
+    /// told as missing (a Windows drive path or a web address, which cannot be reached
+    /// here, with what to do).
+    fn locate(&self, written: &str) -> (PathBuf, Option<FoundByName>) {
         let as_written = Path::new(written);
         let path = match as_written.is_absolute() || !elsewhere(written).is_empty() {
             true => as_written.to_path_buf(),
             false => self.as_on_windows(written),
         };
-        match path.exists() {
-            true => path,
-            false => self.by_file_name(written).unwrap_or(path),
+        if path.exists() {
+            return (path, None);
+        }
+        match self.by_file_name(written) {
+            Some(found) => {
+                let folder = found.parent().and_then(|f| f.strip_prefix(self.base).ok());
+                let folder = folder
+                    .map(|f| f.iter().map(|p| format!("{}/", p.to_string_lossy())))
+                    .map(|parts| parts.collect::<String>())
+                    .filter(|f| !f.is_empty())
+                    .unwrap_or_else(|| "./".to_string());
+                let written = written.to_string();
+                (found, Some(FoundByName { written, folder }))
+            }
+            None => (path, None),
         }
     }
 
@@ -364,11 +393,16 @@ pub fn import(
     mut progress: impl FnMut(usize, usize),
 ) -> ImportSummary {
     let mut summary = ImportSummary::default();
+    let mut by_folder: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for (i, e) in entries.iter().enumerate() {
         let label = format!("{} ({})", e.source, e.roll_no);
         match import_one(recognizer, records, e, actor) {
             Ok((notes, look_alikes)) => {
                 summary.enrolled.push(e.roll_no.clone());
+                for f in &e.found_by_name {
+                    let photo = format!("{label} {}", f.written);
+                    by_folder.entry(&f.folder).or_default().push(photo);
+                }
                 summary
                     .photo_notes
                     .extend(notes.into_iter().map(|n| (label.clone(), n)));
@@ -380,7 +414,41 @@ pub fn import(
         }
         progress(i + 1, entries.len());
     }
+    summary.found_by_name = found_by_name_lines(by_folder);
     summary
+}
+
+/// Examples named in a line about photos taken from one folder.
+const FOUND_EXAMPLES: usize = 3;
+
+/// One line per folder that photos were taken from by file name (`folder` → "line 2 (R1)
+/// ana.jpg" for each), fewest photos first: a folder that gave one or two photos while the
+/// others came from another is the one to check.
+fn found_by_name_lines(by_folder: std::collections::BTreeMap<&str, Vec<String>>) -> Vec<String> {
+    let mut folders: Vec<(&str, Vec<String>)> = by_folder.into_iter().collect();
+    folders.sort_by_key(|(_, photos)| photos.len());
+    folders
+        .into_iter()
+        .map(|(folder, photos)| {
+            let more = photos.len().saturating_sub(FOUND_EXAMPLES);
+            let mut named = photos[..photos.len() - more].join(", ");
+            if more > 0 {
+                named.push_str(&format!(" and {more} more"));
+            }
+            let (was, check) = match photos.len() {
+                1 => (
+                    "was",
+                    "it is this student's photo, not another's of that name",
+                ),
+                _ => ("were", "they are these students' photos"),
+            };
+            format!(
+                "{} not where the list says {was} taken from {folder} by file name: {named}. \
+                 Check {check}.",
+                crate::wording::count(photos.len(), "photo"),
+            )
+        })
+        .collect()
 }
 
 fn import_one(
@@ -538,6 +606,8 @@ mod tests {
                 PathBuf::from("https://sis.example/p/2.jpg"),
             ]
         );
+        // Written with other separators or letter case, not found by name elsewhere.
+        assert!(e.iter().all(|e| e.found_by_name.is_empty()));
     }
 
     #[test]
@@ -580,6 +650,51 @@ mod tests {
             e[2].photos,
             vec![at("3b/old/cy.jpg"), at("di.jpg"), at("notes.txt")]
         );
+        // What was found by name, not where the list says, is kept to tell the admin.
+        let found = |e: &ImportEntry| -> Vec<(String, String)> {
+            let f = e.found_by_name.iter();
+            f.map(|f| (f.written.clone(), f.folder.clone())).collect()
+        };
+        let pair = |w: &str, f: &str| (w.to_string(), f.to_string());
+        assert_eq!(
+            found(&e[0]),
+            [
+                pair("ANA.jpg", "photos/"),
+                pair("D:\\Klasse\\Fotos\\ana.jpg", "photos/")
+            ]
+        );
+        assert_eq!(
+            found(&e[1]),
+            [pair("D:\\Klasse\\3A\\ben.jpg", "3a/")],
+            "3b\\ben.jpg is where the list says"
+        );
+        assert_eq!(found(&e[2]), [pair("cy.jpg", "3b/old/")]);
+    }
+
+    #[test]
+    fn photos_found_by_name_are_told_per_folder_the_fewest_first() {
+        let by_folder = [
+            (
+                "photos/",
+                (1..=5)
+                    .map(|i| format!("line {i} (R{i}) s{i}.jpg"))
+                    .collect(),
+            ),
+            ("2023/3b/", vec!["line 6 (R6) zoe.jpg".to_string()]),
+        ];
+        let lines = found_by_name_lines(by_folder.into_iter().collect());
+        assert_eq!(
+            lines,
+            [
+                "1 photo not where the list says was taken from 2023/3b/ by file name: \
+                 line 6 (R6) zoe.jpg. Check it is this student's photo, not another's of \
+                 that name.",
+                "5 photos not where the list says were taken from photos/ by file name: \
+                 line 1 (R1) s1.jpg, line 2 (R2) s2.jpg, line 3 (R3) s3.jpg and 2 more. \
+                 Check they are these students' photos."
+            ]
+        );
+        assert!(found_by_name_lines(Default::default()).is_empty());
     }
 
     #[test]

@@ -201,6 +201,9 @@ pub fn import(
     for (who, warning) in &summary.look_alikes {
         println!("{who}: {warning}");
     }
+    for line in &summary.found_by_name {
+        println!("{line}");
+    }
     Ok(if summary.refused.is_empty() {
         Exit::Ok
     } else {

@@ -993,6 +993,9 @@ impl AdminView {
             for (who, warning) in &s.look_alikes {
                 ui.label(RichText::new(format!("{who}: {warning}")).color(WARN));
             }
+            for line in &s.found_by_name {
+                ui.label(RichText::new(line).color(WARN));
+            }
         }
         match &self.calibration {
             Some(Ok(c)) => {

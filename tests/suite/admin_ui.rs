@@ -2276,3 +2276,47 @@ fn new_camera_frames_repaint_only_the_screens_that_show_the_camera() {
     click(&mut h, Role::Button, "Lock");
     assert!(h.state().kiosk.video_shown(), "back at the door, the video");
 }
+
+/// A class list naming photos without their folder: those found below it by file name are
+/// used, and the admin is told where each came from, a folder that gave a single photo
+/// (perhaps an old class's, of another student of that name) first.
+#[test]
+fn an_import_says_where_photos_not_where_the_list_says_were_taken_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked_empty_school(dir.path());
+    click(&mut h, Role::Button, "Students");
+    let list = dir.path().join("class");
+    for folder in ["photos", "2023/3b"] {
+        std::fs::create_dir_all(list.join(folder)).unwrap();
+    }
+    let (ana, zoe) = (photos("webcam-dev", "0004"), photos("webcam-dev", "0006"));
+    std::fs::copy(&ana[0], list.join("photos/ana-1.jpg")).unwrap();
+    std::fs::copy(&ana[8], list.join("photos/ana-2.jpg")).unwrap();
+    std::fs::copy(&zoe[44], list.join("2023/3b/zoe.jpg")).unwrap();
+    let csv = list.join("class.csv");
+    std::fs::write(
+        &csv,
+        "R1,Ana,ana@example.org,ana-1.jpg,ana-2.jpg\nR2,Zoe,zoe@example.org,zoe.jpg\n",
+    )
+    .unwrap();
+    {
+        // What "Import…" does once the dialog returns the file.
+        let app = h.state_mut();
+        app.admin.start_import(&app.kiosk, csv);
+    }
+    step_until(&mut h, "the import", 120, |h| shows(h, "Imported "));
+    assert!(shows(&h, "Imported 2 students."));
+    let found: Vec<String> = h
+        .query_all_by_label_contains("not where the list says")
+        .filter_map(|n| n.accesskit_node().value())
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "1 photo not where the list says was taken from 2023/3b/ by file name: line 2 \
+             (R2) zoe.jpg. Check it is this student's photo, not another's of that name.",
+            "2 photos not where the list says were taken from photos/ by file name: line 1 \
+             (R1) ana-1.jpg, line 1 (R1) ana-2.jpg. Check they are these students' photos."
+        ]
+    );
+}
