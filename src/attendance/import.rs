@@ -20,6 +20,8 @@ pub struct ImportEntry {
     /// What the admin is told when there is no name.
     pub no_name: &'static str,
     pub photos: Vec<PathBuf>,
+    /// What the admin is told of a photo not found (where it was looked for), or "".
+    pub missing_hint: &'static str,
     /// Photos a CSV names that were not where it says, found below it by file name.
     pub found_by_name: Vec<FoundByName>,
 }
@@ -114,6 +116,7 @@ fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntr
             email_hint: "add email.txt to the folder, or give an email domain",
             no_name: "the folder's name is not ROLLNO_Name: rename it, such as 12_Ana Lopez",
             photos,
+            missing_hint: "",
             found_by_name: Vec::new(),
         });
     }
@@ -124,7 +127,13 @@ fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntr
 /// semicolons where the decimal mark is a comma), UTF-8 with or without a byte-order mark,
 /// or Windows-1252 (Excel's plain "CSV" on Windows), with or without a header line.
 fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>, ImportError> {
-    let base = path.parent().unwrap_or(Path::new("."));
+    // A CSV named without its folder (`rollcall import class.csv`) is in the working one,
+    // whose photos are then told by their full paths.
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let base = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => &here,
+    };
     let bytes = std::fs::read(path).map_err(|e| unreadable_file(path, &e))?;
     let text = decode_text(&bytes);
     let mut reader = csv::ReaderBuilder::new()
@@ -167,17 +176,37 @@ fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>,
             email_hint: "the third column is the email address, or give an email domain",
             no_name: "no name (the second column is the name)",
             photos,
+            missing_hint: match csv_photos.search_cut_short() {
+                true => MISSING_UNSEARCHED,
+                false => "",
+            },
             found_by_name,
         });
     }
     Ok(out)
 }
 
+/// Said of a CSV's photo not found where written while the folders below the CSV held too
+/// much to look through for it by name.
+const MISSING_UNSEARCHED: &str = " (nor by its file name below the list, whose folders hold \
+     too many files to look through them all: write the photo's folder too, such as \
+     photos\\ana.jpg)";
+
 /// Where the photos a CSV names are, relative to the CSV's folder (`base`).
 struct CsvPhotos<'a> {
     base: &'a Path,
-    /// The photos below `base` by lower-case file name, read when first needed.
-    by_name: std::cell::OnceCell<std::collections::HashMap<String, Vec<PathBuf>>>,
+    /// Entries read at most when looking for photos by name.
+    entries: usize,
+    /// The photos below `base` by file name, read when first needed.
+    index: std::cell::OnceCell<PhotoIndex>,
+}
+
+/// The photos below a CSV by lower-case file name, nearest folders first.
+#[derive(Default)]
+struct PhotoIndex {
+    by_name: std::collections::HashMap<String, Vec<PathBuf>>,
+    /// More entries were below than were read.
+    cut_short: bool,
 }
 
 impl<'a> CsvPhotos<'a> {
@@ -189,8 +218,15 @@ impl<'a> CsvPhotos<'a> {
     fn new(base: &'a Path) -> Self {
         Self {
             base,
-            by_name: Default::default(),
+            entries: Self::ENTRIES,
+            index: Default::default(),
         }
+    }
+
+    /// Whether a photo was looked for by name while the folders below the CSV held more
+    /// entries than were read: one not found may be in those left unread.
+    fn search_cut_short(&self) -> bool {
+        self.index.get().is_some_and(|i| i.cut_short)
     }
 
     /// Where a photo named in a CSV is: the path as written, relative to the CSV's folder
@@ -270,8 +306,9 @@ impl<'a> CsvPhotos<'a> {
             .map(str::to_lowercase)
             .collect();
         let same_name = self
+            .index
+            .get_or_init(|| self.read_index())
             .by_name
-            .get_or_init(|| self.index())
             .get(parts.last()?)?;
         // How many of the written path's last folders the photo's folders match.
         let matching = |p: &PathBuf| {
@@ -290,17 +327,18 @@ impl<'a> CsvPhotos<'a> {
         }
     }
 
-    /// The photos below `base` by lower-case file name: `DEPTH` folders deep, `ENTRIES`
+    /// The photos below `base`: `DEPTH` folders deep, the nearest folders first, `entries`
     /// entries at most, hidden ones skipped.
-    fn index(&self) -> std::collections::HashMap<String, Vec<PathBuf>> {
-        let mut by_name: std::collections::HashMap<String, Vec<PathBuf>> = Default::default();
-        let mut folders = vec![(self.base.to_path_buf(), 0)];
+    fn read_index(&self) -> PhotoIndex {
+        let mut index = PhotoIndex::default();
+        let mut folders = std::collections::VecDeque::from([(self.base.to_path_buf(), 0)]);
         let mut read = 0;
-        while let Some((folder, depth)) = folders.pop() {
+        while let Some((folder, depth)) = folders.pop_front() {
             for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
                 read += 1;
-                if read > Self::ENTRIES {
-                    return by_name;
+                if read > self.entries {
+                    index.cut_short = true;
+                    return index;
                 }
                 let (path, name) = (
                     entry.path(),
@@ -310,13 +348,13 @@ impl<'a> CsvPhotos<'a> {
                     continue;
                 }
                 if path.is_dir() && depth < Self::DEPTH {
-                    folders.push((path, depth + 1));
+                    folders.push_back((path, depth + 1));
                 } else if is_image(&path) {
-                    by_name.entry(name).or_default().push(path);
+                    index.by_name.entry(name).or_default().push(path);
                 }
             }
         }
-        by_name
+        index
     }
 }
 
@@ -468,11 +506,14 @@ fn import_one(
     let read = |p: &PathBuf, notes: &mut Vec<String>| match PhotoInput::read(p) {
         Ok(photo) => Some(photo),
         Err(err) => {
+            let hint = match (elsewhere(&p.to_string_lossy()), err.kind()) {
+                ("", std::io::ErrorKind::NotFound) => e.missing_hint,
+                (there, _) => there,
+            };
             notes.push(format!(
-                "{}: cannot be read: {}{}",
+                "{}: cannot be read: {}{hint}",
                 p.display(),
                 crate::wording::file_problem(&err),
-                elsewhere(&p.to_string_lossy())
             ));
             None
         }
@@ -669,6 +710,40 @@ mod tests {
             "3b\\ben.jpg is where the list says"
         );
         assert_eq!(found(&e[2]), [pair("cy.jpg", "3b/old/")]);
+    }
+
+    #[test]
+    fn the_search_by_name_looks_in_the_nearest_folders_first_and_says_when_cut_short() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "a/b/c/deep.jpg",
+            "a/b/c/x1.jpg",
+            "a/b/c/x2.jpg",
+            "photos/ana.jpg",
+        ] {
+            std::fs::create_dir_all(dir.path().join(f).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        // Eight entries are below the list: its own two folders (a, photos), photos' one
+        // file, a's b, b's c and c's three files, read folder by folder from the nearest.
+        let mut photos = CsvPhotos::new(dir.path());
+        photos.entries = 5;
+        assert!(!photos.search_cut_short(), "nothing looked for by name yet");
+        let (ana, found) = photos.locate("ana.jpg");
+        assert_eq!(ana, dir.path().join("photos/ana.jpg"));
+        assert_eq!(found.map(|f| f.folder), Some("photos/".to_string()));
+        assert_eq!(
+            photos.locate("deep.jpg"),
+            (dir.path().join("deep.jpg"), None)
+        );
+        assert!(photos.search_cut_short());
+        let mut photos = CsvPhotos::new(dir.path());
+        photos.entries = 8;
+        assert_eq!(
+            photos.locate("deep.jpg").0,
+            dir.path().join("a/b/c/deep.jpg")
+        );
+        assert!(!photos.search_cut_short());
     }
 
     #[test]

@@ -405,7 +405,13 @@ fn a_class_list_saved_by_excel_in_another_language_imports() {
     let csv = dir.path().join("klasse.csv");
     std::fs::write(&csv, sheet).unwrap();
 
-    let out = rollcall(dir.path(), &["import", csv.to_str().unwrap()]);
+    // Imported as a teacher would type it, from the list's folder (until 2026-12-06 the
+    // photos of a list named without its folder were looked for nowhere but as written).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .current_dir(dir.path())
+        .args(["--data-dir", ".", "import", "klasse.csv"])
+        .output()
+        .unwrap();
     let said = stdout(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.starts_with("Enrolled 1 of 1 student."), "{said}");
