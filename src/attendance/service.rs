@@ -347,8 +347,9 @@ pub(super) struct NewEnrolment<'a> {
 }
 
 /// Enrols a student from photos with this recogniser and these records. Each photo the
-/// check refuses is replaced by the next of `spares` it accepts, while there are any (a
-/// folder import's photos beyond the ten it chose).
+/// check refuses, or that shows someone else than the others, is replaced by the next of
+/// `spares` it accepts, while there are any (a folder import's photos beyond the ten it
+/// chose).
 pub(super) fn enroll(
     recognizer: &mut Recognizer,
     records: &mut Records,
@@ -363,45 +364,49 @@ pub(super) fn enroll(
     {
         return Err(EnrollError::UserExists);
     }
-    let mut accepted = Vec::new();
-    let mut refused = Vec::new();
-    let mut spares = spares.map(std::borrow::Cow::Owned);
-    let mut candidates = photos.iter().map(std::borrow::Cow::Borrowed);
-    while accepted.len() < photos.len() {
-        let Some(photo) = candidates.next().or_else(|| spares.next()) else {
-            break;
-        };
-        match recognizer.check_photo(&photo)? {
-            Ok(ok) => accepted.push(ok),
-            Err(reason) => refused.push(PhotoProblem {
-                label: photo.label.clone(),
-                reason,
-            }),
-        }
-    }
+    let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+    let mut pool =
+        (photos.iter().map(std::borrow::Cow::Borrowed)).chain(spares.map(std::borrow::Cow::Owned));
+    let want = photos.len();
+    fill_checked(recognizer, &mut pool, want, &mut accepted, &mut refused)?;
     if accepted.is_empty() {
         return Err(EnrollError::NoUsablePhoto(refused));
     }
-    // A photo of someone else would have the kiosk mark them as this student.
-    match recognizer.photo_people(&accepted) {
-        PhotoPeople::OnePerson => {}
-        PhotoPeople::SomeoneElse(others) => {
-            let mut left_out = Vec::new();
-            for i in others.into_iter().rev() {
-                left_out.push(accepted.remove(i));
+    // A photo of someone else would have the kiosk mark them as this student. Spares
+    // stand in for such photos too, and the whole set is looked at again; should the
+    // spares leave it undecided, they are not used.
+    let mut before_spares = None;
+    loop {
+        match (recognizer.photo_people(&accepted), before_spares.take()) {
+            (PhotoPeople::OnePerson, _) => break,
+            (PhotoPeople::Undecided, Some(settled)) => {
+                accepted.truncate(settled);
+                break;
             }
-            refused.extend(left_out.into_iter().rev().map(|p| PhotoProblem {
-                label: p.label,
-                reason: SOMEONE_ELSE.into(),
-            }));
-        }
-        PhotoPeople::Undecided => {
-            let labels: Vec<&str> = accepted.iter().map(|p| p.label.as_str()).collect();
-            return Err(EnrollError::InvalidData(format!(
-                "the photos seem to show different people ({}); send only photos of this \
-                 student",
-                labels.join(", ")
-            )));
+            (PhotoPeople::Undecided, None) => {
+                let labels: Vec<&str> = accepted.iter().map(|p| p.label.as_str()).collect();
+                return Err(EnrollError::InvalidData(format!(
+                    "the photos seem to show different people ({}); send only photos of \
+                     this student",
+                    labels.join(", ")
+                )));
+            }
+            (PhotoPeople::SomeoneElse(others), _) => {
+                let mut left_out = Vec::new();
+                for i in others.into_iter().rev() {
+                    left_out.push(accepted.remove(i));
+                }
+                refused.extend(left_out.into_iter().rev().map(|p| PhotoProblem {
+                    label: p.label,
+                    reason: SOMEONE_ELSE.into(),
+                }));
+                let settled = accepted.len();
+                fill_checked(recognizer, &mut pool, want, &mut accepted, &mut refused)?;
+                if accepted.len() == settled {
+                    break;
+                }
+                before_spares = Some(settled);
+            }
         }
     }
     let mut look_alikes: Vec<LookAlike> = accepted
@@ -417,6 +422,30 @@ pub(super) fn enroll(
         refused,
         look_alikes,
     })
+}
+
+/// Takes photos from `pool` until `accepted` has `want` the check accepts or the pool
+/// is empty; those it refuses go to `refused` with the reason.
+fn fill_checked<'a>(
+    recognizer: &mut Recognizer,
+    pool: &mut impl Iterator<Item = std::borrow::Cow<'a, PhotoInput>>,
+    want: usize,
+    accepted: &mut Vec<PreparedPhoto>,
+    refused: &mut Vec<PhotoProblem>,
+) -> Result<(), EnrollError> {
+    while accepted.len() < want {
+        let Some(photo) = pool.next() else {
+            return Ok(());
+        };
+        match recognizer.check_photo(&photo)? {
+            Ok(ok) => accepted.push(ok),
+            Err(reason) => refused.push(PhotoProblem {
+                label: photo.label.clone(),
+                reason,
+            }),
+        }
+    }
+    Ok(())
 }
 
 /// After a model change: embeds stored photos with every current model they lack, and

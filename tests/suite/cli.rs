@@ -465,16 +465,19 @@ fn import_class(dir: &Path, domain: &str) -> Output {
 #[test]
 fn a_student_folder_of_more_than_ten_photos_imports_with_ten() {
     // Fifteen photos in name order, of which ten are chosen spread across them (the 1st,
-    // 2nd, 4th, 5th, …); the 1st has no face and the 4th is cut off. Those left out
-    // stand in for them: until 2026-12-05 the student was enrolled from eight.
+    // 2nd, 4th, 5th, 7th, …); the 1st has no face, the 4th is cut off and the 7th shows
+    // someone else. Those left out stand in for them: until 2026-12-05 the student was
+    // enrolled from seven, until 2026-12-06 from nine.
     let dir = tempfile::tempdir().unwrap();
     let student = dir.path().join("class").join("R8_Many Photos");
     std::fs::create_dir_all(&student).unwrap();
     let real = photos("webcam-dev", "0006");
+    let someone_else = &photos("webcam-dev", "0004")[10];
     for (i, p) in real.iter().step_by(5).take(15).enumerate() {
         let to = student.join(format!("a{i:02}.jpg"));
         match i {
             0 => std::fs::write(to, common::faceless_jpeg()).unwrap(),
+            6 => drop(std::fs::copy(someone_else, to).unwrap()),
             3 => {
                 let bytes = std::fs::read(p).unwrap();
                 std::fs::write(to, &bytes[..bytes.len() / 2]).unwrap()
@@ -490,7 +493,11 @@ fn a_student_folder_of_more_than_ten_photos_imports_with_ten() {
         "the photo with no face is named: {said}"
     );
     assert!(said.contains("a03.jpg: The photo is damaged"), "{said}");
-    assert!(said.contains("3 of its 15 photos"), "{said}");
+    assert!(
+        said.contains("a06.jpg: it seems to show someone else than the other photos"),
+        "{said}"
+    );
+    assert!(said.contains("2 of its 15 photos"), "{said}");
     let list = stdout(&rollcall(dir.path(), &["students"]));
     let photos_kept = list
         .split_whitespace()
