@@ -31,6 +31,11 @@ pub enum ImageError {
          (scripts/setup installs it). Save the photo as JPEG instead."
     )]
     NoHeifDecoder,
+    #[error(
+        "This file is a video, not a photo; use a photo of the student (JPEG, PNG, HEIC, \
+         AVIF, BMP or WebP)."
+    )]
+    Video,
     #[error("The photo is damaged and could not be read.")]
     Damaged,
     #[error("The photo could not be opened: {0}")]
@@ -52,7 +57,10 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
     // HEIC and AVIF go to libheif instead.
     let format = imagesize::image_type(bytes).map_err(|_| ImageError::NotAnImage)?;
     if let imagesize::ImageType::Heif(_) = format {
-        return super::heif::decode(bytes, check_size);
+        return match holds_still_image(bytes) {
+            true => super::heif::decode(bytes, check_size),
+            false => Err(ImageError::Video),
+        };
     }
     let named_format = matches!(
         format,
@@ -79,6 +87,27 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
         return Err(ImageError::Damaged);
     }
     Ok(mat)
+}
+
+/// Whether an ISO media file (one starting with an `ftyp` box, which photos in HEIC and
+/// AVIF share with MP4 and QuickTime videos) names among its brands one for still images;
+/// a phone's video (`isom`, `mp42`, `qt  `) names none.
+fn holds_still_image(bytes: &[u8]) -> bool {
+    const STILL: [&[u8; 4]; 15] = [
+        b"mif1", b"mif2", b"miaf", b"msf1", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx",
+        b"avif", b"avis", b"avio", b"MA1A", b"MA1B",
+    ];
+    let size = bytes
+        .get(..4)
+        .map_or(0, |s| u32::from_be_bytes(s.try_into().unwrap_or_default()))
+        as usize;
+    let ftyp = bytes.get(..size.min(bytes.len())).unwrap_or_default();
+    // The major brand, the minor version (skipped), then the compatible brands.
+    let major = ftyp.get(8..12).into_iter();
+    let compatible = ftyp.get(16..).unwrap_or_default().chunks_exact(4);
+    major
+        .chain(compatible)
+        .any(|brand| STILL.iter().any(|s| s[..] == *brand))
 }
 
 /// Refuses an image with no pixels, or too large to decode.
@@ -319,6 +348,34 @@ mod tests {
             decode_image(b"hello, this is text").unwrap_err(),
             ImageError::NotAnImage
         );
+    }
+
+    #[test]
+    fn iso_media_files_are_photos_by_their_brands_and_videos_otherwise() {
+        let ftyp = |brands: &[&[u8; 4]]| {
+            let size = 16 + 4 * (brands.len() - 1) as u32;
+            let mut v = size.to_be_bytes().to_vec();
+            v.extend(b"ftyp");
+            v.extend(brands[0]);
+            v.extend([0, 0, 0, 0]);
+            brands[1..].iter().for_each(|b| v.extend(*b));
+            // The next box, which must not be read as brands.
+            v.extend(b"\0\0\0\x0cmeta\0\0\0\0heic");
+            v
+        };
+        // An iPhone's HEIC, and a camera's AVIF naming its brand among compatible ones.
+        assert!(holds_still_image(&ftyp(&[b"heic", b"mif1", b"heic"])));
+        assert!(holds_still_image(&ftyp(&[b"mif1", b"mif1", b"avif"])));
+        // An Android phone's MP4, an iPhone's MOV.
+        assert!(!holds_still_image(&ftyp(&[
+            b"isom", b"isom", b"iso2", b"avc1", b"mp41"
+        ])));
+        assert!(!holds_still_image(&ftyp(&[b"qt  ", b"qt  "])));
+        assert_eq!(
+            decode_image(&ftyp(&[b"mp42", b"isom", b"mp42"])).unwrap_err(),
+            ImageError::Video
+        );
+        assert!(!holds_still_image(b"\0\0\0\xffftyp"), "cut off");
     }
 
     #[test]

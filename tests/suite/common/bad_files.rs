@@ -165,6 +165,26 @@ fn motion_photo(jpeg: &[u8]) -> Vec<u8> {
     v
 }
 
+/// A second of video of `bgr` as a phone saves it (MP4, written by OpenCV through FFmpeg):
+/// picked by mistake among photos, as a phone's camera roll mixes both.
+fn video(bgr: &Mat) -> Vec<u8> {
+    use opencv::videoio::{VideoWriter, VideoWriterTrait};
+    let out = tempfile::Builder::new().suffix(".mp4").tempfile().unwrap();
+    let size = core::Size::new(bgr.cols() / 2 * 2, bgr.rows() / 2 * 2);
+    let mut even = Mat::default();
+    imgproc::resize(bgr, &mut even, size, 0.0, 0.0, imgproc::INTER_AREA).unwrap();
+    let fourcc = VideoWriter::fourcc('m', 'p', '4', 'v').unwrap();
+    let path = out.path().to_str().unwrap();
+    let mut writer = VideoWriter::new(path, fourcc, 25.0, size, true).unwrap();
+    for _ in 0..25 {
+        writer.write(&even).unwrap();
+    }
+    writer.release().unwrap();
+    let bytes = std::fs::read(out.path()).unwrap();
+    assert_eq!(&bytes[4..8], b"ftyp", "OpenCV wrote an MP4");
+    bytes
+}
+
 /// `bgr` enlarged to `width` pixels wide, as a phone's high-resolution mode saves it.
 fn enlarged(bgr: &Mat, width: i32) -> Mat {
     let height = width * bgr.rows() / bgr.cols();
@@ -261,6 +281,11 @@ pub fn bad_photos(face: &std::path::Path) -> Vec<BadPhoto> {
             name: "scan.tiff",
             bytes: encode(".tiff", &bgr),
             expect: Expect::Unreadable("not a photo"),
+        },
+        BadPhoto {
+            name: "clip.mp4",
+            bytes: video(&bgr),
+            expect: Expect::Unreadable("a video, not a photo"),
         },
         BadPhoto {
             name: "truncated.heic",
