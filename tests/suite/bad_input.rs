@@ -176,6 +176,28 @@ fn an_exif_rotated_photo_is_turned_upright() {
     assert_eq!(m.name, "Student One");
 }
 
+/// A camera's 10-bit (HDR) HEIC reads as the picture it holds: same size, same colours
+/// (within the encoder's loss), channels in order, not darkened or shifted. (A 10-bit AVIF
+/// cannot be written here: libaom 3.6's encoder aborts on it.)
+#[test]
+fn a_ten_bit_heic_photo_reads_like_the_picture_it_holds() {
+    let original =
+        opencv::imgcodecs::imread(subject().to_str().unwrap(), opencv::imgcodecs::IMREAD_COLOR)
+            .unwrap();
+    let read = decode_image(&common::bad_files::ten_bit_heic(&original)).unwrap();
+    assert_eq!(read.size().unwrap(), original.size().unwrap());
+    let mut diff = opencv::core::Mat::default();
+    opencv::core::absdiff(&read, &original, &mut diff).unwrap();
+    let per_channel = opencv::core::mean_def(&diff).unwrap();
+    for c in 0..3 {
+        assert!(
+            per_channel[c] < 4.0,
+            "channel {c} differs by {:.1} on average",
+            per_channel[c]
+        );
+    }
+}
+
 #[test]
 fn damaged_heic_and_avif_photos_are_refused_and_nothing_crashes() {
     // The photos go to the system's libheif, a C library: bytes changed, cut out or cut

@@ -155,6 +155,24 @@ pub fn converted(face: &std::path::Path, ext: &str) -> Vec<u8> {
     std::fs::read(out.path()).unwrap()
 }
 
+/// `bgr` as a camera's 10-bit (HDR) HEIC saves it: libheif's own encoder from a 16-bit
+/// PNG (ImageMagick writes 8 bits only; `scripts/setup` installs both).
+pub fn ten_bit_heic(bgr: &Mat) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (png, out) = (dir.path().join("deep.png"), dir.path().join("ten.heic"));
+    let mut deep = Mat::default();
+    bgr.convert_to(&mut deep, CV_16UC3, 257.0, 0.0).unwrap();
+    std::fs::write(&png, encode(".png", &deep)).unwrap();
+    let done = std::process::Command::new("heif-enc")
+        .args(["--bit-depth", "10", "-o"])
+        .arg(&out)
+        .arg(&png)
+        .output()
+        .expect("libheif's heif-enc (scripts/setup installs it)");
+    assert!(done.status.success(), "heif-enc: {done:?}");
+    std::fs::read(out).unwrap()
+}
+
 /// A phone's "motion photo": the picture, then a short video in the same file (here
 /// stand-in bytes holding a start-of-scan marker with no end-of-image marker after it).
 fn motion_photo(jpeg: &[u8]) -> Vec<u8> {
@@ -300,6 +318,11 @@ pub fn bad_photos(face: &std::path::Path) -> Vec<BadPhoto> {
         BadPhoto {
             name: "iphone.heic",
             bytes: heic,
+            expect: Expect::Usable,
+        },
+        BadPhoto {
+            name: "hdr-10bit.heic",
+            bytes: ten_bit_heic(&bgr),
             expect: Expect::Usable,
         },
         BadPhoto {
