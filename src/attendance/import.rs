@@ -32,7 +32,8 @@ pub struct ImportEntry {
 pub struct FoundByName {
     /// The path as the CSV writes it.
     pub written: String,
-    /// The folder it was taken from, relative to the CSV's (`photos/`; `./` for its own).
+    /// The folder it was taken from, relative to the CSV's (`photos/`), or "the list's
+    /// folder".
     pub folder: String,
 }
 
@@ -251,7 +252,7 @@ impl<'a> CsvPhotos<'a> {
                     .map(|f| f.iter().map(|p| format!("{}/", p.to_string_lossy())))
                     .map(|parts| parts.collect::<String>())
                     .filter(|f| !f.is_empty())
-                    .unwrap_or_else(|| "./".to_string());
+                    .unwrap_or_else(|| "the list's folder".to_string());
                 let written = written.to_string();
                 (found, Some(FoundByName { written, folder }))
             }
@@ -663,6 +664,7 @@ mod tests {
             "3b/ben.jpg",
             "3b/old/cy.jpg",
             ".trash/di.jpg",
+            "eve.jpg",
         ] {
             std::fs::write(dir.path().join(f), b"x").unwrap();
         }
@@ -672,7 +674,8 @@ mod tests {
             &csv,
             "R1,Ana,a@example.org,ANA.jpg,D:\\Klasse\\Fotos\\ana.jpg\n\
              R2,Ben,b@example.org,3b\\ben.jpg,D:\\Klasse\\3A\\ben.jpg,ben.jpg\n\
-             R3,Cy,c@example.org,cy.jpg,di.jpg,notes.txt\n",
+             R3,Cy,c@example.org,cy.jpg,di.jpg,notes.txt\n\
+             R4,Eve,e@example.org,Fotos\\eve.jpg\n",
         )
         .unwrap();
         let e = read_entries(&csv, None).unwrap();
@@ -710,6 +713,8 @@ mod tests {
             "3b\\ben.jpg is where the list says"
         );
         assert_eq!(found(&e[2]), [pair("cy.jpg", "3b/old/")]);
+        assert_eq!(e[3].photos, [at("eve.jpg")]);
+        assert_eq!(found(&e[3]), [pair("Fotos\\eve.jpg", "the list's folder")]);
     }
 
     #[test]
