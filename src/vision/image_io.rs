@@ -51,10 +51,12 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
         return Err(ImageError::FileTooBig(bytes.len() / (1024 * 1024)));
     }
     // Only the formats Rollcall names are handed to OpenCV, and never a file its DICOM
-    // decoder would claim ("DICM" at byte 128): when a file fails the signature check of
-    // the format it looks like, OpenCV tries its other decoders, and the DICOM one aborts
-    // the whole process on malformed input (found by fuzzing, see docs/fuzzing.md).
-    // HEIC and AVIF go to libheif instead.
+    // decoder would claim ("DICM" at byte 128) or its GDAL one ("DTED" at byte 140; its
+    // other mark, "NITF" at the start, no named format has): when a file fails the
+    // signature check of the format it looks like, OpenCV tries its other decoders, and
+    // the DICOM one aborts the whole process on malformed input (found by fuzzing, see
+    // docs/fuzzing.md); GDAL's parses a temporary copy of it with a library of map
+    // formats. HEIC and AVIF go to libheif instead.
     let format = imagesize::image_type(bytes).map_err(|_| ImageError::NotAnImage)?;
     if let imagesize::ImageType::Heif(_) = format {
         return match holds_still_image(bytes) {
@@ -69,7 +71,9 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
             | imagesize::ImageType::Bmp
             | imagesize::ImageType::Webp
     );
-    if !named_format || bytes.get(128..132) == Some(b"DICM".as_slice()) {
+    let other_decoders = bytes.get(128..132) == Some(b"DICM".as_slice())
+        || bytes.get(140..144) == Some(b"DTED".as_slice());
+    if !named_format || other_decoders {
         return Err(ImageError::NotAnImage);
     }
     let size = imagesize::blob_size(bytes).map_err(|_| ImageError::NotAnImage)?;
@@ -398,6 +402,12 @@ mod tests {
         webp.resize(128, 0x0d);
         webp.extend_from_slice(b"DICM");
         assert_eq!(decode_image(&webp).unwrap_err(), ImageError::NotAnImage);
+        // Its kind with "DTED" at byte 140, which OpenCV hands to GDAL (the fuzzer's run
+        // of 2026-12-06 reached it: "ERROR 4: `/tmp/__opencv_temp…` not recognized").
+        let mut gdal = webp[..20].to_vec();
+        gdal.resize(140, 0x0d);
+        gdal.extend_from_slice(b"DTED");
+        assert_eq!(decode_image(&gdal).unwrap_err(), ImageError::NotAnImage);
     }
 
     #[test]
