@@ -59,9 +59,10 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
     // formats. HEIC and AVIF go to libheif instead.
     let format = imagesize::image_type(bytes).map_err(|_| ImageError::NotAnImage)?;
     if let imagesize::ImageType::Heif(_) = format {
-        return match holds_still_image(bytes) {
-            true => super::heif::decode(bytes, check_size),
-            false => Err(ImageError::Video),
+        return match IsoMedia::of(bytes) {
+            IsoMedia::Still => super::heif::decode(bytes, check_size),
+            IsoMedia::Video => Err(ImageError::Video),
+            IsoMedia::Other => Err(ImageError::NotAnImage),
         };
     }
     let named_format = matches!(
@@ -93,25 +94,53 @@ pub fn decode_image(bytes: &[u8]) -> Result<Mat, ImageError> {
     Ok(mat)
 }
 
-/// Whether an ISO media file (one starting with an `ftyp` box, which photos in HEIC and
-/// AVIF share with MP4 and QuickTime videos) names among its brands one for still images;
-/// a phone's video (`isom`, `mp42`, `qt  `) names none.
-fn holds_still_image(bytes: &[u8]) -> bool {
-    const STILL: [&[u8; 4]; 15] = [
-        b"mif1", b"mif2", b"miaf", b"msf1", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx",
-        b"avif", b"avis", b"avio", b"MA1A", b"MA1B",
-    ];
-    let size = bytes
-        .get(..4)
-        .map_or(0, |s| u32::from_be_bytes(s.try_into().unwrap_or_default()))
-        as usize;
-    let ftyp = bytes.get(..size.min(bytes.len())).unwrap_or_default();
-    // The major brand, the minor version (skipped), then the compatible brands.
-    let major = ftyp.get(8..12).into_iter();
-    let compatible = ftyp.get(16..).unwrap_or_default().chunks_exact(4);
-    major
-        .chain(compatible)
-        .any(|brand| STILL.iter().any(|s| s[..] == *brand))
+/// What an ISO media file (one starting with an `ftyp` box, which photos in HEIC and AVIF
+/// share with phones' videos and some cameras' raw photos) holds, by its brands.
+#[derive(Debug, PartialEq)]
+enum IsoMedia {
+    /// A HEIF or AVIF picture: libheif reads it.
+    Still,
+    /// An MP4, QuickTime (`.MOV`) or 3GP video.
+    Video,
+    /// Anything else, such as a Canon raw photo (`crx `).
+    Other,
+}
+
+impl IsoMedia {
+    /// By the major brand first, then the compatible ones (a raw photo names `isom`
+    /// among them, a HEIC names `mif1`).
+    fn of(bytes: &[u8]) -> Self {
+        const STILL: [&[u8; 4]; 15] = [
+            b"mif1", b"mif2", b"miaf", b"msf1", b"heic", b"heix", b"heim", b"heis", b"hevc",
+            b"hevx", b"avif", b"avis", b"avio", b"MA1A", b"MA1B",
+        ];
+        let still = |brand: &[u8]| STILL.iter().any(|s| s[..] == *brand);
+        let video = |brand: &[u8]| {
+            ["iso", "mp4", "mp7", "3gp", "3g2", "M4V"]
+                .iter()
+                .any(|p| brand.starts_with(p.as_bytes()))
+                || [b"qt  ", b"avc1", b"dash", b"MSNV", b"mmp4", b"f4v "]
+                    .iter()
+                    .any(|b| b[..] == *brand)
+        };
+        let size = bytes
+            .get(..4)
+            .map_or(0, |s| u32::from_be_bytes(s.try_into().unwrap_or_default()))
+            as usize;
+        let ftyp = bytes.get(..size.min(bytes.len())).unwrap_or_default();
+        // The major brand, the minor version (skipped), then the compatible brands.
+        let major = ftyp.get(8..12).unwrap_or_default();
+        let mut compatible = ftyp.get(16..).unwrap_or_default().chunks_exact(4);
+        if still(major) {
+            IsoMedia::Still
+        } else if video(major) {
+            IsoMedia::Video
+        } else if compatible.any(still) {
+            IsoMedia::Still
+        } else {
+            IsoMedia::Other
+        }
+    }
 }
 
 /// Refuses an image with no pixels, or too large to decode.
@@ -355,7 +384,7 @@ mod tests {
     }
 
     #[test]
-    fn iso_media_files_are_photos_by_their_brands_and_videos_otherwise() {
+    fn iso_media_files_are_photos_videos_or_neither_by_their_brands() {
         let ftyp = |brands: &[&[u8; 4]]| {
             let size = 16 + 4 * (brands.len() - 1) as u32;
             let mut v = size.to_be_bytes().to_vec();
@@ -368,18 +397,27 @@ mod tests {
             v
         };
         // An iPhone's HEIC, and a camera's AVIF naming its brand among compatible ones.
-        assert!(holds_still_image(&ftyp(&[b"heic", b"mif1", b"heic"])));
-        assert!(holds_still_image(&ftyp(&[b"mif1", b"mif1", b"avif"])));
+        assert_eq!(
+            IsoMedia::of(&ftyp(&[b"heic", b"mif1", b"heic"])),
+            IsoMedia::Still
+        );
+        assert_eq!(
+            IsoMedia::of(&ftyp(&[b"mif1", b"mif1", b"avif"])),
+            IsoMedia::Still
+        );
         // An Android phone's MP4, an iPhone's MOV.
-        assert!(!holds_still_image(&ftyp(&[
-            b"isom", b"isom", b"iso2", b"avc1", b"mp41"
-        ])));
-        assert!(!holds_still_image(&ftyp(&[b"qt  ", b"qt  "])));
+        let mp4 = ftyp(&[b"isom", b"isom", b"iso2", b"avc1", b"mp41"]);
+        assert_eq!(IsoMedia::of(&mp4), IsoMedia::Video);
+        assert_eq!(IsoMedia::of(&ftyp(&[b"qt  ", b"qt  "])), IsoMedia::Video);
         assert_eq!(
             decode_image(&ftyp(&[b"mp42", b"isom", b"mp42"])).unwrap_err(),
             ImageError::Video
         );
-        assert!(!holds_still_image(b"\0\0\0\xffftyp"), "cut off");
+        // A Canon raw photo: not a video, though it names `isom`.
+        let cr3 = ftyp(&[b"crx ", b"crx ", b"isom"]);
+        assert_eq!(IsoMedia::of(&cr3), IsoMedia::Other);
+        assert_eq!(decode_image(&cr3).unwrap_err(), ImageError::NotAnImage);
+        assert_eq!(IsoMedia::of(b"\0\0\0\xffftyp"), IsoMedia::Other, "cut off");
     }
 
     #[test]
