@@ -130,10 +130,13 @@ fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntr
 fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>, ImportError> {
     // A CSV named without its folder (`rollcall import class.csv`) is in the working one,
     // whose photos are then told by their full paths.
-    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let here;
     let base = match path.parent() {
         Some(folder) if !folder.as_os_str().is_empty() => folder,
-        _ => &here,
+        _ => {
+            here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            &here
+        }
     };
     let bytes = std::fs::read(path).map_err(|e| unreadable_file(path, &e))?;
     let text = decode_text(&bytes);

@@ -13,6 +13,9 @@ pub const MAX_PIXELS: u64 = 50_000_000;
 /// Longest accepted side, in pixels.
 pub const MAX_SIDE: u64 = 16_384;
 
+/// The photo formats Rollcall reads, as its messages name them.
+const PHOTO_FORMATS: &str = "JPEG, PNG, HEIC, AVIF, BMP or WebP";
+
 /// Why a photo could not be used, worded for the person who supplied it.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ImageError {
@@ -22,19 +25,14 @@ pub enum ImageError {
     FileTooBig(usize),
     #[error("The photo is too large ({0} × {1} pixels); use one under 50 megapixels.")]
     TooManyPixels(u64, u64),
-    #[error(
-        "This file is not a photo Rollcall can read; use a JPEG, PNG, HEIC, AVIF, BMP or WebP image."
-    )]
+    #[error("This file is not a photo Rollcall can read; use a {PHOTO_FORMATS} image.")]
     NotAnImage,
     #[error(
         "HEIC and AVIF photos cannot be opened on this computer: its libheif is missing \
          (scripts/setup installs it). Save the photo as JPEG instead."
     )]
     NoHeifDecoder,
-    #[error(
-        "This file is a video, not a photo; use a photo of the student (JPEG, PNG, HEIC, \
-         AVIF, BMP or WebP)."
-    )]
+    #[error("This file is a video, not a photo; use a photo of the student ({PHOTO_FORMATS}).")]
     Video,
     #[error("The photo is damaged and could not be read.")]
     Damaged,
