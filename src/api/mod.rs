@@ -199,7 +199,7 @@ async fn upload(
             }
             let body = json!({
                 "message": o.message(),
-                "photos_used": done.photos_used,
+                "photos_used": done.used.len(),
                 "photos_not_used": unused(&done.refused),
                 "looks_like": looks_like,
             });

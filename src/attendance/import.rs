@@ -3,7 +3,7 @@
 //! refused is reported with the reason.
 
 use super::service::{enroll, NewEnrolment};
-use super::{EnrollError, LookAlike, PhotoInput, Recognizer, Records, MAX_PHOTOS};
+use super::{EnrollError, Enrolled, LookAlike, PhotoInput, Recognizer, Records, MAX_PHOTOS};
 use crate::vision::image_io::{file_name_of, folders_in, images_in, is_image};
 use std::path::{Path, PathBuf};
 
@@ -32,6 +32,8 @@ pub struct ImportEntry {
 pub struct FoundByName {
     /// The path as the CSV writes it.
     pub written: String,
+    /// Where it was found.
+    pub found: PathBuf,
     /// The folder it was taken from, relative to the CSV's (`photos/`), or "the list's
     /// folder".
     pub folder: String,
@@ -49,7 +51,7 @@ pub struct ImportSummary {
     /// (entry, warning) for students enrolled whose photos look like a student enrolled
     /// before them: perhaps one student twice (under two roll numbers, or imported again).
     pub look_alikes: Vec<(String, String)>,
-    /// One line per folder from which photos of enrolled students were taken by file name,
+    /// One line per folder from which photos enrolled were taken by file name,
     /// not where the CSV says they are (see [`FoundByName`]), fewest photos first.
     pub found_by_name: Vec<String>,
 }
@@ -257,7 +259,12 @@ impl<'a> CsvPhotos<'a> {
                     .filter(|f| !f.is_empty())
                     .unwrap_or_else(|| "the list's folder".to_string());
                 let written = written.to_string();
-                (found, Some(FoundByName { written, folder }))
+                let by_name = FoundByName {
+                    written,
+                    found: found.clone(),
+                    folder,
+                };
+                (found, Some(by_name))
             }
             None => (path, None),
         }
@@ -439,16 +446,18 @@ pub fn import(
     for (i, e) in entries.iter().enumerate() {
         let label = format!("{} ({})", e.source, e.roll_no);
         match import_one(recognizer, records, e, actor) {
-            Ok((notes, look_alikes)) => {
+            Ok((notes, done)) => {
                 summary.enrolled.push(e.roll_no.clone());
-                for f in &e.found_by_name {
+                // Only photos enrolled are told: one refused is among the notes already.
+                let enrolled = |f: &&FoundByName| done.used.contains(&file_name_of(&f.found));
+                for f in e.found_by_name.iter().filter(enrolled) {
                     let photo = format!("{label} {}", f.written);
                     by_folder.entry(&f.folder).or_default().push(photo);
                 }
                 summary
                     .photo_notes
                     .extend(notes.into_iter().map(|n| (label.clone(), n)));
-                if let Some(warning) = LookAlike::warning(&look_alikes) {
+                if let Some(warning) = LookAlike::warning(&done.look_alikes) {
                     summary.look_alikes.push((label.clone(), warning));
                 }
             }
@@ -498,7 +507,7 @@ fn import_one(
     records: &mut Records,
     e: &ImportEntry,
     actor: &str,
-) -> Result<(Vec<String>, Vec<LookAlike>), String> {
+) -> Result<(Vec<String>, Enrolled), String> {
     if e.name.trim().is_empty() {
         return Err(e.no_name.to_string());
     }
@@ -552,7 +561,7 @@ fn import_one(
     match enrolled {
         Ok(done) => {
             notes.extend(done.refused.iter().map(|p| p.to_string()));
-            Ok((notes, done.look_alikes))
+            Ok((notes, done))
         }
         Err(err) => {
             let why = match err {

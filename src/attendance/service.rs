@@ -17,7 +17,8 @@ use crate::vision::{decode_image, ImageError, VisionError};
 #[derive(Clone, Debug)]
 pub struct Enrolled {
     pub student_id: i64,
-    pub photos_used: usize,
+    /// The photos enrolled, by label.
+    pub used: Vec<String>,
     /// Photos that were left out, with the reason.
     pub refused: Vec<PhotoProblem>,
     /// Students already enrolled whom the photos would have been recognised as: perhaps
@@ -364,27 +365,65 @@ pub(super) fn enroll(
     {
         return Err(EnrollError::UserExists);
     }
-    let (mut accepted, mut refused) = (Vec::new(), Vec::new());
-    let mut pool =
+    let pool =
         (photos.iter().map(std::borrow::Cow::Borrowed)).chain(spares.map(std::borrow::Cow::Owned));
-    let want = photos.len();
-    fill_checked(recognizer, &mut pool, want, &mut accepted, &mut refused)?;
+    let mut checked = CheckedPhotos {
+        recognizer,
+        pool,
+        want: photos.len(),
+    };
+    let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+    checked.refill(&mut accepted, &mut refused)?;
     if accepted.is_empty() {
         return Err(EnrollError::NoUsablePhoto(refused));
     }
-    // A photo of someone else would have the kiosk mark them as this student. Spares
-    // stand in for such photos too, and the whole set is looked at again; should the
-    // spares leave it undecided, they are not used.
+    keep_one_person(&mut checked, &mut accepted, &mut refused)?;
+    let recognizer = checked.recognizer;
+    let mut look_alikes: Vec<LookAlike> = accepted
+        .iter()
+        .flat_map(|p| LookAlike::of(recognizer, records.store(), p, None))
+        .collect();
+    look_alikes.sort();
+    look_alikes.dedup();
+    let student_id = recognizer.enrol(records, &student, &accepted, who.actor)?;
+    Ok(Enrolled {
+        student_id,
+        used: accepted.iter().map(|p| p.label.clone()).collect(),
+        refused,
+        look_alikes,
+    })
+}
+
+/// Why a spare photo taken in place of someone else's is not used.
+const SPARE_UNDECIDED: &str = "it was to stand in for a photo of someone else, but with it \
+     the photos no longer clearly show one person";
+
+/// Leaves out of `accepted` the photos that show someone else than most of them (to
+/// `refused`, with the reason): a photo of someone else would have the kiosk mark them
+/// as this student. The choice's spares then stand in for them (`refill`) and the whole
+/// set is judged again (`people`); spares that leave it undecided are not used (each
+/// named, with the reason), the set before them kept. A set undecided from the start is refused: which photos are the student's
+/// cannot be told.
+fn keep_one_person<C: PhotoChoice>(
+    choice: &mut C,
+    accepted: &mut Vec<C::Photo>,
+    refused: &mut Vec<PhotoProblem>,
+) -> Result<(), EnrollError> {
+    let problem = |p: &C::Photo, reason: &str| PhotoProblem {
+        label: C::label(p),
+        reason: reason.into(),
+    };
     let mut before_spares = None;
     loop {
-        match (recognizer.photo_people(&accepted), before_spares.take()) {
-            (PhotoPeople::OnePerson, _) => break,
+        match (choice.people(accepted), before_spares.take()) {
+            (PhotoPeople::OnePerson, _) => return Ok(()),
             (PhotoPeople::Undecided, Some(settled)) => {
-                accepted.truncate(settled);
-                break;
+                let spares = accepted.split_off(settled);
+                refused.extend(spares.iter().map(|p| problem(p, SPARE_UNDECIDED)));
+                return Ok(());
             }
             (PhotoPeople::Undecided, None) => {
-                let labels: Vec<&str> = accepted.iter().map(|p| p.label.as_str()).collect();
+                let labels: Vec<String> = accepted.iter().map(C::label).collect();
                 return Err(EnrollError::InvalidData(format!(
                     "the photos seem to show different people ({}); send only photos of \
                      this student",
@@ -396,56 +435,74 @@ pub(super) fn enroll(
                 for i in others.into_iter().rev() {
                     left_out.push(accepted.remove(i));
                 }
-                refused.extend(left_out.into_iter().rev().map(|p| PhotoProblem {
-                    label: p.label,
-                    reason: SOMEONE_ELSE.into(),
-                }));
+                refused.extend(left_out.iter().rev().map(|p| problem(p, SOMEONE_ELSE)));
                 let settled = accepted.len();
-                fill_checked(recognizer, &mut pool, want, &mut accepted, &mut refused)?;
+                choice.refill(accepted, refused)?;
                 if accepted.len() == settled {
-                    break;
+                    return Ok(());
                 }
                 before_spares = Some(settled);
             }
         }
     }
-    let mut look_alikes: Vec<LookAlike> = accepted
-        .iter()
-        .flat_map(|p| LookAlike::of(recognizer, records.store(), p, None))
-        .collect();
-    look_alikes.sort();
-    look_alikes.dedup();
-    let student_id = recognizer.enrol(records, &student, &accepted, who.actor)?;
-    Ok(Enrolled {
-        student_id,
-        photos_used: accepted.len(),
-        refused,
-        look_alikes,
-    })
 }
 
-/// Takes photos from `pool` until `accepted` has `want` the check accepts or the pool
-/// is empty; those it refuses go to `refused` with the reason.
-fn fill_checked<'a>(
-    recognizer: &mut Recognizer,
-    pool: &mut impl Iterator<Item = std::borrow::Cow<'a, PhotoInput>>,
+/// What choosing the photos of one enrolment works with: a judge of whom a set of photos
+/// shows, and more photos to check when some are left out.
+trait PhotoChoice {
+    type Photo;
+    fn label(photo: &Self::Photo) -> String;
+    /// Whom `set` shows.
+    fn people(&self, set: &[Self::Photo]) -> PhotoPeople;
+    /// Adds photos to `accepted` until it holds as many as were asked for, or none is left;
+    /// those refused go to `refused` with the reason.
+    fn refill(
+        &mut self,
+        accepted: &mut Vec<Self::Photo>,
+        refused: &mut Vec<PhotoProblem>,
+    ) -> Result<(), EnrollError>;
+}
+
+/// The photos of an enrolment checked one by one from `pool` (the photos sent, then any
+/// spares), `want` of them at most.
+struct CheckedPhotos<'r, I> {
+    recognizer: &'r mut Recognizer,
+    pool: I,
     want: usize,
-    accepted: &mut Vec<PreparedPhoto>,
-    refused: &mut Vec<PhotoProblem>,
-) -> Result<(), EnrollError> {
-    while accepted.len() < want {
-        let Some(photo) = pool.next() else {
-            return Ok(());
-        };
-        match recognizer.check_photo(&photo)? {
-            Ok(ok) => accepted.push(ok),
-            Err(reason) => refused.push(PhotoProblem {
-                label: photo.label.clone(),
-                reason,
-            }),
-        }
+}
+
+impl<'a, I: Iterator<Item = std::borrow::Cow<'a, PhotoInput>>> PhotoChoice
+    for CheckedPhotos<'_, I>
+{
+    type Photo = PreparedPhoto;
+
+    fn label(photo: &PreparedPhoto) -> String {
+        photo.label.clone()
     }
-    Ok(())
+
+    fn people(&self, set: &[PreparedPhoto]) -> PhotoPeople {
+        self.recognizer.photo_people(set)
+    }
+
+    fn refill(
+        &mut self,
+        accepted: &mut Vec<PreparedPhoto>,
+        refused: &mut Vec<PhotoProblem>,
+    ) -> Result<(), EnrollError> {
+        while accepted.len() < self.want {
+            let Some(photo) = self.pool.next() else {
+                return Ok(());
+            };
+            match self.recognizer.check_photo(&photo)? {
+                Ok(ok) => accepted.push(ok),
+                Err(reason) => refused.push(PhotoProblem {
+                    label: photo.label.clone(),
+                    reason,
+                }),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// After a model change: embeds stored photos with every current model they lack, and
@@ -528,7 +585,107 @@ fn log_progress(done: usize, total: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::LookAlike;
+    use super::*;
+
+    /// Photos named by label and the person they show ('?' for a photo that leaves any set
+    /// it is in undecided), judged by who most of a set shows; spares from a list.
+    struct Judged {
+        spares: Vec<(&'static str, char)>,
+        want: usize,
+    }
+
+    impl PhotoChoice for Judged {
+        type Photo = (&'static str, char);
+
+        fn label(photo: &Self::Photo) -> String {
+            photo.0.to_string()
+        }
+
+        fn people(&self, set: &[Self::Photo]) -> PhotoPeople {
+            let count = |who: char| set.iter().filter(|p| p.1 == who).count();
+            let most = set.iter().map(|p| count(p.1)).max().unwrap_or(0);
+            let leaders: Vec<char> = set
+                .iter()
+                .map(|p| p.1)
+                .filter(|&w| count(w) == most)
+                .collect();
+            let leader = leaders[0];
+            if set.iter().any(|p| p.1 == '?') || leaders.iter().any(|&w| w != leader) {
+                return PhotoPeople::Undecided;
+            }
+            let others: Vec<usize> = (0..set.len()).filter(|&i| set[i].1 != leader).collect();
+            match others.is_empty() {
+                true => PhotoPeople::OnePerson,
+                false => PhotoPeople::SomeoneElse(others),
+            }
+        }
+
+        fn refill(
+            &mut self,
+            accepted: &mut Vec<Self::Photo>,
+            _: &mut Vec<PhotoProblem>,
+        ) -> Result<(), EnrollError> {
+            let n = (self.want - accepted.len()).min(self.spares.len());
+            accepted.extend(self.spares.drain(..n));
+            Ok(())
+        }
+    }
+
+    /// The photos kept and the (label, reason) of those left out.
+    type Chosen = (Vec<&'static str>, Vec<(String, String)>);
+
+    /// Chooses among `photos` as an enrolment does, `spares` standing in.
+    fn choose(
+        photos: &[(&'static str, char)],
+        spares: &[(&'static str, char)],
+    ) -> Result<Chosen, EnrollError> {
+        let mut judged = Judged {
+            spares: spares.to_vec(),
+            want: photos.len(),
+        };
+        let (mut accepted, mut refused) = (photos.to_vec(), Vec::new());
+        keep_one_person(&mut judged, &mut accepted, &mut refused)?;
+        let refused = refused.into_iter().map(|p| (p.label, p.reason)).collect();
+        Ok((accepted.iter().map(|p| p.0).collect(), refused))
+    }
+
+    fn left_out(labels: &[&str], reason: &str) -> Vec<(String, String)> {
+        labels
+            .iter()
+            .map(|l| (l.to_string(), reason.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_photo_of_someone_else_is_left_out_and_replaced_by_a_spare_of_the_student() {
+        let photos = [("a1", 'A'), ("a2", 'A'), ("b1", 'B')];
+        let (kept, refused) = choose(&photos, &[("b2", 'B'), ("a3", 'A')]).unwrap();
+        assert_eq!(kept, ["a1", "a2", "a3"]);
+        assert_eq!(refused, left_out(&["b1", "b2"], SOMEONE_ELSE));
+        let (kept, refused) = choose(&photos, &[]).unwrap();
+        assert_eq!(kept, ["a1", "a2"]);
+        assert_eq!(refused, left_out(&["b1"], SOMEONE_ELSE));
+        let (kept, refused) = choose(&photos[..2], &[("b2", 'B')]).unwrap();
+        assert_eq!((kept, refused), (vec!["a1", "a2"], vec![]));
+    }
+
+    #[test]
+    fn spares_that_leave_the_photos_undecided_are_named_and_the_set_before_them_kept() {
+        let photos = [("a1", 'A'), ("b1", 'B'), ("a2", 'A'), ("c1", 'C')];
+        let (kept, refused) = choose(&photos, &[("x", '?'), ("a3", 'A')]).unwrap();
+        assert_eq!(kept, ["a1", "a2"]);
+        let mut expected = left_out(&["b1", "c1"], SOMEONE_ELSE);
+        expected.extend(left_out(&["x", "a3"], SPARE_UNDECIDED));
+        assert_eq!(refused, expected);
+    }
+
+    #[test]
+    fn photos_undecided_from_the_start_are_refused_naming_them() {
+        let Err(EnrollError::InvalidData(why)) = choose(&[("a1", 'A'), ("b1", 'B')], &[]) else {
+            panic!("two photos of two people were accepted");
+        };
+        assert!(why.contains("different people (a1, b1)"), "{why}");
+    }
 
     fn student(id: i64, name: &str) -> LookAlike {
         LookAlike {

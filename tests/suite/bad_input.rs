@@ -98,7 +98,7 @@ fn the_service_explains_every_bad_photo_and_writes_nothing_for_it() {
             "test",
         );
         match (expect, &enrol) {
-            (Expect::Usable, Ok(e)) => assert_eq!(e.photos_used, 1, "{name}"),
+            (Expect::Usable, Ok(e)) => assert_eq!(e.used.len(), 1, "{name}"),
             (Expect::Either, _) => {}
             (Expect::Unreadable(why), Err(e @ EnrollError::NoUsablePhoto(_))) => {
                 let text = e.to_string().to_lowercase();

@@ -399,8 +399,14 @@ fn a_class_list_saved_by_excel_in_another_language_imports() {
     std::fs::create_dir(dir.path().join("Fotos")).unwrap();
     std::fs::copy(&all[44], dir.path().join("Fotos").join("Zoe.JPG")).unwrap();
     std::fs::copy(&all[52], dir.path().join("Fotos").join("zoe-2.jpg")).unwrap();
+    std::fs::write(
+        dir.path().join("Fotos").join("wand.jpg"),
+        common::faceless_jpeg(),
+    )
+    .unwrap();
     sheet.extend(
-        b";fotos\\zoe.jpg;D:\\Klasse\\Fotos\\zoe-2.jpg;D:\\Klasse\\weg.jpg;fehlt.jpg\r\n;;;;;;\r\n",
+        b";fotos\\zoe.jpg;D:\\Klasse\\Fotos\\zoe-2.jpg;D:\\Klasse\\weg.jpg;fehlt.jpg;\
+          D:\\Klasse\\Fotos\\wand.jpg\r\n;;;;;;\r\n",
     );
     let csv = dir.path().join("klasse.csv");
     std::fs::write(&csv, sheet).unwrap();
@@ -423,8 +429,14 @@ fn a_class_list_saved_by_excel_in_another_language_imports() {
         said.contains("D:\\Klasse\\weg.jpg: cannot be read: there is no such file or folder (a path on a Windows computer"),
         "{said}"
     );
-    // The photo copied from the Windows computer was taken by its file name: the admin
-    // is told where from; the one written as on Windows is where the list says.
+    // The photos copied from the Windows computer were taken by their file names: the
+    // admin is told where from for the one enrolled (the one with no face is told as not
+    // used, and only so: until 2026-12-06 it was told both ways); the one written as on
+    // Windows is where the list says.
+    assert!(
+        said.contains("wand.jpg: no face found in this photo"),
+        "{said}"
+    );
     assert!(
         said.contains(
             "1 photo not where the list says was taken from Fotos/ by file name: line 2 (R1) \

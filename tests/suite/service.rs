@@ -54,9 +54,9 @@ fn enrol_then_mark_gives_every_contract_message() {
         "User added successfully & training started"
     );
     assert!(
-        done.photos_used >= 3,
+        done.used.len() >= 3,
         "only {} photos usable",
-        done.photos_used
+        done.used.len()
     );
 
     let first = s
@@ -189,7 +189,7 @@ fn unusable_photos_are_refused_with_a_reason_each() {
     let done = s
         .enroll("R9", "Nine", "nine@example.org", &photos, "test")
         .unwrap();
-    assert_eq!(done.photos_used, 2);
+    assert_eq!(done.used.len(), 2);
     let reasons: Vec<String> = done.refused.iter().map(|p| p.to_string()).collect();
     assert!(
         reasons
@@ -293,7 +293,8 @@ fn a_model_change_re_enrols_from_the_stored_photos() {
         .filter(|t| t.model_id == "facenet-20180408")
         .count();
     assert_eq!(
-        facenet, done.photos_used,
+        facenet,
+        done.used.len(),
         "every stored photo is embedded again"
     );
     let marked = reopened
