@@ -17,6 +17,9 @@ use std::path::PathBuf;
 pub enum CameraError {
     #[error("No camera was found.")]
     NoCamera,
+    /// Cameras exist, but none by the index or name asked for.
+    #[error("No camera here is called \"{0}\".")]
+    NotFound(String),
     #[error("The camera could not be opened: {0}")]
     Open(String),
     #[error("The camera stopped sending pictures: {0}")]

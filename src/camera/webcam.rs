@@ -60,7 +60,7 @@ impl WebcamSource {
                     .iter()
                     .find(|c| c.name.to_lowercase().contains(&wanted))
             })
-            .ok_or_else(|| CameraError::Open(format!("no camera called \"{which}\"")))?;
+            .ok_or_else(|| CameraError::NotFound(which.to_string()))?;
         let index = chosen
             .index
             .parse::<u32>()

@@ -199,8 +199,8 @@ pub fn door(
                 "message": verdict.message(),
             }),
             KioskEvent::Camera(CameraStatus::Ended) => serde_json::json!({"event": "ended"}),
-            KioskEvent::Camera(CameraStatus::Unavailable { reason, .. }) => {
-                serde_json::json!({"event": "no_picture", "reason": reason})
+            KioskEvent::Camera(CameraStatus::Unavailable { problem, .. }) => {
+                serde_json::json!({"event": "no_picture", "reason": problem.to_string()})
             }
             KioskEvent::RecognitionUnavailable(reason) => {
                 serde_json::json!({"event": "recognition_unavailable", "reason": reason})

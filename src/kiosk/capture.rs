@@ -115,7 +115,7 @@ impl CaptureLoop {
                             CameraStatus::Reconnecting(e.to_string())
                         } else {
                             CameraStatus::Unavailable {
-                                reason: e.to_string(),
+                                problem: e,
                                 camera: self.spec.is_live(),
                             }
                         });
@@ -164,7 +164,7 @@ impl CaptureLoop {
                         std::thread::sleep(Duration::from_millis(300));
                     } else {
                         self.status(CameraStatus::Unavailable {
-                            reason: e.to_string(),
+                            problem: e,
                             camera: false,
                         });
                         if !self.wait(false) {

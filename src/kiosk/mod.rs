@@ -18,7 +18,7 @@ mod vision_worker;
 
 pub use sound::SoundCues;
 
-use crate::camera::SourceSpec;
+use crate::camera::{CameraError, SourceSpec};
 use crate::data_dir::DataDir;
 use crate::settings::Settings;
 use crossbeam_channel::{unbounded, Receiver, Sender};
@@ -52,10 +52,10 @@ pub enum CameraStatus {
     Starting,
     /// Frames are coming from this source.
     Live(String),
-    /// The source could not be opened (`camera` tells a webcam from a file); the reason,
-    /// for the admin.
+    /// The source could not be opened, or a file stopped playing (`camera` tells a webcam
+    /// from a file).
     Unavailable {
-        reason: String,
+        problem: CameraError,
         camera: bool,
     },
     /// A camera that worked stopped; retrying by itself.

@@ -3,7 +3,7 @@
 
 use super::files::{Ask, FileChooser};
 use super::widgets::{AMBER, GREEN, NEUTRAL, RED};
-use crate::camera::{list_cameras, CameraDescription, SourceSpec};
+use crate::camera::{list_cameras, CameraDescription, CameraError, SourceSpec};
 use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
@@ -313,8 +313,8 @@ impl KioskView {
     /// Draws the kiosk's central area: the video and verdicts, or the no-picture screens.
     pub fn central(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
         match self.camera.clone() {
-            CameraStatus::Unavailable { reason, camera } => {
-                self.no_source(ui, kiosk, &reason, camera)
+            CameraStatus::Unavailable { problem, camera } => {
+                self.no_source(ui, kiosk, &NoPicture::of(&problem, camera))
             }
             CameraStatus::Ended => self.ended(ui, kiosk),
             status => {
@@ -611,23 +611,14 @@ impl KioskView {
     }
 
     /// The friendly screen shown when there is no picture: retry, pick a camera or a file.
-    fn no_source(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, reason: &str, camera: bool) {
+    fn no_source(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, said: &NoPicture) {
         ui.vertical_centered(|ui| {
             ui.add_space(ui.available_height() * 0.2);
-            let (heading, advice) = if camera {
-                (
-                    "No camera found",
-                    "Check that the camera is plugged in, then press Retry.",
-                )
-            } else {
-                (
-                    "The recording could not be played",
-                    "Choose another file or folder, or use a camera.",
-                )
-            };
-            ui.label(RichText::new(heading).size(36.0).strong());
-            ui.label(RichText::new(advice).size(20.0));
-            ui.label(RichText::new(reason).small().weak());
+            ui.label(RichText::new(said.heading).size(36.0).strong());
+            ui.label(RichText::new(&said.advice).size(20.0));
+            if let Some(detail) = &said.detail {
+                ui.label(RichText::new(detail).small().weak());
+            }
             ui.add_space(20.0);
             ui.horizontal(|ui| {
                 ui.add_space((ui.available_width() - 520.0).max(0.0) / 2.0);
@@ -719,6 +710,53 @@ impl KioskView {
     }
 }
 
+/// What the kiosk says when it has no picture: what is wrong, what to do, and the
+/// source's own words where they add to it (small, for whoever sets the kiosk up).
+#[derive(Debug, PartialEq)]
+struct NoPicture {
+    heading: &'static str,
+    advice: String,
+    detail: Option<String>,
+}
+
+impl NoPicture {
+    fn of(problem: &CameraError, camera: bool) -> NoPicture {
+        let (heading, advice, detail) = match (problem, camera) {
+            (CameraError::NoCamera, _) => (
+                "No camera found",
+                "Check that the camera is plugged in, then press Retry.".to_string(),
+                None,
+            ),
+            (CameraError::NotFound(name), _) => (
+                "No camera found",
+                format!(
+                    "No camera here is called \"{name}\". Choose one below, or check that \
+                     it is plugged in, then press Retry."
+                ),
+                None,
+            ),
+            // A camera that is there but does not start is most often in use elsewhere.
+            (problem, true) => (
+                "The camera could not be started",
+                "If another program is using it (a video call, another Rollcall window), \
+                 close that program, then press Retry. Or choose another camera below."
+                    .to_string(),
+                Some(problem.to_string()),
+            ),
+            (problem, false) => (
+                "The recording could not be played",
+                "Choose another file or folder, or use a camera.".to_string(),
+                Some(problem.to_string()),
+            ),
+        };
+        NoPicture {
+            heading,
+            advice,
+            detail,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -744,5 +782,29 @@ mod tests {
         assert!((1..12).contains(&shown), "{shown}");
         let (_, shown) = card_layout(picture(200.0, 100.0), 3);
         assert_eq!(shown, 1);
+    }
+
+    #[test]
+    fn a_camera_that_is_there_but_does_not_start_is_not_called_missing() {
+        let none = NoPicture::of(&CameraError::NoCamera, true);
+        assert_eq!(none.heading, "No camera found");
+        assert_eq!(none.detail, None, "the heading says it already");
+        let named = NoPicture::of(&CameraError::NotFound("Logitech".into()), true);
+        assert_eq!(named.heading, "No camera found");
+        assert!(named
+            .advice
+            .starts_with("No camera here is called \"Logitech\". Choose"));
+        // A camera in use by a video call: nokhwa's words kept small below the advice.
+        let busy = CameraError::Open("Device or resource busy".into());
+        let busy = NoPicture::of(&busy, true);
+        assert_eq!(busy.heading, "The camera could not be started");
+        assert!(
+            busy.advice.contains("another program is using it"),
+            "{busy:?}"
+        );
+        assert!(busy.detail.unwrap().ends_with("Device or resource busy"));
+        let file = NoPicture::of(&CameraError::Open("cannot play a.mp4".into()), false);
+        assert_eq!(file.heading, "The recording could not be played");
+        assert!(file.detail.unwrap().contains("cannot play a.mp4"));
     }
 }

@@ -641,6 +641,10 @@ fn a_missing_camera_shows_the_no_camera_screen() {
     step_until(&mut h, "the no-camera screen", 60, |h| {
         shows(h, "No camera found")
     });
+    assert!(
+        !shows(&h, "No camera was found"),
+        "the camera's own words, repeating the heading, are not shown"
+    );
     assert!(h.query_by_label("Retry").is_some());
     assert!(h.query_by_label("Open a video file…").is_some());
     assert!(h.query_by_label("Look for cameras").is_some());
@@ -651,6 +655,27 @@ fn a_missing_camera_shows_the_no_camera_screen() {
         .kiosk
         .command(CaptureCommand::Switch(folder(frames)));
     step_until(&mut h, "the video", 60, |h| shows(h, "Camera view"));
+}
+
+#[test]
+fn a_recording_that_cannot_be_played_says_so_and_which_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let file = dir.path().join("door.mp4");
+    std::fs::write(&file, b"this is a note, not a video").unwrap();
+    let source = SourceSpec::Video {
+        path: file.clone(),
+        fps: None,
+        looping: false,
+    };
+    let mut h = harness(data, source);
+    step_until(&mut h, "the no-picture screen", 60, |h| {
+        shows(h, "The recording could not be played")
+    });
+    assert!(shows(&h, "Choose another file or folder, or use a camera."));
+    assert!(shows(&h, &format!("cannot play {}", file.display())));
+    assert!(!shows(&h, "No camera found"));
+    assert!(h.query_by_label("Open a folder of images…").is_some());
 }
 
 /// An empty doorway for three seconds, then a student for two, over and over.
