@@ -465,17 +465,41 @@ pub fn import(
         }
         progress(i + 1, entries.len());
     }
-    summary.found_by_name = found_by_name_lines(by_folder);
+    summary.found_by_name = found_by_name_lines(by_folder, Told::Taken);
     summary
+}
+
+/// The photos an import of `entries` would take by file name from folders other than
+/// where the list says (see [`FoundByName`]), one line per folder, fewest photos first:
+/// what an admin is asked about before importing.
+pub fn found_elsewhere(entries: &[ImportEntry]) -> Vec<String> {
+    let mut by_folder: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for e in entries {
+        for f in &e.found_by_name {
+            let photo = format!("{} ({}) {}", e.source, e.roll_no, f.written);
+            by_folder.entry(&f.folder).or_default().push(photo);
+        }
+    }
+    found_by_name_lines(by_folder, Told::Found)
+}
+
+/// Whether photos found by file name are told before an import (found) or after (taken).
+#[derive(Clone, Copy)]
+enum Told {
+    Found,
+    Taken,
 }
 
 /// Examples named in a line about photos taken from one folder.
 const FOUND_EXAMPLES: usize = 3;
 
-/// One line per folder that photos were taken from by file name (`folder` → "line 2 (R1)
-/// ana.jpg" for each), fewest photos first: a folder that gave one or two photos while the
-/// others came from another is the one to check.
-fn found_by_name_lines(by_folder: std::collections::BTreeMap<&str, Vec<String>>) -> Vec<String> {
+/// One line per folder that photos were found in or taken from by file name (`folder` →
+/// "line 2 (R1) ana.jpg" for each), fewest photos first: a folder that gave one or two
+/// photos while the others came from another is the one to check.
+fn found_by_name_lines(
+    by_folder: std::collections::BTreeMap<&str, Vec<String>>,
+    told: Told,
+) -> Vec<String> {
     let mut folders: Vec<(&str, Vec<String>)> = by_folder.into_iter().collect();
     folders.sort_by_key(|(_, photos)| photos.len());
     folders
@@ -486,18 +510,27 @@ fn found_by_name_lines(by_folder: std::collections::BTreeMap<&str, Vec<String>>)
             if more > 0 {
                 named.push_str(&format!(" and {more} more"));
             }
-            let (was, check) = match photos.len() {
-                1 => (
-                    "was",
-                    "it is this student's photo, not another's of that name",
-                ),
-                _ => ("were", "they are these students' photos"),
-            };
-            format!(
-                "{} not where the list says {was} taken from {folder} by file name: {named}. \
-                 Check {check}.",
-                crate::wording::count(photos.len(), "photo"),
-            )
+            let n = crate::wording::count(photos.len(), "photo");
+            let one = photos.len() == 1;
+            match told {
+                Told::Taken => {
+                    let (was, check) = match one {
+                        true => (
+                            "was",
+                            "it is this student's photo, not another's of that name",
+                        ),
+                        false => ("were", "they are these students' photos"),
+                    };
+                    format!(
+                        "{n} not where the list says {was} taken from {folder} by file name: \
+                         {named}. Check {check}."
+                    )
+                }
+                Told::Found => {
+                    let is = if one { "is" } else { "are" };
+                    format!("{n} not where the list says {is} in {folder}: {named}.")
+                }
+            }
         })
         .collect()
 }
@@ -727,6 +760,18 @@ mod tests {
         assert_eq!(found(&e[2]), [pair("cy.jpg", "3b/old/")]);
         assert_eq!(e[3].photos, [at("eve.jpg")]);
         assert_eq!(found(&e[3]), [pair("Fotos\\eve.jpg", "the list's folder")]);
+        // What the admin is asked before the import, the folder with fewest first.
+        assert_eq!(
+            found_elsewhere(&e),
+            [
+                "1 photo not where the list says is in 3a/: line 2 (R2) D:\\Klasse\\3A\\ben.jpg.",
+                "1 photo not where the list says is in 3b/old/: line 3 (R3) cy.jpg.",
+                "1 photo not where the list says is in the list's folder: line 4 (R4) \
+                 Fotos\\eve.jpg.",
+                "2 photos not where the list says are in photos/: line 1 (R1) ANA.jpg, line 1 \
+                 (R1) D:\\Klasse\\Fotos\\ana.jpg."
+            ]
+        );
     }
 
     #[test]
@@ -774,7 +819,7 @@ mod tests {
             ),
             ("2023/3b/", vec!["line 6 (R6) zoe.jpg".to_string()]),
         ];
-        let lines = found_by_name_lines(by_folder.into_iter().collect());
+        let lines = found_by_name_lines(by_folder.clone().into_iter().collect(), Told::Taken);
         assert_eq!(
             lines,
             [
@@ -786,7 +831,14 @@ mod tests {
                  Check they are these students' photos."
             ]
         );
-        assert!(found_by_name_lines(Default::default()).is_empty());
+        assert!(found_by_name_lines(Default::default(), Told::Taken).is_empty());
+        // Asked before an import: where they are, not yet taken.
+        let asked = found_by_name_lines(by_folder.into_iter().collect(), Told::Found);
+        assert_eq!(
+            asked[0],
+            "1 photo not where the list says is in 2023/3b/: line 6 (R6) zoe.jpg."
+        );
+        assert!(asked[1].starts_with("5 photos not where the list says are in photos/: line 1"));
     }
 
     #[test]

@@ -14,8 +14,8 @@ use crate::attendance::import::ImportSummary;
 use crate::attendance::pin::PinCheck;
 use crate::attendance::{is_email, validate_student, MAX_PHOTOS};
 use crate::kiosk::admin::{
-    AdminClient, Answer, AutoWait, CalibrationStatus, CheckedPhoto, DamagedRecords, LookAlike,
-    Outcome, Pending, PhotoCheck, PhotoStream, PinState, Rescue, StudentPhotos, Task,
+    AdminClient, Answer, AutoWait, CalibrationStatus, CheckedPhoto, DamagedRecords, Imported,
+    LookAlike, Outcome, Pending, PhotoCheck, PhotoStream, PinState, Rescue, StudentPhotos, Task,
 };
 use crate::kiosk::Kiosk;
 use crate::store::school::SchoolLogin;
@@ -188,7 +188,11 @@ pub struct AdminView {
     /// Marks made while the clock was ahead being removed.
     clock_fix: Option<Pending<Outcome>>,
     confirm: Option<Confirm>,
-    import: Option<Task<Result<ImportSummary, String>>>,
+    /// An import running, of this list.
+    import: Option<(PathBuf, Task<Result<Imported, String>>)>,
+    /// A list naming photos found elsewhere by file name, and those lines: import it with
+    /// them?
+    import_question: Option<(PathBuf, Vec<String>)>,
     import_summary: Option<ImportSummary>,
     import_email_domain: String,
     files: FileChooser,
@@ -227,6 +231,7 @@ impl Default for AdminView {
             clock_fix: None,
             confirm: None,
             import: None,
+            import_question: None,
             import_summary: None,
             import_email_domain: String::new(),
             files: FileChooser::default(),
@@ -448,10 +453,13 @@ impl AdminView {
                 Err(lost) => self.say(Err(lost.to_string())),
             }
         }
-        if let Some(r) = self.import.as_ref().and_then(Task::poll) {
-            self.import = None;
+        if let Some(r) = self.import.as_ref().and_then(|(_, task)| task.poll()) {
+            let (path, _) = self.import.take().expect("polled above");
             match r {
-                Ok(Ok(summary)) => self.import_summary = Some(summary),
+                Ok(Ok(Imported::Done(summary))) => self.import_summary = Some(summary),
+                Ok(Ok(Imported::Ask(found_elsewhere))) => {
+                    self.import_question = Some((path, found_elsewhere))
+                }
                 Ok(Err(e)) => self.say(Err(e)),
                 Err(lost) => self.say(Err(lost.to_string())),
             }
@@ -969,7 +977,7 @@ impl AdminView {
     /// The import's progress and summary, and the site's notes (calibration, settings, the
     /// photo-attack check); `login`: see [`KioskView::school_login`].
     fn students_notes(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, login: Option<SchoolLogin>) {
-        if let Some(task) = &mut self.import {
+        if let Some((_, task)) = &mut self.import {
             let (done, total) = task.progress();
             ui.add(
                 egui::ProgressBar::new(done as f32 / total.max(1) as f32).text(format!(
@@ -996,6 +1004,29 @@ impl AdminView {
             for line in &s.found_by_name {
                 ui.label(RichText::new(line).color(WARN));
             }
+        }
+        if let Some((path, found_elsewhere)) = &self.import_question {
+            ui.label(
+                RichText::new(
+                    "Nothing imported yet: some photos are not where the list says. Photos \
+                     of the same file names were found in other folders below it. Check they \
+                     are these students' photos: another student's photo of that name would \
+                     be enrolled as this one.",
+                )
+                .color(WARN),
+            );
+            for line in found_elsewhere {
+                ui.label(RichText::new(line).color(WARN));
+            }
+            let path = path.clone();
+            ui.horizontal(|ui| {
+                if ui.button("Import with these photos").clicked() {
+                    self.run_import(kiosk, path, true);
+                }
+                if ui.button("Cancel the import").clicked() {
+                    self.import_question = None;
+                }
+            });
         }
         match &self.calibration {
             Some(Ok(c)) => {
@@ -1333,13 +1364,17 @@ impl AdminView {
 
     /// Starts a bulk import (what "Import…" does after the dialog).
     pub fn start_import(&mut self, kiosk: &Kiosk, path: PathBuf) {
+        self.run_import(kiosk, path, false)
+    }
+
+    /// Imports the list at `path`; `by_name`: see [`AdminClient::import`].
+    fn run_import(&mut self, kiosk: &Kiosk, path: PathBuf, by_name: bool) {
         self.import_summary = None;
+        self.import_question = None;
         let domain = self.import_email_domain.trim().to_string();
-        self.import = Some(
-            kiosk
-                .admin
-                .import(path, (!domain.is_empty()).then_some(domain)),
-        );
+        let domain = (!domain.is_empty()).then_some(domain);
+        let task = kiosk.admin.import(path.clone(), domain, by_name);
+        self.import = Some((path, task));
     }
 }
 

@@ -2277,11 +2277,12 @@ fn new_camera_frames_repaint_only_the_screens_that_show_the_camera() {
     assert!(h.state().kiosk.video_shown(), "back at the door, the video");
 }
 
-/// A class list naming photos without their folder: those found below it by file name are
-/// used, and the admin is told where each came from, a folder that gave a single photo
-/// (perhaps an old class's, of another student of that name) first.
+/// A class list naming photos without their folder: the admin is asked first whether the
+/// photos found below it by file name are to be used, a folder that holds a single one
+/// (perhaps an old class's, of another student of that name) first; once they are, told
+/// where each came from.
 #[test]
-fn an_import_says_where_photos_not_where_the_list_says_were_taken_from() {
+fn an_import_asks_before_using_photos_not_where_the_list_says_and_says_where_they_came_from() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = unlocked_empty_school(dir.path());
     click(&mut h, Role::Button, "Students");
@@ -2299,19 +2300,38 @@ fn an_import_says_where_photos_not_where_the_list_says_were_taken_from() {
         "R1,Ana,ana@example.org,ana-1.jpg,ana-2.jpg\nR2,Zoe,zoe@example.org,zoe.jpg\n",
     )
     .unwrap();
-    {
+    let notes = |h: &H| -> Vec<String> {
+        h.query_all_by_label_contains("not where the list says")
+            .filter_map(|n| n.accesskit_node().value())
+            .collect()
+    };
+    for answer in ["Cancel the import", "Import with these photos"] {
         // What "Import…" does once the dialog returns the file.
         let app = h.state_mut();
-        app.admin.start_import(&app.kiosk, csv);
+        app.admin.start_import(&app.kiosk, csv.clone());
+        step_until(&mut h, "the question", 60, |h| shows(h, "Nothing imported yet"));
+        let asked = notes(&h);
+        assert!(asked[0].starts_with("Nothing imported yet: some photos are not where"));
+        assert_eq!(
+            asked[1..],
+            [
+                "1 photo not where the list says is in 2023/3b/: line 2 (R2) zoe.jpg.",
+                "2 photos not where the list says are in photos/: line 1 (R1) ana-1.jpg, \
+                 line 1 (R1) ana-2.jpg."
+            ]
+        );
+        let db = dir.path().join("rollcall.db");
+        assert!(
+            Store::open(&db).unwrap().students().unwrap().is_empty(),
+            "nothing imported yet"
+        );
+        click(&mut h, Role::Button, answer);
     }
     step_until(&mut h, "the import", 120, |h| shows(h, "Imported "));
     assert!(shows(&h, "Imported 2 students."));
-    let found: Vec<String> = h
-        .query_all_by_label_contains("not where the list says")
-        .filter_map(|n| n.accesskit_node().value())
-        .collect();
+    assert!(!shows(&h, "Nothing imported yet"));
     assert_eq!(
-        found,
+        notes(&h),
         [
             "1 photo not where the list says was taken from 2023/3b/ by file name: line 2 \
              (R2) zoe.jpg. Check it is this student's photo, not another's of that name.",

@@ -24,6 +24,16 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
+/// What an import asked of the admin desk came to.
+#[derive(Debug)]
+pub enum Imported {
+    /// What it did.
+    Done(ImportSummary),
+    /// Nothing yet: the list names photos that are not where it says, found below it by
+    /// file name, one line per folder; the admin is asked before they are used.
+    Ask(Vec<String>),
+}
+
 /// The worker has stopped: the request will never be answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("Rollcall could not finish this: the admin tasks have stopped. Restart Rollcall.")]
@@ -535,7 +545,8 @@ pub(super) enum Request {
     Import {
         path: PathBuf,
         email_domain: Option<String>,
-        reply: TaskReply<Result<ImportSummary, String>>,
+        by_name: bool,
+        reply: TaskReply<Result<Imported, String>>,
     },
     Sheet {
         from: NaiveDate,
@@ -782,14 +793,19 @@ impl AdminClient {
     pub fn delete_student(&self, id: i64) -> Pending<Outcome> {
         self.ask(|reply| Request::DeleteStudent { id, reply })
     }
+    /// Imports a class (see `attendance::import`). Unless `by_name`, a list naming photos
+    /// that are not where it says, but that were found below it by file name, imports
+    /// nothing and asks first (a photo of that name elsewhere may be another student's).
     pub fn import(
         &self,
         path: PathBuf,
         email_domain: Option<String>,
-    ) -> Task<Result<ImportSummary, String>> {
+        by_name: bool,
+    ) -> Task<Result<Imported, String>> {
         self.run(|reply| Request::Import {
             path,
             email_domain,
+            by_name,
             reply,
         })
     }

@@ -4,8 +4,8 @@
 //! door to reload.
 
 use super::{
-    AutoWait, CheckedPhoto, DamagedRecords, DayMark, DayView, EmailForm, LookAlike, Outcome,
-    PhotoCheck, PinState, RefusedFace, Request, Rescue, TaskReply, Thumbnail,
+    AutoWait, CheckedPhoto, DamagedRecords, DayMark, DayView, EmailForm, Imported, LookAlike,
+    Outcome, PhotoCheck, PinState, RefusedFace, Request, Rescue, TaskReply, Thumbnail,
 };
 use crate::attendance::pin::{AdminPin, PinCheck};
 use crate::attendance::{
@@ -467,8 +467,9 @@ impl Desk {
             Request::Import {
                 path,
                 email_domain,
+                by_name,
                 reply,
-            } => self.import(&path, email_domain.as_deref(), reply),
+            } => self.import(&path, email_domain.as_deref(), by_name, reply),
             Request::Sheet {
                 from,
                 to,
@@ -779,12 +780,17 @@ impl Desk {
         &mut self,
         path: &std::path::Path,
         email_domain: Option<&str>,
-        reply: TaskReply<Result<import::ImportSummary, String>>,
+        by_name: bool,
+        reply: TaskReply<Result<Imported, String>>,
     ) {
         let entries = match import::read_entries(path, email_domain) {
             Ok(e) => e,
             Err(e) => return reply.send(Err(e.to_string())),
         };
+        let found_elsewhere = import::found_elsewhere(&entries);
+        if !by_name && !found_elsewhere.is_empty() {
+            return reply.send(Ok(Imported::Ask(found_elsewhere)));
+        }
         if let Err(e) = self.recognizer() {
             return reply.send(Err(e));
         }
@@ -798,7 +804,7 @@ impl Desk {
             // The door greets each student as soon as they are in.
             let _ = door.send(DoorNotice::GalleryChanged);
         });
-        reply.send(Ok(summary))
+        reply.send(Ok(Imported::Done(summary)))
     }
 
     fn day_marks(&mut self, day: chrono::NaiveDate) -> Result<DayView, String> {
