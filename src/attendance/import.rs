@@ -492,6 +492,8 @@ enum Told {
 
 /// Examples named in a line about photos taken from one folder.
 const FOUND_EXAMPLES: usize = 3;
+/// Folders named in the lines about photos found by file name; the rest are counted.
+const FOUND_FOLDERS: usize = 10;
 
 /// One line per folder that photos were found in or taken from by file name (`folder` →
 /// "line 2 (R1) ana.jpg" for each), fewest photos first: a folder that gave one or two
@@ -502,7 +504,10 @@ fn found_by_name_lines(
 ) -> Vec<String> {
     let mut folders: Vec<(&str, Vec<String>)> = by_folder.into_iter().collect();
     folders.sort_by_key(|(_, photos)| photos.len());
-    folders
+    // A list whose photos sit in one folder per student would give a line each: the
+    // folders with fewest, the ones to check, are told; the rest counted.
+    let rest = folders.split_off(folders.len().min(FOUND_FOLDERS));
+    let mut lines: Vec<String> = folders
         .into_iter()
         .map(|(folder, photos)| {
             let more = photos.len().saturating_sub(FOUND_EXAMPLES);
@@ -532,7 +537,16 @@ fn found_by_name_lines(
                 }
             }
         })
-        .collect()
+        .collect();
+    if !rest.is_empty() {
+        let photos: usize = rest.iter().map(|(_, p)| p.len()).sum();
+        lines.push(format!(
+            "{} more not where the list says, in {}.",
+            crate::wording::count(photos, "photo"),
+            crate::wording::count(rest.len(), "other folder"),
+        ));
+    }
+    lines
 }
 
 fn import_one(
@@ -839,6 +853,21 @@ mod tests {
             "1 photo not where the list says is in 2023/3b/: line 6 (R6) zoe.jpg."
         );
         assert!(asked[1].starts_with("5 photos not where the list says are in photos/: line 1"));
+        // One folder per student: ten told, the fewest first, the others counted.
+        let per_student: Vec<(String, Vec<String>)> = (1..=14)
+            .map(|i| (format!("s{i:02}/"), vec![format!("p{i}.jpg"); 1 + i % 3]))
+            .collect();
+        let per_student = per_student.iter().map(|(f, p)| (f.as_str(), p.clone()));
+        let lines = found_by_name_lines(per_student.collect(), Told::Found);
+        assert_eq!(lines.len(), 11);
+        assert!(
+            lines[..4].iter().all(|l| l.starts_with("1 photo ")),
+            "{lines:?}"
+        );
+        assert_eq!(
+            lines[10],
+            "12 photos more not where the list says, in 4 other folders."
+        );
     }
 
     #[test]

@@ -2309,7 +2309,9 @@ fn an_import_asks_before_using_photos_not_where_the_list_says_and_says_where_the
         // What "Import…" does once the dialog returns the file.
         let app = h.state_mut();
         app.admin.start_import(&app.kiosk, csv.clone());
-        step_until(&mut h, "the question", 60, |h| shows(h, "Nothing imported yet"));
+        step_until(&mut h, "the question", 60, |h| {
+            shows(h, "Nothing imported yet")
+        });
         let asked = notes(&h);
         assert!(asked[0].starts_with("Nothing imported yet: some photos are not where"));
         assert_eq!(
