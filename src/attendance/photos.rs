@@ -116,6 +116,14 @@ pub(crate) fn photo_file_name(bytes: &[u8]) -> String {
     format!("{hex}.jpg")
 }
 
+/// Whether a file in the photos folder has a name [`photo_file_name`] makes: files named
+/// otherwise were put there by someone else, and are not Rollcall's to remove.
+pub(crate) fn is_photo_file_name(name: &str) -> bool {
+    name.strip_suffix(".jpg").is_some_and(|stem| {
+        stem.len() == 24 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +156,15 @@ mod tests {
             .trim_end_matches(".jpg")
             .chars()
             .all(|c| c.is_ascii_hexdigit()));
+        assert!(is_photo_file_name(&n), "{n}");
+        for theirs in [
+            "ana.jpg",
+            "class.csv",
+            "0123456789abcdef0123456.jpg",
+            &n.to_uppercase(),
+        ] {
+            assert!(!is_photo_file_name(theirs), "{theirs}");
+        }
     }
 
     fn face(width: f32) -> Face {

@@ -2,7 +2,7 @@
 //! open, so every thread that writes (the door, the admin worker, each API request) opens
 //! its own; the recognisers follow through the store's templates version.
 
-use super::photos::{photo_file_name, validate_student, MAX_PHOTOS};
+use super::photos::{is_photo_file_name, photo_file_name, validate_student, MAX_PHOTOS};
 use super::recognizer::PreparedPhoto;
 use super::{EnrollError, Outcome};
 use crate::data_dir::{write_private_file, DataDir};
@@ -106,7 +106,8 @@ impl Records {
     }
 
     /// Start-of-day housekeeping, once per process: removes photo files no student refers
-    /// to (left by an interrupted enrolment) and snapshots past their retention.
+    /// to (left by an interrupted enrolment; only files named as Rollcall names them, so
+    /// whatever else someone put in the folder stays) and snapshots past their retention.
     pub fn tidy(&mut self) -> Result<(), StoreError> {
         self.sweep_orphan_photos();
         self.keep_retention()
@@ -180,7 +181,7 @@ impl Records {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !known.contains(&name) {
+            if !known.contains(&name) && is_photo_file_name(&name) {
                 tracing::info!(file = %name, "removing a photo no student refers to");
                 let _ = std::fs::remove_file(entry.path());
             }

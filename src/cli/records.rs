@@ -7,7 +7,7 @@ use crate::attendance::{
 use crate::data_dir::DataDir;
 use crate::store::{clock_time, Store};
 use crate::wording::count;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 fn service(data_dir: Option<&Path>) -> anyhow::Result<AttendanceService> {
@@ -182,7 +182,15 @@ pub fn import(
     path: &Path,
     email_domain: Option<&str>,
 ) -> anyhow::Result<Exit> {
-    let entries = crate::attendance::import::read_entries(path, email_domain)?;
+    use crate::attendance::import::{found_elsewhere, read_entries};
+    let entries = read_entries(path, email_domain)?;
+    // Asked at a terminal, as the admin screen asks; a script is told after the import.
+    let found_elsewhere = found_elsewhere(&entries);
+    let at_a_terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if at_a_terminal && !found_elsewhere.is_empty() && !use_found_elsewhere(&found_elsewhere)? {
+        println!("Nothing imported.");
+        return Ok(Exit::Refused);
+    }
     let mut service = service(data_dir)?;
     let bar = progress_bar(entries.len(), "importing", "students");
     let summary = service.import(&entries, "cli", |done, _| bar.set_position(done as u64));
@@ -209,6 +217,26 @@ pub fn import(
     } else {
         Exit::Refused
     })
+}
+
+/// Asks whether photos a class list names, found elsewhere than it says by file name
+/// (one line per folder), are to be used.
+fn use_found_elsewhere(found_elsewhere: &[String]) -> std::io::Result<bool> {
+    println!(
+        "Some photos are not where the list says. Photos of the same file names were found \
+         in other folders below it:"
+    );
+    for line in found_elsewhere {
+        println!("  {line}");
+    }
+    print!(
+        "Check they are these students' photos: another student's photo of that name would \
+         be enrolled as this one. Import with these photos? [y/N] "
+    );
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
 pub fn backup(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {

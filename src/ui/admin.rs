@@ -453,17 +453,21 @@ impl AdminView {
                 Err(lost) => self.say(Err(lost.to_string())),
             }
         }
-        if let Some(r) = self.import.as_ref().and_then(|(_, task)| task.poll()) {
-            let (path, _) = self.import.take().expect("polled above");
-            match r {
-                Ok(Ok(Imported::Done(summary))) => self.import_summary = Some(summary),
-                Ok(Ok(Imported::Ask(found_elsewhere))) => {
-                    self.import_question = Some((path, found_elsewhere))
+        if let Some((path, task)) = self.import.take() {
+            match task.poll() {
+                None => self.import = Some((path, task)),
+                Some(r) => {
+                    match r {
+                        Ok(Ok(Imported::Done(summary))) => self.import_summary = Some(summary),
+                        Ok(Ok(Imported::Ask(found_elsewhere))) => {
+                            self.import_question = Some((path, found_elsewhere))
+                        }
+                        Ok(Err(e)) => self.say(Err(e)),
+                        Err(lost) => self.say(Err(lost.to_string())),
+                    }
+                    self.students_req = Some(admin.students());
                 }
-                Ok(Err(e)) => self.say(Err(e)),
-                Err(lost) => self.say(Err(lost.to_string())),
             }
-            self.students_req = Some(admin.students());
         }
     }
 

@@ -474,6 +474,53 @@ fn import_class(dir: &Path, domain: &str) -> Output {
     )
 }
 
+/// At a terminal, `rollcall import` asks before using photos found by file name elsewhere
+/// than the list says, as the admin screen does (run under `script`, which gives it one).
+#[test]
+fn at_a_terminal_an_import_asks_before_using_photos_not_where_the_list_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let class = dir.path().join("class");
+    std::fs::create_dir_all(class.join("photos")).unwrap();
+    std::fs::copy(
+        &photos("webcam-dev", "0004")[0],
+        class.join("photos/ana.jpg"),
+    )
+    .unwrap();
+    let csv = class.join("class.csv");
+    std::fs::write(&csv, "R1,Ana,ana@example.org,ana.jpg\n").unwrap();
+    let command = format!(
+        "'{}' --data-dir '{}' import '{}'",
+        env!("CARGO_BIN_EXE_rollcall"),
+        dir.path().display(),
+        csv.display()
+    );
+    for (answer, said, code) in [
+        ("n", "Nothing imported.", 1),
+        ("y", "Enrolled 1 of 1 student.", 0),
+    ] {
+        let mut at_a_terminal = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = at_a_terminal.stdin.take().unwrap();
+        std::io::Write::write_all(&mut input, format!("{answer}\n").as_bytes()).unwrap();
+        drop(input);
+        let out = at_a_terminal.wait_with_output().unwrap();
+        let text = stdout(&out);
+        assert!(
+            text.contains("1 photo not where the list says is in photos/: line 1 (R1) ana.jpg.")
+                && text.contains("Import with these photos? [y/N]")
+                && text.contains(said),
+            "{text}"
+        );
+        assert_eq!(out.status.code(), Some(code), "{text}");
+        let list = stdout(&rollcall(dir.path(), &["students"]));
+        assert_eq!(list.contains("ana@example.org"), answer == "y", "{list}");
+    }
+}
+
 #[test]
 fn a_student_folder_of_more_than_ten_photos_imports_with_ten() {
     // Fifteen photos in name order, of which ten are chosen spread across them (the 1st,

@@ -143,6 +143,31 @@ fn erasing_face_data_removes_the_photo_files() {
     assert!(s.records().store().photos_of(ada).unwrap().is_empty());
 }
 
+/// A start removes the photo files an interrupted enrolment left (named as Rollcall names
+/// them, referred to by no student) and nothing else in the folder: until 2026-12-06 it
+/// removed every file no student refers to, such as a class's photos and list a teacher
+/// had put in `photos/`, even before importing them from there.
+#[test]
+fn a_start_sweeps_only_its_own_stray_photos_from_the_photos_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = class(dir.path());
+    let enrolled = photo_files(dir.path());
+    drop(s);
+    let folder = dir.path().join("photos");
+    let stray = "0123456789abcdef01234567.jpg";
+    let theirs = ["ana.jpg", "class.csv", "IMG_0001.HEIC"];
+    for name in theirs.iter().chain([&stray]) {
+        std::fs::write(folder.join(name), b"x").unwrap();
+    }
+    drop(open_service(dir.path()));
+    let mut left = photo_files(dir.path());
+    left.sort();
+    let mut expected = enrolled.clone();
+    expected.extend(theirs.iter().map(|n| folder.join(n)));
+    expected.sort();
+    assert_eq!(left, expected);
+}
+
 /// `rollcall backup FILE` of the data folder; it must succeed.
 fn back_up(dir: &Path, file: &Path) {
     let b = rollcall(dir, &["backup", file.to_str().unwrap()]);
