@@ -1029,6 +1029,7 @@ impl AdminView {
                 }
                 if ui.button("Cancel the import").clicked() {
                     self.import_question = None;
+                    self.say(Ok("Import cancelled: nothing was imported.".into()));
                 }
             });
         }

@@ -2328,6 +2328,9 @@ fn an_import_asks_before_using_photos_not_where_the_list_says_and_says_where_the
             "nothing imported yet"
         );
         click(&mut h, Role::Button, answer);
+        if answer == "Cancel the import" {
+            assert!(shows(&h, "Import cancelled: nothing was imported."));
+        }
     }
     step_until(&mut h, "the import", 120, |h| shows(h, "Imported "));
     assert!(shows(&h, "Imported 2 students."));
