@@ -99,6 +99,8 @@ impl CaptureLoop {
                 }
             }
             let Some(src) = source.as_mut() else {
+                // No source (lost, ended, switched, never opened): no picture to capture.
+                self.newest.clear();
                 match self.spec.open() {
                     Ok(s) => {
                         // A recording is played from its start once the door can judge
@@ -141,7 +143,7 @@ impl CaptureLoop {
                         Err(e) => tracing::warn!("cannot display a frame: {e}"),
                     }
                     let image = Arc::new(image);
-                    self.newest.put(image.clone());
+                    self.newest.put(image.clone(), captured);
                     self.to_vision.send(Frame {
                         seq,
                         image,
@@ -151,6 +153,7 @@ impl CaptureLoop {
                 }
                 Err(CameraError::EndOfStream) => {
                     source = None;
+                    self.newest.clear();
                     self.status(CameraStatus::Ended);
                     if !self.wait(false) {
                         break;
@@ -159,6 +162,7 @@ impl CaptureLoop {
                 Err(e) => {
                     tracing::warn!("camera lost: {e}");
                     source = None;
+                    self.newest.clear();
                     if self.spec.is_live() {
                         self.status(CameraStatus::Reconnecting(e.to_string()));
                         std::thread::sleep(Duration::from_millis(300));

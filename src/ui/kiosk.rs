@@ -425,10 +425,9 @@ impl KioskView {
     ) -> Rect {
         self.video_drawn = true;
         let Some(texture) = &self.texture else {
+            let text = no_live_picture(status).unwrap_or("Starting the camera…");
             ui.scope_builder(egui::UiBuilder::new().max_rect(area), |ui| {
-                ui.centered_and_justified(|ui| {
-                    ui.label(RichText::new("Starting the camera…").size(28.0))
-                });
+                ui.centered_and_justified(|ui| ui.label(RichText::new(text).size(28.0)));
             });
             return area;
         };
@@ -498,10 +497,11 @@ impl KioskView {
                 Some(format!("For the teacher: {reason}")),
             ))
         };
-        let banner = match (status, &self.recognition, &self.wrong_clock) {
-            (CameraStatus::Reconnecting(_), _, _) => {
-                Some(("Camera disconnected — reconnecting…".to_string(), None))
-            }
+        // A source gone or ended leaves its last picture under the line (in a screen's
+        // camera view: the kiosk's own area has screens of their own for those).
+        let no_picture = no_live_picture(status).map(|text| (text.to_string(), None));
+        let banner = match (no_picture, &self.recognition, &self.wrong_clock) {
+            (Some(no_picture), _, _) => Some(no_picture),
             (_, Recognition::Unavailable(reason), _) => for_the_teacher(reason),
             (_, _, Some(wrong)) => for_the_teacher(wrong),
             (_, Recognition::Loading, _) => Some(("Getting ready…".to_string(), None)),
@@ -707,6 +707,19 @@ impl KioskView {
                 kiosk.command(CaptureCommand::Retry);
             }
         });
+    }
+}
+
+/// What a camera view says over (or instead of) its picture when the source sends none:
+/// lost, gone or ended; `None` while it does (or is starting).
+fn no_live_picture(status: &CameraStatus) -> Option<&'static str> {
+    match status {
+        CameraStatus::Reconnecting(_) => Some("Camera disconnected — reconnecting…"),
+        CameraStatus::Unavailable { problem, camera } => {
+            Some(NoPicture::of(problem, *camera).heading)
+        }
+        CameraStatus::Ended => Some("The recording has ended."),
+        CameraStatus::Starting | CameraStatus::Live(_) => None,
     }
 }
 

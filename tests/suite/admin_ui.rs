@@ -1467,6 +1467,32 @@ fn a_failed_capture_leaves_the_form_ready_to_save() {
     });
 }
 
+/// A camera that stops sending leaves its last picture on screen, perhaps of whoever
+/// stood there before: Capture does not take it (until 2026-12-06 it did, and the photo
+/// would have enrolled that face as the student being enrolled).
+#[test]
+fn capture_takes_no_picture_from_a_source_that_stopped_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    // A student in front of the camera for a second, then the recording ends.
+    let frames = photos("webcam-dev", "0002").into_iter().skip(20).take(5);
+    let source = SourceSpec::Folder {
+        path: common::frame_folder(dir.path().join("door"), frames),
+        fps: 5.0,
+        looping: false,
+    };
+    let mut h = harness_watching(data, source, (1280.0, 900.0));
+    set_pin(&mut h, "2468");
+    step_until(&mut h, "the end of the recording", 60, |h| {
+        shows(h, "The recording has ended.")
+    });
+    click(&mut h, Role::Button, "Capture");
+    step_until(&mut h, "the capture's answer", 30, |h| {
+        shows(h, "there is no camera picture to capture")
+    });
+    assert!(!shows(&h, "Photos: 1 / 10"), "no photo was taken");
+}
+
 /// In the in-app file picker: types `folder` into its path field and opens it.
 fn picker_go_to(h: &mut H, folder: &str) {
     let path_field = h
