@@ -15,6 +15,47 @@ use std::time::{Duration, Instant};
 /// How often a lost or missing camera is tried again.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 
+/// A picture this dark on average (of 255) is almost black: no frame of the recordings
+/// here, in any of their lights, is under 23; a closed shutter gives 0–5.
+const DARK_LEVEL: f64 = 12.0;
+/// How long the picture stays that dark before the kiosk says so (a camera starting up,
+/// or someone passing right in front of the lens, darkens it for a moment).
+const DARK_FOR: Duration = Duration::from_secs(3);
+
+/// Tells a picture that has stayed almost black from one dark for a moment.
+#[derive(Default)]
+struct DarkWatch {
+    since: Option<Instant>,
+    said: bool,
+}
+
+impl DarkWatch {
+    /// Looks at a frame's mean brightness (0–255) read at `now`; returns what changed:
+    /// `Some(true)`, dark from now on; `Some(false)`, light again.
+    fn look(&mut self, brightness: f64, now: Instant) -> Option<bool> {
+        if brightness < DARK_LEVEL {
+            let since = *self.since.get_or_insert(now);
+            if !self.said && now.duration_since(since) >= DARK_FOR {
+                self.said = true;
+                return Some(true);
+            }
+        } else {
+            self.since = None;
+            if std::mem::take(&mut self.said) {
+                return Some(false);
+            }
+        }
+        None
+    }
+}
+
+/// A frame's mean brightness, 0–255.
+fn brightness(bgr: &Mat) -> f64 {
+    opencv::core::mean(bgr, &opencv::core::no_array())
+        .map(|m| (m[0] + m[1] + m[2]) / 3.0)
+        .unwrap_or(255.0)
+}
+
 pub(super) struct CaptureLoop {
     pub spec: SourceSpec,
     pub commands: Receiver<CaptureCommand>,
@@ -90,7 +131,7 @@ impl CaptureLoop {
     pub fn run(mut self) {
         self.status(CameraStatus::Starting);
         let mut source: Option<Box<dyn FrameSource>> = None;
-        let mut seq = 0u64;
+        let (mut seq, mut label, mut dark) = (0u64, String::new(), DarkWatch::default());
         while !self.stop.load(Ordering::SeqCst) {
             // Commands first: a switch or retry drops the current source.
             while let Ok(c) = self.commands.try_recv() {
@@ -108,7 +149,9 @@ impl CaptureLoop {
                         if !self.spec.is_live() && !self.wait_for_the_door() {
                             break;
                         }
-                        self.status(CameraStatus::Live(s.describe()));
+                        label = s.describe();
+                        dark = DarkWatch::default();
+                        self.status(CameraStatus::Live(label.clone()));
                         source = Some(s);
                     }
                     Err(e) => {
@@ -134,6 +177,11 @@ impl CaptureLoop {
                     self.was_live = true;
                     seq += 1;
                     let captured = Instant::now();
+                    match dark.look(brightness(&image), captured) {
+                        Some(true) => self.status(CameraStatus::Dark(label.clone())),
+                        Some(false) => self.status(CameraStatus::Live(label.clone())),
+                        None => {}
+                    }
                     match to_color_image(&image) {
                         Ok(c) => self.to_ui.send(VideoFrame {
                             seq,
@@ -178,5 +226,33 @@ impl CaptureLoop {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_picture_is_called_dark_once_it_stays_almost_black_and_light_when_it_comes_back() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut watch = DarkWatch::default();
+        // Dark for a moment (someone right in front of the lens): nothing said.
+        assert_eq!(watch.look(3.0, at(0)), None);
+        assert_eq!(watch.look(3.0, at(2000)), None);
+        assert_eq!(watch.look(90.0, at(2100)), None);
+        assert_eq!(watch.look(3.0, at(2200)), None);
+        assert_eq!(
+            watch.look(3.0, at(5100)),
+            None,
+            "3 s counted from the last light frame"
+        );
+        // Still dark three seconds on: said once.
+        assert_eq!(watch.look(3.0, at(5200)), Some(true));
+        assert_eq!(watch.look(3.0, at(9000)), None);
+        // A dim room is not dark; light again is said once.
+        assert_eq!(watch.look(DARK_LEVEL + 10.0, at(9100)), Some(false));
+        assert_eq!(watch.look(DARK_LEVEL + 10.0, at(9200)), None);
     }
 }

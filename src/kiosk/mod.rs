@@ -52,6 +52,9 @@ pub enum CameraStatus {
     Starting,
     /// Frames are coming from this source.
     Live(String),
+    /// Frames are coming from this source, but have been almost black for seconds: a
+    /// closed privacy shutter, a covered lens, the lights off.
+    Dark(String),
     /// The source could not be opened, or a file stopped playing (`camera` tells a webcam
     /// from a file).
     Unavailable {

@@ -365,6 +365,7 @@ impl KioskView {
         ui.horizontal(|ui| {
             let camera = match &self.camera {
                 CameraStatus::Live(d) => d.clone(),
+                CameraStatus::Dark(d) => format!("{d} (picture almost black)"),
                 CameraStatus::Starting => "Starting the camera…".into(),
                 CameraStatus::Reconnecting(_) => "Camera disconnected".into(),
                 CameraStatus::Unavailable { .. } => "No picture".into(),
@@ -500,7 +501,20 @@ impl KioskView {
         // A source gone or ended leaves its last picture under the line (in a screen's
         // camera view: the kiosk's own area has screens of their own for those).
         let no_picture = no_live_picture(status).map(|text| (text.to_string(), None));
-        let banner = match (no_picture, &self.recognition, &self.wrong_clock) {
+        // A picture that stays black: the people at the door are asked to tell the
+        // teacher, who is told what to do.
+        let dark = matches!(status, CameraStatus::Dark(_)).then(|| {
+            (
+                "The camera's picture is black — please tell your teacher.".to_string(),
+                Some(
+                    "For the teacher: the camera's picture has stayed almost black for \
+                     seconds. Open the camera's privacy shutter or uncover its lens; in a \
+                     dark room, turn the lights on."
+                        .to_string(),
+                ),
+            )
+        });
+        let banner = match (no_picture.or(dark), &self.recognition, &self.wrong_clock) {
             (Some(no_picture), _, _) => Some(no_picture),
             (_, Recognition::Unavailable(reason), _) => for_the_teacher(reason),
             (_, _, Some(wrong)) => for_the_teacher(wrong),
@@ -719,7 +733,7 @@ fn no_live_picture(status: &CameraStatus) -> Option<&'static str> {
             Some(NoPicture::of(problem, *camera).heading)
         }
         CameraStatus::Ended => Some("The recording has ended."),
-        CameraStatus::Starting | CameraStatus::Live(_) => None,
+        CameraStatus::Starting | CameraStatus::Live(_) | CameraStatus::Dark(_) => None,
     }
 }
 

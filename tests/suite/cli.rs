@@ -674,6 +674,40 @@ fn start_rollcall(data: &Path, args: &[&str], stderr: Stdio) -> Child {
         .unwrap()
 }
 
+/// A door without a window says when its camera's picture stays black (and when it is
+/// back), as the kiosk's window does.
+#[test]
+fn a_door_says_when_its_picture_stays_black() {
+    let dir = tempfile::tempdir().unwrap();
+    let shut = common::black_frames(dir.path().join("shut"), 50);
+    let data = dir.path().join("data");
+    let source = shut.to_str().unwrap();
+    let mut door = start_rollcall(
+        &data,
+        &["--source", source, "--fps", "10", "door"],
+        Stdio::null(),
+    );
+    let mut cameras = Vec::new();
+    for line in BufReader::new(door.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+    {
+        if line.contains(r#""event":"ended""#) || line.contains("no_picture") {
+            break;
+        }
+        if line.contains(r#""event":"camera""#) {
+            cameras.push(line);
+        }
+    }
+    door.kill().unwrap();
+    door.wait().unwrap();
+    let dark: Vec<bool> = cameras
+        .iter()
+        .map(|l| l.contains(r#""dark":true"#))
+        .collect();
+    assert_eq!(dark, [false, true], "{cameras:?}");
+}
+
 #[test]
 fn the_kiosk_options_reach_a_door_and_are_refused_where_nothing_uses_them() {
     let dir = tempfile::tempdir().unwrap();

@@ -657,6 +657,42 @@ fn a_missing_camera_shows_the_no_camera_screen() {
     step_until(&mut h, "the video", 60, |h| shows(h, "Camera view"));
 }
 
+/// A camera whose privacy shutter is closed sends black pictures: the people at the door
+/// are asked to tell the teacher, who is told what to do; the picture coming back ends it.
+#[test]
+fn a_camera_whose_picture_stays_black_says_so_until_it_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut h = harness(
+        data,
+        looping(common::black_frames(dir.path().join("shut"), 5)),
+    );
+    step_until(&mut h, "the black picture's notice", 60, |h| {
+        shows(
+            h,
+            "The camera's picture is black — please tell your teacher.",
+        )
+    });
+    assert!(shows(
+        &h,
+        "Open the camera's privacy shutter or uncover its lens"
+    ));
+    assert!(
+        shows(&h, "(picture almost black)"),
+        "the status line says it too"
+    );
+    let scene = dir.path().join("open");
+    std::fs::create_dir_all(&scene).unwrap();
+    std::fs::write(scene.join("0.jpg"), faceless_jpeg()).unwrap();
+    h.state()
+        .kiosk
+        .command(CaptureCommand::Switch(looping(scene)));
+    step_until(&mut h, "the notice to go", 30, |h| {
+        !shows(h, "The camera's picture is black")
+    });
+    assert!(!shows(&h, "(picture almost black)"));
+}
+
 #[test]
 fn a_recording_that_cannot_be_played_says_so_and_which_file() {
     let dir = tempfile::tempdir().unwrap();

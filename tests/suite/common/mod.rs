@@ -210,6 +210,18 @@ pub fn faceless_jpeg() -> Vec<u8> {
     out.to_vec()
 }
 
+/// A folder of `n` black frames: a camera whose privacy shutter is closed.
+pub fn black_frames(out: PathBuf, n: usize) -> PathBuf {
+    std::fs::create_dir_all(&out).unwrap();
+    let black = Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(2.0)).unwrap();
+    let mut jpeg = Vector::<u8>::new();
+    opencv::imgcodecs::imencode(".jpg", &black, &mut jpeg, &Vector::new()).unwrap();
+    for i in 0..n {
+        std::fs::write(out.join(format!("{i:03}.jpg")), jpeg.as_slice()).unwrap();
+    }
+    out
+}
+
 /// The first half of a real JPEG: a damaged file.
 pub fn truncated_jpeg(path: &Path) -> Vec<u8> {
     let bytes = std::fs::read(path).unwrap();
