@@ -687,25 +687,32 @@ fn a_door_says_when_its_picture_stays_black() {
         &["--source", source, "--fps", "10", "door"],
         Stdio::null(),
     );
-    let mut cameras = Vec::new();
+    let events = door_events_to_the_end(&mut door);
+    door.kill().unwrap();
+    door.wait().unwrap();
+    let dark: Vec<bool> = events
+        .iter()
+        .filter(|l| l.contains(r#""event":"camera""#))
+        .map(|l| l.contains(r#""dark":true"#))
+        .collect();
+    assert_eq!(dark, [false, true], "{events:?}");
+}
+
+/// A door's JSON lines up to its recording's end, or the first sign of looking for a
+/// camera instead (`no_picture`).
+fn door_events_to_the_end(door: &mut Child) -> Vec<String> {
+    let mut events = Vec::new();
     for line in BufReader::new(door.stdout.take().unwrap())
         .lines()
         .map_while(Result::ok)
     {
-        if line.contains(r#""event":"ended""#) || line.contains("no_picture") {
+        let last = line.contains(r#""event":"ended""#) || line.contains("no_picture");
+        events.push(line);
+        if last {
             break;
         }
-        if line.contains(r#""event":"camera""#) {
-            cameras.push(line);
-        }
     }
-    door.kill().unwrap();
-    door.wait().unwrap();
-    let dark: Vec<bool> = cameras
-        .iter()
-        .map(|l| l.contains(r#""dark":true"#))
-        .collect();
-    assert_eq!(dark, [false, true], "{cameras:?}");
+    events
 }
 
 #[test]
@@ -721,18 +728,7 @@ fn the_kiosk_options_reach_a_door_and_are_refused_where_nothing_uses_them() {
         &["--source", frames, "--fps", "15", "door"],
         Stdio::null(),
     );
-    // Up to the recording's end, or the first sign of looking for a camera instead.
-    let mut events = Vec::new();
-    for line in BufReader::new(door.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-    {
-        let last = line.contains(r#""event":"ended""#) || line.contains("no_picture");
-        events.push(line);
-        if last {
-            break;
-        }
-    }
+    let events = door_events_to_the_end(&mut door);
     let ended = door.try_wait().unwrap().is_none();
     door.kill().unwrap();
     door.wait().unwrap();
