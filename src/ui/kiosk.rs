@@ -40,6 +40,12 @@ enum Banner {
     Short,
 }
 
+/// How long an open source may send no picture before the kiosk says it has stopped.
+const STUCK_AFTER: Duration = Duration::from_secs(5);
+
+/// What the door says of a camera that has stopped sending pictures.
+const STUCK: &str = "The camera has stopped sending pictures — please tell your teacher.";
+
 /// The smallest type a verdict is written in.
 const MIN_TEXT: f32 = 16.0;
 
@@ -104,6 +110,8 @@ pub struct KioskView {
     pub school: Option<SchoolStatus>,
     /// (arrival, capture sequence number) of recent frames, for the camera's frame rate.
     frame_times: VecDeque<(Instant, u64)>,
+    /// When the source last sent a frame (or opened, before its first).
+    last_frame: Option<Instant>,
     texture: Option<egui::TextureHandle>,
     /// When the frame on screen was captured (to move the face boxes up to it).
     shown_captured: Option<Instant>,
@@ -145,6 +153,7 @@ impl KioskView {
             problem: None,
             school: None,
             frame_times: VecDeque::new(),
+            last_frame: None,
             texture: None,
             shown_captured: None,
             video_drawn: false,
@@ -156,6 +165,13 @@ impl KioskView {
 
     /// Frames per second the camera delivered over the last two seconds (counted by
     /// sequence number, so frames the screen skipped still count).
+    /// Whether the source is open but has sent no picture for seconds: a camera stuck in
+    /// its read (its driver, its cable), which says nothing of itself.
+    fn picture_stuck(&self) -> bool {
+        matches!(self.camera, CameraStatus::Live(_) | CameraStatus::Dark(_))
+            && self.last_frame.is_some_and(|t| t.elapsed() >= STUCK_AFTER)
+    }
+
     pub fn fps(&self) -> f64 {
         match (self.frame_times.front(), self.frame_times.back()) {
             (Some((t0, s0)), Some((t1, s1))) if s1 > s0 => {
@@ -169,7 +185,12 @@ impl KioskView {
     pub fn absorb(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
         while let Ok(e) = kiosk.events.try_recv() {
             match e {
-                KioskEvent::Camera(s) => self.camera = s,
+                KioskEvent::Camera(s) => {
+                    if matches!(s, CameraStatus::Live(_)) {
+                        self.last_frame = Some(Instant::now());
+                    }
+                    self.camera = s
+                }
                 KioskEvent::Enrolled(students) => {
                     if let Recognition::Ready { .. } = self.recognition {
                         self.recognition = Recognition::Ready { students }
@@ -204,6 +225,7 @@ impl KioskView {
         }
         if let Ok(frame) = kiosk.frames.try_recv() {
             let now = Instant::now();
+            self.last_frame = Some(now);
             self.frame_times.push_back((now, frame.seq));
             while self
                 .frame_times
@@ -426,7 +448,10 @@ impl KioskView {
     ) -> Rect {
         self.video_drawn = true;
         let Some(texture) = &self.texture else {
-            let text = no_live_picture(status).unwrap_or("Starting the camera…");
+            let stuck = self.picture_stuck().then_some(STUCK);
+            let text = no_live_picture(status)
+                .or(stuck)
+                .unwrap_or("Starting the camera…");
             ui.scope_builder(egui::UiBuilder::new().max_rect(area), |ui| {
                 ui.centered_and_justified(|ui| ui.label(RichText::new(text).size(28.0)));
             });
@@ -514,7 +539,19 @@ impl KioskView {
                 ),
             )
         });
-        let banner = match (no_picture.or(dark), &self.recognition, &self.wrong_clock) {
+        let stuck = self.picture_stuck().then(|| {
+            (
+                STUCK.to_string(),
+                Some(
+                    "For the teacher: no picture has come from the camera for seconds. Unplug \
+                     the camera and plug it in again; if the picture does not come back, \
+                     restart Rollcall."
+                        .to_string(),
+                ),
+            )
+        });
+        let camera = no_picture.or(stuck).or(dark);
+        let banner = match (camera, &self.recognition, &self.wrong_clock) {
             (Some(no_picture), _, _) => Some(no_picture),
             (_, Recognition::Unavailable(reason), _) => for_the_teacher(reason),
             (_, _, Some(wrong)) => for_the_teacher(wrong),

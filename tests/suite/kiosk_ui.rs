@@ -693,6 +693,42 @@ fn a_camera_whose_picture_stays_black_says_so_until_it_comes_back() {
     assert!(!shows(&h, "(picture almost black)"));
 }
 
+/// A camera stuck in its read (its driver, its cable) sends no picture and says nothing:
+/// after five seconds the door says the camera has stopped, until pictures come again.
+/// (Played here by a recording that sends one picture every ten seconds.)
+#[test]
+fn a_camera_that_stops_sending_pictures_is_said_to_have_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let scene = dir.path().join("scene");
+    std::fs::create_dir_all(&scene).unwrap();
+    std::fs::write(scene.join("0.jpg"), faceless_jpeg()).unwrap();
+    let stuck = SourceSpec::Folder {
+        path: scene.clone(),
+        fps: 0.1,
+        looping: true,
+    };
+    let mut h = harness(data, stuck);
+    step_until(&mut h, "the picture", 60, |h| shows(h, "Camera view"));
+    assert!(
+        !shows(&h, "stopped sending pictures"),
+        "a picture has just come"
+    );
+    step_until(&mut h, "the stopped camera's notice", 30, |h| {
+        shows(
+            h,
+            "The camera has stopped sending pictures — please tell your teacher.",
+        )
+    });
+    assert!(shows(&h, "Unplug the camera and plug it in again"));
+    h.state()
+        .kiosk
+        .command(CaptureCommand::Switch(looping(scene)));
+    step_until(&mut h, "the notice to go", 30, |h| {
+        !shows(h, "stopped sending pictures")
+    });
+}
+
 #[test]
 fn a_recording_that_cannot_be_played_says_so_and_which_file() {
     let dir = tempfile::tempdir().unwrap();
