@@ -163,8 +163,6 @@ impl KioskView {
         }
     }
 
-    /// Frames per second the camera delivered over the last two seconds (counted by
-    /// sequence number, so frames the screen skipped still count).
     /// Whether the source is open but has sent no picture for seconds: a camera stuck in
     /// its read (its driver, its cable), which says nothing of itself.
     fn picture_stuck(&self) -> bool {
@@ -172,6 +170,35 @@ impl KioskView {
             && self.last_frame.is_some_and(|t| t.elapsed() >= STUCK_AFTER)
     }
 
+    /// What is wrong with the camera's picture, if anything: the line for the people at
+    /// the door and, where there is more to do, what the teacher is told. A source gone,
+    /// lost or ended first, then one that stopped sending, then a picture that stays
+    /// black.
+    fn camera_notice(&self, status: &CameraStatus) -> Option<(&'static str, Option<&'static str>)> {
+        let stuck = self.picture_stuck().then_some((
+            STUCK,
+            Some(
+                "For the teacher: no picture has come from the camera for seconds. Unplug \
+                 the camera and plug it in again; if the picture does not come back, restart \
+                 Rollcall.",
+            ),
+        ));
+        let dark = matches!(status, CameraStatus::Dark(_)).then_some((
+            "The camera's picture is black — please tell your teacher.",
+            Some(
+                "For the teacher: the camera's picture has stayed almost black for seconds. \
+                 Open the camera's privacy shutter or uncover its lens; in a dark room, turn \
+                 the lights on.",
+            ),
+        ));
+        no_live_picture(status)
+            .map(|line| (line, None))
+            .or(stuck)
+            .or(dark)
+    }
+
+    /// Frames per second the camera delivered over the last two seconds (counted by
+    /// sequence number, so frames the screen skipped still count).
     pub fn fps(&self) -> f64 {
         match (self.frame_times.front(), self.frame_times.back()) {
             (Some((t0, s0)), Some((t1, s1))) if s1 > s0 => {
@@ -448,10 +475,9 @@ impl KioskView {
     ) -> Rect {
         self.video_drawn = true;
         let Some(texture) = &self.texture else {
-            let stuck = self.picture_stuck().then_some(STUCK);
-            let text = no_live_picture(status)
-                .or(stuck)
-                .unwrap_or("Starting the camera…");
+            let text = self
+                .camera_notice(status)
+                .map_or("Starting the camera…", |(line, _)| line);
             ui.scope_builder(egui::UiBuilder::new().max_rect(area), |ui| {
                 ui.centered_and_justified(|ui| ui.label(RichText::new(text).size(28.0)));
             });
@@ -525,32 +551,9 @@ impl KioskView {
         };
         // A source gone or ended leaves its last picture under the line (in a screen's
         // camera view: the kiosk's own area has screens of their own for those).
-        let no_picture = no_live_picture(status).map(|text| (text.to_string(), None));
-        // A picture that stays black: the people at the door are asked to tell the
-        // teacher, who is told what to do.
-        let dark = matches!(status, CameraStatus::Dark(_)).then(|| {
-            (
-                "The camera's picture is black — please tell your teacher.".to_string(),
-                Some(
-                    "For the teacher: the camera's picture has stayed almost black for \
-                     seconds. Open the camera's privacy shutter or uncover its lens; in a \
-                     dark room, turn the lights on."
-                        .to_string(),
-                ),
-            )
-        });
-        let stuck = self.picture_stuck().then(|| {
-            (
-                STUCK.to_string(),
-                Some(
-                    "For the teacher: no picture has come from the camera for seconds. Unplug \
-                     the camera and plug it in again; if the picture does not come back, \
-                     restart Rollcall."
-                        .to_string(),
-                ),
-            )
-        });
-        let camera = no_picture.or(stuck).or(dark);
+        let camera = self
+            .camera_notice(status)
+            .map(|(line, teacher)| (line.to_string(), teacher.map(str::to_string)));
         let banner = match (camera, &self.recognition, &self.wrong_clock) {
             (Some(no_picture), _, _) => Some(no_picture),
             (_, Recognition::Unavailable(reason), _) => for_the_teacher(reason),
