@@ -26,6 +26,13 @@ pub struct ImportEntry {
     pub found_by_name: Vec<FoundByName>,
 }
 
+impl ImportEntry {
+    /// The entry as the import's messages name it: "line 2 (R1)", "R1_Ana (R1)".
+    fn label(&self) -> String {
+        format!("{} ({})", self.source, self.roll_no)
+    }
+}
+
 /// A photo a CSV names that was not at the path written, taken from the folder below the
 /// CSV where the only photo of that name is: perhaps another class's, so the admin is told.
 #[derive(Clone, Debug, PartialEq)]
@@ -442,18 +449,15 @@ pub fn import(
     mut progress: impl FnMut(usize, usize),
 ) -> ImportSummary {
     let mut summary = ImportSummary::default();
-    let mut by_folder: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    let mut taken = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        let label = format!("{} ({})", e.source, e.roll_no);
+        let label = e.label();
         match import_one(recognizer, records, e, actor) {
             Ok((notes, done)) => {
                 summary.enrolled.push(e.roll_no.clone());
                 // Only photos enrolled are told: one refused is among the notes already.
                 let enrolled = |f: &&FoundByName| done.used.contains(&file_name_of(&f.found));
-                for f in e.found_by_name.iter().filter(enrolled) {
-                    let photo = format!("{label} {}", f.written);
-                    by_folder.entry(&f.folder).or_default().push(photo);
-                }
+                taken.extend(e.found_by_name.iter().filter(enrolled).map(|f| (e, f)));
                 summary
                     .photo_notes
                     .extend(notes.into_iter().map(|n| (label.clone(), n)));
@@ -465,7 +469,7 @@ pub fn import(
         }
         progress(i + 1, entries.len());
     }
-    summary.found_by_name = found_by_name_lines(by_folder, Told::Taken);
+    summary.found_by_name = found_by_name_lines(by_folder(taken), Told::Taken);
     summary
 }
 
@@ -473,14 +477,23 @@ pub fn import(
 /// where the list says (see [`FoundByName`]), one line per folder, fewest photos first:
 /// what an admin is asked about before importing.
 pub fn found_elsewhere(entries: &[ImportEntry]) -> Vec<String> {
+    let found = entries
+        .iter()
+        .flat_map(|e| e.found_by_name.iter().map(move |f| (e, f)));
+    found_by_name_lines(by_folder(found), Told::Found)
+}
+
+/// Photos found by file name by the folder they were found in: "line 2 (R1) ana.jpg" for
+/// each.
+fn by_folder<'a>(
+    found: impl IntoIterator<Item = (&'a ImportEntry, &'a FoundByName)>,
+) -> std::collections::BTreeMap<&'a str, Vec<String>> {
     let mut by_folder: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-    for e in entries {
-        for f in &e.found_by_name {
-            let photo = format!("{} ({}) {}", e.source, e.roll_no, f.written);
-            by_folder.entry(&f.folder).or_default().push(photo);
-        }
+    for (e, f) in found {
+        let photo = format!("{} {}", e.label(), f.written);
+        by_folder.entry(&f.folder).or_default().push(photo);
     }
-    found_by_name_lines(by_folder, Told::Found)
+    by_folder
 }
 
 /// Whether photos found by file name are told before an import (found) or after (taken).
