@@ -98,6 +98,9 @@ pub fn main_face(faces: &[Face]) -> Option<&Face> {
     }
 }
 
+/// Bytes of a hash a stored photo's file name is written from, two hex digits each.
+const NAME_BYTES: usize = 12;
+
 /// A file name the program makes: a digest of the content and the time, never user text.
 pub(crate) fn photo_file_name(bytes: &[u8]) -> String {
     let mut h = Sha256::new();
@@ -109,7 +112,7 @@ pub(crate) fn photo_file_name(bytes: &[u8]) -> String {
             .as_nanos()
             .to_le_bytes(),
     );
-    let hex: String = h.finalize()[..12]
+    let hex: String = h.finalize()[..NAME_BYTES]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
@@ -120,7 +123,7 @@ pub(crate) fn photo_file_name(bytes: &[u8]) -> String {
 /// otherwise were put there by someone else, and are not Rollcall's to remove.
 pub(crate) fn is_photo_file_name(name: &str) -> bool {
     name.strip_suffix(".jpg").is_some_and(|stem| {
-        stem.len() == 24 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        stem.len() == 2 * NAME_BYTES && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     })
 }
 

@@ -402,8 +402,8 @@ const SPARE_UNDECIDED: &str = "it was to stand in for a photo of someone else, b
 /// `refused`, with the reason): a photo of someone else would have the kiosk mark them
 /// as this student. The choice's spares then stand in for them (`refill`) and the whole
 /// set is judged again (`people`); spares that leave it undecided are not used (each
-/// named, with the reason), the set before them kept. A set undecided from the start is refused: which photos are the student's
-/// cannot be told.
+/// named, with the reason), the set before them kept. A set undecided from the start is
+/// refused: which photos are the student's cannot be told.
 fn keep_one_person<C: PhotoChoice>(
     choice: &mut C,
     accepted: &mut Vec<C::Photo>,
