@@ -24,6 +24,8 @@ pub struct ImportEntry {
     pub missing_hint: &'static str,
     /// Photos a CSV names that were not where it says, found below it by file name.
     pub found_by_name: Vec<FoundByName>,
+    /// Photos found by file name that the admin chose not to use (see [`leave_out`]).
+    pub left_out: Vec<FoundByName>,
 }
 
 impl ImportEntry {
@@ -31,6 +33,18 @@ impl ImportEntry {
     fn label(&self) -> String {
         format!("{} ({})", self.source, self.roll_no)
     }
+}
+
+/// What an import does with the photos a list names that are not where it says but were
+/// found below it by file name (see [`FoundByName`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhotosFoundByName {
+    /// Import nothing yet: the admin is to be asked first ([`found_elsewhere`]).
+    Ask,
+    /// Use them: the admin has checked them (or a script imports, told after).
+    Use,
+    /// Import without them: each student is enrolled from their other photos.
+    LeaveOut,
 }
 
 /// A photo a CSV names that was not at the path written, taken from the folder below the
@@ -128,6 +142,7 @@ fn read_folders(dir: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntr
             photos,
             missing_hint: "",
             found_by_name: Vec::new(),
+            left_out: Vec::new(),
         });
     }
     Ok(out)
@@ -194,6 +209,7 @@ fn read_csv(path: &Path, email_domain: Option<&str>) -> Result<Vec<ImportEntry>,
                 false => "",
             },
             found_by_name,
+            left_out: Vec::new(),
         });
     }
     Ok(out)
@@ -483,6 +499,17 @@ pub fn found_elsewhere(entries: &[ImportEntry]) -> Vec<String> {
     found_by_name_lines(by_folder(found), Told::Found)
 }
 
+/// Takes the photos found by file name out of `entries`, as the admin chose: each student
+/// is then enrolled from the photos found where the list says, and told which were left
+/// out (a student left with none is refused, saying so).
+pub fn leave_out(entries: &mut [ImportEntry]) {
+    for e in entries {
+        let found = std::mem::take(&mut e.found_by_name);
+        e.photos.retain(|p| !found.iter().any(|f| f.found == *p));
+        e.left_out = found;
+    }
+}
+
 /// Photos found by file name by the folder they were found in: "line 2 (R1) ana.jpg" for
 /// each.
 fn by_folder<'a>(
@@ -574,7 +601,17 @@ fn import_one(
     let Some(email) = &e.email else {
         return Err(format!("no email address ({})", e.email_hint));
     };
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = e
+        .left_out
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: not where the list says; the photo of that name in {} was left out, as \
+                 chosen",
+                f.written, f.folder
+            )
+        })
+        .collect();
     let chosen = spread(&e.photos, MAX_PHOTOS);
     let read = |p: &PathBuf, notes: &mut Vec<String>| match PhotoInput::read(p) {
         Ok(photo) => Some(photo),
@@ -799,6 +836,17 @@ mod tests {
                  (R1) D:\\Klasse\\Fotos\\ana.jpg."
             ]
         );
+        // Imported without them, as an admin may choose: the others stay, and those left
+        // out are kept to say so.
+        let mut without = e.clone();
+        leave_out(&mut without);
+        assert!(without[0].photos.is_empty());
+        assert_eq!(without[1].photos, vec![at("3b/ben.jpg"), at("ben.jpg")]);
+        assert_eq!(without[2].photos, vec![at("di.jpg"), at("notes.txt")]);
+        assert!(without[3].photos.is_empty());
+        let left_out: Vec<usize> = without.iter().map(|e| e.left_out.len()).collect();
+        assert_eq!(left_out, [2, 1, 1, 1]);
+        assert!(found_elsewhere(&without).is_empty(), "nothing more to ask");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Commands on students and their records: enrol, mark, list, import, backup, restore.
 
 use super::{progress_bar, settings_for, Exit};
+use crate::attendance::import::PhotosFoundByName;
 use crate::attendance::{
     check_request, AttendanceService, EnrollError, LookAlike, MarkError, Outcome, PhotoInput,
 };
@@ -182,14 +183,20 @@ pub fn import(
     path: &Path,
     email_domain: Option<&str>,
 ) -> anyhow::Result<Exit> {
-    use crate::attendance::import::{found_elsewhere, read_entries};
-    let entries = read_entries(path, email_domain)?;
+    use crate::attendance::import::{found_elsewhere, leave_out, read_entries};
+    let mut entries = read_entries(path, email_domain)?;
     // Asked at a terminal, as the admin screen asks; a script is told after the import.
     let found_elsewhere = found_elsewhere(&entries);
     let at_a_terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    if at_a_terminal && !found_elsewhere.is_empty() && !use_found_elsewhere(&found_elsewhere)? {
-        println!("Nothing imported.");
-        return Ok(Exit::Refused);
+    if at_a_terminal && !found_elsewhere.is_empty() {
+        match ask_about_found_elsewhere(&found_elsewhere)? {
+            Some(PhotosFoundByName::LeaveOut) => leave_out(&mut entries),
+            Some(_) => {}
+            None => {
+                println!("Nothing imported.");
+                return Ok(Exit::Refused);
+            }
+        }
     }
     let mut service = service(data_dir)?;
     let bar = progress_bar(entries.len(), "importing", "students");
@@ -220,8 +227,10 @@ pub fn import(
 }
 
 /// Asks whether photos a class list names, found elsewhere than it says by file name
-/// (one line per folder), are to be used.
-fn use_found_elsewhere(found_elsewhere: &[String]) -> std::io::Result<bool> {
+/// (one line per folder), are to be used; `None`: nothing is to be imported.
+fn ask_about_found_elsewhere(
+    found_elsewhere: &[String],
+) -> std::io::Result<Option<PhotosFoundByName>> {
     println!(
         "Some photos are not where the list says. Photos of the same file names were found \
          in other folders below it:"
@@ -231,12 +240,17 @@ fn use_found_elsewhere(found_elsewhere: &[String]) -> std::io::Result<bool> {
     }
     print!(
         "Check they are these students' photos: another student's photo of that name would \
-         be enrolled as this one. Import with these photos? [y/N] "
+         be enrolled as this one. Import with these photos (y), without them (w: those \
+         students are enrolled from their other photos), or nothing (n)? [y/w/N] "
     );
     std::io::stdout().flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+    Ok(match answer.trim().to_lowercase().as_str() {
+        "y" | "yes" => Some(PhotosFoundByName::Use),
+        "w" | "without" => Some(PhotosFoundByName::LeaveOut),
+        _ => None,
+    })
 }
 
 pub fn backup(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {

@@ -10,7 +10,7 @@ use super::kiosk::KioskView;
 use super::review::ReviewView;
 use super::student_list::StudentList;
 use super::widgets::{danger_button, field, hint, texture, ERROR, OK, WARN};
-use crate::attendance::import::ImportSummary;
+use crate::attendance::import::{ImportSummary, PhotosFoundByName};
 use crate::attendance::pin::PinCheck;
 use crate::attendance::{is_email, validate_student, MAX_PHOTOS};
 use crate::kiosk::admin::{
@@ -1015,7 +1015,8 @@ impl AdminView {
                     "Nothing imported yet: some photos are not where the list says. Photos \
                      of the same file names were found in other folders below it. Check they \
                      are these students' photos: another student's photo of that name would \
-                     be enrolled as this one.",
+                     be enrolled as this one. Without them, those students are enrolled from \
+                     their other photos.",
                 )
                 .color(WARN),
             );
@@ -1025,7 +1026,10 @@ impl AdminView {
             let path = path.clone();
             ui.horizontal(|ui| {
                 if ui.button("Import with these photos").clicked() {
-                    self.run_import(kiosk, path, true);
+                    self.run_import(kiosk, path.clone(), PhotosFoundByName::Use);
+                }
+                if ui.button("Import without these photos").clicked() {
+                    self.run_import(kiosk, path, PhotosFoundByName::LeaveOut);
                 }
                 if ui.button("Cancel the import").clicked() {
                     self.import_question = None;
@@ -1369,11 +1373,11 @@ impl AdminView {
 
     /// Starts a bulk import (what "Import…" does after the dialog).
     pub fn start_import(&mut self, kiosk: &Kiosk, path: PathBuf) {
-        self.run_import(kiosk, path, false)
+        self.run_import(kiosk, path, PhotosFoundByName::Ask)
     }
 
     /// Imports the list at `path`; `by_name`: see [`AdminClient::import`].
-    fn run_import(&mut self, kiosk: &Kiosk, path: PathBuf, by_name: bool) {
+    fn run_import(&mut self, kiosk: &Kiosk, path: PathBuf, by_name: PhotosFoundByName) {
         self.import_summary = None;
         self.import_question = None;
         let domain = self.import_email_domain.trim().to_string();

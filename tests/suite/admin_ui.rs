@@ -2371,3 +2371,51 @@ fn an_import_asks_before_using_photos_not_where_the_list_says_and_says_where_the
         ]
     );
 }
+
+/// Asked about photos found by file name, the admin may import without them: each student
+/// is enrolled from the photos that are where the list says, and told which were left out;
+/// a student left with none is not imported, saying why.
+#[test]
+fn an_import_without_the_photos_found_by_name_enrols_from_the_others_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked_empty_school(dir.path());
+    click(&mut h, Role::Button, "Students");
+    let list = dir.path().join("class");
+    for folder in ["photos", "2023/3b"] {
+        std::fs::create_dir_all(list.join(folder)).unwrap();
+    }
+    let (ana, zoe) = (photos("webcam-dev", "0004"), photos("webcam-dev", "0006"));
+    std::fs::copy(&ana[0], list.join("photos/ana.jpg")).unwrap();
+    std::fs::copy(&ana[8], list.join("2023/3b/ana-old.jpg")).unwrap();
+    std::fs::copy(&zoe[44], list.join("2023/3b/zoe.jpg")).unwrap();
+    let csv = list.join("class.csv");
+    std::fs::write(
+        &csv,
+        "R1,Ana,ana@example.org,photos/ana.jpg,ana-old.jpg\nR2,Zoe,zoe@example.org,zoe.jpg\n",
+    )
+    .unwrap();
+    let app = h.state_mut();
+    app.admin.start_import(&app.kiosk, csv);
+    step_until(&mut h, "the question", 60, |h| {
+        shows(h, "Nothing imported yet")
+    });
+    click(&mut h, Role::Button, "Import without these photos");
+    step_until(&mut h, "the import", 120, |h| shows(h, "Imported "));
+    assert!(shows(&h, "Imported 1 student."));
+    assert!(shows(
+        &h,
+        "Not used: line 1 (R1): ana-old.jpg: not where the list says; the photo of that \
+         name in 2023/3b/ was left out, as chosen"
+    ));
+    assert!(shows(
+        &h,
+        "Not imported: line 2 (R2): No images found. zoe.jpg: not where the list says; the \
+         photo of that name in 2023/3b/ was left out, as chosen"
+    ));
+    assert!(
+        !shows(&h, "taken from 2023/3b/"),
+        "nothing was taken by name"
+    );
+    assert_eq!(photo_count(dir.path(), "R1"), 1, "Ana from her one photo");
+    assert_eq!(photo_count(dir.path(), "R2"), 0, "Zoe not imported");
+}

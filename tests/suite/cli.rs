@@ -494,8 +494,12 @@ fn at_a_terminal_an_import_asks_before_using_photos_not_where_the_list_says() {
         dir.path().display(),
         csv.display()
     );
+    // Without the photo found by name, Ana has none left: refused, saying why.
+    let left_out = "Not enrolled: line 1 (R1): No images found. ana.jpg: not where the list \
+                    says; the photo of that name in photos/ was left out, as chosen";
     for (answer, said, code) in [
         ("n", "Nothing imported.", 1),
+        ("w", left_out, 1),
         ("y", "Enrolled 1 of 1 student.", 0),
     ] {
         let mut at_a_terminal = Command::new("script")
@@ -511,7 +515,7 @@ fn at_a_terminal_an_import_asks_before_using_photos_not_where_the_list_says() {
         let text = stdout(&out);
         assert!(
             text.contains("1 photo not where the list says is in photos/: line 1 (R1) ana.jpg.")
-                && text.contains("Import with these photos? [y/N]")
+                && text.contains("or nothing (n)? [y/w/N]")
                 && text.contains(said),
             "{text}"
         );

@@ -9,7 +9,7 @@ mod worker;
 pub(super) use worker::AdminWorker;
 
 use super::Waker;
-use crate::attendance::import::ImportSummary;
+use crate::attendance::import::{ImportSummary, PhotosFoundByName};
 use crate::attendance::pin::PinCheck;
 use crate::reports::{EmailPreview, Format, SendSummary, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
@@ -545,7 +545,7 @@ pub(super) enum Request {
     Import {
         path: PathBuf,
         email_domain: Option<String>,
-        by_name: bool,
+        by_name: PhotosFoundByName,
         reply: TaskReply<Result<Imported, String>>,
     },
     Sheet {
@@ -793,14 +793,14 @@ impl AdminClient {
     pub fn delete_student(&self, id: i64) -> Pending<Outcome> {
         self.ask(|reply| Request::DeleteStudent { id, reply })
     }
-    /// Imports a class (see `attendance::import`). Unless `by_name`, a list naming photos
-    /// that are not where it says, but that were found below it by file name, imports
-    /// nothing and asks first (a photo of that name elsewhere may be another student's).
+    /// Imports a class (see `attendance::import`). A list naming photos that are not where
+    /// it says, but that were found below it by file name, imports nothing and asks first
+    /// when `by_name` says so (a photo of that name elsewhere may be another student's).
     pub fn import(
         &self,
         path: PathBuf,
         email_domain: Option<String>,
-        by_name: bool,
+        by_name: PhotosFoundByName,
     ) -> Task<Result<Imported, String>> {
         self.run(|reply| Request::Import {
             path,

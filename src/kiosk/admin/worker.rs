@@ -9,8 +9,8 @@ use super::{
 };
 use crate::attendance::pin::{AdminPin, PinCheck};
 use crate::attendance::{
-    import, validate_student, EnrollError, PhotoInput, PreparedPhoto, Recognizer, Records,
-    SharedGallery, MAX_PHOTOS,
+    import, import::PhotosFoundByName, validate_student, EnrollError, PhotoInput, PreparedPhoto,
+    Recognizer, Records, SharedGallery, MAX_PHOTOS,
 };
 use crate::data_dir::DataDir;
 use crate::kiosk::latest::NewestFrame;
@@ -780,16 +780,22 @@ impl Desk {
         &mut self,
         path: &std::path::Path,
         email_domain: Option<&str>,
-        by_name: bool,
+        by_name: PhotosFoundByName,
         reply: TaskReply<Result<Imported, String>>,
     ) {
-        let entries = match import::read_entries(path, email_domain) {
+        let mut entries = match import::read_entries(path, email_domain) {
             Ok(e) => e,
             Err(e) => return reply.send(Err(e.to_string())),
         };
-        let found_elsewhere = import::found_elsewhere(&entries);
-        if !by_name && !found_elsewhere.is_empty() {
-            return reply.send(Ok(Imported::Ask(found_elsewhere)));
+        match by_name {
+            PhotosFoundByName::Ask => {
+                let found_elsewhere = import::found_elsewhere(&entries);
+                if !found_elsewhere.is_empty() {
+                    return reply.send(Ok(Imported::Ask(found_elsewhere)));
+                }
+            }
+            PhotosFoundByName::Use => {}
+            PhotosFoundByName::LeaveOut => import::leave_out(&mut entries),
         }
         if let Err(e) = self.recognizer() {
             return reply.send(Err(e));
