@@ -199,13 +199,16 @@ pub fn door(
                 "message": verdict.message(),
             }),
             KioskEvent::Camera(CameraStatus::Ended) => serde_json::json!({"event": "ended"}),
-            // The picture is there (again), or has stayed almost black.
-            KioskEvent::Camera(CameraStatus::Live(source)) => {
-                serde_json::json!({"event": "camera", "source": source, "dark": false})
-            }
-            KioskEvent::Camera(CameraStatus::Dark(source)) => {
-                serde_json::json!({"event": "camera", "source": source, "dark": true})
-            }
+            // The picture is there (again), has stayed almost black, or has stopped coming.
+            KioskEvent::Camera(CameraStatus::Live(source)) => serde_json::json!(
+                {"event": "camera", "source": source, "dark": false, "stuck": false}
+            ),
+            KioskEvent::Camera(CameraStatus::Dark(source)) => serde_json::json!(
+                {"event": "camera", "source": source, "dark": true, "stuck": false}
+            ),
+            KioskEvent::Camera(CameraStatus::Stuck(source)) => serde_json::json!(
+                {"event": "camera", "source": source, "dark": false, "stuck": true}
+            ),
             KioskEvent::Camera(CameraStatus::Unavailable { problem, .. }) => {
                 serde_json::json!({"event": "no_picture", "reason": problem.to_string()})
             }

@@ -9,7 +9,7 @@ use opencv::core::Mat;
 use opencv::imgproc;
 use opencv::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// How often a lost or missing camera is tried again.
@@ -49,6 +49,84 @@ impl DarkWatch {
     }
 }
 
+/// How long an open source may send no picture before it is said to have stopped: a camera
+/// whose driver or cable hangs stays in its read, saying nothing of itself.
+const STUCK_AFTER: Duration = Duration::from_secs(5);
+
+/// The open source, as the capture thread shares it with the watch for one that stops
+/// sending.
+#[derive(Default)]
+struct Sending {
+    /// The open source's name and when it last sent a frame (or opened); `None` while no
+    /// source is open.
+    open: Option<(String, Instant)>,
+    /// Whether it has been said to have stopped sending.
+    stuck: bool,
+}
+
+/// Watches the open source from a thread of its own, and says `CameraStatus::Stuck` once
+/// it has sent no picture for [`STUCK_AFTER`]: the capture thread, blocked in the read,
+/// cannot. The thread ends when this is dropped.
+struct SourceWatch(Arc<Mutex<Sending>>);
+
+impl SourceWatch {
+    fn start(events: Events) -> SourceWatch {
+        let sending = Arc::new(Mutex::new(Sending::default()));
+        let watched = Arc::downgrade(&sending);
+        let watch = std::thread::Builder::new()
+            .name("rollcall-camera-watch".into())
+            .spawn(move || Self::watch(watched, events));
+        if let Err(e) = watch {
+            tracing::warn!("no watch for a camera that stops sending: {e}");
+        }
+        SourceWatch(sending)
+    }
+
+    fn watch(sending: Weak<Mutex<Sending>>, events: Events) {
+        while let Some(sending) = sending.upgrade() {
+            {
+                let mut s = sending.lock().unwrap_or_else(|e| e.into_inner());
+                let s = &mut *s;
+                if let Some((label, last)) = &s.open {
+                    if !s.stuck && last.elapsed() >= STUCK_AFTER {
+                        s.stuck = true;
+                        // Said under the lock: a frame that comes now is told after it.
+                        events.send(KioskEvent::Camera(CameraStatus::Stuck(label.clone())));
+                    }
+                }
+            }
+            drop(sending);
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    fn sending(&self) -> std::sync::MutexGuard<'_, Sending> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A source opened, called `label`.
+    fn opened(&self, label: &str) {
+        *self.sending() = Sending {
+            open: Some((label.to_string(), Instant::now())),
+            stuck: false,
+        };
+    }
+
+    /// No source is open: nothing to wait for.
+    fn closed(&self) {
+        *self.sending() = Sending::default();
+    }
+
+    /// The source sent a frame at `at`; returns whether it had been said to have stopped.
+    fn frame(&self, at: Instant) -> bool {
+        let mut s = self.sending();
+        if let Some((_, last)) = &mut s.open {
+            *last = at;
+        }
+        std::mem::take(&mut s.stuck)
+    }
+}
+
 /// A frame's mean brightness, 0–255.
 fn brightness(bgr: &Mat) -> f64 {
     opencv::core::mean(bgr, &opencv::core::no_array())
@@ -69,6 +147,21 @@ pub(super) struct CaptureLoop {
     pub stop: Arc<AtomicBool>,
     /// Whether the current source has delivered frames (so a failure is a lost camera).
     pub was_live: bool,
+}
+
+impl CaptureLoop {
+    /// Reads frames until the kiosk stops, a watch beside it for a source that stops
+    /// sending.
+    pub fn run(self) {
+        let watch = SourceWatch::start(self.events.clone());
+        self.read_frames(&watch);
+    }
+
+    /// The source is gone (lost, ended, switched): no picture to capture, none to wait for.
+    fn source_gone(&self, watch: &SourceWatch) {
+        self.newest.clear();
+        watch.closed();
+    }
 }
 
 /// Converts a BGR frame to an egui image: the frame path's one colour conversion.
@@ -128,7 +221,7 @@ impl CaptureLoop {
         true
     }
 
-    pub fn run(mut self) {
+    fn read_frames(mut self, watch: &SourceWatch) {
         self.status(CameraStatus::Starting);
         let mut source: Option<Box<dyn FrameSource>> = None;
         let (mut seq, mut label, mut dark) = (0u64, String::new(), DarkWatch::default());
@@ -140,8 +233,8 @@ impl CaptureLoop {
                 }
             }
             let Some(src) = source.as_mut() else {
-                // No source (lost, ended, switched, never opened): no picture to capture.
-                self.newest.clear();
+                // No source (lost, ended, switched, never opened).
+                self.source_gone(watch);
                 match self.spec.open() {
                     Ok(s) => {
                         // A recording is played from its start once the door can judge
@@ -151,6 +244,7 @@ impl CaptureLoop {
                         }
                         label = s.describe();
                         dark = DarkWatch::default();
+                        watch.opened(&label);
                         self.status(CameraStatus::Live(label.clone()));
                         source = Some(s);
                     }
@@ -177,7 +271,10 @@ impl CaptureLoop {
                     self.was_live = true;
                     seq += 1;
                     let captured = Instant::now();
-                    match dark.look(brightness(&image), captured) {
+                    let was_stuck = watch.frame(captured);
+                    let changed = dark.look(brightness(&image), captured);
+                    // Said when it changes, or when pictures come again after a stop.
+                    match changed.or(was_stuck.then_some(dark.said)) {
                         Some(true) => self.status(CameraStatus::Dark(label.clone())),
                         Some(false) => self.status(CameraStatus::Live(label.clone())),
                         None => {}
@@ -201,7 +298,7 @@ impl CaptureLoop {
                 }
                 Err(CameraError::EndOfStream) => {
                     source = None;
-                    self.newest.clear();
+                    self.source_gone(watch);
                     self.status(CameraStatus::Ended);
                     if !self.wait(false) {
                         break;
@@ -210,7 +307,7 @@ impl CaptureLoop {
                 Err(e) => {
                     tracing::warn!("camera lost: {e}");
                     source = None;
-                    self.newest.clear();
+                    self.source_gone(watch);
                     if self.spec.is_live() {
                         self.status(CameraStatus::Reconnecting(e.to_string()));
                         std::thread::sleep(Duration::from_millis(300));

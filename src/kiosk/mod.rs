@@ -55,6 +55,9 @@ pub enum CameraStatus {
     /// Frames are coming from this source, but have been almost black for seconds: a
     /// closed privacy shutter, a covered lens, the lights off.
     Dark(String),
+    /// The source is open but has sent no picture for seconds: a camera whose driver or
+    /// cable hangs. `Live` or `Dark` again once pictures come.
+    Stuck(String),
     /// The source could not be opened, or a file stopped playing (`camera` tells a webcam
     /// from a file).
     Unavailable {

@@ -40,8 +40,8 @@ enum Banner {
     Short,
 }
 
-/// How long an open source may send no picture before the kiosk says it has stopped.
-const STUCK_AFTER: Duration = Duration::from_secs(5);
+/// How long the camera's frame rate is measured over.
+const FPS_OVER: Duration = Duration::from_secs(2);
 
 /// What the door says of a camera that has stopped sending pictures.
 const STUCK: &str = "The camera has stopped sending pictures — please tell your teacher.";
@@ -110,8 +110,6 @@ pub struct KioskView {
     pub school: Option<SchoolStatus>,
     /// (arrival, capture sequence number) of recent frames, for the camera's frame rate.
     frame_times: VecDeque<(Instant, u64)>,
-    /// When the source last sent a frame (or opened, before its first).
-    last_frame: Option<Instant>,
     texture: Option<egui::TextureHandle>,
     /// When the frame on screen was captured (to move the face boxes up to it).
     shown_captured: Option<Instant>,
@@ -153,7 +151,6 @@ impl KioskView {
             problem: None,
             school: None,
             frame_times: VecDeque::new(),
-            last_frame: None,
             texture: None,
             shown_captured: None,
             video_drawn: false,
@@ -163,44 +160,12 @@ impl KioskView {
         }
     }
 
-    /// Whether the source is open but has sent no picture for seconds: a camera stuck in
-    /// its read (its driver, its cable), which says nothing of itself.
-    fn picture_stuck(&self) -> bool {
-        matches!(self.camera, CameraStatus::Live(_) | CameraStatus::Dark(_))
-            && self.last_frame.is_some_and(|t| t.elapsed() >= STUCK_AFTER)
-    }
-
-    /// What is wrong with the camera's picture, if anything: the line for the people at
-    /// the door and, where there is more to do, what the teacher is told. A source gone,
-    /// lost or ended first, then one that stopped sending, then a picture that stays
-    /// black.
-    fn camera_notice(&self, status: &CameraStatus) -> Option<(&'static str, Option<&'static str>)> {
-        let stuck = self.picture_stuck().then_some((
-            STUCK,
-            Some(
-                "For the teacher: no picture has come from the camera for seconds. Unplug \
-                 the camera and plug it in again; if the picture does not come back, restart \
-                 Rollcall.",
-            ),
-        ));
-        let dark = matches!(status, CameraStatus::Dark(_)).then_some((
-            "The camera's picture is black — please tell your teacher.",
-            Some(
-                "For the teacher: the camera's picture has stayed almost black for seconds. \
-                 Open the camera's privacy shutter or uncover its lens; in a dark room, turn \
-                 the lights on.",
-            ),
-        ));
-        no_live_picture(status)
-            .map(|line| (line, None))
-            .or(stuck)
-            .or(dark)
-    }
-
     /// Frames per second the camera delivered over the last two seconds (counted by
     /// sequence number, so frames the screen skipped still count).
     pub fn fps(&self) -> f64 {
         match (self.frame_times.front(), self.frame_times.back()) {
+            // None came in them.
+            (_, Some((t1, _))) if t1.elapsed() > FPS_OVER => 0.0,
             (Some((t0, s0)), Some((t1, s1))) if s1 > s0 => {
                 (s1 - s0) as f64 / t1.duration_since(*t0).as_secs_f64().max(1e-6)
             }
@@ -212,12 +177,7 @@ impl KioskView {
     pub fn absorb(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
         while let Ok(e) = kiosk.events.try_recv() {
             match e {
-                KioskEvent::Camera(s) => {
-                    if matches!(s, CameraStatus::Live(_)) {
-                        self.last_frame = Some(Instant::now());
-                    }
-                    self.camera = s
-                }
+                KioskEvent::Camera(s) => self.camera = s,
                 KioskEvent::Enrolled(students) => {
                     if let Recognition::Ready { .. } = self.recognition {
                         self.recognition = Recognition::Ready { students }
@@ -252,12 +212,11 @@ impl KioskView {
         }
         if let Ok(frame) = kiosk.frames.try_recv() {
             let now = Instant::now();
-            self.last_frame = Some(now);
             self.frame_times.push_back((now, frame.seq));
             while self
                 .frame_times
                 .front()
-                .is_some_and(|(t, _)| now.duration_since(*t) > Duration::from_secs(2))
+                .is_some_and(|(t, _)| now.duration_since(*t) > FPS_OVER)
             {
                 self.frame_times.pop_front();
             }
@@ -415,6 +374,7 @@ impl KioskView {
             let camera = match &self.camera {
                 CameraStatus::Live(d) => d.clone(),
                 CameraStatus::Dark(d) => format!("{d} (picture almost black)"),
+                CameraStatus::Stuck(d) => format!("{d} (no picture for seconds)"),
                 CameraStatus::Starting => "Starting the camera…".into(),
                 CameraStatus::Reconnecting(_) => "Camera disconnected".into(),
                 CameraStatus::Unavailable { .. } => "No picture".into(),
@@ -475,9 +435,7 @@ impl KioskView {
     ) -> Rect {
         self.video_drawn = true;
         let Some(texture) = &self.texture else {
-            let text = self
-                .camera_notice(status)
-                .map_or("Starting the camera…", |(line, _)| line);
+            let text = camera_notice(status).map_or("Starting the camera…", |(line, _)| line);
             ui.scope_builder(egui::UiBuilder::new().max_rect(area), |ui| {
                 ui.centered_and_justified(|ui| ui.label(RichText::new(text).size(28.0)));
             });
@@ -551,8 +509,7 @@ impl KioskView {
         };
         // A source gone or ended leaves its last picture under the line (in a screen's
         // camera view: the kiosk's own area has screens of their own for those).
-        let camera = self
-            .camera_notice(status)
+        let camera = camera_notice(status)
             .map(|(line, teacher)| (line.to_string(), teacher.map(str::to_string)));
         let banner = match (camera, &self.recognition, &self.wrong_clock) {
             (Some(no_picture), _, _) => Some(no_picture),
@@ -764,6 +721,30 @@ impl KioskView {
     }
 }
 
+/// What is wrong with the camera's picture, if anything: the line for the people at
+/// the door and, where there is more to do, what the teacher is told.
+fn camera_notice(status: &CameraStatus) -> Option<(&'static str, Option<&'static str>)> {
+    match status {
+        CameraStatus::Stuck(_) => Some((
+            STUCK,
+            Some(
+                "For the teacher: no picture has come from the camera for seconds. Unplug \
+                 the camera and plug it in again; if the picture does not come back, \
+                 restart Rollcall.",
+            ),
+        )),
+        CameraStatus::Dark(_) => Some((
+            "The camera's picture is black — please tell your teacher.",
+            Some(
+                "For the teacher: the camera's picture has stayed almost black for \
+                 seconds. Open the camera's privacy shutter or uncover its lens; in a dark \
+                 room, turn the lights on.",
+            ),
+        )),
+        other => no_live_picture(other).map(|line| (line, None)),
+    }
+}
+
 /// What a camera view says over (or instead of) its picture when the source sends none:
 /// lost, gone or ended; `None` while it does (or is starting).
 fn no_live_picture(status: &CameraStatus) -> Option<&'static str> {
@@ -773,6 +754,7 @@ fn no_live_picture(status: &CameraStatus) -> Option<&'static str> {
             Some(NoPicture::of(problem, *camera).heading)
         }
         CameraStatus::Ended => Some("The recording has ended."),
+        CameraStatus::Stuck(_) => Some(STUCK),
         CameraStatus::Starting | CameraStatus::Live(_) | CameraStatus::Dark(_) => None,
     }
 }

@@ -702,6 +702,29 @@ fn a_door_says_when_its_picture_stays_black() {
     assert_eq!(dark, [false, true], "{events:?}");
 }
 
+/// A door without a window says when its camera stops sending pictures, and when they
+/// come again (played by a recording of two pictures ten seconds apart).
+#[test]
+fn a_door_says_when_its_camera_stops_sending_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = recording_of_0006(dir.path(), 2);
+    let data = dir.path().join("data");
+    let mut door = start_rollcall(
+        &data,
+        &["--source", frames.to_str().unwrap(), "--fps", "0.1", "door"],
+        Stdio::null(),
+    );
+    let events = door_events_to_the_end(&mut door);
+    door.kill().unwrap();
+    door.wait().unwrap();
+    let stuck: Vec<bool> = events
+        .iter()
+        .filter(|l| l.contains(r#""event":"camera""#))
+        .map(|l| l.contains(r#""stuck":true"#))
+        .collect();
+    assert_eq!(stuck, [false, true, false], "{events:?}");
+}
+
 /// A door's JSON lines up to its recording's end, or the first sign of looking for a
 /// camera instead (`no_picture`).
 fn door_events_to_the_end(door: &mut Child) -> Vec<String> {

@@ -721,12 +721,13 @@ fn a_camera_that_stops_sending_pictures_is_said_to_have_stopped() {
         )
     });
     assert!(shows(&h, "Unplug the camera and plug it in again"));
-    h.state()
-        .kiosk
-        .command(CaptureCommand::Switch(looping(scene)));
+    assert!(shows(&h, "(no picture for seconds)"));
+    assert!(shows(&h, " 0 fps"), "no frame in the last two seconds");
+    // The next picture, ten seconds after the first: the camera sends again.
     step_until(&mut h, "the notice to go", 30, |h| {
         !shows(h, "stopped sending pictures")
     });
+    assert!(!shows(&h, "(no picture for seconds)"));
 }
 
 #[test]
