@@ -532,7 +532,7 @@ impl Store {
         let copies = || {
             let mut all = saved_copies(folder);
             for daily in self.daily_backup_folders().unwrap_or_default() {
-                all.extend(super::daily_backup::daily_backups(&daily));
+                all.extend(super::daily_backup::named_as_daily_backups(&daily));
             }
             all
         };

@@ -190,8 +190,19 @@ fn day_of(file: &Path) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
-/// The daily backups in `folder`, oldest first.
+/// The daily backups in `folder`, oldest first: the files named exactly as they are made
+/// (`rollcall-daily-2026-03-02.rollcall`). A copy an admin saved there under another name
+/// (`rollcall-daily-2026-03-02 (copy).rollcall`) is not one: never pruned or deleted,
+/// nor counted among the newest kept.
 pub fn daily_backups(folder: &Path) -> Vec<PathBuf> {
+    let mut files = named_as_daily_backups(folder);
+    files.retain(|f| day_of(f).is_some());
+    files
+}
+
+/// Every file in `folder` whose name starts and ends as a daily backup's: the daily
+/// backups and copies of them saved beside them, which an erasure reaches too.
+pub fn named_as_daily_backups(folder: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return Vec::new();
     };
@@ -455,5 +466,33 @@ mod tests {
         assert!(worth(&all_day[..7], 121));
         // A late mark handed on by another door, made before the backup: at the next look.
         assert!(worth(&[-90], 0));
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_daily_backups_and_never_touches_a_copy_saved_beside_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "rollcall-daily-2026-03-01.rollcall",
+            "rollcall-daily-2026-03-02.rollcall",
+            "rollcall-daily-2026-03-03.rollcall",
+            // An admin's copies: by name, one of them would sort after every day's.
+            "rollcall-daily-2026-03-01 (copy).rollcall",
+            "rollcall-daily-before-the-upgrade.rollcall",
+            "notes.txt",
+        ];
+        for n in names {
+            std::fs::write(dir.path().join(n), b"x").unwrap();
+        }
+        let newest = newest_daily_backup(dir.path()).map(|(file, _)| file);
+        assert_eq!(newest, Some(dir.path().join(names[2])));
+        prune(dir.path(), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [names[5], names[3], names[1], names[2], names[4]]);
+        // An erasure reaches the copies as well as the backups.
+        assert_eq!(named_as_daily_backups(dir.path()).len(), 4);
     }
 }
