@@ -285,7 +285,8 @@ async fn getdata(State(s): State<ApiState>) -> Response {
     let db = s.database.clone();
     let result = blocking(move || -> Result<serde_json::Value, String> {
         let store = Store::open(&db).map_err(|e| e.to_string())?;
-        let sheet = reports::whole_history(&store).map_err(|e| e.to_string())?;
+        let (from, to) = reports::whole_history(&store).map_err(|e| e.to_string())?;
+        let sheet = reports::Sheet::build(&store, from, to).map_err(|e| e.to_string())?;
         let data: Vec<serde_json::Value> = sheet
             .rows
             .iter()
@@ -308,20 +309,28 @@ async fn getdata(State(s): State<ApiState>) -> Response {
     }
 }
 
-/// Emails every student (or those under the threshold) their attendance to date. Nobody
-/// to mail: 200 without contacting the mail server. Mail not set up: 503 naming the
-/// setting. The mail server failing: 500 with the reason.
+/// Emails every student (or those under the threshold) their attendance up to yesterday
+/// (today's classes may not be over). Nobody to mail: 200 without contacting the mail
+/// server. Mail not set up: 503 naming the setting. The mail server failing: 500 with the
+/// reason.
 async fn send_mail(s: ApiState, under: Option<f64>) -> Response {
+    let today = chrono::Local::now().date_naive();
     let result = blocking(
-        move || -> Result<reports::SendSummary, reports::ReportError> {
+        move || -> Result<(reports::SendSummary, bool), reports::ReportError> {
             let mut store = Store::open(&s.database)?;
-            let sheet = reports::whole_history(&store)?;
-            let summary =
-                reports::email_students(&mut store, &s.settings.email, &sheet, under, |_, _| {})?;
+            let (from, to) = reports::whole_history(&store)?;
+            // Today, whose classes may not be over, counts from tomorrow.
+            let run = reports::Emailing {
+                from,
+                to,
+                under,
+                with_today: false,
+            };
+            let summary = reports::email_students(&mut store, &s.settings.email, run, |_, _| {})?;
             for (to, why) in &summary.failed {
                 tracing::warn!("mail to {to} failed: {why}");
             }
-            Ok(summary)
+            Ok((summary, run.days(today).is_none()))
         },
     )
     .await;
@@ -333,14 +342,19 @@ async fn send_mail(s: ApiState, under: Option<f64>) -> Response {
             .collect::<Vec<_>>()
     };
     match result {
-        Some(Ok(summary)) if summary.sent.is_empty() && summary.failed.is_empty() => {
+        Some(Ok((summary, no_day_over)))
+            if summary.sent.is_empty() && summary.failed.is_empty() =>
+        {
             let text = match under {
+                _ if no_day_over => "Nobody was mailed: no class day is over yet (today \
+                                     counts once its classes are over)."
+                    .into(),
                 Some(t) => format!("Nobody was mailed: no student is under {t} %."),
                 None => "Nobody was mailed: no student has an email address on file.".into(),
             };
             (StatusCode::OK, Json(json!({ "message": text, "sent": 0 }))).into_response()
         }
-        Some(Ok(summary)) => (
+        Some(Ok((summary, _))) => (
             StatusCode::OK,
             Json(json!({
                 "message": "Mail sent successfully",

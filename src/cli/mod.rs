@@ -211,6 +211,10 @@ pub enum ReportCommand {
         from: Option<chrono::NaiveDate>,
         #[arg(long, value_name = "DATE")]
         to: Option<chrono::NaiveDate>,
+        /// Count today too, once its classes are over (by default the reports count up to
+        /// yesterday: a student not yet come in is not told they were absent today).
+        #[arg(long)]
+        with_today: bool,
         /// Show who would get what, and send nothing.
         #[arg(long)]
         preview: bool,
@@ -315,8 +319,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             under,
             from,
             to,
+            with_today,
             preview,
-        })) => around(&|| reports::email(data_dir, under, from, to, preview)),
+        })) => around(&|| reports::email(data_dir, under, from, to, with_today, preview)),
         Some(Command::Serve {
             listen,
             token,

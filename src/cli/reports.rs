@@ -2,7 +2,7 @@
 
 use super::{progress_bar, settings_for, Exit, ExportFormat};
 use crate::data_dir::DataDir;
-use crate::reports::{self, percent_text, Format, Range, Sheet};
+use crate::reports::{self, percent_text, Format, Range};
 use crate::store::Store;
 use crate::wording::count;
 use chrono::NaiveDate;
@@ -44,16 +44,27 @@ pub fn email(
     under: Option<f64>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    with_today: bool,
     preview: bool,
 ) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
     let settings = settings_for(&data)?;
     let mut store = Store::open(&data.database())?;
     let (from, to) = range(from, to);
+    let run = reports::Emailing {
+        from,
+        to,
+        under,
+        with_today,
+    };
+    let today = chrono::Local::now().date_naive();
+    if run.leaves_out(today) {
+        println!("{}", reports::TODAY_LEFT_OUT);
+    }
     if preview {
-        let preview = reports::email_preview(&store, &settings.email, from, to, under)?;
+        let preview = reports::email_preview(&store, &settings.email, run)?;
         if preview.reports.is_empty() {
-            println!("{}", reports::nobody_to_email(under));
+            println!("{}", run.nobody(today));
             return Ok(Exit::Ok);
         }
         for r in &preview.reports {
@@ -65,15 +76,14 @@ pub fn email(
         }
         return Ok(Exit::Ok);
     }
-    let sheet = Sheet::build(&store, from, to)?;
-    let bar = progress_bar(sheet.rows.len(), "sending", "messages");
-    let summary = reports::email_students(&mut store, &settings.email, &sheet, under, |d, t| {
+    let bar = progress_bar(0, "sending", "messages");
+    let summary = reports::email_students(&mut store, &settings.email, run, |d, t| {
         bar.set_length(t as u64);
         bar.set_position(d as u64)
     })?;
     bar.finish_and_clear();
     if summary.sent.is_empty() && summary.failed.is_empty() {
-        println!("{}", reports::nobody_to_email(under));
+        println!("{}", run.nobody(today));
     } else {
         println!(
             "Sent {} of {}.",

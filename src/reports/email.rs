@@ -6,7 +6,7 @@ use super::sheet::{percent_text, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::Store;
 use crate::wording::count;
-use chrono::NaiveDate;
+
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
@@ -24,16 +24,10 @@ pub struct Report {
     pub body: String,
 }
 
-/// The reports to send: everyone, or only those under `under` percent. A range that runs
-/// past `today` (this month, this week) is told as ending today: the days after it have
-/// not happened and count for nothing.
-pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str, today: NaiveDate) -> Vec<Report> {
-    let to = if sheet.from <= today {
-        sheet.to.min(today)
-    } else {
-        sheet.to
-    };
-    let (from, to) = (sheet.from.format("%-d %B %Y"), to.format("%-d %B %Y"));
+/// The reports to send over the sheet's days: everyone, or only those under `under`
+/// percent.
+pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> {
+    let (from, to) = (sheet.from.format("%-d %B %Y"), sheet.to.format("%-d %B %Y"));
     sheet
         .rows
         .iter()
@@ -234,6 +228,7 @@ pub fn send(
 mod tests {
     use super::*;
     use crate::reports::SheetRow;
+    use chrono::NaiveDate;
 
     fn sheet(from: NaiveDate, to: NaiveDate) -> Sheet {
         Sheet {
@@ -263,23 +258,16 @@ mod tests {
     }
 
     #[test]
-    fn a_range_running_past_today_is_told_as_ending_today() {
-        let this_month = sheet(day(12, 1), day(12, 31));
-        let body = &reports(&this_month, Some(85.0), "s", day(12, 3))[0].body;
+    fn a_report_tells_the_days_it_counts_and_the_bar_missed() {
+        let counted = sheet(day(12, 1), day(12, 2));
+        let body = &reports(&counted, Some(85.0), "s")[0].body;
         assert!(
             body.contains(
-                "From 1 December 2026 to 3 December 2026 you were present on 0 of 1 class day"
-            ),
+                "From 1 December 2026 to 2 December 2026 you were present on 0 of 1 class day: \
+                 0 % attendance."
+            ) && body.contains("below the required 85 %"),
             "{body}"
         );
-        // Seen after its end, or before it began, the range is told as chosen.
-        let november = sheet(day(11, 1), day(11, 30));
-        let body = &reports(&november, None, "s", day(12, 3))[0].body;
-        assert!(
-            body.contains("From 1 November 2026 to 30 November 2026"),
-            "{body}"
-        );
-        let body = &reports(&this_month, None, "s", day(11, 20))[0].body;
-        assert!(body.contains("to 31 December 2026"), "{body}");
+        assert!(!reports(&counted, None, "s")[0].body.contains("required"));
     }
 }

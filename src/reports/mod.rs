@@ -26,12 +26,12 @@ pub enum ReportError {
     Email(#[from] EmailError),
 }
 
-/// The sheet from the first day anyone was marked up to today: what the old dashboard
-/// showed (`GET /getdata`, the mail endpoints).
-pub fn whole_history(store: &Store) -> Result<Sheet, StoreError> {
-    let today = chrono::Local::now().date_naive();
+/// From the first day anyone was marked up to today: what the old dashboard showed
+/// (`GET /getdata`, the mail endpoints).
+pub fn whole_history(store: &Store) -> Result<(NaiveDate, NaiveDate), StoreError> {
+    let today = today();
     let first = store.first_mark_day()?.unwrap_or(today);
-    Sheet::build(store, first, today.max(first))
+    Ok((first, today.max(first)))
 }
 
 /// Builds the sheet for a range and writes it to `path`. Returns the sheet written.
@@ -54,42 +54,152 @@ fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
+/// Said when an email run's range takes in today, which it does not count.
+pub const TODAY_LEFT_OUT: &str = "Today is not counted: its classes may not be over, and a \
+     student who has not come in yet would be told they were absent. Once today's classes \
+     are over, count it too.";
+
+/// An email run: whose reports, over which days.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Emailing {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Only the students under this percent; `None`: every student.
+    pub under: Option<f64>,
+    /// Whether today counts. Unless the admin says its classes are over it does not: a
+    /// student who has not come in yet would be told they were absent today.
+    pub with_today: bool,
+}
+
+impl Emailing {
+    /// The days the reports count, seen on `today`: the range up to yesterday, or up to
+    /// today `with_today` (the days after it have not happened); `None` when that leaves
+    /// none.
+    pub fn days(&self, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        let last = match self.with_today {
+            true => today,
+            false => today.pred_opt()?,
+        };
+        let to = self.to.min(last);
+        (to >= self.from).then_some((self.from, to))
+    }
+
+    /// Why the run has no one to email, seen on `today`: no day of its range is over yet,
+    /// or nobody is under its bar (or enrolled).
+    pub fn nobody(&self, today: NaiveDate) -> String {
+        match self.days(today) {
+            None => "No day of this range is over yet (today counts once its classes are \
+                     over): there is no one to email."
+                .into(),
+            Some(_) => nobody_to_email(self.under),
+        }
+    }
+
+    /// Whether the range takes in `today` and today is not counted.
+    pub fn leaves_out(&self, today: NaiveDate) -> bool {
+        !self.with_today && (self.from..=self.to).contains(&today)
+    }
+
+    /// The reports of the run, on `subject`, as of `today`.
+    fn reports(
+        &self,
+        store: &Store,
+        subject: &str,
+        today: NaiveDate,
+    ) -> Result<Vec<Report>, StoreError> {
+        Ok(match self.days(today) {
+            Some((from, to)) => {
+                email::reports(&Sheet::build(store, from, to)?, self.under, subject)
+            }
+            None => Vec::new(),
+        })
+    }
+}
+
 /// What an email run would send, and why it cannot be sent yet, if so.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EmailPreview {
     pub reports: Vec<Report>,
     /// No mail server is set up: what the admin must do first.
     pub not_set_up: Option<String>,
+    /// Today is in the range but not counted (see [`Emailing::with_today`]).
+    pub today_left_out: bool,
 }
 
-/// The messages an email run would send: every student, or those under `under` percent.
+/// The messages an email run would send.
 pub fn email_preview(
     store: &Store,
     settings: &EmailSettings,
-    from: NaiveDate,
-    to: NaiveDate,
-    under: Option<f64>,
+    run: Emailing,
 ) -> Result<EmailPreview, ReportError> {
-    let sheet = Sheet::build(store, from, to)?;
+    let today = today();
     Ok(EmailPreview {
-        reports: email::reports(&sheet, under, &settings.subject, today()),
+        reports: run.reports(store, &settings.subject, today)?,
         not_set_up: email::set_up(settings).err().map(|e| e.to_string()),
+        today_left_out: run.leaves_out(today),
     })
 }
 
-/// Emails each student their attendance (or only those under `under` percent);
-/// `progress(done, total)` after each message. Nobody to mail means no mail server is
-/// contacted at all.
+/// Emails each student of the run their attendance; `progress(done, total)` after each
+/// message. Nobody to mail means no mail server is contacted at all.
 pub fn email_students(
     store: &mut Store,
     settings: &EmailSettings,
-    sheet: &Sheet,
-    under: Option<f64>,
+    run: Emailing,
     progress: impl FnMut(usize, usize),
 ) -> Result<SendSummary, ReportError> {
-    let reports = email::reports(sheet, under, &settings.subject, today());
+    let reports = run.reports(store, &settings.subject, today())?;
     if reports.is_empty() {
         return Ok(SendSummary::default());
     }
     Ok(email::send(settings, &reports, store, progress)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+    }
+
+    #[test]
+    fn reports_count_up_to_yesterday_unless_today_is_over() {
+        let month = |with_today| Emailing {
+            from: day(12, 1),
+            to: day(12, 31),
+            under: Some(85.0),
+            with_today,
+        };
+        // Seen on 3 December: the days after it have not happened; today only once over.
+        assert_eq!(
+            month(false).days(day(12, 3)),
+            Some((day(12, 1), day(12, 2)))
+        );
+        assert!(month(false).leaves_out(day(12, 3)));
+        assert_eq!(month(true).days(day(12, 3)), Some((day(12, 1), day(12, 3))));
+        assert!(!month(true).leaves_out(day(12, 3)));
+        // On the first day of the range, nothing is over yet.
+        assert_eq!(month(false).days(day(12, 1)), None);
+        // Seen after its end, the range is counted as chosen, and today is not in it.
+        assert_eq!(
+            month(false).days(day(1, 5) + chrono::Months::new(12)),
+            Some((day(12, 1), day(12, 31)))
+        );
+        let november = Emailing {
+            from: day(11, 1),
+            to: day(11, 30),
+            ..month(false)
+        };
+        assert_eq!(november.days(day(12, 3)), Some((day(11, 1), day(11, 30))));
+        assert!(!november.leaves_out(day(12, 3)));
+        // A range yet to come has no day to count.
+        assert_eq!(month(true).days(day(11, 20)), None);
+        assert!(month(false)
+            .nobody(day(12, 1))
+            .starts_with("No day of this range is over"));
+        assert!(month(false)
+            .nobody(day(12, 3))
+            .starts_with("Nobody is under 85 %"));
+    }
 }

@@ -10,7 +10,8 @@ use crate::kiosk::admin::{
     AdminClient, Answer, DayMark, DayView, Outcome, Pending, RefusedFace, Task,
 };
 use crate::reports::{
-    nobody_to_email, percent_text, EmailPreview, Format, Range, SendSummary, Sheet, SheetRow,
+    percent_text, EmailPreview, Emailing, Format, Range, SendSummary, Sheet, SheetRow,
+    TODAY_LEFT_OUT,
 };
 use crate::store::{backup_reminder, AuditRow};
 use crate::wording::count;
@@ -152,9 +153,9 @@ struct DayShown {
 }
 
 /// The email dialog.
-#[derive(Default)]
 struct EmailDialog {
-    under: Option<f64>,
+    /// Whose reports, over which days: the range chosen when the dialog opened.
+    run: Emailing,
     preview: Option<EmailPreview>,
     preview_req: Option<Pending<Result<EmailPreview, String>>>,
     sending: Option<Task<Result<SendSummary, String>>>,
@@ -690,10 +691,18 @@ impl ReviewView {
 
     fn open_email(&mut self, admin: &AdminClient, under: Option<f64>) {
         if let Some((from, to)) = self.bounds() {
-            self.email = Some(EmailDialog {
+            let run = Emailing {
+                from,
+                to,
                 under,
-                preview_req: Some(admin.email_preview(from, to, under)),
-                ..EmailDialog::default()
+                with_today: false,
+            };
+            self.email = Some(EmailDialog {
+                run,
+                preview: None,
+                preview_req: Some(admin.email_preview(run)),
+                sending: None,
+                result: None,
             });
         }
     }
@@ -1069,7 +1078,6 @@ impl ReviewView {
     }
 
     fn email_window(&mut self, ctx: &egui::Context, admin: &AdminClient) {
-        let bounds = self.bounds();
         let Some(d) = &mut self.email else { return };
         let mut open = true;
         movable_window_from(ctx, "Email reports", self.windows_top)
@@ -1079,7 +1087,7 @@ impl ReviewView {
                 if let Some(result) = &d.result {
                     match result {
                         Ok(r) if r.sent.is_empty() && r.failed.is_empty() => {
-                            ui.label(nobody_to_email(d.under));
+                            ui.label(d.run.nobody(chrono::Local::now().date_naive()));
                         }
                         Ok(r) => {
                             ui.label(format!("Sent {}.", count(r.sent.len(), "message")));
@@ -1106,13 +1114,28 @@ impl ReviewView {
                 let Some(EmailPreview {
                     reports: p,
                     not_set_up,
+                    today_left_out,
                 }) = &d.preview
                 else {
                     ui.spinner();
                     return;
                 };
+                // A range that takes in today counts it only once its classes are over.
+                if *today_left_out || d.run.with_today {
+                    if *today_left_out {
+                        ui.label(RichText::new(TODAY_LEFT_OUT).color(WARN));
+                    }
+                    if ui
+                        .checkbox(&mut d.run.with_today, "Count today: its classes are over")
+                        .changed()
+                    {
+                        d.preview = None;
+                        d.preview_req = Some(admin.email_preview(d.run));
+                        return;
+                    }
+                }
                 if p.is_empty() {
-                    ui.label(nobody_to_email(d.under));
+                    ui.label(d.run.nobody(chrono::Local::now().date_naive()));
                     return;
                 }
                 ui.label(format!("{} will be sent:", count(p.len(), "message")));
@@ -1141,9 +1164,7 @@ impl ReviewView {
                     .button(format!("Send {}", count(p.len(), "message")))
                     .clicked()
                 {
-                    if let Some((from, to)) = bounds {
-                        d.sending = Some(admin.email_send(from, to, d.under));
-                    }
+                    d.sending = Some(admin.email_send(d.run));
                 }
             });
         if !open {

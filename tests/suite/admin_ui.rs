@@ -1120,6 +1120,54 @@ fn emailing_without_a_mail_server_says_so_before_anything_is_sent() {
         .is_none());
 }
 
+/// A range that takes in today counts it only once the admin says its classes are over:
+/// a student who has not come in yet is not told they were absent today.
+#[test]
+fn emailing_counts_today_only_once_the_admin_says_its_classes_are_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = class(dir.path());
+    let mut store = Store::open(&data.database()).unwrap();
+    let a = common::student_named(&store, "A").unwrap().id;
+    store
+        .mark(a, chrono::Local::now(), None, "kiosk", None)
+        .unwrap();
+    drop(store);
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Review");
+    click(&mut h, Role::RadioButton, "Custom");
+    replace_text(&mut h, "From", "2026-03-01");
+    let today = chrono::Local::now().date_naive();
+    replace_text(&mut h, "To", &today.to_string());
+    click(&mut h, Role::Button, "Show");
+    step_until(&mut h, "the table", 30, |h| shows(h, "6 class days"));
+    click(&mut h, Role::Button, "Email students under 85 %…");
+    step_until(&mut h, "the preview", 30, |h| {
+        shows(h, "3 messages will be sent:")
+    });
+    assert!(says(
+        &h,
+        "Today is not counted: its classes may not be over"
+    ));
+    let yesterday = (today - chrono::Duration::days(1)).format("%-d %B %Y");
+    assert!(
+        says(
+            &h,
+            &format!("to {yesterday} you were present on 4 of 5 class days")
+        ),
+        "B's report ends yesterday"
+    );
+    click(&mut h, Role::CheckBox, "Count today: its classes are over");
+    step_until(&mut h, "the preview with today", 30, |h| {
+        says(h, "you were present on 4 of 6 class days")
+    });
+    assert!(says(
+        &h,
+        &format!("to {} you were", today.format("%-d %B %Y"))
+    ));
+    assert!(!says(&h, "Today is not counted"));
+}
+
 #[test]
 fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
     let dir = tempfile::tempdir().unwrap();

@@ -426,15 +426,23 @@ async fn getdata_mail_cors_token_and_openapi() {
     assert_eq!(v["unique_dates"], serde_json::json!([today]));
     assert_eq!(v["data"], serde_json::json!([{ "id": "R1", "dates": [1] }]));
 
-    let r = auth(client.post(format!("{url}/sendmailall")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    // Today's classes may not be over: it is not counted, and nothing is sent.
+    let send_all = || async {
+        let r = auth(client.post(format!("{url}/sendmailall")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<Value>().await.unwrap()["message"].clone()
+    };
     assert_eq!(
-        r.json::<Value>().await.unwrap()["message"],
-        "Mail sent successfully"
+        send_all().await,
+        "Nobody was mailed: no class day is over yet (today counts once its classes are over)."
     );
+    assert!(received.lock().unwrap().is_empty());
+    // Ada also came yesterday: a day over, reported.
+    came_yesterday(dir.path(), "R1");
+    assert_eq!(send_all().await, "Mail sent successfully");
     let r = auth(client.post(format!("{url}/sendmaillees")))
         .send()
         .await
@@ -446,7 +454,13 @@ async fn getdata_mail_cors_token_and_openapi() {
         1,
         "Ada (100 %) gets the report for everyone, not the one for those under 85 %"
     );
-    assert!(got[0].1.contains("100 % attendance"));
+    assert!(
+        got[0]
+            .1
+            .contains("you were present on 1 of 1 class day: 100 % attendance"),
+        "yesterday only: {}",
+        got[0].1
+    );
 
     // The old React client runs on another port.
     let r = client
@@ -689,6 +703,24 @@ async fn a_door_token_deleted_from_the_settings_file_is_refused_without_a_restar
     assert_eq!(knock(&url, None).await, StatusCode::UNAUTHORIZED);
 }
 
+/// Makes the student `roll_no` (enrolled today over the API) enrolled two days ago and
+/// marked yesterday: a class day that is over, which reports count (today's is not).
+fn came_yesterday(dir: &Path, roll_no: &str) {
+    let db = dir.join("rollcall.db");
+    let yesterday = chrono::Local::now() - chrono::Duration::days(1);
+    let two_days_ago = (yesterday - chrono::Duration::days(1)).to_rfc3339();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE students SET enrolled_at = ?1 WHERE roll_no = ?2",
+            [two_days_ago.as_str(), roll_no],
+        )
+        .unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let id = common::student_named(&store, roll_no).unwrap().id;
+    store.mark(id, yesterday, Some(7.5), "kiosk", None).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_needs_no_server_when_nobody_is_to_be_mailed_and_names_the_missing_setting() {
     // Everyone is at 100 %: nobody under 85 %, and the (unreachable) mail server is not
@@ -700,8 +732,8 @@ async fn mail_needs_no_server_when_nobody_is_to_be_mailed_and_names_the_missing_
         .unwrap()
         .port();
     mail_settings(dir.path(), port);
-    let (url, ada) = start_with_ada(dir.path()).await;
-    assert_eq!(mark(&url, image(&ada[6])).await.0, StatusCode::OK);
+    let (url, _) = start_with_ada(dir.path()).await;
+    came_yesterday(dir.path(), "R1");
     let r = reqwest::Client::new()
         .post(format!("{url}/sendmaillees"))
         .send()

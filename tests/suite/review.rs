@@ -209,6 +209,39 @@ fn the_email_preview_says_when_no_mail_server_is_set_up() {
     );
 }
 
+/// By default the reports count up to yesterday, and say so when the range takes in today
+/// (this month's, the default); `--with-today` counts today too.
+#[test]
+fn the_email_reports_count_today_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    // A came today; B, C and D have not (yet).
+    let mut store = class(dir.path());
+    let a = common::student_named(&store, "A").unwrap().id;
+    store
+        .mark(a, chrono::Local::now(), None, "kiosk", None)
+        .unwrap();
+    drop(store);
+    let preview = |with_today: bool| {
+        let mut args = vec!["report", "email", "--preview", "--under", "85"];
+        args.extend(with_today.then_some("--with-today"));
+        let out = rollcall(dir.path(), &args);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Before today, nobody was marked this month: nobody is told they were absent.
+    let said = preview(false);
+    assert!(said.starts_with("Today is not counted"), "{said}");
+    assert!(!said.contains("would be sent"), "{said}");
+    // Today's classes over, the three who did not come are under 85 %.
+    let said = preview(true);
+    assert!(!said.contains("Today is not counted"), "{said}");
+    assert!(
+        said.contains("Student B <b@example.org>: 0 %")
+            && said.contains("3 messages would be sent"),
+        "{said}"
+    );
+}
+
 #[test]
 fn every_student_can_be_emailed() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,7 @@ pub(super) use worker::AdminWorker;
 use super::Waker;
 use crate::attendance::import::{ImportSummary, PhotosFoundByName};
 use crate::attendance::pin::PinCheck;
-use crate::reports::{EmailPreview, Format, SendSummary, Sheet};
+use crate::reports::{EmailPreview, Emailing, Format, SendSummary, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::school::SchoolLogin;
 use crate::store::{AttackRecording, AuditRow, Student};
@@ -606,15 +606,11 @@ pub(super) enum Request {
         reply: Reply<Outcome>,
     },
     EmailPreview {
-        from: NaiveDate,
-        to: NaiveDate,
-        under: Option<f64>,
+        run: Emailing,
         reply: Reply<Result<EmailPreview, String>>,
     },
     EmailSend {
-        from: NaiveDate,
-        to: NaiveDate,
-        under: Option<f64>,
+        run: Emailing,
         reply: TaskReply<Result<SendSummary, String>>,
     },
     EmailSettings(Reply<Result<EmailForm, String>>),
@@ -886,18 +882,8 @@ impl AdminClient {
             reply,
         })
     }
-    pub fn email_preview(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-        under: Option<f64>,
-    ) -> Answer<EmailPreview> {
-        self.ask(|reply| Request::EmailPreview {
-            from,
-            to,
-            under,
-            reply,
-        })
+    pub fn email_preview(&self, run: Emailing) -> Answer<EmailPreview> {
+        self.ask(|reply| Request::EmailPreview { run, reply })
     }
     /// The saved email settings, without the password.
     pub fn email_settings(&self) -> Answer<EmailForm> {
@@ -929,18 +915,8 @@ impl AdminClient {
             reply,
         })
     }
-    pub fn email_send(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-        under: Option<f64>,
-    ) -> Task<Result<SendSummary, String>> {
-        self.run(|reply| Request::EmailSend {
-            from,
-            to,
-            under,
-            reply,
-        })
+    pub fn email_send(&self, run: Emailing) -> Task<Result<SendSummary, String>> {
+        self.run(|reply| Request::EmailSend { run, reply })
     }
 }
 

@@ -540,25 +540,14 @@ impl Desk {
                     )
                 }))
             }
-            Request::EmailPreview {
-                from,
-                to,
-                under,
-                reply,
-            } => {
+            Request::EmailPreview { run, reply } => {
                 let settings = self.settings.email.clone();
                 let r = self.records().and_then(|r| {
-                    reports::email_preview(r.store(), &settings, from, to, under)
-                        .map_err(|e| e.to_string())
+                    reports::email_preview(r.store(), &settings, run).map_err(|e| e.to_string())
                 });
                 reply.send(r)
             }
-            Request::EmailSend {
-                from,
-                to,
-                under,
-                reply,
-            } => self.email(from, to, under, reply),
+            Request::EmailSend { run, reply } => self.email(run, reply),
             Request::EmailSettings(reply) => reply.send(Ok(EmailForm::of(&self.settings.email))),
             Request::SaveEmailSettings {
                 form,
@@ -977,9 +966,7 @@ impl Desk {
     /// slow, and the admin may keep working meanwhile.
     fn email(
         &mut self,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-        under: Option<f64>,
+        run: reports::Emailing,
         reply: TaskReply<Result<crate::reports::SendSummary, String>>,
     ) {
         let settings = self.settings.email.clone();
@@ -993,8 +980,7 @@ impl Desk {
                 let result = Store::open(&db)
                     .map_err(|e| e.to_string())
                     .and_then(|mut store| {
-                        let sheet = Sheet::build(&store, from, to).map_err(|e| e.to_string())?;
-                        reports::email_students(&mut store, &settings, &sheet, under, |d, t| {
+                        reports::email_students(&mut store, &settings, run, |d, t| {
                             reply.progress(d, t)
                         })
                         .map_err(|e| e.to_string())
