@@ -4,6 +4,7 @@
 use super::latest::{LatestSender, NewestFrame};
 use super::{CameraStatus, CaptureCommand, Events, Frame, KioskEvent, VideoFrame, Waker};
 use crate::camera::{CameraError, FrameSource, SourceSpec};
+use crate::vision::quality::picture_brightness;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use opencv::core::Mat;
 use opencv::imgproc;
@@ -125,13 +126,6 @@ impl SourceWatch {
         }
         std::mem::take(&mut s.stuck)
     }
-}
-
-/// A frame's mean brightness, 0–255.
-fn brightness(bgr: &Mat) -> f64 {
-    opencv::core::mean(bgr, &opencv::core::no_array())
-        .map(|m| (m[0] + m[1] + m[2]) / 3.0)
-        .unwrap_or(255.0)
 }
 
 pub(super) struct CaptureLoop {
@@ -272,7 +266,7 @@ impl CaptureLoop {
                     seq += 1;
                     let captured = Instant::now();
                     let was_stuck = watch.frame(captured);
-                    let changed = dark.look(brightness(&image), captured);
+                    let changed = dark.look(picture_brightness(&image), captured);
                     // Said when it changes, or when pictures come again after a stop.
                     match changed.or(was_stuck.then_some(dark.said)) {
                         Some(true) => self.status(CameraStatus::Dark(label.clone())),

@@ -121,6 +121,14 @@ fn sharpness(grey: &impl core::ToInputArray) -> opencv::Result<f32> {
     Ok((100.0 * (std_dev(&lap)? / contrast).powi(2)) as f32)
 }
 
+/// A whole picture's mean brightness, 0–255 (255 when it cannot be measured): how the
+/// kiosk tells a camera whose picture stays black.
+pub fn picture_brightness(bgr: &Mat) -> f64 {
+    core::mean(bgr, &core::no_array())
+        .map(|m| (m[0] + m[1] + m[2]) / 3.0)
+        .unwrap_or(255.0)
+}
+
 /// The share of a face's box that lies outside a `width`×`height` picture.
 pub fn cut_off(face: &Face, width: f32, height: f32) -> f32 {
     let area = face.width().max(1.0) * face.height().max(1.0);

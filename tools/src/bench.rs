@@ -8,6 +8,7 @@ use rollcall::data_dir::DataDir;
 use rollcall::recognition::Search;
 use rollcall::settings::Settings;
 use rollcall::vision::image_io::{file_name_of, folders_in, images_in, read_image_file};
+use rollcall::vision::quality::picture_brightness;
 use rollcall::vision::{FaceEngine, VisionError};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -106,9 +107,20 @@ pub fn pipeline(frames: &[Mat], settings: &Settings) -> Result<Vec<StepTiming>, 
         engine.detect_largest(f)?;
         largest.push(t.elapsed().as_secs_f64() * 1e3);
     }
+    // What the capture thread does to every frame besides handing it on.
+    let mut brightness = Vec::new();
+    for f in frames {
+        let t = Instant::now();
+        std::hint::black_box(picture_brightness(f));
+        brightness.push(t.elapsed().as_secs_f64() * 1e3);
+    }
     let mut rows = vec![
         timing("detect (640×480 frame)", &detect),
         timing("detect the largest face only (a marking photo)", &largest),
+        timing(
+            "mean brightness of a frame (black-picture check)",
+            &brightness,
+        ),
     ];
     for e in &mut engine.embedders {
         let mut samples = Vec::new();
