@@ -25,6 +25,11 @@ pub const CLASS_DAY_RULE: &str =
     "A class day is a day on which the kiosk marked anyone, or a day an admin \
 declared. Percentages count only class days since each student was enrolled.";
 
+/// Said under a table that shows today, whose classes may not be over.
+const TODAY_AS_IT_STANDS: &str = "Today is shown as it stands: a student not marked yet \
+     counts as absent today until they come. Email reports count today only once its \
+     classes are over.";
+
 /// What the sheet shown records of a student's day.
 enum Recorded {
     /// A class day's cell: present or not, decided by hand or not, counted (enrolled by then).
@@ -518,6 +523,9 @@ impl ReviewView {
                     corrections_elsewhere.unwrap_or("Click a row to correct it.")
                 ));
                 ui.label(RichText::new(CLASS_DAY_RULE).weak().small());
+                if sheet.days.contains(&chrono::Local::now().date_naive()) {
+                    ui.label(RichText::new(TODAY_AS_IT_STANDS).weak().small());
+                }
                 if sheet.rows.iter().any(|r| r.days_by_hand() > 0) {
                     ui.label(RichText::new(BY_HAND_RULE).weak().small());
                 }

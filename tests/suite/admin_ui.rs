@@ -1141,6 +1141,7 @@ fn emailing_counts_today_only_once_the_admin_says_its_classes_are_over() {
     replace_text(&mut h, "To", &today.to_string());
     click(&mut h, Role::Button, "Show");
     step_until(&mut h, "the table", 30, |h| shows(h, "6 class days"));
+    assert!(says(&h, "Today is shown as it stands"));
     click(&mut h, Role::Button, "Email students under 85 %…");
     step_until(&mut h, "the preview", 30, |h| {
         shows(h, "3 messages will be sent:")
@@ -1176,6 +1177,7 @@ fn a_correction_on_a_day_without_class_changes_nobody_elses_percentage() {
         &h,
         "A class day is a day on which the kiosk marked anyone"
     ));
+    assert!(!says(&h, "Today is shown as it stands"), "March is over");
 
     // D is marked present by hand on Monday the 9th, a day nobody came to the kiosk.
     correct(
