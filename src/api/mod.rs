@@ -350,7 +350,7 @@ async fn send_mail(s: ApiState, under: Option<f64>) -> Response {
                                      counts once its classes are over)."
                     .into(),
                 Some(t) => format!("Nobody was mailed: no student is under {t} %."),
-                None => "Nobody was mailed: no student has an email address on file.".into(),
+                None => "Nobody was mailed: no student has a class day to report.".into(),
             };
             (StatusCode::OK, Json(json!({ "message": text, "sent": 0 }))).into_response()
         }

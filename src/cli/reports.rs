@@ -71,6 +71,9 @@ pub fn email(
             println!("{} <{}>: {}", r.name, r.email, percent_text(r.percent));
         }
         println!("{} would be sent.", count(preview.reports.len(), "message"));
+        if let Some(line) = preview.nothing_to_report_line() {
+            println!("{line}");
+        }
         if let Some(why) = preview.not_set_up {
             println!("{why}");
         }

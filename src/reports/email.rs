@@ -24,14 +24,14 @@ pub struct Report {
     pub body: String,
 }
 
-/// The reports to send over the sheet's days: everyone, or only those under `under`
-/// percent.
+/// The reports to send over the sheet's days: to everyone who had a class day in them
+/// since their enrolment, or only to those under `under` percent.
 pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> {
     let (from, to) = (sheet.from.format("%-d %B %Y"), sheet.to.format("%-d %B %Y"));
     sheet
         .rows
         .iter()
-        .filter(|r| under.is_none_or(|t| r.is_under(t)))
+        .filter(|r| r.percent().is_some() && under.is_none_or(|t| r.is_under(t)))
         .map(|r| {
             let days = r.present_days + r.absent_days;
             let mut body = format!(
@@ -57,6 +57,12 @@ pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> 
             }
         })
         .collect()
+}
+
+/// How many students of `sheet` had no class day in it since their enrolment: a report
+/// would tell them nothing ("present on 0 of 0 class days").
+pub fn nothing_to_report(sheet: &Sheet) -> usize {
+    sheet.rows.iter().filter(|r| r.percent().is_none()).count()
 }
 
 /// The mail server could not be used at all.
@@ -118,7 +124,9 @@ pub fn set_up(settings: &EmailSettings) -> Result<(), EmailError> {
 pub fn nobody_to_email(under: Option<f64>) -> String {
     match under {
         Some(t) => format!("Nobody is under {t:.0} % in this range: there is no one to email."),
-        None => "Nobody to email: no student is enrolled.".into(),
+        None => "Nobody to email: no student had a class day in this range since they were \
+                 enrolled."
+            .into(),
     }
 }
 
@@ -269,5 +277,21 @@ mod tests {
             "{body}"
         );
         assert!(!reports(&counted, None, "s")[0].body.contains("required"));
+    }
+
+    #[test]
+    fn a_student_with_no_class_day_since_their_enrolment_gets_no_report() {
+        let mut sheet = sheet(day(12, 1), day(12, 2));
+        let mut newcomer = sheet.rows[0].clone();
+        newcomer.roll_no = "CS006".into();
+        newcomer.counted = vec![false];
+        newcomer.absent_days = 0;
+        sheet.rows.push(newcomer);
+        let to: Vec<String> = reports(&sheet, None, "s")
+            .into_iter()
+            .map(|r| r.roll_no)
+            .collect();
+        assert_eq!(to, ["CS005"], "not \"present on 0 of 0 class days\"");
+        assert_eq!(nothing_to_report(&sheet), 1);
     }
 }

@@ -12,6 +12,7 @@ pub use sheet::{percent_text, Range, Sheet, SheetRow};
 
 use crate::settings::EmailSettings;
 use crate::store::{Store, StoreError};
+use crate::wording::count;
 use chrono::NaiveDate;
 use std::path::Path;
 
@@ -100,19 +101,11 @@ impl Emailing {
         !self.with_today && (self.from..=self.to).contains(&today)
     }
 
-    /// The reports of the run, on `subject`, as of `today`.
-    fn reports(
-        &self,
-        store: &Store,
-        subject: &str,
-        today: NaiveDate,
-    ) -> Result<Vec<Report>, StoreError> {
-        Ok(match self.days(today) {
-            Some((from, to)) => {
-                email::reports(&Sheet::build(store, from, to)?, self.under, subject)
-            }
-            None => Vec::new(),
-        })
+    /// The sheet of the days the run counts, seen on `today` (`None`: no day is over).
+    fn sheet(&self, store: &Store, today: NaiveDate) -> Result<Option<Sheet>, StoreError> {
+        let days = self.days(today);
+        days.map(|(from, to)| Sheet::build(store, from, to))
+            .transpose()
     }
 }
 
@@ -124,6 +117,21 @@ pub struct EmailPreview {
     pub not_set_up: Option<String>,
     /// Today is in the range but not counted (see [`Emailing::with_today`]).
     pub today_left_out: bool,
+    /// Students not emailed, in a run for every student, because no class day of the
+    /// range came after their enrolment: there is nothing to tell them.
+    pub nothing_to_report: usize,
+}
+
+impl EmailPreview {
+    /// What the preview says of the students with nothing to report, if any.
+    pub fn nothing_to_report_line(&self) -> Option<String> {
+        (self.nothing_to_report > 0).then(|| {
+            format!(
+                "No message for {}: no class day in this range since they were enrolled.",
+                count(self.nothing_to_report, "student")
+            )
+        })
+    }
 }
 
 /// The messages an email run would send.
@@ -133,10 +141,19 @@ pub fn email_preview(
     run: Emailing,
 ) -> Result<EmailPreview, ReportError> {
     let today = today();
+    let sheet = run.sheet(store, today)?;
+    let reports = sheet.as_ref().map_or_else(Vec::new, |s| {
+        email::reports(s, run.under, &settings.subject)
+    });
+    let nothing_to_report = match (&sheet, run.under) {
+        (Some(sheet), None) => email::nothing_to_report(sheet),
+        _ => 0,
+    };
     Ok(EmailPreview {
-        reports: run.reports(store, &settings.subject, today)?,
+        reports,
         not_set_up: email::set_up(settings).err().map(|e| e.to_string()),
         today_left_out: run.leaves_out(today),
+        nothing_to_report,
     })
 }
 
@@ -148,7 +165,10 @@ pub fn email_students(
     run: Emailing,
     progress: impl FnMut(usize, usize),
 ) -> Result<SendSummary, ReportError> {
-    let reports = run.reports(store, &settings.subject, today())?;
+    let Some(sheet) = run.sheet(store, today())? else {
+        return Ok(SendSummary::default());
+    };
+    let reports = email::reports(&sheet, run.under, &settings.subject);
     if reports.is_empty() {
         return Ok(SendSummary::default());
     }

@@ -1119,18 +1119,16 @@ impl ReviewView {
                     );
                     return;
                 }
-                let Some(EmailPreview {
-                    reports: p,
-                    not_set_up,
-                    today_left_out,
-                }) = &d.preview
-                else {
+                let Some(preview) = &d.preview else {
                     ui.spinner();
                     return;
                 };
+                let (p, not_set_up) = (&preview.reports, &preview.not_set_up);
+                let (today_left_out, nothing_to_report) =
+                    (preview.today_left_out, preview.nothing_to_report_line());
                 // A range that takes in today counts it only once its classes are over.
-                if *today_left_out || d.run.with_today {
-                    if *today_left_out {
+                if today_left_out || d.run.with_today {
+                    if today_left_out {
                         ui.label(RichText::new(TODAY_LEFT_OUT).color(WARN));
                     }
                     if ui
@@ -1147,6 +1145,9 @@ impl ReviewView {
                     return;
                 }
                 ui.label(format!("{} will be sent:", count(p.len(), "message")));
+                if let Some(line) = nothing_to_report {
+                    ui.label(RichText::new(line).weak());
+                }
                 egui::ScrollArea::vertical()
                     .max_height(180.0)
                     .show(ui, |ui| {

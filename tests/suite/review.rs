@@ -242,6 +242,33 @@ fn the_email_reports_count_today_only_when_asked() {
     );
 }
 
+/// A student enrolled after the range's class days has nothing to be told ("present on 0
+/// of 0 class days"): no message, and the preview says so.
+#[test]
+fn a_student_enrolled_after_the_range_gets_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = class(dir.path());
+    let newcomer = rollcall::store::NewStudent {
+        roll_no: "E".into(),
+        name: "Student E".into(),
+        email: "e@example.org".into(),
+    };
+    store.insert_student(&newcomer, &[], "test").unwrap();
+    drop(store);
+    let out = rollcall(
+        dir.path(),
+        &["report", "email", "--preview", "--from", FROM, "--to", TO],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(
+            "4 messages would be sent.\nNo message for 1 student: no class day in \
+                       this range since they were enrolled."
+        ) && !said.contains("e@example.org"),
+        "{said}"
+    );
+}
+
 #[test]
 fn every_student_can_be_emailed() {
     let dir = tempfile::tempdir().unwrap();
