@@ -37,12 +37,13 @@ impl ImportEntry {
 
 /// What an import does with the photos a list names that are not where it says but were
 /// found below it by file name (see [`FoundByName`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PhotosFoundByName {
     /// Import nothing yet: the admin is to be asked first ([`found_elsewhere`]).
     Ask,
-    /// Use them: the admin has checked them (or a script imports, told after).
-    Use,
+    /// Use them: the admin has checked these (the lines of [`found_elsewhere`] they were
+    /// shown; a list that now finds others, edited meanwhile, is asked about again).
+    Use(Vec<String>),
     /// Import without them: each student is enrolled from their other photos.
     LeaveOut,
 }

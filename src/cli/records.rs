@@ -247,7 +247,7 @@ fn ask_about_found_elsewhere(
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(match answer.trim().to_lowercase().as_str() {
-        "y" | "yes" => Some(PhotosFoundByName::Use),
+        "y" | "yes" => Some(PhotosFoundByName::Use(found_elsewhere.to_vec())),
         "w" | "without" => Some(PhotosFoundByName::LeaveOut),
         _ => None,
     })

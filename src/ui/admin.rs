@@ -1023,10 +1023,10 @@ impl AdminView {
             for line in found_elsewhere {
                 ui.label(RichText::new(line).color(WARN));
             }
-            let path = path.clone();
+            let (path, shown) = (path.clone(), found_elsewhere.clone());
             ui.horizontal(|ui| {
                 if ui.button("Import with these photos").clicked() {
-                    self.run_import(kiosk, path.clone(), PhotosFoundByName::Use);
+                    self.run_import(kiosk, path.clone(), PhotosFoundByName::Use(shown));
                 }
                 if ui.button("Import without these photos").clicked() {
                     self.run_import(kiosk, path, PhotosFoundByName::LeaveOut);

@@ -2422,6 +2422,46 @@ fn an_import_asks_before_using_photos_not_where_the_list_says_and_says_where_the
     );
 }
 
+/// The list is read again when the admin answers: one edited meanwhile, so that it finds
+/// photos the admin was not shown, is asked about again before anything is imported.
+#[test]
+fn a_list_edited_after_the_question_is_asked_about_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked_empty_school(dir.path());
+    click(&mut h, Role::Button, "Students");
+    let list = dir.path().join("class");
+    for folder in ["photos", "2023/3b"] {
+        std::fs::create_dir_all(list.join(folder)).unwrap();
+    }
+    let (ana, zoe) = (photos("webcam-dev", "0004"), photos("webcam-dev", "0006"));
+    std::fs::copy(&ana[0], list.join("photos/ana.jpg")).unwrap();
+    std::fs::copy(&zoe[44], list.join("2023/3b/zoe.jpg")).unwrap();
+    let csv = list.join("class.csv");
+    std::fs::write(&csv, "R1,Ana,ana@example.org,ana.jpg\n").unwrap();
+    let app = h.state_mut();
+    app.admin.start_import(&app.kiosk, csv.clone());
+    step_until(&mut h, "the question", 60, |h| {
+        shows(h, "Nothing imported yet")
+    });
+    assert!(shows(&h, "is in photos/: line 1 (R1) ana.jpg."));
+    // Meanwhile someone adds Zoe, whose photo is found in an old class's folder.
+    std::fs::write(
+        &csv,
+        "R1,Ana,ana@example.org,ana.jpg\nR2,Zoe,zoe@example.org,zoe.jpg\n",
+    )
+    .unwrap();
+    click(&mut h, Role::Button, "Import with these photos");
+    step_until(&mut h, "the question again", 60, |h| {
+        shows(h, "is in 2023/3b/: line 2 (R2) zoe.jpg.")
+    });
+    assert!(shows(&h, "Nothing imported yet"));
+    let db = dir.path().join("rollcall.db");
+    assert!(Store::open(&db).unwrap().students().unwrap().is_empty());
+    click(&mut h, Role::Button, "Import with these photos");
+    step_until(&mut h, "the import", 120, |h| shows(h, "Imported "));
+    assert!(shows(&h, "Imported 2 students."));
+}
+
 /// Asked about photos found by file name, the admin may import without them: each student
 /// is enrolled from the photos that are where the list says, and told which were left out;
 /// a student left with none is not imported, saying why.

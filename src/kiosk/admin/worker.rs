@@ -776,15 +776,14 @@ impl Desk {
             Ok(e) => e,
             Err(e) => return reply.send(Err(e.to_string())),
         };
-        match by_name {
-            PhotosFoundByName::Ask => {
-                let found_elsewhere = import::found_elsewhere(&entries);
-                if !found_elsewhere.is_empty() {
-                    return reply.send(Ok(Imported::Ask(found_elsewhere)));
-                }
-            }
-            PhotosFoundByName::Use => {}
-            PhotosFoundByName::LeaveOut => import::leave_out(&mut entries),
+        if by_name == PhotosFoundByName::LeaveOut {
+            import::leave_out(&mut entries);
+        }
+        // The list is read again: the photos it finds now must be those the admin was shown.
+        let found_elsewhere = import::found_elsewhere(&entries);
+        let shown = matches!(&by_name, PhotosFoundByName::Use(shown) if *shown == found_elsewhere);
+        if !found_elsewhere.is_empty() && !shown {
+            return reply.send(Ok(Imported::Ask(found_elsewhere)));
         }
         if let Err(e) = self.recognizer() {
             return reply.send(Err(e));
