@@ -2353,6 +2353,29 @@ fn new_camera_frames_repaint_only_the_screens_that_show_the_camera() {
     assert!(h.state().kiosk.video_shown(), "back at the door, the video");
 }
 
+/// A class list `class/class.csv` of `lines`, beside webcam frames copied below `class/`
+/// as (person, frame, where); the admin screens turned to Students.
+fn class_list(h: &mut H, dir: &Path, photos_at: &[(&str, usize, &str)], lines: &str) -> PathBuf {
+    click(h, Role::Button, "Students");
+    let list = dir.join("class");
+    for (person, frame, at) in photos_at {
+        let to = list.join(at);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&photos("webcam-dev", person)[*frame], to).unwrap();
+    }
+    let csv = list.join("class.csv");
+    std::fs::write(&csv, lines).unwrap();
+    csv
+}
+
+/// Imports `csv` as "Import…" does once its dialog returns the file, up to the question
+/// about photos found by file name.
+fn import_until_asked(h: &mut H, csv: &Path) {
+    let app = h.state_mut();
+    app.admin.start_import(&app.kiosk, csv.to_path_buf());
+    step_until(h, "the question", 60, |h| shows(h, "Nothing imported yet"));
+}
+
 /// A class list naming photos without their folder: the admin is asked first whether the
 /// photos found below it by file name are to be used, a folder that holds a single one
 /// (perhaps an old class's, of another student of that name) first; once they are, told
@@ -2361,33 +2384,23 @@ fn new_camera_frames_repaint_only_the_screens_that_show_the_camera() {
 fn an_import_asks_before_using_photos_not_where_the_list_says_and_says_where_they_came_from() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = unlocked_empty_school(dir.path());
-    click(&mut h, Role::Button, "Students");
-    let list = dir.path().join("class");
-    for folder in ["photos", "2023/3b"] {
-        std::fs::create_dir_all(list.join(folder)).unwrap();
-    }
-    let (ana, zoe) = (photos("webcam-dev", "0004"), photos("webcam-dev", "0006"));
-    std::fs::copy(&ana[0], list.join("photos/ana-1.jpg")).unwrap();
-    std::fs::copy(&ana[8], list.join("photos/ana-2.jpg")).unwrap();
-    std::fs::copy(&zoe[44], list.join("2023/3b/zoe.jpg")).unwrap();
-    let csv = list.join("class.csv");
-    std::fs::write(
-        &csv,
+    let csv = class_list(
+        &mut h,
+        dir.path(),
+        &[
+            ("0004", 0, "photos/ana-1.jpg"),
+            ("0004", 8, "photos/ana-2.jpg"),
+            ("0006", 44, "2023/3b/zoe.jpg"),
+        ],
         "R1,Ana,ana@example.org,ana-1.jpg,ana-2.jpg\nR2,Zoe,zoe@example.org,zoe.jpg\n",
-    )
-    .unwrap();
+    );
     let notes = |h: &H| -> Vec<String> {
         h.query_all_by_label_contains("not where the list says")
             .filter_map(|n| n.accesskit_node().value())
             .collect()
     };
     for answer in ["Cancel the import", "Import with these photos"] {
-        // What "Import…" does once the dialog returns the file.
-        let app = h.state_mut();
-        app.admin.start_import(&app.kiosk, csv.clone());
-        step_until(&mut h, "the question", 60, |h| {
-            shows(h, "Nothing imported yet")
-        });
+        import_until_asked(&mut h, &csv);
         let asked = notes(&h);
         assert!(asked[0].starts_with("Nothing imported yet: some photos are not where"));
         assert_eq!(
@@ -2428,21 +2441,16 @@ fn an_import_asks_before_using_photos_not_where_the_list_says_and_says_where_the
 fn a_list_edited_after_the_question_is_asked_about_again() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = unlocked_empty_school(dir.path());
-    click(&mut h, Role::Button, "Students");
-    let list = dir.path().join("class");
-    for folder in ["photos", "2023/3b"] {
-        std::fs::create_dir_all(list.join(folder)).unwrap();
-    }
-    let (ana, zoe) = (photos("webcam-dev", "0004"), photos("webcam-dev", "0006"));
-    std::fs::copy(&ana[0], list.join("photos/ana.jpg")).unwrap();
-    std::fs::copy(&zoe[44], list.join("2023/3b/zoe.jpg")).unwrap();
-    let csv = list.join("class.csv");
-    std::fs::write(&csv, "R1,Ana,ana@example.org,ana.jpg\n").unwrap();
-    let app = h.state_mut();
-    app.admin.start_import(&app.kiosk, csv.clone());
-    step_until(&mut h, "the question", 60, |h| {
-        shows(h, "Nothing imported yet")
-    });
+    let csv = class_list(
+        &mut h,
+        dir.path(),
+        &[
+            ("0004", 0, "photos/ana.jpg"),
+            ("0006", 44, "2023/3b/zoe.jpg"),
+        ],
+        "R1,Ana,ana@example.org,ana.jpg\n",
+    );
+    import_until_asked(&mut h, &csv);
     assert!(shows(&h, "is in photos/: line 1 (R1) ana.jpg."));
     // Meanwhile someone adds Zoe, whose photo is found in an old class's folder.
     std::fs::write(
@@ -2469,26 +2477,17 @@ fn a_list_edited_after_the_question_is_asked_about_again() {
 fn an_import_without_the_photos_found_by_name_enrols_from_the_others_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = unlocked_empty_school(dir.path());
-    click(&mut h, Role::Button, "Students");
-    let list = dir.path().join("class");
-    for folder in ["photos", "2023/3b"] {
-        std::fs::create_dir_all(list.join(folder)).unwrap();
-    }
-    let (ana, zoe) = (photos("webcam-dev", "0004"), photos("webcam-dev", "0006"));
-    std::fs::copy(&ana[0], list.join("photos/ana.jpg")).unwrap();
-    std::fs::copy(&ana[8], list.join("2023/3b/ana-old.jpg")).unwrap();
-    std::fs::copy(&zoe[44], list.join("2023/3b/zoe.jpg")).unwrap();
-    let csv = list.join("class.csv");
-    std::fs::write(
-        &csv,
+    let csv = class_list(
+        &mut h,
+        dir.path(),
+        &[
+            ("0004", 0, "photos/ana.jpg"),
+            ("0004", 8, "2023/3b/ana-old.jpg"),
+            ("0006", 44, "2023/3b/zoe.jpg"),
+        ],
         "R1,Ana,ana@example.org,photos/ana.jpg,ana-old.jpg\nR2,Zoe,zoe@example.org,zoe.jpg\n",
-    )
-    .unwrap();
-    let app = h.state_mut();
-    app.admin.start_import(&app.kiosk, csv);
-    step_until(&mut h, "the question", 60, |h| {
-        shows(h, "Nothing imported yet")
-    });
+    );
+    import_until_asked(&mut h, &csv);
     click(&mut h, Role::Button, "Import without these photos");
     step_until(&mut h, "the import", 120, |h| shows(h, "Imported "));
     assert!(shows(&h, "Imported 1 student."));

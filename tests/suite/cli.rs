@@ -684,21 +684,7 @@ fn start_rollcall(data: &Path, args: &[&str], stderr: Stdio) -> Child {
 fn a_door_says_when_its_picture_stays_black() {
     let dir = tempfile::tempdir().unwrap();
     let shut = common::black_frames(dir.path().join("shut"), 50);
-    let data = dir.path().join("data");
-    let source = shut.to_str().unwrap();
-    let mut door = start_rollcall(
-        &data,
-        &["--source", source, "--fps", "10", "door"],
-        Stdio::null(),
-    );
-    let events = door_events_to_the_end(&mut door);
-    door.kill().unwrap();
-    door.wait().unwrap();
-    let dark: Vec<bool> = events
-        .iter()
-        .filter(|l| l.contains(r#""event":"camera""#))
-        .map(|l| l.contains(r#""dark":true"#))
-        .collect();
+    let (dark, events) = camera_events(dir.path(), &shut, "10", r#""dark":true"#);
     assert_eq!(dark, [false, true], "{events:?}");
 }
 
@@ -708,21 +694,28 @@ fn a_door_says_when_its_picture_stays_black() {
 fn a_door_says_when_its_camera_stops_sending_pictures() {
     let dir = tempfile::tempdir().unwrap();
     let frames = recording_of_0006(dir.path(), 2);
-    let data = dir.path().join("data");
+    let (stuck, events) = camera_events(dir.path(), &frames, "0.1", r#""stuck":true"#);
+    assert_eq!(stuck, [false, true, false], "{events:?}");
+}
+
+/// A door on a fresh data folder in `dir` playing `source` at `fps` to its end: whether
+/// each of its `camera` events says `said`, and all its events.
+fn camera_events(dir: &Path, source: &Path, fps: &str, said: &str) -> (Vec<bool>, Vec<String>) {
+    let source = source.to_str().unwrap();
     let mut door = start_rollcall(
-        &data,
-        &["--source", frames.to_str().unwrap(), "--fps", "0.1", "door"],
+        &dir.join("data"),
+        &["--source", source, "--fps", fps, "door"],
         Stdio::null(),
     );
     let events = door_events_to_the_end(&mut door);
     door.kill().unwrap();
     door.wait().unwrap();
-    let stuck: Vec<bool> = events
+    let camera = events
         .iter()
         .filter(|l| l.contains(r#""event":"camera""#))
-        .map(|l| l.contains(r#""stuck":true"#))
+        .map(|l| l.contains(said))
         .collect();
-    assert_eq!(stuck, [false, true, false], "{events:?}");
+    (camera, events)
 }
 
 /// A door's JSON lines up to its recording's end, or the first sign of looking for a
