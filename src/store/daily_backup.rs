@@ -98,7 +98,13 @@ fn write_daily(
     folder: &Path,
     now: DateTime<Local>,
 ) -> Result<Option<PathBuf>, BackupError> {
-    let file = daily_file(folder, now.date_naive());
+    let today = now.date_naive();
+    // A clock gone back (a flat clock battery) would write a backup older than those
+    // kept, pruned at once, every quarter of an hour.
+    if let Some((_, newest)) = newest_daily_backup(folder).filter(|(_, d)| *d > today) {
+        return Err(BackupError::ClockBehind { today, newest });
+    }
+    let file = daily_file(folder, today);
     if file.exists() && !lacks_what_is_worth_keeping(store, &file, now)? {
         return Ok(None);
     }

@@ -687,6 +687,24 @@ fn a_daily_backup_is_kept_for_a_week_and_erasures_reach_it() {
     );
     make_daily_backup(&data, &folder, 2, day(5)).unwrap();
     assert_eq!(state().daily_problem, None);
+
+    // The clock gone back to the 1st (a flat clock battery): no backup is written (it would
+    // be the oldest, deleted at once, every quarter of an hour), none is deleted, and the
+    // admin is told why, until the clock is right again.
+    let kept = names();
+    assert!(make_daily_backup(&data, &folder, 2, day(1)).is_err());
+    assert_eq!(names(), kept);
+    let (said, remind) = rollcall::store::backup_reminder(&state(), chrono::Local::now());
+    assert!(remind);
+    assert!(
+        said.contains(
+            "The daily backup could not be made: this computer's clock says 2026-03-01, \
+             before the newest daily backup (2026-03-05)."
+        ),
+        "{said}"
+    );
+    make_daily_backup(&data, &folder, 2, day(6)).unwrap();
+    assert_eq!(state().daily_problem, None);
 }
 
 /// Noon of `day`, here.
