@@ -9,10 +9,17 @@ use chrono::NaiveDate;
 use std::path::Path;
 
 /// The range a command covers: given days, else this month up to today.
-fn range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> (NaiveDate, NaiveDate) {
+fn range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> anyhow::Result<(NaiveDate, NaiveDate)> {
     let today = chrono::Local::now().date_naive();
     let (month_start, _) = Range::ThisMonth.bounds(today);
-    (from.unwrap_or(month_start), to.unwrap_or(today))
+    let (from, to) = (from.unwrap_or(month_start), to.unwrap_or(today));
+    if from > to {
+        anyhow::bail!(
+            "The range starts after it ends ({from} to {to}): give --from the first day and \
+             --to the last."
+        );
+    }
+    Ok((from, to))
 }
 
 pub fn export(
@@ -24,7 +31,7 @@ pub fn export(
 ) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
     let store = Store::open(&data.database())?;
-    let (from, to) = range(from, to);
+    let (from, to) = range(from, to)?;
     let format = match format {
         ExportFormat::Xlsx => Format::Xlsx,
         ExportFormat::Csv => Format::Csv,
@@ -50,7 +57,7 @@ pub fn email(
     let data = DataDir::resolve(data_dir).create()?;
     let settings = settings_for(&data)?;
     let mut store = Store::open(&data.database())?;
-    let (from, to) = range(from, to);
+    let (from, to) = range(from, to)?;
     let run = reports::Emailing {
         from,
         to,
@@ -59,7 +66,10 @@ pub fn email(
     };
     let today = chrono::Local::now().date_naive();
     if run.leaves_out(today) {
-        println!("{}", reports::TODAY_LEFT_OUT);
+        println!(
+            "{} Once they are, add --with-today to count it.",
+            reports::TODAY_LEFT_OUT
+        );
     }
     if preview {
         let preview = reports::email_preview(&store, &settings.email, run)?;

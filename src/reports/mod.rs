@@ -57,8 +57,7 @@ fn today() -> NaiveDate {
 
 /// Said when an email run's range takes in today, which it does not count.
 pub const TODAY_LEFT_OUT: &str = "Today is not counted: its classes may not be over, and a \
-     student who has not come in yet would be told they were absent. Once today's classes \
-     are over, count it too.";
+     student who has not come in yet would be told they were absent.";
 
 /// An email run: whose reports, over which days.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -242,6 +242,34 @@ fn the_email_reports_count_today_only_when_asked() {
     );
 }
 
+/// Dates given the wrong way round are refused with what to do, not reported on as an
+/// empty range (an export wrote "0 class days, 2026-03-31 to 2026-03-01" until 2026-12-06).
+#[test]
+fn a_range_given_backwards_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    class(dir.path());
+    let sheet = dir.path().join("march.csv");
+    let backwards = ["--from", TO, "--to", FROM];
+    let export = [
+        &["export", "--format", "csv", "-o", sheet.to_str().unwrap()],
+        &backwards[..],
+    ];
+    let email = [&["report", "email", "--preview"][..], &backwards[..]];
+    for args in [export.concat(), email.concat()] {
+        let out = rollcall(dir.path(), &args);
+        assert!(!out.status.success());
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains(
+                "The range starts after it ends (2026-03-31 to 2026-03-01): give --from the \
+                 first day and --to the last."
+            ),
+            "{said}"
+        );
+    }
+    assert!(!sheet.exists());
+}
+
 /// A student enrolled after the range's class days has nothing to be told ("present on 0
 /// of 0 class days"): no message, and the preview says so.
 #[test]
