@@ -299,6 +299,10 @@ pub fn delete(
             }
         }
     }
+    if found.is_empty() {
+        println!("Nothing was changed.");
+        return Ok(Exit::Refused);
+    }
     if !yes {
         println!(
             "This would erase {}",

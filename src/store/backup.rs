@@ -17,6 +17,8 @@ pub enum BackupError {
     Exists(PathBuf),
     #[error("{0} is not a Rollcall backup.")]
     NotABackup(PathBuf),
+    #[error("There is no file {0}: check its name and folder.")]
+    NoSuchFile(PathBuf),
     #[error("The backup {0} is damaged and was not restored.")]
     Damaged(PathBuf),
     #[error("The backup {0} was made by a newer version of Rollcall.")]
@@ -297,6 +299,9 @@ impl WrittenBackup {
 /// Checks a backup file before anything is touched.
 fn open_backup(src: &Path) -> Result<Connection, BackupError> {
     let not_backup = || BackupError::NotABackup(src.to_path_buf());
+    if !src.exists() {
+        return Err(BackupError::NoSuchFile(src.to_path_buf()));
+    }
     if !src.is_file() {
         return Err(not_backup());
     }

@@ -173,6 +173,10 @@ fn enrol_mark_and_list_from_the_command_line() {
         String::from_utf8_lossy(&delete.stderr)
     );
     assert!(!stdout(&rollcall(dir.path(), &["students"])).contains("CS-042"));
+    // Only roll numbers nobody has: nothing to list, nothing to confirm.
+    let nobody = rollcall(dir.path(), &["delete", "CS-999"]);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert_eq!(stdout(&nobody), "Nothing was changed.");
 }
 
 #[test]

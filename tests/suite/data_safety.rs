@@ -115,14 +115,16 @@ fn files_are_private_and_a_backup_taken_while_running_restores_everything() {
     let notes = out_dir.path().join("notes.txt");
     std::fs::write(&notes, "not a database").unwrap();
     let plain_db = dir.path().join("rollcall.db");
-    for bad in [&notes, &plain_db, &out_dir.path().join("missing")] {
+    let missing = out_dir.path().join("missing");
+    for (bad, said) in [
+        (notes.as_path(), "is not a Rollcall backup"),
+        (&plain_db, "is not a Rollcall backup"),
+        (out_dir.path(), "is not a Rollcall backup"),
+        (&missing, "There is no file"),
+    ] {
         let r = rollcall(fresh.path(), &["restore", bad.to_str().unwrap()]);
         assert!(!r.status.success());
-        assert!(
-            text(&r).contains("is not a Rollcall backup"),
-            "{}",
-            text(&r)
-        );
+        assert!(text(&r).contains(said), "{}", text(&r));
     }
     assert_eq!(s.records().store().students().unwrap().len(), 2);
 }
