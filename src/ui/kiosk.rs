@@ -435,7 +435,8 @@ impl KioskView {
     ) -> Rect {
         self.video_drawn = true;
         let Some(texture) = &self.texture else {
-            let text = camera_notice(status).map_or("Starting the camera…", |(line, _)| line);
+            let text = camera_notice(status)
+                .map_or("Starting the camera…", |n| n.in_view(&banner_kind).0);
             ui.scope_builder(egui::UiBuilder::new().max_rect(area), |ui| {
                 ui.centered_and_justified(|ui| ui.label(RichText::new(text).size(28.0)));
             });
@@ -509,8 +510,10 @@ impl KioskView {
         };
         // A source gone or ended leaves its last picture under the line (in a screen's
         // camera view: the kiosk's own area has screens of their own for those).
-        let camera = camera_notice(status)
-            .map(|(line, teacher)| (line.to_string(), teacher.map(str::to_string)));
+        let camera = camera_notice(status).map(|n| {
+            let (line, teacher) = n.in_view(&banner_kind);
+            (line.to_string(), teacher.map(str::to_string))
+        });
         let banner = match (camera, &self.recognition, &self.wrong_clock) {
             (Some(no_picture), _, _) => Some(no_picture),
             (_, Recognition::Unavailable(reason), _) => for_the_teacher(reason),
@@ -721,41 +724,63 @@ impl KioskView {
     }
 }
 
-/// What is wrong with the camera's picture, if anything: the line for the people at
-/// the door and, where there is more to do, what the teacher is told.
-fn camera_notice(status: &CameraStatus) -> Option<(&'static str, Option<&'static str>)> {
+/// What a camera view says of a camera's picture that is wrong.
+struct CameraNotice {
+    /// For the people at the door.
+    door: &'static str,
+    /// What the teacher is to do, under it at the door, where there is more to do.
+    teacher: Option<&'static str>,
+    /// For a screen's small camera view, whose reader is the admin.
+    short: &'static str,
+}
+
+/// What is wrong with the camera's picture, if anything: a source gone, lost or ended,
+/// one that stopped sending, a picture that stays black; `None` while pictures come (or
+/// the camera is starting).
+fn camera_notice(status: &CameraStatus) -> Option<CameraNotice> {
+    let same = |line: &'static str| CameraNotice {
+        door: line,
+        teacher: None,
+        short: line,
+    };
     match status {
-        CameraStatus::Stuck(_) => Some((
-            STUCK,
-            Some(
+        CameraStatus::Reconnecting(_) => Some(same("Camera disconnected — reconnecting…")),
+        CameraStatus::Unavailable { problem, camera } => {
+            Some(same(NoPicture::of(problem, *camera).heading))
+        }
+        CameraStatus::Ended => Some(same("The recording has ended.")),
+        CameraStatus::Stuck(_) => Some(CameraNotice {
+            door: STUCK,
+            teacher: Some(
                 "For the teacher: no picture has come from the camera for seconds. Unplug \
                  the camera and plug it in again; if the picture does not come back, \
                  restart Rollcall.",
             ),
-        )),
-        CameraStatus::Dark(_) => Some((
-            "The camera's picture is black — please tell your teacher.",
-            Some(
+            short: "The camera has stopped sending pictures: plug it in again, or restart \
+                    Rollcall.",
+        }),
+        CameraStatus::Dark(_) => Some(CameraNotice {
+            door: "The camera's picture is black — please tell your teacher.",
+            teacher: Some(
                 "For the teacher: the camera's picture has stayed almost black for \
                  seconds. Open the camera's privacy shutter or uncover its lens; in a dark \
                  room, turn the lights on.",
             ),
-        )),
-        other => no_live_picture(other).map(|line| (line, None)),
+            short: "The camera's picture is black: open its privacy shutter, or turn the \
+                    lights on.",
+        }),
+        CameraStatus::Starting | CameraStatus::Live(_) => None,
     }
 }
 
-/// What a camera view says over (or instead of) its picture when the source sends none:
-/// lost, gone or ended; `None` while it does (or is starting).
-fn no_live_picture(status: &CameraStatus) -> Option<&'static str> {
-    match status {
-        CameraStatus::Reconnecting(_) => Some("Camera disconnected — reconnecting…"),
-        CameraStatus::Unavailable { problem, camera } => {
-            Some(NoPicture::of(problem, *camera).heading)
+impl CameraNotice {
+    /// The notice as a view of this kind shows it: its line, and the teacher's paragraph
+    /// at the door.
+    fn in_view(&self, kind: &Banner) -> (&'static str, Option<&'static str>) {
+        match kind {
+            Banner::ForTheDoor => (self.door, self.teacher),
+            Banner::Short => (self.short, None),
         }
-        CameraStatus::Ended => Some("The recording has ended."),
-        CameraStatus::Stuck(_) => Some(STUCK),
-        CameraStatus::Starting | CameraStatus::Live(_) | CameraStatus::Dark(_) => None,
     }
 }
 

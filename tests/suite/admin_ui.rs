@@ -1543,6 +1543,29 @@ fn capture_takes_no_picture_from_a_source_that_stopped_sending() {
     assert!(!shows(&h, "Photos: 1 / 10"), "no photo was taken");
 }
 
+/// The enrolment screen's camera view, read by the admin, says what to do about a picture
+/// that stays black, not to tell the teacher (as the door does).
+#[test]
+fn the_enrolment_camera_view_tells_the_admin_what_to_do_about_a_black_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let shut = common::black_frames(dir.path().join("shut"), 5);
+    let source = SourceSpec::Folder {
+        path: shut,
+        fps: 15.0,
+        looping: true,
+    };
+    let mut h = harness_watching(data, source, (1280.0, 900.0));
+    set_pin(&mut h, "2468");
+    step_until(&mut h, "the black picture's notice", 60, |h| {
+        shows(
+            h,
+            "The camera's picture is black: open its privacy shutter, or turn the lights on.",
+        )
+    });
+    assert!(!shows(&h, "please tell your teacher"));
+}
+
 /// In the in-app file picker: types `folder` into its path field and opens it.
 fn picker_go_to(h: &mut H, folder: &str) {
     let path_field = h
