@@ -501,12 +501,18 @@ impl KioskView {
             }
         }
 
-        // What the people at the door read, and below it what the teacher needs to know.
-        let for_the_teacher = |reason: &dyn std::fmt::Display| {
-            Some((
+        // What the people at the door read, and below it what the teacher needs to know. A
+        // screen's small camera view, read by the admin, says only the line: the screen says
+        // the rest (the teacher's paragraph would spill over the controls below).
+        let for_the_teacher = |reason: &dyn std::fmt::Display| match banner_kind {
+            Banner::ForTheDoor => Some((
                 "Attendance cannot be taken here right now — please tell your teacher.".to_string(),
                 Some(format!("For the teacher: {reason}")),
-            ))
+            )),
+            Banner::Short => Some((
+                "Attendance cannot be taken here right now.".to_string(),
+                None,
+            )),
         };
         // A source gone or ended leaves its last picture under the line (in a screen's
         // camera view: the kiosk's own area has screens of their own for those).
@@ -529,12 +535,6 @@ impl KioskView {
                 None,
             )),
             _ => None,
-        };
-        // A screen's small camera view says only the line for the door: the admin screens
-        // say the rest (the teacher's paragraph would spill over the controls below).
-        let banner = match banner_kind {
-            Banner::ForTheDoor => banner,
-            Banner::Short => banner.map(|(text, _)| (text, None)),
         };
         if let Some((text, detail)) = banner {
             painter.rect_filled(rect, 0.0, Color32::from_black_alpha(140));

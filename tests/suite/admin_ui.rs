@@ -108,10 +108,12 @@ fn marks_made_while_the_clock_was_ahead_are_shown_to_the_admin_who_removes_them(
             .accesskit_node()
             .value()
             .is_some_and(|v| v.starts_with("This computer's date"))));
-    // The enrolment screen's camera view says only the door's line, and its buttons stay
-    // below the picture.
+    // The enrolment screen's camera view says only a line, for the admin who reads it (not
+    // to tell the teacher), and its buttons stay below the picture.
     assert!(top_of(&h.get_by_label("Capture")) >= bottom_of(&h.get_by_label("Camera view")));
     assert!(!shows(&h, "For the teacher"));
+    assert!(shows(&h, "Attendance cannot be taken here right now."));
+    assert!(!shows(&h, "please tell your teacher"));
     click(&mut h, Role::Button, &remove);
     step_until(&mut h, "the removal said", 30, |h| {
         shows(
