@@ -85,7 +85,7 @@ impl Emailing {
     }
 
     /// Why the run has no one to email, seen on `today`: no day of its range is over yet,
-    /// or nobody is under its bar (or enrolled).
+    /// or nobody is under its bar (or had a class day in it since their enrolment).
     pub fn nobody(&self, today: NaiveDate) -> String {
         match self.days(today) {
             None => "No day of this range is over yet (today counts once its classes are \

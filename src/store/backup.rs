@@ -25,15 +25,7 @@ pub enum BackupError {
     TooNew(PathBuf),
     #[error("Could not write {path}: {reason}.")]
     Io { path: PathBuf, reason: String },
-    #[error(
-        "this computer's clock says {today}, before the newest daily backup ({newest}). Set \
-         the computer's date and time right; until then no daily backup is made (each would \
-         be the oldest, and deleted at once)."
-    )]
-    ClockBehind {
-        today: chrono::NaiveDate,
-        newest: chrono::NaiveDate,
-    },
+
     #[error(transparent)]
     Store(#[from] StoreError),
 }

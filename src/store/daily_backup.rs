@@ -88,7 +88,7 @@ pub fn make_daily_backup(
     // are made in them now: each look does it, so within a quarter of an hour.
     store.erase_in_saved_copies();
     let file = made?;
-    prune(folder, keep);
+    prune(folder, keep, today);
     Ok(file)
 }
 
@@ -98,13 +98,7 @@ fn write_daily(
     folder: &Path,
     now: DateTime<Local>,
 ) -> Result<Option<PathBuf>, BackupError> {
-    let today = now.date_naive();
-    // A clock gone back (a flat clock battery) would write a backup older than those
-    // kept, pruned at once, every quarter of an hour.
-    if let Some((_, newest)) = newest_daily_backup(folder).filter(|(_, d)| *d > today) {
-        return Err(BackupError::ClockBehind { today, newest });
-    }
-    let file = daily_file(folder, today);
+    let file = daily_file(folder, now.date_naive());
     if file.exists() && !lacks_what_is_worth_keeping(store, &file, now)? {
         return Ok(None);
     }
@@ -301,9 +295,15 @@ pub fn remove_daily_backups(data: &DataDir, folder: &Path) -> Result<usize, Stor
     Ok(removed)
 }
 
-/// Deletes all daily backups in `folder` but the newest `keep`.
-fn prune(folder: &Path, keep: usize) {
-    let files = daily_backups(folder);
+/// Deletes all daily backups in `folder` but the newest `keep`, counting only those dated
+/// up to `today`. One dated after it was made while the clock was ahead, or is dated
+/// rightly while the clock has gone back (a flat clock battery): which clock was wrong
+/// cannot be told, so it is kept, and not counted (counted, a clock gone back would see
+/// its own day's backup as the oldest and delete it at once, to write it again a quarter
+/// of an hour later).
+fn prune(folder: &Path, keep: usize, today: NaiveDate) {
+    let mut files = daily_backups(folder);
+    files.retain(|f| day_of(f).is_some_and(|day| day <= today));
     for old in &files[..files.len().saturating_sub(keep)] {
         if let Err(e) = std::fs::remove_file(old) {
             tracing::warn!(file = %old.display(), "an old daily backup could not be deleted: {e}");
@@ -491,13 +491,21 @@ mod tests {
         }
         let newest = newest_daily_backup(dir.path()).map(|(file, _)| file);
         assert_eq!(newest, Some(dir.path().join(names[2])));
-        prune(dir.path(), 2);
-        let mut left: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(left, [names[5], names[3], names[1], names[2], names[4]]);
+        let left = || {
+            let mut left: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            left.sort();
+            left
+        };
+        // Seen on the 1st (the clock gone back): the backups dated after it are kept and
+        // not counted, so the 1st's own is not deleted as the oldest.
+        let first = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        prune(dir.path(), 2, first);
+        assert_eq!(left().len(), names.len(), "nothing deleted");
+        prune(dir.path(), 2, first + chrono::Days::new(2));
+        assert_eq!(left(), [names[5], names[3], names[1], names[2], names[4]]);
         // An erasure reaches the copies as well as the backups.
         assert_eq!(named_as_daily_backups(dir.path()).len(), 4);
     }

@@ -690,23 +690,29 @@ fn a_daily_backup_is_kept_for_a_week_and_erasures_reach_it() {
     make_daily_backup(&data, &folder, 2, day(5)).unwrap();
     assert_eq!(state().daily_problem, None);
 
-    // The clock gone back to the 1st (a flat clock battery): no backup is written (it would
-    // be the oldest, deleted at once, every quarter of an hour), none is deleted, and the
-    // admin is told why, until the clock is right again.
-    let kept = names();
-    assert!(make_daily_backup(&data, &folder, 2, day(1)).is_err());
-    assert_eq!(names(), kept);
-    let (said, remind) = rollcall::store::backup_reminder(&state(), chrono::Local::now());
-    assert!(remind);
-    assert!(
-        said.contains(
-            "The daily backup could not be made: this computer's clock says 2026-03-01, \
-             before the newest daily backup (2026-03-05)."
-        ),
-        "{said}"
+    // The clock gone back to the 1st (a flat clock battery): the 1st's backup is written
+    // once, not deleted at once as the oldest (to be written again a quarter of an hour
+    // later), and the backups dated after it are kept.
+    let first = make_daily_backup(&data, &folder, 2, day(1)).unwrap();
+    assert_eq!(first, Some(daily(1)));
+    assert_eq!(make_daily_backup(&data, &folder, 2, day(1)).unwrap(), None);
+    assert_eq!(
+        names(),
+        [
+            "rollcall-daily-2026-03-01.rollcall",
+            "rollcall-daily-2026-03-04.rollcall",
+            "rollcall-daily-2026-03-05.rollcall"
+        ]
     );
+    // The clock right again, the 1st's is the oldest.
     make_daily_backup(&data, &folder, 2, day(6)).unwrap();
-    assert_eq!(state().daily_problem, None);
+    assert_eq!(
+        names(),
+        [
+            "rollcall-daily-2026-03-05.rollcall",
+            "rollcall-daily-2026-03-06.rollcall"
+        ]
+    );
 }
 
 /// Noon of `day`, here.
