@@ -73,8 +73,8 @@ pub fn email(
     }
     if preview {
         let preview = reports::email_preview(&store, &settings.email, run)?;
-        if preview.reports.is_empty() {
-            println!("{}", run.nobody(today));
+        if let Some(why) = &preview.nobody {
+            println!("{why}");
             return Ok(Exit::Ok);
         }
         for r in &preview.reports {

@@ -119,6 +119,8 @@ pub struct EmailPreview {
     /// Students not emailed, in a run for every student, because no class day of the
     /// range came after their enrolment: there is nothing to tell them.
     pub nothing_to_report: usize,
+    /// Why nobody would be emailed, when nobody would.
+    pub nobody: Option<String>,
 }
 
 impl EmailPreview {
@@ -148,11 +150,18 @@ pub fn email_preview(
         (Some(sheet), None) => email::nothing_to_report(sheet),
         _ => 0,
     };
+    let nobody = reports.is_empty().then(|| match &sheet {
+        Some(sheet) if sheet.days.is_empty() => {
+            "There was no class day in the days counted: there is no one to email.".to_string()
+        }
+        _ => run.nobody(today),
+    });
     Ok(EmailPreview {
         reports,
         not_set_up: email::set_up(settings).err().map(|e| e.to_string()),
         today_left_out: run.leaves_out(today),
         nothing_to_report,
+        nobody,
     })
 }
 

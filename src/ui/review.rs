@@ -1140,8 +1140,8 @@ impl ReviewView {
                         return;
                     }
                 }
-                if p.is_empty() {
-                    ui.label(d.run.nobody(chrono::Local::now().date_naive()));
+                if let Some(why) = &preview.nobody {
+                    ui.label(why);
                     return;
                 }
                 ui.label(format!("{} will be sent:", count(p.len(), "message")));

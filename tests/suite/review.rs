@@ -232,6 +232,25 @@ fn the_email_reports_count_today_only_when_asked() {
     let said = preview(false);
     assert!(said.starts_with("Today is not counted"), "{said}");
     assert!(!said.contains("would be sent"), "{said}");
+    // Nor since April, and the preview says why (not that nobody is under 85 %).
+    let since_april = rollcall(
+        dir.path(),
+        &[
+            "report",
+            "email",
+            "--preview",
+            "--under",
+            "85",
+            "--from",
+            "2026-04-01",
+        ],
+    );
+    let said = String::from_utf8_lossy(&since_april.stdout);
+    assert!(
+        said.trim_end()
+            .ends_with("There was no class day in the days counted: there is no one to email."),
+        "{said}"
+    );
     // Today's classes over, the three who did not come are under 85 %.
     let said = preview(true);
     assert!(!said.contains("Today is not counted"), "{said}");
