@@ -323,7 +323,8 @@ pub enum AdviceFor {
 /// What to tell the admin of a damaged database whose daily backups go to `folder`: how to
 /// restore the newest one, when there is one.
 pub fn damaged_advice(folder: &Path, reader: AdviceFor) -> String {
-    let Some((newest, _)) = newest_daily_backup(folder) else {
+    let today = Local::now().date_naive();
+    let Some((newest, _)) = newest_daily_backup(folder, today) else {
         return StoreError::Corrupt.to_string();
     };
     match reader {
@@ -341,11 +342,16 @@ pub fn damaged_advice(folder: &Path, reader: AdviceFor) -> String {
     }
 }
 
-/// The newest daily backup in `folder`, with the day it was made.
-pub fn newest_daily_backup(folder: &Path) -> Option<(PathBuf, NaiveDate)> {
-    let newest = daily_backups(folder).pop()?;
-    let day = day_of(&newest)?;
-    Some((newest, day))
+/// The newest daily backup in `folder` up to `today`, with the day it was made: one dated
+/// after today (see [`prune`]) only when there is no other. A clock that once ran ahead
+/// left a backup that old; a clock gone back has written today's, the newest state.
+pub fn newest_daily_backup(folder: &Path, today: NaiveDate) -> Option<(PathBuf, NaiveDate)> {
+    let dated: Vec<(PathBuf, NaiveDate)> = daily_backups(folder)
+        .into_iter()
+        .filter_map(|f| day_of(&f).map(|day| (f, day)))
+        .collect();
+    let up_to_today = dated.iter().rev().find(|(_, day)| *day <= today);
+    up_to_today.or(dated.last()).cloned()
 }
 
 impl Store {
@@ -481,6 +487,8 @@ mod tests {
             "rollcall-daily-2026-03-01.rollcall",
             "rollcall-daily-2026-03-02.rollcall",
             "rollcall-daily-2026-03-03.rollcall",
+            // Made while the clock ran ahead.
+            "rollcall-daily-2026-03-09.rollcall",
             // An admin's copies: by name, one of them would sort after every day's.
             "rollcall-daily-2026-03-01 (copy).rollcall",
             "rollcall-daily-before-the-upgrade.rollcall",
@@ -489,8 +497,17 @@ mod tests {
         for n in names {
             std::fs::write(dir.path().join(n), b"x").unwrap();
         }
-        let newest = newest_daily_backup(dir.path()).map(|(file, _)| file);
-        assert_eq!(newest, Some(dir.path().join(names[2])));
+        let first = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let newest = |today| newest_daily_backup(dir.path(), today).map(|(file, _)| file);
+        assert_eq!(
+            newest(first + chrono::Days::new(5)),
+            Some(dir.path().join(names[2]))
+        );
+        // Seen before every day's, the one dated furthest ahead.
+        assert_eq!(
+            newest(first - chrono::Days::new(30)),
+            Some(dir.path().join(names[3]))
+        );
         let left = || {
             let mut left: Vec<String> = std::fs::read_dir(dir.path())
                 .unwrap()
@@ -501,12 +518,14 @@ mod tests {
         };
         // Seen on the 1st (the clock gone back): the backups dated after it are kept and
         // not counted, so the 1st's own is not deleted as the oldest.
-        let first = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         prune(dir.path(), 2, first);
         assert_eq!(left().len(), names.len(), "nothing deleted");
         prune(dir.path(), 2, first + chrono::Days::new(2));
-        assert_eq!(left(), [names[5], names[3], names[1], names[2], names[4]]);
+        assert_eq!(
+            left(),
+            [names[6], names[4], names[1], names[2], names[3], names[5]]
+        );
         // An erasure reaches the copies as well as the backups.
-        assert_eq!(named_as_daily_backups(dir.path()).len(), 4);
+        assert_eq!(named_as_daily_backups(dir.path()).len(), 5);
     }
 }

@@ -240,7 +240,8 @@ impl Desk {
     fn pin_state(&mut self) -> Result<PinState, String> {
         if self.damaged {
             let folder = self.settings.backup.folder_in(&self.data);
-            let Some((backup, made)) = crate::store::newest_daily_backup(&folder) else {
+            let today = chrono::Local::now().date_naive();
+            let Some((backup, made)) = crate::store::newest_daily_backup(&folder, today) else {
                 return Err(StoreError::Corrupt.to_string());
             };
             let pin = backup_admin_pin(&backup).map_err(|e| e.to_string())?;
