@@ -190,14 +190,15 @@ fn day_of(file: &Path) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
-/// The daily backups in `folder`, oldest first: the files named exactly as they are made
-/// (`rollcall-daily-2026-03-02.rollcall`). A copy an admin saved there under another name
-/// (`rollcall-daily-2026-03-02 (copy).rollcall`) is not one: never pruned or deleted,
-/// nor counted among the newest kept.
-pub fn daily_backups(folder: &Path) -> Vec<PathBuf> {
-    let mut files = named_as_daily_backups(folder);
-    files.retain(|f| day_of(f).is_some());
+/// The daily backups in `folder` with the day each was made, oldest first: the files
+/// named exactly as they are made (`rollcall-daily-2026-03-02.rollcall`). A copy an admin
+/// saved there under another name (`rollcall-daily-2026-03-02 (copy).rollcall`) is not
+/// one: never pruned or deleted, nor counted among the newest kept.
+pub fn daily_backups(folder: &Path) -> Vec<(PathBuf, NaiveDate)> {
+    let files = named_as_daily_backups(folder).into_iter();
     files
+        .filter_map(|f| day_of(&f).map(|day| (f, day)))
+        .collect()
 }
 
 /// Every file in `folder` whose name starts and ends as a daily backup's: the daily
@@ -236,15 +237,12 @@ fn tend_folders(
             continue;
         }
         let mut left = 0;
-        for file in daily_backups(old) {
-            match day_of(&file) {
-                Some(day) if day < cutoff => {
-                    if let Err(e) = std::fs::remove_file(&file) {
-                        tracing::warn!(file = %file.display(), "an old daily backup could not be deleted: {e}");
-                        left += 1;
-                    }
-                }
-                _ => left += 1,
+        for (file, day) in daily_backups(old) {
+            if day >= cutoff {
+                left += 1;
+            } else if let Err(e) = std::fs::remove_file(&file) {
+                tracing::warn!(file = %file.display(), "an old daily backup could not be deleted: {e}");
+                left += 1;
             }
         }
         if left > 0 {
@@ -276,7 +274,7 @@ pub fn remove_daily_backups(data: &DataDir, folder: &Path) -> Result<usize, Stor
             continue;
         }
         let mut stayed = 0;
-        for file in daily_backups(&f) {
+        for (file, _) in daily_backups(&f) {
             match std::fs::remove_file(&file) {
                 Ok(()) => removed += 1,
                 Err(e) => {
@@ -303,8 +301,8 @@ pub fn remove_daily_backups(data: &DataDir, folder: &Path) -> Result<usize, Stor
 /// of an hour later).
 fn prune(folder: &Path, keep: usize, today: NaiveDate) {
     let mut files = daily_backups(folder);
-    files.retain(|f| day_of(f).is_some_and(|day| day <= today));
-    for old in &files[..files.len().saturating_sub(keep)] {
+    files.retain(|(_, day)| *day <= today);
+    for (old, _) in &files[..files.len().saturating_sub(keep)] {
         if let Err(e) = std::fs::remove_file(old) {
             tracing::warn!(file = %old.display(), "an old daily backup could not be deleted: {e}");
         }
@@ -346,10 +344,7 @@ pub fn damaged_advice(folder: &Path, reader: AdviceFor) -> String {
 /// after today (see [`prune`]) only when there is no other. A clock that once ran ahead
 /// left a backup that old; a clock gone back has written today's, the newest state.
 pub fn newest_daily_backup(folder: &Path, today: NaiveDate) -> Option<(PathBuf, NaiveDate)> {
-    let dated: Vec<(PathBuf, NaiveDate)> = daily_backups(folder)
-        .into_iter()
-        .filter_map(|f| day_of(&f).map(|day| (f, day)))
-        .collect();
+    let dated = daily_backups(folder);
     let up_to_today = dated.iter().rev().find(|(_, day)| *day <= today);
     up_to_today.or(dated.last()).cloned()
 }

@@ -43,9 +43,6 @@ enum Banner {
 /// How long the camera's frame rate is measured over.
 const FPS_OVER: Duration = Duration::from_secs(2);
 
-/// What the door says of a camera that has stopped sending pictures.
-const STUCK: &str = "The camera has stopped sending pictures — please tell your teacher.";
-
 /// The smallest type a verdict is written in.
 const MIN_TEXT: f32 = 16.0;
 
@@ -750,7 +747,7 @@ fn camera_notice(status: &CameraStatus) -> Option<CameraNotice> {
         }
         CameraStatus::Ended => Some(same("The recording has ended.")),
         CameraStatus::Stuck(_) => Some(CameraNotice {
-            door: STUCK,
+            door: "The camera has stopped sending pictures — please tell your teacher.",
             teacher: Some(
                 "For the teacher: no picture has come from the camera for seconds. Unplug \
                  the camera and plug it in again; if the picture does not come back, \

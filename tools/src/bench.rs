@@ -487,7 +487,7 @@ pub fn backup(sizes: &[usize], source: &Path) -> anyhow::Result<Vec<BackupRow>> 
         if copies.len() != WEEK_OF_BACKUPS as usize {
             anyhow::bail!("{} daily backups, not {WEEK_OF_BACKUPS}", copies.len());
         }
-        for copy in copies {
+        for (copy, _) in copies {
             let held = Store::open(&copy)?.students()?;
             if held
                 .iter()
