@@ -328,8 +328,15 @@ impl Records {
         photos: &[PreparedPhoto],
         actor: &str,
     ) -> Result<(), AdminError> {
-        if self.store.student_name(id)?.is_none() {
+        let Some((_, name)) = self.store.student_name(id)? else {
             return Err(AdminError::NotFound);
+        };
+        if let Some(day) = self.store.last_day(id)? {
+            return Err(AdminError::Invalid(format!(
+                "{name} left the school (last day {}): record that they are back in the \
+                 class before adding photos.",
+                day.format("%-d %B %Y")
+            )));
         }
         if self.store.photos_of(id)?.len() + photos.len() > MAX_PHOTOS {
             return Err(AdminError::TooManyPhotos);
@@ -352,6 +359,68 @@ impl Records {
         remove_files(&[self.photo_path(&photo.file_name)]);
         self.store.erase_in_saved_copies();
         Ok(photo)
+    }
+
+    /// Records that a student left the school after `last_day` (at most `today`, not before
+    /// their enrolment, nor before a day they were marked present), erasing their face
+    /// data; their attendance up to that day stays. Returns what was erased.
+    pub fn student_left(
+        &mut self,
+        id: i64,
+        last_day: NaiveDate,
+        today: NaiveDate,
+        actor: &str,
+    ) -> Result<Erased, AdminError> {
+        let Some(s) = self.store.students()?.into_iter().find(|s| s.id == id) else {
+            return Err(AdminError::NotFound);
+        };
+        let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+        if let Some(day) = s.last_day {
+            return Err(AdminError::Invalid(format!(
+                "{} left the school already (last day {}).",
+                s.name,
+                long(day)
+            )));
+        }
+        if last_day > today {
+            return Err(AdminError::Invalid(format!(
+                "The last day cannot be after today: record it on {}'s last day or later                  (until then the kiosk still marks them).",
+                s.name
+            )));
+        }
+        let enrolled = s
+            .enrolled_at
+            .get(..10)
+            .and_then(|d| d.parse::<NaiveDate>().ok());
+        if let Some(enrolled) = enrolled.filter(|e| last_day < *e) {
+            return Err(AdminError::Invalid(format!(
+                "The last day cannot be before {} was enrolled ({}).",
+                s.name,
+                long(enrolled)
+            )));
+        }
+        if let Some(marked) = self.store.present_after(id, last_day)? {
+            return Err(AdminError::Invalid(format!(
+                "{} was marked present on {}, after that day: give a later last day, or \
+                 correct that day in Review first.",
+                s.name,
+                long(marked)
+            )));
+        }
+        let (files, erased) = self.store.student_left(id, last_day, actor)?;
+        self.remove_photo_files(&files);
+        self.store.erase_in_saved_copies();
+        Ok(erased)
+    }
+
+    /// Records that a student who had left is in the class again: the days after their
+    /// last day count for them again.
+    pub fn student_back(&mut self, id: i64, actor: &str) -> Result<(), AdminError> {
+        if self.store.student_name(id)?.is_none() {
+            return Err(AdminError::NotFound);
+        }
+        self.store.student_back(id, actor)?;
+        Ok(())
     }
 
     /// Removes a student's photos and templates; keeps the student and their attendance.
@@ -462,6 +531,77 @@ mod tests {
             MarkRecord::New(_)
         ));
         assert_eq!(records.store.marked_count(today).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_student_who_left_keeps_their_attendance_and_loses_their_face_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+        let mut records = Records::open(&data, &Settings::default()).unwrap();
+        let student = NewStudent {
+            roll_no: "R1".into(),
+            name: "Ada".into(),
+            email: "ada@example.org".into(),
+        };
+        let photo = NewPhoto {
+            file_name: "r1-1.jpg".into(),
+            origin: "camera".into(),
+            templates: vec![("facenet".into(), vec![0.5; 4])],
+        };
+        let id = records
+            .store
+            .insert_student(&student, &[photo], "test")
+            .unwrap();
+        let today = Local::now().date_naive();
+        let left = |records: &mut Records, day: NaiveDate| {
+            records
+                .student_left(id, day, today, "test")
+                .map_err(|e| e.to_string())
+        };
+        let refused = left(&mut records, today + chrono::Days::new(1)).unwrap_err();
+        assert!(
+            refused.starts_with("The last day cannot be after today"),
+            "{refused}"
+        );
+        let refused = left(&mut records, today - chrono::Days::new(1)).unwrap_err();
+        assert!(refused.starts_with("The last day cannot be before Ada was enrolled"));
+        // Enrolled a week ago and marked today: a last day before today would hide the mark.
+        let week_ago = Local::now() - chrono::Duration::days(7);
+        rusqlite::Connection::open(data.database())
+            .unwrap()
+            .execute(
+                "UPDATE students SET enrolled_at = ?1",
+                [crate::store::timestamp(week_ago)],
+            )
+            .unwrap();
+        records
+            .store
+            .mark(id, Local::now(), Some(7.0), "kiosk", None)
+            .unwrap();
+        let refused = left(&mut records, today - chrono::Days::new(1)).unwrap_err();
+        assert!(
+            refused.starts_with("Ada was marked present on") && refused.contains("Review"),
+            "{refused}"
+        );
+        let erased = left(&mut records, today).unwrap();
+        assert!(erased.to_string().contains("1 face template"), "{erased}");
+        assert!(records.store.templates_of(id).unwrap().is_empty());
+        let listed = records.store.students().unwrap().remove(0);
+        assert_eq!(listed.last_day, Some(today));
+        assert_eq!(listed.photo_check(), "left the school");
+        assert_eq!(
+            records.store.marked_count(today).unwrap(),
+            1,
+            "the attendance stays"
+        );
+        assert!(left(&mut records, today)
+            .unwrap_err()
+            .contains("left the school already"));
+        let photos = records.add_photos(id, &[], "test").unwrap_err().to_string();
+        assert!(photos.contains("record that they are back"), "{photos}");
+        records.student_back(id, "test").unwrap();
+        assert_eq!(records.store.last_day(id).unwrap(), None);
+        records.add_photos(id, &[], "test").unwrap();
     }
 
     #[test]

@@ -83,6 +83,25 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Record that a student left the school (moved away, changed school): their
+    /// attendance up to their last day in class stays, the days after it do not count for
+    /// them, they get no more email reports, and their face data is erased. With --back,
+    /// that a student who left is in the class again. Without --yes it only says what it
+    /// would do.
+    Left {
+        /// The student's roll number.
+        #[arg(value_name = "ROLL_NO")]
+        roll_no: String,
+        /// Their last day in class, YYYY-MM-DD (today when not given).
+        #[arg(long, conflicts_with = "back")]
+        last_day: Option<chrono::NaiveDate>,
+        /// The student is in the class again.
+        #[arg(long)]
+        back: bool,
+        /// Do it (without it, nothing is changed).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Make this data folder a door of its own again, no longer linked to a school server
     /// (remove the server from its settings first). Without --yes it only says what it
     /// would leave unsent.
@@ -300,6 +319,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             face_data,
             yes,
         }) => around(&|| records::delete(data_dir, &roll_nos, face_data, yes)),
+        Some(Command::Left {
+            roll_no,
+            last_day,
+            back,
+            yes,
+        }) => around(&|| records::left(data_dir, &roll_no, last_day, back, yes)),
         Some(Command::Import { path, email_domain }) => {
             around(&|| records::import(data_dir, &path, email_domain.as_deref()))
         }

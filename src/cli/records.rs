@@ -148,7 +148,7 @@ pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
         pad("name", 28),
         pad("email", 32),
         "photos",
-        pad("photo check", 12),
+        pad("photo check", 15),
         pad("enrolled", 16)
     )
     .and_then(|()| {
@@ -160,7 +160,7 @@ pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
                 pad(&s.name, 28),
                 pad(&s.email, 32),
                 s.photo_count,
-                pad(s.photo_check(), 12),
+                pad(s.photo_check(), 15),
                 pad(&crate::store::to_the_minute(&s.enrolled_at), 16),
                 s.last_seen
                     .as_deref()
@@ -335,6 +335,79 @@ pub fn delete(
         println!("{note}");
     }
     Ok(exit)
+}
+
+/// Records that a student left the school after `last_day` (today if `None`), or with
+/// `back` that they are in the class again; without `yes` it only says what it would do.
+pub fn left(
+    data_dir: Option<&Path>,
+    roll_no: &str,
+    last_day: Option<chrono::NaiveDate>,
+    back: bool,
+    yes: bool,
+) -> anyhow::Result<Exit> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let settings = super::settings_for(&data)?;
+    let mut records = crate::attendance::Records::open(&data, &settings)?;
+    let Some((id, roll_no, name)) = records.store().student_by_roll_no(roll_no)? else {
+        eprintln!("No student has the roll number {roll_no}. Nothing was changed.");
+        return Ok(Exit::Refused);
+    };
+    let who = format!("{name} ({roll_no})");
+    let today = chrono::Local::now().date_naive();
+    let left = records.store().last_day(id)?;
+    let long = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
+    match (back, left) {
+        (true, None) => {
+            println!("{who} has not left the school. Nothing was changed.");
+            return Ok(Exit::Refused);
+        }
+        (false, Some(day)) => {
+            println!(
+                "{who} left the school already (last day {}). Nothing was changed.",
+                long(day)
+            );
+            return Ok(Exit::Refused);
+        }
+        _ => {}
+    }
+    let last_day = last_day.unwrap_or(today);
+    if !yes {
+        if back {
+            println!(
+                "This would record that {who} is in the class again: the days after their \
+                 last day ({}) count for them again.",
+                long(left.unwrap_or(today))
+            );
+        } else {
+            println!(
+                "This would record that {who} left the school, their last day in class \
+                 {}: their attendance up to then stays, and their photos and face data \
+                 are erased.",
+                long(last_day)
+            );
+        }
+        println!("Nothing was changed: run it again with --yes to do it.");
+        return Ok(Exit::Refused);
+    }
+    if back {
+        records.student_back(id, "command line")?;
+        println!(
+            "{who} is in the class again. Add their photos in Admin → Students so that the \
+             kiosk recognises them."
+        );
+        return Ok(Exit::Ok);
+    }
+    let erased = records.student_left(id, last_day, today, "command line")?;
+    println!(
+        "Recorded that {who} left the school, their last day in class {}. Erased {erased}; \
+         their attendance up to that day is kept.",
+        long(last_day)
+    );
+    if let Some(note) = records.erasure_note() {
+        println!("{note}");
+    }
+    Ok(Exit::Ok)
 }
 
 /// Marks made here while the clock was ahead (dated after today, or refused by the school

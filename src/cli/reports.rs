@@ -81,7 +81,7 @@ pub fn email(
             println!("{} <{}>: {}", r.name, r.email, percent_text(r.percent));
         }
         println!("{} would be sent.", count(preview.reports.len(), "message"));
-        if let Some(line) = preview.nothing_to_report_line() {
+        for line in preview.not_sent_lines() {
             println!("{line}");
         }
         if let Some(why) = preview.not_set_up {

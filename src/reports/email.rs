@@ -24,14 +24,17 @@ pub struct Report {
     pub body: String,
 }
 
-/// The reports to send over the sheet's days: to everyone who had a class day in them
-/// since their enrolment, or only to those under `under` percent.
+/// The reports to send over the sheet's days: to everyone in the class who had a class
+/// day in them since their enrolment, or only to those under `under` percent. A student
+/// who left the school gets none.
 pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> {
     let (from, to) = (sheet.from.format("%-d %B %Y"), sheet.to.format("%-d %B %Y"));
     sheet
         .rows
         .iter()
-        .filter(|r| r.percent().is_some() && under.is_none_or(|t| r.is_under(t)))
+        .filter(|r| {
+            r.last_day.is_none() && r.percent().is_some() && under.is_none_or(|t| r.is_under(t))
+        })
         .map(|r| {
             let days = r.present_days + r.absent_days;
             let mut body = format!(
@@ -59,10 +62,26 @@ pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> 
         .collect()
 }
 
-/// How many students of `sheet` had no class day in it since their enrolment: a report
-/// would tell them nothing ("present on 0 of 0 class days").
+/// How many students of `sheet` in the class had no class day in it since their
+/// enrolment: a report would tell them nothing ("present on 0 of 0 class days").
 pub fn nothing_to_report(sheet: &Sheet) -> usize {
-    sheet.rows.iter().filter(|r| r.percent().is_none()).count()
+    sheet
+        .rows
+        .iter()
+        .filter(|r| r.last_day.is_none() && r.percent().is_none())
+        .count()
+}
+
+/// How many students of `sheet` would have been sent a report (a class day in it, under
+/// `under` percent if given) but left the school: they are sent none.
+pub fn left_the_school(sheet: &Sheet, under: Option<f64>) -> usize {
+    sheet
+        .rows
+        .iter()
+        .filter(|r| {
+            r.last_day.is_some() && r.percent().is_some() && under.is_none_or(|t| r.is_under(t))
+        })
+        .count()
 }
 
 /// The mail server could not be used at all.
@@ -251,6 +270,7 @@ mod tests {
                 present: vec![false],
                 by_hand: vec![false],
                 counted: vec![true],
+                last_day: None,
                 present_days: 0,
                 absent_days: 1,
             }],
@@ -293,5 +313,25 @@ mod tests {
             .collect();
         assert_eq!(to, ["CS005"], "not \"present on 0 of 0 class days\"");
         assert_eq!(nothing_to_report(&sheet), 1);
+    }
+
+    #[test]
+    fn a_student_who_left_the_school_gets_no_report() {
+        let mut sheet = sheet(day(12, 1), day(12, 2));
+        let mut gone = sheet.rows[0].clone();
+        gone.roll_no = "CS007".into();
+        gone.last_day = Some(day(12, 1));
+        sheet.rows.push(gone);
+        for under in [None, Some(85.0)] {
+            let to: Vec<String> = reports(&sheet, under, "s")
+                .into_iter()
+                .map(|r| r.roll_no)
+                .collect();
+            assert_eq!(to, ["CS005"]);
+            assert_eq!(left_the_school(&sheet, under), 1);
+        }
+        // Counted among those who left only when a report would have gone to them.
+        assert_eq!(left_the_school(&sheet, Some(0.0)), 0);
+        assert_eq!(nothing_to_report(&sheet), 0);
     }
 }

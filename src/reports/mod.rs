@@ -119,19 +119,31 @@ pub struct EmailPreview {
     /// Students not emailed, in a run for every student, because no class day of the
     /// range came after their enrolment: there is nothing to tell them.
     pub nothing_to_report: usize,
+    /// Students not emailed because they left the school (in the range, and under the
+    /// run's bar if it has one).
+    pub left_the_school: usize,
     /// Why nobody would be emailed, when nobody would.
     pub nobody: Option<String>,
 }
 
 impl EmailPreview {
-    /// What the preview says of the students with nothing to report, if any.
-    pub fn nothing_to_report_line(&self) -> Option<String> {
-        (self.nothing_to_report > 0).then(|| {
-            format!(
+    /// What the preview says of the students sent no message though in its range: those
+    /// with nothing to report, and those who left the school.
+    pub fn not_sent_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.nothing_to_report > 0 {
+            lines.push(format!(
                 "No message for {}: no class day in this range since they were enrolled.",
                 count(self.nothing_to_report, "student")
-            )
-        })
+            ));
+        }
+        if self.left_the_school > 0 {
+            lines.push(format!(
+                "No message for {} who left the school.",
+                count(self.left_the_school, "student")
+            ));
+        }
+        lines
     }
 }
 
@@ -150,9 +162,22 @@ pub fn email_preview(
         (Some(sheet), None) => email::nothing_to_report(sheet),
         _ => 0,
     };
+    let left_the_school = sheet
+        .as_ref()
+        .map_or(0, |s| email::left_the_school(s, run.under));
     let nobody = reports.is_empty().then(|| match &sheet {
         Some(sheet) if sheet.days.is_empty() => {
             "There was no class day in the days counted: there is no one to email.".to_string()
+        }
+        Some(_) if left_the_school > 0 => {
+            let who = match run.under {
+                Some(t) => format!("under {t:.0} %"),
+                None => "with a class day in this range".into(),
+            };
+            format!(
+                "Nobody to email: the only {} {who} left the school.",
+                count(left_the_school, "student")
+            )
         }
         _ => run.nobody(today),
     });
@@ -161,6 +186,7 @@ pub fn email_preview(
         not_set_up: email::set_up(settings).err().map(|e| e.to_string()),
         today_left_out: run.leaves_out(today),
         nothing_to_report,
+        left_the_school,
         nobody,
     })
 }

@@ -4,7 +4,7 @@
 //! A class day is a day on which the kiosk (or the API, or the command line) marked anyone,
 //! or a day an admin declared; a correction by hand never makes one. A student without a
 //! mark on a class day since their enrolment was absent; days before they were enrolled do
-//! not count for them.
+//! not count for them, nor the days after the last day of a student who left the school.
 
 use crate::store::{Store, StoreError};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -22,8 +22,11 @@ pub struct SheetRow {
     /// Whether each class day's answer was decided by hand: a mark an admin made, or an
     /// absence an admin recorded (which stops the kiosk marking them that day).
     pub by_hand: Vec<bool>,
-    /// Whether each class day counts for this student (from their enrolment on).
+    /// Whether each class day counts for this student (from their enrolment on, up to
+    /// their last day if they left the school).
     pub counted: Vec<bool>,
+    /// The last class day counted for a student who left the school.
+    pub last_day: Option<NaiveDate>,
     pub present_days: usize,
     pub absent_days: usize,
 }
@@ -35,7 +38,8 @@ impl SheetRow {
         (days > 0).then(|| 100.0 * self.present_days as f64 / days as f64)
     }
 
-    /// What class day `c` shows: "P", "A", or "-" before the student was enrolled.
+    /// What class day `c` shows: "P", "A", or "-" before the student was enrolled (or
+    /// after they left).
     pub fn cell(&self, c: usize) -> &'static str {
         match (self.present.get(c), self.counted.get(c)) {
             (Some(true), _) => "P",
@@ -150,6 +154,8 @@ impl Sheet {
             }
         }
         let mut students = store.students()?;
+        // A student who left before the range was not in the class then.
+        students.retain(|s| s.last_day.is_none_or(|l| l >= from));
         students.sort_by(|a, b| crate::order::natural_cmp(&a.roll_no, &b.roll_no));
         let rows: Vec<SheetRow> = students
             .into_iter()
@@ -158,10 +164,13 @@ impl Sheet {
                     .remove(&s.id)
                     .unwrap_or_else(|| vec![false; days.len()]);
                 let enrolled = s.enrolled_at.get(..10).and_then(parse_day);
+                let in_class = |d: &NaiveDate| {
+                    enrolled.is_none_or(|e| *d >= e) && s.last_day.is_none_or(|l| *d <= l)
+                };
                 let counted: Vec<bool> = days
                     .iter()
                     .zip(&p)
-                    .map(|(d, here)| *here || enrolled.is_none_or(|e| *d >= e))
+                    .map(|(d, here)| *here || in_class(d))
                     .collect();
                 let present_days = p.iter().filter(|x| **x).count();
                 let counted_days = counted.iter().filter(|x| **x).count();
@@ -177,6 +186,7 @@ impl Sheet {
                         .remove(&s.id)
                         .unwrap_or_else(|| vec![false; days.len()]),
                     counted,
+                    last_day: s.last_day,
                 }
             })
             .collect();
@@ -287,6 +297,47 @@ mod tests {
         assert_eq!(sheet.rows[1].percent(), Some(50.0));
         assert!(sheet.rows[1].is_under(85.0));
         assert_eq!(percent_text(sheet.rows[1].percent()), "50 %");
+    }
+
+    #[test]
+    fn the_days_after_a_students_last_day_count_for_nobody() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, ids) = store_with(dir.path(), &["A", "B"]);
+        let (a, b) = (ids[0], ids[1]);
+        for id in &ids {
+            enrolled_on(dir.path(), *id, "2026-03-01");
+        }
+        // A comes on the 2nd and 3rd; B, the 2nd only, then moves away.
+        s.mark(a, day(2), None, "kiosk", None).unwrap();
+        s.mark(b, day(2), None, "kiosk", None).unwrap();
+        s.mark(a, day(3), None, "kiosk", None).unwrap();
+        s.mark(a, day(4), None, "kiosk", None).unwrap();
+        let before = march(&s);
+        assert_eq!(before.rows[1].percent(), Some(100.0 / 3.0));
+        let third = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
+        s.student_left(b, third, "admin").unwrap();
+        let sheet = march(&s);
+        let row = &sheet.rows[1];
+        assert_eq!(row.last_day, Some(third));
+        // Absent on the 3rd, their last day; the 4th is not theirs.
+        assert_eq!(
+            (0..3).map(|c| row.cell(c)).collect::<Vec<_>>(),
+            ["P", "A", "-"]
+        );
+        assert_eq!((row.present_days, row.absent_days), (1, 1));
+        assert_eq!(row.percent(), Some(50.0));
+        // A range after their last day leaves them out: they were not in the class then.
+        let after = Sheet::build(
+            &s,
+            NaiveDate::from_ymd_opt(2026, 3, 4).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(after.rows.len(), 1);
+        assert_eq!(after.rows[0].roll_no, "A");
+        // Back in the class: every day counts for them again.
+        assert!(s.student_back(b, "admin").unwrap());
+        assert_eq!(march(&s).rows[1], before.rows[1]);
     }
 
     /// A and B, enrolled on 1 March 2026, both marked by the kiosk on Monday the 2nd.

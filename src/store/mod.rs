@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0019_school_away_template_erasures.sql"),
     include_str!("../../db/0020_school_changes_while_away.sql"),
     include_str!("../../db/0021_school_offer.sql"),
+    include_str!("../../db/0022_student_last_day.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
@@ -158,14 +159,20 @@ pub struct Student {
     pub has_face: bool,
     /// Time of the latest attendance mark.
     pub last_seen: Option<String>,
+    /// The last class day counted for a student who left the school; `None` while they
+    /// are in the class.
+    pub last_day: Option<NaiveDate>,
 }
 
 impl Student {
     /// How the photo-attack check judges them, in an admin's words: against their "own
     /// face" (kiosk-camera templates) or "general only" (uploaded photos only); "no face
-    /// data" when there is no face to recognise them by.
+    /// data" when there is no face to recognise them by, "left the school" for a student
+    /// who left (their face data was erased then).
     pub fn photo_check(&self) -> &'static str {
-        if !self.has_face {
+        if self.last_day.is_some() {
+            "left the school"
+        } else if !self.has_face {
             "no face data"
         } else if self.camera_enrolled {
             "own face"
@@ -924,6 +931,77 @@ impl Store {
         Ok(())
     }
 
+    /// Records that a student left the school after `last_day` (the days after it count for
+    /// nobody) and erases their face data in the same step (see `erase_face_data`): the
+    /// kiosk no longer knows them, and a school keeps no one's face longer than it needs.
+    /// Returns the photo file names to delete and what was removed.
+    pub fn student_left(
+        &mut self,
+        id: i64,
+        last_day: NaiveDate,
+        actor: &str,
+    ) -> Result<(Vec<String>, Erased), StoreError> {
+        self.office_only("Recording that a student left")?;
+        let tx = self.conn.transaction()?;
+        tell_school_face_data_erased(&tx, id)?;
+        let (files, erased, _) = erase_recorded_face_data(&tx, id)?;
+        let day = last_day.format("%Y-%m-%d").to_string();
+        if tx.execute(
+            "UPDATE students SET last_day = ?2 WHERE id = ?1",
+            params![id, day],
+        )? == 1
+        {
+            audit(
+                &tx,
+                actor,
+                "student left",
+                &format!("student {id}: last day {day}; erased {erased}"),
+            )?;
+        }
+        tx.commit()?;
+        self.flush_erased();
+        Ok((files, erased))
+    }
+
+    /// Records that a student who had left is in the class again (their days count from
+    /// today on, as from an enrolment). False when they had not left.
+    pub fn student_back(&mut self, id: i64, actor: &str) -> Result<bool, StoreError> {
+        self.office_only("Recording that a student is back")?;
+        let tx = self.conn.transaction()?;
+        let back = tx.execute(
+            "UPDATE students SET last_day = NULL WHERE id = ?1 AND last_day IS NOT NULL",
+            [id],
+        )? == 1;
+        if back {
+            audit(&tx, actor, "student back", &format!("student {id}"))?;
+        }
+        tx.commit()?;
+        Ok(back)
+    }
+
+    /// The last class day of a student who left the school (`None`: in the class, or no
+    /// such student).
+    pub fn last_day(&self, id: i64) -> Result<Option<NaiveDate>, StoreError> {
+        let day: Option<String> = self
+            .conn
+            .query_row("SELECT last_day FROM students WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten();
+        Ok(day.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
+    }
+
+    /// The first day after `day` on which the student was marked present, if any.
+    pub fn present_after(&self, id: i64, day: NaiveDate) -> Result<Option<NaiveDate>, StoreError> {
+        let first: Option<String> = self.conn.query_row(
+            "SELECT MIN(day) FROM attendance WHERE student_id = ?1 AND present = 1 AND day > ?2",
+            params![id, day.format("%Y-%m-%d").to_string()],
+            |r| r.get(0),
+        )?;
+        Ok(first.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
+    }
+
     /// Removes every piece of a student's face data (photos, templates, the face snapshots
     /// kept with their marks, refused faces that resembled them) but keeps the student and
     /// their attendance. Returns the photo file names to delete and what was removed.
@@ -1130,7 +1208,8 @@ impl Store {
                     EXISTS (SELECT 1 FROM face_templates t LEFT JOIN photos p ON p.id = t.photo_id
                             WHERE t.student_id = s.id
                               AND COALESCE(p.origin, t.origin, 'upload') = 'camera'),
-                    EXISTS (SELECT 1 FROM face_templates t WHERE t.student_id = s.id)
+                    EXISTS (SELECT 1 FROM face_templates t WHERE t.student_id = s.id),
+                    s.last_day
              FROM students s ORDER BY s.roll_no",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -1144,6 +1223,9 @@ impl Store {
                 last_seen: r.get(6)?,
                 camera_enrolled: r.get(7)?,
                 has_face: r.get(8)?,
+                last_day: r
+                    .get::<_, Option<String>>(9)?
+                    .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -76,6 +76,14 @@ struct EnrolForm {
 enum Confirm {
     Erase(i64, String),
     Delete(i64, String),
+    /// A student who left the school: their last day in class, as typed.
+    Left {
+        id: i64,
+        name: String,
+        last_day: String,
+    },
+    /// A student who had left, in the class again.
+    Back(i64, String),
     /// Adding photos that look like none of the student's photos so far.
     AddUnlike(i64, String),
 }
@@ -1148,7 +1156,18 @@ impl AdminView {
                 .color(super::widgets::WARN),
             );
         }
-        if !s.has_face {
+        if let Some(last_day) = s.last_day {
+            ui.label(
+                RichText::new(format!(
+                    "Left the school: their last day in class was {}. Their attendance up \
+                     to then is kept; the days after it do not count for them, they get no \
+                     email reports, and the kiosk does not recognise them (their face data \
+                     was erased).",
+                    last_day.format("%-d %B %Y")
+                ))
+                .color(super::widgets::WARN),
+            );
+        } else if !s.has_face {
             ui.label(
                 RichText::new(
                     "No face data is stored for this student: the kiosk cannot recognise \
@@ -1197,6 +1216,8 @@ impl AdminView {
         }
         let dest = Destination::Student(id);
         let checking = self.checking(dest);
+        // A student who left is not recognised; photos come once they are back.
+        let changes_here = changes_here && s.last_day.is_none();
         ui.horizontal(|ui| {
             // What a camera photo would take.
             view.small_video(ui, Vec2::new(200.0, 150.0));
@@ -1276,7 +1297,31 @@ impl AdminView {
             ui.label(RichText::new(format!("Not used: {label}: {why}")).color(ERROR));
         }
         ui.add_space(10.0);
-        ui.add_enabled_ui(changes_here, |ui| {
+        ui.add_enabled_ui(view.changes_here() && !busy, |ui| {
+            ui.horizontal(|ui| match s.last_day {
+                None => {
+                    if ui
+                        .button("Left the school…")
+                        .on_hover_text(
+                            "Keeps their attendance up to their last day; erases their face data",
+                        )
+                        .clicked()
+                    {
+                        self.confirm = Some(Confirm::Left {
+                            id,
+                            name: s.name.clone(),
+                            last_day: chrono::Local::now().date_naive().to_string(),
+                        });
+                    }
+                }
+                Some(_) => {
+                    if ui.button("Back in the class…").clicked() {
+                        self.confirm = Some(Confirm::Back(id, s.name.clone()));
+                    }
+                }
+            });
+        });
+        ui.add_enabled_ui(view.changes_here(), |ui| {
             ui.horizontal(|ui| {
                 if danger_button(
                     ui,
@@ -1316,6 +1361,9 @@ impl AdminView {
     }
 
     fn confirm_window(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
+        if let Some(Confirm::Left { .. }) = self.confirm {
+            return self.left_window(ctx, kiosk);
+        }
         let Some(c) = self.confirm.clone() else {
             return;
         };
@@ -1330,6 +1378,17 @@ impl AdminView {
                 format!("Delete {name}? Their photos, face templates and attendance are removed for good."),
                 "Delete",
             ),
+            Confirm::Back(_, name) => (
+                "Back in the class",
+                format!(
+                    "Record that {name} is in the class again? The days after their last \
+                     day count for them again (absent where they were not marked: correct \
+                     those in Review if they were away). Add photos afterwards so that the \
+                     kiosk recognises them."
+                ),
+                "Back in the class",
+            ),
+            Confirm::Left { .. } => return,
             Confirm::AddUnlike(_, name) => (
                 "Add photos",
                 format!(
@@ -1342,6 +1401,7 @@ impl AdminView {
         };
         let warning = match &c {
             Confirm::AddUnlike(..) => "Only if the photos show this student",
+            Confirm::Back(..) => "Their days count again",
             _ => "This cannot be undone",
         };
         egui::Window::new(title)
@@ -1361,6 +1421,10 @@ impl AdminView {
                                 self.change = Some(kiosk.admin.delete_student(id))
                             }
                             Confirm::AddUnlike(id, _) => self.save_additions(kiosk, id),
+                            Confirm::Back(id, _) => {
+                                self.change = Some(kiosk.admin.student_back(id))
+                            }
+                            Confirm::Left { .. } => {}
                         }
                         self.confirm = None;
                     }
@@ -1369,6 +1433,52 @@ impl AdminView {
                     }
                 });
             });
+    }
+
+    /// The question before recording that a student left: their last day in class.
+    fn left_window(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
+        let Some(Confirm::Left { id, name, last_day }) = &mut self.confirm else {
+            return;
+        };
+        let (id, mut done) = (*id, None);
+        egui::Window::new("Left the school")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
+            .show(ctx, |ui| {
+                ui.label(format!(
+                    "Record that {name} left the school? Their attendance up to their last \
+                     day in class is kept in Review and the exports; the days after it do \
+                     not count for them, and they get no more email reports. Their photos \
+                     and face data are erased now: the kiosk will not recognise them."
+                ));
+                field(ui, "Last day in class", last_day, false);
+                let day = chrono::NaiveDate::parse_from_str(last_day.trim(), "%Y-%m-%d").ok();
+                hint(
+                    ui,
+                    day.is_none()
+                        .then_some("Write the day as year-month-day, e.g. 2026-12-04."),
+                );
+                ui.horizontal(|ui| {
+                    let record = ui.add_enabled_ui(day.is_some(), |ui| {
+                        danger_button(ui, "Record that they left", "Their face data is erased")
+                    });
+                    if let (true, Some(day)) = (record.inner.clicked(), day) {
+                        done = Some(Some(day));
+                    }
+                    if ui.button("Cancel").clicked() {
+                        done = Some(None);
+                    }
+                });
+            });
+        match done {
+            Some(Some(day)) => {
+                self.change = Some(kiosk.admin.student_left(id, day));
+                self.confirm = None;
+            }
+            Some(None) => self.confirm = None,
+            None => {}
+        }
     }
 
     /// Starts a bulk import (what "Import…" does after the dialog).

@@ -103,6 +103,10 @@ fn present_now(sheet: &Sheet, student_id: i64, day: NaiveDate) -> Option<bool> {
 const BY_HAND_RULE: &str = "P* and A*: decided by hand in a correction. On a day of A* \
 the kiosk does not mark the student; correcting it to present undoes that.";
 
+/// The table's legend for students who left, shown when there are some.
+const LEFT_RULE: &str = "(left): the student left the school; the days after their last day \
+in class do not count for them (\"-\").";
+
 const ROW_H: f32 = 22.0;
 const ROLL_W: f32 = 90.0;
 const NAME_W: f32 = 170.0;
@@ -529,6 +533,9 @@ impl ReviewView {
                 if sheet.rows.iter().any(|r| r.days_by_hand() > 0) {
                     ui.label(RichText::new(BY_HAND_RULE).weak().small());
                 }
+                if sheet.rows.iter().any(|r| r.last_day.is_some()) {
+                    ui.label(RichText::new(LEFT_RULE).weak().small());
+                }
                 self.table(ui, &sheet, corrections_elsewhere.is_none());
                 ui.separator();
                 egui::CollapsingHeader::new("Charts")
@@ -806,7 +813,8 @@ impl ReviewView {
                                 });
                                 continue;
                             };
-                            let under = row.is_under(threshold);
+                            // A student who left needs no one's attention any more.
+                            let under = row.is_under(threshold) && row.last_day.is_none();
                             // On a highlighted (red) row, red text would not be read:
                             // absences and the percentage are drawn strong instead.
                             let absent = if under { strong } else { ABSENT };
@@ -821,7 +829,11 @@ impl ReviewView {
                                     egui::StrokeKind::Inside,
                                 );
                             }
-                            cols.frozen(&painter, y, [&row.roll_no, &row.name], &font, text);
+                            let name = match row.last_day {
+                                Some(_) => format!("{} (left)", row.name),
+                                None => row.name.clone(),
+                            };
+                            cols.frozen(&painter, y, [&row.roll_no, &name], &font, text);
                             for c in cols.days_in_view() {
                                 painter.text(
                                     Pos2::new(cols.day_x(c) + 8.0, y),
@@ -844,7 +856,7 @@ impl ReviewView {
                                 [text, text, if under { absent } else { text }],
                             );
                             let label = format!(
-                                "{} {}: {} present, {} absent, {}{}{}",
+                                "{} {}: {} present, {} absent, {}{}{}{}",
                                 row.roll_no,
                                 row.name,
                                 row.present_days,
@@ -854,6 +866,13 @@ impl ReviewView {
                                 match row.days_by_hand() {
                                     0 => String::new(),
                                     n => format!("; {} decided by hand", count(n, "day")),
+                                },
+                                match row.last_day {
+                                    Some(d) => format!(
+                                        "; left the school, last day {}",
+                                        d.format("%-d %B %Y")
+                                    ),
+                                    None => String::new(),
                                 }
                             );
                             response.widget_info(|| {
@@ -1124,8 +1143,7 @@ impl ReviewView {
                     return;
                 };
                 let (p, not_set_up) = (&preview.reports, &preview.not_set_up);
-                let (today_left_out, nothing_to_report) =
-                    (preview.today_left_out, preview.nothing_to_report_line());
+                let (today_left_out, not_sent) = (preview.today_left_out, preview.not_sent_lines());
                 // A range that takes in today counts it only once its classes are over.
                 if today_left_out || d.run.with_today {
                     if today_left_out {
@@ -1145,7 +1163,7 @@ impl ReviewView {
                     return;
                 }
                 ui.label(format!("{} will be sent:", count(p.len(), "message")));
-                if let Some(line) = nothing_to_report {
+                for line in not_sent {
                     ui.label(RichText::new(line).weak());
                 }
                 egui::ScrollArea::vertical()

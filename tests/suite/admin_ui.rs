@@ -1122,6 +1122,87 @@ fn emailing_without_a_mail_server_says_so_before_anything_is_sent() {
         .is_none());
 }
 
+/// Student D moved away after Tuesday 3 March: recorded as left, their absences after it
+/// no longer count, they are mailed no report and not flagged, and their face data goes.
+#[test]
+fn a_student_who_left_keeps_their_days_in_class_and_nothing_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(class(dir.path()), dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open D"));
+    click(&mut h, Role::Button, "Open D");
+    click(&mut h, Role::Button, "Left the school…");
+    step_until(&mut h, "the question", 10, |h| {
+        says(h, "Their photos and face data are erased now")
+    });
+    // A day written wrongly cannot be recorded.
+    replace_text(&mut h, "Last day in class", "3 March");
+    assert!(says(&h, "Write the day as year-month-day"));
+    replace_text(&mut h, "Last day in class", "2026-03-03");
+    click(&mut h, Role::Button, "Record that they left");
+    step_until(&mut h, "the record", 30, |h| {
+        says(h, "Recorded: their last day in class was 3 March 2026.")
+    });
+    step_until(&mut h, "the student's note", 30, |h| {
+        says(
+            h,
+            "Left the school: their last day in class was 3 March 2026.",
+        )
+    });
+    assert!(h
+        .query_by_role_and_label(Role::Button, "Add a camera photo")
+        .is_some_and(|b| b.accesskit_node().is_disabled()));
+    click(&mut h, Role::Button, "Close");
+    step_until(&mut h, "the list", 10, |h| shows(h, "left the school"));
+
+    click(&mut h, Role::Button, "Review");
+    click(&mut h, Role::RadioButton, "Custom");
+    replace_text(&mut h, "From", "2026-03-01");
+    replace_text(&mut h, "To", "2026-03-31");
+    click(&mut h, Role::Button, "Show");
+    step_until(&mut h, "the table", 30, |h| {
+        shows(
+            h,
+            "D Student D: 0 present, 2 absent, 0 %; left the school, last day 3 March 2026",
+        )
+    });
+    assert!(says(&h, "(left): the student left the school"));
+    click(&mut h, Role::Button, "Email students under 85 %…");
+    step_until(&mut h, "the preview", 30, |h| {
+        shows(h, "2 messages will be sent:")
+    });
+    assert!(says(&h, "No message for 1 student who left the school."));
+
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let d = common::student_named(&store, "D").unwrap();
+    assert_eq!(
+        d.last_day.map(|d| d.to_string()).as_deref(),
+        Some("2026-03-03")
+    );
+    assert!(store
+        .audit_log(5)
+        .unwrap()
+        .iter()
+        .any(|a| a.action == "student left" && a.details.contains("2026-03-03")));
+    drop(store);
+
+    // Recorded by mistake: back in the class, every day counts for them again.
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open D"));
+    click(&mut h, Role::Button, "Open D");
+    click(&mut h, Role::Button, "Back in the class…");
+    step_until(&mut h, "the question", 10, |h| {
+        says(h, "count for them again")
+    });
+    click(&mut h, Role::Button, "Back in the class");
+    step_until(&mut h, "the record", 30, |h| {
+        says(h, "Recorded: the student is in the class again.")
+    });
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    assert_eq!(common::student_named(&store, "D").unwrap().last_day, None);
+}
+
 /// A range that takes in today counts it only once the admin says its classes are over:
 /// a student who has not come in yet is not told they were absent today.
 #[test]

@@ -192,6 +192,109 @@ fn students_under_the_threshold_get_their_own_percentage() {
     );
 }
 
+/// The rows of a CSV export of March, by roll number: the five days' cells, then present,
+/// absent and percentage.
+fn march_csv(dir: &Path) -> Vec<Vec<String>> {
+    let file = dir.join("attendance.csv");
+    export(dir, "csv", &file);
+    csv::Reader::from_path(&file)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().iter().skip(2).map(String::from).collect())
+        .collect()
+}
+
+/// Student D moved away after Tuesday 3 March: recorded from the command line, their days
+/// after it count for nobody, and they are mailed no report.
+#[test]
+fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let left = |args: &[&str]| {
+        let mut all = vec!["left"];
+        all.extend_from_slice(args);
+        let out = rollcall(dir.path(), &all);
+        let said = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), said)
+    };
+    let (done, said) = left(&["D", "--last-day", "2026-03-03"]);
+    assert!(
+        !done && said.contains("Nothing was changed: run it again with --yes"),
+        "{said}"
+    );
+    assert_eq!(march_csv(dir.path())[3][..5], ["A", "A", "A", "A", "A"]);
+    let (done, said) = left(&["D", "--last-day", "2026-03-03", "--yes"]);
+    assert!(done, "{said}");
+    assert!(
+        said.contains("their last day in class 3 March 2026"),
+        "{said}"
+    );
+    let (done, said) = left(&["D", "--yes"]);
+    assert!(
+        !done && said.contains("left the school already (last day 3 March 2026)"),
+        "{said}"
+    );
+    let (done, said) = left(&["Z", "--yes"]);
+    assert!(
+        !done && said.contains("No student has the roll number Z"),
+        "{said}"
+    );
+
+    let listed = String::from_utf8_lossy(&rollcall(dir.path(), &["students"]).stdout).into_owned();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("D ") && l.contains("left the school")),
+        "{listed}"
+    );
+    let d = &march_csv(dir.path())[3];
+    assert_eq!(d[..5], ["A", "A", "-", "-", "-"]);
+    assert_eq!(d[5..], ["0", "2", "0.0"]);
+
+    let (port, received) = smtp_server();
+    mail_settings(dir.path(), port);
+    let out = rollcall(
+        dir.path(),
+        &[
+            "report",
+            "email",
+            "--preview",
+            "--under",
+            "85",
+            "--from",
+            FROM,
+            "--to",
+            TO,
+        ],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("2 messages would be sent.\nNo message for 1 student who left the school."),
+        "{said}"
+    );
+    let out = rollcall(
+        dir.path(),
+        &[
+            "report", "email", "--under", "85", "--from", FROM, "--to", TO,
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let mut to: Vec<String> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|(r, _)| r.clone())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["b@example.org", "c@example.org"]);
+
+    // Back in the class: every day counts for them again.
+    let (done, said) = left(&["D", "--back", "--yes"]);
+    assert!(done, "{said}");
+    assert_eq!(march_csv(dir.path())[3][5..], ["0", "5", "0.0"]);
+}
+
 #[test]
 fn the_email_preview_says_when_no_mail_server_is_set_up() {
     let dir = tempfile::tempdir().unwrap();

@@ -1117,6 +1117,66 @@ fn a_door_login_reads_the_gallery_and_adds_marks_but_cannot_change_the_school() 
 }
 
 #[test]
+fn a_student_the_office_records_as_left_is_known_so_at_every_door_and_their_marks_stay() {
+    let school = RoledSchool::start();
+    school.enrol("0002", "Student Two");
+    let frames = at_the_door("0002");
+    marked(&school.at_door(&["mark", &frames[0].display().to_string()]));
+
+    // Recorded at the office, not at a door (the school would never have it).
+    let out = school.at_door(&["left", "R0002", "--yes"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("Recording that a student left is done at the office"),
+        "{said}"
+    );
+    let out = school.at_office(&["left", "R0002", "--yes"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("left the school, their last day in class"),
+        "{said}"
+    );
+
+    // The school has their last day, and none of their face.
+    let today = chrono::Local::now().date_naive().to_string();
+    let last_day = |school: &RoledSchool| -> Option<String> {
+        school
+            .pg
+            .client_of("school")
+            .query_one("SELECT last_day FROM students WHERE roll_no = 'R0002'", &[])
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(last_day(&school), Some(today.clone()));
+    assert_eq!(school.templates_at_school("R0002"), 0);
+    // The door lists them as gone, recognises them no more, and keeps their mark.
+    let listed = school.listed_at_door();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("R0002") && l.contains("left the school")),
+        "{listed}"
+    );
+    let out = school.at_door(&["mark", &frames[3].display().to_string()]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("User not found")
+    );
+    assert_eq!(school.marks_at_school(), ["R0002 at North door"]);
+    let door = rollcall::store::Store::open(&school.door.join("rollcall.db")).unwrap();
+    let two = student_named(&door, "R0002").unwrap();
+    assert_eq!(two.last_day.map(|d| d.to_string()), Some(today));
+    drop(door);
+
+    // Back in the class, from the office: every door hears it.
+    school.at_office(&["left", "--back", "R0002", "--yes"]);
+    assert_eq!(last_day(&school), None);
+    let listed = school.listed_at_door();
+    assert!(!listed.contains("left the school"), "{listed}");
+}
+
+#[test]
 fn what_the_school_refuses_is_not_offered_every_round_and_holds_up_no_mark() {
     let school = RoledSchool::start();
     school.enrol("0002", "Student Two");

@@ -704,6 +704,7 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
                 present,
                 by_hand: vec![false; days],
                 counted: vec![true; days],
+                last_day: None,
                 present_days: p,
                 absent_days: days - p,
             }
@@ -801,6 +802,7 @@ pub fn students(students: usize, frames: usize) -> StudentsReport {
             camera_enrolled: i % 2 == 0,
             has_face: true,
             last_seen: (i % 3 != 0).then(|| "2026-11-30T08:41:12".into()),
+            last_day: None,
         })
         .collect();
     let mut view = StudentList::default();

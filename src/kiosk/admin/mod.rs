@@ -542,6 +542,15 @@ pub(super) enum Request {
         id: i64,
         reply: Reply<Outcome>,
     },
+    StudentLeft {
+        id: i64,
+        last_day: NaiveDate,
+        reply: Reply<Outcome>,
+    },
+    StudentBack {
+        id: i64,
+        reply: Reply<Outcome>,
+    },
     Import {
         path: PathBuf,
         email_domain: Option<String>,
@@ -788,6 +797,18 @@ impl AdminClient {
     }
     pub fn delete_student(&self, id: i64) -> Pending<Outcome> {
         self.ask(|reply| Request::DeleteStudent { id, reply })
+    }
+    /// Records that a student left the school after `last_day` (their face data erased).
+    pub fn student_left(&self, id: i64, last_day: NaiveDate) -> Pending<Outcome> {
+        self.ask(|reply| Request::StudentLeft {
+            id,
+            last_day,
+            reply,
+        })
+    }
+    /// Records that a student who had left is in the class again.
+    pub fn student_back(&self, id: i64) -> Pending<Outcome> {
+        self.ask(|reply| Request::StudentBack { id, reply })
     }
     /// Imports a class (see `attendance::import`). A list naming photos that are not where
     /// it says, but that were found below it by file name, imports nothing and asks first

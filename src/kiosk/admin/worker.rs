@@ -465,6 +465,37 @@ impl Desk {
                     self.after_erasure(said)
                 }))
             }
+            Request::StudentLeft {
+                id,
+                last_day,
+                reply,
+            } => {
+                let today = chrono::Local::now().date_naive();
+                let r = self.records().and_then(|r| {
+                    r.student_left(id, last_day, today, "admin")
+                        .map_err(|e| e.to_string())
+                });
+                if r.is_ok() {
+                    self.gallery_changed();
+                }
+                reply.send(r.map(|erased| {
+                    self.after_erasure(format!(
+                        "Recorded: their last day in class was {}. Erased {erased}; their \
+                         attendance up to that day is kept, and they get no more email reports.",
+                        last_day.format("%-d %B %Y")
+                    ))
+                }))
+            }
+            Request::StudentBack { id, reply } => {
+                let r = self
+                    .records()
+                    .and_then(|r| r.student_back(id, "admin").map_err(|e| e.to_string()));
+                reply.send(r.map(|()| {
+                    "Recorded: the student is in the class again. Add photos so that the kiosk \
+                     recognises them."
+                        .to_string()
+                }))
+            }
             Request::Import {
                 path,
                 email_domain,

@@ -497,7 +497,8 @@ impl Store {
         let row = match p.table.as_str() {
             "students" => c
                 .query_row(
-                    "SELECT uid, roll_no, name, email, enrolled_at FROM students WHERE uid = ?1",
+                    "SELECT uid, roll_no, name, email, enrolled_at, last_day FROM students
+                     WHERE uid = ?1",
                     [&p.uid],
                     |r| {
                         Ok(SharedRow::Student {
@@ -506,6 +507,7 @@ impl Store {
                             name: r.get(2)?,
                             email: r.get(3)?,
                             enrolled_at: r.get(4)?,
+                            last_day: r.get(5)?,
                         })
                     },
                 )
@@ -1094,13 +1096,15 @@ fn upsert_here(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<()> {
             name,
             email,
             enrolled_at,
+            last_day,
         } => {
             tx.execute(
-                "INSERT INTO students (uid, roll_no, name, email, enrolled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO students (uid, roll_no, name, email, enrolled_at, last_day)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (uid) DO UPDATE SET roll_no = excluded.roll_no, name = excluded.name,
-                     email = excluded.email, enrolled_at = excluded.enrolled_at",
-                params![uid, roll_no, name, email, enrolled_at],
+                     email = excluded.email, enrolled_at = excluded.enrolled_at,
+                     last_day = excluded.last_day",
+                params![uid, roll_no, name, email, enrolled_at, last_day],
             )?;
         }
         SharedRow::ClassDay {
@@ -1289,6 +1293,7 @@ mod tests {
                         name: format!("Student {}", i + 1),
                         email: format!("s{}@example.org", i + 1),
                         enrolled_at: "2026-09-01T08:00:00+02:00".into(),
+                        last_day: None,
                     }),
                     Change::Row(SharedRow::Template {
                         uid: format!("template-{i}"),
@@ -1628,6 +1633,7 @@ mod tests {
                 name: name.into(),
                 email: email.into(),
                 enrolled_at: "2026-12-05T08:00:00+00:00".into(),
+                last_day: None,
             })
         };
         let applied = store

@@ -9,6 +9,8 @@ pub enum SharedRow {
         name: String,
         email: String,
         enrolled_at: String,
+        /// The last class day of a student who left the school (YYYY-MM-DD).
+        last_day: Option<String>,
     },
     ClassDay {
         day: String,

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../db/postgres/0005_deletions_recorded_by_the_server.sql"),
     include_str!("../../../db/postgres/0006_changes_numbered_by_the_server.sql"),
     include_str!("../../../db/postgres/0007_truncation_recorded_by_the_server.sql"),
+    include_str!("../../../db/postgres/0008_student_last_day.sql"),
 ];
 
 /// Writers take this advisory lock, so change numbers become visible in order (the
@@ -370,14 +371,19 @@ fn upsert(
             name,
             email,
             enrolled_at,
+            last_day,
         } => {
             tx.execute(
-                "INSERT INTO students (uid, roll_no, name, email, enrolled_at) VALUES ($1, $2, $3, $4, $5)
+                "INSERT INTO students (uid, roll_no, name, email, enrolled_at, last_day)
+                 VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (uid) DO UPDATE SET roll_no = EXCLUDED.roll_no, name = EXCLUDED.name,
-                     email = EXCLUDED.email, enrolled_at = EXCLUDED.enrolled_at
-                 WHERE (students.roll_no, students.name, students.email, students.enrolled_at)
-                       IS DISTINCT FROM (EXCLUDED.roll_no, EXCLUDED.name, EXCLUDED.email, EXCLUDED.enrolled_at)",
-                &[uid, roll_no, name, email, enrolled_at],
+                     email = EXCLUDED.email, enrolled_at = EXCLUDED.enrolled_at,
+                     last_day = EXCLUDED.last_day
+                 WHERE (students.roll_no, students.name, students.email, students.enrolled_at,
+                        students.last_day)
+                       IS DISTINCT FROM (EXCLUDED.roll_no, EXCLUDED.name, EXCLUDED.email,
+                                         EXCLUDED.enrolled_at, EXCLUDED.last_day)",
+                &[uid, roll_no, name, email, enrolled_at, last_day],
             )?;
         }
         SharedRow::ClassDay {
@@ -827,7 +833,7 @@ impl Fetched {
     fn select(self) -> &'static str {
         match self {
             Fetched::Students => {
-                "SELECT change, uid, roll_no, name, email, enrolled_at FROM students"
+                "SELECT change, uid, roll_no, name, email, enrolled_at, last_day FROM students"
             }
             Fetched::ClassDays => "SELECT change, day, declared_at, actor FROM class_days",
             Fetched::Templates => {
@@ -850,6 +856,7 @@ impl Fetched {
                 name: r.get(3),
                 email: r.get(4),
                 enrolled_at: r.get(5),
+                last_day: r.get(6),
             },
             Fetched::ClassDays => SharedRow::ClassDay {
                 day: r.get(1),
