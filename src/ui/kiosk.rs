@@ -790,6 +790,48 @@ struct NoPicture {
     detail: Option<String>,
 }
 
+/// Why a camera that is there did not start, as far as its driver's words tell.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum OpenFailure {
+    /// Another program has it (a video call, another Rollcall window).
+    InUse,
+    /// This computer's account may not open it (on Linux, not in the "video" group).
+    NotAllowed,
+    Other,
+}
+
+impl OpenFailure {
+    fn of(said: &str) -> OpenFailure {
+        let said = said.to_lowercase();
+        if said.contains("permission denied") || said.contains("os error 13") {
+            OpenFailure::NotAllowed
+        } else if said.contains("busy") || said.contains("os error 16") {
+            OpenFailure::InUse
+        } else {
+            OpenFailure::Other
+        }
+    }
+
+    fn advice(self) -> &'static str {
+        match self {
+            OpenFailure::InUse => {
+                "Another program is using it (a video call, another Rollcall window): close \
+                 that program, then press Retry. Or choose another camera below."
+            }
+            OpenFailure::NotAllowed => {
+                "This computer's user account is not allowed to use the camera. Whoever \
+                 looks after this computer can allow it (on Linux: add the account to the \
+                 \"video\" group, then log in again); then press Retry."
+            }
+            OpenFailure::Other => {
+                "If another program is using it (a video call, another Rollcall window), \
+                 close that program; otherwise unplug the camera and plug it in again. Then \
+                 press Retry, or choose another camera below."
+            }
+        }
+    }
+}
+
 impl NoPicture {
     fn of(problem: &CameraError, camera: bool) -> NoPicture {
         let (heading, advice, detail) = match (problem, camera) {
@@ -806,12 +848,15 @@ impl NoPicture {
                 ),
                 None,
             ),
-            // A camera that is there but does not start is most often in use elsewhere.
+            // A camera that is there but does not start: what its driver said, in words.
+            (problem @ CameraError::Open(said), true) => (
+                "The camera could not be started",
+                OpenFailure::of(said).advice().to_string(),
+                Some(problem.to_string()),
+            ),
             (problem, true) => (
                 "The camera could not be started",
-                "If another program is using it (a video call, another Rollcall window), \
-                 close that program, then press Retry. Or choose another camera below."
-                    .to_string(),
+                OpenFailure::Other.advice().to_string(),
                 Some(problem.to_string()),
             ),
             (problem, false) => (
@@ -870,10 +915,25 @@ mod tests {
         let busy = NoPicture::of(&busy, true);
         assert_eq!(busy.heading, "The camera could not be started");
         assert!(
-            busy.advice.contains("another program is using it"),
+            busy.advice.starts_with("Another program is using it"),
             "{busy:?}"
         );
         assert!(busy.detail.unwrap().ends_with("Device or resource busy"));
+        // An account that may not open it is told so, not to close other programs.
+        let denied = CameraError::Open(
+            "Could not open device 0: Failed to open device: Permission denied (os error 13)"
+                .into(),
+        );
+        let denied = NoPicture::of(&denied, true);
+        assert!(
+            denied
+                .advice
+                .starts_with("This computer's user account is not allowed")
+                && denied.advice.contains("\"video\" group"),
+            "{denied:?}"
+        );
+        let other = NoPicture::of(&CameraError::Open("Invalid argument".into()), true);
+        assert!(other.advice.contains("unplug the camera"), "{other:?}");
         let file = NoPicture::of(&CameraError::Open("cannot play a.mp4".into()), false);
         assert_eq!(file.heading, "The recording could not be played");
         assert!(file.detail.unwrap().contains("cannot play a.mp4"));
