@@ -76,11 +76,14 @@ struct EnrolForm {
 enum Confirm {
     Erase(i64, String),
     Delete(i64, String),
-    /// A student who left the school: their last day in class, as typed.
+    /// A student who left the school: their last day in class, as typed; whether it was
+    /// sent (the window stays open until the answer) and why it was refused, if it was.
     Left {
         id: i64,
         name: String,
         last_day: String,
+        sent: bool,
+        refused: Option<String>,
     },
     /// A student who had left, in the class again.
     Back(i64, String),
@@ -437,7 +440,27 @@ impl AdminView {
         }
         if let Some(r) = self.change.as_ref().and_then(Pending::poll) {
             self.change = None;
-            self.say(r.unwrap_or_else(|lost| Err(lost.to_string())));
+            let r = r.unwrap_or_else(|lost| Err(lost.to_string()));
+            match (&mut self.confirm, r) {
+                // A last day refused is said in its window, to be written again there.
+                (
+                    Some(Confirm::Left {
+                        sent: sent @ true,
+                        refused,
+                        ..
+                    }),
+                    Err(why),
+                ) => {
+                    *sent = false;
+                    *refused = Some(why);
+                }
+                (confirm, r) => {
+                    if let Some(Confirm::Left { sent: true, .. }) = confirm {
+                        *confirm = None;
+                    }
+                    self.say(r);
+                }
+            }
             self.students_req = Some(admin.students());
             if let Some(id) = self.selected {
                 self.photos_req = Some((id, admin.student_photos(id)));
@@ -1311,6 +1334,8 @@ impl AdminView {
                             id,
                             name: s.name.clone(),
                             last_day: chrono::Local::now().date_naive().to_string(),
+                            sent: false,
+                            refused: None,
                         });
                     }
                 }
@@ -1437,7 +1462,14 @@ impl AdminView {
 
     /// The question before recording that a student left: their last day in class.
     fn left_window(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
-        let Some(Confirm::Left { id, name, last_day }) = &mut self.confirm else {
+        let Some(Confirm::Left {
+            id,
+            name,
+            last_day,
+            sent,
+            refused,
+        }) = &mut self.confirm
+        else {
             return;
         };
         let (id, mut done) = (*id, None);
@@ -1452,17 +1484,24 @@ impl AdminView {
                      not count for them, and they get no more email reports. Their photos \
                      and face data are erased now: the kiosk will not recognise them."
                 ));
-                field(ui, "Last day in class", last_day, false);
+                if field(ui, "Last day in class", last_day, false).changed() {
+                    *refused = None;
+                }
                 let day = chrono::NaiveDate::parse_from_str(last_day.trim(), "%Y-%m-%d").ok();
                 hint(
                     ui,
-                    day.is_none()
-                        .then_some("Write the day as year-month-day, e.g. 2026-12-04."),
+                    match (day, refused.as_deref()) {
+                        (None, _) => Some("Write the day as year-month-day, e.g. 2026-12-04."),
+                        (Some(_), why) => why,
+                    },
                 );
                 ui.horizontal(|ui| {
-                    let record = ui.add_enabled_ui(day.is_some(), |ui| {
+                    let record = ui.add_enabled_ui(day.is_some() && !*sent, |ui| {
                         danger_button(ui, "Record that they left", "Their face data is erased")
                     });
+                    if *sent {
+                        ui.spinner();
+                    }
                     if let (true, Some(day)) = (record.inner.clicked(), day) {
                         done = Some(Some(day));
                     }
@@ -1473,8 +1512,8 @@ impl AdminView {
             });
         match done {
             Some(Some(day)) => {
+                *sent = true;
                 self.change = Some(kiosk.admin.student_left(id, day));
-                self.confirm = None;
             }
             Some(None) => self.confirm = None,
             None => {}

@@ -1139,7 +1139,18 @@ fn a_student_who_left_keeps_their_days_in_class_and_nothing_after() {
     // A day written wrongly cannot be recorded.
     replace_text(&mut h, "Last day in class", "3 March");
     assert!(says(&h, "Write the day as year-month-day"));
+    // A day before their enrolment is refused in the window, to be written again there.
+    replace_text(&mut h, "Last day in class", "2026-02-27");
+    click(&mut h, Role::Button, "Record that they left");
+    step_until(&mut h, "the refusal", 30, |h| {
+        says(
+            h,
+            "The last day cannot be before Student D was enrolled (1 March 2026).",
+        )
+    });
+    assert!(says(&h, "Their photos and face data are erased now"));
     replace_text(&mut h, "Last day in class", "2026-03-03");
+    assert!(!says(&h, "The last day cannot be before"));
     click(&mut h, Role::Button, "Record that they left");
     step_until(&mut h, "the record", 30, |h| {
         says(h, "Recorded: their last day in class was 3 March 2026.")
