@@ -231,6 +231,11 @@ impl Gallery {
         self.students.is_empty()
     }
 
+    /// Whether the student has templates here.
+    pub fn contains(&self, student_id: i64) -> bool {
+        self.index.contains_key(&student_id)
+    }
+
     /// Faces the kiosk kept, over all models.
     pub fn observations(&self) -> usize {
         self.models

@@ -1093,6 +1093,34 @@ fn a_student_enrolled_while_standing_at_the_kiosk_is_greeted_at_once() {
     );
 }
 
+/// A student recorded as gone from the school while standing at the kiosk is greeted no
+/// more: their face data went with it (until 2026-12-06 the welcome stayed over them, by
+/// name, for as long as they stood there).
+#[test]
+fn a_student_who_left_is_not_greeted_by_name_while_still_standing_there() {
+    use common::ui::{click, set_pin};
+    use egui::accesskit::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let mut h = harness(data, looping(frames_of("0002", dir.path())));
+    step_until(&mut h, "the welcome", 120, |h| {
+        shows(h, "Welcome, Student Two — marked at ")
+    });
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open R0002"));
+    click(&mut h, Role::Button, "Open R0002");
+    click(&mut h, Role::Button, "Left the school…");
+    click(&mut h, Role::Button, "Record that they left");
+    step_until(&mut h, "the record", 30, |h| shows(h, "Back in the class…"));
+    click(&mut h, Role::Button, "Lock");
+    step_until(&mut h, "the red verdict", 60, |h| {
+        shows(h, "Not recognised — please see your teacher")
+    });
+    assert!(!shows(&h, "Student Two"), "nobody is greeted by their name");
+    assert_eq!(rows_today(dir.path()), 1, "their mark of today stays");
+}
+
 #[test]
 fn before_anyone_is_enrolled_the_door_says_so_instead_of_turning_students_away() {
     let dir = tempfile::tempdir().unwrap();

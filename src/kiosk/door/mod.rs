@@ -175,7 +175,10 @@ impl DoorSession {
 
     /// Picks up students enrolled or removed elsewhere (another program, or the admin
     /// desk sharing the gallery); faces judged not recognised are identified again when
-    /// the gallery changed. Returns the new number of students when it changed.
+    /// the gallery changed, and so are faces greeted as a student it no longer holds
+    /// (their face data erased, the student deleted or gone from the school: until
+    /// 2026-12-06 such a student, still in front of the camera, went on being greeted by
+    /// name). Returns the new number of students when it changed.
     pub fn follow_gallery(&mut self) -> Option<usize> {
         self.last_gallery_check = Instant::now();
         if let Err(e) = self.recognizer.refresh(self.records.store()) {
@@ -188,6 +191,19 @@ impl DoorSession {
         self.gallery_seen = generation;
         for id in self.tracker.retry_not_recognised(self.now, Duration::ZERO) {
             self.decided.remove(&id);
+        }
+        let matcher = self.recognizer.matcher();
+        let gone: Vec<u64> = self
+            .decided
+            .iter()
+            .filter(|(_, v)| v.student_id.is_some_and(|s| !matcher.gallery().contains(s)))
+            .map(|(id, _)| *id)
+            .collect();
+        drop(matcher);
+        for id in gone {
+            self.tracker.reopen(id);
+            self.decided.remove(&id);
+            self.first_match.remove(&id);
         }
         Some(self.recognizer.students())
     }
