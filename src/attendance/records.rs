@@ -384,7 +384,8 @@ impl Records {
         }
         if last_day > today {
             return Err(AdminError::Invalid(format!(
-                "The last day cannot be after today: record it on {}'s last day or later                  (until then the kiosk still marks them).",
+                "The last day cannot be after today: record it on {}'s last day or later \
+                 (until then the kiosk still marks them).",
                 s.name
             )));
         }
@@ -559,9 +560,10 @@ mod tests {
                 .map_err(|e| e.to_string())
         };
         let refused = left(&mut records, today + chrono::Days::new(1)).unwrap_err();
-        assert!(
-            refused.starts_with("The last day cannot be after today"),
-            "{refused}"
+        assert_eq!(
+            refused,
+            "The last day cannot be after today: record it on Ada's last day or later (until \
+             then the kiosk still marks them)."
         );
         let refused = left(&mut records, today - chrono::Days::new(1)).unwrap_err();
         assert!(refused.starts_with("The last day cannot be before Ada was enrolled"));
