@@ -1436,7 +1436,12 @@ impl AdminView {
             .show(ctx, |ui| {
                 ui.label(text);
                 ui.horizontal(|ui| {
-                    if danger_button(ui, action, warning).clicked() {
+                    let chosen = match c {
+                        // Nothing is lost by it: an ordinary button.
+                        Confirm::Back(..) => ui.button(action).on_hover_text(warning),
+                        _ => danger_button(ui, action, warning),
+                    };
+                    if chosen.clicked() {
                         match c {
                             Confirm::Erase(id, _) => {
                                 self.change = Some(kiosk.admin.erase_face_data(id))

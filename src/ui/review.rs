@@ -732,6 +732,7 @@ impl ReviewView {
         let width = ROLL_W + NAME_W + days as f32 * DAY_W + TOTALS_GAP + 3.0 * TOTAL_W;
         let text = ui.visuals().text_color();
         let strong = ui.visuals().strong_text_color();
+        let weak = ui.visuals().weak_text_color();
         let font = FontId::monospace(13.0);
         let threshold = self.threshold;
         let mut clicked: Option<(i64, String, Option<usize>)> = None;
@@ -829,11 +830,12 @@ impl ReviewView {
                                     egui::StrokeKind::Inside,
                                 );
                             }
-                            let name = match row.last_day {
-                                Some(_) => format!("{} (left)", row.name),
-                                None => row.name.clone(),
+                            // A student who left: greyed, so it shows when "(left)" is cut.
+                            let (name, who) = match row.last_day {
+                                Some(_) => (format!("{} (left)", row.name), weak),
+                                None => (row.name.clone(), text),
                             };
-                            cols.frozen(&painter, y, [&row.roll_no, &name], &font, text);
+                            cols.frozen(&painter, y, [&row.roll_no, &name], &font, who);
                             for c in cols.days_in_view() {
                                 painter.text(
                                     Pos2::new(cols.day_x(c) + 8.0, y),
