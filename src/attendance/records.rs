@@ -361,9 +361,8 @@ impl Records {
         Ok(photo)
     }
 
-    /// Records that a student left the school after `last_day` (at most `today`, not before
-    /// their enrolment, nor before a day they were marked present), erasing their face
-    /// data; their attendance up to that day stays. Returns what was erased.
+    /// Records that a student left the school after `last_day` (see `may_leave`), erasing
+    /// their face data; their attendance up to that day stays. Returns what was erased.
     pub fn student_left(
         &mut self,
         id: i64,
@@ -371,6 +370,22 @@ impl Records {
         today: NaiveDate,
         actor: &str,
     ) -> Result<Erased, AdminError> {
+        self.may_leave(id, last_day, today)?;
+        let (files, erased) = self.store.student_left(id, last_day, actor)?;
+        self.remove_photo_files(&files);
+        self.store.erase_in_saved_copies();
+        Ok(erased)
+    }
+
+    /// Whether a student may be recorded as gone from the school after `last_day`: not
+    /// gone already, the day at most `today`, not before their enrolment, nor before a day
+    /// they were marked present (which it would hide); why not, in the admin's words.
+    pub fn may_leave(
+        &self,
+        id: i64,
+        last_day: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(), AdminError> {
         let Some(s) = self.store.students()?.into_iter().find(|s| s.id == id) else {
             return Err(AdminError::NotFound);
         };
@@ -408,10 +423,7 @@ impl Records {
                 long(marked)
             )));
         }
-        let (files, erased) = self.store.student_left(id, last_day, actor)?;
-        self.remove_photo_files(&files);
-        self.store.erase_in_saved_copies();
-        Ok(erased)
+        Ok(())
     }
 
     /// Records that a student who had left is in the class again: the days after their

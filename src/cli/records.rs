@@ -357,21 +357,15 @@ pub fn left(
     let today = chrono::Local::now().date_naive();
     let left = records.store().last_day(id)?;
     let long = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
-    match (back, left) {
-        (true, None) => {
-            println!("{who} has not left the school. Nothing was changed.");
-            return Ok(Exit::Refused);
-        }
-        (false, Some(day)) => {
-            println!(
-                "{who} left the school already (last day {}). Nothing was changed.",
-                long(day)
-            );
-            return Ok(Exit::Refused);
-        }
-        _ => {}
+    if back && left.is_none() {
+        println!("{who} has not left the school. Nothing was changed.");
+        return Ok(Exit::Refused);
     }
     let last_day = last_day.unwrap_or(today);
+    if !back {
+        // Said now, not only once run again with --yes.
+        records.may_leave(id, last_day, today)?;
+    }
     if !yes {
         if back {
             println!(

@@ -218,6 +218,12 @@ fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
             + &String::from_utf8_lossy(&out.stderr);
         (out.status.success(), said)
     };
+    // A day Rollcall would refuse is said at once, not only once run again with --yes.
+    let (done, said) = left(&["D", "--last-day", "2026-02-27"]);
+    assert!(
+        !done && said.contains("The last day cannot be before Student D was enrolled"),
+        "{said}"
+    );
     let (done, said) = left(&["D", "--last-day", "2026-03-03"]);
     assert!(
         !done && said.contains("Nothing was changed: run it again with --yes"),
@@ -230,11 +236,13 @@ fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
         said.contains("their last day in class 3 March 2026"),
         "{said}"
     );
-    let (done, said) = left(&["D", "--yes"]);
-    assert!(
-        !done && said.contains("left the school already (last day 3 March 2026)"),
-        "{said}"
-    );
+    for again in [&["D"][..], &["D", "--yes"]] {
+        let (done, said) = left(again);
+        assert!(
+            !done && said.contains("left the school already (last day 3 March 2026)"),
+            "{said}"
+        );
+    }
     let (done, said) = left(&["Z", "--yes"]);
     assert!(
         !done && said.contains("No student has the roll number Z"),
