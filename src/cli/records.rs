@@ -362,10 +362,6 @@ pub fn left(
         return Ok(Exit::Refused);
     }
     let last_day = last_day.unwrap_or(today);
-    if !back {
-        // Said now, not only once run again with --yes.
-        records.may_leave(id, last_day, today)?;
-    }
     if !yes {
         if back {
             println!(
@@ -374,6 +370,8 @@ pub fn left(
                 long(left.unwrap_or(today))
             );
         } else {
+            // Said now, not only once run again with --yes (`student_left` checks then).
+            records.may_leave(id, last_day, today)?;
             println!(
                 "This would record that {who} left the school, their last day in class \
                  {}: their attendance up to then stays, and their photos and face data \

@@ -963,8 +963,8 @@ impl Store {
         Ok((files, erased))
     }
 
-    /// Records that a student who had left is in the class again (their days count from
-    /// today on, as from an enrolment). False when they had not left.
+    /// Records that a student who had left is in the class again (every day after their
+    /// last day counts for them again). False when they had not left.
     pub fn student_back(&mut self, id: i64, actor: &str) -> Result<bool, StoreError> {
         self.office_only("Recording that a student is back")?;
         let tx = self.conn.transaction()?;
