@@ -58,6 +58,8 @@ pub enum AdminError {
     Invalid(String),
     #[error("That email address is already used by another student.")]
     EmailTaken,
+    #[error("Roll number {roll_no} is already {name}'s.")]
+    RollNoTaken { roll_no: String, name: String },
     #[error("A student can have at most {MAX_PHOTOS} photos.")]
     TooManyPhotos,
     #[error("That student no longer exists.")]
@@ -293,18 +295,26 @@ impl Records {
         }
     }
 
-    /// Changes a student's name and email (checked like at enrolment).
+    /// Changes a student's roll number (one typed wrong), name and email, checked like at
+    /// enrolment. Returns the old roll number when it was corrected.
     pub fn update_student(
         &mut self,
         id: i64,
+        roll_no: &str,
         name: &str,
         email: &str,
         actor: &str,
-    ) -> Result<(), AdminError> {
-        let Some((roll_no, _)) = self.store.student_name(id)? else {
+    ) -> Result<Option<String>, AdminError> {
+        let Some((old_roll_no, _)) = self.store.student_name(id)? else {
             return Err(AdminError::NotFound);
         };
-        let clean = validate_student(&roll_no, name, email).map_err(AdminError::Invalid)?;
+        let clean = validate_student(roll_no, name, email)
+            .map_err(|w| AdminError::Invalid(format!("The changes cannot be saved: {w}.")))?;
+        if let Some((other, roll_no, name)) = self.store.student_by_roll_no(&clean.roll_no)? {
+            if other != id {
+                return Err(AdminError::RollNoTaken { roll_no, name });
+            }
+        }
         let taken = self
             .store
             .students()?
@@ -314,9 +324,12 @@ impl Records {
             return Err(AdminError::EmailTaken);
         }
         self.store
-            .update_student(id, &clean.name, &clean.email, actor)
+            .update_student(id, &clean.roll_no, &clean.name, &clean.email, actor)
+            .map(|()| (old_roll_no != clean.roll_no).then_some(old_roll_no))
             .map_err(|e| match e {
-                StoreError::Duplicate => AdminError::EmailTaken,
+                StoreError::Duplicate => AdminError::Invalid(
+                    "That roll number or email address is already used by another student.".into(),
+                ),
                 other => other.into(),
             })
     }
@@ -488,7 +501,7 @@ fn remove_files(paths: &[PathBuf]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::WrongClock;
+    use crate::store::{ErasureKind, WrongClock};
     use chrono::TimeZone;
 
     #[test]
@@ -544,6 +557,65 @@ mod tests {
             MarkRecord::New(_)
         ));
         assert_eq!(records.store.marked_count(today).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_roll_number_is_corrected_unless_another_student_has_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+        let mut records = Records::open(&data, &Settings::default()).unwrap();
+        let [one, _two] = [1, 2].map(|n| records.store.add_test_student(n));
+        let day = Local::now().date_naive();
+        records
+            .store
+            .mark(one, Local::now(), Some(5.0), "kiosk", None)
+            .unwrap();
+        // Another student's number, in any case, is refused and names whose it is.
+        let taken = records
+            .update_student(one, " r2 ", "Student 1", "s1@example.org", "admin")
+            .unwrap_err();
+        assert_eq!(taken.to_string(), "Roll number R2 is already Student 2's.");
+        let blank = records
+            .update_student(one, "  ", "Student 1", "s1@example.org", "admin")
+            .unwrap_err();
+        assert_eq!(
+            blank.to_string(),
+            "The changes cannot be saved: the roll number is missing."
+        );
+        // A name change alone corrects nothing.
+        let same = records
+            .update_student(one, "R1", "Student One", "s1@example.org", "admin")
+            .unwrap();
+        assert_eq!(same, None);
+        // A change of case is a correction; then a new number, trimmed.
+        let case = records
+            .update_student(one, "r1", "Student One", "s1@example.org", "admin")
+            .unwrap();
+        assert_eq!(case.as_deref(), Some("R1"));
+        let corrected = records
+            .update_student(one, " R10 ", "Student One", "s1@example.org", "admin")
+            .unwrap();
+        assert_eq!(corrected.as_deref(), Some("r1"));
+        let (id, roll_no, _) = records.store.student_by_roll_no("R10").unwrap().unwrap();
+        assert_eq!((id, roll_no.as_str()), (one, "R10"));
+        // The student's marks stay theirs.
+        let marks = records.store.marks(day, day).unwrap();
+        assert_eq!(marks.len(), 1);
+        assert_eq!(marks[0].roll_no, "R10");
+        let corrections: Vec<_> = records
+            .store
+            .erasures()
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.kind, e.subject, e.new_roll_no))
+            .collect();
+        assert_eq!(
+            corrections,
+            [
+                (ErasureKind::RollNumber, "R1".into(), Some("r1".into())),
+                (ErasureKind::RollNumber, "r1".into(), Some("R10".into())),
+            ]
+        );
     }
 
     #[test]

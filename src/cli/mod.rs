@@ -68,6 +68,20 @@ pub enum Command {
     },
     /// List enrolled students.
     Students,
+    /// Correct a student's roll number (one typed wrong), name or email; what is not given
+    /// stays. Their attendance, photos and face data stay theirs.
+    Edit {
+        /// The student's roll number as it is now.
+        #[arg(value_name = "ROLL_NO")]
+        roll_no: String,
+        /// The corrected roll number.
+        #[arg(long = "roll-no", value_name = "NEW_ROLL_NO")]
+        new_roll_no: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
     /// Delete students (a class that has left) with everything about them, or with
     /// --face-data only their photos and face templates (their attendance stays). Without
     /// --yes it only lists whom it would delete.
@@ -314,6 +328,19 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         }) => around(&|| records::enroll(data_dir, &roll_no, &name, &email, &photos)),
         Some(Command::Mark { photo }) => around(&|| records::mark(data_dir, &photo)),
         Some(Command::Students) => around(&|| records::students(data_dir)),
+        Some(Command::Edit {
+            roll_no,
+            new_roll_no,
+            name,
+            email,
+        }) => around(&|| {
+            let change = records::StudentChange {
+                roll_no: new_roll_no.as_deref(),
+                name: name.as_deref(),
+                email: email.as_deref(),
+            };
+            records::edit(data_dir, &roll_no, &change)
+        }),
         Some(Command::Delete {
             roll_nos,
             face_data,

@@ -3,7 +3,8 @@
 use super::{progress_bar, settings_for, Exit};
 use crate::attendance::import::PhotosFoundByName;
 use crate::attendance::{
-    check_request, AttendanceService, EnrollError, LookAlike, MarkError, Outcome, PhotoInput,
+    check_request, AdminError, AttendanceService, EnrollError, LookAlike, MarkError, Outcome,
+    PhotoInput,
 };
 use crate::data_dir::DataDir;
 use crate::store::{clock_time, Store};
@@ -339,6 +340,60 @@ pub fn delete(
 
 /// Records that a student left the school after `last_day` (today if `None`), or with
 /// `back` that they are in the class again; without `yes` it only says what it would do.
+/// What `rollcall edit` changes of a student (`None`: stays as it is).
+pub struct StudentChange<'a> {
+    pub roll_no: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+}
+
+/// `rollcall edit`: corrects a student's roll number, name or email.
+pub fn edit(
+    data_dir: Option<&Path>,
+    roll_no: &str,
+    change: &StudentChange,
+) -> anyhow::Result<Exit> {
+    if change.roll_no.is_none() && change.name.is_none() && change.email.is_none() {
+        eprintln!("Nothing to change: give --roll-no, --name or --email.");
+        return Ok(Exit::Refused);
+    }
+    let data = DataDir::resolve(data_dir).create()?;
+    let settings = super::settings_for(&data)?;
+    let mut records = crate::attendance::Records::open(&data, &settings)?;
+    let found = records.store().student_by_roll_no(roll_no)?;
+    let Some(student) = found.and_then(|(id, ..)| {
+        let students = records.store().students().ok()?;
+        students.into_iter().find(|s| s.id == id)
+    }) else {
+        eprintln!("No student has the roll number {roll_no}. Nothing was changed.");
+        return Ok(Exit::Refused);
+    };
+    let new_roll_no = change.roll_no.unwrap_or(&student.roll_no);
+    let name = change.name.unwrap_or(&student.name);
+    let email = change.email.unwrap_or(&student.email);
+    match records.update_student(student.id, new_roll_no, name, email, "command line") {
+        Ok(corrected) => {
+            let name = name.trim();
+            match corrected {
+                Some(old) => println!(
+                    "Saved the changes to {name}: roll number {} (was {old}). Their \
+                     attendance, photos and face data stay theirs.",
+                    new_roll_no.trim()
+                ),
+                None => println!("Saved the changes to {name} ({}).", student.roll_no),
+            }
+            Ok(Exit::Ok)
+        }
+        Err(
+            e @ (AdminError::Invalid(_) | AdminError::RollNoTaken { .. } | AdminError::EmailTaken),
+        ) => {
+            eprintln!("{e} Nothing was changed.");
+            Ok(Exit::Refused)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn left(
     data_dir: Option<&Path>,
     roll_no: &str,

@@ -371,6 +371,12 @@ impl Restored {
                 self.erased_again
             ));
         }
+        if self.erased_again.roll_numbers > 0 {
+            lines.push(format!(
+                "Corrected again, as corrected after this backup was made: {}.",
+                count(self.erased_again.roll_numbers, "roll number")
+            ));
+        }
         if self.away {
             lines.push(
                 "This computer had left the school server: it stays a door of its own, and \
@@ -791,6 +797,60 @@ mod tests {
         let face = ("face_data".to_string(), uids[2].clone());
         let waiting = erasures_waiting(&data);
         assert!(waiting.contains(&face), "{waiting:?}");
+    }
+
+    /// A roll number corrected after a backup is corrected again in it, in its place among
+    /// the erasures: the face erased under the new number does not come back, and the old
+    /// number given to another student since stays theirs.
+    #[test]
+    fn a_restore_corrects_again_the_roll_numbers_corrected_after_the_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+        let mut store = Store::open(&data.database()).unwrap();
+        let [one, two] = [1, 2].map(|n| store.add_test_student(n));
+        for (n, id) in [one, two].into_iter().enumerate() {
+            let photo = super::super::NewPhoto {
+                file_name: format!("r{n}.jpg"),
+                origin: "upload".into(),
+                templates: vec![("facenet".into(), vec![0.5; 4])],
+            };
+            store.add_photos(id, &[photo], "test").unwrap();
+        }
+        let backup = dir.path().join("before.rollcall");
+        store.backup_to(&backup, &data.photos()).unwrap();
+        // R1 was a typo for R10; R2 was meant to be R1. R10's face is erased after.
+        store
+            .update_student(one, "R10", "Student 1", "s1@example.org", "admin")
+            .unwrap();
+        store
+            .update_student(two, "R1", "Student 2", "s2@example.org", "admin")
+            .unwrap();
+        store.erase_face_data(one, "admin").unwrap();
+        drop(store);
+
+        let restored = restore(&data, &backup).unwrap();
+        let report = restored.report(&backup);
+        assert!(
+            report.contains(
+                &"Corrected again, as corrected after this backup was made: 2 roll numbers."
+                    .to_string()
+            ),
+            "{report:?}"
+        );
+        assert!(
+            report
+                .iter()
+                .any(|l| l.starts_with("Erased again") && l.contains("the face data of 1 student")),
+            "{report:?}"
+        );
+        let store = Store::open(&data.database()).unwrap();
+        let (ten, _, name) = store.student_by_roll_no("R10").unwrap().unwrap();
+        assert_eq!(name, "Student 1");
+        assert!(store.templates_of(ten).unwrap().is_empty());
+        let (r1, _, name) = store.student_by_roll_no("R1").unwrap().unwrap();
+        assert_eq!(name, "Student 2");
+        assert_eq!(store.templates_of(r1).unwrap().len(), 1);
+        assert!(store.student_by_roll_no("R2").unwrap().is_none());
     }
 
     #[test]

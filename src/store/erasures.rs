@@ -1,6 +1,8 @@
 //! Erasures remembered: a student's face data erased, a student deleted or one photo
 //! removed is recorded by roll number or photo file name (no face, no name), so that
-//! restoring a backup made before it does not bring the data back.
+//! restoring a backup made before it does not bring the data back. Roll-number corrections
+//! are kept in the same ordered list: an erasure recorded under a corrected number reaches
+//! a backup that holds the old one, as the correction is made again there first.
 
 use super::{
     audit, delete_student_rows, erase_face_rows, student_id_by_roll_no,
@@ -19,6 +21,8 @@ pub enum ErasureKind {
     Student,
     /// One photo and its templates; by file name.
     Photo,
+    /// Not an erasure: a roll number corrected; by the old number, with the new one.
+    RollNumber,
 }
 
 impl ErasureKind {
@@ -27,6 +31,7 @@ impl ErasureKind {
             ErasureKind::FaceData => "face data",
             ErasureKind::Student => "student",
             ErasureKind::Photo => "photo",
+            ErasureKind::RollNumber => "roll number",
         }
     }
 
@@ -35,6 +40,7 @@ impl ErasureKind {
             ErasureKind::FaceData,
             ErasureKind::Student,
             ErasureKind::Photo,
+            ErasureKind::RollNumber,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -47,6 +53,8 @@ pub struct Erasure {
     pub kind: ErasureKind,
     pub subject: String,
     pub erased_at: String,
+    /// For a roll-number correction, the corrected number (`subject` is the old one).
+    pub new_roll_no: Option<String>,
 }
 
 /// What a restore erased again: data the backup held that was erased after it was made.
@@ -58,6 +66,8 @@ pub struct ErasedAgain {
     pub students: usize,
     /// Single photos removed again.
     pub photos: usize,
+    /// Roll numbers corrected again (not an erasure: not in `any` nor in the listing).
+    pub roll_numbers: usize,
 }
 
 impl ErasedAgain {
@@ -82,6 +92,7 @@ impl std::fmt::Display for ErasedAgain {
         if self.photos > 0 {
             parts.push(format!("{} removed", count(self.photos, "photo")));
         }
+
         f.write_str(&crate::wording::listing(&parts))
     }
 }
@@ -92,20 +103,34 @@ pub(super) fn record(
     kind: ErasureKind,
     subject: &str,
 ) -> Result<(), StoreError> {
-    insert(conn, kind, subject, &timestamp(Local::now()))?;
+    let erasure = Erasure {
+        kind,
+        subject: subject.to_string(),
+        erased_at: timestamp(Local::now()),
+        new_roll_no: None,
+    };
+    insert(conn, &erasure)?;
+    Ok(())
+}
+
+/// Records a roll number corrected now, in the list of erasures (see the module's note).
+pub(super) fn record_correction(conn: &Connection, old: &str, new: &str) -> Result<(), StoreError> {
+    let correction = Erasure {
+        kind: ErasureKind::RollNumber,
+        subject: old.to_string(),
+        erased_at: timestamp(Local::now()),
+        new_roll_no: Some(new.to_string()),
+    };
+    insert(conn, &correction)?;
     Ok(())
 }
 
 /// Records an erasure; false when it was recorded already.
-fn insert(
-    conn: &Connection,
-    kind: ErasureKind,
-    subject: &str,
-    erased_at: &str,
-) -> Result<bool, StoreError> {
+fn insert(conn: &Connection, e: &Erasure) -> Result<bool, StoreError> {
     Ok(conn.execute(
-        "INSERT OR IGNORE INTO erasures (kind, subject, erased_at) VALUES (?1, ?2, ?3)",
-        params![kind.as_str(), subject, erased_at],
+        "INSERT OR IGNORE INTO erasures (kind, subject, erased_at, new_roll_no)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![e.kind.as_str(), e.subject, e.erased_at, e.new_roll_no],
     )? == 1)
 }
 
@@ -138,18 +163,21 @@ impl Erasure {
 impl Store {
     /// Every erasure recorded, oldest first.
     pub fn erasures(&self) -> Result<Vec<Erasure>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT kind, subject, erased_at FROM erasures ORDER BY erased_at, rowid")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+        let mut stmt = self.conn.prepare(
+            "SELECT kind, subject, erased_at, new_roll_no FROM erasures ORDER BY erased_at, rowid",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
-            let (kind, subject, erased_at) = row?;
+            let (kind, subject, erased_at, new_roll_no) = row?;
             if let Some(kind) = ErasureKind::parse(&kind) {
                 out.push(Erasure {
                     kind,
                     subject,
                     erased_at,
+                    new_roll_no,
                 });
             }
         }
@@ -169,7 +197,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut again = ErasedAgain::default();
         for e in erasures {
-            if !insert(&tx, e.kind, &e.subject, &e.erased_at)? {
+            if !insert(&tx, e)? {
                 continue;
             }
             match e.kind {
@@ -194,6 +222,19 @@ impl Store {
                         again.photos += 1;
                     }
                 }
+                ErasureKind::RollNumber => {
+                    let Some(new) = &e.new_roll_no else { continue };
+                    // Not when another student of the copy holds the new number.
+                    if let Some(id) = enrolled_before(&tx, e)? {
+                        if student_id_by_roll_no(&tx, new)?.is_none_or(|other| other == id) {
+                            tx.execute(
+                                "UPDATE students SET roll_no = ?2 WHERE id = ?1",
+                                params![id, new],
+                            )?;
+                            again.roll_numbers += 1;
+                        }
+                    }
+                }
             }
         }
         if again.any() {
@@ -202,6 +243,17 @@ impl Store {
                 actor,
                 "erase again",
                 &format!("erased after this copy was made: {again}"),
+            )?;
+        }
+        if again.roll_numbers > 0 {
+            audit(
+                &tx,
+                actor,
+                "correct roll number again",
+                &format!(
+                    "corrected after this copy was made: {}",
+                    count(again.roll_numbers, "roll number")
+                ),
             )?;
         }
         tx.commit()?;

@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0020_school_changes_while_away.sql"),
     include_str!("../../db/0021_school_offer.sql"),
     include_str!("../../db/0022_student_last_day.sql"),
+    include_str!("../../db/0023_roll_number_corrections.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
@@ -905,21 +906,34 @@ impl Store {
         Ok(photo)
     }
 
-    /// Changes a student's name and email.
+    /// Changes a student's roll number, name and email. A roll number corrected is
+    /// recorded with the erasures (see `erasures`), so that it is made again in a backup
+    /// made before it, and erasures under the new number reach that backup.
     pub fn update_student(
         &mut self,
         id: i64,
+        roll_no: &str,
         name: &str,
         email: &str,
         actor: &str,
     ) -> Result<(), StoreError> {
-        self.office_only("Changing a student's name or email")?;
+        self.office_only("Changing a student's roll number, name or email")?;
         let tx = self.conn.transaction()?;
+        let old_roll_no = name_of(&tx, id)?.map(|(roll, _)| roll);
         let changed = tx.execute(
-            "UPDATE students SET name = ?2, email = ?3 WHERE id = ?1",
-            params![id, name, email],
+            "UPDATE students SET roll_no = ?2, name = ?3, email = ?4 WHERE id = ?1",
+            params![id, roll_no, name, email],
         )?;
         if changed == 1 {
+            if let Some(old) = old_roll_no.filter(|old| old != roll_no) {
+                erasures::record_correction(&tx, &old, roll_no)?;
+                audit(
+                    &tx,
+                    actor,
+                    "correct roll number",
+                    &format!("student {id}: {old:?} to {roll_no:?}"),
+                )?;
+            }
             audit(
                 &tx,
                 actor,
@@ -1777,7 +1791,13 @@ mod tests {
                 store.insert_student(&s, &[], "admin").unwrap()
             });
             store
-                .update_student(kept, "Waited", &format!("w{n}@example.org"), "admin")
+                .update_student(
+                    kept,
+                    &format!("W{n}-0"),
+                    "Waited",
+                    &format!("w{n}@example.org"),
+                    "admin",
+                )
                 .unwrap();
             store.delete_student(gone, "admin").unwrap();
             store.link_to_school("North door").unwrap();
@@ -1870,6 +1890,7 @@ mod tests {
             kind: ErasureKind::Student,
             subject: "r1".into(),
             erased_at: t.into(),
+            new_roll_no: None,
         };
         // Deleted (in another database's history) before this R1 was enrolled: another
         // student who had the number then. 08:30 at +02:00 is 07:30 at +01:00.

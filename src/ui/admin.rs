@@ -186,6 +186,7 @@ pub struct AdminView {
     search: String,
     list: StudentList,
     selected: Option<i64>,
+    edit_roll_no: String,
     edit_name: String,
     edit_email: String,
     selected_photos: Vec<(i64, TextureHandle)>,
@@ -232,6 +233,7 @@ impl Default for AdminView {
             search: String::new(),
             list: StudentList::default(),
             selected: None,
+            edit_roll_no: String::new(),
             edit_name: String::new(),
             edit_email: String::new(),
             selected_photos: Vec::new(),
@@ -511,6 +513,7 @@ impl AdminView {
             .and_then(|id| self.students.iter().find(|s| s.id == id))
         {
             Some(st) => {
+                self.edit_roll_no = st.roll_no.clone();
                 self.edit_name = st.name.clone();
                 self.edit_email = st.email.clone();
             }
@@ -962,6 +965,7 @@ impl AdminView {
     fn select(&mut self, kiosk: &Kiosk, s: &Student) {
         self.close_student(kiosk);
         self.selected = Some(s.id);
+        self.edit_roll_no = s.roll_no.clone();
         self.edit_name = s.name.clone();
         self.edit_email = s.email.clone();
         self.photos_req = Some((s.id, kiosk.admin.student_photos(s.id)));
@@ -1140,16 +1144,31 @@ impl AdminView {
         let changes_here = view.changes_here();
         let busy = self.change.is_some() || self.adding.is_some() || !changes_here;
         ui.heading(format!("{} ({})", s.name, s.roll_no));
+        field(ui, "Roll number", &mut self.edit_roll_no, false);
         field(ui, "Name", &mut self.edit_name, false);
         field(ui, "Email", &mut self.edit_email, false);
-        let invalid = validate_student(&s.roll_no, &self.edit_name, &self.edit_email).err();
-        hint(
-            ui,
-            invalid
-                .as_ref()
-                .map(|w| format!("Cannot save: {w}."))
-                .as_deref(),
-        );
+        let roll_no = self.edit_roll_no.trim();
+        let taken = self
+            .students
+            .iter()
+            .find(|o| o.id != id && o.roll_no.eq_ignore_ascii_case(roll_no));
+        let invalid = match taken {
+            Some(o) => Some(format!("roll number {} is already {}'s", o.roll_no, o.name)),
+            None => validate_student(roll_no, &self.edit_name, &self.edit_email).err(),
+        };
+        let problem = invalid.as_ref().map(|w| format!("Cannot save: {w}."));
+        // A correction is a step of its own: say what it keeps before it is saved.
+        let correcting = (invalid.is_none() && roll_no != s.roll_no).then(|| {
+            format!(
+                "Saving corrects the roll number {} to {roll_no}: their attendance, photos \
+                 and face data stay theirs, and exports and reports show the new number.",
+                s.roll_no
+            )
+        });
+        hint(ui, problem.as_deref());
+        if let Some(note) = correcting {
+            ui.label(RichText::new(note).color(super::widgets::WARN));
+        }
         if ui
             .add_enabled(
                 invalid.is_none() && !busy,
@@ -1159,6 +1178,7 @@ impl AdminView {
         {
             self.change = Some(kiosk.admin.update_student(
                 id,
+                self.edit_roll_no.clone(),
                 self.edit_name.clone(),
                 self.edit_email.clone(),
             ));

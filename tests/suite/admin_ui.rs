@@ -1215,6 +1215,53 @@ fn a_student_who_left_keeps_their_days_in_class_and_nothing_after() {
     assert_eq!(common::student_named(&store, "D").unwrap().last_day, None);
 }
 
+/// A roll number typed wrong at enrolment is corrected on the Students screen; the
+/// student's marks stay theirs (until 2026-12-06 only the name and email could be changed:
+/// a typo needed the student deleted, with their attendance, and enrolled again).
+#[test]
+fn a_roll_number_typed_wrong_is_corrected_and_the_marks_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(class(dir.path()), dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open B"));
+    click(&mut h, Role::Button, "Open B");
+    step_until(&mut h, "the student", 10, |h| shows(h, "Student B (B)"));
+    // Another student's number, in any case, cannot be given.
+    replace_text(&mut h, "Roll number", "a");
+    assert!(says(
+        &h,
+        "Cannot save: roll number A is already Student A's."
+    ));
+    assert!(h
+        .get_by_role_and_label(Role::Button, "Save changes")
+        .accesskit_node()
+        .is_disabled());
+    replace_text(&mut h, "Roll number", "B7");
+    assert!(says(&h, "Saving corrects the roll number B to B7"));
+    click(&mut h, Role::Button, "Save changes");
+    step_until(&mut h, "the correction", 30, |h| {
+        says(h, "Saved the changes to Student B: roll number B7 (was B).")
+    });
+    click(&mut h, Role::Button, "Close");
+    step_until(&mut h, "the list", 10, |h| shows(h, "Open B7"));
+    assert!(h.query_by_label("Open B").is_none());
+
+    show_march(&mut h);
+    step_until(&mut h, "the table", 30, |h| {
+        shows(
+            h,
+            "B7 Student B: 4 present, 1 absent, 80 % (under the threshold)",
+        )
+    });
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    assert!(store
+        .audit_log(5)
+        .unwrap()
+        .iter()
+        .any(|a| a.action == "correct roll number" && a.details.contains(r#""B" to "B7""#)));
+}
+
 /// A range that takes in today counts it only once the admin says its classes are over:
 /// a student who has not come in yet is not told they were absent today.
 #[test]

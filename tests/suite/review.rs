@@ -204,6 +204,66 @@ fn march_csv(dir: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A roll number typed wrong is corrected from the command line: the student's days stay
+/// theirs, under the new number.
+#[test]
+fn a_roll_number_typed_wrong_is_corrected_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(class(dir.path()));
+    let edit = |args: &[&str]| {
+        let mut all = vec!["edit"];
+        all.extend_from_slice(args);
+        let out = rollcall(dir.path(), &all);
+        let said = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), said)
+    };
+    let rows = || {
+        let file = dir.path().join("attendance.csv");
+        export(dir.path(), "csv", &file);
+        csv::Reader::from_path(&file)
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    let before = rows();
+    assert_eq!(before[1][..2], ["B", "Student B"]);
+    let refused = [
+        (
+            &["B"][..],
+            "Nothing to change: give --roll-no, --name or --email.",
+        ),
+        (
+            &["B", "--roll-no", "c"],
+            "Roll number C is already Student C's. Nothing was changed.",
+        ),
+        (
+            &["B", "--roll-no", " "],
+            "The changes cannot be saved: the roll number is missing. Nothing was changed.",
+        ),
+        (
+            &["Z", "--roll-no", "Z1"],
+            "No student has the roll number Z. Nothing was changed.",
+        ),
+    ];
+    for (args, words) in refused {
+        let (done, said) = edit(args);
+        assert!(!done && said.contains(words), "{args:?}: {said}");
+    }
+    assert_eq!(rows(), before);
+    let (done, said) = edit(&["b", "--roll-no", "B7", "--name", "Student Bea"]);
+    assert!(
+        done && said.contains("Saved the changes to Student Bea: roll number B7 (was B)."),
+        "{said}"
+    );
+    let after = rows();
+    let b7 = after.iter().find(|r| r[0] == "B7").expect("B7 exported");
+    assert_eq!(b7[1], "Student Bea");
+    assert_eq!(b7[2..], before[1][2..], "B's days stay theirs");
+    assert!(after.iter().all(|r| r[0] != "B"));
+}
+
 /// Student D moved away after Tuesday 3 March: recorded from the command line, their days
 /// after it count for nobody, and they are mailed no report.
 #[test]

@@ -1566,7 +1566,7 @@ fn what_a_machine_changed_while_away_from_the_school_reaches_it_when_it_joins_ag
     let mut office = rollcall::store::Store::open(&school.office.join("rollcall.db")).unwrap();
     let six = student_named(&office, "R0006").unwrap().id;
     office
-        .update_student(six, "Sixtine Moreau", "0006@example.org", "admin")
+        .update_student(six, "R0006", "Sixtine Moreau", "0006@example.org", "admin")
         .unwrap();
     let out = common::rollcall(&school.office, &["leave-school", "--yes"]);
     assert!(out.status.success(), "{out:?}");
@@ -2243,6 +2243,29 @@ fn corrections_and_removals_reach_every_door() {
     sync();
     assert!(!door.is_class_day(holiday).unwrap());
     assert!(!office.is_class_day(holiday).unwrap());
+
+    // A roll number typed wrong, corrected at the office: the door knows the same student
+    // by the new number, with the mark it made.
+    let ada_here = at_door("A1").unwrap();
+    door_w
+        .mark(ada_here, chrono::Local::now(), Some(0.9), "kiosk", None)
+        .unwrap();
+    sync();
+    office
+        .update_student(ada, "A10", "Student A1", "A1@example.org", "admin")
+        .unwrap();
+    sync();
+    assert_eq!(at_door("A10"), Some(ada_here));
+    assert_eq!(at_door("A1"), None);
+    assert_eq!(marks_at_door(today), vec![ada_here]);
+    let at_school: Vec<String> = pg
+        .client()
+        .query("SELECT roll_no FROM students", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(at_school, ["A10"]);
 }
 
 /// An office and a door (data folders in a temporary folder) on one real PostgreSQL,
@@ -2487,7 +2510,7 @@ fn restoring_a_doors_backup_does_not_undo_what_the_school_changed_since() {
     // its outbox.
     let mut door = OfficeAndDoor::store(&school.door);
     let ada_here = student_named(&door, "A1").unwrap().id;
-    door.update_student(ada_here, "Ada (door)", "A1@example.org", "admin")
+    door.update_student(ada_here, "A1", "Ada (door)", "A1@example.org", "admin")
         .unwrap();
     let bob_here = OfficeAndDoor::enrol_with_photo(&school.door, "B2");
     door.mark(ada_here, chrono::Local::now(), Some(0.9), "kiosk", None)
@@ -2501,7 +2524,7 @@ fn restoring_a_doors_backup_does_not_undo_what_the_school_changed_since() {
     // Since the backup, the office renamed Ada and erased Bob's face data (his parents
     // withdrew consent).
     office
-        .update_student(ada, "Ada Lovelace", "A1@example.org", "admin")
+        .update_student(ada, "A1", "Ada Lovelace", "A1@example.org", "admin")
         .unwrap();
     let bob = student_named(&office, "B2").unwrap().id;
     office.erase_face_data(bob, "admin").unwrap();
@@ -2544,7 +2567,7 @@ fn restoring_a_doors_backup_does_not_undo_what_the_school_changed_since() {
     assert_eq!(door.marks(today, today).unwrap().len(), 1);
 
     // What the door changes after the restore reaches the school as before.
-    door.update_student(ada_here, "Ada King", "A1@example.org", "admin")
+    door.update_student(ada_here, "A1", "Ada King", "A1@example.org", "admin")
         .unwrap();
     school.sync_all();
     assert_eq!(student_named(&office, "A1").unwrap().name, "Ada King");

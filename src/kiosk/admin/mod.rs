@@ -517,6 +517,7 @@ pub(super) enum Request {
     },
     UpdateStudent {
         id: i64,
+        roll_no: String,
         name: String,
         email: String,
         reply: Reply<Outcome>,
@@ -775,9 +776,16 @@ impl AdminClient {
             reply,
         })
     }
-    pub fn update_student(&self, id: i64, name: String, email: String) -> Pending<Outcome> {
+    pub fn update_student(
+        &self,
+        id: i64,
+        roll_no: String,
+        name: String,
+        email: String,
+    ) -> Pending<Outcome> {
         self.ask(|reply| Request::UpdateStudent {
             id,
+            roll_no,
             name,
             email,
             reply,

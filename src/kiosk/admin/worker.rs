@@ -418,15 +418,22 @@ impl Desk {
             } => reply.send(self.enroll(&roll_no, &name, &email, &tickets)),
             Request::UpdateStudent {
                 id,
+                roll_no,
                 name,
                 email,
                 reply,
             } => {
                 let r = self.records().and_then(|r| {
-                    r.update_student(id, &name, &email, "admin")
+                    r.update_student(id, &roll_no, &name, &email, "admin")
                         .map_err(|e| e.to_string())
                 });
-                reply.send(r.map(|_| format!("Saved the changes to {name}.")))
+                reply.send(r.map(|corrected| match corrected {
+                    Some(old) => format!(
+                        "Saved the changes to {name}: roll number {} (was {old}).",
+                        roll_no.trim()
+                    ),
+                    None => format!("Saved the changes to {name}."),
+                }))
             }
             Request::AddPhotos { id, tickets, reply } => reply.send(self.add_photos(id, tickets)),
             Request::StudentPhotos { id, reply } => reply.send(self.photos_of(id)),

@@ -1393,7 +1393,7 @@ mod tests {
         // its only mark, is declared a class day, so that it stays one), a class day
         // withdrawn.
         store
-            .update_student(one, "Ada Renamed", "ada@example.org", "admin")
+            .update_student(one, "R1", "Ada Renamed", "ada@example.org", "admin")
             .unwrap();
         store
             .correct(two, today, false, "not them", "admin", now)
@@ -1470,7 +1470,7 @@ mod tests {
         assert!(store.outbox_entries().is_empty());
         // The server out of reach: a rename and a mark wait here. The folder leaves.
         store
-            .update_student(one, "Ada Renamed", "ada@example.org", "admin")
+            .update_student(one, "R1", "Ada Renamed", "ada@example.org", "admin")
             .unwrap();
         store
             .mark(one, chrono::Local::now(), Some(7.5), "kiosk", None)
@@ -1488,7 +1488,7 @@ mod tests {
         let offered = store.outbox(100, true, None).unwrap();
         store.delivered(&offered, &[]).unwrap();
         store
-            .update_student(one, "Ada From The Backup", "ada@example.org", "admin")
+            .update_student(one, "R1", "Ada From The Backup", "ada@example.org", "admin")
             .unwrap();
         assert!(store.reconcile_after_restore().unwrap());
         store.leave_school("test").unwrap();
@@ -1561,7 +1561,7 @@ mod tests {
         // An ordinary round offers only what is new, and forgets none of the refused.
         assert!(store.outbox(100, false, None).unwrap().rows.is_empty());
         store
-            .update_student(b, "Student Two", "two@example.org", "admin")
+            .update_student(b, "R2", "Student Two", "two@example.org", "admin")
             .unwrap();
         let batch = store.outbox(100, false, None).unwrap();
         assert_eq!(batch.rows, vec![two.clone()]);
@@ -1572,7 +1572,7 @@ mod tests {
         );
         // Changed, the refused student goes in the next round; taken, its refusal goes too.
         store
-            .update_student(a, "Student One", "one@example.org", "admin")
+            .update_student(a, "R1", "Student One", "one@example.org", "admin")
             .unwrap();
         let batch = store.outbox(100, false, None).unwrap();
         assert_eq!(batch.rows, vec![one.clone()]);
