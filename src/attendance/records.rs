@@ -315,12 +315,11 @@ impl Records {
                 return Err(AdminError::RollNoTaken { roll_no, name });
             }
         }
-        let taken = self
+        if self
             .store
-            .students()?
-            .iter()
-            .any(|s| s.id != id && s.email.eq_ignore_ascii_case(&clean.email));
-        if taken {
+            .email_holder(&clean.email)?
+            .is_some_and(|other| other != id)
+        {
             return Err(AdminError::EmailTaken);
         }
         self.store
@@ -341,17 +340,18 @@ impl Records {
         photos: &[PreparedPhoto],
         actor: &str,
     ) -> Result<(), AdminError> {
-        let Some((_, name)) = self.store.student_name(id)? else {
+        let Some(student) = self.store.student(id)? else {
             return Err(AdminError::NotFound);
         };
-        if let Some(day) = self.store.last_day(id)? {
+        if let Some(day) = student.last_day {
             return Err(AdminError::Invalid(format!(
-                "{name} left the school (last day {}): record that they are back in the \
+                "{} left the school (last day {}): record that they are back in the \
                  class before adding photos.",
+                student.name,
                 day.format("%-d %B %Y")
             )));
         }
-        if self.store.photos_of(id)?.len() + photos.len() > MAX_PHOTOS {
+        if usize::try_from(student.photo_count).unwrap_or(0) + photos.len() > MAX_PHOTOS {
             return Err(AdminError::TooManyPhotos);
         }
         let _photos = self.data.lock_photos()?;
@@ -399,7 +399,7 @@ impl Records {
         last_day: NaiveDate,
         today: NaiveDate,
     ) -> Result<(), AdminError> {
-        let Some(s) = self.store.students()?.into_iter().find(|s| s.id == id) else {
+        let Some(s) = self.store.student(id)? else {
             return Err(AdminError::NotFound);
         };
         let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();

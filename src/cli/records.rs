@@ -361,10 +361,11 @@ pub fn edit(
     let settings = super::settings_for(&data)?;
     let mut records = crate::attendance::Records::open(&data, &settings)?;
     let found = records.store().student_by_roll_no(roll_no)?;
-    let Some(student) = found.and_then(|(id, ..)| {
-        let students = records.store().students().ok()?;
-        students.into_iter().find(|s| s.id == id)
-    }) else {
+    let Some(student) = found
+        .map(|(id, ..)| records.store().student(id))
+        .transpose()?
+        .flatten()
+    else {
         eprintln!("No student has the roll number {roll_no}. Nothing was changed.");
         return Ok(Exit::Refused);
     };

@@ -1215,7 +1215,21 @@ impl Store {
 
     /// All students, ordered by roll number.
     pub fn students(&self) -> Result<Vec<Student>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        self.students_where("1", [])
+    }
+
+    /// One student, as `students` lists them.
+    pub fn student(&self, id: i64) -> Result<Option<Student>, StoreError> {
+        Ok(self.students_where("s.id = ?1", [id])?.pop())
+    }
+
+    /// The students that `condition` (SQL over `students s`) holds for.
+    fn students_where(
+        &self,
+        condition: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Student>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT s.id, s.roll_no, s.name, s.email, s.enrolled_at,
                     (SELECT COUNT(*) FROM photos p WHERE p.student_id = s.id),
                     (SELECT MAX(marked_at) FROM attendance a WHERE a.student_id = s.id AND a.present = 1),
@@ -1224,9 +1238,9 @@ impl Store {
                               AND COALESCE(p.origin, t.origin, 'upload') = 'camera'),
                     EXISTS (SELECT 1 FROM face_templates t WHERE t.student_id = s.id),
                     s.last_day
-             FROM students s ORDER BY s.roll_no",
-        )?;
-        let rows = stmt.query_map([], |r| {
+             FROM students s WHERE {condition} ORDER BY s.roll_no"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             Ok(Student {
                 id: r.get(0)?,
                 roll_no: r.get(1)?,
@@ -1256,6 +1270,18 @@ impl Store {
         Ok(self
             .student_name(id)?
             .map(|(roll_no, name)| (id, roll_no, name)))
+    }
+
+    /// The student with this email address (in any letter case), if any.
+    pub fn email_holder(&self, email: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM students WHERE email = ?1 COLLATE NOCASE",
+                [email],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// One student's roll number and name.
