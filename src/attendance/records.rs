@@ -80,6 +80,35 @@ impl From<EnrollError> for AdminError {
     }
 }
 
+/// The first day back offered for a student whose last day in class was `last_day`:
+/// today, or the day after the last day when that is later (a leave recorded by mistake,
+/// undone: no day away).
+pub fn first_day_back_by_default(last_day: NaiveDate, today: NaiveDate) -> NaiveDate {
+    last_day.succ_opt().unwrap_or(last_day).max(today)
+}
+
+/// What coming back on `first_day_back` after a last day in class `last_day` does, in the
+/// admin's words ("in the class again …").
+pub fn back_in_class(last_day: NaiveDate, first_day_back: NaiveDate) -> String {
+    let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+    match crate::store::away_span(last_day, first_day_back) {
+        Some((first, last)) => {
+            let away = match first == last {
+                true => long(first),
+                false => format!("{} to {}", long(first), long(last)),
+            };
+            format!(
+                "in the class again from {}: the days away ({away}) do not count for them",
+                long(first_day_back)
+            )
+        }
+        None => format!(
+            "in the class again: every day after their last day ({}) counts for them again",
+            long(last_day)
+        ),
+    }
+}
+
 /// The database and the photo files.
 pub struct Records {
     data: DataDir,
@@ -439,14 +468,59 @@ impl Records {
         Ok(())
     }
 
-    /// Records that a student who had left is in the class again: the days after their
-    /// last day count for them again.
-    pub fn student_back(&mut self, id: i64, actor: &str) -> Result<(), AdminError> {
-        if self.store.student_name(id)?.is_none() {
+    /// Records that a student who had left is in the class again from `first_day_back`
+    /// (see `may_come_back`): the days between their last day and it count for nobody, the
+    /// days from it on count for them.
+    /// Returns what the admin is told (see `back_in_class`).
+    pub fn student_back(
+        &mut self,
+        id: i64,
+        first_day_back: NaiveDate,
+        today: NaiveDate,
+        actor: &str,
+    ) -> Result<String, AdminError> {
+        let last_day = self.may_come_back(id, first_day_back, today)?;
+        self.store.student_back(id, first_day_back, actor)?;
+        Ok(back_in_class(last_day, first_day_back))
+    }
+
+    /// Whether student `id` may be recorded as back in the class from `first_day_back`:
+    /// they left, and the day is after their last day and not after today (photos, which
+    /// the kiosk needs to know them again, are refused until then) — except the day after
+    /// their last day, which undoes a leave recorded by mistake (see `first_day_back`).
+    /// Returns their last day in class.
+    pub fn may_come_back(
+        &self,
+        id: i64,
+        first_day_back: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<NaiveDate, AdminError> {
+        let Some(s) = self.store.student(id)? else {
             return Err(AdminError::NotFound);
+        };
+        let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+        let Some(last_day) = s.last_day else {
+            return Err(AdminError::Invalid(format!(
+                "{} has not left the school.",
+                s.name
+            )));
+        };
+        if first_day_back <= last_day {
+            return Err(AdminError::Invalid(format!(
+                "The first day back must be after {}'s last day in class ({}).",
+                s.name,
+                long(last_day)
+            )));
         }
-        self.store.student_back(id, actor)?;
-        Ok(())
+        if first_day_back > first_day_back_by_default(last_day, today) {
+            return Err(AdminError::Invalid(format!(
+                "The first day back cannot be after today: record it on {}'s first day back \
+                 (or, if the leave was recorded by mistake, give the day after their last \
+                 day).",
+                s.name
+            )));
+        }
+        Ok(last_day)
     }
 
     /// Removes a student's photos and templates; keeps the student and their attendance.
@@ -685,8 +759,34 @@ mod tests {
             .contains("left the school already"));
         let photos = records.add_photos(id, &[], "test").unwrap_err().to_string();
         assert!(photos.contains("record that they are back"), "{photos}");
-        records.student_back(id, "test").unwrap();
+        // Back: after the last day, and not after today but for the day after the last
+        // day (recorded by mistake: undone, no day away).
+        for (day, refusal) in [
+            (
+                today,
+                "The first day back must be after Ada's last day in class",
+            ),
+            (
+                today + chrono::Days::new(2),
+                "The first day back cannot be after today",
+            ),
+        ] {
+            let refused = records
+                .student_back(id, day, today, "test")
+                .unwrap_err()
+                .to_string();
+            assert!(refused.starts_with(refusal), "{refused}");
+        }
+        let tomorrow = today + chrono::Days::new(1);
+        assert_eq!(first_day_back_by_default(today, today), tomorrow);
+        records.student_back(id, tomorrow, today, "test").unwrap();
         assert_eq!(records.store.last_day(id).unwrap(), None);
+        assert_eq!(records.store.student(id).unwrap().unwrap().away, []);
+        let refused = records.student_back(id, tomorrow, today, "test");
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "Ada has not left the school."
+        );
         records.add_photos(id, &[], "test").unwrap();
     }
 

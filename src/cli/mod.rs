@@ -100,8 +100,8 @@ pub enum Command {
     /// Record that a student left the school (moved away, changed school): their
     /// attendance up to their last day in class stays, the days after it do not count for
     /// them, they get no more email reports, and their face data is erased. With --back,
-    /// that a student who left is in the class again. Without --yes it only says what it
-    /// would do.
+    /// that a student who left is in the class again (the days between their last day and
+    /// their first day back count for nobody). Without --yes it only says what it would do.
     Left {
         /// The student's roll number.
         #[arg(value_name = "ROLL_NO")]
@@ -112,6 +112,10 @@ pub enum Command {
         /// The student is in the class again.
         #[arg(long)]
         back: bool,
+        /// With --back: their first day back, YYYY-MM-DD (today when not given, or the day
+        /// after their last day if that is later: a leave recorded by mistake, undone).
+        #[arg(long, requires = "back")]
+        first_day_back: Option<chrono::NaiveDate>,
         /// Do it (without it, nothing is changed).
         #[arg(long)]
         yes: bool,
@@ -350,8 +354,16 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             roll_no,
             last_day,
             back,
+            first_day_back,
             yes,
-        }) => around(&|| records::left(data_dir, &roll_no, last_day, back, yes)),
+        }) => around(&|| {
+            let day = if back {
+                records::LeaveDay::FirstBack(first_day_back)
+            } else {
+                records::LeaveDay::Last(last_day)
+            };
+            records::left(data_dir, &roll_no, day, yes)
+        }),
         Some(Command::Import { path, email_domain }) => {
             around(&|| records::import(data_dir, &path, email_domain.as_deref()))
         }

@@ -395,11 +395,18 @@ pub fn edit(
     }
 }
 
+/// The day `rollcall left` is given: the last day in class of a student leaving, or the
+/// first day back of one coming back (`None`: the usual one).
+pub enum LeaveDay {
+    Last(Option<chrono::NaiveDate>),
+    FirstBack(Option<chrono::NaiveDate>),
+}
+
+/// `rollcall left`: records that a student left the school, or is back in the class.
 pub fn left(
     data_dir: Option<&Path>,
     roll_no: &str,
-    last_day: Option<chrono::NaiveDate>,
-    back: bool,
+    day: LeaveDay,
     yes: bool,
 ) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
@@ -411,40 +418,21 @@ pub fn left(
     };
     let who = format!("{name} ({roll_no})");
     let today = chrono::Local::now().date_naive();
-    let left = records.store().last_day(id)?;
     let long = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
-    if back && left.is_none() {
-        println!("{who} has not left the school. Nothing was changed.");
-        return Ok(Exit::Refused);
-    }
-    let last_day = last_day.unwrap_or(today);
+    let last_day = match day {
+        LeaveDay::Last(day) => day.unwrap_or(today),
+        LeaveDay::FirstBack(day) => return come_back(&mut records, id, &who, day, yes),
+    };
     if !yes {
-        if back {
-            println!(
-                "This would record that {who} is in the class again: the days after their \
-                 last day ({}) count for them again.",
-                long(left.unwrap_or(today))
-            );
-        } else {
-            // Said now, not only once run again with --yes (`student_left` checks then).
-            records.may_leave(id, last_day, today)?;
-            println!(
-                "This would record that {who} left the school, their last day in class \
-                 {}: their attendance up to then stays, and their photos and face data \
-                 are erased.",
-                long(last_day)
-            );
-        }
+        // Said now, not only once run again with --yes (`student_left` checks then).
+        records.may_leave(id, last_day, today)?;
+        println!(
+            "This would record that {who} left the school, their last day in class {}: their \
+             attendance up to then stays, and their photos and face data are erased.",
+            long(last_day)
+        );
         println!("Nothing was changed: run it again with --yes to do it.");
         return Ok(Exit::Refused);
-    }
-    if back {
-        records.student_back(id, "command line")?;
-        println!(
-            "{who} is in the class again. Add their photos in Admin → Students so that the \
-             kiosk recognises them."
-        );
-        return Ok(Exit::Ok);
     }
     let erased = records.student_left(id, last_day, today, "command line")?;
     println!(
@@ -455,6 +443,37 @@ pub fn left(
     if let Some(note) = records.erasure_note() {
         println!("{note}");
     }
+    Ok(Exit::Ok)
+}
+
+/// `rollcall left --back`: records that a student who left is in the class again from
+/// `day` (`None`: the usual first day back).
+fn come_back(
+    records: &mut crate::attendance::Records,
+    id: i64,
+    who: &str,
+    day: Option<chrono::NaiveDate>,
+    yes: bool,
+) -> anyhow::Result<Exit> {
+    let today = chrono::Local::now().date_naive();
+    let Some(left) = records.store().last_day(id)? else {
+        println!("{who} has not left the school. Nothing was changed.");
+        return Ok(Exit::Refused);
+    };
+    let back = day.unwrap_or(crate::attendance::first_day_back_by_default(left, today));
+    // Said now, not only once run again with --yes (`student_back` checks then).
+    records.may_come_back(id, back, today)?;
+    if !yes {
+        let would = crate::attendance::back_in_class(left, back);
+        println!("This would record that {who} is {would}.");
+        println!("Nothing was changed: run it again with --yes to do it.");
+        return Ok(Exit::Refused);
+    }
+    let done = records.student_back(id, back, today, "command line")?;
+    println!(
+        "{who} is {done}. Add their photos in Admin → Students so that the kiosk recognises \
+         them."
+    );
     Ok(Exit::Ok)
 }
 

@@ -271,6 +271,7 @@ mod tests {
                 by_hand: vec![false],
                 counted: vec![true],
                 last_day: None,
+                away_days: 0,
                 present_days: 0,
                 absent_days: 1,
             }],

@@ -27,6 +27,9 @@ pub struct SheetRow {
     pub counted: Vec<bool>,
     /// The last class day counted for a student who left the school.
     pub last_day: Option<NaiveDate>,
+    /// Class days on which they were away from the school (they left and came back), which
+    /// do not count for them.
+    pub away_days: usize,
     pub present_days: usize,
     pub absent_days: usize,
 }
@@ -164,14 +167,22 @@ impl Sheet {
                     .remove(&s.id)
                     .unwrap_or_else(|| vec![false; days.len()]);
                 let enrolled = s.enrolled_at.get(..10).and_then(parse_day);
+                let away = |d: &NaiveDate| s.away.iter().any(|(a, b)| a <= d && d <= b);
                 let in_class = |d: &NaiveDate| {
-                    enrolled.is_none_or(|e| *d >= e) && s.last_day.is_none_or(|l| *d <= l)
+                    enrolled.is_none_or(|e| *d >= e)
+                        && s.last_day.is_none_or(|l| *d <= l)
+                        && !away(d)
                 };
                 let counted: Vec<bool> = days
                     .iter()
                     .zip(&p)
                     .map(|(d, here)| *here || in_class(d))
                     .collect();
+                let away_days = days
+                    .iter()
+                    .zip(&counted)
+                    .filter(|(d, counted)| !**counted && away(d))
+                    .count();
                 let present_days = p.iter().filter(|x| **x).count();
                 let counted_days = counted.iter().filter(|x| **x).count();
                 SheetRow {
@@ -187,6 +198,7 @@ impl Sheet {
                         .unwrap_or_else(|| vec![false; days.len()]),
                     counted,
                     last_day: s.last_day,
+                    away_days,
                 }
             })
             .collect();
@@ -335,9 +347,40 @@ mod tests {
         .unwrap();
         assert_eq!(after.rows.len(), 1);
         assert_eq!(after.rows[0].roll_no, "A");
-        // Back in the class: every day counts for them again.
-        assert!(s.student_back(b, "admin").unwrap());
+        // Back in the class the day after (recorded by mistake): every day counts again.
+        let march_day = |n| NaiveDate::from_ymd_opt(2026, 3, n).unwrap();
+        assert!(s.student_back(b, march_day(4), "admin").unwrap());
         assert_eq!(march(&s).rows[1], before.rows[1]);
+        assert!(
+            !s.student_back(b, march_day(5), "admin").unwrap(),
+            "not away"
+        );
+
+        // Away from the 4th to the 5th, back on the 6th: those two days count for nobody.
+        s.mark(a, day(5), None, "kiosk", None).unwrap();
+        s.mark(a, day(6), None, "kiosk", None).unwrap();
+        s.student_left(b, third, "admin").unwrap();
+        assert!(s.student_back(b, march_day(6), "admin").unwrap());
+        let row = &march(&s).rows[1];
+        assert_eq!(row.last_day, None);
+        assert_eq!(
+            (0..5).map(|c| row.cell(c)).collect::<Vec<_>>(),
+            ["P", "A", "-", "-", "A"]
+        );
+        assert_eq!(
+            (row.present_days, row.absent_days, row.away_days),
+            (1, 2, 2)
+        );
+        // Away again and back: both spans stay theirs.
+        s.student_left(b, march_day(6), "admin").unwrap();
+        s.mark(a, day(9), None, "kiosk", None).unwrap();
+        s.mark(a, day(10), None, "kiosk", None).unwrap();
+        assert!(s.student_back(b, march_day(10), "admin").unwrap());
+        let row = &march(&s).rows[1];
+        assert_eq!(
+            (0..7).map(|c| row.cell(c)).collect::<Vec<_>>(),
+            ["P", "A", "-", "-", "A", "-", "A"]
+        );
     }
 
     /// A and B, enrolled on 1 March 2026, both marked by the kiosk on Monday the 2nd.

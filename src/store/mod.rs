@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0021_school_offer.sql"),
     include_str!("../../db/0022_student_last_day.sql"),
     include_str!("../../db/0023_roll_number_corrections.sql"),
+    include_str!("../../db/0024_student_away.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
@@ -163,6 +164,8 @@ pub struct Student {
     /// The last class day counted for a student who left the school; `None` while they
     /// are in the class.
     pub last_day: Option<NaiveDate>,
+    /// Days they were away from the school before coming back, first and last of each.
+    pub away: Vec<(NaiveDate, NaiveDate)>,
 }
 
 impl Student {
@@ -629,6 +632,36 @@ fn read_admin_setting(conn: &Connection, key: &str) -> Result<Option<String>, St
 }
 
 /// One student's roll number and name (on a connection or inside a transaction).
+/// The days away of a student whose last day in class was `last_day`, back on
+/// `first_day_back`: first and last, `None` when there is none (back the next day).
+pub fn away_span(last_day: NaiveDate, first_day_back: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let first = last_day.succ_opt()?;
+    let last = first_day_back.pred_opt()?;
+    (first <= last).then_some((first, last))
+}
+
+/// Spans of days away as stored ("first/last", comma-separated); what cannot be read is
+/// passed by.
+fn away_spans(text: Option<&str>) -> Vec<(NaiveDate, NaiveDate)> {
+    let day = |d: &str| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
+    text.unwrap_or_default()
+        .split(',')
+        .filter_map(|span| {
+            let (first, last) = span.split_once('/')?;
+            Some((day(first)?, day(last)?))
+        })
+        .collect()
+}
+
+/// Spans of days away as stored (see `away_spans`).
+fn away_text(spans: &[(NaiveDate, NaiveDate)]) -> String {
+    let spans: Vec<String> = spans
+        .iter()
+        .map(|(a, b)| format!("{}/{}", a.format("%Y-%m-%d"), b.format("%Y-%m-%d")))
+        .collect();
+    spans.join(",")
+}
+
 fn name_of(conn: &Connection, id: i64) -> Result<Option<(String, String)>, StoreError> {
     Ok(conn
         .query_row(
@@ -977,20 +1010,44 @@ impl Store {
         Ok((files, erased))
     }
 
-    /// Records that a student who had left is in the class again (every day after their
-    /// last day counts for them again). False when they had not left.
-    pub fn student_back(&mut self, id: i64, actor: &str) -> Result<bool, StoreError> {
+    /// Records that a student who had left is in the class again from `first_day_back`:
+    /// the days between their last day and it are kept as days away (they count for
+    /// nobody), the days from it on count for them. False when they had not left.
+    pub fn student_back(
+        &mut self,
+        id: i64,
+        first_day_back: NaiveDate,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
         self.office_only("Recording that a student is back")?;
         let tx = self.conn.transaction()?;
-        let back = tx.execute(
-            "UPDATE students SET last_day = NULL WHERE id = ?1 AND last_day IS NOT NULL",
-            [id],
-        )? == 1;
-        if back {
-            audit(&tx, actor, "student back", &format!("student {id}"))?;
-        }
+        let left: Option<(Option<String>, Option<String>)> = tx
+            .query_row(
+                "SELECT last_day, away FROM students WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((Some(last_day), away)) = left else {
+            return Ok(false);
+        };
+        let mut spans = away_spans(away.as_deref());
+        let span = NaiveDate::parse_from_str(&last_day, "%Y-%m-%d")
+            .ok()
+            .and_then(|last_day| away_span(last_day, first_day_back));
+        spans.extend(span);
+        let away = (!spans.is_empty()).then(|| away_text(&spans));
+        tx.execute(
+            "UPDATE students SET last_day = NULL, away = ?2 WHERE id = ?1",
+            params![id, away],
+        )?;
+        let details = match span {
+            Some((a, b)) => format!("student {id}: back on {first_day_back}, away {a} to {b}"),
+            None => format!("student {id}: back on {first_day_back}"),
+        };
+        audit(&tx, actor, "student back", &details)?;
         tx.commit()?;
-        Ok(back)
+        Ok(true)
     }
 
     /// The last class day of a student who left the school (`None`: in the class, or no
@@ -1237,7 +1294,7 @@ impl Store {
                             WHERE t.student_id = s.id
                               AND COALESCE(p.origin, t.origin, 'upload') = 'camera'),
                     EXISTS (SELECT 1 FROM face_templates t WHERE t.student_id = s.id),
-                    s.last_day
+                    s.last_day, s.away
              FROM students s WHERE {condition} ORDER BY s.roll_no"
         ))?;
         let rows = stmt.query_map(params, |r| {
@@ -1254,6 +1311,7 @@ impl Store {
                 last_day: r
                     .get::<_, Option<String>>(9)?
                     .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                away: away_spans(r.get::<_, Option<String>>(10)?.as_deref()),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

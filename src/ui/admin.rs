@@ -12,7 +12,7 @@ use super::student_list::StudentList;
 use super::widgets::{danger_button, field, hint, texture, ERROR, OK, WARN};
 use crate::attendance::import::{ImportSummary, PhotosFoundByName};
 use crate::attendance::pin::PinCheck;
-use crate::attendance::{is_email, validate_student, MAX_PHOTOS};
+use crate::attendance::{first_day_back_by_default, is_email, validate_student, MAX_PHOTOS};
 use crate::kiosk::admin::{
     AdminClient, Answer, AutoWait, CalibrationStatus, CheckedPhoto, DamagedRecords, Imported,
     LookAlike, Outcome, Pending, PhotoCheck, PhotoStream, PinState, Rescue, StudentPhotos, Task,
@@ -76,19 +76,25 @@ struct EnrolForm {
 enum Confirm {
     Erase(i64, String),
     Delete(i64, String),
-    /// A student who left the school: their last day in class, as typed; whether it was
-    /// sent (the window stays open until the answer) and why it was refused, if it was.
-    Left {
-        id: i64,
-        name: String,
-        last_day: String,
-        sent: bool,
-        refused: Option<String>,
-    },
-    /// A student who had left, in the class again.
-    Back(i64, String),
+    /// A student who left the school, or one back in the class: a question that asks for
+    /// a day.
+    Day(DayQuestion),
     /// Adding photos that look like none of the student's photos so far.
     AddUnlike(i64, String),
+}
+
+/// Leaving the school or coming back: the day asked for (their last day in class, or
+/// their first day back), as typed; whether it was sent (the window stays open until the
+/// answer) and why it was refused, if it was.
+#[derive(Clone, Debug, PartialEq)]
+struct DayQuestion {
+    id: i64,
+    name: String,
+    /// Coming back: the last day in class of their leave. `None`: leaving.
+    back_after: Option<chrono::NaiveDate>,
+    day: String,
+    sent: bool,
+    refused: Option<String>,
 }
 
 /// The PIN window's state.
@@ -446,18 +452,18 @@ impl AdminView {
             match (&mut self.confirm, r) {
                 // A last day refused is said in its window, to be written again there.
                 (
-                    Some(Confirm::Left {
+                    Some(Confirm::Day(DayQuestion {
                         sent: sent @ true,
                         refused,
                         ..
-                    }),
+                    })),
                     Err(why),
                 ) => {
                     *sent = false;
                     *refused = Some(why);
                 }
                 (confirm, r) => {
-                    if let Some(Confirm::Left { sent: true, .. }) = confirm {
+                    if let Some(Confirm::Day(DayQuestion { sent: true, .. })) = confirm {
                         *confirm = None;
                     }
                     self.say(r);
@@ -1350,18 +1356,27 @@ impl AdminView {
                         )
                         .clicked()
                     {
-                        self.confirm = Some(Confirm::Left {
+                        self.confirm = Some(Confirm::Day(DayQuestion {
                             id,
                             name: s.name.clone(),
-                            last_day: chrono::Local::now().date_naive().to_string(),
+                            back_after: None,
+                            day: chrono::Local::now().date_naive().to_string(),
                             sent: false,
                             refused: None,
-                        });
+                        }));
                     }
                 }
-                Some(_) => {
+                Some(last_day) => {
                     if ui.button("Back in the class…").clicked() {
-                        self.confirm = Some(Confirm::Back(id, s.name.clone()));
+                        let today = chrono::Local::now().date_naive();
+                        self.confirm = Some(Confirm::Day(DayQuestion {
+                            id,
+                            name: s.name.clone(),
+                            back_after: Some(last_day),
+                            day: first_day_back_by_default(last_day, today).to_string(),
+                            sent: false,
+                            refused: None,
+                        }));
                     }
                 }
             });
@@ -1406,8 +1421,8 @@ impl AdminView {
     }
 
     fn confirm_window(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
-        if let Some(Confirm::Left { .. }) = self.confirm {
-            return self.left_window(ctx, kiosk);
+        if let Some(Confirm::Day(_)) = self.confirm {
+            return self.day_window(ctx, kiosk);
         }
         let Some(c) = self.confirm.clone() else {
             return;
@@ -1423,17 +1438,7 @@ impl AdminView {
                 format!("Delete {name}? Their photos, face templates and attendance are removed for good."),
                 "Delete",
             ),
-            Confirm::Back(_, name) => (
-                "Back in the class",
-                format!(
-                    "Record that {name} is in the class again? The days after their last \
-                     day count for them again (absent where they were not marked: correct \
-                     those in Review if they were away). Add photos afterwards so that the \
-                     kiosk recognises them."
-                ),
-                "Back in the class",
-            ),
-            Confirm::Left { .. } => return,
+            Confirm::Day(_) => return,
             Confirm::AddUnlike(_, name) => (
                 "Add photos",
                 format!(
@@ -1446,7 +1451,6 @@ impl AdminView {
         };
         let warning = match &c {
             Confirm::AddUnlike(..) => "Only if the photos show this student",
-            Confirm::Back(..) => "Their days count again",
             _ => "This cannot be undone",
         };
         egui::Window::new(title)
@@ -1456,11 +1460,7 @@ impl AdminView {
             .show(ctx, |ui| {
                 ui.label(text);
                 ui.horizontal(|ui| {
-                    let chosen = match c {
-                        // Nothing is lost by it: an ordinary button.
-                        Confirm::Back(..) => ui.button(action).on_hover_text(warning),
-                        _ => danger_button(ui, action, warning),
-                    };
+                    let chosen = danger_button(ui, action, warning);
                     if chosen.clicked() {
                         match c {
                             Confirm::Erase(id, _) => {
@@ -1471,10 +1471,7 @@ impl AdminView {
                                 self.change = Some(kiosk.admin.delete_student(id))
                             }
                             Confirm::AddUnlike(id, _) => self.save_additions(kiosk, id),
-                            Confirm::Back(id, _) => {
-                                self.change = Some(kiosk.admin.student_back(id))
-                            }
-                            Confirm::Left { .. } => {}
+                            Confirm::Day(_) => {}
                         }
                         self.confirm = None;
                     }
@@ -1485,34 +1482,56 @@ impl AdminView {
             });
     }
 
-    /// The question before recording that a student left: their last day in class.
-    fn left_window(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
-        let Some(Confirm::Left {
+    /// The question before recording that a student left (their last day in class) or is
+    /// back in the class (their first day back).
+    fn day_window(&mut self, ctx: &egui::Context, kiosk: &Kiosk) {
+        let Some(Confirm::Day(DayQuestion {
             id,
             name,
-            last_day,
+            back_after,
+            day: typed,
             sent,
             refused,
-        }) = &mut self.confirm
+        })) = &mut self.confirm
         else {
             return;
         };
-        let (id, mut done) = (*id, None);
-        egui::Window::new("Left the school")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
-            .show(ctx, |ui| {
-                ui.label(format!(
+        let (id, back_after, mut done) = (*id, *back_after, None);
+        let long = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
+        let (title, text, label) = match back_after {
+            None => (
+                "Left the school",
+                format!(
                     "Record that {name} left the school? Their attendance up to their last \
                      day in class is kept in Review and the exports; the days after it do \
                      not count for them, and they get no more email reports. Their photos \
                      and face data are erased now: the kiosk will not recognise them."
-                ));
-                if field(ui, "Last day in class", last_day, false).changed() {
+                ),
+                "Last day in class",
+            ),
+            Some(last_day) => (
+                "Back in the class",
+                format!(
+                    "Record that {name} is in the class again? The days between their last \
+                     day in class ({}) and their first day back do not count for them; from \
+                     that day on they count. If the leave was recorded by mistake, give the \
+                     day after their last day: every day counts again. Add photos \
+                     afterwards so that the kiosk recognises them.",
+                    long(last_day)
+                ),
+                "First day back",
+            ),
+        };
+        egui::Window::new(title)
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
+            .show(ctx, |ui| {
+                ui.label(text);
+                if field(ui, label, typed, false).changed() {
                     *refused = None;
                 }
-                let day = chrono::NaiveDate::parse_from_str(last_day.trim(), "%Y-%m-%d").ok();
+                let day = chrono::NaiveDate::parse_from_str(typed.trim(), "%Y-%m-%d").ok();
                 hint(
                     ui,
                     match (day, refused.as_deref()) {
@@ -1521,9 +1540,16 @@ impl AdminView {
                     },
                 );
                 ui.horizontal(|ui| {
-                    let record = ui.add_enabled_ui(day.is_some() && !*sent, |ui| {
-                        danger_button(ui, "Record that they left", "Their face data is erased")
-                    });
+                    let record =
+                        ui.add_enabled_ui(day.is_some() && !*sent, |ui| match back_after {
+                            None => danger_button(
+                                ui,
+                                "Record that they left",
+                                "Their face data is erased",
+                            ),
+                            // Nothing is lost by it: an ordinary button.
+                            Some(_) => ui.button("Back in the class"),
+                        });
                     if *sent {
                         ui.spinner();
                     }
@@ -1538,7 +1564,10 @@ impl AdminView {
         match done {
             Some(Some(day)) => {
                 *sent = true;
-                self.change = Some(kiosk.admin.student_left(id, day));
+                self.change = Some(match back_after {
+                    None => kiosk.admin.student_left(id, day),
+                    Some(_) => kiosk.admin.student_back(id, day),
+                });
             }
             Some(None) => self.confirm = None,
             None => {}

@@ -107,6 +107,9 @@ the kiosk does not mark the student; correcting it to present undoes that.";
 const LEFT_RULE: &str = "(left): the student left the school; the days after their last day \
 in class do not count for them (\"-\").";
 
+const AWAY_RULE: &str = "Away: the student left the school and came back; the class days \
+they were away do not count for them (\"-\").";
+
 const ROW_H: f32 = 22.0;
 const ROLL_W: f32 = 90.0;
 const NAME_W: f32 = 170.0;
@@ -536,6 +539,9 @@ impl ReviewView {
                 if sheet.rows.iter().any(|r| r.last_day.is_some()) {
                     ui.label(RichText::new(LEFT_RULE).weak().small());
                 }
+                if sheet.rows.iter().any(|r| r.away_days > 0) {
+                    ui.label(RichText::new(AWAY_RULE).weak().small());
+                }
                 self.table(ui, &sheet, corrections_elsewhere.is_none());
                 ui.separator();
                 egui::CollapsingHeader::new("Charts")
@@ -858,7 +864,7 @@ impl ReviewView {
                                 [text, text, if under { absent } else { text }],
                             );
                             let label = format!(
-                                "{} {}: {} present, {} absent, {}{}{}{}",
+                                "{} {}: {} present, {} absent, {}{}{}{}{}",
                                 row.roll_no,
                                 row.name,
                                 row.present_days,
@@ -875,6 +881,10 @@ impl ReviewView {
                                         d.format("%-d %B %Y")
                                     ),
                                     None => String::new(),
+                                },
+                                match row.away_days {
+                                    0 => String::new(),
+                                    n => format!("; away {}", count(n, "class day")),
                                 }
                             );
                             response.widget_info(|| {

@@ -1199,20 +1199,51 @@ fn a_student_who_left_keeps_their_days_in_class_and_nothing_after() {
         .any(|a| a.action == "student left" && a.details.contains("2026-03-03")));
     drop(store);
 
-    // Recorded by mistake: back in the class, every day counts for them again.
+    // Back in the class on the 5th: the 4th, away, counts for nobody; the days from the
+    // 5th count again (until 2026-12-06 every day since the last one counted again, absent).
     click(&mut h, Role::Button, "Students");
     step_until(&mut h, "the student list", 30, |h| shows(h, "Open D"));
     click(&mut h, Role::Button, "Open D");
     click(&mut h, Role::Button, "Back in the class…");
     step_until(&mut h, "the question", 10, |h| {
-        says(h, "count for them again")
+        says(h, "The days between their last day in class (3 March 2026) and their first day back do not count for them")
     });
+    let today = chrono::Local::now().date_naive().to_string();
+    assert_eq!(
+        text_field(&h, "First day back").value().as_deref(),
+        Some(today.as_str())
+    );
+    // Not on or before the last day.
+    replace_text(&mut h, "First day back", "2026-03-03");
+    click(&mut h, Role::Button, "Back in the class");
+    step_until(&mut h, "the refusal", 30, |h| {
+        says(
+            h,
+            "The first day back must be after Student D's last day in class (3 March 2026).",
+        )
+    });
+    replace_text(&mut h, "First day back", "2026-03-05");
     click(&mut h, Role::Button, "Back in the class");
     step_until(&mut h, "the record", 30, |h| {
-        says(h, "Recorded: the student is in the class again.")
+        says(
+            h,
+            "Recorded: the student is in the class again from 5 March 2026: the days away \
+             (4 March 2026) do not count for them.",
+        )
     });
+    show_march(&mut h);
+    step_until(&mut h, "the table", 30, |h| {
+        shows(
+            h,
+            "D Student D: 0 present, 4 absent, 0 % (under the threshold); away 1 class day",
+        )
+    });
+    assert!(says(&h, "Away: the student left the school and came back"));
     let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
-    assert_eq!(common::student_named(&store, "D").unwrap().last_day, None);
+    let d = common::student_named(&store, "D").unwrap();
+    assert_eq!(d.last_day, None);
+    let march = |n| chrono::NaiveDate::from_ymd_opt(2026, 3, n).unwrap();
+    assert_eq!(d.away, [(march(4), march(4))]);
 }
 
 /// A roll number typed wrong at enrolment is corrected on the Students screen; the

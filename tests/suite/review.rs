@@ -357,9 +357,30 @@ fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
     to.sort();
     assert_eq!(to, ["b@example.org", "c@example.org"]);
 
-    // Back in the class: every day counts for them again.
-    let (done, said) = left(&["D", "--back", "--yes"]);
-    assert!(done, "{said}");
+    // Back in the class: from today unless told otherwise, the days away counting for
+    // nobody; not on or before their last day.
+    let (done, said) = left(&["D", "--back"]);
+    let today = chrono::Local::now().date_naive();
+    let long = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
+    let away = format!(
+        "is in the class again from {}: the days away (4 March 2026 to {}) do not count for them.",
+        long(today),
+        long(today.pred_opt().unwrap())
+    );
+    assert!(!done && said.contains(&away), "{said}");
+    let (done, said) = left(&["D", "--back", "--first-day-back", "2026-03-03", "--yes"]);
+    assert!(
+        !done && said.contains("The first day back must be after Student D's last day in class"),
+        "{said}"
+    );
+    assert_eq!(march_csv(dir.path())[3][5..], ["0", "2", "0.0"]);
+    // Recorded by mistake: back the day after their last day, every day counts again.
+    let (done, said) = left(&["D", "--back", "--first-day-back", "2026-03-04", "--yes"]);
+    assert!(
+        done && said
+            .contains("every day after their last day (3 March 2026) counts for them again"),
+        "{said}"
+    );
     assert_eq!(march_csv(dir.path())[3][5..], ["0", "5", "0.0"]);
 }
 

@@ -2266,6 +2266,21 @@ fn corrections_and_removals_reach_every_door() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(at_school, ["A10"]);
+
+    // Away from the school for a week and back: the door knows the days away.
+    let (last_day, back) = (today - chrono::Days::new(10), today - chrono::Days::new(2));
+    office.student_left(ada, last_day, "admin").unwrap();
+    sync();
+    assert_eq!(
+        student_named(&door, "A10").unwrap().last_day,
+        Some(last_day)
+    );
+    assert!(office.student_back(ada, back, "admin").unwrap());
+    sync();
+    let at_door = student_named(&door, "A10").unwrap();
+    assert_eq!(at_door.last_day, None);
+    let away = (last_day + chrono::Days::new(1), back - chrono::Days::new(1));
+    assert_eq!(at_door.away, [away]);
 }
 
 /// An office and a door (data folders in a temporary folder) on one real PostgreSQL,

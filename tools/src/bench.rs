@@ -705,6 +705,7 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
                 by_hand: vec![false; days],
                 counted: vec![true; days],
                 last_day: None,
+                away_days: 0,
                 present_days: p,
                 absent_days: days - p,
             }
@@ -803,6 +804,7 @@ pub fn students(students: usize, frames: usize) -> StudentsReport {
             has_face: true,
             last_seen: (i % 3 != 0).then(|| "2026-11-30T08:41:12".into()),
             last_day: None,
+            away: Vec::new(),
         })
         .collect();
     let mut view = StudentList::default();

@@ -550,6 +550,7 @@ pub(super) enum Request {
     },
     StudentBack {
         id: i64,
+        first_day_back: NaiveDate,
         reply: Reply<Outcome>,
     },
     Import {
@@ -814,9 +815,13 @@ impl AdminClient {
             reply,
         })
     }
-    /// Records that a student who had left is in the class again.
-    pub fn student_back(&self, id: i64) -> Pending<Outcome> {
-        self.ask(|reply| Request::StudentBack { id, reply })
+    /// Records that a student who had left is in the class again from `first_day_back`.
+    pub fn student_back(&self, id: i64, first_day_back: NaiveDate) -> Pending<Outcome> {
+        self.ask(|reply| Request::StudentBack {
+            id,
+            first_day_back,
+            reply,
+        })
     }
     /// Imports a class (see `attendance::import`). A list naming photos that are not where
     /// it says, but that were found below it by file name, imports nothing and asks first

@@ -493,14 +493,21 @@ impl Desk {
                     ))
                 }))
             }
-            Request::StudentBack { id, reply } => {
-                let r = self
-                    .records()
-                    .and_then(|r| r.student_back(id, "admin").map_err(|e| e.to_string()));
-                reply.send(r.map(|()| {
-                    "Recorded: the student is in the class again. Add photos so that the kiosk \
-                     recognises them."
-                        .to_string()
+            Request::StudentBack {
+                id,
+                first_day_back,
+                reply,
+            } => {
+                let today = chrono::Local::now().date_naive();
+                let r = self.records().and_then(|r| {
+                    r.student_back(id, first_day_back, today, "admin")
+                        .map_err(|e| e.to_string())
+                });
+                reply.send(r.map(|back| {
+                    format!(
+                        "Recorded: the student is {back}. Add photos so that the kiosk \
+                         recognises them."
+                    )
                 }))
             }
             Request::Import {

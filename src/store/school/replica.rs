@@ -497,7 +497,7 @@ impl Store {
         let row = match p.table.as_str() {
             "students" => c
                 .query_row(
-                    "SELECT uid, roll_no, name, email, enrolled_at, last_day FROM students
+                    "SELECT uid, roll_no, name, email, enrolled_at, last_day, away FROM students
                      WHERE uid = ?1",
                     [&p.uid],
                     |r| {
@@ -508,6 +508,7 @@ impl Store {
                             email: r.get(3)?,
                             enrolled_at: r.get(4)?,
                             last_day: r.get(5)?,
+                            away: r.get(6)?,
                         })
                     },
                 )
@@ -1097,14 +1098,15 @@ fn upsert_here(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<()> {
             email,
             enrolled_at,
             last_day,
+            away,
         } => {
             tx.execute(
-                "INSERT INTO students (uid, roll_no, name, email, enrolled_at, last_day)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO students (uid, roll_no, name, email, enrolled_at, last_day, away)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (uid) DO UPDATE SET roll_no = excluded.roll_no, name = excluded.name,
                      email = excluded.email, enrolled_at = excluded.enrolled_at,
-                     last_day = excluded.last_day",
-                params![uid, roll_no, name, email, enrolled_at, last_day],
+                     last_day = excluded.last_day, away = excluded.away",
+                params![uid, roll_no, name, email, enrolled_at, last_day, away],
             )?;
         }
         SharedRow::ClassDay {
@@ -1294,6 +1296,7 @@ mod tests {
                         email: format!("s{}@example.org", i + 1),
                         enrolled_at: "2026-09-01T08:00:00+02:00".into(),
                         last_day: None,
+                        away: None,
                     }),
                     Change::Row(SharedRow::Template {
                         uid: format!("template-{i}"),
@@ -1634,6 +1637,7 @@ mod tests {
                 email: email.into(),
                 enrolled_at: "2026-12-05T08:00:00+00:00".into(),
                 last_day: None,
+                away: None,
             })
         };
         let applied = store

@@ -11,6 +11,8 @@ pub enum SharedRow {
         enrolled_at: String,
         /// The last class day of a student who left the school (YYYY-MM-DD).
         last_day: Option<String>,
+        /// Days away before coming back, as stored ("first/last" spans, comma-separated).
+        away: Option<String>,
     },
     ClassDay {
         day: String,

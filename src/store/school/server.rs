@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../db/postgres/0006_changes_numbered_by_the_server.sql"),
     include_str!("../../../db/postgres/0007_truncation_recorded_by_the_server.sql"),
     include_str!("../../../db/postgres/0008_student_last_day.sql"),
+    include_str!("../../../db/postgres/0009_student_away.sql"),
 ];
 
 /// Writers take this advisory lock, so change numbers become visible in order (the
@@ -372,18 +373,19 @@ fn upsert(
             email,
             enrolled_at,
             last_day,
+            away,
         } => {
             tx.execute(
-                "INSERT INTO students (uid, roll_no, name, email, enrolled_at, last_day)
-                 VALUES ($1, $2, $3, $4, $5, $6)
+                "INSERT INTO students (uid, roll_no, name, email, enrolled_at, last_day, away)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (uid) DO UPDATE SET roll_no = EXCLUDED.roll_no, name = EXCLUDED.name,
                      email = EXCLUDED.email, enrolled_at = EXCLUDED.enrolled_at,
-                     last_day = EXCLUDED.last_day
+                     last_day = EXCLUDED.last_day, away = EXCLUDED.away
                  WHERE (students.roll_no, students.name, students.email, students.enrolled_at,
-                        students.last_day)
+                        students.last_day, students.away)
                        IS DISTINCT FROM (EXCLUDED.roll_no, EXCLUDED.name, EXCLUDED.email,
-                                         EXCLUDED.enrolled_at, EXCLUDED.last_day)",
-                &[uid, roll_no, name, email, enrolled_at, last_day],
+                                         EXCLUDED.enrolled_at, EXCLUDED.last_day, EXCLUDED.away)",
+                &[uid, roll_no, name, email, enrolled_at, last_day, away],
             )?;
         }
         SharedRow::ClassDay {
@@ -833,7 +835,7 @@ impl Fetched {
     fn select(self) -> &'static str {
         match self {
             Fetched::Students => {
-                "SELECT change, uid, roll_no, name, email, enrolled_at, last_day FROM students"
+                "SELECT change, uid, roll_no, name, email, enrolled_at, last_day, away FROM students"
             }
             Fetched::ClassDays => "SELECT change, day, declared_at, actor FROM class_days",
             Fetched::Templates => {
@@ -857,6 +859,7 @@ impl Fetched {
                 email: r.get(4),
                 enrolled_at: r.get(5),
                 last_day: r.get(6),
+                away: r.get(7),
             },
             Fetched::ClassDays => SharedRow::ClassDay {
                 day: r.get(1),
