@@ -9,7 +9,7 @@ use super::files::{Ask, FileChooser};
 use super::kiosk::KioskView;
 use super::review::ReviewView;
 use super::student_list::StudentList;
-use super::widgets::{danger_button, field, hint, texture, ERROR, OK, WARN};
+use super::widgets::{danger_button, field, hint, question_window, texture, ERROR, OK, WARN};
 use crate::attendance::import::{ImportSummary, PhotosFoundByName};
 use crate::attendance::pin::PinCheck;
 use crate::attendance::{first_day_back_by_default, is_email, validate_student, MAX_PHOTOS};
@@ -1453,33 +1453,29 @@ impl AdminView {
             Confirm::AddUnlike(..) => "Only if the photos show this student",
             _ => "This cannot be undone",
         };
-        egui::Window::new(title)
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
-            .show(ctx, |ui| {
-                ui.label(text);
-                ui.horizontal(|ui| {
-                    let chosen = danger_button(ui, action, warning);
-                    if chosen.clicked() {
-                        match c {
-                            Confirm::Erase(id, _) => {
-                                self.change = Some(kiosk.admin.erase_face_data(id))
-                            }
-                            Confirm::Delete(id, _) => {
-                                self.selected = None;
-                                self.change = Some(kiosk.admin.delete_student(id))
-                            }
-                            Confirm::AddUnlike(id, _) => self.save_additions(kiosk, id),
-                            Confirm::Day(_) => {}
+        question_window(title).show(ctx, |ui| {
+            ui.label(text);
+            ui.horizontal(|ui| {
+                let chosen = danger_button(ui, action, warning);
+                if chosen.clicked() {
+                    match c {
+                        Confirm::Erase(id, _) => {
+                            self.change = Some(kiosk.admin.erase_face_data(id))
                         }
-                        self.confirm = None;
+                        Confirm::Delete(id, _) => {
+                            self.selected = None;
+                            self.change = Some(kiosk.admin.delete_student(id))
+                        }
+                        Confirm::AddUnlike(id, _) => self.save_additions(kiosk, id),
+                        Confirm::Day(_) => {}
                     }
-                    if ui.button("Cancel").clicked() {
-                        self.confirm = None;
-                    }
-                });
+                    self.confirm = None;
+                }
+                if ui.button("Cancel").clicked() {
+                    self.confirm = None;
+                }
             });
+        });
     }
 
     /// The question before recording that a student left (their last day in class) or is
@@ -1522,45 +1518,36 @@ impl AdminView {
                 "First day back",
             ),
         };
-        egui::Window::new(title)
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
-            .show(ctx, |ui| {
-                ui.label(text);
-                if field(ui, label, typed, false).changed() {
-                    *refused = None;
-                }
-                let day = chrono::NaiveDate::parse_from_str(typed.trim(), "%Y-%m-%d").ok();
-                hint(
-                    ui,
-                    match (day, refused.as_deref()) {
-                        (None, _) => Some("Write the day as year-month-day, e.g. 2026-12-04."),
-                        (Some(_), why) => why,
-                    },
-                );
-                ui.horizontal(|ui| {
-                    let record =
-                        ui.add_enabled_ui(day.is_some() && !*sent, |ui| match back_after {
-                            None => danger_button(
-                                ui,
-                                "Record that they left",
-                                "Their face data is erased",
-                            ),
-                            // Nothing is lost by it: an ordinary button.
-                            Some(_) => ui.button("Back in the class"),
-                        });
-                    if *sent {
-                        ui.spinner();
-                    }
-                    if let (true, Some(day)) = (record.inner.clicked(), day) {
-                        done = Some(Some(day));
-                    }
-                    if ui.button("Cancel").clicked() {
-                        done = Some(None);
-                    }
+        question_window(title).show(ctx, |ui| {
+            ui.label(text);
+            if field(ui, label, typed, false).changed() {
+                *refused = None;
+            }
+            let day = chrono::NaiveDate::parse_from_str(typed.trim(), "%Y-%m-%d").ok();
+            hint(
+                ui,
+                match (day, refused.as_deref()) {
+                    (None, _) => Some("Write the day as year-month-day, e.g. 2026-12-04."),
+                    (Some(_), why) => why,
+                },
+            );
+            ui.horizontal(|ui| {
+                let record = ui.add_enabled_ui(day.is_some() && !*sent, |ui| match back_after {
+                    None => danger_button(ui, "Record that they left", "Their face data is erased"),
+                    // Nothing is lost by it: an ordinary button.
+                    Some(_) => ui.button("Back in the class"),
                 });
+                if *sent {
+                    ui.spinner();
+                }
+                if let (true, Some(day)) = (record.inner.clicked(), day) {
+                    done = Some(Some(day));
+                }
+                if ui.button("Cancel").clicked() {
+                    done = Some(None);
+                }
             });
+        });
         match done {
             Some(Some(day)) => {
                 *sent = true;

@@ -5,7 +5,9 @@
 //! stay smooth.
 
 use super::files::{Ask, FileChooser};
-use super::widgets::{danger_button, field, movable_window_from, texture, ERROR, WARN, WINDOW_TOP};
+use super::widgets::{
+    danger_button, field, movable_window_from, question_window, texture, ERROR, WARN, WINDOW_TOP,
+};
 use crate::kiosk::admin::{
     AdminClient, Answer, DayMark, DayView, Outcome, Pending, RefusedFace, Task,
 };
@@ -1000,24 +1002,19 @@ impl ReviewView {
             return;
         };
         let (mut restore, mut cancel) = (false, false);
-        egui::Window::new("Restore from a backup")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
-            .show(ctx, |ui| {
-                ui.label(format!(
-                    "Replace all the data here with the backup {}? Students, photos and \
+        question_window("Restore from a backup").show(ctx, |ui| {
+            ui.label(format!(
+                "Replace all the data here with the backup {}? Students, photos and \
                      attendance go back to how they were when it was made; what was erased \
                      since stays erased. The data here now is kept as a copy in the data folder.",
-                    path.display()
-                ));
-                ui.horizontal(|ui| {
-                    restore =
-                        danger_button(ui, "Restore", "Marks made since the backup are replaced")
-                            .clicked();
-                    cancel = ui.button("Cancel").clicked();
-                });
+                path.display()
+            ));
+            ui.horizontal(|ui| {
+                restore = danger_button(ui, "Restore", "Marks made since the backup are replaced")
+                    .clicked();
+                cancel = ui.button("Cancel").clicked();
             });
+        });
         if restore {
             self.message = None;
             self.asked.restore = Some(admin.restore(path.clone()));

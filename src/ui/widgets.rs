@@ -62,6 +62,15 @@ pub fn danger_button(ui: &mut egui::Ui, label: &str, explains: &str) -> egui::Re
 /// How far below the top of the screen a window first opens: under the kiosk's header.
 pub const WINDOW_TOP: f32 = 72.0;
 
+/// A question in a window fixed at the middle of the screen, to be answered before
+/// anything else.
+pub fn question_window(title: &str) -> egui::Window<'static> {
+    egui::Window::new(title.to_owned())
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+}
+
 /// A window the admin can move, first shown under the admin screens' tabs (a window
 /// without a position starts over the kiosk's header and clock) and never wider or taller
 /// than the screen (what does not fit scrolls).
