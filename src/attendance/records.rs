@@ -487,7 +487,8 @@ impl Records {
     /// Whether student `id` may be recorded as back in the class from `first_day_back`:
     /// they left, and the day is after their last day and not after today (photos, which
     /// the kiosk needs to know them again, are refused until then) — except the day after
-    /// their last day, which undoes a leave recorded by mistake (see `first_day_back`).
+    /// their last day, which undoes a leave recorded by mistake (see
+    /// `first_day_back_by_default`).
     /// Returns their last day in class.
     pub fn may_come_back(
         &self,

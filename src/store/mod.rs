@@ -631,7 +631,6 @@ fn read_admin_setting(conn: &Connection, key: &str) -> Result<Option<String>, St
         .optional()?)
 }
 
-/// One student's roll number and name (on a connection or inside a transaction).
 /// The days away of a student whose last day in class was `last_day`, back on
 /// `first_day_back`: first and last, `None` when there is none (back the next day).
 pub fn away_span(last_day: NaiveDate, first_day_back: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
@@ -662,6 +661,7 @@ fn away_text(spans: &[(NaiveDate, NaiveDate)]) -> String {
     spans.join(",")
 }
 
+/// One student's roll number and name (on a connection or inside a transaction).
 fn name_of(conn: &Connection, id: i64) -> Result<Option<(String, String)>, StoreError> {
     Ok(conn
         .query_row(
