@@ -334,9 +334,9 @@ impl Records {
         email: &str,
         actor: &str,
     ) -> Result<Option<String>, AdminError> {
-        let Some((old_roll_no, _)) = self.store.student_name(id)? else {
+        if self.store.student_name(id)?.is_none() {
             return Err(AdminError::NotFound);
-        };
+        }
         let clean = validate_student(roll_no, name, email)
             .map_err(|w| AdminError::Invalid(format!("The changes cannot be saved: {w}.")))?;
         if let Some((other, roll_no, name)) = self.store.student_by_roll_no(&clean.roll_no)? {
@@ -353,7 +353,6 @@ impl Records {
         }
         self.store
             .update_student(id, &clean.roll_no, &clean.name, &clean.email, actor)
-            .map(|()| (old_roll_no != clean.roll_no).then_some(old_roll_no))
             .map_err(|e| match e {
                 StoreError::Duplicate => AdminError::Invalid(
                     "That roll number or email address is already used by another student.".into(),

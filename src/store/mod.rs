@@ -941,7 +941,8 @@ impl Store {
 
     /// Changes a student's roll number, name and email. A roll number corrected is
     /// recorded with the erasures (see `erasures`), so that it is made again in a backup
-    /// made before it, and erasures under the new number reach that backup.
+    /// made before it, and erasures under the new number reach that backup. Returns the old
+    /// roll number when it was corrected.
     pub fn update_student(
         &mut self,
         id: i64,
@@ -949,17 +950,19 @@ impl Store {
         name: &str,
         email: &str,
         actor: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         self.office_only("Changing a student's roll number, name or email")?;
         let tx = self.conn.transaction()?;
-        let old_roll_no = name_of(&tx, id)?.map(|(roll, _)| roll);
+        let corrected = name_of(&tx, id)?
+            .map(|(roll, _)| roll)
+            .filter(|old| old != roll_no);
         let changed = tx.execute(
             "UPDATE students SET roll_no = ?2, name = ?3, email = ?4 WHERE id = ?1",
             params![id, roll_no, name, email],
         )?;
         if changed == 1 {
-            if let Some(old) = old_roll_no.filter(|old| old != roll_no) {
-                erasures::record_correction(&tx, &old, roll_no)?;
+            if let Some(old) = &corrected {
+                erasures::record_correction(&tx, old, roll_no)?;
                 audit(
                     &tx,
                     actor,
@@ -975,7 +978,7 @@ impl Store {
             )?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(corrected)
     }
 
     /// Records that a student left the school after `last_day` (the days after it count for
