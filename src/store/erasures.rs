@@ -160,28 +160,57 @@ impl Erasure {
     }
 }
 
+/// When student `id`'s face data was erased here, oldest first: the erasures recorded under
+/// each roll number they held at the time (one made before a correction is recorded under
+/// the old number).
+pub(super) fn face_data_erased_at(conn: &Connection, id: i64) -> Result<Vec<String>, StoreError> {
+    let mut held: String =
+        conn.query_row("SELECT roll_no FROM students WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?;
+    let mut out = Vec::new();
+    for e in listed(conn)?.into_iter().rev() {
+        match (e.kind, &e.new_roll_no) {
+            (ErasureKind::FaceData, _) if e.subject.eq_ignore_ascii_case(&held) => {
+                out.push(e.erased_at)
+            }
+            (ErasureKind::RollNumber, Some(new)) if new.eq_ignore_ascii_case(&held) => {
+                held = e.subject
+            }
+            _ => {}
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// Every erasure recorded, oldest first.
+fn listed(conn: &Connection) -> Result<Vec<Erasure>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT kind, subject, erased_at, new_roll_no FROM erasures ORDER BY erased_at, rowid",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (kind, subject, erased_at, new_roll_no) = row?;
+        if let Some(kind) = ErasureKind::parse(&kind) {
+            out.push(Erasure {
+                kind,
+                subject,
+                erased_at,
+                new_roll_no,
+            });
+        }
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Every erasure recorded, oldest first.
     pub fn erasures(&self) -> Result<Vec<Erasure>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT kind, subject, erased_at, new_roll_no FROM erasures ORDER BY erased_at, rowid",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (kind, subject, erased_at, new_roll_no) = row?;
-            if let Some(kind) = ErasureKind::parse(&kind) {
-                out.push(Erasure {
-                    kind,
-                    subject,
-                    erased_at,
-                    new_roll_no,
-                });
-            }
-        }
-        Ok(out)
+        listed(&self.conn)
     }
 
     /// Makes again the erasures that this database has not recorded, in their order, and

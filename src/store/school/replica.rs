@@ -932,13 +932,7 @@ fn erase_face_data_here(
         // this folder made every erasure of the student fetched here (as many recorded as
         // fetched), this one was made here already, and what came after the last is new.
         let erasures_fetched = context.erasures_of(uid);
-        let made_here: Vec<String> = tx
-            .prepare(
-                "SELECT e.erased_at FROM erasures e JOIN students s ON s.roll_no = e.subject
-                 WHERE e.kind = 'face data' AND s.id = ?1",
-            )?
-            .query_map([id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let made_here = erasures::face_data_erased_at(tx, id)?;
         if made_here.len() >= erasures_fetched {
             since = made_here.into_iter().max_by_key(time);
         }
@@ -1918,6 +1912,24 @@ mod tests {
         assert_eq!(observations(&store), 1);
         assert_eq!(face_data_erasures(&store), 1);
         assert_eq!(store.templates_of(ada).unwrap().len(), 1);
+
+        // The same after her roll number was corrected (the erasure made here is recorded
+        // under the old one), even with the old number given to another student since.
+        store
+            .update_student(ada, "R10", "Student 1", "s1@example.org", "office")
+            .unwrap();
+        let another = crate::store::NewStudent {
+            roll_no: "R1".into(),
+            name: "Student 9".into(),
+            email: "s9@example.org".into(),
+        };
+        store.insert_student(&another, &[], "test").unwrap();
+        let applied = store
+            .apply(&[gone.clone(), template("t-new")], 10, None, false)
+            .unwrap();
+        assert_eq!(applied.erased_face_data, 0);
+        assert_eq!(observations(&store), 1);
+        assert_eq!(face_data_erasures(&store), 1);
 
         // But a second erasure this door never heard of (it was away) erases what it
         // learnt, though the school holds templates taken since.
