@@ -31,6 +31,20 @@ pub fn grouped(n: impl std::fmt::Display) -> String {
     out
 }
 
+/// A day as people write it: "4 March 2026".
+pub fn long_date(day: chrono::NaiveDate) -> String {
+    day.format("%-d %B %Y").to_string()
+}
+
+/// Days from `first` to `last` as people write them: "4 March 2026" for one day,
+/// "4 March 2026 to 10 March 2026" for more.
+pub fn day_span(first: chrono::NaiveDate, last: chrono::NaiveDate) -> String {
+    match first == last {
+        true => long_date(first),
+        false => format!("{} to {}", long_date(first), long_date(last)),
+    }
+}
+
 /// Items as a sentence lists them: "a", "a and b", "a, b and c" (empty: "").
 pub fn listing(items: &[String]) -> String {
     match items {

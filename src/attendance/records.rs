@@ -9,6 +9,7 @@ use crate::data_dir::{write_private_file, DataDir};
 use crate::settings::Settings;
 use crate::store::{Erased, MarkRecord, NewPhoto, NewStudent, PhotoRow, Store, StoreError};
 use crate::vision::image_io::encode_jpeg;
+use crate::wording::{day_span, long_date};
 use chrono::{Local, NaiveDate};
 use std::path::{Path, PathBuf};
 
@@ -90,21 +91,17 @@ pub fn first_day_back_by_default(last_day: NaiveDate, today: NaiveDate) -> Naive
 /// What coming back on `first_day_back` after a last day in class `last_day` does, in the
 /// admin's words ("in the class again …").
 pub fn back_in_class(last_day: NaiveDate, first_day_back: NaiveDate) -> String {
-    let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();
     match crate::store::away_span(last_day, first_day_back) {
         Some((first, last)) => {
-            let away = match first == last {
-                true => long(first),
-                false => format!("{} to {}", long(first), long(last)),
-            };
+            let away = day_span(first, last);
             format!(
                 "in the class again from {}: the days away ({away}) do not count for them",
-                long(first_day_back)
+                long_date(first_day_back)
             )
         }
         None => format!(
             "in the class again: every day after their last day ({}) counts for them again",
-            long(last_day)
+            long_date(last_day)
         ),
     }
 }
@@ -376,7 +373,7 @@ impl Records {
                 "{} left the school (last day {}): record that they are back in the \
                  class before adding photos.",
                 student.name,
-                day.format("%-d %B %Y")
+                long_date(day)
             )));
         }
         if usize::try_from(student.photo_count).unwrap_or(0) + photos.len() > MAX_PHOTOS {
@@ -430,12 +427,11 @@ impl Records {
         let Some(s) = self.store.student(id)? else {
             return Err(AdminError::NotFound);
         };
-        let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();
         if let Some(day) = s.last_day {
             return Err(AdminError::Invalid(format!(
                 "{} left the school already (last day {}).",
                 s.name,
-                long(day)
+                long_date(day)
             )));
         }
         if last_day > today {
@@ -453,7 +449,7 @@ impl Records {
             return Err(AdminError::Invalid(format!(
                 "The last day cannot be before {} was enrolled ({}).",
                 s.name,
-                long(enrolled)
+                long_date(enrolled)
             )));
         }
         if let Some(marked) = self.store.present_after(id, last_day)? {
@@ -461,7 +457,7 @@ impl Records {
                 "{} was marked present on {}, after that day: give a later last day, or \
                  correct that day in Review first.",
                 s.name,
-                long(marked)
+                long_date(marked)
             )));
         }
         Ok(())
@@ -498,7 +494,6 @@ impl Records {
         let Some(s) = self.store.student(id)? else {
             return Err(AdminError::NotFound);
         };
-        let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();
         let Some(last_day) = s.last_day else {
             return Err(AdminError::Invalid(format!(
                 "{} has not left the school.",
@@ -509,7 +504,7 @@ impl Records {
             return Err(AdminError::Invalid(format!(
                 "The first day back must be after {}'s last day in class ({}).",
                 s.name,
-                long(last_day)
+                long_date(last_day)
             )));
         }
         if first_day_back > first_day_back_by_default(last_day, today) {

@@ -8,7 +8,7 @@ use crate::attendance::{
 };
 use crate::data_dir::DataDir;
 use crate::store::{clock_time, Store};
-use crate::wording::count;
+use crate::wording::{count, long_date};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -418,7 +418,6 @@ pub fn left(
     };
     let who = format!("{name} ({roll_no})");
     let today = chrono::Local::now().date_naive();
-    let long = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
     let last_day = match day {
         LeaveDay::Last(day) => day.unwrap_or(today),
         LeaveDay::FirstBack(day) => return come_back(&mut records, id, &who, day, yes),
@@ -429,7 +428,7 @@ pub fn left(
         println!(
             "This would record that {who} left the school, their last day in class {}: their \
              attendance up to then stays, and their photos and face data are erased.",
-            long(last_day)
+            long_date(last_day)
         );
         println!("Nothing was changed: run it again with --yes to do it.");
         return Ok(Exit::Refused);
@@ -438,7 +437,7 @@ pub fn left(
     println!(
         "Recorded that {who} left the school, their last day in class {}. Erased {erased}; \
          their attendance up to that day is kept.",
-        long(last_day)
+        long_date(last_day)
     );
     if let Some(note) = records.erasure_note() {
         println!("{note}");

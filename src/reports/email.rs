@@ -5,7 +5,7 @@
 use super::sheet::{percent_text, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::Store;
-use crate::wording::count;
+use crate::wording::{count, long_date};
 
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
@@ -28,7 +28,7 @@ pub struct Report {
 /// day in them since their enrolment, or only to those under `under` percent. A student
 /// who left the school gets none.
 pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> {
-    let (from, to) = (sheet.from.format("%-d %B %Y"), sheet.to.format("%-d %B %Y"));
+    let (from, to) = (long_date(sheet.from), long_date(sheet.to));
     sheet
         .rows
         .iter()

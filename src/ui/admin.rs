@@ -21,7 +21,7 @@ use crate::kiosk::Kiosk;
 use crate::store::school::SchoolLogin;
 use crate::store::{Student, WrongClock};
 use crate::wording::school_link;
-use crate::wording::{count, grouped};
+use crate::wording::{count, day_span, grouped, listing, long_date};
 use egui::{Color32, RichText, TextureHandle, Vec2};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -1205,6 +1205,14 @@ impl AdminView {
                 .color(super::widgets::WARN),
             );
         }
+        if !s.away.is_empty() {
+            let spans: Vec<String> = s.away.iter().map(|&(f, l)| day_span(f, l)).collect();
+            ui.label(format!(
+                "Away from the school before coming back: {}. Those days do not count for \
+                 them.",
+                listing(&spans)
+            ));
+        }
         if let Some(last_day) = s.last_day {
             ui.label(
                 RichText::new(format!(
@@ -1212,7 +1220,7 @@ impl AdminView {
                      to then is kept; the days after it do not count for them, they get no \
                      email reports, and the kiosk does not recognise them (their face data \
                      was erased).",
-                    last_day.format("%-d %B %Y")
+                    long_date(last_day)
                 ))
                 .color(super::widgets::WARN),
             );
@@ -1383,13 +1391,17 @@ impl AdminView {
         });
         ui.add_enabled_ui(view.changes_here(), |ui| {
             ui.horizontal(|ui| {
-                if danger_button(
-                    ui,
-                    "Erase face data",
-                    "Removes every photo, face template and face snapshot of this student",
-                )
-                .clicked()
-                {
+                // Nothing to erase once erased (or erased as they left).
+                let face_data = s.has_face || s.photo_count > 0;
+                let erase = ui.add_enabled_ui(face_data, |ui| {
+                    danger_button(
+                        ui,
+                        "Erase face data",
+                        "Removes every photo, face template and face snapshot of this student",
+                    )
+                    .on_disabled_hover_text("No face data is stored for this student")
+                });
+                if erase.inner.clicked() {
                     self.confirm = Some(Confirm::Erase(id, s.name.clone()));
                 }
                 if danger_button(
@@ -1493,7 +1505,6 @@ impl AdminView {
             return;
         };
         let (id, back_after, mut done) = (*id, *back_after, None);
-        let long = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
         let (title, text, label) = match back_after {
             None => (
                 "Left the school",
@@ -1513,7 +1524,7 @@ impl AdminView {
                      that day on they count. If the leave was recorded by mistake, give the \
                      day after their last day: every day counts again. Add photos \
                      afterwards so that the kiosk recognises them.",
-                    long(last_day)
+                    long_date(last_day)
                 ),
                 "First day back",
             ),

@@ -16,7 +16,7 @@ use crate::reports::{
     TODAY_LEFT_OUT,
 };
 use crate::store::{backup_reminder, AuditRow};
-use crate::wording::count;
+use crate::wording::{count, long_date};
 use chrono::NaiveDate;
 use egui::{Color32, FontId, Pos2, RichText, Sense, TextureHandle, Vec2};
 use std::path::PathBuf;
@@ -878,10 +878,8 @@ impl ReviewView {
                                     n => format!("; {} decided by hand", count(n, "day")),
                                 },
                                 match row.last_day {
-                                    Some(d) => format!(
-                                        "; left the school, last day {}",
-                                        d.format("%-d %B %Y")
-                                    ),
+                                    Some(d) =>
+                                        format!("; left the school, last day {}", long_date(d)),
                                     None => String::new(),
                                 },
                                 match row.away_days {

@@ -22,7 +22,7 @@ use crate::store::{backup_admin_pin, to_the_minute, Store, StoreError};
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
 use crate::vision::liveness::LivenessModel;
 use crate::vision::Embeddings;
-use crate::wording::count;
+use crate::wording::{count, long_date};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use opencv::core::Mat;
 use std::collections::HashMap;
@@ -489,7 +489,7 @@ impl Desk {
                     self.after_erasure(format!(
                         "Recorded: their last day in class was {}. Erased {erased}; their \
                          attendance up to that day is kept, and they get no more email reports.",
-                        last_day.format("%-d %B %Y")
+                        long_date(last_day)
                     ))
                 }))
             }
