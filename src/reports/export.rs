@@ -41,11 +41,12 @@ pub enum Format {
     Csv,
 }
 
-/// The summary columns after the days.
-const TOTALS: [&str; 3] = ["Present", "Absent", "%"];
+/// The columns after the days: each student's totals, then a note on why some of their
+/// days show "-" after their enrolment (`SheetRow::standing`: they left, or were away).
+const AFTER_DAYS: [&str; 4] = ["Present", "Absent", "%", "Note"];
 
-/// Writes the workbook: sheet "Attendance" (ID\Date, P/A per class day, totals per student,
-/// present count per day) and sheet "Marks" (every mark).
+/// Writes the workbook: sheet "Attendance" (ID\Date, P/A per class day, totals and a note
+/// per student, present count per day) and sheet "Marks" (every mark).
 pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<(), ExportError> {
     let mut book = Workbook::new();
     let bold = CellFormat::new().set_bold();
@@ -61,7 +62,7 @@ pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<()
     for (i, d) in sheet.days.iter().enumerate() {
         put(ws.write_string_with_format(0, 2 + i as u16, d.format("%Y-%m-%d").to_string(), &bold))?;
     }
-    for (k, t) in TOTALS.iter().enumerate() {
+    for (k, t) in AFTER_DAYS.iter().enumerate() {
         put(ws.write_string_with_format(0, 2 + n + k as u16, *t, &bold))?;
     }
     for (r, row) in sheet.rows.iter().enumerate() {
@@ -79,6 +80,10 @@ pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<()
         put(ws.write_number(r, 3 + n, row.absent_days as f64))?;
         if let Some(p) = row.percent() {
             put(ws.write_number(r, 4 + n, (p * 10.0).round() / 10.0))?;
+        }
+        let note = row.standing();
+        if !note.is_empty() {
+            put(ws.write_string(r, 5 + n, note))?;
         }
     }
     let last = sheet.rows.len() as u32 + 1;
@@ -137,7 +142,7 @@ pub fn write_csv(sheet: &Sheet, path: &Path) -> Result<(), ExportError> {
     let mut w = csv::Writer::from_writer(file);
     let mut header = vec!["ID\\Date".to_string(), "Name".to_string()];
     header.extend(sheet.days.iter().map(|d| d.format("%Y-%m-%d").to_string()));
-    header.extend(TOTALS.iter().map(|t| t.to_string()));
+    header.extend(AFTER_DAYS.iter().map(|t| t.to_string()));
     w.write_record(&header).map_err(|e| fail_csv(path, e))?;
     for row in &sheet.rows {
         let mut rec = vec![as_text(&row.roll_no), as_text(&row.name)];
@@ -145,6 +150,7 @@ pub fn write_csv(sheet: &Sheet, path: &Path) -> Result<(), ExportError> {
         rec.push(row.present_days.to_string());
         rec.push(row.absent_days.to_string());
         rec.push(row.percent().map(|p| format!("{p:.1}")).unwrap_or_default());
+        rec.push(row.standing());
         w.write_record(&rec).map_err(|e| fail_csv(path, e))?;
     }
     w.flush().map_err(|e| fail_io(path, &e))

@@ -7,6 +7,7 @@
 //! not count for them, nor the days after the last day of a student who left the school.
 
 use crate::store::{Store, StoreError};
+use crate::wording::{count, long_date};
 use chrono::{Datelike, Duration, NaiveDate};
 use std::collections::HashMap;
 
@@ -58,6 +59,20 @@ impl SheetRow {
             Some(true) if cell != "-" => format!("{cell}*"),
             _ => cell.to_string(),
         }
+    }
+
+    /// Why some class days do not count for them after their enrolment, in words: "left
+    /// the school, last day 3 March 2026", "away 2 class days" (both: joined by "; ");
+    /// empty when every one does.
+    pub fn standing(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(day) = self.last_day {
+            parts.push(format!("left the school, last day {}", long_date(day)));
+        }
+        if self.away_days > 0 {
+            parts.push(format!("away {}", count(self.away_days, "class day")));
+        }
+        parts.join("; ")
     }
 
     /// How many counted class days were decided by hand.

@@ -16,7 +16,7 @@ use crate::reports::{
     TODAY_LEFT_OUT,
 };
 use crate::store::{backup_reminder, AuditRow};
-use crate::wording::{count, long_date};
+use crate::wording::count;
 use chrono::NaiveDate;
 use egui::{Color32, FontId, Pos2, RichText, Sense, TextureHandle, Vec2};
 use std::path::PathBuf;
@@ -866,7 +866,7 @@ impl ReviewView {
                                 [text, text, if under { absent } else { text }],
                             );
                             let label = format!(
-                                "{} {}: {} present, {} absent, {}{}{}{}{}",
+                                "{} {}: {} present, {} absent, {}{}{}{}",
                                 row.roll_no,
                                 row.name,
                                 row.present_days,
@@ -877,14 +877,9 @@ impl ReviewView {
                                     0 => String::new(),
                                     n => format!("; {} decided by hand", count(n, "day")),
                                 },
-                                match row.last_day {
-                                    Some(d) =>
-                                        format!("; left the school, last day {}", long_date(d)),
-                                    None => String::new(),
-                                },
-                                match row.away_days {
-                                    0 => String::new(),
-                                    n => format!("; away {}", count(n, "class day")),
+                                match row.standing() {
+                                    s if s.is_empty() => s,
+                                    s => format!("; {s}"),
                                 }
                             );
                             response.widget_info(|| {

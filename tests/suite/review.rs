@@ -96,6 +96,29 @@ fn the_excel_export_matches_the_database() {
     );
     let marks_sheet = book.worksheet_range("Marks").unwrap();
     assert_eq!(marks_sheet.height(), 1 + marks.len());
+    // Last, a note on why a student's days show "-": none here.
+    assert_eq!(cell(0, 10), "Note");
+    assert!((1..5).all(|r| cell(r, 10).is_empty()));
+
+    // Student D left after the 3rd: the days after show "-", and the note says why.
+    let out = rollcall(
+        dir.path(),
+        &["left", "D", "--last-day", "2026-03-03", "--yes"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    export(dir.path(), "xlsx", &file);
+    let mut book: Xlsx<_> = open_workbook(&file).unwrap();
+    let sheet = book.worksheet_range("Attendance").unwrap();
+    let cell = |r: usize, c: usize| match sheet.get((r, c)) {
+        Some(Data::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    assert_eq!(cell(4, 0), "D");
+    assert_eq!(
+        (2..7).map(|c| cell(4, c)).collect::<Vec<_>>(),
+        ["A", "A", "-", "-", "-"]
+    );
+    assert_eq!(cell(4, 10), "left the school, last day 3 March 2026");
 }
 
 #[test]
@@ -119,7 +142,8 @@ fn the_csv_export_matches_the_database() {
     assert!(bytes.starts_with(b"\xEF\xBB\xBFID\\Date,Name,"));
     let mut reader = csv::Reader::from_path(&file).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header.len(), 2 + 5 + 3);
+    assert_eq!(header.len(), 2 + 5 + 4);
+    assert_eq!(header[7..], ["Present", "Absent", "%", "Note"]);
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     let students = store.students().unwrap();
     assert_eq!(rows.len(), students.len());
@@ -318,7 +342,11 @@ fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
     );
     let d = &march_csv(dir.path())[3];
     assert_eq!(d[..5], ["A", "A", "-", "-", "-"]);
-    assert_eq!(d[5..], ["0", "2", "0.0"]);
+    // The days after the last one are "-", and the row says why.
+    assert_eq!(
+        d[5..],
+        ["0", "2", "0.0", "left the school, last day 3 March 2026"]
+    );
 
     let (port, received) = smtp_server();
     mail_settings(dir.path(), port);
@@ -373,7 +401,7 @@ fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
         !done && said.contains("The first day back must be after Student D's last day in class"),
         "{said}"
     );
-    assert_eq!(march_csv(dir.path())[3][5..], ["0", "2", "0.0"]);
+    assert_eq!(march_csv(dir.path())[3][5..8], ["0", "2", "0.0"]);
     // Recorded by mistake: back the day after their last day, every day counts again.
     let (done, said) = left(&["D", "--back", "--first-day-back", "2026-03-04", "--yes"]);
     assert!(
@@ -381,7 +409,13 @@ fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
             .contains("every day after their last day (3 March 2026) counts for them again"),
         "{said}"
     );
-    assert_eq!(march_csv(dir.path())[3][5..], ["0", "5", "0.0"]);
+    assert_eq!(march_csv(dir.path())[3][5..], ["0", "5", "0.0", ""]);
+    // Left again and back on the 5th: the 4th is "-", and the row says why.
+    assert!(left(&["D", "--last-day", "2026-03-03", "--yes"]).0);
+    assert!(left(&["D", "--back", "--first-day-back", "2026-03-05", "--yes"]).0);
+    let d = &march_csv(dir.path())[3];
+    assert_eq!(d[..5], ["A", "A", "-", "A", "A"]);
+    assert_eq!(d[5..], ["0", "4", "0.0", "away 1 class day"]);
 }
 
 #[test]
