@@ -21,7 +21,9 @@ pub use photos::{
     is_email, main_face, validate_student, PhotoInput, PhotoProblem, MAX_FIELD_CHARS, MAX_PHOTOS,
 };
 pub use recognizer::{Pass, PreparedPhoto, Recognizer};
-pub use records::{back_in_class, first_day_back_by_default, AdminError, Marked, Records};
+pub use records::{
+    back_in_class, first_day_back_by_default, leave_recorded, AdminError, Marked, Records,
+};
 pub use service::{
     check_request, reembed_for_current_models, AttendanceService, EnrollError, Enrolled, LookAlike,
     MarkError,

@@ -30,16 +30,19 @@ impl Marked {
             MarkRecord::New(_) => Outcome::AttendanceMarked,
             MarkRecord::Existing { .. } => Outcome::AlreadyMarked,
             MarkRecord::AbsentByHand(_) => Outcome::AbsentByHand,
+            MarkRecord::Left(_) => Outcome::UserNotFound,
         }
     }
 
     /// When the student was marked (RFC 3339); for a repeat, the earlier time; for an
-    /// absence recorded by hand, when it was recorded.
+    /// absence recorded by hand, when it was recorded; for a student who left, their last
+    /// day in class.
     pub fn at(&self) -> &str {
         match &self.record {
             MarkRecord::New(t)
             | MarkRecord::Existing { at: t, .. }
-            | MarkRecord::AbsentByHand(t) => t,
+            | MarkRecord::AbsentByHand(t)
+            | MarkRecord::Left(t) => t,
         }
     }
 
@@ -47,7 +50,7 @@ impl Marked {
     pub fn other_door(&self) -> Option<&str> {
         match &self.record {
             MarkRecord::Existing { door, .. } => door.as_deref(),
-            MarkRecord::New(_) | MarkRecord::AbsentByHand(_) => None,
+            MarkRecord::New(_) | MarkRecord::AbsentByHand(_) | MarkRecord::Left(_) => None,
         }
     }
 }
@@ -106,6 +109,25 @@ pub fn back_in_class(last_day: NaiveDate, first_day_back: NaiveDate) -> String {
     }
 }
 
+/// What recording a leave with last day in class `last_day` did, in the admin's words
+/// ("their last day in class was …"); `erased`: what it erased now (nothing before the
+/// last day is over).
+pub fn leave_recorded(last_day: NaiveDate, today: NaiveDate, erased: Erased) -> String {
+    match last_day > today {
+        false => format!(
+            "their last day in class was {}. Erased {erased}; their attendance up to that \
+             day is kept, and they get no more email reports.",
+            long_date(last_day)
+        ),
+        true => format!(
+            "their last day in class is {}. The kiosk marks them up to that day; their photos \
+             and face data are erased after it. Their attendance up to that day is kept, and \
+             they get no more email reports.",
+            long_date(last_day)
+        ),
+    }
+}
+
 /// The database and the photo files.
 pub struct Records {
     data: DataDir,
@@ -141,8 +163,10 @@ impl Records {
         self.keep_retention()
     }
 
-    /// Drops the face snapshots (with marks, and of refused faces) past their retention,
-    /// once a day: a kiosk or a server that runs for weeks calls it as it goes.
+    /// Keeps face data no longer than it should, once a day: drops the face snapshots
+    /// (with marks, and of refused faces) past their retention, and erases the face data
+    /// of students whose last day in class is over (their leave recorded ahead of it). A
+    /// kiosk or a server that runs for weeks calls it as it goes.
     pub fn keep_retention(&mut self) -> Result<(), StoreError> {
         self.keep_retention_on(Local::now().date_naive())
     }
@@ -154,6 +178,11 @@ impl Records {
         // Tried once a day: a database that cannot be written now is reported once, not
         // at every frame; the next day tries again.
         self.retention_kept = Some(today);
+        let (files, leavers) = self.store.erase_face_data_of_leavers(today, "rollcall")?;
+        if leavers > 0 {
+            self.remove_photo_files(&files);
+            self.store.erase_in_saved_copies();
+        }
         let keep = chrono::Days::new(self.snapshot_days as u64);
         if let Some(cutoff) = today.checked_sub_days(keep) {
             self.store.purge_snapshots(cutoff)?;
@@ -369,9 +398,13 @@ impl Records {
             return Err(AdminError::NotFound);
         };
         if let Some(day) = student.last_day {
+            let (left, back) = match day > Local::now().date_naive() {
+                true => ("leaves", "not leaving after all"),
+                false => ("left", "back in the class"),
+            };
             return Err(AdminError::Invalid(format!(
-                "{} left the school (last day {}): record that they are back in the \
-                 class before adding photos.",
+                "{} {left} the school (last day {}): record that they are {back} before \
+                 adding photos.",
                 student.name,
                 long_date(day)
             )));
@@ -400,7 +433,8 @@ impl Records {
     }
 
     /// Records that a student left the school after `last_day` (see `may_leave`), erasing
-    /// their face data; their attendance up to that day stays. Returns what was erased.
+    /// their face data once that day is over (now, when it is `today` or before); their
+    /// attendance up to that day stays. Returns what was erased now.
     pub fn student_left(
         &mut self,
         id: i64,
@@ -409,15 +443,16 @@ impl Records {
         actor: &str,
     ) -> Result<Erased, AdminError> {
         self.may_leave(id, last_day, today)?;
-        let (files, erased) = self.store.student_left(id, last_day, actor)?;
+        let (files, erased) = self.store.student_left(id, last_day, today, actor)?;
         self.remove_photo_files(&files);
         self.store.erase_in_saved_copies();
         Ok(erased)
     }
 
     /// Whether a student may be recorded as gone from the school after `last_day`: not
-    /// gone already, the day at most `today`, not before their enrolment, nor before a day
-    /// they were marked present (which it would hide); why not, in the admin's words.
+    /// gone (or going) already, the day at most a year after `today`, not before their
+    /// enrolment, nor before a day they were marked present (which it would hide); why
+    /// not, in the admin's words.
     pub fn may_leave(
         &self,
         id: i64,
@@ -429,17 +464,19 @@ impl Records {
         };
         if let Some(day) = s.last_day {
             return Err(AdminError::Invalid(format!(
-                "{} left the school already (last day {}).",
+                "{} {} the school already (last day {}).",
                 s.name,
+                if day > today { "leaves" } else { "left" },
                 long_date(day)
             )));
         }
-        if last_day > today {
-            return Err(AdminError::Invalid(format!(
-                "The last day cannot be after today: record it on {}'s last day or later \
-                 (until then the kiosk still marks them).",
-                s.name
-            )));
+        if today
+            .checked_add_days(chrono::Days::new(366))
+            .is_some_and(|d| last_day > d)
+        {
+            return Err(AdminError::Invalid(
+                "The last day cannot be more than a year from today.".into(),
+            ));
         }
         let enrolled = s
             .enrolled_at
@@ -712,11 +749,10 @@ mod tests {
                 .student_left(id, day, today, "test")
                 .map_err(|e| e.to_string())
         };
-        let refused = left(&mut records, today + chrono::Days::new(1)).unwrap_err();
+        let refused = left(&mut records, today + chrono::Days::new(400)).unwrap_err();
         assert_eq!(
             refused,
-            "The last day cannot be after today: record it on Ada's last day or later (until \
-             then the kiosk still marks them)."
+            "The last day cannot be more than a year from today."
         );
         let refused = left(&mut records, today - chrono::Days::new(1)).unwrap_err();
         assert!(refused.starts_with("The last day cannot be before Ada was enrolled"));
@@ -783,6 +819,146 @@ mod tests {
             "Ada has not left the school."
         );
         records.add_photos(id, &[], "test").unwrap();
+    }
+
+    /// A leave recorded ahead of the last day (until 2026-12-06 refused: the face data
+    /// went at once, so the leave could only be recorded once the student had gone).
+    #[test]
+    fn a_leave_recorded_ahead_keeps_the_face_until_the_last_day_is_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+        let mut records = Records::open(&data, &Settings::default()).unwrap();
+        let student = NewStudent {
+            roll_no: "R1".into(),
+            name: "Ada".into(),
+            email: "ada@example.org".into(),
+        };
+        let photo = NewPhoto {
+            file_name: "r1-1.jpg".into(),
+            origin: "camera".into(),
+            templates: vec![("facenet".into(), vec![0.5; 4])],
+        };
+        std::fs::write(records.photo_path("r1-1.jpg"), b"jpeg").unwrap();
+        let id = records
+            .store
+            .insert_student(&student, &[photo], "test")
+            .unwrap();
+        let today = Local::now().date_naive();
+        let friday = today + chrono::Days::new(4);
+        let erased = records.student_left(id, friday, today, "test").unwrap();
+        assert_eq!(erased, Erased::default(), "nothing erased before the day");
+        assert_eq!(
+            leave_recorded(friday, today, erased),
+            format!(
+                "their last day in class is {}. The kiosk marks them up to that day; their \
+                 photos and face data are erased after it. Their attendance up to that day \
+                 is kept, and they get no more email reports.",
+                long_date(friday)
+            )
+        );
+        let ada = records.store.student(id).unwrap().unwrap();
+        assert_eq!(ada.last_day, Some(friday));
+        assert_eq!(ada.photo_check(), "leaving");
+        let refused = records.student_left(id, friday, today, "test").unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with("Ada leaves the school already (last day"),
+            "{refused}"
+        );
+        // Marked up to the last day; not after it (a door that still knows the face).
+        let at = |day: NaiveDate| {
+            day.and_hms_opt(9, 0, 0)
+                .unwrap()
+                .and_local_timezone(Local)
+                .unwrap()
+        };
+        let mark = |records: &mut Records, day| {
+            records
+                .store
+                .mark(id, at(day), Some(7.0), "kiosk", None)
+                .unwrap()
+        };
+        assert!(matches!(mark(&mut records, today), MarkRecord::New(_)));
+        assert_eq!(
+            mark(&mut records, friday + chrono::Days::new(1)),
+            MarkRecord::Left(friday.to_string())
+        );
+        // The face goes once the last day is over, not before, and once.
+        records.keep_retention_on(friday).unwrap();
+        assert_eq!(records.store.templates_of(id).unwrap().len(), 1);
+        records
+            .keep_retention_on(friday + chrono::Days::new(1))
+            .unwrap();
+        assert!(records.store.templates_of(id).unwrap().is_empty());
+        assert!(
+            !records.photo_path("r1-1.jpg").exists(),
+            "the photo file went"
+        );
+        let ada = records.store.student(id).unwrap().unwrap();
+        assert_eq!((ada.photo_count, ada.photo_check()), (0, "left the school"));
+        assert!(records
+            .store
+            .erasures()
+            .unwrap()
+            .iter()
+            .any(|e| e.kind == ErasureKind::FaceData && e.subject == "R1"));
+        assert!(records.store.audit_log(3).unwrap().iter().any(|a| {
+            a.action == "erase face data"
+                && a.details
+                    .contains(&format!("left the school, last day {friday}"))
+        }));
+        let (_, again) = records
+            .store
+            .erase_face_data_of_leavers(friday + chrono::Days::new(2), "test")
+            .unwrap();
+        assert_eq!(again, 0);
+    }
+
+    /// Not leaving after all: a leave recorded ahead is undone by the day after the last
+    /// day, and the face stays.
+    #[test]
+    fn a_leave_recorded_ahead_is_undone_and_the_face_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+        let mut records = Records::open(&data, &Settings::default()).unwrap();
+        let student = NewStudent {
+            roll_no: "R1".into(),
+            name: "Ada".into(),
+            email: "ada@example.org".into(),
+        };
+        let photo = NewPhoto {
+            file_name: "r1-1.jpg".into(),
+            origin: "camera".into(),
+            templates: vec![("facenet".into(), vec![0.5; 4])],
+        };
+        let id = records
+            .store
+            .insert_student(&student, &[photo], "test")
+            .unwrap();
+        let today = Local::now().date_naive();
+        let friday = today + chrono::Days::new(4);
+        records.student_left(id, friday, today, "test").unwrap();
+        assert_eq!(
+            first_day_back_by_default(friday, today),
+            friday + chrono::Days::new(1)
+        );
+        let refused = records
+            .student_back(id, friday + chrono::Days::new(2), today, "test")
+            .unwrap_err();
+        assert!(refused
+            .to_string()
+            .starts_with("The first day back cannot be after today"));
+        records
+            .student_back(id, friday + chrono::Days::new(1), today, "test")
+            .unwrap();
+        let ada = records.store.student(id).unwrap().unwrap();
+        assert_eq!((ada.last_day, ada.away.len()), (None, 0));
+        assert_eq!(records.store.templates_of(id).unwrap().len(), 1);
+        records
+            .keep_retention_on(friday + chrono::Days::new(1))
+            .unwrap();
+        assert_eq!(records.store.templates_of(id).unwrap().len(), 1);
     }
 
     #[test]

@@ -308,9 +308,14 @@ impl AttendanceService {
         {
             Decision::Match(c) => {
                 let snapshot = crate::vision::image_io::face_snapshot(&image, &face).ok();
-                Ok(self
-                    .records
-                    .mark(c.student_id, c.score, source, snapshot.as_deref())?)
+                let marked =
+                    self.records
+                        .mark(c.student_id, c.score, source, snapshot.as_deref())?;
+                // Their last day is over (their face data not yet erased here).
+                if let crate::store::MarkRecord::Left(_) = marked.record {
+                    return Err(MarkError::UserNotFound);
+                }
+                Ok(marked)
             }
             Decision::Unknown(_) => Err(MarkError::UserNotFound),
         }

@@ -338,8 +338,6 @@ pub fn delete(
     Ok(exit)
 }
 
-/// Records that a student left the school after `last_day` (today if `None`), or with
-/// `back` that they are in the class again; without `yes` it only says what it would do.
 /// What `rollcall edit` changes of a student (`None`: stays as it is).
 pub struct StudentChange<'a> {
     pub roll_no: Option<&'a str>,
@@ -402,7 +400,8 @@ pub enum LeaveDay {
     FirstBack(Option<chrono::NaiveDate>),
 }
 
-/// `rollcall left`: records that a student left the school, or is back in the class.
+/// `rollcall left`: records that a student left the school (or leaves it: `day` may be
+/// ahead), or is back in the class; without `yes` it only says what it would do.
 pub fn left(
     data_dir: Option<&Path>,
     roll_no: &str,
@@ -426,20 +425,25 @@ pub fn left(
         // Said now, not only once run again with --yes (`student_left` checks then).
         records.may_leave(id, last_day, today)?;
         println!(
-            "This would record that {who} left the school, their last day in class {}: their \
-             attendance up to then stays, and their photos and face data are erased.",
-            long_date(last_day)
+            "This would record that {who} {} the school, their last day in class {}: their \
+             attendance up to then stays, and their photos and face data are erased {}.",
+            if last_day > today { "leaves" } else { "left" },
+            long_date(last_day),
+            if last_day > today {
+                "after it (the kiosk marks them until then)"
+            } else {
+                "now"
+            }
         );
         println!("Nothing was changed: run it again with --yes to do it.");
         return Ok(Exit::Refused);
     }
     let erased = records.student_left(id, last_day, today, "command line")?;
     println!(
-        "Recorded that {who} left the school, their last day in class {}. Erased {erased}; \
-         their attendance up to that day is kept.",
-        long_date(last_day)
+        "Recorded for {who}: {}",
+        crate::attendance::leave_recorded(last_day, today, erased)
     );
-    if let Some(note) = records.erasure_note() {
+    if let Some(note) = records.erasure_note().filter(|_| last_day <= today) {
         println!("{note}");
     }
     Ok(Exit::Ok)
@@ -469,10 +473,14 @@ fn come_back(
         return Ok(Exit::Refused);
     }
     let done = records.student_back(id, back, today, "command line")?;
-    println!(
-        "{who} is {done}. Add their photos in Admin → Students so that the kiosk recognises \
-         them."
-    );
+    // Their leave had not begun: the kiosk still knows them.
+    match records.store().student(id)?.is_some_and(|s| s.has_face) {
+        true => println!("{who} is {done}."),
+        false => println!(
+            "{who} is {done}. Add their photos in Admin → Students so that the kiosk \
+             recognises them."
+        ),
+    }
     Ok(Exit::Ok)
 }
 

@@ -48,6 +48,7 @@ const AFTER_DAYS: [&str; 4] = ["Present", "Absent", "%", "Note"];
 /// Writes the workbook: sheet "Attendance" (ID\Date, P/A per class day, totals and a note
 /// per student, present count per day) and sheet "Marks" (every mark).
 pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<(), ExportError> {
+    let today = chrono::Local::now().date_naive();
     let mut book = Workbook::new();
     let bold = CellFormat::new().set_bold();
     let absent = CellFormat::new().set_font_color(Color::RGB(0xB3261E));
@@ -81,7 +82,7 @@ pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<()
         if let Some(p) = row.percent() {
             put(ws.write_number(r, 4 + n, (p * 10.0).round() / 10.0))?;
         }
-        let note = row.standing();
+        let note = row.standing(today);
         if !note.is_empty() {
             put(ws.write_string(r, 5 + n, note))?;
         }
@@ -135,6 +136,7 @@ fn mark_time(m: &crate::store::MarkDetail) -> &str {
 /// take for a formula ("=…", "+…", "-…", "@…") kept as text behind an apostrophe, so
 /// opening the export never runs what someone typed as a student's name.
 pub fn write_csv(sheet: &Sheet, path: &Path) -> Result<(), ExportError> {
+    let today = chrono::Local::now().date_naive();
     use std::io::Write;
     let mut file = std::fs::File::create(path).map_err(|e| fail_io(path, &e))?;
     file.write_all(b"\xEF\xBB\xBF")
@@ -150,7 +152,7 @@ pub fn write_csv(sheet: &Sheet, path: &Path) -> Result<(), ExportError> {
         rec.push(row.present_days.to_string());
         rec.push(row.absent_days.to_string());
         rec.push(row.percent().map(|p| format!("{p:.1}")).unwrap_or_default());
-        rec.push(row.standing());
+        rec.push(row.standing(today));
         w.write_record(&rec).map_err(|e| fail_csv(path, e))?;
     }
     w.flush().map_err(|e| fail_io(path, &e))

@@ -62,12 +62,13 @@ impl SheetRow {
     }
 
     /// Why some class days do not count for them after their enrolment, in words: "left
-    /// the school, last day 3 March 2026", "away 2 class days" (both: joined by "; ");
-    /// empty when every one does.
-    pub fn standing(&self) -> String {
+    /// the school, last day 3 March 2026" ("leaves" when that day is after `today`),
+    /// "away 2 class days" (both: joined by "; "); empty when every one does.
+    pub fn standing(&self, today: NaiveDate) -> String {
         let mut parts = Vec::new();
         if let Some(day) = self.last_day {
-            parts.push(format!("left the school, last day {}", long_date(day)));
+            let left = if day > today { "leaves" } else { "left" };
+            parts.push(format!("{left} the school, last day {}", long_date(day)));
         }
         if self.away_days > 0 {
             parts.push(format!("away {}", count(self.away_days, "class day")));
@@ -342,7 +343,7 @@ mod tests {
         let before = march(&s);
         assert_eq!(before.rows[1].percent(), Some(100.0 / 3.0));
         let third = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
-        s.student_left(b, third, "admin").unwrap();
+        s.student_left(b, third, third, "admin").unwrap();
         let sheet = march(&s);
         let row = &sheet.rows[1];
         assert_eq!(row.last_day, Some(third));
@@ -374,7 +375,7 @@ mod tests {
         // Away from the 4th to the 5th, back on the 6th: those two days count for nobody.
         s.mark(a, day(5), None, "kiosk", None).unwrap();
         s.mark(a, day(6), None, "kiosk", None).unwrap();
-        s.student_left(b, third, "admin").unwrap();
+        s.student_left(b, third, third, "admin").unwrap();
         assert!(s.student_back(b, march_day(6), "admin").unwrap());
         let row = &march(&s).rows[1];
         assert_eq!(row.last_day, None);
@@ -387,7 +388,8 @@ mod tests {
             (1, 2, 2)
         );
         // Away again and back: both spans stay theirs.
-        s.student_left(b, march_day(6), "admin").unwrap();
+        s.student_left(b, march_day(6), march_day(6), "admin")
+            .unwrap();
         s.mark(a, day(9), None, "kiosk", None).unwrap();
         s.mark(a, day(10), None, "kiosk", None).unwrap();
         assert!(s.student_back(b, march_day(10), "admin").unwrap());

@@ -172,10 +172,16 @@ impl Student {
     /// How the photo-attack check judges them, in an admin's words: against their "own
     /// face" (kiosk-camera templates) or "general only" (uploaded photos only); "no face
     /// data" when there is no face to recognise them by, "left the school" for a student
-    /// who left (their face data was erased then).
+    /// who left (their face data was erased then), "leaving" for one whose leave was
+    /// recorded ahead of their last day (the kiosk knows them until it is over: their
+    /// face data goes the day after).
     pub fn photo_check(&self) -> &'static str {
-        if self.last_day.is_some() {
-            "left the school"
+        let today = Local::now().date_naive();
+        if let Some(last_day) = self.last_day {
+            match last_day > today || self.has_face {
+                true => "leaving",
+                false => "left the school",
+            }
         } else if !self.has_face {
             "no face data"
         } else if self.camera_enrolled {
@@ -291,6 +297,10 @@ pub enum MarkRecord {
     /// Not marked: an admin recorded the student absent that day, by hand (at this time).
     /// Only a correction to present undoes it.
     AbsentByHand(String),
+    /// Not marked: the student left the school; their last day in class ("YYYY-MM-DD") was
+    /// before the day (a machine that still knew their face: their leave recorded ahead,
+    /// their face data not yet erased here).
+    Left(String),
 }
 
 /// What a correction by hand did.
@@ -602,6 +612,25 @@ fn erase_recorded_face_data(
         None => false,
     };
     Ok((files, erased, recorded))
+}
+
+/// Erases student `id`'s face data (telling the school, when linked) and logs `action` as
+/// `actor`, with `why` (may be empty) and what went.
+fn erase_face_data_logged(
+    conn: &Connection,
+    id: i64,
+    actor: &str,
+    action: &str,
+    why: &str,
+) -> Result<(Vec<String>, Erased), StoreError> {
+    tell_school_face_data_erased(conn, id)?;
+    let (files, erased, _) = erase_recorded_face_data(conn, id)?;
+    let details = match why {
+        "" => format!("student {id}: {erased}"),
+        why => format!("student {id}: {why}; erased {erased}"),
+    };
+    audit(conn, actor, action, &details)?;
+    Ok((files, erased))
 }
 
 /// Removes an admin setting (on a connection or inside a transaction); false when there
@@ -982,35 +1011,79 @@ impl Store {
     }
 
     /// Records that a student left the school after `last_day` (the days after it count for
-    /// nobody) and erases their face data in the same step (see `erase_face_data`): the
-    /// kiosk no longer knows them, and a school keeps no one's face longer than it needs.
-    /// Returns the photo file names to delete and what was removed.
+    /// nobody). Their face data goes once the last day is over: in the same step when it is
+    /// `today` or before (see `erase_face_data`: the kiosk no longer knows them, and a
+    /// school keeps no one's face longer than it needs), else the first day after it
+    /// (`erase_face_data_of_leavers`). Returns the photo file names to delete and what was
+    /// removed.
     pub fn student_left(
         &mut self,
         id: i64,
         last_day: NaiveDate,
+        today: NaiveDate,
         actor: &str,
     ) -> Result<(Vec<String>, Erased), StoreError> {
         self.office_only("Recording that a student left")?;
         let tx = self.conn.transaction()?;
-        tell_school_face_data_erased(&tx, id)?;
-        let (files, erased, _) = erase_recorded_face_data(&tx, id)?;
         let day = last_day.format("%Y-%m-%d").to_string();
         if tx.execute(
             "UPDATE students SET last_day = ?2 WHERE id = ?1",
             params![id, day],
-        )? == 1
+        )? != 1
         {
-            audit(
-                &tx,
-                actor,
-                "student left",
-                &format!("student {id}: last day {day}; erased {erased}"),
-            )?;
+            return Ok(Default::default());
         }
+        let (files, erased) = match last_day <= today {
+            true => {
+                erase_face_data_logged(&tx, id, actor, "student left", &format!("last day {day}"))?
+            }
+            false => {
+                let what = format!("last day {day}; face data to be erased after it");
+                audit(&tx, actor, "student left", &format!("student {id}: {what}"))?;
+                Default::default()
+            }
+        };
         tx.commit()?;
         self.flush_erased();
         Ok((files, erased))
+    }
+
+    /// Erases the face data still held of students whose last day in class was before
+    /// `today` (their leave was recorded ahead of it): the kiosk knew them up to that day.
+    /// Only where students are changed (alone, or the school's office; a door hears of it
+    /// from the school). Returns the photo file names to delete and how many students.
+    pub fn erase_face_data_of_leavers(
+        &mut self,
+        today: NaiveDate,
+        actor: &str,
+    ) -> Result<(Vec<String>, usize), StoreError> {
+        match self.office_only("Erasing a student's face data") {
+            Err(StoreError::OfficeOnly(_) | StoreError::NotConnectedYet(_)) => {
+                return Ok(Default::default())
+            }
+            other => other?,
+        }
+        let tx = self.conn.transaction()?;
+        let leavers: Vec<(i64, String)> = tx
+            .prepare(
+                "SELECT id, last_day FROM students s WHERE last_day < ?1
+                   AND (EXISTS (SELECT 1 FROM face_templates t WHERE t.student_id = s.id)
+                        OR EXISTS (SELECT 1 FROM photos p WHERE p.student_id = s.id))",
+            )?
+            .query_map([today.format("%Y-%m-%d").to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut files = Vec::new();
+        for (id, day) in &leavers {
+            let what = format!("left the school, last day {day}");
+            files.extend(erase_face_data_logged(&tx, *id, actor, "erase face data", &what)?.0);
+        }
+        tx.commit()?;
+        if !leavers.is_empty() {
+            self.flush_erased();
+        }
+        Ok((files, leavers.len()))
     }
 
     /// Records that a student who had left is in the class again from `first_day_back`:
@@ -1086,14 +1159,7 @@ impl Store {
     ) -> Result<(Vec<String>, Erased), StoreError> {
         self.office_only("Erasing a student's face data")?;
         let tx = self.conn.transaction()?;
-        tell_school_face_data_erased(&tx, id)?;
-        let (files, erased, _) = erase_recorded_face_data(&tx, id)?;
-        audit(
-            &tx,
-            actor,
-            "erase face data",
-            &format!("student {id}: {erased}"),
-        )?;
+        let (files, erased) = erase_face_data_logged(&tx, id, actor, "erase face data", "")?;
         tx.commit()?;
         self.flush_erased();
         Ok((files, erased))
@@ -1463,6 +1529,17 @@ impl Store {
         snapshot: Option<&[u8]>,
     ) -> Result<MarkRecord, StoreError> {
         let day = at.date_naive().format("%Y-%m-%d").to_string();
+        let left: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT last_day FROM students WHERE id = ?1 AND last_day < ?2",
+                params![student_id, day],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(last_day) = left {
+            return Ok(MarkRecord::Left(last_day));
+        }
         let when = timestamp(at);
         let inserted = self.conn.execute(
             "INSERT INTO attendance (student_id, day, marked_at, score, source, snapshot)

@@ -92,6 +92,9 @@ struct DayQuestion {
     name: String,
     /// Coming back: the last day in class of their leave. `None`: leaving.
     back_after: Option<chrono::NaiveDate>,
+    /// Coming back from a leave not begun (recorded ahead, their face data still here):
+    /// not leaving after all, every day counting again.
+    not_leaving: bool,
     day: String,
     sent: bool,
     refused: Option<String>,
@@ -1213,39 +1216,61 @@ impl AdminView {
                 listing(&spans)
             ));
         }
-        if let Some(last_day) = s.last_day {
-            ui.label(
-                RichText::new(format!(
-                    "Left the school: their last day in class was {}. Their attendance up \
-                     to then is kept; the days after it do not count for them, they get no \
-                     email reports, and the kiosk does not recognise them (their face data \
-                     was erased).",
-                    long_date(last_day)
-                ))
-                .color(super::widgets::WARN),
-            );
-        } else if !s.has_face {
-            ui.label(
-                RichText::new(
-                    "No face data is stored for this student: the kiosk cannot recognise \
-                     them until photos are added.",
-                )
-                .color(super::widgets::WARN),
-            );
-        } else if !s.camera_enrolled {
-            let add = if changes_here {
-                " Add photos taken at the kiosk's camera for the stronger check."
-            } else {
-                ""
-            };
-            ui.label(
-                RichText::new(format!(
-                    "Enrolled from uploaded photos only: the photo-attack check cannot \
-                     compare this student with their own live face, so it judges them \
-                     more generally.{add}"
-                ))
-                .color(super::widgets::WARN),
-            );
+        let today = chrono::Local::now().date_naive();
+        // A leave recorded ahead of the last day: the kiosk knows them until it is over.
+        let leaving = s
+            .last_day
+            .is_some_and(|d| d > today || (d == today && s.has_face));
+        match s.last_day {
+            Some(last_day) if leaving => {
+                ui.label(
+                    RichText::new(format!(
+                        "Leaves the school: their last day in class is {}. The kiosk marks \
+                         them up to that day; then their photos and face data are erased and \
+                         the days after it do not count for them. They get no more email \
+                         reports.",
+                        long_date(last_day)
+                    ))
+                    .color(super::widgets::WARN),
+                );
+            }
+            Some(last_day) => {
+                ui.label(
+                    RichText::new(format!(
+                        "Left the school: their last day in class was {}. Their attendance \
+                         up to then is kept; the days after it do not count for them, they \
+                         get no email reports, and the kiosk does not recognise them (their \
+                         face data was erased).",
+                        long_date(last_day)
+                    ))
+                    .color(super::widgets::WARN),
+                );
+            }
+            None if !s.has_face => {
+                ui.label(
+                    RichText::new(
+                        "No face data is stored for this student: the kiosk cannot \
+                         recognise them until photos are added.",
+                    )
+                    .color(super::widgets::WARN),
+                );
+            }
+            None if !s.camera_enrolled => {
+                let add = if changes_here {
+                    " Add photos taken at the kiosk's camera for the stronger check."
+                } else {
+                    ""
+                };
+                ui.label(
+                    RichText::new(format!(
+                        "Enrolled from uploaded photos only: the photo-attack check cannot \
+                         compare this student with their own live face, so it judges them \
+                         more generally.{add}"
+                    ))
+                    .color(super::widgets::WARN),
+                );
+            }
+            None => {}
         }
         let mut remove = None;
         ui.horizontal_wrapped(|ui| {
@@ -1360,7 +1385,8 @@ impl AdminView {
                     if ui
                         .button("Left the school…")
                         .on_hover_text(
-                            "Keeps their attendance up to their last day; erases their face data",
+                            "Keeps their attendance up to their last day; erases their face \
+                             data once it is over",
                         )
                         .clicked()
                     {
@@ -1368,19 +1394,24 @@ impl AdminView {
                             id,
                             name: s.name.clone(),
                             back_after: None,
-                            day: chrono::Local::now().date_naive().to_string(),
+                            not_leaving: false,
+                            day: today.to_string(),
                             sent: false,
                             refused: None,
                         }));
                     }
                 }
                 Some(last_day) => {
-                    if ui.button("Back in the class…").clicked() {
-                        let today = chrono::Local::now().date_naive();
+                    let label = match leaving {
+                        true => "Not leaving after all…",
+                        false => "Back in the class…",
+                    };
+                    if ui.button(label).clicked() {
                         self.confirm = Some(Confirm::Day(DayQuestion {
                             id,
                             name: s.name.clone(),
                             back_after: Some(last_day),
+                            not_leaving: leaving,
                             day: first_day_back_by_default(last_day, today).to_string(),
                             sent: false,
                             refused: None,
@@ -1497,6 +1528,7 @@ impl AdminView {
             id,
             name,
             back_after,
+            not_leaving,
             day: typed,
             sent,
             refused,
@@ -1505,16 +1537,34 @@ impl AdminView {
             return;
         };
         let (id, back_after, mut done) = (*id, *back_after, None);
+        let day = chrono::NaiveDate::parse_from_str(typed.trim(), "%Y-%m-%d").ok();
+        let ahead = day.is_some_and(|d| d > chrono::Local::now().date_naive());
         let (title, text, label) = match back_after {
             None => (
                 "Left the school",
                 format!(
                     "Record that {name} left the school? Their attendance up to their last \
                      day in class is kept in Review and the exports; the days after it do \
-                     not count for them, and they get no more email reports. Their photos \
-                     and face data are erased now: the kiosk will not recognise them."
+                     not count for them, and they get no more email reports. {}",
+                    match ahead {
+                        false =>
+                            "Their photos and face data are erased now: the kiosk will \
+                                  not recognise them.",
+                        true =>
+                            "Their photos and face data are erased once that day is \
+                                 over: the kiosk marks them until then.",
+                    }
                 ),
-                "Last day in class",
+                Some("Last day in class"),
+            ),
+            Some(last_day) if *not_leaving => (
+                "Not leaving after all",
+                format!(
+                    "Record that {name} is not leaving the school after all? Every day after \
+                     {} counts for them again, and the kiosk goes on recognising them.",
+                    long_date(last_day)
+                ),
+                None,
             ),
             Some(last_day) => (
                 "Back in the class",
@@ -1526,27 +1576,30 @@ impl AdminView {
                      afterwards so that the kiosk recognises them.",
                     long_date(last_day)
                 ),
-                "First day back",
+                Some("First day back"),
             ),
         };
         question_window(title).show(ctx, |ui| {
             ui.label(text);
-            if field(ui, label, typed, false).changed() {
-                *refused = None;
+            if let Some(label) = label {
+                if field(ui, label, typed, false).changed() {
+                    *refused = None;
+                }
+                hint(
+                    ui,
+                    match (day, refused.as_deref()) {
+                        (None, _) => Some("Write the day as year-month-day, e.g. 2026-12-04."),
+                        (Some(_), why) => why,
+                    },
+                );
+            } else {
+                hint(ui, refused.as_deref());
             }
-            let day = chrono::NaiveDate::parse_from_str(typed.trim(), "%Y-%m-%d").ok();
-            hint(
-                ui,
-                match (day, refused.as_deref()) {
-                    (None, _) => Some("Write the day as year-month-day, e.g. 2026-12-04."),
-                    (Some(_), why) => why,
-                },
-            );
             ui.horizontal(|ui| {
                 let record = ui.add_enabled_ui(day.is_some() && !*sent, |ui| match back_after {
                     None => danger_button(ui, "Record that they left", "Their face data is erased"),
                     // Nothing is lost by it: an ordinary button.
-                    Some(_) => ui.button("Back in the class"),
+                    Some(_) => ui.button(title),
                 });
                 if *sent {
                     ui.spinner();

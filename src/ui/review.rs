@@ -106,8 +106,8 @@ const BY_HAND_RULE: &str = "P* and A*: decided by hand in a correction. On a day
 the kiosk does not mark the student; correcting it to present undoes that.";
 
 /// The table's legend for students who left, shown when there are some.
-const LEFT_RULE: &str = "(left): the student left the school; the days after their last day \
-in class do not count for them (\"-\").";
+const LEFT_RULE: &str = "(left): the student left the school ((leaving): leaves it); the days \
+after their last day in class do not count for them (\"-\").";
 
 const AWAY_RULE: &str = "Away: the student left the school and came back; the class days \
 they were away do not count for them (\"-\").";
@@ -743,6 +743,7 @@ impl ReviewView {
         let weak = ui.visuals().weak_text_color();
         let font = FontId::monospace(13.0);
         let threshold = self.threshold;
+        let today = chrono::Local::now().date_naive();
         let mut clicked: Option<(i64, String, Option<usize>)> = None;
         // The frozen columns sit at the edges the sideways scrolling would fade; the
         // header's arrows say instead that days are out of view.
@@ -840,6 +841,7 @@ impl ReviewView {
                             }
                             // A student who left: greyed, so it shows when "(left)" is cut.
                             let (name, who) = match row.last_day {
+                                Some(d) if d > today => (format!("{} (leaving)", row.name), weak),
                                 Some(_) => (format!("{} (left)", row.name), weak),
                                 None => (row.name.clone(), text),
                             };
@@ -877,7 +879,7 @@ impl ReviewView {
                                     0 => String::new(),
                                     n => format!("; {} decided by hand", count(n, "day")),
                                 },
-                                match row.standing() {
+                                match row.standing(today) {
                                     s if s.is_empty() => s,
                                     s => format!("; {s}"),
                                 }

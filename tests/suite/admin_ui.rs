@@ -1264,6 +1264,90 @@ fn a_student_who_left_keeps_their_days_in_class_and_nothing_after() {
     assert_eq!(d.away, [(march(4), march(4))]);
 }
 
+/// A leave recorded ahead of the student's last day (until 2026-12-06 refused: the face
+/// data went at once, so it could only be recorded once the student had gone), then
+/// undone: not leaving after all.
+#[test]
+fn a_leave_recorded_ahead_says_when_the_face_goes_and_can_be_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(class(dir.path()), dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open D"));
+    click(&mut h, Role::Button, "Open D");
+    click(&mut h, Role::Button, "Left the school…");
+    step_until(&mut h, "the question", 10, |h| {
+        says(h, "Their photos and face data are erased now")
+    });
+    let today = chrono::Local::now().date_naive();
+    let friday = today + chrono::Days::new(4);
+    let long = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
+    replace_text(&mut h, "Last day in class", &friday.to_string());
+    assert!(says(
+        &h,
+        "Their photos and face data are erased once that day is over: the kiosk marks them \
+         until then."
+    ));
+    click(&mut h, Role::Button, "Record that they left");
+    step_until(&mut h, "the record", 30, |h| {
+        says(
+            h,
+            &format!(
+                "Recorded: their last day in class is {}. The kiosk marks them up to that day",
+                long(friday)
+            ),
+        )
+    });
+    step_until(&mut h, "the student's note", 30, |h| {
+        says(
+            h,
+            &format!(
+                "Leaves the school: their last day in class is {}.",
+                long(friday)
+            ),
+        )
+    });
+    click(&mut h, Role::Button, "Close");
+    step_until(&mut h, "the list", 10, |h| shows(h, "leaving"));
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    assert_eq!(
+        common::student_named(&store, "D").unwrap().last_day,
+        Some(friday)
+    );
+    drop(store);
+
+    click(&mut h, Role::Button, "Open D");
+    click(&mut h, Role::Button, "Not leaving after all…");
+    step_until(&mut h, "the question", 10, |h| {
+        says(
+            h,
+            &format!(
+                "Record that Student D is not leaving the school after all? Every day after \
+                 {} counts for them again",
+                long(friday)
+            ),
+        )
+    });
+    assert!(
+        h.query_by_label("First day back").is_none(),
+        "no day to give"
+    );
+    click(&mut h, Role::Button, "Not leaving after all");
+    step_until(&mut h, "the record", 30, |h| {
+        says(
+            h,
+            &format!(
+                "Recorded: the student is in the class again: every day after their last \
+                 day ({}) counts for them again.",
+                long(friday)
+            ),
+        )
+    });
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let d = common::student_named(&store, "D").unwrap();
+    assert_eq!((d.last_day, d.away.len()), (None, 0));
+}
+
 /// A roll number typed wrong at enrolment is corrected on the Students screen; the
 /// student's marks stay theirs (until 2026-12-06 only the name and email could be changed:
 /// a typo needed the student deleted, with their attendance, and enrolled again).

@@ -317,7 +317,7 @@ fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
     let (done, said) = left(&["D", "--last-day", "2026-03-03", "--yes"]);
     assert!(done, "{said}");
     assert!(
-        said.contains("their last day in class 3 March 2026"),
+        said.contains("their last day in class was 3 March 2026"),
         "{said}"
     );
     for again in [&["D"][..], &["D", "--yes"]] {
@@ -416,6 +416,32 @@ fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
     let d = &march_csv(dir.path())[3];
     assert_eq!(d[..5], ["A", "A", "-", "A", "A"]);
     assert_eq!(d[5..], ["0", "4", "0.0", "away 1 class day"]);
+
+    // Leaving on a day ahead: said, recorded, and the face kept until it is over.
+    let ahead = (today + chrono::Days::new(4)).to_string();
+    let (done, said) = left(&["D", "--last-day", &ahead]);
+    assert!(
+        !done
+            && said.contains("leaves the school")
+            && said.contains("erased after it (the kiosk marks them until then)"),
+        "{said}"
+    );
+    let (done, said) = left(&["D", "--last-day", &ahead, "--yes"]);
+    assert!(
+        done && said.contains(&format!(
+            "Recorded for Student D (D): their last day in class is {}. The kiosk marks them \
+             up to that day",
+            long(today + chrono::Days::new(4))
+        )),
+        "{said}"
+    );
+    let listed = String::from_utf8_lossy(&rollcall(dir.path(), &["students"]).stdout).into_owned();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("D ") && l.contains("leaving")),
+        "{listed}"
+    );
 }
 
 #[test]

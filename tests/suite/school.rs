@@ -2269,7 +2269,7 @@ fn corrections_and_removals_reach_every_door() {
 
     // Away from the school for a week and back: the door knows the days away.
     let (last_day, back) = (today - chrono::Days::new(10), today - chrono::Days::new(2));
-    office.student_left(ada, last_day, "admin").unwrap();
+    office.student_left(ada, last_day, today, "admin").unwrap();
     sync();
     assert_eq!(
         student_named(&door, "A10").unwrap().last_day,
@@ -2642,5 +2642,54 @@ fn a_students_face_data_erased_at_one_machine_is_erased_at_every_machine() {
     door.erase_face_data(cy, "admin").unwrap();
     school.sync_all();
     assert_eq!(face_at(&school.office, "C3"), (0, 0, false, true));
+    assert_eq!(school.templates_on_server(), 0);
+}
+
+/// A leave the office records ahead of the student's last day: every door knows the day
+/// and the face until it is over, marks them up to it and not after, and the face goes
+/// everywhere once it is over (until 2026-12-06 a leave could only be recorded once the
+/// student had gone, as the face data went at once).
+#[test]
+fn a_leave_recorded_ahead_keeps_the_face_at_every_door_until_the_last_day_is_over() {
+    use rollcall::store::MarkRecord;
+    let school = OfficeAndDoor::start();
+    OfficeAndDoor::enrol_with_photo(&school.office, "C3");
+    school.sync_all();
+    let today = chrono::Local::now().date_naive();
+    let friday = today + chrono::Days::new(4);
+    let mut office = OfficeAndDoor::store(&school.office);
+    let cy = student_named(&office, "C3").unwrap().id;
+    let (files, erased) = office.student_left(cy, friday, today, "admin").unwrap();
+    assert_eq!((files.len(), erased), (0, Default::default()));
+    school.sync_all();
+    let mut door = OfficeAndDoor::store(&school.door);
+    let at_door = student_named(&door, "C3").unwrap();
+    assert_eq!(at_door.last_day, Some(friday));
+    assert_eq!(templates_held(&school.door, "C3"), 1, "known until Friday");
+    let at = |day: chrono::NaiveDate| {
+        day.and_hms_opt(9, 0, 0)
+            .unwrap()
+            .and_local_timezone(chrono::Local)
+            .unwrap()
+    };
+    let saturday = friday + chrono::Days::new(1);
+    assert!(matches!(
+        door.mark(at_door.id, at(today), Some(7.0), "kiosk", None)
+            .unwrap(),
+        MarkRecord::New(_)
+    ));
+    assert_eq!(
+        door.mark(at_door.id, at(saturday), Some(7.0), "kiosk", None)
+            .unwrap(),
+        MarkRecord::Left(friday.to_string())
+    );
+
+    // Saturday at the office: the face goes there, and from there at every door.
+    let (files, leavers) = office
+        .erase_face_data_of_leavers(saturday, "rollcall")
+        .unwrap();
+    assert_eq!((files, leavers), (vec!["C3.jpg".to_string()], 1));
+    school.sync_all();
+    assert_eq!(templates_held(&school.door, "C3"), 0);
     assert_eq!(school.templates_on_server(), 0);
 }

@@ -9,8 +9,8 @@ use super::{
 };
 use crate::attendance::pin::{AdminPin, PinCheck};
 use crate::attendance::{
-    import, import::PhotosFoundByName, validate_student, EnrollError, PhotoInput, PreparedPhoto,
-    Recognizer, Records, SharedGallery, MAX_PHOTOS,
+    import, import::PhotosFoundByName, leave_recorded, validate_student, EnrollError, PhotoInput,
+    PreparedPhoto, Recognizer, Records, SharedGallery, MAX_PHOTOS,
 };
 use crate::data_dir::DataDir;
 use crate::kiosk::latest::NewestFrame;
@@ -22,7 +22,7 @@ use crate::store::{backup_admin_pin, to_the_minute, Store, StoreError};
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
 use crate::vision::liveness::LivenessModel;
 use crate::vision::Embeddings;
-use crate::wording::{count, long_date};
+use crate::wording::count;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use opencv::core::Mat;
 use std::collections::HashMap;
@@ -486,11 +486,11 @@ impl Desk {
                     self.gallery_changed();
                 }
                 reply.send(r.map(|erased| {
-                    self.after_erasure(format!(
-                        "Recorded: their last day in class was {}. Erased {erased}; their \
-                         attendance up to that day is kept, and they get no more email reports.",
-                        long_date(last_day)
-                    ))
+                    let done = format!("Recorded: {}", leave_recorded(last_day, today, erased));
+                    match last_day > today {
+                        true => done,
+                        false => self.after_erasure(done),
+                    }
                 }))
             }
             Request::StudentBack {
@@ -500,15 +500,25 @@ impl Desk {
             } => {
                 let today = chrono::Local::now().date_naive();
                 let r = self.records().and_then(|r| {
-                    r.student_back(id, first_day_back, today, "admin")
-                        .map_err(|e| e.to_string())
+                    let back = r
+                        .student_back(id, first_day_back, today, "admin")
+                        .map_err(|e| e.to_string())?;
+                    // Their leave had not begun: the kiosk still knows them.
+                    let known = r
+                        .store()
+                        .student(id)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|s| s.has_face);
+                    Ok(match known {
+                        true => format!("Recorded: the student is {back}."),
+                        false => format!(
+                            "Recorded: the student is {back}. Add photos so that the kiosk \
+                             recognises them."
+                        ),
+                    })
                 });
-                reply.send(r.map(|back| {
-                    format!(
-                        "Recorded: the student is {back}. Add photos so that the kiosk \
-                         recognises them."
-                    )
-                }))
+                reply.send(r)
             }
             Request::Import {
                 path,

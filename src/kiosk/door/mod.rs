@@ -546,6 +546,16 @@ impl DoorSession {
             MarkRecord::New(_) => VerdictKind::Welcome,
             MarkRecord::Existing { .. } => VerdictKind::AlreadyMarked,
             MarkRecord::AbsentByHand(_) => VerdictKind::AbsentByHand,
+            // Their last day is over (their face data not yet erased here): no longer in
+            // the class, so not known to the kiosk either.
+            MarkRecord::Left(_) => {
+                self.first_match.remove(&track_id);
+                return Ok(NewVerdict {
+                    verdict: Verdict::about_nobody(VerdictKind::NotRecognised, track_id),
+                    first_seen,
+                    silent: false,
+                });
+            }
         };
         if let Some(previous) = greeted {
             let welcomed_and_still_marked =
