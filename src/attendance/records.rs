@@ -92,8 +92,15 @@ pub fn first_day_back_by_default(last_day: NaiveDate, today: NaiveDate) -> Naive
 }
 
 /// What coming back on `first_day_back` after a last day in class `last_day` does, in the
-/// admin's words ("in the class again …").
-pub fn back_in_class(last_day: NaiveDate, first_day_back: NaiveDate) -> String {
+/// admin's words ("in the class again …"; "not leaving the school after all …" when the
+/// last day has not gone by).
+pub fn back_in_class(last_day: NaiveDate, first_day_back: NaiveDate, today: NaiveDate) -> String {
+    if last_day >= today {
+        return format!(
+            "not leaving the school after all: every day after {} counts for them",
+            long_date(last_day)
+        );
+    }
     match crate::store::away_span(last_day, first_day_back) {
         Some((first, last)) => {
             let away = day_span(first, last);
@@ -513,7 +520,7 @@ impl Records {
     ) -> Result<String, AdminError> {
         let last_day = self.may_come_back(id, first_day_back, today)?;
         self.store.student_back(id, first_day_back, actor)?;
-        Ok(back_in_class(last_day, first_day_back))
+        Ok(back_in_class(last_day, first_day_back, today))
     }
 
     /// Whether student `id` may be recorded as back in the class from `first_day_back`:
@@ -896,7 +903,7 @@ mod tests {
             "the photo file went"
         );
         let ada = records.store.student(id).unwrap().unwrap();
-        assert_eq!((ada.photo_count, ada.photo_check()), (0, "left the school"));
+        assert_eq!((ada.photo_count, ada.has_face), (0, false));
         assert!(records
             .store
             .erasures()

@@ -99,14 +99,16 @@ pub enum Command {
     },
     /// Record that a student left the school (moved away, changed school): their
     /// attendance up to their last day in class stays, the days after it do not count for
-    /// them, they get no more email reports, and their face data is erased. With --back,
-    /// that a student who left is in the class again (the days between their last day and
-    /// their first day back count for nobody). Without --yes it only says what it would do.
+    /// them, they get no more email reports, and their face data is erased once that day
+    /// is over (it may be up to a year ahead). With --back, that a student who left is in
+    /// the class again (the days between their last day and their first day back count for
+    /// nobody), or not leaving after all. Without --yes it only says what it would do.
     Left {
         /// The student's roll number.
         #[arg(value_name = "ROLL_NO")]
         roll_no: String,
-        /// Their last day in class, YYYY-MM-DD (today when not given).
+        /// Their last day in class, YYYY-MM-DD (today when not given; a day ahead keeps
+        /// their face until it is over).
         #[arg(long, conflicts_with = "back")]
         last_day: Option<chrono::NaiveDate>,
         /// The student is in the class again.

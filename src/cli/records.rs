@@ -467,7 +467,7 @@ fn come_back(
     // Said now, not only once run again with --yes (`student_back` checks then).
     records.may_come_back(id, back, today)?;
     if !yes {
-        let would = crate::attendance::back_in_class(left, back);
+        let would = crate::attendance::back_in_class(left, back, today);
         println!("This would record that {who} is {would}.");
         println!("Nothing was changed: run it again with --yes to do it.");
         return Ok(Exit::Refused);

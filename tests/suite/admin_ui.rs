@@ -1337,8 +1337,8 @@ fn a_leave_recorded_ahead_says_when_the_face_goes_and_can_be_undone() {
         says(
             h,
             &format!(
-                "Recorded: the student is in the class again: every day after their last \
-                 day ({}) counts for them again.",
+                "Recorded: the student is not leaving the school after all: every day after \
+                 {} counts for them.",
                 long(friday)
             ),
         )
