@@ -267,6 +267,54 @@ fn a_forgotten_admin_pin_is_removed_from_the_command_line() {
     );
 }
 
+/// A leave recorded ahead of the last day: the student is marked up to it; once it has
+/// gone by, the first start erases their face data, and they are not marked.
+#[test]
+fn a_leave_recorded_ahead_is_marked_up_to_the_last_day_and_then_forgotten() {
+    use rollcall::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let all = photos("webcam-dev", "0006");
+    let args = enrol_grace(&all);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(rollcall(dir.path(), &args).status.success());
+    let probe = all[30].display().to_string();
+    let today = chrono::Local::now().date_naive();
+    let friday = (today + chrono::Days::new(4)).to_string();
+    let out = rollcall(
+        dir.path(),
+        &["left", "CS-042", "--last-day", &friday, "--yes"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        stdout(&rollcall(dir.path(), &["mark", &probe])),
+        "Attendance marked successfully"
+    );
+
+    // The days go by: her last day was yesterday, her face still held.
+    let db = dir.path().join("rollcall.db");
+    let yesterday = (today - chrono::Days::new(1)).to_string();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("UPDATE students SET last_day = ?1", [&yesterday])
+        .unwrap();
+    let store = Store::open(&db).unwrap();
+    let id = common::student_named(&store, "CS-042").unwrap().id;
+    assert!(!store.templates_of(id).unwrap().is_empty());
+    drop(store);
+    let mark = rollcall(dir.path(), &["mark", &probe]);
+    assert_eq!(mark.status.code(), Some(1));
+    assert_eq!(stdout(&mark), "User not found");
+    let store = Store::open(&db).unwrap();
+    assert!(store.templates_of(id).unwrap().is_empty());
+    assert!(store
+        .audit_log(5)
+        .unwrap()
+        .iter()
+        .any(|a| a.action == "erase face data"
+            && a.details
+                .contains(&format!("left the school, last day {yesterday}"))));
+}
+
 #[test]
 fn a_folder_linked_to_a_school_server_by_mistake_becomes_a_door_of_its_own_again() {
     use rollcall::store::Store;

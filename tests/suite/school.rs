@@ -1134,7 +1134,7 @@ fn a_student_the_office_records_as_left_is_known_so_at_every_door_and_their_mark
     let out = school.at_office(&["left", "R0002", "--yes"]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("left the school, their last day in class"),
+        said.contains("Recorded for Student Two (R0002): their last day in class was"),
         "{said}"
     );
 
