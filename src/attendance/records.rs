@@ -617,6 +617,29 @@ mod tests {
     use crate::store::{ErasureKind, WrongClock};
     use chrono::TimeZone;
 
+    /// Records in `dir` with one student, Ada (R1), enrolled from one camera photo
+    /// ("r1-1.jpg", its file written) with one template.
+    fn ada_with_a_photo(dir: &Path) -> (Records, i64) {
+        let data = DataDir::resolve(Some(dir)).create().unwrap();
+        let mut records = Records::open(&data, &Settings::default()).unwrap();
+        let student = NewStudent {
+            roll_no: "R1".into(),
+            name: "Ada".into(),
+            email: "ada@example.org".into(),
+        };
+        let photo = NewPhoto {
+            file_name: "r1-1.jpg".into(),
+            origin: "camera".into(),
+            templates: vec![("facenet".into(), vec![0.5; 4])],
+        };
+        std::fs::write(records.photo_path("r1-1.jpg"), b"jpeg").unwrap();
+        let id = records
+            .store
+            .insert_student(&student, &[photo], "test")
+            .unwrap();
+        (records, id)
+    }
+
     #[test]
     fn photos_not_saved_for_a_full_disk_say_so_in_words() {
         let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
@@ -734,22 +757,7 @@ mod tests {
     #[test]
     fn a_student_who_left_keeps_their_attendance_and_loses_their_face_data() {
         let dir = tempfile::tempdir().unwrap();
-        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-        let mut records = Records::open(&data, &Settings::default()).unwrap();
-        let student = NewStudent {
-            roll_no: "R1".into(),
-            name: "Ada".into(),
-            email: "ada@example.org".into(),
-        };
-        let photo = NewPhoto {
-            file_name: "r1-1.jpg".into(),
-            origin: "camera".into(),
-            templates: vec![("facenet".into(), vec![0.5; 4])],
-        };
-        let id = records
-            .store
-            .insert_student(&student, &[photo], "test")
-            .unwrap();
+        let (mut records, id) = ada_with_a_photo(dir.path());
         let today = Local::now().date_naive();
         let left = |records: &mut Records, day: NaiveDate| {
             records
@@ -765,7 +773,7 @@ mod tests {
         assert!(refused.starts_with("The last day cannot be before Ada was enrolled"));
         // Enrolled a week ago and marked today: a last day before today would hide the mark.
         let week_ago = Local::now() - chrono::Duration::days(7);
-        rusqlite::Connection::open(data.database())
+        rusqlite::Connection::open(records.data.database())
             .unwrap()
             .execute(
                 "UPDATE students SET enrolled_at = ?1",
@@ -833,23 +841,7 @@ mod tests {
     #[test]
     fn a_leave_recorded_ahead_keeps_the_face_until_the_last_day_is_over() {
         let dir = tempfile::tempdir().unwrap();
-        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-        let mut records = Records::open(&data, &Settings::default()).unwrap();
-        let student = NewStudent {
-            roll_no: "R1".into(),
-            name: "Ada".into(),
-            email: "ada@example.org".into(),
-        };
-        let photo = NewPhoto {
-            file_name: "r1-1.jpg".into(),
-            origin: "camera".into(),
-            templates: vec![("facenet".into(), vec![0.5; 4])],
-        };
-        std::fs::write(records.photo_path("r1-1.jpg"), b"jpeg").unwrap();
-        let id = records
-            .store
-            .insert_student(&student, &[photo], "test")
-            .unwrap();
+        let (mut records, id) = ada_with_a_photo(dir.path());
         let today = Local::now().date_naive();
         let friday = today + chrono::Days::new(4);
         let erased = records.student_left(id, friday, today, "test").unwrap();
@@ -927,22 +919,7 @@ mod tests {
     #[test]
     fn a_leave_recorded_ahead_is_undone_and_the_face_stays() {
         let dir = tempfile::tempdir().unwrap();
-        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-        let mut records = Records::open(&data, &Settings::default()).unwrap();
-        let student = NewStudent {
-            roll_no: "R1".into(),
-            name: "Ada".into(),
-            email: "ada@example.org".into(),
-        };
-        let photo = NewPhoto {
-            file_name: "r1-1.jpg".into(),
-            origin: "camera".into(),
-            templates: vec![("facenet".into(), vec![0.5; 4])],
-        };
-        let id = records
-            .store
-            .insert_student(&student, &[photo], "test")
-            .unwrap();
+        let (mut records, id) = ada_with_a_photo(dir.path());
         let today = Local::now().date_naive();
         let friday = today + chrono::Days::new(4);
         records.student_left(id, friday, today, "test").unwrap();

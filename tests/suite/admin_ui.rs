@@ -1131,12 +1131,10 @@ fn emailing_without_a_mail_server_says_so_before_anything_is_sent() {
         .is_none());
 }
 
-/// Student D moved away after Tuesday 3 March: recorded as left, their absences after it
-/// no longer count, they are mailed no report and not flagged, and their face data goes.
-#[test]
-fn a_student_who_left_keeps_their_days_in_class_and_nothing_after() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(class(dir.path()), dir.path());
+/// The class of four in `dir`, the admin screens unlocked, with Student D's "Left the
+/// school…" window open.
+fn leaving_window_of_d(dir: &Path) -> H {
+    let mut h = harness(class(dir), dir);
     set_pin(&mut h, "2468");
     click(&mut h, Role::Button, "Students");
     step_until(&mut h, "the student list", 30, |h| shows(h, "Open D"));
@@ -1145,6 +1143,15 @@ fn a_student_who_left_keeps_their_days_in_class_and_nothing_after() {
     step_until(&mut h, "the question", 10, |h| {
         says(h, "Their photos and face data are erased now")
     });
+    h
+}
+
+/// Student D moved away after Tuesday 3 March: recorded as left, their absences after it
+/// no longer count, they are mailed no report and not flagged, and their face data goes.
+#[test]
+fn a_student_who_left_keeps_their_days_in_class_and_nothing_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = leaving_window_of_d(dir.path());
     // A day written wrongly cannot be recorded.
     replace_text(&mut h, "Last day in class", "3 March");
     assert!(says(&h, "Write the day as year-month-day"));
@@ -1270,15 +1277,7 @@ fn a_student_who_left_keeps_their_days_in_class_and_nothing_after() {
 #[test]
 fn a_leave_recorded_ahead_says_when_the_face_goes_and_can_be_undone() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(class(dir.path()), dir.path());
-    set_pin(&mut h, "2468");
-    click(&mut h, Role::Button, "Students");
-    step_until(&mut h, "the student list", 30, |h| shows(h, "Open D"));
-    click(&mut h, Role::Button, "Open D");
-    click(&mut h, Role::Button, "Left the school…");
-    step_until(&mut h, "the question", 10, |h| {
-        says(h, "Their photos and face data are erased now")
-    });
+    let mut h = leaving_window_of_d(dir.path());
     let today = chrono::Local::now().date_naive();
     let friday = today + chrono::Days::new(4);
     let long = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
