@@ -270,6 +270,7 @@ mod tests {
                 present: vec![false],
                 by_hand: vec![false],
                 counted: vec![true],
+                enrolled_on: None,
                 last_day: None,
                 away_days: 0,
                 present_days: 0,

@@ -26,6 +26,9 @@ pub struct SheetRow {
     /// Whether each class day counts for this student (from their enrolment on, up to
     /// their last day if they left the school).
     pub counted: Vec<bool>,
+    /// The day a student enrolled after the first class day of the sheet was enrolled
+    /// (the class days before it do not count for them).
+    pub enrolled_on: Option<NaiveDate>,
     /// The last class day counted for a student who left the school.
     pub last_day: Option<NaiveDate>,
     /// Class days on which they were away from the school (they left and came back), which
@@ -61,11 +64,14 @@ impl SheetRow {
         }
     }
 
-    /// Why some class days do not count for them after their enrolment, in words: "left
-    /// the school, last day 3 March 2026" ("leaves" when that day is after `today`),
-    /// "away 2 class days" (both: joined by "; "); empty when every one does.
+    /// Why some class days do not count for them, in words: "enrolled 4 March 2026",
+    /// "left the school, last day 3 March 2026" ("leaves" when that day is after `today`),
+    /// "away 2 class days" (joined by "; "); empty when every one does.
     pub fn standing(&self, today: NaiveDate) -> String {
         let mut parts = Vec::new();
+        if let Some(day) = self.enrolled_on {
+            parts.push(format!("enrolled {}", long_date(day)));
+        }
         if let Some(day) = self.last_day {
             let left = if day > today { "leaves" } else { "left" };
             parts.push(format!("{left} the school, last day {}", long_date(day)));
@@ -213,6 +219,7 @@ impl Sheet {
                         .remove(&s.id)
                         .unwrap_or_else(|| vec![false; days.len()]),
                     counted,
+                    enrolled_on: enrolled.filter(|e| days.first().is_some_and(|d| d < e)),
                     last_day: s.last_day,
                     away_days,
                 }
@@ -643,6 +650,11 @@ mod tests {
         assert_eq!(late.counted, vec![false, true, true]);
         assert_eq!((late.present_days, late.absent_days), (1, 1));
         assert_eq!(late.percent(), Some(50.0));
+        // The row says why the first day shows "-"; the other's, enrolled before the
+        // first class day, has nothing to say.
+        let today = day(31).date_naive();
+        assert_eq!(late.standing(today), "enrolled 3 March 2026");
+        assert_eq!(sheet.rows[0].standing(today), "");
     }
 
     #[test]
