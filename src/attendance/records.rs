@@ -62,7 +62,10 @@ pub enum AdminError {
     Invalid(String),
     #[error("That email address is already used by another student.")]
     EmailTaken,
-    #[error("Roll number {roll_no} is already {name}'s.")]
+    #[error(
+        "Roll number {roll_no} is already {name}'s (to swap two students' numbers, first give \
+         one of them a number no one has)."
+    )]
     RollNoTaken { roll_no: String, name: String },
     #[error("A student can have at most {MAX_PHOTOS} photos.")]
     TooManyPhotos,
@@ -710,7 +713,11 @@ mod tests {
         let taken = records
             .update_student(one, " r2 ", "Student 1", "s1@example.org", "admin")
             .unwrap_err();
-        assert_eq!(taken.to_string(), "Roll number R2 is already Student 2's.");
+        assert_eq!(
+            taken.to_string(),
+            "Roll number R2 is already Student 2's (to swap two students' numbers, first give \
+             one of them a number no one has)."
+        );
         let blank = records
             .update_student(one, "  ", "Student 1", "s1@example.org", "admin")
             .unwrap_err();

@@ -12,7 +12,9 @@ use super::student_list::StudentList;
 use super::widgets::{danger_button, field, hint, question_window, texture, ERROR, OK, WARN};
 use crate::attendance::import::{ImportSummary, PhotosFoundByName};
 use crate::attendance::pin::PinCheck;
-use crate::attendance::{first_day_back_by_default, is_email, validate_student, MAX_PHOTOS};
+use crate::attendance::{
+    first_day_back_by_default, is_email, validate_student, AdminError, MAX_PHOTOS,
+};
 use crate::kiosk::admin::{
     AdminClient, Answer, AutoWait, CalibrationStatus, CheckedPhoto, DamagedRecords, Imported,
     LookAlike, Outcome, Pending, PhotoCheck, PhotoStream, PinState, Rescue, StudentPhotos, Task,
@@ -1162,10 +1164,17 @@ impl AdminView {
             .iter()
             .find(|o| o.id != id && o.roll_no.eq_ignore_ascii_case(roll_no));
         let invalid = match taken {
-            Some(o) => Some(format!("roll number {} is already {}'s", o.roll_no, o.name)),
-            None => validate_student(roll_no, &self.edit_name, &self.edit_email).err(),
+            Some(o) => Some(
+                AdminError::RollNoTaken {
+                    roll_no: o.roll_no.clone(),
+                    name: o.name.clone(),
+                }
+                .to_string(),
+            ),
+            None => validate_student(roll_no, &self.edit_name, &self.edit_email)
+                .err()
+                .map(|w| format!("Cannot save: {w}.")),
         };
-        let problem = invalid.as_ref().map(|w| format!("Cannot save: {w}."));
         // A correction is a step of its own: say what it keeps before it is saved.
         let correcting = (invalid.is_none() && roll_no != s.roll_no).then(|| {
             format!(
@@ -1174,7 +1183,7 @@ impl AdminView {
                 s.roll_no
             )
         });
-        hint(ui, problem.as_deref());
+        hint(ui, invalid.as_deref());
         if let Some(note) = correcting {
             ui.label(RichText::new(note).color(super::widgets::WARN));
         }

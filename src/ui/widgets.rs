@@ -41,7 +41,8 @@ pub fn hint(ui: &mut egui::Ui, text: Option<&str>) {
     ui.horizontal(|ui| {
         ui.add_space(LABEL_W + ui.spacing().item_spacing.x);
         match text {
-            Some(t) => ui.label(RichText::new(t).color(ERROR).small()),
+            // Wrapped at the edge: a hint may be a sentence longer than the field.
+            Some(t) => ui.add(egui::Label::new(RichText::new(t).color(ERROR).small()).wrap()),
             None => ui.label(RichText::new(" ").small()),
         };
     });

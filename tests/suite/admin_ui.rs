@@ -1363,7 +1363,8 @@ fn a_roll_number_typed_wrong_is_corrected_and_the_marks_stay() {
     replace_text(&mut h, "Roll number", "a");
     assert!(says(
         &h,
-        "Cannot save: roll number A is already Student A's."
+        "Roll number A is already Student A's (to swap two students' numbers, first give one \
+         of them a number no one has)."
     ));
     assert!(h
         .get_by_role_and_label(Role::Button, "Save changes")

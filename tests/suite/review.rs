@@ -260,7 +260,8 @@ fn a_roll_number_typed_wrong_is_corrected_from_the_command_line() {
         ),
         (
             &["B", "--roll-no", "c"],
-            "Roll number C is already Student C's. Nothing was changed.",
+            "Roll number C is already Student C's (to swap two students' numbers, first give \
+             one of them a number no one has). Nothing was changed.",
         ),
         (
             &["B", "--roll-no", " "],
