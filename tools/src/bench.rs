@@ -704,6 +704,7 @@ pub fn review(students: usize, days: usize, frames: usize) -> ReviewReport {
                 present,
                 by_hand: vec![false; days],
                 counted: vec![true; days],
+                enrolled_on: None,
                 last_day: None,
                 away_days: 0,
                 present_days: p,
