@@ -132,7 +132,7 @@ pub fn leave_recorded(last_day: NaiveDate, today: NaiveDate, erased: Erased) -> 
         true => format!(
             "their last day in class is {}. The kiosk marks them up to that day; their photos \
              and face data are erased after it. Their attendance up to that day is kept, and \
-             they get no more email reports.",
+             they get no email report for a range that ends after it.",
             long_date(last_day)
         ),
     }
@@ -858,7 +858,7 @@ mod tests {
             format!(
                 "their last day in class is {}. The kiosk marks them up to that day; their \
                  photos and face data are erased after it. Their attendance up to that day \
-                 is kept, and they get no more email reports.",
+                 is kept, and they get no email report for a range that ends after it.",
                 long_date(friday)
             )
         );

@@ -2,7 +2,7 @@
 //! server is checked first (an unreachable server is one clear error); after that a
 //! message that fails is listed and the others still go. Every message is logged.
 
-use super::sheet::{percent_text, Sheet};
+use super::sheet::{percent_text, Sheet, SheetRow};
 use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::Store;
 use crate::wording::{count, long_date};
@@ -26,14 +26,14 @@ pub struct Report {
 
 /// The reports to send over the sheet's days: to everyone in the class who had a class
 /// day in them since their enrolment, or only to those under `under` percent. A student
-/// who left the school gets none.
+/// gone from the school by the sheet's last day gets none (`gone`).
 pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> {
     let (from, to) = (long_date(sheet.from), long_date(sheet.to));
     sheet
         .rows
         .iter()
         .filter(|r| {
-            r.last_day.is_none() && r.percent().is_some() && under.is_none_or(|t| r.is_under(t))
+            !gone(sheet, r) && r.percent().is_some() && under.is_none_or(|t| r.is_under(t))
         })
         .map(|r| {
             let days = r.present_days + r.absent_days;
@@ -68,7 +68,7 @@ pub fn nothing_to_report(sheet: &Sheet) -> usize {
     sheet
         .rows
         .iter()
-        .filter(|r| r.last_day.is_none() && r.percent().is_none())
+        .filter(|r| !gone(sheet, r) && r.percent().is_none())
         .count()
 }
 
@@ -78,10 +78,15 @@ pub fn left_the_school(sheet: &Sheet, under: Option<f64>) -> usize {
     sheet
         .rows
         .iter()
-        .filter(|r| {
-            r.last_day.is_some() && r.percent().is_some() && under.is_none_or(|t| r.is_under(t))
-        })
+        .filter(|r| gone(sheet, r) && r.percent().is_some() && under.is_none_or(|t| r.is_under(t)))
         .count()
+}
+
+/// Whether the student of row `r` is gone from the school by the sheet's last day: their
+/// last day in class was before it. One whose leave is ahead is still in the class (until
+/// 2026-12-06 a leave could not be recorded ahead, and any last day meant gone).
+fn gone(sheet: &Sheet, r: &SheetRow) -> bool {
+    r.last_day.is_some_and(|d| d < sheet.to)
 }
 
 /// The mail server could not be used at all.
@@ -335,5 +340,15 @@ mod tests {
         // Counted among those who left only when a report would have gone to them.
         assert_eq!(left_the_school(&sheet, Some(0.0)), 0);
         assert_eq!(nothing_to_report(&sheet), 0);
+        // A leave ahead, on the sheet's last day or after: still in the class, reported.
+        for last_day in [day(12, 2), day(12, 9)] {
+            sheet.rows[1].last_day = Some(last_day);
+            let to: Vec<String> = reports(&sheet, None, "s")
+                .into_iter()
+                .map(|r| r.roll_no)
+                .collect();
+            assert_eq!(to, ["CS005", "CS007"]);
+            assert_eq!(left_the_school(&sheet, None), 0);
+        }
     }
 }

@@ -1236,8 +1236,8 @@ impl AdminView {
                     RichText::new(format!(
                         "Leaves the school: their last day in class is {}. The kiosk marks \
                          them up to that day; then their photos and face data are erased and \
-                         the days after it do not count for them. They get no more email \
-                         reports.",
+                         the days after it do not count for them. They get no email report \
+                         for a range that ends after it.",
                         long_date(last_day)
                     ))
                     .color(super::widgets::WARN),

@@ -823,8 +823,10 @@ impl ReviewView {
                                 });
                                 continue;
                             };
-                            // A student who left needs no one's attention any more.
-                            let under = row.is_under(threshold) && row.last_day.is_none();
+                            // A student gone by the range's end needs no one's attention
+                            // any more (one leaving after it is still in the class).
+                            let under = row.is_under(threshold)
+                                && row.last_day.is_none_or(|d| d >= sheet.to);
                             // On a highlighted (red) row, red text would not be read:
                             // absences and the percentage are drawn strong instead.
                             let absent = if under { strong } else { ABSENT };
