@@ -190,8 +190,7 @@ impl Records {
         self.retention_kept = Some(today);
         let (files, leavers) = self.store.erase_face_data_of_leavers(today, "rollcall")?;
         if leavers > 0 {
-            self.remove_photo_files(&files);
-            self.store.erase_in_saved_copies();
+            self.erase_photo_files(&files);
         }
         let keep = chrono::Days::new(self.snapshot_days as u64);
         if let Some(cutoff) = today.checked_sub_days(keep) {
@@ -437,8 +436,7 @@ impl Records {
             .store
             .remove_photo(photo_id, actor)?
             .ok_or(AdminError::NotFound)?;
-        remove_files(&[self.photo_path(&photo.file_name)]);
-        self.store.erase_in_saved_copies();
+        self.erase_photo_files(std::slice::from_ref(&photo.file_name));
         Ok(photo)
     }
 
@@ -454,8 +452,7 @@ impl Records {
     ) -> Result<Erased, AdminError> {
         self.may_leave(id, last_day, today)?;
         let (files, erased) = self.store.student_left(id, last_day, today, actor)?;
-        self.remove_photo_files(&files);
-        self.store.erase_in_saved_copies();
+        self.erase_photo_files(&files);
         Ok(erased)
     }
 
@@ -513,17 +510,20 @@ impl Records {
     /// Records that a student who had left is in the class again from `first_day_back`
     /// (see `may_come_back`): the days between their last day and it count for nobody, the
     /// days from it on count for them.
-    /// Returns what the admin is told (see `back_in_class`).
+    /// Returns what the admin is told (see `back_in_class`), and whether the kiosk still
+    /// knows them (their face data kept: a leave that had not begun); if not, photos are
+    /// to be added.
     pub fn student_back(
         &mut self,
         id: i64,
         first_day_back: NaiveDate,
         today: NaiveDate,
         actor: &str,
-    ) -> Result<String, AdminError> {
+    ) -> Result<(String, bool), AdminError> {
         let last_day = self.may_come_back(id, first_day_back, today)?;
         self.store.student_back(id, first_day_back, actor)?;
-        Ok(back_in_class(last_day, first_day_back, today))
+        let known = self.store.student(id)?.is_some_and(|s| s.has_face);
+        Ok((back_in_class(last_day, first_day_back, today), known))
     }
 
     /// Whether student `id` may be recorded as back in the class from `first_day_back`:
@@ -568,8 +568,7 @@ impl Records {
     /// Removes a student's photos and templates; keeps the student and their attendance.
     pub fn erase_face_data(&mut self, id: i64, actor: &str) -> Result<Erased, AdminError> {
         let (files, erased) = self.store.erase_face_data(id, actor)?;
-        self.remove_photo_files(&files);
-        self.store.erase_in_saved_copies();
+        self.erase_photo_files(&files);
         Ok(erased)
     }
 
@@ -578,8 +577,7 @@ impl Records {
     /// as only this student was marked on them.
     pub fn delete_student(&mut self, id: i64, actor: &str) -> Result<Option<String>, AdminError> {
         let (files, kept) = self.store.delete_student(id, actor)?;
-        self.remove_photo_files(&files);
-        self.store.erase_in_saved_copies();
+        self.erase_photo_files(&files);
         Ok((kept > 0).then(|| {
             let (stay, it) = if kept == 1 {
                 ("stays a class day", "it")
@@ -600,9 +598,12 @@ impl Records {
         crate::store::damaged_copies_note(self.data.root())
     }
 
-    fn remove_photo_files(&self, files: &[String]) {
+    /// After an erasure in the database: its photo files go, and the erasure reaches the
+    /// copies of the database restores saved.
+    fn erase_photo_files(&self, files: &[String]) {
         let paths: Vec<PathBuf> = files.iter().map(|f| self.photo_path(f)).collect();
         remove_files(&paths);
+        self.store.erase_in_saved_copies();
     }
 }
 

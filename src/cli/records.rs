@@ -424,16 +424,15 @@ pub fn left(
     if !yes {
         // Said now, not only once run again with --yes (`student_left` checks then).
         records.may_leave(id, last_day, today)?;
+        let (left, erased) = match last_day > today {
+            true => ("leaves", "after it (the kiosk marks them until then)"),
+            false => ("left", "now"),
+        };
         println!(
-            "This would record that {who} {} the school, their last day in class {}: their \
-             attendance up to then stays, and their photos and face data are erased {}.",
-            if last_day > today { "leaves" } else { "left" },
+            "This would record that {who} {left} the school, their last day in class {}: \
+             their attendance up to then stays, and their photos and face data are erased \
+             {erased}.",
             long_date(last_day),
-            if last_day > today {
-                "after it (the kiosk marks them until then)"
-            } else {
-                "now"
-            }
         );
         println!("Nothing was changed: run it again with --yes to do it.");
         return Ok(Exit::Refused);
@@ -472,9 +471,8 @@ fn come_back(
         println!("Nothing was changed: run it again with --yes to do it.");
         return Ok(Exit::Refused);
     }
-    let done = records.student_back(id, back, today, "command line")?;
-    // Their leave had not begun: the kiosk still knows them.
-    match records.store().student(id)?.is_some_and(|s| s.has_face) {
+    let (done, known) = records.student_back(id, back, today, "command line")?;
+    match known {
         true => println!("{who} is {done}."),
         false => println!(
             "{who} is {done}. Add their photos in Admin → Students so that the kiosk \

@@ -2,7 +2,7 @@
 //! server is checked first (an unreachable server is one clear error); after that a
 //! message that fails is listed and the others still go. Every message is logged.
 
-use super::sheet::{percent_text, Sheet, SheetRow};
+use super::sheet::{percent_text, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::Store;
 use crate::wording::{count, long_date};
@@ -26,14 +26,15 @@ pub struct Report {
 
 /// The reports to send over the sheet's days: to everyone in the class who had a class
 /// day in them since their enrolment, or only to those under `under` percent. A student
-/// gone from the school by the sheet's last day gets none (`gone`).
+/// gone from the school by the sheet's last day gets none (`SheetRow::gone_by`; until
+/// 2026-12-06 a leave could not be recorded ahead, and any last day meant gone).
 pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> {
     let (from, to) = (long_date(sheet.from), long_date(sheet.to));
     sheet
         .rows
         .iter()
         .filter(|r| {
-            !gone(sheet, r) && r.percent().is_some() && under.is_none_or(|t| r.is_under(t))
+            !r.gone_by(sheet.to) && r.percent().is_some() && under.is_none_or(|t| r.is_under(t))
         })
         .map(|r| {
             let days = r.present_days + r.absent_days;
@@ -68,7 +69,7 @@ pub fn nothing_to_report(sheet: &Sheet) -> usize {
     sheet
         .rows
         .iter()
-        .filter(|r| !gone(sheet, r) && r.percent().is_none())
+        .filter(|r| !r.gone_by(sheet.to) && r.percent().is_none())
         .count()
 }
 
@@ -78,15 +79,10 @@ pub fn left_the_school(sheet: &Sheet, under: Option<f64>) -> usize {
     sheet
         .rows
         .iter()
-        .filter(|r| gone(sheet, r) && r.percent().is_some() && under.is_none_or(|t| r.is_under(t)))
+        .filter(|r| {
+            r.gone_by(sheet.to) && r.percent().is_some() && under.is_none_or(|t| r.is_under(t))
+        })
         .count()
-}
-
-/// Whether the student of row `r` is gone from the school by the sheet's last day: their
-/// last day in class was before it. One whose leave is ahead is still in the class (until
-/// 2026-12-06 a leave could not be recorded ahead, and any last day meant gone).
-fn gone(sheet: &Sheet, r: &SheetRow) -> bool {
-    r.last_day.is_some_and(|d| d < sheet.to)
 }
 
 /// The mail server could not be used at all.

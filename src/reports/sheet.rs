@@ -82,6 +82,12 @@ impl SheetRow {
         parts.join("; ")
     }
 
+    /// Whether they were gone from the school by `day`: their last day in class was before
+    /// it (one whose leave is ahead is still in the class).
+    pub fn gone_by(&self, day: NaiveDate) -> bool {
+        self.last_day.is_some_and(|d| d < day)
+    }
+
     /// How many counted class days were decided by hand.
     pub fn days_by_hand(&self) -> usize {
         self.by_hand

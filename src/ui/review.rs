@@ -825,8 +825,7 @@ impl ReviewView {
                             };
                             // A student gone by the range's end needs no one's attention
                             // any more (one leaving after it is still in the class).
-                            let under = row.is_under(threshold)
-                                && row.last_day.is_none_or(|d| d >= sheet.to);
+                            let under = row.is_under(threshold) && !row.gone_by(sheet.to);
                             // On a highlighted (red) row, red text would not be read:
                             // absences and the percentage are drawn strong instead.
                             let absent = if under { strong } else { ABSENT };

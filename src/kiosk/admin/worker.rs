@@ -500,25 +500,16 @@ impl Desk {
             } => {
                 let today = chrono::Local::now().date_naive();
                 let r = self.records().and_then(|r| {
-                    let back = r
-                        .student_back(id, first_day_back, today, "admin")
-                        .map_err(|e| e.to_string())?;
-                    // Their leave had not begun: the kiosk still knows them.
-                    let known = r
-                        .store()
-                        .student(id)
-                        .ok()
-                        .flatten()
-                        .is_some_and(|s| s.has_face);
-                    Ok(match known {
-                        true => format!("Recorded: the student is {back}."),
-                        false => format!(
-                            "Recorded: the student is {back}. Add photos so that the kiosk \
-                             recognises them."
-                        ),
-                    })
+                    r.student_back(id, first_day_back, today, "admin")
+                        .map_err(|e| e.to_string())
                 });
-                reply.send(r)
+                reply.send(r.map(|(back, known)| match known {
+                    true => format!("Recorded: the student is {back}."),
+                    false => format!(
+                        "Recorded: the student is {back}. Add photos so that the kiosk \
+                         recognises them."
+                    ),
+                }))
             }
             Request::Import {
                 path,
