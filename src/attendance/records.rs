@@ -7,7 +7,7 @@ use super::recognizer::PreparedPhoto;
 use super::{EnrollError, Outcome};
 use crate::data_dir::{write_private_file, DataDir};
 use crate::settings::Settings;
-use crate::store::{Erased, MarkRecord, NewPhoto, NewStudent, PhotoRow, Store, StoreError};
+use crate::store::{Erased, Leave, MarkRecord, NewPhoto, NewStudent, PhotoRow, Store, StoreError};
 use crate::vision::image_io::encode_jpeg;
 use crate::wording::{day_span, long_date};
 use chrono::{Local, NaiveDate};
@@ -406,14 +406,12 @@ impl Records {
         let Some(student) = self.store.student(id)? else {
             return Err(AdminError::NotFound);
         };
-        if let Some(day) = student.last_day {
-            let (left, back) = match day > Local::now().date_naive() {
-                true => ("leaves", "not leaving after all"),
-                false => ("left", "back in the class"),
-            };
+        // One whose leave is ahead is still in the class (their photos go with the rest
+        // of their face data once the last day is over).
+        if let Some(Leave::Over(day)) = student.leave(Local::now().date_naive()) {
             return Err(AdminError::Invalid(format!(
-                "{} {left} the school (last day {}): record that they are {back} before \
-                 adding photos.",
+                "{} left the school (last day {}): record that they are back in the class \
+                 before adding photos.",
                 student.name,
                 long_date(day)
             )));
@@ -469,12 +467,15 @@ impl Records {
         let Some(s) = self.store.student(id)? else {
             return Err(AdminError::NotFound);
         };
-        if let Some(day) = s.last_day {
+        if let Some(leave) = s.leave(today) {
             return Err(AdminError::Invalid(format!(
                 "{} {} the school already (last day {}).",
                 s.name,
-                if day > today { "leaves" } else { "left" },
-                long_date(day)
+                match leave {
+                    Leave::Ahead(_) => "leaves",
+                    Leave::Over(_) => "left",
+                },
+                long_date(leave.last_day())
             )));
         }
         if today
@@ -802,7 +803,11 @@ mod tests {
         assert!(records.store.templates_of(id).unwrap().is_empty());
         let listed = records.store.students().unwrap().remove(0);
         assert_eq!(listed.last_day, Some(today));
-        assert_eq!(listed.photo_check(), "left the school");
+        assert_eq!(
+            listed.status(today),
+            format!("left, last day {}", long_date(today))
+        );
+        assert_eq!(listed.photo_check(), "no face data");
         assert_eq!(
             records.store.marked_count(today).unwrap(),
             1,
@@ -865,7 +870,13 @@ mod tests {
         );
         let ada = records.store.student(id).unwrap().unwrap();
         assert_eq!(ada.last_day, Some(friday));
-        assert_eq!(ada.photo_check(), "leaving");
+        assert_eq!(
+            ada.status(today),
+            format!("leaving, last day {}", long_date(friday))
+        );
+        assert_eq!(ada.photo_check(), "own face");
+        // Still in the class: photos may be added (they go with the rest after the day).
+        records.add_photos(id, &[], "test").unwrap();
         let refused = records.student_left(id, friday, today, "test").unwrap_err();
         assert!(
             refused

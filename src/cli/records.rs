@@ -141,13 +141,15 @@ pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
     let (_, store) = store(data_dir)?;
     let mut students = store.students()?;
     students.sort_by(|a, b| crate::order::natural_cmp(&a.roll_no, &b.roll_no));
+    let today = chrono::Local::now().date_naive();
     let mut out = std::io::stdout().lock();
     let listed = writeln!(
         out,
-        "{} {} {} {:>6}  {}  {}  last seen",
+        "{} {} {} {}  {:>6}  {}  {}  last seen",
         pad("roll no", 12),
         pad("name", 28),
         pad("email", 32),
+        pad("status", 35),
         "photos",
         pad("photo check", 15),
         pad("enrolled", 16)
@@ -156,10 +158,11 @@ pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
         students.iter().try_for_each(|s| {
             writeln!(
                 out,
-                "{} {} {} {:>6}  {}  {}  {}",
+                "{} {} {} {}  {:>6}  {}  {}  {}",
                 pad(&s.roll_no, 12),
                 pad(&s.name, 28),
                 pad(&s.email, 32),
+                pad(&s.status(today), 35),
                 s.photo_count,
                 pad(s.photo_check(), 15),
                 pad(&crate::store::to_the_minute(&s.enrolled_at), 16),

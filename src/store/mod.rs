@@ -20,7 +20,7 @@ pub use daily_backup::{
 };
 pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 
-use crate::wording::count;
+use crate::wording::{count, long_date};
 use chrono::{DateTime, Local, NaiveDate};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::path::Path;
@@ -168,21 +168,51 @@ pub struct Student {
     pub away: Vec<(NaiveDate, NaiveDate)>,
 }
 
+/// Where a student with a recorded leave stands on a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leave {
+    /// Their last day in class is ahead (or is today and the kiosk still knows them): the
+    /// kiosk marks them until it is over; their face data goes the day after.
+    Ahead(NaiveDate),
+    /// Their last day in class is over (or was today and their face data already went).
+    Over(NaiveDate),
+}
+
+impl Leave {
+    /// Their last day in class.
+    pub fn last_day(self) -> NaiveDate {
+        match self {
+            Leave::Ahead(day) | Leave::Over(day) => day,
+        }
+    }
+}
+
 impl Student {
+    /// Their recorded leave as it stands on `today`; `None` while they are in the class.
+    pub fn leave(&self, today: NaiveDate) -> Option<Leave> {
+        let day = self.last_day?;
+        Some(match day > today || (day == today && self.has_face) {
+            true => Leave::Ahead(day),
+            false => Leave::Over(day),
+        })
+    }
+
+    /// Where they stand with the school on `today`, in an admin's words: "in class",
+    /// "leaving, last day 10 December 2026", "left, last day 3 March 2026".
+    pub fn status(&self, today: NaiveDate) -> String {
+        match self.leave(today) {
+            None => "in class".into(),
+            Some(Leave::Ahead(day)) => format!("leaving, last day {}", long_date(day)),
+            Some(Leave::Over(day)) => format!("left, last day {}", long_date(day)),
+        }
+    }
+
     /// How the photo-attack check judges them, in an admin's words: against their "own
     /// face" (kiosk-camera templates) or "general only" (uploaded photos only); "no face
-    /// data" when there is no face to recognise them by, "left the school" for a student
-    /// who left (their face data was erased then), "leaving" for one whose leave was
-    /// recorded ahead of their last day (the kiosk knows them until it is over: their
-    /// face data goes the day after).
+    /// data" when there is no face to recognise them by (their face data was erased, as a
+    /// leaver's is, or no photo of theirs could be used).
     pub fn photo_check(&self) -> &'static str {
-        let today = Local::now().date_naive();
-        if let Some(last_day) = self.last_day {
-            match last_day > today || self.has_face {
-                true => "leaving",
-                false => "left the school",
-            }
-        } else if !self.has_face {
+        if !self.has_face {
             "no face data"
         } else if self.camera_enrolled {
             "own face"

@@ -21,7 +21,7 @@ use crate::kiosk::admin::{
 };
 use crate::kiosk::Kiosk;
 use crate::store::school::SchoolLogin;
-use crate::store::{Student, WrongClock};
+use crate::store::{Leave, Student, WrongClock};
 use crate::wording::school_link;
 use crate::wording::{count, day_span, grouped, listing, long_date};
 use egui::{Color32, RichText, TextureHandle, Vec2};
@@ -1226,12 +1226,11 @@ impl AdminView {
             ));
         }
         let today = chrono::Local::now().date_naive();
+        let leave = s.leave(today);
         // A leave recorded ahead of the last day: the kiosk knows them until it is over.
-        let leaving = s
-            .last_day
-            .is_some_and(|d| d > today || (d == today && s.has_face));
-        match s.last_day {
-            Some(last_day) if leaving => {
+        let leaving = matches!(leave, Some(Leave::Ahead(_)));
+        match leave {
+            Some(Leave::Ahead(last_day)) => {
                 ui.label(
                     RichText::new(format!(
                         "Leaves the school: their last day in class is {}. The kiosk marks \
@@ -1243,13 +1242,19 @@ impl AdminView {
                     .color(super::widgets::WARN),
                 );
             }
-            Some(last_day) => {
+            Some(Leave::Over(last_day)) => {
+                // Until the day's housekeeping erases it, the face is still stored (the
+                // kiosk does not mark them meanwhile).
+                let face = match s.has_face {
+                    true => "is erased in the day's housekeeping",
+                    false => "was erased",
+                };
                 ui.label(
                     RichText::new(format!(
                         "Left the school: their last day in class was {}. Their attendance \
                          up to then is kept; the days after it do not count for them, they \
                          get no email reports, and the kiosk does not recognise them (their \
-                         face data was erased).",
+                         face data {face}).",
                         long_date(last_day)
                     ))
                     .color(super::widgets::WARN),
@@ -1307,8 +1312,9 @@ impl AdminView {
         }
         let dest = Destination::Student(id);
         let checking = self.checking(dest);
-        // A student who left is not recognised; photos come once they are back.
-        let changes_here = changes_here && s.last_day.is_none();
+        // A student who left is not recognised; photos come once they are back (one
+        // whose leave is ahead is still in the class).
+        let changes_here = changes_here && !matches!(leave, Some(Leave::Over(_)));
         ui.horizontal(|ui| {
             // What a camera photo would take.
             view.small_video(ui, Vec2::new(200.0, 150.0));

@@ -4,13 +4,15 @@
 
 use crate::store::Student;
 use crate::wording::{count, grouped};
+use chrono::NaiveDate;
 use egui::{Align, Layout, RichText, Sense, UiBuilder, WidgetText};
 
 /// The list's columns.
-const HEADINGS: [&str; 8] = [
+const HEADINGS: [&str; 9] = [
     "Roll no",
     "Name",
     "Email",
+    "Status",
     "Photos",
     "Photo check",
     "Enrolled",
@@ -23,10 +25,10 @@ const HEADINGS: [&str; 8] = [
 const MAX_WIDTH: [f32; 3] = [160.0, 240.0, 280.0];
 
 /// The Open button's column (the others are a student's `cells`).
-const OPEN: usize = 7;
+const OPEN: usize = 8;
 
 /// Every column, in order.
-const ALL: [usize; 8] = [0, 1, 2, 3, 4, 5, 6, OPEN];
+const ALL: [usize; 9] = [0, 1, 2, 3, 4, 5, 6, 7, OPEN];
 
 /// The columns beside an opened student: roll number, name, Open.
 const COMPACT: [usize; 3] = [0, 1, OPEN];
@@ -39,7 +41,9 @@ fn search_key(s: &Student) -> String {
 
 /// What is worked out once per list: its columns' widths and what searches look in.
 struct Measured {
-    widths: [f32; 8],
+    /// The day the rows' statuses are for (measured again the next day).
+    today: NaiveDate,
+    widths: [f32; 9],
     /// Each student's `search_key`, in the list's order.
     keys: Vec<String>,
 }
@@ -82,8 +86,13 @@ impl StudentList {
         search: &str,
         open: Option<i64>,
     ) -> Option<&'s Student> {
+        let today = chrono::Local::now().date_naive();
+        if self.measured.as_ref().is_some_and(|m| m.today != today) {
+            self.measured = None;
+        }
         let measured = self.measured.get_or_insert_with(|| Measured {
-            widths: measure(ui, students),
+            today,
+            widths: measure(ui, students, today),
             keys: students.iter().map(search_key).collect(),
         });
         let query = search.trim().to_lowercase();
@@ -145,7 +154,7 @@ impl StudentList {
                                 .max_rect(rect)
                                 .layout(Layout::left_to_right(Align::Center)),
                         );
-                        let texts = cells(s);
+                        let texts = cells(s, today);
                         for &c in columns.iter().filter(|&&c| c != OPEN) {
                             cell(&mut row_ui, widths[c], texts[c].as_str());
                         }
@@ -178,7 +187,7 @@ fn cell(ui: &mut egui::Ui, width: f32, text: impl Into<WidgetText>) {
 /// Each column as wide as its widest entry (or heading), within `MAX_WIDTH`. Text is
 /// measured by its characters' widths (no layout: a school's list is measured in a few
 /// milliseconds, where laying out every cell took a tenth of a second at 2,000 students).
-fn measure(ui: &egui::Ui, students: &[Student]) -> [f32; 8] {
+fn measure(ui: &egui::Ui, students: &[Student], today: NaiveDate) -> [f32; 9] {
     let font = egui::TextStyle::Body.resolve(ui.style());
     let button = 2.0 * ui.spacing().button_padding.x;
     let mut glyphs = std::collections::HashMap::new();
@@ -195,7 +204,7 @@ fn measure(ui: &egui::Ui, students: &[Student]) -> [f32; 8] {
         // Headings are strong, a little wider than the same text plain.
         let mut widths = HEADINGS.map(|h| width(h) * 1.1);
         for s in students {
-            for (w, text) in widths.iter_mut().zip(cells(s)) {
+            for (w, text) in widths.iter_mut().zip(cells(s, today)) {
                 *w = w.max(width(&text));
             }
             widths[OPEN] = widths[OPEN].max(width(&format!("Open {}", s.roll_no)) + button);
@@ -213,7 +222,7 @@ const MIN_FLEXIBLE: f32 = 100.0;
 
 /// Widths of the `columns` shown within `available` width (columns `gap` apart): name and
 /// email give up what is too much, in proportion to their width above `MIN_FLEXIBLE`.
-fn fit(mut widths: [f32; 8], columns: &[usize], available: f32, gap: f32) -> [f32; 8] {
+fn fit(mut widths: [f32; 9], columns: &[usize], available: f32, gap: f32) -> [f32; 9] {
     let total = span(&widths, columns, gap);
     let spare = |w: f32| (w - MIN_FLEXIBLE).max(0.0);
     let flexible = || columns.iter().copied().filter(|c| (1..=2).contains(c));
@@ -228,16 +237,17 @@ fn fit(mut widths: [f32; 8], columns: &[usize], available: f32, gap: f32) -> [f3
 }
 
 /// How wide the `columns` are together, `gap` apart.
-fn span(widths: &[f32; 8], columns: &[usize], gap: f32) -> f32 {
+fn span(widths: &[f32; 9], columns: &[usize], gap: f32) -> f32 {
     columns.iter().map(|&c| widths[c]).sum::<f32>() + gap * columns.len().saturating_sub(1) as f32
 }
 
-/// A student's row as text, the Open button aside.
-fn cells(s: &Student) -> [String; 7] {
+/// A student's row as text on `today`, the Open button aside.
+fn cells(s: &Student, today: NaiveDate) -> [String; 8] {
     [
         s.roll_no.clone(),
         s.name.clone(),
         s.email.clone(),
+        s.status(today),
         s.photo_count.to_string(),
         s.photo_check().to_string(),
         crate::store::to_the_minute(&s.enrolled_at),

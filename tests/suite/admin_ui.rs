@@ -1187,7 +1187,7 @@ fn a_student_who_left_keeps_their_days_in_class_and_nothing_after() {
         );
     }
     click(&mut h, Role::Button, "Close");
-    step_until(&mut h, "the list", 10, |h| shows(h, "left the school"));
+    step_until(&mut h, "the list", 10, |h| shows(h, "left, last day"));
 
     show_march(&mut h);
     step_until(&mut h, "the table", 30, |h| {
@@ -1306,8 +1306,16 @@ fn a_leave_recorded_ahead_says_when_the_face_goes_and_can_be_undone() {
             ),
         )
     });
+    // Still in the class: photos may be added (until 2026-12-06 refused, as a leaver's).
+    assert!(
+        h.query_by_role_and_label(Role::Button, "Add a camera photo")
+            .is_some_and(|b| !b.accesskit_node().is_disabled()),
+        "photos may be added while the leave is ahead"
+    );
     click(&mut h, Role::Button, "Close");
-    step_until(&mut h, "the list", 10, |h| shows(h, "leaving"));
+    step_until(&mut h, "the list", 10, |h| {
+        shows(h, &format!("leaving, last day {}", long(friday)))
+    });
     let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
     assert_eq!(
         common::student_named(&store, "D").unwrap().last_day,

@@ -108,11 +108,14 @@ fn enrol_mark_and_list_from_the_command_line() {
     assert!(
         line.contains("Grace Hopper")
             && line.contains("grace@example.org")
-            && line.contains("general only"),
+            && line.contains("general only")
+            && line.contains("in class"),
         "{text}"
     );
     assert!(
-        text.lines().next().unwrap().contains("photo check"),
+        text.lines()
+            .next()
+            .is_some_and(|l| l.contains("photo check") && l.contains("status")),
         "{text}"
     );
 

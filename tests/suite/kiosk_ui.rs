@@ -770,6 +770,65 @@ fn doorway_then(person: &str, dir: &Path) -> PathBuf {
     out
 }
 
+/// A student whose last day in class is over while this machine still knows their face
+/// (a door before the office's erasure reaches it; any machine until its day's
+/// housekeeping) is not marked: "Not recognised", as anyone not in the class.
+#[test]
+fn a_student_whose_last_day_is_over_is_not_marked_while_their_face_is_still_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let db = rusqlite::Connection::open(data.database()).unwrap();
+    let yesterday = (chrono::Local::now().date_naive() - chrono::Days::new(1)).to_string();
+    let last_day_of = |roll_no: &str| {
+        db.execute(
+            "UPDATE students SET last_day = ?1 WHERE roll_no = ?2",
+            [yesterday.as_str(), roll_no],
+        )
+        .unwrap()
+    };
+    let templates_of = |roll_no: &str| -> i64 {
+        db.query_row(
+            "SELECT COUNT(*) FROM face_templates t JOIN students s ON s.id = t.student_id
+              WHERE s.roll_no = ?1",
+            [roll_no],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    // Student Four's last day was yesterday: the kiosk's housekeeping erases their face.
+    last_day_of("R0004");
+    // Fifteen seconds of an empty doorway before Student Three comes, over and over.
+    let frames = dir.path().join("doorway");
+    std::fs::create_dir_all(&frames).unwrap();
+    for i in 0..150 {
+        std::fs::write(frames.join(format!("{i:03}.jpg")), faceless_jpeg()).unwrap();
+    }
+    for (i, p) in photos("webcam-dev", "0003")
+        .iter()
+        .skip(20)
+        .take(20)
+        .enumerate()
+    {
+        std::os::unix::fs::symlink(p, frames.join(format!("{:03}.jpg", 150 + i))).unwrap();
+    }
+    let mut h = harness(data, looping(frames));
+    step_until(&mut h, "the housekeeping", 60, |h| {
+        shows(h, "3 students with face data")
+    });
+    assert_eq!(templates_of("R0004"), 0);
+    assert_eq!(rows_today(dir.path()), 0, "Student Three not come yet");
+    // The office records Student Three's leave, last day yesterday, after this machine's
+    // housekeeping of the day: it still knows the face.
+    last_day_of("R0003");
+    step_until(&mut h, "the red verdict", 120, |h| {
+        shows(h, "Not recognised — please see your teacher")
+    });
+    assert!(!shows(&h, "Welcome,"));
+    assert!(!shows(&h, "already marked"));
+    assert_eq!(rows_today(dir.path()), 0);
+    assert!(templates_of("R0003") > 0, "the face was still known");
+}
+
 #[test]
 fn a_locked_database_is_reported_and_the_student_is_marked_once_it_frees() {
     let dir = tempfile::tempdir().unwrap();

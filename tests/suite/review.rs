@@ -338,7 +338,7 @@ fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
     assert!(
         listed
             .lines()
-            .any(|l| l.starts_with("D ") && l.contains("left the school")),
+            .any(|l| l.starts_with("D ") && l.contains("left, last day")),
         "{listed}"
     );
     let d = &march_csv(dir.path())[3];
@@ -440,7 +440,7 @@ fn a_student_who_left_counts_up_to_their_last_day_and_is_mailed_nothing() {
     assert!(
         listed
             .lines()
-            .any(|l| l.starts_with("D ") && l.contains("leaving")),
+            .any(|l| l.starts_with("D ") && l.contains("leaving, last day")),
         "{listed}"
     );
 }
