@@ -1080,19 +1080,23 @@ impl Store {
 
     /// Erases the face data still held of students whose last day in class was before
     /// `today` (their leave was recorded ahead of it): the kiosk knew them up to that day.
-    /// Only where students are changed (alone, or the school's office; a door hears of it
-    /// from the school). Returns the photo file names to delete and how many students.
+    /// Where students are changed (alone, or the school's office) it is an erasure, and at
+    /// a school it reaches every machine; a door (whose login may not erase the school's
+    /// copy) erases its own copy only, untold, so that a face does not stay there while
+    /// the office's machine is off. Returns the photo file names to delete and how many
+    /// students.
     pub fn erase_face_data_of_leavers(
         &mut self,
         today: NaiveDate,
         actor: &str,
     ) -> Result<(Vec<String>, usize), StoreError> {
-        match self.office_only("Erasing a student's face data") {
-            Err(StoreError::OfficeOnly(_) | StoreError::NotConnectedYet(_)) => {
-                return Ok(Default::default())
+        let door = match self.office_only("Erasing a student's face data") {
+            Err(StoreError::OfficeOnly(_) | StoreError::NotConnectedYet(_)) => true,
+            other => {
+                other?;
+                false
             }
-            other => other?,
-        }
+        };
         let tx = self.conn.transaction()?;
         let leavers: Vec<(i64, String)> = tx
             .prepare(
@@ -1105,9 +1109,26 @@ impl Store {
             })?
             .collect::<Result<_, _>>()?;
         let mut files = Vec::new();
+        // At a door the deletions are not changes to send (as the school's own are not).
+        if door {
+            tx.execute("UPDATE school_link SET applying = 1", [])?;
+        }
         for (id, day) in &leavers {
             let what = format!("left the school, last day {day}");
-            files.extend(erase_face_data_logged(&tx, *id, actor, "erase face data", &what)?.0);
+            if door {
+                let (gone, erased) = erase_face_rows(&tx, *id, None)?;
+                let details = format!(
+                    "student {id}: {what}; erased this door's copy: {erased} (the school's \
+                     goes at the office)"
+                );
+                audit(&tx, actor, "erase face data", &details)?;
+                files.extend(gone);
+            } else {
+                files.extend(erase_face_data_logged(&tx, *id, actor, "erase face data", &what)?.0);
+            }
+        }
+        if door {
+            tx.execute("UPDATE school_link SET applying = 0", [])?;
         }
         tx.commit()?;
         if !leavers.is_empty() {

@@ -2058,4 +2058,73 @@ mod tests {
         assert_eq!(store.future_marks(that_day).unwrap(), None);
         assert_eq!(store.wrong_clock(then).unwrap(), None);
     }
+
+    /// A door's housekeeping erases its own copy of a leaver's face once their last day
+    /// is over (until 2026-12-06 it stayed at every door until the office's machine ran),
+    /// untold: a door's login may not erase the school's copy. The office's erasure,
+    /// fetched later, finds nothing more to do.
+    #[test]
+    fn a_door_erases_its_own_copy_of_a_leavers_face_once_the_last_day_is_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        store.link_to_school("North door").unwrap();
+        store.set_school_login("north", Some(false)).unwrap();
+        let today = Local::now().date_naive();
+        let friday = today + chrono::Days::new(4);
+        let saturday = friday + chrono::Days::new(1);
+        // The school's student, leaving on Friday, and her face.
+        let ada = SharedRow::Student {
+            uid: "ada".into(),
+            roll_no: "R1".into(),
+            name: "Ada".into(),
+            email: "ada@example.org".into(),
+            enrolled_at: crate::store::timestamp(Local::now()),
+            last_day: Some(friday.to_string()),
+            away: None,
+        };
+        let template = SharedRow::Template {
+            uid: "t1".into(),
+            student_uid: "ada".into(),
+            model_id: "facenet".into(),
+            vector: vec![0; 16],
+            origin: "camera".into(),
+        };
+        store
+            .apply(&[Change::Row(ada), Change::Row(template)], 2, None, false)
+            .unwrap();
+        let id = store.student_by_roll_no("R1").unwrap().unwrap().0;
+        assert_eq!(store.templates_of(id).unwrap().len(), 1);
+        assert_eq!(
+            store
+                .erase_face_data_of_leavers(friday, "rollcall")
+                .unwrap()
+                .1,
+            0
+        );
+        assert_eq!(
+            store.templates_of(id).unwrap().len(),
+            1,
+            "known until Friday"
+        );
+
+        assert_eq!(
+            store
+                .erase_face_data_of_leavers(saturday, "rollcall")
+                .unwrap()
+                .1,
+            1
+        );
+        assert!(store.templates_of(id).unwrap().is_empty());
+        assert_eq!(store.outbox_entries(), [], "nothing for the school");
+        assert!(store.audit_log(1).unwrap()[0]
+            .details
+            .contains("erased this door's copy"));
+        let gone = Change::Gone {
+            table: "face_data".into(),
+            uid: "ada".into(),
+        };
+        let applied = store.apply(&[gone], 3, None, false).unwrap();
+        assert_eq!(applied.refused, Vec::<String>::new());
+        assert!(store.templates_of(id).unwrap().is_empty());
+    }
 }
