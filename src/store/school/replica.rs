@@ -2068,7 +2068,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
         store.link_to_school("North door").unwrap();
-        store.set_school_login("north", Some(false)).unwrap();
         let today = Local::now().date_naive();
         let friday = today + chrono::Days::new(4);
         let saturday = friday + chrono::Days::new(1);
@@ -2106,7 +2105,13 @@ mod tests {
             1,
             "known until Friday"
         );
-
+        // Not while the login is unknown: the office's own copy erased untold would leave
+        // the school's for good.
+        let (_, leavers) = store
+            .erase_face_data_of_leavers(saturday, "rollcall")
+            .unwrap();
+        assert_eq!(leavers, 0);
+        store.set_school_login("north", Some(false)).unwrap();
         assert_eq!(
             store
                 .erase_face_data_of_leavers(saturday, "rollcall")
