@@ -52,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0022_student_last_day.sql"),
     include_str!("../../db/0023_roll_number_corrections.sql"),
     include_str!("../../db/0024_student_away.sql"),
+    include_str!("../../db/0025_school_unwritten.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
@@ -1238,14 +1239,31 @@ impl Store {
         id: i64,
         actor: &str,
     ) -> Result<(Vec<String>, usize), StoreError> {
-        self.office_only("Deleting a student")?;
+        // At a door, its own student whom the school never took (enrolled before it was
+        // linked with a door's login) may go: nothing of theirs is the school's.
+        let untaken = match self.office_only("Deleting a student") {
+            Err(StoreError::OfficeOnly(what)) => match self.never_taken(id)? {
+                true => true,
+                false => return Err(StoreError::OfficeOnly(what)),
+            },
+            other => {
+                other?;
+                false
+            }
+        };
         let tx = self.conn.transaction()?;
+        if untaken {
+            school::forget_unsent_student(&tx, id)?;
+        }
         let files = photo_names(&tx, id)?;
         let who = name_of(&tx, id)?;
         let kept = delete_student_rows(&tx, id, actor)?;
         if let Some((roll, name)) = who {
             erasures::record(&tx, ErasureKind::Student, &roll)?;
             audit(&tx, actor, "delete student", &format!("{roll} ({name})"))?;
+        }
+        if untaken {
+            tx.execute("UPDATE school_link SET applying = 0", [])?;
         }
         tx.commit()?;
         self.flush_erased();

@@ -1315,6 +1315,62 @@ fn own_student_enrolled_at_the_office_too(fetched_before: bool) {
         .any(|e| e.action == "join student" && e.details.starts_with("R0003 (Student Three)")));
 }
 
+/// A kiosk of its own with a student joins the school with a door's login; the office then
+/// corrects one of its students' roll numbers to the one the door's own student holds
+/// (someone else). The door says what to do, and once its own student is deleted there,
+/// the school's student, fetched again, has the corrected number at the door (until
+/// 2026-12-06 the correction was passed for good, and the door's own student could not be
+/// deleted there).
+#[test]
+fn a_correction_to_a_roll_number_a_doors_own_student_holds_reaches_the_door_once_that_one_goes() {
+    let school = RoledSchool::start();
+    school.enrol("0002", "Student Two");
+    let own = enrolling(&school.door, None, "0003", "Student Three");
+    assert!(own.status.success(), "{own:?}");
+    assert!(school.at_door(&["students"]).status.success());
+    school.at_office(&["edit", "R0002", "--roll-no", "R0003"]);
+    assert!(school.at_door(&["students"]).status.success());
+    let problem = || {
+        rollcall::store::Store::open(&school.door.join("rollcall.db"))
+            .unwrap()
+            .school_status()
+            .unwrap()
+            .unwrap()
+            .problem
+            .unwrap_or_default()
+    };
+    assert!(
+        problem().contains(
+            "The school's student R0003 (Student Two) was not written here: this computer's \
+             own student R0003 (Student Three), whom the school does not have, holds that roll \
+             number."
+        ),
+        "{}",
+        problem()
+    );
+    let listed = school.listed_at_door();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("R0002") && l.contains("Student Two")),
+        "{listed}"
+    );
+
+    let deleted = school.at_door(&["delete", "R0003", "--yes"]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    let listed = school.listed_at_door();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("R0003") && l.contains("Student Two")),
+        "{listed}"
+    );
+    assert!(!listed.contains("Student Three"), "{listed}");
+    assert!(!listed.lines().any(|l| l.starts_with("R0002")), "{listed}");
+    assert_eq!(school.students_at_school(), ["R0003"]);
+    assert!(!problem().contains("was not written here"), "{}", problem());
+}
+
 /// The school server's night backup (returned), then a morning: Student Two marked at the
 /// north door, Student Three enrolled at the office.
 fn backup_then_a_morning(school: &RoledSchool) -> PathBuf {

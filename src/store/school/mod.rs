@@ -18,8 +18,8 @@ mod replica;
 mod rows;
 mod server;
 
-pub(crate) use replica::AwayFromSchool;
 pub use replica::Unsent;
+pub(crate) use replica::{forget_unsent_student, AwayFromSchool};
 pub use server::ServerError;
 
 use crate::store::{Store, StoreError};
@@ -395,6 +395,7 @@ impl Door {
             self.refused_offered = Some(Instant::now());
             self.refused_why.clear();
             self.join_refused_students(&mut now_refused)?;
+            self.fetch_unwritten_students(&mut now_refused)?;
         }
         for why in now_refused {
             if !self.refused_why.contains(&why) {
@@ -421,6 +422,20 @@ impl Door {
         if changes.is_empty() {
             return Ok(());
         }
+        let pulled = self.store.pulled()?;
+        refused.extend(self.store.apply(&changes, pulled, None, false)?.refused);
+        Ok(())
+    }
+
+    /// The school's students this folder could not write (see `Store::apply`) are fetched
+    /// again, with their templates and marks: written once what held their roll number
+    /// here is resolved (until 2026-12-06 passed for good).
+    fn fetch_unwritten_students(&mut self, refused: &mut Vec<String>) -> Result<(), LinkError> {
+        let uids = self.store.unwritten_students()?;
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let changes = server::students_by_uid(self.client()?, &uids)?;
         let pulled = self.store.pulled()?;
         refused.extend(self.store.apply(&changes, pulled, None, false)?.refused);
         Ok(())

@@ -6,7 +6,7 @@ use super::rows::{Change, FetchContext, LastSeen, SharedRow};
 use super::server::Delivery;
 use crate::store::{erasures, ErasureKind, Store, StoreError};
 use chrono::NaiveDate;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, ErrorCode, OptionalExtension, Transaction};
 
 /// Puts every shared row this folder holds in the outbox: what a first link, or a school
 /// server put back from a backup, is offered.
@@ -406,6 +406,25 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Whether student `id` is this folder's own whom the school never took (their
+    /// enrolment still waits, refused, in the outbox).
+    pub(crate) fn never_taken(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM students s JOIN school_outbox o
+                              ON o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0
+                            WHERE s.id = ?1 AND o.refused > 0)",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The school's students not written here (see `write_students`), by uid.
+    pub(super) fn unwritten_students(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT uid FROM school_unwritten")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The newest outbox entry (0 when the outbox is empty).
     pub(super) fn outbox_last_id(&self) -> Result<i64, StoreError> {
         Ok(self
@@ -768,7 +787,9 @@ impl Store {
             })
             .collect();
         rows.sort_by_key(|row| row.rank());
-        for row in rows {
+        // Students first, all of them (their templates and marks need them here).
+        let mut waiting = Vec::new();
+        for row in rows.iter().copied().filter(|r| r.rank() == 0) {
             if erased_here_first(&tx, row)? {
                 continue;
             }
@@ -788,17 +809,52 @@ impl Store {
                 Some(Joined::SomeoneElse(who)) => Some(who),
                 None => None,
             };
-            if let Err(e) = upsert_here(&tx, row) {
-                applied.refused.push(match someone_else {
-                    Some(who) => format!(
-                        "The school's {} was not written here: this computer's own student \
-                         {who}, whom the school does not have, holds that roll number and is \
-                         someone else by name and email. Enrol them at the office under a \
-                         roll number of their own, then delete them here.",
+            waiting.push((row, someone_else));
+        }
+        for (row, someone_else, e) in write_students(&tx, waiting)? {
+            let SharedRow::Student { uid, roll_no, .. } = row else {
+                continue;
+            };
+            // Fetched again at every offer of what was refused, until written.
+            tx.execute(
+                "INSERT INTO school_unwritten (uid) VALUES (?1) ON CONFLICT DO NOTHING",
+                [uid],
+            )?;
+            let holder = own_student_holding(&tx, roll_no, uid)?;
+            applied.refused.push(match (someone_else, holder) {
+                (Some(who), _) => format!(
+                    "The school's {} was not written here: this computer's own student \
+                     {who}, whom the school does not have, holds that roll number and is \
+                     someone else by name and email. Enrol them at the office under a \
+                     roll number of their own, then delete them here (rollcall delete \
+                     {roll_no} --yes): the school's student is written here then.",
+                    row.describe()
+                ),
+                (None, Some(who)) => format!(
+                    "The school's {} was not written here: this computer's own student \
+                     {who}, whom the school does not have, holds that roll number. Enrol \
+                     them at the office under a roll number of their own, then delete them \
+                     here (rollcall delete {roll_no} --yes): the school's student is written \
+                     here then.",
+                    row.describe()
+                ),
+                (None, None) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                    format!(
+                        "The school's {} is not written here yet: another student here holds \
+                         that roll number until the school's change of theirs arrives (it is \
+                         fetched again shortly).",
                         row.describe()
-                    ),
-                    None => format!("{}: {e}", row.describe()),
-                });
+                    )
+                }
+                (None, None) => format!("{}: {e}", row.describe()),
+            });
+        }
+        for row in rows.into_iter().filter(|r| r.rank() > 0) {
+            if erased_here_first(&tx, row)? {
+                continue;
+            }
+            if let Err(e) = upsert_here(&tx, row) {
+                applied.refused.push(format!("{}: {e}", row.describe()));
             }
         }
         tx.execute("UPDATE school_link SET applying = 0", [])?;
@@ -859,6 +915,7 @@ fn delete_here(
 ) -> Result<(), StoreError> {
     match table {
         "students" => {
+            tx.execute("DELETE FROM school_unwritten WHERE uid = ?1", [uid])?;
             if let Some(id) = student_here(tx, uid)? {
                 applied
                     .orphaned_photos
@@ -1070,6 +1127,104 @@ fn join_own_student(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<O
         [id],
     )?;
     Ok(Some(Joined::Same(who)))
+}
+
+/// Drops from the outbox everything of student `id`, whom the school never took, and
+/// sets `applying` so that deleting them sends nothing (the caller sets it back).
+pub(crate) fn forget_unsent_student(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM school_outbox
+         WHERE (tbl = 'students' AND uid = (SELECT uid FROM students WHERE id = ?1))
+            OR (tbl = 'attendance' AND uid IN (SELECT uid FROM attendance WHERE student_id = ?1))
+            OR (tbl = 'face_templates'
+                AND uid IN (SELECT uid FROM face_templates WHERE student_id = ?1))",
+        [id],
+    )?;
+    tx.execute("UPDATE school_link SET applying = 1", [])?;
+    Ok(())
+}
+
+/// Writes the school's student rows here (each with who holds its roll number here, if
+/// someone else not taken by the school); returns those that could not be written, with
+/// why. A roll number held here by another of the school's students may be given up in
+/// the same fetch (one student's corrected number given to another, two numbers swapped
+/// through a third): rows wait for the others and are written again while that frees
+/// numbers, and two or more rows each waiting for the other's number are parted by giving
+/// one of their students, for a moment, a number no one has.
+fn write_students<'r>(
+    tx: &Transaction<'_>,
+    mut waiting: Vec<(&'r SharedRow, Option<String>)>,
+) -> rusqlite::Result<Vec<(&'r SharedRow, Option<String>, rusqlite::Error)>> {
+    // Each round writes a row or parts students, so as many rounds as rows (and one more
+    // for each parting) are enough.
+    let mut rounds = 2 * waiting.len() + 1;
+    loop {
+        rounds -= 1;
+        let before = waiting.len();
+        let mut failed = Vec::new();
+        for (row, someone_else) in waiting {
+            match upsert_here(tx, row) {
+                Ok(()) => {
+                    let (_, uid) = row.key();
+                    tx.execute("DELETE FROM school_unwritten WHERE uid = ?1", [uid])?;
+                }
+                Err(e) => failed.push((row, someone_else, e)),
+            }
+        }
+        if failed.is_empty() || rounds == 0 || (failed.len() == before && !make_way(tx, &failed)?) {
+            return Ok(failed);
+        }
+        waiting = failed.into_iter().map(|(row, s, _)| (row, s)).collect();
+    }
+}
+
+/// Among `failed` student rows, one whose roll number another of them holds here: that
+/// student gets, for a moment, a number no one has (their own row gives them their new
+/// one). False when there is none.
+fn make_way(
+    tx: &Transaction<'_>,
+    failed: &[(&SharedRow, Option<String>, rusqlite::Error)],
+) -> rusqlite::Result<bool> {
+    let waiting: Vec<&str> = failed.iter().map(|(row, ..)| row.key().1).collect();
+    for (row, ..) in failed {
+        let SharedRow::Student { uid, roll_no, .. } = row else {
+            continue;
+        };
+        let holder: Option<String> = tx
+            .query_row(
+                "SELECT uid FROM students WHERE roll_no = ?1 AND uid IS NOT ?2",
+                [roll_no, uid],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(holder) = holder.filter(|h| waiting.contains(&h.as_str())) {
+            tx.execute(
+                "UPDATE students SET roll_no = roll_no || '~' || uid WHERE uid = ?1",
+                [&holder],
+            )?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// This computer's own student, not taken by the school, who holds `roll_no` here (other
+/// than the school's student `uid`): "R3 (Student 3)".
+fn own_student_holding(
+    tx: &Transaction<'_>,
+    roll_no: &str,
+    uid: &str,
+) -> rusqlite::Result<Option<String>> {
+    tx.query_row(
+        "SELECT s.name FROM students s
+         WHERE s.roll_no = ?1 AND s.uid IS NOT ?2
+           AND EXISTS (SELECT 1 FROM school_outbox o
+                       WHERE o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0)",
+        [roll_no, uid],
+        |r| r.get::<_, String>(0),
+    )
+    .optional()
+    .map(|name| name.map(|name| format!("{roll_no} ({name})")))
 }
 
 fn student_here(tx: &Transaction<'_>, uid: &str) -> rusqlite::Result<Option<i64>> {
@@ -2131,5 +2286,143 @@ mod tests {
         let applied = store.apply(&[gone], 3, None, false).unwrap();
         assert_eq!(applied.refused, Vec::<String>::new());
         assert!(store.templates_of(id).unwrap().is_empty());
+    }
+
+    /// A school student's row, as the school sends it.
+    fn school_student(uid: &str, roll_no: &str, name: &str) -> Change {
+        Change::Row(SharedRow::Student {
+            uid: uid.into(),
+            roll_no: roll_no.into(),
+            name: name.into(),
+            email: format!("{uid}@example.org"),
+            enrolled_at: "2026-12-01T08:00:00+00:00".into(),
+            last_day: None,
+            away: None,
+        })
+    }
+
+    /// The roll numbers here of the students of these uids.
+    fn roll_numbers(store: &Store, uids: &[&str]) -> Vec<String> {
+        uids.iter()
+            .map(|uid| {
+                store
+                    .conn
+                    .query_row("SELECT roll_no FROM students WHERE uid = ?1", [uid], |r| {
+                        r.get(0)
+                    })
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    /// Roll numbers corrected at the office while a door was off — two swapped through a
+    /// third number, one given up and taken by another — arrive in one fetch as the
+    /// students are now: every one is written (until 2026-12-06 a row whose number another
+    /// student still held here was refused and passed for good: the door kept the old
+    /// numbers, swapped).
+    #[test]
+    fn roll_numbers_swapped_or_passed_on_in_one_fetch_are_all_written_at_a_door() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        store.link_to_school("North door").unwrap();
+        store.set_school_login("north", Some(false)).unwrap();
+        let students = [("a", "R1", "Ada"), ("b", "R2", "Bo"), ("c", "R3", "Cy")];
+        let rows: Vec<Change> = students
+            .iter()
+            .map(|(uid, roll, name)| school_student(uid, roll, name))
+            .collect();
+        assert!(store
+            .apply(&rows, 1, None, false)
+            .unwrap()
+            .refused
+            .is_empty());
+        // Ada and Bo swapped: Bo's row first, then Ada's.
+        let swap = [
+            school_student("b", "R1", "Bo"),
+            school_student("a", "R2", "Ada"),
+        ];
+        assert_eq!(
+            store.apply(&swap, 2, None, false).unwrap().refused,
+            Vec::<String>::new()
+        );
+        assert_eq!(roll_numbers(&store, &["a", "b", "c"]), ["R2", "R1", "R3"]);
+        // Cy moves on to R4 and Ada takes R3, Ada's row first.
+        let passed_on = [
+            school_student("a", "R3", "Ada"),
+            school_student("c", "R4", "Cy"),
+        ];
+        assert_eq!(
+            store.apply(&passed_on, 3, None, false).unwrap().refused,
+            Vec::<String>::new()
+        );
+        assert_eq!(roll_numbers(&store, &["a", "b", "c"]), ["R3", "R1", "R4"]);
+        assert_eq!(
+            store.outbox_entries(),
+            [],
+            "nothing to send: the school's own change"
+        );
+        assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
+    }
+
+    /// A door's own student whom the school never took holds the roll number the school
+    /// gives one of its students: the school's row is not written, the admin is told what
+    /// to do, and once the door's own student is deleted there (a door's login may delete
+    /// that one) the row, fetched again, is written.
+    #[test]
+    fn a_schools_student_whose_number_a_doors_own_student_holds_is_written_once_that_one_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let own = store.add_test_student(5);
+        store.link_to_school("North door").unwrap();
+        store.set_school_login("north", Some(false)).unwrap();
+        // The door's enrolment of its own student is refused by the school.
+        let batch = store.outbox(100, false, None).unwrap();
+        let refused: Vec<(Pending, Refused)> = batch
+            .rows
+            .iter()
+            .map(|p| (p.clone(), Refused::Again))
+            .collect();
+        store.delivered(&batch, &refused).unwrap();
+        assert!(store.never_taken(own).unwrap());
+        let grace = school_student("g", "R4", "Grace");
+        assert!(store
+            .apply(&[grace], 1, None, false)
+            .unwrap()
+            .refused
+            .is_empty());
+        let grace_id = store.student_by_roll_no("R4").unwrap().unwrap().0;
+        assert!(!store.never_taken(grace_id).unwrap());
+
+        let corrected = school_student("g", "R5", "Grace");
+        let applied = store
+            .apply(std::slice::from_ref(&corrected), 2, None, false)
+            .unwrap();
+        assert_eq!(
+            applied.refused,
+            [
+                "The school's student R5 (Grace) was not written here: this computer's own \
+              student R5 (Student 5), whom the school does not have, holds that roll number. \
+              Enrol them at the office under a roll number of their own, then delete them \
+              here (rollcall delete R5 --yes): the school's student is written here then."
+            ]
+        );
+        assert_eq!(roll_numbers(&store, &["g"]), ["R4"]);
+        assert_eq!(store.unwritten_students().unwrap(), ["g"]);
+
+        // The school's student may not be deleted at a door; the door's own may.
+        assert!(matches!(
+            store.delete_student(grace_id, "admin"),
+            Err(StoreError::OfficeOnly(_))
+        ));
+        store.delete_student(own, "admin").unwrap();
+        assert_eq!(
+            store.outbox_entries(),
+            [],
+            "nothing of theirs was the school's"
+        );
+        let applied = store.apply(&[corrected], 2, None, false).unwrap();
+        assert!(applied.refused.is_empty(), "{:?}", applied.refused);
+        assert_eq!(roll_numbers(&store, &["g"]), ["R5"]);
+        assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
     }
 }

@@ -799,10 +799,25 @@ pub fn students_by_roll_no(
     client: &mut Client,
     roll_nos: &[String],
 ) -> Result<Vec<Change>, ServerError> {
+    students_where(client, "roll_no = ANY($1)", roll_nos)
+}
+
+/// The school's students of these uids, as they are now, with their face templates and
+/// marks: what a door fetches again of the students it could not write before.
+pub fn students_by_uid(client: &mut Client, uids: &[String]) -> Result<Vec<Change>, ServerError> {
+    students_where(client, "uid = ANY($1)", uids)
+}
+
+/// The school's students `filter` picks (`$1`: `values`), with their templates and marks.
+fn students_where(
+    client: &mut Client,
+    filter: &str,
+    values: &[String],
+) -> Result<Vec<Change>, ServerError> {
     let mut tx = snapshot(client)?;
     let mut changes = Vec::new();
     let mut uids: Vec<String> = Vec::new();
-    Fetched::Students.each(&mut tx, "roll_no = ANY($1)", &roll_nos, &mut |_, change| {
+    Fetched::Students.each(&mut tx, filter, &values, &mut |_, change| {
         if let Change::Row(SharedRow::Student { uid, .. }) = &change {
             uids.push(uid.clone());
         }
