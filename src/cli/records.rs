@@ -143,33 +143,37 @@ pub fn students(data_dir: Option<&Path>) -> anyhow::Result<Exit> {
     students.sort_by(|a, b| crate::order::natural_cmp(&a.roll_no, &b.roll_no));
     let today = chrono::Local::now().date_naive();
     let mut out = std::io::stdout().lock();
+    // The status last: the columns before it are where they were before it came.
     let listed = writeln!(
         out,
-        "{} {} {} {}  {:>6}  {}  {}  last seen",
+        "{} {} {} {:>6}  {}  {}  {}  status",
         pad("roll no", 12),
         pad("name", 28),
         pad("email", 32),
-        pad("status", 35),
         "photos",
         pad("photo check", 15),
-        pad("enrolled", 16)
+        pad("enrolled", 16),
+        pad("last seen", 16)
     )
     .and_then(|()| {
         students.iter().try_for_each(|s| {
             writeln!(
                 out,
-                "{} {} {} {}  {:>6}  {}  {}  {}",
+                "{} {} {} {:>6}  {}  {}  {}  {}",
                 pad(&s.roll_no, 12),
                 pad(&s.name, 28),
                 pad(&s.email, 32),
-                pad(&s.status(today), 35),
                 s.photo_count,
                 pad(s.photo_check(), 15),
                 pad(&crate::store::to_the_minute(&s.enrolled_at), 16),
-                s.last_seen
-                    .as_deref()
-                    .map(crate::store::to_the_minute)
-                    .unwrap_or_else(|| "never".into())
+                pad(
+                    &s.last_seen
+                        .as_deref()
+                        .map(crate::store::to_the_minute)
+                        .unwrap_or_else(|| "never".into()),
+                    16
+                ),
+                s.status(today)
             )
         })
     });

@@ -2336,26 +2336,18 @@ mod tests {
             .unwrap()
             .refused
             .is_empty());
-        // Ada and Bo swapped: Bo's row first, then Ada's.
-        let swap = [
-            school_student("b", "R1", "Bo"),
-            school_student("a", "R2", "Ada"),
+        let fetches = [
+            // Ada and Bo swapped: Bo's row first, then Ada's.
+            ([("b", "R1", "Bo"), ("a", "R2", "Ada")], ["R2", "R1", "R3"]),
+            // Cy moves on to R4 and Ada takes R3, Ada's row first.
+            ([("a", "R3", "Ada"), ("c", "R4", "Cy")], ["R3", "R1", "R4"]),
         ];
-        assert_eq!(
-            store.apply(&swap, 2, None, false).unwrap().refused,
-            Vec::<String>::new()
-        );
-        assert_eq!(roll_numbers(&store, &["a", "b", "c"]), ["R2", "R1", "R3"]);
-        // Cy moves on to R4 and Ada takes R3, Ada's row first.
-        let passed_on = [
-            school_student("a", "R3", "Ada"),
-            school_student("c", "R4", "Cy"),
-        ];
-        assert_eq!(
-            store.apply(&passed_on, 3, None, false).unwrap().refused,
-            Vec::<String>::new()
-        );
-        assert_eq!(roll_numbers(&store, &["a", "b", "c"]), ["R3", "R1", "R4"]);
+        for (n, (rows, after)) in fetches.into_iter().enumerate() {
+            let rows = rows.map(|(uid, roll, name)| school_student(uid, roll, name));
+            let applied = store.apply(&rows, 2 + n as i64, None, false).unwrap();
+            assert_eq!(applied.refused, Vec::<String>::new());
+            assert_eq!(roll_numbers(&store, &["a", "b", "c"]), after);
+        }
         assert_eq!(
             store.outbox_entries(),
             [],
