@@ -812,7 +812,13 @@ impl Store {
             waiting.push((row, someone_else));
         }
         for (row, someone_else, e) in write_students(&tx, waiting)? {
-            let SharedRow::Student { uid, roll_no, .. } = row else {
+            let SharedRow::Student {
+                uid,
+                roll_no,
+                email,
+                ..
+            } = row
+            else {
                 continue;
             };
             // Fetched again at every offer of what was refused, until written.
@@ -820,7 +826,7 @@ impl Store {
                 "INSERT INTO school_unwritten (uid) VALUES (?1) ON CONFLICT DO NOTHING",
                 [uid],
             )?;
-            let holder = own_student_holding(&tx, roll_no, uid)?;
+            let holder = own_student_holding(&tx, roll_no, email, uid)?;
             applied.refused.push(match (someone_else, holder) {
                 (Some(who), _) => format!(
                     "The school's {} was not written here: this computer's own student \
@@ -830,19 +836,22 @@ impl Store {
                      {roll_no} --yes): the school's student is written here then.",
                     row.describe()
                 ),
-                (None, Some(who)) => format!(
+                (None, Some(own)) => format!(
                     "The school's {} was not written here: this computer's own student \
-                     {who}, whom the school does not have, holds that roll number. Enrol \
-                     them at the office under a roll number of their own, then delete them \
-                     here (rollcall delete {roll_no} --yes): the school's student is written \
-                     here then.",
-                    row.describe()
+                     {} ({}), whom the school does not have, holds that {}. Enrol them at \
+                     the office under a roll number of their own, then delete them here \
+                     (rollcall delete {} --yes): the school's student is written here then.",
+                    row.describe(),
+                    own.roll_no,
+                    own.name,
+                    own.holds,
+                    own.roll_no
                 ),
                 (None, None) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
                     format!(
                         "The school's {} is not written here yet: another student here holds \
-                         that roll number until the school's change of theirs arrives (it is \
-                         fetched again shortly).",
+                         that roll number or email address until the school's change of \
+                         theirs arrives (it is fetched again shortly).",
                         row.describe()
                     )
                 }
@@ -1178,29 +1187,35 @@ fn write_students<'r>(
     }
 }
 
-/// Among `failed` student rows, one whose roll number another of them holds here: that
-/// student gets, for a moment, a number no one has (their own row gives them their new
-/// one). False when there is none.
+/// Among `failed` student rows, one whose roll number or email address another of them
+/// holds here: that student gets, for a moment, a number and an address no one has (their
+/// own row gives them their new ones). False when there is none.
 fn make_way(
     tx: &Transaction<'_>,
     failed: &[(&SharedRow, Option<String>, rusqlite::Error)],
 ) -> rusqlite::Result<bool> {
     let waiting: Vec<&str> = failed.iter().map(|(row, ..)| row.key().1).collect();
     for (row, ..) in failed {
-        let SharedRow::Student { uid, roll_no, .. } = row else {
+        let SharedRow::Student {
+            uid,
+            roll_no,
+            email,
+            ..
+        } = row
+        else {
             continue;
         };
-        let holder: Option<String> = tx
-            .query_row(
-                "SELECT uid FROM students WHERE roll_no = ?1 AND uid IS NOT ?2",
-                [roll_no, uid],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(holder) = holder.filter(|h| waiting.contains(&h.as_str())) {
+        let mut holders = tx.prepare(
+            "SELECT uid FROM students WHERE (roll_no = ?1 OR email = ?2) AND uid IS NOT ?3",
+        )?;
+        let holders: Vec<String> = holders
+            .query_map([roll_no, email, uid], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if let Some(holder) = holders.iter().find(|h| waiting.contains(&h.as_str())) {
             tx.execute(
-                "UPDATE students SET roll_no = roll_no || '~' || uid WHERE uid = ?1",
-                [&holder],
+                "UPDATE students SET roll_no = roll_no || '~' || uid, email = email || '~' || uid
+                 WHERE uid = ?1",
+                [holder],
             )?;
             return Ok(true);
         }
@@ -1208,23 +1223,41 @@ fn make_way(
     Ok(false)
 }
 
-/// This computer's own student, not taken by the school, who holds `roll_no` here (other
-/// than the school's student `uid`): "R3 (Student 3)".
+/// This computer's own student whom the school never took, holding a roll number or an
+/// email address the school gives another.
+struct OwnHolder {
+    roll_no: String,
+    name: String,
+    /// "roll number" or "email address".
+    holds: &'static str,
+}
+
+/// This computer's own student, not taken by the school, who holds `roll_no` or `email`
+/// here (other than the school's student `uid`).
 fn own_student_holding(
     tx: &Transaction<'_>,
     roll_no: &str,
+    email: &str,
     uid: &str,
-) -> rusqlite::Result<Option<String>> {
+) -> rusqlite::Result<Option<OwnHolder>> {
     tx.query_row(
-        "SELECT s.name FROM students s
-         WHERE s.roll_no = ?1 AND s.uid IS NOT ?2
+        "SELECT s.roll_no, s.name, s.roll_no = ?1 FROM students s
+         WHERE (s.roll_no = ?1 OR s.email = ?2) AND s.uid IS NOT ?3
            AND EXISTS (SELECT 1 FROM school_outbox o
                        WHERE o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0)",
-        [roll_no, uid],
-        |r| r.get::<_, String>(0),
+        [roll_no, email, uid],
+        |r| {
+            Ok(OwnHolder {
+                roll_no: r.get(0)?,
+                name: r.get(1)?,
+                holds: match r.get(2)? {
+                    true => "roll number",
+                    false => "email address",
+                },
+            })
+        },
     )
     .optional()
-    .map(|name| name.map(|name| format!("{roll_no} ({name})")))
 }
 
 fn student_here(tx: &Transaction<'_>, uid: &str) -> rusqlite::Result<Option<i64>> {
@@ -2315,11 +2348,11 @@ mod tests {
             .collect()
     }
 
-    /// Roll numbers corrected at the office while a door was off — two swapped through a
-    /// third number, one given up and taken by another — arrive in one fetch as the
-    /// students are now: every one is written (until 2026-12-06 a row whose number another
-    /// student still held here was refused and passed for good: the door kept the old
-    /// numbers, swapped).
+    /// Corrections made at the office while a door was off — two roll numbers swapped
+    /// through a third, one given up and taken by another, two email addresses swapped —
+    /// arrive in one fetch as the students are now: every one is written (until 2026-12-06
+    /// a row whose number or address another student still held here was refused and
+    /// passed for good: the door kept the old ones, swapped).
     #[test]
     fn roll_numbers_swapped_or_passed_on_in_one_fetch_are_all_written_at_a_door() {
         let dir = tempfile::tempdir().unwrap();
@@ -2348,6 +2381,30 @@ mod tests {
             assert_eq!(applied.refused, Vec::<String>::new());
             assert_eq!(roll_numbers(&store, &["a", "b", "c"]), after);
         }
+        // Bo's and Cy's email addresses swapped (typed the wrong way round).
+        let swapped =
+            [("b", "R1", "Bo", "c"), ("c", "R4", "Cy", "b")].map(|(uid, roll, name, to)| {
+                let mut row = school_student(uid, roll, name);
+                if let Change::Row(SharedRow::Student { email, .. }) = &mut row {
+                    *email = format!("{to}@example.org");
+                }
+                row
+            });
+        let applied = store.apply(&swapped, 4, None, false).unwrap();
+        assert_eq!(applied.refused, Vec::<String>::new());
+        let email_of = |uid: &str| -> String {
+            store
+                .conn
+                .query_row("SELECT email FROM students WHERE uid = ?1", [uid], |r| {
+                    r.get(0)
+                })
+                .unwrap()
+        };
+        assert_eq!(
+            [email_of("b"), email_of("c")],
+            ["c@example.org", "b@example.org"]
+        );
+        assert_eq!(roll_numbers(&store, &["a", "b", "c"]), ["R3", "R1", "R4"]);
         assert_eq!(
             store.outbox_entries(),
             [],
