@@ -812,13 +812,7 @@ impl Store {
             waiting.push((row, someone_else));
         }
         for (row, someone_else, e) in write_students(&tx, waiting)? {
-            let SharedRow::Student {
-                uid,
-                roll_no,
-                email,
-                ..
-            } = row
-            else {
+            let Some((uid, roll_no, email)) = row.student_keys() else {
                 continue;
             };
             // Fetched again at every offer of what was refused, until written.
@@ -1196,13 +1190,7 @@ fn make_way(
 ) -> rusqlite::Result<bool> {
     let waiting: Vec<&str> = failed.iter().map(|(row, ..)| row.key().1).collect();
     for (row, ..) in failed {
-        let SharedRow::Student {
-            uid,
-            roll_no,
-            email,
-            ..
-        } = row
-        else {
+        let Some((uid, roll_no, email)) = row.student_keys() else {
             continue;
         };
         let mut holders = tx.prepare(

@@ -52,6 +52,19 @@ impl SharedRow {
         }
     }
 
+    /// A student row's uid, roll number and email address (`None` for other rows).
+    pub fn student_keys(&self) -> Option<(&str, &str, &str)> {
+        match self {
+            SharedRow::Student {
+                uid,
+                roll_no,
+                email,
+                ..
+            } => Some((uid, roll_no, email)),
+            _ => None,
+        }
+    }
+
     /// The shared table it belongs to and its uid there.
     pub fn key(&self) -> (&'static str, &str) {
         match self {
