@@ -167,6 +167,9 @@ pub struct Student {
     pub last_day: Option<NaiveDate>,
     /// Days they were away from the school before coming back, first and last of each.
     pub away: Vec<(NaiveDate, NaiveDate)>,
+    /// Whether they are this computer's own student whom its school never took (enrolled
+    /// before it was linked with a door's login): a door may delete them.
+    pub never_taken: bool,
 }
 
 /// Where a student with a recorded leave stands on a day.
@@ -1435,7 +1438,10 @@ impl Store {
                             WHERE t.student_id = s.id
                               AND COALESCE(p.origin, t.origin, 'upload') = 'camera'),
                     EXISTS (SELECT 1 FROM face_templates t WHERE t.student_id = s.id),
-                    s.last_day, s.away
+                    s.last_day, s.away,
+                    EXISTS (SELECT 1 FROM school_outbox o
+                            WHERE o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0
+                              AND o.refused > 0)
              FROM students s WHERE {condition} ORDER BY s.roll_no"
         ))?;
         let rows = stmt.query_map(params, |r| {
@@ -1453,6 +1459,7 @@ impl Store {
                     .get::<_, Option<String>>(9)?
                     .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
                 away: away_spans(r.get::<_, Option<String>>(10)?.as_deref()),
+                never_taken: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

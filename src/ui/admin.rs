@@ -1435,31 +1435,36 @@ impl AdminView {
                 }
             });
         });
-        ui.add_enabled_ui(view.changes_here(), |ui| {
-            ui.horizontal(|ui| {
-                // Nothing to erase once erased (or erased as they left).
-                let face_data = s.has_face || s.photo_count > 0;
-                let erase = ui.add_enabled_ui(face_data, |ui| {
-                    danger_button(
-                        ui,
-                        "Erase face data",
-                        "Removes every photo, face template and face snapshot of this student",
-                    )
-                    .on_disabled_hover_text("No face data is stored for this student")
-                });
-                if erase.inner.clicked() {
-                    self.confirm = Some(Confirm::Erase(id, s.name.clone()));
-                }
-                if danger_button(
+        ui.horizontal(|ui| {
+            // Nothing to erase once erased (or erased as they left).
+            let face_data = s.has_face || s.photo_count > 0;
+            let erase = ui.add_enabled_ui(view.changes_here() && face_data, |ui| {
+                danger_button(
+                    ui,
+                    "Erase face data",
+                    "Removes every photo, face template and face snapshot of this student",
+                )
+                .on_disabled_hover_text(match face_data {
+                    true => "Face data is erased at the office",
+                    false => "No face data is stored for this student",
+                })
+            });
+            if erase.inner.clicked() {
+                self.confirm = Some(Confirm::Erase(id, s.name.clone()));
+            }
+            // A door may delete its own student whom the school never took (the school's
+            // student of the same roll number or email comes once they are gone).
+            let delete = ui.add_enabled_ui(view.changes_here() || s.never_taken, |ui| {
+                danger_button(
                     ui,
                     "Delete student",
                     "Removes the student and their attendance for good",
                 )
-                .clicked()
-                {
-                    self.confirm = Some(Confirm::Delete(id, s.name.clone()));
-                }
-            })
+                .on_disabled_hover_text("Students are deleted at the office")
+            });
+            if delete.inner.clicked() {
+                self.confirm = Some(Confirm::Delete(id, s.name.clone()));
+            }
         });
     }
 

@@ -242,6 +242,52 @@ fn a_door_whose_login_may_only_add_marks_sends_the_admin_to_the_office() {
         .is_disabled());
 }
 
+/// A kiosk with a student of its own joined a school with a door's login: the school
+/// never took that student, and the door's screens may delete them (the school's student
+/// of the same roll number or email comes once they are gone; until 2026-12-06 the
+/// advice to delete them at the kiosk could not be followed there).
+#[test]
+fn a_door_deletes_its_own_student_whom_the_school_never_took() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = with_student_two(dir.path());
+    let conn = rusqlite::Connection::open(data.database()).unwrap();
+    conn.execute_batch(
+        "UPDATE school_link SET linked = 1, door = 'North door', login = 'north', office = 0;
+         INSERT INTO school_outbox (tbl, uid, refused) SELECT 'students', uid, 1 FROM students;",
+    )
+    .unwrap();
+    let mut h = harness(data, dir.path());
+    set_pin(&mut h, "2468");
+    step_until(&mut h, "the notice", 30, |h| {
+        shows(
+            h,
+            "This door's login to the school server may only add marks.",
+        )
+    });
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open R0002"));
+    click(&mut h, Role::Button, "Open R0002");
+    step_until(&mut h, "the student", 30, |h| shows(h, "Erase face data"));
+    let disabled = |h: &H, button: &str| {
+        h.get_by_role_and_label(Role::Button, button)
+            .accesskit_node()
+            .is_disabled()
+    };
+    assert!(disabled(&h, "Erase face data"), "erased at the office");
+    assert!(!disabled(&h, "Delete student"));
+    click(&mut h, Role::Button, "Delete student");
+    click(&mut h, Role::Button, "Delete");
+    step_until(&mut h, "the list without them", 30, |h| {
+        shows(h, "0 students")
+    });
+    let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    assert!(store.students().unwrap().is_empty());
+    let unsent: i64 = conn
+        .query_row("SELECT COUNT(*) FROM school_outbox", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(unsent, 0, "nothing of theirs goes to the school");
+}
+
 #[test]
 fn a_kiosk_on_a_folder_linked_to_a_school_server_not_set_for_it_says_so() {
     let dir = tempfile::tempdir().unwrap();

@@ -806,6 +806,7 @@ pub fn students(students: usize, frames: usize) -> StudentsReport {
             last_seen: (i % 3 != 0).then(|| "2026-11-30T08:41:12".into()),
             last_day: None,
             away: Vec::new(),
+            never_taken: false,
         })
         .collect();
     let mut view = StudentList::default();

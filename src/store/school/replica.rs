@@ -826,15 +826,17 @@ impl Store {
                     "The school's {} was not written here: this computer's own student \
                      {who}, whom the school does not have, holds that roll number and is \
                      someone else by name and email. Enrol them at the office under a \
-                     roll number of their own, then delete them here (rollcall delete \
-                     {roll_no} --yes): the school's student is written here then.",
+                     roll number of their own, then delete them here (Admin → Students, or \
+                     rollcall delete {roll_no} --yes): the school's student is written here \
+                     then.",
                     row.describe()
                 ),
                 (None, Some(own)) => format!(
                     "The school's {} was not written here: this computer's own student \
                      {} ({}), whom the school does not have, holds that {}. Enrol them at \
                      the office under a roll number of their own, then delete them here \
-                     (rollcall delete {} --yes): the school's student is written here then.",
+                     (Admin → Students, or rollcall delete {} --yes): the school's student \
+                     is written here then.",
                     row.describe(),
                     own.roll_no,
                     own.name,
@@ -2440,7 +2442,8 @@ mod tests {
                 "The school's student R5 (Grace) was not written here: this computer's own \
               student R5 (Student 5), whom the school does not have, holds that roll number. \
               Enrol them at the office under a roll number of their own, then delete them \
-              here (rollcall delete R5 --yes): the school's student is written here then."
+              here (Admin → Students, or rollcall delete R5 --yes): the school's student is \
+              written here then."
             ]
         );
         assert_eq!(roll_numbers(&store, &["g"]), ["R4"]);
