@@ -1116,14 +1116,11 @@ impl Store {
             })?
             .collect::<Result<_, _>>()?;
         let mut files = Vec::new();
-        // At a door the deletions are not changes to send (as the school's own are not).
-        if door {
-            tx.execute("UPDATE school_link SET applying = 1", [])?;
-        }
         for (id, day) in &leavers {
             let what = format!("left the school, last day {day}");
             if door {
-                let (gone, erased) = erase_face_rows(&tx, *id, None)?;
+                // Not a change to send (as the school's own are not).
+                let (gone, erased) = school::untold(&tx, || erase_face_rows(&tx, *id, None))?;
                 let details = format!(
                     "student {id}: {what}; erased this door's copy: {erased} (the school's \
                      goes at the office)"
@@ -1133,9 +1130,6 @@ impl Store {
             } else {
                 files.extend(erase_face_data_logged(&tx, *id, actor, "erase face data", &what)?.0);
             }
-        }
-        if door {
-            tx.execute("UPDATE school_link SET applying = 0", [])?;
         }
         tx.commit()?;
         if !leavers.is_empty() {
@@ -1245,9 +1239,9 @@ impl Store {
         // At a door, its own student whom the school never took (enrolled before it was
         // linked with a door's login) may go: nothing of theirs is the school's.
         let untaken = match self.office_only("Deleting a student") {
-            Err(StoreError::OfficeOnly(what)) => match self.never_taken(id)? {
-                true => true,
-                false => return Err(StoreError::OfficeOnly(what)),
+            Err(StoreError::OfficeOnly(what)) => match self.student(id)? {
+                Some(s) if s.never_taken => true,
+                _ => return Err(StoreError::OfficeOnly(what)),
             },
             other => {
                 other?;
@@ -1255,18 +1249,18 @@ impl Store {
             }
         };
         let tx = self.conn.transaction()?;
-        if untaken {
-            school::forget_unsent_student(&tx, id)?;
-        }
         let files = photo_names(&tx, id)?;
         let who = name_of(&tx, id)?;
-        let kept = delete_student_rows(&tx, id, actor)?;
+        let kept = match untaken {
+            true => {
+                school::forget_unsent_student(&tx, id)?;
+                school::untold(&tx, || delete_student_rows(&tx, id, actor))?
+            }
+            false => delete_student_rows(&tx, id, actor)?,
+        };
         if let Some((roll, name)) = who {
             erasures::record(&tx, ErasureKind::Student, &roll)?;
             audit(&tx, actor, "delete student", &format!("{roll} ({name})"))?;
-        }
-        if untaken {
-            tx.execute("UPDATE school_link SET applying = 0", [])?;
         }
         tx.commit()?;
         self.flush_erased();
@@ -1371,9 +1365,7 @@ impl Store {
         }
         // Not an erasure: a folder that left a school does not tell it when it joins again.
         let tx = self.conn.transaction()?;
-        tx.execute("UPDATE school_link SET applying = 1", [])?;
-        let dropped = tx.execute(&format!("DELETE {others}"), params())?;
-        tx.execute("UPDATE school_link SET applying = 0", [])?;
+        let dropped = school::untold(&tx, || tx.execute(&format!("DELETE {others}"), params()))?;
         tx.commit()?;
         Ok(RetiredTemplates::Dropped(dropped))
     }

@@ -19,7 +19,7 @@ mod rows;
 mod server;
 
 pub use replica::Unsent;
-pub(crate) use replica::{forget_unsent_student, AwayFromSchool};
+pub(crate) use replica::{forget_unsent_student, untold, AwayFromSchool};
 pub use server::ServerError;
 
 use crate::store::{Store, StoreError};
@@ -419,12 +419,7 @@ impl Door {
             return Ok(());
         }
         let changes = server::students_by_roll_no(self.client()?, &roll_nos)?;
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let pulled = self.store.pulled()?;
-        refused.extend(self.store.apply(&changes, pulled, None, false)?.refused);
-        Ok(())
+        self.write_fetched_again(&changes, refused)
     }
 
     /// The school's students this folder could not write (see `Store::apply`) are fetched
@@ -436,8 +431,21 @@ impl Door {
             return Ok(());
         }
         let changes = server::students_by_uid(self.client()?, &uids)?;
+        self.write_fetched_again(&changes, refused)
+    }
+
+    /// Writes here rows asked of the school again, outside the fetch (which stays where it
+    /// was); adds what could not be written to `refused`.
+    fn write_fetched_again(
+        &mut self,
+        changes: &[Change],
+        refused: &mut Vec<String>,
+    ) -> Result<(), LinkError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
         let pulled = self.store.pulled()?;
-        refused.extend(self.store.apply(&changes, pulled, None, false)?.refused);
+        refused.extend(self.store.apply(changes, pulled, None, false)?.refused);
         Ok(())
     }
 

@@ -406,18 +406,6 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Whether student `id` is this folder's own whom the school never took (their
-    /// enrolment still waits, refused, in the outbox).
-    pub(crate) fn never_taken(&self, id: i64) -> Result<bool, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM students s JOIN school_outbox o
-                              ON o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0
-                            WHERE s.id = ?1 AND o.refused > 0)",
-            [id],
-            |r| r.get(0),
-        )?)
-    }
-
     /// The school's students not written here (see `write_students`), by uid.
     pub(super) fn unwritten_students(&self) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare("SELECT uid FROM school_unwritten")?;
@@ -1134,8 +1122,20 @@ fn join_own_student(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<O
     Ok(Some(Joined::Same(who)))
 }
 
-/// Drops from the outbox everything of student `id`, whom the school never took, and
-/// sets `applying` so that deleting them sends nothing (the caller sets it back).
+/// Runs `change` with the outbox's triggers held (`applying` set): what it changes here is
+/// not a change for the school.
+pub(crate) fn untold<T, E: From<rusqlite::Error>>(
+    conn: &rusqlite::Connection,
+    change: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    conn.execute("UPDATE school_link SET applying = 1", [])?;
+    let done = change()?;
+    conn.execute("UPDATE school_link SET applying = 0", [])?;
+    Ok(done)
+}
+
+/// Drops from the outbox everything of student `id`, whom the school never took (deleting
+/// them then, `untold`, sends nothing).
 pub(crate) fn forget_unsent_student(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<()> {
     tx.execute(
         "DELETE FROM school_outbox
@@ -1145,7 +1145,6 @@ pub(crate) fn forget_unsent_student(tx: &Transaction<'_>, id: i64) -> rusqlite::
                 AND uid IN (SELECT uid FROM face_templates WHERE student_id = ?1))",
         [id],
     )?;
-    tx.execute("UPDATE school_link SET applying = 1", [])?;
     Ok(())
 }
 
@@ -2422,7 +2421,8 @@ mod tests {
             .map(|p| (p.clone(), Refused::Again))
             .collect();
         store.delivered(&batch, &refused).unwrap();
-        assert!(store.never_taken(own).unwrap());
+        let never_taken = |store: &Store, id| store.student(id).unwrap().unwrap().never_taken;
+        assert!(never_taken(&store, own));
         let grace = school_student("g", "R4", "Grace");
         assert!(store
             .apply(&[grace], 1, None, false)
@@ -2430,7 +2430,7 @@ mod tests {
             .refused
             .is_empty());
         let grace_id = store.student_by_roll_no("R4").unwrap().unwrap().0;
-        assert!(!store.never_taken(grace_id).unwrap());
+        assert!(!never_taken(&store, grace_id));
 
         let corrected = school_student("g", "R5", "Grace");
         let applied = store
