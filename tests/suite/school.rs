@@ -1371,6 +1371,123 @@ fn a_correction_to_a_roll_number_a_doors_own_student_holds_reaches_the_door_once
     assert!(!problem().contains("was not written here"), "{}", problem());
 }
 
+/// Students Two (R0002) and Three (R0003), enrolled at the office under each other's
+/// numbers and fetched by the door, swapped at the office through a third number, as the
+/// Students screen does, while the server is out of reach: the three changes wait in the
+/// office's outbox as two rows, each holding the other's old number. Three gets
+/// `three_email` as well.
+fn swapped_while_the_server_is_away(school: &RoledSchool, three_email: &str) {
+    school.enrol("0002", "Student Two");
+    school.enrol("0003", "Student Three");
+    assert!(school.at_door(&["students"]).status.success());
+    let mut office = rollcall::store::Store::open(&school.office.join("rollcall.db")).unwrap();
+    let two = student_named(&office, "R0002").unwrap();
+    let three = student_named(&office, "R0003").unwrap();
+    for (student, roll_no, email) in [
+        (&two, "R0009", two.email.as_str()),
+        (&three, "R0002", three_email),
+        (&two, "R0003", two.email.as_str()),
+    ] {
+        office
+            .update_student(student.id, roll_no, &student.name, email, "admin")
+            .unwrap();
+    }
+}
+
+/// The link's state at `data` (`Store::school_status`).
+fn school_status_at(data: &Path) -> rollcall::store::school::SchoolStatus {
+    rollcall::store::Store::open(&data.join("rollcall.db"))
+        .unwrap()
+        .school_status()
+        .unwrap()
+        .unwrap()
+}
+
+/// The school server's students, "R0002 Student Three", in roll-number order.
+fn students_and_names_at_school(school: &RoledSchool) -> Vec<String> {
+    school
+        .pg
+        .client_of("school")
+        .query(
+            "SELECT roll_no || ' ' || name FROM students ORDER BY roll_no",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[test]
+fn two_roll_numbers_swapped_at_the_office_while_the_server_is_away_reach_the_school_and_the_door() {
+    let school = RoledSchool::start();
+    swapped_while_the_server_is_away(&school, "0003@example.org");
+    // Until 2026-12-07 the school refused both (each number still the other's there),
+    // and the office then wrote the school's copies over its own: the swap undone, unsaid.
+    let listed = String::from_utf8_lossy(&school.at_office(&["students"]).stdout).into_owned();
+    let status = school_status_at(&school.office);
+    assert_eq!((status.refused_changes, status.problem), (0, None));
+    let swapped = ["R0002 Student Three", "R0003 Student Two"];
+    assert_eq!(students_and_names_at_school(&school), swapped);
+    let at_door = school.listed_at_door();
+    for place in [&listed, &at_door] {
+        for student in swapped {
+            let (roll_no, name) = student.split_once(' ').unwrap();
+            assert!(
+                place
+                    .lines()
+                    .any(|l| l.starts_with(roll_no) && l.contains(name)),
+                "{place}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_swap_the_school_cannot_take_whole_leaves_it_as_it_was_and_the_office_keeps_it() {
+    let school = RoledSchool::start();
+    school.enrol("0006", "Student Six");
+    swapped_while_the_server_is_away(&school, "three@example.org");
+    // Meanwhile, by hand at the server, another student is given Three's new address.
+    school
+        .pg
+        .client_of("school")
+        .execute(
+            "UPDATE students SET email = 'three@example.org' WHERE roll_no = 'R0006'",
+            &[],
+        )
+        .unwrap();
+
+    // The swap would free Two's new number only by parting the two for a moment; Three
+    // is still refused (the address), so nothing of it is kept: no half-made swap, no
+    // number of the moment ("R0002~…") at the school.
+    let listed = String::from_utf8_lossy(&school.at_office(&["students"]).stdout).into_owned();
+    assert_eq!(
+        students_and_names_at_school(&school),
+        [
+            "R0002 Student Two",
+            "R0003 Student Three",
+            "R0006 Student Six"
+        ]
+    );
+    // The office keeps its swap, and says why the school has not taken it.
+    for (roll_no, name) in [("R0002", "Student Three"), ("R0003", "Student Two")] {
+        assert!(
+            listed
+                .lines()
+                .any(|l| l.starts_with(roll_no) && l.contains(name)),
+            "{listed}"
+        );
+    }
+    let status = school_status_at(&school.office);
+    assert_eq!(status.refused_changes, 2);
+    let problem = status.problem.unwrap_or_default();
+    assert!(
+        problem.contains("student R0002 (Student Three) was not taken by the school server"),
+        "{problem}"
+    );
+}
+
 /// The school server's night backup (returned), then a morning: Student Two marked at the
 /// north door, Student Three enrolled at the office.
 fn backup_then_a_morning(school: &RoledSchool) -> PathBuf {

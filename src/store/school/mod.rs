@@ -414,11 +414,21 @@ impl Door {
     /// The school's student usually comes in a fetch and is joined then; this finds those
     /// fetched before a door could join them (Rollcall before 2026-12-05).
     fn join_refused_students(&mut self, refused: &mut Vec<String>) -> Result<(), LinkError> {
-        let roll_nos = self.store.refused_own_students()?;
-        if roll_nos.is_empty() {
+        let refused_here = self.store.refused_own_students()?;
+        if refused_here.is_empty() {
             return Ok(());
         }
-        let changes = server::students_by_roll_no(self.client()?, &roll_nos)?;
+        let roll_nos: Vec<String> = refused_here.iter().map(|(r, _)| r.clone()).collect();
+        // The school's copy of a student whose own change it refused (a correction: two
+        // numbers swapped while another student held one of them) is not written over
+        // that change: it waits here, and the admin is told why.
+        let changes: Vec<Change> = server::students_by_roll_no(self.client()?, &roll_nos)?
+            .into_iter()
+            .filter(|c| {
+                !matches!(c, Change::Row(SharedRow::Student { uid, .. })
+                    if refused_here.iter().any(|(_, own)| own == uid))
+            })
+            .collect();
         self.write_fetched_again(&changes, refused)
     }
 

@@ -394,15 +394,15 @@ impl Store {
         )?)
     }
 
-    /// Roll numbers of students enrolled here whom the school refused (still in the
-    /// outbox): the school may hold a student of the same roll number, fetched before
-    /// this door could join the two.
-    pub(super) fn refused_own_students(&self) -> Result<Vec<String>, StoreError> {
+    /// Students here whose row the school refused (still in the outbox), by roll number
+    /// and uid: enrolled here, the school may hold a student of the same roll number,
+    /// fetched before this door could join the two.
+    pub(super) fn refused_own_students(&self) -> Result<Vec<(String, String)>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT s.roll_no FROM students s JOIN school_outbox o
+            "SELECT s.roll_no, s.uid FROM students s JOIN school_outbox o
                  ON o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0 AND o.refused = 1",
         )?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -1148,22 +1148,58 @@ pub(crate) fn forget_unsent_student(tx: &Transaction<'_>, id: i64) -> rusqlite::
     Ok(())
 }
 
+/// A student row of the school's that could not be written here: the row, who of this
+/// computer's own holds its roll number (if known), and why.
+type Unwritten<'r> = (&'r SharedRow, Option<String>, rusqlite::Error);
+
 /// Writes the school's student rows here (each with who holds its roll number here, if
 /// someone else not taken by the school); returns those that could not be written, with
 /// why. A roll number held here by another of the school's students may be given up in
 /// the same fetch (one student's corrected number given to another, two numbers swapped
 /// through a third): rows wait for the others and are written again while that frees
 /// numbers, and two or more rows each waiting for the other's number are parted by giving
-/// one of their students, for a moment, a number no one has.
+/// one of their students, for a moment, a number no one has. When a student so parted is
+/// still not written (another holds their new number or address as well), nothing of the
+/// parting is kept: those rows wait as they were, with no number of the moment left here.
 fn write_students<'r>(
     tx: &Transaction<'_>,
+    waiting: Vec<(&'r SharedRow, Option<String>)>,
+) -> rusqlite::Result<Vec<Unwritten<'r>>> {
+    let mut failed = write_while_it_frees(tx, waiting)?;
+    if failed.len() < 2 {
+        return Ok(failed);
+    }
+    let before: Vec<_> = failed.iter().map(|(row, s, _)| (*row, s.clone())).collect();
+    tx.execute_batch("SAVEPOINT parting")?;
+    let mut parted: Vec<String> = Vec::new();
+    // Each parting takes a student out of everyone's way for good, so there are at most
+    // as many as rows.
+    while parted.len() < before.len() {
+        let Some(holder) = make_way(tx, &failed)? else {
+            break;
+        };
+        parted.push(holder);
+        let again = failed.into_iter().map(|(row, s, _)| (row, s)).collect();
+        failed = write_while_it_frees(tx, again)?;
+    }
+    let stranded = failed
+        .iter()
+        .any(|(row, ..)| parted.iter().any(|p| p == row.key().1));
+    if stranded {
+        tx.execute_batch("ROLLBACK TO parting; RELEASE parting")?;
+        return write_while_it_frees(tx, before);
+    }
+    tx.execute_batch("RELEASE parting")?;
+    Ok(failed)
+}
+
+/// Writes the rows, again and again while that frees numbers for the others; returns those
+/// that could not be written.
+fn write_while_it_frees<'r>(
+    tx: &Transaction<'_>,
     mut waiting: Vec<(&'r SharedRow, Option<String>)>,
-) -> rusqlite::Result<Vec<(&'r SharedRow, Option<String>, rusqlite::Error)>> {
-    // Each round writes a row or parts students, so as many rounds as rows (and one more
-    // for each parting) are enough.
-    let mut rounds = 2 * waiting.len() + 1;
+) -> rusqlite::Result<Vec<Unwritten<'r>>> {
     loop {
-        rounds -= 1;
         let before = waiting.len();
         let mut failed = Vec::new();
         for (row, someone_else) in waiting {
@@ -1175,7 +1211,7 @@ fn write_students<'r>(
                 Err(e) => failed.push((row, someone_else, e)),
             }
         }
-        if failed.is_empty() || rounds == 0 || (failed.len() == before && !make_way(tx, &failed)?) {
+        if failed.is_empty() || failed.len() == before {
             return Ok(failed);
         }
         waiting = failed.into_iter().map(|(row, s, _)| (row, s)).collect();
@@ -1184,11 +1220,8 @@ fn write_students<'r>(
 
 /// Among `failed` student rows, one whose roll number or email address another of them
 /// holds here: that student gets, for a moment, a number and an address no one has (their
-/// own row gives them their new ones). False when there is none.
-fn make_way(
-    tx: &Transaction<'_>,
-    failed: &[(&SharedRow, Option<String>, rusqlite::Error)],
-) -> rusqlite::Result<bool> {
+/// own row gives them their new ones); returns their uid. None when there is none.
+fn make_way(tx: &Transaction<'_>, failed: &[Unwritten<'_>]) -> rusqlite::Result<Option<String>> {
     let waiting: Vec<&str> = failed.iter().map(|(row, ..)| row.key().1).collect();
     for (row, ..) in failed {
         let Some((uid, roll_no, email)) = row.student_keys() else {
@@ -1200,16 +1233,16 @@ fn make_way(
         let holders: Vec<String> = holders
             .query_map([roll_no, email, uid], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        if let Some(holder) = holders.iter().find(|h| waiting.contains(&h.as_str())) {
+        if let Some(holder) = holders.into_iter().find(|h| waiting.contains(&h.as_str())) {
             tx.execute(
                 "UPDATE students SET roll_no = roll_no || '~' || uid, email = email || '~' || uid
                  WHERE uid = ?1",
-                [holder],
+                [&holder],
             )?;
-            return Ok(true);
+            return Ok(Some(holder));
         }
     }
-    Ok(false)
+    Ok(None)
 }
 
 /// This computer's own student whom the school never took, holding a roll number or an
@@ -2402,18 +2435,13 @@ mod tests {
         assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
     }
 
-    /// A door's own student whom the school never took holds the roll number the school
-    /// gives one of its students: the school's row is not written, the admin is told what
-    /// to do, and once the door's own student is deleted there (a door's login may delete
-    /// that one) the row, fetched again, is written.
-    #[test]
-    fn a_schools_student_whose_number_a_doors_own_student_holds_is_written_once_that_one_goes() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    /// A door at `dir` with a student of its own (R5, Student 5, s5@example.org), enrolled
+    /// before it joined the school, whose enrolment the school refused; the student's id.
+    fn door_with_its_own_student(dir: &std::path::Path) -> (Store, i64) {
+        let mut store = Store::open(&dir.join("rollcall.db")).unwrap();
         let own = store.add_test_student(5);
         store.link_to_school("North door").unwrap();
         store.set_school_login("north", Some(false)).unwrap();
-        // The door's enrolment of its own student is refused by the school.
         let batch = store.outbox(100, false, None).unwrap();
         let refused: Vec<(Pending, Refused)> = batch
             .rows
@@ -2421,6 +2449,17 @@ mod tests {
             .map(|p| (p.clone(), Refused::Again))
             .collect();
         store.delivered(&batch, &refused).unwrap();
+        (store, own)
+    }
+
+    /// A door's own student whom the school never took holds the roll number the school
+    /// gives one of its students: the school's row is not written, the admin is told what
+    /// to do, and once the door's own student is deleted there (a door's login may delete
+    /// that one) the row, fetched again, is written.
+    #[test]
+    fn a_schools_student_whose_number_a_doors_own_student_holds_is_written_once_that_one_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, own) = door_with_its_own_student(dir.path());
         let never_taken = |store: &Store, id| store.student(id).unwrap().unwrap().never_taken;
         assert!(never_taken(&store, own));
         let grace = school_student("g", "R4", "Grace");
@@ -2463,6 +2502,48 @@ mod tests {
         let applied = store.apply(&[corrected], 2, None, false).unwrap();
         assert!(applied.refused.is_empty(), "{:?}", applied.refused);
         assert_eq!(roll_numbers(&store, &["g"]), ["R5"]);
+        assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
+    }
+
+    /// Two of the school's students swapped while one of them also takes an address the
+    /// door's own student holds: the swap cannot be written whole, so nothing of it is
+    /// (no number of the moment, "R2~b", left at the door); both wait, fetched again, and
+    /// are written once the door's own student goes.
+    #[test]
+    fn a_swap_a_door_cannot_write_whole_leaves_its_students_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, own) = door_with_its_own_student(dir.path());
+        let first = [
+            school_student("a", "R1", "Ada"),
+            school_student("b", "R2", "Bo"),
+        ];
+        assert!(store
+            .apply(&first, 1, None, false)
+            .unwrap()
+            .refused
+            .is_empty());
+        let mut bo = school_student("b", "R1", "Bo");
+        if let Change::Row(SharedRow::Student { email, .. }) = &mut bo {
+            *email = "s5@example.org".into();
+        }
+        let swap = [school_student("a", "R2", "Ada"), bo];
+        let applied = store.apply(&swap, 2, None, false).unwrap();
+        assert_eq!(applied.refused.len(), 2, "{:?}", applied.refused);
+        assert!(
+            applied.refused[1].contains(
+                "own student R5 (Student 5), whom the school does not \
+             have, holds that email address"
+            ),
+            "{:?}",
+            applied.refused
+        );
+        assert_eq!(roll_numbers(&store, &["a", "b"]), ["R1", "R2"]);
+        assert_eq!(store.unwritten_students().unwrap(), ["a", "b"]);
+
+        store.delete_student(own, "admin").unwrap();
+        let applied = store.apply(&swap, 2, None, false).unwrap();
+        assert!(applied.refused.is_empty(), "{:?}", applied.refused);
+        assert_eq!(roll_numbers(&store, &["a", "b"]), ["R2", "R1"]);
         assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
     }
 }

@@ -184,44 +184,202 @@ pub fn push(
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
     let server_ms = server_clock_ms(&mut tx)?;
     let mut privileges = Privileges::default();
-    let mut answers: Vec<Delivery> = Vec::with_capacity(rows.len());
-    for (table, uid, row) in rows {
-        let mut point = tx.transaction()?;
-        let result = match row {
-            Some(row) => match dated_ahead(row, server_ms) {
-                Some(why) => Ok(Some(Delivery::DatedAhead(why))),
-                None => upsert(&mut point, row, &mut privileges).map(|r| r.map(Delivery::Refused)),
-            },
-            None => {
-                delete(&mut point, table, uid, &mut privileges).map(|r| r.map(Delivery::Refused))
-            }
-        };
-        match result {
-            Ok(None) => {
-                point.commit()?;
-                answers.push(Delivery::Taken);
-            }
-            Ok(Some(refusal)) => {
-                point.rollback()?;
-                answers.push(refusal);
-            }
-            Err(e) if e.code().is_some() => {
-                point.rollback()?;
-                let what = match row {
-                    Some(r) => r.describe(),
-                    None => deletion_described(table),
-                };
-                answers.push(Delivery::Refused(refusal(&e, &what, row.is_none())));
-            }
-            Err(e) => return Err(e.into()),
+    let mut answers: Vec<Option<Delivery>> = Vec::with_capacity(rows.len());
+    // Student rows whose roll number or email address another student of the school still
+    // holds: another row of this push may give it up (two numbers swapped at the office
+    // while the server was away), so they wait for the others.
+    let mut waiting = Vec::new();
+    for (i, (table, uid, row)) in rows.iter().enumerate() {
+        let student = matches!(row, Some(SharedRow::Student { .. }));
+        // Students come first (the sending order): they are settled before their
+        // templates and marks are offered.
+        if !student {
+            settle(
+                &mut tx,
+                rows,
+                &mut waiting,
+                &mut answers,
+                server_ms,
+                &mut privileges,
+            )?;
         }
+        answers.push(
+            match offer(&mut tx, table, uid, row, server_ms, &mut privileges)? {
+                Offered::Answered(answer) => Some(answer),
+                Offered::Held(why) if student => {
+                    waiting.push((i, why));
+                    None
+                }
+                Offered::Held(why) => Some(Delivery::Refused(why)),
+            },
+        );
     }
+    settle(
+        &mut tx,
+        rows,
+        &mut waiting,
+        &mut answers,
+        server_ms,
+        &mut privileges,
+    )?;
+    let answers: Vec<Delivery> = answers
+        .into_iter()
+        .map(|a| a.expect("every row answered or settled"))
+        .collect();
     // The other doors look only when the school changed.
     if answers.contains(&Delivery::Taken) {
         tx.batch_execute(&format!("NOTIFY {CHANNEL}"))?;
     }
     tx.commit()?;
     Ok(answers)
+}
+
+/// How the server took one row of a push.
+enum Offered {
+    Answered(Delivery),
+    /// Refused because another row holds its roll number or email address (the words).
+    Held(String),
+}
+
+/// Offers one row (`None`: deleted at the door) in a savepoint of its own.
+fn offer(
+    tx: &mut Transaction<'_>,
+    table: &str,
+    uid: &str,
+    row: &Option<SharedRow>,
+    server_ms: i64,
+    privileges: &mut Privileges,
+) -> Result<Offered, ServerError> {
+    let mut point = tx.transaction()?;
+    let result = match row {
+        Some(row) => match dated_ahead(row, server_ms) {
+            Some(why) => Ok(Some(Delivery::DatedAhead(why))),
+            None => upsert(&mut point, row, privileges).map(|r| r.map(Delivery::Refused)),
+        },
+        None => delete(&mut point, table, uid, privileges).map(|r| r.map(Delivery::Refused)),
+    };
+    match result {
+        Ok(None) => {
+            point.commit()?;
+            Ok(Offered::Answered(Delivery::Taken))
+        }
+        Ok(Some(refusal)) => {
+            point.rollback()?;
+            Ok(Offered::Answered(refusal))
+        }
+        Err(e) if e.code().is_some() => {
+            point.rollback()?;
+            let what = match row {
+                Some(r) => r.describe(),
+                None => deletion_described(table),
+            };
+            let why = refusal(&e, &what, row.is_none());
+            Ok(match e.code() {
+                Some(c) if *c == SqlState::UNIQUE_VIOLATION => Offered::Held(why),
+                _ => Offered::Answered(Delivery::Refused(why)),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Offers the `waiting` student rows again while that frees roll numbers and addresses;
+/// two or more each holding another's are parted by giving one of their students, for a
+/// moment, a number and an address no one has (their own row gives them their new ones).
+/// When a student so parted is still refused, nothing of this is kept: every waiting row
+/// is refused, and the school is as it was.
+fn settle(
+    tx: &mut Transaction<'_>,
+    rows: &[(String, String, Option<SharedRow>)],
+    waiting: &mut Vec<(usize, String)>,
+    answers: &mut [Option<Delivery>],
+    server_ms: i64,
+    privileges: &mut Privileges,
+) -> Result<(), ServerError> {
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let held = std::mem::take(waiting);
+    let mut point = tx.transaction()?;
+    let mut left = held.clone();
+    let mut parted: Vec<String> = Vec::new();
+    let mut taken = Vec::new();
+    // Each round takes a row or parts students: as many rounds as rows, and one more for
+    // each parting, are enough.
+    let mut rounds = 2 * held.len() + 1;
+    loop {
+        rounds -= 1;
+        let before = left.len();
+        let mut still = Vec::new();
+        for (i, why) in left {
+            let (table, uid, row) = &rows[i];
+            match offer(&mut point, table, uid, row, server_ms, privileges)? {
+                Offered::Answered(answer) => taken.push((i, answer)),
+                Offered::Held(_) => still.push((i, why)),
+            }
+        }
+        left = still;
+        if left.is_empty()
+            || rounds == 0
+            || (left.len() == before && !make_way(&mut point, rows, &left, &mut parted)?)
+        {
+            break;
+        }
+    }
+    let stranded = left
+        .iter()
+        .any(|(i, _)| parted.iter().any(|p| p == &rows[*i].1));
+    if stranded {
+        point.rollback()?;
+        for (i, why) in held {
+            answers[i] = Some(Delivery::Refused(why));
+        }
+        return Ok(());
+    }
+    point.commit()?;
+    for (i, answer) in taken {
+        answers[i] = Some(answer);
+    }
+    for (i, why) in left {
+        answers[i] = Some(Delivery::Refused(why));
+    }
+    Ok(())
+}
+
+/// Among the `left` student rows, one whose roll number or email address another of them
+/// holds at the school: that student gets, for a moment, a number and an address no one
+/// has (recorded in `parted`). False when there is none.
+fn make_way(
+    tx: &mut Transaction<'_>,
+    rows: &[(String, String, Option<SharedRow>)],
+    left: &[(usize, String)],
+    parted: &mut Vec<String>,
+) -> Result<bool, postgres::Error> {
+    let waiting: Vec<&str> = left.iter().map(|(i, _)| rows[*i].1.as_str()).collect();
+    for (i, _) in left {
+        let Some((uid, roll_no, email)) = rows[*i].2.as_ref().and_then(|r| r.student_keys()) else {
+            continue;
+        };
+        let holders = tx.query(
+            "SELECT uid FROM students
+             WHERE (roll_no = $1 OR lower(email) = lower($2)) AND uid <> $3",
+            &[&roll_no, &email, &uid],
+        )?;
+        let holder = holders
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .find(|h| waiting.contains(&h.as_str()));
+        if let Some(holder) = holder {
+            tx.execute(
+                "UPDATE students SET roll_no = roll_no || '~' || uid, email = email || '~' || uid
+                 WHERE uid = $1",
+                &[&holder],
+            )?;
+            parted.push(holder);
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Why the server refused a row (`deletion`: one deleted at the door), for the admin.
