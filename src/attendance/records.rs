@@ -62,10 +62,8 @@ pub enum AdminError {
     Invalid(String),
     #[error("That email address is already used by another student.")]
     EmailTaken,
-    #[error(
-        "Roll number {roll_no} is already {name}'s (to swap two students' numbers, first give \
-         one of them a number no one has)."
-    )]
+    /// (Each place that shows it says how to swap the two numbers instead.)
+    #[error("Roll number {roll_no} is already {name}'s.")]
     RollNoTaken { roll_no: String, name: String },
     #[error("A student can have at most {MAX_PHOTOS} photos.")]
     TooManyPhotos,
@@ -84,6 +82,43 @@ impl From<EnrollError> for AdminError {
             EnrollError::Io(io) => AdminError::Io(io),
             other => AdminError::Invalid(other.to_string()),
         }
+    }
+}
+
+/// A roll number or email taken by another student between the check and the change.
+fn taken_in_the_meantime(e: StoreError) -> AdminError {
+    match e {
+        StoreError::Duplicate => AdminError::Invalid(
+            "That roll number or email address is already used by another student.".into(),
+        ),
+        other => other.into(),
+    }
+}
+
+/// Another student who holds a roll number: id, roll number, name.
+type Holder = (i64, String, String);
+
+/// Two students' roll numbers swapped (`Records::swap_roll_numbers`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Swapped {
+    /// The student changed, by their (new) name.
+    pub name: String,
+    /// Their number before, now the other student's.
+    pub old: String,
+    /// Their number now, the other student's before.
+    pub new: String,
+    /// The other student's name.
+    pub other_name: String,
+}
+
+impl std::fmt::Display for Swapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Swapped the roll numbers: {} is now {} (was {}), {} is now {}. Their attendance, \
+             photos and face data stay theirs.",
+            self.name, self.new, self.old, self.other_name, self.old
+        )
     }
 }
 
@@ -369,16 +404,62 @@ impl Records {
         email: &str,
         actor: &str,
     ) -> Result<Option<String>, AdminError> {
+        let (clean, holder) = self.checked_change(id, roll_no, name, email)?;
+        if let Some((_, roll_no, name)) = holder {
+            return Err(AdminError::RollNoTaken { roll_no, name });
+        }
+        self.store
+            .update_student(id, &clean.roll_no, &clean.name, &clean.email, actor)
+            .map_err(taken_in_the_meantime)
+    }
+
+    /// Gives a student the roll number another student holds, and that student theirs
+    /// (two numbers typed the wrong way round at enrolment), with the name and email given,
+    /// checked like at enrolment; in one step.
+    pub fn swap_roll_numbers(
+        &mut self,
+        id: i64,
+        roll_no: &str,
+        name: &str,
+        email: &str,
+        actor: &str,
+    ) -> Result<Swapped, AdminError> {
+        let (clean, holder) = self.checked_change(id, roll_no, name, email)?;
+        let Some((other, _, other_name)) = holder else {
+            return Err(AdminError::Invalid(format!(
+                "No other student has the roll number {}: save the change instead.",
+                clean.roll_no
+            )));
+        };
+        let Some((old, new)) = self
+            .store
+            .swap_roll_numbers(id, other, &clean.name, &clean.email, actor)
+            .map_err(taken_in_the_meantime)?
+        else {
+            return Err(AdminError::NotFound);
+        };
+        Ok(Swapped {
+            name: clean.name,
+            old,
+            new,
+            other_name,
+        })
+    }
+
+    /// A student's new details checked like at enrolment, with the other student who holds
+    /// the roll number, if any.
+    fn checked_change(
+        &self,
+        id: i64,
+        roll_no: &str,
+        name: &str,
+        email: &str,
+    ) -> Result<(NewStudent, Option<Holder>), AdminError> {
         if self.store.student_name(id)?.is_none() {
             return Err(AdminError::NotFound);
         }
         let clean = validate_student(roll_no, name, email)
             .map_err(|w| AdminError::Invalid(format!("The changes cannot be saved: {w}.")))?;
-        if let Some((other, roll_no, name)) = self.store.student_by_roll_no(&clean.roll_no)? {
-            if other != id {
-                return Err(AdminError::RollNoTaken { roll_no, name });
-            }
-        }
         if self
             .store
             .email_holder(&clean.email)?
@@ -386,14 +467,11 @@ impl Records {
         {
             return Err(AdminError::EmailTaken);
         }
-        self.store
-            .update_student(id, &clean.roll_no, &clean.name, &clean.email, actor)
-            .map_err(|e| match e {
-                StoreError::Duplicate => AdminError::Invalid(
-                    "That roll number or email address is already used by another student.".into(),
-                ),
-                other => other.into(),
-            })
+        let holder = self
+            .store
+            .student_by_roll_no(&clean.roll_no)?
+            .filter(|(other, ..)| *other != id);
+        Ok((clean, holder))
     }
 
     /// Adds checked photos to a student (at most 10 in all).
@@ -715,11 +793,7 @@ mod tests {
         let taken = records
             .update_student(one, " r2 ", "Student 1", "s1@example.org", "admin")
             .unwrap_err();
-        assert_eq!(
-            taken.to_string(),
-            "Roll number R2 is already Student 2's (to swap two students' numbers, first give \
-             one of them a number no one has)."
-        );
+        assert_eq!(taken.to_string(), "Roll number R2 is already Student 2's.");
         let blank = records
             .update_student(one, "  ", "Student 1", "s1@example.org", "admin")
             .unwrap_err();
@@ -761,6 +835,60 @@ mod tests {
                 (ErasureKind::RollNumber, "r1".into(), Some("R10".into())),
             ]
         );
+    }
+
+    /// Two roll numbers typed the wrong way round are swapped in one step; each student
+    /// keeps their marks, and a backup made before it gets the swap when restored.
+    #[test]
+    fn two_roll_numbers_typed_the_wrong_way_round_are_swapped_in_one_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+        let mut records = Records::open(&data, &Settings::default()).unwrap();
+        let [one, two, _three] = [1, 2, 3].map(|n| records.store.add_test_student(n));
+        let mut before = Store::open(&dir.path().join("before.db")).unwrap();
+        for n in [1, 2] {
+            before.add_test_student(n);
+        }
+        records
+            .store
+            .mark(one, Local::now(), Some(5.0), "kiosk", None)
+            .unwrap();
+        let not_held = records
+            .swap_roll_numbers(one, "R9", "Student 1", "s1@example.org", "admin")
+            .unwrap_err();
+        assert_eq!(
+            not_held.to_string(),
+            "No other student has the roll number R9: save the change instead."
+        );
+        let address = records
+            .swap_roll_numbers(one, "R2", "Student 1", "s3@example.org", "admin")
+            .unwrap_err();
+        assert!(matches!(address, AdminError::EmailTaken), "{address}");
+        let swapped = records
+            .swap_roll_numbers(one, " r2 ", "Student One", "s1@example.org", "admin")
+            .unwrap();
+        assert_eq!(
+            swapped.to_string(),
+            "Swapped the roll numbers: Student One is now R2 (was R1), Student 2 is now R1. \
+             Their attendance, photos and face data stay theirs."
+        );
+        let holder = |store: &Store, roll_no: &str| store.student_by_roll_no(roll_no).unwrap();
+        assert_eq!(holder(&records.store, "R2").unwrap().0, one);
+        assert_eq!(holder(&records.store, "R1").unwrap().0, two);
+        let day = Local::now().date_naive();
+        let marks = records.store.marks(day, day).unwrap();
+        assert_eq!(
+            (
+                marks.len(),
+                marks[0].roll_no.as_str(),
+                marks[0].name.as_str()
+            ),
+            (1, "R2", "Student One")
+        );
+        let erasures = records.store.erasures().unwrap();
+        before.apply_erasures(&erasures, "restore").unwrap();
+        let names = |roll_no| holder(&before, roll_no).unwrap().2;
+        assert_eq!([names("R1"), names("R2")], ["Student 2", "Student 1"]);
     }
 
     #[test]

@@ -81,6 +81,10 @@ pub enum Command {
         name: Option<String>,
         #[arg(long)]
         email: Option<String>,
+        /// The corrected roll number is another student's (the two were typed the wrong
+        /// way round): swap them, that student gets this one's.
+        #[arg(long, requires = "new_roll_no")]
+        swap: bool,
     },
     /// Delete students (a class that has left) with everything about them, or with
     /// --face-data only their photos and face templates (their attendance stays). Without
@@ -339,11 +343,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             new_roll_no,
             name,
             email,
+            swap,
         }) => around(&|| {
             let change = records::StudentChange {
                 roll_no: new_roll_no.as_deref(),
                 name: name.as_deref(),
                 email: email.as_deref(),
+                swap,
             };
             records::edit(data_dir, &roll_no, &change)
         }),

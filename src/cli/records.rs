@@ -350,6 +350,8 @@ pub struct StudentChange<'a> {
     pub roll_no: Option<&'a str>,
     pub name: Option<&'a str>,
     pub email: Option<&'a str>,
+    /// The new roll number is another student's: swap the two.
+    pub swap: bool,
 }
 
 /// `rollcall edit`: corrects a student's roll number, name or email.
@@ -377,6 +379,20 @@ pub fn edit(
     let new_roll_no = change.roll_no.unwrap_or(&student.roll_no);
     let name = change.name.unwrap_or(&student.name);
     let email = change.email.unwrap_or(&student.email);
+    if change.swap {
+        return match records.swap_roll_numbers(student.id, new_roll_no, name, email, "command line")
+        {
+            Ok(swapped) => {
+                println!("{swapped}");
+                Ok(Exit::Ok)
+            }
+            Err(e @ (AdminError::Invalid(_) | AdminError::EmailTaken)) => {
+                eprintln!("{e} Nothing was changed.");
+                Ok(Exit::Refused)
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     match records.update_student(student.id, new_roll_no, name, email, "command line") {
         Ok(corrected) => {
             let name = name.trim();
@@ -390,9 +406,13 @@ pub fn edit(
             }
             Ok(Exit::Ok)
         }
-        Err(
-            e @ (AdminError::Invalid(_) | AdminError::RollNoTaken { .. } | AdminError::EmailTaken),
-        ) => {
+        Err(e @ AdminError::RollNoTaken { .. }) => {
+            eprintln!(
+                "{e} Nothing was changed. To swap the two students' roll numbers, add --swap."
+            );
+            Ok(Exit::Refused)
+        }
+        Err(e @ (AdminError::Invalid(_) | AdminError::EmailTaken)) => {
             eprintln!("{e} Nothing was changed.");
             Ok(Exit::Refused)
         }

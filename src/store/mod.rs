@@ -22,7 +22,7 @@ pub use erasures::{ErasedAgain, Erasure, ErasureKind};
 
 use crate::wording::{count, long_date};
 use chrono::{DateTime, Local, NaiveDate};
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
 use std::path::Path;
 use std::time::Duration;
 
@@ -735,6 +735,42 @@ fn name_of(conn: &Connection, id: i64) -> Result<Option<(String, String)>, Store
         .optional()?)
 }
 
+/// `Store::update_student` within a transaction.
+fn update_student_in(
+    tx: &Transaction<'_>,
+    id: i64,
+    roll_no: &str,
+    name: &str,
+    email: &str,
+    actor: &str,
+) -> Result<Option<String>, StoreError> {
+    let corrected = name_of(tx, id)?
+        .map(|(roll, _)| roll)
+        .filter(|old| old != roll_no);
+    let changed = tx.execute(
+        "UPDATE students SET roll_no = ?2, name = ?3, email = ?4 WHERE id = ?1",
+        params![id, roll_no, name, email],
+    )?;
+    if changed == 1 {
+        if let Some(old) = &corrected {
+            erasures::record_correction(tx, old, roll_no)?;
+            audit(
+                tx,
+                actor,
+                "correct roll number",
+                &format!("student {id}: {old:?} to {roll_no:?}"),
+            )?;
+        }
+        audit(
+            tx,
+            actor,
+            "edit student",
+            &format!("student {id}: name {name:?}, email {email:?}"),
+        )?;
+    }
+    Ok(corrected)
+}
+
 fn audit(conn: &Connection, actor: &str, action: &str, details: &str) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO audit_log (at, actor, action, details) VALUES (?1, ?2, ?3, ?4)",
@@ -1016,32 +1052,48 @@ impl Store {
     ) -> Result<Option<String>, StoreError> {
         self.office_only("Changing a student's roll number, name or email")?;
         let tx = self.conn.transaction()?;
-        let corrected = name_of(&tx, id)?
-            .map(|(roll, _)| roll)
-            .filter(|old| old != roll_no);
-        let changed = tx.execute(
-            "UPDATE students SET roll_no = ?2, name = ?3, email = ?4 WHERE id = ?1",
-            params![id, roll_no, name, email],
-        )?;
-        if changed == 1 {
-            if let Some(old) = &corrected {
-                erasures::record_correction(&tx, old, roll_no)?;
-                audit(
-                    &tx,
-                    actor,
-                    "correct roll number",
-                    &format!("student {id}: {old:?} to {roll_no:?}"),
-                )?;
-            }
-            audit(
-                &tx,
-                actor,
-                "edit student",
-                &format!("student {id}: name {name:?}, email {email:?}"),
-            )?;
-        }
+        let corrected = update_student_in(&tx, id, roll_no, name, email, actor)?;
         tx.commit()?;
         Ok(corrected)
+    }
+
+    /// Gives student `id` the roll number student `other` holds, and `other` the one `id`
+    /// held (two numbers typed the wrong way round), with `id`'s name and email, in one
+    /// step. Recorded as three corrections (`other` through a number no one has), so that
+    /// a backup made before it gets the swap too. Returns `id`'s old and new numbers, or
+    /// `None` when either student is gone.
+    pub fn swap_roll_numbers(
+        &mut self,
+        id: i64,
+        other: i64,
+        name: &str,
+        email: &str,
+        actor: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        self.office_only("Changing a student's roll number, name or email")?;
+        let tx = self.conn.transaction()?;
+        let (Some((mine, _)), Some((theirs, _))) = (name_of(&tx, id)?, name_of(&tx, other)?) else {
+            return Ok(None);
+        };
+        let moment = format!("{theirs}~{other}");
+        let give = |to: i64, old: &str, new: &str| -> Result<(), StoreError> {
+            tx.execute(
+                "UPDATE students SET roll_no = ?2 WHERE id = ?1",
+                params![to, new],
+            )?;
+            erasures::record_correction(&tx, old, new)
+        };
+        give(other, &theirs, &moment)?;
+        update_student_in(&tx, id, &theirs, name, email, actor)?;
+        give(other, &moment, &mine)?;
+        audit(
+            &tx,
+            actor,
+            "correct roll number",
+            &format!("student {other}: {theirs:?} to {mine:?} (swapped with student {id})"),
+        )?;
+        tx.commit()?;
+        Ok(Some((mine, theirs)))
     }
 
     /// Records that a student left the school after `last_day` (the days after it count for

@@ -1163,42 +1163,58 @@ impl AdminView {
             .students
             .iter()
             .find(|o| o.id != id && o.roll_no.eq_ignore_ascii_case(roll_no));
-        let invalid = match taken {
-            Some(o) => Some(
+        let invalid = validate_student(roll_no, &self.edit_name, &self.edit_email)
+            .err()
+            .map(|w| format!("Cannot save: {w}."));
+        // Another student's number is given only by swapping the two (numbers typed the
+        // wrong way round at enrolment).
+        let swap = taken.filter(|_| invalid.is_none()).map(|o| {
+            format!(
+                "{} Swapping gives {} the roll number {} and {} the roll number {}: their \
+                 attendance, photos and face data stay theirs.",
                 AdminError::RollNoTaken {
                     roll_no: o.roll_no.clone(),
                     name: o.name.clone(),
-                }
-                .to_string(),
-            ),
-            None => validate_student(roll_no, &self.edit_name, &self.edit_email)
-                .err()
-                .map(|w| format!("Cannot save: {w}.")),
-        };
-        // A correction is a step of its own: say what it keeps before it is saved.
-        let correcting = (invalid.is_none() && roll_no != s.roll_no).then(|| {
-            format!(
-                "Saving corrects the roll number {} to {roll_no}: their attendance, photos \
-                 and face data stay theirs, and exports and reports show the new number.",
+                },
+                self.edit_name.trim(),
+                o.roll_no,
+                o.name,
                 s.roll_no
             )
         });
+        // A correction is a step of its own: say what it keeps before it is saved.
+        let correcting =
+            (invalid.is_none() && taken.is_none() && roll_no != s.roll_no).then(|| {
+                format!(
+                    "Saving corrects the roll number {} to {roll_no}: their attendance, photos \
+                 and face data stay theirs, and exports and reports show the new number.",
+                    s.roll_no
+                )
+            });
         hint(ui, invalid.as_deref());
-        if let Some(note) = correcting {
+        if let Some(note) = correcting.as_ref().or(swap.as_ref()) {
             ui.label(RichText::new(note).color(super::widgets::WARN));
         }
-        if ui
-            .add_enabled(
-                invalid.is_none() && !busy,
-                egui::Button::new("Save changes"),
-            )
-            .clicked()
-        {
+        let (save, swapping) = ui
+            .horizontal(|ui| {
+                let save = ui.add_enabled(
+                    invalid.is_none() && taken.is_none() && !busy,
+                    egui::Button::new("Save changes"),
+                );
+                let swapping = swap.is_some()
+                    && ui
+                        .add_enabled(!busy, egui::Button::new("Swap roll numbers"))
+                        .clicked();
+                (save.clicked(), swapping)
+            })
+            .inner;
+        if save || swapping {
             self.change = Some(kiosk.admin.update_student(
                 id,
                 self.edit_roll_no.clone(),
                 self.edit_name.clone(),
                 self.edit_email.clone(),
+                swapping,
             ));
         }
         ui.add_space(6.0);

@@ -260,8 +260,8 @@ fn a_roll_number_typed_wrong_is_corrected_from_the_command_line() {
         ),
         (
             &["B", "--roll-no", "c"],
-            "Roll number C is already Student C's (to swap two students' numbers, first give \
-             one of them a number no one has). Nothing was changed.",
+            "Roll number C is already Student C's. Nothing was changed. To swap the two \
+             students' roll numbers, add --swap.",
         ),
         (
             &["B", "--roll-no", " "],
@@ -287,6 +287,27 @@ fn a_roll_number_typed_wrong_is_corrected_from_the_command_line() {
     assert_eq!(b7[1], "Student Bea");
     assert_eq!(b7[2..], before[1][2..], "B's days stay theirs");
     assert!(after.iter().all(|r| r[0] != "B"));
+    // Two numbers typed the wrong way round, swapped in one step.
+    let (done, said) = edit(&["B7", "--roll-no", "c", "--swap"]);
+    assert!(
+        done && said.contains(
+            "Swapped the roll numbers: Student Bea is now C (was B7), Student C is now B7."
+        ),
+        "{said}"
+    );
+    let swapped = rows();
+    let days_of = |rows: &[Vec<String>], roll_no: &str| {
+        let row = rows.iter().find(|r| r[0] == roll_no).unwrap();
+        (row[1].clone(), row[2..].to_vec())
+    };
+    assert_eq!(
+        days_of(&swapped, "C"),
+        ("Student Bea".into(), b7[2..].to_vec())
+    );
+    assert_eq!(
+        days_of(&swapped, "B7"),
+        ("Student C".into(), days_of(&after, "C").1)
+    );
 }
 
 /// Student D moved away after Tuesday 3 March: recorded from the command line, their days

@@ -1372,8 +1372,9 @@ fn a_correction_to_a_roll_number_a_doors_own_student_holds_reaches_the_door_once
 }
 
 /// Students Two (R0002) and Three (R0003), enrolled at the office under each other's
-/// numbers and fetched by the door, swapped at the office through a third number, as the
-/// Students screen does, while the server is out of reach: the three changes wait in the
+/// numbers and fetched by the door, swapped at the office through a third number (as the
+/// Students screen asked before 2026-12-07; its swap in one step is the same two rows to
+/// send) while the server is out of reach: the three changes wait in the
 /// office's outbox as two rows, each holding the other's old number. Three gets
 /// `three_email` as well.
 fn swapped_while_the_server_is_away(school: &RoledSchool, three_email: &str) {

@@ -515,11 +515,13 @@ pub(super) enum Request {
         tickets: Vec<u64>,
         reply: Reply<Outcome>,
     },
+    /// `swap`: the roll number is another student's, who gets this one's.
     UpdateStudent {
         id: i64,
         roll_no: String,
         name: String,
         email: String,
+        swap: bool,
         reply: Reply<Outcome>,
     },
     AddPhotos {
@@ -777,18 +779,22 @@ impl AdminClient {
             reply,
         })
     }
+    /// Saves a student's roll number, name and email (`swap`: the roll number is another
+    /// student's, who gets this one's: `Records::swap_roll_numbers`).
     pub fn update_student(
         &self,
         id: i64,
         roll_no: String,
         name: String,
         email: String,
+        swap: bool,
     ) -> Pending<Outcome> {
         self.ask(|reply| Request::UpdateStudent {
             id,
             roll_no,
             name,
             email,
+            swap,
             reply,
         })
     }

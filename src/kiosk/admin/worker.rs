@@ -421,6 +421,7 @@ impl Desk {
                 roll_no,
                 name,
                 email,
+                swap: false,
                 reply,
             } => {
                 let r = self.records().and_then(|r| {
@@ -434,6 +435,20 @@ impl Desk {
                     ),
                     None => format!("Saved the changes to {name}."),
                 }))
+            }
+            Request::UpdateStudent {
+                id,
+                roll_no,
+                name,
+                email,
+                swap: true,
+                reply,
+            } => {
+                let r = self.records().and_then(|r| {
+                    r.swap_roll_numbers(id, &roll_no, &name, &email, "admin")
+                        .map_err(|e| e.to_string())
+                });
+                reply.send(r.map(|swapped| swapped.to_string()))
             }
             Request::AddPhotos { id, tickets, reply } => reply.send(self.add_photos(id, tickets)),
             Request::StudentPhotos { id, reply } => reply.send(self.photos_of(id)),
