@@ -743,114 +743,8 @@ impl Store {
         context: &FetchContext,
         school_wins: bool,
     ) -> Result<Applied, StoreError> {
-        let mut applied = Applied::default();
         let tx = self.conn.transaction()?;
-        tx.execute("UPDATE school_link SET applying = 1", [])?;
-        if school_wins {
-            // But not an erasure made here while this folder was away from the school
-            // (linked again, it fetches everything): it is newer than anything the school
-            // sends (an old erasure of the same student fetched again included).
-            let mut drop = tx.prepare(
-                "DELETE FROM school_outbox WHERE tbl = ?1 AND uid = ?2
-                   AND NOT (gone = 1 AND (SELECT left_at FROM school_link) IS NOT NULL)",
-            )?;
-            for change in changes {
-                let (table, uid) = change.key();
-                drop.execute([table, uid])?;
-            }
-        }
-        let mut deleted = std::collections::HashSet::new();
-        for change in changes {
-            if let Change::Gone { table, uid } = change {
-                if deleted.insert((table, uid)) {
-                    delete_here(&tx, table, uid, context, &mut applied)?;
-                }
-            }
-        }
-        let mut rows: Vec<&SharedRow> = changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::Row(row) => Some(row),
-                Change::Gone { .. } => None,
-            })
-            .collect();
-        rows.sort_by_key(|row| row.rank());
-        // Students first, all of them (their templates and marks need them here).
-        let mut waiting = Vec::new();
-        for row in rows.iter().copied().filter(|r| r.rank() == 0) {
-            if erased_here_first(&tx, row)? {
-                continue;
-            }
-            let someone_else = match join_own_student(&tx, row)? {
-                Some(Joined::Same(who)) => {
-                    crate::store::audit(
-                        &tx,
-                        "school server",
-                        "join student",
-                        &format!(
-                            "{who}, enrolled here and not taken by the school, is the school's \
-                             student of the same roll number: one student from now on"
-                        ),
-                    )?;
-                    None
-                }
-                Some(Joined::SomeoneElse(who)) => Some(who),
-                None => None,
-            };
-            waiting.push((row, someone_else));
-        }
-        for (row, someone_else, e) in write_students(&tx, waiting)? {
-            let Some((uid, roll_no, email)) = row.student_keys() else {
-                continue;
-            };
-            // Fetched again at every offer of what was refused, until written.
-            tx.execute(
-                "INSERT INTO school_unwritten (uid) VALUES (?1) ON CONFLICT DO NOTHING",
-                [uid],
-            )?;
-            let holder = own_student_holding(&tx, roll_no, email, uid)?;
-            applied.refused.push(match (someone_else, holder) {
-                (Some(who), _) => format!(
-                    "The school's {} was not written here: this computer's own student \
-                     {who}, whom the school does not have, holds that roll number and is \
-                     someone else by name and email. Enrol them at the office under a \
-                     roll number of their own, then delete them here (Admin → Students, or \
-                     rollcall delete {roll_no} --yes): the school's student is written here \
-                     then.",
-                    row.describe()
-                ),
-                (None, Some(own)) => format!(
-                    "The school's {} was not written here: this computer's own student \
-                     {} ({}), whom the school does not have, holds that {}. Enrol them at \
-                     the office under a roll number of their own, then delete them here \
-                     (Admin → Students, or rollcall delete {} --yes): the school's student \
-                     is written here then.",
-                    row.describe(),
-                    own.roll_no,
-                    own.name,
-                    own.holds,
-                    own.roll_no
-                ),
-                (None, None) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
-                    format!(
-                        "The school's {} is not written here yet: another student here holds \
-                         that roll number or email address until the school's change of \
-                         theirs arrives (it is fetched again shortly).",
-                        row.describe()
-                    )
-                }
-                (None, None) => format!("{}: {e}", row.describe()),
-            });
-        }
-        for row in rows.into_iter().filter(|r| r.rank() > 0) {
-            if erased_here_first(&tx, row)? {
-                continue;
-            }
-            if let Err(e) = upsert_here(&tx, row) {
-                applied.refused.push(format!("{}: {e}", row.describe()));
-            }
-        }
-        tx.execute("UPDATE school_link SET applying = 0", [])?;
+        let applied = untold(&tx, || write_part(&tx, changes, context, school_wins))?;
         tx.commit()?;
         if applied.deleted_students + applied.erased_face_data > 0 {
             self.flush_erased();
@@ -1120,6 +1014,121 @@ fn join_own_student(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<O
         [id],
     )?;
     Ok(Some(Joined::Same(who)))
+}
+
+/// `Store::apply_part` within its transaction (the outbox's triggers held).
+fn write_part(
+    tx: &Transaction<'_>,
+    changes: &[Change],
+    context: &FetchContext,
+    school_wins: bool,
+) -> Result<Applied, StoreError> {
+    let mut applied = Applied::default();
+    if school_wins {
+        // But not an erasure made here while this folder was away from the school
+        // (linked again, it fetches everything): it is newer than anything the school
+        // sends (an old erasure of the same student fetched again included).
+        let mut drop = tx.prepare(
+            "DELETE FROM school_outbox WHERE tbl = ?1 AND uid = ?2
+               AND NOT (gone = 1 AND (SELECT left_at FROM school_link) IS NOT NULL)",
+        )?;
+        for change in changes {
+            let (table, uid) = change.key();
+            drop.execute([table, uid])?;
+        }
+    }
+    let mut deleted = std::collections::HashSet::new();
+    for change in changes {
+        if let Change::Gone { table, uid } = change {
+            if deleted.insert((table, uid)) {
+                delete_here(tx, table, uid, context, &mut applied)?;
+            }
+        }
+    }
+    let mut rows: Vec<&SharedRow> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Row(row) => Some(row),
+            Change::Gone { .. } => None,
+        })
+        .collect();
+    rows.sort_by_key(|row| row.rank());
+    // Students first, all of them (their templates and marks need them here).
+    let mut waiting = Vec::new();
+    for row in rows.iter().copied().filter(|r| r.rank() == 0) {
+        if erased_here_first(tx, row)? {
+            continue;
+        }
+        let someone_else = match join_own_student(tx, row)? {
+            Some(Joined::Same(who)) => {
+                crate::store::audit(
+                    tx,
+                    "school server",
+                    "join student",
+                    &format!(
+                        "{who}, enrolled here and not taken by the school, is the school's \
+                         student of the same roll number: one student from now on"
+                    ),
+                )?;
+                None
+            }
+            Some(Joined::SomeoneElse(who)) => Some(who),
+            None => None,
+        };
+        waiting.push((row, someone_else));
+    }
+    for (row, someone_else, e) in write_students(tx, waiting)? {
+        let Some((uid, roll_no, email)) = row.student_keys() else {
+            continue;
+        };
+        // Fetched again at every offer of what was refused, until written.
+        tx.execute(
+            "INSERT INTO school_unwritten (uid) VALUES (?1) ON CONFLICT DO NOTHING",
+            [uid],
+        )?;
+        let holder = own_student_holding(tx, roll_no, email, uid)?;
+        applied.refused.push(match (someone_else, holder) {
+            (Some(who), _) => format!(
+                "The school's {} was not written here: this computer's own student \
+                 {who}, whom the school does not have, holds that roll number and is \
+                 someone else by name and email. Enrol them at the office under a \
+                 roll number of their own, then delete them here (Admin → Students, or \
+                 rollcall delete {roll_no} --yes): the school's student is written here \
+                 then.",
+                row.describe()
+            ),
+            (None, Some(own)) => format!(
+                "The school's {} was not written here: this computer's own student \
+                 {} ({}), whom the school does not have, holds that {}. Enrol them at \
+                 the office under a roll number of their own, then delete them here \
+                 (Admin → Students, or rollcall delete {} --yes): the school's student \
+                 is written here then.",
+                row.describe(),
+                own.roll_no,
+                own.name,
+                own.holds,
+                own.roll_no
+            ),
+            (None, None) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                format!(
+                    "The school's {} is not written here yet: another student here holds \
+                     that roll number or email address until the school's change of \
+                     theirs arrives (it is fetched again shortly).",
+                    row.describe()
+                )
+            }
+            (None, None) => format!("{}: {e}", row.describe()),
+        });
+    }
+    for row in rows.into_iter().filter(|r| r.rank() > 0) {
+        if erased_here_first(tx, row)? {
+            continue;
+        }
+        if let Err(e) = upsert_here(tx, row) {
+            applied.refused.push(format!("{}: {e}", row.describe()));
+        }
+    }
+    Ok(applied)
 }
 
 /// Runs `change` with the outbox's triggers held (`applying` set): what it changes here is
