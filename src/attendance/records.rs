@@ -427,7 +427,7 @@ impl Records {
         let (clean, holder) = self.checked_change(id, roll_no, name, email)?;
         let Some((other, _, other_name)) = holder else {
             return Err(AdminError::Invalid(format!(
-                "No other student has the roll number {}: save the change instead.",
+                "No other student has the roll number {}: there is no one to swap with.",
                 clean.roll_no
             )));
         };
@@ -858,7 +858,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             not_held.to_string(),
-            "No other student has the roll number R9: save the change instead."
+            "No other student has the roll number R9: there is no one to swap with."
         );
         let address = records
             .swap_roll_numbers(one, "R2", "Student 1", "s3@example.org", "admin")

@@ -264,6 +264,11 @@ fn a_roll_number_typed_wrong_is_corrected_from_the_command_line() {
              students' roll numbers, add --swap.",
         ),
         (
+            &["B", "--roll-no", "B9", "--swap"],
+            "No other student has the roll number B9: there is no one to swap with. Nothing \
+             was changed.",
+        ),
+        (
             &["B", "--roll-no", " "],
             "The changes cannot be saved: the roll number is missing. Nothing was changed.",
         ),

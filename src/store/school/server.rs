@@ -184,44 +184,39 @@ pub fn push(
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
     let server_ms = server_clock_ms(&mut tx)?;
     let mut privileges = Privileges::default();
-    let mut answers: Vec<Option<Delivery>> = Vec::with_capacity(rows.len());
-    // Student rows whose roll number or email address another student of the school still
-    // holds: another row of this push may give it up (two numbers swapped at the office
-    // while the server was away), so they wait for the others.
+    let mut answers: Vec<Option<Delivery>> = (0..rows.len()).map(|_| None).collect();
+    let student = |row: &Option<SharedRow>| matches!(row, Some(SharedRow::Student { .. }));
+    // Students first (their templates and marks need them). One whose roll number or email
+    // address another student of the school still holds waits for the others: another row
+    // of this push may give it up (two numbers swapped at the office while the server was
+    // away).
     let mut waiting = Vec::new();
     for (i, (table, uid, row)) in rows.iter().enumerate() {
-        let student = matches!(row, Some(SharedRow::Student { .. }));
-        // Students come first (the sending order): they are settled before their
-        // templates and marks are offered.
-        if !student {
-            settle(
-                &mut tx,
-                rows,
-                &mut waiting,
-                &mut answers,
-                server_ms,
-                &mut privileges,
-            )?;
-        }
-        answers.push(
+        if student(row) {
             match offer(&mut tx, table, uid, row, server_ms, &mut privileges)? {
-                Offered::Answered(answer) => Some(answer),
-                Offered::Held(why) if student => {
-                    waiting.push((i, why));
-                    None
-                }
-                Offered::Held(why) => Some(Delivery::Refused(why)),
-            },
-        );
+                Offered::Answered(answer) => answers[i] = Some(answer),
+                Offered::Held(why) => waiting.push((i, why)),
+            }
+        }
     }
     settle(
         &mut tx,
         rows,
-        &mut waiting,
+        waiting,
         &mut answers,
         server_ms,
         &mut privileges,
     )?;
+    for (i, (table, uid, row)) in rows.iter().enumerate() {
+        if !student(row) {
+            answers[i] = Some(
+                match offer(&mut tx, table, uid, row, server_ms, &mut privileges)? {
+                    Offered::Answered(answer) => answer,
+                    Offered::Held(why) => Delivery::Refused(why),
+                },
+            );
+        }
+    }
     let answers: Vec<Delivery> = answers
         .into_iter()
         .map(|a| a.expect("every row answered or settled"))
@@ -283,7 +278,7 @@ fn offer(
     }
 }
 
-/// Offers the `waiting` student rows again while that frees roll numbers and addresses;
+/// Offers the `held` student rows again while that frees roll numbers and addresses;
 /// two or more each holding another's are parted by giving one of their students, for a
 /// moment, a number and an address no one has (their own row gives them their new ones).
 /// When a student so parted is still refused, nothing of this is kept: every waiting row
@@ -291,15 +286,14 @@ fn offer(
 fn settle(
     tx: &mut Transaction<'_>,
     rows: &[(String, String, Option<SharedRow>)],
-    waiting: &mut Vec<(usize, String)>,
+    held: Vec<(usize, String)>,
     answers: &mut [Option<Delivery>],
     server_ms: i64,
     privileges: &mut Privileges,
 ) -> Result<(), ServerError> {
-    if waiting.is_empty() {
+    if held.is_empty() {
         return Ok(());
     }
-    let held = std::mem::take(waiting);
     let mut point = tx.transaction()?;
     let mut left = held.clone();
     let mut parted: Vec<String> = Vec::new();
