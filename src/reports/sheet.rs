@@ -6,6 +6,7 @@
 //! mark on a class day since their enrolment was absent; days before they were enrolled do
 //! not count for them, nor the days after the last day of a student who left the school.
 
+use crate::store::stored_day;
 use crate::store::{Store, StoreError};
 use crate::wording::{count, long_date};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -121,10 +122,6 @@ pub struct Sheet {
     pub by_hand_off_class_days: Vec<(i64, NaiveDate, bool)>,
 }
 
-fn parse_day(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-}
-
 /// Formats a percentage for people ("92 %", or "—" without class days).
 pub fn percent_text(p: Option<f64>) -> String {
     p.map(|p| format!("{p:.0} %")).unwrap_or_else(|| "—".into())
@@ -166,7 +163,7 @@ impl Sheet {
             None => by_hand_off_class_days.push((student_id, day, here)),
         };
         for m in &marks {
-            let Some(day) = parse_day(&m.day) else {
+            let Some(day) = stored_day(&m.day) else {
                 continue;
             };
             if let Some(c) = column.get(&day) {
@@ -180,7 +177,7 @@ impl Sheet {
         }
         // An absence recorded by hand stands at every door.
         for (student_id, day) in store.absences_by_hand(from, to)? {
-            if let Some(day) = parse_day(&day) {
+            if let Some(day) = stored_day(&day) {
                 hand(student_id, day, false);
             }
         }
@@ -194,7 +191,7 @@ impl Sheet {
                 let p = present
                     .remove(&s.id)
                     .unwrap_or_else(|| vec![false; days.len()]);
-                let enrolled = s.enrolled_at.get(..10).and_then(parse_day);
+                let enrolled = s.enrolled_at.get(..10).and_then(stored_day);
                 let away = |d: &NaiveDate| s.away.iter().any(|(a, b)| a <= d && d <= b);
                 let in_class = |d: &NaiveDate| {
                     enrolled.is_none_or(|e| *d >= e)

@@ -10,6 +10,7 @@
 //!   said on its status line).
 
 use super::{audit, Store, StoreError};
+use crate::store::{day_text, stored_day};
 use chrono::{DateTime, Local, NaiveDate, Timelike};
 use rusqlite::{params, OptionalExtension};
 
@@ -228,11 +229,11 @@ impl Store {
     pub fn future_marks(&self, today: NaiveDate) -> Result<Option<FutureMarks>, StoreError> {
         let (last, marks): (Option<String>, i64) = self.conn.query_row(
             &format!("SELECT MAX(day), COUNT(*) FROM attendance WHERE {MADE_AHEAD}"),
-            [today.format("%Y-%m-%d").to_string()],
+            [day_text(today)],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(last
-            .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+            .and_then(|d| stored_day(&d))
             .map(|last_day| FutureMarks {
                 today,
                 last_day,
@@ -248,7 +249,7 @@ impl Store {
         actor: &str,
     ) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
-        let today = today.format("%Y-%m-%d").to_string();
+        let today = day_text(today);
         let removed = tx.execute(
             &format!("DELETE FROM attendance WHERE {MADE_AHEAD}"),
             [&today],
@@ -280,9 +281,7 @@ impl Store {
     /// but not on the zone date a morning's marks on different days ("(UTC+00:00) is not
     /// North door's (UTC+11:00)"); which door is wrong cannot be told here.
     pub fn zone_unlike_another_door(&self) -> Result<Option<String>, StoreError> {
-        let week_ago = (Local::now() - chrono::Duration::days(7))
-            .format("%Y-%m-%d")
-            .to_string();
+        let week_ago = day_text((Local::now() - chrono::Duration::days(7)).date_naive());
         let newest: Option<(String, String)> = self
             .conn
             .query_row(
@@ -512,7 +511,7 @@ mod tests {
                 .execute(
                     "INSERT INTO attendance (student_id, day, marked_at, score, source, door)
                      VALUES (?1, ?2, ?3, 7.0, 'kiosk', ?4)",
-                    params![a, at.format("%Y-%m-%d").to_string(), at.to_rfc3339(), door],
+                    params![a, day_text(at.date_naive()), at.to_rfc3339(), door],
                 )
                 .unwrap();
             store.zone_unlike_another_door().unwrap()

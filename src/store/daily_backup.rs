@@ -8,6 +8,7 @@
 use super::backup::{io, BackupError};
 use super::{Store, StoreError};
 use crate::data_dir::DataDir;
+use crate::store::stored_day;
 use chrono::{DateTime, Local, NaiveDate};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -187,7 +188,7 @@ fn daily_file(folder: &Path, day: NaiveDate) -> PathBuf {
 fn day_of(file: &Path) -> Option<NaiveDate> {
     let name = file.file_name()?.to_str()?;
     let day = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+    stored_day(day)
 }
 
 /// The daily backups in `folder` with the day each was made, oldest first: the files

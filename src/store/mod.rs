@@ -443,10 +443,7 @@ fn blob_to_vector(b: &[u8]) -> Vec<f32> {
 
 /// Query parameters for `?1`..`?2` days, as stored ("YYYY-MM-DD").
 fn day_range(from: NaiveDate, to: NaiveDate) -> [String; 2] {
-    [
-        from.format("%Y-%m-%d").to_string(),
-        to.format("%Y-%m-%d").to_string(),
-    ]
+    [day_text(from), day_text(to)]
 }
 
 /// Now, as stored: RFC 3339 local time with offset, whole seconds.
@@ -702,15 +699,27 @@ pub fn away_span(last_day: NaiveDate, first_day_back: NaiveDate) -> Option<(Naiv
     (first <= last).then_some((first, last))
 }
 
+/// How the database writes a day.
+const DAY: &str = "%Y-%m-%d";
+
+/// A day as the database stores it ("2026-03-02"): text that sorts as the days do.
+pub(crate) fn day_text(day: NaiveDate) -> String {
+    day.format(DAY).to_string()
+}
+
+/// A day stored as `day_text` writes it; `None` when it cannot be read.
+pub(crate) fn stored_day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), DAY).ok()
+}
+
 /// Spans of days away as stored ("first/last", comma-separated); what cannot be read is
 /// passed by.
 fn away_spans(text: Option<&str>) -> Vec<(NaiveDate, NaiveDate)> {
-    let day = |d: &str| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
     text.unwrap_or_default()
         .split(',')
         .filter_map(|span| {
             let (first, last) = span.split_once('/')?;
-            Some((day(first)?, day(last)?))
+            Some((stored_day(first)?, stored_day(last)?))
         })
         .collect()
 }
@@ -719,7 +728,7 @@ fn away_spans(text: Option<&str>) -> Vec<(NaiveDate, NaiveDate)> {
 fn away_text(spans: &[(NaiveDate, NaiveDate)]) -> String {
     let spans: Vec<String> = spans
         .iter()
-        .map(|(a, b)| format!("{}/{}", a.format("%Y-%m-%d"), b.format("%Y-%m-%d")))
+        .map(|(a, b)| format!("{}/{}", day_text(*a), day_text(*b)))
         .collect();
     spans.join(",")
 }
@@ -954,9 +963,7 @@ impl Store {
     ) -> Result<Vec<(String, DateTime<chrono::FixedOffset>)>, StoreError> {
         // Stored times carry their own offset: the text narrows by day (a day early, for
         // offsets), the times themselves decide.
-        let from = (since - chrono::Days::new(1))
-            .format("%Y-%m-%d")
-            .to_string();
+        let from = day_text((since - chrono::Days::new(1)).date_naive());
         let mut stmt = self
             .conn
             .prepare("SELECT file_name, added_at FROM photos WHERE added_at >= ?1")?;
@@ -982,7 +989,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT student_id, day, present, marked_at FROM attendance WHERE day >= ?1",
         )?;
-        let rows = stmt.query_map([from.format("%Y-%m-%d").to_string()], |r| {
+        let rows = stmt.query_map([day_text(from)], |r| {
             let mark = RecordedMark {
                 student_id: r.get(0)?,
                 day: r.get(1)?,
@@ -1111,7 +1118,7 @@ impl Store {
     ) -> Result<(Vec<String>, Erased), StoreError> {
         self.office_only("Recording that a student left")?;
         let tx = self.conn.transaction()?;
-        let day = last_day.format("%Y-%m-%d").to_string();
+        let day = day_text(last_day);
         if tx.execute(
             "UPDATE students SET last_day = ?2 WHERE id = ?1",
             params![id, day],
@@ -1163,9 +1170,7 @@ impl Store {
                    AND (EXISTS (SELECT 1 FROM face_templates t WHERE t.student_id = s.id)
                         OR EXISTS (SELECT 1 FROM photos p WHERE p.student_id = s.id))",
             )?
-            .query_map([today.format("%Y-%m-%d").to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
+            .query_map([day_text(today)], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         let mut files = Vec::new();
         for (id, day) in &leavers {
@@ -1212,9 +1217,7 @@ impl Store {
             return Ok(false);
         };
         let mut spans = away_spans(away.as_deref());
-        let span = NaiveDate::parse_from_str(&last_day, "%Y-%m-%d")
-            .ok()
-            .and_then(|last_day| away_span(last_day, first_day_back));
+        let span = stored_day(&last_day).and_then(|last_day| away_span(last_day, first_day_back));
         spans.extend(span);
         let away = (!spans.is_empty()).then(|| away_text(&spans));
         tx.execute(
@@ -1240,17 +1243,17 @@ impl Store {
             })
             .optional()?
             .flatten();
-        Ok(day.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
+        Ok(day.and_then(|d| stored_day(&d)))
     }
 
     /// The first day after `day` on which the student was marked present, if any.
     pub fn present_after(&self, id: i64, day: NaiveDate) -> Result<Option<NaiveDate>, StoreError> {
         let first: Option<String> = self.conn.query_row(
             "SELECT MIN(day) FROM attendance WHERE student_id = ?1 AND present = 1 AND day > ?2",
-            params![id, day.format("%Y-%m-%d").to_string()],
+            params![id, day_text(day)],
             |r| r.get(0),
         )?;
-        Ok(first.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
+        Ok(first.and_then(|d| stored_day(&d)))
     }
 
     /// Removes every piece of a student's face data (photos, templates, the face snapshots
@@ -1499,9 +1502,7 @@ impl Store {
                 last_seen: r.get(6)?,
                 camera_enrolled: r.get(7)?,
                 has_face: r.get(8)?,
-                last_day: r
-                    .get::<_, Option<String>>(9)?
-                    .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                last_day: r.get::<_, Option<String>>(9)?.and_then(|d| stored_day(&d)),
                 away: away_spans(r.get::<_, Option<String>>(10)?.as_deref()),
                 never_taken: r.get(11)?,
             })
@@ -1651,7 +1652,7 @@ impl Store {
         source: &str,
         snapshot: Option<&[u8]>,
     ) -> Result<MarkRecord, StoreError> {
-        let day = at.date_naive().format("%Y-%m-%d").to_string();
+        let day = day_text(at.date_naive());
         let left: Option<String> = self
             .conn
             .query_row(
@@ -1712,7 +1713,7 @@ impl Store {
             [student_id],
             |r| r.get(0),
         )?;
-        let d = day.format("%Y-%m-%d").to_string();
+        let d = day_text(day);
         let mut kept_class_day = false;
         if !present {
             kept_class_day = !keep_class_days(&tx, student_id, Some(&d), false, actor)?.is_empty();
@@ -1764,7 +1765,7 @@ impl Store {
         let days = stmt.query_map(day_range(from, to), |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for d in days {
-            if let Ok(day) = NaiveDate::parse_from_str(&d?, "%Y-%m-%d") {
+            if let Some(day) = stored_day(&d?) {
                 out.push(day);
             }
         }
@@ -1784,7 +1785,7 @@ impl Store {
             return Ok(false);
         }
         let tx = self.conn.transaction()?;
-        let d = day.format("%Y-%m-%d").to_string();
+        let d = day_text(day);
         tx.execute(
             "INSERT INTO class_days (day, declared_at, actor) VALUES (?1, ?2, ?3)
              ON CONFLICT (day) DO NOTHING",
@@ -1804,7 +1805,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT declared_at, actor FROM class_days WHERE day = ?1",
-                [day.format("%Y-%m-%d").to_string()],
+                [day_text(day)],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
@@ -1815,7 +1816,7 @@ impl Store {
     pub fn withdraw_class_day(&mut self, day: NaiveDate, actor: &str) -> Result<bool, StoreError> {
         self.office_only("Withdrawing a class day")?;
         let tx = self.conn.transaction()?;
-        let d = day.format("%Y-%m-%d").to_string();
+        let d = day_text(day);
         let gone = tx.execute("DELETE FROM class_days WHERE day = ?1", [&d])? > 0;
         if gone {
             audit(&tx, actor, "withdraw class day", &d)?;
@@ -1852,10 +1853,10 @@ impl Store {
     pub fn purge_snapshots(&mut self, before: NaiveDate) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
             "UPDATE attendance SET snapshot = NULL WHERE day < ?1 AND snapshot IS NOT NULL",
-            [before.format("%Y-%m-%d").to_string()],
+            [day_text(before)],
         )? + self.conn.execute(
             "DELETE FROM kiosk_refusals WHERE day < ?1",
-            [before.format("%Y-%m-%d").to_string()],
+            [day_text(before)],
         )?)
     }
 
@@ -1871,7 +1872,7 @@ impl Store {
             "INSERT INTO kiosk_refusals (at, day, student_id, score, snapshot) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 timestamp(now),
-                now.date_naive().format("%Y-%m-%d").to_string(),
+                day_text(now.date_naive()),
                 student_id,
                 score as f64,
                 snapshot
@@ -1988,14 +1989,14 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
-        Ok(day.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
+        Ok(day.and_then(|d| stored_day(&d)))
     }
 
     /// Number of students marked on a day.
     pub fn marked_count(&self, day: NaiveDate) -> Result<i64, StoreError> {
         Ok(self.conn.query_row(
             "SELECT COUNT(*) FROM attendance WHERE day = ?1 AND present = 1",
-            [day.format("%Y-%m-%d").to_string()],
+            [day_text(day)],
             |r| r.get(0),
         )?)
     }

@@ -4,6 +4,7 @@
 
 use super::rows::{Change, FetchContext, LastSeen, SharedRow};
 use super::server::Delivery;
+use crate::store::stored_day;
 use crate::store::{erasures, ErasureKind, Store, StoreError};
 use chrono::NaiveDate;
 use rusqlite::{params, ErrorCode, OptionalExtension, Transaction};
@@ -75,7 +76,7 @@ impl Refused {
             Delivery::Refused(why) => Some((why, Refused::Again)),
             Delivery::DatedAhead(why) => {
                 let after_today = matches!(row, Some(SharedRow::Mark { day, .. })
-                    if NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok_and(|d| d > today));
+                    if stored_day(day).is_some_and(|d| d > today));
                 let how = if after_today {
                     Refused::ForGood
                 } else {

@@ -2,6 +2,7 @@
 //! door's rows and gives back everything that changed since a door last asked.
 
 use super::rows::{Change, FetchContext, LastSeen, SharedRow};
+use crate::store::stored_day;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Transaction};
 use std::path::Path;
@@ -622,7 +623,7 @@ fn day_not_come(day: &str, marked_at: &str, server_ms: i64) -> Option<chrono::Na
     let offset = *chrono::DateTime::parse_from_rfc3339(marked_at)
         .ok()?
         .offset();
-    let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    let day = stored_day(day)?;
     let today = chrono::DateTime::from_timestamp_millis(server_ms)?
         .with_timezone(&offset)
         .date_naive();
