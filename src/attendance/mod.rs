@@ -22,7 +22,7 @@ pub use photos::{
 };
 pub use recognizer::{Pass, PreparedPhoto, Recognizer};
 pub use records::{
-    back_in_class, first_day_back_by_default, leave_recorded, AdminError, Marked, Records,
+    back_in_class, first_day_back_by_default, leave_recorded, AdminError, Marked, Records, Swapped,
 };
 pub use service::{
     check_request, reembed_for_current_models, AttendanceService, EnrollError, Enrolled, LookAlike,

@@ -7,7 +7,9 @@ use super::recognizer::PreparedPhoto;
 use super::{EnrollError, Outcome};
 use crate::data_dir::{write_private_file, DataDir};
 use crate::settings::Settings;
-use crate::store::{Erased, Leave, MarkRecord, NewPhoto, NewStudent, PhotoRow, Store, StoreError};
+use crate::store::{
+    Erased, Leave, MarkRecord, NewPhoto, NewStudent, PhotoRow, Store, StoreError, Student,
+};
 use crate::vision::image_io::encode_jpeg;
 use crate::wording::{day_span, long_date};
 use chrono::{Local, NaiveDate};
@@ -95,30 +97,123 @@ fn taken_in_the_meantime(e: StoreError) -> AdminError {
     }
 }
 
-/// Another student who holds a roll number: id, roll number, name.
-type Holder = (i64, String, String);
+/// The other students who hold what a student's new details give them.
+struct Holders {
+    roll_no: Option<Student>,
+    email: Option<Student>,
+}
 
-/// Two students' roll numbers swapped (`Records::swap_roll_numbers`).
+/// Two students' roll numbers or email addresses (or both) swapped, or offered to be
+/// (`Records::swap_with`); each pair is (the student's before, the other's before).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Swapped {
     /// The student changed, by their (new) name.
     pub name: String,
-    /// Their number before, now the other student's.
-    pub old: String,
-    /// Their number now, the other student's before.
-    pub new: String,
-    /// The other student's name.
+    pub other_id: i64,
     pub other_name: String,
+    pub roll_no: Option<(String, String)>,
+    pub email: Option<(String, String)>,
+}
+
+impl Swapped {
+    /// The swap offered when `me`'s new details (`name`) take the roll number of
+    /// `roll_no_holder` or the address of `email_holder`; the words of a refusal when
+    /// there is no one to swap with, or two students.
+    pub fn offered(
+        name: &str,
+        me: &Student,
+        roll_no_holder: Option<Student>,
+        email_holder: Option<Student>,
+    ) -> Result<Swapped, String> {
+        let other = match (roll_no_holder.as_ref(), email_holder.as_ref()) {
+            (Some(a), Some(b)) if a.id != b.id => {
+                return Err(format!(
+                    "The roll number {} is {}'s and the email address {}'s: swap with one \
+                     student at a time.",
+                    a.roll_no, a.name, b.name
+                ))
+            }
+            (Some(other), _) | (None, Some(other)) => other,
+            (None, None) => {
+                return Err(
+                    "No other student has that roll number or email address: there is no one \
+                     to swap with."
+                        .into(),
+                )
+            }
+        };
+        Ok(Swapped {
+            name: name.to_string(),
+            other_id: other.id,
+            other_name: other.name.clone(),
+            roll_no: roll_no_holder.map(|o| (me.roll_no.clone(), o.roll_no)),
+            email: email_holder.map(|o| (me.email.clone(), o.email)),
+        })
+    }
+
+    /// What is swapped, for the store.
+    pub fn what(&self) -> crate::store::Swap {
+        crate::store::Swap {
+            roll_no: self.roll_no.is_some(),
+            email: self.email.is_some(),
+        }
+    }
+
+    /// The button that makes the swap.
+    pub fn button(&self) -> &'static str {
+        match (&self.roll_no, &self.email) {
+            (Some(_), Some(_)) => "Swap roll numbers and email addresses",
+            (None, Some(_)) => "Swap email addresses",
+            _ => "Swap roll numbers",
+        }
+    }
+
+    /// What the swap would do, in the admin's words (beside its button).
+    pub fn offer(&self) -> String {
+        let (name, other) = (&self.name, &self.other_name);
+        let keeps = "their attendance, photos and face data stay theirs.";
+        match (&self.roll_no, &self.email) {
+            (Some((mine, theirs)), None) => format!(
+                "Roll number {theirs} is already {other}'s. Swapping gives {name} the roll \
+                 number {theirs} and {other} the roll number {mine}: {keeps}"
+            ),
+            (None, Some((mine, theirs))) => format!(
+                "The email address {theirs} is already {other}'s. Swapping gives {name} that \
+                 address and {other} {mine}."
+            ),
+            (Some((mine_roll, theirs_roll)), Some((mine_email, theirs_email))) => format!(
+                "Roll number {theirs_roll} and the email address {theirs_email} are already \
+                 {other}'s. Swapping gives {name} both, and {other} the roll number \
+                 {mine_roll} and {mine_email}: {keeps}"
+            ),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 impl std::fmt::Display for Swapped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Swapped the roll numbers: {} is now {} (was {}), {} is now {}. Their attendance, \
-             photos and face data stay theirs.",
-            self.name, self.new, self.old, self.other_name, self.old
-        )
+        let (name, other) = (&self.name, &self.other_name);
+        let keeps = "Their attendance, photos and face data stay theirs.";
+        match (&self.roll_no, &self.email) {
+            (Some((mine, theirs)), None) => write!(
+                f,
+                "Swapped the roll numbers: {name} is now {theirs} (was {mine}), {other} is \
+                 now {mine}. {keeps}"
+            ),
+            (None, Some((mine, theirs))) => write!(
+                f,
+                "Swapped the email addresses: {name}'s is now {theirs} (was {mine}), \
+                 {other}'s is now {mine}."
+            ),
+            (Some((mine_roll, theirs_roll)), Some((mine_email, theirs_email))) => write!(
+                f,
+                "Swapped the roll numbers and email addresses: {name} is now {theirs_roll}, \
+                 {theirs_email} (was {mine_roll}, {mine_email}); {other} is now {mine_roll}, \
+                 {mine_email}. {keeps}"
+            ),
+            (None, None) => Ok(()),
+        }
     }
 }
 
@@ -404,19 +499,25 @@ impl Records {
         email: &str,
         actor: &str,
     ) -> Result<Option<String>, AdminError> {
-        let (clean, holder) = self.checked_change(id, roll_no, name, email)?;
-        if let Some((_, roll_no, name)) = holder {
-            return Err(AdminError::RollNoTaken { roll_no, name });
+        let (clean, holders) = self.checked_change(id, roll_no, name, email)?;
+        if let Some(other) = holders.roll_no {
+            return Err(AdminError::RollNoTaken {
+                roll_no: other.roll_no,
+                name: other.name,
+            });
+        }
+        if holders.email.is_some() {
+            return Err(AdminError::EmailTaken);
         }
         self.store
             .update_student(id, &clean.roll_no, &clean.name, &clean.email, actor)
             .map_err(taken_in_the_meantime)
     }
 
-    /// Gives a student the roll number another student holds, and that student theirs
-    /// (two numbers typed the wrong way round at enrolment), with the name and email given,
-    /// checked like at enrolment; in one step.
-    pub fn swap_roll_numbers(
+    /// Gives a student the roll number or email address (or both) another student holds,
+    /// and that student theirs (typed the wrong way round at enrolment), with the name
+    /// given, all checked like at enrolment; in one step.
+    pub fn swap_with(
         &mut self,
         id: i64,
         roll_no: &str,
@@ -424,54 +525,46 @@ impl Records {
         email: &str,
         actor: &str,
     ) -> Result<Swapped, AdminError> {
-        let (clean, holder) = self.checked_change(id, roll_no, name, email)?;
-        let Some((other, _, other_name)) = holder else {
-            return Err(AdminError::Invalid(format!(
-                "No other student has the roll number {}: there is no one to swap with.",
-                clean.roll_no
-            )));
-        };
-        let Some((old, new)) = self
+        let (clean, holders) = self.checked_change(id, roll_no, name, email)?;
+        let me = self.store.student(id)?.ok_or(AdminError::NotFound)?;
+        let swapped = Swapped::offered(&clean.name, &me, holders.roll_no, holders.email)
+            .map_err(AdminError::Invalid)?;
+        let done = self
             .store
-            .swap_roll_numbers(id, other, &clean.name, &clean.email, actor)
-            .map_err(taken_in_the_meantime)?
-        else {
-            return Err(AdminError::NotFound);
-        };
-        Ok(Swapped {
-            name: clean.name,
-            old,
-            new,
-            other_name,
-        })
+            .swap_with(id, swapped.other_id, &clean, swapped.what(), actor)
+            .map_err(taken_in_the_meantime)?;
+        match done {
+            true => Ok(swapped),
+            false => Err(AdminError::NotFound),
+        }
     }
 
-    /// A student's new details checked like at enrolment, with the other student who holds
-    /// the roll number, if any.
+    /// A student's new details checked like at enrolment, with the other students who
+    /// hold their roll number or email address, if any.
     fn checked_change(
         &self,
         id: i64,
         roll_no: &str,
         name: &str,
         email: &str,
-    ) -> Result<(NewStudent, Option<Holder>), AdminError> {
+    ) -> Result<(NewStudent, Holders), AdminError> {
         if self.store.student_name(id)?.is_none() {
             return Err(AdminError::NotFound);
         }
         let clean = validate_student(roll_no, name, email)
             .map_err(|w| AdminError::Invalid(format!("The changes cannot be saved: {w}.")))?;
-        if self
-            .store
-            .email_holder(&clean.email)?
-            .is_some_and(|other| other != id)
-        {
-            return Err(AdminError::EmailTaken);
-        }
-        let holder = self
-            .store
-            .student_by_roll_no(&clean.roll_no)?
-            .filter(|(other, ..)| *other != id);
-        Ok((clean, holder))
+        let other = |found: Option<i64>| -> Result<Option<Student>, AdminError> {
+            match found.filter(|other| *other != id) {
+                Some(other) => Ok(self.store.student(other)?),
+                None => Ok(None),
+            }
+        };
+        let by_roll_no = self.store.student_by_roll_no(&clean.roll_no)?;
+        let holders = Holders {
+            roll_no: other(by_roll_no.map(|(other, ..)| other))?,
+            email: other(self.store.email_holder(&clean.email)?)?,
+        };
+        Ok((clean, holders))
     }
 
     /// Adds checked photos to a student (at most 10 in all).
@@ -837,8 +930,9 @@ mod tests {
         );
     }
 
-    /// Two roll numbers typed the wrong way round are swapped in one step; each student
-    /// keeps their marks, and a backup made before it gets the swap when restored.
+    /// Two roll numbers (or email addresses, or both) typed the wrong way round are swapped
+    /// in one step; each student keeps their marks, and a backup made before it gets the
+    /// swap when restored.
     #[test]
     fn two_roll_numbers_typed_the_wrong_way_round_are_swapped_in_one_step() {
         let dir = tempfile::tempdir().unwrap();
@@ -854,18 +948,23 @@ mod tests {
             .mark(one, Local::now(), Some(5.0), "kiosk", None)
             .unwrap();
         let not_held = records
-            .swap_roll_numbers(one, "R9", "Student 1", "s1@example.org", "admin")
+            .swap_with(one, "R9", "Student 1", "s1@example.org", "admin")
             .unwrap_err();
         assert_eq!(
             not_held.to_string(),
-            "No other student has the roll number R9: there is no one to swap with."
+            "No other student has that roll number or email address: there is no one to swap \
+             with."
         );
-        let address = records
-            .swap_roll_numbers(one, "R2", "Student 1", "s3@example.org", "admin")
+        let two_others = records
+            .swap_with(one, "R2", "Student 1", "s3@example.org", "admin")
             .unwrap_err();
-        assert!(matches!(address, AdminError::EmailTaken), "{address}");
+        assert_eq!(
+            two_others.to_string(),
+            "The roll number R2 is Student 2's and the email address Student 3's: swap with \
+             one student at a time."
+        );
         let swapped = records
-            .swap_roll_numbers(one, " r2 ", "Student One", "s1@example.org", "admin")
+            .swap_with(one, " r2 ", "Student One", "s1@example.org", "admin")
             .unwrap();
         assert_eq!(
             swapped.to_string(),
@@ -889,6 +988,32 @@ mod tests {
         before.apply_erasures(&erasures, "restore").unwrap();
         let names = |roll_no| holder(&before, roll_no).unwrap().2;
         assert_eq!([names("R1"), names("R2")], ["Student 2", "Student 1"]);
+
+        // Email addresses the wrong way round; then both at once, back as they were.
+        let email_of = |records: &Records, id| records.store.student(id).unwrap().unwrap().email;
+        let swapped = records
+            .swap_with(one, "R2", "Student One", "S2@example.org", "admin")
+            .unwrap();
+        assert_eq!(
+            swapped.to_string(),
+            "Swapped the email addresses: Student One's is now s2@example.org (was \
+             s1@example.org), Student 2's is now s1@example.org."
+        );
+        assert_eq!(
+            [email_of(&records, one), email_of(&records, two)],
+            ["S2@example.org", "s1@example.org"]
+        );
+        let swapped = records
+            .swap_with(one, "R1", "Student One", "s1@example.org", "admin")
+            .unwrap();
+        assert_eq!(
+            swapped.to_string(),
+            "Swapped the roll numbers and email addresses: Student One is now R1, \
+             s1@example.org (was R2, S2@example.org); Student 2 is now R2, S2@example.org. \
+             Their attendance, photos and face data stay theirs."
+        );
+        assert_eq!(holder(&records.store, "R1").unwrap().0, one);
+        assert_eq!(email_of(&records, two), "S2@example.org");
     }
 
     #[test]

@@ -81,9 +81,9 @@ pub enum Command {
         name: Option<String>,
         #[arg(long)]
         email: Option<String>,
-        /// The corrected roll number is another student's (the two were typed the wrong
-        /// way round): swap them, that student gets this one's.
-        #[arg(long, requires = "new_roll_no")]
+        /// The corrected roll number or email address is another student's (typed the
+        /// wrong way round): swap them, that student gets this one's.
+        #[arg(long)]
         swap: bool,
     },
     /// Delete students (a class that has left) with everything about them, or with

@@ -350,7 +350,7 @@ pub struct StudentChange<'a> {
     pub roll_no: Option<&'a str>,
     pub name: Option<&'a str>,
     pub email: Option<&'a str>,
-    /// The new roll number is another student's: swap the two.
+    /// The new roll number or email address is another student's: swap them.
     pub swap: bool,
 }
 
@@ -380,13 +380,12 @@ pub fn edit(
     let name = change.name.unwrap_or(&student.name);
     let email = change.email.unwrap_or(&student.email);
     if change.swap {
-        return match records.swap_roll_numbers(student.id, new_roll_no, name, email, "command line")
-        {
+        return match records.swap_with(student.id, new_roll_no, name, email, "command line") {
             Ok(swapped) => {
                 println!("{swapped}");
                 Ok(Exit::Ok)
             }
-            Err(e @ (AdminError::Invalid(_) | AdminError::EmailTaken)) => {
+            Err(e @ AdminError::Invalid(_)) => {
                 eprintln!("{e} Nothing was changed.");
                 Ok(Exit::Refused)
             }
@@ -412,7 +411,13 @@ pub fn edit(
             );
             Ok(Exit::Refused)
         }
-        Err(e @ (AdminError::Invalid(_) | AdminError::EmailTaken)) => {
+        Err(e @ AdminError::EmailTaken) => {
+            eprintln!(
+                "{e} Nothing was changed. To swap the two students' email addresses, add --swap."
+            );
+            Ok(Exit::Refused)
+        }
+        Err(e @ AdminError::Invalid(_)) => {
             eprintln!("{e} Nothing was changed.");
             Ok(Exit::Refused)
         }

@@ -135,6 +135,13 @@ pub struct NewStudent {
     pub email: String,
 }
 
+/// What two students swap (`Store::swap_with`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Swap {
+    pub roll_no: bool,
+    pub email: bool,
+}
+
 /// A stored photo and the templates computed from it.
 #[derive(Clone, Debug)]
 pub struct NewPhoto {
@@ -1064,43 +1071,80 @@ impl Store {
         Ok(corrected)
     }
 
-    /// Gives student `id` the roll number student `other` holds, and `other` the one `id`
-    /// held (two numbers typed the wrong way round), with `id`'s name and email, in one
-    /// step. Recorded as three corrections (`other` through a number no one has), so that
-    /// a backup made before it gets the swap too. Returns `id`'s old and new numbers, or
-    /// `None` when either student is gone.
-    pub fn swap_roll_numbers(
+    /// Gives student `id` the roll number or the email address (or both: `what`) that
+    /// student `other` holds, and `other` the ones `id` held (typed the wrong way round),
+    /// with the rest of `change` (name; a number or address not swapped is `id`'s own), in
+    /// one step. `other` goes through a number and an address no one has; its roll numbers
+    /// are recorded as corrections, so that a backup made before it gets the swap too.
+    /// False when either student is gone.
+    pub fn swap_with(
         &mut self,
         id: i64,
         other: i64,
-        name: &str,
-        email: &str,
+        change: &NewStudent,
+        what: Swap,
         actor: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    ) -> Result<bool, StoreError> {
         self.office_only("Changing a student's roll number, name or email")?;
         let tx = self.conn.transaction()?;
-        let (Some((mine, _)), Some((theirs, _))) = (name_of(&tx, id)?, name_of(&tx, other)?) else {
-            return Ok(None);
+        let held = |who: i64| -> Result<Option<(String, String)>, StoreError> {
+            Ok(tx
+                .query_row(
+                    "SELECT roll_no, email FROM students WHERE id = ?1",
+                    [who],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?)
         };
-        let moment = format!("{theirs}~{other}");
-        let give = |to: i64, old: &str, new: &str| -> Result<(), StoreError> {
+        let (Some((my_roll, my_email)), Some((their_roll, their_email))) =
+            (held(id)?, held(other)?)
+        else {
+            return Ok(false);
+        };
+        let give = |roll_no: &str, email: &str| -> Result<(), StoreError> {
+            let (old_roll, _) = held(other)?.unwrap_or_default();
             tx.execute(
-                "UPDATE students SET roll_no = ?2 WHERE id = ?1",
-                params![to, new],
+                "UPDATE students SET roll_no = ?2, email = ?3 WHERE id = ?1",
+                params![other, roll_no, email],
             )?;
-            erasures::record_correction(&tx, old, new)
+            if old_roll != roll_no {
+                erasures::record_correction(&tx, &old_roll, roll_no)?;
+            }
+            Ok(())
         };
-        give(other, &theirs, &moment)?;
-        update_student_in(&tx, id, &theirs, name, email, actor)?;
-        give(other, &moment, &mine)?;
+        let moment = |held: &str, swapped: bool| match swapped {
+            true => format!("{held}~{other}"),
+            false => held.to_string(),
+        };
+        give(
+            &moment(&their_roll, what.roll_no),
+            &moment(&their_email, what.email),
+        )?;
+        let roll_no = match what.roll_no {
+            true => their_roll.as_str(),
+            false => change.roll_no.as_str(),
+        };
+        update_student_in(&tx, id, roll_no, &change.name, &change.email, actor)?;
+        let theirs = |mine: String, held: String, swapped: bool| match swapped {
+            true => mine,
+            false => held,
+        };
+        let (roll_then, email_then) = (
+            theirs(my_roll, their_roll.clone(), what.roll_no),
+            theirs(my_email, their_email, what.email),
+        );
+        give(&roll_then, &email_then)?;
         audit(
             &tx,
             actor,
-            "correct roll number",
-            &format!("student {other}: {theirs:?} to {mine:?} (swapped with student {id})"),
+            "swap with student",
+            &format!(
+                "student {other}: roll number {their_roll:?} to {roll_then:?}, email \
+                 {email_then:?} (swapped with student {id})"
+            ),
         )?;
         tx.commit()?;
-        Ok(Some((mine, theirs)))
+        Ok(true)
     }
 
     /// Records that a student left the school after `last_day` (the days after it count for

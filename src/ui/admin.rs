@@ -13,7 +13,7 @@ use super::widgets::{danger_button, field, hint, question_window, texture, ERROR
 use crate::attendance::import::{ImportSummary, PhotosFoundByName};
 use crate::attendance::pin::PinCheck;
 use crate::attendance::{
-    first_day_back_by_default, is_email, validate_student, AdminError, MAX_PHOTOS,
+    first_day_back_by_default, is_email, validate_student, Swapped, MAX_PHOTOS,
 };
 use crate::kiosk::admin::{
     AdminClient, Answer, AutoWait, CalibrationStatus, CheckedPhoto, DamagedRecords, Imported,
@@ -1159,52 +1159,57 @@ impl AdminView {
         field(ui, "Name", &mut self.edit_name, false);
         field(ui, "Email", &mut self.edit_email, false);
         let roll_no = self.edit_roll_no.trim();
-        let taken = self
-            .students
-            .iter()
-            .find(|o| o.id != id && o.roll_no.eq_ignore_ascii_case(roll_no));
-        let invalid = validate_student(roll_no, &self.edit_name, &self.edit_email)
+        let email = self.edit_email.trim();
+        let holder = |taken: &dyn Fn(&Student) -> bool| {
+            self.students
+                .iter()
+                .find(|o| o.id != id && taken(o))
+                .cloned()
+        };
+        let roll_no_holder = holder(&|o| o.roll_no.eq_ignore_ascii_case(roll_no));
+        let email_holder = holder(&|o| o.email.eq_ignore_ascii_case(email));
+        let taken = roll_no_holder.is_some() || email_holder.is_some();
+        let invalid = validate_student(roll_no, &self.edit_name, email)
             .err()
             .map(|w| format!("Cannot save: {w}."));
-        // Another student's number is given only by swapping the two (numbers typed the
-        // wrong way round at enrolment).
-        let swap = taken.filter(|_| invalid.is_none()).map(|o| {
-            format!(
-                "{} Swapping gives {} the roll number {} and {} the roll number {}: their \
-                 attendance, photos and face data stay theirs.",
-                AdminError::RollNoTaken {
-                    roll_no: o.roll_no.clone(),
-                    name: o.name.clone(),
-                },
+        // Another student's number or address is given only by swapping the two (typed
+        // the wrong way round at enrolment).
+        let swap = match (taken, &invalid) {
+            (true, None) => Some(Swapped::offered(
                 self.edit_name.trim(),
-                o.roll_no,
-                o.name,
+                &s,
+                roll_no_holder,
+                email_holder,
+            )),
+            _ => None,
+        };
+        // A correction is a step of its own: say what it keeps before it is saved.
+        let correcting = (invalid.is_none() && !taken && roll_no != s.roll_no).then(|| {
+            format!(
+                "Saving corrects the roll number {} to {roll_no}: their attendance, photos \
+                 and face data stay theirs, and exports and reports show the new number.",
                 s.roll_no
             )
         });
-        // A correction is a step of its own: say what it keeps before it is saved.
-        let correcting =
-            (invalid.is_none() && taken.is_none() && roll_no != s.roll_no).then(|| {
-                format!(
-                    "Saving corrects the roll number {} to {roll_no}: their attendance, photos \
-                 and face data stay theirs, and exports and reports show the new number.",
-                    s.roll_no
-                )
-            });
-        hint(ui, invalid.as_deref());
-        if let Some(note) = correcting.as_ref().or(swap.as_ref()) {
+        let refused = match &swap {
+            Some(Err(why)) => Some(why.clone()),
+            _ => invalid,
+        };
+        hint(ui, refused.as_deref());
+        let swap = swap.and_then(Result::ok);
+        if let Some(note) = correcting.or(swap.as_ref().map(Swapped::offer)) {
             ui.label(RichText::new(note).color(super::widgets::WARN));
         }
         let (save, swapping) = ui
             .horizontal(|ui| {
                 let save = ui.add_enabled(
-                    invalid.is_none() && taken.is_none() && !busy,
+                    refused.is_none() && !taken && !busy,
                     egui::Button::new("Save changes"),
                 );
-                let swapping = swap.is_some()
-                    && ui
-                        .add_enabled(!busy, egui::Button::new("Swap roll numbers"))
-                        .clicked();
+                let swapping = swap.as_ref().is_some_and(|swap| {
+                    ui.add_enabled(!busy, egui::Button::new(swap.button()))
+                        .clicked()
+                });
                 (save.clicked(), swapping)
             })
             .inner;

@@ -1430,6 +1430,19 @@ fn two_roll_numbers_typed_the_wrong_way_round_are_swapped_and_the_marks_stay() {
             "Swapped the roll numbers: Student B is now A (was B), Student A is now B.",
         )
     });
+    // An email address the wrong way round is offered to be swapped the same way.
+    replace_text(&mut h, "Email", "A@example.org");
+    step_until(&mut h, "the offer", 10, |h| {
+        says(
+            h,
+            "The email address a@example.org is already Student A's. Swapping gives Student B \
+             that address and Student A b@example.org.",
+        )
+    });
+    assert!(h
+        .query_by_role_and_label(Role::Button, "Swap email addresses")
+        .is_some());
+    replace_text(&mut h, "Email", "b@example.org");
     click(&mut h, Role::Button, "Close");
     show_march(&mut h);
     step_until(&mut h, "the table", 30, |h| {
@@ -1440,9 +1453,7 @@ fn two_roll_numbers_typed_the_wrong_way_round_are_swapped_and_the_marks_stay() {
     });
     let store = Store::open(&dir.path().join("rollcall.db")).unwrap();
     assert!(store.audit_log(10).unwrap().iter().any(|a| {
-        a.action == "correct roll number"
-            && a.details
-                .ends_with(r#""A" to "B" (swapped with student 2)"#)
+        a.action == "swap with student" && a.details.contains(r#"roll number "A" to "B""#)
     }));
 }
 

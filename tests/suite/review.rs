@@ -265,8 +265,8 @@ fn a_roll_number_typed_wrong_is_corrected_from_the_command_line() {
         ),
         (
             &["B", "--roll-no", "B9", "--swap"],
-            "No other student has the roll number B9: there is no one to swap with. Nothing \
-             was changed.",
+            "No other student has that roll number or email address: there is no one to swap \
+             with. Nothing was changed.",
         ),
         (
             &["B", "--roll-no", " "],
@@ -312,6 +312,24 @@ fn a_roll_number_typed_wrong_is_corrected_from_the_command_line() {
     assert_eq!(
         days_of(&swapped, "B7"),
         ("Student C".into(), days_of(&after, "C").1)
+    );
+    // Their email addresses, left as they were, are swapped too.
+    let (done, said) = edit(&["C", "--email", "c@example.org"]);
+    assert!(
+        !done
+            && said.contains(
+                "That email address is already used by another student. Nothing was changed. \
+                 To swap the two students' email addresses, add --swap."
+            ),
+        "{said}"
+    );
+    let (done, said) = edit(&["C", "--email", "c@example.org", "--swap"]);
+    assert!(
+        done && said.contains(
+            "Swapped the email addresses: Student Bea's is now c@example.org (was \
+             b@example.org), Student C's is now b@example.org."
+        ),
+        "{said}"
     );
 }
 

@@ -515,7 +515,7 @@ pub(super) enum Request {
         tickets: Vec<u64>,
         reply: Reply<Outcome>,
     },
-    /// `swap`: the roll number is another student's, who gets this one's.
+    /// `swap`: the roll number or email address is another student's, who gets this one's.
     UpdateStudent {
         id: i64,
         roll_no: String,
@@ -779,8 +779,8 @@ impl AdminClient {
             reply,
         })
     }
-    /// Saves a student's roll number, name and email (`swap`: the roll number is another
-    /// student's, who gets this one's: `Records::swap_roll_numbers`).
+    /// Saves a student's roll number, name and email (`swap`: the roll number or email
+    /// address is another student's, who gets this one's: `Records::swap_with`).
     pub fn update_student(
         &self,
         id: i64,

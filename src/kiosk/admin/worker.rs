@@ -445,7 +445,7 @@ impl Desk {
                 reply,
             } => {
                 let r = self.records().and_then(|r| {
-                    r.swap_roll_numbers(id, &roll_no, &name, &email, "admin")
+                    r.swap_with(id, &roll_no, &name, &email, "admin")
                         .map_err(|e| e.to_string())
                 });
                 reply.send(r.map(|swapped| swapped.to_string()))
