@@ -1014,6 +1014,20 @@ mod tests {
         );
         assert_eq!(holder(&records.store, "R1").unwrap().0, one);
         assert_eq!(email_of(&records, two), "S2@example.org");
+        let swaps: Vec<String> = (records.store.audit_log(20).unwrap().into_iter())
+            .filter(|a| a.action == "swap with student")
+            .map(|a| a.details)
+            .collect();
+        assert_eq!(
+            swaps,
+            [
+                format!(
+                    r#"student {two}: roll number "R1" to "R2", email "S2@example.org" (swapped with student {one})"#
+                ),
+                format!(r#"student {two}: email "s1@example.org" (swapped with student {one})"#),
+                format!(r#"student {two}: roll number "R2" to "R1" (swapped with student {one})"#),
+            ]
+        );
     }
 
     #[test]

@@ -1134,13 +1134,20 @@ impl Store {
             theirs(my_email, their_email, what.email),
         );
         give(&roll_then, &email_then)?;
+        let mut given = Vec::new();
+        if what.roll_no {
+            given.push(format!("roll number {their_roll:?} to {roll_then:?}"));
+        }
+        if what.email {
+            given.push(format!("email {email_then:?}"));
+        }
         audit(
             &tx,
             actor,
             "swap with student",
             &format!(
-                "student {other}: roll number {their_roll:?} to {roll_then:?}, email \
-                 {email_then:?} (swapped with student {id})"
+                "student {other}: {} (swapped with student {id})",
+                given.join(", ")
             ),
         )?;
         tx.commit()?;
