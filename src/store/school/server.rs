@@ -279,15 +279,20 @@ fn offer(
     }
 }
 
+/// A student row of a push held back: its place in the push, and the words of its
+/// first refusal.
+type HeldRow = (usize, String);
+
 /// Offers the `held` student rows again while that frees roll numbers and addresses;
 /// two or more each holding another's are parted by giving one of their students, for a
 /// moment, a number and an address no one has (their own row gives them their new ones).
-/// When a student so parted is still refused, nothing of this is kept: every waiting row
-/// is refused, and the school is as it was.
+/// When a student so parted is still refused, nothing of this is kept: every held row is
+/// refused, and the school is as it was. (A door writes the school's rows the same way:
+/// `replica::write_students`.)
 fn settle(
     tx: &mut Transaction<'_>,
     rows: &[(String, String, Option<SharedRow>)],
-    held: Vec<(usize, String)>,
+    held: Vec<HeldRow>,
     answers: &mut [Option<Delivery>],
     server_ms: i64,
     privileges: &mut Privileges,
@@ -296,30 +301,24 @@ fn settle(
         return Ok(());
     }
     let mut point = tx.transaction()?;
-    let mut left = held.clone();
+    let mut answered = Vec::new();
+    let mut left = offer_while_it_frees(
+        &mut point,
+        rows,
+        held.clone(),
+        &mut answered,
+        server_ms,
+        privileges,
+    )?;
     let mut parted: Vec<String> = Vec::new();
-    let mut taken = Vec::new();
-    // Each round takes a row or parts students: as many rounds as rows, and one more for
-    // each parting, are enough.
-    let mut rounds = 2 * held.len() + 1;
-    loop {
-        rounds -= 1;
-        let before = left.len();
-        let mut still = Vec::new();
-        for (i, why) in left {
-            let (table, uid, row) = &rows[i];
-            match offer(&mut point, table, uid, row, server_ms, privileges)? {
-                Offered::Answered(answer) => taken.push((i, answer)),
-                Offered::Held(_) => still.push((i, why)),
-            }
-        }
-        left = still;
-        if left.is_empty()
-            || rounds == 0
-            || (left.len() == before && !make_way(&mut point, rows, &left, &mut parted)?)
-        {
+    // Each parting takes a student out of everyone's way for good, so there are at most
+    // as many as rows.
+    while parted.len() < held.len() {
+        let Some(holder) = make_way(&mut point, rows, &left)? else {
             break;
-        }
+        };
+        parted.push(holder);
+        left = offer_while_it_frees(&mut point, rows, left, &mut answered, server_ms, privileges)?;
     }
     let stranded = left
         .iter()
@@ -332,7 +331,7 @@ fn settle(
         return Ok(());
     }
     point.commit()?;
-    for (i, answer) in taken {
+    for (i, answer) in answered {
         answers[i] = Some(answer);
     }
     for (i, why) in left {
@@ -341,15 +340,41 @@ fn settle(
     Ok(())
 }
 
+/// Offers the `left` rows, again and again while that frees numbers for the others;
+/// adds the answers to `answered` and returns the rows still held.
+fn offer_while_it_frees(
+    tx: &mut Transaction<'_>,
+    rows: &[(String, String, Option<SharedRow>)],
+    mut left: Vec<HeldRow>,
+    answered: &mut Vec<(usize, Delivery)>,
+    server_ms: i64,
+    privileges: &mut Privileges,
+) -> Result<Vec<HeldRow>, ServerError> {
+    loop {
+        let before = left.len();
+        let mut still = Vec::new();
+        for (i, why) in left {
+            let (table, uid, row) = &rows[i];
+            match offer(tx, table, uid, row, server_ms, privileges)? {
+                Offered::Answered(answer) => answered.push((i, answer)),
+                Offered::Held(_) => still.push((i, why)),
+            }
+        }
+        if still.is_empty() || still.len() == before {
+            return Ok(still);
+        }
+        left = still;
+    }
+}
+
 /// Among the `left` student rows, one whose roll number or email address another of them
 /// holds at the school: that student gets, for a moment, a number and an address no one
-/// has (recorded in `parted`). False when there is none.
+/// has; returns their uid. None when there is none.
 fn make_way(
     tx: &mut Transaction<'_>,
     rows: &[(String, String, Option<SharedRow>)],
-    left: &[(usize, String)],
-    parted: &mut Vec<String>,
-) -> Result<bool, postgres::Error> {
+    left: &[HeldRow],
+) -> Result<Option<String>, postgres::Error> {
     let waiting: Vec<&str> = left.iter().map(|(i, _)| rows[*i].1.as_str()).collect();
     for (i, _) in left {
         let Some((uid, roll_no, email)) = rows[*i].2.as_ref().and_then(|r| r.student_keys()) else {
@@ -370,11 +395,10 @@ fn make_way(
                  WHERE uid = $1",
                 &[&holder],
             )?;
-            parted.push(holder);
-            return Ok(true);
+            return Ok(Some(holder));
         }
     }
-    Ok(false)
+    Ok(None)
 }
 
 /// Why the server refused a row (`deletion`: one deleted at the door), for the admin.
