@@ -97,8 +97,10 @@ fn taken_in_the_meantime(e: StoreError) -> AdminError {
     }
 }
 
-/// The other students who hold what a student's new details give them.
+/// A student as they are, and the other students who hold what their new details give
+/// them.
 struct Holders {
+    me: Student,
     roll_no: Option<Student>,
     email: Option<Student>,
 }
@@ -174,8 +176,12 @@ impl Swapped {
         let keeps = "their attendance, photos and face data stay theirs.";
         match (&self.roll_no, &self.email) {
             (Some((mine, theirs)), None) => format!(
-                "Roll number {theirs} is already {other}'s. Swapping gives {name} the roll \
-                 number {theirs} and {other} the roll number {mine}: {keeps}"
+                "{} Swapping gives {name} the roll number {theirs} and {other} the roll \
+                 number {mine}: {keeps}",
+                AdminError::RollNoTaken {
+                    roll_no: theirs.clone(),
+                    name: other.clone(),
+                }
             ),
             (None, Some((mine, theirs))) => format!(
                 "The email address {theirs} is already {other}'s. Swapping gives {name} that \
@@ -526,8 +532,7 @@ impl Records {
         actor: &str,
     ) -> Result<Swapped, AdminError> {
         let (clean, holders) = self.checked_change(id, roll_no, name, email)?;
-        let me = self.store.student(id)?.ok_or(AdminError::NotFound)?;
-        let swapped = Swapped::offered(&clean.name, &me, holders.roll_no, holders.email)
+        let swapped = Swapped::offered(&clean.name, &holders.me, holders.roll_no, holders.email)
             .map_err(AdminError::Invalid)?;
         let done = self
             .store
@@ -539,8 +544,8 @@ impl Records {
         }
     }
 
-    /// A student's new details checked like at enrolment, with the other students who
-    /// hold their roll number or email address, if any.
+    /// A student's new details checked like at enrolment, with the student as they are and
+    /// the other students who hold their roll number or email address, if any.
     fn checked_change(
         &self,
         id: i64,
@@ -548,9 +553,7 @@ impl Records {
         name: &str,
         email: &str,
     ) -> Result<(NewStudent, Holders), AdminError> {
-        if self.store.student_name(id)?.is_none() {
-            return Err(AdminError::NotFound);
-        }
+        let me = self.store.student(id)?.ok_or(AdminError::NotFound)?;
         let clean = validate_student(roll_no, name, email)
             .map_err(|w| AdminError::Invalid(format!("The changes cannot be saved: {w}.")))?;
         let other = |found: Option<i64>| -> Result<Option<Student>, AdminError> {
@@ -561,6 +564,7 @@ impl Records {
         };
         let by_roll_no = self.store.student_by_roll_no(&clean.roll_no)?;
         let holders = Holders {
+            me,
             roll_no: other(by_roll_no.map(|(other, ..)| other))?,
             email: other(self.store.email_holder(&clean.email)?)?,
         };

@@ -1101,39 +1101,34 @@ impl Store {
         else {
             return Ok(false);
         };
-        let give = |roll_no: &str, email: &str| -> Result<(), StoreError> {
-            let (old_roll, _) = held(other)?.unwrap_or_default();
+        // What `other` holds between the two steps (a number and an address no one has,
+        // for what is swapped) and after them.
+        let moment = |held: &str| format!("{held}~{other}");
+        let pick = |swapped: bool, then: String, kept: &str| match swapped {
+            true => then,
+            false => kept.to_string(),
+        };
+        let roll_moment = pick(what.roll_no, moment(&their_roll), &their_roll);
+        let email_moment = pick(what.email, moment(&their_email), &their_email);
+        let roll_then = pick(what.roll_no, my_roll, &their_roll);
+        let email_then = pick(what.email, my_email, &their_email);
+        let give = |old_roll: &str, roll_no: &str, email: &str| -> Result<(), StoreError> {
             tx.execute(
                 "UPDATE students SET roll_no = ?2, email = ?3 WHERE id = ?1",
                 params![other, roll_no, email],
             )?;
             if old_roll != roll_no {
-                erasures::record_correction(&tx, &old_roll, roll_no)?;
+                erasures::record_correction(&tx, old_roll, roll_no)?;
             }
             Ok(())
         };
-        let moment = |held: &str, swapped: bool| match swapped {
-            true => format!("{held}~{other}"),
-            false => held.to_string(),
-        };
-        give(
-            &moment(&their_roll, what.roll_no),
-            &moment(&their_email, what.email),
-        )?;
+        give(&their_roll, &roll_moment, &email_moment)?;
         let roll_no = match what.roll_no {
             true => their_roll.as_str(),
             false => change.roll_no.as_str(),
         };
         update_student_in(&tx, id, roll_no, &change.name, &change.email, actor)?;
-        let theirs = |mine: String, held: String, swapped: bool| match swapped {
-            true => mine,
-            false => held,
-        };
-        let (roll_then, email_then) = (
-            theirs(my_roll, their_roll.clone(), what.roll_no),
-            theirs(my_email, their_email, what.email),
-        );
-        give(&roll_then, &email_then)?;
+        give(&roll_moment, &roll_then, &email_then)?;
         let mut given = Vec::new();
         if what.roll_no {
             given.push(format!("roll number {their_roll:?} to {roll_then:?}"));

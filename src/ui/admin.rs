@@ -1160,43 +1160,38 @@ impl AdminView {
         field(ui, "Email", &mut self.edit_email, false);
         let roll_no = self.edit_roll_no.trim();
         let email = self.edit_email.trim();
-        let holder = |taken: &dyn Fn(&Student) -> bool| {
-            self.students
-                .iter()
-                .find(|o| o.id != id && taken(o))
-                .cloned()
-        };
-        let roll_no_holder = holder(&|o| o.roll_no.eq_ignore_ascii_case(roll_no));
-        let email_holder = holder(&|o| o.email.eq_ignore_ascii_case(email));
+        let mut others = self.students.iter().filter(|o| o.id != id);
+        let roll_no_holder = (others.clone())
+            .find(|o| o.roll_no.eq_ignore_ascii_case(roll_no))
+            .cloned();
+        let email_holder = others
+            .find(|o| o.email.eq_ignore_ascii_case(email))
+            .cloned();
         let taken = roll_no_holder.is_some() || email_holder.is_some();
         let invalid = validate_student(roll_no, &self.edit_name, email)
             .err()
             .map(|w| format!("Cannot save: {w}."));
         // Another student's number or address is given only by swapping the two (typed
         // the wrong way round at enrolment).
-        let swap = match (taken, &invalid) {
-            (true, None) => Some(Swapped::offered(
-                self.edit_name.trim(),
-                &s,
-                roll_no_holder,
-                email_holder,
-            )),
-            _ => None,
+        let (swap, refused) = match (taken, invalid) {
+            (true, None) => {
+                let name = self.edit_name.trim();
+                match Swapped::offered(name, &s, roll_no_holder, email_holder) {
+                    Ok(swap) => (Some(swap), None),
+                    Err(why) => (None, Some(why)),
+                }
+            }
+            (_, invalid) => (None, invalid),
         };
         // A correction is a step of its own: say what it keeps before it is saved.
-        let correcting = (invalid.is_none() && !taken && roll_no != s.roll_no).then(|| {
+        let correcting = (refused.is_none() && !taken && roll_no != s.roll_no).then(|| {
             format!(
                 "Saving corrects the roll number {} to {roll_no}: their attendance, photos \
                  and face data stay theirs, and exports and reports show the new number.",
                 s.roll_no
             )
         });
-        let refused = match &swap {
-            Some(Err(why)) => Some(why.clone()),
-            _ => invalid,
-        };
         hint(ui, refused.as_deref());
-        let swap = swap.and_then(Result::ok);
         if let Some(note) = correcting.or(swap.as_ref().map(Swapped::offer)) {
             ui.label(RichText::new(note).color(super::widgets::WARN));
         }
