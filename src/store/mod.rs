@@ -53,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../db/0023_roll_number_corrections.sql"),
     include_str!("../../db/0024_student_away.sql"),
     include_str!("../../db/0025_school_unwritten.sql"),
+    include_str!("../../db/0026_school_students.sql"),
 ];
 
 /// Sleeps for `d`, or less when `stop` is set meanwhile (a background thread's pause).
@@ -1535,6 +1536,7 @@ impl Store {
                     EXISTS (SELECT 1 FROM school_outbox o
                             WHERE o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0
                               AND o.refused > 0)
+                      AND NOT EXISTS (SELECT 1 FROM school_students k WHERE k.uid = s.uid)
              FROM students s WHERE {condition} ORDER BY s.roll_no"
         ))?;
         let rows = stmt.query_map(params, |r| {

@@ -1487,6 +1487,26 @@ fn a_swap_the_school_cannot_take_whole_leaves_it_as_it_was_and_the_office_keeps_
         problem.contains("student R0002 (Student Three) was not taken by the school server"),
         "{problem}"
     );
+    // Who holds what at the school, whoever gave it to them (here: by hand at the server).
+    assert!(
+        problem.contains("the email address three@example.org is already Student Six's"),
+        "{problem}"
+    );
+    assert!(!problem.contains("another door"), "{problem}");
+    // Six, whose new address Three holds here by the swap, is not written at the office
+    // either: the school has Three, so the admin is not told to delete them.
+    assert!(
+        problem.contains(
+            "this computer's student R0002 (Student Three) holds that email address here, \
+             by a change of theirs the school has not taken"
+        ),
+        "{problem}"
+    );
+    assert!(
+        !problem.contains("whom the school does not have"),
+        "{problem}"
+    );
+    assert!(!problem.contains("delete"), "{problem}");
 }
 
 /// The school server's night backup (returned), then a morning: Student Two marked at the

@@ -486,6 +486,16 @@ impl Store {
              WHERE id <= ?1 AND (refused = 0 OR (?2 AND refused = 1))",
             params![batch.last_id, batch.with_refused],
         )?;
+        // The students the school took (a deletion taken leaves no student here to list).
+        let mut taken = tx.prepare(
+            "INSERT OR IGNORE INTO school_students (uid) SELECT uid FROM students WHERE uid = ?1",
+        )?;
+        for p in &batch.rows {
+            if p.table == "students" && !kept.iter().any(|(k, _)| k == p) {
+                taken.execute([&p.uid])?;
+            }
+        }
+        drop(taken);
         for ((p, how), gone) in kept.iter().zip(kept_gone) {
             tx.execute(
                 "INSERT INTO school_outbox (tbl, uid, refused, gone) VALUES (?1, ?2, ?3, ?4)",
@@ -678,6 +688,8 @@ impl Store {
                 [],
             )?;
         }
+        // It may lack students it had taken from here: it tells again which it has.
+        tx.execute("DELETE FROM school_students", [])?;
         tx.execute(
             "UPDATE school_link SET pulled = 0, last_seen = NULL, reconcile = 0, server_id = ?1",
             [server_id],
@@ -804,6 +816,7 @@ fn delete_here(
     match table {
         "students" => {
             tx.execute("DELETE FROM school_unwritten WHERE uid = ?1", [uid])?;
+            tx.execute("DELETE FROM school_students WHERE uid = ?1", [uid])?;
             if let Some(id) = student_here(tx, uid)? {
                 applied
                     .orphaned_photos
@@ -977,7 +990,8 @@ fn join_own_student(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<O
             "SELECT s.id, s.uid, s.name, s.email FROM students s
              WHERE s.roll_no = ?1 AND EXISTS (SELECT 1 FROM school_outbox o
                                               WHERE o.tbl = 'students' AND o.uid = s.uid
-                                                AND o.gone = 0)",
+                                                AND o.gone = 0)
+               AND NOT EXISTS (SELECT 1 FROM school_students k WHERE k.uid = s.uid)",
             [roll_no],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
@@ -1054,6 +1068,12 @@ fn write_part(
         })
         .collect();
     rows.sort_by_key(|row| row.rank());
+    // Every student the school sends, it has (written here or not).
+    let mut listed = tx.prepare("INSERT OR IGNORE INTO school_students (uid) VALUES (?1)")?;
+    for (uid, ..) in rows.iter().filter_map(|row| row.student_keys()) {
+        listed.execute([uid])?;
+    }
+    drop(listed);
     // Students first, all of them (their templates and marks need them here).
     let mut waiting = Vec::new();
     for row in rows.iter().copied().filter(|r| r.rank() == 0) {
@@ -1097,6 +1117,18 @@ fn write_part(
                  rollcall delete {roll_no} --yes): the school's student is written here \
                  then.",
                 row.describe()
+            ),
+            (None, Some(own)) if own.at_school => format!(
+                "The school's {} was not written here: this computer's student {} ({}) \
+                 holds that {} here, by a change of theirs the school has not taken (it \
+                 is offered again each round, with the school's reason). Once the school \
+                 takes it, or one of the two is given another {} (Admin → Students, at \
+                 the office's computer), the school's student is written here.",
+                row.describe(),
+                own.roll_no,
+                own.name,
+                own.holds,
+                own.holds
             ),
             (None, Some(own)) => format!(
                 "The school's {} was not written here: this computer's own student \
@@ -1255,16 +1287,19 @@ fn make_way(tx: &Transaction<'_>, failed: &[Unwritten<'_>]) -> rusqlite::Result<
     Ok(None)
 }
 
-/// This computer's own student whom the school never took, holding a roll number or an
+/// A student here with a change the school has not taken, holding a roll number or an
 /// email address the school gives another.
 struct OwnHolder {
     roll_no: String,
     name: String,
     /// "roll number" or "email address".
     holds: &'static str,
+    /// Whether the school has the student (only their change waits): else this computer's
+    /// own, whom the school never took.
+    at_school: bool,
 }
 
-/// This computer's own student, not taken by the school, who holds `roll_no` or `email`
+/// The student here with a change the school has not taken who holds `roll_no` or `email`
 /// here (other than the school's student `uid`).
 fn own_student_holding(
     tx: &Transaction<'_>,
@@ -1273,7 +1308,9 @@ fn own_student_holding(
     uid: &str,
 ) -> rusqlite::Result<Option<OwnHolder>> {
     tx.query_row(
-        "SELECT s.roll_no, s.name, s.roll_no = ?1 FROM students s
+        "SELECT s.roll_no, s.name, s.roll_no = ?1,
+                EXISTS (SELECT 1 FROM school_students k WHERE k.uid = s.uid)
+         FROM students s
          WHERE (s.roll_no = ?1 OR s.email = ?2) AND s.uid IS NOT ?3
            AND EXISTS (SELECT 1 FROM school_outbox o
                        WHERE o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0)",
@@ -1286,6 +1323,7 @@ fn own_student_holding(
                     true => "roll number",
                     false => "email address",
                 },
+                at_school: r.get(3)?,
             })
         },
     )
@@ -2555,5 +2593,49 @@ mod tests {
         assert!(applied.refused.is_empty(), "{:?}", applied.refused);
         assert_eq!(roll_numbers(&store, &["a", "b"]), ["R2", "R1"]);
         assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
+    }
+
+    /// A student the school took from this office, whose later change here (a new roll
+    /// number) the school refused, is still the school's: the school's student now holding
+    /// that number is not written here, and the admin is told so, not to enrol and delete
+    /// the school's own student as this computer's (at the office, that deletion would
+    /// reach the school).
+    #[test]
+    fn a_schools_student_whose_change_waits_is_not_taken_for_this_computers_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        let ada = store.add_test_student(1);
+        store.link_to_school("Office").unwrap();
+        store.set_school_login("office", Some(true)).unwrap();
+        let taken = store.outbox(100, false, None).unwrap();
+        store.delivered(&taken, &[]).unwrap();
+        store
+            .update_student(ada, "R7", "Student 1", "s1@example.org", "admin")
+            .unwrap();
+        let batch = store.outbox(100, false, None).unwrap();
+        let refused: Vec<(Pending, Refused)> = batch
+            .rows
+            .iter()
+            .map(|p| (p.clone(), Refused::Again))
+            .collect();
+        store.delivered(&batch, &refused).unwrap();
+        assert!(!store.student(ada).unwrap().unwrap().never_taken);
+
+        let applied = store
+            .apply(&[school_student("bo", "R7", "Bo")], 1, None, false)
+            .unwrap();
+        assert_eq!(
+            applied.refused,
+            [
+                "The school's student R7 (Bo) was not written here: this computer's student \
+              R7 (Student 1) holds that roll number here, by a change of theirs the school \
+              has not taken (it is offered again each round, with the school's reason). Once \
+              the school takes it, or one of the two is given another roll number (Admin → \
+              Students, at the office's computer), the school's student is written here."
+            ]
+        );
+        // Nor joined to Ada: Bo waits, fetched again until written.
+        assert_eq!(store.students().unwrap().len(), 1);
+        assert_eq!(store.unwritten_students().unwrap(), ["bo"]);
     }
 }

@@ -269,10 +269,11 @@ fn offer(
                 Some(r) => r.describe(),
                 None => deletion_described(table),
             };
-            let why = refusal(&e, &what, row.is_none());
-            Ok(match e.code() {
-                Some(c) if *c == SqlState::UNIQUE_VIOLATION => Offered::Held(why),
-                _ => Offered::Answered(Delivery::Refused(why)),
+            Ok(match (e.code(), row) {
+                (Some(c), Some(row)) if *c == SqlState::UNIQUE_VIOLATION => {
+                    Offered::Held(held_by_others(tx, &what, row)?)
+                }
+                _ => Offered::Answered(Delivery::Refused(refusal(&e, &what, row.is_none()))),
             })
         }
         Err(e) => Err(e.into()),
@@ -401,12 +402,54 @@ fn make_way(
     Ok(None)
 }
 
+/// Why the server refused a student row (`what`) whose roll number or email address other
+/// students hold at the school: who holds which, as the school has them now (enrolled at
+/// another door, at an office, or by hand at the server).
+fn held_by_others(
+    tx: &mut Transaction<'_>,
+    what: &str,
+    row: &SharedRow,
+) -> Result<String, postgres::Error> {
+    let held = match row.student_keys() {
+        Some((uid, roll_no, email)) => tx
+            .query(
+                "SELECT roll_no, name, email FROM students
+                 WHERE (roll_no = $1 OR lower(email) = lower($2)) AND uid <> $3
+                 ORDER BY roll_no",
+                &[&roll_no, &email, &uid],
+            )?
+            .iter()
+            .map(|holder| {
+                let (held_roll_no, name, held_email): (String, String, String) =
+                    (holder.get(0), holder.get(1), holder.get(2));
+                let same_email = held_email.to_lowercase() == email.to_lowercase();
+                match (held_roll_no == roll_no, same_email) {
+                    (true, true) => format!(
+                        "roll number {roll_no} and the email address {held_email} are already {name}'s"
+                    ),
+                    (true, false) => format!("roll number {roll_no} is already {name}'s"),
+                    _ => format!("the email address {held_email} is already {name}'s"),
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(if held.is_empty() {
+        format!(
+            "{what} was not taken by the school server: another student there has the same \
+             roll number or email address"
+        )
+    } else {
+        format!(
+            "{what} was not taken by the school server: there, {}",
+            held.join(", and ")
+        )
+    })
+}
+
 /// Why the server refused a row (`deletion`: one deleted at the door), for the admin.
 fn refusal(e: &postgres::Error, what: &str, deletion: bool) -> String {
     match e.code() {
-        Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
-            format!("{what} was not taken by the school server: another door enrolled the same roll number or email as a different student")
-        }
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE && deletion => may_not_delete(what),
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => not_allowed(what),
         _ => format!(
