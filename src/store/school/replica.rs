@@ -2638,4 +2638,39 @@ mod tests {
         assert_eq!(store.students().unwrap().len(), 1);
         assert_eq!(store.unwritten_students().unwrap(), ["bo"]);
     }
+
+    /// A linked folder upgraded to schema 26 lists as the school's the students with no
+    /// change waiting (the school took them, or sent them); one whose change waits is not
+    /// known either way, as before.
+    #[test]
+    fn an_upgraded_linked_folder_lists_its_students_with_no_change_waiting_as_the_schools() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollcall.db");
+        let mut store = Store::open(&path).unwrap();
+        store.add_test_student(1);
+        let bo = store.add_test_student(2);
+        store.link_to_school("Office").unwrap();
+        store.set_school_login("office", Some(true)).unwrap();
+        let taken = store.outbox(100, false, None).unwrap();
+        store.delivered(&taken, &[]).unwrap();
+        store
+            .update_student(bo, "R7", "Student 2", "s2@example.org", "admin")
+            .unwrap();
+        store
+            .conn
+            .execute_batch("DROP TABLE school_students; PRAGMA user_version = 25;")
+            .unwrap();
+        drop(store);
+
+        let store = Store::open(&path).unwrap();
+        let listed: Vec<String> = store
+            .conn
+            .prepare("SELECT s.roll_no FROM school_students k JOIN students s ON s.uid = k.uid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(listed, ["R1"]);
+    }
 }
