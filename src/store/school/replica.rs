@@ -2483,13 +2483,8 @@ mod tests {
         assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
     }
 
-    /// A door at `dir` with a student of its own (R5, Student 5, s5@example.org), enrolled
-    /// before it joined the school, whose enrolment the school refused; the student's id.
-    fn door_with_its_own_student(dir: &std::path::Path) -> (Store, i64) {
-        let mut store = Store::open(&dir.join("rollcall.db")).unwrap();
-        let own = store.add_test_student(5);
-        store.link_to_school("North door").unwrap();
-        store.set_school_login("north", Some(false)).unwrap();
+    /// Offers everything waiting to the school, which refuses it all (to offer again).
+    fn refuse_all_waiting(store: &mut Store) {
         let batch = store.outbox(100, false, None).unwrap();
         let refused: Vec<(Pending, Refused)> = batch
             .rows
@@ -2497,6 +2492,16 @@ mod tests {
             .map(|p| (p.clone(), Refused::Again))
             .collect();
         store.delivered(&batch, &refused).unwrap();
+    }
+
+    /// A door at `dir` with a student of its own (R5, Student 5, s5@example.org), enrolled
+    /// before it joined the school, whose enrolment the school refused; the student's id.
+    fn door_with_its_own_student(dir: &std::path::Path) -> (Store, i64) {
+        let mut store = Store::open(&dir.join("rollcall.db")).unwrap();
+        let own = store.add_test_student(5);
+        store.link_to_school("North door").unwrap();
+        store.set_school_login("north", Some(false)).unwrap();
+        refuse_all_waiting(&mut store);
         (store, own)
     }
 
@@ -2595,6 +2600,28 @@ mod tests {
         assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
     }
 
+    /// An office's folder at `path` whose students 1 to `n` the school took; then student
+    /// `n` is given roll number R7 here (a change waiting). Returns it and that student.
+    fn office_with_a_change_waiting(path: &std::path::Path, n: u32) -> (Store, i64) {
+        let mut store = Store::open(path).unwrap();
+        let ids: Vec<i64> = (1..=n).map(|i| store.add_test_student(i)).collect();
+        store.link_to_school("Office").unwrap();
+        store.set_school_login("office", Some(true)).unwrap();
+        let taken = store.outbox(100, false, None).unwrap();
+        store.delivered(&taken, &[]).unwrap();
+        let last = ids[ids.len() - 1];
+        store
+            .update_student(
+                last,
+                "R7",
+                &format!("Student {n}"),
+                &format!("s{n}@example.org"),
+                "admin",
+            )
+            .unwrap();
+        (store, last)
+    }
+
     /// A student the school took from this office, whose later change here (a new roll
     /// number) the school refused, is still the school's: the school's student now holding
     /// that number is not written here, and the admin is told so, not to enrol and delete
@@ -2603,23 +2630,9 @@ mod tests {
     #[test]
     fn a_schools_student_whose_change_waits_is_not_taken_for_this_computers_own() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
-        let ada = store.add_test_student(1);
-        store.link_to_school("Office").unwrap();
-        store.set_school_login("office", Some(true)).unwrap();
-        let taken = store.outbox(100, false, None).unwrap();
-        store.delivered(&taken, &[]).unwrap();
-        store
-            .update_student(ada, "R7", "Student 1", "s1@example.org", "admin")
-            .unwrap();
-        let batch = store.outbox(100, false, None).unwrap();
-        let refused: Vec<(Pending, Refused)> = batch
-            .rows
-            .iter()
-            .map(|p| (p.clone(), Refused::Again))
-            .collect();
-        store.delivered(&batch, &refused).unwrap();
-        assert!(!store.student(ada).unwrap().unwrap().never_taken);
+        let (mut store, one) = office_with_a_change_waiting(&dir.path().join("rollcall.db"), 1);
+        refuse_all_waiting(&mut store);
+        assert!(!store.student(one).unwrap().unwrap().never_taken);
 
         let applied = store
             .apply(&[school_student("bo", "R7", "Bo")], 1, None, false)
@@ -2634,7 +2647,7 @@ mod tests {
               Students, at the office's computer), the school's student is written here."
             ]
         );
-        // Nor joined to Ada: Bo waits, fetched again until written.
+        // Nor joined to Student 1: Bo waits, fetched again until written.
         assert_eq!(store.students().unwrap().len(), 1);
         assert_eq!(store.unwritten_students().unwrap(), ["bo"]);
     }
@@ -2646,16 +2659,7 @@ mod tests {
     fn an_upgraded_linked_folder_lists_its_students_with_no_change_waiting_as_the_schools() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rollcall.db");
-        let mut store = Store::open(&path).unwrap();
-        store.add_test_student(1);
-        let bo = store.add_test_student(2);
-        store.link_to_school("Office").unwrap();
-        store.set_school_login("office", Some(true)).unwrap();
-        let taken = store.outbox(100, false, None).unwrap();
-        store.delivered(&taken, &[]).unwrap();
-        store
-            .update_student(bo, "R7", "Student 2", "s2@example.org", "admin")
-            .unwrap();
+        let (store, _) = office_with_a_change_waiting(&path, 2);
         store
             .conn
             .execute_batch("DROP TABLE school_students; PRAGMA user_version = 25;")
