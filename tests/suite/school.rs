@@ -1493,6 +1493,15 @@ fn a_swap_the_school_cannot_take_whole_leaves_it_as_it_was_and_the_office_keeps_
         "{problem}"
     );
     assert!(!problem.contains("another door"), "{problem}");
+    // Two's row, refused with Three's, says so: the swap waits on Three's address.
+    assert!(
+        problem.contains(
+            "student R0003 (Student Two) was not taken by the school server: there, roll \
+             number R0003 is still Student Three's, whose own change sent with it was not \
+             taken either"
+        ),
+        "{problem}"
+    );
     // Six, whose new address Three holds here by the swap, is not written at the office
     // either: the school has Three, so the admin is not told to delete them.
     assert!(

@@ -196,7 +196,7 @@ pub fn push(
         if student(row) {
             match offer(&mut tx, table, uid, row, server_ms, &mut privileges)? {
                 Offered::Answered(answer) => answers[i] = Some(answer),
-                Offered::Held(why) => waiting.push((i, why)),
+                Offered::Held => waiting.push(i),
             }
         }
     }
@@ -213,7 +213,7 @@ pub fn push(
             answers[i] = Some(
                 match offer(&mut tx, table, uid, row, server_ms, &mut privileges)? {
                     Offered::Answered(answer) => answer,
-                    Offered::Held(why) => Delivery::Refused(why),
+                    Offered::Held => Delivery::Refused(held_by_others(&mut tx, rows, i, &[])?),
                 },
             );
         }
@@ -233,8 +233,8 @@ pub fn push(
 /// How the server took one row of a push.
 enum Offered {
     Answered(Delivery),
-    /// Refused because another row holds its roll number or email address (the words).
-    Held(String),
+    /// Refused because another student holds its roll number or email address.
+    Held,
 }
 
 /// Offers one row (`None`: deleted at the door) in a savepoint of its own.
@@ -265,35 +265,33 @@ fn offer(
         }
         Err(e) if e.code().is_some() => {
             point.rollback()?;
+            if row.is_some() && e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                return Ok(Offered::Held);
+            }
             let what = match row {
                 Some(r) => r.describe(),
                 None => deletion_described(table),
             };
-            Ok(match (e.code(), row) {
-                (Some(c), Some(row)) if *c == SqlState::UNIQUE_VIOLATION => {
-                    Offered::Held(held_by_others(tx, &what, row)?)
-                }
-                _ => Offered::Answered(Delivery::Refused(refusal(&e, &what, row.is_none()))),
-            })
+            Ok(Offered::Answered(Delivery::Refused(refusal(
+                &e,
+                &what,
+                row.is_none(),
+            ))))
         }
         Err(e) => Err(e.into()),
     }
 }
-
-/// A student row of a push held back: its place in the push, and the words of its
-/// first refusal.
-type HeldRow = (usize, String);
 
 /// Offers the `held` student rows again while that frees roll numbers and addresses;
 /// two or more each holding another's are parted by giving one of their students, for a
 /// moment, a number and an address no one has (their own row gives them their new ones).
 /// When a student so parted is still refused, nothing of this is kept: every held row is
 /// refused, and the school is as it was. (A door writes the school's rows the same way:
-/// `replica::write_students`.)
+/// `replica::write_students`.) Each refusal says who holds what at the school then.
 fn settle(
     tx: &mut Transaction<'_>,
     rows: &[(String, String, Option<SharedRow>)],
-    held: Vec<HeldRow>,
+    held: Vec<usize>,
     answers: &mut [Option<Delivery>],
     server_ms: i64,
     privileges: &mut Privileges,
@@ -321,22 +319,20 @@ fn settle(
         parted.push(holder);
         left = offer_while_it_frees(&mut point, rows, left, &mut answered, server_ms, privileges)?;
     }
-    let stranded = left
-        .iter()
-        .any(|(i, _)| parted.iter().any(|p| p == &rows[*i].1));
-    if stranded {
+    let stranded = left.iter().any(|i| parted.iter().any(|p| p == &rows[*i].1));
+    let refused = if stranded {
         point.rollback()?;
-        for (i, why) in held {
-            answers[i] = Some(Delivery::Refused(why));
+        held
+    } else {
+        point.commit()?;
+        for (i, answer) in answered {
+            answers[i] = Some(answer);
         }
-        return Ok(());
-    }
-    point.commit()?;
-    for (i, answer) in answered {
-        answers[i] = Some(answer);
-    }
-    for (i, why) in left {
-        answers[i] = Some(Delivery::Refused(why));
+        left
+    };
+    let uids: Vec<&str> = refused.iter().map(|i| rows[*i].1.as_str()).collect();
+    for &i in &refused {
+        answers[i] = Some(Delivery::Refused(held_by_others(tx, rows, i, &uids)?));
     }
     Ok(())
 }
@@ -346,19 +342,19 @@ fn settle(
 fn offer_while_it_frees(
     tx: &mut Transaction<'_>,
     rows: &[(String, String, Option<SharedRow>)],
-    mut left: Vec<HeldRow>,
+    mut left: Vec<usize>,
     answered: &mut Vec<(usize, Delivery)>,
     server_ms: i64,
     privileges: &mut Privileges,
-) -> Result<Vec<HeldRow>, ServerError> {
+) -> Result<Vec<usize>, ServerError> {
     loop {
         let before = left.len();
         let mut still = Vec::new();
-        for (i, why) in left {
+        for i in left {
             let (table, uid, row) = &rows[i];
             match offer(tx, table, uid, row, server_ms, privileges)? {
                 Offered::Answered(answer) => answered.push((i, answer)),
-                Offered::Held(_) => still.push((i, why)),
+                Offered::Held => still.push(i),
             }
         }
         if still.is_empty() || still.len() == before {
@@ -374,10 +370,10 @@ fn offer_while_it_frees(
 fn make_way(
     tx: &mut Transaction<'_>,
     rows: &[(String, String, Option<SharedRow>)],
-    left: &[HeldRow],
+    left: &[usize],
 ) -> Result<Option<String>, postgres::Error> {
-    let waiting: Vec<&str> = left.iter().map(|(i, _)| rows[*i].1.as_str()).collect();
-    for (i, _) in left {
+    let waiting: Vec<&str> = left.iter().map(|i| rows[*i].1.as_str()).collect();
+    for i in left {
         let Some((uid, roll_no, email)) = rows[*i].2.as_ref().and_then(|r| r.student_keys()) else {
             continue;
         };
@@ -402,33 +398,48 @@ fn make_way(
     Ok(None)
 }
 
-/// Why the server refused a student row (`what`) whose roll number or email address other
-/// students hold at the school: who holds which, as the school has them now (enrolled at
-/// another door, at an office, or by hand at the server).
+/// Why the server refused student row `i` of a push, whose roll number or email address
+/// other students hold at the school: who holds which, as the school has them now
+/// (enrolled at another door, at an office, or by hand at the server). A holder among
+/// `refused` (the uids of the push's students refused with it) is said to hold it still,
+/// their own change not taken either: two numbers swapped, with one of them held by a
+/// third student as well.
 fn held_by_others(
     tx: &mut Transaction<'_>,
-    what: &str,
-    row: &SharedRow,
+    rows: &[(String, String, Option<SharedRow>)],
+    i: usize,
+    refused: &[&str],
 ) -> Result<String, postgres::Error> {
-    let held = match row.student_keys() {
+    let (table, _, row) = &rows[i];
+    let what = match row {
+        Some(r) => r.describe(),
+        None => deletion_described(table),
+    };
+    let held = match row.as_ref().and_then(|r| r.student_keys()) {
         Some((uid, roll_no, email)) => tx
             .query(
-                "SELECT roll_no, name, email FROM students
+                "SELECT roll_no, name, email, uid FROM students
                  WHERE (roll_no = $1 OR lower(email) = lower($2)) AND uid <> $3
                  ORDER BY roll_no",
                 &[&roll_no, &email, &uid],
             )?
             .iter()
             .map(|holder| {
-                let (held_roll_no, name, held_email): (String, String, String) =
-                    (holder.get(0), holder.get(1), holder.get(2));
+                let (held_roll_no, name, held_email, holder_uid): (String, String, String, String) =
+                    (holder.get(0), holder.get(1), holder.get(2), holder.get(3));
+                let whose = match refused.contains(&holder_uid.as_str()) {
+                    true => format!(
+                        "still {name}'s, whose own change sent with it was not taken either"
+                    ),
+                    false => format!("already {name}'s"),
+                };
                 let same_email = held_email.to_lowercase() == email.to_lowercase();
                 match (held_roll_no == roll_no, same_email) {
                     (true, true) => format!(
-                        "roll number {roll_no} and the email address {held_email} are already {name}'s"
+                        "roll number {roll_no} and the email address {held_email} are {whose}"
                     ),
-                    (true, false) => format!("roll number {roll_no} is already {name}'s"),
-                    _ => format!("the email address {held_email} is already {name}'s"),
+                    (true, false) => format!("roll number {roll_no} is {whose}"),
+                    _ => format!("the email address {held_email} is {whose}"),
                 }
             })
             .collect(),
