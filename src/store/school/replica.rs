@@ -25,12 +25,14 @@ const OUTBOX_IS_AN_OFFER: &str =
     "UPDATE school_link SET offered_until = (SELECT MAX(id) FROM school_outbox)";
 
 /// Unlinks a folder from the school server: it sends nothing more and forgets what it
-/// learnt of the server (its login, its clock, how far it had fetched).
+/// learnt of the server (its login, its clock, how far it had fetched, which students it
+/// has: linked again, it fetches them all anew).
 const LEAVE: &str = "
     UPDATE school_link SET linked = 0, applying = 0, pulled = 0, online = 0, problem = NULL,
            reconcile = 0, clock_ahead_ms = NULL, clock_checked_ms = NULL, office = NULL,
            login = NULL, server_id = NULL, last_seen = NULL, away_until = NULL,
-           offered_until = NULL";
+           offered_until = NULL;
+    DELETE FROM school_students;";
 
 /// A folder away from the school server: since when (a stored time), and the erasures
 /// waiting to reach the school when it joins again (table and uid of each).
@@ -202,7 +204,7 @@ impl Store {
         )?;
         // A folder that leaves again before its link told the school what was changed
         // during its first time away keeps the first time it left.
-        tx.execute(LEAVE, [])?;
+        tx.execute_batch(LEAVE)?;
         tx.execute(
             "UPDATE school_link SET left_at = COALESCE(left_at, ?1)",
             [crate::store::timestamp(chrono::Local::now())],
@@ -267,7 +269,7 @@ impl Store {
              WHERE NOT EXISTS (SELECT 1 FROM school_link WHERE linked = 0 AND left_at IS NOT NULL)",
             [],
         )?;
-        tx.execute(LEAVE, [])?;
+        tx.execute_batch(LEAVE)?;
         tx.execute("UPDATE school_link SET left_at = ?1", [&away.left_at])?;
         let mut waiting =
             tx.prepare("INSERT INTO school_outbox (tbl, uid, gone) VALUES (?1, ?2, 1)")?;
@@ -2667,14 +2669,30 @@ mod tests {
         drop(store);
 
         let store = Store::open(&path).unwrap();
-        let listed: Vec<String> = store
+        assert_eq!(listed_as_the_schools(&store), ["R1"]);
+    }
+
+    /// The roll numbers of the students listed as the school's.
+    fn listed_as_the_schools(store: &Store) -> Vec<String> {
+        store
             .conn
             .prepare("SELECT s.roll_no FROM school_students k JOIN students s ON s.uid = k.uid")
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()
             .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(listed, ["R1"]);
+            .unwrap()
+    }
+
+    /// A folder that leaves its school forgets which students the school has (linked
+    /// again, to the same school or another, it fetches them all anew); its students stay.
+    #[test]
+    fn a_folder_that_leaves_its_school_forgets_which_students_the_school_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = office_with_a_change_waiting(&dir.path().join("rollcall.db"), 1);
+        assert_eq!(listed_as_the_schools(&store), ["R7"]);
+        store.leave_school("test").unwrap();
+        assert_eq!(listed_as_the_schools(&store), Vec::<String>::new());
+        assert_eq!(store.students().unwrap().len(), 1);
     }
 }
