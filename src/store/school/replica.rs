@@ -1100,7 +1100,9 @@ fn write_part(
         };
         waiting.push((row, someone_else));
     }
-    for (row, someone_else, e) in write_students(tx, waiting)? {
+    let unwritten = write_students(tx, waiting)?;
+    let unwritten_uids: Vec<&str> = unwritten.iter().map(|(row, ..)| row.key().1).collect();
+    for (row, someone_else, e) in &unwritten {
         let Some((uid, roll_no, email)) = row.student_keys() else {
             continue;
         };
@@ -1109,7 +1111,7 @@ fn write_part(
             "INSERT INTO school_unwritten (uid) VALUES (?1) ON CONFLICT DO NOTHING",
             [uid],
         )?;
-        let holder = own_student_holding(tx, roll_no, email, uid)?;
+        let holder = student_holding(tx, roll_no, email, uid)?;
         applied.refused.push(match (someone_else, holder) {
             (Some(who), _) => format!(
                 "The school's {} was not written here: this computer's own student \
@@ -1120,30 +1122,7 @@ fn write_part(
                  then.",
                 row.describe()
             ),
-            (None, Some(own)) if own.at_school => format!(
-                "The school's {} was not written here: this computer's student {} ({}) \
-                 holds that {} here, by a change of theirs the school has not taken (it \
-                 is offered again each round, with the school's reason). Once the school \
-                 takes it, or one of the two is given another {} (Admin → Students, at \
-                 the office's computer), the school's student is written here.",
-                row.describe(),
-                own.roll_no,
-                own.name,
-                own.holds,
-                own.holds
-            ),
-            (None, Some(own)) => format!(
-                "The school's {} was not written here: this computer's own student \
-                 {} ({}), whom the school does not have, holds that {}. Enrol them at \
-                 the office under a roll number of their own, then delete them here \
-                 (Admin → Students, or rollcall delete {} --yes): the school's student \
-                 is written here then.",
-                row.describe(),
-                own.roll_no,
-                own.name,
-                own.holds,
-                own.roll_no
-            ),
+            (None, Some(holder)) => holder.words(row, &unwritten_uids),
             (None, None) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
                 format!(
                     "The school's {} is not written here yet: another student here holds \
@@ -1289,43 +1268,82 @@ fn make_way(tx: &Transaction<'_>, failed: &[Unwritten<'_>]) -> rusqlite::Result<
     Ok(None)
 }
 
-/// A student here with a change the school has not taken, holding a roll number or an
-/// email address the school gives another.
-struct OwnHolder {
+/// The student here holding a roll number or an email address the school gives another.
+struct Holder {
+    uid: String,
     roll_no: String,
     name: String,
     /// "roll number" or "email address".
     holds: &'static str,
-    /// Whether the school has the student (only their change waits): else this computer's
+    /// Whether a change of theirs made here waits for the school.
+    waiting: bool,
+    /// Whether the school has the student: else, with a change waiting, this computer's
     /// own, whom the school never took.
     at_school: bool,
 }
 
-/// The student here with a change the school has not taken who holds `roll_no` or `email`
-/// here (other than the school's student `uid`).
-fn own_student_holding(
+impl Holder {
+    /// Why the school's student `row` was not written here, for the admin; `unwritten`: the
+    /// uids of the school's students not written with it.
+    fn words(&self, row: &SharedRow, unwritten: &[&str]) -> String {
+        let (row, roll_no, name, holds) = (row.describe(), &self.roll_no, &self.name, self.holds);
+        match (self.waiting, self.at_school) {
+            (true, true) => format!(
+                "The school's {row} was not written here: this computer's student {roll_no} \
+                 ({name}) holds that {holds} here, by a change of theirs the school has not \
+                 taken (it is offered again each round, with the school's reason). Once the \
+                 school takes it, or one of the two is given another {holds} (Admin → \
+                 Students, at the office's computer), the school's student is written here."
+            ),
+            (true, false) => format!(
+                "The school's {row} was not written here: this computer's own student \
+                 {roll_no} ({name}), whom the school does not have, holds that {holds}. Enrol \
+                 them at the office under a roll number of their own, then delete them here \
+                 (Admin → Students, or rollcall delete {roll_no} --yes): the school's student \
+                 is written here then."
+            ),
+            _ if unwritten.contains(&self.uid.as_str()) => format!(
+                "The school's {row} is not written here yet: student {roll_no} ({name}) still \
+                 holds that {holds} here, and the school's change of them, fetched with it, \
+                 could not be written either (both are fetched again shortly)."
+            ),
+            _ => format!(
+                "The school's {row} is not written here yet: student {roll_no} ({name}) holds \
+                 that {holds} here until the school's change of them arrives (it is fetched \
+                 again shortly)."
+            ),
+        }
+    }
+}
+
+/// The student here who holds `roll_no` or `email` (other than the school's student
+/// `uid`): one with a change waiting for the school first.
+fn student_holding(
     tx: &Transaction<'_>,
     roll_no: &str,
     email: &str,
     uid: &str,
-) -> rusqlite::Result<Option<OwnHolder>> {
+) -> rusqlite::Result<Option<Holder>> {
     tx.query_row(
-        "SELECT s.roll_no, s.name, s.roll_no = ?1,
+        "SELECT s.uid, s.roll_no, s.name, s.roll_no = ?1,
+                EXISTS (SELECT 1 FROM school_outbox o
+                        WHERE o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0) AS waiting,
                 EXISTS (SELECT 1 FROM school_students k WHERE k.uid = s.uid)
          FROM students s
          WHERE (s.roll_no = ?1 OR s.email = ?2) AND s.uid IS NOT ?3
-           AND EXISTS (SELECT 1 FROM school_outbox o
-                       WHERE o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0)",
+         ORDER BY waiting DESC LIMIT 1",
         [roll_no, email, uid],
         |r| {
-            Ok(OwnHolder {
-                roll_no: r.get(0)?,
-                name: r.get(1)?,
-                holds: match r.get(2)? {
+            Ok(Holder {
+                uid: r.get(0)?,
+                roll_no: r.get(1)?,
+                name: r.get(2)?,
+                holds: match r.get(3)? {
                     true => "roll number",
                     false => "email address",
                 },
-                at_school: r.get(3)?,
+                waiting: r.get(4)?,
+                at_school: r.get(5)?,
             })
         },
     )
@@ -2560,6 +2578,44 @@ mod tests {
         assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
     }
 
+    /// A roll number the school gives one student while, here, another of its students
+    /// still holds it (their own change comes in a later part of the fetch): the admin is
+    /// told who holds it, and the row is written once the other's change has come.
+    #[test]
+    fn a_number_passed_on_in_two_parts_of_a_fetch_names_who_holds_it_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+        store.link_to_school("North door").unwrap();
+        store.set_school_login("north", Some(false)).unwrap();
+        let first = [
+            school_student("a", "R1", "Ada"),
+            school_student("b", "R2", "Bo"),
+        ];
+        assert!(store
+            .apply(&first, 1, None, false)
+            .unwrap()
+            .refused
+            .is_empty());
+        let ada = [school_student("a", "R2", "Ada")];
+        let applied = store.apply(&ada, 2, None, false).unwrap();
+        assert_eq!(
+            applied.refused,
+            [
+                "The school's student R2 (Ada) is not written here yet: student R2 (Bo) holds \
+              that roll number here until the school's change of them arrives (it is fetched \
+              again shortly)."
+            ]
+        );
+        let bo = [school_student("b", "R3", "Bo")];
+        assert!(store.apply(&bo, 3, None, false).unwrap().refused.is_empty());
+        assert!(store
+            .apply(&ada, 3, None, false)
+            .unwrap()
+            .refused
+            .is_empty());
+        assert_eq!(roll_numbers(&store, &["a", "b"]), ["R2", "R3"]);
+    }
+
     /// Two of the school's students swapped while one of them also takes an address the
     /// door's own student holds: the swap cannot be written whole, so nothing of it is
     /// (no number of the moment, "R2~b", left at the door); both wait, fetched again, and
@@ -2584,6 +2640,13 @@ mod tests {
         let swap = [school_student("a", "R2", "Ada"), bo];
         let applied = store.apply(&swap, 2, None, false).unwrap();
         assert_eq!(applied.refused.len(), 2, "{:?}", applied.refused);
+        // Ada's row names who holds her new number, and that his row waits with hers.
+        assert_eq!(
+            applied.refused[0],
+            "The school's student R2 (Ada) is not written here yet: student R2 (Bo) still \
+             holds that roll number here, and the school's change of them, fetched with it, \
+             could not be written either (both are fetched again shortly)."
+        );
         assert!(
             applied.refused[1].contains(
                 "own student R5 (Student 5), whom the school does not \
