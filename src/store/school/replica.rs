@@ -2578,6 +2578,16 @@ mod tests {
         assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
     }
 
+    /// The school's Ada (R1) and Bo (R2), fetched and written.
+    fn fetch_ada_and_bo(store: &mut Store) {
+        let first = [
+            school_student("a", "R1", "Ada"),
+            school_student("b", "R2", "Bo"),
+        ];
+        let applied = store.apply(&first, 1, None, false).unwrap();
+        assert!(applied.refused.is_empty(), "{:?}", applied.refused);
+    }
+
     /// A roll number the school gives one student while, here, another of its students
     /// still holds it (their own change comes in a later part of the fetch): the admin is
     /// told who holds it, and the row is written once the other's change has come.
@@ -2587,15 +2597,7 @@ mod tests {
         let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
         store.link_to_school("North door").unwrap();
         store.set_school_login("north", Some(false)).unwrap();
-        let first = [
-            school_student("a", "R1", "Ada"),
-            school_student("b", "R2", "Bo"),
-        ];
-        assert!(store
-            .apply(&first, 1, None, false)
-            .unwrap()
-            .refused
-            .is_empty());
+        fetch_ada_and_bo(&mut store);
         let ada = [school_student("a", "R2", "Ada")];
         let applied = store.apply(&ada, 2, None, false).unwrap();
         assert_eq!(
@@ -2624,15 +2626,7 @@ mod tests {
     fn a_swap_a_door_cannot_write_whole_leaves_its_students_as_they_were() {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, own) = door_with_its_own_student(dir.path());
-        let first = [
-            school_student("a", "R1", "Ada"),
-            school_student("b", "R2", "Bo"),
-        ];
-        assert!(store
-            .apply(&first, 1, None, false)
-            .unwrap()
-            .refused
-            .is_empty());
+        fetch_ada_and_bo(&mut store);
         let mut bo = school_student("b", "R1", "Bo");
         if let Change::Row(SharedRow::Student { email, .. }) = &mut bo {
             *email = "s5@example.org".into();
