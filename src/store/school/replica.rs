@@ -1100,8 +1100,31 @@ fn write_part(
         };
         waiting.push((row, someone_else));
     }
+    let mut overwritten = Vec::new();
+    for (row, _) in &waiting {
+        if let Some(lost) = refused_change_here(tx, row)? {
+            overwritten.push((row.key().1, lost));
+        }
+    }
     let unwritten = write_students(tx, waiting)?;
     let unwritten_uids: Vec<&str> = unwritten.iter().map(|(row, ..)| row.key().1).collect();
+    // A change made here that the school refused, written over by the school's copy of the
+    // student (changed at another machine meanwhile): the school's stands, and the audit
+    // log keeps what was lost here.
+    for (uid, lost) in overwritten {
+        if !unwritten_uids.contains(&uid) {
+            tx.execute(
+                "DELETE FROM school_outbox WHERE tbl = 'students' AND uid = ?1 AND refused = 1",
+                [uid],
+            )?;
+            crate::store::audit(
+                tx,
+                "school server",
+                "school's copy over a refused change",
+                &lost,
+            )?;
+        }
+    }
     for (row, someone_else, e) in &unwritten {
         let Some((uid, roll_no, email)) = row.student_keys() else {
             continue;
@@ -1266,6 +1289,50 @@ fn make_way(tx: &Transaction<'_>, failed: &[Unwritten<'_>]) -> rusqlite::Result<
         }
     }
     Ok(None)
+}
+
+/// When the school's student `row` is one whose change made here the school refused (still
+/// waiting), and differs from it: what the change made here was, for the audit log.
+fn refused_change_here(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<Option<String>> {
+    let SharedRow::Student {
+        uid,
+        roll_no,
+        name,
+        email,
+        ..
+    } = row
+    else {
+        return Ok(None);
+    };
+    let here: Option<(String, String, String)> = tx
+        .query_row(
+            "SELECT s.roll_no, s.name, s.email FROM students s
+             WHERE s.uid = ?1 AND EXISTS (SELECT 1 FROM school_outbox o
+                                          WHERE o.tbl = 'students' AND o.uid = s.uid
+                                            AND o.gone = 0 AND o.refused = 1)",
+            [uid],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((here_roll_no, here_name, here_email)) = here else {
+        return Ok(None);
+    };
+    let lost: Vec<String> = [
+        ("roll number", &here_roll_no, roll_no),
+        ("name", &here_name, name),
+        ("email address", &here_email, email),
+    ]
+    .into_iter()
+    .filter(|(_, here, school)| here != school)
+    .map(|(what, here, school)| format!("{what} \"{here}\" (the school's: \"{school}\")"))
+    .collect();
+    Ok((!lost.is_empty()).then(|| {
+        format!(
+            "the school's copy of student {roll_no} ({name}) was written over the change \
+             made here that the school had not taken: {}",
+            lost.join(", ")
+        )
+    }))
 }
 
 /// The student here holding a roll number or an email address the school gives another.
@@ -2751,5 +2818,41 @@ mod tests {
         store.leave_school("test").unwrap();
         assert_eq!(listed_as_the_schools(&store), Vec::<String>::new());
         assert_eq!(store.students().unwrap().len(), 1);
+    }
+
+    /// A change made here that the school refused, then the school's copy of the student
+    /// (changed at another machine): the school's copy is written, the refused change is
+    /// no longer offered, and the audit log keeps what it was.
+    #[test]
+    fn the_schools_copy_written_over_a_refused_change_leaves_it_in_the_audit_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, one) = office_with_a_change_waiting(&dir.path().join("rollcall.db"), 1);
+        refuse_all_waiting(&mut store);
+        let uid: String = store
+            .conn
+            .query_row("SELECT uid FROM students WHERE id = ?1", [one], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let renamed = school_student(&uid, "R1", "Student One");
+        let applied = store.apply(&[renamed], 1, None, false).unwrap();
+        assert!(applied.refused.is_empty(), "{:?}", applied.refused);
+        let here = store.student(one).unwrap().unwrap();
+        assert_eq!(
+            (here.roll_no.as_str(), here.name.as_str()),
+            ("R1", "Student One")
+        );
+        assert_eq!(store.outbox_entries(), []);
+        let audit = store.audit_log(1).unwrap();
+        assert_eq!(audit[0].action, "school's copy over a refused change");
+        assert_eq!(
+            audit[0].details,
+            format!(
+                "the school's copy of student R1 (Student One) was written over the change \
+                 made here that the school had not taken: roll number \"R7\" (the school's: \
+                 \"R1\"), name \"Student 1\" (the school's: \"Student One\"), email address \
+                 \"s1@example.org\" (the school's: \"{uid}@example.org\")"
+            )
+        );
     }
 }
