@@ -974,14 +974,7 @@ enum Joined {
 /// A student of the same roll number by another name and email is someone else (a kiosk
 /// that numbered its own students 1, 2, 3 …): joined, they would be marked for each other.
 fn join_own_student(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<Option<Joined>> {
-    let SharedRow::Student {
-        uid,
-        roll_no,
-        name,
-        email,
-        ..
-    } = row
-    else {
+    let Some((uid, roll_no, name, email)) = row.student_named() else {
         return Ok(None);
     };
     if student_here(tx, uid)?.is_some() {
@@ -1294,14 +1287,7 @@ fn make_way(tx: &Transaction<'_>, failed: &[Unwritten<'_>]) -> rusqlite::Result<
 /// When the school's student `row` is one whose change made here the school refused (still
 /// waiting), and differs from it: what the change made here was, for the audit log.
 fn refused_change_here(tx: &Transaction<'_>, row: &SharedRow) -> rusqlite::Result<Option<String>> {
-    let SharedRow::Student {
-        uid,
-        roll_no,
-        name,
-        email,
-        ..
-    } = row
-    else {
+    let Some((uid, roll_no, name, email)) = row.student_named() else {
         return Ok(None);
     };
     let here: Option<(String, String, String)> = tx

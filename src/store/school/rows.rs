@@ -54,13 +54,20 @@ impl SharedRow {
 
     /// A student row's uid, roll number and email address (`None` for other rows).
     pub fn student_keys(&self) -> Option<(&str, &str, &str)> {
+        self.student_named()
+            .map(|(uid, roll_no, _, email)| (uid, roll_no, email))
+    }
+
+    /// A student's uid, roll number, name and email address; `None` for other rows.
+    pub fn student_named(&self) -> Option<(&str, &str, &str, &str)> {
         match self {
             SharedRow::Student {
                 uid,
                 roll_no,
+                name,
                 email,
                 ..
-            } => Some((uid, roll_no, email)),
+            } => Some((uid, roll_no, name, email)),
             _ => None,
         }
     }
