@@ -31,20 +31,6 @@ pub fn grouped(n: impl std::fmt::Display) -> String {
     out
 }
 
-/// How a day is typed in a field, and written in exports and the old API's dates.
-const TYPED_DAY: &str = "%Y-%m-%d";
-
-/// A day as typed in a field, and as exports and the old API write it: "2026-03-02".
-pub fn iso_day(day: chrono::NaiveDate) -> String {
-    day.format(TYPED_DAY).to_string()
-}
-
-/// A day typed in a field ("2026-03-02", spaces around it allowed); `None` when it is not
-/// one.
-pub fn typed_day(text: &str) -> Option<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(text.trim(), TYPED_DAY).ok()
-}
-
 /// A day as people write it: "4 March 2026".
 pub fn long_date(day: chrono::NaiveDate) -> String {
     day.format("%-d %B %Y").to_string()

@@ -295,7 +295,7 @@ async fn getdata(State(s): State<ApiState>) -> Response {
         Ok(json!({
             "data": data,
             "ids": sheet.rows.iter().map(|r| r.roll_no.clone()).collect::<Vec<_>>(),
-            "unique_dates": sheet.days.iter().copied().map(crate::wording::iso_day).collect::<Vec<_>>(),
+            "unique_dates": sheet.days.iter().copied().map(crate::store::day_text).collect::<Vec<_>>(),
         }))
     })
     .await;

@@ -61,7 +61,7 @@ pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<()
     put(ws.write_string_with_format(0, 0, "ID\\Date", &bold))?;
     put(ws.write_string_with_format(0, 1, "Name", &bold))?;
     for (i, d) in sheet.days.iter().enumerate() {
-        put(ws.write_string_with_format(0, 2 + i as u16, crate::wording::iso_day(*d), &bold))?;
+        put(ws.write_string_with_format(0, 2 + i as u16, crate::store::day_text(*d), &bold))?;
     }
     for (k, t) in AFTER_DAYS.iter().enumerate() {
         put(ws.write_string_with_format(0, 2 + n + k as u16, *t, &bold))?;
@@ -143,7 +143,7 @@ pub fn write_csv(sheet: &Sheet, path: &Path) -> Result<(), ExportError> {
         .map_err(|e| fail_io(path, &e))?;
     let mut w = csv::Writer::from_writer(file);
     let mut header = vec!["ID\\Date".to_string(), "Name".to_string()];
-    header.extend(sheet.days.iter().copied().map(crate::wording::iso_day));
+    header.extend(sheet.days.iter().copied().map(crate::store::day_text));
     header.extend(AFTER_DAYS.iter().map(|t| t.to_string()));
     w.write_record(&header).map_err(|e| fail_csv(path, e))?;
     for row in &sheet.rows {

@@ -710,12 +710,15 @@ pub fn away_span(last_day: NaiveDate, first_day_back: NaiveDate) -> Option<(Naiv
 /// How the database writes a day.
 const DAY: &str = "%Y-%m-%d";
 
-/// A day as the database stores it ("2026-03-02"): text that sorts as the days do.
+/// A day as the database stores it ("2026-03-02"): text that sorts as the days do. Days
+/// are typed in the screens' fields, and written in exports and the old API's dates, the
+/// same way.
 pub(crate) fn day_text(day: NaiveDate) -> String {
     day.format(DAY).to_string()
 }
 
-/// A day stored as `day_text` writes it; `None` when it cannot be read.
+/// A day stored (or typed: spaces around it allowed) as `day_text` writes it; `None` when
+/// it cannot be read.
 pub(crate) fn stored_day(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), DAY).ok()
 }

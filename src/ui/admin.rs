@@ -1573,7 +1573,7 @@ impl AdminView {
             return;
         };
         let (id, back_after, mut done) = (*id, *back_after, None);
-        let day = crate::wording::typed_day(typed);
+        let day = crate::store::stored_day(typed);
         let ahead = day.is_some_and(|d| d > chrono::Local::now().date_naive());
         let (title, text, label) = match back_after {
             None => (

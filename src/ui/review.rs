@@ -272,8 +272,8 @@ impl ReviewView {
             RangeChoice::Week => Some(Range::ThisWeek.bounds(today)),
             RangeChoice::Month => Some(Range::ThisMonth.bounds(today)),
             RangeChoice::Custom => {
-                let from = crate::wording::typed_day(&self.from_text)?;
-                let to = crate::wording::typed_day(&self.to_text)?;
+                let from = crate::store::stored_day(&self.from_text)?;
+                let to = crate::store::stored_day(&self.to_text)?;
                 (from <= to).then_some((from, to))
             }
         }
@@ -675,7 +675,7 @@ impl ReviewView {
                 self.files.open(Ask::Save {
                     file_name: format!(
                         "rollcall-{}.rollcall",
-                        crate::wording::iso_day(chrono::Local::now().date_naive())
+                        crate::store::day_text(chrono::Local::now().date_naive())
                     ),
                     extension: "rollcall".into(),
                 });
@@ -945,7 +945,7 @@ impl ReviewView {
             .show(ctx, |ui| {
                 ui.label(RichText::new(&c.who).strong());
                 field(ui, "Date", &mut c.day, false);
-                let parsed = crate::wording::typed_day(&c.day);
+                let parsed = crate::store::stored_day(&c.day);
                 if let Some(day) = parsed.filter(|d| *d != c.chosen_for) {
                     if let Some(present) = sheet.and_then(|s| present_now(s, c.student_id, day)) {
                         c.present = !present;
@@ -982,7 +982,7 @@ impl ReviewView {
                     .clicked();
             });
         if save {
-            if let Some(day) = crate::wording::typed_day(&c.day) {
+            if let Some(day) = crate::store::stored_day(&c.day) {
                 self.asked.correction =
                     Some(admin.correct(c.student_id, day, c.present, c.reason.clone(), c.declare));
             }
@@ -1268,7 +1268,7 @@ impl ReviewView {
         ui.horizontal(|ui| {
             field(ui, "Day", &mut self.day_text, false);
             if ui.button("Show day").clicked() {
-                if let Some(day) = crate::wording::typed_day(&self.day_text) {
+                if let Some(day) = crate::store::stored_day(&self.day_text) {
                     self.asked.day = Some((day, admin.day_marks(day)));
                 }
             }
