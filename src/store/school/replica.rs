@@ -1127,7 +1127,9 @@ fn write_part(
             "INSERT INTO school_unwritten (uid) VALUES (?1) ON CONFLICT DO NOTHING",
             [uid],
         )?;
-        let holder = student_holding(tx, roll_no, email, uid)?;
+        let holder = students_holding(tx, roll_no, email, uid)?
+            .into_iter()
+            .next();
         applied.refused.push(match (someone_else, holder) {
             (Some(who), _) => format!(
                 "The school's {} was not written here: this computer's own student \
@@ -1266,19 +1268,17 @@ fn make_way(tx: &Transaction<'_>, failed: &[Unwritten<'_>]) -> rusqlite::Result<
         let Some((uid, roll_no, email)) = row.student_keys() else {
             continue;
         };
-        let mut holders = tx.prepare(
-            "SELECT uid FROM students WHERE (roll_no = ?1 OR email = ?2) AND uid IS NOT ?3",
-        )?;
-        let holders: Vec<String> = holders
-            .query_map([roll_no, email, uid], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        if let Some(holder) = holders.into_iter().find(|h| waiting.contains(&h.as_str())) {
+        let holders = students_holding(tx, roll_no, email, uid)?;
+        if let Some(holder) = holders
+            .into_iter()
+            .find(|h| waiting.contains(&h.uid.as_str()))
+        {
             tx.execute(
                 "UPDATE students SET roll_no = roll_no || '~' || uid, email = email || '~' || uid
                  WHERE uid = ?1",
-                [&holder],
+                [&holder.uid],
             )?;
-            return Ok(Some(holder));
+            return Ok(Some(holder.uid));
         }
     }
     Ok(None)
@@ -1369,38 +1369,37 @@ impl Holder {
     }
 }
 
-/// The student here who holds `roll_no` or `email` (other than the school's student
-/// `uid`): one with a change waiting for the school first.
-fn student_holding(
+/// The students here who hold `roll_no` or `email` (other than the school's student
+/// `uid`): those with a change waiting for the school first.
+fn students_holding(
     tx: &Transaction<'_>,
     roll_no: &str,
     email: &str,
     uid: &str,
-) -> rusqlite::Result<Option<Holder>> {
-    tx.query_row(
+) -> rusqlite::Result<Vec<Holder>> {
+    let mut holders = tx.prepare(
         "SELECT s.uid, s.roll_no, s.name, s.roll_no = ?1,
                 EXISTS (SELECT 1 FROM school_outbox o
                         WHERE o.tbl = 'students' AND o.uid = s.uid AND o.gone = 0) AS waiting,
                 EXISTS (SELECT 1 FROM school_students k WHERE k.uid = s.uid)
          FROM students s
          WHERE (s.roll_no = ?1 OR s.email = ?2) AND s.uid IS NOT ?3
-         ORDER BY waiting DESC LIMIT 1",
-        [roll_no, email, uid],
-        |r| {
-            Ok(Holder {
-                uid: r.get(0)?,
-                roll_no: r.get(1)?,
-                name: r.get(2)?,
-                holds: match r.get(3)? {
-                    true => "roll number",
-                    false => "email address",
-                },
-                waiting: r.get(4)?,
-                at_school: r.get(5)?,
-            })
-        },
-    )
-    .optional()
+         ORDER BY waiting DESC",
+    )?;
+    let holders = holders.query_map([roll_no, email, uid], |r| {
+        Ok(Holder {
+            uid: r.get(0)?,
+            roll_no: r.get(1)?,
+            name: r.get(2)?,
+            holds: match r.get(3)? {
+                true => "roll number",
+                false => "email address",
+            },
+            waiting: r.get(4)?,
+            at_school: r.get(5)?,
+        })
+    })?;
+    holders.collect()
 }
 
 fn student_here(tx: &Transaction<'_>, uid: &str) -> rusqlite::Result<Option<i64>> {
