@@ -268,10 +268,7 @@ fn offer(
             if row.is_some() && e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
                 return Ok(Offered::Held);
             }
-            let what = match row {
-                Some(r) => r.describe(),
-                None => deletion_described(table),
-            };
+            let what = described(table, row);
             Ok(Offered::Answered(Delivery::Refused(refusal(
                 &e,
                 &what,
@@ -377,14 +374,9 @@ fn make_way(
         let Some((uid, roll_no, email)) = rows[*i].2.as_ref().and_then(|r| r.student_keys()) else {
             continue;
         };
-        let holders = tx.query(
-            "SELECT uid FROM students
-             WHERE (roll_no = $1 OR lower(email) = lower($2)) AND uid <> $3",
-            &[&roll_no, &email, &uid],
-        )?;
-        let holder = holders
-            .iter()
-            .map(|r| r.get::<_, String>(0))
+        let holder = holders_at_school(tx, uid, roll_no, email)?
+            .into_iter()
+            .map(|h| h.uid)
             .find(|h| waiting.contains(&h.as_str()));
         if let Some(holder) = holder {
             tx.execute(
@@ -411,22 +403,17 @@ fn held_by_others(
     refused: &[&str],
 ) -> Result<String, postgres::Error> {
     let (table, _, row) = &rows[i];
-    let what = match row {
-        Some(r) => r.describe(),
-        None => deletion_described(table),
-    };
+    let what = described(table, row);
     let held = match row.as_ref().and_then(|r| r.student_keys()) {
-        Some((uid, roll_no, email)) => tx
-            .query(
-                "SELECT roll_no, name, email, uid FROM students
-                 WHERE (roll_no = $1 OR lower(email) = lower($2)) AND uid <> $3
-                 ORDER BY roll_no",
-                &[&roll_no, &email, &uid],
-            )?
-            .iter()
+        Some((uid, roll_no, email)) => holders_at_school(tx, uid, roll_no, email)?
+            .into_iter()
             .map(|holder| {
-                let (held_roll_no, name, held_email, holder_uid): (String, String, String, String) =
-                    (holder.get(0), holder.get(1), holder.get(2), holder.get(3));
+                let Holder {
+                    uid: holder_uid,
+                    roll_no: held_roll_no,
+                    name,
+                    email: held_email,
+                } = holder;
                 let whose = match refused.contains(&holder_uid.as_str()) {
                     true => format!(
                         "still {name}'s, whose own change sent with it was not taken either"
@@ -456,6 +443,46 @@ fn held_by_others(
             held.join(", and ")
         )
     })
+}
+
+/// A student of the school.
+struct Holder {
+    uid: String,
+    roll_no: String,
+    name: String,
+    email: String,
+}
+
+/// The school's students other than `uid` who hold `roll_no` or `email`, by roll number.
+fn holders_at_school(
+    tx: &mut Transaction<'_>,
+    uid: &str,
+    roll_no: &str,
+    email: &str,
+) -> Result<Vec<Holder>, postgres::Error> {
+    Ok(tx
+        .query(
+            "SELECT uid, roll_no, name, email FROM students
+             WHERE (roll_no = $1 OR lower(email) = lower($2)) AND uid <> $3
+             ORDER BY roll_no",
+            &[&roll_no, &email, &uid],
+        )?
+        .iter()
+        .map(|r| Holder {
+            uid: r.get(0),
+            roll_no: r.get(1),
+            name: r.get(2),
+            email: r.get(3),
+        })
+        .collect())
+}
+
+/// A row of a push (`None`: deleted at the door in `table`) in a few words, for the admin.
+fn described(table: &str, row: &Option<SharedRow>) -> String {
+    match row {
+        Some(r) => r.describe(),
+        None => deletion_described(table),
+    }
 }
 
 /// Why the server refused a row (`deletion`: one deleted at the door), for the admin.
