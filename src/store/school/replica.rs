@@ -2498,9 +2498,7 @@ mod tests {
     #[test]
     fn roll_numbers_swapped_or_passed_on_in_one_fetch_are_all_written_at_a_door() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
-        store.link_to_school("North door").unwrap();
-        store.set_school_login("north", Some(false)).unwrap();
+        let mut store = north_door(dir.path());
         let students = [("a", "R1", "Ada"), ("b", "R2", "Bo"), ("c", "R3", "Cy")];
         let rows: Vec<Change> = students
             .iter()
@@ -2555,6 +2553,19 @@ mod tests {
         assert_eq!(store.unwritten_students().unwrap(), Vec::<String>::new());
     }
 
+    /// Links a folder to the school as the north door, with a door's login.
+    fn link_as_north_door(store: &mut Store) {
+        store.link_to_school("North door").unwrap();
+        store.set_school_login("north", Some(false)).unwrap();
+    }
+
+    /// A new folder at `dir` linked as the north door.
+    fn north_door(dir: &std::path::Path) -> Store {
+        let mut store = Store::open(&dir.join("rollcall.db")).unwrap();
+        link_as_north_door(&mut store);
+        store
+    }
+
     /// Offers everything waiting to the school, which refuses it all (to offer again).
     fn refuse_all_waiting(store: &mut Store) {
         let batch = store.outbox(100, false, None).unwrap();
@@ -2571,8 +2582,7 @@ mod tests {
     fn door_with_its_own_student(dir: &std::path::Path) -> (Store, i64) {
         let mut store = Store::open(&dir.join("rollcall.db")).unwrap();
         let own = store.add_test_student(5);
-        store.link_to_school("North door").unwrap();
-        store.set_school_login("north", Some(false)).unwrap();
+        link_as_north_door(&mut store);
         refuse_all_waiting(&mut store);
         (store, own)
     }
@@ -2646,9 +2656,7 @@ mod tests {
     #[test]
     fn a_number_passed_on_in_two_parts_of_a_fetch_names_who_holds_it_meanwhile() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
-        store.link_to_school("North door").unwrap();
-        store.set_school_login("north", Some(false)).unwrap();
+        let mut store = north_door(dir.path());
         fetch_ada_and_bo(&mut store);
         let ada = [school_student("a", "R2", "Ada")];
         let applied = store.apply(&ada, 2, None, false).unwrap();
