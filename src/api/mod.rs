@@ -325,10 +325,11 @@ async fn send_mail(s: ApiState, under: Option<f64>) -> Response {
                 to,
                 under,
                 with_today: false,
+                only: None,
             };
-            let summary = reports::email_students(&mut store, &s.settings.email, run, |_, _| {})?;
-            for (to, why) in &summary.failed {
-                tracing::warn!("mail to {to} failed: {why}");
+            let summary = reports::email_students(&mut store, &s.settings.email, &run, |_, _| {})?;
+            for not_sent in &summary.failed {
+                tracing::warn!("{not_sent}");
             }
             Ok((summary, run.days(today).is_none()))
         },
@@ -338,7 +339,7 @@ async fn send_mail(s: ApiState, under: Option<f64>) -> Response {
         summary
             .failed
             .iter()
-            .map(|(to, why)| json!({ "to": to, "reason": why }))
+            .map(|n| json!({ "to": n.email, "roll_no": n.roll_no, "name": n.name, "reason": n.reason }))
             .collect::<Vec<_>>()
     };
     match result {

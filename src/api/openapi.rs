@@ -15,7 +15,7 @@ pub fn document() -> Value {
     use Outcome::*;
     let internal = message(&[InternalError]);
     let mail_responses = json!({
-        "200": { "description": "Mail sent successfully (with `sent` and `failed`), or Nobody was mailed (the mail server is not contacted)" },
+        "200": { "description": "Mail sent successfully (with `sent`, and `failed`: [{to, roll_no, name, reason}] for the students whose message the mail server did not take, and why), or Nobody was mailed (the mail server is not contacted)" },
         "401": { "description": "Unauthorized (only with a token configured)" },
         "503": { "description": "Mail is not set up; `setting` names the setting to fill in" },
         "500": { "description": "Internal server error; `reason` says what the mail server did" }

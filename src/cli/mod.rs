@@ -261,6 +261,10 @@ pub enum ReportCommand {
         /// Show who would get what, and send nothing.
         #[arg(long)]
         preview: bool,
+        /// Only this student (roll number; give it once per student): e.g. those whose
+        /// message the mail server did not take, sent again once put right.
+        #[arg(long, value_name = "ROLLNO")]
+        only: Vec<String>,
     },
 }
 
@@ -393,7 +397,17 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             to,
             with_today,
             preview,
-        })) => around(&|| reports::email(data_dir, under, from, to, with_today, preview)),
+            only,
+        })) => around(&|| {
+            let run = reports::EmailRun {
+                under,
+                from,
+                to,
+                with_today,
+                only: &only,
+            };
+            reports::email(data_dir, run, preview)
+        }),
         Some(Command::Serve {
             listen,
             token,

@@ -22,6 +22,19 @@ fn range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> anyhow::Result<(Naiv
     Ok((from, to))
 }
 
+/// `word` as one word for a shell: quoted when it holds anything but letters, digits, `-`,
+/// `_`, `.` and `/`.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+    match plain {
+        true => word.to_string(),
+        false => format!("'{}'", word.replace('\'', r"'\''")),
+    }
+}
+
 pub fn export(
     data_dir: Option<&Path>,
     from: Option<NaiveDate>,
@@ -46,23 +59,34 @@ pub fn export(
     Ok(Exit::Ok)
 }
 
-pub fn email(
-    data_dir: Option<&Path>,
-    under: Option<f64>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    with_today: bool,
-    preview: bool,
-) -> anyhow::Result<Exit> {
+/// `rollcall report email`'s choices: whose reports, over which days.
+pub struct EmailRun<'a> {
+    pub under: Option<f64>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub with_today: bool,
+    /// Roll numbers; empty: the whole class.
+    pub only: &'a [String],
+}
+
+pub fn email(data_dir: Option<&Path>, asked: EmailRun, preview: bool) -> anyhow::Result<Exit> {
     let data = DataDir::resolve(data_dir).create()?;
     let settings = settings_for(&data)?;
     let mut store = Store::open(&data.database())?;
-    let (from, to) = range(from, to)?;
+    let (from, to) = range(asked.from, asked.to)?;
+    let mut only = Vec::new();
+    for roll_no in asked.only {
+        match store.student_by_roll_no(roll_no)? {
+            Some((id, _, _)) => only.push(id),
+            None => anyhow::bail!("No student has the roll number \"{roll_no}\"."),
+        }
+    }
     let run = reports::Emailing {
         from,
         to,
-        under,
-        with_today,
+        under: asked.under,
+        with_today: asked.with_today,
+        only: (!asked.only.is_empty()).then_some(only),
     };
     let today = chrono::Local::now().date_naive();
     if run.leaves_out(today) {
@@ -72,7 +96,7 @@ pub fn email(
         );
     }
     if preview {
-        let preview = reports::email_preview(&store, &settings.email, run)?;
+        let preview = reports::email_preview(&store, &settings.email, &run)?;
         if let Some(why) = &preview.nobody {
             println!("{why}");
             return Ok(Exit::Ok);
@@ -90,7 +114,7 @@ pub fn email(
         return Ok(Exit::Ok);
     }
     let bar = progress_bar(0, "sending", "messages");
-    let summary = reports::email_students(&mut store, &settings.email, run, |d, t| {
+    let summary = reports::email_students(&mut store, &settings.email, &run, |d, t| {
         bar.set_length(t as u64);
         bar.set_position(d as u64)
     })?;
@@ -98,14 +122,24 @@ pub fn email(
     if summary.sent.is_empty() && summary.failed.is_empty() {
         println!("{}", run.nobody(today));
     } else {
-        println!(
-            "Sent {} of {}.",
-            summary.sent.len(),
-            count(summary.sent.len() + summary.failed.len(), "message")
-        );
+        println!("{}", summary.sent_text());
     }
-    for (to, why) in &summary.failed {
-        println!("Not sent to {to}: {why}");
+    for not_sent in &summary.failed {
+        println!("{not_sent}");
+    }
+    if !summary.failed.is_empty() {
+        // The same run, to those only: the others have theirs.
+        let mut again = format!("rollcall report email --from {from} --to {to}");
+        if let Some(t) = run.under {
+            again.push_str(&format!(" --under {t}"));
+        }
+        if run.with_today {
+            again.push_str(" --with-today");
+        }
+        for n in &summary.failed {
+            again.push_str(&format!(" --only {}", shell_word(&n.roll_no)));
+        }
+        println!("Once put right, send these again with: {again}");
     }
     Ok(if summary.failed.is_empty() {
         Exit::Ok

@@ -2,6 +2,8 @@
 //! server is checked first (an unreachable server is one clear error); after that a
 //! message that fails is listed and the others still go. Every message is logged.
 
+use super::mail_failure::{connection_failure, refusal};
+pub use super::mail_failure::{EmailError, NotSent};
 use super::sheet::{percent_text, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::Store;
@@ -16,6 +18,7 @@ use std::time::Duration;
 /// One student's report.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
+    pub student_id: i64,
     pub roll_no: String,
     pub name: String,
     pub email: String,
@@ -52,6 +55,7 @@ pub fn reports(sheet: &Sheet, under: Option<f64>, subject: &str) -> Vec<Report> 
             }
             body.push_str("\nThis message was sent by Rollcall, the classroom attendance system.\n");
             Report {
+                student_id: r.student_id,
                 roll_no: r.roll_no.clone(),
                 name: r.name.clone(),
                 email: r.email.clone(),
@@ -85,35 +89,25 @@ pub fn left_the_school(sheet: &Sheet, under: Option<f64>) -> usize {
         .count()
 }
 
-/// The mail server could not be used at all.
-#[derive(Debug, thiserror::Error)]
-pub enum EmailError {
-    #[error("Cannot reach the mail server {host}:{port} ({reason}). Check the email settings and the network.")]
-    Unreachable {
-        host: String,
-        port: u16,
-        reason: String,
-    },
-    #[error("The mail server {0} offers no way to log in over this connection. Choose STARTTLS or TLS under Security, or leave the user name empty if the server needs no login.")]
-    NoLogin(String),
-    #[error("The mail server {0} did not accept the user name and password. Check them in Admin → Email settings.")]
-    LoginRefused(String),
-    #[error("The sender address \"{0}\" in the email settings is not valid.")]
-    BadSender(String),
-    #[error("\"{0}\" is not a valid email address.")]
-    BadRecipient(String),
-    #[error("The mail server refused the message: {0}")]
-    Refused(String),
-    #[error("Email is not set up yet: enter the mail server in Admin → Email settings (or set [email] host in settings.toml).")]
-    NotConfigured,
-}
-
 /// What a send did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SendSummary {
     pub sent: Vec<String>,
-    /// (recipient, reason)
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<NotSent>,
+}
+
+impl SendSummary {
+    /// "Sent 4 of 6 messages.", or "Sent 6 messages." when none failed.
+    pub fn sent_text(&self) -> String {
+        match self.failed.len() {
+            0 => format!("Sent {}.", count(self.sent.len(), "message")),
+            failed => format!(
+                "Sent {} of {}.",
+                self.sent.len(),
+                count(self.sent.len() + failed, "message")
+            ),
+        }
+    }
 }
 
 fn transport(s: &EmailSettings) -> Result<SmtpTransport, lettre::transport::smtp::Error> {
@@ -152,40 +146,19 @@ pub fn nobody_to_email(under: Option<f64>) -> String {
 
 /// A connection to the mail server that answered, and the sender.
 fn connect(settings: &EmailSettings) -> Result<(SmtpTransport, Mailbox), EmailError> {
-    let unreachable = |reason: String| EmailError::Unreachable {
-        host: settings.host.clone(),
-        port: settings.port,
-        reason,
-    };
     set_up(settings)?;
     let from: Mailbox = settings
         .from
         .parse()
         .map_err(|_| EmailError::BadSender(settings.from.clone()))?;
-    let mailer = transport(settings).map_err(|e| unreachable(e.to_string()))?;
+    let mailer = transport(settings).map_err(|e| connection_failure(settings, &e))?;
     match mailer.test_connection() {
         Ok(true) => Ok((mailer, from)),
-        Ok(false) => Err(unreachable("the server did not answer".into())),
-        Err(e) => Err(connection_error(settings, e)),
-    }
-}
-
-/// What went wrong while connecting, in the admin's terms: logging in, or reaching it.
-fn connection_error(settings: &EmailSettings, e: lettre::transport::smtp::Error) -> EmailError {
-    let server = format!("{}:{}", settings.host, settings.port);
-    let text = e.to_string();
-    // 530 authentication required, 534 mechanism too weak, 535 credentials invalid.
-    let code = e.status().map(u16::from);
-    if e.is_client() && text.contains("authentication mechanism") {
-        EmailError::NoLogin(server)
-    } else if matches!(code, Some(530 | 534 | 535)) {
-        EmailError::LoginRefused(server)
-    } else {
-        EmailError::Unreachable {
-            host: settings.host.clone(),
-            port: settings.port,
-            reason: text,
-        }
+        Ok(false) => Err(EmailError::Unreachable {
+            server: format!("{}:{}", settings.host, settings.port),
+            reason: "it did not answer".into(),
+        }),
+        Err(e) => Err(connection_failure(settings, &e)),
     }
 }
 
@@ -205,11 +178,11 @@ pub fn send_test(settings: &EmailSettings, to: &str, room: &str) -> Result<(), E
             "This is a test from the Rollcall kiosk in {room}.\n\nIf you can read it, \
              attendance reports will reach students with these email settings.\n"
         ))
-        .map_err(|e| EmailError::Refused(e.to_string()))?;
+        .map_err(|e| EmailError::NotSent(e.to_string()))?;
     mailer
         .send(&message)
         .map(|_| ())
-        .map_err(|e| EmailError::Refused(e.to_string()))
+        .map_err(|e| EmailError::NotSent(refusal(&e)))
 }
 
 /// Sends the reports; `progress(done, total)` after each. Each message goes to the email log.
@@ -225,7 +198,9 @@ pub fn send(
         let result = r
             .email
             .parse::<Mailbox>()
-            .map_err(|_| "not a valid email address".to_string())
+            .map_err(|_| {
+                "it is not a valid email address: correct it in Admin → Students".to_string()
+            })
             .and_then(|to| {
                 Message::builder()
                     .from(from.clone())
@@ -235,7 +210,7 @@ pub fn send(
                     .body(r.body.clone())
                     .map_err(|e| e.to_string())
             })
-            .and_then(|m| mailer.send(&m).map(|_| ()).map_err(|e| e.to_string()));
+            .and_then(|m| mailer.send(&m).map(|_| ()).map_err(|e| refusal(&e)));
         if let Err(e) = store.log_email(
             &r.email,
             &r.subject,
@@ -245,7 +220,13 @@ pub fn send(
         }
         match result {
             Ok(()) => summary.sent.push(r.email.clone()),
-            Err(e) => summary.failed.push((r.email.clone(), e)),
+            Err(reason) => summary.failed.push(NotSent {
+                student_id: r.student_id,
+                roll_no: r.roll_no.clone(),
+                name: r.name.clone(),
+                email: r.email.clone(),
+                reason,
+            }),
         }
         progress(i + 1, reports.len());
     }

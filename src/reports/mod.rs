@@ -4,9 +4,10 @@
 
 pub mod email;
 pub mod export;
+mod mail_failure;
 pub mod sheet;
 
-pub use email::{nobody_to_email, EmailError, Report, SendSummary};
+pub use email::{nobody_to_email, EmailError, NotSent, Report, SendSummary};
 pub use export::{ExportError, Format};
 pub use sheet::{percent_text, Range, Sheet, SheetRow};
 
@@ -60,7 +61,7 @@ pub const TODAY_LEFT_OUT: &str = "Today is not counted: its classes may not be o
      student who has not come in yet would be told they were absent.";
 
 /// An email run: whose reports, over which days.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Emailing {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -69,6 +70,9 @@ pub struct Emailing {
     /// Whether today counts. Unless the admin says its classes are over it does not: a
     /// student who has not come in yet would be told they were absent today.
     pub with_today: bool,
+    /// Only these students (ids), e.g. those whose message the mail server did not take,
+    /// sent again once put right; `None`: the whole class.
+    pub only: Option<Vec<i64>>,
 }
 
 impl Emailing {
@@ -102,9 +106,14 @@ impl Emailing {
 
     /// The sheet of the days the run counts, seen on `today` (`None`: no day is over).
     fn sheet(&self, store: &Store, today: NaiveDate) -> Result<Option<Sheet>, StoreError> {
-        let days = self.days(today);
-        days.map(|(from, to)| Sheet::build(store, from, to))
-            .transpose()
+        let Some((from, to)) = self.days(today) else {
+            return Ok(None);
+        };
+        let mut sheet = Sheet::build(store, from, to)?;
+        if let Some(only) = &self.only {
+            sheet.rows.retain(|r| only.contains(&r.student_id));
+        }
+        Ok(Some(sheet))
     }
 }
 
@@ -151,7 +160,7 @@ impl EmailPreview {
 pub fn email_preview(
     store: &Store,
     settings: &EmailSettings,
-    run: Emailing,
+    run: &Emailing,
 ) -> Result<EmailPreview, ReportError> {
     let today = today();
     let sheet = run.sheet(store, today)?;
@@ -196,7 +205,7 @@ pub fn email_preview(
 pub fn email_students(
     store: &mut Store,
     settings: &EmailSettings,
-    run: Emailing,
+    run: &Emailing,
     progress: impl FnMut(usize, usize),
 ) -> Result<SendSummary, ReportError> {
     let Some(sheet) = run.sheet(store, today())? else {
@@ -224,6 +233,7 @@ mod tests {
             to: day(12, 31),
             under: Some(85.0),
             with_today,
+            only: None,
         };
         // Seen on 3 December: the days after it have not happened; today only once over.
         assert_eq!(

@@ -176,6 +176,19 @@ struct EmailDialog {
     result: Option<Result<SendSummary, String>>,
 }
 
+impl EmailDialog {
+    /// The dialog for `run`, its preview asked for.
+    fn previewing(admin: &AdminClient, run: Emailing) -> EmailDialog {
+        EmailDialog {
+            preview_req: Some(admin.email_preview(run.clone())),
+            run,
+            preview: None,
+            sending: None,
+            result: None,
+        }
+    }
+}
+
 /// Answers the review screen is waiting for.
 #[derive(Default)]
 struct Asked {
@@ -714,19 +727,16 @@ impl ReviewView {
 
     fn open_email(&mut self, admin: &AdminClient, under: Option<f64>) {
         if let Some((from, to)) = self.bounds() {
-            let run = Emailing {
-                from,
-                to,
-                under,
-                with_today: false,
-            };
-            self.email = Some(EmailDialog {
-                run,
-                preview: None,
-                preview_req: Some(admin.email_preview(run)),
-                sending: None,
-                result: None,
-            });
+            self.email = Some(EmailDialog::previewing(
+                admin,
+                Emailing {
+                    from,
+                    to,
+                    under,
+                    with_today: false,
+                    only: None,
+                },
+            ));
         }
     }
 
@@ -1111,7 +1121,7 @@ impl ReviewView {
 
     fn email_window(&mut self, ctx: &egui::Context, admin: &AdminClient) {
         let Some(d) = &mut self.email else { return };
-        let mut open = true;
+        let (mut open, mut again) = (true, None);
         movable_window_from(ctx, "Email reports", self.windows_top)
             .open(&mut open)
             .default_size([640.0, 420.0])
@@ -1122,11 +1132,20 @@ impl ReviewView {
                             ui.label(d.run.nobody(chrono::Local::now().date_naive()));
                         }
                         Ok(r) => {
-                            ui.label(format!("Sent {}.", count(r.sent.len(), "message")));
-                            for (to, why) in &r.failed {
-                                ui.label(
-                                    RichText::new(format!("Not sent to {to}: {why}")).color(ABSENT),
-                                );
+                            ui.label(r.sent_text());
+                            for not_sent in &r.failed {
+                                ui.label(RichText::new(not_sent.to_string()).color(ABSENT));
+                            }
+                            // Once put right, to those only: the others have theirs.
+                            let retry = format!(
+                                "Send again to the {} not sent…",
+                                count(r.failed.len(), "student")
+                            );
+                            if !r.failed.is_empty() && ui.button(retry).clicked() {
+                                again = Some(Emailing {
+                                    only: Some(r.failed.iter().map(|n| n.student_id).collect()),
+                                    ..d.run.clone()
+                                });
                             }
                         }
                         Err(e) => {
@@ -1159,7 +1178,7 @@ impl ReviewView {
                         .changed()
                     {
                         d.preview = None;
-                        d.preview_req = Some(admin.email_preview(d.run));
+                        d.preview_req = Some(admin.email_preview(d.run.clone()));
                         return;
                     }
                 }
@@ -1196,11 +1215,13 @@ impl ReviewView {
                     .button(format!("Send {}", count(p.len(), "message")))
                     .clicked()
                 {
-                    d.sending = Some(admin.email_send(d.run));
+                    d.sending = Some(admin.email_send(d.run.clone()));
                 }
             });
         if !open {
             self.email = None;
+        } else if let Some(run) = again {
+            self.email = Some(EmailDialog::previewing(admin, run));
         }
     }
 

@@ -1177,6 +1177,73 @@ fn emailing_without_a_mail_server_says_so_before_anything_is_sent() {
         .is_none());
 }
 
+/// A report the mail server refuses is listed with the student's name and what to do, and
+/// once the address is put right it goes to that student alone: the others, sent theirs,
+/// are not mailed twice.
+#[test]
+fn a_report_not_sent_is_sent_again_to_that_student_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, received) = common::smtp::smtp_server_refusing(
+        true,
+        &[("b@example.org", "550 5.1.1 <b@example.org>: User unknown")],
+    );
+    let mut s = settings();
+    s.email.host = "127.0.0.1".into();
+    s.email.port = port;
+    s.email.security = rollcall::settings::MailSecurity::None;
+    s.email.from = "Rollcall <attendance@school.example>".into();
+    let data = class(dir.path());
+    let database = data.database();
+    let mut h = harness_with(data, dir.path(), (1280.0, 900.0), s);
+    review_march(&mut h);
+    step_until(&mut h, "the table", 30, |h| shows(h, "5 class days"));
+    click(
+        &mut h,
+        Role::Button,
+        "Email every student their attendance…",
+    );
+    step_until(&mut h, "the preview", 30, |h| {
+        shows(h, "4 messages will be sent:")
+    });
+    click(&mut h, Role::Button, "Send 4 messages");
+    step_until(&mut h, "the messages sent", 60, |h| {
+        shows(h, "Sent 3 of 4 messages.")
+    });
+    assert!(shows(
+        &h,
+        "Not sent to Student B (B) at b@example.org: the mail server does not take mail for \
+         this address (\"550 5.1.1 <b@example.org>: User unknown\"): check the student's \
+         email in Admin → Students."
+    ));
+    assert_eq!(received.lock().unwrap().len(), 3);
+
+    // The address put right (as Admin → Students would), B's report goes again, alone.
+    let mut store = Store::open(&database).unwrap();
+    let b = common::student_named(&store, "B").unwrap().id;
+    store
+        .update_student(b, "B", "Student B", "student.b@example.org", "test")
+        .unwrap();
+    drop(store);
+    click(
+        &mut h,
+        Role::Button,
+        "Send again to the 1 student not sent…",
+    );
+    step_until(&mut h, "the preview of B's", 30, |h| {
+        shows(h, "1 message will be sent:")
+    });
+    assert!(shows(&h, "Student B <student.b@example.org>: 80 %"));
+    assert!(!says(&h, "Student A <a@example.org>"));
+    click(&mut h, Role::Button, "Send 1 message");
+    step_until(&mut h, "B's message sent", 60, |h| {
+        shows(h, "Sent 1 message.")
+    });
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 4, "nobody mailed twice");
+    assert_eq!(got[3].0, ["student.b@example.org"]);
+    assert!(got[3].1.contains("Dear Student B"));
+}
+
 /// The class of four in `dir`, the admin screens unlocked, with Student D's "Left the
 /// school…" window open.
 fn leaving_window_of_d(dir: &Path) -> H {

@@ -6,6 +6,7 @@ use crate::common;
 use chrono::NaiveDate;
 use common::rollcall;
 use common::smtp::{mail_settings, smtp_server};
+use rollcall::settings::{EmailSettings, MailSecurity};
 use rollcall::store::Store;
 use std::net::TcpListener;
 use std::path::Path;
@@ -650,9 +651,169 @@ fn an_unreachable_mail_server_gives_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!("Cannot reach the mail server 127.0.0.1:{port}")),
+        err.contains(&format!(
+            "The mail server 127.0.0.1:{port} refused the connection: nothing takes mail on \
+             that port. Check the port in Admin → Email settings (usually 587 with STARTTLS, \
+             465 with TLS, 25 with None)."
+        )),
         "{err}"
     );
+    assert!(!err.contains("os error"), "{err}");
+}
+
+/// Settings for the mail server at `host`:`port` with `security`, no login, and a short wait.
+fn mail_server_at(host: &str, port: u16, security: MailSecurity) -> EmailSettings {
+    EmailSettings {
+        host: host.into(),
+        port,
+        security,
+        from: "Rollcall <attendance@school.example>".into(),
+        timeout_secs: 2,
+        ..Default::default()
+    }
+}
+
+/// What Admin → Email settings says when its test message fails with `settings`.
+fn test_message_error(settings: &EmailSettings) -> String {
+    rollcall::reports::email::send_test(settings, "head@school.example", "Room 4")
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn a_wrong_security_setting_is_named_with_the_one_to_choose() {
+    let (plain, received) = smtp_server();
+    let server = format!("The mail server 127.0.0.1:{plain}");
+    let err = test_message_error(&mail_server_at("127.0.0.1", plain, MailSecurity::Starttls));
+    assert!(
+        err.starts_with(&format!("{server} does not offer STARTTLS."))
+            && err.contains("choose TLS if the school's IT gave a port for it")
+            && err.contains("or None if the server takes mail without encryption"),
+        "{err}"
+    );
+    let err = test_message_error(&mail_server_at("127.0.0.1", plain, MailSecurity::Tls));
+    assert!(
+        err.starts_with(&format!(
+            "{server} does not use TLS on this port: it answered without encryption."
+        )) && err.contains("choose STARTTLS (often port 587) or None"),
+        "{err}"
+    );
+    assert!(received.lock().unwrap().is_empty());
+
+    // A server that waits for TLS, spoken to in plain text, says nothing.
+    let waits_for_tls = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = waits_for_tls.local_addr().unwrap().port();
+    let err = test_message_error(&mail_server_at("127.0.0.1", port, MailSecurity::None));
+    assert!(
+        err.starts_with(&format!(
+            "The mail server 127.0.0.1:{port} took the connection but said nothing within 2 \
+             seconds. A server that waits for TLS (often on port 465) does that"
+        )) && err.contains("choose TLS under Security"),
+        "{err}"
+    );
+    let err = test_message_error(&mail_server_at("127.0.0.1", port, MailSecurity::Tls));
+    assert!(!err.contains("choose TLS"), "already TLS: {err}");
+}
+
+#[test]
+fn a_mail_server_this_computer_cannot_find_or_trust_is_told_as_such() {
+    let err = test_message_error(&mail_server_at(
+        "mail.no-such-school.invalid",
+        587,
+        MailSecurity::Starttls,
+    ));
+    assert!(
+        err.starts_with(
+            "The mail server \"mail.no-such-school.invalid\" could not be found. Check its \
+             name in Admin → Email settings"
+        ),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::smtp::self_signed_tls_server(dir.path());
+    let err = test_message_error(&mail_server_at("127.0.0.1", port, MailSecurity::Tls));
+    assert!(
+        err.starts_with(&format!(
+            "This computer does not trust the mail server 127.0.0.1:{port}: its certificate \
+             is not signed by an authority this computer knows (it may be self-signed)."
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_report_the_mail_server_refuses_names_the_student_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    class(dir.path());
+    let (port, received) = common::smtp::smtp_server_refusing(
+        true,
+        &[
+            (
+                "b@example.org",
+                "550 5.1.1 <b@example.org>: Recipient address rejected: User unknown",
+            ),
+            ("c@example.org", "452 4.2.2 Mailbox full"),
+            (
+                "d@example.org",
+                "554 5.7.1 <d@example.org>: Relay access denied",
+            ),
+        ],
+    );
+    mail_settings(dir.path(), port);
+    let out = rollcall(dir.path(), &["report", "email", "--from", FROM, "--to", TO]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("Sent 1 of 4 messages."), "{said}");
+    for line in [
+        "Not sent to Student B (B) at b@example.org: the mail server does not take mail for \
+         this address (\"550 5.1.1 <b@example.org>: Recipient address rejected: User \
+         unknown\"): check the student's email in Admin → Students.",
+        "Not sent to Student C (C) at c@example.org: the mail server could not take it just \
+         now (\"452 4.2.2 Mailbox full\"): send it again later.",
+        "Not sent to Student D (D) at d@example.org: the mail server would not send it on \
+         (\"554 5.7.1 <d@example.org>: Relay access denied\"): it may need a user name and \
+         password",
+    ] {
+        assert!(said.contains(line), "{line}\n--- in ---\n{said}");
+    }
+    let again = format!(
+        "Once put right, send these again with: rollcall report email --from {FROM} --to {TO} \
+         --only B --only C --only D"
+    );
+    assert!(said.contains(&again), "{said}");
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, ["a@example.org"]);
+    // Sent again as told, to those only (C's mailbox is still full).
+    let args: Vec<&str> = again
+        .split_once(": rollcall ")
+        .unwrap()
+        .1
+        .split(' ')
+        .collect();
+    let out = rollcall(dir.path(), &args);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("Sent 0 of 3 messages."), "{said}");
+    assert!(said.contains("--only B --only C --only D"), "{said}");
+    assert_eq!(received.lock().unwrap().len(), 1, "A is not mailed twice");
+    let out = rollcall(dir.path(), &["report", "email", "--only", "Z"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("No student has the roll number \"Z\"."),
+        "{err}"
+    );
+    // The email log keeps the same reason.
+    let log = Store::open(&dir.path().join("rollcall.db"))
+        .unwrap()
+        .email_log(10)
+        .unwrap();
+    let c = log.iter().find(|l| l.recipient == "c@example.org").unwrap();
+    assert_eq!(c.status, "failed");
+    assert!(c
+        .error
+        .as_deref()
+        .unwrap_or("")
+        .contains("send it again later"));
 }
 
 #[test]

@@ -605,7 +605,7 @@ impl Desk {
             Request::EmailPreview { run, reply } => {
                 let settings = self.settings.email.clone();
                 let r = self.records().and_then(|r| {
-                    reports::email_preview(r.store(), &settings, run).map_err(|e| e.to_string())
+                    reports::email_preview(r.store(), &settings, &run).map_err(|e| e.to_string())
                 });
                 reply.send(r)
             }
@@ -1041,7 +1041,7 @@ impl Desk {
                 let result = Store::open(&db)
                     .map_err(|e| e.to_string())
                     .and_then(|mut store| {
-                        reports::email_students(&mut store, &settings, run, |d, t| {
+                        reports::email_students(&mut store, &settings, &run, |d, t| {
                             reply.progress(d, t)
                         })
                         .map_err(|e| e.to_string())

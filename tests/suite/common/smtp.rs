@@ -16,13 +16,23 @@ pub fn smtp_server() -> (u16, Received) {
 
 /// A minimal SMTP server on 127.0.0.1 that accepts logins or refuses every one (535).
 pub fn smtp_server_with(logins_accepted: bool) -> (u16, Received) {
+    smtp_server_refusing(logins_accepted, &[])
+}
+
+/// A minimal SMTP server on 127.0.0.1 that answers `RCPT TO` for each listed address with
+/// its reply (e.g. "550 5.1.1 User unknown") and takes every other message.
+pub fn smtp_server_refusing(logins_accepted: bool, refusals: &[(&str, &str)]) -> (u16, Received) {
+    let refusals: Vec<(String, String)> = refusals
+        .iter()
+        .map(|(to, reply)| (to.to_string(), format!("{reply}\r\n")))
+        .collect();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let received: Received = Arc::default();
     let store = received.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let store = store.clone();
+            let (store, refusals) = (store.clone(), refusals.clone());
             std::thread::spawn(move || {
                 let mut w = stream.try_clone().unwrap();
                 let mut r = BufReader::new(stream);
@@ -43,12 +53,16 @@ pub fn smtp_server_with(logins_accepted: bool) -> (u16, Received) {
                     } else if cmd.starts_with("AUTH PLAIN") {
                         b"535 5.7.8 Authentication credentials invalid\r\n"
                     } else if cmd.starts_with("RCPT TO:") {
-                        rcpts.push(
-                            line.trim_end()[8..]
-                                .trim_matches(|c| c == '<' || c == '>' || c == ' ')
-                                .to_string(),
-                        );
-                        b"250 OK\r\n"
+                        let to = line.trim_end()[8..]
+                            .trim_matches(|c| c == '<' || c == '>' || c == ' ')
+                            .to_string();
+                        match refusals.iter().find(|(refused, _)| *refused == to) {
+                            Some((_, reply)) => reply.as_bytes(),
+                            None => {
+                                rcpts.push(to);
+                                b"250 OK\r\n"
+                            }
+                        }
                     } else if cmd == "DATA" {
                         let _ = w.write_all(b"354 go ahead\r\n");
                         let mut text = String::new();
@@ -85,4 +99,56 @@ pub fn mail_settings(dir: &Path, port: u16) {
         format!("[email]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"Rollcall <attendance@school.example>\"\n"),
     )
     .unwrap();
+}
+
+/// A mail server on 127.0.0.1 that speaks TLS from the start with a self-signed
+/// certificate made by openssl in `dir` (no authority vouches for it).
+pub fn self_signed_tls_server(dir: &Path) -> u16 {
+    use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+    let (cert, key) = (dir.join("mail.crt"), dir.join("mail.key"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let certs = CertificateDer::pem_file_iter(&cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, PrivateKeyDer::from_pem_file(&key).unwrap())
+    .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let connection = rustls::ServerConnection::new(config.clone()).unwrap();
+            let mut tls = rustls::StreamOwned::new(connection, stream);
+            // The greeting goes once the client trusts the certificate: it never does.
+            let _ = tls.write_all(b"220 mail.school.example ESMTP\r\n");
+        }
+    });
+    port
 }
