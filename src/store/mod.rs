@@ -168,7 +168,9 @@ pub struct Student {
     /// Whether they have any face template (none: the kiosk cannot recognise them; their
     /// face data was erased, or no photo of theirs could be used).
     pub has_face: bool,
-    /// Time of the latest attendance mark.
+    /// Time of the latest mark they came in for. A decision by hand is not one: it is
+    /// dated when it was made (until 2026-12-07 a student corrected to present for last
+    /// week read "last seen" today, never having been at the door).
     pub last_seen: Option<String>,
     /// The last class day counted for a student who left the school; `None` while they
     /// are in the class.
@@ -1530,7 +1532,8 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT s.id, s.roll_no, s.name, s.email, s.enrolled_at,
                     (SELECT COUNT(*) FROM photos p WHERE p.student_id = s.id),
-                    (SELECT MAX(marked_at) FROM attendance a WHERE a.student_id = s.id AND a.present = 1),
+                    (SELECT MAX(marked_at) FROM attendance a
+                      WHERE a.student_id = s.id AND a.present = 1 AND a.source <> 'admin'),
                     EXISTS (SELECT 1 FROM face_templates t LEFT JOIN photos p ON p.id = t.photo_id
                             WHERE t.student_id = s.id
                               AND COALESCE(p.origin, t.origin, 'upload') = 'camera'),
@@ -2423,6 +2426,25 @@ mod tests {
         ));
         let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
         assert_eq!(s.attendance(d, d).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_decision_by_hand_is_not_a_sighting() {
+        let (_d, mut s) = store();
+        let id = s.insert_student(&alice(), &[], "test").unwrap();
+        let monday = Local.with_ymd_and_hms(2026, 3, 2, 8, 41, 0).unwrap();
+        let tuesday = monday.date_naive().succ_opt().unwrap();
+        let wednesday = Local.with_ymd_and_hms(2026, 3, 4, 12, 0, 0).unwrap();
+        s.correct(id, tuesday, true, "on a school trip", "admin", wednesday)
+            .unwrap();
+        assert_eq!(
+            s.students().unwrap()[0].last_seen,
+            None,
+            "never at the door"
+        );
+        s.mark(id, monday, Some(9.0), "kiosk", None).unwrap();
+        let seen = s.students().unwrap()[0].last_seen.clone().unwrap();
+        assert!(seen.starts_with("2026-03-02T08:41"), "{seen}");
     }
 
     #[test]
