@@ -390,6 +390,8 @@ pub struct MarkDetail {
 pub struct EmailLogRow {
     pub at: String,
     pub recipient: String,
+    /// The student who has that address now ("Name (roll no)"), if one does.
+    pub student: Option<String>,
     /// "sent" or "failed".
     pub status: String,
     pub error: Option<String>,
@@ -1975,7 +1977,10 @@ impl Store {
     /// The email log, newest first.
     pub fn email_log(&self, limit: usize) -> Result<Vec<EmailLogRow>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT at, recipient, status, error FROM email_log ORDER BY id DESC LIMIT ?1",
+            "SELECT e.at, e.recipient, e.status, e.error,
+                    (SELECT s.name || ' (' || s.roll_no || ')' FROM students s
+                      WHERE s.email = e.recipient)
+             FROM email_log e ORDER BY e.id DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
             Ok(EmailLogRow {
@@ -1983,6 +1988,7 @@ impl Store {
                 recipient: r.get(1)?,
                 status: r.get(2)?,
                 error: r.get(3)?,
+                student: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

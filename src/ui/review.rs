@@ -15,10 +15,11 @@ use crate::reports::{
     percent_text, EmailPreview, Emailing, Format, Range, SendSummary, Sheet, SheetRow,
     TODAY_LEFT_OUT,
 };
-use crate::store::{backup_reminder, AuditRow};
+use crate::store::{backup_reminder, AuditRow, EmailLogRow};
 use crate::wording::count;
 use chrono::NaiveDate;
 use egui::{Color32, FontId, Pos2, RichText, Sense, TextureHandle, Vec2};
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -195,6 +196,7 @@ struct Asked {
     sheet: Option<Pending<Result<Arc<Sheet>, String>>>,
     day: Option<(NaiveDate, Answer<DayView>)>,
     audit: Option<Pending<Result<Vec<AuditRow>, String>>>,
+    email_log: Option<Pending<Result<Vec<EmailLogRow>, String>>>,
     refusals: Option<Pending<Result<Vec<RefusedFace>, String>>>,
     correction: Option<Pending<Outcome>>,
     /// An export or a backup being written.
@@ -230,6 +232,7 @@ pub struct ReviewView {
     day_text: String,
     day_shown: Option<DayShown>,
     audit: Option<Vec<AuditRow>>,
+    email_log: Option<Vec<EmailLogRow>>,
     refusals: Option<Vec<(RefusedFace, Option<TextureHandle>)>>,
     email: Option<EmailDialog>,
     asked: Asked,
@@ -266,6 +269,7 @@ impl ReviewView {
             day_text: today.to_string(),
             day_shown: None,
             audit: None,
+            email_log: None,
             refusals: None,
             email: None,
             asked: Asked::default(),
@@ -307,6 +311,7 @@ impl ReviewView {
             self.email = None;
         }
         self.audit = None;
+        self.email_log = None;
         self.refusals = None;
     }
 
@@ -372,6 +377,13 @@ impl ReviewView {
             self.asked.audit = None;
             match flat(r) {
                 Ok(rows) => self.audit = Some(rows),
+                Err(e) => self.message = Some((e, ERROR)),
+            }
+        }
+        if let Some(r) = self.asked.email_log.as_ref().and_then(Pending::poll) {
+            self.asked.email_log = None;
+            match flat(r) {
+                Ok(rows) => self.email_log = Some(rows),
                 Err(e) => self.message = Some((e, ERROR)),
             }
         }
@@ -448,6 +460,9 @@ impl ReviewView {
             if let Some(r) = d.sending.as_ref().and_then(Task::poll) {
                 d.sending = None;
                 d.result = Some(flat(r));
+                if self.email_log.is_some() {
+                    self.asked.email_log = Some(admin.email_log());
+                }
             }
         }
     }
@@ -570,6 +585,7 @@ impl ReviewView {
             });
         self.correction_window(ui.ctx(), admin);
         self.audit_window(ui.ctx());
+        self.email_log_window(ui.ctx());
         self.refusals_window(ui.ctx());
         self.email_window(ui.ctx(), admin);
     }
@@ -655,6 +671,14 @@ impl ReviewView {
             if ui.button("Audit log").clicked() {
                 self.audit = Some(Vec::new());
                 self.asked.audit = Some(admin.audit_log());
+            }
+            if ui
+                .button("Email log")
+                .on_hover_text("The attendance reports emailed, and those not sent and why")
+                .clicked()
+            {
+                self.email_log = Some(Vec::new());
+                self.asked.email_log = Some(admin.email_log());
             }
             if ui.button("Refused faces").clicked() {
                 self.refusals = Some(Vec::new());
@@ -1043,34 +1067,38 @@ impl ReviewView {
 
     fn audit_window(&mut self, ctx: &egui::Context) {
         let Some(rows) = &self.audit else { return };
-        let mut open = true;
-        movable_window_from(ctx, "Audit log", self.windows_top)
-            .open(&mut open)
-            .default_size([720.0, 420.0])
-            .show(ctx, |ui| {
-                egui::ScrollArea::both().show(ui, |ui| {
-                    egui::Grid::new("audit").striped(true).show(ui, |ui| {
-                        for h in ["When", "Who", "What", "Details"] {
-                            ui.label(RichText::new(h).strong());
-                        }
-                        ui.end_row();
-                        for r in rows {
-                            ui.label(
-                                r.at.replace('T', " ")
-                                    .get(..19)
-                                    .unwrap_or(&r.at)
-                                    .to_string(),
-                            );
-                            ui.label(&r.actor);
-                            ui.label(&r.action);
-                            ui.label(&r.details);
-                            ui.end_row();
-                        }
-                    });
-                });
-            });
-        if !open {
+        let rows = rows.iter().map(|r| {
+            [
+                crate::store::to_the_minute(&r.at).into(),
+                r.actor.as_str().into(),
+                r.action.as_str().into(),
+                r.details.as_str().into(),
+            ]
+        });
+        let headings = ["When", "Who", "What", "Details"];
+        if !log_window(ctx, "Audit log", self.windows_top, headings, rows) {
             self.audit = None;
+        }
+    }
+
+    /// The reports emailed, newest first: to whom, and why one was not sent.
+    fn email_log_window(&mut self, ctx: &egui::Context) {
+        let Some(rows) = &self.email_log else { return };
+        let rows = rows.iter().map(|r| {
+            [
+                crate::store::to_the_minute(&r.at).into(),
+                r.student.as_deref().unwrap_or("").into(),
+                r.recipient.as_str().into(),
+                match (r.status.as_str(), &r.error) {
+                    ("sent", _) => "sent".into(),
+                    (_, Some(why)) => format!("not sent: {why}").into(),
+                    (_, None) => "not sent".into(),
+                },
+            ]
+        });
+        let headings = ["When", "Student", "To", "Sent"];
+        if !log_window(ctx, "Email log", self.windows_top, headings, rows) {
+            self.email_log = None;
         }
     }
 
@@ -1459,4 +1487,36 @@ fn cell_text(p: &egui::Painter, pos: Pos2, text: &str, width: f32, font: &FontId
     let galley = p.layout_job(job);
     let top = Pos2::new(pos.x, pos.y - galley.size().y / 2.0);
     p.galley(top, galley, c);
+}
+
+/// A window of a log's rows under four headings, opened under Review's controls
+/// (`top`); false once the admin closes it.
+fn log_window<'a>(
+    ctx: &egui::Context,
+    title: &str,
+    top: f32,
+    headings: [&str; 4],
+    rows: impl Iterator<Item = [Cow<'a, str>; 4]>,
+) -> bool {
+    let mut open = true;
+    movable_window_from(ctx, title, top)
+        .open(&mut open)
+        .default_size([720.0, 420.0])
+        .show(ctx, |ui| {
+            egui::ScrollArea::both().show(ui, |ui| {
+                egui::Grid::new(title).striped(true).show(ui, |ui| {
+                    for h in headings {
+                        ui.label(RichText::new(h).strong());
+                    }
+                    ui.end_row();
+                    for row in rows {
+                        for cell in row {
+                            ui.label(cell.as_ref());
+                        }
+                        ui.end_row();
+                    }
+                });
+            });
+        });
+    open
 }

@@ -1242,6 +1242,23 @@ fn a_report_not_sent_is_sent_again_to_that_student_alone() {
     assert_eq!(got.len(), 4, "nobody mailed twice");
     assert_eq!(got[3].0, ["student.b@example.org"]);
     assert!(got[3].1.contains("Dear Student B"));
+
+    // The email log keeps what went to whom, and why one did not.
+    click(&mut h, Role::Button, "Email log");
+    step_until(&mut h, "the email log", 30, |h| {
+        h.query_by_label("student.b@example.org").is_some()
+    });
+    assert!(
+        h.query_by_label("Student B (B)").is_some(),
+        "by the address it has now"
+    );
+    assert!(h
+        .query_by_label(
+            "not sent: the mail server does not take mail for this address (\"550 5.1.1 \
+             <b@example.org>: User unknown\"): check the student's email in Admin → Students"
+        )
+        .is_some());
+    assert_eq!(h.query_all_by_label("sent").count(), 4);
 }
 
 /// The class of four in `dir`, the admin screens unlocked, with Student D's "Left the

@@ -14,7 +14,7 @@ use crate::attendance::pin::PinCheck;
 use crate::reports::{EmailPreview, Emailing, Format, SendSummary, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::school::SchoolLogin;
-use crate::store::{AttackRecording, AuditRow, Student};
+use crate::store::{AttackRecording, AuditRow, EmailLogRow, Student};
 use crate::vision::liveness::site::SiteRecord;
 use crate::vision::liveness::Tradeoff;
 use crate::wording::count;
@@ -591,6 +591,8 @@ pub(super) enum Request {
         reply: Reply<Outcome>,
     },
     AuditLog(Reply<Result<Vec<AuditRow>, String>>),
+    /// The reports emailed (or not), newest first.
+    EmailLog(Reply<Result<Vec<EmailLogRow>, String>>),
     Refusals(Reply<Result<Vec<RefusedFace>, String>>),
     /// A backup of the database and the photos to a new file.
     Backup {
@@ -887,6 +889,9 @@ impl AdminClient {
     }
     pub fn audit_log(&self) -> Answer<Vec<AuditRow>> {
         self.ask(Request::AuditLog)
+    }
+    pub fn email_log(&self) -> Answer<Vec<EmailLogRow>> {
+        self.ask(Request::EmailLog)
     }
     pub fn refusals(&self) -> Answer<Vec<RefusedFace>> {
         self.ask(Request::Refusals)

@@ -564,6 +564,12 @@ impl Desk {
                     .and_then(|r| r.store().audit_log(500).map_err(|e| e.to_string()));
                 reply.send(r)
             }
+            Request::EmailLog(reply) => {
+                let r = self
+                    .records()
+                    .and_then(|r| r.store().email_log(500).map_err(|e| e.to_string()));
+                reply.send(r)
+            }
             Request::Refusals(reply) => reply.send(self.refusals()),
             Request::Backup { path, reply } => {
                 let r = self
