@@ -11,6 +11,20 @@ use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
 use opencv::prelude::*;
 use std::path::{Path, PathBuf};
 
+/// Runs `openssl` with `args` in `dir` (certificates for the TLS tests); it must succeed.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Student Two (webcam-dev 0002, roll no R0002) enrolled from five of their first ten
 /// frames; returns their id.
 pub fn enrol_student_two(service: &mut rollcall::attendance::AttendanceService) -> i64 {

@@ -64,18 +64,7 @@ impl Postgres {
         let dir = pg.dir.path();
         let ext = dir.join("san.ext");
         std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\n").unwrap();
-        let openssl = |args: &[&str]| {
-            let out = Command::new("openssl")
-                .args(args)
-                .current_dir(dir)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
+        let openssl = |args: &[&str]| super::openssl(dir, args);
         openssl(&[
             "req",
             "-x509",

@@ -105,28 +105,29 @@ pub fn mail_settings(dir: &Path, port: u16) {
 /// certificate made by openssl in `dir` (no authority vouches for it).
 pub fn self_signed_tls_server(dir: &Path) -> u16 {
     use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
-    let (cert, key) = (dir.join("mail.crt"), dir.join("mail.key"));
-    let made = std::process::Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ])
-        .args([
+    super::openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
             "-subj",
             "/CN=127.0.0.1",
             "-addext",
             "subjectAltName=IP:127.0.0.1",
-        ])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+            "mail.key",
+            "-out",
+            "mail.crt",
+        ],
     );
+    let (cert, key) = (dir.join("mail.crt"), dir.join("mail.key"));
     let certs = CertificateDer::pem_file_iter(&cert)
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
