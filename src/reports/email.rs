@@ -2,7 +2,7 @@
 //! server is checked first (an unreachable server is one clear error); after that a
 //! message that fails is listed and the others still go. Every message is logged.
 
-use super::mail_failure::{connection_failure, refusal};
+use super::mail_failure::{connection_failure, refusal, STUDENTS_ADDRESS, TEST_ADDRESS};
 pub use super::mail_failure::{EmailError, NotSent};
 use super::sheet::{percent_text, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
@@ -182,7 +182,7 @@ pub fn send_test(settings: &EmailSettings, to: &str, room: &str) -> Result<(), E
     mailer
         .send(&message)
         .map(|_| ())
-        .map_err(|e| EmailError::NotSent(refusal(&e)))
+        .map_err(|e| EmailError::NotSent(refusal(&e, TEST_ADDRESS)))
 }
 
 /// Sends the reports; `progress(done, total)` after each. Each message goes to the email log.
@@ -210,7 +210,12 @@ pub fn send(
                     .body(r.body.clone())
                     .map_err(|e| e.to_string())
             })
-            .and_then(|m| mailer.send(&m).map(|_| ()).map_err(|e| refusal(&e)));
+            .and_then(|m| {
+                mailer
+                    .send(&m)
+                    .map(|_| ())
+                    .map_err(|e| refusal(&e, STUDENTS_ADDRESS))
+            });
         if let Err(e) = store.log_email(
             &r.email,
             &r.subject,

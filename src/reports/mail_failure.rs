@@ -130,9 +130,15 @@ pub(super) fn connection_failure(settings: &EmailSettings, e: &SmtpError) -> Ema
     }
 }
 
+/// Where to put right the address of a message the mail server refused for it.
+pub(super) const STUDENTS_ADDRESS: &str = "check the student's email in Admin → Students";
+/// The same, for the test message of Admin → Email settings.
+pub(super) const TEST_ADDRESS: &str = "check the address the test was sent to";
+
 /// Why the mail server did not take one message, for the admin: what the server said and
-/// what to do about it (a student's address, the login, or simply later).
-pub(super) fn refusal(e: &SmtpError) -> String {
+/// what to do about it (the address — `check_address` says where —, the login, or
+/// simply later).
+pub(super) fn refusal(e: &SmtpError, check_address: &str) -> String {
     let said = e.source().map(|s| s.to_string()).unwrap_or_default();
     let Some(code) = e.status().map(u16::from) else {
         return match io_error(e).map(io::Error::kind) {
@@ -162,10 +168,11 @@ pub(super) fn refusal(e: &SmtpError) -> String {
         (400..=499, _) => {
             format!("the mail server could not take it just now ({words}): send it again later")
         }
-        (_, Some(1)) | (551 | 553, None) => format!(
-            "the mail server does not take mail for this address ({words}): check the \
-             student's email in Admin → Students"
-        ),
+        (_, Some(1)) | (551 | 553, None) => {
+            format!(
+                "the mail server does not take mail for this address ({words}): {check_address}"
+            )
+        }
         (_, Some(7)) => format!(
             "the mail server would not send it on ({words}): it may need a user name and \
              password, or a sender address of the school's own (Admin → Email settings); \

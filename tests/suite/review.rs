@@ -716,6 +716,25 @@ fn a_wrong_security_setting_is_named_with_the_one_to_choose() {
 }
 
 #[test]
+fn a_test_message_the_server_refuses_says_to_check_its_address() {
+    let (port, received) = common::smtp::smtp_server_refusing(
+        true,
+        &[(
+            "head@school.example",
+            "550 5.1.1 <head@school.example>: User unknown",
+        )],
+    );
+    let err = test_message_error(&mail_server_at("127.0.0.1", port, MailSecurity::None));
+    assert_eq!(
+        err,
+        "The test message was not sent: the mail server does not take mail for this address \
+         (\"550 5.1.1 <head@school.example>: User unknown\"): check the address the test was \
+         sent to."
+    );
+    assert!(received.lock().unwrap().is_empty());
+}
+
+#[test]
 fn a_mail_server_this_computer_cannot_find_or_trust_is_told_as_such() {
     let err = test_message_error(&mail_server_at(
         "mail.no-such-school.invalid",
