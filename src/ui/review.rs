@@ -1504,14 +1504,17 @@ fn log_window<'a>(
         .default_size([720.0, 420.0])
         .show(ctx, |ui| {
             egui::ScrollArea::both().show(ui, |ui| {
-                egui::Grid::new(title).striped(true).show(ui, |ui| {
+                // Long cells (a reason not sent, a change's details) wrap rather than
+                // send the window sideways.
+                let grid = egui::Grid::new(title).striped(true).max_col_width(380.0);
+                grid.show(ui, |ui| {
                     for h in headings {
                         ui.label(RichText::new(h).strong());
                     }
                     ui.end_row();
                     for row in rows {
                         for cell in row {
-                            ui.label(cell.as_ref());
+                            ui.add(egui::Label::new(cell.as_ref()).wrap());
                         }
                         ui.end_row();
                     }
