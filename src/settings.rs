@@ -195,6 +195,9 @@ pub struct EmailSettings {
     pub subject: String,
     /// Seconds to wait for the server.
     pub timeout_secs: u64,
+    /// The school's own certificate authority (a PEM file), when the mail server's
+    /// certificate is not from a public one (empty: the public authorities only).
+    pub ca_file: String,
 }
 
 impl Default for EmailSettings {
@@ -209,6 +212,7 @@ impl Default for EmailSettings {
             from: "Rollcall <attendance@localhost>".into(),
             subject: "Your attendance".into(),
             timeout_secs: 10,
+            ca_file: String::new(),
         }
     }
 }

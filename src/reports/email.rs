@@ -12,7 +12,10 @@ use crate::wording::{count, long_date};
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
+use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 /// One student's report.
@@ -110,19 +113,69 @@ impl SendSummary {
     }
 }
 
-fn transport(s: &EmailSettings) -> Result<SmtpTransport, lettre::transport::smtp::Error> {
-    let builder = match s.security {
-        MailSecurity::None => SmtpTransport::builder_dangerous(&s.host),
-        MailSecurity::Starttls => SmtpTransport::starttls_relay(&s.host)?,
-        MailSecurity::Tls => SmtpTransport::relay(&s.host)?,
+/// The connection to the mail server of `s`, with its TLS trusting the public authorities
+/// and the school's own (`ca_file`).
+fn transport(s: &EmailSettings) -> Result<SmtpTransport, EmailError> {
+    let tls = |wrap: fn(TlsParameters) -> Tls| -> Result<Tls, EmailError> {
+        let mut parameters = TlsParameters::builder(s.host.clone());
+        if !s.ca_file.trim().is_empty() {
+            for certificate in authority_certificates(Path::new(s.ca_file.trim()))? {
+                parameters = parameters.add_root_certificate(certificate);
+            }
+        }
+        let parameters = parameters
+            .build_rustls()
+            .map_err(|e| connection_failure(s, &e))?;
+        Ok(wrap(parameters))
     };
-    let mut builder = builder
+    let mut builder = SmtpTransport::builder_dangerous(&s.host)
         .port(s.port)
         .timeout(Some(Duration::from_secs(s.timeout_secs.max(1))));
+    builder = match s.security {
+        MailSecurity::None => builder,
+        MailSecurity::Starttls => builder.tls(tls(Tls::Required)?),
+        MailSecurity::Tls => builder.tls(tls(Tls::Wrapper)?),
+    };
     if !s.user.is_empty() {
         builder = builder.credentials(Credentials::new(s.user.clone(), s.password.clone()));
     }
     Ok(builder.build())
+}
+
+/// The certificates in a certificate authority's file (PEM), or why it cannot be used.
+pub fn authority_certificates(path: &Path) -> Result<Vec<Certificate>, EmailError> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let unusable = |reason: &str| EmailError::AuthorityFile {
+        file: path.display().to_string(),
+        reason: reason.to_string(),
+    };
+    let pem = std::fs::read(path).map_err(|e| {
+        unusable(&match e.kind() {
+            io::ErrorKind::NotFound => "there is no such file".to_string(),
+            io::ErrorKind::PermissionDenied => "this computer's user may not read it".into(),
+            io::ErrorKind::IsADirectory => "it is a folder, not a file".into(),
+            _ => format!("it cannot be read ({e})"),
+        })
+    })?;
+    let not_pem = "it holds no certificate (a certificate authority's file has a line \
+                   \"-----BEGIN CERTIFICATE-----\")";
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| unusable(not_pem))?;
+    if certificates.is_empty() {
+        return Err(unusable(not_pem));
+    }
+    let mut anchors = rustls::RootCertStore::empty();
+    certificates
+        .into_iter()
+        .map(|der| {
+            anchors
+                .add(der.clone())
+                .map_err(|_| unusable("a certificate in it is damaged"))?;
+            Certificate::from_der(der.to_vec())
+                .map_err(|_| unusable("a certificate in it is damaged"))
+        })
+        .collect()
 }
 
 /// Whether a mail server is set up at all (known before anything is sent).
@@ -151,7 +204,7 @@ fn connect(settings: &EmailSettings) -> Result<(SmtpTransport, Mailbox), EmailEr
         .from
         .parse()
         .map_err(|_| EmailError::BadSender(settings.from.clone()))?;
-    let mailer = transport(settings).map_err(|e| connection_failure(settings, &e))?;
+    let mailer = transport(settings)?;
     match mailer.test_connection() {
         Ok(true) => Ok((mailer, from)),
         Ok(false) => Err(EmailError::Unreachable {

@@ -29,8 +29,16 @@ pub enum EmailError {
     NoStarttls(String),
     #[error("The mail server {0} does not use TLS on this port: it answered without encryption. Under Security in Admin → Email settings, choose STARTTLS (often port 587) or None.")]
     NotTls(String),
-    #[error("This computer does not trust the mail server {server}: its certificate {why}. Ask the school's IT for the server's name as its certificate gives it, and enter that name in Admin → Email settings.")]
-    Untrusted { server: String, why: &'static str },
+    #[error(
+        "This computer does not trust the mail server {server}: its certificate {why}. {advice}"
+    )]
+    Untrusted {
+        server: String,
+        why: String,
+        advice: &'static str,
+    },
+    #[error("The certificate authority file {file} (Admin → Email settings) cannot be used: {reason}. Ask the school's IT for their certificate authority's file (PEM), or empty the field if the mail server's certificate is from a public authority.")]
+    AuthorityFile { file: String, reason: String },
     #[error("Cannot reach the mail server {server} ({reason}). Check the email settings and the network.")]
     Unreachable { server: String, reason: String },
     #[error("The mail server {0} offers no way to log in over this connection. Choose STARTTLS or TLS under Security, or leave the user name empty if the server needs no login.")]
@@ -75,10 +83,7 @@ pub(super) fn connection_failure(settings: &EmailSettings, e: &SmtpError) -> Ema
     let text = e.to_string();
     if let Some(tls) = tls_error(e) {
         return match tls {
-            rustls::Error::InvalidCertificate(c) => EmailError::Untrusted {
-                server,
-                why: certificate_fault(c),
-            },
+            rustls::Error::InvalidCertificate(c) => untrusted(settings, server, c),
             // Plain SMTP ("220 …") read as a TLS record.
             rustls::Error::InvalidMessage(_) => EmailError::NotTls(server),
             other => EmailError::Unreachable {
@@ -198,22 +203,56 @@ fn tls_error(e: &SmtpError) -> Option<&rustls::Error> {
     })
 }
 
-/// What is wrong with a server's certificate, to follow "its certificate".
-fn certificate_fault(e: &CertificateError) -> &'static str {
-    match e {
-        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-            "is made out for another name"
+/// Why this computer does not trust the mail server's certificate, and what to do: the
+/// name the certificate is made out for, the clock, or the school's own certificate
+/// authority (`ca_file`, when the school signs its certificates itself).
+fn untrusted(settings: &EmailSettings, server: String, e: &CertificateError) -> EmailError {
+    let ask_it = "Ask the school's IT about the mail server's certificate.";
+    let clock = "Check this computer's date and time; if they are right, the school's IT \
+                 must renew the mail server's certificate.";
+    let (why, advice) = match e {
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
+            "is made out for another name".to_string(),
+            "Ask the school's IT for the server's name as its certificate gives it, and \
+             enter that name in Admin → Email settings.",
+        ),
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => (
+            "has expired (or this computer's clock is wrong)".into(),
+            clock,
+        ),
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => (
+            "is not valid yet (or this computer's clock is wrong)".into(),
+            clock,
+        ),
+        CertificateError::UnknownIssuer if settings.ca_file.trim().is_empty() => (
+            "is not signed by an authority this computer knows (it may be self-signed)".into(),
+            "If the school signs its mail server's certificate itself, ask its IT for their \
+             certificate authority's file (PEM) and choose it under CA certificate in \
+             Admin → Email settings.",
+        ),
+        // A signature that does not check against an authority of the same name: the
+        // file is another authority's (an old one, renewed with a new key).
+        CertificateError::UnknownIssuer | CertificateError::BadSignature
+            if !settings.ca_file.trim().is_empty() =>
+        {
+            (
+                format!(
+                    "is signed neither by an authority this computer knows nor by the one in {}",
+                    settings.ca_file.trim()
+                ),
+                "Ask the school's IT which certificate authority signed it, and choose that \
+             authority's file under CA certificate in Admin → Email settings.",
+            )
         }
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-            "has expired (or this computer's clock is wrong)"
-        }
-        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-            "is not valid yet (or this computer's clock is wrong)"
-        }
-        CertificateError::UnknownIssuer => {
-            "is not signed by an authority this computer knows (it may be self-signed)"
-        }
-        CertificateError::Revoked => "has been revoked",
-        _ => "is not one it can accept (it may be self-signed)",
+        CertificateError::Revoked => ("has been revoked".into(), ask_it),
+        _ => (
+            "is not one it can accept (it may be self-signed)".into(),
+            ask_it,
+        ),
+    };
+    EmailError::Untrusted {
+        server,
+        why,
+        advice,
     }
 }

@@ -2,7 +2,8 @@
 //! and a test message. The saved password never comes back to the screen: an empty
 //! password field keeps it.
 
-use super::widgets::{field, ERROR, OK};
+use super::files::{Ask, FileChooser};
+use super::widgets::{field, note, ERROR, OK};
 use crate::kiosk::admin::{AdminClient, Answer, EmailForm, Outcome, Pending};
 use crate::settings::MailSecurity;
 use egui::{Color32, RichText};
@@ -19,6 +20,8 @@ pub struct EmailSettingsView {
     asked: Option<Answer<EmailForm>>,
     testing: Option<Pending<Outcome>>,
     message: Option<(String, Color32)>,
+    /// Choosing the certificate authority's file.
+    files: FileChooser,
 }
 
 fn security_name(s: MailSecurity) -> &'static str {
@@ -115,14 +118,32 @@ impl EmailSettingsView {
                 .response
                 .labelled_by(label.id);
         });
+        if let Some((Ask::Certificate, paths)) = self.files.show(ui.ctx()) {
+            if let Some(path) = paths.first() {
+                form.ca_file = path.display().to_string();
+            }
+        }
+        if form.security != MailSecurity::None || !form.ca_file.is_empty() {
+            ui.horizontal(|ui| {
+                field(ui, "CA certificate", &mut form.ca_file, false);
+                if ui.button("Choose…").clicked() {
+                    self.files.open(Ask::Certificate);
+                }
+            });
+            note(
+                ui,
+                "Only if the school signs its mail server's certificate itself: the file \
+                 (PEM) of its certificate authority, from the school's IT. Leave it empty \
+                 otherwise.",
+            );
+            if let Some(problem) = &self.files.problem {
+                ui.label(RichText::new(problem).color(ERROR).small());
+            }
+        }
         field(ui, "User name", &mut form.user, false);
         field(ui, "Password", &mut self.password, true);
         if form.password_saved {
-            ui.label(
-                RichText::new("A password is saved. Leave the field empty to keep it.")
-                    .weak()
-                    .small(),
-            );
+            note(ui, "A password is saved. Leave the field empty to keep it.");
         }
         field(ui, "Sender", &mut form.from, false);
         field(ui, "Subject", &mut form.subject, false);

@@ -24,9 +24,13 @@ pub enum Ask {
     Folder,
     /// A backup file to restore, looked for first in `start` (the daily backups' folder).
     Backup { start: Option<PathBuf> },
+    /// A certificate authority's file (PEM), for the mail server.
+    Certificate,
 }
 
 const VIDEO_EXTENSIONS: [&str; 5] = ["mp4", "avi", "mkv", "mov", "webm"];
+/// How the school's IT names a certificate authority's PEM file.
+const CERTIFICATE_EXTENSIONS: [&str; 3] = ["pem", "crt", "cer"];
 
 fn has_extension(p: &Path, allowed: &[&str]) -> bool {
     p.extension()
@@ -110,6 +114,11 @@ impl FileChooser {
                 .show_files_filter(Box::new(|p: &Path| has_extension(p, &VIDEO_EXTENSIONS))),
             Ask::Folder => FileDialog::select_folder().title("Choose a folder of images"),
             Ask::Backup { .. } => FileDialog::open_file().title("Choose a backup file"),
+            Ask::Certificate => FileDialog::open_file()
+                .title("Choose the certificate authority's file")
+                .show_files_filter(Box::new(|p: &Path| {
+                    has_extension(p, &CERTIFICATE_EXTENSIONS)
+                })),
         }
         .initial_path(start)
         .show_rename(false)
@@ -209,6 +218,10 @@ fn native(ask: &Ask) -> Option<Vec<PathBuf>> {
         .pick_file()
         .map(|p| vec![p]),
         Ask::Folder => d.pick_folder().map(|p| vec![p]),
+        Ask::Certificate => d
+            .add_filter("Certificate", &in_both_cases(&CERTIFICATE_EXTENSIONS))
+            .pick_file()
+            .map(|p| vec![p]),
     }
 }
 

@@ -48,6 +48,14 @@ pub fn hint(ui: &mut egui::Ui, text: Option<&str>) {
     });
 }
 
+/// A small grey line under a field, lined up with it: what the field is for.
+pub fn note(ui: &mut egui::Ui, text: &str) {
+    ui.horizontal(|ui| {
+        ui.add_space(LABEL_W + ui.spacing().item_spacing.x);
+        ui.add(egui::Label::new(RichText::new(text).weak().small()).wrap());
+    });
+}
+
 /// A picture from the back end as a texture.
 pub fn texture(ctx: &egui::Context, name: &str, t: &Thumbnail) -> TextureHandle {
     let image = egui::ColorImage::from_rgba_unmultiplied(t.size, &t.rgba);

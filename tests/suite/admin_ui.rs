@@ -2668,18 +2668,7 @@ fn email_is_set_up_in_admin_the_password_never_shown_back_and_a_test_message_sen
 
     replace_text(&mut h, "Mail server", "127.0.0.1");
     replace_text(&mut h, "Port", &port.to_string());
-    click(&mut h, Role::ComboBox, "Security");
-    step_until(&mut h, "the security choices", 10, |h| {
-        says(h, "None (plain")
-    });
-    h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("None (plain")))
-        .next()
-        .expect("plain SMTP is a choice")
-        .click_accesskit();
-    h.step();
-    h.key_press(egui::Key::Escape);
-    h.step();
-    h.step();
+    choose_security(&mut h, "None (plain");
     replace_text(&mut h, "User name", "attendance");
     replace_text(&mut h, "Password", "s3cret-mail");
     replace_text(&mut h, "Sender", "Rollcall <attendance@school.example>");
@@ -2727,6 +2716,69 @@ fn email_is_set_up_in_admin_the_password_never_shown_back_and_a_test_message_sen
         shows(h, "Email settings saved.")
     });
     assert_eq!(Settings::load(&file).unwrap().email.password, "s3cret-mail");
+}
+
+/// Chooses `choice` (the start of its words) under Security in Admin → Email settings.
+fn choose_security(h: &mut H, choice: &str) {
+    click(h, Role::ComboBox, "Security");
+    step_until(h, "the security choices", 10, |h| says(h, choice));
+    h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with(choice)))
+        .next()
+        .expect("a security choice")
+        .click_accesskit();
+    h.step();
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+}
+
+#[test]
+fn a_mail_server_signed_by_the_schools_own_authority_is_set_up_in_admin() {
+    let server = tempfile::tempdir().unwrap();
+    let (port, received, authority) = common::smtp::tls_smtp_server(server.path());
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut h = harness(data.clone(), dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Email settings");
+    step_until(&mut h, "the email settings", 30, |h| {
+        shows(h, "Mail server")
+    });
+    replace_text(&mut h, "Mail server", "127.0.0.1");
+    replace_text(&mut h, "Port", &port.to_string());
+    choose_security(&mut h, "TLS (usually");
+    replace_text(&mut h, "Sender", "Rollcall <attendance@school.example>");
+    type_into(&mut h, "Send a test to", "head@school.example");
+    click(&mut h, Role::Button, "Send test email");
+    step_until(&mut h, "the certificate not trusted", 30, |h| {
+        says(
+            h,
+            "If the school signs its mail server's certificate itself",
+        )
+    });
+
+    // A file that is not there is refused at saving, and nothing is saved.
+    let gone = server.path().join("school-ca.pem");
+    replace_text(&mut h, "CA certificate", &gone.display().to_string());
+    click(&mut h, Role::Button, "Save email settings");
+    step_until(&mut h, "the file refused", 30, |h| {
+        says(h, "cannot be used: there is no such file")
+    });
+    assert_eq!(Settings::load(&data.settings()).unwrap().email.ca_file, "");
+
+    replace_text(&mut h, "CA certificate", &authority.display().to_string());
+    click(&mut h, Role::Button, "Save email settings");
+    step_until(&mut h, "the settings saved", 30, |h| {
+        shows(h, "Email settings saved.")
+    });
+    let saved = Settings::load(&data.settings()).unwrap().email;
+    assert_eq!(saved.ca_file, authority.display().to_string());
+    assert_eq!(saved.security, rollcall::settings::MailSecurity::Tls);
+    click(&mut h, Role::Button, "Send test email");
+    step_until(&mut h, "the test message", 30, |h| {
+        shows(h, "A test email was sent to head@school.example.")
+    });
+    assert_eq!(received.lock().unwrap().len(), 1, "one test message");
 }
 
 #[test]

@@ -735,7 +735,7 @@ fn a_test_message_the_server_refuses_says_to_check_its_address() {
 }
 
 #[test]
-fn a_mail_server_this_computer_cannot_find_or_trust_is_told_as_such() {
+fn a_mail_server_this_computer_cannot_find_is_told_as_such() {
     let err = test_message_error(&mail_server_at(
         "mail.no-such-school.invalid",
         587,
@@ -748,16 +748,70 @@ fn a_mail_server_this_computer_cannot_find_or_trust_is_told_as_such() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn a_mail_server_with_the_schools_own_certificate_is_trusted_with_the_schools_authority() {
     let dir = tempfile::tempdir().unwrap();
-    let port = common::smtp::self_signed_tls_server(dir.path());
-    let err = test_message_error(&mail_server_at("127.0.0.1", port, MailSecurity::Tls));
-    assert!(
-        err.starts_with(&format!(
+    let (port, received, authority) = common::smtp::tls_smtp_server(dir.path());
+    let mut settings = mail_server_at("127.0.0.1", port, MailSecurity::Tls);
+    assert_eq!(
+        test_message_error(&settings),
+        format!(
             "This computer does not trust the mail server 127.0.0.1:{port}: its certificate \
-             is not signed by an authority this computer knows (it may be self-signed)."
-        )),
-        "{err}"
+             is not signed by an authority this computer knows (it may be self-signed). If \
+             the school signs its mail server's certificate itself, ask its IT for their \
+             certificate authority's file (PEM) and choose it under CA certificate in \
+             Admin → Email settings."
+        )
     );
+    assert!(received.lock().unwrap().is_empty());
+
+    settings.ca_file = authority.display().to_string();
+    rollcall::reports::email::send_test(&settings, "head@school.example", "Room 4").unwrap();
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "the test message went, encrypted");
+    assert_eq!(got[0].0, vec!["head@school.example".to_string()]);
+
+    // Another authority (another school's, or an old one) is named as not the signer.
+    let other = tempfile::tempdir().unwrap();
+    let other_authority = common::certificates::school_certificates(other.path(), "k.key", "k.crt");
+    settings.ca_file = other_authority.display().to_string();
+    let err = test_message_error(&settings);
+    assert_eq!(
+        err,
+        format!(
+            "This computer does not trust the mail server 127.0.0.1:{port}: its certificate \
+             is signed neither by an authority this computer knows nor by the one in {}. Ask \
+             the school's IT which certificate authority signed it, and choose that \
+             authority's file under CA certificate in Admin → Email settings.",
+            other_authority.display()
+        )
+    );
+
+    // A file that is not an authority's, or not there, is told before anything is sent.
+    let key = dir.path().join("mail.key");
+    for (file, reason) in [
+        (
+            key.clone(),
+            "it holds no certificate (a certificate authority's file has a line \
+             \"-----BEGIN CERTIFICATE-----\")",
+        ),
+        (dir.path().join("gone.pem"), "there is no such file"),
+        (dir.path().to_path_buf(), "it is a folder, not a file"),
+    ] {
+        settings.ca_file = file.display().to_string();
+        assert_eq!(
+            test_message_error(&settings),
+            format!(
+                "The certificate authority file {} (Admin → Email settings) cannot be used: \
+                 {reason}. Ask the school's IT for their certificate authority's file (PEM), or \
+                 empty the field if the mail server's certificate is from a public authority.",
+                file.display()
+            )
+        );
+    }
+    assert_eq!(received.lock().unwrap().len(), 1);
 }
 
 #[test]

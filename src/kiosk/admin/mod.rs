@@ -235,6 +235,8 @@ pub struct EmailForm {
     pub user: String,
     pub from: String,
     pub subject: String,
+    /// The school's own certificate authority (a PEM file; empty: none).
+    pub ca_file: String,
     pub password_saved: bool,
 }
 
@@ -248,6 +250,7 @@ impl EmailForm {
             user: s.user.clone(),
             from: s.from.clone(),
             subject: s.subject.clone(),
+            ca_file: s.ca_file.clone(),
             password_saved: !s.password.is_empty(),
         }
     }
@@ -263,6 +266,7 @@ impl EmailForm {
             from: self.from.trim().to_string(),
             subject: self.subject.clone(),
             timeout_secs: saved.timeout_secs,
+            ca_file: self.ca_file.trim().to_string(),
         }
     }
 }

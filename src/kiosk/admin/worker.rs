@@ -636,7 +636,14 @@ impl Desk {
         form: &EmailForm,
         password: Option<String>,
     ) -> Result<EmailForm, String> {
-        let s = form.apply(&self.settings.email, password);
+        let mut s = form.apply(&self.settings.email, password);
+        if !s.ca_file.is_empty() {
+            // Kept whole: a relative path would mean another file once the kiosk starts
+            // from another folder.
+            let path = std::path::absolute(&s.ca_file).unwrap_or_else(|_| s.ca_file.clone().into());
+            reports::email::authority_certificates(&path).map_err(|e| e.to_string())?;
+            s.ca_file = path.display().to_string();
+        }
         let text = |v: &str| toml::Value::String(v.to_string());
         let security = match s.security {
             MailSecurity::None => "none",
@@ -654,6 +661,7 @@ impl Desk {
                 ("password".into(), text(&s.password)),
                 ("from".into(), text(&s.from)),
                 ("subject".into(), text(&s.subject)),
+                ("ca_file".into(), text(&s.ca_file)),
             ],
         )
         .map_err(|e| format!("The email settings could not be saved: {e}"))?;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bad_files;
+pub mod certificates;
 pub mod postgres;
 pub mod smtp;
 pub mod ui;
@@ -10,20 +11,6 @@ pub mod ui;
 use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
 use opencv::prelude::*;
 use std::path::{Path, PathBuf};
-
-/// Runs `openssl` with `args` in `dir` (certificates for the TLS tests); it must succeed.
-pub fn openssl(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Student Two (webcam-dev 0002, roll no R0002) enrolled from five of their first ten
 /// frames; returns their id.

@@ -62,53 +62,8 @@ impl Postgres {
     pub fn start_with_tls() -> (Postgres, PathBuf) {
         let pg = Postgres::create();
         let dir = pg.dir.path();
-        let ext = dir.join("san.ext");
-        std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\n").unwrap();
-        let openssl = |args: &[&str]| super::openssl(dir, args);
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=Test School CA",
-        ]);
-        openssl(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "data/server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ]);
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "data/server.crt",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-        ]);
+        let ca =
+            super::certificates::school_certificates(dir, "data/server.key", "data/server.crt");
         let key = pg.data().join("server.key");
         std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
             .unwrap();
@@ -132,7 +87,6 @@ impl Postgres {
         )
         .unwrap();
         pg.start_again();
-        let ca = dir.join("ca.crt");
         (pg, ca)
     }
 

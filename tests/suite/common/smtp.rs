@@ -1,9 +1,9 @@
 //! A minimal SMTP server on 127.0.0.1 for the email tests: accepts every login and every
 //! message, and keeps the messages.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// A message received by the test server: (recipients, text).
@@ -33,63 +33,74 @@ pub fn smtp_server_refusing(logins_accepted: bool, refusals: &[(&str, &str)]) ->
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let (store, refusals) = (store.clone(), refusals.clone());
-            std::thread::spawn(move || {
-                let mut w = stream.try_clone().unwrap();
-                let mut r = BufReader::new(stream);
-                let _ = w.write_all(b"220 test.local ESMTP\r\n");
-                let (mut rcpts, mut line) = (Vec::new(), String::new());
-                loop {
-                    line.clear();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let cmd = line.trim_end().to_uppercase();
-                    let reply: &[u8] = if cmd.starts_with("EHLO") {
-                        b"250-test.local\r\n250 AUTH PLAIN\r\n"
-                    } else if cmd.starts_with("HELO") {
-                        b"250 test.local\r\n"
-                    } else if cmd.starts_with("AUTH PLAIN") && logins_accepted {
-                        b"235 2.7.0 Authentication successful\r\n"
-                    } else if cmd.starts_with("AUTH PLAIN") {
-                        b"535 5.7.8 Authentication credentials invalid\r\n"
-                    } else if cmd.starts_with("RCPT TO:") {
-                        let to = line.trim_end()[8..]
-                            .trim_matches(|c| c == '<' || c == '>' || c == ' ')
-                            .to_string();
-                        match refusals.iter().find(|(refused, _)| *refused == to) {
-                            Some((_, reply)) => reply.as_bytes(),
-                            None => {
-                                rcpts.push(to);
-                                b"250 OK\r\n"
-                            }
-                        }
-                    } else if cmd == "DATA" {
-                        let _ = w.write_all(b"354 go ahead\r\n");
-                        let mut text = String::new();
-                        loop {
-                            line.clear();
-                            if r.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
-                                break;
-                            }
-                            text.push_str(&line);
-                        }
-                        store
-                            .lock()
-                            .unwrap()
-                            .push((std::mem::take(&mut rcpts), text.replace("=\r\n", "")));
-                        b"250 queued\r\n"
-                    } else if cmd == "QUIT" {
-                        let _ = w.write_all(b"221 bye\r\n");
-                        return;
-                    } else {
-                        b"250 OK\r\n"
-                    };
-                    let _ = w.write_all(reply);
-                }
-            });
+            std::thread::spawn(move || session(stream, logins_accepted, &refusals, &store));
         }
     });
     (port, received)
+}
+
+/// One client's SMTP session over `stream`, plain or TLS.
+fn session(
+    stream: impl Read + Write,
+    logins_accepted: bool,
+    refusals: &[(String, String)],
+    store: &Received,
+) {
+    let mut r = BufReader::new(stream);
+    let say = |r: &mut BufReader<_>, reply: &[u8]| {
+        let w: &mut _ = r.get_mut();
+        let _ = Write::write_all(w, reply).and_then(|()| Write::flush(w));
+    };
+    say(&mut r, b"220 test.local ESMTP\r\n");
+    let (mut rcpts, mut line) = (Vec::new(), String::new());
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let cmd = line.trim_end().to_uppercase();
+        let reply: &[u8] = if cmd.starts_with("EHLO") {
+            b"250-test.local\r\n250 AUTH PLAIN\r\n"
+        } else if cmd.starts_with("HELO") {
+            b"250 test.local\r\n"
+        } else if cmd.starts_with("AUTH PLAIN") && logins_accepted {
+            b"235 2.7.0 Authentication successful\r\n"
+        } else if cmd.starts_with("AUTH PLAIN") {
+            b"535 5.7.8 Authentication credentials invalid\r\n"
+        } else if cmd.starts_with("RCPT TO:") {
+            let to = line.trim_end()[8..]
+                .trim_matches(|c| c == '<' || c == '>' || c == ' ')
+                .to_string();
+            match refusals.iter().find(|(refused, _)| *refused == to) {
+                Some((_, reply)) => reply.as_bytes(),
+                None => {
+                    rcpts.push(to);
+                    b"250 OK\r\n"
+                }
+            }
+        } else if cmd == "DATA" {
+            say(&mut r, b"354 go ahead\r\n");
+            let mut text = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
+                    break;
+                }
+                text.push_str(&line);
+            }
+            store
+                .lock()
+                .unwrap()
+                .push((std::mem::take(&mut rcpts), text.replace("=\r\n", "")));
+            b"250 queued\r\n"
+        } else if cmd == "QUIT" {
+            say(&mut r, b"221 bye\r\n");
+            return;
+        } else {
+            b"250 OK\r\n"
+        };
+        say(&mut r, reply);
+    }
 }
 
 /// Points the data folder's settings at the test server.
@@ -101,55 +112,44 @@ pub fn mail_settings(dir: &Path, port: u16) {
     .unwrap();
 }
 
-/// A mail server on 127.0.0.1 that speaks TLS from the start with a self-signed
-/// certificate made by openssl in `dir` (no authority vouches for it).
-pub fn self_signed_tls_server(dir: &Path) -> u16 {
+/// A mail server on 127.0.0.1 that speaks TLS from the start (as on port 465), with a
+/// certificate from a school's own authority made by openssl in `dir` (no public authority
+/// vouches for it); takes every message. Returns the port, the messages, and the
+/// authority's certificate (PEM).
+pub fn tls_smtp_server(dir: &Path) -> (u16, Received, PathBuf) {
     use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
-    super::openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-            "-keyout",
-            "mail.key",
-            "-out",
-            "mail.crt",
-        ],
-    );
-    let (cert, key) = (dir.join("mail.crt"), dir.join("mail.key"));
-    let certs = CertificateDer::pem_file_iter(&cert)
+    let authority = super::certificates::school_certificates(dir, "mail.key", "mail.crt");
+    let certs = CertificateDer::pem_file_iter(dir.join("mail.crt"))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("mail.key")).unwrap();
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .unwrap()
     .with_no_client_auth()
-    .with_single_cert(certs, PrivateKeyDer::from_pem_file(&key).unwrap())
+    .with_single_cert(certs, key)
     .unwrap();
     let config = Arc::new(config);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let received: Received = Arc::default();
+    let store = received.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let connection = rustls::ServerConnection::new(config.clone()).unwrap();
-            let mut tls = rustls::StreamOwned::new(connection, stream);
-            // The greeting goes once the client trusts the certificate: it never does.
-            let _ = tls.write_all(b"220 mail.school.example ESMTP\r\n");
+            let (config, store) = (config.clone(), store.clone());
+            std::thread::spawn(move || {
+                let connection = rustls::ServerConnection::new(config).unwrap();
+                session(
+                    rustls::StreamOwned::new(connection, stream),
+                    true,
+                    &[],
+                    &store,
+                )
+            });
         }
     });
-    port
+    (port, received, authority)
 }
