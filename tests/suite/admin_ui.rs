@@ -2652,18 +2652,38 @@ fn the_enrolled_count_follows_students_enrolled_from_the_command_line() {
     });
 }
 
-#[test]
-fn email_is_set_up_in_admin_the_password_never_shown_back_and_a_test_message_sent() {
-    use std::os::unix::fs::PermissionsExt;
-    let (port, received) = common::smtp::smtp_server();
-    let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let mut h = harness(data.clone(), dir.path());
+/// A new data folder in `dir`, and Admin → Email settings open on it (PIN 2468).
+fn email_settings_screen(dir: &Path) -> (DataDir, H) {
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
+    let mut h = harness(data.clone(), dir);
     set_pin(&mut h, "2468");
     click(&mut h, Role::Button, "Email settings");
     step_until(&mut h, "the email settings", 30, |h| {
         shows(h, "Mail server")
     });
+    (data, h)
+}
+
+/// Chooses `choice` (the start of its words) under Security in Admin → Email settings.
+fn choose_security(h: &mut H, choice: &str) {
+    click(h, Role::ComboBox, "Security");
+    step_until(h, "the security choices", 10, |h| says(h, choice));
+    h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with(choice)))
+        .next()
+        .expect("a security choice")
+        .click_accesskit();
+    h.step();
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+}
+
+#[test]
+fn email_is_set_up_in_admin_the_password_never_shown_back_and_a_test_message_sent() {
+    use std::os::unix::fs::PermissionsExt;
+    let (port, received) = common::smtp::smtp_server();
+    let dir = tempfile::tempdir().unwrap();
+    let (data, mut h) = email_settings_screen(dir.path());
     assert!(!shows(&h, "A password is saved"), "no password yet");
 
     replace_text(&mut h, "Mail server", "127.0.0.1");
@@ -2718,32 +2738,12 @@ fn email_is_set_up_in_admin_the_password_never_shown_back_and_a_test_message_sen
     assert_eq!(Settings::load(&file).unwrap().email.password, "s3cret-mail");
 }
 
-/// Chooses `choice` (the start of its words) under Security in Admin → Email settings.
-fn choose_security(h: &mut H, choice: &str) {
-    click(h, Role::ComboBox, "Security");
-    step_until(h, "the security choices", 10, |h| says(h, choice));
-    h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with(choice)))
-        .next()
-        .expect("a security choice")
-        .click_accesskit();
-    h.step();
-    h.key_press(egui::Key::Escape);
-    h.step();
-    h.step();
-}
-
 #[test]
 fn a_mail_server_signed_by_the_schools_own_authority_is_set_up_in_admin() {
     let server = tempfile::tempdir().unwrap();
     let (port, received, authority) = common::smtp::tls_smtp_server(server.path());
     let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let mut h = harness(data.clone(), dir.path());
-    set_pin(&mut h, "2468");
-    click(&mut h, Role::Button, "Email settings");
-    step_until(&mut h, "the email settings", 30, |h| {
-        shows(h, "Mail server")
-    });
+    let (data, mut h) = email_settings_screen(dir.path());
     replace_text(&mut h, "Mail server", "127.0.0.1");
     replace_text(&mut h, "Port", &port.to_string());
     choose_security(&mut h, "TLS (usually");

@@ -2,7 +2,7 @@
 //! message, and keeps the messages.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -26,14 +26,20 @@ pub fn smtp_server_refusing(logins_accepted: bool, refusals: &[(&str, &str)]) ->
         .iter()
         .map(|(to, reply)| (to.to_string(), format!("{reply}\r\n")))
         .collect();
+    listen(move |stream, store| session(stream, logins_accepted, &refusals, store))
+}
+
+/// Listens on 127.0.0.1 and serves each connection on a thread of its own with `serve`;
+/// returns the port and the messages `serve` keeps.
+fn listen(serve: impl Fn(TcpStream, &Received) + Clone + Send + 'static) -> (u16, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let received: Received = Arc::default();
     let store = received.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let (store, refusals) = (store.clone(), refusals.clone());
-            std::thread::spawn(move || session(stream, logins_accepted, &refusals, &store));
+            let (serve, store) = (serve.clone(), store.clone());
+            std::thread::spawn(move || serve(stream, &store));
         }
     });
     (port, received)
@@ -133,23 +139,14 @@ pub fn tls_smtp_server(dir: &Path) -> (u16, Received, PathBuf) {
     .with_single_cert(certs, key)
     .unwrap();
     let config = Arc::new(config);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received: Received = Arc::default();
-    let store = received.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let (config, store) = (config.clone(), store.clone());
-            std::thread::spawn(move || {
-                let connection = rustls::ServerConnection::new(config).unwrap();
-                session(
-                    rustls::StreamOwned::new(connection, stream),
-                    true,
-                    &[],
-                    &store,
-                )
-            });
-        }
+    let (port, received) = listen(move |stream, store| {
+        let connection = rustls::ServerConnection::new(config.clone()).unwrap();
+        session(
+            rustls::StreamOwned::new(connection, stream),
+            true,
+            &[],
+            store,
+        )
     });
     (port, received, authority)
 }
