@@ -266,6 +266,16 @@ pub enum ReportCommand {
         #[arg(long, value_name = "ROLLNO")]
         only: Vec<String>,
     },
+    /// The email log: the last messages sent or not sent, newest first, and why one was
+    /// not sent.
+    Log {
+        /// How many of the last messages.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        last: usize,
+        /// Only those not sent (of the last N).
+        #[arg(long)]
+        not_sent: bool,
+    },
 }
 
 /// How a command ended, for the process exit code.
@@ -408,6 +418,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             };
             reports::email(data_dir, run, preview)
         }),
+        Some(Command::Report(ReportCommand::Log { last, not_sent })) => {
+            reports::email_log(data_dir, last, not_sent)
+        }
         Some(Command::Serve {
             listen,
             token,

@@ -59,6 +59,40 @@ pub fn export(
     Ok(Exit::Ok)
 }
 
+/// Prints the last `last` messages of the email log (only those not sent, if asked),
+/// newest first: when, to whom, and whether they went or why not.
+pub fn email_log(data_dir: Option<&Path>, last: usize, not_sent: bool) -> anyhow::Result<Exit> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let store = Store::open(&data.database())?;
+    let rows = store.email_log(last)?;
+    if rows.is_empty() {
+        println!("No report has been emailed from this data folder yet.");
+        return Ok(Exit::Ok);
+    }
+    let shown: Vec<_> = rows
+        .iter()
+        .filter(|r| !(not_sent && r.was_sent()))
+        .collect();
+    if shown.is_empty() {
+        match rows.len() {
+            1 => println!("The last message went."),
+            n => println!("The last {n} messages all went."),
+        }
+    }
+    for r in shown {
+        let to = match &r.student {
+            Some(student) => format!("{student} <{}>", r.recipient),
+            None => format!("<{}>", r.recipient),
+        };
+        println!(
+            "{}  {to}: {}",
+            crate::store::to_the_minute(&r.at),
+            r.outcome()
+        );
+    }
+    Ok(Exit::Ok)
+}
+
 /// `rollcall report email`'s choices: whose reports, over which days.
 pub struct EmailRun<'a> {
     pub under: Option<f64>,

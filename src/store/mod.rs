@@ -397,6 +397,22 @@ pub struct EmailLogRow {
     pub error: Option<String>,
 }
 
+impl EmailLogRow {
+    /// "sent", or "not sent: " and why, for the admin.
+    pub fn outcome(&self) -> String {
+        match (self.status.as_str(), &self.error) {
+            ("sent", _) => "sent".into(),
+            (_, Some(why)) => format!("not sent: {why}"),
+            (_, None) => "not sent".into(),
+        }
+    }
+
+    /// Whether the message went.
+    pub fn was_sent(&self) -> bool {
+        self.status == "sent"
+    }
+}
+
 /// A face the kiosk refused because it did not look live.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RefusalRow {

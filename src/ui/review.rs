@@ -1089,11 +1089,7 @@ impl ReviewView {
                 crate::store::to_the_minute(&r.at).into(),
                 r.student.as_deref().unwrap_or("").into(),
                 r.recipient.as_str().into(),
-                match (r.status.as_str(), &r.error) {
-                    ("sent", _) => "sent".into(),
-                    (_, Some(why)) => format!("not sent: {why}").into(),
-                    (_, None) => "not sent".into(),
-                },
+                r.outcome().into(),
             ]
         });
         let headings = ["When", "Student", "To", "Sent"];

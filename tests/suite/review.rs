@@ -887,6 +887,27 @@ fn a_report_the_mail_server_refuses_names_the_student_and_what_to_do() {
         .as_deref()
         .unwrap_or("")
         .contains("send it again later"));
+    // And the command line reads it: the last run's three, then the first run's four.
+    let out = rollcall(dir.path(), &["report", "log", "--last", "7"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines.len(), 7, "{said}");
+    let (when, rest) = lines[0].split_once("  ").unwrap();
+    assert_eq!(when.len(), "2026-12-07 07:25".len(), "{said}");
+    assert!(
+        rest.starts_with(
+            "Student D (D) <d@example.org>: not sent: the mail server would not send it on"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("Student A (A) <a@example.org>: sent\n"),
+        "{said}"
+    );
+    let out = rollcall(dir.path(), &["report", "log", "--not-sent", "--last", "7"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(said.lines().count(), 6, "{said}");
+    assert!(!said.contains(": sent"), "{said}");
 }
 
 #[test]
