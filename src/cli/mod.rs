@@ -208,6 +208,13 @@ pub enum Command {
     /// Remove a forgotten admin PIN: the next person to open Admin at the kiosk chooses a
     /// new one.
     ForgetPin,
+    /// The audit log: the last changes made (enrolments, corrections, deletions, backups,
+    /// restores…), newest first, who made them and how.
+    Audit {
+        /// How many of the last entries.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        last: usize,
+    },
     /// Replace the database and photos with a backup's; the current database is saved in
     /// the data folder first.
     Restore {
@@ -393,6 +400,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Backup { file }) => records::backup(data_dir, &file),
         Some(Command::Restore { file }) => records::restore(data_dir, &file),
         Some(Command::ForgetPin) => records::forget_pin(data_dir),
+        Some(Command::Audit { last }) => records::audit_log(data_dir, last),
         Some(Command::FutureMarks { yes }) => around(&|| records::future_marks(data_dir, yes)),
         Some(Command::Cameras) => cameras(),
         Some(Command::Export {

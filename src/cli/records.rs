@@ -114,6 +114,26 @@ pub fn mark(data_dir: Option<&Path>, photo: &Path) -> anyhow::Result<Exit> {
     }
 }
 
+/// Prints the last `last` entries of the audit log, newest first: when, who (the kiosk's
+/// admin, the command line, the API…), what, and its details.
+pub fn audit_log(data_dir: Option<&Path>, last: usize) -> anyhow::Result<Exit> {
+    let data = DataDir::resolve(data_dir).create()?;
+    let rows = Store::open(&data.database())?.audit_log(last)?;
+    if rows.is_empty() {
+        println!("Nothing has been changed in this data folder yet.");
+    }
+    for r in rows {
+        println!(
+            "{}  {}: {} — {}",
+            crate::store::to_the_minute(&r.at),
+            r.actor,
+            r.action,
+            r.details
+        );
+    }
+    Ok(Exit::Ok)
+}
+
 /// Pads `text` to `width` columns as a terminal shows them (wide characters take two).
 fn pad(text: &str, width: usize) -> String {
     let shown: usize = text.chars().map(display_width).sum();

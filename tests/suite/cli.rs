@@ -259,6 +259,16 @@ fn a_forgotten_admin_pin_is_removed_from_the_command_line() {
         (last.actor.as_str(), last.action.as_str()),
         ("command line", "forget PIN")
     );
+    // The command line reads the audit log too, newest first.
+    let log = stdout(&rollcall(dir.path(), &["audit", "--last", "2"]));
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert_eq!(
+        lines[0].split_once("  ").map(|(_, rest)| rest),
+        Some(format!("command line: forget PIN — {}", last.details).as_str()),
+        "{log}"
+    );
+    assert!(lines[1].contains(": set PIN — "), "{log}");
     // A new PIN can be chosen; with none set, the command says so.
     AdminPin::set(&mut store, "1357", "1357").unwrap();
     AdminPin::forget(&mut store, "test").unwrap();
