@@ -48,7 +48,7 @@ pub fn enroll(
         .collect::<anyhow::Result<Vec<_>>>()?;
     // A request that cannot succeed is answered without loading the face models.
     let result = match check_request(roll_no, name, email, &photos) {
-        Ok(_) => service(data_dir)?.enroll(roll_no, name, email, &photos, "cli"),
+        Ok(_) => service(data_dir)?.enroll(roll_no, name, email, &photos, "command line"),
         Err(e) => Err(e),
     };
     match result {
@@ -228,7 +228,9 @@ pub fn import(
     }
     let mut service = service(data_dir)?;
     let bar = progress_bar(entries.len(), "importing", "students");
-    let summary = service.import(&entries, "cli", |done, _| bar.set_position(done as u64));
+    let summary = service.import(&entries, "command line", |done, _| {
+        bar.set_position(done as u64)
+    });
     bar.finish_and_clear();
     println!(
         "Enrolled {} of {}.",
