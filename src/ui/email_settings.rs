@@ -3,7 +3,7 @@
 //! password field keeps it.
 
 use super::files::{Ask, FileChooser};
-use super::widgets::{field, note, ERROR, OK};
+use super::widgets::{field, hint, note, ERROR, OK};
 use crate::kiosk::admin::{AdminClient, Answer, EmailForm, Outcome, Pending};
 use crate::settings::MailSecurity;
 use egui::{Color32, RichText};
@@ -136,8 +136,8 @@ impl EmailSettingsView {
                  (PEM) of its certificate authority, from the school's IT. Leave it empty \
                  otherwise.",
             );
-            if let Some(problem) = &self.files.problem {
-                ui.label(RichText::new(problem).color(ERROR).small());
+            if self.files.problem.is_some() {
+                hint(ui, self.files.problem.as_deref());
             }
         }
         field(ui, "User name", &mut form.user, false);

@@ -38,21 +38,23 @@ pub fn field(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool)
 /// A small line under a field: the problem with it, or an empty line of the same height
 /// so the form does not jump as messages come and go.
 pub fn hint(ui: &mut egui::Ui, text: Option<&str>) {
-    ui.horizontal(|ui| {
-        ui.add_space(LABEL_W + ui.spacing().item_spacing.x);
-        match text {
-            // Wrapped at the edge: a hint may be a sentence longer than the field.
-            Some(t) => ui.add(egui::Label::new(RichText::new(t).color(ERROR).small()).wrap()),
-            None => ui.label(RichText::new(" ").small()),
-        };
-    });
+    match text {
+        Some(t) => under_field(ui, RichText::new(t).color(ERROR).small()),
+        None => under_field(ui, RichText::new(" ").small()),
+    }
 }
 
 /// A small grey line under a field, lined up with it: what the field is for.
 pub fn note(ui: &mut egui::Ui, text: &str) {
+    under_field(ui, RichText::new(text).weak().small());
+}
+
+/// `text` under a field, lined up with it; wrapped at the edge: it may be a sentence
+/// longer than the field.
+fn under_field(ui: &mut egui::Ui, text: RichText) {
     ui.horizontal(|ui| {
         ui.add_space(LABEL_W + ui.spacing().item_spacing.x);
-        ui.add(egui::Label::new(RichText::new(text).weak().small()).wrap());
+        ui.add(egui::Label::new(text).wrap());
     });
 }
 
