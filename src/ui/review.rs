@@ -666,24 +666,11 @@ impl ReviewView {
                 .on_hover_text("Students under this attendance are shaded red");
             });
         });
+        // Two rows of buttons by what they act on, each row fitting the kiosk's window:
+        // the dates shown, then the records and the whole data folder.
         ui.horizontal_wrapped(|ui| {
             let bounds = self.bounds();
-            if ui.button("Audit log").clicked() {
-                self.audit = Some(Vec::new());
-                self.asked.audit = Some(admin.audit_log());
-            }
-            if ui
-                .button("Email log")
-                .on_hover_text("The attendance reports emailed, and those not sent and why")
-                .clicked()
-            {
-                self.email_log = Some(Vec::new());
-                self.asked.email_log = Some(admin.email_log());
-            }
-            if ui.button("Refused faces").clicked() {
-                self.refusals = Some(Vec::new());
-                self.asked.refusals = Some(admin.refusals());
-            }
+            group_label(ui, "These dates");
             for (label, format, ext) in [
                 ("Export Excel…", Format::Xlsx, "xlsx"),
                 ("Export CSV…", Format::Csv, "csv"),
@@ -701,6 +688,43 @@ impl ReviewView {
                     }
                 }
             }
+            if ui
+                .add_enabled(
+                    bounds.is_some(),
+                    egui::Button::new("Email every student their attendance…"),
+                )
+                .clicked()
+            {
+                self.open_email(admin, None);
+            }
+            let under = format!("Email students under {:.0} %…", self.threshold);
+            if ui
+                .add_enabled(bounds.is_some(), egui::Button::new(under))
+                .clicked()
+            {
+                self.open_email(admin, Some(self.threshold));
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            group_label(ui, "Logs");
+            if ui.button("Audit log").clicked() {
+                self.audit = Some(Vec::new());
+                self.asked.audit = Some(admin.audit_log());
+            }
+            if ui
+                .button("Email log")
+                .on_hover_text("The attendance reports emailed, and those not sent and why")
+                .clicked()
+            {
+                self.email_log = Some(Vec::new());
+                self.asked.email_log = Some(admin.email_log());
+            }
+            if ui.button("Refused faces").clicked() {
+                self.refusals = Some(Vec::new());
+                self.asked.refusals = Some(admin.refusals());
+            }
+            ui.separator();
+            group_label(ui, "All data");
             if ui
                 .button("Back up all data…")
                 .on_hover_text(
@@ -728,22 +752,6 @@ impl ReviewView {
                 self.files.open(Ask::Backup {
                     start: self.daily_folder.clone(),
                 });
-            }
-            if ui
-                .add_enabled(
-                    bounds.is_some(),
-                    egui::Button::new("Email every student their attendance…"),
-                )
-                .clicked()
-            {
-                self.open_email(admin, None);
-            }
-            let under = format!("Email students under {:.0} %…", self.threshold);
-            if ui
-                .add_enabled(bounds.is_some(), egui::Button::new(under))
-                .clicked()
-            {
-                self.open_email(admin, Some(self.threshold));
             }
         });
         self.windows_top = ui.cursor().top() + 8.0;
@@ -1477,6 +1485,17 @@ impl Columns {
 }
 
 /// One line of text left-centred at `pos`, cut with "…" to `width`.
+/// The name of a row of buttons, in a column of its own so both rows' buttons start
+/// at the same place.
+fn group_label(ui: &mut egui::Ui, text: &str) {
+    let size = Vec2::new(78.0, ui.spacing().interact_size.y);
+    let layout = egui::Layout::left_to_right(egui::Align::Center);
+    ui.allocate_ui_with_layout(size, layout, |ui| {
+        ui.set_min_width(size.x);
+        ui.label(RichText::new(text).weak());
+    });
+}
+
 fn cell_text(p: &egui::Painter, pos: Pos2, text: &str, width: f32, font: &FontId, c: Color32) {
     let mut job = egui::text::LayoutJob::simple_singleline(text.to_owned(), font.clone(), c);
     job.wrap = egui::text::TextWrapping::truncate_at_width(width);
