@@ -132,9 +132,14 @@ impl EmailSettingsView {
             });
             note(
                 ui,
-                "Only if the school signs its mail server's certificate itself: the file \
-                 (PEM) of its certificate authority, from the school's IT. Leave it empty \
-                 otherwise.",
+                if form.security == MailSecurity::None {
+                    "Not used with Security None: a plain connection has no certificate to \
+                     check. Choose STARTTLS or TLS to use it, or empty the field."
+                } else {
+                    "Only if the school signs its mail server's certificate itself: the file \
+                     (PEM) of its certificate authority, from the school's IT. Leave it empty \
+                     otherwise."
+                },
             );
             if self.files.problem.is_some() {
                 hint(ui, self.files.problem.as_deref());

@@ -2779,6 +2779,16 @@ fn a_mail_server_signed_by_the_schools_own_authority_is_set_up_in_admin() {
         shows(h, "A test email was sent to head@school.example.")
     });
     assert_eq!(received.lock().unwrap().len(), 1, "one test message");
+
+    // A plain connection has no certificate: the file stays in view, said to be unused.
+    choose_security(&mut h, "None (plain");
+    step_until(&mut h, "the authority said unused", 10, |h| {
+        says(h, "Not used with Security None")
+    });
+    assert!(
+        !says(&h, "Only if the school signs"),
+        "the advice for TLS is gone"
+    );
 }
 
 #[test]
