@@ -35,6 +35,22 @@ impl DataDir {
         }
     }
 
+    /// Refuses a folder that is not there, for the commands that read or change what a
+    /// folder holds: a mistyped --data-dir would otherwise be made, empty, and the command
+    /// would say that nobody is enrolled or nothing was ever sent.
+    pub fn existing(self) -> Result<DataDir, DataDirError> {
+        if self.root.is_dir() {
+            return Ok(self);
+        }
+        Err(DataDirError {
+            path: self.root.display().to_string(),
+            reason: format!(
+                "there is no such folder. Check --data-dir (or {DATA_DIR_ENV}); Rollcall makes \
+                 its folder when the kiosk first starts or a student is first enrolled"
+            ),
+        })
+    }
+
     /// Creates the folder and its photos folder (private to this user) if needed.
     pub fn create(self) -> Result<DataDir, DataDirError> {
         let fail = |e: std::io::Error| DataDirError {

@@ -28,9 +28,9 @@ fn read_photo(path: &Path) -> anyhow::Result<PhotoInput> {
     })
 }
 
-/// The data folder (created if need be) and its database.
+/// The data folder (refused if it is not there) and its database.
 pub(super) fn store(data_dir: Option<&Path>) -> anyhow::Result<(DataDir, Store)> {
-    let data = DataDir::resolve(data_dir).create()?;
+    let data = DataDir::resolve(data_dir).existing()?.create()?;
     let store = Store::open(&data.database())?;
     Ok((data, store))
 }
@@ -83,6 +83,7 @@ pub fn enroll(
 
 pub fn mark(data_dir: Option<&Path>, photo: &Path) -> anyhow::Result<Exit> {
     let photo = read_photo(photo)?;
+    DataDir::resolve(data_dir).existing()?;
     let mut service = service(data_dir)?;
     match service.mark_photo(&photo.bytes, "cli") {
         Ok(m) => {
@@ -117,7 +118,7 @@ pub fn mark(data_dir: Option<&Path>, photo: &Path) -> anyhow::Result<Exit> {
 /// Prints the last `last` entries of the audit log, newest first: when, who (the kiosk's
 /// admin, the command line, the API…), what, and its details.
 pub fn audit_log(data_dir: Option<&Path>, last: usize) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).create()?;
+    let data = DataDir::resolve(data_dir).existing()?.create()?;
     let rows = Store::open(&data.database())?.audit_log(last)?;
     if rows.is_empty() {
         println!("Nothing has been changed in this data folder yet.");
@@ -313,7 +314,7 @@ pub fn delete(
     face_data: bool,
     yes: bool,
 ) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).create()?;
+    let data = DataDir::resolve(data_dir).existing()?.create()?;
     let settings = super::settings_for(&data)?;
     let mut records = crate::attendance::Records::open(&data, &settings)?;
     let mut exit = Exit::Ok;
@@ -386,7 +387,7 @@ pub fn edit(
         eprintln!("Nothing to change: give --roll-no, --name or --email.");
         return Ok(Exit::Refused);
     }
-    let data = DataDir::resolve(data_dir).create()?;
+    let data = DataDir::resolve(data_dir).existing()?.create()?;
     let settings = super::settings_for(&data)?;
     let mut records = crate::attendance::Records::open(&data, &settings)?;
     let found = records.store().student_by_roll_no(roll_no)?;
@@ -462,7 +463,7 @@ pub fn left(
     day: LeaveDay,
     yes: bool,
 ) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).create()?;
+    let data = DataDir::resolve(data_dir).existing()?.create()?;
     let settings = super::settings_for(&data)?;
     let mut records = crate::attendance::Records::open(&data, &settings)?;
     let Some((id, roll_no, name)) = records.store().student_by_roll_no(roll_no)? else {

@@ -42,7 +42,7 @@ pub fn export(
     format: ExportFormat,
     output: &Path,
 ) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).create()?;
+    let data = DataDir::resolve(data_dir).existing()?.create()?;
     let store = Store::open(&data.database())?;
     let (from, to) = range(from, to)?;
     let format = match format {
@@ -62,7 +62,7 @@ pub fn export(
 /// Prints the last `last` messages of the email log (only those not sent, if asked),
 /// newest first: when, to whom, and whether they went or why not.
 pub fn email_log(data_dir: Option<&Path>, last: usize, not_sent: bool) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).create()?;
+    let data = DataDir::resolve(data_dir).existing()?.create()?;
     let store = Store::open(&data.database())?;
     let rows = store.email_log(last)?;
     if rows.is_empty() {
@@ -104,7 +104,7 @@ pub struct EmailRun<'a> {
 }
 
 pub fn email(data_dir: Option<&Path>, asked: EmailRun, preview: bool) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).create()?;
+    let data = DataDir::resolve(data_dir).existing()?.create()?;
     let settings = settings_for(&data)?;
     let mut store = Store::open(&data.database())?;
     let (from, to) = range(asked.from, asked.to)?;

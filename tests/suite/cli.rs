@@ -448,6 +448,62 @@ fn bad_requests_get_the_contract_message_and_a_reason() {
 }
 
 #[test]
+fn a_mistyped_data_folder_is_told_and_not_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("dta");
+    let photo = photos("lfw-dev", &people_with_at_least("lfw-dev", 8)[1])[0]
+        .display()
+        .to_string();
+    let sheet = dir.path().join("sheet.xlsx").display().to_string();
+    for args in [
+        &["students"][..],
+        &["audit"],
+        &["report", "log"],
+        &["export", "--output", &sheet],
+        &["mark", &photo],
+        &["edit", "R1", "--name", "X"],
+    ] {
+        let out = rollcall(&typo, args);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+        assert!(
+            said.contains(&format!(
+                "The data folder {} cannot be used: there is no such folder. Check --data-dir",
+                typo.display()
+            )),
+            "{args:?}: {said}"
+        );
+        assert!(!typo.exists(), "{args:?} made the folder");
+    }
+    assert!(
+        !Path::new(&sheet).exists(),
+        "no sheet of a folder that is not there"
+    );
+    // Enrolling is how a folder begins: it is made.
+    let enrolled = rollcall(
+        &typo,
+        &[
+            "enroll",
+            "--roll-no",
+            "R1",
+            "--name",
+            "One",
+            "--email",
+            "one@example.org",
+            &photo,
+        ],
+    );
+    assert_eq!(
+        enrolled.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    let listed = rollcall(&typo, &["students"]);
+    assert!(stdout(&listed).contains("R1"), "{}", stdout(&listed));
+}
+
+#[test]
 fn a_class_list_saved_by_excel_in_another_language_imports() {
     let dir = tempfile::tempdir().unwrap();
     // Excel's plain CSV where the decimal mark is a comma: semicolons, Windows-1252, a
@@ -847,6 +903,7 @@ fn the_kiosk_options_reach_a_door_and_are_refused_where_nothing_uses_them() {
 fn a_reader_that_stops_early_is_no_crash() {
     let dir = tempfile::tempdir().unwrap();
     let frames = recording_of_0006(dir.path(), 1);
+    std::fs::create_dir(dir.path().join("data")).unwrap();
     for args in [
         vec!["students"],
         vec!["door", "--loop", "--source", frames.to_str().unwrap()],
