@@ -876,7 +876,15 @@ impl AdminView {
             .filter_map(|p| p.look_alike.clone())
             .collect();
         if let Some(warning) = LookAlike::warning(&look_alikes) {
-            ui.label(RichText::new(warning).color(WARN));
+            // Most often it is the same student, about to be enrolled a second time: then
+            // neither roll number would be marked, the kiosk unable to choose.
+            ui.label(
+                RichText::new(format!(
+                    "{warning} If these are photos of a student already enrolled, do not save \
+                     them as a new one: open that student in Students to add photos."
+                ))
+                .color(WARN),
+            );
         }
         let ready = problems.iter().all(Option::is_none)
             && (1..=MAX_PHOTOS).contains(&n)
@@ -1305,7 +1313,11 @@ impl AdminView {
         let mut remove = None;
         ui.horizontal_wrapped(|ui| {
             for (i, (pid, tex)) in self.selected_photos.iter().enumerate() {
-                ui.vertical(|ui| {
+                // A tile of its own width: one that does not fit goes to the next row
+                // whole, where it was squeezed at the panel's edge.
+                let tile = Vec2::new(120.0, 130.0);
+                ui.allocate_ui_with_layout(tile, egui::Layout::top_down(egui::Align::Min), |ui| {
+                    ui.set_min_width(tile.x);
                     ui.add(
                         egui::Image::new(tex)
                             .max_size(Vec2::splat(100.0))
@@ -1314,7 +1326,9 @@ impl AdminView {
                     if ui
                         .add_enabled(
                             !busy,
-                            egui::Button::new(format!("Remove photo {}", i + 1)).small(),
+                            egui::Button::new(format!("Remove photo {}", i + 1))
+                                .small()
+                                .wrap_mode(egui::TextWrapMode::Extend),
                         )
                         .clicked()
                     {

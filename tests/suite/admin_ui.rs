@@ -556,6 +556,7 @@ fn enrolling_from_files_refuses_bad_photos_and_warns_about_a_known_face() {
     step_until(&mut h, "the look-alike warning", 120, |h| {
         shows(h, "these photos look like Student Two (R0002)")
     });
+    assert!(shows(&h, "open that student in Students to add photos"));
     assert!(h
         .query_by_role_and_label(Role::Button, "Save anyway")
         .is_some());
