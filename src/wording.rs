@@ -45,6 +45,20 @@ pub fn day_span(first: chrono::NaiveDate, last: chrono::NaiveDate) -> String {
     }
 }
 
+/// How a mark was made, as the attendance table's `source` records it ('kiosk', 'api',
+/// 'cli', 'admin'), in the words an admin reads in Review and the exported workbook: "cli"
+/// and "api" are a developer's words. A source this release does not know (a newer
+/// door's) is shown as it is.
+pub fn mark_source(source: &str) -> &str {
+    match source {
+        "kiosk" => "kiosk camera",
+        "api" => "photo sent to the API",
+        "cli" => "photo at the command line",
+        "admin" => "correction by hand",
+        other => other,
+    }
+}
+
 /// Items as a sentence lists them: "a", "a and b", "a, b and c" (empty: "").
 pub fn listing(items: &[String]) -> String {
     match items {

@@ -110,7 +110,7 @@ pub fn write_xlsx(sheet: &Sheet, marks: &[MarkDetail], path: &Path) -> Result<()
         if let Some(s) = m.score {
             put(ws.write_number(r, 4, (s * 100.0).round() / 100.0))?;
         }
-        put(ws.write_string(r, 5, &m.source))?;
+        put(ws.write_string(r, 5, crate::wording::mark_source(&m.source)))?;
         if let Some(door) = &m.door {
             put(ws.write_string(r, 6, door))?;
         }

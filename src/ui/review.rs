@@ -1395,9 +1395,10 @@ impl ReviewView {
                         .map(|s| format!("{s:.1}"))
                         .unwrap_or_else(|| "by hand".into()),
                 );
+                let source = crate::wording::mark_source(&m.source);
                 ui.label(match &m.door {
-                    Some(door) => format!("{} · {door}", m.source),
-                    None => m.source.clone(),
+                    Some(door) => format!("{source} · {door}"),
+                    None => source.to_owned(),
                 });
                 ui.end_row();
             }

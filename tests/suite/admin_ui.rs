@@ -1916,6 +1916,7 @@ fn erasing_face_data_takes_the_snapshots_off_the_day_view_and_the_disk() {
     step_until(&mut h, "the snapshot", 30, |h| {
         shows(h, "Snapshot of Student Two")
     });
+    assert!(shows(&h, "kiosk camera"), "how the mark was made, in words");
 
     click(&mut h, Role::Button, "Students");
     step_until(&mut h, "the student list", 30, |h| shows(h, "Open R0002"));

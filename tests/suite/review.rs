@@ -97,6 +97,13 @@ fn the_excel_export_matches_the_database() {
     );
     let marks_sheet = book.worksheet_range("Marks").unwrap();
     assert_eq!(marks_sheet.height(), 1 + marks.len());
+    // How each was made, in words: every mark here is the kiosk's.
+    assert_eq!(
+        marks_sheet.get((0, 5)),
+        Some(&Data::String("Source".into()))
+    );
+    assert!((1..=marks.len())
+        .all(|r| marks_sheet.get((r, 5)) == Some(&Data::String("kiosk camera".into()))));
     // Last, a note on why a student's days show "-": none here.
     assert_eq!(cell(0, 10), "Note");
     assert!((1..5).all(|r| cell(r, 10).is_empty()));
