@@ -93,6 +93,12 @@ impl DataDir {
     pub fn settings(&self) -> PathBuf {
         self.root.join("settings.toml")
     }
+    /// The copy of the school's certificate authority for its mail server, kept here when
+    /// chosen in Admin → Email settings (a file on a USB stick would be gone by the next
+    /// report).
+    pub fn mail_authority(&self) -> PathBuf {
+        self.root.join("mail-authority.pem")
+    }
 
     /// Takes the photos folder for this process until the guard is dropped (other Rollcall
     /// processes wait). Held from writing photo files until their rows are committed, and

@@ -50,12 +50,19 @@ impl EmailSettingsView {
             self.asked = None;
             match r.unwrap_or_else(|lost| Err(lost.to_string())) {
                 Ok(form) => {
+                    if saving {
+                        let saved = if form.ca_file.is_empty() {
+                            "Email settings saved."
+                        } else {
+                            "Email settings saved. A copy of the CA certificate is kept in \
+                             Rollcall's folder: the file chosen may go; choose it again when \
+                             the school renews its authority."
+                        };
+                        self.message = Some((saved.into(), OK));
+                    }
                     self.port = form.port.to_string();
                     self.form = Some(form);
                     self.password.clear();
-                    if saving {
-                        self.message = Some(("Email settings saved.".into(), OK));
-                    }
                 }
                 Err(e) => self.message = Some((e, ERROR)),
             }

@@ -2774,8 +2774,18 @@ fn a_mail_server_signed_by_the_schools_own_authority_is_set_up_in_admin() {
         shows(h, "Email settings saved.")
     });
     let saved = Settings::load(&data.settings()).unwrap().email;
-    assert_eq!(saved.ca_file, authority.display().to_string());
     assert_eq!(saved.security, rollcall::settings::MailSecurity::Tls);
+    // A copy is kept in the data folder: the file chosen (a USB stick's) may go.
+    assert!(shows(
+        &h,
+        "A copy of the CA certificate is kept in Rollcall's folder"
+    ));
+    assert_eq!(saved.ca_file, data.mail_authority().display().to_string());
+    assert_eq!(
+        std::fs::read(data.mail_authority()).unwrap(),
+        std::fs::read(&authority).unwrap()
+    );
+    std::fs::remove_file(&authority).unwrap();
     click(&mut h, Role::Button, "Send test email");
     step_until(&mut h, "the test message", 30, |h| {
         shows(h, "A test email was sent to head@school.example.")

@@ -26,7 +26,7 @@ use crate::wording::count;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use opencv::core::Mat;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -638,11 +638,9 @@ impl Desk {
     ) -> Result<EmailForm, String> {
         let mut s = form.apply(&self.settings.email, password);
         if !s.ca_file.is_empty() {
-            // Kept whole: a relative path would mean another file once the kiosk starts
-            // from another folder.
             let path = std::path::absolute(&s.ca_file).unwrap_or_else(|_| s.ca_file.clone().into());
             reports::email::authority_certificates(&path).map_err(|e| e.to_string())?;
-            s.ca_file = path.display().to_string();
+            s.ca_file = self.keep_mail_authority(&path)?.display().to_string();
         }
         let text = |v: &str| toml::Value::String(v.to_string());
         let security = match s.security {
@@ -667,6 +665,30 @@ impl Desk {
         .map_err(|e| format!("The email settings could not be saved: {e}"))?;
         self.settings.email = saved.email;
         Ok(EmailForm::of(&self.settings.email))
+    }
+
+    /// The school's certificate authority, checked, copied into the data folder unless it
+    /// is that copy already: the file chosen may be on a USB stick or in Downloads, gone by
+    /// the next report, and the copy travels with the folder.
+    fn keep_mail_authority(&self, chosen: &Path) -> Result<PathBuf, String> {
+        let kept = self.data.mail_authority();
+        if chosen == kept {
+            return Ok(kept);
+        }
+        let copied = std::fs::read(chosen).and_then(|bytes| {
+            let part = kept.with_extension("pem.part");
+            std::fs::write(&part, bytes)?;
+            std::fs::rename(&part, &kept)
+        });
+        copied.map_err(|e| {
+            format!(
+                "The CA certificate could not be kept in Rollcall's folder ({}): {}. Nothing \
+                 was saved.",
+                kept.display(),
+                crate::wording::file_problem(&e)
+            )
+        })?;
+        Ok(kept)
     }
 
     /// Sends a test message from a helper thread: a mail server can take its time.
