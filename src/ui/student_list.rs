@@ -24,6 +24,9 @@ const HEADINGS: [&str; 9] = [
 /// and shown whole on hover.
 const MAX_WIDTH: [f32; 3] = [160.0, 240.0, 280.0];
 
+/// The column saying how the photo-attack check judges a student.
+const PHOTO_CHECK: usize = 5;
+
 /// The Open button's column (the others are a student's `cells`).
 const OPEN: usize = 8;
 
@@ -124,7 +127,15 @@ impl StudentList {
         // The headings stay while the rows scroll.
         ui.horizontal(|ui| {
             for &c in columns {
-                cell(ui, widths[c], RichText::new(HEADINGS[c]).strong());
+                let heading = cell(ui, widths[c], RichText::new(HEADINGS[c]).strong());
+                if c == PHOTO_CHECK {
+                    heading.on_hover_text(
+                        "How the photo-attack check judges the student: against their own \
+                         face (photos taken at this camera), general only (uploaded photos \
+                         only: open the student and add a camera photo for the stronger \
+                         check), or no face data (nothing to recognise them by).",
+                    );
+                }
             }
         });
         let mut opened = None;
@@ -173,15 +184,16 @@ impl StudentList {
 }
 
 /// One cell: `text` in a column `width` wide, cut with "…" when longer.
-fn cell(ui: &mut egui::Ui, width: f32, text: impl Into<WidgetText>) {
+fn cell(ui: &mut egui::Ui, width: f32, text: impl Into<WidgetText>) -> egui::Response {
     ui.allocate_ui_with_layout(
         egui::vec2(width, ui.available_height()),
         Layout::left_to_right(Align::Center),
         |ui| {
             ui.set_width(width);
-            ui.add(egui::Label::new(text).truncate());
+            ui.add(egui::Label::new(text).truncate())
         },
-    );
+    )
+    .inner
 }
 
 /// Each column as wide as its widest entry (or heading), within `MAX_WIDTH`. Text is

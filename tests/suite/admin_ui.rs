@@ -1764,6 +1764,14 @@ fn the_photo_check_strictness_is_chosen_with_its_measured_cost_and_saved() {
         says(h, "+0.0 (standard): photos let in")
     });
     assert!(says(&h, "Its model learnt from 7 people"));
+    // The list's "Photo check" column says what its words mean.
+    h.get_by_label("Photo check").hover();
+    step_until(&mut h, "the column's explanation", 10, |h| {
+        shows(
+            h,
+            "general only (uploaded photos only: open the student and add a camera photo",
+        )
+    });
 
     click(&mut h, Role::ComboBox, "Photo-attack check strictness");
     step_until(&mut h, "the choices", 10, |h| {
