@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 /// Environment variable that overrides the default data folder.
 pub const DATA_DIR_ENV: &str = "ROLLCALL_DATA_DIR";
 
+/// The file name of the mail server's authority kept in the data folder (see
+/// [`DataDir::mail_authority`]).
+pub const MAIL_AUTHORITY: &str = "mail-authority.pem";
+
 /// Locations inside the data folder.
 #[derive(Clone, Debug)]
 pub struct DataDir {
@@ -97,7 +101,7 @@ impl DataDir {
     /// chosen in Admin → Email settings (a file on a USB stick would be gone by the next
     /// report).
     pub fn mail_authority(&self) -> PathBuf {
-        self.root.join("mail-authority.pem")
+        self.root.join(MAIL_AUTHORITY)
     }
 
     /// Takes the photos folder for this process until the guard is dropped (other Rollcall

@@ -1,6 +1,7 @@
 //! Every tunable in one place: thresholds, quality limits, kiosk behaviour. Stored as TOML
 //! (`settings.toml` in the data folder); `Default` gives the shipped values.
 
+use crate::data_dir::DataDir;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -515,7 +516,7 @@ impl Default for RecognitionSettings {
 }
 
 /// Writes `text` to `path`, readable and writable by its owner only.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+fn write_private(path: &Path, text: impl AsRef<[u8]>) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut file = std::fs::OpenOptions::new()
@@ -526,7 +527,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         .open(path)?;
     // An older file keeps its mode when opened: narrow it too.
     file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    file.write_all(text.as_bytes())
+    file.write_all(text.as_ref())
 }
 
 /// Settings could not be read.
@@ -574,13 +575,63 @@ impl Settings {
 
     /// Resolves the folders the file names relative to its own folder (the data folder).
     fn relative_to(mut self, file: &Path) -> Settings {
-        let model_dir = &mut self.liveness.model_dir;
-        if !model_dir.trim().is_empty() && Path::new(model_dir.as_str()).is_relative() {
-            if let Some(folder) = file.parent() {
-                *model_dir = folder.join(&*model_dir).to_string_lossy().into_owned();
+        // The mail server's authority too: the copy Admin → Email settings keeps is named
+        // by its file name alone, so it goes wherever the folder goes (a backup restored
+        // on a new computer, a folder moved).
+        for path in [&mut self.liveness.model_dir, &mut self.email.ca_file] {
+            if !path.trim().is_empty() && Path::new(path.as_str()).is_relative() {
+                if let Some(folder) = file.parent() {
+                    *path = folder.join(&*path).to_string_lossy().into_owned();
+                }
             }
         }
         self
+    }
+}
+
+/// What a restore did with the settings a backup holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettingsPutBack {
+    /// The backup holds none (made before 2026-12-07).
+    NoneHeld,
+    /// The folder's settings were the backup's already.
+    Same,
+    /// The folder's settings were Rollcall's defaults (a new computer): the backup's were
+    /// put back, with the mail server's authority they name.
+    PutBack,
+    /// The folder has settings of its own, kept.
+    KeptOwn,
+    /// They could not be written.
+    Failed(String),
+}
+
+/// After a restore, puts back the settings file and the mail server's authority a backup
+/// held (`files`, by file name) where the data folder's settings were never changed from
+/// Rollcall's defaults, as on a new computer; a folder set up its own way keeps them (an
+/// undone mistake should not undo a changed mail password).
+pub fn put_back(data: &DataDir, files: &[(String, Vec<u8>)]) -> SettingsPutBack {
+    let held = |path: PathBuf| {
+        let name = path.file_name()?.to_string_lossy().into_owned();
+        files.iter().find(|(n, _)| *n == name).map(|(_, b)| b)
+    };
+    let Some(text) = held(data.settings()) else {
+        return SettingsPutBack::NoneHeld;
+    };
+    let current = std::fs::read(data.settings()).ok();
+    if current.as_ref() == Some(text) {
+        return SettingsPutBack::Same;
+    }
+    let untouched = current.is_none()
+        || Settings::load_quietly(&data.settings()).is_ok_and(|s| s == Settings::default());
+    if !untouched {
+        return SettingsPutBack::KeptOwn;
+    }
+    let written = held(data.mail_authority())
+        .map_or(Ok(()), |pem| write_private(&data.mail_authority(), pem))
+        .and_then(|()| write_private(&data.settings(), text));
+    match written {
+        Ok(()) => SettingsPutBack::PutBack,
+        Err(e) => SettingsPutBack::Failed(crate::wording::file_problem(&e)),
     }
 }
 

@@ -352,7 +352,7 @@ impl Records {
         file: &Path,
         actor: &str,
     ) -> Result<String, crate::store::BackupError> {
-        let summary = self.store.backup_to(file, &self.data.photos())?;
+        let summary = self.store.backup_to(file, &self.data)?;
         if let Err(e) = self.store.record_backup(file, actor) {
             tracing::warn!("the backup was made, but could not be recorded: {e}");
         }

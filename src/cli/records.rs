@@ -286,7 +286,7 @@ fn ask_about_found_elsewhere(
 
 pub fn backup(data_dir: Option<&Path>, file: &Path) -> anyhow::Result<Exit> {
     let (data, mut store) = store(data_dir)?;
-    let b = store.backup_to(file, &data.photos())?;
+    let b = store.backup_to(file, &data)?;
     store.record_backup(file, "command line")?;
     println!("{}", b.backed_up_to(file));
     Ok(Exit::Ok)

@@ -5,6 +5,7 @@
 use super::school::AwayFromSchool;
 use super::{ErasedAgain, Store, StoreError, MIGRATIONS};
 use crate::data_dir::{write_private_file, DataDir};
+use crate::settings::SettingsPutBack;
 use crate::wording::count;
 use chrono::{DateTime, Local};
 use rusqlite::{Connection, OpenFlags};
@@ -173,21 +174,22 @@ impl Store {
     }
 
     /// Writes a backup to `dest` (a new file, readable only by this user): the database
-    /// as of now and the photo files in `photos`.
-    pub fn backup_to(&self, dest: &Path, photos: &Path) -> Result<BackupSummary, BackupError> {
+    /// as of now, the photo files and the settings of the data folder `data`.
+    pub fn backup_to(&self, dest: &Path, data: &DataDir) -> Result<BackupSummary, BackupError> {
         if dest.exists() {
             return Err(BackupError::Exists(dest.to_path_buf()));
         }
         // VACUUM INTO accepts an empty file: create it private first.
         write_private_file(dest, b"").map_err(io(dest))?;
-        let result = self.write_backup(dest, photos);
+        let result = self.write_backup(dest, data);
         if result.is_err() {
             let _ = std::fs::remove_file(dest);
         }
         result
     }
 
-    fn write_backup(&self, dest: &Path, photos: &Path) -> Result<BackupSummary, BackupError> {
+    fn write_backup(&self, dest: &Path, data: &DataDir) -> Result<BackupSummary, BackupError> {
+        let photos = data.photos();
         // What it holds is the data as of now: a photo added while it is written is not in
         // it, and must not look as if it were (the daily backup is made again for it).
         let as_of = super::timestamp(Local::now());
@@ -221,6 +223,22 @@ impl Store {
                 }
                 Err(_) => missing += 1,
             }
+        }
+        // The folder's settings (room, camera, mail server…) and the mail server's
+        // authority they name: a new computer gets them back with the data.
+        tx.execute_batch(
+            "CREATE TABLE backup_files (file_name TEXT PRIMARY KEY, bytes BLOB NOT NULL)",
+        )
+        .map_err(StoreError::from)?;
+        for path in [data.settings(), data.mail_authority()] {
+            let (Some(name), Ok(bytes)) = (path.file_name(), std::fs::read(&path)) else {
+                continue;
+            };
+            tx.execute(
+                "INSERT INTO backup_files (file_name, bytes) VALUES (?1, ?2)",
+                rusqlite::params![name.to_string_lossy(), bytes],
+            )
+            .map_err(StoreError::from)?;
         }
         // Restored, the data says when it was backed up (the file of an earlier backup
         // would be wrong, and this file may be renamed or moved).
@@ -352,6 +370,8 @@ pub struct Restored {
     pub linked: bool,
     /// The data folder had left its school server: it stays away from it.
     pub away: bool,
+    /// Whether the backup's settings were put back.
+    pub settings: SettingsPutBack,
 }
 
 impl Restored {
@@ -393,6 +413,23 @@ impl Restored {
                     .into(),
             );
         }
+        match &self.settings {
+            SettingsPutBack::NoneHeld | SettingsPutBack::Same => {}
+            SettingsPutBack::PutBack => lines.push(
+                "The settings were put back too (room, camera, mail server…): close Rollcall \
+                 and start it again for every one of them to apply."
+                    .into(),
+            ),
+            SettingsPutBack::KeptOwn => lines.push(
+                "This computer's own settings were kept: the backup's are put back only \
+                 where the settings were never changed (a new computer)."
+                    .into(),
+            ),
+            SettingsPutBack::Failed(why) => lines.push(format!(
+                "The backup's settings could not be put back ({why}): enter them again in \
+                 Admin."
+            )),
+        }
         if let Some(saved) = &self.saved {
             lines.push(format!(
                 "The database it replaced is saved as {} (with every student's photos: delete it \
@@ -418,7 +455,6 @@ impl Restored {
 /// student, a photo) is erased again from what the backup brings back.
 pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     let backup = open_backup(src)?;
-    let photos = data.photos();
     let lock_path = data.root().join("photos.lock");
     let _photos = data.lock_photos().map_err(io(&lock_path))?;
     let now = chrono::Local::now().format("%Y%m%d-%H%M%S");
@@ -431,7 +467,7 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
                 pin = current.admin_setting(super::ADMIN_PIN_KEY)?;
                 away = current.away_from_school()?;
                 let path = new_file(data.root(), &format!("{SAVED_COPY}{now}"));
-                current.backup_to(&path, &photos)?;
+                current.backup_to(&path, data)?;
                 saved = Some(path);
             }
             // Restoring is what a damaged database calls for: keep it as it is, aside.
@@ -447,7 +483,8 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
     for file in with_logs(&staged) {
         let _ = std::fs::remove_file(file);
     }
-    let (written, erased_again, linked) = result?;
+    let (written, erased_again, linked, files) = result?;
+    let settings = crate::settings::put_back(data, &files);
     let live = Store::open(&data.database())?;
     let (students, marks) = counts(&live.conn)?;
     Ok(Restored {
@@ -462,6 +499,7 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
         erased_again,
         linked,
         away: away.is_some(),
+        settings,
     })
 }
 
@@ -595,7 +633,7 @@ fn restore_staged(
     erasures: &[super::Erasure],
     pin: Option<&str>,
     away: Option<&AwayFromSchool>,
-) -> Result<(usize, ErasedAgain, bool), BackupError> {
+) -> Result<(usize, ErasedAgain, bool, Vec<(String, Vec<u8>)>), BackupError> {
     std::fs::copy(src, staged).map_err(io(staged))?;
     {
         use std::os::unix::fs::PermissionsExt;
@@ -667,7 +705,37 @@ fn restore_staged(
     live.conn
         .execute_batch("DROP TABLE backup_photos")
         .map_err(StoreError::from)?;
-    Ok((written, erased_again, linked))
+    let files = take_backup_files(&live.conn)?;
+    Ok((written, erased_again, linked, files))
+}
+
+/// The data folder's files a backup holds besides its photos (`settings.toml` and the mail
+/// server's authority; none in a backup made before 2026-12-07), taken out of the restored
+/// database.
+fn take_backup_files(conn: &Connection) -> Result<Vec<(String, Vec<u8>)>, BackupError> {
+    let held: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'backup_files'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::from)?;
+    if held == 0 {
+        return Ok(Vec::new());
+    }
+    let files = {
+        let mut stmt = conn
+            .prepare("SELECT file_name, bytes FROM backup_files")
+            .map_err(StoreError::from)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(StoreError::from)?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::from)?
+    };
+    conn.execute_batch("DROP TABLE backup_files")
+        .map_err(StoreError::from)?;
+    Ok(files)
 }
 
 /// `STEM.db` in `folder`, or `STEM-2.db`, `STEM-3.db`, … when it exists (two restores
@@ -699,6 +767,83 @@ fn move_aside(data: &DataDir, now: &str) -> Result<PathBuf, BackupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::Settings;
+
+    #[test]
+    fn a_new_computer_gets_the_backups_settings_and_one_set_up_keeps_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = DataDir::resolve(Some(&dir.path().join("old")))
+            .create()
+            .unwrap();
+        let mut store = Store::open(&old.database()).unwrap();
+        store.add_test_student(1);
+        std::fs::write(old.mail_authority(), b"-----BEGIN CERTIFICATE-----\n").unwrap();
+        Settings::set_in_file(&old.settings(), "kiosk", "room_name", "Lab 4".into()).unwrap();
+        Settings::set_in_file(
+            &old.settings(),
+            "email",
+            "ca_file",
+            "mail-authority.pem".into(),
+        )
+        .unwrap();
+        let backup = dir.path().join("lab4.rollcall");
+        store.backup_to(&backup, &old).unwrap();
+        let said = |r: &Restored| r.report(&backup).join("\n");
+
+        // A new computer: its settings are Rollcall's defaults, written at first start.
+        let new = DataDir::resolve(Some(&dir.path().join("new")))
+            .create()
+            .unwrap();
+        Settings::load_or_create(&new.settings()).unwrap();
+        let restored = restore(&new, &backup).unwrap();
+        assert_eq!(
+            restored.settings,
+            SettingsPutBack::PutBack,
+            "{}",
+            said(&restored)
+        );
+        assert!(said(&restored).contains("The settings were put back too"));
+        let settings = Settings::load(&new.settings()).unwrap();
+        assert_eq!(settings.kiosk.room_name, "Lab 4");
+        // The authority they name is the new folder's copy.
+        assert_eq!(
+            settings.email.ca_file,
+            new.mail_authority().to_string_lossy()
+        );
+        assert_eq!(
+            std::fs::read(new.mail_authority()).unwrap(),
+            std::fs::read(old.mail_authority()).unwrap()
+        );
+        // The restored database holds no copy of them.
+        let tables: i64 = Store::open(&new.database())
+            .unwrap()
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'backup_files'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0);
+        assert_eq!(
+            restore(&new, &backup).unwrap().settings,
+            SettingsPutBack::Same
+        );
+
+        // A computer set up its own way keeps its settings.
+        let other = DataDir::resolve(Some(&dir.path().join("other")))
+            .create()
+            .unwrap();
+        Settings::set_in_file(&other.settings(), "kiosk", "room_name", "Lab 9".into()).unwrap();
+        let restored = restore(&other, &backup).unwrap();
+        assert_eq!(restored.settings, SettingsPutBack::KeptOwn);
+        assert!(said(&restored).contains("This computer's own settings were kept"));
+        assert_eq!(
+            Settings::load(&other.settings()).unwrap().kiosk.room_name,
+            "Lab 9"
+        );
+        assert!(!other.mail_authority().exists());
+    }
 
     #[test]
     fn a_restore_keeps_a_folder_away_from_its_school_and_what_it_erased_for_the_school() {
@@ -742,10 +887,10 @@ mod tests {
             waiting
         };
         let before_link = dir.path().join("before-the-link.rollcall");
-        store.backup_to(&before_link, &data.photos()).unwrap();
+        store.backup_to(&before_link, &data).unwrap();
         store.link_to_school_as_office("Office").unwrap();
         let while_linked = dir.path().join("while-linked.rollcall");
-        store.backup_to(&while_linked, &data.photos()).unwrap();
+        store.backup_to(&while_linked, &data).unwrap();
         // The office's computer leaves the school; alone, it erases a face, deletes a
         // leaver and removes a photo, then restores a backup made before it left.
         store.leave_school("test").unwrap();
@@ -789,7 +934,7 @@ mod tests {
             )
             .unwrap();
         let linked = dir.path().join("linked-again.rollcall");
-        store.backup_to(&linked, &data.photos()).unwrap();
+        store.backup_to(&linked, &data).unwrap();
         store.erase_face_data(ids[2], "admin").unwrap();
         drop(store);
         let restored = restore(&data, &linked).unwrap();
@@ -817,7 +962,7 @@ mod tests {
             store.add_photos(id, &[photo], "test").unwrap();
         }
         let backup = dir.path().join("before.rollcall");
-        store.backup_to(&backup, &data.photos()).unwrap();
+        store.backup_to(&backup, &data).unwrap();
         // R1 was a typo for R10; R2 was meant to be R1. R10's face is erased after.
         store
             .update_student(one, "R10", "Student 1", "s1@example.org", "admin")
@@ -952,7 +1097,7 @@ mod tests {
             .set_admin_setting(super::super::daily_backup::PROBLEM_KEY, problem)
             .unwrap();
         let file = from.path().join("class.rollcall");
-        store.backup_to(&file, &old.photos()).unwrap();
+        store.backup_to(&file, &old).unwrap();
         assert_eq!(
             store.backup_state().unwrap().daily_problem.as_deref(),
             Some(problem)

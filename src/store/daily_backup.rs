@@ -119,7 +119,7 @@ fn write_daily(
         Ok(_) => std::fs::remove_file(&partial).map_err(io(&partial))?,
         Err(_) => {}
     }
-    match store.backup_to(&partial, &data.photos()) {
+    match store.backup_to(&partial, data) {
         Ok(_) => {}
         Err(BackupError::Exists(_)) => return Ok(None),
         Err(e) => return Err(e),

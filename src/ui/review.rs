@@ -728,7 +728,8 @@ impl ReviewView {
             if ui
                 .button("Back up all data…")
                 .on_hover_text(
-                    "One file with every student, mark and photo (rollcall restore puts it back)",
+                    "One file with every student, mark and photo, and the settings (rollcall \
+                     restore puts it back)",
                 )
                 .clicked()
             {

@@ -2234,7 +2234,7 @@ fn after_a_restore_the_door_knows_the_restored_students_without_a_restart() {
     let from = DataDir::resolve(Some(other.path()));
     Store::open(&from.database())
         .unwrap()
-        .backup_to(&out.path().join("before.rollcall"), &from.photos())
+        .backup_to(&out.path().join("before.rollcall"), &from)
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::resolve(Some(dir.path())).create().unwrap();

@@ -2739,8 +2739,11 @@ fn restoring_a_doors_backup_does_not_undo_what_the_school_changed_since() {
     door.mark(ada_here, chrono::Local::now(), Some(0.9), "kiosk", None)
         .unwrap();
     let backup = school.tmp.path().join("north.rollcall");
-    door.backup_to(&backup, &school.door.join("photos"))
-        .unwrap();
+    door.backup_to(
+        &backup,
+        &rollcall::data_dir::DataDir::resolve(Some(&school.door)),
+    )
+    .unwrap();
     school.sync_all();
     assert_eq!(school.templates_on_server(), 1);
 

@@ -449,7 +449,7 @@ pub fn backup(sizes: &[usize], source: &Path) -> anyhow::Result<Vec<BackupRow>> 
         }
         let file = scratch.0.join("school.rollcall");
         let t = Instant::now();
-        store.backup_to(&file, &data.photos())?;
+        store.backup_to(&file, &data)?;
         let backup_s = t.elapsed().as_secs_f64();
         let backup_mb = std::fs::metadata(&file)?.len() as f64 / 1e6;
         // Today's daily backup, then the looks that find it complete.

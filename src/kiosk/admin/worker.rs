@@ -12,7 +12,7 @@ use crate::attendance::{
     import, import::PhotosFoundByName, leave_recorded, validate_student, EnrollError, PhotoInput,
     PreparedPhoto, Recognizer, Records, SharedGallery, MAX_PHOTOS,
 };
-use crate::data_dir::DataDir;
+use crate::data_dir::{DataDir, MAIL_AUTHORITY};
 use crate::kiosk::latest::NewestFrame;
 use crate::kiosk::vision_worker::DoorNotice;
 use crate::recognition::{Origin, PhotoPeople, Source};
@@ -640,7 +640,9 @@ impl Desk {
         if !s.ca_file.is_empty() {
             let path = std::path::absolute(&s.ca_file).unwrap_or_else(|_| s.ca_file.clone().into());
             reports::email::authority_certificates(&path).map_err(|e| e.to_string())?;
-            s.ca_file = self.keep_mail_authority(&path)?.display().to_string();
+            self.keep_mail_authority(&path)?;
+            // Named from the settings' own folder (see `Settings::load`).
+            s.ca_file = MAIL_AUTHORITY.into();
         }
         let text = |v: &str| toml::Value::String(v.to_string());
         let security = match s.security {
@@ -670,10 +672,10 @@ impl Desk {
     /// The school's certificate authority, checked, copied into the data folder unless it
     /// is that copy already: the file chosen may be on a USB stick or in Downloads, gone by
     /// the next report, and the copy travels with the folder.
-    fn keep_mail_authority(&self, chosen: &Path) -> Result<PathBuf, String> {
+    fn keep_mail_authority(&self, chosen: &Path) -> Result<(), String> {
         let kept = self.data.mail_authority();
         if chosen == kept {
-            return Ok(kept);
+            return Ok(());
         }
         let copied = std::fs::read(chosen).and_then(|bytes| {
             let part = kept.with_extension("pem.part");
@@ -687,8 +689,7 @@ impl Desk {
                 kept.display(),
                 crate::wording::file_problem(&e)
             )
-        })?;
-        Ok(kept)
+        })
     }
 
     /// Sends a test message from a helper thread: a mail server can take its time.
