@@ -31,6 +31,9 @@ pub enum BackupError {
     Store(#[from] StoreError),
 }
 
+/// Files of the data folder a backup holds besides its photos: file name and bytes.
+type FolderFiles = Vec<(String, Vec<u8>)>;
+
 /// How the copies of the database a restore replaced begin their names.
 const SAVED_COPY: &str = "rollcall-before-restore-";
 /// How the damaged databases a restore moved aside begin their names.
@@ -633,7 +636,7 @@ fn restore_staged(
     erasures: &[super::Erasure],
     pin: Option<&str>,
     away: Option<&AwayFromSchool>,
-) -> Result<(usize, ErasedAgain, bool, Vec<(String, Vec<u8>)>), BackupError> {
+) -> Result<(usize, ErasedAgain, bool, FolderFiles), BackupError> {
     std::fs::copy(src, staged).map_err(io(staged))?;
     {
         use std::os::unix::fs::PermissionsExt;
@@ -712,7 +715,7 @@ fn restore_staged(
 /// The data folder's files a backup holds besides its photos (`settings.toml` and the mail
 /// server's authority; none in a backup made before 2026-12-07), taken out of the restored
 /// database.
-fn take_backup_files(conn: &Connection) -> Result<Vec<(String, Vec<u8>)>, BackupError> {
+fn take_backup_files(conn: &Connection) -> Result<FolderFiles, BackupError> {
     let held: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'backup_files'",
