@@ -594,7 +594,8 @@ impl Settings {
 pub enum SettingsPutBack {
     /// The backup holds none (made before 2026-12-07).
     NoneHeld,
-    /// The folder's settings were the backup's already.
+    /// The folder's settings were the backup's already, or the backup's are Rollcall's
+    /// defaults (nothing to put back).
     Same,
     /// The folder's settings were Rollcall's defaults (a new computer): the backup's were
     /// put back, with the mail server's authority they name.
@@ -618,7 +619,11 @@ pub fn put_back(data: &DataDir, files: &[(String, Vec<u8>)]) -> SettingsPutBack 
         return SettingsPutBack::NoneHeld;
     };
     let current = std::fs::read(data.settings()).ok();
-    if current.as_ref() == Some(text) {
+    let defaults = std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| toml::from_str::<Settings>(t).ok())
+        .is_some_and(|s| s == Settings::default());
+    if defaults || current.as_ref() == Some(text) {
         return SettingsPutBack::Same;
     }
     let untouched = current.is_none()

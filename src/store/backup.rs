@@ -780,6 +780,16 @@ mod tests {
             .unwrap();
         let mut store = Store::open(&old.database()).unwrap();
         store.add_test_student(1);
+        // Settings never changed are nothing to put back, nor to speak of.
+        Settings::load_or_create(&old.settings()).unwrap();
+        let untouched = dir.path().join("untouched.rollcall");
+        store.backup_to(&untouched, &old).unwrap();
+        let fresh = DataDir::resolve(Some(&dir.path().join("fresh")))
+            .create()
+            .unwrap();
+        let restored = restore(&fresh, &untouched).unwrap();
+        assert_eq!(restored.settings, SettingsPutBack::Same);
+        assert!(!restored.report(&untouched).join(" ").contains("settings"));
         std::fs::write(old.mail_authority(), b"-----BEGIN CERTIFICATE-----\n").unwrap();
         Settings::set_in_file(&old.settings(), "kiosk", "room_name", "Lab 4".into()).unwrap();
         Settings::set_in_file(
