@@ -17,6 +17,25 @@ pub struct CameraDescription {
     pub name: String,
 }
 
+impl CameraDescription {
+    /// What `[kiosk] camera` says to choose this camera again at the next start: its name,
+    /// which stays the same when cameras are plugged in another order, or its index where
+    /// the name would choose another of `all` too (two of one model), as `WebcamSource::open`
+    /// takes the first whose name holds it.
+    pub fn setting(&self, all: &[CameraDescription]) -> String {
+        let name = self.name.to_lowercase();
+        let others = all
+            .iter()
+            .filter(|c| c.index != self.index && c.name.to_lowercase().contains(&name))
+            .count();
+        if name.trim().is_empty() || others > 0 || all.iter().any(|c| c.index == self.name) {
+            self.index.clone()
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
 /// The cameras the native backend reports (empty where there are none or no backend).
 pub fn list_cameras() -> Vec<CameraDescription> {
     match nokhwa::query(ApiBackend::Auto) {
@@ -125,5 +144,36 @@ impl FrameSource for WebcamSource {
 
     fn describe(&self) -> String {
         self.label.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn camera(index: &str, name: &str) -> CameraDescription {
+        CameraDescription {
+            index: index.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn a_camera_chosen_is_kept_by_name_unless_the_name_would_choose_another() {
+        let all = [
+            camera("0", "Integrated Webcam"),
+            camera("1", "USB Camera"),
+            camera("2", "USB Camera 2"),
+            camera("3", "USB Camera 2"),
+        ];
+        assert_eq!(all[0].setting(&all), "Integrated Webcam");
+        // "USB Camera" is in "USB Camera 2" too; two cameras of one model share a name.
+        assert_eq!(all[1].setting(&all), "1");
+        assert_eq!(all[2].setting(&all), "2");
+        assert_eq!(all[3].setting(&all), "3");
+        // A name that is another camera's index would be read as that index.
+        let odd = [camera("0", "1"), camera("1", "Logitech")];
+        assert_eq!(odd[0].setting(&odd), "0");
+        assert_eq!(odd[1].setting(&odd), "Logitech");
     }
 }

@@ -4,6 +4,7 @@
 use super::files::{Ask, FileChooser};
 use super::widgets::{AMBER, GREEN, NEUTRAL, RED};
 use crate::camera::{list_cameras, CameraDescription, CameraError, SourceSpec};
+use crate::kiosk::admin::{Outcome, Pending};
 use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
@@ -114,6 +115,9 @@ pub struct KioskView {
     video_drawn: bool,
     cameras: Option<Vec<CameraDescription>>,
     chosen_camera: usize,
+    /// The camera chosen at the door being kept for the next start, then what came of it.
+    camera_kept: Option<Pending<Outcome>>,
+    camera_note: Option<Result<String, String>>,
     files: FileChooser,
 }
 
@@ -153,6 +157,8 @@ impl KioskView {
             video_drawn: false,
             cameras: None,
             chosen_camera: 0,
+            camera_kept: None,
+            camera_note: None,
             files: FileChooser::default(),
         }
     }
@@ -703,10 +709,27 @@ impl KioskView {
                                 height: self.settings.height,
                                 fps: self.settings.fps,
                             }));
+                            // Chosen here, it stays chosen: the next morning's start
+                            // would otherwise look for the camera that was not there.
+                            self.camera_kept = Some(kiosk.admin.save_camera(c.setting(&cams)));
+                            self.camera_note = None;
                         }
                     }
                 });
             }
+        }
+        if let Some(kept) = self.camera_kept.as_ref().and_then(Pending::poll) {
+            self.camera_kept = None;
+            self.camera_note = Some(kept.unwrap_or_else(|lost| Err(lost.to_string())));
+        }
+        match &self.camera_note {
+            Some(Ok(said)) => {
+                ui.label(RichText::new(said).weak());
+            }
+            Some(Err(why)) => {
+                ui.label(RichText::new(why).color(RED));
+            }
+            None => {}
         }
     }
 

@@ -328,6 +328,32 @@ fn add_files(h: &mut H, files: &[PathBuf]) {
 }
 
 #[test]
+fn a_camera_chosen_at_the_door_is_kept_for_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    std::fs::write(data.settings(), "[kiosk]\nroom_name = \"Lab 4\"\n").unwrap();
+    let h = harness(data.clone(), dir.path());
+    // What "Use this camera" asks once the door's camera chooser has a camera (this
+    // machine has none to list).
+    let kept = h.state().kiosk.admin.save_camera("USB Camera".into());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let said = loop {
+        if let Some(answer) = kept.poll() {
+            break answer.unwrap();
+        }
+        assert!(std::time::Instant::now() < deadline, "no answer");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(
+        said,
+        Ok("This camera is used from now on, also when Rollcall starts again.".into())
+    );
+    let settings = Settings::load(&data.settings()).unwrap();
+    assert_eq!(settings.kiosk.camera, "USB Camera");
+    assert_eq!(settings.kiosk.room_name, "Lab 4", "the other settings stay");
+}
+
+#[test]
 fn the_pin_is_set_once_unlocks_and_five_wrong_tries_lock_out() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::resolve(Some(dir.path())).create().unwrap();

@@ -646,6 +646,11 @@ pub(super) enum Request {
         to: String,
         reply: Reply<Outcome>,
     },
+    /// Keep `[kiosk] camera` (a camera chosen at the door) for the next start.
+    SaveCamera {
+        camera: String,
+        reply: Reply<Outcome>,
+    },
 }
 
 /// The admin screens' side of the protocol: each method sends one request and returns
@@ -933,6 +938,11 @@ impl AdminClient {
     }
     pub fn email_preview(&self, run: Emailing) -> Answer<EmailPreview> {
         self.ask(|reply| Request::EmailPreview { run, reply })
+    }
+    /// Keeps the camera chosen at the door (`[kiosk] camera`, see
+    /// `CameraDescription::setting`) for when Rollcall starts again.
+    pub fn save_camera(&self, camera: String) -> Pending<Outcome> {
+        self.ask(|reply| Request::SaveCamera { camera, reply })
     }
     /// The saved email settings, without the password.
     pub fn email_settings(&self) -> Answer<EmailForm> {
