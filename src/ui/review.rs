@@ -1486,7 +1486,6 @@ impl Columns {
     }
 }
 
-/// One line of text left-centred at `pos`, cut with "…" to `width`.
 /// The name of a row of buttons, in a column of its own so both rows' buttons start
 /// at the same place.
 fn group_label(ui: &mut egui::Ui, text: &str) {
@@ -1498,6 +1497,7 @@ fn group_label(ui: &mut egui::Ui, text: &str) {
     });
 }
 
+/// One line of text left-centred at `pos`, cut with "…" to `width`.
 fn cell_text(p: &egui::Painter, pos: Pos2, text: &str, width: f32, font: &FontId, c: Color32) {
     let mut job = egui::text::LayoutJob::simple_singleline(text.to_owned(), font.clone(), c);
     job.wrap = egui::text::TextWrapping::truncate_at_width(width);
