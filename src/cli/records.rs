@@ -12,8 +12,7 @@ use crate::wording::{count, long_date};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-fn service(data_dir: Option<&Path>) -> anyhow::Result<AttendanceService> {
-    let data = DataDir::resolve(data_dir).create()?;
+fn service(data: DataDir) -> anyhow::Result<AttendanceService> {
     let settings = settings_for(&data)?;
     Ok(AttendanceService::open(data, settings)?)
 }
@@ -28,9 +27,15 @@ fn read_photo(path: &Path) -> anyhow::Result<PhotoInput> {
     })
 }
 
+/// The data folder, refused if it is not there: for the commands that read or change what
+/// it holds (see `DataDir::existing`).
+pub(super) fn existing_folder(data_dir: Option<&Path>) -> anyhow::Result<DataDir> {
+    Ok(DataDir::resolve(data_dir).existing()?.create()?)
+}
+
 /// The data folder (refused if it is not there) and its database.
 pub(super) fn store(data_dir: Option<&Path>) -> anyhow::Result<(DataDir, Store)> {
-    let data = DataDir::resolve(data_dir).existing()?.create()?;
+    let data = existing_folder(data_dir)?;
     let store = Store::open(&data.database())?;
     Ok((data, store))
 }
@@ -48,7 +53,13 @@ pub fn enroll(
         .collect::<anyhow::Result<Vec<_>>>()?;
     // A request that cannot succeed is answered without loading the face models.
     let result = match check_request(roll_no, name, email, &photos) {
-        Ok(_) => service(data_dir)?.enroll(roll_no, name, email, &photos, "command line"),
+        Ok(_) => service(DataDir::resolve(data_dir).create()?)?.enroll(
+            roll_no,
+            name,
+            email,
+            &photos,
+            "command line",
+        ),
         Err(e) => Err(e),
     };
     match result {
@@ -83,8 +94,7 @@ pub fn enroll(
 
 pub fn mark(data_dir: Option<&Path>, photo: &Path) -> anyhow::Result<Exit> {
     let photo = read_photo(photo)?;
-    DataDir::resolve(data_dir).existing()?;
-    let mut service = service(data_dir)?;
+    let mut service = service(existing_folder(data_dir)?)?;
     match service.mark_photo(&photo.bytes, "cli") {
         Ok(m) => {
             println!("{}", m.outcome());
@@ -118,8 +128,8 @@ pub fn mark(data_dir: Option<&Path>, photo: &Path) -> anyhow::Result<Exit> {
 /// Prints the last `last` entries of the audit log, newest first: when, who (the kiosk's
 /// admin, the command line, the API…), what, and its details.
 pub fn audit_log(data_dir: Option<&Path>, last: usize) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).existing()?.create()?;
-    let rows = Store::open(&data.database())?.audit_log(last)?;
+    let (_, store) = store(data_dir)?;
+    let rows = store.audit_log(last)?;
     if rows.is_empty() {
         println!("Nothing has been changed in this data folder yet.");
     }
@@ -227,7 +237,7 @@ pub fn import(
             }
         }
     }
-    let mut service = service(data_dir)?;
+    let mut service = service(DataDir::resolve(data_dir).create()?)?;
     let bar = progress_bar(entries.len(), "importing", "students");
     let summary = service.import(&entries, "command line", |done, _| {
         bar.set_position(done as u64)
@@ -314,7 +324,7 @@ pub fn delete(
     face_data: bool,
     yes: bool,
 ) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).existing()?.create()?;
+    let data = existing_folder(data_dir)?;
     let settings = super::settings_for(&data)?;
     let mut records = crate::attendance::Records::open(&data, &settings)?;
     let mut exit = Exit::Ok;
@@ -387,7 +397,7 @@ pub fn edit(
         eprintln!("Nothing to change: give --roll-no, --name or --email.");
         return Ok(Exit::Refused);
     }
-    let data = DataDir::resolve(data_dir).existing()?.create()?;
+    let data = existing_folder(data_dir)?;
     let settings = super::settings_for(&data)?;
     let mut records = crate::attendance::Records::open(&data, &settings)?;
     let found = records.store().student_by_roll_no(roll_no)?;
@@ -463,7 +473,7 @@ pub fn left(
     day: LeaveDay,
     yes: bool,
 ) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).existing()?.create()?;
+    let data = existing_folder(data_dir)?;
     let settings = super::settings_for(&data)?;
     let mut records = crate::attendance::Records::open(&data, &settings)?;
     let Some((id, roll_no, name)) = records.store().student_by_roll_no(roll_no)? else {

@@ -1,7 +1,7 @@
 //! Report commands: export the sheet, email students.
 
+use super::records::{existing_folder, store};
 use super::{progress_bar, settings_for, Exit, ExportFormat};
-use crate::data_dir::DataDir;
 use crate::reports::{self, percent_text, Format, Range};
 use crate::store::Store;
 use crate::wording::count;
@@ -42,8 +42,7 @@ pub fn export(
     format: ExportFormat,
     output: &Path,
 ) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).existing()?.create()?;
-    let store = Store::open(&data.database())?;
+    let (_, store) = store(data_dir)?;
     let (from, to) = range(from, to)?;
     let format = match format {
         ExportFormat::Xlsx => Format::Xlsx,
@@ -62,8 +61,7 @@ pub fn export(
 /// Prints the last `last` messages of the email log (only those not sent, if asked),
 /// newest first: when, to whom, and whether they went or why not.
 pub fn email_log(data_dir: Option<&Path>, last: usize, not_sent: bool) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).existing()?.create()?;
-    let store = Store::open(&data.database())?;
+    let (_, store) = store(data_dir)?;
     let rows = store.email_log(last)?;
     if rows.is_empty() {
         println!("No report has been emailed from this data folder yet.");
@@ -104,7 +102,7 @@ pub struct EmailRun<'a> {
 }
 
 pub fn email(data_dir: Option<&Path>, asked: EmailRun, preview: bool) -> anyhow::Result<Exit> {
-    let data = DataDir::resolve(data_dir).existing()?.create()?;
+    let data = existing_folder(data_dir)?;
     let settings = settings_for(&data)?;
     let mut store = Store::open(&data.database())?;
     let (from, to) = range(asked.from, asked.to)?;
