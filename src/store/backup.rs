@@ -329,15 +329,7 @@ fn open_backup(src: &Path) -> Result<Connection, BackupError> {
     if integrity != "ok" {
         return Err(BackupError::Damaged(src.to_path_buf()));
     }
-    let has = |table: &str| -> bool {
-        conn.query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [table],
-            |r| r.get::<_, i64>(0),
-        )
-        .map(|n| n == 1)
-        .unwrap_or(false)
-    };
+    let has = |table: &str| has_table(&conn, table).unwrap_or(false);
     if !has("students") || !has("backup_photos") {
         return Err(not_backup());
     }
@@ -716,14 +708,7 @@ fn restore_staged(
 /// server's authority; none in a backup made before 2026-12-07), taken out of the restored
 /// database.
 fn take_backup_files(conn: &Connection) -> Result<FolderFiles, BackupError> {
-    let held: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'backup_files'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(StoreError::from)?;
-    if held == 0 {
+    if !has_table(conn, "backup_files").map_err(StoreError::from)? {
         return Ok(Vec::new());
     }
     let files = {
@@ -739,6 +724,16 @@ fn take_backup_files(conn: &Connection) -> Result<FolderFiles, BackupError> {
     conn.execute_batch("DROP TABLE backup_files")
         .map_err(StoreError::from)?;
     Ok(files)
+}
+
+/// Whether the database holds a table of this name.
+fn has_table(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [table],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n == 1)
 }
 
 /// `STEM.db` in `folder`, or `STEM-2.db`, `STEM-3.db`, … when it exists (two restores
