@@ -32,6 +32,11 @@ pub(crate) enum DoorNotice {
     LivenessModel(std::path::PathBuf),
     /// The data was restored from a backup: open the records again.
     Restored,
+    /// The admin turned the verdicts' sounds on or off.
+    Sound(bool),
+    /// The admin chose how long a returning student's greeting is shown again silently
+    /// (seconds).
+    Cooldown(u64),
 }
 
 /// What the vision thread listens to.
@@ -125,6 +130,15 @@ fn overlay(id: u64, rect: [f32; 4], velocity: [f32; 2], state: &Option<FaceState
     }
 }
 
+/// The verdicts' sounds, on or off.
+fn sound_cues(on: bool) -> SoundCues {
+    if on {
+        SoundCues::start()
+    } else {
+        SoundCues::silent()
+    }
+}
+
 /// How often the door looks at its link to the school server and at today's count.
 const STATUS_CHECK: Duration = Duration::from_secs(1);
 
@@ -138,11 +152,7 @@ impl VisionWorker {
         wake: Waker,
         stop: Arc<AtomicBool>,
     ) -> VisionWorker {
-        let sound = if settings.kiosk.sound {
-            SoundCues::start()
-        } else {
-            SoundCues::silent()
-        };
+        let sound = sound_cues(settings.kiosk.sound);
         VisionWorker {
             settings_file: SettingsWatch::new(data.settings()),
             data,
@@ -314,13 +324,14 @@ impl VisionWorker {
                     Err(e) => tracing::warn!("kept the photo-attack model: {e}"),
                 }
             }
-            DoorNotice::GalleryChanged | DoorNotice::Restored => {}
+            DoorNotice::Cooldown(secs) => session.set_cooldown(Duration::from_secs(secs)),
+            DoorNotice::GalleryChanged | DoorNotice::Restored | DoorNotice::Sound(_) => {}
         }
     }
 
-    /// The photo-attack choices changed in the settings file since the door last looked:
-    /// saved by another program on the same data folder (a second kiosk's admin), or by
-    /// hand.
+    /// The photo-attack choices, the sound and the cooldown changed in the settings file
+    /// since the door last looked: saved by the admin desk, by another program on the same
+    /// data folder (a second kiosk's admin), or by hand.
     fn settings_notices(&mut self) -> Vec<DoorNotice> {
         let Some((before, saved)) = self.settings_file.changed() else {
             return Vec::new();
@@ -334,6 +345,12 @@ impl VisionWorker {
         if self.settings.liveness.enabled {
             notices.extend(change.model_dir.map(DoorNotice::LivenessModel));
         }
+        if before.kiosk.sound != saved.kiosk.sound {
+            notices.push(DoorNotice::Sound(saved.kiosk.sound));
+        }
+        if before.kiosk.cooldown_secs != saved.kiosk.cooldown_secs {
+            notices.push(DoorNotice::Cooldown(saved.kiosk.cooldown_secs));
+        }
         notices
     }
 
@@ -345,6 +362,13 @@ impl VisionWorker {
             DoorNotice::LivenessModel(dir) => {
                 self.settings.liveness.model_dir = dir.to_string_lossy().into_owned()
             }
+            DoorNotice::Sound(on) => {
+                if self.settings.kiosk.sound != *on {
+                    self.settings.kiosk.sound = *on;
+                    self.sound = sound_cues(*on);
+                }
+            }
+            DoorNotice::Cooldown(secs) => self.settings.kiosk.cooldown_secs = *secs,
             DoorNotice::GalleryChanged | DoorNotice::Restored => {}
         }
     }

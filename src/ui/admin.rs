@@ -4,6 +4,7 @@
 
 use super::attack_check::AttackCheckView;
 use super::change_pin::ChangePinWindow;
+use super::door_settings::DoorSettingsView;
 use super::email_settings::EmailSettingsView;
 use super::files::{Ask, FileChooser};
 use super::kiosk::KioskView;
@@ -37,6 +38,7 @@ pub enum Screen {
     Enrol,
     Students,
     Review,
+    Door,
     Email,
 }
 
@@ -221,6 +223,7 @@ pub struct AdminView {
     files: FileChooser,
     pub review: ReviewView,
     email: EmailSettingsView,
+    pub door: DoorSettingsView,
 }
 
 impl Default for AdminView {
@@ -261,6 +264,7 @@ impl Default for AdminView {
             files: FileChooser::default(),
             review: ReviewView::new(85.0),
             email: EmailSettingsView::default(),
+            door: DoorSettingsView::default(),
         }
     }
 }
@@ -693,6 +697,16 @@ impl AdminView {
             if ui
                 .selectable_value(
                     &mut self.screen,
+                    Screen::Door,
+                    RichText::new("Door settings").size(18.0),
+                )
+                .clicked()
+            {
+                self.door.load(&kiosk.admin);
+            }
+            if ui
+                .selectable_value(
+                    &mut self.screen,
                     Screen::Email,
                     RichText::new("Email settings").size(18.0),
                 )
@@ -767,6 +781,11 @@ impl AdminView {
             Screen::Review => {
                 self.review
                     .show(ui, &kiosk.admin, not_here.map(|(_, review)| review))
+            }
+            Screen::Door => {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.door.show(ui, kiosk, &view.camera, &mut view.settings)
+                });
             }
             Screen::Email => {
                 egui::ScrollArea::vertical().show(ui, |ui| self.email.show(ui, &kiosk.admin));

@@ -1,10 +1,10 @@
 //! The kiosk screen: video with a box and name over every face, a large verdict for each
 //! student, a header with the clock and today's count, and a discreet status line.
 
+use super::camera_chooser::CameraChooser;
 use super::files::{Ask, FileChooser};
 use super::widgets::{AMBER, GREEN, NEUTRAL, RED};
-use crate::camera::{list_cameras, CameraDescription, CameraError, SourceSpec};
-use crate::kiosk::admin::{Outcome, Pending};
+use crate::camera::{CameraError, SourceSpec};
 use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
@@ -113,11 +113,7 @@ pub struct KioskView {
     shown_captured: Option<Instant>,
     /// Whether the video was drawn since [`KioskView::take_video_drawn`] last asked.
     video_drawn: bool,
-    cameras: Option<Vec<CameraDescription>>,
-    chosen_camera: usize,
-    /// The camera chosen at the door being kept for the next start, then what came of it.
-    camera_kept: Option<Pending<Outcome>>,
-    camera_note: Option<Result<String, String>>,
+    camera_chooser: CameraChooser,
     files: FileChooser,
 }
 
@@ -155,10 +151,7 @@ impl KioskView {
             texture: None,
             shown_captured: None,
             video_drawn: false,
-            cameras: None,
-            chosen_camera: 0,
-            camera_kept: None,
-            camera_note: None,
+            camera_chooser: CameraChooser::default(),
             files: FileChooser::default(),
         }
     }
@@ -666,71 +659,8 @@ impl KioskView {
                 }
             }
             ui.add_space(20.0);
-            self.camera_chooser(ui, kiosk);
+            self.camera_chooser.show(ui, kiosk, &mut self.settings);
         });
-    }
-
-    fn camera_chooser(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {
-        match &self.cameras {
-            None => {
-                if ui.button("Look for cameras").clicked() {
-                    self.cameras = Some(list_cameras());
-                }
-            }
-            Some(cams) if cams.is_empty() => {
-                ui.label("No cameras are connected.");
-                if ui.button("Look again").clicked() {
-                    self.cameras = Some(list_cameras());
-                }
-            }
-            Some(cams) => {
-                let cams = cams.clone();
-                ui.horizontal(|ui| {
-                    egui::ComboBox::from_label("Camera")
-                        .selected_text(
-                            cams.get(self.chosen_camera)
-                                .map(|c| c.name.clone())
-                                .unwrap_or_default(),
-                        )
-                        .show_ui(ui, |ui| {
-                            for (i, c) in cams.iter().enumerate() {
-                                ui.selectable_value(
-                                    &mut self.chosen_camera,
-                                    i,
-                                    format!("{} ({})", c.name, c.index),
-                                );
-                            }
-                        });
-                    if ui.button("Use this camera").clicked() {
-                        if let Some(c) = cams.get(self.chosen_camera) {
-                            kiosk.command(CaptureCommand::Switch(SourceSpec::Webcam {
-                                camera: c.index.clone(),
-                                width: self.settings.width,
-                                height: self.settings.height,
-                                fps: self.settings.fps,
-                            }));
-                            // Chosen here, it stays chosen: the next morning's start
-                            // would otherwise look for the camera that was not there.
-                            self.camera_kept = Some(kiosk.admin.save_camera(c.setting(&cams)));
-                            self.camera_note = None;
-                        }
-                    }
-                });
-            }
-        }
-        if let Some(kept) = self.camera_kept.as_ref().and_then(Pending::poll) {
-            self.camera_kept = None;
-            self.camera_note = Some(kept.unwrap_or_else(|lost| Err(lost.to_string())));
-        }
-        match &self.camera_note {
-            Some(Ok(said)) => {
-                ui.label(RichText::new(said).weak());
-            }
-            Some(Err(why)) => {
-                ui.label(RichText::new(why).color(RED));
-            }
-            None => {}
-        }
     }
 
     fn ended(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk) {

@@ -3,7 +3,9 @@
 
 pub mod admin;
 pub mod attack_check;
+pub mod camera_chooser;
 pub mod change_pin;
+pub mod door_settings;
 pub mod email_settings;
 pub mod files;
 pub mod fonts;

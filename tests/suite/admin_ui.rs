@@ -7,7 +7,7 @@ use common::{app_harness, faceless_jpeg, photos};
 use egui::accesskit::{Role, Toggled};
 use egui_kittest::kittest::{NodeT, Queryable};
 use opencv::core::{Mat, Vector};
-use rollcall::camera::SourceSpec;
+use rollcall::camera::{CameraDescription, SourceSpec};
 use rollcall::data_dir::DataDir;
 use rollcall::settings::Settings;
 use rollcall::store::Store;
@@ -327,29 +327,118 @@ fn add_files(h: &mut H, files: &[PathBuf]) {
     app.admin.add_files(&app.kiosk, files);
 }
 
+/// Admin → Door settings, unlocked with the PIN 2468, on a folder whose settings name
+/// the room "Lab 4" and hold a comment of the school's IT.
+fn door_settings_screen(dir: &Path) -> (DataDir, H) {
+    let data = DataDir::resolve(Some(dir)).create().unwrap();
+    std::fs::write(
+        data.settings(),
+        "# Set up by the school's IT.\n[kiosk]\nroom_name = \"Lab 4\"\nsound = false\n",
+    )
+    .unwrap();
+    let mut settings = settings();
+    settings.kiosk.room_name = "Lab 4".into();
+    let mut h = harness_with(data.clone(), dir, (1024.0, 768.0), settings);
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Door settings");
+    step_until(&mut h, "the door settings", 30, |h| shows(h, "Room name"));
+    (data, h)
+}
+
 #[test]
-fn a_camera_chosen_at_the_door_is_kept_for_the_next_start() {
+fn the_door_is_renamed_and_set_from_the_admin_screen_and_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    std::fs::write(data.settings(), "[kiosk]\nroom_name = \"Lab 4\"\n").unwrap();
-    let h = harness(data.clone(), dir.path());
-    // What "Use this camera" asks once the door's camera chooser has a camera (this
-    // machine has none to list).
-    let kept = h.state().kiosk.admin.save_camera("USB Camera".into());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let said = loop {
-        if let Some(answer) = kept.poll() {
-            break answer.unwrap();
-        }
-        assert!(std::time::Instant::now() < deadline, "no answer");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let (data, mut h) = door_settings_screen(dir.path());
     assert_eq!(
-        said,
-        Ok("This camera is used from now on, also when Rollcall starts again.".into())
+        text_field(&h, "Room name")
+            .accesskit_node()
+            .value()
+            .as_deref(),
+        Some("Lab 4")
     );
+
+    // Words where a number goes, and an empty name, are refused with what to do.
+    replace_text(&mut h, "Verdict shown", "five");
+    click(&mut h, Role::Button, "Save door settings");
+    assert!(shows(&h, "is a number of seconds, such as 5."));
+    replace_text(&mut h, "Verdict shown", "8");
+    replace_text(&mut h, "Room name", " ");
+    click(&mut h, Role::Button, "Save door settings");
+    assert!(shows(&h, "Give the room a name"));
+
+    replace_text(&mut h, "Room name", "Science lab");
+    replace_text(&mut h, "Quiet repeat", "120");
+    click(&mut h, Role::CheckBox, "Show the picture as a mirror");
+    click(&mut h, Role::Button, "Save door settings");
+    step_until(&mut h, "the settings saved", 30, |h| {
+        shows(h, "Door settings saved: the door uses them now.")
+    });
+    // The door's header says the new name at once.
+    h.step();
+    let view = &h.state().view.settings;
+    assert_eq!(view.room_name, "Science lab");
+    assert!(!view.mirror);
+    assert_eq!(view.verdict_secs, 8);
+    assert!(h
+        .query_all_by_label("Science lab")
+        .any(|n| n.accesskit_node().role() == Role::Label));
+
+    let text = std::fs::read_to_string(data.settings()).unwrap();
+    assert!(text.contains("# Set up by the school's IT."), "{text}");
+    let saved = Settings::load(&data.settings()).unwrap().kiosk;
+    assert_eq!(saved.room_name, "Science lab");
+    assert_eq!(saved.verdict_secs, 8);
+    assert_eq!(saved.cooldown_secs, 120);
+    assert!(!saved.mirror);
+    assert!(!saved.sound, "left as it was");
+    assert_eq!(saved.camera, "0", "the camera is not touched by Save");
+}
+
+#[test]
+fn a_camera_chosen_in_door_settings_is_used_and_kept_for_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, mut h) = door_settings_screen(dir.path());
+    // The cameras this machine would list (it has none): two, the second the door's.
+    let kiosk = h.state().view.settings.clone();
+    h.state_mut().admin.door.camera.found(
+        vec![
+            CameraDescription {
+                index: "0".into(),
+                name: "Integrated Camera".into(),
+            },
+            CameraDescription {
+                index: "2".into(),
+                name: "USB Camera".into(),
+            },
+        ],
+        &kiosk,
+    );
+    h.step();
+    assert!(
+        says(&h, "Integrated Camera"),
+        "the camera set is chosen first"
+    );
+    click(&mut h, Role::ComboBox, "Camera");
+    h.query_all_by(|n| n.label().is_some_and(|l| l == "USB Camera (2)"))
+        .next()
+        .expect("the USB camera listed")
+        .click_accesskit();
+    h.step();
+    h.step();
+    click(&mut h, Role::Button, "Use this camera");
+    step_until(&mut h, "the camera kept", 30, |h| {
+        shows(
+            h,
+            "This camera is used from now on, also when Rollcall starts again.",
+        )
+    });
+    // The door switched to it at once: there is no such camera here, and the screen says
+    // so where the folder of pictures played before.
+    step_until(&mut h, "the camera switched", 30, |h| {
+        shows(h, "In use: none: the camera could not be opened")
+    });
     let settings = Settings::load(&data.settings()).unwrap();
-    assert_eq!(settings.kiosk.camera, "USB Camera");
+    assert_eq!(settings.kiosk.camera, "USB Camera", "kept by its name");
     assert_eq!(settings.kiosk.room_name, "Lab 4", "the other settings stay");
 }
 

@@ -12,6 +12,7 @@ use opencv::prelude::*;
 use rollcall::attendance::{AttendanceService, PhotoInput, Recognizer, Records};
 use rollcall::camera::SourceSpec;
 use rollcall::data_dir::DataDir;
+use rollcall::kiosk::admin::DoorForm;
 use rollcall::kiosk::{CameraStatus, CaptureCommand, KioskEvent};
 use rollcall::recognition::Origin;
 use rollcall::settings::Settings;
@@ -198,6 +199,37 @@ fn an_enrolled_student_is_welcomed_once_then_told_they_are_already_marked() {
     });
     assert_eq!(rows_today(dir.path()), 1, "passing again adds no row");
     assert!(!shows(&h, "Not recognised"));
+}
+
+#[test]
+fn a_quiet_repeat_shortened_in_door_settings_applies_to_the_next_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    // A minute's quiet repeat: passing again within it shows the welcome again.
+    let mut settings = settings();
+    settings.kiosk.cooldown_secs = 60;
+    let mut h = harness_with(data, settings, folder(frames_of("0002", dir.path())));
+    step_until(&mut h, "the green verdict", 120, |h| {
+        shows(h, "Welcome, Student Two — marked at ")
+    });
+    // The admin turns the quiet repeat off (Admin → Door settings).
+    let mut form = DoorForm::of(&h.state().view.settings);
+    form.cooldown_secs = 0;
+    let saved = h.state().kiosk.admin.save_door_settings(form);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while saved.poll().is_none() {
+        assert!(Instant::now() < deadline, "the settings were not saved");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    step_until(&mut h, "the end of the recording", 60, |h| {
+        shows(h, "The recording has ended.")
+    });
+    std::thread::sleep(Duration::from_millis(1200));
+    h.state().kiosk.command(CaptureCommand::Retry);
+    step_until(&mut h, "the amber verdict", 120, |h| {
+        shows(h, "Student Two, you're already marked (")
+    });
+    assert_eq!(rows_today(dir.path()), 1);
 }
 
 /// The kiosk (default cooldown) playing `source` of Student Two until they are welcomed;

@@ -4,6 +4,7 @@
 //! answers to questions by counting.
 
 mod attack_check;
+mod door_settings;
 mod worker;
 
 pub(super) use worker::AdminWorker;
@@ -204,6 +205,7 @@ pub struct Thumbnail {
 }
 
 pub use crate::attendance::LookAlike;
+pub use door_settings::{DoorForm, COOLDOWN_SECS_MAX, ROOM_NAME_MAX, VERDICT_SECS_MAX};
 
 /// A photo that passed the checks, kept by the worker under `ticket` until it is saved
 /// or dropped.
@@ -651,6 +653,13 @@ pub(super) enum Request {
         camera: String,
         reply: Reply<Outcome>,
     },
+    /// The door's settings an admin changes on the screen.
+    DoorSettings(Reply<Result<DoorForm, String>>),
+    /// Save them (the door takes them at once).
+    SaveDoorSettings {
+        form: DoorForm,
+        reply: Reply<Result<DoorForm, String>>,
+    },
 }
 
 /// The admin screens' side of the protocol: each method sends one request and returns
@@ -943,6 +952,14 @@ impl AdminClient {
     /// `CameraDescription::setting`) for when Rollcall starts again.
     pub fn save_camera(&self, camera: String) -> Pending<Outcome> {
         self.ask(|reply| Request::SaveCamera { camera, reply })
+    }
+    /// The door's settings as saved.
+    pub fn door_settings(&self) -> Answer<DoorForm> {
+        self.ask(Request::DoorSettings)
+    }
+    /// Saves the door's settings; the door uses them at once.
+    pub fn save_door_settings(&self, form: DoorForm) -> Answer<DoorForm> {
+        self.ask(|reply| Request::SaveDoorSettings { form, reply })
     }
     /// The saved email settings, without the password.
     pub fn email_settings(&self) -> Answer<EmailForm> {

@@ -628,27 +628,9 @@ impl Desk {
                 to,
                 reply,
             } => self.test_email(form.apply(&self.settings.email, password), to, reply),
-            Request::SaveCamera { camera, reply } => {
-                let saved = Settings::set_in_file(
-                    &self.settings_file,
-                    "kiosk",
-                    "camera",
-                    toml::Value::String(camera),
-                );
-                reply.send(match saved {
-                    Ok(s) => {
-                        self.settings.kiosk.camera = s.kiosk.camera;
-                        Ok(
-                            "This camera is used from now on, also when Rollcall starts again."
-                                .into(),
-                        )
-                    }
-                    Err(e) => Err(format!(
-                        "This camera is used until Rollcall is closed; it could not be kept \
-                         for the next start: {e}"
-                    )),
-                })
-            }
+            Request::SaveCamera { camera, reply } => reply.send(self.save_camera(camera)),
+            Request::DoorSettings(reply) => reply.send(Ok(self.door_settings())),
+            Request::SaveDoorSettings { form, reply } => reply.send(self.save_door_settings(form)),
         }
     }
 

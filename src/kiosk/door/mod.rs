@@ -133,6 +133,11 @@ impl DoorSession {
         self.liveness_threshold = threshold;
     }
 
+    /// How long a student greeted is shown the same greeting again, silently, from now on.
+    pub fn set_cooldown(&mut self, cooldown: Duration) {
+        self.cooldown = cooldown;
+    }
+
     /// Students enrolled (in the gallery).
     pub fn enrolled(&self) -> usize {
         self.recognizer.students()

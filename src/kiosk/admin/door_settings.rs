@@ -1,0 +1,164 @@
+//! Admin → Door settings: the kiosk's own choices (the room's name, the mirror, the sound,
+//! how long verdicts stay, when a returning student is greeted again, the camera), saved
+//! in settings.toml and put to use at once.
+
+use super::worker::Desk;
+use super::Outcome;
+use crate::kiosk::vision_worker::DoorNotice;
+use crate::settings::{KioskSettings, Settings};
+
+/// The longest room name the door's header shows whole at its smallest window.
+pub const ROOM_NAME_MAX: usize = 40;
+/// The longest a verdict may stay on screen after its face left, in seconds.
+pub const VERDICT_SECS_MAX: u64 = 60;
+/// The longest a returning student may be greeted silently with the same words, in
+/// seconds (an hour: longer, and a student back after a lesson would not hear "already
+/// marked").
+pub const COOLDOWN_SECS_MAX: u64 = 3600;
+
+/// The door's settings an admin changes on the screen (the others, which decide who is
+/// recognised, stay in settings.toml).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DoorForm {
+    pub room_name: String,
+    pub mirror: bool,
+    pub sound: bool,
+    /// Seconds a verdict stays on screen after its face left.
+    pub verdict_secs: u64,
+    /// Seconds during which a student back at the door sees their greeting again, without
+    /// a sound.
+    pub cooldown_secs: u64,
+}
+
+impl DoorForm {
+    /// The form for saved settings.
+    pub fn of(k: &KioskSettings) -> DoorForm {
+        DoorForm {
+            room_name: k.room_name.clone(),
+            mirror: k.mirror,
+            sound: k.sound,
+            verdict_secs: k.verdict_secs,
+            cooldown_secs: k.cooldown_secs,
+        }
+    }
+
+    /// What is wrong with the form, in the admin's words, if anything.
+    pub fn problem(&self) -> Option<String> {
+        let room = self.room_name.trim();
+        if room.is_empty() {
+            return Some(
+                "Give the room a name: it is shown at the top of the door's screen.".into(),
+            );
+        }
+        if room.chars().count() > ROOM_NAME_MAX {
+            return Some(format!(
+                "The room's name is too long to be shown whole: at most {ROOM_NAME_MAX} letters."
+            ));
+        }
+        if !(1..=VERDICT_SECS_MAX).contains(&self.verdict_secs) {
+            return Some(format!(
+                "Verdicts stay on screen from 1 to {VERDICT_SECS_MAX} seconds."
+            ));
+        }
+        if self.cooldown_secs > COOLDOWN_SECS_MAX {
+            return Some(format!(
+                "A student is greeted again silently for at most {COOLDOWN_SECS_MAX} seconds \
+                 (an hour)."
+            ));
+        }
+        None
+    }
+}
+
+impl Desk {
+    /// The door's settings as saved.
+    pub(super) fn door_settings(&self) -> DoorForm {
+        DoorForm::of(&self.settings.kiosk)
+    }
+
+    /// Saves the door's settings and tells the door the ones it uses itself (the screen
+    /// takes the others from the answer).
+    pub(super) fn save_door_settings(&mut self, form: DoorForm) -> Result<DoorForm, String> {
+        if let Some(problem) = form.problem() {
+            return Err(problem);
+        }
+        let whole = |n: u64| toml::Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+        let saved = Settings::set_many_in_file(
+            &self.settings_file,
+            "kiosk",
+            vec![
+                (
+                    "room_name".into(),
+                    toml::Value::String(form.room_name.trim().to_string()),
+                ),
+                ("mirror".into(), toml::Value::Boolean(form.mirror)),
+                ("sound".into(), toml::Value::Boolean(form.sound)),
+                ("verdict_secs".into(), whole(form.verdict_secs)),
+                ("cooldown_secs".into(), whole(form.cooldown_secs)),
+            ],
+        )
+        .map_err(|e| format!("The door's settings could not be saved: {e}"))?;
+        self.settings_saved.known();
+        let saved = DoorForm::of(&saved.kiosk);
+        let kiosk = &mut self.settings.kiosk;
+        kiosk.room_name = saved.room_name.clone();
+        kiosk.mirror = saved.mirror;
+        kiosk.sound = saved.sound;
+        kiosk.verdict_secs = saved.verdict_secs;
+        kiosk.cooldown_secs = saved.cooldown_secs;
+        let _ = self.door.send(DoorNotice::Sound(saved.sound));
+        let _ = self.door.send(DoorNotice::Cooldown(saved.cooldown_secs));
+        Ok(saved)
+    }
+
+    /// Keeps `[kiosk] camera` (a camera chosen on the screen, already in use) for the next
+    /// start.
+    pub(super) fn save_camera(&mut self, camera: String) -> Outcome {
+        let saved = Settings::set_in_file(
+            &self.settings_file,
+            "kiosk",
+            "camera",
+            toml::Value::String(camera),
+        );
+        match saved {
+            Ok(s) => {
+                self.settings_saved.known();
+                self.settings.kiosk.camera = s.kiosk.camera;
+                Ok("This camera is used from now on, also when Rollcall starts again.".into())
+            }
+            Err(e) => Err(format!(
+                "This camera is used until Rollcall is closed; it could not be kept for the \
+                 next start: {e}"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DoorForm;
+    use crate::settings::KioskSettings;
+
+    #[test]
+    fn a_form_is_refused_with_what_to_change() {
+        let good = DoorForm::of(&KioskSettings::default());
+        assert_eq!(good.problem(), None);
+        let with = |change: fn(&mut DoorForm)| {
+            let mut f = good.clone();
+            change(&mut f);
+            f.problem().unwrap_or_default()
+        };
+        assert!(with(|f| f.room_name = "  ".into()).starts_with("Give the room a name"));
+        assert!(with(|f| f.room_name = "x".repeat(41)).contains("at most 40 letters"));
+        // Forty letters of a script whose letters take several bytes each are forty.
+        assert_eq!(with(|f| f.room_name = "教".repeat(40)), "");
+        assert!(with(|f| f.verdict_secs = 0).contains("from 1 to 60 seconds"));
+        assert!(with(|f| f.verdict_secs = 61).contains("from 1 to 60 seconds"));
+        assert_eq!(
+            with(|f| f.cooldown_secs = 0),
+            "",
+            "0: greeted afresh each time"
+        );
+        assert!(with(|f| f.cooldown_secs = 3601).contains("at most 3600 seconds"));
+    }
+}

@@ -1,0 +1,149 @@
+//! Admin → Door settings: what the door's screen shows and plays, and its camera. Saved in
+//! settings.toml and used at once; who is recognised is not set here.
+
+use super::camera_chooser::CameraChooser;
+use super::widgets::{field, note, ERROR, OK};
+use crate::kiosk::admin::{AdminClient, Answer, DoorForm, Pending};
+use crate::kiosk::{CameraStatus, Kiosk};
+use crate::settings::KioskSettings;
+use egui::{Color32, RichText};
+
+/// The door settings screen.
+#[derive(Default)]
+pub struct DoorSettingsView {
+    form: Option<DoorForm>,
+    verdict_secs: String,
+    cooldown_secs: String,
+    /// Loading or saving the settings.
+    asked: Option<Answer<DoorForm>>,
+    message: Option<(String, Color32)>,
+    pub camera: CameraChooser,
+}
+
+/// The camera in use, as the screen names it.
+fn camera_in_use(status: &CameraStatus) -> String {
+    match status {
+        CameraStatus::Starting => "starting…".into(),
+        CameraStatus::Live(name) => name.clone(),
+        CameraStatus::Dark(name) => format!("{name} (its picture is dark)"),
+        CameraStatus::Stuck(name) => format!("{name} (it sends no picture)"),
+        CameraStatus::Reconnecting(name) => format!("{name} (reconnecting)"),
+        CameraStatus::Unavailable { .. } => "none: the camera could not be opened".into(),
+        CameraStatus::Ended => "none: the recording has ended".into(),
+    }
+}
+
+impl DoorSettingsView {
+    /// Asks for the saved settings (when the screen is opened).
+    pub fn load(&mut self, admin: &AdminClient) {
+        self.form = None;
+        self.message = None;
+        self.asked = Some(admin.door_settings());
+    }
+
+    /// Takes the answer that came, putting saved settings to use on the door's screen.
+    fn take_answer(&mut self, door: &mut KioskSettings) {
+        let Some(r) = self.asked.as_ref().and_then(Pending::poll) else {
+            return;
+        };
+        let saving = self.form.is_some();
+        self.asked = None;
+        match r.unwrap_or_else(|lost| Err(lost.to_string())) {
+            Ok(form) => {
+                if saving {
+                    door.room_name = form.room_name.clone();
+                    door.mirror = form.mirror;
+                    door.sound = form.sound;
+                    door.verdict_secs = form.verdict_secs;
+                    door.cooldown_secs = form.cooldown_secs;
+                    self.message =
+                        Some(("Door settings saved: the door uses them now.".into(), OK));
+                }
+                self.verdict_secs = form.verdict_secs.to_string();
+                self.cooldown_secs = form.cooldown_secs.to_string();
+                self.form = Some(form);
+            }
+            Err(e) => self.message = Some((e, ERROR)),
+        }
+    }
+
+    /// The form as typed, or why it cannot be used.
+    fn typed(&self) -> Result<DoorForm, String> {
+        let mut form = self.form.clone().ok_or("The settings are still loading.")?;
+        let seconds = |typed: &str, what: &str| {
+            typed
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{what} is a number of seconds, such as 5."))
+        };
+        form.verdict_secs = seconds(&self.verdict_secs, "How long a verdict stays")?;
+        form.cooldown_secs = seconds(&self.cooldown_secs, "The quiet repeat")?;
+        match form.problem() {
+            Some(problem) => Err(problem),
+            None => Ok(form),
+        }
+    }
+
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        kiosk: &Kiosk,
+        camera: &CameraStatus,
+        door: &mut KioskSettings,
+    ) {
+        self.take_answer(door);
+        if self.form.is_none() && self.asked.is_none() {
+            self.load(&kiosk.admin);
+        }
+        let Some(form) = self.form.as_mut() else {
+            ui.spinner();
+            return;
+        };
+        ui.heading("Door settings");
+        ui.label(
+            RichText::new(
+                "What the door's screen shows and plays. Saved on this computer and used at \
+                 once. Who is recognised is not set here.",
+            )
+            .weak(),
+        );
+        ui.add_space(6.0);
+        field(ui, "Room name", &mut form.room_name, false);
+        note(ui, "Shown at the top of the door's screen.");
+        field(ui, "Verdict shown", &mut self.verdict_secs, false);
+        note(
+            ui,
+            "Seconds a verdict stays on screen after the person leaves the picture.",
+        );
+        field(ui, "Quiet repeat", &mut self.cooldown_secs, false);
+        note(
+            ui,
+            "Seconds during which a student back at the door sees their greeting again, \
+             without a sound; after that they are told they are already marked. 0: told \
+             each time.",
+        );
+        ui.checkbox(&mut form.mirror, "Show the picture as a mirror");
+        ui.checkbox(&mut form.sound, "Play a sound with each verdict");
+        ui.add_space(6.0);
+        let busy = self.asked.is_some();
+        if ui
+            .add_enabled(!busy, egui::Button::new("Save door settings"))
+            .clicked()
+        {
+            match self.typed() {
+                Ok(form) => {
+                    self.message = None;
+                    self.asked = Some(kiosk.admin.save_door_settings(form));
+                }
+                Err(e) => self.message = Some((e, ERROR)),
+            }
+        }
+        if let Some((m, colour)) = &self.message {
+            ui.label(RichText::new(m).color(*colour));
+        }
+        ui.separator();
+        ui.label(RichText::new("Camera").strong());
+        ui.label(format!("In use: {}", camera_in_use(camera)));
+        self.camera.show(ui, kiosk, door);
+    }
+}
