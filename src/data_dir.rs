@@ -9,6 +9,8 @@ pub const DATA_DIR_ENV: &str = "ROLLCALL_DATA_DIR";
 /// The file name of the mail server's authority kept in the data folder (see
 /// [`DataDir::mail_authority`]).
 pub const MAIL_AUTHORITY: &str = "mail-authority.pem";
+/// The folder, in the data folder, of the photo-attack check adapted to its camera.
+pub const SITE_CHECK: &str = "liveness";
 
 /// Locations inside the data folder.
 #[derive(Clone, Debug)]
@@ -102,6 +104,11 @@ impl DataDir {
     /// report).
     pub fn mail_authority(&self) -> PathBuf {
         self.root.join(MAIL_AUTHORITY)
+    }
+    /// The photo-attack check adapted to this camera (Admin → Students → Photo-attack
+    /// check), once the admin chose to use one; `[liveness] model_dir` then names it.
+    pub fn site_check(&self) -> PathBuf {
+        self.root.join(SITE_CHECK)
     }
 
     /// Takes the photos folder for this process until the guard is dropped (other Rollcall

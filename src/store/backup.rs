@@ -4,7 +4,7 @@
 
 use super::school::AwayFromSchool;
 use super::{ErasedAgain, Store, StoreError, MIGRATIONS};
-use crate::data_dir::{write_private_file, DataDir};
+use crate::data_dir::{write_private_file, DataDir, SITE_CHECK};
 use crate::settings::SettingsPutBack;
 use crate::wording::count;
 use chrono::{DateTime, Local};
@@ -31,8 +31,57 @@ pub enum BackupError {
     Store(#[from] StoreError),
 }
 
-/// Files of the data folder a backup holds besides its photos: file name and bytes.
+/// Files of the data folder a backup holds besides its photos: name in the folder
+/// (`liveness/record.json`) and bytes.
 type FolderFiles = Vec<(String, Vec<u8>)>;
+
+/// The files of the data folder a backup holds besides its database and photos, each with
+/// the name it is held under (its path in the folder): the settings, the mail server's
+/// authority and the files of the photo-attack check adapted to this camera.
+fn folder_files(data: &DataDir) -> Vec<(String, PathBuf)> {
+    let mut files: Vec<(String, PathBuf)> = [data.settings(), data.mail_authority()]
+        .into_iter()
+        .filter_map(|p| Some((p.file_name()?.to_string_lossy().into_owned(), p)))
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(data.site_check()) {
+        let mut check: Vec<(String, PathBuf)> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .filter_map(|p| {
+                let name = p.file_name()?.to_str()?.to_string();
+                Some((format!("{SITE_CHECK}/{name}"), p))
+            })
+            .collect();
+        check.sort();
+        files.extend(check);
+    }
+    files
+}
+
+/// Puts back the photo-attack check adapted to the old computer's camera that a backup
+/// held, where this folder has none: the settings put back may name it, and without it
+/// the door could not start its recognition. Returns whether it was put back.
+fn put_back_site_check(data: &DataDir, files: &FolderFiles) -> std::io::Result<bool> {
+    let prefix = format!("{SITE_CHECK}/");
+    let held: Vec<(&str, &Vec<u8>)> = files
+        .iter()
+        .filter_map(|(name, bytes)| Some((name.strip_prefix(&prefix)?, bytes)))
+        .filter(|(name, _)| !name.is_empty() && !name.contains(['/', '\\']) && *name != "..")
+        .collect();
+    let dir = data.site_check();
+    if held.is_empty() || dir.exists() {
+        return Ok(false);
+    }
+    // Whole or not at all: a check missing one of its files would not load either.
+    let fresh = dir.with_extension("restoring");
+    let _ = std::fs::remove_dir_all(&fresh);
+    std::fs::create_dir_all(&fresh)?;
+    for (name, bytes) in held {
+        write_private_file(&fresh.join(name), bytes)?;
+    }
+    std::fs::rename(&fresh, &dir)?;
+    Ok(true)
+}
 
 /// How the copies of the database a restore replaced begin their names.
 const SAVED_COPY: &str = "rollcall-before-restore-";
@@ -227,19 +276,20 @@ impl Store {
                 Err(_) => missing += 1,
             }
         }
-        // The folder's settings (room, camera, mail server…) and the mail server's
-        // authority they name: a new computer gets them back with the data.
+        // The folder's settings (room, camera, mail server…), the mail server's authority
+        // and the photo-attack check adapted to this camera they name: a new computer gets
+        // them back with the data.
         tx.execute_batch(
             "CREATE TABLE backup_files (file_name TEXT PRIMARY KEY, bytes BLOB NOT NULL)",
         )
         .map_err(StoreError::from)?;
-        for path in [data.settings(), data.mail_authority()] {
-            let (Some(name), Ok(bytes)) = (path.file_name(), std::fs::read(&path)) else {
+        for (name, path) in folder_files(data) {
+            let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
             tx.execute(
                 "INSERT INTO backup_files (file_name, bytes) VALUES (?1, ?2)",
-                rusqlite::params![name.to_string_lossy(), bytes],
+                rusqlite::params![name, bytes],
             )
             .map_err(StoreError::from)?;
         }
@@ -479,6 +529,11 @@ pub fn restore(data: &DataDir, src: &Path) -> Result<Restored, BackupError> {
         let _ = std::fs::remove_file(file);
     }
     let (written, erased_again, linked, files) = result?;
+    match put_back_site_check(data, &files) {
+        Ok(true) => tracing::info!("put back the photo-attack check adapted to the camera"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!("could not put back the adapted photo-attack check: {e}"),
+    }
     let settings = crate::settings::put_back(data, &files);
     let live = Store::open(&data.database())?;
     let (students, marks) = counts(&live.conn)?;
@@ -704,9 +759,8 @@ fn restore_staged(
     Ok((written, erased_again, linked, files))
 }
 
-/// The data folder's files a backup holds besides its photos (`settings.toml` and the mail
-/// server's authority; none in a backup made before 2026-12-07), taken out of the restored
-/// database.
+/// The data folder's files a backup holds besides its photos (see `folder_files`; none in a
+/// backup made before 2026-12-07), taken out of the restored database.
 fn take_backup_files(conn: &Connection) -> Result<FolderFiles, BackupError> {
     if !has_table(conn, "backup_files").map_err(StoreError::from)? {
         return Ok(Vec::new());
@@ -851,6 +905,59 @@ mod tests {
             "Lab 9"
         );
         assert!(!other.mail_authority().exists());
+    }
+
+    #[test]
+    fn a_new_computer_gets_the_photo_attack_check_adapted_to_the_old_ones_camera() {
+        use crate::vision::liveness::{model_dir, LivenessModel};
+        let dir = tempfile::tempdir().unwrap();
+        let old = DataDir::resolve(Some(&dir.path().join("old")))
+            .create()
+            .unwrap();
+        let mut store = Store::open(&old.database()).unwrap();
+        store.add_test_student(1);
+        // As Admin → Photo-attack check → "Use the adapted check" leaves it.
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/liveness");
+        std::fs::create_dir_all(old.site_check()).unwrap();
+        for file in std::fs::read_dir(&shipped).unwrap() {
+            let file = file.unwrap().path();
+            std::fs::copy(&file, old.site_check().join(file.file_name().unwrap())).unwrap();
+        }
+        Settings::set_in_file(&old.settings(), "liveness", "model_dir", "liveness".into()).unwrap();
+        let backup = dir.path().join("adapted.rollcall");
+        store.backup_to(&backup, &old).unwrap();
+
+        let new = DataDir::resolve(Some(&dir.path().join("new")))
+            .create()
+            .unwrap();
+        Settings::load_or_create(&new.settings()).unwrap();
+        let restored = restore(&new, &backup).unwrap();
+        assert_eq!(restored.settings, SettingsPutBack::PutBack);
+        let settings = Settings::load(&new.settings()).unwrap();
+        assert_eq!(model_dir(&settings.liveness), new.site_check());
+        for file in ["record.json", "generic.yml.gz", "client.yml.gz"] {
+            assert_eq!(
+                std::fs::read(new.site_check().join(file)).unwrap(),
+                std::fs::read(old.site_check().join(file)).unwrap(),
+                "{file}"
+            );
+        }
+        // The door's recognition starts: the check the settings name is there.
+        LivenessModel::load(&model_dir(&settings.liveness)).unwrap();
+        assert!(!new.root().join("liveness.restoring").exists());
+
+        // A computer with an adapted check of its own keeps it.
+        let other = DataDir::resolve(Some(&dir.path().join("other")))
+            .create()
+            .unwrap();
+        std::fs::create_dir_all(other.site_check()).unwrap();
+        std::fs::write(other.site_check().join("record.json"), b"its own").unwrap();
+        restore(&other, &backup).unwrap();
+        assert_eq!(
+            std::fs::read(other.site_check().join("record.json")).unwrap(),
+            b"its own"
+        );
+        assert!(!other.site_check().join("client.yml.gz").exists());
     }
 
     #[test]

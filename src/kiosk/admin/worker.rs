@@ -151,7 +151,7 @@ impl AdminWorker {
             door: self.door.clone(),
             settings_file: self.data.settings(),
             settings_saved: SettingsWatch::new(self.data.settings()),
-            site_check_dir: self.data.root().join("liveness"),
+            site_check_dir: self.data.site_check(),
             adapted: None,
         };
         while !self.stop.load(Ordering::SeqCst) {
