@@ -14,7 +14,7 @@ use crate::data_dir::DataDir;
 use crate::reports;
 use crate::reports::email::EmailError;
 use crate::settings::Settings;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::ConnectInfo;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
@@ -206,6 +206,11 @@ async fn upload(
             (status(o), Json(body)).into_response()
         }
         Some(Err(e)) => {
+            if let Some(code) = not_made_here(&e) {
+                tracing::warn!("upload refused: {e}");
+                let text = e.to_string();
+                return (code, Json(json!({ "message": text, "reason": text }))).into_response();
+            }
             let o = e.outcome();
             if o == Outcome::InternalError {
                 let told = e.tells_the_client();
@@ -228,6 +233,18 @@ async fn upload(
             (status(o), Json(body)).into_response()
         }
         None => reply(Outcome::InternalError),
+    }
+}
+
+/// The status for an enrolment this machine may not make (a door whose login to the school
+/// server may only add marks: 403) or cannot make yet (a linked folder that has not reached
+/// its server: 503); `None` for other errors. The client is told why in `message`: the
+/// old contract's "Internal server error" would send its admin looking for a fault.
+fn not_made_here(e: &EnrollError) -> Option<StatusCode> {
+    match e {
+        EnrollError::Store(StoreError::OfficeOnly(_)) => Some(StatusCode::FORBIDDEN),
+        EnrollError::Store(StoreError::NotConnectedYet(_)) => Some(StatusCode::SERVICE_UNAVAILABLE),
+        _ => None,
     }
 }
 

@@ -51,7 +51,9 @@ pub fn document() -> Value {
                     "200": { "description": "User added successfully & training started; `photos_used` and `photos_not_used` ([{photo, reason}]) say which photos were left out and why; `looks_like` ([{rollno, name}]) names students already enrolled whom the photos would be recognised as (perhaps the same student twice)" },
                     "400": { "description": "No images found | Maximum 10 images are allowed | Invalid data (with `reason`, and `photos_not_used` when no photo is usable: nothing is stored) | User already exists" },
                     "401": { "description": "Unauthorized (only with a token configured)" },
-                    "500": { "description": "Internal server error; with `reason` when it is something the school can put right (the database busy or the disk full; a door whose login to the school server may only add marks: enrol at the office; a machine that has not reached the school server yet: try again once it has)" }
+                    "403": { "description": "The server runs at a door whose login to the school server may only add marks: enrol at the office (the `message` says so, `reason` too)" },
+                    "500": { "description": "Internal server error; with `reason` when it is something the school can put right (the database busy or the disk full)" },
+                    "503": { "description": "A machine linked to a school server that has not reached it yet: try again once it has (the `message` says so, `reason` too)" }
                 }
             } },
             "/attendance": { "post": {
