@@ -8,6 +8,7 @@ mod school;
 
 use crate::camera::{list_cameras, SourceSpec};
 use crate::data_dir::DataDir;
+use crate::kiosk::autostart::{Autostart, StartedWith};
 use crate::settings::Settings;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -154,6 +155,13 @@ pub enum Command {
     },
     /// List the cameras on this machine.
     Cameras,
+    /// Start the kiosk full screen when this computer's account logs in (on), or no
+    /// longer (off); without either, say whether it does. With --camera, --database or
+    /// --door, the kiosk is started with them too.
+    Autostart {
+        #[arg(value_enum)]
+        turn: Option<OnOff>,
+    },
     /// Export the attendance sheet (like the old dashboard) to Excel or CSV.
     Export {
         /// First day (YYYY-MM-DD); default: the first of this month.
@@ -306,7 +314,10 @@ fn unused_kiosk_options(cli: &Cli) -> Option<String> {
         ("--source", cli.source.is_some() && !door),
         ("--fps", cli.fps.is_some() && !door),
         ("--loop", cli.looping && !door),
-        ("--camera", cli.camera.is_some() && !door),
+        (
+            "--camera",
+            cli.camera.is_some() && !door && !matches!(command, Command::Autostart { .. }),
+        ),
         ("--fullscreen", cli.fullscreen),
     ]
     .into_iter()
@@ -335,6 +346,16 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
     let data_dir = cli.data_dir.as_deref();
     let settings = settings_for(&DataDir::resolve(data_dir))?;
+    // What the kiosk started at login is to be given again (not the settings' own).
+    let started_with = StartedWith {
+        data_dir: DataDir::resolve(data_dir).root().to_path_buf(),
+        database: cli
+            .database
+            .clone()
+            .or_else(|| std::env::var("ROLLCALL_DATABASE").ok()),
+        door: cli.door.clone(),
+        camera: cli.camera.clone(),
+    };
     let server = school::server_for(cli.database, cli.door, &settings)?;
     let server = server.as_ref();
     let around =
@@ -403,6 +424,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Audit { last }) => records::audit_log(data_dir, last),
         Some(Command::FutureMarks { yes }) => around(&|| records::future_marks(data_dir, yes)),
         Some(Command::Cameras) => cameras(),
+        Some(Command::Autostart { turn }) => autostart(turn, &started_with),
         Some(Command::Export {
             from,
             to,
@@ -517,6 +539,52 @@ fn kiosk(
         },
         fullscreen,
     )?;
+    Ok(Exit::Ok)
+}
+
+/// On or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+/// `rollcall autostart [on|off]`.
+fn autostart(turn: Option<OnOff>, how: &StartedWith) -> anyhow::Result<Exit> {
+    let entry = Autostart::for_this_account()
+        .map_err(|why| anyhow::anyhow!("Rollcall cannot be started at login: {why}."))?;
+    let path = entry.path().display().to_string();
+    let problem = |e: std::io::Error| {
+        anyhow::anyhow!(
+            "The login entry {path} could not be changed: {}.",
+            crate::wording::file_problem(&e)
+        )
+    };
+    match turn {
+        None if entry.is_on() => println!(
+            "Rollcall starts full screen when this account logs in ({path}). `rollcall \
+             autostart off` stops it."
+        ),
+        None => println!(
+            "Rollcall does not start by itself. `rollcall autostart on` starts it full \
+             screen when this account logs in."
+        ),
+        Some(OnOff::On) => {
+            let data = DataDir::resolve(Some(&how.data_dir)).existing()?;
+            entry.turn_on(how).map_err(problem)?;
+            println!(
+                "Rollcall will start full screen, with the data folder {}, when this \
+                 account logs in ({path}). Set this computer to log the account in by \
+                 itself, and the door comes back after a power cut or a restart. \
+                 `rollcall autostart off` undoes it.",
+                data.root().display()
+            );
+        }
+        Some(OnOff::Off) => {
+            entry.turn_off().map_err(problem)?;
+            println!("Rollcall no longer starts by itself when this account logs in.");
+        }
+    }
     Ok(Exit::Ok)
 }
 

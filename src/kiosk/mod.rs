@@ -10,6 +10,7 @@
 //! ```
 
 pub mod admin;
+pub mod autostart;
 mod capture;
 pub mod door;
 pub mod latest;

@@ -124,6 +124,17 @@ impl DoorSettingsView {
         );
         ui.checkbox(&mut form.mirror, "Show the picture as a mirror");
         ui.checkbox(&mut form.sound, "Play a sound with each verdict");
+        ui.label(
+            RichText::new(if form.starts_at_login {
+                "Rollcall starts full screen by itself when this computer's account logs in \
+                 (`rollcall autostart off` at this computer stops it)."
+            } else {
+                "Rollcall does not start by itself. For a door that comes back after a power \
+                 cut or a restart, run `rollcall autostart on` at this computer, and set it to \
+                 log its account in by itself."
+            })
+            .weak(),
+        );
         ui.add_space(6.0);
         let busy = self.asked.is_some();
         if ui

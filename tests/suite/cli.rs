@@ -982,3 +982,88 @@ fn a_photo_of_someone_else_is_left_out_of_an_enrolment() {
     );
     assert!(!stdout(&rollcall(dir.path(), &["students"])).contains("R0005"));
 }
+
+/// The arguments of a desktop entry's `Exec` line, read as the desktop entry specification
+/// says a desktop reads them.
+fn exec_arguments(line: &str) -> Vec<String> {
+    let line = line.replace("\\\\", "\\").replace("%%", "%");
+    let (mut args, mut arg, mut quoted, mut chars) =
+        (Vec::new(), String::new(), false, line.chars());
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted => {
+                args.push(std::mem::take(&mut arg));
+                quoted = false;
+            }
+            '"' => quoted = true,
+            '\\' if quoted => arg.extend(chars.next()),
+            ' ' if !quoted => {}
+            c => arg.push(c),
+        }
+    }
+    args
+}
+
+#[test]
+fn the_kiosk_is_set_to_start_full_screen_at_login_and_no_longer() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let data = dir.path().join("Lab 4 data");
+    let env = [("XDG_CONFIG_HOME", config.as_path())];
+    let said = |out: &Output| String::from_utf8_lossy(&out.stdout).into_owned();
+
+    let out = rollcall_with_env(&data, &env, &["autostart"]);
+    assert!(said(&out).starts_with("Rollcall does not start by itself."));
+    // A folder that is not there is refused, as by the commands that read one.
+    let out = rollcall_with_env(&data, &env, &["autostart", "on"]);
+    assert_eq!(out.status.code(), Some(2));
+    let entry = config.join("autostart/rollcall.desktop");
+    assert!(!entry.exists());
+
+    std::fs::create_dir(&data).unwrap();
+    let camera = "USB \"Cam\" 100% $HOME";
+    let out = rollcall_with_env(&data, &env, &["--camera", camera, "autostart", "on"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said(&out).contains("when this account logs in"),
+        "{}",
+        said(&out)
+    );
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let exec = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Exec="))
+        .expect("an Exec line");
+    assert_eq!(
+        exec_arguments(exec),
+        [
+            env!("CARGO_BIN_EXE_rollcall"),
+            "--fullscreen",
+            "--data-dir",
+            &data.display().to_string(),
+            "--camera",
+            camera,
+        ],
+        "{text}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&entry).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o600,
+        "a school server's address may hold its password"
+    );
+    let out = rollcall_with_env(&data, &env, &["autostart"]);
+    assert!(said(&out).starts_with("Rollcall starts full screen when this account logs in"));
+
+    let out = rollcall_with_env(&data, &env, &["autostart", "off"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!entry.exists());
+    // Off again is no error.
+    let out = rollcall_with_env(&data, &env, &["autostart", "off"]);
+    assert_eq!(out.status.code(), Some(0));
+}

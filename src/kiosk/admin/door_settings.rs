@@ -4,6 +4,7 @@
 
 use super::worker::Desk;
 use super::Outcome;
+use crate::kiosk::autostart::Autostart;
 use crate::kiosk::vision_worker::DoorNotice;
 use crate::settings::{KioskSettings, Settings};
 
@@ -28,6 +29,9 @@ pub struct DoorForm {
     /// Seconds during which a student back at the door sees their greeting again, without
     /// a sound.
     pub cooldown_secs: u64,
+    /// Whether the kiosk starts full screen when this account logs in (`rollcall
+    /// autostart`); shown, not saved with the form.
+    pub starts_at_login: bool,
 }
 
 impl DoorForm {
@@ -39,6 +43,7 @@ impl DoorForm {
             sound: k.sound,
             verdict_secs: k.verdict_secs,
             cooldown_secs: k.cooldown_secs,
+            starts_at_login: Autostart::for_this_account().is_ok_and(|a| a.is_on()),
         }
     }
 
