@@ -348,20 +348,33 @@ impl KioskView {
     /// right.
     pub fn header(&self, ui: &mut egui::Ui, extra: impl FnOnce(&mut egui::Ui)) {
         let now = chrono::Local::now();
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(&self.settings.room_name).size(26.0).strong());
-            ui.separator();
-            ui.label(RichText::new(now.format("%A %-d %B %Y").to_string()).size(22.0));
-            ui.label(
-                RichText::new(now.format("%H:%M:%S").to_string())
-                    .size(26.0)
-                    .monospace(),
+        // The clock, the date and the count first, whole; the room's name in what is left,
+        // cut short with "…" (and whole when hovered) where it is long or the window
+        // narrow: a long name ran over the date and the clock.
+        egui::containers::Sides::new()
+            .shrink_left()
+            .truncate()
+            .show(
+                ui,
+                |ui| {
+                    let room = &self.settings.room_name;
+                    ui.label(RichText::new(room).size(26.0).strong())
+                        .on_hover_text(room);
+                },
+                |ui| {
+                    extra(ui);
+                    ui.label(
+                        RichText::new(format!("Marked today: {}", self.marked_today)).size(22.0),
+                    );
+                    ui.separator();
+                    ui.label(
+                        RichText::new(now.format("%H:%M:%S").to_string())
+                            .size(26.0)
+                            .monospace(),
+                    );
+                    ui.label(RichText::new(now.format("%A %-d %B %Y").to_string()).size(22.0));
+                },
             );
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                extra(ui);
-                ui.label(RichText::new(format!("Marked today: {}", self.marked_today)).size(22.0));
-            });
-        });
     }
 
     /// The discreet status line.

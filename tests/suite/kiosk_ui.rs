@@ -1399,3 +1399,43 @@ fn frames_wake_the_window_only_while_it_shows_the_video() {
     );
     kiosk.shutdown();
 }
+
+#[test]
+fn a_long_room_name_is_cut_short_and_leaves_the_date_clock_and_count_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let scene = dir.path().join("scene");
+    std::fs::create_dir_all(&scene).unwrap();
+    std::fs::write(scene.join("0.jpg"), faceless_jpeg()).unwrap();
+    let mut settings = settings();
+    // Forty letters, the longest Door settings takes.
+    settings.kiosk.room_name = "Science Laboratory 2B, North Building We".into();
+    let mut h = harness_with(data, settings, looping(scene));
+    step_until(&mut h, "the header", 30, |h| shows(h, "Marked today: 0"));
+    let edges = |found: &dyn Fn(&str) -> bool, what: &str| {
+        let node = h
+            .query_all_by(|n| n.role() == egui::accesskit::Role::Label)
+            .find(|n| {
+                let n = n.accesskit_node();
+                n.label().or_else(|| n.value()).is_some_and(|l| found(&l))
+            })
+            .unwrap_or_else(|| panic!("no label of {what}"));
+        let b = node.accesskit_node().bounding_box().unwrap();
+        (b.x0, b.x1)
+    };
+    let weekday = chrono::Local::now().format("%A").to_string();
+    let room = edges(&|l| l.contains("Science Laboratory"), "the room");
+    let date = edges(&|l| l.contains(&weekday), "the date");
+    let clock = edges(
+        &|l| l.len() == 8 && l.chars().filter(|c| *c == ':').count() == 2,
+        "the clock",
+    );
+    let count = edges(&|l| l.contains("Marked today: 0"), "the count");
+    // Side by side, none over another, all in the window.
+    let mut order = [room, date, clock, count];
+    order.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for pair in order.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "{order:?}: one runs over the next");
+    }
+    assert!(order[3].1 <= 1024.0, "{order:?}: off the window");
+}
