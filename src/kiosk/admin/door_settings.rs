@@ -8,14 +8,14 @@ use crate::kiosk::autostart::Autostart;
 use crate::kiosk::vision_worker::DoorNotice;
 use crate::settings::{KioskSettings, Settings};
 
-/// The longest room name the door's header shows whole at its smallest window.
-pub const ROOM_NAME_MAX: usize = 40;
+/// The longest room name taken (the door's header cuts a long one short).
+const ROOM_NAME_MAX: usize = 40;
 /// The longest a verdict may stay on screen after its face left, in seconds.
-pub const VERDICT_SECS_MAX: u64 = 60;
+const VERDICT_SECS_MAX: u64 = 60;
 /// The longest a returning student may be greeted silently with the same words, in
 /// seconds (an hour: longer, and a student back after a lesson would not hear "already
 /// marked").
-pub const COOLDOWN_SECS_MAX: u64 = 3600;
+const COOLDOWN_SECS_MAX: u64 = 3600;
 
 /// The door's settings an admin changes on the screen (the others, which decide who is
 /// recognised, stay in settings.toml).
@@ -57,7 +57,7 @@ impl DoorForm {
         }
         if room.chars().count() > ROOM_NAME_MAX {
             return Some(format!(
-                "The room's name is too long to be shown whole: at most {ROOM_NAME_MAX} letters."
+                "The room's name is too long: at most {ROOM_NAME_MAX} letters."
             ));
         }
         if !(1..=VERDICT_SECS_MAX).contains(&self.verdict_secs) {

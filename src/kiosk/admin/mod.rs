@@ -205,7 +205,7 @@ pub struct Thumbnail {
 }
 
 pub use crate::attendance::LookAlike;
-pub use door_settings::{DoorForm, COOLDOWN_SECS_MAX, ROOM_NAME_MAX, VERDICT_SECS_MAX};
+pub use door_settings::DoorForm;
 
 /// A photo that passed the checks, kept by the worker under `ticket` until it is saved
 /// or dropped.
