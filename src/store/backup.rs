@@ -821,14 +821,18 @@ mod tests {
     use super::*;
     use crate::settings::Settings;
 
+    /// The data folder `name` in `dir`, made, with one student enrolled.
+    fn folder_with_a_student(dir: &Path, name: &str) -> (DataDir, Store) {
+        let data = DataDir::resolve(Some(&dir.join(name))).create().unwrap();
+        let mut store = Store::open(&data.database()).unwrap();
+        store.add_test_student(1);
+        (data, store)
+    }
+
     #[test]
     fn a_new_computer_gets_the_backups_settings_and_one_set_up_keeps_its_own() {
         let dir = tempfile::tempdir().unwrap();
-        let old = DataDir::resolve(Some(&dir.path().join("old")))
-            .create()
-            .unwrap();
-        let mut store = Store::open(&old.database()).unwrap();
-        store.add_test_student(1);
+        let (old, store) = folder_with_a_student(dir.path(), "old");
         // Settings never changed are nothing to put back, nor to speak of.
         Settings::load_or_create(&old.settings()).unwrap();
         let untouched = dir.path().join("untouched.rollcall");
@@ -911,11 +915,7 @@ mod tests {
     fn a_new_computer_gets_the_photo_attack_check_adapted_to_the_old_ones_camera() {
         use crate::vision::liveness::{model_dir, LivenessModel};
         let dir = tempfile::tempdir().unwrap();
-        let old = DataDir::resolve(Some(&dir.path().join("old")))
-            .create()
-            .unwrap();
-        let mut store = Store::open(&old.database()).unwrap();
-        store.add_test_student(1);
+        let (old, store) = folder_with_a_student(dir.path(), "old");
         // As Admin → Photo-attack check → "Use the adapted check" leaves it.
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/liveness");
         std::fs::create_dir_all(old.site_check()).unwrap();

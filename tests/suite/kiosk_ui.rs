@@ -189,14 +189,7 @@ fn an_enrolled_student_is_welcomed_once_then_told_they_are_already_marked() {
     step_until(&mut h, "today's count", 10, |h| shows(h, "Marked today: 1"));
 
     // The recording ends; the student passes the door again a little later.
-    step_until(&mut h, "the end of the recording", 60, |h| {
-        shows(h, "The recording has ended.")
-    });
-    std::thread::sleep(Duration::from_millis(1200));
-    h.state().kiosk.command(CaptureCommand::Retry);
-    step_until(&mut h, "the amber verdict", 120, |h| {
-        shows(h, "Student Two, you're already marked (")
-    });
+    passes_again_and_is_told_already_marked(&mut h);
     assert_eq!(rows_today(dir.path()), 1, "passing again adds no row");
     assert!(!shows(&h, "Not recognised"));
 }
@@ -221,15 +214,21 @@ fn a_quiet_repeat_shortened_in_door_settings_applies_to_the_next_pass() {
         assert!(Instant::now() < deadline, "the settings were not saved");
         std::thread::sleep(Duration::from_millis(20));
     }
-    step_until(&mut h, "the end of the recording", 60, |h| {
+    passes_again_and_is_told_already_marked(&mut h);
+    assert_eq!(rows_today(dir.path()), 1);
+}
+
+/// Once the recording of Student Two has ended, plays it again a little later (they pass
+/// the door again) until they are told they are already marked.
+fn passes_again_and_is_told_already_marked(h: &mut Harness<'static, RollcallApp>) {
+    step_until(h, "the end of the recording", 60, |h| {
         shows(h, "The recording has ended.")
     });
     std::thread::sleep(Duration::from_millis(1200));
     h.state().kiosk.command(CaptureCommand::Retry);
-    step_until(&mut h, "the amber verdict", 120, |h| {
+    step_until(h, "the amber verdict", 120, |h| {
         shows(h, "Student Two, you're already marked (")
     });
-    assert_eq!(rows_today(dir.path()), 1);
 }
 
 /// The kiosk (default cooldown) playing `source` of Student Two until they are welcomed;
