@@ -51,11 +51,7 @@ impl DoorSettingsView {
         match r.unwrap_or_else(|lost| Err(lost.to_string())) {
             Ok(form) => {
                 if saving {
-                    door.room_name = form.room_name.clone();
-                    door.mirror = form.mirror;
-                    door.sound = form.sound;
-                    door.verdict_secs = form.verdict_secs;
-                    door.cooldown_secs = form.cooldown_secs;
+                    form.apply_to(door);
                     self.message =
                         Some(("Door settings saved: the door uses them now.".into(), OK));
                 }

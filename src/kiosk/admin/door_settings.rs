@@ -47,6 +47,15 @@ impl DoorForm {
         }
     }
 
+    /// Puts the form's settings into `kiosk` (the others stay).
+    pub fn apply_to(&self, kiosk: &mut KioskSettings) {
+        kiosk.room_name = self.room_name.clone();
+        kiosk.mirror = self.mirror;
+        kiosk.sound = self.sound;
+        kiosk.verdict_secs = self.verdict_secs;
+        kiosk.cooldown_secs = self.cooldown_secs;
+    }
+
     /// What is wrong with the form, in the admin's words, if anything.
     pub fn problem(&self) -> Option<String> {
         let room = self.room_name.trim();
@@ -105,12 +114,7 @@ impl Desk {
         .map_err(|e| format!("The door's settings could not be saved: {e}"))?;
         self.settings_saved.known();
         let saved = DoorForm::of(&saved.kiosk);
-        let kiosk = &mut self.settings.kiosk;
-        kiosk.room_name = saved.room_name.clone();
-        kiosk.mirror = saved.mirror;
-        kiosk.sound = saved.sound;
-        kiosk.verdict_secs = saved.verdict_secs;
-        kiosk.cooldown_secs = saved.cooldown_secs;
+        saved.apply_to(&mut self.settings.kiosk);
         let _ = self.door.send(DoorNotice::Sound(saved.sound));
         let _ = self.door.send(DoorNotice::Cooldown(saved.cooldown_secs));
         Ok(saved)
