@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use common::ui::{shows, step_until};
 use common::{app_harness, dataset, faceless_jpeg, photos};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
@@ -118,32 +119,6 @@ fn harness_with(
             observer: None,
         },
     )
-}
-
-/// Steps the UI until `found` holds or the time runs out.
-fn step_until(
-    h: &mut Harness<'_, RollcallApp>,
-    what: &str,
-    secs: u64,
-    found: impl Fn(&Harness<'_, RollcallApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        h.step();
-        if found(h) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(30));
-    }
-    let visible: Vec<String> = h
-        .query_all_by(|_| true)
-        .filter_map(|n| n.accesskit_node().label())
-        .collect();
-    panic!("timed out waiting for {what}; the screen shows {visible:?}");
-}
-
-fn shows(h: &Harness<'_, RollcallApp>, text: &str) -> bool {
-    h.query_by_label_contains(text).is_some()
 }
 
 fn rows_today(dir: &Path) -> usize {

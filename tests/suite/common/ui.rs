@@ -30,8 +30,10 @@ pub fn step_until(h: &mut H, what: &str, secs: u64, found: impl Fn(&H) -> bool) 
     panic!("timed out waiting for {what}; the screen shows {visible:?}");
 }
 
+/// Whether any widget's label holds `text` (several may: the admin screens' list count
+/// and the status line's "… students with face data" both hold "0 students").
 pub fn shows(h: &H, text: &str) -> bool {
-    h.query_by_label_contains(text).is_some()
+    h.query_all_by_label_contains(text).next().is_some()
 }
 
 /// Where a widget's top edge was laid out in the last frame (screen points).
