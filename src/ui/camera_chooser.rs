@@ -2,7 +2,7 @@
 //! settings for the next start (the door's no-camera screen and Admin → Door settings).
 
 use super::widgets::{ERROR, OK};
-use crate::camera::{list_cameras, CameraDescription, SourceSpec};
+use crate::camera::{CameraDescription, SourceSpec};
 use crate::kiosk::admin::{Outcome, Pending};
 use crate::kiosk::{CaptureCommand, Kiosk};
 use crate::settings::KioskSettings;
@@ -13,6 +13,8 @@ use egui::RichText;
 pub struct CameraChooser {
     /// `None` until the admin asks which cameras are connected.
     cameras: Option<Vec<CameraDescription>>,
+    /// The camera driver being asked which cameras are connected.
+    looking: Option<Pending<Vec<CameraDescription>>>,
     chosen: usize,
     /// The camera chosen being kept for the next start, then what came of it.
     kept: Option<Pending<Outcome>>,
@@ -38,16 +40,27 @@ impl CameraChooser {
 
     /// The chooser: a button to look for cameras, then the list and "Use this camera".
     pub fn show(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, settings: &mut KioskSettings) {
+        if let Some(found) = self.looking.as_ref().and_then(Pending::poll) {
+            self.looking = None;
+            // A listing that never came back is no camera found.
+            self.found(found.unwrap_or_default(), settings);
+        }
         match &self.cameras {
+            _ if self.looking.is_some() => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Looking for cameras…");
+                });
+            }
             None => {
                 if ui.button("Look for cameras").clicked() {
-                    self.found(list_cameras(), settings);
+                    self.looking = Some(kiosk.admin.find_cameras());
                 }
             }
             Some(cams) if cams.is_empty() => {
                 ui.label("No cameras are connected.");
                 if ui.button("Look again").clicked() {
-                    self.found(list_cameras(), settings);
+                    self.looking = Some(kiosk.admin.find_cameras());
                 }
             }
             Some(cams) => {
@@ -85,7 +98,7 @@ impl CameraChooser {
                         }
                     }
                     if ui.button("Look again").clicked() {
-                        self.found(list_cameras(), settings);
+                        self.looking = Some(kiosk.admin.find_cameras());
                     }
                 });
             }

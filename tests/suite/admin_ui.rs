@@ -399,6 +399,15 @@ fn the_door_is_renamed_and_set_from_the_admin_screen_and_keeps_it() {
 fn a_camera_chosen_in_door_settings_is_used_and_kept_for_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let (data, mut h) = door_settings_screen(dir.path());
+    // The camera driver is asked on a thread of its own; what it lists here is this
+    // machine's (none on a machine without a camera, as the tests' usually is).
+    click(&mut h, Role::Button, "Look for cameras");
+    step_until(&mut h, "the driver's answer", 30, |h| {
+        !shows(h, "Looking for cameras…")
+            && (shows(h, "No cameras are connected.")
+                || h.query_by_role_and_label(Role::ComboBox, "Camera")
+                    .is_some())
+    });
     // The cameras this machine would list (it has none): two, the second the door's.
     let kiosk = h.state().view.settings.clone();
     h.state_mut().admin.door.camera.found(

@@ -12,6 +12,7 @@ pub(super) use worker::AdminWorker;
 use super::Waker;
 use crate::attendance::import::{ImportSummary, PhotosFoundByName};
 use crate::attendance::pin::PinCheck;
+use crate::camera::{list_cameras, CameraDescription};
 use crate::reports::{EmailPreview, Emailing, Format, SendSummary, Sheet};
 use crate::settings::{EmailSettings, MailSecurity};
 use crate::store::school::SchoolLogin;
@@ -947,6 +948,19 @@ impl AdminClient {
     }
     pub fn email_preview(&self, run: Emailing) -> Answer<EmailPreview> {
         self.ask(|reply| Request::EmailPreview { run, reply })
+    }
+    /// The cameras connected, asked of the camera driver on a thread of its own (a slow
+    /// driver holds neither the window nor the admin tasks).
+    pub fn find_cameras(&self) -> Pending<Vec<CameraDescription>> {
+        let (reply, pending) = pair(&self.wake);
+        let started = std::thread::Builder::new()
+            .name("camera-list".into())
+            .spawn(move || reply.send(list_cameras()));
+        if let Err(e) = started {
+            // The reply is dropped with the closure: the screen sees `Lost`.
+            tracing::warn!("could not start listing cameras: {e}");
+        }
+        pending
     }
     /// Keeps the camera chosen at the door (`[kiosk] camera`, see
     /// `CameraDescription::setting`) for when Rollcall starts again.
