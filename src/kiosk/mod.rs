@@ -162,6 +162,14 @@ pub enum KioskEvent {
     /// These faces' people have left and someone else stands where they stood: what was
     /// shown for them goes (the newcomer is being judged).
     Replaced(Vec<u64>),
+    /// What the screen shows as the settings file now sets it, changed there by hand or by
+    /// another program on the same data folder (the admin's own saves reach the screen
+    /// with their answer).
+    ScreenSettings {
+        room_name: String,
+        mirror: bool,
+        verdict_secs: u64,
+    },
 }
 
 /// Commands for the capture thread.

@@ -331,11 +331,22 @@ impl VisionWorker {
 
     /// The photo-attack choices, the sound and the cooldown changed in the settings file
     /// since the door last looked: saved by the admin desk, by another program on the same
-    /// data folder (a second kiosk's admin), or by hand.
+    /// data folder (a second kiosk's admin), or by hand. The room's name, the mirror and
+    /// the verdict's time go to the screen.
     fn settings_notices(&mut self) -> Vec<DoorNotice> {
         let Some((before, saved)) = self.settings_file.changed() else {
             return Vec::new();
         };
+        let (was, now) = (&before.kiosk, &saved.kiosk);
+        if (&was.room_name, was.mirror, was.verdict_secs)
+            != (&now.room_name, now.mirror, now.verdict_secs)
+        {
+            self.events.send(KioskEvent::ScreenSettings {
+                room_name: now.room_name.clone(),
+                mirror: now.mirror,
+                verdict_secs: now.verdict_secs,
+            });
+        }
         let change = LivenessChange::between(&before.liveness, &saved.liveness);
         let mut notices: Vec<DoorNotice> = change
             .threshold

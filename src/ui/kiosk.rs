@@ -198,6 +198,15 @@ impl KioskView {
                 }
                 KioskEvent::Problem(p) => self.problem = Some((p, Instant::now())),
                 KioskEvent::School(status) => self.school = Some(status),
+                KioskEvent::ScreenSettings {
+                    room_name,
+                    mirror,
+                    verdict_secs,
+                } => {
+                    self.settings.room_name = room_name;
+                    self.settings.mirror = mirror;
+                    self.settings.verdict_secs = verdict_secs;
+                }
                 KioskEvent::Verdict { verdict, .. } => self.show_verdict(verdict),
                 // Someone else stands where they stood: a card left there would seem to
                 // be about the newcomer.

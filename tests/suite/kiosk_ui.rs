@@ -1413,3 +1413,37 @@ fn a_long_room_name_is_cut_short_and_leaves_the_date_clock_and_count_whole() {
     }
     assert!(order[3].1 <= 1024.0, "{order:?}: off the window");
 }
+
+/// The room's name, the mirror and the verdict's time changed in the settings file (by
+/// hand, or by a second kiosk's admin on the same data folder) reach the door's screen
+/// within a second or two, as the sound and the photo-attack choices do.
+#[test]
+fn a_room_renamed_in_the_settings_file_is_shown_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let scene = dir.path().join("scene");
+    std::fs::create_dir_all(&scene).unwrap();
+    std::fs::write(scene.join("0.jpg"), faceless_jpeg()).unwrap();
+    let file = data.settings();
+    let room = |name: &str| toml::Value::String(name.into());
+    Settings::set_in_file(&file, "kiosk", "room_name", room("Room 12")).unwrap();
+    let mut settings = settings();
+    settings.kiosk = Settings::load(&file).unwrap().kiosk;
+    settings.kiosk.cooldown_secs = 0;
+    let mut h = harness_with(data, settings, looping(scene));
+    step_until(&mut h, "the models", 120, |h| shows(h, "with face data"));
+    assert!(shows(&h, "Room 12"));
+    assert!(h.state().view.settings.mirror, "mirrored as by default");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replace(
+        "room_name = \"Room 12\"",
+        "room_name = \"Science lab\"\nmirror = false\nverdict_secs = 9",
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&file, edited).unwrap();
+    step_until(&mut h, "the new name", 30, |h| shows(h, "Science lab"));
+    assert!(!shows(&h, "Room 12"));
+    let shown = &h.state().view.settings;
+    assert!(!shown.mirror);
+    assert_eq!(shown.verdict_secs, 9);
+}
