@@ -2,9 +2,11 @@
 //! settings.toml and used at once; who is recognised is not set here.
 
 use super::camera_chooser::CameraChooser;
+use super::files::{Ask, FileChooser};
 use super::widgets::{field, note, ERROR, OK};
+use crate::camera::SourceSpec;
 use crate::kiosk::admin::{AdminClient, Answer, DoorForm, Pending};
-use crate::kiosk::{CameraStatus, Kiosk};
+use crate::kiosk::{CameraStatus, CaptureCommand, Kiosk};
 use crate::settings::KioskSettings;
 use egui::{Color32, RichText};
 
@@ -18,6 +20,8 @@ pub struct DoorSettingsView {
     asked: Option<Answer<DoorForm>>,
     message: Option<(String, Color32)>,
     pub camera: CameraChooser,
+    /// A video file or a folder of images played instead of a camera.
+    recording: FileChooser,
 }
 
 /// The camera in use, as the screen names it.
@@ -152,5 +156,32 @@ impl DoorSettingsView {
         ui.label(RichText::new("Camera").strong());
         ui.label(format!("In use: {}", camera_in_use(camera)));
         self.camera.show(ui, kiosk, door);
+        ui.add_space(6.0);
+        ui.label(
+            RichText::new(
+                "Or play a recording instead of a camera, to try Rollcall out or check it on \
+                 a recording of the door (students in it are marked as at the camera; the \
+                 camera is used again at the next start):",
+            )
+            .weak(),
+        );
+        ui.horizontal(|ui| {
+            if ui.button("Open a video file…").clicked() {
+                self.recording.open(Ask::Video);
+            }
+            if ui.button("Open a folder of images…").clicked() {
+                self.recording.open(Ask::Folder);
+            }
+        });
+        if let Some(p) = &self.recording.problem {
+            ui.label(RichText::new(p).color(ERROR));
+        }
+        if let Some((_, paths)) = self.recording.show(ui.ctx()) {
+            if let Some(path) = paths.into_iter().next() {
+                kiosk.command(CaptureCommand::Switch(SourceSpec::from_path(
+                    path, None, true,
+                )));
+            }
+        }
     }
 }

@@ -1,10 +1,8 @@
 //! The kiosk screen: video with a box and name over every face, a large verdict for each
 //! student, a header with the clock and today's count, and a discreet status line.
 
-use super::camera_chooser::CameraChooser;
-use super::files::{Ask, FileChooser};
 use super::widgets::{AMBER, GREEN, NEUTRAL, RED};
-use crate::camera::{CameraError, SourceSpec};
+use crate::camera::CameraError;
 use crate::kiosk::door::verdict::{Verdict, VerdictKind};
 use crate::kiosk::{CameraStatus, CaptureCommand, FrameFaces, Kiosk, KioskEvent, Tone};
 use crate::settings::KioskSettings;
@@ -113,8 +111,6 @@ pub struct KioskView {
     shown_captured: Option<Instant>,
     /// Whether the video was drawn since [`KioskView::take_video_drawn`] last asked.
     video_drawn: bool,
-    camera_chooser: CameraChooser,
-    files: FileChooser,
 }
 
 impl KioskView {
@@ -151,8 +147,6 @@ impl KioskView {
             texture: None,
             shown_captured: None,
             video_drawn: false,
-            camera_chooser: CameraChooser::default(),
-            files: FileChooser::default(),
         }
     }
 
@@ -642,7 +636,9 @@ impl KioskView {
         );
     }
 
-    /// The friendly screen shown when there is no picture: retry, pick a camera or a file.
+    /// The friendly screen shown when there is no picture: what to do, and Retry. Another
+    /// camera or a recording is chosen behind the admin PIN (Admin → Door settings):
+    /// whoever stands at the door does not choose what the door sees.
     fn no_source(&mut self, ui: &mut egui::Ui, kiosk: &Kiosk, said: &NoPicture) {
         ui.vertical_centered(|ui| {
             ui.add_space(ui.available_height() * 0.2);
@@ -652,36 +648,11 @@ impl KioskView {
                 ui.label(RichText::new(detail).small().weak());
             }
             ui.add_space(20.0);
-            ui.horizontal(|ui| {
-                ui.add_space((ui.available_width() - 520.0).max(0.0) / 2.0);
-                if ui.button(RichText::new("Retry").size(22.0)).clicked() {
-                    kiosk.command(CaptureCommand::Retry);
-                }
-                if ui
-                    .button(RichText::new("Open a video file…").size(22.0))
-                    .clicked()
-                {
-                    self.files.open(Ask::Video);
-                }
-                if ui
-                    .button(RichText::new("Open a folder of images…").size(22.0))
-                    .clicked()
-                {
-                    self.files.open(Ask::Folder);
-                }
-            });
-            if let Some(p) = &self.files.problem {
-                ui.label(RichText::new(p).color(RED));
+            if ui.button(RichText::new("Retry").size(22.0)).clicked() {
+                kiosk.command(CaptureCommand::Retry);
             }
-            if let Some((_, paths)) = self.files.show(ui.ctx()) {
-                if let Some(path) = paths.into_iter().next() {
-                    kiosk.command(CaptureCommand::Switch(SourceSpec::from_path(
-                        path, None, true,
-                    )));
-                }
-            }
-            ui.add_space(20.0);
-            self.camera_chooser.show(ui, kiosk, &mut self.settings);
+            ui.add_space(12.0);
+            ui.label(RichText::new(ANOTHER_CAMERA).size(16.0).weak());
         });
     }
 
@@ -791,7 +762,7 @@ impl OpenFailure {
         match self {
             OpenFailure::InUse => {
                 "Another program is using it (a video call, another Rollcall window): close \
-                 that program, then press Retry. Or choose another camera below."
+                 that program, then press Retry."
             }
             OpenFailure::NotAllowed => {
                 "This computer's user account is not allowed to use the camera. Whoever \
@@ -801,11 +772,15 @@ impl OpenFailure {
             OpenFailure::Other => {
                 "If another program is using it (a video call, another Rollcall window), \
                  close that program; otherwise unplug the camera and plug it in again. Then \
-                 press Retry, or choose another camera below."
+                 press Retry."
             }
         }
     }
 }
+
+/// Under every no-picture screen: where the door's camera is chosen.
+const ANOTHER_CAMERA: &str =
+    "An admin can choose another camera, or a recording, in Admin → Door settings.";
 
 impl NoPicture {
     fn of(problem: &CameraError, camera: bool) -> NoPicture {
@@ -818,8 +793,8 @@ impl NoPicture {
             (CameraError::NotFound(name), _) => (
                 "No camera found",
                 format!(
-                    "No camera here is called \"{name}\". Choose one below, or check that \
-                     it is plugged in, then press Retry."
+                    "No camera here is called \"{name}\". Check that it is plugged in, then \
+                     press Retry."
                 ),
                 None,
             ),
@@ -836,7 +811,7 @@ impl NoPicture {
             ),
             (problem, false) => (
                 "The recording could not be played",
-                "Choose another file or folder, or use a camera.".to_string(),
+                "Check that the recording is still there and plays, then press Retry.".to_string(),
                 Some(problem.to_string()),
             ),
         };
@@ -884,7 +859,7 @@ mod tests {
         assert_eq!(named.heading, "No camera found");
         assert!(named
             .advice
-            .starts_with("No camera here is called \"Logitech\". Choose"));
+            .starts_with("No camera here is called \"Logitech\". Check"));
         // A camera in use by a video call: nokhwa's words kept small below the advice.
         let busy = CameraError::Open("Device or resource busy".into());
         let busy = NoPicture::of(&busy, true);

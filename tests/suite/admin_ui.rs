@@ -452,6 +452,45 @@ fn a_camera_chosen_in_door_settings_is_used_and_kept_for_the_next_start() {
     assert_eq!(settings.kiosk.room_name, "Lab 4", "the other settings stay");
 }
 
+/// A recording is played at the door from Door settings, behind the PIN (the door's
+/// no-picture screen no longer offers it to whoever stands there).
+#[test]
+fn a_folder_of_images_is_played_at_the_door_from_door_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_data, mut h) = door_settings_screen(dir.path());
+    let folder = photos("webcam-dev", "0003")[0]
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let in_use = |h: &H| {
+        h.query_all_by(|_| true)
+            .filter_map(|n| {
+                let n = n.accesskit_node();
+                n.label().or_else(|| n.value())
+            })
+            .filter(|l| l.starts_with("In use: "))
+            .collect::<String>()
+    };
+    let before = in_use(&h);
+    assert!(
+        before.starts_with("In use: ") && !before.contains("0003"),
+        "{before}"
+    );
+    click(&mut h, Role::Button, "Open a folder of images…");
+    step_until(&mut h, "the picker", 10, |h| {
+        shows(h, "Choose a folder of images")
+    });
+    picker_go_to(&mut h, &folder.parent().unwrap().display().to_string());
+    step_until(&mut h, "the person's folder", 10, |h| shows(h, "0003"));
+    h.get_by_label_contains("0003").click();
+    h.step();
+    click(&mut h, Role::Button, "Open");
+    step_until(&mut h, "the folder played", 30, |h| {
+        in_use(h).contains(&folder.display().to_string())
+    });
+    assert!(!shows(&h, "Choose a folder of images"), "the picker closed");
+}
+
 #[test]
 fn the_pin_is_set_once_unlocks_and_five_wrong_tries_lock_out() {
     let dir = tempfile::tempdir().unwrap();
