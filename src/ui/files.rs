@@ -3,6 +3,7 @@
 //! dialog would do nothing and say nothing).
 
 use crate::vision::image_io::{is_image, PHOTO_EXTENSIONS};
+use crossbeam_channel::{bounded, Receiver, TryRecvError};
 use egui_file::{FileDialog, State};
 use std::path::{Path, PathBuf};
 
@@ -66,24 +67,29 @@ pub fn native_dialogs_available() -> bool {
 #[derive(Default)]
 pub struct FileChooser {
     in_app: Option<(Ask, FileDialog)>,
-    /// A native choice waiting to be returned by `show`.
-    chosen: Option<(Ask, Vec<PathBuf>)>,
+    /// The desktop's dialog, open on a thread of its own (the window keeps drawing the
+    /// door meanwhile); `None` comes back when it was closed without a choice.
+    native: Option<(Ask, Receiver<Option<Vec<PathBuf>>>)>,
     /// Why the last choice failed, for the screen to show.
     pub problem: Option<String>,
 }
 
-impl FileChooser {
-    /// Whether the in-app picker is open.
-    pub fn is_open(&self) -> bool {
-        self.in_app.is_some()
-    }
+/// How often a screen waiting for the desktop's dialog looks for its answer.
+const NATIVE_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
-    /// Opens a dialog for `ask`.
+impl FileChooser {
+    /// Opens a dialog for `ask` (nothing more while one is open).
     pub fn open(&mut self, ask: Ask) {
+        if self.in_app.is_some() || self.native.is_some() {
+            return;
+        }
         self.problem = None;
         if native_dialogs_available() {
-            if let Some(paths) = native(&ask) {
-                self.chosen = Some((ask, paths));
+            self.native = open_native(ask);
+            if self.native.is_none() {
+                self.problem = Some(
+                    "The file dialog could not be opened. Try again, or restart Rollcall.".into(),
+                );
             }
             return;
         }
@@ -130,8 +136,27 @@ impl FileChooser {
 
     /// Draws the in-app picker while it is open; returns what was chosen, once.
     pub fn show(&mut self, ctx: &egui::Context) -> Option<(Ask, Vec<PathBuf>)> {
-        if let Some(c) = self.chosen.take() {
-            return Some(c);
+        if let Some((ask, answer)) = &self.native {
+            return match answer.try_recv() {
+                Err(TryRecvError::Empty) => {
+                    ctx.request_repaint_after(NATIVE_POLL);
+                    None
+                }
+                Ok(chosen) => {
+                    let ask = ask.clone();
+                    self.native = None;
+                    chosen.map(|paths| (ask, paths))
+                }
+                Err(TryRecvError::Disconnected) => {
+                    self.native = None;
+                    self.problem = Some(
+                        "The file dialog closed without an answer. Try again, or restart \
+                         Rollcall."
+                            .into(),
+                    );
+                    None
+                }
+            };
         }
         let (ask, dialog) = self.in_app.as_mut()?;
         dialog.show(ctx);
@@ -184,6 +209,30 @@ fn in_both_cases(extensions: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The desktop's own dialog for `ask`, on a thread of its own: its answer comes on the
+/// receiver (`None` if the thread could not start). On macOS, where the desktop's dialogs
+/// belong to the main thread, it is asked there and answered at once.
+fn open_native(ask: Ask) -> Option<(Ask, Receiver<Option<Vec<PathBuf>>>)> {
+    let (tx, rx) = bounded(1);
+    if cfg!(target_os = "macos") {
+        let _ = tx.send(native(&ask));
+        return Some((ask, rx));
+    }
+    let asked = ask.clone();
+    let started = std::thread::Builder::new()
+        .name("file-dialog".into())
+        .spawn(move || {
+            let _ = tx.send(native(&asked));
+        });
+    match started {
+        Ok(_) => Some((ask, rx)),
+        Err(e) => {
+            tracing::warn!("could not open the file dialog: {e}");
+            None
+        }
+    }
+}
+
 /// The desktop's own dialog.
 fn native(ask: &Ask) -> Option<Vec<PathBuf>> {
     let d = rfd::FileDialog::new();
@@ -228,6 +277,35 @@ fn native(ask: &Ask) -> Option<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The desktop's dialog (here zenity, which rfd runs where no desktop portal answers:
+    /// a stand-in that answers after a second, as a person choosing would) is open on a
+    /// thread of its own: the window is not held while it is, and its choice comes after.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_desktop_dialog_holds_no_frame_and_its_choice_comes_after() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let zenity = dir.path().join("zenity");
+        std::fs::write(&zenity, "#!/bin/sh\nsleep 1\necho /videos/door.mp4\n").unwrap();
+        std::fs::set_permissions(&zenity, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Only this stand-in is added; every other program is found where it was.
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let paths = std::iter::once(dir.path().to_path_buf()).chain(std::env::split_paths(&path));
+        std::env::set_var("PATH", std::env::join_paths(paths).unwrap());
+        std::env::remove_var("DBUS_SESSION_BUS_ADDRESS");
+
+        let (ask, answer) = open_native(Ask::Video).expect("the dialog's thread");
+        assert_eq!(ask, Ask::Video);
+        assert!(
+            answer.try_recv().is_err(),
+            "returned before the choice was made"
+        );
+        let chosen = answer
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap();
+        assert_eq!(chosen, Some(vec![PathBuf::from("/videos/door.mp4")]));
+    }
 
     #[test]
     fn the_desktop_dialog_shows_photos_and_videos_named_in_capitals() {
