@@ -121,6 +121,13 @@ fn harness_with(
     )
 }
 
+/// A folder of one picture of nobody: a door with no one at it.
+fn nobody_there(folder: &Path) -> PathBuf {
+    std::fs::create_dir_all(folder).unwrap();
+    std::fs::write(folder.join("0.jpg"), faceless_jpeg()).unwrap();
+    folder.to_path_buf()
+}
+
 fn rows_today(dir: &Path) -> usize {
     rows_today_in(&dir.join("rollcall.db"))
 }
@@ -691,9 +698,7 @@ fn a_camera_whose_picture_stays_black_says_so_until_it_comes_back() {
         shows(&h, "(picture almost black)"),
         "the status line says it too"
     );
-    let scene = dir.path().join("open");
-    std::fs::create_dir_all(&scene).unwrap();
-    std::fs::write(scene.join("0.jpg"), faceless_jpeg()).unwrap();
+    let scene = nobody_there(&dir.path().join("open"));
     h.state()
         .kiosk
         .command(CaptureCommand::Switch(looping(scene)));
@@ -710,9 +715,7 @@ fn a_camera_whose_picture_stays_black_says_so_until_it_comes_back() {
 fn a_camera_that_stops_sending_pictures_is_said_to_have_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let scene = dir.path().join("scene");
-    std::fs::create_dir_all(&scene).unwrap();
-    std::fs::write(scene.join("0.jpg"), faceless_jpeg()).unwrap();
+    let scene = nobody_there(&dir.path().join("scene"));
     let stuck = SourceSpec::Folder {
         path: scene.clone(),
         fps: 0.1,
@@ -976,9 +979,7 @@ fn the_kiosk_keeps_marking_during_a_bulk_import() {
     use rollcall::kiosk::door::verdict::VerdictKind;
     let dir = tempfile::tempdir().unwrap();
     let data = enrolled_data_dir(dir.path());
-    let quiet = dir.path().join("quiet");
-    std::fs::create_dir_all(&quiet).unwrap();
-    std::fs::write(quiet.join("0.jpg"), faceless_jpeg()).unwrap();
+    let quiet = nobody_there(&dir.path().join("quiet"));
     let (mut h, events) = observed_harness(data, looping(quiet));
     step_until(&mut h, "the models", 120, |h| shows(h, "with face data"));
     common::ui::set_pin(&mut h, "2468");
@@ -1386,9 +1387,7 @@ fn frames_wake_the_window_only_while_it_shows_the_video() {
 fn a_long_room_name_is_cut_short_and_leaves_the_date_clock_and_count_whole() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let scene = dir.path().join("scene");
-    std::fs::create_dir_all(&scene).unwrap();
-    std::fs::write(scene.join("0.jpg"), faceless_jpeg()).unwrap();
+    let scene = nobody_there(&dir.path().join("scene"));
     let mut settings = settings();
     // Forty letters, the longest Door settings takes.
     settings.kiosk.room_name = "Science Laboratory 2B, North Building We".into();
@@ -1429,9 +1428,7 @@ fn a_long_room_name_is_cut_short_and_leaves_the_date_clock_and_count_whole() {
 fn a_room_renamed_in_the_settings_file_is_shown_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::resolve(Some(dir.path())).create().unwrap();
-    let scene = dir.path().join("scene");
-    std::fs::create_dir_all(&scene).unwrap();
-    std::fs::write(scene.join("0.jpg"), faceless_jpeg()).unwrap();
+    let scene = nobody_there(&dir.path().join("scene"));
     let file = data.settings();
     let room = |name: &str| toml::Value::String(name.into());
     Settings::set_in_file(&file, "kiosk", "room_name", room("Room 12")).unwrap();
