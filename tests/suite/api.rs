@@ -832,3 +832,39 @@ async fn enrolment_answers_say_which_photos_were_not_used_and_why() {
         "{v}"
     );
 }
+
+/// A folder linked to a school server that it has not reached yet does not know whether
+/// its login may enrol: `/upload` answers 503 (come back later) with the reason as its
+/// message, and stores nothing, instead of "Internal server error".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrolment_at_a_linked_folder_not_yet_connected_is_told_to_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    Store::open(&data.database()).unwrap();
+    rusqlite::Connection::open(data.database())
+        .unwrap()
+        .execute(
+            "UPDATE school_link SET linked = 1, door = 'North door', login = 'north', \
+             office = NULL",
+            [],
+        )
+        .unwrap();
+    let url = start(dir.path(), None).await;
+    let (status, answer) = post_json(
+        &url,
+        "/upload",
+        upload_form("R1", "Ada", "ada@example.org", &person(3)[..3]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    for key in ["message", "reason"] {
+        assert!(
+            answer[key].as_str().is_some_and(|r| r.starts_with(
+                "Enrolling a student waits until this computer has reached the school server"
+            )),
+            "{answer}"
+        );
+    }
+    let store = Store::open(&data.database()).unwrap();
+    assert!(store.students().unwrap().is_empty());
+}
