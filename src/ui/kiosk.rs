@@ -354,7 +354,14 @@ impl KioskView {
         // The clock, the date and the count first, whole; the room's name in what is left,
         // cut short with "…" (and whole when hovered) where it is long or the window
         // narrow: a long name ran over the date and the clock.
+        // Every label centred on the tallest one's line: the row otherwise grew as the
+        // clock was laid out, and the count before it sat higher than the date after it.
+        let tallest = ui.fonts_mut(|f| {
+            f.row_height(&egui::FontId::proportional(26.0))
+                .max(f.row_height(&egui::FontId::monospace(26.0)))
+        });
         egui::containers::Sides::new()
+            .height(tallest.max(ui.spacing().interact_size.y))
             .shrink_left()
             .truncate()
             .show(

@@ -1402,7 +1402,7 @@ fn a_long_room_name_is_cut_short_and_leaves_the_date_clock_and_count_whole() {
             })
             .unwrap_or_else(|| panic!("no label of {what}"));
         let b = node.accesskit_node().bounding_box().unwrap();
-        (b.x0, b.x1)
+        (b.x0, b.x1, (b.y0 + b.y1) / 2.0)
     };
     let weekday = chrono::Local::now().format("%A").to_string();
     let room = edges(&|l| l.contains("Science Laboratory"), "the room");
@@ -1419,6 +1419,17 @@ fn a_long_room_name_is_cut_short_and_leaves_the_date_clock_and_count_whole() {
         assert!(pair[0].1 <= pair[1].0, "{order:?}: one runs over the next");
     }
     assert!(order[3].1 <= 1024.0, "{order:?}: off the window");
+    // On one line: the count sat higher than the date (laid out before the taller clock).
+    for (what, other) in [
+        ("the room", room),
+        ("the clock", clock),
+        ("the count", count),
+    ] {
+        assert!(
+            (other.2 - date.2).abs() < 1.0,
+            "{what} off the date's line: {order:?}"
+        );
+    }
 }
 
 /// The room's name, the mirror and the verdict's time changed in the settings file (by
