@@ -1,5 +1,5 @@
-//! Choosing the door's camera among those connected: used at once, and kept in the
-//! settings for the next start (the door's no-camera screen and Admin → Door settings).
+//! Choosing the door's camera among those connected (Admin → Door settings): used at
+//! once, and kept in the settings for the next start.
 
 use super::widgets::{ERROR, OK};
 use crate::camera::{CameraDescription, SourceSpec};
