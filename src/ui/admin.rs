@@ -278,6 +278,9 @@ impl AdminView {
         self.change_pin = ChangePinWindow::default();
         self.email.clear();
         self.review.close_windows();
+        // A file dialog left open on the screen is not answered for the admin.
+        self.files.forget();
+        self.door.close_windows();
         if self.form.auto.take().is_some() {
             admin.stop_auto_capture();
         }

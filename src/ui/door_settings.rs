@@ -38,6 +38,11 @@ fn camera_in_use(status: &CameraStatus) -> String {
 }
 
 impl DoorSettingsView {
+    /// Closes the recording's file dialog (the admin screens are locked).
+    pub fn close_windows(&mut self) {
+        self.recording.forget();
+    }
+
     /// Asks for the saved settings (when the screen is opened).
     pub fn load(&mut self, admin: &AdminClient) {
         self.form = None;

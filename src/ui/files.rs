@@ -134,6 +134,13 @@ impl FileChooser {
         self.in_app = Some((ask, dialog));
     }
 
+    /// Closes the in-app picker and forgets the answer of a desktop dialog still open: the
+    /// admin screens were locked, and whatever someone chooses in a dialog left on the
+    /// screen is not to be used when they are unlocked again.
+    pub fn forget(&mut self) {
+        *self = FileChooser::default();
+    }
+
     /// Draws the in-app picker while it is open; returns what was chosen, once.
     pub fn show(&mut self, ctx: &egui::Context) -> Option<(Ask, Vec<PathBuf>)> {
         if let Some((ask, answer)) = &self.native {
@@ -319,6 +326,32 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(30))
             .unwrap();
         assert_eq!(chosen, Some(vec![PathBuf::from("/videos/door.mp4")]));
+    }
+
+    #[test]
+    fn a_choice_made_after_the_screens_were_locked_is_not_used() {
+        let ctx = egui::Context::default();
+        let (tx, rx) = bounded(1);
+        let mut chooser = FileChooser {
+            native: Some((Ask::Folder, rx)),
+            ..FileChooser::default()
+        };
+        chooser.forget();
+        // The dialog left open answers after the lock.
+        let _ = tx.send(Some(vec![PathBuf::from("/media/usb/photos")]));
+        assert_eq!(chooser.show(&ctx), None);
+        // A chooser not told to forget takes it.
+        let (tx, rx) = bounded(1);
+        let mut kept = FileChooser {
+            native: Some((Ask::Folder, rx)),
+            ..FileChooser::default()
+        };
+        tx.send(Some(vec![PathBuf::from("/media/usb/photos")]))
+            .unwrap();
+        assert_eq!(
+            kept.show(&ctx),
+            Some((Ask::Folder, vec![PathBuf::from("/media/usb/photos")]))
+        );
     }
 
     #[test]

@@ -303,6 +303,8 @@ impl ReviewView {
     pub fn close_windows(&mut self) {
         self.correction = None;
         self.restoring = None;
+        self.files.forget();
+        self.save_as = None;
         if self
             .email
             .as_ref()

@@ -476,6 +476,20 @@ fn a_folder_of_images_is_played_at_the_door_from_door_settings() {
         before.starts_with("In use: ") && !before.contains("0003"),
         "{before}"
     );
+    // A file dialog left open when the screens lock (or lock themselves after two idle
+    // minutes) is closed: nobody at the door chooses in it for the next admin.
+    click(&mut h, Role::Button, "Open a folder of images…");
+    step_until(&mut h, "the picker", 10, |h| {
+        shows(h, "Choose a folder of images")
+    });
+    click(&mut h, Role::Button, "Lock");
+    unlock(&mut h, "2468");
+    step_until(&mut h, "the admin screens", 30, |h| {
+        shows(h, "Email settings")
+    });
+    click(&mut h, Role::Button, "Door settings");
+    step_until(&mut h, "the door settings", 30, |h| shows(h, "Room name"));
+    assert!(!shows(&h, "Choose a folder of images"), "left open");
     click(&mut h, Role::Button, "Open a folder of images…");
     step_until(&mut h, "the picker", 10, |h| {
         shows(h, "Choose a folder of images")
