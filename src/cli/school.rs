@@ -201,13 +201,16 @@ pub fn door(
             KioskEvent::Camera(CameraStatus::Ended) => serde_json::json!({"event": "ended"}),
             // The picture is there (again), has stayed almost black, or has stopped coming.
             KioskEvent::Camera(CameraStatus::Live(source)) => serde_json::json!(
-                {"event": "camera", "source": source, "dark": false, "stuck": false}
+                {"event": "camera", "source": source.label, "recording": source.recording,
+                 "dark": false, "stuck": false}
             ),
             KioskEvent::Camera(CameraStatus::Dark(source)) => serde_json::json!(
-                {"event": "camera", "source": source, "dark": true, "stuck": false}
+                {"event": "camera", "source": source.label, "recording": source.recording,
+                 "dark": true, "stuck": false}
             ),
             KioskEvent::Camera(CameraStatus::Stuck(source)) => serde_json::json!(
-                {"event": "camera", "source": source, "dark": false, "stuck": true}
+                {"event": "camera", "source": source.label, "recording": source.recording,
+                 "dark": false, "stuck": true}
             ),
             KioskEvent::Camera(CameraStatus::Unavailable { problem, .. }) => {
                 serde_json::json!({"event": "no_picture", "reason": problem.to_string()})

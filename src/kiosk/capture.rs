@@ -2,7 +2,9 @@
 //! a displayable copy to the UI, and reopens a camera that went away.
 
 use super::latest::{LatestSender, NewestFrame};
-use super::{CameraStatus, CaptureCommand, Events, Frame, KioskEvent, VideoFrame, Waker};
+use super::{
+    CameraStatus, CaptureCommand, Events, Frame, KioskEvent, SourceName, VideoFrame, Waker,
+};
 use crate::camera::{CameraError, FrameSource, SourceSpec};
 use crate::vision::quality::picture_brightness;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -60,7 +62,7 @@ const STUCK_AFTER: Duration = Duration::from_secs(5);
 struct Sending {
     /// The open source's name and when it last sent a frame (or opened); `None` while no
     /// source is open.
-    open: Option<(String, Instant)>,
+    open: Option<(SourceName, Instant)>,
     /// Whether it has been said to have stopped sending.
     stuck: bool,
 }
@@ -105,10 +107,10 @@ impl SourceWatch {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A source opened, called `label`.
-    fn opened(&self, label: &str) {
+    /// A source opened, called `name`.
+    fn opened(&self, name: &SourceName) {
         *self.sending() = Sending {
-            open: Some((label.to_string(), Instant::now())),
+            open: Some((name.clone(), Instant::now())),
             stuck: false,
         };
     }
@@ -218,7 +220,12 @@ impl CaptureLoop {
     fn read_frames(mut self, watch: &SourceWatch) {
         self.status(CameraStatus::Starting);
         let mut source: Option<Box<dyn FrameSource>> = None;
-        let (mut seq, mut label, mut dark) = (0u64, String::new(), DarkWatch::default());
+        let mut seq = 0u64;
+        let mut dark = DarkWatch::default();
+        let mut label = SourceName {
+            label: String::new(),
+            recording: false,
+        };
         while !self.stop.load(Ordering::SeqCst) {
             // Commands first: a switch or retry drops the current source.
             while let Ok(c) = self.commands.try_recv() {
@@ -236,7 +243,10 @@ impl CaptureLoop {
                         if !self.spec.is_live() && !self.wait_for_the_door() {
                             break;
                         }
-                        label = s.describe();
+                        label = SourceName {
+                            label: s.describe(),
+                            recording: !self.spec.is_live(),
+                        };
                         dark = DarkWatch::default();
                         watch.opened(&label);
                         self.status(CameraStatus::Live(label.clone()));

@@ -47,18 +47,33 @@ pub struct VideoFrame {
     pub captured: Instant,
 }
 
+/// The open source, as the screens name it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceName {
+    /// Its description ("Camera 0 (HD Webcam) 640×480", "Video /home/door.mp4").
+    pub label: String,
+    /// Whether it plays a recording (a video file, a folder of images), not a camera.
+    pub recording: bool,
+}
+
+impl std::fmt::Display for SourceName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
 /// What the camera is doing.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CameraStatus {
     Starting,
     /// Frames are coming from this source.
-    Live(String),
+    Live(SourceName),
     /// Frames are coming from this source, but have been almost black for seconds: a
     /// closed privacy shutter, a covered lens, the lights off.
-    Dark(String),
+    Dark(SourceName),
     /// The source is open but has sent no picture for seconds: a camera whose driver or
     /// cable hangs. `Live` or `Dark` again once pictures come.
-    Stuck(String),
+    Stuck(SourceName),
     /// The source could not be opened, or a file stopped playing (`camera` tells a webcam
     /// from a file).
     Unavailable {

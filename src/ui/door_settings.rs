@@ -28,7 +28,7 @@ pub struct DoorSettingsView {
 fn camera_in_use(status: &CameraStatus) -> String {
     match status {
         CameraStatus::Starting => "starting…".into(),
-        CameraStatus::Live(name) => name.clone(),
+        CameraStatus::Live(name) => name.to_string(),
         CameraStatus::Dark(name) => format!("{name} (its picture is dark)"),
         CameraStatus::Stuck(name) => format!("{name} (it sends no picture)"),
         CameraStatus::Reconnecting(name) => format!("{name} (reconnecting)"),

@@ -391,7 +391,7 @@ impl KioskView {
     pub fn status_line(&self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             let camera = match &self.camera {
-                CameraStatus::Live(d) => d.clone(),
+                CameraStatus::Live(d) => d.to_string(),
                 CameraStatus::Dark(d) => format!("{d} (picture almost black)"),
                 CameraStatus::Stuck(d) => format!("{d} (no picture for seconds)"),
                 CameraStatus::Starting => "Starting the camera…".into(),
@@ -539,6 +539,22 @@ impl KioskView {
             let (line, teacher) = n.in_view(&banner_kind);
             (line.to_string(), teacher.map(str::to_string))
         });
+        // A recording plays where the camera would: whoever is in it is marked, so whoever
+        // reads the screen should know it is not the door's camera.
+        if let Some(tag) = recording_tag(status, banner_kind) {
+            let mut over = ui.new_child(egui::UiBuilder::new().max_rect(rect.shrink(8.0)));
+            egui::Frame::new()
+                .fill(Color32::from_black_alpha(180))
+                .corner_radius(4.0)
+                .inner_margin(6.0)
+                .show(&mut over, |ui| {
+                    let size = match banner_kind {
+                        Banner::ForTheDoor => 18.0,
+                        Banner::Short => 13.0,
+                    };
+                    ui.label(RichText::new(tag).size(size).color(AMBER));
+                });
+        }
         let banner = match (camera, &self.recognition, &self.wrong_clock) {
             (Some(no_picture), _, _) => Some(no_picture),
             (_, Recognition::Unavailable(reason), _) => for_the_teacher(reason),
@@ -723,6 +739,23 @@ fn camera_notice(status: &CameraStatus) -> Option<CameraNotice> {
     }
 }
 
+/// What a camera view says over a recording's pictures (`None`: a camera's).
+fn recording_tag(status: &CameraStatus, kind: Banner) -> Option<&'static str> {
+    let source = match status {
+        CameraStatus::Live(s) | CameraStatus::Dark(s) | CameraStatus::Stuck(s) => s,
+        _ => return None,
+    };
+    match (source.recording, kind) {
+        (false, _) => None,
+        (true, Banner::ForTheDoor) => Some(RECORDING_AT_THE_DOOR),
+        (true, Banner::Short) => Some("A recording, not the camera"),
+    }
+}
+
+/// What the door says over a recording's pictures.
+const RECORDING_AT_THE_DOOR: &str =
+    "A recording, not the camera: the students in it are marked present";
+
 impl CameraNotice {
     /// The notice as a view of this kind shows it: its line, and the teacher's paragraph
     /// at the door.
@@ -855,6 +888,36 @@ mod tests {
         assert!((1..12).contains(&shown), "{shown}");
         let (_, shown) = card_layout(picture(200.0, 100.0), 3);
         assert_eq!(shown, 1);
+    }
+
+    #[test]
+    fn a_recording_says_so_over_its_pictures_and_a_camera_does_not() {
+        let source = |recording| crate::kiosk::SourceName {
+            label: "Door".into(),
+            recording,
+        };
+        for kind in [Banner::ForTheDoor, Banner::Short] {
+            for status in [
+                CameraStatus::Live(source(false)),
+                CameraStatus::Dark(source(false)),
+                CameraStatus::Stuck(source(false)),
+                CameraStatus::Starting,
+                CameraStatus::Ended,
+            ] {
+                assert_eq!(recording_tag(&status, kind), None, "{status:?}");
+            }
+            for status in [
+                CameraStatus::Live(source(true)),
+                CameraStatus::Dark(source(true)),
+                CameraStatus::Stuck(source(true)),
+            ] {
+                assert!(recording_tag(&status, kind).is_some(), "{status:?}");
+            }
+        }
+        assert_eq!(
+            recording_tag(&CameraStatus::Live(source(true)), Banner::ForTheDoor),
+            Some(RECORDING_AT_THE_DOOR)
+        );
     }
 
     #[test]

@@ -167,6 +167,13 @@ fn an_enrolled_student_is_welcomed_once_then_told_they_are_already_marked() {
         shows(h, "Welcome, Student Two — marked at ")
     });
     assert!(shows(&h, "Camera view"), "the video is on screen");
+    assert!(
+        shows(
+            &h,
+            "A recording, not the camera: the students in it are marked present"
+        ),
+        "the door says it plays a recording"
+    );
     assert_eq!(rows_today(dir.path()), 1);
     step_until(&mut h, "today's count", 10, |h| shows(h, "Marked today: 1"));
 
