@@ -807,6 +807,12 @@ fn a_door_says_when_its_picture_stays_black() {
     let shut = common::black_frames(dir.path().join("shut"), 50);
     let (dark, events) = camera_events(dir.path(), &shut, "10", r#""dark":true"#);
     assert_eq!(dark, [false, true], "{events:?}");
+    let (recording, _) = camera_events(dir.path(), &shut, "10", r#""recording":true"#);
+    assert_eq!(
+        recording,
+        [true, true],
+        "a recording, not a camera: {events:?}"
+    );
 }
 
 /// A door without a window says when its camera stops sending pictures, and when they
