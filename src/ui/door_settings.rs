@@ -5,24 +5,34 @@ use super::camera_chooser::CameraChooser;
 use super::files::{Ask, FileChooser};
 use super::widgets::{field, note, ERROR, OK};
 use crate::camera::SourceSpec;
-use crate::kiosk::admin::{AdminClient, Answer, DoorForm, Pending};
+use crate::kiosk::admin::{AdminClient, Answer, DoorForm};
 use crate::kiosk::{CameraStatus, CaptureCommand, Kiosk};
 use crate::settings::KioskSettings;
 use egui::{Color32, RichText};
+use std::time::{Duration, Instant};
 
 /// The door settings screen.
 #[derive(Default)]
 pub struct DoorSettingsView {
     form: Option<DoorForm>,
+    /// The form as saved when it was last loaded or saved: Save writes only what the
+    /// admin changed from it.
+    loaded: Option<DoorForm>,
     verdict_secs: String,
     cooldown_secs: String,
-    /// Loading or saving the settings.
-    asked: Option<Answer<DoorForm>>,
+    /// Loading the settings (`false`) or saving them (`true`).
+    asked: Option<(Answer<DoorForm>, bool)>,
+    /// When the saved settings were last asked for, to show what another program saved
+    /// (a hand edit, a second kiosk's admin) while the form is untouched.
+    looked: Option<Instant>,
     message: Option<(String, Color32)>,
     pub camera: CameraChooser,
     /// A video file or a folder of images played instead of a camera.
     recording: FileChooser,
 }
+
+/// How often the saved settings are looked at again while the screen shows them.
+const LOOK_AGAIN: Duration = Duration::from_secs(2);
 
 /// The camera in use, as the screen names it.
 fn camera_in_use(status: &CameraStatus) -> String {
@@ -47,16 +57,40 @@ impl DoorSettingsView {
     pub fn load(&mut self, admin: &AdminClient) {
         self.form = None;
         self.message = None;
-        self.asked = Some(admin.door_settings());
+        self.look(admin);
+    }
+
+    fn look(&mut self, admin: &AdminClient) {
+        self.asked = Some((admin.door_settings(), false));
+        self.looked = Some(Instant::now());
+    }
+
+    /// Whether the form shows the settings as loaded (nothing typed or ticked since).
+    fn untouched(&self) -> bool {
+        match (&self.form, &self.loaded) {
+            (Some(form), Some(loaded)) => {
+                form == loaded
+                    && self.verdict_secs == loaded.verdict_secs.to_string()
+                    && self.cooldown_secs == loaded.cooldown_secs.to_string()
+            }
+            _ => false,
+        }
     }
 
     /// Takes the answer that came, putting saved settings to use on the door's screen.
     fn take_answer(&mut self, door: &mut KioskSettings) {
-        let Some(r) = self.asked.as_ref().and_then(Pending::poll) else {
+        let Some((r, saving)) = self
+            .asked
+            .as_ref()
+            .and_then(|(a, saving)| Some((a.poll()?, *saving)))
+        else {
             return;
         };
-        let saving = self.form.is_some();
         self.asked = None;
+        // Settings looked up again once the admin started typing are not put over it.
+        if !saving && self.form.is_some() && !self.untouched() {
+            return;
+        }
         match r.unwrap_or_else(|lost| Err(lost.to_string())) {
             Ok(form) => {
                 if saving {
@@ -66,6 +100,7 @@ impl DoorSettingsView {
                 }
                 self.verdict_secs = form.verdict_secs.to_string();
                 self.cooldown_secs = form.cooldown_secs.to_string();
+                self.loaded = Some(form.clone());
                 self.form = Some(form);
             }
             Err(e) => self.message = Some((e, ERROR)),
@@ -100,6 +135,14 @@ impl DoorSettingsView {
         if self.form.is_none() && self.asked.is_none() {
             self.load(&kiosk.admin);
         }
+        // What another program saves meanwhile shows while the form is untouched.
+        if self.asked.is_none()
+            && self.untouched()
+            && self.looked.is_none_or(|at| at.elapsed() >= LOOK_AGAIN)
+        {
+            self.look(&kiosk.admin);
+        }
+        ui.ctx().request_repaint_after(LOOK_AGAIN);
         let Some(form) = self.form.as_mut() else {
             ui.spinner();
             return;
@@ -141,7 +184,7 @@ impl DoorSettingsView {
             .weak(),
         );
         ui.add_space(6.0);
-        let busy = self.asked.is_some();
+        let busy = matches!(self.asked, Some((_, true)));
         if ui
             .add_enabled(!busy, egui::Button::new("Save door settings"))
             .clicked()
@@ -149,7 +192,8 @@ impl DoorSettingsView {
             match self.typed() {
                 Ok(form) => {
                     self.message = None;
-                    self.asked = Some(kiosk.admin.save_door_settings(form));
+                    let loaded = self.loaded.clone().unwrap_or_else(|| form.clone());
+                    self.asked = Some((kiosk.admin.save_door_settings(loaded, form), true));
                 }
                 Err(e) => self.message = Some((e, ERROR)),
             }

@@ -395,6 +395,59 @@ fn the_door_is_renamed_and_set_from_the_admin_screen_and_keeps_it() {
     assert_eq!(saved.camera, "0", "the camera is not touched by Save");
 }
 
+/// Door settings changed in the file while the screen is open (by hand, or by a second
+/// kiosk's admin on the same data folder) show on the untouched form, and a Save writes
+/// only what this admin changed: it does not put back what the form showed of the rest.
+#[test]
+fn door_settings_saved_elsewhere_show_and_are_not_saved_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, mut h) = door_settings_screen(dir.path());
+    let room = |h: &H| {
+        text_field(h, "Room name")
+            .accesskit_node()
+            .value()
+            .unwrap_or_default()
+    };
+    assert_eq!(room(&h), "Lab 4");
+    let edit = |from: &str, to: &str| {
+        let text = std::fs::read_to_string(data.settings()).unwrap();
+        assert!(text.contains(from), "{text}");
+        std::fs::write(data.settings(), text.replace(from, to)).unwrap();
+    };
+    edit("\"Lab 4\"", "\"Hall 2\"");
+    step_until(&mut h, "the room renamed in the file", 30, |h| {
+        room(h) == "Hall 2"
+    });
+
+    // The admin starts changing the form; meanwhile the sound is turned on in the file.
+    click(&mut h, Role::CheckBox, "Show the picture as a mirror");
+    edit("sound = false", "sound = true");
+    for _ in 0..30 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        room(&h),
+        "Hall 2",
+        "what the admin is changing stays on screen"
+    );
+    click(&mut h, Role::Button, "Save door settings");
+    step_until(&mut h, "the settings saved", 30, |h| {
+        shows(h, "Door settings saved: the door uses them now.")
+    });
+    let saved = Settings::load(&data.settings()).unwrap().kiosk;
+    assert!(!saved.mirror, "the admin's change");
+    assert!(saved.sound, "the file's change, not the form's old tick");
+    assert_eq!(saved.room_name, "Hall 2");
+    h.step();
+    let sound = h.get_by_role_and_label(Role::CheckBox, "Play a sound with each verdict");
+    assert_eq!(
+        sound.accesskit_node().toggled(),
+        Some(Toggled::True),
+        "the saved settings shown"
+    );
+}
+
 #[test]
 fn a_camera_chosen_in_door_settings_is_used_and_kept_for_the_next_start() {
     let dir = tempfile::tempdir().unwrap();

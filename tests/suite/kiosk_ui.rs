@@ -195,9 +195,10 @@ fn a_quiet_repeat_shortened_in_door_settings_applies_to_the_next_pass() {
         shows(h, "Welcome, Student Two — marked at ")
     });
     // The admin turns the quiet repeat off (Admin → Door settings).
-    let mut form = DoorForm::of(&h.state().view.settings);
+    let loaded = DoorForm::of(&h.state().view.settings);
+    let mut form = loaded.clone();
     form.cooldown_secs = 0;
-    let saved = h.state().kiosk.admin.save_door_settings(form);
+    let saved = h.state().kiosk.admin.save_door_settings(loaded, form);
     let deadline = Instant::now() + Duration::from_secs(30);
     while saved.poll().is_none() {
         assert!(Instant::now() < deadline, "the settings were not saved");

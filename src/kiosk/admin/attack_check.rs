@@ -24,13 +24,9 @@ const RECORDING_TIME: Duration = Duration::from_secs(8);
 const MAX_LIVE_FRAMES: usize = 400;
 
 impl Desk {
-    /// Takes in the photo-attack choices another program saved in the settings file since
-    /// the desk last looked (a second kiosk's admin), so that the screen shows them and
-    /// what the admin does next starts from them.
-    pub(super) fn follow_settings_file(&mut self) {
-        let Some((before, saved)) = self.settings_saved.changed() else {
-            return;
-        };
+    /// Takes in the photo-attack choices another program changed in the settings file
+    /// from `before` to `saved`.
+    pub(super) fn follow_liveness_choices(&mut self, before: &Settings, saved: &Settings) {
         let change = LivenessChange::between(&before.liveness, &saved.liveness);
         if let Some(threshold) = change.threshold {
             self.settings.liveness.threshold = threshold;

@@ -56,6 +56,49 @@ impl DoorForm {
         kiosk.cooldown_secs = self.cooldown_secs;
     }
 
+    /// The settings `self` changes from `loaded` (the form as the admin found it), as
+    /// settings.toml writes them: only those are saved, so a setting another program
+    /// changed meanwhile (a second kiosk's admin, a hand edit) stays as it made it.
+    fn changes_from(&self, loaded: &DoorForm) -> Vec<(String, toml::Value)> {
+        let whole = |n: u64| toml::Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+        let room = self.room_name.trim();
+        [
+            (room != loaded.room_name.trim())
+                .then(|| ("room_name", toml::Value::String(room.to_string()))),
+            (self.mirror != loaded.mirror).then_some(("mirror", toml::Value::Boolean(self.mirror))),
+            (self.sound != loaded.sound).then_some(("sound", toml::Value::Boolean(self.sound))),
+            (self.verdict_secs != loaded.verdict_secs)
+                .then(|| ("verdict_secs", whole(self.verdict_secs))),
+            (self.cooldown_secs != loaded.cooldown_secs)
+                .then(|| ("cooldown_secs", whole(self.cooldown_secs))),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| (key.to_string(), value))
+        .collect()
+    }
+
+    /// Takes into `kiosk` the form's settings that changed in the file from `before` to
+    /// `now` (another program's choices; a setting this process was given otherwise
+    /// stays unless the file changes it).
+    pub(super) fn follow(before: &KioskSettings, now: &KioskSettings, kiosk: &mut KioskSettings) {
+        if before.room_name != now.room_name {
+            kiosk.room_name = now.room_name.clone();
+        }
+        if before.mirror != now.mirror {
+            kiosk.mirror = now.mirror;
+        }
+        if before.sound != now.sound {
+            kiosk.sound = now.sound;
+        }
+        if before.verdict_secs != now.verdict_secs {
+            kiosk.verdict_secs = now.verdict_secs;
+        }
+        if before.cooldown_secs != now.cooldown_secs {
+            kiosk.cooldown_secs = now.cooldown_secs;
+        }
+    }
+
     /// What is wrong with the form, in the admin's words, if anything.
     pub fn problem(&self) -> Option<String> {
         let room = self.room_name.trim();
@@ -90,28 +133,23 @@ impl Desk {
         DoorForm::of(&self.settings.kiosk)
     }
 
-    /// Saves the door's settings and tells the door the ones it uses itself (the screen
-    /// takes the others from the answer).
-    pub(super) fn save_door_settings(&mut self, form: DoorForm) -> Result<DoorForm, String> {
+    /// Saves what the admin changed from the form they `loaded`, and tells the door the
+    /// settings it uses itself (the screen takes the others from the answer: the saved
+    /// form, with whatever another program changed meanwhile).
+    pub(super) fn save_door_settings(
+        &mut self,
+        loaded: &DoorForm,
+        form: DoorForm,
+    ) -> Result<DoorForm, String> {
         if let Some(problem) = form.problem() {
             return Err(problem);
         }
-        let whole = |n: u64| toml::Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
-        let saved = Settings::set_many_in_file(
-            &self.settings_file,
-            "kiosk",
-            vec![
-                (
-                    "room_name".into(),
-                    toml::Value::String(form.room_name.trim().to_string()),
-                ),
-                ("mirror".into(), toml::Value::Boolean(form.mirror)),
-                ("sound".into(), toml::Value::Boolean(form.sound)),
-                ("verdict_secs".into(), whole(form.verdict_secs)),
-                ("cooldown_secs".into(), whole(form.cooldown_secs)),
-            ],
-        )
-        .map_err(|e| format!("The door's settings could not be saved: {e}"))?;
+        let changes = form.changes_from(loaded);
+        if changes.is_empty() {
+            return Ok(self.door_settings());
+        }
+        let saved = Settings::set_many_in_file(&self.settings_file, "kiosk", changes)
+            .map_err(|e| format!("The door's settings could not be saved: {e}"))?;
         self.settings_saved.known();
         let saved = DoorForm::of(&saved.kiosk);
         saved.apply_to(&mut self.settings.kiosk);
@@ -169,5 +207,47 @@ mod tests {
             "0: greeted afresh each time"
         );
         assert!(with(|f| f.cooldown_secs = 3601).contains("at most 3600 seconds"));
+    }
+
+    #[test]
+    fn only_what_the_admin_changed_is_saved_and_only_what_the_file_changed_is_followed() {
+        let loaded = DoorForm::of(&KioskSettings::default());
+        assert!(loaded.changes_from(&loaded).is_empty());
+        let mut typed = loaded.clone();
+        typed.room_name = format!("  {}  ", loaded.room_name);
+        assert!(
+            typed.changes_from(&loaded).is_empty(),
+            "spaces around a name"
+        );
+        typed.room_name = " Lab 5 ".into();
+        typed.sound = !loaded.sound;
+        typed.cooldown_secs = loaded.cooldown_secs + 1;
+        let keys: Vec<_> = typed
+            .changes_from(&loaded)
+            .into_iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "room_name=\"Lab 5\"".to_string(),
+                format!("sound={}", typed.sound),
+                format!("cooldown_secs={}", typed.cooldown_secs),
+            ]
+        );
+
+        // The file changed the room and the mirror; this process was given another sound.
+        let before = KioskSettings::default();
+        let mut now = before.clone();
+        now.room_name = "Lab 6".into();
+        now.mirror = !before.mirror;
+        let mut kiosk = before.clone();
+        kiosk.sound = !before.sound;
+        kiosk.verdict_secs = before.verdict_secs + 3;
+        DoorForm::follow(&before, &now, &mut kiosk);
+        assert_eq!(kiosk.room_name, "Lab 6");
+        assert_eq!(kiosk.mirror, now.mirror);
+        assert_eq!(kiosk.sound, !before.sound, "not changed in the file");
+        assert_eq!(kiosk.verdict_secs, before.verdict_secs + 3);
     }
 }

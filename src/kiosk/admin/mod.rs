@@ -656,8 +656,10 @@ pub(super) enum Request {
     },
     /// The door's settings an admin changes on the screen.
     DoorSettings(Reply<Result<DoorForm, String>>),
-    /// Save them (the door takes them at once).
+    /// Save what the admin changed from the form as they `loaded` it (the door takes them
+    /// at once).
     SaveDoorSettings {
+        loaded: DoorForm,
         form: DoorForm,
         reply: Reply<Result<DoorForm, String>>,
     },
@@ -971,9 +973,15 @@ impl AdminClient {
     pub fn door_settings(&self) -> Answer<DoorForm> {
         self.ask(Request::DoorSettings)
     }
-    /// Saves the door's settings; the door uses them at once.
-    pub fn save_door_settings(&self, form: DoorForm) -> Answer<DoorForm> {
-        self.ask(|reply| Request::SaveDoorSettings { form, reply })
+    /// Saves the door's settings the admin changed from the form as they `loaded` it (the
+    /// others stay as saved, maybe meanwhile by another program); the door uses them at
+    /// once.
+    pub fn save_door_settings(&self, loaded: DoorForm, form: DoorForm) -> Answer<DoorForm> {
+        self.ask(|reply| Request::SaveDoorSettings {
+            loaded,
+            form,
+            reply,
+        })
     }
     /// The saved email settings, without the password.
     pub fn email_settings(&self) -> Answer<EmailForm> {

@@ -4,8 +4,8 @@
 //! door to reload.
 
 use super::{
-    AutoWait, CheckedPhoto, DamagedRecords, DayMark, DayView, EmailForm, Imported, LookAlike,
-    Outcome, PhotoCheck, PinState, RefusedFace, Request, Rescue, TaskReply, Thumbnail,
+    AutoWait, CheckedPhoto, DamagedRecords, DayMark, DayView, DoorForm, EmailForm, Imported,
+    LookAlike, Outcome, PhotoCheck, PinState, RefusedFace, Request, Rescue, TaskReply, Thumbnail,
 };
 use crate::attendance::pin::{AdminPin, PinCheck};
 use crate::attendance::{
@@ -284,6 +284,19 @@ impl Desk {
             Some(note) => format!("{done} {note}"),
             None => done,
         }
+    }
+
+    /// Takes in what another program saved in the settings file since the desk last
+    /// looked (a second kiosk's admin, a hand edit): the photo-attack choices and the
+    /// door's settings, so that the screens show them and what the admin does next starts
+    /// from them.
+    fn follow_settings_file(&mut self) {
+        let Some((before, saved)) = self.settings_saved.changed() else {
+            return;
+        };
+        let saved = saved.clone();
+        DoorForm::follow(&before.kiosk, &saved.kiosk, &mut self.settings.kiosk);
+        self.follow_liveness_choices(&before, &saved);
     }
 
     fn handle(&mut self, req: Request, frame: &NewestFrame) {
@@ -630,7 +643,11 @@ impl Desk {
             } => self.test_email(form.apply(&self.settings.email, password), to, reply),
             Request::SaveCamera { camera, reply } => reply.send(self.save_camera(camera)),
             Request::DoorSettings(reply) => reply.send(Ok(self.door_settings())),
-            Request::SaveDoorSettings { form, reply } => reply.send(self.save_door_settings(form)),
+            Request::SaveDoorSettings {
+                loaded,
+                form,
+                reply,
+            } => reply.send(self.save_door_settings(&loaded, form)),
         }
     }
 
