@@ -2979,6 +2979,42 @@ fn email_is_set_up_in_admin_the_password_never_shown_back_and_a_test_message_sen
     assert_eq!(Settings::load(&file).unwrap().email.password, "s3cret-mail");
 }
 
+/// A mail server set in settings.toml by hand while Rollcall runs (the school's IT) is
+/// the one the Email settings screen shows and sends its test message through.
+#[test]
+fn a_mail_server_set_in_the_file_while_rollcall_runs_is_the_one_used() {
+    let (port, received) = common::smtp::smtp_server();
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::resolve(Some(dir.path())).create().unwrap();
+    let mut h = harness(data.clone(), dir.path());
+    set_pin(&mut h, "2468");
+    std::fs::write(
+        data.settings(),
+        format!(
+            "[email]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
+             from = \"Rollcall <it@school.example>\"\n"
+        ),
+    )
+    .unwrap();
+    click(&mut h, Role::Button, "Email settings");
+    step_until(&mut h, "the email settings", 30, |h| {
+        shows(h, "Mail server")
+    });
+    step_until(&mut h, "the file's mail server", 10, |h| {
+        text_field(h, "Mail server")
+            .accesskit_node()
+            .value()
+            .as_deref()
+            == Some("127.0.0.1")
+    });
+    type_into(&mut h, "Send a test to", "head@school.example");
+    click(&mut h, Role::Button, "Send test email");
+    step_until(&mut h, "the test message", 30, |h| {
+        shows(h, "A test email was sent to head@school.example.")
+    });
+    assert_eq!(received.lock().unwrap().len(), 1);
+}
+
 #[test]
 fn a_mail_server_signed_by_the_schools_own_authority_is_set_up_in_admin() {
     let server = tempfile::tempdir().unwrap();

@@ -287,15 +287,18 @@ impl Desk {
     }
 
     /// Takes in what another program saved in the settings file since the desk last
-    /// looked (a second kiosk's admin, a hand edit): the photo-attack choices and the
-    /// door's settings, so that the screens show them and what the admin does next starts
-    /// from them.
+    /// looked (a second kiosk's admin, a hand edit): the photo-attack choices, the door's
+    /// settings and the mail server, so that the screens show them and what the admin
+    /// does next (a report emailed) starts from them.
     fn follow_settings_file(&mut self) {
         let Some((before, saved)) = self.settings_saved.changed() else {
             return;
         };
         let saved = saved.clone();
         DoorForm::follow(&before.kiosk, &saved.kiosk, &mut self.settings.kiosk);
+        if before.email != saved.email {
+            self.settings.email = saved.email.clone();
+        }
         self.follow_liveness_choices(&before, &saved);
     }
 
