@@ -542,7 +542,18 @@ impl KioskView {
         // A recording plays where the camera would: whoever is in it is marked, so whoever
         // reads the screen should know it is not the door's camera.
         if let Some(tag) = recording_tag(status, banner_kind) {
-            let mut over = ui.new_child(egui::UiBuilder::new().max_rect(rect.shrink(8.0)));
+            // In a corner whatever the surrounding layout (a screen's camera view sits in a
+            // centred one): the top at the door, whose verdicts are at the bottom; the
+            // bottom of a screen's small view, where the faces' names are over them.
+            let corner = match banner_kind {
+                Banner::ForTheDoor => egui::Layout::top_down(egui::Align::Min),
+                Banner::Short => egui::Layout::bottom_up(egui::Align::Min),
+            };
+            let mut over = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(rect.shrink(8.0))
+                    .layout(corner),
+            );
             egui::Frame::new()
                 .fill(Color32::from_black_alpha(180))
                 .corner_radius(4.0)

@@ -3184,6 +3184,12 @@ fn new_camera_frames_repaint_only_the_screens_that_show_the_camera() {
         shows(h, "Add a camera photo")
     });
     assert!(h.state().kiosk.video_shown());
+    // Its pictures are a recording's, and the view says so in its short words.
+    step_until(&mut h, "the recording's tag", 30, |h| {
+        h.query_all_by_label("A recording, not the camera")
+            .next()
+            .is_some()
+    });
     click(&mut h, Role::Button, "Review");
     assert!(!h.state().kiosk.video_shown(), "Review has no video");
     click(&mut h, Role::Button, "Lock");
