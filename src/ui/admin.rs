@@ -1026,7 +1026,8 @@ impl AdminView {
             {
                 self.files.open(Ask::Import);
             }
-            field(ui, "Email domain", &mut self.import_email_domain, false);
+            field(ui, "Email domain", &mut self.import_email_domain, false)
+                .on_hover_text(IMPORT_EMAIL_DOMAIN);
         });
         // The notes between the search and the list scroll by themselves when long, so the
         // list keeps at least half the height.
@@ -1712,6 +1713,10 @@ impl AdminView {
         self.import = Some((path, task));
     }
 }
+
+/// What the email domain beside Import… is for.
+const IMPORT_EMAIL_DOMAIN: &str = "For Import…: a student of the list without an email is \
+     given their roll number at this domain (R12 at school.example: R12@school.example).";
 
 /// Draws thumbnails with a Remove button each; returns the index to remove.
 /// "new photo 2", "new photos 1 and 3": photos by their numbers on the screen.

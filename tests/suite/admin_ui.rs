@@ -3278,6 +3278,35 @@ fn an_import_asks_before_using_photos_not_where_the_list_says_and_says_where_the
     );
 }
 
+/// A class list without emails takes the email domain typed beside Import… (roll number
+/// at the domain), and the field says, when hovered, what it is for.
+#[test]
+fn a_list_without_emails_is_imported_with_the_domain_typed_beside_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked_empty_school(dir.path());
+    let csv = class_list(
+        &mut h,
+        dir.path(),
+        &[("0004", 0, "ana.jpg")],
+        "R1,Ana,,ana.jpg\n",
+    );
+    text_field(&h, "Email domain").hover();
+    step_until(&mut h, "what the field is for", 10, |h| {
+        shows(
+            h,
+            "For Import…: a student of the list without an email is given",
+        )
+    });
+    type_into(&mut h, "Email domain", "school.example");
+    let app = h.state_mut();
+    app.admin.start_import(&app.kiosk, csv);
+    step_until(&mut h, "the import", 120, |h| shows(h, "Imported "));
+    assert!(shows(&h, "Imported 1 student."));
+    let db = dir.path().join("rollcall.db");
+    let students = Store::open(&db).unwrap().students().unwrap();
+    assert_eq!(students[0].email, "R1@school.example");
+}
+
 /// The list is read again when the admin answers: one edited meanwhile, so that it finds
 /// photos the admin was not shown, is asked about again before anything is imported.
 #[test]
