@@ -459,6 +459,9 @@ impl KioskView {
             ui.scope_builder(egui::UiBuilder::new().max_rect(area), |ui| {
                 ui.centered_and_justified(|ui| ui.label(RichText::new(text).size(28.0)));
             });
+            // As many ids as with a picture (its place, and the child over it): the
+            // widgets after the view keep theirs when the first picture comes.
+            let _over = ui.new_child(egui::UiBuilder::new().max_rect(area));
             return area;
         };
         let size = texture.size_vec2();
@@ -539,26 +542,34 @@ impl KioskView {
             let (line, teacher) = n.in_view(&banner_kind);
             (line.to_string(), teacher.map(str::to_string))
         });
+        // One child over the picture for whatever is written on it, made whether anything
+        // is or not (as without a picture): it takes one id from this Ui, and the widgets
+        // after the view (a screen's Capture, "Add from files…") must keep theirs as
+        // notices come and go — a click through the accessibility tree aims at the id it
+        // found. It leaves the surrounding layout alone: whatever follows the view stays
+        // below the picture, wherever the text ends.
+        let mut over = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+        // The tag in a corner whatever the surrounding layout (a screen's camera view sits
+        // in a centred one): the top at the door, whose verdicts are at the bottom; the
+        // bottom of a screen's small view, where the faces' names are over them.
+        let corner = match banner_kind {
+            Banner::ForTheDoor => egui::Layout::top_down(egui::Align::Min),
+            Banner::Short => egui::Layout::bottom_up(egui::Align::Min),
+        };
+        let mut tag_over = over.new_child(
+            egui::UiBuilder::new()
+                .max_rect(rect.shrink(8.0))
+                .layout(corner),
+        );
+        let mut banner_over = over.new_child(egui::UiBuilder::new().max_rect(rect));
         // A recording plays where the camera would: whoever is in it is marked, so whoever
         // reads the screen should know it is not the door's camera.
         if let Some(tag) = recording_tag(status, banner_kind) {
-            // In a corner whatever the surrounding layout (a screen's camera view sits in a
-            // centred one): the top at the door, whose verdicts are at the bottom; the
-            // bottom of a screen's small view, where the faces' names are over them.
-            let corner = match banner_kind {
-                Banner::ForTheDoor => egui::Layout::top_down(egui::Align::Min),
-                Banner::Short => egui::Layout::bottom_up(egui::Align::Min),
-            };
-            let mut over = ui.new_child(
-                egui::UiBuilder::new()
-                    .max_rect(rect.shrink(8.0))
-                    .layout(corner),
-            );
             egui::Frame::new()
                 .fill(Color32::from_black_alpha(180))
                 .corner_radius(4.0)
                 .inner_margin(6.0)
-                .show(&mut over, |ui| {
+                .show(&mut tag_over, |ui| {
                     let size = match banner_kind {
                         Banner::ForTheDoor => 18.0,
                         Banner::Short => 13.0,
@@ -584,10 +595,7 @@ impl KioskView {
         };
         if let Some((text, detail)) = banner {
             painter.rect_filled(rect, 0.0, Color32::from_black_alpha(140));
-            // A child that leaves the surrounding layout alone: whatever follows the view
-            // (a screen's Capture buttons) stays below the picture, wherever the text ends.
-            let mut over = ui.new_child(egui::UiBuilder::new().max_rect(rect));
-            over.vertical_centered(|ui| {
+            banner_over.vertical_centered(|ui| {
                 let lines = if detail.is_some() { 4.0 } else { 1.0 };
                 let size = match banner_kind {
                     Banner::ForTheDoor => 30.0,

@@ -3278,6 +3278,41 @@ fn an_import_asks_before_using_photos_not_where_the_list_says_and_says_where_the
     );
 }
 
+/// The buttons under a screen's camera view keep their identity as the view's notices
+/// come and go (a recording's tag, "Getting ready…", "The recording has ended."): a click
+/// through the accessibility tree, as a screen reader's, aims at the identity it found,
+/// and one that changed the next frame was lost (a CI run's "Add from files…" did nothing
+/// when the tag came with the first picture).
+#[test]
+fn the_buttons_under_a_camera_view_keep_their_identity_as_its_notices_come_and_go() {
+    use rollcall::kiosk::CameraStatus;
+    use rollcall::ui::kiosk::Recognition;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked_empty_school(dir.path());
+    step_until(&mut h, "the recording's picture", 60, |h| {
+        h.query_all_by_label("A recording, not the camera")
+            .next()
+            .is_some()
+            && h.state().view.recognition != Recognition::Loading
+    });
+    let id = |h: &H| {
+        h.get_by_role_and_label(Role::Button, "Add from files…")
+            .accesskit_node()
+            .id()
+    };
+    let playing = id(&h);
+    let live = h.state().view.camera.clone();
+    for camera in [CameraStatus::Starting, CameraStatus::Ended, live] {
+        h.state_mut().view.camera = camera.clone();
+        h.step();
+        assert_eq!(id(&h), playing, "{camera:?}");
+    }
+    h.state_mut().view.recognition = Recognition::Loading;
+    h.step();
+    assert!(shows(&h, "Getting ready…"));
+    assert_eq!(id(&h), playing, "getting ready");
+}
+
 /// A class list without emails takes the email domain typed beside Import… (roll number
 /// at the domain), and the field says, when hovered, what it is for.
 #[test]
