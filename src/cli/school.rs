@@ -200,18 +200,17 @@ pub fn door(
             }),
             KioskEvent::Camera(CameraStatus::Ended) => serde_json::json!({"event": "ended"}),
             // The picture is there (again), has stayed almost black, or has stopped coming.
-            KioskEvent::Camera(CameraStatus::Live(source)) => serde_json::json!(
-                {"event": "camera", "source": source.label, "recording": source.recording,
-                 "dark": false, "stuck": false}
-            ),
-            KioskEvent::Camera(CameraStatus::Dark(source)) => serde_json::json!(
-                {"event": "camera", "source": source.label, "recording": source.recording,
-                 "dark": true, "stuck": false}
-            ),
-            KioskEvent::Camera(CameraStatus::Stuck(source)) => serde_json::json!(
-                {"event": "camera", "source": source.label, "recording": source.recording,
-                 "dark": false, "stuck": true}
-            ),
+            KioskEvent::Camera(
+                ref status @ (CameraStatus::Live(ref source)
+                | CameraStatus::Dark(ref source)
+                | CameraStatus::Stuck(ref source)),
+            ) => serde_json::json!({
+                "event": "camera",
+                "source": source.label,
+                "recording": source.recording,
+                "dark": matches!(status, CameraStatus::Dark(_)),
+                "stuck": matches!(status, CameraStatus::Stuck(_)),
+            }),
             KioskEvent::Camera(CameraStatus::Unavailable { problem, .. }) => {
                 serde_json::json!({"event": "no_picture", "reason": problem.to_string()})
             }
