@@ -418,6 +418,19 @@ impl Records {
         })
     }
 
+    /// The name of a student recognised in a try-out, where nothing is marked: `None` when
+    /// they would not be marked either for having left the class (or the school).
+    pub fn name_if_in_class(&self, student_id: i64) -> Result<Option<String>, StoreError> {
+        if self
+            .store
+            .left_before(student_id, Local::now().date_naive())?
+            .is_some()
+        {
+            return Ok(None);
+        }
+        Ok(self.store.student_name(student_id)?.map(|(_, name)| name))
+    }
+
     /// Logs a face the kiosk refused as a possible photo attack.
     pub fn log_refusal(
         &mut self,

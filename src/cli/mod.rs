@@ -9,6 +9,7 @@ mod school;
 use crate::camera::{list_cameras, SourceSpec};
 use crate::data_dir::DataDir;
 use crate::kiosk::autostart::{Autostart, StartedWith};
+use crate::kiosk::DoorSource;
 use crate::settings::Settings;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -37,6 +38,9 @@ pub struct Cli {
     /// Kiosk: start the --source again when it ends.
     #[arg(long = "loop")]
     pub looping: bool,
+    /// Kiosk: a try-out: show whom the door recognises and mark nobody.
+    #[arg(long = "try-out")]
+    pub try_out: bool,
     /// Kiosk: camera index or part of its name (overrides the settings).
     #[arg(long, value_name = "CAMERA")]
     pub camera: Option<String>,
@@ -203,6 +207,9 @@ pub enum Command {
         /// Start the --source again when it ends.
         #[arg(long = "loop")]
         looping: bool,
+        /// A try-out: print whom the door recognises and mark nobody.
+        #[arg(long = "try-out")]
+        try_out: bool,
         /// Camera index or part of its name (overrides the settings).
         #[arg(long, value_name = "CAMERA")]
         camera: Option<String>,
@@ -314,6 +321,7 @@ fn unused_kiosk_options(cli: &Cli) -> Option<String> {
         ("--source", cli.source.is_some() && !door),
         ("--fps", cli.fps.is_some() && !door),
         ("--loop", cli.looping && !door),
+        ("--try-out", cli.try_out && !door),
         (
             "--camera",
             cli.camera.is_some() && !door && !matches!(command, Command::Autostart { .. }),
@@ -367,6 +375,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 source: cli.source,
                 fps: cli.fps,
                 looping: cli.looping,
+                try_out: cli.try_out,
                 camera: cli.camera,
             },
             cli.fullscreen,
@@ -460,6 +469,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             source,
             fps,
             looping,
+            try_out,
             camera,
         }) => school::door(
             data_dir,
@@ -469,6 +479,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 source: source.or(cli.source),
                 fps: fps.or(cli.fps),
                 looping: looping || cli.looping,
+                try_out: try_out || cli.try_out,
                 camera: camera.or(cli.camera),
             },
             server,
@@ -494,17 +505,18 @@ struct SourceOptions {
     source: Option<PathBuf>,
     fps: Option<f64>,
     looping: bool,
+    try_out: bool,
     camera: Option<String>,
 }
 
 impl SourceOptions {
     /// The recording given, else the camera (`--camera` over the settings' choice, which
-    /// it also sets).
-    fn frame_source(self, settings: &mut Settings) -> SourceSpec {
+    /// it also sets); a try-out with `--try-out`.
+    fn frame_source(self, settings: &mut Settings) -> DoorSource {
         if let Some(c) = self.camera {
             settings.kiosk.camera = c;
         }
-        match self.source {
+        let spec = match self.source {
             Some(path) => SourceSpec::from_path(path, self.fps, self.looping),
             None => SourceSpec::Webcam {
                 camera: settings.kiosk.camera.clone(),
@@ -512,6 +524,10 @@ impl SourceOptions {
                 height: settings.kiosk.height,
                 fps: settings.kiosk.fps,
             },
+        };
+        DoorSource {
+            spec,
+            try_out: self.try_out,
         }
     }
 }

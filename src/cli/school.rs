@@ -208,6 +208,7 @@ pub fn door(
                 "event": "camera",
                 "source": source.label,
                 "recording": source.recording,
+                "try_out": source.try_out,
                 "dark": matches!(status, CameraStatus::Dark(_)),
                 "stuck": matches!(status, CameraStatus::Stuck(_)),
             }),

@@ -3,9 +3,10 @@
 
 use super::latest::{LatestSender, NewestFrame};
 use super::{
-    CameraStatus, CaptureCommand, Events, Frame, KioskEvent, SourceName, VideoFrame, Waker,
+    CameraStatus, CaptureCommand, DoorSource, Events, Frame, KioskEvent, SourceName, VideoFrame,
+    Waker,
 };
-use crate::camera::{CameraError, FrameSource, SourceSpec};
+use crate::camera::{CameraError, FrameSource};
 use crate::vision::quality::picture_brightness;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use opencv::core::Mat;
@@ -131,7 +132,7 @@ impl SourceWatch {
 }
 
 pub(super) struct CaptureLoop {
-    pub spec: SourceSpec,
+    pub source: DoorSource,
     pub commands: Receiver<CaptureCommand>,
     pub to_vision: LatestSender<Frame>,
     pub to_ui: LatestSender<VideoFrame>,
@@ -183,8 +184,8 @@ impl CaptureLoop {
 
     /// Applies a command; returns true when the source must be reopened.
     fn apply(&mut self, c: CaptureCommand) -> bool {
-        if let CaptureCommand::Switch(spec) = c {
-            self.spec = spec;
+        if let CaptureCommand::Switch(source) = c {
+            self.source = source;
             self.was_live = false;
         }
         true
@@ -225,6 +226,7 @@ impl CaptureLoop {
         let mut label = SourceName {
             label: String::new(),
             recording: false,
+            try_out: false,
         };
         while !self.stop.load(Ordering::SeqCst) {
             // Commands first: a switch or retry drops the current source.
@@ -236,16 +238,17 @@ impl CaptureLoop {
             let Some(src) = source.as_mut() else {
                 // No source (lost, ended, switched, never opened).
                 self.source_gone(watch);
-                match self.spec.open() {
+                match self.source.spec.open() {
                     Ok(s) => {
                         // A recording is played from its start once the door can judge
                         // it (models load for seconds); a camera shows at once.
-                        if !self.spec.is_live() && !self.wait_for_the_door() {
+                        if !self.source.spec.is_live() && !self.wait_for_the_door() {
                             break;
                         }
                         label = SourceName {
                             label: s.describe(),
-                            recording: !self.spec.is_live(),
+                            recording: !self.source.spec.is_live(),
+                            try_out: self.source.try_out,
                         };
                         dark = DarkWatch::default();
                         watch.opened(&label);
@@ -253,17 +256,17 @@ impl CaptureLoop {
                         source = Some(s);
                     }
                     Err(e) => {
-                        let lost_camera = self.was_live && self.spec.is_live();
+                        let lost_camera = self.was_live && self.source.spec.is_live();
                         self.status(if lost_camera {
                             CameraStatus::Reconnecting(e.to_string())
                         } else {
                             CameraStatus::Unavailable {
                                 problem: e,
-                                camera: self.spec.is_live(),
+                                camera: self.source.spec.is_live(),
                             }
                         });
                         // A camera is retried by itself; a bad file waits for the admin.
-                        if !self.wait(self.spec.is_live()) {
+                        if !self.wait(self.source.spec.is_live()) {
                             break;
                         }
                     }
@@ -297,6 +300,7 @@ impl CaptureLoop {
                         seq,
                         image,
                         captured,
+                        try_out: self.source.try_out,
                     });
                     (self.wake)();
                 }
@@ -312,7 +316,7 @@ impl CaptureLoop {
                     tracing::warn!("camera lost: {e}");
                     source = None;
                     self.source_gone(watch);
-                    if self.spec.is_live() {
+                    if self.source.spec.is_live() {
                         self.status(CameraStatus::Reconnecting(e.to_string()));
                         std::thread::sleep(Duration::from_millis(300));
                     } else {

@@ -37,6 +37,38 @@ pub struct Frame {
     pub seq: u64,
     pub image: Arc<opencv::core::Mat>,
     pub captured: Instant,
+    /// Whether it comes from a try-out (see [`DoorSource::try_out`]).
+    pub try_out: bool,
+}
+
+/// What the door plays, and whether the students it recognises there are marked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DoorSource {
+    pub spec: SourceSpec,
+    /// A try-out: the door shows whom it recognises and marks nobody, keeps no snapshot and
+    /// learns nothing from it (a recording played to see Rollcall at work, or to check it on
+    /// a recording of the school's own door, without touching the register).
+    pub try_out: bool,
+}
+
+impl DoorSource {
+    /// A try-out of `spec`: nobody it shows is marked.
+    pub fn try_out(spec: SourceSpec) -> DoorSource {
+        DoorSource {
+            spec,
+            try_out: true,
+        }
+    }
+}
+
+impl From<SourceSpec> for DoorSource {
+    /// The door at work: the students `spec` shows are marked.
+    fn from(spec: SourceSpec) -> DoorSource {
+        DoorSource {
+            spec,
+            try_out: false,
+        }
+    }
 }
 
 /// A frame ready to show.
@@ -54,11 +86,17 @@ pub struct SourceName {
     pub label: String,
     /// Whether it plays a recording (a video file, a folder of images), not a camera.
     pub recording: bool,
+    /// Whether it is played as a try-out: nobody it shows is marked.
+    pub try_out: bool,
 }
 
 impl std::fmt::Display for SourceName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.label)
+        f.write_str(&self.label)?;
+        if self.try_out {
+            f.write_str(" (a try-out: nobody is marked)")?;
+        }
+        Ok(())
     }
 }
 
@@ -191,7 +229,7 @@ pub enum KioskEvent {
 #[derive(Clone, Debug)]
 pub enum CaptureCommand {
     /// Use this source from now on.
-    Switch(SourceSpec),
+    Switch(DoorSource),
     /// Try opening the current source again.
     Retry,
 }
@@ -248,7 +286,7 @@ impl Kiosk {
     /// Starts the capture, door and admin threads. Models load on their threads, so this
     /// returns at once. `observer`, when given, receives a copy of every event.
     pub fn start(
-        source: SourceSpec,
+        source: impl Into<DoorSource>,
         data: DataDir,
         settings: Settings,
         wake: Waker,
@@ -283,7 +321,7 @@ impl Kiosk {
             })
         };
         let capture = capture::CaptureLoop {
-            spec: source,
+            source: source.into(),
             commands: command_rx,
             to_vision: vision_tx,
             to_ui: frame_tx,

@@ -15,7 +15,7 @@ pub struct SoundCues {
 /// (frequency Hz, milliseconds) notes of each cue.
 fn notes(kind: VerdictKind) -> &'static [(f32, u64)] {
     match kind {
-        VerdictKind::Welcome => &[(660.0, 110), (880.0, 160)],
+        VerdictKind::Welcome | VerdictKind::TryOut => &[(660.0, 110), (880.0, 160)],
         VerdictKind::AlreadyMarked | VerdictKind::AbsentByHand => &[(660.0, 150)],
         VerdictKind::NotRecognised | VerdictKind::NotVerified => &[(330.0, 180), (262.0, 260)],
     }

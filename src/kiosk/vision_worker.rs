@@ -112,7 +112,7 @@ fn overlay(id: u64, rect: [f32; 4], velocity: [f32; 2], state: &Option<FaceState
         Some(FaceState::Decided(v)) => (
             v.face_label(),
             match v.kind {
-                VerdictKind::Welcome => Tone::Green,
+                VerdictKind::Welcome | VerdictKind::TryOut => Tone::Green,
                 VerdictKind::AlreadyMarked | VerdictKind::AbsentByHand => Tone::Amber,
                 VerdictKind::NotRecognised | VerdictKind::NotVerified => Tone::Red,
             },
@@ -293,6 +293,7 @@ impl VisionWorker {
                     if self.wrong_clock.is_some() {
                         continue;
                     }
+                    session.set_try_out(frame.try_out);
                     match session.process(&frame.image, frame.captured) {
                         Ok(result) => {
                             processed += 1;

@@ -1713,6 +1713,22 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The student's last day in class, when it was before `day` (they have left).
+    pub fn left_before(
+        &self,
+        student_id: i64,
+        day: NaiveDate,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT last_day FROM students WHERE id = ?1 AND last_day < ?2",
+                params![student_id, day_text(day)],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Records that a student is present on the day of `at`, unless already marked that day
     /// or recorded absent that day by hand. Atomic: two concurrent marks of one student
     /// produce one row.
@@ -1725,15 +1741,7 @@ impl Store {
         snapshot: Option<&[u8]>,
     ) -> Result<MarkRecord, StoreError> {
         let day = day_text(at.date_naive());
-        let left: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT last_day FROM students WHERE id = ?1 AND last_day < ?2",
-                params![student_id, day],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(last_day) = left {
+        if let Some(last_day) = self.left_before(student_id, at.date_naive())? {
             return Ok(MarkRecord::Left(last_day));
         }
         let when = timestamp(at);

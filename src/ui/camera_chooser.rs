@@ -83,12 +83,15 @@ impl CameraChooser {
                         });
                     if ui.button("Use this camera").clicked() {
                         if let Some(c) = cams.get(self.chosen) {
-                            kiosk.command(CaptureCommand::Switch(SourceSpec::Webcam {
-                                camera: c.index.clone(),
-                                width: settings.width,
-                                height: settings.height,
-                                fps: settings.fps,
-                            }));
+                            kiosk.command(CaptureCommand::Switch(
+                                SourceSpec::Webcam {
+                                    camera: c.index.clone(),
+                                    width: settings.width,
+                                    height: settings.height,
+                                    fps: settings.fps,
+                                }
+                                .into(),
+                            ));
                             // Chosen here, it stays chosen: the next morning's start
                             // would otherwise look for the camera that was not there.
                             let setting = c.setting(&cams);

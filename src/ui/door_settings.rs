@@ -6,7 +6,7 @@ use super::files::{Ask, FileChooser};
 use super::widgets::{field, note, ERROR, OK};
 use crate::camera::SourceSpec;
 use crate::kiosk::admin::{AdminClient, Answer, DoorForm};
-use crate::kiosk::{CameraStatus, CaptureCommand, Kiosk};
+use crate::kiosk::{CameraStatus, CaptureCommand, DoorSource, Kiosk};
 use crate::settings::KioskSettings;
 use egui::{Color32, RichText};
 use std::time::{Duration, Instant};
@@ -29,6 +29,9 @@ pub struct DoorSettingsView {
     pub camera: CameraChooser,
     /// A video file or a folder of images played instead of a camera.
     recording: FileChooser,
+    /// Whether the students in the recording chosen are marked present; unticked, it is
+    /// a try-out.
+    recording_marks: bool,
 }
 
 /// How often the saved settings are looked at again while the screen shows them.
@@ -209,10 +212,17 @@ impl DoorSettingsView {
         ui.label(
             RichText::new(
                 "Or play a recording instead of a camera, to try Rollcall out or check it on \
-                 a recording of the door (students in it are marked as at the camera; the \
-                 camera is used again at the next start):",
+                 a recording of the door (the camera is used again at the next start):",
             )
             .weak(),
+        );
+        ui.checkbox(
+            &mut self.recording_marks,
+            "Mark the students in it present, as at the camera",
+        )
+        .on_hover_text(
+            "Unticked, the recording is a try-out: the door shows whom it recognises and \
+             marks nobody.",
         );
         ui.horizontal(|ui| {
             if ui.button("Open a video file…").clicked() {
@@ -227,9 +237,10 @@ impl DoorSettingsView {
         }
         if let Some((_, paths)) = self.recording.show(ui.ctx()) {
             if let Some(path) = paths.into_iter().next() {
-                kiosk.command(CaptureCommand::Switch(SourceSpec::from_path(
-                    path, None, true,
-                )));
+                kiosk.command(CaptureCommand::Switch(DoorSource {
+                    spec: SourceSpec::from_path(path, None, true),
+                    try_out: !self.recording_marks,
+                }));
             }
         }
     }

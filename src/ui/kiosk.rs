@@ -62,7 +62,7 @@ fn card_layout(picture: Rect, cards: usize) -> (f32, usize) {
 
 fn verdict_colour(k: VerdictKind) -> Color32 {
     match k {
-        VerdictKind::Welcome => GREEN,
+        VerdictKind::Welcome | VerdictKind::TryOut => GREEN,
         VerdictKind::AlreadyMarked | VerdictKind::AbsentByHand => AMBER,
         VerdictKind::NotRecognised | VerdictKind::NotVerified => RED,
     }
@@ -562,8 +562,8 @@ impl KioskView {
                 .layout(corner),
         );
         let mut banner_over = over.new_child(egui::UiBuilder::new().max_rect(rect));
-        // A recording plays where the camera would: whoever is in it is marked, so whoever
-        // reads the screen should know it is not the door's camera.
+        // A recording plays where the camera would, and a try-out marks nobody: whoever
+        // reads the screen should know it is not the door's camera at work.
         if let Some(tag) = recording_tag(status, banner_kind) {
             egui::Frame::new()
                 .fill(Color32::from_black_alpha(180))
@@ -758,22 +758,29 @@ fn camera_notice(status: &CameraStatus) -> Option<CameraNotice> {
     }
 }
 
-/// What a camera view says over a recording's pictures (`None`: a camera's).
+/// What a camera view says over a recording's pictures, or a try-out's (`None`: the
+/// camera's, at work).
 fn recording_tag(status: &CameraStatus, kind: Banner) -> Option<&'static str> {
     let source = match status {
         CameraStatus::Live(s) | CameraStatus::Dark(s) | CameraStatus::Stuck(s) => s,
         _ => return None,
     };
-    match (source.recording, kind) {
-        (false, _) => None,
-        (true, Banner::ForTheDoor) => Some(RECORDING_AT_THE_DOOR),
-        (true, Banner::Short) => Some("A recording, not the camera"),
+    match (source.try_out, source.recording, kind) {
+        (true, true, Banner::ForTheDoor) => Some(TRY_OUT_OF_A_RECORDING),
+        (true, _, _) => Some(TRY_OUT),
+        (false, false, _) => None,
+        (false, true, Banner::ForTheDoor) => Some(RECORDING_AT_THE_DOOR),
+        (false, true, Banner::Short) => Some("A recording, not the camera"),
     }
 }
 
 /// What the door says over a recording's pictures.
 const RECORDING_AT_THE_DOOR: &str =
     "A recording, not the camera: the students in it are marked present";
+/// What the door says over a try-out's pictures (a screen's small view too).
+const TRY_OUT: &str = "A try-out: nobody is marked";
+/// What the door says over the pictures of a recording played as a try-out.
+const TRY_OUT_OF_A_RECORDING: &str = "A recording played as a try-out: nobody is marked";
 
 impl CameraNotice {
     /// The notice as a view of this kind shows it: its line, and the teacher's paragraph
@@ -914,6 +921,7 @@ mod tests {
         let source = |recording| crate::kiosk::SourceName {
             label: "Door".into(),
             recording,
+            try_out: false,
         };
         for kind in [Banner::ForTheDoor, Banner::Short] {
             for status in [
@@ -937,6 +945,20 @@ mod tests {
             recording_tag(&CameraStatus::Live(source(true)), Banner::ForTheDoor),
             Some(RECORDING_AT_THE_DOOR)
         );
+        // A try-out never reads as the door at work, from a camera or a recording.
+        for recording in [false, true] {
+            let try_out = crate::kiosk::SourceName {
+                try_out: true,
+                ..source(recording)
+            };
+            for kind in [Banner::ForTheDoor, Banner::Short] {
+                let tag = recording_tag(&CameraStatus::Live(try_out.clone()), kind);
+                assert!(
+                    tag.is_some_and(|t| t.ends_with("a try-out: nobody is marked") || t == TRY_OUT),
+                    "{tag:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -15,9 +15,8 @@ pub mod student_list;
 pub mod typing;
 pub mod widgets;
 
-use crate::camera::SourceSpec;
 use crate::data_dir::DataDir;
-use crate::kiosk::{Kiosk, KioskEvent};
+use crate::kiosk::{DoorSource, Kiosk, KioskEvent};
 use crate::settings::Settings;
 use admin::AdminView;
 use kiosk::KioskView;
@@ -29,7 +28,8 @@ use typing::TypingPace;
 pub struct AppOptions {
     pub data: DataDir,
     pub settings: Settings,
-    pub source: SourceSpec,
+    /// What the door plays (a `SourceSpec` converts: the door at work, marking).
+    pub source: DoorSource,
     /// Receives a copy of every kiosk event (benchmarks, tests); usually `None`.
     pub observer: Option<crossbeam_channel::Sender<KioskEvent>>,
 }

@@ -58,7 +58,7 @@ fn harness_with(data: DataDir, dir: &Path, size: (f32, f32), settings: Settings)
         AppOptions {
             data,
             settings,
-            source,
+            source: source.into(),
             observer: None,
         },
     )
@@ -70,7 +70,7 @@ fn harness_watching(data: DataDir, source: SourceSpec, size: (f32, f32)) -> H {
         AppOptions {
             data,
             settings: settings(),
-            source,
+            source: source.into(),
             observer: None,
         },
     )
@@ -556,6 +556,34 @@ fn a_folder_of_images_is_played_at_the_door_from_door_settings() {
         in_use(h).contains(&folder.display().to_string())
     });
     assert!(!shows(&h, "Choose a folder of images"), "the picker closed");
+    // Unless the admin says otherwise, a recording is a try-out: nobody in it is marked.
+    assert!(
+        in_use(&h).ends_with("(a try-out: nobody is marked)"),
+        "{}",
+        in_use(&h)
+    );
+    // Ticked, the same recording marks whoever it shows, as the camera would.
+    click(
+        &mut h,
+        Role::CheckBox,
+        "Mark the students in it present, as at the camera",
+    );
+    click(&mut h, Role::Button, "Open a folder of images…");
+    step_until(&mut h, "the picker", 10, |h| {
+        shows(h, "Choose a folder of images")
+    });
+    picker_go_to(&mut h, &folder.parent().unwrap().display().to_string());
+    step_until(&mut h, "the person's folder", 10, |h| shows(h, "0003"));
+    // The picker's entry, not the status line or "In use: …/0003".
+    h.query_all_by_label_contains("0003")
+        .find(|n| n.accesskit_node().role() == Role::Button)
+        .expect("the picker's entry")
+        .click();
+    h.step();
+    click(&mut h, Role::Button, "Open");
+    step_until(&mut h, "the recording at work", 30, |h| {
+        !in_use(h).contains("try-out") && in_use(h).contains(&folder.display().to_string())
+    });
 }
 
 #[test]
@@ -2196,7 +2224,7 @@ fn a_failed_capture_leaves_the_form_ready_to_save() {
         AppOptions {
             data,
             settings: settings(),
-            source,
+            source: source.into(),
             observer: None,
         },
     );

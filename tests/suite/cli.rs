@@ -862,6 +862,68 @@ fn door_events_to_the_end(door: &mut Child) -> Vec<String> {
     events
 }
 
+/// `rollcall door --try-out` on a recording of an enrolled student names her and marks
+/// nobody: a school checks Rollcall on a recording of its own door without touching the
+/// register.
+#[test]
+fn a_door_tried_out_on_a_recording_names_the_student_and_marks_nobody() {
+    use rollcall::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let args = enrol_grace(&photos("webcam-dev", "0006"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = rollcall(&data, &args);
+    assert!(out.status.success(), "{out:?}");
+    let frames = recording_of_0006(dir.path(), 20);
+    let frames = frames.to_str().unwrap();
+    let mut door = start_rollcall(
+        &data,
+        &["door", "--try-out", "--source", frames, "--fps", "10"],
+        Stdio::null(),
+    );
+    let events = door_events_to_the_end(&mut door);
+    door.kill().unwrap();
+    door.wait().unwrap();
+    let verdicts: Vec<&String> = events
+        .iter()
+        .filter(|l| l.contains(r#""event":"verdict""#))
+        .collect();
+    assert!(
+        verdicts.iter().any(|v| v.contains(r#""kind":"TryOut""#)
+            && v.contains(r#""name":"Grace Hopper""#)
+            && v.contains("a try-out, so not marked")),
+        "{events:?}"
+    );
+    assert!(
+        !verdicts.iter().any(|v| v.contains("Welcome")),
+        "{verdicts:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|l| l.contains(r#""event":"camera""#) && l.contains(r#""try_out":true"#)),
+        "{events:?}"
+    );
+    let store = Store::open(&data.join("rollcall.db")).unwrap();
+    assert_eq!(common::marks_made(&store), 0, "nobody marked");
+    // Without --try-out, the same recording marks her.
+    let mut door = start_rollcall(
+        &data,
+        &["door", "--source", frames, "--fps", "10"],
+        Stdio::null(),
+    );
+    let events = door_events_to_the_end(&mut door);
+    door.kill().unwrap();
+    door.wait().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|l| l.contains(r#""kind":"Welcome""#) && l.contains("Grace Hopper")),
+        "{events:?}"
+    );
+    assert_eq!(common::marks_made(&store), 1);
+}
+
 #[test]
 fn the_kiosk_options_reach_a_door_and_are_refused_where_nothing_uses_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -903,6 +965,9 @@ fn the_kiosk_options_reach_a_door_and_are_refused_where_nothing_uses_them() {
         said.contains("--loop and --fullscreen are options"),
         "{said}"
     );
+    let students = rollcall(&data, &["--try-out", "students"]);
+    let said = String::from_utf8_lossy(&students.stderr);
+    assert!(said.contains("--try-out is an option"), "{said}");
 }
 
 #[test]

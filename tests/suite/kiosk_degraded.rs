@@ -34,7 +34,8 @@ fn kiosk_on_frames(
                 path: frames,
                 fps: 10.0,
                 looping: true,
-            },
+            }
+            .into(),
             observer: None,
         },
     )

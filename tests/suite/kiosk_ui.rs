@@ -14,7 +14,7 @@ use rollcall::attendance::{AttendanceService, PhotoInput, Recognizer, Records};
 use rollcall::camera::SourceSpec;
 use rollcall::data_dir::DataDir;
 use rollcall::kiosk::admin::DoorForm;
-use rollcall::kiosk::{CameraStatus, CaptureCommand, KioskEvent};
+use rollcall::kiosk::{CameraStatus, CaptureCommand, DoorSource, KioskEvent};
 use rollcall::recognition::Origin;
 use rollcall::settings::Settings;
 use rollcall::store::{NewStudent, Store};
@@ -98,7 +98,7 @@ fn observed_harness(
         AppOptions {
             data,
             settings: settings(),
-            source,
+            source: source.into(),
             observer: Some(observer),
         },
     );
@@ -115,7 +115,7 @@ fn harness_with(
         AppOptions {
             data,
             settings,
-            source,
+            source: source.into(),
             observer: None,
         },
     )
@@ -181,6 +181,50 @@ fn an_enrolled_student_is_welcomed_once_then_told_they_are_already_marked() {
     passes_again_and_is_told_already_marked(&mut h);
     assert_eq!(rows_today(dir.path()), 1, "passing again adds no row");
     assert!(!shows(&h, "Not recognised"));
+}
+
+/// A recording played as a try-out names the student it recognises and marks nobody
+/// (nor keeps or learns anything from her face); the same recording played at work
+/// afterwards welcomes and marks her.
+#[test]
+fn a_try_out_names_the_student_and_marks_nobody_until_the_door_is_at_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = enrolled_data_dir(dir.path());
+    let store = || Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let learnt = store().templates_version().unwrap();
+    let frames = frames_of("0002", dir.path());
+    let mut h = app_harness(
+        (1024.0, 768.0),
+        AppOptions {
+            data,
+            settings: settings(),
+            source: DoorSource::try_out(looping(frames.clone())),
+            observer: None,
+        },
+    );
+    step_until(&mut h, "the try-out's verdict", 120, |h| {
+        shows(h, "Recognised: Student Two — a try-out, so not marked")
+    });
+    assert!(shows(
+        &h,
+        "A recording played as a try-out: nobody is marked"
+    ));
+    assert!(!shows(&h, "Welcome"));
+    assert_eq!(rows_today(dir.path()), 0, "nobody marked");
+    assert_eq!(
+        store().templates_version().unwrap(),
+        learnt,
+        "nothing learnt from a try-out"
+    );
+    // The same recording, the door at work.
+    h.state()
+        .kiosk
+        .command(CaptureCommand::Switch(folder(frames).into()));
+    step_until(&mut h, "the welcome", 120, |h| {
+        shows(h, "Welcome, Student Two — marked at ")
+    });
+    assert_eq!(rows_today(dir.path()), 1);
+    assert!(!shows(&h, "nobody is marked"));
 }
 
 #[test]
@@ -678,7 +722,7 @@ fn a_missing_camera_shows_the_no_camera_screen() {
     let frames = frames_of("0003", dir.path());
     h.state()
         .kiosk
-        .command(CaptureCommand::Switch(folder(frames)));
+        .command(CaptureCommand::Switch(folder(frames).into()));
     step_until(&mut h, "the video", 60, |h| shows(h, "Camera view"));
 }
 
@@ -709,7 +753,7 @@ fn a_camera_whose_picture_stays_black_says_so_until_it_comes_back() {
     let scene = nobody_there(&dir.path().join("open"));
     h.state()
         .kiosk
-        .command(CaptureCommand::Switch(looping(scene)));
+        .command(CaptureCommand::Switch(looping(scene).into()));
     step_until(&mut h, "the notice to go", 30, |h| {
         !shows(h, "The camera's picture is black")
     });
@@ -1003,13 +1047,14 @@ fn the_kiosk_keeps_marking_during_a_bulk_import() {
     let enrolled = |db: &Path| Store::open(db).unwrap().students().unwrap().len();
     step_until(&mut h, "the import to start", 120, |_| enrolled(&db) > 5);
     let started = Instant::now();
-    h.state()
-        .kiosk
-        .command(CaptureCommand::Switch(SourceSpec::Folder {
+    h.state().kiosk.command(CaptureCommand::Switch(
+        SourceSpec::Folder {
             path: frames_of("0002", dir.path()),
             fps: 10.0,
             looping: true,
-        }));
+        }
+        .into(),
+    ));
     let mut welcomed = None;
     let mut imported = None;
     let deadline = Instant::now() + Duration::from_secs(300);
@@ -1091,7 +1136,7 @@ fn one_person_has_one_card_over_a_video_that_keeps_its_size_while_they_stay() {
         AppOptions {
             data,
             settings,
-            source: looping(frames_of("0007", dir.path())),
+            source: looping(frames_of("0007", dir.path())).into(),
             observer: None,
         },
     );
@@ -1127,7 +1172,7 @@ fn a_student_enrolled_while_standing_at_the_kiosk_is_greeted_at_once() {
         AppOptions {
             data,
             settings: settings(),
-            source: looping(frames_of("0005", dir.path())),
+            source: looping(frames_of("0005", dir.path())).into(),
             observer: None,
         },
     );

@@ -2111,7 +2111,8 @@ fn the_kiosk_says_when_the_school_server_is_offline_and_how_many_marks_wait() {
                 path: frames,
                 fps: 10.0,
                 looping: true,
-            },
+            }
+            .into(),
             observer: None,
         },
     );

@@ -70,7 +70,8 @@ fn harness(data: DataDir, camera: PathBuf) -> H {
                 path: camera,
                 fps: 10.0,
                 looping: true,
-            },
+            }
+            .into(),
             observer: None,
         },
     )

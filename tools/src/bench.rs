@@ -308,7 +308,7 @@ pub fn live(dataset: &Path, fps: f64, settings: &Settings) -> anyhow::Result<Liv
         AppOptions {
             data,
             settings: settings.clone(),
-            source,
+            source: source.into(),
             observer: Some(observer),
         },
     );

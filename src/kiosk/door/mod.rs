@@ -90,6 +90,21 @@ pub struct DoorSession {
     /// The last comparison of this computer's time zone with another door's: when it was
     /// made, the newest mark then, and what it found (it reads a week of marks).
     zone_seen: Option<(Instant, Option<i64>, Option<String>)>,
+    /// A try-out: students recognised are named, not marked (see `DoorSource::try_out`).
+    try_out: bool,
+}
+
+/// What the door found of a confirmed student: marked (or not, and why), or named only
+/// in a try-out.
+struct Found {
+    kind: VerdictKind,
+    name: String,
+    /// When they were marked today.
+    at: Option<String>,
+    /// The school's other door that marked them first.
+    door: Option<String>,
+    /// Whether the site may learn from this face (see `DoorSession::find`).
+    learn: bool,
 }
 
 /// How often a linked door compares its time zone with the other doors' when no mark
@@ -119,7 +134,24 @@ impl DoorSession {
             gallery_seen,
             now: Instant::now(),
             zone_seen: None,
+            try_out: false,
         }
+    }
+
+    /// Plays from now on as a try-out (nobody marked) or not. Faces already judged are
+    /// judged again, and a student greeted before is greeted afresh: a verdict of one kind
+    /// of play is not carried into the other.
+    pub fn set_try_out(&mut self, on: bool) {
+        if self.try_out == on {
+            return;
+        }
+        self.try_out = on;
+        for id in self.decided.keys() {
+            self.tracker.reopen(*id);
+        }
+        self.decided.clear();
+        self.first_match.clear();
+        self.greeted.clear();
     }
 
     /// Puts another photo-attack model in place; returns the one it replaces.
@@ -510,12 +542,15 @@ impl DoorSession {
         face: &Face,
     ) -> NewVerdict {
         tracing::info!(track_id, score, "face refused by the photo-attack check");
-        let snapshot = crate::vision::image_io::face_snapshot(image, face).ok();
-        if let Err(e) = self
-            .records
-            .log_refusal(resembled, score, snapshot.as_deref())
-        {
-            tracing::warn!("could not log a refused face: {e}");
+        // A try-out's refusals are not the door's: the admin's list of them stays the door's.
+        if !self.try_out {
+            let snapshot = crate::vision::image_io::face_snapshot(image, face).ok();
+            if let Err(e) = self
+                .records
+                .log_refusal(resembled, score, snapshot.as_deref())
+            {
+                tracing::warn!("could not log a refused face: {e}");
+            }
         }
         NewVerdict {
             verdict: Verdict::about_nobody(VerdictKind::NotVerified, track_id),
@@ -524,7 +559,7 @@ impl DoorSession {
         }
     }
 
-    /// Marks a confirmed student. Greeted within the cooldown, they see that greeting
+    /// Marks a confirmed student (a try-out only names them). Greeted within the cooldown, they see that greeting
     /// again, silently — unless the records now say otherwise (an admin recorded them
     /// absent meanwhile, here or at another machine of the school).
     fn confirm(
@@ -541,27 +576,20 @@ impl DoorSession {
             .filter(|(at, _)| self.now.saturating_duration_since(*at) < self.cooldown)
             .map(|(_, previous)| previous.clone());
         let snapshot = match greeted {
-            None => crate::vision::image_io::face_snapshot(image, face).ok(),
-            Some(_) => None,
+            None if !self.try_out => crate::vision::image_io::face_snapshot(image, face).ok(),
+            _ => None,
         };
-        let marked = self
-            .records
-            .mark(c.student_id, c.score, "kiosk", snapshot.as_deref())?;
-        let kind = match marked.record {
-            MarkRecord::New(_) => VerdictKind::Welcome,
-            MarkRecord::Existing { .. } => VerdictKind::AlreadyMarked,
-            MarkRecord::AbsentByHand(_) => VerdictKind::AbsentByHand,
+        let Some(found) = self.find(c, snapshot.as_deref())? else {
             // Their last day is over (their face data not yet erased here): no longer in
             // the class, so not known to the kiosk either.
-            MarkRecord::Left(_) => {
-                self.first_match.remove(&track_id);
-                return Ok(NewVerdict {
-                    verdict: Verdict::about_nobody(VerdictKind::NotRecognised, track_id),
-                    first_seen,
-                    silent: false,
-                });
-            }
+            self.first_match.remove(&track_id);
+            return Ok(NewVerdict {
+                verdict: Verdict::about_nobody(VerdictKind::NotRecognised, track_id),
+                first_seen,
+                silent: false,
+            });
         };
+        let kind = found.kind;
         if let Some(previous) = greeted {
             let welcomed_and_still_marked =
                 previous.kind == VerdictKind::Welcome && kind == VerdictKind::AlreadyMarked;
@@ -576,11 +604,7 @@ impl DoorSession {
                 });
             }
         }
-        // A confirmed, live face from this camera: the site learns from it — unless an
-        // admin recorded the student absent today, which may mean the kiosk took someone
-        // else for them.
-        let learn = !matches!(marked.record, MarkRecord::AbsentByHand(_));
-        if let Some(embeddings) = self.first_match.remove(&track_id).filter(|_| learn) {
+        if let Some(embeddings) = self.first_match.remove(&track_id).filter(|_| found.learn) {
             let before = self.recognizer.gallery().generation();
             if let Err(e) =
                 self.recognizer
@@ -597,9 +621,9 @@ impl DoorSession {
             kind,
             track_id,
             student_id: Some(c.student_id),
-            time: Some(clock_time(marked.at())),
-            door: marked.other_door().map(str::to_string),
-            name: Some(marked.name),
+            time: found.at,
+            door: found.door,
+            name: Some(found.name),
         };
         self.greeted
             .insert(c.student_id, (self.now, verdict.clone()));
@@ -608,5 +632,46 @@ impl DoorSession {
             first_seen,
             silent: false,
         })
+    }
+
+    /// Marks a confirmed student, or in a try-out only names them; `None` when they have
+    /// left the class.
+    fn find(
+        &mut self,
+        c: &Candidate,
+        snapshot: Option<&[u8]>,
+    ) -> Result<Option<Found>, StoreError> {
+        if self.try_out {
+            // Nothing written, nothing learnt: a try-out leaves the register as it was.
+            return Ok(self
+                .records
+                .name_if_in_class(c.student_id)?
+                .map(|name| Found {
+                    kind: VerdictKind::TryOut,
+                    name,
+                    at: None,
+                    door: None,
+                    learn: false,
+                }));
+        }
+        let marked = self
+            .records
+            .mark(c.student_id, c.score, "kiosk", snapshot)?;
+        let kind = match marked.record {
+            MarkRecord::New(_) => VerdictKind::Welcome,
+            MarkRecord::Existing { .. } => VerdictKind::AlreadyMarked,
+            MarkRecord::AbsentByHand(_) => VerdictKind::AbsentByHand,
+            MarkRecord::Left(_) => return Ok(None),
+        };
+        Ok(Some(Found {
+            kind,
+            at: Some(clock_time(marked.at())),
+            door: marked.other_door().map(str::to_string),
+            name: marked.name,
+            // A confirmed, live face from this camera: the site learns from it — unless an
+            // admin recorded the student absent today, which may mean the kiosk took
+            // someone else for them.
+            learn: kind != VerdictKind::AbsentByHand,
+        }))
     }
 }

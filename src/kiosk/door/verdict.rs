@@ -13,6 +13,8 @@ pub enum VerdictKind {
     NotRecognised,
     /// The face did not look live, e.g. a photo held up to the camera (red).
     NotVerified,
+    /// Recognised in a try-out, where nobody is marked (green: what a welcome would be).
+    TryOut,
 }
 
 /// A verdict for one face track.
@@ -59,6 +61,7 @@ impl Verdict {
             VerdictKind::NotVerified => {
                 "We couldn't verify it's you — please see your teacher".into()
             }
+            VerdictKind::TryOut => format!("Recognised: {name} — a try-out, so not marked"),
         }
     }
 
@@ -116,5 +119,15 @@ mod tests {
             "Ada, please see your teacher — today's attendance was taken by hand"
         );
         assert_eq!(by_hand.face_label(), "Ada");
+        let try_out = Verdict {
+            kind: VerdictKind::TryOut,
+            time: None,
+            ..by_hand
+        };
+        assert_eq!(
+            try_out.message(),
+            "Recognised: Ada — a try-out, so not marked"
+        );
+        assert_eq!(try_out.face_label(), "Ada");
     }
 }
