@@ -480,6 +480,61 @@ impl KioskView {
         let painter = ui.painter_at(area);
         painter.image(texture.id(), rect, uv, Color32::WHITE);
 
+        // What the people at the door read, and below it what the teacher needs to know. A
+        // screen's small camera view, read by the admin, says only the line: the screen says
+        // the rest (the teacher's paragraph would spill over the controls below).
+        let for_the_teacher = |reason: &dyn std::fmt::Display| match banner_kind {
+            Banner::ForTheDoor => Some((
+                "Attendance cannot be taken here right now — please tell your teacher.".to_string(),
+                Some(format!("For the teacher: {reason}")),
+            )),
+            Banner::Short => Some((
+                "Attendance cannot be taken here right now.".to_string(),
+                None,
+            )),
+        };
+        // A source gone or ended leaves its last picture under the line (in a screen's
+        // camera view: the kiosk's own area has screens of their own for those).
+        let camera = camera_notice(status).map(|n| {
+            let (line, teacher) = n.in_view(&banner_kind);
+            (line.to_string(), teacher.map(str::to_string))
+        });
+        // One child over the picture for whatever is written on it, made whether anything
+        // is or not (as without a picture): it takes one id from this Ui, and the widgets
+        // after the view (a screen's Capture, "Add from files…") must keep theirs as
+        // notices come and go — a click through the accessibility tree aims at the id it
+        // found. It leaves the surrounding layout alone: whatever follows the view stays
+        // below the picture, wherever the text ends.
+        let mut over = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+        // The tag in a corner whatever the surrounding layout (a screen's camera view sits
+        // in a centred one): the top at the door, whose verdicts are at the bottom; the
+        // bottom of a screen's small view, where the faces' names are over them.
+        let corner = match banner_kind {
+            Banner::ForTheDoor => egui::Layout::top_down(egui::Align::Min),
+            Banner::Short => egui::Layout::bottom_up(egui::Align::Min),
+        };
+        let mut tag_over = over.new_child(
+            egui::UiBuilder::new()
+                .max_rect(rect.shrink(8.0))
+                .layout(corner),
+        );
+        let mut banner_over = over.new_child(egui::UiBuilder::new().max_rect(rect));
+        // A recording plays where the camera would, and a try-out marks nobody: whoever
+        // reads the screen should know it is not the door's camera at work. Drawn before
+        // the faces: a name over a face near the top stays readable over it.
+        if let Some(tag) = recording_tag(status, banner_kind) {
+            egui::Frame::new()
+                .fill(Color32::from_black_alpha(180))
+                .corner_radius(4.0)
+                .inner_margin(6.0)
+                .show(&mut tag_over, |ui| {
+                    let size = match banner_kind {
+                        Banner::ForTheDoor => 18.0,
+                        Banner::Short => 13.0,
+                    };
+                    ui.label(RichText::new(tag).size(size).color(AMBER));
+                });
+        }
         let tag_size = (text_size(rect) * 0.7).max(16.0);
         if let Some(frame) = &self.faces {
             let sx = rect.width() / frame.frame_size[0].max(1.0);
@@ -523,60 +578,6 @@ impl KioskView {
             }
         }
 
-        // What the people at the door read, and below it what the teacher needs to know. A
-        // screen's small camera view, read by the admin, says only the line: the screen says
-        // the rest (the teacher's paragraph would spill over the controls below).
-        let for_the_teacher = |reason: &dyn std::fmt::Display| match banner_kind {
-            Banner::ForTheDoor => Some((
-                "Attendance cannot be taken here right now — please tell your teacher.".to_string(),
-                Some(format!("For the teacher: {reason}")),
-            )),
-            Banner::Short => Some((
-                "Attendance cannot be taken here right now.".to_string(),
-                None,
-            )),
-        };
-        // A source gone or ended leaves its last picture under the line (in a screen's
-        // camera view: the kiosk's own area has screens of their own for those).
-        let camera = camera_notice(status).map(|n| {
-            let (line, teacher) = n.in_view(&banner_kind);
-            (line.to_string(), teacher.map(str::to_string))
-        });
-        // One child over the picture for whatever is written on it, made whether anything
-        // is or not (as without a picture): it takes one id from this Ui, and the widgets
-        // after the view (a screen's Capture, "Add from files…") must keep theirs as
-        // notices come and go — a click through the accessibility tree aims at the id it
-        // found. It leaves the surrounding layout alone: whatever follows the view stays
-        // below the picture, wherever the text ends.
-        let mut over = ui.new_child(egui::UiBuilder::new().max_rect(rect));
-        // The tag in a corner whatever the surrounding layout (a screen's camera view sits
-        // in a centred one): the top at the door, whose verdicts are at the bottom; the
-        // bottom of a screen's small view, where the faces' names are over them.
-        let corner = match banner_kind {
-            Banner::ForTheDoor => egui::Layout::top_down(egui::Align::Min),
-            Banner::Short => egui::Layout::bottom_up(egui::Align::Min),
-        };
-        let mut tag_over = over.new_child(
-            egui::UiBuilder::new()
-                .max_rect(rect.shrink(8.0))
-                .layout(corner),
-        );
-        let mut banner_over = over.new_child(egui::UiBuilder::new().max_rect(rect));
-        // A recording plays where the camera would, and a try-out marks nobody: whoever
-        // reads the screen should know it is not the door's camera at work.
-        if let Some(tag) = recording_tag(status, banner_kind) {
-            egui::Frame::new()
-                .fill(Color32::from_black_alpha(180))
-                .corner_radius(4.0)
-                .inner_margin(6.0)
-                .show(&mut tag_over, |ui| {
-                    let size = match banner_kind {
-                        Banner::ForTheDoor => 18.0,
-                        Banner::Short => 13.0,
-                    };
-                    ui.label(RichText::new(tag).size(size).color(AMBER));
-                });
-        }
         let banner = match (camera, &self.recognition, &self.wrong_clock) {
             (Some(no_picture), _, _) => Some(no_picture),
             (_, Recognition::Unavailable(reason), _) => for_the_teacher(reason),
