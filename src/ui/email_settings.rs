@@ -1,28 +1,38 @@
 //! Admin → Email settings: the mail server for attendance reports, saved in settings.toml,
 //! and a test message. The saved password never comes back to the screen: an empty
-//! password field keeps it.
+//! password field keeps it. While the form is untouched it follows what another program
+//! saves (a hand edit, a second kiosk's admin), and Save writes only what the admin changed.
 
 use super::files::{Ask, FileChooser};
 use super::widgets::{field, hint, note, ERROR, OK};
 use crate::kiosk::admin::{AdminClient, Answer, EmailForm, Outcome, Pending};
 use crate::settings::MailSecurity;
 use egui::{Color32, RichText};
+use std::time::{Duration, Instant};
 
 /// The email settings screen.
 #[derive(Default)]
 pub struct EmailSettingsView {
     form: Option<EmailForm>,
+    /// The form as saved when it was last loaded or saved: Save writes only what the
+    /// admin changed from it.
+    loaded: Option<EmailForm>,
     port: String,
     /// A new password typed by the admin (empty: keep the saved one).
     password: String,
     test_to: String,
-    /// Loading or saving the settings.
-    asked: Option<Answer<EmailForm>>,
+    /// Loading the settings (`false`) or saving them (`true`).
+    asked: Option<(Answer<EmailForm>, bool)>,
+    /// When the saved settings were last asked for (see `LOOK_AGAIN`).
+    looked: Option<Instant>,
     testing: Option<Pending<Outcome>>,
     message: Option<(String, Color32)>,
     /// Choosing the certificate authority's file.
     files: FileChooser,
 }
+
+/// How often the saved settings are looked at again while the screen shows them untouched.
+const LOOK_AGAIN: Duration = Duration::from_secs(2);
 
 fn security_name(s: MailSecurity) -> &'static str {
     match s {
@@ -33,9 +43,21 @@ fn security_name(s: MailSecurity) -> &'static str {
 }
 
 impl EmailSettingsView {
-    /// Asks for the saved settings (when the screen is opened).
+    /// Asks for the saved settings (when the screen is opened, and again while it shows
+    /// them untouched).
     pub fn load(&mut self, admin: &AdminClient) {
-        self.asked = Some(admin.email_settings());
+        self.asked = Some((admin.email_settings(), false));
+        self.looked = Some(Instant::now());
+    }
+
+    /// Whether the form shows the settings as loaded (nothing typed or chosen since).
+    fn untouched(&self) -> bool {
+        match (&self.form, &self.loaded) {
+            (Some(form), Some(loaded)) => {
+                form == loaded && self.port == loaded.port.to_string() && self.password.is_empty()
+            }
+            _ => false,
+        }
     }
 
     /// Forgets what was typed (when the admin mode locks).
@@ -45,10 +67,16 @@ impl EmailSettingsView {
 
     /// Takes the answers that came since the last frame.
     pub fn take_answers(&mut self) {
-        if let Some(r) = self.asked.as_ref().and_then(Pending::poll) {
-            let saving = self.form.is_some();
+        if let Some((r, saving)) = self
+            .asked
+            .as_ref()
+            .and_then(|(a, saving)| Some((a.poll()?, *saving)))
+        {
             self.asked = None;
+            // Settings looked up again once the admin started typing are not put over it.
+            let typing = !saving && self.form.is_some() && !self.untouched();
             match r.unwrap_or_else(|lost| Err(lost.to_string())) {
+                Ok(_) if typing => {}
                 Ok(form) => {
                     if saving {
                         let saved = if form.ca_file.is_empty() {
@@ -61,6 +89,7 @@ impl EmailSettingsView {
                         self.message = Some((saved.into(), OK));
                     }
                     self.port = form.port.to_string();
+                    self.loaded = Some(form.clone());
                     self.form = Some(form);
                     self.password.clear();
                 }
@@ -94,6 +123,14 @@ impl EmailSettingsView {
         if self.form.is_none() && self.asked.is_none() {
             self.load(admin);
         }
+        // What another program saves meanwhile shows while the form is untouched.
+        if self.asked.is_none()
+            && self.untouched()
+            && self.looked.is_none_or(|at| at.elapsed() >= LOOK_AGAIN)
+        {
+            self.load(admin);
+        }
+        ui.ctx().request_repaint_after(LOOK_AGAIN);
         let Some(form) = self.form.as_mut() else {
             ui.spinner();
             return;
@@ -160,7 +197,7 @@ impl EmailSettingsView {
         field(ui, "Sender", &mut form.from, false);
         field(ui, "Subject", &mut form.subject, false);
         ui.add_space(6.0);
-        let busy = self.asked.is_some();
+        let busy = matches!(self.asked, Some((_, true)));
         if ui
             .add_enabled(!busy, egui::Button::new("Save email settings"))
             .clicked()
@@ -168,7 +205,8 @@ impl EmailSettingsView {
             match self.typed() {
                 Ok((form, password)) => {
                     self.message = None;
-                    self.asked = Some(admin.save_email_settings(form, password));
+                    let loaded = self.loaded.clone().unwrap_or_else(|| form.clone());
+                    self.asked = Some((admin.save_email_settings(loaded, form, password), true));
                 }
                 Err(e) => self.message = Some((e, ERROR)),
             }

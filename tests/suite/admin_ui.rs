@@ -3043,6 +3043,64 @@ fn a_mail_server_set_in_the_file_while_rollcall_runs_is_the_one_used() {
     assert_eq!(received.lock().unwrap().len(), 1);
 }
 
+/// Email settings changed in the file while the screen is open (by hand, or by a second
+/// kiosk's admin) show on the untouched form, and a Save writes only what this admin
+/// changed: a sender set in the file meanwhile stays, and so does the saved password.
+#[test]
+fn email_settings_saved_elsewhere_show_and_are_not_saved_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, mut h) = email_settings_screen(dir.path());
+    let set = |key: &str, value: &str| {
+        let value = toml::Value::String(value.into());
+        Settings::set_in_file(&data.settings(), "email", key, value).unwrap();
+    };
+    let value = |h: &H, label: &str| {
+        text_field(h, label)
+            .accesskit_node()
+            .value()
+            .unwrap_or_default()
+    };
+    set("host", "smtp.school.example");
+    set("password", "kept secret");
+    step_until(&mut h, "the mail server set in the file", 30, |h| {
+        value(h, "Mail server") == "smtp.school.example"
+    });
+
+    // The admin starts changing the subject; meanwhile the sender is set in the file.
+    replace_text(&mut h, "Subject", "Your attendance this term");
+    set("from", "Rollcall <it@school.example>");
+    for _ in 0..30 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        value(&h, "Subject"),
+        "Your attendance this term",
+        "what the admin is changing stays on screen"
+    );
+    click(&mut h, Role::Button, "Save email settings");
+    step_until(&mut h, "the settings saved", 30, |h| {
+        shows(h, "Email settings saved.")
+    });
+    let saved = Settings::load(&data.settings()).unwrap().email;
+    assert_eq!(
+        saved.subject, "Your attendance this term",
+        "the admin's change"
+    );
+    assert_eq!(
+        saved.from, "Rollcall <it@school.example>",
+        "the file's change, not the form's empty sender"
+    );
+    assert_eq!(saved.host, "smtp.school.example");
+    assert_eq!(saved.password, "kept secret");
+    h.step();
+    assert_eq!(
+        value(&h, "Sender"),
+        "Rollcall <it@school.example>",
+        "the saved settings shown"
+    );
+}
+
 #[test]
 fn a_mail_server_signed_by_the_schools_own_authority_is_set_up_in_admin() {
     let server = tempfile::tempdir().unwrap();

@@ -258,6 +258,41 @@ impl EmailForm {
         }
     }
 
+    /// The settings `self` changes from `loaded` (the form as the admin found it), as
+    /// settings.toml writes them: only those are saved, so a setting another program
+    /// changed meanwhile (a hand edit, a second kiosk's admin) stays as it made it. The
+    /// password is not on the form: a new one is saved beside these.
+    pub fn changes_from(&self, loaded: &EmailForm) -> Vec<(String, toml::Value)> {
+        let text = |v: &str| Some(toml::Value::String(v.to_string()));
+        let trimmed = |now: &str, was: &str| (now.trim() != was.trim()).then(|| text(now.trim()));
+        let security = |s: MailSecurity| match s {
+            MailSecurity::None => "none",
+            MailSecurity::Starttls => "starttls",
+            MailSecurity::Tls => "tls",
+        };
+        [
+            ("host", trimmed(&self.host, &loaded.host)),
+            (
+                "port",
+                (self.port != loaded.port).then(|| Some(toml::Value::Integer(self.port.into()))),
+            ),
+            (
+                "security",
+                (self.security != loaded.security).then(|| text(security(self.security))),
+            ),
+            ("user", trimmed(&self.user, &loaded.user)),
+            ("from", trimmed(&self.from, &loaded.from)),
+            (
+                "subject",
+                (self.subject != loaded.subject).then(|| text(&self.subject)),
+            ),
+            ("ca_file", trimmed(&self.ca_file, &loaded.ca_file)),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.to_string(), value.flatten()?)))
+        .collect()
+    }
+
     /// The settings this form makes of `saved`: a new `password`, or the saved one.
     pub fn apply(&self, saved: &EmailSettings, password: Option<String>) -> EmailSettings {
         EmailSettings {
@@ -636,8 +671,10 @@ pub(super) enum Request {
         reply: TaskReply<Result<SendSummary, String>>,
     },
     EmailSettings(Reply<Result<EmailForm, String>>),
-    /// Save the email settings (a new password, or `None` to keep the saved one).
+    /// Save what the admin changed from the form as they `loaded` it (a new password, or
+    /// `None` to keep the saved one).
     SaveEmailSettings {
+        loaded: EmailForm,
         form: EmailForm,
         password: Option<String>,
         reply: Reply<Result<EmailForm, String>>,
@@ -987,13 +1024,17 @@ impl AdminClient {
     pub fn email_settings(&self) -> Answer<EmailForm> {
         self.ask(Request::EmailSettings)
     }
-    /// Saves the email settings in settings.toml; `password: None` keeps the saved one.
+    /// Saves in settings.toml the email settings the admin changed from the form as they
+    /// `loaded` it (the others stay as saved, maybe meanwhile by another program);
+    /// `password: None` keeps the saved one.
     pub fn save_email_settings(
         &self,
+        loaded: EmailForm,
         form: EmailForm,
         password: Option<String>,
     ) -> Answer<EmailForm> {
         self.ask(|reply| Request::SaveEmailSettings {
+            loaded,
             form,
             password,
             reply,
@@ -1020,7 +1061,43 @@ impl AdminClient {
 
 #[cfg(test)]
 mod tests {
-    use super::{CalibrationStatus, SchoolLogin};
+    use super::{CalibrationStatus, EmailForm, SchoolLogin};
+    use crate::settings::{EmailSettings, MailSecurity};
+
+    #[test]
+    fn email_settings_save_only_what_the_admin_changed() {
+        let loaded = EmailForm::of(&EmailSettings {
+            host: "smtp.school.example".into(),
+            ca_file: "/data/mail-authority.pem".into(),
+            ..EmailSettings::default()
+        });
+        assert!(loaded.changes_from(&loaded).is_empty());
+        // Spaces typed around a name change nothing.
+        let typed = EmailForm {
+            host: " smtp.school.example ".into(),
+            ..loaded.clone()
+        };
+        assert!(typed.changes_from(&loaded).is_empty());
+        let changed = EmailForm {
+            security: MailSecurity::Tls,
+            port: 465,
+            ca_file: String::new(),
+            ..loaded.clone()
+        };
+        let keys: Vec<(String, String)> = changed
+            .changes_from(&loaded)
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("port".to_string(), "465".to_string()),
+                ("security".into(), "\"tls\"".into()),
+                ("ca_file".into(), "\"\"".into()),
+            ]
+        );
+    }
 
     fn status(students: usize, conservative: bool, photos: bool) -> CalibrationStatus {
         CalibrationStatus {

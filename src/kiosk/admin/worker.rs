@@ -17,7 +17,7 @@ use crate::kiosk::latest::NewestFrame;
 use crate::kiosk::vision_worker::DoorNotice;
 use crate::recognition::{Origin, PhotoPeople, Source};
 use crate::reports::{self, Sheet};
-use crate::settings::{EmailSettings, MailSecurity, Settings, SettingsWatch};
+use crate::settings::{EmailSettings, Settings, SettingsWatch};
 use crate::store::{backup_admin_pin, to_the_minute, Store, StoreError};
 use crate::vision::image_io::{read_image_file, thumbnail_rgba};
 use crate::vision::liveness::LivenessModel;
@@ -634,10 +634,11 @@ impl Desk {
             Request::EmailSend { run, reply } => self.email(run, reply),
             Request::EmailSettings(reply) => reply.send(Ok(EmailForm::of(&self.settings.email))),
             Request::SaveEmailSettings {
+                loaded,
                 form,
                 password,
                 reply,
-            } => reply.send(self.save_email_settings(&form, password)),
+            } => reply.send(self.save_email_settings(&loaded, &form, password)),
             Request::TestEmail {
                 form,
                 password,
@@ -656,38 +657,29 @@ impl Desk {
 
     fn save_email_settings(
         &mut self,
+        loaded: &EmailForm,
         form: &EmailForm,
         password: Option<String>,
     ) -> Result<EmailForm, String> {
-        let mut s = form.apply(&self.settings.email, password);
-        if !s.ca_file.is_empty() {
-            let path = std::path::absolute(&s.ca_file).unwrap_or_else(|_| s.ca_file.clone().into());
-            reports::email::authority_certificates(&path).map_err(|e| e.to_string())?;
-            self.keep_mail_authority(&path)?;
-            // Named from the settings' own folder (see `Settings::load`).
-            s.ca_file = MAIL_AUTHORITY.into();
+        let mut changes = form.changes_from(loaded);
+        for (key, value) in &mut changes {
+            // A certificate authority newly chosen is checked and kept in the data folder,
+            // named from the settings' own folder (see `Settings::load`).
+            if key == "ca_file" && value.as_str().is_some_and(|f| !f.is_empty()) {
+                let chosen = value.as_str().unwrap_or_default();
+                let path = std::path::absolute(chosen).unwrap_or_else(|_| chosen.into());
+                reports::email::authority_certificates(&path).map_err(|e| e.to_string())?;
+                self.keep_mail_authority(&path)?;
+                *value = toml::Value::String(MAIL_AUTHORITY.into());
+            }
         }
-        let text = |v: &str| toml::Value::String(v.to_string());
-        let security = match s.security {
-            MailSecurity::None => "none",
-            MailSecurity::Starttls => "starttls",
-            MailSecurity::Tls => "tls",
-        };
-        let saved = Settings::set_many_in_file(
-            &self.settings_file,
-            "email",
-            vec![
-                ("host".into(), text(&s.host)),
-                ("port".into(), toml::Value::Integer(s.port.into())),
-                ("security".into(), text(security)),
-                ("user".into(), text(&s.user)),
-                ("password".into(), text(&s.password)),
-                ("from".into(), text(&s.from)),
-                ("subject".into(), text(&s.subject)),
-                ("ca_file".into(), text(&s.ca_file)),
-            ],
-        )
-        .map_err(|e| format!("The email settings could not be saved: {e}"))?;
+        changes.extend(password.map(|p| ("password".to_string(), toml::Value::String(p))));
+        if changes.is_empty() {
+            return Ok(EmailForm::of(&self.settings.email));
+        }
+        let saved = Settings::set_many_in_file(&self.settings_file, "email", changes)
+            .map_err(|e| format!("The email settings could not be saved: {e}"))?;
+        self.settings_saved.known();
         self.settings.email = saved.email;
         Ok(EmailForm::of(&self.settings.email))
     }
