@@ -77,6 +77,16 @@ impl SourceSpec {
         }
     }
 
+    /// The door's camera as the settings choose it (`[kiosk] camera`, size and rate).
+    pub fn camera_of(kiosk: &crate::settings::KioskSettings) -> SourceSpec {
+        SourceSpec::Webcam {
+            camera: kiosk.camera.clone(),
+            width: kiosk.width,
+            height: kiosk.height,
+            fps: kiosk.fps,
+        }
+    }
+
     /// Opens the source. Webcams must be opened on the thread that reads them.
     pub fn open(&self) -> Result<Box<dyn FrameSource>, CameraError> {
         Ok(match self {

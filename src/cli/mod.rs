@@ -518,12 +518,7 @@ impl SourceOptions {
         }
         let spec = match self.source {
             Some(path) => SourceSpec::from_path(path, self.fps, self.looping),
-            None => SourceSpec::Webcam {
-                camera: settings.kiosk.camera.clone(),
-                width: settings.kiosk.width,
-                height: settings.kiosk.height,
-                fps: settings.kiosk.fps,
-            },
+            None => SourceSpec::camera_of(&settings.kiosk),
         };
         DoorSource {
             spec,

@@ -50,6 +50,17 @@ fn camera_in_use(status: &CameraStatus) -> String {
     }
 }
 
+/// Whether the door plays a recording (or did, until it ended or could not be played)
+/// rather than a camera.
+fn plays_a_recording(status: &CameraStatus) -> bool {
+    match status {
+        CameraStatus::Live(s) | CameraStatus::Dark(s) | CameraStatus::Stuck(s) => s.recording,
+        CameraStatus::Ended => true,
+        CameraStatus::Unavailable { camera, .. } => !camera,
+        CameraStatus::Starting | CameraStatus::Reconnecting(_) => false,
+    }
+}
+
 impl DoorSettingsView {
     /// Closes the recording's file dialog (the admin screens are locked).
     pub fn close_windows(&mut self) {
@@ -232,6 +243,9 @@ impl DoorSettingsView {
                 self.recording.open(Ask::Folder);
             }
         });
+        if plays_a_recording(camera) && ui.button("Use the door's camera again").clicked() {
+            kiosk.command(CaptureCommand::Switch(SourceSpec::camera_of(door).into()));
+        }
         if let Some(p) = &self.recording.problem {
             ui.label(RichText::new(p).color(ERROR));
         }

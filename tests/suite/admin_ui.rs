@@ -584,6 +584,16 @@ fn a_folder_of_images_is_played_at_the_door_from_door_settings() {
     step_until(&mut h, "the recording at work", 30, |h| {
         !in_use(h).contains("try-out") && in_use(h).contains(&folder.display().to_string())
     });
+    // And back to the door's camera (none on this machine), without a restart.
+    click(&mut h, Role::Button, "Use the door's camera again");
+    step_until(&mut h, "the camera", 30, |h| {
+        !in_use(h).contains(&folder.display().to_string()) && !in_use(h).contains("starting")
+    });
+    assert!(
+        h.query_by_label("Use the door's camera again").is_none(),
+        "{}",
+        in_use(&h)
+    );
 }
 
 #[test]
