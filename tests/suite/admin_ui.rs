@@ -543,15 +543,7 @@ fn a_folder_of_images_is_played_at_the_door_from_door_settings() {
     click(&mut h, Role::Button, "Door settings");
     step_until(&mut h, "the door settings", 30, |h| shows(h, "Room name"));
     assert!(!shows(&h, "Choose a folder of images"), "left open");
-    click(&mut h, Role::Button, "Open a folder of images…");
-    step_until(&mut h, "the picker", 10, |h| {
-        shows(h, "Choose a folder of images")
-    });
-    picker_go_to(&mut h, &folder.parent().unwrap().display().to_string());
-    step_until(&mut h, "the person's folder", 10, |h| shows(h, "0003"));
-    h.get_by_label_contains("0003").click();
-    h.step();
-    click(&mut h, Role::Button, "Open");
+    open_in_the_picker(&mut h, &folder);
     step_until(&mut h, "the folder played", 30, |h| {
         in_use(h).contains(&folder.display().to_string())
     });
@@ -568,19 +560,7 @@ fn a_folder_of_images_is_played_at_the_door_from_door_settings() {
         Role::CheckBox,
         "Mark the students in it present, as at the camera",
     );
-    click(&mut h, Role::Button, "Open a folder of images…");
-    step_until(&mut h, "the picker", 10, |h| {
-        shows(h, "Choose a folder of images")
-    });
-    picker_go_to(&mut h, &folder.parent().unwrap().display().to_string());
-    step_until(&mut h, "the person's folder", 10, |h| shows(h, "0003"));
-    // The picker's entry, not the status line or "In use: …/0003".
-    h.query_all_by_label_contains("0003")
-        .find(|n| n.accesskit_node().role() == Role::Button)
-        .expect("the picker's entry")
-        .click();
-    h.step();
-    click(&mut h, Role::Button, "Open");
+    open_in_the_picker(&mut h, &folder);
     step_until(&mut h, "the recording at work", 30, |h| {
         !in_use(h).contains("try-out") && in_use(h).contains(&folder.display().to_string())
     });
@@ -594,6 +574,28 @@ fn a_folder_of_images_is_played_at_the_door_from_door_settings() {
         "{}",
         in_use(&h)
     );
+}
+
+/// Door settings' "Open a folder of images…", and `folder` chosen in the in-app picker.
+fn open_in_the_picker(h: &mut H, folder: &Path) {
+    click(h, Role::Button, "Open a folder of images…");
+    step_until(h, "the picker", 10, |h| {
+        shows(h, "Choose a folder of images")
+    });
+    picker_go_to(h, &folder.parent().unwrap().display().to_string());
+    let name = folder.file_name().unwrap().to_string_lossy().to_string();
+    // The picker's entry, not the status line or "In use: …" naming a folder played.
+    let entry = |h: &H| {
+        h.query_all_by_label_contains(&name)
+            .any(|n| n.accesskit_node().role() == Role::Button)
+    };
+    step_until(h, "the folder in the picker", 10, entry);
+    h.query_all_by_label_contains(&name)
+        .find(|n| n.accesskit_node().role() == Role::Button)
+        .unwrap()
+        .click();
+    h.step();
+    click(h, Role::Button, "Open");
 }
 
 #[test]
