@@ -62,9 +62,12 @@ fn plays_a_recording(status: &CameraStatus) -> bool {
 }
 
 impl DoorSettingsView {
-    /// Closes the recording's file dialog (the admin screens are locked).
+    /// Closes the recording's file dialog (the admin screens are locked), and unticks
+    /// the marking of a recording: the next admin's recording is a try-out unless they
+    /// tick it themselves.
     pub fn close_windows(&mut self) {
         self.recording.forget();
+        self.recording_marks = false;
     }
 
     /// Asks for the saved settings (when the screen is opened).

@@ -574,6 +574,19 @@ fn a_folder_of_images_is_played_at_the_door_from_door_settings() {
         "{}",
         in_use(&h)
     );
+    // The tick is not left for the next admin: after the lock a recording is a try-out.
+    click(&mut h, Role::Button, "Lock");
+    unlock(&mut h, "2468");
+    step_until(&mut h, "the admin screens", 30, |h| {
+        shows(h, "Email settings")
+    });
+    click(&mut h, Role::Button, "Door settings");
+    step_until(&mut h, "the door settings", 30, |h| shows(h, "Room name"));
+    let tick = h.get_by_role_and_label(
+        Role::CheckBox,
+        "Mark the students in it present, as at the camera",
+    );
+    assert_eq!(tick.accesskit_node().toggled(), Some(Toggled::False));
 }
 
 /// Door settings' "Open a folder of images…", and `folder` chosen in the in-app picker.
