@@ -202,6 +202,10 @@ pub struct AdminView {
     edit_roll_no: String,
     edit_name: String,
     edit_email: String,
+    /// What the roll number, name and email fields were last filled with from the records,
+    /// or sent to be saved: a field still showing it takes the records' value when the
+    /// list comes again; a field changed since keeps what the admin typed.
+    edits_from: [String; 3],
     selected_photos: Vec<(i64, TextureHandle)>,
     photos_req: Option<(i64, Answer<StudentPhotos>)>,
     /// Photos checked for adding to the selected student.
@@ -250,6 +254,7 @@ impl Default for AdminView {
             edit_roll_no: String::new(),
             edit_name: String::new(),
             edit_email: String::new(),
+            edits_from: Default::default(),
             selected_photos: Vec::new(),
             photos_req: None,
             additions: Vec::new(),
@@ -461,6 +466,14 @@ impl AdminView {
         if let Some(r) = self.change.as_ref().and_then(Pending::poll) {
             self.change = None;
             let r = r.unwrap_or_else(|lost| Err(lost.to_string()));
+            // Refused: what the admin typed stays to be mended, not replaced by the records.
+            if let Some(st) = self
+                .selected
+                .filter(|_| r.is_err())
+                .and_then(|id| self.students.iter().find(|s| s.id == id))
+            {
+                self.edits_from = [st.roll_no.clone(), st.name.clone(), st.email.clone()];
+            }
             match (&mut self.confirm, r) {
                 // A last day refused is said in its window, to be written again there.
                 (
@@ -529,14 +542,30 @@ impl AdminView {
         match self
             .selected
             .and_then(|id| self.students.iter().find(|s| s.id == id))
+            .cloned()
         {
-            Some(st) => {
-                self.edit_roll_no = st.roll_no.clone();
-                self.edit_name = st.name.clone();
-                self.edit_email = st.email.clone();
-            }
+            // The list comes again after any change (a save, photos added, an import):
+            // what the admin is typing meanwhile stays.
+            Some(st) => self.fill_edits(&st, true),
             None => self.selected = None,
         }
+    }
+
+    /// Fills the opened student's roll number, name and email fields from `st`; with
+    /// `keep_typed`, a field the admin changed since it was filled (or sent) keeps its text.
+    fn fill_edits(&mut self, st: &Student, keep_typed: bool) {
+        let stored = [st.roll_no.clone(), st.name.clone(), st.email.clone()];
+        let fields = [
+            &mut self.edit_roll_no,
+            &mut self.edit_name,
+            &mut self.edit_email,
+        ];
+        for ((field, from), value) in fields.into_iter().zip(&self.edits_from).zip(&stored) {
+            if !keep_typed || field == from {
+                *field = value.clone();
+            }
+        }
+        self.edits_from = stored;
     }
 
     fn open(&mut self, admin: &AdminClient) {
@@ -1006,9 +1035,7 @@ impl AdminView {
     fn select(&mut self, kiosk: &Kiosk, s: &Student) {
         self.close_student(kiosk);
         self.selected = Some(s.id);
-        self.edit_roll_no = s.roll_no.clone();
-        self.edit_name = s.name.clone();
-        self.edit_email = s.email.clone();
+        self.fill_edits(s, false);
         self.photos_req = Some((s.id, kiosk.admin.student_photos(s.id)));
     }
 
@@ -1240,6 +1267,11 @@ impl AdminView {
             })
             .inner;
         if save || swapping {
+            self.edits_from = [
+                self.edit_roll_no.clone(),
+                self.edit_name.clone(),
+                self.edit_email.clone(),
+            ];
             self.change = Some(kiosk.admin.update_student(
                 id,
                 self.edit_roll_no.clone(),

@@ -1826,6 +1826,55 @@ fn two_roll_numbers_typed_the_wrong_way_round_are_swapped_and_the_marks_stay() {
     }));
 }
 
+/// The student list comes again after any change (a save, photos added, another
+/// program's edit seen on the way back to the screen): a field the admin is typing in keeps
+/// what they typed, and the others show the records as they are now. Until 2026-12-08
+/// every field was filled again from the records, so typing that fell between a swap and
+/// the list that followed it was lost (the clean-clone CI's failure of the swap test).
+#[test]
+fn what_an_admin_types_for_a_student_stays_when_the_list_comes_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(class(dir.path()), dir.path());
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open B"));
+    click(&mut h, Role::Button, "Open B");
+    step_until(&mut h, "the student", 10, |h| shows(h, "Student B (B)"));
+    replace_text(&mut h, "Name", "Student Bee");
+    // Meanwhile another program on the same records corrects B's email.
+    let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
+    let b = store
+        .students()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.roll_no == "B")
+        .unwrap();
+    store
+        .update_student(b.id, "B", "Student B", "bee@example.org", "office")
+        .unwrap();
+    click(&mut h, Role::Button, "Students");
+    let value = |h: &H, label: &str| {
+        text_field(h, label)
+            .accesskit_node()
+            .value()
+            .unwrap_or_default()
+    };
+    step_until(&mut h, "the list again, with the new email", 30, |h| {
+        value(h, "Email") == "bee@example.org"
+    });
+    assert_eq!(value(&h, "Name"), "Student Bee", "what the admin typed");
+    click(&mut h, Role::Button, "Save changes");
+    step_until(&mut h, "the name saved", 30, |h| {
+        shows(h, "Student Bee (B)")
+    });
+    let saved = store.students().unwrap();
+    let b = saved.iter().find(|s| s.id == b.id).unwrap();
+    assert_eq!(
+        (b.name.as_str(), b.email.as_str()),
+        ("Student Bee", "bee@example.org")
+    );
+}
+
 /// A roll number typed wrong at enrolment is corrected on the Students screen; the
 /// student's marks stay theirs (until 2026-12-06 only the name and email could be changed:
 /// a typo needed the student deleted, with their attendance, and enrolled again).
