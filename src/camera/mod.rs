@@ -77,10 +77,10 @@ impl SourceSpec {
         }
     }
 
-    /// The door's camera as the settings choose it (`[kiosk] camera`, size and rate).
-    pub fn camera_of(kiosk: &crate::settings::KioskSettings) -> SourceSpec {
+    /// `camera` (an index or part of a name) at the size and rate the settings choose.
+    pub fn webcam(camera: &str, kiosk: &crate::settings::KioskSettings) -> SourceSpec {
         SourceSpec::Webcam {
-            camera: kiosk.camera.clone(),
+            camera: camera.to_string(),
             width: kiosk.width,
             height: kiosk.height,
             fps: kiosk.fps,

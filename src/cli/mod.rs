@@ -518,7 +518,7 @@ impl SourceOptions {
         }
         let spec = match self.source {
             Some(path) => SourceSpec::from_path(path, self.fps, self.looping),
-            None => SourceSpec::camera_of(&settings.kiosk),
+            None => SourceSpec::webcam(&settings.kiosk.camera, &settings.kiosk),
         };
         DoorSource {
             spec,

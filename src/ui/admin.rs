@@ -274,6 +274,11 @@ impl Default for AdminView {
     }
 }
 
+/// A student's roll number, name and email: the fields an opened student's panel edits.
+fn edited_fields(st: &Student) -> [String; 3] {
+    [st.roll_no.clone(), st.name.clone(), st.email.clone()]
+}
+
 impl AdminView {
     /// Locks the admin mode.
     pub fn lock(&mut self, admin: &AdminClient) {
@@ -472,7 +477,7 @@ impl AdminView {
                 .filter(|_| r.is_err())
                 .and_then(|id| self.students.iter().find(|s| s.id == id))
             {
-                self.edits_from = [st.roll_no.clone(), st.name.clone(), st.email.clone()];
+                self.edits_from = edited_fields(st);
             }
             match (&mut self.confirm, r) {
                 // A last day refused is said in its window, to be written again there.
@@ -554,7 +559,7 @@ impl AdminView {
     /// Fills the opened student's roll number, name and email fields from `st`; with
     /// `keep_typed`, a field the admin changed since it was filled (or sent) keeps its text.
     fn fill_edits(&mut self, st: &Student, keep_typed: bool) {
-        let stored = [st.roll_no.clone(), st.name.clone(), st.email.clone()];
+        let stored = edited_fields(st);
         let fields = [
             &mut self.edit_roll_no,
             &mut self.edit_name,

@@ -84,13 +84,7 @@ impl CameraChooser {
                     if ui.button("Use this camera").clicked() {
                         if let Some(c) = cams.get(self.chosen) {
                             kiosk.command(CaptureCommand::Switch(
-                                SourceSpec::Webcam {
-                                    camera: c.index.clone(),
-                                    width: settings.width,
-                                    height: settings.height,
-                                    fps: settings.fps,
-                                }
-                                .into(),
+                                SourceSpec::webcam(&c.index, settings).into(),
                             ));
                             // Chosen here, it stays chosen: the next morning's start
                             // would otherwise look for the camera that was not there.

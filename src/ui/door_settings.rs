@@ -247,7 +247,9 @@ impl DoorSettingsView {
             }
         });
         if plays_a_recording(camera) && ui.button("Use the door's camera again").clicked() {
-            kiosk.command(CaptureCommand::Switch(SourceSpec::camera_of(door).into()));
+            kiosk.command(CaptureCommand::Switch(
+                SourceSpec::webcam(&door.camera, door).into(),
+            ));
         }
         if let Some(p) = &self.recording.problem {
             ui.label(RichText::new(p).color(ERROR));
