@@ -15,7 +15,8 @@ use rollcall::ui::AppOptions;
 use std::path::{Path, PathBuf};
 
 use common::ui::{
-    bottom_of, click, set_pin, shows, step_until, text_field, top_of, type_into, unlock, H,
+    bottom_of, click, field_value, keep_drawing, set_pin, shows, step_until, text_field, top_of,
+    type_into, unlock, H,
 };
 
 fn settings() -> Settings {
@@ -350,13 +351,7 @@ fn door_settings_screen(dir: &Path) -> (DataDir, H) {
 fn the_door_is_renamed_and_set_from_the_admin_screen_and_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
     let (data, mut h) = door_settings_screen(dir.path());
-    assert_eq!(
-        text_field(&h, "Room name")
-            .accesskit_node()
-            .value()
-            .as_deref(),
-        Some("Lab 4")
-    );
+    assert_eq!(field_value(&h, "Room name"), "Lab 4");
 
     // Words where a number goes, and an empty name, are refused with what to do.
     replace_text(&mut h, "Verdict shown", "five");
@@ -402,12 +397,7 @@ fn the_door_is_renamed_and_set_from_the_admin_screen_and_keeps_it() {
 fn door_settings_saved_elsewhere_show_and_are_not_saved_over() {
     let dir = tempfile::tempdir().unwrap();
     let (data, mut h) = door_settings_screen(dir.path());
-    let room = |h: &H| {
-        text_field(h, "Room name")
-            .accesskit_node()
-            .value()
-            .unwrap_or_default()
-    };
+    let room = |h: &H| field_value(h, "Room name");
     assert_eq!(room(&h), "Lab 4");
     let edit = |from: &str, to: &str| {
         let text = std::fs::read_to_string(data.settings()).unwrap();
@@ -422,10 +412,7 @@ fn door_settings_saved_elsewhere_show_and_are_not_saved_over() {
     // The admin starts changing the form; meanwhile the sound is turned on in the file.
     click(&mut h, Role::CheckBox, "Show the picture as a mirror");
     edit("sound = false", "sound = true");
-    for _ in 0..30 {
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    keep_drawing(&mut h, 3);
     assert_eq!(
         room(&h),
         "Hall 2",
@@ -1776,12 +1763,7 @@ fn a_leave_recorded_ahead_says_when_the_face_goes_and_can_be_undone() {
 #[test]
 fn two_roll_numbers_typed_the_wrong_way_round_are_swapped_and_the_marks_stay() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(class(dir.path()), dir.path());
-    set_pin(&mut h, "2468");
-    click(&mut h, Role::Button, "Students");
-    step_until(&mut h, "the student list", 30, |h| shows(h, "Open B"));
-    click(&mut h, Role::Button, "Open B");
-    step_until(&mut h, "the student", 10, |h| shows(h, "Student B (B)"));
+    let mut h = student_b_opened(dir.path());
     replace_text(&mut h, "Roll number", "a");
     assert!(says(
         &h,
@@ -1834,12 +1816,7 @@ fn two_roll_numbers_typed_the_wrong_way_round_are_swapped_and_the_marks_stay() {
 #[test]
 fn what_an_admin_types_for_a_student_stays_when_the_list_comes_again() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(class(dir.path()), dir.path());
-    set_pin(&mut h, "2468");
-    click(&mut h, Role::Button, "Students");
-    step_until(&mut h, "the student list", 30, |h| shows(h, "Open B"));
-    click(&mut h, Role::Button, "Open B");
-    step_until(&mut h, "the student", 10, |h| shows(h, "Student B (B)"));
+    let mut h = student_b_opened(dir.path());
     replace_text(&mut h, "Name", "Student Bee");
     // Meanwhile another program on the same records corrects B's email.
     let mut store = Store::open(&dir.path().join("rollcall.db")).unwrap();
@@ -1853,16 +1830,14 @@ fn what_an_admin_types_for_a_student_stays_when_the_list_comes_again() {
         .update_student(b.id, "B", "Student B", "bee@example.org", "office")
         .unwrap();
     click(&mut h, Role::Button, "Students");
-    let value = |h: &H, label: &str| {
-        text_field(h, label)
-            .accesskit_node()
-            .value()
-            .unwrap_or_default()
-    };
     step_until(&mut h, "the list again, with the new email", 30, |h| {
-        value(h, "Email") == "bee@example.org"
+        field_value(h, "Email") == "bee@example.org"
     });
-    assert_eq!(value(&h, "Name"), "Student Bee", "what the admin typed");
+    assert_eq!(
+        field_value(&h, "Name"),
+        "Student Bee",
+        "what the admin typed"
+    );
     click(&mut h, Role::Button, "Save changes");
     step_until(&mut h, "the name saved", 30, |h| {
         shows(h, "Student Bee (B)")
@@ -1875,18 +1850,24 @@ fn what_an_admin_types_for_a_student_stays_when_the_list_comes_again() {
     );
 }
 
+/// The class of four in `dir`, Student B opened on the Students screen (PIN 2468).
+fn student_b_opened(dir: &Path) -> H {
+    let mut h = harness(class(dir), dir);
+    set_pin(&mut h, "2468");
+    click(&mut h, Role::Button, "Students");
+    step_until(&mut h, "the student list", 30, |h| shows(h, "Open B"));
+    click(&mut h, Role::Button, "Open B");
+    step_until(&mut h, "the student", 10, |h| shows(h, "Student B (B)"));
+    h
+}
+
 /// A roll number typed wrong at enrolment is corrected on the Students screen; the
 /// student's marks stay theirs (until 2026-12-06 only the name and email could be changed:
 /// a typo needed the student deleted, with their attendance, and enrolled again).
 #[test]
 fn a_roll_number_typed_wrong_is_corrected_and_the_marks_stay() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(class(dir.path()), dir.path());
-    set_pin(&mut h, "2468");
-    click(&mut h, Role::Button, "Students");
-    step_until(&mut h, "the student list", 30, |h| shows(h, "Open B"));
-    click(&mut h, Role::Button, "Open B");
-    step_until(&mut h, "the student", 10, |h| shows(h, "Student B (B)"));
+    let mut h = student_b_opened(dir.path());
     // Another student's number, in any case, cannot be saved (only swapped: below).
     replace_text(&mut h, "Roll number", "a");
     assert!(says(&h, "Roll number A is already Student A's."));
@@ -3054,10 +3035,7 @@ fn email_is_set_up_in_admin_the_password_never_shown_back_and_a_test_message_sen
         "A password is saved. Leave the field empty to keep it."
     ));
     assert_eq!(
-        text_field(&h, "Password")
-            .accesskit_node()
-            .value()
-            .unwrap_or_default(),
+        field_value(&h, "Password"),
         "",
         "the saved password is not put back on the screen"
     );
@@ -3103,11 +3081,7 @@ fn a_mail_server_set_in_the_file_while_rollcall_runs_is_the_one_used() {
         shows(h, "Mail server")
     });
     step_until(&mut h, "the file's mail server", 10, |h| {
-        text_field(h, "Mail server")
-            .accesskit_node()
-            .value()
-            .as_deref()
-            == Some("127.0.0.1")
+        field_value(h, "Mail server") == "127.0.0.1"
     });
     type_into(&mut h, "Send a test to", "head@school.example");
     click(&mut h, Role::Button, "Send test email");
@@ -3128,27 +3102,18 @@ fn email_settings_saved_elsewhere_show_and_are_not_saved_over() {
         let value = toml::Value::String(value.into());
         Settings::set_in_file(&data.settings(), "email", key, value).unwrap();
     };
-    let value = |h: &H, label: &str| {
-        text_field(h, label)
-            .accesskit_node()
-            .value()
-            .unwrap_or_default()
-    };
     set("host", "smtp.school.example");
     set("password", "kept secret");
     step_until(&mut h, "the mail server set in the file", 30, |h| {
-        value(h, "Mail server") == "smtp.school.example"
+        field_value(h, "Mail server") == "smtp.school.example"
     });
 
     // The admin starts changing the subject; meanwhile the sender is set in the file.
     replace_text(&mut h, "Subject", "Your attendance this term");
     set("from", "Rollcall <it@school.example>");
-    for _ in 0..30 {
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    keep_drawing(&mut h, 3);
     assert_eq!(
-        value(&h, "Subject"),
+        field_value(&h, "Subject"),
         "Your attendance this term",
         "what the admin is changing stays on screen"
     );
@@ -3169,7 +3134,7 @@ fn email_settings_saved_elsewhere_show_and_are_not_saved_over() {
     assert_eq!(saved.password, "kept secret");
     h.step();
     assert_eq!(
-        value(&h, "Sender"),
+        field_value(&h, "Sender"),
         "Rollcall <it@school.example>",
         "the saved settings shown"
     );

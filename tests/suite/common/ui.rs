@@ -66,6 +66,23 @@ pub fn text_field<'a>(h: &'a H, label: &'a str) -> egui_kittest::Node<'a> {
         .unwrap_or_else(|| panic!("no text field labelled {label:?}"))
 }
 
+/// What the text field with this label holds ("" when it says nothing).
+pub fn field_value(h: &H, label: &str) -> String {
+    text_field(h, label)
+        .accesskit_node()
+        .value()
+        .unwrap_or_default()
+}
+
+/// Keeps drawing the window for `secs` seconds, ten frames a second (time for the back
+/// end to answer, or for something that must not happen to have its chance).
+pub fn keep_drawing(h: &mut H, secs: u64) {
+    for _ in 0..secs * 10 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 pub fn type_into(h: &mut H, label: &str, text: &str) {
     text_field(h, label).focus();
     h.step();
